@@ -1,0 +1,68 @@
+// Kafka's checkpoint text format (version line, entry count, one entry per line),
+// written atomically: temp file, fsync, rename, fsync of the directory. A reader
+// sees the old file or the new one, never a mix.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const VERSION = 0;
+
+export class CheckpointError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+export function writeCheckpoint(file: string, lines: readonly string[]): void {
+  const tmp = file + '.tmp';
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeSync(fd, `${VERSION}\n${lines.length}\n${lines.map((l) => l + '\n').join('')}`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDirectory(path.dirname(file));
+}
+
+/** The entry lines, or undefined when the file does not exist. Throws CheckpointError when malformed. */
+export function readCheckpoint(file: string): string[] | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines[0] !== String(VERSION)) throw new CheckpointError(file, `unsupported version line ${JSON.stringify(lines[0])}`);
+  const count = Number(lines[1]);
+  if (!Number.isInteger(count) || count < 0 || lines.length !== count + 2) {
+    throw new CheckpointError(file, `expected ${lines[1]} entries, found ${lines.length - 2}`);
+  }
+  return lines.slice(2);
+}
+
+/** A checkpoint holding one offset (recovery point, log start offset). */
+export function readOffsetCheckpoint(file: string): number | undefined {
+  const lines = readCheckpoint(file);
+  if (lines === undefined || lines.length === 0) return undefined;
+  const offset = Number(lines[0]);
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new CheckpointError(file, `bad offset ${JSON.stringify(lines[0])}`);
+  return offset;
+}
+
+export function writeOffsetCheckpoint(file: string, offset: number): void {
+  writeCheckpoint(file, [String(offset)]);
+}
+
+export function fsyncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

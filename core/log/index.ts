@@ -1,0 +1,29 @@
+// core/log: one partition's log on disk. The only door into this folder.
+export { PartitionLog, systemClock } from './partition-log';
+export type { Clock, OpenOptions, AppendOptions, AppendResult, TimestampOffset, LogWarning } from './partition-log';
+export { parseLogConfig, DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, ConfigError, NEVER } from './config';
+export type { LogConfig, CleanupPolicy, TimestampType } from './config';
+export {
+  LogError,
+  OffsetOutOfRangeError,
+  CorruptRecordError,
+  RecordTooLargeError,
+  InvalidRecordError,
+  LogCorruptionError,
+  LogClosedError,
+} from './errors';
+export { encodeRecordBatch, decodeRecordBatch, decodeRecordBatches, checkBatch, crc32c } from './record-batch';
+export type {
+  CompressionName,
+  RecordHeader,
+  RecordInput,
+  EncodeBatchOptions,
+  DecodedRecord,
+  DecodedBatch,
+  BatchError,
+  BatchFrame,
+} from './record-batch';
+export * as varint from './varint';
+export { readInt64, writeInt64 } from './batch-header';
+export { LeaderEpochCache } from './leader-epoch-cache';
+export type { EpochEntry } from './leader-epoch-cache';

@@ -1,0 +1,332 @@
+// One segment of a partition log: `<20-digit baseOffset>.log` holding RecordBatch v2
+// bytes exactly as Kafka stores them, with its sparse `.index` and `.timeindex`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_TIMESTAMP, readInt64 } from './batch-header';
+import { OffsetIndex, TimeIndex } from './index-file';
+import { checkBatch, BatchError } from './record-batch';
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return String(baseOffset).padStart(20, '0') + suffix;
+}
+
+/** Parses `00000000000000000042.log` into 42, or undefined for other names. */
+export function parseSegmentFileName(name: string, suffix = '.log'): number | undefined {
+  if (!name.endsWith(suffix)) return undefined;
+  const stem = name.slice(0, -suffix.length);
+  return /^\d{20}$/.test(stem) ? Number(stem) : undefined;
+}
+
+/** What a scan of a segment's bytes found. */
+export interface SegmentScan {
+  /** Bytes of valid batches from the start. */
+  validBytes: number;
+  /** Offset after the last valid batch (the segment's base offset if none). */
+  nextOffset: number;
+  /** Why the scan stopped early, with the file position; undefined when every byte was valid. */
+  error?: BatchError;
+  /** True when the invalid bytes run to the end of the file: a torn write, not corruption. */
+  tornTail: boolean;
+}
+
+/** Fields of a batch header needed to walk a segment without decoding records. */
+interface BatchPosition {
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  size: number;
+}
+
+const HEADER_PROBE = LAST_OFFSET_DELTA + 4;
+const SCAN_CHUNK = 1024 * 1024;
+
+export class LogSegment {
+  private fd: number;
+  private _size: number;
+  private bytesSinceLastIndexEntry = 0;
+  private _maxTimestamp = -1;
+  private _offsetOfMaxTimestamp = -1;
+  private _firstBatchTimestamp: number | undefined;
+  /** Offset after the last batch in this segment. */
+  private _nextOffset: number;
+  private readonly probe = Buffer.allocUnsafe(HEADER_PROBE);
+  /** '' for live segments; '.cleaned' while the cleaner writes a replacement. */
+  private suffix: string;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private readonly indexIntervalBytes: number,
+    readonly offsetIndex: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+    fd: number,
+    suffix: string,
+  ) {
+    this.fd = fd;
+    this._size = fs.fstatSync(fd).size;
+    this._nextOffset = baseOffset;
+    this.suffix = suffix;
+  }
+
+  static open(dir: string, baseOffset: number, indexIntervalBytes: number, suffix = ''): LogSegment {
+    const file = path.join(dir, segmentFileName(baseOffset, '.log' + suffix));
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, '.index' + suffix)), baseOffset);
+    const timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, '.timeindex' + suffix)), baseOffset);
+    return new LogSegment(dir, baseOffset, indexIntervalBytes, offsetIndex, timeIndex, fd, suffix);
+  }
+
+  get file(): string {
+    return path.join(this.dir, segmentFileName(this.baseOffset, '.log' + this.suffix));
+  }
+  get size(): number {
+    return this._size;
+  }
+  get nextOffset(): number {
+    return this._nextOffset;
+  }
+  /** Largest record timestamp in the segment (-1 when empty): retention.ms uses it. */
+  get maxTimestamp(): number {
+    return this._maxTimestamp;
+  }
+  /** Max timestamp of the first batch: segment.ms counts from it, as Kafka does. */
+  get firstBatchTimestamp(): number | undefined {
+    return this._firstBatchTimestamp;
+  }
+
+  /**
+   * Writes validated batches (buf[start, end)) at the end of the segment and indexes
+   * them. `batches` describes each one so nothing is parsed twice.
+   */
+  append(buf: Buffer, start: number, end: number, batches: readonly BatchInfo[]): void {
+    let written = 0;
+    while (written < end - start) {
+      written += fs.writeSync(this.fd, buf, start + written, end - start - written, this._size + written);
+    }
+    let position = this._size;
+    for (const b of batches) this.indexBatch(position, b), (position += b.size);
+    this._size += end - start;
+  }
+
+  private indexBatch(position: number, b: BatchInfo): void {
+    if (this._firstBatchTimestamp === undefined) this._firstBatchTimestamp = b.maxTimestamp;
+    if (b.maxTimestamp > this._maxTimestamp) {
+      this._maxTimestamp = b.maxTimestamp;
+      this._offsetOfMaxTimestamp = b.lastOffset;
+    }
+    if (this.bytesSinceLastIndexEntry >= this.indexIntervalBytes || position === 0) {
+      this.offsetIndex.append(b.baseOffset, position);
+      this.timeIndex.append(this._maxTimestamp, this._offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += b.size;
+    this._nextOffset = b.lastOffset + 1;
+  }
+
+  /**
+   * Validates every batch from the start (CRC included), rebuilds both indexes and
+   * the in-memory state, and reports where valid data ends. Does not truncate.
+   */
+  scan(maxBatchBytes: number): SegmentScan {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.bytesSinceLastIndexEntry = 0;
+    this._maxTimestamp = -1;
+    this._offsetOfMaxTimestamp = -1;
+    this._firstBatchTimestamp = undefined;
+    this._nextOffset = this.baseOffset;
+    this._size = fs.fstatSync(this.fd).size;
+    return this.walk(maxBatchBytes, (position, b) => this.indexBatch(position, b));
+  }
+
+  /** Checks every batch's framing and CRC without changing anything. */
+  verify(maxBatchBytes: number): SegmentScan {
+    return this.walk(maxBatchBytes, () => {});
+  }
+
+  /** Reads the file in large chunks and hands each valid batch to `onBatch`. */
+  private walk(maxBatchBytes: number, onBatch: (position: number, b: BatchInfo) => void): SegmentScan {
+    const fileSize = fs.fstatSync(this.fd).size;
+    const maxSize = Math.max(maxBatchBytes, BATCH_HEADER_SIZE) + LOG_OVERHEAD;
+    let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(fileSize, 1)));
+    let nextOffset = this.baseOffset;
+    let position = 0;
+    const stop = (at: number, error: BatchError): SegmentScan => {
+      // Torn tail: the bad batch is the last thing in the file (a write cut short).
+      const declared = this.batchSizeAt(at);
+      const tornTail = declared === undefined || at + declared >= fileSize;
+      return { validBytes: at, nextOffset, error, tornTail };
+    };
+    while (position < fileSize) {
+      const got = readFully(this.fd, chunk, Math.min(chunk.length, fileSize - position), position);
+      let at = 0;
+      while (got - at >= LOG_OVERHEAD) {
+        const size = chunk.readInt32BE(at + BATCH_LENGTH) + LOG_OVERHEAD;
+        if (size < BATCH_HEADER_SIZE || size > maxSize || position + at + size > fileSize) {
+          return stop(position + at, {
+            kind: size < BATCH_HEADER_SIZE ? 'corrupt' : 'truncated',
+            message: `batch at position ${position + at} of ${this.file} declares ${size} bytes but ${fileSize - position - at} remain (limit ${maxSize})`,
+            position: position + at,
+          });
+        }
+        if (at + size > got) break; // continues in the next chunk
+        const checked = checkBatch(chunk, at, at + size);
+        if (checked._tag === 'Left') {
+          const where = position + at;
+          return stop(where, { ...checked.left, position: where, message: `${checked.left.message} (file ${this.file}, position ${where})` });
+        }
+        const c = checked.right;
+        onBatch(position + at, { baseOffset: c.baseOffset, lastOffset: c.baseOffset + c.lastOffsetDelta, maxTimestamp: c.maxTimestamp, size });
+        nextOffset = c.baseOffset + c.lastOffsetDelta + 1;
+        at += size;
+      }
+      if (at === 0) {
+        if (fileSize - position < LOG_OVERHEAD) {
+          return stop(position, { kind: 'truncated', message: `${fileSize - position} stray bytes at position ${position} of ${this.file}`, position });
+        }
+        // One batch larger than the chunk: grow the chunk (bounded by maxSize above).
+        chunk = Buffer.allocUnsafe(Math.min(fileSize - position, chunk.length * 2));
+        continue;
+      }
+      position += at;
+    }
+    return { validBytes: fileSize, nextOffset, tornTail: false };
+  }
+
+  private batchSizeAt(position: number): number | undefined {
+    if (readFully(this.fd, this.probe, LOG_OVERHEAD, position) < LOG_OVERHEAD) return undefined;
+    return this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
+  }
+
+  /** Restores in-memory state from intact indexes and the last batch, without a full scan. */
+  loadFromIndexes(): void {
+    const last = this.timeIndex.lastEntry();
+    if (last) {
+      this._maxTimestamp = last.timestamp;
+      this._offsetOfMaxTimestamp = last.offset;
+    }
+    // Walk from the last indexed position to find the next offset.
+    let position = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
+    let lastBatch: BatchPosition | undefined;
+    for (let b = this.batchAt(position); b; b = this.batchAt(position)) {
+      lastBatch = b;
+      position += b.size;
+    }
+    this._nextOffset = lastBatch ? lastBatch.lastOffset + 1 : this.baseOffset;
+    this.bytesSinceLastIndexEntry = this._size - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
+    if (this.batchAt(0)) {
+      readFully(this.fd, this.probe, 8, MAX_TIMESTAMP);
+      this._firstBatchTimestamp = readInt64(this.probe, 0);
+    }
+  }
+
+  /** Header fields of the batch at `position`, or undefined past the end. */
+  batchAt(position: number): BatchPosition | undefined {
+    if (position + HEADER_PROBE > this._size) return undefined;
+    readFully(this.fd, this.probe, HEADER_PROBE, position);
+    const baseOffset = readInt64(this.probe, 0);
+    const size = this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
+    if (size < BATCH_HEADER_SIZE || position + size > this._size) return undefined;
+    return { position, baseOffset, lastOffset: baseOffset + this.probe.readInt32BE(LAST_OFFSET_DELTA), size };
+  }
+
+  /** Position of the first batch whose last offset is >= `offset`, or undefined. */
+  positionOf(offset: number): BatchPosition | undefined {
+    let position = this.offsetIndex.lookup(offset);
+    for (let b = this.batchAt(position); b; b = this.batchAt(position)) {
+      if (b.lastOffset >= offset) return b;
+      position += b.size;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whole batches starting at `position`, at most `maxBytes` of them, except that
+   * the first batch is returned whole even when larger (so a consumer always
+   * progresses, as KIP-74 specifies).
+   */
+  read(position: number, maxBytes: number): Buffer {
+    const available = this._size - position;
+    if (available <= 0) return Buffer.alloc(0);
+    const first = this.batchAt(position);
+    if (!first) return Buffer.alloc(0);
+    const want = Math.min(available, Math.max(maxBytes, first.size));
+    const out = Buffer.allocUnsafe(want);
+    readFully(this.fd, out, want, position);
+    // Trim to whole batches.
+    let end = 0;
+    while (end + LOG_OVERHEAD <= want) {
+      const size = out.readInt32BE(end + BATCH_LENGTH) + LOG_OVERHEAD;
+      if (size < BATCH_HEADER_SIZE || end + size > want) break;
+      end += size;
+    }
+    return end === want ? out : out.subarray(0, end);
+  }
+
+  /** Cuts the segment at `position` (a batch boundary) and rebuilds indexes and state from what remains. */
+  truncateToPosition(position: number): void {
+    fs.ftruncateSync(this.fd, position);
+    this.scan(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Drops the batch holding `offset` and every later one (batches are never split, as in Kafka). */
+  truncateToOffset(offset: number): void {
+    const b = this.positionOf(offset);
+    if (b) this.truncateToPosition(b.position);
+  }
+
+  /** Called when the segment stops being the active one: indexes its newest timestamp. */
+  onRolled(): void {
+    if (this._maxTimestamp >= 0) this.timeIndex.append(this._maxTimestamp, this._offsetOfMaxTimestamp);
+    this.flush();
+  }
+
+  flush(): void {
+    fs.fsyncSync(this.fd);
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.offsetIndex.close();
+    this.timeIndex.close();
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Closes and removes the segment's three files. */
+  delete(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    this.offsetIndex.delete();
+    this.timeIndex.delete();
+    fs.rmSync(this.file, { force: true });
+  }
+
+  /** Renames the three files to carry `suffix` ('' for a live segment). */
+  renameSuffix(suffix: string): void {
+    const from = this.file;
+    this.suffix = suffix;
+    fs.renameSync(from, this.file);
+    this.offsetIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.index' + suffix)));
+    this.timeIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.timeindex' + suffix)));
+  }
+}
+
+export interface BatchInfo {
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  size: number;
+}
+
+function readFully(fd: number, buf: Buffer, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}

@@ -1,0 +1,2 @@
+// Rill's public API. Each line opens one module's door (its index.ts).
+export * from './core/log';

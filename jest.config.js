@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  },
+  // A test that hangs is a bug: bound every test, and every run.
+  testTimeout: 60000,
+  // Two cores on CI: one worker per core.
+  maxWorkers: 2,
+};

@@ -467,7 +467,8 @@ export class PartitionLog {
     const retentionBytes = this._config['retention.bytes'];
     let deleted = 0;
     if (retentionMs >= 0) {
-      deleted += this.deleteSegmentsWhile((s) => s.maxTimestamp >= 0 && now - s.maxTimestamp > retentionMs);
+      // An empty segment (emptied by the cleaner) holds nothing to keep.
+      deleted += this.deleteSegmentsWhile((s) => s.size === 0 || now - s.maxTimestamp > retentionMs);
     }
     if (retentionBytes >= 0) {
       let excess = this.size - retentionBytes;

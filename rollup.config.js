@@ -12,7 +12,13 @@ module.exports = [
     plugins: [ts()],
     output: [
       { file: 'dist/index.cjs', format: 'cjs', sourcemap: true },
-      { file: 'dist/index.mjs', format: 'es', sourcemap: true },
+      {
+        file: 'dist/index.mjs',
+        format: 'es',
+        sourcemap: true,
+        // Optional native helpers (e.g. @node-rs/crc32) are loaded with require().
+        banner: "import { createRequire as __rillCreateRequire } from 'node:module';\nconst require = __rillCreateRequire(import.meta.url);",
+      },
     ],
   },
   {

@@ -180,10 +180,7 @@ export class PartitionLog {
       // Segments entirely below the recovery point were fsynced with their indexes.
       const flushed = cleanShutdown || (next !== undefined && next <= recoveryPoint);
       const indexUsable = segment.size === 0 || segment.offsetIndex.entries > 0;
-      if (flushed && indexUsable) {
-        segment.loadFromIndexes();
-        continue;
-      }
+      if (flushed && indexUsable && segment.loadFromIndexes()) continue;
       if (flushed) warn({ kind: 'index-rebuilt', file: segment.file, message: `rebuilt the missing or damaged index of ${segment.file}` });
       const scan = segment.scan(this._config['max.message.bytes']);
       if (!scan.error) continue;
@@ -348,6 +345,10 @@ export class PartitionLog {
     const old = this.active;
     if (old.size === 0) return;
     old.onRolled();
+    // Everything up to here is now on disk: move the recovery point so a crash
+    // rescans only the new segment.
+    this.flush();
+    this.writeRecoveryCheckpoint();
     this.segments.push(LogSegment.open(this.dir, this.logEndOffset, this._config['index.interval.bytes']));
     fsyncDirectory(this.dir);
   }

@@ -43,6 +43,7 @@ import {
 } from './varint';
 
 export type { CompressionName } from './compression';
+// Part of this module's API as the log uses it (checksums of stored batches).
 export { crc32c } from './crc32c';
 
 export interface RecordHeader {
@@ -70,6 +71,13 @@ export interface EncodeBatchOptions {
   transactional?: boolean;
   isControl?: boolean;
   timestampType?: 'create' | 'logAppend';
+  /**
+   * Offset delta of each record (default: its index). Compaction re-encodes the
+   * surviving records of a batch with their original deltas: increasing, >= 0.
+   */
+  offsetDeltas?: number[];
+  /** Default: the last record's offset delta. Compaction keeps the original batch's. */
+  lastOffsetDelta?: number;
 }
 
 export interface DecodedRecord {
@@ -259,8 +267,32 @@ function writeBytesField(buf: Buffer, pos: number, b: Buffer | null): number {
   return pos + b.copy(buf, pos);
 }
 
+/** Validates explicit offset deltas (a caller bug if wrong) and returns the batch's lastOffsetDelta. */
+function checkedLastOffsetDelta(count: number, offsetDeltas: number[] | undefined, lastOffsetDelta: number | undefined): number {
+  let last = count - 1;
+  if (offsetDeltas !== undefined) {
+    if (offsetDeltas.length !== count) {
+      throw new RangeError(`encodeRecordBatch: ${offsetDeltas.length} offsetDeltas for ${count} records`);
+    }
+    let previous = -1;
+    for (const delta of offsetDeltas) {
+      if (!Number.isInteger(delta) || delta <= previous || delta > 0x7fffffff) {
+        throw new RangeError(`encodeRecordBatch: offsetDeltas must be increasing int32s >= 0, got ${offsetDeltas.join(',')}`);
+      }
+      previous = delta;
+    }
+    last = previous;
+  }
+  if (lastOffsetDelta === undefined) return last;
+  if (!Number.isInteger(lastOffsetDelta) || lastOffsetDelta < last || lastOffsetDelta > 0x7fffffff) {
+    throw new RangeError(`encodeRecordBatch: lastOffsetDelta ${lastOffsetDelta} is below the last record's offset delta ${last}`);
+  }
+  return lastOffsetDelta;
+}
+
 /**
- * Encodes records into one RecordBatch v2. Record i gets offsetDelta i; a record
+ * Encodes records into one RecordBatch v2. Record i gets offsetDelta i (or
+ * offsetDeltas[i]); a record
  * without a timestamp gets the batch's baseTimestamp. Sizes are computed first and
  * the records written into one Buffer (plus one for the gzip input when compressed).
  * Throws on programmer errors (no records, out-of-range numeric fields).
@@ -271,6 +303,8 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   if (count === 0) throw new RangeError('encodeRecordBatch: a batch needs at least one record');
   const compression = opts.compression ?? 'none';
   const baseTimestamp = opts.baseTimestamp ?? records[0].timestamp ?? Date.now();
+  const offsetDeltas = opts.offsetDeltas;
+  const lastOffsetDelta = checkedLastOffsetDelta(count, offsetDeltas, opts.lastOffsetDelta);
 
   // Pass 1: sizes. bodySizes is the only per-batch scratch allocation.
   const bodySizes = new Array<number>(count);
@@ -279,7 +313,7 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   for (let i = 0; i < count; i++) {
     const timestamp = records[i].timestamp ?? baseTimestamp;
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const body = recordBodySize(records[i], i, timestamp - baseTimestamp);
+    const body = recordBodySize(records[i], offsetDeltas === undefined ? i : offsetDeltas[i], timestamp - baseTimestamp);
     bodySizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;
   }
@@ -293,7 +327,7 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
     pos = writeVarint(recordsBuf, pos, bodySizes[i]);
     recordsBuf[pos++] = 0; // record attributes: unused by Kafka
     pos = writeVarlong(recordsBuf, pos, (record.timestamp ?? baseTimestamp) - baseTimestamp);
-    pos = writeVarint(recordsBuf, pos, i);
+    pos = writeVarint(recordsBuf, pos, offsetDeltas === undefined ? i : offsetDeltas[i]);
     pos = writeBytesField(recordsBuf, pos, record.key);
     pos = writeBytesField(recordsBuf, pos, record.value);
     const headers = record.headers;
@@ -326,7 +360,7 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   batch.writeInt32BE(opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH);
   batch.writeInt8(CURRENT_MAGIC, MAGIC);
   batch.writeInt16BE(attributes, ATTRIBUTES);
-  batch.writeInt32BE(count - 1, LAST_OFFSET_DELTA);
+  batch.writeInt32BE(lastOffsetDelta, LAST_OFFSET_DELTA);
   writeInt64(batch, BASE_TIMESTAMP, baseTimestamp);
   writeInt64(batch, MAX_TIMESTAMP, maxTimestamp);
   writeInt64(batch, PRODUCER_ID, opts.producerId ?? NO_PRODUCER_ID);

@@ -198,8 +198,11 @@ export class LogSegment {
     return this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
   }
 
-  /** Restores in-memory state from intact indexes and the last batch, without a full scan. */
-  loadFromIndexes(): void {
+  /**
+   * Restores in-memory state from intact indexes and the last batches, without a
+   * full scan. False when the file does not end on a batch boundary (then scan).
+   */
+  loadFromIndexes(): boolean {
     const last = this.timeIndex.lastEntry();
     if (last) {
       this._maxTimestamp = last.timestamp;
@@ -218,6 +221,9 @@ export class LogSegment {
       readFully(this.fd, this.probe, 8, MAX_TIMESTAMP);
       this._firstBatchTimestamp = readInt64(this.probe, 0);
     }
+    // A sane index points inside this segment's offsets; anything else means rebuild.
+    const timeIndexSane = !last || (last.offset >= this.baseOffset && last.offset < this._nextOffset);
+    return position === this._size && timeIndexSane;
   }
 
   /** Header fields of the batch at `position`, or undefined past the end. */

@@ -18,11 +18,11 @@ import {
   DecodedBatch,
   RecordInput,
   checkBatch,
-  crc32c,
   decodeRecordBatch,
   decodeRecordBatches,
   encodeRecordBatch,
 } from '../../../core/log/record-batch';
+import { crc32c } from '../../../core/log/crc32c';
 
 const T0 = 1_700_000_000_000;
 const b = (s: string) => Buffer.from(s);
@@ -141,6 +141,24 @@ describe('encodeRecordBatch / decodeRecordBatch round trip', () => {
     const buf = encodeRecordBatch({ records: RECORDS_3, baseTimestamp: T0 });
     expect(buf.readInt32BE(BATCH_LENGTH) + 12).toBe(buf.length);
     expect(ok(checkBatch(buf, 0)).size).toBe(buf.length);
+  });
+
+  it('keeps explicit offset deltas and lastOffsetDelta, as compaction re-encodes survivors', () => {
+    const buf = encodeRecordBatch({ records: RECORDS_3, baseOffset: 100, offsetDeltas: [1, 4, 7], lastOffsetDelta: 9 });
+    expect(ok(checkBatch(buf, 0))).toMatchObject({ recordCount: 3, lastOffsetDelta: 9 });
+    const batch = ok(decodeRecordBatch(buf));
+    expect(batch.records.map((r) => r.offset)).toEqual([101, 104, 107]);
+    expect(batch.lastOffset).toBe(109);
+  });
+
+  it.each([
+    [{ offsetDeltas: [0, 1] }, /2 offsetDeltas for 3 records/],
+    [{ offsetDeltas: [0, 2, 2] }, /increasing/],
+    [{ offsetDeltas: [-1, 0, 1] }, /increasing/],
+    [{ offsetDeltas: [0, 1, 5], lastOffsetDelta: 4 }, /below the last record's offset delta 5/],
+    [{ lastOffsetDelta: 1 }, /below the last record's offset delta 2/],
+  ])('refuses inconsistent offset deltas %j as a programming error', (opts, message) => {
+    expect(() => encodeRecordBatch({ records: RECORDS_3, ...opts })).toThrow(message);
   });
 
   it('refuses an empty record list as a programming error', () => {

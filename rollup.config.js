@@ -16,6 +16,8 @@ module.exports = [
         file: 'dist/index.mjs',
         format: 'es',
         sourcemap: true,
+        // fp-ts has no exports map and its es6 build is not Node-ESM: import its CommonJS files by name.
+        paths: (id) => (id.startsWith('fp-ts/') ? `${id.replace('fp-ts/', 'fp-ts/lib/')}.js` : id),
         // Optional native helpers (e.g. @node-rs/crc32) are loaded with require().
         banner: "import { createRequire as __rillCreateRequire } from 'node:module';\nconst require = __rillCreateRequire(import.meta.url);",
       },

@@ -26,4 +26,6 @@ export type {
 export * as varint from './varint';
 export { readInt64, writeInt64 } from './batch-header';
 export { LeaderEpochCache } from './leader-epoch-cache';
+export { LogCleaner } from './cleaner';
+export type { CleanerOptions, CleanResult } from './cleaner';
 export type { EpochEntry } from './leader-epoch-cache';

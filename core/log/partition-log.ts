@@ -372,7 +372,7 @@ export class PartitionLog {
       const batch = segment.positionOf(offset);
       if (!batch) continue; // offset falls in a gap at the end of a compacted segment
       if (batch.baseOffset >= upTo) return EMPTY;
-      const bytes = segment.read(batch.position, maxBytes);
+      const bytes = segment.read(batch.position, maxBytes, batch.size);
       return trimAtOffset(bytes, upTo);
     }
     return EMPTY;

@@ -249,14 +249,15 @@ export class LogSegment {
   /**
    * Whole batches starting at `position`, at most `maxBytes` of them, except that
    * the first batch is returned whole even when larger (so a consumer always
-   * progresses, as KIP-74 specifies).
+   * progresses, as KIP-74 specifies). Pass `firstBatchSize` when the caller has
+   * just read that batch's header, to save a read.
    */
-  read(position: number, maxBytes: number): Buffer {
+  read(position: number, maxBytes: number, firstBatchSize?: number): Buffer {
     const available = this._size - position;
     if (available <= 0) return Buffer.alloc(0);
-    const first = this.batchAt(position);
-    if (!first) return Buffer.alloc(0);
-    const want = Math.min(available, Math.max(maxBytes, first.size));
+    const firstSize = firstBatchSize ?? this.batchAt(position)?.size;
+    if (firstSize === undefined) return Buffer.alloc(0);
+    const want = Math.min(available, Math.max(maxBytes, firstSize));
     const out = Buffer.allocUnsafe(want);
     readFully(this.fd, out, want, position);
     // Trim to whole batches.

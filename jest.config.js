@@ -10,4 +10,5 @@ module.exports = {
   testTimeout: 60000,
   // Two cores on CI: one worker per core.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

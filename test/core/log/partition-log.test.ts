@@ -321,3 +321,33 @@ describe('truncation and leader epochs', () => {
     again.close();
   });
 });
+
+describe('flush policy', () => {
+  test('flush.messages fsyncs after that many records and moves the recovery point', () => {
+    const log = PartitionLog.open(dirs.make(), { 'flush.messages': 3 });
+    log.appendRecords([rec(0), rec(1)]);
+    expect(log.recoveryPoint).toBe(0);
+    log.appendRecords([rec(2)]);
+    expect(log.recoveryPoint).toBe(3);
+    log.close();
+  });
+
+  test('flush.ms fsyncs from maybeFlush once the oldest unflushed append is that old', () => {
+    const clock = new ManualClock();
+    const log = PartitionLog.open(dirs.make(), { 'flush.ms': 1000 }, { clock });
+    log.appendRecords([rec(0)]);
+    clock.advance(999);
+    log.maybeFlush();
+    expect(log.recoveryPoint).toBe(0);
+    clock.advance(1);
+    log.maybeFlush();
+    expect(log.recoveryPoint).toBe(1);
+    log.close();
+  });
+
+  test('a closed log refuses further use with a clear error', () => {
+    const log = PartitionLog.open(dirs.make());
+    log.close();
+    expect(() => log.appendRecords([rec(0)])).toThrow(/is closed/);
+  });
+});

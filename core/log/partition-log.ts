@@ -15,7 +15,6 @@ import {
   TIMESTAMP_TYPE_BIT,
   BATCH_LENGTH,
   LOG_OVERHEAD,
-  baseOffsetAt,
   writeInt64,
 } from './batch-header';
 import { crc32c } from './crc32c';
@@ -372,8 +371,7 @@ export class PartitionLog {
       const batch = segment.positionOf(offset);
       if (!batch) continue; // offset falls in a gap at the end of a compacted segment
       if (batch.baseOffset >= upTo) return EMPTY;
-      const bytes = segment.read(batch.position, maxBytes, batch.size);
-      return trimAtOffset(bytes, upTo);
+      return segment.read(batch.position, maxBytes, batch.size, upTo);
     }
     return EMPTY;
   }
@@ -600,15 +598,6 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Cuts a run of whole batches before the first batch whose base offset is >= `limit`. */
-function trimAtOffset(bytes: Buffer, limit: number): Buffer {
-  let end = 0;
-  while (end + LOG_OVERHEAD <= bytes.length && baseOffsetAt(bytes, end) < limit) {
-    end += bytes.readInt32BE(end + BATCH_LENGTH) + LOG_OVERHEAD;
-  }
-  return end >= bytes.length ? bytes : bytes.subarray(0, end);
-}
 
 /** Sets LogAppendTime on a stored batch: the attribute bit and maxTimestamp, then the CRC they are under. */
 function stampLogAppendTime(buf: Buffer, position: number, size: number, now: number): void {

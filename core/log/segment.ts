@@ -250,9 +250,10 @@ export class LogSegment {
    * Whole batches starting at `position`, at most `maxBytes` of them, except that
    * the first batch is returned whole even when larger (so a consumer always
    * progresses, as KIP-74 specifies). Pass `firstBatchSize` when the caller has
-   * just read that batch's header, to save a read.
+   * just read that batch's header, to save a read. Batches starting at or after
+   * `upToOffset` (the high watermark) are left out.
    */
-  read(position: number, maxBytes: number, firstBatchSize?: number): Buffer {
+  read(position: number, maxBytes: number, firstBatchSize?: number, upToOffset = Number.MAX_SAFE_INTEGER): Buffer {
     const available = this._size - position;
     if (available <= 0) return Buffer.alloc(0);
     const firstSize = firstBatchSize ?? this.batchAt(position)?.size;
@@ -260,11 +261,11 @@ export class LogSegment {
     const want = Math.min(available, Math.max(maxBytes, firstSize));
     const out = Buffer.allocUnsafe(want);
     readFully(this.fd, out, want, position);
-    // Trim to whole batches.
+    // Trim to whole batches, stopping at the first batch at or past `upToOffset`.
     let end = 0;
     while (end + LOG_OVERHEAD <= want) {
       const size = out.readInt32BE(end + BATCH_LENGTH) + LOG_OVERHEAD;
-      if (size < BATCH_HEADER_SIZE || end + size > want) break;
+      if (size < BATCH_HEADER_SIZE || end + size > want || readInt64(out, end) >= upToOffset) break;
       end += size;
     }
     return end === want ? out : out.subarray(0, end);

@@ -1,2 +1,3 @@
 // Rill's public API. Each line opens one module's door (its index.ts).
 export * from './core/log';
+export * from './core/schema';

@@ -1,0 +1,217 @@
+import { randomInt } from 'crypto';
+import * as E from 'fp-ts/Either';
+import { FileStorage } from './file-storage';
+import { messageProblem } from './message-validation';
+import { DEFAULT_CONFIG, Raft, bootstrapState, type RaftConfig } from './raft';
+import { SeededRandom } from './random';
+import type { ReplicatedStateMachine } from './state-machine';
+import { TcpTransport, type PeerAddress } from './tcp-transport';
+import type { ConfChange, NodeId, Ready, RandomSource } from './types';
+
+// The imperative shell around the pure core: a timer feeds ticks, the TCP
+// transport feeds messages, and every Ready is persisted (fsync) before its
+// messages go out and its committed commands reach the state machine.
+// Inputs arriving in the same turn of the event loop share one Ready, so one
+// fsync and one append message carry a whole batch of proposals.
+
+export interface RaftNodeOptions<R> {
+  readonly id: NodeId;
+  readonly dir: string;
+  readonly stateMachine: ReplicatedStateMachine<R>;
+  /** Founding voters, used only when the storage is empty. Omit to join an existing cluster. */
+  readonly bootstrap?: readonly NodeId[];
+  readonly peers?: ReadonlyMap<NodeId, PeerAddress>;
+  readonly host?: string;
+  readonly port?: number;
+  readonly tickMs?: number;
+  /** Take a snapshot after this many applied entries. */
+  readonly snapshotEvery?: number;
+  readonly raft?: Partial<Omit<RaftConfig, 'id' | 'random'>>;
+  readonly random?: RandomSource;
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: NodeId;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+}
+
+interface PendingProposal<R> {
+  readonly term: number;
+  readonly resolve: (r: E.Either<string, R>) => void;
+}
+
+export class RaftNode<R> {
+  private readonly proposals = new Map<number, PendingProposal<R>>();
+  private readonly reads = new Map<string, { index: number; resolve: (r: E.Either<string, number>) => void }>();
+  private readonly ticker: NodeJS.Timeout;
+  private scheduled = false;
+  private stopped = false;
+  private readSeq = 0;
+
+  private constructor(
+    private readonly raft: Raft,
+    private readonly storage: FileStorage,
+    private readonly transport: TcpTransport,
+    private readonly sm: ReplicatedStateMachine<R>,
+    readonly port: number,
+    private readonly snapshotEvery: number,
+    tickMs: number,
+  ) {
+    this.ticker = setInterval(() => {
+      this.raft.tick();
+      this.schedule();
+    }, tickMs);
+  }
+
+  static async start<R>(opts: RaftNodeOptions<R>): Promise<E.Either<string, RaftNode<R>>> {
+    const opened = FileStorage.open(opts.dir);
+    if (E.isLeft(opened)) return opened;
+    const storage = opened.right;
+    let state = storage.load();
+    const empty = state.hardState.term === 0 && state.snapshot === undefined && state.entries.length === 0;
+    if (empty && opts.bootstrap !== undefined) {
+      state = bootstrapState(opts.bootstrap);
+      storage.save({ softState: { role: 'follower', leader: 0 }, hardState: state.hardState, entries: [], snapshot: state.snapshot, committedEntries: [], messages: [], readStates: [] });
+    }
+    if (state.snapshot !== undefined) opts.stateMachine.restore(state.snapshot.data);
+    const raft = new Raft(
+      { ...DEFAULT_CONFIG, ...opts.raft, id: opts.id, random: opts.random ?? new SeededRandom(randomInt(0x7fffffff)) },
+      state,
+    );
+    let node: RaftNode<R> | undefined;
+    const transport = new TcpTransport({
+      onMessage: (m) => {
+        if (node === undefined || node.stopped) return;
+        // A malformed message from the network is dropped, never allowed to crash the node.
+        if (messageProblem(m, opts.id) !== undefined) return;
+        raft.step(m);
+        node.schedule();
+      },
+    });
+    let port: number;
+    try {
+      port = await transport.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
+    } catch (e) {
+      storage.close();
+      return E.left(`cannot listen for raft peers: ${(e as Error).message}`);
+    }
+    for (const [id, addr] of opts.peers ?? []) transport.setPeer(id, addr);
+    node = new RaftNode(raft, storage, transport, opts.stateMachine, port, opts.snapshotEvery ?? 10000, opts.tickMs ?? 100);
+    node.schedule();
+    return E.right(node);
+  }
+
+  setPeer(id: NodeId, address: PeerAddress): void {
+    this.transport.setPeer(id, address);
+  }
+
+  status(): NodeStatus {
+    const r = this.raft;
+    return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex() };
+  }
+
+  /** Replicate a command; resolves with the state machine's result once applied here. */
+  propose(command: Buffer): Promise<E.Either<string, R>> {
+    if (this.stopped) return Promise.resolve(E.left('node is stopped'));
+    const accepted = this.raft.propose(command);
+    if (E.isLeft(accepted)) return Promise.resolve(accepted);
+    this.schedule();
+    const { index, term } = accepted.right;
+    // An older proposal at this index was truncated away before we led again: it is lost.
+    this.proposals.get(index)?.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
+    return new Promise((resolve) => this.proposals.set(index, { term, resolve }));
+  }
+
+  proposeConfChange(cc: ConfChange): E.Either<string, void> {
+    const r = this.raft.proposeConfChange(cc);
+    this.schedule();
+    return E.map(() => undefined)(r);
+  }
+
+  transferLeadership(to: NodeId): E.Either<string, void> {
+    const r = this.raft.transferLeadership(to);
+    this.schedule();
+    return r;
+  }
+
+  /** A linearizable read barrier: resolves once the local state reflects every write acknowledged before the call. */
+  readBarrier(): Promise<E.Either<string, number>> {
+    const context = `${this.raft.id}:${++this.readSeq}`;
+    const asked = this.raft.readIndex(context);
+    if (E.isLeft(asked)) return Promise.resolve(asked);
+    this.schedule();
+    return new Promise((resolve) => this.reads.set(context, { index: 0, resolve }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    await this.transport.close();
+    this.storage.close();
+    for (const p of this.proposals.values()) p.resolve(E.left('node stopped'));
+    for (const r of this.reads.values()) r.resolve(E.left('node stopped'));
+    this.proposals.clear();
+    this.reads.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.stopped) this.processReady();
+    });
+  }
+
+  private processReady(): void {
+    const raft = this.raft;
+    while (raft.hasReady()) {
+      const rd = raft.ready();
+      this.storage.save(rd);
+      for (const m of rd.messages) this.transport.send(m);
+      this.apply(rd);
+      raft.advance(rd);
+      this.serveReads();
+    }
+    if (raft.log.applied - raft.log.snapshot.metadata.index >= this.snapshotEvery) {
+      const snap = raft.compact(this.sm.snapshot());
+      if (E.isRight(snap)) this.storage.compact(snap.right);
+    }
+  }
+
+  private apply(rd: Ready): void {
+    if (rd.snapshot !== undefined) this.sm.restore(rd.snapshot.data);
+    for (const e of rd.committedEntries) {
+      const pending = this.proposals.get(e.index);
+      if (pending !== undefined) this.proposals.delete(e.index);
+      if (e.type !== 'normal' || e.data.length === 0) {
+        pending?.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
+        continue;
+      }
+      const result = this.sm.apply(e.data, e.index);
+      if (pending === undefined) continue;
+      if (pending.term === e.term) pending.resolve(E.right(result));
+      else pending.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
+    }
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(rs.context);
+      if (r) r.index = rs.index;
+    }
+  }
+
+  private serveReads(): void {
+    const applied = this.raft.log.applied;
+    for (const [ctx, r] of this.reads) {
+      if (r.index > 0 && applied >= r.index) {
+        this.reads.delete(ctx);
+        r.resolve(E.right(r.index));
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import * as http from 'http';
+import * as readline from 'readline';
+import * as E from 'fp-ts/Either';
+import { RaftNode } from '../raft-node';
+import { AppendList } from './append-list';
+
+// A standalone Raft server process for the multi-process test and the
+// benchmark: one node with its data directory, raft peers on one TCP port and
+// a small HTTP API for clients on another (both port 0 unless given).
+//
+//   node core/raft/server/run.cjs --id 1 --dir /tmp/n1 --bootstrap 1,2,3 [--tick-ms 20]
+// prints {"id":1,"raftPort":..,"httpPort":..} on stdout, then reads peer
+// addresses as JSON lines on stdin: {"peers":{"2":{"host":"127.0.0.1","port":4567}}}
+//
+// HTTP: POST /propose (body = value) -> 200 {"index":n} once applied here, 421 {"leader":id} if not leader
+//       GET /status -> NodeStatus; GET /values -> every applied value (after a linearizable read barrier)
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function fatal(message: string): never {
+  process.stderr.write(`raft server: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const id = Number(arg('id'));
+  const dir = arg('dir');
+  if (!Number.isInteger(id) || id <= 0) fatal('--id must be a positive integer');
+  if (dir === undefined) fatal('--dir is required');
+  const bootstrap = arg('bootstrap')?.split(',').map(Number);
+  const tickMs = Number(arg('tick-ms') ?? 50);
+  const list = new AppendList();
+  const started = await RaftNode.start({ id, dir, stateMachine: list, bootstrap, tickMs, snapshotEvery: Number(arg('snapshot-every') ?? 5000) });
+  if (E.isLeft(started)) fatal(started.left);
+  const node = started.right;
+
+  const server = http.createServer((req, res) => {
+    const reply = (code: number, body: unknown) => {
+      const json = JSON.stringify(body);
+      res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+      res.end(json);
+    };
+    if (req.method === 'POST' && req.url === '/propose') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 1 << 20) req.destroy();
+        else chunks.push(c);
+      });
+      req.on('end', () => {
+        void node.propose(Buffer.concat(chunks)).then((r) => {
+          if (E.isRight(r)) reply(200, { index: r.right });
+          else reply(421, { error: r.left, leader: node.status().leader });
+        });
+      });
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/status') {
+      reply(200, node.status());
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/values') {
+      void node.readBarrier().then((r) => {
+        if (E.isRight(r)) reply(200, { values: list.values });
+        else reply(421, { error: r.left, leader: node.status().leader });
+      });
+      return;
+    }
+    reply(404, { error: `no route ${req.method} ${req.url}` });
+  });
+  server.keepAliveTimeout = 60000;
+  await new Promise<void>((resolve) => server.listen(Number(arg('http-port') ?? 0), '127.0.0.1', resolve));
+  const httpPort = (server.address() as { port: number }).port;
+  process.stdout.write(JSON.stringify({ id, raftPort: node.port, httpPort }) + '\n');
+
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    let msg: { peers?: Record<string, { host: string; port: number }> };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      process.stderr.write(`raft server: ignoring a control line that is not JSON\n`);
+      return;
+    }
+    for (const [peer, addr] of Object.entries(msg.peers ?? {})) {
+      if (Number(peer) !== id) node.setPeer(Number(peer), addr);
+    }
+  });
+  // The parent owns our lifetime: when it goes away, so do we.
+  rl.on('close', () => {
+    void node.stop().then(() => process.exit(0));
+  });
+}
+
+void main();

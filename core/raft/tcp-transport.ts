@@ -1,0 +1,229 @@
+import * as net from 'net';
+import * as E from 'fp-ts/Either';
+import { decodeMessage, Writer, writeMessage } from './codec';
+import type { Message, NodeId } from './types';
+
+// Raft messages between nodes over TCP: one outbound connection per peer,
+// length-prefixed frames ([u32 length][message]), reconnect with backoff, and
+// a bounded queue per peer. Raft tolerates lost messages, so a full queue
+// drops the newest message instead of growing memory without bound.
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TransportOptions {
+  readonly onMessage: (m: Message) => void;
+  /** Frames queued per peer before new ones are dropped. */
+  readonly maxQueuedFrames?: number;
+  /** Larger incoming frames close the connection (bad input never allocates unbounded memory). */
+  readonly maxFrameBytes?: number;
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+}
+
+export interface TransportStats {
+  sent: number;
+  received: number;
+  dropped: number;
+  badFrames: number;
+}
+
+class PeerLink {
+  private socket: net.Socket | undefined;
+  private connected = false;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private backoff: number;
+  private closed = false;
+
+  constructor(
+    private address: PeerAddress,
+    private readonly opts: Required<Omit<TransportOptions, 'onMessage'>>,
+    private readonly stats: TransportStats,
+  ) {
+    this.backoff = opts.reconnectMinMs;
+  }
+
+  setAddress(address: PeerAddress): void {
+    if (address.host === this.address.host && address.port === this.address.port) return;
+    this.address = address;
+    this.backoff = this.opts.reconnectMinMs;
+    // Forget the old connection now (its 'close' comes later and is ignored),
+    // so nothing more is written to it.
+    const old = this.socket;
+    this.socket = undefined;
+    this.connected = false;
+    old?.destroy();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.queue.length > 0) this.connect();
+  }
+
+  send(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.queue.length >= this.opts.maxQueuedFrames) {
+      this.stats.dropped++;
+      return;
+    }
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    if (this.connected) this.flush();
+    else if (this.socket === undefined && this.timer === undefined) this.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.destroy();
+    this.queue = [];
+  }
+
+  private connect(): void {
+    const socket = net.connect({ host: this.address.host, port: this.address.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.connected = true;
+      this.backoff = this.opts.reconnectMinMs;
+      this.flush();
+    });
+    socket.on('drain', () => this.flush());
+    socket.on('error', () => {
+      // 'close' follows; reconnecting is handled there.
+    });
+    socket.on('data', () => {
+      // Peers never answer on this connection.
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.connected = false;
+      if (this.closed) return;
+      const delay = this.backoff;
+      this.backoff = Math.min(this.backoff * 2, this.opts.reconnectMaxMs);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (!this.closed && this.queue.length > 0) this.connect();
+      }, delay);
+      this.timer.unref();
+    });
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (!socket || !this.connected || this.queue.length === 0 || socket.writableNeedDrain) return;
+    const batch = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queuedBytes);
+    this.stats.sent += this.queue.length;
+    this.queue = [];
+    this.queuedBytes = 0;
+    socket.write(batch);
+  }
+}
+
+/** Splits a byte stream into frames; returns false when a frame is too large. */
+class FrameReader {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  push(chunk: Buffer, onFrame: (frame: Buffer) => boolean): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    for (;;) {
+      if (this.size < 4) return true;
+      const head = this.chunks[0].length >= 4 ? this.chunks[0] : this.coalesce();
+      const len = head.readUInt32BE(0);
+      if (len > this.maxFrameBytes) return false;
+      if (this.size < 4 + len) return true;
+      const all = this.coalesce();
+      if (!onFrame(all.subarray(4, 4 + len))) return false;
+      const rest = all.subarray(4 + len);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.size = rest.length;
+    }
+  }
+
+  private coalesce(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
+    return this.chunks[0];
+  }
+}
+
+export class TcpTransport {
+  private readonly server: net.Server;
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly inbound = new Set<net.Socket>();
+  private readonly opts: Required<Omit<TransportOptions, 'onMessage'>>;
+  readonly stats: TransportStats = { sent: 0, received: 0, dropped: 0, badFrames: 0 };
+
+  constructor(private readonly options: TransportOptions) {
+    this.opts = {
+      maxQueuedFrames: options.maxQueuedFrames ?? 4096,
+      maxFrameBytes: options.maxFrameBytes ?? 64 << 20,
+      reconnectMinMs: options.reconnectMinMs ?? 20,
+      reconnectMaxMs: options.reconnectMaxMs ?? 1000,
+    };
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Listen (port 0 picks a free port); resolves to the bound port. */
+  listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as net.AddressInfo).port));
+    });
+  }
+
+  setPeer(id: NodeId, address: PeerAddress): void {
+    const link = this.links.get(id);
+    if (link) link.setAddress(address);
+    else this.links.set(id, new PeerLink(address, this.opts, this.stats));
+  }
+
+  send(m: Message): void {
+    const link = this.links.get(m.to);
+    if (!link) {
+      this.stats.dropped++;
+      return;
+    }
+    const w = new Writer(64);
+    const at = w.placeholder32();
+    writeMessage(w, m);
+    w.patch32(at, w.length - 4);
+    link.send(w.finish());
+  }
+
+  close(): Promise<void> {
+    for (const link of this.links.values()) link.close();
+    for (const s of this.inbound) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    this.inbound.add(socket);
+    socket.setNoDelay(true);
+    const reader = new FrameReader(this.opts.maxFrameBytes);
+    socket.on('data', (chunk: Buffer) => {
+      const ok = reader.push(chunk, (frame) => {
+        const m = decodeMessage(frame);
+        if (E.isLeft(m)) return false;
+        this.stats.received++;
+        this.options.onMessage(m.right);
+        return true;
+      });
+      if (!ok) {
+        // Malformed or oversized input: drop this connection, keep serving everyone else.
+        this.stats.badFrames++;
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.inbound.delete(socket));
+  }
+}

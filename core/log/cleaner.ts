@@ -179,7 +179,6 @@ export class LogCleaner {
     if (!changed) return undefined;
     const cleaned = log.createCleanedSegment(segment.baseOffset);
     for (const s of survivors) cleaned.append(s.bytes, 0, s.bytes.length, [s.info]);
-    cleaned.onRolled();
     log.replaceSegment(cleaned);
     result.segmentsRewritten++;
     return cleaned;

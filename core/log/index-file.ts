@@ -10,20 +10,27 @@ export abstract class IndexFile {
   protected count = 0;
   /** Entries [0, written) are already in the file. */
   private written = 0;
-  private fd: number;
+  /** No file descriptor is held: a broker has many segments, and an index is written rarely. */
+  private synced = true;
 
   constructor(
     readonly path: string,
     readonly entrySize: number,
   ) {
-    this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
-    const size = fs.fstatSync(this.fd).size;
-    const usable = size - (size % entrySize);
+    let existing: Buffer;
+    try {
+      existing = fs.readFileSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      existing = Buffer.alloc(0);
+      fs.writeFileSync(path, existing);
+    }
+    const usable = existing.length - (existing.length % entrySize);
     this.buf = Buffer.allocUnsafe(Math.max(usable, entrySize * 64));
-    if (usable > 0) fs.readSync(this.fd, this.buf, 0, usable, 0);
+    existing.copy(this.buf, 0, 0, usable);
     this.count = usable / entrySize;
     this.written = this.count;
-    if (usable !== size || !this.isSorted()) this.reset();
+    if (usable !== existing.length || !this.isSorted()) this.reset();
   }
 
   get entries(): number {
@@ -61,30 +68,33 @@ export abstract class IndexFile {
   reset(): void {
     this.count = 0;
     this.written = 0;
-    fs.ftruncateSync(this.fd, 0);
+    fs.truncateSync(this.path, 0);
+    this.synced = false;
   }
 
+  /** Writes pending entries and fsyncs the file; nothing to do when nothing changed. */
   flush(): void {
-    if (this.written < this.count) {
-      const from = this.written * this.entrySize;
-      const len = (this.count - this.written) * this.entrySize;
-      fs.writeSync(this.fd, this.buf, from, len, from);
-      this.written = this.count;
+    if (this.written === this.count && this.synced) return;
+    const fd = fs.openSync(this.path, 'r+');
+    try {
+      if (this.written < this.count) {
+        const from = this.written * this.entrySize;
+        fs.writeSync(fd, this.buf, from, (this.count - this.written) * this.entrySize, from);
+        this.written = this.count;
+      }
+      fs.fsyncSync(fd);
+      this.synced = true;
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.fsyncSync(this.fd);
   }
 
   close(): void {
-    if (this.fd < 0) return;
     this.flush();
-    fs.closeSync(this.fd);
-    this.fd = -1;
   }
 
-  /** Closes and removes the file. */
+  /** Removes the file. */
   delete(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
     fs.rmSync(this.path, { force: true });
   }
 

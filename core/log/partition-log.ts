@@ -343,10 +343,11 @@ export class PartitionLog {
     this.ensureOpen();
     const old = this.active;
     if (old.size === 0) return;
-    old.onRolled();
-    // Everything up to here is now on disk: move the recovery point so a crash
+    // Closed segments before `old` were made durable when they rolled, so making
+    // `old` durable puts everything on disk: move the recovery point so a crash
     // rescans only the new segment.
-    this.flush();
+    old.onRolled();
+    this.markFlushed();
     this.writeRecoveryCheckpoint();
     this.segments.push(LogSegment.open(this.dir, this.logEndOffset, this._config['index.interval.bytes']));
     fsyncDirectory(this.dir);
@@ -506,6 +507,10 @@ export class PartitionLog {
   flush(): void {
     this.ensureOpen();
     for (let i = this.segmentIndexFor(this._recoveryPoint); i < this.segments.length; i++) this.segments[i].flush();
+    this.markFlushed();
+  }
+
+  private markFlushed(): void {
     this._recoveryPoint = this.logEndOffset;
     this.unflushedMessages = 0;
     this.firstUnflushedAt = -1;
@@ -574,15 +579,15 @@ export class PartitionLog {
   }
 
   /**
-   * Swaps `replacement` (written by the cleaner with suffix '.cleaned', same base
-   * offset) in for the closed segment at the same base offset. Crash-safe: the
+   * Makes `replacement` (written by the cleaner with suffix '.cleaned', same base
+   * offset) durable and swaps it in for the closed segment at the same base offset. Crash-safe: the
    * `.swap` rename marks the replacement complete before the old files go.
    */
   replaceSegment(replacement: LogSegment): void {
     this.ensureOpen();
     const i = this.segments.findIndex((s) => s.baseOffset === replacement.baseOffset);
     if (i < 0 || i === this.segments.length - 1) throw new Error(`No closed segment at ${replacement.baseOffset} to replace`);
-    replacement.flush();
+    replacement.onRolled();
     replacement.renameSuffix('.swap');
     fsyncDirectory(this.dir);
     this.segments[i].delete();

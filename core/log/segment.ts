@@ -283,22 +283,30 @@ export class LogSegment {
     if (b) this.truncateToPosition(b.position);
   }
 
-  /** Called when the segment stops being the active one: indexes its newest timestamp. */
+  /**
+   * Called when the segment stops being the active one: indexes its newest
+   * timestamp and makes data and indexes durable. From then on recovery trusts
+   * the indexes of this segment.
+   */
   onRolled(): void {
     if (this._maxTimestamp >= 0) this.timeIndex.append(this._maxTimestamp, this._offsetOfMaxTimestamp);
     this.flush();
+    this.flushIndexes();
   }
 
+  /** fsyncs the data. Indexes of the active segment need no fsync: recovery rebuilds them. */
   flush(): void {
     fs.fsyncSync(this.fd);
+  }
+
+  private flushIndexes(): void {
     this.offsetIndex.flush();
     this.timeIndex.flush();
   }
 
   close(): void {
     if (this.fd < 0) return;
-    this.offsetIndex.close();
-    this.timeIndex.close();
+    this.flushIndexes();
     fs.closeSync(this.fd);
     this.fd = -1;
   }

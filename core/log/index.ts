@@ -24,6 +24,8 @@ export type {
   BatchFrame,
 } from './record-batch';
 export * as varint from './varint';
+// RecordBatch v2 header layout, for readers of stored bytes that need no decode.
+export * as batchHeader from './batch-header';
 export { readInt64, writeInt64 } from './batch-header';
 export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';

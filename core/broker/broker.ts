@@ -1,0 +1,490 @@
+// The broker of one node: topics and their partition logs, produce and fetch,
+// offsets, consumer groups. Every operation is shaped so a Kafka request handler
+// maps onto it directly: produce takes the raw RecordBatch bytes of one
+// partition, fetch returns stored bytes, group operations take Kafka's member
+// ids, generations, protocol names and opaque bytes, and every refusal is a
+// BrokerError carrying the Kafka error code.
+//
+// This is the imperative shell around the pure GroupCoordinator: it numbers the
+// requests, delivers parked responses, and ticks the coordinator.
+import { Either, isLeft, left, right } from 'fp-ts/Either';
+import { Clock, LogCleaner, PartitionLog, systemClock } from '../log';
+import { BrokerError, ErrorCode, fromLogError } from './errors';
+import {
+  CoordinatorConfig,
+  GroupCoordinator,
+  GroupEffect,
+  GroupInput,
+  GroupOutput,
+  GroupProtocol,
+  GroupResponse,
+  GroupSummary,
+  HeartbeatResponse,
+  JoinGroupResponse,
+  LeaveGroupResponse,
+  SyncGroupResponse,
+} from './group-coordinator';
+import { MetadataStore } from './metadata-store';
+import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
+import { PartitionOffsets, ProduceResult } from './partition';
+import { LogScheduler } from './scheduler';
+import { ConfigAlteration, NewTopic, TopicDescription, TopicTable } from './topics';
+import { INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
+
+export interface BrokerOptions {
+  /** The data directory; the broker owns everything in it. */
+  dir: string;
+  clock?: Clock;
+  /** Background retention/compaction/flush; false to drive it by hand (runMaintenance). */
+  scheduler?: false | { intervalMs?: number; retentionCheckIntervalMs?: number };
+  /** Compaction of compacted topics in the maintenance pass; default core/log's LogCleaner. */
+  cleanLog?: (log: PartitionLog, now: number) => void;
+  /** Coordinator settings (session timeout bounds, initial rebalance delay). */
+  groups?: Partial<CoordinatorConfig>;
+  /** How often the group coordinator is ticked (session and rebalance timeouts); 0 to tick by hand. Default 100 ms. */
+  groupTickIntervalMs?: number;
+  /** Partitions of __consumer_offsets when the broker creates it. */
+  offsetsTopicPartitions?: number;
+  nodeId?: number;
+  onWarning?: (message: string) => void;
+}
+
+export interface FetchPartitionRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Per-partition byte budget; the first batch is returned whole even if larger (KIP-74). */
+  maxBytes: number;
+}
+
+export interface FetchRequest {
+  partitions: readonly FetchPartitionRequest[];
+  /** How long to wait for minBytes (long poll). Default 0. */
+  maxWaitMs?: number;
+  minBytes?: number;
+  /** Budget for the whole response. */
+  maxBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchPartitionResponse {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  error?: BrokerError;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  /** Stored RecordBatch v2 bytes, possibly ending with a partial batch. */
+  records: Buffer;
+}
+
+export interface JoinGroupParams {
+  groupId: string;
+  memberId: string;
+  groupInstanceId?: string | null;
+  clientId?: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs?: number;
+  protocolType: string;
+  protocols: GroupProtocol[];
+}
+
+export interface OffsetCommitResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  error?: BrokerError;
+}
+
+const EMPTY = Buffer.alloc(0);
+const DEFAULT_FETCH_MAX_BYTES = 50 * 1024 * 1024;
+
+export class Broker {
+  readonly nodeId: number;
+  private readonly clock: Clock;
+  private readonly coordinator: GroupCoordinator;
+  private readonly pending = new Map<number, { kind: GroupResponse['kind']; resolve: (r: GroupResponse) => void }>();
+  private nextRequestId = 0;
+  private readonly scheduler: LogScheduler;
+  private groupTimer: NodeJS.Timeout | undefined;
+  private readonly closeController = new AbortController();
+  private closed = false;
+  private readonly groupListeners = new Set<(e: GroupEffect) => void>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly store: MetadataStore,
+    readonly topics: TopicTable,
+    private readonly offsets: OffsetStore,
+    options: BrokerOptions,
+  ) {
+    this.nodeId = options.nodeId ?? 0;
+    this.clock = options.clock ?? systemClock;
+    this.coordinator = new GroupCoordinator(options.groups);
+    this.scheduler = new LogScheduler(() => this.topics.allPartitions().map((p) => p.log), {
+      clock: this.clock,
+      ...(options.scheduler || {}),
+      cleanLog: options.cleanLog ?? cleanWith(new LogCleaner()),
+      onError: (e, log) => options.onWarning?.(`maintenance of ${log.dir} failed: ${(e as Error).message}`),
+    });
+    if (options.scheduler !== false) this.scheduler.start();
+    const tick = options.groupTickIntervalMs ?? 100;
+    if (tick > 0) {
+      this.groupTimer = setInterval(() => this.tick(), tick);
+      this.groupTimer.unref();
+    }
+  }
+
+  /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
+  static open(options: BrokerOptions): Broker {
+    const store = MetadataStore.open(options.dir);
+    const clock = options.clock ?? systemClock;
+    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning });
+    const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
+    return new Broker(options.dir, store, topics, offsets, options);
+  }
+
+  get clusterId(): string {
+    return this.store.metadata.clusterId;
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  createTopic(spec: NewTopic, options: { validateOnly?: boolean } = {}): Either<BrokerError, TopicDescription> {
+    return this.guard(() => this.topics.create(spec, options));
+  }
+
+  /** Creates the topic unless it exists (then returns it as it is). */
+  ensureTopic(spec: NewTopic): Either<BrokerError, TopicDescription> {
+    if (this.topics.has(spec.name)) return this.topics.describe(spec.name);
+    return this.createTopic(spec);
+  }
+
+  /** The schema registry's compacted topic (`_schemas`, one partition, as Confluent's registry creates it). */
+  ensureSchemasTopic(): Either<BrokerError, TopicDescription> {
+    return this.ensureTopic({ name: SCHEMAS_TOPIC, partitions: 1, config: { 'cleanup.policy': 'compact' } });
+  }
+
+  deleteTopic(name: string): Either<BrokerError, void> {
+    return this.guard(() => this.topics.delete(name));
+  }
+
+  describeTopic(name: string): Either<BrokerError, TopicDescription> {
+    return this.topics.describe(name);
+  }
+
+  listTopics(options: { includeInternal?: boolean } = {}): string[] {
+    return this.topics.names(options);
+  }
+
+  alterTopicConfig(name: string, change: ConfigAlteration, options: { validateOnly?: boolean } = {}): Either<BrokerError, TopicDescription> {
+    return this.guard(() => this.topics.alterConfig(name, change, options));
+  }
+
+  createPartitions(name: string, total: number, options: { validateOnly?: boolean } = {}): Either<BrokerError, TopicDescription> {
+    return this.guard(() => this.topics.addPartitions(name, total, options));
+  }
+
+  // ---------------------------------------------------------------- produce, fetch, offsets
+
+  /** Appends one partition's RecordBatch v2 bytes (the buffer is handed over). */
+  produce(topic: string, partition: number, batches: Buffer): Either<BrokerError, ProduceResult> {
+    if (INTERNAL_TOPICS.has(topic)) return left(new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${topic}" is an internal topic; clients cannot produce to it.`));
+    const p = this.topics.partition(topic, partition);
+    if (isLeft(p)) return p;
+    return this.guard(() => right(p.right.produce(batches)));
+  }
+
+  /**
+   * Reads each partition from its offset. With maxWaitMs > 0 it waits (long
+   * poll) until minBytes are available, the wait ends, or the broker closes.
+   */
+  async fetch(request: FetchRequest): Promise<FetchPartitionResponse[]> {
+    const minBytes = request.minBytes ?? 1;
+    const maxWaitMs = request.maxWaitMs ?? 0;
+    let responses = this.readPartitions(request);
+    if (maxWaitMs <= 0 || enough(responses, minBytes)) return responses;
+    const unsubscribes: (() => void)[] = [];
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxWaitMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        for (const r of request.partitions) {
+          const p = this.topics.partition(r.topic, r.partition);
+          if (!isLeft(p)) unsubscribes.push(p.right.onAppend(done));
+        }
+        request.signal?.addEventListener('abort', done, { once: true });
+        this.closeController.signal.addEventListener('abort', done, { once: true });
+        unsubscribes.push(() => {
+          request.signal?.removeEventListener('abort', done);
+          this.closeController.signal.removeEventListener('abort', done);
+        });
+      });
+    } finally {
+      for (const u of unsubscribes) u();
+    }
+    if (this.closed) return responses;
+    responses = this.readPartitions(request);
+    return responses;
+  }
+
+  private readPartitions(request: FetchRequest): FetchPartitionResponse[] {
+    let budget = request.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+    return request.partitions.map((r) => {
+      const p = this.topics.partition(r.topic, r.partition);
+      if (isLeft(p)) return failedFetch(r, p.left);
+      const offsets = p.right.offsets;
+      const base = { topic: r.topic, partition: r.partition, errorCode: 0, ...offsets };
+      if (budget <= 0) return { ...base, records: EMPTY };
+      try {
+        const records = p.right.read(r.offset, Math.min(r.maxBytes, budget));
+        budget -= records.length;
+        return { ...base, records };
+      } catch (e) {
+        if (e instanceof BrokerError) return { ...base, errorCode: e.code, error: e, records: EMPTY };
+        throw e;
+      }
+    });
+  }
+
+  /** ListOffsets: -2 earliest, -1 latest, -3 max timestamp, else the first offset at or after the timestamp (-1 if none). */
+  listOffset(topic: string, partition: number, timestamp: number): Either<BrokerError, { offset: number; timestamp: number }> {
+    const p = this.topics.partition(topic, partition);
+    if (isLeft(p)) return p;
+    return this.guard(() => right(p.right.offsetForTimestamp(timestamp)));
+  }
+
+  partitionOffsets(topic: string, partition: number): Either<BrokerError, PartitionOffsets> {
+    const p = this.topics.partition(topic, partition);
+    if (isLeft(p)) return p;
+    return right(p.right.offsets);
+  }
+
+  /** DeleteRecords: moves the log start offset; returns the new low watermark. */
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Either<BrokerError, number> {
+    const p = this.topics.partition(topic, partition);
+    if (isLeft(p)) return p;
+    const log = p.right.log;
+    return this.guard(() => right(log.deleteRecordsBefore(beforeOffset === -1 ? log.highWatermark : beforeOffset)));
+  }
+
+  /** InitProducerId (idempotence without transactions): a fresh producer id, epoch 0. */
+  initProducerId(): { producerId: number; producerEpoch: number } {
+    // Ids are reserved in blocks so the metadata file is not rewritten per producer.
+    if (this.nextProducerId === undefined || this.nextProducerId >= this.store.metadata.producerIdBlockEnd) {
+      const start = this.store.metadata.producerIdBlockEnd;
+      this.store.update((m) => (m.producerIdBlockEnd = start + PRODUCER_ID_BLOCK));
+      this.nextProducerId = start;
+    }
+    return { producerId: this.nextProducerId++, producerEpoch: 0 };
+  }
+  private nextProducerId: number | undefined;
+
+  /** Runs one retention/compaction/flush pass now (tests, tools). */
+  runMaintenance(): Promise<void> {
+    return this.scheduler.runPass({ forceRetention: true });
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  joinGroup(params: JoinGroupParams): Promise<JoinGroupResponse> {
+    return this.groupRequest<JoinGroupResponse>((requestId) => ({
+      kind: 'join',
+      requestId,
+      groupId: params.groupId,
+      memberId: params.memberId,
+      groupInstanceId: params.groupInstanceId ?? null,
+      clientId: params.clientId ?? 'rill',
+      sessionTimeoutMs: params.sessionTimeoutMs,
+      rebalanceTimeoutMs: params.rebalanceTimeoutMs ?? params.sessionTimeoutMs,
+      protocolType: params.protocolType,
+      protocols: params.protocols,
+    }));
+  }
+
+  syncGroup(params: { groupId: string; generationId: number; memberId: string; assignments: { memberId: string; assignment: Buffer }[] }): Promise<SyncGroupResponse> {
+    return this.groupRequest<SyncGroupResponse>((requestId) => ({ kind: 'sync', requestId, ...params }));
+  }
+
+  heartbeat(params: { groupId: string; generationId: number; memberId: string }): Promise<HeartbeatResponse> {
+    return this.groupRequest<HeartbeatResponse>((requestId) => ({ kind: 'heartbeat', requestId, ...params }));
+  }
+
+  leaveGroup(params: { groupId: string; memberIds: string[] }): Promise<LeaveGroupResponse> {
+    return this.groupRequest<LeaveGroupResponse>((requestId) => ({ kind: 'leave', requestId, ...params }));
+  }
+
+  /** Advances session and rebalance timeouts to `now` (the group timer calls this). */
+  tick(now: number = this.clock.now()): void {
+    if (this.closed) return;
+    this.deliver(this.coordinator.step({ kind: 'tick' }, now));
+  }
+
+  /** Observes what the coordinator does (rebalances, removed members): for logs and tests. */
+  onGroupEffect(listener: (e: GroupEffect) => void): () => void {
+    this.groupListeners.add(listener);
+    return () => this.groupListeners.delete(listener);
+  }
+
+  describeGroup(groupId: string): GroupSummary {
+    return (
+      this.coordinator.describe(groupId) ?? {
+        groupId,
+        state: this.offsets.groupIds().includes(groupId) ? 'Empty' : 'Dead',
+        protocolType: null,
+        protocolName: null,
+        generationId: -1,
+        leaderId: null,
+        members: [],
+      }
+    );
+  }
+
+  /** Groups with members or with committed offsets. */
+  listGroups(): { groupId: string; state: string; protocolType: string | null }[] {
+    const ids = new Set([...this.coordinator.groupIds(), ...this.offsets.groupIds()]);
+    return [...ids].sort().map((groupId) => {
+      const d = this.describeGroup(groupId);
+      return { groupId, state: d.state, protocolType: d.protocolType };
+    });
+  }
+
+  /** DeleteGroups: an empty group and its committed offsets. */
+  deleteGroup(groupId: string): Either<BrokerError, void> {
+    const code = this.coordinator.deleteGroup(groupId);
+    if (code === ErrorCode.NON_EMPTY_GROUP) return left(new BrokerError(code, `Group "${groupId}" still has members; stop its consumers first.`));
+    if (code === ErrorCode.GROUP_ID_NOT_FOUND && !this.offsets.groupIds().includes(groupId)) {
+      return left(new BrokerError(code, `Group "${groupId}" does not exist.`));
+    }
+    return this.guard(() => right(this.offsets.deleteGroup(groupId)));
+  }
+
+  /**
+   * OffsetCommit. Members commit with their generation and member id; a tool
+   * commits for an empty group with generation -1 and member id ''.
+   */
+  commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommit[]): OffsetCommitResult[] {
+    const fail = (code: number, message: string) => {
+      const error = new BrokerError(code, message);
+      return commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code, error }));
+    };
+    if (this.closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The broker is closed.');
+    if (!groupId) return fail(ErrorCode.INVALID_GROUP_ID, 'A group id is required to commit offsets.');
+    const check = this.coordinator.validateOffsetCommit(groupId, memberId, generationId);
+    if (check !== ErrorCode.NONE) {
+      return fail(check, `Commit for group "${groupId}" refused (${check === ErrorCode.REBALANCE_IN_PROGRESS ? 'a rebalance is in progress' : check === ErrorCode.ILLEGAL_GENERATION ? `generation ${generationId} is not current` : `member "${memberId}" is not in the group`}); rejoin and commit again.`);
+    }
+    const valid: OffsetCommit[] = [];
+    const results: OffsetCommitResult[] = [];
+    for (const c of commits) {
+      const p = this.topics.partition(c.topic, c.partition);
+      if (isLeft(p)) results.push({ topic: c.topic, partition: c.partition, errorCode: p.left.code, error: p.left });
+      else {
+        valid.push(c);
+        results.push({ topic: c.topic, partition: c.partition, errorCode: 0 });
+      }
+    }
+    try {
+      this.offsets.commit(groupId, valid);
+    } catch (e) {
+      if (!(e instanceof BrokerError)) throw e;
+      return fail(e.code, e.message);
+    }
+    return results;
+  }
+
+  /** OffsetFetch: committed offsets (offset -1 where nothing is committed); all of the group's when `partitions` is omitted. */
+  fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): CommittedOffset[] {
+    return this.offsets.fetch(groupId, partitions);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Stops background work, answers parked group requests, flushes and closes every log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.groupTimer) clearInterval(this.groupTimer);
+    this.closeController.abort();
+    await this.scheduler.stop();
+    for (const [requestId, waiter] of this.pending) {
+      this.pending.delete(requestId);
+      waiter.resolve(coordinatorGone(waiter.kind));
+    }
+    this.topics.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---------------------------------------------------------------- shell plumbing
+
+  private groupRequest<R extends GroupResponse>(build: (requestId: number) => GroupRequest): Promise<R> {
+    const requestId = ++this.nextRequestId;
+    const request = build(requestId);
+    if (this.closed) return Promise.resolve(coordinatorGone(request.kind) as R);
+    const promise = new Promise<R>((resolve) => this.pending.set(requestId, { kind: request.kind, resolve: resolve as (r: GroupResponse) => void }));
+    this.deliver(this.coordinator.step(request, this.clock.now()));
+    return promise;
+  }
+
+  private deliver(output: GroupOutput): void {
+    for (const { requestId, response } of output.responses) {
+      const waiter = this.pending.get(requestId);
+      this.pending.delete(requestId);
+      waiter?.resolve(response);
+    }
+    for (const effect of output.effects) for (const l of this.groupListeners) l(effect);
+  }
+
+  /** Runs a change, turning the log's expected failures into BrokerError values. */
+  private guard<T>(f: () => Either<BrokerError, T>): Either<BrokerError, T> {
+    if (this.closed) return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, 'The broker is closed.'));
+    try {
+      return f();
+    } catch (e) {
+      return left(fromLogError(e));
+    }
+  }
+}
+
+const PRODUCER_ID_BLOCK = 1000;
+
+function cleanWith(cleaner: LogCleaner): (log: PartitionLog, now: number) => void {
+  return (log, now) => void cleaner.clean(log, now);
+}
+
+type GroupRequest = Exclude<GroupInput, { kind: 'tick' }>;
+
+function enough(responses: FetchPartitionResponse[], minBytes: number): boolean {
+  let total = 0;
+  for (const r of responses) {
+    if (r.errorCode !== 0) return true;
+    total += r.records.length;
+  }
+  return total >= minBytes;
+}
+
+function failedFetch(r: FetchPartitionRequest, error: BrokerError): FetchPartitionResponse {
+  return { topic: r.topic, partition: r.partition, errorCode: error.code, error, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
+}
+
+/** The answer to a group request once the broker has closed. */
+function coordinatorGone(kind: GroupResponse['kind']): GroupResponse {
+  const errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  switch (kind) {
+    case 'join':
+      return { kind, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] };
+    case 'sync':
+      return { kind, errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+    case 'heartbeat':
+      return { kind, errorCode };
+    case 'leave':
+      return { kind, errorCode, members: [] };
+  }
+}

@@ -1,0 +1,42 @@
+// core/broker: the topics and partitions of one node — produce, fetch, offsets,
+// consumer groups. The only door into this folder.
+export { Broker } from './broker';
+export type {
+  BrokerOptions,
+  FetchRequest,
+  FetchPartitionRequest,
+  FetchPartitionResponse,
+  JoinGroupParams,
+  OffsetCommitResult,
+} from './broker';
+export { BrokerError, ErrorCode, errorName } from './errors';
+export type { ErrorCodeName } from './errors';
+export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
+export { MAX_PARTITIONS } from './topics';
+export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC } from './topic-name';
+export type { ProduceResult, PartitionOffsets } from './partition';
+export type { CommittedOffset, OffsetCommit } from './offset-store';
+export { offsetsPartitionFor } from './offset-store';
+export { encodeOffsetKey, encodeOffsetValue, decodeOffsetKey, decodeOffsetValue } from './offset-records';
+export type { OffsetKey, OffsetValue } from './offset-records';
+export { GroupCoordinator, DEFAULT_COORDINATOR_CONFIG } from './group-coordinator';
+export type {
+  CoordinatorConfig,
+  GroupState,
+  GroupProtocol,
+  GroupInput,
+  GroupOutput,
+  GroupEffect,
+  GroupResponse,
+  GroupSummary,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  SyncGroupRequest,
+  SyncGroupResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  LeaveGroupRequest,
+  LeaveGroupResponse,
+} from './group-coordinator';
+export { LogScheduler } from './scheduler';
+export type { SchedulerOptions } from './scheduler';

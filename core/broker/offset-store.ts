@@ -1,0 +1,166 @@
+// Committed offsets of consumer groups: kept in memory for OffsetFetch, written to
+// the compacted `__consumer_offsets` topic on commit, and replayed from it when
+// the broker opens, so offsets survive a restart.
+import { isLeft } from 'fp-ts/Either';
+import { Clock, decodeRecordBatches, encodeRecordBatch, RecordInput } from '../log';
+import { BrokerError, ErrorCode } from './errors';
+import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, OffsetValue } from './offset-records';
+import { TopicTable } from './topics';
+import { CONSUMER_OFFSETS_TOPIC } from './topic-name';
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  commitTimestamp: number;
+}
+
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch?: number;
+  metadata?: string | null;
+}
+
+/** Kafka's offsets.topic.num.partitions is 50; one embedded node needs far fewer. */
+export const DEFAULT_OFFSETS_TOPIC_PARTITIONS = 4;
+const REPLAY_CHUNK = 1024 * 1024;
+/** Kafka's offset.metadata.max.bytes. */
+const MAX_METADATA_BYTES = 4096;
+
+/** Java's String.hashCode, as Kafka's partitionFor(groupId) uses it. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The `__consumer_offsets` partition that holds a group's offsets (Kafka's GroupMetadataManager.partitionFor). */
+export function offsetsPartitionFor(groupId: string, partitions: number): number {
+  const h = javaStringHash(groupId);
+  return (h === -0x80000000 ? 0 : Math.abs(h)) % partitions;
+}
+
+export class OffsetStore {
+  /** group -> "topic\0partition" -> offset */
+  private readonly groups = new Map<string, Map<string, CommittedOffset>>();
+
+  constructor(
+    private readonly topics: TopicTable,
+    private readonly clock: Clock,
+    private readonly partitions = DEFAULT_OFFSETS_TOPIC_PARTITIONS,
+  ) {
+    if (topics.has(CONSUMER_OFFSETS_TOPIC)) this.replay();
+  }
+
+  groupIds(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  /** Committed offsets of the group, all or for the given partitions (-1 when none). */
+  fetch(groupId: string, partitions?: readonly { topic: string; partition: number }[]): CommittedOffset[] {
+    const offsets = this.groups.get(groupId);
+    if (partitions === undefined) return offsets ? [...offsets.values()] : [];
+    return partitions.map(
+      (p) => offsets?.get(keyOf(p.topic, p.partition)) ?? { topic: p.topic, partition: p.partition, offset: -1, leaderEpoch: -1, metadata: '', commitTimestamp: -1 },
+    );
+  }
+
+  /** Writes the commits to `__consumer_offsets` in one batch, then makes them visible. */
+  commit(groupId: string, commits: readonly OffsetCommit[]): void {
+    if (commits.length === 0) return;
+    const now = this.clock.now();
+    const entries: CommittedOffset[] = commits.map((c) => ({
+      topic: c.topic,
+      partition: c.partition,
+      offset: c.offset,
+      leaderEpoch: c.leaderEpoch ?? -1,
+      metadata: c.metadata ?? '',
+      commitTimestamp: now,
+    }));
+    for (const e of entries) {
+      if (Buffer.byteLength(e.metadata) > MAX_METADATA_BYTES) {
+        throw new BrokerError(ErrorCode.OFFSET_METADATA_TOO_LARGE, `Offset metadata for ${e.topic}-${e.partition} is over ${MAX_METADATA_BYTES} bytes.`);
+      }
+    }
+    this.append(groupId, entries.map((e) => ({ key: encodeOffsetKey({ group: groupId, ...e }), value: encodeOffsetValue(e), timestamp: now })));
+    const offsets = this.groupOffsets(groupId);
+    for (const e of entries) offsets.set(keyOf(e.topic, e.partition), e);
+  }
+
+  /** DeleteGroups / OffsetDelete: tombstones for the group's offsets. */
+  deleteGroup(groupId: string): void {
+    const offsets = this.groups.get(groupId);
+    if (!offsets || offsets.size === 0) return;
+    const now = this.clock.now();
+    this.append(groupId, [...offsets.values()].map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now })));
+    this.groups.delete(groupId);
+  }
+
+  private append(groupId: string, records: RecordInput[]): void {
+    this.ensureTopic();
+    const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, offsetsPartitionFor(groupId, this.topics.partitionCount(CONSUMER_OFFSETS_TOPIC)!));
+    if (isLeft(partition)) throw partition.left;
+    partition.right.produce(encodeRecordBatch({ records }));
+  }
+
+  private ensureTopic(): void {
+    if (this.topics.has(CONSUMER_OFFSETS_TOPIC)) return;
+    const created = this.topics.create(
+      { name: CONSUMER_OFFSETS_TOPIC, partitions: this.partitions, config: { 'cleanup.policy': 'compact', 'segment.bytes': 100 * 1024 * 1024 } },
+      { internal: true },
+    );
+    if (isLeft(created)) throw created.left;
+  }
+
+  private groupOffsets(groupId: string): Map<string, CommittedOffset> {
+    let offsets = this.groups.get(groupId);
+    if (!offsets) this.groups.set(groupId, (offsets = new Map()));
+    return offsets;
+  }
+
+  /** Rebuilds the committed offsets from the topic: the latest record per key wins. */
+  private replay(): void {
+    const count = this.topics.partitionCount(CONSUMER_OFFSETS_TOPIC) ?? 0;
+    for (let p = 0; p < count; p++) {
+      const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, p);
+      if (isLeft(partition)) continue;
+      const log = partition.right.log;
+      let offset = log.logStartOffset;
+      while (offset < log.highWatermark) {
+        const bytes = log.read(offset, REPLAY_CHUNK);
+        if (bytes.length === 0) break;
+        const batches = decodeRecordBatches(bytes);
+        if (isLeft(batches)) throw new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `__consumer_offsets-${p} at offset ${offset}: ${batches.left.message}`);
+        if (batches.right.length === 0) break;
+        for (const batch of batches.right) {
+          if (!batch.isControl) for (const r of batch.records) this.apply(r.key, r.value);
+          offset = batch.lastOffset + 1;
+        }
+      }
+    }
+  }
+
+  private apply(key: Buffer | null, value: Buffer | null): void {
+    if (key === null) return;
+    const k = decodeOffsetKey(key);
+    if (isLeft(k) || k.right === undefined) return;
+    const { group, topic, partition } = k.right;
+    if (value === null) {
+      this.groups.get(group)?.delete(keyOf(topic, partition));
+      if (this.groups.get(group)?.size === 0) this.groups.delete(group);
+      return;
+    }
+    const v = decodeOffsetValue(value);
+    if (isLeft(v)) return;
+    const stored: OffsetValue = v.right;
+    this.groupOffsets(group).set(keyOf(topic, partition), { topic, partition, ...stored });
+  }
+}
+
+function keyOf(topic: string, partition: number): string {
+  return `${topic}\0${partition}`;
+}

@@ -1,0 +1,444 @@
+// The consumer: partitions by assignment or by group subscription (topics or a
+// pattern), positions moved by seek (offset, timestamp, earliest, latest), and
+// records read as an async iterator or an RxJS Observable.
+//
+// Backpressure: one fetch loop fills a buffer bounded by maxBufferedBytes and
+// stops fetching while it is full; records leave the buffer only as the reader
+// pulls them. A slow reader slows fetching, it never grows memory.
+//
+// Offsets: a record counts as processed once the reader asks for the next one
+// (or the Observable subscriber's next() returned), so commits are at-least-once.
+import { isLeft } from 'fp-ts/Either';
+import { Observable } from 'rxjs';
+import { RecordHeader, decodeRecordBatches } from '../log';
+import { Broker, BrokerError, ErrorCode } from '../broker';
+import type { Assignor } from './assignor';
+import { tpKey } from './assignor';
+import type { TopicPartition } from './consumer-protocol';
+import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
+import { GroupMember } from './group-member';
+
+export interface ConsumerOptions {
+  /** Needed for subscribe() and commits. */
+  groupId?: string;
+  clientId?: string;
+  /** Static membership: a restart within the session timeout keeps the assignment. */
+  groupInstanceId?: string;
+  /** Where to start without a committed offset (Kafka auto.offset.reset, default "latest"). */
+  autoOffsetReset?: 'earliest' | 'latest';
+  /** Default true when a groupId is given. */
+  autoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Preference order; default cooperative-sticky. */
+  assignors?: readonly Assignor[];
+  /** Upper bound of fetched-but-unread bytes (default 8 MiB). */
+  maxBufferedBytes?: number;
+  /** Per-partition fetch budget (Kafka max.partition.fetch.bytes, default 1 MiB). */
+  maxBytesPerPartition?: number;
+  /** Long-poll wait when there is nothing to read (default 500 ms). */
+  fetchMaxWaitMs?: number;
+  onError?: (error: Error) => void;
+  /** Told about each rebalance (Kafka's ConsumerRebalanceListener). */
+  rebalanceListener?: RebalanceListener;
+}
+
+export interface RebalanceListener {
+  /** After a rebalance: the consumer's whole assignment and what is new in it. */
+  onAssigned?(assignment: TopicPartition[], added: TopicPartition[]): void;
+  /** Before partitions go (their offsets are committed first when auto-commit is on). */
+  onRevoked?(revoked: TopicPartition[]): void;
+}
+
+export interface ConsumerRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export type SeekTarget = number | 'earliest' | 'latest' | { timestamp: number };
+
+interface PartitionState {
+  tp: TopicPartition;
+  /** Next offset to fetch. */
+  position: number;
+  /** Offset after the last processed record: what a commit stores. */
+  processed: number | undefined;
+  /** Bumped by seek/revoke so records fetched before are dropped. */
+  epoch: number;
+  paused: boolean;
+}
+
+interface Buffered {
+  record: ConsumerRecord;
+  state: PartitionState;
+  epoch: number;
+  size: number;
+}
+
+export class Consumer implements AsyncIterable<ConsumerRecord> {
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly buffer: Buffered[] = [];
+  private bufferHead = 0;
+  private bufferedBytes = 0;
+  private member: GroupMember | undefined;
+  private subscription: { topics: string[] } | { pattern: RegExp } | undefined;
+  private fetching: Promise<void> | undefined;
+  private fetchAbort: AbortController | undefined;
+  private wakeFetcher: (() => void) | undefined;
+  /** Readers waiting for records (an iterator, an Observable subscription). */
+  private readonly readersWaiting = new Set<() => void>();
+  private autoCommitTimer: NodeJS.Timeout | undefined;
+  private lastDelivered: Buffered | undefined;
+  private closed = false;
+  private readonly maxBufferedBytes: number;
+  private readonly autoCommit: boolean;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly options: ConsumerOptions = {},
+  ) {
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.autoCommit = options.autoCommit ?? options.groupId !== undefined;
+    if (this.autoCommit && options.groupId) {
+      this.autoCommitTimer = setInterval(() => void this.commit().catch((e) => this.reportError(e)), options.autoCommitIntervalMs ?? 5000);
+      this.autoCommitTimer.unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- what to read
+
+  /** Reads exactly these partitions (no group membership); starts from committed offsets or autoOffsetReset. */
+  async assign(partitions: readonly TopicPartition[]): Promise<void> {
+    if (this.subscription) throw new Error('This consumer is subscribed; assign() and subscribe() do not mix.');
+    for (const tp of partitions) {
+      const d = this.broker.describeTopic(tp.topic);
+      if (isLeft(d)) throw d.left;
+      if (tp.partition < 0 || tp.partition >= d.right.partitions) {
+        throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${tp.topic}" has no partition ${tp.partition}.`);
+      }
+    }
+    await this.setAssignment(partitions);
+  }
+
+  /** Joins the group (groupId required) and reads what the group assigns; a RegExp also picks up topics created later. */
+  async subscribe(topics: readonly string[] | RegExp): Promise<void> {
+    const groupId = this.options.groupId;
+    if (!groupId) throw new Error('subscribe() needs a groupId in the consumer options; use assign() to read without a group.');
+    if (this.member) throw new Error('This consumer is already subscribed.');
+    this.subscription = topics instanceof RegExp ? { pattern: topics } : { topics: [...topics] };
+    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
+    this.member = new GroupMember(
+      this.broker,
+      {
+        groupId,
+        clientId: this.options.clientId ?? 'rill-consumer',
+        groupInstanceId: this.options.groupInstanceId ?? null,
+        sessionTimeoutMs,
+        rebalanceTimeoutMs: this.options.rebalanceTimeoutMs ?? sessionTimeoutMs,
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? Math.max(10, Math.floor(sessionTimeoutMs / 3)),
+        assignors: this.options.assignors ?? [cooperativeStickyAssignor],
+      },
+      {
+        topics: () => this.subscribedTopics(),
+        onRevoked: async (tps) => {
+          await this.revoke(tps);
+          this.options.rebalanceListener?.onRevoked?.(tps);
+        },
+        onAssigned: async (tps, added) => {
+          await this.setAssignment(tps);
+          this.options.rebalanceListener?.onAssigned?.(tps, added);
+        },
+        onError: (e) => this.reportError(e),
+      },
+    );
+    await this.member.start();
+  }
+
+  /** The partitions this consumer reads now. */
+  assignment(): TopicPartition[] {
+    return [...this.partitions.values()].map((s) => s.tp);
+  }
+
+  /** Moves a partition's position: an offset, the first offset at/after a timestamp, earliest or latest. */
+  async seek(tp: TopicPartition, target: SeekTarget): Promise<number> {
+    const state = this.partitions.get(tpKey(tp));
+    if (!state) throw new Error(`Partition ${tp.topic}-${tp.partition} is not assigned to this consumer.`);
+    const offset = this.resolveOffset(tp, target);
+    this.resetPosition(state, offset);
+    return offset;
+  }
+
+  pause(tps: readonly TopicPartition[]): void {
+    for (const tp of tps) {
+      const s = this.partitions.get(tpKey(tp));
+      if (s) s.paused = true;
+    }
+  }
+
+  resume(tps: readonly TopicPartition[]): void {
+    for (const tp of tps) {
+      const s = this.partitions.get(tpKey(tp));
+      if (s) s.paused = false;
+    }
+    this.wakeFetcher?.();
+  }
+
+  /** The next offset to be fetched for a partition. */
+  position(tp: TopicPartition): number | undefined {
+    return this.partitions.get(tpKey(tp))?.position;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    return {
+      next: async () => {
+        this.markProcessed();
+        const r = await this.nextRecord();
+        return r === undefined ? { done: true, value: undefined } : { done: false, value: r };
+      },
+      return: async () => {
+        this.markProcessed();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** Records as an Observable; emits only as fast as the subscriber's next() returns. */
+  observable(): Observable<ConsumerRecord> {
+    return new Observable<ConsumerRecord>((subscriber) => {
+      let active = true;
+      void (async () => {
+        try {
+          while (active) {
+            const r = await this.nextRecord(() => !active);
+            if (r === undefined) break;
+            subscriber.next(r);
+            this.markProcessed();
+          }
+          if (active) subscriber.complete();
+        } catch (e) {
+          subscriber.error(e);
+        }
+      })();
+      return () => {
+        active = false;
+        this.wakeReaders();
+      };
+    });
+  }
+
+  /** Bytes fetched and not yet read (bounded by maxBufferedBytes plus one fetch). */
+  get buffered(): { records: number; bytes: number } {
+    return { records: this.buffer.length - this.bufferHead, bytes: this.bufferedBytes };
+  }
+
+  // ---------------------------------------------------------------- commits
+
+  /**
+   * Commits processed positions (or the given offsets) for the group. Kafka's
+   * meaning: the offset of the next record to read.
+   */
+  async commit(offsets?: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    const groupId = this.options.groupId;
+    if (!groupId) throw new Error('commit() needs a groupId in the consumer options.');
+    const list = offsets ?? [...this.partitions.values()].filter((s) => s.processed !== undefined).map((s) => ({ topic: s.tp.topic, partition: s.tp.partition, offset: s.processed! }));
+    if (list.length === 0) return;
+    const memberId = this.member?.memberId ?? '';
+    const generation = this.member ? this.member.generationId : -1;
+    const results = this.broker.commitOffsets(groupId, memberId, generation, list);
+    const failed = results.find((r) => r.errorCode !== ErrorCode.NONE);
+    if (failed) throw failed.error ?? new BrokerError(failed.errorCode, `Commit failed with error ${failed.errorCode}.`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.autoCommitTimer) clearInterval(this.autoCommitTimer);
+    this.markProcessed();
+    if (this.member) await this.member.stop();
+    else if (this.autoCommit) await this.commit().catch((e) => this.reportError(e));
+    this.closed = true;
+    this.fetchAbort?.abort();
+    this.wakeFetcher?.();
+    this.wakeReaders();
+    await this.fetching;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private subscribedTopics(): string[] {
+    const s = this.subscription;
+    if (!s) return [];
+    if ('topics' in s) return s.topics;
+    return this.broker.listTopics().filter((t) => s.pattern.test(t));
+  }
+
+  private async setAssignment(tps: readonly TopicPartition[]): Promise<void> {
+    const wanted = new Set(tps.map(tpKey));
+    for (const [key, s] of this.partitions) if (!wanted.has(key)) this.dropPartition(key, s);
+    const fresh = tps.filter((tp) => !this.partitions.has(tpKey(tp)));
+    const committed = this.options.groupId ? this.broker.fetchOffsets(this.options.groupId, fresh) : [];
+    fresh.forEach((tp, i) => {
+      const c = committed[i]?.offset ?? -1;
+      const position = c >= 0 ? c : this.resolveOffset(tp, this.options.autoOffsetReset ?? 'latest');
+      this.partitions.set(tpKey(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, processed: undefined, epoch: 0, paused: false });
+    });
+    this.fetchAbort?.abort();
+    this.ensureFetching();
+  }
+
+  private async revoke(tps: readonly TopicPartition[]): Promise<void> {
+    this.markProcessed();
+    if (this.autoCommit && this.options.groupId) {
+      const offsets = tps
+        .map((tp) => this.partitions.get(tpKey(tp)))
+        .filter((s): s is PartitionState => s?.processed !== undefined)
+        .map((s) => ({ topic: s.tp.topic, partition: s.tp.partition, offset: s.processed! }));
+      await this.commit(offsets).catch((e) => this.reportError(e));
+    }
+    for (const tp of tps) {
+      const key = tpKey(tp);
+      const s = this.partitions.get(key);
+      if (s) this.dropPartition(key, s);
+    }
+  }
+
+  private dropPartition(key: string, s: PartitionState): void {
+    s.epoch++;
+    this.partitions.delete(key);
+    this.fetchAbort?.abort();
+  }
+
+  private resolveOffset(tp: TopicPartition, target: SeekTarget): number {
+    if (typeof target === 'number') return target;
+    const ts = target === 'earliest' ? -2 : target === 'latest' ? -1 : target.timestamp;
+    const r = this.broker.listOffset(tp.topic, tp.partition, ts);
+    if (isLeft(r)) throw r.left;
+    // No record at or after the timestamp: the end of the log, as Kafka consumers do.
+    if (r.right.offset < 0) {
+      const end = this.broker.listOffset(tp.topic, tp.partition, -1);
+      if (isLeft(end)) throw end.left;
+      return end.right.offset;
+    }
+    return r.right.offset;
+  }
+
+  private resetPosition(state: PartitionState, offset: number): void {
+    state.position = offset;
+    state.epoch++;
+    this.fetchAbort?.abort();
+    this.wakeFetcher?.();
+  }
+
+  private markProcessed(): void {
+    const d = this.lastDelivered;
+    if (!d) return;
+    this.lastDelivered = undefined;
+    if (d.state.epoch === d.epoch) d.state.processed = d.record.offset + 1;
+  }
+
+  /** The next record to hand out; undefined once the consumer closes or `cancelled` says so. */
+  private async nextRecord(cancelled?: () => boolean): Promise<ConsumerRecord | undefined> {
+    for (;;) {
+      if (this.closed || cancelled?.()) return undefined;
+      while (this.bufferHead < this.buffer.length) {
+        const b = this.buffer[this.bufferHead];
+        this.buffer[this.bufferHead++] = undefined as unknown as Buffered;
+        this.bufferedBytes -= b.size;
+        if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
+          this.buffer.splice(0, this.bufferHead);
+          this.bufferHead = 0;
+        }
+        this.wakeFetcher?.();
+        // Dropped by a seek or a revoke after it was fetched.
+        if (b.state.epoch !== b.epoch || this.partitions.get(tpKey(b.state.tp)) !== b.state) continue;
+        this.lastDelivered = b;
+        return b.record;
+      }
+      this.ensureFetching();
+      await new Promise<void>((resolve) => this.readersWaiting.add(resolve));
+    }
+  }
+
+  private ensureFetching(): void {
+    if (!this.fetching && !this.closed) this.fetching = this.fetchLoop().finally(() => (this.fetching = undefined));
+  }
+
+  private async fetchLoop(): Promise<void> {
+    while (!this.closed) {
+      const targets = [...this.partitions.values()].filter((s) => !s.paused);
+      const room = this.maxBufferedBytes - this.bufferedBytes;
+      if (targets.length === 0 || room <= 0) {
+        await new Promise<void>((resolve) => (this.wakeFetcher = resolve));
+        this.wakeFetcher = undefined;
+        continue;
+      }
+      const epochs = targets.map((s) => s.epoch);
+      this.fetchAbort = new AbortController();
+      let responses;
+      try {
+        responses = await this.broker.fetch({
+          partitions: targets.map((s) => ({ topic: s.tp.topic, partition: s.tp.partition, offset: s.position, maxBytes: this.options.maxBytesPerPartition ?? 1024 * 1024 })),
+          maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
+          maxBytes: room,
+          signal: this.fetchAbort.signal,
+        });
+      } finally {
+        this.fetchAbort = undefined;
+      }
+      if (this.broker.isClosed) return;
+      responses.forEach((r, i) => this.absorb(targets[i], epochs[i], r.errorCode, r.records));
+      this.wakeReaders();
+    }
+  }
+
+  /** Decodes one partition's fetched bytes into the buffer. */
+  private absorb(state: PartitionState, epoch: number, errorCode: number, bytes: Buffer): void {
+    if (state.epoch !== epoch || this.partitions.get(tpKey(state.tp)) !== state) return;
+    if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      const reset = this.options.autoOffsetReset ?? 'latest';
+      this.reportError(new BrokerError(errorCode, `Offset ${state.position} of ${state.tp.topic}-${state.tp.partition} is out of range; resetting to ${reset}.`));
+      this.resetPosition(state, this.resolveOffset(state.tp, reset));
+      return;
+    }
+    if (errorCode !== ErrorCode.NONE) {
+      this.reportError(new BrokerError(errorCode, `Fetch of ${state.tp.topic}-${state.tp.partition} failed with error ${errorCode}.`));
+      return;
+    }
+    if (bytes.length === 0) return;
+    const batches = decodeRecordBatches(bytes);
+    if (isLeft(batches)) {
+      this.reportError(new BrokerError(ErrorCode.CORRUPT_MESSAGE, `${state.tp.topic}-${state.tp.partition} at ${state.position}: ${batches.left.message}`));
+      return;
+    }
+    const { topic, partition } = state.tp;
+    for (const batch of batches.right) {
+      if (!batch.isControl) {
+        for (const r of batch.records) {
+          if (r.offset < state.position) continue;
+          const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+          this.bufferedBytes += size;
+          this.buffer.push({ record: { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers }, state, epoch, size });
+        }
+      }
+      state.position = Math.max(state.position, batch.lastOffset + 1);
+    }
+  }
+
+  private wakeReaders(): void {
+    const waiting = [...this.readersWaiting];
+    this.readersWaiting.clear();
+    for (const wake of waiting) wake();
+  }
+
+  private reportError(e: unknown): void {
+    if (this.options.onError) this.options.onError(e as Error);
+  }
+}

@@ -1,0 +1,298 @@
+// The producer: partitions records (explicit, murmur2 by key, sticky or
+// round-robin without a key), batches them per partition by size and linger
+// time, and sends RecordBatch v2 bytes to the broker. Idempotent by default:
+// with a producer id, epoch and per-partition sequence numbers, a batch retried
+// after a lost answer is recognised by the broker and written once.
+import { Either, isLeft } from 'fp-ts/Either';
+import { CompressionName, RecordHeader, RecordInput, encodeRecordBatch } from '../log';
+import { BrokerError, ErrorCode, ProduceResult } from '../broker';
+import { DefaultPartitioner, KeylessPartitioning } from './partitioner';
+
+export type Acks = -1 | 0 | 1;
+
+/** What the producer needs from a broker: the embedded Broker satisfies it. */
+export interface ProduceTarget {
+  produce(topic: string, partition: number, batch: Buffer): Either<BrokerError, ProduceResult> | Promise<Either<BrokerError, ProduceResult>>;
+  describeTopic(topic: string): Either<BrokerError, { partitions: number }>;
+  initProducerId(): { producerId: number; producerEpoch: number };
+}
+
+export interface ProducerOptions {
+  /** Default true: no duplicates from retries. */
+  idempotent?: boolean;
+  /** -1 (all, default) and 1 wait for the append; 0 resolves at once with offset -1. */
+  acks?: Acks;
+  /** Send a partition's batch once it holds this many bytes (Kafka batch.size, default 16384). */
+  batchSize?: number;
+  /** Wait up to this long for more records before sending a batch (Kafka linger.ms, default 0). */
+  lingerMs?: number;
+  compression?: CompressionName;
+  keylessPartitioning?: KeylessPartitioning;
+  /** Retries of a batch after a transport failure or a retriable error (default 5). */
+  retries?: number;
+  /** Called with errors no caller waits for (acks = 0). */
+  onError?: (error: Error) => void;
+}
+
+export interface ProducerRecord {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  partition?: number;
+  headers?: Readonly<Record<string, Buffer | string | null>> | readonly RecordHeader[];
+  /** Default: now. */
+  timestamp?: number;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 with acks = 0. */
+  offset: number;
+  timestamp: number;
+}
+
+/** One send() call: its records' results, settled once all are known (one promise per call, not per record). */
+class SendRequest {
+  readonly results: RecordMetadata[];
+  private remaining: number;
+  private settled = false;
+  promise: Promise<RecordMetadata[]>;
+  private resolveAll!: (r: RecordMetadata[]) => void;
+  private rejectAll!: (e: Error) => void;
+
+  constructor(count: number) {
+    this.results = new Array(count);
+    this.remaining = count;
+    this.promise = new Promise((resolve, reject) => {
+      this.resolveAll = resolve;
+      this.rejectAll = reject;
+    });
+    if (count === 0) this.resolveAll(this.results);
+  }
+
+  resolve(index: number, meta: RecordMetadata): void {
+    this.results[index] = meta;
+    if (--this.remaining === 0 && !this.settled) {
+      this.settled = true;
+      this.resolveAll(this.results);
+    }
+  }
+
+  reject(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rejectAll(error);
+  }
+}
+
+interface Pending {
+  record: RecordInput;
+  request: SendRequest;
+  index: number;
+}
+
+interface PartitionBatch {
+  topic: string;
+  partition: number;
+  /** The topic's partition count when the batch started (for the sticky partitioner). */
+  partitions: number;
+  pending: Pending[];
+  bytes: number;
+  timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+}
+
+/** Kafka errors worth retrying with the same batch (idempotence makes it safe). */
+const RETRIABLE = new Set<number>([2, 5, 6, 7, 13, 19, 20, 56]);
+/** Per-record overhead estimate on top of key and value bytes. */
+const RECORD_OVERHEAD = 20;
+
+export class Producer {
+  private readonly batches = new Map<string, PartitionBatch>();
+  /** Per partition: the send in flight, so batches of a partition go out in order. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly sequences = new Map<string, number>();
+  private readonly partitioner: DefaultPartitioner;
+  private producerId = -1;
+  private producerEpoch = -1;
+  private closed = false;
+  private readonly acks: Acks;
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly retries: number;
+  private readonly idempotent: boolean;
+
+  constructor(
+    private readonly target: ProduceTarget,
+    private readonly options: ProducerOptions = {},
+  ) {
+    this.acks = options.acks ?? -1;
+    if (![-1, 0, 1].includes(this.acks)) throw new BrokerError(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${options.acks}.`);
+    this.batchSize = options.batchSize ?? 16384;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.retries = options.retries ?? 5;
+    this.idempotent = options.idempotent ?? true;
+    this.partitioner = new DefaultPartitioner(options.keylessPartitioning ?? 'sticky');
+  }
+
+  /**
+   * Sends records to a topic. Resolves, in the order given, with each record's
+   * partition and offset once it is appended; rejects with a BrokerError carrying
+   * the Kafka error code when the broker refuses.
+   */
+  send(topic: string, records: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.closed) return Promise.reject(new Error('The producer is closed.'));
+    const list = Array.isArray(records) ? (records as readonly ProducerRecord[]) : [records as ProducerRecord];
+    const described = this.target.describeTopic(topic);
+    if (isLeft(described)) return Promise.reject(described.left);
+    const partitions = described.right.partitions;
+    const now = Date.now();
+    const request = new SendRequest(list.length);
+    for (let index = 0; index < list.length; index++) {
+      const r = list[index];
+      const key = toBuffer(r.key ?? null);
+      if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= partitions)) {
+        request.reject(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${topic}" has ${partitions} partition(s); record asks for partition ${r.partition}.`));
+        continue;
+      }
+      const partition = this.partitioner.partition({ topic, partitions, key, partition: r.partition });
+      const record: RecordInput = { key, value: toBuffer(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now };
+      this.append(topic, partition, partitions, { record, request, index });
+    }
+    return request.promise;
+  }
+
+  /** Sends everything batched now and waits for it. */
+  async flush(): Promise<void> {
+    for (const batch of [...this.batches.values()]) this.drain(batch);
+    await Promise.all([...this.inFlight.values()]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+  }
+
+  private append(topic: string, partition: number, partitions: number, pending: Pending): void {
+    const key = `${topic}\0${partition}`;
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = { topic, partition, partitions, pending: [], bytes: 0, timer: undefined };
+      this.batches.set(key, batch);
+    }
+    batch.pending.push(pending);
+    batch.bytes += (pending.record.key?.length ?? 0) + (pending.record.value?.length ?? 0) + RECORD_OVERHEAD;
+    if (batch.bytes >= this.batchSize) {
+      this.drain(batch);
+    } else if (batch.timer === undefined) {
+      const b = batch;
+      // linger 0 still gathers the records of one synchronous burst (one send call).
+      b.timer = this.lingerMs > 0 ? setTimeout(() => this.drain(b), this.lingerMs) : setImmediate(() => this.drain(b));
+    }
+    if (this.acks === 0) pending.request.resolve(pending.index, { topic, partition, offset: -1, timestamp: pending.record.timestamp! });
+  }
+
+  /** Takes the partition's batch and queues its send behind the one in flight. */
+  private drain(batch: PartitionBatch): void {
+    if (batch.timer) clearTimer(batch.timer);
+    batch.timer = undefined;
+    const pending = batch.pending;
+    if (pending.length === 0) return;
+    batch.pending = [];
+    batch.bytes = 0;
+    // Sticky partitioning: keyless records move on once their partition's batch is sent.
+    this.partitioner.batchSent(batch.topic, batch.partition, batch.partitions);
+    const key = `${batch.topic}\0${batch.partition}`;
+    const previous = this.inFlight.get(key) ?? Promise.resolve();
+    const sending = previous.then(() => this.sendBatch(batch.topic, batch.partition, pending));
+    this.inFlight.set(key, sending);
+    void sending.finally(() => {
+      if (this.inFlight.get(key) === sending) this.inFlight.delete(key);
+    });
+  }
+
+  private async sendBatch(topic: string, partition: number, pending: Pending[]): Promise<void> {
+    const key = `${topic}\0${partition}`;
+    const records = pending.map((p) => p.record);
+    let batch: { bytes: Buffer; producerId: number; baseSequence: number } | undefined;
+    let lastError: Error | undefined;
+    let uncertain = false;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      try {
+        batch ??= this.encode(key, records);
+      } catch (e) {
+        return this.fail(pending, e as Error);
+      }
+      let result: Either<BrokerError, ProduceResult>;
+      try {
+        // Resending the same bytes is fine: the broker only rewrites baseOffset, outside the CRC.
+        result = await this.target.produce(topic, partition, batch.bytes);
+      } catch (e) {
+        lastError = e as Error; // transport failure: the batch may or may not be written
+        uncertain = true;
+        continue;
+      }
+      if (isLeft(result)) {
+        lastError = result.left;
+        if (result.left.code === ErrorCode.UNKNOWN_PRODUCER_ID && this.idempotent) {
+          // The broker lost our state (restart): start over with a new producer id.
+          this.resetProducerId(batch.producerId);
+          batch = undefined;
+          continue;
+        }
+        if (RETRIABLE.has(result.left.code)) continue;
+        break;
+      }
+      if (this.idempotent && batch.producerId === this.producerId) this.sequences.set(key, (batch.baseSequence + records.length) % 0x80000000);
+      const base = result.right.baseOffset;
+      const appendTime = result.right.logAppendTime;
+      if (this.acks !== 0) {
+        pending.forEach((p, i) => p.request.resolve(p.index, { topic, partition, offset: base + i, timestamp: appendTime >= 0 ? appendTime : p.record.timestamp! }));
+      }
+      return;
+    }
+    // Unknown whether the batch was written: reusing its sequence numbers could make the
+    // broker take the next batch for a retry of this one, so move to a new producer id.
+    if (uncertain && batch) this.resetProducerId(batch.producerId);
+    this.fail(pending, lastError ?? new Error('produce failed'));
+  }
+
+  private encode(key: string, records: RecordInput[]): { bytes: Buffer; producerId: number; baseSequence: number } {
+    if (!this.idempotent) return { bytes: encodeRecordBatch({ records, compression: this.options.compression }), producerId: -1, baseSequence: -1 };
+    if (this.producerId < 0) {
+      const id = this.target.initProducerId();
+      this.producerId = id.producerId;
+      this.producerEpoch = id.producerEpoch;
+    }
+    const baseSequence = this.sequences.get(key) ?? 0;
+    const bytes = encodeRecordBatch({ records, compression: this.options.compression, producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence });
+    return { bytes, producerId: this.producerId, baseSequence };
+  }
+
+  private resetProducerId(failed: number): void {
+    if (this.producerId !== failed) return;
+    this.producerId = -1;
+    this.sequences.clear();
+  }
+
+  private fail(pending: Pending[], error: Error): void {
+    if (this.acks === 0) this.options.onError?.(error);
+    else for (const p of pending) p.request.reject(error);
+  }
+}
+
+function clearTimer(t: NodeJS.Timeout | NodeJS.Immediate): void {
+  if ('hasRef' in t && 'refresh' in t) clearTimeout(t as NodeJS.Timeout);
+  else clearImmediate(t as NodeJS.Immediate);
+}
+
+function toBuffer(v: Buffer | string | null): Buffer | null {
+  if (v === null) return null;
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+}
+
+function toHeaders(h: ProducerRecord['headers']): RecordHeader[] | undefined {
+  if (h === undefined) return undefined;
+  if (Array.isArray(h)) return h as RecordHeader[];
+  return Object.entries(h as Record<string, Buffer | string | null>).map(([key, value]) => ({ key, value: toBuffer(value) }));
+}

@@ -1,0 +1,46 @@
+// Rill.open({ dir }): the built-in log as a library, no server. Opens (or
+// creates) the broker in `dir` and hands out producers, consumers and an admin.
+import * as path from 'node:path';
+import { Broker, BrokerOptions } from '../broker';
+import { Admin } from './admin';
+import { Consumer, ConsumerOptions } from './consumer';
+import { Producer, ProducerOptions } from './producer';
+
+export interface RillOptions extends Partial<Omit<BrokerOptions, 'dir'>> {
+  /** Data directory; the log lives in `<dir>/log`. */
+  dir: string;
+}
+
+export class Rill {
+  private readonly producers = new Set<Producer>();
+  private readonly consumers = new Set<Consumer>();
+  readonly admin: Admin;
+
+  private constructor(readonly broker: Broker) {
+    this.admin = new Admin(broker);
+  }
+
+  static open(options: RillOptions): Rill {
+    const { dir, ...rest } = options;
+    return new Rill(Broker.open({ ...rest, dir: path.join(dir, 'log') }));
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    const p = new Producer(this.broker, options);
+    this.producers.add(p);
+    return p;
+  }
+
+  consumer(options: ConsumerOptions = {}): Consumer {
+    const c = new Consumer(this.broker, options);
+    this.consumers.add(c);
+    return c;
+  }
+
+  /** Flushes producers, closes consumers (committing and leaving their groups), then the broker. */
+  async close(): Promise<void> {
+    await Promise.all([...this.producers].map((p) => p.close()));
+    await Promise.all([...this.consumers].map((c) => c.close()));
+    await this.broker.close();
+  }
+}

@@ -1,0 +1,117 @@
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { Broker } from '../../../core/broker';
+import { Consumer, ConsumerRecord, Producer } from '../../../core/client';
+import { tempDir } from '../broker/helpers';
+
+async function take$(consumer: Consumer, n: number): Promise<ConsumerRecord[]> {
+  const out: ConsumerRecord[] = [];
+  if (n === 0) return out;
+  for await (const r of consumer) {
+    out.push(r);
+    if (out.length === n) break;
+  }
+  return out;
+}
+
+const values = (rs: ConsumerRecord[]) => rs.map((r) => r.value!.toString());
+
+describe('Consumer', () => {
+  let t: ReturnType<typeof tempDir>;
+  let broker: Broker;
+  let producer: Producer;
+  const consumers: Consumer[] = [];
+  const open = (options: ConstructorParameters<typeof Consumer>[1] = {}) => {
+    const c = new Consumer(broker, { fetchMaxWaitMs: 50, ...options });
+    consumers.push(c);
+    return c;
+  };
+
+  beforeEach(() => {
+    t = tempDir('rill-consumer-');
+    broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0 });
+    broker.createTopic({ name: 't', partitions: 2 });
+    producer = new Producer(broker);
+  });
+  afterEach(async () => {
+    for (const c of consumers.splice(0)) await c.close();
+    await broker.close();
+    t.cleanup();
+  });
+
+  it('reads assigned partitions as an async iterator, from earliest', async () => {
+    await producer.send('t', Array.from({ length: 5 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })));
+    const c = open({ autoOffsetReset: 'earliest' });
+    await c.assign([{ topic: 't', partition: 0 }]);
+    expect(values(await take$(c, 5))).toEqual(['p0-0', 'p0-1', 'p0-2', 'p0-3', 'p0-4']);
+  });
+
+  it('starts at the end with autoOffsetReset latest and sees new records', async () => {
+    await producer.send('t', { value: 'old', partition: 1 });
+    const c = open();
+    await c.assign([{ topic: 't', partition: 1 }]);
+    const next = take$(c, 1);
+    await producer.send('t', { value: 'new', partition: 1 });
+    expect(values(await next)).toEqual(['new']);
+  });
+
+  it('seeks to an offset, a timestamp, earliest and latest', async () => {
+    await producer.send('t', Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, partition: 0, timestamp: 10_000 + i * 100 })));
+    const c = open({ autoOffsetReset: 'earliest' });
+    const tp = { topic: 't', partition: 0 };
+    await c.assign([tp]);
+    expect(await c.seek(tp, { timestamp: 10_450 })).toBe(5);
+    expect(values(await take$(c, 2))).toEqual(['v5', 'v6']);
+    await c.seek(tp, 2);
+    expect(values(await take$(c, 1))).toEqual(['v2']);
+    await c.seek(tp, 'earliest');
+    expect(values(await take$(c, 1))).toEqual(['v0']);
+    expect(await c.seek(tp, 'latest')).toBe(10);
+    expect(await c.seek(tp, { timestamp: 99_999 })).toBe(10);
+  });
+
+  it('emits records through an RxJS Observable', async () => {
+    await producer.send('t', Array.from({ length: 4 }, (_, i) => ({ value: `o${i}`, partition: 1 })));
+    const c = open({ autoOffsetReset: 'earliest' });
+    await c.assign([{ topic: 't', partition: 1 }]);
+    const got = await firstValueFrom(c.observable().pipe(take(4), toArray()));
+    expect(values(got)).toEqual(['o0', 'o1', 'o2', 'o3']);
+  });
+
+  it('keeps its buffer bounded while a slow reader works through many records', async () => {
+    const value = Buffer.alloc(1000, 1);
+    for (let i = 0; i < 20; i++) await producer.send('t', Array.from({ length: 100 }, () => ({ value, partition: 0 })));
+    const c = open({ autoOffsetReset: 'earliest', maxBufferedBytes: 20_000, maxBytesPerPartition: 8_000 });
+    await c.assign([{ topic: 't', partition: 0 }]);
+    let maxBuffered = 0;
+    let n = 0;
+    for await (const r of c) {
+      maxBuffered = Math.max(maxBuffered, c.buffered.bytes);
+      expect(r.offset).toBe(n);
+      n++;
+      if (n % 100 === 0) await new Promise((resolve) => setImmediate(resolve)); // a slow reader
+      if (n === 2000) break;
+    }
+    // At most the bound plus one fetch response (per-partition budget, whole batches).
+    expect(maxBuffered).toBeLessThanOrEqual(20_000 + 8_000 + 100 * 1100);
+    expect(maxBuffered).toBeLessThan(2000 * 1000);
+  });
+
+  it('commits processed offsets and resumes there after a restart', async () => {
+    await producer.send('t', Array.from({ length: 6 }, (_, i) => ({ value: `c${i}`, partition: 0 })));
+    const c = open({ groupId: 'g', autoOffsetReset: 'earliest', autoCommit: false });
+    await c.assign([{ topic: 't', partition: 0 }]);
+    expect(values(await take$(c, 3))).toEqual(['c0', 'c1', 'c2']);
+    await c.commit();
+    expect(broker.fetchOffsets('g', [{ topic: 't', partition: 0 }])[0].offset).toBe(3);
+    await c.close();
+    await producer.close();
+    await broker.close();
+
+    broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0 });
+    const again = open({ groupId: 'g', autoOffsetReset: 'earliest' });
+    await again.assign([{ topic: 't', partition: 0 }]);
+    expect(values(await take$(again, 3))).toEqual(['c3', 'c4', 'c5']);
+    await again.close(); // auto-commit on close
+    expect(broker.fetchOffsets('g', [{ topic: 't', partition: 0 }])[0].offset).toBe(6);
+  });
+});

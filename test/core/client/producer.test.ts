@@ -1,0 +1,193 @@
+import { isRight } from 'fp-ts/Either';
+import { decodeRecordBatches } from '../../../core/log';
+import { Broker, BrokerError, ErrorCode } from '../../../core/broker';
+import { Producer, ProduceTarget, partitionForKey } from '../../../core/client';
+import { tempDir } from '../broker/helpers';
+
+function readAll(broker: Broker, topic: string, partition: number) {
+  const out: { offset: number; key: string | null; value: string | null; headers: Record<string, string>; producerId: number; baseSequence: number }[] = [];
+  let offset = 0;
+  for (;;) {
+    const p = broker.topics.partition(topic, partition);
+    if (!isRight(p)) throw new Error('no partition');
+    const bytes = p.right.read(offset, 1 << 20);
+    if (bytes.length === 0) return out;
+    const batches = decodeRecordBatches(bytes);
+    if (!isRight(batches)) throw new Error(batches.left.message);
+    for (const b of batches.right) {
+      for (const r of b.records) {
+        out.push({
+          offset: r.offset,
+          key: r.key?.toString() ?? null,
+          value: r.value?.toString() ?? null,
+          headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? ''])),
+          producerId: b.producerId,
+          baseSequence: b.baseSequence,
+        });
+      }
+      offset = b.lastOffset + 1;
+    }
+  }
+}
+
+describe('Producer', () => {
+  let t: ReturnType<typeof tempDir>;
+  let broker: Broker;
+  beforeEach(() => {
+    t = tempDir('rill-producer-');
+    broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0 });
+    broker.createTopic({ name: 't', partitions: 4 });
+  });
+  afterEach(async () => {
+    await broker.close();
+    t.cleanup();
+  });
+
+  it('partitions by key with murmur2, keeps explicit partitions, and carries headers and timestamps', async () => {
+    const producer = new Producer(broker);
+    const meta = await producer.send('t', [
+      { key: 'user-1', value: 'a', headers: { trace: 'x1' }, timestamp: 1234 },
+      { key: 'user-2', value: 'b' },
+      { key: 'user-1', value: 'c', partition: 3 },
+      { value: null, key: 'tomb' },
+    ]);
+    expect(meta[0].partition).toBe(partitionForKey(Buffer.from('user-1'), 4));
+    expect(meta[1].partition).toBe(partitionForKey(Buffer.from('user-2'), 4));
+    expect(meta[2].partition).toBe(3);
+    expect(meta[0].timestamp).toBe(1234);
+    const stored = readAll(broker, 't', meta[0].partition).find((r) => r.value === 'a')!;
+    expect(stored.headers).toEqual({ trace: 'x1' });
+    expect(stored.offset).toBe(meta[0].offset);
+    await producer.close();
+  });
+
+  it('sticks keyless records to one partition per batch, moving on after each batch', async () => {
+    const producer = new Producer(broker);
+    const used: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const meta = await producer.send('t', Array.from({ length: 5 }, () => ({ value: `x${i}` })));
+      expect(new Set(meta.map((m) => m.partition)).size).toBe(1);
+      used.push(meta[0].partition);
+    }
+    for (let i = 1; i < used.length; i++) expect(used[i]).not.toBe(used[i - 1]);
+  });
+
+  it('batches a burst of records into one batch per partition, and splits by batch size', async () => {
+    const producer = new Producer(broker, { batchSize: 1000, idempotent: false });
+    const records = Array.from({ length: 100 }, (_, i) => ({ value: `value-${i}`.padEnd(50, '.'), partition: 0 }));
+    const meta = await producer.send('t', records);
+    expect(meta.map((m) => m.offset)).toEqual(records.map((_, i) => i));
+    const p = broker.topics.partition('t', 0);
+    if (!isRight(p)) throw new Error();
+    const batches = decodeRecordBatches(p.right.read(0, 1 << 20));
+    if (!isRight(batches)) throw new Error();
+    // 100 records of ~70 bytes with a 1000-byte batch size: several batches, each below ~15 records.
+    expect(batches.right.length).toBeGreaterThan(5);
+    expect(Math.max(...batches.right.map((b) => b.records.length))).toBeLessThanOrEqual(15);
+  });
+
+  it('lingers to gather separate sends into one batch', async () => {
+    const batchesIn = (partition: number) => {
+      const p = broker.topics.partition('t', partition);
+      if (!isRight(p)) throw new Error();
+      const batches = decodeRecordBatches(p.right.read(0, 1 << 20));
+      return isRight(batches) ? batches.right.length : -1;
+    };
+    const yieldToLoop = () => new Promise((r) => setImmediate(r));
+    // A long linger holds records across turns of the event loop until the batch is due (here: flush).
+    const lingering = new Producer(broker, { lingerMs: 60_000, idempotent: false });
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i++) {
+      sends.push(lingering.send('t', { value: `v${i}`, partition: 1 }));
+      await yieldToLoop();
+    }
+    expect(batchesIn(1)).toBe(0);
+    await lingering.flush();
+    await Promise.all(sends);
+    expect(batchesIn(1)).toBe(1);
+    // linger 0 sends each turn's records at once.
+    const eager = new Producer(broker, { idempotent: false });
+    for (let i = 0; i < 3; i++) {
+      await eager.send('t', { value: `w${i}`, partition: 2 });
+    }
+    expect(batchesIn(2)).toBe(3);
+  });
+
+  it('writes a batch once when its answer is lost and the producer retries (idempotence)', async () => {
+    let dropped = 0;
+    const lossy: ProduceTarget = {
+      describeTopic: (topic) => broker.describeTopic(topic),
+      initProducerId: () => broker.initProducerId(),
+      produce: (topic, partition, batch) => {
+        const result = broker.produce(topic, partition, batch);
+        // The first answer of each batch is lost on the way back.
+        if (dropped++ % 2 === 0) throw new Error('connection reset');
+        return result;
+      },
+    };
+    const producer = new Producer(lossy);
+    const meta = await producer.send('t', [{ value: 'once', partition: 2 }, { value: 'twice?', partition: 2 }]);
+    await producer.send('t', { value: 'third', partition: 2 });
+    expect(meta.map((m) => m.offset)).toEqual([0, 1]);
+    const stored = readAll(broker, 't', 2);
+    expect(stored.map((r) => r.value)).toEqual(['once', 'twice?', 'third']);
+    expect(stored[0].producerId).toBeGreaterThanOrEqual(0);
+    expect(stored.map((r) => r.baseSequence)).toEqual([0, 0, 2]);
+    expect(dropped).toBe(4);
+  });
+
+  it('without idempotence the same retry writes a duplicate (what idempotence prevents)', async () => {
+    let calls = 0;
+    const lossy: ProduceTarget = {
+      describeTopic: (topic) => broker.describeTopic(topic),
+      initProducerId: () => broker.initProducerId(),
+      produce: (topic, partition, batch) => {
+        const result = broker.produce(topic, partition, batch);
+        if (calls++ === 0) throw new Error('connection reset');
+        return result;
+      },
+    };
+    await new Producer(lossy, { idempotent: false }).send('t', { value: 'dup', partition: 0 });
+    expect(readAll(broker, 't', 0).map((r) => r.value)).toEqual(['dup', 'dup']);
+  });
+
+  it('starts over with a new producer id when the broker does not know it (state lost)', async () => {
+    const target: ProduceTarget = {
+      describeTopic: (topic) => broker.describeTopic(topic),
+      initProducerId: () => broker.initProducerId(),
+      produce: (topic, partition, batch) => broker.produce(topic, partition, batch),
+    };
+    const producer = new Producer(target);
+    await producer.send('t', [{ value: 'before', partition: 0 }]);
+    const first = readAll(broker, 't', 0)[0];
+    // A broker that never saw this producer (its data directory was replaced).
+    await broker.close();
+    t.cleanup();
+    t = tempDir('rill-producer-');
+    broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0 });
+    broker.createTopic({ name: 't', partitions: 4 });
+    const [m] = await producer.send('t', [{ value: 'after', partition: 0 }]);
+    expect(m.offset).toBe(0);
+    const stored = readAll(broker, 't', 0);
+    expect(stored.map((r) => r.value)).toEqual(['after']);
+    expect(stored[0].baseSequence).toBe(0);
+    expect(first.baseSequence).toBe(0);
+  });
+
+  it('rejects with Kafka error codes', async () => {
+    const producer = new Producer(broker);
+    await expect(producer.send('missing', { value: 'x' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    await expect(producer.send('t', { value: 'x', partition: 9 })).rejects.toBeInstanceOf(BrokerError);
+    broker.createTopic({ name: 'small', config: { 'max.message.bytes': 100 } });
+    await expect(producer.send('small', { value: 'x'.repeat(500) })).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
+    expect(() => new Producer(broker, { acks: 2 as never })).toThrow(/acks/);
+  });
+
+  it('acks=0 resolves at once and still writes', async () => {
+    const producer = new Producer(broker, { acks: 0 });
+    const [m] = await producer.send('t', { value: 'fire', partition: 0 });
+    expect(m.offset).toBe(-1);
+    await producer.flush();
+    expect(readAll(broker, 't', 0).map((r) => r.value)).toEqual(['fire']);
+  });
+});

@@ -55,6 +55,12 @@ export interface OpenOptions {
   recoverCorruption?: boolean;
   /** Told about every repair made while opening (torn tails, rebuilt indexes). */
   onWarning?: (w: LogWarning) => void;
+  /**
+   * A replicated partition: the high watermark moves only by
+   * updateHighWatermark() (what every in-sync replica has), not by append, and
+   * is checkpointed so a restart does not expose unreplicated records.
+   */
+  replicated?: boolean;
 }
 
 export interface AppendOptions {
@@ -81,6 +87,7 @@ const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
 const LOG_START_FILE = 'log-start-offset-checkpoint';
 const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+const HIGH_WATERMARK_FILE = 'high-watermark-checkpoint';
 /** How often maybeFlush() persists the recovery point (Kafka: log.flush.offset.checkpoint.interval.ms). */
 const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000;
 
@@ -100,6 +107,7 @@ export class PartitionLog {
     readonly dir: string,
     private _config: LogConfig,
     private readonly clock: Clock,
+    private readonly replicated: boolean,
   ) {
     this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_FILE));
     this.lastCheckpointAt = clock.now();
@@ -113,7 +121,7 @@ export class PartitionLog {
   static open(dir: string, config: Readonly<Record<string, unknown>> = {}, options: OpenOptions = {}): PartitionLog {
     const parsed = logConfigOrThrow(config);
     fs.mkdirSync(dir, { recursive: true });
-    const log = new PartitionLog(dir, parsed, options.clock ?? systemClock);
+    const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false);
     log.load(options);
     return log;
   }
@@ -127,7 +135,7 @@ export class PartitionLog {
   get logEndOffset(): number {
     return this.active.nextOffset;
   }
-  /** Equal to the log end offset until replication moves it by follower progress. */
+  /** The last offset + 1 that consumers may read: the log end offset, or for a replicated log what every in-sync replica has. */
   get highWatermark(): number {
     return this._highWatermark;
   }
@@ -201,7 +209,8 @@ export class PartitionLog {
     const checkpointedStart = readOffsetCheckpoint(path.join(this.dir, LOG_START_FILE)) ?? 0;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
     this._recoveryPoint = Math.min(cleanShutdown ? this.logEndOffset : recoveryPoint, this.logEndOffset);
-    this._highWatermark = this.logEndOffset;
+    const checkpointedHighWatermark = this.replicated ? (readOffsetCheckpoint(path.join(this.dir, HIGH_WATERMARK_FILE)) ?? 0) : Infinity;
+    this._highWatermark = Math.max(this._logStartOffset, Math.min(checkpointedHighWatermark, this.logEndOffset));
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     fs.rmSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
   }
@@ -274,7 +283,7 @@ export class PartitionLog {
     this.maybeRoll(batches.length, maxTimestamp, lastOffset);
     if (options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, baseOffset);
     this.active.append(batches, 0, batches.length, infos);
-    this._highWatermark = this.logEndOffset;
+    if (!this.replicated) this._highWatermark = this.logEndOffset;
     this.unflushedMessages += recordCount;
     if (this.firstUnflushedAt < 0) this.firstUnflushedAt = this.clock.now();
     if (this.unflushedMessages >= this._config['flush.messages']) this.flush();
@@ -375,6 +384,17 @@ export class PartitionLog {
       return segment.read(batch.position, maxBytes, batch.size, upTo);
     }
     return EMPTY;
+  }
+
+  /**
+   * Replication moves the high watermark of a replicated log: to `offset`, capped
+   * at the log end offset, never backwards. Returns the high watermark.
+   */
+  updateHighWatermark(offset: number): number {
+    this.ensureOpen();
+    const next = Math.min(offset, this.logEndOffset);
+    if (next > this._highWatermark) this._highWatermark = next;
+    return this._highWatermark;
   }
 
   /** Index of the segment whose range holds `offset` (the last one starting at or before it). */
@@ -528,6 +548,7 @@ export class PartitionLog {
 
   private writeRecoveryCheckpoint(): void {
     this.lastCheckpointAt = this.clock.now();
+    if (this.replicated) writeOffsetCheckpoint(path.join(this.dir, HIGH_WATERMARK_FILE), this._highWatermark);
     if (this.checkpointedRecoveryPoint === this._recoveryPoint) return;
     writeOffsetCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), this._recoveryPoint);
     this.checkpointedRecoveryPoint = this._recoveryPoint;

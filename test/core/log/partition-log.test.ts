@@ -351,3 +351,24 @@ describe('flush policy', () => {
     expect(() => log.appendRecords([rec(0)])).toThrow(/is closed/);
   });
 });
+
+describe('replicated high watermark', () => {
+  test('append does not expose records until updateHighWatermark, which never goes back and survives a restart', () => {
+    const dir = dirs.make();
+    const log = PartitionLog.open(dir, {}, { replicated: true });
+    log.appendRecords([rec(0), rec(1), rec(2)]);
+    expect(log.logEndOffset).toBe(3);
+    expect(log.highWatermark).toBe(0);
+    expect(log.read(0, 1000).length).toBe(0);
+    expect(log.updateHighWatermark(2)).toBe(2);
+    expect(log.updateHighWatermark(1)).toBe(2);
+    expect(log.updateHighWatermark(99)).toBe(3);
+    expect(records(log.read(0, 1000)).map((r) => r.offset)).toEqual([0, 1, 2]);
+    log.appendRecords([rec(3)]);
+    log.close();
+    const again = PartitionLog.open(dir, {}, { replicated: true });
+    expect(again.logEndOffset).toBe(4);
+    expect(again.highWatermark).toBe(3);
+    again.close();
+  });
+});

@@ -1,11 +1,24 @@
 // The `rill` command. Subcommands grow with the product; each one explains itself.
 import { runDemo } from './demo';
+import { runBroker } from './broker-command';
+import { runConsume } from './consume-command';
+import { runGroup } from './group-command';
+import { processIO } from './io';
+import { runProduce } from './produce-command';
+import { runTopic } from './topic-command';
 
 const HELP = `rill — stream processing for TypeScript with its own log
 
 Usage:
   rill demo [--dir DIR] [--records N]   write and read back a partitioned log (the embedded log in action)
+  rill broker --data-dir DIR [--port N] run a Kafka-compatible broker (and the schema registry)
+  rill topic create|list|describe|delete|alter-config ...
+  rill produce --topic NAME             stdin lines to a topic
+  rill consume --topic NAME             a topic's records to stdout
+  rill group list|describe|reset-offsets ...
   rill help                             this text
+
+Every command takes --help. Tools talk to --bootstrap HOST:PORT (default $RILL_BOOTSTRAP or localhost:9092).
 
 Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
@@ -20,6 +33,25 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'demo':
       return runDemo(rest);
+    case 'broker': {
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      return runBroker(rest, processIO(), stop.signal);
+    }
+    case 'topic':
+      return runTopic(rest, processIO());
+    case 'produce':
+      return runProduce(rest, processIO());
+    case 'consume': {
+      // Ctrl-C ends consuming cleanly: offsets committed, group left.
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      return runConsume(rest, processIO(), stop.signal);
+    }
+    case 'group':
+      return runGroup(rest, processIO());
     default:
       console.error(`rill: unknown command "${command}". Run "rill help" for the list.`);
       return 2;

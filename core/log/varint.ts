@@ -155,12 +155,13 @@ function zigzag64(value: number): number {
 }
 
 /**
- * Writes integer `value` (|value| <= 2^52) as a zigzag varlong at pos; returns the
- * next position.
+ * Writes integer `value` (-2^52 <= value < 2^52, what readVarlong reads back) as a
+ * zigzag varlong at pos; returns the next position.
  */
 export function writeVarlong(buf: Uint8Array, pos: number, value: number): number {
   if (value >= -0x40000000 && value < 0x40000000) return writeVarint(buf, pos, value);
   let z = zigzag64(value);
+  if (z > MAX_ZIGZAG) throw new RangeError(`writeVarlong: ${value} is outside what a JS number varlong holds (-2^52 <= n < 2^52)`);
   while (z >= TWO_7) {
     buf[pos++] = (z % TWO_7) | 0x80;
     z = Math.floor(z / TWO_7);

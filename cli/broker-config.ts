@@ -1,0 +1,114 @@
+// `rill broker` settings: defaults, then a config file (Kafka-style
+// `key=value` properties, or JSON), then flags. Every key is checked, and a bad
+// one is reported with what is allowed.
+import * as fs from 'node:fs';
+import { UsageError } from './args';
+
+export interface BrokerSettings {
+  dataDir: string;
+  host: string;
+  port: number;
+  advertisedHost?: string;
+  nodeId: number;
+  autoCreateTopics: boolean;
+  maxFrameBytes: number;
+  idleTimeoutMs: number;
+  /** -1: no schema registry. */
+  schemaRegistryPort: number;
+  schemaRegistryHost: string;
+}
+
+type Kind = 'string' | 'port' | 'int' | 'bool';
+
+/** Config keys (Kafka's names where Kafka has one) and the setting each fills. */
+const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
+  'data.dir': { setting: 'dataDir', kind: 'string' },
+  'log.dirs': { setting: 'dataDir', kind: 'string' },
+  host: { setting: 'host', kind: 'string' },
+  port: { setting: 'port', kind: 'port' },
+  'advertised.host': { setting: 'advertisedHost', kind: 'string' },
+  'node.id': { setting: 'nodeId', kind: 'int' },
+  'auto.create.topics.enable': { setting: 'autoCreateTopics', kind: 'bool' },
+  'socket.request.max.bytes': { setting: 'maxFrameBytes', kind: 'int' },
+  'connections.max.idle.ms': { setting: 'idleTimeoutMs', kind: 'int' },
+  'schema.registry.port': { setting: 'schemaRegistryPort', kind: 'int' },
+  'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
+};
+
+export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
+  host: '0.0.0.0',
+  port: 9092,
+  nodeId: 0,
+  autoCreateTopics: true,
+  maxFrameBytes: 100 * 1024 * 1024,
+  idleTimeoutMs: 600_000,
+  schemaRegistryPort: 8081,
+  schemaRegistryHost: '0.0.0.0',
+};
+
+/** Parses a config file into raw key -> value text. */
+export function readConfigFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  if (file.endsWith('.json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`config file ${file} must hold a JSON object`);
+    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+  }
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${file}:${i + 1}: expected key=value, got "${line}"`);
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  });
+  return out;
+}
+
+/** Applies raw key -> value pairs (from a file or flags) onto settings. */
+export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): void {
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = KEYS[key];
+    if (!spec) throw new UsageError(`${source}: unknown setting "${key}"; known: ${Object.keys(KEYS).join(', ')}`);
+    (settings as Record<string, unknown>)[spec.setting] = parseValue(key, spec.kind, value, source);
+  }
+}
+
+function parseValue(key: string, kind: Kind, value: string, source: string): string | number | boolean {
+  const bad = (what: string) => new UsageError(`${source}: "${key}" must be ${what}, got "${value}"`);
+  switch (kind) {
+    case 'string':
+      if (value === '') throw bad('non-empty');
+      return value;
+    case 'bool':
+      if (value !== 'true' && value !== 'false') throw bad('true or false');
+      return value === 'true';
+    case 'port': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw bad('a port from 0 to 65535');
+      return n;
+    }
+    case 'int': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < -1) throw bad('an integer');
+      return n;
+    }
+  }
+}
+
+export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettings {
+  const s = { ...DEFAULT_SETTINGS, ...partial };
+  if (!s.dataDir) throw new UsageError('give --data-dir DIR (or data.dir in the config file)');
+  if (s.maxFrameBytes < 1024) throw new UsageError('socket.request.max.bytes must be at least 1024');
+  return s as BrokerSettings;
+}

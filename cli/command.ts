@@ -1,0 +1,26 @@
+// Runs a subcommand with the CLI's exit-code contract: 0 ok, 1 failure (a
+// sentence on stderr), 2 bad usage (with a pointer to the help).
+import { KafkaClientError } from '../core/protocol';
+import { UsageError } from './args';
+import { CommandIO } from './io';
+import { CommandError } from './wire';
+
+export async function runCommand(name: string, help: string, argv: string[], io: CommandIO, body: () => Promise<number | void>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(help + '\n');
+    return 0;
+  }
+  try {
+    return (await body()) ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`rill ${name}: ${e.message}\nRun "rill ${name} --help" for usage.\n`);
+      return 2;
+    }
+    if (e instanceof CommandError || e instanceof KafkaClientError) {
+      io.stderr.write(`rill ${name}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,201 @@
+// `rill consume`: records of a topic to stdout, from the beginning, an offset or
+// a timestamp, alone or as a member of a consumer group (offsets committed).
+import { TopicPartition } from '../core/client';
+import { decodeRecordBatches, DecodedRecord } from '../core/log';
+import { apis, KafkaConnection } from '../core/protocol';
+import { parseCommand, UsageError } from './args';
+import { avroDecoder, DEFAULT_REGISTRY } from './avro';
+import { runCommand } from './command';
+import { CommandIO, writeLine } from './io';
+import { GroupMember } from './group-member';
+import { partitionCount } from './produce-command';
+import { bootstrapOf, check, CommandError, connect } from './wire';
+
+export const CONSUME_HELP = `rill consume — print a topic's records
+
+Usage:
+  rill consume --topic NAME [options]
+
+Where to start (default: new records only):
+  --from-beginning        from the log start
+  --offset N              from offset N (with --partition, or on every partition)
+  --timestamp T           from the first record at or after T (epoch ms or ISO-8601)
+  --group ID              as a member of consumer group ID: start from its committed
+                          offsets (else as above), commit as it goes, share partitions
+
+Options:
+  --partition N           only partition N (not with --group)
+  --max-messages N        stop after N records
+  --exit-at-end           stop once every partition is read to its end
+  --format F              value (default) | kv (key<TAB>value) | json (one object per line)
+  --avro                  values are Confluent-framed Avro: print them as JSON
+  --schema-registry URL   (default ${DEFAULT_REGISTRY})
+  --bootstrap HOST:PORT   broker (default $RILL_BOOTSTRAP or localhost:9092)
+
+Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+
+const SPEC = {
+  bootstrap: 'string',
+  topic: 'string',
+  partition: 'number',
+  'from-beginning': 'boolean',
+  offset: 'number',
+  timestamp: 'string',
+  group: 'string',
+  'max-messages': 'number',
+  'exit-at-end': 'boolean',
+  format: 'string',
+  avro: 'boolean',
+  'schema-registry': 'string',
+} as const;
+
+type Format = 'value' | 'kv' | 'json';
+
+export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
+  return runCommand('consume', CONSUME_HELP, argv, io, async () => {
+    const { flags, positional } = parseCommand(argv, SPEC);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    const topic = flags.topic;
+    if (!topic) throw new UsageError('--topic is required');
+    const format = (flags.format ?? 'value') as Format;
+    if (!['value', 'kv', 'json'].includes(format)) throw new UsageError('--format must be value, kv or json');
+    const starts = [flags['from-beginning'], flags.offset !== undefined, flags.timestamp !== undefined].filter(Boolean).length;
+    if (starts > 1) throw new UsageError('give at most one of --from-beginning, --offset, --timestamp');
+    if (flags.group && flags.partition !== undefined) throw new UsageError('--partition and --group exclude each other (the group assigns partitions)');
+    const startTimestamp = flags.timestamp !== undefined ? parseTimestamp(flags.timestamp) : flags['from-beginning'] ? -2 : -1;
+    const maxMessages = flags['max-messages'] ?? Infinity;
+    const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
+
+    const conn = await connect(bootstrapOf(flags.bootstrap, io));
+    let member: GroupMember | undefined;
+    const positions = new Map<string, { tp: TopicPartition; offset: number; end: number }>();
+    let printed = 0;
+    try {
+      const count = await partitionCount(conn, topic, false);
+      if (flags.partition !== undefined && (flags.partition < 0 || flags.partition >= count)) throw new UsageError(`--partition must be from 0 to ${count - 1}`);
+
+      const resolveStarts = async (tps: TopicPartition[], committed?: Map<string, number>) => {
+        positions.clear();
+        const need = tps.filter((tp) => !(committed && (committed.get(key(tp)) ?? -1) >= 0));
+        const listed = need.length > 0 ? await listOffsets(conn, topic, need, flags.offset !== undefined ? -2 : startTimestamp) : new Map<number, number>();
+        for (const tp of tps) {
+          const c = committed?.get(key(tp)) ?? -1;
+          let offset = c >= 0 ? c : flags.offset !== undefined ? flags.offset : listed.get(tp.partition)!;
+          // A timestamp after the last record: start at the end.
+          if (offset < 0) offset = (await listOffsets(conn, topic, [tp], -1)).get(tp.partition)!;
+          positions.set(key(tp), { tp, offset, end: -1 });
+        }
+      };
+
+      if (flags.group) {
+        member = await GroupMember.join(conn, flags.group, [topic]);
+      } else {
+        const tps = flags.partition !== undefined ? [{ topic, partition: flags.partition }] : Array.from({ length: count }, (_, partition) => ({ topic, partition }));
+        await resolveStarts(tps);
+      }
+
+      let lastCommit = Date.now();
+      const commit = async () => {
+        if (!member) return;
+        await member.commit(new Map([...positions.values()].map((p) => [p.tp, p.offset])));
+        lastCommit = Date.now();
+      };
+
+      while (printed < maxMessages && !stop?.aborted) {
+        if (member && (member.needsRejoin || positions.size === 0)) {
+          if (positions.size > 0) await commit().catch(() => undefined);
+          const assigned = (await member.assignment()).filter((tp) => tp.topic === topic);
+          await resolveStarts(assigned, await member.committed(assigned));
+          if (assigned.length === 0 && !flags['exit-at-end']) {
+            await sleep(200);
+            continue;
+          }
+        }
+        if (positions.size === 0) break;
+        const fetched = await conn.request<apis.FetchResponse>(apis.fetch, {
+          replicaId: -1,
+          maxWaitMs: 500,
+          minBytes: 1,
+          maxBytes: 8 * 1024 * 1024,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [{ topic, partitions: [...positions.values()].map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
+          forgottenTopicsData: [],
+          rackId: '',
+        });
+        check(fetched.errorCode, 'fetch failed');
+        for (const t of fetched.responses) {
+          for (const p of t.partitions) {
+            const pos = positions.get(`${topic}/${p.partitionIndex}`);
+            if (!pos) continue;
+            check(p.errorCode, `cannot read ${topic}-${p.partitionIndex} at offset ${pos.offset}`);
+            pos.end = p.highWatermark;
+            if (!p.records || p.records.length === 0) continue;
+            const batches = decodeRecordBatches(p.records);
+            if (batches._tag === 'Left') throw new CommandError(`${topic}-${p.partitionIndex}: unreadable batch: ${batches.left.message}`);
+            for (const batch of batches.right) {
+              for (const r of batch.records) {
+                if (r.offset < pos.offset || printed >= maxMessages) continue;
+                await writeLine(io.stdout, await formatRecord(r, p.partitionIndex, format, decodeValue));
+                printed++;
+                pos.offset = r.offset + 1;
+              }
+              if (printed < maxMessages) pos.offset = Math.max(pos.offset, batch.lastOffset + 1);
+            }
+          }
+        }
+        if (member && Date.now() - lastCommit > 1000) await commit();
+        if (flags['exit-at-end'] && [...positions.values()].every((p) => p.end >= 0 && p.offset >= p.end)) break;
+      }
+      await commit();
+      io.stderr.write(`Consumed ${printed} record(s).\n`);
+      return 0;
+    } finally {
+      await member?.leave();
+      conn.close();
+    }
+  });
+}
+
+const key = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function parseTimestamp(text: string): number {
+  const n = Number(text);
+  if (text.trim() !== '' && Number.isInteger(n) && n >= 0) return n;
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new UsageError(`--timestamp "${text}" is neither epoch milliseconds nor an ISO-8601 date`);
+  return t;
+}
+
+/** ListOffsets for some partitions of one topic: partition -> offset (-1 when no record is at or after the timestamp). */
+export async function listOffsets(conn: KafkaConnection, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
+  const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition, timestamp })) }] });
+  const out = new Map<number, number>();
+  for (const p of r.topics[0]?.partitions ?? []) {
+    check(p.errorCode, `cannot list offsets of ${topic}-${p.partitionIndex}`);
+    out.set(p.partitionIndex, p.offset);
+  }
+  return out;
+}
+
+async function formatRecord(r: DecodedRecord, partition: number, format: Format, decodeValue: (b: Buffer) => Promise<string>): Promise<string> {
+  const value = r.value === null ? null : await decodeValue(r.value);
+  const k = r.key === null ? null : r.key.toString('utf8');
+  switch (format) {
+    case 'value':
+      return value ?? '';
+    case 'kv':
+      return `${k ?? ''}\t${value ?? ''}`;
+    case 'json':
+      return JSON.stringify({
+        partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        key: k,
+        value,
+        headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value === null ? null : h.value.toString('utf8')])),
+      });
+  }
+}

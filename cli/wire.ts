@@ -1,0 +1,40 @@
+// How the CLI's tools reach a broker: one Kafka protocol connection, and the
+// conversion of error codes into sentences.
+import { errorName } from '../core/broker';
+import { KafkaConnection } from '../core/protocol';
+import { CommandIO } from './io';
+
+export const DEFAULT_BOOTSTRAP = 'localhost:9092';
+
+/** A failure the user caused or can fix; printed without a stack trace, exit code 1. */
+export class CommandError extends Error {}
+
+export function bootstrapOf(flag: string | undefined, io: CommandIO): string {
+  return flag ?? io.env.RILL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
+}
+
+export async function connect(bootstrap: string): Promise<KafkaConnection> {
+  try {
+    return await KafkaConnection.connect(bootstrap, { clientId: 'rill-cli', timeoutMs: 30000 });
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
+}
+
+/** Throws a CommandError naming the Kafka error, unless `code` is 0. */
+export function check(code: number, what: string, message?: string | null): void {
+  if (code === 0) return;
+  throw new CommandError(`${what}: ${message || explain(code)}`);
+}
+
+export function explain(code: number): string {
+  const hints: Record<number, string> = {
+    3: 'the topic or partition does not exist (rill topic list shows what does)',
+    36: 'the topic already exists',
+    37: 'invalid partition count',
+    40: 'invalid topic config',
+    68: 'the group still has members; stop its consumers first',
+    69: 'the group does not exist',
+  };
+  return `${errorName(code)} (error ${code})${hints[code] ? ': ' + hints[code] : ''}`;
+}

@@ -1,0 +1,110 @@
+// CreateTopics (19): one node, so replication factor 1 (or -1, the default) and
+// no manual replica assignments.
+import { ErrorCode } from '../../broker';
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+import { ConfigSource, kafkaValue } from './configs';
+import { topicIdHex } from './topic-id';
+
+export interface CreateTopicsRequest {
+  topics: {
+    name: string;
+    numPartitions: number;
+    replicationFactor: number;
+    assignments: { partitionIndex: number; brokerIds: number[] }[];
+    configs: { name: string; value: string | null }[];
+  }[];
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+
+interface CreatableTopicResult {
+  name: string;
+  topicId: string;
+  errorCode: number;
+  errorMessage: string | null;
+  numPartitions: number;
+  replicationFactor: number;
+  configs: { name: string; value: string | null; readOnly: boolean; configSource: number; isSensitive: boolean }[] | null;
+}
+
+export interface CreateTopicsResponse {
+  throttleTimeMs: number;
+  topics: CreatableTopicResult[];
+}
+
+const request = message('5+', [
+  field(
+    'topics',
+    array([
+      field('name', 'string', '0+'),
+      field('numPartitions', 'int32', '0+'),
+      field('replicationFactor', 'int16', '0+'),
+      field('assignments', array([field('partitionIndex', 'int32', '0+'), field('brokerIds', array('int32'), '0+')]), '0+'),
+      field('configs', array([field('name', 'string', '0+'), field('value', 'string', '0+', { nullable: '0+' })]), '0+'),
+    ]),
+    '0+',
+  ),
+  field('timeoutMs', 'int32', '0+'),
+  field('validateOnly', 'bool', '1+'),
+]);
+
+const response = message('5+', [
+  field('throttleTimeMs', 'int32', '2+'),
+  field(
+    'topics',
+    array([
+      field('name', 'string', '0+'),
+      field('topicId', 'uuid', '7+'),
+      field('errorCode', 'int16', '0+'),
+      field('errorMessage', 'string', '1+', { nullable: '0+', default: null }),
+      field('topicConfigErrorCode', 'int16', '5+', { tag: 0 }),
+      field('numPartitions', 'int32', '5+', { default: -1 }),
+      field('replicationFactor', 'int16', '5+', { default: -1 }),
+      field(
+        'configs',
+        array([
+          field('name', 'string', '5+'),
+          field('value', 'string', '5+', { nullable: '5+' }),
+          field('readOnly', 'bool', '5+'),
+          field('configSource', 'int8', '5+', { default: -1 }),
+          field('isSensitive', 'bool', '5+'),
+        ]),
+        '5+',
+        { nullable: '5+', default: null },
+      ),
+    ]),
+    '0+',
+  ),
+]);
+
+export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsResponse>({
+  key: 19,
+  name: 'CreateTopics',
+  versions: '0-7',
+  request,
+  response,
+  handle(req, ctx) {
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t): CreatableTopicResult => {
+        const fail = (errorCode: number, errorMessage: string): CreatableTopicResult => ({ name: t.name, topicId: '', errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
+        if (t.assignments.length > 0) return fail(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported by a single-node broker; give num_partitions instead.');
+        const config: Record<string, string> = {};
+        for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
+        const r = ctx.broker.createTopic({ name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config }, { validateOnly: req.validateOnly });
+        if (r._tag === 'Left') return fail(r.left.code, r.left.message);
+        const d = r.right;
+        return {
+          name: t.name,
+          topicId: topicIdHex(d.topicId),
+          errorCode: 0,
+          errorMessage: null,
+          numPartitions: d.partitions,
+          replicationFactor: 1,
+          configs: Object.entries(d.config).map(([name, value]) => ({ name, value: kafkaValue(value), readOnly: false, configSource: name in d.configOverrides ? ConfigSource.TOPIC : ConfigSource.DEFAULT, isSensitive: false })),
+        };
+      }),
+    };
+  },
+});

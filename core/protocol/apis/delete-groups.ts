@@ -1,0 +1,32 @@
+// DeleteGroups (42): empty groups and their committed offsets.
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+
+export interface DeleteGroupsRequest {
+  groupsNames: string[];
+}
+
+export interface DeleteGroupsResponse {
+  throttleTimeMs: number;
+  results: { groupId: string; errorCode: number }[];
+}
+
+const request = message('2+', [field('groupsNames', array('string'), '0+')]);
+const response = message('2+', [field('throttleTimeMs', 'int32', '0+'), field('results', array([field('groupId', 'string', '0+'), field('errorCode', 'int16', '0+')]), '0+')]);
+
+export const deleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsResponse>({
+  key: 42,
+  name: 'DeleteGroups',
+  versions: '0-2',
+  request,
+  response,
+  handle(req, ctx) {
+    return {
+      throttleTimeMs: 0,
+      results: req.groupsNames.map((groupId) => {
+        const r = ctx.broker.deleteGroup(groupId);
+        return { groupId, errorCode: r._tag === 'Left' ? r.left.code : 0 };
+      }),
+    };
+  },
+});

@@ -1,0 +1,85 @@
+// DescribeGroups (15): state, protocol and members with their (opaque)
+// subscription metadata and assignment bytes.
+import { ErrorCode } from '../../broker';
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+
+export interface DescribeGroupsRequest {
+  groups: string[];
+}
+
+interface DescribedGroup {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; memberMetadata: Buffer; memberAssignment: Buffer }[];
+}
+
+export interface DescribeGroupsResponse {
+  throttleTimeMs: number;
+  groups: DescribedGroup[];
+}
+
+const request = message('5+', [field('groups', array('string'), '0+'), field('includeAuthorizedOperations', 'bool', '3+')]);
+
+const response = message('5+', [
+  field('throttleTimeMs', 'int32', '1+'),
+  field(
+    'groups',
+    array([
+      field('errorCode', 'int16', '0+'),
+      field('groupId', 'string', '0+'),
+      field('groupState', 'string', '0+'),
+      field('protocolType', 'string', '0+'),
+      field('protocolData', 'string', '0+'),
+      field(
+        'members',
+        array([
+          field('memberId', 'string', '0+'),
+          field('groupInstanceId', 'string', '4+', { nullable: '4+', default: null }),
+          field('clientId', 'string', '0+'),
+          field('clientHost', 'string', '0+'),
+          field('memberMetadata', 'bytes', '0+'),
+          field('memberAssignment', 'bytes', '0+'),
+        ]),
+        '0+',
+      ),
+      field('authorizedOperations', 'int32', '3+', { default: -2147483648 }),
+    ]),
+    '0+',
+  ),
+]);
+
+export const describeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroupsResponse>({
+  key: 15,
+  name: 'DescribeGroups',
+  versions: '0-5',
+  request,
+  response,
+  handle(req, ctx) {
+    return {
+      throttleTimeMs: 0,
+      groups: req.groups.map((groupId): DescribedGroup => {
+        const g = ctx.broker.describeGroup(groupId);
+        return {
+          errorCode: groupId ? ErrorCode.NONE : ErrorCode.INVALID_GROUP_ID,
+          groupId,
+          groupState: g.state,
+          protocolType: g.protocolType ?? '',
+          // Kafka shows the protocol only once a rebalance has chosen it.
+          protocolData: g.state === 'Stable' || g.state === 'CompletingRebalance' ? (g.protocolName ?? '') : '',
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: '',
+            memberMetadata: m.metadata,
+            memberAssignment: m.assignment,
+          })),
+        };
+      }),
+    };
+  },
+});

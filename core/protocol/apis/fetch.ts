@@ -1,0 +1,131 @@
+// Fetch (1): stored batches as they are on disk, never decoded. Long polls up to
+// max_wait_ms until min_bytes are available (the broker wakes on appends); the
+// connection's signal ends the wait when the client goes or the server stops.
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+import { groupByTopic } from './group-by-topic';
+
+export interface FetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  isolationLevel: number;
+  sessionId: number;
+  sessionEpoch: number;
+  topics: { topic: string; partitions: { partition: number; fetchOffset: number; partitionMaxBytes: number }[] }[];
+}
+
+interface FetchPartitionData {
+  partitionIndex: number;
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
+  preferredReadReplica: number;
+  records: Buffer | null;
+}
+
+export interface FetchResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  sessionId: number;
+  responses: { topic: string; partitions: FetchPartitionData[] }[];
+}
+
+const request = message('12+', [
+  field('clusterId', 'string', '12+', { nullable: '12+', default: null, tag: 0 }),
+  field('replicaId', 'int32', '0-14', { default: -1 }),
+  field('maxWaitMs', 'int32', '0+'),
+  field('minBytes', 'int32', '0+'),
+  field('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
+  field('isolationLevel', 'int8', '4+'),
+  field('sessionId', 'int32', '7+'),
+  field('sessionEpoch', 'int32', '7+', { default: -1 }),
+  field(
+    'topics',
+    array([
+      field('topic', 'string', '0-12'),
+      field('topicId', 'uuid', '13+'),
+      field(
+        'partitions',
+        array([
+          field('partition', 'int32', '0+'),
+          field('currentLeaderEpoch', 'int32', '9+', { default: -1 }),
+          field('fetchOffset', 'int64', '0+'),
+          field('lastFetchedEpoch', 'int32', '12+', { default: -1 }),
+          field('logStartOffset', 'int64', '5+', { default: -1 }),
+          field('partitionMaxBytes', 'int32', '0+'),
+        ]),
+        '0+',
+      ),
+    ]),
+    '0+',
+  ),
+  field('forgottenTopicsData', array([field('topic', 'string', '7-12'), field('topicId', 'uuid', '13+'), field('partitions', array('int32'), '7+')]), '7+'),
+  field('rackId', 'string', '11+'),
+]);
+
+const response = message('12+', [
+  field('throttleTimeMs', 'int32', '1+'),
+  field('errorCode', 'int16', '7+'),
+  field('sessionId', 'int32', '7+'),
+  field(
+    'responses',
+    array([
+      field('topic', 'string', '0-12'),
+      field('topicId', 'uuid', '13+'),
+      field(
+        'partitions',
+        array([
+          field('partitionIndex', 'int32', '0+'),
+          field('errorCode', 'int16', '0+'),
+          field('highWatermark', 'int64', '0+'),
+          field('lastStableOffset', 'int64', '4+', { default: -1 }),
+          field('logStartOffset', 'int64', '5+', { default: -1 }),
+          field('abortedTransactions', array([field('producerId', 'int64', '4+'), field('firstOffset', 'int64', '4+')]), '4+', { nullable: '4+', default: null }),
+          field('preferredReadReplica', 'int32', '11+', { default: -1 }),
+          field('records', 'records', '0+', { nullable: '0+' }),
+        ]),
+        '0+',
+      ),
+    ]),
+    '0+',
+  ),
+]);
+
+export const fetchApi = defineApi<FetchRequest, FetchResponse>({
+  key: 1,
+  name: 'Fetch',
+  // v4+ read RecordBatch v2 (librdkafka needs 4 in the range to enable it).
+  versions: '4-12',
+  request,
+  response,
+  async handle(req, ctx) {
+    const partitions = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })));
+    const results = await ctx.broker.fetch({
+      partitions,
+      maxWaitMs: Math.max(0, req.maxWaitMs),
+      minBytes: req.minBytes,
+      maxBytes: req.maxBytes > 0 ? req.maxBytes : 0x7fffffff,
+      signal: ctx.signal,
+    });
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      // No incremental fetch sessions: every fetch is a full one.
+      sessionId: 0,
+      responses: groupByTopic(results, (r) => ({
+        partitionIndex: r.partition,
+        errorCode: r.errorCode,
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.lastStableOffset,
+        logStartOffset: r.logStartOffset,
+        abortedTransactions: [],
+        preferredReadReplica: -1,
+        records: r.records,
+      })).map((t) => ({ topic: t.name, partitions: t.partitions })),
+    };
+  },
+});

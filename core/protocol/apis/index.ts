@@ -1,0 +1,63 @@
+// Every API Rill serves, by key. ApiVersions advertises exactly this table.
+import { ApiDefinition } from '../api';
+import { alterConfigsApi } from './alter-configs';
+import { ApiVersionRange, apiVersionsApi } from './api-versions';
+import { createPartitionsApi } from './create-partitions';
+import { createTopicsApi } from './create-topics';
+import { deleteGroupsApi } from './delete-groups';
+import { deleteRecordsApi } from './delete-records';
+import { deleteTopicsApi } from './delete-topics';
+import { describeConfigsApi } from './describe-configs';
+import { describeGroupsApi } from './describe-groups';
+import { fetchApi } from './fetch';
+import { findCoordinatorApi } from './find-coordinator';
+import { heartbeatApi } from './heartbeat';
+import { initProducerIdApi } from './init-producer-id';
+import { joinGroupApi } from './join-group';
+import { leaveGroupApi } from './leave-group';
+import { listGroupsApi } from './list-groups';
+import { listOffsetsApi } from './list-offsets';
+import { metadataApi } from './metadata';
+import { offsetCommitApi } from './offset-commit';
+import { offsetFetchApi } from './offset-fetch';
+import { produceApi } from './produce';
+import { syncGroupApi } from './sync-group';
+
+export const apiVersions = apiVersionsApi(servedApiVersions);
+
+export const APIS: readonly ApiDefinition[] = [
+  produceApi,
+  fetchApi,
+  listOffsetsApi,
+  metadataApi,
+  offsetCommitApi,
+  offsetFetchApi,
+  findCoordinatorApi,
+  joinGroupApi,
+  heartbeatApi,
+  leaveGroupApi,
+  syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
+  apiVersions,
+  createTopicsApi,
+  deleteTopicsApi,
+  deleteRecordsApi,
+  initProducerIdApi,
+  describeConfigsApi,
+  alterConfigsApi,
+  createPartitionsApi,
+  deleteGroupsApi,
+];
+
+const BY_KEY = new Map<number, ApiDefinition>(APIS.map((a) => [a.key, a]));
+
+export function apiByKey(key: number): ApiDefinition | undefined {
+  return BY_KEY.get(key);
+}
+
+export function servedApiVersions(): ApiVersionRange[] {
+  return APIS.map((a) => ({ apiKey: a.key, minVersion: a.versions.min, maxVersion: a.versions.max }));
+}
+
+export type { ApiVersionRange };

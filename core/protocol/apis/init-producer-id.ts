@@ -1,0 +1,49 @@
+// InitProducerId (22): a producer id for an idempotent producer. Transactions are
+// not served, so a transactional id is refused.
+import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
+import { field, message } from '../schema';
+
+export interface InitProducerIdRequest {
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+const request = message('2+', [
+  field('transactionalId', 'string', '0+', { nullable: '0+' }),
+  field('transactionTimeoutMs', 'int32', '0+'),
+  field('producerId', 'int64', '3+', { default: -1 }),
+  field('producerEpoch', 'int16', '3+', { default: -1 }),
+]);
+
+const response = message('2+', [
+  field('throttleTimeMs', 'int32', '0+'),
+  field('errorCode', 'int16', '0+'),
+  field('producerId', 'int64', '0+', { default: -1 }),
+  field('producerEpoch', 'int16', '0+'),
+]);
+
+export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerIdResponse>({
+  key: 22,
+  name: 'InitProducerId',
+  versions: '0-4',
+  request,
+  response,
+  handle(req, ctx) {
+    if (req.transactionalId !== null) {
+      ctx.log(`refused InitProducerId for transactional id "${req.transactionalId}": transactions are not supported`);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    }
+    const { producerId, producerEpoch } = ctx.broker.initProducerId();
+    return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch };
+  },
+});

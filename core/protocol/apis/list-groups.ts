@@ -1,0 +1,37 @@
+// ListGroups (16): groups with members or committed offsets, optionally by state (v4+).
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+
+export interface ListGroupsRequest {
+  statesFilter: string[];
+}
+
+export interface ListGroupsResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  groups: { groupId: string; protocolType: string; groupState: string }[];
+}
+
+const request = message('3+', [field('statesFilter', array('string'), '4+'), field('typesFilter', array('string'), '5+')]);
+
+const response = message('3+', [
+  field('throttleTimeMs', 'int32', '1+'),
+  field('errorCode', 'int16', '0+'),
+  field('groups', array([field('groupId', 'string', '0+'), field('protocolType', 'string', '0+'), field('groupState', 'string', '4+'), field('groupType', 'string', '5+')]), '0+'),
+]);
+
+export const listGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
+  key: 16,
+  name: 'ListGroups',
+  versions: '0-4',
+  request,
+  response,
+  handle(req, ctx) {
+    const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
+    const groups = ctx.broker
+      .listGroups()
+      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? 'consumer', groupState: g.state }));
+    return { throttleTimeMs: 0, errorCode: 0, groups };
+  },
+});

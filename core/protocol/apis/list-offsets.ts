@@ -1,0 +1,82 @@
+// ListOffsets (2): offset for a timestamp; -2 earliest (log start), -1 latest
+// (high watermark), -3 the record with the largest timestamp.
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+
+export interface ListOffsetsRequest {
+  replicaId: number;
+  isolationLevel: number;
+  topics: { name: string; partitions: { partitionIndex: number; timestamp: number; maxNumOffsets: number }[] }[];
+}
+
+interface ListOffsetsPartitionResponse {
+  partitionIndex: number;
+  errorCode: number;
+  oldStyleOffsets: number[];
+  timestamp: number;
+  offset: number;
+  leaderEpoch: number;
+}
+
+export interface ListOffsetsResponse {
+  throttleTimeMs: number;
+  topics: { name: string; partitions: ListOffsetsPartitionResponse[] }[];
+}
+
+const request = message('6+', [
+  field('replicaId', 'int32', '0+'),
+  field('isolationLevel', 'int8', '2+'),
+  field(
+    'topics',
+    array([
+      field('name', 'string', '0+'),
+      field('partitions', array([field('partitionIndex', 'int32', '0+'), field('currentLeaderEpoch', 'int32', '4+', { default: -1 }), field('timestamp', 'int64', '0+'), field('maxNumOffsets', 'int32', '0', { default: 1 })]), '0+'),
+    ]),
+    '0+',
+  ),
+]);
+
+const response = message('6+', [
+  field('throttleTimeMs', 'int32', '2+'),
+  field(
+    'topics',
+    array([
+      field('name', 'string', '0+'),
+      field(
+        'partitions',
+        array([
+          field('partitionIndex', 'int32', '0+'),
+          field('errorCode', 'int16', '0+'),
+          field('oldStyleOffsets', array('int64'), '0'),
+          field('timestamp', 'int64', '1+', { default: -1 }),
+          field('offset', 'int64', '1+', { default: -1 }),
+          field('leaderEpoch', 'int32', '4+', { default: -1 }),
+        ]),
+        '0+',
+      ),
+    ]),
+    '0+',
+  ),
+]);
+
+export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
+  key: 2,
+  name: 'ListOffsets',
+  versions: '0-5',
+  request,
+  response,
+  handle(req, ctx) {
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p): ListOffsetsPartitionResponse => {
+          const r = ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp);
+          if (r._tag === 'Left') return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+          const { offset, timestamp } = r.right;
+          return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch: 0 };
+        }),
+      })),
+    };
+  },
+});

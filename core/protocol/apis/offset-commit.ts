@@ -1,0 +1,63 @@
+// OffsetCommit (8): members commit with their generation; tools commit for an
+// empty group with generation -1 and member id "".
+import { defineApi } from '../api';
+import { array, field, message } from '../schema';
+import { groupByTopic } from './group-by-topic';
+
+export interface OffsetCommitRequest {
+  groupId: string;
+  generationIdOrMemberEpoch: number;
+  memberId: string;
+  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+}
+
+export interface OffsetCommitResponse {
+  throttleTimeMs: number;
+  topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
+}
+
+const request = message('8+', [
+  field('groupId', 'string', '0+'),
+  field('generationIdOrMemberEpoch', 'int32', '1+', { default: -1 }),
+  field('memberId', 'string', '1+'),
+  field('groupInstanceId', 'string', '7+', { nullable: '7+', default: null }),
+  field('retentionTimeMs', 'int64', '2-4', { default: -1 }),
+  field(
+    'topics',
+    array([
+      field('name', 'string', '0+'),
+      field(
+        'partitions',
+        array([
+          field('partitionIndex', 'int32', '0+'),
+          field('committedOffset', 'int64', '0+'),
+          field('committedLeaderEpoch', 'int32', '6+', { default: -1 }),
+          field('commitTimestamp', 'int64', '1', { default: -1 }),
+          field('committedMetadata', 'string', '0+', { nullable: '0+' }),
+        ]),
+        '0+',
+      ),
+    ]),
+    '0+',
+  ),
+]);
+
+const response = message('8+', [
+  field('throttleTimeMs', 'int32', '3+'),
+  field('topics', array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('errorCode', 'int16', '0+')]), '0+')]), '0+'),
+]);
+
+export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitResponse>({
+  key: 8,
+  name: 'OffsetCommit',
+  versions: '0-8',
+  request,
+  response,
+  handle(req, ctx) {
+    const commits = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+    );
+    const results = ctx.broker.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, commits);
+    return { throttleTimeMs: 0, topics: groupByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
+  },
+});

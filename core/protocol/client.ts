@@ -1,0 +1,169 @@
+// A minimal Kafka protocol client over one TCP connection, built from the same
+// schemas the server uses: the `rill` CLI's tools talk to any broker with it
+// (Rill's or Kafka's), and tests send hand-made requests with it.
+//
+// It negotiates versions once (ApiVersions) and then sends each API at the
+// highest version both sides serve. Requests may be pipelined; responses are
+// matched by correlation id.
+import * as net from 'node:net';
+import { ApiDefinition } from './api';
+import { Reader, Writer } from './codec';
+import { apiVersions, ApiVersionRange } from './apis';
+import { skipTaggedFields, writeRequestHeader } from './header';
+import { decodeMessage, encodeMessage, inRange } from './schema';
+
+export class KafkaClientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KafkaClientError';
+  }
+}
+
+interface Pending {
+  api: ApiDefinition;
+  version: number;
+  resolve: (body: Record<string, unknown>) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface KafkaConnectionOptions {
+  clientId?: string;
+  /** Per request. Default 30 s. */
+  timeoutMs?: number;
+  /** Largest response accepted. Default 100 MiB. */
+  maxResponseBytes?: number;
+}
+
+export class KafkaConnection {
+  private nextCorrelationId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private brokerVersions = new Map<number, ApiVersionRange>();
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly options: KafkaConnectionOptions,
+  ) {
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', (e) => this.fail(new KafkaClientError(`connection to ${socket.remoteAddress}:${socket.remotePort} failed: ${e.message}`)));
+    socket.on('close', () => this.fail(new KafkaClientError('the broker closed the connection')));
+  }
+
+  /** Connects to host:port and negotiates API versions. */
+  static async connect(bootstrap: string, options: KafkaConnectionOptions = {}): Promise<KafkaConnection> {
+    const { host, port } = parseHostPort(bootstrap);
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host, port }, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+      s.once('error', (e) => reject(new KafkaClientError(`cannot connect to ${host}:${port}: ${e.message}. Is a broker running there?`)));
+      s.setTimeout(options.timeoutMs ?? 30000, () => s.destroy(new Error('connect timed out')));
+    });
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+    const connection = new KafkaConnection(socket, options);
+    const r = await connection.send<{ errorCode: number; apiKeys: ApiVersionRange[] }>(apiVersions, 2, {});
+    if (r.errorCode !== 0) throw new KafkaClientError(`ApiVersions failed with error ${r.errorCode}`);
+    for (const k of r.apiKeys) connection.brokerVersions.set(k.apiKey, k);
+    return connection;
+  }
+
+  /** The version of `api` this connection uses: the highest both sides serve. */
+  versionFor(api: ApiDefinition): number {
+    const broker = this.brokerVersions.get(api.key);
+    const max = Math.min(api.versions.max, broker?.maxVersion ?? -1);
+    if (!broker || max < Math.max(api.versions.min, broker.minVersion)) throw new KafkaClientError(`the broker does not serve ${api.name} at a version this client speaks`);
+    return max;
+  }
+
+  /** Sends a request at the negotiated version and resolves with the decoded response. */
+  request<Res>(api: ApiDefinition, body: object): Promise<Res> {
+    return this.send<Res>(api, this.versionFor(api), body);
+  }
+
+  /** Sends at an explicit version. `expectResponse: false` for Produce with acks=0. */
+  send<Res>(api: ApiDefinition, version: number, body: object, expectResponse = true): Promise<Res> {
+    if (this.failure) return Promise.reject(this.failure);
+    const correlationId = this.nextCorrelationId++ & 0x7fffffff;
+    const w = new Writer();
+    w.int32(0); // size, patched below
+    writeRequestHeader(w, { apiKey: api.key, apiVersion: version, correlationId, clientId: this.options.clientId ?? 'rill-cli' }, inRange(api.request.flexible, version));
+    encodeMessage(api.request, version, body, w);
+    const frame = w.toBuffer();
+    frame.writeInt32BE(frame.length - 4, 0);
+    this.socket.write(frame);
+    if (!expectResponse) return Promise.resolve(null as Res);
+    return new Promise<Res>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new KafkaClientError(`${api.name} timed out after ${this.options.timeoutMs ?? 30000} ms`));
+      }, this.options.timeoutMs ?? 30000);
+      this.pending.set(correlationId, { api, version, resolve: resolve as (b: Record<string, unknown>) => void, reject, timer });
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(e);
+    }
+  }
+
+  private onData(d: Buffer): void {
+    this.chunks.push(d);
+    this.buffered += d.length;
+    for (;;) {
+      if (this.buffered < 4) return;
+      if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      const buf = this.chunks[0];
+      const size = buf.readInt32BE(0);
+      if (size < 4 || size > (this.options.maxResponseBytes ?? 100 * 1024 * 1024)) {
+        this.fail(new KafkaClientError(`bad response size ${size}`));
+        this.socket.destroy();
+        return;
+      }
+      if (this.buffered < 4 + size) return;
+      const frame = buf.subarray(4, 4 + size);
+      this.chunks = buf.length > 4 + size ? [buf.subarray(4 + size)] : [];
+      this.buffered -= 4 + size;
+      this.onResponse(frame);
+    }
+  }
+
+  private onResponse(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const p = this.pending.get(correlationId);
+    if (!p) return;
+    this.pending.delete(correlationId);
+    clearTimeout(p.timer);
+    try {
+      const reader = new Reader(frame, 4);
+      // ApiVersions responses keep header v0 at every version.
+      if (inRange(p.api.response.flexible, p.version) && p.api.key !== apiVersions.key) skipTaggedFields(reader);
+      p.resolve(decodeMessage(p.api.response, p.version, reader));
+    } catch (e) {
+      p.reject(new KafkaClientError(`cannot decode ${p.api.name} v${p.version} response: ${(e as Error).message}`));
+    }
+  }
+}
+
+/** "host:port" (port 9092 when left out, as Kafka clients do). */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const t = s.trim();
+  const colon = t.lastIndexOf(':');
+  const host = (colon > 0 && !t.endsWith(']') ? t.slice(0, colon) : t).replace(/^\[|\]$/g, '');
+  const port = colon > 0 && !t.endsWith(']') ? Number(t.slice(colon + 1)) : 9092;
+  if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new KafkaClientError(`"${s}" is not host:port`);
+  return { host, port };
+}

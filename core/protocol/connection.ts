@@ -1,0 +1,344 @@
+// One client connection: cuts the byte stream into frames, decodes each request,
+// runs its handler, and writes the responses in request order even when the
+// handlers finish out of order (a Fetch long poll, a parked JoinGroup).
+//
+// Bounds: a frame larger than the limit is refused by closing the connection
+// (before its bytes are buffered); at most `maxInFlight` requests wait for their
+// responses, at most one of them a Fetch (the responses that can be large), and
+// reading stops while they wait or while the socket's write buffer is full (a
+// slow client slows only itself).
+import { setMaxListeners } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Broker } from '../broker';
+import { ApiDefinition, RequestContext } from './api';
+import { DecodeError, Reader, Writer } from './codec';
+import { ErrorCode } from './errors';
+import { apiByKey, apiVersions } from './apis';
+import { peekHeader, readRequestHeader, responseHeader } from './header';
+import { decodeMessage, encodeMessage, inRange } from './schema';
+
+export interface ConnectionOptions {
+  broker: Broker;
+  maxFrameBytes: number;
+  maxInFlight: number;
+  idleTimeoutMs: number;
+  autoCreateTopics: boolean;
+  advertised: (socket: Socket) => { host: string; port: number };
+  log: (message: string) => void;
+}
+
+/** One response slot, filled when its handler finishes. */
+interface Slot {
+  state: 'pending' | 'ready' | 'none' | 'close';
+  chunks?: Buffer[];
+  fetch?: boolean;
+}
+
+const API_VERSIONS_KEY = 18;
+const FETCH_KEY = 1;
+
+export class Connection {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private frameSize = -1;
+  private readonly queue: Slot[] = [];
+  private readonly abort = new AbortController();
+  private closing = false;
+  private writeBlocked = false;
+  /** Fetch responses are the big ones: one at a time per connection (as kafkajs and librdkafka send them anyway). */
+  private fetchInFlight = false;
+  /** The next buffered frame is a Fetch waiting for the one in flight. */
+  private fetchGated = false;
+  private readScheduled = false;
+  /** Frames taken off the socket, over the connection's life. */
+  requestsRead = 0;
+  private readPaused = false;
+  private draining = false;
+  readonly closed: Promise<void>;
+  private readonly name: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.name = `${socket.remoteAddress}:${socket.remotePort}`;
+    // Each parked Fetch listens on the connection's signal.
+    setMaxListeners(options.maxInFlight + 16, this.abort.signal);
+    socket.setNoDelay(true);
+    if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.updateReading();
+    });
+    socket.on('timeout', () => {
+      // Idle: nothing in flight (a long poll in flight is not idleness).
+      if (this.queue.length === 0) {
+        options.log(`closing idle connection ${this.name}`);
+        socket.destroy();
+      }
+    });
+    socket.on('error', (e) => options.log(`connection ${this.name}: ${e.message}`));
+    this.closed = new Promise((resolve) => socket.once('close', () => {
+      this.abort.abort();
+      resolve();
+    }));
+  }
+
+  /** In-flight requests (waiting for a handler or for earlier responses). */
+  get inFlight(): number {
+    return this.queue.length;
+  }
+
+  /** Graceful end: read no more requests, end long polls, answer what is in flight, then close. */
+  drain(): void {
+    this.draining = true;
+    this.updateReading();
+    this.abort.abort();
+    if (this.queue.length === 0) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // ---------------------------------------------------------------- framing
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.draining) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.readFrames();
+  }
+
+  /** Takes complete frames from the buffered bytes while there is room in flight. */
+  private readFrames(): void {
+    while (this.canRead()) {
+      if (this.frameSize < 0) {
+        if (this.buffered < 4) break;
+        const size = this.peekInt32();
+        if (size < 8 || size > this.options.maxFrameBytes) {
+          this.refuse(size < 8 ? `a frame of ${size} bytes is too small for a request header` : `a frame of ${size} bytes exceeds socket.request.max.bytes (${this.options.maxFrameBytes})`);
+          return;
+        }
+        this.frameSize = size;
+      }
+      if (this.buffered < 4 + this.frameSize) break;
+      if (this.fetchInFlight && this.nextApiKey() === FETCH_KEY) {
+        this.fetchGated = true;
+        break;
+      }
+      const frame = this.take(4 + this.frameSize).subarray(4);
+      this.requestsRead++;
+      this.frameSize = -1;
+      try {
+        this.onFrame(frame);
+      } catch (e) {
+        this.refuse(`request handling failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.updateReading();
+  }
+
+  /** Room to take another request: not closing, not waiting on a full socket, fewer than maxInFlight waiting. */
+  private canRead(): boolean {
+    return !this.closing && !this.draining && !this.writeBlocked && !this.fetchGated && this.queue.length < this.options.maxInFlight;
+  }
+
+  /** The api key of the buffered frame whose size was just read. */
+  private nextApiKey(): number {
+    if (this.chunks[0].length < 6) {
+      const all = Buffer.concat(this.chunks, this.buffered);
+      this.chunks.length = 0;
+      this.chunks.push(all);
+    }
+    return this.chunks[0].readInt16BE(4);
+  }
+
+  /** Whether reading is paused because the client does not read its responses. */
+  get blockedOnWrites(): boolean {
+    return this.writeBlocked;
+  }
+
+  private peekInt32(): number {
+    if (this.chunks[0].length < 4) {
+      const all = Buffer.concat(this.chunks, this.buffered);
+      this.chunks.length = 0;
+      this.chunks.push(all);
+    }
+    return this.chunks[0].readInt32BE(0);
+  }
+
+  /** Removes n bytes from the front of the buffered chunks (a view when they sit in one chunk). */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+
+  /** Closes without reading further: whatever is in flight is dropped. */
+  private refuse(reason: string): void {
+    this.options.log(`closing connection ${this.name}: ${reason}`);
+    this.closing = true;
+    this.chunks.length = 0;
+    this.buffered = 0;
+    this.socket.destroy();
+  }
+
+  private updateReading(): void {
+    const stop = !this.canRead();
+    if (stop && !this.readPaused) {
+      this.socket.pause();
+      this.readPaused = true;
+    } else if (!stop && this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+    // Frames that arrived while reading was held back.
+    if (!stop && this.frameBuffered() && !this.readScheduled) {
+      this.readScheduled = true;
+      setImmediate(() => {
+        this.readScheduled = false;
+        this.readFrames();
+      });
+    }
+  }
+
+  /** A whole frame (or at least a size prefix to judge) is buffered. */
+  private frameBuffered(): boolean {
+    return this.frameSize >= 0 ? this.buffered >= 4 + this.frameSize : this.buffered >= 4;
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private onFrame(frame: Buffer): void {
+    const { apiKey, apiVersion, correlationId } = peekHeader(frame);
+    const slot: Slot = { state: 'pending', fetch: apiKey === FETCH_KEY };
+    if (slot.fetch) this.fetchInFlight = true;
+    this.queue.push(slot);
+    const api = apiByKey(apiKey);
+    if (!api || !inRange(api.versions, apiVersion)) {
+      if (apiKey === API_VERSIONS_KEY) {
+        // Any ApiVersions version is answered: error 35 and a v0 body listing key 18 (KIP-511).
+        const body = encodeMessage(apiVersions.response, 0, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: [{ apiKey: 18, minVersion: apiVersions.versions.min, maxVersion: apiVersions.versions.max }], throttleTimeMs: 0 }, new Writer(64));
+        this.fill(slot, correlationId, false, body);
+        return;
+      }
+      // As Kafka does: a request it cannot parse closes the connection (after earlier responses).
+      this.options.log(`closing connection ${this.name}: ${api ? `${api.name} v${apiVersion} is not supported (served: v${api.versions.min}-v${api.versions.max})` : `unknown API key ${apiKey}`}`);
+      slot.state = 'close';
+      this.flush();
+      return;
+    }
+    const flexible = inRange(api.request.flexible, apiVersion);
+    let request: Record<string, unknown>;
+    let clientId: string | null;
+    try {
+      const reader = new Reader(frame);
+      clientId = readRequestHeader(reader, flexible).clientId;
+      request = decodeMessage(api.request, apiVersion, reader);
+    } catch (e) {
+      // DecodeError is the expected case; anything else from the decoder is treated the same way (bad input never kills the broker).
+      const reason = e instanceof DecodeError ? e.message : `decoder failed: ${String(e)}`;
+      this.options.log(`closing connection ${this.name}: malformed ${api.name} v${apiVersion} request: ${reason}`);
+      slot.state = 'close';
+      this.flush();
+      return;
+    }
+    this.run(api, request, slot, correlationId, apiVersion, clientId);
+  }
+
+  private run(api: ApiDefinition, request: unknown, slot: Slot, correlationId: number, apiVersion: number, clientId: string | null): void {
+    const context: RequestContext = {
+      broker: this.options.broker,
+      apiVersion,
+      clientId,
+      advertised: this.options.advertised(this.socket),
+      signal: this.abort.signal,
+      autoCreateTopics: this.options.autoCreateTopics,
+      log: this.options.log,
+    };
+    const flexibleResponse = inRange(api.response.flexible, apiVersion) && api.key !== API_VERSIONS_KEY;
+    const done = (response: unknown): void => {
+      if (response === null) {
+        slot.state = 'none';
+        this.flush();
+        return;
+      }
+      const body = encodeMessage(api.response, apiVersion, response as object, new Writer());
+      this.fill(slot, correlationId, flexibleResponse, body);
+    };
+    const failed = (e: unknown): void => {
+      // A handler that throws is a bug; the client sees a closed connection, the broker goes on.
+      this.options.log(`closing connection ${this.name}: ${api.name} v${apiVersion} handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      slot.state = 'close';
+      this.flush();
+    };
+    // Encoding runs inside the guard too: a response that cannot be encoded is a bug, never an unhandled rejection.
+    const settle = (response: unknown): void => {
+      try {
+        done(response);
+      } catch (e) {
+        failed(e);
+      }
+    };
+    try {
+      const result = api.handle(request, context);
+      if (result instanceof Promise) result.then(settle, failed);
+      else settle(result);
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  private fill(slot: Slot, correlationId: number, flexibleHeader: boolean, body: Writer): void {
+    const chunks = body.chunksOut();
+    slot.chunks = [responseHeader(correlationId, body.length, flexibleHeader), ...chunks];
+    slot.state = 'ready';
+    this.flush();
+  }
+
+  private headDone(): boolean {
+    return this.queue.length > 0 && this.queue[0].state !== 'pending';
+  }
+
+  /** Writes every finished response at the head of the queue, in request order. */
+  private flush(): void {
+    if (!this.headDone()) return;
+    this.socket.cork();
+    while (this.headDone()) {
+      const slot = this.queue.shift()!;
+      if (slot.fetch) this.fetchInFlight = this.fetchGated = false;
+      if (slot.state === 'close') {
+        this.closing = true;
+        this.queue.length = 0;
+        this.socket.uncork();
+        this.socket.end();
+        // A client that never closes its side does not keep the socket.
+        setTimeout(() => this.socket.destroy(), 1000).unref();
+        return;
+      }
+      if (slot.state === 'ready' && !this.socket.destroyed) {
+        for (const c of slot.chunks!) if (!this.socket.write(c)) this.writeBlocked = true;
+      }
+    }
+    this.socket.uncork();
+    if (this.draining && this.queue.length === 0) this.socket.end();
+    this.updateReading();
+  }
+}

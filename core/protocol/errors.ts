@@ -1,0 +1,3 @@
+// Kafka error codes live in one place, core/broker's ErrorCode; the protocol
+// layer answers some of them itself (UNSUPPORTED_VERSION, INVALID_REQUEST, ...).
+export { ErrorCode, errorName } from '../broker';

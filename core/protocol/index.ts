@@ -1,0 +1,18 @@
+// core/protocol: the Kafka wire protocol -- one primitive codec, one schema per
+// API message walked by one generic encoder/decoder, one module per API with its
+// handler, and the TCP server. The only door into this folder.
+export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server';
+export type { KafkaServerOptions } from './server';
+export { Reader, Writer, DecodeError } from './codec';
+export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from './schema';
+export type { MessageSchema, Field, FieldType, Primitive, VersionRange, Message } from './schema';
+export { readRequestHeader, writeRequestHeader, responseHeader, peekHeader } from './header';
+export type { RequestHeader } from './header';
+export { APIS, apiByKey, servedApiVersions } from './apis';
+export type { ApiVersionRange } from './apis';
+export { ApiKey } from './api';
+export type { ApiDefinition, RequestContext } from './api';
+export { ErrorCode } from './errors';
+export { KafkaConnection, KafkaClientError, parseHostPort } from './client';
+export type { KafkaConnectionOptions } from './client';
+export * as apis from './apis/public';

@@ -1,0 +1,136 @@
+// The Kafka protocol over TCP (node:net): accepts connections, each served by a
+// Connection, and shuts down gracefully: stop accepting, end long polls, answer
+// what is in flight, close. The broker is the caller's (it flushes on close).
+import * as net from 'node:net';
+import type { Broker } from '../broker';
+import { Connection } from './connection';
+
+export interface KafkaServerOptions {
+  broker: Broker;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Host and port clients are told to connect to (Metadata, FindCoordinator). Default: the address the client connected to. */
+  advertisedHost?: string;
+  advertisedPort?: number;
+  /** socket.request.max.bytes: larger frames are refused by closing. Default 100 MiB. */
+  maxFrameBytes?: number;
+  /** Requests read ahead per connection before reading pauses. Default 32. */
+  maxInFlightPerConnection?: number;
+  /** connections.max.idle.ms. Default 10 minutes; 0 disables. */
+  idleTimeoutMs?: number;
+  /** auto.create.topics.enable. Default true. */
+  autoCreateTopics?: boolean;
+  log?: (message: string) => void;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
+
+export class KafkaServer {
+  private readonly connections = new Set<Connection>();
+  private stopping: Promise<void> | undefined;
+  /** Bound port (kept after close, for messages). */
+  readonly port: number;
+  readonly host: string;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly options: KafkaServerOptions,
+  ) {
+    const address = server.address() as net.AddressInfo | null;
+    this.port = address?.port ?? 0;
+    this.host = address?.address ?? '';
+  }
+
+  /** Listens and resolves once the port is bound. */
+  static start(options: KafkaServerOptions): Promise<KafkaServer> {
+    const server = net.createServer({ noDelay: true });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        const ks = new KafkaServer(server, options);
+        server.on('connection', (socket) => ks.accept(socket));
+        server.on('error', (e) => ks.log(`server error: ${e.message}`));
+        resolve(ks);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Requests read over the open connections' lives. */
+  get requestsRead(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.requestsRead;
+    return n;
+  }
+
+  /** Connections whose reading is paused because their client is not reading responses. */
+  get connectionsBlockedOnWrites(): number {
+    let n = 0;
+    for (const c of this.connections) if (c.blockedOnWrites) n++;
+    return n;
+  }
+
+  /** Requests read and not yet answered, over all connections. */
+  get inFlightRequests(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.inFlight;
+    return n;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const connection = new Connection(socket, {
+      broker: this.options.broker,
+      maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxInFlight: this.options.maxInFlightPerConnection ?? 32,
+      idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
+      autoCreateTopics: this.options.autoCreateTopics ?? true,
+      advertised: (s) => ({ host: this.options.advertisedHost ?? advertisedAddress(s.localAddress), port: this.options.advertisedPort ?? this.port }),
+      log: (m) => this.log(m),
+    });
+    this.connections.add(connection);
+    connection.closed.then(() => this.connections.delete(connection));
+  }
+
+  /**
+   * Stops accepting, lets every connection answer what it has in flight (long
+   * polls end at once), then closes them; connections still busy after
+   * `graceMs` are cut.
+   */
+  close(graceMs = 5000): Promise<void> {
+    this.stopping ??= (async () => {
+      const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const c of this.connections) c.drain();
+      const all = Promise.all([...this.connections].map((c) => c.closed));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+      if ((await Promise.race([all, late])) === 'late') {
+        this.log(`${this.connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
+        for (const c of this.connections) c.destroy();
+        await all;
+      }
+      clearTimeout(timer);
+      await listening;
+    })();
+    return this.stopping;
+  }
+}
+
+/** The local address a client reached, as it can be dialled back ("::ffff:127.0.0.1" -> "127.0.0.1"). */
+function advertisedAddress(local: string | undefined): string {
+  if (!local) return 'localhost';
+  if (local.startsWith('::ffff:')) return local.slice(7);
+  return local;
+}

@@ -1,0 +1,109 @@
+// `rill broker` as a real child process: starts from flags and a config file,
+// serves Kafka clients and the schema registry, and on SIGTERM stops
+// gracefully with exit code 0, its data on disk.
+import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Broker } from '../../core/broker';
+import { applyConfig, completeSettings, readConfigFile } from '../../cli/broker-config';
+import { UsageError } from '../../cli/args';
+
+const ROOT = path.join(__dirname, '..', '..');
+const children = new Set<ChildProcess>();
+let dir: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-broker-cli-'));
+});
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  registryUrl: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `rill broker` and resolves once it prints where it listens (bounded). */
+function startBroker(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60000);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    clearTimeout(killer);
+    children.delete(child);
+    resolve(code);
+  }));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const kafka = /listening on [^:]+:(\d+)/.exec(out);
+      const registry = /schema registry on http:\/\/[^:]+:(\d+)/.exec(out);
+      if (kafka && registry) resolve({ child, port: Number(kafka[1]), registryUrl: `http://127.0.0.1:${registry[1]}`, stderr: () => err, exited });
+    });
+    exited.then((code) => reject(new Error(`rill broker exited with ${code} before listening: ${err}`)));
+  });
+}
+
+test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its data flushed', async () => {
+  const dataDir = path.join(dir, 'data');
+  const config = path.join(dir, 'broker.properties');
+  fs.writeFileSync(config, `# rill broker\ndata.dir=${dataDir}\nnode.id=3\nport=9\n`);
+  // Flags override the file: port 0 picks a free port.
+  const broker = await startBroker(['--config', config, '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0']);
+  const kafka = new Kafka({ clientId: 'cli-test', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: 'persisted', messages: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+  await producer.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const cluster = await admin.describeCluster();
+  expect(cluster.brokers[0].nodeId).toBe(3);
+  await admin.disconnect();
+  const subjects = await fetch(`${broker.registryUrl}/subjects`);
+  expect(subjects.status).toBe(200);
+
+  broker.child.kill('SIGTERM');
+  expect(await broker.exited).toBe(0);
+  expect(broker.stderr()).toContain('stopped: logs flushed and closed');
+  const reopened = Broker.open({ dir: path.join(dataDir, 'log'), scheduler: false, groupTickIntervalMs: 0 });
+  const offsets = reopened.partitionOffsets('persisted', 0);
+  expect(offsets._tag === 'Right' && offsets.right.highWatermark).toBe(2);
+  await reopened.close();
+});
+
+test('a bad setting is refused with exit code 2 and what is allowed', async () => {
+  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', path.join(dir, 'x'), '--port', '70000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  clearTimeout(killer);
+  expect(code).toBe(2);
+  expect(err).toContain('"port" must be a port from 0 to 65535');
+});
+
+test('config files: properties and JSON, unknown keys named', () => {
+  const props = path.join(dir, 'a.properties');
+  fs.writeFileSync(props, 'data.dir=/d\nauto.create.topics.enable=false\n\n# c\nschema.registry.port=-1\n');
+  const s: Record<string, unknown> = {};
+  applyConfig(s, readConfigFile(props), props);
+  expect(completeSettings(s)).toMatchObject({ dataDir: '/d', autoCreateTopics: false, schemaRegistryPort: -1, port: 9092 });
+  const json = path.join(dir, 'b.json');
+  fs.writeFileSync(json, JSON.stringify({ 'log.dirs': '/e', 'num.partitions': 3 }));
+  expect(() => applyConfig({}, readConfigFile(json), json)).toThrow(UsageError);
+  expect(() => applyConfig({}, readConfigFile(json), json)).toThrow(/unknown setting "num.partitions"; known: data.dir/);
+  expect(() => completeSettings({})).toThrow(/--data-dir/);
+});

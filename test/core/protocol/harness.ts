@@ -1,0 +1,46 @@
+// A real broker on a temp dir behind a real TCP server on port 0, for tests that
+// drive it with real Kafka clients.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Broker, BrokerOptions } from '../../../core/broker';
+import { KafkaServer, KafkaServerOptions } from '../../../core/protocol';
+
+export interface TestCluster {
+  broker: Broker;
+  server: KafkaServer;
+  dir: string;
+  /** "127.0.0.1:port" */
+  bootstrap: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestCluster(options: { broker?: Partial<BrokerOptions>; server?: Partial<KafkaServerOptions> } = {}): Promise<TestCluster> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-protocol-'));
+  const broker = Broker.open({ dir, scheduler: false, ...options.broker });
+  const logs: string[] = [];
+  const server = await KafkaServer.start({ broker, port: 0, host: '127.0.0.1', log: (m) => logs.push(m), ...options.server });
+  return {
+    broker,
+    server,
+    dir,
+    bootstrap: `127.0.0.1:${server.port}`,
+    logs,
+    async stop() {
+      await server.close(2000);
+      await broker.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `check` holds, polling on a short interval; rejects after `timeoutMs` with `what`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

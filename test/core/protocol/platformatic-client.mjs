@@ -1,0 +1,39 @@
+// A child process driving @platformatic/kafka (an ESM-only package, so it runs
+// outside jest's module system). Usage:
+//   node platformatic-client.mjs produce <bootstrap> <topic> <json [{key,value,headers}]>
+//   node platformatic-client.mjs consume <bootstrap> <topic> <groupId> <count>
+// Prints one JSON line per result on stdout; exits non-zero on failure.
+import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+
+const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
+
+async function produce(messages) {
+  const producer = new Producer({ clientId: 'platformatic-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, autocreateTopics: true });
+  const result = await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value, headers: m.headers })) });
+  console.log(JSON.stringify({ produced: messages.length, offsets: (result.offsets ?? []).map((o) => ({ ...o, offset: String(o.offset) })) }));
+  await producer.close();
+}
+
+async function consume(groupId, count) {
+  const consumer = new Consumer({ groupId, clientId: 'platformatic-consumer', bootstrapBrokers: [bootstrap], deserializers: stringDeserializers, maxWaitTime: 200 });
+  const stream = await consumer.consume({ autocommit: true, topics: [topic], mode: 'earliest', sessionTimeout: 10000, heartbeatInterval: 500 });
+  let seen = 0;
+  for await (const message of stream) {
+    const headers = {};
+    for (const [k, v] of message.headers ?? []) headers[String(k)] = String(v);
+    console.log(JSON.stringify({ key: message.key, value: message.value, headers, partition: message.partition, offset: String(message.offset) }));
+    if (++seen >= count) break;
+  }
+  await stream.close();
+  await consumer.close(true);
+}
+
+const run = mode === 'produce' ? produce(JSON.parse(rest[0])) : consume(rest[0], Number(rest[1]));
+run.then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e && e.stack ? e.stack : String(e));
+    if (e && e.errors) console.error(JSON.stringify(e.errors, null, 1));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+// dsl: Rill's RxJS DSL. Declare a topology (StreamsBuilder, KStream.pipe with
+// plain RxJS operators and Rill's keyed/stateful ones), then run it with
+// RillStreams on a log, or with the TopologyTestDriver in a test.
+export type { KRecord, TimeWindow, Windowed, KeyValueSerdes, RecordOrigin } from './record';
+export { windowedSerde, listSerde, defaultSerde } from './serdes';
+export { StreamsBuilder } from './topology/builder';
+export type { StreamOptions, TableOptions } from './topology/builder';
+export { KStream } from './topology/kstream';
+export { KTable } from './topology/ktable';
+export { Topology } from './topology/topology';
+export type { TopologyNode } from './topology/node';
+
+export { mapValues } from './operators/map-values';
+export { mapAsync } from './operators/map-async';
+export { flatMapValues } from './operators/flat-map-values';
+export { selectKey, rekey } from './operators/select-key';
+export { groupByKey } from './operators/group-by-key';
+export { groupBy } from './operators/group-by';
+export { count } from './operators/count';
+export { reduce } from './operators/reduce';
+export { aggregate } from './operators/aggregate';
+export { join } from './operators/join';
+export { leftJoin } from './operators/left-join';
+export { merge } from './operators/merge';
+export { to } from './operators/to';
+export type { AggregateOptions, WindowedOptions, EmitMode } from './operators/internal/aggregation';
+export type { JoinWindow, StreamJoinOptions } from './operators/internal/stream-stream-join';
+
+export { tumbling, hopping, sliding, session } from './windows/windows';
+export type { Windows, TumblingWindows, HoppingWindows, SlidingWindows, SessionWindows } from './windows/windows';
+
+export type { KeyValueStore, ReadOnlyKeyValueStore } from './state/key-value-store';
+export type { WindowStore, ReadOnlyWindowStore, WindowEntry } from './state/window-store';
+
+export { RillStreams } from './runtime/rill-streams';
+export type { StreamsConfig, StreamsState } from './runtime/rill-streams';
+export type { RestoreProgress } from './runtime/restore';
+export type { ErrorPolicy } from './runtime/error-policy';
+export { ProcessingFailure } from './runtime/error-policy';
+export { rillOperator } from './operator';
+export type { TaskContext, OperatorSpec } from './operator';
+export type { Logger } from './logger';
+export { consoleLogger, silentLogger, memoryLogger } from './logger';
+
+export type { LogClient, LogConsumer, LogProducer, LogRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer } from './client/log-client';
+export { rillLogClient } from './client/rill-log-client';
+
+export { TopologyTestDriver, TestInputTopic, TestOutputTopic } from './test-driver/topology-test-driver';
+export type { TestDriverOptions, TestRecord } from './test-driver/topology-test-driver';

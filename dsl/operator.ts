@@ -1,0 +1,172 @@
+// How Rill's keyed and stateful operators stay plain RxJS OperatorFunctions.
+//
+// A Rill operator carries a spec (what the topology needs to know: stores,
+// sinks, whether it changes or needs the key) and an implementation that, when
+// a task instantiates the pipeline, receives that task's context (its stores,
+// its record collector, its clocks). The task sets the context while it
+// applies the operators, the way Angular's inject() works: the operator is
+// still `(source) => Observable`, so it composes with everything in RxJS.
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Serde } from '../core/schema';
+import type { Logger } from './logger';
+import type { KRecord, RecordOrigin } from './record';
+import type { KeyValueStore } from './state/key-value-store';
+import type { StoreKind } from './state/state-store';
+import type { WindowStore } from './state/window-store';
+
+export interface StoreSpec {
+  /** Set by the builder when the user gives none. */
+  name: string | undefined;
+  readonly kind: StoreKind;
+  keySerde?: Serde<any>;
+  valueSerde?: Serde<any>;
+  /**
+   * 'own': `<app>-<store>-changelog` (compacted); 'source': the table's source
+   * topic is its changelog (nothing written back); 'none': the user opted out.
+   */
+  changelog: 'own' | 'source' | 'none';
+  /** For 'source' stores: the topic to restore from. */
+  sourceTopic?: string;
+  /** Window stores: how long windows are kept after they end (interactive queries). */
+  retentionMs?: number;
+}
+
+/** Anything declared in a topology that a task can turn into an Observable. */
+export interface NodeHandle {
+  readonly node: { readonly id: number; readonly name: string };
+}
+
+export interface OperatorSpec {
+  /** Operator family for describe(): 'selectKey', 'count', 'join', ... */
+  readonly kind: string;
+  /** Emits records whose key may differ from the input's. */
+  readonly changesKey?: boolean;
+  /** Needs all records of a key in one task: a repartition goes before it when the key changed upstream. */
+  readonly keyed?: boolean;
+  /** Its output is a table's changes (latest value per key in stores[0]). */
+  readonly table?: boolean;
+  readonly stores?: StoreSpec[];
+  /** Topics it writes to (to(), dead letters), for describe() and topic creation. */
+  readonly sinks?: SinkSpec[];
+  /** Other declared streams or tables it reads (merge, joins). */
+  readonly inputs?: NodeHandle[];
+  /** Serdes of its output when the operator knows them. */
+  readonly keySerde?: Serde<any>;
+  readonly valueSerde?: Serde<any>;
+  /** Keeps the upstream key serde (the key type does not change). */
+  readonly keepsKeySerde?: boolean;
+  readonly keepsValueSerde?: boolean;
+  /** A label detail for describe(). */
+  readonly detail?: string;
+}
+
+export interface SinkSpec {
+  readonly topic: string;
+  readonly role: 'sink' | 'repartition' | 'dead-letter';
+}
+
+/** What an operator sees of the task that runs it. */
+export interface TaskContext {
+  readonly applicationId: string;
+  readonly partition: number;
+  keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
+  windowStore<K, V>(name: string): WindowStore<K, V>;
+  /** This task's instance of another declared stream or table. */
+  observe<T>(handle: NodeHandle): Observable<T>;
+  /** Writes serialized bytes to a topic; the runtime tracks the acknowledgement. */
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition?: number): void;
+  /**
+   * True when this task is the only one (a single partition everywhere): a
+   * repartition then cannot move a record anywhere else, so it is handed on
+   * in memory instead of through the repartition topic.
+   */
+  readonly repartitionLocally: boolean;
+  /** Pushes a record straight into this task's source of `topic` (local repartition). */
+  forward(topic: string, record: KRecord<unknown, unknown>): void;
+  /** Writes a record that could not be processed to a dead-letter topic, with the reason and its origin in headers. */
+  deadLetter(topic: string, record: KRecord<unknown, unknown>, reason: string): void;
+  /** Wall-clock ticks (ms since epoch) from the runtime or the test driver. */
+  readonly wallClock: Observable<number>;
+  /** The wall clock now (controlled by the test driver). */
+  now(): number;
+  /** The source record being processed. */
+  readonly origin: RecordOrigin | undefined;
+  /**
+   * Applies the exception policy to an error thrown by user code in `step`.
+   * Returns when the record is to be skipped (after logging and dead-lettering);
+   * throws when the policy is 'fail'. `origin` names the source record when
+   * the error comes later than its processing (asynchronous work).
+   */
+  userError(error: unknown, step: string, record: KRecord<unknown, unknown>, origin?: RecordOrigin): void;
+  /**
+   * Registers asynchronous work started for the record being processed: a
+   * commit waits for it (and the writes it causes) before committing offsets.
+   */
+  track<T>(work: Promise<T>): Promise<T>;
+  readonly log: Logger;
+}
+
+const SPEC = Symbol('rill.operator');
+
+export type RillOperator<A, B> = OperatorFunction<A, B> & { readonly [SPEC]: OperatorSpec };
+
+let current: TaskContext | undefined;
+
+/** Runs `build` with `task` as the context Rill operators bind to. */
+export function withTask<T>(task: TaskContext, build: () => T): T {
+  const previous = current;
+  current = task;
+  try {
+    return build();
+  } finally {
+    current = previous;
+  }
+}
+
+export function rillOperator<A, B>(spec: OperatorSpec, impl: (source: Observable<A>, task: TaskContext) => Observable<B>): RillOperator<A, B> {
+  const op = (source: Observable<A>): Observable<B> => {
+    const task = current;
+    if (!task) {
+      throw new Error(`${spec.kind}() is a Rill operator: use it inside stream.pipe() of a StreamsBuilder topology, then run the topology (RillStreams or TopologyTestDriver).`);
+    }
+    return impl(source, task);
+  };
+  return Object.assign(op, { [SPEC]: spec });
+}
+
+export function specOf(op: OperatorFunction<any, any>): OperatorSpec | undefined {
+  return (op as Partial<RillOperator<unknown, unknown>>)[SPEC];
+}
+
+/**
+ * The body of most Rill operators: a function called per record with an
+ * `emit`, run inside the subscription so per-subscription state (stream time)
+ * lives in the closure `setup` returns.
+ */
+export function perRecord<A, B>(
+  source: Observable<A>,
+  setup: (emit: (b: B) => void) => { next: (a: A) => void; complete?: () => void; teardown?: () => void },
+): Observable<B> {
+  return new Observable<B>((subscriber) => {
+    const handler = setup((b) => subscriber.next(b));
+    const sub = source.subscribe({
+      next: (a) => {
+        // An exception from user code (policy 'fail') must reach the task as an error, not escape to RxJS's unhandled-error hook.
+        try {
+          handler.next(a);
+        } catch (e) {
+          subscriber.error(e);
+        }
+      },
+      error: (e) => subscriber.error(e),
+      complete: () => {
+        handler.complete?.();
+        subscriber.complete();
+      },
+    });
+    return () => {
+      sub.unsubscribe();
+      handler.teardown?.();
+    };
+  });
+}

@@ -1,0 +1,31 @@
+// count/reduce/aggregate without windows: the latest aggregate per key in a
+// key-value store; every update is emitted downstream (a table's changes).
+import { rillOperator, perRecord, type RillOperator, type StoreSpec } from '../../operator';
+import type { KRecord } from '../../record';
+import type { Aggregation, AggregateOptions } from './aggregation';
+
+export function keyedAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, options: AggregateOptions<K, A>, keepsValueSerde = false): RillOperator<KRecord<K, V>, KRecord<K, A>> {
+  const store: StoreSpec = { name: options.store, kind: 'key-value', keySerde: options.keySerde, valueSerde: options.valueSerde, changelog: options.changelog === false ? 'none' : 'own' };
+  return rillOperator(
+    { kind: aggregation.kind, keyed: true, table: true, stores: [store], keepsKeySerde: true, valueSerde: options.valueSerde, keepsValueSerde },
+    (source, task) =>
+      perRecord<KRecord<K, V>, KRecord<K, A>>(source, (emit) => {
+        const kv = task.keyValueStore<K, A>(store.name!);
+        return {
+          next(r) {
+            // As in Kafka Streams: aggregations skip records without a key or value.
+            if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return;
+            let aggregate: A;
+            try {
+              aggregate = aggregation.add(r.key, r.value, kv.get(r.key) ?? aggregation.init?.());
+            } catch (e) {
+              task.userError(e, aggregation.kind, r);
+              return;
+            }
+            kv.put(r.key, aggregate);
+            emit({ key: r.key, value: aggregate, timestamp: r.timestamp, headers: r.headers });
+          },
+        };
+      }),
+  );
+}

@@ -1,0 +1,25 @@
+// selectKey(fn) (alias rekey): a new key for each record. A keyed step after it
+// (count, join, ...) gets a repartition topic in front, so every record of a
+// key reaches the same task.
+import type { OperatorFunction } from 'rxjs';
+import type { Serde } from '../../core/schema';
+import { perRecord, rillOperator } from '../operator';
+import type { KRecord } from '../record';
+
+export function selectKey<K, V, K2>(selector: (record: KRecord<K, V>) => K2, options: { keySerde?: Serde<K2> } = {}): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
+  return rillOperator({ kind: 'selectKey', changesKey: true, keySerde: options.keySerde, keepsValueSerde: true }, (source, task) =>
+    perRecord<KRecord<K, V>, KRecord<K2, V>>(source, (emit) => ({
+      next(r) {
+        let key: K2;
+        try {
+          key = selector(r);
+        } catch (e) {
+          return task.userError(e, 'selectKey', r);
+        }
+        emit({ key, value: r.value, timestamp: r.timestamp, headers: r.headers });
+      },
+    })),
+  );
+}
+
+export const rekey = selectKey;

@@ -1,0 +1,41 @@
+// The unit that flows through a pipeline: a keyed, timestamped record. Plain
+// RxJS operators see exactly this shape; Rill's keyed operators read `key` and
+// `timestamp` (event time) from it.
+import type { Serde } from '../core/schema';
+
+export interface KRecord<K, V> {
+  readonly key: K;
+  readonly value: V;
+  /** Event time in ms: the record timestamp, or what a timestamp extractor returned. */
+  readonly timestamp: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A time window [start, end): end is exclusive. */
+export interface TimeWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The key of a windowed aggregation's result: the record key and its window. */
+export interface Windowed<K> {
+  readonly key: K;
+  readonly window: TimeWindow;
+}
+
+/** The serdes of a topic's keys and values. */
+export interface KeyValueSerdes<K, V> {
+  readonly key: Serde<K>;
+  readonly value: Serde<V>;
+}
+
+/** Where the record being processed came from: named in every error log line. */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export function describeOrigin(origin: RecordOrigin | undefined): string {
+  return origin ? `topic ${origin.topic}, partition ${origin.partition}, offset ${origin.offset}` : 'no source record';
+}

@@ -1,0 +1,84 @@
+// The runtime's RecordCollector: hands every write to the producer and counts
+// the writes not yet acknowledged. The main loop stops pulling records while
+// that count is above the bound (backpressure from sink to source), and a
+// commit waits for it to reach zero (offsets only after the writes are acked).
+//
+// Writes are gathered per topic and handed over in batches (one send call per
+// batch, at the latest on the next turn of the event loop): per-record send
+// calls cost more than the write itself.
+import type { LogProducer, OutgoingRecord } from '../client/log-client';
+import type { RecordCollector } from './stream-task';
+
+const BATCH = 500;
+
+export class AckingCollector implements RecordCollector {
+  private inFlightCount = 0;
+  private failure: Error | undefined;
+  private waiters: { below: number; resolve: () => void }[] = [];
+  private readonly batches = new Map<string, OutgoingRecord[]>();
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly producer: LogProducer) {}
+
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition: number | undefined, headers?: Record<string, string>): void {
+    this.inFlightCount++;
+    let batch = this.batches.get(topic);
+    if (!batch) this.batches.set(topic, (batch = []));
+    batch.push({ key, value, timestamp, partition, headers });
+    if (batch.length >= BATCH) this.sendBatch(topic);
+    else this.scheduled ??= setImmediate(() => this.sendAll());
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** The first write that failed after the producer's own retries: the app must stop (nothing after it may be committed). */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Resolves once at most `max` writes are unacknowledged. */
+  waitUntilAtMost(max: number): Promise<void> {
+    this.sendAll();
+    if (this.inFlightCount <= max) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ below: max, resolve }));
+  }
+
+  /** Sends what is gathered and waits for every write to be acknowledged. */
+  async flush(): Promise<void> {
+    this.sendAll();
+    await this.producer.flush();
+    await this.waitUntilAtMost(0);
+    if (this.failure) throw this.failure;
+  }
+
+  private sendAll(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    for (const topic of [...this.batches.keys()]) this.sendBatch(topic);
+  }
+
+  private sendBatch(topic: string): void {
+    const batch = this.batches.get(topic);
+    if (!batch || batch.length === 0) return;
+    this.batches.delete(topic);
+    this.producer.sendBatch(topic, batch).then(
+      () => this.settled(batch.length),
+      (e: Error) => {
+        this.failure ??= new Error(`write to topic ${topic} failed: ${e.message}`);
+        this.settled(batch.length);
+      },
+    );
+  }
+
+  private settled(n: number): void {
+    this.inFlightCount -= n;
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((w) => {
+      if (this.inFlightCount > w.below) return true;
+      w.resolve();
+      return false;
+    });
+  }
+}

@@ -1,0 +1,342 @@
+// One task per input partition: it owns partition p of every source topic,
+// the stores for p, and one instance of the topology's pipelines. Records are
+// pushed in synchronously, so when process() returns, every effect of the
+// record (sink writes, store updates) has been handed to the collector. The
+// same task runs under the real runtime and under the test driver.
+import { Observable, share, Subject, type Subscription } from 'rxjs';
+import type { SerdeError } from '../../core/schema';
+import type { Logger } from '../logger';
+import { withTask, type NodeHandle, type TaskContext } from '../operator';
+import { describeOrigin, type KRecord, type RecordOrigin } from '../record';
+import { InMemoryKeyValueStore, type KeyValueStore } from '../state/key-value-store';
+import type { StateStore } from '../state/state-store';
+import { InMemoryWindowStore, type WindowStore } from '../state/window-store';
+import type { TopologyNode } from '../topology/node';
+import type { ResolvedStore, Topology } from '../topology/topology';
+import { deadLetterTopicOf, ProcessingFailure, type ErrorPolicy } from './error-policy';
+
+export interface RawRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+/** Where a task's writes go: the runtime's producer (acks tracked) or the test driver's memory. */
+export interface RecordCollector {
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition: number | undefined, headers?: Record<string, string>): void;
+}
+
+export interface TaskOptions {
+  readonly topology: Topology;
+  readonly partition: number;
+  readonly collector: RecordCollector;
+  readonly logger: Logger;
+  readonly deserializationErrors: ErrorPolicy;
+  readonly processingErrors: ErrorPolicy;
+  /** The wall clock (the test driver's is manual). */
+  readonly now: () => number;
+  /** Hand repartitioned records on in memory (only valid when this is the only task). */
+  readonly repartitionLocally?: boolean;
+  /** A failure outside process() (in asynchronous work) that stops the task under the 'fail' policy. */
+  readonly onFatal?: (error: Error) => void;
+}
+
+export type AnyStore = StateStore & (InMemoryKeyValueStore<unknown, unknown> | InMemoryWindowStore<unknown, unknown>);
+
+export class StreamTask implements TaskContext {
+  readonly applicationId: string;
+  readonly partition: number;
+  readonly log: Logger;
+  readonly repartitionLocally: boolean;
+  readonly stores = new Map<string, AnyStore>();
+  readonly wallClock = new Subject<number>();
+  origin: RecordOrigin | undefined;
+  /** Per source topic: the offset after the last record processed (what a commit stores). */
+  readonly consumed = new Map<string, number>();
+  private readonly sources = new Map<string, Subject<KRecord<unknown, unknown>>>();
+  private readonly instances = new Map<number, Observable<unknown>>();
+  private subscriptions: Subscription[] = [];
+  private pipelineError: unknown;
+  private processing = false;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: TaskOptions) {
+    this.applicationId = options.topology.applicationId;
+    this.partition = options.partition;
+    this.log = options.logger;
+    this.repartitionLocally = options.repartitionLocally ?? false;
+    for (const spec of options.topology.stores) this.stores.set(spec.name, createStore(spec));
+  }
+
+  /** Instantiates the pipelines: subscribes every leaf, which runs everything upstream of it. */
+  start(): void {
+    for (const leaf of this.options.topology.leaves) {
+      this.subscriptions.push(
+        this.instantiate(leaf).subscribe({
+          error: (e) => {
+            this.pipelineError ??= e;
+            // An error from asynchronous work arrives outside process(): recover (or fail) now.
+            if (!this.processing) this.recoverOutsideProcessing();
+          },
+        }),
+      );
+    }
+  }
+
+  close(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions = [];
+    this.instances.clear();
+    this.sources.clear();
+    this.lastForward = undefined;
+  }
+
+  /** Deserializes and processes one record of a source topic. Throws ProcessingFailure when a 'fail' policy applies. */
+  process(raw: RawRecord): void {
+    this.processRecord(raw);
+    // Only after success: a record that stopped the app under 'fail' is read again after a restart.
+    this.consumed.set(raw.topic, raw.offset + 1);
+  }
+
+  private processRecord(raw: RawRecord): void {
+    const source = this.options.topology.sources.get(raw.topic);
+    if (!source) return;
+    const origin: RecordOrigin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    const key = raw.key === null ? right(null) : source.keySerde.deserialize(raw.key, { ...origin, isKey: true });
+    if (key._tag === 'Left') return this.badRecord(raw, key.left);
+    const value = raw.value === null ? right(null) : source.valueSerde.deserialize(raw.value, origin);
+    if (value._tag === 'Left') return this.badRecord(raw, value.left);
+    let timestamp = raw.timestamp;
+    if (source.timestampExtractor) {
+      try {
+        timestamp = source.timestampExtractor({ key: key.right, value: value.right, timestamp: raw.timestamp }, raw.timestamp);
+      } catch (e) {
+        return this.badRecord(raw, { kind: 'invalid-payload', message: `the timestamp extractor threw: ${(e as Error).message}`, location: origin });
+      }
+    }
+    if (!Number.isFinite(timestamp) || timestamp < 0) {
+      return this.badRecord(raw, { kind: 'invalid-payload', message: `invalid event time ${timestamp} at ${describeOrigin(origin)}`, location: origin });
+    }
+    this.origin = origin;
+    this.processing = true;
+    try {
+      this.subject(raw.topic).next({ key: key.right, value: value.right, timestamp });
+    } finally {
+      this.origin = undefined;
+      this.processing = false;
+    }
+    if (this.pipelineError !== undefined) this.recoverPipeline({ key: key.right, value: value.right, timestamp }, origin);
+  }
+
+  /** Moves the wall clock: windows that close on idle time close, punctuators run. */
+  punctuate(now: number): void {
+    this.processing = true;
+    try {
+      this.wallClock.next(now);
+    } finally {
+      this.processing = false;
+    }
+    if (this.pipelineError !== undefined) this.recoverPipeline(undefined, undefined);
+  }
+
+  /** Asynchronous work started and not finished. */
+  get pendingAsync(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves once every piece of asynchronous work started so far (and any it started) has finished. */
+  async settleAsync(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    this.pending.add(work);
+    const done = () => this.pending.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  private recoverOutsideProcessing(): void {
+    try {
+      this.recoverPipeline(undefined, undefined);
+    } catch (e) {
+      if (this.options.onFatal) this.options.onFatal(e as Error);
+      else throw e;
+    }
+  }
+
+  /** Writes every store's changed entries to its changelog (partition = this task's). Returns how many. */
+  flushState(): number {
+    let n = 0;
+    for (const store of this.stores.values()) {
+      const topic = store.changelogTopic;
+      if (topic === undefined) continue;
+      n += store.flushChangelog(
+        (k, v) => this.options.collector.send(topic, k, v, this.options.now(), this.partition),
+        (e: SerdeError) => this.log.error(`store ${store.name}: changelog entry not written: ${e.message}`),
+      );
+    }
+    return n;
+  }
+
+  get dirtyEntries(): number {
+    let n = 0;
+    for (const s of this.stores.values()) n += s.dirtyCount;
+    return n;
+  }
+
+  // ------------------------------------------------------------ TaskContext
+
+  keyValueStore<K, V>(name: string): KeyValueStore<K, V> {
+    const s = this.stores.get(name);
+    if (!(s instanceof InMemoryKeyValueStore)) throw new Error(`No key-value store "${name}" in this topology.`);
+    return s as unknown as KeyValueStore<K, V>;
+  }
+
+  windowStore<K, V>(name: string): WindowStore<K, V> {
+    const s = this.stores.get(name);
+    if (!(s instanceof InMemoryWindowStore)) throw new Error(`No window store "${name}" in this topology.`);
+    return s as unknown as WindowStore<K, V>;
+  }
+
+  observe<T>(handle: NodeHandle): Observable<T> {
+    return this.instantiate(handle.node as TopologyNode) as Observable<T>;
+  }
+
+  private instantiate(node: TopologyNode): Observable<unknown> {
+    let instance = this.instances.get(node.id);
+    if (instance) return instance;
+    if (node.kind === 'source') instance = this.subject(node.topic!);
+    else {
+      instance = withTask(this, () => node.operator!(this.instantiate(node.parent!))) as Observable<unknown>;
+      const readers = node.children.length + node.inputRefs + (node.children.length === 0 ? 1 : 0);
+      if (readers > 1) instance = instance.pipe(share());
+    }
+    this.instances.set(node.id, instance);
+    return instance;
+  }
+
+  forward(topic: string, record: KRecord<unknown, unknown>): void {
+    (this.lastForward?.topic === topic ? this.lastForward : (this.lastForward = { topic, subject: this.subject(topic) })).subject.next(record);
+  }
+
+  private lastForward: { topic: string; subject: Subject<KRecord<unknown, unknown>> } | undefined;
+
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition?: number): void {
+    this.options.collector.send(topic, key, value, timestamp, partition);
+  }
+
+  deadLetter(topic: string, record: KRecord<unknown, unknown>, reason: string): void {
+    const json = (v: unknown) => (v === undefined || v === null ? null : Buffer.from(safeJson(v), 'utf8'));
+    this.options.collector.send(topic, json(record.key), json(record.value), record.timestamp, undefined, this.errorHeaders(reason));
+  }
+
+  now(): number {
+    return this.options.now();
+  }
+
+  userError(error: unknown, step: string, record: KRecord<unknown, unknown>, origin?: RecordOrigin): void {
+    if (error instanceof ProcessingFailure) throw error;
+    if (origin && !this.origin) {
+      this.origin = origin;
+      try {
+        return this.userError(error, step, record);
+      } finally {
+        this.origin = undefined;
+      }
+    }
+    const message = `${step} threw on the record at ${describeOrigin(this.origin)}: ${(error as Error)?.message ?? String(error)}`;
+    const policy = this.options.processingErrors;
+    if (policy === 'fail') {
+      this.log.error(`${message}; processing policy is 'fail': stopping.`);
+      throw new ProcessingFailure(message, error);
+    }
+    const dlq = deadLetterTopicOf(policy);
+    this.log.warn(`${message}; ${dlq ? `sent to dead-letter topic ${dlq}` : 'skipped'}.`);
+    if (dlq) this.deadLetter(dlq, record, message);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private subject(topic: string): Subject<KRecord<unknown, unknown>> {
+    let s = this.sources.get(topic);
+    if (!s) this.sources.set(topic, (s = new Subject()));
+    return s;
+  }
+
+  private badRecord(raw: RawRecord, error: SerdeError): void {
+    const where = describeOrigin({ topic: raw.topic, partition: raw.partition, offset: raw.offset });
+    const message = `cannot read the record at ${where}: ${error.message}`;
+    const policy = this.options.deserializationErrors;
+    if (policy === 'fail') {
+      this.log.error(`${message}; deserialization policy is 'fail': stopping.`);
+      throw new ProcessingFailure(message);
+    }
+    const dlq = deadLetterTopicOf(policy);
+    this.log.warn(`${message}; ${dlq ? `sent to dead-letter topic ${dlq}` : 'skipped'}.`);
+    if (dlq) {
+      this.origin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+      this.options.collector.send(dlq, raw.key, raw.value, raw.timestamp, undefined, this.errorHeaders(message));
+      this.origin = undefined;
+    }
+  }
+
+  /**
+   * A pipeline errored: an exception escaped a plain RxJS operator (Rill's own
+   * apply the policy themselves), or a Rill operator failed. RxJS tears the
+   * pipeline down, so under 'skip' or a dead-letter policy it is rebuilt
+   * (stores persist; per-subscription state of plain RxJS operators restarts).
+   */
+  private recoverPipeline(record: KRecord<unknown, unknown> | undefined, origin: RecordOrigin | undefined): void {
+    const error = this.pipelineError;
+    this.pipelineError = undefined;
+    this.close();
+    if (error instanceof ProcessingFailure) throw error;
+    const message = `the pipeline threw on the record at ${describeOrigin(origin)}: ${(error as Error)?.message ?? String(error)}`;
+    const policy = this.options.processingErrors;
+    if (policy === 'fail') {
+      this.log.error(`${message}; processing policy is 'fail': stopping.`);
+      throw new ProcessingFailure(message, error);
+    }
+    const dlq = deadLetterTopicOf(policy);
+    this.log.warn(`${message}; ${dlq && record ? `sent to dead-letter topic ${dlq}` : 'skipped'}; pipeline restarted.`);
+    if (dlq && record) {
+      this.origin = origin;
+      this.deadLetter(dlq, record, message);
+      this.origin = undefined;
+    }
+    this.start();
+  }
+
+  private errorHeaders(reason: string): Record<string, string> {
+    const h: Record<string, string> = { 'rill.error': reason, 'rill.application': this.applicationId };
+    if (this.origin) {
+      h['rill.source.topic'] = this.origin.topic;
+      h['rill.source.partition'] = String(this.origin.partition);
+      h['rill.source.offset'] = String(this.origin.offset);
+    }
+    return h;
+  }
+}
+
+function right<T>(value: T): { _tag: 'Right'; right: T } {
+  return { _tag: 'Right', right: value };
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : Buffer.isBuffer(x) ? x.toString('base64') : x)) ?? 'null';
+  } catch {
+    return JSON.stringify(String(v));
+  }
+}
+
+function createStore(spec: ResolvedStore): AnyStore {
+  const changelog = spec.changelog === 'own' ? spec.changelogTopic : undefined;
+  return spec.kind === 'key-value'
+    ? (new InMemoryKeyValueStore(spec.name, spec.keySerde, spec.valueSerde, changelog) as AnyStore)
+    : (new InMemoryWindowStore(spec.name, spec.keySerde, spec.valueSerde, changelog) as AnyStore);
+}

@@ -1,0 +1,86 @@
+// What every example's main does: open the embedded log in a temp dir (or
+// --dir), create the input topics, write the sample records, run the topology
+// until it has caught up, read the output topics back, stop, clean up.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Rill } from '../../core/client';
+import type { Serde } from '../../core/schema';
+import { RillStreams, silentLogger, type StreamsConfig, type Topology } from '../../dsl';
+
+export interface InputRecord {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  timestamp?: number;
+}
+
+export interface ExampleRun {
+  topology: Topology;
+  /** Input topics, their partition counts and the records to write, in order. */
+  inputs: { topic: string; partitions: number; records: InputRecord[] }[];
+  config?: Partial<Omit<StreamsConfig, 'log'>>;
+  /** Runs with the app caught up, before it stops (interactive queries). */
+  query?: (app: RillStreams) => void | Promise<void>;
+}
+
+export interface ReadRecord<K, V> {
+  key: K | null;
+  value: V | null;
+  timestamp: number;
+}
+
+export async function runExample(run: ExampleRun, dir: string, read: (rill: Rill) => Promise<void>): Promise<void> {
+  const rill = Rill.open({ dir });
+  try {
+    const existing = new Set(await rill.admin.listTopics());
+    for (const input of run.inputs) if (!existing.has(input.topic)) await rill.admin.createTopics([{ name: input.topic, partitions: input.partitions }]);
+    const producer = rill.producer();
+    for (const input of run.inputs) for (const r of input.records) await producer.send(input.topic, r);
+    await producer.flush();
+    const app = new RillStreams(run.topology, { log: rill, logger: silentLogger, commitIntervalMs: 100, ...run.config });
+    await app.start();
+    await app.waitUntilCaughtUp();
+    await run.query?.(app);
+    await app.stop();
+    await read(rill);
+  } finally {
+    await rill.close();
+  }
+}
+
+/** Every record of a topic (all partitions), decoded, in partition then offset order. */
+export async function readTopic<K, V>(rill: Rill, topic: string, key: Serde<K>, value: Serde<V>): Promise<ReadRecord<K, V>[]> {
+  const offsets = await rill.admin.fetchTopicOffsets(topic);
+  const out: ReadRecord<K, V>[] = [];
+  for (const o of offsets) {
+    if (o.highWatermark <= o.logStartOffset) continue;
+    const c = rill.consumer({ autoOffsetReset: 'earliest' });
+    await c.assign([{ topic, partition: o.partition }]);
+    for await (const r of c) {
+      const k = r.key === null ? null : key.deserialize(r.key);
+      const v = r.value === null ? null : value.deserialize(r.value);
+      out.push({ key: k === null ? null : k._tag === 'Right' ? k.right : null, value: v === null ? null : v._tag === 'Right' ? v.right : null, timestamp: r.timestamp });
+      if (r.offset >= o.highWatermark - 1) break;
+    }
+    await c.close();
+  }
+  return out;
+}
+
+/** For `main`: the --dir argument, or a fresh temp dir removed afterwards. */
+export function exampleDir(name: string): { dir: string; cleanup: () => void } {
+  const i = process.argv.indexOf('--dir');
+  if (i > 0 && process.argv[i + 1]) return { dir: process.argv[i + 1], cleanup: () => undefined };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rill-${name}-`));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function runMain(name: string, main: (dir: string) => Promise<unknown>): void {
+  const { dir, cleanup } = exampleDir(name);
+  main(dir)
+    .then(cleanup)
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+}

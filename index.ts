@@ -2,3 +2,4 @@
 export * from './core/log';
 export * from './core/schema';
 export * from './core/client';
+export * from './dsl';

@@ -1,7 +1,7 @@
 // Avro values for `rill produce` / `rill consume`, through a schema registry's
 // REST API (Rill's or Confluent's): records carry the Confluent framing
 // (magic byte 0 + 4-byte schema id) so other Kafka tools can read them.
-import * as avro from 'avsc';
+import avro from 'avsc';
 import { frame, readSchemaId } from '../core/schema';
 import { CommandError } from './wire';
 

@@ -1,6 +1,6 @@
 // One place that turns schema JSON into an avsc Type, so every part of Rill
 // parses schemas with the same options.
-import * as avro from 'avsc';
+import avro from 'avsc';
 import { left, right, type Either } from 'fp-ts/Either';
 import { boundedBlocksTypeHook } from './bounded-blocks';
 

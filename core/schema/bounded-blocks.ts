@@ -12,7 +12,7 @@
 // options install a typeHook that builds array and map types as subclasses
 // with bounded versions of those two methods (the loops mirror avsc 5.7's
 // own). Resolvers copy the reader type's `_read`, so they are bounded too.
-import * as avro from 'avsc';
+import avro from 'avsc';
 
 /** Items an array block may announce beyond the bytes left (zero-width items). */
 const ZERO_WIDTH_ALLOWANCE = 1 << 16;

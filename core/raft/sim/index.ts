@@ -5,3 +5,5 @@ export type { SimulationOptions, SimulationResult, SimulationStats } from './sim
 export { SafetyChecker, InvariantViolation } from './invariants';
 export { isLinearizable, checkKvHistory, registerModel } from './linearizability';
 export type { Model, Operation, KvOperation, RegisterInput } from './linearizability';
+export { EventQueue } from './event-queue';
+export { SimDisk } from './sim-disk';

@@ -1,0 +1,106 @@
+// The active controller (KRaft's QuorumController), still pure: it holds the
+// image as it will be once its own proposals commit (committed image + pending
+// decisions) and the heartbeat sessions. Each call returns the records to
+// propose as one Raft entry; the shell proposes them and answers the request
+// once they commit. It must be created only when the node's Raft leader has
+// applied every entry before its own term, and dropped when leadership is lost.
+import * as E from 'fp-ts/Either';
+import type { MetadataImage } from '../metadata/image';
+import type { MetadataRecord } from '../metadata/records';
+import { alterPartition, type AlterPartitionRequest, type AlterPartitionResponse } from './alter-partition';
+import { brokerHeartbeat, fenceBroker, registerBroker, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type RegisterBrokerRequest } from './broker-lifecycle';
+import type { Decision } from './decision';
+import { HeartbeatSessions } from './sessions';
+import { createTopic, deleteTopic, type CreateTopicRequest } from './topic-admin';
+import { expireWorker, workerHeartbeat, type WorkerAssignment, type WorkerHeartbeatRequest } from './worker-lifecycle';
+
+export interface ControllerConfig {
+  /** broker.session.timeout.ms */
+  readonly brokerSessionTimeoutMs: number;
+  /** How long a worker may go without a heartbeat before its tasks move. */
+  readonly workerSessionTimeoutMs: number;
+}
+
+export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = { brokerSessionTimeoutMs: 9000, workerSessionTimeoutMs: 10000 };
+
+type WorkerKey = string;
+const workerKey = (app: string, workerId: string): WorkerKey => JSON.stringify([app, workerId]);
+
+export class QuorumController {
+  private readonly brokerSessions: HeartbeatSessions<number>;
+  private readonly workerSessions: HeartbeatSessions<WorkerKey>;
+  private readonly _image: MetadataImage;
+
+  constructor(committed: MetadataImage, now: number, readonly config: ControllerConfig = DEFAULT_CONTROLLER_CONFIG) {
+    this._image = committed.clone();
+    this.brokerSessions = new HeartbeatSessions(config.brokerSessionTimeoutMs);
+    this.workerSessions = new HeartbeatSessions(config.workerSessionTimeoutMs);
+    for (const b of this._image.brokers.values()) this.brokerSessions.touch(b.brokerId, now);
+    for (const app of this._image.apps.values()) for (const w of app.workers.values()) this.workerSessions.touch(workerKey(w.app, w.workerId), now);
+  }
+
+  /** The image including this controller's not yet committed decisions. */
+  get image(): MetadataImage {
+    return this._image;
+  }
+
+  registerBroker(req: RegisterBrokerRequest, now: number): Decision<{ brokerEpoch: number }> {
+    const d = this.commit(registerBroker(this._image, req));
+    if (E.isRight(d)) this.brokerSessions.touch(req.brokerId, now);
+    return d;
+  }
+
+  brokerHeartbeat(req: BrokerHeartbeatRequest, now: number): Decision<BrokerHeartbeatResponse> {
+    const d = this.commit(brokerHeartbeat(this._image, req));
+    if (E.isRight(d)) this.brokerSessions.touch(req.brokerId, now);
+    return d;
+  }
+
+  createTopic(req: CreateTopicRequest): Decision<{ topicId: number }> {
+    return this.commit(createTopic(this._image, req));
+  }
+
+  deleteTopic(name: string): Decision<{ topicId: number }> {
+    return this.commit(deleteTopic(this._image, name));
+  }
+
+  alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {
+    return this.commit(alterPartition(this._image, req));
+  }
+
+  workerHeartbeat(req: WorkerHeartbeatRequest, now: number): Decision<WorkerAssignment> {
+    const d = this.commit(workerHeartbeat(this._image, req));
+    if (E.isRight(d)) this.workerSessions.touch(workerKey(req.app, req.workerId), now);
+    return d;
+  }
+
+  /**
+   * Fences brokers and unregisters workers whose sessions expired by `now`:
+   * one decision (one Raft entry) each, so each is atomic on its own.
+   */
+  expireSessions(now: number): (readonly MetadataRecord[])[] {
+    const decisions: (readonly MetadataRecord[])[] = [];
+    for (const brokerId of this.brokerSessions.expired(now)) {
+      this.brokerSessions.forget(brokerId);
+      const b = this._image.brokers.get(brokerId);
+      if (b === undefined || b.fenced) continue;
+      const d = this.commit(fenceBroker(this._image, brokerId, b.brokerEpoch));
+      if (E.isRight(d) && d.right.records.length > 0) decisions.push(d.right.records);
+    }
+    for (const key of this.workerSessions.expired(now)) {
+      this.workerSessions.forget(key);
+      const [app, workerId] = JSON.parse(key) as [string, string];
+      const w = this._image.apps.get(app)?.workers.get(workerId);
+      if (w === undefined) continue;
+      const d = this.commit(expireWorker(this._image, app, workerId, w.workerEpoch));
+      if (E.isRight(d) && d.right.records.length > 0) decisions.push(d.right.records);
+    }
+    return decisions;
+  }
+
+  /** Accepted decisions take effect on the speculative image at once, so the next one builds on them. */
+  private commit<R>(d: Decision<R>): Decision<R> {
+    if (E.isRight(d)) this._image.applyAll(d.right.records);
+    return d;
+  }
+}

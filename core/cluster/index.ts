@@ -1,0 +1,63 @@
+// core/cluster: the controller (a metadata state machine on core/raft), its
+// decisions, and partition replication. The only door into this folder.
+
+// Metadata log: records, codec, image, the replicated state machine.
+export { NO_LEADER } from './metadata/records';
+export type {
+  MetadataRecord,
+  MetadataRecordType,
+  RegisterBrokerRecord,
+  FenceBrokerRecord,
+  UnfenceBrokerRecord,
+  UnregisterBrokerRecord,
+  TopicRecord,
+  PartitionRecord,
+  PartitionChangeRecord,
+  RemoveTopicRecord,
+  RegisterWorkerRecord,
+  UnregisterWorkerRecord,
+  TaskAssignmentRecord,
+  TaskOwnership,
+  EpochCountersRecord,
+} from './metadata/records';
+export { encodeRecord, decodeRecord, encodeRecordBatch, decodeRecordBatch } from './metadata/codec';
+export { MetadataImage } from './metadata/image';
+export type { BrokerRegistration, PartitionRegistration, TopicImage, WorkerRegistration, AppImage, ApplyOutcome } from './metadata/image';
+export { MetadataStateMachine } from './metadata/state-machine';
+export type { EntryApplied } from './metadata/state-machine';
+
+// Controller decisions (pure): image + request -> records to propose.
+export { QuorumController, DEFAULT_CONTROLLER_CONFIG } from './controller/quorum-controller';
+export type { ControllerConfig } from './controller/quorum-controller';
+export type { Decision, Accepted } from './controller/decision';
+export { registerBroker, brokerHeartbeat, fenceBroker } from './controller/broker-lifecycle';
+export type { RegisterBrokerRequest, BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './controller/broker-lifecycle';
+export { createTopic, deleteTopic } from './controller/topic-admin';
+export type { CreateTopicRequest } from './controller/topic-admin';
+export { alterPartition } from './controller/alter-partition';
+export type { AlterPartitionRequest, AlterPartitionResponse } from './controller/alter-partition';
+export { workerHeartbeat, expireWorker, tasksOf, rebalance } from './controller/worker-lifecycle';
+export type { WorkerHeartbeatRequest, WorkerAssignment } from './controller/worker-lifecycle';
+export { assignTasks } from './controller/task-assignor';
+export { placeReplicas, rackAlternatedBrokers } from './controller/placement';
+export { electLeader, minInsyncReplicas, uncleanElectionEnabled } from './controller/partition-change';
+export { HeartbeatSessions } from './controller/sessions';
+
+// Replication.
+export { PartitionReplica, ReplicationInvariantError } from './replication/partition-replica';
+export type { ReplicaConfig, AppendOutcome, Truncation } from './replication/partition-replica';
+export type {
+  ReplicaLog,
+  Acks,
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
+  ReplicaFetchRequest,
+  ReplicaFetchResponse,
+  ReplicaRequest,
+  ReplicaResponse,
+  IsrChangeProposal,
+  CompletedAppend,
+} from './replication/messages';
+
+export { ClusterErrorCode, clusterErrorName } from './errors';
+export type { Refusal } from './errors';

@@ -1,0 +1,144 @@
+// The metadata log's records (KRaft's __cluster_metadata, KIP-631): every
+// decision of the controller is one of these, committed through Raft before
+// anyone acts on it. Epochs travel with the records so a stale broker, leader
+// or worker is fenced by comparison, never by timing alone.
+
+/** No leader (Kafka's -1). */
+export const NO_LEADER = -1;
+
+/** A broker incarnation joined; it starts fenced until it has caught up with the metadata log. */
+export interface RegisterBrokerRecord {
+  readonly type: 'RegisterBroker';
+  readonly brokerId: number;
+  /** Unique per registration: a restarted broker gets a new one, and the old one is fenced. */
+  readonly brokerEpoch: number;
+  readonly rack: string | null;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The broker's session expired (or it asked to be fenced): it leads nothing and is in no ISR. */
+export interface FenceBrokerRecord {
+  readonly type: 'FenceBroker';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+}
+
+/** The broker heartbeats and has caught up: it may lead and join ISRs again. */
+export interface UnfenceBrokerRecord {
+  readonly type: 'UnfenceBroker';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+}
+
+export interface UnregisterBrokerRecord {
+  readonly type: 'UnregisterBroker';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+}
+
+/** A topic and its configuration (Kafka names: min.insync.replicas, unclean.leader.election.enable, ...). */
+export interface TopicRecord {
+  readonly type: 'Topic';
+  readonly name: string;
+  readonly topicId: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/** A partition's full state, written when it is created (and in snapshots). */
+export interface PartitionRecord {
+  readonly type: 'Partition';
+  readonly topicId: number;
+  readonly partition: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+}
+
+/**
+ * A change to one partition, decided on the state at `partitionEpoch`. Applying
+ * it bumps the partition epoch; a new leader also bumps the leader epoch. A
+ * change decided on a stale partition epoch is skipped on apply (on every
+ * replica alike), so two racing decisions can never both take effect.
+ */
+export interface PartitionChangeRecord {
+  readonly type: 'PartitionChange';
+  readonly topicId: number;
+  readonly partition: number;
+  readonly partitionEpoch: number;
+  /** undefined: leader unchanged. */
+  readonly leader?: number;
+  /** undefined: ISR unchanged. */
+  readonly isr?: readonly number[];
+}
+
+export interface RemoveTopicRecord {
+  readonly type: 'RemoveTopic';
+  readonly topicId: number;
+}
+
+/** A worker process of application `app` joined, reading `inputTopics`. */
+export interface RegisterWorkerRecord {
+  readonly type: 'RegisterWorker';
+  readonly app: string;
+  readonly workerId: string;
+  readonly workerEpoch: number;
+  readonly inputTopics: readonly string[];
+  /** The application's num.standby.replicas: warm copies of each task's state on other workers. */
+  readonly numStandbyReplicas: number;
+}
+
+/** The worker left or its heartbeats stopped: its tasks must move. */
+export interface UnregisterWorkerRecord {
+  readonly type: 'UnregisterWorker';
+  readonly app: string;
+  readonly workerId: string;
+  readonly workerEpoch: number;
+}
+
+/** Who runs one task (an input partition) and who keeps warm standby copies of its state. */
+export interface TaskOwnership {
+  readonly task: string;
+  readonly owner: string;
+  /** Bumped whenever the owner changes: the fencing token for the task's writes. */
+  readonly taskEpoch: number;
+  readonly standbys: readonly string[];
+}
+
+/** The whole assignment of an application, decided on generation `generation - 1`. */
+export interface TaskAssignmentRecord {
+  readonly type: 'TaskAssignment';
+  readonly app: string;
+  readonly generation: number;
+  readonly tasks: readonly TaskOwnership[];
+}
+
+/**
+ * The highest epochs and ids handed out so far. Records carry their epochs, but
+ * a snapshot of a cluster whose broker has unregistered would otherwise forget
+ * the epochs it used; this keeps them from ever being reused.
+ */
+export interface EpochCountersRecord {
+  readonly type: 'EpochCounters';
+  readonly lastBrokerEpoch: number;
+  readonly lastTopicId: number;
+  readonly lastWorkerEpoch: number;
+}
+
+export type MetadataRecord =
+  | RegisterBrokerRecord
+  | FenceBrokerRecord
+  | UnfenceBrokerRecord
+  | UnregisterBrokerRecord
+  | TopicRecord
+  | PartitionRecord
+  | PartitionChangeRecord
+  | RemoveTopicRecord
+  | RegisterWorkerRecord
+  | UnregisterWorkerRecord
+  | TaskAssignmentRecord
+  | EpochCountersRecord;
+
+export type MetadataRecordType = MetadataRecord['type'];

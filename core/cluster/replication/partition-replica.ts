@@ -1,0 +1,447 @@
+// One broker's replica of one partition, as leader or follower: a pure state
+// machine over its log. Inputs are the partition's state from the metadata log,
+// produce requests, replica requests/responses and the time; outputs are
+// responses, the next request a follower should send, and the ISR change a
+// leader wants the controller to commit. No timers or sockets inside.
+//
+// Leader: tracks each follower's fetch offset and last caught-up time, shrinks
+// the ISR when a follower lags past replica.lag.time.max.ms and expands it when
+// one catches up (through the controller, KIP-497), advances the high
+// watermark only to what every ISR member has, and acknowledges acks=all only
+// then, refusing writes up front when the ISR is below min.insync.replicas.
+// Follower: first truncates by leader epoch (KIP-101), never below its high
+// watermark, then fetches and appends the leader's batches as they are.
+import { batchHeader, LogError } from '../../log';
+import { ClusterErrorCode } from '../errors';
+import type { PartitionRegistration } from '../metadata/image';
+import { NO_LEADER } from '../metadata/records';
+import { newFollowerProgress, recordFetch, type FollowerProgress } from './follower-progress';
+import type {
+  Acks,
+  CompletedAppend,
+  IsrChangeProposal,
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
+  ReplicaFetchRequest,
+  ReplicaFetchResponse,
+  ReplicaLog,
+  ReplicaRequest,
+} from './messages';
+
+export interface ReplicaConfig {
+  readonly brokerId: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMaxMs: number;
+  /** The topic's min.insync.replicas. */
+  readonly minInsyncReplicas: number;
+  /** The topic's unclean.leader.election.enable: only then may a follower truncate below its high watermark. */
+  readonly uncleanLeaderElection: boolean;
+  /** A follower's unanswered request is resent after this long. */
+  readonly requestTimeoutMs: number;
+  /** An unanswered ISR change is proposed again after this long. */
+  readonly alterPartitionRetryMs: number;
+  readonly maxFetchBytes: number;
+  /**
+   * fsync before a replica's data counts toward the high watermark (leader after
+   * append, follower before its next fetch). Kafka leaves it to the page cache
+   * and replication; with it, acknowledged writes also survive losing every
+   * replica's unflushed data at once.
+   */
+  readonly durableAppends: boolean;
+}
+
+export type AppendOutcome =
+  | { readonly errorCode: number; readonly message: string }
+  | { readonly errorCode: 0; readonly baseOffset: number; readonly lastOffset: number; readonly acknowledged: boolean };
+
+/** A follower truncation, reported so callers can log (or a simulation check) it. */
+export interface Truncation {
+  readonly from: number;
+  readonly to: number;
+  readonly highWatermark: number;
+}
+
+/** A bug, not an expected failure: the replica would lose committed data. */
+export class ReplicationInvariantError extends Error {}
+
+type Role = 'leader' | 'follower' | 'offline';
+
+interface PendingIsrChange extends IsrChangeProposal {
+  sentAt: number;
+}
+
+export class PartitionReplica {
+  private _role: Role = 'offline';
+  private _leader = NO_LEADER;
+  private _leaderEpoch = -1;
+  private _partitionEpoch = -1;
+  private _replicas: readonly number[] = [];
+  private _isr: readonly number[] = [];
+  // Leader state.
+  private readonly followers = new Map<number, FollowerProgress>();
+  private pendingIsr: PendingIsrChange | undefined;
+  /**
+   * Every member of every ISR change proposed at the current partition epoch.
+   * A refused request may still be committed from a duplicate or an earlier send
+   * of it, so until the metadata log shows the partition epoch move, the high
+   * watermark waits for all of them.
+   */
+  private proposedMembers = new Set<number>();
+  private pendingAppends: { baseOffset: number; lastOffset: number }[] = [];
+  private completed: CompletedAppend[] = [];
+  private epochStartOffset = 0;
+  // Follower state.
+  private phase: 'truncating' | 'fetching' = 'truncating';
+  private inflight: { requestId: number; sentAt: number; fetchOffset: number } | undefined;
+  private nextRequestId = 1;
+  private readonly truncations: Truncation[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly log: ReplicaLog,
+    readonly config: ReplicaConfig,
+  ) {}
+
+  get role(): Role {
+    return this._role;
+  }
+  get leader(): number {
+    return this._leader;
+  }
+  get leaderEpoch(): number {
+    return this._leaderEpoch;
+  }
+  get partitionEpoch(): number {
+    return this._partitionEpoch;
+  }
+  get isr(): readonly number[] {
+    return this._isr;
+  }
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  /** Records below the high watermark, for consumers. */
+  readCommitted(offset: number, maxBytes: number): Buffer {
+    return this.log.read(offset, maxBytes, this.log.highWatermark);
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /**
+   * The partition's state from the metadata log. A newer leader epoch makes this
+   * replica leader or follower afresh; a newer partition epoch in the same leader
+   * epoch is an ISR change (the leader's own request, or the controller fencing a broker).
+   */
+  onPartitionState(p: PartitionRegistration, now: number): void {
+    const me = this.config.brokerId;
+    if (!p.replicas.includes(me)) {
+      this.becomeOffline();
+      return;
+    }
+    if (p.leaderEpoch < this._leaderEpoch) return;
+    if (p.leaderEpoch === this._leaderEpoch) {
+      if (p.partitionEpoch <= this._partitionEpoch) return;
+      this._partitionEpoch = p.partitionEpoch;
+      this._isr = p.isr;
+      this._replicas = p.replicas;
+      this.pendingIsr = undefined;
+      this.proposedMembers.clear();
+      if (this._role === 'leader') this.maybeAdvanceHighWatermark();
+      return;
+    }
+    this._leaderEpoch = p.leaderEpoch;
+    this._partitionEpoch = p.partitionEpoch;
+    this._replicas = p.replicas;
+    this._isr = p.isr;
+    this._leader = p.leader;
+    if (p.leader === me) this.becomeLeader(now);
+    else this.becomeFollower();
+  }
+
+  private becomeLeader(now: number): void {
+    this.failPendingAppends();
+    this._role = 'leader';
+    this.pendingIsr = undefined;
+    this.proposedMembers.clear();
+    this.inflight = undefined;
+    this.followers.clear();
+    for (const id of this._replicas) if (id !== this.config.brokerId) this.followers.set(id, newFollowerProgress(now));
+    // A new leader records where its epoch starts (KIP-101, PR #5678), so
+    // followers of older epochs learn where to truncate.
+    this.epochStartOffset = this.log.logEndOffset;
+    this.log.leaderEpochs.assign(this._leaderEpoch, this.epochStartOffset);
+  }
+
+  private becomeFollower(): void {
+    this.failPendingAppends();
+    this._role = this._leader === NO_LEADER ? 'offline' : 'follower';
+    this.followers.clear();
+    this.pendingIsr = undefined;
+    this.phase = 'truncating';
+    this.inflight = undefined;
+  }
+
+  private becomeOffline(): void {
+    this.failPendingAppends();
+    this._role = 'offline';
+    this._leader = NO_LEADER;
+    this.followers.clear();
+    this.pendingIsr = undefined;
+    this.inflight = undefined;
+  }
+
+  // ---------------------------------------------------------------- leader: produce
+
+  /** Appends a producer's batches. acks=all completes later, through takeCompletedAppends(). */
+  appendAsLeader(batches: Buffer, acks: Acks): AppendOutcome {
+    if (this._role !== 'leader') {
+      return { errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER, message: `${this.name}: broker ${this.config.brokerId} is not the leader (leader ${this._leader}, epoch ${this._leaderEpoch}); refresh metadata.` };
+    }
+    if (acks === -1 && this._isr.length < this.config.minInsyncReplicas) {
+      return {
+        errorCode: ClusterErrorCode.NOT_ENOUGH_REPLICAS,
+        message: `${this.name}: the ISR [${this._isr}] has fewer than min.insync.replicas=${this.config.minInsyncReplicas} members; retry when followers catch up.`,
+      };
+    }
+    let result;
+    try {
+      result = this.log.append(batches, { leaderEpoch: this._leaderEpoch });
+    } catch (e) {
+      if (e instanceof LogError) return { errorCode: e.code, message: e.message };
+      throw e;
+    }
+    if (this.config.durableAppends) this.log.flush();
+    const { baseOffset, lastOffset } = result;
+    if (acks !== -1) {
+      this.maybeAdvanceHighWatermark();
+      return { errorCode: 0, baseOffset, lastOffset, acknowledged: true };
+    }
+    this.pendingAppends.push({ baseOffset, lastOffset });
+    this.maybeAdvanceHighWatermark();
+    return { errorCode: 0, baseOffset, lastOffset, acknowledged: false };
+  }
+
+  /** acks=all appends that completed since the last call, acknowledged or refused. */
+  takeCompletedAppends(): CompletedAppend[] {
+    const done = this.completed;
+    this.completed = [];
+    return done;
+  }
+
+  private failPendingAppends(): void {
+    for (const a of this.pendingAppends) this.completed.push({ ...a, errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER });
+    this.pendingAppends = [];
+  }
+
+  // ---------------------------------------------------------------- leader: replica requests
+
+  private checkLeaderEpoch(currentLeaderEpoch: number): number {
+    if (this._role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (currentLeaderEpoch < this._leaderEpoch) return ClusterErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > this._leaderEpoch) return ClusterErrorCode.UNKNOWN_LEADER_EPOCH;
+    return 0;
+  }
+
+  handleOffsetForLeaderEpoch(req: OffsetForLeaderEpochRequest): OffsetForLeaderEpochResponse {
+    const errorCode = this.checkLeaderEpoch(req.currentLeaderEpoch);
+    const leo = this.log.logEndOffset;
+    if (errorCode !== 0) return { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+    const { epoch, endOffset } = this.log.leaderEpochs.endOffsetFor(req.leaderEpoch, leo);
+    return { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: epoch, endOffset, leaderLogEndOffset: leo };
+  }
+
+  handleFetch(req: ReplicaFetchRequest, now: number): ReplicaFetchResponse {
+    const refuse = (errorCode: number): ReplicaFetchResponse => ({ kind: 'fetchResponse', requestId: req.requestId, errorCode, highWatermark: -1, records: EMPTY });
+    const epochError = this.checkLeaderEpoch(req.currentLeaderEpoch);
+    if (epochError !== 0) return refuse(epochError);
+    const progress = this.followers.get(req.replicaId);
+    if (progress === undefined) return refuse(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (req.replicaEpoch < progress.brokerEpoch) return refuse(ClusterErrorCode.STALE_BROKER_EPOCH);
+    if (req.replicaEpoch > progress.brokerEpoch) {
+      // A new incarnation of the follower: nothing the old one reported holds.
+      Object.assign(progress, newFollowerProgress(now), { lastCaughtUpMs: progress.lastCaughtUpMs, brokerEpoch: req.replicaEpoch });
+    }
+    const leo = this.log.logEndOffset;
+    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return refuse(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+    recordFetch(progress, req.fetchOffset, leo, now);
+    this.maybeExpandIsr(req.replicaId, progress);
+    this.maybeAdvanceHighWatermark();
+    const records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.config.maxFetchBytes), leo);
+    return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, records };
+  }
+
+  // ---------------------------------------------------------------- leader: ISR and high watermark
+
+  /**
+   * The ISR the high watermark must wait for: the committed ISR plus every member
+   * an expansion proposed at this partition epoch adds (KIP-497's "maximal ISR"),
+   * so no ISR the controller may commit can lack data below the high watermark.
+   */
+  private maximalIsr(): number[] {
+    return [...new Set([...this._isr, ...this.proposedMembers])];
+  }
+
+  private maybeAdvanceHighWatermark(): void {
+    if (this._role !== 'leader') return;
+    let hw = this.log.logEndOffset;
+    for (const id of this.maximalIsr()) {
+      if (id === this.config.brokerId) continue;
+      const p = this.followers.get(id);
+      // An ISR member that has not fetched in this epoch holds the high watermark back.
+      hw = Math.min(hw, p === undefined ? -1 : p.logEndOffset);
+    }
+    if (hw > this.log.highWatermark) this.log.updateHighWatermark(hw);
+    this.completeAppends();
+  }
+
+  private completeAppends(): void {
+    const hw = this.log.highWatermark;
+    while (this.pendingAppends.length > 0 && this.pendingAppends[0].lastOffset < hw) {
+      const a = this.pendingAppends.shift()!;
+      const errorCode = this._isr.length < this.config.minInsyncReplicas ? ClusterErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
+      this.completed.push({ ...a, errorCode });
+    }
+  }
+
+  private maybeExpandIsr(id: number, p: FollowerProgress): void {
+    if (this.pendingIsr !== undefined || this._isr.includes(id)) return;
+    // Caught up: has everything committed, and everything of this leader's epoch so far.
+    if (p.logEndOffset >= this.log.highWatermark && p.logEndOffset >= this.epochStartOffset) {
+      this.propose([...this._isr, id].sort((a, b) => a - b), p.lastFetchMs);
+    }
+  }
+
+  /** Followers that lag past replica.lag.time.max.ms leave the ISR. Call periodically. */
+  maybeShrinkIsr(now: number): void {
+    if (this._role !== 'leader' || this.pendingIsr !== undefined) return;
+    const lagging = this._isr.filter((id) => {
+      if (id === this.config.brokerId) return false;
+      const p = this.followers.get(id);
+      return p === undefined || now - p.lastCaughtUpMs > this.config.replicaLagTimeMaxMs;
+    });
+    if (lagging.length > 0) this.propose(this._isr.filter((id) => !lagging.includes(id)), now);
+  }
+
+  private propose(newIsr: number[], now: number): void {
+    for (const id of newIsr) this.proposedMembers.add(id);
+    // sentAt in the past: the first poll sends it.
+    this.pendingIsr = { leaderEpoch: this._leaderEpoch, partitionEpoch: this._partitionEpoch, newIsr, sentAt: now - this.config.alterPartitionRetryMs };
+  }
+
+  /** The ISR change to send to the controller now (first time, or again after the retry interval). */
+  pollIsrChange(now: number): IsrChangeProposal | undefined {
+    const p = this.pendingIsr;
+    if (p === undefined || now - p.sentAt < this.config.alterPartitionRetryMs) return undefined;
+    p.sentAt = now;
+    return { leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: p.newIsr };
+  }
+
+  /**
+   * The controller refused the ISR change. NOT_CONTROLLER: send it again (to the
+   * new controller). Otherwise stop sending it, so a different change can be
+   * proposed; its members still count for the high watermark (see proposedMembers).
+   */
+  onIsrChangeRefused(proposal: IsrChangeProposal, errorCode: number): void {
+    if (errorCode === ClusterErrorCode.NOT_CONTROLLER) return;
+    if (this.pendingIsr?.partitionEpoch === proposal.partitionEpoch && this.pendingIsr.leaderEpoch === proposal.leaderEpoch) {
+      this.pendingIsr = undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- follower
+
+  /** The request a follower should send to its leader now, if any. */
+  nextRequest(now: number, brokerEpoch: number): ReplicaRequest | undefined {
+    if (this._role !== 'follower') return undefined;
+    if (this.inflight !== undefined && now - this.inflight.sentAt < this.config.requestTimeoutMs) return undefined;
+    const requestId = this.nextRequestId++;
+    this.inflight = { requestId, sentAt: now, fetchOffset: this.log.logEndOffset };
+    const latest = this.log.leaderEpochs.latestEpoch;
+    if (this.phase === 'truncating' && latest === undefined) this.phase = 'fetching';
+    if (this.phase === 'truncating') {
+      return { kind: 'offsetForLeaderEpoch', requestId, replicaId: this.config.brokerId, currentLeaderEpoch: this._leaderEpoch, leaderEpoch: latest! };
+    }
+    return {
+      kind: 'fetch',
+      requestId,
+      replicaId: this.config.brokerId,
+      replicaEpoch: brokerEpoch,
+      currentLeaderEpoch: this._leaderEpoch,
+      fetchOffset: this.log.logEndOffset,
+      maxBytes: this.config.maxFetchBytes,
+    };
+  }
+
+  /** The in-flight request this response answers (stale, duplicated and reordered responses answer none). */
+  private answered(requestId: number): { fetchOffset: number } | undefined {
+    const inflight = this.inflight;
+    if (this._role !== 'follower' || inflight?.requestId !== requestId) return undefined;
+    this.inflight = undefined;
+    return inflight;
+  }
+
+  /** KIP-101: truncate to where the leader's log and ours agree, by epoch. */
+  handleOffsetForLeaderEpochResponse(resp: OffsetForLeaderEpochResponse): Truncation | undefined {
+    if (!this.answered(resp.requestId) || this.phase !== 'truncating' || resp.errorCode !== 0) return undefined;
+    const leo = this.log.logEndOffset;
+    let target: number;
+    if (resp.leaderEpoch < 0) {
+      // The leader knows no epoch as old as ours: keep only what is committed.
+      target = Math.min(this.log.highWatermark, resp.leaderLogEndOffset);
+    } else {
+      const own = this.log.leaderEpochs.endOffsetFor(resp.leaderEpoch, leo);
+      target = Math.min(resp.endOffset, own.endOffset < 0 ? leo : own.endOffset);
+    }
+    this.phase = 'fetching';
+    if (target >= leo) {
+      // Nothing to cut, but epochs that start at our end hold no records here
+      // (an epoch this replica led without writing): forget them, or the batches
+      // of an older epoch appended next would be filed under them, and a later
+      // truncation by epoch would cut committed records (found by the simulation).
+      this.log.leaderEpochs.truncateFromEnd(leo);
+      return undefined;
+    }
+    const truncation = { from: leo, to: target, highWatermark: this.log.highWatermark };
+    if (target < this.log.highWatermark && !this.config.uncleanLeaderElection) {
+      throw new ReplicationInvariantError(`${this.name}: broker ${this.config.brokerId} would truncate to ${target}, below its high watermark ${this.log.highWatermark} (leader epoch ${this._leaderEpoch}): committed records would be lost.`);
+    }
+    this.log.truncateTo(target);
+    this.truncations.push(truncation);
+    return truncation;
+  }
+
+  handleFetchResponse(resp: ReplicaFetchResponse): void {
+    const request = this.answered(resp.requestId);
+    if (request === undefined || this.phase !== 'fetching') return;
+    if (resp.errorCode !== 0) {
+      // Out of range or a changed leader: find the divergence point again.
+      if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE) this.phase = 'truncating';
+      return;
+    }
+    if (request.fetchOffset !== this.log.logEndOffset) return;
+    if (resp.records.length > 0) {
+      this.log.append(resp.records, { assignOffsets: false });
+      this.assignEpochs(resp.records);
+      if (this.config.durableAppends) this.log.flush();
+    }
+    this.log.updateHighWatermark(Math.min(resp.highWatermark, this.log.logEndOffset));
+  }
+
+  /** A follower's epoch cache follows the leader's epochs as stamped in the batches. */
+  private assignEpochs(records: Buffer): void {
+    for (let pos = 0; pos + batchHeader.LOG_OVERHEAD <= records.length; pos += batchHeader.batchSizeAt(records, pos)) {
+      this.log.leaderEpochs.assign(records.readInt32BE(pos + batchHeader.PARTITION_LEADER_EPOCH), batchHeader.baseOffsetAt(records, pos));
+    }
+  }
+
+  /** Truncations since the last call (for logs and checks). */
+  takeTruncations(): Truncation[] {
+    return this.truncations.splice(0);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,85 @@
+import * as E from 'fp-ts/Either';
+import { encodeRecordBatch, MetadataImage, MetadataStateMachine, type MetadataRecord } from '../../../../core/cluster';
+
+const cluster: MetadataRecord[] = [
+  { type: 'RegisterBroker', brokerId: 1, brokerEpoch: 1, rack: 'a', host: 'h1', port: 9092 },
+  { type: 'RegisterBroker', brokerId: 2, brokerEpoch: 2, rack: 'b', host: 'h2', port: 9092 },
+  { type: 'UnfenceBroker', brokerId: 1, brokerEpoch: 1 },
+  { type: 'Topic', name: 't', topicId: 1, config: { 'min.insync.replicas': '2' } },
+  { type: 'Partition', topicId: 1, partition: 0, replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+  { type: 'RegisterWorker', app: 'wc', workerId: 'w1', workerEpoch: 1, inputTopics: ['t'], numStandbyReplicas: 0 },
+  { type: 'TaskAssignment', app: 'wc', generation: 1, tasks: [{ task: 't-0', owner: 'w1', taskEpoch: 1, standbys: [] }] },
+];
+
+describe('MetadataImage', () => {
+  test('a registered broker starts fenced; unfencing needs its current epoch', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    expect(image.brokers.get(1)?.fenced).toBe(false);
+    expect(image.brokers.get(2)?.fenced).toBe(true);
+    expect(image.apply({ type: 'UnfenceBroker', brokerId: 2, brokerEpoch: 1 })).toEqual({ applied: false, reason: expect.stringContaining('not the registered one') });
+    expect(image.brokers.get(2)?.fenced).toBe(true);
+  });
+
+  test('an older registration never replaces a newer one', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    expect(image.apply({ type: 'RegisterBroker', brokerId: 2, brokerEpoch: 1, rack: null, host: 'old', port: 1 }).applied).toBe(false);
+    expect(image.brokers.get(2)?.host).toBe('h2');
+  });
+
+  test('a partition change bumps the partition epoch, and the leader epoch only when the leader changes', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    image.apply({ type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 0, isr: [1] });
+    expect(image.partition(1, 0)).toMatchObject({ isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 1 });
+    image.apply({ type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 1, leader: 2, isr: [2] });
+    expect(image.partition(1, 0)).toMatchObject({ isr: [2], leader: 2, leaderEpoch: 1, partitionEpoch: 2 });
+  });
+
+  test('of two changes decided on the same partition epoch, only the first takes effect', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    expect(image.apply({ type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 0, isr: [1] }).applied).toBe(true);
+    const second = image.apply({ type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 0, leader: 2 });
+    expect(second).toEqual({ applied: false, reason: expect.stringContaining('partition epoch 1') });
+    expect(image.partition(1, 0)).toMatchObject({ leader: 1, isr: [1], partitionEpoch: 1 });
+  });
+
+  test('a task assignment of an old generation is skipped', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    expect(image.apply({ type: 'TaskAssignment', app: 'wc', generation: 1, tasks: [] }).applied).toBe(false);
+    expect(image.apps.get('wc')?.tasks.size).toBe(1);
+  });
+
+  test('a snapshot restores an equal image, and equal images encode to equal bytes', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    image.apply({ type: 'UnregisterBroker', brokerId: 2, brokerEpoch: 2 });
+    const restored = MetadataImage.decode(image.encode());
+    expect(E.isRight(restored)).toBe(true);
+    if (E.isLeft(restored)) return;
+    expect(restored.right.encode()).toEqual(image.encode());
+    expect(restored.right.toRecords()).toEqual(image.toRecords());
+    // The epoch of the unregistered broker is not handed out again.
+    expect(restored.right.lastBrokerEpoch).toBe(2);
+    expect(restored.right.partition(1, 0)).toEqual(image.partition(1, 0));
+  });
+
+  test('removing a topic frees its name', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    image.apply({ type: 'RemoveTopic', topicId: 1 });
+    expect(image.topicByName('t')).toBeUndefined();
+    expect(image.apply({ type: 'Topic', name: 't', topicId: 2, config: {} }).applied).toBe(true);
+  });
+});
+
+describe('MetadataStateMachine (core/raft ReplicatedStateMachine)', () => {
+  test('applies one entry as one batch, skips empty and damaged entries the same way everywhere, snapshots and restores', () => {
+    const sm = new MetadataStateMachine();
+    expect(sm.apply(Buffer.alloc(0), 1).records).toEqual([]);
+    const applied = sm.apply(encodeRecordBatch(cluster), 2);
+    expect(applied.outcomes.every((o) => o.applied)).toBe(true);
+    expect(sm.apply(Buffer.from([5, 1, 2]), 3).error).toBeDefined();
+    expect(sm.lastAppliedIndex).toBe(3);
+    const other = new MetadataStateMachine();
+    other.restore(sm.snapshot());
+    expect(other.snapshot()).toEqual(sm.snapshot());
+    expect(other.image.topicByName('t')?.partitions.get(0)?.leader).toBe(1);
+  });
+});

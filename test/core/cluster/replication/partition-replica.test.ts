@@ -1,0 +1,278 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
+import {
+  ClusterErrorCode,
+  PartitionReplica,
+  ReplicationInvariantError,
+  type PartitionRegistration,
+  type ReplicaConfig,
+  type ReplicaResponse,
+} from '../../../../core/cluster';
+
+const LAG_MAX = 1000;
+
+let dir: string;
+const logs: PartitionLog[] = [];
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-replica-'));
+});
+afterEach(() => {
+  for (const log of logs.splice(0)) log.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function replicaOn(brokerId: number, overrides: Partial<ReplicaConfig> = {}): PartitionReplica {
+  const log = PartitionLog.open(path.join(dir, `b${brokerId}`), {}, { replicated: true, clock: { now: () => 0 } });
+  logs.push(log);
+  return new PartitionReplica('t-0', log, {
+    brokerId,
+    replicaLagTimeMaxMs: LAG_MAX,
+    minInsyncReplicas: 2,
+    uncleanLeaderElection: false,
+    requestTimeoutMs: 100,
+    alterPartitionRetryMs: 100,
+    maxFetchBytes: 1 << 20,
+    durableAppends: false,
+    ...overrides,
+  });
+}
+
+const state = (s: Partial<PartitionRegistration> = {}): PartitionRegistration => ({
+  topicId: 1,
+  partition: 0,
+  replicas: [1, 2, 3],
+  isr: [1, 2, 3],
+  leader: 1,
+  leaderEpoch: 0,
+  partitionEpoch: 0,
+  ...s,
+});
+
+const batch = (...values: string[]) => encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), baseTimestamp: 0 });
+
+function values(r: PartitionReplica, upTo = r.logEndOffset): string[] {
+  if (upTo === 0) return [];
+  const decoded = decodeRecordBatches(r.log.read(0, 1 << 20, upTo));
+  if (decoded._tag === 'Left') throw new Error(decoded.left.message);
+  return decoded.right.flatMap((b) => b.records.map((x) => x.value!.toString()));
+}
+
+/** One request/response round between `follower` and `leader`, as the network would carry it. */
+function round(leader: PartitionReplica, follower: PartitionReplica, now: number, brokerEpoch = 1): ReplicaResponse | undefined {
+  const req = follower.nextRequest(now, brokerEpoch);
+  if (req === undefined) return undefined;
+  const resp = req.kind === 'fetch' ? leader.handleFetch(req, now) : leader.handleOffsetForLeaderEpoch(req);
+  if (resp.kind === 'fetchResponse') follower.handleFetchResponse(resp);
+  else follower.handleOffsetForLeaderEpochResponse(resp);
+  return resp;
+}
+
+function cluster(s = state()) {
+  const [b1, b2, b3] = [replicaOn(1), replicaOn(2), replicaOn(3)];
+  for (const r of [b1, b2, b3]) r.onPartitionState(s, 0);
+  return { b1, b2, b3 };
+}
+
+describe('PartitionReplica as leader', () => {
+  test('the high watermark advances only when every ISR member has the data; acks=all completes then', () => {
+    const { b1, b2, b3 } = cluster();
+    expect(b1.role).toBe('leader');
+    const out = b1.appendAsLeader(batch('a', 'b'), -1);
+    expect(out).toMatchObject({ errorCode: 0, baseOffset: 0, lastOffset: 1, acknowledged: false });
+    expect(b1.highWatermark).toBe(0);
+    round(b1, b2, 10); // b2 fetches the data
+    round(b1, b2, 20); // b2 reports it has it
+    expect(b1.highWatermark).toBe(0); // b3 has not
+    expect(b1.takeCompletedAppends()).toEqual([]);
+    round(b1, b3, 30);
+    round(b1, b3, 40);
+    expect(b1.highWatermark).toBe(2);
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 1, errorCode: 0 }]);
+    // Followers learn the high watermark on their next fetch.
+    round(b1, b2, 50);
+    expect(b2.highWatermark).toBe(2);
+    expect(values(b2)).toEqual(['a', 'b']);
+  });
+
+  test('acks=1 is acknowledged at once; acks=all is refused up front when the ISR is below min.insync.replicas', () => {
+    const { b1 } = cluster(state({ isr: [1] }));
+    expect(b1.appendAsLeader(batch('x'), 1)).toMatchObject({ errorCode: 0, acknowledged: true });
+    expect(b1.appendAsLeader(batch('y'), 0)).toMatchObject({ errorCode: 0, acknowledged: true });
+    expect(b1.appendAsLeader(batch('z'), -1)).toMatchObject({ errorCode: ClusterErrorCode.NOT_ENOUGH_REPLICAS });
+    expect(b1.logEndOffset).toBe(2);
+  });
+
+  test('a follower that lags past replica.lag.time.max.ms is proposed out; the high watermark waits until the shrink commits', () => {
+    const { b1, b2 } = cluster();
+    b1.appendAsLeader(batch('a'), -1);
+    round(b1, b2, 10);
+    round(b1, b2, 20);
+    b1.maybeShrinkIsr(LAG_MAX);
+    expect(b1.pollIsrChange(LAG_MAX)).toBeUndefined();
+    b1.maybeShrinkIsr(LAG_MAX + 1);
+    const proposal = b1.pollIsrChange(LAG_MAX + 1);
+    expect(proposal).toEqual({ leaderEpoch: 0, partitionEpoch: 0, newIsr: [1, 2] });
+    expect(b1.pollIsrChange(LAG_MAX + 2)).toBeUndefined(); // resent only after the retry interval
+    expect(b1.pollIsrChange(LAG_MAX + 101)).toEqual(proposal);
+    expect(b1.highWatermark).toBe(0);
+    b1.onPartitionState(state({ isr: [1, 2], partitionEpoch: 1 }), LAG_MAX + 150);
+    expect(b1.highWatermark).toBe(1);
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: 0 }]);
+  });
+
+  test('an acks=all write whose ISR shrank below min.insync.replicas is answered NOT_ENOUGH_REPLICAS_AFTER_APPEND', () => {
+    const { b1 } = cluster();
+    b1.appendAsLeader(batch('a'), -1);
+    b1.onPartitionState(state({ isr: [1], partitionEpoch: 1 }), 5);
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: ClusterErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND }]);
+  });
+
+  test('a caught-up follower outside the ISR is proposed in, and counts for the high watermark from then on', () => {
+    const { b1, b2, b3 } = cluster(state({ isr: [1, 2] }));
+    b1.appendAsLeader(batch('a'), 1);
+    round(b1, b2, 1);
+    round(b1, b2, 2);
+    expect(b1.highWatermark).toBe(1);
+    round(b1, b3, 10); // fetches at 0: below the high watermark, not caught up
+    expect(b1.pollIsrChange(10)).toBeUndefined();
+    round(b1, b3, 20); // fetches at 1
+    expect(b1.pollIsrChange(20)).toEqual({ leaderEpoch: 0, partitionEpoch: 0, newIsr: [1, 2, 3] });
+    b1.appendAsLeader(batch('b'), 1);
+    round(b1, b2, 30);
+    round(b1, b2, 31);
+    expect(b1.highWatermark).toBe(1); // the pending member b3 must have 'b' too
+    round(b1, b3, 32);
+    round(b1, b3, 33);
+    expect(b1.highWatermark).toBe(2);
+  });
+
+  test('a refused ISR change stops being sent, but its members still hold the high watermark until the partition epoch moves', () => {
+    const { b1, b2, b3 } = cluster(state({ isr: [1, 2] }));
+    round(b1, b3, 5); // b3 catches up (empty log) and is proposed in
+    const proposal = b1.pollIsrChange(5)!;
+    expect(proposal.newIsr).toEqual([1, 2, 3]);
+    b1.onIsrChangeRefused(proposal, ClusterErrorCode.INELIGIBLE_REPLICA);
+    expect(b1.pollIsrChange(500)).toBeUndefined();
+    b1.appendAsLeader(batch('a'), -1);
+    round(b1, b2, 10);
+    round(b1, b2, 20);
+    // A duplicate of the refused request may still commit: b3 must have the record first.
+    expect(b1.highWatermark).toBe(0);
+    b1.onPartitionState(state({ isr: [1, 2], partitionEpoch: 1 }), 30);
+    expect(b1.highWatermark).toBe(1);
+  });
+
+  test('replica requests from another leader epoch or an older incarnation are fenced', () => {
+    const { b1, b2 } = cluster();
+    const fetch = { kind: 'fetch' as const, requestId: 1, replicaId: 2, replicaEpoch: 5, currentLeaderEpoch: 0, fetchOffset: 0, maxBytes: 1000 };
+    expect(b1.handleFetch({ ...fetch, currentLeaderEpoch: -1 }, 0).errorCode).toBe(ClusterErrorCode.FENCED_LEADER_EPOCH);
+    expect(b1.handleFetch({ ...fetch, currentLeaderEpoch: 1 }, 0).errorCode).toBe(ClusterErrorCode.UNKNOWN_LEADER_EPOCH);
+    expect(b1.handleFetch(fetch, 0).errorCode).toBe(0);
+    expect(b1.handleFetch({ ...fetch, replicaEpoch: 4 }, 0).errorCode).toBe(ClusterErrorCode.STALE_BROKER_EPOCH);
+    expect(b2.handleFetch(fetch, 0).errorCode).toBe(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(b2.appendAsLeader(batch('a'), -1)).toMatchObject({ errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER });
+  });
+
+  test('losing leadership fails the waiting acks=all writes with NOT_LEADER_OR_FOLLOWER', () => {
+    const { b1 } = cluster();
+    b1.appendAsLeader(batch('a'), -1);
+    b1.onPartitionState(state({ leader: 2, leaderEpoch: 1, partitionEpoch: 1 }), 5);
+    expect(b1.role).toBe('follower');
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER }]);
+  });
+});
+
+describe('PartitionReplica as follower', () => {
+  test('KIP-101: a deposed leader truncates its unreplicated tail by leader epoch, then copies the new leader', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('a', 'b'), -1);
+    for (let t = 1; t <= 4; t++) {
+      round(b1, b2, t);
+      round(b1, b3, t);
+    }
+    expect(b1.highWatermark).toBe(2);
+    b1.appendAsLeader(batch('lost'), 1); // acks=1: only on the old leader
+    const next = state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(next, 10);
+    b2.appendAsLeader(batch('c'), -1);
+    round(b2, b1, 20); // OffsetForLeaderEpoch(0) -> epoch 0 ends at 2 on the new leader
+    expect(b1.takeTruncations()).toEqual([{ from: 3, to: 2, highWatermark: 2 }]);
+    round(b2, b1, 21);
+    expect(values(b1)).toEqual(['a', 'b', 'c']);
+    expect(b1.log.leaderEpochs.list()).toEqual(b2.log.leaderEpochs.list());
+  });
+
+  test('an epoch a replica led without writing is forgotten when it follows again (bug found by simulation seed 61378)', () => {
+    // b1 writes 'a' (epoch 0) and only b3 copies it; b2 leads epoch 1 without writing.
+    const { b1, b2, b3 } = cluster(state({ isr: [1, 2, 3] }));
+    b1.appendAsLeader(batch('a'), 1);
+    round(b1, b3, 1);
+    b2.onPartitionState(state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 }), 2);
+    b3.onPartitionState(state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 }), 2);
+    // b3 leads epoch 2 with 'a' at offset 0; b2 follows and copies it.
+    const epoch2 = state({ leader: 3, isr: [2, 3], leaderEpoch: 2, partitionEpoch: 2 });
+    b2.onPartitionState(epoch2, 3);
+    b3.onPartitionState(epoch2, 3);
+    for (let t = 4; t < 8; t++) round(b3, b2, t);
+    expect(values(b2)).toEqual(['a']);
+    expect(b2.highWatermark).toBe(1);
+    // b2's epoch cache files offset 0 under epoch 0, as b3's does, not under the empty epoch 1.
+    expect(b2.log.leaderEpochs.endOffsetFor(0, b2.logEndOffset)).toEqual({ epoch: 0, endOffset: 1 });
+    // So when b3's successor asks, b2 keeps its committed record.
+    const b1Leads = state({ leader: 1, isr: [1, 2], leaderEpoch: 3, partitionEpoch: 3 });
+    for (const r of [b1, b2]) r.onPartitionState(b1Leads, 10);
+    round(b1, b2, 11);
+    expect(b2.takeTruncations()).toEqual([]);
+    expect(b2.logEndOffset).toBe(1);
+  });
+
+  test('duplicated and late responses are ignored', () => {
+    const { b1, b2 } = cluster();
+    b1.appendAsLeader(batch('a'), 1);
+    const req = b2.nextRequest(0, 1)!;
+    expect(req.kind).toBe('fetch'); // an empty log has no epoch to check
+    if (req.kind !== 'fetch') return;
+    const resp = b1.handleFetch(req, 0);
+    b2.handleFetchResponse(resp);
+    b2.handleFetchResponse(resp);
+    expect(values(b2)).toEqual(['a']);
+    expect(b2.nextRequest(1, 1)).toMatchObject({ kind: 'fetch', fetchOffset: 1 });
+  });
+
+  test('an unanswered request is sent again after the request timeout', () => {
+    const { b2 } = cluster();
+    expect(b2.nextRequest(0, 1)).toBeDefined();
+    expect(b2.nextRequest(50, 1)).toBeUndefined();
+    expect(b2.nextRequest(100, 1)).toBeDefined();
+  });
+
+  test('a truncation below the high watermark is refused as a bug (committed data would be lost)', () => {
+    const { b1, b2 } = cluster(state({ isr: [1, 2] }));
+    b1.appendAsLeader(batch('a', 'b', 'c'), -1);
+    round(b1, b2, 1);
+    round(b1, b2, 2);
+    expect(b2.highWatermark).toBe(3);
+    b2.onPartitionState(state({ leader: 3, isr: [3], leaderEpoch: 1, partitionEpoch: 1 }), 3);
+    const req = b2.nextRequest(4, 1)!;
+    expect(() =>
+      b2.handleOffsetForLeaderEpochResponse({ kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: 0, endOffset: 1, leaderLogEndOffset: 1 }),
+    ).toThrow(ReplicationInvariantError);
+    expect(b2.logEndOffset).toBe(3);
+  });
+
+  test('with unclean election enabled the same truncation happens (data loss the topic opted into)', () => {
+    const b2 = replicaOn(2, { uncleanLeaderElection: true });
+    const b1 = replicaOn(1);
+    b1.onPartitionState(state({ isr: [1, 2] }), 0);
+    b2.onPartitionState(state({ isr: [1, 2] }), 0);
+    b1.appendAsLeader(batch('a', 'b'), -1);
+    round(b1, b2, 1);
+    round(b1, b2, 2);
+    b2.onPartitionState(state({ leader: 3, isr: [3], leaderEpoch: 1, partitionEpoch: 1 }), 3);
+    const req = b2.nextRequest(4, 1)!;
+    b2.handleOffsetForLeaderEpochResponse({ kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: 0 });
+    expect(b2.logEndOffset).toBe(0);
+  });
+});

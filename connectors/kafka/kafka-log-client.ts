@@ -1,0 +1,117 @@
+// LogClient over kafkajs: the same DSL pipelines and connectors on a real
+// Kafka or Redpanda cluster (or on `rill broker`, which speaks the protocol).
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import type { LogClient, LogConsumer, LogProducer } from '../../dsl';
+import type { TopicPartition } from '../log-types';
+import { kafkaConsumer, tpKey } from './kafka-consumer';
+import { kafkaProducer } from './kafka-producer';
+import { oneShotFetcher } from './one-shot-fetch';
+
+export interface KafkaLogClientOptions {
+  /** "host:port" of one or more brokers. */
+  readonly brokers: readonly string[];
+  readonly clientId?: string;
+  /** More kafkajs client settings (ssl, sasl, retry, logLevel...). */
+  readonly kafka?: Partial<KafkaConfig>;
+  /** Records a consumer fetches ahead of its reader (default 5000). */
+  readonly maxBufferedRecords?: number;
+}
+
+export interface KafkaLogClient extends LogClient {
+  /** Disconnects the admin, the fetcher, and every producer and consumer made here. */
+  close(): Promise<void>;
+}
+
+export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
+  const config: KafkaConfig = { clientId: options.clientId ?? 'rill', logLevel: logLevel.NOTHING, ...options.kafka, brokers: [...options.brokers] };
+  const kafka = new Kafka(config);
+  const fetcher = oneShotFetcher(config);
+  const open = new Set<{ close(): Promise<void> }>();
+  let admin: Promise<Admin> | undefined;
+
+  function connectedAdmin(): Promise<Admin> {
+    admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })().catch((e) => {
+      admin = undefined;
+      throw e;
+    });
+    return admin;
+  }
+
+  async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    const a = await connectedAdmin();
+    const [t] = await a.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((t?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  }
+
+  function track<T extends { close(): Promise<void> }>(thing: T): T {
+    open.add(thing);
+    const close = thing.close.bind(thing);
+    thing.close = async () => {
+      open.delete(thing);
+      await close();
+    };
+    return thing;
+  }
+
+  const client: KafkaLogClient = {
+    async ensureTopics(topics) {
+      const a = await connectedAdmin();
+      const existing = new Set(await a.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.name));
+      if (missing.length === 0) return;
+      await a.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+      });
+    },
+    async partitionCount(topic) {
+      const a = await connectedAdmin();
+      if (!(await a.listTopics()).includes(topic)) return undefined;
+      const { topics } = await a.fetchTopicMetadata({ topics: [topic] });
+      return topics[0]?.partitions.length;
+    },
+    async offsets(topic) {
+      const a = await connectedAdmin();
+      const o = await a.fetchTopicOffsets(topic);
+      return o.map((p) => ({ partition: p.partition, start: Number(p.low), end: Number(p.high) })).sort((x, y) => x.partition - y.partition);
+    },
+    committedOffsets,
+    fetch: (tp, offset, maxBytes) => fetcher.fetch(tp, offset, maxBytes),
+    producer(): LogProducer {
+      return track(kafkaProducer(kafka));
+    },
+    consumer({ groupId, sessionTimeoutMs }): LogConsumer {
+      return track(
+        kafkaConsumer(kafka, {
+          // Without a group, a private one: kafkajs consumers always join one.
+          groupId: groupId ?? `rill-ungrouped-${randomUUID()}`,
+          maxBufferedRecords: options.maxBufferedRecords,
+          sessionTimeoutMs,
+          startOffsets: async (group, tps) => startOffsets(group, tps),
+        }),
+      );
+    },
+    async close() {
+      await Promise.all([...open].map((o) => o.close().catch(() => undefined)));
+      await fetcher.close();
+      if (admin) await (await admin.catch(() => undefined))?.disconnect();
+    },
+  };
+
+  /** Committed offset per partition, else the log start offset. */
+  async function startOffsets(groupId: string, tps: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const topic of new Set(tps.map((tp) => tp.topic))) {
+      const committed = await committedOffsets(groupId, topic);
+      for (const o of await client.offsets(topic)) out.set(tpKey({ topic, partition: o.partition }), (committed.get(o.partition) ?? -1) >= 0 ? committed.get(o.partition)! : o.start);
+    }
+    return out;
+  }
+
+  return client;
+}

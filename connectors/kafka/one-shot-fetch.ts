@@ -1,0 +1,98 @@
+// LogClient.fetch over Kafka: one Fetch request to the partition's leader, no
+// waiting, no group. kafkajs has no public API for it, so this is the one
+// place that uses kafkajs internals (its Cluster and Broker classes, stable
+// across 2.x; kafkajs is pinned in package.json). Restore uses it.
+import type { KafkaConfig } from 'kafkajs';
+import type { FetchedRecord, TopicPartition } from '../log-types';
+
+interface InternalBroker {
+  fetch(request: object): Promise<{ responses: { partitions: { errorCode: number; messages: KafkaJsRecord[] }[] }[] }>;
+}
+interface InternalCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(node: { nodeId: string }): Promise<InternalBroker>;
+}
+interface KafkaJsRecord {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  isControlRecord?: boolean;
+}
+
+export interface OneShotFetcher {
+  fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
+  close(): Promise<void>;
+}
+
+export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
+  let cluster: InternalCluster | undefined;
+  let connecting: Promise<InternalCluster> | undefined;
+
+  function connect(): Promise<InternalCluster> {
+    connecting ??= (async () => {
+      const Cluster = require('kafkajs/src/cluster') as new (options: object) => InternalCluster;
+      const { createLogger, LEVELS } = require('kafkajs/src/loggers') as { createLogger: (o: object) => unknown; LEVELS: Record<string, number> };
+      const socketFactory = (require('kafkajs/src/network/socketFactory') as () => unknown)();
+      const c = new Cluster({
+        logger: createLogger({ level: config.logLevel ?? LEVELS.NOTHING, logCreator: config.logCreator ?? (() => () => undefined) }),
+        brokers: config.brokers,
+        clientId: config.clientId,
+        ssl: config.ssl,
+        sasl: config.sasl,
+        socketFactory,
+        connectionTimeout: config.connectionTimeout ?? 1000,
+        requestTimeout: config.requestTimeout,
+        enforceRequestTimeout: true,
+        retry: config.retry,
+        offsets: new Map(),
+        allowAutoTopicCreation: false,
+      });
+      await c.connect();
+      cluster = c;
+      return c;
+    })().catch((e) => {
+      connecting = undefined;
+      throw e;
+    });
+    return connecting;
+  }
+
+  return {
+    async fetch(tp, offset, maxBytes) {
+      const c = await connect();
+      await c.addTargetTopic(tp.topic);
+      const leaders = c.findLeaderForPartitions(tp.topic, [tp.partition]);
+      const nodeId = Object.keys(leaders)[0];
+      if (nodeId === undefined) throw new Error(`kafka: no leader for ${tp.topic}-${tp.partition}`);
+      const broker = await c.findBroker({ nodeId });
+      const response = await broker.fetch({
+        replicaId: -1,
+        isolationLevel: 1,
+        maxWaitTime: 0,
+        minBytes: 0,
+        maxBytes,
+        topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: String(offset), maxBytes }] }],
+      });
+      const part = response.responses[0]?.partitions[0];
+      if (!part) return { records: [], nextOffset: offset };
+      if (part.errorCode !== 0) throw new Error(`kafka: fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${part.errorCode}`);
+      const records: FetchedRecord[] = [];
+      let nextOffset = offset;
+      for (const m of part.messages) {
+        const o = Number(m.offset);
+        nextOffset = Math.max(nextOffset, o + 1);
+        if (m.isControlRecord || o < offset) continue;
+        records.push({ offset: o, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null });
+      }
+      return { records, nextOffset };
+    },
+    async close() {
+      await cluster?.disconnect();
+    },
+  };
+}

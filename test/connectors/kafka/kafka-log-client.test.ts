@@ -1,0 +1,193 @@
+// The kafkajs LogClient against Rill's own Kafka wire server (core/protocol on
+// an embedded Rill, port 0): admin calls, producer, consumer with commits,
+// one-shot fetch, then connectors and a DSL pipeline running over it.
+import { partitionForKey } from '../../../core/client';
+import { KafkaServer } from '../../../core/protocol';
+import { bytesSerde, jsonSerde, stringSerde } from '../../../core/schema';
+import { mapValues, memoryLogger, RillStreams, StreamsBuilder, to } from '../../../dsl';
+import { kafkaLogClient, redisTableSink, SinkTask, SourceTask, topicSink, type KafkaLogClient, type SourceConnector } from '../../../connectors';
+import { redisMock } from '../redis/mock';
+import { openTempRill, readTopic, type TempRill } from '../support';
+
+let t: TempRill;
+let server: KafkaServer;
+let kafka: KafkaLogClient;
+
+beforeAll(async () => {
+  t = openTempRill();
+  server = await KafkaServer.start({ broker: t.rill.broker, port: 0, host: '127.0.0.1' });
+  kafka = kafkaLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: 'rill-connectors-test' });
+});
+afterAll(async () => {
+  await kafka?.close();
+  await server?.close(2000);
+  await t?.close();
+});
+
+test('topics: created once, counted, and their offsets read', async () => {
+  await kafka.ensureTopics([{ name: 'k-admin', partitions: 3 }]);
+  await kafka.ensureTopics([{ name: 'k-admin', partitions: 3 }]);
+  expect(await kafka.partitionCount('k-admin')).toBe(3);
+  expect(await kafka.partitionCount('k-missing')).toBeUndefined();
+  await t.rill.producer().send('k-admin', [{ value: 'x', partition: 1 }]);
+  expect(await kafka.offsets('k-admin')).toEqual([
+    { partition: 0, start: 0, end: 0 },
+    { partition: 1, start: 0, end: 1 },
+    { partition: 2, start: 0, end: 0 },
+  ]);
+});
+
+test('the producer writes keyed records to the partitions Kafka clients expect, with headers', async () => {
+  await kafka.ensureTopics([{ name: 'k-produce', partitions: 4 }]);
+  const producer = kafka.producer();
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => producer.send('k-produce', { key: Buffer.from(`key-${i}`), value: Buffer.from(String(i)), timestamp: 1000 + i, headers: { n: String(i) } })),
+  );
+  await producer.close();
+  const records = await readTopic(t.rill, 'k-produce');
+  expect(records).toHaveLength(20);
+  for (const r of records) {
+    const i = Number(r.value!.toString());
+    expect(r.partition).toBe(partitionForKey(Buffer.from(`key-${i}`), 4));
+    expect(r.timestamp).toBe(1000 + i);
+    expect(r.headers!.find((h) => h.key === 'n')!.value!.toString()).toBe(String(i));
+  }
+});
+
+test('a consumer reads assigned partitions in order, commits, and the next one resumes there', async () => {
+  await kafka.ensureTopics([{ name: 'k-consume', partitions: 2 }]);
+  await t.rill.producer().send('k-consume', Array.from({ length: 10 }, (_, i) => ({ value: String(i), partition: i % 2 })));
+  const first = kafka.consumer({ groupId: 'k-group' });
+  await first.assign([{ topic: 'k-consume', partition: 0 }, { topic: 'k-consume', partition: 1 }]);
+  const it = first.records();
+  const seen: { partition: number; offset: number }[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await it.next();
+    seen.push({ partition: r.value.partition, offset: r.value.offset });
+  }
+  for (const p of [0, 1]) expect(seen.filter((s) => s.partition === p).map((s) => s.offset)).toEqual([0, 1, 2, 3, 4]);
+  expect(first.position({ topic: 'k-consume', partition: 0 })).toBe(5);
+  await first.commit([{ topic: 'k-consume', partition: 0, offset: 3 }]);
+  await first.close();
+  expect((await kafka.committedOffsets('k-group', 'k-consume')).get(0)).toBe(3);
+
+  const second = kafka.consumer({ groupId: 'k-group' });
+  await second.assign([{ topic: 'k-consume', partition: 0 }]);
+  expect(second.position({ topic: 'k-consume', partition: 0 })).toBe(3);
+  const next = await second.records().next();
+  expect([next.value.partition, next.value.offset]).toEqual([0, 3]);
+  await second.close();
+});
+
+test('seek moves a partition back: buffered records of it are dropped and it is read again from there', async () => {
+  await kafka.ensureTopics([{ name: 'k-seek', partitions: 1 }]);
+  await t.rill.producer().send('k-seek', ['a', 'b', 'c', 'd'].map((value) => ({ value })));
+  const consumer = kafka.consumer({ groupId: 'k-seek-group' });
+  const tp = { topic: 'k-seek', partition: 0 };
+  await consumer.assign([tp]);
+  const it = consumer.records();
+  expect((await it.next()).value.offset).toBe(0);
+  expect((await it.next()).value.offset).toBe(1);
+  await consumer.seek(tp, 1);
+  expect(consumer.position(tp)).toBe(1);
+  const again = [(await it.next()).value, (await it.next()).value, (await it.next()).value];
+  expect(again.map((r) => [r.offset, r.value!.toString()])).toEqual([
+    [1, 'b'],
+    [2, 'c'],
+    [3, 'd'],
+  ]);
+  await consumer.close();
+});
+
+test('one-shot fetch reads a partition from an offset without a group', async () => {
+  await kafka.ensureTopics([{ name: 'k-fetch', partitions: 1 }]);
+  await t.rill.producer().send('k-fetch', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]);
+  const got = await kafka.fetch({ topic: 'k-fetch', partition: 0 }, 1, 1024 * 1024);
+  expect(got.records.map((r) => [r.offset, r.key!.toString(), r.value!.toString()])).toEqual([
+    [1, 'b', '2'],
+    [2, 'c', '3'],
+  ]);
+  expect(got.nextOffset).toBe(3);
+});
+
+test('the Redis table sink drains a topic through Kafka, committing to the Kafka group', async () => {
+  await kafka.ensureTopics([{ name: 'k-table', partitions: 2 }]);
+  await t.rill.producer().send('k-table', [
+    { key: 'a', value: '1' },
+    { key: 'b', value: '2' },
+    { key: 'a', value: '3' },
+  ]);
+  const redis = redisMock();
+  await redis.flushall();
+  const task = new SinkTask(kafka, redisTableSink({ redis, keyPrefix: 'k:' }), { topics: ['k-table'], logger: memoryLogger() });
+  await task.start();
+  await task.waitUntilCaughtUp();
+  await task.stop();
+  expect(await redis.mget('k:a', 'k:b')).toEqual(['3', '2']);
+  const committed = await kafka.committedOffsets('connect-redis-table-k', 'k-table');
+  expect([...committed.values()].filter((o) => o >= 0).reduce((a, b) => a + b, 0)).toBe(3);
+  redis.disconnect();
+});
+
+test('a source writes through the Kafka producer and acknowledges after the append', async () => {
+  const acknowledged: number[] = [];
+  let polled = false;
+  const source: SourceConnector<string, number, number> = {
+    name: 'counter',
+    async poll() {
+      if (polled) return { kind: 'entries', entries: [], end: true };
+      polled = true;
+      return { kind: 'entries', entries: [1, 2, 3].map((n) => ({ kind: 'record' as const, record: { key: `n${n}`, value: n }, position: n })) };
+    },
+    async acknowledge(entries) {
+      acknowledged.push(...entries.map((e) => e.position));
+    },
+  };
+  const task = new SourceTask(kafka, source, { topic: 'k-source', partitions: 1, logger: memoryLogger() });
+  await task.start();
+  await task.done;
+  expect(acknowledged).toEqual([1, 2, 3]);
+  expect((await readTopic(t.rill, 'k-source')).map((r) => r.value!.toString())).toEqual(['1', '2', '3']);
+});
+
+test('a DSL pipeline runs unchanged over the Kafka LogClient', async () => {
+  await kafka.ensureTopics([{ name: 'k-words', partitions: 2 }]);
+  await t.rill.producer().send('k-words', [{ key: 'a', value: 'hello' }, { key: 'b', value: 'world' }]);
+  const builder = new StreamsBuilder('k-upper');
+  builder
+    .stream('k-words', { key: stringSerde(), value: stringSerde() })
+    .pipe(
+      mapValues((v: string) => v.toUpperCase()),
+      to('k-upper-out', { key: stringSerde(), value: jsonSerde<string>() }),
+    );
+  await kafka.ensureTopics([{ name: 'k-upper-out', partitions: 2 }]);
+  const app = new RillStreams(builder.build(), { log: kafka, logger: memoryLogger(), commitIntervalMs: 50 });
+  await app.start();
+  await app.waitUntilCaughtUp();
+  await app.stop();
+  const out = await readTopic(t.rill, 'k-upper-out');
+  expect(out.map((r) => JSON.parse(r.value!.toString())).sort()).toEqual(['HELLO', 'WORLD']);
+});
+
+test('a topic moves from the embedded log to Kafka and back with topicSink', async () => {
+  await t.rill.admin.createTopics([{ name: 'k-local', partitions: 2 }]);
+  await t.rill.producer().send('k-local', [1, 2, 3, 4].map((n) => ({ key: `k${n}`, value: String(n), headers: { n: String(n) } })));
+  await kafka.ensureTopics([{ name: 'k-remote', partitions: 2 }]);
+  // Embedded -> Kafka: a sink task on the embedded log, writing through the kafkajs client.
+  const out = new SinkTask(t.client, topicSink({ log: kafka, topic: 'k-remote', keepPartition: true }), { topics: ['k-local'], keySerde: bytesSerde(), valueSerde: bytesSerde(), logger: memoryLogger() });
+  await out.start();
+  await out.waitUntilCaughtUp();
+  await out.stop();
+  // Kafka -> embedded: a sink task on the kafkajs client, writing to the embedded log.
+  await t.rill.admin.createTopics([{ name: 'k-back', partitions: 2 }]);
+  const back = new SinkTask(kafka, topicSink({ log: t.client, topic: 'k-back' }), { topics: ['k-remote'], keySerde: bytesSerde(), valueSerde: bytesSerde(), logger: memoryLogger() });
+  await back.start();
+  await back.waitUntilCaughtUp();
+  await back.stop();
+  const remote = await readTopic(t.rill, 'k-remote');
+  const local = await readTopic(t.rill, 'k-local');
+  expect(remote.map((r) => [r.partition, r.key!.toString(), r.value!.toString()])).toEqual(local.map((r) => [r.partition, r.key!.toString(), r.value!.toString()]));
+  const backAgain = await readTopic(t.rill, 'k-back');
+  expect(backAgain.map((r) => r.value!.toString()).sort()).toEqual(['1', '2', '3', '4']);
+  expect(backAgain.every((r) => r.headers!.some((h) => h.key === 'n' && h.value!.toString() === r.value!.toString()))).toBe(true);
+});

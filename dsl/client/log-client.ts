@@ -65,9 +65,45 @@ export interface TransactionalLogProducer extends LogProducer {
   abortTransaction(): Promise<void>;
 }
 
+/**
+ * Told about a consumer group's rebalances (Kafka's ConsumerRebalanceListener).
+ * Both are called with partitions whose partition number p is the same across
+ * all subscribed topics: see LogConsumer.subscribe.
+ */
+export interface RebalanceListener {
+  /** Partitions newly assigned to this member; reading them starts at the group's committed offsets. */
+  onAssigned(added: readonly TopicPartition[]): void;
+  /**
+   * Partitions about to go to another member (or to nobody: the consumer is
+   * closing). Awaited before they are given up, so their work can be flushed
+   * and their offsets committed first.
+   */
+  onRevoked(revoked: readonly TopicPartition[]): Promise<void>;
+}
+
+/** Group membership settings of a consumer (Kafka's names). */
+export interface GroupMembershipOptions {
+  /** Static membership (KIP-345): a restart within the session timeout keeps the partitions. */
+  readonly groupInstanceId?: string;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+}
+
 export interface LogConsumer {
   /** Reads exactly these partitions, from the group's committed offsets (else the earliest). */
   assign(partitions: readonly TopicPartition[]): Promise<void>;
+  /**
+   * Joins the consumer's group and reads what the group assigns, from the
+   * committed offsets (else the earliest). The assignment is co-partitioned:
+   * partition p of every topic in `topics` goes to the same member (a stream
+   * task owns partition p of its sources and repartition topics), and it is
+   * cooperative: a member keeps what it still owns, and a partition that moves
+   * is revoked (listener awaited) before its new owner gets it. Resolves once
+   * the first assignment is known (and onAssigned was called). Optional: a
+   * client without it runs an application as a single instance (assign()).
+   */
+  subscribe?(topics: readonly string[], listener: RebalanceListener): Promise<void>;
   seek(tp: TopicPartition, offset: number): Promise<void>;
   /** The next offset to read from a partition once what is buffered is consumed. */
   position(tp: TopicPartition): number | undefined;
@@ -75,9 +111,22 @@ export interface LogConsumer {
   bufferedRecords(): number;
   /** Records in order per partition; bounded read-ahead (backpressure). */
   records(): AsyncIterator<LogRecord>;
-  /** Commits next-offsets-to-read for the consumer's group. */
+  /**
+   * Commits next-offsets-to-read for the consumer's group. Rejects with a
+   * CommitRefusedError when the group refused it because of a rebalance
+   * (the member's generation is not current): nothing is wrong with the data,
+   * a later commit (or the partitions' next owner) covers it.
+   */
   commit(offsets: readonly (TopicPartition & { offset: number })[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A commit the group refused because of a rebalance (Kafka's REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID). */
+export class CommitRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommitRefusedError';
+  }
 }
 
 export interface LogClient {
@@ -96,6 +145,6 @@ export interface LogClient {
    */
   fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
   producer(): LogProducer;
-  /** A consumer; with a groupId it commits to that group. */
-  consumer(options: { groupId?: string }): LogConsumer;
+  /** A consumer; with a groupId it commits to that group (and can subscribe, joining it). */
+  consumer(options: { groupId?: string } & GroupMembershipOptions): LogConsumer;
 }

@@ -1,6 +1,7 @@
 // core/client: producer, consumer and admin over the embedded broker, and the
 // top-level Rill.open({ dir }). The only door into this folder.
 export { Rill } from './rill';
+export { openBrokerSchemaRegistry } from './schema-registry';
 export type { RillOptions } from './rill';
 export { Producer } from './producer';
 export type { ProducerOptions, ProducerRecord, RecordMetadata, ProduceTarget, Acks } from './producer';

@@ -5,6 +5,8 @@ import { Broker, BrokerOptions } from '../broker';
 import { Admin } from './admin';
 import { Consumer, ConsumerOptions } from './consumer';
 import { Producer, ProducerOptions } from './producer';
+import { openBrokerSchemaRegistry } from './schema-registry';
+import type { SchemaRegistry } from '../schema';
 
 export interface RillOptions extends Partial<Omit<BrokerOptions, 'dir'>> {
   /** Data directory; the log lives in `<dir>/log`. */
@@ -14,6 +16,7 @@ export interface RillOptions extends Partial<Omit<BrokerOptions, 'dir'>> {
 export class Rill {
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
+  private registry: SchemaRegistry | undefined;
   readonly admin: Admin;
 
   private constructor(readonly broker: Broker) {
@@ -37,10 +40,17 @@ export class Rill {
     return c;
   }
 
+  /** The schema registry, stored in this log's compacted `_schemas` topic (opened on first use). */
+  get schemaRegistry(): SchemaRegistry {
+    this.registry ??= openBrokerSchemaRegistry(this.broker);
+    return this.registry;
+  }
+
   /** Flushes producers, closes consumers (committing and leaving their groups), then the broker. */
   async close(): Promise<void> {
     await Promise.all([...this.producers].map((p) => p.close()));
     await Promise.all([...this.consumers].map((c) => c.close()));
+    this.registry?.close();
     await this.broker.close();
   }
 }

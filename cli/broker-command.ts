@@ -9,6 +9,7 @@ import { KafkaServer } from '../core/protocol';
 import { openSchemaRegistry, startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { parseCommand, UsageError } from './args';
 import { applyConfig, BrokerSettings, completeSettings, readConfigFile } from './broker-config';
+import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -33,6 +34,9 @@ Options:
                               schema.registry.port, schema.registry.host) or JSON;
                               flags override it
 
+With --controllers it runs a node of a Rill cluster instead (see
+"rill broker --controllers x --help").
+
 Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
 const SPEC = {
@@ -49,6 +53,7 @@ const SPEC = {
 
 /** Runs until `stop` aborts (the process wires SIGTERM/SIGINT to it). */
 export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Promise<number> {
+  if (isClusterNode(argv)) return runClusterNode(argv, io, stop);
   return runCommand('broker', BROKER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);

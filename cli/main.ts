@@ -12,6 +12,8 @@ const HELP = `rill — stream processing for TypeScript with its own log
 Usage:
   rill demo [--dir DIR] [--records N]   write and read back a partitioned log (the embedded log in action)
   rill broker --data-dir DIR [--port N] run a Kafka-compatible broker (and the schema registry)
+  rill broker [--controller] --node-id N --controllers 1@H:P,... --data-dir DIR [--port N]
+                                        a controller or broker of a Rill cluster
   rill topic create|list|describe|delete|alter-config ...
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout

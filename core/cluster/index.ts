@@ -61,3 +61,13 @@ export type {
 
 export { ClusterErrorCode, clusterErrorName } from './errors';
 export type { Refusal } from './errors';
+
+// The shell: controller and broker processes over real sockets and disks.
+export { ControllerProcess } from './shell/controller-process';
+export type { ControllerOptions } from './shell/controller-process';
+export { BrokerProcess } from './shell/broker-process';
+export type { BrokerOptions } from './shell/broker-process';
+export { parseControllers } from './shell/addresses';
+export type { ControllerAddress } from './shell/addresses';
+export { RpcServer, RpcClient } from './shell/rpc';
+export type { RpcResult, RpcHandler, RpcMessage } from './shell/rpc';

@@ -1,0 +1,118 @@
+// `rill broker --controllers ...`: a node of a Rill cluster. With --controller
+// it is a controller (the metadata Raft quorum); without, a broker that
+// registers with the controllers and serves the Kafka protocol.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as E from 'fp-ts/Either';
+import { BrokerProcess, ControllerProcess, parseControllers } from '../core/cluster';
+import { parseCommand, UsageError } from './args';
+import { runCommand } from './command';
+import type { CommandIO } from './io';
+import { CommandError } from './wire';
+
+export const CLUSTER_HELP = `rill broker --controllers ... — a node of a Rill cluster
+
+Usage:
+  rill broker --controller --node-id N --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT --data-dir DIR
+  rill broker --node-id N --controllers 1@HOST:PORT,... --port P --data-dir DIR
+  rill broker --controller --node-id N --controllers ... --port P --data-dir DIR   (both roles in one process)
+
+A controller serves brokers on its listed PORT and talks Raft to the other
+controllers on PORT+1. A broker serves Kafka clients on --port P and
+replicates with other brokers on P+1.
+
+Options:
+  --controller                    run a controller (a voter of the metadata quorum);
+                                  with --port too, the node is controller and broker
+  --node-id N                     this node's id (a controller's must be in --controllers)
+  --controllers LIST              the controller quorum, ID@HOST:PORT comma-separated
+  --data-dir DIR                  where this node keeps its logs (created if missing)
+  --port P                        broker: Kafka port (default 9092)
+  --host ADDR                     listen address (default 127.0.0.1)
+  --advertised-host HOST          broker: host other brokers and clients connect to (default --host)
+  --broker-session-timeout-ms N   controller: fence a broker silent this long (default 9000)
+  --heartbeat-interval-ms N       broker: heartbeat period (default 250)
+  --replica-lag-time-max-ms N     broker: a follower this far behind leaves the ISR (default 10000)
+
+Stops on SIGTERM or SIGINT. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+
+const SPEC = {
+  controller: 'boolean',
+  'node-id': 'number',
+  controllers: 'string',
+  'data-dir': 'string',
+  port: 'number',
+  host: 'string',
+  'advertised-host': 'string',
+  'broker-session-timeout-ms': 'number',
+  'heartbeat-interval-ms': 'number',
+  'replica-lag-time-max-ms': 'number',
+} as const;
+
+/** `rill broker` arguments that ask for a cluster node rather than the single-node broker. */
+export function isClusterNode(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--controller' || a === '--controllers' || a.startsWith('--controllers='));
+}
+
+export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal): Promise<number> {
+  return runCommand('broker', CLUSTER_HELP, argv, io, async () => {
+    const { flags, positional } = parseCommand(argv, SPEC);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    if (flags['node-id'] === undefined || !Number.isInteger(flags['node-id']) || flags['node-id'] < 0) throw new UsageError('--node-id N (a non-negative integer) is required');
+    if (flags['data-dir'] === undefined) throw new UsageError('--data-dir DIR is required');
+    const controllers = parseControllers(flags.controllers ?? '');
+    if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    try {
+      fs.mkdirSync(flags['data-dir'], { recursive: true });
+    } catch (e) {
+      throw new CommandError(`cannot use data directory ${flags['data-dir']}: ${(e as Error).message}`);
+    }
+    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+    const nodeId = flags['node-id'];
+    const stops: (() => Promise<void>)[] = [];
+    const stopAll = async () => {
+      for (const s of stops.reverse()) await s();
+    };
+    // Both roles in one process (KRaft's combined mode) keep their files apart.
+    const combined = flags.controller === true && flags.port !== undefined;
+    const dataDir = flags['data-dir'];
+    if (flags.controller) {
+      const started = await ControllerProcess.start({
+        nodeId,
+        controllers: controllers.right,
+        dataDir: combined ? path.join(dataDir, 'controller') : dataDir,
+        host: flags.host,
+        config: flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {},
+        log,
+      });
+      if (E.isLeft(started)) throw new CommandError(started.left);
+      stops.push(() => started.right.stop());
+      const me = controllers.right.find((c) => c.id === nodeId)!;
+      io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
+    }
+    if (!flags.controller || combined) {
+      const port = flags.port ?? 9092;
+      const started = await BrokerProcess.start({
+        nodeId,
+        controllers: controllers.right,
+        dataDir: combined ? path.join(dataDir, 'broker') : dataDir,
+        port,
+        host: flags.host,
+        advertisedHost: flags['advertised-host'],
+        heartbeatIntervalMs: flags['heartbeat-interval-ms'],
+        replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
+        log,
+      });
+      if (E.isLeft(started)) {
+        await stopAll();
+        throw new CommandError(started.left);
+      }
+      stops.push(() => started.right.stop());
+      io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
+    }
+    if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+    log('shutting down');
+    await stopAll();
+    return 0;
+  });
+}

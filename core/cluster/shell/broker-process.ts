@@ -1,0 +1,368 @@
+// A cluster broker: registers with the controller quorum and heartbeats, follows
+// the committed metadata log as an observer (entries, or a snapshot when it is
+// behind), and acts only once its own registration is in its image (KIP-631).
+// Then it runs a PartitionReplica over a replicated PartitionLog for every
+// partition assigned to it, hands each its partition state, carries follower
+// fetches and OffsetForLeaderEpoch to leaders over core/cluster's RPC, and
+// sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
+// are served by ClusterKafkaApis from this image and these replicas.
+import * as path from 'node:path';
+import * as E from 'fp-ts/Either';
+import { LOG_CONFIG_KEYS, PartitionLog } from '../../log';
+import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
+import type { CreateTopicRequest } from '../controller/topic-admin';
+import { ClusterErrorCode } from '../errors';
+import { decodeRecordBatch } from '../metadata/codec';
+import { MetadataImage, type PartitionRegistration } from '../metadata/image';
+import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
+import { PartitionReplica, ReplicationInvariantError } from '../replication/partition-replica';
+import type { ControllerAddress } from './addresses';
+import { ControllerClient } from './controller-client';
+import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controller-protocol';
+import { FixedGroupCoordinator } from './group-coordinator';
+import { clusterKafkaApis } from './kafka-apis';
+import { KafkaListener } from './kafka-listener';
+import { RpcClient, RpcServer, type RpcMessage } from './rpc';
+
+export interface BrokerOptions {
+  readonly nodeId: number;
+  readonly controllers: readonly ControllerAddress[];
+  readonly dataDir: string;
+  /** Kafka port; replication between brokers uses port + 1. */
+  readonly port: number;
+  readonly host?: string;
+  readonly advertisedHost?: string;
+  readonly heartbeatIntervalMs?: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMaxMs?: number;
+  readonly log?: (m: string) => void;
+}
+
+export interface HostedReplica {
+  readonly name: string;
+  readonly topic: string;
+  readonly topicId: number;
+  readonly partition: number;
+  readonly replica: PartitionReplica;
+  readonly log: PartitionLog;
+}
+
+const TICK_MS = 20;
+const METADATA_POLL_MS = 50;
+const RPC_TIMEOUT_MS = 2000;
+const REPLICA_METHOD = 'replica';
+
+export const replicaName = (topic: string, partition: number): string => `${topic}-${partition}`;
+
+export class BrokerProcess {
+  brokerEpoch = 0;
+  private registeredAt = 0;
+  image = new MetadataImage();
+  private metadataIndex = 0;
+  readonly replicas = new Map<string, HostedReplica>();
+  private readonly waiting = new Map<string, (errorCode: number) => void>();
+  private readonly peers = new Map<number, RpcClient>();
+  private readonly changeListeners = new Set<() => void>();
+  private readonly controllerClient: ControllerClient;
+  private readonly timer: NodeJS.Timeout;
+  private metadataInflight = false;
+  private lastMetadataFetch = 0;
+  private heartbeatInflight = false;
+  private lastHeartbeat = 0;
+  private stopped = false;
+  private replicationServer: RpcServer | undefined;
+  private kafka: KafkaListener | undefined;
+  private groups: FixedGroupCoordinator | undefined;
+
+  private constructor(readonly options: BrokerOptions) {
+    this.controllerClient = new ControllerClient(options.controllers, options.nodeId);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
+    const broker = new BrokerProcess(options);
+    const host = options.host ?? '127.0.0.1';
+    try {
+      broker.groups = new FixedGroupCoordinator(options.dataDir, options.nodeId, () => broker.image, (m) => broker.log(m));
+      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
+      broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost);
+    } catch (e) {
+      await broker.stop();
+      return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
+    }
+    return E.right(broker);
+  }
+
+  get nodeId(): number {
+    return this.options.nodeId;
+  }
+
+  get kafkaApiVersions() {
+    return this.kafka?.apiVersions() ?? [];
+  }
+
+  /** Its own registration (this incarnation's epoch) is in the image: it may act on partition state. */
+  get registered(): boolean {
+    return this.brokerEpoch > 0 && this.image.brokers.get(this.nodeId)?.brokerEpoch === this.brokerEpoch;
+  }
+
+  log(m: string): void {
+    this.options.log?.(m);
+  }
+
+  /** Resolves at the next change of the image or of any high watermark, or after `ms`. */
+  nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.changeListeners.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.changeListeners.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private changed(): void {
+    for (const l of [...this.changeListeners]) l();
+  }
+
+  // ---------------------------------------------------------------- the controller
+
+  createTopic(req: CreateTopicRequest, timeoutMs: number): Promise<ControllerAnswer<{ topicId: number }>> {
+    return this.controllerClient.call(ControllerMethod.createTopic, req, timeoutMs);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
+    if (!this.heartbeatInflight && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
+    for (const h of this.replicas.values()) this.driveReplica(h, now);
+    this.changed();
+  }
+
+  private async heartbeat(): Promise<void> {
+    this.heartbeatInflight = true;
+    this.lastHeartbeat = Date.now();
+    try {
+      if (this.brokerEpoch === 0) {
+        const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
+        const a = await this.controllerClient.call<{ brokerEpoch: number }>(ControllerMethod.registerBroker, { brokerId: this.nodeId, rack: null, host, port: this.options.port }, RPC_TIMEOUT_MS);
+        if (a.errorCode === 0 && a.response !== undefined && this.brokerEpoch === 0) {
+          this.brokerEpoch = a.response.brokerEpoch;
+          this.registeredAt = Date.now();
+          this.log(`broker ${this.nodeId}: registered with broker epoch ${this.brokerEpoch}`);
+          this.reconcile();
+        }
+        return;
+      }
+      const epoch = this.brokerEpoch;
+      const a = await this.controllerClient.call<BrokerHeartbeatResponse>(ControllerMethod.brokerHeartbeat, { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered }, RPC_TIMEOUT_MS);
+      if ((a.errorCode === ClusterErrorCode.STALE_BROKER_EPOCH || a.errorCode === ClusterErrorCode.BROKER_NOT_AVAILABLE) && epoch === this.brokerEpoch && Date.now() - this.registeredAt > 2000) {
+        // This incarnation's registration was replaced or never committed: register again.
+        this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
+        this.brokerEpoch = 0;
+      }
+    } finally {
+      this.heartbeatInflight = false;
+    }
+  }
+
+  private async fetchMetadata(): Promise<void> {
+    this.metadataInflight = true;
+    this.lastMetadataFetch = Date.now();
+    try {
+      const from = this.metadataIndex;
+      const r = await this.controllerClient.fetch(ControllerMethod.fetchMetadata, { fromIndex: from }, RPC_TIMEOUT_MS);
+      if (!r.ok || this.stopped || from !== this.metadataIndex) return;
+      const feed = decodeFeed(r.body, r.blob);
+      if (typeof feed === 'string') return this.log(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      if (feed.snapshot !== undefined && feed.snapshot.index > this.metadataIndex) {
+        const image = MetadataImage.decode(feed.snapshot.data);
+        if (E.isLeft(image)) return this.log(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
+        this.image = image.right;
+        this.metadataIndex = feed.snapshot.index;
+      }
+      for (const e of feed.entries) {
+        if (e.index <= this.metadataIndex) continue;
+        const records = decodeRecordBatch(e.data);
+        // Every controller skipped an undecodable entry alike (MetadataStateMachine): so does the broker.
+        if (E.isRight(records)) this.image.applyAll(records.right);
+        this.metadataIndex = e.index;
+      }
+      if (feed.entries.length > 0 || feed.snapshot !== undefined) {
+        this.lastMetadataFetch = 0; // more may be waiting: ask again at the next tick
+        this.reconcile();
+      }
+    } finally {
+      this.metadataInflight = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- replicas
+
+  /** Acts on the image: a replica for each assigned partition, handed the partition's state. */
+  private reconcile(): void {
+    if (!this.registered || this.stopped) return;
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const topic of this.image.topics.values()) {
+      for (const p of topic.partitions.values()) {
+        const name = replicaName(topic.name, p.partition);
+        let h = this.replicas.get(name);
+        if (h === undefined && !p.replicas.includes(this.nodeId)) continue;
+        seen.add(name);
+        if (h === undefined || h.topicId !== topic.topicId) {
+          if (h !== undefined) this.closeReplica(h);
+          h = this.openReplica(topic.name, topic.topicId, topic.config, p);
+        }
+        h.replica.onPartitionState(p, now);
+        this.flushCompletions(h);
+      }
+    }
+    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h);
+    this.groups?.syncTopics();
+    this.changed();
+  }
+
+  private openReplica(topic: string, topicId: number, config: Readonly<Record<string, string>>, p: PartitionRegistration): HostedReplica {
+    const name = replicaName(topic, p.partition);
+    const logConfig: Record<string, string> = {};
+    for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) logConfig[key] = config[key];
+    const log = PartitionLog.open(path.join(this.options.dataDir, name), logConfig, { replicated: true });
+    const replica = new PartitionReplica(name, log, {
+      brokerId: this.nodeId,
+      replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
+      minInsyncReplicas: Number(config['min.insync.replicas'] ?? '1'),
+      uncleanLeaderElection: false,
+      requestTimeoutMs: RPC_TIMEOUT_MS,
+      alterPartitionRetryMs: 500,
+      maxFetchBytes: 1024 * 1024,
+      durableAppends: false,
+    });
+    const h: HostedReplica = { name, topic, topicId, partition: p.partition, replica, log };
+    this.replicas.set(name, h);
+    this.log(`broker ${this.nodeId}: hosting ${name} (log end offset ${log.logEndOffset}, high watermark ${log.highWatermark})`);
+    return h;
+  }
+
+  private closeReplica(h: HostedReplica): void {
+    this.replicas.delete(h.name);
+    h.log.close();
+  }
+
+  private driveReplica(h: HostedReplica, now: number): void {
+    const { replica } = h;
+    const wasLeader = replica.role === 'leader';
+    replica.maybeShrinkIsr(now);
+    const proposal = replica.pollIsrChange(now);
+    if (proposal !== undefined) {
+      const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };
+      this.log(`broker ${this.nodeId}: ${h.name} proposes ISR [${proposal.newIsr}]`);
+      void this.controllerClient.call(ControllerMethod.alterPartition, req, RPC_TIMEOUT_MS).then((a) => {
+        // Success shows up in the metadata log; only a refusal needs telling.
+        if (a.errorCode !== 0 && this.replicas.get(h.name) === h) replica.onIsrChangeRefused(proposal, a.errorCode);
+      });
+    }
+    this.sendReplicaRequest(h, now);
+    if (wasLeader) this.flushCompletions(h);
+  }
+
+  private peer(brokerId: number): RpcClient | undefined {
+    const b = this.image.brokers.get(brokerId);
+    if (b === undefined) return undefined;
+    let c = this.peers.get(brokerId);
+    if (c === undefined || c.host !== b.host || c.port !== b.port + 1) {
+      c?.close();
+      c = new RpcClient(b.host, b.port + 1);
+      this.peers.set(brokerId, c);
+    }
+    return c;
+  }
+
+  private sendReplicaRequest(h: HostedReplica, now: number): void {
+    const req = h.replica.nextRequest(now, this.brokerEpoch);
+    if (req === undefined) return;
+    const client = this.peer(h.replica.leader);
+    if (client === undefined) return; // answered by nothing: the replica resends after its request timeout
+    void client.call(REPLICA_METHOD, { topic: h.topic, partition: h.partition, req }, RPC_TIMEOUT_MS).then((r) => {
+      if (!r.ok || this.stopped || this.replicas.get(h.name) !== h) return;
+      const body = r.body as ReplicaResponse;
+      try {
+        if (body.kind === 'fetchResponse') h.replica.handleFetchResponse({ ...body, records: r.blob });
+        else h.replica.handleOffsetForLeaderEpochResponse(body);
+      } catch (e) {
+        if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
+        throw e;
+      }
+      for (const t of h.replica.takeTruncations()) this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
+      // Keep fetching at once while there is data or a truncation step just ended; an idle follower waits for the next tick.
+      if (body.kind !== 'fetchResponse' || r.blob.length > 0) this.sendReplicaRequest(h, Date.now());
+      this.changed();
+    });
+  }
+
+  private handleReplicaRpc(method: string, body: unknown): RpcMessage {
+    if (method !== REPLICA_METHOD) throw new Error(`unknown replication method "${method}"`);
+    const { topic, partition, req } = body as { topic: string; partition: number; req: ReplicaRequest };
+    if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object') throw new Error('replica request needs topic, partition and req');
+    const h = this.replicas.get(replicaName(topic, partition));
+    const notLeader = ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (req.kind === 'fetch') {
+      const resp = h ? h.replica.handleFetch(req, Date.now()) : { kind: 'fetchResponse' as const, requestId: req.requestId, errorCode: notLeader, highWatermark: -1, records: Buffer.alloc(0) };
+      if (h) this.flushCompletions(h);
+      this.changed();
+      const { records, ...rest } = resp;
+      return { body: rest, blob: records };
+    }
+    const resp = h ? h.replica.handleOffsetForLeaderEpoch(req) : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: notLeader, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+    return { body: resp };
+  }
+
+  // ---------------------------------------------------------------- produce (acks=all waits here)
+
+  /** Resolves with the error code of the acks=all append ending at `lastOffset`, or REQUEST_TIMED_OUT. */
+  awaitAppend(h: HostedReplica, lastOffset: number, timeoutMs: number): Promise<number> {
+    const key = `${h.name}:${lastOffset}`;
+    const p = new Promise<number>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        resolve(ClusterErrorCode.REQUEST_TIMED_OUT);
+      }, timeoutMs);
+      this.waiting.set(key, (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    this.flushCompletions(h);
+    return p;
+  }
+
+  private flushCompletions(h: HostedReplica): void {
+    for (const c of h.replica.takeCompletedAppends()) {
+      const key = `${h.name}:${c.lastOffset}`;
+      const w = this.waiting.get(key);
+      if (w === undefined) continue;
+      this.waiting.delete(key);
+      w(c.errorCode);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.kafka?.close();
+    await this.replicationServer?.close();
+    this.controllerClient.close();
+    for (const p of this.peers.values()) p.close();
+    for (const h of [...this.replicas.values()]) this.closeReplica(h);
+    await this.groups?.close();
+    for (const w of this.waiting.values()) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.waiting.clear();
+    this.changed();
+  }
+}

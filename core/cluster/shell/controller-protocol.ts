@@ -1,0 +1,69 @@
+// The controller RPC's methods and their answers (the bodies of core/cluster's
+// internal RPC, see rpc.ts). Every answer carries a Kafka error code and, when
+// it is NOT_CONTROLLER, the id of the controller this node believes is active.
+import type { MetadataEntry } from './metadata-journal';
+
+export const ControllerMethod = {
+  registerBroker: 'registerBroker',
+  brokerHeartbeat: 'brokerHeartbeat',
+  alterPartition: 'alterPartition',
+  createTopic: 'createTopic',
+  fetchMetadata: 'fetchMetadata',
+} as const;
+
+export interface ControllerAnswer<R = unknown> {
+  readonly errorCode: number;
+  readonly message?: string;
+  /** The Raft leader as this controller knows it (0: none known). */
+  readonly leaderHint: number;
+  readonly response?: R;
+}
+
+export interface FetchMetadataRequest {
+  readonly fromIndex: number;
+}
+
+/** The JSON half of a metadata feed; the entries' bytes (snapshot first) are the blob. */
+export interface FetchMetadataAnswer {
+  readonly snapshot?: { readonly index: number; readonly length: number };
+  readonly entries: readonly { readonly index: number; readonly length: number }[];
+}
+
+export function encodeFeed(feed: { snapshot?: { index: number; data: Buffer }; entries: readonly MetadataEntry[] }): { body: FetchMetadataAnswer; blob: Buffer } {
+  const parts: Buffer[] = [];
+  if (feed.snapshot) parts.push(feed.snapshot.data);
+  for (const e of feed.entries) parts.push(e.data);
+  return {
+    body: {
+      snapshot: feed.snapshot && { index: feed.snapshot.index, length: feed.snapshot.data.length },
+      entries: feed.entries.map((e) => ({ index: e.index, length: e.data.length })),
+    },
+    blob: Buffer.concat(parts),
+  };
+}
+
+/** The feed back from its two halves; an error when the lengths do not add up. */
+export function decodeFeed(body: unknown, blob: Buffer): { snapshot?: { index: number; data: Buffer }; entries: MetadataEntry[] } | string {
+  const b = body as Partial<FetchMetadataAnswer> | null;
+  if (b === null || typeof b !== 'object' || !Array.isArray(b.entries)) return 'metadata feed without entries';
+  let pos = 0;
+  const take = (length: unknown): Buffer | undefined => {
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || pos + length > blob.length) return undefined;
+    const out = blob.subarray(pos, pos + length);
+    pos += length;
+    return out;
+  };
+  let snapshot: { index: number; data: Buffer } | undefined;
+  if (b.snapshot !== undefined) {
+    const data = take(b.snapshot.length);
+    if (data === undefined || typeof b.snapshot.index !== 'number') return 'metadata snapshot length does not match the bytes sent';
+    snapshot = { index: b.snapshot.index, data };
+  }
+  const entries: MetadataEntry[] = [];
+  for (const e of b.entries) {
+    const data = take(e?.length);
+    if (data === undefined || typeof e.index !== 'number') return 'metadata entry length does not match the bytes sent';
+    entries.push({ index: e.index, data });
+  }
+  return { snapshot, entries };
+}

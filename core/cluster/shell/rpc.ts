@@ -1,0 +1,183 @@
+// The cluster's internal RPC: brokers to controllers (registration, heartbeats,
+// AlterPartition, CreateTopics, metadata fetch) and followers to leaders
+// (replica fetch, OffsetForLeaderEpoch). Rill's own small protocol, not Kafka's:
+// length-prefixed frames over TCP, each [u8 kind][u32 id][u32 json length]
+// [json][blob], where the JSON carries the message and the optional blob the
+// bytes that must not be re-encoded (record batches, metadata entries).
+// Frames are bounded; a malformed one closes that connection only.
+import * as net from 'node:net';
+import { FrameDecoder, sizePrefix } from './frames';
+
+const REQUEST = 0;
+const RESPONSE = 1;
+const HEADER = 9;
+
+export const DEFAULT_MAX_RPC_FRAME_BYTES = 64 * 1024 * 1024;
+
+export interface RpcMessage {
+  readonly body: unknown;
+  readonly blob?: Buffer;
+}
+
+export type RpcHandler = (method: string, body: unknown, blob: Buffer) => Promise<RpcMessage> | RpcMessage;
+
+export type RpcResult = { readonly ok: true; readonly body: unknown; readonly blob: Buffer } | { readonly ok: false; readonly error: string };
+
+function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | undefined): Buffer[] {
+  const text = Buffer.from(JSON.stringify(json));
+  const head = Buffer.allocUnsafe(HEADER);
+  head.writeUInt8(kind, 0);
+  head.writeUInt32BE(id, 1);
+  head.writeUInt32BE(text.length, 5);
+  const tail = blob ?? Buffer.alloc(0);
+  return [sizePrefix(HEADER + text.length + tail.length), head, text, tail];
+}
+
+type Decoded = { kind: number; id: number; json: unknown; blob: Buffer };
+
+function decodeFrame(frame: Buffer): Decoded | string {
+  if (frame.length < HEADER) return `frame of ${frame.length} bytes is shorter than the ${HEADER}-byte header`;
+  const kind = frame.readUInt8(0);
+  if (kind !== REQUEST && kind !== RESPONSE) return `unknown frame kind ${kind}`;
+  const id = frame.readUInt32BE(1);
+  const jsonLength = frame.readUInt32BE(5);
+  if (jsonLength > frame.length - HEADER) return `JSON length ${jsonLength} exceeds the frame`;
+  let json: unknown;
+  try {
+    json = JSON.parse(frame.subarray(HEADER, HEADER + jsonLength).toString('utf8'));
+  } catch (e) {
+    return `bad JSON: ${(e as Error).message}`;
+  }
+  return { kind, id, json, blob: frame.subarray(HEADER + jsonLength) };
+}
+
+function writeAll(socket: net.Socket, parts: Buffer[]): void {
+  socket.cork();
+  for (const p of parts) socket.write(p);
+  socket.uncork();
+}
+
+export class RpcServer {
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {}
+
+  static listen(port: number, host: string, handler: RpcHandler, log: (m: string) => void, maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES): Promise<RpcServer> {
+    return new Promise((resolve, reject) => {
+      let rpc: RpcServer;
+      const server = net.createServer({ noDelay: true }, (socket) => {
+        rpc.sockets.add(socket);
+        socket.on('close', () => rpc.sockets.delete(socket));
+        socket.on('error', () => {});
+        const decoder = new FrameDecoder(maxFrameBytes, HEADER);
+        socket.on('data', (chunk: Buffer) => {
+          const r = decoder.push(chunk, (frame) => {
+            const d = decodeFrame(frame);
+            if (typeof d === 'string' || d.kind !== REQUEST || typeof (d.json as { m?: unknown }).m !== 'string') {
+              log(`rpc: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${typeof d === 'string' ? d : 'not a request'}`);
+              socket.destroy();
+              return;
+            }
+            const { m, b } = d.json as { m: string; b: unknown };
+            Promise.resolve()
+              .then(() => handler(m, b, d.blob))
+              .then(
+                (res) => !socket.destroyed && writeAll(socket, encodeFrame(RESPONSE, d.id, { b: res.body }, res.blob)),
+                (e: unknown) => !socket.destroyed && writeAll(socket, encodeFrame(RESPONSE, d.id, { e: e instanceof Error ? e.message : String(e) }, undefined)),
+              );
+          });
+          if (!r.ok) {
+            log(`rpc: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${r.error}`);
+            socket.destroy();
+          }
+        });
+      });
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        rpc = new RpcServer(server, (server.address() as net.AddressInfo).port);
+        resolve(rpc);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+interface Pending {
+  readonly resolve: (r: RpcResult) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One connection to one peer, opened on demand and again after it breaks. Every call has a deadline. */
+export class RpcClient {
+  private socket: net.Socket | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES,
+  ) {}
+
+  call(method: string, body: unknown, timeoutMs: number, blob?: Buffer): Promise<RpcResult> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'client closed' });
+    const socket = this.connect();
+    const id = this.nextId++;
+    if (this.nextId > 0xffffffff) this.nextId = 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` });
+      }, timeoutMs);
+      this.pending.set(id, { resolve, timer });
+      writeAll(socket, encodeFrame(REQUEST, id, { m: method, b: body }, blob));
+    });
+  }
+
+  private connect(): net.Socket {
+    if (this.socket !== undefined) return this.socket;
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    this.socket = socket;
+    const decoder = new FrameDecoder(this.maxFrameBytes, HEADER);
+    const fail = (error: string) => {
+      if (this.socket === socket) this.socket = undefined;
+      socket.destroy();
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.resolve({ ok: false, error });
+        this.pending.delete(id);
+      }
+    };
+    socket.on('error', (e) => fail(`${this.host}:${this.port}: ${e.message}`));
+    socket.on('close', () => fail(`connection to ${this.host}:${this.port} closed`));
+    socket.on('data', (chunk: Buffer) => {
+      const r = decoder.push(chunk, (frame) => {
+        const d = decodeFrame(frame);
+        if (typeof d === 'string' || d.kind !== RESPONSE) return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
+        const p = this.pending.get(d.id);
+        if (p === undefined) return; // answered after its deadline
+        this.pending.delete(d.id);
+        clearTimeout(p.timer);
+        const json = d.json as { b?: unknown; e?: string };
+        p.resolve(json.e !== undefined ? { ok: false, error: json.e } : { ok: true, body: json.b, blob: d.blob });
+      });
+      if (!r.ok) fail(`bad frame from ${this.host}:${this.port}: ${r.error}`);
+    });
+    return socket;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}

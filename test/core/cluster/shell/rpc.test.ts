@@ -1,0 +1,69 @@
+// core/cluster's internal RPC: calls and answers with their blobs, bounded
+// frames, and a malformed frame closing only its own connection.
+import * as net from 'node:net';
+import { RpcClient, RpcServer } from '../../../../core/cluster';
+import { FrameDecoder } from '../../../../core/cluster/shell/frames';
+
+describe('FrameDecoder', () => {
+  it('cuts frames split across chunks and joined in one', () => {
+    const d = new FrameDecoder(100);
+    const frames: string[] = [];
+    const bytes = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('abc'), Buffer.from([0, 0, 0, 2]), Buffer.from('de')]);
+    for (const b of [bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9)]) expect(d.push(b, (f) => frames.push(f.toString())).ok).toBe(true);
+    expect(frames).toEqual(['abc', 'de']);
+  });
+
+  it('refuses a frame larger than the bound before buffering it', () => {
+    const r = new FrameDecoder(10).push(Buffer.from([0x7f, 0xff, 0xff, 0xff]), () => {});
+    expect(r).toEqual({ ok: false, error: 'a frame of 2147483647 bytes exceeds the limit of 10' });
+  });
+});
+
+describe('RpcServer and RpcClient', () => {
+  let server: RpcServer;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    server = await RpcServer.listen(0, '127.0.0.1', (method, body, blob) => {
+      if (method === 'fail') throw new Error('refused on purpose');
+      return { body: { method, body, blobLength: blob.length }, blob: Buffer.from('answer') };
+    }, (m) => logs.push(m), 1024);
+  });
+
+  afterAll(() => server.close());
+
+  it('answers a call with its body and blob', async () => {
+    const c = new RpcClient('127.0.0.1', server.port);
+    const r = await c.call('echo', { x: 1 }, 2000, Buffer.from('bytes'));
+    expect(r).toEqual({ ok: true, body: { method: 'echo', body: { x: 1 }, blobLength: 5 }, blob: Buffer.from('answer') });
+    expect(await c.call('fail', null, 2000)).toEqual({ ok: false, error: 'refused on purpose' });
+    c.close();
+  });
+
+  it('closes a connection that sends a malformed or oversized frame, and goes on serving others', async () => {
+    const bad = [Buffer.from([0, 0, 0, 9, 7, 0, 0, 0, 1, 0, 0, 0, 0]), Buffer.from([0, 0, 0x10, 0])];
+    for (const frame of bad) {
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = net.connect(server.port, '127.0.0.1', () => s.write(frame));
+        s.on('close', () => resolve(true));
+        s.on('error', () => {});
+      });
+      expect(closed).toBe(true);
+    }
+    expect(logs.some((l) => l.includes('unknown frame kind 7'))).toBe(true);
+    expect(logs.some((l) => l.includes('exceeds the limit of 1024'))).toBe(true);
+    const c = new RpcClient('127.0.0.1', server.port);
+    expect((await c.call('echo', 1, 2000)).ok).toBe(true);
+    c.close();
+  });
+
+  it('reports an unreachable peer as an error value', async () => {
+    const probe = await RpcServer.listen(0, '127.0.0.1', () => ({ body: null }), () => {});
+    const port = probe.port;
+    await probe.close();
+    const c = new RpcClient('127.0.0.1', port);
+    const r = await c.call('echo', 1, 2000);
+    expect(r.ok).toBe(false);
+    c.close();
+  });
+});

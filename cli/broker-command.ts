@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
 import { KafkaServer } from '../core/protocol';
-import { openSchemaRegistry, startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
+import { openBrokerSchemaRegistry } from '../core/client';
+import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { parseCommand, UsageError } from './args';
 import { applyConfig, BrokerSettings, completeSettings, readConfigFile } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
@@ -80,7 +81,8 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   } catch (e) {
     throw new CommandError(`cannot use data directory ${s.dataDir}: ${(e as Error).message}`);
   }
-  // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry beside it.
+  // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
+  // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
   const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, onWarning: (w) => log(`warning: ${w}`) });
   let server: KafkaServer | undefined;
   let registry: SchemaRegistry | undefined;
@@ -88,7 +90,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   try {
     server = await KafkaServer.start({ broker, port: s.port, host: s.host, advertisedHost: s.advertisedHost, maxFrameBytes: s.maxFrameBytes, idleTimeoutMs: s.idleTimeoutMs, autoCreateTopics: s.autoCreateTopics, log });
     if (s.schemaRegistryPort >= 0) {
-      registry = openSchemaRegistry(path.join(s.dataDir, 'schemas'));
+      registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });
     }
   } catch (e) {

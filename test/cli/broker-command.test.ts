@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../core/broker';
+import { Rill } from '../../core/client';
 import { applyConfig, completeSettings, readConfigFile } from '../../cli/broker-config';
 import { UsageError } from '../../cli/args';
 
@@ -73,6 +74,14 @@ test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its 
   await admin.disconnect();
   const subjects = await fetch(`${broker.registryUrl}/subjects`);
   expect(subjects.status).toBe(200);
+  const schema = JSON.stringify({ type: 'record', name: 'Click', fields: [{ name: 'page', type: 'string' }] });
+  const registered = await fetch(`${broker.registryUrl}/subjects/clicks-value/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema }),
+  });
+  expect(registered.status).toBe(200);
+  const { id } = (await registered.json()) as { id: number };
 
   broker.child.kill('SIGTERM');
   expect(await broker.exited).toBe(0);
@@ -81,6 +90,14 @@ test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its 
   const offsets = reopened.partitionOffsets('persisted', 0);
   expect(offsets._tag === 'Right' && offsets.right.highWatermark).toBe(2);
   await reopened.close();
+  // The registry lives in the broker's _schemas topic: the embedded API sees the same schemas.
+  const rill = Rill.open({ dir: dataDir });
+  try {
+    const byId = rill.schemaRegistry.schemaById(id);
+    expect(byId._tag === 'Right' && rill.schemaRegistry.subjectVersionsForId(id)).toEqual([{ subject: 'clicks-value', version: 1 }]);
+  } finally {
+    await rill.close();
+  }
 });
 
 test('a bad setting is refused with exit code 2 and what is allowed', async () => {

@@ -1,23 +1,8 @@
 import { runSimulation, type SimulationResult } from './simulation';
+import { arg, intArg } from './cli-args';
 
 // `npm run sim -- --seeds N [--start S] [--seed S --trace]`: run many seeds
 // with a progress bar; print every failing seed so it can be replayed alone.
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function intArg(name: string, fallback: number): number {
-  const v = arg(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${name} needs a non-negative integer, got "${v}"\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 function main(): void {
   const single = arg('seed');

@@ -1,23 +1,8 @@
 import { runClusterSimulation, type ClusterSimulationResult } from './cluster-simulation';
+import { arg, intArg } from '../../../../core/raft/sim/cli-args';
 
 // `npm run sim:cluster -- --seeds N [--start S]` runs many seeds and prints every
 // failing one; `npm run sim:cluster -- --seed S --trace` replays one with its trace.
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function intArg(name: string, fallback: number): number {
-  const v = arg(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${name} needs a non-negative integer, got "${v}"\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 function main(): void {
   const chaosTime = arg('chaos-time') === undefined ? undefined : intArg('chaos-time', 3000);

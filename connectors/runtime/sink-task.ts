@@ -4,13 +4,13 @@
 // is retried with backoff (the same batch, so writes repeat: at-least-once);
 // nothing is committed past a write that was not acknowledged.
 import { stringSerde, jsonSerde, type Serde } from '../../core/schema';
-import { consoleLogger, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type Logger } from '../../dsl';
+import { consoleLogger, type LogClient, type LogConsumer, type LogProducer, type LogRecord } from '../../dsl';
 import type { SinkConnector, SinkRecord } from '../connector';
 import { BadRecordHandler, ConnectorFailure } from './bad-records';
 import { retryWithBackoff } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { decodeSinkRecord, describeLogRecord, originHeaders } from './record-codec';
-import { newStats, settleable, type CommonTaskOptions, type ConnectorState, type ConnectorStats, type ConnectorTask } from './task';
+import { TaskLifecycle, type CommonTaskOptions } from './task';
 
 export interface SinkTaskOptions<K, V> extends CommonTaskOptions {
   readonly topics: readonly string[];
@@ -32,13 +32,7 @@ interface DecodedBatch<K, V> {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-export class SinkTask<K, V> implements ConnectorTask {
-  state: ConnectorState = 'created';
-  readonly stats: ConnectorStats = newStats();
-  private readonly finished = settleable();
-  readonly done = this.finished.promise;
-  private readonly stopSignal = new AbortController();
-  private readonly logger: Logger;
+export class SinkTask<K, V> extends TaskLifecycle {
   private readonly clock: Clock;
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
@@ -46,7 +40,6 @@ export class SinkTask<K, V> implements ConnectorTask {
   private readonly groupId: string;
   private consumer: LogConsumer | undefined;
   private producer: LogProducer | undefined;
-  private loop: Promise<void> | undefined;
   /** Next offset to read, as committed by this task (or found at start). */
   private readonly committed = new Map<string, number>();
   private readonly commitWaiters = new Set<() => void>();
@@ -56,7 +49,7 @@ export class SinkTask<K, V> implements ConnectorTask {
     readonly connector: SinkConnector<K, V>,
     private readonly options: SinkTaskOptions<K, V>,
   ) {
-    this.logger = options.logger ?? consoleLogger;
+    super('sink', options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
     this.keySerde = options.keySerde ?? (stringSerde() as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? jsonSerde<V>();
@@ -68,33 +61,17 @@ export class SinkTask<K, V> implements ConnectorTask {
     return this.connector.name;
   }
 
-  async start(): Promise<void> {
-    if (this.state !== 'created') throw new Error(`sink ${this.name}: start() called in state ${this.state}; a task runs once.`);
-    this.state = 'starting';
-    try {
-      const assignment: { topic: string; partition: number }[] = [];
-      for (const topic of this.options.topics) {
-        const n = await this.client.partitionCount(topic);
-        if (n === undefined) throw new ConnectorFailure(`sink ${this.name}: topic ${topic} does not exist; create it or start the pipeline that writes it first.`);
-        for (let p = 0; p < n; p++) assignment.push({ topic, partition: p });
-        for (const [p, offset] of await this.client.committedOffsets(this.groupId, topic)) if (offset >= 0) this.committed.set(tpKey(topic, p), offset);
-      }
-      await this.connector.start?.();
-      this.consumer = this.client.consumer({ groupId: this.groupId });
-      await this.consumer.assign(assignment);
-    } catch (e) {
-      await this.end(e instanceof Error ? e : new Error(String(e)));
-      throw e;
+  protected async prepare(): Promise<void> {
+    const assignment: { topic: string; partition: number }[] = [];
+    for (const topic of this.options.topics) {
+      const n = await this.client.partitionCount(topic);
+      if (n === undefined) throw new ConnectorFailure(`sink ${this.name}: topic ${topic} does not exist; create it or start the pipeline that writes it first.`);
+      for (let p = 0; p < n; p++) assignment.push({ topic, partition: p });
+      for (const [p, offset] of await this.client.committedOffsets(this.groupId, topic)) if (offset >= 0) this.committed.set(tpKey(topic, p), offset);
     }
-    this.state = 'running';
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    if (this.state === 'created') this.state = 'stopped';
-    this.stopSignal.abort();
-    await this.loop;
-    await this.done.catch(() => undefined);
+    await this.connector.start?.();
+    this.consumer = this.client.consumer({ groupId: this.groupId });
+    await this.consumer.assign(assignment);
   }
 
   /** Resolves once everything in the topics when called is committed (for tests, examples, drains). */
@@ -111,7 +88,7 @@ export class SinkTask<K, V> implements ConnectorTask {
     }
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const consumer = this.consumer!;
     const records = consumer.records();
     // Ends the wait for records: a stop, or a failed write (the loop then rethrows it).
@@ -231,25 +208,13 @@ export class SinkTask<K, V> implements ConnectorTask {
     this.commitWaiters.clear();
   }
 
-  private reportRetry(what: string, reason: string, attempt: number, delayMs: number): void {
-    this.stats.retries++;
-    this.stats.lastError = reason;
-    this.logger.warn(`sink ${this.name}: ${what} failed (try ${attempt}): ${reason}; retrying in ${delayMs} ms`);
+  protected closeResources(): readonly unknown[] {
+    return [this.consumer?.close(), this.producer?.close(), this.connector.stop?.()];
   }
 
-  private async end(failure: Error | undefined): Promise<void> {
-    this.state = 'stopping';
-    const closing = [this.consumer?.close(), this.producer?.close(), this.connector.stop?.()];
-    for (const c of closing) await Promise.resolve(c).catch((e: Error) => this.logger.warn(`sink ${this.name}: while closing: ${e.message}`));
+  /** Waiters of waitUntilCaughtUp() wake up and see the task ended. */
+  protected override onClosed(): void {
     for (const w of this.commitWaiters) w();
     this.commitWaiters.clear();
-    if (failure) {
-      this.state = 'failed';
-      this.logger.error(`sink ${this.name} failed: ${failure.message}`);
-      this.finished.reject(failure);
-    } else {
-      this.state = 'stopped';
-      this.finished.resolve();
-    }
   }
 }

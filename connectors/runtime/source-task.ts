@@ -3,13 +3,13 @@
 // outside position (store a file offset, XACK, reply 2xx). One batch in flight
 // at a time, at most maxBatch records: a slow log slows the source down.
 import { jsonSerde, stringSerde, type Serde } from '../../core/schema';
-import { consoleLogger, type LogClient, type LogProducer, type Logger } from '../../dsl';
+import { consoleLogger, type LogClient, type LogProducer } from '../../dsl';
 import type { SourceConnector, SourceEntry } from '../connector';
 import { BadRecordHandler, ConnectorFailure } from './bad-records';
 import { retryWithBackoff } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { encodeSourceValue } from './record-codec';
-import { newStats, settleable, type CommonTaskOptions, type ConnectorState, type ConnectorStats, type ConnectorTask } from './task';
+import { TaskLifecycle, type CommonTaskOptions } from './task';
 
 export interface SourceTaskOptions<K, V> extends CommonTaskOptions {
   readonly topic: string;
@@ -21,19 +21,12 @@ export interface SourceTaskOptions<K, V> extends CommonTaskOptions {
   readonly valueSerde?: Serde<V>;
 }
 
-export class SourceTask<K, V, P> implements ConnectorTask {
-  state: ConnectorState = 'created';
-  readonly stats: ConnectorStats = newStats();
-  private readonly finished = settleable();
-  readonly done = this.finished.promise;
-  private readonly stopSignal = new AbortController();
-  private readonly logger: Logger;
+export class SourceTask<K, V, P> extends TaskLifecycle {
   private readonly clock: Clock;
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
   private readonly badRecords: BadRecordHandler;
   private producer: LogProducer | undefined;
-  private loop: Promise<void> | undefined;
   private ended = false;
 
   constructor(
@@ -41,7 +34,7 @@ export class SourceTask<K, V, P> implements ConnectorTask {
     readonly connector: SourceConnector<K, V, P>,
     private readonly options: SourceTaskOptions<K, V>,
   ) {
-    this.logger = options.logger ?? consoleLogger;
+    super('source', options.logger ?? consoleLogger);
     this.clock = options.clock ?? systemClock;
     this.keySerde = options.keySerde ?? (stringSerde() as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? jsonSerde<V>();
@@ -57,33 +50,17 @@ export class SourceTask<K, V, P> implements ConnectorTask {
     return this.ended;
   }
 
-  async start(): Promise<void> {
-    if (this.state !== 'created') throw new Error(`source ${this.name}: start() called in state ${this.state}; a task runs once.`);
-    this.state = 'starting';
-    try {
-      const { topic, partitions } = this.options;
-      if (partitions !== undefined) await this.client.ensureTopics([{ name: topic, partitions }]);
-      else if ((await this.client.partitionCount(topic)) === undefined) {
-        throw new ConnectorFailure(`source ${this.name}: topic ${topic} does not exist; create it, or give the source a partition count to create it.`);
-      }
-      this.producer = this.client.producer();
-      await this.connector.start?.();
-    } catch (e) {
-      await this.end(e instanceof Error ? e : new Error(String(e)));
-      throw e;
+  protected async prepare(): Promise<void> {
+    const { topic, partitions } = this.options;
+    if (partitions !== undefined) await this.client.ensureTopics([{ name: topic, partitions }]);
+    else if ((await this.client.partitionCount(topic)) === undefined) {
+      throw new ConnectorFailure(`source ${this.name}: topic ${topic} does not exist; create it, or give the source a partition count to create it.`);
     }
-    this.state = 'running';
-    this.loop = this.run();
+    this.producer = this.client.producer();
+    await this.connector.start?.();
   }
 
-  async stop(): Promise<void> {
-    if (this.state === 'created') this.state = 'stopped';
-    this.stopSignal.abort();
-    await this.loop;
-    await this.done.catch(() => undefined);
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const maxBatch = this.options.maxBatch ?? 500;
     const signal = this.stopSignal.signal;
     let failure: Error | undefined;
@@ -165,23 +142,8 @@ export class SourceTask<K, V, P> implements ConnectorTask {
     return { kind: 'ok', key: key.right, value: value.right };
   }
 
-  private reportRetry(what: string, reason: string, attempt: number, delayMs: number): void {
-    this.stats.retries++;
-    this.stats.lastError = reason;
-    this.logger.warn(`source ${this.name}: ${what} failed (try ${attempt}): ${reason}; retrying in ${delayMs} ms`);
-  }
-
-  private async end(failure: Error | undefined): Promise<void> {
-    this.state = 'stopping';
-    for (const c of [this.producer?.close(), this.connector.stop?.()]) await Promise.resolve(c).catch((e: Error) => this.logger.warn(`source ${this.name}: while closing: ${e.message}`));
-    if (failure) {
-      this.state = 'failed';
-      this.logger.error(`source ${this.name} failed: ${failure.message}`);
-      this.finished.reject(failure);
-    } else {
-      this.state = 'stopped';
-      this.finished.resolve();
-    }
+  protected closeResources(): readonly unknown[] {
+    return [this.producer?.close(), this.connector.stop?.()];
   }
 }
 

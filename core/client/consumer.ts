@@ -292,6 +292,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     });
     this.fetchAbort?.abort();
     this.ensureFetching();
+    // A loop parked with nothing to fetch (an empty earlier assignment) must see the new partitions.
+    this.wakeFetcher?.();
   }
 
   private async revoke(tps: readonly TopicPartition[]): Promise<void> {

@@ -45,6 +45,16 @@ describe('Consumer', () => {
     expect(values(await take$(c, 5))).toEqual(['p0-0', 'p0-1', 'p0-2', 'p0-3', 'p0-4']);
   });
 
+  it('an empty assignment followed by partitions: the waiting reader gets their records', async () => {
+    await producer.send('t', Array.from({ length: 3 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })));
+    const c = open({ autoOffsetReset: 'earliest' });
+    await c.assign([]);
+    const reading = take$(c, 3); // parks the fetch loop: nothing is assigned
+    await new Promise((r) => setImmediate(r));
+    await c.assign([{ topic: 't', partition: 0 }]);
+    expect(values(await reading)).toEqual(['p0-0', 'p0-1', 'p0-2']);
+  });
+
   it('starts at the end with autoOffsetReset latest and sees new records', async () => {
     await producer.send('t', { value: 'old', partition: 1 });
     const c = open();

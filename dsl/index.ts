@@ -33,7 +33,7 @@ export type { KeyValueStore, ReadOnlyKeyValueStore } from './state/key-value-sto
 export type { WindowStore, ReadOnlyWindowStore, WindowEntry } from './state/window-store';
 
 export { RillStreams } from './runtime/rill-streams';
-export type { StreamsConfig, StreamsState } from './runtime/rill-streams';
+export type { StreamsConfig, StreamsState, RebalanceEvent, KeyQueryResult } from './runtime/rill-streams';
 export type { RestoreProgress } from './runtime/restore';
 export type { ErrorPolicy } from './runtime/error-policy';
 export { ProcessingFailure } from './runtime/error-policy';
@@ -42,7 +42,9 @@ export type { TaskContext, OperatorSpec } from './operator';
 export type { Logger } from './logger';
 export { consoleLogger, silentLogger, memoryLogger } from './logger';
 
-export type { LogClient, LogConsumer, LogProducer, LogRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer } from './client/log-client';
+export type { LogClient, LogConsumer, LogProducer, LogRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer, RebalanceListener as LogRebalanceListener, GroupMembershipOptions, GroupMemberInfo, TopicPartition } from './client/log-client';
+export { CommitRefusedError } from './client/log-client';
+export { coPartitionedAssignor } from './client/co-partitioned-assignor';
 export { rillLogClient } from './client/rill-log-client';
 
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic } from './test-driver/topology-test-driver';

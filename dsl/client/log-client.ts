@@ -145,6 +145,23 @@ export interface LogClient {
    */
   fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
   producer(): LogProducer;
-  /** A consumer; with a groupId it commits to that group (and can subscribe, joining it). */
-  consumer(options: { groupId?: string } & GroupMembershipOptions): LogConsumer;
+  /**
+   * A consumer; with a groupId it commits to that group (and can subscribe,
+   * joining it). `clientId` is Kafka's client.id: group members see it in
+   * groupMembers() (the runtime puts its applicationServer there).
+   */
+  consumer(options: { groupId?: string; clientId?: string } & GroupMembershipOptions): LogConsumer;
+  /**
+   * The members of a consumer group and the partitions each was assigned in
+   * the current generation (Kafka's DescribeGroups). Optional: without it,
+   * interactive queries cannot say which instance hosts a key.
+   */
+  groupMembers?(groupId: string): Promise<readonly GroupMemberInfo[]>;
+}
+
+export interface GroupMemberInfo {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly groupInstanceId: string | null;
+  readonly partitions: readonly TopicPartition[];
 }

@@ -1,8 +1,9 @@
 // LogClient over the embedded Rill (core/client): the one the examples and the
 // runtime tests use.
-import type { Consumer, Producer, Rill } from '../../core/client';
+import { BrokerError, Consumer, ErrorCode, type ConsumerOptions, type Producer, type Rill } from '../../core/client';
 import { decodeRecordBatches } from '../../core/log';
-import type { FetchedRecord, LogClient, LogConsumer, LogProducer, LogRecord, TopicPartition, TopicSpec } from './log-client';
+import { coPartitionedAssignor } from './co-partitioned-assignor';
+import { CommitRefusedError, type FetchedRecord, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type RebalanceListener, type TopicPartition, type TopicSpec } from './log-client';
 
 export function rillLogClient(rill: Rill): LogClient {
   return {
@@ -40,9 +41,98 @@ export function rillLogClient(rill: Rill): LogClient {
       return { records, nextOffset };
     },
     producer: () => rillProducer(rill.producer({ acks: -1 })),
-    consumer: ({ groupId }) => rillConsumer(rill.consumer({ groupId, autoCommit: false, autoOffsetReset: 'earliest' })),
+    async groupMembers(groupId) {
+      const g = await rill.admin.describeGroup(groupId);
+      return g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, groupInstanceId: m.groupInstanceId, partitions: m.assignment }));
+    },
+    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs }) =>
+      rillConsumer(
+        new RevocationHookConsumer(rill.broker, {
+          groupId,
+          clientId,
+          groupInstanceId,
+          sessionTimeoutMs,
+          heartbeatIntervalMs,
+          rebalanceTimeoutMs,
+          autoOffsetReset: 'earliest',
+          assignors: [coPartitionedAssignor],
+          // Only so that revocation awaits commit() (see RevocationHookConsumer); nothing is committed automatically.
+          autoCommit: groupId !== undefined,
+          autoCommitIntervalMs: 2 ** 30,
+        }),
+      ),
   };
 }
+
+/**
+ * core/client's Consumer calls its rebalance listener's onRevoked without
+ * awaiting it, so a listener cannot finish (flush, commit) before the
+ * partitions go to their new owner. What revocation does await, with
+ * auto-commit on, is the consumer's own commit(offsets) of the revoked
+ * partitions it delivered records from. This consumer turns that commit into
+ * the awaited revocation hook: a stream task has work to hand over only for
+ * partitions it read from, and those are exactly the ones passed. The
+ * automatic commits themselves are dropped: the runtime commits through
+ * commitOffsets() after its writes are acknowledged. To be replaced by an
+ * awaited listener once core/client has one.
+ */
+class RevocationHookConsumer extends Consumer {
+  private listener: RebalanceListener | undefined;
+  /** Revoked partitions whose revocation was awaited in this rebalance. */
+  private handed: Set<string> | undefined;
+
+  constructor(broker: Rill['broker'], options: ConsumerOptions) {
+    const relay: { to?: RevocationHookConsumer } = {};
+    super(broker, {
+      ...options,
+      rebalanceListener: {
+        onRevoked: (revoked) => relay.to?.revokedRest(revoked),
+        onAssigned: (all, added) => {
+          // core/client's Consumer does not wake a fetch loop that went idle while it had no
+          // partitions (a member whose first assignment was empty): resume() does.
+          relay.to?.resume(all);
+          relay.to?.listener?.onAssigned(added);
+        },
+      },
+    });
+    relay.to = this;
+  }
+
+  override async commit(offsets?: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    // Without offsets: the auto-commit timer, or close() without a group. Nothing to do.
+    if (offsets === undefined || !this.listener || offsets.length === 0) return;
+    const revoked = offsets.map(({ topic, partition }) => ({ topic, partition }));
+    this.handed ??= new Set();
+    for (const tp of revoked) this.handed.add(tpKey(tp));
+    await this.listener.onRevoked(revoked);
+  }
+
+  async commitOffsets(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    try {
+      await super.commit(offsets);
+    } catch (e) {
+      if (e instanceof BrokerError && REFUSED_BY_REBALANCE.has(e.code)) throw new CommitRefusedError(e.message);
+      throw e;
+    }
+  }
+
+  subscribeWith(topics: readonly string[], listener: RebalanceListener): Promise<void> {
+    this.listener = listener;
+    return this.subscribe(topics);
+  }
+
+  /** After the awaited part: partitions no record was read from since they were assigned have nothing to commit. */
+  private revokedRest(revoked: TopicPartition[]): void {
+    const handed = this.handed;
+    this.handed = undefined;
+    const rest = handed ? revoked.filter((tp) => !handed.has(tpKey(tp))) : revoked;
+    if (rest.length > 0) void this.listener?.onRevoked(rest).catch(() => undefined);
+  }
+}
+
+const REFUSED_BY_REBALANCE = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_INSTANCE_ID]);
+
+const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
 function rillProducer(p: Producer): LogProducer {
   return {
@@ -53,16 +143,21 @@ function rillProducer(p: Producer): LogProducer {
   };
 }
 
-function rillConsumer(c: Consumer): LogConsumer {
+function rillConsumer(c: RevocationHookConsumer): LogConsumer {
   return {
-    assign: (tps) => c.assign(tps),
+    assign: async (tps) => {
+      await c.assign(tps);
+      // As in onAssigned: wake the fetch loop, idle if the consumer had no partitions before.
+      c.resume(tps);
+    },
+    subscribe: (topics, listener) => c.subscribeWith(topics, listener),
     seek: async (tp, offset) => {
       await c.seek(tp, offset);
     },
     position: (tp: TopicPartition) => c.position(tp),
     bufferedRecords: () => c.buffered.records,
     records: () => c[Symbol.asyncIterator]() as AsyncIterator<LogRecord>,
-    commit: (offsets) => c.commit(offsets),
+    commit: (offsets) => c.commitOffsets(offsets),
     close: () => c.close(),
   };
 }

@@ -1,27 +1,49 @@
-// RillStreams: runs a topology on a log. One task per input partition; one
-// consumer reads every source partition with a bounded read-ahead; writes go
-// through one producer; offsets are committed only after the sinks' and the
-// changelogs' writes are acknowledged (at-least-once).
+// RillStreams: runs a topology on a log. One task per input partition p: it
+// owns partition p of every source and repartition topic and its own copy of
+// every store. Which tasks an instance runs changes at runtime:
 //
-// Lifecycle: start() checks and creates topics, restores every store from its
-// changelog (from a local snapshot's checkpoint when there is one), starts the
-// tasks and the processing loop. stop() stops pulling, flushes, commits,
-// writes snapshots and closes. A 'fail' policy or a failed write stops the app
-// the same way (without committing what was not acknowledged); `done` rejects
-// with the reason.
+// - taskAssignment 'group' (default when the client can subscribe): the
+//   instances of one application share the tasks as one consumer group
+//   (group id = application id, co-partitioned assignor); the group's
+//   rebalance listener revokes and assigns.
+// - 'external': someone else decides (the cluster's `rill worker`) and calls
+//   assignTasks(partitions).
+// - 'all': this instance runs every task (a client without groups).
+// Under 'external', standby tasks (setStandbyTasks) keep warm copies of other
+// tasks' stores from their changelogs (StandbyTasks).
+//
+// All three go through the same two steps, one at a time with processing
+// paused (ExclusiveQueue): revoke = stop feeding the tasks, wait for their
+// in-flight work, flush their state, wait for every write's acknowledgement,
+// commit their offsets, close them; assign = create the tasks, restore their
+// stores from the changelogs (from a local snapshot's checkpoint when there is
+// one), start reading their partitions at the committed offsets.
+//
+// Writes go through one producer; offsets are committed only after the sinks'
+// and the changelogs' writes are acknowledged (at-least-once).
+//
+// Lifecycle: start() checks and creates topics, takes its first tasks (group:
+// the first assignment; all: every task; external: none until assignTasks),
+// then runs the processing loop. stop() stops pulling, flushes, commits,
+// writes snapshots, leaves the group and closes. A 'fail' policy or a failed
+// write stops the app the same way (without committing what was not
+// acknowledged); `done` rejects with the reason.
 import { Rill } from '../../core/client';
-import type { LogClient, LogConsumer, LogProducer, LogRecord, TopicPartition } from '../client/log-client';
+import { CommitRefusedError, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../client/log-client';
 import { rillLogClient } from '../client/rill-log-client';
 import { consoleLogger, type Logger } from '../logger';
-import type { Windowed } from '../record';
 import type { ReadOnlyKeyValueStore } from '../state/key-value-store';
-import type { ReadOnlyWindowStore, WindowEntry } from '../state/window-store';
+import type { ReadOnlyWindowStore } from '../state/window-store';
 import type { Topology } from '../topology/topology';
 import { AckingCollector } from './acking-collector';
 import type { ErrorPolicy } from './error-policy';
-import { loadSnapshot, snapshotPath, writeSnapshot } from './local-snapshot';
-import { restoreStore, type RestoreProgress } from './restore';
-import { StreamTask } from './stream-task';
+import { ExclusiveQueue } from './exclusive-queue';
+import { InteractiveQueries, type KeyQueryResult } from './interactive-queries';
+import { StandbyTasks, type WarmStores } from './standby-tasks';
+import type { RestoreProgress } from './restore';
+import type { StreamTask } from './stream-task';
+import { clientIdFor, TaskDirectory } from './task-directory';
+import { TaskManager } from './task-manager';
 import { timestampOrder } from './timestamp-order';
 
 /** Fetched records taken at once for timestamp ordering. */
@@ -30,6 +52,19 @@ const MAX_BATCH = 500;
 export interface StreamsConfig {
   /** The log: an embedded Rill, or any LogClient (a cluster, kafkajs). */
   log: Rill | LogClient;
+  /**
+   * Who decides which tasks (partitions) this instance runs:
+   * 'group' (default when the client can subscribe): the consumer group of
+   * the application's instances; 'external': the caller, through
+   * assignTasks() (the cluster's worker); 'all' (default otherwise): every task.
+   */
+  taskAssignment?: 'group' | 'external' | 'all';
+  /**
+   * This instance's address for interactive queries (e.g. "host:port").
+   * queryKey() on another instance names it as the host of the keys this one
+   * owns. Under a group it travels as the consumer's client id.
+   */
+  applicationServer?: string;
   /** Writes not yet acknowledged before the source stops reading (default 10 000). */
   maxInFlight?: number;
   /** How often offsets are committed (default 1000 ms). Changelog writes are batched per commit. */
@@ -38,12 +73,23 @@ export interface StreamsConfig {
   maxDirtyEntries?: number;
   /** How often the wall clock ticks into the tasks (default 1000 ms). */
   wallClockTickMs?: number;
+  /** How often standby tasks (setStandbyTasks) read their changelogs (default 1000 ms). */
+  standbyCatchUpMs?: number;
   deserializationErrors?: ErrorPolicy;
   processingErrors?: ErrorPolicy;
-  /** Local snapshots of stores at shutdown; restore then replays only the changelog after them. */
+  /** Local snapshots of stores at shutdown and at revocation; restore then replays only the changelog after them. */
   stateDir?: string;
   logger?: Logger;
   onRestoreProgress?: (p: RestoreProgress) => void;
+  /** Called after each change of this instance's tasks: created and restored, or committed and closed. */
+  onRebalance?: (r: RebalanceEvent) => void;
+  /**
+   * Consumer-group membership of this instance (Kafka's names): a stable
+   * `groupInstanceId` per instance is static membership (a restart within the
+   * session timeout keeps its partitions, no rebalance); short timeouts make
+   * a crashed instance's partitions move sooner.
+   */
+  group?: { groupInstanceId?: string; sessionTimeoutMs?: number; heartbeatIntervalMs?: number; rebalanceTimeoutMs?: number };
   /**
    * With a single task (every source has one partition), repartitioned records
    * are handed on in memory instead of through the repartition topic (default
@@ -57,16 +103,40 @@ export interface StreamsConfig {
 
 export type StreamsState = 'created' | 'restoring' | 'running' | 'stopping' | 'stopped' | 'failed';
 
+export interface RebalanceEvent {
+  /** Partitions (tasks) this instance took on, restored. */
+  readonly assigned: readonly number[];
+  /** Partitions it gave up, their work committed (unless the app failed). */
+  readonly revoked: readonly number[];
+  /** What it owns now. */
+  readonly owned: readonly number[];
+}
+
+export type { KeyQueryResult } from './interactive-queries';
+
 export class RillStreams {
   private readonly client: LogClient;
   private readonly log: Logger;
   private readonly now: () => number;
-  private tasks: StreamTask[] = [];
+  private readonly directory: TaskDirectory;
+  private readonly queries: InteractiveQueries;
+  private readonly standby: StandbyTasks;
+  private standbyTimer: NodeJS.Timeout | undefined;
+  private mode: 'group' | 'external' | 'all' = 'all';
+  private taskManager: TaskManager | undefined;
   private producer: LogProducer | undefined;
   private consumer: LogConsumer | undefined;
   private collector: AckingCollector | undefined;
+  /** The number of tasks of the application: the most partitions of any input topic. */
+  private partitionCount = 0;
+  /** Partitions of each input topic (repartition topics have partitionCount). */
+  private readonly sourcePartitions = new Map<string, number>();
   private loop: Promise<void> | undefined;
-  private committing: Promise<void> | undefined;
+  private committing: Promise<boolean> | undefined;
+  /** Commits and task changes run one at a time; processing pauses while any is queued. */
+  private readonly exclusive = new ExclusiveQueue();
+  /** False once a failure means nothing more may be committed (revocations then only close tasks). */
+  private mayCommit = true;
   private timer: NodeJS.Timeout | undefined;
   private lastCommit = 0;
   private progressWaiters: (() => void)[] = [];
@@ -87,6 +157,9 @@ export class RillStreams {
     this.client = config.log instanceof Rill ? rillLogClient(config.log) : config.log;
     this.log = config.logger ?? consoleLogger;
     this.now = config.now ?? Date.now;
+    this.directory = new TaskDirectory(this.client, topology.applicationId);
+    this.standby = new StandbyTasks(this.client, topology, this.log);
+    this.queries = new InteractiveQueries(topology, this.directory, () => this.taskManager, () => this.partitionCount);
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -98,56 +171,141 @@ export class RillStreams {
     return this.topology.applicationId;
   }
 
+  /** The partitions (tasks) this instance runs now, ascending. */
+  get assignedPartitions(): number[] {
+    return this.taskManager?.partitions ?? [];
+  }
+
+  /** The tasks this instance keeps warm copies of (standby tasks), ascending. */
+  get standbyPartitions(): number[] {
+    return this.standby.partitions;
+  }
+
+  /** The application's number of tasks (partitions per input topic); 0 before start(). */
+  get taskCount(): number {
+    return this.partitionCount;
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`start() called in state ${this.state}; a RillStreams runs once.`);
     if (this.config.processingGuarantee === 'exactly-once') {
       throw new Error("processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in dsl/client/log-client.ts). Use 'at-least-once'.");
     }
     this.state = 'restoring';
-    const partitions = await this.prepareTopics();
+    const partitions = (this.partitionCount = await this.prepareTopics());
+    try {
+      await this.startTasks(partitions);
+    } catch (e) {
+      // Nothing half-started stays open: close what was opened, then report why.
+      this.fail(e as Error, false);
+      await this.done.catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async startTasks(partitions: number): Promise<void> {
     this.producer = this.client.producer();
     this.collector = new AckingCollector(this.producer);
-    const collector = this.collector;
-    for (let p = 0; p < partitions; p++) {
-      this.tasks.push(
-        new StreamTask({
-          topology: this.topology,
-          partition: p,
-          collector,
-          logger: this.log,
-          deserializationErrors: this.config.deserializationErrors ?? 'fail',
-          processingErrors: this.config.processingErrors ?? 'fail',
-          now: this.now,
-          repartitionLocally: partitions === 1 && (this.config.localRepartition ?? true),
-          // Asynchronous work failed after its record counted as processed: commit nothing more.
-          onFatal: (e) => this.fail(e, false),
-        }),
-      );
-    }
+    this.taskManager = new TaskManager({
+      client: this.client,
+      topology: this.topology,
+      collector: this.collector,
+      logger: this.log,
+      deserializationErrors: this.config.deserializationErrors ?? 'fail',
+      processingErrors: this.config.processingErrors ?? 'fail',
+      now: this.now,
+      repartitionLocally: partitions === 1 && (this.config.localRepartition ?? true),
+      stateDir: this.config.stateDir,
+      onRestoreProgress: this.config.onRestoreProgress,
+      // Asynchronous work failed after its record counted as processed: commit nothing more.
+      onFatal: (e) => this.fail(e, false),
+    });
     for (const s of this.topology.stores) if (s.changelog === 'none') this.log.warn(`store ${s.name} has NO changelog (opted out): its state is lost on every restart.`);
-    await this.restore();
-    for (const t of this.tasks) t.start();
-    this.consumer = this.client.consumer({ groupId: this.applicationId });
-    const assignment: TopicPartition[] = [];
-    for (const topic of this.topology.sources.keys()) {
-      const n = (await this.client.partitionCount(topic))!;
-      const committed = await this.client.committedOffsets(this.applicationId, topic);
-      for (let p = 0; p < n; p++) {
-        assignment.push({ topic, partition: p });
-        const offset = committed.get(p) ?? -1;
-        if (offset >= 0) this.tasks[p]?.consumed.set(topic, offset);
-      }
+    const consumer = (this.consumer = this.client.consumer({ groupId: this.applicationId, clientId: clientIdFor(this.config.applicationServer), ...this.config.group }));
+    const topics = [...this.topology.sources.keys()];
+    const wanted = this.config.taskAssignment;
+    if (wanted === 'group' && !consumer.subscribe) throw new Error(`taskAssignment 'group' needs a log client that can subscribe to a consumer group; this one cannot. Use 'external' or 'all'.`);
+    this.mode = wanted ?? (consumer.subscribe ? 'group' : 'all');
+    if (this.mode === 'group') {
+      await consumer.subscribe!(topics, {
+        onAssigned: (added) => void this.exclusive.run(() => this.addTasks(partitionsOf(added))).catch((e: Error) => this.fail(e, false)),
+        onRevoked: (revoked) => this.exclusive.run(() => this.revokeTasks(partitionsOf(revoked))),
+      });
+    } else if (this.mode === 'all') {
+      await this.exclusive.run(() => this.setTasks(Array.from({ length: partitions }, (_, p) => p)));
     }
-    await this.consumer.assign(assignment);
+    // The first assignment's tasks are restored before start() returns.
+    await this.exclusive.idle();
+    if (this.failure) throw this.failure;
     this.lastCommit = this.now();
     this.state = 'running';
     this.timer = setInterval(() => this.tick(), this.config.wallClockTickMs ?? 1000);
     this.timer.unref();
+    this.standbyTimer = setInterval(() => {
+      if (this.standby.partitions.length > 0 && !this.standby.busy) void this.standby.catchUp().catch((e: Error) => this.log.warn(`standby tasks: catching up failed (${e.message}); trying again.`));
+    }, this.config.standbyCatchUpMs ?? 1000);
+    this.standbyTimer.unref();
     this.loop = this.run().catch((e) => this.fail(e as Error));
-    this.log.info(`application ${this.applicationId} running: ${partitions} task(s), sources ${[...this.topology.sources.keys()].join(', ')}`);
+    this.log.info(`application ${this.applicationId} running (${this.mode} task assignment): task(s) ${this.assignedPartitions.join(', ') || 'none yet'} of ${partitions}, sources ${topics.join(', ')}`);
   }
 
-  /** Graceful shutdown: stop reading, flush, commit, snapshot stores, close. */
+  /**
+   * External assignment (taskAssignment 'external'): this instance runs
+   * exactly these tasks (partition numbers) from now on. Tasks no longer
+   * listed are revoked (stop reading, in-flight work finished, writes
+   * acknowledged, offsets committed, stores closed); new ones are assigned
+   * (stores restored from their changelogs, reading from the committed
+   * offsets). Resolves once the new tasks are restored and running.
+   * Serialized with commits and any other assignment change. `hosts` (task
+   * -> applicationServer, every task of the application) lets queryKey()
+   * name the instance that hosts a key this one does not.
+   *
+   * The assigner must revoke a task on its old instance (and wait for that
+   * to resolve) before assigning it to a new one, as the group protocol does.
+   */
+  async assignTasks(partitions: readonly number[], hosts?: ReadonlyMap<number, string>): Promise<void> {
+    if (this.mode !== 'external' || this.state === 'created') {
+      throw new Error(`assignTasks() needs a started RillStreams with taskAssignment 'external' (this one: ${this.state === 'created' ? 'not started' : `'${this.mode}'`}).`);
+    }
+    if (this.failure) throw this.failure;
+    if (this.stopping) throw new Error(`assignTasks() on application ${this.applicationId}, which is ${this.state}.`);
+    const bad = partitions.filter((p) => !Number.isInteger(p) || p < 0 || p >= this.partitionCount);
+    if (bad.length) throw new Error(`assignTasks(): no task ${bad.join(', ')} in application ${this.applicationId}; its tasks are 0..${this.partitionCount - 1}.`);
+    if (hosts) this.directory.setHosts(hosts);
+    await this.exclusive.run(() => this.setTasks([...new Set(partitions)].sort((a, b) => a - b)));
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * External assignment: keep warm copies of these tasks' stores (standby
+   * tasks) by reading their changelogs, without processing. A standby task
+   * assigned later by assignTasks() takes over its stores and restores only
+   * what was written since its last catch-up. Tasks this instance runs are
+   * not kept as standbys. Resolves after a first catch-up.
+   */
+  async setStandbyTasks(partitions: readonly number[]): Promise<void> {
+    if (this.mode !== 'external' || this.state === 'created') throw new Error(`setStandbyTasks() needs a started RillStreams with taskAssignment 'external'.`);
+    const bad = partitions.filter((p) => !Number.isInteger(p) || p < 0 || p >= this.partitionCount);
+    if (bad.length) throw new Error(`setStandbyTasks(): no task ${bad.join(', ')} in application ${this.applicationId}; its tasks are 0..${this.partitionCount - 1}.`);
+    await this.exclusive.run(async () => this.standby.set(partitions.filter((p) => !this.taskManager!.get(p))));
+    await this.standby.catchUp();
+  }
+
+  /** Reads the standby tasks' changelogs up to their current ends now. */
+  catchUpStandbys(): Promise<void> {
+    return this.standby.catchUp();
+  }
+
+  /**
+   * External assignment: which instance (applicationServer) runs each task of
+   * the application, for queryKey() answers about keys this instance does not
+   * host. Call it whenever the assignment of any instance changes.
+   */
+  setTaskHosts(hosts: ReadonlyMap<number, string>): void {
+    this.directory.setHosts(hosts);
+  }
+
+  /** Graceful shutdown: stop reading, flush, commit, snapshot stores, leave the group, close. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'failed') return;
     if (this.state === 'created') {
@@ -162,16 +320,20 @@ export class RillStreams {
     this.resolveDone();
   }
 
-  /** Commits now: flushes store changes to changelogs, waits for every write's ack, then commits offsets. */
-  commit(): Promise<void> {
-    if (!this.committing) this.committing = this.doCommit().finally(() => (this.committing = undefined));
-    return this.committing;
+  /**
+   * Commits now: flushes store changes to changelogs, waits for every write's
+   * ack, then commits offsets. A commit the group refuses during a rebalance
+   * is skipped with a warning (the next one covers it); any other failure
+   * stops the app.
+   */
+  async commit(): Promise<void> {
+    await this.commitAll();
   }
 
   /**
-   * Resolves once every record written to the sources so far (repartition
-   * topics included) is processed and committed. For examples, tests and
-   * batch-like runs; woken by processing, not by polling.
+   * Resolves once every record written so far to the partitions this instance
+   * owns (repartition topics included) is processed and committed. For
+   * examples, tests and batch-like runs; woken by processing, not by polling.
    */
   async waitUntilCaughtUp(): Promise<void> {
     for (;;) {
@@ -180,75 +342,152 @@ export class RillStreams {
       const seen = this.processedCount;
       if (!(await this.behind())) {
         // Committing flushes writes, which may add records to repartition topics: check again after.
-        await this.commit();
-        if (!(await this.behind())) return;
+        const committed = await this.commitAll();
+        if (committed && !(await this.behind())) return;
+        // Refused during a rebalance: try again once it has moved on (the rebalance wakes us).
+        if (!committed) await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
         continue;
       }
       if (this.processedCount === seen) await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
     }
   }
 
-  private async behind(): Promise<boolean> {
-    for (const topic of this.topology.sources.keys()) {
-      for (const o of await this.client.offsets(topic)) {
-        const consumed = this.tasks[o.partition]?.consumed.get(topic) ?? o.start;
-        if (consumed < o.end) return true;
-      }
-    }
-    return false;
+  /**
+   * Interactive query of one key in a key-value store: `{ hosted: true, value }`
+   * on the instance that runs the key's partition, elsewhere `{ hosted: false,
+   * partition, host }` naming that instance's applicationServer when known.
+   * See InteractiveQueries.
+   */
+  queryKey<K, V>(storeName: string, key: K): Promise<KeyQueryResult<V>> {
+    return this.queries.queryKey<K, V>(storeName, key);
   }
 
-  /** Interactive query: a key-value store's current values, across this instance's tasks. */
+  /** Interactive query of a key-value store over the tasks this instance hosts (get() of another's key throws, saying so). */
   store<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
-    const stores = () => this.tasks.map((t) => t.keyValueStore<K, V>(name));
-    this.checkStore(name, 'key-value');
-    return {
-      name,
-      get: (key) => {
-        for (const s of stores()) {
-          const v = s.get(key);
-          if (v !== undefined) return v;
-        }
-        return undefined;
-      },
-      all: function* () {
-        for (const s of stores()) yield* s.all();
-      },
-      get size() {
-        return stores().reduce((n, s) => n + s.size, 0);
-      },
-    };
+    return this.queries.store<K, V>(name);
   }
 
-  /** Interactive query: a window store's windows by key and time range. */
+  /** Interactive query of a window store over the tasks this instance hosts (as store()). */
   windowStore<K, V>(name: string): ReadOnlyWindowStore<K, V> {
-    const stores = () => this.tasks.map((t) => t.windowStore<K, V>(name));
-    this.checkStore(name, 'window');
-    return {
-      name,
-      get: (key, start) => {
-        for (const s of stores()) {
-          const e = s.get(key, start);
-          if (e) return e;
-        }
-        return undefined;
-      },
-      fetch: (key, from, to) => stores().flatMap((s) => s.fetch(key, from, to)).sort((a: WindowEntry<V>, b: WindowEntry<V>) => a.window.start - b.window.start),
-      all: function* (): IterableIterator<[Windowed<K>, V]> {
-        for (const s of stores()) yield* s.all();
-      },
-      get size() {
-        return stores().reduce((n, s) => n + s.size, 0);
-      },
-    };
+    return this.queries.windowStore<K, V>(name);
+  }
+
+  // ------------------------------------------------------------ task assignment (run on the exclusive queue)
+
+  /** Revokes what is not in `partitions`, then assigns what is new: the 'external' and 'all' paths. */
+  private async setTasks(partitions: readonly number[]): Promise<void> {
+    if (this.stopping) return;
+    const tasks = this.taskManager!;
+    const wanted = new Set(partitions);
+    const gone = tasks.partitions.filter((p) => !wanted.has(p));
+    const fresh = partitions.filter((p) => !tasks.get(p));
+    if (gone.length) {
+      // Stop feeding them first; buffered records of dropped partitions are discarded by the consumer.
+      await this.consumer!.assign(this.topicPartitions(tasks.partitions.filter((p) => wanted.has(p))));
+      await this.revokeTasks(gone);
+    }
+    if (fresh.length) {
+      const warm = new Map<number, WarmStores>();
+      for (const p of fresh) {
+        const stores = await this.standby.take(p);
+        if (stores) warm.set(p, stores);
+      }
+      await this.addTasks(fresh, warm);
+      await this.consumer!.assign(this.topicPartitions(partitions));
+      // Read from where each task's offsets are (the group's committed ones), whatever the client defaults to.
+      for (const p of fresh) for (const [topic, offset] of tasks.get(p)?.consumed ?? []) await this.consumer!.seek({ topic, partition: p }, offset);
+    }
+  }
+
+  /** Creates and restores the tasks of newly assigned partitions. */
+  private async addTasks(partitions: readonly number[], warm?: ReadonlyMap<number, WarmStores>): Promise<void> {
+    if (partitions.length === 0 || this.stopping) return;
+    const created = await this.taskManager!.create(partitions, warm);
+    if (created.length === 0) return;
+    this.log.info(`application ${this.applicationId}: task(s) ${created.map((t) => t.partition).join(', ')} assigned and restored; running ${this.assignedPartitions.join(', ')}`);
+    this.config.onRebalance?.({ assigned: created.map((t) => t.partition), revoked: [], owned: this.assignedPartitions });
+    this.wakeAll();
+  }
+
+  /**
+   * Partitions about to go: commit their tasks' work (settle asynchronous
+   * work, flush state, wait for every write's acknowledgement, commit
+   * offsets), snapshot their stores, then close them. Under a group the
+   * consumer gives the partitions up only after this resolves.
+   */
+  private async revokeTasks(partitions: readonly number[]): Promise<void> {
+    const tasks = this.taskManager!;
+    const revoked = [...new Set(partitions)].filter((p) => tasks.get(p)).sort((a, b) => a - b);
+    if (revoked.length === 0) return;
+    const closing = revoked.map((p) => tasks.get(p)!);
+    let committed = false;
+    if (this.mayCommit && !this.collector!.failed) {
+      // Refused (this member was fenced): the new owner replays from the last commit. Failed: the app stops.
+      committed = await this.commitTasks(closing).catch((e: Error) => {
+        this.fail(e, false);
+        return false;
+      });
+      if (committed && this.config.stateDir) await tasks.writeSnapshots(this.config.stateDir, revoked);
+    }
+    tasks.close(revoked);
+    this.log.info(`application ${this.applicationId}: task(s) ${revoked.join(', ')} revoked${committed ? ', committed' : ' (not committed)'} and closed; running ${this.assignedPartitions.join(', ') || 'none'}`);
+    this.config.onRebalance?.({ assigned: [], revoked, owned: this.assignedPartitions });
+    this.wakeAll();
+  }
+
+  /** Partition p of every source topic that has one (uneven sources: a task may lack some). */
+  private topicPartitions(partitions: readonly number[]): TopicPartition[] {
+    return [...this.topology.sources.keys()].flatMap((topic) => partitions.filter((p) => p < (this.sourcePartitions.get(topic) ?? this.partitionCount)).map((partition) => ({ topic, partition })));
   }
 
   // ------------------------------------------------------------ internals
 
-  private checkStore(name: string, kind: 'key-value' | 'window'): void {
-    const spec = this.topology.store(name);
-    if (!spec) throw new Error(`No store "${name}" in application ${this.applicationId} (stores: ${this.topology.stores.map((s) => s.name).join(', ') || 'none'}).`);
-    if (spec.kind !== kind) throw new Error(`Store "${name}" is a ${spec.kind} store; query it with ${spec.kind === 'window' ? 'windowStore' : 'store'}().`);
+  /** Resolves true once committed, false when the group refused the offsets (a rebalance). */
+  private commitAll(): Promise<boolean> {
+    if (!this.committing) {
+      this.committing = this.exclusive
+        .run(() => this.commitTasks([...this.taskManager!.tasks]))
+        .catch((e: Error) => {
+          this.fail(e, false);
+          throw e;
+        })
+        .finally(() => (this.committing = undefined));
+    }
+    return this.committing;
+  }
+
+  /**
+   * Flushes these tasks' state, waits until every write is acknowledged, then
+   * commits their offsets. False when the group refused the offsets because
+   * of a rebalance: the writes are safe, the offsets simply stay where they were.
+   */
+  private async commitTasks(tasks: readonly StreamTask[]): Promise<boolean> {
+    const offsets: (TopicPartition & { offset: number })[] = [];
+    for (const t of tasks) for (const [topic, offset] of t.consumed) offsets.push({ topic, partition: t.partition, offset });
+    // Asynchronous work of the records being committed must finish (and write) first.
+    await Promise.all(tasks.map((t) => t.settleAsync()));
+    for (const t of tasks) t.flushState();
+    await this.collector!.flush();
+    this.lastCommit = this.now();
+    if (offsets.length === 0) return true;
+    try {
+      await this.consumer!.commit(offsets);
+      return true;
+    } catch (e) {
+      if (!(e instanceof CommitRefusedError)) throw e;
+      this.log.warn(`application ${this.applicationId}: offsets not committed, the group is rebalancing (${e.message}); the next commit covers them.`);
+      return false;
+    }
+  }
+
+  private async behind(): Promise<boolean> {
+    for (const topic of this.topology.sources.keys()) {
+      for (const o of await this.client.offsets(topic)) {
+        const task = this.taskManager?.get(o.partition);
+        if (task && (task.consumed.get(topic) ?? o.start) < o.end) return true;
+      }
+    }
+    return false;
   }
 
   /** Checks sources, creates repartition, changelog and sink topics; returns the task count. */
@@ -258,6 +497,7 @@ export class RillStreams {
       const n = await this.client.partitionCount(topic);
       if (n === undefined) throw new Error(`Source topic "${topic}" of application ${this.applicationId} does not exist; create it first.`);
       counts.set(topic, n);
+      this.sourcePartitions.set(topic, n);
     }
     const partitions = Math.max(1, ...counts.values());
     const uneven = [...counts].filter(([, n]) => n !== partitions);
@@ -276,39 +516,13 @@ export class RillStreams {
     return partitions;
   }
 
-  private async restore(): Promise<void> {
-    for (const spec of this.topology.stores) {
-      if (!spec.changelogTopic) continue;
-      const offsets = await this.client.offsets(spec.changelogTopic);
-      const committed = spec.changelog === 'source' ? await this.client.committedOffsets(this.applicationId, spec.changelogTopic) : undefined;
-      for (const task of this.tasks) {
-        const store = task.stores.get(spec.name)!;
-        const range = offsets.find((o) => o.partition === task.partition);
-        if (!range) continue;
-        let from = range.start;
-        let to = range.end;
-        if (committed) to = Math.max(0, committed.get(task.partition) ?? -1);
-        else if (this.config.stateDir) {
-          const checkpoint = loadSnapshot(snapshotPath(this.config.stateDir, this.applicationId, task.partition, spec.name), store);
-          if (checkpoint !== undefined && checkpoint <= range.end && checkpoint >= range.start) {
-            from = checkpoint;
-            this.log.info(`store ${spec.name} partition ${task.partition}: loaded local snapshot (${store.size} entries) at changelog offset ${checkpoint}`);
-          } else if (checkpoint !== undefined) {
-            store.clear();
-            this.log.warn(`store ${spec.name} partition ${task.partition}: local snapshot checkpoint ${checkpoint} is outside the changelog [${range.start}, ${range.end}]; restoring from the start.`);
-          }
-        }
-        await restoreStore(this.client, store, spec.changelogTopic, task.partition, from, to, this.log, this.config.onRestoreProgress);
-      }
-    }
-  }
-
   private async run(): Promise<void> {
     const records = this.consumer!.records();
     const maxInFlight = this.config.maxInFlight ?? 10_000;
     const maxDirty = this.config.maxDirtyEntries ?? 50_000;
     const commitInterval = this.config.commitIntervalMs ?? 1000;
     const collector = this.collector!;
+    const tasks = this.taskManager!;
     const batch: LogRecord[] = [];
     for (;;) {
       const next = await records.next();
@@ -322,9 +536,13 @@ export class RillStreams {
         batch.push(more.value);
       }
       for (const record of timestampOrder(batch)) {
-        if (this.committing) await this.committing;
+        if (this.exclusive.busy) await this.exclusive.idle();
         if (this.stopping) return;
-        const task = this.tasks[record.partition];
+        // Looked up after any task change: a partition revoked meanwhile has no task (its records are
+        // its next owner's), and a task (re)assigned meanwhile starts at its committed offset, so what it
+        // already covers is skipped (read again after a seek, or processed before a revoke).
+        const task = tasks.get(record.partition);
+        if (task === undefined || record.offset < (task.consumed.get(record.topic) ?? -1)) continue;
         task.process(record);
         this.processedCount++;
         if (this.progressWaiters.length) this.wakeProgressWaiters();
@@ -332,7 +550,7 @@ export class RillStreams {
         if (collector.failed) throw collector.failed;
         if (collector.inFlight > maxInFlight) await collector.waitUntilAtMost(maxInFlight >> 1);
         if (task.pendingAsync > maxInFlight) await task.settleAsync();
-        if (this.now() - this.lastCommit >= commitInterval) await this.commit();
+        if (this.now() - this.lastCommit >= commitInterval) await this.commitAll();
       }
     }
   }
@@ -345,38 +563,31 @@ export class RillStreams {
     if (this.wakeTimer) return;
     const wake = () => {
       this.wakeTimer = undefined;
-      this.progressWaiters.splice(0).forEach((w) => w());
+      this.wakeAll();
     };
     this.wakeTimer = setTimeout(wake, 2);
     this.wakeTimer.unref();
   }
 
+  private wakeAll(): void {
+    this.progressWaiters.splice(0).forEach((w) => w());
+  }
+
   private tick(): void {
-    if (this.state !== 'running' || this.committing) return;
+    if (this.state !== 'running' || this.exclusive.busy) return;
     try {
       const now = this.now();
-      for (const t of this.tasks) t.punctuate(now);
-      if (now - this.lastCommit >= (this.config.commitIntervalMs ?? 1000)) void this.commit().catch((e) => this.fail(e as Error));
+      for (const t of this.taskManager!.tasks) t.punctuate(now);
+      if (now - this.lastCommit >= (this.config.commitIntervalMs ?? 1000)) void this.commitAll().catch(() => undefined);
     } catch (e) {
       this.fail(e as Error);
     }
   }
 
-  private async doCommit(): Promise<void> {
-    const offsets: (TopicPartition & { offset: number })[] = [];
-    for (const t of this.tasks) for (const [topic, offset] of t.consumed) offsets.push({ topic, partition: t.partition, offset });
-    // Asynchronous work of the records being committed must finish (and write) first.
-    await Promise.all(this.tasks.map((t) => t.settleAsync()));
-    for (const t of this.tasks) t.flushState();
-    await this.collector!.flush();
-    if (offsets.length) await this.consumer!.commit(offsets);
-    this.lastCommit = this.now();
-  }
-
   private fail(error: Error, commitProcessed = true): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.failure = error;
-    this.progressWaiters.splice(0).forEach((wake) => wake());
+    this.wakeAll();
     this.log.error(`application ${this.applicationId} stopped: ${error.message}`);
     this.stopping = true;
     this.state = 'failed';
@@ -386,25 +597,24 @@ export class RillStreams {
 
   private async shutdown(commit: boolean): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.standbyTimer) clearInterval(this.standbyTimer);
+    this.standby.set([]);
+    await this.standby.idle();
     try {
-      if (commit && this.consumer) await this.commit();
-      if (commit && this.config.stateDir) await this.writeSnapshots();
+      if (commit && this.consumer) await this.commitAll();
+      if (commit && this.config.stateDir) await this.taskManager?.writeSnapshots(this.config.stateDir);
     } finally {
+      // Closing the consumer revokes what it owns and leaves the group; the revocation commits nothing more after a failure.
+      this.mayCommit = commit;
       await this.consumer?.close();
       await this.loop?.catch(() => undefined);
+      await this.exclusive.idle();
       await this.producer?.close().catch(() => undefined);
-      for (const t of this.tasks) t.close();
+      this.taskManager?.closeAll();
     }
   }
+}
 
-  private async writeSnapshots(): Promise<void> {
-    for (const spec of this.topology.stores) {
-      if (spec.changelog !== 'own' || !spec.changelogTopic) continue;
-      const offsets = await this.client.offsets(spec.changelogTopic);
-      for (const task of this.tasks) {
-        const end = offsets.find((o) => o.partition === task.partition)?.end ?? 0;
-        writeSnapshot(snapshotPath(this.config.stateDir!, this.applicationId, task.partition, spec.name), task.stores.get(spec.name)!, end);
-      }
-    }
-  }
+function partitionsOf(tps: readonly TopicPartition[]): number[] {
+  return [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
 }

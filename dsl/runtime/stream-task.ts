@@ -334,7 +334,7 @@ function safeJson(v: unknown): string {
   }
 }
 
-function createStore(spec: ResolvedStore): AnyStore {
+export function createStore(spec: ResolvedStore): AnyStore {
   const changelog = spec.changelog === 'own' ? spec.changelogTopic : undefined;
   return spec.kind === 'key-value'
     ? (new InMemoryKeyValueStore(spec.name, spec.keySerde, spec.valueSerde, changelog) as AnyStore)

@@ -1,0 +1,46 @@
+// Where a key lives among the instances of an application: its partition (the
+// default partitioner's, murmur2 of the serialized key: where Rill, Kafka
+// clients and repartition topics put it) and the instance that runs that
+// partition's task. Under a consumer group the hosts come from the group's
+// current assignment (each instance's applicationServer is its client id);
+// under external assignment the assigner tells them (setHosts).
+import { partitionForKey } from '../../core/client';
+import type { LogClient } from '../client/log-client';
+import type { ResolvedStore } from '../topology/topology';
+
+export function partitionOfKey(store: ResolvedStore, key: unknown, partitions: number): number {
+  if (partitions <= 1) return 0;
+  const bytes = store.keySerde.serialize(key);
+  if (bytes._tag === 'Left') throw new Error(`store "${store.name}": the query key does not serialize with the store's key serde: ${bytes.left.message}`);
+  return partitionForKey(bytes.right, partitions);
+}
+
+export class TaskDirectory {
+  private external: ReadonlyMap<number, string> | undefined;
+
+  constructor(
+    private readonly client: LogClient,
+    private readonly groupId: string,
+  ) {}
+
+  /** External assignment: the host (applicationServer) of every task, as the assigner knows it. */
+  setHosts(hosts: ReadonlyMap<number, string>): void {
+    this.external = new Map(hosts);
+  }
+
+  /** The applicationServer of the instance that runs `partition`'s task, when known. */
+  async hostOf(partition: number): Promise<string | undefined> {
+    if (this.external) return this.external.get(partition);
+    if (!this.client.groupMembers) return undefined;
+    const members = await this.client.groupMembers(this.groupId);
+    const owner = members.find((m) => m.partitions.some((tp) => tp.partition === partition));
+    return owner?.clientId.startsWith(SERVER_PREFIX) ? owner.clientId.slice(SERVER_PREFIX.length) : undefined;
+  }
+}
+
+const SERVER_PREFIX = 'rill-streams@';
+
+/** The client id a group member carries: its applicationServer, for hostOf() on the other members. */
+export function clientIdFor(applicationServer: string | undefined): string {
+  return applicationServer === undefined ? 'rill-streams' : `${SERVER_PREFIX}${applicationServer}`;
+}

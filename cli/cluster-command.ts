@@ -31,8 +31,12 @@ Options:
   --host ADDR                     listen address (default 127.0.0.1)
   --advertised-host HOST          broker: host other brokers and clients connect to (default --host)
   --broker-session-timeout-ms N   controller: fence a broker silent this long (default 9000)
+  --worker-session-timeout-ms N   controller: move the tasks of a worker silent this long (default 10000)
   --heartbeat-interval-ms N       broker: heartbeat period (default 250)
   --replica-lag-time-max-ms N     broker: a follower this far behind leaves the ISR (default 10000)
+
+\`rill cluster status --controllers LIST\` shows the cluster: controllers, brokers,
+partitions (leader, ISR, lag), workers. docs/cluster.md starts a 3-node cluster.
 
 Stops on SIGTERM or SIGINT. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
@@ -45,6 +49,7 @@ const SPEC = {
   host: 'string',
   'advertised-host': 'string',
   'broker-session-timeout-ms': 'number',
+  'worker-session-timeout-ms': 'number',
   'heartbeat-interval-ms': 'number',
   'replica-lag-time-max-ms': 'number',
 } as const;
@@ -82,7 +87,10 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         controllers: controllers.right,
         dataDir: combined ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
-        config: flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {},
+        config: {
+          ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
+          ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),
+        },
         log,
       });
       if (E.isLeft(started)) throw new CommandError(started.left);

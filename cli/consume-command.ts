@@ -8,6 +8,7 @@ import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { GroupMember } from './group-member';
+import { LEADER_MOVED, PartitionLeaders } from './leaders';
 import { partitionCount } from './produce-command';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
@@ -66,23 +67,27 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     const maxMessages = flags['max-messages'] ?? Infinity;
     const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
 
-    const conn = await connect(bootstrapOf(flags.bootstrap, io));
+    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const conn = await connect(bootstrap);
+    // Reads go to each partition's leader (on a cluster, not every broker leads every partition).
+    const leaders = new PartitionLeaders(conn, bootstrap, topic);
     let member: GroupMember | undefined;
-    const positions = new Map<string, { tp: TopicPartition; offset: number; end: number }>();
+    const positions = new Map<string, Position>();
     let printed = 0;
     try {
       const count = await partitionCount(conn, topic, false);
+      await leaders.refresh();
       if (flags.partition !== undefined && (flags.partition < 0 || flags.partition >= count)) throw new UsageError(`--partition must be from 0 to ${count - 1}`);
 
       const resolveStarts = async (tps: TopicPartition[], committed?: Map<string, number>) => {
         positions.clear();
         const need = tps.filter((tp) => !(committed && (committed.get(key(tp)) ?? -1) >= 0));
-        const listed = need.length > 0 ? await listOffsets(conn, topic, need, flags.offset !== undefined ? -2 : startTimestamp) : new Map<number, number>();
+        const listed = need.length > 0 ? await listOffsetsAtLeaders(leaders, topic, need, flags.offset !== undefined ? -2 : startTimestamp) : new Map<number, number>();
         for (const tp of tps) {
           const c = committed?.get(key(tp)) ?? -1;
           let offset = c >= 0 ? c : flags.offset !== undefined ? flags.offset : listed.get(tp.partition)!;
           // A timestamp after the last record: start at the end.
-          if (offset < 0) offset = (await listOffsets(conn, topic, [tp], -1)).get(tp.partition)!;
+          if (offset < 0) offset = (await listOffsetsAtLeaders(leaders, topic, [tp], -1)).get(tp.partition)!;
           positions.set(key(tp), { tp, offset, end: -1 });
         }
       };
@@ -112,23 +117,38 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
           }
         }
         if (positions.size === 0) break;
-        const fetched = await conn.request<apis.FetchResponse>(apis.fetch, {
-          replicaId: -1,
-          maxWaitMs: 500,
-          minBytes: 1,
-          maxBytes: 8 * 1024 * 1024,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [{ topic, partitions: [...positions.values()].map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
-          forgottenTopicsData: [],
-          rackId: '',
-        });
-        check(fetched.errorCode, 'fetch failed');
-        for (const t of fetched.responses) {
+        // One fetch per leader, side by side; a partition whose leader moved waits for fresh metadata.
+        const byLeader = new Map<KafkaConnection, Position[]>();
+        for (const p of positions.values()) {
+          const c = await leaders.connectionFor(p.tp.partition);
+          byLeader.set(c, [...(byLeader.get(c) ?? []), p]);
+        }
+        const responses = await Promise.all(
+          [...byLeader].map(([c, ps]) =>
+            c.request<apis.FetchResponse>(apis.fetch, {
+              replicaId: -1,
+              maxWaitMs: 500,
+              minBytes: 1,
+              maxBytes: 8 * 1024 * 1024,
+              isolationLevel: 0,
+              sessionId: 0,
+              sessionEpoch: -1,
+              topics: [{ topic, partitions: ps.map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
+              forgottenTopicsData: [],
+              rackId: '',
+            }),
+          ),
+        );
+        let moved = false;
+        for (const fetched of responses) check(fetched.errorCode, 'fetch failed');
+        for (const t of responses.flatMap((f) => f.responses)) {
           for (const p of t.partitions) {
             const pos = positions.get(`${topic}/${p.partitionIndex}`);
             if (!pos) continue;
+            if (LEADER_MOVED.has(p.errorCode)) {
+              moved = true;
+              continue;
+            }
             check(p.errorCode, `cannot read ${topic}-${p.partitionIndex} at offset ${pos.offset}`);
             pos.end = p.highWatermark;
             if (!p.records || p.records.length === 0) continue;
@@ -145,6 +165,10 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
             }
           }
         }
+        if (moved) {
+          await sleep(100);
+          await leaders.refresh();
+        }
         if (member && Date.now() - lastCommit > 1000) await commit();
         if (flags['exit-at-end'] && [...positions.values()].every((p) => p.end >= 0 && p.offset >= p.end)) break;
       }
@@ -153,9 +177,16 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       return 0;
     } finally {
       await member?.leave();
+      leaders.close();
       conn.close();
     }
   });
+}
+
+interface Position {
+  tp: TopicPartition;
+  offset: number;
+  end: number;
 }
 
 const key = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
@@ -167,6 +198,27 @@ export function parseTimestamp(text: string): number {
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new UsageError(`--timestamp "${text}" is neither epoch milliseconds nor an ISO-8601 date`);
   return t;
+}
+
+/** listOffsets() at each partition's leader, asking Metadata again (a few times) when a leader moved. */
+async function listOffsetsAtLeaders(leaders: PartitionLeaders, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const tp of tps) {
+    for (let attempt = 1; ; attempt++) {
+      const c = await leaders.connectionFor(tp.partition);
+      const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: tp.partition, timestamp }] }] });
+      const p = r.topics[0]?.partitions[0];
+      if (p !== undefined && LEADER_MOVED.has(p.errorCode) && attempt < 10) {
+        await sleep(100 * attempt);
+        await leaders.refresh();
+        continue;
+      }
+      check(p?.errorCode ?? 3, `cannot list offsets of ${topic}-${tp.partition}`);
+      out.set(tp.partition, p!.offset);
+      break;
+    }
+  }
+  return out;
 }
 
 /** ListOffsets for some partitions of one topic: partition -> offset (-1 when no record is at or after the timestamp). */

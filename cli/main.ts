@@ -1,11 +1,13 @@
 // The `rill` command. Subcommands grow with the product; each one explains itself.
 import { runDemo } from './demo';
 import { runBroker } from './broker-command';
+import { runCluster } from './cluster-status-command';
 import { runConsume } from './consume-command';
 import { runGroup } from './group-command';
 import { processIO } from './io';
 import { runProduce } from './produce-command';
 import { runTopic } from './topic-command';
+import { runWorker } from './worker-command';
 
 const HELP = `rill — stream processing for TypeScript with its own log
 
@@ -14,6 +16,10 @@ Usage:
   rill broker --data-dir DIR [--port N] run a Kafka-compatible broker (and the schema registry)
   rill broker [--controller] --node-id N --controllers 1@H:P,... --data-dir DIR [--port N]
                                         a controller or broker of a Rill cluster
+  rill cluster status --controllers 1@H:P,... [--json]
+                                        controllers, brokers, partitions (ISR, lag), workers and tasks
+  rill worker --app APP --pipeline FILE --controllers 1@H:P,... --brokers H:P,...
+                                        run a DSL application's tasks as the cluster assigns them
   rill topic create|list|describe|delete|alter-config ...
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout
@@ -54,6 +60,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'group':
       return runGroup(rest, processIO());
+    case 'cluster':
+      return runCluster(rest, processIO());
+    case 'worker': {
+      // SIGTERM/SIGINT: commit, leave the application (its tasks move at once), exit 0.
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      return runWorker(rest, processIO(), stop.signal);
+    }
     default:
       console.error(`rill: unknown command "${command}". Run "rill help" for the list.`);
       return 2;

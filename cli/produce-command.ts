@@ -10,6 +10,7 @@ import { keyValues, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
+import { LEADER_MOVED, PartitionLeaders } from './leaders';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
 export const PRODUCE_HELP = `rill produce — write stdin lines to a topic, one record per line
@@ -65,9 +66,12 @@ export function runProduce(argv: string[], io: CommandIO): Promise<number> {
       encodeValue = await avroEncoder(flags['schema-registry'] ?? DEFAULT_REGISTRY, topic, schemaText);
     }
 
-    const conn = await connect(bootstrapOf(flags.bootstrap, io));
+    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const conn = await connect(bootstrap);
+    const leaders = new PartitionLeaders(conn, bootstrap, topic);
     try {
       const partitions = await partitionCount(conn, topic);
+      await leaders.refresh();
       const fixed = flags.partition;
       if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed >= partitions)) throw new UsageError(`--partition must be from 0 to ${partitions - 1} (topic "${topic}" has ${partitions})`);
       const pending = new Map<number, RecordInput[]>();
@@ -79,9 +83,18 @@ export function runProduce(argv: string[], io: CommandIO): Promise<number> {
         if (!records || records.length === 0) return;
         pending.delete(partition);
         const batch = encodeRecordBatch({ records, compression });
-        const r = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
-        const p = r.responses[0].partitionResponses[0];
-        check(p.errorCode, `cannot produce to ${topic}-${partition}`, p.errorMessage);
+        // To the partition's leader; when it moved (a cluster failover), ask Metadata again and retry.
+        for (let attempt = 1; ; attempt++) {
+          const r = await (await leaders.connectionFor(partition)).request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
+          const p = r.responses[0].partitionResponses[0];
+          if (LEADER_MOVED.has(p.errorCode) && attempt < 10) {
+            await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+            await leaders.refresh();
+            continue;
+          }
+          check(p.errorCode, `cannot produce to ${topic}-${partition}`, p.errorMessage);
+          break;
+        }
         produced += records.length;
         progress.update(produced);
       };
@@ -107,6 +120,7 @@ export function runProduce(argv: string[], io: CommandIO): Promise<number> {
       io.stderr.write(`Produced ${produced} record(s) to ${topic}.\n`);
       return 0;
     } finally {
+      leaders.close();
       conn.close();
     }
   });

@@ -9,7 +9,7 @@ import { bootstrapOf, check, connect } from './wire';
 export const TOPIC_HELP = `rill topic — manage topics
 
 Usage:
-  rill topic create NAME [--partitions N] [--config key=value ...]
+  rill topic create NAME [--partitions N] [--replication-factor N] [--config key=value ...]
   rill topic list
   rill topic describe NAME          partitions, offsets and configs
   rill topic delete NAME
@@ -17,10 +17,11 @@ Usage:
 
 Options:
   --bootstrap HOST:PORT   broker to talk to (default $RILL_BOOTSTRAP or localhost:9092)
+  --replication-factor N  copies of each partition on a cluster (default: the broker's default, 1)
 
 Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
-const SPEC = { bootstrap: 'string', partitions: 'number', config: 'strings', set: 'strings', delete: 'strings' } as const;
+const SPEC = { bootstrap: 'string', partitions: 'number', 'replication-factor': 'number', config: 'strings', set: 'strings', delete: 'strings' } as const;
 
 export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('topic', TOPIC_HELP, argv, io, async () => {
@@ -34,7 +35,7 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
     try {
       switch (action) {
         case 'create':
-          return await create(conn, io, name, flags.partitions ?? 1, keyValues(flags.config, 'config'));
+          return await create(conn, io, name, flags.partitions ?? 1, keyValues(flags.config, 'config'), flags['replication-factor'] ?? -1);
         case 'list':
           return await list(conn, io);
         case 'describe':
@@ -52,10 +53,11 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   });
 }
 
-async function create(conn: KafkaConnection, io: CommandIO, name: string, partitions: number, config: Record<string, string>): Promise<number> {
+async function create(conn: KafkaConnection, io: CommandIO, name: string, partitions: number, config: Record<string, string>, replicationFactor: number): Promise<number> {
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive integer');
+  if (replicationFactor !== -1 && (!Number.isInteger(replicationFactor) || replicationFactor < 1)) throw new UsageError('--replication-factor must be a positive integer');
   const r = await conn.request<apis.CreateTopicsResponse>(apis.createTopics, {
-    topics: [{ name, numPartitions: partitions, replicationFactor: -1, assignments: [], configs: Object.entries(config).map(([k, v]) => ({ name: k, value: v })) }],
+    topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(config).map(([k, v]) => ({ name: k, value: v })) }],
     timeoutMs: 30000,
     validateOnly: false,
   });

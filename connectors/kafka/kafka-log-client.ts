@@ -23,8 +23,13 @@ export interface KafkaLogClient extends LogClient {
   close(): Promise<void>;
 }
 
+/** The kafkajs settings a LogClient's options make. */
+export function kafkaConfig(options: KafkaLogClientOptions): KafkaConfig {
+  return { clientId: options.clientId ?? 'rill', logLevel: logLevel.NOTHING, ...options.kafka, brokers: [...options.brokers] };
+}
+
 export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
-  const config: KafkaConfig = { clientId: options.clientId ?? 'rill', logLevel: logLevel.NOTHING, ...options.kafka, brokers: [...options.brokers] };
+  const config = kafkaConfig(options);
   const kafka = new Kafka(config);
   const fetcher = oneShotFetcher(config);
   const open = new Set<{ close(): Promise<void> }>();

@@ -1,12 +1,16 @@
 // LogClient.fetch over Kafka: one Fetch request to the partition's leader, no
-// waiting, no group. kafkajs has no public API for it, so this is the one
-// place that uses kafkajs internals (its Cluster and Broker classes, stable
-// across 2.x; kafkajs is pinned in package.json). Restore uses it.
+// group (restore uses it without waiting; the externally assigned consumer
+// long-polls with it), and a "simple" offset commit for a group that has no
+// members (generation -1, no member id, as Kafka's tools commit). kafkajs has
+// no public API for either, so this is the one place that uses kafkajs
+// internals (its Cluster and Broker classes, stable across 2.x; kafkajs is
+// pinned in package.json).
 import type { KafkaConfig } from 'kafkajs';
 import type { FetchedRecord, TopicPartition } from '../log-types';
 
 interface InternalBroker {
   fetch(request: object): Promise<{ responses: { partitions: { errorCode: number; messages: KafkaJsRecord[] }[] }[] }>;
+  offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
 }
 interface InternalCluster {
   connect(): Promise<void>;
@@ -15,6 +19,7 @@ interface InternalCluster {
   refreshMetadata(): Promise<void>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(node: { nodeId: string }): Promise<InternalBroker>;
+  findGroupCoordinator(request: { groupId: string }): Promise<InternalBroker>;
 }
 interface KafkaJsRecord {
   offset: string;
@@ -25,7 +30,12 @@ interface KafkaJsRecord {
 }
 
 export interface OneShotFetcher {
-  fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
+  /** One Fetch; with maxWaitMs > 0 the leader may hold it that long for data to arrive (long poll). */
+  fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs?: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
+  /** Commits for a group without members (generation -1): rejects with the Kafka error when refused. */
+  commit(groupId: string, offsets: readonly (TopicPartition & { offset: number })[]): Promise<void>;
+  /** Forgets cached leaders (after NOT_LEADER_OR_FOLLOWER and the like). */
+  refresh(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,7 +73,7 @@ export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
   }
 
   return {
-    async fetch(tp, offset, maxBytes) {
+    async fetch(tp, offset, maxBytes, maxWaitMs = 0) {
       const c = await connect();
       await c.addTargetTopic(tp.topic);
       const leaders = c.findLeaderForPartitions(tp.topic, [tp.partition]);
@@ -73,7 +83,7 @@ export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
       const response = await broker.fetch({
         replicaId: -1,
         isolationLevel: 1,
-        maxWaitTime: 0,
+        maxWaitTime: maxWaitMs,
         minBytes: 0,
         maxBytes,
         topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: String(offset), maxBytes }] }],
@@ -90,6 +100,17 @@ export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
         records.push({ offset: o, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null });
       }
       return { records, nextOffset };
+    },
+    async commit(groupId, offsets) {
+      if (offsets.length === 0) return;
+      const c = await connect();
+      const coordinator = await c.findGroupCoordinator({ groupId });
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
+      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+    },
+    async refresh() {
+      await cluster?.refreshMetadata().catch(() => undefined);
     },
     async close() {
       await cluster?.disconnect();

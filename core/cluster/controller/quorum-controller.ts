@@ -29,6 +29,10 @@ const workerKey = (app: string, workerId: string): WorkerKey => JSON.stringify([
 export class QuorumController {
   private readonly brokerSessions: HeartbeatSessions<number>;
   private readonly workerSessions: HeartbeatSessions<WorkerKey>;
+  /** What each worker last reported running (soft state, like the sessions): tasks it has not released yet. */
+  private readonly workerHolds = new Map<WorkerKey, ReadonlySet<string>>();
+  /** The active tasks each worker was last told it owns: it may have started them before it reports them. */
+  private readonly workerGiven = new Map<WorkerKey, ReadonlySet<string>>();
   private readonly _image: MetadataImage;
 
   constructor(committed: MetadataImage, now: number, readonly config: ControllerConfig = DEFAULT_CONTROLLER_CONFIG) {
@@ -68,10 +72,64 @@ export class QuorumController {
     return this.commit(alterPartition(this._image, req));
   }
 
+  /**
+   * Join or heartbeat. The answer leaves out, for now, the tasks another live
+   * worker still reports running (it was told to give them up and is
+   * committing their work): the worker gets them once they are released, so
+   * a task never runs in two places while its handover is in progress. A
+   * worker holds what it reported and what it was last told it owns (it may
+   * have started that before reporting it). A registered worker this
+   * controller has not heard from yet (it just became active) may hold
+   * anything: until every worker has reported (or expired), no task is handed
+   * to a worker that does not already run it.
+   */
   workerHeartbeat(req: WorkerHeartbeatRequest, now: number): Decision<WorkerAssignment> {
     const d = this.commit(workerHeartbeat(this._image, req));
-    if (E.isRight(d)) this.workerSessions.touch(workerKey(req.app, req.workerId), now);
+    if (E.isLeft(d)) return d;
+    const key = workerKey(req.app, req.workerId);
+    this.workerSessions.touch(key, now);
+    const mine = new Set(req.ownedTasks ?? []);
+    this.workerHolds.set(key, mine);
+    const held = this.heldElsewhere(req.app, req.workerId);
+    const response = d.right.response;
+    // What it runs already stays its own; the rest waits while anyone else may hold it.
+    const active = response.active.filter((t) => mine.has(t.task) || (held !== 'anything' && !held.has(t.task)));
+    this.workerGiven.set(key, new Set(active.map((t) => t.task)));
+    if (active.length === response.active.length) return d;
+    return E.right({ records: d.right.records, response: { ...response, active } });
+  }
+
+  /** Tasks registered workers of `app` other than `workerId` may still run ('anything' while one has not reported yet). */
+  private heldElsewhere(app: string, workerId: string): Set<string> | 'anything' {
+    const held = new Set<string>();
+    for (const w of this._image.apps.get(app)?.workers.values() ?? []) {
+      if (w.workerId === workerId) continue;
+      const reported = this.workerHolds.get(workerKey(app, w.workerId));
+      if (reported === undefined) return 'anything';
+      for (const t of reported) held.add(t);
+      for (const t of this.workerGiven.get(workerKey(app, w.workerId)) ?? []) held.add(t);
+    }
+    return held;
+  }
+
+  /** A worker leaves (graceful shutdown): it is unregistered and its tasks move now, not after its session times out. */
+  workerLeave(req: { app: string; workerId: string; workerEpoch: number }): Decision<void> {
+    const d = this.commit(expireWorker(this._image, req.app, req.workerId, req.workerEpoch));
+    if (E.isRight(d)) {
+      this.workerSessions.forget(workerKey(req.app, req.workerId));
+      this.workerHolds.delete(workerKey(req.app, req.workerId));
+      this.workerGiven.delete(workerKey(req.app, req.workerId));
+    }
     return d;
+  }
+
+  /**
+   * Every registered worker gets a fresh session: for a shell that finds it
+   * was not running for a while (paused or starved), when the workers'
+   * heartbeats may be waiting unread in its sockets.
+   */
+  renewWorkerSessions(now: number): void {
+    for (const app of this._image.apps.values()) for (const w of app.workers.values()) this.workerSessions.touch(workerKey(w.app, w.workerId), now);
   }
 
   /**
@@ -89,6 +147,8 @@ export class QuorumController {
     }
     for (const key of this.workerSessions.expired(now)) {
       this.workerSessions.forget(key);
+      this.workerHolds.delete(key);
+      this.workerGiven.delete(key);
       const [app, workerId] = JSON.parse(key) as [string, string];
       const w = this._image.apps.get(app)?.workers.get(workerId);
       if (w === undefined) continue;

@@ -17,6 +17,13 @@ export interface WorkerHeartbeatRequest {
   readonly workerEpoch: number;
   readonly inputTopics: readonly string[];
   readonly numStandbyReplicas: number;
+  /**
+   * The tasks the worker runs right now, those it is still revoking included.
+   * Soft state for the active controller (QuorumController): a task moving to
+   * another worker is handed to it only once its previous owner no longer
+   * reports it (cooperative handover). Not part of any record.
+   */
+  readonly ownedTasks?: readonly string[];
 }
 
 export interface WorkerAssignment {

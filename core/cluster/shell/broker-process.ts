@@ -22,7 +22,7 @@ import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controlle
 import { FixedGroupCoordinator } from './group-coordinator';
 import { clusterKafkaApis } from './kafka-apis';
 import { KafkaListener } from './kafka-listener';
-import { RpcClient, RpcServer, type RpcMessage } from './rpc';
+import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
 
 export interface BrokerOptions {
   readonly nodeId: number;
@@ -36,6 +36,8 @@ export interface BrokerOptions {
   /** replica.lag.time.max.ms */
   readonly replicaLagTimeMaxMs?: number;
   readonly log?: (m: string) => void;
+  /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
+  readonly linkFilter?: LinkFilter;
 }
 
 export interface HostedReplica {
@@ -51,18 +53,38 @@ const TICK_MS = 20;
 const METADATA_POLL_MS = 50;
 const RPC_TIMEOUT_MS = 2000;
 const REPLICA_METHOD = 'replica';
+/** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
+const REPLICA_FETCH_WAIT_MS = 500;
+/** On the replication port: this broker's replicas and their offsets (for `rill cluster status`). */
+export const DESCRIBE_REPLICAS_METHOD = 'describeReplicas';
+
+/** One hosted replica as its broker sees it now. */
+export interface ReplicaDescription {
+  readonly topic: string;
+  readonly partition: number;
+  readonly role: string;
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly logEndOffset: number;
+  readonly highWatermark: number;
+}
 
 export const replicaName = (topic: string, partition: number): string => `${topic}-${partition}`;
 
 export class BrokerProcess {
   brokerEpoch = 0;
   private registeredAt = 0;
+  /** When this broker began trying to register (0: registered), and when it last said it could not. */
+  private unregisteredSince = Date.now();
+  private lastUnregisteredWarning = 0;
   image = new MetadataImage();
   private metadataIndex = 0;
   readonly replicas = new Map<string, HostedReplica>();
   private readonly waiting = new Map<string, (errorCode: number) => void>();
   private readonly peers = new Map<number, RpcClient>();
   private readonly changeListeners = new Set<() => void>();
+  /** Follower fetches parked at this leader until its partition gets new data, by replica name. */
+  private readonly parkedFetches = new Map<string, Set<() => void>>();
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
   private metadataInflight = false;
@@ -75,7 +97,7 @@ export class BrokerProcess {
   private groups: FixedGroupCoordinator | undefined;
 
   private constructor(readonly options: BrokerOptions) {
-    this.controllerClient = new ControllerClient(options.controllers, options.nodeId);
+    this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -151,9 +173,11 @@ export class BrokerProcess {
       if (this.brokerEpoch === 0) {
         const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
         const a = await this.controllerClient.call<{ brokerEpoch: number }>(ControllerMethod.registerBroker, { brokerId: this.nodeId, rack: null, host, port: this.options.port }, RPC_TIMEOUT_MS);
+        if (a.errorCode !== 0) this.warnUnregistered(a.message ?? `error ${a.errorCode}`);
         if (a.errorCode === 0 && a.response !== undefined && this.brokerEpoch === 0) {
           this.brokerEpoch = a.response.brokerEpoch;
           this.registeredAt = Date.now();
+          this.unregisteredSince = 0;
           this.log(`broker ${this.nodeId}: registered with broker epoch ${this.brokerEpoch}`);
           this.reconcile();
         }
@@ -169,6 +193,16 @@ export class BrokerProcess {
     } finally {
       this.heartbeatInflight = false;
     }
+  }
+
+  /** Says, every 10 s, that this broker still cannot register, and with what answer. */
+  private warnUnregistered(why: string): void {
+    const now = Date.now();
+    if (this.unregisteredSince === 0) this.unregisteredSince = now;
+    if (now - this.unregisteredSince < 5000 || now - this.lastUnregisteredWarning < 10_000) return;
+    this.lastUnregisteredWarning = now;
+    const list = this.options.controllers.map((c) => `${c.id}@${c.host}:${c.port}`).join(',');
+    this.log(`broker ${this.nodeId}: not registered after ${Math.round((now - this.unregisteredSince) / 1000)} s (last answer: ${why}); is a majority of the controllers ${list} up? Still trying.`);
   }
 
   private async fetchMetadata(): Promise<void> {
@@ -277,7 +311,7 @@ export class BrokerProcess {
     let c = this.peers.get(brokerId);
     if (c === undefined || c.host !== b.host || c.port !== b.port + 1) {
       c?.close();
-      c = new RpcClient(b.host, b.port + 1);
+      c = new RpcClient(b.host, b.port + 1, undefined, this.options.linkFilter);
       this.peers.set(brokerId, c);
     }
     return c;
@@ -299,27 +333,85 @@ export class BrokerProcess {
         throw e;
       }
       for (const t of h.replica.takeTruncations()) this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
-      // Keep fetching at once while there is data or a truncation step just ended; an idle follower waits for the next tick.
-      if (body.kind !== 'fetchResponse' || r.blob.length > 0) this.sendReplicaRequest(h, Date.now());
+      // Fetch again at once after data, a truncation step, or an empty answer (the leader
+      // already held that fetch for up to REPLICA_FETCH_WAIT_MS); after an error, at the next tick.
+      if (body.kind !== 'fetchResponse' || r.blob.length > 0 || body.errorCode === 0) this.sendReplicaRequest(h, Date.now());
       this.changed();
     });
   }
 
-  private handleReplicaRpc(method: string, body: unknown): RpcMessage {
+  /** Every replica this broker hosts, with its role and offsets. */
+  describeReplicas(): ReplicaDescription[] {
+    return [...this.replicas.values()].map((h) => ({
+      topic: h.topic,
+      partition: h.partition,
+      role: h.replica.role,
+      leader: h.replica.leader,
+      leaderEpoch: h.replica.leaderEpoch,
+      logEndOffset: h.replica.logEndOffset,
+      highWatermark: h.replica.highWatermark,
+    }));
+  }
+
+  private handleReplicaRpc(method: string, body: unknown): RpcMessage | Promise<RpcMessage> {
+    if (method === DESCRIBE_REPLICAS_METHOD) return { body: { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, replicas: this.describeReplicas() } };
     if (method !== REPLICA_METHOD) throw new Error(`unknown replication method "${method}"`);
     const { topic, partition, req } = body as { topic: string; partition: number; req: ReplicaRequest };
     if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object') throw new Error('replica request needs topic, partition and req');
     const h = this.replicas.get(replicaName(topic, partition));
     const notLeader = ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (req.kind === 'fetch') {
-      const resp = h ? h.replica.handleFetch(req, Date.now()) : { kind: 'fetchResponse' as const, requestId: req.requestId, errorCode: notLeader, highWatermark: -1, records: Buffer.alloc(0) };
-      if (h) this.flushCompletions(h);
-      this.changed();
-      const { records, ...rest } = resp;
-      return { body: rest, blob: records };
+      if (h === undefined) return { body: { kind: 'fetchResponse', requestId: req.requestId, errorCode: notLeader, highWatermark: -1 }, blob: Buffer.alloc(0) };
+      return this.answerFetch(h, req);
     }
     const resp = h ? h.replica.handleOffsetForLeaderEpoch(req) : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: notLeader, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
     return { body: resp };
+  }
+
+  /**
+   * A follower's fetch. One that finds nothing new waits here (Kafka's
+   * replica.fetch.wait.max.ms) and is answered as soon as the leader appends:
+   * an acks=all produce then waits one follower round trip, not a follower's
+   * polling interval.
+   */
+  private async answerFetch(h: HostedReplica, req: Extract<ReplicaRequest, { kind: 'fetch' }>): Promise<RpcMessage> {
+    let resp = this.handleFetch(h, req);
+    if (resp.errorCode === 0 && resp.records.length === 0 && h.replica.role === 'leader' && !this.stopped) {
+      await this.nextAppend(h, REPLICA_FETCH_WAIT_MS);
+      if (this.replicas.get(h.name) === h && !this.stopped) resp = this.handleFetch(h, req);
+    }
+    const { records, ...rest } = resp;
+    return { body: rest, blob: records };
+  }
+
+  private handleFetch(h: HostedReplica, req: Extract<ReplicaRequest, { kind: 'fetch' }>) {
+    const resp = h.replica.handleFetch(req, Date.now());
+    this.flushCompletions(h);
+    this.changed();
+    return resp;
+  }
+
+  /** Resolves when `h` gets new data as leader (appended()), or after `ms`. */
+  private nextAppend(h: HostedReplica, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.parkedFetches.get(h.name);
+      if (waiters === undefined) this.parkedFetches.set(h.name, (waiters = new Set()));
+      const set = waiters;
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  /** The leader appended to `h`: parked follower fetches are answered now. */
+  appended(h: HostedReplica): void {
+    const waiters = this.parkedFetches.get(h.name);
+    if (waiters === undefined || waiters.size === 0) return;
+    for (const w of [...waiters]) w();
   }
 
   // ---------------------------------------------------------------- produce (acks=all waits here)

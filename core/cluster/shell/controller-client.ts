@@ -3,14 +3,14 @@
 import { ClusterErrorCode } from '../errors';
 import type { ControllerAddress } from './addresses';
 import type { ControllerAnswer } from './controller-protocol';
-import { RpcClient, type RpcResult } from './rpc';
+import { RpcClient, type LinkFilter, type RpcResult } from './rpc';
 
 export class ControllerClient {
   private readonly clients: Map<number, RpcClient>;
   private guess: number;
 
-  constructor(private readonly controllers: readonly ControllerAddress[], seed = 0) {
-    this.clients = new Map(controllers.map((c) => [c.id, new RpcClient(c.host, c.port)]));
+  constructor(private readonly controllers: readonly ControllerAddress[], seed = 0, linkFilter?: LinkFilter) {
+    this.clients = new Map(controllers.map((c) => [c.id, new RpcClient(c.host, c.port, undefined, linkFilter)]));
     this.guess = controllers[seed % controllers.length].id;
   }
 

@@ -13,9 +13,10 @@ import { encodeRecordBatch } from '../metadata/codec';
 import type { MetadataRecord } from '../metadata/records';
 import { ClusterErrorCode } from '../errors';
 import type { ControllerAddress } from './addresses';
-import { ControllerMethod, encodeFeed, type ControllerAnswer, type FetchMetadataRequest } from './controller-protocol';
+import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuorumAnswer, type FetchMetadataRequest } from './controller-protocol';
 import { MetadataJournal } from './metadata-journal';
 import { RpcServer, type RpcMessage } from './rpc';
+import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
 
 export interface ControllerOptions {
   readonly nodeId: number;
@@ -33,6 +34,7 @@ const FEED_LIMIT = 256;
 export class ControllerProcess {
   private controller: QuorumController | undefined;
   private controllerTerm = 0;
+  private lastTick = Date.now();
   private readonly timer: NodeJS.Timeout;
   /** Answers waiting for the applied index to reach theirs (decisions that proposed nothing). */
   private waiting: { index: number; term: number; answer: () => void; fail: () => void }[] = [];
@@ -83,6 +85,12 @@ export class ControllerProcess {
     return this.journal.image;
   }
 
+  describeQuorum(): DescribeQuorumAnswer {
+    const s = this.node.status();
+    const active = s.role === 'leader' && this.controller !== undefined && this.controllerTerm === s.term;
+    return { nodeId: this.options.nodeId, role: s.role, term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex, active };
+  }
+
   private log(m: string): void {
     this.options.log?.(m);
   }
@@ -106,8 +114,29 @@ export class ControllerProcess {
 
   private tick(): void {
     const controller = this.active();
-    if (controller !== undefined) for (const records of controller.expireSessions(Date.now())) void this.propose(records);
+    const now = Date.now();
+    // This process did not run for half a worker session (paused, starved): heartbeats may be waiting unread; do not move every task for it.
+    if (controller !== undefined && now - this.lastTick > this.config.workerSessionTimeoutMs / 2) controller.renewWorkerSessions(now);
+    this.lastTick = now;
+    if (controller !== undefined) for (const records of controller.expireSessions(now)) void this.propose(records);
     this.releaseWaiting();
+    this.warnLeaderless();
+  }
+
+  private leaderlessSince = Date.now();
+  private lastLeaderlessWarning = 0;
+
+  /** Says, every 10 s, that the quorum has no leader (a majority of the controllers is down or unreachable). */
+  private warnLeaderless(): void {
+    const now = Date.now();
+    if (this.node.status().leader !== 0) {
+      this.leaderlessSince = now;
+      return;
+    }
+    if (now - this.leaderlessSince < 5000 || now - this.lastLeaderlessWarning < 10_000) return;
+    this.lastLeaderlessWarning = now;
+    const peers = this.options.controllers.filter((c) => c.id !== this.options.nodeId).map((c) => `${c.id}@${c.host}:${c.raftPort}`);
+    this.log(`controller ${this.options.nodeId}: no quorum leader for ${Math.round((now - this.leaderlessSince) / 1000)} s; a majority of the ${this.options.controllers.length} controllers must be up and reach each other (Raft peers ${peers.join(', ')}). Still trying.`);
   }
 
   private releaseWaiting(): void {
@@ -166,6 +195,13 @@ export class ControllerProcess {
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');
         return encodeFeed(this.journal.feed(from, this.node.status().applied, FEED_LIMIT));
       }
+      case ControllerMethod.workerHeartbeat: {
+        const bad = checkWorkerHeartbeat(body);
+        if (bad !== undefined) return { body: { errorCode: ClusterErrorCode.INVALID_REQUEST, message: bad, leaderHint: this.node.status().leader } };
+        return { body: await this.decide((c) => decideWorkerHeartbeat(c, body as WorkerHeartbeatRpcRequest, now)) };
+      }
+      case ControllerMethod.describeQuorum:
+        return { body: this.describeQuorum() };
       default:
         throw new Error(`unknown controller method "${method}"`);
     }

@@ -9,7 +9,24 @@ export const ControllerMethod = {
   alterPartition: 'alterPartition',
   createTopic: 'createTopic',
   fetchMetadata: 'fetchMetadata',
+  describeQuorum: 'describeQuorum',
+  /** Workers of a DSL application: join (epoch 0), heartbeat, or leave (body and answer: worker-protocol.ts). */
+  workerHeartbeat: 'workerHeartbeat',
 } as const;
+
+/** describeQuorum: one controller's own view of the metadata Raft (any controller answers, leader or not). */
+export interface DescribeQuorumAnswer {
+  readonly nodeId: number;
+  readonly role: string;
+  readonly term: number;
+  /** The Raft leader as this controller knows it (0: none known). */
+  readonly leader: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  /** This node holds the active QuorumController (leader, and caught up with its term). */
+  readonly active: boolean;
+}
 
 export interface ControllerAnswer<R = unknown> {
   readonly errorCode: number;

@@ -80,6 +80,7 @@ async function produce(broker: BrokerProcess, req: ProduceRequest): Promise<Prod
           if (typeof h === 'number') return answer(h);
           const outcome = h.replica.appendAsLeader(p.records, acks);
           if (!('baseOffset' in outcome)) return answer(outcome.errorCode, -1, outcome.message);
+          broker.appended(h);
           if (outcome.acknowledged) return answer(0, outcome.baseOffset);
           const errorCode = await broker.awaitAppend(h, outcome.lastOffset, timeoutMs);
           return answer(errorCode, errorCode === 0 ? outcome.baseOffset : -1);

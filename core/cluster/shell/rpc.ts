@@ -21,6 +21,13 @@ export interface RpcMessage {
 
 export type RpcHandler = (method: string, body: unknown, blob: Buffer) => Promise<RpcMessage> | RpcMessage;
 
+/**
+ * Which links deliver (a test hook for network partitions): called before a
+ * request goes out and again when its response comes back; false drops the
+ * message as a partitioned network would, so the call times out.
+ */
+export type LinkFilter = (to: { readonly host: string; readonly port: number }, method: string) => boolean;
+
 export type RpcResult = { readonly ok: true; readonly body: unknown; readonly blob: Buffer } | { readonly ok: false; readonly error: string };
 
 function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | undefined): Buffer[] {
@@ -111,6 +118,7 @@ export class RpcServer {
 }
 
 interface Pending {
+  readonly method: string;
   readonly resolve: (r: RpcResult) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -120,26 +128,38 @@ export class RpcClient {
   private socket: net.Socket | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly dropped = new Set<Pending>();
   private closed = false;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES,
+    private readonly linkFilter?: LinkFilter,
   ) {}
 
   call(method: string, body: unknown, timeoutMs: number, blob?: Buffer): Promise<RpcResult> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'client closed' });
+    const timedOut: RpcResult = { ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` };
+    if (this.linkFilter !== undefined && !this.linkFilter(this, method)) return this.drop(timedOut, timeoutMs);
     const socket = this.connect();
     const id = this.nextId++;
     if (this.nextId > 0xffffffff) this.nextId = 1;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve({ ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` });
+        resolve(timedOut);
       }, timeoutMs);
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, { method, resolve, timer });
       writeAll(socket, encodeFrame(REQUEST, id, { m: method, b: body }, blob));
+    });
+  }
+
+  /** A request the link filter lost: it times out like one a partitioned network lost (or ends at close()). */
+  private drop(timedOut: RpcResult, timeoutMs: number): Promise<RpcResult> {
+    return new Promise((resolve) => {
+      const p: Pending = { method: '', resolve, timer: setTimeout(() => (this.dropped.delete(p), resolve(timedOut)), timeoutMs) };
+      this.dropped.add(p);
     });
   }
 
@@ -165,6 +185,7 @@ export class RpcClient {
         if (typeof d === 'string' || d.kind !== RESPONSE) return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
         const p = this.pending.get(d.id);
         if (p === undefined) return; // answered after its deadline
+        if (this.linkFilter !== undefined && !this.linkFilter(this, p.method)) return; // lost on the way back: times out
         this.pending.delete(d.id);
         clearTimeout(p.timer);
         const json = d.json as { b?: unknown; e?: string };
@@ -179,5 +200,10 @@ export class RpcClient {
     this.closed = true;
     this.socket?.destroy();
     this.socket = undefined;
+    for (const p of this.dropped) {
+      clearTimeout(p.timer);
+      p.resolve({ ok: false, error: 'client closed' });
+    }
+    this.dropped.clear();
   }
 }

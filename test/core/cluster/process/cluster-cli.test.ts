@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runBroker } from '../../../../cli/broker-command';
+import { render, runCluster } from '../../../../cli/cluster-status-command';
 import type { CommandIO } from '../../../../cli/io';
 
 function io(): { io: CommandIO; out: () => string; err: () => string } {
@@ -47,5 +48,52 @@ describe('rill broker in cluster mode: flags', () => {
     const r = await run(['--controllers', 'x', '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('rill broker --controller --node-id N --controllers');
+  });
+});
+
+describe('rill cluster status: flags and rendering', () => {
+  const status = async (args: string[]) => {
+    const t = io();
+    const code = await runCluster(args, t.io);
+    return { code, out: t.out(), err: t.err() };
+  };
+
+  it('explains bad usage with exit code 2', async () => {
+    expect(await status([])).toMatchObject({ code: 2, err: expect.stringContaining('give an action: status') });
+    expect(await status(['stats', '--controllers', '1@127.0.0.1:9093'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown action "stats"; use status') });
+    expect(await status(['status'])).toMatchObject({ code: 2, err: expect.stringContaining('--controllers 1@HOST:PORT,... is required') });
+    expect(await status(['status', '--controllers', '1@nowhere'])).toMatchObject({ code: 2, err: expect.stringContaining('--controllers: "1@nowhere" is not ID@HOST:PORT') });
+    expect(await status(['status', '--controllers', '1@127.0.0.1:9093', '--timeout-ms', '0'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout-ms must be a positive integer') });
+    expect((await status(['--help'])).out).toContain('rill cluster status --controllers');
+  });
+
+  it('renders workers with their tasks and standbys, and the warnings', () => {
+    const text = render({
+      leader: 2,
+      term: 7,
+      metadataIndex: 42,
+      controllers: [
+        { id: 1, address: '127.0.0.1:9101', error: 'controller 1 at 127.0.0.1:9101 did not answer: refused' },
+        { id: 2, address: '127.0.0.1:9103', quorum: { nodeId: 2, role: 'leader', term: 7, leader: 2, commitIndex: 42, appliedIndex: 42, lastIndex: 42, active: true } },
+      ],
+      brokers: [{ id: 1, address: '127.0.0.1:9092', rack: null, brokerEpoch: 5, fenced: true }],
+      topics: [],
+      partitions: [{ topic: 't', partition: 0, leader: 2, leaderEpoch: 3, partitionEpoch: 4, isr: [2], replicas: [{ broker: 2, inIsr: true, logEndOffset: 10, highWatermark: 10, lag: 0 }, { broker: 1, inIsr: false }] }],
+      apps: [
+        {
+          app: 'wordcount',
+          generation: 3,
+          workers: [{ workerId: 'w1', workerEpoch: 9, tasks: ['0_0', '0_1'], standbys: ['0_2'] }],
+          tasks: [{ task: '0_0', owner: 'w1', taskEpoch: 1, standbys: [] }],
+        },
+      ],
+      warnings: ['controller 1 at 127.0.0.1:9101 did not answer: refused'],
+    });
+    expect(text).toContain('Controllers (active: 2, term 7, metadata index 42)');
+    expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9101 +unreachable/);
+    expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9092 +5 +fenced/);
+    expect(text).toMatch(/\n {2}t +0 +2 +3 +\[2\] +2:10\/0 1\(out of ISR\):\?\/\?/);
+    expect(text).toMatch(/\n {2}wordcount +3 +w1 +9 +0_0,0_1 +0_2/);
+    expect(text).toContain('Warnings\n  controller 1 at 127.0.0.1:9101 did not answer: refused');
   });
 });

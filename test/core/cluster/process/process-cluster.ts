@@ -2,13 +2,23 @@
 // (`rill broker --controller ...` / `rill broker ...`), for tests that kill -9.
 // Every wait is bounded; killAll() ends every child it started.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { isLeft } from 'fp-ts/Either';
+import type { Kafka, Producer } from 'kafkajs';
+import { describeQuorum, type ControllerAddress, type DescribeQuorumAnswer } from '../../../../core/cluster';
+import { decodeRecordBatches } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 
 const ROOT = path.resolve(__dirname, '../../../..');
-const READY_TIMEOUT_MS = 20_000;
+/** How long a node may take to start (on a loaded 2-core machine, with several clusters starting at once). */
+export const READY_TIMEOUT_MS = 60_000;
+/** What a test adds to its own deadline for starting its nodes (controllers, then brokers: two rounds). */
+export const STARTUP_BUDGET_MS = 2 * READY_TIMEOUT_MS;
+/** `node` arguments that run the CLI from its TypeScript sources. */
+const TS_NODE_ARGS = ['-r', './test/support/register-ts.js', 'cli/main.ts'];
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -23,12 +33,30 @@ function bind(port: number): Promise<number | undefined> {
   });
 }
 
-/** A free port P whose P+1 is free too (a node listens on both). */
+/** The kernel's ephemeral port range: outgoing connections and bind(0) take ports from it. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo, hi];
+  } catch {
+    // not Linux: assume the IANA range
+  }
+  return [49152, 65535];
+}
+
+/**
+ * A free port P whose P+1 is free too (a node listens on both). Taken below the
+ * ephemeral range when there is room: a node restarted on its old ports must
+ * find them free, and an outgoing connection (of this test or any other
+ * process) never takes a port from outside that range.
+ */
 export async function freePortPair(taken: Set<number>): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const p = await bind(0);
+  const [ephemeralLow] = ephemeralRange();
+  const low = 20_000;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const p = ephemeralLow - 2 > low ? low + Math.floor(Math.random() * (ephemeralLow - 2 - low)) : await bind(0);
     if (p === undefined || p >= 65535 || taken.has(p) || taken.has(p + 1)) continue;
-    if ((await bind(p + 1)) === undefined) continue;
+    if ((await bind(p)) === undefined || (await bind(p + 1)) === undefined) continue;
     taken.add(p);
     taken.add(p + 1);
     return p;
@@ -36,7 +64,32 @@ export async function freePortPair(taken: Set<number>): Promise<number> {
   throw new Error('no free port pair found');
 }
 
-export type NodeKey = `c${number}` | `b${number}`;
+class PortInUse extends Error {}
+
+let warming: Promise<void> | undefined;
+
+/**
+ * Loads the CLI once (`rill help`), so its modules are in register-ts's
+ * cache before several nodes start at once and would each transpile the same
+ * changed files. Best effort: a failure here shows up when the node starts.
+ */
+function warmTranspileCache(): Promise<void> {
+  warming ??= new Promise<void>((resolve) => {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, 'help'], { cwd: ROOT, stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), READY_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('error', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return warming;
+}
+
+export type NodeKey = `c${number}` | `b${number}` | `n${number}`;
 
 export class ProcessCluster {
   readonly procs = new Map<NodeKey, ChildProcess>();
@@ -62,6 +115,40 @@ export class ProcessCluster {
     return this.controllerIds.map((id) => `${id}@127.0.0.1:${this.controllerPorts.get(id)}`).join(',');
   }
 
+  controllerAddress(id: number): ControllerAddress {
+    const port = this.controllerPorts.get(id)!;
+    return { id, host: '127.0.0.1', port, raftPort: port + 1 };
+  }
+
+  /** Controller `id`'s view of the metadata quorum (undefined when it does not answer). */
+  async quorum(id: number): Promise<DescribeQuorumAnswer | undefined> {
+    const r = await describeQuorum(this.controllerAddress(id), 1000);
+    return isLeft(r) ? undefined : r.right;
+  }
+
+  /** Polls the live controllers until one is active and `accept` holds for it (bounded). */
+  async waitForActiveController(deadline: number, accept: (q: DescribeQuorumAnswer) => boolean = () => true): Promise<DescribeQuorumAnswer> {
+    while (Date.now() < deadline) {
+      for (const id of this.controllerIds) {
+        if (!this.isUp(`c${id}`)) continue;
+        const q = await this.quorum(id);
+        if (q !== undefined && q.active && accept(q)) return q;
+      }
+      await pause(50);
+    }
+    throw new Error('no controller became active (in the expected way) before the deadline');
+  }
+
+  /** Polls until controller `id` has applied at least `index` of the metadata log (bounded). */
+  async waitForControllerApplied(id: number, index: number, deadline: number): Promise<void> {
+    while (Date.now() < deadline) {
+      const q = await this.quorum(id);
+      if (q !== undefined && q.appliedIndex >= index) return;
+      await pause(50);
+    }
+    throw new Error(`controller ${id} did not apply the metadata log up to ${index} before the deadline`);
+  }
+
   bootstrap(id: number): string {
     return `127.0.0.1:${this.brokerPorts.get(id)}`;
   }
@@ -74,24 +161,53 @@ export class ProcessCluster {
     return this.spawnNode(`b${id}`, ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.dir, `broker-${id}`), ...this.extraBrokerArgs]);
   }
 
-  private async spawnNode(key: NodeKey, args: string[]): Promise<void> {
-    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Controller and broker in one process (needs the same ids for controllers and brokers). Ready once both roles printed their line. */
+  startCombined(id: number): Promise<void> {
+    return this.spawnNode(`n${id}`, ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.dir, `node-${id}`), ...this.extraControllerArgs, ...this.extraBrokerArgs], 2);
+  }
+
+  private async spawnNode(key: NodeKey, args: string[], readyLines = 1): Promise<void> {
+    await warmTranspileCache();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.spawnOnce(key, args, readyLines);
+      } catch (e) {
+        // A port of a restarted node can still be held for a moment (by a connection, or a test
+        // elsewhere on the machine): try again a few times, then give up with the node's output.
+        if (!(e instanceof PortInUse) || attempt >= 5) throw e;
+        this.procs.delete(key);
+        await pause(500 * attempt);
+      }
+    }
+  }
+
+  private async spawnOnce(key: NodeKey, args: string[], readyLines: number): Promise<void> {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, 'broker', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.procs.set(key, child);
     const lines: string[] = this.output.get(key) ?? [];
     this.output.set(key, lines);
+    const from = lines.length;
     readline.createInterface({ input: child.stderr! }).on('line', (l) => {
       lines.push(l);
       if (lines.length > 500) lines.shift();
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${key} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-      readline.createInterface({ input: child.stdout! }).once('line', () => {
+      let ready = 0;
+      readline.createInterface({ input: child.stdout! }).on('line', () => {
+        if (++ready !== readyLines) return;
         clearTimeout(timer);
         resolve();
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${key} exited with ${code} before it was ready:\n${lines.join('\n')}`));
+        // Decide once its stderr is read to the end (it may still be arriving at 'exit').
+        const decide = () => {
+          const message = `${key} exited with ${code} before it was ready:\n${lines.join('\n')}`;
+          reject(lines.slice(from).some((l) => l.includes('EADDRINUSE')) ? new PortInUse(message) : new Error(message));
+        };
+        if (child.stderr!.readableEnded) decide();
+        else child.stderr!.once('end', () => setImmediate(decide));
       });
     });
   }
@@ -111,8 +227,9 @@ export class ProcessCluster {
     await Promise.all([...this.procs.keys()].map((k) => this.kill(k)));
   }
 
+  /** Whether that process runs; `c`/`b` keys also match a combined node `n` of the same id. */
   isUp(key: NodeKey): boolean {
-    return this.procs.has(key);
+    return this.procs.has(key) || (key[0] !== 'n' && this.procs.has(`n${key.slice(1)}` as NodeKey));
   }
 
   /** Metadata for `topic` as broker `id` sees it (undefined when it cannot be asked). */
@@ -160,4 +277,140 @@ export class ProcessCluster {
   dump(): string {
     return [...this.output].map(([k, lines]) => `--- ${k}\n${lines.slice(-40).join('\n')}`).join('\n');
   }
+}
+
+/** Runs `rill ARGS` as a child process with `input` on stdin; its exit code and output (killed, and an error, after `timeoutMs`). */
+export function runCli(args: readonly string[], timeoutMs: number, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`rill ${args.join(' ')} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      // Output may still be in the pipes when 'exit' fires: wait for them to close.
+      let open = 2;
+      const done = () => --open === 0 && resolve({ code, stdout, stderr });
+      if (child.stdout!.readableEnded) done();
+      else child.stdout!.once('end', done);
+      if (child.stderr!.readableEnded) done();
+      else child.stderr!.once('end', done);
+    });
+  });
+}
+
+/** Retry backoff of the producing loop (not a synchronization: the loop polls its own outcome). */
+const backoff = () => pause(50);
+
+/**
+ * kafkajs producing to one topic with acks=all, one record per request, each
+ * new value sent once (no retries): an acknowledged value can appear only once
+ * in the log, and acknowledgements come in log order. On any failure it starts
+ * a fresh producer (fresh metadata: the leader may have moved).
+ */
+export class AckedProducer {
+  readonly acked: string[] = [];
+  failures = 0;
+  private stopped = false;
+  private next = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly deadline: number,
+  ) {}
+
+  start(): void {
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let producer: Producer | undefined;
+    while (!this.stopped && Date.now() < this.deadline) {
+      try {
+        if (producer === undefined) {
+          producer = this.kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
+          await producer.connect();
+        }
+        const value = `v${this.next++}`;
+        await producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ value }] });
+        this.acked.push(value);
+      } catch {
+        this.failures++;
+        await producer?.disconnect().catch(() => {});
+        producer = undefined;
+        await backoff();
+      }
+    }
+    await producer?.disconnect().catch(() => {});
+  }
+
+  /** Resolves once `n` more records are acknowledged; throws at the deadline. */
+  async waitForAcks(n: number): Promise<void> {
+    const target = this.acked.length + n;
+    while (this.acked.length < target) {
+      if (Date.now() >= this.deadline) throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends)`);
+      await pause(20);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
+
+/** Every record value of partition 0 of `topic`, read from broker `id` up to its high watermark (bounded). */
+export async function readPartition(cluster: ProcessCluster, id: number, topic: string, deadline: number): Promise<string[]> {
+  const conn = await KafkaConnection.connect(cluster.bootstrap(id), { timeoutMs: 5000 });
+  const values: string[] = [];
+  try {
+    let offset = 0;
+    for (;;) {
+      if (Date.now() >= deadline) throw new Error('reading back did not finish before the deadline');
+      const r = await conn.request<apis.FetchResponse>(apis.fetch, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+        forgottenTopicsData: [], rackId: '',
+      });
+      const p = r.responses[0].partitions[0];
+      if (p.errorCode !== 0) throw new Error(`fetch of ${topic}-0 at ${offset} from broker ${id} failed with error ${p.errorCode}`);
+      const batches = decodeRecordBatches(p.records ?? Buffer.alloc(0));
+      if (isLeft(batches)) throw new Error(`bad batch at ${offset}`);
+      for (const b of batches.right) for (const rec of b.records) if (rec.offset >= offset) values.push(rec.value!.toString());
+      if (batches.right.length > 0) offset = batches.right[batches.right.length - 1].lastOffset + 1;
+      if (offset >= p.highWatermark) break;
+    }
+  } finally {
+    conn.close();
+  }
+  return values;
+}
+
+/** What is wrong with `stored` given the acknowledged values: duplicates, losses, reordering (empty: nothing). */
+export function ackedProblems(acked: readonly string[], stored: readonly string[]): string[] {
+  const problems: string[] = [];
+  const position = new Map<string, number>();
+  for (const [i, v] of stored.entries()) {
+    if (position.has(v)) problems.push(`${v} is stored twice (offsets ${position.get(v)} and ${i})`);
+    position.set(v, i);
+  }
+  const lost = acked.filter((v) => !position.has(v));
+  if (lost.length > 0) problems.push(`${lost.length} acknowledged records are missing: ${lost.slice(0, 10).join(', ')}`);
+  let last = -1;
+  for (const v of acked) {
+    const p = position.get(v);
+    if (p === undefined) continue;
+    if (p < last) problems.push(`${v} is stored before a record acknowledged earlier`);
+    last = Math.max(last, p);
+  }
+  return problems;
 }

@@ -2,62 +2,29 @@
 // disks), driven by kafkajs: cluster-aware Metadata, CreateTopics through the
 // controller with the replication factor honoured, acks=all produce,
 // NOT_LEADER_OR_FOLLOWER from a follower, and a consumer group reading it all.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as E from 'fp-ts/Either';
 import { Kafka, logLevel } from 'kafkajs';
-import { BrokerProcess, ClusterErrorCode, ControllerProcess, parseControllers, type ControllerAddress } from '../../../../core/cluster';
+import { ClusterErrorCode } from '../../../../core/cluster';
 import { encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { freePortPair } from '../process/process-cluster';
+import { InProcessCluster, until } from './in-process-cluster';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 40_000;
 
-async function until<T>(deadline: number, probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} before the deadline`);
-}
-
 describe('a cluster in one process, through the Kafka protocol', () => {
-  let dir: string;
-  const controllers: ControllerProcess[] = [];
-  const brokers: BrokerProcess[] = [];
-  const brokerPorts: number[] = [];
+  let cluster: InProcessCluster;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-inproc-'));
-    const taken = new Set<number>();
-    const cports: number[] = [];
-    for (const _ of IDS) cports.push(await freePortPair(taken));
-    for (const _ of IDS) brokerPorts.push(await freePortPair(taken));
-    const addresses = E.getOrElseW(() => [] as ControllerAddress[])(parseControllers(cports.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',')));
-    for (const id of IDS) {
-      const c = await ControllerProcess.start({ nodeId: id, controllers: addresses, dataDir: path.join(dir, `c${id}`), tickMs: 20 });
-      if (E.isLeft(c)) throw new Error(c.left);
-      controllers.push(c.right);
-    }
-    for (const id of IDS) {
-      const b = await BrokerProcess.start({ nodeId: id, controllers: addresses, dataDir: path.join(dir, `b${id}`), port: brokerPorts[id - 1] });
-      if (E.isLeft(b)) throw new Error(b.left);
-      brokers.push(b.right);
-    }
+    cluster = await InProcessCluster.start({ ids: IDS });
   });
 
   afterAll(async () => {
-    await Promise.all(brokers.map((b) => b.stop()));
-    await Promise.all(controllers.map((c) => c.stop()));
-    fs.rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('creates a replicated topic, produces with acks=all and consumes it in a group', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    const bootstrap = brokerPorts.map((p) => `127.0.0.1:${p}`);
+    const bootstrap = IDS.map((id) => cluster.bootstrap(id));
     const metadata = async (i: number, topic: string) => {
       const c = await KafkaConnection.connect(bootstrap[i], { timeoutMs: 2000 });
       try {

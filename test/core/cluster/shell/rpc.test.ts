@@ -57,6 +57,31 @@ describe('RpcServer and RpcClient', () => {
     c.close();
   });
 
+  it('loses messages on a link its filter cuts, both ways, until the link heals', async () => {
+    let cut = false;
+    const seen: string[] = [];
+    const c = new RpcClient('127.0.0.1', server.port, undefined, (to, method) => {
+      seen.push(`${to.port === server.port}:${method}`);
+      return !cut;
+    });
+    expect((await c.call('echo', 1, 2000)).ok).toBe(true);
+    cut = true;
+    expect(await c.call('echo', 2, 100)).toEqual({ ok: false, error: `echo to 127.0.0.1:${server.port} timed out after 100 ms` });
+    // A request that went out before the cut loses its answer on the way back.
+    cut = false;
+    const late = c.call('echo', 3, 200);
+    cut = true;
+    expect((await late).ok).toBe(false);
+    cut = false;
+    expect((await c.call('echo', 4, 2000)).ok).toBe(true);
+    expect(seen.every((s) => s.startsWith('true:echo'))).toBe(true);
+    // close() ends a call the filter is holding.
+    cut = true;
+    const held = c.call('echo', 5, 60_000);
+    c.close();
+    expect(await held).toEqual({ ok: false, error: 'client closed' });
+  });
+
   it('reports an unreachable peer as an error value', async () => {
     const probe = await RpcServer.listen(0, '127.0.0.1', () => ({ body: null }), () => {});
     const port = probe.port;

@@ -1,0 +1,99 @@
+// `rill cluster status --controllers 1@H:P,...`: what a Rill cluster looks like
+// now — controllers (who leads, term, commit index), brokers (alive or fenced,
+// broker epoch), partitions (leader, leader epoch, ISR, each replica's lag
+// behind the leader), and the workers of each application with their tasks.
+// Asks the controllers over core/cluster's RPC, and each live broker for its
+// replicas' offsets; every call is bounded by --timeout-ms.
+import * as E from 'fp-ts/Either';
+import { clusterStatus, parseControllers, type ClusterStatus } from '../core/cluster';
+import { parseCommand, UsageError } from './args';
+import { runCommand } from './command';
+import type { CommandIO } from './io';
+import { CommandError } from './wire';
+
+export const CLUSTER_STATUS_HELP = `rill cluster — inspect a Rill cluster
+
+Usage:
+  rill cluster status --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT [--json] [--timeout-ms N]
+
+Shows the controllers (which is the active one, Raft term, commit and applied
+index), the brokers (address, broker epoch, alive or fenced), every partition
+(leader, leader epoch, ISR, each replica's log end offset and lag behind the
+leader where its broker answered) and the workers of each application with the
+tasks they own.
+
+Options:
+  --controllers LIST   the controller quorum, ID@HOST:PORT comma-separated
+                       (default $RILL_CONTROLLERS)
+  --json               one JSON document instead of tables
+  --timeout-ms N       how long to wait for each node (default 3000)
+
+Exit codes: 0 ok, 1 no controller answered or none is active, 2 bad usage.`;
+
+const SPEC = { controllers: 'string', json: 'boolean', 'timeout-ms': 'number' } as const;
+
+export function runCluster(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand('cluster', CLUSTER_STATUS_HELP, argv, io, async () => {
+    const { flags, positional } = parseCommand(argv, SPEC);
+    const [action, ...extra] = positional;
+    if (action === undefined) throw new UsageError('give an action: status');
+    if (action !== 'status') throw new UsageError(`unknown action "${action}"; use status`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const list = flags.controllers ?? io.env.RILL_CONTROLLERS;
+    if (list === undefined) throw new UsageError('--controllers 1@HOST:PORT,... is required (or set $RILL_CONTROLLERS)');
+    const controllers = parseControllers(list);
+    if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const timeoutMs = flags['timeout-ms'] ?? 3000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
+
+    const status = await clusterStatus(controllers.right, timeoutMs);
+    if (E.isLeft(status)) throw new CommandError(status.left);
+    io.stdout.write(flags.json ? JSON.stringify(status.right, null, 2) + '\n' : render(status.right));
+    if (status.right.leader === 0) {
+      io.stderr.write(`rill cluster: no active controller: the quorum has no leader in term ${status.right.term} (a majority of the controllers must be up and reach each other)\n`);
+      return 1;
+    }
+    return 0;
+  });
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function render(s: ClusterStatus): string {
+  let out = '';
+  out += `Controllers (active: ${s.leader > 0 ? s.leader : 'none'}, term ${s.term}, metadata index ${s.metadataIndex})\n`;
+  out += table(
+    ['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED'],
+    s.controllers.map((c) =>
+      c.quorum
+        ? [String(c.id), c.address, c.quorum.active ? 'leader (active)' : c.quorum.role, String(c.quorum.term), String(c.quorum.commitIndex), String(c.quorum.appliedIndex)]
+        : [String(c.id), c.address, 'unreachable', '-', '-', '-'],
+    ),
+  );
+  out += `\nBrokers\n`;
+  out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
+  out += `\nPartitions\n`;
+  out +=
+    s.partitions.length === 0
+      ? '  (no topics)\n'
+      : table(
+          ['TOPIC', 'PARTITION', 'LEADER', 'EPOCH', 'ISR', 'REPLICAS (broker:log end offset/lag)'],
+          s.partitions.map((p) => [
+            p.topic,
+            String(p.partition),
+            p.leader > 0 ? String(p.leader) : 'none',
+            String(p.leaderEpoch),
+            `[${p.isr.join(',')}]`,
+            p.replicas.map((r) => `${r.broker}${r.inIsr ? '' : '(out of ISR)'}:${r.logEndOffset ?? '?'}/${r.lag ?? '?'}`).join(' '),
+          ]),
+        );
+  out += `\nWorkers\n`;
+  const workers = s.apps.flatMap((a) => a.workers.map((w) => [a.app, String(a.generation), w.workerId, String(w.workerEpoch), w.tasks.join(',') || '-', w.standbys.join(',') || '-']));
+  out += workers.length === 0 ? '  (no workers)\n' : table(['APP', 'GENERATION', 'WORKER', 'EPOCH', 'TASKS', 'STANDBYS'], workers);
+  if (s.warnings.length > 0) out += `\nWarnings\n${s.warnings.map((w) => `  ${w}`).join('\n')}\n`;
+  return out;
+}

@@ -1,0 +1,180 @@
+// `rill worker`: runs a DSL application on a Rill cluster. The controllers
+// assign the application's tasks (its input partitions) to the live workers;
+// this process joins, heartbeats on its own timer (WorkerMembership), and
+// runs the pipeline with RillStreams over the kafkajs LogClient against the
+// brokers, on exactly the partitions it is assigned: a revoked task is
+// committed and closed, an added one restored from its changelog before it
+// processes. SIGTERM/SIGINT: stop processing, commit, leave (the tasks move at
+// once), exit 0.
+import * as os from 'node:os';
+import * as E from 'fp-ts/Either';
+import { parseControllers, taskPartition, WorkerMembership, type AssignmentChange } from '../core/cluster';
+import { assignedLogClient } from '../connectors';
+import { RillStreams, type Logger, type Topology } from '../dsl';
+import { parseCommand, UsageError } from './args';
+import { runCommand } from './command';
+import type { CommandIO } from './io';
+import { CommandError } from './wire';
+import { loadPipeline } from './worker-pipeline';
+
+export const WORKER_HELP = `rill worker — run a DSL application's tasks, as the Rill controllers assign them
+
+Usage:
+  rill worker --app APP --pipeline FILE --controllers 1@HOST:PORT,... --brokers HOST:PORT,...
+              [--state-dir DIR] [--worker-id ID]
+
+FILE is a module (.js, or .ts) exporting \`pipeline(app)\` (or a default export):
+a function returning the application's Topology, e.g. examples/wordcount/pipeline.ts.
+Its tasks are the partitions of its input topics; every worker of APP shares them.
+
+Options:
+  --app APP                       the application id (consumer group, changelog prefix)
+  --pipeline FILE                 the pipeline module
+  --controllers LIST              the controller quorum, ID@HOST:PORT comma-separated
+  --brokers LIST                  Kafka bootstrap brokers, HOST:PORT comma-separated
+  --state-dir DIR                 local store snapshots (restore then replays only what follows)
+  --worker-id ID                  stable id: a restart with the same id keeps its tasks
+                                  (default HOSTNAME-PID)
+  --heartbeat-interval-ms N       heartbeat period (default 500)
+  --session-timeout-ms N          with no heartbeat answered this long, the worker drops its tasks
+                                  (default 10000; the controllers' own timeout once they answer)
+  --standby-replicas N            num.standby.replicas asked for (default 0)
+  --commit-interval-ms N          how often offsets are committed (default 1000)
+  --join-timeout-ms N             give up when no controller accepts the join this long (default 15000)
+
+Prints one line when joined, then one per change of its tasks. Stops on SIGTERM or SIGINT.
+Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+
+const SPEC = {
+  app: 'string',
+  pipeline: 'string',
+  controllers: 'string',
+  brokers: 'string',
+  'state-dir': 'string',
+  'worker-id': 'string',
+  'heartbeat-interval-ms': 'number',
+  'session-timeout-ms': 'number',
+  'standby-replicas': 'number',
+  'commit-interval-ms': 'number',
+  'join-timeout-ms': 'number',
+} as const;
+
+function positiveInt(value: number | undefined, flag: string, min = 1): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < min)) throw new UsageError(`--${flag} needs an integer of at least ${min}`);
+  return value;
+}
+
+export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Promise<number> {
+  return runCommand('worker', WORKER_HELP, argv, io, async () => {
+    const { flags, positional } = parseCommand(argv, SPEC);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    const app = flags.app;
+    if (app === undefined || app.length === 0) throw new UsageError('--app APP is required');
+    if (flags.pipeline === undefined) throw new UsageError('--pipeline FILE is required');
+    const controllers = parseControllers(flags.controllers ?? '');
+    if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const brokers = (flags.brokers ?? '').split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+    if (brokers.length === 0) throw new UsageError('--brokers HOST:PORT,... is required');
+    const bad = brokers.find((b) => !/^[^:\s]+:\d+$/.test(b));
+    if (bad !== undefined) throw new UsageError(`--brokers: "${bad}" is not HOST:PORT`);
+    const heartbeatIntervalMs = positiveInt(flags['heartbeat-interval-ms'], 'heartbeat-interval-ms');
+    const sessionTimeoutMs = positiveInt(flags['session-timeout-ms'], 'session-timeout-ms');
+    const numStandbyReplicas = positiveInt(flags['standby-replicas'], 'standby-replicas', 0);
+    const commitIntervalMs = positiveInt(flags['commit-interval-ms'], 'commit-interval-ms');
+    const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
+    const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
+
+    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+    const logger: Logger = {
+      info: (m) => log(m),
+      warn: (m) => log(`warning: ${m}`),
+      error: (m) => log(`error: ${m}`),
+    };
+
+    const loaded = await loadPipeline(flags.pipeline, app);
+    if (E.isLeft(loaded)) throw new CommandError(loaded.left);
+    const topology: Topology = loaded.right;
+
+    const client = assignedLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, kafka: { connectionTimeout: 3000, retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 } } });
+    const streams = new RillStreams(topology, { log: client, logger, stateDir: flags['state-dir'], commitIntervalMs, taskAssignment: 'external' });
+    // Assignments wait until the application has started (topics checked and created).
+    let started: (ok: boolean) => void = () => undefined;
+    const ready = new Promise<boolean>((resolve) => (started = resolve));
+    const fail = async (what: string, e: unknown): Promise<never> => {
+      await streams.stop().catch(() => undefined);
+      await client.close().catch(() => undefined);
+      throw new CommandError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    };
+
+    // A task is an input partition. Every source is co-partitioned with the
+    // first input topic, so its partitions name the tasks (partition p of every
+    // source and repartition topic belongs to task p).
+    const taskTopic = [...topology.inputTopics].sort()[0];
+    const partitionsOf = (ts: readonly { task: string }[]) => ts.map((t) => taskPartition(t.task)).filter((p): p is number => p !== undefined);
+    const applied = async (change: AssignmentChange) => {
+      if (!(await ready)) return;
+      const partitions = partitionsOf(change.assignment.active);
+      // Fenced: the revoked tasks run elsewhere already; their offsets must not be committed from here.
+      if (change.fenced) client.fencePartitions(partitionsOf(change.revoked));
+      await streams.assignTasks(partitions);
+      // Standbys keep warm copies of other workers' stores, so a task that moves here restores only the tail.
+      const standby = change.assignment.standby.map((t) => taskPartition(t)).filter((p): p is number => p !== undefined && !partitions.includes(p));
+      await streams.setStandbyTasks(standby);
+      const list = (ps: readonly { task: string }[]) => ps.map((t) => taskPartition(t.task)).join(',');
+      io.stdout.write(
+        `worker ${workerId}: generation ${change.assignment.generation} tasks [${[...partitions].sort((a, b) => a - b).join(',')}]` +
+          ` added [${list(change.added)}] revoked [${list(change.revoked)}]${change.fenced ? ' (fenced: revoked work not committed)' : ''}` +
+          ` standby [${change.assignment.standby.map((t) => taskPartition(t)).join(',')}]\n`,
+      );
+    };
+    const membership = new WorkerMembership({
+      controllers: controllers.right,
+      app,
+      workerId,
+      inputTopics: [taskTopic],
+      numStandbyReplicas,
+      heartbeatIntervalMs,
+      sessionTimeoutMs,
+      onAssignment: applied,
+      log,
+    });
+    // Join first (an unreachable controller is reported at once); the tasks
+    // assigned meanwhile are taken up once the application has started.
+    const joined = await membership.start(joinTimeoutMs);
+    if (E.isLeft(joined)) return fail('cannot join', joined.left);
+    try {
+      // The sources must exist; changelog, repartition and output topics are created.
+      await streams.start();
+    } catch (e) {
+      started(false);
+      await membership.leave();
+      return fail(`application ${app} cannot start on brokers ${brokers.join(',')}`, e);
+    }
+    io.stdout.write(`rill worker ${workerId}: joined application ${app} (worker epoch ${joined.right.workerEpoch}), reading ${topology.inputTopics.join(', ')} from ${brokers.join(',')}\n`);
+    started(true);
+
+    // Run until told to stop, or until the application fails.
+    let failure: Error | undefined;
+    await new Promise<void>((resolve) => {
+      if (stop.aborted) return resolve();
+      stop.addEventListener('abort', () => resolve(), { once: true });
+      streams.done.then(
+        () => resolve(),
+        (e: Error) => {
+          failure = e;
+          resolve();
+        },
+      );
+    });
+    log(`worker ${workerId}: ${failure ? 'application failed, leaving' : 'shutting down: committing, then leaving'}`);
+    // Commit and close the tasks first, then leave: the next owners start from the committed work.
+    await streams.stop().catch(() => undefined);
+    log(`worker ${workerId}: tasks committed and closed; leaving`);
+    await membership.leave();
+    log(`worker ${workerId}: left`);
+    await client.close().catch(() => undefined);
+    log(`worker ${workerId}: stopped`);
+    if (failure) throw new CommandError(`application ${app} failed: ${failure.message}`);
+    return 0;
+  });
+}

@@ -1,0 +1,243 @@
+// Workers as real processes: one cluster node (controller and broker in one
+// process), three `rill worker` processes running the wordcount example on a
+// 6-partition topic. A known text is counted; one worker is killed with
+// SIGKILL; its tasks move to the other two, which restore the counts from the
+// changelog; more text is counted; the final counts read back from the output
+// topic (latest value per word) are exact. Then a worker stops on SIGTERM:
+// it commits, leaves, and exits 0, and its tasks move at once.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { freePortPair } from '../core/cluster/process/process-cluster';
+
+const ROOT = path.resolve(__dirname, '../..');
+const APP = 'wordcount';
+const LINES = 'text-lines';
+const COUNTS = 'word-counts';
+const REPARTITION = 'wordcount-word-counts-repartition';
+const CHANGELOG = 'wordcount-word-counts-changelog';
+const PARTITIONS = 6;
+const DEADLINE_MS = 80_000;
+const SESSION_MS = 2000;
+const VOCABULARY = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu', 'nu', 'xi'];
+
+interface Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly out: string[];
+  readonly err: string[];
+  readonly exited: Promise<number | null>;
+}
+
+/** Lines of words over every partition (line i to partition i % PARTITIONS), and the words' counts. */
+function text(n: number, seed: number): { lines: { value: string; partition: number }[]; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    const words = [0, 1, 2, 3].map((j) => VOCABULARY[(i * 5 + j * 3 + seed * 7) % VOCABULARY.length]);
+    for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
+    lines.push({ value: words.join(' '), partition: i % PARTITIONS });
+  }
+  return { lines, counts };
+}
+
+describe('rill worker processes running wordcount on a cluster', () => {
+  let dir: string;
+  const procs = new Map<string, Proc>();
+  const listeners = new Set<() => void>();
+  let kafka: Kafka;
+  let admin: Admin | undefined;
+  const clients: { disconnect(): Promise<void> }[] = [];
+  let controllerPort = 0;
+  let brokerPort = 0;
+
+  function start(name: string, args: string[]): Proc {
+    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    const err: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => {
+      out.push(l);
+      listeners.forEach((f) => f());
+    });
+    readline.createInterface({ input: child.stderr! }).on('line', (l) => {
+      err.push(l);
+      listeners.forEach((f) => f());
+    });
+    void exited.then(() => listeners.forEach((f) => f()));
+    const p = { name, child, out, err, exited };
+    procs.set(name, p);
+    return p;
+  }
+
+  /** Resolves once `condition` holds, re-checked on every output line and every `pollMs` (bounded). */
+  async function until(what: string, deadline: number, condition: () => boolean | Promise<boolean>, pollMs = 100): Promise<void> {
+    let wake: () => void = () => undefined;
+    const listener = () => wake();
+    listeners.add(listener);
+    try {
+      while (!(await condition())) {
+        if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}\n${dump()}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollMs, Math.max(1, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      listeners.delete(listener);
+    }
+  }
+
+  function dump(): string {
+    return [...procs.values()].map((p) => `--- ${p.name} stdout\n${p.out.slice(-15).join('\n')}\n--- ${p.name} stderr\n${p.err.slice(-25).join('\n')}`).join('\n');
+  }
+
+  /** The tasks a worker last reported, from its stdout. */
+  function tasks(name: string): number[] | undefined {
+    const lines = procs.get(name)?.out.filter((l) => l.includes(' tasks ['));
+    const last = lines?.[lines.length - 1];
+    const m = last && /tasks \[([\d,]*)\]/.exec(last);
+    return m ? m[1].split(',').filter((s) => s.length > 0).map(Number) : undefined;
+  }
+
+  const covered = (names: string[], each: number) => {
+    const all = names.map((n) => tasks(n) ?? []);
+    return all.every((t) => t.length === each) && all.flat().sort((a, b) => a - b).join() === Array.from({ length: PARTITIONS }, (_, p) => p).join();
+  };
+
+  /** Everything in `topic` is processed and committed by the application's group. */
+  async function committedToEnd(topic: string): Promise<boolean> {
+    const ends = await admin!.fetchTopicOffsets(topic);
+    const [committed] = await admin!.fetchOffsets({ groupId: APP, topics: [topic] });
+    // A partition nothing was ever written to has no commit (-1): it is caught up when empty.
+    return ends.every((e) => Math.max(Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1), Number(e.low)) >= Number(e.high));
+  }
+
+  /** Lines, then repartitioned words, all committed: every count is written. */
+  const allCounted = async () => (await committedToEnd(LINES)) && (await committedToEnd(REPARTITION));
+
+  function startWorker(name: string): Proc {
+    return start(name, [
+      'worker', '--app', APP, '--pipeline', 'examples/wordcount/pipeline.ts',
+      '--controllers', `1@127.0.0.1:${controllerPort}`, '--brokers', `127.0.0.1:${brokerPort}`,
+      '--worker-id', name, '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '200', '--commit-interval-ms', '200', '--standby-replicas', '1',
+    ]);
+  }
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-worker-proc-'));
+  });
+
+  afterAll(async () => {
+    for (const c of clients) await c.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+    await Promise.all(
+      [...procs.values()].map(async (p) => {
+        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+        await p.exited;
+      }),
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves the tasks of a killed worker, restores their state, and the counts are exact', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    const taken = new Set<number>();
+    controllerPort = await freePortPair(taken);
+    brokerPort = await freePortPair(taken);
+    const node = start('node', [
+      'broker', '--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(brokerPort),
+      '--data-dir', path.join(dir, 'node'), '--worker-session-timeout-ms', String(SESSION_MS),
+    ]);
+    await until('the node to serve Kafka clients', deadline, () => node.out.some((l) => l.startsWith('rill broker 1:')));
+
+    kafka = new Kafka({ clientId: 'worker-test', brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } });
+    admin = kafka.admin();
+    await admin.connect();
+    // The broker takes writes once the controller unfenced it: retry creating the topic until then.
+    await until('the input topic to be created', deadline, async () => {
+      try {
+        await admin!.createTopics({ topics: [{ topic: LINES, numPartitions: PARTITIONS }], waitForLeaders: true });
+        return (await admin!.fetchTopicMetadata({ topics: [LINES] })).topics[0]?.partitions.length === PARTITIONS;
+      } catch {
+        return false;
+      }
+    }, 200);
+
+    const names = ['w1', 'w2', 'w3'];
+    for (const n of names) startWorker(n);
+    await until('three workers to own two tasks each', deadline, () => covered(names, 2));
+
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    clients.push(producer);
+    const first = text(300, 1);
+    await producer.send({ topic: LINES, acks: -1, messages: first.lines });
+    await until('the first text to be counted and committed', deadline, allCounted, 200);
+
+    // kill -9 a worker while it holds committed state (the one with the fullest changelog partition); more text arrives at once.
+    const changelog = await admin.fetchTopicOffsets(CHANGELOG);
+    const fullest = changelog.reduce((a, b) => (Number(b.high) > Number(a.high) ? b : a)).partition;
+    const victimName = names.find((n) => tasks(n)!.includes(fullest))!;
+    const survivors = names.filter((n) => n !== victimName);
+    const victim = procs.get(victimName)!;
+    const victimTasks = tasks(victimName)!;
+    // Only what the survivors log from now on counts (they may have run these tasks before the first rebalance).
+    const seen = new Map(survivors.map((n) => [n, procs.get(n)!.err.length]));
+    const since = (n: string) => procs.get(n)!.err.slice(seen.get(n));
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const second = text(240, 2);
+    await producer.send({ topic: LINES, acks: -1, messages: second.lines });
+    await until(`${victimName}'s tasks to move to ${survivors.join(' and ')}`, deadline, () => covered(survivors, 3));
+    // The survivors restored the moved tasks' counts from their changelog partitions before processing.
+    const restored = () =>
+      survivors.flatMap((n) => since(n).flatMap((l) => /task\(s\) ([\d, ]+) assigned and restored/.exec(l)?.[1].split(', ').map(Number) ?? []));
+    await until(`${victimName}'s tasks to be restored by the survivors`, deadline, () => victimTasks.every((p) => restored().includes(p)));
+    const replayed = survivors.flatMap((n) => since(n).filter((l) => /restoring store word-counts from wordcount-word-counts-changelog-\d+: [1-9]\d* of .*\(done\)/.test(l)));
+    // --standby-replicas 1: survivors kept warm copies of the victim's counts, and a moved task that
+    // lands on its standby's worker takes those over (balance may send another task to a cold worker).
+    const warmTakeovers = survivors.flatMap((n) => since(n).flatMap((l) => /word-counts partition (\d+): taken over from a standby/.exec(l)?.[1] ?? []).map(Number));
+    expect(warmTakeovers.filter((p) => victimTasks.includes(p)).length).toBeGreaterThan(0);
+    // The fullest task's counts came back: replayed from its changelog, or warm from a standby.
+    expect(replayed.some((l) => l.includes(`changelog-${fullest}:`)) || warmTakeovers.includes(fullest)).toBe(true);
+    await until('the second text to be counted and committed', deadline, allCounted, 200);
+    await producer.disconnect();
+
+    // The output topic: the latest count per word is the exact total.
+    const expected = new Map(first.counts);
+    for (const [w, n] of second.counts) expected.set(w, (expected.get(w) ?? 0) + n);
+    const ends = await admin.fetchTopicOffsets(COUNTS);
+    const total = ends.reduce((s, e) => s + Number(e.high), 0);
+    const latest = new Map<string, number>();
+    const reader = kafka.consumer({ groupId: `reader-${Date.now()}`, maxWaitTimeInMs: 100 });
+    await reader.connect();
+    await reader.subscribe({ topic: COUNTS, fromBeginning: true });
+    let read = 0;
+    try {
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          latest.set(message.key!.toString(), JSON.parse(message.value!.toString()) as number);
+          read++;
+        },
+      });
+      await until(`all ${total} count updates to be read back`, deadline, () => read >= total);
+    } finally {
+      await reader.disconnect();
+    }
+    expect(new Map([...latest].sort())).toEqual(new Map([...expected].sort()));
+
+    // SIGTERM: a survivor commits, leaves (its tasks move at once, no session expiry needed) and exits 0.
+    const [leaving, last] = survivors.map((n) => procs.get(n)!);
+    leaving.child.kill('SIGTERM');
+    await until(`${leaving.name} to exit`, deadline, () => leaving.child.exitCode !== null);
+    expect(leaving.child.exitCode).toBe(0);
+    await until(`${last.name} to own every task`, deadline, () => covered([last.name], PARTITIONS));
+  }, 100_000);
+});

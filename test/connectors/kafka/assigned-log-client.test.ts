@@ -1,0 +1,102 @@
+// The assigned kafkajs LogClient (what `rill worker` runs RillStreams on)
+// against Rill's own Kafka wire server: a consumer whose partitions change
+// with every assign(), starting at the group's committed offsets, committing
+// without being a group member, refusing commits of fenced partitions; and
+// RillStreams with external task assignment over it.
+import { KafkaServer } from '../../../core/protocol';
+import { stringSerde } from '../../../core/schema';
+import { CommitRefusedError, mapValues, memoryLogger, RillStreams, StreamsBuilder, to, type LogConsumer, type LogRecord } from '../../../dsl';
+import { assignedLogClient, type AssignedLogClient } from '../../../connectors';
+import { openTempRill, readTopic, type TempRill } from '../support';
+
+let t: TempRill;
+let server: KafkaServer;
+let client: AssignedLogClient;
+
+beforeAll(async () => {
+  t = openTempRill();
+  server = await KafkaServer.start({ broker: t.rill.broker, port: 0, host: '127.0.0.1' });
+  client = assignedLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: 'rill-assigned-test', maxWaitMs: 100 });
+});
+afterAll(async () => {
+  await client?.close();
+  await server?.close(2000);
+  await t?.close();
+});
+
+/** The next `n` records (bounded by the test timeout). */
+async function take(it: AsyncIterator<LogRecord>, n: number): Promise<LogRecord[]> {
+  const out: LogRecord[] = [];
+  while (out.length < n) {
+    const r = await it.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+test('a consumer follows assign() calls, resumes at committed offsets, and refuses commits of fenced partitions', async () => {
+  await client.ensureTopics([{ name: 'a-lines', partitions: 3 }]);
+  await t.rill.producer().send('a-lines', Array.from({ length: 30 }, (_, i) => ({ value: `v${i}`, partition: i % 3 })));
+  const consumer: LogConsumer = client.consumer({ groupId: 'a-app' });
+  const records = consumer.records();
+  try {
+    await consumer.assign([{ topic: 'a-lines', partition: 0 }]);
+    const first = await take(records, 10);
+    expect(first.map((r) => r.partition)).toEqual(Array(10).fill(0));
+    expect(first.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    // A simple commit (the group has no members), read back through the admin API.
+    await consumer.commit([{ topic: 'a-lines', partition: 0, offset: 4 }]);
+    expect((await client.committedOffsets('a-app', 'a-lines')).get(0)).toBe(4);
+
+    // Reassign: partition 0 goes, 1 comes (from the log start: nothing committed).
+    await consumer.assign([{ topic: 'a-lines', partition: 1 }]);
+    const second = await take(records, 10);
+    expect(second.every((r) => r.partition === 1)).toBe(true);
+    expect(consumer.bufferedRecords()).toBe(0);
+
+    // Partition 0 again: it starts where the group committed, not where it was read to.
+    await consumer.assign([{ topic: 'a-lines', partition: 0 }, { topic: 'a-lines', partition: 1 }]);
+    expect(consumer.position({ topic: 'a-lines', partition: 0 })).toBe(4);
+    const again = await take(records, 6);
+    expect(again.map((r) => `${r.partition}@${r.offset}`)).toEqual([4, 5, 6, 7, 8, 9].map((o) => `0@${o}`));
+
+    // Fenced: partition 1 runs elsewhere now; its commit is refused, partition 0's goes through.
+    client.fencePartitions([1]);
+    await expect(consumer.commit([{ topic: 'a-lines', partition: 1, offset: 10 }])).rejects.toBeInstanceOf(CommitRefusedError);
+    await consumer.commit([{ topic: 'a-lines', partition: 0, offset: 10 }]);
+    expect((await client.committedOffsets('a-app', 'a-lines')).get(1) ?? -1).toBe(-1);
+    // Assigned again (the controller gave it back): commits go through again.
+    await consumer.assign([{ topic: 'a-lines', partition: 0 }]);
+    await consumer.assign([{ topic: 'a-lines', partition: 0 }, { topic: 'a-lines', partition: 1 }]);
+    await consumer.commit([{ topic: 'a-lines', partition: 1, offset: 10 }]);
+    expect((await client.committedOffsets('a-app', 'a-lines')).get(1)).toBe(10);
+  } finally {
+    await consumer.close();
+  }
+  expect(await records.next()).toEqual({ done: true, value: undefined });
+});
+
+test('RillStreams runs exactly the tasks it is given (external assignment) over it', async () => {
+  await client.ensureTopics([{ name: 'x-in', partitions: 2 }]);
+  await t.rill.producer().send('x-in', Array.from({ length: 8 }, (_, i) => ({ value: `w${i}`, partition: i % 2 })));
+  const builder = new StreamsBuilder('x-app');
+  builder.stream('x-in', { key: stringSerde(), value: stringSerde() }).pipe(
+    mapValues((v: string) => v.toUpperCase()),
+    to('x-out', { key: stringSerde(), value: stringSerde() }),
+  );
+  const app = new RillStreams(builder.build(), { log: client, logger: memoryLogger(), taskAssignment: 'external', commitIntervalMs: 50 });
+  await app.start();
+  try {
+    await app.assignTasks([1]);
+    await app.waitUntilCaughtUp();
+    expect((await readTopic(t.rill, 'x-out')).map((r) => r.value!.toString()).sort()).toEqual(['W1', 'W3', 'W5', 'W7']);
+    await app.assignTasks([0]);
+    await app.waitUntilCaughtUp();
+    expect((await readTopic(t.rill, 'x-out')).map((r) => r.value!.toString()).sort()).toEqual(['W0', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7']);
+    const committed = await client.committedOffsets('x-app', 'x-in');
+    expect([committed.get(0), committed.get(1)]).toEqual([4, 4]);
+  } finally {
+    await app.stop();
+  }
+});

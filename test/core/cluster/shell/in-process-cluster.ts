@@ -1,0 +1,121 @@
+// A whole Rill cluster in the test's process: controllers and brokers with real
+// sockets and disks on loopback, and a fault-injecting network
+// (BrokerOptions.linkFilter): `isolate(id)` cuts broker `id` off from every
+// controller, both ways, as a network partition would, while it can still
+// reach (and be reached by) the other brokers; `isolate(id, 'all')` cuts it off
+// from the other brokers' replication too. stop() ends all.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as E from 'fp-ts/Either';
+import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../../core/cluster';
+import { freePortPair } from '../process/process-cluster';
+
+/** Polls `probe` until it gives a value; throws `what` at the deadline. */
+export async function until<T>(deadline: number, probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what} before the deadline`);
+}
+
+export interface InProcessClusterOptions {
+  readonly ids: readonly number[];
+  readonly controllerConfig?: Partial<ControllerConfig>;
+  readonly broker?: Partial<Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs'>>;
+}
+
+export class InProcessCluster {
+  readonly controllers: ControllerProcess[] = [];
+  readonly brokers: BrokerProcess[] = [];
+  readonly brokerPorts: number[] = [];
+  /** Every broker's log lines, by broker id. */
+  readonly brokerLogs = new Map<number, string[]>();
+  private readonly isolated = new Map<number, 'controllers' | 'all'>();
+  private controllerPorts = new Set<number>();
+
+  private constructor(readonly dir: string) {}
+
+  static async start(options: InProcessClusterOptions): Promise<InProcessCluster> {
+    const cluster = new InProcessCluster(fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-inproc-')));
+    try {
+      await cluster.boot(options);
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
+    return cluster;
+  }
+
+  private async boot({ ids, controllerConfig, broker }: InProcessClusterOptions): Promise<void> {
+    const taken = new Set<number>();
+    const cports: number[] = [];
+    for (const _ of ids) cports.push(await freePortPair(taken));
+    for (const _ of ids) this.brokerPorts.push(await freePortPair(taken));
+    this.controllerPorts = new Set(cports);
+    const addresses = E.getOrElseW(() => [] as ControllerAddress[])(parseControllers(cports.map((p, i) => `${ids[i]}@127.0.0.1:${p}`).join(',')));
+    for (const id of ids) {
+      const c = await ControllerProcess.start({ nodeId: id, controllers: addresses, dataDir: path.join(this.dir, `c${id}`), tickMs: 20, config: controllerConfig });
+      if (E.isLeft(c)) throw new Error(c.left);
+      this.controllers.push(c.right);
+    }
+    for (const [i, id] of ids.entries()) {
+      const lines: string[] = [];
+      this.brokerLogs.set(id, lines);
+      const b = await BrokerProcess.start({
+        nodeId: id,
+        controllers: addresses,
+        dataDir: path.join(this.dir, `b${id}`),
+        port: this.brokerPorts[i],
+        ...broker,
+        log: (m) => lines.push(`${Date.now()} ${m}`),
+        linkFilter: (to) => this.delivers(id, to.port),
+      });
+      if (E.isLeft(b)) throw new Error(b.left);
+      this.brokers.push(b.right);
+    }
+  }
+
+  /** Whether a message from broker `from` to `port` (a controller, or a broker's replication port) gets through. */
+  private delivers(from: number, port: number): boolean {
+    const cut = this.isolated.get(from);
+    if (cut !== undefined && this.controllerPorts.has(port)) return false;
+    const to = this.brokers.find((b) => b.options.port + 1 === port)?.nodeId;
+    if (to === undefined) return true;
+    return !(cut === 'all' || this.isolated.get(to) === 'all');
+  }
+
+  bootstrap(id: number): string {
+    return `127.0.0.1:${this.brokerPorts[this.brokers.findIndex((b) => b.nodeId === id)]}`;
+  }
+
+  broker(id: number): BrokerProcess {
+    return this.brokers.find((b) => b.nodeId === id)!;
+  }
+
+  /** The active controller, if one is active now. */
+  activeController(): ControllerProcess | undefined {
+    return this.controllers.find((c) => c.describeQuorum().active);
+  }
+
+  /**
+   * Cuts broker `id` off from every controller (its heartbeats, metadata fetches
+   * and AlterPartition are lost), and with 'all' from the other brokers too
+   * (replica fetches to and from it are lost). Kafka clients still reach it.
+   */
+  isolate(id: number, from: 'controllers' | 'all' = 'controllers'): void {
+    this.isolated.set(id, from);
+  }
+
+  heal(id: number): void {
+    this.isolated.delete(id);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.brokers.map((b) => b.stop()));
+    await Promise.all(this.controllers.map((c) => c.stop()));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -148,7 +148,7 @@ async function produceOne(nodes: ClusterNodes, partition: number, key: string): 
   }
 }
 
-export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys: number; partitions: number; createTopic: (name: string, partitions: number) => Promise<void>; log: (m: string) => void }): Promise<TaskMoveResult> {
+export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys: number; partitions: number; standbyReplicas: number; createTopic: (name: string, partitions: number) => Promise<void>; log: (m: string) => void }): Promise<TaskMoveResult> {
   const tasks: Tasks = new Map();
   const added: { key: NodeKey; partitions: number[]; at: number }[] = [];
   nodes.onStdout = (key, line, at) => {
@@ -171,7 +171,7 @@ export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys:
     const all = owners.flat();
     return owners.every((t) => t.length > 0) && all.length === o.partitions && new Set(all).size === o.partitions;
   };
-  const workerArgs = (id: number) => ['--app', APP, '--pipeline', 'bench/cluster-pipeline.ts', '--worker-id', `w${id}`];
+  const workerArgs = (id: number) => ['--app', APP, '--pipeline', 'bench/cluster-pipeline.ts', '--worker-id', `w${id}`, '--standby-replicas', String(o.standbyReplicas)];
 
   await o.createTopic(TASK_MOVE_INPUT, o.partitions);
   await nodes.waitForPartitions(TASK_MOVE_INPUT, deadline, (p) => p.leaderId > 0);
@@ -240,7 +240,7 @@ export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys:
     loadSeconds: +loadSeconds.toFixed(1),
     loadRecordsPerSec: Math.round(o.keys / loadSeconds),
     workerSessionTimeoutMs: 'rill worker default (10000)',
-    standbyReplicas: 0,
+    standbyReplicas: o.standbyReplicas,
     rounds,
   };
 }

@@ -25,6 +25,7 @@
 // BENCH_SESSION_TIMEOUT_MS (controller --broker-session-timeout-ms; default: the
 // controller's own, 9000), BENCH_PHASES (comma list of throughput,kafkajs,failover),
 // BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the top functions are summarised),
+// BENCH_STANDBY_REPLICAS=N (task-move workers keep N warm standbys; results to cluster-standby.json),
 // BENCH_TIMEOUT_MS (the whole run's bound, default 20 min).
 //
 // Every node is killed on the way out, whatever the way (see bench/cluster-nodes.ts).
@@ -47,6 +48,8 @@ const FAILOVER_ROUNDS = env('BENCH_FAILOVER_ROUNDS', QUICK ? 2 : 5);
 const PARTITIONS = env('BENCH_PARTITIONS', 6);
 const SESSION_TIMEOUT_MS = process.env.BENCH_SESSION_TIMEOUT_MS ? Number(process.env.BENCH_SESSION_TIMEOUT_MS) : undefined;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+/** num.standby.replicas of the task-move workers (BENCH_STANDBY_REPLICAS; results then go to cluster-standby.json). */
+const STANDBY_REPLICAS = Number(process.env.BENCH_STANDBY_REPLICAS ?? '0');
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'throughput,kafkajs,failover,taskmove').split(',').map((s) => s.trim()));
 const TIMEOUT_MS = env('BENCH_TIMEOUT_MS', 40 * 60_000);
 const TASK_KEYS = env('BENCH_TASK_KEYS', QUICK ? 20_000 : 1_000_000);
@@ -650,7 +653,7 @@ async function main(): Promise<void> {
         }
       };
       try {
-        taskMoveResult = await taskMove(nodes, deadline, { keys: TASK_KEYS, partitions: TASK_PARTITIONS, createTopic, log: (m) => console.log(m) });
+        taskMoveResult = await taskMove(nodes, deadline, { keys: TASK_KEYS, partitions: TASK_PARTITIONS, standbyReplicas: STANDBY_REPLICAS, createTopic, log: (m) => console.log(m) });
       } catch (e) {
         // The workers are another engineer's work in progress: report, keep the other figures.
         taskMoveResult = `not measured: the task move phase failed: ${(e as Error).message}`;
@@ -727,11 +730,11 @@ async function main(): Promise<void> {
         : {
             ...taskMoveResult,
             setup: `3 \`rill worker\` processes run bench/cluster-pipeline.ts (count per key) over ${TASK_PARTITIONS} input partitions holding ${taskMoveResult.keys} distinct keys; per round one worker is stopped and a probe record (a key counted once) written to one of its tasks at once; reassignedMs = stop -> another worker reports the task added, firstOutputMs = stop -> the probe's new count in the output topic (state restored from the changelog, record processed)`,
-            withStandbys: 'not measured: the workers are assigned standby tasks, but nothing in dsl/ or connectors/ keeps a warm standby store yet',
+            withStandbys: STANDBY_REPLICAS > 0 ? `this run: ${STANDBY_REPLICAS} standby replica(s) per task, kept warm by the workers` : 'this run: none; BENCH_STANDBY_REPLICAS=1 BENCH_PHASES=taskmove measures with standbys (bench/results/cluster-standby.json)',
           },
     ...(profiles ? { profile: profiles } : {}),
   };
-  const out = path.join(__dirname, 'results', CPU_PROF ? 'cluster-profile.json' : 'cluster.json');
+  const out = path.join(__dirname, 'results', CPU_PROF ? 'cluster-profile.json' : STANDBY_REPLICAS > 0 ? 'cluster-standby.json' : 'cluster.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 

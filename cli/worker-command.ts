@@ -117,15 +117,15 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       // Fenced: the revoked tasks run elsewhere already; their offsets must not be committed from here.
       if (change.fenced) client.fencePartitions(partitionsOf(change.revoked));
       await streams.assignTasks(partitions);
-      // Standbys keep warm copies of other workers' stores, so a task that moves here restores only the tail.
-      const standby = change.assignment.standby.map((t) => taskPartition(t)).filter((p): p is number => p !== undefined && !partitions.includes(p));
-      await streams.setStandbyTasks(standby);
       const list = (ps: readonly { task: string }[]) => ps.map((t) => taskPartition(t.task)).join(',');
       io.stdout.write(
         `worker ${workerId}: generation ${change.assignment.generation} tasks [${[...partitions].sort((a, b) => a - b).join(',')}]` +
           ` added [${list(change.added)}] revoked [${list(change.revoked)}]${change.fenced ? ' (fenced: revoked work not committed)' : ''}` +
           ` standby [${change.assignment.standby.map((t) => taskPartition(t)).join(',')}]\n`,
       );
+      // Standbys keep warm copies of other workers' stores, so a task that moves here restores only the tail.
+      const standby = change.assignment.standby.map((t) => taskPartition(t)).filter((p): p is number => p !== undefined && !partitions.includes(p));
+      await streams.setStandbyTasks(standby);
     };
     const membership = new WorkerMembership({
       controllers: controllers.right,

@@ -373,11 +373,8 @@ export class Broker {
       return commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code, error }));
     };
     if (this.closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The broker is closed.');
-    if (!groupId) return fail(ErrorCode.INVALID_GROUP_ID, 'A group id is required to commit offsets.');
-    const check = this.coordinator.validateOffsetCommit(groupId, memberId, generationId);
-    if (check !== ErrorCode.NONE) {
-      return fail(check, `Commit for group "${groupId}" refused (${check === ErrorCode.REBALANCE_IN_PROGRESS ? 'a rebalance is in progress' : check === ErrorCode.ILLEGAL_GENERATION ? `generation ${generationId} is not current` : `member "${memberId}" is not in the group`}); rejoin and commit again.`);
-    }
+    const refused = this.checkOffsetCommit(groupId, memberId, generationId);
+    if (refused !== undefined) return fail(refused.code, refused.message);
     const valid: OffsetCommit[] = [];
     const results: OffsetCommitResult[] = [];
     for (const c of commits) {
@@ -395,6 +392,19 @@ export class Broker {
       return fail(e.code, e.message);
     }
     return results;
+  }
+
+  /**
+   * Whether the group's membership lets `memberId` at `generationId` commit now:
+   * undefined if so, else the refusal. The check commitOffsets makes, for a shell
+   * that stores the offsets elsewhere (a cluster broker's replicated offsets).
+   */
+  checkOffsetCommit(groupId: string, memberId: string, generationId: number): BrokerError | undefined {
+    if (this.closed) return new BrokerError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The broker is closed.');
+    if (!groupId) return new BrokerError(ErrorCode.INVALID_GROUP_ID, 'A group id is required to commit offsets.');
+    const check = this.coordinator.validateOffsetCommit(groupId, memberId, generationId);
+    if (check === ErrorCode.NONE) return undefined;
+    return new BrokerError(check, `Commit for group "${groupId}" refused (${check === ErrorCode.REBALANCE_IN_PROGRESS ? 'a rebalance is in progress' : check === ErrorCode.ILLEGAL_GENERATION ? `generation ${generationId} is not current` : `member "${memberId}" is not in the group`}); rejoin and commit again.`);
   }
 
   /** OffsetFetch: committed offsets (offset -1 where nothing is committed); all of the group's when `partitions` is omitted. */

@@ -16,7 +16,7 @@ export { MAX_PARTITIONS } from './topics';
 export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC } from './topic-name';
 export type { ProduceResult, PartitionOffsets } from './partition';
 export type { CommittedOffset, OffsetCommit } from './offset-store';
-export { offsetsPartitionFor } from './offset-store';
+export { offsetsPartitionFor, OffsetCache, offsetCommitRecords } from './offset-store';
 export { encodeOffsetKey, encodeOffsetValue, decodeOffsetKey, decodeOffsetValue } from './offset-records';
 export type { OffsetKey, OffsetValue } from './offset-records';
 export { GroupCoordinator, DEFAULT_COORDINATOR_CONFIG } from './group-coordinator';

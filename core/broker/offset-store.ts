@@ -2,7 +2,8 @@
 // the compacted `__consumer_offsets` topic on commit, and replayed from it when
 // the broker opens, so offsets survive a restart.
 import { isLeft } from 'fp-ts/Either';
-import { Clock, decodeRecordBatches, encodeRecordBatch, RecordInput } from '../log';
+import * as path from 'node:path';
+import { Clock, decodeRecordBatches, encodeRecordBatch, PartitionLog, RecordInput } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, OffsetValue } from './offset-records';
 import { TopicTable } from './topics';
@@ -44,17 +45,15 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
   return (h === -0x80000000 ? 0 : Math.abs(h)) % partitions;
 }
 
-export class OffsetStore {
+/**
+ * Committed offsets in memory, by group: what OffsetFetch answers from. Built
+ * by applying `__consumer_offsets` records (the latest per key wins) and
+ * updated on commit. OffsetStore keeps one for the node; a cluster broker keeps
+ * one per replicated offsets partition it leads.
+ */
+export class OffsetCache {
   /** group -> "topic\0partition" -> offset */
   private readonly groups = new Map<string, Map<string, CommittedOffset>>();
-
-  constructor(
-    private readonly topics: TopicTable,
-    private readonly clock: Clock,
-    private readonly partitions = DEFAULT_OFFSETS_TOPIC_PARTITIONS,
-  ) {
-    if (topics.has(CONSUMER_OFFSETS_TOPIC)) this.replay();
-  }
 
   groupIds(): string[] {
     return [...this.groups.keys()];
@@ -69,35 +68,111 @@ export class OffsetStore {
     );
   }
 
-  /** Writes the commits to `__consumer_offsets` in one batch, then makes them visible. */
-  commit(groupId: string, commits: readonly OffsetCommit[]): void {
-    if (commits.length === 0) return;
-    const now = this.clock.now();
-    const entries: CommittedOffset[] = commits.map((c) => ({
-      topic: c.topic,
-      partition: c.partition,
-      offset: c.offset,
-      leaderEpoch: c.leaderEpoch ?? -1,
-      metadata: c.metadata ?? '',
-      commitTimestamp: now,
-    }));
-    for (const e of entries) {
-      if (Buffer.byteLength(e.metadata) > MAX_METADATA_BYTES) {
-        throw new BrokerError(ErrorCode.OFFSET_METADATA_TOO_LARGE, `Offset metadata for ${e.topic}-${e.partition} is over ${MAX_METADATA_BYTES} bytes.`);
-      }
-    }
-    this.append(groupId, entries.map((e) => ({ key: encodeOffsetKey({ group: groupId, ...e }), value: encodeOffsetValue(e), timestamp: now })));
+  set(groupId: string, entries: readonly CommittedOffset[]): void {
     const offsets = this.groupOffsets(groupId);
     for (const e of entries) offsets.set(keyOf(e.topic, e.partition), e);
   }
 
+  delete(groupId: string): void {
+    this.groups.delete(groupId);
+  }
+
+  /** Applies one `__consumer_offsets` record (a null value deletes the offset). */
+  apply(key: Buffer | null, value: Buffer | null): void {
+    if (key === null) return;
+    const k = decodeOffsetKey(key);
+    if (isLeft(k) || k.right === undefined) return;
+    const { group, topic, partition } = k.right;
+    if (value === null) {
+      this.groups.get(group)?.delete(keyOf(topic, partition));
+      if (this.groups.get(group)?.size === 0) this.groups.delete(group);
+      return;
+    }
+    const v = decodeOffsetValue(value);
+    if (isLeft(v)) return;
+    const stored: OffsetValue = v.right;
+    this.groupOffsets(group).set(keyOf(topic, partition), { topic, partition, ...stored });
+  }
+
+  /** Applies every record of `log` from its start up to `upTo` (default: its high watermark). */
+  load(log: PartitionLog, upTo: number = log.highWatermark): void {
+    let offset = log.logStartOffset;
+    while (offset < upTo) {
+      const bytes = log.read(offset, REPLAY_CHUNK, upTo);
+      if (bytes.length === 0) break;
+      const batches = decodeRecordBatches(bytes);
+      if (isLeft(batches)) throw new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `${path.basename(log.dir)} at offset ${offset}: ${batches.left.message}`);
+      if (batches.right.length === 0) break;
+      for (const batch of batches.right) {
+        if (!batch.isControl) for (const r of batch.records) this.apply(r.key, r.value);
+        offset = batch.lastOffset + 1;
+      }
+    }
+  }
+
+  private groupOffsets(groupId: string): Map<string, CommittedOffset> {
+    let offsets = this.groups.get(groupId);
+    if (!offsets) this.groups.set(groupId, (offsets = new Map()));
+    return offsets;
+  }
+}
+
+/**
+ * The offsets a commit stores and the `__consumer_offsets` records that carry
+ * them (one per partition); throws OFFSET_METADATA_TOO_LARGE as a BrokerError.
+ */
+export function offsetCommitRecords(groupId: string, commits: readonly OffsetCommit[], now: number): { entries: CommittedOffset[]; records: RecordInput[] } {
+  const entries: CommittedOffset[] = commits.map((c) => ({
+    topic: c.topic,
+    partition: c.partition,
+    offset: c.offset,
+    leaderEpoch: c.leaderEpoch ?? -1,
+    metadata: c.metadata ?? '',
+    commitTimestamp: now,
+  }));
+  for (const e of entries) {
+    if (Buffer.byteLength(e.metadata) > MAX_METADATA_BYTES) {
+      throw new BrokerError(ErrorCode.OFFSET_METADATA_TOO_LARGE, `Offset metadata for ${e.topic}-${e.partition} is over ${MAX_METADATA_BYTES} bytes.`);
+    }
+  }
+  return { entries, records: entries.map((e) => ({ key: encodeOffsetKey({ group: groupId, ...e }), value: encodeOffsetValue(e), timestamp: now })) };
+}
+
+export class OffsetStore {
+  private readonly cache = new OffsetCache();
+
+  constructor(
+    private readonly topics: TopicTable,
+    private readonly clock: Clock,
+    private readonly partitions = DEFAULT_OFFSETS_TOPIC_PARTITIONS,
+  ) {
+    if (topics.has(CONSUMER_OFFSETS_TOPIC)) this.replay();
+  }
+
+  groupIds(): string[] {
+    return this.cache.groupIds();
+  }
+
+  /** Committed offsets of the group, all or for the given partitions (-1 when none). */
+  fetch(groupId: string, partitions?: readonly { topic: string; partition: number }[]): CommittedOffset[] {
+    return this.cache.fetch(groupId, partitions);
+  }
+
+  /** Writes the commits to `__consumer_offsets` in one batch, then makes them visible. */
+  commit(groupId: string, commits: readonly OffsetCommit[]): void {
+    if (commits.length === 0) return;
+    const { entries, records } = offsetCommitRecords(groupId, commits, this.clock.now());
+    this.append(groupId, records);
+    this.cache.set(groupId, entries);
+  }
+
   /** DeleteGroups / OffsetDelete: tombstones for the group's offsets. */
   deleteGroup(groupId: string): void {
-    const offsets = this.groups.get(groupId);
-    if (!offsets || offsets.size === 0) return;
+    const offsets = this.cache.fetch(groupId);
+    if (offsets.length === 0) return;
     const now = this.clock.now();
-    this.append(groupId, [...offsets.values()].map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now })));
-    this.groups.delete(groupId);
+    this.append(groupId, offsets.map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now })));
+    this.cache.delete(groupId);
   }
 
   private append(groupId: string, records: RecordInput[]): void {
@@ -116,48 +191,14 @@ export class OffsetStore {
     if (isLeft(created)) throw created.left;
   }
 
-  private groupOffsets(groupId: string): Map<string, CommittedOffset> {
-    let offsets = this.groups.get(groupId);
-    if (!offsets) this.groups.set(groupId, (offsets = new Map()));
-    return offsets;
-  }
-
   /** Rebuilds the committed offsets from the topic: the latest record per key wins. */
   private replay(): void {
     const count = this.topics.partitionCount(CONSUMER_OFFSETS_TOPIC) ?? 0;
     for (let p = 0; p < count; p++) {
       const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, p);
       if (isLeft(partition)) continue;
-      const log = partition.right.log;
-      let offset = log.logStartOffset;
-      while (offset < log.highWatermark) {
-        const bytes = log.read(offset, REPLAY_CHUNK);
-        if (bytes.length === 0) break;
-        const batches = decodeRecordBatches(bytes);
-        if (isLeft(batches)) throw new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `__consumer_offsets-${p} at offset ${offset}: ${batches.left.message}`);
-        if (batches.right.length === 0) break;
-        for (const batch of batches.right) {
-          if (!batch.isControl) for (const r of batch.records) this.apply(r.key, r.value);
-          offset = batch.lastOffset + 1;
-        }
-      }
+      this.cache.load(partition.right.log);
     }
-  }
-
-  private apply(key: Buffer | null, value: Buffer | null): void {
-    if (key === null) return;
-    const k = decodeOffsetKey(key);
-    if (isLeft(k) || k.right === undefined) return;
-    const { group, topic, partition } = k.right;
-    if (value === null) {
-      this.groups.get(group)?.delete(keyOf(topic, partition));
-      if (this.groups.get(group)?.size === 0) this.groups.delete(group);
-      return;
-    }
-    const v = decodeOffsetValue(value);
-    if (isLeft(v)) return;
-    const stored: OffsetValue = v.right;
-    this.groupOffsets(group).set(keyOf(topic, partition), { topic, partition, ...stored });
   }
 }
 

@@ -67,6 +67,7 @@ export { ControllerProcess } from './shell/controller-process';
 export type { ControllerOptions } from './shell/controller-process';
 export { BrokerProcess } from './shell/broker-process';
 export type { BrokerOptions } from './shell/broker-process';
+export { OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR } from './shell/group-coordinator';
 export { parseControllers } from './shell/addresses';
 export type { ControllerAddress } from './shell/addresses';
 export { RpcServer, RpcClient } from './shell/rpc';

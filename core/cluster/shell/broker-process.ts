@@ -5,7 +5,8 @@
 // partition assigned to it, hands each its partition state, carries follower
 // fetches and OffsetForLeaderEpoch to leaders over core/cluster's RPC, and
 // sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
-// are served by ClusterKafkaApis from this image and these replicas.
+// are served by ClusterKafkaApis from this image and these replicas, consumer
+// groups by ClusterGroupCoordinator over the replicated __consumer_offsets.
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { LOG_CONFIG_KEYS, PartitionLog } from '../../log';
@@ -19,7 +20,7 @@ import { PartitionReplica, ReplicationInvariantError } from '../replication/part
 import type { ControllerAddress } from './addresses';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controller-protocol';
-import { FixedGroupCoordinator } from './group-coordinator';
+import { ClusterGroupCoordinator } from './group-coordinator';
 import { clusterKafkaApis } from './kafka-apis';
 import { KafkaListener } from './kafka-listener';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
@@ -94,7 +95,7 @@ export class BrokerProcess {
   private stopped = false;
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaListener | undefined;
-  private groups: FixedGroupCoordinator | undefined;
+  private groups: ClusterGroupCoordinator | undefined;
 
   private constructor(readonly options: BrokerOptions) {
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
@@ -105,7 +106,7 @@ export class BrokerProcess {
     const broker = new BrokerProcess(options);
     const host = options.host ?? '127.0.0.1';
     try {
-      broker.groups = new FixedGroupCoordinator(options.dataDir, options.nodeId, () => broker.image, (m) => broker.log(m));
+      broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
       broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost);
     } catch (e) {
@@ -163,6 +164,7 @@ export class BrokerProcess {
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
     if (!this.heartbeatInflight && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
+    this.groups?.onReplicasChanged();
     this.changed();
   }
 
@@ -258,7 +260,7 @@ export class BrokerProcess {
       }
     }
     for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h);
-    this.groups?.syncTopics();
+    this.groups?.onReplicasChanged();
     this.changed();
   }
 

@@ -1,72 +1,300 @@
-// Consumer groups in cluster mode, for now on one fixed coordinator: the live
-// broker with the lowest id. FindCoordinator on every broker names it, and it
-// runs the group APIs with core/protocol's own handlers over an embedded
-// core/broker Broker in <data-dir>/groups. That embedded broker checks commits
-// against its own topics, so it holds an empty shadow of every cluster topic
-// (name and partition count); no records are ever written there.
-// Limitation (documented): committed offsets live on that broker's disk only,
-// unreplicated; when the coordinator changes, groups start from their reset
-// policy. Replicated group state (__consumer_offsets as a cluster topic) is next.
+// Consumer groups on a cluster, coordinated as Kafka does it: committed offsets
+// are records of the replicated, compacted cluster topic `__consumer_offsets`
+// (OFFSETS_TOPIC_PARTITIONS partitions, replication factor min(3, live brokers),
+// min.insync.replicas 2 when it has 3 replicas, else 1), in core/broker's record
+// format (OffsetCommitKey v1 / OffsetCommitValue v3). The first FindCoordinator
+// creates the topic through the controller's normal CreateTopic path.
+//
+// The coordinator of a group is the current leader of partition
+// offsetsPartitionFor(groupId) — Kafka's abs(javaStringHash(groupId)) % N, from
+// core/broker. FindCoordinator on any broker names it from the metadata image
+// (COORDINATOR_NOT_AVAILABLE while the partition has no live leader or the
+// topic is being created); a broker that does not lead the group's partition
+// answers the group APIs with NOT_COORDINATOR, so clients look again.
+//
+// OffsetCommit appends one batch through the leader's replicated append with
+// acks=all and answers once the high watermark passes it (BrokerProcess's
+// awaitAppend, as Produce does), then updates the in-memory OffsetCache that
+// OffsetFetch reads. A broker that becomes leader of an offsets partition loads
+// its cache by reading the partition's log to its end; it drops the cache when
+// it stops leading. So an acknowledged commit lives on every ISR member and the
+// next leader (chosen from the ISR) serves it.
+//
+// Membership (join/sync/heartbeat/leave) stays in memory, run by core/broker's
+// own GroupCoordinator through core/protocol's handlers over an embedded Broker
+// in <data-dir>/groups (which stores no offsets here: commits are checked by its
+// checkOffsetCommit and written to the cluster topic). After the coordinator
+// moves, members find the new one and rejoin, as with Kafka.
 import * as path from 'node:path';
-import { Broker } from '../../broker';
+import { Broker, BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, OffsetCache, offsetCommitRecords, offsetsPartitionFor, type CommittedOffset, type OffsetCommit } from '../../broker';
+import { encodeRecordBatch, type RecordInput } from '../../log';
 import { apis, type ApiDefinition } from '../../protocol';
-import type { MetadataImage } from '../metadata/image';
+import type { BrokerProcess, HostedReplica } from './broker-process';
+import { replicaName } from './broker-process';
 import type { KafkaRequestContext, ServedApi } from './kafka-listener';
 
-const COORDINATOR_NOT_AVAILABLE = 15;
+/** Partitions of the cluster's `__consumer_offsets` (Kafka's offsets.topic.num.partitions, 50 there). */
+export const OFFSETS_TOPIC_PARTITIONS = 3;
+/** Kafka's offsets.topic.replication.factor, capped by the live brokers when the topic is created. */
+export const OFFSETS_TOPIC_REPLICATION_FACTOR = 3;
+/** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR. */
+const OFFSET_COMMIT_TIMEOUT_MS = 5000;
+const CREATE_TIMEOUT_MS = 5000;
+const NOT_COORDINATOR = 16;
+const INVALID_COMMIT_OFFSET_SIZE = 28;
+const EMPTY = Buffer.alloc(0);
 
-export class FixedGroupCoordinator {
-  private readonly broker: Broker;
+/** An offsets partition this broker leads, with its committed offsets loaded. */
+interface LoadedPartition {
+  readonly partition: number;
+  readonly hosted: HostedReplica;
+  readonly leaderEpoch: number;
+  readonly cache: OffsetCache;
+}
+
+type OffsetFetchTopics = { name: string; partitionIndexes: number[] }[] | null;
+
+export class ClusterGroupCoordinator {
+  /** Group membership only (core/broker's GroupCoordinator); its own offset store stays empty. */
+  private readonly membership: Broker;
+  private readonly loaded = new Map<number, LoadedPartition>();
+  private creating = false;
 
   constructor(
+    private readonly broker: BrokerProcess,
     dataDir: string,
-    nodeId: number,
-    private readonly image: () => MetadataImage,
-    private readonly log: (m: string) => void,
   ) {
-    this.broker = Broker.open({ dir: path.join(dataDir, 'groups'), nodeId });
+    this.membership = Broker.open({ dir: path.join(dataDir, 'groups'), nodeId: broker.nodeId });
   }
 
-  /** The coordinator of every group: the live broker with the lowest id. */
-  coordinator(): { nodeId: number; host: string; port: number } | undefined {
-    const b = this.image().liveBrokers()[0];
-    return b && { nodeId: b.brokerId, host: b.host, port: b.port };
+  /** The offsets partition that holds `groupId`, once the topic exists. */
+  partitionFor(groupId: string): number | undefined {
+    const t = this.broker.image.topicByName(CONSUMER_OFFSETS_TOPIC);
+    return t === undefined || t.partitions.size === 0 ? undefined : offsetsPartitionFor(groupId, t.partitions.size);
   }
 
-  /** Gives every cluster topic its empty shadow here (commits are checked against it). */
-  syncTopics(): void {
-    for (const t of this.image().topics.values()) {
-      const shadow = this.broker.describeTopic(t.name);
-      if (shadow._tag === 'Right' && shadow.right.partitions >= t.partitions.size) continue;
-      if (shadow._tag === 'Right') this.broker.createPartitions(t.name, t.partitions.size);
-      else this.broker.createTopic({ name: t.name, partitions: Math.max(1, t.partitions.size) });
+  /** The coordinator of `groupId` as the metadata image says: the live leader of its offsets partition. */
+  coordinator(groupId: string): { nodeId: number; host: string; port: number } | undefined {
+    const image = this.broker.image;
+    const p = this.partitionFor(groupId);
+    const leader = p === undefined ? -1 : (image.topicByName(CONSUMER_OFFSETS_TOPIC)?.partitions.get(p)?.leader ?? -1);
+    const b = image.brokers.get(leader);
+    return leader >= 0 && b !== undefined && image.isUnfenced(leader) ? { nodeId: leader, host: b.host, port: b.port } : undefined;
+  }
+
+  /**
+   * Loads the committed offsets of each offsets partition this broker has just
+   * come to lead (its log read to its end), and drops those it no longer leads.
+   * The broker calls this whenever partition state may have changed.
+   */
+  onReplicasChanged(): void {
+    const t = this.broker.image.topicByName(CONSUMER_OFFSETS_TOPIC);
+    const count = Math.max(t?.partitions.size ?? 0, ...[...this.loaded.keys()].map((p) => p + 1));
+    for (let p = 0; p < count; p++) {
+      const h = this.broker.replicas.get(replicaName(CONSUMER_OFFSETS_TOPIC, p));
+      const current = this.loaded.get(p);
+      if (h === undefined || h.replica.role !== 'leader') {
+        if (current !== undefined) {
+          this.loaded.delete(p);
+          this.broker.log(`broker ${this.broker.nodeId}: no longer coordinates the groups of ${CONSUMER_OFFSETS_TOPIC}-${p}`);
+        }
+        continue;
+      }
+      if (current !== undefined && current.hosted === h && current.leaderEpoch === h.replica.leaderEpoch) continue;
+      const cache = new OffsetCache();
+      try {
+        cache.load(h.log, h.log.logEndOffset);
+      } catch (e) {
+        this.loaded.delete(p);
+        this.broker.log(`broker ${this.broker.nodeId}: cannot load ${h.name}: ${(e as Error).message}`);
+        continue;
+      }
+      this.loaded.set(p, { partition: p, hosted: h, leaderEpoch: h.replica.leaderEpoch, cache });
+      this.broker.log(`broker ${this.broker.nodeId}: coordinates the groups of ${h.name} (leader epoch ${h.replica.leaderEpoch}, ${cache.groupIds().length} groups with offsets, log end offset ${h.log.logEndOffset})`);
     }
   }
 
-  private findCoordinator(req: apis.FindCoordinatorRequest, ctx: KafkaRequestContext): apis.FindCoordinatorResponse {
-    const c = this.coordinator();
-    const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
-    const errorCode = c === undefined ? COORDINATOR_NOT_AVAILABLE : 0;
-    const errorMessage = c === undefined ? 'No live broker yet; retry.' : null;
-    const at = c ?? { nodeId: -1, host: '', port: -1 };
-    return { throttleTimeMs: 0, errorCode, errorMessage, ...at, coordinators: keys.map((key) => ({ key, ...at, errorCode, errorMessage })) };
+  /** The loaded partition when this broker coordinates `groupId` now, else the error to answer. */
+  private owned(groupId: string): LoadedPartition | number {
+    if (!groupId) return ErrorCode.INVALID_GROUP_ID;
+    const p = this.partitionFor(groupId);
+    if (p === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const l = this.loaded.get(p);
+    const h = this.broker.replicas.get(replicaName(CONSUMER_OFFSETS_TOPIC, p));
+    if (l === undefined || h !== l.hosted || h.replica.role !== 'leader' || h.replica.leaderEpoch !== l.leaderEpoch) return NOT_COORDINATOR;
+    return l;
   }
 
-  /** The group APIs, each delegated to core/protocol's handler over the embedded broker. */
-  servedApis(): ServedApi[] {
-    const delegate = (api: ApiDefinition): ServedApi => ({
-      api,
-      minVersion: api.versions.min,
-      maxVersion: api.versions.max,
-      handle: (request, ctx) => api.handle(request, { broker: this.broker, apiVersion: ctx.apiVersion, clientId: null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: this.log }),
+  /** Creates `__consumer_offsets` through the controller, once at a time. */
+  private ensureOffsetsTopic(): void {
+    if (this.creating || this.broker.image.topicByName(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
+    const live = this.broker.image.liveBrokers().length;
+    if (live === 0) return;
+    const replicationFactor = Math.min(OFFSETS_TOPIC_REPLICATION_FACTOR, live);
+    const config = { 'cleanup.policy': 'compact', 'min.insync.replicas': replicationFactor >= 3 ? '2' : '1' };
+    this.creating = true;
+    this.broker.log(`broker ${this.broker.nodeId}: creating ${CONSUMER_OFFSETS_TOPIC} (${OFFSETS_TOPIC_PARTITIONS} partitions, replication factor ${replicationFactor})`);
+    void this.broker
+      .createTopic({ name: CONSUMER_OFFSETS_TOPIC, partitions: OFFSETS_TOPIC_PARTITIONS, replicationFactor, config }, CREATE_TIMEOUT_MS)
+      .then((a) => {
+        if (a.errorCode !== 0 && a.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) this.broker.log(`broker ${this.broker.nodeId}: cannot create ${CONSUMER_OFFSETS_TOPIC} yet: ${a.message ?? `error ${a.errorCode}`}`);
+      })
+      .finally(() => {
+        this.creating = false;
+      });
+  }
+
+  private findCoordinator(req: apis.FindCoordinatorRequest, ctx: KafkaRequestContext): apis.FindCoordinatorResponse {
+    const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
+    const answers = keys.map((key) => {
+      if (req.keyType !== 0) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'Only group coordinators are served (no transactions on a cluster yet).' };
+      if (this.partitionFor(key) === undefined) this.ensureOffsetsTopic();
+      const c = this.coordinator(key);
+      if (c === undefined) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `The ${CONSUMER_OFFSETS_TOPIC} partition of this group has no live leader yet; retry.` };
+      return { key, ...c, errorCode: 0, errorMessage: null };
     });
+    const first = answers[0] ?? { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'No coordinator key given.' };
+    return { throttleTimeMs: 0, errorCode: first.errorCode, errorMessage: first.errorMessage, nodeId: first.nodeId, host: first.host, port: first.port, coordinators: answers };
+  }
+
+  private async offsetCommit(req: apis.OffsetCommitRequest): Promise<apis.OffsetCommitResponse> {
+    const answer = (code: (topic: string, partition: number) => number): apis.OffsetCommitResponse => ({
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code(t.name, p.partitionIndex) })) })),
+    });
+    const owner = this.owned(req.groupId);
+    if (typeof owner === 'number') return answer(() => owner);
+    const refused = this.membership.checkOffsetCommit(req.groupId, req.memberId, req.generationIdOrMemberEpoch);
+    if (refused !== undefined) return answer(() => refused.code);
+    const image = this.broker.image;
+    const known = (topic: string, partition: number) => image.topicByName(topic)?.partitions.has(partition) === true;
+    const commits: OffsetCommit[] = req.topics.flatMap((t) =>
+      t.partitions
+        .filter((p) => known(t.name, p.partitionIndex))
+        .map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+    );
+    const code = commits.length === 0 ? 0 : await this.append(owner, req.groupId, commits);
+    return answer((topic, partition) => (known(topic, partition) ? code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+  }
+
+  /** Appends the commits with acks=all; once the ISR has them, makes them visible. Returns the Kafka error code. */
+  private async append(owner: LoadedPartition, groupId: string, commits: readonly OffsetCommit[]): Promise<number> {
+    let prepared: { entries: CommittedOffset[]; records: RecordInput[] };
+    try {
+      prepared = offsetCommitRecords(groupId, commits, Date.now());
+    } catch (e) {
+      if (e instanceof BrokerError) return e.code;
+      throw e;
+    }
+    const h = owner.hosted;
+    const outcome = h.replica.appendAsLeader(encodeRecordBatch({ records: prepared.records }), -1);
+    if (!('baseOffset' in outcome)) return commitError(outcome.errorCode);
+    this.broker.appended(h);
+    const code = commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
+    // Visible only while this leadership lasts; a later leader loads the records from its log.
+    if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.set(groupId, prepared.entries);
+    return code;
+  }
+
+  private offsetFetch(req: apis.OffsetFetchRequest, ctx: KafkaRequestContext): apis.OffsetFetchResponse {
+    const committed = (cache: OffsetCache, groupId: string, topics: OffsetFetchTopics) => {
+      const wanted = topics === null ? undefined : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
+      return byTopic(cache.fetch(groupId, wanted), (o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0 }));
+    };
+    if (ctx.apiVersion >= 8) {
+      const groups = req.groups.map((g) => {
+        const owner = this.owned(g.groupId);
+        return typeof owner === 'number' ? { groupId: g.groupId, topics: [], errorCode: owner } : { groupId: g.groupId, topics: committed(owner.cache, g.groupId, g.topics), errorCode: 0 };
+      });
+      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
+    }
+    const owner = this.owned(req.groupId);
+    if (typeof owner !== 'number') return { throttleTimeMs: 0, topics: committed(owner.cache, req.groupId, req.topics), errorCode: 0, groups: [] };
+    // v0-1 have no top-level error code: it goes on every partition asked for.
+    const topics = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, errorCode: owner })) }));
+    return { throttleTimeMs: 0, topics, errorCode: owner, groups: [] };
+  }
+
+  /** core/protocol's handler for `api` over the membership broker. */
+  private run(api: ApiDefinition, request: unknown, ctx: KafkaRequestContext): unknown {
+    return api.handle(request as never, { broker: this.membership, apiVersion: ctx.apiVersion, clientId: null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: (m: string) => this.broker.log(m) });
+  }
+
+  private async describeGroups(req: apis.DescribeGroupsRequest, ctx: KafkaRequestContext): Promise<apis.DescribeGroupsResponse> {
+    const groups = await Promise.all(
+      req.groups.map(async (groupId) => {
+        const owner = this.owned(groupId);
+        if (typeof owner === 'number') return { errorCode: owner, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+        const r = (await this.run(apis.describeGroups, { ...req, groups: [groupId] }, ctx)) as apis.DescribeGroupsResponse;
+        const g = r.groups[0];
+        // Offsets alone (no members) make the group Empty rather than Dead.
+        return g.groupState === 'Dead' && owner.cache.fetch(groupId).length > 0 ? { ...g, groupState: 'Empty' } : g;
+      }),
+    );
+    return { throttleTimeMs: 0, groups };
+  }
+
+  private async listGroups(req: apis.ListGroupsRequest, ctx: KafkaRequestContext): Promise<apis.ListGroupsResponse> {
+    const r = (await this.run(apis.listGroups, req, ctx)) as apis.ListGroupsResponse;
+    const seen = new Set(r.groups.map((g) => g.groupId));
+    const withOffsets = [...this.loaded.values()].flatMap((l) => l.cache.groupIds()).filter((g) => !seen.has(g));
+    const empty = req.statesFilter.length === 0 || req.statesFilter.some((s) => s.toLowerCase() === 'empty');
+    return { ...r, groups: [...r.groups, ...(empty ? withOffsets.map((groupId) => ({ groupId, protocolType: '', groupState: 'Empty' })) : [])] };
+  }
+
+  /** The group APIs: membership through core/protocol's handlers, offsets through the replicated topic. */
+  servedApis(): ServedApi[] {
+    const served = (api: ApiDefinition, handle: ServedApi['handle']): ServedApi => ({ api, minVersion: api.versions.min, maxVersion: api.versions.max, handle });
+    /** Membership APIs, answered here only for the groups this broker coordinates. */
+    const gated = (api: ApiDefinition, refusal: (errorCode: number) => unknown): ServedApi =>
+      served(api, (request: { groupId: string }, ctx) => {
+        const owner = this.owned(request.groupId);
+        return typeof owner === 'number' ? refusal(owner) : this.run(api, request, ctx);
+      });
     return [
-      { api: apis.findCoordinator, minVersion: apis.findCoordinator.versions.min, maxVersion: apis.findCoordinator.versions.max, handle: (r, ctx) => this.findCoordinator(r, ctx) },
-      ...[apis.joinGroup, apis.syncGroup, apis.heartbeat, apis.leaveGroup, apis.offsetCommit, apis.offsetFetch, apis.describeGroups, apis.listGroups].map(delegate),
+      served(apis.findCoordinator, (r, ctx) => this.findCoordinator(r, ctx)),
+      gated(apis.joinGroup, (errorCode) => ({ throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] })),
+      gated(apis.syncGroup, (errorCode) => ({ throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: EMPTY })),
+      gated(apis.heartbeat, (errorCode) => ({ throttleTimeMs: 0, errorCode })),
+      gated(apis.leaveGroup, (errorCode) => ({ throttleTimeMs: 0, errorCode, members: [] })),
+      served(apis.offsetCommit, (r) => this.offsetCommit(r)),
+      served(apis.offsetFetch, (r, ctx) => this.offsetFetch(r, ctx)),
+      served(apis.describeGroups, (r, ctx) => this.describeGroups(r, ctx)),
+      served(apis.listGroups, (r, ctx) => this.listGroups(r, ctx)),
     ];
   }
 
   close(): Promise<void> {
-    return this.broker.close();
+    this.loaded.clear();
+    return this.membership.close();
   }
+}
+
+/** An append's error as OffsetCommit answers it (Kafka's GroupMetadataManager mapping). */
+function commitError(code: number): number {
+  switch (code) {
+    case 0:
+      return 0;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+      return NOT_COORDINATOR;
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+      return INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return code > 0 ? code : ErrorCode.UNKNOWN_SERVER_ERROR;
+  }
+}
+
+function byTopic<T extends { topic: string }, P>(items: readonly T[], partition: (item: T) => P): { name: string; partitions: P[] }[] {
+  const topics = new Map<string, P[]>();
+  for (const item of items) {
+    let ps = topics.get(item.topic);
+    if (ps === undefined) topics.set(item.topic, (ps = []));
+    ps.push(partition(item));
+  }
+  return [...topics].map(([name, partitions]) => ({ name, partitions }));
 }

@@ -4,6 +4,7 @@
 // (acks=all answered once the high watermark passes the batch); Fetch reads up
 // to the high watermark; CreateTopics goes to the controller. Consumer groups
 // are served by group-coordinator.ts.
+import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
 import type { BrokerProcess, HostedReplica } from './broker-process';
@@ -60,7 +61,7 @@ function metadata(broker: BrokerProcess, req: apis.MetadataRequest, ctx: KafkaRe
           isrNodes: [...p.isr],
           offlineReplicas: p.replicas.filter((id) => !image.isUnfenced(id)),
         }));
-      return { errorCode: 0, name, isInternal: false, partitions };
+      return { errorCode: 0, name, isInternal: name === CONSUMER_OFFSETS_TOPIC, partitions };
     }),
   };
 }

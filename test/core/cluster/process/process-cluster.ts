@@ -269,6 +269,28 @@ export class ProcessCluster {
     throw new Error(`broker ${id} did not see ${count} registered brokers before the deadline`);
   }
 
+  /** Polls the live brokers until one names a coordinator of `groupId` for which `accept` holds (bounded). */
+  async waitForCoordinator(groupId: string, deadline: number, accept: (nodeId: number) => boolean = () => true): Promise<number> {
+    while (Date.now() < deadline) {
+      for (const id of this.brokerIds) {
+        if (!this.isUp(`b${id}`)) continue;
+        let c: KafkaConnection | undefined;
+        try {
+          c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 2000 });
+          const r = await c.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+          const found = c.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
+          if (found.errorCode === 0 && accept(found.nodeId)) return found.nodeId;
+        } catch {
+          // not answering (yet): ask the next one
+        } finally {
+          c?.close();
+        }
+      }
+      await pause(50);
+    }
+    throw new Error(`no coordinator of group ${groupId} (in the expected state) was named before the deadline`);
+  }
+
   /** One turn of polling (for loops that wait on a condition of their own, with a deadline). */
   nextTick(): Promise<void> {
     return pause(20);

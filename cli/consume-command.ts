@@ -8,7 +8,7 @@ import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { GroupMember } from './group-member';
-import { LEADER_MOVED, PartitionLeaders } from './leaders';
+import { LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
 import { partitionCount } from './produce-command';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
@@ -198,38 +198,6 @@ export function parseTimestamp(text: string): number {
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new UsageError(`--timestamp "${text}" is neither epoch milliseconds nor an ISO-8601 date`);
   return t;
-}
-
-/** listOffsets() at each partition's leader, asking Metadata again (a few times) when a leader moved. */
-async function listOffsetsAtLeaders(leaders: PartitionLeaders, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  for (const tp of tps) {
-    for (let attempt = 1; ; attempt++) {
-      const c = await leaders.connectionFor(tp.partition);
-      const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: tp.partition, timestamp }] }] });
-      const p = r.topics[0]?.partitions[0];
-      if (p !== undefined && LEADER_MOVED.has(p.errorCode) && attempt < 10) {
-        await sleep(100 * attempt);
-        await leaders.refresh();
-        continue;
-      }
-      check(p?.errorCode ?? 3, `cannot list offsets of ${topic}-${tp.partition}`);
-      out.set(tp.partition, p!.offset);
-      break;
-    }
-  }
-  return out;
-}
-
-/** ListOffsets for some partitions of one topic: partition -> offset (-1 when no record is at or after the timestamp). */
-export async function listOffsets(conn: KafkaConnection, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
-  const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition, timestamp })) }] });
-  const out = new Map<number, number>();
-  for (const p of r.topics[0]?.partitions ?? []) {
-    check(p.errorCode, `cannot list offsets of ${topic}-${p.partitionIndex}`);
-    out.set(p.partitionIndex, p.offset);
-  }
-  return out;
 }
 
 async function formatRecord(r: DecodedRecord, partition: number, format: Format, decodeValue: (b: Buffer) => Promise<string>): Promise<string> {

@@ -4,7 +4,9 @@ import { decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
 import { parseCommand, UsageError } from './args';
 import { runCommand } from './command';
-import { listOffsets, parseTimestamp } from './consume-command';
+import { parseTimestamp } from './consume-command';
+import { connectToCoordinator } from './group-member';
+import { listOffsetsAtLeaders, PartitionLeaders } from './leaders';
 import { CommandIO, Progress, writeLine } from './io';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
@@ -38,19 +40,19 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
       if (!flags.topic) throw new UsageError('--topic is required');
       target = flags['to-earliest'] ? -2 : flags['to-latest'] ? -1 : flags['to-timestamp'] !== undefined ? parseTimestamp(flags['to-timestamp']) : undefined;
     }
-    const conn = await connect(bootstrapOf(flags.bootstrap, io));
+    if (action !== 'list' && action !== 'describe' && action !== 'reset-offsets') throw new UsageError(`unknown action "${action}"; use list, describe or reset-offsets`);
+    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const conn = await connect(bootstrap);
+    // Group requests go to the group's coordinator, offsets of a partition to its leader
+    // (on a single broker both are the bootstrap broker).
+    const at: Brokers = { bootstrap, conn, coordinator: undefined };
     try {
-      switch (action) {
-        case 'list':
-          return await list(conn, io);
-        case 'describe':
-          return await describe(conn, io, groupId);
-        case 'reset-offsets':
-          return await resetOffsets(conn, io, groupId, flags.topic!, target, flags['to-offset'], !!flags['dry-run']);
-        default:
-          throw new UsageError(`unknown action "${action}"; use list, describe or reset-offsets`);
-      }
+      if (action === 'list') return await list(conn, io);
+      at.coordinator = await connectToCoordinator(conn, groupId);
+      if (action === 'describe') return await describe(at, io, groupId);
+      return await resetOffsets(at, io, groupId, flags.topic!, target, flags['to-offset'], !!flags['dry-run']);
     } finally {
+      at.coordinator?.close();
       conn.close();
     }
   });
@@ -77,8 +79,25 @@ async function committedOffsets(conn: KafkaConnection, groupId: string): Promise
   return topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset })));
 }
 
-async function describe(conn: KafkaConnection, io: CommandIO, groupId: string): Promise<number> {
-  const g = await describeGroup(conn, groupId);
+interface Brokers {
+  readonly bootstrap: string;
+  readonly conn: KafkaConnection;
+  coordinator: KafkaConnection | undefined;
+}
+
+/** ListOffsets at each partition's leader. */
+async function listOffsets(at: Brokers, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
+  const leaders = new PartitionLeaders(at.conn, at.bootstrap, topic);
+  try {
+    await leaders.refresh();
+    return await listOffsetsAtLeaders(leaders, topic, tps, timestamp);
+  } finally {
+    leaders.close();
+  }
+}
+
+async function describe(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
+  const g = await describeGroup(at.coordinator!, groupId);
   if (g.groupState === 'Dead') throw new CommandError(`group "${groupId}" does not exist`);
   await writeLine(io.stdout, `Group: ${groupId}\tstate: ${g.groupState}\tprotocol: ${g.protocolData || '-'}\tmembers: ${g.members.length}`);
   const owner = new Map<string, string>();
@@ -91,14 +110,14 @@ async function describe(conn: KafkaConnection, io: CommandIO, groupId: string): 
       await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
     }
   }
-  const committed = await committedOffsets(conn, groupId);
+  const committed = await committedOffsets(at.coordinator!, groupId);
   const partitions = new Map<string, TopicPartition>();
   for (const c of committed) partitions.set(`${c.topic}/${c.partition}`, c);
   for (const k of owner.keys()) if (!partitions.has(k)) partitions.set(k, { topic: k.slice(0, k.lastIndexOf('/')), partition: Number(k.slice(k.lastIndexOf('/') + 1)) });
   const ends = new Map<string, number>();
   for (const topic of new Set([...partitions.values()].map((p) => p.topic))) {
     const tps = [...partitions.values()].filter((p) => p.topic === topic);
-    for (const [p, end] of await listOffsets(conn, topic, tps, -1)) ends.set(`${topic}/${p}`, end);
+    for (const [p, end] of await listOffsets(at, topic, tps, -1)) ends.set(`${topic}/${p}`, end);
   }
   await writeLine(io.stdout, 'TOPIC\tPARTITION\tCOMMITTED\tLOG-END\tLAG\tMEMBER');
   const rows = [...partitions.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
@@ -110,19 +129,20 @@ async function describe(conn: KafkaConnection, io: CommandIO, groupId: string): 
   return 0;
 }
 
-async function resetOffsets(conn: KafkaConnection, io: CommandIO, groupId: string, topic: string, timestamp: number | undefined, toOffset: number | undefined, dryRun: boolean): Promise<number> {
-  const g = await describeGroup(conn, groupId);
+async function resetOffsets(at: Brokers, io: CommandIO, groupId: string, topic: string, timestamp: number | undefined, toOffset: number | undefined, dryRun: boolean): Promise<number> {
+  const conn = at.conn;
+  const g = await describeGroup(at.coordinator!, groupId);
   if (g.members.length > 0) throw new CommandError(`group "${groupId}" has ${g.members.length} active member(s); stop its consumers before resetting offsets`);
   const meta = await conn.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false });
   check(meta.topics[0].errorCode, `topic "${topic}"`);
   const tps = meta.topics[0].partitions.map((p) => ({ topic, partition: p.partitionIndex })).sort((a, b) => a.partition - b.partition);
   const targets = new Map<number, number>();
   if (toOffset !== undefined) {
-    const [lo, hi] = [await listOffsets(conn, topic, tps, -2), await listOffsets(conn, topic, tps, -1)];
+    const [lo, hi] = [await listOffsets(at, topic, tps, -2), await listOffsets(at, topic, tps, -1)];
     for (const tp of tps) targets.set(tp.partition, Math.min(Math.max(toOffset, lo.get(tp.partition)!), hi.get(tp.partition)!));
   } else {
-    const found = await listOffsets(conn, topic, tps, timestamp!);
-    const ends = await listOffsets(conn, topic, tps, -1);
+    const found = await listOffsets(at, topic, tps, timestamp!);
+    const ends = await listOffsets(at, topic, tps, -1);
     for (const tp of tps) targets.set(tp.partition, found.get(tp.partition)! >= 0 ? found.get(tp.partition)! : ends.get(tp.partition)!);
   }
   await writeLine(io.stdout, `${dryRun ? 'Would reset' : 'Resetting'} group "${groupId}" on ${topic}:`);
@@ -130,7 +150,7 @@ async function resetOffsets(conn: KafkaConnection, io: CommandIO, groupId: strin
   for (const [p, o] of targets) await writeLine(io.stdout, `${p}\t${o}`);
   if (dryRun) return 0;
   const progress = new Progress(io, 'committing', targets.size);
-  const r = await conn.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
+  const r = await at.coordinator!.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
     groupId,
     generationIdOrMemberEpoch: -1,
     memberId: '',

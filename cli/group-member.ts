@@ -26,11 +26,7 @@ export class GroupMember {
   ) {}
 
   static async join(data: KafkaConnection, groupId: string, topics: string[], sessionTimeoutMs = 10000): Promise<GroupMember> {
-    const found = await data.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
-    const c = data.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
-    check(c.errorCode, `cannot find the coordinator of group "${groupId}"`, c.errorMessage);
-    const coordinator = await connect(`${c.host}:${c.port}`);
-    return new GroupMember(coordinator, data, groupId, topics, sessionTimeoutMs);
+    return new GroupMember(await connectToCoordinator(data, groupId), data, groupId, topics, sessionTimeoutMs);
   }
 
   /** The partitions this member owns now, rejoining first if the group rebalanced. */
@@ -148,3 +144,27 @@ export class GroupMember {
     this.coordinator.close();
   }
 }
+
+/**
+ * A connection to the coordinator of `groupId`, found with FindCoordinator (on a
+ * cluster it is the leader of the group's __consumer_offsets partition, and
+ * another broker answers NOT_COORDINATOR). The caller closes it.
+ */
+export async function connectToCoordinator(any: KafkaConnection, groupId: string): Promise<KafkaConnection> {
+  // COORDINATOR_NOT_AVAILABLE is transient (the offsets topic is being created, or
+  // its partition is electing a leader): ask again for a while, as Kafka clients do.
+  for (let attempt = 1; ; attempt++) {
+    const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+    const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
+    if (c.errorCode === COORDINATOR_NOT_AVAILABLE && attempt < COORDINATOR_ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
+      continue;
+    }
+    check(c.errorCode, `cannot find the coordinator of group "${groupId}"`, c.errorMessage);
+    return connect(`${c.host}:${c.port}`);
+  }
+}
+
+const COORDINATOR_NOT_AVAILABLE = 15;
+/** About 15 s of asking before giving up. */
+const COORDINATOR_ATTEMPTS = 20;

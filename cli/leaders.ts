@@ -3,8 +3,9 @@
 // asks Metadata, keeps one connection per leader, and asks again when a broker
 // answers NOT_LEADER_OR_FOLLOWER (the leader moved). On a single broker every
 // partition is led by the bootstrap broker and its connection is reused.
+import type { TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
-import { connect } from './wire';
+import { check, connect } from './wire';
 
 /** Errors after which the leader may have moved: refresh and retry. */
 export const LEADER_MOVED = new Set([5 /* LEADER_NOT_AVAILABLE */, 6 /* NOT_LEADER_OR_FOLLOWER */]);
@@ -53,4 +54,25 @@ export class PartitionLeaders {
     for (const c of this.conns.values()) c.close();
     this.conns.clear();
   }
+}
+
+/** listOffsets() at each partition's leader, asking Metadata again (a few times) when a leader moved. */
+export async function listOffsetsAtLeaders(leaders: PartitionLeaders, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const tp of tps) {
+    for (let attempt = 1; ; attempt++) {
+      const c = await leaders.connectionFor(tp.partition);
+      const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: tp.partition, timestamp }] }] });
+      const p = r.topics[0]?.partitions[0];
+      if (p !== undefined && LEADER_MOVED.has(p.errorCode) && attempt < 10) {
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await leaders.refresh();
+        continue;
+      }
+      check(p?.errorCode ?? 3, `cannot list offsets of ${topic}-${tp.partition}`);
+      out.set(tp.partition, p!.offset);
+      break;
+    }
+  }
+  return out;
 }

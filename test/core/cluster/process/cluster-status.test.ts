@@ -53,6 +53,15 @@ describe('rill cluster status against a 3-node cluster (controller + broker per 
     const consumed = await runCli(['consume', '--topic', TOPIC, '--from-beginning', '--exit-at-end', '--format', 'kv', '--bootstrap', cluster.bootstrap(2)], CLI_TIMEOUT_MS);
     expect({ code: consumed.code, stderr: consumed.stderr }).toEqual({ code: 0, stderr: 'Consumed 12 record(s).\n' });
     expect(consumed.stdout.trim().split('\n').sort()).toEqual([...Array.from({ length: 6 }, (_, i) => `k${i}\tv${i}`), ...Array.from({ length: 6 }, (_, i) => `c${i}\tw${i}`)].sort());
+    // `rill group` through any broker: group requests go to the group's coordinator, offsets to each partition's leader.
+    const reset = await runCli(['group', 'reset-offsets', 'cli-group', '--topic', TOPIC, '--to-latest', '--bootstrap', cluster.bootstrap(3)], CLI_TIMEOUT_MS);
+    expect({ code: reset.code, stderr: reset.stderr.replace(/committing[^\n]*\n?/g, '') }).toEqual({ code: 0, stderr: '' });
+    const described = await runCli(['group', 'describe', 'cli-group', '--bootstrap', cluster.bootstrap(1)], CLI_TIMEOUT_MS);
+    expect(described.code).toBe(0);
+    const rows = described.stdout.split('\n').filter((l) => l.startsWith(`${TOPIC}\t`)).map((l) => l.split('\t'));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const [, , committed, end, lag] of rows) expect({ committed, lag }).toEqual({ committed: end, lag: '0' });
+    expect(rows.reduce((n, r) => n + Number(r[2]), 0)).toBe(12);
 
     // JSON: every controller answers, one is active; every broker alive; both partitions fully in sync.
     const status = async (extra: string[] = []) => runCli(['cluster', 'status', '--controllers', cluster.controllersArg, ...extra], CLI_TIMEOUT_MS);

@@ -6,8 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { AckedProducer, ackedProblems, ProcessCluster, readPartition, STARTUP_BUDGET_MS } from './process-cluster';
+import { ackedProblems, ProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'failover';
@@ -30,28 +29,14 @@ describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader
   });
 
   it('keeps every acknowledged record, exactly once and in order', async () => {
-    let deadline = Date.now() + STARTUP_BUDGET_MS;
     const started = Date.now();
     const phases: string[] = [];
     const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
-    await cluster.allocatePorts();
+    let deadline = Date.now() + STARTUP_BUDGET_MS;
     try {
-      await Promise.all(IDS.map((id) => cluster.startController(id)));
-      await Promise.all(IDS.map((id) => cluster.startBroker(id)));
-      phase('processes up');
-      deadline = Date.now() + DEADLINE_MS; // starting the nodes has its own bound (READY_TIMEOUT_MS each)
-      for (const id of IDS) await cluster.waitForBrokers(id, IDS.length, deadline);
-      phase('brokers registered');
-
-      const kafka = new Kafka({ clientId: 'failover-test', brokers: IDS.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 500 } });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
-      await admin.disconnect();
-      await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-
-      const producer = new AckedProducer(kafka, TOPIC, deadline);
-      producer.start();
+      const run = await startReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
+      const { producer } = run;
+      deadline = run.deadline;
       try {
         for (let round = 0; round < KILL_ROUNDS; round++) {
           await producer.waitForAcks(ACKS_PER_ROUND);

@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { isLeft } from 'fp-ts/Either';
-import type { Kafka, Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { describeQuorum, type ControllerAddress, type DescribeQuorumAnswer } from '../../../../core/cluster';
 import { decodeRecordBatches } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
@@ -435,4 +435,35 @@ export function ackedProblems(acked: readonly string[], stored: readonly string[
     last = Math.max(last, p);
   }
   return problems;
+}
+
+/**
+ * The start of a replicated-topic scenario: controllers and brokers up, every
+ * broker registered, `topic` created (1 partition, replication factor 3,
+ * min.insync.replicas=2) with a full ISR, and an acks=all producer running.
+ * The returned deadline starts once the nodes are up (starting has its own bound).
+ */
+export async function startReplicatedTopic(
+  cluster: ProcessCluster,
+  ids: readonly number[],
+  topic: string,
+  deadlineMs: number,
+  phase: (name: string) => void,
+): Promise<{ kafka: Kafka; producer: AckedProducer; deadline: number }> {
+  await cluster.allocatePorts();
+  await Promise.all(ids.map((id) => cluster.startController(id)));
+  await Promise.all(ids.map((id) => cluster.startBroker(id)));
+  phase('processes up');
+  const deadline = Date.now() + deadlineMs;
+  for (const id of ids) await cluster.waitForBrokers(id, ids.length, deadline);
+  phase('brokers registered');
+  const kafka = new Kafka({ clientId: `${topic}-test`, brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 500 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+  await admin.disconnect();
+  await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+  const producer = new AckedProducer(kafka, topic, deadline);
+  producer.start();
+  return { kafka, producer, deadline };
 }

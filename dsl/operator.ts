@@ -106,26 +106,31 @@ export interface TaskContext {
   readonly log: Logger;
 }
 
-const SPEC = Symbol('rill.operator');
+// Registry symbols and a global slot rather than module state: a pipeline module
+// that `rill worker` loads may import another copy of the DSL than the one
+// running it (the CLI bundle vs. the package or the TypeScript sources), and
+// its operators must still find the running task.
+const SPEC = Symbol.for('rill.operator');
+const CURRENT_TASK = Symbol.for('rill.operator.currentTask');
 
 export type RillOperator<A, B> = OperatorFunction<A, B> & { readonly [SPEC]: OperatorSpec };
 
-let current: TaskContext | undefined;
+const slot = globalThis as unknown as { [CURRENT_TASK]?: TaskContext };
 
 /** Runs `build` with `task` as the context Rill operators bind to. */
 export function withTask<T>(task: TaskContext, build: () => T): T {
-  const previous = current;
-  current = task;
+  const previous = slot[CURRENT_TASK];
+  slot[CURRENT_TASK] = task;
   try {
     return build();
   } finally {
-    current = previous;
+    slot[CURRENT_TASK] = previous;
   }
 }
 
 export function rillOperator<A, B>(spec: OperatorSpec, impl: (source: Observable<A>, task: TaskContext) => Observable<B>): RillOperator<A, B> {
   const op = (source: Observable<A>): Observable<B> => {
-    const task = current;
+    const task = slot[CURRENT_TASK];
     if (!task) {
       throw new Error(`${spec.kind}() is a Rill operator: use it inside stream.pipe() of a StreamsBuilder topology, then run the topology (RillStreams or TopologyTestDriver).`);
     }

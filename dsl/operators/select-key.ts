@@ -7,19 +7,24 @@ import { perRecord, rillOperator } from '../operator';
 import type { KRecord } from '../record';
 
 export function selectKey<K, V, K2>(selector: (record: KRecord<K, V>) => K2, options: { keySerde?: Serde<K2> } = {}): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
-  return rillOperator({ kind: 'selectKey', changesKey: true, keySerde: options.keySerde, keepsValueSerde: true }, (source, task) =>
+  return keyChange('selectKey', selector, options);
+}
+
+export const rekey = selectKey;
+
+/** A step that gives each record a new key (selectKey, groupBy): the topology adds the repartition topic. */
+export function keyChange<K, V, K2>(kind: 'selectKey' | 'groupBy', selector: (record: KRecord<K, V>) => K2, options: { keySerde?: Serde<K2> }): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
+  return rillOperator({ kind, changesKey: true, keySerde: options.keySerde, keepsValueSerde: true }, (source, task) =>
     perRecord<KRecord<K, V>, KRecord<K2, V>>(source, (emit) => ({
       next(r) {
         let key: K2;
         try {
           key = selector(r);
         } catch (e) {
-          return task.userError(e, 'selectKey', r);
+          return task.userError(e, kind, r);
         }
         emit({ key, value: r.value, timestamp: r.timestamp, headers: r.headers });
       },
     })),
   );
 }
-
-export const rekey = selectKey;

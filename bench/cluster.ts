@@ -384,10 +384,15 @@ interface SteadyProducer {
   stop(): Promise<void>;
 }
 
-function protocolSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
-  const value = Buffer.alloc(100, 'f');
+/**
+ * Sends one request after another until stopped, recording when each
+ * acknowledged request was sent and acknowledged. `prepare` (connect, encode)
+ * runs before the send time is taken; after a failure `reset` drops what
+ * `prepare` built and the loop retries 20 ms later.
+ */
+function steadyLoop(name: string, step: { prepare: () => Promise<void>; send: () => Promise<void>; reset: () => void; close: () => Promise<void> }): SteadyProducer {
   const state: SteadyProducer & { stopped: boolean } = {
-    name: 'protocol',
+    name,
     acks: [],
     failures: 0,
     stopped: false,
@@ -397,30 +402,47 @@ function protocolSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
     },
   };
   const done = (async () => {
-    let conn: KafkaConnection | undefined;
     while (!state.stopped) {
       try {
-        if (conn === undefined) {
-          const parts = await nodes.partitions(topic);
-          const leader = parts?.[0]?.leaderId ?? -1;
-          if (leader < 0 || !nodes.isUp(`b${leader}`)) throw new Error('no live leader in metadata');
-          conn = await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 5000, clientId: 'rill-bench-failover' });
-        }
-        const batch = encodeRecordBatch({ records: Array.from({ length: FAILOVER_BATCH_RECORDS }, () => ({ key: null, value })) });
+        await step.prepare();
         const sentAt = performance.now();
-        const r = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
-        if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`error code ${r.responses[0].partitionResponses[0].errorCode}`);
+        await step.send();
         state.acks.push({ sentAt, ackAt: performance.now() });
       } catch {
         state.failures++;
-        conn?.close();
-        conn = undefined;
+        step.reset();
         await pause(20);
       }
     }
-    conn?.close();
+    await step.close();
   })();
   return state;
+}
+
+function protocolSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
+  const value = Buffer.alloc(100, 'f');
+  let conn: KafkaConnection | undefined;
+  let batch: Buffer = Buffer.alloc(0);
+  return steadyLoop('protocol', {
+    prepare: async () => {
+      if (conn === undefined) {
+        const parts = await nodes.partitions(topic);
+        const leader = parts?.[0]?.leaderId ?? -1;
+        if (leader < 0 || !nodes.isUp(`b${leader}`)) throw new Error('no live leader in metadata');
+        conn = await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 5000, clientId: 'rill-bench-failover' });
+      }
+      batch = encodeRecordBatch({ records: Array.from({ length: FAILOVER_BATCH_RECORDS }, () => ({ key: null, value })) });
+    },
+    send: async () => {
+      const r = await conn!.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+      if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`error code ${r.responses[0].partitionResponses[0].errorCode}`);
+    },
+    reset: () => {
+      conn?.close();
+      conn = undefined;
+    },
+    close: async () => conn?.close(),
+  });
 }
 
 function kafkajsSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
@@ -428,35 +450,20 @@ function kafkajsSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
   const messages = Array.from({ length: FAILOVER_BATCH_RECORDS }, () => ({ value }));
   // kafkajs with its default retry settings, as an application would run it.
   const producer: KafkaJsProducer = kafkaFor(nodes, 'rill-bench-kafkajs-failover').producer({ allowAutoTopicCreation: false, idempotent: false });
-  const state: SteadyProducer & { stopped: boolean } = {
-    name: 'kafkajs',
-    acks: [],
-    failures: 0,
-    stopped: false,
-    stop: async () => {
-      state.stopped = true;
-      await done;
-    },
-  };
-  const done = (async () => {
-    let connected = false;
-    while (!state.stopped) {
-      try {
-        if (!connected) {
-          await producer.connect();
-          connected = true;
-        }
-        const sentAt = performance.now();
-        await producer.send({ topic, acks: -1, timeout: 5000, messages });
-        state.acks.push({ sentAt, ackAt: performance.now() });
-      } catch {
-        state.failures++;
-        await pause(20);
+  let connected = false;
+  return steadyLoop('kafkajs', {
+    prepare: async () => {
+      if (!connected) {
+        await producer.connect();
+        connected = true;
       }
-    }
-    await producer.disconnect().catch(() => {});
-  })();
-  return state;
+    },
+    send: async () => {
+      await producer.send({ topic, acks: -1, timeout: 5000, messages });
+    },
+    reset: () => {},
+    close: () => producer.disconnect().catch(() => {}),
+  });
 }
 
 interface FailoverRound {

@@ -3,24 +3,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runBroker } from '../../../../cli/broker-command';
 import { render, runCluster } from '../../../../cli/cluster-status-command';
-import type { CommandIO } from '../../../../cli/io';
-
-function io(): { io: CommandIO; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  return { io: { stdin: new PassThrough(), stdout, stderr, env: {}, interactive: false }, out: () => out, err: () => err };
-}
+import { fakeIO } from '../../../cli/fake-io';
 
 const run = async (args: string[]) => {
-  const t = io();
-  const code = await runBroker(args, t.io, new AbortController().signal);
+  const t = fakeIO();
+  const code = await runBroker(args, t, new AbortController().signal);
   return { code, out: t.out(), err: t.err() };
 };
 
@@ -53,8 +42,8 @@ describe('rill broker in cluster mode: flags', () => {
 
 describe('rill cluster status: flags and rendering', () => {
   const status = async (args: string[]) => {
-    const t = io();
-    const code = await runCluster(args, t.io);
+    const t = fakeIO();
+    const code = await runCluster(args, t);
     return { code, out: t.out(), err: t.err() };
   };
 

@@ -7,10 +7,7 @@
 // be read back exactly once and in order; each new controller is a different
 // node in a higher term; live brokers stay registered and unfenced across a
 // controller failover; the restarted controller catches up with the quorum.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ackedProblems, ProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
+import { ackedProblems, useProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'controller-failover';
@@ -19,20 +16,11 @@ const ACKS_PER_ROUND = 10;
 const DEADLINE_MS = 70_000;
 
 describe('a 3-controller, 3-broker cluster under kill -9 of the active controller', () => {
-  let dir: string;
-  let cluster: ProcessCluster;
 
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-ctl-'));
-    cluster = new ProcessCluster(dir, IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
-  });
-
-  afterAll(async () => {
-    await cluster.killAll();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const clusterOf = useProcessCluster('rill-cluster-ctl-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
   it('keeps every acknowledged record, and the cluster keeps deciding, across controller failovers', async () => {
+    const cluster = clusterOf();
     const started = Date.now();
     const phases: string[] = [];
     const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);

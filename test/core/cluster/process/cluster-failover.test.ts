@@ -3,10 +3,7 @@
 // min.insync.replicas=2; kafkajs produces with acks=all while the partition
 // leader is killed with SIGKILL and restarted, round after round. Every record
 // the cluster acknowledged must be there afterwards, exactly once, in order.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ackedProblems, ProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
+import { ackedProblems, useProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'failover';
@@ -15,20 +12,11 @@ const ACKS_PER_ROUND = 15;
 const DEADLINE_MS = 100_000;
 
 describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader', () => {
-  let dir: string;
-  let cluster: ProcessCluster;
 
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-proc-'));
-    cluster = new ProcessCluster(dir, IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
-  });
-
-  afterAll(async () => {
-    await cluster.killAll();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const clusterOf = useProcessCluster('rill-cluster-proc-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
   it('keeps every acknowledged record, exactly once and in order', async () => {
+    const cluster = clusterOf();
     const started = Date.now();
     const phases: string[] = [];
     const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);

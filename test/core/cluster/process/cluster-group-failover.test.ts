@@ -4,11 +4,8 @@
 // __consumer_offsets, the partition's new leader becomes the coordinator, the
 // consumer rejoins there and continues from its committed offset instead of
 // starting over from the beginning.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { ProcessCluster, STARTUP_BUDGET_MS } from './process-cluster';
+import { useProcessCluster, STARTUP_BUDGET_MS } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'clicks';
@@ -18,24 +15,18 @@ const AFTER = 10;
 const DEADLINE_MS = 90_000;
 
 describe('a kafkajs consumer group across a kill -9 of its coordinator', () => {
-  let dir: string;
-  let cluster: ProcessCluster;
   let consumer: Consumer | undefined;
   /** kafkajs's own log lines, for the failure message. */
   let clientLog: string[] = [];
 
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-group-'));
-    cluster = new ProcessCluster(dir, IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
-  });
-
+  // Declared first, so it runs before the cluster's processes are killed (afterAll hooks run in order).
   afterAll(async () => {
     await consumer?.disconnect().catch(() => {});
-    await cluster.killAll();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
+  const clusterOf = useProcessCluster('rill-cluster-group-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
   it('continues from the committed offset, reading nothing twice', async () => {
+    const cluster = clusterOf();
     let deadline = Date.now() + STARTUP_BUDGET_MS;
     const started = Date.now();
     const phases: string[] = [];

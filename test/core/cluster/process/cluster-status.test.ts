@@ -3,12 +3,9 @@
 // the way docs/cluster.md starts one): JSON and table output, a node killed,
 // `rill produce` and `rill consume` going to partition leaders, and the errors for an unreachable quorum and for a list naming the wrong
 // controller. The CLI runs as its own process, as a user would run it.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ClusterStatus } from '../../../../core/cluster';
-import { freePortPair, ProcessCluster, runCli, STARTUP_BUDGET_MS } from './process-cluster';
+import { freePortPair, useProcessCluster, runCli, STARTUP_BUDGET_MS } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'status';
@@ -16,20 +13,11 @@ const DEADLINE_MS = 60_000;
 const CLI_TIMEOUT_MS = 30_000;
 
 describe('rill cluster status against a 3-node cluster (controller + broker per process)', () => {
-  let dir: string;
-  let cluster: ProcessCluster;
 
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-status-'));
-    cluster = new ProcessCluster(dir, IDS, IDS, ['--broker-session-timeout-ms', '4000']);
-  });
-
-  afterAll(async () => {
-    await cluster.killAll();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const clusterOf = useProcessCluster('rill-cluster-status-', IDS, IDS, ['--broker-session-timeout-ms', '4000']);
 
   it('shows controllers, brokers, partitions with ISR and lag, and says what is wrong when nodes are missing', async () => {
+    const cluster = clusterOf();
     await cluster.allocatePorts();
     await Promise.all(IDS.map((id) => cluster.startCombined(id)));
     const deadline = Date.now() + DEADLINE_MS; // starting the nodes has its own bound (READY_TIMEOUT_MS each)

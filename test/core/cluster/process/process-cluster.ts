@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { isLeft } from 'fp-ts/Either';
@@ -466,4 +467,23 @@ export async function startReplicatedTopic(
   const producer = new AckedProducer(kafka, topic, deadline);
   producer.start();
   return { kafka, producer, deadline };
+}
+
+/**
+ * The ProcessCluster of one describe block: made in a fresh temporary directory
+ * before its tests; after them every process is killed and the directory removed.
+ * Call inside `describe`; the returned function gives the cluster.
+ */
+export function useProcessCluster(prefix: string, ...args: ConstructorParameters<typeof ProcessCluster> extends [string, ...infer Rest] ? Rest : never): () => ProcessCluster {
+  let dir: string;
+  let cluster: ProcessCluster;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    cluster = new ProcessCluster(dir, ...args);
+  });
+  afterAll(async () => {
+    await cluster.killAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => cluster;
 }

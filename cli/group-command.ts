@@ -45,14 +45,15 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
     const conn = await connect(bootstrap);
     // Group requests go to the group's coordinator, offsets of a partition to its leader
     // (on a single broker both are the bootstrap broker).
-    const at: Brokers = { bootstrap, conn, coordinator: undefined };
+    let coordinator: KafkaConnection | undefined;
     try {
       if (action === 'list') return await list(conn, io);
-      at.coordinator = await connectToCoordinator(conn, groupId);
+      coordinator = await connectToCoordinator(conn, groupId);
+      const at: Brokers = { bootstrap, conn, coordinator };
       if (action === 'describe') return await describe(at, io, groupId);
       return await resetOffsets(at, io, groupId, flags.topic!, target, flags['to-offset'], !!flags['dry-run']);
     } finally {
-      at.coordinator?.close();
+      coordinator?.close();
       conn.close();
     }
   });
@@ -82,7 +83,7 @@ async function committedOffsets(conn: KafkaConnection, groupId: string): Promise
 interface Brokers {
   readonly bootstrap: string;
   readonly conn: KafkaConnection;
-  coordinator: KafkaConnection | undefined;
+  readonly coordinator: KafkaConnection;
 }
 
 /** ListOffsets at each partition's leader. */
@@ -97,7 +98,7 @@ async function listOffsets(at: Brokers, topic: string, tps: TopicPartition[], ti
 }
 
 async function describe(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
-  const g = await describeGroup(at.coordinator!, groupId);
+  const g = await describeGroup(at.coordinator, groupId);
   if (g.groupState === 'Dead') throw new CommandError(`group "${groupId}" does not exist`);
   await writeLine(io.stdout, `Group: ${groupId}\tstate: ${g.groupState}\tprotocol: ${g.protocolData || '-'}\tmembers: ${g.members.length}`);
   const owner = new Map<string, string>();
@@ -110,7 +111,7 @@ async function describe(at: Brokers, io: CommandIO, groupId: string): Promise<nu
       await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
     }
   }
-  const committed = await committedOffsets(at.coordinator!, groupId);
+  const committed = await committedOffsets(at.coordinator, groupId);
   const partitions = new Map<string, TopicPartition>();
   for (const c of committed) partitions.set(`${c.topic}/${c.partition}`, c);
   for (const k of owner.keys()) if (!partitions.has(k)) partitions.set(k, { topic: k.slice(0, k.lastIndexOf('/')), partition: Number(k.slice(k.lastIndexOf('/') + 1)) });
@@ -131,7 +132,7 @@ async function describe(at: Brokers, io: CommandIO, groupId: string): Promise<nu
 
 async function resetOffsets(at: Brokers, io: CommandIO, groupId: string, topic: string, timestamp: number | undefined, toOffset: number | undefined, dryRun: boolean): Promise<number> {
   const conn = at.conn;
-  const g = await describeGroup(at.coordinator!, groupId);
+  const g = await describeGroup(at.coordinator, groupId);
   if (g.members.length > 0) throw new CommandError(`group "${groupId}" has ${g.members.length} active member(s); stop its consumers before resetting offsets`);
   const meta = await conn.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false });
   check(meta.topics[0].errorCode, `topic "${topic}"`);
@@ -150,7 +151,7 @@ async function resetOffsets(at: Brokers, io: CommandIO, groupId: string, topic: 
   for (const [p, o] of targets) await writeLine(io.stdout, `${p}\t${o}`);
   if (dryRun) return 0;
   const progress = new Progress(io, 'committing', targets.size);
-  const r = await at.coordinator!.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
+  const r = await at.coordinator.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
     groupId,
     generationIdOrMemberEpoch: -1,
     memberId: '',

@@ -287,6 +287,9 @@ export class BrokerProcess {
 
   private closeReplica(h: HostedReplica): void {
     this.replicas.delete(h.name);
+    // Parked follower fetches are answered now (from the replica's last state) rather than at their timeout.
+    this.appended(h);
+    this.parkedFetches.delete(h.name);
     h.log.close();
   }
 

@@ -6,4 +6,5 @@ export { SafetyChecker, InvariantViolation } from './invariants';
 export { isLinearizable, checkKvHistory, registerModel } from './linearizability';
 export type { Model, Operation, KvOperation, RegisterInput } from './linearizability';
 export { EventQueue } from './event-queue';
+export { SimLoop } from './sim-loop';
 export { SimDisk } from './sim-disk';

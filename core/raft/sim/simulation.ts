@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { Raft, DEFAULT_CONFIG, EMPTY_STATE, bootstrapState, type PersistedState } from '../raft';
 import { SeededRandom } from '../random';
 import type { Entry, Message, NodeId, Ready } from '../types';
-import { EventQueue } from './event-queue';
+import { SimLoop } from './sim-loop';
 import { InvariantViolation, SafetyChecker } from './invariants';
 import { encodePut, KvStateMachine } from './kv-state-machine';
 import { checkKvHistory, type KvOperation } from './linearizability';
@@ -105,14 +105,12 @@ class LivenessFailure extends Error {}
 
 export class Simulation {
   private readonly rng: SeededRandom;
-  private readonly queue = new EventQueue<SimEvent>();
+  private readonly loop: SimLoop<SimEvent>;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly safety = new SafetyChecker();
   private readonly history: KvOperation[] = [];
   private readonly clients: (PendingPut | PendingGet | undefined)[] = [];
   private readonly blocked = new Set<string>();
-  private readonly traceLines: string[] = [];
-  private now = 0;
   /** Strictly increasing history clock: call/return order without ties. */
   private clock = 0;
   private nextOp = 1;
@@ -147,6 +145,7 @@ export class Simulation {
   };
 
   constructor(private readonly options: SimulationOptions) {
+    this.loop = new SimLoop(options.trace === true, TRACE_LINES);
     this.rng = new SeededRandom(options.seed);
     const rng = this.rng;
     this.dropRate = rng.pick([0, 0.01, 0.05, 0.1]);
@@ -169,9 +168,9 @@ export class Simulation {
     const clientCount = 2 + rng.nextInt(2);
     for (let c = 0; c < clientCount; c++) {
       this.clients.push(undefined);
-      this.queue.push(rng.nextInt(50), { kind: 'client', client: c });
+      this.loop.at(rng.nextInt(50), { kind: 'client', client: c });
     }
-    this.queue.push(100 + rng.nextInt(200), { kind: 'fault' });
+    this.loop.at(100 + rng.nextInt(200), { kind: 'fault' });
   }
 
   run(): SimulationResult {
@@ -196,28 +195,16 @@ export class Simulation {
 
   private result(failure: string | undefined): SimulationResult {
     this.stats.highestCommitted = this.safety.highestCommitted;
-    return { seed: this.options.seed, ok: failure === undefined, failure, stats: this.stats, trace: this.traceLines };
+    this.stats.events = this.loop.events;
+    return { seed: this.options.seed, ok: failure === undefined, failure, stats: this.stats, trace: this.loop.traceLines };
   }
 
-  private trace(line: string | (() => string)): void {
-    if (!this.options.trace) return;
-    this.traceLines.push(`${this.now} ${typeof line === 'string' ? line : line()}`);
-    if (this.traceLines.length > TRACE_LINES) this.traceLines.shift();
+  private get now(): number {
+    return this.loop.now;
   }
 
   private runUntil(time: number, stop?: () => boolean): boolean {
-    for (;;) {
-      if (stop?.()) return true;
-      const next = this.queue.pop();
-      if (next === undefined || next.at > time) {
-        if (next) this.queue.push(next.at, next.item);
-        this.now = time;
-        return stop?.() ?? false;
-      }
-      this.now = next.at;
-      this.stats.events++;
-      this.handle(next.item);
-    }
+    return this.loop.runUntil(time, (ev) => this.handle(ev), stop);
   }
 
   private handle(ev: SimEvent): void {
@@ -227,14 +214,14 @@ export class Simulation {
         if (node.raft === undefined || node.incarnation !== ev.incarnation) return;
         node.raft.tick();
         this.process(node);
-        this.queue.push(this.now + TICK, ev);
+        this.loop.at(this.now + TICK, ev);
         return;
       }
       case 'deliver': {
         const node = this.nodes.get(ev.msg.to);
         if (node?.raft === undefined) return;
         this.stats.messagesDelivered++;
-        this.trace(() => `deliver ${describe(ev.msg)}`);
+        this.loop.trace(() => `deliver ${describe(ev.msg)}`);
         node.raft.step(ev.msg);
         this.process(node);
         return;
@@ -250,7 +237,7 @@ export class Simulation {
       case 'fault':
         if (this.phase !== 'chaos') return;
         this.injectFault();
-        this.queue.push(this.now + 50 + this.rng.nextInt(250), ev);
+        this.loop.at(this.now + 50 + this.rng.nextInt(250), ev);
         return;
     }
   }
@@ -277,8 +264,8 @@ export class Simulation {
     node.kv = new KvStateMachine();
     node.kv.restore(state.snapshot?.data ?? Buffer.alloc(0));
     this.safety.observeSnapshotInstalled(node.id, state.snapshot?.metadata.index ?? 0);
-    this.queue.push(this.now + 1 + this.rng.nextInt(TICK), { kind: 'tick', node: node.id, incarnation: node.incarnation });
-    this.trace(`start ${node.id} term ${state.hardState.term} commit ${state.hardState.commit}`);
+    this.loop.at(this.now + 1 + this.rng.nextInt(TICK), { kind: 'tick', node: node.id, incarnation: node.incarnation });
+    this.loop.trace(`start ${node.id} term ${state.hardState.term} commit ${state.hardState.commit}`);
     this.process(node);
   }
 
@@ -287,7 +274,7 @@ export class Simulation {
     node.raft = undefined;
     node.incarnation++;
     this.stats.crashes++;
-    this.trace(`crash ${node.id}`);
+    this.loop.trace(`crash ${node.id}`);
     for (let c = 0; c < this.clients.length; c++) {
       if (this.clients[c]?.node === node.id) this.abandon(c);
     }
@@ -312,14 +299,14 @@ export class Simulation {
       if (raft.role === 'leader' && this.lastLeader !== raft.id) {
         this.lastLeader = raft.id;
         this.stats.leaderChanges++;
-        this.trace(`leader ${raft.id} term ${raft.term}`);
+        this.loop.trace(`leader ${raft.id} term ${raft.term}`);
       }
       for (const m of rd.messages) this.send(m);
       if (rd.snapshot !== undefined) {
         node.kv.restore(rd.snapshot.data);
         this.safety.observeSnapshotInstalled(node.id, rd.snapshot.metadata.index);
         this.stats.snapshotsInstalled++;
-        this.trace(`install-snapshot ${node.id} @${rd.snapshot.metadata.index}`);
+        this.loop.trace(`install-snapshot ${node.id} @${rd.snapshot.metadata.index}`);
       }
       for (const e of rd.committedEntries) this.apply(node, e);
       this.acceptReadStates(node, rd);
@@ -357,7 +344,7 @@ export class Simulation {
     }
     const copies = chaos && this.rng.chance(this.dupRate) ? 2 : 1;
     for (let k = 0; k < copies; k++) {
-      this.queue.push(this.now + 1 + this.rng.nextInt(this.maxLatency), { kind: 'deliver', msg: m });
+      this.loop.at(this.now + 1 + this.rng.nextInt(this.maxLatency), { kind: 'deliver', msg: m });
     }
   }
 
@@ -397,18 +384,18 @@ export class Simulation {
       const b: NodeId[] = [];
       for (const id of ids) (rng.chance(0.5) ? a : b).push(id);
       this.partition([a, b]);
-      this.trace(`partition [${a}] | [${b}]`);
+      this.loop.trace(`partition [${a}] | [${b}]`);
     } else if (roll < 22 && leader !== undefined) {
       this.partition([[leader.id], ids.filter((id) => id !== leader.id)]);
-      this.trace(`isolate leader ${leader.id}`);
+      this.loop.trace(`isolate leader ${leader.id}`);
     } else if (roll < 30) {
       // Asymmetric: some links drop one way only.
       this.blocked.clear();
       for (const a of ids) for (const b of ids) if (a !== b && rng.chance(0.25)) this.blocked.add(`${a}>${b}`);
-      this.trace(`asymmetric ${[...this.blocked].join(',')}`);
+      this.loop.trace(`asymmetric ${[...this.blocked].join(',')}`);
     } else if (roll < 45) {
       this.blocked.clear();
-      this.trace('heal network');
+      this.loop.trace('heal network');
     } else if (roll < 58) {
       const up = this.running();
       const down = ids.length - up.length;
@@ -429,7 +416,7 @@ export class Simulation {
         const to = rng.pick(voters);
         if (E.isRight((leader.raft as Raft).transferLeadership(to))) {
           this.stats.transfers++;
-          this.trace(`transfer ${leader.id} -> ${to}`);
+          this.loop.trace(`transfer ${leader.id} -> ${to}`);
         }
         this.process(leader);
       }
@@ -461,7 +448,7 @@ export class Simulation {
     }
     if (proposal !== undefined && E.isRight(proposal)) {
       this.stats.membershipChanges++;
-      this.trace(what);
+      this.loop.trace(what);
     }
     this.process(leaderNode);
   }
@@ -472,7 +459,7 @@ export class Simulation {
     if (this.clients[c] !== undefined) return;
     const up = this.running();
     if (up.length === 0) {
-      this.queue.push(this.now + 20, { kind: 'client', client: c });
+      this.loop.at(this.now + 20, { kind: 'client', client: c });
       return;
     }
     const leader = this.leader();
@@ -498,11 +485,11 @@ export class Simulation {
     }
     if (accepted) {
       this.stats.clientOps++;
-      this.queue.push(this.now + 400, { kind: 'clientTimeout', client: c, op });
+      this.loop.at(this.now + 400, { kind: 'clientTimeout', client: c, op });
       this.process(node);
     } else {
       // Refused outright (not leader, no leader known): no effect, try again later.
-      this.queue.push(this.now + 5 + this.rng.nextInt(40), { kind: 'client', client: c });
+      this.loop.at(this.now + 5 + this.rng.nextInt(40), { kind: 'client', client: c });
     }
   }
 
@@ -543,7 +530,7 @@ export class Simulation {
 
   private finishOp(c: number): void {
     this.clients[c] = undefined;
-    if (this.phase === 'chaos') this.queue.push(this.now + 1 + this.rng.nextInt(40), { kind: 'client', client: c });
+    if (this.phase === 'chaos') this.loop.at(this.now + 1 + this.rng.nextInt(40), { kind: 'client', client: c });
   }
 
   // ---- the end: heal, then demand progress ---------------------------------
@@ -552,7 +539,7 @@ export class Simulation {
     this.phase = 'heal';
     this.blocked.clear();
     this.maxLatency = 10;
-    this.trace('heal all');
+    this.loop.trace('heal all');
     for (const n of this.nodes.values()) {
       n.crashOnNextWrite = false;
       if (n.started && n.raft === undefined) this.start(n);

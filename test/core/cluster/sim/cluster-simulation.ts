@@ -16,7 +16,7 @@ import * as E from 'fp-ts/Either';
 import { encodeRecordBatch as encodeLogBatch, PartitionLog } from '../../../../core/log';
 import { Raft, DEFAULT_CONFIG, bootstrapState, SeededRandom, type Entry, type Message as RaftMessage, type NodeId } from '../../../../core/raft';
 import { SafetyChecker, InvariantViolation } from '../../../../core/raft/sim';
-import { EventQueue, SimDisk } from '../../../../core/raft/sim';
+import { SimDisk, SimLoop } from '../../../../core/raft/sim';
 import {
   ClusterErrorCode,
   MetadataImage,
@@ -182,15 +182,13 @@ class LivenessFailure extends Error {}
 
 export class ClusterSimulation {
   private readonly rng: SeededRandom;
-  private readonly queue = new EventQueue<SimEvent>();
+  private readonly loop: SimLoop<SimEvent>;
   private readonly controllers = new Map<number, ControllerNode>();
   private readonly brokers = new Map<number, BrokerNode>();
   private readonly raftSafety = new SafetyChecker();
   private readonly checker = new ReplicationChecker();
   private readonly blocked = new Set<string>();
-  private readonly traceLines: string[] = [];
   private readonly dir: string;
-  private now = 0;
   private phase: 'chaos' | 'heal' = 'chaos';
   private nextRequestId = 1;
   private readonly client: ClientState = { topicCreated: false, leaders: new Map(), inflight: new Map(), nextValue: 1, lastLeadersQuery: -Infinity, lastCreate: -Infinity };
@@ -225,6 +223,7 @@ export class ClusterSimulation {
   };
 
   constructor(private readonly options: ClusterSimulationOptions) {
+    this.loop = new SimLoop(options.trace === true, TRACE_LINES);
     const rng = (this.rng = new SeededRandom(options.seed));
     this.dropRate = rng.pick([0, 0.01, 0.05, 0.1]);
     this.dupRate = rng.pick([0, 0.02, 0.05]);
@@ -245,8 +244,8 @@ export class ClusterSimulation {
       this.brokers.set(id, node);
       this.startBroker(node);
     }
-    this.queue.push(1, { kind: 'clientTick' });
-    this.queue.push(300 + rng.nextInt(200), { kind: 'fault' });
+    this.loop.at(1, { kind: 'clientTick' });
+    this.loop.at(300 + rng.nextInt(200), { kind: 'fault' });
   }
 
   run(): ClusterSimulationResult {
@@ -271,29 +270,23 @@ export class ClusterSimulation {
     this.stats.acknowledged = this.checker.ackedCount();
     this.stats.committedRecords = 0;
     for (let p = 0; p < this.partitionCount; p++) this.stats.committedRecords += this.checker.committedLength(`${TOPIC}-${p}`);
-    return { seed: this.options.seed, ok: failure === undefined, failure, stats: this.stats, trace: this.traceLines };
+    this.stats.events = this.loop.events;
+    return { seed: this.options.seed, ok: failure === undefined, failure, stats: this.stats, trace: this.loop.traceLines };
   }
 
-  private trace(line: string | (() => string)): void {
-    if (!this.options.trace) return;
-    this.traceLines.push(`${this.now} ${typeof line === 'string' ? line : line()}`);
-    if (this.traceLines.length > TRACE_LINES) this.traceLines.shift();
+  private get now(): number {
+    return this.loop.now;
   }
 
   private runUntil(time: number, stop?: () => boolean): boolean {
-    for (;;) {
-      if (stop?.()) return true;
-      const next = this.queue.pop();
-      if (next === undefined || next.at > time) {
-        if (next) this.queue.push(next.at, next.item);
-        this.now = time;
-        return stop?.() ?? false;
-      }
-      this.now = next.at;
-      this.stats.events++;
-      this.handle(next.item);
-      this.checkInvariants();
-    }
+    return this.loop.runUntil(
+      time,
+      (ev) => {
+        this.handle(ev);
+        this.checkInvariants();
+      },
+      stop,
+    );
   }
 
   private handle(ev: SimEvent): void {
@@ -304,19 +297,19 @@ export class ClusterSimulation {
         node.raft.tick();
         this.processRaft(node);
         this.controllerTick(node);
-        this.queue.push(this.now + RAFT_TICK, ev);
+        this.loop.at(this.now + RAFT_TICK, ev);
         return;
       }
       case 'brokerTick': {
         const node = this.brokers.get(ev.id)!;
         if (!node.alive || node.incarnation !== ev.incarnation) return;
         this.brokerTick(node);
-        this.queue.push(this.now + BROKER_TICK, ev);
+        this.loop.at(this.now + BROKER_TICK, ev);
         return;
       }
       case 'clientTick':
         this.clientTick();
-        this.queue.push(this.now + 5 + this.rng.nextInt(10), ev);
+        this.loop.at(this.now + 5 + this.rng.nextInt(10), ev);
         return;
       case 'deliver':
         this.deliver(ev.env);
@@ -324,7 +317,7 @@ export class ClusterSimulation {
       case 'fault':
         if (this.phase !== 'chaos') return;
         this.injectFault();
-        this.queue.push(this.now + 100 + this.rng.nextInt(300), ev);
+        this.loop.at(this.now + 100 + this.rng.nextInt(300), ev);
         return;
     }
   }
@@ -338,7 +331,7 @@ export class ClusterSimulation {
       return;
     }
     const copies = chaos && this.rng.chance(this.dupRate) ? 2 : 1;
-    for (let k = 0; k < copies; k++) this.queue.push(this.now + 1 + this.rng.nextInt(this.maxLatency), { kind: 'deliver', env: { from, to, payload } });
+    for (let k = 0; k < copies; k++) this.loop.at(this.now + 1 + this.rng.nextInt(this.maxLatency), { kind: 'deliver', env: { from, to, payload } });
   }
 
   private deliver(env: Envelope): void {
@@ -377,8 +370,8 @@ export class ClusterSimulation {
       node.sm.restoredAt(node.snapshot.index);
     }
     this.raftSafety.observeSnapshotInstalled(node.id, state.snapshot?.metadata.index ?? 0);
-    this.queue.push(this.now + 1 + this.rng.nextInt(RAFT_TICK), { kind: 'raftTick', id: node.id, incarnation: node.incarnation });
-    this.trace(`start controller ${node.id} term ${state.hardState.term}`);
+    this.loop.at(this.now + 1 + this.rng.nextInt(RAFT_TICK), { kind: 'raftTick', id: node.id, incarnation: node.incarnation });
+    this.loop.trace(`start controller ${node.id} term ${state.hardState.term}`);
     this.processRaft(node);
   }
 
@@ -389,7 +382,7 @@ export class ClusterSimulation {
     node.replies.clear();
     node.incarnation++;
     this.stats.controllerCrashes++;
-    this.trace(`crash controller ${node.id}`);
+    this.loop.trace(`crash controller ${node.id}`);
   }
 
   private processRaft(node: ControllerNode): void {
@@ -449,7 +442,7 @@ export class ClusterSimulation {
     if (raft.log.applied !== raft.log.lastIndex()) return undefined;
     node.controller = new QuorumController(node.sm.image, this.now, { brokerSessionTimeoutMs: BROKER_SESSION_TIMEOUT, workerSessionTimeoutMs: BROKER_SESSION_TIMEOUT });
     node.controllerTerm = raft.term;
-    this.trace(`controller ${node.id} active in term ${raft.term}`);
+    this.loop.trace(`controller ${node.id} active in term ${raft.term}`);
     return node.controller;
   }
 
@@ -485,7 +478,7 @@ export class ClusterSimulation {
     }
     this.replyWhenCommitted(node, res.right.index, res.right.term, reply);
     this.stats.controllerDecisions++;
-    this.trace(() => `controller ${node.id} proposes @${res.right.index}: ${records.map(describeRecord).join('; ')}`);
+    this.loop.trace(() => `controller ${node.id} proposes @${res.right.index}: ${records.map(describeRecord).join('; ')}`);
     this.processRaft(node);
     return true;
   }
@@ -565,8 +558,8 @@ export class ClusterSimulation {
     node.lastHeartbeat = -Infinity;
     node.lastMetadataFetch = -Infinity;
     node.waiting.clear();
-    this.queue.push(this.now + 1 + this.rng.nextInt(BROKER_TICK), { kind: 'brokerTick', id: node.id, incarnation: node.incarnation });
-    this.trace(`start broker ${node.id}`);
+    this.loop.at(this.now + 1 + this.rng.nextInt(BROKER_TICK), { kind: 'brokerTick', id: node.id, incarnation: node.incarnation });
+    this.loop.trace(`start broker ${node.id}`);
   }
 
   private closeLogs(node: BrokerNode, powerLoss: boolean): void {
@@ -587,7 +580,7 @@ export class ClusterSimulation {
     this.closeLogs(node, powerLoss);
     this.stats.brokerCrashes++;
     if (powerLoss) this.stats.powerLosses++;
-    this.trace(`crash broker ${node.id}${powerLoss ? ' (power loss)' : ''}`);
+    this.loop.trace(`crash broker ${node.id}${powerLoss ? ' (power loss)' : ''}`);
   }
 
   private toController(node: BrokerNode, payload: Payload): void {
@@ -625,7 +618,7 @@ export class ClusterSimulation {
       const proposal = replica.pollIsrChange(now);
       const topicId = node.image.topicByName(TOPIC)?.topicId;
       if (proposal !== undefined && topicId !== undefined) {
-        this.trace(() => `broker ${node.id} ${name} proposes ISR [${proposal.newIsr}] at epochs ${proposal.leaderEpoch}/${proposal.partitionEpoch}`);
+        this.loop.trace(() => `broker ${node.id} ${name} proposes ISR [${proposal.newIsr}] at epochs ${proposal.leaderEpoch}/${proposal.partitionEpoch}`);
         this.toController(node, { t: 'alterPartition', req: { brokerId: node.id, brokerEpoch: node.brokerEpoch, topicId, partition, ...proposal } });
       }
       const req = replica.nextRequest(now, node.brokerEpoch);
@@ -644,7 +637,7 @@ export class ClusterSimulation {
         else if (p.errorCode === 0 && p.brokerEpoch > node.brokerEpoch) {
           node.brokerEpoch = p.brokerEpoch;
           node.registeredAt = this.now;
-          this.trace(`broker ${node.id} registered with epoch ${p.brokerEpoch}`);
+          this.loop.trace(`broker ${node.id} registered with epoch ${p.brokerEpoch}`);
           this.reconcile(node);
         }
         return;
@@ -689,7 +682,7 @@ export class ClusterSimulation {
         for (const t of replica.takeTruncations()) {
           this.stats.truncations++;
           this.checker.observeTruncation(`${TOPIC}-${p.partition}`, node.id, t);
-          this.trace(`broker ${node.id} ${TOPIC}-${p.partition} truncated ${t.from} -> ${t.to} (hw ${t.highWatermark})`);
+          this.loop.trace(`broker ${node.id} ${TOPIC}-${p.partition} truncated ${t.from} -> ${t.to} (hw ${t.highWatermark})`);
         }
         return;
       }
@@ -776,7 +769,7 @@ export class ClusterSimulation {
       replica.onPartitionState(p, this.now);
       if (!wasLeader && replica.role === 'leader') {
         this.stats.leaderElections++;
-        this.trace(`broker ${node.id} leads ${TOPIC}-${p.partition} epoch ${replica.leaderEpoch} isr [${replica.isr}] leo ${replica.logEndOffset} hw ${replica.highWatermark}`);
+        this.loop.trace(`broker ${node.id} leads ${TOPIC}-${p.partition} epoch ${replica.leaderEpoch} isr [${replica.isr}] leo ${replica.logEndOffset} hw ${replica.highWatermark}`);
       }
       this.flushCompletions(node, p.partition, replica);
     }
@@ -837,7 +830,7 @@ export class ClusterSimulation {
       const { partition, value } = f;
       c.inflight.delete(p.id);
       if (p.errorCode === 0) {
-        this.trace(`ack ${TOPIC}-${partition} @${p.baseOffset} ${value}`);
+        this.loop.trace(`ack ${TOPIC}-${partition} @${p.baseOffset} ${value}`);
         this.checker.observeAck(`${TOPIC}-${partition}`, p.baseOffset, value);
       } else {
         this.stats.refused++;
@@ -870,7 +863,7 @@ export class ClusterSimulation {
       const b: Address[] = [];
       for (const x of all) (rng.chance(0.5) ? a : b).push(x);
       this.partitionNetwork([a, b]);
-      this.trace(`partition [${a}] | [${b}]`);
+      this.loop.trace(`partition [${a}] | [${b}]`);
     } else if (roll < 24) {
       // A partition leader cut off from the controller quorum (it still reaches brokers and clients).
       const leader = this.someLeader();
@@ -880,11 +873,11 @@ export class ClusterSimulation {
           this.blocked.add(`${brokerAddr(leader)}>${controllerAddr(c)}`);
           this.blocked.add(`${controllerAddr(c)}>${brokerAddr(leader)}`);
         }
-        this.trace(`isolate leader broker ${leader} from the controllers`);
+        this.loop.trace(`isolate leader broker ${leader} from the controllers`);
       }
     } else if (roll < 40) {
       this.blocked.clear();
-      this.trace('heal network');
+      this.loop.trace('heal network');
     } else if (roll < 58) {
       if (upBrokers.length > 1) {
         const leader = this.someLeader();
@@ -920,7 +913,7 @@ export class ClusterSimulation {
     this.phase = 'heal';
     this.blocked.clear();
     this.maxLatency = 10;
-    this.trace('heal all');
+    this.loop.trace('heal all');
     for (const c of this.controllers.values()) if (c.raft === undefined) this.startController(c);
     for (const b of this.brokers.values()) if (!b.alive) this.startBroker(b);
   }

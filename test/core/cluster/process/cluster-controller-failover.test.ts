@@ -7,7 +7,7 @@
 // be read back exactly once and in order; each new controller is a different
 // node in a higher term; live brokers stay registered and unfenced across a
 // controller failover; the restarted controller catches up with the quorum.
-import { ackedProblems, useProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
+import { runReplicatedScenario, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'controller-failover';
@@ -16,68 +16,52 @@ const ACKS_PER_ROUND = 10;
 const DEADLINE_MS = 70_000;
 
 describe('a 3-controller, 3-broker cluster under kill -9 of the active controller', () => {
-
   const clusterOf = useProcessCluster('rill-cluster-ctl-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
   it('keeps every acknowledged record, and the cluster keeps deciding, across controller failovers', async () => {
     const cluster = clusterOf();
-    const started = Date.now();
-    const phases: string[] = [];
-    const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
-    let deadline = Date.now() + STARTUP_BUDGET_MS;
-    try {
-      const run = await startReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
-      const { producer } = run;
-      deadline = run.deadline;
-      const terms: number[] = [];
-      try {
-        for (let round = 0; round < CONTROLLER_ROUNDS; round++) {
-          await producer.waitForAcks(ACKS_PER_ROUND);
-          const old = await cluster.waitForActiveController(deadline);
-          terms.push(old.term);
-          const last = round === CONTROLLER_ROUNDS - 1;
-          const { leaderId: partitionLeader, leaderEpoch } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-          phase(`round ${round}: kill controller ${old.nodeId} (term ${old.term})${last ? ` and partition leader ${partitionLeader}` : ''}`);
-          await Promise.all([cluster.kill(`c${old.nodeId}`), last ? cluster.kill(`b${partitionLeader}`) : Promise.resolve()]);
+    const terms: number[] = [];
+    const opts = { deadlineMs: DEADLINE_MS, rounds: CONTROLLER_ROUNDS, acksPerRound: ACKS_PER_ROUND };
+    await runReplicatedScenario(
+      cluster,
+      IDS,
+      TOPIC,
+      opts,
+      async (round, { deadline, phase }) => {
+        const old = await cluster.waitForActiveController(deadline);
+        terms.push(old.term);
+        const last = round === CONTROLLER_ROUNDS - 1;
+        const { leaderId: partitionLeader, leaderEpoch } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+        phase(`round ${round}: kill controller ${old.nodeId} (term ${old.term})${last ? ` and partition leader ${partitionLeader}` : ''}`);
+        await Promise.all([cluster.kill(`c${old.nodeId}`), last ? cluster.kill(`b${partitionLeader}`) : Promise.resolve()]);
 
-          const next = await cluster.waitForActiveController(deadline, (q) => q.nodeId !== old.nodeId && q.term > old.term);
-          phase(`round ${round}: controller ${next.nodeId} active in term ${next.term}`);
-          if (last) {
-            // Only the new controller can have decided this: fence the dead broker, elect from the ISR.
-            const p = await cluster.waitForPartition(TOPIC, deadline, (x) => x.leaderId > 0 && x.leaderId !== partitionLeader);
-            expect(p.leaderEpoch).toBeGreaterThan(leaderEpoch);
-            phase(`round ${round}: partition leader ${p.leaderId} (epoch ${p.leaderEpoch})`);
-          } else {
-            // A failover gives every live broker a fresh session: none is fenced, the partition keeps its leader.
-            for (const id of IDS) await cluster.waitForBrokers(id, IDS.length, deadline);
-            const p = await cluster.waitForPartition(TOPIC, deadline, (x) => x.leaderId > 0);
-            expect(p.leaderId).toBe(partitionLeader);
-          }
-          await cluster.startController(old.nodeId);
-          if (last) await cluster.startBroker(partitionLeader);
-          await cluster.waitForControllerApplied(old.nodeId, next.commitIndex, deadline);
-          phase(`round ${round}: controller ${old.nodeId} restarted and caught up to ${next.commitIndex}`);
+        const next = await cluster.waitForActiveController(deadline, (q) => q.nodeId !== old.nodeId && q.term > old.term);
+        phase(`round ${round}: controller ${next.nodeId} active in term ${next.term}`);
+        if (last) {
+          // Only the new controller can have decided this: fence the dead broker, elect from the ISR.
+          const p = await cluster.waitForPartition(TOPIC, deadline, (x) => x.leaderId > 0 && x.leaderId !== partitionLeader);
+          expect(p.leaderEpoch).toBeGreaterThan(leaderEpoch);
+          phase(`round ${round}: partition leader ${p.leaderId} (epoch ${p.leaderEpoch})`);
+        } else {
+          // A failover gives every live broker a fresh session: none is fenced, the partition keeps its leader.
+          for (const id of IDS) await cluster.waitForBrokers(id, IDS.length, deadline);
+          const p = await cluster.waitForPartition(TOPIC, deadline, (x) => x.leaderId > 0);
+          expect(p.leaderId).toBe(partitionLeader);
         }
-        await producer.waitForAcks(ACKS_PER_ROUND);
+        await cluster.startController(old.nodeId);
+        if (last) await cluster.startBroker(partitionLeader);
+        await cluster.waitForControllerApplied(old.nodeId, next.commitIndex, deadline);
+        phase(`round ${round}: controller ${old.nodeId} restarted and caught up to ${next.commitIndex}`);
+      },
+      async ({ deadline, phase }) => {
         // The restarted broker rejoins the ISR through the current controller.
         await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
         phase('ISR full again');
-      } finally {
-        await producer.stop();
-      }
-      const final = await cluster.waitForActiveController(deadline);
-      terms.push(final.term);
-      expect([...terms].sort((a, b) => a - b)).toEqual(terms);
-      expect(new Set(terms).size).toBe(terms.length);
-
-      const { leaderId } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0);
-      const values = await readPartition(cluster, leaderId, TOPIC, deadline);
-      phase(`acked ${producer.acked.length}, failed sends ${producer.failures}, stored ${values.length}`);
-      if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(phases.join('\n'));
-      expect(ackedProblems(producer.acked, values)).toEqual([]);
-      expect(producer.acked.length).toBeGreaterThanOrEqual((CONTROLLER_ROUNDS + 1) * ACKS_PER_ROUND);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${cluster.dump()}`);
-    }
+        const final = await cluster.waitForActiveController(deadline);
+        terms.push(final.term);
+        expect([...terms].sort((a, b) => a - b)).toEqual(terms);
+        expect(new Set(terms).size).toBe(terms.length);
+      },
+    );
   }, STARTUP_BUDGET_MS + DEADLINE_MS + 20_000);
 });

@@ -3,7 +3,7 @@
 // min.insync.replicas=2; kafkajs produces with acks=all while the partition
 // leader is killed with SIGKILL and restarted, round after round. Every record
 // the cluster acknowledged must be there afterwards, exactly once, in order.
-import { ackedProblems, useProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
+import { runReplicatedScenario, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'failover';
@@ -12,43 +12,18 @@ const ACKS_PER_ROUND = 15;
 const DEADLINE_MS = 100_000;
 
 describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader', () => {
-
   const clusterOf = useProcessCluster('rill-cluster-proc-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
   it('keeps every acknowledged record, exactly once and in order', async () => {
     const cluster = clusterOf();
-    const started = Date.now();
-    const phases: string[] = [];
-    const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
-    let deadline = Date.now() + STARTUP_BUDGET_MS;
-    try {
-      const run = await startReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
-      const { producer } = run;
-      deadline = run.deadline;
-      try {
-        for (let round = 0; round < KILL_ROUNDS; round++) {
-          await producer.waitForAcks(ACKS_PER_ROUND);
-          const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-          phase(`round ${round}: kill leader ${victim}`);
-          await cluster.kill(`b${victim}`);
-          await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
-          phase(`round ${round}: new leader`);
-          await cluster.startBroker(victim);
-          phase(`round ${round}: ${victim} restarted`);
-        }
-        await producer.waitForAcks(ACKS_PER_ROUND);
-      } finally {
-        await producer.stop();
-      }
-
-      // Read the partition back from its leader, up to the high watermark.
-      const { leaderId } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0);
-      const values = await readPartition(cluster, leaderId, TOPIC, deadline);
-      if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(`acked ${producer.acked.length}, failed sends ${producer.failures}, stored ${values.length}\n${phases.join('\n')}`);
-      expect(ackedProblems(producer.acked, values)).toEqual([]);
-      expect(producer.acked.length).toBeGreaterThanOrEqual((KILL_ROUNDS + 1) * ACKS_PER_ROUND);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${cluster.dump()}`);
-    }
+    await runReplicatedScenario(cluster, IDS, TOPIC, { deadlineMs: DEADLINE_MS, rounds: KILL_ROUNDS, acksPerRound: ACKS_PER_ROUND }, async (round, { deadline, phase }) => {
+      const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+      phase(`round ${round}: kill leader ${victim}`);
+      await cluster.kill(`b${victim}`);
+      await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
+      phase(`round ${round}: new leader`);
+      await cluster.startBroker(victim);
+      phase(`round ${round}: ${victim} restarted`);
+    });
   }, STARTUP_BUDGET_MS + DEADLINE_MS + 20_000);
 });

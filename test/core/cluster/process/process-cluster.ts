@@ -487,3 +487,54 @@ export function useProcessCluster(prefix: string, ...args: ConstructorParameters
   });
   return () => cluster;
 }
+
+export interface ScenarioContext {
+  readonly cluster: ProcessCluster;
+  readonly producer: AckedProducer;
+  readonly deadline: number;
+  /** Notes a step with its time since the start; the steps are printed when the scenario fails (or with RILL_CLUSTER_TEST_VERBOSE). */
+  readonly phase: (name: string) => void;
+}
+
+/**
+ * A replicated-topic scenario from start to check: the nodes and the topic up
+ * with an acks=all producer running (startReplicatedTopic), then `rounds` (the
+ * faults), then `rounds × acksPerRound` more acknowledgements, the producer
+ * stopped, and the partition read back from its leader: every acknowledged
+ * record exactly once and in order. A failure carries the steps and the nodes'
+ * last output.
+ */
+export async function runReplicatedScenario(
+  cluster: ProcessCluster,
+  ids: readonly number[],
+  topic: string,
+  opts: { deadlineMs: number; rounds: number; acksPerRound: number },
+  faults: (round: number, ctx: ScenarioContext) => Promise<void>,
+  afterFaults: (ctx: ScenarioContext) => Promise<void> = async () => {},
+): Promise<void> {
+  const started = Date.now();
+  const phases: string[] = [];
+  const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
+  try {
+    const { producer, deadline } = await startReplicatedTopic(cluster, ids, topic, opts.deadlineMs, phase);
+    const ctx: ScenarioContext = { cluster, producer, deadline, phase };
+    try {
+      for (let round = 0; round < opts.rounds; round++) {
+        await producer.waitForAcks(opts.acksPerRound);
+        await faults(round, ctx);
+      }
+      await producer.waitForAcks(opts.acksPerRound);
+      await afterFaults(ctx);
+    } finally {
+      await producer.stop();
+    }
+    const { leaderId } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0);
+    const values = await readPartition(cluster, leaderId, topic, deadline);
+    phase(`acked ${producer.acked.length}, failed sends ${producer.failures}, stored ${values.length}`);
+    if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(phases.join('\n'));
+    expect(ackedProblems(producer.acked, values)).toEqual([]);
+    expect(producer.acked.length).toBeGreaterThanOrEqual((opts.rounds + 1) * opts.acksPerRound);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${cluster.dump()}`);
+  }
+}

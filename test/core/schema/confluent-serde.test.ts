@@ -11,27 +11,8 @@ import {
   SchemaRegistry,
   type SerdeError,
 } from '../../../core/schema';
+import { UserV1, UserV2 } from './user-schemas';
 
-const UserV1 = defineAvroSchema({
-  type: 'record',
-  name: 'User',
-  namespace: 'rill.test',
-  fields: [
-    { name: 'user', type: 'string' },
-    { name: 'ts', type: 'long' },
-  ],
-});
-
-const UserV2 = defineAvroSchema({
-  type: 'record',
-  name: 'User',
-  namespace: 'rill.test',
-  fields: [
-    { name: 'user', type: 'string' },
-    { name: 'ts', type: 'long' },
-    { name: 'country', type: 'string', default: 'unknown' },
-  ],
-});
 
 const newRegistry = () => SchemaRegistry.open(new EphemeralSchemaStorage());
 

@@ -1,33 +1,14 @@
 import { SchemaRegistry as ConfluentClient, SchemaType } from '@kafkajs/confluent-schema-registry';
 import {
   confluentAvroSerde,
-  defineAvroSchema,
   EphemeralSchemaStorage,
   orThrow,
   SchemaRegistry,
   startSchemaRegistryServer,
   type SchemaRegistryServer,
 } from '../../../core/schema';
+import { UserV1, UserV2 } from './user-schemas';
 
-const UserV1 = defineAvroSchema({
-  type: 'record',
-  name: 'User',
-  namespace: 'rill.test',
-  fields: [
-    { name: 'user', type: 'string' },
-    { name: 'ts', type: 'long' },
-  ],
-});
-const UserV2 = defineAvroSchema({
-  type: 'record',
-  name: 'User',
-  namespace: 'rill.test',
-  fields: [
-    { name: 'user', type: 'string' },
-    { name: 'ts', type: 'long' },
-    { name: 'country', type: 'string', default: 'unknown' },
-  ],
-});
 const UserIncompatible = {
   type: 'record',
   name: 'User',

@@ -5,56 +5,16 @@
 // killAllNow() runs on every way out of the bench (exit, signals, errors).
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { apis, KafkaConnection } from '../core/protocol';
+import { freePortPair, killAndWait } from '../test/support/ports';
 
 const ROOT = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 60_000;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 
 export const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function bind(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(undefined));
-    s.listen(port, '127.0.0.1', () => {
-      const bound = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(bound));
-    });
-  });
-}
-
-/** The lowest port the kernel hands out as a connection's local (ephemeral) port. */
-function ephemeralLow(): number {
-  try {
-    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 2000 ? low : 32768;
-  } catch {
-    return 32768;
-  }
-}
-
-/**
- * A free port P whose P+1 is free too (a node listens on both), below the
- * ephemeral range: a killed node's ports must still be free when it restarts,
- * and an outgoing connection could take an ephemeral-range port meanwhile.
- */
-async function freePortPair(taken: Set<number>): Promise<number> {
-  const high = ephemeralLow() - 2;
-  const low = Math.max(1025, high - 12000);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const p = low + Math.floor(Math.random() * (high - low));
-    if (taken.has(p) || taken.has(p + 1)) continue;
-    if ((await bind(p)) === undefined || (await bind(p + 1)) === undefined) continue;
-    taken.add(p);
-    taken.add(p + 1);
-    return p;
-  }
-  throw new Error('no free port pair found');
-}
 
 export type NodeKey = `c${number}` | `b${number}` | `w${number}`;
 
@@ -177,11 +137,7 @@ export class ClusterNodes {
     const child = this.procs.get(key);
     if (child === undefined) return;
     this.procs.delete(key);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await killAndWait(child);
   }
 
   /** SIGTERM (a graceful stop: --cpu-prof writes its profile), SIGKILL after `graceMs`. */

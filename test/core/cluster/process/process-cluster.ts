@@ -3,7 +3,6 @@
 // Every wait is bounded; killAll() ends every child it started.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -12,6 +11,9 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { describeQuorum, type ControllerAddress, type DescribeQuorumAnswer } from '../../../../core/cluster';
 import { decodeRecordBatches } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
+import { freePortPair, killAndWait } from '../../../support/ports';
+
+export { freePortPair };
 
 const ROOT = path.resolve(__dirname, '../../../..');
 /** How long a node may take to start (on a loaded 2-core machine, with several clusters starting at once). */
@@ -22,48 +24,6 @@ export const STARTUP_BUDGET_MS = 2 * READY_TIMEOUT_MS;
 const TS_NODE_ARGS = ['-r', './test/support/register-ts.js', 'cli/main.ts'];
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function bind(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(undefined));
-    s.listen(port, '127.0.0.1', () => {
-      const bound = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(bound));
-    });
-  });
-}
-
-/** The kernel's ephemeral port range: outgoing connections and bind(0) take ports from it. */
-function ephemeralRange(): [number, number] {
-  try {
-    const [lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo, hi];
-  } catch {
-    // not Linux: assume the IANA range
-  }
-  return [49152, 65535];
-}
-
-/**
- * A free port P whose P+1 is free too (a node listens on both). Taken below the
- * ephemeral range when there is room: a node restarted on its old ports must
- * find them free, and an outgoing connection (of this test or any other
- * process) never takes a port from outside that range.
- */
-export async function freePortPair(taken: Set<number>): Promise<number> {
-  const [ephemeralLow] = ephemeralRange();
-  const low = 20_000;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const p = ephemeralLow - 2 > low ? low + Math.floor(Math.random() * (ephemeralLow - 2 - low)) : await bind(0);
-    if (p === undefined || p >= 65535 || taken.has(p) || taken.has(p + 1)) continue;
-    if ((await bind(p)) === undefined || (await bind(p + 1)) === undefined) continue;
-    taken.add(p);
-    taken.add(p + 1);
-    return p;
-  }
-  throw new Error('no free port pair found');
-}
 
 class PortInUse extends Error {}
 
@@ -217,11 +177,7 @@ export class ProcessCluster {
     const child = this.procs.get(key);
     if (child === undefined) return;
     this.procs.delete(key);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await killAndWait(child);
   }
 
   async killAll(): Promise<void> {

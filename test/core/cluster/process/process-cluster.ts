@@ -395,18 +395,17 @@ export function ackedProblems(acked: readonly string[], stored: readonly string[
 }
 
 /**
- * The start of a replicated-topic scenario: controllers and brokers up, every
- * broker registered, `topic` created (1 partition, replication factor 3,
- * min.insync.replicas=2) with a full ISR, and an acks=all producer running.
+ * Controllers and brokers up, every broker registered, and `topic` created
+ * (1 partition, replication factor 3, min.insync.replicas=2) with a full ISR.
  * The returned deadline starts once the nodes are up (starting has its own bound).
  */
-export async function startReplicatedTopic(
+export async function startClusterWithTopic(
   cluster: ProcessCluster,
   ids: readonly number[],
   topic: string,
   deadlineMs: number,
   phase: (name: string) => void,
-): Promise<{ kafka: Kafka; producer: AckedProducer; deadline: number }> {
+): Promise<{ kafka: Kafka; deadline: number }> {
   await cluster.allocatePorts();
   await Promise.all(ids.map((id) => cluster.startController(id)));
   await Promise.all(ids.map((id) => cluster.startBroker(id)));
@@ -420,6 +419,18 @@ export async function startReplicatedTopic(
   await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
   await admin.disconnect();
   await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+  return { kafka, deadline };
+}
+
+/** startClusterWithTopic, then an acks=all producer running (AckedProducer). */
+export async function startReplicatedTopic(
+  cluster: ProcessCluster,
+  ids: readonly number[],
+  topic: string,
+  deadlineMs: number,
+  phase: (name: string) => void,
+): Promise<{ kafka: Kafka; producer: AckedProducer; deadline: number }> {
+  const { kafka, deadline } = await startClusterWithTopic(cluster, ids, topic, deadlineMs, phase);
   const producer = new AckedProducer(kafka, topic, deadline);
   producer.start();
   return { kafka, producer, deadline };

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { BrokerProcess, ControllerProcess, parseControllers } from '../core/cluster';
+import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
 import { parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -30,6 +30,8 @@ Options:
   --port P                        broker: Kafka port (default 9092)
   --host ADDR                     listen address (default 127.0.0.1)
   --advertised-host HOST          broker: host other brokers and clients connect to (default --host)
+  --rack NAME                     broker: its rack (broker.rack); a partition's replicas are spread
+                                  across racks, so losing one rack loses no partition (default: none)
   --broker-session-timeout-ms N   controller: fence a broker silent this long (default 9000)
   --worker-session-timeout-ms N   controller: move the tasks of a worker silent this long (default 10000)
   --heartbeat-interval-ms N       broker: heartbeat period (default 250)
@@ -48,11 +50,17 @@ const SPEC = {
   port: 'number',
   host: 'string',
   'advertised-host': 'string',
+  rack: 'string',
   'broker-session-timeout-ms': 'number',
   'worker-session-timeout-ms': 'number',
   'heartbeat-interval-ms': 'number',
   'replica-lag-time-max-ms': 'number',
 } as const;
+
+/** Controller and broker in one process: --controller with a broker --port. */
+function combined(flags: { controller?: boolean; port?: number }): boolean {
+  return flags.controller === true && flags.port !== undefined;
+}
 
 /** `rill broker` arguments that ask for a cluster node rather than the single-node broker. */
 export function isClusterNode(argv: readonly string[]): boolean {
@@ -65,6 +73,8 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
     if (flags['node-id'] === undefined || !Number.isInteger(flags['node-id']) || flags['node-id'] < 0) throw new UsageError('--node-id N (a non-negative integer) is required');
     if (flags['data-dir'] === undefined) throw new UsageError('--data-dir DIR is required');
+    if (flags.rack !== undefined && !validRack(flags.rack)) throw new UsageError(`--rack: ${JSON.stringify(flags.rack)} is not a rack name (1 to 255 printable characters, no spaces)`);
+    if (flags.rack !== undefined && flags.controller && !combined(flags)) throw new UsageError('--rack is a broker setting; a controller-only node (no --port) has no rack');
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     try {
@@ -79,13 +89,13 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       for (const s of stops.reverse()) await s();
     };
     // Both roles in one process (KRaft's combined mode) keep their files apart.
-    const combined = flags.controller === true && flags.port !== undefined;
+    const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
     if (flags.controller) {
       const started = await ControllerProcess.start({
         nodeId,
         controllers: controllers.right,
-        dataDir: combined ? path.join(dataDir, 'controller') : dataDir,
+        dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
@@ -98,15 +108,16 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       const me = controllers.right.find((c) => c.id === nodeId)!;
       io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
     }
-    if (!flags.controller || combined) {
+    if (!flags.controller || bothRoles) {
       const port = flags.port ?? 9092;
       const started = await BrokerProcess.start({
         nodeId,
         controllers: controllers.right,
-        dataDir: combined ? path.join(dataDir, 'broker') : dataDir,
+        dataDir: bothRoles ? path.join(dataDir, 'broker') : dataDir,
         port,
         host: flags.host,
         advertisedHost: flags['advertised-host'],
+        rack: flags.rack ?? null,
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         log,

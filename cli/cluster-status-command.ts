@@ -75,7 +75,7 @@ export function render(s: ClusterStatus): string {
     ),
   );
   out += `\nBrokers\n`;
-  out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
+  out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'RACK', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, b.rack ?? '-', String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
   out += `\nPartitions\n`;
   out +=
     s.partitions.length === 0

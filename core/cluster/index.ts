@@ -30,7 +30,7 @@ export type { EntryApplied } from './metadata/state-machine';
 export { QuorumController, DEFAULT_CONTROLLER_CONFIG } from './controller/quorum-controller';
 export type { ControllerConfig } from './controller/quorum-controller';
 export type { Decision, Accepted } from './controller/decision';
-export { registerBroker, brokerHeartbeat, fenceBroker } from './controller/broker-lifecycle';
+export { registerBroker, brokerHeartbeat, fenceBroker, validRack } from './controller/broker-lifecycle';
 export type { RegisterBrokerRequest, BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './controller/broker-lifecycle';
 export { createTopic, deleteTopic } from './controller/topic-admin';
 export type { CreateTopicRequest } from './controller/topic-admin';

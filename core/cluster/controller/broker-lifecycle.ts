@@ -10,6 +10,13 @@ import type { MetadataRecord } from '../metadata/records';
 import { accept, imageAfter, type Decision } from './decision';
 import { electLeaderless, removeFromIsrs } from './partition-change';
 
+const MAX_RACK_LENGTH = 255;
+
+/** broker.rack: 1 to 255 printable characters (it is shown in tools and compared for placement). */
+export function validRack(rack: string): boolean {
+  return rack.length > 0 && rack.length <= MAX_RACK_LENGTH && /^[\x21-\x7e]+$/.test(rack);
+}
+
 export interface RegisterBrokerRequest {
   readonly brokerId: number;
   readonly rack: string | null;
@@ -20,6 +27,9 @@ export interface RegisterBrokerRequest {
 export function registerBroker(image: MetadataImage, req: RegisterBrokerRequest): Decision<{ brokerEpoch: number }> {
   if (!Number.isInteger(req.brokerId) || req.brokerId < 0) {
     return E.left(refusal(ClusterErrorCode.INVALID_REQUEST, `Broker id ${req.brokerId} is not a non-negative integer; set node.id.`));
+  }
+  if (req.rack !== null && (typeof req.rack !== 'string' || !validRack(req.rack))) {
+    return E.left(refusal(ClusterErrorCode.INVALID_REQUEST, `Rack ${JSON.stringify(req.rack)} is not valid: give 1 to ${MAX_RACK_LENGTH} printable characters, or no rack.`));
   }
   const brokerEpoch = image.lastBrokerEpoch + 1;
   const register: MetadataRecord = { type: 'RegisterBroker', brokerEpoch, ...req };

@@ -33,6 +33,8 @@ export interface BrokerOptions {
   readonly port: number;
   readonly host?: string;
   readonly advertisedHost?: string;
+  /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
+  readonly rack?: string | null;
   readonly heartbeatIntervalMs?: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagTimeMaxMs?: number;
@@ -174,7 +176,7 @@ export class BrokerProcess {
     try {
       if (this.brokerEpoch === 0) {
         const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
-        const a = await this.controllerClient.call<{ brokerEpoch: number }>(ControllerMethod.registerBroker, { brokerId: this.nodeId, rack: null, host, port: this.options.port }, RPC_TIMEOUT_MS);
+        const a = await this.controllerClient.call<{ brokerEpoch: number }>(ControllerMethod.registerBroker, { brokerId: this.nodeId, rack: this.options.rack ?? null, host, port: this.options.port }, RPC_TIMEOUT_MS);
         if (a.errorCode !== 0) this.warnUnregistered(a.message ?? `error ${a.errorCode}`);
         if (a.errorCode === 0 && a.response !== undefined && this.brokerEpoch === 0) {
           this.brokerEpoch = a.response.brokerEpoch;

@@ -31,6 +31,16 @@ describe('brokers: registration, heartbeats, fencing', () => {
     expect(image.brokers.get(9)?.fenced).toBe(false);
   });
 
+  test('a registration keeps its rack; a malformed rack is refused and nothing is written', () => {
+    const image = clusterOf([1, 2]);
+    accepted(image, registerBroker(image, { brokerId: 9, rack: 'eu-west-1a', host: 'h9', port: 1 }));
+    expect(image.brokers.get(9)?.rack).toBe('eu-west-1a');
+    for (const rack of ['', 'has space', 'x'.repeat(256), 42 as unknown as string]) {
+      expect(refusedWith(registerBroker(image, { brokerId: 10, rack, host: 'h10', port: 1 }))).toBe(ClusterErrorCode.INVALID_REQUEST);
+    }
+    expect(image.brokers.has(10)).toBe(false);
+  });
+
   test('a heartbeat of an old incarnation is refused with STALE_BROKER_EPOCH', () => {
     const image = clusterOf([1, 2]);
     accepted(image, registerBroker(image, { brokerId: 1, rack: null, host: 'h1', port: 1 }));

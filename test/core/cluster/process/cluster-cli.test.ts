@@ -25,6 +25,15 @@ describe('rill broker in cluster mode: flags', () => {
     expect((await run(['--node-id', '1', '--controllers', '1@127.0.0.1:9093'])).err).toContain('--data-dir DIR is required');
   });
 
+  it('checks --rack: a name without spaces, and only for a node that runs a broker', async () => {
+    const bad = await run(['--node-id', '1', '--controllers', '1@127.0.0.1:9093', '--data-dir', '/tmp/x', '--rack', 'rack one']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--rack: "rack one" is not a rack name');
+    const controllerOnly = await run(['--controller', '--node-id', '1', '--controllers', '1@127.0.0.1:9093', '--data-dir', '/tmp/x', '--rack', 'a']);
+    expect(controllerOnly.code).toBe(2);
+    expect(controllerOnly.err).toContain('--rack is a broker setting');
+  });
+
   it('refuses a controller whose id is not in the quorum', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cli-'));
     const r = await run(['--controller', '--node-id', '4', '--controllers', '1@127.0.0.1:1', '--data-dir', dir]);
@@ -80,7 +89,7 @@ describe('rill cluster status: flags and rendering', () => {
     });
     expect(text).toContain('Controllers (active: 2, term 7, metadata index 42)');
     expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9101 +unreachable/);
-    expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9092 +5 +fenced/);
+    expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9092 +- +5 +fenced/);
     expect(text).toMatch(/\n {2}t +0 +2 +3 +\[2\] +2:10\/0 1\(out of ISR\):\?\/\?/);
     expect(text).toMatch(/\n {2}wordcount +3 +w1 +9 +0_0,0_1 +0_2/);
     expect(text).toContain('Warnings\n  controller 1 at 127.0.0.1:9101 did not answer: refused');

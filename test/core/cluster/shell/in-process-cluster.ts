@@ -25,6 +25,8 @@ export interface InProcessClusterOptions {
   readonly ids: readonly number[];
   readonly controllerConfig?: Partial<ControllerConfig>;
   readonly broker?: Partial<Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs'>>;
+  /** broker.rack by broker id (absent: no rack). */
+  readonly racks?: Readonly<Record<number, string>>;
 }
 
 export class InProcessCluster {
@@ -49,7 +51,7 @@ export class InProcessCluster {
     return cluster;
   }
 
-  private async boot({ ids, controllerConfig, broker }: InProcessClusterOptions): Promise<void> {
+  private async boot({ ids, controllerConfig, broker, racks }: InProcessClusterOptions): Promise<void> {
     const taken = new Set<number>();
     const cports: number[] = [];
     for (const _ of ids) cports.push(await freePortPair(taken));
@@ -69,6 +71,7 @@ export class InProcessCluster {
         controllers: addresses,
         dataDir: path.join(this.dir, `b${id}`),
         port: this.brokerPorts[i],
+        rack: racks?.[id] ?? null,
         ...broker,
         log: (m) => lines.push(`${Date.now()} ${m}`),
         linkFilter: (to) => this.delivers(id, to.port),

@@ -95,7 +95,10 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (E.isLeft(loaded)) throw new CommandError(loaded.left);
     const topology: Topology = loaded.right;
 
-    const client = assignedLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, kafka: { connectionTimeout: 3000, retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 } } });
+    // Commits name this worker's incarnation: the cluster refuses them once the controller has fenced it.
+    let currentEpoch = () => 0;
+    const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
+    const client = assignedLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, kafka: { connectionTimeout: 3000, retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 } } });
     const streams = new RillStreams(topology, { log: client, logger, stateDir: flags['state-dir'], commitIntervalMs, taskAssignment: 'external' });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
@@ -138,6 +141,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       onAssignment: applied,
       log,
     });
+    currentEpoch = () => membership.workerEpoch;
     // Join first (an unreachable controller is reported at once); the tasks
     // assigned meanwhile are taken up once the application has started.
     const joined = await membership.start(joinTimeoutMs);

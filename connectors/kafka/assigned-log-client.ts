@@ -7,7 +7,9 @@
 // Each assigned partition is fetched by its own long-polling loop into one
 // bounded buffer (a full buffer stops the loops: backpressure). A partition
 // newly assigned starts at the group's committed offset, else at the log
-// start. Offsets are committed as "simple" commits (generation -1, no member
+// start. Offsets are committed as the worker (member id and generation: its
+// worker id and epoch, given by `member`), which a Rill cluster checks against
+// the registered workers, or else as "simple" commits (generation -1, no member
 // id), which Kafka accepts for a group without members. A worker fenced by
 // the controller marks the partitions it lost with fencePartitions(): their
 // commits are refused (CommitRefusedError) from then on, so a revocation does
@@ -17,7 +19,7 @@ import { CommitRefusedError } from '../../dsl';
 import type { TopicPartition } from '../log-types';
 import { tpKey } from './kafka-consumer';
 import { kafkaLogClient, kafkaConfig, type KafkaLogClient, type KafkaLogClientOptions } from './kafka-log-client';
-import { oneShotFetcher, type OneShotFetcher } from './one-shot-fetch';
+import { oneShotFetcher, type CommitMember, type OneShotFetcher } from './one-shot-fetch';
 
 export interface AssignedLogClientOptions extends KafkaLogClientOptions {
   /** How long a fetch may wait at the leader for new records (default 250 ms). */
@@ -25,6 +27,12 @@ export interface AssignedLogClientOptions extends KafkaLogClientOptions {
   /** Bytes per partition fetch (default 1 MiB). */
   readonly maxBytesPerFetch?: number;
   readonly log?: (m: string) => void;
+  /**
+   * Who commits: `rill worker` names its worker id and epoch, so the cluster
+   * refuses the commits of a worker it has fenced. Undefined (or returning
+   * undefined): simple commits, for a group without members.
+   */
+  readonly member?: () => CommitMember | undefined;
 }
 
 export interface AssignedLogClient extends KafkaLogClient {
@@ -111,11 +119,13 @@ class AssignedConsumer {
         const refused = [...new Set(offsets.filter((o) => this.fenced.has(o.partition)).map((o) => o.partition))];
         if (refused.length > 0) throw new CommitRefusedError(`partition(s) ${refused.join(', ')} of ${this.groupId} were given to another worker`);
         try {
-          await this.fetcher.commit(this.groupId, offsets);
+          await this.fetcher.commit(this.groupId, offsets, this.options.member?.());
         } catch (e) {
           const type = (e as { type?: string }).type;
           if (type !== undefined && REFUSED.has(type)) {
-            throw new CommitRefusedError(`group ${this.groupId} refused the commit (${type}): it has Kafka consumer-group members; an application run by rill worker must not also run as a consumer group`);
+            throw new CommitRefusedError(
+              `group ${this.groupId} refused the commit (${type}): this worker is no longer registered with the controller (fenced: its tasks run elsewhere), or the group also has Kafka consumer-group members (an application run by rill worker must not also run as a consumer group)`,
+            );
           }
           throw e;
         }

@@ -29,11 +29,21 @@ interface KafkaJsRecord {
   isControlRecord?: boolean;
 }
 
+/** Who commits: a member of the group's current generation. */
+export interface CommitMember {
+  readonly memberId: string;
+  readonly generationId: number;
+}
+
 export interface OneShotFetcher {
   /** One Fetch; with maxWaitMs > 0 the leader may hold it that long for data to arrive (long poll). */
   fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs?: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
-  /** Commits for a group without members (generation -1): rejects with the Kafka error when refused. */
-  commit(groupId: string, offsets: readonly (TopicPartition & { offset: number })[]): Promise<void>;
+  /**
+   * Commits for the group: as `member` (its member id and generation) when
+   * given, else as a simple commit for a group without members (generation
+   * -1). Rejects with the Kafka error when refused.
+   */
+  commit(groupId: string, offsets: readonly (TopicPartition & { offset: number })[], member?: CommitMember): Promise<void>;
   /** Forgets cached leaders (after NOT_LEADER_OR_FOLLOWER and the like). */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -101,13 +111,13 @@ export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
       }
       return { records, nextOffset };
     },
-    async commit(groupId, offsets) {
+    async commit(groupId, offsets, member) {
       if (offsets.length === 0) return;
       const c = await connect();
       const coordinator = await c.findGroupCoordinator({ groupId });
       const byTopic = new Map<string, { partition: number; offset: string }[]>();
       for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
-      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      await coordinator.offsetCommit({ groupId, groupGenerationId: member?.generationId ?? -1, memberId: member?.memberId ?? '', topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
     },
     async refresh() {
       await cluster?.refreshMetadata().catch(() => undefined);

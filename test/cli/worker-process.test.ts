@@ -232,6 +232,8 @@ describe('rill worker processes running wordcount on a cluster', () => {
       await reader.disconnect();
     }
     expect(new Map([...latest].sort())).toEqual(new Map([...expected].sort()));
+    // Every commit named a registered worker incarnation, and the cluster took it.
+    for (const p of procs.values()) expect(p.err.filter((l) => l.includes('refused the commit'))).toEqual([]);
 
     // SIGTERM: a survivor commits, leaves (its tasks move at once, no session expiry needed) and exits 0.
     const [leaving, last] = survivors.map((n) => procs.get(n)!);

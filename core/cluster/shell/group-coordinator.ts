@@ -24,11 +24,14 @@
 // own GroupCoordinator through core/protocol's handlers over an embedded Broker
 // in <data-dir>/groups (which stores no offsets here: commits are checked by its
 // checkOffsetCommit and written to the cluster topic). After the coordinator
-// moves, members find the new one and rejoin, as with Kafka.
+// moves, members find the new one and rejoin, as with Kafka. Commits to the
+// group of an application run by `rill worker` must come from one of its
+// registered workers (app-commit-fence.ts).
 import * as path from 'node:path';
 import { Broker, BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, OffsetCache, offsetCommitRecords, offsetsPartitionFor, type CommittedOffset, type OffsetCommit } from '../../broker';
 import { encodeRecordBatch, type RecordInput } from '../../log';
 import { apis, type ApiDefinition } from '../../protocol';
+import { appCommitStanding, ILLEGAL_GENERATION } from './app-commit-fence';
 import type { BrokerProcess, HostedReplica } from './broker-process';
 import { replicaName } from './broker-process';
 import type { KafkaRequestContext, ServedApi } from './kafka-listener';
@@ -42,6 +45,8 @@ const OFFSET_COMMIT_TIMEOUT_MS = 5000;
 const CREATE_TIMEOUT_MS = 5000;
 const NOT_COORDINATOR = 16;
 const INVALID_COMMIT_OFFSET_SIZE = 28;
+/** How long a worker's commit waits for this broker's metadata image to show its registration. */
+const APP_COMMIT_IMAGE_WAIT_MS = 3000;
 const EMPTY = Buffer.alloc(0);
 
 /** An offsets partition this broker leads, with its committed offsets loaded. */
@@ -164,7 +169,9 @@ export class ClusterGroupCoordinator {
     });
     const owner = this.owned(req.groupId);
     if (typeof owner === 'number') return answer(() => owner);
-    const refused = this.membership.checkOffsetCommit(req.groupId, req.memberId, req.generationIdOrMemberEpoch);
+    const standing = await this.appCommitStanding(req);
+    if (typeof standing === 'number') return answer(() => standing);
+    const refused = standing === 'worker' ? undefined : this.membership.checkOffsetCommit(req.groupId, req.memberId, req.generationIdOrMemberEpoch);
     if (refused !== undefined) return answer(() => refused.code);
     const image = this.broker.image;
     const known = (topic: string, partition: number) => image.topicByName(topic)?.partitions.has(partition) === true;
@@ -175,6 +182,18 @@ export class ClusterGroupCoordinator {
     );
     const code = commits.length === 0 ? 0 : await this.append(owner, req.groupId, commits);
     return answer((topic, partition) => (known(topic, partition) ? code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+  }
+
+  /** A commit to an application's group must come from a registered worker (app-commit-fence.ts); waits out a lagging image. */
+  private async appCommitStanding(req: apis.OffsetCommitRequest): Promise<'worker' | 'group' | number> {
+    const deadline = Date.now() + APP_COMMIT_IMAGE_WAIT_MS;
+    for (;;) {
+      const standing = appCommitStanding(this.broker.image, req.groupId, req.memberId, req.generationIdOrMemberEpoch);
+      if (standing !== 'wait') return standing;
+      const left = deadline - Date.now();
+      if (left <= 0) return ILLEGAL_GENERATION;
+      await this.broker.nextChange(left);
+    }
   }
 
   /** Appends the commits with acks=all; once the ISR has them, makes them visible. Returns the Kafka error code. */

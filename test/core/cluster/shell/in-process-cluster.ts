@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../../core/cluster';
-import { freePortPair } from '../process/process-cluster';
+import { apis, KafkaConnection } from '../../../../core/protocol';
+import { freePortPair } from '../../../support/ports';
 
 /** Polls `probe` until it gives a value; throws `what` at the deadline. */
 export async function until<T>(deadline: number, probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
@@ -35,6 +36,8 @@ export class InProcessCluster {
   readonly brokerPorts: number[] = [];
   /** Every broker's log lines, by broker id. */
   readonly brokerLogs = new Map<number, string[]>();
+  /** The controller quorum, as brokers and workers are given it. */
+  controllerAddresses: readonly ControllerAddress[] = [];
   private readonly isolated = new Map<number, 'controllers' | 'all'>();
   private controllerPorts = new Set<number>();
 
@@ -58,6 +61,7 @@ export class InProcessCluster {
     for (const _ of ids) this.brokerPorts.push(await freePortPair(taken));
     this.controllerPorts = new Set(cports);
     const addresses = E.getOrElseW(() => [] as ControllerAddress[])(parseControllers(cports.map((p, i) => `${ids[i]}@127.0.0.1:${p}`).join(',')));
+    this.controllerAddresses = addresses;
     for (const id of ids) {
       const c = await ControllerProcess.start({ nodeId: id, controllers: addresses, dataDir: path.join(this.dir, `c${id}`), tickMs: 20, config: controllerConfig });
       if (E.isLeft(c)) throw new Error(c.left);
@@ -92,6 +96,28 @@ export class InProcessCluster {
 
   bootstrap(id: number): string {
     return `127.0.0.1:${this.brokerPorts[this.brokers.findIndex((b) => b.nodeId === id)]}`;
+  }
+
+  /** Metadata for `topics` as broker `id` answers it over the Kafka protocol. */
+  async metadata(id: number, topics: readonly string[] = []): Promise<apis.MetadataResponse> {
+    const c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 5000 });
+    try {
+      return await c.request<apis.MetadataResponse>(apis.metadata, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Resolves once every broker lists every broker as registered and unfenced (bounded); the last Metadata seen. */
+  async allBrokersRegistered(deadline: number): Promise<apis.MetadataResponse> {
+    let last: apis.MetadataResponse | undefined;
+    for (const b of this.brokers) {
+      last = await until(deadline, async () => {
+        const m = await this.metadata(b.nodeId).catch(() => undefined);
+        return m !== undefined && m.brokers.length === this.brokers.length ? m : undefined;
+      }, `broker ${b.nodeId} did not see every broker registered`);
+    }
+    return last!;
   }
 
   broker(id: number): BrokerProcess {

@@ -25,7 +25,7 @@ describe('brokers in racks', () => {
     try {
       const metadata = (topic: string) =>
         c.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      const registered = await until(deadline, async () => ((await metadata('none')).brokers.length === IDS.length ? await metadata('none') : undefined), 'brokers did not all register');
+      const registered = await cluster.allBrokersRegistered(deadline);
       expect(Object.fromEntries(registered.brokers.map((b) => [b.nodeId, b.rack]))).toEqual(RACKS);
 
       const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [{ name: 'racked', numPartitions: 8, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });

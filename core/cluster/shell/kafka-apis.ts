@@ -82,7 +82,8 @@ async function produce(broker: BrokerProcess, req: ProduceRequest): Promise<Prod
           if (typeof h === 'number') return answer(h);
           const outcome = h.replica.appendAsLeader(p.records, acks);
           if (!('baseOffset' in outcome)) return answer(outcome.errorCode, -1, outcome.message);
-          if (!outcome.duplicate) broker.appended(h);
+          if (outcome.duplicate) broker.log(`broker ${broker.nodeId}: ${h.name}: a retried idempotent batch (offsets ${outcome.baseOffset}..${outcome.lastOffset}) is answered with its original offsets, not written again`);
+          else broker.appended(h);
           if (outcome.acknowledged) return answer(0, outcome.baseOffset);
           const errorCode = await broker.awaitAppend(h, outcome.lastOffset, timeoutMs);
           return answer(errorCode, errorCode === 0 ? outcome.baseOffset : -1);

@@ -3,7 +3,7 @@
 // min.insync.replicas=2; kafkajs produces with acks=all while the partition
 // leader is killed with SIGKILL and restarted, round after round. Every record
 // the cluster acknowledged must be there afterwards, exactly once, in order.
-import { ackedProblems, useProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS } from './process-cluster';
+import { ackedProblems, killLeaderRounds, useProcessCluster, readPartition, startReplicatedTopic, STARTUP_BUDGET_MS, timeline } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'failover';
@@ -17,29 +17,13 @@ describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader
 
   it('keeps every acknowledged record, exactly once and in order', async () => {
     const cluster = clusterOf();
-    const started = Date.now();
-    const phases: string[] = [];
-    const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
+    const { phase, phases } = timeline();
     let deadline = Date.now() + STARTUP_BUDGET_MS;
     try {
       const run = await startReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
       const { producer } = run;
       deadline = run.deadline;
-      try {
-        for (let round = 0; round < KILL_ROUNDS; round++) {
-          await producer.waitForAcks(ACKS_PER_ROUND);
-          const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-          phase(`round ${round}: kill leader ${victim}`);
-          await cluster.kill(`b${victim}`);
-          await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
-          phase(`round ${round}: new leader`);
-          await cluster.startBroker(victim);
-          phase(`round ${round}: ${victim} restarted`);
-        }
-        await producer.waitForAcks(ACKS_PER_ROUND);
-      } finally {
-        await producer.stop();
-      }
+      await killLeaderRounds(cluster, producer, { topic: TOPIC, rounds: KILL_ROUNDS, acksPerRound: ACKS_PER_ROUND, deadline, phase });
 
       // Read the partition back from its leader, up to the high watermark.
       const { leaderId } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0);

@@ -333,14 +333,22 @@ export function runCli(args: readonly string[], timeoutMs: number, input = ''): 
 const backoff = () => pause(50);
 
 /**
- * kafkajs producing to one topic with acks=all, one record per request, each
- * new value sent once (no retries): an acknowledged value can appear only once
- * in the log, and acknowledgements come in log order. On any failure it starts
- * a fresh producer (fresh metadata: the leader may have moved).
+ * kafkajs producing to one topic with acks=all, one record per request.
+ * Plain (the default): each new value sent once (no retries), so an
+ * acknowledged value can appear only once in the log, and acknowledgements come
+ * in log order; on any failure it starts a fresh producer (fresh metadata: the
+ * leader may have moved).
+ * Idempotent: one `idempotent: true` producer (maxInFlightRequests 1, as
+ * kafkajs requires) for the whole run, sending each value again after a failure
+ * until it is acknowledged (its producer id and sequence number stay the same),
+ * so only the brokers' deduplication keeps a value from being stored twice.
+ * stop() then lets the value in flight finish: every value sent is acknowledged.
  */
 export class AckedProducer {
   readonly acked: string[] = [];
   failures = 0;
+  /** The last send error (for a test's failure message). */
+  lastError = '';
   private stopped = false;
   private next = 0;
   private running: Promise<void> | undefined;
@@ -349,27 +357,46 @@ export class AckedProducer {
     private readonly kafka: Kafka,
     private readonly topic: string,
     private readonly deadline: number,
+    private readonly mode: 'plain' | 'idempotent' = 'plain',
   ) {}
 
   start(): void {
     this.running = this.loop();
   }
 
+  private async connect(): Promise<Producer> {
+    const producer =
+      this.mode === 'idempotent'
+        ? this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 }, allowAutoTopicCreation: false })
+        : this.kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
+    try {
+      await producer.connect();
+    } catch (e) {
+      await producer.disconnect().catch(() => {});
+      throw e;
+    }
+    return producer;
+  }
+
   private async loop(): Promise<void> {
     let producer: Producer | undefined;
-    while (!this.stopped && Date.now() < this.deadline) {
+    /** The value being sent; an idempotent producer keeps it until acknowledged. */
+    let value: string | undefined;
+    while ((!this.stopped || value !== undefined) && Date.now() < this.deadline) {
       try {
-        if (producer === undefined) {
-          producer = this.kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
-          await producer.connect();
-        }
-        const value = `v${this.next++}`;
+        producer ??= await this.connect();
+        value ??= `v${this.next++}`;
         await producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ value }] });
         this.acked.push(value);
-      } catch {
+        value = undefined;
+      } catch (e) {
         this.failures++;
-        await producer?.disconnect().catch(() => {});
-        producer = undefined;
+        this.lastError = (e as Error).message;
+        if (this.mode === 'plain') {
+          value = undefined;
+          await producer?.disconnect().catch(() => {});
+          producer = undefined;
+        }
         await backoff();
       }
     }
@@ -380,7 +407,7 @@ export class AckedProducer {
   async waitForAcks(n: number): Promise<void> {
     const target = this.acked.length + n;
     while (this.acked.length < target) {
-      if (Date.now() >= this.deadline) throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends)`);
+      if (Date.now() >= this.deadline) throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends, the last: ${this.lastError})`);
       await pause(20);
     }
   }
@@ -441,16 +468,16 @@ export function ackedProblems(acked: readonly string[], stored: readonly string[
 /**
  * The start of a replicated-topic scenario: controllers and brokers up, every
  * broker registered, `topic` created (1 partition, replication factor 3,
- * min.insync.replicas=2) with a full ISR, and an acks=all producer running.
- * The returned deadline starts once the nodes are up (starting has its own bound).
+ * min.insync.replicas=2) with a full ISR. The returned deadline starts once the
+ * nodes are up (starting has its own bound).
  */
-export async function startReplicatedTopic(
+export async function createReplicatedTopic(
   cluster: ProcessCluster,
   ids: readonly number[],
   topic: string,
   deadlineMs: number,
   phase: (name: string) => void,
-): Promise<{ kafka: Kafka; producer: AckedProducer; deadline: number }> {
+): Promise<{ kafka: Kafka; deadline: number }> {
   await cluster.allocatePorts();
   await Promise.all(ids.map((id) => cluster.startController(id)));
   await Promise.all(ids.map((id) => cluster.startBroker(id)));
@@ -464,9 +491,51 @@ export async function startReplicatedTopic(
   await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
   await admin.disconnect();
   await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-  const producer = new AckedProducer(kafka, topic, deadline);
+  return { kafka, deadline };
+}
+
+/** createReplicatedTopic, with an acks=all producer (AckedProducer) running. */
+export async function startReplicatedTopic(...args: Parameters<typeof createReplicatedTopic>): Promise<{ kafka: Kafka; producer: AckedProducer; deadline: number }> {
+  const { kafka, deadline } = await createReplicatedTopic(...args);
+  const producer = new AckedProducer(kafka, args[2], deadline);
   producer.start();
   return { kafka, producer, deadline };
+}
+
+/**
+ * Kills the leader of partition 0 of `topic` with SIGKILL and restarts it,
+ * `rounds` times, each time once `acksPerRound` more records are acknowledged
+ * and the ISR is full again; then waits for `acksPerRound` more and stops the
+ * producer (stopped whatever happens).
+ */
+export async function killLeaderRounds(
+  cluster: ProcessCluster,
+  producer: AckedProducer,
+  run: { topic: string; rounds: number; acksPerRound: number; deadline: number; phase: (name: string) => void },
+): Promise<void> {
+  const { topic, deadline, phase } = run;
+  try {
+    for (let round = 0; round < run.rounds; round++) {
+      await producer.waitForAcks(run.acksPerRound);
+      const { leaderId: victim } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+      phase(`round ${round}: kill leader ${victim}`);
+      await cluster.kill(`b${victim}`);
+      await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
+      phase(`round ${round}: new leader`);
+      await cluster.startBroker(victim);
+      phase(`round ${round}: ${victim} restarted`);
+    }
+    await producer.waitForAcks(run.acksPerRound);
+  } finally {
+    await producer.stop();
+  }
+}
+
+/** A scenario's timeline: phase(name) notes the time since it began; `phases` goes into a failure message. */
+export function timeline(): { phase: (name: string) => void; phases: string[] } {
+  const started = Date.now();
+  const phases: string[] = [];
+  return { phase: (name) => phases.push(`${name} @${Date.now() - started}ms`), phases };
 }
 
 /**

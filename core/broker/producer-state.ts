@@ -184,6 +184,20 @@ export class ProducerStateTable {
     }
   }
 
+  /**
+   * Takes over the producers of `previous` (this log's table before it was cut
+   * at `end`) that this table does not know, with their batches that end before
+   * `end`: producers older than the rebuild window, which a truncation of the
+   * log's tail must not make the replica forget.
+   */
+  adoptOlderProducers(previous: ProducerStateTable, end: number): void {
+    for (const [producerId, entry] of previous.producers) {
+      if (this.producers.has(producerId)) continue;
+      const batches = entry.batches.filter((b) => b.lastOffset < end);
+      if (batches.length > 0) this.producers.set(producerId, { epoch: entry.epoch, batches });
+    }
+  }
+
   get size(): number {
     return this.producers.size;
   }
@@ -194,8 +208,10 @@ export class ProducerStateTable {
  * PRODUCER_STATE_WINDOW offsets (records above the high watermark included: a
  * replica's table describes its whole log), so a batch retried across a restart,
  * a truncation or a change of leader is still recognised as a duplicate.
+ * After a truncation, `beforeTruncation` (the table until then) adds the
+ * producers older than the window.
  */
-export function rebuildProducerState(log: Pick<PartitionLog, 'logStartOffset' | 'logEndOffset' | 'read'>): ProducerStateTable {
+export function rebuildProducerState(log: Pick<PartitionLog, 'logStartOffset' | 'logEndOffset' | 'read'>, beforeTruncation?: ProducerStateTable): ProducerStateTable {
   const table = new ProducerStateTable();
   let offset = Math.max(log.logStartOffset, log.logEndOffset - PRODUCER_STATE_WINDOW);
   while (offset < log.logEndOffset) {
@@ -205,6 +221,7 @@ export function rebuildProducerState(log: Pick<PartitionLog, 'logStartOffset' | 
     table.recordStored(bytes, offset);
     offset = next;
   }
+  if (beforeTruncation !== undefined) table.adoptOlderProducers(beforeTruncation, log.logEndOffset);
   return table;
 }
 

@@ -440,7 +440,7 @@ export class PartitionReplica {
       throw new ReplicationInvariantError(`${this.name}: broker ${this.config.brokerId} would truncate to ${target}, below its high watermark ${this.log.highWatermark} (leader epoch ${this._leaderEpoch}): committed records would be lost.`);
     }
     this.log.truncateTo(target);
-    this.producers = rebuildProducerState(this.log);
+    this.producers = rebuildProducerState(this.log, this.producers);
     this.truncations.push(truncation);
     return truncation;
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PRODUCER_STATE_WINDOW } from '../../../../core/broker';
 import { decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
 import {
   ClusterErrorCode,
@@ -354,6 +355,22 @@ describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
     expect(b1.appendAsLeader(idem(1, ['b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 2, duplicate: false });
     replicate(b1, [b2, b3], 21);
     expect(values(b2)).toEqual(['a', 'other', 'b']);
+  });
+
+  test('a truncation does not forget producers older than the rebuild window', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(idem(0, ['old']), -1);
+    b1.appendAsLeader(batch(...Array.from({ length: PRODUCER_STATE_WINDOW }, (_, i) => `x${i}`)), -1);
+    replicate(b1, [b2, b3], 1);
+    b1.appendAsLeader(batch('tail'), 1); // only on b1: cut when it follows
+    const epoch1 = state({ leader: 2, isr: [1, 2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(epoch1, 10);
+    replicate(b2, [b1], 11);
+    expect(b1.takeTruncations()).toHaveLength(1);
+    const epoch2 = state({ leader: 1, isr: [1, 2, 3], leaderEpoch: 2, partitionEpoch: 2 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(epoch2, 20);
+    expect(b1.appendAsLeader(idem(0, ['old']), 1)).toMatchObject({ errorCode: 0, baseOffset: 0, duplicate: true });
+    expect(b1.appendAsLeader(idem(1, ['new']), 1)).toMatchObject({ errorCode: 0, baseOffset: PRODUCER_STATE_WINDOW + 1, duplicate: false });
   });
 
   test('the producer state is rebuilt from the log when a replica reopens (broker restart)', () => {

@@ -15,6 +15,9 @@ export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
 export { MAX_PARTITIONS } from './topics';
 export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC } from './topic-name';
 export type { ProduceResult, PartitionOffsets } from './partition';
+// Idempotent produce, shared with core/cluster's partition replicas.
+export { ProducerStateTable, appendWithProducerState, rebuildProducerState, PRODUCER_STATE_WINDOW } from './producer-state';
+export type { CheckedAppend } from './producer-state';
 export type { CommittedOffset, OffsetCommit } from './offset-store';
 export { offsetsPartitionFor, OffsetCache, offsetCommitRecords } from './offset-store';
 export { encodeOffsetKey, encodeOffsetValue, decodeOffsetKey, decodeOffsetValue } from './offset-records';

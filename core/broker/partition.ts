@@ -1,16 +1,8 @@
 // One topic-partition of the broker: its log, the idempotent-producer state, and
 // the fetchers waiting for new data (long-poll Fetch).
 import { PartitionLog } from '../log';
-import { BrokerError, ErrorCode, fromLogError } from './errors';
-import { ProducerStateTable, batchSpans, nextOffsetAfter, producerFields, storedProducerBatches } from './producer-state';
-
-/**
- * How far back (in offsets) the producer state is rebuilt from the log when a
- * partition opens. A producer whose last write is older than this is forgotten,
- * like Kafka's producer-id expiry; its next batch then starts a new sequence.
- */
-export const PRODUCER_STATE_WINDOW = 10_000;
-const REBUILD_CHUNK = 1024 * 1024;
+import { fromLogError } from './errors';
+import { appendWithProducerState, rebuildProducerState, type ProducerStateTable } from './producer-state';
 
 export interface ProduceResult {
   baseOffset: number;
@@ -31,7 +23,8 @@ export interface PartitionOffsets {
 }
 
 export class Partition {
-  readonly producers = new ProducerStateTable();
+  /** Rebuilt from the log on open, so a batch retried across a broker restart is still recognised. */
+  readonly producers: ProducerStateTable;
   private readonly appendListeners = new Set<() => void>();
 
   constructor(
@@ -39,25 +32,7 @@ export class Partition {
     readonly index: number,
     readonly log: PartitionLog,
   ) {
-    this.rebuildProducerState();
-  }
-
-  /**
-   * Reads the batch headers of the last PRODUCER_STATE_WINDOW offsets, so a batch
-   * retried across a broker restart is still recognised as a duplicate.
-   */
-  private rebuildProducerState(): void {
-    const log = this.log;
-    let offset = Math.max(log.logStartOffset, log.logEndOffset - PRODUCER_STATE_WINDOW);
-    while (offset < log.logEndOffset) {
-      const bytes = log.read(offset, REBUILD_CHUNK);
-      const next = nextOffsetAfter(bytes);
-      if (next === undefined) break;
-      for (const b of storedProducerBatches(bytes)) {
-        if (b.lastOffset >= offset) this.producers.record(b.fields, { baseOffset: b.baseOffset, lastOffset: b.lastOffset, logAppendTime: b.logAppendTime });
-      }
-      offset = next;
-    }
+    this.producers = rebuildProducerState(log);
   }
 
   get offsets(): PartitionOffsets {
@@ -73,45 +48,12 @@ export class Partition {
    */
   produce(batches: Buffer): ProduceResult {
     try {
-      const first = producerFields(batches, 0);
-      const result = first === undefined ? this.appendPlain(batches) : this.appendIdempotent(batches);
-      if (!result.duplicate) for (const listener of [...this.appendListeners]) listener();
-      return result;
+      const r = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch));
+      if (!r.duplicate) for (const listener of [...this.appendListeners]) listener();
+      return { baseOffset: r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime, logStartOffset: this.log.logStartOffset, duplicate: r.duplicate };
     } catch (e) {
       throw fromLogError(e);
     }
-  }
-
-  private appendPlain(batches: Buffer): ProduceResult {
-    const r = this.log.append(batches);
-    return { baseOffset: r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime, logStartOffset: this.log.logStartOffset, duplicate: false };
-  }
-
-  private appendIdempotent(batches: Buffer): ProduceResult {
-    let result: ProduceResult | undefined;
-    let allDuplicates = true;
-    for (const span of batchSpans(batches)) {
-      const batch = batches.subarray(span.position, span.position + span.size);
-      const fields = producerFields(batch);
-      if (fields === undefined) throw new BrokerError(ErrorCode.INVALID_RECORD, 'A Produce request mixes idempotent and plain batches; send one kind per request.');
-      const check = this.producers.check(fields);
-      let r: { baseOffset: number; lastOffset: number; logAppendTime: number };
-      if (check.kind === 'duplicate') {
-        r = check;
-      } else {
-        allDuplicates = false;
-        r = this.log.append(batch);
-        this.producers.record(fields, { baseOffset: r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime });
-      }
-      result = {
-        baseOffset: result?.baseOffset ?? r.baseOffset,
-        lastOffset: r.lastOffset,
-        logAppendTime: r.logAppendTime,
-        logStartOffset: this.log.logStartOffset,
-        duplicate: false,
-      };
-    }
-    return { ...result!, duplicate: allDuplicates };
   }
 
   /** Stored batches from the one holding `offset`, at most `maxBytes` (at least one batch). */

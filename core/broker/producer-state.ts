@@ -4,7 +4,7 @@
 //
 // The producer fields sit at fixed positions of the RecordBatch v2 header
 // (Kafka's DefaultRecordBatch); they are read without decoding records.
-import { batchHeader, readInt64 } from '../log';
+import { batchHeader, readInt64, type PartitionLog } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 
 const {
@@ -19,6 +19,15 @@ const {
   BASE_SEQUENCE,
   BATCH_HEADER_SIZE: HEADER_SIZE,
 } = batchHeader;
+
+/**
+ * How far back (in offsets) the producer state is rebuilt from the log when a
+ * partition opens (or a replica truncates). A producer whose last write is older
+ * than this is forgotten, like Kafka's producer-id expiry; its next batch then
+ * starts a new sequence.
+ */
+export const PRODUCER_STATE_WINDOW = 10_000;
+const REBUILD_CHUNK = 1024 * 1024;
 
 /** Kafka keeps the metadata of the last five batches per producer (max.in.flight 5). */
 const BATCHES_KEPT = 5;
@@ -164,7 +173,93 @@ export class ProducerStateTable {
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift();
   }
 
+  /**
+   * Records the idempotent batches of `bytes` as stored in a log (a follower's
+   * copy of its leader's batches, or a log being read back), skipping batches
+   * that end before `from`.
+   */
+  recordStored(bytes: Buffer, from = 0): void {
+    for (const b of storedProducerBatches(bytes)) {
+      if (b.lastOffset >= from) this.record(b.fields, { baseOffset: b.baseOffset, lastOffset: b.lastOffset, logAppendTime: b.logAppendTime });
+    }
+  }
+
+  /**
+   * Takes over the producers of `previous` (this log's table before it was cut
+   * at `end`) that this table does not know, with their batches that end before
+   * `end`: producers older than the rebuild window, which a truncation of the
+   * log's tail must not make the replica forget.
+   */
+  adoptOlderProducers(previous: ProducerStateTable, end: number): void {
+    for (const [producerId, entry] of previous.producers) {
+      if (this.producers.has(producerId)) continue;
+      const batches = entry.batches.filter((b) => b.lastOffset < end);
+      if (batches.length > 0) this.producers.set(producerId, { epoch: entry.epoch, batches });
+    }
+  }
+
   get size(): number {
     return this.producers.size;
   }
+}
+
+/**
+ * The producer states of a log, read from the batch headers of its last
+ * PRODUCER_STATE_WINDOW offsets (records above the high watermark included: a
+ * replica's table describes its whole log), so a batch retried across a restart,
+ * a truncation or a change of leader is still recognised as a duplicate.
+ * After a truncation, `beforeTruncation` (the table until then) adds the
+ * producers older than the window.
+ */
+export function rebuildProducerState(log: Pick<PartitionLog, 'logStartOffset' | 'logEndOffset' | 'read'>, beforeTruncation?: ProducerStateTable): ProducerStateTable {
+  const table = new ProducerStateTable();
+  let offset = Math.max(log.logStartOffset, log.logEndOffset - PRODUCER_STATE_WINDOW);
+  while (offset < log.logEndOffset) {
+    const bytes = log.read(offset, REBUILD_CHUNK, log.logEndOffset);
+    const next = nextOffsetAfter(bytes);
+    if (next === undefined) break;
+    table.recordStored(bytes, offset);
+    offset = next;
+  }
+  if (beforeTruncation !== undefined) table.adoptOlderProducers(beforeTruncation, log.logEndOffset);
+  return table;
+}
+
+/** Offsets an append gave a request's batches (a retried batch: the ones it got the first time). */
+export interface CheckedAppend {
+  baseOffset: number;
+  lastOffset: number;
+  /** Broker time stamped under LogAppendTime, else -1. */
+  logAppendTime: number;
+  /** True when every batch was a retry of one already written: nothing was appended. */
+  duplicate: boolean;
+}
+
+/**
+ * Appends the batches of one Produce request through `append`. Batches of an
+ * idempotent producer are checked against `table` one by one first (a retry is
+ * answered with its original offsets and not written again; a sequence gap or an
+ * old epoch throws the BrokerError to answer) and recorded in it once written.
+ * The embedded partition and a cluster partition leader both append this way.
+ */
+export function appendWithProducerState(batches: Buffer, table: ProducerStateTable, append: (batch: Buffer) => { baseOffset: number; lastOffset: number; logAppendTime: number }): CheckedAppend {
+  if (producerFields(batches, 0) === undefined) return { ...append(batches), duplicate: false };
+  let result: CheckedAppend | undefined;
+  let allDuplicates = true;
+  for (const span of batchSpans(batches)) {
+    const batch = batches.subarray(span.position, span.position + span.size);
+    const fields = producerFields(batch);
+    if (fields === undefined) throw new BrokerError(ErrorCode.INVALID_RECORD, 'A Produce request mixes idempotent and plain batches; send one kind per request.');
+    const check = table.check(fields);
+    let r: { baseOffset: number; lastOffset: number; logAppendTime: number };
+    if (check.kind === 'duplicate') {
+      r = check;
+    } else {
+      allDuplicates = false;
+      r = append(batch);
+      table.record(fields, { baseOffset: r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime });
+    }
+    result = { baseOffset: result?.baseOffset ?? r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime, duplicate: false };
+  }
+  return { ...result!, duplicate: allDuplicates };
 }

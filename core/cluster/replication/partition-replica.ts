@@ -11,6 +11,11 @@
 // then, refusing writes up front when the ISR is below min.insync.replicas.
 // Follower: first truncates by leader epoch (KIP-101), never below its high
 // watermark, then fetches and appends the leader's batches as they are.
+// Idempotent producers (KIP-98): every replica keeps the producer state of its
+// own log (the leader from what it appends, a follower from what it copies,
+// both rebuilt from the log on open and after a truncation), so a follower
+// promoted to leader recognises a batch its predecessor already wrote.
+import { appendWithProducerState, BrokerError, rebuildProducerState, type CheckedAppend, type ProducerStateTable } from '../../broker';
 import { batchHeader, LogError } from '../../log';
 import { ClusterErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
@@ -52,7 +57,14 @@ export interface ReplicaConfig {
 
 export type AppendOutcome =
   | { readonly errorCode: number; readonly message: string }
-  | { readonly errorCode: 0; readonly baseOffset: number; readonly lastOffset: number; readonly acknowledged: boolean };
+  | {
+      readonly errorCode: 0;
+      readonly baseOffset: number;
+      readonly lastOffset: number;
+      readonly acknowledged: boolean;
+      /** A retried idempotent batch: answered with its original offsets, nothing appended. */
+      readonly duplicate: boolean;
+    };
 
 /** A follower truncation, reported so callers can log (or a simulation check) it. */
 export interface Truncation {
@@ -95,12 +107,16 @@ export class PartitionReplica {
   private inflight: { requestId: number; sentAt: number; fetchOffset: number } | undefined;
   private nextRequestId = 1;
   private readonly truncations: Truncation[] = [];
+  /** The idempotent producers' last batches in this replica's log (any role). */
+  private producers: ProducerStateTable;
 
   constructor(
     readonly name: string,
     readonly log: ReplicaLog,
     readonly config: ReplicaConfig,
-  ) {}
+  ) {
+    this.producers = rebuildProducerState(log);
+  }
 
   get role(): Role {
     return this._role;
@@ -207,22 +223,36 @@ export class PartitionReplica {
         message: `${this.name}: the ISR [${this._isr}] has fewer than min.insync.replicas=${this.config.minInsyncReplicas} members; retry when followers catch up.`,
       };
     }
-    let result;
+    let result: CheckedAppend;
     try {
-      result = this.log.append(batches, { leaderEpoch: this._leaderEpoch });
+      result = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch }));
     } catch (e) {
-      if (e instanceof LogError) return { errorCode: e.code, message: e.message };
+      // An idempotent batch out of sequence or from a fenced epoch (BrokerError), or a bad batch (LogError).
+      if (e instanceof LogError || e instanceof BrokerError) return { errorCode: e.code, message: e.message };
       throw e;
     }
-    if (this.config.durableAppends) this.log.flush();
-    const { baseOffset, lastOffset } = result;
+    const { baseOffset, lastOffset, duplicate } = result;
+    if (this.config.durableAppends && !duplicate) this.log.flush();
     if (acks !== -1) {
       this.maybeAdvanceHighWatermark();
-      return { errorCode: 0, baseOffset, lastOffset, acknowledged: true };
+      return { errorCode: 0, baseOffset, lastOffset, acknowledged: true, duplicate };
     }
-    this.pendingAppends.push({ baseOffset, lastOffset });
+    // A retry is acknowledged like its original: once the high watermark passes it.
+    if (duplicate && lastOffset < this.log.highWatermark) return { errorCode: 0, baseOffset, lastOffset, acknowledged: true, duplicate };
+    this.awaitHighWatermark({ baseOffset, lastOffset });
     this.maybeAdvanceHighWatermark();
-    return { errorCode: 0, baseOffset, lastOffset, acknowledged: false };
+    return { errorCode: 0, baseOffset, lastOffset, acknowledged: false, duplicate };
+  }
+
+  /**
+   * Completes an acks=all append once the high watermark passes it. Kept in
+   * offset order; a retry of an append still waiting shares its entry.
+   */
+  private awaitHighWatermark(append: { baseOffset: number; lastOffset: number }): void {
+    const pending = this.pendingAppends;
+    if (pending.some((a) => a.lastOffset === append.lastOffset)) return;
+    const after = pending.findIndex((a) => a.lastOffset > append.lastOffset);
+    pending.splice(after < 0 ? pending.length : after, 0, append);
   }
 
   /** acks=all appends that completed since the last call, acknowledged or refused. */
@@ -410,6 +440,7 @@ export class PartitionReplica {
       throw new ReplicationInvariantError(`${this.name}: broker ${this.config.brokerId} would truncate to ${target}, below its high watermark ${this.log.highWatermark} (leader epoch ${this._leaderEpoch}): committed records would be lost.`);
     }
     this.log.truncateTo(target);
+    this.producers = rebuildProducerState(this.log, this.producers);
     this.truncations.push(truncation);
     return truncation;
   }
@@ -426,6 +457,7 @@ export class PartitionReplica {
     if (resp.records.length > 0) {
       this.log.append(resp.records, { assignOffsets: false });
       this.assignEpochs(resp.records);
+      this.producers.recordStored(resp.records);
       if (this.config.durableAppends) this.log.flush();
     }
     this.log.updateHighWatermark(Math.min(resp.highWatermark, this.log.logEndOffset));

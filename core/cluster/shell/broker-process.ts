@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { LOG_CONFIG_KEYS, PartitionLog } from '../../log';
+import type { apis } from '../../protocol';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
 import { ClusterErrorCode } from '../errors';
@@ -23,6 +24,7 @@ import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controlle
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { clusterKafkaApis } from './kafka-apis';
 import { KafkaListener } from './kafka-listener';
+import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
 
 export interface BrokerOptions {
@@ -83,7 +85,8 @@ export class BrokerProcess {
   image = new MetadataImage();
   private metadataIndex = 0;
   readonly replicas = new Map<string, HostedReplica>();
-  private readonly waiting = new Map<string, (errorCode: number) => void>();
+  /** acks=all produce requests waiting for their append to complete, by `${replica name}:${last offset}`. */
+  private readonly waiting = new Map<string, Set<(errorCode: number) => void>>();
   private readonly peers = new Map<number, RpcClient>();
   private readonly changeListeners = new Set<() => void>();
   /** Follower fetches parked at this leader until its partition gets new data, by replica name. */
@@ -98,6 +101,7 @@ export class BrokerProcess {
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaListener | undefined;
   private groups: ClusterGroupCoordinator | undefined;
+  private readonly producerIds = new ProducerIdAllocator();
 
   private constructor(readonly options: BrokerOptions) {
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
@@ -152,6 +156,13 @@ export class BrokerProcess {
 
   private changed(): void {
     for (const l of [...this.changeListeners]) l();
+  }
+
+  /** InitProducerId: a producer id of this registration's block, epoch 0 (no controller call; see producer-ids.ts). */
+  initProducerId(): apis.ProducerIdGrant {
+    // Only a committed registration's epoch is this broker's alone.
+    const id = this.producerIds.allocate(this.registered ? this.brokerEpoch : 0);
+    return E.isLeft(id) ? { errorCode: id.left.code, message: id.left.message } : { producerId: id.right, producerEpoch: 0 };
   }
 
   // ---------------------------------------------------------------- the controller
@@ -423,18 +434,25 @@ export class BrokerProcess {
 
   // ---------------------------------------------------------------- produce (acks=all waits here)
 
-  /** Resolves with the error code of the acks=all append ending at `lastOffset`, or REQUEST_TIMED_OUT. */
+  /**
+   * Resolves with the error code of the acks=all append ending at `lastOffset`, or
+   * REQUEST_TIMED_OUT. A retried idempotent batch waits on its original's append,
+   * so one append may have several waiters.
+   */
   awaitAppend(h: HostedReplica, lastOffset: number, timeoutMs: number): Promise<number> {
     const key = `${h.name}:${lastOffset}`;
     const p = new Promise<number>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(key);
-        resolve(ClusterErrorCode.REQUEST_TIMED_OUT);
-      }, timeoutMs);
-      this.waiting.set(key, (code) => {
+      let waiters = this.waiting.get(key);
+      if (waiters === undefined) this.waiting.set(key, (waiters = new Set()));
+      const set = waiters;
+      const done = (code: number) => {
         clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
         resolve(code);
-      });
+      };
+      const timer = setTimeout(() => done(ClusterErrorCode.REQUEST_TIMED_OUT), timeoutMs);
+      set.add(done);
     });
     this.flushCompletions(h);
     return p;
@@ -442,11 +460,8 @@ export class BrokerProcess {
 
   private flushCompletions(h: HostedReplica): void {
     for (const c of h.replica.takeCompletedAppends()) {
-      const key = `${h.name}:${c.lastOffset}`;
-      const w = this.waiting.get(key);
-      if (w === undefined) continue;
-      this.waiting.delete(key);
-      w(c.errorCode);
+      const waiters = this.waiting.get(`${h.name}:${c.lastOffset}`);
+      for (const w of [...(waiters ?? [])]) w(c.errorCode);
     }
   }
 
@@ -460,7 +475,7 @@ export class BrokerProcess {
     for (const p of this.peers.values()) p.close();
     for (const h of [...this.replicas.values()]) this.closeReplica(h);
     await this.groups?.close();
-    for (const w of this.waiting.values()) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.waiting.clear();
     this.changed();
   }

@@ -2,8 +2,9 @@
 // partition replicas: Metadata lists every registered broker and each
 // partition's leader; Produce goes to the partition leader's appendAsLeader
 // (acks=all answered once the high watermark passes the batch); Fetch reads up
-// to the high watermark; CreateTopics goes to the controller. Consumer groups
-// are served by group-coordinator.ts.
+// to the high watermark; CreateTopics goes to the controller; InitProducerId
+// hands out an id of this broker's own block (producer-ids.ts), for idempotent
+// producers. Consumer groups are served by group-coordinator.ts.
 import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
@@ -81,7 +82,8 @@ async function produce(broker: BrokerProcess, req: ProduceRequest): Promise<Prod
           if (typeof h === 'number') return answer(h);
           const outcome = h.replica.appendAsLeader(p.records, acks);
           if (!('baseOffset' in outcome)) return answer(outcome.errorCode, -1, outcome.message);
-          broker.appended(h);
+          if (outcome.duplicate) broker.log(`broker ${broker.nodeId}: ${h.name}: a retried idempotent batch (offsets ${outcome.baseOffset}..${outcome.lastOffset}) is answered with its original offsets, not written again`);
+          else broker.appended(h);
           if (outcome.acknowledged) return answer(0, outcome.baseOffset);
           const errorCode = await broker.awaitAppend(h, outcome.lastOffset, timeoutMs);
           return answer(errorCode, errorCode === 0 ? outcome.baseOffset : -1);
@@ -171,6 +173,12 @@ export function clusterKafkaApis(broker: BrokerProcess): ServedApi[] {
     { api: apis.fetch, minVersion: apis.fetch.versions.min, maxVersion: apis.fetch.versions.max, handle: (r, ctx) => fetch(broker, r, ctx) },
     { api: apis.listOffsets, minVersion: apis.listOffsets.versions.min, maxVersion: apis.listOffsets.versions.max, handle: (r) => listOffsets(broker, r) },
     { api: apis.createTopics, minVersion: apis.createTopics.versions.min, maxVersion: apis.createTopics.versions.max, handle: (r) => createTopics(broker, r) },
+    {
+      api: apis.initProducerId,
+      minVersion: apis.initProducerId.versions.min,
+      maxVersion: apis.initProducerId.versions.max,
+      handle: (r: apis.InitProducerIdRequest) => apis.answerInitProducerId(r, (m) => broker.log(`broker ${broker.nodeId}: ${m}`), () => broker.initProducerId()),
+    },
   ];
   return served;
 }

@@ -16,7 +16,7 @@ export { apiVersions } from './index';
 export { createTopicsApi as createTopics } from './create-topics';
 export { deleteTopicsApi as deleteTopics } from './delete-topics';
 export { deleteRecordsApi as deleteRecords } from './delete-records';
-export { initProducerIdApi as initProducerId } from './init-producer-id';
+export { initProducerIdApi as initProducerId, answerInitProducerId, type InitProducerIdRequest, type InitProducerIdResponse, type ProducerIdGrant } from './init-producer-id';
 export { describeConfigsApi as describeConfigs } from './describe-configs';
 export { alterConfigsApi as alterConfigs } from './alter-configs';
 export { createPartitionsApi as createPartitions } from './create-partitions';

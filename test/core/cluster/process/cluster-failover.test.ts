@@ -3,7 +3,7 @@
 // min.insync.replicas=2; kafkajs produces with acks=all while the partition
 // leader is killed with SIGKILL and restarted, round after round. Every record
 // the cluster acknowledged must be there afterwards, exactly once, in order.
-import { runReplicatedScenario, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
+import { killLeader, runReplicatedScenario, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'failover';
@@ -15,15 +15,6 @@ describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader
   const clusterOf = useProcessCluster('rill-cluster-proc-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
   it('keeps every acknowledged record, exactly once and in order', async () => {
-    const cluster = clusterOf();
-    await runReplicatedScenario(cluster, IDS, TOPIC, { deadlineMs: DEADLINE_MS, rounds: KILL_ROUNDS, acksPerRound: ACKS_PER_ROUND }, async (round, { deadline, phase }) => {
-      const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-      phase(`round ${round}: kill leader ${victim}`);
-      await cluster.kill(`b${victim}`);
-      await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
-      phase(`round ${round}: new leader`);
-      await cluster.startBroker(victim);
-      phase(`round ${round}: ${victim} restarted`);
-    });
+    await runReplicatedScenario(clusterOf(), IDS, TOPIC, { deadlineMs: DEADLINE_MS, rounds: KILL_ROUNDS, acksPerRound: ACKS_PER_ROUND }, killLeader(TOPIC));
   }, STARTUP_BUDGET_MS + DEADLINE_MS + 20_000);
 });

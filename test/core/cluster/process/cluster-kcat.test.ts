@@ -7,7 +7,7 @@
 // and the consumer reads the partition across the failover, in the log's order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { killAndWait } from '../../../support/ports';
-import { readPartition, startClusterWithTopic, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
+import { readPartition, createReplicatedTopic, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'kcat-failover';
@@ -46,7 +46,7 @@ describe('kcat across a partition leader failover', () => {
     const started = Date.now();
     const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
     try {
-      const { deadline } = await startClusterWithTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
+      const { deadline } = await createReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
       const brokers = IDS.map((id) => cluster.bootstrap(id)).join(',');
       const consumer = kcat(['-b', brokers, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(2 * HALF), '-q', '-f', '%s\n'], deadline);
       // acks=all, one request in flight (so a retry cannot overtake), retried until delivered or 60 s.

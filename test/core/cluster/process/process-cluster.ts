@@ -289,14 +289,22 @@ export function runCli(args: readonly string[], timeoutMs: number, input = ''): 
 const backoff = () => pause(50);
 
 /**
- * kafkajs producing to one topic with acks=all, one record per request, each
- * new value sent once (no retries): an acknowledged value can appear only once
- * in the log, and acknowledgements come in log order. On any failure it starts
- * a fresh producer (fresh metadata: the leader may have moved).
+ * kafkajs producing to one topic with acks=all, one record per request.
+ * Plain (the default): each new value sent once (no retries), so an
+ * acknowledged value can appear only once in the log, and acknowledgements come
+ * in log order; on any failure it starts a fresh producer (fresh metadata: the
+ * leader may have moved).
+ * Idempotent: one `idempotent: true` producer (maxInFlightRequests 1, as
+ * kafkajs requires) for the whole run, sending each value again after a failure
+ * until it is acknowledged (its producer id and sequence number stay the same),
+ * so only the brokers' deduplication keeps a value from being stored twice.
+ * stop() then lets the value in flight finish: every value sent is acknowledged.
  */
 export class AckedProducer {
   readonly acked: string[] = [];
   failures = 0;
+  /** The last send error (for a test's failure message). */
+  lastError = '';
   private stopped = false;
   private next = 0;
   private running: Promise<void> | undefined;
@@ -305,27 +313,46 @@ export class AckedProducer {
     private readonly kafka: Kafka,
     private readonly topic: string,
     private readonly deadline: number,
+    private readonly mode: 'plain' | 'idempotent' = 'plain',
   ) {}
 
   start(): void {
     this.running = this.loop();
   }
 
+  private async connect(): Promise<Producer> {
+    const producer =
+      this.mode === 'idempotent'
+        ? this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 }, allowAutoTopicCreation: false })
+        : this.kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
+    try {
+      await producer.connect();
+    } catch (e) {
+      await producer.disconnect().catch(() => {});
+      throw e;
+    }
+    return producer;
+  }
+
   private async loop(): Promise<void> {
     let producer: Producer | undefined;
-    while (!this.stopped && Date.now() < this.deadline) {
+    /** The value being sent; an idempotent producer keeps it until acknowledged. */
+    let value: string | undefined;
+    while ((!this.stopped || value !== undefined) && Date.now() < this.deadline) {
       try {
-        if (producer === undefined) {
-          producer = this.kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
-          await producer.connect();
-        }
-        const value = `v${this.next++}`;
+        producer ??= await this.connect();
+        value ??= `v${this.next++}`;
         await producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ value }] });
         this.acked.push(value);
-      } catch {
+        value = undefined;
+      } catch (e) {
         this.failures++;
-        await producer?.disconnect().catch(() => {});
-        producer = undefined;
+        this.lastError = (e as Error).message;
+        if (this.mode === 'plain') {
+          value = undefined;
+          await producer?.disconnect().catch(() => {});
+          producer = undefined;
+        }
         await backoff();
       }
     }
@@ -336,7 +363,7 @@ export class AckedProducer {
   async waitForAcks(n: number): Promise<void> {
     const target = this.acked.length + n;
     while (this.acked.length < target) {
-      if (Date.now() >= this.deadline) throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends)`);
+      if (Date.now() >= this.deadline) throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends, the last: ${this.lastError})`);
       await pause(20);
     }
   }
@@ -395,11 +422,12 @@ export function ackedProblems(acked: readonly string[], stored: readonly string[
 }
 
 /**
- * Controllers and brokers up, every broker registered, and `topic` created
- * (1 partition, replication factor 3, min.insync.replicas=2) with a full ISR.
- * The returned deadline starts once the nodes are up (starting has its own bound).
+ * The start of a replicated-topic scenario: controllers and brokers up, every
+ * broker registered, `topic` created (1 partition, replication factor 3,
+ * min.insync.replicas=2) with a full ISR. The returned deadline starts once the
+ * nodes are up (starting has its own bound).
  */
-export async function startClusterWithTopic(
+export async function createReplicatedTopic(
   cluster: ProcessCluster,
   ids: readonly number[],
   topic: string,
@@ -422,18 +450,26 @@ export async function startClusterWithTopic(
   return { kafka, deadline };
 }
 
-/** startClusterWithTopic, then an acks=all producer running (AckedProducer). */
+/** createReplicatedTopic, with an acks=all producer (AckedProducer, plain or idempotent) running. */
 export async function startReplicatedTopic(
   cluster: ProcessCluster,
   ids: readonly number[],
   topic: string,
   deadlineMs: number,
   phase: (name: string) => void,
+  mode: 'plain' | 'idempotent' = 'plain',
 ): Promise<{ kafka: Kafka; producer: AckedProducer; deadline: number }> {
-  const { kafka, deadline } = await startClusterWithTopic(cluster, ids, topic, deadlineMs, phase);
-  const producer = new AckedProducer(kafka, topic, deadline);
+  const { kafka, deadline } = await createReplicatedTopic(cluster, ids, topic, deadlineMs, phase);
+  const producer = new AckedProducer(kafka, topic, deadline, mode);
   producer.start();
   return { kafka, producer, deadline };
+}
+
+/** A scenario's timeline: phase(name) notes the time since it began; `phases` goes into a failure message. */
+export function timeline(): { phase: (name: string) => void; phases: string[] } {
+  const started = Date.now();
+  const phases: string[] = [];
+  return { phase: (name) => phases.push(`${name} @${Date.now() - started}ms`), phases };
 }
 
 /**
@@ -465,25 +501,24 @@ export interface ScenarioContext {
 
 /**
  * A replicated-topic scenario from start to check: the nodes and the topic up
- * with an acks=all producer running (startReplicatedTopic), then `rounds` (the
- * faults), then `rounds × acksPerRound` more acknowledgements, the producer
+ * with an acks=all producer running (startReplicatedTopic, plain or
+ * idempotent), then `rounds` of `faults`, each once `acksPerRound` more records
+ * are acknowledged, then `acksPerRound` more and `afterFaults`; the producer
  * stopped, and the partition read back from its leader: every acknowledged
  * record exactly once and in order. A failure carries the steps and the nodes'
- * last output.
+ * last output. Returns what was acknowledged and what is stored.
  */
 export async function runReplicatedScenario(
   cluster: ProcessCluster,
   ids: readonly number[],
   topic: string,
-  opts: { deadlineMs: number; rounds: number; acksPerRound: number },
+  opts: { deadlineMs: number; rounds: number; acksPerRound: number; producer?: 'plain' | 'idempotent' },
   faults: (round: number, ctx: ScenarioContext) => Promise<void>,
   afterFaults: (ctx: ScenarioContext) => Promise<void> = async () => {},
-): Promise<void> {
-  const started = Date.now();
-  const phases: string[] = [];
-  const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
+): Promise<{ acked: readonly string[]; stored: readonly string[] }> {
+  const { phase, phases } = timeline();
   try {
-    const { producer, deadline } = await startReplicatedTopic(cluster, ids, topic, opts.deadlineMs, phase);
+    const { producer, deadline } = await startReplicatedTopic(cluster, ids, topic, opts.deadlineMs, phase, opts.producer);
     const ctx: ScenarioContext = { cluster, producer, deadline, phase };
     try {
       for (let round = 0; round < opts.rounds; round++) {
@@ -496,12 +531,26 @@ export async function runReplicatedScenario(
       await producer.stop();
     }
     const { leaderId } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0);
-    const values = await readPartition(cluster, leaderId, topic, deadline);
-    phase(`acked ${producer.acked.length}, failed sends ${producer.failures}, stored ${values.length}`);
+    const stored = await readPartition(cluster, leaderId, topic, deadline);
+    phase(`acked ${producer.acked.length}, failed sends ${producer.failures}, stored ${stored.length}`);
     if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(phases.join('\n'));
-    expect(ackedProblems(producer.acked, values)).toEqual([]);
+    expect(ackedProblems(producer.acked, stored)).toEqual([]);
     expect(producer.acked.length).toBeGreaterThanOrEqual((opts.rounds + 1) * opts.acksPerRound);
+    return { acked: producer.acked, stored };
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${cluster.dump()}`);
   }
+}
+
+/** A fault round: the leader of partition 0 of `topic` (once the ISR is full) is killed with SIGKILL, a new one elected, the old one restarted. */
+export function killLeader(topic: string): (round: number, ctx: ScenarioContext) => Promise<void> {
+  return async (round, { cluster, deadline, phase }) => {
+    const { leaderId: victim } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+    phase(`round ${round}: kill leader ${victim}`);
+    await cluster.kill(`b${victim}`);
+    await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
+    phase(`round ${round}: new leader`);
+    await cluster.startBroker(victim);
+    phase(`round ${round}: ${victim} restarted`);
+  };
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PRODUCER_STATE_WINDOW } from '../../../../core/broker';
 import { decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
 import {
   ClusterErrorCode,
@@ -274,5 +275,114 @@ describe('PartitionReplica as follower', () => {
     const req = b2.nextRequest(4, 1)!;
     b2.handleOffsetForLeaderEpochResponse({ kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: 0 });
     expect(b2.logEndOffset).toBe(0);
+  });
+});
+
+describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
+  const PRODUCER = 4096;
+  /** A batch of producer PRODUCER (epoch `epoch`) starting at sequence `seq`. */
+  const idem = (seq: number, values: string[], epoch = 0) =>
+    encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), baseTimestamp: 0, producerId: PRODUCER, producerEpoch: epoch, baseSequence: seq });
+  /** Rounds until both followers have everything and the leader knows it. */
+  const replicate = (leader: PartitionReplica, followers: PartitionReplica[], from: number) => {
+    for (let t = from; t < from + 3; t++) for (const f of followers) round(leader, f, t);
+  };
+
+  test('a retried batch is not written again: acks=all answers it with the original offsets once the high watermark passes them', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('plain'), 1);
+    expect(b1.appendAsLeader(idem(0, ['a', 'b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 1, lastOffset: 2, acknowledged: false, duplicate: false });
+    // The retry (say the client's request timed out) waits on the same append.
+    expect(b1.appendAsLeader(idem(0, ['a', 'b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 1, lastOffset: 2, acknowledged: false, duplicate: true });
+    expect(b1.logEndOffset).toBe(3);
+    replicate(b1, [b2, b3], 1);
+    expect(b1.highWatermark).toBe(3);
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 1, lastOffset: 2, errorCode: 0 }]);
+    // Committed now: a later retry is acknowledged at once, acks=1 always is.
+    expect(b1.appendAsLeader(idem(0, ['a', 'b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 1, lastOffset: 2, acknowledged: true, duplicate: true });
+    expect(b1.appendAsLeader(idem(0, ['a', 'b']), 1)).toMatchObject({ errorCode: 0, baseOffset: 1, acknowledged: true, duplicate: true });
+    expect(b1.appendAsLeader(idem(2, ['c']), 1)).toMatchObject({ errorCode: 0, baseOffset: 3, duplicate: false });
+    expect(values(b1)).toEqual(['plain', 'a', 'b', 'c']);
+  });
+
+  test('a gap in sequence numbers is refused OUT_OF_ORDER_SEQUENCE_NUMBER, and nothing is written', () => {
+    const { b1 } = cluster();
+    b1.appendAsLeader(idem(0, ['a']), 1);
+    const out = b1.appendAsLeader(idem(2, ['c']), 1);
+    expect(out).toMatchObject({ errorCode: ClusterErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect('message' in out && out.message).toMatch(/sequence 2, expected 1/);
+    expect(b1.logEndOffset).toBe(1);
+  });
+
+  test('a batch of an older producer epoch is fenced with INVALID_PRODUCER_EPOCH', () => {
+    const { b1 } = cluster();
+    b1.appendAsLeader(idem(0, ['a'], 0), 1);
+    b1.appendAsLeader(idem(0, ['b'], 1), 1); // a new epoch starts at sequence 0
+    expect(b1.appendAsLeader(idem(1, ['c'], 0), 1)).toMatchObject({ errorCode: ClusterErrorCode.INVALID_PRODUCER_EPOCH });
+    expect(values(b1)).toEqual(['a', 'b']);
+  });
+
+  test('a follower promoted to leader recognises a batch its predecessor wrote (from the batches it copied)', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(idem(0, ['a']), -1);
+    b1.appendAsLeader(idem(1, ['b']), -1);
+    replicate(b1, [b2, b3], 1);
+    expect(b1.takeCompletedAppends().map((c) => c.errorCode)).toEqual([0, 0]);
+    // b1 dies before answering 'b'; b2 takes over and the producer retries 'b'.
+    const next = state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    for (const r of [b2, b3]) r.onPartitionState(next, 10);
+    expect(b2.appendAsLeader(idem(1, ['b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 1, lastOffset: 1, acknowledged: true, duplicate: true });
+    expect(b2.appendAsLeader(idem(3, ['d']), -1)).toMatchObject({ errorCode: ClusterErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(b2.appendAsLeader(idem(2, ['c']), -1)).toMatchObject({ errorCode: 0, baseOffset: 2, duplicate: false });
+    replicate(b2, [b3], 20);
+    expect(values(b3)).toEqual(['a', 'b', 'c']);
+  });
+
+  test('a batch cut by a KIP-101 truncation is forgotten: retried to the same replica leading again, it is written', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(idem(0, ['a']), -1);
+    replicate(b1, [b2, b3], 1);
+    b1.appendAsLeader(idem(1, ['b']), 1); // only on b1: lost with its leadership
+    const epoch1 = state({ leader: 2, isr: [1, 2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(epoch1, 10);
+    b2.appendAsLeader(batch('other'), -1);
+    replicate(b2, [b1, b3], 11);
+    expect(b1.takeTruncations()).toEqual([{ from: 2, to: 1, highWatermark: 1 }]);
+    expect(values(b1)).toEqual(['a', 'other']);
+    // b1 leads again; the producer's retry of 'b' is new here, not a duplicate of the cut batch.
+    const epoch2 = state({ leader: 1, isr: [1, 2, 3], leaderEpoch: 2, partitionEpoch: 2 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(epoch2, 20);
+    expect(b1.appendAsLeader(idem(1, ['b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 2, duplicate: false });
+    replicate(b1, [b2, b3], 21);
+    expect(values(b2)).toEqual(['a', 'other', 'b']);
+  });
+
+  test('a truncation does not forget producers older than the rebuild window', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(idem(0, ['old']), -1);
+    b1.appendAsLeader(batch(...Array.from({ length: PRODUCER_STATE_WINDOW }, (_, i) => `x${i}`)), -1);
+    replicate(b1, [b2, b3], 1);
+    b1.appendAsLeader(batch('tail'), 1); // only on b1: cut when it follows
+    const epoch1 = state({ leader: 2, isr: [1, 2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(epoch1, 10);
+    replicate(b2, [b1], 11);
+    expect(b1.takeTruncations()).toHaveLength(1);
+    const epoch2 = state({ leader: 1, isr: [1, 2, 3], leaderEpoch: 2, partitionEpoch: 2 });
+    for (const r of [b1, b2, b3]) r.onPartitionState(epoch2, 20);
+    expect(b1.appendAsLeader(idem(0, ['old']), 1)).toMatchObject({ errorCode: 0, baseOffset: 0, duplicate: true });
+    expect(b1.appendAsLeader(idem(1, ['new']), 1)).toMatchObject({ errorCode: 0, baseOffset: PRODUCER_STATE_WINDOW + 1, duplicate: false });
+  });
+
+  test('the producer state is rebuilt from the log when a replica reopens (broker restart)', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(idem(0, ['a']), -1);
+    b1.appendAsLeader(idem(1, ['b']), -1);
+    replicate(b1, [b2, b3], 1);
+    (b2.log as PartitionLog).close();
+    const reopened = replicaOn(2);
+    reopened.onPartitionState(state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 }), 10);
+    expect(reopened.appendAsLeader(idem(1, ['b']), 1)).toMatchObject({ errorCode: 0, baseOffset: 1, duplicate: true });
+    expect(reopened.appendAsLeader(idem(0, ['a']), 1)).toMatchObject({ errorCode: 0, baseOffset: 0, duplicate: true });
+    expect(reopened.logEndOffset).toBe(2);
   });
 });

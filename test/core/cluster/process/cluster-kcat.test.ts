@@ -1,10 +1,11 @@
 // kcat (librdkafka) against a real Rill cluster on loopback (3 controller and 3
-// broker processes): kcat produces half of the records with acks=all, the
-// partition leader is killed with SIGKILL, and a second kcat produces the rest
-// while the metadata still names the dead leader; a kcat consumer reads the
-// partition all along. librdkafka must find the new leader through Metadata on
-// its own: both producers deliver every line (exit code 0), nothing is lost,
-// and the consumer reads the partition across the failover, in the log's order.
+// broker processes): kcat produces half of the records with librdkafka's
+// idempotent producer (acks=all), the partition leader is killed with SIGKILL,
+// and a second kcat produces the rest while the metadata still names the dead
+// leader; a kcat consumer reads the partition all along. librdkafka must find
+// the new leader through Metadata on its own: both producers deliver every
+// line (exit code 0), each is stored exactly once and in order, and the
+// consumer reads the partition across the failover, in the log's order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { killAndWait } from '../../../support/ports';
 import { readPartition, createReplicatedTopic, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
@@ -49,10 +50,10 @@ describe('kcat across a partition leader failover', () => {
       const { deadline } = await createReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
       const brokers = IDS.map((id) => cluster.bootstrap(id)).join(',');
       const consumer = kcat(['-b', brokers, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(2 * HALF), '-q', '-f', '%s\n'], deadline);
-      // acks=all, one request in flight (so a retry cannot overtake), retried until delivered or 60 s.
+      // An idempotent librdkafka producer (InitProducerId; acks=all), retried until delivered or 60 s.
       // (kcat -P sends what it reads from stdin only once stdin ends: one kcat per half.)
       const produce = (lines: readonly string[]) => {
-        const p = kcat(['-b', brokers, '-P', '-t', TOPIC, '-p', '0', '-X', 'acks=all', '-X', 'max.in.flight.requests.per.connection=1', '-X', 'message.timeout.ms=60000'], deadline);
+        const p = kcat(['-b', brokers, '-P', '-t', TOPIC, '-p', '0', '-X', 'enable.idempotence=true', '-X', 'message.timeout.ms=60000'], deadline);
         children.push(p.child);
         p.child.stdin!.end(lines.join('\n') + '\n');
         return p;
@@ -79,9 +80,8 @@ describe('kcat across a partition leader failover', () => {
       expect(consumed.code).toBe(0);
 
       const stored = await readPartition(cluster, leader, TOPIC, deadline);
-      // Without an idempotent producer a batch retried after the kill may be stored twice; nothing may be lost.
-      const firstSeen = [...new Set(stored)];
-      expect(firstSeen).toEqual(values);
+      // Idempotent: a batch retried after the kill is recognised by the new leader, so every line is stored exactly once, in order.
+      expect(stored).toEqual(values);
       expect(consumer.stdout().trim().split('\n')).toEqual(stored.slice(0, 2 * HALF));
       if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(`${stored.length} stored for ${values.length} produced\n${phases.join('\n')}`);
     } catch (e) {

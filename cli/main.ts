@@ -1,4 +1,5 @@
 // The `rill` command. Subcommands grow with the product; each one explains itself.
+import { isMembershipThread } from '../core/cluster';
 import { runDemo } from './demo';
 import { runBroker } from './broker-command';
 import { runCluster } from './cluster-status-command';
@@ -75,10 +76,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`rill: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+// The bundled CLI is also the entry point of a worker's membership thread (it loads this file again).
+if (!isMembershipThread()) runMain();
+
+function runMain(): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`rill: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,6 +1,6 @@
 // `rill worker`: runs a DSL application on a Rill cluster. The controllers
 // assign the application's tasks (its input partitions) to the live workers;
-// this process joins, heartbeats on its own timer (WorkerMembership), and
+// this process joins, heartbeats on a thread of its own (worker-membership-thread.ts), and
 // runs the pipeline with RillStreams over the kafkajs LogClient against the
 // brokers, on exactly the partitions it is assigned: a revoked task is
 // committed and closed, an added one restored from its changelog before it
@@ -8,7 +8,7 @@
 // once), exit 0.
 import * as os from 'node:os';
 import * as E from 'fp-ts/Either';
-import { parseControllers, taskPartition, WorkerMembership, type AssignmentChange } from '../core/cluster';
+import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { assignedLogClient } from '../connectors';
 import { RillStreams, type Logger, type Topology } from '../dsl';
 import { parseCommand, UsageError } from './args';
@@ -38,6 +38,8 @@ Options:
   --heartbeat-interval-ms N       heartbeat period (default 500)
   --session-timeout-ms N          with no heartbeat answered this long, the worker drops its tasks
                                   (default 10000; the controllers' own timeout once they answer)
+  --max-poll-interval-ms N        heartbeats run on their own thread, so slow processing keeps the
+                                  tasks; processing stuck this long gives them up (default 300000)
   --standby-replicas N            num.standby.replicas asked for (default 0)
   --commit-interval-ms N          how often offsets are committed (default 1000)
   --join-timeout-ms N             give up when no controller accepts the join this long (default 15000)
@@ -54,6 +56,7 @@ const SPEC = {
   'worker-id': 'string',
   'heartbeat-interval-ms': 'number',
   'session-timeout-ms': 'number',
+  'max-poll-interval-ms': 'number',
   'standby-replicas': 'number',
   'commit-interval-ms': 'number',
   'join-timeout-ms': 'number',
@@ -79,6 +82,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (bad !== undefined) throw new UsageError(`--brokers: "${bad}" is not HOST:PORT`);
     const heartbeatIntervalMs = positiveInt(flags['heartbeat-interval-ms'], 'heartbeat-interval-ms');
     const sessionTimeoutMs = positiveInt(flags['session-timeout-ms'], 'session-timeout-ms');
+    const maxPollIntervalMs = positiveInt(flags['max-poll-interval-ms'], 'max-poll-interval-ms');
     const numStandbyReplicas = positiveInt(flags['standby-replicas'], 'standby-replicas', 0);
     const commitIntervalMs = positiveInt(flags['commit-interval-ms'], 'commit-interval-ms');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
@@ -130,7 +134,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       const standby = change.assignment.standby.map((t) => taskPartition(t)).filter((p): p is number => p !== undefined && !partitions.includes(p));
       await streams.setStandbyTasks(standby);
     };
-    const membership = new WorkerMembership({
+    // Heartbeats on their own thread: a long synchronous user function does not cost the tasks.
+    const membership = startableMembership({
       controllers: controllers.right,
       app,
       workerId,
@@ -138,6 +143,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       numStandbyReplicas,
       heartbeatIntervalMs,
       sessionTimeoutMs,
+      maxPollIntervalMs,
       onAssignment: applied,
       log,
     });

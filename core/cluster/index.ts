@@ -73,6 +73,8 @@ export type { ControllerAddress } from './shell/addresses';
 export { RpcServer, RpcClient } from './shell/rpc';
 export { WorkerMembership, sameAssignment, taskPartition } from './shell/worker-membership';
 export type { WorkerMembershipOptions, TaskAssignment, ActiveTask, AssignmentChange, AssignmentListener } from './shell/worker-membership';
+export { startableMembership, isMembershipThread, ThreadedWorkerMembership } from './shell/worker-membership-thread';
+export type { Membership, ThreadedMembershipOptions } from './shell/worker-membership-thread';
 export { checkWorkerHeartbeat } from './shell/worker-protocol';
 export type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from './shell/worker-protocol';
 export type { RpcResult, RpcHandler, RpcMessage, LinkFilter } from './shell/rpc';

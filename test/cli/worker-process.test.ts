@@ -5,15 +5,13 @@
 // changelog; more text is counted; the final counts read back from the output
 // topic (latest value per word) are exact. Then a worker stops on SIGTERM:
 // it commits, leaves, and exits 0, and its tasks move at once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { freePortPair } from '../core/cluster/process/process-cluster';
+import { freePortPair } from '../support/ports';
+import { CliProcs, type Proc } from './worker-procs';
 
-const ROOT = path.resolve(__dirname, '../..');
 const APP = 'wordcount';
 const LINES = 'text-lines';
 const COUNTS = 'word-counts';
@@ -23,14 +21,6 @@ const PARTITIONS = 6;
 const DEADLINE_MS = 80_000;
 const SESSION_MS = 2000;
 const VOCABULARY = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu', 'nu', 'xi'];
-
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly out: string[];
-  readonly err: string[];
-  readonly exited: Promise<number | null>;
-}
 
 /** Lines of words over every partition (line i to partition i % PARTITIONS), and the words' counts. */
 function text(n: number, seed: number): { lines: { value: string; partition: number }[]; counts: Map<string, number> } {
@@ -46,65 +36,17 @@ function text(n: number, seed: number): { lines: { value: string; partition: num
 
 describe('rill worker processes running wordcount on a cluster', () => {
   let dir: string;
-  const procs = new Map<string, Proc>();
-  const listeners = new Set<() => void>();
   let kafka: Kafka;
   let admin: Admin | undefined;
   const clients: { disconnect(): Promise<void> }[] = [];
   let controllerPort = 0;
   let brokerPort = 0;
 
-  function start(name: string, args: string[]): Proc {
-    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
-    const err: string[] = [];
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-      out.push(l);
-      listeners.forEach((f) => f());
-    });
-    readline.createInterface({ input: child.stderr! }).on('line', (l) => {
-      err.push(l);
-      listeners.forEach((f) => f());
-    });
-    void exited.then(() => listeners.forEach((f) => f()));
-    const p = { name, child, out, err, exited };
-    procs.set(name, p);
-    return p;
-  }
-
-  /** Resolves once `condition` holds, re-checked on every output line and every `pollMs` (bounded). */
-  async function until(what: string, deadline: number, condition: () => boolean | Promise<boolean>, pollMs = 100): Promise<void> {
-    let wake: () => void = () => undefined;
-    const listener = () => wake();
-    listeners.add(listener);
-    try {
-      while (!(await condition())) {
-        if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}\n${dump()}`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(pollMs, Math.max(1, deadline - Date.now())));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    } finally {
-      listeners.delete(listener);
-    }
-  }
-
-  function dump(): string {
-    return [...procs.values()].map((p) => `--- ${p.name} stdout\n${p.out.slice(-15).join('\n')}\n--- ${p.name} stderr\n${p.err.slice(-25).join('\n')}`).join('\n');
-  }
-
-  /** The tasks a worker last reported, from its stdout. */
-  function tasks(name: string): number[] | undefined {
-    const lines = procs.get(name)?.out.filter((l) => l.includes(' tasks ['));
-    const last = lines?.[lines.length - 1];
-    const m = last && /tasks \[([\d,]*)\]/.exec(last);
-    return m ? m[1].split(',').filter((s) => s.length > 0).map(Number) : undefined;
-  }
+  const cli = new CliProcs();
+  const procs = cli.procs;
+  const start = (name: string, args: string[]) => cli.start(name, args);
+  const until = (what: string, deadline: number, condition: () => boolean | Promise<boolean>, pollMs?: number) => cli.until(what, deadline, condition, pollMs);
+  const tasks = (name: string) => cli.tasks(name);
 
   const covered = (names: string[], each: number) => {
     const all = names.map((n) => tasks(n) ?? []);
@@ -137,12 +79,7 @@ describe('rill worker processes running wordcount on a cluster', () => {
   afterAll(async () => {
     for (const c of clients) await c.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
-    await Promise.all(
-      [...procs.values()].map(async (p) => {
-        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-        await p.exited;
-      }),
-    );
+    await cli.killAll();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,0 +1,85 @@
+// Child processes of the `rill` CLI for worker tests: each one's output kept
+// by line, waits that wake on every line (bounded), the tasks a worker last
+// printed, and every process killed at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly out: string[];
+  readonly err: string[];
+  readonly exited: Promise<number | null>;
+}
+
+export class CliProcs {
+  readonly procs = new Map<string, Proc>();
+  private readonly listeners = new Set<() => void>();
+
+  /** `rill ARGS` from the TypeScript sources, as `name`. */
+  start(name: string, args: string[]): Proc {
+    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    const err: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const changed = () => this.listeners.forEach((f) => f());
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => {
+      out.push(l);
+      changed();
+    });
+    readline.createInterface({ input: child.stderr! }).on('line', (l) => {
+      err.push(l);
+      changed();
+    });
+    void exited.then(changed);
+    const p = { name, child, out, err, exited };
+    this.procs.set(name, p);
+    return p;
+  }
+
+  /** Resolves once `condition` holds, re-checked on every output line and every `pollMs` (bounded). */
+  async until(what: string, deadline: number, condition: () => boolean | Promise<boolean>, pollMs = 100): Promise<void> {
+    let wake: () => void = () => undefined;
+    const listener = () => wake();
+    this.listeners.add(listener);
+    try {
+      while (!(await condition())) {
+        if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}\n${this.dump()}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollMs, Math.max(1, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      this.listeners.delete(listener);
+    }
+  }
+
+  dump(): string {
+    return [...this.procs.values()].map((p) => `--- ${p.name} stdout\n${p.out.slice(-15).join('\n')}\n--- ${p.name} stderr\n${p.err.slice(-25).join('\n')}`).join('\n');
+  }
+
+  /** The tasks a worker last reported, from its stdout. */
+  tasks(name: string): number[] | undefined {
+    const lines = this.procs.get(name)?.out.filter((l) => l.includes(' tasks ['));
+    const last = lines?.[lines.length - 1];
+    const m = last && /tasks \[([\d,]*)\]/.exec(last);
+    return m ? m[1].split(',').filter((s) => s.length > 0).map(Number) : undefined;
+  }
+
+  /** SIGKILLs whatever still runs and waits for every exit. */
+  async killAll(): Promise<void> {
+    await Promise.all(
+      [...this.procs.values()].map(async (p) => {
+        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+        await p.exited;
+      }),
+    );
+  }
+}

@@ -98,6 +98,17 @@ export class ReplicationChecker {
     acked.set(offset, value);
   }
 
+  /** At the end, for idempotent producers (every value sent once, resent only as the same batch): no value is committed twice. */
+  checkNoDuplicates(partition: string): void {
+    const seen = new Map<string, number>();
+    for (const [offset, value] of (this.committed.get(partition) ?? []).entries()) {
+      if (value === undefined) continue;
+      const first = seen.get(value);
+      if (first !== undefined) violation(`${partition}: "${value}" is committed twice, at ${first} and ${offset}: a resent idempotent batch was not recognised`);
+      seen.set(value, offset);
+    }
+  }
+
   /** At the end: the leader's committed log holds every acknowledged record where it was acknowledged. */
   checkAckedPresent(partition: string, replica: PartitionReplica): void {
     for (const [offset, value] of this.acked.get(partition) ?? []) {

@@ -1,5 +1,6 @@
 // `rill cluster status --controllers 1@H:P,...`: what a Rill cluster looks like
-// now — controllers (who leads, term, commit index), brokers (alive or fenced,
+// now — controllers (who leads, term, commit index, each one's replication lag
+// as the leader sees it), brokers (alive or fenced,
 // broker epoch), partitions (leader, leader epoch, ISR, each replica's lag
 // behind the leader), and the workers of each application with their tasks.
 // Asks the controllers over core/cluster's RPC, and each live broker for its
@@ -17,7 +18,9 @@ Usage:
   rill cluster status --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT [--json] [--timeout-ms N]
 
 Shows the controllers (which is the active one, Raft term, commit and applied
-index), the brokers (address, broker epoch, alive or fenced), every partition
+index, and how far each has replicated the metadata log as the active
+controller sees it: match index, lag, time since its last ack and since it was
+last caught up), the brokers (address, broker epoch, alive or fenced), every partition
 (leader, leader epoch, ISR, each replica's log end offset and lag behind the
 leader where its broker answered) and the workers of each application with the
 tasks they own.
@@ -63,17 +66,32 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+const msAgo = (ms: number | null) => (ms === null ? 'never' : `${ms} ms ago`);
+
+/** The controllers, each with its replication as the active controller sees it (members it replicates to but the list lacks, too). */
+function controllersTable(s: ClusterStatus): string {
+  const progress = new Map((s.controllers.find((c) => c.id === s.leader)?.quorum?.replication ?? []).map((p) => [p.id, p]));
+  const replicated = (id: number) => {
+    const p = progress.get(id);
+    if (p === undefined) return ['-', '-', '-', '-'];
+    if (id === s.leader) return [String(p.match), '0', '-', '-'];
+    return [String(p.match), String(p.lag), msAgo(p.lastAckMsAgo), msAgo(p.lastCaughtUpMsAgo)];
+  };
+  const kind = (id: number) => (progress.get(id)?.learner ? ' (learner)' : '');
+  const rows = s.controllers.map((c) =>
+    c.quorum
+      ? [String(c.id), c.address, (c.quorum.active ? 'leader (active)' : c.quorum.role) + kind(c.id), String(c.quorum.term), String(c.quorum.commitIndex), String(c.quorum.appliedIndex), ...replicated(c.id)]
+      : [String(c.id), c.address, 'unreachable' + kind(c.id), '-', '-', '-', ...replicated(c.id)],
+  );
+  const listed = new Set(s.controllers.map((c) => c.id));
+  for (const id of [...progress.keys()].filter((x) => !listed.has(x))) rows.push([String(id), '(not listed)', (progress.get(id)!.learner ? 'learner' : 'voter'), '-', '-', '-', ...replicated(id)]);
+  return table(['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'MATCH', 'LAG', 'LAST ACK', 'CAUGHT UP'], rows);
+}
+
 export function render(s: ClusterStatus): string {
   let out = '';
   out += `Controllers (active: ${s.leader > 0 ? s.leader : 'none'}, term ${s.term}, metadata index ${s.metadataIndex})\n`;
-  out += table(
-    ['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED'],
-    s.controllers.map((c) =>
-      c.quorum
-        ? [String(c.id), c.address, c.quorum.active ? 'leader (active)' : c.quorum.role, String(c.quorum.term), String(c.quorum.commitIndex), String(c.quorum.appliedIndex)]
-        : [String(c.id), c.address, 'unreachable', '-', '-', '-'],
-    ),
-  );
+  out += controllersTable(s);
   out += `\nBrokers\n`;
   out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
   out += `\nPartitions\n`;

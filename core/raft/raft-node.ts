@@ -2,7 +2,7 @@ import { randomInt } from 'crypto';
 import * as E from 'fp-ts/Either';
 import { FileStorage } from './file-storage';
 import { messageProblem } from './message-validation';
-import { DEFAULT_CONFIG, Raft, bootstrapState, type RaftConfig } from './raft';
+import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type RaftConfig } from './raft';
 import { SeededRandom } from './random';
 import type { ReplicatedStateMachine } from './state-machine';
 import { TcpTransport, type PeerAddress } from './tcp-transport';
@@ -40,6 +40,16 @@ export interface NodeStatus {
   readonly lastIndex: number;
 }
 
+/** One member's replication as this node sees it while it leads (Kafka's DescribeQuorum replica state). */
+export interface ReplicationStatus extends MemberProgress {
+  /** The leader's last index minus `match`: entries this member does not yet hold. */
+  readonly lag: number;
+  /** Milliseconds since it last answered an append or heartbeat (0 for the leader itself; null: not since this node started). */
+  readonly lastAckMsAgo: number | null;
+  /** Milliseconds since it last held every entry the leader had (0 for the leader itself; null: not since this node started). */
+  readonly lastCaughtUpMsAgo: number | null;
+}
+
 interface PendingProposal<R> {
   readonly term: number;
   readonly resolve: (r: E.Either<string, R>) => void;
@@ -52,6 +62,9 @@ export class RaftNode<R> {
   private scheduled = false;
   private stopped = false;
   private readSeq = 0;
+  /** When each peer last answered this node's appends or heartbeats, and last held all of its log (Date.now()). */
+  private readonly lastAck = new Map<NodeId, number>();
+  private readonly lastCaughtUp = new Map<NodeId, number>();
 
   private constructor(
     private readonly raft: Raft,
@@ -90,6 +103,7 @@ export class RaftNode<R> {
         // A malformed message from the network is dropped, never allowed to crash the node.
         if (messageProblem(m, opts.id) !== undefined) return;
         raft.step(m);
+        if (m.type === 'appendResp' || m.type === 'heartbeatResp') node.noteAck(m.from);
         node.schedule();
       },
     });
@@ -113,6 +127,27 @@ export class RaftNode<R> {
   status(): NodeStatus {
     const r = this.raft;
     return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex() };
+  }
+
+  /** Every member's replication as this node sees it, itself included; empty unless it leads. */
+  replication(): ReplicationStatus[] {
+    const now = Date.now();
+    const last = this.raft.log.lastIndex();
+    const ago = (at: number | undefined) => (at === undefined ? null : now - at);
+    return this.raft.membersProgress().map((p) =>
+      p.id === this.raft.id
+        ? { ...p, lag: 0, lastAckMsAgo: 0, lastCaughtUpMsAgo: 0 }
+        : { ...p, lag: Math.max(0, last - p.match), lastAckMsAgo: ago(this.lastAck.get(p.id)), lastCaughtUpMsAgo: ago(this.lastCaughtUp.get(p.id)) },
+    );
+  }
+
+  /** A peer answered while this node leads: it is alive, and caught up if it holds the whole log. */
+  private noteAck(from: NodeId): void {
+    const p = this.raft.progressOf(from);
+    if (this.raft.role !== 'leader' || p === undefined) return;
+    const now = Date.now();
+    this.lastAck.set(from, now);
+    if (p.match >= this.raft.log.lastIndex()) this.lastCaughtUp.set(from, now);
   }
 
   /** Replicate a command; resolves with the state machine's result once applied here. */

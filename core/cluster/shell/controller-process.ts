@@ -88,7 +88,8 @@ export class ControllerProcess {
   describeQuorum(): DescribeQuorumAnswer {
     const s = this.node.status();
     const active = s.role === 'leader' && this.controller !== undefined && this.controllerTerm === s.term;
-    return { nodeId: this.options.nodeId, role: s.role, term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex, active };
+    const answer = { nodeId: this.options.nodeId, role: s.role, term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex, active };
+    return s.role === 'leader' ? { ...answer, replication: this.node.replication() } : answer;
   }
 
   private log(m: string): void {

@@ -28,6 +28,8 @@ export interface RaftNodeOptions<R> {
   readonly snapshotEvery?: number;
   readonly raft?: Partial<Omit<RaftConfig, 'id' | 'random'>>;
   readonly random?: RandomSource;
+  /** Test hook: which peers this node's messages reach (TransportOptions.linkFilter). */
+  readonly linkFilter?: (to: NodeId) => boolean;
 }
 
 export interface NodeStatus {
@@ -38,6 +40,8 @@ export interface NodeStatus {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
+  /** Term of the entry at `lastIndex`: two nodes with the same last index and term hold the same log (Log Matching). */
+  readonly lastTerm: number;
 }
 
 /** One member's replication as this node sees it while it leads (Kafka's DescribeQuorum replica state). */
@@ -98,6 +102,7 @@ export class RaftNode<R> {
     );
     let node: RaftNode<R> | undefined;
     const transport = new TcpTransport({
+      linkFilter: opts.linkFilter,
       onMessage: (m) => {
         if (node === undefined || node.stopped) return;
         // A malformed message from the network is dropped, never allowed to crash the node.
@@ -126,7 +131,7 @@ export class RaftNode<R> {
 
   status(): NodeStatus {
     const r = this.raft;
-    return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex() };
+    return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex(), lastTerm: r.log.lastTerm() };
   }
 
   /** Every member's replication as this node sees it, itself included; empty unless it leads. */

@@ -26,6 +26,8 @@ export interface ControllerOptions {
   readonly tickMs?: number;
   readonly config?: Partial<ControllerConfig>;
   readonly log?: (m: string) => void;
+  /** Test hook: which other controllers this one's Raft messages reach (a controller-to-controller partition drops the rest). */
+  readonly raftLinkFilter?: (to: number) => boolean;
 }
 
 const EXPIRE_EVERY_MS = 100;
@@ -65,6 +67,7 @@ export class ControllerProcess {
       host: options.host ?? me.host,
       port: me.raftPort,
       tickMs: options.tickMs ?? 50,
+      linkFilter: options.raftLinkFilter,
     });
     if (E.isLeft(started)) return started;
     const process = new ControllerProcess(started.right, journal, undefined, options);

@@ -8,6 +8,7 @@
 import * as E from 'fp-ts/Either';
 import { clusterStatus, parseControllers, type ClusterStatus } from '../core/cluster';
 import { parseCommand, UsageError } from './args';
+import { runQuorumChange, type QuorumAction } from './cluster-controllers';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -16,6 +17,8 @@ export const CLUSTER_STATUS_HELP = `rill cluster — inspect a Rill cluster
 
 Usage:
   rill cluster status --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT [--json] [--timeout-ms N]
+  rill cluster add-controller --id N --address HOST:PORT --controllers LIST [--timeout-ms N]
+  rill cluster remove-controller --id N --controllers LIST [--timeout-ms N]
 
 Shows the controllers (which is the active one, Raft term, commit and applied
 index, and how far each has replicated the metadata log as the active
@@ -25,29 +28,43 @@ last caught up), the brokers (address, broker epoch, alive or fenced), every par
 leader where its broker answered) and the workers of each application with the
 tasks they own.
 
+add-controller adds controller N, already running with
+"rill broker --controller --join --node-id N --controllers ...,N@HOST:PORT",
+to the quorum: it joins as a learner, catches up, and is made a voter; the
+command returns once it votes. remove-controller takes controller N out of the
+quorum (the active one hands leadership over first). One change at a time,
+through the active controller; the quorum keeps them across restarts.
+
 Options:
   --controllers LIST   the controller quorum, ID@HOST:PORT comma-separated
                        (default $RILL_CONTROLLERS)
-  --json               one JSON document instead of tables
-  --timeout-ms N       how long to wait for each node (default 3000)
+  --json               status: one JSON document instead of tables
+  --id N               add-/remove-controller: the controller's id
+  --address HOST:PORT  add-controller: where it serves (Raft on PORT+1)
+  --timeout-ms N       status: how long to wait for each node (default 3000);
+                       add-/remove-controller: for the whole change (default 30000)
 
-Exit codes: 0 ok, 1 no controller answered or none is active, 2 bad usage.`;
+Exit codes: 0 ok, 1 no controller answered, none is active, or the change
+failed, 2 bad usage.`;
 
-const SPEC = { controllers: 'string', json: 'boolean', 'timeout-ms': 'number' } as const;
+const SPEC = { controllers: 'string', json: 'boolean', 'timeout-ms': 'number', id: 'number', address: 'string' } as const;
+const ACTIONS = ['status', 'add-controller', 'remove-controller'];
 
 export function runCluster(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('cluster', CLUSTER_STATUS_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     const [action, ...extra] = positional;
-    if (action === undefined) throw new UsageError('give an action: status');
-    if (action !== 'status') throw new UsageError(`unknown action "${action}"; use status`);
+    if (action === undefined) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
+    if (!ACTIONS.includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const list = flags.controllers ?? io.env.RILL_CONTROLLERS;
     if (list === undefined) throw new UsageError('--controllers 1@HOST:PORT,... is required (or set $RILL_CONTROLLERS)');
     const controllers = parseControllers(list);
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
-    const timeoutMs = flags['timeout-ms'] ?? 3000;
+    const timeoutMs = flags['timeout-ms'] ?? (action === 'status' ? 3000 : 30_000);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
+    if (action !== 'status') return runQuorumChange(action as QuorumAction, flags, controllers.right, timeoutMs, io);
+    if (flags.id !== undefined || flags.address !== undefined) throw new UsageError('status takes no --id or --address');
 
     const status = await clusterStatus(controllers.right, timeoutMs);
     if (E.isLeft(status)) throw new CommandError(status.left);

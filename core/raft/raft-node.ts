@@ -2,11 +2,11 @@ import { randomInt } from 'crypto';
 import * as E from 'fp-ts/Either';
 import { FileStorage } from './file-storage';
 import { messageProblem } from './message-validation';
-import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type RaftConfig } from './raft';
+import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type ProposalAccepted, type RaftConfig } from './raft';
 import { SeededRandom } from './random';
 import type { ReplicatedStateMachine } from './state-machine';
 import { TcpTransport, type PeerAddress } from './tcp-transport';
-import type { ConfChange, NodeId, Ready, RandomSource } from './types';
+import type { ConfChange, ConfState, NodeId, Ready, RandomSource } from './types';
 
 // The imperative shell around the pure core: a timer feeds ticks, the TCP
 // transport feeds messages, and every Ready is persisted (fsync) before its
@@ -167,10 +167,16 @@ export class RaftNode<R> {
     return new Promise((resolve) => this.proposals.set(index, { term, resolve }));
   }
 
-  proposeConfChange(cc: ConfChange): E.Either<string, void> {
+  /** Appends a membership change; in force on this node once `applied` reaches the returned index. */
+  proposeConfChange(cc: ConfChange): E.Either<string, ProposalAccepted> {
     const r = this.raft.proposeConfChange(cc);
     this.schedule();
-    return E.map(() => undefined)(r);
+    return r;
+  }
+
+  /** The membership this node acts on now (committed changes included once applied). */
+  conf(): ConfState {
+    return this.raft.membership.toConfState();
   }
 
   transferLeadership(to: NodeId): E.Either<string, void> {

@@ -11,6 +11,9 @@ export const ControllerMethod = {
   createTopic: 'createTopic',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
+  /** Membership of the controller quorum, through the active controller (bodies and answers: controller-membership.ts). */
+  addController: 'addController',
+  removeController: 'removeController',
   /** Workers of a DSL application: join (epoch 0), heartbeat, or leave (body and answer: worker-protocol.ts). */
   workerHeartbeat: 'workerHeartbeat',
 } as const;

@@ -25,6 +25,12 @@ describe('rill broker in cluster mode: flags', () => {
     expect((await run(['--node-id', '1', '--controllers', '1@127.0.0.1:9093'])).err).toContain('--data-dir DIR is required');
   });
 
+  it('takes --join only for a controller', async () => {
+    const r = await run(['--join', '--node-id', '4', '--controllers', '1@127.0.0.1:9093', '--port', '9092', '--data-dir', '/tmp/x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--join is for a controller (--controller) joining an existing quorum');
+  });
+
   it('refuses a controller whose id is not in the quorum', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cli-'));
     const r = await run(['--controller', '--node-id', '4', '--controllers', '1@127.0.0.1:1', '--data-dir', dir]);

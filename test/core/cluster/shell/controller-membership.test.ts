@@ -12,11 +12,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { runCluster } from '../../../../cli/cluster-status-command';
-import { ClusterErrorCode, ControllerProcess, parseControllers, type ControllerAddress } from '../../../../core/cluster';
+import { ClusterErrorCode, ControllerProcess, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../../../../core/cluster';
 import { ControllerClient } from '../../../../core/cluster/shell/controller-client';
 import { fakeIO } from '../../../cli/fake-io';
 import { freePortPair } from '../process/process-cluster';
-import { until } from './in-process-cluster';
+import { InProcessCluster, until } from './in-process-cluster';
 
 const DEADLINE_MS = 60_000;
 
@@ -141,4 +141,44 @@ describe('controller membership changes', () => {
     expect(await bad(['remove-controller', '--id', '0'])).toMatchObject({ code: 2, err: expect.stringContaining('remove-controller needs --id N') });
     expect(await bad(['status', '--id', '3'])).toMatchObject({ code: 2, err: expect.stringContaining('status takes no --id or --address') });
   });
+});
+
+describe('brokers and an added controller', () => {
+  let cluster: InProcessCluster;
+
+  beforeAll(async () => {
+    cluster = await InProcessCluster.start({ ids: [1, 2, 3] });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('brokers that were given only the founders follow an added controller once it is the only voter', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    await until(deadline, () => (cluster.brokers.every((b) => b.registered && b.image.liveBrokers().length === 3) ? true : undefined), 'brokers did not all register');
+    const port = await freePortPair(new Set(cluster.addresses.flatMap((c) => [c.port, c.raftPort])));
+    const added: ControllerAddress = { id: 4, host: '127.0.0.1', port, raftPort: port + 1 };
+    const everyone = [...cluster.addresses, added];
+    const c4 = await ControllerProcess.start({ nodeId: 4, controllers: everyone, dataDir: path.join(cluster.dir, 'c4'), tickMs: 20, join: true });
+    if (E.isLeft(c4)) throw new Error(c4.left);
+    cluster.controllers.push(c4.right);
+
+    expect(await requestAddController(cluster.addresses, { id: 4, host: added.host, port }, DEADLINE_MS / 2)).toMatchObject({ errorCode: 0, response: { voters: [1, 2, 3, 4] } });
+    // One founder after another, the active one included (it hands over first): controller 4 ends up the only voter.
+    for (const id of [1, 2, 3]) {
+      const r = await requestRemoveController(everyone, id, DEADLINE_MS / 4);
+      expect({ id, errorCode: r.errorCode, message: r.message }).toEqual({ id, errorCode: 0, message: undefined });
+    }
+    await until(deadline, () => (c4.right.describeQuorum().active ? true : undefined), 'controller 4 did not become active');
+    expect(c4.right.describeQuorum().replication!.map((p) => ({ id: p.id, learner: p.learner }))).toEqual([{ id: 4, learner: false }]);
+
+    // The brokers learnt controller 4's address from the metadata log: they heartbeat to it and a topic is created through them.
+    await until(deadline, async () => {
+      const a = await cluster.broker(2).createTopic({ name: 'after', partitions: 1, replicationFactor: 3, config: {} }, 2000);
+      return a.errorCode === 0 || a.errorCode === ClusterErrorCode.TOPIC_ALREADY_EXISTS ? true : undefined;
+    }, 'no topic was created through a broker');
+    await until(deadline, () => (cluster.brokers.every((b) => b.registered && b.image.topicByName('after') !== undefined) ? true : undefined), 'the brokers did not learn of the topic');
+    expect(c4.right.image.liveBrokers().map((b) => b.brokerId)).toEqual([1, 2, 3]);
+  }, DEADLINE_MS + 20_000);
 });

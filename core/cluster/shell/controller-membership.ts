@@ -17,6 +17,7 @@ import type { QuorumController } from '../controller/quorum-controller';
 import type { Decision } from '../controller/decision';
 import { ClusterErrorCode } from '../errors';
 import { parseControllers, type ControllerAddress } from './addresses';
+import { readMetadataImage } from './cluster-status';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, type ControllerAnswer } from './controller-protocol';
 
@@ -131,6 +132,9 @@ export async function removeController(shell: MembershipShell, req: RemoveContro
   return { errorCode: 0, leaderHint: shell.leader(), response: members(shell.conf()) };
 }
 
+/** How long reading the added controllers' addresses from one controller may take. */
+const LEARN_TIMEOUT_MS = 2000;
+
 /** Time left for the answer to arrive after the active controller stops waiting for a new controller to catch up. */
 const ANSWER_MARGIN_MS = 1000;
 
@@ -152,6 +156,14 @@ async function changeQuorum(controllers: readonly ControllerAddress[], method: s
   const client = new ControllerClient(controllers);
   const deadline = Date.now() + timeoutMs;
   try {
+    // The active controller may be one added since the list was written: the metadata log has its address.
+    for (const c of controllers) {
+      const read = await readMetadataImage(c, Math.max(1, Math.min(LEARN_TIMEOUT_MS, deadline - Date.now())));
+      if (E.isRight(read)) {
+        client.learn(read.right.image.controllers.values());
+        break;
+      }
+    }
     let last: ControllerAnswer<QuorumMembers> = { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: 'no controller answered', leaderHint: 0 };
     for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
       last = await client.call<QuorumMembers>(method, body, left);

@@ -171,12 +171,11 @@ export class ControllerProcess {
     this.log(`controller ${this.options.nodeId}: no quorum leader for ${Math.round((now - this.leaderlessSince) / 1000)} s; a majority of the ${this.options.controllers.length} controllers must be up and reach each other (Raft peers ${peers.join(', ')}). Still trying.`);
   }
 
-  /** A controller added as a learner becomes a voter once core/raft sees it caught up (it refuses before). */
+  /** A controller added as a learner becomes a voter once it holds everything committed (core/raft refuses before). */
   private promoteCaughtUpLearner(): void {
     for (const p of this.node.replication()) {
-      if (!p.learner || p.lag > 0) continue;
-      if (E.isRight(this.node.proposeConfChange({ type: 'addVoter', node: p.id }))) this.log(`controller ${this.options.nodeId}: controller ${p.id} caught up; promoting it to voter`);
-      return;
+      if (!p.learner) continue;
+      if (E.isRight(this.node.proposeConfChange({ type: 'addVoter', node: p.id }))) return this.log(`controller ${this.options.nodeId}: controller ${p.id} caught up; promoting it to voter`);
     }
   }
 

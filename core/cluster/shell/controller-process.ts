@@ -167,6 +167,12 @@ export class ControllerProcess {
     }
     if (now - this.leaderlessSince < 5000 || now - this.lastLeaderlessWarning < 10_000) return;
     this.lastLeaderlessWarning = now;
+    const conf = this.node.conf();
+    if (conf.voters.length === 0) {
+      // Started with --join and not added yet: nobody sends it anything until then.
+      const me = this.options.controllers.find((c) => c.id === this.options.nodeId)!;
+      return this.log(`controller ${this.options.nodeId}: waiting to be added to the quorum for ${Math.round((now - this.leaderlessSince) / 1000)} s; run rill cluster add-controller --id ${me.id} --address ${me.host}:${me.port} --controllers <the current controllers>. Still waiting.`);
+    }
     const peers = this.options.controllers.filter((c) => c.id !== this.options.nodeId).map((c) => `${c.id}@${c.host}:${c.raftPort}`);
     this.log(`controller ${this.options.nodeId}: no quorum leader for ${Math.round((now - this.leaderlessSince) / 1000)} s; a majority of the ${this.options.controllers.length} controllers must be up and reach each other (Raft peers ${peers.join(', ')}). Still trying.`);
   }

@@ -113,10 +113,12 @@ export async function removeController(shell: MembershipShell, req: RemoveContro
   const conf = shell.conf();
   if (req.id === shell.nodeId) {
     // Hand over first: a leader that removed itself would step down with the answer unsent.
+    // To the most caught-up voter; of equals, the one heard from last (a dead one would stall the handover).
+    const heard = (ms: number | null) => ms ?? Number.MAX_SAFE_INTEGER;
     const to = shell
       .replication()
       .filter((p) => !p.learner && p.id !== shell.nodeId && conf.voters.includes(p.id))
-      .sort((a, b) => b.match - a.match)[0];
+      .sort((a, b) => b.match - a.match || heard(a.lastAckMsAgo) - heard(b.lastAckMsAgo))[0];
     if (to === undefined) return refused(shell, ClusterErrorCode.INVALID_REQUEST, `controller ${req.id} is the only voter; add another controller before removing it`);
     const t = shell.transferLeadership(to.id);
     if (E.isLeft(t)) return refused(shell, ClusterErrorCode.INVALID_REQUEST, `cannot hand leadership over before removing controller ${req.id}: ${t.left}`);

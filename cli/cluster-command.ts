@@ -16,6 +16,7 @@ Usage:
   rill broker --controller --node-id N --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT --data-dir DIR
   rill broker --node-id N --controllers 1@HOST:PORT,... --port P --data-dir DIR
   rill broker --controller --node-id N --controllers ... --port P --data-dir DIR   (both roles in one process)
+  rill broker --controller --join --node-id N --controllers ...,N@HOST:PORT --data-dir DIR   (a controller to add)
 
 A controller serves brokers on its listed PORT and talks Raft to the other
 controllers on PORT+1. A broker serves Kafka clients on --port P and
@@ -24,6 +25,8 @@ replicates with other brokers on P+1.
 Options:
   --controller                    run a controller (a voter of the metadata quorum);
                                   with --port too, the node is controller and broker
+  --join                          controller: join an existing quorum (then run
+                                  rill cluster add-controller) instead of founding one
   --node-id N                     this node's id (a controller's must be in --controllers)
   --controllers LIST              the controller quorum, ID@HOST:PORT comma-separated
   --data-dir DIR                  where this node keeps its logs (created if missing)
@@ -44,6 +47,7 @@ Stops on SIGTERM or SIGINT. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
 const SPEC = {
   controller: 'boolean',
+  join: 'boolean',
   'node-id': 'number',
   controllers: 'string',
   'data-dir': 'string',
@@ -75,6 +79,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     if (flags['data-dir'] === undefined) throw new UsageError('--data-dir DIR is required');
     if (flags.rack !== undefined && !validRack(flags.rack)) throw new UsageError(`--rack: ${JSON.stringify(flags.rack)} is not a rack name (1 to 255 printable characters, no spaces)`);
     if (flags.rack !== undefined && flags.controller && !combined(flags)) throw new UsageError('--rack is a broker setting; a controller-only node (no --port) has no rack');
+    if (flags.join && !flags.controller) throw new UsageError('--join is for a controller (--controller) joining an existing quorum');
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     try {
@@ -97,6 +102,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         controllers: controllers.right,
         dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
+        join: flags.join,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
           ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),

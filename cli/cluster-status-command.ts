@@ -1,5 +1,6 @@
 // `rill cluster status --controllers 1@H:P,...`: what a Rill cluster looks like
-// now — controllers (who leads, term, commit index), brokers (alive or fenced,
+// now — controllers (who leads, term, commit index, each one's replication lag
+// as the leader sees it), brokers (alive or fenced,
 // broker epoch), partitions (leader, leader epoch, ISR, each replica's lag
 // behind the leader), and the workers of each application with their tasks.
 // Asks the controllers over core/cluster's RPC, and each live broker for its
@@ -7,6 +8,7 @@
 import * as E from 'fp-ts/Either';
 import { clusterStatus, parseControllers, type ClusterStatus } from '../core/cluster';
 import { parseCommand, UsageError } from './args';
+import { runQuorumChange, type QuorumAction } from './cluster-controllers';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -15,36 +17,54 @@ export const CLUSTER_STATUS_HELP = `rill cluster — inspect a Rill cluster
 
 Usage:
   rill cluster status --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT [--json] [--timeout-ms N]
+  rill cluster add-controller --id N --address HOST:PORT --controllers LIST [--timeout-ms N]
+  rill cluster remove-controller --id N --controllers LIST [--timeout-ms N]
 
 Shows the controllers (which is the active one, Raft term, commit and applied
-index), the brokers (address, broker epoch, alive or fenced), every partition
+index, and how far each has replicated the metadata log as the active
+controller sees it: match index, lag, time since its last ack and since it was
+last caught up), the brokers (address, broker epoch, alive or fenced), every partition
 (leader, leader epoch, ISR, each replica's log end offset and lag behind the
 leader where its broker answered) and the workers of each application with the
 tasks they own.
 
+add-controller adds controller N, already running with
+"rill broker --controller --join --node-id N --controllers ...,N@HOST:PORT",
+to the quorum: it joins as a learner, catches up, and is made a voter; the
+command returns once it votes. remove-controller takes controller N out of the
+quorum (the active one hands leadership over first). One change at a time,
+through the active controller; the quorum keeps them across restarts.
+
 Options:
   --controllers LIST   the controller quorum, ID@HOST:PORT comma-separated
                        (default $RILL_CONTROLLERS)
-  --json               one JSON document instead of tables
-  --timeout-ms N       how long to wait for each node (default 3000)
+  --json               status: one JSON document instead of tables
+  --id N               add-/remove-controller: the controller's id
+  --address HOST:PORT  add-controller: where it serves (Raft on PORT+1)
+  --timeout-ms N       status: how long to wait for each node (default 3000);
+                       add-/remove-controller: for the whole change (default 30000)
 
-Exit codes: 0 ok, 1 no controller answered or none is active, 2 bad usage.`;
+Exit codes: 0 ok, 1 no controller answered, none is active, or the change
+failed, 2 bad usage.`;
 
-const SPEC = { controllers: 'string', json: 'boolean', 'timeout-ms': 'number' } as const;
+const SPEC = { controllers: 'string', json: 'boolean', 'timeout-ms': 'number', id: 'number', address: 'string' } as const;
+const ACTIONS = ['status', 'add-controller', 'remove-controller'];
 
 export function runCluster(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('cluster', CLUSTER_STATUS_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     const [action, ...extra] = positional;
-    if (action === undefined) throw new UsageError('give an action: status');
-    if (action !== 'status') throw new UsageError(`unknown action "${action}"; use status`);
+    if (action === undefined) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
+    if (!ACTIONS.includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const list = flags.controllers ?? io.env.RILL_CONTROLLERS;
     if (list === undefined) throw new UsageError('--controllers 1@HOST:PORT,... is required (or set $RILL_CONTROLLERS)');
     const controllers = parseControllers(list);
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
-    const timeoutMs = flags['timeout-ms'] ?? 3000;
+    const timeoutMs = flags['timeout-ms'] ?? (action === 'status' ? 3000 : 30_000);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
+    if (action !== 'status') return runQuorumChange(action as QuorumAction, flags, controllers.right, timeoutMs, io);
+    if (flags.id !== undefined || flags.address !== undefined) throw new UsageError('status takes no --id or --address');
 
     const status = await clusterStatus(controllers.right, timeoutMs);
     if (E.isLeft(status)) throw new CommandError(status.left);
@@ -63,17 +83,32 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+const msAgo = (ms: number | null) => (ms === null ? 'never' : `${ms} ms ago`);
+
+/** The controllers, each with its replication as the active controller sees it (members it replicates to but the list lacks, too). */
+function controllersTable(s: ClusterStatus): string {
+  const progress = new Map((s.controllers.find((c) => c.id === s.leader)?.quorum?.replication ?? []).map((p) => [p.id, p]));
+  const replicated = (id: number) => {
+    const p = progress.get(id);
+    if (p === undefined) return ['-', '-', '-', '-'];
+    if (id === s.leader) return [String(p.match), '0', '-', '-'];
+    return [String(p.match), String(p.lag), msAgo(p.lastAckMsAgo), msAgo(p.lastCaughtUpMsAgo)];
+  };
+  const kind = (id: number) => (progress.get(id)?.learner ? ' (learner)' : '');
+  const rows = s.controllers.map((c) =>
+    c.quorum
+      ? [String(c.id), c.address, (c.quorum.active ? 'leader (active)' : c.quorum.role) + kind(c.id), String(c.quorum.term), String(c.quorum.commitIndex), String(c.quorum.appliedIndex), ...replicated(c.id)]
+      : [String(c.id), c.address, 'unreachable' + kind(c.id), '-', '-', '-', ...replicated(c.id)],
+  );
+  const listed = new Set(s.controllers.map((c) => c.id));
+  for (const id of [...progress.keys()].filter((x) => !listed.has(x))) rows.push([String(id), '(not listed)', (progress.get(id)!.learner ? 'learner' : 'voter'), '-', '-', '-', ...replicated(id)]);
+  return table(['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'MATCH', 'LAG', 'LAST ACK', 'CAUGHT UP'], rows);
+}
+
 export function render(s: ClusterStatus): string {
   let out = '';
   out += `Controllers (active: ${s.leader > 0 ? s.leader : 'none'}, term ${s.term}, metadata index ${s.metadataIndex})\n`;
-  out += table(
-    ['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED'],
-    s.controllers.map((c) =>
-      c.quorum
-        ? [String(c.id), c.address, c.quorum.active ? 'leader (active)' : c.quorum.role, String(c.quorum.term), String(c.quorum.commitIndex), String(c.quorum.appliedIndex)]
-        : [String(c.id), c.address, 'unreachable', '-', '-', '-'],
-    ),
-  );
+  out += controllersTable(s);
   out += `\nBrokers\n`;
   out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'RACK', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, b.rack ?? '-', String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
   out += `\nPartitions\n`;

@@ -18,7 +18,9 @@ Usage:
   rill broker [--controller] --node-id N --controllers 1@H:P,... --data-dir DIR [--port N]
                                         a controller or broker of a Rill cluster
   rill cluster status --controllers 1@H:P,... [--json]
-                                        controllers, brokers, partitions (ISR, lag), workers and tasks
+                                        controllers (replication lag), brokers, partitions (ISR, lag), workers and tasks
+  rill cluster add-controller|remove-controller --id N [--address H:P] --controllers 1@H:P,...
+                                        change the controller quorum, one controller at a time
   rill worker --app APP --pipeline FILE --controllers 1@H:P,... --brokers H:P,...
                                         run a DSL application's tasks as the cluster assigns them
   rill topic create|list|describe|delete|alter-config ...

@@ -7,6 +7,8 @@ export type {
   MetadataRecord,
   MetadataRecordType,
   RegisterBrokerRecord,
+  RegisterControllerRecord,
+  UnregisterControllerRecord,
   FenceBrokerRecord,
   UnfenceBrokerRecord,
   UnregisterBrokerRecord,
@@ -22,7 +24,7 @@ export type {
 } from './metadata/records';
 export { encodeRecord, decodeRecord, encodeRecordBatch, decodeRecordBatch } from './metadata/codec';
 export { MetadataImage } from './metadata/image';
-export type { BrokerRegistration, PartitionRegistration, TopicImage, WorkerRegistration, AppImage, ApplyOutcome } from './metadata/image';
+export type { BrokerRegistration, ControllerRegistration, PartitionRegistration, TopicImage, WorkerRegistration, AppImage, ApplyOutcome } from './metadata/image';
 export { MetadataStateMachine } from './metadata/state-machine';
 export type { EntryApplied } from './metadata/state-machine';
 
@@ -81,4 +83,6 @@ export type { RpcResult, RpcHandler, RpcMessage, LinkFilter } from './shell/rpc'
 export { clusterStatus, describeQuorum, readMetadataImage } from './shell/cluster-status';
 export type { ClusterStatus, ControllerStatus, BrokerStatus, PartitionStatus, ReplicaStatus, TopicStatus, AppStatus } from './shell/cluster-status';
 export type { DescribeQuorumAnswer } from './shell/controller-protocol';
+export { requestAddController, requestRemoveController } from './shell/controller-membership';
+export type { QuorumMembers } from './shell/controller-membership';
 export type { ReplicaDescription } from './shell/broker-process';

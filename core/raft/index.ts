@@ -20,7 +20,8 @@ export type {
 } from './types';
 export { NONE } from './types';
 export { Raft, DEFAULT_CONFIG, EMPTY_STATE, bootstrapState } from './raft';
-export type { RaftConfig, PersistedState, ProposalAccepted } from './raft';
+export type { RaftConfig, PersistedState, ProposalAccepted, MemberProgress } from './raft';
+export type { ProgressState } from './progress';
 export { SeededRandom } from './random';
 export { encodeConfChange, decodeConfChange } from './conf-change';
 export type { ReplicatedStateMachine } from './state-machine';
@@ -30,4 +31,4 @@ export type { RecoveryReport } from './file-storage';
 export { TcpTransport } from './tcp-transport';
 export type { PeerAddress, TransportOptions, TransportStats } from './tcp-transport';
 export { RaftNode } from './raft-node';
-export type { RaftNodeOptions, NodeStatus } from './raft-node';
+export type { RaftNodeOptions, NodeStatus, ReplicationStatus } from './raft-node';

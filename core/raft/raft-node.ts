@@ -2,11 +2,11 @@ import { randomInt } from 'crypto';
 import * as E from 'fp-ts/Either';
 import { FileStorage } from './file-storage';
 import { messageProblem } from './message-validation';
-import { DEFAULT_CONFIG, Raft, bootstrapState, type RaftConfig } from './raft';
+import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type ProposalAccepted, type RaftConfig } from './raft';
 import { SeededRandom } from './random';
 import type { ReplicatedStateMachine } from './state-machine';
 import { TcpTransport, type PeerAddress } from './tcp-transport';
-import type { ConfChange, NodeId, Ready, RandomSource } from './types';
+import type { ConfChange, ConfState, NodeId, Ready, RandomSource } from './types';
 
 // The imperative shell around the pure core: a timer feeds ticks, the TCP
 // transport feeds messages, and every Ready is persisted (fsync) before its
@@ -28,6 +28,8 @@ export interface RaftNodeOptions<R> {
   readonly snapshotEvery?: number;
   readonly raft?: Partial<Omit<RaftConfig, 'id' | 'random'>>;
   readonly random?: RandomSource;
+  /** Test hook: which peers this node's messages reach (TransportOptions.linkFilter). */
+  readonly linkFilter?: (to: NodeId) => boolean;
 }
 
 export interface NodeStatus {
@@ -38,6 +40,18 @@ export interface NodeStatus {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
+  /** Term of the entry at `lastIndex`: two nodes with the same last index and term hold the same log (Log Matching). */
+  readonly lastTerm: number;
+}
+
+/** One member's replication as this node sees it while it leads (Kafka's DescribeQuorum replica state). */
+export interface ReplicationStatus extends MemberProgress {
+  /** The leader's last index minus `match`: entries this member does not yet hold. */
+  readonly lag: number;
+  /** Milliseconds since it last answered an append or heartbeat (0 for the leader itself; null: not since this node started). */
+  readonly lastAckMsAgo: number | null;
+  /** Milliseconds since it last held every entry the leader had (0 for the leader itself; null: not since this node started). */
+  readonly lastCaughtUpMsAgo: number | null;
 }
 
 interface PendingProposal<R> {
@@ -52,6 +66,9 @@ export class RaftNode<R> {
   private scheduled = false;
   private stopped = false;
   private readSeq = 0;
+  /** When each peer last answered this node's appends or heartbeats, and last held all of its log (Date.now()). */
+  private readonly lastAck = new Map<NodeId, number>();
+  private readonly lastCaughtUp = new Map<NodeId, number>();
 
   private constructor(
     private readonly raft: Raft,
@@ -85,11 +102,13 @@ export class RaftNode<R> {
     );
     let node: RaftNode<R> | undefined;
     const transport = new TcpTransport({
+      linkFilter: opts.linkFilter,
       onMessage: (m) => {
         if (node === undefined || node.stopped) return;
         // A malformed message from the network is dropped, never allowed to crash the node.
         if (messageProblem(m, opts.id) !== undefined) return;
         raft.step(m);
+        if (m.type === 'appendResp' || m.type === 'heartbeatResp') node.noteAck(m.from);
         node.schedule();
       },
     });
@@ -112,7 +131,28 @@ export class RaftNode<R> {
 
   status(): NodeStatus {
     const r = this.raft;
-    return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex() };
+    return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex(), lastTerm: r.log.lastTerm() };
+  }
+
+  /** Every member's replication as this node sees it, itself included; empty unless it leads. */
+  replication(): ReplicationStatus[] {
+    const now = Date.now();
+    const last = this.raft.log.lastIndex();
+    const ago = (at: number | undefined) => (at === undefined ? null : now - at);
+    return this.raft.membersProgress().map((p) =>
+      p.id === this.raft.id
+        ? { ...p, lag: 0, lastAckMsAgo: 0, lastCaughtUpMsAgo: 0 }
+        : { ...p, lag: Math.max(0, last - p.match), lastAckMsAgo: ago(this.lastAck.get(p.id)), lastCaughtUpMsAgo: ago(this.lastCaughtUp.get(p.id)) },
+    );
+  }
+
+  /** A peer answered while this node leads: it is alive, and caught up if it holds the whole log. */
+  private noteAck(from: NodeId): void {
+    const p = this.raft.progressOf(from);
+    if (this.raft.role !== 'leader' || p === undefined) return;
+    const now = Date.now();
+    this.lastAck.set(from, now);
+    if (p.match >= this.raft.log.lastIndex()) this.lastCaughtUp.set(from, now);
   }
 
   /** Replicate a command; resolves with the state machine's result once applied here. */
@@ -127,10 +167,16 @@ export class RaftNode<R> {
     return new Promise((resolve) => this.proposals.set(index, { term, resolve }));
   }
 
-  proposeConfChange(cc: ConfChange): E.Either<string, void> {
+  /** Appends a membership change; in force on this node once `applied` reaches the returned index. */
+  proposeConfChange(cc: ConfChange): E.Either<string, ProposalAccepted> {
     const r = this.raft.proposeConfChange(cc);
     this.schedule();
-    return E.map(() => undefined)(r);
+    return r;
+  }
+
+  /** The membership this node acts on now (committed changes included once applied). */
+  conf(): ConfState {
+    return this.raft.membership.toConfState();
   }
 
   transferLeadership(to: NodeId): E.Either<string, void> {

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { Membership, decodeConfChange, encodeConfChange } from './conf-change';
-import { Progress } from './progress';
+import { Progress, type ProgressState } from './progress';
 import { committedIndex, hasQuorum, voteResult } from './quorum';
 import { EMPTY_SNAPSHOT, RaftLog } from './raft-log';
 import { ReadOnly } from './read-only';
@@ -75,6 +75,17 @@ export function bootstrapState(voters: readonly NodeId[]): PersistedState {
 }
 
 export type ProposalAccepted = { readonly index: number; readonly term: number };
+
+/** A copy of the leader's replication progress for one member (read-only: for status and learner promotion). */
+export interface MemberProgress {
+  readonly id: NodeId;
+  readonly learner: boolean;
+  /** Highest index known to be in that member's log. */
+  readonly match: number;
+  /** Next index the leader will send it. */
+  readonly next: number;
+  readonly state: ProgressState;
+}
 
 const EMPTY_DATA = Buffer.alloc(0);
 /** Heartbeats answered while a snapshot is outstanding before it is sent again. */
@@ -328,9 +339,15 @@ export class Raft {
   }
 
   /** The leader's view of a follower (for catching learners up before promotion). */
-  progressOf(id: NodeId): { match: number; next: number; state: string } | undefined {
+  progressOf(id: NodeId): MemberProgress | undefined {
     const pr = this.progress.get(id);
-    return pr && { match: pr.match, next: pr.next, state: pr.state };
+    return pr && { id, learner: pr.isLearner, match: pr.match, next: pr.next, state: pr.state };
+  }
+
+  /** The leader's view of every member, itself included, in id order; empty unless this node leads. */
+  membersProgress(): MemberProgress[] {
+    if (this.role !== 'leader') return [];
+    return [...this.progress.keys()].sort((a, b) => a - b).map((id) => this.progressOf(id) as MemberProgress);
   }
 
   // ---- roles ---------------------------------------------------------------

@@ -21,6 +21,12 @@ export interface TransportOptions {
   readonly maxFrameBytes?: number;
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
+  /**
+   * Test hook for network partitions: whether a message to `to` may leave;
+   * false drops it as a cut link would (count it in `dropped`). Each side of a
+   * cut filters what it sends, so cutting both sides cuts the link both ways.
+   */
+  readonly linkFilter?: (to: NodeId) => boolean;
 }
 
 export interface TransportStats {
@@ -41,7 +47,7 @@ class PeerLink {
 
   constructor(
     private address: PeerAddress,
-    private readonly opts: Required<Omit<TransportOptions, 'onMessage'>>,
+    private readonly opts: Required<Omit<TransportOptions, 'onMessage' | 'linkFilter'>>,
     private readonly stats: TransportStats,
   ) {
     this.backoff = opts.reconnectMinMs;
@@ -159,7 +165,7 @@ export class TcpTransport {
   private readonly server: net.Server;
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<net.Socket>();
-  private readonly opts: Required<Omit<TransportOptions, 'onMessage'>>;
+  private readonly opts: Required<Omit<TransportOptions, 'onMessage' | 'linkFilter'>>;
   readonly stats: TransportStats = { sent: 0, received: 0, dropped: 0, badFrames: 0 };
 
   constructor(private readonly options: TransportOptions) {
@@ -188,7 +194,7 @@ export class TcpTransport {
 
   send(m: Message): void {
     const link = this.links.get(m.to);
-    if (!link) {
+    if (!link || this.options.linkFilter?.(m.to) === false) {
       this.stats.dropped++;
       return;
     }

@@ -10,6 +10,7 @@ import type { MetadataRecord } from '../metadata/records';
 import { alterPartition, type AlterPartitionRequest, type AlterPartitionResponse } from './alter-partition';
 import { brokerHeartbeat, fenceBroker, registerBroker, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type RegisterBrokerRequest } from './broker-lifecycle';
 import type { Decision } from './decision';
+import { registerController, unregisterController, type RegisterControllerRequest } from './controller-registration';
 import { HeartbeatSessions } from './sessions';
 import { createTopic, deleteTopic, type CreateTopicRequest } from './topic-admin';
 import { expireWorker, workerHeartbeat, type WorkerAssignment, type WorkerHeartbeatRequest } from './worker-lifecycle';
@@ -58,6 +59,14 @@ export class QuorumController {
     const d = this.commit(brokerHeartbeat(this._image, req));
     if (E.isRight(d)) this.brokerSessions.touch(req.brokerId, now);
     return d;
+  }
+
+  registerController(req: RegisterControllerRequest): Decision<void> {
+    return this.commit(registerController(this._image, req));
+  }
+
+  unregisterController(controllerId: number): Decision<void> {
+    return this.commit(unregisterController(this._image, controllerId));
   }
 
   createTopic(req: CreateTopicRequest): Decision<{ topicId: number }> {

@@ -23,6 +23,8 @@ const TYPE_IDS: Record<MetadataRecordType, number> = {
   UnregisterWorker: 10,
   TaskAssignment: 11,
   EpochCounters: 12,
+  RegisterController: 13,
+  UnregisterController: 14,
 };
 const TYPE_NAMES = new Map<number, MetadataRecordType>(
   Object.entries(TYPE_IDS).map(([name, id]) => [id, name as MetadataRecordType]),
@@ -160,6 +162,14 @@ function writeRecord(w: Writer, r: MetadataRecord): void {
       w.long(r.lastBrokerEpoch);
       w.long(r.lastTopicId);
       w.long(r.lastWorkerEpoch);
+      return;
+    case 'RegisterController':
+      w.int(r.controllerId);
+      w.string(r.host);
+      w.int(r.port);
+      return;
+    case 'UnregisterController':
+      w.int(r.controllerId);
       return;
   }
 }
@@ -304,6 +314,10 @@ function readRecord(r: Reader): MetadataRecord {
     }
     case 'EpochCounters':
       return { type, lastBrokerEpoch: r.long('lastBrokerEpoch'), lastTopicId: r.long('lastTopicId'), lastWorkerEpoch: r.long('lastWorkerEpoch') };
+    case 'RegisterController':
+      return { type, controllerId: r.int('controllerId'), host: r.string('host'), port: r.int('port') };
+    case 'UnregisterController':
+      return { type, controllerId: r.int('controllerId') };
   }
 }
 

@@ -16,6 +16,14 @@ export interface BrokerRegistration {
   readonly fenced: boolean;
 }
 
+/** A controller added to the quorum after it was founded (RegisterControllerRecord). */
+export interface ControllerRegistration {
+  readonly controllerId: number;
+  readonly host: string;
+  /** Controller RPC port; Raft is on port + 1. */
+  readonly port: number;
+}
+
 export interface PartitionRegistration {
   readonly topicId: number;
   readonly partition: number;
@@ -69,6 +77,7 @@ interface MutableApp {
 }
 
 export class MetadataImage {
+  private readonly _controllers = new Map<number, ControllerRegistration>();
   private readonly _brokers = new Map<number, BrokerRegistration>();
   private readonly _topics = new Map<number, MutableTopic>();
   private readonly topicIds = new Map<string, number>();
@@ -77,6 +86,10 @@ export class MetadataImage {
   private _lastTopicId = 0;
   private _lastWorkerEpoch = 0;
 
+  /** Controllers added to the quorum after it was founded, with their addresses. */
+  get controllers(): ReadonlyMap<number, ControllerRegistration> {
+    return this._controllers;
+  }
   get brokers(): ReadonlyMap<number, BrokerRegistration> {
     return this._brokers;
   }
@@ -117,6 +130,14 @@ export class MetadataImage {
 
   apply(record: MetadataRecord): ApplyOutcome {
     switch (record.type) {
+      case 'RegisterController': {
+        const { type: _, ...fields } = record;
+        this._controllers.set(record.controllerId, fields);
+        return APPLIED;
+      }
+      case 'UnregisterController':
+        if (!this._controllers.delete(record.controllerId)) return skipped(`controller ${record.controllerId} is not registered`);
+        return APPLIED;
       case 'RegisterBroker': {
         const old = this._brokers.get(record.brokerId);
         if (old !== undefined && old.brokerEpoch >= record.brokerEpoch) return skipped(`broker ${record.brokerId} already registered with epoch ${old.brokerEpoch}`);
@@ -223,6 +244,7 @@ export class MetadataImage {
     const records: MetadataRecord[] = [
       { type: 'EpochCounters', lastBrokerEpoch: this._lastBrokerEpoch, lastTopicId: this._lastTopicId, lastWorkerEpoch: this._lastWorkerEpoch },
     ];
+    for (const c of sortedValues(this._controllers, (a, b) => a.controllerId - b.controllerId)) records.push({ type: 'RegisterController', ...c });
     for (const b of sortedValues(this._brokers, (a, c) => a.brokerId - c.brokerId)) {
       records.push({ type: 'RegisterBroker', brokerId: b.brokerId, brokerEpoch: b.brokerEpoch, rack: b.rack, host: b.host, port: b.port });
       if (!b.fenced) records.push({ type: 'UnfenceBroker', brokerId: b.brokerId, brokerEpoch: b.brokerEpoch });

@@ -127,7 +127,29 @@ export interface EpochCountersRecord {
   readonly lastWorkerEpoch: number;
 }
 
+/**
+ * A controller added to the quorum (KRaft's RegisterControllerRecord): where
+ * the others, restarted ones included, reach it. Founding controllers are
+ * known from --controllers and need none. Its Raft membership is core/raft's
+ * own configuration entries; this record only carries the address.
+ */
+export interface RegisterControllerRecord {
+  readonly type: 'RegisterController';
+  readonly controllerId: number;
+  readonly host: string;
+  /** Its controller RPC port; Raft is on port + 1. */
+  readonly port: number;
+}
+
+/** A controller removed from the quorum: its address is forgotten. */
+export interface UnregisterControllerRecord {
+  readonly type: 'UnregisterController';
+  readonly controllerId: number;
+}
+
 export type MetadataRecord =
+  | RegisterControllerRecord
+  | UnregisterControllerRecord
   | RegisterBrokerRecord
   | FenceBrokerRecord
   | UnfenceBrokerRecord

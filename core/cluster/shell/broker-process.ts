@@ -243,6 +243,7 @@ export class BrokerProcess {
         this.metadataIndex = e.index;
       }
       if (feed.entries.length > 0 || feed.snapshot !== undefined) {
+        this.controllerClient.learn(this.image.controllers.values());
         this.lastMetadataFetch = 0; // more may be waiting: ask again at the next tick
         this.reconcile();
       }

@@ -139,6 +139,18 @@ async function describeReplicas(host: string, port: number, timeoutMs: number): 
   return b !== null && typeof b === 'object' && Array.isArray(b.replicas) ? (b as BrokerReplicas) : undefined;
 }
 
+/** Where --controllers and the quorum's membership (as the active controller replicates it) disagree. */
+function membershipWarnings(controllers: readonly ControllerAddress[], active: DescribeQuorumAnswer | undefined): string[] {
+  const members = active?.replication;
+  if (members === undefined) return [];
+  const listed = new Set(controllers.map((c) => c.id));
+  const inQuorum = new Set(members.map((m) => m.id));
+  return [
+    ...members.filter((m) => !listed.has(m.id)).map((m) => `controller ${active!.nodeId} replicates to ${m.learner ? 'learner' : 'voter'} ${m.id}, which --controllers does not list`),
+    ...controllers.filter((c) => !inQuorum.has(c.id)).map((c) => `controller ${c.id} is listed in --controllers but is not a member of the quorum`),
+  ];
+}
+
 /**
  * The whole picture. Left only when no controller answered at all; otherwise
  * whatever could be learnt, with `warnings` for what could not.
@@ -160,6 +172,7 @@ export async function clusterStatus(controllers: readonly ControllerAddress[], t
   const active = views.find((v) => v.active && v.term === term);
   const leader = active?.nodeId ?? 0;
   if (active === undefined) warnings.push(`no controller is active in term ${term}: an election may be under way, or a majority of the ${controllers.length} controllers is down`);
+  warnings.push(...membershipWarnings(controllers, active));
 
   // The image: from the active controller, else from the most advanced one that answered.
   const source = active ?? [...views].sort((a, b) => b.appliedIndex - a.appliedIndex)[0];

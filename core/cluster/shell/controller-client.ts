@@ -7,11 +7,26 @@ import { RpcClient, type LinkFilter, type RpcResult } from './rpc';
 
 export class ControllerClient {
   private readonly clients: Map<number, RpcClient>;
+  private readonly controllers: ControllerAddress[];
   private guess: number;
 
-  constructor(private readonly controllers: readonly ControllerAddress[], seed = 0, linkFilter?: LinkFilter) {
+  constructor(controllers: readonly ControllerAddress[], seed = 0, private readonly linkFilter?: LinkFilter) {
+    this.controllers = [...controllers];
     this.clients = new Map(controllers.map((c) => [c.id, new RpcClient(c.host, c.port, undefined, linkFilter)]));
     this.guess = controllers[seed % controllers.length].id;
+  }
+
+  /** Controllers added to the quorum since (from the metadata log): any of them may become the active one. */
+  learn(added: Iterable<{ readonly controllerId: number; readonly host: string; readonly port: number }>): void {
+    for (const c of added) {
+      const known = this.controllers.findIndex((k) => k.id === c.controllerId);
+      if (known >= 0 && this.controllers[known].host === c.host && this.controllers[known].port === c.port) continue;
+      const address = { id: c.controllerId, host: c.host, port: c.port, raftPort: c.port + 1 };
+      if (known >= 0) this.controllers[known] = address;
+      else this.controllers.push(address);
+      this.clients.get(c.controllerId)?.close();
+      this.clients.set(c.controllerId, new RpcClient(c.host, c.port, undefined, this.linkFilter));
+    }
   }
 
   /** Sends to the controller believed active. A transport failure or NOT_CONTROLLER moves the guess on. */

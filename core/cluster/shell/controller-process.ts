@@ -14,6 +14,7 @@ import type { MetadataRecord } from '../metadata/records';
 import { ClusterErrorCode } from '../errors';
 import type { ControllerAddress } from './addresses';
 import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuorumAnswer, type FetchMetadataRequest } from './controller-protocol';
+import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
 import { MetadataJournal } from './metadata-journal';
 import { RpcServer, type RpcMessage } from './rpc';
 import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
@@ -26,6 +27,14 @@ export interface ControllerOptions {
   readonly tickMs?: number;
   readonly config?: Partial<ControllerConfig>;
   readonly log?: (m: string) => void;
+  /**
+   * This controller joins an existing quorum (`rill cluster add-controller`
+   * adds it): it starts with an empty log and waits for the active controller,
+   * instead of founding a quorum of `controllers`. Ignored once its log exists.
+   */
+  readonly join?: boolean;
+  /** Test hook: which other controllers this one's Raft messages reach (a controller-to-controller partition drops the rest). */
+  readonly raftLinkFilter?: (to: number) => boolean;
 }
 
 const EXPIRE_EVERY_MS = 100;
@@ -39,6 +48,10 @@ export class ControllerProcess {
   /** Answers waiting for the applied index to reach theirs (decisions that proposed nothing). */
   private waiting: { index: number; term: number; answer: () => void; fail: () => void }[] = [];
   private readonly config: ControllerConfig;
+  /** Membership changes waiting for a condition (checked every tick), bounded by their deadline. */
+  private conditions: { done: () => boolean; deadline: number; term: number; resolve: (ok: boolean) => void }[] = [];
+  /** Raft addresses of the controllers added after founding, as last given to the transport. */
+  private readonly addedPeers = new Map<number, string>();
 
   private constructor(
     private readonly node: RaftNode<unknown>,
@@ -48,7 +61,22 @@ export class ControllerProcess {
   ) {
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
     this.timer = setInterval(() => this.tick(), EXPIRE_EVERY_MS);
-    journal.onApplied(() => this.releaseWaiting());
+    journal.onApplied(() => {
+      this.releaseWaiting();
+      this.syncPeers();
+    });
+    this.syncPeers();
+  }
+
+  /** Added controllers are reached at the address the metadata log gives them (the founding ones at --controllers'). */
+  private syncPeers(): void {
+    for (const c of this.journal.image.controllers.values()) {
+      if (c.controllerId === this.options.nodeId) continue;
+      const address = `${c.host}:${c.port + 1}`;
+      if (this.addedPeers.get(c.controllerId) === address) continue;
+      this.addedPeers.set(c.controllerId, address);
+      this.node.setPeer(c.controllerId, { host: c.host, port: c.port + 1 });
+    }
   }
 
   static async start(options: ControllerOptions): Promise<E.Either<string, ControllerProcess>> {
@@ -60,11 +88,12 @@ export class ControllerProcess {
       id: me.id,
       dir: path.join(options.dataDir, 'metadata-raft'),
       stateMachine: journal,
-      bootstrap: options.controllers.map((c) => c.id),
+      bootstrap: options.join ? undefined : options.controllers.map((c) => c.id),
       peers,
       host: options.host ?? me.host,
       port: me.raftPort,
       tickMs: options.tickMs ?? 50,
+      linkFilter: options.raftLinkFilter,
     });
     if (E.isLeft(started)) return started;
     const process = new ControllerProcess(started.right, journal, undefined, options);
@@ -88,7 +117,8 @@ export class ControllerProcess {
   describeQuorum(): DescribeQuorumAnswer {
     const s = this.node.status();
     const active = s.role === 'leader' && this.controller !== undefined && this.controllerTerm === s.term;
-    return { nodeId: this.options.nodeId, role: s.role, term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex, active };
+    const answer = { nodeId: this.options.nodeId, role: s.role, term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex, active };
+    return s.role === 'leader' ? { ...answer, replication: this.node.replication() } : answer;
   }
 
   private log(m: string): void {
@@ -119,7 +149,9 @@ export class ControllerProcess {
     if (controller !== undefined && now - this.lastTick > this.config.workerSessionTimeoutMs / 2) controller.renewWorkerSessions(now);
     this.lastTick = now;
     if (controller !== undefined) for (const records of controller.expireSessions(now)) void this.propose(records);
+    if (controller !== undefined) this.promoteCaughtUpLearner();
     this.releaseWaiting();
+    this.checkConditions();
     this.warnLeaderless();
   }
 
@@ -135,8 +167,48 @@ export class ControllerProcess {
     }
     if (now - this.leaderlessSince < 5000 || now - this.lastLeaderlessWarning < 10_000) return;
     this.lastLeaderlessWarning = now;
+    const conf = this.node.conf();
+    if (conf.voters.length === 0) {
+      // Started with --join and not added yet: nobody sends it anything until then.
+      const me = this.options.controllers.find((c) => c.id === this.options.nodeId)!;
+      return this.log(`controller ${this.options.nodeId}: waiting to be added to the quorum for ${Math.round((now - this.leaderlessSince) / 1000)} s; run rill cluster add-controller --id ${me.id} --address ${me.host}:${me.port} --controllers <the current controllers>. Still waiting.`);
+    }
     const peers = this.options.controllers.filter((c) => c.id !== this.options.nodeId).map((c) => `${c.id}@${c.host}:${c.raftPort}`);
     this.log(`controller ${this.options.nodeId}: no quorum leader for ${Math.round((now - this.leaderlessSince) / 1000)} s; a majority of the ${this.options.controllers.length} controllers must be up and reach each other (Raft peers ${peers.join(', ')}). Still trying.`);
+  }
+
+  /** A controller added as a learner becomes a voter once it holds everything committed (core/raft refuses before). */
+  private promoteCaughtUpLearner(): void {
+    for (const p of this.node.replication()) {
+      if (!p.learner) continue;
+      if (E.isRight(this.node.proposeConfChange({ type: 'addVoter', node: p.id }))) return this.log(`controller ${this.options.nodeId}: controller ${p.id} caught up; promoting it to voter`);
+    }
+  }
+
+  private checkConditions(): void {
+    if (this.conditions.length === 0) return;
+    const s = this.node.status();
+    const now = Date.now();
+    this.conditions = this.conditions.filter((c) => {
+      if (c.done()) c.resolve(true);
+      else if (now >= c.deadline || s.role !== 'leader' || s.term !== c.term) c.resolve(false);
+      else return true;
+      return false;
+    });
+  }
+
+  private membershipShell(): MembershipShell {
+    return {
+      nodeId: this.options.nodeId,
+      conf: () => this.node.conf(),
+      replication: () => this.node.replication(),
+      leader: () => this.node.status().leader,
+      decide: (d) => this.decide(d),
+      proposeConfChange: (cc) => this.node.proposeConfChange(cc),
+      transferLeadership: (to) => this.node.transferLeadership(to),
+      applied: (p) => new Promise((resolve) => this.waiting.push({ index: p.index, term: p.term, answer: () => resolve(true), fail: () => resolve(false) })),
+      waitUntil: (done, ms) => new Promise((resolve) => this.conditions.push({ done, deadline: Date.now() + ms, term: this.node.status().term, resolve })),
+    };
   }
 
   private releaseWaiting(): void {
@@ -202,6 +274,17 @@ export class ControllerProcess {
       }
       case ControllerMethod.describeQuorum:
         return { body: this.describeQuorum() };
+      case ControllerMethod.addController:
+      case ControllerMethod.removeController: {
+        const leaderHint = this.node.status().leader;
+        if (this.active() === undefined) return { body: { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint } };
+        if (method === ControllerMethod.addController) {
+          const req = checkAddController(body);
+          return { body: E.isLeft(req) ? { errorCode: ClusterErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await addController(this.membershipShell(), req.right) };
+        }
+        const req = checkRemoveController(body);
+        return { body: E.isLeft(req) ? { errorCode: ClusterErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await removeController(this.membershipShell(), req.right) };
+      }
       default:
         throw new Error(`unknown controller method "${method}"`);
     }
@@ -211,6 +294,8 @@ export class ControllerProcess {
     clearInterval(this.timer);
     for (const w of this.waiting) w.fail();
     this.waiting = [];
+    for (const c of this.conditions) c.resolve(false);
+    this.conditions = [];
     await this.rpc?.close();
     await this.node.stop();
   }

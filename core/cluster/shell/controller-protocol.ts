@@ -1,6 +1,7 @@
 // The controller RPC's methods and their answers (the bodies of core/cluster's
 // internal RPC, see rpc.ts). Every answer carries a Kafka error code and, when
 // it is NOT_CONTROLLER, the id of the controller this node believes is active.
+import type { ReplicationStatus } from '../../raft';
 import type { MetadataEntry } from './metadata-journal';
 
 export const ControllerMethod = {
@@ -10,6 +11,9 @@ export const ControllerMethod = {
   createTopic: 'createTopic',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
+  /** Membership of the controller quorum, through the active controller (bodies and answers: controller-membership.ts). */
+  addController: 'addController',
+  removeController: 'removeController',
   /** Workers of a DSL application: join (epoch 0), heartbeat, or leave (body and answer: worker-protocol.ts). */
   workerHeartbeat: 'workerHeartbeat',
 } as const;
@@ -26,6 +30,13 @@ export interface DescribeQuorumAnswer {
   readonly lastIndex: number;
   /** This node holds the active QuorumController (leader, and caught up with its term). */
   readonly active: boolean;
+  /**
+   * Only from the Raft leader: how far each voter and learner (itself
+   * included) has replicated the metadata log, as the leader sees it —
+   * match index, lag behind the leader's last index, time since its last ack
+   * and since it was last caught up (Kafka's DescribeQuorum replica states).
+   */
+  readonly replication?: readonly ReplicationStatus[];
 }
 
 export interface ControllerAnswer<R = unknown> {

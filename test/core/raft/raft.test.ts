@@ -151,6 +151,25 @@ describe('§5.3 log replication', () => {
   });
 });
 
+describe('the leader’s view of replication (membersProgress)', () => {
+  it('shows every member’s match index, learners marked, and a cut-off follower falling behind; nothing on a follower', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    c.add(4, EMPTY_STATE);
+    expect(E.isRight(c.node(1).proposeConfChange({ type: 'addLearner', node: 4 }))).toBe(true);
+    c.stabilize();
+    const last = () => c.node(1).log.lastIndex();
+    const view = () => c.node(1).membersProgress().map((p) => ({ id: p.id, learner: p.learner, match: p.match }));
+    expect(view()).toEqual([1, 2, 3, 4].map((id) => ({ id, learner: id === 4, match: last() })));
+    c.isolate(3);
+    c.node(1).propose(data('x'));
+    c.stabilize();
+    expect(view().find((p) => p.id === 3)!.match).toBe(last() - 1);
+    expect(view().filter((p) => p.id !== 3).every((p) => p.match === last())).toBe(true);
+    expect(c.node(2).membersProgress()).toEqual([]);
+  });
+});
+
 describe('§5.4.2 committing entries from previous terms', () => {
   it('a new leader does not count replicas of an old-term entry until an entry of its own term commits', () => {
     const c = new TestCluster([1, 2, 3]);

@@ -41,6 +41,24 @@ describe('TcpTransport', () => {
     expect(inbox.got.map((m) => (m.type === 'heartbeat' ? m.commit : -1))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
   });
 
+  it('drops what its link filter refuses (a cut link), counts it, and delivers again once the link is healed', async () => {
+    const inbox = new Inbox();
+    const b = make(inbox.push);
+    const port = await b.listen(0);
+    let cut = true;
+    const a = new TcpTransport({ onMessage: () => {}, linkFilter: (to) => !(cut && to === 2) });
+    open.push(a);
+    a.setPeer(2, { host: '127.0.0.1', port });
+    a.send(hb(1, 2, 1));
+    a.send(hb(1, 2, 2));
+    expect(a.stats.dropped).toBe(2);
+    cut = false;
+    a.send(hb(1, 2, 3));
+    await inbox.waitFor(1);
+    // One connection, in order: had the first two left, they would have arrived first.
+    expect(inbox.got).toEqual([hb(1, 2, 3)]);
+  });
+
   it('reconnects to a peer that restarted on a new address', async () => {
     const first = new Inbox();
     const b1 = make(first.push);

@@ -26,6 +26,8 @@ const EVERY_RECORD: MetadataRecord[] = [
     ],
   },
   { type: 'EpochCounters', lastBrokerEpoch: 99, lastTopicId: 12, lastWorkerEpoch: 5 },
+  { type: 'RegisterController', controllerId: 4, host: 'controller-4.local', port: 9107 },
+  { type: 'UnregisterController', controllerId: 4 },
 ];
 
 describe('metadata record codec', () => {

@@ -61,6 +61,21 @@ describe('MetadataImage', () => {
     expect(restored.right.partition(1, 0)).toEqual(image.partition(1, 0));
   });
 
+  test('an added controller’s address is kept (a newer registration replaces it), survives a snapshot, and is forgotten on removal', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    image.apply({ type: 'RegisterController', controllerId: 4, host: 'old', port: 1 });
+    image.apply({ type: 'RegisterController', controllerId: 4, host: 'c4', port: 9107 });
+    image.apply({ type: 'RegisterController', controllerId: 5, host: 'c5', port: 9109 });
+    const restored = E.getOrElseW(() => new MetadataImage())(MetadataImage.decode(image.encode()));
+    expect([...restored.controllers.values()]).toEqual([
+      { controllerId: 4, host: 'c4', port: 9107 },
+      { controllerId: 5, host: 'c5', port: 9109 },
+    ]);
+    expect(restored.apply({ type: 'UnregisterController', controllerId: 5 })).toEqual({ applied: true });
+    expect([...restored.controllers.keys()]).toEqual([4]);
+    expect(restored.apply({ type: 'UnregisterController', controllerId: 5 })).toEqual({ applied: false, reason: 'controller 5 is not registered' });
+  });
+
   test('removing a topic frees its name', () => {
     const image = MetadataImage.fromRecords(cluster);
     image.apply({ type: 'RemoveTopic', topicId: 1 });

@@ -34,6 +34,12 @@ describe('rill broker in cluster mode: flags', () => {
     expect(controllerOnly.err).toContain('--rack is a broker setting');
   });
 
+  it('takes --join only for a controller', async () => {
+    const r = await run(['--join', '--node-id', '4', '--controllers', '1@127.0.0.1:9093', '--port', '9092', '--data-dir', '/tmp/x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--join is for a controller (--controller) joining an existing quorum');
+  });
+
   it('refuses a controller whose id is not in the quorum', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cli-'));
     const r = await run(['--controller', '--node-id', '4', '--controllers', '1@127.0.0.1:1', '--data-dir', dir]);
@@ -72,7 +78,25 @@ describe('rill cluster status: flags and rendering', () => {
       metadataIndex: 42,
       controllers: [
         { id: 1, address: '127.0.0.1:9101', error: 'controller 1 at 127.0.0.1:9101 did not answer: refused' },
-        { id: 2, address: '127.0.0.1:9103', quorum: { nodeId: 2, role: 'leader', term: 7, leader: 2, commitIndex: 42, appliedIndex: 42, lastIndex: 42, active: true } },
+        {
+          id: 2,
+          address: '127.0.0.1:9103',
+          quorum: {
+            nodeId: 2,
+            role: 'leader',
+            term: 7,
+            leader: 2,
+            commitIndex: 42,
+            appliedIndex: 42,
+            lastIndex: 42,
+            active: true,
+            replication: [
+              { id: 1, learner: false, match: 30, next: 31, state: 'probe', lag: 12, lastAckMsAgo: null, lastCaughtUpMsAgo: 5300 },
+              { id: 2, learner: false, match: 42, next: 43, state: 'replicate', lag: 0, lastAckMsAgo: 0, lastCaughtUpMsAgo: 0 },
+              { id: 4, learner: true, match: 40, next: 43, state: 'replicate', lag: 2, lastAckMsAgo: 15, lastCaughtUpMsAgo: 120 },
+            ],
+          },
+        },
       ],
       brokers: [{ id: 1, address: '127.0.0.1:9092', rack: null, brokerEpoch: 5, fenced: true }],
       topics: [],
@@ -88,7 +112,11 @@ describe('rill cluster status: flags and rendering', () => {
       warnings: ['controller 1 at 127.0.0.1:9101 did not answer: refused'],
     });
     expect(text).toContain('Controllers (active: 2, term 7, metadata index 42)');
-    expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9101 +unreachable/);
+    expect(text).toMatch(/\n {2}ID +ADDRESS +ROLE +TERM +COMMIT +APPLIED +MATCH +LAG +LAST ACK +CAUGHT UP\n/);
+    // Each controller's replication as the active one sees it; a member missing from the list still shows.
+    expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9101 +unreachable +- +- +- +30 +12 +never +5300 ms ago\n/);
+    expect(text).toMatch(/\n {2}2 +127\.0\.0\.1:9103 +leader \(active\) +7 +42 +42 +42 +0 +- +-\n/);
+    expect(text).toMatch(/\n {2}4 +\(not listed\) +learner +- +- +- +40 +2 +15 ms ago +120 ms ago\n/);
     expect(text).toMatch(/\n {2}1 +127\.0\.0\.1:9092 +- +5 +fenced/);
     expect(text).toMatch(/\n {2}t +0 +2 +3 +\[2\] +2:10\/0 1\(out of ISR\):\?\/\?/);
     expect(text).toMatch(/\n {2}wordcount +3 +w1 +9 +0_0,0_1 +0_2/);

@@ -1,6 +1,7 @@
 // `rill cluster status` against a real 3-node cluster on loopback, each node a
 // controller and a broker in one process (`rill broker --controller --port`,
-// the way docs/cluster.md starts one): JSON and table output, a node killed,
+// the way docs/cluster.md starts one): JSON and table output (with each
+// controller's replication as the active one sees it), a node killed,
 // `rill produce` and `rill consume` going to partition leaders, and the errors for an unreachable quorum and for a list naming the wrong
 // controller. The CLI runs as its own process, as a user would run it.
 import { Kafka, logLevel } from 'kafkajs';
@@ -61,6 +62,11 @@ describe('rill cluster status against a 3-node cluster (controller + broker per 
     expect(s.controllers.every((c) => c.quorum !== undefined && c.quorum.term === s.term && c.quorum.commitIndex > 0)).toBe(true);
     expect(s.controllers.filter((c) => c.quorum!.active).map((c) => c.id)).toEqual([s.leader]);
     expect(s.controllers.filter((c) => c.id !== s.leader).every((c) => c.quorum!.role === 'follower' && c.quorum!.leader === s.leader)).toBe(true);
+    // The active controller's view of each voter's replication of the metadata log.
+    const progress = s.controllers.find((c) => c.id === s.leader)!.quorum!.replication!;
+    expect(progress.map((p) => ({ id: p.id, learner: p.learner }))).toEqual(IDS.map((id) => ({ id, learner: false })));
+    expect(progress.every((p) => p.match > 0 && p.lag >= 0 && p.lastAckMsAgo !== null)).toBe(true);
+    expect(s.controllers.filter((c) => c.id !== s.leader).every((c) => c.quorum!.replication === undefined)).toBe(true);
     expect(s.brokers.map((b) => ({ id: b.id, address: b.address, fenced: b.fenced, reachable: b.reachable }))).toEqual(IDS.map((id) => ({ id, address: cluster.bootstrap(id), fenced: false, reachable: true })));
     expect(s.brokers.every((b) => b.brokerEpoch > 0)).toBe(true);
     expect(s.topics.map((t) => t.name)).toContain(TOPIC);
@@ -86,6 +92,7 @@ describe('rill cluster status against a 3-node cluster (controller + broker per 
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`Controllers (active: ${s.leader}, term ${s.term}`);
     expect(text.stdout).toMatch(new RegExp(`\\n  ${s.leader} +127\\.0\\.0\\.1:\\d+ +leader \\(active\\)`));
+    expect(text.stdout).toMatch(/\n {2}ID +ADDRESS +ROLE +TERM +COMMIT +APPLIED +MATCH +LAG +LAST ACK +CAUGHT UP\n/);
     expect(text.stdout).toMatch(/\n {2}TOPIC +PARTITION +LEADER +EPOCH +ISR/);
     expect(text.stdout).toMatch(new RegExp(`\\n  ${TOPIC} +0 +\\d +\\d+ +\\[1,2,3\\]`));
     expect(text.stdout).toContain('(no workers)');
@@ -101,6 +108,8 @@ describe('rill cluster status against a 3-node cluster (controller + broker per 
     const b = d.brokers.find((x) => x.id === victim)!;
     expect(b.fenced || b.reachable === false).toBe(true);
     expect(d.warnings.some((w) => w.includes(`controller ${victim} at`))).toBe(true);
+    // Still a voter: the active controller keeps reporting it (its last ack ages).
+    expect(d.controllers.find((c) => c.id === d.leader)!.quorum!.replication!.map((p) => p.id)).toEqual(IDS);
 
     // Nothing there: exit 1 with a sentence saying so.
     const nobody = await freePortPair(new Set());

@@ -118,6 +118,17 @@ export class ProcessCluster {
     return this.spawnNode(`c${id}`, ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.dir, `controller-${id}`), ...this.extraControllerArgs]);
   }
 
+  /**
+   * A controller joining the running quorum (`--join`), for `rill cluster
+   * add-controller` to add: on a port pair of its own, with a --controllers
+   * list of the founders and itself. Its address is then controllerAddress(id).
+   */
+  async startJoiningController(id: number): Promise<void> {
+    if (!this.controllerPorts.has(id)) this.controllerPorts.set(id, await freePortPair(new Set([...this.controllerPorts.values(), ...this.brokerPorts.values()].flatMap((p) => [p, p + 1]))));
+    const list = `${this.controllersArg},${id}@127.0.0.1:${this.controllerPorts.get(id)}`;
+    return this.spawnNode(`c${id}`, ['--controller', '--join', '--node-id', String(id), '--controllers', list, '--data-dir', path.join(this.dir, `controller-${id}`), ...this.extraControllerArgs]);
+  }
+
   startBroker(id: number): Promise<void> {
     return this.spawnNode(`b${id}`, ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.dir, `broker-${id}`), ...this.extraBrokerArgs]);
   }

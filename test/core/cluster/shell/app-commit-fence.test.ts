@@ -65,7 +65,7 @@ describe('commits to an application group on a cluster', () => {
     const created = await admin.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [{ name: TOPIC, numPartitions: 2, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
     expect(created.topics[0].errorCode).toBe(0);
 
-    worker = new WorkerMembership({ controllers: cluster.controllerAddresses, app: APP, workerId: 'w1', inputTopics: [TOPIC], heartbeatIntervalMs: 100, onAssignment: () => undefined });
+    worker = new WorkerMembership({ controllers: cluster.addresses, app: APP, workerId: 'w1', inputTopics: [TOPIC], heartbeatIntervalMs: 100, onAssignment: () => undefined });
     expect(E.isRight(await worker.start(20_000))).toBe(true);
     const epoch = worker.workerEpoch;
     expect(epoch).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 // Three controller nodes in this process over real sockets and disks: one
 // becomes active; the others send brokers to it with NOT_CONTROLLER and a
 // leader hint; registration and heartbeats are answered after they commit, and
-// every controller serves the committed metadata log to observers.
+// every controller serves the committed metadata log to observers; the active
+// one describes each voter's replication.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,5 +92,25 @@ describe('ControllerProcess', () => {
 
     const bad = await clients[0].call('fetchMetadata', { fromIndex: -1 }, 2000);
     expect(bad).toEqual({ ok: false, error: 'fetchMetadata needs a non-negative integer fromIndex' });
+  });
+
+  it('describeQuorum: the active controller reports every voter’s replication as it sees it; the others report none', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    // Every follower has answered the leader and holds its whole log.
+    const active = await until(deadline, () => {
+      const leader = nodes.find((n) => n.describeQuorum().active)?.describeQuorum();
+      const acked = leader?.replication?.filter((p) => p.id !== leader.nodeId).every((p) => p.lag === 0 && p.lastAckMsAgo !== null && p.lastCaughtUpMsAgo !== null);
+      return acked ? leader : undefined;
+    }, 'the active controller did not see every follower caught up');
+    expect(active.replication!.map((p) => ({ id: p.id, learner: p.learner }))).toEqual(controllers.map((c) => ({ id: c.id, learner: false })));
+    for (const p of active.replication!) {
+      expect(p.match).toBe(active.lastIndex - p.lag);
+      expect(p.lastAckMsAgo).toBeGreaterThanOrEqual(0);
+    }
+    expect(active.replication!.find((p) => p.id === active.nodeId)).toMatchObject({ match: active.lastIndex, lag: 0, lastAckMsAgo: 0 });
+    for (const n of nodes.filter((x) => x.describeQuorum().nodeId !== active.nodeId)) expect(n.describeQuorum().replication).toBeUndefined();
+    // Over the RPC, as `rill cluster status` asks.
+    const answered = await clients[active.nodeId - 1].call('describeQuorum', {}, 2000);
+    expect(answered.ok && (answered.body as typeof active).replication?.map((p) => p.id)).toEqual([1, 2, 3]);
   });
 });

@@ -3,7 +3,11 @@
 // (BrokerOptions.linkFilter): `isolate(id)` cuts broker `id` off from every
 // controller, both ways, as a network partition would, while it can still
 // reach (and be reached by) the other brokers; `isolate(id, 'all')` cuts it off
-// from the other brokers' replication too. stop() ends all.
+// from the other brokers' replication too. Between controllers the faults are
+// at core/raft's transport (ControllerOptions.raftLinkFilter):
+// `cutControllers(a, b)` drops the Raft messages between two controllers both
+// ways, `isolateController(id)` cuts one off from every other controller (both
+// still serve brokers). stop() ends all.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +26,8 @@ export async function until<T>(deadline: number, probe: () => Promise<T | undefi
   throw new Error(`${what} before the deadline`);
 }
 
+const linkKey = (a: number, b: number) => `${Math.min(a, b)}-${Math.max(a, b)}`;
+
 export interface InProcessClusterOptions {
   readonly ids: readonly number[];
   readonly controllerConfig?: Partial<ControllerConfig>;
@@ -36,10 +42,12 @@ export class InProcessCluster {
   readonly brokerPorts: number[] = [];
   /** Every broker's log lines, by broker id. */
   readonly brokerLogs = new Map<number, string[]>();
-  /** The controller quorum, as brokers and workers are given it. */
-  controllerAddresses: readonly ControllerAddress[] = [];
   private readonly isolated = new Map<number, 'controllers' | 'all'>();
   private controllerPorts = new Set<number>();
+  /** Controller pairs whose Raft link is cut, as "low-high". */
+  private readonly controllerCuts = new Set<string>();
+  /** The controllers' addresses, as every node is given them. */
+  addresses: readonly ControllerAddress[] = [];
 
   private constructor(readonly dir: string) {}
 
@@ -61,9 +69,16 @@ export class InProcessCluster {
     for (const _ of ids) this.brokerPorts.push(await freePortPair(taken));
     this.controllerPorts = new Set(cports);
     const addresses = E.getOrElseW(() => [] as ControllerAddress[])(parseControllers(cports.map((p, i) => `${ids[i]}@127.0.0.1:${p}`).join(',')));
-    this.controllerAddresses = addresses;
+    this.addresses = addresses;
     for (const id of ids) {
-      const c = await ControllerProcess.start({ nodeId: id, controllers: addresses, dataDir: path.join(this.dir, `c${id}`), tickMs: 20, config: controllerConfig });
+      const c = await ControllerProcess.start({
+        nodeId: id,
+        controllers: addresses,
+        dataDir: path.join(this.dir, `c${id}`),
+        tickMs: 20,
+        config: controllerConfig,
+        raftLinkFilter: (to) => !this.controllerCuts.has(linkKey(id, to)),
+      });
       if (E.isLeft(c)) throw new Error(c.left);
       this.controllers.push(c.right);
     }
@@ -140,6 +155,24 @@ export class InProcessCluster {
 
   heal(id: number): void {
     this.isolated.delete(id);
+  }
+
+  controller(id: number): ControllerProcess {
+    return this.controllers.find((c) => c.describeQuorum().nodeId === id)!;
+  }
+
+  /** Drops every Raft message between controllers `a` and `b`, both ways; each still reaches the others. */
+  cutControllers(a: number, b: number): void {
+    this.controllerCuts.add(linkKey(a, b));
+  }
+
+  /** Cuts controller `id` off from every other controller (brokers still reach it, and it them). */
+  isolateController(id: number): void {
+    for (const c of this.addresses) if (c.id !== id) this.cutControllers(id, c.id);
+  }
+
+  healControllers(): void {
+    this.controllerCuts.clear();
   }
 
   async stop(): Promise<void> {

@@ -13,7 +13,9 @@ import { freePortPair } from '../support/ports';
 import { SLOW_INPUT } from './fixtures/slow-pipeline';
 import { CliProcs } from './worker-procs';
 
-const SESSION_MS = 1500;
+// Generous for a loaded 2-core machine: the controller itself must not miss heartbeats.
+const SESSION_MS = 3000;
+const MAX_POLL_MS = 1000;
 const PARTITIONS = 2;
 const DEADLINE_MS = 60_000;
 
@@ -85,13 +87,13 @@ describe('rill worker with a slow, synchronous user function', () => {
 
   it('gives its tasks up when processing is stuck past max.poll.interval.ms, and rejoins after', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    const stuck = worker('stuck', 'stuck-app', ['--max-poll-interval-ms', '1000']);
+    const stuck = worker('stuck', 'stuck-app', ['--max-poll-interval-ms', String(MAX_POLL_MS)]);
     await cli.until('the first worker to own every task', deadline, () => cli.tasks('stuck')?.length === PARTITIONS);
     worker('helper', 'stuck-app');
     await cli.until('the two workers to share the tasks', deadline, () => cli.tasks('stuck')?.length === 1 && cli.tasks('helper')?.length === 1);
     const stuckPartition = cli.tasks('stuck')![0];
-    // Stuck for 1 s (max poll) + 1.5 s (session) + margin: the controller moves its task.
-    await producer!.send({ topic: SLOW_INPUT, acks: -1, messages: [{ value: `block:${4 * SESSION_MS}`, partition: stuckPartition }] });
+    // Stuck past max poll + the session, with a session to spare: the controller moves its task meanwhile.
+    await producer!.send({ topic: SLOW_INPUT, acks: -1, messages: [{ value: `block:${MAX_POLL_MS + 2 * SESSION_MS}`, partition: stuckPartition }] });
     await cli.until('the helper to own every task', deadline, () => cli.tasks('helper')?.length === PARTITIONS);
     await cli.until('the stuck worker to say why', deadline, () => stuck.err.some((l) => l.includes('max.poll.interval.ms')));
     // Back: it learns it was fenced, drops its tasks without committing them, rejoins and gets one again.

@@ -1,6 +1,6 @@
 // CreateTopics and DeleteTopics as controller decisions.
 import * as E from 'fp-ts/Either';
-import { validateTopicName } from '../../broker';
+import { CONSUMER_OFFSETS_TOPIC, validateTopicName } from '../../broker';
 import { ClusterErrorCode, refusal } from '../errors';
 import type { MetadataImage } from '../metadata/image';
 import type { MetadataRecord } from '../metadata/records';
@@ -45,5 +45,7 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
 export function deleteTopic(image: MetadataImage, name: string): Decision<{ topicId: number }> {
   const topic = image.topicByName(name);
   if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`));
+  // The group coordinators keep every committed offset there (as the embedded broker refuses it too).
+  if (name === CONSUMER_OFFSETS_TOPIC) return E.left(refusal(ClusterErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be deleted.`));
   return accept([{ type: 'RemoveTopic', topicId: topic.topicId }], { topicId: topic.topicId });
 }

@@ -7,6 +7,7 @@
 // sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
 // are served by ClusterKafkaApis from this image and these replicas, consumer
 // groups by ClusterGroupCoordinator over the replicated __consumer_offsets.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { LOG_CONFIG_KEYS, PartitionLog } from '../../log';
@@ -71,6 +72,26 @@ export interface ReplicaDescription {
 }
 
 export const replicaName = (topic: string, partition: number): string => `${topic}-${partition}`;
+
+/** In each replica's directory: the id of the topic its data belongs to (names are reused, ids never). */
+const TOPIC_ID_FILE = 'topic-id';
+
+/**
+ * A directory left by an earlier topic of the same name (deleted while this
+ * broker was down, then created again) is removed, so the new topic starts
+ * empty. A directory without the file (written before it existed) is kept.
+ */
+function discardOtherIncarnation(dir: string, topicId: number, log: (m: string) => void): void {
+  let recorded: string;
+  try {
+    recorded = fs.readFileSync(path.join(dir, TOPIC_ID_FILE), 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (recorded === String(topicId)) return;
+  log(`removing ${dir}: it holds topic id ${recorded}, a deleted topic of the same name (now id ${topicId})`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 export class BrokerProcess {
   brokerEpoch = 0;
@@ -156,6 +177,19 @@ export class BrokerProcess {
 
   createTopic(req: CreateTopicRequest, timeoutMs: number): Promise<ControllerAnswer<{ topicId: number }>> {
     return this.controllerClient.call(ControllerMethod.createTopic, req, timeoutMs);
+  }
+
+  /**
+   * An admin request (a ControllerMethod) decided by the active controller. It
+   * may be moving: NOT_CONTROLLER is retried until `deadline`; the answer is
+   * the controller's, or that NOT_CONTROLLER at the deadline.
+   */
+  async askController<R>(method: string, body: unknown, deadline: number): Promise<ControllerAnswer<R>> {
+    for (;;) {
+      const a = await this.controllerClient.call<R>(method, body, Math.max(1, Math.min(RPC_TIMEOUT_MS, deadline - Date.now())));
+      if (a.errorCode !== ClusterErrorCode.NOT_CONTROLLER || Date.now() >= deadline || this.stopped) return a;
+      await this.nextChange(50);
+    }
   }
 
   private tick(): void {
@@ -252,14 +286,16 @@ export class BrokerProcess {
         if (h === undefined && !p.replicas.includes(this.nodeId)) continue;
         seen.add(name);
         if (h === undefined || h.topicId !== topic.topicId) {
-          if (h !== undefined) this.closeReplica(h);
+          // A topic of this name with another id: the old one was deleted, its data goes with it.
+          if (h !== undefined) this.closeReplica(h, 'delete data');
           h = this.openReplica(topic.name, topic.topicId, topic.config, p);
         }
         h.replica.onPartitionState(p, now);
         this.flushCompletions(h);
       }
     }
-    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h);
+    // Partitions leave the image only with their topic (DeleteTopics): so does their data.
+    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h, 'delete data');
     this.groups?.onReplicasChanged();
     this.changed();
   }
@@ -268,7 +304,10 @@ export class BrokerProcess {
     const name = replicaName(topic, p.partition);
     const logConfig: Record<string, string> = {};
     for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) logConfig[key] = config[key];
-    const log = PartitionLog.open(path.join(this.options.dataDir, name), logConfig, { replicated: true });
+    const dir = path.join(this.options.dataDir, name);
+    discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
+    const log = PartitionLog.open(dir, logConfig, { replicated: true });
+    fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
       replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
@@ -285,12 +324,14 @@ export class BrokerProcess {
     return h;
   }
 
-  private closeReplica(h: HostedReplica): void {
+  private closeReplica(h: HostedReplica, data: 'keep data' | 'delete data' = 'keep data'): void {
     this.replicas.delete(h.name);
     // Parked follower fetches are answered now (from the replica's last state) rather than at their timeout.
     this.appended(h);
     this.parkedFetches.delete(h.name);
-    h.log.close();
+    if (data === 'keep data') return h.log.close();
+    h.log.delete();
+    this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
   }
 
   private driveReplica(h: HostedReplica, now: number): void {

@@ -190,6 +190,8 @@ export class ControllerProcess {
         return { body: await this.decide((c) => c.alterPartition(b)) };
       case ControllerMethod.createTopic:
         return { body: await this.decide((c) => c.createTopic(b)) };
+      case ControllerMethod.deleteTopic:
+        return { body: await this.decide((c) => c.deleteTopic(topicName(body))) };
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');
@@ -214,4 +216,11 @@ export class ControllerProcess {
     await this.rpc?.close();
     await this.node.stop();
   }
+}
+
+/** The topic name of a request naming one (a malformed body is answered as an error, not decided on). */
+function topicName(body: unknown): string {
+  const name = (body as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string') throw new Error('the request needs a topic name');
+  return name;
 }

@@ -8,6 +8,7 @@ export const ControllerMethod = {
   brokerHeartbeat: 'brokerHeartbeat',
   alterPartition: 'alterPartition',
   createTopic: 'createTopic',
+  deleteTopic: 'deleteTopic',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Workers of a DSL application: join (epoch 0), heartbeat, or leave (body and answer: worker-protocol.ts). */

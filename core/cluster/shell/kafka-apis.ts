@@ -2,13 +2,15 @@
 // partition replicas: Metadata lists every registered broker and each
 // partition's leader; Produce goes to the partition leader's appendAsLeader
 // (acks=all answered once the high watermark passes the batch); Fetch reads up
-// to the high watermark; CreateTopics goes to the controller. Consumer groups
-// are served by group-coordinator.ts.
+// to the high watermark; CreateTopics goes to the controller. The other admin
+// APIs are in kafka-admin-apis.ts, consumer groups in group-coordinator.ts.
 import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
 import type { BrokerProcess, HostedReplica } from './broker-process';
 import { replicaName } from './broker-process';
+import { ControllerMethod } from './controller-protocol';
+import { adminDeadline, adminKafkaApis } from './kafka-admin-apis';
 import type { KafkaRequestContext, ServedApi } from './kafka-listener';
 
 type MetadataResponse = apis.MetadataResponse;
@@ -23,7 +25,6 @@ type CreateTopicsResponse = apis.CreateTopicsResponse;
 
 const LEADER_NOT_AVAILABLE = 5;
 const MAX_FETCH_WAIT_MS = 1000;
-const MAX_CREATE_WAIT_MS = 10_000;
 const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
 
@@ -136,7 +137,7 @@ function listOffsets(broker: BrokerProcess, req: ListOffsetsRequest): ListOffset
 }
 
 async function createTopics(broker: BrokerProcess, req: CreateTopicsRequest): Promise<CreateTopicsResponse> {
-  const deadline = Date.now() + Math.min(Math.max(req.timeoutMs, 1000), MAX_CREATE_WAIT_MS);
+  const deadline = adminDeadline(req.timeoutMs);
   const topics = await Promise.all(
     req.topics.map(async (t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, topicId: '', errorCode, errorMessage, numPartitions: errorCode === 0 ? Math.max(1, t.numPartitions) : -1, replicationFactor: errorCode === 0 ? Math.max(1, t.replicationFactor) : -1, configs: null });
@@ -145,16 +146,8 @@ async function createTopics(broker: BrokerProcess, req: CreateTopicsRequest): Pr
       const config: Record<string, string> = {};
       for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
       const request = { name: t.name, partitions: t.numPartitions < 1 ? 1 : t.numPartitions, replicationFactor: t.replicationFactor < 1 ? 1 : t.replicationFactor, config };
-      // The active controller may be moving: retry NOT_CONTROLLER until the deadline.
-      for (;;) {
-        const a = await broker.createTopic(request, Math.max(1, Math.min(2000, deadline - Date.now())));
-        if (a.errorCode === ClusterErrorCode.NOT_CONTROLLER && Date.now() < deadline) {
-          await broker.nextChange(50);
-          continue;
-        }
-        if (a.errorCode !== 0) return result(a.errorCode, a.message ?? null);
-        break;
-      }
+      const a = await broker.askController(ControllerMethod.createTopic, request, deadline);
+      if (a.errorCode !== 0) return result(a.errorCode, a.message ?? null);
       // Answer once this broker's image has the topic, so the client's next Metadata shows it.
       while (broker.image.topicByName(t.name) === undefined && Date.now() < deadline) await broker.nextChange(deadline - Date.now());
       return result(0, null);
@@ -171,6 +164,7 @@ export function clusterKafkaApis(broker: BrokerProcess): ServedApi[] {
     { api: apis.fetch, minVersion: apis.fetch.versions.min, maxVersion: apis.fetch.versions.max, handle: (r, ctx) => fetch(broker, r, ctx) },
     { api: apis.listOffsets, minVersion: apis.listOffsets.versions.min, maxVersion: apis.listOffsets.versions.max, handle: (r) => listOffsets(broker, r) },
     { api: apis.createTopics, minVersion: apis.createTopics.versions.min, maxVersion: apis.createTopics.versions.max, handle: (r) => createTopics(broker, r) },
+    ...adminKafkaApis(broker),
   ];
   return served;
 }

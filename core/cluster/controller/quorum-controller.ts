@@ -11,7 +11,7 @@ import { alterPartition, type AlterPartitionRequest, type AlterPartitionResponse
 import { brokerHeartbeat, fenceBroker, registerBroker, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type RegisterBrokerRequest } from './broker-lifecycle';
 import type { Decision } from './decision';
 import { HeartbeatSessions } from './sessions';
-import { createTopic, deleteTopic, type CreateTopicRequest } from './topic-admin';
+import { createPartitions, createTopic, deleteTopic, type CreatePartitionsRequest, type CreateTopicRequest } from './topic-admin';
 import { expireWorker, workerHeartbeat, type WorkerAssignment, type WorkerHeartbeatRequest } from './worker-lifecycle';
 
 export interface ControllerConfig {
@@ -66,6 +66,10 @@ export class QuorumController {
 
   deleteTopic(name: string): Decision<{ topicId: number }> {
     return this.commit(deleteTopic(this._image, name));
+  }
+
+  createPartitions(req: CreatePartitionsRequest): Decision<{ topicId: number }> {
+    return this.commit(createPartitions(this._image, req));
   }
 
   alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {

@@ -1,8 +1,8 @@
-// CreateTopics and DeleteTopics as controller decisions.
+// CreateTopics, DeleteTopics and CreatePartitions as controller decisions.
 import * as E from 'fp-ts/Either';
-import { CONSUMER_OFFSETS_TOPIC, validateTopicName } from '../../broker';
+import { CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName } from '../../broker';
 import { ClusterErrorCode, refusal } from '../errors';
-import type { MetadataImage } from '../metadata/image';
+import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image';
 import type { MetadataRecord } from '../metadata/records';
 import { accept, type Decision } from './decision';
 import { placeReplicas } from './placement';
@@ -35,10 +35,7 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
     return E.left(refusal(ClusterErrorCode.INVALID_CONFIG, `min.insync.replicas=${config['min.insync.replicas']} must be an integer from 1 to the replication factor (${req.replicationFactor}).`));
   }
   const topicId = image.lastTopicId + 1;
-  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config }];
-  placeReplicas(live, req.partitions, req.replicationFactor, topicId - 1).forEach((replicas, partition) => {
-    records.push({ type: 'Partition', topicId, partition, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 });
-  });
+  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config }, ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor)];
   return accept(records, { topicId });
 }
 
@@ -48,4 +45,49 @@ export function deleteTopic(image: MetadataImage, name: string): Decision<{ topi
   // The group coordinators keep every committed offset there (as the embedded broker refuses it too).
   if (name === CONSUMER_OFFSETS_TOPIC) return E.left(refusal(ClusterErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be deleted.`));
   return accept([{ type: 'RemoveTopic', topicId: topic.topicId }], { topicId: topic.topicId });
+}
+
+export interface CreatePartitionsRequest {
+  readonly name: string;
+  /** The new total number of partitions. */
+  readonly count: number;
+}
+
+/** A topic's replication factor: its partitions' (they are all created with the same). */
+export function replicationFactorOf(topic: TopicImage): number {
+  return topic.partitions.get(0)?.replicas.length ?? 0;
+}
+
+/**
+ * CreatePartitions: grows a topic to `count` partitions (never shrinks, as in
+ * Kafka). The new ones get the topic's replication factor and are placed as if
+ * the topic had been created with `count` partitions, so leaders keep spreading.
+ */
+export function createPartitions(image: MetadataImage, req: CreatePartitionsRequest): Decision<{ topicId: number }> {
+  const topic = image.topicByName(req.name);
+  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
+  const current = topic.partitions.size;
+  if (!Number.isInteger(req.count) || req.count <= current || req.count > MAX_PARTITIONS) {
+    return E.left(
+      refusal(ClusterErrorCode.INVALID_PARTITIONS, `Topic ${req.name} has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed), not ${req.count}.`),
+    );
+  }
+  const replicationFactor = replicationFactorOf(topic);
+  const live = image.liveBrokers();
+  if (replicationFactor > live.length) {
+    return E.left(
+      refusal(ClusterErrorCode.INVALID_REPLICATION_FACTOR, `Topic ${req.name} has replication factor ${replicationFactor}; its new partitions need that many live brokers, and ${live.length} are live. Start more brokers and retry.`),
+    );
+  }
+  return accept(newPartitions(live, topic.topicId, current, req.count, replicationFactor), { topicId: topic.topicId });
+}
+
+/**
+ * Partitions `from` to `to` - 1 of a topic, placed as if it had `to` partitions
+ * (the topic id rotates the start), each led by its first replica.
+ */
+function newPartitions(live: readonly BrokerRegistration[], topicId: number, from: number, to: number, replicationFactor: number): MetadataRecord[] {
+  return placeReplicas(live, to, replicationFactor, topicId - 1)
+    .slice(from)
+    .map((replicas, i) => ({ type: 'Partition', topicId, partition: from + i, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 }));
 }

@@ -192,6 +192,8 @@ export class ControllerProcess {
         return { body: await this.decide((c) => c.createTopic(b)) };
       case ControllerMethod.deleteTopic:
         return { body: await this.decide((c) => c.deleteTopic(topicName(body))) };
+      case ControllerMethod.createPartitions:
+        return { body: await this.decide((c) => c.createPartitions(b)) };
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');

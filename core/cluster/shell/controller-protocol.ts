@@ -9,6 +9,7 @@ export const ControllerMethod = {
   alterPartition: 'alterPartition',
   createTopic: 'createTopic',
   deleteTopic: 'deleteTopic',
+  createPartitions: 'createPartitions',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Workers of a DSL application: join (epoch 0), heartbeat, or leave (body and answer: worker-protocol.ts). */

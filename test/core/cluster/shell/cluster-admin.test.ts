@@ -60,4 +60,23 @@ describe('cluster admin APIs through kafkajs', () => {
     expect(replicasOf('doomed', 0).map((h) => h.replica.logEndOffset)).toEqual([0, 0, 0]);
     expect(await admin.fetchTopicOffsets('doomed')).toEqual([expect.objectContaining({ partition: 0, offset: '0', low: '0', high: '0' })]);
   }, DEADLINE_MS);
+
+  it('CreatePartitions adds replicated partitions that every broker hosts and that take writes', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    expect(await admin.createTopics({ topics: [{ topic: 'growing', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
+    await expect(admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 1 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+    await admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: 'growing', count: 3 }] });
+    expect(cluster.brokers.map((b) => b.image.topicByName('growing')!.partitions.size)).toEqual([1, 1, 1]);
+
+    await admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 3 }] });
+    const metadata = await admin.fetchTopicMetadata({ topics: ['growing'] });
+    expect(metadata.topics[0].partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
+    // Each new partition has a replica with a role on every broker, and a leader that takes acks=all writes.
+    await until(deadline, () => ([1, 2].every((p) => replicasOf('growing', p).length === 3 && replicasOf('growing', p).filter((h) => h.replica.role === 'leader').length === 1) ? true : undefined), 'new partitions did not get replicas');
+    const producer = kafka.producer();
+    await producer.connect();
+    const sent = await producer.send({ topic: 'growing', acks: -1, messages: [{ value: 'x', partition: 2 }] });
+    await producer.disconnect();
+    expect(sent).toEqual([expect.objectContaining({ partition: 2, errorCode: 0, baseOffset: '0' })]);
+  }, DEADLINE_MS);
 });

@@ -11,7 +11,7 @@ import { alterPartition, type AlterPartitionRequest, type AlterPartitionResponse
 import { brokerHeartbeat, fenceBroker, registerBroker, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type RegisterBrokerRequest } from './broker-lifecycle';
 import type { Decision } from './decision';
 import { HeartbeatSessions } from './sessions';
-import { createPartitions, createTopic, deleteTopic, type CreatePartitionsRequest, type CreateTopicRequest } from './topic-admin';
+import { alterTopicConfig, createPartitions, createTopic, deleteTopic, type AlterTopicConfigRequest, type CreatePartitionsRequest, type CreateTopicRequest } from './topic-admin';
 import { expireWorker, workerHeartbeat, type WorkerAssignment, type WorkerHeartbeatRequest } from './worker-lifecycle';
 
 export interface ControllerConfig {
@@ -70,6 +70,10 @@ export class QuorumController {
 
   createPartitions(req: CreatePartitionsRequest): Decision<{ topicId: number }> {
     return this.commit(createPartitions(this._image, req));
+  }
+
+  alterTopicConfig(req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
+    return this.commit(alterTopicConfig(this._image, req));
   }
 
   alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {

@@ -1,11 +1,14 @@
-// CreateTopics, DeleteTopics and CreatePartitions as controller decisions.
+// CreateTopics, DeleteTopics, CreatePartitions and AlterConfigs (of topics) as
+// controller decisions.
 import * as E from 'fp-ts/Either';
 import { CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName } from '../../broker';
 import { ClusterErrorCode, refusal } from '../errors';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image';
-import type { MetadataRecord } from '../metadata/records';
-import { accept, type Decision } from './decision';
+import { NO_LEADER, type MetadataRecord } from '../metadata/records';
+import { accept, imageAfter, type Decision } from './decision';
+import { partitionChange, uncleanElectionEnabled } from './partition-change';
 import { placeReplicas } from './placement';
+import { validateTopicConfig } from './topic-config';
 
 export interface CreateTopicRequest {
   readonly name: string;
@@ -29,13 +32,10 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
       refusal(ClusterErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${req.replicationFactor} needs that many live brokers; ${live.length} are live. Start more brokers or lower the replication factor.`),
     );
   }
-  const config = req.config ?? {};
-  const minIsr = Number(config['min.insync.replicas'] ?? '1');
-  if (!Number.isInteger(minIsr) || minIsr < 1 || minIsr > req.replicationFactor) {
-    return E.left(refusal(ClusterErrorCode.INVALID_CONFIG, `min.insync.replicas=${config['min.insync.replicas']} must be an integer from 1 to the replication factor (${req.replicationFactor}).`));
-  }
+  const config = validateTopicConfig(req.name, req.config ?? {}, req.replicationFactor);
+  if (E.isLeft(config)) return config;
   const topicId = image.lastTopicId + 1;
-  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config }, ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor)];
+  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config: config.right.overrides }, ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor)];
   return accept(records, { topicId });
 }
 
@@ -90,4 +90,33 @@ function newPartitions(live: readonly BrokerRegistration[], topicId: number, fro
   return placeReplicas(live, to, replicationFactor, topicId - 1)
     .slice(from)
     .map((replicas, i) => ({ type: 'Partition', topicId, partition: from + i, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 }));
+}
+
+export interface AlterTopicConfigRequest {
+  readonly name: string;
+  /** The new overrides, all of them (Kafka's AlterConfigs): keys left out go back to their defaults. */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/**
+ * AlterConfigs of a topic, validated as at creation. Turning unclean leader
+ * election on elects a leader at once for the topic's leaderless partitions
+ * (from any live replica), as KRaft does, rather than waiting for the next
+ * broker to come or go.
+ */
+export function alterTopicConfig(image: MetadataImage, req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
+  const topic = image.topicByName(req.name);
+  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
+  const config = validateTopicConfig(req.name, req.config, replicationFactorOf(topic));
+  if (E.isLeft(config)) return config;
+  const records: MetadataRecord[] = [{ type: 'TopicConfig', topicId: topic.topicId, config: config.right.overrides }];
+  const after = imageAfter(image, records);
+  const altered = after.topics.get(topic.topicId)!;
+  if (uncleanElectionEnabled(altered) && !uncleanElectionEnabled(topic)) {
+    for (const p of altered.partitions.values()) {
+      const change = p.leader === NO_LEADER ? partitionChange(after, altered, p, p.isr) : undefined;
+      if (change !== undefined) records.push(change);
+    }
+  }
+  return accept(records, { topicId: topic.topicId, config: config.right.overrides });
 }

@@ -99,8 +99,17 @@ export class PartitionReplica {
   constructor(
     readonly name: string,
     readonly log: ReplicaLog,
-    readonly config: ReplicaConfig,
+    /** Replaced (never mutated) by reconfigure(). */
+    public config: ReplicaConfig,
   ) {}
+
+  /**
+   * The topic's settings changed (AlterConfigs): min.insync.replicas counts
+   * from the next append, unclean election from the next truncation.
+   */
+  reconfigure(topic: Pick<ReplicaConfig, 'minInsyncReplicas' | 'uncleanLeaderElection'>): void {
+    this.config = { ...this.config, ...topic };
+  }
 
   get role(): Role {
     return this._role;

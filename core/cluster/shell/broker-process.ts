@@ -10,14 +10,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { LOG_CONFIG_KEYS, PartitionLog } from '../../log';
+import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog } from '../../log';
+import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
 import { ClusterErrorCode } from '../errors';
 import { decodeRecordBatch } from '../metadata/codec';
-import { MetadataImage, type PartitionRegistration } from '../metadata/image';
+import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
-import { PartitionReplica, ReplicationInvariantError } from '../replication/partition-replica';
+import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from '../replication/partition-replica';
 import type { ControllerAddress } from './addresses';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controller-protocol';
@@ -49,6 +50,8 @@ export interface HostedReplica {
   readonly partition: number;
   readonly replica: PartitionReplica;
   readonly log: PartitionLog;
+  /** The topic config the replica and its log were last given (the image's object: a new one is a change). */
+  topicConfig: Readonly<Record<string, string>>;
 }
 
 const TICK_MS = 20;
@@ -72,6 +75,18 @@ export interface ReplicaDescription {
 }
 
 export const replicaName = (topic: string, partition: number): string => `${topic}-${partition}`;
+
+/** The topic's log settings, for its replicas' logs. */
+function logSettings(config: Readonly<Record<string, string>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) settings[key] = config[key];
+  return settings;
+}
+
+/** The topic's replication settings, for its replicas (the controller reads the same ones for elections). */
+function replicationSettings(topic: TopicImage): Pick<ReplicaConfig, 'minInsyncReplicas' | 'uncleanLeaderElection'> {
+  return { minInsyncReplicas: minInsyncReplicas(topic), uncleanLeaderElection: uncleanElectionEnabled(topic) };
+}
 
 /** In each replica's directory: the id of the topic its data belongs to (names are reused, ids never). */
 const TOPIC_ID_FILE = 'topic-id';
@@ -288,8 +303,9 @@ export class BrokerProcess {
         if (h === undefined || h.topicId !== topic.topicId) {
           // A topic of this name with another id: the old one was deleted, its data goes with it.
           if (h !== undefined) this.closeReplica(h, 'delete data');
-          h = this.openReplica(topic.name, topic.topicId, topic.config, p);
+          h = this.openReplica(topic, p);
         }
+        if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
         h.replica.onPartitionState(p, now);
         this.flushCompletions(h);
       }
@@ -300,28 +316,33 @@ export class BrokerProcess {
     this.changed();
   }
 
-  private openReplica(topic: string, topicId: number, config: Readonly<Record<string, string>>, p: PartitionRegistration): HostedReplica {
-    const name = replicaName(topic, p.partition);
-    const logConfig: Record<string, string> = {};
-    for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) logConfig[key] = config[key];
+  private openReplica(topic: TopicImage, p: PartitionRegistration): HostedReplica {
+    const { topicId, config } = topic;
+    const name = replicaName(topic.name, p.partition);
     const dir = path.join(this.options.dataDir, name);
     discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
-    const log = PartitionLog.open(dir, logConfig, { replicated: true });
+    const log = PartitionLog.open(dir, logSettings(config), { replicated: true });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
       replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
-      minInsyncReplicas: Number(config['min.insync.replicas'] ?? '1'),
-      uncleanLeaderElection: false,
+      ...replicationSettings(topic),
       requestTimeoutMs: RPC_TIMEOUT_MS,
       alterPartitionRetryMs: 500,
       maxFetchBytes: 1024 * 1024,
       durableAppends: false,
     });
-    const h: HostedReplica = { name, topic, topicId, partition: p.partition, replica, log };
+    const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
     this.replicas.set(name, h);
     this.log(`broker ${this.nodeId}: hosting ${name} (log end offset ${log.logEndOffset}, high watermark ${log.highWatermark})`);
     return h;
+  }
+
+  /** AlterConfigs reached this broker: the replica and its log take the topic's new settings (removed keys back to their defaults). */
+  private reconfigureReplica(h: HostedReplica, topic: TopicImage): void {
+    h.topicConfig = topic.config;
+    h.replica.reconfigure(replicationSettings(topic));
+    h.log.updateConfig({ ...DEFAULT_LOG_CONFIG, ...logSettings(topic.config) });
   }
 
   private closeReplica(h: HostedReplica, data: 'keep data' | 'delete data' = 'keep data'): void {

@@ -10,6 +10,7 @@ export const ControllerMethod = {
   createTopic: 'createTopic',
   deleteTopic: 'deleteTopic',
   createPartitions: 'createPartitions',
+  alterTopicConfig: 'alterTopicConfig',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Workers of a DSL application: join (epoch 0), heartbeat, or leave (body and answer: worker-protocol.ts). */

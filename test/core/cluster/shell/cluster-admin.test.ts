@@ -3,7 +3,9 @@
 // replica, not only on the broker that answered.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
+import { NO_LEADER } from '../../../../core/cluster';
+import { apis, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from './in-process-cluster';
 
 const IDS = [1, 2, 3];
@@ -78,5 +80,101 @@ describe('cluster admin APIs through kafkajs', () => {
     const sent = await producer.send({ topic: 'growing', acks: -1, messages: [{ value: 'x', partition: 2 }] });
     await producer.disconnect();
     expect(sent).toEqual([expect.objectContaining({ partition: 2, errorCode: 0, baseOffset: '0' })]);
+  }, DEADLINE_MS);
+
+  it('DescribeConfigs shows the settings; AlterConfigs reaches every replica and its log', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    expect(await admin.createTopics({ topics: [{ topic: 'tuned', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true })).toBe(true);
+    const described = async (names: string[]) => {
+      const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'tuned', configNames: names }] });
+      return Object.fromEntries(d.resources[0].configEntries.map((e) => [e.configName, { value: e.configValue, isDefault: e.isDefault }]));
+    };
+    expect(await described(['min.insync.replicas', 'retention.ms', 'unclean.leader.election.enable'])).toEqual({
+      'min.insync.replicas': { value: '2', isDefault: false },
+      'retention.ms': { value: String(7 * 24 * 3600 * 1000), isDefault: true },
+      'unclean.leader.election.enable': { value: 'false', isDefault: true },
+    });
+
+    const alter = (entries: { name: string; value: string }[], validateOnly = false) => admin.alterConfigs({ validateOnly, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'tuned', configEntries: entries }] });
+    await expect(alter([{ name: 'min.insync.replicas', value: '4' }])).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+    await expect(alter([{ name: 'retention.ms', value: 'soon' }])).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+    await alter([{ name: 'retention.ms', value: '1' }], true);
+    await alter([{ name: 'retention.ms', value: '60000' }, { name: 'min.insync.replicas', value: '3' }]);
+    // Every replica: min.insync.replicas for its appends as leader, retention for its own log.
+    await until(deadline, () => (replicasOf('tuned', 0).length === 3 && replicasOf('tuned', 0).every((h) => h.replica.config.minInsyncReplicas === 3 && h.log.config['retention.ms'] === 60_000) ? true : undefined), 'replicas did not take the new config');
+    await until(deadline, async () => ((await described(['retention.ms']))['retention.ms'].value === '60000' ? true : undefined), 'DescribeConfigs did not show the change');
+    expect(await described(['min.insync.replicas', 'retention.bytes'])).toEqual({ 'min.insync.replicas': { value: '3', isDefault: false }, 'retention.bytes': { value: '-1', isDefault: true } });
+
+    // AlterConfigs replaces the overrides: what it leaves out goes back to its default, on every replica.
+    await alter([{ name: 'retention.bytes', value: '1048576' }]);
+    await until(deadline, () => (replicasOf('tuned', 0).every((h) => h.replica.config.minInsyncReplicas === 1 && h.log.config['retention.ms'] === 7 * 24 * 3600 * 1000 && h.log.config['retention.bytes'] === 1_048_576) ? true : undefined), 'replicas did not reset the settings left out');
+  }, DEADLINE_MS);
+});
+
+describe('unclean.leader.election.enable on a cluster', () => {
+  let cluster: InProcessCluster;
+
+  beforeAll(async () => {
+    cluster = await InProcessCluster.start({ ids: IDS, controllerConfig: { brokerSessionTimeoutMs: 2000 }, broker: { heartbeatIntervalMs: 200 } });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('a partition whose whole ISR is down stays leaderless; enabled, it gets a non-ISR leader, and the old leader truncates to follow it', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    const image = () => cluster.activeController()?.image;
+    await until(deadline, () => (cluster.brokers.every((b) => b.image.liveBrokers().length === 3) ? true : undefined), 'brokers did not all register');
+    const kafka = (ids: number[]) => new Kafka({ clientId: 'unclean', brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
+    const admin = kafka(IDS).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'risky', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const partition = () => image()?.topicByName('risky')?.partitions.get(0);
+    const first = await until(deadline, () => partition(), 'no partition');
+    const old = first.leader;
+    const others = IDS.filter((id) => id !== old);
+    const send = async (ids: number[], value: string, acks: number) => {
+      const producer = kafka(ids).producer();
+      await producer.connect();
+      await producer.send({ topic: 'risky', acks, messages: [{ value }] });
+      await producer.disconnect();
+    };
+    await send(IDS, 'everywhere', -1);
+
+    // The followers drop out (fenced): the ISR is the leader alone, which takes writes only it has.
+    for (const id of others) cluster.isolate(id, 'all');
+    const oldReplica = cluster.broker(old).replicas.get('risky-0')!;
+    await until(deadline, () => (oldReplica.replica.isr.length === 1 ? true : undefined), 'followers did not leave the ISR');
+    await send([old], 'only-on-the-old-leader', 1);
+    expect(oldReplica.replica.highWatermark).toBe(2);
+
+    // Then the leader goes; the followers come back. Clean election only: nobody may lead.
+    cluster.isolate(old, 'all');
+    for (const id of others) cluster.heal(id);
+    await until(deadline, () => (image()?.brokers.get(old)?.fenced && others.every((id) => image()?.isUnfenced(id)) ? true : undefined), 'the old leader was not fenced, or the others not unfenced');
+    expect(partition()).toMatchObject({ leader: NO_LEADER, isr: [old] });
+
+    // (kafkajs' admin refuses to act while a partition it knows is leaderless: the request goes as is.)
+    const conn = await KafkaConnection.connect(cluster.bootstrap(others[0]), { timeoutMs: 15_000 });
+    const altered = await conn.request<apis.AlterConfigsResponse>(apis.alterConfigs, { validateOnly: false, resources: [{ resourceType: apis.ResourceType.TOPIC, resourceName: 'risky', configs: [{ name: 'unclean.leader.election.enable', value: 'true' }] }] });
+    conn.close();
+    expect(altered.responses[0]).toMatchObject({ errorCode: 0 });
+    const elected = partition()!;
+    expect(others).toContain(elected.leader);
+    expect(elected.isr).toEqual([elected.leader]);
+    await send(others, 'after-unclean-election', -1);
+
+    // The old leader returns as a follower: it cuts the record only it had (below its high watermark, which unclean election allows) and follows.
+    cluster.heal(old);
+    await until(deadline, () => (partition()?.isr.includes(old) ? true : undefined), 'the old leader did not rejoin the ISR');
+    const leader = cluster.broker(elected.leader).replicas.get('risky-0')!;
+    const follower = cluster.broker(old).replicas.get('risky-0')!;
+    await until(deadline, () => (follower.replica.logEndOffset === leader.replica.logEndOffset ? true : undefined), 'the old leader did not catch up');
+    expect(follower.log.read(0, 1 << 20, follower.replica.logEndOffset).equals(leader.log.read(0, 1 << 20, leader.replica.logEndOffset))).toBe(true);
+    const lines = cluster.brokerLogs.get(old)!;
+    expect(lines.filter((l) => l.includes('risky-0 truncated'))).toEqual([expect.stringContaining('risky-0 truncated 2 -> 1 (high watermark 2)')]);
+    expect(lines.filter((l) => l.includes('would truncate'))).toEqual([]);
   }, DEADLINE_MS);
 });

@@ -280,7 +280,7 @@ export class PartitionReplica {
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
     const records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.config.maxFetchBytes), leo);
-    return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, records };
+    return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, records };
   }
 
   // ---------------------------------------------------------------- leader: ISR and high watermark
@@ -438,6 +438,18 @@ export class PartitionReplica {
       if (this.config.durableAppends) this.log.flush();
     }
     this.log.updateHighWatermark(Math.min(resp.highWatermark, this.log.logEndOffset));
+    this.followLogStart(resp.logStartOffset);
+  }
+
+  /**
+   * A follower moves its log start offset up to the leader's (records deleted
+   * there by DeleteRecords are deleted here too, as Kafka followers do), but
+   * never past its own high watermark: the rest follows with later fetches.
+   */
+  private followLogStart(leaderLogStart: number | undefined): void {
+    if (leaderLogStart === undefined) return;
+    const target = Math.min(leaderLogStart, this.log.highWatermark);
+    if (target > this.log.logStartOffset) this.log.deleteRecordsBefore(target);
   }
 
   /** A follower's epoch cache follows the leader's epochs as stamped in the batches. */

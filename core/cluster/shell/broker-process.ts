@@ -88,6 +88,28 @@ function replicationSettings(topic: TopicImage): Pick<ReplicaConfig, 'minInsyncR
   return { minInsyncReplicas: minInsyncReplicas(topic), uncleanLeaderElection: uncleanElectionEnabled(topic) };
 }
 
+/** The broker's own replica of a partition when it leads it, else the Kafka error to answer. */
+export function leaderReplica(broker: BrokerProcess, topic: string, partition: number): HostedReplica | number {
+  const t = broker.image.topicByName(topic);
+  if (t === undefined || !t.partitions.has(partition)) return ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const h = broker.replicas.get(replicaName(topic, partition));
+  if (h === undefined || h.replica.role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+  return h;
+}
+
+/**
+ * A per-partition answer for each partition of each topic of a request served
+ * at partition leaders (ListOffsets, DeleteRecords): `answer` gets this
+ * broker's leading replica, or the Kafka error to answer instead.
+ */
+export function answerAtLeaders<P extends { readonly partitionIndex: number }, R>(
+  broker: BrokerProcess,
+  topics: readonly { readonly name: string; readonly partitions: readonly P[] }[],
+  answer: (p: P, leader: HostedReplica | number) => R,
+): { name: string; partitions: R[] }[] {
+  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => answer(p, leaderReplica(broker, t.name, p.partitionIndex))) }));
+}
+
 /** In each replica's directory: the id of the topic its data belongs to (names are reused, ids never). */
 const TOPIC_ID_FILE = 'topic-id';
 

@@ -3,13 +3,14 @@
 // controller moves) and answered once this broker's own image shows the
 // result, so the client's next request to this broker sees it; validate_only
 // runs the same decision on this broker's image without proposing it.
-// DescribeConfigs answers from this broker's image.
+// DescribeConfigs answers from this broker's image, DeleteRecords at the
+// partition's leader.
 import * as E from 'fp-ts/Either';
 import { apis } from '../../protocol';
 import { alterTopicConfig, createPartitions as decideCreatePartitions, replicationFactorOf } from '../controller/topic-admin';
 import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
 import { ClusterErrorCode } from '../errors';
-import type { BrokerProcess } from './broker-process';
+import { answerAtLeaders, type BrokerProcess } from './broker-process';
 import { ControllerMethod } from './controller-protocol';
 import type { ServedApi } from './kafka-listener';
 
@@ -21,6 +22,8 @@ type DescribeConfigsRequest = apis.DescribeConfigsRequest;
 type DescribeConfigsResponse = apis.DescribeConfigsResponse;
 type AlterConfigsRequest = apis.AlterConfigsRequest;
 type AlterConfigsResponse = apis.AlterConfigsResponse;
+type DeleteRecordsRequest = apis.DeleteRecordsRequest;
+type DeleteRecordsResponse = apis.DeleteRecordsResponse;
 
 const MAX_ADMIN_WAIT_MS = 10_000;
 const NO_TOPIC_ID = '00000000000000000000000000000000';
@@ -127,6 +130,29 @@ function sameConfig(a: Readonly<Record<string, string>> | undefined, b: Readonly
   return a !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
 }
 
+/**
+ * DeleteRecords, at each partition's leader: its log start offset moves to the
+ * given offset (-1: the high watermark), never past the high watermark
+ * (OFFSET_OUT_OF_RANGE), and followers follow it from their next fetch
+ * response. The low watermark answered is the leader's new log start offset.
+ */
+function deleteRecords(broker: BrokerProcess, req: DeleteRecordsRequest): DeleteRecordsResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: answerAtLeaders(broker, req.topics, (p, h) => {
+      const result = (errorCode: number, lowWatermark = -1) => ({ partitionIndex: p.partitionIndex, errorCode, lowWatermark });
+      if (typeof h === 'number') return result(h);
+      const hw = h.replica.highWatermark;
+      const before = p.offset === -1 ? hw : p.offset;
+      if (before < 0 || before > hw) return result(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+      const lowWatermark = h.log.deleteRecordsBefore(before);
+      // Parked follower fetches are answered now, so the followers learn the new start at once.
+      broker.appended(h);
+      return result(0, lowWatermark);
+    }),
+  };
+}
+
 /** The admin APIs above, with the versions core/protocol's codecs read. */
 export function adminKafkaApis(broker: BrokerProcess): ServedApi[] {
   const all = <T extends { versions: { min: number; max: number } }>(api: T) => ({ api, minVersion: api.versions.min, maxVersion: api.versions.max });
@@ -135,5 +161,6 @@ export function adminKafkaApis(broker: BrokerProcess): ServedApi[] {
     { ...all(apis.createPartitions), handle: (r) => createPartitions(broker, r) },
     { ...all(apis.describeConfigs), handle: (r) => describeConfigs(broker, r) },
     { ...all(apis.alterConfigs), handle: (r) => alterConfigs(broker, r) },
+    { ...all(apis.deleteRecords), handle: (r) => deleteRecords(broker, r) },
   ];
 }

@@ -7,8 +7,8 @@
 import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
-import type { BrokerProcess, HostedReplica } from './broker-process';
-import { replicaName } from './broker-process';
+import type { BrokerProcess } from './broker-process';
+import { answerAtLeaders, leaderReplica } from './broker-process';
 import { ControllerMethod } from './controller-protocol';
 import { adminDeadline, adminKafkaApis } from './kafka-admin-apis';
 import type { KafkaRequestContext, ServedApi } from './kafka-listener';
@@ -27,15 +27,6 @@ const LEADER_NOT_AVAILABLE = 5;
 const MAX_FETCH_WAIT_MS = 1000;
 const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
-
-/** The broker's own replica of a partition when it leads it, else the Kafka error to answer. */
-function leaderReplica(broker: BrokerProcess, topic: string, partition: number): HostedReplica | number {
-  const t = broker.image.topicByName(topic);
-  if (t === undefined || !t.partitions.has(partition)) return ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  const h = broker.replicas.get(replicaName(topic, partition));
-  if (h === undefined || h.replica.role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
-  return h;
-}
 
 function metadata(broker: BrokerProcess, req: apis.MetadataRequest, ctx: KafkaRequestContext): MetadataResponse {
   const image = broker.image;
@@ -119,20 +110,16 @@ async function fetch(broker: BrokerProcess, req: FetchRequest, ctx: KafkaRequest
 function listOffsets(broker: BrokerProcess, req: ListOffsetsRequest): ListOffsetsResponse {
   return {
     throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => {
-        const answer = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1) => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch });
-        const h = leaderReplica(broker, t.name, p.partitionIndex);
-        if (typeof h === 'number') return answer(h);
-        const hw = h.replica.highWatermark;
-        const epoch = h.replica.leaderEpoch;
-        if (p.timestamp === -2) return answer(0, h.log.logStartOffset, -1, epoch);
-        if (p.timestamp === -1) return answer(0, hw, -1, epoch);
-        const found = h.log.offsetForTimestamp(p.timestamp);
-        return found === undefined || found.offset >= hw ? answer(0, hw, -1, epoch) : answer(0, found.offset, found.timestamp, epoch);
-      }),
-    })),
+    topics: answerAtLeaders(broker, req.topics, (p, h) => {
+      const answer = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1) => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch });
+      if (typeof h === 'number') return answer(h);
+      const hw = h.replica.highWatermark;
+      const epoch = h.replica.leaderEpoch;
+      if (p.timestamp === -2) return answer(0, h.log.logStartOffset, -1, epoch);
+      if (p.timestamp === -1) return answer(0, hw, -1, epoch);
+      const found = h.log.offsetForTimestamp(p.timestamp);
+      return found === undefined || found.offset >= hw ? answer(0, hw, -1, epoch) : answer(0, found.offset, found.timestamp, epoch);
+    }),
   };
 }
 

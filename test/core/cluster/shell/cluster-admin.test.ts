@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
-import { NO_LEADER } from '../../../../core/cluster';
+import { isLeft } from 'fp-ts/Either';
+import { ClusterErrorCode, NO_LEADER } from '../../../../core/cluster';
+import { decodeRecordBatches } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from './in-process-cluster';
 
@@ -111,7 +113,7 @@ describe('cluster admin APIs through kafkajs', () => {
   }, DEADLINE_MS);
 });
 
-describe('unclean.leader.election.enable on a cluster', () => {
+describe('admin changes that must outlive a failover', () => {
   let cluster: InProcessCluster;
 
   beforeAll(async () => {
@@ -121,6 +123,66 @@ describe('unclean.leader.election.enable on a cluster', () => {
   afterAll(async () => {
     await cluster?.stop();
   });
+
+  it('DeleteRecords moves the log start on every replica: after a failover the new leader starts there', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    await until(deadline, () => (cluster.brokers.every((b) => b.image.liveBrokers().length === 3) ? true : undefined), 'brokers did not all register');
+    const image = () => cluster.activeController()?.image;
+    const kafka = (ids: number[]) => new Kafka({ clientId: 'trim', brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
+    const admin = kafka(IDS).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
+    const producer = kafka(IDS).producer();
+    await producer.connect();
+    for (let i = 0; i < 10; i++) await producer.send({ topic: 'trimmed', acks: -1, messages: [{ value: `v${i}` }] });
+    await producer.disconnect();
+    const replicas = () => cluster.brokers.map((b) => b.replicas.get('trimmed-0')!);
+    await until(deadline, () => (replicas().every((h) => h.replica.highWatermark === 10) ? true : undefined), 'replicas did not all commit the records');
+
+    // (kafkajs' deleteTopicRecords finds leaders only of topics whose metadata it already holds.)
+    expect(await admin.fetchTopicOffsets('trimmed')).toEqual([expect.objectContaining({ partition: 0, low: '0', high: '10' })]);
+    await expect(admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '11' }] })).rejects.toMatchObject({ cause: { partitions: [expect.objectContaining({ partition: 0, error: expect.objectContaining({ type: 'OFFSET_OUT_OF_RANGE' }) })] } });
+    await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '6' }] });
+    // The leader moved at once; the followers move with their next fetch.
+    await until(deadline, () => (replicas().every((h) => h.log.logStartOffset === 6) ? true : undefined), 'the followers did not follow the log start offset');
+    expect(await admin.fetchTopicOffsets('trimmed')).toEqual([expect.objectContaining({ partition: 0, low: '6', high: '10' })]);
+    await admin.disconnect();
+
+    // The leader goes; a follower takes over, and its log starts where the old leader's did.
+    const old = image()!.topicByName('trimmed')!.partitions.get(0)!.leader;
+    cluster.isolate(old, 'all');
+    const others = IDS.filter((id) => id !== old);
+    const next = await until(deadline, () => {
+      const leader = image()?.topicByName('trimmed')?.partitions.get(0)?.leader;
+      return leader !== undefined && others.includes(leader) && cluster.broker(leader).replicas.get('trimmed-0')?.replica.role === 'leader' ? leader : undefined;
+    }, 'no new leader');
+    const conn = await KafkaConnection.connect(cluster.bootstrap(next), { timeoutMs: 10_000 });
+    const fetchAt = (fetchOffset: number) =>
+      conn.request<apis.FetchResponse>(apis.fetch, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'trimmed', partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] }],
+      });
+    const below = (await fetchAt(0)).responses[0].partitions[0];
+    expect(below.errorCode).toBe(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+    const from = (await fetchAt(6)).responses[0].partitions[0];
+    expect(from).toMatchObject({ errorCode: 0, logStartOffset: 6, highWatermark: 10 });
+    const batches = decodeRecordBatches(from.records!);
+    if (isLeft(batches)) throw new Error(batches.left.message);
+    expect(batches.right.flatMap((b) => b.records.filter((r) => r.offset >= 6).map((r) => r.value!.toString()))).toEqual(['v6', 'v7', 'v8', 'v9']);
+    conn.close();
+    const survivors = kafka(others).admin();
+    await survivors.connect();
+    expect(await survivors.fetchTopicOffsets('trimmed')).toEqual([expect.objectContaining({ partition: 0, low: '6', high: '10' })]);
+    await survivors.disconnect();
+    cluster.heal(old);
+    await until(deadline, () => (image()?.topicByName('trimmed')?.partitions.get(0)?.isr.length === 3 ? true : undefined), 'the old leader did not rejoin');
+  }, DEADLINE_MS);
 
   it('a partition whose whole ISR is down stays leaderless; enabled, it gets a non-ISR leader, and the old leader truncates to follow it', async () => {
     const deadline = Date.now() + DEADLINE_MS;

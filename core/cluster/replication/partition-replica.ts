@@ -275,7 +275,8 @@ export class PartitionReplica {
       Object.assign(progress, newFollowerProgress(now), { lastCaughtUpMs: progress.lastCaughtUpMs, brokerEpoch: req.replicaEpoch });
     }
     const leo = this.log.logEndOffset;
-    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return refuse(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+    // With the log start, so a follower behind it knows where to start again.
+    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return { ...refuse(ClusterErrorCode.OFFSET_OUT_OF_RANGE), logStartOffset: this.log.logStartOffset };
     recordFetch(progress, req.fetchOffset, leo, now);
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
@@ -426,6 +427,13 @@ export class PartitionReplica {
   handleFetchResponse(resp: ReplicaFetchResponse): void {
     const request = this.answered(resp.requestId);
     if (request === undefined || this.phase !== 'fetching') return;
+    const behindLeaderStart = resp.logStartOffset !== undefined && request.fetchOffset === this.log.logEndOffset && request.fetchOffset < resp.logStartOffset;
+    if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE && behindLeaderStart) {
+      // Everything this follower lacks is deleted at the leader (and so is all it
+      // has, being below): it starts again empty at the leader's log start.
+      this.log.truncateFullyAndStartAt(resp.logStartOffset);
+      return;
+    }
     if (resp.errorCode !== 0) {
       // Out of range or a changed leader: find the divergence point again.
       if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE) this.phase = 'truncating';

@@ -124,21 +124,40 @@ describe('admin changes that must outlive a failover', () => {
     await cluster?.stop();
   });
 
-  it('DeleteRecords moves the log start on every replica: after a failover the new leader starts there', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
+  /** The committed image at the active controller. */
+  const image = () => cluster.activeController()?.image;
+  const partition = (topic: string) => image()?.topicByName(topic)?.partitions.get(0);
+  /** A kafkajs client that knows only brokers `ids` (the others may be cut off). */
+  const kafka = (ids: readonly number[]) => new Kafka({ clientId: 'failover', brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
+
+  /** Once every broker sees all three live, creates `topic`: one partition, replication factor 3. */
+  async function createTopic(topic: string, deadline: number, configEntries: { name: string; value: string }[] = []): Promise<void> {
     await until(deadline, () => (cluster.brokers.every((b) => b.image.liveBrokers().length === 3) ? true : undefined), 'brokers did not all register');
-    const image = () => cluster.activeController()?.image;
-    const kafka = (ids: number[]) => new Kafka({ clientId: 'trim', brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
     const admin = kafka(IDS).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
-    const producer = kafka(IDS).producer();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries }], waitForLeaders: true });
+    await admin.disconnect();
+  }
+
+  /** Produces `values` to `topic`, one request each, through brokers `ids`. */
+  async function send(ids: readonly number[], topic: string, values: string[], acks = -1): Promise<void> {
+    const producer = kafka(ids).producer();
     await producer.connect();
-    for (let i = 0; i < 10; i++) await producer.send({ topic: 'trimmed', acks: -1, messages: [{ value: `v${i}` }] });
+    for (const value of values) await producer.send({ topic, acks, messages: [{ value }] });
     await producer.disconnect();
+  }
+
+  const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `v${from + i}`);
+
+  it('DeleteRecords moves the log start on every replica: after a failover the new leader starts there', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    await createTopic('trimmed', deadline, [{ name: 'min.insync.replicas', value: '2' }]);
+    await send(IDS, 'trimmed', numbered(0, 10));
     const replicas = () => cluster.brokers.map((b) => b.replicas.get('trimmed-0')!);
     await until(deadline, () => (replicas().every((h) => h.replica.highWatermark === 10) ? true : undefined), 'replicas did not all commit the records');
 
+    const admin = kafka(IDS).admin();
+    await admin.connect();
     // (kafkajs' deleteTopicRecords finds leaders only of topics whose metadata it already holds.)
     expect(await admin.fetchTopicOffsets('trimmed')).toEqual([expect.objectContaining({ partition: 0, low: '0', high: '10' })]);
     await expect(admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '11' }] })).rejects.toMatchObject({ cause: { partitions: [expect.objectContaining({ partition: 0, error: expect.objectContaining({ type: 'OFFSET_OUT_OF_RANGE' }) })] } });
@@ -149,11 +168,11 @@ describe('admin changes that must outlive a failover', () => {
     await admin.disconnect();
 
     // The leader goes; a follower takes over, and its log starts where the old leader's did.
-    const old = image()!.topicByName('trimmed')!.partitions.get(0)!.leader;
+    const old = partition('trimmed')!.leader;
     cluster.isolate(old, 'all');
     const others = IDS.filter((id) => id !== old);
     const next = await until(deadline, () => {
-      const leader = image()?.topicByName('trimmed')?.partitions.get(0)?.leader;
+      const leader = partition('trimmed')?.leader;
       return leader !== undefined && others.includes(leader) && cluster.broker(leader).replicas.get('trimmed-0')?.replica.role === 'leader' ? leader : undefined;
     }, 'no new leader');
     const conn = await KafkaConnection.connect(cluster.bootstrap(next), { timeoutMs: 10_000 });
@@ -174,63 +193,78 @@ describe('admin changes that must outlive a failover', () => {
     expect(from).toMatchObject({ errorCode: 0, logStartOffset: 6, highWatermark: 10 });
     const batches = decodeRecordBatches(from.records!);
     if (isLeft(batches)) throw new Error(batches.left.message);
-    expect(batches.right.flatMap((b) => b.records.filter((r) => r.offset >= 6).map((r) => r.value!.toString()))).toEqual(['v6', 'v7', 'v8', 'v9']);
+    expect(batches.right.flatMap((b) => b.records.filter((r) => r.offset >= 6).map((r) => r.value!.toString()))).toEqual(numbered(6, 10));
     conn.close();
     const survivors = kafka(others).admin();
     await survivors.connect();
     expect(await survivors.fetchTopicOffsets('trimmed')).toEqual([expect.objectContaining({ partition: 0, low: '6', high: '10' })]);
     await survivors.disconnect();
     cluster.heal(old);
-    await until(deadline, () => (image()?.topicByName('trimmed')?.partitions.get(0)?.isr.length === 3 ? true : undefined), 'the old leader did not rejoin');
+    await until(deadline, () => (partition('trimmed')?.isr.length === 3 ? true : undefined), 'the old leader did not rejoin');
+  }, DEADLINE_MS);
+
+  it('a follower that missed records deleted at the leader starts again at the leader\'s log start and rejoins the ISR', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    await createTopic('behind', deadline);
+    await send(IDS, 'behind', numbered(0, 3));
+    const leaderId = partition('behind')!.leader;
+    const laggard = IDS.find((id) => id !== leaderId)!;
+    const live = IDS.filter((id) => id !== laggard);
+    const leader = cluster.broker(leaderId).replicas.get('behind-0')!;
+    const behind = cluster.broker(laggard).replicas.get('behind-0')!;
+    await until(deadline, () => (behind.replica.highWatermark === 3 ? true : undefined), 'the follower did not get the first records');
+
+    // The follower is cut off (and fenced, so it leaves the ISR); records it never gets are written, then deleted.
+    cluster.isolate(laggard, 'all');
+    await until(deadline, () => (!leader.replica.isr.includes(laggard) ? true : undefined), 'the cut-off follower did not leave the ISR');
+    await send(live, 'behind', numbered(3, 8));
+    const trimmer = kafka(live).admin();
+    await trimmer.connect();
+    await trimmer.fetchTopicOffsets('behind');
+    await trimmer.deleteTopicRecords({ topic: 'behind', partitions: [{ partition: 0, offset: '6' }] });
+    await trimmer.disconnect();
+    expect([behind.log.logStartOffset, behind.replica.logEndOffset, leader.log.logStartOffset]).toEqual([0, 3, 6]);
+
+    cluster.heal(laggard);
+    await until(deadline, () => (partition('behind')?.isr.includes(laggard) ? true : undefined), 'the follower did not rejoin the ISR');
+    await until(deadline, () => (behind.replica.logEndOffset === leader.replica.logEndOffset ? true : undefined), 'the follower did not catch up');
+    expect(behind.log.logStartOffset).toBe(6);
+    expect(behind.log.read(6, 1 << 20, behind.replica.logEndOffset).equals(leader.log.read(6, 1 << 20, leader.replica.logEndOffset))).toBe(true);
   }, DEADLINE_MS);
 
   it('a partition whose whole ISR is down stays leaderless; enabled, it gets a non-ISR leader, and the old leader truncates to follow it', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    const image = () => cluster.activeController()?.image;
-    await until(deadline, () => (cluster.brokers.every((b) => b.image.liveBrokers().length === 3) ? true : undefined), 'brokers did not all register');
-    const kafka = (ids: number[]) => new Kafka({ clientId: 'unclean', brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
-    const admin = kafka(IDS).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'risky', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
-    await admin.disconnect();
-    const partition = () => image()?.topicByName('risky')?.partitions.get(0);
-    const first = await until(deadline, () => partition(), 'no partition');
-    const old = first.leader;
+    await createTopic('risky', deadline);
+    const old = partition('risky')!.leader;
     const others = IDS.filter((id) => id !== old);
-    const send = async (ids: number[], value: string, acks: number) => {
-      const producer = kafka(ids).producer();
-      await producer.connect();
-      await producer.send({ topic: 'risky', acks, messages: [{ value }] });
-      await producer.disconnect();
-    };
-    await send(IDS, 'everywhere', -1);
+    await send(IDS, 'risky', ['everywhere']);
 
     // The followers drop out (fenced): the ISR is the leader alone, which takes writes only it has.
     for (const id of others) cluster.isolate(id, 'all');
     const oldReplica = cluster.broker(old).replicas.get('risky-0')!;
     await until(deadline, () => (oldReplica.replica.isr.length === 1 ? true : undefined), 'followers did not leave the ISR');
-    await send([old], 'only-on-the-old-leader', 1);
+    await send([old], 'risky', ['only-on-the-old-leader'], 1);
     expect(oldReplica.replica.highWatermark).toBe(2);
 
     // Then the leader goes; the followers come back. Clean election only: nobody may lead.
     cluster.isolate(old, 'all');
     for (const id of others) cluster.heal(id);
     await until(deadline, () => (image()?.brokers.get(old)?.fenced && others.every((id) => image()?.isUnfenced(id)) ? true : undefined), 'the old leader was not fenced, or the others not unfenced');
-    expect(partition()).toMatchObject({ leader: NO_LEADER, isr: [old] });
+    expect(partition('risky')).toMatchObject({ leader: NO_LEADER, isr: [old] });
 
     // (kafkajs' admin refuses to act while a partition it knows is leaderless: the request goes as is.)
     const conn = await KafkaConnection.connect(cluster.bootstrap(others[0]), { timeoutMs: 15_000 });
     const altered = await conn.request<apis.AlterConfigsResponse>(apis.alterConfigs, { validateOnly: false, resources: [{ resourceType: apis.ResourceType.TOPIC, resourceName: 'risky', configs: [{ name: 'unclean.leader.election.enable', value: 'true' }] }] });
     conn.close();
     expect(altered.responses[0]).toMatchObject({ errorCode: 0 });
-    const elected = partition()!;
+    const elected = partition('risky')!;
     expect(others).toContain(elected.leader);
     expect(elected.isr).toEqual([elected.leader]);
-    await send(others, 'after-unclean-election', -1);
+    await send(others, 'risky', ['after-unclean-election']);
 
     // The old leader returns as a follower: it cuts the record only it had (below its high watermark, which unclean election allows) and follows.
     cluster.heal(old);
-    await until(deadline, () => (partition()?.isr.includes(old) ? true : undefined), 'the old leader did not rejoin the ISR');
+    await until(deadline, () => (partition('risky')?.isr.includes(old) ? true : undefined), 'the old leader did not rejoin the ISR');
     const leader = cluster.broker(elected.leader).replicas.get('risky-0')!;
     const follower = cluster.broker(old).replicas.get('risky-0')!;
     await until(deadline, () => (follower.replica.logEndOffset === leader.replica.logEndOffset ? true : undefined), 'the old leader did not catch up');

@@ -35,6 +35,16 @@ describe('cluster admin APIs through kafkajs', () => {
   /** Every broker's replica of `topic`-`partition` (one per broker that hosts it). */
   const replicasOf = (topic: string, partition: number) => cluster.brokers.flatMap((b) => [b.replicas.get(`${topic}-${partition}`)].filter((h) => h !== undefined));
 
+  /** Creates `topic` (replication factor 3) through kafkajs and waits until every broker's image has it, every partition led. */
+  async function createTopic(topic: string, numPartitions: number, deadline: number, configEntries: { name: string; value: string }[] = []): Promise<void> {
+    expect(await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 3, configEntries }], waitForLeaders: true })).toBe(true);
+    const everywhere = () => cluster.brokers.every((b) => {
+      const t = b.image.topicByName(topic);
+      return t !== undefined && t.partitions.size === numPartitions && [...t.partitions.values()].every((p) => p.leader > 0);
+    });
+    await until(deadline, () => (everywhere() ? true : undefined), `not every broker sees ${topic}`);
+  }
+
   /** Produces `values` with acks=all to partition 0 and waits until every replica's high watermark has them. */
   async function produce(topic: string, values: string[], deadline: number): Promise<void> {
     const producer = kafka.producer();
@@ -46,7 +56,7 @@ describe('cluster admin APIs through kafkajs', () => {
 
   it('DeleteTopics removes every replica and its data; the same name starts empty', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    expect(await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
+    await createTopic('doomed', 2, deadline);
     await produce('doomed', ['a', 'b', 'c'], deadline);
     const dirs = cluster.brokers.map((b) => path.join(cluster.dir, `b${b.nodeId}`, 'doomed-0'));
     expect(dirs.every((d) => fs.existsSync(d))).toBe(true);
@@ -59,7 +69,7 @@ describe('cluster admin APIs through kafkajs', () => {
     // UNKNOWN_TOPIC_OR_PARTITION (kafkajs retries it, then gives up with its message).
     await expect(admin.deleteTopics({ topics: ['doomed'] })).rejects.toThrow('does not host this topic-partition');
 
-    expect(await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
+    await createTopic('doomed', 1, deadline);
     await until(deadline, () => (replicasOf('doomed', 0).length === 3 ? true : undefined), 'the new topic has no replicas');
     expect(replicasOf('doomed', 0).map((h) => h.replica.logEndOffset)).toEqual([0, 0, 0]);
     expect(await admin.fetchTopicOffsets('doomed')).toEqual([expect.objectContaining({ partition: 0, offset: '0', low: '0', high: '0' })]);
@@ -67,12 +77,13 @@ describe('cluster admin APIs through kafkajs', () => {
 
   it('CreatePartitions adds replicated partitions that every broker hosts and that take writes', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    expect(await admin.createTopics({ topics: [{ topic: 'growing', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
+    await createTopic('growing', 1, deadline);
     await expect(admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 1 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
     await admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: 'growing', count: 3 }] });
     expect(cluster.brokers.map((b) => b.image.topicByName('growing')!.partitions.size)).toEqual([1, 1, 1]);
 
     await admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: 3 }] });
+    await until(deadline, () => (cluster.brokers.every((b) => b.image.topicByName('growing')!.partitions.size === 3) ? true : undefined), 'not every broker sees the new partitions');
     const metadata = await admin.fetchTopicMetadata({ topics: ['growing'] });
     expect(metadata.topics[0].partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
     // Each new partition has a replica with a role on every broker, and a leader that takes acks=all writes.
@@ -86,7 +97,7 @@ describe('cluster admin APIs through kafkajs', () => {
 
   it('DescribeConfigs shows the settings; AlterConfigs reaches every replica and its log', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    expect(await admin.createTopics({ topics: [{ topic: 'tuned', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true })).toBe(true);
+    await createTopic('tuned', 1, deadline, [{ name: 'min.insync.replicas', value: '2' }]);
     const described = async (names: string[]) => {
       const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'tuned', configNames: names }] });
       return Object.fromEntries(d.resources[0].configEntries.map((e) => [e.configName, { value: e.configValue, isDefault: e.isDefault }]));

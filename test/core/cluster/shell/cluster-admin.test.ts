@@ -54,6 +54,14 @@ describe('cluster admin APIs through kafkajs', () => {
     await until(deadline, () => (replicasOf(topic, 0).length === 3 && replicasOf(topic, 0).every((h) => h.replica.highWatermark >= values.length) ? true : undefined), 'replicas did not all get the records');
   }
 
+  it('ApiVersions advertises the admin APIs a cluster broker serves, and no others', () => {
+    const keys = cluster.broker(1).kafkaApiVersions.map((v) => v.apiKey);
+    // DeleteTopics 20, DeleteRecords 21, DescribeConfigs 32, AlterConfigs 33, CreatePartitions 37.
+    expect(keys).toEqual(expect.arrayContaining([20, 21, 32, 33, 37]));
+    // IncrementalAlterConfigs (44) is not served, so not advertised.
+    expect(keys).not.toContain(44);
+  });
+
   it('DeleteTopics removes every replica and its data; the same name starts empty', async () => {
     const deadline = Date.now() + DEADLINE_MS;
     await createTopic('doomed', 2, deadline);

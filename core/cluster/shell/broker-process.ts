@@ -119,15 +119,20 @@ const TOPIC_ID_FILE = 'topic-id';
  * empty. A directory without the file (written before it existed) is kept.
  */
 function discardOtherIncarnation(dir: string, topicId: number, log: (m: string) => void): void {
-  let recorded: string;
-  try {
-    recorded = fs.readFileSync(path.join(dir, TOPIC_ID_FILE), 'utf8').trim();
-  } catch {
-    return;
-  }
-  if (recorded === String(topicId)) return;
+  const recorded = recordedTopicId(dir);
+  if (recorded === undefined || recorded === topicId) return;
   log(`removing ${dir}: it holds topic id ${recorded}, a deleted topic of the same name (now id ${topicId})`);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The topic id a replica directory records, if it records one. */
+function recordedTopicId(dir: string): number | undefined {
+  try {
+    const id = Number(fs.readFileSync(path.join(dir, TOPIC_ID_FILE), 'utf8').trim());
+    return Number.isInteger(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class BrokerProcess {
@@ -147,6 +152,7 @@ export class BrokerProcess {
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
   private metadataInflight = false;
+  private strayRemoved = false;
   private lastMetadataFetch = 0;
   private heartbeatInflight = false;
   private lastHeartbeat = 0;
@@ -334,8 +340,33 @@ export class BrokerProcess {
     }
     // Partitions leave the image only with their topic (DeleteTopics): so does their data.
     for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h, 'delete data');
+    if (!this.strayRemoved) this.removeStrayReplicas();
     this.groups?.onReplicasChanged();
     this.changed();
+  }
+
+  /**
+   * Once per incarnation, at its first reconcile: replica directories of topics
+   * deleted while this broker was down are removed (as KRaft brokers remove
+   * stray logs). Their topic id is in no topic of the image, which, once this
+   * incarnation's registration is in it, holds every decision made before.
+   */
+  private removeStrayReplicas(): void {
+    this.strayRemoved = true;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.options.dataDir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || this.replicas.has(e.name)) continue;
+      const dir = path.join(this.options.dataDir, e.name);
+      const topicId = recordedTopicId(dir);
+      if (topicId === undefined || this.image.topics.has(topicId)) continue;
+      this.log(`broker ${this.nodeId}: removing ${dir}: its topic (id ${topicId}) was deleted while this broker was down`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   private openReplica(topic: TopicImage, p: PartitionRegistration): HostedReplica {

@@ -35,6 +35,7 @@ export class InProcessCluster {
   readonly brokerLogs = new Map<number, string[]>();
   private readonly isolated = new Map<number, 'controllers' | 'all'>();
   private controllerPorts = new Set<number>();
+  private readonly brokerOptions = new Map<number, BrokerOptions>();
 
   private constructor(readonly dir: string) {}
 
@@ -64,7 +65,7 @@ export class InProcessCluster {
     for (const [i, id] of ids.entries()) {
       const lines: string[] = [];
       this.brokerLogs.set(id, lines);
-      const b = await BrokerProcess.start({
+      const options: BrokerOptions = {
         nodeId: id,
         controllers: addresses,
         dataDir: path.join(this.dir, `b${id}`),
@@ -72,10 +73,23 @@ export class InProcessCluster {
         ...broker,
         log: (m) => lines.push(`${Date.now()} ${m}`),
         linkFilter: (to) => this.delivers(id, to.port),
-      });
+      };
+      this.brokerOptions.set(id, options);
+      const b = await BrokerProcess.start(options);
       if (E.isLeft(b)) throw new Error(b.left);
       this.brokers.push(b.right);
     }
+  }
+
+  /** Stops broker `id` (as a crash would, without a controlled shutdown), runs `whileDown`, then starts it again on the same data and ports: a new incarnation. */
+  async restart(id: number, whileDown: () => Promise<void> = async () => {}): Promise<BrokerProcess> {
+    const i = this.brokers.findIndex((b) => b.nodeId === id);
+    await this.brokers[i].stop();
+    await whileDown();
+    const b = await BrokerProcess.start(this.brokerOptions.get(id)!);
+    if (E.isLeft(b)) throw new Error(b.left);
+    this.brokers[i] = b.right;
+    return b.right;
   }
 
   /** Whether a message from broker `from` to `port` (a controller, or a broker's replication port) gets through. */

@@ -85,11 +85,16 @@ export class InProcessCluster {
   async restart(id: number, whileDown: () => Promise<void> = async () => {}): Promise<BrokerProcess> {
     const i = this.brokers.findIndex((b) => b.nodeId === id);
     await this.brokers[i].stop();
-    await whileDown();
-    const b = await BrokerProcess.start(this.brokerOptions.get(id)!);
-    if (E.isLeft(b)) throw new Error(b.left);
-    this.brokers[i] = b.right;
-    return b.right;
+    // It comes back even when `whileDown` fails, so the next test finds every broker running.
+    let started: E.Either<string, BrokerProcess> | undefined;
+    try {
+      await whileDown();
+    } finally {
+      started = await BrokerProcess.start(this.brokerOptions.get(id)!);
+      if (E.isRight(started)) this.brokers[i] = started.right;
+    }
+    if (E.isLeft(started)) throw new Error(started.left);
+    return started.right;
   }
 
   /** Whether a message from broker `from` to `port` (a controller, or a broker's replication port) gets through. */

@@ -228,7 +228,7 @@ function unknownTopic(name: string): BrokerError {
 }
 
 /** Validates overrides against core/log's rules; returns them as strings (as Kafka stores them) and the full config. */
-function validateConfig(topic: string, overrides: Readonly<Record<string, string | number>>): Either<BrokerError, { overrides: Record<string, string>; full: LogConfig }> {
+export function validateConfig(topic: string, overrides: Readonly<Record<string, string | number>>): Either<BrokerError, { overrides: Record<string, string>; full: LogConfig }> {
   const parsed = parseLogConfig(overrides);
   if (parsed._tag === 'Left') return left(new BrokerError(ErrorCode.INVALID_CONFIG, `Topic "${topic}": ${parsed.left.message}`));
   const asStrings: Record<string, string> = {};

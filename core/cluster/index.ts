@@ -16,6 +16,7 @@ export type {
   PartitionRecord,
   PartitionChangeRecord,
   RemoveTopicRecord,
+  TopicConfigRecord,
   RegisterWorkerRecord,
   UnregisterWorkerRecord,
   TaskAssignmentRecord,
@@ -34,8 +35,10 @@ export type { ControllerConfig } from './controller/quorum-controller';
 export type { Decision, Accepted } from './controller/decision';
 export { registerBroker, brokerHeartbeat, fenceBroker, validRack } from './controller/broker-lifecycle';
 export type { RegisterBrokerRequest, BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './controller/broker-lifecycle';
-export { createTopic, deleteTopic } from './controller/topic-admin';
-export type { CreateTopicRequest } from './controller/topic-admin';
+export { createTopic, deleteTopic, createPartitions, replicationFactorOf, alterTopicConfig } from './controller/topic-admin';
+export type { CreateTopicRequest, CreatePartitionsRequest, AlterTopicConfigRequest } from './controller/topic-admin';
+export { validateTopicConfig, REPLICATION_CONFIG_DEFAULTS } from './controller/topic-config';
+export type { ValidTopicConfig } from './controller/topic-config';
 export { alterPartition } from './controller/alter-partition';
 export type { AlterPartitionRequest, AlterPartitionResponse } from './controller/alter-partition';
 export { workerHeartbeat, expireWorker, tasksOf, rebalance } from './controller/worker-lifecycle';

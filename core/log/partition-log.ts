@@ -476,6 +476,28 @@ export class PartitionLog {
   }
 
   /**
+   * Empties the log and starts it again at `offset` (Kafka's
+   * truncateFullyAndStartAt): for a follower whose leader has deleted (by
+   * DeleteRecords or retention) every record the follower still lacks, so it
+   * goes on from the leader's log start offset.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    // The new start is on disk before any file goes, so a crash in between never reopens below it.
+    writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
+    for (const segment of this.segments.splice(0)) segment.delete();
+    this.segments.push(LogSegment.open(this.dir, offset, this._config['index.interval.bytes']));
+    this._logStartOffset = offset;
+    this.leaderEpochs.truncateFromEnd(0);
+    this._highWatermark = offset;
+    this._recoveryPoint = offset;
+    this.unflushedMessages = 0;
+    this.firstUnflushedAt = -1;
+    this.writeRecoveryCheckpoint();
+    fsyncDirectory(this.dir);
+  }
+
+  /**
    * Applies retention.ms and retention.bytes (for cleanup.policy delete or
    * compact,delete): deletes whole closed segments, oldest first, never the active
    * one, and moves the log start offset. Returns how many segments were deleted.

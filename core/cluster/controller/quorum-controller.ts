@@ -12,7 +12,7 @@ import { brokerHeartbeat, fenceBroker, registerBroker, type BrokerHeartbeatReque
 import type { Decision } from './decision';
 import { registerController, unregisterController, type RegisterControllerRequest } from './controller-registration';
 import { HeartbeatSessions } from './sessions';
-import { createTopic, deleteTopic, type CreateTopicRequest } from './topic-admin';
+import { alterTopicConfig, createPartitions, createTopic, deleteTopic, type AlterTopicConfigRequest, type CreatePartitionsRequest, type CreateTopicRequest } from './topic-admin';
 import { expireWorker, workerHeartbeat, type WorkerAssignment, type WorkerHeartbeatRequest } from './worker-lifecycle';
 
 export interface ControllerConfig {
@@ -75,6 +75,14 @@ export class QuorumController {
 
   deleteTopic(name: string): Decision<{ topicId: number }> {
     return this.commit(deleteTopic(this._image, name));
+  }
+
+  createPartitions(req: CreatePartitionsRequest): Decision<{ topicId: number }> {
+    return this.commit(createPartitions(this._image, req));
+  }
+
+  alterTopicConfig(req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
+    return this.commit(alterTopicConfig(this._image, req));
   }
 
   alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {

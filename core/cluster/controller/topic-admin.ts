@@ -1,11 +1,14 @@
-// CreateTopics and DeleteTopics as controller decisions.
+// CreateTopics, DeleteTopics, CreatePartitions and AlterConfigs (of topics) as
+// controller decisions.
 import * as E from 'fp-ts/Either';
-import { validateTopicName } from '../../broker';
+import { CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName } from '../../broker';
 import { ClusterErrorCode, refusal } from '../errors';
-import type { MetadataImage } from '../metadata/image';
-import type { MetadataRecord } from '../metadata/records';
-import { accept, type Decision } from './decision';
+import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image';
+import { NO_LEADER, type MetadataRecord } from '../metadata/records';
+import { accept, imageAfter, type Decision } from './decision';
+import { partitionChange, uncleanElectionEnabled } from './partition-change';
 import { placeReplicas } from './placement';
+import { validateTopicConfig } from './topic-config';
 
 export interface CreateTopicRequest {
   readonly name: string;
@@ -29,21 +32,91 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
       refusal(ClusterErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${req.replicationFactor} needs that many live brokers; ${live.length} are live. Start more brokers or lower the replication factor.`),
     );
   }
-  const config = req.config ?? {};
-  const minIsr = Number(config['min.insync.replicas'] ?? '1');
-  if (!Number.isInteger(minIsr) || minIsr < 1 || minIsr > req.replicationFactor) {
-    return E.left(refusal(ClusterErrorCode.INVALID_CONFIG, `min.insync.replicas=${config['min.insync.replicas']} must be an integer from 1 to the replication factor (${req.replicationFactor}).`));
-  }
+  const config = validateTopicConfig(req.name, req.config ?? {}, req.replicationFactor);
+  if (E.isLeft(config)) return config;
   const topicId = image.lastTopicId + 1;
-  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config }];
-  placeReplicas(live, req.partitions, req.replicationFactor, topicId - 1).forEach((replicas, partition) => {
-    records.push({ type: 'Partition', topicId, partition, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 });
-  });
+  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config: config.right.overrides }, ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor)];
   return accept(records, { topicId });
 }
 
 export function deleteTopic(image: MetadataImage, name: string): Decision<{ topicId: number }> {
   const topic = image.topicByName(name);
   if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`));
+  // The group coordinators keep every committed offset there (as the embedded broker refuses it too).
+  if (name === CONSUMER_OFFSETS_TOPIC) return E.left(refusal(ClusterErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be deleted.`));
   return accept([{ type: 'RemoveTopic', topicId: topic.topicId }], { topicId: topic.topicId });
+}
+
+export interface CreatePartitionsRequest {
+  readonly name: string;
+  /** The new total number of partitions. */
+  readonly count: number;
+}
+
+/** A topic's replication factor: its partitions' (they are all created with the same). */
+export function replicationFactorOf(topic: TopicImage): number {
+  return topic.partitions.get(0)?.replicas.length ?? 0;
+}
+
+/**
+ * CreatePartitions: grows a topic to `count` partitions (never shrinks, as in
+ * Kafka). The new ones get the topic's replication factor and are placed as if
+ * the topic had been created with `count` partitions, so leaders keep spreading.
+ */
+export function createPartitions(image: MetadataImage, req: CreatePartitionsRequest): Decision<{ topicId: number }> {
+  const topic = image.topicByName(req.name);
+  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
+  const current = topic.partitions.size;
+  if (!Number.isInteger(req.count) || req.count <= current || req.count > MAX_PARTITIONS) {
+    return E.left(
+      refusal(ClusterErrorCode.INVALID_PARTITIONS, `Topic ${req.name} has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed), not ${req.count}.`),
+    );
+  }
+  const replicationFactor = replicationFactorOf(topic);
+  const live = image.liveBrokers();
+  if (replicationFactor > live.length) {
+    return E.left(
+      refusal(ClusterErrorCode.INVALID_REPLICATION_FACTOR, `Topic ${req.name} has replication factor ${replicationFactor}; its new partitions need that many live brokers, and ${live.length} are live. Start more brokers and retry.`),
+    );
+  }
+  return accept(newPartitions(live, topic.topicId, current, req.count, replicationFactor), { topicId: topic.topicId });
+}
+
+/**
+ * Partitions `from` to `to` - 1 of a topic, placed as if it had `to` partitions
+ * (the topic id rotates the start), each led by its first replica.
+ */
+function newPartitions(live: readonly BrokerRegistration[], topicId: number, from: number, to: number, replicationFactor: number): MetadataRecord[] {
+  return placeReplicas(live, to, replicationFactor, topicId - 1)
+    .slice(from)
+    .map((replicas, i) => ({ type: 'Partition', topicId, partition: from + i, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 }));
+}
+
+export interface AlterTopicConfigRequest {
+  readonly name: string;
+  /** The new overrides, all of them (Kafka's AlterConfigs): keys left out go back to their defaults. */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/**
+ * AlterConfigs of a topic, validated as at creation. Turning unclean leader
+ * election on elects a leader at once for the topic's leaderless partitions
+ * (from any live replica), as KRaft does, rather than waiting for the next
+ * broker to come or go.
+ */
+export function alterTopicConfig(image: MetadataImage, req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
+  const topic = image.topicByName(req.name);
+  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
+  const config = validateTopicConfig(req.name, req.config, replicationFactorOf(topic));
+  if (E.isLeft(config)) return config;
+  const records: MetadataRecord[] = [{ type: 'TopicConfig', topicId: topic.topicId, config: config.right.overrides }];
+  const after = imageAfter(image, records);
+  const altered = after.topics.get(topic.topicId)!;
+  if (uncleanElectionEnabled(altered) && !uncleanElectionEnabled(topic)) {
+    for (const p of altered.partitions.values()) {
+      const change = p.leader === NO_LEADER ? partitionChange(after, altered, p, p.isr) : undefined;
+      if (change !== undefined) records.push(change);
+    }
+  }
+  return accept(records, { topicId: topic.topicId, config: config.right.overrides });
 }

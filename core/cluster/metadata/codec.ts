@@ -25,6 +25,7 @@ const TYPE_IDS: Record<MetadataRecordType, number> = {
   EpochCounters: 12,
   RegisterController: 13,
   UnregisterController: 14,
+  TopicConfig: 15,
 };
 const TYPE_NAMES = new Map<number, MetadataRecordType>(
   Object.entries(TYPE_IDS).map(([name, id]) => [id, name as MetadataRecordType]),
@@ -81,6 +82,15 @@ class Writer {
     this.uint(vs.length);
     for (const v of vs) this.string(v);
   }
+  /** A topic config: its keys in order, each with its value. */
+  config(config: Readonly<Record<string, string>>): void {
+    const keys = Object.keys(config).sort();
+    this.uint(keys.length);
+    for (const k of keys) {
+      this.string(k);
+      this.string(config[k]);
+    }
+  }
   done(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
@@ -103,17 +113,15 @@ function writeRecord(w: Writer, r: MetadataRecord): void {
       w.int(r.brokerId);
       w.long(r.brokerEpoch);
       return;
-    case 'Topic': {
+    case 'Topic':
       w.string(r.name);
       w.long(r.topicId);
-      const keys = Object.keys(r.config).sort();
-      w.uint(keys.length);
-      for (const k of keys) {
-        w.string(k);
-        w.string(r.config[k]);
-      }
+      w.config(r.config);
       return;
-    }
+    case 'TopicConfig':
+      w.long(r.topicId);
+      w.config(r.config);
+      return;
     case 'Partition':
       w.long(r.topicId);
       w.int(r.partition);
@@ -242,6 +250,12 @@ class Reader {
   nullableString(what: string): string | null {
     return this.bool(what) ? this.string(what) : null;
   }
+  config(): Record<string, string> {
+    const n = this.count('config');
+    const config: Record<string, string> = {};
+    for (let i = 0; i < n; i++) config[this.string('config key')] = this.string('config value');
+    return config;
+  }
   ints(what: string): number[] {
     const n = this.count(what);
     const vs: number[] = [];
@@ -272,10 +286,11 @@ function readRecord(r: Reader): MetadataRecord {
     case 'Topic': {
       const name = r.string('name');
       const topicId = r.long('topicId');
-      const n = r.count('config');
-      const config: Record<string, string> = {};
-      for (let i = 0; i < n; i++) config[r.string('config key')] = r.string('config value');
-      return { type, name, topicId, config };
+      return { type, name, topicId, config: r.config() };
+    }
+    case 'TopicConfig': {
+      const topicId = r.long('topicId');
+      return { type, topicId, config: r.config() };
     }
     case 'Partition':
       return {

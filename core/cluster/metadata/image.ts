@@ -186,6 +186,13 @@ export class MetadataImage {
         });
         return APPLIED;
       }
+      case 'TopicConfig': {
+        const topic = this._topics.get(record.topicId);
+        if (topic === undefined) return skipped(`no topic with id ${record.topicId}`);
+        // A snapshot carries the config in the topic's own record.
+        topic.config = { ...record.config };
+        return APPLIED;
+      }
       case 'RemoveTopic': {
         const topic = this._topics.get(record.topicId);
         if (topic === undefined) return skipped(`no topic with id ${record.topicId}`);

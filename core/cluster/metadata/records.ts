@@ -74,6 +74,13 @@ export interface PartitionChangeRecord {
   readonly isr?: readonly number[];
 }
 
+/** AlterConfigs: the topic's config overrides become `config` (keys not in it go back to their defaults). */
+export interface TopicConfigRecord {
+  readonly type: 'TopicConfig';
+  readonly topicId: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
 export interface RemoveTopicRecord {
   readonly type: 'RemoveTopic';
   readonly topicId: number;
@@ -157,6 +164,7 @@ export type MetadataRecord =
   | TopicRecord
   | PartitionRecord
   | PartitionChangeRecord
+  | TopicConfigRecord
   | RemoveTopicRecord
   | RegisterWorkerRecord
   | UnregisterWorkerRecord

@@ -6,7 +6,7 @@ import type { PartitionLog } from '../../log';
 /** The part of core/log's PartitionLog a replica uses (a real PartitionLog opened with { replicated: true }). */
 export type ReplicaLog = Pick<
   PartitionLog,
-  'logStartOffset' | 'logEndOffset' | 'highWatermark' | 'leaderEpochs' | 'append' | 'read' | 'truncateTo' | 'updateHighWatermark' | 'flush'
+  'logStartOffset' | 'logEndOffset' | 'highWatermark' | 'leaderEpochs' | 'append' | 'read' | 'truncateTo' | 'updateHighWatermark' | 'flush' | 'deleteRecordsBefore' | 'truncateFullyAndStartAt'
 >;
 
 /** KIP-101: the follower asks where its latest leader epoch ends in the leader's log. */
@@ -48,6 +48,8 @@ export interface ReplicaFetchResponse {
   readonly requestId: number;
   readonly errorCode: number;
   readonly highWatermark: number;
+  /** The leader's log start offset (DeleteRecords moves it): followers advance theirs to it. Absent: not known. */
+  readonly logStartOffset?: number;
   readonly records: Buffer;
 }
 

@@ -113,9 +113,18 @@ export class PartitionReplica {
   constructor(
     readonly name: string,
     readonly log: ReplicaLog,
-    readonly config: ReplicaConfig,
+    /** Replaced (never mutated) by reconfigure(). */
+    public config: ReplicaConfig,
   ) {
     this.producers = rebuildProducerState(log);
+  }
+
+  /**
+   * The topic's settings changed (AlterConfigs): min.insync.replicas counts
+   * from the next append, unclean election from the next truncation.
+   */
+  reconfigure(topic: Pick<ReplicaConfig, 'minInsyncReplicas' | 'uncleanLeaderElection'>): void {
+    this.config = { ...this.config, ...topic };
   }
 
   get role(): Role {
@@ -296,12 +305,13 @@ export class PartitionReplica {
       Object.assign(progress, newFollowerProgress(now), { lastCaughtUpMs: progress.lastCaughtUpMs, brokerEpoch: req.replicaEpoch });
     }
     const leo = this.log.logEndOffset;
-    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return refuse(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+    // With the log start, so a follower behind it knows where to start again.
+    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return { ...refuse(ClusterErrorCode.OFFSET_OUT_OF_RANGE), logStartOffset: this.log.logStartOffset };
     recordFetch(progress, req.fetchOffset, leo, now);
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
     const records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.config.maxFetchBytes), leo);
-    return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, records };
+    return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, records };
   }
 
   // ---------------------------------------------------------------- leader: ISR and high watermark
@@ -448,6 +458,15 @@ export class PartitionReplica {
   handleFetchResponse(resp: ReplicaFetchResponse): void {
     const request = this.answered(resp.requestId);
     if (request === undefined || this.phase !== 'fetching') return;
+    const behindLeaderStart = resp.logStartOffset !== undefined && request.fetchOffset === this.log.logEndOffset && request.fetchOffset < resp.logStartOffset;
+    if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE && behindLeaderStart) {
+      // Everything this follower lacks is deleted at the leader (and so is all it
+      // has, being below): it starts again empty at the leader's log start.
+      this.log.truncateFullyAndStartAt(resp.logStartOffset);
+      // The producers stay known (as after a truncation): their next batches continue their sequences.
+      this.producers = rebuildProducerState(this.log, this.producers);
+      return;
+    }
     if (resp.errorCode !== 0) {
       // Out of range or a changed leader: find the divergence point again.
       if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE) this.phase = 'truncating';
@@ -461,6 +480,18 @@ export class PartitionReplica {
       if (this.config.durableAppends) this.log.flush();
     }
     this.log.updateHighWatermark(Math.min(resp.highWatermark, this.log.logEndOffset));
+    this.followLogStart(resp.logStartOffset);
+  }
+
+  /**
+   * A follower moves its log start offset up to the leader's (records deleted
+   * there by DeleteRecords are deleted here too, as Kafka followers do), but
+   * never past its own high watermark: the rest follows with later fetches.
+   */
+  private followLogStart(leaderLogStart: number | undefined): void {
+    if (leaderLogStart === undefined) return;
+    const target = Math.min(leaderLogStart, this.log.highWatermark);
+    if (target > this.log.logStartOffset) this.log.deleteRecordsBefore(target);
   }
 
   /** A follower's epoch cache follows the leader's epochs as stamped in the batches. */

@@ -7,17 +7,19 @@
 // sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
 // are served by ClusterKafkaApis from this image and these replicas, consumer
 // groups by ClusterGroupCoordinator over the replicated __consumer_offsets.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { LOG_CONFIG_KEYS, PartitionLog } from '../../log';
+import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog } from '../../log';
 import type { apis } from '../../protocol';
+import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
 import { ClusterErrorCode } from '../errors';
 import { decodeRecordBatch } from '../metadata/codec';
-import { MetadataImage, type PartitionRegistration } from '../metadata/image';
+import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
-import { PartitionReplica, ReplicationInvariantError } from '../replication/partition-replica';
+import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from '../replication/partition-replica';
 import type { ControllerAddress } from './addresses';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controller-protocol';
@@ -52,6 +54,8 @@ export interface HostedReplica {
   readonly partition: number;
   readonly replica: PartitionReplica;
   readonly log: PartitionLog;
+  /** The topic config the replica and its log were last given (the image's object: a new one is a change). */
+  topicConfig: Readonly<Record<string, string>>;
 }
 
 const TICK_MS = 20;
@@ -76,6 +80,65 @@ export interface ReplicaDescription {
 
 export const replicaName = (topic: string, partition: number): string => `${topic}-${partition}`;
 
+/** The topic's log settings, for its replicas' logs. */
+function logSettings(config: Readonly<Record<string, string>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) settings[key] = config[key];
+  return settings;
+}
+
+/** The topic's replication settings, for its replicas (the controller reads the same ones for elections). */
+function replicationSettings(topic: TopicImage): Pick<ReplicaConfig, 'minInsyncReplicas' | 'uncleanLeaderElection'> {
+  return { minInsyncReplicas: minInsyncReplicas(topic), uncleanLeaderElection: uncleanElectionEnabled(topic) };
+}
+
+/** The broker's own replica of a partition when it leads it, else the Kafka error to answer. */
+export function leaderReplica(broker: BrokerProcess, topic: string, partition: number): HostedReplica | number {
+  const t = broker.image.topicByName(topic);
+  if (t === undefined || !t.partitions.has(partition)) return ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const h = broker.replicas.get(replicaName(topic, partition));
+  if (h === undefined || h.replica.role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+  return h;
+}
+
+/**
+ * A per-partition answer for each partition of each topic of a request served
+ * at partition leaders (ListOffsets, DeleteRecords): `answer` gets this
+ * broker's leading replica, or the Kafka error to answer instead.
+ */
+export function answerAtLeaders<P extends { readonly partitionIndex: number }, R>(
+  broker: BrokerProcess,
+  topics: readonly { readonly name: string; readonly partitions: readonly P[] }[],
+  answer: (p: P, leader: HostedReplica | number) => R,
+): { name: string; partitions: R[] }[] {
+  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => answer(p, leaderReplica(broker, t.name, p.partitionIndex))) }));
+}
+
+/** In each replica's directory: the id of the topic its data belongs to (names are reused, ids never). */
+const TOPIC_ID_FILE = 'topic-id';
+
+/**
+ * A directory left by an earlier topic of the same name (deleted while this
+ * broker was down, then created again) is removed, so the new topic starts
+ * empty. A directory without the file (written before it existed) is kept.
+ */
+function discardOtherIncarnation(dir: string, topicId: number, log: (m: string) => void): void {
+  const recorded = recordedTopicId(dir);
+  if (recorded === undefined || recorded === topicId) return;
+  log(`removing ${dir}: it holds topic id ${recorded}, a deleted topic of the same name (now id ${topicId})`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The topic id a replica directory records, if it records one. */
+function recordedTopicId(dir: string): number | undefined {
+  try {
+    const id = Number(fs.readFileSync(path.join(dir, TOPIC_ID_FILE), 'utf8').trim());
+    return Number.isInteger(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class BrokerProcess {
   brokerEpoch = 0;
   private registeredAt = 0;
@@ -94,6 +157,7 @@ export class BrokerProcess {
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
   private metadataInflight = false;
+  private strayRemoved = false;
   private lastMetadataFetch = 0;
   private heartbeatInflight = false;
   private lastHeartbeat = 0;
@@ -169,6 +233,19 @@ export class BrokerProcess {
 
   createTopic(req: CreateTopicRequest, timeoutMs: number): Promise<ControllerAnswer<{ topicId: number }>> {
     return this.controllerClient.call(ControllerMethod.createTopic, req, timeoutMs);
+  }
+
+  /**
+   * An admin request (a ControllerMethod) decided by the active controller. It
+   * may be moving: NOT_CONTROLLER is retried until `deadline`; the answer is
+   * the controller's, or that NOT_CONTROLLER at the deadline.
+   */
+  async askController<R>(method: string, body: unknown, deadline: number): Promise<ControllerAnswer<R>> {
+    for (;;) {
+      const a = await this.controllerClient.call<R>(method, body, Math.max(1, Math.min(RPC_TIMEOUT_MS, deadline - Date.now())));
+      if (a.errorCode !== ClusterErrorCode.NOT_CONTROLLER || Date.now() >= deadline || this.stopped) return a;
+      await this.nextChange(50);
+    }
   }
 
   private tick(): void {
@@ -266,45 +343,83 @@ export class BrokerProcess {
         if (h === undefined && !p.replicas.includes(this.nodeId)) continue;
         seen.add(name);
         if (h === undefined || h.topicId !== topic.topicId) {
-          if (h !== undefined) this.closeReplica(h);
-          h = this.openReplica(topic.name, topic.topicId, topic.config, p);
+          // A topic of this name with another id: the old one was deleted, its data goes with it.
+          if (h !== undefined) this.closeReplica(h, 'delete data');
+          h = this.openReplica(topic, p);
         }
+        if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
         h.replica.onPartitionState(p, now);
         this.flushCompletions(h);
       }
     }
-    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h);
+    // Partitions leave the image only with their topic (DeleteTopics): so does their data.
+    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h, 'delete data');
+    if (!this.strayRemoved) this.removeStrayReplicas();
     this.groups?.onReplicasChanged();
     this.changed();
   }
 
-  private openReplica(topic: string, topicId: number, config: Readonly<Record<string, string>>, p: PartitionRegistration): HostedReplica {
-    const name = replicaName(topic, p.partition);
-    const logConfig: Record<string, string> = {};
-    for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) logConfig[key] = config[key];
-    const log = PartitionLog.open(path.join(this.options.dataDir, name), logConfig, { replicated: true });
+  /**
+   * Once per incarnation, at its first reconcile: replica directories of topics
+   * deleted while this broker was down are removed (as KRaft brokers remove
+   * stray logs). Their topic id is in no topic of the image, which, once this
+   * incarnation's registration is in it, holds every decision made before.
+   */
+  private removeStrayReplicas(): void {
+    this.strayRemoved = true;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.options.dataDir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || this.replicas.has(e.name)) continue;
+      const dir = path.join(this.options.dataDir, e.name);
+      const topicId = recordedTopicId(dir);
+      if (topicId === undefined || this.image.topics.has(topicId)) continue;
+      this.log(`broker ${this.nodeId}: removing ${dir}: its topic (id ${topicId}) was deleted while this broker was down`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private openReplica(topic: TopicImage, p: PartitionRegistration): HostedReplica {
+    const { topicId, config } = topic;
+    const name = replicaName(topic.name, p.partition);
+    const dir = path.join(this.options.dataDir, name);
+    discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
+    const log = PartitionLog.open(dir, logSettings(config), { replicated: true });
+    fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
       replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
-      minInsyncReplicas: Number(config['min.insync.replicas'] ?? '1'),
-      uncleanLeaderElection: false,
+      ...replicationSettings(topic),
       requestTimeoutMs: RPC_TIMEOUT_MS,
       alterPartitionRetryMs: 500,
       maxFetchBytes: 1024 * 1024,
       durableAppends: false,
     });
-    const h: HostedReplica = { name, topic, topicId, partition: p.partition, replica, log };
+    const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
     this.replicas.set(name, h);
     this.log(`broker ${this.nodeId}: hosting ${name} (log end offset ${log.logEndOffset}, high watermark ${log.highWatermark})`);
     return h;
   }
 
-  private closeReplica(h: HostedReplica): void {
+  /** AlterConfigs reached this broker: the replica and its log take the topic's new settings (removed keys back to their defaults). */
+  private reconfigureReplica(h: HostedReplica, topic: TopicImage): void {
+    h.topicConfig = topic.config;
+    h.replica.reconfigure(replicationSettings(topic));
+    h.log.updateConfig({ ...DEFAULT_LOG_CONFIG, ...logSettings(topic.config) });
+  }
+
+  private closeReplica(h: HostedReplica, data: 'keep data' | 'delete data' = 'keep data'): void {
     this.replicas.delete(h.name);
     // Parked follower fetches are answered now (from the replica's last state) rather than at their timeout.
     this.appended(h);
     this.parkedFetches.delete(h.name);
-    h.log.close();
+    if (data === 'keep data') return h.log.close();
+    h.log.delete();
+    this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
   }
 
   private driveReplica(h: HostedReplica, now: number): void {

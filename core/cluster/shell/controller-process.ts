@@ -262,6 +262,12 @@ export class ControllerProcess {
         return { body: await this.decide((c) => c.alterPartition(b)) };
       case ControllerMethod.createTopic:
         return { body: await this.decide((c) => c.createTopic(b)) };
+      case ControllerMethod.deleteTopic:
+        return { body: await this.decide((c) => c.deleteTopic(topicName(body))) };
+      case ControllerMethod.createPartitions:
+        return { body: await this.decide((c) => c.createPartitions(b)) };
+      case ControllerMethod.alterTopicConfig:
+        return { body: await this.decide((c) => c.alterTopicConfig({ name: topicName(body), config: stringMap((body as { config?: unknown }).config) })) };
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');
@@ -299,4 +305,17 @@ export class ControllerProcess {
     await this.rpc?.close();
     await this.node.stop();
   }
+}
+
+/** The topic name of a request naming one (a malformed body is answered as an error, not decided on). */
+function topicName(body: unknown): string {
+  const name = (body as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string') throw new Error('the request needs a topic name');
+  return name;
+}
+
+/** A config map of a request: string keys to string values (anything else is answered as an error, not decided on). */
+function stringMap(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Object.values(value).some((v) => typeof v !== 'string')) throw new Error('the request needs a config of string values');
+  return value as Record<string, string>;
 }

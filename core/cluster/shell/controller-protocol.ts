@@ -9,6 +9,9 @@ export const ControllerMethod = {
   brokerHeartbeat: 'brokerHeartbeat',
   alterPartition: 'alterPartition',
   createTopic: 'createTopic',
+  deleteTopic: 'deleteTopic',
+  createPartitions: 'createPartitions',
+  alterTopicConfig: 'alterTopicConfig',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Membership of the controller quorum, through the active controller (bodies and answers: controller-membership.ts). */

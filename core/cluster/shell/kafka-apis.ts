@@ -4,12 +4,15 @@
 // (acks=all answered once the high watermark passes the batch); Fetch reads up
 // to the high watermark; CreateTopics goes to the controller; InitProducerId
 // hands out an id of this broker's own block (producer-ids.ts), for idempotent
-// producers. Consumer groups are served by group-coordinator.ts.
+// producers. The other admin APIs are in kafka-admin-apis.ts, consumer groups
+// in group-coordinator.ts.
 import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
-import type { BrokerProcess, HostedReplica } from './broker-process';
-import { replicaName } from './broker-process';
+import type { BrokerProcess } from './broker-process';
+import { answerAtLeaders, leaderReplica } from './broker-process';
+import { ControllerMethod } from './controller-protocol';
+import { adminDeadline, adminKafkaApis } from './kafka-admin-apis';
 import type { KafkaRequestContext, ServedApi } from './kafka-listener';
 
 type MetadataResponse = apis.MetadataResponse;
@@ -24,18 +27,8 @@ type CreateTopicsResponse = apis.CreateTopicsResponse;
 
 const LEADER_NOT_AVAILABLE = 5;
 const MAX_FETCH_WAIT_MS = 1000;
-const MAX_CREATE_WAIT_MS = 10_000;
 const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
-
-/** The broker's own replica of a partition when it leads it, else the Kafka error to answer. */
-function leaderReplica(broker: BrokerProcess, topic: string, partition: number): HostedReplica | number {
-  const t = broker.image.topicByName(topic);
-  if (t === undefined || !t.partitions.has(partition)) return ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  const h = broker.replicas.get(replicaName(topic, partition));
-  if (h === undefined || h.replica.role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
-  return h;
-}
 
 function metadata(broker: BrokerProcess, req: apis.MetadataRequest, ctx: KafkaRequestContext): MetadataResponse {
   const image = broker.image;
@@ -120,25 +113,21 @@ async function fetch(broker: BrokerProcess, req: FetchRequest, ctx: KafkaRequest
 function listOffsets(broker: BrokerProcess, req: ListOffsetsRequest): ListOffsetsResponse {
   return {
     throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => {
-        const answer = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1) => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch });
-        const h = leaderReplica(broker, t.name, p.partitionIndex);
-        if (typeof h === 'number') return answer(h);
-        const hw = h.replica.highWatermark;
-        const epoch = h.replica.leaderEpoch;
-        if (p.timestamp === -2) return answer(0, h.log.logStartOffset, -1, epoch);
-        if (p.timestamp === -1) return answer(0, hw, -1, epoch);
-        const found = h.log.offsetForTimestamp(p.timestamp);
-        return found === undefined || found.offset >= hw ? answer(0, hw, -1, epoch) : answer(0, found.offset, found.timestamp, epoch);
-      }),
-    })),
+    topics: answerAtLeaders(broker, req.topics, (p, h) => {
+      const answer = (errorCode: number, offset = -1, timestamp = -1, leaderEpoch = -1) => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch });
+      if (typeof h === 'number') return answer(h);
+      const hw = h.replica.highWatermark;
+      const epoch = h.replica.leaderEpoch;
+      if (p.timestamp === -2) return answer(0, h.log.logStartOffset, -1, epoch);
+      if (p.timestamp === -1) return answer(0, hw, -1, epoch);
+      const found = h.log.offsetForTimestamp(p.timestamp);
+      return found === undefined || found.offset >= hw ? answer(0, hw, -1, epoch) : answer(0, found.offset, found.timestamp, epoch);
+    }),
   };
 }
 
 async function createTopics(broker: BrokerProcess, req: CreateTopicsRequest): Promise<CreateTopicsResponse> {
-  const deadline = Date.now() + Math.min(Math.max(req.timeoutMs, 1000), MAX_CREATE_WAIT_MS);
+  const deadline = adminDeadline(req.timeoutMs);
   const topics = await Promise.all(
     req.topics.map(async (t) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, topicId: '', errorCode, errorMessage, numPartitions: errorCode === 0 ? Math.max(1, t.numPartitions) : -1, replicationFactor: errorCode === 0 ? Math.max(1, t.replicationFactor) : -1, configs: null });
@@ -147,16 +136,8 @@ async function createTopics(broker: BrokerProcess, req: CreateTopicsRequest): Pr
       const config: Record<string, string> = {};
       for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
       const request = { name: t.name, partitions: t.numPartitions < 1 ? 1 : t.numPartitions, replicationFactor: t.replicationFactor < 1 ? 1 : t.replicationFactor, config };
-      // The active controller may be moving: retry NOT_CONTROLLER until the deadline.
-      for (;;) {
-        const a = await broker.createTopic(request, Math.max(1, Math.min(2000, deadline - Date.now())));
-        if (a.errorCode === ClusterErrorCode.NOT_CONTROLLER && Date.now() < deadline) {
-          await broker.nextChange(50);
-          continue;
-        }
-        if (a.errorCode !== 0) return result(a.errorCode, a.message ?? null);
-        break;
-      }
+      const a = await broker.askController(ControllerMethod.createTopic, request, deadline);
+      if (a.errorCode !== 0) return result(a.errorCode, a.message ?? null);
       // Answer once this broker's image has the topic, so the client's next Metadata shows it.
       while (broker.image.topicByName(t.name) === undefined && Date.now() < deadline) await broker.nextChange(deadline - Date.now());
       return result(0, null);
@@ -179,6 +160,7 @@ export function clusterKafkaApis(broker: BrokerProcess): ServedApi[] {
       maxVersion: apis.initProducerId.versions.max,
       handle: (r: apis.InitProducerIdRequest) => apis.answerInitProducerId(r, (m) => broker.log(`broker ${broker.nodeId}: ${m}`), () => broker.initProducerId()),
     },
+    ...adminKafkaApis(broker),
   ];
   return served;
 }

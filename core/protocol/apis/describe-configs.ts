@@ -71,6 +71,21 @@ const response = message('4+', [
   ),
 ]);
 
+/**
+ * A topic's config entries: every setting with its effective value, those in
+ * `overrides` marked as the topic's own; `keys` (null or empty: all) selects.
+ * (Also a cluster broker's answer, from its metadata image.)
+ */
+export function topicConfigEntries(effective: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, unknown>>, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
+  return Object.entries(effective)
+    .filter(([name]) => keys === null || keys.length === 0 || keys.includes(name))
+    .map(([name, value]): ConfigEntry => {
+      const override = name in overrides;
+      const source = override ? ConfigSource.TOPIC : ConfigSource.DEFAULT;
+      return { name, value: kafkaValue(value), readOnly: false, isDefault: !override, configSource: source, isSensitive: false, synonyms: includeSynonyms ? [{ name, value: kafkaValue(value), source }] : [], configType: 0, documentation: null };
+    });
+}
+
 export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConfigsResponse>({
   key: 32,
   name: 'DescribeConfigs',
@@ -86,15 +101,7 @@ export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConf
         if (r.resourceType !== ResourceType.TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${r.resourceType} is not supported; describe a topic (2).`, configs: [] };
         const d = ctx.broker.describeTopic(r.resourceName);
         if (d._tag === 'Left') return { ...base, errorCode: d.left.code, errorMessage: d.left.message, configs: [] };
-        const keys = r.configurationKeys;
-        const configs = Object.entries(d.right.config)
-          .filter(([name]) => keys === null || keys.length === 0 || keys.includes(name))
-          .map(([name, value]): ConfigEntry => {
-            const override = name in d.right.configOverrides;
-            const source = override ? ConfigSource.TOPIC : ConfigSource.DEFAULT;
-            return { name, value: kafkaValue(value), readOnly: false, isDefault: !override, configSource: source, isSensitive: false, synonyms: req.includeSynonyms ? [{ name, value: kafkaValue(value), source }] : [], configType: 0, documentation: null };
-          });
-        return { ...base, errorCode: 0, errorMessage: null, configs };
+        return { ...base, errorCode: 0, errorMessage: null, configs: topicConfigEntries(d.right.config, d.right.configOverrides, r.configurationKeys, req.includeSynonyms) };
       }),
     };
   },

@@ -17,7 +17,8 @@ export { createTopicsApi as createTopics } from './create-topics';
 export { deleteTopicsApi as deleteTopics } from './delete-topics';
 export { deleteRecordsApi as deleteRecords } from './delete-records';
 export { initProducerIdApi as initProducerId, answerInitProducerId, type InitProducerIdRequest, type InitProducerIdResponse, type ProducerIdGrant } from './init-producer-id';
-export { describeConfigsApi as describeConfigs } from './describe-configs';
+export { describeConfigsApi as describeConfigs, topicConfigEntries } from './describe-configs';
+export { ResourceType } from './configs';
 export { alterConfigsApi as alterConfigs } from './alter-configs';
 export { createPartitionsApi as createPartitions } from './create-partitions';
 export { deleteGroupsApi as deleteGroups } from './delete-groups';
@@ -35,6 +36,7 @@ export type { DescribeGroupsRequest, DescribeGroupsResponse } from './describe-g
 export type { ListGroupsRequest, ListGroupsResponse } from './list-groups';
 export type { CreateTopicsRequest, CreateTopicsResponse } from './create-topics';
 export type { DeleteTopicsRequest, DeleteTopicsResponse } from './delete-topics';
+export type { DeleteRecordsRequest, DeleteRecordsResponse } from './delete-records';
 export type { DescribeConfigsRequest, DescribeConfigsResponse } from './describe-configs';
 export type { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs';
 export type { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions';

@@ -372,3 +372,25 @@ describe('replicated high watermark', () => {
     again.close();
   });
 });
+
+describe('truncateFullyAndStartAt (a follower behind its leader\'s log start)', () => {
+  test('empties the log and starts it at the offset, epochs and all, and it stays there after a restart', () => {
+    const dir = dirs.make();
+    const log = PartitionLog.open(dir, { 'segment.bytes': 300 }, { replicated: true });
+    for (let i = 0; i < 12; i++) log.appendRecords([rec(i)], { leaderEpoch: 3 });
+    log.leaderEpochs.assign(3, 0);
+    log.updateHighWatermark(12);
+    log.truncateFullyAndStartAt(20);
+    expect([log.logStartOffset, log.logEndOffset, log.highWatermark, log.segmentBaseOffsets]).toEqual([20, 20, 20, [20]]);
+    expect(log.leaderEpochs.list()).toEqual([]);
+    // The leader's batches go on from there, offsets as the leader assigned them.
+    log.append(encodeRecordBatch({ baseOffset: 20, partitionLeaderEpoch: 4, records: [rec(20), rec(21)] }), { assignOffsets: false });
+    log.updateHighWatermark(22);
+    log.close();
+    const again = PartitionLog.open(dir, { 'segment.bytes': 300 }, { replicated: true });
+    expect([again.logStartOffset, again.logEndOffset, again.highWatermark]).toEqual([20, 22, 22]);
+    expect(readAll(again).map((r) => r.offset)).toEqual([20, 21]);
+    expect(() => again.read(12, 1000)).toThrow(OffsetOutOfRangeError);
+    again.close();
+  });
+});

@@ -13,6 +13,8 @@ const EVERY_RECORD: MetadataRecord[] = [
   { type: 'PartitionChange', topicId: 12, partition: 4, partitionEpoch: 31, leader: -1 },
   { type: 'PartitionChange', topicId: 12, partition: 4, partitionEpoch: 31, isr: [3] },
   { type: 'PartitionChange', topicId: 12, partition: 4, partitionEpoch: 31, leader: 1, isr: [1] },
+  { type: 'TopicConfig', topicId: 12, config: { 'retention.ms': '60000', 'min.insync.replicas': '1' } },
+  { type: 'TopicConfig', topicId: 12, config: {} },
   { type: 'RemoveTopic', topicId: 12 },
   { type: 'RegisterWorker', app: 'wordcount', workerId: 'host-a:4242', workerEpoch: 5, inputTopics: ['lines', 'stopwords'], numStandbyReplicas: 1 },
   { type: 'UnregisterWorker', app: 'wordcount', workerId: 'host-a:4242', workerEpoch: 5 },

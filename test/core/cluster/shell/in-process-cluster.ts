@@ -48,6 +48,7 @@ export class InProcessCluster {
   private readonly controllerCuts = new Set<string>();
   /** The controllers' addresses, as every node is given them. */
   addresses: readonly ControllerAddress[] = [];
+  private readonly brokerOptions = new Map<number, BrokerOptions>();
 
   private constructor(readonly dir: string) {}
 
@@ -85,7 +86,7 @@ export class InProcessCluster {
     for (const [i, id] of ids.entries()) {
       const lines: string[] = [];
       this.brokerLogs.set(id, lines);
-      const b = await BrokerProcess.start({
+      const options: BrokerOptions = {
         nodeId: id,
         controllers: addresses,
         dataDir: path.join(this.dir, `b${id}`),
@@ -94,10 +95,28 @@ export class InProcessCluster {
         ...broker,
         log: (m) => lines.push(`${Date.now()} ${m}`),
         linkFilter: (to) => this.delivers(id, to.port),
-      });
+      };
+      this.brokerOptions.set(id, options);
+      const b = await BrokerProcess.start(options);
       if (E.isLeft(b)) throw new Error(b.left);
       this.brokers.push(b.right);
     }
+  }
+
+  /** Stops broker `id` (as a crash would, without a controlled shutdown), runs `whileDown`, then starts it again on the same data and ports: a new incarnation. */
+  async restart(id: number, whileDown: () => Promise<void> = async () => {}): Promise<BrokerProcess> {
+    const i = this.brokers.findIndex((b) => b.nodeId === id);
+    await this.brokers[i].stop();
+    // It comes back even when `whileDown` fails, so the next test finds every broker running.
+    let started: E.Either<string, BrokerProcess> | undefined;
+    try {
+      await whileDown();
+    } finally {
+      started = await BrokerProcess.start(this.brokerOptions.get(id)!);
+      if (E.isRight(started)) this.brokers[i] = started.right;
+    }
+    if (E.isLeft(started)) throw new Error(started.left);
+    return started.right;
   }
 
   /** Whether a message from broker `from` to `port` (a controller, or a broker's replication port) gets through. */

@@ -8,7 +8,7 @@
 // This is the imperative shell around the pure GroupCoordinator: it numbers the
 // requests, delivers parked responses, and ticks the coordinator.
 import { Either, isLeft, left, right } from 'fp-ts/Either';
-import { Clock, LogCleaner, PartitionLog, systemClock } from '../log';
+import { Clock, PartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -125,7 +125,7 @@ export class Broker {
     this.scheduler = new LogScheduler(() => this.topics.allPartitions().map((p) => p.log), {
       clock: this.clock,
       ...(options.scheduler || {}),
-      cleanLog: options.cleanLog ?? cleanWith(new LogCleaner()),
+      cleanLog: options.cleanLog,
       onError: (e, log) => options.onWarning?.(`maintenance of ${log.dir} failed: ${(e as Error).message}`),
     });
     if (options.scheduler !== false) this.scheduler.start();
@@ -464,10 +464,6 @@ export class Broker {
 }
 
 const PRODUCER_ID_BLOCK = 1000;
-
-function cleanWith(cleaner: LogCleaner): (log: PartitionLog, now: number) => void {
-  return (log, now) => void cleaner.clean(log, now);
-}
 
 type GroupRequest = Exclude<GroupInput, { kind: 'tick' }>;
 

@@ -5,7 +5,7 @@
 // never holding the loop for long: a pass handles one partition per macrotask
 // and yields (setImmediate) between partitions. Errors of one partition are
 // reported and the pass goes on. stop() waits for a running pass to finish.
-import type { Clock, PartitionLog } from '../log';
+import { LogCleaner, type Clock, type PartitionLog } from '../log';
 
 export interface SchedulerOptions {
   clock: Clock;
@@ -13,10 +13,7 @@ export interface SchedulerOptions {
   intervalMs?: number;
   /** How often retention and compaction run (Kafka's log.retention.check.interval.ms is 300000). Default 30000 ms. */
   retentionCheckIntervalMs?: number;
-  /**
-   * The compaction hook: called for logs whose cleanup.policy includes "compact".
-   * core/log's cleaner plugs in here once it exists (LogCleaner.cleanLog(log, now)).
-   */
+  /** Compaction of logs whose cleanup.policy includes "compact" (default: core/log's LogCleaner). */
   cleanLog?: (log: PartitionLog, now: number) => void;
   onError?: (error: unknown, log: PartitionLog) => void;
 }
@@ -28,6 +25,7 @@ export class LogScheduler {
   private lastRetentionCheck: number;
   private readonly intervalMs: number;
   private readonly retentionCheckIntervalMs: number;
+  private readonly cleanLog: (log: PartitionLog, now: number) => void;
 
   constructor(
     private readonly logs: () => PartitionLog[],
@@ -36,6 +34,8 @@ export class LogScheduler {
     this.intervalMs = options.intervalMs ?? 1000;
     this.retentionCheckIntervalMs = options.retentionCheckIntervalMs ?? 30_000;
     this.lastRetentionCheck = options.clock.now();
+    const cleaner = new LogCleaner();
+    this.cleanLog = options.cleanLog ?? ((log, now) => void cleaner.clean(log, now));
   }
 
   start(): void {
@@ -60,7 +60,7 @@ export class LogScheduler {
       try {
         if (retention) {
           log.deleteOldSegments(now);
-          if (log.config['cleanup.policy'] !== 'delete') this.options.cleanLog?.(log, now);
+          if (log.config['cleanup.policy'] !== 'delete') this.cleanLog(log, now);
         }
         log.maybeFlush(now);
       } catch (e) {

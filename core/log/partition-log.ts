@@ -523,10 +523,14 @@ export class PartitionLog {
     return deleted;
   }
 
-  /** Deletes closed segments from the oldest while `shouldDelete` holds. */
+  /**
+   * Deletes closed segments from the oldest while `shouldDelete` holds, never
+   * past the high watermark (Kafka's rule: on a replicated log what lies above
+   * it is not committed yet; elsewhere it is the log end offset).
+   */
   private deleteSegmentsWhile(shouldDelete: (segment: LogSegment, next: LogSegment) => boolean): number {
     let deleted = 0;
-    while (this.segments.length > 1 && shouldDelete(this.segments[0], this.segments[1])) {
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= this._highWatermark && shouldDelete(this.segments[0], this.segments[1])) {
       const segment = this.segments.shift()!;
       this.setLogStartOffset(Math.max(this._logStartOffset, this.segments[0].baseOffset));
       segment.delete();
@@ -616,9 +620,16 @@ export class PartitionLog {
     return problems;
   }
 
-  /** Closed segments (all but the active one), oldest first: what the cleaner may rewrite. */
+  /**
+   * Closed segments (all but the active one) wholly below the high watermark,
+   * oldest first: what the cleaner may rewrite. (A replicated log's records
+   * above it may still be truncated, and followers copy them as they are.)
+   */
   closedSegments(): readonly LogSegment[] {
-    return this.segments.slice(0, -1);
+    const closed = this.segments.slice(0, -1);
+    let n = 0;
+    while (n < closed.length && closed[n].nextOffset <= this._highWatermark) n++;
+    return closed.slice(0, n);
   }
 
   /**

@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog } from '../../log';
+import { LogScheduler } from '../../broker';
+import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import type { apis } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
@@ -42,6 +43,13 @@ export interface BrokerOptions {
   readonly heartbeatIntervalMs?: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagTimeMaxMs?: number;
+  /**
+   * How often every hosted replica's log gets retention (retention.ms /
+   * retention.bytes) and, for compacted topics, compaction: Kafka's
+   * log.retention.check.interval.ms (default here 30 000 ms). Only what lies
+   * below the high watermark is deleted or compacted.
+   */
+  readonly retentionCheckIntervalMs?: number;
   readonly log?: (m: string) => void;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
@@ -166,10 +174,18 @@ export class BrokerProcess {
   private kafka: KafkaListener | undefined;
   private groups: ClusterGroupCoordinator | undefined;
   private readonly producerIds = new ProducerIdAllocator();
+  /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
+  private readonly upkeep: LogScheduler;
 
   private constructor(readonly options: BrokerOptions) {
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
     this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
+      clock: systemClock,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 30_000,
+      onError: (e, log) => this.log(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
+    });
+    this.upkeep.start();
   }
 
   static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
@@ -585,6 +601,7 @@ export class BrokerProcess {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    await this.upkeep.stop();
     await this.kafka?.close();
     await this.replicationServer?.close();
     this.controllerClient.close();

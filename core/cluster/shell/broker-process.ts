@@ -433,6 +433,9 @@ export class BrokerProcess {
     // Parked follower fetches are answered now (from the replica's last state) rather than at their timeout.
     this.appended(h);
     this.parkedFetches.delete(h.name);
+    // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere.
+    const gone = data === 'delete data' ? ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(gone);
     if (data === 'keep data') return h.log.close();
     h.log.delete();
     this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);

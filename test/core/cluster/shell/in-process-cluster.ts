@@ -42,7 +42,7 @@ export class InProcessCluster {
   readonly brokerPorts: number[] = [];
   /** Every broker's log lines, by broker id. */
   readonly brokerLogs = new Map<number, string[]>();
-  private readonly isolated = new Map<number, 'controllers' | 'all'>();
+  private readonly isolated = new Map<number, 'controllers' | 'brokers' | 'all'>();
   private controllerPorts = new Set<number>();
   /** Controller pairs whose Raft link is cut, as "low-high". */
   private readonly controllerCuts = new Set<string>();
@@ -122,10 +122,11 @@ export class InProcessCluster {
   /** Whether a message from broker `from` to `port` (a controller, or a broker's replication port) gets through. */
   private delivers(from: number, port: number): boolean {
     const cut = this.isolated.get(from);
-    if (cut !== undefined && this.controllerPorts.has(port)) return false;
+    if (this.controllerPorts.has(port)) return cut === undefined || cut === 'brokers';
     const to = this.brokers.find((b) => b.options.port + 1 === port)?.nodeId;
     if (to === undefined) return true;
-    return !(cut === 'all' || this.isolated.get(to) === 'all');
+    const cutOff = (c: 'controllers' | 'brokers' | 'all' | undefined) => c === 'all' || c === 'brokers';
+    return !(cutOff(cut) || cutOff(this.isolated.get(to)));
   }
 
   bootstrap(id: number): string {
@@ -165,10 +166,11 @@ export class InProcessCluster {
 
   /**
    * Cuts broker `id` off from every controller (its heartbeats, metadata fetches
-   * and AlterPartition are lost), and with 'all' from the other brokers too
-   * (replica fetches to and from it are lost). Kafka clients still reach it.
+   * and AlterPartition are lost), with 'brokers' from the other brokers only
+   * (replica fetches to and from it are lost), with 'all' from both. Kafka
+   * clients still reach it.
    */
-  isolate(id: number, from: 'controllers' | 'all' = 'controllers'): void {
+  isolate(id: number, from: 'controllers' | 'brokers' | 'all' = 'controllers'): void {
     this.isolated.set(id, from);
   }
 

@@ -73,6 +73,8 @@ export interface ClusterNodesOptions {
   brokerArgs?: readonly string[];
   /** Extra node flags for brokers (e.g. --cpu-prof). */
   brokerNodeFlags?: readonly string[];
+  /** Extra environment of brokers. */
+  brokerEnv?: Readonly<Record<string, string>>;
   /** Upper bound on any node's life. */
   maxLifetimeMs: number;
 }
@@ -120,24 +122,24 @@ export class ClusterNodes {
   }
 
   startController(id: number): Promise<void> {
-    return this.spawnNode(`c${id}`, [], 'broker', ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.o.dir, `controller-${id}`), ...(this.o.controllerArgs ?? [])]);
+    return this.spawnNode(`c${id}`, [], {}, 'broker', ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.o.dir, `controller-${id}`), ...(this.o.controllerArgs ?? [])]);
   }
 
   startBroker(id: number): Promise<void> {
-    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], 'broker', ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.o.dir, `broker-${id}`), ...(this.o.brokerArgs ?? [])]);
+    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], this.o.brokerEnv ?? {}, 'broker', ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.o.dir, `broker-${id}`), ...(this.o.brokerArgs ?? [])]);
   }
 
   /** `rill worker --controllers ... --brokers ... ARGS` as node `w<id>`. */
   startWorker(id: number, args: readonly string[]): Promise<void> {
     const brokers = this.o.brokerIds.map((b) => this.bootstrap(b)).join(',');
-    return this.spawnNode(`w${id}`, [], 'worker', ['--controllers', this.controllersArg, '--brokers', brokers, ...args]);
+    return this.spawnNode(`w${id}`, [], {}, 'worker', ['--controllers', this.controllersArg, '--brokers', brokers, ...args]);
   }
 
-  private async spawnNode(key: NodeKey, nodeFlags: readonly string[], command: 'broker' | 'worker', args: string[]): Promise<void> {
+  private async spawnNode(key: NodeKey, nodeFlags: readonly string[], env: Readonly<Record<string, string>>, command: 'broker' | 'worker', args: string[]): Promise<void> {
     const child = spawn(process.execPath, [...nodeFlags, '-r', './bench/cluster-lifeline.cjs', '-r', './test/support/register-ts.js', 'cli/main.ts', command, ...args], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, RILL_BENCH_MAX_LIFETIME_MS: String(this.o.maxLifetimeMs) },
+      env: { ...process.env, ...env, RILL_BENCH_MAX_LIFETIME_MS: String(this.o.maxLifetimeMs) },
     });
     live.add(child);
     child.once('exit', () => live.delete(child));

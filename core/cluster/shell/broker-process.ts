@@ -56,6 +56,10 @@ const RPC_TIMEOUT_MS = 2000;
 const REPLICA_METHOD = 'replica';
 /** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
 const REPLICA_FETCH_WAIT_MS = 500;
+/** The most a follower fetches at once (replica.fetch.max.bytes). */
+const REPLICA_FETCH_MAX_BYTES = 1024 * 1024;
+/** Per partition, the appends above the high watermark a leader keeps in memory for its followers' fetches. */
+const RECENT_APPEND_BYTES = 4 * REPLICA_FETCH_MAX_BYTES;
 /** On the replication port: this broker's replicas and their offsets (for `rill cluster status`). */
 export const DESCRIBE_REPLICAS_METHOD = 'describeReplicas';
 
@@ -268,7 +272,8 @@ export class BrokerProcess {
     const name = replicaName(topic, p.partition);
     const logConfig: Record<string, string> = {};
     for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) logConfig[key] = config[key];
-    const log = PartitionLog.open(path.join(this.options.dataDir, name), logConfig, { replicated: true });
+    // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
+    const log = PartitionLog.open(path.join(this.options.dataDir, name), logConfig, { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES });
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
       replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
@@ -276,7 +281,7 @@ export class BrokerProcess {
       uncleanLeaderElection: false,
       requestTimeoutMs: RPC_TIMEOUT_MS,
       alterPartitionRetryMs: 500,
-      maxFetchBytes: 1024 * 1024,
+      maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
       durableAppends: false,
     });
     const h: HostedReplica = { name, topic, topicId, partition: p.partition, replica, log };

@@ -13,6 +13,19 @@ describe('FrameDecoder', () => {
     expect(frames).toEqual(['abc', 'de']);
   });
 
+  it('copies every frame out of borrowed chunks, so the reader may reuse its buffer', () => {
+    const d = new FrameDecoder(100, 1, true);
+    const frames: Buffer[] = [];
+    const bytes = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('abc'), Buffer.from([0, 0, 0, 5]), Buffer.from('defgh'), Buffer.from([0, 0, 0, 1]), Buffer.from('i')]);
+    const reused = Buffer.alloc(4);
+    for (let at = 0; at < bytes.length; at += 4) {
+      const n = bytes.copy(reused, 0, at, at + 4);
+      expect(d.push(reused.subarray(0, n), (f) => frames.push(f)).ok).toBe(true);
+    }
+    reused.fill(0);
+    expect(frames.map((f) => f.toString())).toEqual(['abc', 'defgh', 'i']);
+  });
+
   it('refuses a frame larger than the bound before buffering it', () => {
     const r = new FrameDecoder(10).push(Buffer.from([0x7f, 0xff, 0xff, 0xff]), () => {});
     expect(r).toEqual({ ok: false, error: 'a frame of 2147483647 bytes exceeds the limit of 10' });

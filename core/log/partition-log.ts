@@ -66,8 +66,9 @@ export interface OpenOptions {
    * Keep the batches of appends above the high watermark in memory, up to this
    * many bytes, and serve reads of them from there (see recent-appends.ts): a
    * leader's followers then fetch fresh data without a disk read or a new buffer.
-   * The log keeps the appended Buffers themselves, so a caller that sets this
-   * must not change or append again a buffer it has appended. Default 0 (off).
+   * The log keeps the appended Buffers themselves (of appends that assign
+   * offsets; a follower's appends are not kept), so a caller that sets this
+   * must not change or append again such a buffer. Default 0 (off).
    */
   recentAppendBytes?: number;
 }
@@ -295,7 +296,10 @@ export class PartitionLog {
     this.maybeRoll(batches.length, maxTimestamp, lastOffset);
     if (options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, baseOffset);
     this.active.append(batches, 0, batches.length, infos);
-    this.recent?.add(batches, baseOffset, lastOffset);
+    // A follower's copies are not kept: it serves no fetches until it leads (and
+    // may reuse the buffer it received them in). What is kept stays contiguous.
+    if (assignOffsets) this.recent?.add(batches, baseOffset, lastOffset);
+    else this.recent?.clear();
     if (!this.replicated) this.updateHighWatermark(this.logEndOffset);
     this.unflushedMessages += recordCount;
     if (this.firstUnflushedAt < 0) this.firstUnflushedAt = this.clock.now();

@@ -336,8 +336,11 @@ export class BrokerProcess {
       if (!r.ok || this.stopped || this.replicas.get(h.name) !== h) return;
       const body = r.body as ReplicaResponse;
       try {
-        if (body.kind === 'fetchResponse') h.replica.handleFetchResponse({ ...body, records: r.blob });
-        else h.replica.handleOffsetForLeaderEpochResponse(body);
+        if (body.kind === 'fetchResponse') {
+          h.replica.handleFetchResponse({ ...body, records: r.blob });
+          // Appended (a follower's log keeps no view of what it appends): the memory may take the next answer.
+          client.recycle(r.blob);
+        } else h.replica.handleOffsetForLeaderEpochResponse(body);
       } catch (e) {
         if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
         throw e;

@@ -22,6 +22,8 @@ export class FrameDecoder {
     private readonly maxFrameBytes: number,
     private readonly minFrameBytes = 1,
     private readonly borrowedChunks = false,
+    /** Where a copied frame goes (a buffer of exactly `size` bytes). */
+    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafe,
   ) {}
 
   /** Feeds bytes; calls `onFrame` for every complete frame. An oversized or undersized frame is an error (close the connection). */
@@ -49,7 +51,7 @@ export class FrameDecoder {
           at += size;
           continue;
         }
-        this.frame = Buffer.allocUnsafe(size);
+        this.frame = this.allocate(size);
         this.frameFill = 0;
       }
       const n = Math.min(this.frame.length - this.frameFill, chunk.length - at);

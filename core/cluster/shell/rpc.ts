@@ -15,6 +15,9 @@ const HEADER = 9;
 export const DEFAULT_MAX_RPC_FRAME_BYTES = 64 * 1024 * 1024;
 /** A client's socket reads land here (Node's own reads are 64 KiB too). */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** Smaller answers are carved from Node's shared pool and never recycled. */
+const RECYCLED_FRAME_MIN_BYTES = 16 * 1024;
+const MAX_SPARE_FRAMES = 4;
 
 export interface RpcMessage {
   readonly body: unknown;
@@ -133,6 +136,10 @@ export class RpcClient {
   private readonly dropped = new Set<Pending>();
   private closed = false;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** Memory of large answers their callers gave back (recycle()), for the next ones. */
+  private readonly spares: Buffer[] = [];
+  /** The memory of large answers this client made: only these may come back. */
+  private readonly ownFrames = new WeakSet<ArrayBufferLike>();
 
   constructor(
     readonly host: string,
@@ -168,7 +175,7 @@ export class RpcClient {
 
   private connect(): net.Socket {
     if (this.socket !== undefined) return this.socket;
-    const decoder = new FrameDecoder(this.maxFrameBytes, HEADER, true);
+    const decoder = new FrameDecoder(this.maxFrameBytes, HEADER, true, (size) => this.frameBuffer(size));
     // Answers (a leader's fetched batches) are read into one buffer of this
     // client's and copied out once per frame, instead of a fresh buffer per read
     // that the frame is then copied out of again.
@@ -201,6 +208,30 @@ export class RpcClient {
       if (!r.ok) fail(`bad frame from ${this.host}:${this.port}: ${r.error}`);
     };
     return socket;
+  }
+
+  /**
+   * The caller is done with an answer's blob (it keeps no view of it): its
+   * memory may hold a later answer. A follower hands back each fetched batch
+   * set once appended, so it receives into the same memory again and again
+   * instead of a new buffer per fetch (new buffers that outlive a young
+   * generation collection are what made a replicating broker run full ones).
+   */
+  recycle(blob: Buffer): void {
+    const memory = blob.buffer;
+    if (!this.ownFrames.has(memory) || this.spares.some((b) => b.buffer === memory)) return;
+    this.spares.push(Buffer.from(memory, 0, memory.byteLength));
+    // Keep the largest few: one per answer that may be in flight at once.
+    if (this.spares.length > MAX_SPARE_FRAMES) this.spares.sort((a, b) => b.length - a.length).pop();
+  }
+
+  private frameBuffer(size: number): Buffer {
+    if (size < RECYCLED_FRAME_MIN_BYTES) return Buffer.allocUnsafe(size);
+    const i = this.spares.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.spares.splice(i, 1)[0].subarray(0, size);
+    const fresh = Buffer.allocUnsafeSlow(size);
+    this.ownFrames.add(fresh.buffer);
+    return fresh;
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PartitionLog, encodeRecordBatch } from '../../../core/log';
+import { PartitionLog, batchHeader, encodeRecordBatch, writeInt64 } from '../../../core/log';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('recent');
@@ -12,21 +12,33 @@ const appendOf = (sizes: number[], tag: number) => Buffer.concat(sizes.map((n, j
 
 const sameMemory = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 
+/** Batches as a follower receives them: offsets from `baseOffset` on. */
+function copiedAt(bytes: Buffer, baseOffset: number): Buffer {
+  for (let pos = 0, next = baseOffset; pos < bytes.length; ) {
+    writeInt64(bytes, pos, next);
+    next += bytes.readInt32BE(pos + batchHeader.LAST_OFFSET_DELTA) + 1;
+    pos += batchHeader.batchSizeAt(bytes, pos);
+  }
+  return bytes;
+}
+
 type Step =
   | { kind: 'append'; sizes: number[] }
+  | { kind: 'copy'; sizes: number[] }
   | { kind: 'hw'; ahead: number }
   | { kind: 'truncate'; back: number }
   | { kind: 'read'; back: number; maxBytes: number; upToAhead: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('append' as const), sizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }) }),
+  fc.record({ kind: fc.constant('copy' as const), sizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 2 }) }),
   fc.record({ kind: fc.constant('hw' as const), ahead: fc.integer({ min: 0, max: 6 }) }),
   fc.record({ kind: fc.constant('truncate' as const), back: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ kind: fc.constant('read' as const), back: fc.integer({ min: 0, max: 12 }), maxBytes: fc.integer({ min: 1, max: 600 }), upToAhead: fc.integer({ min: 1, max: 10 }) }),
 );
 
 describe('PartitionLog recentAppendBytes', () => {
-  it('reads exactly what the log without it reads, through appends, high watermark moves, truncations and rolls', () => {
+  it('reads exactly what the log without it reads, through appends, follower copies, high watermark moves, truncations and rolls', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), fc.integer({ min: 200, max: 2000 }), (steps, cacheBytes) => {
         // Small segments, so rolls happen too.
@@ -40,6 +52,13 @@ describe('PartitionLog recentAppendBytes', () => {
               tag++;
               plain.append(appendOf(s.sizes, tag), { leaderEpoch: 1 });
               cached.append(appendOf(s.sizes, tag), { leaderEpoch: 1 });
+            } else if (s.kind === 'copy') {
+              // A follower's append, in a buffer the caller overwrites afterwards (as the RPC client does).
+              tag++;
+              plain.append(copiedAt(appendOf(s.sizes, tag), plain.logEndOffset), { assignOffsets: false });
+              const received = copiedAt(appendOf(s.sizes, tag), cached.logEndOffset);
+              cached.append(received, { assignOffsets: false });
+              received.fill(0xee);
             } else if (s.kind === 'hw') {
               const to = Math.min(plain.logEndOffset, plain.highWatermark + s.ahead);
               plain.updateHighWatermark(to);
@@ -63,6 +82,21 @@ describe('PartitionLog recentAppendBytes', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('never reads past a follower copy it does not hold', () => {
+    const log = PartitionLog.open(dirs.make(), {}, { replicated: true, recentAppendBytes: 1 << 20 });
+    try {
+      const leader = appendOf([2], 1);
+      log.append(leader, { leaderEpoch: 1 });
+      const copy = copiedAt(appendOf([3], 2), log.logEndOffset);
+      log.append(copy, { assignOffsets: false });
+      log.append(appendOf([1], 3), { leaderEpoch: 2 });
+      const all = log.read(0, 1 << 20, log.logEndOffset);
+      expect(all.subarray(leader.length, leader.length + copy.length).equals(copy)).toBe(true);
+    } finally {
+      log.close();
+    }
   });
 
   it('answers a fetch of the latest append with the appended bytes themselves, and from disk once the high watermark passes them', () => {

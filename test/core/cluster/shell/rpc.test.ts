@@ -95,6 +95,29 @@ describe('RpcServer and RpcClient', () => {
     expect(await held).toEqual({ ok: false, error: 'client closed' });
   });
 
+  it('receives a large answer into the memory of one its caller recycled, and only into memory it made', async () => {
+    const big = await RpcServer.listen(0, '127.0.0.1', (_m, body) => ({ body: null, blob: Buffer.alloc(100_000, body as number) }), () => {});
+    const c = new RpcClient('127.0.0.1', big.port);
+    try {
+      const first = await c.call('get', 1, 2000);
+      if (!first.ok) throw new Error(first.error);
+      c.recycle(first.blob);
+      c.recycle(Buffer.alloc(200_000)); // not this client's: ignored
+      const second = await c.call('get', 2, 2000);
+      if (!second.ok) throw new Error(second.error);
+      expect(second.blob.buffer).toBe(first.blob.buffer);
+      expect(second.blob.equals(Buffer.alloc(100_000, 2))).toBe(true);
+      // Not recycled: the next answer gets memory of its own.
+      const third = await c.call('get', 3, 2000);
+      if (!third.ok) throw new Error(third.error);
+      expect(third.blob.buffer).not.toBe(second.blob.buffer);
+      expect(second.blob.equals(Buffer.alloc(100_000, 2))).toBe(true);
+    } finally {
+      c.close();
+      await big.close();
+    }
+  });
+
   it('reports an unreachable peer as an error value', async () => {
     const probe = await RpcServer.listen(0, '127.0.0.1', () => ({ body: null }), () => {});
     const port = probe.port;

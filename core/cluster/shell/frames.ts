@@ -67,9 +67,3 @@ export class FrameDecoder {
     return { ok: true };
   }
 }
-
-export function sizePrefix(length: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(length, 0);
-  return b;
-}

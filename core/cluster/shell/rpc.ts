@@ -6,7 +6,7 @@
 // bytes that must not be re-encoded (record batches, metadata entries).
 // Frames are bounded; a malformed one closes that connection only.
 import * as net from 'node:net';
-import { FrameDecoder, sizePrefix } from './frames';
+import { FrameDecoder } from './frames';
 
 const REQUEST = 0;
 const RESPONSE = 1;
@@ -35,14 +35,18 @@ export type LinkFilter = (to: { readonly host: string; readonly port: number }, 
 
 export type RpcResult = { readonly ok: true; readonly body: unknown; readonly blob: Buffer } | { readonly ok: false; readonly error: string };
 
+/** The size prefix, header and JSON in one buffer, then the blob as it is (never copied). */
 function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | undefined): Buffer[] {
-  const text = Buffer.from(JSON.stringify(json));
-  const head = Buffer.allocUnsafe(HEADER);
-  head.writeUInt8(kind, 0);
-  head.writeUInt32BE(id, 1);
-  head.writeUInt32BE(text.length, 5);
-  const tail = blob ?? Buffer.alloc(0);
-  return [sizePrefix(HEADER + text.length + tail.length), head, text, tail];
+  const text = JSON.stringify(json);
+  const textBytes = Buffer.byteLength(text);
+  const blobBytes = blob?.length ?? 0;
+  const head = Buffer.allocUnsafe(4 + HEADER + textBytes);
+  head.writeUInt32BE(HEADER + textBytes + blobBytes, 0);
+  head.writeUInt8(kind, 4);
+  head.writeUInt32BE(id, 5);
+  head.writeUInt32BE(textBytes, 9);
+  head.write(text, 4 + HEADER, 'utf8');
+  return blob === undefined || blobBytes === 0 ? [head] : [head, blob];
 }
 
 type Decoded = { kind: number; id: number; json: unknown; blob: Buffer };
@@ -150,7 +154,8 @@ export class RpcClient {
 
   call(method: string, body: unknown, timeoutMs: number, blob?: Buffer): Promise<RpcResult> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'client closed' });
-    const timedOut: RpcResult = { ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` };
+    // Built only when a call times out: most calls are answered.
+    const timedOut = (): RpcResult => ({ ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` });
     if (this.linkFilter !== undefined && !this.linkFilter(this, method)) return this.drop(timedOut, timeoutMs);
     const socket = this.connect();
     const id = this.nextId++;
@@ -158,7 +163,7 @@ export class RpcClient {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve(timedOut);
+        resolve(timedOut());
       }, timeoutMs);
       this.pending.set(id, { method, resolve, timer });
       writeAll(socket, encodeFrame(REQUEST, id, { m: method, b: body }, blob));
@@ -166,9 +171,9 @@ export class RpcClient {
   }
 
   /** A request the link filter lost: it times out like one a partitioned network lost (or ends at close()). */
-  private drop(timedOut: RpcResult, timeoutMs: number): Promise<RpcResult> {
+  private drop(timedOut: () => RpcResult, timeoutMs: number): Promise<RpcResult> {
     return new Promise((resolve) => {
-      const p: Pending = { method: '', resolve, timer: setTimeout(() => (this.dropped.delete(p), resolve(timedOut)), timeoutMs) };
+      const p: Pending = { method: '', resolve, timer: setTimeout(() => (this.dropped.delete(p), resolve(timedOut())), timeoutMs) };
       this.dropped.add(p);
     });
   }

@@ -67,10 +67,18 @@ function decodeFrame(frame: Buffer): Decoded | string {
   return { kind, id, json, blob: frame.subarray(HEADER + jsonLength) };
 }
 
+/**
+ * Writes a frame's parts corked until the work of the current tick is done: the
+ * frames one tick makes for a peer (a leader's answers to one follower's
+ * fetches of several partitions, woken by one produce; the follower's next
+ * fetches for them) leave in one writev instead of one each.
+ */
 function writeAll(socket: net.Socket, parts: Buffer[]): void {
-  socket.cork();
+  if (socket.writableCorked === 0) {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  }
   for (const p of parts) socket.write(p);
-  socket.uncork();
 }
 
 export class RpcServer {

@@ -215,22 +215,22 @@ export class ClusterNodes {
     return this.procs.has(key);
   }
 
-  /** User+system CPU seconds of a live node so far (from /proc; undefined when it cannot be read). */
-  cpuSeconds(key: NodeKey): number | undefined {
+  /** User and system CPU seconds of a live node so far (from /proc; undefined when it cannot be read). */
+  cpuSeconds(key: NodeKey): { user: number; system: number } | undefined {
     const pid = this.pid(key);
     if (pid === undefined) return undefined;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-      return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
     } catch {
       return undefined;
     }
   }
 
-  cpuSnapshot(): Map<NodeKey, number> {
-    const m = new Map<NodeKey, number>();
+  cpuSnapshot(): Map<NodeKey, { user: number; system: number }> {
+    const m = new Map<NodeKey, { user: number; system: number }>();
     for (const key of this.procs.keys()) {
       const s = this.cpuSeconds(key);
       if (s !== undefined) m.set(key, s);

@@ -148,8 +148,9 @@ interface CpuWindow {
   benchClientCores: number;
   /** The whole machine (includes other users), busy fraction of all cores. */
   machineBusy: number | undefined;
-  /** Broker CPU milliseconds per MB produced. */
+  /** Broker CPU milliseconds per MB produced, and the part of them spent in the kernel (system time). */
   brokerCpuMsPerMB: number;
+  brokerSystemCpuMsPerMB: number;
   perBrokerCores: Record<string, number>;
   /** The brokers' heap allocation and garbage collection per MB produced (bench/gc-meter.cjs). */
   brokerGc: { allocatedMBPerMB: number; externalMBPerMB: number; gcMsPerMB: number; collectionsPerMB: number; fullCollectionsPerMB: number } | undefined;
@@ -179,7 +180,7 @@ function gcSnapshot(dir: string, nodes: ClusterNodes): Map<number, GcTotals> {
 }
 
 class CpuMeter {
-  private nodes0 = new Map<NodeKey, number>();
+  private nodes0 = new Map<NodeKey, { user: number; system: number }>();
   private self0 = process.cpuUsage();
   private stat0 = procStat();
   private t0 = performance.now();
@@ -217,12 +218,15 @@ class CpuMeter {
       gc.externalBytes += t.externalBytes - t0.externalBytes;
     }
     let brokers = 0;
+    let brokersSystem = 0;
     let controllers = 0;
     const perBroker: Record<string, number> = {};
     for (const [k, v] of nodes1) {
-      const d = v - (this.nodes0.get(k) ?? v);
+      const v0 = this.nodes0.get(k) ?? v;
+      const d = v.user + v.system - (v0.user + v0.system);
       if (k.startsWith('b')) {
         brokers += d;
+        brokersSystem += v.system - v0.system;
         perBroker[k] = round(d / secs, 2);
       } else if (k.startsWith('c')) controllers += d;
     }
@@ -232,6 +236,7 @@ class CpuMeter {
       benchClientCores: round((self.user + self.system) / 1e6 / secs, 2),
       machineBusy: this.stat0 && stat1 ? round((stat1.busy - this.stat0.busy) / Math.max(1, stat1.total - this.stat0.total), 2) : undefined,
       brokerCpuMsPerMB: megabytes > 0 ? round((brokers * 1000) / megabytes, 1) : NaN,
+      brokerSystemCpuMsPerMB: megabytes > 0 ? round((brokersSystem * 1000) / megabytes, 1) : NaN,
       perBrokerCores: perBroker,
       brokerGc:
         gc1.size > 0 && megabytes > 0
@@ -628,6 +633,7 @@ function brokerCost(runs: RunResult[]) {
   const gc = runs.map((r) => r.cpu.brokerGc).filter((g) => g !== undefined);
   return {
     brokerCpuMsPerMB: round(median(runs.map((r) => r.cpu.brokerCpuMsPerMB))),
+    brokerSystemCpuMsPerMB: round(median(runs.map((r) => r.cpu.brokerSystemCpuMsPerMB))),
     ...(gc.length > 0
       ? {
           brokerAllocatedMBPerMB: round(median(gc.map((g) => g.allocatedMBPerMB)), 2),
@@ -694,7 +700,7 @@ async function main(): Promise<void> {
     ];
     const say = (r: RunResult) =>
       console.log(
-        `  ${r.client.padEnd(8)} ${String(r.valueBytes).padStart(4)} B  RF${r.replicationFactor} acks=${r.acks === -1 ? 'all' : r.acks}${r.connectionsPerLeader > 1 ? ` (${r.connectionsPerLeader} conns/leader)` : ''}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, ${r.requestsPerSec} req/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB${r.cpu.brokerGc ? `, ${r.cpu.brokerGc.allocatedMBPerMB} MB heap + ${r.cpu.brokerGc.externalMBPerMB} MB buffers allocated/MB, GC ${r.cpu.brokerGc.gcMsPerMB} ms/MB` : ''}, machine ${r.cpu.machineBusy}${r.errors ? `, ${r.errors} errors` : ''}`,
+        `  ${r.client.padEnd(8)} ${String(r.valueBytes).padStart(4)} B  RF${r.replicationFactor} acks=${r.acks === -1 ? 'all' : r.acks}${r.connectionsPerLeader > 1 ? ` (${r.connectionsPerLeader} conns/leader)` : ''}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, ${r.requestsPerSec} req/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB (${r.cpu.brokerSystemCpuMsPerMB} system)${r.cpu.brokerGc ? `, ${r.cpu.brokerGc.allocatedMBPerMB} MB heap + ${r.cpu.brokerGc.externalMBPerMB} MB buffers allocated/MB, GC ${r.cpu.brokerGc.gcMsPerMB} ms/MB` : ''}, machine ${r.cpu.machineBusy}${r.errors ? `, ${r.errors} errors` : ''}`,
       );
     if (PHASES.has('throughput')) {
       for (const valueBytes of VALUE_SIZES) {

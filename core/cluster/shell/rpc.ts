@@ -224,8 +224,8 @@ export class RpcClient {
   }
 
   /**
-   * The caller is done with an answer's blob (it keeps no view of it): its
-   * memory may hold a later answer. A follower hands back each fetched batch
+   * The caller is done with an answer's blob (it keeps no view of it; call
+   * once per answer): its memory may hold a later answer. A follower hands back each fetched batch
    * set once appended, so it receives into the same memory again and again
    * instead of a new buffer per fetch (new buffers that outlive a young
    * generation collection are what made a replicating broker run full ones).

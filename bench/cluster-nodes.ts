@@ -33,6 +33,8 @@ export interface ClusterNodesOptions {
   brokerArgs?: readonly string[];
   /** Extra node flags for brokers (e.g. --cpu-prof). */
   brokerNodeFlags?: readonly string[];
+  /** Extra environment of brokers. */
+  brokerEnv?: Readonly<Record<string, string>>;
   /** Upper bound on any node's life. */
   maxLifetimeMs: number;
 }
@@ -80,24 +82,24 @@ export class ClusterNodes {
   }
 
   startController(id: number): Promise<void> {
-    return this.spawnNode(`c${id}`, [], 'broker', ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.o.dir, `controller-${id}`), ...(this.o.controllerArgs ?? [])]);
+    return this.spawnNode(`c${id}`, [], {}, 'broker', ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.o.dir, `controller-${id}`), ...(this.o.controllerArgs ?? [])]);
   }
 
   startBroker(id: number): Promise<void> {
-    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], 'broker', ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.o.dir, `broker-${id}`), ...(this.o.brokerArgs ?? [])]);
+    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], this.o.brokerEnv ?? {}, 'broker', ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.o.dir, `broker-${id}`), ...(this.o.brokerArgs ?? [])]);
   }
 
   /** `rill worker --controllers ... --brokers ... ARGS` as node `w<id>`. */
   startWorker(id: number, args: readonly string[]): Promise<void> {
     const brokers = this.o.brokerIds.map((b) => this.bootstrap(b)).join(',');
-    return this.spawnNode(`w${id}`, [], 'worker', ['--controllers', this.controllersArg, '--brokers', brokers, ...args]);
+    return this.spawnNode(`w${id}`, [], {}, 'worker', ['--controllers', this.controllersArg, '--brokers', brokers, ...args]);
   }
 
-  private async spawnNode(key: NodeKey, nodeFlags: readonly string[], command: 'broker' | 'worker', args: string[]): Promise<void> {
+  private async spawnNode(key: NodeKey, nodeFlags: readonly string[], env: Readonly<Record<string, string>>, command: 'broker' | 'worker', args: string[]): Promise<void> {
     const child = spawn(process.execPath, [...nodeFlags, '-r', './bench/cluster-lifeline.cjs', '-r', './test/support/register-ts.js', 'cli/main.ts', command, ...args], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, RILL_BENCH_MAX_LIFETIME_MS: String(this.o.maxLifetimeMs) },
+      env: { ...process.env, ...env, RILL_BENCH_MAX_LIFETIME_MS: String(this.o.maxLifetimeMs) },
     });
     live.add(child);
     child.once('exit', () => live.delete(child));
@@ -169,22 +171,22 @@ export class ClusterNodes {
     return this.procs.has(key);
   }
 
-  /** User+system CPU seconds of a live node so far (from /proc; undefined when it cannot be read). */
-  cpuSeconds(key: NodeKey): number | undefined {
+  /** User and system CPU seconds of a live node so far (from /proc; undefined when it cannot be read). */
+  cpuSeconds(key: NodeKey): { user: number; system: number } | undefined {
     const pid = this.pid(key);
     if (pid === undefined) return undefined;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-      return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
     } catch {
       return undefined;
     }
   }
 
-  cpuSnapshot(): Map<NodeKey, number> {
-    const m = new Map<NodeKey, number>();
+  cpuSnapshot(): Map<NodeKey, { user: number; system: number }> {
+    const m = new Map<NodeKey, { user: number; system: number }>();
     for (const key of this.procs.keys()) {
       const s = this.cpuSeconds(key);
       if (s !== undefined) m.set(key, s);

@@ -26,7 +26,12 @@
 // controller's own, 9000), BENCH_PHASES (comma list of throughput,kafkajs,failover),
 // BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the top functions are summarised),
 // BENCH_STANDBY_REPLICAS=N (task-move workers keep N warm standbys; results to cluster-standby.json),
-// BENCH_TIMEOUT_MS (the whole run's bound, default 20 min).
+// BENCH_TIMEOUT_MS (the whole run's bound, default 20 min), BENCH_OUT (the results
+// file under bench/results/, e.g. cluster-throughput.json for a throughput-only run,
+// so it does not replace the full run's cluster.json).
+// Brokers are preloaded with bench/gc-meter.cjs: each throughput run reports
+// the brokers' bytes allocated and GC time per MB produced, which move less
+// with the machine's load than CPU time does.
 //
 // Every node is killed on the way out, whatever the way (see bench/cluster-nodes.ts).
 import * as fs from 'node:fs';
@@ -52,6 +57,9 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const STANDBY_REPLICAS = Number(process.env.BENCH_STANDBY_REPLICAS ?? '0');
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'throughput,kafkajs,failover,taskmove').split(',').map((s) => s.trim()));
 const TIMEOUT_MS = env('BENCH_TIMEOUT_MS', 40 * 60_000);
+const OUT = process.env.BENCH_OUT;
+/** Where the brokers' bench/gc-meter.cjs writes its totals (set in main). */
+let GC_DIR = '';
 const TASK_KEYS = env('BENCH_TASK_KEYS', QUICK ? 20_000 : 1_000_000);
 const TASK_PARTITIONS = 6;
 const WORKER_AVAILABLE = fs.existsSync(path.join(__dirname, '..', 'cli', 'worker-command.ts'));
@@ -140,22 +148,53 @@ interface CpuWindow {
   benchClientCores: number;
   /** The whole machine (includes other users), busy fraction of all cores. */
   machineBusy: number | undefined;
-  /** Broker CPU milliseconds per MB produced. */
+  /** Broker CPU milliseconds per MB produced, and the part of them spent in the kernel (system time). */
   brokerCpuMsPerMB: number;
+  brokerSystemCpuMsPerMB: number;
   perBrokerCores: Record<string, number>;
+  /** The brokers' heap allocation and garbage collection per MB produced (bench/gc-meter.cjs). */
+  brokerGc: { allocatedMBPerMB: number; externalMBPerMB: number; gcMsPerMB: number; collectionsPerMB: number; fullCollectionsPerMB: number } | undefined;
+}
+
+interface GcTotals {
+  collections: number;
+  scavenges: number;
+  gcMs: number;
+  allocatedBytes: number;
+  externalBytes: number;
+}
+
+/** The brokers' running GC totals (bench/gc-meter.cjs), by process id. */
+function gcSnapshot(dir: string, nodes: ClusterNodes): Map<number, GcTotals> {
+  const m = new Map<number, GcTotals>();
+  for (const id of IDS) {
+    const pid = nodes.pid(`b${id}`);
+    if (pid === undefined) continue;
+    try {
+      m.set(pid, JSON.parse(fs.readFileSync(path.join(dir, `${pid}.json`), 'utf8')) as GcTotals);
+    } catch {
+      // not written yet
+    }
+  }
+  return m;
 }
 
 class CpuMeter {
-  private nodes0 = new Map<NodeKey, number>();
+  private nodes0 = new Map<NodeKey, { user: number; system: number }>();
   private self0 = process.cpuUsage();
   private stat0 = procStat();
   private t0 = performance.now();
+  private gc0 = new Map<number, GcTotals>();
 
-  constructor(private readonly nodes: ClusterNodes) {
+  constructor(
+    private readonly nodes: ClusterNodes,
+    private readonly gcDir: string,
+  ) {
     this.reset();
   }
 
   reset(): void {
+    this.gc0 = gcSnapshot(this.gcDir, this.nodes);
     this.nodes0 = this.nodes.cpuSnapshot();
     this.self0 = process.cpuUsage();
     this.stat0 = procStat();
@@ -167,13 +206,27 @@ class CpuMeter {
     const nodes1 = this.nodes.cpuSnapshot();
     const self = process.cpuUsage(this.self0);
     const stat1 = procStat();
+    const gc1 = gcSnapshot(this.gcDir, this.nodes);
+    const gc = { collections: 0, scavenges: 0, gcMs: 0, allocatedBytes: 0, externalBytes: 0 };
+    for (const [pid, t] of gc1) {
+      const t0 = this.gc0.get(pid);
+      if (t0 === undefined) continue;
+      gc.collections += t.collections - t0.collections;
+      gc.gcMs += t.gcMs - t0.gcMs;
+      gc.allocatedBytes += t.allocatedBytes - t0.allocatedBytes;
+      gc.scavenges += t.scavenges - t0.scavenges;
+      gc.externalBytes += t.externalBytes - t0.externalBytes;
+    }
     let brokers = 0;
+    let brokersSystem = 0;
     let controllers = 0;
     const perBroker: Record<string, number> = {};
     for (const [k, v] of nodes1) {
-      const d = v - (this.nodes0.get(k) ?? v);
+      const v0 = this.nodes0.get(k) ?? v;
+      const d = v.user + v.system - (v0.user + v0.system);
       if (k.startsWith('b')) {
         brokers += d;
+        brokersSystem += v.system - v0.system;
         perBroker[k] = round(d / secs, 2);
       } else if (k.startsWith('c')) controllers += d;
     }
@@ -183,7 +236,18 @@ class CpuMeter {
       benchClientCores: round((self.user + self.system) / 1e6 / secs, 2),
       machineBusy: this.stat0 && stat1 ? round((stat1.busy - this.stat0.busy) / Math.max(1, stat1.total - this.stat0.total), 2) : undefined,
       brokerCpuMsPerMB: megabytes > 0 ? round((brokers * 1000) / megabytes, 1) : NaN,
+      brokerSystemCpuMsPerMB: megabytes > 0 ? round((brokersSystem * 1000) / megabytes, 1) : NaN,
       perBrokerCores: perBroker,
+      brokerGc:
+        gc1.size > 0 && megabytes > 0
+          ? {
+              allocatedMBPerMB: round(gc.allocatedBytes / MB / megabytes, 2),
+              externalMBPerMB: round(gc.externalBytes / MB / megabytes, 2),
+              gcMsPerMB: round(gc.gcMs / megabytes, 2),
+              collectionsPerMB: round(gc.collections / megabytes, 2),
+              fullCollectionsPerMB: round((gc.collections - gc.scavenges) / megabytes, 3),
+            }
+          : undefined,
     };
   }
 }
@@ -234,7 +298,7 @@ async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number
     for (let i = 0; i < connectionsPerLeader; i++) conns.push({ leader, conn: await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 30_000, clientId: 'rill-bench', maxResponseBytes: 1 << 20 }) });
   }
   const { batch, records: perBatch } = makeBatch(valueBytes);
-  const meter = new CpuMeter(nodes);
+  const meter = new CpuMeter(nodes, GC_DIR);
   const start = performance.now();
   const windowStart = start + WARMUP_MS;
   const windowEnd = windowStart + MEASURE_MS;
@@ -317,7 +381,7 @@ async function kafkajsThroughput(nodes: ClusterNodes, topic: string, rf: number,
   await producer.connect();
   const value = Buffer.alloc(valueBytes, 'x');
   const messages = Array.from({ length: KAFKAJS_MESSAGES_PER_SEND }, () => ({ value }));
-  const meter = new CpuMeter(nodes);
+  const meter = new CpuMeter(nodes, GC_DIR);
   const start = performance.now();
   const windowStart = start + WARMUP_MS;
   const windowEnd = windowStart + MEASURE_MS;
@@ -564,6 +628,22 @@ async function createTopics(nodes: ClusterNodes, deadline: number): Promise<void
   await nodes.waitForPartitions(FAILOVER, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
 }
 
+/** Median broker CPU, allocation and GC per MB produced over some runs. */
+function brokerCost(runs: RunResult[]) {
+  const gc = runs.map((r) => r.cpu.brokerGc).filter((g) => g !== undefined);
+  return {
+    brokerCpuMsPerMB: round(median(runs.map((r) => r.cpu.brokerCpuMsPerMB))),
+    brokerSystemCpuMsPerMB: round(median(runs.map((r) => r.cpu.brokerSystemCpuMsPerMB))),
+    ...(gc.length > 0
+      ? {
+          brokerAllocatedMBPerMB: round(median(gc.map((g) => g.allocatedMBPerMB)), 2),
+          brokerExternalMBPerMB: round(median(gc.map((g) => g.externalMBPerMB)), 2),
+          brokerGcMsPerMB: round(median(gc.map((g) => g.gcMsPerMB)), 2),
+        }
+      : {}),
+  };
+}
+
 function ratioOf(runs: RunResult[], client: string, valueBytes: number, connectionsPerLeader = 1) {
   const pick = (rf: number) => runs.filter((r) => r.client === client && r.valueBytes === valueBytes && r.replicationFactor === rf && r.connectionsPerLeader === connectionsPerLeader);
   const rf1 = pick(1);
@@ -575,8 +655,8 @@ function ratioOf(runs: RunResult[], client: string, valueBytes: number, connecti
     client,
     valueBytes,
     connectionsPerLeader,
-    rf1Acks1: { recordsPerSec: Math.round(m1), MBPerSec: round((m1 * valueBytes) / MB), brokerCpuMsPerMB: round(median(rf1.map((r) => r.cpu.brokerCpuMsPerMB))) },
-    rf3AcksAll: { recordsPerSec: Math.round(m3), MBPerSec: round((m3 * valueBytes) / MB), brokerCpuMsPerMB: round(median(rf3.map((r) => r.cpu.brokerCpuMsPerMB))) },
+    rf1Acks1: { recordsPerSec: Math.round(m1), MBPerSec: round((m1 * valueBytes) / MB), ...brokerCost(rf1) },
+    rf3AcksAll: { recordsPerSec: Math.round(m3), MBPerSec: round((m3 * valueBytes) / MB), ...brokerCost(rf3) },
     ratio: round(m3 / m1, 2),
     peerRatio: PEER.ratio,
     ...(client === 'kafkajs' ? { note: 'kafkajs encodes every message in JS on the one bench process: at RF1 the client, not the brokers, is the limit, so this ratio compares a client limit with a replication limit' } : {}),
@@ -587,13 +667,16 @@ async function main(): Promise<void> {
   const deadline = Date.now() + TIMEOUT_MS - 30_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-bench-'));
   const profileDir = CPU_PROF ? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cluster-bench-profiles-')) : '';
+  GC_DIR = path.join(dir, 'gc');
+  fs.mkdirSync(GC_DIR);
   const controllerArgs = SESSION_TIMEOUT_MS !== undefined ? ['--broker-session-timeout-ms', String(SESSION_TIMEOUT_MS)] : [];
   const nodes = new ClusterNodes({
     dir,
     controllerIds: IDS,
     brokerIds: IDS,
     controllerArgs,
-    brokerNodeFlags: CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    brokerNodeFlags: ['-r', './bench/gc-meter.cjs', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    brokerEnv: { RILL_BENCH_GC_DIR: GC_DIR },
     maxLifetimeMs: TIMEOUT_MS + 60_000,
   });
   const started = new Date();
@@ -617,7 +700,7 @@ async function main(): Promise<void> {
     ];
     const say = (r: RunResult) =>
       console.log(
-        `  ${r.client.padEnd(8)} ${String(r.valueBytes).padStart(4)} B  RF${r.replicationFactor} acks=${r.acks === -1 ? 'all' : r.acks}${r.connectionsPerLeader > 1 ? ` (${r.connectionsPerLeader} conns/leader)` : ''}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, ${r.requestsPerSec} req/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, machine ${r.cpu.machineBusy}${r.errors ? `, ${r.errors} errors` : ''}`,
+        `  ${r.client.padEnd(8)} ${String(r.valueBytes).padStart(4)} B  RF${r.replicationFactor} acks=${r.acks === -1 ? 'all' : r.acks}${r.connectionsPerLeader > 1 ? ` (${r.connectionsPerLeader} conns/leader)` : ''}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, ${r.requestsPerSec} req/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB (${r.cpu.brokerSystemCpuMsPerMB} system)${r.cpu.brokerGc ? `, ${r.cpu.brokerGc.allocatedMBPerMB} MB heap + ${r.cpu.brokerGc.externalMBPerMB} MB buffers allocated/MB, GC ${r.cpu.brokerGc.gcMsPerMB} ms/MB` : ''}, machine ${r.cpu.machineBusy}${r.errors ? `, ${r.errors} errors` : ''}`,
       );
     if (PHASES.has('throughput')) {
       for (const valueBytes of VALUE_SIZES) {
@@ -741,12 +824,12 @@ async function main(): Promise<void> {
           },
     ...(profiles ? { profile: profiles } : {}),
   };
-  const out = path.join(__dirname, 'results', CPU_PROF ? 'cluster-profile.json' : STANDBY_REPLICAS > 0 ? 'cluster-standby.json' : 'cluster.json');
+  const out = path.resolve(__dirname, 'results', OUT ?? (CPU_PROF ? 'cluster-profile.json' : STANDBY_REPLICAS > 0 ? 'cluster-standby.json' : 'cluster.json'));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
   console.log('\nbench:cluster summary');
-  for (const r of ratios) console.log(`  ${r.client} ${r.valueBytes} B: RF1 acks=1 ${r.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf1Acks1.MBPerSec} MB/s), RF3 acks=all ${r.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf3AcksAll.MBPerSec} MB/s): ratio ${r.ratio} (Kafka 2014: ${PEER.ratio})`);
+  for (const r of ratios) console.log(`  ${r.client} ${r.valueBytes} B: RF1 acks=1 ${r.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf1Acks1.MBPerSec} MB/s), RF3 acks=all ${r.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf3AcksAll.MBPerSec} MB/s): ratio ${r.ratio} (Kafka 2014: ${PEER.ratio}); brokers per MB: RF1 ${r.rf1Acks1.brokerCpuMsPerMB} CPU-ms ${r.rf1Acks1.brokerAllocatedMBPerMB ?? '?'}+${r.rf1Acks1.brokerExternalMBPerMB ?? '?'} MB allocated (heap+buffers), RF3 ${r.rf3AcksAll.brokerCpuMsPerMB} CPU-ms ${r.rf3AcksAll.brokerAllocatedMBPerMB ?? '?'}+${r.rf3AcksAll.brokerExternalMBPerMB ?? '?'} MB allocated`);
   if (diagnostic) console.log(`  (diagnostic, ${DIAGNOSTIC_CONNECTIONS_PER_LEADER} connections per leader, 100 B: RF1 ${diagnostic.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s, RF3 acks=all ${diagnostic.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s: ratio ${diagnostic.ratio})`);
   if (typeof failoverSummary !== 'string') {
     for (const [c, s] of Object.entries(failoverSummary.firstProduceAfterKill)) console.log(`  failover, kill -> first produce (${c}): median ${s.medianMs} ms, max ${s.maxMs} ms over ${fr.length} rounds`);

@@ -18,6 +18,7 @@ import {
   writeInt64,
 } from './batch-header';
 import { crc32c } from './crc32c';
+import { RecentAppends } from './recent-appends';
 import { LogConfig, logConfigOrThrow, isCompacted, deletesOldSegments, parseLogConfig } from './config';
 import { readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDirectory } from './checkpoint-file';
 import { LeaderEpochCache } from './leader-epoch-cache';
@@ -61,6 +62,15 @@ export interface OpenOptions {
    * is checkpointed so a restart does not expose unreplicated records.
    */
   replicated?: boolean;
+  /**
+   * Keep the batches of appends above the high watermark in memory, up to this
+   * many bytes, and serve reads of them from there (see recent-appends.ts): a
+   * leader's followers then fetch fresh data without a disk read or a new buffer.
+   * The log keeps the appended Buffers themselves (of appends that assign
+   * offsets; a follower's appends are not kept), so a caller that sets this
+   * must not change or append again such a buffer. Default 0 (off).
+   */
+  recentAppendBytes?: number;
 }
 
 export interface AppendOptions {
@@ -102,15 +112,18 @@ export class PartitionLog {
   private lastCheckpointAt: number;
   private closed = false;
   readonly leaderEpochs: LeaderEpochCache;
+  private readonly recent: RecentAppends | undefined;
 
   private constructor(
     readonly dir: string,
     private _config: LogConfig,
     private readonly clock: Clock,
     private readonly replicated: boolean,
+    recentAppendBytes: number,
   ) {
     this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_FILE));
     this.lastCheckpointAt = clock.now();
+    this.recent = recentAppendBytes > 0 ? new RecentAppends(recentAppendBytes) : undefined;
   }
 
   /**
@@ -121,7 +134,7 @@ export class PartitionLog {
   static open(dir: string, config: Readonly<Record<string, unknown>> = {}, options: OpenOptions = {}): PartitionLog {
     const parsed = logConfigOrThrow(config);
     fs.mkdirSync(dir, { recursive: true });
-    const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false);
+    const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false, options.recentAppendBytes ?? 0);
     log.load(options);
     return log;
   }
@@ -283,7 +296,11 @@ export class PartitionLog {
     this.maybeRoll(batches.length, maxTimestamp, lastOffset);
     if (options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, baseOffset);
     this.active.append(batches, 0, batches.length, infos);
-    if (!this.replicated) this._highWatermark = this.logEndOffset;
+    // A follower's copies are not kept: it serves no fetches until it leads (and
+    // may reuse the buffer it received them in). What is kept stays contiguous.
+    if (assignOffsets) this.recent?.add(batches, baseOffset, lastOffset);
+    else this.recent?.clear();
+    if (!this.replicated) this.updateHighWatermark(this.logEndOffset);
     this.unflushedMessages += recordCount;
     if (this.firstUnflushedAt < 0) this.firstUnflushedAt = this.clock.now();
     if (this.unflushedMessages >= this._config['flush.messages']) this.flush();
@@ -356,6 +373,7 @@ export class PartitionLog {
     // `old` durable puts everything on disk: move the recovery point so a crash
     // rescans only the new segment.
     old.onRolled();
+    this.recent?.clear();
     this.markFlushed();
     this.writeRecoveryCheckpoint();
     this.segments.push(LogSegment.open(this.dir, this.logEndOffset, this._config['index.interval.bytes']));
@@ -376,6 +394,8 @@ export class PartitionLog {
       throw new OffsetOutOfRangeError(offset, this._logStartOffset, this.logEndOffset, this.dir);
     }
     if (offset >= upTo) return EMPTY;
+    const recent = this.recent?.read(offset, maxBytes, upTo);
+    if (recent !== undefined) return recent;
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const segment = this.segments[i];
       const batch = segment.positionOf(offset);
@@ -393,7 +413,10 @@ export class PartitionLog {
   updateHighWatermark(offset: number): number {
     this.ensureOpen();
     const next = Math.min(offset, this.logEndOffset);
-    if (next > this._highWatermark) this._highWatermark = next;
+    if (next > this._highWatermark) {
+      this._highWatermark = next;
+      this.recent?.dropBelow(next);
+    }
     return this._highWatermark;
   }
 
@@ -453,6 +476,7 @@ export class PartitionLog {
     this.ensureOpen();
     if (offset >= this.logEndOffset) return;
     if (offset < this._logStartOffset) offset = this._logStartOffset;
+    this.recent?.clear();
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
     this.active.truncateToOffset(offset);
     this.leaderEpochs.truncateFromEnd(offset);
@@ -485,6 +509,7 @@ export class PartitionLog {
     this.ensureOpen();
     // The new start is on disk before any file goes, so a crash in between never reopens below it.
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
+    this.recent?.clear();
     for (const segment of this.segments.splice(0)) segment.delete();
     this.segments.push(LogSegment.open(this.dir, offset, this._config['index.interval.bytes']));
     this._logStartOffset = offset;
@@ -583,6 +608,7 @@ export class PartitionLog {
   /** Flushes everything, records a clean shutdown and releases the files. */
   close(): void {
     if (this.closed) return;
+    this.recent?.clear();
     this.flush();
     this.writeRecoveryCheckpoint();
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), this._logStartOffset);

@@ -72,6 +72,10 @@ const RPC_TIMEOUT_MS = 2000;
 const REPLICA_METHOD = 'replica';
 /** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
 const REPLICA_FETCH_WAIT_MS = 500;
+/** The most a follower fetches at once (replica.fetch.max.bytes). */
+const REPLICA_FETCH_MAX_BYTES = 1024 * 1024;
+/** Per partition, the appends above the high watermark a leader keeps in memory for its followers' fetches. */
+const RECENT_APPEND_BYTES = 4 * REPLICA_FETCH_MAX_BYTES;
 /** On the replication port: this broker's replicas and their offsets (for `rill cluster status`). */
 export const DESCRIBE_REPLICAS_METHOD = 'describeReplicas';
 
@@ -404,7 +408,8 @@ export class BrokerProcess {
     const name = replicaName(topic.name, p.partition);
     const dir = path.join(this.options.dataDir, name);
     discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
-    const log = PartitionLog.open(dir, logSettings(config), { replicated: true });
+    // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
+    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
@@ -412,7 +417,7 @@ export class BrokerProcess {
       ...replicationSettings(topic),
       requestTimeoutMs: RPC_TIMEOUT_MS,
       alterPartitionRetryMs: 500,
-      maxFetchBytes: 1024 * 1024,
+      maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
       durableAppends: false,
     });
     const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
@@ -479,8 +484,11 @@ export class BrokerProcess {
       if (!r.ok || this.stopped || this.replicas.get(h.name) !== h) return;
       const body = r.body as ReplicaResponse;
       try {
-        if (body.kind === 'fetchResponse') h.replica.handleFetchResponse({ ...body, records: r.blob });
-        else h.replica.handleOffsetForLeaderEpochResponse(body);
+        if (body.kind === 'fetchResponse') {
+          h.replica.handleFetchResponse({ ...body, records: r.blob });
+          // Appended (a follower's log keeps no view of what it appends): the memory may take the next answer.
+          client.recycle(r.blob);
+        } else h.replica.handleOffsetForLeaderEpochResponse(body);
       } catch (e) {
         if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
         throw e;

@@ -6,13 +6,18 @@
 // bytes that must not be re-encoded (record batches, metadata entries).
 // Frames are bounded; a malformed one closes that connection only.
 import * as net from 'node:net';
-import { FrameDecoder, sizePrefix } from './frames';
+import { FrameDecoder } from './frames';
 
 const REQUEST = 0;
 const RESPONSE = 1;
 const HEADER = 9;
 
 export const DEFAULT_MAX_RPC_FRAME_BYTES = 64 * 1024 * 1024;
+/** A client's socket reads land here (Node's own reads are 64 KiB too). */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** Smaller answers are carved from Node's shared pool and never recycled. */
+const RECYCLED_FRAME_MIN_BYTES = 16 * 1024;
+const MAX_SPARE_FRAMES = 4;
 
 export interface RpcMessage {
   readonly body: unknown;
@@ -30,14 +35,18 @@ export type LinkFilter = (to: { readonly host: string; readonly port: number }, 
 
 export type RpcResult = { readonly ok: true; readonly body: unknown; readonly blob: Buffer } | { readonly ok: false; readonly error: string };
 
+/** The size prefix, header and JSON in one buffer, then the blob as it is (never copied). */
 function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | undefined): Buffer[] {
-  const text = Buffer.from(JSON.stringify(json));
-  const head = Buffer.allocUnsafe(HEADER);
-  head.writeUInt8(kind, 0);
-  head.writeUInt32BE(id, 1);
-  head.writeUInt32BE(text.length, 5);
-  const tail = blob ?? Buffer.alloc(0);
-  return [sizePrefix(HEADER + text.length + tail.length), head, text, tail];
+  const text = JSON.stringify(json);
+  const textBytes = Buffer.byteLength(text);
+  const blobBytes = blob?.length ?? 0;
+  const head = Buffer.allocUnsafe(4 + HEADER + textBytes);
+  head.writeUInt32BE(HEADER + textBytes + blobBytes, 0);
+  head.writeUInt8(kind, 4);
+  head.writeUInt32BE(id, 5);
+  head.writeUInt32BE(textBytes, 9);
+  head.write(text, 4 + HEADER, 'utf8');
+  return blob === undefined || blobBytes === 0 ? [head] : [head, blob];
 }
 
 type Decoded = { kind: number; id: number; json: unknown; blob: Buffer };
@@ -58,10 +67,18 @@ function decodeFrame(frame: Buffer): Decoded | string {
   return { kind, id, json, blob: frame.subarray(HEADER + jsonLength) };
 }
 
+/**
+ * Writes a frame's parts corked until the work of the current tick is done: the
+ * frames one tick makes for a peer (a leader's answers to one follower's
+ * fetches of several partitions, woken by one produce; the follower's next
+ * fetches for them) leave in one writev instead of one each.
+ */
 function writeAll(socket: net.Socket, parts: Buffer[]): void {
-  socket.cork();
+  if (socket.writableCorked === 0) {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  }
   for (const p of parts) socket.write(p);
-  socket.uncork();
 }
 
 export class RpcServer {
@@ -130,6 +147,11 @@ export class RpcClient {
   private readonly pending = new Map<number, Pending>();
   private readonly dropped = new Set<Pending>();
   private closed = false;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** Memory of large answers their callers gave back (recycle()), for the next ones. */
+  private readonly spares: Buffer[] = [];
+  /** The memory of large answers this client made: only these may come back. */
+  private readonly ownFrames = new WeakSet<ArrayBufferLike>();
 
   constructor(
     readonly host: string,
@@ -140,7 +162,8 @@ export class RpcClient {
 
   call(method: string, body: unknown, timeoutMs: number, blob?: Buffer): Promise<RpcResult> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'client closed' });
-    const timedOut: RpcResult = { ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` };
+    // Built only when a call times out: most calls are answered.
+    const timedOut = (): RpcResult => ({ ok: false, error: `${method} to ${this.host}:${this.port} timed out after ${timeoutMs} ms` });
     if (this.linkFilter !== undefined && !this.linkFilter(this, method)) return this.drop(timedOut, timeoutMs);
     const socket = this.connect();
     const id = this.nextId++;
@@ -148,7 +171,7 @@ export class RpcClient {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve(timedOut);
+        resolve(timedOut());
       }, timeoutMs);
       this.pending.set(id, { method, resolve, timer });
       writeAll(socket, encodeFrame(REQUEST, id, { m: method, b: body }, blob));
@@ -156,18 +179,22 @@ export class RpcClient {
   }
 
   /** A request the link filter lost: it times out like one a partitioned network lost (or ends at close()). */
-  private drop(timedOut: RpcResult, timeoutMs: number): Promise<RpcResult> {
+  private drop(timedOut: () => RpcResult, timeoutMs: number): Promise<RpcResult> {
     return new Promise((resolve) => {
-      const p: Pending = { method: '', resolve, timer: setTimeout(() => (this.dropped.delete(p), resolve(timedOut)), timeoutMs) };
+      const p: Pending = { method: '', resolve, timer: setTimeout(() => (this.dropped.delete(p), resolve(timedOut())), timeoutMs) };
       this.dropped.add(p);
     });
   }
 
   private connect(): net.Socket {
     if (this.socket !== undefined) return this.socket;
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const decoder = new FrameDecoder(this.maxFrameBytes, HEADER, true, (size) => this.frameBuffer(size));
+    // Answers (a leader's fetched batches) are read into one buffer of this
+    // client's and copied out once per frame, instead of a fresh buffer per read
+    // that the frame is then copied out of again.
+    const onread = { buffer: this.readBuffer, callback: (n: number, buf: Buffer) => (onData(buf.subarray(0, n)), true) };
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread });
     this.socket = socket;
-    const decoder = new FrameDecoder(this.maxFrameBytes, HEADER);
     const fail = (error: string) => {
       if (this.socket === socket) this.socket = undefined;
       socket.destroy();
@@ -179,7 +206,7 @@ export class RpcClient {
     };
     socket.on('error', (e) => fail(`${this.host}:${this.port}: ${e.message}`));
     socket.on('close', () => fail(`connection to ${this.host}:${this.port} closed`));
-    socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       const r = decoder.push(chunk, (frame) => {
         const d = decodeFrame(frame);
         if (typeof d === 'string' || d.kind !== RESPONSE) return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
@@ -192,8 +219,32 @@ export class RpcClient {
         p.resolve(json.e !== undefined ? { ok: false, error: json.e } : { ok: true, body: json.b, blob: d.blob });
       });
       if (!r.ok) fail(`bad frame from ${this.host}:${this.port}: ${r.error}`);
-    });
+    };
     return socket;
+  }
+
+  /**
+   * The caller is done with an answer's blob (it keeps no view of it; call
+   * once per answer): its memory may hold a later answer. A follower hands back each fetched batch
+   * set once appended, so it receives into the same memory again and again
+   * instead of a new buffer per fetch (new buffers that outlive a young
+   * generation collection are what made a replicating broker run full ones).
+   */
+  recycle(blob: Buffer): void {
+    const memory = blob.buffer;
+    if (!this.ownFrames.has(memory) || this.spares.some((b) => b.buffer === memory)) return;
+    this.spares.push(Buffer.from(memory, 0, memory.byteLength));
+    // Keep the largest few: one per answer that may be in flight at once.
+    if (this.spares.length > MAX_SPARE_FRAMES) this.spares.sort((a, b) => b.length - a.length).pop();
+  }
+
+  private frameBuffer(size: number): Buffer {
+    if (size < RECYCLED_FRAME_MIN_BYTES) return Buffer.allocUnsafe(size);
+    const i = this.spares.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.spares.splice(i, 1)[0].subarray(0, size);
+    const fresh = Buffer.allocUnsafeSlow(size);
+    this.ownFrames.add(fresh.buffer);
+    return fresh;
   }
 
   close(): void {

@@ -59,7 +59,8 @@ describe('retention and compaction on a cluster', () => {
     const old = String(Date.now() - 10 * 60_000);
     for (let i = 0; i < 20; i++) await producer.send({ topic: 'expiring', acks: -1, messages: [{ value: `old-${i}`.padEnd(100, '.'), timestamp: old }] });
     for (let i = 0; i < 5; i++) await producer.send({ topic: 'expiring', acks: -1, messages: [{ value: `new-${i}`.padEnd(100, '.') }] });
-    await until(deadline, () => (replicaLogs('expiring').every((l) => l !== undefined && l.logStartOffset >= 15) ? true : undefined), 'old segments were not deleted on every replica');
+    // Every replica has every record below its high watermark (a follower learns the last one's with its next fetch), and has deleted the old segments.
+    await until(deadline, () => (replicaLogs('expiring').every((l) => l !== undefined && l.highWatermark === 25 && l.logStartOffset >= 15) ? true : undefined), 'old segments were not deleted on every replica');
     for (const log of replicaLogs('expiring')) {
       const values = localRecords(log).map((r) => r.value!.replace(/\.+$/, ''));
       // Only whole segments go, and only those wholly older than retention: every new record stays.
@@ -84,7 +85,7 @@ describe('retention and compaction on a cluster', () => {
       latest.set(key, `${key}-${i}`);
       await producer.send({ topic: 'latest', acks: -1, messages: [{ key, value: `${key}-${i}` }] });
     }
-    await until(deadline, () => (replicaLogs('latest').every((l) => localRecords(l).length < 60) ? true : undefined), 'the compacted topic was not compacted on every replica');
+    await until(deadline, () => (replicaLogs('latest').every((l) => l.highWatermark === 100 && localRecords(l).length < 60) ? true : undefined), 'the compacted topic was not compacted on every replica');
     for (const log of replicaLogs('latest')) {
       const byKey = new Map<string, string>();
       for (const r of localRecords(log)) byKey.set(r.key!, r.value!);

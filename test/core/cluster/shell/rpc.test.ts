@@ -13,6 +13,19 @@ describe('FrameDecoder', () => {
     expect(frames).toEqual(['abc', 'de']);
   });
 
+  it('copies every frame out of borrowed chunks, so the reader may reuse its buffer', () => {
+    const d = new FrameDecoder(100, 1, true);
+    const frames: Buffer[] = [];
+    const bytes = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('abc'), Buffer.from([0, 0, 0, 5]), Buffer.from('defgh'), Buffer.from([0, 0, 0, 1]), Buffer.from('i')]);
+    const reused = Buffer.alloc(4);
+    for (let at = 0; at < bytes.length; at += 4) {
+      const n = bytes.copy(reused, 0, at, at + 4);
+      expect(d.push(reused.subarray(0, n), (f) => frames.push(f)).ok).toBe(true);
+    }
+    reused.fill(0);
+    expect(frames.map((f) => f.toString())).toEqual(['abc', 'defgh', 'i']);
+  });
+
   it('refuses a frame larger than the bound before buffering it', () => {
     const r = new FrameDecoder(10).push(Buffer.from([0x7f, 0xff, 0xff, 0xff]), () => {});
     expect(r).toEqual({ ok: false, error: 'a frame of 2147483647 bytes exceeds the limit of 10' });
@@ -80,6 +93,29 @@ describe('RpcServer and RpcClient', () => {
     const held = c.call('echo', 5, 60_000);
     c.close();
     expect(await held).toEqual({ ok: false, error: 'client closed' });
+  });
+
+  it('receives a large answer into the memory of one its caller recycled, and only into memory it made', async () => {
+    const big = await RpcServer.listen(0, '127.0.0.1', (_m, body) => ({ body: null, blob: Buffer.alloc(100_000, body as number) }), () => {});
+    const c = new RpcClient('127.0.0.1', big.port);
+    try {
+      const first = await c.call('get', 1, 2000);
+      if (!first.ok) throw new Error(first.error);
+      c.recycle(first.blob);
+      c.recycle(Buffer.alloc(200_000)); // not this client's: ignored
+      const second = await c.call('get', 2, 2000);
+      if (!second.ok) throw new Error(second.error);
+      expect(second.blob.buffer).toBe(first.blob.buffer);
+      expect(second.blob.equals(Buffer.alloc(100_000, 2))).toBe(true);
+      // Not recycled: the next answer gets memory of its own.
+      const third = await c.call('get', 3, 2000);
+      if (!third.ok) throw new Error(third.error);
+      expect(third.blob.buffer).not.toBe(second.blob.buffer);
+      expect(second.blob.equals(Buffer.alloc(100_000, 2))).toBe(true);
+    } finally {
+      c.close();
+      await big.close();
+    }
   });
 
   it('reports an unreachable peer as an error value', async () => {

@@ -6,6 +6,9 @@
 // lets --cpu-prof write its profile), then exits hard if that takes too long.
 'use strict';
 
+// A node's own threads (a worker's heartbeat thread) load the preloads again: only the main thread holds the lifeline.
+if (!require('node:worker_threads').isMainThread) return;
+
 let dying = false;
 function die(why) {
   if (dying) return;

@@ -42,4 +42,6 @@ export type {
   LeaveGroupResponse,
 } from './group-coordinator';
 export { LogScheduler } from './scheduler';
+export { applyConfigOps, ConfigOp } from './config-ops';
+export type { ConfigOperation } from './config-ops';
 export type { SchedulerOptions } from './scheduler';

@@ -1,7 +1,7 @@
 // CreateTopics, DeleteTopics, CreatePartitions and AlterConfigs (of topics) as
 // controller decisions.
 import * as E from 'fp-ts/Either';
-import { CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName } from '../../broker';
+import { applyConfigOps, CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName, type ConfigOperation } from '../../broker';
 import { ClusterErrorCode, refusal } from '../errors';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image';
 import { NO_LEADER, type MetadataRecord } from '../metadata/records';
@@ -92,11 +92,17 @@ function newPartitions(live: readonly BrokerRegistration[], topicId: number, fro
     .map((replicas, i) => ({ type: 'Partition', topicId, partition: from + i, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 }));
 }
 
-export interface AlterTopicConfigRequest {
-  readonly name: string;
-  /** The new overrides, all of them (Kafka's AlterConfigs): keys left out go back to their defaults. */
-  readonly config: Readonly<Record<string, string>>;
-}
+export type AlterTopicConfigRequest =
+  | {
+      readonly name: string;
+      /** The new overrides, all of them (Kafka's AlterConfigs): keys left out go back to their defaults. */
+      readonly config: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly name: string;
+      /** Operations on the current overrides (Kafka's IncrementalAlterConfigs): keys not named keep their values. */
+      readonly ops: readonly ConfigOperation[];
+    };
 
 /**
  * AlterConfigs of a topic, validated as at creation. Turning unclean leader
@@ -107,7 +113,9 @@ export interface AlterTopicConfigRequest {
 export function alterTopicConfig(image: MetadataImage, req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
   const topic = image.topicByName(req.name);
   if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
-  const config = validateTopicConfig(req.name, req.config, replicationFactorOf(topic));
+  const wanted = 'ops' in req ? applyConfigOps(topic.config, req.ops) : E.right({ ...req.config });
+  if (E.isLeft(wanted)) return E.left(refusal(wanted.left.code, wanted.left.message));
+  const config = validateTopicConfig(req.name, wanted.right, replicationFactorOf(topic));
   if (E.isLeft(config)) return config;
   const records: MetadataRecord[] = [{ type: 'TopicConfig', topicId: topic.topicId, config: config.right.overrides }];
   const after = imageAfter(image, records);

@@ -9,6 +9,8 @@ import * as E from 'fp-ts/Either';
 import { RaftNode } from '../../raft';
 import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from '../controller/quorum-controller';
 import type { Decision } from '../controller/decision';
+import type { AlterTopicConfigRequest } from '../controller/topic-admin';
+import type { ConfigOperation } from '../../broker';
 import { encodeRecordBatch } from '../metadata/codec';
 import type { MetadataRecord } from '../metadata/records';
 import { ClusterErrorCode } from '../errors';
@@ -267,7 +269,7 @@ export class ControllerProcess {
       case ControllerMethod.createPartitions:
         return { body: await this.decide((c) => c.createPartitions(b)) };
       case ControllerMethod.alterTopicConfig:
-        return { body: await this.decide((c) => c.alterTopicConfig({ name: topicName(body), config: stringMap((body as { config?: unknown }).config) })) };
+        return { body: await this.decide((c) => c.alterTopicConfig(alterTopicConfigRequest(body))) };
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');
@@ -312,6 +314,19 @@ function topicName(body: unknown): string {
   const name = (body as { name?: unknown } | null)?.name;
   if (typeof name !== 'string') throw new Error('the request needs a topic name');
   return name;
+}
+
+/** alterTopicConfig's body: the new overrides (`config`) or operations on them (`ops`, IncrementalAlterConfigs). */
+function alterTopicConfigRequest(body: unknown): AlterTopicConfigRequest {
+  const name = topicName(body);
+  const ops = (body as { ops?: unknown }).ops;
+  if (ops === undefined) return { name, config: stringMap((body as { config?: unknown }).config) };
+  const valid = (o: unknown): o is ConfigOperation => {
+    const x = o as Partial<ConfigOperation> | null;
+    return x !== null && typeof x === 'object' && typeof x.name === 'string' && Number.isInteger(x.op) && (x.value === null || typeof x.value === 'string');
+  };
+  if (!Array.isArray(ops) || !ops.every(valid)) throw new Error('the request needs config operations as { name, op, value } (value a string or null)');
+  return { name, ops };
 }
 
 /** A config map of a request: string keys to string values (anything else is answered as an error, not decided on). */

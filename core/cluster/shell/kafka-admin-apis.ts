@@ -7,7 +7,7 @@
 // partition's leader.
 import * as E from 'fp-ts/Either';
 import { apis } from '../../protocol';
-import { alterTopicConfig, createPartitions as decideCreatePartitions, replicationFactorOf } from '../controller/topic-admin';
+import { alterTopicConfig, createPartitions as decideCreatePartitions, replicationFactorOf, type AlterTopicConfigRequest } from '../controller/topic-admin';
 import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
 import { ClusterErrorCode } from '../errors';
 import { answerAtLeaders, type BrokerProcess } from './broker-process';
@@ -22,6 +22,8 @@ type DescribeConfigsRequest = apis.DescribeConfigsRequest;
 type DescribeConfigsResponse = apis.DescribeConfigsResponse;
 type AlterConfigsRequest = apis.AlterConfigsRequest;
 type AlterConfigsResponse = apis.AlterConfigsResponse;
+type IncrementalAlterConfigsRequest = apis.IncrementalAlterConfigsRequest;
+type IncrementalAlterConfigsResponse = apis.IncrementalAlterConfigsResponse;
 type DeleteRecordsRequest = apis.DeleteRecordsRequest;
 type DeleteRecordsResponse = apis.DeleteRecordsResponse;
 
@@ -103,16 +105,34 @@ function describeConfigs(broker: BrokerProcess, req: DescribeConfigsRequest): De
 }
 
 /** AlterConfigs of topics: the given settings become the topic's overrides (as Kafka's non-incremental AlterConfigs). */
-async function alterConfigs(broker: BrokerProcess, req: AlterConfigsRequest): Promise<AlterConfigsResponse> {
+function alterConfigs(broker: BrokerProcess, req: AlterConfigsRequest): Promise<AlterConfigsResponse> {
+  return changeTopicConfigs(broker, req.resources, req.validateOnly, (r) => {
+    const config: Record<string, string> = {};
+    for (const c of r.configs) if (c.value !== null) config[c.name] = c.value;
+    return { name: r.resourceName, config };
+  });
+}
+
+/** IncrementalAlterConfigs of topics: the operations apply to the overrides the controller holds (one decision, so concurrent changes do not undo each other). */
+function incrementalAlterConfigs(broker: BrokerProcess, req: IncrementalAlterConfigsRequest): Promise<IncrementalAlterConfigsResponse> {
+  return changeTopicConfigs(broker, req.resources, req.validateOnly, (r) => ({ name: r.resourceName, ops: apis.operationsOf(r.configs) }));
+}
+
+/** A topic config change per resource, decided by the controller; answered once this broker's image shows it. */
+async function changeTopicConfigs<R extends { resourceType: number; resourceName: string }>(
+  broker: BrokerProcess,
+  resources: readonly R[],
+  validateOnly: boolean,
+  requestOf: (r: R) => AlterTopicConfigRequest,
+): Promise<{ throttleTimeMs: number; responses: { resourceType: number; resourceName: string; errorCode: number; errorMessage: string | null }[] }> {
   const deadline = adminDeadline(MAX_ADMIN_WAIT_MS);
   const responses = await Promise.all(
-    req.resources.map(async (r) => {
+    resources.map(async (r) => {
       const result = (errorCode: number, errorMessage: string | null) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode, errorMessage });
-      if (r.resourceType !== apis.ResourceType.TOPIC) return result(ClusterErrorCode.INVALID_REQUEST, `Only topic configs (resource type 2) can be altered, not type ${r.resourceType}.`);
-      const config: Record<string, string> = {};
-      for (const c of r.configs) if (c.value !== null) config[c.name] = c.value;
-      const request = { name: r.resourceName, config };
-      if (req.validateOnly) {
+      const wrongType = apis.notATopic(r.resourceType);
+      if (wrongType) return result(wrongType.errorCode, wrongType.errorMessage);
+      const request = requestOf(r);
+      if (validateOnly) {
         const d = alterTopicConfig(broker.image, request);
         return E.isLeft(d) ? result(d.left.code, d.left.message) : result(0, null);
       }
@@ -161,6 +181,7 @@ export function adminKafkaApis(broker: BrokerProcess): ServedApi[] {
     { ...all(apis.createPartitions), handle: (r) => createPartitions(broker, r) },
     { ...all(apis.describeConfigs), handle: (r) => describeConfigs(broker, r) },
     { ...all(apis.alterConfigs), handle: (r) => alterConfigs(broker, r) },
+    { ...all(apis.incrementalAlterConfigs), handle: (r) => incrementalAlterConfigs(broker, r) },
     { ...all(apis.deleteRecords), handle: (r) => deleteRecords(broker, r) },
   ];
 }

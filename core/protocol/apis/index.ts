@@ -12,6 +12,7 @@ import { describeGroupsApi } from './describe-groups';
 import { fetchApi } from './fetch';
 import { findCoordinatorApi } from './find-coordinator';
 import { heartbeatApi } from './heartbeat';
+import { incrementalAlterConfigsApi } from './incremental-alter-configs';
 import { initProducerIdApi } from './init-producer-id';
 import { joinGroupApi } from './join-group';
 import { leaveGroupApi } from './leave-group';
@@ -46,6 +47,7 @@ export const APIS: readonly ApiDefinition[] = [
   initProducerIdApi,
   describeConfigsApi,
   alterConfigsApi,
+  incrementalAlterConfigsApi,
   createPartitionsApi,
   deleteGroupsApi,
 ];

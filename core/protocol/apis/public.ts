@@ -20,6 +20,7 @@ export { initProducerIdApi as initProducerId, answerInitProducerId, type InitPro
 export { describeConfigsApi as describeConfigs, topicConfigEntries } from './describe-configs';
 export { ResourceType } from './configs';
 export { alterConfigsApi as alterConfigs } from './alter-configs';
+export { incrementalAlterConfigsApi as incrementalAlterConfigs, notATopic, operationsOf } from './incremental-alter-configs';
 export { createPartitionsApi as createPartitions } from './create-partitions';
 export { deleteGroupsApi as deleteGroups } from './delete-groups';
 export type { ProduceRequest, ProduceResponse } from './produce';
@@ -39,6 +40,7 @@ export type { DeleteTopicsRequest, DeleteTopicsResponse } from './delete-topics'
 export type { DeleteRecordsRequest, DeleteRecordsResponse } from './delete-records';
 export type { DescribeConfigsRequest, DescribeConfigsResponse } from './describe-configs';
 export type { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs';
+export type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from './incremental-alter-configs';
 export type { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions';
 export type { DeleteGroupsRequest, DeleteGroupsResponse } from './delete-groups';
 export type { FindCoordinatorRequest, FindCoordinatorResponse } from './find-coordinator';

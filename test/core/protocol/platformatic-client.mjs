@@ -2,8 +2,10 @@
 // outside jest's module system). Usage:
 //   node platformatic-client.mjs produce <bootstrap> <topic> <json [{key,value,headers}]>
 //   node platformatic-client.mjs consume <bootstrap> <topic> <groupId> <count>
+//   node platformatic-client.mjs configs <bootstrap> <topic> <json [{name,configOperation,value}]>
+//     (IncrementalAlterConfigs of the topic, then DescribeConfigs: prints the topic's overrides)
 // Prints one JSON line per result on stdout; exits non-zero on failure.
-import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
 
@@ -28,7 +30,18 @@ async function consume(groupId, count) {
   await consumer.close(true);
 }
 
-const run = mode === 'produce' ? produce(JSON.parse(rest[0])) : consume(rest[0], Number(rest[1]));
+async function configs(operations) {
+  const admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers: [bootstrap] });
+  await admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: operations }] });
+  const [described] = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }] });
+  const overrides = {};
+  // Config source 1: an override on the topic (the rest are defaults).
+  for (const c of described.configs) if (c.configSource === 1) overrides[c.name] = c.value;
+  console.log(JSON.stringify(overrides));
+  await admin.close();
+}
+
+const run = mode === 'produce' ? produce(JSON.parse(rest[0])) : mode === 'configs' ? configs(JSON.parse(rest[0])) : consume(rest[0], Number(rest[1]));
 run.then(
   () => process.exit(0),
   (e) => {

@@ -8,6 +8,7 @@ import { isLeft } from 'fp-ts/Either';
 import { ClusterErrorCode, NO_LEADER } from '../../../../core/cluster';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
+import { run as runChild } from '../../protocol/children';
 import { InProcessCluster, until } from './in-process-cluster';
 
 const IDS = [1, 2, 3];
@@ -58,10 +59,10 @@ describe('cluster admin APIs through kafkajs', () => {
 
   it('ApiVersions advertises the admin APIs a cluster broker serves, and no others', () => {
     const keys = cluster.broker(1).kafkaApiVersions.map((v) => v.apiKey);
-    // DeleteTopics 20, DeleteRecords 21, DescribeConfigs 32, AlterConfigs 33, CreatePartitions 37.
-    expect(keys).toEqual(expect.arrayContaining([20, 21, 32, 33, 37]));
-    // IncrementalAlterConfigs (44) is not served, so not advertised.
-    expect(keys).not.toContain(44);
+    // DeleteTopics 20, DeleteRecords 21, DescribeConfigs 32, AlterConfigs 33, CreatePartitions 37, IncrementalAlterConfigs 44.
+    expect(keys).toEqual(expect.arrayContaining([20, 21, 32, 33, 37, 44]));
+    // DeleteGroups (42) is not served on a cluster, so not advertised.
+    expect(keys).not.toContain(42);
   });
 
   it('DeleteTopics removes every replica and its data; the same name starts empty', async () => {
@@ -154,6 +155,18 @@ describe('cluster admin APIs through kafkajs', () => {
     // AlterConfigs replaces the overrides: what it leaves out goes back to its default, on every replica.
     await alter([{ name: 'retention.bytes', value: '1048576' }]);
     await until(deadline, () => (replicasOf('tuned', 0).every((h) => h.replica.config.minInsyncReplicas === 1 && h.log.config['retention.ms'] === 7 * 24 * 3600 * 1000 && h.log.config['retention.bytes'] === 1_048_576) ? true : undefined), 'replicas did not reset the settings left out');
+  }, DEADLINE_MS);
+
+  it('IncrementalAlterConfigs (through @platformatic/kafka) changes only the keys it names, on every replica', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    await createTopic('incremental', 1, deadline, [{ name: 'segment.bytes', value: '1048576' }]);
+    const ops = [{ name: 'retention.ms', configOperation: 0, value: '120000' }, { name: 'cleanup.policy', configOperation: 2, value: 'compact' }];
+    const r = await runChild(process.execPath, [path.join(__dirname, '../../protocol/platformatic-client.mjs'), 'configs', cluster.bootstrap(1), 'incremental', JSON.stringify(ops)], { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    const expected = { 'segment.bytes': '1048576', 'retention.ms': '120000', 'cleanup.policy': 'compact,delete' };
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual(expected);
+    // Every replica's log runs with the new settings.
+    await until(deadline, () => (replicasOf('incremental', 0).every((h) => h.log.config['cleanup.policy'] === 'compact,delete' && h.log.config['retention.ms'] === 120000) ? true : undefined), 'not every replica took the new config');
   }, DEADLINE_MS);
 
   it('a broker that was down while a topic was deleted removes its data when it comes back', async () => {

@@ -124,7 +124,7 @@ async function changeTopicConfigs<R extends { resourceType: number; resourceName
   resources: readonly R[],
   validateOnly: boolean,
   requestOf: (r: R) => AlterTopicConfigRequest,
-): Promise<{ throttleTimeMs: number; responses: { resourceType: number; resourceName: string; errorCode: number; errorMessage: string | null }[] }> {
+): Promise<AlterConfigsResponse> {
   const deadline = adminDeadline(MAX_ADMIN_WAIT_MS);
   const responses = await Promise.all(
     resources.map(async (r) => {

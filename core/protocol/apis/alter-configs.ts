@@ -1,7 +1,8 @@
 // AlterConfigs (33): replaces a topic's overrides with the given set (keys not
 // named go back to their defaults), as Kafka's non-incremental AlterConfigs does.
-import { ErrorCode } from '../../broker';
-import { defineApi } from '../api';
+import * as E from 'fp-ts/Either';
+import { ErrorCode, type BrokerError } from '../../broker';
+import { defineApi, type RequestContext } from '../api';
 import { array, field, message } from '../schema';
 import { ResourceType } from './configs';
 
@@ -20,10 +21,46 @@ const request = message('2+', [
   field('validateOnly', 'bool', '0+'),
 ]);
 
-const response = message('2+', [
+/** The response's fields, the same in IncrementalAlterConfigs (which is flexible from another version). */
+export const alterConfigsResponseFields = [
   field('throttleTimeMs', 'int32', '0+'),
   field('responses', array([field('errorCode', 'int16', '0+'), field('errorMessage', 'string', '0+', { nullable: '0+', default: null }), field('resourceType', 'int8', '0+'), field('resourceName', 'string', '0+')]), '0+'),
-]);
+];
+
+const response = message('2+', alterConfigsResponseFields);
+
+/** The refusal of a resource that is not a topic (the only kind whose configs can change). */
+export function notATopic(resourceType: number): { errorCode: number; errorMessage: string } | undefined {
+  return resourceType === ResourceType.TOPIC ? undefined : { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Only topic configs (resource type 2) can be altered, not type ${resourceType}.` };
+}
+
+/**
+ * AlterConfigs and IncrementalAlterConfigs on the embedded broker: per topic,
+ * `next` turns its current overrides into the new ones, which replace them
+ * (keys no longer there go back to their defaults).
+ */
+export function replaceTopicOverrides<R extends { resourceType: number; resourceName: string }>(
+  ctx: RequestContext,
+  resources: readonly R[],
+  validateOnly: boolean,
+  next: (r: R, current: Readonly<Record<string, string>>) => E.Either<BrokerError, Record<string, string>>,
+): AlterConfigsResponse {
+  return {
+    throttleTimeMs: 0,
+    responses: resources.map((r) => {
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const wrongType = notATopic(r.resourceType);
+      if (wrongType) return { ...base, ...wrongType };
+      const current = ctx.broker.describeTopic(r.resourceName);
+      if (E.isLeft(current)) return { ...base, errorCode: current.left.code, errorMessage: current.left.message };
+      const set = next(r, current.right.configOverrides);
+      if (E.isLeft(set)) return { ...base, errorCode: set.left.code, errorMessage: set.left.message };
+      const remove = Object.keys(current.right.configOverrides).filter((k) => !(k in set.right));
+      const altered = ctx.broker.alterTopicConfig(r.resourceName, { set: set.right, delete: remove }, { validateOnly });
+      return E.isLeft(altered) ? { ...base, errorCode: altered.left.code, errorMessage: altered.left.message } : { ...base, errorCode: 0, errorMessage: null };
+    }),
+  };
+}
 
 export const alterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsResponse>({
   key: 33,
@@ -32,19 +69,10 @@ export const alterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsRespon
   request,
   response,
   handle(req, ctx) {
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => {
-        const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-        if (r.resourceType !== ResourceType.TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Only topic configs (resource type 2) can be altered, not type ${r.resourceType}.` };
-        const current = ctx.broker.describeTopic(r.resourceName);
-        if (current._tag === 'Left') return { ...base, errorCode: current.left.code, errorMessage: current.left.message };
-        const set: Record<string, string> = {};
-        for (const c of r.configs) if (c.value !== null) set[c.name] = c.value;
-        const remove = Object.keys(current.right.configOverrides).filter((k) => !(k in set));
-        const altered = ctx.broker.alterTopicConfig(r.resourceName, { set, delete: remove }, { validateOnly: req.validateOnly });
-        return altered._tag === 'Left' ? { ...base, errorCode: altered.left.code, errorMessage: altered.left.message } : { ...base, errorCode: 0, errorMessage: null };
-      }),
-    };
+    return replaceTopicOverrides(ctx, req.resources, req.validateOnly, (r) => {
+      const set: Record<string, string> = {};
+      for (const c of r.configs) if (c.value !== null) set[c.name] = c.value;
+      return E.right(set);
+    });
   },
 });

@@ -33,17 +33,11 @@ describe('a cluster in one process, through the Kafka protocol', () => {
       c.close();
     }
   };
-  const metadata = (i: number, topic: string) =>
-    ask<apis.MetadataResponse>(i, apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-
-  /** Every broker unfenced, as every broker sees it. */
-  const everyBrokerUnfenced = async (deadline: number) => {
-    for (const i of [0, 1, 2]) await until(deadline, async () => ((await metadata(i, 'none')).brokers.length === 3 ? true : undefined), 'brokers did not all register');
-  };
+  const metadata = (i: number, topic: string) => cluster.metadata(IDS[i], [topic]);
 
   it('creates a replicated topic, produces with acks=all and consumes it in a group', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    await everyBrokerUnfenced(deadline);
+    await cluster.allBrokersRegistered(deadline);
 
     const kafka = new Kafka({ clientId: 'in-process', brokers: bootstrap(), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
     const admin = kafka.admin();
@@ -102,7 +96,7 @@ describe('a cluster in one process, through the Kafka protocol', () => {
   it('serves InitProducerId: ids unique across brokers, transactional ids refused; a retried idempotent batch is not written twice', async () => {
     const deadline = Date.now() + DEADLINE_MS;
     const init = (i: number, transactionalId: string | null) => ask<apis.InitProducerIdResponse>(i, apis.initProducerId, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
-    await everyBrokerUnfenced(deadline);
+    await cluster.allBrokersRegistered(deadline);
     // A broker hands out ids once its registration is committed (COORDINATOR_NOT_AVAILABLE until then).
     const grant = (i: number) => until(deadline, async () => ((g) => (g.errorCode === 0 ? g : undefined))(await init(i, null)), `broker ${IDS[i]} gave no producer id`);
     const granted = [await grant(0), await grant(1), await grant(2), await grant(0)];

@@ -23,15 +23,13 @@ describe('brokers in racks', () => {
     const deadline = Date.now() + DEADLINE_MS;
     const c = await KafkaConnection.connect(cluster.bootstrap(1), { timeoutMs: 5000 });
     try {
-      const metadata = (topic: string) =>
-        c.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
       const registered = await cluster.allBrokersRegistered(deadline);
       expect(Object.fromEntries(registered.brokers.map((b) => [b.nodeId, b.rack]))).toEqual(RACKS);
 
       const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [{ name: 'racked', numPartitions: 8, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
       expect(created.topics[0].errorCode).toBe(0);
       const topic = await until(deadline, async () => {
-        const t = (await metadata('racked')).topics[0];
+        const t = (await cluster.metadata(1, ['racked'])).topics[0];
         return t.errorCode === 0 && t.partitions.length === 8 ? t : undefined;
       }, 'the topic did not appear');
       for (const p of topic.partitions) {

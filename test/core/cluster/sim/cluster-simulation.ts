@@ -831,7 +831,8 @@ export class ClusterSimulation {
       }
       return;
     }
-    if ([...c.inflight.values()].some((f) => f.partition === partition && c.lanes !== undefined)) return;
+    // An idempotent lane has one batch in flight at a time.
+    if (c.lanes !== undefined && [...c.inflight.values()].some((f) => f.partition === partition)) return;
     this.produce(partition, leader, () => `v${c.nextValue++}`);
   }
 

@@ -8,8 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { freePortPair } from '../support/ports';
+import { Kafka, type Admin } from 'kafkajs';
 import { CliProcs, type Proc } from './worker-procs';
 
 const APP = 'wordcount';
@@ -85,27 +84,7 @@ describe('rill worker processes running wordcount on a cluster', () => {
 
   it('moves the tasks of a killed worker, restores their state, and the counts are exact', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    const taken = new Set<number>();
-    controllerPort = await freePortPair(taken);
-    brokerPort = await freePortPair(taken);
-    const node = start('node', [
-      'broker', '--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(brokerPort),
-      '--data-dir', path.join(dir, 'node'), '--worker-session-timeout-ms', String(SESSION_MS),
-    ]);
-    await until('the node to serve Kafka clients', deadline, () => node.out.some((l) => l.startsWith('rill broker 1:')));
-
-    kafka = new Kafka({ clientId: 'worker-test', brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } });
-    admin = kafka.admin();
-    await admin.connect();
-    // The broker takes writes once the controller unfenced it: retry creating the topic until then.
-    await until('the input topic to be created', deadline, async () => {
-      try {
-        await admin!.createTopics({ topics: [{ topic: LINES, numPartitions: PARTITIONS }], waitForLeaders: true });
-        return (await admin!.fetchTopicMetadata({ topics: [LINES] })).topics[0]?.partitions.length === PARTITIONS;
-      } catch {
-        return false;
-      }
-    }, 200);
+    ({ controllerPort, brokerPort, kafka, admin } = await cli.startNode({ dataDir: path.join(dir, 'node'), workerSessionTimeoutMs: SESSION_MS, topic: LINES, partitions: PARTITIONS, clientId: 'worker-test', deadline }));
 
     const names = ['w1', 'w2', 'w3'];
     for (const n of names) startWorker(n);

@@ -1,9 +1,12 @@
 // Child processes of the `rill` CLI for worker tests: each one's output kept
 // by line, waits that wake on every line (bounded), the tasks a worker last
-// printed, and every process killed at the end.
+// printed, one cluster node to run workers against, and every process killed
+// at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { freePortPair } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -71,6 +74,35 @@ export class CliProcs {
     const last = lines?.[lines.length - 1];
     const m = last && /tasks \[([\d,]*)\]/.exec(last);
     return m ? m[1].split(',').filter((s) => s.length > 0).map(Number) : undefined;
+  }
+
+  /**
+   * One cluster node (controller and broker in one process, in `dataDir`) as
+   * `node`, once it serves Kafka clients, with a kafkajs client and admin for
+   * it and `topic` created with `partitions` (bounded by `deadline`).
+   */
+  async startNode(opts: { dataDir: string; workerSessionTimeoutMs: number; topic: string; partitions: number; clientId: string; deadline: number }): Promise<{ controllerPort: number; brokerPort: number; kafka: Kafka; admin: Admin }> {
+    const taken = new Set<number>();
+    const controllerPort = await freePortPair(taken);
+    const brokerPort = await freePortPair(taken);
+    const node = this.start('node', [
+      'broker', '--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(brokerPort),
+      '--data-dir', opts.dataDir, '--worker-session-timeout-ms', String(opts.workerSessionTimeoutMs),
+    ]);
+    await this.until('the node to serve Kafka clients', opts.deadline, () => node.out.some((l) => l.startsWith('rill broker 1:')));
+    const kafka = new Kafka({ clientId: opts.clientId, brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    // The broker takes writes once the controller unfenced it: retry creating the topic until then.
+    await this.until('the input topic to be created', opts.deadline, async () => {
+      try {
+        await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: opts.partitions }], waitForLeaders: true });
+        return (await admin.fetchTopicMetadata({ topics: [opts.topic] })).topics[0]?.partitions.length === opts.partitions;
+      } catch {
+        return false;
+      }
+    }, 200);
+    return { controllerPort, brokerPort, kafka, admin };
   }
 
   /** SIGKILLs whatever still runs and waits for every exit. */

@@ -8,8 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { freePortPair } from '../support/ports';
+import { Kafka, type Admin, type Producer } from 'kafkajs';
 import { SLOW_INPUT } from './fixtures/slow-pipeline';
 import { CliProcs } from './worker-procs';
 
@@ -30,25 +29,8 @@ describe('rill worker with a slow, synchronous user function', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-worker-slow-'));
     const deadline = Date.now() + DEADLINE_MS;
-    const taken = new Set<number>();
-    controllerPort = await freePortPair(taken);
-    brokerPort = await freePortPair(taken);
-    const node = cli.start('node', [
-      'broker', '--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(brokerPort),
-      '--data-dir', path.join(dir, 'node'), '--worker-session-timeout-ms', String(SESSION_MS),
-    ]);
-    await cli.until('the node to serve Kafka clients', deadline, () => node.out.some((l) => l.startsWith('rill broker 1:')));
-    const kafka = new Kafka({ clientId: 'slow-test', brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } });
-    admin = kafka.admin();
-    await admin.connect();
-    await cli.until('the input topic to be created', deadline, async () => {
-      try {
-        await admin!.createTopics({ topics: [{ topic: SLOW_INPUT, numPartitions: PARTITIONS }], waitForLeaders: true });
-        return (await admin!.fetchTopicMetadata({ topics: [SLOW_INPUT] })).topics[0]?.partitions.length === PARTITIONS;
-      } catch {
-        return false;
-      }
-    }, 200);
+    let kafka: Kafka;
+    ({ controllerPort, brokerPort, kafka, admin } = await cli.startNode({ dataDir: path.join(dir, 'node'), workerSessionTimeoutMs: SESSION_MS, topic: SLOW_INPUT, partitions: PARTITIONS, clientId: 'slow-test', deadline }));
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
   }, DEADLINE_MS + 10_000);

@@ -53,8 +53,12 @@ export interface NexmarkOptions {
   maxAuctionLengthMs?: number;
   /** q12: 'final' (default, one count per window, as Flink emits it) or 'update'. */
   q12Emit?: EmitMode;
-  /** q12: close processing-time windows after this long without records (wall clock). */
-  q12CloseAfterIdleMs?: number;
+  /**
+   * Windows emitted when they close (q4-q8, q11, q12) also close on the wall
+   * clock after this long without records (closeAfterIdleMs of the DSL), so a
+   * finite input's last windows are emitted too.
+   */
+  closeAfterIdleMs?: number;
 }
 
 /** A join with no time bound in practice (Flink's regular join): 100 years either side. */
@@ -168,7 +172,7 @@ const windowStart = (t: number, size: number) => t - (((t % size) + size) % size
 
 // ---- Queries ----
 
-type Query = (b: StreamsBuilder, v: Views, o: Required<Omit<NexmarkOptions, 'applicationId' | 'q12CloseAfterIdleMs'>> & NexmarkOptions) => void;
+type Query = (b: StreamsBuilder, v: Views, o: Required<Omit<NexmarkOptions, 'applicationId' | 'closeAfterIdleMs'>> & NexmarkOptions) => void;
 
 /** q0, pass-through: every bid as it is (measures the framework's own cost). */
 const q0: Query = (_b, { bids }) => {
@@ -223,7 +227,7 @@ const q3: Query = (_b, { persons, auctions }) => {
  * longest auction, then a session window per auction whose gap is that
  * length holds all of an auction's bids and emits the maximum once it closes.
  */
-function winningBids(bids: KStream<number | null, Bid>, auctions: KStream<number | null, Auction>, o: { graceMs: number; maxAuctionLengthMs: number }, prefix: string): KStream<number, WinningBid> {
+function winningBids(bids: KStream<number | null, Bid>, auctions: KStream<number | null, Auction>, o: { graceMs: number; maxAuctionLengthMs: number; closeAfterIdleMs?: number }, prefix: string): KStream<number, WinningBid> {
   const longest = o.maxAuctionLengthMs;
   const auctionsById = auctions.pipe(selectKey((r) => r.value.id, { keySerde: num }), groupByKey());
   return bids.pipe(
@@ -233,7 +237,7 @@ function winningBids(bids: KStream<number | null, Bid>, auctions: KStream<number
       stores: { left: `${prefix}-bids`, right: `${prefix}-auctions` },
     }),
     filter((r) => r.value.dateTime <= r.value.expires),
-    reduce((best, bid) => (bid.price > best.price ? bid : best), { store: `${prefix}-best-bid`, window: session(longest, { graceMs: o.graceMs }), emit: 'final' }),
+    reduce((best, bid) => (bid.price > best.price ? bid : best), { store: `${prefix}-best-bid`, window: session(longest, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs }),
     filter((r) => r.value !== null),
     selectKey((r) => r.key.key, { keySerde: num }),
     mapValues((w): WinningBid => ({ auction: w!.auction, seller: w!.seller, category: w!.category, expires: w!.expires, price: w!.price })),
@@ -263,7 +267,7 @@ const q4: Query = (_b, { bids, auctions }, o) => {
 const q5: Query = (_b, { bids }, o) => {
   bids.pipe(
     selectKey((r) => r.value.auction, { keySerde: num }),
-    count({ store: 'q5-bids-per-auction', window: hopping(o.windowMs, o.hopMs, { graceMs: o.graceMs }), emit: 'final' }),
+    count({ store: 'q5-bids-per-auction', window: hopping(o.windowMs, o.hopMs, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs }),
     mapValues((n, w) => ({ auction: w.key, num: n, starttime: w.window.start, endtime: w.window.end })),
     selectKey((r) => r.value.starttime, { keySerde: num }),
     aggregate(
@@ -312,7 +316,7 @@ const q7: Query = (_b, { bids }, o) => {
     aggregate(
       () => ({ price: -1, bids: [] as Bid[] }),
       (_k, bid, top) => (bid.price > top.price ? { price: bid.price, bids: [bid] } : bid.price === top.price ? { price: top.price, bids: [...top.bids, bid] } : top),
-      { store: 'q7-highest-bid', window: tumbling(o.windowMs, { graceMs: o.graceMs }), emit: 'final' },
+      { store: 'q7-highest-bid', window: tumbling(o.windowMs, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs },
     ),
     flatMapValues((top) => top.bids),
     selectKey((r) => r.value.auction, { keySerde: num }),
@@ -338,7 +342,7 @@ const q8: Query = (_b, { persons, auctions }, o) => {
     }),
     filter((r) => r.value.starttime === r.value.auctionStart),
     mapValues((m): Q8Result => ({ id: m.id, name: m.name, starttime: m.starttime })),
-    reduce((first) => first, { store: 'q8-new-users', window: tumbling(size, { graceMs: o.graceMs }), emit: 'final' }),
+    reduce((first) => first, { store: 'q8-new-users', window: tumbling(size, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs }),
     selectKey((r) => r.key.key, { keySerde: num }),
     to(outputTopic('q8'), { key: num, value: outputSerdes.q8 }),
   );
@@ -348,7 +352,7 @@ const q8: Query = (_b, { persons, auctions }, o) => {
 const q11: Query = (_b, { bids }, o) => {
   bids.pipe(
     selectKey((r) => r.value.bidder, { keySerde: num }),
-    count({ store: 'q11-sessions', window: session(o.windowMs, { graceMs: o.graceMs }), emit: 'final' }),
+    count({ store: 'q11-sessions', window: session(o.windowMs, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs }),
     filter((r) => r.value !== null),
     mapValues((n, w): BidCount => ({ bidder: w.key, bidCount: n!, starttime: w.window.start, endtime: w.window.end + o.windowMs })),
     selectKey((r) => r.value.bidder, { keySerde: num }),
@@ -366,7 +370,7 @@ const q12: Query = (_b, { bids }, o) => {
   bids.pipe(
     processingTime(),
     selectKey((r) => r.value.bidder, { keySerde: num }),
-    count({ store: 'q12-bids-per-bidder', window: tumbling(o.windowMs), emit: o.q12Emit, closeAfterIdleMs: o.q12CloseAfterIdleMs }),
+    count({ store: 'q12-bids-per-bidder', window: tumbling(o.windowMs), emit: o.q12Emit, closeAfterIdleMs: o.closeAfterIdleMs }),
     mapValues((n, w): BidCount => ({ bidder: w.key, bidCount: n, starttime: w.window.start, endtime: w.window.end })),
     selectKey((r) => r.value.bidder, { keySerde: num }),
     to(outputTopic('q12'), { key: num, value: outputSerdes.q12 }),

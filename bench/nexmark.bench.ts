@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         verified
           ? `${q}: ${r.eventsPerCoreSecond} events/s per core (${r.cpuSeconds} s CPU), ${r.eventsPerWallSecond} events/s wall (${r.wallSeconds} s), ${r.outputs} results` +
               (flink ? `, Flink 1.13 ${flink}/s per core: ratio ${r.ratio}` : '')
-          : `${q}: OUTPUT DIFFERS FROM THE REFERENCE, no figure: ${differences.join('; ')}`,
+          : `${q}: OUTPUT DIFFERS FROM THE REFERENCE, no figure (${r.cpuSeconds} s CPU, ${r.wallSeconds} s wall): ${differences.join('; ')}`,
       );
     }
   } finally {

@@ -63,7 +63,16 @@ export async function runQuery(
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
   const topology = nexmarkQuery(query, options);
-  const app = new RillStreams(topology, { log: rill, logger: silentLogger, commitIntervalMs: 1000, ...(run.flushWindows ? { now, wallClockTickMs: 100 } : {}), ...config });
+  // One instance runs every task ('all'): no consumer-group rebalance at start, during which
+  // waitUntilCaughtUp can return before any task exists (issue 13).
+  const app = new RillStreams(topology, {
+    log: rill,
+    logger: silentLogger,
+    commitIntervalMs: 1000,
+    taskAssignment: 'all',
+    ...(run.flushWindows ? { now, wallClockTickMs: 100 } : {}),
+    ...config,
+  });
   const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - t) / 1e9;

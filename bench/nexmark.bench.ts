@@ -27,6 +27,11 @@
 // windows, are the bidder's bids.
 //
 // Results: bench/results/nexmark.json. Not part of npm test.
+//
+// Profiling one query: node --cpu-prof --cpu-prof-dir=DIR -r ./test/support/register-ts.js
+// bench/nexmark.bench.ts --query q4 --profile DIR also writes DIR/spans.json, the measured spans on the
+// monotonic clock, so that the profile can be summarised over the query's run only (not the generation,
+// writing or checking): summariseProfiles(DIR, 25, spans) of bench/cpuprofile-summary.ts.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-nexmark-'));
   const rill = Rill.open({ dir });
   const results: Partial<Record<QueryName, QueryResult>> = {};
+  const spans: [number, number][] = [];
   try {
     const t = Date.now();
     const events = [...generator.events(EVENTS)];
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
     console.log(`${EVENTS} events (${(EVENTS / generator.config.eventsPerSecond).toFixed(0)} s of event time) written to ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     for (const q of SELECTED) {
       const run = await runQuery(rill, q, OPTIONS, {}, { flushWindows: WINDOWED.has(q) });
+      spans.push(run.spanUs);
       const out = await readOutput(rill, q);
       const differences = check(q, out, events);
       const verified = differences.length === 0;
@@ -198,6 +205,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`written ${path.relative(process.cwd(), file)}`);
+  const profileDir = arg('profile');
+  if (profileDir) fs.writeFileSync(path.join(profileDir, 'spans.json'), JSON.stringify(spans));
 }
 
 main().catch((e) => {

@@ -162,8 +162,14 @@ describe('queries on the embedded runtime (RillStreams over Rill.open) equal the
   // Windowed queries on several partitions need a grace larger than how far one upstream task runs ahead of
   // another into a repartition topic; with every event written before the app starts, that is a whole
   // partition here (issue 13 step 1's territory). The bench runs them on 4 partitions with a larger grace.
-  test('1 partition: q4 (join, session windows, aggregate) and q5 (hopping windows, aggregate)', async () => {
-    const out = await onRuntime(1, ['q4', 'q5']);
+  test('1 partition: q4 (join, session windows, aggregate), q5 (hopping windows, aggregate), q8 (window join), q11 (sessions)', async () => {
+    const out = await onRuntime(1, ['q4', 'q5', 'q8', 'q11']);
+    const q8 = ref.q8(events, refOptions(1));
+    expect(q8.length).toBeGreaterThan(5);
+    expect(canon(out.get('q8')!.map((r) => r.value))).toEqual(canon(q8));
+    const q11 = ref.q11(events, refOptions(1));
+    expect(q11.length).toBeGreaterThan(10);
+    expect(canon(out.get('q11')!.map((r) => r.value))).toEqual(canon(q11));
     const q4 = ref.q4(events, refOptions(1));
     expect([...q4.values()].reduce((s, c) => s + c.auctions, 0)).toBeGreaterThan(20);
     expect(finalPerKey(out.get('q4')!)).toEqual(q4);

@@ -307,8 +307,11 @@ const q6: Query = (_b, { bids, auctions }, o) => {
 
 /**
  * q7, highest bid: per tumbling 10 s window, the bids with the highest price
- * (all of them on a tie). One global group, as in Flink (`GROUP BY
- * TUMBLE(...)` without a key): all bids go to one task.
+ * (all of them on a tie), as Beam's SQL q7 joins each window's bids with the
+ * window's MAX(price); Flink's variant matches bids in the band [rowtime -
+ * 10 s, rowtime] instead, which also takes in the previous window's last
+ * millisecond. One global group (`GROUP BY TUMBLE(...)` without a key): all
+ * bids go to one task.
  */
 const q7: Query = (_b, { bids }, o) => {
   bids.pipe(

@@ -185,7 +185,7 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     next = readVarint(src, pos, limit, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} key length`));
     if (slot.value < -1 || slot.value > limit - next) return fail('corrupt', pos, `record ${i} key length ${slot.value} does not fit in the record`);
-    if (slot.value === -1 && ctx.requireKeys) return fail('invalid', pos, `record ${i} has no key; a compacted topic keeps the latest value per key, so every record needs one`);
+    if (slot.value === -1 && ctx.requireKeys) return fail('invalid', pos, `record ${i}: a compacted topic cannot accept a record without a key (it keeps the latest value per key)`);
     pos = next + Math.max(slot.value, 0);
 
     next = readVarint(src, pos, limit, slot);

@@ -917,6 +917,20 @@ export class PartitionLog {
   }
 }
 
+/**
+ * The repair of a damaged partition directory (`rill log recover`, or a broker
+ * started with log.recover.corruption=true): opens the log with
+ * { recoverCorruption: true } — every segment scanned, damaged bytes and later
+ * segments moved aside into .corrupt files, a gap accepted — and closes it.
+ * Returns what was done, one warning per repair (empty: nothing was wrong).
+ */
+export function recoverPartitionLog(dir: string, config: Readonly<Record<string, unknown>> = {}): LogWarning[] {
+  const warnings: LogWarning[] = [];
+  const log = PartitionLog.open(dir, config, { recoverCorruption: true, onWarning: (w) => warnings.push(w) });
+  log.close();
+  return warnings;
+}
+
 const EMPTY = Buffer.alloc(0);
 const UNREADABLE = Symbol('unreadable checkpoint');
 const COPY_CHUNK = 1024 * 1024;

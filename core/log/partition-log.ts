@@ -24,7 +24,7 @@ import {
 import { crc32c } from './crc32c';
 import { RecentAppends } from './recent-appends';
 import { LogConfig, logConfigOrThrow, isCompacted, deletesOldSegments, parseLogConfig } from './config';
-import { readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDirectory, CheckpointError } from './checkpoint-file';
+import { readCheckpoint, readOffsetCheckpoint, writeCheckpoint, writeOffsetCheckpoint, fsyncDirectory, CheckpointError } from './checkpoint-file';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { LogSegment, BatchInfo, SegmentScan, parseSegmentFileName, segmentFileName } from './segment';
 import { decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
@@ -130,6 +130,8 @@ const LOG_START_FILE = 'log-start-offset-checkpoint';
 const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 const HIGH_WATERMARK_FILE = 'high-watermark-checkpoint';
+/** Gaps between segments a repair accepted ("first last" per line): not reported again. */
+const ACCEPTED_GAPS_FILE = 'accepted-gaps-checkpoint';
 /** How often maybeFlush() persists the recovery point (Kafka: log.flush.offset.checkpoint.interval.ms). */
 const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000;
 
@@ -314,7 +316,8 @@ export class PartitionLog {
     }
     if (i === 0) return true;
     const previous = this.segments[i - 1];
-    if (previous.nextOffset > segment.baseOffset || (dense && previous.nextOffset < segment.baseOffset)) {
+    const gap = `${previous.nextOffset} ${segment.baseOffset - 1}`;
+    if (previous.nextOffset > segment.baseOffset || (dense && previous.nextOffset < segment.baseOffset && !this.acceptedGaps().includes(gap))) {
       const overlap = previous.nextOffset > segment.baseOffset;
       const detail = overlap
         ? `${previous.file} holds offsets up to ${previous.nextOffset - 1}, past the start of the next segment`
@@ -327,9 +330,19 @@ export class PartitionLog {
         this.warn({ kind: 'corruption-moved-aside', file: segment.file, message: `moved ${segment.file} and later segments aside (.corrupt): ${detail}` });
         return false;
       }
+      writeCheckpoint(path.join(this.dir, ACCEPTED_GAPS_FILE), [...this.acceptedGaps(), gap]);
       this.warn({ kind: 'gap-accepted', file: segment.file, message: `accepted a gap in the log at ${segment.file}: ${detail}` });
     }
     return true;
+  }
+
+  private acceptedGaps(): string[] {
+    try {
+      return readCheckpoint(path.join(this.dir, ACCEPTED_GAPS_FILE)) ?? [];
+    } catch (e) {
+      if (e instanceof CheckpointError) return [];
+      throw e;
+    }
   }
 
   private laterBases(segment: LogSegment): number[] {
@@ -588,10 +601,16 @@ export class PartitionLog {
       const segment = this.segments[i];
       const batch = segment.positionOf(offset);
       if (!batch) continue; // offset falls in a gap at the end of a compacted segment
+      // Past a gap (compaction, an accepted repair) the first offset served is the segment's first.
+      const first = Math.max(offset, segment.baseOffset);
+      // A dense log's batch holding `first` starts at or before it: else its base offset changed on disk.
+      if (batch.baseOffset > first && !isCompacted(this._config)) {
+        this.markFailed(segment.file, batch.position, first, batch.lastOffset, `found while serving a read: the batch's base offset ${batch.baseOffset} (outside the CRC) does not follow the index (looked up offset ${first})`);
+        throw this.storageError();
+      }
       if (batch.baseOffset >= upTo) return EMPTY;
       const bytes = segment.read(batch.position, maxBytes, batch.size, upTo);
-      this.checkServed(segment, batch.position, bytes, offset);
-      return bytes;
+      return this.checkServed(segment, batch.position, bytes, first);
     }
     return EMPTY;
   }
@@ -599,10 +618,11 @@ export class PartitionLog {
   /**
    * What a read serves from disk is checked before it leaves: each batch's
    * CRC32C, and base offsets (outside the CRC) that hold `offset` and follow
-   * each other. Damage puts the log in the failed state (KafkaStorageError):
-   * a consumer never receives bytes that changed on disk.
+   * each other. The batches before a damaged one are served; a read that starts
+   * at damage puts the log in the failed state (KafkaStorageError): a consumer
+   * never receives bytes that changed on disk.
    */
-  private checkServed(segment: LogSegment, position: number, bytes: Buffer, offset: number): void {
+  private checkServed(segment: LogSegment, position: number, bytes: Buffer, offset: number): Buffer {
     const dense = !isCompacted(this._config);
     let previousLast = -1;
     for (let at = 0; at + LOG_OVERHEAD <= bytes.length; ) {
@@ -616,13 +636,14 @@ export class PartitionLog {
         problem = `the batch's base offset ${base} (outside the CRC) does not follow ${at === 0 ? `the index (looked up offset ${offset})` : `the previous batch, which ends at ${previousLast}`}`;
       }
       if (problem !== undefined) {
-        const first = at === 0 ? offset : previousLast + 1;
-        this.markFailed(segment.file, position + at, first, Number.isSafeInteger(last) && last >= first ? last : undefined, `found while serving a read: ${problem}`);
+        if (at > 0) return bytes.subarray(0, at);
+        this.markFailed(segment.file, position, offset, Number.isSafeInteger(last) && last >= offset ? last : undefined, `found while serving a read: ${problem}`);
         throw this.storageError();
       }
       previousLast = last;
       at += size;
     }
+    return bytes;
   }
 
   /**

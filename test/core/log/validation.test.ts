@@ -183,15 +183,17 @@ test('ENOSPC on append answers KAFKA_STORAGE_ERROR, stores nothing, and the next
   const nodeFs = require('node:fs') as typeof fs;
   const realWrite = nodeFs.writeSync;
   let failNext = true;
-  jest.spyOn(nodeFs, 'writeSync').mockImplementation(((...args: Parameters<typeof fs.writeSync>) => {
-    if (failNext && String(args[0]) !== '' && (args[1] as Buffer).length > RECORDS) {
+  const write = realWrite as (...a: unknown[]) => number;
+  jest.spyOn(nodeFs, 'writeSync').mockImplementation(((...args: unknown[]) => {
+    const [fd, buffer, , , position] = args as [number, Buffer, number, number, number];
+    if (failNext && Buffer.isBuffer(buffer) && buffer.length > RECORDS) {
       failNext = false;
       // A partial write first, then the disk is full: what a real ENOSPC looks like.
-      realWrite(args[0], args[1] as Buffer, 0, 10, args[4] as number);
+      write(fd, buffer, 0, 10, position);
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     }
-    return (realWrite as (...a: unknown[]) => number)(...args);
-  }) as typeof fs.writeSync);
+    return write(...args);
+  }) as never);
   let error: unknown;
   try {
     log.append(oneRecord('lost'));

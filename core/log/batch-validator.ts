@@ -85,19 +85,20 @@ export function validateBatch(buf: Buffer, pos: number, end: number, options: Va
     return corrupt(`${where} has base offset ${frame.baseOffset} (lastOffsetDelta ${frame.lastOffsetDelta}), outside the offsets a log holds`, pos);
   }
 
-  // Producer fields (Kafka: hasProducerId requires a sequence; none means all -1).
+  // Producer fields, as Kafka checks them: a producer id (>= 0) needs an epoch
+  // and a sequence; a transactional batch needs a producer id. Without one
+  // (-1), clients send what they like in the other fields (kafkajs: epoch 0,
+  // sequence 0), and Kafka ignores it.
   const producerId = readInt64(buf, pos + PRODUCER_ID);
-  const producerEpoch = buf.readInt16BE(pos + PRODUCER_EPOCH);
-  const baseSequence = buf.readInt32BE(pos + BASE_SEQUENCE);
   const transactional = (attributes & TRANSACTIONAL_BIT) !== 0;
   if (client) {
     if (producerId >= 0) {
+      const producerEpoch = buf.readInt16BE(pos + PRODUCER_EPOCH);
+      const baseSequence = buf.readInt32BE(pos + BASE_SEQUENCE);
       if (producerEpoch < 0) return invalid(`${where}: producerId ${producerId} with a negative producerEpoch ${producerEpoch}`, pos);
       if (baseSequence < 0) return invalid(`${where}: invalid sequence number ${baseSequence} in a batch with producerId ${producerId}`, pos);
-    } else {
-      if (producerId !== -1) return invalid(`${where}: producerId ${producerId} is neither -1 (none) nor a producer id`, pos);
-      if (transactional) return invalid(`${where}: a transactional batch without a producerId`, pos);
-      if (baseSequence !== -1) return invalid(`${where}: sequence number ${baseSequence} without a producerId`, pos);
+    } else if (transactional) {
+      return invalid(`${where}: a transactional batch without a producerId`, pos);
     }
   }
 

@@ -12,7 +12,7 @@ afterEach(() => {
   dirs.removeAll();
 });
 
-const { ATTRIBUTES, CRC, LAST_OFFSET_DELTA, RECORDS, RECORD_COUNT, BASE_SEQUENCE, PRODUCER_ID, BASE_TIMESTAMP } = batchHeader;
+const { ATTRIBUTES, CRC, LAST_OFFSET_DELTA, RECORDS, RECORD_COUNT, BASE_SEQUENCE, BASE_TIMESTAMP } = batchHeader;
 
 /** Recomputes the CRC32C after a hand edit, so only the deeper checks can refuse the batch. */
 function reseal(batch: Buffer): Buffer {
@@ -143,9 +143,12 @@ test('producer fields, control batches and timestamps are checked (INVALID_RECOR
   const noSequence = Buffer.from(idempotent);
   noSequence.writeInt32BE(-1, BASE_SEQUENCE);
   expect(refused(log, reseal(noSequence), 87)).toMatch(/invalid sequence number -1/);
-  const strangeProducer = Buffer.from(idempotent);
-  batchHeader.writeInt64(strangeProducer, PRODUCER_ID, -5);
-  refused(log, reseal(strangeProducer), 87);
+  const negativeEpoch = Buffer.from(idempotent);
+  negativeEpoch.writeInt16BE(-3, batchHeader.PRODUCER_EPOCH);
+  expect(refused(log, reseal(negativeEpoch), 87)).toMatch(/negative producerEpoch -3/);
+  // Without a producer id the other fields are the client's business (kafkajs sends epoch 0, sequence 0).
+  const kafkajsStyle = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }], producerId: -1, producerEpoch: 0, baseSequence: 0 });
+  expect(log.append(kafkajsStyle).recordCount).toBe(1);
   refused(log, encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }], isControl: true }), 87);
   const future = oneRecord();
   batchHeader.writeInt64(future, BASE_TIMESTAMP, 9e15);

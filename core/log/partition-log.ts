@@ -146,6 +146,12 @@ export class PartitionLog {
   private lastCheckpointAt: number;
   private closed = false;
   private _failure: LogFailure | undefined;
+  /**
+   * Per segment, how many bytes from its start are known valid: validated when
+   * appended, scanned by recovery, or checked once when first served. Reads
+   * check CRCs only beyond this, so a batch costs one check per process.
+   */
+  private readonly verifiedBytes = new WeakMap<LogSegment, number>();
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
 
@@ -255,6 +261,7 @@ export class PartitionLog {
       if (!(flushed && indexUsable && segment.loadFromIndexes())) {
         if (flushed) warn({ kind: 'index-rebuilt', file: segment.file, message: `rebuilt the missing or damaged index of ${segment.file}` });
         scan = segment.scan(maxBatch, dense);
+        if (!scan.error) this.verifiedBytes.set(segment, segment.size);
       }
       if (scan?.error) {
         const isLast = i === bases.length - 1;
@@ -409,6 +416,7 @@ export class PartitionLog {
     const aside = path.join(this.dir, `${segmentFileName(scan.nextOffset, '')}-${last === undefined ? 'unknown' : segmentFileName(last, '')}.corrupt`);
     copyRange(segment.file, position, segment.size, aside);
     segment.truncateToPosition(position);
+    this.verifiedBytes.set(segment, segment.size); // scanned valid up to the cut
     this.moveSegmentsAside(laterBases);
     fsyncDirectory(this.dir);
     const range = `offsets ${scan.nextOffset} to ${last ?? 'unknown'}`;
@@ -481,7 +489,11 @@ export class PartitionLog {
     try {
       this.maybeRoll(batches.length, maxTimestamp, lastOffset);
       if (options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, baseOffset);
-      this.active.append(batches, 0, batches.length, infos);
+      const active = this.active;
+      const verified = (this.verifiedBytes.get(active) ?? 0) >= active.size;
+      active.append(batches, 0, batches.length, infos);
+      // Validated before the write: a fully verified segment stays so.
+      if (verified) this.verifiedBytes.set(active, active.size);
     } catch (e) {
       throw this.writeFailed(e);
     }
@@ -610,7 +622,11 @@ export class PartitionLog {
       }
       if (batch.baseOffset >= upTo) return EMPTY;
       const bytes = segment.read(batch.position, maxBytes, batch.size, upTo);
-      return this.checkServed(segment, batch.position, bytes, first);
+      const verified = this.verifiedBytes.get(segment) ?? 0;
+      if (batch.position + bytes.length <= verified) return bytes;
+      const served = this.checkServed(segment, batch.position, bytes, first);
+      if (batch.position <= verified) this.verifiedBytes.set(segment, batch.position + served.length);
+      return served;
     }
     return EMPTY;
   }
@@ -722,6 +738,7 @@ export class PartitionLog {
     this.recent?.clear();
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
     this.active.truncateToOffset(offset);
+    this.verifiedBytes.set(this.active, Math.min(this.verifiedBytes.get(this.active) ?? 0, this.active.size));
     this.leaderEpochs.truncateFromEnd(offset);
     this._highWatermark = Math.min(this._highWatermark, this.logEndOffset);
     this._recoveryPoint = Math.min(this._recoveryPoint, this.logEndOffset);

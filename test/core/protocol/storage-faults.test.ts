@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../../core/broker';
 import { batchHeader, crc32c, encodeRecordBatch } from '../../../core/log';
 import { apis, KafkaConnection, KafkaServer } from '../../../core/protocol';
-import { waitFor } from './harness';
+import { fetchRequestBody, waitFor } from './harness';
 
 interface Running {
   broker: Broker;
@@ -52,21 +52,6 @@ async function start(dir: string): Promise<Running> {
 
 function kafkaFor(r: Running): Kafka {
   return new Kafka({ clientId: 'storage-faults', brokers: [r.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 50 } });
-}
-
-function fetchV12(topic: string, partitions: number[]): object {
-  return {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: partitions.map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 })) }],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
 }
 
 test('the offset jump over the wire: INVALID_RECORD with a message, nothing stored, the broker restarts', async () => {
@@ -162,7 +147,7 @@ test('one damaged partition answers KAFKA_STORAGE_ERROR, stays in Metadata with 
     // The broker opened; the damage is found when the partition is read.
     const conn = await KafkaConnection.connect(running.bootstrap);
     try {
-      const r = await conn.send<apis.FetchResponse>(apis.fetch, 12, fetchV12('mixed', [0, 1, 2]));
+      const r = await conn.send<apis.FetchResponse>(apis.fetch, 12, fetchRequestBody('mixed', [0, 1, 2].map((partition) => ({ partition, fetchOffset: 0 }))));
       const byPartition = new Map(r.responses[0].partitions.map((p) => [p.partitionIndex, p]));
       expect(byPartition.get(1)!.errorCode).toBe(56);
       expect(byPartition.get(0)!.errorCode).toBe(0);

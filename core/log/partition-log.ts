@@ -132,6 +132,8 @@ const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 const HIGH_WATERMARK_FILE = 'high-watermark-checkpoint';
 /** Gaps between segments a repair accepted ("first last" per line): not reported again. */
 const ACCEPTED_GAPS_FILE = 'accepted-gaps-checkpoint';
+/** Written by the cleaner (cleaner.ts): its presence means the log was compacted. */
+const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 /** How often maybeFlush() persists the recovery point (Kafka: log.flush.offset.checkpoint.interval.ms). */
 const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000;
 
@@ -152,6 +154,8 @@ export class PartitionLog {
    * check CRCs only beyond this, so a batch costs one check per process.
    */
   private readonly verifiedBytes = new WeakMap<LogSegment, number>();
+  /** Compaction has rewritten segments here (now or under an earlier cleanup.policy): offsets may have gaps. */
+  private compactedBefore = false;
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
 
@@ -188,6 +192,10 @@ export class PartitionLog {
   /** Set when the log is in the failed state (see LogFailure); undefined when healthy. */
   get failure(): LogFailure | undefined {
     return this._failure;
+  }
+  /** Offsets without gaps: every batch starts where the previous one ended (never compacted). */
+  private get dense(): boolean {
+    return !this.compactedBefore && !isCompacted(this._config);
   }
   get logStartOffset(): number {
     return this._logStartOffset;
@@ -231,6 +239,7 @@ export class PartitionLog {
   private load(options: OpenOptions): void {
     const warn = this.warn;
     const names = fs.readdirSync(this.dir);
+    this.compactedBefore = names.includes(CLEANER_CHECKPOINT_FILE);
     this.completeInterruptedSwaps(names, warn);
     const bases = fs
       .readdirSync(this.dir)
@@ -239,7 +248,7 @@ export class PartitionLog {
       .sort((a, b) => a - b);
     const interval = this._config['index.interval.bytes'];
     const maxBatch = this._config['max.message.bytes'];
-    const dense = !isCompacted(this._config);
+    const dense = this.dense;
     const recoveryCheckpoint = this.readCheckpoint(RECOVERY_POINT_FILE);
     // An unreadable recovery point proves nothing was flushed: recover everything.
     const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE)) && recoveryCheckpoint !== UNREADABLE;
@@ -616,7 +625,7 @@ export class PartitionLog {
       // Past a gap (compaction, an accepted repair) the first offset served is the segment's first.
       const first = Math.max(offset, segment.baseOffset);
       // A dense log's batch holding `first` starts at or before it: else its base offset changed on disk.
-      if (batch.baseOffset > first && !isCompacted(this._config)) {
+      if (batch.baseOffset > first && this.dense) {
         this.markFailed(segment.file, batch.position, first, batch.lastOffset, `found while serving a read: the batch's base offset ${batch.baseOffset} (outside the CRC) does not follow the index (looked up offset ${first})`);
         throw this.storageError();
       }
@@ -639,7 +648,7 @@ export class PartitionLog {
    * never receives bytes that changed on disk.
    */
   private checkServed(segment: LogSegment, position: number, bytes: Buffer, offset: number): Buffer {
-    const dense = !isCompacted(this._config);
+    const dense = this.dense;
     let previousLast = -1;
     for (let at = 0; at + LOG_OVERHEAD <= bytes.length; ) {
       const size = bytes.readInt32BE(at + BATCH_LENGTH) + LOG_OVERHEAD;
@@ -899,7 +908,7 @@ export class PartitionLog {
    */
   verify(): { file: string; position: number; error: BatchError }[] {
     this.ensureOpen();
-    const dense = !isCompacted(this._config);
+    const dense = this.dense;
     const problems: { file: string; position: number; error: BatchError }[] = [];
     for (let i = 0; i < this.segments.length; i++) {
       const segment = this.segments[i];
@@ -940,6 +949,7 @@ export class PartitionLog {
     this.ensureHealthy();
     const i = this.segments.findIndex((s) => s.baseOffset === replacement.baseOffset);
     if (i < 0 || i === this.segments.length - 1) throw new Error(`No closed segment at ${replacement.baseOffset} to replace`);
+    this.compactedBefore = true;
     replacement.onRolled();
     replacement.renameSuffix('.swap');
     fsyncDirectory(this.dir);

@@ -3,7 +3,7 @@
 // repair (recoverPartitionLog) moves the damage aside.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PartitionLog, LogError, LogWarning, decodeRecordBatches, recoverPartitionLog } from '../../../core/log';
+import { PartitionLog, LogCleaner, LogError, LogWarning, decodeRecordBatches, recoverPartitionLog } from '../../../core/log';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('storage-faults');
@@ -187,4 +187,24 @@ test('a truncated index is rebuilt from the segment and every offset is found', 
   expect(log.failure).toBeUndefined();
   expect(values(log)).toEqual(Array.from({ length: 50 }, (_, i) => `value-${i}`));
   log.close();
+});
+
+test('a compacted log switched to cleanup.policy=delete keeps its gaps without being taken for damage', () => {
+  const dir = dirs.make();
+  const compact = { 'cleanup.policy': 'compact', 'segment.bytes': 400, 'min.cleanable.dirty.ratio': 0 };
+  const log = PartitionLog.open(dir, compact);
+  for (let i = 0; i < 40; i++) log.appendRecords([{ key: Buffer.from(`k${i % 4}`), value: Buffer.from(`v${i}`), timestamp: 0 }]);
+  expect(new LogCleaner().clean(log, 0).recordsRemoved).toBeGreaterThan(0);
+  log.close();
+  const { log: reopened, warnings } = (() => {
+    const w: LogWarning[] = [];
+    return { log: PartitionLog.open(dir, { 'cleanup.policy': 'delete', 'segment.bytes': 400 }, { onWarning: (x) => w.push(x) }), warnings: w };
+  })();
+  expect(reopened.verify()).toEqual([]);
+  expect(warnings).toEqual([]);
+  const got = values(reopened);
+  expect(got).toContain('v39');
+  expect(got.length).toBeLessThan(40);
+  expect(reopened.failure).toBeUndefined();
+  reopened.close();
 });

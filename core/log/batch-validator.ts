@@ -157,6 +157,15 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     message: inflatedFrom === undefined ? `${ctx.where}, record at ${at}: ${message}` : `${ctx.where}, byte ${at - start} of the decompressed records: ${message}`,
     position: inflatedFrom ?? at,
   });
+  // Hoisted out of the per-record loop (it runs on every append).
+  const client = ctx.client;
+  const requireKeys = ctx.requireKeys;
+  const lastOffsetDelta = ctx.lastOffsetDelta;
+  const checkTimestamps = ctx.baseTimestamp !== undefined && ctx.baseTimestamp !== NO_TIMESTAMP;
+  const baseTimestamp = ctx.baseTimestamp ?? 0;
+  // A record's timestamp (base + delta) must land in 0..MAX_TIMESTAMP_MS.
+  const minDelta = -baseTimestamp;
+  const maxDelta = MAX_TIMESTAMP_MS - baseTimestamp;
   for (let i = 0; i < count; i++) {
     const recordStart = pos;
     let next = readVarint(src, pos, end, slot);
@@ -168,31 +177,34 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
 
     next = readVarlong(src, pos, limit, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} timestampDelta`));
-    if (ctx.baseTimestamp !== undefined && ctx.baseTimestamp !== NO_TIMESTAMP && !timestampInRange(ctx.baseTimestamp + slot.value)) {
-      return fail('invalid', pos, `record ${i} timestamp ${ctx.baseTimestamp + slot.value} is out of range (0 to ${MAX_TIMESTAMP_MS})`);
+    let v = slot.value;
+    if (checkTimestamps && (v < minDelta || v > maxDelta)) {
+      return fail('invalid', pos, `record ${i} timestamp ${baseTimestamp + v} is out of range (0 to ${MAX_TIMESTAMP_MS})`);
     }
     pos = next;
 
     next = readVarint(src, pos, limit, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} offsetDelta`));
-    const delta = slot.value;
-    if (ctx.client ? delta !== i : delta <= previousDelta || delta > ctx.lastOffsetDelta) {
-      return fail('invalid', pos, `record ${i} has offsetDelta ${delta}; expected ${ctx.client ? i : `more than ${previousDelta} and at most lastOffsetDelta ${ctx.lastOffsetDelta}`}`);
+    v = slot.value;
+    if (client ? v !== i : v <= previousDelta || v > lastOffsetDelta) {
+      return fail('invalid', pos, `record ${i} has offsetDelta ${v}; expected ${client ? i : `more than ${previousDelta} and at most lastOffsetDelta ${lastOffsetDelta}`}`);
     }
-    previousDelta = delta;
+    previousDelta = v;
     pos = next;
 
     // Key and value: length -1 (null) or 0.. the rest of the record.
     next = readVarint(src, pos, limit, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} key length`));
-    if (slot.value < -1 || slot.value > limit - next) return fail('corrupt', pos, `record ${i} key length ${slot.value} does not fit in the record`);
-    if (slot.value === -1 && ctx.requireKeys) return fail('invalid', pos, `record ${i}: a compacted topic cannot accept a record without a key (it keeps the latest value per key)`);
-    pos = next + Math.max(slot.value, 0);
+    v = slot.value;
+    if (v < -1 || v > limit - next) return fail('corrupt', pos, `record ${i} key length ${v} does not fit in the record`);
+    if (v === -1 && requireKeys) return fail('invalid', pos, `record ${i}: a compacted topic cannot accept a record without a key (it keeps the latest value per key)`);
+    pos = v > 0 ? next + v : next;
 
     next = readVarint(src, pos, limit, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} value length`));
-    if (slot.value < -1 || slot.value > limit - next) return fail('corrupt', pos, `record ${i} value length ${slot.value} does not fit in the record`);
-    pos = next + Math.max(slot.value, 0);
+    v = slot.value;
+    if (v < -1 || v > limit - next) return fail('corrupt', pos, `record ${i} value length ${v} does not fit in the record`);
+    pos = v > 0 ? next + v : next;
 
     next = readVarint(src, pos, limit, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} header count`));
@@ -203,12 +215,14 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     for (let h = 0; h < headerCount; h++) {
       next = readVarint(src, pos, limit, slot);
       if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} header ${h} key length`));
-      if (slot.value < 0 || slot.value > limit - next) return fail('corrupt', pos, `record ${i} header ${h} key length ${slot.value} is null, negative or past the record`);
-      pos = next + slot.value;
+      v = slot.value;
+      if (v < 0 || v > limit - next) return fail('corrupt', pos, `record ${i} header ${h} key length ${v} is null, negative or past the record`);
+      pos = next + v;
       next = readVarint(src, pos, limit, slot);
       if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} header ${h} value length`));
-      if (slot.value < -1 || slot.value > limit - next) return fail('corrupt', pos, `record ${i} header ${h} value length ${slot.value} does not fit in the record`);
-      pos = next + Math.max(slot.value, 0);
+      v = slot.value;
+      if (v < -1 || v > limit - next) return fail('corrupt', pos, `record ${i} header ${h} value length ${v} does not fit in the record`);
+      pos = v > 0 ? next + v : next;
     }
     if (pos !== limit) return fail('corrupt', recordStart, `record ${i} declares length ${bodySize} but its fields take ${pos - (limit - bodySize)} bytes`);
   }

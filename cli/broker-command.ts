@@ -29,6 +29,7 @@ Options:
   --schema-registry-port N    schema registry REST port (default 8081; 0 picks a free one)
   --no-schema-registry        do not serve the schema registry
   --no-auto-create-topics     Metadata requests do not create missing topics
+  --recover-corruption        repair damaged partitions on start (log.recover.corruption)
   --config FILE               settings file: key=value lines (data.dir, port, host,
                               advertised.host, node.id, auto.create.topics.enable,
                               socket.request.max.bytes, connections.max.idle.ms,
@@ -50,6 +51,7 @@ const SPEC = {
   'no-schema-registry': 'boolean',
   'no-auto-create-topics': 'boolean',
   config: 'string',
+  'recover-corruption': 'boolean',
 } as const;
 
 /** Runs until `stop` aborts (the process wires SIGTERM/SIGINT to it). */
@@ -68,6 +70,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['node-id'] !== undefined) fromFlags['node.id'] = String(flags['node-id']);
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
+    if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     return serve(completeSettings(partial), io, stop);
@@ -83,7 +86,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   }
   // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
   // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
-  const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, onWarning: (w) => log(`warning: ${w}`) });
+  const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, recoverCorruption: s.recoverCorruption, onWarning: (w) => log(`warning: ${w}`) });
   let server: KafkaServer | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;

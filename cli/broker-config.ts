@@ -16,6 +16,8 @@ export interface BrokerSettings {
   /** -1: no schema registry. */
   schemaRegistryPort: number;
   schemaRegistryHost: string;
+  /** log.recover.corruption: repair damaged partitions on start (moved aside into .corrupt files). */
+  recoverCorruption: boolean;
 }
 
 type Kind = 'string' | 'port' | 'int' | 'bool';
@@ -33,6 +35,7 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'connections.max.idle.ms': { setting: 'idleTimeoutMs', kind: 'int' },
   'schema.registry.port': { setting: 'schemaRegistryPort', kind: 'int' },
   'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
+  'log.recover.corruption': { setting: 'recoverCorruption', kind: 'bool' },
 };
 
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
@@ -44,6 +47,7 @@ export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   idleTimeoutMs: 600_000,
   schemaRegistryPort: 8081,
   schemaRegistryHost: '0.0.0.0',
+  recoverCorruption: false,
 };
 
 /** Parses a config file into raw key -> value text. */

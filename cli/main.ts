@@ -2,6 +2,7 @@
 import { isMembershipThread } from '../core/cluster';
 import { runDemo } from './demo';
 import { runBroker } from './broker-command';
+import { runLog } from './log-command';
 import { runCluster } from './cluster-status-command';
 import { runConsume } from './consume-command';
 import { runGroup } from './group-command';
@@ -27,6 +28,7 @@ Usage:
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout
   rill group list|describe|reset-offsets ...
+  rill log recover --data-dir DIR --topic T --partition P   repair a damaged partition (broker stopped)
   rill help                             this text
 
 Every command takes --help. Tools talk to --bootstrap HOST:PORT (default $RILL_BOOTSTRAP or localhost:9092).
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'group':
       return runGroup(rest, processIO());
+    case 'log':
+      return runLog(rest, processIO());
     case 'cluster':
       return runCluster(rest, processIO());
     case 'worker': {

@@ -8,7 +8,9 @@
 // This is the imperative shell around the pure GroupCoordinator: it numbers the
 // requests, delivers parked responses, and ticks the coordinator.
 import { Either, isLeft, left, right } from 'fp-ts/Either';
-import { Clock, PartitionLog, systemClock } from '../log';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Clock, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -24,7 +26,7 @@ import {
   LeaveGroupResponse,
   SyncGroupResponse,
 } from './group-coordinator';
-import { MetadataStore } from './metadata-store';
+import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
@@ -47,6 +49,12 @@ export interface BrokerOptions {
   offsetsTopicPartitions?: number;
   nodeId?: number;
   onWarning?: (message: string) => void;
+  /**
+   * log.recover.corruption: repair damaged partitions while opening (damaged
+   * bytes and later segments moved aside into .corrupt files). Default false: a
+   * damaged partition opens failed and answers KAFKA_STORAGE_ERROR (56).
+   */
+  recoverCorruption?: boolean;
 }
 
 export interface FetchPartitionRequest {
@@ -140,9 +148,28 @@ export class Broker {
   static open(options: BrokerOptions): Broker {
     const store = MetadataStore.open(options.dir);
     const clock = options.clock ?? systemClock;
-    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning });
+    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption });
     const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
     return new Broker(options.dir, store, topics, offsets, options);
+  }
+
+  /**
+   * The repair of one damaged partition of a stopped broker's data directory
+   * (`rill log recover`): every segment scanned, damaged bytes and later
+   * segments moved aside into .corrupt files, a gap between segments accepted.
+   * Returns one line per repair (none: nothing was wrong).
+   */
+  static recoverPartition(dir: string, topic: string, partition: number): Either<BrokerError, string[]> {
+    if (!fs.existsSync(path.join(dir, METADATA_FILE))) return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} holds no broker metadata (${METADATA_FILE}); give the broker's log directory.`));
+    const record = MetadataStore.open(dir).metadata.topics.find((t) => t.name === topic);
+    if (record === undefined || !Number.isInteger(partition) || partition < 0 || partition >= record.partitions) {
+      return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} has no partition ${partition} of topic "${topic}".`));
+    }
+    try {
+      return right(recoverPartitionLog(path.join(dir, `${topic}-${partition}`), record.config).map((w) => w.message));
+    } catch (e) {
+      return left(fromLogError(e));
+    }
   }
 
   get clusterId(): string {

@@ -49,6 +49,8 @@ interface Topic {
 export interface TopicTableOptions {
   clock?: Clock;
   onWarning?: (message: string) => void;
+  /** Repair damaged partitions on open (PartitionLog's recoverCorruption); default: open them failed. */
+  recoverCorruption?: boolean;
 }
 
 export class TopicTable {
@@ -199,6 +201,7 @@ export class TopicTable {
     for (let i = from; i < to; i++) {
       const log = PartitionLog.open(this.logDir(topic.record.name, i), config, {
         clock: this.options.clock,
+        recoverCorruption: this.options.recoverCorruption,
         onWarning: (w) => this.options.onWarning?.(`${topic.record.name}-${i}: ${w.message}`),
       });
       topic.partitions.push(new Partition(topic.record.name, i, log));

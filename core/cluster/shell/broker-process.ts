@@ -409,7 +409,7 @@ export class BrokerProcess {
     const dir = path.join(this.options.dataDir, name);
     discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
     // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
-    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES });
+    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES, onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`) });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,

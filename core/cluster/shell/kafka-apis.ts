@@ -7,6 +7,7 @@
 // producers. The other admin APIs are in kafka-admin-apis.ts, consumer groups
 // in group-coordinator.ts.
 import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
+import { LogError } from '../../log';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
 import type { BrokerProcess } from './broker-process';
@@ -99,7 +100,14 @@ async function fetch(broker: BrokerProcess, req: FetchRequest, ctx: KafkaRequest
         if (typeof h === 'number') return none(h);
         const hw = h.replica.highWatermark;
         if (p.fetchOffset > h.replica.logEndOffset || p.fetchOffset < h.log.logStartOffset) return none(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
-        const records = p.fetchOffset >= hw ? EMPTY : h.replica.readCommitted(p.fetchOffset, Math.max(0, p.partitionMaxBytes));
+        let records: Buffer;
+        try {
+          records = p.fetchOffset >= hw ? EMPTY : h.replica.readCommitted(p.fetchOffset, Math.max(0, p.partitionMaxBytes));
+        } catch (e) {
+          // Damage met on disk (KAFKA_STORAGE_ERROR): this partition answers it, the others are served.
+          if (e instanceof LogError) return none(e.code);
+          throw e;
+        }
         bytes += records.length;
         return { partitionIndex: p.partition, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: h.log.logStartOffset, abortedTransactions: [], preferredReadReplica: -1, records };
       }),

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
 import { KafkaServer } from '../core/protocol';
-import { openBrokerSchemaRegistry } from '../core/client';
+import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { parseCommand, UsageError } from './args';
 import { applyConfig, BrokerSettings, completeSettings, readConfigFile } from './broker-config';
@@ -83,7 +83,13 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   }
   // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
   // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
-  const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, onWarning: (w) => log(`warning: ${w}`) });
+  let broker: Broker;
+  try {
+    broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, onWarning: (w) => log(`warning: ${w}`) });
+  } catch (e) {
+    if (e instanceof DirLockedError) throw new CommandError(e.message);
+    throw e;
+  }
   let server: KafkaServer | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;

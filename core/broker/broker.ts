@@ -8,7 +8,7 @@
 // This is the imperative shell around the pure GroupCoordinator: it numbers the
 // requests, delivers parked responses, and ticks the coordinator.
 import { Either, isLeft, left, right } from 'fp-ts/Either';
-import { Clock, PartitionLog, systemClock } from '../log';
+import { Clock, DirLock, PartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -118,6 +118,7 @@ export class Broker {
     readonly topics: TopicTable,
     private readonly offsets: OffsetStore,
     options: BrokerOptions,
+    private readonly lock: DirLock,
   ) {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
@@ -137,12 +138,19 @@ export class Broker {
   }
 
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
+  /** Throws DirLockedError when another live process has the directory open. */
   static open(options: BrokerOptions): Broker {
-    const store = MetadataStore.open(options.dir);
-    const clock = options.clock ?? systemClock;
-    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning });
-    const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
-    return new Broker(options.dir, store, topics, offsets, options);
+    const lock = DirLock.acquire(options.dir);
+    try {
+      const store = MetadataStore.open(options.dir);
+      const clock = options.clock ?? systemClock;
+      const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning });
+      const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
+      return new Broker(options.dir, store, topics, offsets, options, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
 
   get clusterId(): string {
@@ -426,6 +434,7 @@ export class Broker {
       waiter.resolve(coordinatorGone(waiter.kind));
     }
     this.topics.close();
+    this.lock.release();
   }
 
   get isClosed(): boolean {

@@ -2,13 +2,13 @@
 // a timestamp, alone or as a member of a consumer group (offsets committed).
 import { TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
-import { apis, KafkaConnection } from '../core/protocol';
+import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { GroupMember } from './group-member';
-import { LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
+import { backoff, DEFAULT_RETRY_TIMEOUT_MS, LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
 import { partitionCount } from './produce-command';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
@@ -31,7 +31,8 @@ Options:
   --format F              value (default) | kv (key<TAB>value) | json (one object per line)
   --avro                  values are Confluent-framed Avro: print them as JSON
   --schema-registry URL   (default ${DEFAULT_REGISTRY})
-  --bootstrap HOST:PORT   broker (default $RILL_BOOTSTRAP or localhost:9092)
+  --retry-timeout-ms N    ride out a partition leader that moved or died this long (default 60000)
+  --bootstrap HOST:PORT,...  brokers to start from (default $RILL_BOOTSTRAP or localhost:9092)
 
 Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 
@@ -48,6 +49,7 @@ const SPEC = {
   format: 'string',
   avro: 'boolean',
   'schema-registry': 'string',
+  'retry-timeout-ms': 'number',
 } as const;
 
 type Format = 'value' | 'kv' | 'json';
@@ -65,12 +67,14 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     if (flags.group && flags.partition !== undefined) throw new UsageError('--partition and --group exclude each other (the group assigns partitions)');
     const startTimestamp = flags.timestamp !== undefined ? parseTimestamp(flags.timestamp) : flags['from-beginning'] ? -2 : -1;
     const maxMessages = flags['max-messages'] ?? Infinity;
+    const retryTimeoutMs = flags['retry-timeout-ms'] ?? DEFAULT_RETRY_TIMEOUT_MS;
+    if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
 
     const bootstrap = bootstrapOf(flags.bootstrap, io);
     const conn = await connect(bootstrap);
     // Reads go to each partition's leader (on a cluster, not every broker leads every partition).
-    const leaders = new PartitionLeaders(conn, bootstrap, topic);
+    const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);
     let member: GroupMember | undefined;
     const positions = new Map<string, Position>();
     let printed = 0;
@@ -99,6 +103,16 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
         await resolveStarts(tps);
       }
 
+      // Leader changes are ridden out for up to --retry-timeout-ms without a successful fetch.
+      let troubles = 0;
+      let troubleSince: number | undefined;
+      let lastTrouble = '';
+      const troubleWith = (e: Error) => {
+        troubleSince ??= Date.now();
+        lastTrouble = e.message;
+        if (Date.now() - troubleSince > retryTimeoutMs) throw new CommandError(`no leader of ${topic} answered within ${retryTimeoutMs} ms (last: ${lastTrouble}); ${printed} record(s) were printed`);
+      };
+
       let lastCommit = Date.now();
       const commit = async () => {
         if (!member) return;
@@ -117,30 +131,48 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
           }
         }
         if (positions.size === 0) break;
-        // One fetch per leader, side by side; a partition whose leader moved waits for fresh metadata.
+        // One fetch per leader, side by side; a partition whose leader moved or died waits for fresh metadata.
+        let moved = false;
         const byLeader = new Map<KafkaConnection, Position[]>();
         for (const p of positions.values()) {
-          const c = await leaders.connectionFor(p.tp.partition);
-          byLeader.set(c, [...(byLeader.get(c) ?? []), p]);
+          try {
+            const c = await leaders.connectionFor(p.tp.partition);
+            byLeader.set(c, [...(byLeader.get(c) ?? []), p]);
+          } catch (e) {
+            if (!(e instanceof KafkaClientError || e instanceof CommandError)) throw e;
+            troubleWith(e as Error);
+            leaders.forget(p.tp.partition);
+            moved = true;
+          }
         }
-        const responses = await Promise.all(
+        const answers = await Promise.all(
           [...byLeader].map(([c, ps]) =>
-            c.request<apis.FetchResponse>(apis.fetch, {
-              replicaId: -1,
-              maxWaitMs: 500,
-              minBytes: 1,
-              maxBytes: 8 * 1024 * 1024,
-              isolationLevel: 0,
-              sessionId: 0,
-              sessionEpoch: -1,
-              topics: [{ topic, partitions: ps.map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
-              forgottenTopicsData: [],
-              rackId: '',
-            }),
+            c
+              .request<apis.FetchResponse>(apis.fetch, {
+                replicaId: -1,
+                maxWaitMs: 500,
+                minBytes: 1,
+                maxBytes: 8 * 1024 * 1024,
+                isolationLevel: 0,
+                sessionId: 0,
+                sessionEpoch: -1,
+                topics: [{ topic, partitions: ps.map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
+                forgottenTopicsData: [],
+                rackId: '',
+              })
+              .catch((e: unknown) => {
+                if (!(e instanceof KafkaClientError)) throw e;
+                // The leader's connection broke (a broker stopped or died): ask Metadata again.
+                troubleWith(e);
+                for (const p of ps) leaders.forget(p.tp.partition);
+                moved = true;
+                return undefined;
+              }),
           ),
         );
-        let moved = false;
+        const responses = answers.filter((r): r is apis.FetchResponse => r !== undefined);
         for (const fetched of responses) check(fetched.errorCode, 'fetch failed');
+        if (responses.length > 0 && !moved) troubleSince = undefined;
         for (const t of responses.flatMap((f) => f.responses)) {
           for (const p of t.partitions) {
             const pos = positions.get(`${topic}/${p.partitionIndex}`);
@@ -166,9 +198,9 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
           }
         }
         if (moved) {
-          await sleep(100);
-          await leaders.refresh();
-        }
+          await backoff(troubles++);
+          await leaders.refresh().catch((e: Error) => troubleWith(e));
+        } else troubles = 0;
         if (member && Date.now() - lastCommit > 1000) await commit();
         if (flags['exit-at-end'] && [...positions.values()].every((p) => p.end >= 0 && p.offset >= p.end)) break;
       }

@@ -52,8 +52,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'topic':
       return runTopic(rest, processIO());
-    case 'produce':
-      return runProduce(rest, processIO());
+    case 'produce': {
+      // Ctrl-C ends producing cleanly: what is buffered is sent and counted.
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      return runProduce(rest, processIO(), stop.signal);
+    }
     case 'consume': {
       // Ctrl-C ends consuming cleanly: offsets committed, group left.
       const stop = new AbortController();

@@ -13,12 +13,27 @@ export function bootstrapOf(flag: string | undefined, io: CommandIO): string {
   return flag ?? io.env.RILL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
 }
 
+/** `HOST:PORT,HOST:PORT,...` as a list (a Kafka bootstrap list). */
+export function bootstrapList(bootstrap: string): string[] {
+  const list = bootstrap
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (list.length === 0) throw new CommandError(`no broker address in --bootstrap "${bootstrap}"`);
+  return list;
+}
+
+/** A connection to the first broker of the bootstrap list that answers. */
 export async function connect(bootstrap: string): Promise<KafkaConnection> {
-  try {
-    return await KafkaConnection.connect(bootstrap, { clientId: 'rill-cli', timeoutMs: 30000 });
-  } catch (e) {
-    throw new CommandError((e as Error).message);
+  const failures: string[] = [];
+  for (const address of bootstrapList(bootstrap)) {
+    try {
+      return await KafkaConnection.connect(address, { clientId: 'rill-cli', timeoutMs: 30000 });
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
   }
+  throw new CommandError(failures.join('; '));
 }
 
 /** Throws a CommandError naming the Kafka error, unless `code` is 0. */

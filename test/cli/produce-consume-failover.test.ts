@@ -1,0 +1,59 @@
+// Issue 20 item 4: `rill produce` and `rill consume` ride out a kill -9 of the
+// partition leader. A real cluster (3 controllers, 3 brokers, each its own
+// process), a topic with one partition, replication factor 3 and
+// min.insync.replicas=2; a `rill consume` and a `rill produce` (stdin kept
+// open: records go out after the linger) as processes given the whole
+// bootstrap list. The leader is killed between two halves of the input: the
+// producer writes every line exactly once and says so, the consumer prints
+// every line once, in order, and keeps running.
+import { CliProcs } from './worker-procs';
+import { createReplicatedTopic, readPartition, STARTUP_BUDGET_MS, timeline, useProcessCluster } from '../core/cluster/process/process-cluster';
+
+const IDS = [1, 2, 3];
+const TOPIC = 'cli-failover';
+const BUDGET_MS = 90_000;
+
+describe('rill produce and rill consume under kill -9 of the partition leader', () => {
+  const clusterOf = useProcessCluster('rill-cli-failover-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
+
+  it('writes every line once, prints every record once, and reports the count', async () => {
+    const cluster = clusterOf();
+    const { phase, phases } = timeline();
+    const procs = new CliProcs();
+    try {
+      const { deadline } = await createReplicatedTopic(cluster, IDS, TOPIC, BUDGET_MS, phase);
+      const bootstrap = IDS.map((id) => cluster.bootstrap(id)).join(',');
+      const lines = Array.from({ length: 40 }, (_, i) => `line-${i + 1}`);
+
+      const consumer = procs.start('consume', ['consume', '--topic', TOPIC, '--from-beginning', '--bootstrap', bootstrap]);
+      const producer = procs.start('produce', ['produce', '--topic', TOPIC, '--linger-ms', '10', '--bootstrap', bootstrap], { stdin: true });
+      producer.child.stdin!.write(lines.slice(0, 20).join('\n') + '\n');
+      await procs.until('the consumer to print the first half', deadline, () => consumer.out.length >= 20);
+      phase('first half consumed');
+
+      const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+      await cluster.kill(`b${victim}`);
+      phase(`leader ${victim} killed`);
+      producer.child.stdin!.end(lines.slice(20).join('\n') + '\n');
+      await procs.until('the producer to exit', deadline, () => producer.child.exitCode !== null);
+      phase('producer exited');
+      expect(producer.child.exitCode).toBe(0);
+      expect(producer.err).toContain(`Produced 40 record(s) to ${TOPIC}.`);
+
+      await procs.until('the consumer to print the second half', deadline, () => consumer.out.length >= 40);
+      phase('second half consumed');
+      expect(consumer.child.exitCode).toBeNull();
+      consumer.child.kill('SIGINT');
+      expect(await consumer.exited).toBe(0);
+      expect(consumer.out).toEqual(lines);
+      expect(consumer.err).toContain('Consumed 40 record(s).');
+
+      const { leaderId } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
+      expect(await readPartition(cluster, leaderId, TOPIC, deadline)).toEqual(lines);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${procs.dump()}\n${cluster.dump()}`);
+    } finally {
+      await procs.killAll();
+    }
+  }, STARTUP_BUDGET_MS + BUDGET_MS + 20_000);
+});

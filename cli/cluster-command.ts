@@ -138,6 +138,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     log('shutting down');
     await stopAll();
+    log('stopped');
     return 0;
   });
 }

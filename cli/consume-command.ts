@@ -188,12 +188,13 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
             if (batches._tag === 'Left') throw new CommandError(`${topic}-${p.partitionIndex}: unreadable batch: ${batches.left.message}`);
             for (const batch of batches.right) {
               for (const r of batch.records) {
-                if (r.offset < pos.offset || printed >= maxMessages) continue;
+                // A stop (a signal, or the reader of stdout gone: EPIPE) prints nothing more; the position stays at the last printed record.
+                if (r.offset < pos.offset || printed >= maxMessages || stop?.aborted) continue;
                 await writeLine(io.stdout, await formatRecord(r, p.partitionIndex, format, decodeValue));
                 printed++;
                 pos.offset = r.offset + 1;
               }
-              if (printed < maxMessages) pos.offset = Math.max(pos.offset, batch.lastOffset + 1);
+              if (printed < maxMessages && !stop?.aborted) pos.offset = Math.max(pos.offset, batch.lastOffset + 1);
             }
           }
         }

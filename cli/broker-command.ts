@@ -59,7 +59,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const { flags, positional } = parseCommand(argv, SPEC);
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
     const partial: Partial<BrokerSettings> = {};
-    if (flags.config) applyConfig(partial, readConfigFile(flags.config), flags.config);
+    if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
     const fromFlags: Record<string, string> = {};
     if (flags['data-dir'] !== undefined) fromFlags['data.dir'] = flags['data-dir'];
     if (flags.port !== undefined) fromFlags.port = String(flags.port);

@@ -1,6 +1,6 @@
 // `rill broker` settings: defaults, then a config file (Kafka-style
-// `key=value` properties, or JSON), then flags. Every key is checked, and a bad
-// one is reported with what is allowed.
+// `key=value` properties, or JSON), then flags. Every value is checked, and a bad
+// one is reported with what is allowed; an unknown key is a warning.
 import * as fs from 'node:fs';
 import { UsageError } from './args';
 
@@ -75,13 +75,22 @@ export function readConfigFile(file: string): Record<string, string> {
   return out;
 }
 
-/** Applies raw key -> value pairs (from a file or flags) onto settings. */
-export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): void {
+/**
+ * Applies raw key -> value pairs (from a file or flags) onto settings. A key
+ * Rill does not know (a Kafka server.properties has many) is skipped with a
+ * warning, returned; an invalid value of a known key is refused.
+ */
+export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): string[] {
+  const warnings: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const spec = KEYS[key];
-    if (!spec) throw new UsageError(`${source}: unknown setting "${key}"; known: ${Object.keys(KEYS).join(', ')}`);
+    if (!spec) {
+      warnings.push(`${source}: unknown setting "${key}" ignored; known: ${Object.keys(KEYS).join(', ')}`);
+      continue;
+    }
     (settings as Record<string, unknown>)[spec.setting] = parseValue(key, spec.kind, value, source);
   }
+  return warnings;
 }
 
 function parseValue(key: string, kind: Kind, value: string, source: string): string | number | boolean {

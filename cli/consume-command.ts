@@ -3,54 +3,37 @@
 import { TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
-import { parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, commandHelp, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { GroupMember } from './group-member';
-import { backoff, DEFAULT_RETRY_TIMEOUT_MS, LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
+import { backoff, LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
 import { partitionCount } from './produce-command';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
-export const CONSUME_HELP = `rill consume — print a topic's records
-
-Usage:
-  rill consume --topic NAME [options]
-
-Where to start (default: new records only):
-  --from-beginning        from the log start
-  --offset N              from offset N (with --partition, or on every partition)
-  --timestamp T           from the first record at or after T (epoch ms or ISO-8601)
-  --group ID              as a member of consumer group ID: start from its committed
-                          offsets (else as above), commit as it goes, share partitions
-
-Options:
-  --partition N           only partition N (not with --group)
-  --max-messages N        stop after N records
-  --exit-at-end           stop once every partition is read to its end
-  --format F              value (default) | kv (key<TAB>value) | json (one object per line)
-  --avro                  values are Confluent-framed Avro: print them as JSON
-  --schema-registry URL   (default ${DEFAULT_REGISTRY})
-  --retry-timeout-ms N    ride out a partition leader that moved or died this long (default 60000)
-  --bootstrap HOST:PORT,...  brokers to start from (default $RILL_BOOTSTRAP or localhost:9092)
-
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
-
 const SPEC = {
-  bootstrap: 'string',
-  topic: 'string',
-  partition: 'number',
-  'from-beginning': 'boolean',
-  offset: 'number',
-  timestamp: 'string',
-  group: 'string',
-  'max-messages': 'number',
-  'exit-at-end': 'boolean',
-  format: 'string',
-  avro: 'boolean',
-  'schema-registry': 'string',
-  'retry-timeout-ms': 'number',
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic to read (required)' },
+  'from-beginning': { kind: 'boolean', help: 'start from the log start (default: new records only)' },
+  offset: { kind: 'number', help: 'start from offset N (with --partition, or on every partition)' },
+  timestamp: { kind: 'string', arg: 'T', help: 'start from the first record at or after T (epoch ms or ISO-8601)' },
+  group: { kind: 'string', arg: 'ID', help: 'as a member of consumer group ID: start from its committed offsets (else as above), commit as it goes, share partitions' },
+  partition: { kind: 'number', help: 'only partition N (not with --group)' },
+  'max-messages': { kind: 'number', help: 'stop after N records' },
+  'exit-at-end': { kind: 'boolean', help: 'stop once every partition is read to its end' },
+  format: { kind: 'string', arg: 'F', help: 'value | kv (key<TAB>value) | json (one object per line)', default: 'value' },
+  avro: { kind: 'boolean', help: 'values are Confluent-framed Avro: print them as JSON' },
+  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro', default: DEFAULT_REGISTRY },
+  'retry-timeout-ms': { kind: 'number', help: 'ride out a partition leader that moved or died this long', default: 60_000 },
+  bootstrap: BOOTSTRAP_FLAG,
 } as const;
+
+export const CONSUME_HELP = commandHelp({
+  title: "rill consume — print a topic's records",
+  usage: ['rill consume --topic NAME [options]'],
+  spec: SPEC,
+  notes: 'SIGINT/SIGTERM, or the reader of stdout going away (| head), stop it: offsets committed, group left.',
+});
 
 type Format = 'value' | 'kv' | 'json';
 
@@ -67,7 +50,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     if (flags.group && flags.partition !== undefined) throw new UsageError('--partition and --group exclude each other (the group assigns partitions)');
     const startTimestamp = flags.timestamp !== undefined ? parseTimestamp(flags.timestamp) : flags['from-beginning'] ? -2 : -1;
     const maxMessages = flags['max-messages'] ?? Infinity;
-    const retryTimeoutMs = flags['retry-timeout-ms'] ?? DEFAULT_RETRY_TIMEOUT_MS;
+    const retryTimeoutMs = flags['retry-timeout-ms']!;
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
 

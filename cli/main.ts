@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`rill ${version()}`);
       return 0;
     case 'demo':
-      return runDemo(rest);
+      return runDemo(rest, processIO());
     case 'broker':
       return runBroker(rest, processIO(), stopSignal());
     case 'topic':

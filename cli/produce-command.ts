@@ -6,50 +6,33 @@ import * as readline from 'node:readline';
 import { partitionForKey } from '../core/client';
 import { encodeRecordBatch, RecordInput } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
-import { keyValues, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, commandHelp, keyValues, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
-import { DEFAULT_RETRY_TIMEOUT_MS, LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
+import { LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
 import { bootstrapOf, check, CommandError, connect, explain } from './wire';
 
-export const PRODUCE_HELP = `rill produce — write stdin lines to a topic, one record per line
-
-Usage:
-  rill produce --topic NAME [options] < lines
-
-Options:
-  --key-separator SEP     split each line into key SEP value (first occurrence)
-  --header key=value      a header on every record (repeatable)
-  --partition N           write every record to partition N (default: by key, as Kafka's partitioner)
-  --compression gzip      compress batches (default none)
-  --batch-size N          records per batch (default 500)
-  --linger-ms N           send a batch once its first record has waited N ms (default 100),
-                          so \`tail -f log | rill produce\` delivers as lines come
-  --retry-timeout-ms N    keep retrying a batch whose partition leader moved or died
-                          this long (default 60000); retries are idempotent
-  --avro-schema FILE      lines are JSON values; encode them with this Avro schema,
-                          registered as subject TOPIC-value
-  --schema-registry URL   (default ${DEFAULT_REGISTRY})
-  --bootstrap HOST:PORT,...  brokers to start from (default $RILL_BOOTSTRAP or localhost:9092)
-
-SIGINT/SIGTERM stop reading, send what is buffered and print the count.
-On a failure the count of records written before it is printed.
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
-
 const SPEC = {
-  bootstrap: 'string',
-  topic: 'string',
-  'key-separator': 'string',
-  header: 'strings',
-  partition: 'number',
-  compression: 'string',
-  'batch-size': 'number',
-  'avro-schema': 'string',
-  'schema-registry': 'string',
-  'linger-ms': 'number',
-  'retry-timeout-ms': 'number',
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic to write (required)' },
+  'key-separator': { kind: 'string', arg: 'SEP', help: 'split each line into key SEP value (first occurrence)' },
+  header: { kind: 'strings', arg: 'key=value', help: 'a header on every record' },
+  partition: { kind: 'number', help: "write every record to partition N (default: by key, as Kafka's partitioner; keyless lines round-robin)" },
+  compression: { kind: 'string', arg: 'none|gzip', help: 'compress batches', default: 'none' },
+  'batch-size': { kind: 'number', help: 'records per batch', default: 500 },
+  'linger-ms': { kind: 'number', help: 'send a batch once its first record has waited N ms, so `tail -f log | rill produce` delivers as lines come', default: 100 },
+  'retry-timeout-ms': { kind: 'number', help: 'keep retrying a batch whose partition leader moved or died this long; retries are idempotent', default: 60_000 },
+  'avro-schema': { kind: 'string', arg: 'FILE', help: 'lines are JSON values; encode them with this Avro schema, registered as subject TOPIC-value' },
+  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro-schema', default: DEFAULT_REGISTRY },
+  bootstrap: BOOTSTRAP_FLAG,
 } as const;
+
+export const PRODUCE_HELP = commandHelp({
+  title: 'rill produce — write stdin lines to a topic, one record per line',
+  usage: ['rill produce --topic NAME [options] < lines'],
+  spec: SPEC,
+  notes: 'SIGINT/SIGTERM stop reading, send what is buffered and print the count.\nOn a failure the count of records written before it is printed.',
+});
 
 export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
   return runCommand('produce', PRODUCE_HELP, argv, io, async () => {
@@ -61,9 +44,9 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
     if (compression !== 'none' && compression !== 'gzip') throw new UsageError('--compression must be none or gzip');
     const batchSize = flags['batch-size'] ?? 500;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
-    const lingerMs = flags['linger-ms'] ?? DEFAULT_LINGER_MS;
+    const lingerMs = flags['linger-ms']!;
     if (!Number.isInteger(lingerMs) || lingerMs < 0) throw new UsageError('--linger-ms must be a non-negative integer');
-    const retryTimeoutMs = flags['retry-timeout-ms'] ?? DEFAULT_RETRY_TIMEOUT_MS;
+    const retryTimeoutMs = flags['retry-timeout-ms']!;
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const headers = Object.entries(keyValues(flags.header, 'header')).map(([key, value]) => ({ key, value: Buffer.from(value) }));
     const separator = flags['key-separator'];
@@ -130,9 +113,6 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
     }
   });
 }
-
-/** How long a record waits for more to share its batch (like Kafka's linger.ms). */
-export const DEFAULT_LINGER_MS = 100;
 
 interface ProducerIdentity {
   producerId: number;

@@ -35,6 +35,8 @@ export const CONSUME_HELP = commandHelp({
   notes: 'SIGINT/SIGTERM, or the reader of stdout going away (| head), stop it: offsets committed, group left.',
 });
 
+const OFFSET_OUT_OF_RANGE = 1;
+
 type Format = 'value' | 'kv' | 'json';
 
 export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
@@ -163,6 +165,12 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
             if (LEADER_MOVED.has(p.errorCode)) {
               moved = true;
               continue;
+            }
+            if (p.errorCode === OFFSET_OUT_OF_RANGE) {
+              const tp = [{ topic, partition: p.partitionIndex }];
+              const [lo, hi] = [(await listOffsetsAtLeaders(leaders, topic, tp, -2)).get(p.partitionIndex), (await listOffsetsAtLeaders(leaders, topic, tp, -1)).get(p.partitionIndex)];
+              const held = hi! > lo! ? `its records are at offsets ${lo} to ${hi! - 1}` : 'it holds no records';
+              throw new CommandError(`offset ${pos.offset} is out of range for ${topic}-${p.partitionIndex}: ${held} (log start ${lo}, log end ${hi}); give --offset from ${lo} to ${hi}, or --from-beginning`);
             }
             check(p.errorCode, `cannot read ${topic}-${p.partitionIndex} at offset ${pos.offset}`);
             pos.end = p.highWatermark;

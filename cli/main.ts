@@ -25,13 +25,18 @@ Usage:
                                         change the controller quorum, one controller at a time
   rill worker --app APP --pipeline FILE --controllers 1@H:P,... --brokers H:P,...
                                         run a DSL application's tasks as the cluster assigns them
-  rill topic create|list|describe|delete|alter-config ...
+  rill cluster partitions --controllers 1@H:P,... [--under-replicated]
+                                        partitions with their leader and ISR
+  rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix ...
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout
-  rill group list|describe|reset-offsets ...
+  rill group list|describe|reset-offsets|seek|delete ...
+  rill version                          the version (also rill --version)
   rill help                             this text
 
-Every command takes --help. Tools talk to --bootstrap HOST:PORT (default $RILL_BOOTSTRAP or localhost:9092).
+Every command takes --help (rill topic create --help: one action, its flags and defaults).
+Tools talk to --bootstrap HOST:PORT,... (also --bootstrap-server; default $RILL_BOOTSTRAP
+or localhost:9092); listing and describe commands take --format text|json.
 
 Exit codes: 0 ok, 1 failure, 2 bad usage.`;
 

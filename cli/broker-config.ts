@@ -35,15 +35,16 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
 };
 
+/** Loopback by default, as cluster nodes: --host 0.0.0.0 (or an address) serves other machines. */
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   port: 9092,
   nodeId: 0,
   autoCreateTopics: true,
   maxFrameBytes: 100 * 1024 * 1024,
   idleTimeoutMs: 600_000,
   schemaRegistryPort: 8081,
-  schemaRegistryHost: '0.0.0.0',
+  schemaRegistryHost: '127.0.0.1',
 };
 
 /** Parses a config file into raw key -> value text. */

@@ -23,6 +23,14 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
     try {
       const { deadline } = await createReplicatedTopic(cluster, IDS, TOPIC, BUDGET_MS, phase);
       const bootstrap = IDS.map((id) => cluster.bootstrap(id)).join(',');
+
+      // Issue 20 item 15: every broker names the active controller (a broker of the same id) in Metadata, as kcat shows it.
+      const { nodeId: active } = await cluster.waitForActiveController(deadline);
+      await procs.until('every broker to name the active controller', deadline, async () => {
+        const named = await Promise.all(IDS.map(async (id) => (await cluster.metadata(id, TOPIC))?.controllerId));
+        return named.every((c) => c === active);
+      });
+      phase(`controller ${active} named by every broker`);
       const lines = Array.from({ length: 40 }, (_, i) => `line-${i + 1}`);
 
       const consumer = procs.start('consume', ['consume', '--topic', TOPIC, '--from-beginning', '--bootstrap', bootstrap]);

@@ -215,6 +215,11 @@ export class BrokerProcess {
     return this.options.nodeId;
   }
 
+  /** The active controller as this broker last reached it. */
+  get activeControllerId(): number {
+    return this.controllerClient.believedActive;
+  }
+
   get kafkaApiVersions() {
     return this.kafka?.apiVersions() ?? [];
   }

@@ -23,7 +23,7 @@ const SPEC = {
   'exit-at-end': { kind: 'boolean', help: 'stop once every partition is read to its end' },
   format: { kind: 'string', arg: 'F', help: 'value | kv (key<TAB>value) | json (one object per line)', default: 'value' },
   avro: { kind: 'boolean', help: 'values are Confluent-framed Avro: print them as JSON' },
-  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro', default: DEFAULT_REGISTRY },
+  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
   'retry-timeout-ms': { kind: 'number', help: 'ride out a partition leader that moved or died this long', default: 60_000 },
   bootstrap: BOOTSTRAP_FLAG,
 } as const;
@@ -54,7 +54,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     const maxMessages = flags['max-messages'] ?? Infinity;
     const retryTimeoutMs = flags['retry-timeout-ms']!;
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
-    const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
+    const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
 
     const bootstrap = bootstrapOf(flags.bootstrap, io);
     const conn = await connect(bootstrap);

@@ -23,7 +23,7 @@ const SPEC = {
   'linger-ms': { kind: 'number', help: 'send a batch once its first record has waited N ms, so `tail -f log | rill produce` delivers as lines come', default: 100 },
   'retry-timeout-ms': { kind: 'number', help: 'keep retrying a batch whose partition leader moved or died this long; retries are idempotent', default: 60_000 },
   'avro-schema': { kind: 'string', arg: 'FILE', help: 'lines are JSON values; encode them with this Avro schema, registered as subject TOPIC-value' },
-  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro-schema', default: DEFAULT_REGISTRY },
+  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro-schema', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
   bootstrap: BOOTSTRAP_FLAG,
 } as const;
 
@@ -58,7 +58,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       } catch (e) {
         throw new CommandError(`cannot read the Avro schema: ${(e as Error).message}`);
       }
-      encodeValue = await avroEncoder(flags['schema-registry'] ?? DEFAULT_REGISTRY, topic, schemaText);
+      encodeValue = await avroEncoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY, topic, schemaText);
     }
 
     const bootstrap = bootstrapOf(flags.bootstrap, io);

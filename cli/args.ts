@@ -46,6 +46,11 @@ export const BOOTSTRAP_FLAG = {
   aliases: ['bootstrap-server'],
 } as const;
 
+/** A number flag whose default the help shows (the code it configures applies it). */
+export function numberFlag(help: string, defaultText?: number) {
+  return { kind: 'number', help, ...(defaultText !== undefined ? { defaultText: String(defaultText) } : {}) } as const;
+}
+
 /** --format for listing and describe commands. */
 export const FORMAT_FLAG = { kind: 'string', arg: 'text|json', help: 'output as aligned text or as JSON', default: 'text' } as const;
 

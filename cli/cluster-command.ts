@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
-import { commandHelp, parseCommand, UsageError } from './args';
+import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -20,10 +20,10 @@ const SPEC = {
   host: { kind: 'string', arg: 'ADDR', help: 'listen address', defaultText: '127.0.0.1' },
   'advertised-host': { kind: 'string', arg: 'HOST', help: 'broker: host other brokers and clients connect to', defaultText: '--host' },
   rack: { kind: 'string', arg: 'NAME', help: "broker: its rack (broker.rack); a partition's replicas are spread across racks, so losing one rack loses no partition", defaultText: 'none' },
-  'broker-session-timeout-ms': { kind: 'number', help: 'controller: fence a broker silent this long', defaultText: '9000' },
-  'worker-session-timeout-ms': { kind: 'number', help: 'controller: move the tasks of a worker silent this long', defaultText: '10000' },
-  'heartbeat-interval-ms': { kind: 'number', help: 'broker: heartbeat period', defaultText: '250' },
-  'replica-lag-time-max-ms': { kind: 'number', help: 'broker: a follower this far behind leaves the ISR', defaultText: '10000' },
+  'broker-session-timeout-ms': numberFlag('controller: fence a broker silent this long', 9000),
+  'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
+  'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
+  'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
 } as const;
 
 export const CLUSTER_HELP = commandHelp({

@@ -11,7 +11,7 @@ import * as E from 'fp-ts/Either';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { assignedLogClient } from '../connectors';
 import { RillStreams, type Logger, type Topology } from '../dsl';
-import { commandHelp, parseCommand, UsageError } from './args';
+import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -24,12 +24,12 @@ const SPEC = {
   brokers: { kind: 'string', arg: 'LIST', help: 'Kafka bootstrap brokers, HOST:PORT comma-separated; required' },
   'state-dir': { kind: 'string', arg: 'DIR', help: 'local store snapshots (restore then replays only what follows); locked while the worker runs' },
   'worker-id': { kind: 'string', arg: 'ID', help: 'stable id: a restart with the same id keeps its tasks', defaultText: 'HOSTNAME-PID' },
-  'heartbeat-interval-ms': { kind: 'number', help: 'heartbeat period', defaultText: '500' },
-  'session-timeout-ms': { kind: 'number', help: "with no heartbeat answered this long, the worker drops its tasks (the controllers' own timeout once they answer)", defaultText: '10000' },
-  'max-poll-interval-ms': { kind: 'number', help: 'heartbeats run on their own thread, so slow processing keeps the tasks; processing stuck this long gives them up', defaultText: '300000' },
-  'standby-replicas': { kind: 'number', help: 'num.standby.replicas asked for', defaultText: '0' },
-  'commit-interval-ms': { kind: 'number', help: 'how often offsets are committed', defaultText: '1000' },
-  'join-timeout-ms': { kind: 'number', help: 'give up when no controller accepts the join this long', defaultText: '15000' },
+  'heartbeat-interval-ms': numberFlag('heartbeat period', 500),
+  'session-timeout-ms': numberFlag("with no heartbeat answered this long, the worker drops its tasks (the controllers' own timeout once they answer)", 10000),
+  'max-poll-interval-ms': numberFlag('heartbeats run on their own thread, so slow processing keeps the tasks; processing stuck this long gives them up', 300000),
+  'standby-replicas': numberFlag('num.standby.replicas asked for', 0),
+  'commit-interval-ms': numberFlag('how often offsets are committed', 1000),
+  'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
 } as const;
 
 export const WORKER_HELP = commandHelp({

@@ -82,7 +82,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       };
 
       if (flags.group) {
-        member = await GroupMember.join(conn, flags.group, [topic]);
+        member = await GroupMember.join(() => leaders.any(), flags.group, [topic], { retryTimeoutMs });
       } else {
         const tps = flags.partition !== undefined ? [{ topic, partition: flags.partition }] : Array.from({ length: count }, (_, partition) => ({ topic, partition }));
         await resolveStarts(tps);

@@ -5,9 +5,10 @@
 // open: records go out after the linger) as processes given the whole
 // bootstrap list. The leader is killed between two halves of the input: the
 // producer writes every line exactly once and says so, the consumer prints
-// every line once, in order, and keeps running.
+// every line once, in order, and keeps running. A consumer in a group also
+// rides out a kill -9 of its group's coordinator.
 import { CliProcs } from './worker-procs';
-import { createReplicatedTopic, readPartition, STARTUP_BUDGET_MS, timeline, useProcessCluster } from '../core/cluster/process/process-cluster';
+import { createReplicatedTopic, readPartition, runCli, STARTUP_BUDGET_MS, timeline, useProcessCluster } from '../core/cluster/process/process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'cli-failover';
@@ -34,21 +35,24 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
       const lines = Array.from({ length: 40 }, (_, i) => `line-${i + 1}`);
 
       const consumer = procs.start('consume', ['consume', '--topic', TOPIC, '--from-beginning', '--bootstrap', bootstrap]);
+      // A group member too: its coordinator (the leader of the group's __consumer_offsets partition) may die with the victim.
+      const member = procs.start('member', ['consume', '--topic', TOPIC, '--group', 'cli-failover-readers', '--from-beginning', '--bootstrap', bootstrap]);
       const producer = procs.start('produce', ['produce', '--topic', TOPIC, '--linger-ms', '10', '--bootstrap', bootstrap], { stdin: true });
       producer.child.stdin!.write(lines.slice(0, 20).join('\n') + '\n');
-      await procs.until('the consumer to print the first half', deadline, () => consumer.out.length >= 20);
+      await procs.until('the consumers to print the first half', deadline, () => consumer.out.length >= 20 && member.out.length >= 20);
+      const coordinator = await cluster.waitForCoordinator('cli-failover-readers', deadline);
       phase('first half consumed');
 
       const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
       await cluster.kill(`b${victim}`);
-      phase(`leader ${victim} killed`);
+      phase(`leader ${victim} killed (the group's coordinator was ${coordinator})`);
       producer.child.stdin!.end(lines.slice(20).join('\n') + '\n');
       await procs.until('the producer to exit', deadline, () => producer.child.exitCode !== null);
       phase('producer exited');
       expect(producer.child.exitCode).toBe(0);
       expect(producer.err).toContain(`Produced 40 record(s) to ${TOPIC}.`);
 
-      await procs.until('the consumer to print the second half', deadline, () => consumer.out.length >= 40);
+      await procs.until('the consumers to print the second half', deadline, () => consumer.out.length >= 40 && lines.every((l) => member.out.includes(l)));
       phase('second half consumed');
       expect(consumer.child.exitCode).toBeNull();
       consumer.child.kill('SIGINT');
@@ -56,8 +60,27 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
       expect(consumer.out).toEqual(lines);
       expect(consumer.err).toContain('Consumed 40 record(s).');
 
-      const { leaderId } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
-      expect(await readPartition(cluster, leaderId, TOPIC, deadline)).toEqual(lines);
+      // Then the group's coordinator dies: the old leader back first (so min.insync.replicas still holds), the coordinator killed,
+      // ten more lines produced. The member finds the new coordinator, rejoins and prints them.
+      await cluster.startBroker(victim);
+      await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+      const coordinator2 = await cluster.waitForCoordinator('cli-failover-readers', deadline);
+      await cluster.kill(`b${coordinator2}`);
+      phase(`restarted ${victim}; the group's coordinator ${coordinator2} killed`);
+      const more = Array.from({ length: 10 }, (_, i) => `line-${i + 41}`);
+      const produced = await runCli(['produce', '--topic', TOPIC, '--bootstrap', bootstrap], Math.max(1000, deadline - Date.now()), more.join('\n') + '\n');
+      expect(produced).toMatchObject({ code: 0, stderr: `Produced 10 record(s) to ${TOPIC}.\n` });
+      await procs.until('the member to print the lines after the coordinator died', deadline, () => more.every((l) => member.out.includes(l)));
+      phase('member caught up after the coordinator died');
+      // It prints each line at least once (after a move of its coordinator it rejoins from the last commit).
+      expect(member.child.exitCode).toBeNull();
+      member.child.kill('SIGINT');
+      expect(await member.exited).toBe(0);
+      expect([...new Set(member.out)]).toEqual([...lines, ...more]);
+
+      const { leaderId } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== coordinator2);
+      expect(await readPartition(cluster, leaderId, TOPIC, deadline)).toEqual([...lines, ...more]);
+      if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(phases.join('\n'));
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${procs.dump()}\n${cluster.dump()}`);
     } finally {

@@ -51,6 +51,9 @@ export function numberFlag(help: string, defaultText?: number) {
   return { kind: 'number', help, ...(defaultText !== undefined ? { defaultText: String(defaultText) } : {}) } as const;
 }
 
+/** Kafka's --command-config: a properties file whose bootstrap.servers the tools use. */
+export const COMMAND_CONFIG_FLAG = { kind: 'string', arg: 'FILE', help: 'a Kafka client properties file: bootstrap.servers is used when --bootstrap is not given' } as const;
+
 /** --format for listing and describe commands. */
 export const FORMAT_FLAG = { kind: 'string', arg: 'text|json', help: 'output as aligned text or as JSON', default: 'text' } as const;
 

@@ -3,7 +3,7 @@
 import { TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, commandHelp, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
@@ -26,6 +26,7 @@ const SPEC = {
   'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
   'retry-timeout-ms': { kind: 'number', help: 'ride out a partition leader that moved or died this long', default: 60_000 },
   bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
 } as const;
 
 export const CONSUME_HELP = commandHelp({
@@ -56,7 +57,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
 
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     // Reads go to each partition's leader (on a cluster, not every broker leads every partition).
     const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);

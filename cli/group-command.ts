@@ -3,7 +3,7 @@
 // deleting a group.
 import { decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
 import { connectToCoordinator } from './group-member';
@@ -32,6 +32,7 @@ const SPEC = {
   'dry-run': { kind: 'boolean', help: 'show the new offsets, commit nothing', actions: ['reset-offsets', 'seek'] },
   format: { ...FORMAT_FLAG, actions: ['list', 'describe'] },
   bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
 } as const;
 
 export function groupHelp(action?: string): string {
@@ -69,7 +70,7 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
       target = flags.to === 'start' ? -2 : flags.to === 'end' ? -1 : parseTimestamp(flags.to);
     }
     if ((action === 'reset-offsets' || action === 'seek') && !flags.topic) throw new UsageError('--topic is required');
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     // Group requests go to the group's coordinator, offsets of a partition to its leader
     // (on a single broker both are the bootstrap broker).

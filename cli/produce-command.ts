@@ -6,7 +6,7 @@ import * as readline from 'node:readline';
 import { partitionForKey } from '../core/client';
 import { encodeRecordBatch, RecordInput } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, commandHelp, keyValues, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
@@ -25,6 +25,7 @@ const SPEC = {
   'avro-schema': { kind: 'string', arg: 'FILE', help: 'lines are JSON values; encode them with this Avro schema, registered as subject TOPIC-value' },
   'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro-schema', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
   bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
 } as const;
 
 export const PRODUCE_HELP = commandHelp({
@@ -61,7 +62,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       encodeValue = await avroEncoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY, topic, schemaText);
     }
 
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);
     try {

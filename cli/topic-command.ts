@@ -2,7 +2,7 @@
 // topic administration over the Kafka protocol (works against any
 // Kafka-compatible broker).
 import { apis, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
@@ -31,6 +31,7 @@ const SPEC = {
   partition: { kind: 'number', help: 'only partition P', defaultText: 'every partition', actions: ['trim-prefix', 'delete-records'] },
   format: { ...FORMAT_FLAG, actions: ['list', 'describe'] },
   bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
 } as const;
 
 export function topicHelp(action?: string): string {
@@ -57,7 +58,7 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (action !== 'list' && !name) throw new UsageError(`"topic ${action}" needs a topic name`);
     const format = outputFormat(flags.format);
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     try {
       switch (action) {

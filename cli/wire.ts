@@ -2,6 +2,7 @@
 // conversion of error codes into sentences.
 import { errorName } from '../core/broker';
 import { KafkaConnection } from '../core/protocol';
+import { readConfigFile } from './broker-config';
 import { CommandIO } from './io';
 
 export const DEFAULT_BOOTSTRAP = 'localhost:9092';
@@ -9,8 +10,20 @@ export const DEFAULT_BOOTSTRAP = 'localhost:9092';
 /** A failure the user caused or can fix; printed without a stack trace, exit code 1. */
 export class CommandError extends Error {}
 
-export function bootstrapOf(flag: string | undefined, io: CommandIO): string {
-  return flag ?? io.env.RILL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
+/**
+ * The brokers to start from: --bootstrap, else bootstrap.servers of Kafka's
+ * --command-config FILE (other keys are warned about: the tools use none),
+ * else $RILL_BOOTSTRAP, else localhost:9092.
+ */
+export function bootstrapOf(flags: { bootstrap?: string; 'command-config'?: string }, io: CommandIO): string {
+  if (flags.bootstrap !== undefined) return flags.bootstrap;
+  const file = flags['command-config'];
+  if (file !== undefined) {
+    const settings = readConfigFile(file);
+    for (const key of Object.keys(settings)) if (key !== 'bootstrap.servers') io.stderr.write(`rill: warning: ${file}: "${key}" is not used (the tools read bootstrap.servers only)\n`);
+    if (settings['bootstrap.servers']) return settings['bootstrap.servers'];
+  }
+  return io.env.RILL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
 }
 
 /** `HOST:PORT,HOST:PORT,...` as a list (a Kafka bootstrap list). */

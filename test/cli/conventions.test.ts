@@ -3,6 +3,8 @@
 // Kafka's flag names, the rpk/Kafka-tool features (topic add-partitions and
 // trim-prefix, group delete and seek) and errors that say what to do.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runConsume } from '../../cli/consume-command';
 import { runGroup } from '../../cli/group-command';
@@ -85,6 +87,20 @@ describe('Kafka tool conventions', () => {
     const group = JSON.parse((await cli(runGroup, ['describe', '--group', 'conv-readers', '--format', 'json', ...b])).out);
     expect(group).toMatchObject({ group: 'conv-readers', members: [] });
     expect(group.offsets).toContainEqual({ topic: 'conv', partition: 1, committed: 3, logEnd: 3, lag: 0, member: null });
+  });
+
+  test("--command-config FILE: a Kafka client properties file's bootstrap.servers, other keys warned about", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-command-config-'));
+    try {
+      const file = path.join(dir, 'client.properties');
+      fs.writeFileSync(file, `bootstrap.servers=127.0.0.1:1,${cluster.bootstrap}\nsecurity.protocol=PLAINTEXT\n`);
+      const r = await cli(runTopic, ['list', '--command-config', file]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('conv\t2 partition(s)');
+      expect(r.err).toBe(`rill: warning: ${file}: "security.protocol" is not used (the tools read bootstrap.servers only)\n`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('topic add-partitions and trim-prefix (delete-records)', async () => {

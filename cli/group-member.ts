@@ -78,19 +78,9 @@ export class GroupMember {
   private async rejoin(): Promise<void> {
     this.stopHeartbeats();
     const metadata = encodeSubscription({ topics: this.topics, userData: null, ownedPartitions: [] });
-    const joined = await this.call(
-      (c) =>
-        c.request<apis.JoinGroupResponse>(apis.joinGroup, {
-          groupId: this.groupId,
-          sessionTimeoutMs: this.sessionTimeoutMs,
-          rebalanceTimeoutMs: this.sessionTimeoutMs,
-          memberId: this.memberId,
-          groupInstanceId: null,
-          protocolType: 'consumer',
-          protocols: [{ name: roundRobinAssignor.name, metadata }],
-        }),
-      (r) => COORDINATOR_MOVED.has(r.errorCode),
-    );
+    const protocols = [{ name: roundRobinAssignor.name, metadata }];
+    const request = { groupId: this.groupId, sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.sessionTimeoutMs, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocols };
+    const joined = await this.call((c) => c.request<apis.JoinGroupResponse>(apis.joinGroup, request), (r) => COORDINATOR_MOVED.has(r.errorCode));
     if (joined.errorCode === UNKNOWN_MEMBER_ID) {
       this.memberId = '';
       return;

@@ -26,7 +26,14 @@ export function runDemo(argv: string[], io: CommandIO): Promise<number> {
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
     const total = flags.records!;
     if (!Number.isInteger(total) || total < 1) throw new UsageError('--records must be a positive integer');
-    return demo(flags.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-demo-')), total);
+    if (flags.dir !== undefined) return demo(flags.dir, total);
+    // A directory of its own is removed at the end: nothing left behind.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-demo-'));
+    try {
+      return await demo(dir, total);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 

@@ -63,6 +63,17 @@ describe('help and version', () => {
     expect(demo.out).toContain('(default 100000)');
   });
 
+  test('rill demo leaves no directory of its own behind', async () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await runDemo(['--records', '1000'], fakeIO())).toBe(0);
+      const dir = /to the log in (\S+)/.exec(log.mock.calls.map((c) => String(c[0])).join('\n'))![1];
+      expect(fs.existsSync(dir)).toBe(false);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
   test('bad flags are usage errors (exit 2) naming the flag', async () => {
     expect(await cli(runTopic, ['list', '--nope', ...b])).toMatchObject({ code: 2, err: expect.stringContaining('unknown flag "--nope"') });
     expect(await cli(runTopic, ['create', 'x', '--partitions', 'many', ...b])).toMatchObject({ code: 2, err: expect.stringContaining('flag "--partitions" needs a number, got "many"') });

@@ -74,6 +74,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       const input = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
       // SIGINT/SIGTERM: stop reading, send what is buffered, report the count.
       const onStop = () => input.close();
+      producer.onFailure = () => input.close();
       stop?.addEventListener('abort', onStop, { once: true });
       let lineError: unknown;
       let lineNo = 0;
@@ -147,6 +148,8 @@ class LineProducer {
   private readonly sequences = new Map<number, number>();
   private sending: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** Called once a send failed (the reading stops: a lingering flush may fail while stdin is idle). */
+  onFailure: () => void = () => undefined;
 
   constructor(
     private readonly leaders: PartitionLeaders,
@@ -179,6 +182,7 @@ class LineProducer {
           await this.send(partition, records);
         } catch (e) {
           this.failure = e;
+          this.onFailure();
         }
       }
     });

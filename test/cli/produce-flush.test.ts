@@ -85,3 +85,18 @@ test('--bootstrap is a list: an address that refuses is skipped', async () => {
   expect(io.err()).toBe('Produced 2 record(s) to listed.\n');
   expect(stored('listed')).toBe(2);
 });
+
+test('a send that fails while stdin is idle ends the run with the count, without waiting for more input', async () => {
+  const run = producing(['--topic', 'vanishing', '--linger-ms', '10', ...b]);
+  try {
+    run.stdin.write('a\n');
+    await waitFor(() => stored('vanishing') === 1, 'the first line to be stored');
+    expect(cluster.broker.deleteTopic('vanishing')._tag).toBe('Right');
+    run.stdin.write('b\n');
+    // stdin stays open: the failed send alone ends the run.
+    expect(await run.done).toBe(1);
+  } finally {
+    run.stop.abort();
+  }
+  expect(run.io.err()).toMatch(/^rill produce: cannot produce to vanishing-0: .*; 1 record\(s\) were written to vanishing before it\n$/);
+});

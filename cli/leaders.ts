@@ -21,12 +21,13 @@ export const DEFAULT_RETRY_TIMEOUT_MS = 60_000;
 /** Returned by a `withLeader` attempt when the answer said the leader moved. */
 export const MOVED = Symbol('leader moved');
 
+/** A partition whose leader Metadata does not name (an election is under way): retried like a broken connection. */
+class NoLeader extends KafkaClientError {}
+
 /** A failure worth a retry: the connection broke, or no leader is known yet. */
 function retriable(e: unknown): boolean {
-  return e instanceof KafkaClientError || e instanceof NoLeader || (e instanceof CommandError && /cannot connect|connect ECONNREFUSED|closed the connection/.test(e.message));
+  return e instanceof KafkaClientError || (e instanceof CommandError && /cannot connect|connect ECONNREFUSED|closed the connection/.test(e.message));
 }
-
-class NoLeader extends Error {}
 
 export class PartitionLeaders {
   private readonly leaders = new Map<number, number>();

@@ -41,6 +41,10 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
       producer.child.stdin!.write(lines.slice(0, 20).join('\n') + '\n');
       await procs.until('the consumers to print the first half', deadline, () => consumer.out.length >= 20 && member.out.length >= 20);
       const coordinator = await cluster.waitForCoordinator('cli-failover-readers', deadline);
+      // Issue 20 item 15: the cluster's group describe shows the member's own client id (as a single broker does).
+      const described = await runCli(['group', 'describe', 'cli-failover-readers', '--format', 'json', '--bootstrap', bootstrap], Math.max(1000, deadline - Date.now()));
+      expect(described.code).toBe(0);
+      expect(JSON.parse(described.stdout).members).toEqual([expect.objectContaining({ clientId: 'rill-cli', memberId: expect.stringMatching(/^rill-cli-/) })]);
       phase('first half consumed');
 
       const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);

@@ -1,6 +1,7 @@
 // `rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix`:
 // topic administration over the Kafka protocol (works against any
 // Kafka-compatible broker).
+import { CONSUMER_OFFSETS_TOPIC } from '../core/broker';
 import { apis, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
@@ -12,7 +13,7 @@ const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-pa
 
 const USAGE: Record<string, string> = {
   create: 'rill topic create NAME [--partitions N] [--replication-factor N] [--config key=value ...]',
-  list: 'rill topic list [--format text|json]',
+  list: 'rill topic list [--internal] [--format text|json]',
   describe: 'rill topic describe NAME [--format text|json]      partitions, offsets and configs',
   delete: 'rill topic delete NAME',
   'alter-config': 'rill topic alter-config NAME [--set key=value ...] [--delete key ...]',
@@ -29,6 +30,7 @@ const SPEC = {
   delete: { kind: 'strings', arg: 'key', help: 'remove a config override', actions: ['alter-config'] },
   offset: { kind: 'number', help: 'records before offset N are deleted (-1: all, up to the high watermark)', actions: ['trim-prefix', 'delete-records'] },
   partition: { kind: 'number', help: 'only partition P', defaultText: 'every partition', actions: ['trim-prefix', 'delete-records'] },
+  internal: { kind: 'boolean', help: 'list internal topics (__consumer_offsets) too', actions: ['list'] },
   format: { ...FORMAT_FLAG, actions: ['list', 'describe'] },
   bootstrap: BOOTSTRAP_FLAG,
   'command-config': COMMAND_CONFIG_FLAG,
@@ -65,7 +67,7 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
         case 'create':
           return await create(conn, io, name, flags.partitions ?? 1, keyValues(flags.config, 'config'), flags['replication-factor'] ?? -1);
         case 'list':
-          return await list(conn, io, format);
+          return await list(conn, io, format, flags.internal === true);
         case 'describe':
           return await describe(conn, io, name, format);
         case 'delete':
@@ -101,9 +103,17 @@ async function metadata(conn: KafkaConnection, topics: string[] | null): Promise
   return conn.request<apis.MetadataResponse>(apis.metadata, { topics: topics === null ? null : topics.map((name) => ({ name })), allowAutoTopicCreation: false });
 }
 
-async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json'): Promise<number> {
+/**
+ * The topics, internal ones only with `internal`: the same list on a single
+ * broker (whose Metadata leaves __consumer_offsets out unless asked by name)
+ * and on a cluster (whose Metadata names it).
+ */
+async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json', internal: boolean): Promise<number> {
   const m = await metadata(conn, null);
-  const topics = [...m.topics].sort((a, b) => a.name.localeCompare(b.name));
+  let listed = m.topics.filter((t) => t.errorCode === 0);
+  if (internal && !listed.some((t) => t.name === CONSUMER_OFFSETS_TOPIC)) listed.push(...(await metadata(conn, [CONSUMER_OFFSETS_TOPIC])).topics.filter((t) => t.errorCode === 0));
+  if (!internal) listed = listed.filter((t) => !t.isInternal);
+  const topics = listed.sort((a, b) => a.name.localeCompare(b.name));
   if (format === 'json') {
     await writeLine(io.stdout, JSON.stringify(topics.map((t) => ({ name: t.name, partitions: t.partitions.length, internal: t.isInternal }))));
     return 0;

@@ -93,6 +93,9 @@ describe('Kafka tool conventions', () => {
     expect(described.configs.length).toBeGreaterThan(0);
 
     expect((await cli(runConsume, ['--topic', 'conv', '--group', 'conv-readers', '--from-beginning', '--exit-at-end', ...b])).out).toBe('a\nb\nc\n');
+    // Internal topics only when asked for (Issue 20 item 15: the same on a single broker and a cluster).
+    expect((await cli(runTopic, ['list', ...b])).out).not.toContain('__consumer_offsets');
+    expect((await cli(runTopic, ['list', '--internal', ...b])).out).toMatch(/^__consumer_offsets\t\d+ partition\(s\)\t\(internal\)$/m);
     const groups = JSON.parse((await cli(runGroup, ['list', '--format', 'json', ...b])).out);
     expect(groups).toContainEqual(expect.objectContaining({ group: 'conv-readers' }));
     const group = JSON.parse((await cli(runGroup, ['describe', '--group', 'conv-readers', '--format', 'json', ...b])).out);

@@ -44,6 +44,10 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
       // Issue 20 item 15: the cluster's group describe shows the member's own client id (as a single broker does).
       const described = await runCli(['group', 'describe', 'cli-failover-readers', '--format', 'json', '--bootstrap', bootstrap], Math.max(1000, deadline - Date.now()));
       expect(described.code).toBe(0);
+      const topics = await runCli(['topic', 'list', '--bootstrap', bootstrap], Math.max(1000, deadline - Date.now()));
+      expect(topics).toMatchObject({ code: 0, stdout: `${TOPIC}\t1 partition(s)\n` });
+      const withInternal = await runCli(['topic', 'list', '--internal', '--bootstrap', bootstrap], Math.max(1000, deadline - Date.now()));
+      expect(withInternal.stdout).toMatch(/^__consumer_offsets\t\d+ partition\(s\)\t\(internal\)$/m);
       expect(JSON.parse(described.stdout).members).toEqual([expect.objectContaining({ clientId: 'rill-cli', memberId: expect.stringMatching(/^rill-cli-/) })]);
       phase('first half consumed');
 

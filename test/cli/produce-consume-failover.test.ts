@@ -60,6 +60,11 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
       expect(producer.child.exitCode).toBe(0);
       expect(producer.err).toContain(`Produced 40 record(s) to ${TOPIC}.`);
 
+      // The new leader was elected without the victim: the partition is under-replicated until it is back (issue 20 item 9).
+      const under = await runCli(['cluster', 'partitions', '--controllers', cluster.controllersArg, '--under-replicated', '--format', 'json'], Math.max(1000, deadline - Date.now()));
+      expect(under.code).toBe(0);
+      expect(JSON.parse(under.stdout)).toContainEqual(expect.objectContaining({ topic: TOPIC, partition: 0 }));
+
       await procs.until('the consumers to print the second half', deadline, () => consumer.out.length >= 40 && lines.every((l) => member.out.includes(l)));
       phase('second half consumed');
       expect(consumer.child.exitCode).toBeNull();
@@ -72,6 +77,8 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
       // ten more lines produced. The member finds the new coordinator, rejoins and prints them.
       await cluster.startBroker(victim);
       await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
+      const healed = await runCli(['cluster', 'partitions', '--controllers', cluster.controllersArg, '--under-replicated', '--format', 'json'], Math.max(1000, deadline - Date.now()));
+      expect(JSON.parse(healed.stdout)).not.toContainEqual(expect.objectContaining({ topic: TOPIC }));
       const coordinator2 = await cluster.waitForCoordinator('cli-failover-readers', deadline);
       await cluster.kill(`b${coordinator2}`);
       phase(`restarted ${victim}; the group's coordinator ${coordinator2} killed`);

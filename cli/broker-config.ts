@@ -1,6 +1,6 @@
 // `rill broker` settings: defaults, then a config file (Kafka-style
-// `key=value` properties, or JSON), then flags. Every key is checked, and a bad
-// one is reported with what is allowed.
+// `key=value` properties, or JSON), then flags. Every value is checked, and a bad
+// one is reported with what is allowed; an unknown key is a warning.
 import * as fs from 'node:fs';
 import { UsageError } from './args';
 
@@ -38,15 +38,16 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'log.recover.corruption': { setting: 'recoverCorruption', kind: 'bool' },
 };
 
+/** Loopback by default, as cluster nodes: --host 0.0.0.0 (or an address) serves other machines. */
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   port: 9092,
   nodeId: 0,
   autoCreateTopics: true,
   maxFrameBytes: 100 * 1024 * 1024,
   idleTimeoutMs: 600_000,
   schemaRegistryPort: 8081,
-  schemaRegistryHost: '0.0.0.0',
+  schemaRegistryHost: '127.0.0.1',
   recoverCorruption: false,
 };
 
@@ -79,13 +80,22 @@ export function readConfigFile(file: string): Record<string, string> {
   return out;
 }
 
-/** Applies raw key -> value pairs (from a file or flags) onto settings. */
-export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): void {
+/**
+ * Applies raw key -> value pairs (from a file or flags) onto settings. A key
+ * Rill does not know (a Kafka server.properties has many) is skipped with a
+ * warning, returned; an invalid value of a known key is refused.
+ */
+export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): string[] {
+  const warnings: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const spec = KEYS[key];
-    if (!spec) throw new UsageError(`${source}: unknown setting "${key}"; known: ${Object.keys(KEYS).join(', ')}`);
+    if (!spec) {
+      warnings.push(`${source}: unknown setting "${key}" ignored; known: ${Object.keys(KEYS).join(', ')}`);
+      continue;
+    }
     (settings as Record<string, unknown>)[spec.setting] = parseValue(key, spec.kind, value, source);
   }
+  return warnings;
 }
 
 function parseValue(key: string, kind: Kind, value: string, source: string): string | number | boolean {

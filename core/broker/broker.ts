@@ -10,7 +10,7 @@
 import { Either, isLeft, left, right } from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Clock, PartitionLog, recoverPartitionLog, systemClock } from '../log';
+import { Clock, DirLock, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -126,6 +126,7 @@ export class Broker {
     readonly topics: TopicTable,
     private readonly offsets: OffsetStore,
     options: BrokerOptions,
+    private readonly lock: DirLock,
   ) {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
@@ -145,12 +146,19 @@ export class Broker {
   }
 
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
+  /** Throws DirLockedError when another live process has the directory open. */
   static open(options: BrokerOptions): Broker {
-    const store = MetadataStore.open(options.dir);
-    const clock = options.clock ?? systemClock;
-    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption });
-    const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
-    return new Broker(options.dir, store, topics, offsets, options);
+    const lock = DirLock.acquire(options.dir);
+    try {
+      const store = MetadataStore.open(options.dir);
+      const clock = options.clock ?? systemClock;
+      const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption });
+      const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
+      return new Broker(options.dir, store, topics, offsets, options, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
 
   /**
@@ -165,10 +173,19 @@ export class Broker {
     if (record === undefined || !Number.isInteger(partition) || partition < 0 || partition >= record.partitions) {
       return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} has no partition ${partition} of topic "${topic}".`));
     }
+    let lock: DirLock;
+    try {
+      // A running broker holds the directory: repairing under it would race its writes.
+      lock = DirLock.acquire(dir);
+    } catch (e) {
+      return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message));
+    }
     try {
       return right(recoverPartitionLog(path.join(dir, `${topic}-${partition}`), record.config).map((w) => w.message));
     } catch (e) {
       return left(fromLogError(e));
+    } finally {
+      lock.release();
     }
   }
 
@@ -453,6 +470,7 @@ export class Broker {
       waiter.resolve(coordinatorGone(waiter.kind));
     }
     this.topics.close();
+    this.lock.release();
   }
 
   get isClosed(): boolean {

@@ -34,3 +34,5 @@ export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';
 export type { CleanerOptions, CleanResult } from './cleaner';
 export type { EpochEntry } from './leader-epoch-cache';
+export { DirLock, DirLockedError, LOCK_FILE } from './dir-lock';
+export type { LockHolder } from './dir-lock';

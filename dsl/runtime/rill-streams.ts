@@ -28,7 +28,8 @@
 // writes snapshots, leaves the group and closes. A 'fail' policy or a failed
 // write stops the app the same way (without committing what was not
 // acknowledged); `done` rejects with the reason.
-import { Rill } from '../../core/client';
+import * as path from 'node:path';
+import { DirLock, Rill } from '../../core/client';
 import { CommitRefusedError, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../client/log-client';
 import { rillLogClient } from '../client/rill-log-client';
 import { consoleLogger, type Logger } from '../logger';
@@ -165,6 +166,8 @@ export class RillStreams {
   private processedCount = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** The lock on stateDir/applicationId while the application runs (one process per state directory, as Kafka Streams). */
+  private stateLock: DirLock | undefined;
   private failure: Error | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
@@ -215,8 +218,15 @@ export class RillStreams {
     if (this.config.processingGuarantee === 'exactly-once') {
       throw new Error("processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in dsl/client/log-client.ts). Use 'at-least-once'.");
     }
+    if (this.config.stateDir) this.stateLock = DirLock.acquire(path.join(this.config.stateDir, this.applicationId));
     this.state = 'restoring';
-    const partitions = (this.partitionCount = await this.prepareTopics());
+    let partitions: number;
+    try {
+      partitions = this.partitionCount = await this.prepareTopics();
+    } catch (e) {
+      this.stateLock?.release();
+      throw e;
+    }
     try {
       await this.startTasks(partitions);
     } catch (e) {
@@ -778,6 +788,7 @@ export class RillStreams {
       await this.exclusive.idle();
       await this.producer?.close().catch(() => undefined);
       this.taskManager?.closeAll();
+      this.stateLock?.release();
     }
   }
 }

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { LogScheduler } from '../../broker';
-import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
+import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
+import { lockDataDir } from './data-dir-lock';
 import type { apis } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
@@ -177,6 +178,7 @@ export class BrokerProcess {
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaListener | undefined;
   private groups: ClusterGroupCoordinator | undefined;
+  private lock: DirLock | undefined;
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
@@ -193,7 +195,10 @@ export class BrokerProcess {
   }
 
   static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
+    const lock = lockDataDir(options.dataDir);
+    if (E.isLeft(lock)) return lock;
     const broker = new BrokerProcess(options);
+    broker.lock = lock.right;
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
@@ -208,6 +213,11 @@ export class BrokerProcess {
 
   get nodeId(): number {
     return this.options.nodeId;
+  }
+
+  /** The active controller as this broker last reached it. */
+  get activeControllerId(): number {
+    return this.controllerClient.believedActive;
   }
 
   get kafkaApiVersions() {
@@ -622,5 +632,6 @@ export class BrokerProcess {
     for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.waiting.clear();
     this.changed();
+    this.lock?.release();
   }
 }

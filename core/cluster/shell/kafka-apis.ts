@@ -41,7 +41,9 @@ function metadata(broker: BrokerProcess, req: apis.MetadataRequest, ctx: KafkaRe
     brokers: image.liveBrokers().map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })),
     clusterId: CLUSTER_ID,
     // Admin requests may go to any broker: each forwards them to the active controller.
-    controllerId: broker.nodeId,
+    // Named is the active controller when it is also a live broker (a combined node),
+    // so every broker names the same one, else this broker.
+    controllerId: image.liveBrokers().some((b) => b.brokerId === broker.activeControllerId) ? broker.activeControllerId : broker.nodeId,
     topics: names.map((name) => {
       const t = image.topicByName(name);
       if (t === undefined) return { errorCode: ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, isInternal: false, partitions: [] };

@@ -4,7 +4,7 @@
 // assignors give everything up before a rebalance, cooperative ones keep what
 // they still own and rejoin once more after revoking what moved.
 import { isLeft } from 'fp-ts/Either';
-import { Broker, ErrorCode } from '../broker';
+import { Broker, BrokerError, ErrorCode } from '../broker';
 import { Assignor, MemberSubscription, tpKey } from './assignor';
 import { TopicPartition, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol';
 
@@ -30,6 +30,13 @@ export interface GroupMemberHandlers {
 
 const PROTOCOL_TYPE = 'consumer';
 const RETRY_BACKOFF_MS = 100;
+
+/** Join refusals that no retry can change, with what to tell the user. */
+const FATAL_JOIN_ERRORS = new Map<number, (o: { sessionTimeoutMs: number }) => string>([
+  [ErrorCode.INVALID_SESSION_TIMEOUT, (o) => `session timeout ${o.sessionTimeoutMs} ms is outside the broker's allowed range (group.min.session.timeout.ms 6000 to group.max.session.timeout.ms by default); use a session timeout in range`],
+  [ErrorCode.INCONSISTENT_GROUP_PROTOCOL, () => 'the group\'s members use a different protocol type or no common assignor (is another application using this group id?)'],
+  [ErrorCode.INVALID_GROUP_ID, () => 'the group id is not valid'],
+]);
 
 export class GroupMember {
   memberId = '';
@@ -170,6 +177,13 @@ export class GroupMember {
     if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
       this.stopped = true;
       return;
+    }
+    const fatal = FATAL_JOIN_ERRORS.get(errorCode);
+    if (fatal !== undefined) {
+      // Retrying cannot help (Kafka's consumer throws these to the caller too): joining fails with the reason.
+      this.stopped = true;
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      throw new BrokerError(errorCode, `Group "${this.options.groupId}": ${what} refused: ${fatal(this.options)}`);
     }
     this.handlers.onError(new Error(`Group "${this.options.groupId}": ${what} failed with error ${errorCode}; retrying.`));
     await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS));

@@ -23,6 +23,7 @@ import { LogConfig, logConfigOrThrow, isCompacted, deletesOldSegments, parseLogC
 import { readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDirectory } from './checkpoint-file';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { LogSegment, BatchInfo, parseSegmentFileName, segmentFileName } from './segment';
+import { FileHandleCache, sharedFileHandles } from './file-handles';
 import { checkBatch, decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
 import {
   CorruptRecordError,
@@ -71,6 +72,8 @@ export interface OpenOptions {
    * must not change or append again such a buffer. Default 0 (off).
    */
   recentAppendBytes?: number;
+  /** The budget of open segment files this log shares (a broker passes its own); default one per process. */
+  fileHandles?: FileHandleCache;
 }
 
 export interface AppendOptions {
@@ -113,6 +116,7 @@ export class PartitionLog {
   private closed = false;
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
+  private fileHandles: FileHandleCache = sharedFileHandles;
 
   private constructor(
     readonly dir: string,
@@ -135,6 +139,7 @@ export class PartitionLog {
     const parsed = logConfigOrThrow(config);
     fs.mkdirSync(dir, { recursive: true });
     const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false, options.recentAppendBytes ?? 0);
+    if (options.fileHandles) log.fileHandles = options.fileHandles;
     log.load(options);
     return log;
   }
@@ -190,11 +195,10 @@ export class PartitionLog {
       .map((n) => parseSegmentFileName(n))
       .filter((b): b is number => b !== undefined)
       .sort((a, b) => a - b);
-    const interval = this._config['index.interval.bytes'];
     const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
     const recoveryPoint = readOffsetCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE)) ?? 0;
     for (let i = 0; i < bases.length; i++) {
-      const segment = LogSegment.open(this.dir, bases[i], interval);
+      const segment = this.openSegment(bases[i]);
       this.segments.push(segment);
       const next = bases[i + 1];
       // Segments entirely below the recovery point were fsynced with their indexes.
@@ -217,7 +221,7 @@ export class PartitionLog {
       this.moveAside(segment, scan.validBytes, bases.slice(i + 1), warn);
       break;
     }
-    if (this.segments.length === 0) this.segments.push(LogSegment.open(this.dir, 0, interval));
+    if (this.segments.length === 0) this.segments.push(this.openSegment(0));
     // Offsets can only start where the first segment does.
     const checkpointedStart = readOffsetCheckpoint(path.join(this.dir, LOG_START_FILE)) ?? 0;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
@@ -353,12 +357,20 @@ export class PartitionLog {
     }
   }
 
+  private openSegment(baseOffset: number, suffix = ''): LogSegment {
+    return LogSegment.open(this.dir, baseOffset, this._config['index.interval.bytes'], suffix, this.fileHandles);
+  }
+
   private maybeRoll(incomingBytes: number, incomingMaxTimestamp: number, lastOffset: number): void {
     const active = this.active;
     if (active.size === 0) return;
     const full = active.size + incomingBytes > this._config['segment.bytes'];
     const first = active.firstBatchTimestamp;
-    const old = first !== undefined && incomingMaxTimestamp - first >= this._config['segment.ms'];
+    // Kafka's rule (LogSegment.timeWaitedForRoll): the incoming max timestamp minus the
+    // first batch's. A timestamp from the future counts only up to now, so producers
+    // cannot roll a segment per request by stepping their clocks forward; old ones roll
+    // at most once per segment.ms of their time, and retention removes such segments.
+    const old = first !== undefined && Math.min(incomingMaxTimestamp, this.clock.now()) - first >= this._config['segment.ms'];
     // Relative offsets in the index are int32.
     const offsetOverflow = lastOffset - active.baseOffset > 0x7fffffff;
     if (full || old || offsetOverflow) this.roll();
@@ -376,7 +388,7 @@ export class PartitionLog {
     this.recent?.clear();
     this.markFlushed();
     this.writeRecoveryCheckpoint();
-    this.segments.push(LogSegment.open(this.dir, this.logEndOffset, this._config['index.interval.bytes']));
+    this.segments.push(this.openSegment(this.logEndOffset));
     fsyncDirectory(this.dir);
   }
 
@@ -511,7 +523,7 @@ export class PartitionLog {
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
     this.recent?.clear();
     for (const segment of this.segments.splice(0)) segment.delete();
-    this.segments.push(LogSegment.open(this.dir, offset, this._config['index.interval.bytes']));
+    this.segments.push(this.openSegment(offset));
     this._logStartOffset = offset;
     this.leaderEpochs.truncateFromEnd(0);
     this._highWatermark = offset;
@@ -678,7 +690,7 @@ export class PartitionLog {
 
   /** Opens a new segment file for the cleaner to fill (suffix '.cleaned'). */
   createCleanedSegment(baseOffset: number): LogSegment {
-    return LogSegment.open(this.dir, baseOffset, this._config['index.interval.bytes'], '.cleaned');
+    return this.openSegment(baseOffset, '.cleaned');
   }
 }
 

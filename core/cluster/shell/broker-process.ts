@@ -27,6 +27,7 @@ import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controlle
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { clusterKafkaApis } from './kafka-apis';
 import { KafkaListener } from './kafka-listener';
+import type { ListenerBounds } from '../../protocol';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
 
@@ -38,6 +39,8 @@ export interface BrokerOptions {
   readonly port: number;
   readonly host?: string;
   readonly advertisedHost?: string;
+  /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes). */
+  readonly kafkaBounds?: ListenerBounds;
   /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
   readonly rack?: string | null;
   readonly heartbeatIntervalMs?: number;
@@ -198,7 +201,7 @@ export class BrokerProcess {
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
-      broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost);
+      broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost, options.kafkaBounds);
     } catch (e) {
       await broker.stop();
       return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);

@@ -8,7 +8,7 @@
 // This is the imperative shell around the pure GroupCoordinator: it numbers the
 // requests, delivers parked responses, and ticks the coordinator.
 import { Either, isLeft, left, right } from 'fp-ts/Either';
-import { Clock, PartitionLog, systemClock } from '../log';
+import { Clock, DEFAULT_MAX_OPEN_FILES, FileHandleCache, PartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -28,7 +28,7 @@ import { MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
-import { ConfigAlteration, NewTopic, TopicDescription, TopicTable } from './topics';
+import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, TopicDescription, TopicTable } from './topics';
 import { INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
 
 export interface BrokerOptions {
@@ -47,7 +47,28 @@ export interface BrokerOptions {
   offsetsTopicPartitions?: number;
   nodeId?: number;
   onWarning?: (message: string) => void;
+  /** Resource bounds (docs/operations.md). */
+  limits?: Partial<BrokerLimits>;
 }
+
+/** The broker's resource bounds, Kafka's names where Kafka has one. */
+export interface BrokerLimits {
+  /** fetch.max.bytes: most bytes of records in one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
+  fetchMaxBytes: number;
+  /** max.broker.partitions: partitions of all topics together. Default 100,000. */
+  maxBrokerPartitions: number;
+  /** max.partitions.per.request: partitions one CreateTopics or CreatePartitions request may add. Default 10,000. */
+  maxPartitionsPerRequest: number;
+  /** log.max.open.files: segment files open at once across all partitions (the rest are opened on use). Default 2048. */
+  maxOpenFiles: number;
+}
+
+export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = {
+  fetchMaxBytes: 55 * 1024 * 1024,
+  maxBrokerPartitions: 100_000,
+  maxPartitionsPerRequest: DEFAULT_MAX_PARTITIONS_PER_REQUEST,
+  maxOpenFiles: DEFAULT_MAX_OPEN_FILES,
+};
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -98,7 +119,6 @@ export interface OffsetCommitResult {
 }
 
 const EMPTY = Buffer.alloc(0);
-const DEFAULT_FETCH_MAX_BYTES = 50 * 1024 * 1024;
 
 export class Broker {
   readonly nodeId: number;
@@ -118,6 +138,9 @@ export class Broker {
     readonly topics: TopicTable,
     private readonly offsets: OffsetStore,
     options: BrokerOptions,
+    readonly limits: Readonly<BrokerLimits>,
+    /** The open segment files of all this broker's partitions. */
+    readonly fileHandles: FileHandleCache,
   ) {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
@@ -138,11 +161,13 @@ export class Broker {
 
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
   static open(options: BrokerOptions): Broker {
+    const limits = brokerLimits(options.limits ?? {});
+    const fileHandles = new FileHandleCache({ maxOpen: limits.maxOpenFiles, onWarning: options.onWarning });
     const store = MetadataStore.open(options.dir);
     const clock = options.clock ?? systemClock;
-    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning });
+    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, maxBrokerPartitions: limits.maxBrokerPartitions, fileHandles });
     const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
-    return new Broker(options.dir, store, topics, offsets, options);
+    return new Broker(options.dir, store, topics, offsets, options, limits, fileHandles);
   }
 
   get clusterId(): string {
@@ -233,7 +258,8 @@ export class Broker {
   }
 
   private readPartitions(request: FetchRequest): FetchPartitionResponse[] {
-    let budget = request.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+    // fetch.max.bytes caps what the client asks for; the first batch still comes whole (KIP-74).
+    let budget = Math.min(request.maxBytes ?? this.limits.fetchMaxBytes, this.limits.fetchMaxBytes);
     return request.partitions.map((r) => {
       const p = this.topics.partition(r.topic, r.partition);
       if (isLeft(p)) return failedFetch(r, p.left);
@@ -493,4 +519,11 @@ function coordinatorGone(kind: GroupResponse['kind']): GroupResponse {
     case 'leave':
       return { kind, errorCode, members: [] };
   }
+}
+
+/** The limits with defaults filled in; a limit that is not a positive integer is a caller's bug. */
+export function brokerLimits(given: Partial<BrokerLimits>): BrokerLimits {
+  const limits = { ...DEFAULT_BROKER_LIMITS, ...given };
+  for (const [k, v] of Object.entries(limits)) if (!Number.isInteger(v) || v < 1) throw new RangeError(`Broker limit ${k} must be a positive integer, got ${v}`);
+  return limits;
 }

@@ -1,8 +1,9 @@
 // core/broker: the topics and partitions of one node — produce, fetch, offsets,
 // consumer groups. The only door into this folder.
-export { Broker } from './broker';
+export { Broker, DEFAULT_BROKER_LIMITS, brokerLimits } from './broker';
 export type {
   BrokerOptions,
+  BrokerLimits,
   FetchRequest,
   FetchPartitionRequest,
   FetchPartitionResponse,

@@ -32,6 +32,10 @@ Options:
   --config FILE               settings file: key=value lines (data.dir, port, host,
                               advertised.host, node.id, auto.create.topics.enable,
                               socket.request.max.bytes, connections.max.idle.ms,
+                              max.connections, max.connections.per.ip,
+                              queued.max.request.bytes, fetch.max.bytes,
+                              max.broker.partitions, max.partitions.per.request,
+                              log.max.open.files: see docs/operations.md,
                               schema.registry.port, schema.registry.host) or JSON;
                               flags override it
 
@@ -83,12 +87,13 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   }
   // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
   // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
-  const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, onWarning: (w) => log(`warning: ${w}`) });
+  const limits = { fetchMaxBytes: s.fetchMaxBytes, maxBrokerPartitions: s.maxBrokerPartitions, maxPartitionsPerRequest: s.maxPartitionsPerRequest, maxOpenFiles: s.maxOpenFiles };
+  const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, limits, onWarning: (w) => log(`warning: ${w}`) });
   let server: KafkaServer | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   try {
-    server = await KafkaServer.start({ broker, port: s.port, host: s.host, advertisedHost: s.advertisedHost, maxFrameBytes: s.maxFrameBytes, idleTimeoutMs: s.idleTimeoutMs, autoCreateTopics: s.autoCreateTopics, log });
+    server = await KafkaServer.start({ broker, port: s.port, host: s.host, advertisedHost: s.advertisedHost, maxFrameBytes: s.maxFrameBytes, maxConnections: s.maxConnections, maxConnectionsPerIp: s.maxConnectionsPerIp, queuedMaxRequestBytes: s.queuedMaxRequestBytes, idleTimeoutMs: s.idleTimeoutMs, autoCreateTopics: s.autoCreateTopics, log });
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });

@@ -13,6 +13,14 @@ export interface BrokerSettings {
   autoCreateTopics: boolean;
   maxFrameBytes: number;
   idleTimeoutMs: number;
+  /** Resource bounds (docs/operations.md). */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  queuedMaxRequestBytes: number;
+  fetchMaxBytes: number;
+  maxBrokerPartitions: number;
+  maxPartitionsPerRequest: number;
+  maxOpenFiles: number;
   /** -1: no schema registry. */
   schemaRegistryPort: number;
   schemaRegistryHost: string;
@@ -31,9 +39,19 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'auto.create.topics.enable': { setting: 'autoCreateTopics', kind: 'bool' },
   'socket.request.max.bytes': { setting: 'maxFrameBytes', kind: 'int' },
   'connections.max.idle.ms': { setting: 'idleTimeoutMs', kind: 'int' },
+  'max.connections': { setting: 'maxConnections', kind: 'int' },
+  'max.connections.per.ip': { setting: 'maxConnectionsPerIp', kind: 'int' },
+  'queued.max.request.bytes': { setting: 'queuedMaxRequestBytes', kind: 'int' },
+  'fetch.max.bytes': { setting: 'fetchMaxBytes', kind: 'int' },
+  'max.broker.partitions': { setting: 'maxBrokerPartitions', kind: 'int' },
+  'max.partitions.per.request': { setting: 'maxPartitionsPerRequest', kind: 'int' },
+  'log.max.open.files': { setting: 'maxOpenFiles', kind: 'int' },
   'schema.registry.port': { setting: 'schemaRegistryPort', kind: 'int' },
   'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
 };
+
+/** Resource bounds: positive integers. */
+const BOUNDS = new Set(['max.connections', 'max.connections.per.ip', 'queued.max.request.bytes', 'fetch.max.bytes', 'max.broker.partitions', 'max.partitions.per.request', 'log.max.open.files']);
 
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   host: '0.0.0.0',
@@ -42,6 +60,13 @@ export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   autoCreateTopics: true,
   maxFrameBytes: 100 * 1024 * 1024,
   idleTimeoutMs: 600_000,
+  maxConnections: 4096,
+  maxConnectionsPerIp: 1024,
+  queuedMaxRequestBytes: 128 * 1024 * 1024,
+  fetchMaxBytes: 55 * 1024 * 1024,
+  maxBrokerPartitions: 100_000,
+  maxPartitionsPerRequest: 10_000,
+  maxOpenFiles: 2048,
   schemaRegistryPort: 8081,
   schemaRegistryHost: '0.0.0.0',
 };
@@ -110,5 +135,8 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
   const s = { ...DEFAULT_SETTINGS, ...partial };
   if (!s.dataDir) throw new UsageError('give --data-dir DIR (or data.dir in the config file)');
   if (s.maxFrameBytes < 1024) throw new UsageError('socket.request.max.bytes must be at least 1024');
+  for (const [key, spec] of Object.entries(KEYS)) {
+    if (BOUNDS.has(key) && (s[spec.setting] as number) < 1) throw new UsageError(`${key} must be at least 1`);
+  }
   return s as BrokerSettings;
 }

@@ -260,6 +260,7 @@ export class Broker {
   private readPartitions(request: FetchRequest): FetchPartitionResponse[] {
     // fetch.max.bytes caps what the client asks for; the first batch still comes whole (KIP-74).
     let budget = Math.min(request.maxBytes ?? this.limits.fetchMaxBytes, this.limits.fetchMaxBytes);
+    let firstNonEmpty = true;
     return request.partitions.map((r) => {
       const p = this.topics.partition(r.topic, r.partition);
       if (isLeft(p)) return failedFetch(r, p.left);
@@ -267,7 +268,10 @@ export class Broker {
       const base = { topic: r.topic, partition: r.partition, errorCode: 0, ...offsets };
       if (budget <= 0) return { ...base, records: EMPTY };
       try {
-        const records = p.right.read(r.offset, Math.min(r.maxBytes, budget));
+        let records = p.right.read(r.offset, Math.min(r.maxBytes, budget));
+        // Only the first non-empty partition may pass the budget with its first batch (KIP-74).
+        if (records.length > budget && !firstNonEmpty) records = EMPTY;
+        if (records.length > 0) firstNonEmpty = false;
         budget -= records.length;
         return { ...base, records };
       } catch (e) {

@@ -146,6 +146,11 @@ export class Connection {
     return !this.closing && !this.draining && !this.writeBlocked && !this.fetchGated && !this.reader.waitingForMemory && this.queue.length < this.options.maxInFlight;
   }
 
+  /** Request bytes taken off the socket and not yet cut into frames. */
+  get bufferedBytes(): number {
+    return this.reader.bufferedBytes;
+  }
+
   /** Whether reading is paused because the client does not read its responses. */
   get blockedOnWrites(): boolean {
     return this.writeBlocked;

@@ -88,6 +88,13 @@ export class KafkaServer {
     return n;
   }
 
+  /** Request bytes read off the sockets and not yet cut into frames, over all connections. */
+  get bufferedRequestBytes(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.bufferedBytes;
+    return n;
+  }
+
   /** Requests read and not yet answered, over all connections. */
   get inFlightRequests(): number {
     let n = 0;

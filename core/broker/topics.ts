@@ -245,9 +245,10 @@ export class TopicTable {
       commit();
       return right(opened);
     } catch (e) {
-      for (const p of opened) {
+      const failed = from + opened.length;
+      for (const remove of [...opened.map((p) => () => p.log.delete()), () => failed < to && fs.rmSync(this.logDir(record.name, failed), { recursive: true, force: true })]) {
         try {
-          p.log.delete();
+          remove();
         } catch {
           // Left for removeOrphanLogs on the next open: no metadata owns it.
         }
@@ -255,7 +256,7 @@ export class TopicTable {
       const err = e as NodeJS.ErrnoException;
       const hint = err.code === 'EMFILE' || err.code === 'ENFILE' ? ' The process is out of file descriptors: lower log.max.open.files or max.connections, or raise its open-file limit.' : '';
       this.options.onWarning?.(`creating partitions ${from}-${to - 1} of "${record.name}" failed; removed the ${opened.length} opened: ${err.message}`);
-      return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `Topic "${record.name}": opening partition ${from + opened.length} failed (${err.message}); nothing was created.${hint}`));
+      return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `Topic "${record.name}": ${failed < to ? `opening partition ${failed}` : 'writing the metadata'} failed (${err.message}); nothing was created.${hint}`));
     }
   }
 

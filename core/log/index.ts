@@ -31,5 +31,5 @@ export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';
 export type { CleanerOptions, CleanResult } from './cleaner';
 export type { EpochEntry } from './leader-epoch-cache';
-export { FileHandleCache, RateLimitedLog, DEFAULT_MAX_OPEN_FILES, sharedFileHandles } from './file-handles';
+export { FileHandleCache, LazyFile, RateLimitedLog, DEFAULT_MAX_OPEN_FILES, sharedFileHandles } from './file-handles';
 export type { FileHandleCacheOptions } from './file-handles';

@@ -19,6 +19,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Broker } from '../../core/broker';
+import { SeededRandom } from '../../core/raft';
 import { crc32c, decodeRecordBatches, encodeRecordBatch } from '../../core/log';
 import { APIS, ApiDefinition, Field, FieldType, KafkaConnection, KafkaServer, Writer, apis, encodeMessage, inRange, writeRequestHeader } from '../../core/protocol';
 
@@ -75,26 +76,8 @@ const DESTRUCTIVE = new Set([20, 21, 32, 33, 37, 44]);
 
 // ---------------------------------------------------------------- randomness
 
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    // mulberry32
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+/** Seeded, so a run replays exactly (core/raft's mulberry32). */
+type Rng = SeededRandom;
 
 const INT32_EDGES = [0, 1, -1, 2, 3, 7, 100, 1026, 10_001, 0x7fff, 0x8000, 0x7fffffff, -0x80000000, 0x40000000];
 
@@ -102,20 +85,20 @@ const INT32_EDGES = [0, 1, -1, 2, 3, 7, 100, 1026, 10_001, 0x7fff, 0x8000, 0x7ff
 
 function topicName(rng: Rng, destructive: boolean): string {
   if (!destructive && rng.chance(0.3)) return KNOWN_TOPIC;
-  return rng.pick(['fuzz-a', 'fuzz-b', 'fuzz-c', `fuzz-${rng.int(50)}`, '', '.', '..', 'bad name!', 'x'.repeat(250), '__consumer_offsets', 'fuzz_a']);
+  return rng.pick(['fuzz-a', 'fuzz-b', 'fuzz-c', `fuzz-${rng.nextInt(50)}`, '', '.', '..', 'bad name!', 'x'.repeat(250), '__consumer_offsets', 'fuzz_a']);
 }
 
 function intFor(name: string, rng: Rng, bits: 8 | 16 | 32): number {
   const n = name.toLowerCase();
   let v: number;
   if (rng.chance(0.15)) v = rng.pick(INT32_EDGES);
-  else if (n.includes('partition') && !n.includes('maxbytes')) v = rng.int(4) - (rng.chance(0.1) ? 2 : 0);
+  else if (n.includes('partition') && !n.includes('maxbytes')) v = rng.nextInt(4) - (rng.chance(0.1) ? 2 : 0);
   else if (n === 'numpartitions' || n === 'count') v = rng.pick([-1, 1, 2, 3, 5, 20, 60, 120, 1026]);
   else if (n.includes('maxbytes') || n === 'minbytes') v = rng.pick([0, 1, 1024, 1 << 20, 0x7fffffff]);
   else if (n.includes('waitms') || n.includes('timeout')) v = rng.pick([0, 0, 1, 10, 50]);
   else if (n.includes('replicationfactor')) v = rng.pick([-1, 1, 1, 3]);
   else if (n === 'acks') v = rng.pick([-1, 0, 1, 2]);
-  else v = rng.int(8) - 1;
+  else v = rng.nextInt(8) - 1;
   if (bits === 8) return ((v << 24) >> 24);
   if (bits === 16) return ((v << 16) >> 16);
   return v | 0;
@@ -123,19 +106,19 @@ function intFor(name: string, rng: Rng, bits: 8 | 16 | 32): number {
 
 /** One RecordBatch: valid, or with damaged records or header fields and a recomputed CRC. */
 function batch(rng: Rng): Buffer {
-  const records = Array.from({ length: 1 + rng.int(4) }, (_, i) => ({
+  const records = Array.from({ length: 1 + rng.nextInt(4) }, (_, i) => ({
     key: rng.chance(0.5) ? Buffer.from(`k${i}`) : null,
-    value: Buffer.alloc(rng.int(64), rng.int(256)),
+    value: Buffer.alloc(rng.nextInt(64), rng.nextInt(256)),
     timestamp: Date.now() + rng.pick([0, 0, -8 * 86_400_000, 8 * 86_400_000, -Date.now()]),
     headers: rng.chance(0.2) ? [{ key: 'h', value: Buffer.from('v') }] : undefined,
   }));
   const b = encodeRecordBatch({ records, compression: rng.chance(0.2) ? 'gzip' : undefined });
   if (rng.chance(0.4)) return b;
   const hostile = Buffer.from(b);
-  const what = rng.int(5);
+  const what = rng.nextInt(5);
   if (what === 0) hostile.writeInt32BE(rng.pick([0x7fffffff, -1, 1000, 0]), 23); // lastOffsetDelta
   else if (what === 1) hostile.writeInt32BE(rng.pick([0, -1, 0x7fffffff, 1000]), 57); // record count
-  else if (what === 2 && hostile.length > 62) hostile[61 + rng.int(hostile.length - 61)] ^= 1 << rng.int(8); // a record byte
+  else if (what === 2 && hostile.length > 62) hostile[61 + rng.nextInt(hostile.length - 61)] ^= 1 << rng.nextInt(8); // a record byte
   else if (what === 3 && hostile.length > 62) hostile[61] = rng.pick([0x7f, 0xff, 0x01]); // first record's length varint
   else hostile.writeBigInt64BE(BigInt(rng.pick([0, -1, 0x7fffffff])), 0); // base offset (outside the CRC)
   hostile.writeUInt32BE(crc32c(hostile.subarray(21)), 17);
@@ -145,7 +128,7 @@ function batch(rng: Rng): Buffer {
 function valueOf(f: Field, type: FieldType, version: number, rng: Rng, destructive: boolean, depth: number): unknown {
   if (f.nullable && inRange(f.nullable, version) && rng.chance(0.05)) return null;
   if (type.kind === 'array') {
-    const n = depth > 2 ? rng.int(2) : rng.pick([0, 1, 1, 1, 2, 3, rng.int(20)]);
+    const n = depth > 2 ? rng.nextInt(2) : rng.pick([0, 1, 1, 1, 2, 3, rng.nextInt(20)]);
     return Array.from({ length: n }, () => valueOf(f, type.element, version, rng, destructive, depth + 1));
   }
   if (type.kind === 'struct') {
@@ -160,11 +143,11 @@ function valueOf(f: Field, type: FieldType, version: number, rng: Rng, destructi
     case 'int16':
       return intFor(f.name, rng, 16);
     case 'uint16':
-      return rng.int(0x10000);
+      return rng.nextInt(0x10000);
     case 'int32':
       return intFor(f.name, rng, 32);
     case 'uint32':
-      return rng.int(0x100000000);
+      return rng.nextInt(0x100000000);
     case 'int64':
       return rng.pick([0, 1, -1, -2, 5, 1000, Date.now(), 2 ** 40]);
     case 'float64':
@@ -172,7 +155,7 @@ function valueOf(f: Field, type: FieldType, version: number, rng: Rng, destructi
     case 'bool':
       return rng.chance(0.5);
     case 'uuid':
-      return rng.chance(0.8) ? '00000000000000000000000000000000' : Buffer.alloc(16, rng.int(256)).toString('hex');
+      return rng.chance(0.8) ? '00000000000000000000000000000000' : Buffer.alloc(16, rng.nextInt(256)).toString('hex');
     case 'string':
       if (n.includes('topic') || n === 'name' || n === 'resourcename') return topicName(rng, destructive);
       if (n.includes('group')) return rng.pick(['g1', 'g2', '']);
@@ -180,9 +163,9 @@ function valueOf(f: Field, type: FieldType, version: number, rng: Rng, destructi
       if (n === 'value' && rng.chance(0.5)) return rng.pick(['1', '-1', 'compact', 'delete', '1000', 'x']);
       return rng.pick(['', 'a', 'retention.ms', 'segment.bytes', 'cleanup.policy', 'consumer', 'range', '\n\u001b[31mforged']);
     case 'bytes':
-      return Buffer.alloc(rng.int(32), rng.int(256));
+      return Buffer.alloc(rng.nextInt(32), rng.nextInt(256));
     case 'records':
-      return Buffer.concat(Array.from({ length: 1 + rng.int(3) }, () => batch(rng)));
+      return Buffer.concat(Array.from({ length: 1 + rng.nextInt(3) }, () => batch(rng)));
   }
 }
 
@@ -210,7 +193,7 @@ function frameOf(api: ApiDefinition, version: number, correlationId: number, bod
  */
 function fuzzFrame(rng: Rng, correlationId: number, mutate: boolean): Buffer {
   const api = rng.pick(APIS);
-  const version = api.versions.min + rng.int(api.versions.max - api.versions.min + 1);
+  const version = api.versions.min + rng.nextInt(api.versions.max - api.versions.min + 1);
   let frame: Buffer;
   try {
     frame = frameOf(api, version, correlationId, request(api, version, rng));
@@ -221,24 +204,24 @@ function fuzzFrame(rng: Rng, correlationId: number, mutate: boolean): Buffer {
   if (!mutate) return frame;
   const m = Buffer.from(frame);
   const body = 8; // size prefix + api key + version
-  switch (rng.int(8)) {
+  switch (rng.nextInt(8)) {
     case 0: // flip bits in the body
-      for (let i = 0, n = 1 + rng.int(8); i < n && m.length > body; i++) m[body + rng.int(m.length - body)] ^= 1 << rng.int(8);
+      for (let i = 0, n = 1 + rng.nextInt(8); i < n && m.length > body; i++) m[body + rng.nextInt(m.length - body)] ^= 1 << rng.nextInt(8);
       return m;
     case 1: // an edge int32 (counts, sizes, lengths) somewhere in the body
-      if (m.length >= body + 4) m.writeInt32BE(rng.pick(INT32_EDGES), body + rng.int(m.length - body - 3));
+      if (m.length >= body + 4) m.writeInt32BE(rng.pick(INT32_EDGES), body + rng.nextInt(m.length - body - 3));
       return m;
     case 2: // an edge int16 (string lengths, keys)
-      if (m.length >= body + 2) m.writeInt16BE(rng.pick([0, -1, 0x7fff, 1, 2]), body + rng.int(m.length - body - 1));
+      if (m.length >= body + 2) m.writeInt16BE(rng.pick([0, -1, 0x7fff, 1, 2]), body + rng.nextInt(m.length - body - 1));
       return m;
     case 3: {
       // truncated, with a size prefix that says so
-      const cut = m.subarray(0, 4 + rng.int(m.length - 3));
+      const cut = m.subarray(0, 4 + rng.nextInt(m.length - 3));
       if (cut.length >= 4) cut.writeInt32BE(cut.length - 4, 0);
       return Buffer.from(cut);
     }
     case 4: // garbage appended inside the frame
-      return withSize(Buffer.concat([m, Buffer.alloc(1 + rng.int(64), rng.int(256))]));
+      return withSize(Buffer.concat([m, Buffer.alloc(1 + rng.nextInt(64), rng.nextInt(256))]));
     case 5: // another version or key
       if (rng.chance(0.5)) m.writeInt16BE(rng.pick([-1, 0, 1, 3, 9, 12, 16, 100]), 6);
       else m.writeInt16BE(rng.pick([-1, 2, 7, 17, 22, 50, 1000]), 4);
@@ -247,7 +230,7 @@ function fuzzFrame(rng: Rng, correlationId: number, mutate: boolean): Buffer {
       m.writeInt32BE(rng.pick([0, 1, 7, 8, m.length - 5, m.length + 10, FUZZ_BOUNDS.maxFrameBytes, FUZZ_BOUNDS.maxFrameBytes + 1, 0x7fffffff, -1]), 0);
       return m;
     default: // random bytes after a plausible header
-      for (let i = body; i < m.length; i++) if (rng.chance(0.3)) m[i] = rng.int(256);
+      for (let i = body; i < m.length; i++) if (rng.chance(0.3)) m[i] = rng.nextInt(256);
       return m;
   }
 }
@@ -318,7 +301,7 @@ async function knownDataIntact(broker: Broker, bootstrap: string): Promise<strin
 
 export async function runWireFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const log = options.log ?? (() => {});
-  const rng = new Rng(options.seed ?? 1);
+  const rng = new SeededRandom(options.seed ?? 1);
   const parallel = options.connections ?? 8;
   const perConnection = options.framesPerConnection ?? 8;
   const perPhase = options.connectionsPerPhase ?? 32;
@@ -347,7 +330,7 @@ export async function runWireFuzz(options: FuzzOptions): Promise<FuzzResult> {
         while (started < perPhase && result.frames < options.frames) {
           started++;
           // Valid frames first, then (usually) one mutated frame: what follows a bad frame is never read.
-          const n = Math.min(1 + rng.int(perConnection), options.frames - result.frames);
+          const n = Math.min(1 + rng.nextInt(perConnection), options.frames - result.frames);
           const mutated = rng.chance(0.75) ? 1 : 0;
           const frames = Array.from({ length: n }, (_, i) => fuzzFrame(rng, correlation++ & 0x7fffffff, mutated === 1 && i === n - 1));
           result.frames += n;

@@ -28,6 +28,7 @@ import { MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
+import { FetchBudget } from './fetch-budget';
 import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, TopicDescription, TopicTable } from './topics';
 import { INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
 
@@ -258,21 +259,14 @@ export class Broker {
   }
 
   private readPartitions(request: FetchRequest): FetchPartitionResponse[] {
-    // fetch.max.bytes caps what the client asks for; the first batch still comes whole (KIP-74).
-    let budget = Math.min(request.maxBytes ?? this.limits.fetchMaxBytes, this.limits.fetchMaxBytes);
-    let firstNonEmpty = true;
+    const budget = new FetchBudget(request.maxBytes, this.limits.fetchMaxBytes);
     return request.partitions.map((r) => {
       const p = this.topics.partition(r.topic, r.partition);
       if (isLeft(p)) return failedFetch(r, p.left);
       const offsets = p.right.offsets;
       const base = { topic: r.topic, partition: r.partition, errorCode: 0, ...offsets };
-      if (budget <= 0) return { ...base, records: EMPTY };
       try {
-        let records = p.right.read(r.offset, Math.min(r.maxBytes, budget));
-        // Only the first non-empty partition may pass the budget with its first batch (KIP-74).
-        if (records.length > budget && !firstNonEmpty) records = EMPTY;
-        if (records.length > 0) firstNonEmpty = false;
-        budget -= records.length;
+        const records = budget.take(r.maxBytes, (max) => p.right.read(r.offset, max), EMPTY);
         return { ...base, records };
       } catch (e) {
         if (e instanceof BrokerError) return { ...base, errorCode: e.code, error: e, records: EMPTY };

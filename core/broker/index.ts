@@ -11,6 +11,7 @@ export type {
   OffsetCommitResult,
 } from './broker';
 export { BrokerError, ErrorCode, errorName } from './errors';
+export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
 export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
 export { MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { LogScheduler } from '../../broker';
+import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import type { apis } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
@@ -41,6 +41,8 @@ export interface BrokerOptions {
   readonly advertisedHost?: string;
   /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes). */
   readonly kafkaBounds?: ListenerBounds;
+  /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
+  readonly fetchMaxBytes?: number;
   /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
   readonly rack?: string | null;
   readonly heartbeatIntervalMs?: number;
@@ -207,6 +209,10 @@ export class BrokerProcess {
       return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
     }
     return E.right(broker);
+  }
+
+  get fetchMaxBytes(): number {
+    return this.options.fetchMaxBytes ?? DEFAULT_BROKER_LIMITS.fetchMaxBytes;
   }
 
   get nodeId(): number {

@@ -3,6 +3,8 @@
 // one is reported with what is allowed.
 import * as fs from 'node:fs';
 import { UsageError } from './args';
+import { DEFAULT_BROKER_LIMITS } from '../core/broker';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from '../core/protocol';
 
 export interface BrokerSettings {
   dataDir: string;
@@ -60,13 +62,13 @@ export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   autoCreateTopics: true,
   maxFrameBytes: 100 * 1024 * 1024,
   idleTimeoutMs: 600_000,
-  maxConnections: 4096,
-  maxConnectionsPerIp: 1024,
-  queuedMaxRequestBytes: 128 * 1024 * 1024,
-  fetchMaxBytes: 55 * 1024 * 1024,
-  maxBrokerPartitions: 100_000,
-  maxPartitionsPerRequest: 10_000,
-  maxOpenFiles: 2048,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  maxConnectionsPerIp: DEFAULT_MAX_CONNECTIONS_PER_IP,
+  queuedMaxRequestBytes: DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  fetchMaxBytes: DEFAULT_BROKER_LIMITS.fetchMaxBytes,
+  maxBrokerPartitions: DEFAULT_BROKER_LIMITS.maxBrokerPartitions,
+  maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,
+  maxOpenFiles: DEFAULT_BROKER_LIMITS.maxOpenFiles,
   schemaRegistryPort: 8081,
   schemaRegistryHost: '0.0.0.0',
 };

@@ -3,7 +3,7 @@
 // max_bytes Fetch, and the same bounds on the cluster's Kafka listener.
 // Everything waits on events (waitFor on counters), never on the clock.
 import * as net from 'node:net';
-import { Reader, apis, decodeMessage } from '../../../core/protocol';
+import { KafkaConnection, Reader, apis, decodeMessage } from '../../../core/protocol';
 import { encodeRecordBatch } from '../../../core/log';
 import { KafkaListener } from '../../../core/cluster/shell/kafka-listener';
 import { startTestCluster, waitFor } from './harness';
@@ -205,4 +205,31 @@ test("the cluster's Kafka listener applies the same bounds: max.connections and 
     await listener.close();
   }
   await waitFor(() => listener.pool.usedBytes === 0 && listener.pool.waiting === 0, 'every reservation returned');
+});
+
+test('max.partitions.per.request: CreateTopics and CreatePartitions topics beyond it get POLICY_VIOLATION, the rest of the request is served', async () => {
+  const own = await startTestCluster({ broker: { limits: { maxPartitionsPerRequest: 10, maxBrokerPartitions: 20 } } });
+  const client = await KafkaConnection.connect(own.bootstrap);
+  try {
+    const topic = (name: string, numPartitions: number) => ({ name, numPartitions, replicationFactor: 1, assignments: [], configs: [] });
+    const created: any = await client.request(apis.createTopics, { topics: [topic('six', 6), topic('six-more', 6), topic('four', 4)], timeoutMs: 1000, validateOnly: false });
+    expect(created.topics.map((t: any) => [t.name, t.errorCode])).toEqual([['six', 0], ['six-more', 44], ['four', 0]]);
+    expect(created.topics[1].errorMessage).toContain('max.partitions.per.request (10)');
+    expect(own.broker.listTopics()).toEqual(['four', 'six']);
+    // A bit-flipped count (1026 partitions) is refused; a small growth in the same request is served.
+    const grown: any = await client.request(apis.createPartitions, { topics: [{ name: 'six', count: 1026, assignments: null }, { name: 'four', count: 8, assignments: null }], timeoutMs: 1000, validateOnly: false });
+    expect(grown.results.map((r: any) => [r.name, r.errorCode])).toEqual([['six', 44], ['four', 0]]);
+    expect(own.broker.topics.partitionCount('six')).toBe(6);
+    expect(own.broker.topics.partitionCount('four')).toBe(8);
+    // max.broker.partitions over the wire: 14 + 10 would pass 20; 6 fit.
+    const tooMany: any = await client.request(apis.createTopics, { topics: [topic('over', 10)], timeoutMs: 1000, validateOnly: false });
+    expect(tooMany.topics[0].errorCode).toBe(44);
+    expect(tooMany.topics[0].errorMessage).toContain('max.broker.partitions (20)');
+    const fits: any = await client.request(apis.createTopics, { topics: [topic('fits', 6)], timeoutMs: 1000, validateOnly: false });
+    expect(fits.topics[0].errorCode).toBe(0);
+    expect(own.broker.topics.totalPartitions).toBe(20);
+  } finally {
+    client.close();
+    await own.stop();
+  }
 });

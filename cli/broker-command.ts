@@ -6,55 +6,39 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
 import { KafkaServer } from '../core/protocol';
-import { openBrokerSchemaRegistry } from '../core/client';
+import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
-import { parseCommand, UsageError } from './args';
-import { applyConfig, BrokerSettings, completeSettings, readConfigFile } from './broker-config';
+import { commandHelp, parseCommand, UsageError } from './args';
+import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, readConfigFile } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
 import { CommandError } from './wire';
 
-export const BROKER_HELP = `rill broker — run a Kafka-compatible broker on a data directory
+const SPEC = {
+  'data-dir': { kind: 'string', arg: 'DIR', help: 'where topics, offsets and schemas live (created if missing; locked while the broker runs); config key data.dir or log.dirs' },
+  port: { kind: 'number', help: 'Kafka protocol port (0 picks a free one); config key port', defaultText: String(DEFAULT_SETTINGS.port) },
+  host: { kind: 'string', arg: 'ADDR', help: 'listen address; config key host', defaultText: DEFAULT_SETTINGS.host },
+  'advertised-host': { kind: 'string', arg: 'HOST', help: 'host clients are told to connect to; config key advertised.host', defaultText: 'the address each client used' },
+  'node-id': { kind: 'number', help: "this broker's node id; config key node.id", defaultText: String(DEFAULT_SETTINGS.nodeId) },
+  'schema-registry-port': { kind: 'number', help: 'schema registry REST port (0 picks a free one, -1 none); config key schema.registry.port', defaultText: String(DEFAULT_SETTINGS.schemaRegistryPort) },
+  'no-schema-registry': { kind: 'boolean', help: 'do not serve the schema registry' },
+  'no-auto-create-topics': { kind: 'boolean', help: 'Metadata requests do not create missing topics; config key auto.create.topics.enable' },
+  'recover-corruption': { kind: 'boolean', help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption' },
+  config: { kind: 'string', arg: 'FILE', help: 'settings file: key=value lines (a Kafka server.properties: keys Rill does not know are warned about and skipped) or JSON; flags override it. Also socket.request.max.bytes, connections.max.idle.ms, schema.registry.host' },
+} as const;
 
-Usage:
-  rill broker --data-dir DIR [--port 9092] [options]
-
-Options:
-  --data-dir DIR              where topics, offsets and schemas live (created if missing)
-  --port N                    Kafka protocol port (default 9092; 0 picks a free one)
-  --host ADDR                 listen address (default 0.0.0.0)
-  --advertised-host HOST      host clients are told to connect to (default: the address they used)
-  --node-id N                 this broker's node id (default 0)
-  --schema-registry-port N    schema registry REST port (default 8081; 0 picks a free one)
-  --no-schema-registry        do not serve the schema registry
-  --no-auto-create-topics     Metadata requests do not create missing topics
-  --config FILE               settings file: key=value lines (data.dir, port, host,
-                              advertised.host, node.id, auto.create.topics.enable,
-                              socket.request.max.bytes, connections.max.idle.ms,
-                              max.connections, max.connections.per.ip,
-                              queued.max.request.bytes, fetch.max.bytes,
-                              max.broker.partitions, max.partitions.per.request,
-                              log.max.open.files: see docs/operations.md,
-                              schema.registry.port, schema.registry.host) or JSON;
-                              flags override it
-
-With --controllers it runs a node of a Rill cluster instead (see
+export const BROKER_HELP = commandHelp({
+  title: 'rill broker — run a Kafka-compatible broker on a data directory',
+  usage: ['rill broker --data-dir DIR [--port 9092] [options]'],
+  spec: SPEC,
+  notes: `With --controllers it runs a node of a Rill cluster instead (see
 "rill broker --controllers x --help").
 
-Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
-
-const SPEC = {
-  'data-dir': 'string',
-  port: 'number',
-  host: 'string',
-  'advertised-host': 'string',
-  'node-id': 'number',
-  'schema-registry-port': 'number',
-  'no-schema-registry': 'boolean',
-  'no-auto-create-topics': 'boolean',
-  config: 'string',
-} as const;
+A second process on the same --data-dir is refused (the directory's .lock names
+the holder's pid); a lock left by a process that died is taken over.
+Stops gracefully on SIGTERM or SIGINT (long polls end at once).`,
+});
 
 /** Runs until `stop` aborts (the process wires SIGTERM/SIGINT to it). */
 export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Promise<number> {
@@ -63,7 +47,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const { flags, positional } = parseCommand(argv, SPEC);
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
     const partial: Partial<BrokerSettings> = {};
-    if (flags.config) applyConfig(partial, readConfigFile(flags.config), flags.config);
+    if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
     const fromFlags: Record<string, string> = {};
     if (flags['data-dir'] !== undefined) fromFlags['data.dir'] = flags['data-dir'];
     if (flags.port !== undefined) fromFlags.port = String(flags.port);
@@ -72,6 +56,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['node-id'] !== undefined) fromFlags['node.id'] = String(flags['node-id']);
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
+    if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     return serve(completeSettings(partial), io, stop);
@@ -88,7 +73,13 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
   // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
   const limits = { fetchMaxBytes: s.fetchMaxBytes, maxBrokerPartitions: s.maxBrokerPartitions, maxPartitionsPerRequest: s.maxPartitionsPerRequest, maxOpenFiles: s.maxOpenFiles };
-  const broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, limits, onWarning: (w) => log(`warning: ${w}`) });
+  let broker: Broker;
+  try {
+    broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, recoverCorruption: s.recoverCorruption, limits, onWarning: (w) => log(`warning: ${w}`) });
+  } catch (e) {
+    if (e instanceof DirLockedError) throw new CommandError(e.message);
+    throw e;
+  }
   let server: KafkaServer | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;

@@ -1,6 +1,6 @@
 // `rill broker` settings: defaults, then a config file (Kafka-style
-// `key=value` properties, or JSON), then flags. Every key is checked, and a bad
-// one is reported with what is allowed.
+// `key=value` properties, or JSON), then flags. Every value is checked, and a bad
+// one is reported with what is allowed; an unknown key is a warning.
 import * as fs from 'node:fs';
 import { UsageError } from './args';
 import { DEFAULT_BROKER_LIMITS } from '../core/broker';
@@ -26,6 +26,8 @@ export interface BrokerSettings {
   /** -1: no schema registry. */
   schemaRegistryPort: number;
   schemaRegistryHost: string;
+  /** log.recover.corruption: repair damaged partitions on start (moved aside into .corrupt files). */
+  recoverCorruption: boolean;
 }
 
 type Kind = 'string' | 'port' | 'int' | 'bool';
@@ -50,13 +52,15 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'log.max.open.files': { setting: 'maxOpenFiles', kind: 'int' },
   'schema.registry.port': { setting: 'schemaRegistryPort', kind: 'int' },
   'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
+  'log.recover.corruption': { setting: 'recoverCorruption', kind: 'bool' },
 };
 
 /** Resource bounds: positive integers. */
 const BOUNDS = new Set(['max.connections', 'max.connections.per.ip', 'queued.max.request.bytes', 'fetch.max.bytes', 'max.broker.partitions', 'max.partitions.per.request', 'log.max.open.files']);
 
+/** Loopback by default, as cluster nodes: --host 0.0.0.0 (or an address) serves other machines. */
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   port: 9092,
   nodeId: 0,
   autoCreateTopics: true,
@@ -70,7 +74,8 @@ export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,
   maxOpenFiles: DEFAULT_BROKER_LIMITS.maxOpenFiles,
   schemaRegistryPort: 8081,
-  schemaRegistryHost: '0.0.0.0',
+  schemaRegistryHost: '127.0.0.1',
+  recoverCorruption: false,
 };
 
 /** Parses a config file into raw key -> value text. */
@@ -102,13 +107,22 @@ export function readConfigFile(file: string): Record<string, string> {
   return out;
 }
 
-/** Applies raw key -> value pairs (from a file or flags) onto settings. */
-export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): void {
+/**
+ * Applies raw key -> value pairs (from a file or flags) onto settings. A key
+ * Rill does not know (a Kafka server.properties has many) is skipped with a
+ * warning, returned; an invalid value of a known key is refused.
+ */
+export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): string[] {
+  const warnings: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const spec = KEYS[key];
-    if (!spec) throw new UsageError(`${source}: unknown setting "${key}"; known: ${Object.keys(KEYS).join(', ')}`);
+    if (!spec) {
+      warnings.push(`${source}: unknown setting "${key}" ignored; known: ${Object.keys(KEYS).join(', ')}`);
+      continue;
+    }
     (settings as Record<string, unknown>)[spec.setting] = parseValue(key, spec.kind, value, source);
   }
+  return warnings;
 }
 
 function parseValue(key: string, kind: Kind, value: string, source: string): string | number | boolean {

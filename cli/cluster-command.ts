@@ -5,61 +5,45 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
-import { parseCommand, UsageError } from './args';
+import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
 
-export const CLUSTER_HELP = `rill broker --controllers ... — a node of a Rill cluster
+const SPEC = {
+  controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
+  join: { kind: 'boolean', help: 'controller: join an existing quorum (then run rill cluster add-controller) instead of founding one' },
+  'node-id': { kind: 'number', help: "this node's id (a controller's must be in --controllers); required" },
+  controllers: { kind: 'string', arg: 'LIST', help: 'the controller quorum, ID@HOST:PORT comma-separated; required' },
+  'data-dir': { kind: 'string', arg: 'DIR', help: 'where this node keeps its logs (created if missing; locked while the node runs); required' },
+  port: { kind: 'number', arg: 'P', help: 'broker: Kafka port (replication on P+1)', defaultText: '9092' },
+  host: { kind: 'string', arg: 'ADDR', help: 'listen address', defaultText: '127.0.0.1' },
+  'advertised-host': { kind: 'string', arg: 'HOST', help: 'broker: host other brokers and clients connect to', defaultText: '--host' },
+  rack: { kind: 'string', arg: 'NAME', help: "broker: its rack (broker.rack); a partition's replicas are spread across racks, so losing one rack loses no partition", defaultText: 'none' },
+  'broker-session-timeout-ms': numberFlag('controller: fence a broker silent this long', 9000),
+  'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
+  'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
+  'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
+} as const;
 
-Usage:
-  rill broker --controller --node-id N --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT --data-dir DIR
-  rill broker --node-id N --controllers 1@HOST:PORT,... --port P --data-dir DIR
-  rill broker --controller --node-id N --controllers ... --port P --data-dir DIR   (both roles in one process)
-  rill broker --controller --join --node-id N --controllers ...,N@HOST:PORT --data-dir DIR   (a controller to add)
-
-A controller serves brokers on its listed PORT and talks Raft to the other
+export const CLUSTER_HELP = commandHelp({
+  title: 'rill broker --controllers ... — a node of a Rill cluster',
+  usage: [
+    'rill broker --controller --node-id N --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT --data-dir DIR',
+    'rill broker --node-id N --controllers 1@HOST:PORT,... --port P --data-dir DIR',
+    'rill broker --controller --node-id N --controllers ... --port P --data-dir DIR   (both roles in one process)',
+    'rill broker --controller --join --node-id N --controllers ...,N@HOST:PORT --data-dir DIR   (a controller to add)',
+  ],
+  spec: SPEC,
+  notes: `A controller serves brokers on its listed PORT and talks Raft to the other
 controllers on PORT+1. A broker serves Kafka clients on --port P and
 replicates with other brokers on P+1.
-
-Options:
-  --controller                    run a controller (a voter of the metadata quorum);
-                                  with --port too, the node is controller and broker
-  --join                          controller: join an existing quorum (then run
-                                  rill cluster add-controller) instead of founding one
-  --node-id N                     this node's id (a controller's must be in --controllers)
-  --controllers LIST              the controller quorum, ID@HOST:PORT comma-separated
-  --data-dir DIR                  where this node keeps its logs (created if missing)
-  --port P                        broker: Kafka port (default 9092)
-  --host ADDR                     listen address (default 127.0.0.1)
-  --advertised-host HOST          broker: host other brokers and clients connect to (default --host)
-  --rack NAME                     broker: its rack (broker.rack); a partition's replicas are spread
-                                  across racks, so losing one rack loses no partition (default: none)
-  --broker-session-timeout-ms N   controller: fence a broker silent this long (default 9000)
-  --worker-session-timeout-ms N   controller: move the tasks of a worker silent this long (default 10000)
-  --heartbeat-interval-ms N       broker: heartbeat period (default 250)
-  --replica-lag-time-max-ms N     broker: a follower this far behind leaves the ISR (default 10000)
 
 \`rill cluster status --controllers LIST\` shows the cluster: controllers, brokers,
 partitions (leader, ISR, lag), workers. docs/cluster.md starts a 3-node cluster.
 
-Stops on SIGTERM or SIGINT. Exit codes: 0 ok, 1 failure, 2 bad usage.`;
-
-const SPEC = {
-  controller: 'boolean',
-  join: 'boolean',
-  'node-id': 'number',
-  controllers: 'string',
-  'data-dir': 'string',
-  port: 'number',
-  host: 'string',
-  'advertised-host': 'string',
-  rack: 'string',
-  'broker-session-timeout-ms': 'number',
-  'worker-session-timeout-ms': 'number',
-  'heartbeat-interval-ms': 'number',
-  'replica-lag-time-max-ms': 'number',
-} as const;
+Stops on SIGTERM or SIGINT and prints a "stopped" line.`,
+});
 
 /** Controller and broker in one process: --controller with a broker --port. */
 function combined(flags: { controller?: boolean; port?: number }): boolean {
@@ -138,6 +122,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     log('shutting down');
     await stopAll();
+    log('stopped');
     return 0;
   });
 }

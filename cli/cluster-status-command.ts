@@ -7,26 +7,36 @@
 // replicas' offsets; every call is bounded by --timeout-ms.
 import * as E from 'fp-ts/Either';
 import { clusterStatus, parseControllers, type ClusterStatus } from '../core/cluster';
-import { parseCommand, UsageError } from './args';
+import { commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
 import { runQuorumChange, type QuorumAction } from './cluster-controllers';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
 
-export const CLUSTER_STATUS_HELP = `rill cluster — inspect a Rill cluster
+const SPEC = {
+  controllers: { kind: 'string', arg: 'LIST', help: 'the controller quorum, ID@HOST:PORT comma-separated', defaultText: '$RILL_CONTROLLERS' },
+  format: { ...FORMAT_FLAG, actions: ['status', 'partitions'] },
+  json: { kind: 'boolean', help: 'the same as --format json', actions: ['status', 'partitions'] },
+  'under-replicated': { kind: 'boolean', help: 'only partitions whose ISR lacks a replica (or that have no leader)', actions: ['partitions'] },
+  id: { kind: 'number', help: "the controller's id", actions: ['add-controller', 'remove-controller'] },
+  address: { kind: 'string', arg: 'HOST:PORT', help: 'where it serves (Raft on PORT+1)', actions: ['add-controller'] },
+  'timeout-ms': { kind: 'number', help: 'status, partitions: how long to wait for each node (default 3000); add-/remove-controller: for the whole change (default 30000)' },
+} as const;
 
-Usage:
-  rill cluster status --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT [--json] [--timeout-ms N]
-  rill cluster add-controller --id N --address HOST:PORT --controllers LIST [--timeout-ms N]
-  rill cluster remove-controller --id N --controllers LIST [--timeout-ms N]
+const USAGE: Record<string, string> = {
+  status: 'rill cluster status --controllers 1@HOST:PORT,2@HOST:PORT,3@HOST:PORT [--format text|json] [--timeout-ms N]',
+  partitions: 'rill cluster partitions --controllers LIST [--under-replicated] [--format text|json]',
+  'add-controller': 'rill cluster add-controller --id N --address HOST:PORT --controllers LIST [--timeout-ms N]',
+  'remove-controller': 'rill cluster remove-controller --id N --controllers LIST [--timeout-ms N]',
+};
 
-Shows the controllers (which is the active one, Raft term, commit and applied
+const ABOUT = `status shows the controllers (which is the active one, Raft term, commit and applied
 index, and how far each has replicated the metadata log as the active
 controller sees it: match index, lag, time since its last ack and since it was
 last caught up), the brokers (address, broker epoch, alive or fenced), every partition
 (leader, leader epoch, ISR, each replica's log end offset and lag behind the
 leader where its broker answered) and the workers of each application with the
-tasks they own.
+tasks they own. partitions shows the partitions only.
 
 add-controller adds controller N, already running with
 "rill broker --controller --join --node-id N --controllers ...,N@HOST:PORT",
@@ -35,23 +45,19 @@ command returns once it votes. remove-controller takes controller N out of the
 quorum (the active one hands leadership over first). One change at a time,
 through the active controller; the quorum keeps them across restarts.
 
-Options:
-  --controllers LIST   the controller quorum, ID@HOST:PORT comma-separated
-                       (default $RILL_CONTROLLERS)
-  --json               status: one JSON document instead of tables
-  --id N               add-/remove-controller: the controller's id
-  --address HOST:PORT  add-controller: where it serves (Raft on PORT+1)
-  --timeout-ms N       status: how long to wait for each node (default 3000);
-                       add-/remove-controller: for the whole change (default 30000)
+Exit code 1 also when no controller answered, none is active, or the change failed.`;
 
-Exit codes: 0 ok, 1 no controller answered, none is active, or the change
-failed, 2 bad usage.`;
+export function clusterHelp(action?: string): string {
+  const known = action !== undefined && USAGE[action] !== undefined;
+  return commandHelp({ title: known ? `rill cluster ${action}` : 'rill cluster — inspect a Rill cluster', usage: known ? [USAGE[action!]] : Object.values(USAGE), spec: SPEC, action: known ? action : undefined, notes: ABOUT });
+}
 
-const SPEC = { controllers: 'string', json: 'boolean', 'timeout-ms': 'number', id: 'number', address: 'string' } as const;
-const ACTIONS = ['status', 'add-controller', 'remove-controller'];
+export const CLUSTER_STATUS_HELP = clusterHelp();
+
+const ACTIONS = Object.keys(USAGE);
 
 export function runCluster(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('cluster', CLUSTER_STATUS_HELP, argv, io, async () => {
+  return runCommand('cluster', clusterHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     const [action, ...extra] = positional;
     if (action === undefined) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
@@ -61,14 +67,19 @@ export function runCluster(argv: string[], io: CommandIO): Promise<number> {
     if (list === undefined) throw new UsageError('--controllers 1@HOST:PORT,... is required (or set $RILL_CONTROLLERS)');
     const controllers = parseControllers(list);
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
-    const timeoutMs = flags['timeout-ms'] ?? (action === 'status' ? 3000 : 30_000);
+    const timeoutMs = flags['timeout-ms'] ?? (action === 'status' || action === 'partitions' ? 3000 : 30_000);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
-    if (action !== 'status') return runQuorumChange(action as QuorumAction, flags, controllers.right, timeoutMs, io);
-    if (flags.id !== undefined || flags.address !== undefined) throw new UsageError('status takes no --id or --address');
+    if (action !== 'status' && action !== 'partitions') return runQuorumChange(action as QuorumAction, flags, controllers.right, timeoutMs, io);
+    if (flags.id !== undefined || flags.address !== undefined) throw new UsageError(`${action} takes no --id or --address`);
+    if (flags['under-replicated'] && action !== 'partitions') throw new UsageError('--under-replicated is for "cluster partitions"');
+    const json = flags.json === true || outputFormat(flags.format) === 'json';
 
     const status = await clusterStatus(controllers.right, timeoutMs);
     if (E.isLeft(status)) throw new CommandError(status.left);
-    io.stdout.write(flags.json ? JSON.stringify(status.right, null, 2) + '\n' : render(status.right));
+    if (action === 'partitions') {
+      const partitions = status.right.partitions.filter((p) => !flags['under-replicated'] || underReplicated(p));
+      io.stdout.write(json ? JSON.stringify(partitions, null, 2) + '\n' : partitions.length === 0 ? '  (none)\n' : partitionsTable(partitions));
+    } else io.stdout.write(json ? JSON.stringify(status.right, null, 2) + '\n' : render(status.right));
     if (status.right.leader === 0) {
       io.stderr.write(`rill cluster: no active controller: the quorum has no leader in term ${status.right.term} (a majority of the controllers must be up and reach each other)\n`);
       return 1;
@@ -105,6 +116,27 @@ function controllersTable(s: ClusterStatus): string {
   return table(['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'MATCH', 'LAG', 'LAST ACK', 'CAUGHT UP'], rows);
 }
 
+type PartitionRow = ClusterStatus['partitions'][number];
+
+/** A partition whose ISR lacks one of its replicas, or that has no leader. */
+export function underReplicated(p: PartitionRow): boolean {
+  return p.leader <= 0 || p.isr.length < p.replicas.length;
+}
+
+function partitionsTable(partitions: readonly PartitionRow[]): string {
+  return table(
+    ['TOPIC', 'PARTITION', 'LEADER', 'EPOCH', 'ISR', 'REPLICAS (broker:log end offset/lag)'],
+    partitions.map((p) => [
+      p.topic,
+      String(p.partition),
+      p.leader > 0 ? String(p.leader) : 'none',
+      String(p.leaderEpoch),
+      `[${p.isr.join(',')}]`,
+      p.replicas.map((r) => `${r.broker}${r.inIsr ? '' : '(out of ISR)'}:${r.logEndOffset ?? '?'}/${r.lag ?? '?'}`).join(' '),
+    ]),
+  );
+}
+
 export function render(s: ClusterStatus): string {
   let out = '';
   out += `Controllers (active: ${s.leader > 0 ? s.leader : 'none'}, term ${s.term}, metadata index ${s.metadataIndex})\n`;
@@ -112,20 +144,7 @@ export function render(s: ClusterStatus): string {
   out += `\nBrokers\n`;
   out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'RACK', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, b.rack ?? '-', String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
   out += `\nPartitions\n`;
-  out +=
-    s.partitions.length === 0
-      ? '  (no topics)\n'
-      : table(
-          ['TOPIC', 'PARTITION', 'LEADER', 'EPOCH', 'ISR', 'REPLICAS (broker:log end offset/lag)'],
-          s.partitions.map((p) => [
-            p.topic,
-            String(p.partition),
-            p.leader > 0 ? String(p.leader) : 'none',
-            String(p.leaderEpoch),
-            `[${p.isr.join(',')}]`,
-            p.replicas.map((r) => `${r.broker}${r.inIsr ? '' : '(out of ISR)'}:${r.logEndOffset ?? '?'}/${r.lag ?? '?'}`).join(' '),
-          ]),
-        );
+  out += s.partitions.length === 0 ? '  (no topics)\n' : partitionsTable(s.partitions);
   out += `\nWorkers\n`;
   const workers = s.apps.flatMap((a) => a.workers.map((w) => [a.app, String(a.generation), w.workerId, String(w.workerEpoch), w.tasks.join(',') || '-', w.standbys.join(',') || '-']));
   out += workers.length === 0 ? '  (no workers)\n' : table(['APP', 'GENERATION', 'WORKER', 'EPOCH', 'TASKS', 'STANDBYS'], workers);

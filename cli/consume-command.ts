@@ -2,53 +2,41 @@
 // a timestamp, alone or as a member of a consumer group (offsets committed).
 import { TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
-import { apis, KafkaConnection } from '../core/protocol';
-import { parseCommand, UsageError } from './args';
+import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { GroupMember } from './group-member';
-import { LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
+import { backoff, LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
 import { partitionCount } from './produce-command';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
-export const CONSUME_HELP = `rill consume — print a topic's records
-
-Usage:
-  rill consume --topic NAME [options]
-
-Where to start (default: new records only):
-  --from-beginning        from the log start
-  --offset N              from offset N (with --partition, or on every partition)
-  --timestamp T           from the first record at or after T (epoch ms or ISO-8601)
-  --group ID              as a member of consumer group ID: start from its committed
-                          offsets (else as above), commit as it goes, share partitions
-
-Options:
-  --partition N           only partition N (not with --group)
-  --max-messages N        stop after N records
-  --exit-at-end           stop once every partition is read to its end
-  --format F              value (default) | kv (key<TAB>value) | json (one object per line)
-  --avro                  values are Confluent-framed Avro: print them as JSON
-  --schema-registry URL   (default ${DEFAULT_REGISTRY})
-  --bootstrap HOST:PORT   broker (default $RILL_BOOTSTRAP or localhost:9092)
-
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
-
 const SPEC = {
-  bootstrap: 'string',
-  topic: 'string',
-  partition: 'number',
-  'from-beginning': 'boolean',
-  offset: 'number',
-  timestamp: 'string',
-  group: 'string',
-  'max-messages': 'number',
-  'exit-at-end': 'boolean',
-  format: 'string',
-  avro: 'boolean',
-  'schema-registry': 'string',
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic to read (required)' },
+  'from-beginning': { kind: 'boolean', help: 'start from the log start (default: new records only)' },
+  offset: { kind: 'number', help: 'start from offset N (with --partition, or on every partition)' },
+  timestamp: { kind: 'string', arg: 'T', help: 'start from the first record at or after T (epoch ms or ISO-8601)' },
+  group: { kind: 'string', arg: 'ID', help: 'as a member of consumer group ID: start from its committed offsets (else as above), commit as it goes, share partitions' },
+  partition: { kind: 'number', help: 'only partition N (not with --group)' },
+  'max-messages': { kind: 'number', help: 'stop after N records' },
+  'exit-at-end': { kind: 'boolean', help: 'stop once every partition is read to its end' },
+  format: { kind: 'string', arg: 'F', help: 'value | kv (key<TAB>value) | json (one object per line)', default: 'value' },
+  avro: { kind: 'boolean', help: 'values are Confluent-framed Avro: print them as JSON' },
+  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
+  'retry-timeout-ms': { kind: 'number', help: 'ride out a partition leader that moved or died this long', default: 60_000 },
+  bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
 } as const;
+
+export const CONSUME_HELP = commandHelp({
+  title: "rill consume — print a topic's records",
+  usage: ['rill consume --topic NAME [options]'],
+  spec: SPEC,
+  notes: 'SIGINT/SIGTERM, or the reader of stdout going away (| head), stop it: offsets committed, group left.',
+});
+
+const OFFSET_OUT_OF_RANGE = 1;
 
 type Format = 'value' | 'kv' | 'json';
 
@@ -65,12 +53,14 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     if (flags.group && flags.partition !== undefined) throw new UsageError('--partition and --group exclude each other (the group assigns partitions)');
     const startTimestamp = flags.timestamp !== undefined ? parseTimestamp(flags.timestamp) : flags['from-beginning'] ? -2 : -1;
     const maxMessages = flags['max-messages'] ?? Infinity;
-    const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
+    const retryTimeoutMs = flags['retry-timeout-ms']!;
+    if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
+    const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
 
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     // Reads go to each partition's leader (on a cluster, not every broker leads every partition).
-    const leaders = new PartitionLeaders(conn, bootstrap, topic);
+    const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);
     let member: GroupMember | undefined;
     const positions = new Map<string, Position>();
     let printed = 0;
@@ -93,11 +83,21 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       };
 
       if (flags.group) {
-        member = await GroupMember.join(conn, flags.group, [topic]);
+        member = await GroupMember.join(() => leaders.any(), flags.group, [topic], { retryTimeoutMs });
       } else {
         const tps = flags.partition !== undefined ? [{ topic, partition: flags.partition }] : Array.from({ length: count }, (_, partition) => ({ topic, partition }));
         await resolveStarts(tps);
       }
+
+      // Leader changes are ridden out for up to --retry-timeout-ms without a successful fetch.
+      let troubles = 0;
+      let troubleSince: number | undefined;
+      let lastTrouble = '';
+      const troubleWith = (e: Error) => {
+        troubleSince ??= Date.now();
+        lastTrouble = e.message;
+        if (Date.now() - troubleSince > retryTimeoutMs) throw new CommandError(`no leader of ${topic} answered within ${retryTimeoutMs} ms (last: ${lastTrouble}); ${printed} record(s) were printed`);
+      };
 
       let lastCommit = Date.now();
       const commit = async () => {
@@ -117,30 +117,48 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
           }
         }
         if (positions.size === 0) break;
-        // One fetch per leader, side by side; a partition whose leader moved waits for fresh metadata.
+        // One fetch per leader, side by side; a partition whose leader moved or died waits for fresh metadata.
+        let moved = false;
         const byLeader = new Map<KafkaConnection, Position[]>();
         for (const p of positions.values()) {
-          const c = await leaders.connectionFor(p.tp.partition);
-          byLeader.set(c, [...(byLeader.get(c) ?? []), p]);
+          try {
+            const c = await leaders.connectionFor(p.tp.partition);
+            byLeader.set(c, [...(byLeader.get(c) ?? []), p]);
+          } catch (e) {
+            if (!(e instanceof KafkaClientError || e instanceof CommandError)) throw e;
+            troubleWith(e as Error);
+            leaders.forget(p.tp.partition);
+            moved = true;
+          }
         }
-        const responses = await Promise.all(
+        const answers = await Promise.all(
           [...byLeader].map(([c, ps]) =>
-            c.request<apis.FetchResponse>(apis.fetch, {
-              replicaId: -1,
-              maxWaitMs: 500,
-              minBytes: 1,
-              maxBytes: 8 * 1024 * 1024,
-              isolationLevel: 0,
-              sessionId: 0,
-              sessionEpoch: -1,
-              topics: [{ topic, partitions: ps.map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
-              forgottenTopicsData: [],
-              rackId: '',
-            }),
+            c
+              .request<apis.FetchResponse>(apis.fetch, {
+                replicaId: -1,
+                maxWaitMs: 500,
+                minBytes: 1,
+                maxBytes: 8 * 1024 * 1024,
+                isolationLevel: 0,
+                sessionId: 0,
+                sessionEpoch: -1,
+                topics: [{ topic, partitions: ps.map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
+                forgottenTopicsData: [],
+                rackId: '',
+              })
+              .catch((e: unknown) => {
+                if (!(e instanceof KafkaClientError)) throw e;
+                // The leader's connection broke (a broker stopped or died): ask Metadata again.
+                troubleWith(e);
+                for (const p of ps) leaders.forget(p.tp.partition);
+                moved = true;
+                return undefined;
+              }),
           ),
         );
-        let moved = false;
+        const responses = answers.filter((r): r is apis.FetchResponse => r !== undefined);
         for (const fetched of responses) check(fetched.errorCode, 'fetch failed');
+        if (responses.length > 0 && !moved) troubleSince = undefined;
         for (const t of responses.flatMap((f) => f.responses)) {
           for (const p of t.partitions) {
             const pos = positions.get(`${topic}/${p.partitionIndex}`);
@@ -149,6 +167,12 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
               moved = true;
               continue;
             }
+            if (p.errorCode === OFFSET_OUT_OF_RANGE) {
+              const tp = [{ topic, partition: p.partitionIndex }];
+              const [lo, hi] = [(await listOffsetsAtLeaders(leaders, topic, tp, -2)).get(p.partitionIndex), (await listOffsetsAtLeaders(leaders, topic, tp, -1)).get(p.partitionIndex)];
+              const held = hi! > lo! ? `its records are at offsets ${lo} to ${hi! - 1}` : 'it holds no records';
+              throw new CommandError(`offset ${pos.offset} is out of range for ${topic}-${p.partitionIndex}: ${held} (log start ${lo}, log end ${hi}); give --offset from ${lo} to ${hi}, or --from-beginning`);
+            }
             check(p.errorCode, `cannot read ${topic}-${p.partitionIndex} at offset ${pos.offset}`);
             pos.end = p.highWatermark;
             if (!p.records || p.records.length === 0) continue;
@@ -156,19 +180,20 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
             if (batches._tag === 'Left') throw new CommandError(`${topic}-${p.partitionIndex}: unreadable batch: ${batches.left.message}`);
             for (const batch of batches.right) {
               for (const r of batch.records) {
-                if (r.offset < pos.offset || printed >= maxMessages) continue;
+                // A stop (a signal, or the reader of stdout gone: EPIPE) prints nothing more; the position stays at the last printed record.
+                if (r.offset < pos.offset || printed >= maxMessages || stop?.aborted) continue;
                 await writeLine(io.stdout, await formatRecord(r, p.partitionIndex, format, decodeValue));
                 printed++;
                 pos.offset = r.offset + 1;
               }
-              if (printed < maxMessages) pos.offset = Math.max(pos.offset, batch.lastOffset + 1);
+              if (printed < maxMessages && !stop?.aborted) pos.offset = Math.max(pos.offset, batch.lastOffset + 1);
             }
           }
         }
         if (moved) {
-          await sleep(100);
-          await leaders.refresh();
-        }
+          await backoff(troubles++);
+          await leaders.refresh().catch((e: Error) => troubleWith(e));
+        } else troubles = 0;
         if (member && Date.now() - lastCommit > 1000) await commit();
         if (flags['exit-at-end'] && [...positions.values()].every((p) => p.end >= 0 && p.offset >= p.end)) break;
       }

@@ -5,25 +5,39 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { PartitionLog, decodeRecordBatches } from '../core/log';
-import { parseFlags, UsageError } from './args';
+import { commandHelp, parseCommand, UsageError } from './args';
+import { runCommand } from './command';
+import type { CommandIO } from './io';
 
-export async function runDemo(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, { dir: 'string', records: 'number' });
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`rill demo: ${e.message}`);
-      return 2;
+const SPEC = {
+  dir: { kind: 'string', arg: 'DIR', help: 'where the log is written', defaultText: 'a new temporary directory' },
+  records: { kind: 'number', help: 'click events to append', default: 100_000 },
+} as const;
+
+export const DEMO_HELP = commandHelp({
+  title: 'rill demo — the embedded log at work: append, reopen (recovery), read by offset and time, retention',
+  usage: ['rill demo [--dir DIR] [--records N]'],
+  spec: SPEC,
+});
+
+export function runDemo(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand('demo', DEMO_HELP, argv, io, async () => {
+    const { flags, positional } = parseCommand(argv, SPEC);
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    const total = flags.records!;
+    if (!Number.isInteger(total) || total < 1) throw new UsageError('--records must be a positive integer');
+    if (flags.dir !== undefined) return demo(flags.dir, total);
+    // A directory of its own is removed at the end: nothing left behind.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-demo-'));
+    try {
+      return await demo(dir, total);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    throw e;
-  }
-  const dir = (flags.dir as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-demo-'));
-  const total = (flags.records as number | undefined) ?? 100_000;
-  if (!Number.isInteger(total) || total < 1) {
-    console.error('rill demo: --records must be a positive integer');
-    return 2;
-  }
+  });
+}
+
+async function demo(dir: string, total: number): Promise<number> {
   const users = ['ada', 'grace', 'alan', 'edsger', 'barbara'];
   const start = Date.now() - 3_600_000;
   const config = { 'segment.bytes': 1024 * 1024, 'flush.messages': 10_000 };

@@ -1,8 +1,9 @@
-// `rill group list|describe|reset-offsets`: consumer groups, their members,
-// assignments and lag, and moving a stopped group's committed offsets.
+// `rill group list|describe|reset-offsets|seek|delete`: consumer groups, their
+// members, assignments and lag, moving a stopped group's committed offsets,
+// deleting a group.
 import { decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
-import { parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
 import { connectToCoordinator } from './group-member';
@@ -10,47 +11,76 @@ import { listOffsetsAtLeaders, PartitionLeaders } from './leaders';
 import { CommandIO, Progress, writeLine } from './io';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
-export const GROUP_HELP = `rill group — consumer groups
+const ACTIONS = ['list', 'describe', 'reset-offsets', 'seek', 'delete'] as const;
 
-Usage:
-  rill group list
-  rill group describe GROUP            state, members, assignment, committed offsets and lag
-  rill group reset-offsets GROUP --topic NAME (--to-earliest | --to-latest | --to-offset N | --to-timestamp T) [--dry-run]
-                                       the group must have no members (stop its consumers first)
+const USAGE: Record<string, string> = {
+  list: 'rill group list [--format text|json]',
+  describe: 'rill group describe GROUP [--format text|json]     state, members, assignment, committed offsets and lag',
+  'reset-offsets': 'rill group reset-offsets GROUP --topic NAME (--to-earliest | --to-latest | --to-offset N | --to-timestamp T) [--dry-run]',
+  seek: 'rill group seek GROUP --topic NAME --to start|end|TIMESTAMP [--dry-run]     (rpk\'s name for reset-offsets)',
+  delete: 'rill group delete GROUP        its committed offsets go too; the group must have no members',
+};
 
-Options:
-  --bootstrap HOST:PORT   broker (default $RILL_BOOTSTRAP or localhost:9092)
+const SPEC = {
+  group: { kind: 'string', arg: 'GROUP', help: 'the group, instead of GROUP (as kafka-consumer-groups.sh takes it)' },
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic whose offsets move (required)', actions: ['reset-offsets', 'seek'] },
+  'to-earliest': { kind: 'boolean', help: 'to the log start', actions: ['reset-offsets'] },
+  'to-latest': { kind: 'boolean', help: 'to the log end', actions: ['reset-offsets'] },
+  'to-offset': { kind: 'number', help: 'to offset N (kept within the log)', actions: ['reset-offsets'] },
+  'to-timestamp': { kind: 'string', arg: 'T', help: 'to the first record at or after T (epoch ms or ISO-8601)', actions: ['reset-offsets'] },
+  to: { kind: 'string', arg: 'start|end|T', help: 'where to: the log start, the log end, or the first record at or after T', actions: ['seek'] },
+  'dry-run': { kind: 'boolean', help: 'show the new offsets, commit nothing', actions: ['reset-offsets', 'seek'] },
+  format: { ...FORMAT_FLAG, actions: ['list', 'describe'] },
+  bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
+} as const;
 
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+export function groupHelp(action?: string): string {
+  const known = action !== undefined && USAGE[action] !== undefined;
+  return commandHelp({
+    title: known ? `rill group ${action}` : 'rill group — consumer groups',
+    usage: known ? [USAGE[action!]] : Object.values(USAGE),
+    spec: SPEC,
+    action: known ? action : undefined,
+    notes: known ? undefined : 'reset-offsets, seek and delete refuse a group that has members (stop its consumers first). "rill group ACTION --help" shows one action.',
+  });
+}
 
-const SPEC = { bootstrap: 'string', topic: 'string', 'to-earliest': 'boolean', 'to-latest': 'boolean', 'to-offset': 'number', 'to-timestamp': 'string', 'dry-run': 'boolean' } as const;
+export const GROUP_HELP = groupHelp();
 
 export function runGroup(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('group', GROUP_HELP, argv, io, async () => {
+  return runCommand('group', groupHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, groupId, ...extra] = positional;
-    if (!action) throw new UsageError('give an action: list, describe or reset-offsets');
+    const [action, ...rest] = positional;
+    if (!action) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
+    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
+    if (flags.group !== undefined && rest.length > 0) throw new UsageError(`give the group once: "${rest[0]}" or --group ${flags.group}`);
+    const [groupId, ...extra] = flags.group !== undefined ? [flags.group] : rest;
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (!['list', 'describe', 'reset-offsets'].includes(action)) throw new UsageError(`unknown action "${action}"; use list, describe or reset-offsets`);
     if (action !== 'list' && !groupId) throw new UsageError(`"group ${action}" needs a group id`);
+    const format = outputFormat(flags.format);
     let target: number | undefined;
     if (action === 'reset-offsets') {
       const chosen = [flags['to-earliest'], flags['to-latest'], flags['to-offset'] !== undefined, flags['to-timestamp'] !== undefined].filter(Boolean).length;
       if (chosen !== 1) throw new UsageError('give exactly one of --to-earliest, --to-latest, --to-offset N, --to-timestamp T');
-      if (!flags.topic) throw new UsageError('--topic is required');
       target = flags['to-earliest'] ? -2 : flags['to-latest'] ? -1 : flags['to-timestamp'] !== undefined ? parseTimestamp(flags['to-timestamp']) : undefined;
     }
-    if (action !== 'list' && action !== 'describe' && action !== 'reset-offsets') throw new UsageError(`unknown action "${action}"; use list, describe or reset-offsets`);
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    if (action === 'seek') {
+      if (flags.to === undefined) throw new UsageError('give --to start, --to end or --to TIMESTAMP');
+      target = flags.to === 'start' ? -2 : flags.to === 'end' ? -1 : parseTimestamp(flags.to);
+    }
+    if ((action === 'reset-offsets' || action === 'seek') && !flags.topic) throw new UsageError('--topic is required');
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     // Group requests go to the group's coordinator, offsets of a partition to its leader
     // (on a single broker both are the bootstrap broker).
     let coordinator: KafkaConnection | undefined;
     try {
-      if (action === 'list') return await list(conn, io);
+      if (action === 'list') return await list(conn, io, format);
       coordinator = await connectToCoordinator(conn, groupId);
       const at: Brokers = { bootstrap, conn, coordinator };
-      if (action === 'describe') return await describe(at, io, groupId);
+      if (action === 'describe') return await describe(at, io, groupId, format);
+      if (action === 'delete') return await deleteGroup(at, io, groupId);
       return await resetOffsets(at, io, groupId, flags.topic!, target, flags['to-offset'], !!flags['dry-run']);
     } finally {
       coordinator?.close();
@@ -59,11 +89,22 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
   });
 }
 
-async function list(conn: KafkaConnection, io: CommandIO): Promise<number> {
+async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json'): Promise<number> {
   const r = await conn.request<apis.ListGroupsResponse>(apis.listGroups, { statesFilter: [] });
   check(r.errorCode, 'cannot list groups');
+  if (format === 'json') {
+    await writeLine(io.stdout, JSON.stringify(r.groups.map((g) => ({ group: g.groupId, state: g.groupState || null, protocolType: g.protocolType || null }))));
+    return 0;
+  }
   await writeLine(io.stdout, 'GROUP\tSTATE\tPROTOCOL-TYPE');
   for (const g of r.groups) await writeLine(io.stdout, `${g.groupId}\t${g.groupState || '-'}\t${g.protocolType || '-'}`);
+  return 0;
+}
+
+async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
+  const r = await at.coordinator.request<apis.DeleteGroupsResponse>(apis.deleteGroups, { groupsNames: [groupId] });
+  check(r.results[0]?.errorCode ?? 69, `cannot delete group "${groupId}"`);
+  await writeLine(io.stdout, `Deleted group "${groupId}".`);
   return 0;
 }
 
@@ -97,19 +138,21 @@ async function listOffsets(at: Brokers, topic: string, tps: TopicPartition[], ti
   }
 }
 
-async function describe(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
+async function describe(at: Brokers, io: CommandIO, groupId: string, format: 'text' | 'json'): Promise<number> {
   const g = await describeGroup(at.coordinator, groupId);
   if (g.groupState === 'Dead') throw new CommandError(`group "${groupId}" does not exist`);
-  await writeLine(io.stdout, `Group: ${groupId}\tstate: ${g.groupState}\tprotocol: ${g.protocolData || '-'}\tmembers: ${g.members.length}`);
   const owner = new Map<string, string>();
-  if (g.members.length > 0) {
+  const members = g.members.map((m) => {
+    const a = m.memberAssignment.length > 0 ? decodeAssignment(m.memberAssignment) : undefined;
+    const tps = a && a._tag === 'Right' ? a.right.partitions : [];
+    for (const tp of tps) owner.set(`${tp.topic}/${tp.partition}`, m.memberId);
+    return { memberId: m.memberId, clientId: m.clientId, assignment: tps };
+  });
+  const text = format === 'text';
+  if (text) await writeLine(io.stdout, `Group: ${groupId}\tstate: ${g.groupState}\tprotocol: ${g.protocolData || '-'}\tmembers: ${g.members.length}`);
+  if (text && members.length > 0) {
     await writeLine(io.stdout, 'MEMBER\tCLIENT-ID\tASSIGNMENT');
-    for (const m of g.members) {
-      const a = m.memberAssignment.length > 0 ? decodeAssignment(m.memberAssignment) : undefined;
-      const tps = a && a._tag === 'Right' ? a.right.partitions : [];
-      for (const tp of tps) owner.set(`${tp.topic}/${tp.partition}`, m.memberId);
-      await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
-    }
+    for (const m of members) await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${m.assignment.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
   }
   const committed = await committedOffsets(at.coordinator, groupId);
   const partitions = new Map<string, TopicPartition>();
@@ -120,13 +163,19 @@ async function describe(at: Brokers, io: CommandIO, groupId: string): Promise<nu
     const tps = [...partitions.values()].filter((p) => p.topic === topic);
     for (const [p, end] of await listOffsets(at, topic, tps, -1)) ends.set(`${topic}/${p}`, end);
   }
-  await writeLine(io.stdout, 'TOPIC\tPARTITION\tCOMMITTED\tLOG-END\tLAG\tMEMBER');
-  const rows = [...partitions.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
-  for (const [k, tp] of rows) {
-    const c = committed.find((x) => x.topic === tp.topic && x.partition === tp.partition)?.offset ?? -1;
-    const end = ends.get(k) ?? -1;
-    await writeLine(io.stdout, `${tp.topic}\t${tp.partition}\t${c >= 0 ? c : '-'}\t${end}\t${c >= 0 && end >= 0 ? end - c : '-'}\t${owner.get(k) ?? '-'}`);
+  const rows = [...partitions.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+    .map(([k, tp]) => {
+      const c = committed.find((x) => x.topic === tp.topic && x.partition === tp.partition)?.offset ?? -1;
+      const end = ends.get(k) ?? -1;
+      return { topic: tp.topic, partition: tp.partition, committed: c >= 0 ? c : null, logEnd: end, lag: c >= 0 && end >= 0 ? end - c : null, member: owner.get(k) ?? null };
+    });
+  if (!text) {
+    await writeLine(io.stdout, JSON.stringify({ group: groupId, state: g.groupState, protocol: g.protocolData || null, members, offsets: rows }));
+    return 0;
   }
+  await writeLine(io.stdout, 'TOPIC\tPARTITION\tCOMMITTED\tLOG-END\tLAG\tMEMBER');
+  for (const r of rows) await writeLine(io.stdout, `${r.topic}\t${r.partition}\t${r.committed ?? '-'}\t${r.logEnd}\t${r.lag ?? '-'}\t${r.member ?? '-'}`);
   return 0;
 }
 

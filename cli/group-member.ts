@@ -3,8 +3,11 @@
 // round-robin assignor), sync, heartbeat, commit, leave. A heartbeat that
 // reports a rebalance makes the next `assignment()` call rejoin.
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, roundRobinAssignor, TopicPartition } from '../core/client';
-import { apis, KafkaConnection } from '../core/protocol';
+import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { check, CommandError, connect } from './wire';
+
+/** Answers after which the group's coordinator moved: find it again, rejoin. */
+const COORDINATOR_MOVED = new Set([14 /* COORDINATOR_LOAD_IN_PROGRESS */, 15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */]);
 
 const REBALANCE_IN_PROGRESS = 27;
 const ILLEGAL_GENERATION = 22;
@@ -18,15 +21,48 @@ export class GroupMember {
   private current: TopicPartition[] = [];
 
   private constructor(
-    private readonly coordinator: KafkaConnection,
-    private readonly data: KafkaConnection,
+    private coordinator: KafkaConnection,
+    private readonly anyBroker: () => Promise<KafkaConnection>,
     readonly groupId: string,
     private readonly topics: string[],
     private readonly sessionTimeoutMs: number,
+    private readonly retryTimeoutMs: number,
   ) {}
 
-  static async join(data: KafkaConnection, groupId: string, topics: string[], sessionTimeoutMs = 10000): Promise<GroupMember> {
-    return new GroupMember(await connectToCoordinator(data, groupId), data, groupId, topics, sessionTimeoutMs);
+  /**
+   * Finds the group's coordinator through `anyBroker` (a live connection to any
+   * broker) and becomes a member at the next assignment(). When the coordinator
+   * dies or moves, requests find it again (for up to retryTimeoutMs) and the
+   * member rejoins.
+   */
+  static async join(anyBroker: () => Promise<KafkaConnection>, groupId: string, topics: string[], opts: { sessionTimeoutMs?: number; retryTimeoutMs?: number } = {}): Promise<GroupMember> {
+    return new GroupMember(await connectToCoordinator(await anyBroker(), groupId), anyBroker, groupId, topics, opts.sessionTimeoutMs ?? 10000, opts.retryTimeoutMs ?? 60_000);
+  }
+
+  /** `request` at the coordinator; a broken connection or a moved coordinator finds it again and retries (the member then rejoins). */
+  private async call<T>(request: (c: KafkaConnection) => Promise<T>, moved: (answer: T) => boolean = () => false): Promise<T> {
+    const deadline = Date.now() + this.retryTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let failure: Error | undefined;
+      try {
+        const answer = await request(this.coordinator);
+        if (!moved(answer)) return answer;
+        failure = new CommandError(`the coordinator of group "${this.groupId}" moved`);
+      } catch (e) {
+        if (!(e instanceof KafkaClientError || e instanceof CommandError)) throw e;
+        failure = e;
+      }
+      if (Date.now() >= deadline) throw new CommandError(`group "${this.groupId}": no coordinator answered within ${this.retryTimeoutMs} ms (last: ${failure.message})`);
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));
+      this.rejoinNeeded = true;
+      try {
+        const found = await connectToCoordinator(await this.anyBroker(), this.groupId);
+        this.coordinator.close();
+        this.coordinator = found;
+      } catch (e) {
+        if (!(e instanceof KafkaClientError || e instanceof CommandError)) throw e;
+      }
+    }
   }
 
   /** The partitions this member owns now, rejoining first if the group rebalanced. */
@@ -42,15 +78,9 @@ export class GroupMember {
   private async rejoin(): Promise<void> {
     this.stopHeartbeats();
     const metadata = encodeSubscription({ topics: this.topics, userData: null, ownedPartitions: [] });
-    const joined = await this.coordinator.request<apis.JoinGroupResponse>(apis.joinGroup, {
-      groupId: this.groupId,
-      sessionTimeoutMs: this.sessionTimeoutMs,
-      rebalanceTimeoutMs: this.sessionTimeoutMs,
-      memberId: this.memberId,
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocols: [{ name: roundRobinAssignor.name, metadata }],
-    });
+    const protocols = [{ name: roundRobinAssignor.name, metadata }];
+    const request = { groupId: this.groupId, sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.sessionTimeoutMs, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocols };
+    const joined = await this.call((c) => c.request<apis.JoinGroupResponse>(apis.joinGroup, request), (r) => COORDINATOR_MOVED.has(r.errorCode));
     if (joined.errorCode === UNKNOWN_MEMBER_ID) {
       this.memberId = '';
       return;
@@ -60,8 +90,8 @@ export class GroupMember {
     this.generationId = joined.generationId;
     let assignments: { memberId: string; assignment: Buffer }[] = [];
     if (joined.leader === joined.memberId) assignments = await this.assign(joined.members);
-    const synced = await this.coordinator.request<apis.SyncGroupResponse>(apis.syncGroup, { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: roundRobinAssignor.name, assignments });
-    if (synced.errorCode === REBALANCE_IN_PROGRESS || synced.errorCode === ILLEGAL_GENERATION) return;
+    const synced = await this.call((c) => c.request<apis.SyncGroupResponse>(apis.syncGroup, { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: roundRobinAssignor.name, assignments }));
+    if (synced.errorCode === REBALANCE_IN_PROGRESS || synced.errorCode === ILLEGAL_GENERATION || COORDINATOR_MOVED.has(synced.errorCode)) return;
     check(synced.errorCode, `cannot sync group "${this.groupId}"`);
     // Empty bytes: the leader gave this member nothing.
     if (synced.assignment.length === 0) this.current = [];
@@ -81,7 +111,7 @@ export class GroupMember {
       return { memberId: m.memberId, topics: s._tag === 'Right' ? s.right.topics : [], ownedPartitions: [] };
     });
     const topics = [...new Set(subscriptions.flatMap((s) => s.topics))];
-    const meta = await this.data.request<apis.MetadataResponse>(apis.metadata, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false });
+    const meta = await (await this.anyBroker()).request<apis.MetadataResponse>(apis.metadata, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false });
     const counts = new Map(meta.topics.filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]));
     const plan = roundRobinAssignor.assign(subscriptions, counts);
     return [...plan].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment({ partitions, userData: null }) }));
@@ -108,7 +138,7 @@ export class GroupMember {
   /** Committed offsets of the given partitions (-1 where none). */
   async committed(partitions: TopicPartition[]): Promise<Map<string, number>> {
     const topics = [...new Set(partitions.map((p) => p.topic))].map((name) => ({ name, partitionIndexes: partitions.filter((p) => p.topic === name).map((p) => p.partition) }));
-    const r = await this.coordinator.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId: this.groupId, topics, groups: [{ groupId: this.groupId, topics }], requireStable: false });
+    const r = await this.call((c) => c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId: this.groupId, topics, groups: [{ groupId: this.groupId, topics }], requireStable: false }));
     const out = new Map<string, number>();
     const resultTopics = this.coordinator.versionFor(apis.offsetFetch) >= 8 ? (r.groups[0]?.topics ?? []) : r.topics;
     for (const t of resultTopics) for (const p of t.partitions) out.set(`${t.name}/${p.partitionIndex}`, p.committedOffset);
@@ -124,13 +154,17 @@ export class GroupMember {
       if (!list) byTopic.set(tp.topic, (list = []));
       list.push({ partitionIndex: tp.partition, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null });
     }
-    const r = await this.coordinator.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
-      groupId: this.groupId,
-      generationIdOrMemberEpoch: this.generationId,
-      memberId: this.memberId,
-      topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
-    });
-    for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === REBALANCE_IN_PROGRESS || p.errorCode === ILLEGAL_GENERATION) this.rejoinNeeded = true;
+    const r = await this.call(
+      (c) =>
+        c.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
+          groupId: this.groupId,
+          generationIdOrMemberEpoch: this.generationId,
+          memberId: this.memberId,
+          topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+        }),
+      (answer) => answer.topics.some((t) => t.partitions.some((p) => COORDINATOR_MOVED.has(p.errorCode))),
+    );
+    for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === REBALANCE_IN_PROGRESS || p.errorCode === ILLEGAL_GENERATION || p.errorCode === UNKNOWN_MEMBER_ID) this.rejoinNeeded = true;
   }
 
   /** Leaves the group (its partitions go to the other members at once). */

@@ -15,9 +15,21 @@ export function processIO(): CommandIO {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, interactive: !!process.stderr.isTTY };
 }
 
-/** Writes a line to stdout, honouring backpressure. */
+/** Writes a line to stdout, honouring backpressure (a reader that went away ends the wait too). */
 export function writeLine(out: Writable, line: string): Promise<void> | void {
-  if (!out.write(line + '\n')) return new Promise((resolve) => out.once('drain', () => resolve()));
+  if (out.destroyed) return;
+  if (!out.write(line + '\n'))
+    return new Promise((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
 }
 
 /** A one-line progress bar on stderr, redrawn at most every 100 ms; silent when not interactive. */

@@ -1,7 +1,10 @@
 // The `rill` command. Subcommands grow with the product; each one explains itself.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { isMembershipThread } from '../core/cluster';
 import { runDemo } from './demo';
 import { runBroker } from './broker-command';
+import { runLog } from './log-command';
 import { runCluster } from './cluster-status-command';
 import { runConsume } from './consume-command';
 import { runGroup } from './group-command';
@@ -23,15 +26,53 @@ Usage:
                                         change the controller quorum, one controller at a time
   rill worker --app APP --pipeline FILE --controllers 1@H:P,... --brokers H:P,...
                                         run a DSL application's tasks as the cluster assigns them
-  rill topic create|list|describe|delete|alter-config ...
+  rill cluster partitions --controllers 1@H:P,... [--under-replicated]
+                                        partitions with their leader and ISR
+  rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix ...
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout
-  rill group list|describe|reset-offsets ...
+  rill group list|describe|reset-offsets|seek|delete ...
+  rill log recover --data-dir DIR --topic T --partition P   repair a damaged partition (broker stopped)
+  rill version                          the version (also rill --version)
   rill help                             this text
 
-Every command takes --help. Tools talk to --bootstrap HOST:PORT (default $RILL_BOOTSTRAP or localhost:9092).
+Every command takes --help (rill topic create --help: one action, its flags and defaults).
+Tools talk to --bootstrap HOST:PORT,... (also --bootstrap-server; default $RILL_BOOTSTRAP
+or localhost:9092); listing and describe commands take --format text|json.
 
 Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+
+/**
+ * What ends a command early: SIGINT/SIGTERM, or the reader of stdout gone
+ * (EPIPE, as in `rill consume ... | head -1`): the command stops quietly
+ * (a consumer commits and leaves its group) and exits 0. A second signal
+ * exits at once (the handlers are installed once).
+ */
+function stopSignal(): AbortSignal {
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  quietPipe(() => stop.abort());
+  return stop.signal;
+}
+
+/** A closed stdout (EPIPE) ends the output quietly, without a stack trace. */
+function quietPipe(onClosed: () => void = () => undefined): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.stdout.destroy();
+    onClosed();
+  });
+}
+
+/** The package's version, from the package.json one folder up (of cli/ in the sources, of dist/ when installed). */
+function version(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -42,36 +83,35 @@ export async function main(argv: string[]): Promise<number> {
     case '-h':
       console.log(HELP);
       return 0;
+    case 'version':
+    case '--version':
+    case '-V':
+      console.log(`rill ${version()}`);
+      return 0;
     case 'demo':
-      return runDemo(rest);
-    case 'broker': {
-      const stop = new AbortController();
-      process.once('SIGTERM', () => stop.abort());
-      process.once('SIGINT', () => stop.abort());
-      return runBroker(rest, processIO(), stop.signal);
-    }
+      return runDemo(rest, processIO());
+    case 'broker':
+      return runBroker(rest, processIO(), stopSignal());
     case 'topic':
+      quietPipe();
       return runTopic(rest, processIO());
     case 'produce':
-      return runProduce(rest, processIO());
-    case 'consume': {
-      // Ctrl-C ends consuming cleanly: offsets committed, group left.
-      const stop = new AbortController();
-      process.once('SIGINT', () => stop.abort());
-      process.once('SIGTERM', () => stop.abort());
-      return runConsume(rest, processIO(), stop.signal);
-    }
+      // Stopped: what is buffered is sent and counted.
+      return runProduce(rest, processIO(), stopSignal());
+    case 'consume':
+      // Stopped: offsets committed, group left.
+      return runConsume(rest, processIO(), stopSignal());
     case 'group':
+      quietPipe();
       return runGroup(rest, processIO());
+    case 'log':
+      return runLog(rest, processIO());
     case 'cluster':
+      quietPipe();
       return runCluster(rest, processIO());
-    case 'worker': {
-      // SIGTERM/SIGINT: commit, leave the application (its tasks move at once), exit 0.
-      const stop = new AbortController();
-      process.once('SIGTERM', () => stop.abort());
-      process.once('SIGINT', () => stop.abort());
-      return runWorker(rest, processIO(), stop.signal);
-    }
+    case 'worker':
+      // Stopped: commit, leave the application (its tasks move at once), exit 0.
+      return runWorker(rest, processIO(), stopSignal());
     default:
       console.error(`rill: unknown command "${command}". Run "rill help" for the list.`);
       return 2;

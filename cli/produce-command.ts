@@ -5,45 +5,37 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { partitionForKey } from '../core/client';
 import { encodeRecordBatch, RecordInput } from '../core/log';
-import { apis, KafkaConnection } from '../core/protocol';
-import { keyValues, parseCommand, UsageError } from './args';
+import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
-import { LEADER_MOVED, PartitionLeaders } from './leaders';
-import { bootstrapOf, check, CommandError, connect } from './wire';
-
-export const PRODUCE_HELP = `rill produce — write stdin lines to a topic, one record per line
-
-Usage:
-  rill produce --topic NAME [options] < lines
-
-Options:
-  --key-separator SEP     split each line into key SEP value (first occurrence)
-  --header key=value      a header on every record (repeatable)
-  --partition N           write every record to partition N (default: by key, as Kafka's partitioner)
-  --compression gzip      compress batches (default none)
-  --batch-size N          records per batch (default 500)
-  --avro-schema FILE      lines are JSON values; encode them with this Avro schema,
-                          registered as subject TOPIC-value
-  --schema-registry URL   (default ${DEFAULT_REGISTRY})
-  --bootstrap HOST:PORT   broker (default $RILL_BOOTSTRAP or localhost:9092)
-
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+import { LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
+import { bootstrapOf, check, CommandError, connect, explain } from './wire';
 
 const SPEC = {
-  bootstrap: 'string',
-  topic: 'string',
-  'key-separator': 'string',
-  header: 'strings',
-  partition: 'number',
-  compression: 'string',
-  'batch-size': 'number',
-  'avro-schema': 'string',
-  'schema-registry': 'string',
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic to write (required)' },
+  'key-separator': { kind: 'string', arg: 'SEP', help: 'split each line into key SEP value (first occurrence)' },
+  header: { kind: 'strings', arg: 'key=value', help: 'a header on every record' },
+  partition: { kind: 'number', help: "write every record to partition N (default: by key, as Kafka's partitioner; keyless lines round-robin)" },
+  compression: { kind: 'string', arg: 'none|gzip', help: 'compress batches', default: 'none' },
+  'batch-size': { kind: 'number', help: 'records per batch', default: 500 },
+  'linger-ms': { kind: 'number', help: 'send a batch once its first record has waited N ms, so `tail -f log | rill produce` delivers as lines come', default: 100 },
+  'retry-timeout-ms': { kind: 'number', help: 'keep retrying a batch whose partition leader moved or died this long; retries are idempotent', default: 60_000 },
+  'avro-schema': { kind: 'string', arg: 'FILE', help: 'lines are JSON values; encode them with this Avro schema, registered as subject TOPIC-value' },
+  'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro-schema', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
+  bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
 } as const;
 
-export function runProduce(argv: string[], io: CommandIO): Promise<number> {
+export const PRODUCE_HELP = commandHelp({
+  title: 'rill produce — write stdin lines to a topic, one record per line',
+  usage: ['rill produce --topic NAME [options] < lines'],
+  spec: SPEC,
+  notes: 'SIGINT/SIGTERM stop reading, send what is buffered and print the count.\nOn a failure the count of records written before it is printed.',
+});
+
+export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
   return runCommand('produce', PRODUCE_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
@@ -53,6 +45,10 @@ export function runProduce(argv: string[], io: CommandIO): Promise<number> {
     if (compression !== 'none' && compression !== 'gzip') throw new UsageError('--compression must be none or gzip');
     const batchSize = flags['batch-size'] ?? 500;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
+    const lingerMs = flags['linger-ms']!;
+    if (!Number.isInteger(lingerMs) || lingerMs < 0) throw new UsageError('--linger-ms must be a non-negative integer');
+    const retryTimeoutMs = flags['retry-timeout-ms']!;
+    if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const headers = Object.entries(keyValues(flags.header, 'header')).map(([key, value]) => ({ key, value: Buffer.from(value) }));
     const separator = flags['key-separator'];
     let encodeValue: (text: string, line: number) => Buffer = (text) => Buffer.from(text);
@@ -63,67 +59,151 @@ export function runProduce(argv: string[], io: CommandIO): Promise<number> {
       } catch (e) {
         throw new CommandError(`cannot read the Avro schema: ${(e as Error).message}`);
       }
-      encodeValue = await avroEncoder(flags['schema-registry'] ?? DEFAULT_REGISTRY, topic, schemaText);
+      encodeValue = await avroEncoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY, topic, schemaText);
     }
 
-    const bootstrap = bootstrapOf(flags.bootstrap, io);
+    const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
-    const leaders = new PartitionLeaders(conn, bootstrap, topic);
+    const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);
     try {
       const partitions = await partitionCount(conn, topic);
       await leaders.refresh();
       const fixed = flags.partition;
       if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed >= partitions)) throw new UsageError(`--partition must be from 0 to ${partitions - 1} (topic "${topic}" has ${partitions})`);
-      const pending = new Map<number, RecordInput[]>();
-      let produced = 0;
-      let roundRobin = 0;
-      const progress = new Progress(io, `producing to ${topic}`);
-      const flush = async (partition: number) => {
-        const records = pending.get(partition);
-        if (!records || records.length === 0) return;
-        pending.delete(partition);
-        const batch = encodeRecordBatch({ records, compression });
-        // To the partition's leader; when it moved (a cluster failover), ask Metadata again and retry.
-        for (let attempt = 1; ; attempt++) {
-          const r = await (await leaders.connectionFor(partition)).request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
-          const p = r.responses[0].partitionResponses[0];
-          if (LEADER_MOVED.has(p.errorCode) && attempt < 10) {
-            await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-            await leaders.refresh();
-            continue;
-          }
-          check(p.errorCode, `cannot produce to ${topic}-${partition}`, p.errorMessage);
-          break;
-        }
-        produced += records.length;
-        progress.update(produced);
-      };
+      const producer = new LineProducer(leaders, topic, compression, await producerIdentity(conn, io), lingerMs, new Progress(io, `producing to ${topic}`));
+      const input = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
+      // SIGINT/SIGTERM: stop reading, send what is buffered, report the count.
+      const onStop = () => input.close();
+      producer.onFailure = () => input.close();
+      stop?.addEventListener('abort', onStop, { once: true });
+      let lineError: unknown;
       let lineNo = 0;
-      for await (const line of readline.createInterface({ input: io.stdin, crlfDelay: Infinity })) {
-        lineNo++;
-        let key: Buffer | null = null;
-        let text = line;
-        if (separator !== undefined) {
-          const at = line.indexOf(separator);
-          if (at < 0) throw new CommandError(`line ${lineNo} has no key separator "${separator}"; ${produced} record(s) were written before it`);
-          key = Buffer.from(line.slice(0, at));
-          text = line.slice(at + separator.length);
+      let roundRobin = 0;
+      try {
+        if (stop?.aborted) input.close();
+        for await (const line of input) {
+          lineNo++;
+          let key: Buffer | null = null;
+          let text = line;
+          if (separator !== undefined) {
+            const at = line.indexOf(separator);
+            if (at < 0) throw new CommandError(`line ${lineNo} has no key separator "${separator}"`);
+            key = Buffer.from(line.slice(0, at));
+            text = line.slice(at + separator.length);
+          }
+          const partition = fixed ?? (key ? partitionForKey(key, partitions) : roundRobin++ % partitions);
+          if (producer.add(partition, { key, value: encodeValue(text, lineNo), headers, timestamp: Date.now() }) >= batchSize) await producer.flush();
+          if (producer.failure !== undefined) break;
         }
-        const partition = fixed ?? (key ? partitionForKey(key, partitions) : roundRobin++ % partitions);
-        let records = pending.get(partition);
-        if (!records) pending.set(partition, (records = []));
-        records.push({ key, value: encodeValue(text, lineNo), headers, timestamp: Date.now() });
-        if (records.length >= batchSize) await flush(partition);
+      } catch (e) {
+        // The lines before a bad one are still sent.
+        lineError = e;
+      } finally {
+        stop?.removeEventListener('abort', onStop);
+        input.close();
       }
-      for (const p of [...pending.keys()]) await flush(p);
-      progress.done(produced);
-      io.stderr.write(`Produced ${produced} record(s) to ${topic}.\n`);
+      await producer.flush();
+      producer.progress.done(producer.produced);
+      const failure = producer.failure ?? lineError;
+      if (failure instanceof UsageError) throw failure;
+      if (failure !== undefined) throw new CommandError(`${(failure as Error).message}; ${producer.produced} record(s) were written to ${topic} before it`);
+      io.stderr.write(`Produced ${producer.produced} record(s) to ${topic}${stop?.aborted ? ' (stopped)' : ''}.\n`);
       return 0;
     } finally {
       leaders.close();
       conn.close();
     }
   });
+}
+
+interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** An idempotent producer id (so a retried batch is stored once), or undefined where the broker gives none. */
+async function producerIdentity(conn: KafkaConnection, io: CommandIO): Promise<ProducerIdentity | undefined> {
+  try {
+    const r = await conn.request<apis.InitProducerIdResponse>(apis.initProducerId, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+    if (r.errorCode === 0) return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+    io.stderr.write(`rill produce: the broker gives no producer id (${explain(r.errorCode)}); a retried batch may be written twice\n`);
+  } catch (e) {
+    if (!(e instanceof KafkaClientError)) throw e;
+    io.stderr.write(`rill produce: ${e.message}; a retried batch may be written twice\n`);
+  }
+  return undefined;
+}
+
+/**
+ * Records buffered per partition and sent in batches, one request at a time
+ * (sequence numbers stay in order): when a partition's batch is full, when the
+ * oldest buffered record has waited lingerMs, and at the end. Each batch goes to
+ * its partition's leader, following leader changes, with the producer id and
+ * sequence number that let the broker drop a retried duplicate.
+ */
+class LineProducer {
+  produced = 0;
+  failure: unknown;
+  private readonly pending = new Map<number, RecordInput[]>();
+  private readonly sequences = new Map<number, number>();
+  private sending: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  /** Called once a send failed (the reading stops: a lingering flush may fail while stdin is idle). */
+  onFailure: () => void = () => undefined;
+
+  constructor(
+    private readonly leaders: PartitionLeaders,
+    private readonly topic: string,
+    private readonly compression: 'none' | 'gzip',
+    private readonly identity: ProducerIdentity | undefined,
+    private readonly lingerMs: number,
+    readonly progress: Progress,
+  ) {}
+
+  /** Buffers a record; the number buffered for its partition. */
+  add(partition: number, record: RecordInput): number {
+    let records = this.pending.get(partition);
+    if (!records) this.pending.set(partition, (records = []));
+    records.push(record);
+    this.timer ??= setTimeout(() => void this.flush(), this.lingerMs);
+    return records.length;
+  }
+
+  /** Sends everything buffered; resolves once every batch queued so far is acknowledged (or the producer failed). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batches = [...this.pending];
+    this.pending.clear();
+    this.sending = this.sending.then(async () => {
+      for (const [partition, records] of batches) {
+        if (this.failure !== undefined) return;
+        try {
+          await this.send(partition, records);
+        } catch (e) {
+          this.failure = e;
+          this.onFailure();
+        }
+      }
+    });
+    return this.sending;
+  }
+
+  private async send(partition: number, records: RecordInput[]): Promise<void> {
+    const sequence = this.sequences.get(partition) ?? 0;
+    const batch = encodeRecordBatch({ records, compression: this.compression, ...(this.identity ? { ...this.identity, baseSequence: sequence } : {}) });
+    const what = `cannot produce to ${this.topic}-${partition}`;
+    await this.leaders.withLeader(partition, what, async (c) => {
+      const r = await c.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }] });
+      const p = r.responses[0].partitionResponses[0];
+      if (LEADER_MOVED.has(p.errorCode)) return MOVED;
+      check(p.errorCode, what, p.errorMessage);
+      return undefined;
+    });
+    this.sequences.set(partition, (sequence + records.length) % 2 ** 31);
+    this.produced += records.length;
+    this.progress.update(this.produced);
+  }
 }
 
 /** Partition count of a topic (Metadata creates it where the broker auto-creates topics, like Kafka's console producer). */

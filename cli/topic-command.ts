@@ -1,51 +1,83 @@
-// `rill topic create|list|describe|delete|alter-config`: topic administration
-// over the Kafka protocol (works against any Kafka-compatible broker).
+// `rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix`:
+// topic administration over the Kafka protocol (works against any
+// Kafka-compatible broker).
+import { CONSUMER_OFFSETS_TOPIC } from '../core/broker';
 import { apis, KafkaConnection } from '../core/protocol';
-import { keyValues, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
+import { LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
 import { bootstrapOf, check, connect } from './wire';
 
-export const TOPIC_HELP = `rill topic — manage topics
+const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-partitions', 'trim-prefix', 'delete-records'] as const;
 
-Usage:
-  rill topic create NAME [--partitions N] [--replication-factor N] [--config key=value ...]
-  rill topic list
-  rill topic describe NAME          partitions, offsets and configs
-  rill topic delete NAME
-  rill topic alter-config NAME [--set key=value ...] [--delete key ...]
+const USAGE: Record<string, string> = {
+  create: 'rill topic create NAME [--partitions N] [--replication-factor N] [--config key=value ...]',
+  list: 'rill topic list [--internal] [--format text|json]',
+  describe: 'rill topic describe NAME [--format text|json]      partitions, offsets and configs',
+  delete: 'rill topic delete NAME',
+  'alter-config': 'rill topic alter-config NAME [--set key=value ...] [--delete key ...]',
+  'add-partitions': 'rill topic add-partitions NAME --partitions N     grow the topic to N partitions',
+  'trim-prefix': 'rill topic trim-prefix NAME --offset N [--partition P]   delete records before offset N (-1: the high watermark)',
+};
 
-Options:
-  --bootstrap HOST:PORT   broker to talk to (default $RILL_BOOTSTRAP or localhost:9092)
-  --replication-factor N  copies of each partition on a cluster (default: the broker's default, 1)
+const SPEC = {
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic, instead of NAME (as kafka-topics.sh takes it)' },
+  partitions: { kind: 'number', help: 'create: partition count (default 1); add-partitions: the new total', actions: ['create', 'add-partitions'] },
+  'replication-factor': { kind: 'number', help: "copies of each partition on a cluster", defaultText: "the broker's default", actions: ['create'] },
+  config: { kind: 'strings', arg: 'key=value', help: 'a topic config', actions: ['create'] },
+  set: { kind: 'strings', arg: 'key=value', help: 'set a config override', actions: ['alter-config'] },
+  delete: { kind: 'strings', arg: 'key', help: 'remove a config override', actions: ['alter-config'] },
+  offset: { kind: 'number', help: 'records before offset N are deleted (-1: all, up to the high watermark)', actions: ['trim-prefix', 'delete-records'] },
+  partition: { kind: 'number', help: 'only partition P', defaultText: 'every partition', actions: ['trim-prefix', 'delete-records'] },
+  internal: { kind: 'boolean', help: 'list internal topics (__consumer_offsets) too', actions: ['list'] },
+  format: { ...FORMAT_FLAG, actions: ['list', 'describe'] },
+  bootstrap: BOOTSTRAP_FLAG,
+  'command-config': COMMAND_CONFIG_FLAG,
+} as const;
 
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
+export function topicHelp(action?: string): string {
+  const known = action !== undefined && USAGE[action === 'delete-records' ? 'trim-prefix' : action] !== undefined;
+  return commandHelp({
+    title: known ? `rill topic ${action}` : 'rill topic — manage topics',
+    usage: known ? [USAGE[action === 'delete-records' ? 'trim-prefix' : action!]] : Object.values(USAGE),
+    spec: SPEC,
+    action: known ? action : undefined,
+    notes: known ? undefined : 'delete-records is another name for trim-prefix. "rill topic ACTION --help" shows one action.',
+  });
+}
 
-const SPEC = { bootstrap: 'string', partitions: 'number', 'replication-factor': 'number', config: 'strings', set: 'strings', delete: 'strings' } as const;
+export const TOPIC_HELP = topicHelp();
 
 export function runTopic(argv: string[], io: CommandIO): Promise<number> {
-  return runCommand('topic', TOPIC_HELP, argv, io, async () => {
+  return runCommand('topic', topicHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, name, ...extra] = positional;
-    if (!action) throw new UsageError('give an action: create, list, describe, delete or alter-config');
+    const [action, ...rest] = positional;
+    if (!action) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
+    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
+    if (flags.topic !== undefined && rest.length > 0) throw new UsageError(`give the topic once: "${rest[0]}" or --topic ${flags.topic}`);
+    const [name, ...extra] = flags.topic !== undefined ? [flags.topic] : rest;
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (!['create', 'list', 'describe', 'delete', 'alter-config'].includes(action)) throw new UsageError(`unknown action "${action}"; use create, list, describe, delete or alter-config`);
     if (action !== 'list' && !name) throw new UsageError(`"topic ${action}" needs a topic name`);
-    const conn = await connect(bootstrapOf(flags.bootstrap, io));
+    const format = outputFormat(flags.format);
+    const bootstrap = bootstrapOf(flags, io);
+    const conn = await connect(bootstrap);
     try {
       switch (action) {
         case 'create':
           return await create(conn, io, name, flags.partitions ?? 1, keyValues(flags.config, 'config'), flags['replication-factor'] ?? -1);
         case 'list':
-          return await list(conn, io);
+          return await list(conn, io, format, flags.internal === true);
         case 'describe':
-          return await describe(conn, io, name);
+          return await describe(conn, io, name, format);
         case 'delete':
           return await remove(conn, io, name);
         case 'alter-config':
           return await alterConfig(conn, io, name, keyValues(flags.set, '--set'), flags.delete ?? []);
+        case 'add-partitions':
+          return await addPartitions(conn, io, name, flags.partitions);
         default:
-          throw new UsageError(`unknown action "${action}"; use create, list, describe, delete or alter-config`);
+          return await trimPrefix(conn, bootstrap, io, name, flags.offset, flags.partition);
       }
     } finally {
       conn.close();
@@ -71,13 +103,26 @@ async function metadata(conn: KafkaConnection, topics: string[] | null): Promise
   return conn.request<apis.MetadataResponse>(apis.metadata, { topics: topics === null ? null : topics.map((name) => ({ name })), allowAutoTopicCreation: false });
 }
 
-async function list(conn: KafkaConnection, io: CommandIO): Promise<number> {
+/**
+ * The topics, internal ones only with `internal`: the same list on a single
+ * broker (whose Metadata leaves __consumer_offsets out unless asked by name)
+ * and on a cluster (whose Metadata names it).
+ */
+async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json', internal: boolean): Promise<number> {
   const m = await metadata(conn, null);
-  for (const t of [...m.topics].sort((a, b) => a.name.localeCompare(b.name))) await writeLine(io.stdout, `${t.name}\t${t.partitions.length} partition(s)${t.isInternal ? '\t(internal)' : ''}`);
+  let listed = m.topics.filter((t) => t.errorCode === 0);
+  if (internal && !listed.some((t) => t.name === CONSUMER_OFFSETS_TOPIC)) listed.push(...(await metadata(conn, [CONSUMER_OFFSETS_TOPIC])).topics.filter((t) => t.errorCode === 0));
+  if (!internal) listed = listed.filter((t) => !t.isInternal);
+  const topics = listed.sort((a, b) => a.name.localeCompare(b.name));
+  if (format === 'json') {
+    await writeLine(io.stdout, JSON.stringify(topics.map((t) => ({ name: t.name, partitions: t.partitions.length, internal: t.isInternal }))));
+    return 0;
+  }
+  for (const t of topics) await writeLine(io.stdout, `${t.name}\t${t.partitions.length} partition(s)${t.isInternal ? '\t(internal)' : ''}`);
   return 0;
 }
 
-async function describe(conn: KafkaConnection, io: CommandIO, name: string): Promise<number> {
+async function describe(conn: KafkaConnection, io: CommandIO, name: string, format: 'text' | 'json'): Promise<number> {
   const m = await metadata(conn, [name]);
   const t = m.topics[0];
   check(t.errorCode, `cannot describe topic "${name}"`);
@@ -87,6 +132,21 @@ async function describe(conn: KafkaConnection, io: CommandIO, name: string): Pro
     return new Map(r.topics[0].partitions.map((p) => [p.partitionIndex, p.offset]));
   };
   const [earliest, latest] = [await offsets(-2), await offsets(-1)];
+  const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, { resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+  const result = c.results[0];
+  check(result.errorCode, `cannot read the configs of "${name}"`, result.errorMessage);
+  if (format === 'json') {
+    await writeLine(
+      io.stdout,
+      JSON.stringify({
+        name,
+        internal: t.isInternal,
+        partitions: partitions.map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, logStartOffset: earliest.get(p.partitionIndex) ?? -1, highWatermark: latest.get(p.partitionIndex) ?? -1 })),
+        configs: result.configs.map((e) => ({ name: e.name, value: e.value, override: e.configSource === 1 })),
+      }),
+    );
+    return 0;
+  }
   await writeLine(io.stdout, `Topic: ${name}\tpartitions: ${partitions.length}${t.isInternal ? '\t(internal)' : ''}`);
   await writeLine(io.stdout, 'PARTITION\tLEADER\tLOG-START\tHIGH-WATERMARK\tRECORDS');
   for (const p of partitions) {
@@ -94,9 +154,6 @@ async function describe(conn: KafkaConnection, io: CommandIO, name: string): Pro
     const hi = latest.get(p.partitionIndex) ?? -1;
     await writeLine(io.stdout, `${p.partitionIndex}\t${p.leaderId}\t${lo}\t${hi}\t${Math.max(0, hi - lo)}`);
   }
-  const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, { resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
-  const result = c.results[0];
-  check(result.errorCode, `cannot read the configs of "${name}"`, result.errorMessage);
   await writeLine(io.stdout, 'Configs:');
   for (const e of result.configs) await writeLine(io.stdout, `  ${e.name}=${e.value}${e.configSource === 1 ? '\t(override)' : ''}`);
   return 0;
@@ -104,7 +161,9 @@ async function describe(conn: KafkaConnection, io: CommandIO, name: string): Pro
 
 async function remove(conn: KafkaConnection, io: CommandIO, name: string): Promise<number> {
   const r = await conn.request<apis.DeleteTopicsResponse>(apis.deleteTopics, { topics: [{ name, topicId: '' }], topicNames: [name], timeoutMs: 30000 });
-  check(r.responses[0].errorCode, `cannot delete topic "${name}"`, r.responses[0].errorMessage);
+  // Not the broker's message for a missing topic (it names an API): the CLI's sentence.
+  const code = r.responses[0].errorCode;
+  check(code, `cannot delete topic "${name}"`, code === 3 ? null : r.responses[0].errorMessage);
   await writeLine(io.stdout, `Deleted topic "${name}".`);
   return 0;
 }
@@ -121,5 +180,41 @@ async function alterConfig(conn: KafkaConnection, io: CommandIO, name: string, s
   const r = await conn.request<apis.AlterConfigsResponse>(apis.alterConfigs, { resources: [{ resourceType: 2, resourceName: name, configs: Object.entries(overrides).map(([k, v]) => ({ name: k, value: v })) }], validateOnly: false });
   check(r.responses[0].errorCode, `cannot alter the configs of "${name}"`, r.responses[0].errorMessage);
   await writeLine(io.stdout, `Updated topic "${name}": ${Object.entries(set).map(([k, v]) => `${k}=${v}`).concat(remove.map((k) => `${k} reset`)).join(', ')}.`);
+  return 0;
+}
+
+async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string, count: number | undefined): Promise<number> {
+  if (count === undefined || !Number.isInteger(count) || count < 1) throw new UsageError('give --partitions N, the new partition count');
+  const r = await conn.request<apis.CreatePartitionsResponse>(apis.createPartitions, { topics: [{ name, count, assignments: null }], timeoutMs: 30000, validateOnly: false });
+  const t = r.results[0];
+  check(t.errorCode, `cannot add partitions to "${name}"`, t.errorCode === 3 ? null : t.errorMessage);
+  await writeLine(io.stdout, `Topic "${name}" now has ${count} partition(s).`);
+  return 0;
+}
+
+/** DeleteRecords at each partition's leader: the log start moves to `offset` (-1: the high watermark). */
+async function trimPrefix(conn: KafkaConnection, bootstrap: string, io: CommandIO, name: string, offset: number | undefined, only: number | undefined): Promise<number> {
+  if (offset === undefined || !Number.isInteger(offset) || offset < -1) throw new UsageError('give --offset N (records before N are deleted; -1: up to the high watermark)');
+  const m = await metadata(conn, [name]);
+  check(m.topics[0].errorCode, `topic "${name}"`);
+  const all = m.topics[0].partitions.map((p) => p.partitionIndex).sort((a, b) => a - b);
+  if (only !== undefined && !all.includes(only)) throw new UsageError(`--partition must be from 0 to ${all.length - 1}`);
+  const leaders = new PartitionLeaders(conn, bootstrap, name);
+  try {
+    await leaders.refresh();
+    await writeLine(io.stdout, 'PARTITION\tLOG-START');
+    for (const partition of only !== undefined ? [only] : all) {
+      const low = await leaders.withLeader(partition, `cannot delete records of ${name}-${partition}`, async (c) => {
+        const r = await c.request<apis.DeleteRecordsResponse>(apis.deleteRecords, { topics: [{ name, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs: 30000 });
+        const p = r.topics[0].partitions[0];
+        if (LEADER_MOVED.has(p.errorCode)) return MOVED;
+        check(p.errorCode, `cannot delete records of ${name}-${partition} before offset ${offset}`);
+        return p.lowWatermark;
+      });
+      await writeLine(io.stdout, `${partition}\t${low}`);
+    }
+  } finally {
+    leaders.close();
+  }
   return 0;
 }

@@ -11,56 +11,37 @@ import * as E from 'fp-ts/Either';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { assignedLogClient } from '../connectors';
 import { RillStreams, type Logger, type Topology } from '../dsl';
-import { parseCommand, UsageError } from './args';
+import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
 
-export const WORKER_HELP = `rill worker — run a DSL application's tasks, as the Rill controllers assign them
+const SPEC = {
+  app: { kind: 'string', arg: 'APP', help: 'the application id (consumer group, changelog prefix); required' },
+  pipeline: { kind: 'string', arg: 'FILE', help: 'the pipeline module; required' },
+  controllers: { kind: 'string', arg: 'LIST', help: 'the controller quorum, ID@HOST:PORT comma-separated; required' },
+  brokers: { kind: 'string', arg: 'LIST', help: 'Kafka bootstrap brokers, HOST:PORT comma-separated; required' },
+  'state-dir': { kind: 'string', arg: 'DIR', help: 'local store snapshots (restore then replays only what follows); locked while the worker runs' },
+  'worker-id': { kind: 'string', arg: 'ID', help: 'stable id: a restart with the same id keeps its tasks', defaultText: 'HOSTNAME-PID' },
+  'heartbeat-interval-ms': numberFlag('heartbeat period', 500),
+  'session-timeout-ms': numberFlag("with no heartbeat answered this long, the worker drops its tasks (the controllers' own timeout once they answer)", 10000),
+  'max-poll-interval-ms': numberFlag('heartbeats run on their own thread, so slow processing keeps the tasks; processing stuck this long gives them up', 300000),
+  'standby-replicas': numberFlag('num.standby.replicas asked for', 0),
+  'commit-interval-ms': numberFlag('how often offsets are committed', 1000),
+  'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
+} as const;
 
-Usage:
-  rill worker --app APP --pipeline FILE --controllers 1@HOST:PORT,... --brokers HOST:PORT,...
-              [--state-dir DIR] [--worker-id ID]
-
-FILE is a module (.js, or .ts) exporting \`pipeline(app)\` (or a default export):
+export const WORKER_HELP = commandHelp({
+  title: "rill worker — run a DSL application's tasks, as the Rill controllers assign them",
+  usage: ['rill worker --app APP --pipeline FILE --controllers 1@HOST:PORT,... --brokers HOST:PORT,...', '            [--state-dir DIR] [--worker-id ID]'],
+  spec: SPEC,
+  notes: `FILE is a module (.js, or .ts) exporting \`pipeline(app)\` (or a default export):
 a function returning the application's Topology, e.g. examples/wordcount/pipeline.ts.
 Its tasks are the partitions of its input topics; every worker of APP shares them.
 
-Options:
-  --app APP                       the application id (consumer group, changelog prefix)
-  --pipeline FILE                 the pipeline module
-  --controllers LIST              the controller quorum, ID@HOST:PORT comma-separated
-  --brokers LIST                  Kafka bootstrap brokers, HOST:PORT comma-separated
-  --state-dir DIR                 local store snapshots (restore then replays only what follows)
-  --worker-id ID                  stable id: a restart with the same id keeps its tasks
-                                  (default HOSTNAME-PID)
-  --heartbeat-interval-ms N       heartbeat period (default 500)
-  --session-timeout-ms N          with no heartbeat answered this long, the worker drops its tasks
-                                  (default 10000; the controllers' own timeout once they answer)
-  --max-poll-interval-ms N        heartbeats run on their own thread, so slow processing keeps the
-                                  tasks; processing stuck this long gives them up (default 300000)
-  --standby-replicas N            num.standby.replicas asked for (default 0)
-  --commit-interval-ms N          how often offsets are committed (default 1000)
-  --join-timeout-ms N             give up when no controller accepts the join this long (default 15000)
-
-Prints one line when joined, then one per change of its tasks. Stops on SIGTERM or SIGINT.
-Exit codes: 0 ok, 1 failure, 2 bad usage.`;
-
-const SPEC = {
-  app: 'string',
-  pipeline: 'string',
-  controllers: 'string',
-  brokers: 'string',
-  'state-dir': 'string',
-  'worker-id': 'string',
-  'heartbeat-interval-ms': 'number',
-  'session-timeout-ms': 'number',
-  'max-poll-interval-ms': 'number',
-  'standby-replicas': 'number',
-  'commit-interval-ms': 'number',
-  'join-timeout-ms': 'number',
-} as const;
+Prints one line when joined, then one per change of its tasks. Stops on SIGTERM or SIGINT.`,
+});
 
 function positiveInt(value: number | undefined, flag: string, min = 1): number | undefined {
   if (value !== undefined && (!Number.isInteger(value) || value < min)) throw new UsageError(`--${flag} needs an integer of at least ${min}`);

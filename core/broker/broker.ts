@@ -8,7 +8,9 @@
 // This is the imperative shell around the pure GroupCoordinator: it numbers the
 // requests, delivers parked responses, and ticks the coordinator.
 import { Either, isLeft, left, right } from 'fp-ts/Either';
-import { Clock, DEFAULT_MAX_OPEN_FILES, FileHandleCache, PartitionLog, systemClock } from '../log';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -24,7 +26,7 @@ import {
   LeaveGroupResponse,
   SyncGroupResponse,
 } from './group-coordinator';
-import { MetadataStore } from './metadata-store';
+import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
@@ -48,6 +50,12 @@ export interface BrokerOptions {
   offsetsTopicPartitions?: number;
   nodeId?: number;
   onWarning?: (message: string) => void;
+  /**
+   * log.recover.corruption: repair damaged partitions while opening (damaged
+   * bytes and later segments moved aside into .corrupt files). Default false: a
+   * damaged partition opens failed and answers KAFKA_STORAGE_ERROR (56).
+   */
+  recoverCorruption?: boolean;
   /** Resource bounds (docs/operations.md). */
   limits?: Partial<BrokerLimits>;
 }
@@ -139,6 +147,7 @@ export class Broker {
     readonly topics: TopicTable,
     private readonly offsets: OffsetStore,
     options: BrokerOptions,
+    private readonly lock: DirLock,
     readonly limits: Readonly<BrokerLimits>,
     /** The open segment files of all this broker's partitions. */
     readonly fileHandles: FileHandleCache,
@@ -161,14 +170,49 @@ export class Broker {
   }
 
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
+  /** Throws DirLockedError when another live process has the directory open. */
   static open(options: BrokerOptions): Broker {
     const limits = brokerLimits(options.limits ?? {});
-    const fileHandles = new FileHandleCache({ maxOpen: limits.maxOpenFiles, onWarning: options.onWarning });
-    const store = MetadataStore.open(options.dir);
-    const clock = options.clock ?? systemClock;
-    const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, maxBrokerPartitions: limits.maxBrokerPartitions, fileHandles });
-    const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
-    return new Broker(options.dir, store, topics, offsets, options, limits, fileHandles);
+    const lock = DirLock.acquire(options.dir);
+    try {
+      const fileHandles = new FileHandleCache({ maxOpen: limits.maxOpenFiles, onWarning: options.onWarning });
+      const store = MetadataStore.open(options.dir);
+      const clock = options.clock ?? systemClock;
+      const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption, maxBrokerPartitions: limits.maxBrokerPartitions, fileHandles });
+      const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
+      return new Broker(options.dir, store, topics, offsets, options, lock, limits, fileHandles);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  /**
+   * The repair of one damaged partition of a stopped broker's data directory
+   * (`rill log recover`): every segment scanned, damaged bytes and later
+   * segments moved aside into .corrupt files, a gap between segments accepted.
+   * Returns one line per repair (none: nothing was wrong).
+   */
+  static recoverPartition(dir: string, topic: string, partition: number): Either<BrokerError, string[]> {
+    if (!fs.existsSync(path.join(dir, METADATA_FILE))) return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} holds no broker metadata (${METADATA_FILE}); give the broker's log directory.`));
+    const record = MetadataStore.open(dir).metadata.topics.find((t) => t.name === topic);
+    if (record === undefined || !Number.isInteger(partition) || partition < 0 || partition >= record.partitions) {
+      return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} has no partition ${partition} of topic "${topic}".`));
+    }
+    let lock: DirLock;
+    try {
+      // A running broker holds the directory: repairing under it would race its writes.
+      lock = DirLock.acquire(dir);
+    } catch (e) {
+      return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message));
+    }
+    try {
+      return right(recoverPartitionLog(path.join(dir, `${topic}-${partition}`), record.config).map((w) => w.message));
+    } catch (e) {
+      return left(fromLogError(e));
+    } finally {
+      lock.release();
+    }
   }
 
   get clusterId(): string {
@@ -450,6 +494,7 @@ export class Broker {
       waiter.resolve(coordinatorGone(waiter.kind));
     }
     this.topics.close();
+    this.lock.release();
   }
 
   get isClosed(): boolean {

@@ -1,8 +1,8 @@
 // One topic-partition of the broker: its log, the idempotent-producer state, and
 // the fetchers waiting for new data (long-poll Fetch).
-import { PartitionLog } from '../log';
+import { LogError, PartitionLog } from '../log';
 import { fromLogError } from './errors';
-import { appendWithProducerState, rebuildProducerState, type ProducerStateTable } from './producer-state';
+import { appendWithProducerState, rebuildProducerState, ProducerStateTable } from './producer-state';
 
 export interface ProduceResult {
   baseOffset: number;
@@ -32,7 +32,7 @@ export class Partition {
     readonly index: number,
     readonly log: PartitionLog,
   ) {
-    this.producers = rebuildProducerState(log);
+    this.producers = rebuildWhenReadable(log);
   }
 
   get offsets(): PartitionOffsets {
@@ -85,5 +85,19 @@ export class Partition {
   onAppend(listener: () => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
+  }
+}
+
+/**
+ * Producer state from the log's tail; empty when the log is failed (damaged on
+ * disk: it answers KAFKA_STORAGE_ERROR until repaired, and the broker serves
+ * every other partition meanwhile).
+ */
+function rebuildWhenReadable(log: PartitionLog): ProducerStateTable {
+  try {
+    return rebuildProducerState(log);
+  } catch (e) {
+    if (e instanceof LogError && log.failure !== undefined) return new ProducerStateTable();
+    throw e;
   }
 }

@@ -59,6 +59,8 @@ export interface TopicTableOptions {
   maxBrokerPartitions?: number;
   /** The open-file budget every partition log shares. */
   fileHandles?: FileHandleCache;
+  /** Repair damaged partitions on open (PartitionLog's recoverCorruption); default: open them failed. */
+  recoverCorruption?: boolean;
 }
 
 export class TopicTable {
@@ -271,6 +273,7 @@ export class TopicTable {
       const log = PartitionLog.open(dir, record.config, {
         clock: this.options.clock,
         fileHandles: this.options.fileHandles,
+        recoverCorruption: this.options.recoverCorruption,
         onWarning: (w) => this.options.onWarning?.(`${record.name}-${i}: ${w.message}`),
       });
       out.push(new Partition(record.name, i, log));

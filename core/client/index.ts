@@ -19,3 +19,5 @@ export { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment } from './consumer-protocol';
 export type { TopicPartition, Subscription, Assignment } from './consumer-protocol';
 export { BrokerError, ErrorCode } from '../broker';
+// Data-directory locks (Rill.open takes one; RillStreams takes one on its state directory).
+export { DirLock, DirLockedError } from '../log';

@@ -55,6 +55,17 @@ export class LogCorruptionError extends LogError {
   }
 }
 
+/**
+ * KAFKA_STORAGE_ERROR (56): the partition cannot serve right now — its data on
+ * disk is damaged (the partition is in the failed state until repaired), or a
+ * write failed (ENOSPC, EIO: the next append tries again).
+ */
+export class KafkaStorageError extends LogError {
+  constructor(message: string) {
+    super(56, message);
+  }
+}
+
 /** The log was used after close(). */
 export class LogClosedError extends LogError {
   constructor(dir: string) {

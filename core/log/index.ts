@@ -1,6 +1,8 @@
 // core/log: one partition's log on disk. The only door into this folder.
-export { PartitionLog, systemClock } from './partition-log';
-export type { Clock, OpenOptions, AppendOptions, AppendResult, TimestampOffset, LogWarning } from './partition-log';
+export { PartitionLog, systemClock, recoverPartitionLog } from './partition-log';
+export type { Clock, OpenOptions, AppendOptions, AppendResult, TimestampOffset, LogWarning, LogFailure } from './partition-log';
+export { validateBatch, validateStoredBatch, refusalCode, MAX_TIMESTAMP_MS } from './batch-validator';
+export type { ValidationMode, ValidateOptions, BatchRefusal } from './batch-validator';
 export { parseLogConfig, DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, ConfigError, NEVER } from './config';
 export type { LogConfig, CleanupPolicy, TimestampType } from './config';
 export {
@@ -11,6 +13,7 @@ export {
   InvalidRecordError,
   LogCorruptionError,
   LogClosedError,
+  KafkaStorageError,
 } from './errors';
 export { encodeRecordBatch, decodeRecordBatch, decodeRecordBatches, checkBatch, crc32c } from './record-batch';
 export type {
@@ -33,3 +36,5 @@ export type { CleanerOptions, CleanResult } from './cleaner';
 export type { EpochEntry } from './leader-epoch-cache';
 export { FileHandleCache, LazyFile, RateLimitedLog, DEFAULT_MAX_OPEN_FILES, sharedFileHandles } from './file-handles';
 export type { FileHandleCacheOptions } from './file-handles';
+export { DirLock, DirLockedError, LOCK_FILE } from './dir-lock';
+export type { LockHolder } from './dir-lock';

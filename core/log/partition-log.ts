@@ -14,22 +14,28 @@ import {
   PARTITION_LEADER_EPOCH,
   TIMESTAMP_TYPE_BIT,
   BATCH_LENGTH,
+  LAST_OFFSET_DELTA,
   LOG_OVERHEAD,
+  MAGIC,
+  RECORDS,
+  readInt64,
   writeInt64,
 } from './batch-header';
 import { crc32c } from './crc32c';
 import { RecentAppends } from './recent-appends';
 import { LogConfig, logConfigOrThrow, isCompacted, deletesOldSegments, parseLogConfig } from './config';
-import { readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDirectory } from './checkpoint-file';
+import { readCheckpoint, readOffsetCheckpoint, writeCheckpoint, writeOffsetCheckpoint, fsyncDirectory, CheckpointError } from './checkpoint-file';
 import { LeaderEpochCache } from './leader-epoch-cache';
-import { LogSegment, BatchInfo, parseSegmentFileName, segmentFileName } from './segment';
+import { LogSegment, BatchInfo, SegmentScan, parseSegmentFileName, segmentFileName } from './segment';
+import { decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
+import { validateBatch, refusalCode } from './batch-validator';
 import { FileHandleCache, sharedFileHandles } from './file-handles';
-import { checkBatch, decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
 import {
   CorruptRecordError,
   InvalidRecordError,
+  KafkaStorageError,
   LogClosedError,
-  LogCorruptionError,
+  LogError,
   OffsetOutOfRangeError,
   RecordTooLargeError,
 } from './errors';
@@ -41,18 +47,44 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export interface LogWarning {
-  kind: 'torn-tail-truncated' | 'index-rebuilt' | 'corruption-moved-aside' | 'leftover-removed';
+  kind:
+    | 'torn-tail-truncated'
+    | 'index-rebuilt'
+    | 'corruption-moved-aside'
+    | 'leftover-removed'
+    | 'checkpoint-ignored'
+    | 'gap-accepted'
+    | 'partition-failed'
+    | 'write-failed';
   file: string;
+  message: string;
+}
+
+/**
+ * Why a log is in the failed state: damage found outside crash recovery (a gap
+ * or overlap between segments, a closed segment failing validation, a CRC or
+ * offset mismatch met while serving a read). Appends and reads answer
+ * KafkaStorageError (56) until the log is reopened with { recoverCorruption: true }.
+ */
+export interface LogFailure {
+  file: string;
+  /** Byte position in `file` where the damage starts. */
+  position: number;
+  /** Offsets affected: from `firstOffset` to `lastOffset` (undefined: unknown). */
+  firstOffset: number;
+  lastOffset: number | undefined;
+  /** One line naming file, position, offset range and what was found. */
   message: string;
 }
 
 export interface OpenOptions {
   clock?: Clock;
   /**
-   * On corruption in the middle of the log: false (default) refuses to open with a
-   * LogCorruptionError naming file and position; true moves the damaged bytes and
-   * every later segment aside (`.corrupt` files, kept on disk) and opens the log
-   * truncated there.
+   * Damage outside crash recovery (see LogFailure): false (default) opens the
+   * log in the failed state (`failure` says where; appends and reads answer
+   * KafkaStorageError); true repairs it: damaged bytes and every later segment
+   * are moved aside (`.corrupt` files, kept on disk) and the log opens truncated
+   * there; a gap between segments is accepted with a warning.
    */
   recoverCorruption?: boolean;
   /** Told about every repair made while opening (torn tails, rebuilt indexes). */
@@ -101,6 +133,10 @@ const LOG_START_FILE = 'log-start-offset-checkpoint';
 const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 const HIGH_WATERMARK_FILE = 'high-watermark-checkpoint';
+/** Gaps between segments a repair accepted ("first last" per line): not reported again. */
+const ACCEPTED_GAPS_FILE = 'accepted-gaps-checkpoint';
+/** Written by the cleaner (cleaner.ts): its presence means the log was compacted. */
+const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 /** How often maybeFlush() persists the recovery point (Kafka: log.flush.offset.checkpoint.interval.ms). */
 const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000;
 
@@ -114,6 +150,15 @@ export class PartitionLog {
   private firstUnflushedAt = -1;
   private lastCheckpointAt: number;
   private closed = false;
+  private _failure: LogFailure | undefined;
+  /**
+   * Per segment, how many bytes from its start are known valid: validated when
+   * appended, scanned by recovery, or checked once when first served. Reads
+   * check CRCs only beyond this, so a batch costs one check per process.
+   */
+  private readonly verifiedBytes = new WeakMap<LogSegment, number>();
+  /** Compaction has rewritten segments here (now or under an earlier cleanup.policy): offsets may have gaps. */
+  private compactedBefore = false;
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
   private fileHandles: FileHandleCache = sharedFileHandles;
@@ -124,8 +169,9 @@ export class PartitionLog {
     private readonly clock: Clock,
     private readonly replicated: boolean,
     recentAppendBytes: number,
+    private readonly warn: (w: LogWarning) => void,
   ) {
-    this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_FILE));
+    this.leaderEpochs = openLeaderEpochCache(path.join(dir, LEADER_EPOCH_FILE), warn);
     this.lastCheckpointAt = clock.now();
     this.recent = recentAppendBytes > 0 ? new RecentAppends(recentAppendBytes) : undefined;
   }
@@ -138,7 +184,8 @@ export class PartitionLog {
   static open(dir: string, config: Readonly<Record<string, unknown>> = {}, options: OpenOptions = {}): PartitionLog {
     const parsed = logConfigOrThrow(config);
     fs.mkdirSync(dir, { recursive: true });
-    const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false, options.recentAppendBytes ?? 0);
+    const warn = options.onWarning ?? (() => {});
+    const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false, options.recentAppendBytes ?? 0, warn);
     if (options.fileHandles) log.fileHandles = options.fileHandles;
     log.load(options);
     return log;
@@ -146,6 +193,14 @@ export class PartitionLog {
 
   get config(): Readonly<LogConfig> {
     return this._config;
+  }
+  /** Set when the log is in the failed state (see LogFailure); undefined when healthy. */
+  get failure(): LogFailure | undefined {
+    return this._failure;
+  }
+  /** Offsets without gaps: every batch starts where the previous one ended (never compacted). */
+  private get dense(): boolean {
+    return !this.compactedBefore && !isCompacted(this._config);
   }
   get logStartOffset(): number {
     return this._logStartOffset;
@@ -187,49 +242,159 @@ export class PartitionLog {
   // ---------------------------------------------------------------- loading
 
   private load(options: OpenOptions): void {
-    const warn = options.onWarning ?? (() => {});
+    const warn = this.warn;
     const names = fs.readdirSync(this.dir);
+    this.compactedBefore = names.includes(CLEANER_CHECKPOINT_FILE);
     this.completeInterruptedSwaps(names, warn);
     const bases = fs
       .readdirSync(this.dir)
       .map((n) => parseSegmentFileName(n))
       .filter((b): b is number => b !== undefined)
       .sort((a, b) => a - b);
-    const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
-    const recoveryPoint = readOffsetCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE)) ?? 0;
+    const maxBatch = this._config['max.message.bytes'];
+    const dense = this.dense;
+    const recoveryCheckpoint = this.readCheckpoint(RECOVERY_POINT_FILE);
+    // An unreadable recovery point proves nothing was flushed: recover everything.
+    const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE)) && recoveryCheckpoint !== UNREADABLE;
+    const recoveryPoint = typeof recoveryCheckpoint === 'number' ? recoveryCheckpoint : 0;
     for (let i = 0; i < bases.length; i++) {
       const segment = this.openSegment(bases[i]);
       this.segments.push(segment);
-      const next = bases[i + 1];
-      // Segments entirely below the recovery point were fsynced with their indexes.
-      const flushed = cleanShutdown || (next !== undefined && next <= recoveryPoint);
-      const indexUsable = segment.size === 0 || segment.offsetIndex.entries > 0;
-      if (flushed && indexUsable && segment.loadFromIndexes()) continue;
-      if (flushed) warn({ kind: 'index-rebuilt', file: segment.file, message: `rebuilt the missing or damaged index of ${segment.file}` });
-      const scan = segment.scan(this._config['max.message.bytes']);
-      if (!scan.error) continue;
-      const isLast = i === bases.length - 1;
-      if (scan.tornTail && isLast) {
-        warn({ kind: 'torn-tail-truncated', file: segment.file, message: `truncated a torn write at position ${scan.validBytes} of ${segment.file} (${segment.size - scan.validBytes} bytes): ${scan.error.message}` });
-        segment.truncateToPosition(scan.validBytes);
+      if (this._failure) {
+        // Failed already: keep the files open for offsets and metadata, check nothing more.
+        if (!segment.loadFromIndexes()) segment.scan(maxBatch, dense);
         continue;
       }
-      if (!options.recoverCorruption) {
-        for (const s of this.segments) s.close();
-        throw new LogCorruptionError(segment.file, scan.validBytes, scan.error.message);
+      const next = bases[i + 1];
+      // Segments entirely below the recovery point were fsynced with their indexes.
+      // A repair (recoverCorruption) trusts nothing: every segment is scanned.
+      const flushed = !options.recoverCorruption && (cleanShutdown || (next !== undefined && next <= recoveryPoint));
+      const indexUsable = segment.size === 0 || segment.offsetIndex.entries > 0;
+      let scan: SegmentScan | undefined;
+      if (!(flushed && indexUsable && segment.loadFromIndexes())) {
+        if (flushed) warn({ kind: 'index-rebuilt', file: segment.file, message: `rebuilt the missing or damaged index of ${segment.file}` });
+        scan = segment.scan(maxBatch, dense);
+        if (!scan.error) this.verifiedBytes.set(segment, segment.size);
       }
-      this.moveAside(segment, scan.validBytes, bases.slice(i + 1), warn);
-      break;
+      if (scan?.error) {
+        const isLast = i === bases.length - 1;
+        // Crash recovery (Kafka's log loader): what was not flushed may be cut at
+        // the first invalid batch. Damage in flushed data is not the crash's doing.
+        if ((scan.tornTail && isLast) || !flushed || options.recoverCorruption) {
+          this.cutTail(segment, scan, bases.slice(i + 1), scan.tornTail && isLast);
+          break;
+        }
+        this.markFailed(segment.file, scan.validBytes, scan.nextOffset, this.lastOffsetOfTail(segment, scan.validBytes), scan.error.message);
+        continue;
+      }
+      if (!this.checkSegmentBounds(i, dense, options.recoverCorruption ?? false)) break;
     }
     if (this.segments.length === 0) this.segments.push(this.openSegment(0));
     // Offsets can only start where the first segment does.
-    const checkpointedStart = readOffsetCheckpoint(path.join(this.dir, LOG_START_FILE)) ?? 0;
+    const checkpointedStart = this.offsetCheckpoint(LOG_START_FILE) ?? 0;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
     this._recoveryPoint = Math.min(cleanShutdown ? this.logEndOffset : recoveryPoint, this.logEndOffset);
-    const checkpointedHighWatermark = this.replicated ? (readOffsetCheckpoint(path.join(this.dir, HIGH_WATERMARK_FILE)) ?? 0) : Infinity;
+    const checkpointedHighWatermark = this.replicated ? (this.offsetCheckpoint(HIGH_WATERMARK_FILE) ?? 0) : Infinity;
     this._highWatermark = Math.max(this._logStartOffset, Math.min(checkpointedHighWatermark, this.logEndOffset));
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     fs.rmSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
+  }
+
+  /** A checkpoint's offset; UNREADABLE (with a warning) when the file is garbage: it only speeds recovery up. */
+  private readCheckpoint(name: string): number | undefined | typeof UNREADABLE {
+    const file = path.join(this.dir, name);
+    try {
+      return readOffsetCheckpoint(file);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      this.warn({ kind: 'checkpoint-ignored', file, message: `ignored the unreadable checkpoint ${file} (${e.message}); recovering without it` });
+      return UNREADABLE;
+    }
+  }
+
+  private offsetCheckpoint(name: string): number | undefined {
+    const v = this.readCheckpoint(name);
+    return v === UNREADABLE ? undefined : v;
+  }
+
+  /**
+   * The cheap checks of a loaded segment (the last one pushed): its first batch
+   * starts at or after its file name's offset (exactly there in a dense log),
+   * and it starts where the previous segment ends (after it, in a compacted
+   * log). A gap or overlap puts the log in the failed state, or with
+   * recoverCorruption a gap is accepted and an overlapping segment moved aside.
+   * False when loading must stop here.
+   */
+  private checkSegmentBounds(i: number, dense: boolean, recover: boolean): boolean {
+    const segment = this.segments[i];
+    const first = segment.batchAt(0);
+    if (first && (dense ? first.baseOffset !== segment.baseOffset : first.baseOffset < segment.baseOffset)) {
+      const detail = `its first batch has base offset ${first.baseOffset}, but the file name says ${segment.baseOffset}`;
+      if (!recover) return this.markFailed(segment.file, 0, segment.baseOffset, undefined, detail), true;
+      this.cutTail(segment, { validBytes: 0, nextOffset: segment.baseOffset, tornTail: false }, this.laterBases(segment), false);
+      return false;
+    }
+    if (i === 0) return true;
+    const previous = this.segments[i - 1];
+    const gap = `${previous.nextOffset} ${segment.baseOffset - 1}`;
+    if (previous.nextOffset > segment.baseOffset || (dense && previous.nextOffset < segment.baseOffset && !this.acceptedGaps().includes(gap))) {
+      const overlap = previous.nextOffset > segment.baseOffset;
+      const detail = overlap
+        ? `${previous.file} holds offsets up to ${previous.nextOffset - 1}, past the start of the next segment`
+        : `offsets ${previous.nextOffset} to ${segment.baseOffset - 1} are missing between ${previous.file} and this segment (a deleted or lost segment file)`;
+      if (!recover) return this.markFailed(segment.file, 0, previous.nextOffset, segment.baseOffset - 1, detail), true;
+      if (overlap) {
+        this.segments.pop();
+        segment.close();
+        this.moveSegmentsAside([segment.baseOffset, ...this.laterBases(segment)]);
+        this.warn({ kind: 'corruption-moved-aside', file: segment.file, message: `moved ${segment.file} and later segments aside (.corrupt): ${detail}` });
+        return false;
+      }
+      writeCheckpoint(path.join(this.dir, ACCEPTED_GAPS_FILE), [...this.acceptedGaps(), gap]);
+      this.warn({ kind: 'gap-accepted', file: segment.file, message: `accepted a gap in the log at ${segment.file}: ${detail}` });
+    }
+    return true;
+  }
+
+  private acceptedGaps(): string[] {
+    try {
+      return readCheckpoint(path.join(this.dir, ACCEPTED_GAPS_FILE)) ?? [];
+    } catch (e) {
+      if (e instanceof CheckpointError) return [];
+      throw e;
+    }
+  }
+
+  private laterBases(segment: LogSegment): number[] {
+    return fs
+      .readdirSync(this.dir)
+      .map((n) => parseSegmentFileName(n))
+      .filter((b): b is number => b !== undefined && b > segment.baseOffset)
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * Puts the log in the failed state with one warning line naming file,
+   * position and offset range. Appends and reads answer KafkaStorageError.
+   */
+  private markFailed(file: string, position: number, firstOffset: number, lastOffset: number | undefined, detail: string): void {
+    if (this._failure) return;
+    const range = `offsets ${firstOffset} to ${lastOffset ?? 'unknown'}`;
+    const message =
+      `partition failed: ${file} at position ${position} (${range}): ${detail}. ` +
+      `It answers KAFKA_STORAGE_ERROR until repaired: restart the broker with --recover-corruption (log.recover.corruption=true) or run "rill log recover".`;
+    this._failure = { file, position, firstOffset, lastOffset, message };
+    this.recent?.clear();
+    this.warn({ kind: 'partition-failed', file, message });
+  }
+
+  private ensureHealthy(): void {
+    this.ensureOpen();
+    if (this._failure) throw this.storageError();
+  }
+
+  private storageError(): KafkaStorageError {
+    return new KafkaStorageError(`${this.dir}: ${this._failure?.message ?? 'storage error'}`);
   }
 
   /**
@@ -249,25 +414,62 @@ export class PartitionLog {
     }
   }
 
-  private moveAside(segment: LogSegment, position: number, laterBases: number[], warn: (w: LogWarning) => void): void {
-    const damaged = `${segment.file}.${position}.corrupt`;
-    const src = fs.openSync(segment.file, 'r');
-    try {
-      const length = segment.size - position;
-      const bytes = Buffer.allocUnsafe(length);
-      fs.readSync(src, bytes, 0, length, position);
-      fs.writeFileSync(damaged, bytes);
-    } finally {
-      fs.closeSync(src);
-    }
+  /**
+   * Crash recovery's cut: the bytes of `segment` from the first invalid batch on
+   * go to a file named for the offsets they held (`<first>-<last>.corrupt`, last
+   * read from the batch headers where they are readable), later segments are
+   * renamed `.corrupt`, and one warning names file, position and range. Nothing
+   * is deleted.
+   */
+  private cutTail(segment: LogSegment, scan: SegmentScan, laterBases: number[], torn: boolean): void {
+    const position = scan.validBytes;
+    const lastInTail = this.lastOffsetOfTail(segment, position);
+    const lastLater = laterBases.length > 0 ? this.lastOffsetOfSegmentFile(laterBases[laterBases.length - 1]) : undefined;
+    const last = lastLater ?? lastInTail;
+    const aside = path.join(this.dir, `${segmentFileName(scan.nextOffset, '')}-${last === undefined ? 'unknown' : segmentFileName(last, '')}.corrupt`);
+    copyRange(segment.file, position, segment.size, aside);
     segment.truncateToPosition(position);
-    for (const base of laterBases) {
+    this.verifiedBytes.set(segment, segment.size); // scanned valid up to the cut
+    this.moveSegmentsAside(laterBases);
+    fsyncDirectory(this.dir);
+    const range = `offsets ${scan.nextOffset} to ${last ?? 'unknown'}`;
+    const reason = scan.error ? `: ${scan.error.message}` : '';
+    this.warn({
+      kind: torn ? 'torn-tail-truncated' : 'corruption-moved-aside',
+      file: segment.file,
+      message: `recovery cut ${segment.file} at position ${position} (${range}); the cut bytes are in ${aside}${laterBases.length ? ` and ${laterBases.length} later segment(s) in .corrupt files` : ''}${reason}`,
+    });
+  }
+
+  private moveSegmentsAside(bases: number[]): void {
+    for (const base of bases) {
       for (const suffix of ['.log', '.index', '.timeindex']) {
         const file = path.join(this.dir, segmentFileName(base, suffix));
         if (fs.existsSync(file)) fs.renameSync(file, file + '.corrupt');
       }
     }
-    warn({ kind: 'corruption-moved-aside', file: segment.file, message: `moved the damaged bytes from position ${position} of ${segment.file} to ${damaged} and ${laterBases.length} later segment(s) to .corrupt files` });
+  }
+
+  /** Best effort: the last offset named by plausible batch headers from `position` on. */
+  private lastOffsetOfTail(segment: LogSegment, position: number): number | undefined {
+    let last: number | undefined;
+    const fd = fs.openSync(segment.file, 'r');
+    try {
+      last = lastOffsetInFile(fd, position, fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return last;
+  }
+
+  private lastOffsetOfSegmentFile(base: number): number | undefined {
+    const file = path.join(this.dir, segmentFileName(base, '.log'));
+    const fd = fs.openSync(file, 'r');
+    try {
+      return lastOffsetInFile(fd, 0, fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   // ---------------------------------------------------------------- append
@@ -278,7 +480,7 @@ export class PartitionLog {
    * modified in place (offsets, leader epoch), so the caller hands it over.
    */
   append(batches: Buffer, options: AppendOptions = {}): AppendResult {
-    this.ensureOpen();
+    this.ensureHealthy();
     const assignOffsets = options.assignOffsets ?? true;
     const logAppendTime = this._config['message.timestamp.type'] === 'LogAppendTime' ? this.clock.now() : -1;
     const infos = this.validate(batches, assignOffsets);
@@ -297,9 +499,17 @@ export class PartitionLog {
     }
     const baseOffset = infos[0].baseOffset;
     const lastOffset = infos[infos.length - 1].lastOffset;
-    this.maybeRoll(batches.length, maxTimestamp, lastOffset);
-    if (options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, baseOffset);
-    this.active.append(batches, 0, batches.length, infos);
+    try {
+      this.maybeRoll(batches.length, maxTimestamp, lastOffset);
+      if (options.leaderEpoch !== undefined) this.leaderEpochs.assign(options.leaderEpoch, baseOffset);
+      const active = this.active;
+      const verified = (this.verifiedBytes.get(active) ?? 0) >= active.size;
+      active.append(batches, 0, batches.length, infos);
+      // Validated before the write: a fully verified segment stays so.
+      if (verified) this.verifiedBytes.set(active, active.size);
+    } catch (e) {
+      throw this.writeFailed(e);
+    }
     // A follower's copies are not kept: it serves no fetches until it leads (and
     // may reuse the buffer it received them in). What is kept stays contiguous.
     if (assignOffsets) this.recent?.add(batches, baseOffset, lastOffset);
@@ -316,11 +526,31 @@ export class PartitionLog {
     return this.append(encodeRecordBatch({ records, compression: options.compression }), options);
   }
 
-  /** Frame and CRC checks for every batch, offsets assigned (or checked for a follower). */
+  /**
+   * An I/O error while appending (ENOSPC, EIO): nothing of the append counts
+   * (the segment's size and indexes move only after a whole write, and the next
+   * append writes over any partial bytes). The caller gets KafkaStorageError;
+   * the log stays healthy, so the next append tries again.
+   */
+  private writeFailed(e: unknown): Error {
+    if (e instanceof LogError || typeof (e as NodeJS.ErrnoException)?.code !== 'string') return e as Error;
+    const err = e as NodeJS.ErrnoException;
+    const message = `${this.dir}: appending to ${this.active.file} failed with ${err.code} (${err.message}); nothing was appended, retry when the disk accepts writes again.`;
+    this.warn({ kind: 'write-failed', file: this.active.file, message });
+    return new KafkaStorageError(message);
+  }
+
+  /**
+   * Validates every batch before a byte is written (see batch-validator.ts:
+   * framing, CRC, offsets, producer fields, timestamps, every record), assigns
+   * offsets (or checks a follower's). Throws CorruptRecordError (2) or
+   * InvalidRecordError (87); nothing is stored then.
+   */
   private validate(batches: Buffer, assignOffsets: boolean): (BatchInfo & { recordCount: number })[] {
     if (batches.length === 0) throw new InvalidRecordError('Append of an empty record set: send at least one batch.');
     const infos: (BatchInfo & { recordCount: number })[] = [];
     const limit = this._config['max.message.bytes'];
+    const compacted = isCompacted(this._config);
     let nextOffset = this.logEndOffset;
     let position = 0;
     while (position < batches.length) {
@@ -328,11 +558,13 @@ export class PartitionLog {
         const declared = batches.readInt32BE(position + BATCH_LENGTH) + LOG_OVERHEAD;
         if (declared > limit + LOG_OVERHEAD) throw new RecordTooLargeError(declared, limit);
       }
-      const checked = checkBatch(batches, position);
-      if (checked._tag === 'Left') throw new CorruptRecordError(`Rejected batch at byte ${position} of the append: ${checked.left.message}`);
+      const checked = validateBatch(batches, position, batches.length, { mode: assignOffsets ? 'client' : 'stored', requireKeys: compacted });
+      if (checked._tag === 'Left') {
+        const message = `Rejected batch at byte ${position} of the append: ${checked.left.message}`;
+        throw refusalCode(checked.left) === 87 ? new InvalidRecordError(message) : new CorruptRecordError(message);
+      }
       const frame = checked.right;
       if (frame.recordCount <= 0) throw new InvalidRecordError(`Batch at byte ${position} holds no records.`);
-      if (isCompacted(this._config)) this.requireKeys(batches, position);
       if (assignOffsets) {
         writeInt64(batches, position, nextOffset);
       } else if (frame.baseOffset < nextOffset) {
@@ -345,16 +577,6 @@ export class PartitionLog {
       position += frame.size;
     }
     return infos;
-  }
-
-  /** A compacted topic keeps the latest value per key, so every record needs a key (as Kafka requires). */
-  private requireKeys(batches: Buffer, position: number): void {
-    const decoded = decodeRecordBatch(batches, position);
-    if (decoded._tag === 'Left') throw new CorruptRecordError(decoded.left.message);
-    if (decoded.right.isControl) return;
-    if (decoded.right.records.some((r) => r.key === null)) {
-      throw new InvalidRecordError(`Compacted topic (cleanup.policy=${this._config['cleanup.policy']}) cannot accept a record without a key.`);
-    }
   }
 
   private openSegment(baseOffset: number, suffix = ''): LogSegment {
@@ -401,7 +623,7 @@ export class PartitionLog {
    * Throws OffsetOutOfRangeError below the log start offset or past the end.
    */
   read(offset: number, maxBytes: number, upTo: number = this._highWatermark): Buffer {
-    this.ensureOpen();
+    this.ensureHealthy();
     if (offset < this._logStartOffset || offset > this.logEndOffset) {
       throw new OffsetOutOfRangeError(offset, this._logStartOffset, this.logEndOffset, this.dir);
     }
@@ -412,10 +634,53 @@ export class PartitionLog {
       const segment = this.segments[i];
       const batch = segment.positionOf(offset);
       if (!batch) continue; // offset falls in a gap at the end of a compacted segment
+      // Past a gap (compaction, an accepted repair) the first offset served is the segment's first.
+      const first = Math.max(offset, segment.baseOffset);
+      // A dense log's batch holding `first` starts at or before it: else its base offset changed on disk.
+      if (batch.baseOffset > first && this.dense) {
+        this.markFailed(segment.file, batch.position, first, batch.lastOffset, `found while serving a read: the batch's base offset ${batch.baseOffset} (outside the CRC) does not follow the index (looked up offset ${first})`);
+        throw this.storageError();
+      }
       if (batch.baseOffset >= upTo) return EMPTY;
-      return segment.read(batch.position, maxBytes, batch.size, upTo);
+      const bytes = segment.read(batch.position, maxBytes, batch.size, upTo);
+      const verified = this.verifiedBytes.get(segment) ?? 0;
+      if (batch.position + bytes.length <= verified) return bytes;
+      const served = this.checkServed(segment, batch.position, bytes, first);
+      if (batch.position <= verified) this.verifiedBytes.set(segment, batch.position + served.length);
+      return served;
     }
     return EMPTY;
+  }
+
+  /**
+   * What a read serves from disk is checked before it leaves: each batch's
+   * CRC32C, and base offsets (outside the CRC) that hold `offset` and follow
+   * each other. The batches before a damaged one are served; a read that starts
+   * at damage puts the log in the failed state (KafkaStorageError): a consumer
+   * never receives bytes that changed on disk.
+   */
+  private checkServed(segment: LogSegment, position: number, bytes: Buffer, offset: number): Buffer {
+    const dense = this.dense;
+    let previousLast = -1;
+    for (let at = 0; at + LOG_OVERHEAD <= bytes.length; ) {
+      const size = bytes.readInt32BE(at + BATCH_LENGTH) + LOG_OVERHEAD;
+      const base = readInt64(bytes, at);
+      const last = base + bytes.readInt32BE(at + LAST_OFFSET_DELTA);
+      let problem: string | undefined;
+      if (bytes[at + MAGIC] !== 2 || size < RECORDS || at + size > bytes.length) problem = `the batch header is damaged`;
+      else if (bytes.readUInt32BE(at + CRC) !== crc32c(bytes, at + ATTRIBUTES, at + size)) problem = `the batch fails its CRC32C check`;
+      else if (at === 0 ? last < offset || (dense && base > offset) : dense ? base !== previousLast + 1 : base <= previousLast) {
+        problem = `the batch's base offset ${base} (outside the CRC) does not follow ${at === 0 ? `the index (looked up offset ${offset})` : `the previous batch, which ends at ${previousLast}`}`;
+      }
+      if (problem !== undefined) {
+        if (at > 0) return bytes.subarray(0, at);
+        this.markFailed(segment.file, position, offset, Number.isSafeInteger(last) && last >= offset ? last : undefined, `found while serving a read: ${problem}`);
+        throw this.storageError();
+      }
+      previousLast = last;
+      at += size;
+    }
+    return bytes;
   }
 
   /**
@@ -449,7 +714,7 @@ export class PartitionLog {
    * undefined when every record is older.
    */
   offsetForTimestamp(timestamp: number): TimestampOffset | undefined {
-    this.ensureOpen();
+    this.ensureHealthy();
     const start = this.segments.findIndex((s) => s.maxTimestamp >= timestamp);
     if (start < 0) return undefined;
     for (let i = start; i < this.segments.length; i++) {
@@ -458,7 +723,10 @@ export class PartitionLog {
       for (let b = segment.positionOf(offset); b; b = segment.batchAt(b.position + b.size)) {
         const bytes = segment.read(b.position, 1);
         const decoded = decodeRecordBatch(bytes, 0);
-        if (decoded._tag === 'Left') throw new LogCorruptionError(segment.file, b.position, decoded.left.message);
+        if (decoded._tag === 'Left') {
+          this.markFailed(segment.file, b.position, b.baseOffset, b.lastOffset, `found while looking up a timestamp: ${decoded.left.message}`);
+          throw this.storageError();
+        }
         const batch = decoded.right;
         if (batch.maxTimestamp < timestamp) continue;
         for (const r of batch.records) {
@@ -485,12 +753,13 @@ export class PartitionLog {
    * diverging from its leader). Batches are never split, as in Kafka.
    */
   truncateTo(offset: number): void {
-    this.ensureOpen();
+    this.ensureHealthy();
     if (offset >= this.logEndOffset) return;
     if (offset < this._logStartOffset) offset = this._logStartOffset;
     this.recent?.clear();
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
     this.active.truncateToOffset(offset);
+    this.verifiedBytes.set(this.active, Math.min(this.verifiedBytes.get(this.active) ?? 0, this.active.size));
     this.leaderEpochs.truncateFromEnd(offset);
     this._highWatermark = Math.min(this._highWatermark, this.logEndOffset);
     this._recoveryPoint = Math.min(this._recoveryPoint, this.logEndOffset);
@@ -502,7 +771,7 @@ export class PartitionLog {
    * watermark) and deletes segments that lie wholly below it.
    */
   deleteRecordsBefore(offset: number): number {
-    this.ensureOpen();
+    this.ensureHealthy();
     if (offset > this._highWatermark) {
       throw new OffsetOutOfRangeError(offset, this._logStartOffset, this._highWatermark, this.dir);
     }
@@ -518,7 +787,7 @@ export class PartitionLog {
    * goes on from the leader's log start offset.
    */
   truncateFullyAndStartAt(offset: number): void {
-    this.ensureOpen();
+    this.ensureHealthy();
     // The new start is on disk before any file goes, so a crash in between never reopens below it.
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
     this.recent?.clear();
@@ -541,7 +810,8 @@ export class PartitionLog {
    */
   deleteOldSegments(now: number = this.clock.now()): number {
     this.ensureOpen();
-    if (!deletesOldSegments(this._config)) return 0;
+    // A failed log keeps every byte for the repair to look at.
+    if (!deletesOldSegments(this._config) || this._failure) return 0;
     const retentionMs = this._config['retention.ms'];
     const retentionBytes = this._config['retention.bytes'];
     let deleted = 0;
@@ -650,10 +920,21 @@ export class PartitionLog {
    */
   verify(): { file: string; position: number; error: BatchError }[] {
     this.ensureOpen();
+    const dense = this.dense;
     const problems: { file: string; position: number; error: BatchError }[] = [];
-    for (const segment of this.segments) {
-      const scan = segment.verify(this._config['max.message.bytes']);
-      if (scan.error) problems.push({ file: segment.file, position: scan.validBytes, error: scan.error });
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      const scan = segment.verify(this._config['max.message.bytes'], dense);
+      if (scan.error) {
+        problems.push({ file: segment.file, position: scan.validBytes, error: scan.error });
+        this.markFailed(segment.file, scan.validBytes, scan.nextOffset, this.lastOffsetOfTail(segment, scan.validBytes), `found by verify(): ${scan.error.message}`);
+      }
+      const previous = this.segments[i - 1];
+      if (previous && (previous.nextOffset > segment.baseOffset || (dense && previous.nextOffset < segment.baseOffset))) {
+        const message = `${segment.file} starts at offset ${segment.baseOffset} but the previous segment ends at ${previous.nextOffset - 1}`;
+        problems.push({ file: segment.file, position: 0, error: { kind: 'corrupt', message, position: 0 } });
+        this.markFailed(segment.file, 0, previous.nextOffset, segment.baseOffset - 1, `found by verify(): ${message}`);
+      }
     }
     return problems;
   }
@@ -664,6 +945,7 @@ export class PartitionLog {
    * above it may still be truncated, and followers copy them as they are.)
    */
   closedSegments(): readonly LogSegment[] {
+    if (this._failure) return [];
     const closed = this.segments.slice(0, -1);
     let n = 0;
     while (n < closed.length && closed[n].nextOffset <= this._highWatermark) n++;
@@ -676,9 +958,10 @@ export class PartitionLog {
    * `.swap` rename marks the replacement complete before the old files go.
    */
   replaceSegment(replacement: LogSegment): void {
-    this.ensureOpen();
+    this.ensureHealthy();
     const i = this.segments.findIndex((s) => s.baseOffset === replacement.baseOffset);
     if (i < 0 || i === this.segments.length - 1) throw new Error(`No closed segment at ${replacement.baseOffset} to replace`);
+    this.compactedBefore = true;
     replacement.onRolled();
     replacement.renameSuffix('.swap');
     fsyncDirectory(this.dir);
@@ -694,7 +977,70 @@ export class PartitionLog {
   }
 }
 
+/**
+ * The repair of a damaged partition directory (`rill log recover`, or a broker
+ * started with log.recover.corruption=true): opens the log with
+ * { recoverCorruption: true } — every segment scanned, damaged bytes and later
+ * segments moved aside into .corrupt files, a gap accepted — and closes it.
+ * Returns what was done, one warning per repair (empty: nothing was wrong).
+ */
+export function recoverPartitionLog(dir: string, config: Readonly<Record<string, unknown>> = {}): LogWarning[] {
+  const warnings: LogWarning[] = [];
+  const log = PartitionLog.open(dir, config, { recoverCorruption: true, onWarning: (w) => warnings.push(w) });
+  log.close();
+  return warnings;
+}
+
 const EMPTY = Buffer.alloc(0);
+const UNREADABLE = Symbol('unreadable checkpoint');
+const COPY_CHUNK = 1024 * 1024;
+
+/** The leader epoch cache, or an empty one (with a warning) when its checkpoint is unreadable. */
+function openLeaderEpochCache(file: string, warn: (w: LogWarning) => void): LeaderEpochCache {
+  try {
+    return new LeaderEpochCache(file);
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    warn({ kind: 'checkpoint-ignored', file, message: `ignored the unreadable checkpoint ${file} (${e.message}); leader epochs start empty` });
+    fs.rmSync(file, { force: true });
+    return new LeaderEpochCache(file);
+  }
+}
+
+/** Copies bytes [from, to) of `src` into a new file `dest`, a chunk at a time, fsynced. */
+function copyRange(src: string, from: number, to: number, dest: string): void {
+  const input = fs.openSync(src, 'r');
+  const output = fs.openSync(dest, 'w');
+  try {
+    const chunk = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(to - from, 1)));
+    for (let at = from; at < to; ) {
+      const n = fs.readSync(input, chunk, 0, Math.min(chunk.length, to - at), at);
+      if (n === 0) break;
+      fs.writeSync(output, chunk, 0, n);
+      at += n;
+    }
+    fs.fsyncSync(output);
+  } finally {
+    fs.closeSync(input);
+    fs.closeSync(output);
+  }
+}
+
+/** Walks batch headers from `position` while they look sane; the largest last offset they name. */
+function lastOffsetInFile(fd: number, position: number, size: number): number | undefined {
+  const header = Buffer.allocUnsafe(LOG_OVERHEAD + 15);
+  let last: number | undefined;
+  while (position + header.length <= size) {
+    fs.readSync(fd, header, 0, header.length, position);
+    const batchSize = header.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
+    const base = readInt64(header, 0);
+    const lastOffset = base + header.readInt32BE(LAST_OFFSET_DELTA);
+    if (header[MAGIC] !== 2 || batchSize < RECORDS || base < 0 || !Number.isSafeInteger(lastOffset)) break;
+    if (last === undefined || lastOffset > last) last = lastOffset;
+    position += batchSize;
+  }
+  return last;
+}
 
 /** Sets LogAppendTime on a stored batch: the attribute bit and maxTimestamp, then the CRC they are under. */
 function stampLogAppendTime(buf: Buffer, position: number, size: number, now: number): void {

@@ -110,7 +110,8 @@ export interface DecodedBatch {
 }
 
 export type BatchError = {
-  kind: 'truncated' | 'bad-magic' | 'crc-mismatch' | 'corrupt' | 'unsupported-compression';
+  /** 'invalid': well-formed but not acceptable (INVALID_RECORD); every other kind is damage (CORRUPT_MESSAGE). */
+  kind: 'truncated' | 'bad-magic' | 'crc-mismatch' | 'corrupt' | 'unsupported-compression' | 'invalid';
   message: string;
   /** Absolute position in the input buffer where the problem was found. */
   position: number;

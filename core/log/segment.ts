@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_TIMESTAMP, readInt64 } from './batch-header';
 import { OffsetIndex, TimeIndex } from './index-file';
-import { checkBatch, BatchError } from './record-batch';
+import { BatchError } from './record-batch';
+import { validateStoredBatch } from './batch-validator';
 import { FileHandleCache, LazyFile, sharedFileHandles } from './file-handles';
 
 export function segmentFileName(baseOffset: number, suffix: string): string {
@@ -128,10 +129,12 @@ export class LogSegment {
   }
 
   /**
-   * Validates every batch from the start (CRC included), rebuilds both indexes and
-   * the in-memory state, and reports where valid data ends. Does not truncate.
+   * Validates every batch from the start (CRC, records and base offsets: see
+   * validateStoredBatch; `dense` when offsets have no gaps, i.e. not compacted),
+   * rebuilds both indexes and the in-memory state, and reports where valid data
+   * ends. Does not truncate.
    */
-  scan(maxBatchBytes: number): SegmentScan {
+  scan(maxBatchBytes: number, dense = false): SegmentScan {
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.bytesSinceLastIndexEntry = 0;
@@ -140,16 +143,16 @@ export class LogSegment {
     this._firstBatchTimestamp = undefined;
     this._nextOffset = this.baseOffset;
     this._size = fs.fstatSync(this.data.get()).size;
-    return this.walk(maxBatchBytes, (position, b) => this.indexBatch(position, b));
+    return this.walk(maxBatchBytes, dense, (position, b) => this.indexBatch(position, b));
   }
 
-  /** Checks every batch's framing and CRC without changing anything. */
-  verify(maxBatchBytes: number): SegmentScan {
-    return this.walk(maxBatchBytes, () => {});
+  /** Checks every batch as scan() does without changing anything. */
+  verify(maxBatchBytes: number, dense = false): SegmentScan {
+    return this.walk(maxBatchBytes, dense, () => {});
   }
 
   /** Reads the file in large chunks and hands each valid batch to `onBatch`. */
-  private walk(maxBatchBytes: number, onBatch: (position: number, b: BatchInfo) => void): SegmentScan {
+  private walk(maxBatchBytes: number, dense: boolean, onBatch: (position: number, b: BatchInfo) => void): SegmentScan {
     const fileSize = fs.fstatSync(this.data.get()).size;
     const maxSize = Math.max(maxBatchBytes, BATCH_HEADER_SIZE) + LOG_OVERHEAD;
     let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(fileSize, 1)));
@@ -174,7 +177,7 @@ export class LogSegment {
           });
         }
         if (at + size > got) break; // continues in the next chunk
-        const checked = checkBatch(chunk, at, at + size);
+        const checked = validateStoredBatch(chunk, at, at + size, nextOffset, dense);
         if (checked._tag === 'Left') {
           const where = position + at;
           return stop(where, { ...checked.left, position: where, message: `${checked.left.message} (file ${this.file}, position ${where})` });

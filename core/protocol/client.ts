@@ -106,6 +106,11 @@ export class KafkaConnection {
     });
   }
 
+  /** Whether the connection failed or was closed: a new one is needed. */
+  get closed(): boolean {
+    return this.failure !== undefined || this.socket.destroyed;
+  }
+
   close(): void {
     this.socket.end();
     this.socket.destroy();

@@ -59,6 +59,7 @@ export class Connection {
   requestsRead = 0;
   private readPaused = false;
   private draining = false;
+  private drainEnded = false;
   readonly closed: Promise<void>;
   private readonly name: string;
 
@@ -102,7 +103,20 @@ export class Connection {
     this.draining = true;
     this.updateReading();
     this.abort.abort();
-    if (this.queue.length === 0) this.socket.end();
+    if (this.queue.length === 0) this.endDrained();
+  }
+
+  /**
+   * The end of a drained connection: our side ends, and reading resumes (what
+   * arrives is dropped) so that the client's FIN is seen and the socket
+   * closes at once; a client that never closes its side is cut after 1 s.
+   */
+  private endDrained(): void {
+    if (this.drainEnded) return;
+    this.drainEnded = true;
+    this.socket.end();
+    this.socket.resume();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   destroy(): void {
@@ -165,6 +179,7 @@ export class Connection {
   }
 
   private updateReading(): void {
+    if (this.drainEnded) return;
     const stop = !this.canRead();
     if (stop && !this.readPaused) {
       this.socket.pause();
@@ -308,7 +323,7 @@ export class Connection {
       }
     }
     this.socket.uncork();
-    if (this.draining && this.queue.length === 0) this.socket.end();
+    if (this.draining && this.queue.length === 0) this.endDrained();
     this.updateReading();
   }
 }

@@ -38,6 +38,8 @@ export async function restoreStore(
     onProgress?.(p);
     log.info(`restoring store ${store.name} from ${topic}-${partition}: ${restored} of up to ${total} records${done ? ' (done)' : ''}`);
   };
+  // A first report as the restore starts (restored 0): progress is visible from the beginning.
+  report(false);
   let offset = from;
   let nextReport = PROGRESS_EVERY;
   while (offset < to) {

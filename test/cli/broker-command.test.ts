@@ -112,7 +112,7 @@ test('a bad setting is refused with exit code 2 and what is allowed', async () =
   expect(err).toContain('"port" must be a port from 0 to 65535');
 });
 
-test('config files: properties and JSON, unknown keys named', () => {
+test('config files: properties and JSON; unknown keys named in a warning and skipped, bad values of known keys refused', () => {
   const props = path.join(dir, 'a.properties');
   fs.writeFileSync(props, 'data.dir=/d\nauto.create.topics.enable=false\n\n# c\nschema.registry.port=-1\n');
   const s: Record<string, unknown> = {};
@@ -120,7 +120,13 @@ test('config files: properties and JSON, unknown keys named', () => {
   expect(completeSettings(s)).toMatchObject({ dataDir: '/d', autoCreateTopics: false, schemaRegistryPort: -1, port: 9092 });
   const json = path.join(dir, 'b.json');
   fs.writeFileSync(json, JSON.stringify({ 'log.dirs': '/e', 'num.partitions': 3 }));
-  expect(() => applyConfig({}, readConfigFile(json), json)).toThrow(UsageError);
-  expect(() => applyConfig({}, readConfigFile(json), json)).toThrow(/unknown setting "num.partitions"; known: data.dir/);
+  const fromJson: Record<string, unknown> = {};
+  const warnings = applyConfig(fromJson, readConfigFile(json), json);
+  expect(warnings).toEqual([expect.stringMatching(/unknown setting "num.partitions" ignored; known: data.dir/)]);
+  expect(completeSettings(fromJson)).toMatchObject({ dataDir: '/e' });
+  const bad = path.join(dir, 'c.properties');
+  fs.writeFileSync(bad, 'data.dir=/d\nbogus.key=1\nport=99999\n');
+  expect(() => applyConfig({}, readConfigFile(bad), bad)).toThrow(UsageError);
+  expect(() => applyConfig({}, readConfigFile(bad), bad)).toThrow(/"port" must be a port from 0 to 65535/);
   expect(() => completeSettings({})).toThrow(/--data-dir/);
 });

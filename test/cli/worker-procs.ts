@@ -22,9 +22,10 @@ export class CliProcs {
   readonly procs = new Map<string, Proc>();
   private readonly listeners = new Set<() => void>();
 
-  /** `rill ARGS` from the TypeScript sources, as `name`. */
-  start(name: string, args: string[]): Proc {
-    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `rill ARGS` from the TypeScript sources, as `name` (with `stdin: true`, its stdin is a pipe the test writes). */
+  start(name: string, args: string[], opts: { stdin?: boolean } = {}): Proc {
+    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], { cwd: ROOT, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    child.stdin?.on('error', () => undefined);
     const out: string[] = [];
     const err: string[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -15,7 +15,7 @@
 // own log (the leader from what it appends, a follower from what it copies,
 // both rebuilt from the log on open and after a truncation), so a follower
 // promoted to leader recognises a batch its predecessor already wrote.
-import { appendWithProducerState, BrokerError, rebuildProducerState, type CheckedAppend, type ProducerStateTable } from '../../broker';
+import { appendWithProducerState, BrokerError, rebuildProducerState, ProducerStateTable, type CheckedAppend } from '../../broker';
 import { batchHeader, LogError } from '../../log';
 import { ClusterErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
@@ -109,6 +109,8 @@ export class PartitionReplica {
   private readonly truncations: Truncation[] = [];
   /** The idempotent producers' last batches in this replica's log (any role). */
   private producers: ProducerStateTable;
+  /** Fetched batches a follower refused to store (failed validation): a sign of damage at the leader or in transit. */
+  refusedFetches = 0;
 
   constructor(
     readonly name: string,
@@ -116,7 +118,7 @@ export class PartitionReplica {
     /** Replaced (never mutated) by reconfigure(). */
     public config: ReplicaConfig,
   ) {
-    this.producers = rebuildProducerState(log);
+    this.producers = rebuildWhenReadable(log);
   }
 
   /**
@@ -310,7 +312,14 @@ export class PartitionReplica {
     recordFetch(progress, req.fetchOffset, leo, now);
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
-    const records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.config.maxFetchBytes), leo);
+    let records: Buffer;
+    try {
+      records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.config.maxFetchBytes), leo);
+    } catch (e) {
+      // Damage met on the leader's disk (KAFKA_STORAGE_ERROR): the follower copies nothing of it.
+      if (e instanceof LogError) return refuse(e.code);
+      throw e;
+    }
     return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, records };
   }
 
@@ -474,7 +483,14 @@ export class PartitionReplica {
     }
     if (request.fetchOffset !== this.log.logEndOffset) return;
     if (resp.records.length > 0) {
-      this.log.append(resp.records, { assignOffsets: false });
+      try {
+        // Validated as the leader's appends are (records, offsets, CRC): a damaged copy is not stored.
+        this.log.append(resp.records, { assignOffsets: false });
+      } catch (e) {
+        if (!(e instanceof LogError)) throw e;
+        this.refusedFetches++;
+        return; // fetched again from the same offset
+      }
       this.assignEpochs(resp.records);
       this.producers.recordStored(resp.records);
       if (this.config.durableAppends) this.log.flush();
@@ -508,3 +524,13 @@ export class PartitionReplica {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Producer state from the log's tail; empty when the log is damaged (it answers KAFKA_STORAGE_ERROR). */
+function rebuildWhenReadable(log: ReplicaLog): ProducerStateTable {
+  try {
+    return rebuildProducerState(log);
+  } catch (e) {
+    if (e instanceof LogError) return new ProducerStateTable();
+    throw e;
+  }
+}

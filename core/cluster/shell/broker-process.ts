@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
-import { DEFAULT_LOG_CONFIG, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
+import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
+import { lockDataDir } from './data-dir-lock';
 import type { apis } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
@@ -182,6 +183,7 @@ export class BrokerProcess {
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaListener | undefined;
   private groups: ClusterGroupCoordinator | undefined;
+  private lock: DirLock | undefined;
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
@@ -198,7 +200,10 @@ export class BrokerProcess {
   }
 
   static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
+    const lock = lockDataDir(options.dataDir);
+    if (E.isLeft(lock)) return lock;
     const broker = new BrokerProcess(options);
+    broker.lock = lock.right;
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
@@ -217,6 +222,11 @@ export class BrokerProcess {
 
   get nodeId(): number {
     return this.options.nodeId;
+  }
+
+  /** The active controller as this broker last reached it. */
+  get activeControllerId(): number {
+    return this.controllerClient.believedActive;
   }
 
   get kafkaApiVersions() {
@@ -418,7 +428,7 @@ export class BrokerProcess {
     const dir = path.join(this.options.dataDir, name);
     discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
     // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
-    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES });
+    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES, onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`) });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
@@ -631,5 +641,6 @@ export class BrokerProcess {
     for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.waiting.clear();
     this.changed();
+    this.lock?.release();
   }
 }

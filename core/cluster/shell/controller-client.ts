@@ -16,6 +16,11 @@ export class ControllerClient {
     this.guess = controllers[seed % controllers.length].id;
   }
 
+  /** The controller believed active (the last one that answered as such, or was hinted). */
+  get believedActive(): number {
+    return this.guess;
+  }
+
   /** Controllers added to the quorum since (from the metadata log): any of them may become the active one. */
   learn(added: Iterable<{ readonly controllerId: number; readonly host: string; readonly port: number }>): void {
     for (const c of added) {

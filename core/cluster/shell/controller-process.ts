@@ -6,6 +6,7 @@
 // once the decision's entry is applied here (RaftNode matches index and term).
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
+import type { DirLock } from '../../log';
 import { RaftNode } from '../../raft';
 import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from '../controller/quorum-controller';
 import type { Decision } from '../controller/decision';
@@ -17,6 +18,7 @@ import { ClusterErrorCode } from '../errors';
 import type { ControllerAddress } from './addresses';
 import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuorumAnswer, type FetchMetadataRequest } from './controller-protocol';
 import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
+import { lockDataDir } from './data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
 import { RpcServer, type RpcMessage } from './rpc';
 import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
@@ -54,6 +56,8 @@ export class ControllerProcess {
   private conditions: { done: () => boolean; deadline: number; term: number; resolve: (ok: boolean) => void }[] = [];
   /** Raft addresses of the controllers added after founding, as last given to the transport. */
   private readonly addedPeers = new Map<number, string>();
+  /** The data directory's lock, held until stop(). */
+  lock: DirLock | undefined;
 
   private constructor(
     private readonly node: RaftNode<unknown>,
@@ -84,6 +88,8 @@ export class ControllerProcess {
   static async start(options: ControllerOptions): Promise<E.Either<string, ControllerProcess>> {
     const me = options.controllers.find((c) => c.id === options.nodeId);
     if (me === undefined) return E.left(`node id ${options.nodeId} is not among the controllers [${options.controllers.map((c) => c.id)}]`);
+    const lock = lockDataDir(options.dataDir);
+    if (E.isLeft(lock)) return lock;
     const journal = new MetadataJournal();
     const peers = new Map(options.controllers.filter((c) => c.id !== me.id).map((c) => [c.id, { host: c.host, port: c.raftPort }]));
     const started = await RaftNode.start<unknown>({
@@ -97,8 +103,12 @@ export class ControllerProcess {
       tickMs: options.tickMs ?? 50,
       linkFilter: options.raftLinkFilter,
     });
-    if (E.isLeft(started)) return started;
+    if (E.isLeft(started)) {
+      lock.right.release();
+      return started;
+    }
     const process = new ControllerProcess(started.right, journal, undefined, options);
+    process.lock = lock.right;
     try {
       process.rpc = await RpcServer.listen(me.port, options.host ?? me.host, (m, b) => process.handle(m, b), (m) => process.log(m));
     } catch (e) {
@@ -306,6 +316,7 @@ export class ControllerProcess {
     this.conditions = [];
     await this.rpc?.close();
     await this.node.stop();
+    this.lock?.release();
   }
 }
 

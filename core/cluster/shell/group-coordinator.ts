@@ -236,7 +236,7 @@ export class ClusterGroupCoordinator {
 
   /** core/protocol's handler for `api` over the membership broker. */
   private run(api: ApiDefinition, request: unknown, ctx: KafkaRequestContext): unknown {
-    return api.handle(request as never, { broker: this.membership, apiVersion: ctx.apiVersion, clientId: null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: (m: string) => this.broker.log(m) });
+    return api.handle(request as never, { broker: this.membership, apiVersion: ctx.apiVersion, clientId: ctx.clientId ?? null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: (m: string) => this.broker.log(m) });
   }
 
   private async describeGroups(req: apis.DescribeGroupsRequest, ctx: KafkaRequestContext): Promise<apis.DescribeGroupsResponse> {

@@ -7,6 +7,7 @@
 // producers. The other admin APIs are in kafka-admin-apis.ts, consumer groups
 // in group-coordinator.ts.
 import { CONSUMER_OFFSETS_TOPIC, FetchBudget } from '../../broker';
+import { LogError } from '../../log';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
 import type { BrokerProcess } from './broker-process';
@@ -40,7 +41,9 @@ function metadata(broker: BrokerProcess, req: apis.MetadataRequest, ctx: KafkaRe
     brokers: image.liveBrokers().map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })),
     clusterId: CLUSTER_ID,
     // Admin requests may go to any broker: each forwards them to the active controller.
-    controllerId: broker.nodeId,
+    // Named is the active controller when it is also a live broker (a combined node),
+    // so every broker names the same one, else this broker.
+    controllerId: image.liveBrokers().some((b) => b.brokerId === broker.activeControllerId) ? broker.activeControllerId : broker.nodeId,
     topics: names.map((name) => {
       const t = image.topicByName(name);
       if (t === undefined) return { errorCode: ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, isInternal: false, partitions: [] };
@@ -100,7 +103,14 @@ async function fetch(broker: BrokerProcess, req: FetchRequest, ctx: KafkaRequest
         if (typeof h === 'number') return none(h);
         const hw = h.replica.highWatermark;
         if (p.fetchOffset > h.replica.logEndOffset || p.fetchOffset < h.log.logStartOffset) return none(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
-        const records = p.fetchOffset >= hw ? EMPTY : budget.take(p.partitionMaxBytes, (max) => h.replica.readCommitted(p.fetchOffset, max), EMPTY);
+        let records: Buffer;
+        try {
+          records = p.fetchOffset >= hw ? EMPTY : budget.take(p.partitionMaxBytes, (max) => h.replica.readCommitted(p.fetchOffset, max), EMPTY);
+        } catch (e) {
+          // Damage met on disk (KAFKA_STORAGE_ERROR): this partition answers it, the others are served.
+          if (e instanceof LogError) return none(e.code);
+          throw e;
+        }
         bytes += records.length;
         return { partitionIndex: p.partition, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: h.log.logStartOffset, abortedTransactions: [], preferredReadReplica: -1, records };
       }),

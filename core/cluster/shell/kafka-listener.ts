@@ -33,6 +33,8 @@ export interface KafkaRequestContext {
   /** host:port of this listener as the client reached it. */
   readonly advertised: { host: string; port: number };
   readonly signal: AbortSignal;
+  /** The request header's client id (a group member's client id in DescribeGroups). */
+  readonly clientId?: string | null;
 }
 
 /** One API this listener serves: core/protocol's schemas, a served version range and a handler. */
@@ -142,16 +144,17 @@ export class KafkaListener {
     }
     const api = served.api;
     let request: unknown;
+    let clientId: string | null = null;
     try {
       const reader = new Reader(frame);
-      readRequestHeader(reader, inRange(api.request.flexible, apiVersion));
+      clientId = readRequestHeader(reader, inRange(api.request.flexible, apiVersion)).clientId;
       request = decodeMessage(api.request, apiVersion, reader);
     } catch (e) {
       throw new Error(`malformed ${api.name} v${apiVersion} request: ${e instanceof DecodeError ? e.message : String(e)}`);
     }
     const local = socket.localAddress ?? '127.0.0.1';
     const advertised = { host: this.advertisedHost ?? (local.startsWith('::ffff:') ? local.slice(7) : local), port: this.port };
-    const response = await served.handle(request, { apiVersion, advertised, signal: this.abort.signal });
+    const response = await served.handle(request, { apiVersion, advertised, signal: this.abort.signal, clientId });
     if (response === null || socket.destroyed) return;
     const body = encodeMessage(api.response, apiVersion, response as object, new Writer());
     this.write(socket, correlationId, inRange(api.response.flexible, apiVersion) && apiKey !== API_VERSIONS_KEY, body);

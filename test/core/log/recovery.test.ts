@@ -2,7 +2,7 @@
 // compaction. A crash is simulated by dropping a log without close().
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PartitionLog, LogCorruptionError, LogWarning, decodeRecordBatches } from '../../../core/log';
+import { PartitionLog, LogWarning, decodeRecordBatches } from '../../../core/log';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('recovery');
@@ -83,30 +83,22 @@ test('a torn tail after a clean shutdown marker is still found (file does not en
   log.close();
 });
 
-test('a flipped byte inside unflushed data is reported with file and position, and nothing is lost', () => {
+test('a flipped byte inside unflushed data: recovery cuts there and moves the tail aside into a file named for its offsets', () => {
   const dir = dirs.make();
   const crashed = fill(dir, 50, false);
   const base = crashed.segmentBaseOffsets[crashed.segmentCount - 1];
   const file = seg(dir, base);
   const sizeBefore = fs.statSync(file).size;
   flipByte(file, 70); // inside the first batch of the active segment, with more batches after it
-  let error: unknown;
-  try {
-    PartitionLog.open(dir, CONFIG);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(LogCorruptionError);
-  expect((error as LogCorruptionError).file).toBe(file);
-  expect((error as LogCorruptionError).position).toBe(0);
-  expect((error as Error).message).toMatch(/CRC|crc/);
-  expect(fs.statSync(file).size).toBe(sizeBefore);
-
-  // Opting in to recovery moves the damaged bytes aside instead of deleting them.
-  const { log, warnings } = reopen(dir, { recoverCorruption: true });
+  const { log, warnings } = reopen(dir);
   expect(warnings.map((w) => w.kind)).toEqual(['corruption-moved-aside']);
+  // One line naming the file, the position and the offset range.
+  expect(warnings[0].message).toContain(`${file} at position 0 (offsets ${base} to 49)`);
+  expect(log.failure).toBeUndefined();
   expect(log.logEndOffset).toBe(base);
-  expect(fs.statSync(`${file}.0.corrupt`).size).toBe(sizeBefore);
+  const aside = path.join(dir, `${String(base).padStart(20, '0')}-${String(49).padStart(20, '0')}.corrupt`);
+  expect(fs.statSync(aside).size).toBe(sizeBefore);
+  expect(log.appendRecords([{ key: Buffer.from('k'), value: Buffer.from('after') }]).baseOffset).toBe(base);
   log.close();
 });
 

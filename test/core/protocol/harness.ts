@@ -44,3 +44,10 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A Fetch request body (field names of v4 to v12) reading `topic`'s partitions from the given offsets. */
+export function fetchRequestBody(topic: string, partitions: { partition: number; fetchOffset: number }[], options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}): object {
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  const wanted = partitions.map((p) => ({ ...p, partitionMaxBytes: maxBytes }));
+  return { replicaId: -1, maxWaitMs: options.maxWaitMs ?? 0, minBytes: options.minBytes ?? 0, maxBytes, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic, partitions: wanted }], forgottenTopicsData: [], rackId: '' };
+}

@@ -3,7 +3,7 @@
 import { Reader, apis, decodeMessage } from '../../../core/protocol';
 import { KafkaConnection } from '../../../core/protocol';
 import { encodeRecordBatch } from '../../../core/log';
-import { startTestCluster, TestCluster, waitFor } from './harness';
+import { fetchRequestBody, startTestCluster, TestCluster, waitFor } from './harness';
 import { rawConnect, requestFrame } from './raw';
 
 let cluster: TestCluster;
@@ -16,18 +16,7 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-const fetchBody = (topic: string, offset: number, maxWaitMs: number) => ({
-  replicaId: -1,
-  maxWaitMs,
-  minBytes: 1,
-  maxBytes: 1 << 20,
-  isolationLevel: 0,
-  sessionId: 0,
-  sessionEpoch: -1,
-  topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
-  forgottenTopicsData: [],
-  rackId: '',
-});
+const fetchBody = (topic: string, offset: number, maxWaitMs: number) => fetchRequestBody(topic, [{ partition: 0, fetchOffset: offset }], { maxWaitMs, minBytes: 1 });
 
 test('ApiVersions v3 (librdkafka probe) is answered flexibly; an unknown version gets error 35 with a v0 body', async () => {
   const c = await rawConnect(cluster.server.port);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PRODUCER_STATE_WINDOW } from '../../../../core/broker';
-import { decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
+import { crc32c, decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
 import {
   ClusterErrorCode,
   PartitionReplica,
@@ -240,6 +240,27 @@ describe('PartitionReplica as follower', () => {
     b2.handleFetchResponse(resp);
     expect(values(b2)).toEqual(['a']);
     expect(b2.nextRequest(1, 1)).toMatchObject({ kind: 'fetch', fetchOffset: 1 });
+  });
+
+  test('a leader refuses a poison pill; a follower refuses a fetched batch damaged in transit and fetches it again', () => {
+    const { b1, b2 } = cluster();
+    const pill = batch('poison');
+    pill[61 + 4] = 0x7e; // the key length now runs past the record
+    pill.writeUInt32BE(crc32c(pill, 21, pill.length), 17);
+    expect(b1.appendAsLeader(pill, 1)).toMatchObject({ errorCode: 2, message: expect.stringMatching(/key length 63/) });
+    expect(b1.logEndOffset).toBe(0);
+    b1.appendAsLeader(batch('a'), 1);
+    const req = b2.nextRequest(0, 1)!;
+    if (req.kind !== 'fetch') throw new Error('expected a fetch');
+    const resp = b1.handleFetch(req, 0);
+    const damaged = { ...resp, records: Buffer.from(resp.records) };
+    damaged.records[damaged.records.length - 1] ^= 0xff; // a flipped bit on the way: the CRC fails
+    b2.handleFetchResponse(damaged);
+    expect(b2.logEndOffset).toBe(0);
+    expect(b2.refusedFetches).toBe(1);
+    // Fetched again from the same offset, intact this time.
+    expect(round(b1, b2, 1)).toMatchObject({ kind: 'fetchResponse', errorCode: 0 });
+    expect(values(b2)).toEqual(['a']);
   });
 
   test('an unanswered request is sent again after the request timeout', () => {

@@ -9,6 +9,7 @@ import { ClusterErrorCode, NO_LEADER } from '../../../../core/cluster';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { run as runChild } from '../../protocol/children';
+import { fetchRequestBody } from '../../protocol/harness';
 import { InProcessCluster, until } from './in-process-cluster';
 
 const IDS = [1, 2, 3];
@@ -255,17 +256,7 @@ describe('admin changes that must outlive a failover', () => {
       return leader !== undefined && others.includes(leader) && cluster.broker(leader).replicas.get('trimmed-0')?.replica.role === 'leader' ? leader : undefined;
     }, 'no new leader');
     const conn = await KafkaConnection.connect(cluster.bootstrap(next), { timeoutMs: 10_000 });
-    const fetchAt = (fetchOffset: number) =>
-      conn.request<apis.FetchResponse>(apis.fetch, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: 'trimmed', partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] }],
-      });
+    const fetchAt = (fetchOffset: number) => conn.request<apis.FetchResponse>(apis.fetch, fetchRequestBody('trimmed', [{ partition: 0, fetchOffset }]));
     const below = (await fetchAt(0)).responses[0].partitions[0];
     expect(below.errorCode).toBe(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
     const from = (await fetchAt(6)).responses[0].partitions[0];

@@ -72,9 +72,10 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   }
   // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
   // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
+  const limits = { fetchMaxBytes: s.fetchMaxBytes, maxBrokerPartitions: s.maxBrokerPartitions, maxPartitionsPerRequest: s.maxPartitionsPerRequest, maxOpenFiles: s.maxOpenFiles };
   let broker: Broker;
   try {
-    broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, recoverCorruption: s.recoverCorruption, onWarning: (w) => log(`warning: ${w}`) });
+    broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, recoverCorruption: s.recoverCorruption, limits, onWarning: (w) => log(`warning: ${w}`) });
   } catch (e) {
     if (e instanceof DirLockedError) throw new CommandError(e.message);
     throw e;
@@ -83,7 +84,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   try {
-    server = await KafkaServer.start({ broker, port: s.port, host: s.host, advertisedHost: s.advertisedHost, maxFrameBytes: s.maxFrameBytes, idleTimeoutMs: s.idleTimeoutMs, autoCreateTopics: s.autoCreateTopics, log });
+    server = await KafkaServer.start({ broker, port: s.port, host: s.host, advertisedHost: s.advertisedHost, maxFrameBytes: s.maxFrameBytes, maxConnections: s.maxConnections, maxConnectionsPerIp: s.maxConnectionsPerIp, queuedMaxRequestBytes: s.queuedMaxRequestBytes, idleTimeoutMs: s.idleTimeoutMs, autoCreateTopics: s.autoCreateTopics, log });
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });

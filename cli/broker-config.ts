@@ -3,6 +3,8 @@
 // one is reported with what is allowed; an unknown key is a warning.
 import * as fs from 'node:fs';
 import { UsageError } from './args';
+import { DEFAULT_BROKER_LIMITS } from '../core/broker';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from '../core/protocol';
 
 export interface BrokerSettings {
   dataDir: string;
@@ -13,6 +15,14 @@ export interface BrokerSettings {
   autoCreateTopics: boolean;
   maxFrameBytes: number;
   idleTimeoutMs: number;
+  /** Resource bounds (docs/operations.md). */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  queuedMaxRequestBytes: number;
+  fetchMaxBytes: number;
+  maxBrokerPartitions: number;
+  maxPartitionsPerRequest: number;
+  maxOpenFiles: number;
   /** -1: no schema registry. */
   schemaRegistryPort: number;
   schemaRegistryHost: string;
@@ -33,10 +43,20 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'auto.create.topics.enable': { setting: 'autoCreateTopics', kind: 'bool' },
   'socket.request.max.bytes': { setting: 'maxFrameBytes', kind: 'int' },
   'connections.max.idle.ms': { setting: 'idleTimeoutMs', kind: 'int' },
+  'max.connections': { setting: 'maxConnections', kind: 'int' },
+  'max.connections.per.ip': { setting: 'maxConnectionsPerIp', kind: 'int' },
+  'queued.max.request.bytes': { setting: 'queuedMaxRequestBytes', kind: 'int' },
+  'fetch.max.bytes': { setting: 'fetchMaxBytes', kind: 'int' },
+  'max.broker.partitions': { setting: 'maxBrokerPartitions', kind: 'int' },
+  'max.partitions.per.request': { setting: 'maxPartitionsPerRequest', kind: 'int' },
+  'log.max.open.files': { setting: 'maxOpenFiles', kind: 'int' },
   'schema.registry.port': { setting: 'schemaRegistryPort', kind: 'int' },
   'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
   'log.recover.corruption': { setting: 'recoverCorruption', kind: 'bool' },
 };
+
+/** Resource bounds: positive integers. */
+const BOUNDS = new Set(['max.connections', 'max.connections.per.ip', 'queued.max.request.bytes', 'fetch.max.bytes', 'max.broker.partitions', 'max.partitions.per.request', 'log.max.open.files']);
 
 /** Loopback by default, as cluster nodes: --host 0.0.0.0 (or an address) serves other machines. */
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
@@ -46,6 +66,13 @@ export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   autoCreateTopics: true,
   maxFrameBytes: 100 * 1024 * 1024,
   idleTimeoutMs: 600_000,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  maxConnectionsPerIp: DEFAULT_MAX_CONNECTIONS_PER_IP,
+  queuedMaxRequestBytes: DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  fetchMaxBytes: DEFAULT_BROKER_LIMITS.fetchMaxBytes,
+  maxBrokerPartitions: DEFAULT_BROKER_LIMITS.maxBrokerPartitions,
+  maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,
+  maxOpenFiles: DEFAULT_BROKER_LIMITS.maxOpenFiles,
   schemaRegistryPort: 8081,
   schemaRegistryHost: '127.0.0.1',
   recoverCorruption: false,
@@ -124,5 +151,8 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
   const s = { ...DEFAULT_SETTINGS, ...partial };
   if (!s.dataDir) throw new UsageError('give --data-dir DIR (or data.dir in the config file)');
   if (s.maxFrameBytes < 1024) throw new UsageError('socket.request.max.bytes must be at least 1024');
+  for (const [key, spec] of Object.entries(KEYS)) {
+    if (BOUNDS.has(key) && (s[spec.setting] as number) < 1) throw new UsageError(`${key} must be at least 1`);
+  }
   return s as BrokerSettings;
 }

@@ -10,7 +10,7 @@
 import { Either, isLeft, left, right } from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Clock, DirLock, PartitionLog, recoverPartitionLog, systemClock } from '../log';
+import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import {
   CoordinatorConfig,
@@ -30,7 +30,8 @@ import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
-import { ConfigAlteration, NewTopic, TopicDescription, TopicTable } from './topics';
+import { FetchBudget } from './fetch-budget';
+import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, TopicDescription, TopicTable } from './topics';
 import { INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
 
 export interface BrokerOptions {
@@ -55,7 +56,28 @@ export interface BrokerOptions {
    * damaged partition opens failed and answers KAFKA_STORAGE_ERROR (56).
    */
   recoverCorruption?: boolean;
+  /** Resource bounds (docs/operations.md). */
+  limits?: Partial<BrokerLimits>;
 }
+
+/** The broker's resource bounds, Kafka's names where Kafka has one. */
+export interface BrokerLimits {
+  /** fetch.max.bytes: most bytes of records in one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
+  fetchMaxBytes: number;
+  /** max.broker.partitions: partitions of all topics together. Default 100,000. */
+  maxBrokerPartitions: number;
+  /** max.partitions.per.request: partitions one CreateTopics or CreatePartitions request may add. Default 10,000. */
+  maxPartitionsPerRequest: number;
+  /** log.max.open.files: segment files open at once across all partitions (the rest are opened on use). Default 2048. */
+  maxOpenFiles: number;
+}
+
+export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = {
+  fetchMaxBytes: 55 * 1024 * 1024,
+  maxBrokerPartitions: 100_000,
+  maxPartitionsPerRequest: DEFAULT_MAX_PARTITIONS_PER_REQUEST,
+  maxOpenFiles: DEFAULT_MAX_OPEN_FILES,
+};
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -106,7 +128,6 @@ export interface OffsetCommitResult {
 }
 
 const EMPTY = Buffer.alloc(0);
-const DEFAULT_FETCH_MAX_BYTES = 50 * 1024 * 1024;
 
 export class Broker {
   readonly nodeId: number;
@@ -127,6 +148,9 @@ export class Broker {
     private readonly offsets: OffsetStore,
     options: BrokerOptions,
     private readonly lock: DirLock,
+    readonly limits: Readonly<BrokerLimits>,
+    /** The open segment files of all this broker's partitions. */
+    readonly fileHandles: FileHandleCache,
   ) {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
@@ -148,13 +172,15 @@ export class Broker {
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
   /** Throws DirLockedError when another live process has the directory open. */
   static open(options: BrokerOptions): Broker {
+    const limits = brokerLimits(options.limits ?? {});
     const lock = DirLock.acquire(options.dir);
     try {
+      const fileHandles = new FileHandleCache({ maxOpen: limits.maxOpenFiles, onWarning: options.onWarning });
       const store = MetadataStore.open(options.dir);
       const clock = options.clock ?? systemClock;
-      const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption });
+      const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption, maxBrokerPartitions: limits.maxBrokerPartitions, fileHandles });
       const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
-      return new Broker(options.dir, store, topics, offsets, options, lock);
+      return new Broker(options.dir, store, topics, offsets, options, lock, limits, fileHandles);
     } catch (e) {
       lock.release();
       throw e;
@@ -277,16 +303,14 @@ export class Broker {
   }
 
   private readPartitions(request: FetchRequest): FetchPartitionResponse[] {
-    let budget = request.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+    const budget = new FetchBudget(request.maxBytes, this.limits.fetchMaxBytes);
     return request.partitions.map((r) => {
       const p = this.topics.partition(r.topic, r.partition);
       if (isLeft(p)) return failedFetch(r, p.left);
       const offsets = p.right.offsets;
       const base = { topic: r.topic, partition: r.partition, errorCode: 0, ...offsets };
-      if (budget <= 0) return { ...base, records: EMPTY };
       try {
-        const records = p.right.read(r.offset, Math.min(r.maxBytes, budget));
-        budget -= records.length;
+        const records = budget.take(r.maxBytes, (max) => p.right.read(r.offset, max), EMPTY);
         return { ...base, records };
       } catch (e) {
         if (e instanceof BrokerError) return { ...base, errorCode: e.code, error: e, records: EMPTY };
@@ -538,4 +562,11 @@ function coordinatorGone(kind: GroupResponse['kind']): GroupResponse {
     case 'leave':
       return { kind, errorCode, members: [] };
   }
+}
+
+/** The limits with defaults filled in; a limit that is not a positive integer is a caller's bug. */
+export function brokerLimits(given: Partial<BrokerLimits>): BrokerLimits {
+  const limits = { ...DEFAULT_BROKER_LIMITS, ...given };
+  for (const [k, v] of Object.entries(limits)) if (!Number.isInteger(v) || v < 1) throw new RangeError(`Broker limit ${k} must be a positive integer, got ${v}`);
+  return limits;
 }

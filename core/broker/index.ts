@@ -1,8 +1,9 @@
 // core/broker: the topics and partitions of one node — produce, fetch, offsets,
 // consumer groups. The only door into this folder.
-export { Broker } from './broker';
+export { Broker, DEFAULT_BROKER_LIMITS, brokerLimits } from './broker';
 export type {
   BrokerOptions,
+  BrokerLimits,
   FetchRequest,
   FetchPartitionRequest,
   FetchPartitionResponse,
@@ -10,6 +11,7 @@ export type {
   OffsetCommitResult,
 } from './broker';
 export { BrokerError, ErrorCode, errorName } from './errors';
+export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
 export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
 export { MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';

@@ -1,11 +1,13 @@
 // The topics of one broker: create, delete, describe, alter config, add
-// partitions. Metadata is persisted first, then the partition logs follow it, so
-// a crash in between is repaired on open (missing logs are created, logs of
-// topics no longer in the metadata are removed).
+// partitions. New partitions are opened first and the metadata is written only
+// when every one of them is open: a failure on the way (EMFILE, a full disk)
+// closes and removes what was opened, so a topic has all its partitions or does
+// not exist. A crash in between leaves directories no metadata owns, which are
+// removed on open (as are logs of topics deleted before a crash).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Either, left, right } from 'fp-ts/Either';
-import { Clock, LogConfig, PartitionLog, parseLogConfig } from '../log';
+import { Clock, FileHandleCache, LogConfig, PartitionLog, parseLogConfig } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 import { MetadataStore, TopicRecord, newId } from './metadata-store';
 import { Partition } from './partition';
@@ -13,6 +15,10 @@ import { INTERNAL_TOPICS, collisionKey, validateTopicName } from './topic-name';
 
 /** Kafka's limit would be int32; a single embedded node stays far below it. */
 export const MAX_PARTITIONS = 10_000;
+/** Default max.broker.partitions (KIP-578's name): partitions of all topics together. */
+export const DEFAULT_MAX_BROKER_PARTITIONS = 100_000;
+/** Default max.partitions.per.request: partitions one CreateTopics or CreatePartitions request may add. */
+export const DEFAULT_MAX_PARTITIONS_PER_REQUEST = 10_000;
 
 export interface NewTopic {
   name: string;
@@ -49,12 +55,17 @@ interface Topic {
 export interface TopicTableOptions {
   clock?: Clock;
   onWarning?: (message: string) => void;
+  /** max.broker.partitions: partitions of all topics (internal ones included). Default 100,000. */
+  maxBrokerPartitions?: number;
+  /** The open-file budget every partition log shares. */
+  fileHandles?: FileHandleCache;
   /** Repair damaged partitions on open (PartitionLog's recoverCorruption); default: open them failed. */
   recoverCorruption?: boolean;
 }
 
 export class TopicTable {
   private readonly topics = new Map<string, Topic>();
+  private total = 0;
 
   constructor(
     private readonly dir: string,
@@ -63,7 +74,28 @@ export class TopicTable {
   ) {
     for (const record of store.metadata.topics) this.topics.set(record.name, { record, partitions: [] });
     this.removeOrphanLogs();
-    for (const topic of this.topics.values()) this.openPartitions(topic, 0, topic.record.partitions);
+    for (const topic of this.topics.values()) {
+      topic.partitions.push(...this.openPartitions(topic.record, 0, topic.record.partitions, true));
+      this.total += topic.partitions.length;
+    }
+  }
+
+  /** Partitions of all topics. */
+  get totalPartitions(): number {
+    return this.total;
+  }
+
+  get maxBrokerPartitions(): number {
+    return this.options.maxBrokerPartitions ?? DEFAULT_MAX_BROKER_PARTITIONS;
+  }
+
+  /** A refusal when `adding` more partitions would pass max.broker.partitions. */
+  private overBrokerLimit(topic: string, adding: number): BrokerError | undefined {
+    if (this.total + adding <= this.maxBrokerPartitions) return undefined;
+    return new BrokerError(
+      ErrorCode.POLICY_VIOLATION,
+      `Topic "${topic}": ${adding} more partition(s) would make ${this.total + adding} on this broker, above max.broker.partitions (${this.maxBrokerPartitions}); delete topics or raise the limit.`,
+    );
   }
 
   // ---------------------------------------------------------------- queries
@@ -131,12 +163,14 @@ export class TopicTable {
     }
     const config = validateConfig(spec.name, spec.config ?? {});
     if (config._tag === 'Left') return config;
+    const over = this.overBrokerLimit(spec.name, partitions);
+    if (over) return left(over);
     if (options.validateOnly) return right(this.describeRecord({ name: spec.name, topicId: '', partitions, config: config.right.overrides, internal: !!options.internal }, config.right.full));
     const record: TopicRecord = { name: spec.name, topicId: newId(), partitions, config: config.right.overrides, internal: !!options.internal };
-    this.store.update((m) => m.topics.push(record));
-    const topic: Topic = { record, partitions: [] };
-    this.topics.set(spec.name, topic);
-    this.openPartitions(topic, 0, partitions);
+    const opened = this.openAll(record, 0, partitions, () => this.store.update((m) => m.topics.push(record)));
+    if (opened._tag === 'Left') return opened;
+    this.topics.set(spec.name, { record, partitions: opened.right });
+    this.total += partitions;
     return this.describe(spec.name);
   }
 
@@ -148,6 +182,7 @@ export class TopicTable {
     }
     this.store.update((m) => (m.topics = m.topics.filter((t) => t.name !== name)));
     this.topics.delete(name);
+    this.total -= topic.partitions.length;
     for (const p of topic.partitions) p.log.delete();
     return right(undefined);
   }
@@ -178,10 +213,14 @@ export class TopicTable {
     if (!Number.isInteger(total) || total <= current || total > MAX_PARTITIONS) {
       return left(new BrokerError(ErrorCode.INVALID_PARTITIONS, `Topic "${name}" has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed).`));
     }
+    const over = this.overBrokerLimit(name, total - current);
+    if (over) return left(over);
     if (options.validateOnly) return this.describe(name);
-    this.store.update((m) => (m.topics.find((t) => t.name === name)!.partitions = total));
+    const opened = this.openAll(topic.record, current, total, () => this.store.update((m) => (m.topics.find((t) => t.name === name)!.partitions = total)));
+    if (opened._tag === 'Left') return opened;
     topic.record = { ...topic.record, partitions: total };
-    this.openPartitions(topic, current, total);
+    topic.partitions.push(...opened.right);
+    this.total += total - current;
     return this.describe(name);
   }
 
@@ -196,16 +235,50 @@ export class TopicTable {
     return path.join(this.dir, `${topic}-${partition}`);
   }
 
-  private openPartitions(topic: Topic, from: number, to: number): void {
-    const config = topic.record.config;
-    for (let i = from; i < to; i++) {
-      const log = PartitionLog.open(this.logDir(topic.record.name, i), config, {
-        clock: this.options.clock,
-        recoverCorruption: this.options.recoverCorruption,
-        onWarning: (w) => this.options.onWarning?.(`${topic.record.name}-${i}: ${w.message}`),
-      });
-      topic.partitions.push(new Partition(topic.record.name, i, log));
+  /**
+   * Opens partitions [from, to) of a new topic or a grown one, then runs
+   * `commit` (the metadata write). Any failure closes and removes the
+   * partitions it opened: all or none.
+   */
+  private openAll(record: TopicRecord, from: number, to: number, commit: () => void): Either<BrokerError, Partition[]> {
+    const opened: Partition[] = [];
+    try {
+      this.openPartitions(record, from, to, false, opened);
+      commit();
+      return right(opened);
+    } catch (e) {
+      const failed = from + opened.length;
+      for (const remove of [...opened.map((p) => () => p.log.delete()), () => failed < to && fs.rmSync(this.logDir(record.name, failed), { recursive: true, force: true })]) {
+        try {
+          remove();
+        } catch {
+          // Left for removeOrphanLogs on the next open: no metadata owns it.
+        }
+      }
+      const err = e as NodeJS.ErrnoException;
+      const hint = err.code === 'EMFILE' || err.code === 'ENFILE' ? ' The process is out of file descriptors: lower log.max.open.files or max.connections, or raise its open-file limit.' : '';
+      this.options.onWarning?.(`creating partitions ${from}-${to - 1} of "${record.name}" failed; removed the ${opened.length} opened: ${err.message}`);
+      return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `Topic "${record.name}": ${failed < to ? `opening partition ${failed}` : 'writing the metadata'} failed (${err.message}); nothing was created.${hint}`));
     }
+  }
+
+  /** Opens partition logs [from, to); each opened one is also pushed to `into` as it opens (for a rollback). */
+  private openPartitions(record: TopicRecord, from: number, to: number, existing: boolean, into: Partition[] = []): Partition[] {
+    const out = into;
+    const start = out.length;
+    for (let i = from; i < to; i++) {
+      const dir = this.logDir(record.name, i);
+      // A new partition starts empty: a directory left by an interrupted creation is not its data.
+      if (!existing) fs.rmSync(dir, { recursive: true, force: true });
+      const log = PartitionLog.open(dir, record.config, {
+        clock: this.options.clock,
+        fileHandles: this.options.fileHandles,
+        recoverCorruption: this.options.recoverCorruption,
+        onWarning: (w) => this.options.onWarning?.(`${record.name}-${i}: ${w.message}`),
+      });
+      out.push(new Partition(record.name, i, log));
+    }
+    return out.slice(start);
   }
 
   /** Partition directories of topics deleted (or never finished) before a crash. */

@@ -34,5 +34,7 @@ export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';
 export type { CleanerOptions, CleanResult } from './cleaner';
 export type { EpochEntry } from './leader-epoch-cache';
+export { FileHandleCache, LazyFile, RateLimitedLog, DEFAULT_MAX_OPEN_FILES, sharedFileHandles } from './file-handles';
+export type { FileHandleCacheOptions } from './file-handles';
 export { DirLock, DirLockedError, LOCK_FILE } from './dir-lock';
 export type { LockHolder } from './dir-lock';

@@ -29,6 +29,7 @@ import { LeaderEpochCache } from './leader-epoch-cache';
 import { LogSegment, BatchInfo, SegmentScan, parseSegmentFileName, segmentFileName } from './segment';
 import { decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
 import { validateBatch, refusalCode } from './batch-validator';
+import { FileHandleCache, sharedFileHandles } from './file-handles';
 import {
   CorruptRecordError,
   InvalidRecordError,
@@ -103,6 +104,8 @@ export interface OpenOptions {
    * must not change or append again such a buffer. Default 0 (off).
    */
   recentAppendBytes?: number;
+  /** The budget of open segment files this log shares (a broker passes its own); default one per process. */
+  fileHandles?: FileHandleCache;
 }
 
 export interface AppendOptions {
@@ -158,6 +161,7 @@ export class PartitionLog {
   private compactedBefore = false;
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
+  private fileHandles: FileHandleCache = sharedFileHandles;
 
   private constructor(
     readonly dir: string,
@@ -182,6 +186,7 @@ export class PartitionLog {
     fs.mkdirSync(dir, { recursive: true });
     const warn = options.onWarning ?? (() => {});
     const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false, options.recentAppendBytes ?? 0, warn);
+    if (options.fileHandles) log.fileHandles = options.fileHandles;
     log.load(options);
     return log;
   }
@@ -246,7 +251,6 @@ export class PartitionLog {
       .map((n) => parseSegmentFileName(n))
       .filter((b): b is number => b !== undefined)
       .sort((a, b) => a - b);
-    const interval = this._config['index.interval.bytes'];
     const maxBatch = this._config['max.message.bytes'];
     const dense = this.dense;
     const recoveryCheckpoint = this.readCheckpoint(RECOVERY_POINT_FILE);
@@ -254,7 +258,7 @@ export class PartitionLog {
     const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE)) && recoveryCheckpoint !== UNREADABLE;
     const recoveryPoint = typeof recoveryCheckpoint === 'number' ? recoveryCheckpoint : 0;
     for (let i = 0; i < bases.length; i++) {
-      const segment = LogSegment.open(this.dir, bases[i], interval);
+      const segment = this.openSegment(bases[i]);
       this.segments.push(segment);
       if (this._failure) {
         // Failed already: keep the files open for offsets and metadata, check nothing more.
@@ -285,7 +289,7 @@ export class PartitionLog {
       }
       if (!this.checkSegmentBounds(i, dense, options.recoverCorruption ?? false)) break;
     }
-    if (this.segments.length === 0) this.segments.push(LogSegment.open(this.dir, 0, interval));
+    if (this.segments.length === 0) this.segments.push(this.openSegment(0));
     // Offsets can only start where the first segment does.
     const checkpointedStart = this.offsetCheckpoint(LOG_START_FILE) ?? 0;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
@@ -575,12 +579,20 @@ export class PartitionLog {
     return infos;
   }
 
+  private openSegment(baseOffset: number, suffix = ''): LogSegment {
+    return LogSegment.open(this.dir, baseOffset, this._config['index.interval.bytes'], suffix, this.fileHandles);
+  }
+
   private maybeRoll(incomingBytes: number, incomingMaxTimestamp: number, lastOffset: number): void {
     const active = this.active;
     if (active.size === 0) return;
     const full = active.size + incomingBytes > this._config['segment.bytes'];
     const first = active.firstBatchTimestamp;
-    const old = first !== undefined && incomingMaxTimestamp - first >= this._config['segment.ms'];
+    // Kafka's rule (LogSegment.timeWaitedForRoll): the incoming max timestamp minus the
+    // first batch's. A timestamp from the future counts only up to now, so producers
+    // cannot roll a segment per request by stepping their clocks forward; old ones roll
+    // at most once per segment.ms of their time, and retention removes such segments.
+    const old = first !== undefined && Math.min(incomingMaxTimestamp, this.clock.now()) - first >= this._config['segment.ms'];
     // Relative offsets in the index are int32.
     const offsetOverflow = lastOffset - active.baseOffset > 0x7fffffff;
     if (full || old || offsetOverflow) this.roll();
@@ -598,7 +610,7 @@ export class PartitionLog {
     this.recent?.clear();
     this.markFlushed();
     this.writeRecoveryCheckpoint();
-    this.segments.push(LogSegment.open(this.dir, this.logEndOffset, this._config['index.interval.bytes']));
+    this.segments.push(this.openSegment(this.logEndOffset));
     fsyncDirectory(this.dir);
   }
 
@@ -780,7 +792,7 @@ export class PartitionLog {
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
     this.recent?.clear();
     for (const segment of this.segments.splice(0)) segment.delete();
-    this.segments.push(LogSegment.open(this.dir, offset, this._config['index.interval.bytes']));
+    this.segments.push(this.openSegment(offset));
     this._logStartOffset = offset;
     this.leaderEpochs.truncateFromEnd(0);
     this._highWatermark = offset;
@@ -961,7 +973,7 @@ export class PartitionLog {
 
   /** Opens a new segment file for the cleaner to fill (suffix '.cleaned'). */
   createCleanedSegment(baseOffset: number): LogSegment {
-    return LogSegment.open(this.dir, baseOffset, this._config['index.interval.bytes'], '.cleaned');
+    return this.openSegment(baseOffset, '.cleaned');
   }
 }
 

@@ -6,6 +6,7 @@ import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_T
 import { OffsetIndex, TimeIndex } from './index-file';
 import { BatchError } from './record-batch';
 import { validateStoredBatch } from './batch-validator';
+import { FileHandleCache, LazyFile, sharedFileHandles } from './file-handles';
 
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return String(baseOffset).padStart(20, '0') + suffix;
@@ -42,7 +43,9 @@ const HEADER_PROBE = LAST_OFFSET_DELTA + 4;
 const SCAN_CHUNK = 1024 * 1024;
 
 export class LogSegment {
-  private fd: number;
+  /** Opened on use and closed when idle (the broker's file-handle budget), never held by an idle segment. */
+  private readonly data: LazyFile;
+  private closed = false;
   private _size: number;
   private bytesSinceLastIndexEntry = 0;
   private _maxTimestamp = -1;
@@ -60,21 +63,22 @@ export class LogSegment {
     private readonly indexIntervalBytes: number,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
-    fd: number,
+    data: LazyFile,
     suffix: string,
   ) {
-    this.fd = fd;
-    this._size = fs.fstatSync(fd).size;
+    this.data = data;
+    data.ensureExists();
+    this._size = fs.statSync(data.path).size;
     this._nextOffset = baseOffset;
     this.suffix = suffix;
   }
 
-  static open(dir: string, baseOffset: number, indexIntervalBytes: number, suffix = ''): LogSegment {
+  static open(dir: string, baseOffset: number, indexIntervalBytes: number, suffix = '', handles: FileHandleCache = sharedFileHandles): LogSegment {
     const file = path.join(dir, segmentFileName(baseOffset, '.log' + suffix));
-    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const data = handles.file(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
     const offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, '.index' + suffix)), baseOffset);
     const timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, '.timeindex' + suffix)), baseOffset);
-    return new LogSegment(dir, baseOffset, indexIntervalBytes, offsetIndex, timeIndex, fd, suffix);
+    return new LogSegment(dir, baseOffset, indexIntervalBytes, offsetIndex, timeIndex, data, suffix);
   }
 
   get file(): string {
@@ -102,7 +106,7 @@ export class LogSegment {
   append(buf: Buffer, start: number, end: number, batches: readonly BatchInfo[]): void {
     let written = 0;
     while (written < end - start) {
-      written += fs.writeSync(this.fd, buf, start + written, end - start - written, this._size + written);
+      written += fs.writeSync(this.data.get(), buf, start + written, end - start - written, this._size + written);
     }
     let position = this._size;
     for (const b of batches) this.indexBatch(position, b), (position += b.size);
@@ -138,7 +142,7 @@ export class LogSegment {
     this._offsetOfMaxTimestamp = -1;
     this._firstBatchTimestamp = undefined;
     this._nextOffset = this.baseOffset;
-    this._size = fs.fstatSync(this.fd).size;
+    this._size = fs.fstatSync(this.data.get()).size;
     return this.walk(maxBatchBytes, dense, (position, b) => this.indexBatch(position, b));
   }
 
@@ -149,7 +153,7 @@ export class LogSegment {
 
   /** Reads the file in large chunks and hands each valid batch to `onBatch`. */
   private walk(maxBatchBytes: number, dense: boolean, onBatch: (position: number, b: BatchInfo) => void): SegmentScan {
-    const fileSize = fs.fstatSync(this.fd).size;
+    const fileSize = fs.fstatSync(this.data.get()).size;
     const maxSize = Math.max(maxBatchBytes, BATCH_HEADER_SIZE) + LOG_OVERHEAD;
     let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(fileSize, 1)));
     let nextOffset = this.baseOffset;
@@ -161,7 +165,7 @@ export class LogSegment {
       return { validBytes: at, nextOffset, error, tornTail };
     };
     while (position < fileSize) {
-      const got = readFully(this.fd, chunk, Math.min(chunk.length, fileSize - position), position);
+      const got = readFully(this.data.get(), chunk, Math.min(chunk.length, fileSize - position), position);
       let at = 0;
       while (got - at >= LOG_OVERHEAD) {
         const size = chunk.readInt32BE(at + BATCH_LENGTH) + LOG_OVERHEAD;
@@ -197,7 +201,7 @@ export class LogSegment {
   }
 
   private batchSizeAt(position: number): number | undefined {
-    if (readFully(this.fd, this.probe, LOG_OVERHEAD, position) < LOG_OVERHEAD) return undefined;
+    if (readFully(this.data.get(), this.probe, LOG_OVERHEAD, position) < LOG_OVERHEAD) return undefined;
     return this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
   }
 
@@ -221,7 +225,7 @@ export class LogSegment {
     this._nextOffset = lastBatch ? lastBatch.lastOffset + 1 : this.baseOffset;
     this.bytesSinceLastIndexEntry = this._size - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
     if (this.batchAt(0)) {
-      readFully(this.fd, this.probe, 8, MAX_TIMESTAMP);
+      readFully(this.data.get(), this.probe, 8, MAX_TIMESTAMP);
       this._firstBatchTimestamp = readInt64(this.probe, 0);
     }
     // A sane index points inside this segment's offsets; anything else means rebuild.
@@ -232,7 +236,7 @@ export class LogSegment {
   /** Header fields of the batch at `position`, or undefined past the end. */
   batchAt(position: number): BatchPosition | undefined {
     if (position + HEADER_PROBE > this._size) return undefined;
-    readFully(this.fd, this.probe, HEADER_PROBE, position);
+    readFully(this.data.get(), this.probe, HEADER_PROBE, position);
     const baseOffset = readInt64(this.probe, 0);
     const size = this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
     if (size < BATCH_HEADER_SIZE || position + size > this._size) return undefined;
@@ -263,7 +267,7 @@ export class LogSegment {
     if (firstSize === undefined) return Buffer.alloc(0);
     const want = Math.min(available, Math.max(maxBytes, firstSize));
     const out = Buffer.allocUnsafe(want);
-    readFully(this.fd, out, want, position);
+    readFully(this.data.get(), out, want, position);
     // Trim to whole batches, stopping at the first batch at or past `upToOffset`.
     let end = 0;
     while (end + LOG_OVERHEAD <= want) {
@@ -276,7 +280,7 @@ export class LogSegment {
 
   /** Cuts the segment at `position` (a batch boundary) and rebuilds indexes and state from what remains. */
   truncateToPosition(position: number): void {
-    fs.ftruncateSync(this.fd, position);
+    fs.ftruncateSync(this.data.get(), position);
     this.scan(Number.MAX_SAFE_INTEGER);
   }
 
@@ -299,7 +303,8 @@ export class LogSegment {
 
   /** fsyncs the data. Indexes of the active segment need no fsync: recovery rebuilds them. */
   flush(): void {
-    fs.fsyncSync(this.fd);
+    // fsync is per file, not per descriptor: reopening a descriptor that was closed while idle still syncs what it wrote.
+    if (!this.closed) fs.fsyncSync(this.data.get());
   }
 
   private flushIndexes(): void {
@@ -308,16 +313,16 @@ export class LogSegment {
   }
 
   close(): void {
-    if (this.fd < 0) return;
+    if (this.closed) return;
     this.flushIndexes();
-    fs.closeSync(this.fd);
-    this.fd = -1;
+    this.data.close();
+    this.closed = true;
   }
 
   /** Closes and removes the segment's three files. */
   delete(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
+    this.data.close();
+    this.closed = true;
     this.offsetIndex.delete();
     this.timeIndex.delete();
     fs.rmSync(this.file, { force: true });
@@ -325,9 +330,8 @@ export class LogSegment {
 
   /** Renames the three files to carry `suffix` ('' for a live segment). */
   renameSuffix(suffix: string): void {
-    const from = this.file;
     this.suffix = suffix;
-    fs.renameSync(from, this.file);
+    this.data.rename(this.file);
     this.offsetIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.index' + suffix)));
     this.timeIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.timeindex' + suffix)));
   }

@@ -3,7 +3,10 @@
 // handlers finish out of order (a Fetch long poll, a parked JoinGroup).
 //
 // Bounds: a frame larger than the limit is refused by closing the connection
-// (before its bytes are buffered); at most `maxInFlight` requests wait for their
+// (before its bytes are buffered); a frame's bytes are reserved in the
+// listener's memory pool (queued.max.request.bytes, shared by all connections)
+// before they are kept, and reading stops while the pool has no room for it;
+// they go back to the pool when the handler has answered. At most `maxInFlight` requests wait for their
 // responses, at most one of them a Fetch (the responses that can be large), and
 // reading stops while they wait or while the socket's write buffer is full (a
 // slow client slows only itself).
@@ -16,10 +19,12 @@ import { ErrorCode } from './errors';
 import { apiByKey, apiVersions } from './apis';
 import { peekHeader, readRequestHeader, responseHeader } from './header';
 import { decodeMessage, encodeMessage, inRange } from './schema';
+import { Frame, FrameReader, MemoryPool } from './bounds';
 
 export interface ConnectionOptions {
   broker: Broker;
   maxFrameBytes: number;
+  pool: MemoryPool;
   maxInFlight: number;
   idleTimeoutMs: number;
   autoCreateTopics: boolean;
@@ -32,15 +37,15 @@ interface Slot {
   state: 'pending' | 'ready' | 'none' | 'close';
   chunks?: Buffer[];
   fetch?: boolean;
+  /** Gives the request's bytes back to the memory pool. */
+  release?: () => void;
 }
 
 const API_VERSIONS_KEY = 18;
 const FETCH_KEY = 1;
 
 export class Connection {
-  private readonly chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
+  private readonly reader: FrameReader;
   private readonly queue: Slot[] = [];
   private readonly abort = new AbortController();
   private closing = false;
@@ -63,6 +68,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
     // Each parked Fetch listens on the connection's signal.
     setMaxListeners(options.maxInFlight + 16, this.abort.signal);
     socket.setNoDelay(true);
@@ -82,6 +88,7 @@ export class Connection {
     socket.on('error', (e) => options.log(`connection ${this.name}: ${e.message}`));
     this.closed = new Promise((resolve) => socket.once('close', () => {
       this.abort.abort();
+      this.reader.close();
       resolve();
     }));
   }
@@ -120,31 +127,25 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing || this.draining) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.reader.push(chunk);
     this.readFrames();
   }
 
   /** Takes complete frames from the buffered bytes while there is room in flight. */
   private readFrames(): void {
     while (this.canRead()) {
-      if (this.frameSize < 0) {
-        if (this.buffered < 4) break;
-        const size = this.peekInt32();
-        if (size < 8 || size > this.options.maxFrameBytes) {
-          this.refuse(size < 8 ? `a frame of ${size} bytes is too small for a request header` : `a frame of ${size} bytes exceeds socket.request.max.bytes (${this.options.maxFrameBytes})`);
-          return;
-        }
-        this.frameSize = size;
-      }
-      if (this.buffered < 4 + this.frameSize) break;
-      if (this.fetchInFlight && this.nextApiKey() === FETCH_KEY) {
+      if (this.fetchInFlight && this.reader.peekApiKey() === FETCH_KEY) {
         this.fetchGated = true;
         break;
       }
-      const frame = this.take(4 + this.frameSize).subarray(4);
+      const read = this.reader.next();
+      if (read.kind === 'wait') break;
+      if (read.kind === 'error') {
+        this.refuse(read.message);
+        return;
+      }
+      const frame = read.frame;
       this.requestsRead++;
-      this.frameSize = -1;
       try {
         this.onFrame(frame);
       } catch (e) {
@@ -154,19 +155,14 @@ export class Connection {
     this.updateReading();
   }
 
-  /** Room to take another request: not closing, not waiting on a full socket, fewer than maxInFlight waiting. */
+  /** Room to take another request: not closing, not waiting on a full socket or the memory pool, fewer than maxInFlight waiting. */
   private canRead(): boolean {
-    return !this.closing && !this.draining && !this.writeBlocked && !this.fetchGated && this.queue.length < this.options.maxInFlight;
+    return !this.closing && !this.draining && !this.writeBlocked && !this.fetchGated && !this.reader.waitingForMemory && this.queue.length < this.options.maxInFlight;
   }
 
-  /** The api key of the buffered frame whose size was just read. */
-  private nextApiKey(): number {
-    if (this.chunks[0].length < 6) {
-      const all = Buffer.concat(this.chunks, this.buffered);
-      this.chunks.length = 0;
-      this.chunks.push(all);
-    }
-    return this.chunks[0].readInt16BE(4);
+  /** Request bytes taken off the socket and not yet cut into frames. */
+  get bufferedBytes(): number {
+    return this.reader.bufferedBytes;
   }
 
   /** Whether reading is paused because the client does not read its responses. */
@@ -174,43 +170,11 @@ export class Connection {
     return this.writeBlocked;
   }
 
-  private peekInt32(): number {
-    if (this.chunks[0].length < 4) {
-      const all = Buffer.concat(this.chunks, this.buffered);
-      this.chunks.length = 0;
-      this.chunks.push(all);
-    }
-    return this.chunks[0].readInt32BE(0);
-  }
-
-  /** Removes n bytes from the front of the buffered chunks (a view when they sit in one chunk). */
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - at);
-      c.copy(out, at, 0, k);
-      at += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
-  }
-
   /** Closes without reading further: whatever is in flight is dropped. */
   private refuse(reason: string): void {
     this.options.log(`closing connection ${this.name}: ${reason}`);
     this.closing = true;
-    this.chunks.length = 0;
-    this.buffered = 0;
+    this.reader.close();
     this.socket.destroy();
   }
 
@@ -236,14 +200,15 @@ export class Connection {
 
   /** A whole frame (or at least a size prefix to judge) is buffered. */
   private frameBuffered(): boolean {
-    return this.frameSize >= 0 ? this.buffered >= 4 + this.frameSize : this.buffered >= 4;
+    return this.reader.hasWork;
   }
 
   // ---------------------------------------------------------------- requests
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(received: Frame): void {
+    const frame = received.bytes;
     const { apiKey, apiVersion, correlationId } = peekHeader(frame);
-    const slot: Slot = { state: 'pending', fetch: apiKey === FETCH_KEY };
+    const slot: Slot = { state: 'pending', fetch: apiKey === FETCH_KEY, release: received.release };
     if (slot.fetch) this.fetchInFlight = true;
     this.queue.push(slot);
     const api = apiByKey(apiKey);
@@ -256,6 +221,7 @@ export class Connection {
       }
       // As Kafka does: a request it cannot parse closes the connection (after earlier responses).
       this.options.log(`closing connection ${this.name}: ${api ? `${api.name} v${apiVersion} is not supported (served: v${api.versions.min}-v${api.versions.max})` : `unknown API key ${apiKey}`}`);
+      slot.release?.();
       slot.state = 'close';
       this.flush();
       return;
@@ -271,6 +237,7 @@ export class Connection {
       // DecodeError is the expected case; anything else from the decoder is treated the same way (bad input never kills the broker).
       const reason = e instanceof DecodeError ? e.message : `decoder failed: ${String(e)}`;
       this.options.log(`closing connection ${this.name}: malformed ${api.name} v${apiVersion} request: ${reason}`);
+      slot.release?.();
       slot.state = 'close';
       this.flush();
       return;
@@ -291,6 +258,7 @@ export class Connection {
     const flexibleResponse = inRange(api.response.flexible, apiVersion) && api.key !== API_VERSIONS_KEY;
     const done = (response: unknown): void => {
       if (response === null) {
+        slot.release?.();
         slot.state = 'none';
         this.flush();
         return;
@@ -301,6 +269,7 @@ export class Connection {
     const failed = (e: unknown): void => {
       // A handler that throws is a bug; the client sees a closed connection, the broker goes on.
       this.options.log(`closing connection ${this.name}: ${api.name} v${apiVersion} handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      slot.release?.();
       slot.state = 'close';
       this.flush();
     };
@@ -324,6 +293,7 @@ export class Connection {
   private fill(slot: Slot, correlationId: number, flexibleHeader: boolean, body: Writer): void {
     const chunks = body.chunksOut();
     slot.chunks = [responseHeader(correlationId, body.length, flexibleHeader), ...chunks];
+    slot.release?.();
     slot.state = 'ready';
     this.flush();
   }

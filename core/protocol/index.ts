@@ -3,6 +3,8 @@
 // handler, and the TCP server. The only door into this folder.
 export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server';
 export type { KafkaServerOptions } from './server';
+export { ConnectionLimiter, MemoryPool, FrameReader, listenerBounds, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './bounds';
+export type { ListenerBounds, Frame, FrameRead } from './bounds';
 export { Reader, Writer, DecodeError } from './codec';
 export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from './schema';
 export type { MessageSchema, Field, FieldType, Primitive, VersionRange, Message } from './schema';

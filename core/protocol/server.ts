@@ -4,8 +4,10 @@
 import * as net from 'node:net';
 import type { Broker } from '../broker';
 import { Connection } from './connection';
+import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
+import { RateLimitedLog } from '../log';
 
-export interface KafkaServerOptions {
+export interface KafkaServerOptions extends ListenerBounds {
   broker: Broker;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -13,8 +15,6 @@ export interface KafkaServerOptions {
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). Default: the address the client connected to. */
   advertisedHost?: string;
   advertisedPort?: number;
-  /** socket.request.max.bytes: larger frames are refused by closing. Default 100 MiB. */
-  maxFrameBytes?: number;
   /** Requests read ahead per connection before reading pauses. Default 32. */
   maxInFlightPerConnection?: number;
   /** connections.max.idle.ms. Default 10 minutes; 0 disables. */
@@ -24,7 +24,7 @@ export interface KafkaServerOptions {
   log?: (message: string) => void;
 }
 
-export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
+export { DEFAULT_MAX_FRAME_BYTES };
 
 export class KafkaServer {
   private readonly connections = new Set<Connection>();
@@ -32,11 +32,22 @@ export class KafkaServer {
   /** Bound port (kept after close, for messages). */
   readonly port: number;
   readonly host: string;
+  /** max.connections and max.connections.per.ip. */
+  readonly limiter: ConnectionLimiter;
+  /** queued.max.request.bytes, shared by every connection. */
+  readonly pool: MemoryPool;
+  private readonly maxFrameBytes: number;
+  private readonly serverErrors: RateLimitedLog;
 
   private constructor(
     private readonly server: net.Server,
     readonly options: KafkaServerOptions,
   ) {
+    const bounds = listenerBounds(options, (m) => this.log(m));
+    this.limiter = bounds.limiter;
+    this.pool = bounds.pool;
+    this.maxFrameBytes = bounds.maxFrameBytes;
+    this.serverErrors = new RateLimitedLog((m) => this.log(m));
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
     this.host = address?.address ?? '';
@@ -44,6 +55,7 @@ export class KafkaServer {
 
   /** Listens and resolves once the port is bound. */
   static start(options: KafkaServerOptions): Promise<KafkaServer> {
+    listenerBounds(options, () => {}); // bad bounds fail before the port is bound
     const server = net.createServer({ noDelay: true });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -51,7 +63,8 @@ export class KafkaServer {
         server.off('error', reject);
         const ks = new KafkaServer(server, options);
         server.on('connection', (socket) => ks.accept(socket));
-        server.on('error', (e) => ks.log(`server error: ${e.message}`));
+        // EMFILE on accept repeats for every waiting client: one line per interval.
+        server.on('error', (e) => ks.serverErrors.warn((e as NodeJS.ErrnoException).code ?? 'error', `server error: ${e.message}`));
         resolve(ks);
       });
     });
@@ -75,6 +88,13 @@ export class KafkaServer {
     return n;
   }
 
+  /** Request bytes read off the sockets and not yet cut into frames, over all connections. */
+  get bufferedRequestBytes(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.bufferedBytes;
+    return n;
+  }
+
   /** Requests read and not yet answered, over all connections. */
   get inFlightRequests(): number {
     let n = 0;
@@ -91,9 +111,11 @@ export class KafkaServer {
       socket.destroy();
       return;
     }
+    if (!this.limiter.admit(socket)) return;
     const connection = new Connection(socket, {
       broker: this.options.broker,
-      maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxFrameBytes: this.maxFrameBytes,
+      pool: this.pool,
       maxInFlight: this.options.maxInFlightPerConnection ?? 32,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
       autoCreateTopics: this.options.autoCreateTopics ?? true,

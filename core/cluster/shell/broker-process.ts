@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { LogScheduler } from '../../broker';
+import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from './data-dir-lock';
 import type { apis } from '../../protocol';
@@ -28,6 +28,7 @@ import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controlle
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { clusterKafkaApis } from './kafka-apis';
 import { KafkaListener } from './kafka-listener';
+import type { ListenerBounds } from '../../protocol';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
 
@@ -39,6 +40,10 @@ export interface BrokerOptions {
   readonly port: number;
   readonly host?: string;
   readonly advertisedHost?: string;
+  /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes). */
+  readonly kafkaBounds?: ListenerBounds;
+  /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
+  readonly fetchMaxBytes?: number;
   /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
   readonly rack?: string | null;
   readonly heartbeatIntervalMs?: number;
@@ -203,12 +208,16 @@ export class BrokerProcess {
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
-      broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost);
+      broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost, options.kafkaBounds);
     } catch (e) {
       await broker.stop();
       return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
     }
     return E.right(broker);
+  }
+
+  get fetchMaxBytes(): number {
+    return this.options.fetchMaxBytes ?? DEFAULT_BROKER_LIMITS.fetchMaxBytes;
   }
 
   get nodeId(): number {

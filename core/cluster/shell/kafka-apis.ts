@@ -6,7 +6,7 @@
 // hands out an id of this broker's own block (producer-ids.ts), for idempotent
 // producers. The other admin APIs are in kafka-admin-apis.ts, consumer groups
 // in group-coordinator.ts.
-import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
+import { CONSUMER_OFFSETS_TOPIC, FetchBudget } from '../../broker';
 import { LogError } from '../../log';
 import { apis } from '../../protocol';
 import { ClusterErrorCode } from '../errors';
@@ -94,6 +94,7 @@ async function fetch(broker: BrokerProcess, req: FetchRequest, ctx: KafkaRequest
   const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), MAX_FETCH_WAIT_MS);
   for (;;) {
     let bytes = 0;
+    const budget = new FetchBudget(req.maxBytes, broker.fetchMaxBytes);
     const responses = req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((p) => {
@@ -104,7 +105,7 @@ async function fetch(broker: BrokerProcess, req: FetchRequest, ctx: KafkaRequest
         if (p.fetchOffset > h.replica.logEndOffset || p.fetchOffset < h.log.logStartOffset) return none(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
         let records: Buffer;
         try {
-          records = p.fetchOffset >= hw ? EMPTY : h.replica.readCommitted(p.fetchOffset, Math.max(0, p.partitionMaxBytes));
+          records = p.fetchOffset >= hw ? EMPTY : budget.take(p.partitionMaxBytes, (max) => h.replica.readCommitted(p.fetchOffset, max), EMPTY);
         } catch (e) {
           // Damage met on disk (KAFKA_STORAGE_ERROR): this partition answers it, the others are served.
           if (e instanceof LogError) return none(e.code);

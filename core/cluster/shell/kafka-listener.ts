@@ -4,10 +4,29 @@
 // handlers and reuses core/protocol's codec, headers and API schemas (no second
 // Kafka codec). Requests of one connection are handled one at a time and
 // answered in order, as a Kafka broker does (it mutes a channel while a request
-// is in flight); bad frames and unsupported versions close the connection.
+// is in flight: reading stops until it is answered); bad frames and unsupported
+// versions close the connection. The bounds are core/protocol's, as on the
+// embedded broker: max.connections (per IP too), queued.max.request.bytes shared
+// by all connections, socket.request.max.bytes.
 import * as net from 'node:net';
-import { apis, decodeMessage, encodeMessage, inRange, peekHeader, readRequestHeader, Reader, responseHeader, Writer, DecodeError, type ApiDefinition } from '../../protocol';
-import { FrameDecoder } from './frames';
+import {
+  apis,
+  decodeMessage,
+  encodeMessage,
+  inRange,
+  peekHeader,
+  readRequestHeader,
+  Reader,
+  responseHeader,
+  Writer,
+  DecodeError,
+  FrameReader,
+  listenerBounds,
+  type ApiDefinition,
+  type ConnectionLimiter,
+  type ListenerBounds,
+  type MemoryPool,
+} from '../../protocol';
 
 export interface KafkaRequestContext {
   readonly apiVersion: number;
@@ -27,12 +46,14 @@ export interface ServedApi {
 }
 
 const API_VERSIONS_KEY = 18;
-const MAX_FRAME_BYTES = 100 * 1024 * 1024;
 
 export class KafkaListener {
   private readonly sockets = new Set<net.Socket>();
   private readonly abort = new AbortController();
   private readonly byKey: Map<number, ServedApi>;
+  readonly limiter: ConnectionLimiter;
+  readonly pool: MemoryPool;
+  private readonly maxFrameBytes: number;
 
   private constructor(
     private readonly server: net.Server,
@@ -40,17 +61,23 @@ export class KafkaListener {
     served: readonly ServedApi[],
     private readonly advertisedHost: string | undefined,
     private readonly log: (m: string) => void,
+    bounds: ListenerBounds,
   ) {
     this.byKey = new Map(served.map((s) => [s.api.key, s]));
+    const b = listenerBounds(bounds, (m) => log(`kafka: ${m}`));
+    this.limiter = b.limiter;
+    this.pool = b.pool;
+    this.maxFrameBytes = b.maxFrameBytes;
   }
 
-  static listen(port: number, host: string, served: readonly ServedApi[], log: (m: string) => void, advertisedHost?: string): Promise<KafkaListener> {
+  static listen(port: number, host: string, served: readonly ServedApi[], log: (m: string) => void, advertisedHost?: string, bounds: ListenerBounds = {}): Promise<KafkaListener> {
+    listenerBounds(bounds, () => {}); // bad bounds fail before the port is bound
     return new Promise((resolve, reject) => {
       const server = net.createServer({ noDelay: true });
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        const l = new KafkaListener(server, (server.address() as net.AddressInfo).port, served, advertisedHost, log);
+        const l = new KafkaListener(server, (server.address() as net.AddressInfo).port, served, advertisedHost, log, bounds);
         server.on('connection', (s) => l.accept(s));
         resolve(l);
       });
@@ -63,21 +90,43 @@ export class KafkaListener {
   }
 
   private accept(socket: net.Socket): void {
+    if (!this.limiter.admit(socket)) return;
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
     const name = `${socket.remoteAddress}:${socket.remotePort}`;
-    const decoder = new FrameDecoder(MAX_FRAME_BYTES, 8);
-    let chain: Promise<void> = Promise.resolve();
+    let busy = false;
     const close = (reason: string) => {
       this.log(`kafka: closing connection ${name}: ${reason}`);
+      reader.close();
       socket.destroy();
     };
+    // One request at a time: reading is paused while one is handled or while its frame waits for the memory pool.
+    const pump = (): void => {
+      while (!busy && !socket.destroyed) {
+        const read = reader.next();
+        if (read.kind === 'error') return close(read.message);
+        if (read.kind === 'wait') break;
+        busy = true;
+        const { frame } = read;
+        this.serve(socket, frame.bytes)
+          .catch((e: unknown) => close(e instanceof Error ? e.message : String(e)))
+          .finally(() => {
+            frame.release();
+            busy = false;
+            pump();
+          });
+      }
+      if (busy || reader.waitingForMemory) socket.pause();
+      else socket.resume();
+    };
+    const reader = new FrameReader(this.pool, this.maxFrameBytes, pump);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      reader.close();
+    });
     socket.on('data', (chunk: Buffer) => {
-      const r = decoder.push(chunk, (frame) => {
-        chain = chain.then(() => this.serve(socket, frame).catch((e: unknown) => close(e instanceof Error ? e.message : String(e))));
-      });
-      if (!r.ok) close(r.error);
+      reader.push(chunk);
+      pump();
     });
   }
 

@@ -2,6 +2,7 @@
 import { ErrorCode } from '../../broker';
 import { defineApi } from '../api';
 import { array, field, message } from '../schema';
+import { partitionBudget } from './partition-budget';
 
 export interface CreatePartitionsRequest {
   topics: { name: string; count: number; assignments: { brokerIds: number[] }[] | null }[];
@@ -32,9 +33,12 @@ export const createPartitionsApi = defineApi<CreatePartitionsRequest, CreatePart
   request,
   response,
   handle(req, ctx) {
+    const budget = partitionBudget(ctx.broker.limits.maxPartitionsPerRequest);
     return {
       throttleTimeMs: 0,
       results: req.topics.map((t) => {
+        const refused = budget.take(t.name, t.count - (ctx.broker.topics.partitionCount(t.name) ?? t.count));
+        if (refused) return { name: t.name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: refused };
         if (t.assignments && t.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.broker.nodeId))) {
           return { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Only broker ${ctx.broker.nodeId} exists; assignments may name no other.` };
         }

@@ -5,6 +5,7 @@ import { defineApi } from '../api';
 import { array, field, message } from '../schema';
 import { ConfigSource, kafkaValue } from './configs';
 import { topicIdHex } from './topic-id';
+import { partitionBudget } from './partition-budget';
 
 export interface CreateTopicsRequest {
   topics: {
@@ -85,11 +86,14 @@ export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsRespon
   request,
   response,
   handle(req, ctx) {
+    const budget = partitionBudget(ctx.broker.limits.maxPartitionsPerRequest);
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t): CreatableTopicResult => {
         const fail = (errorCode: number, errorMessage: string): CreatableTopicResult => ({ name: t.name, topicId: '', errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
         if (t.assignments.length > 0) return fail(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported by a single-node broker; give num_partitions instead.');
+        const refused = budget.take(t.name, t.numPartitions === -1 ? 1 : t.numPartitions);
+        if (refused) return fail(ErrorCode.POLICY_VIOLATION, refused);
         const config: Record<string, string> = {};
         for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
         const r = ctx.broker.createTopic({ name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config }, { validateOnly: req.validateOnly });

@@ -1,7 +1,9 @@
 // count/reduce/aggregate over session windows. A record joins every session of
 // its key within the inactivity gap, merging them into one; the merged-away
 // sessions are deleted (emit 'update' sends a null for each, as Kafka Streams
-// does). A session is closed once stream time passes its end + gap + grace.
+// does). A session is closed once stream time passes its end + gap + grace; a
+// record is late when the session it merges into (not its own [t, t]) is
+// closed, as in Kafka Streams' KStreamSessionWindowAggregate.
 import { rillOperator, perRecord, type RillOperator, type StoreSpec } from '../../operator';
 import type { KRecord, Windowed } from '../../record';
 import { describeWindows, type SessionWindows } from '../../windows/windows';
@@ -62,8 +64,9 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
               start = Math.min(start, e.window.start);
               end = Math.max(end, e.window.end);
             }
-            // Late when its own session would be closed already, or when it would reopen a closed (maybe emitted) one.
-            if (t + reach < streamTime || overlapping.some((e) => e.window.end + reach < streamTime)) {
+            // As Kafka Streams: late when the merged session is closed (its end + gap + grace behind stream time). A
+            // record inside the gap of an open session merges into it even if its own [t, t] would be closed.
+            if (end + reach < streamTime) {
               lateRecord(task, deadLetter, step, r, streamTime);
               return;
             }
@@ -76,12 +79,14 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
               task.userError(e, aggregation.kind, r);
               return;
             }
-            for (const e of overlapping) {
+            const window = { start, end };
+            // Merged-away sessions are deleted, unless the result is [t, t] itself: then it is updated in place.
+            const inPlace = start === t && end === t;
+            for (const e of inPlace ? [] : overlapping) {
               ws.remove(r.key, e.window.start);
               tracker.forget(id(r.key, e.window.start));
               if (emitMode === 'update') emit({ key: { key: r.key, window: e.window }, value: null, timestamp: t });
             }
-            const window = { start, end };
             ws.put(r.key, window, value);
             if (emitMode === 'update') emit({ key: { key: r.key, window }, value, timestamp: t });
             else {

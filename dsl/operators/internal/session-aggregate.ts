@@ -10,7 +10,7 @@ import { describeWindows, type SessionWindows } from '../../windows/windows';
 import type { Aggregation, WindowedOptions } from './aggregation';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock } from './stream-clock';
+import { StreamClock, streamTimeStore } from './stream-clock';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -19,12 +19,13 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
   const merge = aggregation.merge;
   if (!merge) throw new Error(`${aggregation.kind}() over session windows needs a merger: sessions that grow into each other are merged.`);
   const store: StoreSpec = { name: options.store, kind: 'window', keySerde: options.keySerde, valueSerde: options.valueSerde, changelog: options.changelog === false ? 'none' : 'own', retentionMs: options.retentionMs };
+  const timeStore = streamTimeStore(options.store, store.changelog);
   const emitMode = options.emit ?? 'update';
   const deadLetter = options.lateRecords?.deadLetterTopic;
   const step = `${aggregation.kind} (${describeWindows(windows)})`;
   const reach = windows.gapMs + windows.graceMs;
   return rillOperator(
-    { kind: aggregation.kind, keyed: true, stores: [store], valueSerde: options.valueSerde, sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [], detail: `${describeWindows(windows)}, emit ${emitMode}` },
+    { kind: aggregation.kind, keyed: true, stores: [store, timeStore], valueSerde: options.valueSerde, sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [], detail: `${describeWindows(windows)}, emit ${emitMode}` },
     (source, task) =>
       perRecord<KRecord<K, V>, KRecord<Windowed<K>, A | null>>(source, (emit) => {
         const ws = task.windowStore<K, A>(store.name!);
@@ -38,17 +39,23 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
             if (entry) emit({ key: { key: w.key, window: entry.window }, value: entry.value, timestamp: entry.window.end });
           }
         };
-        const clock = new StreamClock(task, options.closeAfterIdleMs, () => {
-          if (emitMode === 'final') emitClosed();
-        });
-        // Restored state: stream time was at least the newest session end; sessions that could still be open may not have been emitted.
+        const clock = new StreamClock(
+          task,
+          options.closeAfterIdleMs,
+          () => {
+            if (emitMode === 'final') emitClosed();
+          },
+          timeStore,
+        );
+        // Restored state: stream time is the restored one (and at least the newest session end); sessions still open then
+        // have not been emitted as final yet.
         let seen = Number.NEGATIVE_INFINITY;
         for (const [w] of ws.all()) seen = Math.max(seen, w.window.end);
         clock.atLeast(seen);
         if (emitMode === 'final') {
           for (const [w] of ws.all()) {
             const closeAt = w.window.end + reach + 1;
-            if (closeAt > seen) tracker.track(id(w.key, w.window.start), { key: w.key, start: w.window.start, end: w.window.end, closeAt });
+            if (closeAt > clock.time) tracker.track(id(w.key, w.window.start), { key: w.key, start: w.window.start, end: w.window.end, closeAt });
           }
         }
         return {

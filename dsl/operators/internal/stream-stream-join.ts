@@ -13,7 +13,7 @@ import type { KStream } from '../../topology/kstream';
 import { defaultSerde } from '../../serdes';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock } from './stream-clock';
+import { StreamClock, streamTimeStore } from './stream-clock';
 
 export interface JoinWindow {
   /** How far before a left record a right record may be (default: afterMs). */
@@ -52,6 +52,7 @@ export function streamStreamJoin<K, V, V2, R>(
   const kind = type === 'inner' ? 'join' : 'leftJoin';
   const leftStore: StoreSpec = { name: options.stores?.left, kind: 'window', valueSerde: defaultSerde<Buffered<V>[]>(), changelog: 'own' };
   const rightStore: StoreSpec = { name: options.stores?.right, kind: 'window', valueSerde: defaultSerde<Buffered<V2>[]>(), changelog: 'own' };
+  const timeStore = streamTimeStore(options.stores?.left, 'own');
   const deadLetter = options.lateRecords?.deadLetterTopic;
   // As Kafka Streams: both buffers keep a record for before + after + grace (the join window's size plus grace),
   // judged on the join's stream time. A record older than that is late (Kafka Streams would not buffer it); a
@@ -63,7 +64,7 @@ export function streamStreamJoin<K, V, V2, R>(
       kind,
       keyed: true,
       inputs: [other],
-      stores: [leftStore, rightStore],
+      stores: [leftStore, rightStore, timeStore],
       keepsKeySerde: true,
       sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [],
       detail: `stream-stream within -${before}/+${after} ms, grace ${grace} ms`,
@@ -89,7 +90,7 @@ export function streamStreamJoin<K, V, V2, R>(
             }
           }
         };
-        const clock = new StreamClock(task, options.closeAfterIdleMs, emitUnmatched);
+        const clock = new StreamClock(task, options.closeAfterIdleMs, emitUnmatched, timeStore);
         const SKIP = Symbol('skip');
         const safeJoin = (l: V, r: V2 | null, key: K, rec: KRecord<unknown, unknown>): R | typeof SKIP => {
           try {
@@ -108,7 +109,7 @@ export function streamStreamJoin<K, V, V2, R>(
         if (type === 'left') {
           for (const [w, buffered] of lefts.all()) {
             const closeAt = w.window.start + after + grace + 1;
-            if (closeAt > seen && buffered.some((b) => !b.matched)) unmatched.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.start, closeAt });
+            if (closeAt > clock.time && buffered.some((b) => !b.matched)) unmatched.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.start, closeAt });
           }
         }
         return {

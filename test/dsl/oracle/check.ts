@@ -19,10 +19,13 @@ export interface OracleRun {
   maxRecords?: number;
 }
 
-/** Runs the property; on failure fast-check's report (seed, path, shrunk case with its differences) is the thrown message. */
+/** Runs the property; a failure throws with the seed, fast-check's replay path and the shrunk case with its differences. */
 export async function runOracle(options: OracleRun): Promise<void> {
-  await fc.assert(
+  const details = await fc.check(
     fc.asyncProperty(oracleCase(options.maxRecords), (c) => checkCase(c)),
-    { numRuns: options.runs, ...(options.seed !== undefined ? { seed: options.seed } : {}), endOnFailure: false, interruptAfterTimeLimit: undefined },
+    { numRuns: options.runs, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
   );
+  if (!details.failed) return;
+  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  throw new Error(`oracle failed after ${details.numRuns} cases (seed ${details.seed}, path "${details.counterexamplePath}", shrunk ${details.numShrinks} times):\n${error}`);
 }

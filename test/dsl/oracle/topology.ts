@@ -69,9 +69,9 @@ export function buildTopology(appId: string, spec: TopologySpec): Topology {
   const t = spec.terminal;
   const out = to('out', { key: outputKeySerde(spec), value: valueSerde });
   if (t.kind === 'tableTable') {
-    const left = b.table('T', serdes);
-    const right = b.table('U', serdes);
-    const joiner = (l: number | null, r: number | null) => `${l}|${r}`;
+    const left = b.table<string, number>('T', serdes as { key: Serde<string>; value: Serde<number> });
+    const right = b.table<string, number>('U', serdes as { key: Serde<string>; value: Serde<number> });
+    const joiner = (l: number, r: number | null) => `${l}|${r}`;
     const joined = t.join === 'inner' ? left.join(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> }) : left.leftJoin(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> });
     joined.toStream().pipe(out);
     return b.build();
@@ -81,7 +81,7 @@ export function buildTopology(appId: string, spec: TopologySpec): Topology {
     const mode = spec.rekey;
     ops.push(selectKey((r: Rec) => rekeyed(r.key, mode, spec.partitions), { keySerde }));
   }
-  const joiner = (v: number | null, o: number | null) => `${v}|${o}`;
+  const joiner = (v: number, o: number | null) => `${v}|${o}`;
   switch (t.kind) {
     case 'to':
       break;
@@ -89,18 +89,18 @@ export function buildTopology(appId: string, spec: TopologySpec): Topology {
       ops.push(aggregation(t.agg, t.window, t.emit));
       break;
     case 'streamTable': {
-      const table = b.table('T', serdes);
+      const table = b.table<string, number>('T', serdes as { key: Serde<string>; value: Serde<number> });
       ops.push(t.join === 'inner' ? join(table, joiner) : leftJoin(table, joiner));
       break;
     }
     case 'streamStream': {
-      const other = b.stream('B', serdes);
+      const other = b.stream<string, number>('B', serdes as { key: Serde<string>; value: Serde<number> });
       const options = { window: { beforeMs: t.before, afterMs: t.after, graceMs: t.grace }, lateRecords: { deadLetterTopic: 'dlq' } };
       ops.push(t.join === 'inner' ? join(other, joiner, options) : leftJoin(other, joiner, options));
       break;
     }
     case 'merge':
-      ops.push(merge(b.stream('B', serdes)));
+      ops.push(merge(b.stream('B', serdes) as any));
       if (t.then === 'count') ops.push(count({ store: 'agg', keySerde }));
       break;
   }

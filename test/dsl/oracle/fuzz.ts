@@ -1,4 +1,4 @@
-// npm run fuzz:dsl -- --runs N [--seed S] [--records M]
+// npm run fuzz:dsl -- --runs N [--seed S] [--records M] [--parallel P]
 // Runs the differential oracle (test driver vs. RillStreams on the embedded
 // log) on N generated cases. A failure prints the seed, fast-check's replay
 // path and the shrunk case (topology and records) with the differences.
@@ -16,15 +16,18 @@ async function main(): Promise<void> {
   const runs = arg('runs') ?? 100;
   const seed = arg('seed') ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const maxRecords = arg('records');
+  const parallel = arg('parallel') ?? 8;
   const started = Date.now();
-  console.log(`fuzz:dsl: ${runs} cases, seed ${seed}`);
-  try {
-    await runOracle({ runs, seed, maxRecords });
-    console.log(`fuzz:dsl: ${runs} cases passed (seed ${seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } catch (e) {
-    console.error(`fuzz:dsl: FAILED (seed ${seed}) after ${((Date.now() - started) / 1000).toFixed(1)} s\n${(e as Error).message}`);
-    process.exitCode = 1;
+  console.log(`fuzz:dsl: ${runs} cases, seed ${seed} (properties side by side: ${parallel}, seeds ${seed}..${seed + parallel - 1})`);
+  const result = await runOracle({ runs, seed, maxRecords, parallel });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.failures.length === 0) {
+    console.log(`fuzz:dsl: ${result.runs} cases passed (seed ${seed}) in ${seconds} s`);
+    return;
   }
+  console.error(`fuzz:dsl: FAILED: ${result.failures.length} failing propert${result.failures.length === 1 ? 'y' : 'ies'}, ${result.runs} cases run in ${seconds} s`);
+  for (const f of result.failures) console.error(`\n${f}`);
+  process.exitCode = 1;
 }
 
 void main();

@@ -143,15 +143,52 @@ function decode(serde: { deserialize: (b: Buffer, l: { topic: string; isKey: boo
   return r.right;
 }
 
-export interface RuntimeOptions {
-  /** Where temp dirs go (default the OS temp dir). */
-  tmpRoot?: string;
+/**
+ * Runs cases on the real runtime. Cases share one embedded log (a fresh one
+ * every `casesPerLog` cases), each with its own topic prefix and application
+ * id, which saves opening and closing a log per case.
+ */
+export class RuntimeHarness {
+  private rill: Rill | undefined;
+  private dir: string | undefined;
+  private cases = 0;
+
+  constructor(private readonly casesPerLog = 100) {}
+
+  async run(c: OracleCase): Promise<Observed> {
+    if (!this.rill || this.cases % this.casesPerLog === 0) await this.renew();
+    const n = this.cases++;
+    return runOnLog(this.rill!, c, `c${n}-`, `oracle-c${n}`);
+  }
+
+  async close(): Promise<void> {
+    const { rill, dir } = this;
+    this.rill = undefined;
+    this.dir = undefined;
+    if (rill) await rill.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  private async renew(): Promise<void> {
+    await this.close();
+    this.dir = fs.mkdtempSync(path.join(tmpRoot(), 'rill-oracle-'));
+    this.rill = Rill.open({ dir: this.dir });
+  }
 }
 
-export async function runRuntime(c: OracleCase, options: RuntimeOptions = {}): Promise<Observed> {
-  const dir = fs.mkdtempSync(path.join(options.tmpRoot ?? os.tmpdir(), 'rill-oracle-'));
+/** A memory-backed temp dir when there is one (/dev/shm): the cases' logs are fsync-bound on a shared disk. */
+function tmpRoot(): string {
+  const shm = '/dev/shm';
+  try {
+    fs.accessSync(shm, fs.constants.W_OK);
+    return shm;
+  } catch {
+    return os.tmpdir();
+  }
+}
+
+async function runOnLog(rill: Rill, c: OracleCase, prefix: string, appId: string): Promise<Observed> {
   const p = c.topology.partitions;
-  const rill = Rill.open({ dir });
   const apps: RillStreams[] = [];
   const start = async (topology: Topology) => {
     const app = new RillStreams(topology, { log: rill, logger: memoryLogger(), taskAssignment: 'all', localRepartition: false });
@@ -160,13 +197,14 @@ export async function runRuntime(c: OracleCase, options: RuntimeOptions = {}): P
     await app.waitUntilCaughtUp();
     return app;
   };
+  const prefixed = (records: InputRecord[]) => records.map((r) => ({ ...r, topic: prefix + r.topic }));
   try {
-    await rill.admin.createTopics(sourceTopics(c.topology.terminal).map((name) => ({ name, partitions: p })));
-    await produce(rill, c.phase1, p);
-    const first = await start(buildTopology('oracle', c.topology));
+    await rill.admin.createTopics(sourceTopics(c.topology.terminal).map((name) => ({ name: prefix + name, partitions: p })));
+    await produce(rill, prefixed(c.phase1), p);
+    const first = await start(buildTopology(appId, c.topology, prefix));
     await first.stop();
-    await produce(rill, c.phase2, p);
-    const second = await start(buildTopology('oracle', c.topology));
+    await produce(rill, prefixed(c.phase2), p);
+    const second = await start(buildTopology(appId, c.topology, prefix));
     const stores = storeLines(
       c,
       (n) => second.store(n).all(),
@@ -174,13 +212,21 @@ export async function runRuntime(c: OracleCase, options: RuntimeOptions = {}): P
     );
     await second.stop();
     const keySerde = outputKeySerde(c.topology);
-    const out = (await readTopic(rill, 'out')).map((r) => ({ key: json(decode(keySerde, r.key, 'out', true)), value: json(decode(valueSerde, r.value, 'out', false)), timestamp: r.timestamp }));
+    const out = (await readTopic(rill, `${prefix}out`)).map((r) => ({ key: json(decode(keySerde, r.key, 'out', true)), value: json(decode(valueSerde, r.value, 'out', false)), timestamp: r.timestamp }));
     const dlqSerde = defaultSerde<unknown>();
-    const dlq = (await readTopic(rill, 'dlq')).map((r) => ({ key: json(decode(dlqSerde, r.key, 'dlq', true)), value: json(decode(dlqSerde, r.value, 'dlq', false)), timestamp: r.timestamp, error: r.headers['rill.error'] }));
+    const dlq = (await readTopic(rill, `${prefix}dlq`)).map((r) => ({ key: json(decode(dlqSerde, r.key, 'dlq', true)), value: json(decode(dlqSerde, r.value, 'dlq', false)), timestamp: r.timestamp, error: r.headers['rill.error'] }));
     return { out, dlq, stores };
   } finally {
     for (const app of apps) await app.stop().catch(() => undefined);
-    await rill.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One case on a log of its own (for replays). */
+export async function runRuntime(c: OracleCase): Promise<Observed> {
+  const harness = new RuntimeHarness();
+  try {
+    return await harness.run(c);
+  } finally {
+    await harness.close();
   }
 }

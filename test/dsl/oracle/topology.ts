@@ -55,22 +55,24 @@ function windows(w: WindowSpec) {
   }
 }
 
-function aggregation(agg: 'count' | 'sum' | 'fold', w: WindowSpec, emit: 'update' | 'final'): Op {
+function aggregation(agg: 'count' | 'sum' | 'fold', w: WindowSpec, emit: 'update' | 'final', dlq: string): Op {
   const win = windows(w);
-  const opts: any = { store: 'agg', keySerde, ...(win ? { window: win, emit, lateRecords: { deadLetterTopic: 'dlq' } } : {}) };
+  const opts: any = { store: 'agg', keySerde, ...(win ? { window: win, emit, lateRecords: { deadLetterTopic: dlq } } : {}) };
   if (agg === 'count') return count(opts);
   if (agg === 'sum') return reduce((a: number, b: number) => a + b, { ...opts, valueSerde: num });
   return aggregate(() => 1, (_k: string, v: number, a: number) => (a * 31 + v) % 1009, { ...opts, valueSerde: num, merger: (_k: string, a: number, b: number) => (a * 7 + b) % 1009 });
 }
 
-export function buildTopology(appId: string, spec: TopologySpec): Topology {
+/** `prefix` goes before every topic name (so many cases can share one log). */
+export function buildTopology(appId: string, spec: TopologySpec, prefix = ''): Topology {
   const b = new StreamsBuilder(appId);
+  const topic = (name: string) => prefix + name;
   const serdes = { key: keySerde, value: num };
   const t = spec.terminal;
-  const out = to('out', { key: outputKeySerde(spec), value: valueSerde });
+  const out = to(topic('out'), { key: outputKeySerde(spec), value: valueSerde });
   if (t.kind === 'tableTable') {
-    const left = b.table<string, number>('T', serdes as { key: Serde<string>; value: Serde<number> });
-    const right = b.table<string, number>('U', serdes as { key: Serde<string>; value: Serde<number> });
+    const left = b.table<string, number>(topic('T'), { ...(serdes as { key: Serde<string>; value: Serde<number> }), store: 'T-table' });
+    const right = b.table<string, number>(topic('U'), { ...(serdes as { key: Serde<string>; value: Serde<number> }), store: 'U-table' });
     const joiner = (l: number, r: number | null) => `${l}|${r}`;
     const joined = t.join === 'inner' ? left.join(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> }) : left.leftJoin(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> });
     joined.toStream().pipe(out);
@@ -86,26 +88,26 @@ export function buildTopology(appId: string, spec: TopologySpec): Topology {
     case 'to':
       break;
     case 'aggregate':
-      ops.push(aggregation(t.agg, t.window, t.emit));
+      ops.push(aggregation(t.agg, t.window, t.emit, topic('dlq')));
       break;
     case 'streamTable': {
-      const table = b.table<string, number>('T', serdes as { key: Serde<string>; value: Serde<number> });
+      const table = b.table<string, number>(topic('T'), { ...(serdes as { key: Serde<string>; value: Serde<number> }), store: 'T-table' });
       ops.push(t.join === 'inner' ? join(table, joiner) : leftJoin(table, joiner));
       break;
     }
     case 'streamStream': {
-      const other = b.stream<string, number>('B', serdes as { key: Serde<string>; value: Serde<number> });
-      const options = { window: { beforeMs: t.before, afterMs: t.after, graceMs: t.grace }, lateRecords: { deadLetterTopic: 'dlq' } };
+      const other = b.stream<string, number>(topic('B'), serdes as { key: Serde<string>; value: Serde<number> });
+      const options = { window: { beforeMs: t.before, afterMs: t.after, graceMs: t.grace }, lateRecords: { deadLetterTopic: topic('dlq') } };
       ops.push(t.join === 'inner' ? join(other, joiner, options) : leftJoin(other, joiner, options));
       break;
     }
     case 'merge':
-      ops.push(merge(b.stream('B', serdes) as any));
+      ops.push(merge(b.stream(topic('B'), serdes) as any));
       if (t.then === 'count') ops.push(count({ store: 'agg', keySerde }));
       break;
   }
   ops.push(out);
-  let stream: any = b.stream('A', serdes);
+  let stream: any = b.stream(topic('A'), serdes);
   for (const op of ops) stream = stream.pipe(op);
   return b.build();
 }

@@ -27,6 +27,8 @@
 import type { Observed, OutRecord } from './runner';
 import type { OracleCase } from './spec';
 
+const clip = (line: string) => (line.length > 600 ? `${line.slice(0, 600)}... (${line.length} chars)` : line);
+
 function perKey(records: OutRecord[], line: (r: OutRecord) => string): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const r of records) m.set(r.key, [...(m.get(r.key) ?? []), line(r)]);
@@ -53,7 +55,7 @@ export function differences(c: OracleCase, driver: Observed, runtime: Observed):
     for (const key of new Set([...a.keys(), ...b.keys()])) {
       const x = JSON.stringify(a.get(key) ?? null);
       const y = JSON.stringify(b.get(key) ?? null);
-      if (x !== y) diffs.push(`${what} ${key}: driver ${x}, runtime ${y}`);
+      if (x !== y) diffs.push(clip(`${what} ${key}: driver ${x}, runtime ${y}`));
     }
   };
   const valueAt = (r: OutRecord) => `${r.value}@${r.timestamp}`;

@@ -62,22 +62,40 @@ const rawRecord = fc.record({
 
 type RawRecord = typeof rawRecord extends fc.Arbitrary<infer R> ? R : never;
 
-function records(t: TopologySpec, raw: RawRecord[]): InputRecord[] {
+/**
+ * The records of a case, in write order. `bulk` adds that many in-order
+ * records after the generated ones, spread over the topics and keys in turn:
+ * enough to fill several fetches, so the order across partitions is not
+ * decided by one buffered batch.
+ */
+function records(t: TopologySpec, raw: RawRecord[], bulk: number): InputRecord[] {
   const topics = sourceTopics(t.terminal);
   const used = new Set<number>();
-  return raw.map((r, i) => {
-    const behind = r.kind === 'out-of-order' ? 1 + (r.behind % 60) : r.kind === 'late' ? 200 + (r.behind % 800) : 0;
+  const at = (i: number, behind: number) => {
     let ts = 10_000 + i * 10 - behind;
     while (used.has(ts)) ts++;
     used.add(ts);
-    return { topic: topics[r.topic % topics.length], key: r.key, value: r.value, timestamp: ts };
+    return ts;
+  };
+  const generated = raw.map((r, i) => {
+    const behind = r.kind === 'out-of-order' ? 1 + (r.behind % 60) : r.kind === 'late' ? 200 + (r.behind % 800) : 0;
+    return { topic: topics[r.topic % topics.length], key: r.key, value: r.value, timestamp: at(i, behind) };
   });
+  const bulkRecords = Array.from({ length: bulk }, (_, j) => ({ topic: topics[j % topics.length], key: KEYS[(j * 7 + (j >> 3)) % KEYS.length], value: j % 13, timestamp: at(raw.length + j, 0) }));
+  return [...generated, ...bulkRecords];
 }
 
 export function oracleCase(maxRecords = 30): fc.Arbitrary<OracleCase> {
-  return fc.record({ topology, raw: fc.array(rawRecord, { minLength: 1, maxLength: maxRecords }), restartAt: fc.nat() }).map(({ topology: t, raw, restartAt }) => {
-    const all = records(t, raw);
-    const cut = restartAt % (all.length + 1);
-    return { topology: t, phase1: all.slice(0, cut), phase2: all.slice(cut) };
-  });
+  return fc
+    .record({
+      topology,
+      raw: fc.array(rawRecord, { minLength: 1, maxLength: maxRecords, size: 'max' }),
+      bulk: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 600, max: 1500 }) }),
+      restartAt: fc.nat(),
+    })
+    .map(({ topology: t, raw, bulk, restartAt }) => {
+      const all = records(t, raw, bulk);
+      const cut = restartAt % (all.length + 1);
+      return { topology: t, phase1: all.slice(0, cut), phase2: all.slice(cut) };
+    });
 }

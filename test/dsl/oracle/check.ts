@@ -17,6 +17,8 @@ export interface OracleRun {
   runs: number;
   seed: number;
   maxRecords?: number;
+  /** false: no bulk cases (600-1500 records), only small ones. */
+  bulk?: boolean;
   /**
    * Properties run side by side (seeds seed, seed + 1, ...), runs split
    * between them. A case spends most of its time waiting on the runtime's
@@ -35,15 +37,15 @@ export interface OracleResult {
 export async function runOracle(options: OracleRun): Promise<OracleResult> {
   const parallel = Math.max(1, Math.min(options.parallel ?? 1, options.runs));
   const shares = Array.from({ length: parallel }, (_, i) => Math.floor(options.runs / parallel) + (i < options.runs % parallel ? 1 : 0));
-  const results = await Promise.all(shares.map((runs, i) => runOne(runs, options.seed + i, options.maxRecords)));
+  const results = await Promise.all(shares.map((runs, i) => runOne(runs, options.seed + i, options.maxRecords, options.bulk ?? true)));
   return { runs: results.reduce((n, r) => n + r.runs, 0), failures: results.flatMap((r) => r.failures) };
 }
 
-async function runOne(runs: number, seed: number, maxRecords: number | undefined): Promise<OracleResult> {
+async function runOne(runs: number, seed: number, maxRecords: number | undefined, bulk: boolean): Promise<OracleResult> {
   const harness = new RuntimeHarness();
   let details: fc.RunDetails<[OracleCase]>;
   try {
-    details = await fc.check(fc.asyncProperty(oracleCase(maxRecords), (c) => checkCase(c, harness)), { numRuns: runs, seed });
+    details = await fc.check(fc.asyncProperty(oracleCase(maxRecords, bulk), (c) => checkCase(c, harness)), { numRuns: runs, seed });
   } finally {
     await harness.close();
   }

@@ -1,4 +1,4 @@
-// npm run fuzz:dsl -- --runs N [--seed S] [--records M] [--parallel P]
+// npm run fuzz:dsl -- --runs N [--seed S] [--records M] [--parallel P] [--bulk 0]
 // Runs the differential oracle (test driver vs. RillStreams on the embedded
 // log) on N generated cases. A failure prints the seed, fast-check's replay
 // path and the shrunk case (topology and records) with the differences.
@@ -16,10 +16,11 @@ async function main(): Promise<void> {
   const runs = arg('runs') ?? 100;
   const seed = arg('seed') ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const maxRecords = arg('records');
-  const parallel = arg('parallel') ?? 8;
+  const parallel = arg('parallel') ?? 2;
+  const bulk = arg('bulk') !== 0;
   const started = Date.now();
-  console.log(`fuzz:dsl: ${runs} cases, seed ${seed} (properties side by side: ${parallel}, seeds ${seed}..${seed + parallel - 1})`);
-  const result = await runOracle({ runs, seed, maxRecords, parallel });
+  console.log(`fuzz:dsl: ${runs} cases, seed ${seed} (properties side by side: ${parallel}, seeds ${seed}..${seed + parallel - 1}${bulk ? '' : ', no bulk cases'})`);
+  const result = await runOracle({ runs, seed, maxRecords, parallel, bulk });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.failures.length === 0) {
     console.log(`fuzz:dsl: ${result.runs} cases passed (seed ${seed}) in ${seconds} s`);

@@ -49,7 +49,7 @@ function admissible(t: TopologySpec): TopologySpec {
 }
 
 const topology: fc.Arbitrary<TopologySpec> = fc
-  .record({ partitions: fc.integer({ min: 1, max: 3 }), steps: fc.array(step, { maxLength: 3 }), rekey: fc.constantFrom('none' as const, 'same' as const, 'scatter' as const), terminal })
+  .record({ partitions: fc.integer({ min: 1, max: 3 }), steps: fc.array(step, { maxLength: 3 }), rekey: fc.constantFrom('none' as const, 'same' as const, 'scatter' as const), rekeyWith: fc.constantFrom('selectKey' as const, 'groupBy' as const), terminal })
   .map((t) => admissible(t));
 
 const rawRecord = fc.record({
@@ -85,16 +85,17 @@ function records(t: TopologySpec, raw: RawRecord[], bulk: number): InputRecord[]
   return [...generated, ...bulkRecords];
 }
 
-export function oracleCase(maxRecords = 30): fc.Arbitrary<OracleCase> {
+/** `bulk` false: small cases only (no bulk records). */
+export function oracleCase(maxRecords = 30, bulk = true): fc.Arbitrary<OracleCase> {
   return fc
     .record({
       topology,
       raw: fc.array(rawRecord, { minLength: 1, maxLength: maxRecords, size: 'max' }),
-      bulk: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 600, max: 1500 }) }),
+      bulk: bulk ? fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 600, max: 1500 }) }) : fc.constant(0),
       restartAt: fc.nat(),
     })
-    .map(({ topology: t, raw, bulk, restartAt }) => {
-      const all = records(t, raw, bulk);
+    .map(({ topology: t, raw, bulk: n, restartAt }) => {
+      const all = records(t, raw, n);
       const cut = restartAt % (all.length + 1);
       return { topology: t, phase1: all.slice(0, cut), phase2: all.slice(cut) };
     });

@@ -32,6 +32,8 @@ export interface TopologySpec {
   partitions: number;
   steps: Step[];
   rekey: 'none' | 'same' | 'scatter';
+  /** The operator that changes the key (both put a repartition topic before the next keyed step). */
+  rekeyWith?: 'selectKey' | 'groupBy';
   terminal: Terminal;
 }
 

@@ -4,7 +4,7 @@
 // (table-table joins).
 import { filter, type OperatorFunction } from 'rxjs';
 import { jsonSerde, stringSerde, type Serde } from '../../../core/schema';
-import { StreamsBuilder, aggregate, count, flatMapValues, hopping, join, leftJoin, mapValues, merge, reduce, selectKey, session, sliding, to, tumbling, windowedSerde, type KRecord, type Topology } from '../../../dsl';
+import { StreamsBuilder, aggregate, count, flatMapValues, groupBy, hopping, join, leftJoin, mapValues, merge, reduce, selectKey, session, sliding, to, tumbling, windowedSerde, type KRecord, type Topology } from '../../../dsl';
 import { rekeyed, type Step, type TopologySpec, type WindowSpec } from './spec';
 
 export const keySerde = stringSerde();
@@ -81,7 +81,8 @@ export function buildTopology(appId: string, spec: TopologySpec, prefix = ''): T
   const ops: Op[] = spec.steps.map(stepOp);
   if (spec.rekey !== 'none') {
     const mode = spec.rekey;
-    ops.push(selectKey((r: Rec) => rekeyed(r.key, mode, spec.partitions), { keySerde }));
+    const byKey = (r: Rec) => rekeyed(r.key, mode, spec.partitions);
+    ops.push(spec.rekeyWith === 'groupBy' ? groupBy(byKey, { keySerde }) : selectKey(byKey, { keySerde }));
   }
   const joiner = (v: number, o: number | null) => `${v}|${o}`;
   switch (t.kind) {

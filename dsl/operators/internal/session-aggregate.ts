@@ -10,7 +10,7 @@ import { describeWindows, type SessionWindows } from '../../windows/windows';
 import type { Aggregation, WindowedOptions } from './aggregation';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock, streamTimeStore } from './stream-clock';
+import { streamTimeStore, windowClock } from './stream-clock';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -39,14 +39,7 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
             if (entry) emit({ key: { key: w.key, window: entry.window }, value: entry.value, timestamp: entry.window.end });
           }
         };
-        const clock = new StreamClock(
-          task,
-          options.closeAfterIdleMs,
-          () => {
-            if (emitMode === 'final') emitClosed();
-          },
-          timeStore,
-        );
+        const clock = windowClock(task, options.closeAfterIdleMs, emitMode, () => emitClosed(), timeStore);
         // Restored state: stream time is the restored one (and at least the newest session end); sessions still open then
         // have not been emitted as final yet.
         let seen = Number.NEGATIVE_INFINITY;

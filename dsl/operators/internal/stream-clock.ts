@@ -80,3 +80,8 @@ export class StreamClock {
     this.sub?.unsubscribe();
   }
 }
+
+/** The clock of a windowed aggregation: in emit mode 'final', windows it closes by following the wall clock are emitted. */
+export function windowClock(task: TaskContext, closeAfterIdleMs: number | undefined, emitMode: 'update' | 'final', emitClosed: () => void, store: StoreSpec): StreamClock {
+  return new StreamClock(task, closeAfterIdleMs, () => (emitMode === 'final' ? emitClosed() : undefined), store);
+}

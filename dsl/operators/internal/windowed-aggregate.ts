@@ -10,7 +10,7 @@ import { describeWindows, isClosed, timeWindowsFor, type HoppingWindows, type Sl
 import type { Aggregation, WindowedOptions } from './aggregation';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock, streamTimeStore } from './stream-clock';
+import { streamTimeStore, windowClock } from './stream-clock';
 import { defaultSerde, listSerde } from '../../serdes';
 import type { Serde } from '../../../core/schema';
 
@@ -60,14 +60,7 @@ export function windowedAggregate<K, V, A>(
             if (entry) emit({ key: { key: w.key, window: entry.window }, value: entry.value, timestamp: windows.type === 'sliding' ? w.end : w.end - 1 });
           }
         };
-        const clock = new StreamClock(
-          task,
-          options.closeAfterIdleMs,
-          () => {
-            if (emitMode === 'final') emitClosed();
-          },
-          timeStore,
-        );
+        const clock = windowClock(task, options.closeAfterIdleMs, emitMode, () => emitClosed(), timeStore);
         // Restored state: stream time is the restored one (and at least the newest window's start). Windows still
         // open at that time have not been emitted as final yet: track them again.
         const closeAtOf = (window: TimeWindow) => (windows.type === 'sliding' ? window.end + windows.graceMs + 1 : window.end + windows.graceMs);

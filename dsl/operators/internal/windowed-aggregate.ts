@@ -131,8 +131,9 @@ function fixedUpdate<K, V, A>(
 }
 
 /**
- * Sliding: the record's own window [t - size, t], plus every open window of a
- * later record that now contains it, recomputed from the buffered records.
+ * Sliding: the record's own window [t - size, t] while open, plus every open
+ * window of a later record that now contains it, recomputed from the buffered
+ * records.
  */
 function slidingUpdate<K, V, A>(
   task: TaskContext,
@@ -144,10 +145,12 @@ function slidingUpdate<K, V, A>(
   updated: Updated<K, A>,
 ): 'ok' | 'late' | 'skipped' {
   const t = r.timestamp;
-  if (t + windows.graceMs < streamTime) return 'late';
+  // As Kafka Streams' sliding windows: late only when every window that could hold t (ends in [t, t + size]) is
+  // closed. A record whose own window closed still counts in the open windows of later records that hold it.
+  if (t + windows.sizeMs + windows.graceMs < streamTime) return 'late';
   const at = buffer.get(r.key, t);
   buffer.put(r.key, { start: t, end: t }, [...(at?.value ?? []), r.value]);
-  const ends = new Set<number>([t]);
+  const ends = new Set<number>(t + windows.graceMs >= streamTime ? [t] : []);
   for (const e of buffer.fetch(r.key, t + 1, t + windows.sizeMs)) if (e.window.start + windows.graceMs >= streamTime) ends.add(e.window.start);
   for (const end of [...ends].sort((a, b) => a - b)) {
     let value: A | undefined = aggregation.init?.();

@@ -82,6 +82,20 @@ describe('sliding windows (size 10, grace 5)', () => {
     ]);
     expect(d.outputTopic('late').readKeyValuesToList()).toEqual([['k', 'v3']]);
   });
+
+  test('a record whose own window closed still counts in an open later window that holds it (Kafka Streams: late only when every window holding it is closed)', () => {
+    const { builder, stream } = stringStream();
+    stream.pipe(count({ store: 's', window: sliding(10, { graceMs: 5 }), lateRecords: { deadLetterTopic: 'late' } }), to('out', { key: wstr, value: num }));
+    const d = drive(builder.build());
+    const input = d.inputTopic<string, string>('in');
+    for (const t of [20, 12]) input.pipeInput('k', `v${t}`, t);
+    // 12 at stream time 20: its own window [2, 12] closed (12 + 5 < 20) and is not emitted; [10, 20] is open and holds it.
+    expect(windowed(d.outputTopic('out', { key: wstr, value: num }).readRecordsToList())).toEqual([
+      ['k', 10, 20, 1, 20],
+      ['k', 10, 20, 2, 20],
+    ]);
+    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([]);
+  });
 });
 
 describe('session windows (gap 10, grace 0)', () => {

@@ -22,8 +22,10 @@
 //    (value, timestamp; dead letters also their reason). Across keys (and so
 //    across partitions of the output topic) there is no order.
 // 4. Stores compared (aggregates, table-table results, source tables) hold
-//    the same entries at the end. Join buffers are not compared: they are
-//    internal and expire on a stream-time schedule of their own.
+//    the same entries at the end, in the running app and once more after a
+//    further restart restored them from their changelogs. Join buffers are
+//    not compared: they are internal and expire on a stream-time schedule of
+//    their own.
 import type { Observed, OutRecord } from './runner';
 import type { OracleCase } from './spec';
 
@@ -66,10 +68,14 @@ export function differences(c: OracleCase, driver: Observed, runtime: Observed):
     diffMaps('output of key', perKey(driver.out, valueAt), perKey(runtime.out, valueAt));
   }
   diffMaps('dead letters of key', perKey(driver.dlq, deadLetter), perKey(runtime.dlq, deadLetter));
-  const a = new Set(driver.stores);
-  const b = new Set(runtime.stores);
-  for (const l of driver.stores) if (!b.has(l)) diffs.push(`store entry only in the driver: ${l}`);
-  for (const l of runtime.stores) if (!a.has(l)) diffs.push(`store entry only in the runtime: ${l}`);
+  const storeDiffs = (what: string, theirs: string[]) => {
+    const a = new Set(driver.stores);
+    const b = new Set(theirs);
+    for (const l of driver.stores) if (!b.has(l)) diffs.push(clip(`store entry only in the driver (${what}): ${l}`));
+    for (const l of theirs) if (!a.has(l)) diffs.push(clip(`store entry only in the runtime (${what}): ${l}`));
+  };
+  storeDiffs('running', runtime.stores);
+  if (runtime.restored) storeDiffs('restored from the changelogs', runtime.restored);
   return diffs;
 }
 

@@ -4,7 +4,8 @@
 // - runRuntime: RillStreams on an embedded Rill in a temp dir, every topic
 //   with `partitions` partitions, repartition topics through the log
 //   (localRepartition false), phase 1 written, processed, the app stopped,
-//   phase 2 written and the app started again from its changelogs.
+//   phase 2 written and the app started again from its changelogs; after it
+//   stops, a third start restores the stores once more (nothing new to read).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,6 +27,8 @@ export interface Observed {
   dlq: OutRecord[];
   /** `store: key = value` lines, sorted. */
   stores: string[];
+  /** The runtime only: the stores as a further restart restores them from their changelogs. */
+  restored?: string[];
 }
 
 const json = (v: unknown) => JSON.stringify(v ?? null);
@@ -211,11 +214,19 @@ async function runOnLog(rill: Rill, c: OracleCase, prefix: string, appId: string
       (n) => second.windowStore(n).all(),
     );
     await second.stop();
+    // A third start with nothing new to read: its stores are what the changelogs restore.
+    const third = await start(buildTopology(appId, c.topology, prefix));
+    const restored = storeLines(
+      c,
+      (n) => third.store(n).all(),
+      (n) => third.windowStore(n).all(),
+    );
+    await third.stop();
     const keySerde = outputKeySerde(c.topology);
     const out = (await readTopic(rill, `${prefix}out`)).map((r) => ({ key: json(decode(keySerde, r.key, 'out', true)), value: json(decode(valueSerde, r.value, 'out', false)), timestamp: r.timestamp }));
     const dlqSerde = defaultSerde<unknown>();
     const dlq = (await readTopic(rill, `${prefix}dlq`)).map((r) => ({ key: json(decode(dlqSerde, r.key, 'dlq', true)), value: json(decode(dlqSerde, r.value, 'dlq', false)), timestamp: r.timestamp, error: r.headers['rill.error'] }));
-    return { out, dlq, stores };
+    return { out, dlq, stores, restored };
   } finally {
     for (const app of apps) await app.stop().catch(() => undefined);
   }

@@ -22,6 +22,7 @@ export { aggregate } from './operators/aggregate';
 export { join } from './operators/join';
 export { leftJoin } from './operators/left-join';
 export { merge } from './operators/merge';
+export { processingTime } from './operators/processing-time';
 export { to } from './operators/to';
 export type { AggregateOptions, WindowedOptions, EmitMode } from './operators/internal/aggregation';
 export type { JoinWindow, StreamJoinOptions } from './operators/internal/stream-stream-join';

@@ -17,7 +17,7 @@
 import type { LogConsumer, LogRecord } from '../../dsl';
 import { CommitRefusedError } from '../../dsl';
 import type { TopicPartition } from '../log-types';
-import { tpKey } from './kafka-consumer';
+import { FetchedBuffer, tpKey } from './fetched-buffer';
 import { kafkaLogClient, kafkaConfig, type KafkaLogClient, type KafkaLogClientOptions } from './kafka-log-client';
 import { oneShotFetcher, type CommitMember, type OneShotFetcher } from './one-shot-fetch';
 
@@ -76,10 +76,8 @@ class AssignedConsumer {
   private readonly loops = new Map<string, number>();
   private nextToken = 1;
   private readonly positions = new Map<string, number>();
-  private buffer: LogRecord[] = [];
-  private readonly maxBuffered: number;
-  private readerWaiting: (() => void) | undefined;
-  private readonly spaceWaiting = new Set<() => void>();
+  private readonly paused = new Set<string>();
+  private readonly buffer: FetchedBuffer;
   private readonly idlers = new Set<() => void>();
   private closed = false;
   readonly api: LogConsumer;
@@ -92,26 +90,33 @@ class AssignedConsumer {
     private readonly fenced: Set<number>,
     private readonly onClose: () => void,
   ) {
-    this.maxBuffered = options.maxBufferedRecords ?? 5000;
-    const self = this;
+    const buffer = (this.buffer = new FetchedBuffer(options.maxBufferedRecords ?? 5000));
+    const isClosed = () => this.closed;
     this.api = {
       assign: (tps) => this.assign(tps),
       seek: async (tp, offset) => {
         const key = tpKey(tp);
-        this.buffer = this.buffer.filter((r) => r.topic !== tp.topic || r.partition !== tp.partition);
+        buffer.drop((x) => x.topic !== tp.topic || x.partition !== tp.partition);
         this.positions.set(key, offset);
         if (this.loops.has(key)) this.startLoop(tp);
       },
       position: (tp) => this.positions.get(tpKey(tp)),
-      bufferedRecords: () => this.buffer.length,
+      bufferedRecords: () => buffer.size,
+      fetchedLag: (tp) => buffer.lag(tp),
+      pause: (tps) => {
+        for (const tp of tps) this.paused.add(tpKey(tp));
+      },
+      resume: (tps) => {
+        for (const tp of tps) this.paused.delete(tpKey(tp));
+        buffer.wakeFetchers();
+      },
+      poll: (max, waitMs) => buffer.poll(max, waitMs, isClosed),
       records(): AsyncIterator<LogRecord> {
         return {
           async next() {
-            while (self.buffer.length === 0 && !self.closed) await new Promise<void>((resolve) => (self.readerWaiting = resolve));
-            if (self.buffer.length === 0) return { done: true, value: undefined };
-            const r = self.buffer.shift()!;
-            if (self.buffer.length < self.maxBuffered) self.wakeFetchers();
-            return { done: false, value: r };
+            while (buffer.size === 0 && !isClosed()) await buffer.waitForReader();
+            const r = buffer.take();
+            return r === undefined ? { done: true, value: undefined } : { done: false, value: r };
           },
         };
       },
@@ -134,9 +139,9 @@ class AssignedConsumer {
         if (this.closed) return;
         this.closed = true;
         this.loops.clear();
-        this.buffer = [];
-        this.wakeReader();
-        this.wakeFetchers();
+        this.buffer.drop(() => false);
+        this.buffer.wakeReaders();
+        this.buffer.wakeFetchers();
         for (const stop of [...this.idlers]) stop();
         this.onClose();
       },
@@ -152,8 +157,7 @@ class AssignedConsumer {
     if (this.closed) throw new Error('assign() on a closed consumer');
     const want = new Map(tps.map((tp) => [tpKey(tp), tp]));
     for (const key of [...this.loops.keys()]) if (!want.has(key)) this.loops.delete(key);
-    this.buffer = this.buffer.filter((r) => want.has(tpKey(r)));
-    this.wakeFetchers();
+    this.buffer.drop((tp) => want.has(tpKey(tp)));
     const fresh = [...want.values()].filter((tp) => !this.loops.has(tpKey(tp)));
     if (fresh.length === 0) return;
     // Where each starts: the group's committed offset, else the log start.
@@ -186,16 +190,17 @@ class AssignedConsumer {
     const maxWait = this.options.maxWaitMs ?? 250;
     const maxBytes = this.options.maxBytesPerFetch ?? 1024 * 1024;
     while (live()) {
-      while (this.buffer.length >= this.maxBuffered && live()) await new Promise<void>((resolve) => this.spaceWaiting.add(resolve));
+      while ((this.buffer.full || this.paused.has(key)) && live()) await this.buffer.waitForRoom();
       if (!live()) return;
       const from = this.positions.get(key) ?? 0;
       const started = Date.now();
       try {
-        const { records, nextOffset } = await this.fetcher.fetch(tp, from, maxBytes, maxWait);
+        const { records, nextOffset, highWatermark } = await this.fetcher.fetch(tp, from, maxBytes, maxWait);
         if (!live() || this.positions.get(key) !== from) continue;
         for (const r of records) this.buffer.push({ topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
         this.positions.set(key, nextOffset);
-        if (records.length > 0) this.wakeReader();
+        if (highWatermark !== undefined) this.buffer.answered(tp, highWatermark, nextOffset);
+        else if (records.length > 0) this.buffer.wakeReaders();
         // A leader that does not hold empty fetches must not turn this loop into a busy one.
         else if (Date.now() - started < maxWait / 4) await this.idle(maxWait);
       } catch (e) {
@@ -221,15 +226,4 @@ class AssignedConsumer {
     });
   }
 
-  private wakeReader(): void {
-    const w = this.readerWaiting;
-    this.readerWaiting = undefined;
-    w?.();
-  }
-
-  private wakeFetchers(): void {
-    const waiting = [...this.spaceWaiting];
-    this.spaceWaiting.clear();
-    for (const w of waiting) w();
-  }
 }

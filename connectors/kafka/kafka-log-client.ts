@@ -98,6 +98,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
           maxBufferedRecords: options.maxBufferedRecords,
           sessionTimeoutMs,
           startOffsets: async (group, tps) => startOffsets(group, tps),
+          endOffsets: (topic) => client.offsets(topic),
         }),
       );
     },

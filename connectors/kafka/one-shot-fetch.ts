@@ -9,7 +9,7 @@ import type { KafkaConfig } from 'kafkajs';
 import type { FetchedRecord, TopicPartition } from '../log-types';
 
 interface InternalBroker {
-  fetch(request: object): Promise<{ responses: { partitions: { errorCode: number; messages: KafkaJsRecord[] }[] }[] }>;
+  fetch(request: object): Promise<{ responses: { partitions: { errorCode: number; highWatermark: string; messages: KafkaJsRecord[] }[] }[] }>;
   offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
 }
 interface InternalCluster {
@@ -29,6 +29,13 @@ interface KafkaJsRecord {
   isControlRecord?: boolean;
 }
 
+export interface OneShotFetch {
+  readonly records: FetchedRecord[];
+  readonly nextOffset: number;
+  /** The partition's high watermark as the leader answered (undefined: no answer for it). */
+  readonly highWatermark: number | undefined;
+}
+
 /** Who commits: a member of the group's current generation. */
 export interface CommitMember {
   readonly memberId: string;
@@ -37,7 +44,7 @@ export interface CommitMember {
 
 export interface OneShotFetcher {
   /** One Fetch; with maxWaitMs > 0 the leader may hold it that long for data to arrive (long poll). */
-  fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs?: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
+  fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs?: number): Promise<OneShotFetch>;
   /**
    * Commits for the group: as `member` (its member id and generation) when
    * given, else as a simple commit for a group without members (generation
@@ -99,7 +106,7 @@ export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
         topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: String(offset), maxBytes }] }],
       });
       const part = response.responses[0]?.partitions[0];
-      if (!part) return { records: [], nextOffset: offset };
+      if (!part) return { records: [], nextOffset: offset, highWatermark: undefined };
       if (part.errorCode !== 0) throw new Error(`kafka: fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${part.errorCode}`);
       const records: FetchedRecord[] = [];
       let nextOffset = offset;
@@ -109,7 +116,7 @@ export function oneShotFetcher(config: KafkaConfig): OneShotFetcher {
         if (m.isControlRecord || o < offset) continue;
         records.push({ offset: o, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null });
       }
-      return { records, nextOffset };
+      return { records, nextOffset, highWatermark: Number(part.highWatermark) };
     },
     async commit(groupId, offsets, member) {
       if (offsets.length === 0) return;

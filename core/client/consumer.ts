@@ -73,6 +73,10 @@ interface PartitionState {
   /** Bumped by seek/revoke so records fetched before are dropped. */
   epoch: number;
   paused: boolean;
+  /** The high watermark the latest fetch answer reported (undefined: none answered since assign/seek). */
+  highWatermark: number | undefined;
+  /** Records of this partition (current epoch) in the buffer, not yet handed out. */
+  unread: number;
 }
 
 interface Buffered {
@@ -96,6 +100,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly readersWaiting = new Set<() => void>();
   private autoCommitTimer: NodeJS.Timeout | undefined;
   private lastDelivered: Buffered | undefined;
+  /** What the last poll() handed out: counts as processed at the next poll (as the iterator's next()). */
+  private lastPolled: Buffered[] = [];
   private closed = false;
   private readonly maxBufferedBytes: number;
   private readonly autoCommit: boolean;
@@ -288,7 +294,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     fresh.forEach((tp, i) => {
       const c = committed[i]?.offset ?? -1;
       const position = c >= 0 ? c : this.resolveOffset(tp, this.options.autoOffsetReset ?? 'latest');
-      this.partitions.set(tpKey(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, processed: undefined, epoch: 0, paused: false });
+      this.partitions.set(tpKey(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, processed: undefined, epoch: 0, paused: false, highWatermark: undefined, unread: 0 });
     });
     this.fetchAbort?.abort();
     this.ensureFetching();
@@ -335,11 +341,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private resetPosition(state: PartitionState, offset: number): void {
     state.position = offset;
     state.epoch++;
+    state.highWatermark = undefined;
+    state.unread = 0;
     this.fetchAbort?.abort();
     this.wakeFetcher?.();
   }
 
   private markProcessed(): void {
+    if (this.lastPolled.length > 0) {
+      for (const b of this.lastPolled) if (b.state.epoch === b.epoch) b.state.processed = b.record.offset + 1;
+      this.lastPolled = [];
+    }
     const d = this.lastDelivered;
     if (!d) return;
     this.lastDelivered = undefined;
@@ -350,23 +362,76 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private async nextRecord(cancelled?: () => boolean): Promise<ConsumerRecord | undefined> {
     for (;;) {
       if (this.closed || cancelled?.()) return undefined;
-      while (this.bufferHead < this.buffer.length) {
-        const b = this.buffer[this.bufferHead];
-        this.buffer[this.bufferHead++] = undefined as unknown as Buffered;
-        this.bufferedBytes -= b.size;
-        if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
-          this.buffer.splice(0, this.bufferHead);
-          this.bufferHead = 0;
-        }
-        this.wakeFetcher?.();
-        // Dropped by a seek or a revoke after it was fetched.
-        if (b.state.epoch !== b.epoch || this.partitions.get(tpKey(b.state.tp)) !== b.state) continue;
+      const b = this.takeBuffered();
+      if (b) {
         this.lastDelivered = b;
         return b.record;
       }
       this.ensureFetching();
       await new Promise<void>((resolve) => this.readersWaiting.add(resolve));
     }
+  }
+
+  /**
+   * Takes up to `max` buffered records at once. With none buffered, waits up
+   * to `waitMs` for a fetch to answer (with records or without: the answer
+   * updates fetchedLag()) and returns what it brought, maybe nothing. What
+   * was handed out counts as processed at the next poll.
+   */
+  async poll(max: number, waitMs: number): Promise<ConsumerRecord[]> {
+    this.markProcessed();
+    if (this.closed) return [];
+    if (this.bufferHead >= this.buffer.length && waitMs > 0) {
+      this.ensureFetching();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs);
+        const readers = this.readersWaiting;
+        function done() {
+          clearTimeout(timer);
+          readers.delete(done);
+          resolve();
+        }
+        readers.add(done);
+      });
+    }
+    const taken: Buffered[] = [];
+    while (taken.length < max) {
+      const b = this.takeBuffered();
+      if (!b) break;
+      taken.push(b);
+    }
+    this.lastPolled = taken;
+    return taken.map((b) => b.record);
+  }
+
+  /**
+   * Records of the partition not handed out yet as of the latest fetch answer:
+   * buffered, plus its high watermark minus the next offset to fetch.
+   * Undefined before the first answer since it was assigned or seeked.
+   */
+  fetchedLag(tp: TopicPartition): number | undefined {
+    const s = this.partitions.get(tpKey(tp));
+    if (s?.highWatermark === undefined) return undefined;
+    return s.unread + Math.max(0, s.highWatermark - s.position);
+  }
+
+  /** The next buffered record of a live partition (records dropped by a seek or revoke are skipped). */
+  private takeBuffered(): Buffered | undefined {
+    while (this.bufferHead < this.buffer.length) {
+      const b = this.buffer[this.bufferHead];
+      this.buffer[this.bufferHead++] = undefined as unknown as Buffered;
+      this.bufferedBytes -= b.size;
+      if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
+        this.buffer.splice(0, this.bufferHead);
+        this.bufferHead = 0;
+      }
+      this.wakeFetcher?.();
+      // Dropped by a seek or a revoke after it was fetched.
+      if (b.state.epoch !== b.epoch || this.partitions.get(tpKey(b.state.tp)) !== b.state) continue;
+      b.state.unread--;
+      return b;
+    }
+    return undefined;
   }
 
   private ensureFetching(): void {
@@ -396,13 +461,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         this.fetchAbort = undefined;
       }
       if (this.broker.isClosed) return;
-      responses.forEach((r, i) => this.absorb(targets[i], epochs[i], r.errorCode, r.records));
+      responses.forEach((r, i) => this.absorb(targets[i], epochs[i], r.errorCode, r.records, r.highWatermark));
       this.wakeReaders();
     }
   }
 
   /** Decodes one partition's fetched bytes into the buffer. */
-  private absorb(state: PartitionState, epoch: number, errorCode: number, bytes: Buffer): void {
+  private absorb(state: PartitionState, epoch: number, errorCode: number, bytes: Buffer, highWatermark: number): void {
     if (state.epoch !== epoch || this.partitions.get(tpKey(state.tp)) !== state) return;
     if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
       const reset = this.options.autoOffsetReset ?? 'latest';
@@ -414,6 +479,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.reportError(new BrokerError(errorCode, `Fetch of ${state.tp.topic}-${state.tp.partition} failed with error ${errorCode}.`));
       return;
     }
+    state.highWatermark = highWatermark;
     if (bytes.length === 0) return;
     const batches = decodeRecordBatches(bytes);
     if (isLeft(batches)) {
@@ -427,6 +493,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           if (r.offset < state.position) continue;
           const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
           this.bufferedBytes += size;
+          state.unread++;
           this.buffer.push({ record: { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers }, state, epoch, size });
         }
       }

@@ -112,6 +112,26 @@ export interface LogConsumer {
   /** Records in order per partition; bounded read-ahead (backpressure). */
   records(): AsyncIterator<LogRecord>;
   /**
+   * Takes up to `max` fetched records at once (in order per partition),
+   * waiting up to `waitMs` when none is fetched yet. Also resolves, maybe
+   * with none, once a fetch answers (so fetchedLag() may have changed), and
+   * with none once the consumer closes. Records handed out count as read.
+   */
+  poll(max: number, waitMs: number): Promise<LogRecord[]>;
+  /**
+   * How many records of the partition the reader does not have yet, as of the
+   * latest fetch answer: fetched but not yet taken, plus the high watermark
+   * that answer reported minus the next offset to fetch. 0: the reader has all
+   * the log held then. Undefined: no fetch of it has answered yet (since it
+   * was assigned or seeked). The runtime's event-time alignment waits for a
+   * partition that is known to have more (Kafka's max.task.idle.ms, KIP-695).
+   */
+  fetchedLag(tp: TopicPartition): number | undefined;
+  /** Stops fetching these partitions (what is already fetched is still handed out); optional. */
+  pause?(tps: readonly TopicPartition[]): void;
+  /** Fetches these partitions again after pause(). */
+  resume?(tps: readonly TopicPartition[]): void;
+  /**
    * Commits next-offsets-to-read for the consumer's group. Rejects with a
    * CommitRefusedError when the group refused it because of a rebalance
    * (the member's generation is not current): nothing is wrong with the data,

@@ -157,6 +157,10 @@ function rillConsumer(c: RevocationHookConsumer): LogConsumer {
     position: (tp: TopicPartition) => c.position(tp),
     bufferedRecords: () => c.buffered.records,
     records: () => c[Symbol.asyncIterator]() as AsyncIterator<LogRecord>,
+    poll: (max, waitMs) => c.poll(max, waitMs),
+    fetchedLag: (tp) => c.fetchedLag(tp),
+    pause: (tps) => c.pause(tps),
+    resume: (tps) => c.resume(tps),
     commit: (offsets) => c.commitOffsets(offsets),
     close: () => c.close(),
   };

@@ -44,10 +44,18 @@ import type { RestoreProgress } from './restore';
 import type { StreamTask } from './stream-task';
 import { clientIdFor, TaskDirectory } from './task-directory';
 import { TaskManager } from './task-manager';
-import { timestampOrder } from './timestamp-order';
+import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './partition-group';
 
-/** Fetched records taken at once for timestamp ordering. */
-const MAX_BATCH = 500;
+/** Fetched records taken from the consumer at once. */
+const MAX_POLL = 10_000;
+/** Records buffered per input partition before its fetching pauses (Kafka's buffered.records.per.partition). */
+const MAX_QUEUED_PER_PARTITION = 1000;
+/** Records one task processes before the loop looks at the others, commits and backpressure. */
+const TASK_CHUNK = 500;
+/** The longest the loop waits for records before it looks again (a fetch answer wakes it sooner). */
+const MAX_POLL_WAIT_MS = 200;
+/** How often waitUntilCaughtUp looks again at partitions other instances run. */
+const WAIT_AGAIN_MS = 100;
 
 export interface StreamsConfig {
   /** The log: an embedded Rill, or any LogClient (a cluster, kafkajs). */
@@ -71,6 +79,16 @@ export interface StreamsConfig {
   commitIntervalMs?: number;
   /** Flush a task's changed store entries early once this many are pending (default 50 000). */
   maxDirtyEntries?: number;
+  /**
+   * How long a task with several input partitions (a join's two sides, merged
+   * streams, a source and its repartition topic) waits for one that has
+   * nothing fetched before it processes the others anyway (Kafka's
+   * max.task.idle.ms, with KIP-695). A partition known to have more records
+   * on the log is always waited for; this bounds the wait on one known to be
+   * empty. 0 (default): do not wait on empty ones; -1: never wait, not even
+   * for records known to exist (lowest latency, no event-time alignment).
+   */
+  maxTaskIdleMs?: number;
   /** How often the wall clock ticks into the tasks (default 1000 ms). */
   wallClockTickMs?: number;
   /** How often standby tasks (setStandbyTasks) read their changelogs (default 1000 ms). */
@@ -132,6 +150,10 @@ export class RillStreams {
   /** Partitions of each input topic (repartition topics have partitionCount). */
   private readonly sourcePartitions = new Map<string, number>();
   private loop: Promise<void> | undefined;
+  /** Per task (partition): its fetched, not yet processed records, aligned by event time. */
+  private readonly groups = new Map<number, PartitionGroup>();
+  /** Input partitions whose fetching is paused because their queue is full (key: PartitionGroup queue). */
+  private readonly pausedInputs = new Map<string, TopicPartition>();
   private committing: Promise<boolean> | undefined;
   /** Commits and task changes run one at a time; processing pauses while any is queued. */
   private readonly exclusive = new ExclusiveQueue();
@@ -188,6 +210,8 @@ export class RillStreams {
 
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`start() called in state ${this.state}; a RillStreams runs once.`);
+    const idle = this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS;
+    if (!Number.isInteger(idle) || idle < TASK_IDLE_DISABLED) throw new Error(`maxTaskIdleMs must be an integer ≥ 0, or -1 to never wait (got ${idle}).`);
     if (this.config.processingGuarantee === 'exactly-once') {
       throw new Error("processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in dsl/client/log-client.ts). Use 'at-least-once'.");
     }
@@ -331,25 +355,47 @@ export class RillStreams {
   }
 
   /**
-   * Resolves once every record written so far to the partitions this instance
-   * owns (repartition topics included) is processed and committed. For
-   * examples, tests and batch-like runs; woken by processing, not by polling.
+   * Resolves once every record written so far to the application's input
+   * partitions (repartition topics included) is processed by the instance
+   * that owns it and committed: this instance's tasks are processed to the
+   * end offsets it saw and committed; every other partition has the group's
+   * committed offset at its end (so a partition between owners during a
+   * rebalance is not caught up). For examples, tests, benches and batch-like
+   * runs: woken by processing, and every WAIT_AGAIN_MS while other instances
+   * have the rest.
    */
   async waitUntilCaughtUp(): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
       // Records processed while behind() awaits must not be missed (lost wake-up): compare counts.
       const seen = this.processedCount;
-      if (!(await this.behind())) {
+      const lagging = await this.behind();
+      if (lagging === 'none') {
         // Committing flushes writes, which may add records to repartition topics: check again after.
         const committed = await this.commitAll();
-        if (committed && !(await this.behind())) return;
+        if (committed && (await this.behind()) === 'none') return;
         // Refused during a rebalance: try again once it has moved on (the rebalance wakes us).
-        if (!committed) await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
+        if (!committed) await this.progress(WAIT_AGAIN_MS);
         continue;
       }
-      if (this.processedCount === seen) await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
+      // Behind on a task of its own: processing wakes it. Behind elsewhere: other instances' commits, looked at again.
+      if (this.processedCount === seen) await this.progress(lagging === 'local' ? undefined : WAIT_AGAIN_MS);
     }
+  }
+
+  /** Resolves on the next processing progress or rebalance, or after `ms` when given. */
+  private progress(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      const waiters = this.progressWaiters;
+      function done() {
+        if (timer) clearTimeout(timer);
+        const i = waiters.indexOf(done);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
   }
 
   /**
@@ -430,6 +476,7 @@ export class RillStreams {
       if (committed && this.config.stateDir) await tasks.writeSnapshots(this.config.stateDir, revoked);
     }
     tasks.close(revoked);
+    for (const p of revoked) this.dropGroup(p);
     this.log.info(`application ${this.applicationId}: task(s) ${revoked.join(', ')} revoked${committed ? ', committed' : ' (not committed)'} and closed; running ${this.assignedPartitions.join(', ') || 'none'}`);
     this.config.onRebalance?.({ assigned: [], revoked, owned: this.assignedPartitions });
     this.wakeAll();
@@ -480,14 +527,28 @@ export class RillStreams {
     }
   }
 
-  private async behind(): Promise<boolean> {
+  /**
+   * Which input partition is not processed to its end yet: 'local' when one
+   * of this instance's tasks is behind, 'elsewhere' when a partition it does
+   * not run has the group's committed offset short of its end, else 'none'.
+   */
+  private async behind(): Promise<'local' | 'elsewhere' | 'none'> {
+    let elsewhere = false;
     for (const topic of this.topology.sources.keys()) {
+      let committed: Map<number, number> | undefined;
       for (const o of await this.client.offsets(topic)) {
+        if (o.end <= o.start) continue;
         const task = this.taskManager?.get(o.partition);
-        if (task && (task.consumed.get(topic) ?? o.start) < o.end) return true;
+        if (task) {
+          if ((task.consumed.get(topic) ?? o.start) < o.end) return 'local';
+          continue;
+        }
+        if (elsewhere) continue;
+        committed ??= await this.client.committedOffsets(this.applicationId, topic);
+        if ((committed.get(o.partition) ?? -1) < o.end) elsewhere = true;
       }
     }
-    return false;
+    return elsewhere ? 'elsewhere' : 'none';
   }
 
   /** Checks sources, creates repartition, changelog and sink topics; returns the task count. */
@@ -516,43 +577,149 @@ export class RillStreams {
     return partitions;
   }
 
+  /**
+   * The processing loop (Kafka's StreamThread): take what the consumer has
+   * fetched into each task's PartitionGroup, then let every task that is
+   * ready process its records in event-time order, a chunk at a time, with
+   * commits and backpressure between chunks. Waits for records only when no
+   * task can go on.
+   */
   private async run(): Promise<void> {
-    const records = this.consumer!.records();
+    const consumer = this.consumer!;
+    const lag = (tp: TopicPartition) => consumer.fetchedLag(tp);
+    for (;;) {
+      if (this.exclusive.busy) await this.exclusive.idle();
+      if (this.stopping) return;
+      const now = this.now();
+      let ready = false;
+      let deadline: number | undefined;
+      for (const g of this.groups.values()) {
+        if (g.readyToProcess(now, lag)) ready = true;
+        const d = g.nextDeadline(now);
+        if (d !== undefined && (deadline === undefined || d < deadline)) deadline = d;
+      }
+      const wait = ready ? 0 : Math.max(1, Math.min(MAX_POLL_WAIT_MS, deadline === undefined ? MAX_POLL_WAIT_MS : deadline - now));
+      const fetched = await consumer.poll(MAX_POLL, wait);
+      // A task assigned meanwhile is restored before its records are buffered (records of partitions without a task are dropped).
+      if (this.exclusive.busy) await this.exclusive.idle();
+      if (this.stopping) return;
+      for (const r of fetched) this.enqueue(r);
+      if (fetched.length > 0) this.pauseFullInputs();
+      await this.processReady();
+    }
+  }
+
+  /** Buffers a fetched record in its task's group; records of partitions this instance runs no task for are dropped. */
+  private enqueue(record: LogRecord): void {
+    let group = this.groups.get(record.partition);
+    if (group === undefined) {
+      if (this.taskManager!.get(record.partition) === undefined) return;
+      const topics = this.topicPartitions([record.partition]).map((tp) => tp.topic);
+      this.groups.set(record.partition, (group = new PartitionGroup(record.partition, topics, this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS)));
+    }
+    group.add(record);
+  }
+
+  /**
+   * Processes what the ready tasks have, in event-time order across tasks as
+   * well: the task whose next record is the oldest goes first, for as long as
+   * its records are no newer than the next oldest task's (at most a chunk).
+   * Tasks feed each other through repartition topics; letting one run far
+   * ahead in event time would make its repartitioned records late for the
+   * others' windows and joins. Returns when no task is ready, or when exclusive
+   * work or a stop comes.
+   */
+  private async processReady(): Promise<void> {
     const maxInFlight = this.config.maxInFlight ?? 10_000;
     const maxDirty = this.config.maxDirtyEntries ?? 50_000;
     const commitInterval = this.config.commitIntervalMs ?? 1000;
     const collector = this.collector!;
     const tasks = this.taskManager!;
-    const batch: LogRecord[] = [];
+    const consumer = this.consumer!;
+    const lag = (tp: TopicPartition) => consumer.fetchedLag(tp);
     for (;;) {
-      const next = await records.next();
-      if (next.done || this.stopping) return;
-      // Take what is already fetched (up to a bound) and process it in timestamp order across partitions.
-      batch.length = 0;
-      batch.push(next.value);
-      while (batch.length < MAX_BATCH && this.consumer!.bufferedRecords() > 0) {
-        const more = await records.next();
-        if (more.done) break;
-        batch.push(more.value);
+      const now = this.now();
+      let first: PartitionGroup | undefined;
+      let firstAt = Infinity;
+      let secondAt = Infinity;
+      for (const [partition, group] of this.groups) {
+        // A partition revoked meanwhile has no task: its records are its next owner's.
+        if (tasks.get(partition) === undefined) {
+          this.dropGroup(partition);
+          continue;
+        }
+        if (!group.readyToProcess(now, lag)) continue;
+        const at = group.headTimestamp;
+        if (at < firstAt) {
+          secondAt = firstAt;
+          firstAt = at;
+          first = group;
+        } else if (at < secondAt) secondAt = at;
       }
-      for (const record of timestampOrder(batch)) {
-        if (this.exclusive.busy) await this.exclusive.idle();
-        if (this.stopping) return;
-        // Looked up after any task change: a partition revoked meanwhile has no task (its records are
-        // its next owner's), and a task (re)assigned meanwhile starts at its committed offset, so what it
-        // already covers is skipped (read again after a seek, or processed before a revoke).
-        const task = tasks.get(record.partition);
-        if (task === undefined || record.offset < (task.consumed.get(record.topic) ?? -1)) continue;
+      if (first === undefined) return;
+      const task = tasks.get(first.partition)!;
+      let n = 0;
+      do {
+        const record = first.next();
+        // A task (re)assigned meanwhile starts at its committed offset: what it already covers is skipped.
+        if (record.offset < (task.consumed.get(record.topic) ?? -1)) continue;
         task.process(record);
-        this.processedCount++;
-        if (this.progressWaiters.length) this.wakeProgressWaiters();
+        n++;
         if (task.dirtyEntries >= maxDirty) task.flushState();
-        if (collector.failed) throw collector.failed;
-        if (collector.inFlight > maxInFlight) await collector.waitUntilAtMost(maxInFlight >> 1);
-        if (task.pendingAsync > maxInFlight) await task.settleAsync();
-        if (this.now() - this.lastCommit >= commitInterval) await this.commitAll();
+      } while (
+        n < TASK_CHUNK &&
+        first.buffered > 0 &&
+        first.headTimestamp <= secondAt &&
+        first.readyToProcess(now, lag) &&
+        // Backpressure per record: the source stops as soon as too many writes wait for acknowledgement.
+        collector.inFlight <= maxInFlight &&
+        task.pendingAsync <= maxInFlight
+      );
+      this.processedCount += n;
+      if (this.progressWaiters.length) this.wakeProgressWaiters();
+      this.resumeDrainedInputs(first);
+      if (collector.failed) throw collector.failed;
+      // Every await below lets exclusive work (commits, task changes) run: look again before going on.
+      if (collector.inFlight > maxInFlight) await collector.waitUntilAtMost(maxInFlight >> 1);
+      if (task.pendingAsync > maxInFlight) await task.settleAsync();
+      if (this.now() - this.lastCommit >= commitInterval) await this.commitAll();
+      if (this.exclusive.busy || this.stopping) return;
+    }
+  }
+
+  /** Pauses fetching of input partitions whose queue is full (the task waits on another of its inputs). */
+  private pauseFullInputs(): void {
+    const pause = this.consumer!.pause;
+    if (!pause) return;
+    const full: TopicPartition[] = [];
+    for (const g of this.groups.values()) {
+      for (const tp of g.partitions) {
+        const key = `${tp.topic}\u0000${tp.partition}`;
+        if (!this.pausedInputs.has(key) && g.queued(tp.topic) >= MAX_QUEUED_PER_PARTITION) {
+          this.pausedInputs.set(key, tp);
+          full.push(tp);
+        }
       }
     }
+    if (full.length) pause.call(this.consumer, full);
+  }
+
+  /** Resumes fetching of a task's paused inputs once their queue is half drained. */
+  private resumeDrainedInputs(group: PartitionGroup): void {
+    if (this.pausedInputs.size === 0) return;
+    const drained = group.partitions.filter((tp) => this.pausedInputs.has(`${tp.topic}\u0000${tp.partition}`) && group.queued(tp.topic) < MAX_QUEUED_PER_PARTITION >> 1);
+    if (drained.length === 0) return;
+    for (const tp of drained) this.pausedInputs.delete(`${tp.topic}\u0000${tp.partition}`);
+    this.consumer!.resume?.(drained);
+  }
+
+  /** Forgets a task's buffered records (revoked: its next owner reads them), resuming its paused inputs. */
+  private dropGroup(partition: number): void {
+    const group = this.groups.get(partition);
+    if (!group) return;
+    this.groups.delete(partition);
+    const paused = group.partitions.filter((tp) => this.pausedInputs.delete(`${tp.topic}\u0000${tp.partition}`));
+    if (paused.length) this.consumer?.resume?.(paused);
   }
 
   /**

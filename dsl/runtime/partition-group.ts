@@ -1,0 +1,141 @@
+// Event-time alignment of one task's inputs, as Kafka Streams' PartitionGroup:
+// a task reads partition p of several topics (two sides of a join, merged
+// streams, a source and its repartition topic) and processes, among them, the
+// buffered record with the smallest timestamp. Within a partition, offset
+// order is kept.
+//
+// A partition with nothing buffered holds the task back while the log is
+// known to have more of it (its fetched lag is above 0, or no fetch has
+// answered yet): processing the other side first would move stream time past
+// records still on their way and turn them late. A partition known to be
+// empty holds the task back for maxTaskIdleMs at most (Kafka's
+// max.task.idle.ms with KIP-695's lag rule; 0, the default, waits only for
+// data known to exist); -1 never holds it back.
+import type { LogRecord, TopicPartition } from '../client/log-client';
+
+/** Kafka Streams' default max.task.idle.ms. */
+export const DEFAULT_MAX_TASK_IDLE_MS = 0;
+/** Never wait for an empty partition (Kafka's MAX_TASK_IDLE_MS_DISABLED). */
+export const TASK_IDLE_DISABLED = -1;
+
+/** One input partition's buffered records, in offset order. */
+class RecordQueue {
+  private records: LogRecord[] = [];
+  private head = 0;
+
+  constructor(readonly tp: TopicPartition) {}
+
+  get length(): number {
+    return this.records.length - this.head;
+  }
+
+  get headTimestamp(): number {
+    return this.records[this.head].timestamp;
+  }
+
+  push(r: LogRecord): void {
+    this.records.push(r);
+  }
+
+  shift(): LogRecord {
+    const r = this.records[this.head];
+    this.records[this.head++] = undefined as unknown as LogRecord;
+    if (this.head === this.records.length) {
+      this.records = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.records.length) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
+    }
+    return r;
+  }
+}
+
+export class PartitionGroup {
+  private readonly queues: RecordQueue[];
+  private readonly byTopic = new Map<string, RecordQueue>();
+  /** Per empty queue with zero lag: the wall-clock time until which it holds the task back. */
+  private readonly idleDeadlines = new Map<RecordQueue, number>();
+  private count = 0;
+
+  constructor(
+    readonly partition: number,
+    topics: readonly string[],
+    private readonly maxTaskIdleMs: number,
+  ) {
+    this.queues = topics.map((topic) => new RecordQueue({ topic, partition }));
+    for (const q of this.queues) this.byTopic.set(q.tp.topic, q);
+  }
+
+  /** Records buffered across the task's partitions. */
+  get buffered(): number {
+    return this.count;
+  }
+
+  /** Buffers a fetched record of one of the task's partitions (others are ignored). */
+  add(record: LogRecord): boolean {
+    const q = this.byTopic.get(record.topic);
+    if (q === undefined) return false;
+    q.push(record);
+    this.count++;
+    return true;
+  }
+
+  /** Records buffered for one input partition. */
+  queued(topic: string): number {
+    return this.byTopic.get(topic)?.length ?? 0;
+  }
+
+  get partitions(): readonly TopicPartition[] {
+    return this.queues.map((q) => q.tp);
+  }
+
+  /**
+   * Whether the task may process its next record now (Kafka's
+   * PartitionGroup.readyToProcess): some partition has a record, and every
+   * empty one is known to have no more (lag 0) and has held the task back
+   * for maxTaskIdleMs already.
+   */
+  readyToProcess(now: number, fetchedLag: (tp: TopicPartition) => number | undefined): boolean {
+    if (this.count === 0) return false;
+    if (this.maxTaskIdleMs === TASK_IDLE_DISABLED) return true;
+    for (const q of this.queues) {
+      if (q.length > 0) {
+        this.idleDeadlines.delete(q);
+        continue;
+      }
+      const lag = fetchedLag(q.tp);
+      if (lag === undefined || lag > 0) {
+        // Records of it exist (or may): wait until they are fetched.
+        this.idleDeadlines.delete(q);
+        return false;
+      }
+      let deadline = this.idleDeadlines.get(q);
+      if (deadline === undefined) this.idleDeadlines.set(q, (deadline = now + this.maxTaskIdleMs));
+      if (now < deadline) return false;
+    }
+    return true;
+  }
+
+  /** The earliest idle deadline still ahead of `now`, if the task waits on one. */
+  nextDeadline(now: number): number | undefined {
+    let next: number | undefined;
+    for (const d of this.idleDeadlines.values()) if (d > now && (next === undefined || d < next)) next = d;
+    return next;
+  }
+
+  /** The smallest timestamp among the buffered records (the next one's); Infinity when none is buffered. */
+  get headTimestamp(): number {
+    let t = Infinity;
+    for (const q of this.queues) if (q.length > 0 && q.headTimestamp < t) t = q.headTimestamp;
+    return t;
+  }
+
+  /** Takes the buffered record with the smallest timestamp (ties: the first topic); call only when buffered > 0. */
+  next(): LogRecord {
+    let best: RecordQueue | undefined;
+    for (const q of this.queues) if (q.length > 0 && (best === undefined || q.headTimestamp < best.headTimestamp)) best = q;
+    this.count--;
+    return best!.shift();
+  }
+}

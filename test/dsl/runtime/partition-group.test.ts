@@ -1,0 +1,61 @@
+// PartitionGroup: Kafka Streams' choice of a task's next record and its
+// max.task.idle.ms rule with KIP-695's lag check.
+import { PartitionGroup } from '../../../dsl/runtime/partition-group';
+
+const rec = (topic: string, offset: number, timestamp: number) => ({ topic, partition: 0, offset, timestamp, key: null, value: null });
+
+function group(maxTaskIdleMs: number, records: ReturnType<typeof rec>[] = []) {
+  const g = new PartitionGroup(0, ['a', 'b'], maxTaskIdleMs);
+  for (const r of records) g.add(r);
+  return g;
+}
+
+const lags = (a: number | undefined, b: number | undefined) => (tp: { topic: string }) => (tp.topic === 'a' ? a : b);
+
+test('takes the smallest timestamp across partitions, offset order within one', () => {
+  const g = group(0, [rec('a', 0, 5), rec('a', 1, 1), rec('b', 0, 3), rec('b', 1, 9)]);
+  const order: string[] = [];
+  while (g.buffered > 0) {
+    const r = g.next();
+    order.push(`${r.topic}${r.offset}`);
+  }
+  // a0 (5) comes before a1 (1): a partition is read in offset order.
+  expect(order).toEqual(['b0', 'a0', 'a1', 'b1']);
+});
+
+test('an empty partition with records known on the log (lag > 0) or not fetched yet holds the task back', () => {
+  const g = group(0, [rec('a', 0, 1)]);
+  expect(g.readyToProcess(1000, lags(0, 5))).toBe(false);
+  expect(g.readyToProcess(1000, lags(0, undefined))).toBe(false);
+  // Known empty: with maxTaskIdleMs 0 the task goes on at once.
+  expect(g.readyToProcess(1000, lags(0, 0))).toBe(true);
+});
+
+test('maxTaskIdleMs > 0 waits that long on a partition known to be empty, then processes anyway', () => {
+  const g = group(500, [rec('a', 0, 1)]);
+  expect(g.readyToProcess(1000, lags(0, 0))).toBe(false);
+  expect(g.nextDeadline(1000)).toBe(1500);
+  expect(g.readyToProcess(1499, lags(0, 0))).toBe(false);
+  expect(g.readyToProcess(1500, lags(0, 0))).toBe(true);
+  // Data arrives on b and is consumed: the wait starts again the next time b is empty.
+  g.add(rec('b', 0, 2));
+  expect(g.readyToProcess(1600, lags(0, 0))).toBe(true);
+  g.next();
+  g.next();
+  g.add(rec('a', 1, 3));
+  expect(g.readyToProcess(1700, lags(0, 0))).toBe(false);
+  expect(g.readyToProcess(2200, lags(0, 0))).toBe(true);
+});
+
+test('maxTaskIdleMs -1 never waits, not even for records known to exist', () => {
+  const g = group(-1, [rec('a', 0, 1)]);
+  expect(g.readyToProcess(0, lags(0, 100))).toBe(true);
+  expect(group(-1).readyToProcess(0, lags(0, 0))).toBe(false);
+});
+
+test('records of topics the task does not read are refused', () => {
+  const g = group(0);
+  expect(g.add(rec('c', 0, 1))).toBe(false);
+  expect(g.buffered).toBe(0);
+  expect(g.headTimestamp).toBe(Infinity);
+});

@@ -208,8 +208,7 @@ export class TestOutputTopic<K, V> {
   /** The next unread record, or undefined. */
   readRecord(): TestRecord<K, V | null> | undefined {
     const r = this.driver.readFrom(this.topic);
-    if (!r) return undefined;
-    return { key: this.decode(this.keySerde, r.key, true) as K, value: this.decode(this.valueSerde, r.value, false), timestamp: r.timestamp, ...(r.headers ? { headers: r.headers } : {}) };
+    return r && this.decodeRecord(r);
   }
 
   readRecordsToList(): TestRecord<K, V | null>[] {
@@ -223,14 +222,25 @@ export class TestOutputTopic<K, V> {
     return this.readRecordsToList().map((r) => [r.key, r.value]);
   }
 
-  /** The latest value per key (tombstones delete), like reading a compacted topic. */
+  /**
+   * The latest value per key (tombstones delete), like reading a compacted
+   * topic. Keys are told apart by their serialized bytes, as compaction does,
+   * so object keys (windowed keys) that are equal in content are one entry;
+   * the map holds the key as last read.
+   */
   readKeyValuesToMap(): Map<K, V> {
-    const m = new Map<K, V>();
-    for (const [k, v] of this.readKeyValuesToList()) {
-      if (v === null) m.delete(k);
-      else m.set(k, v);
+    const latest = new Map<string, [K, V]>();
+    for (let r = this.driver.readFrom(this.topic); r; r = this.driver.readFrom(this.topic)) {
+      const id = r.key === null ? '' : `k${r.key.toString('hex')}`;
+      const { key, value } = this.decodeRecord(r);
+      latest.delete(id);
+      if (value !== null) latest.set(id, [key, value]);
     }
-    return m;
+    return new Map(latest.values());
+  }
+
+  private decodeRecord(r: StoredRecord): TestRecord<K, V | null> {
+    return { key: this.decode(this.keySerde, r.key, true) as K, value: this.decode(this.valueSerde, r.value, false), timestamp: r.timestamp, ...(r.headers ? { headers: r.headers } : {}) };
   }
 
   private decode<T>(serde: Serde<T>, bytes: Buffer | null, isKey: boolean): T | null {

@@ -1,14 +1,16 @@
 // count/reduce/aggregate over session windows. A record joins every session of
 // its key within the inactivity gap, merging them into one; the merged-away
 // sessions are deleted (emit 'update' sends a null for each, as Kafka Streams
-// does). A session is closed once stream time passes its end + gap + grace.
+// does). A session is closed once stream time passes its end + gap + grace; a
+// record is late when the session it merges into (not its own [t, t]) is
+// closed, as in Kafka Streams' KStreamSessionWindowAggregate.
 import { rillOperator, perRecord, type RillOperator, type StoreSpec } from '../../operator';
 import type { KRecord, Windowed } from '../../record';
 import { describeWindows, type SessionWindows } from '../../windows/windows';
 import type { Aggregation, WindowedOptions } from './aggregation';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock } from './stream-clock';
+import { streamTimeStore, windowClock } from './stream-clock';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -17,12 +19,13 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
   const merge = aggregation.merge;
   if (!merge) throw new Error(`${aggregation.kind}() over session windows needs a merger: sessions that grow into each other are merged.`);
   const store: StoreSpec = { name: options.store, kind: 'window', keySerde: options.keySerde, valueSerde: options.valueSerde, changelog: options.changelog === false ? 'none' : 'own', retentionMs: options.retentionMs };
+  const timeStore = streamTimeStore(options.store, store.changelog);
   const emitMode = options.emit ?? 'update';
   const deadLetter = options.lateRecords?.deadLetterTopic;
   const step = `${aggregation.kind} (${describeWindows(windows)})`;
   const reach = windows.gapMs + windows.graceMs;
   return rillOperator(
-    { kind: aggregation.kind, keyed: true, stores: [store], valueSerde: options.valueSerde, sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [], detail: `${describeWindows(windows)}, emit ${emitMode}` },
+    { kind: aggregation.kind, keyed: true, stores: [store, timeStore], valueSerde: options.valueSerde, sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [], detail: `${describeWindows(windows)}, emit ${emitMode}` },
     (source, task) =>
       perRecord<KRecord<K, V>, KRecord<Windowed<K>, A | null>>(source, (emit) => {
         const ws = task.windowStore<K, A>(store.name!);
@@ -36,17 +39,16 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
             if (entry) emit({ key: { key: w.key, window: entry.window }, value: entry.value, timestamp: entry.window.end });
           }
         };
-        const clock = new StreamClock(task, options.closeAfterIdleMs, () => {
-          if (emitMode === 'final') emitClosed();
-        });
-        // Restored state: stream time was at least the newest session end; sessions that could still be open may not have been emitted.
+        const clock = windowClock(task, options.closeAfterIdleMs, emitMode, () => emitClosed(), timeStore);
+        // Restored state: stream time is the restored one (and at least the newest session end); sessions still open then
+        // have not been emitted as final yet.
         let seen = Number.NEGATIVE_INFINITY;
         for (const [w] of ws.all()) seen = Math.max(seen, w.window.end);
         clock.atLeast(seen);
         if (emitMode === 'final') {
           for (const [w] of ws.all()) {
             const closeAt = w.window.end + reach + 1;
-            if (closeAt > seen) tracker.track(id(w.key, w.window.start), { key: w.key, start: w.window.start, end: w.window.end, closeAt });
+            if (closeAt > clock.time) tracker.track(id(w.key, w.window.start), { key: w.key, start: w.window.start, end: w.window.end, closeAt });
           }
         }
         return {
@@ -62,8 +64,9 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
               start = Math.min(start, e.window.start);
               end = Math.max(end, e.window.end);
             }
-            // Late when its own session would be closed already, or when it would reopen a closed (maybe emitted) one.
-            if (t + reach < streamTime || overlapping.some((e) => e.window.end + reach < streamTime)) {
+            // As Kafka Streams: late when the merged session is closed (its end + gap + grace behind stream time). A
+            // record inside the gap of an open session merges into it even if its own [t, t] would be closed.
+            if (end + reach < streamTime) {
               lateRecord(task, deadLetter, step, r, streamTime);
               return;
             }
@@ -76,12 +79,14 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
               task.userError(e, aggregation.kind, r);
               return;
             }
-            for (const e of overlapping) {
+            const window = { start, end };
+            // Merged-away sessions are deleted, unless the result is [t, t] itself: then it is updated in place.
+            const inPlace = start === t && end === t;
+            for (const e of inPlace ? [] : overlapping) {
               ws.remove(r.key, e.window.start);
               tracker.forget(id(r.key, e.window.start));
               if (emitMode === 'update') emit({ key: { key: r.key, window: e.window }, value: null, timestamp: t });
             }
-            const window = { start, end };
             ws.put(r.key, window, value);
             if (emitMode === 'update') emit({ key: { key: r.key, window }, value, timestamp: t });
             else {

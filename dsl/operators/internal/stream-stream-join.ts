@@ -1,8 +1,9 @@
 // Stream-stream join within a time window: a record of either side joins the
 // other side's records of the same key whose timestamps are within the window
 // (this side's record at t meets the other's in [t - before, t + after]).
-// Both sides are buffered in window stores with changelogs until the window
-// and its grace have passed. A left join emits (value, null) for a left record
+// Both sides are buffered in window stores with changelogs for before + after
+// + grace behind stream time (Kafka Streams' retention of join windows); a
+// record older than that is late. A left join emits (value, null) for a left record
 // that found no partner, once its window closes (Kafka Streams 3.1+ semantics:
 // no premature null results).
 import { merge, map, type Observable, type OperatorFunction } from 'rxjs';
@@ -12,7 +13,7 @@ import type { KStream } from '../../topology/kstream';
 import { defaultSerde } from '../../serdes';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock } from './stream-clock';
+import { StreamClock, streamTimeStore } from './stream-clock';
 
 export interface JoinWindow {
   /** How far before a left record a right record may be (default: afterMs). */
@@ -51,14 +52,19 @@ export function streamStreamJoin<K, V, V2, R>(
   const kind = type === 'inner' ? 'join' : 'leftJoin';
   const leftStore: StoreSpec = { name: options.stores?.left, kind: 'window', valueSerde: defaultSerde<Buffered<V>[]>(), changelog: 'own' };
   const rightStore: StoreSpec = { name: options.stores?.right, kind: 'window', valueSerde: defaultSerde<Buffered<V2>[]>(), changelog: 'own' };
+  const timeStore = streamTimeStore(options.stores?.left, 'own');
   const deadLetter = options.lateRecords?.deadLetterTopic;
-  const span = Math.max(before, after) + grace;
+  // As Kafka Streams: both buffers keep a record for before + after + grace (the join window's size plus grace),
+  // judged on the join's stream time. A record older than that is late (Kafka Streams would not buffer it); a
+  // partner older than that is not seen even if expiry has not removed it yet, so results do not depend on when
+  // expiry runs.
+  const retention = before + after + grace;
   return rillOperator(
     {
       kind,
       keyed: true,
       inputs: [other],
-      stores: [leftStore, rightStore],
+      stores: [leftStore, rightStore, timeStore],
       keepsKeySerde: true,
       sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [],
       detail: `stream-stream within -${before}/+${after} ms, grace ${grace} ms`,
@@ -84,7 +90,7 @@ export function streamStreamJoin<K, V, V2, R>(
             }
           }
         };
-        const clock = new StreamClock(task, options.closeAfterIdleMs, emitUnmatched);
+        const clock = new StreamClock(task, options.closeAfterIdleMs, emitUnmatched, timeStore);
         const SKIP = Symbol('skip');
         const safeJoin = (l: V, r: V2 | null, key: K, rec: KRecord<unknown, unknown>): R | typeof SKIP => {
           try {
@@ -103,7 +109,7 @@ export function streamStreamJoin<K, V, V2, R>(
         if (type === 'left') {
           for (const [w, buffered] of lefts.all()) {
             const closeAt = w.window.start + after + grace + 1;
-            if (closeAt > seen && buffered.some((b) => !b.matched)) unmatched.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.start, closeAt });
+            if (closeAt > clock.time && buffered.some((b) => !b.matched)) unmatched.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.start, closeAt });
           }
         }
         return {
@@ -111,7 +117,7 @@ export function streamStreamJoin<K, V, V2, R>(
             const r = t.record as KRecord<K, unknown>;
             if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return;
             const streamTime = clock.observe(r.timestamp);
-            if (r.timestamp + span < streamTime) {
+            if (r.timestamp + retention < streamTime) {
               lateRecord(task, deadLetter, `${kind} (stream-stream)`, r, streamTime);
               return;
             }
@@ -119,7 +125,7 @@ export function streamStreamJoin<K, V, V2, R>(
             if (t.side === 'left') {
               const value = t.record.value as V;
               const mine: Buffered<V> = { value, matched: false };
-              for (const e of rights.fetch(r.key, ts - before, ts + after)) {
+              for (const e of rights.fetch(r.key, Math.max(ts - before, streamTime - retention), ts + after)) {
                 for (const b of e.value) {
                   mine.matched = true;
                   const out = safeJoin(value, b.value, r.key, r);
@@ -130,7 +136,7 @@ export function streamStreamJoin<K, V, V2, R>(
               if (type === 'left' && !mine.matched) unmatched.track(`${JSON.stringify(r.key)}|${ts}`, { key: r.key, start: ts, end: ts, closeAt: ts + after + grace + 1 });
             } else {
               const value = t.record.value as V2;
-              for (const e of lefts.fetch(r.key, ts - after, ts + before)) {
+              for (const e of lefts.fetch(r.key, Math.max(ts - after, streamTime - retention), ts + before)) {
                 let changed = false;
                 for (const b of e.value) {
                   if (!b.matched) changed = true;
@@ -143,10 +149,10 @@ export function streamStreamJoin<K, V, V2, R>(
               rights.put(r.key, { start: ts, end: ts }, [...(rights.get(r.key, ts)?.value ?? []), { value, matched: true }]);
             }
             emitUnmatched();
-            if (streamTime - lastExpiry >= Math.max(1, span / 4)) {
+            if (streamTime - lastExpiry >= Math.max(1, retention / 4)) {
               lastExpiry = streamTime;
-              lefts.expireBefore(streamTime - span - 1);
-              rights.expireBefore(streamTime - span - 1);
+              lefts.expireBefore(streamTime - retention);
+              rights.expireBefore(streamTime - retention);
             }
           },
           teardown: () => clock.stop(),

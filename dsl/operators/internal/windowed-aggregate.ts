@@ -10,7 +10,7 @@ import { describeWindows, isClosed, timeWindowsFor, type HoppingWindows, type Sl
 import type { Aggregation, WindowedOptions } from './aggregation';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
-import { StreamClock } from './stream-clock';
+import { streamTimeStore, windowClock } from './stream-clock';
 import { defaultSerde, listSerde } from '../../serdes';
 import type { Serde } from '../../../core/schema';
 
@@ -32,6 +32,8 @@ export function windowedAggregate<K, V, A>(
   const records: StoreSpec | undefined =
     windows.type === 'sliding' ? { name: options.store && `${options.store}-records`, kind: 'window', keySerde: options.keySerde, valueSerde: listSerde(valueSerdeForBuffer ?? defaultSerde<V>()), changelog } : undefined;
   if (records) stores.push(records);
+  const timeStore = streamTimeStore(options.store, changelog);
+  stores.push(timeStore);
   const emitMode = options.emit ?? 'update';
   const deadLetter = options.lateRecords?.deadLetterTopic;
   const step = `${aggregation.kind} (${describeWindows(windows)})`;
@@ -58,11 +60,9 @@ export function windowedAggregate<K, V, A>(
             if (entry) emit({ key: { key: w.key, window: entry.window }, value: entry.value, timestamp: windows.type === 'sliding' ? w.end : w.end - 1 });
           }
         };
-        const clock = new StreamClock(task, options.closeAfterIdleMs, () => {
-          if (emitMode === 'final') emitClosed();
-        });
-        // Restored state: stream time was at least the newest window's start (its record's time). Windows that
-        // could still be open then may not have been emitted: track them again (at-least-once).
+        const clock = windowClock(task, options.closeAfterIdleMs, emitMode, () => emitClosed(), timeStore);
+        // Restored state: stream time is the restored one (and at least the newest window's start). Windows still
+        // open at that time have not been emitted as final yet: track them again.
         const closeAtOf = (window: TimeWindow) => (windows.type === 'sliding' ? window.end + windows.graceMs + 1 : window.end + windows.graceMs);
         let seen = Number.NEGATIVE_INFINITY;
         for (const [w] of ws.all()) seen = Math.max(seen, windows.type === 'sliding' ? w.window.end : w.window.start);
@@ -70,7 +70,7 @@ export function windowedAggregate<K, V, A>(
         if (emitMode === 'final') {
           for (const [w] of ws.all()) {
             const closeAt = closeAtOf(w.window);
-            if (closeAt > seen) tracker.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.end, closeAt });
+            if (closeAt > clock.time) tracker.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.end, closeAt });
           }
         }
         const updated = (key: K, window: TimeWindow, value: A, timestamp: number) => {
@@ -131,8 +131,9 @@ function fixedUpdate<K, V, A>(
 }
 
 /**
- * Sliding: the record's own window [t - size, t], plus every open window of a
- * later record that now contains it, recomputed from the buffered records.
+ * Sliding: the record's own window [t - size, t] while open, plus every open
+ * window of a later record that now contains it, recomputed from the buffered
+ * records.
  */
 function slidingUpdate<K, V, A>(
   task: TaskContext,
@@ -144,10 +145,12 @@ function slidingUpdate<K, V, A>(
   updated: Updated<K, A>,
 ): 'ok' | 'late' | 'skipped' {
   const t = r.timestamp;
-  if (t + windows.graceMs < streamTime) return 'late';
+  // As Kafka Streams' sliding windows: late only when every window that could hold t (ends in [t, t + size]) is
+  // closed. A record whose own window closed still counts in the open windows of later records that hold it.
+  if (t + windows.sizeMs + windows.graceMs < streamTime) return 'late';
   const at = buffer.get(r.key, t);
   buffer.put(r.key, { start: t, end: t }, [...(at?.value ?? []), r.value]);
-  const ends = new Set<number>([t]);
+  const ends = new Set<number>(t + windows.graceMs >= streamTime ? [t] : []);
   for (const e of buffer.fetch(r.key, t + 1, t + windows.sizeMs)) if (e.window.start + windows.graceMs >= streamTime) ends.add(e.window.start);
   for (const end of [...ends].sort((a, b) => a - b)) {
     let value: A | undefined = aggregation.init?.();

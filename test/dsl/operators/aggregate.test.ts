@@ -82,6 +82,20 @@ describe('sliding windows (size 10, grace 5)', () => {
     ]);
     expect(d.outputTopic('late').readKeyValuesToList()).toEqual([['k', 'v3']]);
   });
+
+  test('a record whose own window closed still counts in an open later window that holds it (Kafka Streams: late only when every window holding it is closed)', () => {
+    const { builder, stream } = stringStream();
+    stream.pipe(count({ store: 's', window: sliding(10, { graceMs: 5 }), lateRecords: { deadLetterTopic: 'late' } }), to('out', { key: wstr, value: num }));
+    const d = drive(builder.build());
+    const input = d.inputTopic<string, string>('in');
+    for (const t of [20, 12]) input.pipeInput('k', `v${t}`, t);
+    // 12 at stream time 20: its own window [2, 12] closed (12 + 5 < 20) and is not emitted; [10, 20] is open and holds it.
+    expect(windowed(d.outputTopic('out', { key: wstr, value: num }).readRecordsToList())).toEqual([
+      ['k', 10, 20, 1, 20],
+      ['k', 10, 20, 2, 20],
+    ]);
+    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([]);
+  });
 });
 
 describe('session windows (gap 10, grace 0)', () => {
@@ -129,11 +143,42 @@ describe('session windows (gap 10, grace 0)', () => {
     ]);
   });
 
-  test('a record that would reopen a closed session is late', () => {
+  test('lateness is judged on the merged session (Kafka Streams): a record bridging a closed and an open session merges them', () => {
     const d = build('update');
     for (const t of [0, 15, 8]) d.inputTopic<string, string>('in').pipeInput('u', `e${t}`, t);
-    // At stream time 15, [0,0] closed (0 + 10 < 15): the record at 8 would merge into it.
-    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([['u', 'e8']]);
+    // At stream time 15, [0,0] alone is closed (0 + 10 < 15), but the record at 8 also reaches [15,15]: the merged
+    // session [0,15] ends at 15, 15 + 10 >= 15, so it is open and the record counts.
+    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([]);
+    expect(d.windowStore<string, number>('sessions').fetch('u', 0, 100)).toEqual([{ window: { start: 0, end: 15 }, value: 3 }]);
+  });
+
+  test('issue 13 repro: gap 5 min, grace 2 min, clicks at 0,3,6,9,12 min then one at -4 min merge into [-4m, 12m] = 6', () => {
+    const { builder, stream } = stringStream();
+    const min = 60_000;
+    stream.pipe(count({ store: 'clicks', window: session(5 * min, { graceMs: 2 * min }), lateRecords: { deadLetterTopic: 'late' } }), to('out', { key: wstr, value: numOrNull }));
+    const d = drive(builder.build());
+    const T = 100 * min;
+    for (const m of [0, 3, 6, 9, 12, -4]) d.inputTopic<string, string>('in').pipeInput('u', `c${m}`, T + m * min);
+    // The record at T-4m alone would be closed ([T-4m] + gap + grace = T+3m < stream time T+12m); the session it joins is not.
+    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([]);
+    expect(d.windowStore<string, number>('clicks').fetch('u', 0, T + 20 * min)).toEqual([{ window: { start: T - 4 * min, end: T + 12 * min }, value: 6 }]);
+    const map = d.outputTopic<{ key: string; window: { start: number; end: number } }, number | null>('out', { key: wstr, value: numOrNull }).readKeyValuesToMap();
+    expect([...map.entries()].map(([k, v]) => [k.window.start - T, k.window.end - T, v])).toEqual([[-4 * min, 12 * min, 6]]);
+  });
+
+  test('a record far behind every session is still late (its merged session is its own [t, t])', () => {
+    const d = build('update');
+    for (const t of [100, 50]) d.inputTopic<string, string>('in').pipeInput('u', `e${t}`, t);
+    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([['u', 'e50']]);
+  });
+
+  test('a second record at the instant of a one-record session updates it in place (no null, as Kafka Streams)', () => {
+    const d = build('update');
+    for (const t of [5, 5]) d.inputTopic<string, string>('in').pipeInput('u', 'x', t);
+    expect(windowed(d.outputTopic('out', { key: wstr, value: numOrNull }).readRecordsToList())).toEqual([
+      ['u', 5, 5, 1, 5],
+      ['u', 5, 5, 2, 5],
+    ]);
   });
 
   test('emit final: one result per session once stream time passes its end + gap + grace', () => {

@@ -55,6 +55,35 @@ describe('join (inner)', () => {
     expect(d.writtenTopics).toEqual(expect.arrayContaining(['pay-orders-buf-changelog', 'pay-payments-buf-changelog']));
   });
 
+  test('stream-stream: buffers keep records for before + after + grace (Kafka Streams), not max(before, after) + grace', () => {
+    const b = new StreamsBuilder('ret');
+    const payments = b.stream('payments', { key: str, value: str });
+    b.stream('orders', { key: str, value: str }).pipe(
+      join(payments, (order, payment) => `${order}/${payment}`, { window: { beforeMs: 10, afterMs: 10 }, lateRecords: { deadLetterTopic: 'late' } }),
+      to('paid', { key: str, value: str }),
+    );
+    const d = drive(b.build());
+    const orders = d.inputTopic<string, string>('orders');
+    const pays = d.inputTopic<string, string>('payments');
+    pays.pipeInput('k', 'pay90', 90);
+    orders.pipeInput('other', 'x', 105); // stream time 105
+    orders.pipeInput('k', 'order100', 100); // out of order; pay90 is within [100 - 10, 100 + 10] and 90 + 20 >= 105: kept
+    pays.pipeInput('k', 'pay70', 70); // 70 + 20 < 105: older than the buffers keep, late
+    expect(d.outputTopic('paid', { key: str, value: str }).readRecordsToList()).toEqual([{ key: 'k', value: 'order100/pay90', timestamp: 100 }]);
+    expect(d.outputTopic('late').readKeyValuesToList()).toEqual([['k', 'pay70']]);
+  });
+
+  test('stream-stream: a partner older than before + after + grace is not seen, whether or not expiry removed it yet', () => {
+    const b = new StreamsBuilder('clip');
+    const payments = b.stream('payments', { key: str, value: str });
+    b.stream('orders', { key: str, value: str }).pipe(join(payments, (order, payment) => `${order}/${payment}`, { window: { beforeMs: 100, afterMs: 0 } }), to('paid', { key: str, value: str }));
+    const d = drive(b.build());
+    d.inputTopic<string, string>('payments').pipeInput('k', 'pay0', 0);
+    d.inputTopic<string, string>('orders').pipeInput('other', 'x', 150); // stream time 150: pay0 is out of retention (0 + 100 < 150)
+    d.inputTopic<string, string>('orders').pipeInput('k', 'order60', 60); // 60 + 100 >= 150: not late, but pay0 is gone
+    expect(d.outputTopic('paid', { key: str, value: str }).readRecordsToList()).toEqual([]);
+  });
+
   test('a stream-stream join needs a window', () => {
     const b = new StreamsBuilder('x');
     const other = b.stream('b', { key: str, value: str });

@@ -236,7 +236,7 @@ describe('RillStreams on the embedded log', () => {
       { window: { start: 30_000, end: 40_000 }, value: 1 },
     ]);
     expect(() => app.store('per-10s')).toThrow(/is a window store; query it with windowStore\(\)/);
-    expect(() => app.store('nope')).toThrow(/No store "nope" in application hits-app \(stores: per-10s\)/);
+    expect(() => app.store('nope')).toThrow(/No store "nope" in application hits-app \(stores: per-10s, per-10s-stream-time\)/);
     await app.stop();
 
     const missing = new StreamsBuilder('m');

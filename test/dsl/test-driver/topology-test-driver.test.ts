@@ -1,7 +1,7 @@
 import { map, scan } from 'rxjs';
 import { jsonSerde } from '../../../core/schema';
-import { ProcessingFailure, mapValues, memoryLogger, to, type KRecord } from '../../../dsl';
-import { drive, num, str, stringStream } from '../helpers';
+import { ProcessingFailure, count, mapValues, memoryLogger, session, to, type KRecord } from '../../../dsl';
+import { drive, num, numOrNull, str, stringStream, wstr } from '../helpers';
 
 describe('TopologyTestDriver', () => {
   test('input timestamps default to the wall clock, which only the test moves', () => {
@@ -25,6 +25,20 @@ describe('TopologyTestDriver', () => {
     expect(out.readRecord()).toEqual({ key: 'k', value: 'a', timestamp: 1 });
     expect(out.readRecord()).toBeUndefined();
     expect(() => d.inputTopic('nope')).toThrow(/"nope" is not a source topic of this topology \(sources: in\)/);
+  });
+
+  test('readKeyValuesToMap on windowed output: one entry per (key, window), latest value, tombstones delete', () => {
+    const { builder, stream } = stringStream();
+    // Sessions (gap 5): a's [1,1] grows to [1,3] (a null for [1,1]), then [1,4]; a's [20,20] and b's [2,2] stay.
+    stream.pipe(count({ window: session(5) }), to('out', { key: wstr, value: numOrNull }));
+    const d = drive(builder.build());
+    for (const [k, t] of [['a', 1], ['b', 2], ['a', 3], ['a', 4], ['a', 20], ['a', 20]] as const) d.inputTopic<string, string>('in').pipeInput(k, 'x', t);
+    const m = d.outputTopic('out', { key: wstr, value: numOrNull }).readKeyValuesToMap();
+    expect([...m.entries()].map(([k, v]) => [k.key, k.window.start, k.window.end, v])).toEqual([
+      ['b', 2, 2, 1],
+      ['a', 1, 4, 3],
+      ['a', 20, 20, 2],
+    ]);
   });
 
   describe('bad records and exceptions in user code', () => {

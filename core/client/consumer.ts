@@ -426,8 +426,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         this.bufferHead = 0;
       }
       this.wakeFetcher?.();
-      // Dropped by a seek or a revoke after it was fetched.
-      if (b.state.epoch !== b.epoch || this.partitions.get(tpKey(b.state.tp)) !== b.state) continue;
+      // Dropped by a seek or a revoke after it was fetched (both bump the partition's epoch).
+      if (b.state.epoch !== b.epoch) continue;
       b.state.unread--;
       return b;
     }

@@ -131,11 +131,20 @@ export class PartitionGroup {
     return t;
   }
 
-  /** Takes the buffered record with the smallest timestamp (ties: the first topic); call only when buffered > 0. */
+  /**
+   * Takes the buffered record with the smallest timestamp (ties: the first
+   * topic); call only when buffered > 0. Readiness (readyToProcess) can only
+   * change when a queue runs empty: `emptiedQueue` says whether this take did.
+   */
   next(): LogRecord {
     let best: RecordQueue | undefined;
     for (const q of this.queues) if (q.length > 0 && (best === undefined || q.headTimestamp < best.headTimestamp)) best = q;
     this.count--;
-    return best!.shift();
+    const r = best!.shift();
+    this.emptiedQueue = best!.length === 0;
+    return r;
   }
+
+  /** Whether the last next() took a queue's last record. */
+  emptiedQueue = false;
 }

@@ -680,7 +680,8 @@ export class RillStreams {
         n < TASK_CHUNK &&
         first.buffered > 0 &&
         first.headTimestamp <= secondAt &&
-        first.readyToProcess(now, lag) &&
+        // Still ready unless the last take emptied a queue (only that changes readiness within this loop).
+        (!first.emptiedQueue || first.readyToProcess(now, lag)) &&
         // Backpressure per record: the source stops as soon as too many writes wait for acknowledgement.
         collector.inFlight <= maxInFlight &&
         task.pendingAsync <= maxInFlight

@@ -5,6 +5,9 @@
 import type { Serde, SerdeError } from '../../core/schema';
 import { keyIdentity, serializeOr, type StateStore } from './state-store';
 
+/** The location of every changelog key read by restore (shared: it is only read, in error messages). */
+const KEY_LOCATION = { isKey: true } as const;
+
 export interface ReadOnlyKeyValueStore<K, V> {
   readonly name: string;
   get(key: K): V | undefined;
@@ -90,7 +93,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
   }
 
   restore(keyBytes: Buffer, valueBytes: Buffer | null): SerdeError | undefined {
-    const k = this.keySerde.deserialize(keyBytes, { isKey: true });
+    const k = this.keySerde.deserialize(keyBytes, KEY_LOCATION);
     if (k._tag === 'Left') return k.left;
     const id = keyIdentity(k.right, this.keySerde);
     if (valueBytes === null) {

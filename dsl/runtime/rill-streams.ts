@@ -698,12 +698,20 @@ export class RillStreams {
     }
   }
 
-  /** Pauses fetching of input partitions whose queue is full (the task waits on another of its inputs). */
+  /**
+   * Pauses fetching of the full input partitions of tasks that cannot go on
+   * (they wait on another of their inputs): their queues would otherwise grow
+   * with everything fetched meanwhile. A task that is ready keeps its read-ahead.
+   */
   private pauseFullInputs(): void {
     const pause = this.consumer!.pause;
     if (!pause) return;
+    const consumer = this.consumer!;
+    const lag = (tp: TopicPartition) => consumer.fetchedLag(tp);
+    const now = this.now();
     const full: TopicPartition[] = [];
     for (const g of this.groups.values()) {
+      if (g.readyToProcess(now, lag)) continue;
       for (const tp of g.partitions) {
         const key = `${tp.topic}\u0000${tp.partition}`;
         if (!this.pausedInputs.has(key) && g.queued(tp.topic) >= MAX_QUEUED_PER_PARTITION) {

@@ -5,7 +5,7 @@
 // RillStreams with external task assignment over it.
 import { KafkaServer } from '../../../core/protocol';
 import { stringSerde } from '../../../core/schema';
-import { CommitRefusedError, mapValues, memoryLogger, RillStreams, StreamsBuilder, to, type LogConsumer, type LogRecord } from '../../../dsl';
+import { CommitRefusedError, join, mapValues, memoryLogger, RillStreams, StreamsBuilder, to, type LogConsumer, type LogRecord } from '../../../dsl';
 import { assignedLogClient, type AssignedLogClient } from '../../../connectors';
 import { openTempRill, readTopic, type TempRill } from '../support';
 
@@ -102,6 +102,34 @@ test('RillStreams runs exactly the tasks it is given (external assignment) over 
     expect((await readTopic(t.rill, 'x-out')).map((r) => r.value!.toString()).sort()).toEqual(['W0', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7']);
     const committed = await client.committedOffsets('x-app', 'x-in');
     expect([committed.get(0), committed.get(1)]).toEqual([4, 4]);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('event-time alignment over it (what rill worker runs): a stream-stream join of inputs written before the start matches every pair', async () => {
+  const T0 = Date.UTC(2026, 0, 1);
+  const n = 300;
+  await client.ensureTopics([
+    { name: 'j-orders', partitions: 1 },
+    { name: 'j-payments', partitions: 1 },
+  ]);
+  // Each order is paid 60 s later: unaligned, all orders first would move stream time past every payment.
+  await t.rill.producer().send('j-orders', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `order${i}`, timestamp: T0 + i * 10_000 })));
+  await t.rill.producer().send('j-payments', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `paid${i}`, timestamp: T0 + i * 10_000 + 60_000 })));
+  const builder = new StreamsBuilder('j-app');
+  const payments = builder.stream('j-payments', { key: stringSerde(), value: stringSerde() });
+  builder.stream('j-orders', { key: stringSerde(), value: stringSerde() }).pipe(
+    join(payments, (order: string, payment: string) => `${order}+${payment}`, { window: { beforeMs: 10 * 60_000 } }),
+    to('j-matched', { key: stringSerde(), value: stringSerde() }),
+  );
+  const app = new RillStreams(builder.build(), { log: client, logger: memoryLogger(), taskAssignment: 'external', commitIntervalMs: 50 });
+  await app.start();
+  try {
+    await app.assignTasks([0]);
+    await app.waitUntilCaughtUp();
+    const matched = (await readTopic(t.rill, 'j-matched')).map((r) => r.value!.toString());
+    expect(matched.sort()).toEqual(Array.from({ length: n }, (_, i) => `order${i}+paid${i}`).sort());
   } finally {
     await app.stop();
   }

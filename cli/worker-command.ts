@@ -29,6 +29,7 @@ const SPEC = {
   'max-poll-interval-ms': numberFlag('heartbeats run on their own thread, so slow processing keeps the tasks; processing stuck this long gives them up', 300000),
   'standby-replicas': numberFlag('num.standby.replicas asked for', 0),
   'commit-interval-ms': numberFlag('how often offsets are committed', 1000),
+  'replication-factor': numberFlag("copies of each partition of the topics the application creates (repartition, changelog, sinks); -1: the cluster's default", -1),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
 } as const;
 
@@ -66,6 +67,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const maxPollIntervalMs = positiveInt(flags['max-poll-interval-ms'], 'max-poll-interval-ms');
     const numStandbyReplicas = positiveInt(flags['standby-replicas'], 'standby-replicas', 0);
     const commitIntervalMs = positiveInt(flags['commit-interval-ms'], 'commit-interval-ms');
+    const replicationFactor = flags['replication-factor'];
+    if (replicationFactor !== undefined && replicationFactor !== -1) positiveInt(replicationFactor, 'replication-factor');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
 
@@ -84,7 +87,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     const client = assignedLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, kafka: { connectionTimeout: 3000, retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 } } });
-    const streams = new RillStreams(topology, { log: client, logger, stateDir: flags['state-dir'], commitIntervalMs, taskAssignment: 'external' });
+    const streams = new RillStreams(topology, { log: client, logger, stateDir: flags['state-dir'], commitIntervalMs, replicationFactor, taskAssignment: 'external' });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
     const ready = new Promise<boolean>((resolve) => (started = resolve));

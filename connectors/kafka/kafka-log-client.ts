@@ -71,7 +71,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
       if (missing.length === 0) return;
       await a.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor ?? -1, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
       });
     },
     async partitionCount(topic) {

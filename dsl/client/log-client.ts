@@ -8,6 +8,8 @@ export interface TopicSpec {
   readonly partitions: number;
   /** Kafka topic configs, e.g. { 'cleanup.policy': 'compact' }. */
   readonly config?: Readonly<Record<string, string>>;
+  /** Copies of each partition; -1 or undefined: the log's default (Kafka's default.replication.factor). The embedded log keeps one. */
+  readonly replicationFactor?: number;
 }
 
 export interface TopicPartition {

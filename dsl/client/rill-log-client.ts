@@ -10,6 +10,8 @@ export function rillLogClient(rill: Rill): LogClient {
     async ensureTopics(topics: readonly TopicSpec[]) {
       const existing = new Set(await rill.admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.name));
+      const replicated = missing.find((t) => (t.replicationFactor ?? -1) > 1);
+      if (replicated) throw new Error(`topic ${replicated.name}: replication factor ${replicated.replicationFactor} needs a cluster; the embedded log keeps one copy of each partition (use -1 or 1).`);
       if (missing.length) await rill.admin.createTopics(missing.map((t) => ({ name: t.name, partitions: t.partitions, config: t.config })));
     },
     async partitionCount(topic) {

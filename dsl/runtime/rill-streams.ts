@@ -115,6 +115,13 @@ export interface StreamsConfig {
    * true; set false to always go through the log).
    */
   localRepartition?: boolean;
+  /**
+   * Copies of each partition of the topics the application creates
+   * (repartition, changelog, and sink and dead-letter topics that do not exist
+   * yet): Kafka Streams' replication.factor. -1 (default): the log's default.
+   * On a cluster, 3 keeps the app's state through the loss of a broker.
+   */
+  replicationFactor?: number;
   /** 'exactly-once' needs a TransactionalLogProducer; not available yet. */
   processingGuarantee?: 'at-least-once' | 'exactly-once';
   now?: () => number;
@@ -213,6 +220,8 @@ export class RillStreams {
 
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`start() called in state ${this.state}; a RillStreams runs once.`);
+    const rf = this.config.replicationFactor ?? -1;
+    if (!Number.isInteger(rf) || (rf < 1 && rf !== -1)) throw new Error(`replicationFactor must be an integer ≥ 1, or -1 for the log's default (got ${rf}).`);
     const idle = this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS;
     if (!Number.isInteger(idle) || idle < TASK_IDLE_DISABLED) throw new Error(`maxTaskIdleMs must be an integer ≥ 0, or -1 to never wait (got ${idle}).`);
     if (this.config.processingGuarantee === 'exactly-once') {
@@ -583,7 +592,8 @@ export class RillStreams {
         ]),
       ].map((name) => ({ name, partitions })),
     ];
-    await this.client.ensureTopics(internal);
+    const replicationFactor = this.config.replicationFactor ?? -1;
+    await this.client.ensureTopics(internal.map((t) => ({ ...t, replicationFactor })));
     return partitions;
   }
 

@@ -62,6 +62,8 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
         });
         positions.set(key, offset + 1);
         resolveOffset(m.offset);
+        if (!buffer.full) continue;
+        // Full: what is buffered goes to the reader (with what the batch says of the partition's end) before waiting.
         buffer.answered(tp, Number(batch.highWatermark), offset + 1);
         while (buffer.full && isRunning() && !isStale() && !closed) {
           // Wait for the reader, but heartbeat at least every second so the group keeps us.
@@ -69,6 +71,7 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
           await heartbeat();
         }
       }
+      if ((epochs.get(key) ?? 0) === epoch) buffer.answered(tp, Number(batch.highWatermark), positions.get(key) ?? 0);
     } finally {
       inBatch.delete(key);
     }

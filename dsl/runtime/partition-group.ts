@@ -22,6 +22,8 @@ export const TASK_IDLE_DISABLED = -1;
 class RecordQueue {
   private records: LogRecord[] = [];
   private head = 0;
+  /** Its fetching is paused (the queue filled while the task waited on another input). */
+  paused = false;
 
   constructor(readonly tp: TopicPartition) {}
 
@@ -81,13 +83,29 @@ export class PartitionGroup {
     return true;
   }
 
-  /** Records buffered for one input partition. */
-  queued(topic: string): number {
-    return this.byTopic.get(topic)?.length ?? 0;
+  /** Marks the partitions with at least `limit` records queued as paused; returns those newly paused. */
+  pauseFull(limit: number): TopicPartition[] {
+    return this.setPaused((q) => !q.paused && q.length >= limit, true);
   }
 
-  get partitions(): readonly TopicPartition[] {
-    return this.queues.map((q) => q.tp);
+  /** Unmarks the paused partitions with fewer than `below` records queued; returns them. */
+  resumeDrained(below: number): TopicPartition[] {
+    return this.setPaused((q) => q.paused && q.length < below, false);
+  }
+
+  /** Unmarks every paused partition (the group is dropped); returns them. */
+  resumeAll(): TopicPartition[] {
+    return this.setPaused((q) => q.paused, false);
+  }
+
+  private setPaused(which: (q: RecordQueue) => boolean, paused: boolean): TopicPartition[] {
+    const changed: TopicPartition[] = [];
+    for (const q of this.queues) {
+      if (!which(q)) continue;
+      q.paused = paused;
+      changed.push(q.tp);
+    }
+    return changed;
   }
 
   /**

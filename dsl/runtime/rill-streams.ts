@@ -160,8 +160,8 @@ export class RillStreams {
   private loop: Promise<void> | undefined;
   /** Per task (partition): its fetched, not yet processed records, aligned by event time. */
   private readonly groups = new Map<number, PartitionGroup>();
-  /** Input partitions whose fetching is paused because their queue is full (key: PartitionGroup queue). */
-  private readonly pausedInputs = new Map<string, TopicPartition>();
+  /** The consumer's fetched lag of a partition, as PartitionGroup.readyToProcess asks for it. */
+  private readonly fetchedLag = (tp: TopicPartition) => this.consumer!.fetchedLag(tp);
   private committing: Promise<boolean> | undefined;
   /** Commits and task changes run one at a time; processing pauses while any is queued. */
   private readonly exclusive = new ExclusiveQueue();
@@ -606,7 +606,7 @@ export class RillStreams {
    */
   private async run(): Promise<void> {
     const consumer = this.consumer!;
-    const lag = (tp: TopicPartition) => consumer.fetchedLag(tp);
+    const lag = this.fetchedLag;
     for (;;) {
       if (this.exclusive.busy) await this.exclusive.idle();
       if (this.stopping) return;
@@ -655,8 +655,7 @@ export class RillStreams {
     const commitInterval = this.config.commitIntervalMs ?? 1000;
     const collector = this.collector!;
     const tasks = this.taskManager!;
-    const consumer = this.consumer!;
-    const lag = (tp: TopicPartition) => consumer.fetchedLag(tp);
+    const lag = this.fetchedLag;
     for (;;) {
       const now = this.now();
       let first: PartitionGroup | undefined;
@@ -714,32 +713,16 @@ export class RillStreams {
    * with everything fetched meanwhile. A task that is ready keeps its read-ahead.
    */
   private pauseFullInputs(): void {
-    const pause = this.consumer!.pause;
-    if (!pause) return;
-    const consumer = this.consumer!;
-    const lag = (tp: TopicPartition) => consumer.fetchedLag(tp);
+    if (!this.consumer!.pause) return;
     const now = this.now();
-    const full: TopicPartition[] = [];
-    for (const g of this.groups.values()) {
-      if (g.readyToProcess(now, lag)) continue;
-      for (const tp of g.partitions) {
-        const key = `${tp.topic}\u0000${tp.partition}`;
-        if (!this.pausedInputs.has(key) && g.queued(tp.topic) >= MAX_QUEUED_PER_PARTITION) {
-          this.pausedInputs.set(key, tp);
-          full.push(tp);
-        }
-      }
-    }
-    if (full.length) pause.call(this.consumer, full);
+    const full = [...this.groups.values()].flatMap((g) => (g.readyToProcess(now, this.fetchedLag) ? [] : g.pauseFull(MAX_QUEUED_PER_PARTITION)));
+    if (full.length) this.consumer!.pause(full);
   }
 
   /** Resumes fetching of a task's paused inputs once their queue is half drained. */
   private resumeDrainedInputs(group: PartitionGroup): void {
-    if (this.pausedInputs.size === 0) return;
-    const drained = group.partitions.filter((tp) => this.pausedInputs.has(`${tp.topic}\u0000${tp.partition}`) && group.queued(tp.topic) < MAX_QUEUED_PER_PARTITION >> 1);
-    if (drained.length === 0) return;
-    for (const tp of drained) this.pausedInputs.delete(`${tp.topic}\u0000${tp.partition}`);
-    this.consumer!.resume?.(drained);
+    const drained = group.resumeDrained(MAX_QUEUED_PER_PARTITION >> 1);
+    if (drained.length) this.consumer!.resume?.(drained);
   }
 
   /** Forgets a task's buffered records (revoked: its next owner reads them), resuming its paused inputs. */
@@ -747,7 +730,7 @@ export class RillStreams {
     const group = this.groups.get(partition);
     if (!group) return;
     this.groups.delete(partition);
-    const paused = group.partitions.filter((tp) => this.pausedInputs.delete(`${tp.topic}\u0000${tp.partition}`));
+    const paused = group.resumeAll();
     if (paused.length) this.consumer?.resume?.(paused);
   }
 

@@ -59,3 +59,15 @@ test('records of topics the task does not read are refused', () => {
   expect(g.buffered).toBe(0);
   expect(g.headTimestamp).toBe(Infinity);
 });
+
+test('a full queue is marked paused once, and resumed when it drains below the mark or the group is dropped', () => {
+  const g = group(0, [rec('a', 0, 1), rec('a', 1, 2), rec('a', 2, 3), rec('b', 0, 4)]);
+  expect(g.pauseFull(3)).toEqual([{ topic: 'a', partition: 0 }]);
+  expect(g.pauseFull(3)).toEqual([]);
+  g.next();
+  expect(g.resumeDrained(2)).toEqual([]);
+  g.next();
+  expect(g.resumeDrained(2)).toEqual([{ topic: 'a', partition: 0 }]);
+  expect(g.pauseFull(1)).toEqual([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);
+  expect(g.resumeAll()).toEqual([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);
+});

@@ -9,18 +9,21 @@ import type { TopicPartition } from '../log-types';
 
 export const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
-interface PartitionEnd {
-  /** The high watermark the latest fetch answer reported. */
-  highWatermark: number;
+interface PartitionState {
+  readonly tp: TopicPartition;
+  /** Its records buffered and not taken. */
+  unread: number;
+  /** The high watermark the latest fetch answer reported (undefined: none since assign or seek). */
+  highWatermark?: number;
   /** The next offset that will be fetched after that answer. */
-  nextOffset: number;
+  nextOffset?: number;
 }
 
 export class FetchedBuffer {
   private records: LogRecord[] = [];
   private head = 0;
-  private readonly unread = new Map<string, number>();
-  private readonly ends = new Map<string, PartitionEnd>();
+  /** Per topic, per partition (no key string built per record). */
+  private readonly partitions = new Map<string, Map<number, PartitionState>>();
   private readonly readers = new Set<() => void>();
   private readonly fetchers = new Set<() => void>();
 
@@ -37,22 +40,22 @@ export class FetchedBuffer {
 
   push(record: LogRecord): void {
     this.records.push(record);
-    const key = tpKey(record);
-    this.unread.set(key, (this.unread.get(key) ?? 0) + 1);
+    this.state(record).unread++;
   }
 
   /** A fetch of `tp` answered: its high watermark, and where the next fetch starts. Wakes the reader. */
   answered(tp: TopicPartition, highWatermark: number, nextOffset: number): void {
-    this.ends.set(tpKey(tp), { highWatermark, nextOffset });
+    const s = this.state(tp);
+    s.highWatermark = highWatermark;
+    s.nextOffset = nextOffset;
     this.wakeReaders();
   }
 
   /** See LogConsumer.fetchedLag. */
   lag(tp: TopicPartition): number | undefined {
-    const key = tpKey(tp);
-    const end = this.ends.get(key);
-    if (end === undefined) return undefined;
-    return (this.unread.get(key) ?? 0) + Math.max(0, end.highWatermark - end.nextOffset);
+    const s = this.partitions.get(tp.topic)?.get(tp.partition);
+    if (s?.highWatermark === undefined) return undefined;
+    return s.unread + Math.max(0, s.highWatermark - s.nextOffset!);
   }
 
   /** Forgets a partition's buffered records and its end (a seek, or it was unassigned). */
@@ -60,13 +63,16 @@ export class FetchedBuffer {
     const kept = this.records.slice(this.head).filter(keep);
     this.records = kept;
     this.head = 0;
-    for (const key of [...this.unread.keys(), ...this.ends.keys()]) {
-      const [topic, partition] = key.split('\u0000');
-      if (keep({ topic, partition: Number(partition) })) continue;
-      this.unread.delete(key);
-      this.ends.delete(key);
-    }
+    for (const byPartition of this.partitions.values()) for (const [p, s] of byPartition) if (!keep(s.tp)) byPartition.delete(p);
     this.wakeFetchers();
+  }
+
+  private state(tp: TopicPartition): PartitionState {
+    let byPartition = this.partitions.get(tp.topic);
+    if (byPartition === undefined) this.partitions.set(tp.topic, (byPartition = new Map()));
+    let s = byPartition.get(tp.partition);
+    if (s === undefined) byPartition.set(tp.partition, (s = { tp: { topic: tp.topic, partition: tp.partition }, unread: 0 }));
+    return s;
   }
 
   /** Takes the next record, or undefined when none is buffered. */
@@ -78,8 +84,8 @@ export class FetchedBuffer {
       this.records = this.records.slice(this.head);
       this.head = 0;
     }
-    const key = tpKey(r);
-    this.unread.set(key, (this.unread.get(key) ?? 1) - 1);
+    const s = this.partitions.get(r.topic)?.get(r.partition);
+    if (s) s.unread--;
     if (this.size < this.max) this.wakeFetchers();
     return r;
   }

@@ -26,8 +26,6 @@ export interface KafkaConsumerOptions {
   readonly lagRefreshMs?: number;
 }
 
-export { tpKey };
-
 export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogConsumer {
   const buffer = new FetchedBuffer(options.maxBufferedRecords ?? 5000);
   let consumer: Consumer | undefined;

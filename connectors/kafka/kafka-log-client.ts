@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import type { LogClient, LogConsumer, LogProducer } from '../../dsl';
 import type { TopicPartition } from '../log-types';
-import { kafkaConsumer, tpKey } from './kafka-consumer';
+import { kafkaConsumer } from './kafka-consumer';
+import { tpKey } from './fetched-buffer';
 import { kafkaProducer } from './kafka-producer';
 import { oneShotFetcher } from './one-shot-fetch';
 

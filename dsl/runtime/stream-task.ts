@@ -105,9 +105,8 @@ export class StreamTask implements TaskContext {
     const source = this.options.topology.sources.get(raw.topic);
     if (!source) return;
     const origin: RecordOrigin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
-    // The key's location says isKey only when it is needed (an error): no second object per record.
-    const key = raw.key === null ? RIGHT_NULL : source.keySerde.deserialize(raw.key, origin);
-    if (key._tag === 'Left') return this.badRecord(raw, (source.keySerde.deserialize(raw.key!, { ...origin, isKey: true }) as typeof key & { _tag: 'Left' }).left);
+    const key = raw.key === null ? RIGHT_NULL : source.keySerde.deserialize(raw.key, { ...origin, isKey: true });
+    if (key._tag === 'Left') return this.badRecord(raw, key.left);
     const value = raw.value === null ? RIGHT_NULL : source.valueSerde.deserialize(raw.value, origin);
     if (value._tag === 'Left') return this.badRecord(raw, value.left);
     let timestamp = raw.timestamp;

@@ -7,6 +7,7 @@
 import { Rill } from '../../../core/client';
 import { jsonSerde, stringSerde } from '../../../core/schema';
 import { StreamsBuilder, RillStreams, consoleLogger, count, join, memoryLogger, selectKey, to, type Topology } from '../../../dsl';
+import { readTopic } from '../../connectors/support';
 import { tempDirs } from '../../support/tmp-dir';
 
 const str = stringSerde();
@@ -32,19 +33,9 @@ function enrichment(app: string): Topology {
   return b.build();
 }
 
+/** A topic's values, every partition, as text. */
 async function readValues(rill: Rill, topic: string): Promise<string[]> {
-  const offsets = await rill.admin.fetchTopicOffsets(topic);
-  const total = offsets.reduce((n, o) => n + o.highWatermark - o.logStartOffset, 0);
-  const out: string[] = [];
-  if (total === 0) return out;
-  const c = rill.consumer({ autoOffsetReset: 'earliest' });
-  await c.assign(offsets.map((o) => ({ topic, partition: o.partition })));
-  for await (const r of c) {
-    out.push(r.value?.toString() ?? '');
-    if (out.length >= total) break;
-  }
-  await c.close();
-  return out;
+  return (await readTopic(rill, topic)).map((r) => r.value?.toString() ?? '');
 }
 
 async function runToEnd(rill: Rill, topology: Topology, extra: Partial<ConstructorParameters<typeof RillStreams>[1]> = {}): Promise<void> {

@@ -6,9 +6,6 @@
 // lets --cpu-prof write its profile), then exits hard if that takes too long.
 'use strict';
 
-// A node's own threads (a worker's heartbeat thread) load the preloads again: only the main thread holds the lifeline.
-if (!require('node:worker_threads').isMainThread) return;
-
 let dying = false;
 function die(why) {
   if (dying) return;
@@ -22,10 +19,15 @@ function die(why) {
   process.kill(process.pid, 'SIGTERM');
 }
 
-process.stdin.on('end', () => die('the bench closed its pipe'));
-process.stdin.on('close', () => die('the bench closed its pipe'));
-process.stdin.on('error', () => die('the pipe to the bench broke'));
-process.stdin.resume();
+function holdTheLifeline() {
+  process.stdin.on('end', () => die('the bench closed its pipe'));
+  process.stdin.on('close', () => die('the bench closed its pipe'));
+  process.stdin.on('error', () => die('the pipe to the bench broke'));
+  process.stdin.resume();
 
-const maxLifetime = Number(process.env.RILL_BENCH_MAX_LIFETIME_MS);
-if (Number.isFinite(maxLifetime) && maxLifetime > 0) setTimeout(() => die(`lived ${maxLifetime} ms`), maxLifetime).unref();
+  const maxLifetime = Number(process.env.RILL_BENCH_MAX_LIFETIME_MS);
+  if (Number.isFinite(maxLifetime) && maxLifetime > 0) setTimeout(() => die(`lived ${maxLifetime} ms`), maxLifetime).unref();
+}
+
+// A node's own threads (a worker's heartbeat thread) load the preloads again: only the main thread holds the lifeline.
+if (require('node:worker_threads').isMainThread) holdTheLifeline();

@@ -1,10 +1,10 @@
-import { spawn, execFileSync, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
-import * as readline from 'readline';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
 
 // Rill Raft vs etcd 3.4, side by side in one run: a 3-node cluster of each on
 // loopback, the same number of concurrent clients writing small values to the

@@ -60,7 +60,3 @@ export function baseOffsetAt(buf: Buffer, pos: number): number {
 export function lastOffsetAt(buf: Buffer, pos: number): number {
   return readInt64(buf, pos + BASE_OFFSET) + buf.readInt32BE(pos + LAST_OFFSET_DELTA);
 }
-
-export function maxTimestampAt(buf: Buffer, pos: number): number {
-  return readInt64(buf, pos + MAX_TIMESTAMP);
-}

@@ -330,7 +330,10 @@ export class PartitionLog {
     const first = segment.batchAt(0);
     if (first && (dense ? first.baseOffset !== segment.baseOffset : first.baseOffset < segment.baseOffset)) {
       const detail = `its first batch has base offset ${first.baseOffset}, but the file name says ${segment.baseOffset}`;
-      if (!recover) return this.markFailed(segment.file, 0, segment.baseOffset, undefined, detail), true;
+      if (!recover) {
+        this.markFailed(segment.file, 0, segment.baseOffset, undefined, detail);
+        return true;
+      }
       this.cutTail(segment, { validBytes: 0, nextOffset: segment.baseOffset, tornTail: false }, this.laterBases(segment), false);
       return false;
     }
@@ -342,7 +345,10 @@ export class PartitionLog {
       const detail = overlap
         ? `${previous.file} holds offsets up to ${previous.nextOffset - 1}, past the start of the next segment`
         : `offsets ${previous.nextOffset} to ${segment.baseOffset - 1} are missing between ${previous.file} and this segment (a deleted or lost segment file)`;
-      if (!recover) return this.markFailed(segment.file, 0, previous.nextOffset, segment.baseOffset - 1, detail), true;
+      if (!recover) {
+        this.markFailed(segment.file, 0, previous.nextOffset, segment.baseOffset - 1, detail);
+        return true;
+      }
       if (overlap) {
         this.segments.pop();
         segment.close();

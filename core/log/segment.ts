@@ -109,7 +109,10 @@ export class LogSegment {
       written += fs.writeSync(this.data.get(), buf, start + written, end - start - written, this._size + written);
     }
     let position = this._size;
-    for (const b of batches) this.indexBatch(position, b), (position += b.size);
+    for (const b of batches) {
+      this.indexBatch(position, b);
+      position += b.size;
+    }
     this._size += end - start;
   }
 

@@ -23,8 +23,6 @@ export interface ConfigKey {
   readonly subject: string | null;
 }
 
-export type RegistryKey = SchemaKey | ConfigKey;
-
 export interface SchemaValue {
   readonly subject: string;
   readonly version: number;

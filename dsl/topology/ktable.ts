@@ -1,7 +1,6 @@
 // KTable: the latest value per key, held in a store backed by a compacted
 // changelog. Its node emits the table's changes (a null value is a deletion).
 import type { Serde } from '../../core/schema';
-import type { KRecord } from '../record';
 import { tableJoin } from '../operators/table-join';
 import type { StreamsBuilder } from './builder';
 import { KStream } from './kstream';
@@ -36,5 +35,3 @@ export class KTable<K, V> {
     return new KTable<K, R>(this.builder, node, node.tableStore!);
   }
 }
-
-export type TableChange<K, V> = KRecord<K, V | null>;

@@ -145,7 +145,7 @@ function nextBase0AuctionId(eventId: number, random: Random, config: GeneratorCo
 }
 
 function nextPrice(random: Random): number {
-  return Math.round(Math.pow(10, random.next() * 6) * 100);
+  return Math.round(10 ** (random.next() * 6) * 100);
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';

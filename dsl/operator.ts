@@ -14,12 +14,20 @@ import type { KeyValueStore } from './state/key-value-store';
 import type { StoreKind } from './state/state-store';
 import type { WindowStore } from './state/window-store';
 
+// The topology holds the serdes and operators of every record type side by side, so it erases
+// their types; `any` is how TypeScript spells that (a Serde<unknown> would go in, but not come
+// back out as the Serde<K> a typed step needs). These two names are where the DSL's `any` lives.
+// biome-ignore lint/suspicious/noExplicitAny: type erasure in the topology graph, see above
+export type ErasedSerde = Serde<any>;
+// biome-ignore lint/suspicious/noExplicitAny: type erasure in the topology graph, see above
+export type ErasedOperator = OperatorFunction<any, any>;
+
 export interface StoreSpec {
   /** Set by the builder when the user gives none. */
   name: string | undefined;
   readonly kind: StoreKind;
-  keySerde?: Serde<any>;
-  valueSerde?: Serde<any>;
+  keySerde?: ErasedSerde;
+  valueSerde?: ErasedSerde;
   /**
    * 'own': `<app>-<store>-changelog` (compacted); 'source': the table's source
    * topic is its changelog (nothing written back); 'none': the user opted out.
@@ -51,8 +59,8 @@ export interface OperatorSpec {
   /** Other declared streams or tables it reads (merge, joins). */
   readonly inputs?: NodeHandle[];
   /** Serdes of its output when the operator knows them. */
-  readonly keySerde?: Serde<any>;
-  readonly valueSerde?: Serde<any>;
+  readonly keySerde?: ErasedSerde;
+  readonly valueSerde?: ErasedSerde;
   /** Keeps the upstream key serde (the key type does not change). */
   readonly keepsKeySerde?: boolean;
   readonly keepsValueSerde?: boolean;
@@ -139,7 +147,7 @@ export function rillOperator<A, B>(spec: OperatorSpec, impl: (source: Observable
   return Object.assign(op, { [SPEC]: spec });
 }
 
-export function specOf(op: OperatorFunction<any, any>): OperatorSpec | undefined {
+export function specOf(op: ErasedOperator): OperatorSpec | undefined {
   return (op as Partial<RillOperator<unknown, unknown>>)[SPEC];
 }
 

@@ -22,7 +22,7 @@ export function aggregate<K, V, A>(
   initializer: () => A,
   adder: Adder<K, V, A>,
   options: (AggregateOptions<K, A> | WindowedOptions<K, A>) & { merger?: (key: K, a: A, b: A) => A } = {},
-): OperatorFunction<KRecord<K, V>, KRecord<any, any>> {
+): OperatorFunction<KRecord<K, V>, KRecord<unknown, unknown>> {
   const aggregation: Aggregation<K, V, A> = { kind: 'aggregate', init: initializer, add: (k, v, agg) => adder(k, v, agg === undefined ? initializer() : agg), merge: options.merger };
   if (!('window' in options)) return keyedAggregate(aggregation, options);
   if (options.window.type === 'session') return sessionAggregate(aggregation, options as WindowedOptions<K, A, SessionWindows>);

@@ -2,9 +2,8 @@
 // their serdes; KStream.pipe() appends operators; a repartition topic is put in
 // front of a keyed step when the key changed upstream; build() resolves store
 // names and changelog topics and returns the Topology.
-import type { OperatorFunction } from 'rxjs';
 import type { Serde } from '../../core/schema';
-import { specOf, type OperatorSpec, type SinkSpec, type StoreSpec } from '../operator';
+import { specOf, type ErasedOperator, type OperatorSpec, type SinkSpec, type StoreSpec } from '../operator';
 import { repartitionSink } from '../operators/repartition';
 import { defaultSerde } from '../serdes';
 import { KStream } from './kstream';
@@ -50,7 +49,7 @@ export class StreamsBuilder {
   }
 
   /** Appends one operator after `parent` (used by KStream.pipe). */
-  append(parent: TopologyNode, op: OperatorFunction<any, any>): TopologyNode {
+  append(parent: TopologyNode, op: ErasedOperator): TopologyNode {
     const spec = specOf(op);
     if (spec?.keyed && parent.keyChanged) parent = this.repartition(parent, spec);
     (spec?.stores ?? []).forEach((store, i) => this.register(store, parent, spec!, i));

@@ -3,6 +3,7 @@
 // every callback.
 import { filter, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../../core/schema';
+import type { ErasedOperator } from '../operator';
 import type { KRecord } from '../record';
 import { to } from '../operators/to';
 import { materialize } from '../operators/to-table';
@@ -11,8 +12,8 @@ import { KTable } from './ktable';
 import type { TopologyNode } from './node';
 
 type R<K, V> = KRecord<K, V>;
-type KeyOf<T> = T extends KRecord<infer K, any> ? K : never;
-type ValueOf<T> = T extends KRecord<any, infer V> ? V : never;
+type KeyOf<T> = T extends KRecord<infer K, unknown> ? K : never;
+type ValueOf<T> = T extends KRecord<unknown, infer V> ? V : never;
 type Op<A, B> = OperatorFunction<A, B>;
 
 export class KStream<K, V> {
@@ -22,15 +23,15 @@ export class KStream<K, V> {
   ) {}
 
   pipe(): KStream<K, V>;
-  pipe<A extends R<any, any>>(op1: Op<R<K, V>, A>): KStream<KeyOf<A>, ValueOf<A>>;
-  pipe<A, B extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>): KStream<KeyOf<B>, ValueOf<B>>;
-  pipe<A, B, C extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>): KStream<KeyOf<C>, ValueOf<C>>;
-  pipe<A, B, C, D extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>): KStream<KeyOf<D>, ValueOf<D>>;
-  pipe<A, B, C, D, E extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>): KStream<KeyOf<E>, ValueOf<E>>;
-  pipe<A, B, C, D, E, F extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>, op6: Op<E, F>): KStream<KeyOf<F>, ValueOf<F>>;
-  pipe<A, B, C, D, E, F, G extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>, op6: Op<E, F>, op7: Op<F, G>): KStream<KeyOf<G>, ValueOf<G>>;
-  pipe<A, B, C, D, E, F, G, H extends R<any, any>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>, op6: Op<E, F>, op7: Op<F, G>, op8: Op<G, H>): KStream<KeyOf<H>, ValueOf<H>>;
-  pipe(...ops: Op<any, any>[]): KStream<any, any> {
+  pipe<A extends R<unknown, unknown>>(op1: Op<R<K, V>, A>): KStream<KeyOf<A>, ValueOf<A>>;
+  pipe<A, B extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>): KStream<KeyOf<B>, ValueOf<B>>;
+  pipe<A, B, C extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>): KStream<KeyOf<C>, ValueOf<C>>;
+  pipe<A, B, C, D extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>): KStream<KeyOf<D>, ValueOf<D>>;
+  pipe<A, B, C, D, E extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>): KStream<KeyOf<E>, ValueOf<E>>;
+  pipe<A, B, C, D, E, F extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>, op6: Op<E, F>): KStream<KeyOf<F>, ValueOf<F>>;
+  pipe<A, B, C, D, E, F, G extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>, op6: Op<E, F>, op7: Op<F, G>): KStream<KeyOf<G>, ValueOf<G>>;
+  pipe<A, B, C, D, E, F, G, H extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>, op5: Op<D, E>, op6: Op<E, F>, op7: Op<F, G>, op8: Op<G, H>): KStream<KeyOf<H>, ValueOf<H>>;
+  pipe(...ops: ErasedOperator[]): KStream<unknown, unknown> {
     let node = this.node;
     for (const op of ops) node = this.builder.append(node, op);
     return new KStream(this.builder, node);

@@ -1,8 +1,6 @@
 // One step of a declared topology: a source (a topic, or a repartition topic)
 // or a processor (an RxJS operator, Rill's or plain) with one parent.
-import type { OperatorFunction } from 'rxjs';
-import type { Serde } from '../../core/schema';
-import type { OperatorSpec } from '../operator';
+import type { ErasedOperator, ErasedSerde, OperatorSpec } from '../operator';
 import type { KRecord } from '../record';
 
 export type TimestampExtractor = (record: KRecord<unknown, unknown>, recordTimestamp: number) => number;
@@ -16,14 +14,14 @@ export interface TopologyNode {
   readonly children: TopologyNode[];
   /** How many other operators read this node as an input (merge, joins). */
   inputRefs: number;
-  readonly operator: OperatorFunction<any, any> | undefined;
+  readonly operator: ErasedOperator | undefined;
   readonly spec: OperatorSpec | undefined;
   /** Sources: the topic read. */
   readonly topic: string | undefined;
   readonly sourceRole: 'stream' | 'table' | 'repartition' | undefined;
   readonly timestampExtractor: TimestampExtractor | undefined;
-  readonly keySerde: Serde<any> | undefined;
-  readonly valueSerde: Serde<any> | undefined;
+  readonly keySerde: ErasedSerde | undefined;
+  readonly valueSerde: ErasedSerde | undefined;
   /** The key may differ from the one the record was partitioned by. */
   readonly keyChanged: boolean;
   /** Set when this node emits a table's changes: the store holding it. */

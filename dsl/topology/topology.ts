@@ -1,22 +1,21 @@
 // A declared pipeline, ready to run: its nodes, the topics it reads and writes,
 // its stores with their changelogs, and describe().
-import type { Serde } from '../../core/schema';
-import type { SinkSpec, StoreSpec } from '../operator';
+import type { ErasedSerde, SinkSpec, StoreSpec } from '../operator';
 import type { TimestampExtractor, TopologyNode } from './node';
 
 export interface SourceSpec {
   readonly topic: string;
   readonly role: 'stream' | 'table' | 'repartition';
-  readonly keySerde: Serde<any>;
-  readonly valueSerde: Serde<any>;
+  readonly keySerde: ErasedSerde;
+  readonly valueSerde: ErasedSerde;
   readonly timestampExtractor: TimestampExtractor | undefined;
   readonly node: TopologyNode;
 }
 
 export interface ResolvedStore extends StoreSpec {
   readonly name: string;
-  readonly keySerde: Serde<any>;
-  readonly valueSerde: Serde<any>;
+  readonly keySerde: ErasedSerde;
+  readonly valueSerde: ErasedSerde;
   /** Where changes are written and restored from; undefined when opted out. */
   readonly changelogTopic: string | undefined;
 }

@@ -36,7 +36,7 @@ interface Buffered<V> {
   matched: boolean;
 }
 
-type Tagged<V, V2> = { side: 'left'; record: KRecord<any, V> } | { side: 'right'; record: KRecord<any, V2> };
+type Tagged<V, V2> = { side: 'left'; record: KRecord<unknown, V> } | { side: 'right'; record: KRecord<unknown, V2> };
 
 export function streamStreamJoin<K, V, V2, R>(
   other: KStream<K, V2>,

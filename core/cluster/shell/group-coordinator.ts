@@ -62,7 +62,7 @@ const INVALID_COMMIT_OFFSET_SIZE = 28;
 /** How long a worker's commit waits for this broker's metadata image to show its registration. */
 const APP_COMMIT_IMAGE_WAIT_MS = 3000;
 const EMPTY = Buffer.alloc(0);
-/** Where membership kept an embedded broker before the GroupService; nothing in it is needed. */
+/** Where membership kept an embedded broker before the GroupService. */
 const LEGACY_GROUPS_DIR = 'groups';
 /** The offsets of a group this broker does not coordinate: none. */
 const NO_OFFSETS = new OffsetCache();
@@ -87,7 +87,7 @@ export class ClusterGroupCoordinator {
     private readonly broker: BrokerProcess,
     dataDir: string,
   ) {
-    removeLegacyGroupsDir(dataDir, (m) => broker.log(`broker ${broker.nodeId}: ${m}`));
+    noteLegacyGroupsDir(dataDir, (m) => broker.log(`broker ${broker.nodeId}: ${m}`));
     this.membership = new GroupService({
       groupIds: () => [...this.loaded.values()].flatMap((l) => l.cache.groupIds()),
       fetch: (groupId, partitions) => this.loadedFor(groupId)?.cache.fetch(groupId, partitions) ?? NO_OFFSETS.fetch(groupId, partitions),
@@ -307,21 +307,17 @@ export class ClusterGroupCoordinator {
       req.groups.map(async (groupId) => {
         const owner = this.owned(groupId);
         if (typeof owner === 'number') return { errorCode: owner, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+        // The membership service counts the offsets loaded here: offsets alone (no members) make the group Empty, not Dead.
         const r = (await this.run(apis.describeGroups, { ...req, groups: [groupId] }, ctx)) as apis.DescribeGroupsResponse;
-        const g = r.groups[0];
-        // Offsets alone (no members) make the group Empty rather than Dead.
-        return g.groupState === 'Dead' && owner.cache.fetch(groupId).length > 0 ? { ...g, groupState: 'Empty' } : g;
+        return r.groups[0];
       }),
     );
     return { throttleTimeMs: 0, groups };
   }
 
+  /** Groups with members here, or with offsets in the partitions loaded here (the membership service lists both). */
   private async listGroups(req: apis.ListGroupsRequest, ctx: KafkaRequestContext): Promise<apis.ListGroupsResponse> {
-    const r = (await this.run(apis.listGroups, req, ctx)) as apis.ListGroupsResponse;
-    const seen = new Set(r.groups.map((g) => g.groupId));
-    const withOffsets = [...this.loaded.values()].flatMap((l) => l.cache.groupIds()).filter((g) => !seen.has(g));
-    const empty = req.statesFilter.length === 0 || req.statesFilter.some((s) => s.toLowerCase() === 'empty');
-    return { ...r, groups: [...r.groups, ...(empty ? withOffsets.map((groupId) => ({ groupId, protocolType: '', groupState: 'Empty' })) : [])] };
+    return (await this.run(apis.listGroups, req, ctx)) as apis.ListGroupsResponse;
   }
 
   /** The group APIs: membership through core/protocol's handlers, offsets through the replicated topic. */
@@ -352,12 +348,15 @@ export class ClusterGroupCoordinator {
   }
 }
 
-/** A data directory from before the GroupService has membership's old embedded broker in `groups/`: it held no offsets, so it goes. */
-function removeLegacyGroupsDir(dataDir: string, log: (message: string) => void): void {
+/**
+ * An earlier version kept membership in an embedded broker in `<data-dir>/groups`
+ * (and, before offsets were replicated, a fixed coordinator's offsets). Nothing
+ * reads it now; it is left in place, since it may hold an operator's old
+ * offsets, and named once at startup.
+ */
+function noteLegacyGroupsDir(dataDir: string, log: (message: string) => void): void {
   const legacy = path.join(dataDir, LEGACY_GROUPS_DIR);
-  if (!fs.existsSync(legacy)) return;
-  fs.rmSync(legacy, { recursive: true, force: true });
-  log(`removed ${legacy}: group membership no longer keeps an embedded broker there (it held no committed offsets)`);
+  if (fs.existsSync(legacy)) log(`ignoring ${legacy}: left by an earlier version (group membership no longer keeps an embedded broker there, and its offsets are not carried over); it may be removed`);
 }
 
 /** An append's error as OffsetCommit answers it (Kafka's GroupMetadataManager mapping). */

@@ -234,7 +234,10 @@ export class ClusterGroupCoordinator {
       if (e instanceof BrokerError) return e.code;
       throw e;
     }
-    return this.replicate(owner, prepared.records, (cache) => cache.set(groupId, prepared.entries));
+    const code = await this.appendReplicated(owner, prepared.records);
+    // Visible only while this leadership lasts; a later leader loads the records from its log.
+    if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.set(groupId, prepared.entries);
+    return code;
   }
 
   /** Tombstones every committed offset of `groupId` with acks=all (DeleteGroups). Returns the Kafka error code. */
@@ -243,22 +246,18 @@ export class ClusterGroupCoordinator {
     if (typeof owner === 'number') return owner;
     const offsets = owner.cache.fetch(groupId);
     if (offsets.length === 0) return 0;
-    return this.replicate(owner, offsetTombstones(groupId, offsets, Date.now()), (cache) => cache.delete(groupId));
+    const code = await this.appendReplicated(owner, offsetTombstones(groupId, offsets, Date.now()));
+    if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.delete(groupId);
+    return code;
   }
 
-  /**
-   * Appends `records` to the owner's offsets partition with acks=all; once the
-   * ISR has them, applies them to its cache with `apply`. Returns the Kafka error code.
-   */
-  private async replicate(owner: LoadedPartition, records: RecordInput[], apply: (cache: OffsetCache) => void): Promise<number> {
+  /** Appends records to the owner's offsets partition with acks=all; the error code as OffsetCommit answers it. */
+  private async appendReplicated(owner: LoadedPartition, records: RecordInput[]): Promise<number> {
     const h = owner.hosted;
     const outcome = h.replica.appendAsLeader(encodeRecordBatch({ records }), -1);
     if (!('baseOffset' in outcome)) return commitError(outcome.errorCode);
     this.broker.appended(h);
-    const code = commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
-    // Visible only while this leadership lasts; a later leader loads the records from its log.
-    if (code === 0 && this.loaded.get(owner.partition) === owner) apply(owner.cache);
-    return code;
+    return commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
   }
 
   /**

@@ -5,27 +5,16 @@
 // ids, generations, protocol names and opaque bytes, and every refusal is a
 // BrokerError carrying the Kafka error code.
 //
-// This is the imperative shell around the pure GroupCoordinator: it numbers the
-// requests, delivers parked responses, and ticks the coordinator.
+// Consumer groups are served by a GroupService (the shell around the pure
+// GroupCoordinator) over this node's OffsetStore; the group methods here
+// delegate to it.
 import { Either, isLeft, left, right } from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
-import {
-  CoordinatorConfig,
-  GroupCoordinator,
-  GroupEffect,
-  GroupInput,
-  GroupOutput,
-  GroupProtocol,
-  GroupResponse,
-  GroupSummary,
-  HeartbeatResponse,
-  JoinGroupResponse,
-  LeaveGroupResponse,
-  SyncGroupResponse,
-} from './group-coordinator';
+import type { CoordinatorConfig, GroupEffect, GroupSummary, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, SyncGroupResponse } from './group-coordinator';
+import { GroupService, HeartbeatParams, JoinGroupParams, LeaveGroupParams, ListedGroup, SyncGroupParams } from './group-service';
 import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
@@ -109,17 +98,6 @@ export interface FetchPartitionResponse {
   records: Buffer;
 }
 
-export interface JoinGroupParams {
-  groupId: string;
-  memberId: string;
-  groupInstanceId?: string | null;
-  clientId?: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs?: number;
-  protocolType: string;
-  protocols: GroupProtocol[];
-}
-
 export interface OffsetCommitResult {
   topic: string;
   partition: number;
@@ -132,14 +110,10 @@ const EMPTY = Buffer.alloc(0);
 export class Broker {
   readonly nodeId: number;
   private readonly clock: Clock;
-  private readonly coordinator: GroupCoordinator;
-  private readonly pending = new Map<number, { kind: GroupResponse['kind']; resolve: (r: GroupResponse) => void }>();
-  private nextRequestId = 0;
+  private readonly groups: GroupService;
   private readonly scheduler: LogScheduler;
-  private groupTimer: NodeJS.Timeout | undefined;
   private readonly closeController = new AbortController();
   private closed = false;
-  private readonly groupListeners = new Set<(e: GroupEffect) => void>();
 
   private constructor(
     readonly dir: string,
@@ -154,7 +128,7 @@ export class Broker {
   ) {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
-    this.coordinator = new GroupCoordinator(options.groups);
+    this.groups = new GroupService(offsets, { clock: this.clock, config: options.groups, tickIntervalMs: options.groupTickIntervalMs });
     this.scheduler = new LogScheduler(() => this.topics.allPartitions().map((p) => p.log), {
       clock: this.clock,
       ...(options.scheduler || {}),
@@ -162,11 +136,6 @@ export class Broker {
       onError: (e, log) => options.onWarning?.(`maintenance of ${log.dir} failed: ${(e as Error).message}`),
     });
     if (options.scheduler !== false) this.scheduler.start();
-    const tick = options.groupTickIntervalMs ?? 100;
-    if (tick > 0) {
-      this.groupTimer = setInterval(() => this.tick(), tick);
-      this.groupTimer.unref();
-    }
   }
 
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
@@ -360,75 +329,43 @@ export class Broker {
   // ---------------------------------------------------------------- groups
 
   joinGroup(params: JoinGroupParams): Promise<JoinGroupResponse> {
-    return this.groupRequest<JoinGroupResponse>((requestId) => ({
-      kind: 'join',
-      requestId,
-      groupId: params.groupId,
-      memberId: params.memberId,
-      groupInstanceId: params.groupInstanceId ?? null,
-      clientId: params.clientId ?? 'rill',
-      sessionTimeoutMs: params.sessionTimeoutMs,
-      rebalanceTimeoutMs: params.rebalanceTimeoutMs ?? params.sessionTimeoutMs,
-      protocolType: params.protocolType,
-      protocols: params.protocols,
-    }));
+    return this.groups.joinGroup(params);
   }
 
-  syncGroup(params: { groupId: string; generationId: number; memberId: string; assignments: { memberId: string; assignment: Buffer }[] }): Promise<SyncGroupResponse> {
-    return this.groupRequest<SyncGroupResponse>((requestId) => ({ kind: 'sync', requestId, ...params }));
+  syncGroup(params: SyncGroupParams): Promise<SyncGroupResponse> {
+    return this.groups.syncGroup(params);
   }
 
-  heartbeat(params: { groupId: string; generationId: number; memberId: string }): Promise<HeartbeatResponse> {
-    return this.groupRequest<HeartbeatResponse>((requestId) => ({ kind: 'heartbeat', requestId, ...params }));
+  heartbeat(params: HeartbeatParams): Promise<HeartbeatResponse> {
+    return this.groups.heartbeat(params);
   }
 
-  leaveGroup(params: { groupId: string; memberIds: string[] }): Promise<LeaveGroupResponse> {
-    return this.groupRequest<LeaveGroupResponse>((requestId) => ({ kind: 'leave', requestId, ...params }));
+  leaveGroup(params: LeaveGroupParams): Promise<LeaveGroupResponse> {
+    return this.groups.leaveGroup(params);
   }
 
-  /** Advances session and rebalance timeouts to `now` (the group timer calls this). */
-  tick(now: number = this.clock.now()): void {
-    if (this.closed) return;
-    this.deliver(this.coordinator.step({ kind: 'tick' }, now));
+  /** Advances session and rebalance timeouts to `now` (the group service's timer calls this). */
+  tick(now?: number): void {
+    this.groups.tick(now);
   }
 
   /** Observes what the coordinator does (rebalances, removed members): for logs and tests. */
   onGroupEffect(listener: (e: GroupEffect) => void): () => void {
-    this.groupListeners.add(listener);
-    return () => this.groupListeners.delete(listener);
+    return this.groups.onGroupEffect(listener);
   }
 
   describeGroup(groupId: string): GroupSummary {
-    return (
-      this.coordinator.describe(groupId) ?? {
-        groupId,
-        state: this.offsets.groupIds().includes(groupId) ? 'Empty' : 'Dead',
-        protocolType: null,
-        protocolName: null,
-        generationId: -1,
-        leaderId: null,
-        members: [],
-      }
-    );
+    return this.groups.describeGroup(groupId);
   }
 
   /** Groups with members or with committed offsets. */
-  listGroups(): { groupId: string; state: string; protocolType: string | null }[] {
-    const ids = new Set([...this.coordinator.groupIds(), ...this.offsets.groupIds()]);
-    return [...ids].sort().map((groupId) => {
-      const d = this.describeGroup(groupId);
-      return { groupId, state: d.state, protocolType: d.protocolType };
-    });
+  listGroups(): ListedGroup[] {
+    return this.groups.listGroups();
   }
 
   /** DeleteGroups: an empty group and its committed offsets. */
   deleteGroup(groupId: string): Either<BrokerError, void> {
-    const code = this.coordinator.deleteGroup(groupId);
-    if (code === ErrorCode.NON_EMPTY_GROUP) return left(new BrokerError(code, `Group "${groupId}" still has members; stop its consumers first.`));
-    if (code === ErrorCode.GROUP_ID_NOT_FOUND && !this.offsets.groupIds().includes(groupId)) {
-      return left(new BrokerError(code, `Group "${groupId}" does not exist.`));
-    }
-    return this.guard(() => right(this.offsets.deleteGroup(groupId)));
+    return this.guard(() => this.groups.deleteGroup(groupId));
   }
 
   /**
@@ -468,16 +405,12 @@ export class Broker {
    * that stores the offsets elsewhere (a cluster broker's replicated offsets).
    */
   checkOffsetCommit(groupId: string, memberId: string, generationId: number): BrokerError | undefined {
-    if (this.closed) return new BrokerError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The broker is closed.');
-    if (!groupId) return new BrokerError(ErrorCode.INVALID_GROUP_ID, 'A group id is required to commit offsets.');
-    const check = this.coordinator.validateOffsetCommit(groupId, memberId, generationId);
-    if (check === ErrorCode.NONE) return undefined;
-    return new BrokerError(check, `Commit for group "${groupId}" refused (${check === ErrorCode.REBALANCE_IN_PROGRESS ? 'a rebalance is in progress' : check === ErrorCode.ILLEGAL_GENERATION ? `generation ${generationId} is not current` : `member "${memberId}" is not in the group`}); rejoin and commit again.`);
+    return this.groups.checkOffsetCommit(groupId, memberId, generationId);
   }
 
   /** OffsetFetch: committed offsets (offset -1 where nothing is committed); all of the group's when `partitions` is omitted. */
   fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): CommittedOffset[] {
-    return this.offsets.fetch(groupId, partitions);
+    return this.groups.fetchOffsets(groupId, partitions);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -486,13 +419,9 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.groupTimer) clearInterval(this.groupTimer);
+    this.groups.close();
     this.closeController.abort();
     await this.scheduler.stop();
-    for (const [requestId, waiter] of this.pending) {
-      this.pending.delete(requestId);
-      waiter.resolve(coordinatorGone(waiter.kind));
-    }
     this.topics.close();
     this.lock.release();
   }
@@ -502,24 +431,6 @@ export class Broker {
   }
 
   // ---------------------------------------------------------------- shell plumbing
-
-  private groupRequest<R extends GroupResponse>(build: (requestId: number) => GroupRequest): Promise<R> {
-    const requestId = ++this.nextRequestId;
-    const request = build(requestId);
-    if (this.closed) return Promise.resolve(coordinatorGone(request.kind) as R);
-    const promise = new Promise<R>((resolve) => this.pending.set(requestId, { kind: request.kind, resolve: resolve as (r: GroupResponse) => void }));
-    this.deliver(this.coordinator.step(request, this.clock.now()));
-    return promise;
-  }
-
-  private deliver(output: GroupOutput): void {
-    for (const { requestId, response } of output.responses) {
-      const waiter = this.pending.get(requestId);
-      this.pending.delete(requestId);
-      waiter?.resolve(response);
-    }
-    for (const effect of output.effects) for (const l of this.groupListeners) l(effect);
-  }
 
   /** Runs a change, turning the log's expected failures into BrokerError values. */
   private guard<T>(f: () => Either<BrokerError, T>): Either<BrokerError, T> {
@@ -534,8 +445,6 @@ export class Broker {
 
 const PRODUCER_ID_BLOCK = 1000;
 
-type GroupRequest = Exclude<GroupInput, { kind: 'tick' }>;
-
 function enough(responses: FetchPartitionResponse[], minBytes: number): boolean {
   let total = 0;
   for (const r of responses) {
@@ -547,21 +456,6 @@ function enough(responses: FetchPartitionResponse[], minBytes: number): boolean 
 
 function failedFetch(r: FetchPartitionRequest, error: BrokerError): FetchPartitionResponse {
   return { topic: r.topic, partition: r.partition, errorCode: error.code, error, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
-}
-
-/** The answer to a group request once the broker has closed. */
-function coordinatorGone(kind: GroupResponse['kind']): GroupResponse {
-  const errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
-  switch (kind) {
-    case 'join':
-      return { kind, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] };
-    case 'sync':
-      return { kind, errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
-    case 'heartbeat':
-      return { kind, errorCode };
-    case 'leave':
-      return { kind, errorCode, members: [] };
-  }
 }
 
 /** The limits with defaults filled in; a limit that is not a positive integer is a caller's bug. */

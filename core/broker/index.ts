@@ -7,9 +7,10 @@ export type {
   FetchRequest,
   FetchPartitionRequest,
   FetchPartitionResponse,
-  JoinGroupParams,
   OffsetCommitResult,
 } from './broker';
+export { GroupService, DEFAULT_GROUP_TICK_INTERVAL_MS } from './group-service';
+export type { GroupOffsets, GroupServiceOptions, JoinGroupParams, SyncGroupParams, HeartbeatParams, LeaveGroupParams, ListedGroup } from './group-service';
 export { BrokerError, ErrorCode, errorName } from './errors';
 export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
@@ -21,7 +22,7 @@ export type { ProduceResult, PartitionOffsets } from './partition';
 export { ProducerStateTable, appendWithProducerState, rebuildProducerState, PRODUCER_STATE_WINDOW } from './producer-state';
 export type { CheckedAppend } from './producer-state';
 export type { CommittedOffset, OffsetCommit } from './offset-store';
-export { offsetsPartitionFor, OffsetCache, offsetCommitRecords } from './offset-store';
+export { offsetsPartitionFor, OffsetCache, offsetCommitRecords, offsetTombstones } from './offset-store';
 export { encodeOffsetKey, encodeOffsetValue, decodeOffsetKey, decodeOffsetValue } from './offset-records';
 export type { OffsetKey, OffsetValue } from './offset-records';
 export { GroupCoordinator, DEFAULT_COORDINATOR_CONFIG } from './group-coordinator';

@@ -138,6 +138,12 @@ export function offsetCommitRecords(groupId: string, commits: readonly OffsetCom
   return { entries, records: entries.map((e) => ({ key: encodeOffsetKey({ group: groupId, ...e }), value: encodeOffsetValue(e), timestamp: now })) };
 }
 
+/** The `__consumer_offsets` tombstones that delete the given committed offsets of a group (DeleteGroups). */
+export function offsetTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], now: number): RecordInput[] {
+  return offsets.map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now }));
+}
+
+/** One node's committed offsets on its own `__consumer_offsets`: the GroupOffsets of a Broker's GroupService. */
 export class OffsetStore {
   private readonly cache = new OffsetCache();
 
@@ -170,8 +176,7 @@ export class OffsetStore {
   deleteGroup(groupId: string): void {
     const offsets = this.cache.fetch(groupId);
     if (offsets.length === 0) return;
-    const now = this.clock.now();
-    this.append(groupId, offsets.map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now })));
+    this.append(groupId, offsetTombstones(groupId, offsets, this.clock.now()));
     this.cache.delete(groupId);
   }
 

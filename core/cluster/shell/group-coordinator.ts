@@ -21,14 +21,28 @@
 // next leader (chosen from the ISR) serves it.
 //
 // Membership (join/sync/heartbeat/leave) stays in memory, run by core/broker's
-// own GroupCoordinator through core/protocol's handlers over an embedded Broker
-// in <data-dir>/groups (which stores no offsets here: commits are checked by its
-// checkOffsetCommit and written to the cluster topic). After the coordinator
-// moves, members find the new one and rejoin, as with Kafka. Commits to the
-// group of an application run by `rill worker` must come from one of its
-// registered workers (app-commit-fence.ts).
+// GroupService over the offsets partitions this broker leads (commits are
+// checked by its checkOffsetCommit and written to the cluster topic; DeleteGroups
+// tombstones a group's offsets there). After the coordinator moves, members find
+// the new one and rejoin, as with Kafka. Commits to the group of an application
+// run by `rill worker` must come from one of its registered workers
+// (app-commit-fence.ts).
+import { isLeft } from 'fp-ts/Either';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Broker, BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, OffsetCache, offsetCommitRecords, offsetsPartitionFor, type CommittedOffset, type OffsetCommit } from '../../broker';
+import {
+  type Broker,
+  BrokerError,
+  CONSUMER_OFFSETS_TOPIC,
+  ErrorCode,
+  GroupService,
+  OffsetCache,
+  offsetCommitRecords,
+  offsetsPartitionFor,
+  offsetTombstones,
+  type CommittedOffset,
+  type OffsetCommit,
+} from '../../broker';
 import { encodeRecordBatch, type RecordInput } from '../../log';
 import { apis, type ApiDefinition } from '../../protocol';
 import { appCommitStanding, ILLEGAL_GENERATION } from './app-commit-fence';
@@ -48,6 +62,10 @@ const INVALID_COMMIT_OFFSET_SIZE = 28;
 /** How long a worker's commit waits for this broker's metadata image to show its registration. */
 const APP_COMMIT_IMAGE_WAIT_MS = 3000;
 const EMPTY = Buffer.alloc(0);
+/** Where membership kept an embedded broker before the GroupService. */
+const LEGACY_GROUPS_DIR = 'groups';
+/** The offsets of a group this broker does not coordinate: none. */
+const NO_OFFSETS = new OffsetCache();
 
 /** An offsets partition this broker leads, with its committed offsets loaded. */
 interface LoadedPartition {
@@ -60,8 +78,8 @@ interface LoadedPartition {
 type OffsetFetchTopics = { name: string; partitionIndexes: number[] }[] | null;
 
 export class ClusterGroupCoordinator {
-  /** Group membership only (core/broker's GroupCoordinator); its own offset store stays empty. */
-  private readonly membership: Broker;
+  /** Group membership (core/broker's GroupService) over the committed offsets of the partitions loaded here. */
+  private readonly membership: GroupService<Promise<number>>;
   private readonly loaded = new Map<number, LoadedPartition>();
   private creating = false;
 
@@ -69,7 +87,12 @@ export class ClusterGroupCoordinator {
     private readonly broker: BrokerProcess,
     dataDir: string,
   ) {
-    this.membership = Broker.open({ dir: path.join(dataDir, 'groups'), nodeId: broker.nodeId });
+    noteLegacyGroupsDir(dataDir, (m) => broker.log(`broker ${broker.nodeId}: ${m}`));
+    this.membership = new GroupService({
+      groupIds: () => [...this.loaded.values()].flatMap((l) => l.cache.groupIds()),
+      fetch: (groupId, partitions) => this.loadedFor(groupId)?.cache.fetch(groupId, partitions) ?? NO_OFFSETS.fetch(groupId, partitions),
+      deleteGroup: (groupId) => this.tombstone(groupId),
+    });
   }
 
   /** The offsets partition that holds `groupId`, once the topic exists. */
@@ -117,6 +140,12 @@ export class ClusterGroupCoordinator {
       this.loaded.set(p, { partition: p, hosted: h, leaderEpoch: h.replica.leaderEpoch, cache });
       this.broker.log(`broker ${this.broker.nodeId}: coordinates the groups of ${h.name} (leader epoch ${h.replica.leaderEpoch}, ${cache.groupIds().length} groups with offsets, log end offset ${h.log.logEndOffset})`);
     }
+  }
+
+  /** The loaded offsets partition of `groupId`, if this broker has loaded it. */
+  private loadedFor(groupId: string): LoadedPartition | undefined {
+    const p = this.partitionFor(groupId);
+    return p === undefined ? undefined : this.loaded.get(p);
   }
 
   /** The loaded partition when this broker coordinates `groupId` now, else the error to answer. */
@@ -205,14 +234,42 @@ export class ClusterGroupCoordinator {
       if (e instanceof BrokerError) return e.code;
       throw e;
     }
-    const h = owner.hosted;
-    const outcome = h.replica.appendAsLeader(encodeRecordBatch({ records: prepared.records }), -1);
-    if (!('baseOffset' in outcome)) return commitError(outcome.errorCode);
-    this.broker.appended(h);
-    const code = commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
+    const code = await this.appendReplicated(owner, prepared.records);
     // Visible only while this leadership lasts; a later leader loads the records from its log.
     if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.set(groupId, prepared.entries);
     return code;
+  }
+
+  /** Tombstones every committed offset of `groupId` with acks=all (DeleteGroups). Returns the Kafka error code. */
+  private async tombstone(groupId: string): Promise<number> {
+    const owner = this.owned(groupId);
+    if (typeof owner === 'number') return owner;
+    const offsets = owner.cache.fetch(groupId);
+    if (offsets.length === 0) return 0;
+    const code = await this.appendReplicated(owner, offsetTombstones(groupId, offsets, Date.now()));
+    if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.delete(groupId);
+    return code;
+  }
+
+  /** Appends records to the owner's offsets partition with acks=all; the error code as OffsetCommit answers it. */
+  private async appendReplicated(owner: LoadedPartition, records: RecordInput[]): Promise<number> {
+    const h = owner.hosted;
+    const outcome = h.replica.appendAsLeader(encodeRecordBatch({ records }), -1);
+    if (!('baseOffset' in outcome)) return commitError(outcome.errorCode);
+    this.broker.appended(h);
+    return commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
+  }
+
+  /**
+   * DeleteGroups for one group: answered by its coordinator only. An empty
+   * group's membership goes and its committed offsets are tombstoned in the
+   * replicated offsets topic. Returns the Kafka error code.
+   */
+  async deleteGroup(groupId: string): Promise<number> {
+    const owner = this.owned(groupId);
+    if (typeof owner === 'number') return owner;
+    const deleted = this.membership.deleteGroup(groupId);
+    return isLeft(deleted) ? deleted.left.code : deleted.right;
   }
 
   private offsetFetch(req: apis.OffsetFetchRequest, ctx: KafkaRequestContext): apis.OffsetFetchResponse {
@@ -234,9 +291,14 @@ export class ClusterGroupCoordinator {
     return { throttleTimeMs: 0, topics, errorCode: owner, groups: [] };
   }
 
-  /** core/protocol's handler for `api` over the membership broker. */
+  /**
+   * core/protocol's handler for `api` over the membership service. Only the
+   * group APIs run here, and their handlers call only the group methods the
+   * service shares with Broker, until the handlers take a group port instead.
+   */
   private run(api: ApiDefinition, request: unknown, ctx: KafkaRequestContext): unknown {
-    return api.handle(request as never, { broker: this.membership, apiVersion: ctx.apiVersion, clientId: ctx.clientId ?? null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: (m: string) => this.broker.log(m) });
+    const groups: Pick<Broker, 'joinGroup' | 'syncGroup' | 'heartbeat' | 'leaveGroup' | 'describeGroup' | 'listGroups'> = this.membership;
+    return api.handle(request as never, { broker: groups as Broker, apiVersion: ctx.apiVersion, clientId: ctx.clientId ?? null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: (m: string) => this.broker.log(m) });
   }
 
   private async describeGroups(req: apis.DescribeGroupsRequest, ctx: KafkaRequestContext): Promise<apis.DescribeGroupsResponse> {
@@ -244,21 +306,17 @@ export class ClusterGroupCoordinator {
       req.groups.map(async (groupId) => {
         const owner = this.owned(groupId);
         if (typeof owner === 'number') return { errorCode: owner, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
+        // The membership service counts the offsets loaded here: offsets alone (no members) make the group Empty, not Dead.
         const r = (await this.run(apis.describeGroups, { ...req, groups: [groupId] }, ctx)) as apis.DescribeGroupsResponse;
-        const g = r.groups[0];
-        // Offsets alone (no members) make the group Empty rather than Dead.
-        return g.groupState === 'Dead' && owner.cache.fetch(groupId).length > 0 ? { ...g, groupState: 'Empty' } : g;
+        return r.groups[0];
       }),
     );
     return { throttleTimeMs: 0, groups };
   }
 
+  /** Groups with members here, or with offsets in the partitions loaded here (the membership service lists both). */
   private async listGroups(req: apis.ListGroupsRequest, ctx: KafkaRequestContext): Promise<apis.ListGroupsResponse> {
-    const r = (await this.run(apis.listGroups, req, ctx)) as apis.ListGroupsResponse;
-    const seen = new Set(r.groups.map((g) => g.groupId));
-    const withOffsets = [...this.loaded.values()].flatMap((l) => l.cache.groupIds()).filter((g) => !seen.has(g));
-    const empty = req.statesFilter.length === 0 || req.statesFilter.some((s) => s.toLowerCase() === 'empty');
-    return { ...r, groups: [...r.groups, ...(empty ? withOffsets.map((groupId) => ({ groupId, protocolType: '', groupState: 'Empty' })) : [])] };
+    return (await this.run(apis.listGroups, req, ctx)) as apis.ListGroupsResponse;
   }
 
   /** The group APIs: membership through core/protocol's handlers, offsets through the replicated topic. */
@@ -283,10 +341,21 @@ export class ClusterGroupCoordinator {
     ];
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.loaded.clear();
-    return this.membership.close();
+    this.membership.close();
   }
+}
+
+/**
+ * An earlier version kept membership in an embedded broker in `<data-dir>/groups`
+ * (and, before offsets were replicated, a fixed coordinator's offsets). Nothing
+ * reads it now; it is left in place, since it may hold an operator's old
+ * offsets, and named once at startup.
+ */
+function noteLegacyGroupsDir(dataDir: string, log: (message: string) => void): void {
+  const legacy = path.join(dataDir, LEGACY_GROUPS_DIR);
+  if (fs.existsSync(legacy)) log(`ignoring ${legacy}: left by an earlier version (group membership no longer keeps an embedded broker there, and its offsets are not carried over); it may be removed`);
 }
 
 /** An append's error as OffsetCommit answers it (Kafka's GroupMetadataManager mapping). */

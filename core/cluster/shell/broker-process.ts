@@ -5,19 +5,20 @@
 // partition assigned to it, hands each its partition state, carries follower
 // fetches and OffsetForLeaderEpoch to leaders over core/cluster's RPC, and
 // sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
-// are served by ClusterKafkaApis from this image and these replicas, consumer
-// groups by ClusterGroupCoordinator over the replicated __consumer_offsets.
+// are served by core/protocol's KafkaServer over this broker's ports
+// (cluster-ports.ts: this image and these replicas; consumer groups by
+// ClusterGroupCoordinator over the replicated __consumer_offsets).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from './data-dir-lock';
-import type { apis } from '../../protocol';
+import { KafkaServer, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
-import { ClusterErrorCode } from '../errors';
+import { ClusterErrorCode, type Refusal } from '../errors';
 import { decodeRecordBatch } from '../metadata/codec';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
@@ -25,10 +26,9 @@ import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from 
 import type { ControllerAddress } from './addresses';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controller-protocol';
+import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
+import { clusterPorts } from './cluster-ports';
 import { ClusterGroupCoordinator } from './group-coordinator';
-import { clusterKafkaApis } from './kafka-apis';
-import { KafkaListener } from './kafka-listener';
-import type { ListenerBounds } from '../../protocol';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
 
@@ -40,8 +40,8 @@ export interface BrokerOptions {
   readonly port: number;
   readonly host?: string;
   readonly advertisedHost?: string;
-  /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes). */
-  readonly kafkaBounds?: ListenerBounds;
+  /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
+  readonly kafkaBounds?: ServerBounds;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
   readonly fetchMaxBytes?: number;
   /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
@@ -61,18 +61,9 @@ export interface BrokerOptions {
   readonly linkFilter?: LinkFilter;
 }
 
-export interface HostedReplica {
-  readonly name: string;
-  readonly topic: string;
-  readonly topicId: number;
-  readonly partition: number;
-  readonly replica: PartitionReplica;
-  readonly log: PartitionLog;
-  /** The topic config the replica and its log were last given (the image's object: a new one is a change). */
-  topicConfig: Readonly<Record<string, string>>;
-}
-
 const TICK_MS = 20;
+/** How long stopping waits for in-flight Kafka requests (acks=all produces, commits) before closing their connections. */
+const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
 const RPC_TIMEOUT_MS = 2000;
 const REPLICA_METHOD = 'replica';
@@ -96,8 +87,6 @@ export interface ReplicaDescription {
   readonly highWatermark: number;
 }
 
-export const replicaName = (topic: string, partition: number): string => `${topic}-${partition}`;
-
 /** The topic's log settings, for its replicas' logs. */
 function logSettings(config: Readonly<Record<string, string>>): Record<string, string> {
   const settings: Record<string, string> = {};
@@ -108,28 +97,6 @@ function logSettings(config: Readonly<Record<string, string>>): Record<string, s
 /** The topic's replication settings, for its replicas (the controller reads the same ones for elections). */
 function replicationSettings(topic: TopicImage): Pick<ReplicaConfig, 'minInsyncReplicas' | 'uncleanLeaderElection'> {
   return { minInsyncReplicas: minInsyncReplicas(topic), uncleanLeaderElection: uncleanElectionEnabled(topic) };
-}
-
-/** The broker's own replica of a partition when it leads it, else the Kafka error to answer. */
-export function leaderReplica(broker: BrokerProcess, topic: string, partition: number): HostedReplica | number {
-  const t = broker.image.topicByName(topic);
-  if (t === undefined || !t.partitions.has(partition)) return ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  const h = broker.replicas.get(replicaName(topic, partition));
-  if (h === undefined || h.replica.role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
-  return h;
-}
-
-/**
- * A per-partition answer for each partition of each topic of a request served
- * at partition leaders (ListOffsets, DeleteRecords): `answer` gets this
- * broker's leading replica, or the Kafka error to answer instead.
- */
-export function answerAtLeaders<P extends { readonly partitionIndex: number }, R>(
-  broker: BrokerProcess,
-  topics: readonly { readonly name: string; readonly partitions: readonly P[] }[],
-  answer: (p: P, leader: HostedReplica | number) => R,
-): { name: string; partitions: R[] }[] {
-  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => answer(p, leaderReplica(broker, t.name, p.partitionIndex))) }));
 }
 
 /** In each replica's directory: the id of the topic its data belongs to (names are reused, ids never). */
@@ -157,7 +124,7 @@ function recordedTopicId(dir: string): number | undefined {
   }
 }
 
-export class BrokerProcess {
+export class BrokerProcess implements BrokerView {
   brokerEpoch = 0;
   private registeredAt = 0;
   /** When this broker began trying to register (0: registered), and when it last said it could not. */
@@ -181,7 +148,7 @@ export class BrokerProcess {
   private lastHeartbeat = 0;
   private stopped = false;
   private replicationServer: RpcServer | undefined;
-  private kafka: KafkaListener | undefined;
+  private kafka: KafkaServer | undefined;
   private groups: ClusterGroupCoordinator | undefined;
   private lock: DirLock | undefined;
   private readonly producerIds = new ProducerIdAllocator();
@@ -208,7 +175,16 @@ export class BrokerProcess {
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
-      broker.kafka = await KafkaListener.listen(options.port, host, [...clusterKafkaApis(broker), ...broker.groups.servedApis()], (m) => broker.log(m), options.advertisedHost, options.kafkaBounds);
+      broker.kafka = await KafkaServer.start({
+        ports: clusterPorts(broker, broker.groups),
+        port: options.port,
+        host,
+        advertisedHost: options.advertisedHost,
+        ...options.kafkaBounds,
+        // Topics are created by CreateTopics (or a tool), not by a client's Metadata request.
+        autoCreateTopics: false,
+        log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
+      });
     } catch (e) {
       await broker.stop();
       return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
@@ -229,8 +205,9 @@ export class BrokerProcess {
     return this.controllerClient.believedActive;
   }
 
-  get kafkaApiVersions() {
-    return this.kafka?.apiVersions() ?? [];
+  /** The Kafka listener (its connections and bounds), once started. */
+  get kafkaServer(): KafkaServer | undefined {
+    return this.kafka;
   }
 
   /** Its own registration (this incarnation's epoch) is in the image: it may act on partition state. */
@@ -262,10 +239,9 @@ export class BrokerProcess {
   }
 
   /** InitProducerId: a producer id of this registration's block, epoch 0 (no controller call; see producer-ids.ts). */
-  initProducerId(): apis.ProducerIdGrant {
+  initProducerId(): E.Either<Refusal, { producerId: number; producerEpoch: number }> {
     // Only a committed registration's epoch is this broker's alone.
-    const id = this.producerIds.allocate(this.registered ? this.brokerEpoch : 0);
-    return E.isLeft(id) ? { errorCode: id.left.code, message: id.left.message } : { producerId: id.right, producerEpoch: 0 };
+    return E.map((producerId: number) => ({ producerId, producerEpoch: 0 }))(this.producerIds.allocate(this.registered ? this.brokerEpoch : 0));
   }
 
   // ---------------------------------------------------------------- the controller
@@ -632,7 +608,8 @@ export class BrokerProcess {
     this.stopped = true;
     clearInterval(this.timer);
     await this.upkeep.stop();
-    await this.kafka?.close();
+    // In-flight requests get a moment to be answered; long polls end at once.
+    await this.kafka?.close(KAFKA_CLOSE_GRACE_MS);
     await this.replicationServer?.close();
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();

@@ -20,21 +20,21 @@
 // it stops leading. So an acknowledged commit lives on every ISR member and the
 // next leader (chosen from the ISR) serves it.
 //
+// This is the cluster's GroupPort: core/protocol's group handlers call it.
 // Membership (join/sync/heartbeat/leave) stays in memory, run by core/broker's
-// own GroupCoordinator through core/protocol's handlers over an embedded Broker
-// in <data-dir>/groups (which stores no offsets here: commits are checked by its
+// own GroupCoordinator in an embedded Broker in <data-dir>/groups (which stores no offsets here: commits are checked by its
 // checkOffsetCommit and written to the cluster topic). After the coordinator
 // moves, members find the new one and rejoin, as with Kafka. Commits to the
 // group of an application run by `rill worker` must come from one of its
 // registered workers (app-commit-fence.ts).
 import * as path from 'node:path';
-import { Broker, BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, OffsetCache, offsetCommitRecords, offsetsPartitionFor, type CommittedOffset, type OffsetCommit } from '../../broker';
+import * as E from 'fp-ts/Either';
+import { Broker, BrokerError, CONSUMER_OFFSETS_TOPIC, encodeOffsetKey, ErrorCode, errorName, OffsetCache, offsetCommitRecords, offsetsPartitionFor, type CommittedOffset, type OffsetCommit } from '../../broker';
 import { encodeRecordBatch, type RecordInput } from '../../log';
-import { apis, type ApiDefinition } from '../../protocol';
+import type { CommitResult, GroupDescription, GroupListing, GroupPort, JoinGroupParams, JoinGroupResult, LeaveGroupResult, OffsetCommitEntry, SyncGroupParams, SyncGroupResult } from '../../protocol';
+import { refusal, type Refusal } from '../errors';
 import { appCommitStanding, ILLEGAL_GENERATION } from './app-commit-fence';
-import type { BrokerProcess, HostedReplica } from './broker-process';
-import { replicaName } from './broker-process';
-import type { KafkaRequestContext, ServedApi } from './kafka-listener';
+import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 
 /** Partitions of the cluster's `__consumer_offsets` (Kafka's offsets.topic.num.partitions, 50 there). */
 export const OFFSETS_TOPIC_PARTITIONS = 3;
@@ -57,16 +57,14 @@ interface LoadedPartition {
   readonly cache: OffsetCache;
 }
 
-type OffsetFetchTopics = { name: string; partitionIndexes: number[] }[] | null;
-
-export class ClusterGroupCoordinator {
+export class ClusterGroupCoordinator implements GroupPort {
   /** Group membership only (core/broker's GroupCoordinator); its own offset store stays empty. */
   private readonly membership: Broker;
   private readonly loaded = new Map<number, LoadedPartition>();
   private creating = false;
 
   constructor(
-    private readonly broker: BrokerProcess,
+    private readonly broker: BrokerView,
     dataDir: string,
   ) {
     this.membership = Broker.open({ dir: path.join(dataDir, 'groups'), nodeId: broker.nodeId });
@@ -149,46 +147,98 @@ export class ClusterGroupCoordinator {
       });
   }
 
-  private findCoordinator(req: apis.FindCoordinatorRequest, ctx: KafkaRequestContext): apis.FindCoordinatorResponse {
-    const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
-    const answers = keys.map((key) => {
-      if (req.keyType !== 0) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'Only group coordinators are served (no transactions on a cluster yet).' };
-      if (this.partitionFor(key) === undefined) this.ensureOffsetsTopic();
-      const c = this.coordinator(key);
-      if (c === undefined) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `The ${CONSUMER_OFFSETS_TOPIC} partition of this group has no live leader yet; retry.` };
-      return { key, ...c, errorCode: 0, errorMessage: null };
-    });
-    const first = answers[0] ?? { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'No coordinator key given.' };
-    return { throttleTimeMs: 0, errorCode: first.errorCode, errorMessage: first.errorMessage, nodeId: first.nodeId, host: first.host, port: first.port, coordinators: answers };
+  // ---------------------------------------------------------------- core/protocol's GroupPort
+
+  findCoordinator(key: string, keyType: number): E.Either<Refusal, { nodeId: number; host: string; port: number }> {
+    if (keyType !== 0) return E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Only group coordinators are served (no transactions on a cluster yet).'));
+    if (this.partitionFor(key) === undefined) this.ensureOffsetsTopic();
+    const c = this.coordinator(key);
+    return c === undefined ? E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The ${CONSUMER_OFFSETS_TOPIC} partition of this group has no live leader yet; retry.`)) : E.right(c);
   }
 
-  private async offsetCommit(req: apis.OffsetCommitRequest): Promise<apis.OffsetCommitResponse> {
-    const answer = (code: (topic: string, partition: number) => number): apis.OffsetCommitResponse => ({
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code(t.name, p.partitionIndex) })) })),
-    });
-    const owner = this.owned(req.groupId);
+  // Membership, answered here only for the groups this broker coordinates.
+
+  joinGroup(params: JoinGroupParams): Promise<JoinGroupResult> {
+    const owner = this.owned(params.groupId);
+    if (typeof owner === 'number') return Promise.resolve({ errorCode: owner, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] });
+    return this.membership.joinGroup(params);
+  }
+
+  syncGroup(params: SyncGroupParams): Promise<SyncGroupResult> {
+    const owner = this.owned(params.groupId);
+    if (typeof owner === 'number') return Promise.resolve({ errorCode: owner, protocolType: null, protocolName: null, assignment: EMPTY });
+    return this.membership.syncGroup(params);
+  }
+
+  heartbeat(params: { groupId: string; generationId: number; memberId: string }): Promise<{ errorCode: number }> {
+    const owner = this.owned(params.groupId);
+    if (typeof owner === 'number') return Promise.resolve({ errorCode: owner });
+    return this.membership.heartbeat(params);
+  }
+
+  leaveGroup(params: { groupId: string; memberIds: string[] }): Promise<LeaveGroupResult> {
+    const owner = this.owned(params.groupId);
+    if (typeof owner === 'number') return Promise.resolve({ errorCode: owner, members: [] });
+    return this.membership.leaveGroup(params);
+  }
+
+  describeGroup(groupId: string): E.Either<Refusal, GroupDescription> {
+    const owner = this.owned(groupId);
+    if (typeof owner === 'number') return E.left(notCoordinated(groupId, owner));
+    const g = this.membership.describeGroup(groupId);
+    // Offsets alone (no members) make the group Empty rather than Dead.
+    return E.right(g.state === 'Dead' && owner.cache.fetch(groupId).length > 0 ? { ...g, state: 'Empty' } : g);
+  }
+
+  /** The groups of the offsets partitions this broker leads: with members, or with committed offsets only (Empty). */
+  listGroups(): GroupListing[] {
+    const listed = this.membership.listGroups();
+    const seen = new Set(listed.map((g) => g.groupId));
+    const withOffsets = [...this.loaded.values()].flatMap((l) => l.cache.groupIds()).filter((g) => !seen.has(g));
+    return [...listed, ...withOffsets.map((groupId) => ({ groupId, state: 'Empty', protocolType: null }))];
+  }
+
+  /** DeleteGroups: a group without members loses its committed offsets (tombstones through the replicated append). */
+  async deleteGroup(groupId: string): Promise<E.Either<Refusal, void>> {
+    const owner = this.owned(groupId);
+    if (typeof owner === 'number') return E.left(notCoordinated(groupId, owner));
+    const offsets = owner.cache.fetch(groupId);
+    const forgotten = this.membership.deleteGroup(groupId);
+    // The membership broker holds no offsets: "not found" there is not the last word.
+    if (E.isLeft(forgotten) && (forgotten.left.code !== ErrorCode.GROUP_ID_NOT_FOUND || offsets.length === 0)) return forgotten;
+    if (offsets.length === 0) return E.right(undefined);
+    const now = Date.now();
+    const code = await this.appendReplicated(owner, offsets.map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now })));
+    if (code !== 0) return E.left(refusal(code, `The offsets of group "${groupId}" could not be deleted (${errorName(code)}); retry.`));
+    if (this.loaded.get(owner.partition) === owner) owner.cache.delete(groupId);
+    return E.right(undefined);
+  }
+
+  async commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommitEntry[]): Promise<CommitResult[]> {
+    const answer = (code: (c: OffsetCommitEntry) => number): CommitResult[] => commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code(c) }));
+    const owner = this.owned(groupId);
     if (typeof owner === 'number') return answer(() => owner);
-    const standing = await this.appCommitStanding(req);
+    const standing = await this.appCommitStanding(groupId, memberId, generationId);
     if (typeof standing === 'number') return answer(() => standing);
-    const refused = standing === 'worker' ? undefined : this.membership.checkOffsetCommit(req.groupId, req.memberId, req.generationIdOrMemberEpoch);
+    const refused = standing === 'worker' ? undefined : this.membership.checkOffsetCommit(groupId, memberId, generationId);
     if (refused !== undefined) return answer(() => refused.code);
     const image = this.broker.image;
-    const known = (topic: string, partition: number) => image.topicByName(topic)?.partitions.has(partition) === true;
-    const commits: OffsetCommit[] = req.topics.flatMap((t) =>
-      t.partitions
-        .filter((p) => known(t.name, p.partitionIndex))
-        .map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
-    );
-    const code = commits.length === 0 ? 0 : await this.append(owner, req.groupId, commits);
-    return answer((topic, partition) => (known(topic, partition) ? code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    const known = (c: OffsetCommitEntry) => image.topicByName(c.topic)?.partitions.has(c.partition) === true;
+    const valid = commits.filter(known);
+    const code = valid.length === 0 ? 0 : await this.append(owner, groupId, valid);
+    return answer((c) => (known(c) ? code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+  }
+
+  fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): E.Either<Refusal, CommittedOffset[]> {
+    const owner = this.owned(groupId);
+    return typeof owner === 'number' ? E.left(notCoordinated(groupId, owner)) : E.right(owner.cache.fetch(groupId, partitions));
   }
 
   /** A commit to an application's group must come from a registered worker (app-commit-fence.ts); waits out a lagging image. */
-  private async appCommitStanding(req: apis.OffsetCommitRequest): Promise<'worker' | 'group' | number> {
+  private async appCommitStanding(groupId: string, memberId: string, generationId: number): Promise<'worker' | 'group' | number> {
     const deadline = Date.now() + APP_COMMIT_IMAGE_WAIT_MS;
     for (;;) {
-      const standing = appCommitStanding(this.broker.image, req.groupId, req.memberId, req.generationIdOrMemberEpoch);
+      const standing = appCommitStanding(this.broker.image, groupId, memberId, generationId);
       if (standing !== 'wait') return standing;
       const left = deadline - Date.now();
       if (left <= 0) return ILLEGAL_GENERATION;
@@ -205,88 +255,32 @@ export class ClusterGroupCoordinator {
       if (e instanceof BrokerError) return e.code;
       throw e;
     }
-    const h = owner.hosted;
-    const outcome = h.replica.appendAsLeader(encodeRecordBatch({ records: prepared.records }), -1);
-    if (!('baseOffset' in outcome)) return commitError(outcome.errorCode);
-    this.broker.appended(h);
-    const code = commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
+    const code = await this.appendReplicated(owner, prepared.records);
     // Visible only while this leadership lasts; a later leader loads the records from its log.
     if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.set(groupId, prepared.entries);
     return code;
   }
 
-  private offsetFetch(req: apis.OffsetFetchRequest, ctx: KafkaRequestContext): apis.OffsetFetchResponse {
-    const committed = (cache: OffsetCache, groupId: string, topics: OffsetFetchTopics) => {
-      const wanted = topics === null ? undefined : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-      return byTopic(cache.fetch(groupId, wanted), (o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0 }));
-    };
-    if (ctx.apiVersion >= 8) {
-      const groups = req.groups.map((g) => {
-        const owner = this.owned(g.groupId);
-        return typeof owner === 'number' ? { groupId: g.groupId, topics: [], errorCode: owner } : { groupId: g.groupId, topics: committed(owner.cache, g.groupId, g.topics), errorCode: 0 };
-      });
-      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
-    }
-    const owner = this.owned(req.groupId);
-    if (typeof owner !== 'number') return { throttleTimeMs: 0, topics: committed(owner.cache, req.groupId, req.topics), errorCode: 0, groups: [] };
-    // v0-1 have no top-level error code: it goes on every partition asked for.
-    const topics = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, errorCode: owner })) }));
-    return { throttleTimeMs: 0, topics, errorCode: owner, groups: [] };
-  }
-
-  /** core/protocol's handler for `api` over the membership broker. */
-  private run(api: ApiDefinition, request: unknown, ctx: KafkaRequestContext): unknown {
-    return api.handle(request as never, { broker: this.membership, apiVersion: ctx.apiVersion, clientId: ctx.clientId ?? null, advertised: ctx.advertised, signal: ctx.signal, autoCreateTopics: false, log: (m: string) => this.broker.log(m) });
-  }
-
-  private async describeGroups(req: apis.DescribeGroupsRequest, ctx: KafkaRequestContext): Promise<apis.DescribeGroupsResponse> {
-    const groups = await Promise.all(
-      req.groups.map(async (groupId) => {
-        const owner = this.owned(groupId);
-        if (typeof owner === 'number') return { errorCode: owner, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
-        const r = (await this.run(apis.describeGroups, { ...req, groups: [groupId] }, ctx)) as apis.DescribeGroupsResponse;
-        const g = r.groups[0];
-        // Offsets alone (no members) make the group Empty rather than Dead.
-        return g.groupState === 'Dead' && owner.cache.fetch(groupId).length > 0 ? { ...g, groupState: 'Empty' } : g;
-      }),
-    );
-    return { throttleTimeMs: 0, groups };
-  }
-
-  private async listGroups(req: apis.ListGroupsRequest, ctx: KafkaRequestContext): Promise<apis.ListGroupsResponse> {
-    const r = (await this.run(apis.listGroups, req, ctx)) as apis.ListGroupsResponse;
-    const seen = new Set(r.groups.map((g) => g.groupId));
-    const withOffsets = [...this.loaded.values()].flatMap((l) => l.cache.groupIds()).filter((g) => !seen.has(g));
-    const empty = req.statesFilter.length === 0 || req.statesFilter.some((s) => s.toLowerCase() === 'empty');
-    return { ...r, groups: [...r.groups, ...(empty ? withOffsets.map((groupId) => ({ groupId, protocolType: '', groupState: 'Empty' })) : [])] };
-  }
-
-  /** The group APIs: membership through core/protocol's handlers, offsets through the replicated topic. */
-  servedApis(): ServedApi[] {
-    const served = (api: ApiDefinition, handle: ServedApi['handle']): ServedApi => ({ api, minVersion: api.versions.min, maxVersion: api.versions.max, handle });
-    /** Membership APIs, answered here only for the groups this broker coordinates. */
-    const gated = (api: ApiDefinition, refusal: (errorCode: number) => unknown): ServedApi =>
-      served(api, (request: { groupId: string }, ctx) => {
-        const owner = this.owned(request.groupId);
-        return typeof owner === 'number' ? refusal(owner) : this.run(api, request, ctx);
-      });
-    return [
-      served(apis.findCoordinator, (r, ctx) => this.findCoordinator(r, ctx)),
-      gated(apis.joinGroup, (errorCode) => ({ throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] })),
-      gated(apis.syncGroup, (errorCode) => ({ throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: EMPTY })),
-      gated(apis.heartbeat, (errorCode) => ({ throttleTimeMs: 0, errorCode })),
-      gated(apis.leaveGroup, (errorCode) => ({ throttleTimeMs: 0, errorCode, members: [] })),
-      served(apis.offsetCommit, (r) => this.offsetCommit(r)),
-      served(apis.offsetFetch, (r, ctx) => this.offsetFetch(r, ctx)),
-      served(apis.describeGroups, (r, ctx) => this.describeGroups(r, ctx)),
-      served(apis.listGroups, (r, ctx) => this.listGroups(r, ctx)),
-    ];
+  /** Appends records to the owner's offsets partition with acks=all; the error code as OffsetCommit answers it. */
+  private async appendReplicated(owner: LoadedPartition, records: RecordInput[]): Promise<number> {
+    const h = owner.hosted;
+    const outcome = h.replica.appendAsLeader(encodeRecordBatch({ records }), -1);
+    if (!('baseOffset' in outcome)) return commitError(outcome.errorCode);
+    this.broker.appended(h);
+    return commitError(outcome.acknowledged ? 0 : await this.broker.awaitAppend(h, outcome.lastOffset, OFFSET_COMMIT_TIMEOUT_MS));
   }
 
   close(): Promise<void> {
     this.loaded.clear();
     return this.membership.close();
   }
+}
+
+/** Why a group's request is not served here: the owned() error code with what to do. */
+function notCoordinated(groupId: string, code: number): Refusal {
+  if (code === ErrorCode.INVALID_GROUP_ID) return refusal(code, 'A group id is required.');
+  if (code === ErrorCode.COORDINATOR_NOT_AVAILABLE) return refusal(code, `The ${CONSUMER_OFFSETS_TOPIC} partition of group "${groupId}" has no leader yet; retry.`);
+  return refusal(code, `This broker does not coordinate group "${groupId}" now; find its coordinator again.`);
 }
 
 /** An append's error as OffsetCommit answers it (Kafka's GroupMetadataManager mapping). */
@@ -306,14 +300,4 @@ function commitError(code: number): number {
     default:
       return code > 0 ? code : ErrorCode.UNKNOWN_SERVER_ERROR;
   }
-}
-
-function byTopic<T extends { topic: string }, P>(items: readonly T[], partition: (item: T) => P): { name: string; partitions: P[] }[] {
-  const topics = new Map<string, P[]>();
-  for (const item of items) {
-    let ps = topics.get(item.topic);
-    if (ps === undefined) topics.set(item.topic, (ps = []));
-    ps.push(partition(item));
-  }
-  return [...topics].map(([name, partitions]) => ({ name, partitions }));
 }

@@ -22,8 +22,9 @@
 //
 // This is the cluster's GroupPort: core/protocol's group handlers call it.
 // Membership (join/sync/heartbeat/leave) stays in memory, run by core/broker's
-// own GroupCoordinator in an embedded Broker in <data-dir>/groups (which stores no offsets here: commits are checked by its
-// checkOffsetCommit and written to the cluster topic). After the coordinator
+// own GroupCoordinator in an embedded Broker in <data-dir>/groups (which
+// stores no offsets here: commits are checked by its checkOffsetCommit and
+// written to the cluster topic). After the coordinator
 // moves, members find the new one and rejoin, as with Kafka. Commits to the
 // group of an application run by `rill worker` must come from one of its
 // registered workers (app-commit-fence.ts).

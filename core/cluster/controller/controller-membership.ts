@@ -13,11 +13,11 @@
 // keep it.
 import * as E from 'fp-ts/Either';
 import type { ConfChange, ConfState, ProposalAccepted, ReplicationStatus } from '../../raft';
-import type { QuorumController } from '../controller/quorum-controller';
-import type { Decision } from '../controller/decision';
+import type { QuorumController } from './quorum-controller';
+import type { Decision } from './decision';
 import { ClusterErrorCode } from '../errors';
-import { parseControllers, type ControllerAddress } from './addresses';
-import { readMetadataImage } from './cluster-status';
+import { parseControllers, type ControllerAddress } from '../net/addresses';
+import { readMetadataImage } from '../broker/cluster-status';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, type ControllerAnswer } from './controller-protocol';
 

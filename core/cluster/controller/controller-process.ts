@@ -8,20 +8,20 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { DirLock } from '../../log';
 import { RaftNode } from '../../raft';
-import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from '../controller/quorum-controller';
-import type { Decision } from '../controller/decision';
-import type { AlterTopicConfigRequest } from '../controller/topic-admin';
+import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './quorum-controller';
+import type { Decision } from './decision';
+import type { AlterTopicConfigRequest } from './topic-admin';
 import type { ConfigOperation } from '../../broker';
 import { encodeRecordBatch } from '../metadata/codec';
 import type { MetadataRecord } from '../metadata/records';
 import { ClusterErrorCode } from '../errors';
-import type { ControllerAddress } from './addresses';
+import type { ControllerAddress } from '../net/addresses';
 import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuorumAnswer, type FetchMetadataRequest } from './controller-protocol';
 import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
-import { lockDataDir } from './data-dir-lock';
+import { lockDataDir } from '../data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
-import { RpcServer, type RpcMessage } from './rpc';
-import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
+import { RpcServer, type RpcMessage } from '../net/rpc';
+import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from '../worker/worker-protocol';
 
 export interface ControllerOptions {
   readonly nodeId: number;

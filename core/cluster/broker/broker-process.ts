@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
-import { lockDataDir } from './data-dir-lock';
+import { lockDataDir } from '../data-dir-lock';
 import { KafkaServer, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
@@ -23,14 +23,14 @@ import { decodeRecordBatch } from '../metadata/codec';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
 import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from '../replication/partition-replica';
-import type { ControllerAddress } from './addresses';
-import { ControllerClient } from './controller-client';
-import { ControllerMethod, decodeFeed, type ControllerAnswer } from './controller-protocol';
+import type { ControllerAddress } from '../net/addresses';
+import { ControllerClient } from '../controller/controller-client';
+import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controller/controller-protocol';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 import { clusterPorts } from './cluster-ports';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ProducerIdAllocator } from './producer-ids';
-import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from './rpc';
+import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
 
 export interface BrokerOptions {
   readonly nodeId: number;

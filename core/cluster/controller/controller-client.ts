@@ -1,9 +1,9 @@
 // A broker's way to the active controller: it asks the controller it last
 // heard from; NOT_CONTROLLER with a leader hint, or silence, moves it on.
 import { ClusterErrorCode } from '../errors';
-import type { ControllerAddress } from './addresses';
+import type { ControllerAddress } from '../net/addresses';
 import type { ControllerAnswer } from './controller-protocol';
-import { RpcClient, type LinkFilter, type RpcResult } from './rpc';
+import { RpcClient, type LinkFilter, type RpcResult } from '../net/rpc';
 
 export class ControllerClient {
   private readonly clients: Map<number, RpcClient>;

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { ClusterErrorCode, ControllerProcess, MetadataImage, decodeRecordBatch, parseControllers, RpcClient, type ControllerAddress } from '../../../../core/cluster';
-import { decodeFeed } from '../../../../core/cluster/shell/controller-protocol';
+import { decodeFeed } from '../../../../core/cluster/controller/controller-protocol';
 import { freePortPair } from '../process/process-cluster';
 
 const DEADLINE_MS = 20_000;

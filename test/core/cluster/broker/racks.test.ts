@@ -2,7 +2,7 @@
 // racks): each broker registers its broker.rack, Metadata reports it, and a
 // topic's replicas are placed so every partition spans both racks.
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3, 4];
 const RACKS: Record<number, string> = { 1: 'rack-a', 2: 'rack-b', 3: 'rack-a', 4: 'rack-b' };

@@ -18,7 +18,7 @@ import { isLeft } from 'fp-ts/Either';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { ackedProblems } from '../process/process-cluster';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'partitioned';

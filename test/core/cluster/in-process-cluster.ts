@@ -12,9 +12,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../../core/cluster';
-import { apis, KafkaConnection } from '../../../../core/protocol';
-import { freePortPair } from '../../../support/ports';
+import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../core/cluster';
+import { apis, KafkaConnection } from '../../../core/protocol';
+import { freePortPair } from '../../support/ports';
 
 /** Polls `probe` until it gives a value; throws `what` at the deadline. */
 export async function until<T>(deadline: number, probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {

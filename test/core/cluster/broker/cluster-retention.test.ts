@@ -7,7 +7,7 @@
 import { isLeft } from 'fp-ts/Either';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { decodeRecordBatches, type PartitionLog } from '../../../../core/log';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 60_000;

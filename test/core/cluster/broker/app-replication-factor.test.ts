@@ -5,7 +5,7 @@
 import { assignedLogClient } from '../../../../connectors';
 import { stringSerde } from '../../../../core/schema';
 import { count, memoryLogger, RillStreams, selectKey, StreamsBuilder } from '../../../../dsl';
-import { InProcessCluster } from './in-process-cluster';
+import { InProcessCluster } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 

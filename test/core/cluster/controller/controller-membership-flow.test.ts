@@ -3,7 +3,7 @@
 // hands leadership to before it removes itself.
 import * as E from 'fp-ts/Either';
 import { ClusterErrorCode } from '../../../../core/cluster';
-import { checkAddController, checkRemoveController, removeController, type MembershipShell } from '../../../../core/cluster/shell/controller-membership';
+import { checkAddController, checkRemoveController, removeController, type MembershipShell } from '../../../../core/cluster/controller/controller-membership';
 import type { ReplicationStatus } from '../../../../core/raft';
 
 const member = (id: number, match: number, lastAckMsAgo: number | null, learner = false): ReplicationStatus => ({

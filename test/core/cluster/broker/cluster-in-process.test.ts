@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ClusterErrorCode } from '../../../../core/cluster';
 import { encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 40_000;

@@ -2,7 +2,7 @@
 // founded: it learns their addresses from the metadata log (learn), so one
 // that becomes the active controller is found though --controllers never named it.
 import { ClusterErrorCode, RpcServer } from '../../../../core/cluster';
-import { ControllerClient } from '../../../../core/cluster/shell/controller-client';
+import { ControllerClient } from '../../../../core/cluster/controller/controller-client';
 
 describe('ControllerClient', () => {
   it('moves on to a controller it learnt of when the listed ones send it there', async () => {

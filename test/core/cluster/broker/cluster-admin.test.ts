@@ -10,7 +10,7 @@ import { decodeRecordBatches, encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection, servedApiVersions } from '../../../../core/protocol';
 import { run as runChild } from '../../protocol/children';
 import { fetchRequestBody } from '../../protocol/harness';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 40_000;

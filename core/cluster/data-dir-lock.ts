@@ -1,7 +1,7 @@
 // A cluster node's data directory is locked while the node runs (core/log's
 // DirLock): a second node on the same directory is refused, with a sentence.
 import * as E from 'fp-ts/Either';
-import { DirLock, DirLockedError } from '../../log';
+import { DirLock, DirLockedError } from '../log';
 
 export function lockDataDir(dir: string): E.Either<string, DirLock> {
   try {

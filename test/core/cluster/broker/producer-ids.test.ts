@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { ClusterErrorCode } from '../../../../core/cluster';
-import { PRODUCER_IDS_PER_BROKER_EPOCH, ProducerIdAllocator } from '../../../../core/cluster/shell/producer-ids';
+import { PRODUCER_IDS_PER_BROKER_EPOCH, ProducerIdAllocator } from '../../../../core/cluster/broker/producer-ids';
 
 const BLOCK = PRODUCER_IDS_PER_BROKER_EPOCH;
 const right = <T>(e: E.Either<unknown, T>): T => {

@@ -1,5 +1,5 @@
 // Offsets of an application run by workers can only be committed by its
-// registered workers (core/cluster/shell/app-commit-fence.ts): a cluster in
+// registered workers (core/cluster/broker/app-commit-fence.ts): a cluster in
 // this process (3 controllers, 3 brokers), a worker joins through the
 // controllers, and OffsetCommit to the application's group is accepted from
 // that worker incarnation only — a simple commit, an older epoch, an unknown
@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/Either';
 import { WorkerMembership } from '../../../../core/cluster';
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const APP = 'fenced-app';

@@ -8,7 +8,7 @@ import type { CreateTopicRequest } from '../controller/topic-admin';
 import { ClusterErrorCode, refusal, type Refusal } from '../errors';
 import type { MetadataImage } from '../metadata/image';
 import type { PartitionReplica } from '../replication/partition-replica';
-import type { ControllerAnswer } from './controller-protocol';
+import type { ControllerAnswer } from '../controller/controller-protocol';
 
 export interface HostedReplica {
   readonly name: string;

@@ -19,7 +19,7 @@ import type { Decision } from '../controller/decision';
 import { ClusterErrorCode, refusal, type Refusal } from '../errors';
 import type { TopicImage } from '../metadata/image';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
-import { ControllerMethod, type ControllerAnswer } from './controller-protocol';
+import { ControllerMethod, type ControllerAnswer } from '../controller/controller-protocol';
 
 /** The longest a Fetch waits here for min_bytes, whatever the client asks: a cluster's clients refresh their view at least this often. */
 const MAX_FETCH_WAIT_MS = 1000;

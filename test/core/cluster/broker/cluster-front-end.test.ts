@@ -6,7 +6,7 @@
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { encodeRecordBatch } from '../../../../core/log';
 import { rawConnect, requestFrame } from '../../protocol/raw';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2];
 const DEADLINE_MS = 40_000;

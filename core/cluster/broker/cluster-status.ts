@@ -7,10 +7,10 @@
 import * as E from 'fp-ts/Either';
 import { decodeRecordBatch } from '../metadata/codec';
 import { MetadataImage } from '../metadata/image';
-import type { ControllerAddress } from './addresses';
+import type { ControllerAddress } from '../net/addresses';
 import { DESCRIBE_REPLICAS_METHOD, type ReplicaDescription } from './broker-process';
-import { ControllerMethod, decodeFeed, type DescribeQuorumAnswer } from './controller-protocol';
-import { RpcClient } from './rpc';
+import { ControllerMethod, decodeFeed, type DescribeQuorumAnswer } from '../controller/controller-protocol';
+import { RpcClient } from '../net/rpc';
 
 export interface ControllerStatus {
   readonly id: number;

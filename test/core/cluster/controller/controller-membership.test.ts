@@ -13,10 +13,10 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { runCluster } from '../../../../cli/cluster-status-command';
 import { ClusterErrorCode, ControllerProcess, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../../../../core/cluster';
-import { ControllerClient } from '../../../../core/cluster/shell/controller-client';
+import { ControllerClient } from '../../../../core/cluster/controller/controller-client';
 import { fakeIO } from '../../../cli/fake-io';
 import { freePortPair } from '../process/process-cluster';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const DEADLINE_MS = 60_000;
 

@@ -11,7 +11,7 @@
 //   and its term (pre-vote and the leader lease keep the cut-off follower from
 //   disrupting it), so the cluster is never without an active controller.
 import { ClusterErrorCode, RpcClient, type DescribeQuorumAnswer } from '../../../../core/cluster';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 40_000;

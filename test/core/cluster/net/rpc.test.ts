@@ -2,7 +2,7 @@
 // frames, and a malformed frame closing only its own connection.
 import * as net from 'node:net';
 import { RpcClient, RpcServer } from '../../../../core/cluster';
-import { FrameDecoder } from '../../../../core/cluster/shell/frames';
+import { FrameDecoder } from '../../../../core/cluster/net/frames';
 
 describe('FrameDecoder', () => {
   it('cuts frames split across chunks and joined in one', () => {

@@ -16,9 +16,9 @@
 // once the old owner stopped reporting it (cooperative handover).
 import * as E from 'fp-ts/Either';
 import { ClusterErrorCode, clusterErrorName } from '../errors';
-import type { ControllerAddress } from './addresses';
-import { ControllerClient } from './controller-client';
-import { ControllerMethod } from './controller-protocol';
+import type { ControllerAddress } from '../net/addresses';
+import { ControllerClient } from '../controller/controller-client';
+import { ControllerMethod } from '../controller/controller-protocol';
 import type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from './worker-protocol';
 
 export interface WorkerMembershipOptions {

@@ -10,7 +10,7 @@
 import { CONSUMER_OFFSETS_TOPIC, offsetsPartitionFor } from '../../../../core/broker';
 import { OFFSETS_TOPIC_PARTITIONS } from '../../../../core/cluster';
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { InProcessCluster, until } from './in-process-cluster';
+import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 60_000;

@@ -14,6 +14,7 @@ const GROUP = 'audit';
 const TOPIC = 'ledger';
 const GROUP_ID_NOT_FOUND = 69;
 const NOT_COORDINATOR = 16;
+const INVALID_REPLICATION_FACTOR = 38;
 
 describe('the Kafka front end of a cluster broker', () => {
   let cluster: InProcessCluster;
@@ -65,6 +66,18 @@ describe('the Kafka front end of a cluster broker', () => {
       cluster.heal(followerId);
       raw.socket.destroy();
     }
+  });
+
+  it('CreateTopics with validate_only runs the controller\'s decision on the image and creates nothing', async () => {
+    const c = await connect(2);
+    const topic = (name: string, replicationFactor: number) => ({ name, numPartitions: 2, replicationFactor, assignments: [], configs: [{ name: 'cleanup.policy', value: 'compact' }] });
+    const r = await c.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [topic('checked', 2), topic('too-many-replicas', 3)], timeoutMs: 5000, validateOnly: true });
+    expect(r.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['checked', 0],
+      ['too-many-replicas', INVALID_REPLICATION_FACTOR],
+    ]);
+    expect(r.topics[0]).toMatchObject({ numPartitions: 2, replicationFactor: 2 });
+    expect(cluster.brokers.map((b) => b.image.topicByName('checked'))).toEqual([undefined, undefined]);
   });
 
   /** The group's coordinator (FindCoordinator asked of broker 1), once there is one. */

@@ -42,6 +42,8 @@ export interface BrokerOptions {
   readonly advertisedHost?: string;
   /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
   readonly kafkaBounds?: ServerBounds;
+  /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, 1 replica). Default false: topics are created by CreateTopics. */
+  readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
   readonly fetchMaxBytes?: number;
   /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
@@ -181,8 +183,7 @@ export class BrokerProcess implements BrokerView {
         host,
         advertisedHost: options.advertisedHost,
         ...options.kafkaBounds,
-        // Topics are created by CreateTopics (or a tool), not by a client's Metadata request.
-        autoCreateTopics: false,
+        autoCreateTopics: options.autoCreateTopics ?? false,
         log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
       });
     } catch (e) {

@@ -27,6 +27,8 @@ const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
 /** Auto-created topics (Metadata with auto.create.topics.enable): Kafka's num.partitions and default.replication.factor. */
 const AUTO_CREATE = { partitions: 1, replicationFactor: 1 };
+/** How long a Metadata request that auto-creates a topic waits for the controller and this broker's image. */
+const AUTO_CREATE_WAIT_MS = 5000;
 
 export function clusterPorts(broker: BrokerView, groups: GroupPort): BrokerPorts {
   return { nodeId: broker.nodeId, metadata: metadataPort(broker), partitions: partitionPort(broker), admin: adminPort(broker), groups };
@@ -65,7 +67,7 @@ function metadataPort(broker: BrokerView): MetadataPort {
       return t === undefined ? E.left(unknownTopic(name)) : E.right(layout(broker, t));
     },
     async autoCreateTopic(name) {
-      const created = await createTopicAtController(broker, { name, ...AUTO_CREATE }, Date.now() + MAX_FETCH_WAIT_MS * 5);
+      const created = await createTopicAtController(broker, { name, ...AUTO_CREATE }, Date.now() + AUTO_CREATE_WAIT_MS);
       if (E.isLeft(created) && created.left.code !== ClusterErrorCode.TOPIC_ALREADY_EXISTS) return created;
       return E.right({ partitions: broker.image.topicByName(name)?.partitions.size ?? AUTO_CREATE.partitions });
     },

@@ -31,7 +31,7 @@ const linkKey = (a: number, b: number) => `${Math.min(a, b)}-${Math.max(a, b)}`;
 export interface InProcessClusterOptions {
   readonly ids: readonly number[];
   readonly controllerConfig?: Partial<ControllerConfig>;
-  readonly broker?: Partial<Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds'>>;
+  readonly broker?: Partial<Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'autoCreateTopics'>>;
   /** broker.rack by broker id (absent: no rack). */
   readonly racks?: Readonly<Record<number, string>>;
 }

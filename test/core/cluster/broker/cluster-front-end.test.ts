@@ -14,6 +14,7 @@ const GROUP = 'audit';
 const TOPIC = 'ledger';
 const GROUP_ID_NOT_FOUND = 69;
 const NOT_COORDINATOR = 16;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const INVALID_REPLICATION_FACTOR = 38;
 
 describe('the Kafka front end of a cluster broker', () => {
@@ -22,7 +23,7 @@ describe('the Kafka front end of a cluster broker', () => {
 
   beforeAll(async () => {
     // Followers never fall out of the ISR during the test: an acks=all produce waits until its follower has it.
-    cluster = await InProcessCluster.start({ ids: IDS, broker: { replicaLagTimeMaxMs: 120_000, kafkaBounds: { maxInFlightPerConnection: 2 } } });
+    cluster = await InProcessCluster.start({ ids: IDS, broker: { replicaLagTimeMaxMs: 120_000, kafkaBounds: { maxInFlightPerConnection: 2 }, autoCreateTopics: true } });
     const deadline = Date.now() + DEADLINE_MS;
     await cluster.allBrokersRegistered(deadline);
     const c = await connect(1);
@@ -78,6 +79,16 @@ describe('the Kafka front end of a cluster broker', () => {
     ]);
     expect(r.topics[0]).toMatchObject({ numPartitions: 2, replicationFactor: 2 });
     expect(cluster.brokers.map((b) => b.image.topicByName('checked'))).toEqual([undefined, undefined]);
+  });
+
+  it('auto-creates a topic a Metadata request names when the client allows it, and only then', async () => {
+    const c = await connect(2);
+    const metadata = (name: string, allowAutoTopicCreation: boolean) => c.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name }], allowAutoTopicCreation, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    expect((await metadata('asked-only', false)).topics[0].errorCode).toBe(UNKNOWN_TOPIC_OR_PARTITION);
+    const created = (await metadata('made-on-demand', true)).topics[0];
+    expect(created.errorCode).toBe(0);
+    expect(created.partitions.map((p) => p.replicaNodes.length)).toEqual([1]);
+    expect(cluster.broker(2).image.topicByName('asked-only')).toBeUndefined();
   });
 
   /** The group's coordinator (FindCoordinator asked of broker 1), once there is one. */

@@ -67,25 +67,27 @@ export type {
 export { ClusterErrorCode, clusterErrorName } from './errors';
 export type { Refusal } from './errors';
 
-// The shell: controller and broker processes over real sockets and disks.
-export { ControllerProcess } from './shell/controller-process';
-export type { ControllerOptions } from './shell/controller-process';
-export { BrokerProcess } from './shell/broker-process';
-export type { BrokerOptions } from './shell/broker-process';
-export { OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR } from './shell/group-coordinator';
-export { parseControllers } from './shell/addresses';
-export type { ControllerAddress } from './shell/addresses';
-export { RpcServer, RpcClient } from './shell/rpc';
-export { WorkerMembership, sameAssignment, taskPartition } from './shell/worker-membership';
-export type { WorkerMembershipOptions, TaskAssignment, ActiveTask, AssignmentChange, AssignmentListener } from './shell/worker-membership';
-export { startableMembership, isMembershipThread, ThreadedWorkerMembership } from './shell/worker-membership-thread';
-export type { Membership, ThreadedMembershipOptions } from './shell/worker-membership-thread';
-export { checkWorkerHeartbeat } from './shell/worker-protocol';
-export type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from './shell/worker-protocol';
-export type { RpcResult, RpcHandler, RpcMessage, LinkFilter } from './shell/rpc';
-export { clusterStatus, describeQuorum, readMetadataImage } from './shell/cluster-status';
-export type { ClusterStatus, ControllerStatus, BrokerStatus, PartitionStatus, ReplicaStatus, TopicStatus, AppStatus } from './shell/cluster-status';
-export type { DescribeQuorumAnswer } from './shell/controller-protocol';
-export { requestAddController, requestRemoveController } from './shell/controller-membership';
-export type { QuorumMembers } from './shell/controller-membership';
-export type { ReplicaDescription } from './shell/broker-process';
+// The processes, by role, over real sockets and disks: controller/ (the controller
+// process and its protocol), broker/ (the broker process, its Kafka ports and
+// group coordinator), worker/ (worker membership), net/ (RPC framing, addresses).
+export { ControllerProcess } from './controller/controller-process';
+export type { ControllerOptions } from './controller/controller-process';
+export { BrokerProcess } from './broker/broker-process';
+export type { BrokerOptions } from './broker/broker-process';
+export { OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_REPLICATION_FACTOR } from './broker/group-coordinator';
+export { parseControllers } from './net/addresses';
+export type { ControllerAddress } from './net/addresses';
+export { RpcServer, RpcClient } from './net/rpc';
+export { WorkerMembership, sameAssignment, taskPartition } from './worker/worker-membership';
+export type { WorkerMembershipOptions, TaskAssignment, ActiveTask, AssignmentChange, AssignmentListener } from './worker/worker-membership';
+export { startableMembership, isMembershipThread, ThreadedWorkerMembership } from './worker/worker-membership-thread';
+export type { Membership, ThreadedMembershipOptions } from './worker/worker-membership-thread';
+export { checkWorkerHeartbeat } from './worker/worker-protocol';
+export type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from './worker/worker-protocol';
+export type { RpcResult, RpcHandler, RpcMessage, LinkFilter } from './net/rpc';
+export { clusterStatus, describeQuorum, readMetadataImage } from './broker/cluster-status';
+export type { ClusterStatus, ControllerStatus, BrokerStatus, PartitionStatus, ReplicaStatus, TopicStatus, AppStatus } from './broker/cluster-status';
+export type { DescribeQuorumAnswer } from './controller/controller-protocol';
+export { requestAddController, requestRemoveController } from './controller/controller-membership';
+export type { QuorumMembers } from './controller/controller-membership';
+export type { ReplicaDescription } from './broker/broker-process';

@@ -1,12 +1,11 @@
 // What one Kafka API is to the server: its key, the versions Rill serves, its
 // request and response schemas, and the handler that answers a decoded request
-// from the broker.
-import type { Broker } from '../broker';
+// through the broker's ports.
+import type { BrokerPorts } from './ports';
 import { MessageSchema, VersionRange, versions } from './schema';
 
-/** Everything a handler may use besides its request. */
-export interface RequestContext {
-  broker: Broker;
+/** Everything a handler may use besides its request: the broker's ports, and the request's circumstances. */
+export interface RequestContext extends BrokerPorts {
   apiVersion: number;
   clientId: string | null;
   /** host:port this node advertises in Metadata and FindCoordinator. */

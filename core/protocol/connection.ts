@@ -12,7 +12,6 @@
 // slow client slows only itself).
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
-import type { Broker } from '../broker';
 import { ApiDefinition, RequestContext } from './api';
 import { DecodeError, Reader, Writer } from './codec';
 import { ErrorCode } from './errors';
@@ -20,9 +19,10 @@ import { apiByKey, apiVersions } from './apis';
 import { peekHeader, readRequestHeader, responseHeader } from './header';
 import { decodeMessage, encodeMessage, inRange } from './schema';
 import { Frame, FrameReader, MemoryPool } from './bounds';
+import type { BrokerPorts } from './ports';
 
 export interface ConnectionOptions {
-  broker: Broker;
+  ports: BrokerPorts;
   maxFrameBytes: number;
   pool: MemoryPool;
   maxInFlight: number;
@@ -246,8 +246,13 @@ export class Connection {
   }
 
   private run(api: ApiDefinition, request: unknown, slot: Slot, correlationId: number, apiVersion: number, clientId: string | null): void {
+    const { ports } = this.options;
     const context: RequestContext = {
-      broker: this.options.broker,
+      nodeId: ports.nodeId,
+      metadata: ports.metadata,
+      partitions: ports.partitions,
+      admin: ports.admin,
+      groups: ports.groups,
       apiVersion,
       clientId,
       advertised: this.options.advertised(this.socket),

@@ -1,8 +1,10 @@
 // core/protocol: the Kafka wire protocol -- one primitive codec, one schema per
 // API message walked by one generic encoder/decoder, one module per API with its
-// handler, and the TCP server. The only door into this folder.
+// handler, and the TCP server: the one Kafka front end, serving any broker
+// through its ports (ports.ts; single-node.ts over the embedded broker, core/cluster's
+// over a cluster broker). The only door into this folder.
 export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server';
-export type { KafkaServerOptions } from './server';
+export type { KafkaServerOptions, ServerBounds } from './server';
 export { ConnectionLimiter, MemoryPool, FrameReader, listenerBounds, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './bounds';
 export type { ListenerBounds, Frame, FrameRead } from './bounds';
 export { Reader, Writer, DecodeError } from './codec';
@@ -14,6 +16,8 @@ export { APIS, apiByKey, servedApiVersions } from './apis';
 export type { ApiVersionRange } from './apis';
 export { ApiKey } from './api';
 export type { ApiDefinition, RequestContext } from './api';
+export { singleNodePorts } from './single-node';
+export type * from './ports';
 export { ErrorCode } from './errors';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client';
 export type { KafkaConnectionOptions } from './client';

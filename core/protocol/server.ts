@@ -1,28 +1,38 @@
 // The Kafka protocol over TCP (node:net): accepts connections, each served by a
 // Connection, and shuts down gracefully: stop accepting, end long polls, answer
-// what is in flight, close. The broker is the caller's (it flushes on close).
+// what is in flight, close. It serves one broker's ports: a single node's
+// (singleNodePorts, or `broker` for short) or a cluster broker's. The broker is
+// the caller's (it flushes on close).
 import * as net from 'node:net';
 import type { Broker } from '../broker';
 import { Connection } from './connection';
+import type { BrokerPorts } from './ports';
+import { singleNodePorts } from './single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
 import { RateLimitedLog } from '../log';
 
-export interface KafkaServerOptions extends ListenerBounds {
-  broker: Broker;
+/** The listener's bounds and each connection's: what a broker's operator tunes. */
+export interface ServerBounds extends ListenerBounds {
+  /** Requests read ahead per connection before reading pauses. Default 32. */
+  maxInFlightPerConnection?: number;
+  /** connections.max.idle.ms. Default 10 minutes; 0 disables. */
+  idleTimeoutMs?: number;
+}
+
+interface KafkaServerSettings extends ServerBounds {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). Default: the address the client connected to. */
   advertisedHost?: string;
   advertisedPort?: number;
-  /** Requests read ahead per connection before reading pauses. Default 32. */
-  maxInFlightPerConnection?: number;
-  /** connections.max.idle.ms. Default 10 minutes; 0 disables. */
-  idleTimeoutMs?: number;
   /** auto.create.topics.enable. Default true. */
   autoCreateTopics?: boolean;
   log?: (message: string) => void;
 }
+
+/** What the server serves: a broker's ports, or one embedded Broker (its single-node ports). */
+export type KafkaServerOptions = KafkaServerSettings & ({ ports: BrokerPorts } | { broker: Broker });
 
 export { DEFAULT_MAX_FRAME_BYTES };
 
@@ -38,6 +48,7 @@ export class KafkaServer {
   readonly pool: MemoryPool;
   private readonly maxFrameBytes: number;
   private readonly serverErrors: RateLimitedLog;
+  private readonly ports: BrokerPorts;
 
   private constructor(
     private readonly server: net.Server,
@@ -48,6 +59,7 @@ export class KafkaServer {
     this.pool = bounds.pool;
     this.maxFrameBytes = bounds.maxFrameBytes;
     this.serverErrors = new RateLimitedLog((m) => this.log(m));
+    this.ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
     this.host = address?.address ?? '';
@@ -113,7 +125,7 @@ export class KafkaServer {
     }
     if (!this.limiter.admit(socket)) return;
     const connection = new Connection(socket, {
-      broker: this.options.broker,
+      ports: this.ports,
       maxFrameBytes: this.maxFrameBytes,
       pool: this.pool,
       maxInFlight: this.options.maxInFlightPerConnection ?? 32,

@@ -1,8 +1,10 @@
 // AlterConfigs (33): replaces a topic's overrides with the given set (keys not
 // named go back to their defaults), as Kafka's non-incremental AlterConfigs does.
 import * as E from 'fp-ts/Either';
-import { ErrorCode, type BrokerError } from '../../broker';
 import { defineApi, type RequestContext } from '../api';
+import { ErrorCode } from '../errors';
+import type { TopicConfigChange } from '../ports';
+import { adminDeadline, MAX_ADMIN_WAIT_MS } from './admin-deadline';
 import { array, field, message } from '../schema';
 import { ResourceType } from './configs';
 
@@ -35,31 +37,28 @@ export function notATopic(resourceType: number): { errorCode: number; errorMessa
 }
 
 /**
- * AlterConfigs and IncrementalAlterConfigs on the embedded broker: per topic,
- * `next` turns its current overrides into the new ones, which replace them
- * (keys no longer there go back to their defaults).
+ * AlterConfigs and IncrementalAlterConfigs: per topic resource, the change
+ * `changeOf` gives is made to its overrides (decided once, by the broker that
+ * holds them, so concurrent changes do not undo each other).
  */
-export function replaceTopicOverrides<R extends { resourceType: number; resourceName: string }>(
+export async function alterTopicConfigs<R extends { resourceType: number; resourceName: string }>(
   ctx: RequestContext,
   resources: readonly R[],
   validateOnly: boolean,
-  next: (r: R, current: Readonly<Record<string, string>>) => E.Either<BrokerError, Record<string, string>>,
-): AlterConfigsResponse {
-  return {
-    throttleTimeMs: 0,
-    responses: resources.map((r) => {
+  changeOf: (r: R) => TopicConfigChange,
+): Promise<AlterConfigsResponse> {
+  // The request carries no timeout: the longest an admin request waits.
+  const deadline = adminDeadline(MAX_ADMIN_WAIT_MS);
+  const responses = await Promise.all(
+    resources.map(async (r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const wrongType = notATopic(r.resourceType);
       if (wrongType) return { ...base, ...wrongType };
-      const current = ctx.broker.describeTopic(r.resourceName);
-      if (E.isLeft(current)) return { ...base, errorCode: current.left.code, errorMessage: current.left.message };
-      const set = next(r, current.right.configOverrides);
-      if (E.isLeft(set)) return { ...base, errorCode: set.left.code, errorMessage: set.left.message };
-      const remove = Object.keys(current.right.configOverrides).filter((k) => !(k in set.right));
-      const altered = ctx.broker.alterTopicConfig(r.resourceName, { set: set.right, delete: remove }, { validateOnly });
+      const altered = await ctx.admin.alterTopicConfig(r.resourceName, changeOf(r), { validateOnly, deadline });
       return E.isLeft(altered) ? { ...base, errorCode: altered.left.code, errorMessage: altered.left.message } : { ...base, errorCode: 0, errorMessage: null };
     }),
-  };
+  );
+  return { throttleTimeMs: 0, responses };
 }
 
 export const alterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsResponse>({
@@ -69,10 +68,10 @@ export const alterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsRespon
   request,
   response,
   handle(req, ctx) {
-    return replaceTopicOverrides(ctx, req.resources, req.validateOnly, (r) => {
-      const set: Record<string, string> = {};
-      for (const c of r.configs) if (c.value !== null) set[c.name] = c.value;
-      return E.right(set);
+    return alterTopicConfigs(ctx, req.resources, req.validateOnly, (r) => {
+      const config: Record<string, string> = {};
+      for (const c of r.configs) if (c.value !== null) config[c.name] = c.value;
+      return { config };
     });
   },
 });

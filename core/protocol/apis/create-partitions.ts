@@ -1,6 +1,9 @@
-// CreatePartitions (37): grows a topic (never shrinks it).
-import { ErrorCode } from '../../broker';
+// CreatePartitions (37): grows a topic (never shrinks it); the broker places the
+// new partitions (manual assignments are refused).
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
+import { adminDeadline } from './admin-deadline';
 import { array, field, message } from '../schema';
 import { partitionBudget } from './partition-budget';
 
@@ -32,19 +35,20 @@ export const createPartitionsApi = defineApi<CreatePartitionsRequest, CreatePart
   versions: '0-3',
   request,
   response,
-  handle(req, ctx) {
-    const budget = partitionBudget(ctx.broker.limits.maxPartitionsPerRequest);
-    return {
-      throttleTimeMs: 0,
-      results: req.topics.map((t) => {
-        const refused = budget.take(t.name, t.count - (ctx.broker.topics.partitionCount(t.name) ?? t.count));
-        if (refused) return { name: t.name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: refused };
-        if (t.assignments && t.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.broker.nodeId))) {
-          return { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Only broker ${ctx.broker.nodeId} exists; assignments may name no other.` };
-        }
-        const r = ctx.broker.createPartitions(t.name, t.count, { validateOnly: req.validateOnly });
-        return r._tag === 'Left' ? { name: t.name, errorCode: r.left.code, errorMessage: r.left.message } : { name: t.name, errorCode: 0, errorMessage: null };
+  async handle(req, ctx) {
+    const deadline = adminDeadline(req.timeoutMs);
+    const budget = partitionBudget(ctx.admin.maxPartitionsPerRequest);
+    const results = await Promise.all(
+      req.topics.map(async (t) => {
+        const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, errorCode, errorMessage });
+        const current = ctx.metadata.topic(t.name);
+        const refused = budget.take(t.name, t.count - (E.isRight(current) ? current.right.partitions.length : t.count));
+        if (refused) return result(ErrorCode.POLICY_VIOLATION, refused);
+        if (t.assignments !== null && t.assignments.length > 0) return result(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give only the new partition count.');
+        const r = await ctx.admin.createPartitions(t.name, t.count, { validateOnly: req.validateOnly, deadline });
+        return E.isLeft(r) ? result(r.left.code, r.left.message) : result(0, null);
       }),
-    };
+    );
+    return { throttleTimeMs: 0, results };
   },
 });

@@ -1,10 +1,11 @@
-// CreateTopics (19): one node, so replication factor 1 (or -1, the default) and
-// no manual replica assignments.
-import { ErrorCode } from '../../broker';
+// CreateTopics (19): the broker places the partitions (no manual replica
+// assignments); -1 partitions or replication factor take the broker's default.
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
+import { adminDeadline } from './admin-deadline';
 import { array, field, message } from '../schema';
 import { ConfigSource, kafkaValue } from './configs';
-import { topicIdHex } from './topic-id';
 import { partitionBudget } from './partition-budget';
 
 export interface CreateTopicsRequest {
@@ -85,30 +86,31 @@ export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsRespon
   versions: '0-7',
   request,
   response,
-  handle(req, ctx) {
-    const budget = partitionBudget(ctx.broker.limits.maxPartitionsPerRequest);
-    return {
-      throttleTimeMs: 0,
-      topics: req.topics.map((t): CreatableTopicResult => {
+  async handle(req, ctx) {
+    const deadline = adminDeadline(req.timeoutMs);
+    const budget = partitionBudget(ctx.admin.maxPartitionsPerRequest);
+    const topics = await Promise.all(
+      req.topics.map(async (t): Promise<CreatableTopicResult> => {
         const fail = (errorCode: number, errorMessage: string): CreatableTopicResult => ({ name: t.name, topicId: '', errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
-        if (t.assignments.length > 0) return fail(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported by a single-node broker; give num_partitions instead.');
+        if (t.assignments.length > 0) return fail(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give num_partitions (and replication_factor) instead.');
         const refused = budget.take(t.name, t.numPartitions === -1 ? 1 : t.numPartitions);
         if (refused) return fail(ErrorCode.POLICY_VIOLATION, refused);
         const config: Record<string, string> = {};
         for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
-        const r = ctx.broker.createTopic({ name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config }, { validateOnly: req.validateOnly });
-        if (r._tag === 'Left') return fail(r.left.code, r.left.message);
+        const r = await ctx.admin.createTopic({ name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config }, { validateOnly: req.validateOnly, deadline });
+        if (E.isLeft(r)) return fail(r.left.code, r.left.message);
         const d = r.right;
         return {
           name: t.name,
-          topicId: topicIdHex(d.topicId),
+          topicId: d.topicId,
           errorCode: 0,
           errorMessage: null,
           numPartitions: d.partitions,
-          replicationFactor: 1,
-          configs: Object.entries(d.config).map(([name, value]) => ({ name, value: kafkaValue(value), readOnly: false, configSource: name in d.configOverrides ? ConfigSource.TOPIC : ConfigSource.DEFAULT, isSensitive: false })),
+          replicationFactor: d.replicationFactor,
+          configs: d.configs && Object.entries(d.configs.effective).map(([name, value]) => ({ name, value: kafkaValue(value), readOnly: false, configSource: name in d.configs!.overrides ? ConfigSource.TOPIC : ConfigSource.DEFAULT, isSensitive: false })),
         };
       }),
-    };
+    );
+    return { throttleTimeMs: 0, topics };
   },
 });

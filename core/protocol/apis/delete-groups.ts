@@ -20,13 +20,13 @@ export const deleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsRespon
   versions: '0-2',
   request,
   response,
-  handle(req, ctx) {
-    return {
-      throttleTimeMs: 0,
-      results: req.groupsNames.map((groupId) => {
-        const r = ctx.broker.deleteGroup(groupId);
+  async handle(req, ctx) {
+    const results = await Promise.all(
+      req.groupsNames.map(async (groupId) => {
+        const r = await ctx.groups.deleteGroup(groupId);
         return { groupId, errorCode: r._tag === 'Left' ? r.left.code : 0 };
       }),
-    };
+    );
+    return { throttleTimeMs: 0, results };
   },
 });

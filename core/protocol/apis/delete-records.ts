@@ -1,4 +1,5 @@
-// DeleteRecords (21): moves each partition's log start offset (-1 = up to the high watermark).
+// DeleteRecords (21): moves each partition's log start offset (-1 = up to the
+// high watermark), at the partition's leader.
 import { defineApi } from '../api';
 import { array, field, message } from '../schema';
 
@@ -38,7 +39,7 @@ export const deleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsRes
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
-          const r = ctx.broker.deleteRecords(t.name, p.partitionIndex, p.offset);
+          const r = ctx.partitions.deleteRecords(t.name, p.partitionIndex, p.offset);
           return r._tag === 'Left' ? { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: r.left.code } : { partitionIndex: p.partitionIndex, lowWatermark: r.right, errorCode: 0 };
         }),
       })),

@@ -1,5 +1,7 @@
 // DeleteTopics (20): by name (topic ids of v6+ are not looked up: name them).
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { adminDeadline } from './admin-deadline';
 import { ErrorCode } from '../errors';
 import { array, field, message } from '../schema';
 
@@ -29,21 +31,25 @@ const response = message('4+', [
   ),
 ]);
 
+const NO_TOPIC_ID = '00000000000000000000000000000000';
+
 export const deleteTopicsApi = defineApi<DeleteTopicsRequest, DeleteTopicsResponse>({
   key: 20,
   name: 'DeleteTopics',
   versions: '0-6',
   request,
   response,
-  handle(req, ctx) {
-    const targets = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: '00000000000000000000000000000000' }));
-    return {
-      throttleTimeMs: 0,
-      responses: targets.map((t) => {
-        if (t.name === null) return { name: null, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'Deleting a topic by id is not supported; give its name.' };
-        const r = ctx.broker.deleteTopic(t.name);
-        return { name: t.name, topicId: t.topicId, errorCode: r._tag === 'Left' ? r.left.code : 0, errorMessage: r._tag === 'Left' ? r.left.message : null };
+  async handle(req, ctx) {
+    const deadline = adminDeadline(req.timeoutMs);
+    const targets = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: NO_TOPIC_ID }));
+    const responses = await Promise.all(
+      targets.map(async (t) => {
+        const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage });
+        if (t.name === null) return result(ErrorCode.UNKNOWN_TOPIC_ID, 'Deleting a topic by id is not supported; give its name.');
+        const r = await ctx.admin.deleteTopic(t.name, deadline);
+        return E.isLeft(r) ? result(r.left.code, r.left.message) : result(0, null);
       }),
-    };
+    );
+    return { throttleTimeMs: 0, responses };
   },
 });

@@ -1,7 +1,8 @@
 // DescribeConfigs (32): a topic's effective config, marking which keys are
-// overrides. Broker resources are answered with an empty list.
-import { ErrorCode } from '../../broker';
+// overrides. Broker resources are answered with an empty list (kafkajs and
+// Kafka's tools ask for them anyway).
 import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
 import { array, field, message } from '../schema';
 import { ConfigSource, kafkaValue, ResourceType } from './configs';
 
@@ -74,9 +75,8 @@ const response = message('4+', [
 /**
  * A topic's config entries: every setting with its effective value, those in
  * `overrides` marked as the topic's own; `keys` (null or empty: all) selects.
- * (Also a cluster broker's answer, from its metadata image.)
  */
-export function topicConfigEntries(effective: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, unknown>>, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
+function topicConfigEntries(effective: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, unknown>>, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
   return Object.entries(effective)
     .filter(([name]) => keys === null || keys.length === 0 || keys.includes(name))
     .map(([name, value]): ConfigEntry => {
@@ -99,9 +99,9 @@ export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConf
         const base = { resourceType: r.resourceType, resourceName: r.resourceName };
         if (r.resourceType === ResourceType.BROKER) return { ...base, errorCode: 0, errorMessage: null, configs: [] };
         if (r.resourceType !== ResourceType.TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${r.resourceType} is not supported; describe a topic (2).`, configs: [] };
-        const d = ctx.broker.describeTopic(r.resourceName);
+        const d = ctx.admin.topicConfigs(r.resourceName);
         if (d._tag === 'Left') return { ...base, errorCode: d.left.code, errorMessage: d.left.message, configs: [] };
-        return { ...base, errorCode: 0, errorMessage: null, configs: topicConfigEntries(d.right.config, d.right.configOverrides, r.configurationKeys, req.includeSynonyms) };
+        return { ...base, errorCode: 0, errorMessage: null, configs: topicConfigEntries(d.right.effective, d.right.overrides, r.configurationKeys, req.includeSynonyms) };
       }),
     };
   },

@@ -1,7 +1,7 @@
 // DescribeGroups (15): state, protocol and members with their (opaque)
 // subscription metadata and assignment bytes.
-import { ErrorCode } from '../../broker';
 import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
 import { array, field, message } from '../schema';
 
 export interface DescribeGroupsRequest {
@@ -58,13 +58,16 @@ export const describeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroups
   versions: '0-5',
   request,
   response,
-  handle(req, ctx) {
-    return {
-      throttleTimeMs: 0,
-      groups: req.groups.map((groupId): DescribedGroup => {
-        const g = ctx.broker.describeGroup(groupId);
+  async handle(req, ctx) {
+    const groups = await Promise.all(
+      req.groups.map(async (groupId): Promise<DescribedGroup> => {
+        const refused = (errorCode: number): DescribedGroup => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [] });
+        if (!groupId) return refused(ErrorCode.INVALID_GROUP_ID);
+        const described = await ctx.groups.describeGroup(groupId);
+        if (described._tag === 'Left') return refused(described.left.code);
+        const g = described.right;
         return {
-          errorCode: groupId ? ErrorCode.NONE : ErrorCode.INVALID_GROUP_ID,
+          errorCode: ErrorCode.NONE,
           groupId,
           groupState: g.state,
           protocolType: g.protocolType ?? '',
@@ -80,6 +83,7 @@ export const describeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroups
           })),
         };
       }),
-    };
+    );
+    return { throttleTimeMs: 0, groups };
   },
 });

@@ -104,7 +104,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
   response,
   async handle(req, ctx) {
     const partitions = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })));
-    const results = await ctx.broker.fetch({
+    const results = await ctx.partitions.fetch({
       partitions,
       maxWaitMs: Math.max(0, req.maxWaitMs),
       minBytes: req.minBytes,

@@ -1,6 +1,8 @@
-// FindCoordinator (10): this node coordinates every group (and would every
-// transaction). v4+ asks for several keys at once.
+// FindCoordinator (10): the broker that coordinates a group (a single node
+// coordinates them all). v4+ asks for several keys at once.
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
 import { array, field, message } from '../schema';
 
 export interface FindCoordinatorRequest {
@@ -57,15 +59,16 @@ export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordina
   versions: '0-4',
   request,
   response,
-  handle(req, ctx) {
-    const self = { nodeId: ctx.broker.nodeId, host: ctx.advertised.host, port: ctx.advertised.port };
+  async handle(req, ctx) {
     const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
-      errorMessage: null,
-      ...self,
-      coordinators: keys.map((key) => ({ key, ...self, errorCode: 0, errorMessage: null })),
-    };
+    const coordinators = await Promise.all(
+      keys.map(async (key): Promise<Coordinator> => {
+        const c = await ctx.groups.findCoordinator(key, req.keyType, ctx.advertised);
+        return E.isLeft(c) ? { key, nodeId: -1, host: '', port: -1, errorCode: c.left.code, errorMessage: c.left.message } : { key, ...c.right, errorCode: 0, errorMessage: null };
+      }),
+    );
+    // Before v4 the one key's answer is the response's own.
+    const first = coordinators[0] ?? { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'No coordinator key given.' };
+    return { throttleTimeMs: 0, errorCode: first.errorCode, errorMessage: first.errorMessage, nodeId: first.nodeId, host: first.host, port: first.port, coordinators };
   },
 });

@@ -29,7 +29,7 @@ export const heartbeatApi = defineApi<HeartbeatRequest, HeartbeatResponse>({
   request,
   response,
   async handle(req, ctx) {
-    const r = await ctx.broker.heartbeat({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId });
+    const r = await ctx.groups.heartbeat({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId });
     return { throttleTimeMs: 0, errorCode: r.errorCode };
   },
 });

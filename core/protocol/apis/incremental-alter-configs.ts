@@ -2,10 +2,9 @@
 // (SET, DELETE back to the default, APPEND to / SUBTRACT from a list such as
 // cleanup.policy); keys not named keep their values. What Kafka's own tools
 // (kafka-configs.sh) send.
-import { applyConfigOps } from '../../broker';
 import { defineApi } from '../api';
 import { array, field, message } from '../schema';
-import { alterConfigsResponseFields, replaceTopicOverrides, type AlterConfigsResponse } from './alter-configs';
+import { alterConfigsResponseFields, alterTopicConfigs, type AlterConfigsResponse } from './alter-configs';
 
 export interface IncrementalAlterConfigsRequest {
   resources: { resourceType: number; resourceName: string; configs: { name: string; configOperation: number; value: string | null }[] }[];
@@ -29,8 +28,8 @@ const request = message('1+', [
 
 const response = message('1+', alterConfigsResponseFields);
 
-/** A request's operations in the form applyConfigOps takes. */
-export const operationsOf = (configs: IncrementalAlterConfigsRequest['resources'][number]['configs']) => configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
+/** A request's operations in the form the ports take. */
+const operationsOf = (configs: IncrementalAlterConfigsRequest['resources'][number]['configs']) => configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
 
 export const incrementalAlterConfigsApi = defineApi<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
   key: 44,
@@ -39,6 +38,6 @@ export const incrementalAlterConfigsApi = defineApi<IncrementalAlterConfigsReque
   request,
   response,
   handle(req, ctx) {
-    return replaceTopicOverrides(ctx, req.resources, req.validateOnly, (r, current) => applyConfigOps(current, operationsOf(r.configs)));
+    return alterTopicConfigs(ctx, req.resources, req.validateOnly, (r) => ({ ops: operationsOf(r.configs) }));
   },
 });

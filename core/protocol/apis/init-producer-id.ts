@@ -32,33 +32,27 @@ const response = message('2+', [
   field('producerEpoch', 'int16', '0+'),
 ]);
 
-/** A fresh producer id and epoch, or why none can be given (Kafka error code, and what to do). */
-export type ProducerIdGrant = { producerId: number; producerEpoch: number } | { errorCode: number; message: string };
-
 /**
- * InitProducerId as every broker answers it (embedded or cluster): a
- * transactional id is refused, as transactions are not served; otherwise
- * `grant` hands out the id. The response has no message field, so the reason
- * of a refusal goes to the broker's log.
+ * A transactional id is refused, as transactions are not served; otherwise the
+ * broker hands out an id. The response has no message field, so the reason of
+ * a refusal goes to the broker's log.
  */
-export function answerInitProducerId(req: InitProducerIdRequest, log: (message: string) => void, grant: () => ProducerIdGrant): InitProducerIdResponse {
-  const refused = (errorCode: number, why: string): InitProducerIdResponse => {
-    log(`refused InitProducerId: ${why}`);
-    return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
-  };
-  if (req.transactionalId !== null) {
-    return refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `transactional id "${req.transactionalId}": transactions are not supported; drop transactionalId (an idempotent producer needs none).`);
-  }
-  const g = grant();
-  if ('errorCode' in g) return refused(g.errorCode, g.message);
-  return { throttleTimeMs: 0, errorCode: 0, producerId: g.producerId, producerEpoch: g.producerEpoch };
-}
-
 export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerIdResponse>({
   key: 22,
   name: 'InitProducerId',
   versions: '0-4',
   request,
   response,
-  handle: (req, ctx) => answerInitProducerId(req, ctx.log, () => ctx.broker.initProducerId()),
+  handle(req, ctx) {
+    const refused = (errorCode: number, why: string): InitProducerIdResponse => {
+      ctx.log(`refused InitProducerId: ${why}`);
+      return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
+    };
+    if (req.transactionalId !== null) {
+      return refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `transactional id "${req.transactionalId}": transactions are not supported; drop transactionalId (an idempotent producer needs none).`);
+    }
+    const g = ctx.partitions.initProducerId();
+    if (g._tag === 'Left') return refused(g.left.code, g.left.message);
+    return { throttleTimeMs: 0, errorCode: 0, producerId: g.right.producerId, producerEpoch: g.right.producerEpoch };
+  },
 });

@@ -53,7 +53,7 @@ export const joinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({
   request,
   response,
   async handle(req, ctx) {
-    const r = await ctx.broker.joinGroup({
+    const r = await ctx.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: req.groupInstanceId,

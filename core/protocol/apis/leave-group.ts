@@ -34,7 +34,7 @@ export const leaveGroupApi = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
   response,
   async handle(req, ctx) {
     const memberIds = ctx.apiVersion >= 3 ? req.members.map((m) => m.memberId) : [req.memberId];
-    const r = await ctx.broker.leaveGroup({ groupId: req.groupId, memberIds });
+    const r = await ctx.groups.leaveGroup({ groupId: req.groupId, memberIds });
     // Before v3 a member's own error is the response's error.
     const errorCode = ctx.apiVersion < 3 && r.errorCode === 0 ? (r.members[0]?.errorCode ?? 0) : r.errorCode;
     return { throttleTimeMs: 0, errorCode, members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: null, errorCode: m.errorCode })) };

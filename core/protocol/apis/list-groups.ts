@@ -26,10 +26,9 @@ export const listGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
   versions: '0-4',
   request,
   response,
-  handle(req, ctx) {
+  async handle(req, ctx) {
     const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
-    const groups = ctx.broker
-      .listGroups()
+    const groups = (await ctx.groups.listGroups())
       .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? 'consumer', groupState: g.state }));
     return { throttleTimeMs: 0, errorCode: 0, groups };

@@ -71,10 +71,10 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p): ListOffsetsPartitionResponse => {
-          const r = ctx.broker.listOffset(t.name, p.partitionIndex, p.timestamp);
+          const r = ctx.partitions.listOffset(t.name, p.partitionIndex, p.timestamp);
           if (r._tag === 'Left') return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
-          const { offset, timestamp } = r.right;
-          return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch: 0 };
+          const { offset, timestamp, leaderEpoch } = r.right;
+          return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch };
         }),
       })),
     };

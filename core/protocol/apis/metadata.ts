@@ -1,8 +1,11 @@
-// Metadata (3): brokers (this node), the controller (this node) and topics with
-// their partitions. Unknown topics are created when the client allows it and
-// the broker has auto.create.topics.enable on, as Kafka does.
-import { ErrorCode, BrokerError } from '../../broker';
+// Metadata (3): the live brokers, the controller clients send admin requests to,
+// and topics with their partitions' leaders, replicas and ISR. Unknown topics
+// are created when the client allows it and the broker has
+// auto.create.topics.enable on, as Kafka does.
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ErrorCode } from '../errors';
+import type { TopicLayout } from '../ports';
 import { array, field, message } from '../schema';
 
 export interface MetadataRequest {
@@ -79,39 +82,52 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
   versions: '0-9',
   request,
   response,
-  handle(req, ctx) {
-    const { broker } = ctx;
-    const nodeId = broker.nodeId;
+  async handle(req, ctx) {
+    const { metadata } = ctx;
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
-    const names = all ? broker.listTopics() : req.topics!.map((t) => t.name ?? '');
-    const topics = names.map((name): MetadataTopic => {
-      let described = broker.describeTopic(name);
-      if (described._tag === 'Left' && described.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !all && req.allowAutoTopicCreation && ctx.autoCreateTopics) {
-        const created = broker.createTopic({ name });
-        if (created._tag === 'Right') ctx.log(`auto-created topic "${name}" (${created.right.partitions} partition(s))`);
-        // A concurrent creation by another client is fine: describe again.
-        described = broker.describeTopic(name);
-        if (created._tag === 'Left' && created.left.code !== ErrorCode.TOPIC_ALREADY_EXISTS) return topicError(name, created.left);
-      }
-      if (described._tag === 'Left') return topicError(name, described.left);
-      const d = described.right;
-      const partitions: MetadataPartition[] = [];
-      for (let i = 0; i < d.partitions; i++) {
-        partitions.push({ errorCode: 0, partitionIndex: i, leaderId: nodeId, leaderEpoch: 0, replicaNodes: [nodeId], isrNodes: [nodeId], offlineReplicas: [] });
-      }
-      return { errorCode: 0, name, isInternal: d.internal, partitions };
-    });
+    const names = all ? metadata.topicNames() : req.topics!.map((t) => t.name ?? '');
+    const autoCreate = !all && req.allowAutoTopicCreation && ctx.autoCreateTopics;
+    const topics = await Promise.all(
+      names.map(async (name): Promise<MetadataTopic> => {
+        let found = metadata.topic(name);
+        if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
+          const created = await metadata.autoCreateTopic(name);
+          if (E.isLeft(created)) return topicError(name, created.left.code);
+          ctx.log(`auto-created topic "${name}" (${created.right.partitions} partition(s))`);
+          found = metadata.topic(name);
+        }
+        return E.isLeft(found) ? topicError(name, found.left.code) : describe(found.right);
+      }),
+    );
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId, host: ctx.advertised.host, port: ctx.advertised.port, rack: null }],
-      clusterId: broker.clusterId,
-      controllerId: nodeId,
+      brokers: metadata.brokers(ctx.advertised),
+      clusterId: metadata.clusterId,
+      controllerId: metadata.controllerId(),
       topics,
     };
   },
 });
 
-function topicError(name: string, e: BrokerError): MetadataTopic {
-  return { errorCode: e.code, name, isInternal: false, partitions: [] };
+/** Kafka's LEADER_NOT_AVAILABLE: the partition is between leaders; clients retry. */
+const LEADER_NOT_AVAILABLE = 5;
+
+function describe(t: TopicLayout): MetadataTopic {
+  const partitions = t.partitions.map(
+    (p): MetadataPartition => ({
+      errorCode: p.leaderId < 0 ? LEADER_NOT_AVAILABLE : 0,
+      partitionIndex: p.partition,
+      leaderId: p.leaderId,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: [...p.replicas],
+      isrNodes: [...p.isr],
+      offlineReplicas: [...p.offlineReplicas],
+    }),
+  );
+  return { errorCode: 0, name: t.name, isInternal: t.internal, partitions };
+}
+
+function topicError(name: string, errorCode: number): MetadataTopic {
+  return { errorCode, name, isInternal: false, partitions: [] };
 }

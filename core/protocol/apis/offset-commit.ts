@@ -53,11 +53,11 @@ export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
   versions: '0-8',
   request,
   response,
-  handle(req, ctx) {
+  async handle(req, ctx) {
     const commits = req.topics.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
     );
-    const results = ctx.broker.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, commits);
+    const results = await ctx.groups.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, commits);
     return { throttleTimeMs: 0, topics: groupByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
   },
 });

@@ -1,7 +1,8 @@
 // OffsetFetch (9): committed offsets (-1 where none). Null topics (v2+) = all of
 // the group's; v8+ asks for several groups at once.
-import type { Broker } from '../../broker';
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import type { GroupPort } from '../ports';
 import { array, field, message } from '../schema';
 import { groupByTopic } from './group-by-topic';
 
@@ -57,10 +58,13 @@ const response = message('6+', [
   field('groups', array([field('groupId', 'string', '8+'), field('topics', responseTopics, '8+'), field('errorCode', 'int16', '8+')]), '8+'),
 ]);
 
-function committed(broker: Broker, groupId: string, topics: RequestTopics): ResponseTopics {
+type Committed = E.Either<{ errorCode: number }, ResponseTopics>;
+
+async function committed(groups: GroupPort, groupId: string, topics: RequestTopics): Promise<Committed> {
   const wanted = topics === null ? undefined : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-  const offsets = broker.fetchOffsets(groupId, wanted);
-  return groupByTopic(offsets, (o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0 }));
+  const offsets = await groups.fetchOffsets(groupId, wanted);
+  if (E.isLeft(offsets)) return E.left({ errorCode: offsets.left.code });
+  return E.right(groupByTopic(offsets.right, (o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0 })));
 }
 
 export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
@@ -70,10 +74,21 @@ export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>
   versions: '0-8',
   request,
   response,
-  handle(req, ctx) {
+  async handle(req, ctx) {
     if (ctx.apiVersion >= 8) {
-      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups: req.groups.map((g) => ({ groupId: g.groupId, topics: committed(ctx.broker, g.groupId, g.topics), errorCode: 0 })) };
+      const groups = await Promise.all(
+        req.groups.map(async (g) => {
+          const c = await committed(ctx.groups, g.groupId, g.topics);
+          return E.isLeft(c) ? { groupId: g.groupId, topics: [], errorCode: c.left.errorCode } : { groupId: g.groupId, topics: c.right, errorCode: 0 };
+        }),
+      );
+      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
     }
-    return { throttleTimeMs: 0, topics: committed(ctx.broker, req.groupId, req.topics), errorCode: 0, groups: [] };
+    const c = await committed(ctx.groups, req.groupId, req.topics);
+    if (E.isRight(c)) return { throttleTimeMs: 0, topics: c.right, errorCode: 0, groups: [] };
+    // v0-1 have no top-level error code: it goes on every partition asked for.
+    const { errorCode } = c.left;
+    const topics = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, errorCode })) }));
+    return { throttleTimeMs: 0, topics, errorCode, groups: [] };
   },
 });

@@ -1,7 +1,10 @@
 // Produce (0): appends each partition's RecordBatch bytes as the client sent
-// them (the broker validates and assigns offsets). acks=0 gets no response.
-import { ErrorCode } from '../../broker';
+// them (the broker validates and assigns offsets). acks=0 gets no response;
+// acks=-1 waits for the in-sync replicas (a cluster), up to the request's timeout.
+import * as E from 'fp-ts/Either';
+import { ErrorCode } from '../errors';
 import { defineApi } from '../api';
+import type { Acks, Appended, PortError } from '../ports';
 import { array, field, message } from '../schema';
 
 export interface ProduceRequest {
@@ -57,6 +60,11 @@ const response = message('9+', [
   field('throttleTimeMs', 'int32', '1+'),
 ]);
 
+/** How long an acks=all append may wait for the in-sync replicas: the client's timeout, 30 s when it gives none, at most 60 s. */
+function replicationTimeoutMs(requested: number): number {
+  return Math.max(1, Math.min(requested > 0 ? requested : 30_000, 60_000));
+}
+
 export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
   key: 0,
   name: 'Produce',
@@ -65,18 +73,27 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
   request,
   response,
   handle(req, ctx) {
-    const badAcks = req.acks !== -1 && req.acks !== 0 && req.acks !== 1;
-    const responses = req.topicData.map((t) => ({
-      name: t.name,
-      partitionResponses: t.partitionData.map((p): ProducePartitionResponse => {
-        const fail = (errorCode: number, errorMessage: string) => ({ index: p.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage });
-        if (badAcks) return fail(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}.`);
+    const acks = req.acks;
+    const validAcks = acks === -1 || acks === 0 || acks === 1;
+    const timeoutMs = replicationTimeoutMs(req.timeoutMs);
+    let waiting = false;
+    const answers = req.topicData.map((t) =>
+      t.partitionData.map((p): ProducePartitionResponse | Promise<ProducePartitionResponse> => {
+        const fail = (errorCode: number, errorMessage: string): ProducePartitionResponse => ({ index: p.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage });
+        if (!validAcks) return fail(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}.`);
         if (!p.records || p.records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'The Produce request carries no records for this partition.');
-        const r = ctx.broker.produce(t.name, p.index, p.records);
-        if (r._tag === 'Left') return fail(r.left.code, r.left.message);
-        return { index: p.index, errorCode: 0, baseOffset: r.right.baseOffset, logAppendTimeMs: r.right.logAppendTime, logStartOffset: r.right.logStartOffset, recordErrors: [], errorMessage: null };
+        const answer = (r: E.Either<PortError, Appended>): ProducePartitionResponse =>
+          E.isLeft(r) ? fail(r.left.code, r.left.message) : { index: p.index, errorCode: 0, baseOffset: r.right.baseOffset, logAppendTimeMs: r.right.logAppendTime, logStartOffset: r.right.logStartOffset, recordErrors: [], errorMessage: null };
+        const r = ctx.partitions.produce(t.name, p.index, p.records, acks as Acks, timeoutMs);
+        if (!(r instanceof Promise)) return answer(r);
+        waiting = true;
+        return r.then(answer);
       }),
-    }));
-    return req.acks === 0 ? null : { responses, throttleTimeMs: 0 };
+    );
+    const respond = (partitionResponses: ProducePartitionResponse[][]): ProduceResponse | null =>
+      acks === 0 ? null : { responses: req.topicData.map((t, i) => ({ name: t.name, partitionResponses: partitionResponses[i] })), throttleTimeMs: 0 };
+    // Only a replicated append waits; a single node's answer is ready now.
+    if (!waiting) return respond(answers as ProducePartitionResponse[][]);
+    return Promise.all(answers.map((ps) => Promise.all(ps))).then(respond);
   },
 });

@@ -44,7 +44,7 @@ export const syncGroupApi = defineApi<SyncGroupRequest, SyncGroupResponse>({
   request,
   response,
   async handle(req, ctx) {
-    const r = await ctx.broker.syncGroup({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, assignments: req.assignments });
+    const r = await ctx.groups.syncGroup({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, assignments: req.assignments });
     return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
   },
 });

@@ -5,7 +5,6 @@
 import * as net from 'node:net';
 import { KafkaConnection, Reader, apis, decodeMessage } from '../../../core/protocol';
 import { encodeRecordBatch } from '../../../core/log';
-import { KafkaListener } from '../../../core/cluster/shell/kafka-listener';
 import { startTestCluster, waitFor } from './harness';
 import { rawConnect, requestFrame, RawConnection } from './raw';
 
@@ -174,37 +173,6 @@ test('a Fetch asking for 2 GB gets at most fetch.max.bytes, and still one whole 
   } finally {
     await own.stop();
   }
-});
-
-test("the cluster's Kafka listener applies the same bounds: max.connections and the memory pool", async () => {
-  const logs: string[] = [];
-  const served = [{ api: apis.apiVersions, minVersion: 0, maxVersion: 3, handle: () => ({ errorCode: 0, apiKeys: [], throttleTimeMs: 0 }) }];
-  const listener = await KafkaListener.listen(0, '127.0.0.1', served, (m) => logs.push(m), undefined, { maxConnections: 3, queuedMaxRequestBytes: 1024 * 1024, maxFrameBytes: 1024 * 1024 });
-  const sockets: net.Socket[] = [];
-  try {
-    const c = await rawConnect(listener.port);
-    sockets.push(c.socket);
-    expect(await answered(c, 5, 1)).toBe(5);
-    // Two connections hold partial frames of 600 KiB: one is admitted, one waits for the pool.
-    const partial = Buffer.alloc(1000, 0);
-    partial.writeInt32BE(600 * 1024, 0);
-    partial.writeInt16BE(18, 4);
-    for (let i = 0; i < 2; i++) {
-      const a = await rawConnect(listener.port);
-      sockets.push(a.socket);
-      a.socket.write(partial);
-    }
-    await waitFor(() => listener.pool.waiting === 1, 'one frame waiting for the pool');
-    expect(listener.pool.usedBytes).toBe(600 * 1024);
-    // A fourth connection is beyond max.connections.
-    sockets.push(...(await openMany(listener.port, 1)));
-    await waitFor(() => listener.limiter.refused === 1, 'the fourth connection refused');
-    expect(await answered(c, 6, 2)).toBe(6);
-  } finally {
-    for (const s of sockets) s.destroy();
-    await listener.close();
-  }
-  await waitFor(() => listener.pool.usedBytes === 0 && listener.pool.waiting === 0, 'every reservation returned');
 });
 
 test('max.partitions.per.request: CreateTopics and CreatePartitions topics beyond it get POLICY_VIOLATION, the rest of the request is served', async () => {

@@ -6,7 +6,7 @@
 // restarted from disk (the founder with the founding --controllers list), they
 // keep the membership and commit again.
 import { ClusterErrorCode, type ClusterStatus } from '../../../../core/cluster';
-import { ControllerClient } from '../../../../core/cluster/shell/controller-client';
+import { ControllerClient } from '../../../../core/cluster/controller/controller-client';
 import { useProcessCluster, runCli, STARTUP_BUDGET_MS } from './process-cluster';
 
 const FOUNDERS = [1, 2, 3];

@@ -15,7 +15,7 @@ import {
   type ControllerAddress,
   type WorkerMembershipOptions,
 } from '../../../../core/cluster';
-import { ControllerClient } from '../../../../core/cluster/shell/controller-client';
+import { ControllerClient } from '../../../../core/cluster/controller/controller-client';
 import { freePortPair } from '../process/process-cluster';
 
 const DEADLINE_MS = 20_000;

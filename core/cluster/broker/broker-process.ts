@@ -1,0 +1,624 @@
+// A cluster broker: registers with the controller quorum and heartbeats, follows
+// the committed metadata log as an observer (entries, or a snapshot when it is
+// behind), and acts only once its own registration is in its image (KIP-631).
+// Then it runs a PartitionReplica over a replicated PartitionLog for every
+// partition assigned to it, hands each its partition state, carries follower
+// fetches and OffsetForLeaderEpoch to leaders over core/cluster's RPC, and
+// sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
+// are served by core/protocol's KafkaServer over this broker's ports
+// (cluster-ports.ts: this image and these replicas; consumer groups by
+// ClusterGroupCoordinator over the replicated __consumer_offsets).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as E from 'fp-ts/Either';
+import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
+import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
+import { lockDataDir } from '../data-dir-lock';
+import { KafkaServer, type ServerBounds } from '../../protocol';
+import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
+import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
+import type { CreateTopicRequest } from '../controller/topic-admin';
+import { ClusterErrorCode, type Refusal } from '../errors';
+import { decodeRecordBatch } from '../metadata/codec';
+import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
+import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
+import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from '../replication/partition-replica';
+import type { ControllerAddress } from '../net/addresses';
+import { ControllerClient } from '../controller/controller-client';
+import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controller/controller-protocol';
+import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
+import { clusterPorts } from './cluster-ports';
+import { ClusterGroupCoordinator } from './group-coordinator';
+import { ProducerIdAllocator } from './producer-ids';
+import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
+
+export interface BrokerOptions {
+  readonly nodeId: number;
+  readonly controllers: readonly ControllerAddress[];
+  readonly dataDir: string;
+  /** Kafka port; replication between brokers uses port + 1. */
+  readonly port: number;
+  readonly host?: string;
+  readonly advertisedHost?: string;
+  /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
+  readonly kafkaBounds?: ServerBounds;
+  /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, 1 replica). Default false: topics are created by CreateTopics. */
+  readonly autoCreateTopics?: boolean;
+  /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
+  readonly fetchMaxBytes?: number;
+  /** broker.rack: replicas of a partition are spread across racks (null or absent: no rack). */
+  readonly rack?: string | null;
+  readonly heartbeatIntervalMs?: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMaxMs?: number;
+  /**
+   * How often every hosted replica's log gets retention (retention.ms /
+   * retention.bytes) and, for compacted topics, compaction: Kafka's
+   * log.retention.check.interval.ms (default here 30 000 ms). Only what lies
+   * below the high watermark is deleted or compacted.
+   */
+  readonly retentionCheckIntervalMs?: number;
+  readonly log?: (m: string) => void;
+  /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
+  readonly linkFilter?: LinkFilter;
+}
+
+const TICK_MS = 20;
+/** How long stopping waits for in-flight Kafka requests (acks=all produces, commits) before closing their connections. */
+const KAFKA_CLOSE_GRACE_MS = 1000;
+const METADATA_POLL_MS = 50;
+const RPC_TIMEOUT_MS = 2000;
+const REPLICA_METHOD = 'replica';
+/** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
+const REPLICA_FETCH_WAIT_MS = 500;
+/** The most a follower fetches at once (replica.fetch.max.bytes). */
+const REPLICA_FETCH_MAX_BYTES = 1024 * 1024;
+/** Per partition, the appends above the high watermark a leader keeps in memory for its followers' fetches. */
+const RECENT_APPEND_BYTES = 4 * REPLICA_FETCH_MAX_BYTES;
+/** On the replication port: this broker's replicas and their offsets (for `rill cluster status`). */
+export const DESCRIBE_REPLICAS_METHOD = 'describeReplicas';
+
+/** One hosted replica as its broker sees it now. */
+export interface ReplicaDescription {
+  readonly topic: string;
+  readonly partition: number;
+  readonly role: string;
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly logEndOffset: number;
+  readonly highWatermark: number;
+}
+
+/** The topic's log settings, for its replicas' logs. */
+function logSettings(config: Readonly<Record<string, string>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const key of LOG_CONFIG_KEYS) if (config[key] !== undefined) settings[key] = config[key];
+  return settings;
+}
+
+/** The topic's replication settings, for its replicas (the controller reads the same ones for elections). */
+function replicationSettings(topic: TopicImage): Pick<ReplicaConfig, 'minInsyncReplicas' | 'uncleanLeaderElection'> {
+  return { minInsyncReplicas: minInsyncReplicas(topic), uncleanLeaderElection: uncleanElectionEnabled(topic) };
+}
+
+/** In each replica's directory: the id of the topic its data belongs to (names are reused, ids never). */
+const TOPIC_ID_FILE = 'topic-id';
+
+/**
+ * A directory left by an earlier topic of the same name (deleted while this
+ * broker was down, then created again) is removed, so the new topic starts
+ * empty. A directory without the file (written before it existed) is kept.
+ */
+function discardOtherIncarnation(dir: string, topicId: number, log: (m: string) => void): void {
+  const recorded = recordedTopicId(dir);
+  if (recorded === undefined || recorded === topicId) return;
+  log(`removing ${dir}: it holds topic id ${recorded}, a deleted topic of the same name (now id ${topicId})`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The topic id a replica directory records, if it records one. */
+function recordedTopicId(dir: string): number | undefined {
+  try {
+    const id = Number(fs.readFileSync(path.join(dir, TOPIC_ID_FILE), 'utf8').trim());
+    return Number.isInteger(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class BrokerProcess implements BrokerView {
+  brokerEpoch = 0;
+  private registeredAt = 0;
+  /** When this broker began trying to register (0: registered), and when it last said it could not. */
+  private unregisteredSince = Date.now();
+  private lastUnregisteredWarning = 0;
+  image = new MetadataImage();
+  private metadataIndex = 0;
+  readonly replicas = new Map<string, HostedReplica>();
+  /** acks=all produce requests waiting for their append to complete, by `${replica name}:${last offset}`. */
+  private readonly waiting = new Map<string, Set<(errorCode: number) => void>>();
+  private readonly peers = new Map<number, RpcClient>();
+  private readonly changeListeners = new Set<() => void>();
+  /** Follower fetches parked at this leader until its partition gets new data, by replica name. */
+  private readonly parkedFetches = new Map<string, Set<() => void>>();
+  private readonly controllerClient: ControllerClient;
+  private readonly timer: NodeJS.Timeout;
+  private metadataInflight = false;
+  private strayRemoved = false;
+  private lastMetadataFetch = 0;
+  private heartbeatInflight = false;
+  private lastHeartbeat = 0;
+  private stopped = false;
+  private replicationServer: RpcServer | undefined;
+  private kafka: KafkaServer | undefined;
+  private groups: ClusterGroupCoordinator | undefined;
+  private lock: DirLock | undefined;
+  private readonly producerIds = new ProducerIdAllocator();
+  /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
+  private readonly upkeep: LogScheduler;
+
+  private constructor(readonly options: BrokerOptions) {
+    this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
+      clock: systemClock,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 30_000,
+      onError: (e, log) => this.log(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
+    });
+    this.upkeep.start();
+  }
+
+  static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
+    const lock = lockDataDir(options.dataDir);
+    if (E.isLeft(lock)) return lock;
+    const broker = new BrokerProcess(options);
+    broker.lock = lock.right;
+    const host = options.host ?? '127.0.0.1';
+    try {
+      broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
+      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
+      broker.kafka = await KafkaServer.start({
+        ports: clusterPorts(broker, broker.groups),
+        port: options.port,
+        host,
+        advertisedHost: options.advertisedHost,
+        ...options.kafkaBounds,
+        autoCreateTopics: options.autoCreateTopics ?? false,
+        log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
+      });
+    } catch (e) {
+      await broker.stop();
+      return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
+    }
+    return E.right(broker);
+  }
+
+  get fetchMaxBytes(): number {
+    return this.options.fetchMaxBytes ?? DEFAULT_BROKER_LIMITS.fetchMaxBytes;
+  }
+
+  get nodeId(): number {
+    return this.options.nodeId;
+  }
+
+  /** The active controller as this broker last reached it. */
+  get activeControllerId(): number {
+    return this.controllerClient.believedActive;
+  }
+
+  /** The Kafka listener (its connections and bounds), once started. */
+  get kafkaServer(): KafkaServer | undefined {
+    return this.kafka;
+  }
+
+  /** Its own registration (this incarnation's epoch) is in the image: it may act on partition state. */
+  get registered(): boolean {
+    return this.brokerEpoch > 0 && this.image.brokers.get(this.nodeId)?.brokerEpoch === this.brokerEpoch;
+  }
+
+  log(m: string): void {
+    this.options.log?.(m);
+  }
+
+  /** Resolves at the next change of the image or of any high watermark, or after `ms`. */
+  nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.changeListeners.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.changeListeners.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private changed(): void {
+    for (const l of [...this.changeListeners]) l();
+  }
+
+  /** InitProducerId: a producer id of this registration's block, epoch 0 (no controller call; see producer-ids.ts). */
+  initProducerId(): E.Either<Refusal, { producerId: number; producerEpoch: number }> {
+    // Only a committed registration's epoch is this broker's alone.
+    return E.map((producerId: number) => ({ producerId, producerEpoch: 0 }))(this.producerIds.allocate(this.registered ? this.brokerEpoch : 0));
+  }
+
+  // ---------------------------------------------------------------- the controller
+
+  createTopic(req: CreateTopicRequest, timeoutMs: number): Promise<ControllerAnswer<{ topicId: number }>> {
+    return this.controllerClient.call(ControllerMethod.createTopic, req, timeoutMs);
+  }
+
+  /**
+   * An admin request (a ControllerMethod) decided by the active controller. It
+   * may be moving: NOT_CONTROLLER is retried until `deadline`; the answer is
+   * the controller's, or that NOT_CONTROLLER at the deadline.
+   */
+  async askController<R>(method: string, body: unknown, deadline: number): Promise<ControllerAnswer<R>> {
+    for (;;) {
+      const a = await this.controllerClient.call<R>(method, body, Math.max(1, Math.min(RPC_TIMEOUT_MS, deadline - Date.now())));
+      if (a.errorCode !== ClusterErrorCode.NOT_CONTROLLER || Date.now() >= deadline || this.stopped) return a;
+      await this.nextChange(50);
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
+    if (!this.heartbeatInflight && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
+    for (const h of this.replicas.values()) this.driveReplica(h, now);
+    this.groups?.onReplicasChanged();
+    this.changed();
+  }
+
+  private async heartbeat(): Promise<void> {
+    this.heartbeatInflight = true;
+    this.lastHeartbeat = Date.now();
+    try {
+      if (this.brokerEpoch === 0) {
+        const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
+        const a = await this.controllerClient.call<{ brokerEpoch: number }>(ControllerMethod.registerBroker, { brokerId: this.nodeId, rack: this.options.rack ?? null, host, port: this.options.port }, RPC_TIMEOUT_MS);
+        if (a.errorCode !== 0) this.warnUnregistered(a.message ?? `error ${a.errorCode}`);
+        if (a.errorCode === 0 && a.response !== undefined && this.brokerEpoch === 0) {
+          this.brokerEpoch = a.response.brokerEpoch;
+          this.registeredAt = Date.now();
+          this.unregisteredSince = 0;
+          this.log(`broker ${this.nodeId}: registered with broker epoch ${this.brokerEpoch}`);
+          this.reconcile();
+        }
+        return;
+      }
+      const epoch = this.brokerEpoch;
+      const a = await this.controllerClient.call<BrokerHeartbeatResponse>(ControllerMethod.brokerHeartbeat, { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered }, RPC_TIMEOUT_MS);
+      if ((a.errorCode === ClusterErrorCode.STALE_BROKER_EPOCH || a.errorCode === ClusterErrorCode.BROKER_NOT_AVAILABLE) && epoch === this.brokerEpoch && Date.now() - this.registeredAt > 2000) {
+        // This incarnation's registration was replaced or never committed: register again.
+        this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
+        this.brokerEpoch = 0;
+      }
+    } finally {
+      this.heartbeatInflight = false;
+    }
+  }
+
+  /** Says, every 10 s, that this broker still cannot register, and with what answer. */
+  private warnUnregistered(why: string): void {
+    const now = Date.now();
+    if (this.unregisteredSince === 0) this.unregisteredSince = now;
+    if (now - this.unregisteredSince < 5000 || now - this.lastUnregisteredWarning < 10_000) return;
+    this.lastUnregisteredWarning = now;
+    const list = this.options.controllers.map((c) => `${c.id}@${c.host}:${c.port}`).join(',');
+    this.log(`broker ${this.nodeId}: not registered after ${Math.round((now - this.unregisteredSince) / 1000)} s (last answer: ${why}); is a majority of the controllers ${list} up? Still trying.`);
+  }
+
+  private async fetchMetadata(): Promise<void> {
+    this.metadataInflight = true;
+    this.lastMetadataFetch = Date.now();
+    try {
+      const from = this.metadataIndex;
+      const r = await this.controllerClient.fetch(ControllerMethod.fetchMetadata, { fromIndex: from }, RPC_TIMEOUT_MS);
+      if (!r.ok || this.stopped || from !== this.metadataIndex) return;
+      const feed = decodeFeed(r.body, r.blob);
+      if (typeof feed === 'string') return this.log(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      if (feed.snapshot !== undefined && feed.snapshot.index > this.metadataIndex) {
+        const image = MetadataImage.decode(feed.snapshot.data);
+        if (E.isLeft(image)) return this.log(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
+        this.image = image.right;
+        this.metadataIndex = feed.snapshot.index;
+      }
+      for (const e of feed.entries) {
+        if (e.index <= this.metadataIndex) continue;
+        const records = decodeRecordBatch(e.data);
+        // Every controller skipped an undecodable entry alike (MetadataStateMachine): so does the broker.
+        if (E.isRight(records)) this.image.applyAll(records.right);
+        this.metadataIndex = e.index;
+      }
+      if (feed.entries.length > 0 || feed.snapshot !== undefined) {
+        this.controllerClient.learn(this.image.controllers.values());
+        this.lastMetadataFetch = 0; // more may be waiting: ask again at the next tick
+        this.reconcile();
+      }
+    } finally {
+      this.metadataInflight = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- replicas
+
+  /** Acts on the image: a replica for each assigned partition, handed the partition's state. */
+  private reconcile(): void {
+    if (!this.registered || this.stopped) return;
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const topic of this.image.topics.values()) {
+      for (const p of topic.partitions.values()) {
+        const name = replicaName(topic.name, p.partition);
+        let h = this.replicas.get(name);
+        if (h === undefined && !p.replicas.includes(this.nodeId)) continue;
+        seen.add(name);
+        if (h === undefined || h.topicId !== topic.topicId) {
+          // A topic of this name with another id: the old one was deleted, its data goes with it.
+          if (h !== undefined) this.closeReplica(h, 'delete data');
+          h = this.openReplica(topic, p);
+        }
+        if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
+        h.replica.onPartitionState(p, now);
+        this.flushCompletions(h);
+      }
+    }
+    // Partitions leave the image only with their topic (DeleteTopics): so does their data.
+    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h, 'delete data');
+    if (!this.strayRemoved) this.removeStrayReplicas();
+    this.groups?.onReplicasChanged();
+    this.changed();
+  }
+
+  /**
+   * Once per incarnation, at its first reconcile: replica directories of topics
+   * deleted while this broker was down are removed (as KRaft brokers remove
+   * stray logs). Their topic id is in no topic of the image, which, once this
+   * incarnation's registration is in it, holds every decision made before.
+   */
+  private removeStrayReplicas(): void {
+    this.strayRemoved = true;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.options.dataDir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || this.replicas.has(e.name)) continue;
+      const dir = path.join(this.options.dataDir, e.name);
+      const topicId = recordedTopicId(dir);
+      if (topicId === undefined || this.image.topics.has(topicId)) continue;
+      this.log(`broker ${this.nodeId}: removing ${dir}: its topic (id ${topicId}) was deleted while this broker was down`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private openReplica(topic: TopicImage, p: PartitionRegistration): HostedReplica {
+    const { topicId, config } = topic;
+    const name = replicaName(topic.name, p.partition);
+    const dir = path.join(this.options.dataDir, name);
+    discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
+    // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
+    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES, onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`) });
+    fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
+    const replica = new PartitionReplica(name, log, {
+      brokerId: this.nodeId,
+      replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
+      ...replicationSettings(topic),
+      requestTimeoutMs: RPC_TIMEOUT_MS,
+      alterPartitionRetryMs: 500,
+      maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
+      durableAppends: false,
+    });
+    const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
+    this.replicas.set(name, h);
+    this.log(`broker ${this.nodeId}: hosting ${name} (log end offset ${log.logEndOffset}, high watermark ${log.highWatermark})`);
+    return h;
+  }
+
+  /** AlterConfigs reached this broker: the replica and its log take the topic's new settings (removed keys back to their defaults). */
+  private reconfigureReplica(h: HostedReplica, topic: TopicImage): void {
+    h.topicConfig = topic.config;
+    h.replica.reconfigure(replicationSettings(topic));
+    h.log.updateConfig({ ...DEFAULT_LOG_CONFIG, ...logSettings(topic.config) });
+  }
+
+  private closeReplica(h: HostedReplica, data: 'keep data' | 'delete data' = 'keep data'): void {
+    this.replicas.delete(h.name);
+    // Parked follower fetches are answered now (from the replica's last state) rather than at their timeout.
+    this.appended(h);
+    this.parkedFetches.delete(h.name);
+    // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere.
+    const gone = data === 'delete data' ? ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(gone);
+    if (data === 'keep data') return h.log.close();
+    h.log.delete();
+    this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
+  }
+
+  private driveReplica(h: HostedReplica, now: number): void {
+    const { replica } = h;
+    const wasLeader = replica.role === 'leader';
+    replica.maybeShrinkIsr(now);
+    const proposal = replica.pollIsrChange(now);
+    if (proposal !== undefined) {
+      const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };
+      this.log(`broker ${this.nodeId}: ${h.name} proposes ISR [${proposal.newIsr}]`);
+      void this.controllerClient.call(ControllerMethod.alterPartition, req, RPC_TIMEOUT_MS).then((a) => {
+        // Success shows up in the metadata log; only a refusal needs telling.
+        if (a.errorCode !== 0 && this.replicas.get(h.name) === h) replica.onIsrChangeRefused(proposal, a.errorCode);
+      });
+    }
+    this.sendReplicaRequest(h, now);
+    if (wasLeader) this.flushCompletions(h);
+  }
+
+  private peer(brokerId: number): RpcClient | undefined {
+    const b = this.image.brokers.get(brokerId);
+    if (b === undefined) return undefined;
+    let c = this.peers.get(brokerId);
+    if (c === undefined || c.host !== b.host || c.port !== b.port + 1) {
+      c?.close();
+      c = new RpcClient(b.host, b.port + 1, undefined, this.options.linkFilter);
+      this.peers.set(brokerId, c);
+    }
+    return c;
+  }
+
+  private sendReplicaRequest(h: HostedReplica, now: number): void {
+    const req = h.replica.nextRequest(now, this.brokerEpoch);
+    if (req === undefined) return;
+    const client = this.peer(h.replica.leader);
+    if (client === undefined) return; // answered by nothing: the replica resends after its request timeout
+    void client.call(REPLICA_METHOD, { topic: h.topic, partition: h.partition, req }, RPC_TIMEOUT_MS).then((r) => {
+      if (!r.ok || this.stopped || this.replicas.get(h.name) !== h) return;
+      const body = r.body as ReplicaResponse;
+      try {
+        if (body.kind === 'fetchResponse') {
+          h.replica.handleFetchResponse({ ...body, records: r.blob });
+          // Appended (a follower's log keeps no view of what it appends): the memory may take the next answer.
+          client.recycle(r.blob);
+        } else h.replica.handleOffsetForLeaderEpochResponse(body);
+      } catch (e) {
+        if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
+        throw e;
+      }
+      for (const t of h.replica.takeTruncations()) this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
+      // Fetch again at once after data, a truncation step, or an empty answer (the leader
+      // already held that fetch for up to REPLICA_FETCH_WAIT_MS); after an error, at the next tick.
+      if (body.kind !== 'fetchResponse' || r.blob.length > 0 || body.errorCode === 0) this.sendReplicaRequest(h, Date.now());
+      this.changed();
+    });
+  }
+
+  /** Every replica this broker hosts, with its role and offsets. */
+  describeReplicas(): ReplicaDescription[] {
+    return [...this.replicas.values()].map((h) => ({
+      topic: h.topic,
+      partition: h.partition,
+      role: h.replica.role,
+      leader: h.replica.leader,
+      leaderEpoch: h.replica.leaderEpoch,
+      logEndOffset: h.replica.logEndOffset,
+      highWatermark: h.replica.highWatermark,
+    }));
+  }
+
+  private handleReplicaRpc(method: string, body: unknown): RpcMessage | Promise<RpcMessage> {
+    if (method === DESCRIBE_REPLICAS_METHOD) return { body: { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, replicas: this.describeReplicas() } };
+    if (method !== REPLICA_METHOD) throw new Error(`unknown replication method "${method}"`);
+    const { topic, partition, req } = body as { topic: string; partition: number; req: ReplicaRequest };
+    if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object') throw new Error('replica request needs topic, partition and req');
+    const h = this.replicas.get(replicaName(topic, partition));
+    const notLeader = ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (req.kind === 'fetch') {
+      if (h === undefined) return { body: { kind: 'fetchResponse', requestId: req.requestId, errorCode: notLeader, highWatermark: -1 }, blob: Buffer.alloc(0) };
+      return this.answerFetch(h, req);
+    }
+    const resp = h ? h.replica.handleOffsetForLeaderEpoch(req) : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: notLeader, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+    return { body: resp };
+  }
+
+  /**
+   * A follower's fetch. One that finds nothing new waits here (Kafka's
+   * replica.fetch.wait.max.ms) and is answered as soon as the leader appends:
+   * an acks=all produce then waits one follower round trip, not a follower's
+   * polling interval.
+   */
+  private async answerFetch(h: HostedReplica, req: Extract<ReplicaRequest, { kind: 'fetch' }>): Promise<RpcMessage> {
+    let resp = this.handleFetch(h, req);
+    if (resp.errorCode === 0 && resp.records.length === 0 && h.replica.role === 'leader' && !this.stopped) {
+      await this.nextAppend(h, REPLICA_FETCH_WAIT_MS);
+      if (this.replicas.get(h.name) === h && !this.stopped) resp = this.handleFetch(h, req);
+    }
+    const { records, ...rest } = resp;
+    return { body: rest, blob: records };
+  }
+
+  private handleFetch(h: HostedReplica, req: Extract<ReplicaRequest, { kind: 'fetch' }>) {
+    const resp = h.replica.handleFetch(req, Date.now());
+    this.flushCompletions(h);
+    this.changed();
+    return resp;
+  }
+
+  /** Resolves when `h` gets new data as leader (appended()), or after `ms`. */
+  private nextAppend(h: HostedReplica, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.parkedFetches.get(h.name);
+      if (waiters === undefined) this.parkedFetches.set(h.name, (waiters = new Set()));
+      const set = waiters;
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  /** The leader appended to `h`: parked follower fetches are answered now. */
+  appended(h: HostedReplica): void {
+    const waiters = this.parkedFetches.get(h.name);
+    if (waiters === undefined || waiters.size === 0) return;
+    for (const w of [...waiters]) w();
+  }
+
+  // ---------------------------------------------------------------- produce (acks=all waits here)
+
+  /**
+   * Resolves with the error code of the acks=all append ending at `lastOffset`, or
+   * REQUEST_TIMED_OUT. A retried idempotent batch waits on its original's append,
+   * so one append may have several waiters.
+   */
+  awaitAppend(h: HostedReplica, lastOffset: number, timeoutMs: number): Promise<number> {
+    const key = `${h.name}:${lastOffset}`;
+    const p = new Promise<number>((resolve) => {
+      let waiters = this.waiting.get(key);
+      if (waiters === undefined) this.waiting.set(key, (waiters = new Set()));
+      const set = waiters;
+      const done = (code: number) => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
+        resolve(code);
+      };
+      const timer = setTimeout(() => done(ClusterErrorCode.REQUEST_TIMED_OUT), timeoutMs);
+      set.add(done);
+    });
+    this.flushCompletions(h);
+    return p;
+  }
+
+  private flushCompletions(h: HostedReplica): void {
+    for (const c of h.replica.takeCompletedAppends()) {
+      const waiters = this.waiting.get(`${h.name}:${c.lastOffset}`);
+      for (const w of [...(waiters ?? [])]) w(c.errorCode);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.upkeep.stop();
+    // In-flight requests get a moment to be answered; long polls end at once.
+    await this.kafka?.close(KAFKA_CLOSE_GRACE_MS);
+    await this.replicationServer?.close();
+    this.controllerClient.close();
+    for (const p of this.peers.values()) p.close();
+    for (const h of [...this.replicas.values()]) this.closeReplica(h);
+    await this.groups?.close();
+    for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.waiting.clear();
+    this.changed();
+    this.lock?.release();
+  }
+}

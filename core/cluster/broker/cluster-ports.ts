@@ -1,0 +1,234 @@
+// core/protocol's ports on a cluster broker, so the one Kafka front end serves
+// it too. Metadata lists the live brokers and each partition's leader from this
+// broker's metadata image; Produce goes to the partition leader's
+// appendAsLeader (acks=all answered once the high watermark passes the batch);
+// Fetch reads up to the high watermark; ListOffsets and DeleteRecords are
+// served at the leader; InitProducerId hands out an id of this broker's own
+// block (producer-ids.ts). An admin change is decided by the active controller
+// (any broker forwards it, retrying while the controller moves) and answered
+// once this broker's own image shows it, so the client's next request to this
+// broker sees it; validate_only runs the same decision on this broker's image
+// without proposing it. Consumer groups are ClusterGroupCoordinator's.
+import * as E from 'fp-ts/Either';
+import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
+import { LogError } from '../../log';
+import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
+import { alterTopicConfig as decideAlterTopicConfig, createPartitions as decideCreatePartitions, createTopic as decideCreateTopic, replicationFactorOf, type AlterTopicConfigRequest, type CreateTopicRequest } from '../controller/topic-admin';
+import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
+import type { Decision } from '../controller/decision';
+import { ClusterErrorCode, refusal, type Refusal } from '../errors';
+import type { TopicImage } from '../metadata/image';
+import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
+import { ControllerMethod, type ControllerAnswer } from '../controller/controller-protocol';
+
+/** The longest a Fetch waits here for min_bytes, whatever the client asks: a cluster's clients refresh their view at least this often. */
+const MAX_FETCH_WAIT_MS = 1000;
+const CLUSTER_ID = 'rill-cluster';
+const EMPTY = Buffer.alloc(0);
+/** Auto-created topics (Metadata with auto.create.topics.enable): Kafka's num.partitions and default.replication.factor. */
+const AUTO_CREATE = { partitions: 1, replicationFactor: 1 };
+/** How long a Metadata request that auto-creates a topic waits for the controller and this broker's image. */
+const AUTO_CREATE_WAIT_MS = 5000;
+
+export function clusterPorts(broker: BrokerView, groups: GroupPort): BrokerPorts {
+  return { nodeId: broker.nodeId, metadata: metadataPort(broker), partitions: partitionPort(broker), admin: adminPort(broker), groups };
+}
+
+function layout(broker: BrokerView, t: TopicImage): TopicLayout {
+  const partitions = [...t.partitions.values()]
+    .sort((a, b) => a.partition - b.partition)
+    .map((p) => ({
+      partition: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicas: p.replicas,
+      isr: p.isr,
+      offlineReplicas: p.replicas.filter((id) => !broker.image.isUnfenced(id)),
+    }));
+  return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC, partitions };
+}
+
+function unknownTopic(name: string): Refusal {
+  return refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
+}
+
+function metadataPort(broker: BrokerView): MetadataPort {
+  return {
+    clusterId: CLUSTER_ID,
+    // Live (unfenced) brokers, as Kafka lists them: a fenced one leads nothing.
+    brokers: () => broker.image.liveBrokers().map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })),
+    // Admin requests may go to any broker: each forwards them to the active controller.
+    // Named is the active controller when it is also a live broker (a combined node),
+    // so every broker names the same one, else this broker.
+    controllerId: () => (broker.image.liveBrokers().some((b) => b.brokerId === broker.activeControllerId) ? broker.activeControllerId : broker.nodeId),
+    topicNames: () => [...broker.image.topics.values()].map((t) => t.name),
+    topic(name) {
+      const t = broker.image.topicByName(name);
+      return t === undefined ? E.left(unknownTopic(name)) : E.right(layout(broker, t));
+    },
+    async autoCreateTopic(name) {
+      const created = await createTopicAtController(broker, { name, ...AUTO_CREATE }, Date.now() + AUTO_CREATE_WAIT_MS);
+      if (E.isLeft(created) && created.left.code !== ClusterErrorCode.TOPIC_ALREADY_EXISTS) return created;
+      return E.right({ partitions: broker.image.topicByName(name)?.partitions.size ?? AUTO_CREATE.partitions });
+    },
+  };
+}
+
+function partitionPort(broker: BrokerView): PartitionPort {
+  return {
+    produce(topic, partition, records, acks, timeoutMs) {
+      const leader = leaderReplica(broker, topic, partition);
+      if (E.isLeft(leader)) return leader;
+      const h = leader.right;
+      const outcome = h.replica.appendAsLeader(records, acks);
+      if (!('baseOffset' in outcome)) return E.left(refusal(outcome.errorCode, outcome.message));
+      if (outcome.duplicate) broker.log(`broker ${broker.nodeId}: ${h.name}: a retried idempotent batch (offsets ${outcome.baseOffset}..${outcome.lastOffset}) is answered with its original offsets, not written again`);
+      else broker.appended(h);
+      const appended = { baseOffset: outcome.baseOffset, logAppendTime: -1, logStartOffset: h.log.logStartOffset };
+      if (outcome.acknowledged) return E.right(appended);
+      return broker.awaitAppend(h, outcome.lastOffset, timeoutMs).then((code) => (code === 0 ? E.right(appended) : E.left(refusal(code, `${h.name}: the in-sync replicas did not acknowledge the append (${errorName(code)}); retry.`))));
+    },
+
+    async fetch(wanted) {
+      const deadline = Date.now() + Math.min(wanted.maxWaitMs, MAX_FETCH_WAIT_MS);
+      for (;;) {
+        let bytes = 0;
+        const budget = new FetchBudget(wanted.maxBytes, broker.fetchMaxBytes);
+        const results = wanted.partitions.map((p): FetchedPartition => {
+          const none = (errorCode: number): FetchedPartition => ({ topic: p.topic, partition: p.partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY });
+          const leader = leaderReplica(broker, p.topic, p.partition);
+          if (E.isLeft(leader)) return none(leader.left.code);
+          const h = leader.right;
+          const hw = h.replica.highWatermark;
+          if (p.offset > h.replica.logEndOffset || p.offset < h.log.logStartOffset) return none(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+          let records: Buffer;
+          try {
+            records = p.offset >= hw ? EMPTY : budget.take(p.maxBytes, (max) => h.replica.readCommitted(p.offset, max), EMPTY);
+          } catch (e) {
+            // Damage met on disk (KAFKA_STORAGE_ERROR): this partition answers it, the others are served.
+            if (e instanceof LogError) return none(e.code);
+            throw e;
+          }
+          bytes += records.length;
+          return { topic: p.topic, partition: p.partition, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: h.log.logStartOffset, records };
+        });
+        const wait = deadline - Date.now();
+        if (bytes >= Math.max(1, wanted.minBytes) || wait <= 0 || wanted.signal.aborted) return results;
+        await broker.nextChange(wait, wanted.signal);
+      }
+    },
+
+    listOffset(topic, partition, timestamp) {
+      return E.map((h: HostedReplica) => {
+        const hw = h.replica.highWatermark;
+        const leaderEpoch = h.replica.leaderEpoch;
+        if (timestamp === -2) return { offset: h.log.logStartOffset, timestamp: -1, leaderEpoch };
+        if (timestamp === -1) return { offset: hw, timestamp: -1, leaderEpoch };
+        // Only what the in-sync replicas have is visible: a timestamp found above the high watermark is not yet.
+        const found = h.log.offsetForTimestamp(timestamp);
+        return found === undefined || found.offset >= hw ? { offset: hw, timestamp: -1, leaderEpoch } : { offset: found.offset, timestamp: found.timestamp, leaderEpoch };
+      })(leaderReplica(broker, topic, partition));
+    },
+
+    /**
+     * The leader's log start offset moves to the given offset (-1: the high
+     * watermark), never past the high watermark (OFFSET_OUT_OF_RANGE), and
+     * followers follow it from their next fetch response.
+     */
+    deleteRecords(topic, partition, beforeOffset) {
+      const leader = leaderReplica(broker, topic, partition);
+      if (E.isLeft(leader)) return leader;
+      const h = leader.right;
+      const hw = h.replica.highWatermark;
+      const before = beforeOffset === -1 ? hw : beforeOffset;
+      if (before < 0 || before > hw) return E.left(refusal(ClusterErrorCode.OFFSET_OUT_OF_RANGE, `${h.name}: records can be deleted up to the high watermark ${hw}, not ${beforeOffset}.`));
+      const lowWatermark = h.log.deleteRecordsBefore(before);
+      // Parked follower fetches are answered now, so the followers learn the new start at once.
+      broker.appended(h);
+      return E.right(lowWatermark);
+    },
+
+    initProducerId: () => broker.initProducerId(),
+  };
+}
+
+/** Asks the controller for a change, then waits until this broker's image shows it (`shown`); the response, or the refusal. */
+async function decided<R>(broker: BrokerView, method: string, body: unknown, deadline: number, shown: (response: R) => boolean, notYet: string): Promise<E.Either<Refusal, R>> {
+  const a: ControllerAnswer<R> = await broker.askController<R>(method, body, deadline);
+  if (a.errorCode !== 0 || a.response === undefined) return E.left(refusal(a.errorCode, a.message ?? errorName(a.errorCode)));
+  const response = a.response;
+  const seen = await untilImage(broker, deadline, () => shown(response));
+  return seen ? E.right(response) : E.left(refusal(ClusterErrorCode.REQUEST_TIMED_OUT, `${notYet}, but broker ${broker.nodeId} has not seen it yet; it will shortly.`));
+}
+
+/** validate_only: the controller's decision made on this broker's image, not proposed. */
+function validated<R>(d: Decision<R>): E.Either<Refusal, void> {
+  return E.isLeft(d) ? d : E.right(undefined);
+}
+
+function createTopicAtController(broker: BrokerView, request: CreateTopicRequest, deadline: number): Promise<E.Either<Refusal, unknown>> {
+  // Answered once this broker's image has the topic, so the client's next Metadata shows it.
+  return decided<{ topicId: number }>(broker, ControllerMethod.createTopic, request, deadline, ({ topicId }) => broker.image.topics.has(topicId), `Topic ${request.name} is created`);
+}
+
+/** A topic's every setting (log and replication) from this broker's image, its overrides marked. */
+function topicConfigs(topic: TopicImage): E.Either<Refusal, TopicConfigs> {
+  const valid = validateTopicConfig(topic.name, topic.config, replicationFactorOf(topic));
+  if (E.isLeft(valid)) return valid;
+  const effective: Record<string, unknown> = { ...valid.right.log };
+  for (const [key, value] of Object.entries(REPLICATION_CONFIG_DEFAULTS)) effective[key] = topic.config[key] ?? value;
+  return E.right({ effective, overrides: topic.config });
+}
+
+function sameConfig(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean {
+  return a !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
+}
+
+function adminPort(broker: BrokerView): AdminPort {
+  return {
+    maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,
+
+    async createTopic(spec, { validateOnly, deadline }) {
+      const request: CreateTopicRequest = { name: spec.name, partitions: spec.partitions < 1 ? 1 : spec.partitions, replicationFactor: spec.replicationFactor < 1 ? 1 : spec.replicationFactor, config: spec.config };
+      const answer = (): CreatedTopic => {
+        const t = broker.image.topicByName(spec.name);
+        const configs = t === undefined ? undefined : topicConfigs(t);
+        return { topicId: '', partitions: request.partitions, replicationFactor: request.replicationFactor, configs: configs !== undefined && E.isRight(configs) ? configs.right : null };
+      };
+      if (validateOnly) return E.map(answer)(validated(decideCreateTopic(broker.image, request)));
+      return E.map(answer)(await createTopicAtController(broker, request, deadline));
+    },
+
+    async deleteTopic(name, deadline) {
+      const deleted = await decided<{ topicId: number }>(broker, ControllerMethod.deleteTopic, { name }, deadline, ({ topicId }) => !broker.image.topics.has(topicId), `Topic ${name} is deleted`);
+      return E.map(() => undefined)(deleted);
+    },
+
+    async createPartitions(name, count, { validateOnly, deadline }) {
+      const request = { name, count };
+      if (validateOnly) return validated(decideCreatePartitions(broker.image, request));
+      const grown = await decided<{ topicId: number }>(broker, ControllerMethod.createPartitions, request, deadline, ({ topicId }) => (broker.image.topics.get(topicId)?.partitions.size ?? 0) >= count, `Topic ${name} has ${count} partitions now`);
+      return E.map(() => undefined)(grown);
+    },
+
+    topicConfigs(name) {
+      const topic = broker.image.topicByName(name);
+      return topic === undefined ? E.left(unknownTopic(name)) : topicConfigs(topic);
+    },
+
+    // The controller applies the change to the overrides it holds: one decision, so concurrent changes do not undo each other.
+    async alterTopicConfig(name, change, { validateOnly, deadline }) {
+      const request: AlterTopicConfigRequest = { name, ...change };
+      if (validateOnly) return validated(decideAlterTopicConfig(broker.image, request));
+      const altered = await decided<{ topicId: number; config: Record<string, string> }>(
+        broker,
+        ControllerMethod.alterTopicConfig,
+        request,
+        deadline,
+        ({ topicId, config }) => sameConfig(broker.image.topics.get(topicId)?.config, config),
+        `Topic ${name} has its new config`,
+      );
+      return E.map(() => undefined)(altered);
+    },
+  };
+}

@@ -1,0 +1,283 @@
+// What the Kafka front end needs from a broker, as four small ports: the
+// handlers in apis/ answer every request through these and nothing else, so one
+// front end (connection, framing, version gate, bounds, validation, handlers)
+// serves both the single-node broker (single-node.ts) and a cluster broker
+// (core/cluster's implementation over its metadata image and replicas).
+//
+// Refusals are values carrying the Kafka error code (PortError; core/broker's
+// BrokerError and core/cluster's Refusal both fit). A call that may need the
+// network in a cluster returns MaybeAsync: the single node answers at once, so
+// its hot paths (Produce, ListOffsets) never wait a microtask. Record bytes pass
+// through untouched: Produce hands the client's RecordBatch bytes over, Fetch
+// returns stored bytes.
+import type { Either } from 'fp-ts/Either';
+
+export type MaybeAsync<T> = T | Promise<T>;
+
+/** A refusal: the Kafka error code and a message saying what to do. */
+export interface PortError {
+  readonly code: number;
+  readonly message: string;
+}
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface BrokerEndpoint extends Endpoint {
+  readonly nodeId: number;
+  readonly rack: string | null;
+}
+
+// ---------------------------------------------------------------- metadata
+
+export interface PartitionLayout {
+  readonly partition: number;
+  /** -1 while the partition has no leader. */
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly offlineReplicas: readonly number[];
+}
+
+export interface TopicLayout {
+  readonly name: string;
+  readonly internal: boolean;
+  /** In partition order. */
+  readonly partitions: readonly PartitionLayout[];
+}
+
+/** Who the brokers are and where the partitions live (Metadata, and the admin handlers' checks). */
+export interface MetadataPort {
+  readonly clusterId: string;
+  /** The brokers a client may connect to; `self` is this node as the client reached it. */
+  brokers(self: Endpoint): BrokerEndpoint[];
+  /** The broker clients send admin requests to. */
+  controllerId(): number;
+  topicNames(): string[];
+  topic(name: string): Either<PortError, TopicLayout>;
+  /** Creates a topic with the defaults for a client's Metadata request (auto.create.topics.enable); TOPIC_ALREADY_EXISTS is a success. */
+  autoCreateTopic(name: string): MaybeAsync<Either<PortError, { partitions: number }>>;
+}
+
+// ---------------------------------------------------------------- partitions
+
+export type Acks = -1 | 0 | 1;
+
+export interface Appended {
+  readonly baseOffset: number;
+  /** -1 unless the topic uses LogAppendTime. */
+  readonly logAppendTime: number;
+  readonly logStartOffset: number;
+}
+
+export interface FetchPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Per-partition byte budget; the first batch is returned whole even if larger (KIP-74). */
+  readonly maxBytes: number;
+}
+
+export interface FetchWanted {
+  readonly partitions: readonly FetchPartition[];
+  /** How long to wait for minBytes (long poll). */
+  readonly maxWaitMs: number;
+  readonly minBytes: number;
+  /** Budget for the whole response. */
+  readonly maxBytes: number;
+  /** Ends the wait when the connection closes or the server stops. */
+  readonly signal: AbortSignal;
+}
+
+export interface FetchedPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  readonly logStartOffset: number;
+  /** Stored RecordBatch v2 bytes, possibly ending with a partial batch. */
+  readonly records: Buffer;
+}
+
+export interface ListedOffset {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly leaderEpoch: number;
+}
+
+export interface ProducerIdGrant {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** Reads and writes of partition logs, at their leader. */
+export interface PartitionPort {
+  /** Appends the client's batch bytes; acks=-1 resolves once the in-sync replicas have it or `timeoutMs` passes. */
+  produce(topic: string, partition: number, records: Buffer, acks: Acks, timeoutMs: number): MaybeAsync<Either<PortError, Appended>>;
+  /** One answer per partition asked, in request order, after up to maxWaitMs for minBytes. */
+  fetch(wanted: FetchWanted): Promise<readonly FetchedPartition[]>;
+  /** -2 earliest, -1 latest (high watermark), -3 largest timestamp, else the first offset at or after the timestamp. */
+  listOffset(topic: string, partition: number, timestamp: number): Either<PortError, ListedOffset>;
+  /** Moves the log start offset to `beforeOffset` (-1: the high watermark); the new low watermark. */
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Either<PortError, number>;
+  /** A fresh id for an idempotent producer. */
+  initProducerId(): Either<PortError, ProducerIdGrant>;
+}
+
+// ---------------------------------------------------------------- admin
+
+export interface NewTopicSpec {
+  readonly name: string;
+  /** -1: the broker's default. */
+  readonly partitions: number;
+  /** -1: the broker's default. */
+  readonly replicationFactor: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+export interface TopicConfigs {
+  /** Every setting with its effective value. */
+  readonly effective: Readonly<Record<string, unknown>>;
+  /** The topic's own overrides. */
+  readonly overrides: Readonly<Record<string, string>>;
+}
+
+export interface CreatedTopic {
+  /** Hex UUID ('' when the broker has none to give). */
+  readonly topicId: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Its configs as created, when known. */
+  readonly configs: TopicConfigs | null;
+}
+
+/** A change to a topic's overrides: all of them replaced (AlterConfigs), or operations on them (IncrementalAlterConfigs). */
+export type TopicConfigChange = { readonly config: Readonly<Record<string, string>> } | { readonly ops: readonly { readonly name: string; readonly op: number; readonly value: string | null }[] };
+
+/** How an admin change is carried out: checked only, and by when it must be done (epoch ms). */
+export interface AdminOptions {
+  readonly validateOnly: boolean;
+  readonly deadline: number;
+}
+
+/** Topic administration. Changes are answered once this broker shows them (its next Metadata has them). */
+export interface AdminPort {
+  /** max.partitions.per.request. */
+  readonly maxPartitionsPerRequest: number;
+  createTopic(spec: NewTopicSpec, options: AdminOptions): MaybeAsync<Either<PortError, CreatedTopic>>;
+  deleteTopic(name: string, deadline: number): MaybeAsync<Either<PortError, void>>;
+  /** Grows the topic to `count` partitions. */
+  createPartitions(name: string, count: number, options: AdminOptions): MaybeAsync<Either<PortError, void>>;
+  topicConfigs(name: string): Either<PortError, TopicConfigs>;
+  alterTopicConfig(name: string, change: TopicConfigChange, options: AdminOptions): MaybeAsync<Either<PortError, void>>;
+}
+
+// ---------------------------------------------------------------- groups
+
+export interface JoinGroupParams {
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly clientId?: string;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs?: number;
+  readonly protocolType: string;
+  readonly protocols: { name: string; metadata: Buffer }[];
+}
+
+export interface JoinGroupResult {
+  readonly errorCode: number;
+  readonly generationId: number;
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  readonly leader: string;
+  readonly memberId: string;
+  readonly members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
+}
+
+export interface SyncGroupParams {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly assignments: { memberId: string; assignment: Buffer }[];
+}
+
+export interface SyncGroupResult {
+  readonly errorCode: number;
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  readonly assignment: Buffer;
+}
+
+export interface LeaveGroupResult {
+  readonly errorCode: number;
+  readonly members: readonly { memberId: string; errorCode: number }[];
+}
+
+export interface GroupDescription {
+  readonly state: string;
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  readonly members: readonly { memberId: string; groupInstanceId: string | null; clientId: string; metadata: Buffer; assignment: Buffer }[];
+}
+
+export interface GroupListing {
+  readonly groupId: string;
+  readonly state: string;
+  readonly protocolType: string | null;
+}
+
+export interface OffsetCommitEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+}
+
+export interface CommitResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+}
+
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 where nothing is committed. */
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string;
+}
+
+/** Consumer groups: their coordinator, membership and committed offsets. */
+export interface GroupPort {
+  /** The coordinator of a group (keyType 0) or transaction (1); `self` is this node as the client reached it. */
+  findCoordinator(key: string, keyType: number, self: Endpoint): MaybeAsync<Either<PortError, { nodeId: number; host: string; port: number }>>;
+  joinGroup(params: JoinGroupParams): Promise<JoinGroupResult>;
+  syncGroup(params: SyncGroupParams): Promise<SyncGroupResult>;
+  heartbeat(params: { groupId: string; generationId: number; memberId: string }): Promise<{ errorCode: number }>;
+  leaveGroup(params: { groupId: string; memberIds: string[] }): Promise<LeaveGroupResult>;
+  describeGroup(groupId: string): MaybeAsync<Either<PortError, GroupDescription>>;
+  /** Groups with members or committed offsets. */
+  listGroups(): MaybeAsync<GroupListing[]>;
+  /** An empty group and its committed offsets. */
+  deleteGroup(groupId: string): MaybeAsync<Either<PortError, void>>;
+  commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommitEntry[]): MaybeAsync<readonly CommitResult[]>;
+  /** Committed offsets, all of the group's when `partitions` is omitted. */
+  fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, readonly CommittedOffset[]>>;
+}
+
+/** Everything a Kafka front end serves from. */
+export interface BrokerPorts {
+  /** This broker's id. */
+  readonly nodeId: number;
+  readonly metadata: MetadataPort;
+  readonly partitions: PartitionPort;
+  readonly admin: AdminPort;
+  readonly groups: GroupPort;
+}

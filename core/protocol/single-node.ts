@@ -1,0 +1,91 @@
+// The ports over one embedded Broker: a single node is every partition's
+// leader, the controller and every group's coordinator, and answers at once.
+import * as E from 'fp-ts/Either';
+import { applyConfigOps, type Broker, type TopicDescription } from '../broker';
+import { topicIdHex } from './apis/topic-id';
+import type { AdminPort, BrokerPorts, CreatedTopic, GroupPort, MetadataPort, PartitionPort, TopicConfigChange, TopicLayout } from './ports';
+
+export function singleNodePorts(broker: Broker): BrokerPorts {
+  return { nodeId: broker.nodeId, metadata: metadataPort(broker), partitions: partitionPort(broker), admin: adminPort(broker), groups: groupPort(broker) };
+}
+
+function layout(broker: Broker, d: TopicDescription): TopicLayout {
+  const self = [broker.nodeId];
+  const partitions = Array.from({ length: d.partitions }, (_, partition) => ({ partition, leaderId: broker.nodeId, leaderEpoch: 0, replicas: self, isr: self, offlineReplicas: [] }));
+  return { name: d.name, internal: d.internal, partitions };
+}
+
+function metadataPort(broker: Broker): MetadataPort {
+  return {
+    get clusterId() {
+      return broker.clusterId;
+    },
+    brokers: (self) => [{ nodeId: broker.nodeId, host: self.host, port: self.port, rack: null }],
+    controllerId: () => broker.nodeId,
+    topicNames: () => broker.listTopics(),
+    topic: (name) => E.map((d: TopicDescription) => layout(broker, d))(broker.describeTopic(name)),
+    autoCreateTopic(name) {
+      const created = broker.createTopic({ name });
+      if (E.isRight(created)) return E.right({ partitions: created.right.partitions });
+      // A concurrent creation by another client is fine.
+      const existing = broker.describeTopic(name);
+      return E.isRight(existing) ? E.right({ partitions: existing.right.partitions }) : created;
+    },
+  };
+}
+
+function partitionPort(broker: Broker): PartitionPort {
+  return {
+    // One node: every append is on every replica there is once written, whatever the acks.
+    produce: (topic, partition, records) => broker.produce(topic, partition, records),
+    fetch: (wanted) => broker.fetch(wanted),
+    listOffset: (topic, partition, timestamp) => E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: 0 }))(broker.listOffset(topic, partition, timestamp)),
+    deleteRecords: (topic, partition, beforeOffset) => broker.deleteRecords(topic, partition, beforeOffset),
+    initProducerId: () => E.right(broker.initProducerId()),
+  };
+}
+
+function created(d: TopicDescription): CreatedTopic {
+  return { topicId: topicIdHex(d.topicId), partitions: d.partitions, replicationFactor: 1, configs: { effective: d.config, overrides: d.configOverrides } };
+}
+
+function adminPort(broker: Broker): AdminPort {
+  return {
+    get maxPartitionsPerRequest() {
+      return broker.limits.maxPartitionsPerRequest;
+    },
+    createTopic: (spec, { validateOnly }) => E.map(created)(broker.createTopic(spec, { validateOnly })),
+    deleteTopic: (name) => broker.deleteTopic(name),
+    createPartitions: (name, count, { validateOnly }) => E.map(() => undefined)(broker.createPartitions(name, count, { validateOnly })),
+    topicConfigs: (name) => E.map((d: TopicDescription) => ({ effective: d.config, overrides: d.configOverrides }))(broker.describeTopic(name)),
+    alterTopicConfig(name, change, { validateOnly }) {
+      const current = broker.describeTopic(name);
+      if (E.isLeft(current)) return current;
+      const next = nextOverrides(current.right.configOverrides, change);
+      if (E.isLeft(next)) return next;
+      // The new overrides replace the old: keys no longer there go back to their defaults.
+      const remove = Object.keys(current.right.configOverrides).filter((k) => !(k in next.right));
+      return E.map(() => undefined)(broker.alterTopicConfig(name, { set: next.right, delete: remove }, { validateOnly }));
+    },
+  };
+}
+
+function nextOverrides(current: Readonly<Record<string, string>>, change: TopicConfigChange) {
+  return 'ops' in change ? applyConfigOps(current, change.ops) : E.right({ ...change.config });
+}
+
+function groupPort(broker: Broker): GroupPort {
+  return {
+    // One node coordinates every group (and would every transaction).
+    findCoordinator: (_key, _keyType, self) => E.right({ nodeId: broker.nodeId, host: self.host, port: self.port }),
+    joinGroup: (params) => broker.joinGroup(params),
+    syncGroup: (params) => broker.syncGroup(params),
+    heartbeat: (params) => broker.heartbeat(params),
+    leaveGroup: (params) => broker.leaveGroup(params),
+    describeGroup: (groupId) => E.right(broker.describeGroup(groupId)),
+    listGroups: () => broker.listGroups(),
+    deleteGroup: (groupId) => broker.deleteGroup(groupId),
+    commitOffsets: (groupId, memberId, generationId, commits) => broker.commitOffsets(groupId, memberId, generationId, commits),
+    fetchOffsets: (groupId, partitions) => E.right(broker.fetchOffsets(groupId, partitions)),
+  };
+}

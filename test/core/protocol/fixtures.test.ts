@@ -1,0 +1,119 @@
+// Byte fixtures per API version (test/core/protocol/fixtures/<Api>.json, made by
+// fixtures/generate.ts from Kafka's message definitions and from kafkajs's own
+// encoders): Rill's schemas decode every request and re-encode it byte for byte,
+// header included, and encode the response to the same bytes. And Rill's schemas
+// have, field by field, the names, types, versions and nullability of Kafka's.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APIS, Reader, Writer, decodeMessage, encodeMessage, inRange, readRequestHeader, responseHeader, writeRequestHeader } from '../../../core/protocol';
+import type { ApiDefinition, Field, FieldType, MessageSchema } from '../../../core/protocol';
+import type { FixtureFile } from './fixtures/fixture-file';
+import { hasVersion } from './fixtures/kafka-encoder';
+import { KAFKA_MESSAGES, type KafkaField, type KafkaMessage } from './fixtures/kafka-messages';
+
+const API_VERSIONS_KEY = 18;
+
+function fixtureOf(api: ApiDefinition): FixtureFile {
+  return JSON.parse(readFileSync(join(__dirname, 'fixtures', `${api.name}.json`), 'utf8')) as FixtureFile;
+}
+
+function framed(body: Buffer): string {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length, 0);
+  return Buffer.concat([size, body]).toString('hex');
+}
+
+describe.each(APIS.map((api) => [api.name, api] as const))('%s', (_name, api) => {
+  const fixture = fixtureOf(api);
+  const served = Array.from({ length: api.versions.max - api.versions.min + 1 }, (_, i) => api.versions.min + i);
+
+  test('has a Kafka-schema fixture for every served version, and only those', () => {
+    expect(fixture.apiKey).toBe(api.key);
+    expect(fixture.cases.filter((c) => c.source === 'kafka-schema').map((c) => c.version)).toEqual(served);
+    expect(fixture.cases.every((c) => inRange(api.versions, c.version))).toBe(true);
+  });
+
+  test.each(fixture.cases.map((c) => [`v${c.version} ${c.source}`, c] as const))('request %s decodes and re-encodes byte for byte', (_label, c) => {
+    const frame = Buffer.from(c.request, 'hex');
+    expect(frame.readInt32BE(0)).toBe(frame.length - 4);
+    const flexible = inRange(api.request.flexible, c.version);
+    const reader = new Reader(frame, 4);
+    const header = readRequestHeader(reader, flexible);
+    expect([header.apiKey, header.apiVersion]).toEqual([api.key, c.version]);
+    const request = decodeMessage(api.request, c.version, reader);
+    expect(reader.remaining).toBe(0);
+    const out = encodeMessage(api.request, c.version, request, writeRequestHeader(new Writer(), header, flexible));
+    expect(framed(out.toBuffer())).toBe(c.request);
+  });
+
+  test.each(fixture.cases.filter((c) => c.response).map((c) => [`v${c.version}`, c] as const))('response %s decodes and Rill encodes it to the same frame', (_label, c) => {
+    const frame = Buffer.from(c.response!, 'hex');
+    const flexibleHeader = inRange(api.response.flexible, c.version) && api.key !== API_VERSIONS_KEY;
+    const correlationId = frame.readInt32BE(4);
+    const reader = new Reader(frame, flexibleHeader ? 9 : 8);
+    const response = decodeMessage(api.response, c.version, reader);
+    expect(reader.remaining).toBe(0);
+    const body = encodeMessage(api.response, c.version, response, new Writer()).toBuffer();
+    expect(Buffer.concat([responseHeader(correlationId, body.length, flexibleHeader), body]).toString('hex')).toBe(c.response);
+  });
+
+  test("request and response schemas are Kafka's, field by field, at every served version", () => {
+    const kafka = KAFKA_MESSAGES[api.name];
+    const mismatches = served.flatMap((v) => [
+      ...compareMessage(`${api.name} request v${v}`, api.request, kafka.request, v),
+      ...compareMessage(`${api.name} response v${v}`, api.response, kafka.response, v),
+    ]);
+    expect(mismatches).toEqual([]);
+  });
+});
+
+test('every API Rill serves has Kafka message definitions', () => {
+  expect(APIS.filter((api) => KAFKA_MESSAGES[api.name]?.key !== api.key).map((api) => api.name)).toEqual([]);
+});
+
+// ---------------------------------------------------------------- schema vs Kafka
+
+const camel = (kafkaName: string) => kafkaName[0].toLowerCase() + kafkaName.slice(1);
+
+function compareMessage(where: string, rill: MessageSchema, kafka: KafkaMessage, v: number): string[] {
+  const out: string[] = [];
+  if (inRange(rill.flexible, v) !== hasVersion(kafka.flexible, v)) out.push(`${where}: flexible in ${inRange(rill.flexible, v) ? 'Rill' : 'Kafka'} only`);
+  compareFields(where, rill.fields, kafka.fields, v, inRange(rill.flexible, v), out);
+  return out;
+}
+
+function compareFields(where: string, rill: Field[], kafka: KafkaField[], v: number, flexible: boolean, out: string[]): void {
+  const isTagged = (f: Field) => flexible && f.tag !== undefined && inRange(f.taggedVersions, v);
+  const rillFields = rill.filter((f) => inRange(f.versions, v));
+  const kafkaFields = kafka.filter((f) => hasVersion(f.versions, v));
+  const kafkaTagged = kafkaFields.filter((f) => flexible && f.tag !== undefined);
+  // Tagged fields are matched by tag; the others by position, as they are on the wire.
+  for (const f of rillFields.filter(isTagged)) {
+    const k = kafkaTagged.find((t) => t.tag === f.tag);
+    if (!k) out.push(`${where}: ${f.name} is tagged ${f.tag} in Rill, Kafka has no such tag`);
+    else compareField(`${where} ${f.name}`, f, k, v, flexible, out);
+  }
+  const plain = rillFields.filter((f) => !isTagged(f));
+  const kafkaPlain = kafkaFields.filter((f) => !kafkaTagged.includes(f));
+  const names = (fs: { name: string }[]) => fs.map((f) => f.name).join(', ');
+  if (plain.length !== kafkaPlain.length) {
+    out.push(`${where}: Rill has fields [${names(plain)}], Kafka [${names(kafkaPlain)}]`);
+    return;
+  }
+  plain.forEach((f, i) => compareField(`${where} ${f.name}`, f, kafkaPlain[i], v, flexible, out));
+}
+
+function compareField(where: string, f: Field, k: KafkaField, v: number, flexible: boolean, out: string[]): void {
+  if (f.name !== camel(k.name)) out.push(`${where}: Kafka calls it ${k.name}`);
+  const type = kafkaTypeOf(f.type);
+  if (type !== k.type) out.push(`${where}: type ${type} in Rill, ${k.type} in Kafka`);
+  if (inRange(f.nullable, v) !== hasVersion(k.nullable, v)) out.push(`${where}: nullable in ${inRange(f.nullable, v) ? 'Rill' : 'Kafka'} only`);
+  const struct = f.type.kind === 'array' && f.type.element.kind === 'struct' ? f.type.element.fields : f.type.kind === 'struct' ? f.type.fields : undefined;
+  if (struct && k.fields) compareFields(where, struct, k.fields, v, flexible, out);
+}
+
+function kafkaTypeOf(t: FieldType): string {
+  if (t.kind === 'primitive') return t.name;
+  if (t.kind === 'struct') return 'struct';
+  return t.element.kind === 'primitive' ? `[]${t.element.name}` : '[]';
+}

@@ -8,6 +8,8 @@ import { array, field, message } from '../schema';
 export interface MetadataRequest {
   topics: { name: string | null }[] | null;
   allowAutoTopicCreation: boolean;
+  includeClusterAuthorizedOperations: boolean;
+  includeTopicAuthorizedOperations: boolean;
 }
 
 interface MetadataPartition {
@@ -25,6 +27,8 @@ interface MetadataTopic {
   name: string;
   isInternal: boolean;
   partitions: MetadataPartition[];
+  /** Left out: the schema's default (none requested). */
+  topicAuthorizedOperations?: number;
 }
 
 export interface MetadataResponse {
@@ -33,6 +37,7 @@ export interface MetadataResponse {
   clusterId: string | null;
   controllerId: number;
   topics: MetadataTopic[];
+  clusterAuthorizedOperations?: number;
 }
 
 const request = message('9+', [

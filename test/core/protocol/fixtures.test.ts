@@ -1,15 +1,18 @@
 // Byte fixtures per API version (test/core/protocol/fixtures/<Api>.json, made by
 // fixtures/generate.ts from Kafka's message definitions and from kafkajs's own
 // encoders): Rill's schemas decode every request and re-encode it byte for byte,
-// header included, and encode the response to the same bytes. And Rill's schemas
-// have, field by field, the names, types, versions and nullability of Kafka's.
+// header included, and encode the response to the same bytes; what they decode is
+// the values Kafka's encoder was given (kafkajs's: strings it was given). And
+// Rill's schemas have, field by field, the names, types, versions and
+// nullability of Kafka's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APIS, Reader, Writer, decodeMessage, encodeMessage, inRange, readRequestHeader, responseHeader, writeRequestHeader } from '../../../core/protocol';
 import type { ApiDefinition, Field, FieldType, MessageSchema } from '../../../core/protocol';
-import type { FixtureFile } from './fixtures/fixture-file';
-import { hasVersion } from './fixtures/kafka-encoder';
+import { sampleSeeds, type FixtureCase, type FixtureFile } from './fixtures/fixture-file';
+import { hasVersion, sampleMessage, type Sample, type SampleValue } from './fixtures/kafka-encoder';
 import { KAFKA_MESSAGES, type KafkaField, type KafkaMessage } from './fixtures/kafka-messages';
+import { KAFKAJS_REQUEST_ARGS } from './fixtures/kafkajs-args';
 
 const API_VERSIONS_KEY = 18;
 
@@ -23,8 +26,45 @@ function framed(body: Buffer): string {
   return Buffer.concat([size, body]).toString('hex');
 }
 
+const camel = (kafkaName: string) => kafkaName[0].toLowerCase() + kafkaName.slice(1);
+
+/** The sample with Rill's (camelCase) field names. */
+function camelized(v: SampleValue): unknown {
+  if (Array.isArray(v)) return v.map(camelized);
+  if (v === null || Buffer.isBuffer(v) || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [camel(k), camelized(x)]));
+}
+
+/** The decoded value cut to the fields the sample has (a decoded message also holds the defaults of fields its version lacks). */
+function projected(decoded: unknown, like: SampleValue): unknown {
+  if (Array.isArray(like) && Array.isArray(decoded)) return decoded.map((x, i) => projected(x, like[i] ?? null));
+  if (like === null || Buffer.isBuffer(like) || typeof like !== 'object' || Array.isArray(like) || typeof decoded !== 'object' || decoded === null) return decoded;
+  const d = decoded as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(like).map(([k, x]) => [camel(k), projected(d[camel(k)], x)]));
+}
+
+function strings(v: unknown, out: Set<string>): Set<string> {
+  if (typeof v === 'string') out.add(v);
+  else if (Array.isArray(v)) for (const x of v) strings(x, out);
+  else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) for (const x of Object.values(v)) strings(x, out);
+  return out;
+}
+
+/** Decoded as sent: the kafka-schema sample itself, or (kafkajs) no string kafkajs was not given. */
+function expectDecodedAsSent(api: ApiDefinition, c: FixtureCase, kind: 'request' | 'response', decoded: unknown, recordBatch: Buffer): void {
+  if (c.source === 'kafkajs') {
+    // Besides the strings given: the defaults of fields the version lacks ('' and the zero topic id).
+    const given = strings(KAFKAJS_REQUEST_ARGS[api.name], new Set(['', '0'.repeat(32)]));
+    expect([...strings(decoded, new Set())].filter((s) => !given.has(s))).toEqual([]);
+    return;
+  }
+  const sample: Sample = sampleMessage(KAFKA_MESSAGES[api.name][kind], c.version, sampleSeeds(c.version)[kind], recordBatch);
+  expect(projected(decoded, sample)).toEqual(camelized(sample));
+}
+
 describe.each(APIS.map((api) => [api.name, api] as const))('%s', (_name, api) => {
   const fixture = fixtureOf(api);
+  const recordBatch = Buffer.from(fixture.recordBatch, 'hex');
   const served = Array.from({ length: api.versions.max - api.versions.min + 1 }, (_, i) => api.versions.min + i);
 
   test('has a Kafka-schema fixture for every served version, and only those', () => {
@@ -33,7 +73,7 @@ describe.each(APIS.map((api) => [api.name, api] as const))('%s', (_name, api) =>
     expect(fixture.cases.every((c) => inRange(api.versions, c.version))).toBe(true);
   });
 
-  test.each(fixture.cases.map((c) => [`v${c.version} ${c.source}`, c] as const))('request %s decodes and re-encodes byte for byte', (_label, c) => {
+  test.each(fixture.cases.map((c) => [`v${c.version} ${c.source}`, c] as const))('request %s decodes as sent and re-encodes byte for byte', (_label, c) => {
     const frame = Buffer.from(c.request, 'hex');
     expect(frame.readInt32BE(0)).toBe(frame.length - 4);
     const flexible = inRange(api.request.flexible, c.version);
@@ -42,17 +82,19 @@ describe.each(APIS.map((api) => [api.name, api] as const))('%s', (_name, api) =>
     expect([header.apiKey, header.apiVersion]).toEqual([api.key, c.version]);
     const request = decodeMessage(api.request, c.version, reader);
     expect(reader.remaining).toBe(0);
+    expectDecodedAsSent(api, c, 'request', request, recordBatch);
     const out = encodeMessage(api.request, c.version, request, writeRequestHeader(new Writer(), header, flexible));
     expect(framed(out.toBuffer())).toBe(c.request);
   });
 
-  test.each(fixture.cases.filter((c) => c.response).map((c) => [`v${c.version}`, c] as const))('response %s decodes and Rill encodes it to the same frame', (_label, c) => {
+  test.each(fixture.cases.filter((c) => c.response).map((c) => [`v${c.version}`, c] as const))('response %s decodes as sent and Rill encodes it to the same frame', (_label, c) => {
     const frame = Buffer.from(c.response!, 'hex');
     const flexibleHeader = inRange(api.response.flexible, c.version) && api.key !== API_VERSIONS_KEY;
     const correlationId = frame.readInt32BE(4);
     const reader = new Reader(frame, flexibleHeader ? 9 : 8);
     const response = decodeMessage(api.response, c.version, reader);
     expect(reader.remaining).toBe(0);
+    expectDecodedAsSent(api, c, 'response', response, recordBatch);
     const body = encodeMessage(api.response, c.version, response, new Writer()).toBuffer();
     expect(Buffer.concat([responseHeader(correlationId, body.length, flexibleHeader), body]).toString('hex')).toBe(c.response);
   });
@@ -72,8 +114,6 @@ test('every API Rill serves has Kafka message definitions', () => {
 });
 
 // ---------------------------------------------------------------- schema vs Kafka
-
-const camel = (kafkaName: string) => kafkaName[0].toLowerCase() + kafkaName.slice(1);
 
 function compareMessage(where: string, rill: MessageSchema, kafka: KafkaMessage, v: number): string[] {
   const out: string[] = [];

@@ -6,7 +6,7 @@ import { defineApi } from '../api';
 import { array, field, message } from '../schema';
 
 export interface MetadataRequest {
-  topics: { name: string | null }[] | null;
+  topics: { name: string }[] | null;
   allowAutoTopicCreation: boolean;
   includeClusterAuthorizedOperations: boolean;
   includeTopicAuthorizedOperations: boolean;

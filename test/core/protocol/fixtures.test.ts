@@ -1,8 +1,8 @@
 // Byte fixtures per API version (test/core/protocol/fixtures/<Api>.json, made by
-// fixtures/generate.ts from Kafka's message definitions and from kafkajs's own
-// encoders): Rill's schemas decode every request and re-encode it byte for byte,
+// fixtures/generate.ts from Kafka's message definitions and by kafkajs's and
+// @platformatic/kafka's own encoders): Rill's schemas decode every request and re-encode it byte for byte,
 // header included, and encode the response to the same bytes; what they decode is
-// the values Kafka's encoder was given (kafkajs's: strings it was given). And
+// the values Kafka's encoder was given (a client's: strings it was given). And
 // Rill's schemas have, field by field, the names, types, versions and
 // nullability of Kafka's.
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import type { ApiDefinition, Field, FieldType, MessageSchema, VersionRange } fro
 import { FIXTURE_HEADER, sampleSeeds, type FixtureCase, type FixtureFile } from './fixtures/fixture-file';
 import { hasVersion, sampleMessage, type Sample, type SampleValue } from './fixtures/kafka-encoder';
 import { KAFKA_MESSAGES, type KafkaField, type KafkaMessage } from './fixtures/kafka-messages';
-import { KAFKAJS_REQUEST_ARGS } from './fixtures/kafkajs-args';
+import { KAFKAJS_REQUEST_ARGS, PLATFORMATIC_REQUEST_ARGS } from './fixtures/client-args';
 
 function fixtureOf(api: ApiDefinition): FixtureFile {
   return JSON.parse(readFileSync(join(__dirname, 'fixtures', `${api.name}.json`), 'utf8')) as FixtureFile;
@@ -88,11 +88,12 @@ function strings(v: unknown, out: Set<string>): Set<string> {
   return out;
 }
 
-/** Decoded as sent: the kafka-schema sample itself (a request with Kafka's defaults for what its version lacks), or (kafkajs) no string kafkajs was not given. */
+/** Decoded as sent: the kafka-schema sample itself (a request with Kafka's defaults for what its version lacks), or (a client's bytes) no string the client was not given. */
 function expectDecodedAsSent(api: ApiDefinition, c: FixtureCase, kind: 'request' | 'response', decoded: unknown, recordBatch: Buffer): void {
-  if (c.source === 'kafkajs') {
+  if (c.source !== 'kafka-schema') {
     // Besides the strings given: the defaults of fields the version lacks ('' and the zero topic id).
-    const given = strings(KAFKAJS_REQUEST_ARGS[api.name], new Set(['', '0'.repeat(32)]));
+    const args = c.source === 'kafkajs' ? KAFKAJS_REQUEST_ARGS[api.name] : PLATFORMATIC_REQUEST_ARGS[api.name];
+    const given = strings(args, new Set(['', '0'.repeat(32)]));
     expect([...strings(decoded, new Set())].filter((s) => !given.has(s))).toEqual([]);
     return;
   }

@@ -112,7 +112,7 @@ describe.each(APIS.map((api) => [api.name, api] as const))('%s', (_name, api) =>
   const recordBatch = Buffer.from(fixture.recordBatch, 'hex');
   const served = Array.from({ length: api.versions.max - api.versions.min + 1 }, (_, i) => api.versions.min + i);
 
-  test('has a Kafka-schema fixture for every served version, and only those', () => {
+  test('has a Kafka-schema fixture for every served version, and only those (else: run fixtures/generate.ts)', () => {
     expect(fixture.apiKey).toBe(api.key);
     expect(fixture.cases.filter((c) => c.source === 'kafka-schema').map((c) => c.version)).toEqual(served);
     expect(fixture.cases.every((c) => inRange(api.versions, c.version))).toBe(true);

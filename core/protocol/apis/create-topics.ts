@@ -25,6 +25,8 @@ interface CreatableTopicResult {
   topicId: string;
   errorCode: number;
   errorMessage: string | null;
+  /** Tagged; left out: no config error (0). */
+  topicConfigErrorCode?: number;
   numPartitions: number;
   replicationFactor: number;
   configs: { name: string; value: string | null; readOnly: boolean; configSource: number; isSensitive: boolean }[] | null;

@@ -6,6 +6,7 @@ import { array, field, message } from '../schema';
 
 export interface DescribeGroupsRequest {
   groups: string[];
+  includeAuthorizedOperations: boolean;
 }
 
 interface DescribedGroup {
@@ -15,6 +16,8 @@ interface DescribedGroup {
   protocolType: string;
   protocolData: string;
   members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; memberMetadata: Buffer; memberAssignment: Buffer }[];
+  /** Left out: the schema's default (none requested). */
+  authorizedOperations?: number;
 }
 
 export interface DescribeGroupsResponse {

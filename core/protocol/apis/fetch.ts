@@ -13,7 +13,10 @@ export interface FetchRequest {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: { topic: string; partitions: { partition: number; fetchOffset: number; partitionMaxBytes: number }[] }[];
+  topics: { topic: string; partitions: { partition: number; currentLeaderEpoch: number; fetchOffset: number; lastFetchedEpoch: number; logStartOffset: number; partitionMaxBytes: number }[] }[];
+  clusterId: string | null;
+  forgottenTopicsData: { topic: string; partitions: number[] }[];
+  rackId: string;
 }
 
 interface FetchPartitionData {

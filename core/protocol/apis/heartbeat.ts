@@ -6,6 +6,7 @@ export interface HeartbeatRequest {
   groupId: string;
   generationId: number;
   memberId: string;
+  groupInstanceId: string | null;
 }
 
 export interface HeartbeatResponse {

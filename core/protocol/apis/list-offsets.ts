@@ -6,7 +6,7 @@ import { array, field, message } from '../schema';
 export interface ListOffsetsRequest {
   replicaId: number;
   isolationLevel: number;
-  topics: { name: string; partitions: { partitionIndex: number; timestamp: number; maxNumOffsets: number }[] }[];
+  topics: { name: string; partitions: { partitionIndex: number; currentLeaderEpoch: number; timestamp: number; maxNumOffsets: number }[] }[];
 }
 
 interface ListOffsetsPartitionResponse {

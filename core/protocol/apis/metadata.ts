@@ -9,8 +9,10 @@ import type { TopicLayout } from '../ports';
 import { array, field, message } from '../schema';
 
 export interface MetadataRequest {
-  topics: { name: string | null }[] | null;
+  topics: { name: string }[] | null;
   allowAutoTopicCreation: boolean;
+  includeClusterAuthorizedOperations: boolean;
+  includeTopicAuthorizedOperations: boolean;
 }
 
 interface MetadataPartition {
@@ -28,6 +30,8 @@ interface MetadataTopic {
   name: string;
   isInternal: boolean;
   partitions: MetadataPartition[];
+  /** Left out: the schema's default (none requested). */
+  topicAuthorizedOperations?: number;
 }
 
 export interface MetadataResponse {
@@ -36,6 +40,7 @@ export interface MetadataResponse {
   clusterId: string | null;
   controllerId: number;
   topics: MetadataTopic[];
+  clusterAuthorizedOperations?: number;
 }
 
 const request = message('9+', [

@@ -8,7 +8,9 @@ export interface OffsetCommitRequest {
   groupId: string;
   generationIdOrMemberEpoch: number;
   memberId: string;
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+  groupInstanceId: string | null;
+  retentionTimeMs: number;
+  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; commitTimestamp: number; committedMetadata: string | null }[] }[];
 }
 
 export interface OffsetCommitResponse {

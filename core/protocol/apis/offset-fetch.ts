@@ -12,6 +12,7 @@ export interface OffsetFetchRequest {
   groupId: string;
   topics: RequestTopics;
   groups: { groupId: string; topics: RequestTopics }[];
+  requireStable: boolean;
 }
 
 interface OffsetFetchPartition {

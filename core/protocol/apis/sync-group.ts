@@ -8,6 +8,8 @@ export interface SyncGroupRequest {
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
   assignments: { memberId: string; assignment: Buffer }[];
 }
 

@@ -1,7 +1,7 @@
 // kafkajs 2.x against both modes: producer with keys, headers and gzip;
 // consumer groups and rebalancing; the admin APIs; the idempotent producer;
 // topic auto-creation.
-import { CompressionTypes, type Admin } from 'kafkajs';
+import { CompressionTypes, type Admin, type Message } from 'kafkajs';
 import { waitFor } from '../core/protocol/harness';
 import { describeModes } from './modes';
 import { createTopics, fetchBatches, waitForTopic, waitForTopicGone } from './targets';
@@ -17,7 +17,7 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
     }
   }
 
-  async function produce(topic: string, messages: { key?: string; value: string; partition?: number }[]): Promise<void> {
+  async function produce(topic: string, messages: Message[]): Promise<void> {
     const producer = kafka().producer();
     await producer.connect();
     try {
@@ -201,6 +201,23 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
       // As on Kafka, brokers learn of the deletion from the metadata log: each one, soon.
       await waitForTopicGone(target(), 'admin-deleted');
       expect(await admin.listTopics()).not.toContain('admin-deleted');
+    });
+  });
+
+  test('admin: describeCluster lists every broker, with the controller among them', async () => {
+    const described = await withAdmin((admin) => admin.describeCluster());
+    expect(described.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]).sort()).toEqual([...target().brokers].sort());
+    expect([...target().brokers.keys()]).toContain(described.controller);
+  });
+
+  test('admin: fetchTopicOffsetsByTimestamp finds the first offset at or after a time', async () => {
+    await createTopics(target(), kafka(), [{ topic: 'admin-times', numPartitions: 1 }]);
+    // Recent timestamps a second apart (old ones could fall to time-based retention).
+    const base = Date.now() - 60_000;
+    await produce('admin-times', [0, 1000, 2000].map((t) => ({ value: `at-${t}`, timestamp: String(base + t) })));
+    await withAdmin(async (admin) => {
+      expect(await admin.fetchTopicOffsetsByTimestamp('admin-times', base + 500)).toEqual([{ partition: 0, offset: '1' }]);
+      expect(await admin.fetchTopicOffsetsByTimestamp('admin-times', base + 2000)).toEqual([{ partition: 0, offset: '2' }]);
     });
   });
 

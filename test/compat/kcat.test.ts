@@ -1,5 +1,5 @@
 // kcat (librdkafka) against both modes: -L metadata, -P produce, -C consume,
-// -G group consume, topic auto-creation.
+// -G group consume, compressed batches (-z), topic auto-creation.
 import { run } from '../core/protocol/children';
 import { describeModes } from './modes';
 import { bootstrapOf, createTopics } from './targets';
@@ -55,6 +55,17 @@ describeModes('kcat', ({ target, kafka, test }) => {
     await kcat(['-P', '-t', 'kcat-group-topic'], produced(['four']));
     const second = await kcat(['-G', 'kcat-group', 'kcat-group-topic', '-e', '-q', '-f', '%s\n']);
     expect(second.stdout.trim().split('\n')).toEqual(['four']);
+  });
+
+  test('kcat -z writes gzip, snappy, lz4 and zstd batches that kcat -C reads back', async () => {
+    const codecs = ['gzip', 'snappy', 'lz4', 'zstd'];
+    await createTopics(target(), kafka(), [{ topic: 'kcat-compressed', numPartitions: 1 }]);
+    for (const codec of codecs) {
+      const p = await kcat(['-P', '-t', 'kcat-compressed', '-z', codec], produced([`${codec}-1`, `${codec}-2`]));
+      expect({ codec, code: p.code, stderr: p.stderr }).toEqual({ codec, code: 0, stderr: '' });
+    }
+    const c = await kcat(['-C', '-t', 'kcat-compressed', '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
+    expect(c.stdout.trim().split('\n')).toEqual(codecs.flatMap((codec) => [`${codec}-1`, `${codec}-2`]));
   });
 
   test('kcat -P to a topic that does not exist creates it', async () => {

@@ -1,5 +1,6 @@
 // A child process driving @platformatic/kafka (an ESM-only package, so it runs
 // outside jest's module system). Usage:
+//   (<bootstrap>: one address, or several separated by commas)
 //   node platformatic-client.mjs produce <bootstrap> <topic> <json [{key,value,headers}]>
 //   node platformatic-client.mjs consume <bootstrap> <topic> <groupId> <count>
 //   node platformatic-client.mjs configs <bootstrap> <topic> <json [{name,configOperation,value}]>
@@ -8,16 +9,17 @@
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
+const bootstrapBrokers = bootstrap.split(',');
 
 async function produce(messages) {
-  const producer = new Producer({ clientId: 'platformatic-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, autocreateTopics: true });
+  const producer = new Producer({ clientId: 'platformatic-producer', bootstrapBrokers, serializers: stringSerializers, autocreateTopics: true });
   const result = await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value, headers: m.headers })) });
   console.log(JSON.stringify({ produced: messages.length, offsets: (result.offsets ?? []).map((o) => ({ ...o, offset: String(o.offset) })) }));
   await producer.close();
 }
 
 async function consume(groupId, count) {
-  const consumer = new Consumer({ groupId, clientId: 'platformatic-consumer', bootstrapBrokers: [bootstrap], deserializers: stringDeserializers, maxWaitTime: 200 });
+  const consumer = new Consumer({ groupId, clientId: 'platformatic-consumer', bootstrapBrokers, deserializers: stringDeserializers, maxWaitTime: 200 });
   const stream = await consumer.consume({ autocommit: true, topics: [topic], mode: 'earliest', sessionTimeout: 10000, heartbeatInterval: 500 });
   let seen = 0;
   for await (const message of stream) {
@@ -31,7 +33,7 @@ async function consume(groupId, count) {
 }
 
 async function configs(operations) {
-  const admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers: [bootstrap] });
+  const admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers });
   await admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: operations }] });
   const [described] = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }] });
   const overrides = {};

@@ -8,7 +8,7 @@ import { isLeft } from 'fp-ts/Either';
 import type { Kafka } from 'kafkajs';
 import { decodeRecordBatches, type DecodedBatch } from '../../core/log';
 import { apis, KafkaConnection, type ApiDefinition } from '../../core/protocol';
-import { InProcessCluster } from '../core/cluster/shell/in-process-cluster';
+import { InProcessCluster } from '../core/cluster/in-process-cluster';
 import { fetchRequestBody, startTestCluster, waitFor } from '../core/protocol/harness';
 
 export type Mode = 'broker' | 'cluster';

@@ -73,7 +73,7 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
     const seen = new Set<string>();
     const consumers = ['c0', 'c1', 'c2'].map((name) => {
       const consumer = kafka().consumer({ groupId: 'events-group', maxWaitTimeInMs: 100, heartbeatInterval: 100, sessionTimeout: 10000, rebalanceTimeout: 10000 });
-      consumer.on(consumer.events.GROUP_JOIN, (e) => assigned.set(name, (e.payload.memberAssignment['events'] ?? []).slice().sort()));
+      consumer.on(consumer.events.GROUP_JOIN, (e) => assigned.set(name, (e.payload.memberAssignment.events ?? []).slice().sort()));
       return { name, consumer };
     });
     try {

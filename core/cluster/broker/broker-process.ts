@@ -42,7 +42,7 @@ export interface BrokerOptions {
   readonly advertisedHost?: string;
   /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
   readonly kafkaBounds?: ServerBounds;
-  /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, 1 replica). Default false: topics are created by CreateTopics. */
+  /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
   readonly fetchMaxBytes?: number;
@@ -183,7 +183,7 @@ export class BrokerProcess implements BrokerView {
         host,
         advertisedHost: options.advertisedHost,
         ...options.kafkaBounds,
-        autoCreateTopics: options.autoCreateTopics ?? false,
+        autoCreateTopics: options.autoCreateTopics ?? true,
         log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
       });
     } catch (e) {

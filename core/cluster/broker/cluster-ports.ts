@@ -13,6 +13,7 @@ import * as E from 'fp-ts/Either';
 import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
 import { LogError } from '../../log';
 import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
+import { withDefaultReplication } from './default-replication';
 import { alterTopicConfig as decideAlterTopicConfig, createPartitions as decideCreatePartitions, createTopic as decideCreateTopic, replicationFactorOf, type AlterTopicConfigRequest, type CreateTopicRequest } from '../controller/topic-admin';
 import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
 import type { Decision } from '../controller/decision';
@@ -26,7 +27,8 @@ const MAX_FETCH_WAIT_MS = 1000;
 const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
 /** Auto-created topics (Metadata with auto.create.topics.enable): Kafka's num.partitions and default.replication.factor. */
-const AUTO_CREATE = { partitions: 1, replicationFactor: 1 };
+/** A topic a client's Metadata request creates: one partition, the cluster's default replication. */
+const AUTO_CREATE = { partitions: 1, replicationFactor: -1, config: {} };
 /** How long a Metadata request that auto-creates a topic waits for the controller and this broker's image. */
 const AUTO_CREATE_WAIT_MS = 5000;
 
@@ -67,7 +69,7 @@ function metadataPort(broker: BrokerView): MetadataPort {
       return t === undefined ? E.left(unknownTopic(name)) : E.right(layout(broker, t));
     },
     async autoCreateTopic(name) {
-      const created = await createTopicAtController(broker, { name, ...AUTO_CREATE }, Date.now() + AUTO_CREATE_WAIT_MS);
+      const created = await createTopicAtController(broker, withDefaultReplication({ name, ...AUTO_CREATE }, broker.image.liveBrokers().length), Date.now() + AUTO_CREATE_WAIT_MS);
       if (E.isLeft(created) && created.left.code !== ClusterErrorCode.TOPIC_ALREADY_EXISTS) return created;
       return E.right({ partitions: broker.image.topicByName(name)?.partitions.size ?? AUTO_CREATE.partitions });
     },
@@ -189,7 +191,7 @@ function adminPort(broker: BrokerView): AdminPort {
     maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,
 
     async createTopic(spec, { validateOnly, deadline }) {
-      const request: CreateTopicRequest = { name: spec.name, partitions: spec.partitions < 1 ? 1 : spec.partitions, replicationFactor: spec.replicationFactor < 1 ? 1 : spec.replicationFactor, config: spec.config };
+      const request: CreateTopicRequest = withDefaultReplication({ name: spec.name, partitions: Math.max(1, spec.partitions), replicationFactor: spec.replicationFactor, config: spec.config }, broker.image.liveBrokers().length);
       const answer = (): CreatedTopic => {
         const t = broker.image.topicByName(spec.name);
         const configs = t === undefined ? undefined : topicConfigs(t);

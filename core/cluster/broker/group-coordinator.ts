@@ -35,13 +35,12 @@ import { BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, errorName, GroupService
 import { encodeRecordBatch, type RecordInput } from '../../log';
 import type { CommitResult, GroupDescription, GroupListing, GroupPort, JoinGroupParams, JoinGroupResult, LeaveGroupResult, OffsetCommitEntry, SyncGroupParams, SyncGroupResult } from '../../protocol';
 import { refusal, type Refusal } from '../errors';
+import { defaultReplication } from './default-replication';
 import { appCommitStanding, ILLEGAL_GENERATION } from './app-commit-fence';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 
 /** Partitions of the cluster's `__consumer_offsets` (Kafka's offsets.topic.num.partitions, 50 there). */
 export const OFFSETS_TOPIC_PARTITIONS = 3;
-/** Kafka's offsets.topic.replication.factor, capped by the live brokers when the topic is created. */
-export const OFFSETS_TOPIC_REPLICATION_FACTOR = 3;
 /** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR. */
 const OFFSET_COMMIT_TIMEOUT_MS = 5000;
 const CREATE_TIMEOUT_MS = 5000;
@@ -150,8 +149,8 @@ export class ClusterGroupCoordinator implements GroupPort {
     if (this.creating || this.broker.image.topicByName(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
     const live = this.broker.image.liveBrokers().length;
     if (live === 0) return;
-    const replicationFactor = Math.min(OFFSETS_TOPIC_REPLICATION_FACTOR, live);
-    const config = { 'cleanup.policy': 'compact', 'min.insync.replicas': replicationFactor >= 3 ? '2' : '1' };
+    const { replicationFactor, minInsyncReplicas } = defaultReplication(live);
+    const config = { 'cleanup.policy': 'compact', 'min.insync.replicas': String(minInsyncReplicas) };
     this.creating = true;
     this.broker.log(`broker ${this.broker.nodeId}: creating ${CONSUMER_OFFSETS_TOPIC} (${OFFSETS_TOPIC_PARTITIONS} partitions, replication factor ${replicationFactor})`);
     void this.broker

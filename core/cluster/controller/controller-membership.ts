@@ -17,7 +17,7 @@ import type { QuorumController } from './quorum-controller';
 import type { Decision } from './decision';
 import { ClusterErrorCode } from '../errors';
 import { parseControllers, type ControllerAddress } from '../net/addresses';
-import { readMetadataImage } from '../broker/cluster-status';
+import { readMetadataImage } from './metadata-reader';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, type ControllerAnswer } from './controller-protocol';
 

@@ -21,7 +21,7 @@ import { addController, checkAddController, checkRemoveController, removeControl
 import { lockDataDir } from '../data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
 import { RpcServer, type RpcMessage } from '../net/rpc';
-import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from '../worker/worker-protocol';
+import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
 
 export interface ControllerOptions {
   readonly nodeId: number;

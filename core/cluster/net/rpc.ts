@@ -181,7 +181,10 @@ export class RpcClient {
   /** A request the link filter lost: it times out like one a partitioned network lost (or ends at close()). */
   private drop(timedOut: () => RpcResult, timeoutMs: number): Promise<RpcResult> {
     return new Promise((resolve) => {
-      const p: Pending = { method: '', resolve, timer: setTimeout(() => (this.dropped.delete(p), resolve(timedOut())), timeoutMs) };
+      const p: Pending = { method: '', resolve, timer: setTimeout(() => {
+        this.dropped.delete(p);
+        resolve(timedOut());
+      }, timeoutMs) };
       this.dropped.add(p);
     });
   }
@@ -192,7 +195,10 @@ export class RpcClient {
     // Answers (a leader's fetched batches) are read into one buffer of this
     // client's and copied out once per frame, instead of a fresh buffer per read
     // that the frame is then copied out of again.
-    const onread = { buffer: this.readBuffer, callback: (n: number, buf: Buffer) => (onData(buf.subarray(0, n)), true) };
+    const onread = { buffer: this.readBuffer, callback: (n: number, buf: Buffer) => {
+      onData(buf.subarray(0, n));
+      return true;
+    } };
     const socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread });
     this.socket = socket;
     const fail = (error: string) => {
@@ -256,5 +262,15 @@ export class RpcClient {
       p.resolve({ ok: false, error: 'client closed' });
     }
     this.dropped.clear();
+  }
+}
+
+/** One call on a connection of its own, closed after the answer (status and admin tools). */
+export async function callOnce(host: string, port: number, method: string, body: unknown, timeoutMs: number) {
+  const client = new RpcClient(host, port);
+  try {
+    return await client.call(method, body, timeoutMs);
+  } finally {
+    client.close();
   }
 }

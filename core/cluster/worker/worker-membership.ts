@@ -19,7 +19,7 @@ import { ClusterErrorCode, clusterErrorName } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
 import { ControllerClient } from '../controller/controller-client';
 import { ControllerMethod } from '../controller/controller-protocol';
-import type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from './worker-protocol';
+import type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from '../controller/worker-protocol';
 
 export interface WorkerMembershipOptions {
   readonly controllers: readonly ControllerAddress[];

@@ -23,7 +23,7 @@ describe('the Kafka front end of a cluster broker', () => {
 
   beforeAll(async () => {
     // Followers never fall out of the ISR during the test: an acks=all produce waits until its follower has it.
-    cluster = await InProcessCluster.start({ ids: IDS, broker: { replicaLagTimeMaxMs: 120_000, kafkaBounds: { maxInFlightPerConnection: 2 }, autoCreateTopics: true } });
+    cluster = await InProcessCluster.start({ ids: IDS, broker: { replicaLagTimeMaxMs: 120_000, kafkaBounds: { maxInFlightPerConnection: 2 } } });
     const deadline = Date.now() + DEADLINE_MS;
     await cluster.allBrokersRegistered(deadline);
     const c = await connect(1);
@@ -87,7 +87,9 @@ describe('the Kafka front end of a cluster broker', () => {
     expect((await metadata('asked-only', false)).topics[0].errorCode).toBe(UNKNOWN_TOPIC_OR_PARTITION);
     const created = (await metadata('made-on-demand', true)).topics[0];
     expect(created.errorCode).toBe(0);
-    expect(created.partitions.map((p) => p.replicaNodes.length)).toEqual([1]);
+    // One partition with the cluster's default replication: a replica on every live broker, up to 3.
+    expect(created.partitions.map((p) => p.replicaNodes.length)).toEqual([Math.min(3, IDS.length)]);
+    expect(cluster.broker(2).image.topicByName('made-on-demand')?.config['min.insync.replicas']).toBe(IDS.length >= 3 ? '2' : '1');
     expect(cluster.broker(2).image.topicByName('asked-only')).toBeUndefined();
   });
 

@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONSUMER_OFFSETS_TOPIC, ErrorCode, OffsetCache, offsetsPartitionFor } from '../../../../core/broker';
 import { OFFSETS_TOPIC_PARTITIONS } from '../../../../core/cluster';
-import { ClusterGroupCoordinator } from '../../../../core/cluster/broker/group-coordinator';
 import { replicaName } from '../../../../core/cluster/broker/broker-view';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from '../in-process-cluster';
@@ -33,14 +32,6 @@ describe('consumer groups on a cluster broker, without an embedded Broker', () =
   const connect = async (id: number): Promise<KafkaConnection> => {
     const c = await KafkaConnection.connect(cluster.bootstrap(id), { timeoutMs: 15_000 });
     open.push(c);
-    return c;
-  };
-
-  /** A coordinator of broker `id`'s groups besides its own, with the offsets partitions it leads loaded. */
-  const coordinatorOn = (id: number): ClusterGroupCoordinator => {
-    const c = new ClusterGroupCoordinator(cluster.broker(id), path.join(cluster.dir, `spare-${id}`));
-    open.push(c);
-    c.onReplicasChanged();
     return c;
   };
 
@@ -99,14 +90,14 @@ describe('consumer groups on a cluster broker, without an embedded Broker', () =
     const listed = await atCoordinator.request<apis.ListGroupsResponse>(apis.listGroups, { statesFilter: [], typesFilter: [] });
     expect(listed.groups.filter((g) => g.groupId === GROUP).map((g) => g.groupState)).toEqual(['Empty']);
 
+    const deleteGroups = async (id: number, groupsNames: string[]) =>
+      (await (await connect(id)).request<apis.DeleteGroupsResponse>(apis.deleteGroups, { groupsNames })).results.map((r) => r.errorCode);
     const other = IDS.find((id) => id !== coordinator)!;
-    expect(await coordinatorOn(other).deleteGroup(GROUP)).toBe(NOT_COORDINATOR);
-    const owner = coordinatorOn(coordinator);
+    expect(await deleteGroups(other, [GROUP])).toEqual([NOT_COORDINATOR]);
     const sameCoordinator = Array.from({ length: 100 }, (_, i) => `nobody-${i}`).find((g) => offsetsPartitionFor(g, OFFSETS_TOPIC_PARTITIONS) === partition)!;
-    expect(await owner.deleteGroup(sameCoordinator)).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
-    expect(await owner.deleteGroup(GROUP)).toBe(0);
+    expect(await deleteGroups(coordinator, [sameCoordinator, GROUP])).toEqual([ErrorCode.GROUP_ID_NOT_FOUND, 0]);
     for (const id of IDS) await until(deadline, () => (offsetsOnReplica(id).length === 0 ? true : undefined), `replica ${id} kept the deleted offsets`);
     // Gone once, the group is not found a second time.
-    expect(await owner.deleteGroup(GROUP)).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect(await deleteGroups(coordinator, [GROUP])).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
   });
 });

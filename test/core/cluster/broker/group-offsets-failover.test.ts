@@ -97,7 +97,9 @@ describe.each(['stopped', 'isolated'] as const)('consumer group offsets on a clu
     // Commits at the coordinator: acknowledged once the ISR has them, and fetched back.
     const c = await until(deadline, async () => {
       const conn = await connect(coordinator);
-      return (await fetchOffsets(conn)) instanceof Map ? conn : (conn.close(), undefined);
+      if ((await fetchOffsets(conn)) instanceof Map) return conn;
+      conn.close();
+      return undefined;
     }, 'the coordinator did not load its offsets partition');
     expect(commitCodes(await commit(c, { 0: 10, 1: 20 }))).toEqual([0, 0]);
     expect(await fetchOffsets(c)).toEqual(new Map([[0, 10], [1, 20]]));

@@ -176,7 +176,7 @@ describe.each([
       phase(`broker ${old} reconnected`);
       await until(deadline, () => {
         const p = cluster.activeController()?.image.topicByName(TOPIC)?.partitions.get(0);
-        return p !== undefined && p.isr.includes(old) && replica(old)!.replica.role === 'follower' && replica(old)!.replica.leaderEpoch === p.leaderEpoch ? true : undefined;
+        return p?.isr.includes(old) && replica(old)!.replica.role === 'follower' && replica(old)!.replica.leaderEpoch === p.leaderEpoch ? true : undefined;
       }, `broker ${old} did not rejoin the ISR`);
       phase(`broker ${old} is back in the ISR`);
       for (let i = 0; i < 3; i++) await send(newLeader);

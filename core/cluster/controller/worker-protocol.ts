@@ -3,8 +3,8 @@
 // method does join (epoch 0), heartbeat and leave, as Kafka's
 // ConsumerGroupHeartbeat (KIP-848) does.
 import * as E from 'fp-ts/Either';
-import type { Accepted, Decision } from '../controller/decision';
-import type { QuorumController } from '../controller/quorum-controller';
+import type { Accepted, Decision } from './decision';
+import type { QuorumController } from './quorum-controller';
 
 export interface WorkerHeartbeatRpcRequest {
   readonly app: string;

@@ -5,12 +5,12 @@
 // follower's lag behind its leader is computed. Every call has a deadline; a
 // node that does not answer is shown as unreachable, never waited on forever.
 import * as E from 'fp-ts/Either';
-import { decodeRecordBatch } from '../metadata/codec';
 import { MetadataImage } from '../metadata/image';
 import type { ControllerAddress } from '../net/addresses';
-import { DESCRIBE_REPLICAS_METHOD, type ReplicaDescription } from './broker-process';
-import { ControllerMethod, decodeFeed, type DescribeQuorumAnswer } from '../controller/controller-protocol';
-import { RpcClient } from '../net/rpc';
+import { DESCRIBE_REPLICAS_METHOD, type ReplicaDescription } from '../broker/broker-process';
+import { ControllerMethod, type DescribeQuorumAnswer } from '../controller/controller-protocol';
+import { callOnce } from '../net/rpc';
+import { readMetadataImage } from '../controller/metadata-reader';
 
 export interface ControllerStatus {
   readonly id: number;
@@ -78,18 +78,9 @@ export interface ClusterStatus {
   readonly warnings: readonly string[];
 }
 
-async function call(host: string, port: number, method: string, body: unknown, timeoutMs: number) {
-  const client = new RpcClient(host, port);
-  try {
-    return await client.call(method, body, timeoutMs);
-  } finally {
-    client.close();
-  }
-}
-
 /** One controller's view of the quorum; an error names the controller and what went wrong. */
 export async function describeQuorum(c: ControllerAddress, timeoutMs: number): Promise<E.Either<string, DescribeQuorumAnswer>> {
-  const r = await call(c.host, c.port, ControllerMethod.describeQuorum, {}, timeoutMs);
+  const r = await callOnce(c.host, c.port, ControllerMethod.describeQuorum, {}, timeoutMs);
   if (!r.ok) return E.left(`controller ${c.id} at ${c.host}:${c.port} did not answer: ${r.error}`);
   const a = r.body as Partial<DescribeQuorumAnswer> | null;
   if (a === null || typeof a !== 'object' || typeof a.nodeId !== 'number' || typeof a.term !== 'number') {
@@ -99,33 +90,6 @@ export async function describeQuorum(c: ControllerAddress, timeoutMs: number): P
   return E.right(a as DescribeQuorumAnswer);
 }
 
-/** The committed metadata image, read from controller `c` the way a broker follows it (bounded). */
-export async function readMetadataImage(c: ControllerAddress, timeoutMs: number): Promise<E.Either<string, { image: MetadataImage; index: number }>> {
-  const deadline = Date.now() + timeoutMs;
-  let image = new MetadataImage();
-  let index = 0;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) return E.left(`reading the metadata log from controller ${c.id} did not finish within ${timeoutMs} ms`);
-    const r = await call(c.host, c.port, ControllerMethod.fetchMetadata, { fromIndex: index }, left);
-    if (!r.ok) return E.left(`controller ${c.id} at ${c.host}:${c.port} did not serve the metadata log: ${r.error}`);
-    const feed = decodeFeed(r.body, r.blob);
-    if (typeof feed === 'string') return E.left(`controller ${c.id} sent a bad metadata feed: ${feed}`);
-    if (feed.snapshot !== undefined && feed.snapshot.index > index) {
-      const decoded = MetadataImage.decode(feed.snapshot.data);
-      if (E.isLeft(decoded)) return E.left(`controller ${c.id} sent a bad metadata snapshot: ${decoded.left}`);
-      image = decoded.right;
-      index = feed.snapshot.index;
-    }
-    for (const e of feed.entries) {
-      if (e.index <= index) continue;
-      const records = decodeRecordBatch(e.data);
-      if (E.isRight(records)) image.applyAll(records.right);
-      index = e.index;
-    }
-    if (feed.entries.length === 0 && feed.snapshot === undefined) return E.right({ image, index });
-  }
-}
 
 interface BrokerReplicas {
   readonly brokerId: number;
@@ -133,7 +97,7 @@ interface BrokerReplicas {
 }
 
 async function describeReplicas(host: string, port: number, timeoutMs: number): Promise<BrokerReplicas | undefined> {
-  const r = await call(host, port + 1, DESCRIBE_REPLICAS_METHOD, {}, timeoutMs);
+  const r = await callOnce(host, port + 1, DESCRIBE_REPLICAS_METHOD, {}, timeoutMs);
   if (!r.ok) return undefined;
   const b = r.body as Partial<BrokerReplicas> | null;
   return b !== null && typeof b === 'object' && Array.isArray(b.replicas) ? (b as BrokerReplicas) : undefined;

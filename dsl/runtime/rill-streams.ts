@@ -29,9 +29,7 @@
 // write stops the app the same way (without committing what was not
 // acknowledged); `done` rejects with the reason.
 import * as path from 'node:path';
-import { DirLock, Rill } from '../../core/client';
-import { CommitRefusedError, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../client/log-client';
-import { rillLogClient } from '../client/rill-log-client';
+import { CommitRefusedError, DirLock, Rill, rillLogClient, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../../core/client';
 import { consoleLogger, type Logger } from '../logger';
 import type { ReadOnlyKeyValueStore } from '../state/key-value-store';
 import type { ReadOnlyWindowStore } from '../state/window-store';

@@ -1,6 +1,6 @@
 // `rill consume`: records of a topic to stdout, from the beginning, an offset or
 // a timestamp, alone or as a member of a consumer group (offsets committed).
-import { GroupCoordinator, GroupMember, protocolGroupPort, roundRobinAssignor, type PartitionLeaders, type TopicPartition } from '../core/client';
+import { BrokerConnections, GroupCoordinator, GroupMember, protocolGroupPort, roundRobinAssignor, type PartitionLeaders, type TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
@@ -9,7 +9,7 @@ import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { backoff, LEADER_MOVED, topicLeaders } from './leaders';
 import { partitionCount } from './produce-command';
-import { bootstrapOf, check, CommandError, connect } from './wire';
+import { bootstrapList, bootstrapOf, check, CommandError, connect } from './wire';
 
 const SPEC = {
   topic: { kind: 'string', arg: 'NAME', help: 'the topic to read (required)' },
@@ -83,7 +83,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       };
 
       if (flags.group) {
-        group = consumerGroup(leaders, flags.group, retryTimeoutMs, (revoked) => commit(revoked));
+        group = consumerGroup(bootstrap, leaders, flags.group, retryTimeoutMs, (revoked) => commit(revoked));
         member = group.member;
         await member.start();
       } else {
@@ -210,6 +210,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       return 0;
     } finally {
       await member?.stop();
+      group?.close();
       leaders.brokers.close();
       conn.close();
     }
@@ -221,6 +222,8 @@ interface ConsumerGroup {
   readonly coordinator: GroupCoordinator;
   /** Whether the assignment changed since the last call. */
   changed(): boolean;
+  /** Closes the group's connections (after member.stop()). */
+  close(): void;
 }
 
 /**
@@ -228,8 +231,10 @@ interface ConsumerGroup {
  * round-robin assignor; the partitions it revokes have their positions
  * committed first (`commitRevoked`).
  */
-function consumerGroup(leaders: PartitionLeaders, groupId: string, retryTimeoutMs: number, commitRevoked: (revoked: TopicPartition[]) => Promise<void>): ConsumerGroup {
-  const coordinator = new GroupCoordinator(leaders.brokers, groupId, retryTimeoutMs);
+function consumerGroup(bootstrap: string, leaders: PartitionLeaders, groupId: string, retryTimeoutMs: number, commitRevoked: (revoked: TopicPartition[]) => Promise<void>): ConsumerGroup {
+  // Connections of its own: a JoinGroup waits at the coordinator for the rebalance, and must not hold up fetches behind it.
+  const connections = new BrokerConnections(bootstrapList(bootstrap), { clientId: 'rill-cli' });
+  const coordinator = new GroupCoordinator(connections, groupId, retryTimeoutMs);
   const sessionTimeoutMs = 10_000;
   let changed = true;
   const member = new GroupMember(
@@ -250,6 +255,7 @@ function consumerGroup(leaders: PartitionLeaders, groupId: string, retryTimeoutM
   return {
     member,
     coordinator,
+    close: () => connections.close(),
     changed() {
       const was = changed;
       changed = false;

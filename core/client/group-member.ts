@@ -9,7 +9,7 @@
 // (remote/protocol-group-port.ts: `rill consume --group`, the Rill protocol
 // LogClient's subscribe) both implement.
 import { isLeft, right } from 'fp-ts/Either';
-import { Broker, BrokerError, ErrorCode } from '../broker';
+import { Broker, BrokerError, ErrorCode, type JoinGroupParams, type JoinGroupResponse } from '../broker';
 import { Assignor, MemberSubscription, tpKey } from './assignor';
 import { TopicPartition, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol';
 
@@ -25,16 +25,7 @@ export interface GroupMemberOptions {
 
 /** The coordinator's group requests (Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup), and the partition counts the leader assigns from. */
 export interface GroupPort {
-  joinGroup(request: {
-    groupId: string;
-    memberId: string;
-    groupInstanceId: string | null;
-    clientId: string;
-    sessionTimeoutMs: number;
-    rebalanceTimeoutMs: number;
-    protocolType: string;
-    protocols: { name: string; metadata: Buffer }[];
-  }): Promise<{ errorCode: number; generationId: number; protocolName: string | null; leader: string; memberId: string; members: { memberId: string; metadata: Buffer }[] }>;
+  joinGroup(request: JoinGroupParams): Promise<Pick<JoinGroupResponse, 'errorCode' | 'generationId' | 'protocolName' | 'leader' | 'memberId'> & { members: { memberId: string; metadata: Buffer }[] }>;
   syncGroup(request: { groupId: string; generationId: number; memberId: string; protocolName: string | null; assignments: { memberId: string; assignment: Buffer }[] }): Promise<{ errorCode: number; assignment: Buffer }>;
   heartbeat(request: { groupId: string; generationId: number; memberId: string }): Promise<{ errorCode: number }>;
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void>;

@@ -33,7 +33,8 @@ export type { LogClient, LogConsumer, LogProducer, LogRecord, FetchedRecord, Out
 export { rillLogClient } from './embedded-log-client';
 // ... a Rill cluster or `rill broker` over the Kafka protocol (core/protocol's KafkaConnection), ...
 export { protocolLogClient } from './remote/protocol-log-client';
-export type { ProtocolLogClient, ProtocolLogClientOptions, PartitionFetch } from './remote/protocol-log-client';
+export type { ProtocolLogClient, ProtocolLogClientOptions } from './remote/protocol-log-client';
+export type { PartitionFetch } from './remote/partition-reader';
 export type { CommitMember } from './remote/remote-consumer';
 // ... and any Kafka-compatible cluster through kafkajs.
 export { kafkaLogClient, kafkaConfig } from './kafkajs/kafkajs-log-client';

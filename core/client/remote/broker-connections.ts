@@ -21,7 +21,7 @@ export class BrokerConnections {
   private readonly conns = new Map<string, KafkaConnection>();
   private readonly bootstraps: string[];
   private last: KafkaConnection | undefined;
-  private closed = false;
+  private shut = false;
 
   /** `first`: a connection already open to one of the bootstrap brokers (used as "any" while it lives). */
   constructor(
@@ -74,12 +74,12 @@ export class BrokerConnections {
 
   /** The open connection to `address`, else a new one. */
   async connection(address: string): Promise<KafkaConnection> {
-    if (this.closed) throw new KafkaClientError('the client is closed');
+    if (this.shut) throw new KafkaClientError('the client is closed');
     let c = this.conns.get(address);
     if (c !== undefined && !c.closed) return c;
     c?.close();
     c = await KafkaConnection.connect(address, { clientId: this.options.clientId ?? 'rill', timeoutMs: this.options.requestTimeoutMs ?? 30000 });
-    if (this.closed) {
+    if (this.shut) {
       c.close();
       throw new KafkaClientError('the client is closed');
     }
@@ -93,8 +93,13 @@ export class BrokerConnections {
     this.conns.delete(address);
   }
 
+  /** Whether close() was called: nothing is retried any more. */
+  get closed(): boolean {
+    return this.shut;
+  }
+
   close(): void {
-    this.closed = true;
+    this.shut = true;
     for (const c of this.conns.values()) c.close();
     this.conns.clear();
     // `first` (given to the constructor) belongs to the caller: not closed here.

@@ -64,7 +64,7 @@ export class GroupCoordinator {
         if (!moved(answer)) return answer;
         failure = new KafkaClientError(`the coordinator of group "${this.groupId}" moved`);
       } catch (e) {
-        if (!(e instanceof KafkaClientError)) throw e;
+        if (!(e instanceof KafkaClientError) || this.brokers.closed) throw e;
         failure = e;
       }
       if (this.address !== undefined) this.brokers.drop(this.address);

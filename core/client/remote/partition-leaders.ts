@@ -46,6 +46,7 @@ export function checkCode(code: number, what: string, message?: string | null): 
 
 export class PartitionLeaders {
   private readonly leaders = new Map<number, number>();
+  private count = 0;
 
   constructor(
     readonly brokers: BrokerConnections,
@@ -63,7 +64,13 @@ export class PartitionLeaders {
     const m = await this.brokers.metadata([this.topic]);
     const t = m.topics[0];
     for (const p of t?.partitions ?? []) this.leaders.set(p.partitionIndex, p.leaderId);
-    return t !== undefined && t.errorCode === 0 ? t.partitions.length : 0;
+    this.count = t !== undefined && t.errorCode === 0 ? t.partitions.length : 0;
+    return this.count;
+  }
+
+  /** The partition count as of the last refresh() (0: no such topic). */
+  get partitions(): number {
+    return this.count;
   }
 
   /** A connection to the partition's leader as last known (the bootstrap broker when Metadata named none yet). */
@@ -94,7 +101,7 @@ export class PartitionLeaders {
         const r = await attempt(await this.connectionFor(partition));
         if (r !== MOVED) return r;
       } catch (e) {
-        if (!(e instanceof KafkaClientError)) throw e;
+        if (!(e instanceof KafkaClientError) || this.brokers.closed) throw e;
         last = e.message;
         this.forget(partition);
       }

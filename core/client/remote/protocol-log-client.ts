@@ -14,13 +14,13 @@ import { apis, KafkaClientError } from '../../protocol';
 import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import { commitRefusal } from '../commit-refusal';
 import { decodeAssignment, type TopicPartition } from '../consumer-protocol';
-import { fetchedRecords } from '../fetched-records';
-import type { FetchedRecord, GroupMemberInfo, LogClient, LogConsumer, LogProducer, TopicSpec } from '../log-client';
+import type { GroupMemberInfo, LogClient, LogConsumer, LogProducer, TopicSpec } from '../log-client';
 import { DefaultPartitioner } from '../partitioner';
 import { RemoteConsumer, type CommitMember } from './remote-consumer';
 import { BrokerConnections } from './broker-connections';
 import { GroupCoordinator } from './group-coordinator';
-import { backoff, checkCode, MOVED, PartitionLeaders, STALE_METADATA } from './partition-leaders';
+import { backoff, checkCode, MOVED, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
+import { PartitionReader } from './partition-reader';
 
 export interface ProtocolLogClientOptions {
   /** "host:port" of one or more brokers (a list, or one comma-separated string). */
@@ -47,20 +47,21 @@ export interface ProtocolLogClientOptions {
   readonly member?: () => CommitMember | undefined;
 }
 
-/** One fetch of one partition: its records, the offset to read next, and the high watermark the leader reported. */
-export interface PartitionFetch {
-  readonly records: FetchedRecord[];
-  readonly nextOffset: number;
-  readonly highWatermark: number | undefined;
-}
-
 export interface ProtocolLogClient extends LogClient {
-  /** Like fetch(), but the leader may hold the request up to maxWaitMs for records to arrive (long poll). */
-  fetchWaiting(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch>;
+  /** A PartitionReader over connections of its own (a consumer's long polls), closed with reader.brokers.close(). */
+  ownReader(): PartitionReader;
   /** Commits for the group: as `member` when given, else as a simple commit. Rejects with CommitRefusedError when the group refused it. */
   commitOffsets(groupId: string, offsets: readonly (TopicPartition & { offset: number })[], member?: CommitMember): Promise<void>;
   /** The group's coordinator (its requests follow it when it moves). */
   coordinator(groupId: string): GroupCoordinator;
+  /**
+   * The group's coordinator over connections of its own, for a group member:
+   * a JoinGroup waits at the coordinator until the rebalance completes, and a
+   * broker answers a connection's requests in order, so members sharing a
+   * connection would wait for each other's joins. Its requests carry the
+   * member's `clientId` (other members see it in DescribeGroups). Closed with close().
+   */
+  memberCoordinator(groupId: string, clientId: string): { coordinator: GroupCoordinator; close(): void };
   /** The partitions' leaders of a topic (refreshed on first use). */
   leaders(topic: string): Promise<PartitionLeaders>;
   /**
@@ -75,21 +76,11 @@ export interface ProtocolLogClient extends LogClient {
 export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLogClient {
   const brokers = new BrokerConnections(options.brokers, { clientId: options.clientId ?? 'rill', requestTimeoutMs: options.requestTimeoutMs });
   const retryTimeoutMs = options.retryTimeoutMs ?? 60_000;
-  const leadersByTopic = new Map<string, Promise<PartitionLeaders>>();
+  const reader = new PartitionReader(brokers, retryTimeoutMs);
+  const leaders = (topic: string) => reader.leaders(topic);
   const coordinators = new Map<string, GroupCoordinator>();
   const consumers = new Set<RemoteConsumer>();
   const fenced = new Set<number>();
-
-  function leaders(topic: string): Promise<PartitionLeaders> {
-    let l = leadersByTopic.get(topic);
-    if (l === undefined) {
-      const fresh = new PartitionLeaders(brokers, topic, retryTimeoutMs);
-      l = fresh.refresh().then(() => fresh);
-      leadersByTopic.set(topic, l);
-      l.catch(() => leadersByTopic.delete(topic));
-    }
-    return l;
-  }
 
   function coordinator(groupId: string): GroupCoordinator {
     let c = coordinators.get(groupId);
@@ -100,38 +91,14 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
   const metadata = (topics: readonly string[] | null) => brokers.metadata(topics);
   const partitionCounts = (topics: readonly string[]) => brokers.partitionCounts(topics);
 
-  async function fetchWaiting(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
-    const what = `cannot fetch ${tp.topic}-${tp.partition} at offset ${offset}`;
-    return (await leaders(tp.topic)).withLeader(tp.partition, what, async (c) => {
-      const r = await c.request<apis.FetchResponse>(apis.fetch, {
-        replicaId: -1,
-        maxWaitMs,
-        minBytes: maxWaitMs > 0 ? 1 : 0,
-        maxBytes,
-        isolationLevel: 1,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: offset, partitionMaxBytes: maxBytes, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
-      checkCode(r.errorCode ?? 0, what);
-      const p = r.responses[0]?.partitions[0];
-      if (p === undefined) return { records: [], nextOffset: offset, highWatermark: undefined };
-      if (STALE_METADATA.has(p.errorCode)) return MOVED;
-      checkCode(p.errorCode, what);
-      const read = p.records && p.records.length > 0 ? fetchedRecords(tp, offset, p.records) : { records: [], nextOffset: offset };
-      return { ...read, highWatermark: p.highWatermark };
-    });
-  }
-
   async function produce(queued: readonly QueuedRecord[], partitioner: DefaultPartitioner): Promise<void> {
     const byTopic = new Map<string, QueuedRecord[]>();
     for (const q of queued) byTopic.set(q.topic, [...(byTopic.get(q.topic) ?? []), q]);
     const sends: Promise<void>[] = [];
     for (const [topic, records] of byTopic) {
+      // Partition counts as of the last Metadata (a leader change refreshes it; a topic created meanwhile is looked up again).
       const l = await leaders(topic);
-      const partitions = await l.refresh();
+      const partitions = l.partitions > 0 ? l.partitions : await l.refresh();
       if (partitions === 0) throw new KafkaClientError(`cannot produce to topic "${topic}": it does not exist`);
       const byPartition = new Map<number, QueuedRecord[]>();
       for (const q of records) {
@@ -191,7 +158,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       if (missing.length === 0) return;
       await createTopics(missing);
       await leadersElected(missing.map((t) => t.name));
-      for (const t of missing) leadersByTopic.delete(t.name);
+      for (const t of missing) reader.forget(t.name);
     },
     async partitionCount(topic) {
       return (await partitionCounts([topic])).get(topic);
@@ -207,16 +174,20 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       return (await coordinator(groupId).committed()).get(topic) ?? new Map();
     },
     async fetch(tp, offset, maxBytes) {
-      const { records, nextOffset } = await fetchWaiting(tp, offset, maxBytes, 0);
+      const { records, nextOffset } = await reader.fetch(tp, offset, maxBytes, 0);
       return { records, nextOffset };
     },
-    fetchWaiting,
+    ownReader: () => new PartitionReader(new BrokerConnections(options.brokers, { clientId: options.clientId ?? 'rill', requestTimeoutMs: options.requestTimeoutMs }), retryTimeoutMs),
     async commitOffsets(groupId, offsets, member) {
       const results = await coordinator(groupId).commit(offsets, member);
       const refused = results.find((r) => r.errorCode !== 0);
       if (refused !== undefined) throw commitRefusal(groupId, refused.errorCode);
     },
     coordinator,
+    memberCoordinator(groupId, clientId) {
+      const own = new BrokerConnections(options.brokers, { clientId, requestTimeoutMs: options.requestTimeoutMs });
+      return { coordinator: new GroupCoordinator(own, groupId, retryTimeoutMs), close: () => own.close() };
+    },
     leaders,
     producer(): LogProducer {
       const partitioner = new DefaultPartitioner();

@@ -21,7 +21,7 @@ import { coPartitionedAssignor } from '../co-partitioned-assignor';
 import { FetchedBuffer } from '../fetched-buffer';
 import { GroupMember } from '../group-member';
 import { CommitRefusedError, type GroupMembershipOptions, type LogConsumer, type LogRebalanceListener, type LogRecord, type TopicPartition } from '../log-client';
-import type { PartitionFetch } from './protocol-log-client';
+import type { PartitionReader } from './partition-reader';
 import { protocolGroupPort } from './protocol-group-port';
 import type { GroupCoordinator } from './group-coordinator';
 
@@ -33,11 +33,11 @@ export interface CommitMember {
 
 /** What a RemoteConsumer needs of its client. */
 export interface RemoteConsumerClient {
-  fetchWaiting(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch>;
+  ownReader(): PartitionReader;
   offsets(topic: string): Promise<{ partition: number; start: number; end: number }[]>;
   committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   commitOffsets(groupId: string, offsets: readonly (TopicPartition & { offset: number })[], member?: CommitMember): Promise<void>;
-  coordinator(groupId: string): GroupCoordinator;
+  memberCoordinator(groupId: string, clientId: string): { coordinator: GroupCoordinator; close(): void };
 }
 
 export interface RemoteConsumerOptions {
@@ -63,8 +63,11 @@ export class RemoteConsumer {
   private readonly positions = new Map<string, number>();
   private readonly paused = new Set<string>();
   private readonly buffer: FetchedBuffer;
+  /** Its fetches' own connections (long polls would hold up the client's other requests). */
+  private readonly reader: PartitionReader;
   private readonly idlers = new Set<() => void>();
   private group: GroupMember | undefined;
+  private closeCoordinator: () => void = () => undefined;
   private closed = false;
   readonly api: LogConsumer;
 
@@ -73,6 +76,7 @@ export class RemoteConsumer {
     private readonly options: RemoteConsumerOptions,
   ) {
     const buffer = (this.buffer = new FetchedBuffer(options.maxBufferedRecords));
+    this.reader = client.ownReader();
     const isClosed = () => this.closed;
     this.api = {
       assign: (tps) => {
@@ -135,8 +139,10 @@ export class RemoteConsumer {
     if (this.loops.size > 0) throw new Error('this consumer is assigned; assign() and subscribe() do not mix');
     const { groupId, clientId, membership } = this.options;
     const sessionTimeoutMs = membership.sessionTimeoutMs ?? 10_000;
+    const own = this.client.memberCoordinator(groupId, clientId);
+    this.closeCoordinator = own.close;
     const group = (this.group = new GroupMember(
-      protocolGroupPort(this.client.coordinator(groupId), this.options.partitionCounts),
+      protocolGroupPort(own.coordinator, this.options.partitionCounts),
       {
         groupId,
         clientId,
@@ -210,7 +216,7 @@ export class RemoteConsumer {
       const from = this.positions.get(key) ?? 0;
       const started = Date.now();
       try {
-        const { records, nextOffset, highWatermark } = await this.client.fetchWaiting(tp, from, maxBytesPerFetch, maxWaitMs);
+        const { records, nextOffset, highWatermark } = await this.reader.fetch(tp, from, maxBytesPerFetch, maxWaitMs);
         if (!live() || this.positions.get(key) !== from) continue;
         for (const r of records) this.buffer.push({ topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
         this.positions.set(key, nextOffset);
@@ -244,6 +250,8 @@ export class RemoteConsumer {
     if (this.closed) return;
     // A subscribed consumer hands its partitions over (listener awaited) and leaves the group first.
     await this.group?.stop().catch((e: Error) => this.log(`group ${this.options.groupId}: ${e.message}`));
+    this.closeCoordinator();
+    this.reader.brokers.close();
     this.closed = true;
     this.loops.clear();
     this.buffer.drop(() => false);

@@ -6,8 +6,9 @@
 // runs in the test suite. Every wait is on an event or a promise, bounded.
 import { Rill, kafkaLogClient, type KafkaLogClient } from '../../../../core/client';
 import { KafkaServer } from '../../../../core/protocol';
-import { memoryLogger, RillStreams, type RebalanceEvent } from '../../../../dsl';
+import { memoryLogger, RillStreams } from '../../../../dsl';
 import { LINES, wordCountTopology } from '../../../../examples/wordcount/topology';
+import { rebalanceWaits, type RebalanceWaits } from '../../../support/rebalance-waits';
 import { tempDirs } from '../../../support/tmp-dir';
 
 const dirs = tempDirs('kafkajs-group');
@@ -34,31 +35,7 @@ afterAll(async () => {
   dirs.removeAll();
 });
 
-/** Waits until `condition` holds, re-checked on every rebalance event (bounded). */
-function rebalances() {
-  const listeners = new Set<() => void>();
-  return {
-    notify: (_e: RebalanceEvent) => listeners.forEach((l) => l()),
-    until(what: string, condition: () => boolean): Promise<void> {
-      if (condition()) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`));
-        }, WAIT_MS);
-        const check = () => {
-          if (!condition()) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        };
-        listeners.add(check);
-      });
-    },
-  };
-}
-
-function instance(name: string, events: ReturnType<typeof rebalances>): RillStreams {
+function instance(name: string, events: RebalanceWaits): RillStreams {
   const client = kafkaLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: `${APP}-${name}` });
   clients.push(client);
   const app = new RillStreams(wordCountTopology(APP), { log: client, logger: memoryLogger(), onRebalance: events.notify, commitIntervalMs: 50, group: GROUP });
@@ -107,7 +84,7 @@ async function countsOf(instances: RillStreams[], words: Iterable<string>): Prom
 
 test('two instances on the kafkajs client split the partitions through the group, and one takes over when the other stops', async () => {
   await rill.admin.createTopics([{ name: LINES, partitions: PARTITIONS }]);
-  const events = rebalances();
+  const events = rebalanceWaits(WAIT_MS);
   const a = instance('a', events);
   const b = instance('b', events);
   await a.start();

@@ -93,7 +93,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
 
   async function produce(queued: readonly QueuedRecord[], partitioner: DefaultPartitioner): Promise<void> {
     const byTopic = new Map<string, QueuedRecord[]>();
-    for (const q of queued) byTopic.set(q.topic, [...(byTopic.get(q.topic) ?? []), q]);
+    for (const q of queued) listOf(byTopic, q.topic).push(q);
     const sends: Promise<void>[] = [];
     for (const [topic, records] of byTopic) {
       // Partition counts as of the last Metadata (a leader change refreshes it; a topic created meanwhile is looked up again).
@@ -103,7 +103,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       const byPartition = new Map<number, QueuedRecord[]>();
       for (const q of records) {
         const p = partitioner.partition({ topic, partitions, key: q.record.key, partition: q.record.partition });
-        byPartition.set(p, [...(byPartition.get(p) ?? []), q]);
+        listOf(byPartition, p).push(q);
       }
       for (const [partition, list] of byPartition) {
         partitioner.batchSent(topic, partition, partitions);
@@ -229,4 +229,11 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
     },
   };
   return client;
+}
+
+/** The list under `key`, made empty the first time. */
+function listOf<K, V>(m: Map<K, V[]>, key: K): V[] {
+  let list = m.get(key);
+  if (list === undefined) m.set(key, (list = []));
+  return list;
 }

@@ -93,11 +93,6 @@ export class GroupMember {
     return this.owned;
   }
 
-  /** Whether a rebalance is pending: the next ensureJoined() rejoins. */
-  get needsRejoin(): boolean {
-    return this.rejoinNeeded;
-  }
-
   /** Joins the group and keeps the membership alive until stop(). */
   start(): Promise<void> {
     this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((e: Error) => this.handlers.onError(e)), this.options.heartbeatIntervalMs);

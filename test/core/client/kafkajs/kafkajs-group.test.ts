@@ -1,14 +1,15 @@
 // A group-based application on the kafkajs LogClient: two RillStreams
 // instances subscribe (kafkajs consumer groups, the co-partitioned assigner)
 // and split the input partitions between them, the counts stay exact, and
-// when one stops the other takes its tasks over. The broker is Rill's own
-// Kafka front end (what `rill broker` serves) on port 0: no external Kafka
-// runs in the test suite. Every wait is on an event or a promise, bounded.
-import { Rill, kafkaLogClient, type KafkaLogClient } from '../../../../core/client';
-import { KafkaServer } from '../../../../core/protocol';
+// when one stops the other takes its tasks over. The broker is a `rill broker`
+// process (port 0): no external Kafka runs in the test suite, and `rill
+// broker` speaks the protocol. Every wait is on an event or a promise, bounded.
+import * as path from 'node:path';
+import { kafkaLogClient, type KafkaLogClient } from '../../../../core/client';
 import { memoryLogger, RillStreams } from '../../../../dsl';
 import { LINES, wordCountTopology } from '../../../../examples/wordcount/topology';
 import { rebalanceWaits, type RebalanceWaits } from '../../../support/rebalance-waits';
+import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../../../support/broker-process';
 import { tempDirs } from '../../../support/tmp-dir';
 
 const dirs = tempDirs('kafkajs-group');
@@ -18,27 +19,33 @@ const WAIT_MS = 30_000;
 /** kafkajs learns of a rebalance at its next heartbeat: heartbeat often. */
 const GROUP = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 100, rebalanceTimeoutMs: 5_000 };
 
-let rill: Rill;
-let server: KafkaServer;
+let broker: BrokerProcess;
+/** Checks and test data go through a client of their own. */
+let admin: KafkaLogClient;
 const clients: KafkaLogClient[] = [];
 const apps: RillStreams[] = [];
 
 beforeAll(async () => {
-  rill = Rill.open({ dir: dirs.make(), groups: { minSessionTimeoutMs: 100 }, groupTickIntervalMs: 20 });
-  server = await KafkaServer.start({ broker: rill.broker, port: 0, host: '127.0.0.1' });
+  broker = await startBrokerProcess(['--data-dir', path.join(dirs.make(), 'data'), '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0'], 120_000);
+  admin = client('test');
 });
 afterAll(async () => {
   for (const a of apps) await a.stop().catch(() => undefined);
   for (const c of clients) await c.close().catch(() => undefined);
-  await server?.close(2000);
-  await rill?.close();
+  broker?.child.kill('SIGTERM');
+  await broker?.exited;
+  killBrokerProcesses();
   dirs.removeAll();
 });
 
+function client(name: string): KafkaLogClient {
+  const c = kafkaLogClient({ brokers: [`127.0.0.1:${broker.port}`], clientId: `${APP}-${name}` });
+  clients.push(c);
+  return c;
+}
+
 function instance(name: string, events: RebalanceWaits): RillStreams {
-  const client = kafkaLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: `${APP}-${name}` });
-  clients.push(client);
-  const app = new RillStreams(wordCountTopology(APP), { log: client, logger: memoryLogger(), onRebalance: events.notify, commitIntervalMs: 50, group: GROUP });
+  const app = new RillStreams(wordCountTopology(APP), { log: client(name), logger: memoryLogger(), onRebalance: events.notify, commitIntervalMs: 50, group: GROUP });
   apps.push(app);
   return app;
 }
@@ -62,8 +69,8 @@ async function caughtUp(instances: RillStreams[]): Promise<void> {
     await Promise.all(instances.map((i) => i.waitUntilCaughtUp()));
     let behind = false;
     for (const topic of [LINES, `${APP}-word-counts-repartition`]) {
-      const committed = await rill.admin.fetchOffsets(APP, topic);
-      for (const e of await rill.admin.fetchTopicOffsets(topic)) if (e.highWatermark > 0 && (committed.find((c) => c.partition === e.partition)?.offset ?? -1) < e.highWatermark) behind = true;
+      const committed = await admin.committedOffsets(APP, topic);
+      for (const e of await admin.offsets(topic)) if (e.end > 0 && (committed.get(e.partition) ?? -1) < e.end) behind = true;
     }
     if (!behind) return;
   }
@@ -83,7 +90,7 @@ async function countsOf(instances: RillStreams[], words: Iterable<string>): Prom
 }
 
 test('two instances on the kafkajs client split the partitions through the group, and one takes over when the other stops', async () => {
-  await rill.admin.createTopics([{ name: LINES, partitions: PARTITIONS }]);
+  await admin.ensureTopics([{ name: LINES, partitions: PARTITIONS }]);
   const events = rebalanceWaits(WAIT_MS);
   const a = instance('a', events);
   const b = instance('b', events);
@@ -93,7 +100,12 @@ test('two instances on the kafkajs client split the partitions through the group
   expect(new Set([...a.assignedPartitions, ...b.assignedPartitions]).size).toBe(PARTITIONS);
 
   const { records, counts } = lines(40);
-  await rill.producer().send(LINES, records);
+  const producer = admin.producer();
+  await producer.sendBatch(
+    LINES,
+    records.map((r) => ({ key: null, value: Buffer.from(r.value), timestamp: Date.now(), partition: r.partition })),
+  );
+  await producer.close();
   await caughtUp([a, b]);
   // Every count complete and hosted by one instance (nothing read twice while the group was stable).
   expect(await countsOf([a, b], counts.keys())).toEqual(counts);

@@ -1,5 +1,6 @@
 // Runs a subcommand with the CLI's exit-code contract: 0 ok, 1 failure (a
 // sentence on stderr), 2 bad usage (with a pointer to the help).
+import { BrokerError } from '../core/client';
 import { KafkaClientError } from '../core/protocol';
 import { UsageError } from './args';
 import { CommandIO } from './io';
@@ -18,7 +19,8 @@ export async function runCommand(name: string, help: string | ((action: string |
       io.stderr.write(`rill ${name}: ${e.message}\nRun "rill ${name} --help" for usage.\n`);
       return 2;
     }
-    if (e instanceof CommandError || e instanceof KafkaClientError) {
+    // BrokerError: a Kafka error answer the shared client code (core/client) reported.
+    if (e instanceof CommandError || e instanceof KafkaClientError || e instanceof BrokerError) {
       io.stderr.write(`rill ${name}: ${e.message}\n`);
       return 1;
     }

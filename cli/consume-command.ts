@@ -1,16 +1,15 @@
 // `rill consume`: records of a topic to stdout, from the beginning, an offset or
 // a timestamp, alone or as a member of a consumer group (offsets committed).
-import { TopicPartition } from '../core/client';
+import { BrokerConnections, GroupCoordinator, GroupMember, protocolGroupPort, roundRobinAssignor, type PartitionLeaders, type TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
-import { GroupMember } from './group-member';
-import { backoff, LEADER_MOVED, listOffsetsAtLeaders, PartitionLeaders } from './leaders';
+import { backoff, LEADER_MOVED, topicLeaders } from './leaders';
 import { partitionCount } from './produce-command';
-import { bootstrapOf, check, CommandError, connect } from './wire';
+import { bootstrapList, bootstrapOf, check, CommandError, connect } from './wire';
 
 const SPEC = {
   topic: { kind: 'string', arg: 'NAME', help: 'the topic to read (required)' },
@@ -60,8 +59,9 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     // Reads go to each partition's leader (on a cluster, not every broker leads every partition).
-    const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);
+    const leaders = topicLeaders(conn, bootstrap, topic, retryTimeoutMs);
     let member: GroupMember | undefined;
+    let group: ConsumerGroup | undefined;
     const positions = new Map<string, Position>();
     let printed = 0;
     try {
@@ -72,18 +72,20 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       const resolveStarts = async (tps: TopicPartition[], committed?: Map<string, number>) => {
         positions.clear();
         const need = tps.filter((tp) => !(committed && (committed.get(key(tp)) ?? -1) >= 0));
-        const listed = need.length > 0 ? await listOffsetsAtLeaders(leaders, topic, need, flags.offset !== undefined ? -2 : startTimestamp) : new Map<number, number>();
+        const listed = need.length > 0 ? await leaders.listOffsets(need, flags.offset !== undefined ? -2 : startTimestamp) : new Map<number, number>();
         for (const tp of tps) {
           const c = committed?.get(key(tp)) ?? -1;
           let offset = c >= 0 ? c : flags.offset !== undefined ? flags.offset : listed.get(tp.partition)!;
           // A timestamp after the last record: start at the end.
-          if (offset < 0) offset = (await listOffsetsAtLeaders(leaders, topic, [tp], -1)).get(tp.partition)!;
+          if (offset < 0) offset = (await leaders.listOffsets([tp], -1)).get(tp.partition)!;
           positions.set(key(tp), { tp, offset, end: -1 });
         }
       };
 
       if (flags.group) {
-        member = await GroupMember.join(() => leaders.any(), flags.group, [topic], { retryTimeoutMs });
+        group = consumerGroup(bootstrap, leaders, flags.group, retryTimeoutMs, (revoked) => commit(revoked));
+        member = group.member;
+        await member.start();
       } else {
         const tps = flags.partition !== undefined ? [{ topic, partition: flags.partition }] : Array.from({ length: count }, (_, partition) => ({ topic, partition }));
         await resolveStarts(tps);
@@ -100,17 +102,23 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       };
 
       let lastCommit = Date.now();
-      const commit = async () => {
-        if (!member) return;
-        await member.commit(new Map([...positions.values()].map((p) => [p.tp, p.offset])));
+      /** Commits the positions (of `only` these partitions) as the member's generation; a rebalance in between is not an error. */
+      async function commit(only?: readonly TopicPartition[]): Promise<void> {
+        if (!member || !group) return;
+        const which = only === undefined ? [...positions.values()] : only.map((tp) => positions.get(key(tp))).filter((p): p is Position => p !== undefined);
+        await group.coordinator.commit(
+          which.map((p) => ({ ...p.tp, offset: p.offset })),
+          { memberId: member.memberId, generationId: member.generationId },
+        );
         lastCommit = Date.now();
-      };
+      }
 
       while (printed < maxMessages && !stop?.aborted) {
-        if (member && (member.needsRejoin || positions.size === 0)) {
-          if (positions.size > 0) await commit().catch(() => undefined);
-          const assigned = (await member.assignment()).filter((tp) => tp.topic === topic);
-          await resolveStarts(assigned, await member.committed(assigned));
+        if (member && group && (group.changed() || positions.size === 0)) {
+          await member.ensureJoined();
+          const assigned = member.assignment.filter((tp) => tp.topic === topic);
+          const committed = assigned.length > 0 ? ((await group.coordinator.committed(assigned)).get(topic) ?? new Map<number, number>()) : new Map<number, number>();
+          await resolveStarts(assigned, new Map([...committed].map(([partition, offset]) => [key({ topic, partition }), offset])));
           if (assigned.length === 0 && !flags['exit-at-end']) {
             await sleep(200);
             continue;
@@ -169,7 +177,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
             }
             if (p.errorCode === OFFSET_OUT_OF_RANGE) {
               const tp = [{ topic, partition: p.partitionIndex }];
-              const [lo, hi] = [(await listOffsetsAtLeaders(leaders, topic, tp, -2)).get(p.partitionIndex), (await listOffsetsAtLeaders(leaders, topic, tp, -1)).get(p.partitionIndex)];
+              const [lo, hi] = [(await leaders.listOffsets(tp, -2)).get(p.partitionIndex), (await leaders.listOffsets(tp, -1)).get(p.partitionIndex)];
               const held = hi! > lo! ? `its records are at offsets ${lo} to ${hi! - 1}` : 'it holds no records';
               throw new CommandError(`offset ${pos.offset} is out of range for ${topic}-${p.partitionIndex}: ${held} (log start ${lo}, log end ${hi}); give --offset from ${lo} to ${hi}, or --from-beginning`);
             }
@@ -201,11 +209,59 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       io.stderr.write(`Consumed ${printed} record(s).\n`);
       return 0;
     } finally {
-      await member?.leave();
-      leaders.close();
+      await member?.stop();
+      group?.close();
+      leaders.brokers.close();
       conn.close();
     }
   });
+}
+
+interface ConsumerGroup {
+  readonly member: GroupMember;
+  readonly coordinator: GroupCoordinator;
+  /** Whether the assignment changed since the last call. */
+  changed(): boolean;
+  /** Closes the group's connections (after member.stop()). */
+  close(): void;
+}
+
+/**
+ * `--group`: core/client's GroupMember over the Kafka protocol with Kafka's
+ * round-robin assignor; the partitions it revokes have their positions
+ * committed first (`commitRevoked`).
+ */
+function consumerGroup(bootstrap: string, leaders: PartitionLeaders, groupId: string, retryTimeoutMs: number, commitRevoked: (revoked: TopicPartition[]) => Promise<void>): ConsumerGroup {
+  // Connections of its own: a JoinGroup waits at the coordinator for the rebalance, and must not hold up fetches behind it.
+  const connections = new BrokerConnections(bootstrapList(bootstrap), { clientId: 'rill-cli' });
+  const coordinator = new GroupCoordinator(connections, groupId, retryTimeoutMs);
+  const sessionTimeoutMs = 10_000;
+  let changed = true;
+  const member = new GroupMember(
+    protocolGroupPort(coordinator, (topics) => leaders.brokers.partitionCounts(topics)),
+    { groupId, clientId: 'rill-cli', groupInstanceId: null, sessionTimeoutMs, rebalanceTimeoutMs: sessionTimeoutMs, heartbeatIntervalMs: sessionTimeoutMs / 5, assignors: [roundRobinAssignor] },
+    {
+      topics: () => [leaders.topic],
+      onRevoked: async (revoked) => {
+        changed = true;
+        await commitRevoked(revoked).catch(() => undefined);
+      },
+      onAssigned: async () => {
+        changed = true;
+      },
+      onError: () => undefined,
+    },
+  );
+  return {
+    member,
+    coordinator,
+    close: () => connections.close(),
+    changed() {
+      const was = changed;
+      changed = false;
+      return was;
+    },
+  };
 }
 
 interface Position {

@@ -1,13 +1,12 @@
 // `rill group list|describe|reset-offsets|seek|delete`: consumer groups, their
 // members, assignments and lag, moving a stopped group's committed offsets,
 // deleting a group.
-import { decodeAssignment, TopicPartition } from '../core/client';
+import { coordinatorAddress, decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
-import { connectToCoordinator } from './group-member';
-import { listOffsetsAtLeaders, PartitionLeaders } from './leaders';
+import { topicLeaders } from './leaders';
 import { CommandIO, Progress, writeLine } from './io';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
@@ -77,7 +76,7 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
     let coordinator: KafkaConnection | undefined;
     try {
       if (action === 'list') return await list(conn, io, format);
-      coordinator = await connectToCoordinator(conn, groupId);
+      coordinator = await connect(await coordinatorAddress(conn, groupId));
       const at: Brokers = { bootstrap, conn, coordinator };
       if (action === 'describe') return await describe(at, io, groupId, format);
       if (action === 'delete') return await deleteGroup(at, io, groupId);
@@ -129,12 +128,12 @@ interface Brokers {
 
 /** ListOffsets at each partition's leader. */
 async function listOffsets(at: Brokers, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
-  const leaders = new PartitionLeaders(at.conn, at.bootstrap, topic);
+  const leaders = topicLeaders(at.conn, at.bootstrap, topic);
   try {
     await leaders.refresh();
-    return await listOffsetsAtLeaders(leaders, topic, tps, timestamp);
+    return await leaders.listOffsets(tps, timestamp);
   } finally {
-    leaders.close();
+    leaders.brokers.close();
   }
 }
 

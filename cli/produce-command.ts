@@ -10,7 +10,7 @@ import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, parseComma
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
-import { LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
+import { LEADER_MOVED, MOVED, topicLeaders, type PartitionLeaders } from './leaders';
 import { bootstrapOf, check, CommandError, connect, explain } from './wire';
 
 const SPEC = {
@@ -64,7 +64,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
 
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
-    const leaders = new PartitionLeaders(conn, bootstrap, topic, retryTimeoutMs);
+    const leaders = topicLeaders(conn, bootstrap, topic, retryTimeoutMs);
     try {
       const partitions = await partitionCount(conn, topic);
       await leaders.refresh();
@@ -110,7 +110,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       io.stderr.write(`Produced ${producer.produced} record(s) to ${topic}${stop?.aborted ? ' (stopped)' : ''}.\n`);
       return 0;
     } finally {
-      leaders.close();
+      leaders.brokers.close();
       conn.close();
     }
   });

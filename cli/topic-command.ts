@@ -6,7 +6,7 @@ import { apis, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
-import { LEADER_MOVED, MOVED, PartitionLeaders } from './leaders';
+import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
 import { bootstrapOf, check, connect } from './wire';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-partitions', 'trim-prefix', 'delete-records'] as const;
@@ -199,7 +199,7 @@ async function trimPrefix(conn: KafkaConnection, bootstrap: string, io: CommandI
   check(m.topics[0].errorCode, `topic "${name}"`);
   const all = m.topics[0].partitions.map((p) => p.partitionIndex).sort((a, b) => a - b);
   if (only !== undefined && !all.includes(only)) throw new UsageError(`--partition must be from 0 to ${all.length - 1}`);
-  const leaders = new PartitionLeaders(conn, bootstrap, name);
+  const leaders = topicLeaders(conn, bootstrap, name);
   try {
     await leaders.refresh();
     await writeLine(io.stdout, 'PARTITION\tLOG-START');
@@ -214,7 +214,7 @@ async function trimPrefix(conn: KafkaConnection, bootstrap: string, io: CommandI
       await writeLine(io.stdout, `${partition}\t${low}`);
     }
   } finally {
-    leaders.close();
+    leaders.brokers.close();
   }
   return 0;
 }

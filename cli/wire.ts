@@ -1,6 +1,7 @@
 // How the CLI's tools reach a broker: one Kafka protocol connection, and the
 // conversion of error codes into sentences.
 import { errorName } from '../core/broker';
+import { bootstrapAddresses } from '../core/client';
 import { KafkaConnection } from '../core/protocol';
 import { readConfigFile } from './broker-config';
 import { CommandIO } from './io';
@@ -28,10 +29,7 @@ export function bootstrapOf(flags: { bootstrap?: string; 'command-config'?: stri
 
 /** `HOST:PORT,HOST:PORT,...` as a list (a Kafka bootstrap list). */
 export function bootstrapList(bootstrap: string): string[] {
-  const list = bootstrap
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  const list = bootstrapAddresses(bootstrap);
   if (list.length === 0) throw new CommandError(`no broker address in --bootstrap "${bootstrap}"`);
   return list;
 }

@@ -1,15 +1,15 @@
 // `rill worker`: runs a DSL application on a Rill cluster. The controllers
 // assign the application's tasks (its input partitions) to the live workers;
 // this process joins, heartbeats on a thread of its own (worker-membership-thread.ts), and
-// runs the pipeline with RillStreams over the kafkajs LogClient against the
+// runs the pipeline with RillStreams over core/client's Rill protocol LogClient against the
 // brokers, on exactly the partitions it is assigned: a revoked task is
 // committed and closed, an added one restored from its changelog before it
 // processes. SIGTERM/SIGINT: stop processing, commit, leave (the tasks move at
 // once), exit 0.
 import * as os from 'node:os';
 import * as E from 'fp-ts/Either';
+import { protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
-import { assignedLogClient } from '../connectors';
 import { RillStreams, type Logger, type Topology } from '../dsl';
 import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
@@ -86,7 +86,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     // Commits name this worker's incarnation: the cluster refuses them once the controller has fenced it.
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
-    const client = assignedLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, kafka: { connectionTimeout: 3000, retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 } } });
+    // A leader that moved or died is ridden out for a while (a failover), then the request fails.
+    const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000 });
     const streams = new RillStreams(topology, { log: client, logger, stateDir: flags['state-dir'], commitIntervalMs, replicationFactor, taskAssignment: 'external' });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;

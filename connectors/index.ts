@@ -1,7 +1,7 @@
 // connectors: sources and sinks between Rill's log and the outside world —
-// files and stdio, Redis (ioredis), HTTP — plus a LogClient over kafkajs so
-// pipelines and connectors run on Kafka or Redpanda. Built on the DSL's one
-// LogClient interface. The only door into this folder.
+// files and stdio, Redis (ioredis), HTTP. Built on core/client's one LogClient
+// interface: they run on a real Kafka or Redpanda through its kafkajs
+// implementation (core/client's kafkaLogClient). The only door into this folder.
 export type { SinkConnector, SinkRecord, SinkWriteOutcome, Rejection, SourceConnector, SourceRecord, SourceEntry, SourcePoll } from './connector';
 export { written, unavailable } from './connector';
 export { ConnectorRunner } from './runtime/connector-runner';
@@ -20,7 +20,6 @@ export { systemClock as systemConnectorClock } from './runtime/clock';
 
 export * from './redis';
 export * from './files';
-export * from './kafka';
 export * from './http';
 export { topicSink } from './topic-sink';
 export type { TopicSinkOptions } from './topic-sink';

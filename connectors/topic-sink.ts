@@ -4,7 +4,7 @@
 // written to: the batch is acknowledged once the target log has it, and only
 // then are the source offsets committed (a retried batch may repeat records
 // in the target: at-least-once).
-import type { LogClient, LogProducer } from '../dsl';
+import type { LogClient, LogProducer } from '../core/client';
 import { unavailable, written, type SinkConnector, type SinkRecord } from './connector';
 
 export interface TopicSinkOptions {

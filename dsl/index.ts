@@ -43,10 +43,9 @@ export type { TaskContext, OperatorSpec } from './operator';
 export type { Logger } from './logger';
 export { consoleLogger, silentLogger, memoryLogger } from './logger';
 
-export type { LogClient, LogConsumer, LogProducer, LogRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer, RebalanceListener as LogRebalanceListener, GroupMembershipOptions, GroupMemberInfo, TopicPartition } from './client/log-client';
-export { CommitRefusedError } from './client/log-client';
-export { coPartitionedAssignor } from './client/co-partitioned-assignor';
-export { rillLogClient } from './client/rill-log-client';
+// The log client the runtime runs on lives in core/client; re-exported here for code that imports it from the DSL.
+export type { LogClient, LogConsumer, LogProducer, LogRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer, LogRebalanceListener, GroupMembershipOptions, GroupMemberInfo, TopicPartition } from '../core/client';
+export { CommitRefusedError, coPartitionedAssignor, rillLogClient } from '../core/client';
 
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic } from './test-driver/topology-test-driver';
 export type { TestDriverOptions, TestRecord } from './test-driver/topology-test-driver';

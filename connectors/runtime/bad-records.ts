@@ -2,7 +2,8 @@
 // connector, 'skip' logs and moves on, a dead-letter topic keeps the raw record
 // there (through the LogProducer, acknowledged before anything is committed)
 // with the reason and its origin in headers. Every line names the record.
-import type { ErrorPolicy, Logger, LogProducer } from '../../dsl';
+import type { LogProducer } from '../../core/client';
+import type { ErrorPolicy, Logger } from '../../dsl';
 
 export interface BadInput {
   /** "topic orders, partition 2, offset 17" or "file in.jsonl, byte 1200". */

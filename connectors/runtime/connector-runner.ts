@@ -3,7 +3,8 @@
 // what the outside acknowledged. `done` rejects as soon as one task fails; the
 // others keep running until stop() (a failed sink must not take healthy ones down).
 import { Rill } from '../../core/client';
-import { consoleLogger, rillLogClient, type LogClient, type Logger } from '../../dsl';
+import { rillLogClient, type LogClient } from '../../core/client';
+import { consoleLogger, type Logger } from '../../dsl';
 import type { SinkConnector, SourceConnector } from '../connector';
 import type { Clock } from './clock';
 import { SinkTask, type SinkTaskOptions } from './sink-task';

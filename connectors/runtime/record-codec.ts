@@ -3,7 +3,7 @@
 import type { Either } from 'fp-ts/Either';
 import { left, right } from 'fp-ts/Either';
 import type { Serde } from '../../core/schema';
-import type { LogRecord } from '../../dsl';
+import type { LogRecord } from '../../core/client';
 import type { SinkRecord } from '../connector';
 
 export function headersOf(record: LogRecord): Record<string, string> {

@@ -4,7 +4,8 @@
 // is retried with backoff (the same batch, so writes repeat: at-least-once);
 // nothing is committed past a write that was not acknowledged.
 import { stringSerde, jsonSerde, type Serde } from '../../core/schema';
-import { consoleLogger, type LogClient, type LogConsumer, type LogProducer, type LogRecord } from '../../dsl';
+import type { LogClient, LogConsumer, LogProducer, LogRecord } from '../../core/client';
+import { consoleLogger } from '../../dsl';
 import type { SinkConnector, SinkRecord } from '../connector';
 import { BadRecordHandler, ConnectorFailure } from './bad-records';
 import { retryWithBackoff } from './backoff';

@@ -3,7 +3,8 @@
 // outside position (store a file offset, XACK, reply 2xx). One batch in flight
 // at a time, at most maxBatch records: a slow log slows the source down.
 import { jsonSerde, stringSerde, type Serde } from '../../core/schema';
-import { consoleLogger, type LogClient, type LogProducer } from '../../dsl';
+import type { LogClient, LogProducer } from '../../core/client';
+import { consoleLogger } from '../../dsl';
 import type { SourceConnector, SourceEntry } from '../connector';
 import { BadRecordHandler, ConnectorFailure } from './bad-records';
 import { retryWithBackoff } from './backoff';

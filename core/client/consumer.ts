@@ -16,7 +16,7 @@ import type { Assignor } from './assignor';
 import { tpKey } from './assignor';
 import type { TopicPartition } from './consumer-protocol';
 import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
-import { GroupMember } from './group-member';
+import { brokerGroupPort, GroupMember } from './group-member';
 
 export interface ConsumerOptions {
   /** Needed for subscribe() and commits. */
@@ -141,7 +141,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.subscription = topics instanceof RegExp ? { pattern: topics } : { topics: [...topics] };
     const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
     this.member = new GroupMember(
-      this.broker,
+      brokerGroupPort(this.broker),
       {
         groupId,
         clientId: this.options.clientId ?? 'rill-consumer',

@@ -3,8 +3,13 @@
 // timer, so slow record processing never costs a member its session; eager
 // assignors give everything up before a rebalance, cooperative ones keep what
 // they still own and rejoin once more after revoking what moved.
-import { isLeft } from 'fp-ts/Either';
-import { Broker, BrokerError, ErrorCode } from '../broker';
+//
+// The one GroupMember of Rill: it talks to the group's coordinator through a
+// GroupPort, which the embedded broker (brokerGroupPort) and the Kafka protocol
+// (remote/protocol-group-port.ts: `rill consume --group`, the Rill protocol
+// LogClient's subscribe) both implement.
+import { isLeft, right } from 'fp-ts/Either';
+import { Broker, BrokerError, ErrorCode, type JoinGroupParams, type JoinGroupResponse } from '../broker';
 import { Assignor, MemberSubscription, tpKey } from './assignor';
 import { TopicPartition, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol';
 
@@ -16,6 +21,36 @@ export interface GroupMemberOptions {
   rebalanceTimeoutMs: number;
   heartbeatIntervalMs: number;
   assignors: readonly Assignor[];
+}
+
+/** The coordinator's group requests (Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup), and the partition counts the leader assigns from. */
+export interface GroupPort {
+  joinGroup(request: JoinGroupParams): Promise<Pick<JoinGroupResponse, 'errorCode' | 'generationId' | 'protocolName' | 'leader' | 'memberId'> & { members: { memberId: string; metadata: Buffer }[] }>;
+  syncGroup(request: { groupId: string; generationId: number; memberId: string; protocolName: string | null; assignments: { memberId: string; assignment: Buffer }[] }): Promise<{ errorCode: number; assignment: Buffer }>;
+  heartbeat(request: { groupId: string; generationId: number; memberId: string }): Promise<{ errorCode: number }>;
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<void>;
+  /** Partition count per topic (topics that do not exist are left out). */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** The embedded broker as a GroupPort. */
+export function brokerGroupPort(broker: Broker): GroupPort {
+  return {
+    joinGroup: (request) => broker.joinGroup(request),
+    syncGroup: ({ groupId, generationId, memberId, assignments }) => broker.syncGroup({ groupId, generationId, memberId, assignments }),
+    heartbeat: (request) => broker.heartbeat(request),
+    leaveGroup: async ({ groupId, memberId }) => {
+      await broker.leaveGroup({ groupId, memberIds: [memberId] });
+    },
+    async partitionCounts(topics) {
+      const counts = new Map<string, number>();
+      for (const topic of topics) {
+        const d = broker.describeTopic(topic);
+        if (!isLeft(d)) counts.set(topic, d.right.partitions);
+      }
+      return counts;
+    },
+  };
 }
 
 export interface GroupMemberHandlers {
@@ -49,7 +84,7 @@ export class GroupMember {
   private lastTopics = '';
 
   constructor(
-    private readonly broker: Broker,
+    private readonly port: GroupPort,
     private readonly options: GroupMemberOptions,
     private readonly handlers: GroupMemberHandlers,
   ) {}
@@ -60,7 +95,7 @@ export class GroupMember {
 
   /** Joins the group and keeps the membership alive until stop(). */
   start(): Promise<void> {
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((e: Error) => this.handlers.onError(e)), this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
     return this.ensureJoined();
   }
@@ -89,7 +124,7 @@ export class GroupMember {
     this.owned = [];
     // A static member does not leave: if it is back within the session timeout it
     // takes its partitions back without a rebalance (KIP-345).
-    if (this.memberId && this.options.groupInstanceId === null) await this.broker.leaveGroup({ groupId: this.options.groupId, memberIds: [this.memberId] });
+    if (this.memberId && this.options.groupInstanceId === null) await this.port.leaveGroup({ groupId: this.options.groupId, memberId: this.memberId }).catch((e: Error) => this.handlers.onError(e));
   }
 
   private get cooperative(): boolean {
@@ -106,7 +141,7 @@ export class GroupMember {
       const topics = this.handlers.topics().sort();
       this.lastTopics = topics.join(',');
       const metadata = encodeSubscription({ topics, userData: null, ownedPartitions: this.owned });
-      const join = await this.broker.joinGroup({
+      const join = await this.port.joinGroup({
         groupId: this.options.groupId,
         memberId: this.memberId,
         groupInstanceId: this.options.groupInstanceId,
@@ -122,13 +157,14 @@ export class GroupMember {
       }
       this.memberId = join.memberId;
       this.generationId = join.generationId;
-      const assignments = join.leader === join.memberId ? this.assign(join.protocolName!, join.members) : [];
-      const sync = await this.broker.syncGroup({ groupId: this.options.groupId, generationId: join.generationId, memberId: this.memberId, assignments });
+      const assignments = join.leader === join.memberId ? await this.assign(join.protocolName!, join.members) : [];
+      const sync = await this.port.syncGroup({ groupId: this.options.groupId, generationId: join.generationId, memberId: this.memberId, protocolName: join.protocolName, assignments });
       if (sync.errorCode !== ErrorCode.NONE) {
         await this.recover(sync.errorCode, 'SyncGroup');
         continue;
       }
-      const decoded = decodeAssignment(sync.assignment);
+      // Empty bytes: the leader gave this member nothing.
+      const decoded = sync.assignment.length === 0 ? right({ partitions: [], userData: null }) : decodeAssignment(sync.assignment);
       if (isLeft(decoded)) {
         this.handlers.onError(new Error(`Group "${this.options.groupId}": ${decoded.left}`));
         this.rejoinNeeded = true;
@@ -148,7 +184,7 @@ export class GroupMember {
   }
 
   /** The leader's job: decode subscriptions, run the chosen assignor, encode assignments. */
-  private assign(protocolName: string, members: { memberId: string; metadata: Buffer }[]): { memberId: string; assignment: Buffer }[] {
+  private async assign(protocolName: string, members: { memberId: string; metadata: Buffer }[]): Promise<{ memberId: string; assignment: Buffer }[]> {
     const assignor = this.options.assignors.find((a) => a.name === protocolName);
     if (!assignor) throw new Error(`Group "${this.options.groupId}" chose assignor "${protocolName}", which this consumer does not have.`);
     const subscriptions: MemberSubscription[] = [];
@@ -156,11 +192,7 @@ export class GroupMember {
       const s = decodeSubscription(m.metadata);
       subscriptions.push(isLeft(s) ? { memberId: m.memberId, topics: [], ownedPartitions: [] } : { memberId: m.memberId, topics: s.right.topics, ownedPartitions: s.right.ownedPartitions });
     }
-    const counts = new Map<string, number>();
-    for (const topic of new Set(subscriptions.flatMap((s) => s.topics))) {
-      const d = this.broker.describeTopic(topic);
-      if (!isLeft(d)) counts.set(topic, d.right.partitions);
-    }
+    const counts = await this.port.partitionCounts([...new Set(subscriptions.flatMap((s) => s.topics))]);
     const result = assignor.assign(subscriptions, counts);
     return [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment({ partitions, userData: null }) }));
   }
@@ -196,7 +228,7 @@ export class GroupMember {
       void this.requestRejoin().catch((e) => this.handlers.onError(e));
       return;
     }
-    const hb = await this.broker.heartbeat({ groupId: this.options.groupId, generationId: this.generationId, memberId: this.memberId });
+    const hb = await this.port.heartbeat({ groupId: this.options.groupId, generationId: this.generationId, memberId: this.memberId });
     if (hb.errorCode === ErrorCode.NONE || this.stopped) return;
     if (hb.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
       this.memberId = '';

@@ -1,5 +1,6 @@
-// core/client: producer, consumer and admin over the embedded broker, and the
-// top-level Rill.open({ dir }). The only door into this folder.
+// core/client: producer, consumer and admin over the embedded broker, the
+// top-level Rill.open({ dir }), and the one LogClient interface with its three
+// implementations (embedded, Rill protocol, kafkajs). The only door into this folder.
 export { Rill } from './rill';
 export { openBrokerSchemaRegistry } from './schema-registry';
 export type { RillOptions } from './rill';
@@ -16,8 +17,32 @@ export type { Assignor, MemberSubscription } from './assignor';
 export { rangeAssignor } from './range-assignor';
 export { roundRobinAssignor } from './round-robin-assignor';
 export { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
+export { coPartitionedAssignor } from './co-partitioned-assignor';
 export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment } from './consumer-protocol';
 export type { TopicPartition, Subscription, Assignment } from './consumer-protocol';
+export { GroupMember, brokerGroupPort } from './group-member';
+export type { GroupMemberOptions, GroupMemberHandlers, GroupPort } from './group-member';
 export { BrokerError, ErrorCode } from '../broker';
 // Data-directory locks (Rill.open takes one; RillStreams takes one on its state directory).
 export { DirLock, DirLockedError } from '../log';
+
+// The one LogClient interface (what the DSL runtime, `rill worker` and the connectors use).
+export { CommitRefusedError } from './log-client';
+export type { LogClient, LogConsumer, LogProducer, LogRecord, FetchedRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer, LogRebalanceListener, GroupMembershipOptions, GroupMemberInfo } from './log-client';
+// Its implementations: the embedded Rill, ...
+export { rillLogClient } from './embedded-log-client';
+// ... a Rill cluster or `rill broker` over the Kafka protocol (core/protocol's KafkaConnection), ...
+export { protocolLogClient } from './remote/protocol-log-client';
+export type { ProtocolLogClient, ProtocolLogClientOptions } from './remote/protocol-log-client';
+export type { PartitionFetch } from './remote/partition-reader';
+export type { CommitMember } from './remote/remote-consumer';
+// ... and any Kafka-compatible cluster through kafkajs.
+export { kafkaLogClient, kafkaConfig } from './kafkajs/kafkajs-log-client';
+export type { KafkaLogClient, KafkaLogClientOptions } from './kafkajs/kafkajs-log-client';
+export { exactAssigner, EXACT_ASSIGNER } from './kafkajs/exact-assigner';
+// What the Kafka protocol clients (this one and the CLI's tools) share: connections, leaders, coordinators.
+export { BrokerConnections, bootstrapAddresses } from './remote/broker-connections';
+export type { BrokerConnectionsOptions } from './remote/broker-connections';
+export { PartitionLeaders, LEADER_MOVED, STALE_METADATA, MOVED, DEFAULT_RETRY_TIMEOUT_MS, backoff, kafkaError, checkCode } from './remote/partition-leaders';
+export { GroupCoordinator, coordinatorAddress, COORDINATOR_MOVED } from './remote/group-coordinator';
+export { protocolGroupPort } from './remote/protocol-group-port';

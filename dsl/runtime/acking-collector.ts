@@ -6,7 +6,7 @@
 // Writes are gathered per topic and handed over in batches (one send call per
 // batch, at the latest on the next turn of the event loop): per-record send
 // calls cost more than the write itself.
-import type { LogProducer, OutgoingRecord } from '../client/log-client';
+import type { LogProducer, OutgoingRecord } from '../../core/client';
 import type { RecordCollector } from './stream-task';
 
 const BATCH = 500;

@@ -11,7 +11,7 @@
 // empty holds the task back for maxTaskIdleMs at most (Kafka's
 // max.task.idle.ms with KIP-695's lag rule; 0, the default, waits only for
 // data known to exist); -1 never holds it back.
-import type { LogRecord, TopicPartition } from '../client/log-client';
+import type { LogRecord, TopicPartition } from '../../core/client';
 
 /** Kafka Streams' default max.task.idle.ms. */
 export const DEFAULT_MAX_TASK_IDLE_MS = 0;

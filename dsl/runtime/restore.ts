@@ -1,7 +1,7 @@
 // Restoring a store from its changelog: read one partition from an offset up
 // to a target (the changelog's end, or a table source's committed offset),
 // applying each record, with progress reported as it goes.
-import type { LogClient } from '../client/log-client';
+import type { LogClient } from '../../core/client';
 import type { Logger } from '../logger';
 import type { StateStore } from '../state/state-store';
 

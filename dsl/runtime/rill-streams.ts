@@ -29,9 +29,7 @@
 // write stops the app the same way (without committing what was not
 // acknowledged); `done` rejects with the reason.
 import * as path from 'node:path';
-import { DirLock, Rill } from '../../core/client';
-import { CommitRefusedError, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../client/log-client';
-import { rillLogClient } from '../client/rill-log-client';
+import { CommitRefusedError, DirLock, Rill, rillLogClient, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../../core/client';
 import { consoleLogger, type Logger } from '../logger';
 import type { ReadOnlyKeyValueStore } from '../state/key-value-store';
 import type { ReadOnlyWindowStore } from '../state/window-store';
@@ -225,7 +223,7 @@ export class RillStreams {
     const idle = this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS;
     if (!Number.isInteger(idle) || idle < TASK_IDLE_DISABLED) throw new Error(`maxTaskIdleMs must be an integer ≥ 0, or -1 to never wait (got ${idle}).`);
     if (this.config.processingGuarantee === 'exactly-once') {
-      throw new Error("processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in dsl/client/log-client.ts). Use 'at-least-once'.");
+      throw new Error("processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in core/client/log-client.ts). Use 'at-least-once'.");
     }
     if (this.config.stateDir) this.stateLock = DirLock.acquire(path.join(this.config.stateDir, this.applicationId));
     this.state = 'restoring';

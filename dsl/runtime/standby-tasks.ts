@@ -4,7 +4,7 @@
 // restores only the changelog written since the last catch-up. Only stores
 // with their own changelog are kept warm (a table read from a source topic is
 // restored as usual).
-import type { LogClient } from '../client/log-client';
+import type { LogClient } from '../../core/client';
 import type { Logger } from '../logger';
 import type { Topology } from '../topology/topology';
 import { restoreStore } from './restore';

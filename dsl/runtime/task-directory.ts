@@ -4,8 +4,7 @@
 // partition's task. Under a consumer group the hosts come from the group's
 // current assignment (each instance's applicationServer is its client id);
 // under external assignment the assigner tells them (setHosts).
-import { partitionForKey } from '../../core/client';
-import type { LogClient } from '../client/log-client';
+import { partitionForKey, type LogClient } from '../../core/client';
 import type { ResolvedStore } from '../topology/topology';
 
 export function partitionOfKey(store: ResolvedStore, key: unknown, partitions: number): number {

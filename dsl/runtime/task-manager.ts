@@ -3,7 +3,7 @@
 // changelogs, or from a local snapshot's checkpoint, before the first record),
 // closed when they are revoked. Task p owns partition p of every source and
 // repartition topic and its own instance of every store.
-import type { LogClient } from '../client/log-client';
+import type { LogClient } from '../../core/client';
 import type { Logger } from '../logger';
 import type { Topology } from '../topology/topology';
 import type { ErrorPolicy } from './error-policy';

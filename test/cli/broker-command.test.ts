@@ -10,6 +10,7 @@ import { Broker } from '../../core/broker';
 import { Rill } from '../../core/client';
 import { applyConfig, completeSettings, readConfigFile } from '../../cli/broker-config';
 import { UsageError } from '../../cli/args';
+import { killBrokerProcesses, startBrokerProcess } from '../support/broker-process';
 
 const ROOT = path.join(__dirname, '..', '..');
 const children = new Set<ChildProcess>();
@@ -21,47 +22,16 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
+  killBrokerProcesses();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  registryUrl: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `rill broker` and resolves once it prints where it listens (bounded). */
-function startBroker(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60000);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    clearTimeout(killer);
-    children.delete(child);
-    resolve(code);
-  }));
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const kafka = /listening on [^:]+:(\d+)/.exec(out);
-      const registry = /schema registry on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (kafka && registry) resolve({ child, port: Number(kafka[1]), registryUrl: `http://127.0.0.1:${registry[1]}`, stderr: () => err, exited });
-    });
-    exited.then((code) => reject(new Error(`rill broker exited with ${code} before listening: ${err}`)));
-  });
-}
 
 test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its data flushed', async () => {
   const dataDir = path.join(dir, 'data');
   const config = path.join(dir, 'broker.properties');
   fs.writeFileSync(config, `# rill broker\ndata.dir=${dataDir}\nnode.id=3\nport=9\n`);
   // Flags override the file: port 0 picks a free port.
-  const broker = await startBroker(['--config', config, '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0']);
+  const broker = await startBrokerProcess(['--config', config, '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0']);
   const kafka = new Kafka({ clientId: 'cli-test', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();

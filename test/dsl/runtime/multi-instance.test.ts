@@ -10,6 +10,7 @@
 import { Rill } from '../../../core/client';
 import { consoleLogger, memoryLogger, rillLogClient, RillStreams, type LogClient, type RebalanceEvent, type RestoreProgress, type StreamsConfig } from '../../../dsl';
 import { COUNTS, LINES, wordCountTopology } from '../../../examples/wordcount/topology';
+import { rebalanceWaits } from '../../support/rebalance-waits';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('dsl-multi');
@@ -52,28 +53,7 @@ function add(...maps: Map<string, number>[]): Map<string, number> {
 }
 
 /** Rebalance events of all instances; waits re-check a condition on each event, bounded. */
-function rebalances() {
-  const listeners = new Set<() => void>();
-  return {
-    notify: (_e: RebalanceEvent) => listeners.forEach((l) => l()),
-    until(what: string, condition: () => boolean): Promise<void> {
-      if (condition()) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`));
-        }, WAIT_MS);
-        const check = () => {
-          if (!condition()) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        };
-        listeners.add(check);
-      });
-    },
-  };
-}
+const rebalances = () => rebalanceWaits(WAIT_MS);
 
 function bounded<T>(what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

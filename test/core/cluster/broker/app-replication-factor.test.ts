@@ -2,7 +2,7 @@
 // Streams' replication.factor) on a cluster: the repartition and changelog
 // topics RillStreams creates over the kafkajs client (what rill worker runs)
 // get three replicas per partition on a 3-broker cluster in this process.
-import { assignedLogClient } from '../../../../connectors';
+import { protocolLogClient } from '../../../../core/client';
 import { stringSerde } from '../../../../core/schema';
 import { count, memoryLogger, RillStreams, selectKey, StreamsBuilder } from '../../../../dsl';
 import { InProcessCluster } from '../in-process-cluster';
@@ -11,7 +11,7 @@ const IDS = [1, 2, 3];
 
 test('RillStreams with replicationFactor 3 creates its repartition and changelog topics with 3 replicas', async () => {
   const cluster = await InProcessCluster.start({ ids: IDS });
-  const client = assignedLogClient({ brokers: [cluster.bootstrap(1)], clientId: 'rf-test' });
+  const client = protocolLogClient({ brokers: [cluster.bootstrap(1)], clientId: 'rf-test' });
   let app: RillStreams | undefined;
   try {
     await cluster.allBrokersRegistered(Date.now() + 60_000);

@@ -1,9 +1,10 @@
-// How `rill group` and `rill consume --group` find a group's coordinator:
+// How the Kafka protocol clients (`rill group`, `rill consume --group`, the
+// Rill protocol LogClient) find a group's coordinator:
 // COORDINATOR_NOT_AVAILABLE is asked again (the offsets topic may be being
 // created, or electing a leader) for about 15 s, then given up with a clear
 // error; any other error is reported at once. Time is a fake clock.
-import { connectToCoordinator } from '../../cli/group-member';
-import type { KafkaConnection } from '../../core/protocol';
+import { coordinatorAddress } from '../../../../core/client';
+import type { KafkaConnection } from '../../../../core/protocol';
 
 const COORDINATOR_NOT_AVAILABLE = 15;
 const GROUP_AUTHORIZATION_FAILED = 30;
@@ -27,9 +28,9 @@ describe('finding a group coordinator', () => {
 
   it('asks again while the coordinator is not available, then gives up with the reason', async () => {
     const { conn, asked } = answering(COORDINATOR_NOT_AVAILABLE, 'The __consumer_offsets partition of this group has no live leader yet; retry.');
-    const found = connectToCoordinator(conn, 'g');
+    const found = coordinatorAddress(conn, 'g');
     const outcome = found.then(
-      () => 'connected',
+      () => 'found',
       (e: Error) => e.message,
     );
     await jest.advanceTimersByTimeAsync(14_000);
@@ -41,7 +42,7 @@ describe('finding a group coordinator', () => {
 
   it('reports any other error at once', async () => {
     const { conn, asked } = answering(GROUP_AUTHORIZATION_FAILED);
-    await expect(connectToCoordinator(conn, 'g')).rejects.toThrow(/cannot find the coordinator of group "g"/);
+    await expect(coordinatorAddress(conn, 'g')).rejects.toThrow(/cannot find the coordinator of group "g"/);
     expect(asked()).toBe(1);
   });
 });

@@ -1,22 +1,22 @@
-// The assigned kafkajs LogClient (what `rill worker` runs RillStreams on)
+// The Rill protocol LogClient (what `rill worker` runs RillStreams on)
 // against Rill's own Kafka wire server: a consumer whose partitions change
 // with every assign(), starting at the group's committed offsets, committing
 // without being a group member, refusing commits of fenced partitions; and
 // RillStreams with external task assignment over it.
-import { KafkaServer } from '../../../core/protocol';
-import { stringSerde } from '../../../core/schema';
-import { CommitRefusedError, join, mapValues, memoryLogger, RillStreams, StreamsBuilder, to, type LogConsumer, type LogRecord } from '../../../dsl';
-import { assignedLogClient, type AssignedLogClient } from '../../../connectors';
-import { openTempRill, readTopic, type TempRill } from '../support';
+import { KafkaServer } from '../../../../core/protocol';
+import { stringSerde } from '../../../../core/schema';
+import { CommitRefusedError, join, mapValues, memoryLogger, RillStreams, StreamsBuilder, to, type LogConsumer, type LogRecord } from '../../../../dsl';
+import { partitionForKey, protocolLogClient, type ProtocolLogClient } from '../../../../core/client';
+import { openTempRill, readTopic, type TempRill } from '../../../connectors/support';
 
 let t: TempRill;
 let server: KafkaServer;
-let client: AssignedLogClient;
+let client: ProtocolLogClient;
 
 beforeAll(async () => {
   t = openTempRill();
   server = await KafkaServer.start({ broker: t.rill.broker, port: 0, host: '127.0.0.1' });
-  client = assignedLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: 'rill-assigned-test', maxWaitMs: 100 });
+  client = protocolLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: 'rill-assigned-test', maxWaitMs: 100 });
 });
 afterAll(async () => {
   await client?.close();
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** Resolves once the group's committed offset of a partition reaches `offset` (bounded by the test timeout). */
-async function committedTo(c: AssignedLogClient, group: string, topic: string, partition: number, offset: number): Promise<void> {
+async function committedTo(c: ProtocolLogClient, group: string, topic: string, partition: number, offset: number): Promise<void> {
   while (((await c.committedOffsets(group, topic)).get(partition) ?? -1) < offset) await new Promise((r) => setTimeout(r, 20));
 }
 
@@ -132,5 +132,104 @@ test('event-time alignment over it (what rill worker runs): a stream-stream join
     expect(matched.sort()).toEqual(Array.from({ length: n }, (_, i) => `order${i}+paid${i}`).sort());
   } finally {
     await app.stop();
+  }
+});
+
+test('topics: created once with their configs, counted, and their offsets read at the leaders', async () => {
+  await client.ensureTopics([{ name: 'p-admin', partitions: 3, config: { 'cleanup.policy': 'compact' } }]);
+  await client.ensureTopics([{ name: 'p-admin', partitions: 3 }]);
+  expect(await client.partitionCount('p-admin')).toBe(3);
+  expect(await client.partitionCount('p-missing')).toBeUndefined();
+  const [described] = await t.rill.admin.describeTopics(['p-admin']);
+  expect(described.configOverrides['cleanup.policy']).toBe('compact');
+  await t.rill.producer().send('p-admin', [{ key: 'k', value: 'x', partition: 1 }]);
+  expect(await client.offsets('p-admin')).toEqual([
+    { partition: 0, start: 0, end: 0 },
+    { partition: 1, start: 0, end: 1 },
+    { partition: 2, start: 0, end: 0 },
+  ]);
+});
+
+test('the producer writes keyed records to the partitions Kafka clients expect, with headers; fetch reads them back from an offset', async () => {
+  await client.ensureTopics([{ name: 'p-produce', partitions: 4 }]);
+  const producer = client.producer();
+  await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send('p-produce', { key: Buffer.from(`key-${i}`), value: Buffer.from(String(i)), timestamp: 1000 + i, headers: { n: String(i) } })));
+  await producer.sendBatch('p-produce', [{ key: null, value: Buffer.from('fixed'), timestamp: 5, partition: 3 }]);
+  await producer.close();
+  const records = await readTopic(t.rill, 'p-produce');
+  expect(records).toHaveLength(21);
+  for (const r of records.filter((x) => x.value!.toString() !== 'fixed')) {
+    const i = Number(r.value!.toString());
+    expect(r.partition).toBe(partitionForKey(Buffer.from(`key-${i}`), 4));
+    expect(r.timestamp).toBe(1000 + i);
+    expect(r.headers!.find((h) => h.key === 'n')!.value!.toString()).toBe(String(i));
+  }
+  const p3 = records.filter((r) => r.partition === 3);
+  const got = await client.fetch({ topic: 'p-produce', partition: 3 }, 1, 1024 * 1024);
+  expect(got.records.map((r) => r.value!.toString())).toEqual(p3.slice(1).map((r) => r.value!.toString()));
+  expect(got.nextOffset).toBe(p3.length);
+  expect(await client.fetch({ topic: 'p-produce', partition: 3 }, p3.length, 1024 * 1024)).toEqual({ records: [], nextOffset: p3.length });
+});
+
+/** A LogRebalanceListener that keeps the member's partitions, and says when they change. */
+function owning() {
+  const owned = new Set<number>();
+  let changed: () => void = () => undefined;
+  return {
+    owned,
+    listener: {
+      onAssigned: (added: readonly { partition: number }[]) => {
+        for (const tp of added) owned.add(tp.partition);
+        changed();
+      },
+      onRevoked: async (revoked: readonly { partition: number }[]) => {
+        for (const tp of revoked) owned.delete(tp.partition);
+        changed();
+      },
+    },
+    /** Resolves once `condition` holds (bounded by the test timeout). */
+    until(condition: () => boolean): Promise<void> {
+      return new Promise((resolve) => {
+        const check = () => condition() && resolve();
+        changed = check;
+        check();
+      });
+    },
+  };
+}
+
+test('subscribed consumers split the partitions through the group (GroupMember over the protocol), commit as members, and the survivor takes all', async () => {
+  await client.ensureTopics([{ name: 'g-in', partitions: 4 }]);
+  await t.rill.producer().send('g-in', Array.from({ length: 8 }, (_, i) => ({ value: `v${i}`, partition: i % 4 })));
+  const group = { groupId: 'g-app', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };
+  const one = client.consumer({ ...group, clientId: 'one' });
+  const two = client.consumer({ ...group, clientId: 'two' });
+  const a = owning();
+  const b = owning();
+  try {
+    await one.subscribe!(['g-in'], a.listener);
+    expect([...a.owned].sort()).toEqual([0, 1, 2, 3]);
+    await two.subscribe!(['g-in'], b.listener);
+    await Promise.all([a.until(() => a.owned.size === 2), b.until(() => b.owned.size === 2)]);
+    expect(new Set([...a.owned, ...b.owned]).size).toBe(4);
+    const members = await client.groupMembers!('g-app');
+    expect(members.map((m) => m.clientId).sort()).toEqual(['one', 'two']);
+    expect(members.flatMap((m) => m.partitions.map((tp) => tp.partition)).sort()).toEqual([0, 1, 2, 3]);
+
+    // Each reads its own partitions, from the start (nothing committed).
+    const read = await take(two.records(), 4);
+    expect(new Set(read.map((r) => r.partition))).toEqual(b.owned);
+    const mine = [...b.owned].map((partition) => ({ topic: 'g-in', partition, offset: 2 }));
+    await two.commit(mine);
+    const committed = await client.committedOffsets('g-app', 'g-in');
+    for (const p of b.owned) expect(committed.get(p)).toBe(2);
+
+    await two.close();
+    await a.until(() => a.owned.size === 4);
+    // b's partitions start at b's commits on a.
+    for (const p of mine) expect(one.position(p)).toBeGreaterThanOrEqual(2);
+  } finally {
+    await two.close();
+    await one.close();
   }
 });

@@ -1,7 +1,12 @@
-// The only way the DSL runtime touches a log. Three implementations are meant
-// to exist: the embedded Rill (rill-log-client.ts), a Rill cluster over the
-// network, and any Kafka-compatible cluster through kafkajs. Nothing here
-// mentions the embedded broker, so a pipeline runs unchanged on any of them.
+// The one interface through which the DSL runtime, `rill worker` and the
+// connectors touch a log. Three implementations: the embedded Rill
+// (embedded-log-client.ts), a Rill cluster or `rill broker` over the Kafka
+// protocol (remote/), and any Kafka-compatible cluster through kafkajs
+// (kafkajs/). Nothing here mentions the embedded broker, so a pipeline runs
+// unchanged on any of them.
+import type { TopicPartition } from './consumer-protocol';
+
+export type { TopicPartition };
 
 export interface TopicSpec {
   readonly name: string;
@@ -10,11 +15,6 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
   /** Copies of each partition; -1 or undefined: the log's default (Kafka's default.replication.factor). The embedded log keeps one. */
   readonly replicationFactor?: number;
-}
-
-export interface TopicPartition {
-  readonly topic: string;
-  readonly partition: number;
 }
 
 export interface LogRecord {
@@ -72,7 +72,7 @@ export interface TransactionalLogProducer extends LogProducer {
  * Both are called with partitions whose partition number p is the same across
  * all subscribed topics: see LogConsumer.subscribe.
  */
-export interface RebalanceListener {
+export interface LogRebalanceListener {
   /** Partitions newly assigned to this member; reading them starts at the group's committed offsets. */
   onAssigned(added: readonly TopicPartition[]): void;
   /**
@@ -105,7 +105,7 @@ export interface LogConsumer {
    * the first assignment is known (and onAssigned was called). Optional: a
    * client without it runs an application as a single instance (assign()).
    */
-  subscribe?(topics: readonly string[], listener: RebalanceListener): Promise<void>;
+  subscribe?(topics: readonly string[], listener: LogRebalanceListener): Promise<void>;
   seek(tp: TopicPartition, offset: number): Promise<void>;
   /** The next offset to read from a partition once what is buffered is consumed. */
   position(tp: TopicPartition): number | undefined;

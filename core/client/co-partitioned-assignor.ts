@@ -5,7 +5,9 @@
 // cooperative-sticky assignor, applied to tasks: each task is a partition of a
 // virtual topic, a member owns a task when it owns any of its partitions, and
 // a task that moves is withheld until its owner has revoked it.
-import { cooperativeStickyAssignor, type Assignor, type MemberSubscription, type TopicPartition } from '../../core/client';
+import type { Assignor, MemberSubscription } from './assignor';
+import type { TopicPartition } from './consumer-protocol';
+import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 
 const TASKS = '\u0000tasks';
 

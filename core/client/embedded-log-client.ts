@@ -1,10 +1,17 @@
-// LogClient over the embedded Rill (core/client): the one the examples and the
-// runtime tests use.
-import { BrokerError, Consumer, ErrorCode, type ConsumerOptions, type Producer, type Rill } from '../../core/client';
-import { decodeRecordBatches } from '../../core/log';
+// LogClient over the embedded Rill: this module's own Admin, Producer and
+// Consumer on the in-process broker. The one the examples and the runtime
+// tests use.
+import { BrokerError } from '../broker';
+import { tpKey } from './assignor';
 import { coPartitionedAssignor } from './co-partitioned-assignor';
-import { CommitRefusedError, type FetchedRecord, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type RebalanceListener, type TopicPartition, type TopicSpec } from './log-client';
+import { REFUSED_BY_REBALANCE } from './commit-refusal';
+import { Consumer, type ConsumerOptions } from './consumer';
+import { fetchedRecords } from './fetched-records';
+import { CommitRefusedError, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type LogRebalanceListener, type TopicPartition, type TopicSpec } from './log-client';
+import type { Producer } from './producer';
+import type { Rill } from './rill';
 
+/** The LogClient of an embedded Rill (Rill.open({ dir })). */
 export function rillLogClient(rill: Rill): LogClient {
   return {
     async ensureTopics(topics: readonly TopicSpec[]) {
@@ -30,17 +37,8 @@ export function rillLogClient(rill: Rill): LogClient {
     },
     async fetch(tp, offset, maxBytes) {
       const [response] = await rill.broker.fetch({ partitions: [{ topic: tp.topic, partition: tp.partition, offset, maxBytes }], maxWaitMs: 0, maxBytes });
-      if (response.errorCode !== 0) throw response.error ?? new Error(`fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${response.errorCode}`);
-      const batches = decodeRecordBatches(response.records);
-      if (batches._tag === 'Left') throw new Error(`${tp.topic}-${tp.partition} at ${offset}: ${batches.left.message}`);
-      const records: FetchedRecord[] = [];
-      let nextOffset = offset;
-      for (const batch of batches.right) {
-        nextOffset = Math.max(nextOffset, batch.lastOffset + 1);
-        if (batch.isControl) continue;
-        for (const r of batch.records) if (r.offset >= offset) records.push(r);
-      }
-      return { records, nextOffset };
+      if (response.errorCode !== 0) throw response.error ?? new BrokerError(response.errorCode, `fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${response.errorCode}`);
+      return fetchedRecords(tp, offset, response.records);
     },
     producer: () => rillProducer(rill.producer({ acks: -1 })),
     async groupMembers(groupId) {
@@ -79,7 +77,7 @@ export function rillLogClient(rill: Rill): LogClient {
  * awaited listener once core/client has one.
  */
 class RevocationHookConsumer extends Consumer {
-  private listener: RebalanceListener | undefined;
+  private listener: LogRebalanceListener | undefined;
   /** Revoked partitions whose revocation was awaited in this rebalance. */
   private handed: Set<string> | undefined;
 
@@ -118,7 +116,7 @@ class RevocationHookConsumer extends Consumer {
     }
   }
 
-  subscribeWith(topics: readonly string[], listener: RebalanceListener): Promise<void> {
+  subscribeWith(topics: readonly string[], listener: LogRebalanceListener): Promise<void> {
     this.listener = listener;
     return this.subscribe(topics);
   }
@@ -131,10 +129,6 @@ class RevocationHookConsumer extends Consumer {
     if (rest.length > 0) void this.listener?.onRevoked(rest).catch(() => undefined);
   }
 }
-
-const REFUSED_BY_REBALANCE = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_INSTANCE_ID]);
-
-const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
 function rillProducer(p: Producer): LogProducer {
   return {

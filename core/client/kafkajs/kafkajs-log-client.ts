@@ -1,13 +1,21 @@
-// LogClient over kafkajs: the same DSL pipelines and connectors on a real
-// Kafka or Redpanda cluster (or on `rill broker`, which speaks the protocol).
+// LogClient over kafkajs (its public API only): the same DSL pipelines and
+// connectors on a real Kafka or Redpanda cluster (or on `rill broker`, which
+// speaks the protocol). Consumers subscribe through kafkajs consumer groups.
+//
+// fetch() (what changelog restore reads with: one partition from an offset,
+// no group, no waiting) has no kafkajs public API: a kafkajs consumer always
+// joins a group and streams. It goes through the Rill protocol client
+// instead, which speaks plain Kafka (Metadata, Fetch at the partition's
+// leader) to any Kafka broker; kafkajs is not used for it. That client has no
+// TLS or SASL, so a kafkajs configuration with either refuses fetch() with a
+// clear error rather than reading through an unprotected connection.
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
-import type { LogClient, LogConsumer, LogProducer } from '../../dsl';
-import type { TopicPartition } from '../log-types';
-import { kafkaConsumer } from './kafka-consumer';
-import { tpKey } from './fetched-buffer';
-import { kafkaProducer } from './kafka-producer';
-import { oneShotFetcher } from './one-shot-fetch';
+import { tpKey } from '../assignor';
+import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log-client';
+import { protocolLogClient, type ProtocolLogClient } from '../remote/protocol-log-client';
+import { kafkaConsumer } from './kafkajs-consumer';
+import { kafkaProducer } from './kafkajs-producer';
 
 export interface KafkaLogClientOptions {
   /** "host:port" of one or more brokers. */
@@ -32,7 +40,12 @@ export function kafkaConfig(options: KafkaLogClientOptions): KafkaConfig {
 export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   const config = kafkaConfig(options);
   const kafka = new Kafka(config);
-  const fetcher = oneShotFetcher(config);
+  let fetcher: ProtocolLogClient | undefined;
+  function plainFetcher(): ProtocolLogClient {
+    if (config.ssl || config.sasl) throw new Error('fetch() over a kafkajs client with TLS or SASL is not supported: the Rill protocol client it reads with speaks plain TCP');
+    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId });
+    return fetcher;
+  }
   const open = new Set<{ close(): Promise<void> }>();
   let admin: Promise<Admin> | undefined;
 
@@ -87,17 +100,19 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
       return o.map((p) => ({ partition: p.partition, start: Number(p.low), end: Number(p.high) })).sort((x, y) => x.partition - y.partition);
     },
     committedOffsets,
-    fetch: (tp, offset, maxBytes) => fetcher.fetch(tp, offset, maxBytes),
+    fetch: (tp, offset, maxBytes) => plainFetcher().fetch(tp, offset, maxBytes),
     producer(): LogProducer {
       return track(kafkaProducer(kafka));
     },
-    consumer({ groupId, sessionTimeoutMs }): LogConsumer {
+    consumer({ groupId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs }): LogConsumer {
       return track(
         kafkaConsumer(kafka, {
           // Without a group, a private one: kafkajs consumers always join one.
           groupId: groupId ?? `rill-ungrouped-${randomUUID()}`,
           maxBufferedRecords: options.maxBufferedRecords,
           sessionTimeoutMs,
+          heartbeatIntervalMs,
+          rebalanceTimeoutMs,
           startOffsets: async (group, tps) => startOffsets(group, tps),
           endOffsets: (topic) => client.offsets(topic),
         }),
@@ -105,7 +120,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
     },
     async close() {
       await Promise.all([...open].map((o) => o.close().catch(() => undefined)));
-      await fetcher.close();
+      await fetcher?.close();
       if (admin) await (await admin.catch(() => undefined))?.disconnect();
     },
   };

@@ -1,13 +1,10 @@
-// The bounded buffer between a kafkajs-fed fetcher and the LogConsumer's
-// reader, shared by the group-assigned consumer (kafka-consumer.ts) and the
-// externally assigned one (assigned-log-client.ts): records in fetch order
+// The bounded buffer between a fetcher and the LogConsumer's reader, shared by
+// the kafkajs consumer (kafkajs/kafkajs-consumer.ts) and the Kafka protocol
+// one (remote/assigned-consumer.ts): records in fetch order
 // (so in offset order per partition), what each partition's latest fetch
 // answer said about its end (for fetchedLag), and the wake-ups both sides
 // wait on: a reader for records or a fetch answer, a fetcher for room.
-import type { LogRecord } from '../../dsl';
-import type { TopicPartition } from '../log-types';
-
-export const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+import type { LogRecord, TopicPartition } from './log-client';
 
 interface PartitionState {
   readonly tp: TopicPartition;

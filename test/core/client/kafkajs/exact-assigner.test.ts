@@ -1,7 +1,7 @@
 // The kafkajs assigner behind LogConsumer.assign(): each member gets exactly
 // the partitions it asked for; a partition two members ask for goes to one.
 import { AssignerProtocol } from 'kafkajs';
-import { exactAssigner } from '../../../connectors';
+import { exactAssigner } from '../../../../core/client';
 
 function member(memberId: string, wanted: { topic: string; partition: number }[]) {
   const assigner = exactAssigner(wanted)({} as never);

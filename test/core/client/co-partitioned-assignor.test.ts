@@ -1,7 +1,7 @@
 // The group assignor of stream applications: tasks (partition p of every
 // subscribed topic) move together, the load is balanced by task, and a task
 // that moves is withheld until its old owner has revoked it (cooperative).
-import { coPartitionedAssignor } from '../../../dsl';
+import { coPartitionedAssignor } from '../../../core/client';
 
 const topics = ['lines', 'app-repartition'];
 const counts = new Map([

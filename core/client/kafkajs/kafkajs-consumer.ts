@@ -1,20 +1,33 @@
 // LogConsumer over a kafkajs consumer. kafkajs consumers only join groups, so
 // assign() joins the group with an assigner that hands this member exactly
-// the partitions asked for (exact-assigner.ts), and starts from the group's
-// committed offsets, else the earliest. Records flow from kafkajs' eachBatch
-// into a bounded buffer; eachBatch waits (heartbeating) while it is full, so a
-// slow reader slows fetching. Nothing is committed automatically.
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { LogConsumer, LogRecord } from '../../dsl';
-import type { TopicPartition } from '../log-types';
+// the partitions asked for (exact-assigner.ts), and subscribe() joins it with
+// the co-partitioned assigner (co-partitioned-assigner.ts); both start from
+// the group's committed offsets, else the earliest. Records flow from kafkajs'
+// eachBatch into a bounded buffer; eachBatch waits (heartbeating) while it is
+// full, so a slow reader slows fetching. Nothing is committed automatically.
+//
+// kafkajs rebalances eagerly and has no rebalance listener: a member learns
+// its new assignment when it has rejoined (GROUP_JOIN). The listener's
+// onRevoked therefore runs after the rebalance; the commits it makes still
+// count (Kafka accepts a current member's commits for any partition), but the
+// partition's new owner may already have started from the previous commit,
+// so records between the two are processed twice (at-least-once). Static
+// membership (groupInstanceId) is not available in kafkajs and is ignored.
+import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
+import { commitRefusal, REFUSED_BY_REBALANCE } from '../commit-refusal';
+import { tpKey } from '../assignor';
+import { FetchedBuffer } from '../fetched-buffer';
+import type { LogConsumer, LogRebalanceListener, LogRecord, TopicPartition } from '../log-client';
+import { coPartitionedAssigner } from './co-partitioned-assigner';
 import { exactAssigner } from './exact-assigner';
-import { FetchedBuffer, tpKey } from './fetched-buffer';
 
 export interface KafkaConsumerOptions {
   readonly groupId: string;
   /** Records fetched ahead of the reader before fetching pauses (default 5000). */
   readonly maxBufferedRecords?: number;
   readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
   /** Where each assigned partition starts: the group's committed offset, else the earliest. */
   readonly startOffsets: (groupId: string, tps: readonly TopicPartition[]) => Promise<Map<string, number>>;
   /**
@@ -96,28 +109,86 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
     }
   }
 
+  /** A kafkajs consumer of the group with `assigner`, not running yet. */
+  function newConsumer(assigner: PartitionAssigner): Consumer {
+    if (consumer) throw new Error('a kafka LogConsumer is assigned or subscribed once; close it and make another to change partitions');
+    const c = (consumer = kafka.consumer({
+      groupId: options.groupId,
+      partitionAssigners: [assigner],
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    }));
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      crashed = new Error(`kafka consumer of group ${options.groupId} stopped: ${payload.error.message}`);
+      buffer.wakeReaders();
+    });
+    return c;
+  }
+
+  async function run(c: Consumer, topics: readonly string[]): Promise<void> {
+    await c.connect();
+    await c.subscribe({ topics: [...new Set(topics)], fromBeginning: true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+  }
+
+  /** Positions of newly assigned partitions: the group's committed offsets, else the earliest. */
+  async function startAt(tps: readonly TopicPartition[]): Promise<void> {
+    if (tps.length === 0) return;
+    const starts = await options.startOffsets(options.groupId, tps);
+    for (const tp of tps) positions.set(tpKey(tp), starts.get(tpKey(tp)) ?? 0);
+  }
+
   return {
     async assign(tps) {
-      if (consumer) throw new Error('a kafka LogConsumer is assigned once; close it and make another to change partitions');
+      const c = newConsumer(exactAssigner(tps));
       assigned = [...tps];
-      const c = (consumer = kafka.consumer({
-        groupId: options.groupId,
-        partitionAssigners: [exactAssigner(tps)],
-        sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-        maxWaitTimeInMs: 250,
-        allowAutoTopicCreation: false,
-      }));
       const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
-      c.on(c.events.CRASH, ({ payload }) => {
-        if (payload.restart) return;
-        crashed = new Error(`kafka consumer of group ${options.groupId} stopped: ${payload.error.message}`);
-        buffer.wakeReaders();
+      await startAt(tps);
+      await run(
+        c,
+        tps.map((tp) => tp.topic),
+      );
+      await joined;
+    },
+    async subscribe(topics: readonly string[], listener: LogRebalanceListener) {
+      const c = newConsumer(coPartitionedAssigner);
+      let rebalanced: Promise<void> = Promise.resolve();
+      let firstJoin: () => void = () => undefined;
+      const joined = new Promise<void>((resolve) => (firstJoin = resolve));
+      c.on(c.events.GROUP_JOIN, ({ payload }) => {
+        const now = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+        const keep = new Set(now.map(tpKey));
+        const had = new Set(assigned.map(tpKey));
+        const revoked = assigned.filter((tp) => !keep.has(tpKey(tp)));
+        const added = now.filter((tp) => !had.has(tpKey(tp)));
+        // kafkajs starts every partition of a new generation at the committed offset: one kept goes on where the reader is.
+        for (const tp of assigned) {
+          const position = positions.get(tpKey(tp));
+          if (keep.has(tpKey(tp)) && position !== undefined) c.seek({ topic: tp.topic, partition: tp.partition, offset: String(position) });
+        }
+        for (const tp of revoked) {
+          epochs.set(tpKey(tp), (epochs.get(tpKey(tp)) ?? 0) + 1);
+          positions.delete(tpKey(tp));
+        }
+        buffer.drop((tp) => keep.has(tpKey(tp)));
+        assigned = now;
+        rebalanced = rebalanced
+          .then(async () => {
+            if (revoked.length > 0) await listener.onRevoked(revoked);
+            await startAt(added);
+            listener.onAssigned(added);
+          })
+          .catch((e: Error) => {
+            crashed = new Error(`kafka consumer of group ${options.groupId}: a rebalance failed: ${e.message}`);
+            buffer.wakeReaders();
+          })
+          .finally(firstJoin);
       });
-      const starts = await options.startOffsets(options.groupId, tps);
-      for (const tp of tps) positions.set(tpKey(tp), starts.get(tpKey(tp)) ?? 0);
-      await c.connect();
-      await c.subscribe({ topics: [...new Set(tps.map((tp) => tp.topic))], fromBeginning: true });
-      await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      await run(c, topics);
       await joined;
     },
     async seek(tp, offset) {
@@ -155,8 +226,16 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
       };
     },
     async commit(offsets) {
-      if (!consumer) throw new Error('commit() before assign()');
-      await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+      if (!consumer) throw new Error('commit() before assign() or subscribe()');
+      try {
+        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+      } catch (e) {
+        // kafkajs' protocol errors carry the Kafka code (a retry gave up: on its cause).
+        const err = e as { code?: number; cause?: { code?: number } };
+        const code = err.code ?? err.cause?.code;
+        if (code !== undefined && REFUSED_BY_REBALANCE.has(code)) throw commitRefusal(options.groupId, code);
+        throw e;
+      }
     },
     async close() {
       if (closed) return;

@@ -1,13 +1,13 @@
 // The kafkajs LogClient against Rill's own Kafka wire server (core/protocol on
 // an embedded Rill, port 0): admin calls, producer, consumer with commits,
-// one-shot fetch, then connectors and a DSL pipeline running over it.
-import { partitionForKey } from '../../../core/client';
-import { KafkaServer } from '../../../core/protocol';
-import { bytesSerde, jsonSerde, stringSerde } from '../../../core/schema';
-import { mapValues, memoryLogger, RillStreams, StreamsBuilder, to } from '../../../dsl';
-import { kafkaLogClient, redisTableSink, SinkTask, SourceTask, topicSink, type KafkaLogClient, type SourceConnector } from '../../../connectors';
-import { redisMock } from '../redis/mock';
-import { openTempRill, readTopic, type TempRill } from '../support';
+// fetch (through the Rill protocol client), then connectors and a DSL pipeline running over it.
+import { kafkaLogClient, partitionForKey, type KafkaLogClient } from '../../../../core/client';
+import { KafkaServer } from '../../../../core/protocol';
+import { bytesSerde, jsonSerde, stringSerde } from '../../../../core/schema';
+import { mapValues, memoryLogger, RillStreams, StreamsBuilder, to } from '../../../../dsl';
+import { redisTableSink, SinkTask, SourceTask, topicSink, type SourceConnector } from '../../../../connectors';
+import { redisMock } from '../../../connectors/redis/mock';
+import { openTempRill, readTopic, type TempRill } from '../../../connectors/support';
 
 let t: TempRill;
 let server: KafkaServer;
@@ -99,7 +99,7 @@ test('seek moves a partition back: buffered records of it are dropped and it is 
   await consumer.close();
 });
 
-test('one-shot fetch reads a partition from an offset without a group', async () => {
+test('fetch reads a partition from an offset without a group', async () => {
   await kafka.ensureTopics([{ name: 'k-fetch', partitions: 1 }]);
   await t.rill.producer().send('k-fetch', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]);
   const got = await kafka.fetch({ topic: 'k-fetch', partition: 0 }, 1, 1024 * 1024);

@@ -1,0 +1,123 @@
+// A consumer group's coordinator over the Kafka protocol: found with
+// FindCoordinator (on a cluster, the leader of the group's __consumer_offsets
+// partition; another broker answers NOT_COORDINATOR), and found again when it
+// moves or its connection breaks. Every group request of a client goes
+// through call(): the group member's join/sync/heartbeat/leave, and offset
+// commits and fetches.
+import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
+import type { BrokerConnections } from './broker-connections';
+import { backoff, checkCode } from './partition-leaders';
+
+/** Answers after which the group's coordinator moved: find it again, retry. */
+export const COORDINATOR_MOVED = new Set([14 /* COORDINATOR_LOAD_IN_PROGRESS */, 15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */]);
+
+const COORDINATOR_NOT_AVAILABLE = 15;
+/** About 15 s of asking FindCoordinator before giving up. */
+const FIND_ATTEMPTS = 20;
+
+/**
+ * "host:port" of the coordinator of `groupId`, asked of `any` broker.
+ * COORDINATOR_NOT_AVAILABLE is transient (the offsets topic is being created,
+ * or its partition is electing a leader): asked again for a while, as Kafka
+ * clients do.
+ */
+export async function coordinatorAddress(any: KafkaConnection, groupId: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+    const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
+    if (c.errorCode === COORDINATOR_NOT_AVAILABLE && attempt < FIND_ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
+      continue;
+    }
+    checkCode(c.errorCode, `cannot find the coordinator of group "${groupId}"`, c.errorMessage);
+    return `${c.host}:${c.port}`;
+  }
+}
+
+export class GroupCoordinator {
+  private address: string | undefined;
+
+  constructor(
+    private readonly brokers: BrokerConnections,
+    readonly groupId: string,
+    /** How long a request keeps being retried while no coordinator answers. */
+    private readonly retryTimeoutMs = 60_000,
+  ) {}
+
+  /** The coordinator's connection (found first if not known). */
+  async connection(): Promise<KafkaConnection> {
+    this.address ??= await coordinatorAddress(await this.brokers.any(), this.groupId);
+    return this.brokers.connection(this.address);
+  }
+
+  /**
+   * `request` at the coordinator; a broken connection or an answer that says
+   * the coordinator moved (`moved`) finds it again and retries, with a
+   * backoff, for up to retryTimeoutMs.
+   */
+  async call<T>(request: (c: KafkaConnection) => Promise<T>, moved: (answer: T) => boolean = () => false): Promise<T> {
+    const deadline = Date.now() + this.retryTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let failure: Error;
+      try {
+        const answer = await request(await this.connection());
+        if (!moved(answer)) return answer;
+        failure = new KafkaClientError(`the coordinator of group "${this.groupId}" moved`);
+      } catch (e) {
+        if (!(e instanceof KafkaClientError) || this.brokers.closed) throw e;
+        failure = e;
+      }
+      if (this.address !== undefined) this.brokers.drop(this.address);
+      this.address = undefined;
+      if (Date.now() >= deadline) throw new KafkaClientError(`group "${this.groupId}": no coordinator answered within ${this.retryTimeoutMs} ms (last: ${failure.message})`);
+      await backoff(attempt);
+    }
+  }
+
+  /**
+   * Commits next-offsets-to-read. As `member` (its member id and generation,
+   * which the coordinator checks), else as a "simple" commit for a group
+   * without members (generation -1, no member id), as Kafka's tools commit.
+   * Resolves with the error code of each partition (0: committed).
+   */
+  async commit(offsets: readonly { topic: string; partition: number; offset: number }[], member?: { memberId: string; generationId: number }): Promise<{ topic: string; partition: number; errorCode: number }[]> {
+    if (offsets.length === 0) return [];
+    const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+    for (const o of offsets) {
+      let list = byTopic.get(o.topic);
+      if (!list) byTopic.set(o.topic, (list = []));
+      list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null });
+    }
+    const r = await this.call(
+      (c) =>
+        c.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
+          groupId: this.groupId,
+          generationIdOrMemberEpoch: member?.generationId ?? -1,
+          memberId: member?.memberId ?? '',
+          groupInstanceId: null,
+          retentionTimeMs: -1,
+          topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+        }),
+      (answer) => answer.topics.some((t) => t.partitions.some((p) => COORDINATOR_MOVED.has(p.errorCode))),
+    );
+    return r.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode })));
+  }
+
+  /** Committed offsets: of the given partitions, or (undefined) of all; topic -> partition -> offset (-1: none). */
+  async committed(partitions?: readonly { topic: string; partition: number }[]): Promise<Map<string, Map<number, number>>> {
+    const topics = partitions === undefined ? null : [...new Set(partitions.map((p) => p.topic))].map((name) => ({ name, partitionIndexes: partitions.filter((p) => p.topic === name).map((p) => p.partition) }));
+    const r = await this.call(
+      (c) => c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId: this.groupId, topics, groups: [{ groupId: this.groupId, topics }], requireStable: false }).then((answer) => ({ answer, v8: c.versionFor(apis.offsetFetch) >= 8 })),
+      ({ answer, v8 }) => COORDINATOR_MOVED.has(v8 ? (answer.groups[0]?.errorCode ?? 0) : answer.errorCode),
+    );
+    const { answer, v8 } = r;
+    checkCode(v8 ? (answer.groups[0]?.errorCode ?? 0) : answer.errorCode, `cannot fetch the offsets of group "${this.groupId}"`);
+    const out = new Map<string, Map<number, number>>();
+    for (const t of v8 ? (answer.groups[0]?.topics ?? []) : answer.topics) {
+      let byPartition = out.get(t.name);
+      if (!byPartition) out.set(t.name, (byPartition = new Map()));
+      for (const p of t.partitions) byPartition.set(p.partitionIndex, p.committedOffset);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,135 @@
+// Where each partition of a topic is led, for every client that reads and
+// writes over the Kafka protocol (the Rill protocol LogClient, and the CLI's
+// tools): on a Rill cluster (or Kafka) a produce or fetch must go to the
+// partition's leader, so the client asks Metadata, keeps one connection per
+// broker (shared by every topic, see BrokerConnections), and when a leader
+// moves or dies (NOT_LEADER_OR_FOLLOWER, a refused or closed connection) asks
+// Metadata again, from any broker that answers, and retries with a backoff
+// until a deadline. On a single broker every partition is led by the
+// bootstrap broker.
+import { BrokerError, errorName } from '../../broker';
+import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
+import type { TopicPartition } from '../consumer-protocol';
+import type { BrokerConnections } from './broker-connections';
+
+/** Errors after which the leader may have moved or the cluster is recovering: refresh and retry. */
+export const LEADER_MOVED = new Set([
+  5 /* LEADER_NOT_AVAILABLE */, 6 /* NOT_LEADER_OR_FOLLOWER */, 7 /* REQUEST_TIMED_OUT */, 19 /* NOT_ENOUGH_REPLICAS */, 20 /* NOT_ENOUGH_REPLICAS_AFTER_APPEND */,
+  74 /* FENCED_LEADER_EPOCH */, 75 /* UNKNOWN_LEADER_EPOCH */,
+]);
+
+/**
+ * LEADER_MOVED, and UNKNOWN_TOPIC_OR_PARTITION: a broker that has not learnt
+ * of a topic just created yet. The runtime's client retries on it (the CLI's
+ * tools, which check the topic first, report it at once).
+ */
+export const STALE_METADATA = new Set([...LEADER_MOVED, 3]);
+
+/** How long a request keeps being retried while its partition has no reachable leader (default). */
+export const DEFAULT_RETRY_TIMEOUT_MS = 60_000;
+
+/** Returned by a `withLeader` attempt when the answer said the leader moved. */
+export const MOVED = Symbol('leader moved');
+
+/** A partition whose leader Metadata does not name (an election is under way): retried like a broken connection. */
+class NoLeader extends KafkaClientError {}
+
+/** A Kafka error answer as an exception: its code, and what was being done. */
+export function kafkaError(code: number, what: string, message?: string | null): BrokerError {
+  return new BrokerError(code, `${what}: ${message || `${errorName(code)} (error ${code})`}`);
+}
+
+/** Throws kafkaError(code, ...) unless `code` is 0. */
+export function checkCode(code: number, what: string, message?: string | null): void {
+  if (code !== 0) throw kafkaError(code, what, message);
+}
+
+export class PartitionLeaders {
+  private readonly leaders = new Map<number, number>();
+  private count = 0;
+
+  constructor(
+    readonly brokers: BrokerConnections,
+    readonly topic: string,
+    readonly retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS,
+  ) {}
+
+  /** A live connection to any broker. */
+  any(): Promise<KafkaConnection> {
+    return this.brokers.any();
+  }
+
+  /** Reads the topic's leaders from Metadata (from any broker that answers); the partition count (0: no such topic). */
+  async refresh(): Promise<number> {
+    const m = await this.brokers.metadata([this.topic]);
+    const t = m.topics[0];
+    for (const p of t?.partitions ?? []) this.leaders.set(p.partitionIndex, p.leaderId);
+    this.count = t !== undefined && t.errorCode === 0 ? t.partitions.length : 0;
+    return this.count;
+  }
+
+  /** The partition count as of the last refresh() (0: no such topic). */
+  get partitions(): number {
+    return this.count;
+  }
+
+  /** A connection to the partition's leader as last known (the bootstrap broker when Metadata named none yet). */
+  async connectionFor(partition: number): Promise<KafkaConnection> {
+    const leader = this.leaders.get(partition);
+    if (leader === undefined) return this.any();
+    const address = this.brokers.addressOf(leader);
+    if (address === undefined) throw new NoLeader(`${this.topic}-${partition} has no leader`);
+    return this.brokers.connection(address);
+  }
+
+  /** Drops the connection to `partition`'s leader (after it failed). */
+  forget(partition: number): void {
+    const address = this.brokers.addressOf(this.leaders.get(partition) ?? -1);
+    if (address !== undefined) this.brokers.drop(address);
+  }
+
+  /**
+   * Runs `attempt` against the partition's leader until it answers something
+   * other than MOVED; a moved leader or a broken connection makes it ask
+   * Metadata again and retry, with a backoff, for up to retryTimeoutMs.
+   */
+  async withLeader<T>(partition: number, what: string, attempt: (c: KafkaConnection) => Promise<T | typeof MOVED>): Promise<T> {
+    const deadline = Date.now() + this.retryTimeoutMs;
+    let last = 'the leader moved';
+    for (let n = 0; ; n++) {
+      try {
+        const r = await attempt(await this.connectionFor(partition));
+        if (r !== MOVED) return r;
+      } catch (e) {
+        if (!(e instanceof KafkaClientError) || this.brokers.closed) throw e;
+        last = e.message;
+        this.forget(partition);
+      }
+      if (Date.now() >= deadline) throw new KafkaClientError(`${what}: no leader answered within ${this.retryTimeoutMs} ms (last: ${last})`);
+      await backoff(n);
+      await this.refresh().catch((e: Error) => (last = e.message));
+    }
+  }
+
+  /** ListOffsets at each partition's leader, following leader changes: partition -> offset (timestamp -2: log start, -1: high watermark). */
+  async listOffsets(tps: readonly TopicPartition[], timestamp: number): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const tp of tps) {
+      const what = `cannot list offsets of ${this.topic}-${tp.partition}`;
+      const offset = await this.withLeader(tp.partition, what, async (c) => {
+        const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: this.topic, partitions: [{ partitionIndex: tp.partition, timestamp }] }] });
+        const p = r.topics[0]?.partitions[0];
+        if (p !== undefined && LEADER_MOVED.has(p.errorCode)) return MOVED;
+        checkCode(p?.errorCode ?? 3, what);
+        return p!.offset;
+      });
+      out.set(tp.partition, offset);
+    }
+    return out;
+  }
+}
+
+/** 100 ms, doubling up to 1 s. */
+export function backoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));
+}

@@ -3,10 +3,8 @@
 // RillStreams on a log, or with the TopologyTestDriver in a test.
 export type { KRecord, TimeWindow, Windowed, KeyValueSerdes, RecordOrigin } from './record';
 export { windowedSerde, listSerde, defaultSerde } from './serdes';
-export { StreamsBuilder } from './topology/builder';
+export { StreamsBuilder, KStream, KTable } from './topology/builder';
 export type { StreamOptions, TableOptions } from './topology/builder';
-export { KStream } from './topology/kstream';
-export { KTable } from './topology/ktable';
 export { Topology } from './topology/topology';
 export type { TopologyNode } from './topology/node';
 
@@ -30,8 +28,7 @@ export type { JoinWindow, StreamJoinOptions } from './operators/internal/stream-
 export { tumbling, hopping, sliding, session } from './windows/windows';
 export type { Windows, TumblingWindows, HoppingWindows, SlidingWindows, SessionWindows } from './windows/windows';
 
-export type { KeyValueStore, ReadOnlyKeyValueStore } from './state/key-value-store';
-export type { WindowStore, ReadOnlyWindowStore, WindowEntry } from './state/window-store';
+export type { KeyValueStore, ReadOnlyKeyValueStore, WindowStore, ReadOnlyWindowStore, WindowEntry } from './store';
 
 export { RillStreams } from './runtime/rill-streams';
 export type { StreamsConfig, StreamsState, RebalanceEvent, KeyQueryResult } from './runtime/rill-streams';

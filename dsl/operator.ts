@@ -8,11 +8,10 @@
 // still `(source) => Observable`, so it composes with everything in RxJS.
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../core/schema';
+import type { NodeHandle } from './declared';
 import type { Logger } from './logger';
 import type { KRecord, RecordOrigin } from './record';
-import type { KeyValueStore } from './state/key-value-store';
-import type { StoreKind } from './state/state-store';
-import type { WindowStore } from './state/window-store';
+import type { KeyValueStore, StoreKind, WindowStore } from './store';
 
 // The topology holds the serdes and operators of every record type side by side, so it erases
 // their types; `any` is how TypeScript spells that (a Serde<unknown> would go in, but not come
@@ -37,11 +36,6 @@ export interface StoreSpec {
   sourceTopic?: string;
   /** Window stores: how long windows are kept after they end (interactive queries). */
   retentionMs?: number;
-}
-
-/** Anything declared in a topology that a task can turn into an Observable. */
-export interface NodeHandle {
-  readonly node: { readonly id: number; readonly name: string };
 }
 
 export interface OperatorSpec {

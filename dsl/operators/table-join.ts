@@ -4,13 +4,13 @@
 // while the left side has a value.
 import { map, merge, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../../core/schema';
+import type { DeclaredTable } from '../declared';
 import { perRecord, rillOperator, type StoreSpec } from '../operator';
 import type { KRecord } from '../record';
-import type { KTable } from '../topology/ktable';
 
 export function tableJoin<K, V, V2, R>(
-  left: KTable<K, V>,
-  right: KTable<K, V2>,
+  left: DeclaredTable<K, V>,
+  right: DeclaredTable<K, V2>,
   joiner: (left: V, right: V2) => R,
   type: 'inner' | 'left',
   options: { store?: string; valueSerde?: Serde<R> },

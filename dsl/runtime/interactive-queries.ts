@@ -2,8 +2,7 @@
 // instance that runs the key's partition answers; any other names that
 // instance's host, see TaskDirectory) and over the tasks this instance hosts.
 import type { Windowed } from '../record';
-import type { ReadOnlyKeyValueStore } from '../state/key-value-store';
-import type { ReadOnlyWindowStore, WindowEntry } from '../state/window-store';
+import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore, WindowEntry } from '../store';
 import type { ResolvedStore, Topology } from '../topology/topology';
 import type { StreamTask } from './stream-task';
 import { partitionOfKey, type TaskDirectory } from './task-directory';

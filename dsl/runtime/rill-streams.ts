@@ -31,8 +31,7 @@
 import * as path from 'node:path';
 import { CommitRefusedError, DirLock, Rill, rillLogClient, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../../core/client';
 import { consoleLogger, type Logger } from '../logger';
-import type { ReadOnlyKeyValueStore } from '../state/key-value-store';
-import type { ReadOnlyWindowStore } from '../state/window-store';
+import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore } from '../store';
 import type { Topology } from '../topology/topology';
 import { AckingCollector } from './acking-collector';
 import type { ErrorPolicy } from './error-policy';

@@ -6,11 +6,13 @@
 import { Observable, share, Subject, type Subscription } from 'rxjs';
 import type { Serde, SerdeError } from '../../core/schema';
 import type { Logger } from '../logger';
-import { withTask, type NodeHandle, type TaskContext } from '../operator';
+import type { NodeHandle } from '../declared';
+import { withTask, type TaskContext } from '../operator';
 import { describeOrigin, type KRecord, type RecordOrigin } from '../record';
-import { InMemoryKeyValueStore, type KeyValueStore } from '../state/key-value-store';
+import { InMemoryKeyValueStore } from '../state/key-value-store';
 import type { StateStore } from '../state/state-store';
-import { InMemoryWindowStore, type WindowStore } from '../state/window-store';
+import { InMemoryWindowStore } from '../state/window-store';
+import type { KeyValueStore, WindowStore } from '../store';
 import type { TopologyNode } from '../topology/node';
 import type { ResolvedStore, Topology } from '../topology/topology';
 import { deadLetterTopicOf, ProcessingFailure, type ErrorPolicy } from './error-policy';

@@ -3,22 +3,11 @@
 // at commit (write-behind, like Kafka Streams' record cache), so a key updated
 // a thousand times between commits costs one changelog record.
 import type { Serde, SerdeError } from '../../core/schema';
+import type { KeyValueStore } from '../store';
 import { keyIdentity, serializeOr, type StateStore } from './state-store';
 
 /** The location of every changelog key read by restore (shared: it is only read, in error messages). */
 const KEY_LOCATION = { isKey: true } as const;
-
-export interface ReadOnlyKeyValueStore<K, V> {
-  readonly name: string;
-  get(key: K): V | undefined;
-  all(): IterableIterator<[K, V]>;
-  readonly size: number;
-}
-
-export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
-  put(key: K, value: V): void;
-  delete(key: K): void;
-}
 
 export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateStore {
   readonly kind = 'key-value' as const;

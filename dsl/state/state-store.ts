@@ -1,10 +1,9 @@
 // What every state store offers the runtime: a name, its changelog topic, the
 // write-behind flush of changed entries to that changelog, restore from it, and
 // a snapshot for the local checkpoint. Operators use the typed faces
-// (KeyValueStore, WindowStore); the runtime only this one.
+// (KeyValueStore, WindowStore of dsl/store.ts); the runtime only this one.
 import type { SerdeError, Serde } from '../../core/schema';
-
-export type StoreKind = 'key-value' | 'window';
+import type { StoreKind } from '../store';
 
 export interface StateStore {
   readonly name: string;

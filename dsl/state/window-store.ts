@@ -5,29 +5,8 @@
 import type { Serde, SerdeError } from '../../core/schema';
 import type { TimeWindow, Windowed } from '../record';
 import { appendWindow } from '../serdes';
+import type { WindowEntry, WindowStore } from '../store';
 import { keyIdentity, serializeOr, type StateStore } from './state-store';
-
-export interface WindowEntry<V> {
-  readonly window: TimeWindow;
-  readonly value: V;
-}
-
-export interface ReadOnlyWindowStore<K, V> {
-  readonly name: string;
-  /** The window of `key` that starts at `start`. */
-  get(key: K, start: number): WindowEntry<V> | undefined;
-  /** Windows of `key` whose start lies in [timeFrom, timeTo], by start. */
-  fetch(key: K, timeFrom: number, timeTo: number): WindowEntry<V>[];
-  all(): IterableIterator<[Windowed<K>, V]>;
-  readonly size: number;
-}
-
-export interface WindowStore<K, V> extends ReadOnlyWindowStore<K, V> {
-  put(key: K, window: TimeWindow, value: V): void;
-  remove(key: K, start: number): void;
-  /** Drops windows that ended before `time` (retention); returns how many. */
-  expireBefore(time: number): number;
-}
 
 interface KeyWindows<K, V> {
   key: K;

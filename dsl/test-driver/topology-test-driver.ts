@@ -9,8 +9,7 @@ import { memoryLogger, type Logger } from '../logger';
 import type { KRecord } from '../record';
 import type { ErrorPolicy } from '../runtime/error-policy';
 import { StreamTask, type RawRecord } from '../runtime/stream-task';
-import type { ReadOnlyKeyValueStore } from '../state/key-value-store';
-import type { ReadOnlyWindowStore } from '../state/window-store';
+import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore } from '../store';
 import { defaultSerde } from '../serdes';
 import type { Topology } from '../topology/topology';
 

@@ -1,16 +1,20 @@
-// StreamsBuilder: where a pipeline is declared. Sources come from topics with
-// their serdes; KStream.pipe() appends operators; a repartition topic is put in
-// front of a keyed step when the key changed upstream; build() resolves store
-// names and changelog topics and returns the Topology.
+// StreamsBuilder: where a pipeline is declared, and the KStream and KTable it
+// declares. Sources come from topics with their serdes; KStream.pipe() appends
+// operators; build() returns the Topology. The three live in one module because
+// they make one another (a builder its streams and tables, a stream its table,
+// a table its stream); the graph underneath is ./graph.
+import { filter, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../../core/schema';
-import { specOf, type ErasedOperator, type OperatorSpec, type SinkSpec, type StoreSpec } from '../operator';
-import { repartitionSink } from '../operators/repartition';
-import { defaultSerde } from '../serdes';
-import { KStream } from './kstream';
-import { KTable } from './ktable';
-import { nodeName, type TimestampExtractor, type TopologyNode } from './node';
+import type { DeclaredStream, DeclaredTable, recordType } from '../declared';
+import type { ErasedOperator, StoreSpec } from '../operator';
+import { tableJoin } from '../operators/table-join';
+import { to } from '../operators/to';
 import { materialize } from '../operators/to-table';
-import { Topology, type ResolvedStore, type SourceSpec } from './topology';
+import type { KRecord } from '../record';
+import { defaultSerde } from '../serdes';
+import { TopologyGraph } from './graph';
+import type { TimestampExtractor, TopologyNode } from './node';
+import type { Topology } from './topology';
 
 export interface StreamOptions<K, V> {
   key?: Serde<K>;
@@ -25,14 +29,12 @@ export interface TableOptions<K, V> extends StreamOptions<K, V> {
 }
 
 export class StreamsBuilder {
-  private readonly nodes: TopologyNode[] = [];
-  private readonly sources = new Map<string, SourceSpec>();
-  private readonly storeSpecs: StoreSpec[] = [];
-  private readonly sinks: SinkSpec[] = [];
-  private repartitions = 0;
+  private readonly graph: TopologyGraph;
 
   constructor(readonly applicationId: string) {
-    if (!/^[A-Za-z0-9._-]+$/.test(applicationId)) throw new Error(`Application id "${applicationId}" may only hold letters, digits, ".", "_" and "-" (it prefixes topic names).`);
+    if (!/^[A-Za-z0-9._-]+$/.test(applicationId))
+      throw new Error(`Application id "${applicationId}" may only hold letters, digits, ".", "_" and "-" (it prefixes topic names).`);
+    this.graph = new TopologyGraph(applicationId);
   }
 
   /** A stream of the records of `topic`. */
@@ -43,98 +45,162 @@ export class StreamsBuilder {
   /** A table (latest value per key) read straight from a (compacted) topic; the topic is its changelog. */
   table<K = string, V = string>(topic: string, options: TableOptions<K, V> = {}): KTable<K, V> {
     const source = this.source(topic, 'table', options);
-    const store: StoreSpec = { name: options.store ?? `${topic}-table`, kind: 'key-value', keySerde: source.keySerde, valueSerde: source.valueSerde, changelog: 'source', sourceTopic: topic };
+    const store: StoreSpec = {
+      name: options.store ?? `${topic}-table`,
+      kind: 'key-value',
+      keySerde: source.keySerde,
+      valueSerde: source.valueSerde,
+      changelog: 'source',
+      sourceTopic: topic,
+    };
     const node = this.append(source, materialize<K, V>(store));
     return new KTable<K, V>(this, node, store.name!);
   }
 
   /** Appends one operator after `parent` (used by KStream.pipe). */
   append(parent: TopologyNode, op: ErasedOperator): TopologyNode {
-    const spec = specOf(op);
-    if (spec?.keyed && parent.keyChanged) parent = this.repartition(parent, spec);
-    (spec?.stores ?? []).forEach((store, i) => this.register(store, parent, spec!, i));
-    for (const sink of spec?.sinks ?? []) this.sinks.push(sink);
-    for (const input of spec?.inputs ?? []) (input.node as TopologyNode).inputRefs++;
-    const id = this.nodes.length;
-    const tableStore = spec?.table ? spec.stores?.[0]?.name : undefined;
-    const node: TopologyNode = {
-      id,
-      name: nodeName(spec?.kind ?? 'rxjs', id),
-      kind: 'processor',
-      parent,
-      children: [],
-      inputRefs: 0,
-      operator: op,
-      spec,
-      topic: undefined,
-      sourceRole: undefined,
-      timestampExtractor: undefined,
-      keySerde: spec ? (spec.keySerde ?? (spec.keepsKeySerde || spec.keyed ? parent.keySerde : undefined)) : parent.keySerde,
-      valueSerde: spec ? (spec.valueSerde ?? (spec.keepsValueSerde ? parent.valueSerde : undefined)) : undefined,
-      keyChanged: spec ? !!spec.changesKey || (!spec.keyed && !spec.table && (parent.keyChanged || (spec.inputs ?? []).some((i) => (i.node as TopologyNode).keyChanged))) : parent.keyChanged,
-      tableStore,
-    };
-    parent.children.push(node);
-    this.nodes.push(node);
-    return node;
+    return this.graph.append(parent, op);
   }
 
   build(): Topology {
-    const stores: ResolvedStore[] = [];
-    const seen = new Map<string, StoreSpec>();
-    for (const s of this.storeSpecs) {
-      const other = seen.get(s.name!);
-      if (other && other !== s) throw new Error(`Store name "${s.name}" is used by two operators; give each stateful step its own store name.`);
-      if (other) continue;
-      seen.set(s.name!, s);
-      const changelogTopic = s.changelog === 'own' ? `${this.applicationId}-${s.name}-changelog` : s.changelog === 'source' ? s.sourceTopic : undefined;
-      stores.push({ ...s, name: s.name!, keySerde: s.keySerde ?? defaultSerde(), valueSerde: s.valueSerde ?? defaultSerde(), changelogTopic });
-    }
-    return new Topology(this.applicationId, [...this.nodes], new Map(this.sources), stores, [...this.sinks]);
+    return this.graph.build();
   }
 
-  private source<K, V>(topic: string, role: 'stream' | 'table' | 'repartition', options: StreamOptions<K, V>): TopologyNode {
-    if (this.sources.has(topic)) throw new Error(`Topic "${topic}" is already a source of this topology; reuse its KStream/KTable instead of declaring it twice.`);
-    const id = this.nodes.length;
+  private source<K, V>(topic: string, role: 'stream' | 'table', options: StreamOptions<K, V>): TopologyNode {
     const keySerde = options.key ?? (defaultSerde() as Serde<K>);
     const valueSerde = options.value ?? (defaultSerde() as Serde<V>);
-    const node: TopologyNode = {
-      id,
-      name: nodeName('source', id),
-      kind: 'source',
-      parent: undefined,
-      children: [],
-      inputRefs: 0,
-      operator: undefined,
-      spec: undefined,
-      topic,
-      sourceRole: role,
-      timestampExtractor: options.timestamp as TimestampExtractor | undefined,
-      keySerde,
-      valueSerde,
-      keyChanged: false,
-      tableStore: undefined,
+    return this.graph.source(topic, role, keySerde, valueSerde, options.timestamp as TimestampExtractor | undefined);
+  }
+}
+
+type R<K, V> = KRecord<K, V>;
+type KeyOf<T> = T extends KRecord<infer K, unknown> ? K : never;
+type ValueOf<T> = T extends KRecord<unknown, infer V> ? V : never;
+type Op<A, B> = OperatorFunction<A, B>;
+
+/** A declared stream of records. pipe() takes plain RxJS operators and Rill's own; the key and value types flow from the source serdes through every callback. */
+export class KStream<K, V> implements DeclaredStream<K, V> {
+  declare readonly [recordType]?: KRecord<K, V>;
+
+  constructor(
+    readonly builder: StreamsBuilder,
+    readonly node: TopologyNode,
+  ) {}
+
+  pipe(): KStream<K, V>;
+  pipe<A extends R<unknown, unknown>>(op1: Op<R<K, V>, A>): KStream<KeyOf<A>, ValueOf<A>>;
+  pipe<A, B extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>): KStream<KeyOf<B>, ValueOf<B>>;
+  pipe<A, B, C extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>): KStream<KeyOf<C>, ValueOf<C>>;
+  pipe<A, B, C, D extends R<unknown, unknown>>(op1: Op<R<K, V>, A>, op2: Op<A, B>, op3: Op<B, C>, op4: Op<C, D>): KStream<KeyOf<D>, ValueOf<D>>;
+  pipe<A, B, C, D, E extends R<unknown, unknown>>(
+    op1: Op<R<K, V>, A>,
+    op2: Op<A, B>,
+    op3: Op<B, C>,
+    op4: Op<C, D>,
+    op5: Op<D, E>,
+  ): KStream<KeyOf<E>, ValueOf<E>>;
+  pipe<A, B, C, D, E, F extends R<unknown, unknown>>(
+    op1: Op<R<K, V>, A>,
+    op2: Op<A, B>,
+    op3: Op<B, C>,
+    op4: Op<C, D>,
+    op5: Op<D, E>,
+    op6: Op<E, F>,
+  ): KStream<KeyOf<F>, ValueOf<F>>;
+  pipe<A, B, C, D, E, F, G extends R<unknown, unknown>>(
+    op1: Op<R<K, V>, A>,
+    op2: Op<A, B>,
+    op3: Op<B, C>,
+    op4: Op<C, D>,
+    op5: Op<D, E>,
+    op6: Op<E, F>,
+    op7: Op<F, G>,
+  ): KStream<KeyOf<G>, ValueOf<G>>;
+  pipe<A, B, C, D, E, F, G, H extends R<unknown, unknown>>(
+    op1: Op<R<K, V>, A>,
+    op2: Op<A, B>,
+    op3: Op<B, C>,
+    op4: Op<C, D>,
+    op5: Op<D, E>,
+    op6: Op<E, F>,
+    op7: Op<F, G>,
+    op8: Op<G, H>,
+  ): KStream<KeyOf<H>, ValueOf<H>>;
+  pipe(...ops: ErasedOperator[]): KStream<unknown, unknown> {
+    let node = this.node;
+    for (const op of ops) node = this.builder.append(node, op);
+    return new KStream(this.builder, node);
+  }
+
+  /**
+   * Splits the stream: each record goes to the first branch whose predicate
+   * holds (none: dropped). Kafka Streams' split()/branch().
+   */
+  branch(...predicates: ((record: R<K, V>) => boolean)[]): KStream<K, V>[] {
+    return predicates.map((_, i) => {
+      const first = (r: R<K, V>) => predicates.findIndex((p) => p(r)) === i;
+      return this.pipe(filter(first) as Op<R<K, V>, R<K, V>>);
+    });
+  }
+
+  /** Writes every record to `topic` (a terminal step; same as pipe(to(topic))). */
+  to(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): void {
+    this.pipe(to(topic, serdes));
+  }
+
+  /**
+   * The stream as a table. After a stateful step (count, reduce, aggregate)
+   * this is that step's store; otherwise each record upserts a new store
+   * (null value: delete).
+   */
+  toTable(options: { store?: string; keySerde?: Serde<K>; valueSerde?: Serde<V> } = {}): KTable<K, V> {
+    if (this.node.tableStore && options.store === undefined) return new KTable<K, V>(this.builder, this.node, this.node.tableStore);
+    const store = {
+      name: options.store,
+      kind: 'key-value' as const,
+      keySerde: options.keySerde,
+      valueSerde: options.valueSerde ?? this.node.valueSerde,
+      changelog: 'own' as const,
     };
-    this.nodes.push(node);
-    this.sources.set(topic, { topic, role, keySerde, valueSerde, timestampExtractor: node.timestampExtractor, node });
-    return node;
+    const node = this.builder.append(this.node, materialize<K, V>(store));
+    return new KTable<K, V>(this.builder, node, store.name!);
+  }
+}
+
+/** The latest value per key, held in a store backed by a compacted changelog. Its node emits the table's changes (a null value is a deletion). */
+export class KTable<K, V> implements DeclaredTable<K, V> {
+  declare readonly [recordType]?: KRecord<K, V>;
+
+  constructor(
+    readonly builder: StreamsBuilder,
+    readonly node: TopologyNode,
+    /** The store holding the table, for joins and interactive queries. */
+    readonly storeName: string,
+  ) {}
+
+  /** The table's changes as a stream: one record per update, value null for a deletion. */
+  toStream(): KStream<K, V | null> {
+    return new KStream<K, V | null>(this.builder, this.node);
   }
 
-  /** Sink to and source from `<app>-<step>-repartition`, so records meet their key's task. */
-  private repartition(parent: TopologyNode, before: OperatorSpec): TopologyNode {
-    const storeName = before.stores?.[0]?.name;
-    const topic = `${this.applicationId}-${storeName ?? `${before.kind}-${this.repartitions}`}-repartition`;
-    this.repartitions++;
-    const keySerde = before.stores?.[0]?.keySerde ?? parent.keySerde ?? defaultSerde();
-    const valueSerde = parent.valueSerde ?? defaultSerde();
-    this.append(parent, repartitionSink(topic, keySerde, valueSerde));
-    return this.source(topic, 'repartition', { key: keySerde, value: valueSerde });
+  /** Table-table inner join on the key: a result while both sides have a value. */
+  join<V2, R>(other: KTable<K, V2>, joiner: (left: V, right: V2) => R, options: { store?: string; valueSerde?: Serde<R> } = {}): KTable<K, R> {
+    return this.joined(other, joiner, 'inner', options);
   }
 
-  private register(store: StoreSpec, parent: TopologyNode, spec: OperatorSpec, index: number): void {
-    if (store.name === undefined) store.name = `${spec.kind}-store-${String(this.nodes.length).padStart(10, '0')}${index > 0 ? `-${index}` : ''}`;
-    if (!store.keySerde) store.keySerde = parent.keySerde;
-    if (!store.valueSerde && spec.keepsValueSerde) store.valueSerde = parent.valueSerde;
-    if (!this.storeSpecs.includes(store)) this.storeSpecs.push(store);
+  /** Table-table left join: a result whenever the left side has a value (right may be null). */
+  leftJoin<V2, R>(other: KTable<K, V2>, joiner: (left: V, right: V2 | null) => R, options: { store?: string; valueSerde?: Serde<R> } = {}): KTable<K, R> {
+    return this.joined(other, joiner as (l: V, r: V2) => R, 'left', options);
+  }
+
+  private joined<V2, R>(
+    other: KTable<K, V2>,
+    joiner: (left: V, right: V2) => R,
+    type: 'inner' | 'left',
+    options: { store?: string; valueSerde?: Serde<R> },
+  ): KTable<K, R> {
+    const op = tableJoin<K, V, V2, R>(this, other, joiner, type, options);
+    const node = this.builder.append(this.node, op);
+    return new KTable<K, R>(this.builder, node, node.tableStore!);
   }
 }

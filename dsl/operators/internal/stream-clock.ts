@@ -11,7 +11,7 @@
 import type { Subscription } from 'rxjs';
 import { jsonSerde, stringSerde } from '../../../core/schema';
 import type { StoreSpec, TaskContext } from '../../operator';
-import type { KeyValueStore } from '../../state/key-value-store';
+import type { KeyValueStore } from '../../store';
 
 const KEY = 'streamTime';
 

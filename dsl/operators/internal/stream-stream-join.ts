@@ -7,9 +7,9 @@
 // that found no partner, once its window closes (Kafka Streams 3.1+ semantics:
 // no premature null results).
 import { merge, map, type Observable, type OperatorFunction } from 'rxjs';
+import type { DeclaredStream } from '../../declared';
 import { perRecord, rillOperator, type StoreSpec } from '../../operator';
 import type { KRecord } from '../../record';
-import type { KStream } from '../../topology/kstream';
 import { defaultSerde } from '../../serdes';
 import { CloseTracker } from './close-tracker';
 import { lateRecord } from './late-records';
@@ -39,7 +39,7 @@ interface Buffered<V> {
 type Tagged<V, V2> = { side: 'left'; record: KRecord<unknown, V> } | { side: 'right'; record: KRecord<unknown, V2> };
 
 export function streamStreamJoin<K, V, V2, R>(
-  other: KStream<K, V2>,
+  other: DeclaredStream<K, V2>,
   joiner: (value: V, otherValue: V2 | null, key: K) => R,
   type: 'inner' | 'left',
   options: StreamJoinOptions,

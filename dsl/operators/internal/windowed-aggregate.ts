@@ -5,7 +5,7 @@
 // when it closes.
 import { rillOperator, perRecord, type RillOperator, type StoreSpec, type TaskContext } from '../../operator';
 import type { KRecord, TimeWindow, Windowed } from '../../record';
-import type { WindowStore } from '../../state/window-store';
+import type { WindowStore } from '../../store';
 import { describeWindows, isClosed, timeWindowsFor, type HoppingWindows, type SlidingWindows, type TumblingWindows } from '../../windows/windows';
 import type { Aggregation, WindowedOptions } from './aggregation';
 import { CloseTracker } from './close-tracker';

@@ -7,13 +7,14 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** Which modules each module may import (through their index.ts). */
 const ALLOWED: Record<string, string[]> = {
-  'core/log': [],
-  'core/raft': ['core/log'],
-  'core/schema': ['core/log'],
-  'core/broker': ['core/log'],
-  'core/protocol': ['core/log', 'core/broker'],
-  'core/client': ['core/log', 'core/broker', 'core/protocol', 'core/schema'],
-  'core/cluster': ['core/log', 'core/raft', 'core/broker', 'core/protocol', 'core/client', 'core/schema'],
+  'core/wire': [],
+  'core/log': ['core/wire'],
+  'core/raft': ['core/wire', 'core/log'],
+  'core/schema': ['core/wire', 'core/log'],
+  'core/broker': ['core/wire', 'core/log'],
+  'core/protocol': ['core/wire', 'core/log', 'core/broker'],
+  'core/client': ['core/wire', 'core/log', 'core/broker', 'core/protocol', 'core/schema'],
+  'core/cluster': ['core/wire', 'core/log', 'core/raft', 'core/broker', 'core/protocol', 'core/client', 'core/schema'],
   dsl: ['core/log', 'core/schema', 'core/client'],
   connectors: ['core/log', 'core/schema', 'core/client', 'dsl'],
   cli: ['core/log', 'core/schema', 'core/broker', 'core/protocol', 'core/client', 'core/raft', 'core/cluster', 'dsl', 'connectors'],

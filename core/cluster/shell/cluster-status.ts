@@ -5,7 +5,7 @@
 // follower's lag behind its leader is computed. Every call has a deadline; a
 // node that does not answer is shown as unreachable, never waited on forever.
 import * as E from 'fp-ts/Either';
-import { decodeRecordBatch } from '../metadata/codec';
+import { decodeMetadataBatch } from '../metadata/codec';
 import { MetadataImage } from '../metadata/image';
 import type { ControllerAddress } from './addresses';
 import { DESCRIBE_REPLICAS_METHOD, type ReplicaDescription } from './broker-process';
@@ -119,7 +119,7 @@ export async function readMetadataImage(c: ControllerAddress, timeoutMs: number)
     }
     for (const e of feed.entries) {
       if (e.index <= index) continue;
-      const records = decodeRecordBatch(e.data);
+      const records = decodeMetadataBatch(e.data);
       if (E.isRight(records)) image.applyAll(records.right);
       index = e.index;
     }

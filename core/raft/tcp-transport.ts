@@ -1,6 +1,6 @@
 import * as net from 'net';
 import * as E from 'fp-ts/Either';
-import { decodeMessage, Writer, writeMessage } from './codec';
+import { decodeMessage, withHeader, writeMessage } from './codec';
 import type { Message, NodeId } from './types';
 import { FrameDecoder } from '../wire';
 
@@ -169,11 +169,9 @@ export class TcpTransport {
       this.stats.dropped++;
       return;
     }
-    const w = new Writer(64);
-    const at = w.placeholder32();
-    writeMessage(w, m);
-    w.patch32(at, w.length - 4);
-    link.send(w.finish());
+    const frame = withHeader(4, (w) => writeMessage(w, m), 64);
+    frame.writeUInt32BE(frame.length - 4, 0);
+    link.send(frame);
   }
 
   close(): Promise<void> {

@@ -44,6 +44,11 @@ export class Reader {
     return this.buf.readInt8(this.pos++);
   }
 
+  uint8(): number {
+    this.need(1, 'uint8');
+    return this.buf[this.pos++];
+  }
+
   int16(): number {
     this.need(2, 'int16');
     const v = this.buf.readInt16BE(this.pos);
@@ -77,6 +82,14 @@ export class Reader {
     this.need(8, 'int64');
     const v = readInt64(this.buf, this.pos);
     this.pos += 8;
+    return v;
+  }
+
+  /** 6-byte unsigned integer: Rill's own formats (raft) count terms and indexes in 48 bits, exact in a JS number. */
+  uint48(): number {
+    this.need(6, 'uint48');
+    const v = this.buf.readUIntBE(this.pos, 6);
+    this.pos += 6;
     return v;
   }
 
@@ -215,6 +228,12 @@ export class Writer {
     return this;
   }
 
+  uint8(v: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
   int16(v: number): this {
     this.ensure(2);
     this.buf.writeInt16BE(v, this.pos);
@@ -247,6 +266,12 @@ export class Writer {
     this.ensure(8);
     writeInt64(this.buf, this.pos, v);
     this.pos += 8;
+    return this;
+  }
+
+  uint48(v: number): this {
+    this.ensure(6);
+    this.pos = this.buf.writeUIntBE(v, this.pos, 6);
     return this;
   }
 

@@ -1,7 +1,8 @@
 // Kafka's API keys, as Apache Kafka's ApiKeys numbers them (names are the
 // messages' names: ProduceRequest -> Produce). The table is complete whether or
-// not Rill serves an API, so a request for one it does not serve is named in
-// logs and answered UNSUPPORTED_VERSION by key, never guessed at.
+// not Rill serves an API, so every request can be named (in logs, in errors)
+// and every API module takes its key from here instead of a literal.
+import { nameLookup } from './names';
 
 export const ApiKey = {
   Produce: 0,
@@ -97,9 +98,9 @@ export const ApiKey = {
 export type ApiKeyName = keyof typeof ApiKey;
 export type ApiKeyValue = (typeof ApiKey)[ApiKeyName];
 
-const NAMES = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key, name]));
+const nameOf = nameLookup(ApiKey);
 
 /** Kafka's name for an API key, e.g. 18 -> "ApiVersions"; "ApiKey(<key>)" for one Kafka does not define. */
 export function apiKeyName(key: number): string {
-  return NAMES.get(key) ?? `ApiKey(${key})`;
+  return nameOf(key) ?? `ApiKey(${key})`;
 }

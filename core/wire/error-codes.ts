@@ -1,6 +1,7 @@
 // Kafka's error codes, as Apache Kafka's Errors.java numbers and names them:
 // the one table of Rill. Every broker, cluster, protocol and client error that
 // reaches a Kafka response (or a Rill message) carries one of these codes.
+import { nameLookup } from './names';
 
 export const ErrorCode = {
   UNKNOWN_SERVER_ERROR: -1,
@@ -140,9 +141,9 @@ export const ErrorCode = {
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
 
-const NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
+const nameOf = nameLookup(ErrorCode);
 
 /** Kafka's name for a code, e.g. 3 -> "UNKNOWN_TOPIC_OR_PARTITION"; "ERROR_<code>" for a code Kafka does not define. */
 export function errorName(code: number): string {
-  return NAMES.get(code) ?? `ERROR_${code}`;
+  return nameOf(code) ?? `ERROR_${code}`;
 }

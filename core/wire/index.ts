@@ -9,21 +9,8 @@ export { ApiKey, apiKeyName } from './api-keys';
 export type { ApiKeyName, ApiKeyValue } from './api-keys';
 export { Reader, Writer, DecodeError } from './codec';
 export { readInt64, writeInt64 } from './int64';
-export {
-  VARINT_TRUNCATED,
-  VARINT_MALFORMED,
-  varintStatusMessage,
-  readUnsignedVarint,
-  writeUnsignedVarint,
-  sizeOfUnsignedVarint,
-  readVarint,
-  writeVarint,
-  sizeOfVarint,
-  readVarlong,
-  writeVarlong,
-  sizeOfVarlong,
-} from './varint';
-export type { VarintValue } from './varint';
+// Kafka's varints (zigzag varint/varlong, unsigned varint): read, write, size.
+export * from './varint';
 export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from './schema';
 export type { MessageSchema, Field, FieldType, FieldOptions, Primitive, VersionRange, Message } from './schema';
 export { FrameDecoder } from './frame-decoder';

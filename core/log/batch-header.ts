@@ -6,10 +6,12 @@
 //   crc uint32 (CRC32C of attributes..end) | attributes int16 | lastOffsetDelta int32 |
 //   baseTimestamp int64 | maxTimestamp int64 | producerId int64 | producerEpoch int16 |
 //   baseSequence int32 | recordCount int32 | records...
-import { readInt64 } from '../wire';
+import * as wire from '../wire';
 
-// The one int64 codec lives in core/wire; re-exported here for core/log's readers.
-export { readInt64, writeInt64 } from '../wire';
+// The one int64 codec lives in core/wire; bound here as constants (a CommonJS
+// re-export is a getter on every call) for core/log's readers of stored bytes.
+export const readInt64 = wire.readInt64;
+export const writeInt64 = wire.writeInt64;
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;

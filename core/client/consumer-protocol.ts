@@ -1,11 +1,14 @@
 // Kafka's ConsumerProtocol bytes, carried opaquely by the group coordinator:
 // the Subscription each member sends in JoinGroup and the Assignment the leader
-// hands out in SyncGroup. Non-flexible encoding (int16 version, INT32 arrays,
-// INT16 strings, INT32 bytes), as kafkajs and librdkafka write them.
-//
-//   Subscription v1: version | topics [string] | userData bytes | ownedPartitions [topic, [int32]]
-//   Assignment  v0+: version | assigned [topic, [int32]] | userData bytes
+// hands out in SyncGroup. Each is an int16 version followed by a message,
+// described as data with the versions and fields of Kafka's
+// ConsumerProtocolSubscription.json and ConsumerProtocolAssignment.json
+// (never flexible: INT32 arrays, INT16 strings, INT32 bytes), as kafkajs and
+// librdkafka write them. Rill writes Subscription v1 and Assignment v0; a newer
+// version is read with the newest format known, as Kafka's own consumer does
+// (versions only add fields at the end).
 import { Either, left, right } from 'fp-ts/Either';
+import { DecodeError, Reader, Writer, array, decodeMessage, encodeMessage, field, message } from '../wire';
 
 export interface TopicPartition {
   topic: string;
@@ -24,100 +27,55 @@ export interface Assignment {
   userData: Buffer | null;
 }
 
-class Writer {
-  private readonly chunks: Buffer[] = [];
-  int16(n: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeInt16BE(n);
-    this.chunks.push(b);
-    return this;
-  }
-  int32(n: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeInt32BE(n);
-    this.chunks.push(b);
-    return this;
-  }
-  string(s: string): this {
-    const b = Buffer.from(s, 'utf8');
-    this.int16(b.length);
-    this.chunks.push(b);
-    return this;
-  }
-  bytes(b: Buffer | null): this {
-    if (b === null) return this.int32(-1);
-    this.int32(b.length);
-    this.chunks.push(b);
-    return this;
-  }
-  build(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
+const SUBSCRIPTION_VERSION = 1;
+const NEWEST_SUBSCRIPTION_VERSION = 2;
+const ASSIGNMENT_VERSION = 0;
+const NEWEST_ASSIGNMENT_VERSION = 2;
+
+const ConsumerProtocolSubscription = message('none', [
+  field('topics', array('string'), '0+'),
+  field('userData', 'bytes', '0+', { nullable: '0+', default: null }),
+  field('ownedPartitions', array([field('topic', 'string', '1+'), field('partitions', array('int32'), '1+')]), '1+'),
+  field('generationId', 'int32', '2+', { default: -1 }),
+]);
+
+const ConsumerProtocolAssignment = message('none', [
+  field('assignedPartitions', array([field('topic', 'string', '0+'), field('partitions', array('int32'), '0+')]), '0+'),
+  field('userData', 'bytes', '0+', { nullable: '0+', default: null }),
+]);
+
+interface TopicPartitions {
+  topic: string;
+  partitions: number[];
 }
 
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  private need(n: number): void {
-    if (n < 0 || this.pos + n > this.buf.length) throw new RangeError(`needs ${n} bytes at ${this.pos}, ${this.buf.length - this.pos} left`);
-  }
-  get done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  string(): string {
-    const n = this.int16();
-    this.need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-  bytes(): Buffer | null {
-    const n = this.int32();
-    if (n < 0) return null;
-    this.need(n);
-    const b = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
-    this.pos += n;
-    return b;
-  }
-  /** An INT32-counted array; the count is bounded by the bytes left (each item takes at least `minItem`). */
-  array<T>(minItem: number, item: () => T): T[] {
-    const n = this.int32();
-    if (n < 0) return [];
-    if (n * minItem > this.buf.length - this.pos) throw new RangeError(`array of ${n} items cannot fit in ${this.buf.length - this.pos} bytes`);
-    const out: T[] = [];
-    for (let i = 0; i < n; i++) out.push(item());
-    return out;
-  }
+function byTopic(tps: readonly TopicPartition[]): TopicPartitions[] {
+  return [...groupByTopic(tps)].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
-function writeTopicPartitions(w: Writer, tps: readonly TopicPartition[]): void {
-  const byTopic = groupByTopic(tps);
-  w.int32(byTopic.size);
-  for (const [topic, partitions] of byTopic) {
-    w.string(topic).int32(partitions.length);
-    for (const p of partitions) w.int32(p);
-  }
+function flatten(list: TopicPartitions[]): TopicPartition[] {
+  return list.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })));
 }
 
-function readTopicPartitions(r: Reader): TopicPartition[] {
-  return r
-    .array(6, () => {
-      const topic = r.string();
-      return r.array(4, () => r.int32()).map((partition) => ({ topic, partition }));
-    })
-    .flat();
+/**
+ * User data is copied out of the request it came in: the coordinator keeps it
+ * for the group's life, and a view would keep the whole request frame alive.
+ */
+function ownCopy(b: Buffer | null): Buffer | null {
+  return b === null ? null : Buffer.from(b);
+}
+
+/** Decodes `int16 version | message`, a version above `newest` with the newest format; malformed bytes are a left. */
+function decodeVersioned(buf: Buffer, what: string, newest: number, decode: (version: number, r: Reader) => unknown): Either<string, Record<string, unknown>> {
+  try {
+    const r = new Reader(buf);
+    const version = r.int16();
+    if (version < 0) return left(`malformed consumer ${what}: version ${version}`);
+    return right(decode(Math.min(version, newest), r) as Record<string, unknown>);
+  } catch (e) {
+    if (e instanceof DecodeError) return left(`malformed consumer ${what}: ${e.message}`);
+    throw e;
+  }
 }
 
 export function groupByTopic(tps: readonly TopicPartition[]): Map<string, number[]> {
@@ -132,42 +90,29 @@ export function groupByTopic(tps: readonly TopicPartition[]): Map<string, number
 }
 
 export function encodeSubscription(s: Subscription): Buffer {
-  const w = new Writer().int16(1).int32(s.topics.length);
-  for (const t of s.topics) w.string(t);
-  w.bytes(s.userData);
-  writeTopicPartitions(w, s.ownedPartitions);
-  return w.build();
+  const w = new Writer(128).int16(SUBSCRIPTION_VERSION);
+  const m = { topics: s.topics, userData: s.userData, ownedPartitions: byTopic(s.ownedPartitions) };
+  return encodeMessage(ConsumerProtocolSubscription, SUBSCRIPTION_VERSION, m, w).toBuffer();
 }
 
 export function decodeSubscription(buf: Buffer): Either<string, Subscription> {
-  try {
-    const r = new Reader(buf);
-    const version = r.int16();
-    const topics = r.array(2, () => r.string());
-    const userData = r.done ? null : r.bytes();
-    const ownedPartitions = version >= 1 && !r.done ? readTopicPartitions(r) : [];
-    return right({ topics, userData, ownedPartitions });
-  } catch (e) {
-    return left(`malformed consumer subscription: ${(e as Error).message}`);
-  }
+  const m = decodeVersioned(buf, 'subscription', NEWEST_SUBSCRIPTION_VERSION, (v, r) => decodeMessage(ConsumerProtocolSubscription, v, r));
+  if (m._tag === 'Left') return m;
+  const { topics, userData, ownedPartitions } = m.right as { topics: string[]; userData: Buffer | null; ownedPartitions: TopicPartitions[] };
+  return right({ topics, userData: ownCopy(userData), ownedPartitions: flatten(ownedPartitions) });
 }
 
 export function encodeAssignment(a: Assignment): Buffer {
-  const w = new Writer().int16(0);
-  writeTopicPartitions(w, a.partitions);
-  w.bytes(a.userData);
-  return w.build();
+  const w = new Writer(128).int16(ASSIGNMENT_VERSION);
+  const m = { assignedPartitions: byTopic(a.partitions), userData: a.userData };
+  return encodeMessage(ConsumerProtocolAssignment, ASSIGNMENT_VERSION, m, w).toBuffer();
 }
 
 export function decodeAssignment(buf: Buffer): Either<string, Assignment> {
+  // An empty assignment (a member that got nothing, as some clients send it) has no bytes at all.
   if (buf.length === 0) return right({ partitions: [], userData: null });
-  try {
-    const r = new Reader(buf);
-    r.int16();
-    const partitions = readTopicPartitions(r);
-    const userData = r.done ? null : r.bytes();
-    return right({ partitions, userData });
-  } catch (e) {
-    return left(`malformed consumer assignment: ${(e as Error).message}`);
-  }
+  const m = decodeVersioned(buf, 'assignment', NEWEST_ASSIGNMENT_VERSION, (v, r) => decodeMessage(ConsumerProtocolAssignment, v, r));
+  if (m._tag === 'Left') return m;
+  const { assignedPartitions, userData } = m.right as { assignedPartitions: TopicPartitions[]; userData: Buffer | null };
+  return right({ partitions: flatten(assignedPartitions), userData: ownCopy(userData) });
 }

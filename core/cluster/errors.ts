@@ -1,6 +1,6 @@
-// Kafka error codes live in one place, core/broker's ErrorCode (replication and
-// controller codes included); the cluster re-exports them under its own names.
-import { ErrorCode, errorName } from '../broker';
+// Kafka error codes live in one place, core/wire's ErrorCode (replication and
+// controller codes included); the cluster re-exports them under its older names.
+import { ErrorCode, errorName } from '../wire';
 
 export const ClusterErrorCode = ErrorCode;
 export type ClusterErrorCodeValue = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];

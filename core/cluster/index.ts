@@ -23,7 +23,7 @@ export type {
   TaskOwnership,
   EpochCountersRecord,
 } from './metadata/records';
-export { encodeRecord, decodeRecord, encodeRecordBatch, decodeRecordBatch } from './metadata/codec';
+export { encodeRecord, decodeRecord, encodeMetadataBatch, decodeMetadataBatch } from './metadata/codec';
 export { MetadataImage } from './metadata/image';
 export type { BrokerRegistration, ControllerRegistration, PartitionRegistration, TopicImage, WorkerRegistration, AppImage, ApplyOutcome } from './metadata/image';
 export { MetadataStateMachine } from './metadata/state-machine';

@@ -6,6 +6,12 @@
 //   crc uint32 (CRC32C of attributes..end) | attributes int16 | lastOffsetDelta int32 |
 //   baseTimestamp int64 | maxTimestamp int64 | producerId int64 | producerEpoch int16 |
 //   baseSequence int32 | recordCount int32 | records...
+import * as wire from '../wire';
+
+// The one int64 codec lives in core/wire; bound here as constants (a CommonJS
+// re-export is a getter on every call) for core/log's readers of stored bytes.
+export const readInt64 = wire.readInt64;
+export const writeInt64 = wire.writeInt64;
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;
@@ -33,20 +39,6 @@ export const COMPRESSION_MASK = 0x07;
 export const TIMESTAMP_TYPE_BIT = 0x08;
 export const TRANSACTIONAL_BIT = 0x10;
 export const CONTROL_BIT = 0x20;
-
-const TWO_32 = 4294967296;
-
-/** Reads an int64 as a JS number. Offsets and timestamps stay far below 2^53. */
-export function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
-}
-
-/** Writes a JS integer (|n| < 2^53) as a big-endian int64. */
-export function writeInt64(buf: Buffer, pos: number, n: number): void {
-  const hi = Math.floor(n / TWO_32);
-  buf.writeInt32BE(hi, pos);
-  buf.writeUInt32BE(n - hi * TWO_32, pos + 4);
-}
 
 /** Total size of the batch starting at `pos` (header's batchLength + LOG_OVERHEAD). */
 export function batchSizeAt(buf: Buffer, pos: number): number {

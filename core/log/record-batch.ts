@@ -386,6 +386,13 @@ interface RecordContext {
  * Cursor over a records section. Reads return undefined once something is wrong
  * and leave the reason in `error`; null stays the value of a null key, value or
  * header value. One per batch, so the per-field reads allocate nothing.
+ *
+ * Why not core/wire's Reader (whose varints this shares): every field here is
+ * bounded by its own record's end (`limit`), not the buffer's, and a bad byte is
+ * a BatchError value naming its position in the batch (or in the inflated
+ * records). core/wire's Reader has one fixed end and throws; using it would
+ * mean a Reader per record or a try/catch per batch, on the read path that
+ * decodes every record of every batch the cleaner, the DSL and clients read.
  */
 class RecordsReader {
   pos: number;

@@ -7,9 +7,10 @@
 //     4-byte prefix is read; a connection whose frame does not fit stops
 //     reading its socket until the pool has room (its bytes stay in the kernel).
 //   - FrameReader: cuts one connection's byte stream into request frames under
-//     socket.request.max.bytes and the pool.
+//     socket.request.max.bytes and the pool (with core/wire's frame decoder).
 import type { Socket } from 'node:net';
 import { RateLimitedLog } from '../log';
+import { FrameDecoder, type FrameResult } from '../wire';
 
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024;
@@ -148,88 +149,113 @@ export interface Frame {
 export type FrameRead = { kind: 'frame'; frame: Frame } | { kind: 'wait' } | { kind: 'error'; message: string };
 
 /**
- * One connection's framing: 4-byte size, checked against the frame limit and
- * reserved in the pool before the frame's bytes are kept. While a frame waits
- * for the pool, `waitingForMemory` is true: the caller stops reading its socket
- * and `onGranted` tells it when to go on.
+ * One connection's framing: core/wire's frame decoder, with each frame's size
+ * checked against the frame limit and reserved in the pool before the frame's
+ * bytes are kept. While a frame waits for the pool, `waitingForMemory` is true:
+ * the caller stops reading its socket and `onGranted` tells it when to go on.
  */
 export class FrameReader {
-  private readonly chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
+  private readonly decoder: FrameDecoder;
+  /** Frames cut (their bytes reserved) and not yet returned by next(). */
+  private readonly ready: Frame[] = [];
+  private readyBytes = 0;
+  private error: string | undefined;
   /** Bytes reserved for the frame being received. */
   private reserved = 0;
   private waiter: (() => void) | undefined;
   private readonly handedOut = new Set<Frame>();
   private closed = false;
+  private readonly onFrame = (bytes: Buffer): void => this.cut(bytes);
 
   constructor(
     private readonly pool: MemoryPool,
-    private readonly maxFrameBytes: number,
+    maxFrameBytes: number,
     private readonly onGranted: () => void,
-    private readonly minFrameBytes = 8,
-  ) {}
+    minFrameBytes = 8,
+  ) {
+    const limit = Math.min(maxFrameBytes, pool.capacity);
+    this.decoder = new FrameDecoder({
+      maxFrameBytes: limit,
+      maxFrameName: limit === maxFrameBytes ? `socket.request.max.bytes (${maxFrameBytes})` : `queued.max.request.bytes (${pool.capacity})`,
+      minFrameBytes,
+      admit: (size) => this.admit(size),
+    });
+  }
 
   get waitingForMemory(): boolean {
     return this.waiter !== undefined;
   }
 
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.readyBytes + this.decoder.bufferedBytes;
   }
 
   push(chunk: Buffer): void {
-    if (this.closed) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    if (this.closed || this.error !== undefined) return;
+    this.check(this.decoder.push(chunk, this.onFrame));
   }
 
   /** Whether a call to next() may make progress. */
   get hasWork(): boolean {
-    if (this.waiter) return false;
-    return this.frameSize >= 0 ? this.buffered >= 4 + this.frameSize : this.buffered >= 4;
+    return this.ready.length > 0 || this.error !== undefined;
   }
 
-  /** The api key of the frame next() would return, once its first bytes are buffered. */
+  /** The api key of the frame next() would return. */
   peekApiKey(): number | undefined {
-    if (this.buffered < 6) return undefined;
-    this.coalesce(6);
-    return this.chunks[0].readInt16BE(4);
+    const first = this.ready[0];
+    return first !== undefined && first.bytes.length >= 2 ? first.bytes.readInt16BE(0) : undefined;
   }
 
   next(): FrameRead {
-    if (this.closed || this.waiter) return { kind: 'wait' };
-    if (this.frameSize < 0) {
-      if (this.buffered < 4) return { kind: 'wait' };
-      this.coalesce(4);
-      const size = this.chunks[0].readInt32BE(0);
-      const limit = Math.min(this.maxFrameBytes, this.pool.capacity);
-      if (size < this.minFrameBytes) return { kind: 'error', message: `a frame of ${size} bytes is too small for a request header` };
-      if (size > limit) {
-        const which = limit === this.maxFrameBytes ? `socket.request.max.bytes (${this.maxFrameBytes})` : `queued.max.request.bytes (${this.pool.capacity})`;
-        return { kind: 'error', message: `a frame of ${size} bytes exceeds ${which}` };
-      }
-      this.frameSize = size;
-      const grant = (): void => {
-        this.waiter = undefined;
-        if (this.closed) {
-          this.pool.release(size);
-          return;
-        }
-        this.reserved = size;
-        this.onGranted();
-      };
-      if (this.pool.reserve(size, grant)) this.reserved = size;
-      else {
-        this.waiter = grant;
-        return { kind: 'wait' };
-      }
+    if (this.closed) return { kind: 'wait' };
+    const frame = this.ready.shift();
+    if (frame !== undefined) {
+      this.readyBytes -= frame.bytes.length;
+      this.handedOut.add(frame);
+      return { kind: 'frame', frame };
     }
-    if (this.buffered < 4 + this.frameSize) return { kind: 'wait' };
-    const bytes = this.take(4 + this.frameSize).subarray(4);
+    if (this.error !== undefined) return { kind: 'error', message: this.error };
+    return { kind: 'wait' };
+  }
+
+  /** Drops what is buffered and gives every reservation back (the connection closed). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.waiter) {
+      this.pool.cancel(this.waiter);
+      this.waiter = undefined;
+    }
+    if (this.reserved > 0) this.pool.release(this.reserved);
+    this.reserved = 0;
+    for (const f of this.ready.splice(0)) f.release();
+    this.readyBytes = 0;
+    for (const f of [...this.handedOut]) f.release();
+  }
+
+  /** Reserves a frame's size in the pool as soon as its prefix is read; false holds the decoder until granted. */
+  private admit(size: number): boolean {
+    const grant = (): void => {
+      this.waiter = undefined;
+      if (this.closed) {
+        this.pool.release(size);
+        return;
+      }
+      this.reserved = size;
+      this.check(this.decoder.resume(this.onFrame));
+      this.onGranted();
+    };
+    if (this.pool.reserve(size, grant)) {
+      this.reserved = size;
+      return true;
+    }
+    this.waiter = grant;
+    return false;
+  }
+
+  private cut(bytes: Buffer): void {
     const held = this.reserved;
     this.reserved = 0;
-    this.frameSize = -1;
     let released = false;
     const frame: Frame = {
       bytes,
@@ -240,52 +266,12 @@ export class FrameReader {
         this.pool.release(held);
       },
     };
-    this.handedOut.add(frame);
-    return { kind: 'frame', frame };
+    this.ready.push(frame);
+    this.readyBytes += bytes.length;
   }
 
-  /** Drops what is buffered and gives every reservation back (the connection closed). */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.chunks.length = 0;
-    this.buffered = 0;
-    if (this.waiter) {
-      this.pool.cancel(this.waiter);
-      this.waiter = undefined;
-    }
-    if (this.reserved > 0) this.pool.release(this.reserved);
-    this.reserved = 0;
-    for (const f of [...this.handedOut]) f.release();
-  }
-
-  private coalesce(n: number): void {
-    if (this.chunks[0].length >= n) return;
-    const all = Buffer.concat(this.chunks, this.buffered);
-    this.chunks.length = 0;
-    this.chunks.push(all);
-  }
-
-  /** Removes n bytes from the front (a view when they sit in one chunk). */
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - at);
-      c.copy(out, at, 0, k);
-      at += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
+  private check(result: FrameResult): void {
+    if (!result.ok) this.error = result.error;
   }
 }
 

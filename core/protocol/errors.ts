@@ -1,3 +1,3 @@
-// Kafka error codes live in one place, core/broker's ErrorCode; the protocol
+// Kafka error codes live in one place, core/wire's ErrorCode; the protocol
 // layer answers some of them itself (UNSUPPORTED_VERSION, INVALID_REQUEST, ...).
-export { ErrorCode, errorName } from '../broker';
+export { ErrorCode, errorName } from '../wire';

@@ -3,8 +3,7 @@
 // flexible ones; a response header is v0 (correlation id) or v1 (+ tagged
 // fields) -- except ApiVersions, whose response header is always v0 so a client
 // can read it before it knows anything else.
-import { Reader, Writer } from './codec';
-import { decodeMessage, encodeMessage, field, message } from './schema';
+import { Reader, Writer, decodeMessage, encodeMessage, field, message } from '../wire';
 
 export interface RequestHeader {
   apiKey: number;

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { crc32c } from '../log';
-import { decodeWith, readEntries, readHardState, readSnapshot, Writer, writeEntries, writeHardState, writeSnapshot } from './codec';
+import type { Writer } from '../wire';
+import { decodeWith, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
 import { EMPTY_STATE, type PersistedState } from './raft';
 import type { Entry, HardState, Ready, Snapshot } from './types';
 
@@ -78,9 +79,9 @@ export class FileStorage {
       this.rewriteWal();
     }
     if (rd.entries.length === 0 && rd.hardState === undefined) return;
-    const w = new Writer(1024);
+    const records: Buffer[] = [];
     if (rd.entries.length > 0) {
-      appendRecord(w, RECORD_ENTRIES, (p) => writeEntries(p, rd.entries));
+      records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries)));
       const first = rd.entries[0].index;
       const keep = this.entries.length === 0 ? 0 : Math.max(0, first - this.entries[0].index);
       this.entries.length = Math.min(this.entries.length, keep);
@@ -88,10 +89,10 @@ export class FileStorage {
     }
     if (rd.hardState !== undefined) {
       const hs = rd.hardState;
-      appendRecord(w, RECORD_HARD_STATE, (p) => writeHardState(p, hs));
+      records.push(walRecord(RECORD_HARD_STATE, (p) => writeHardState(p, hs)));
       this.hardState = hs;
     }
-    const buf = w.finish();
+    const buf = records.length === 1 ? records[0] : Buffer.concat(records);
     writeFully(this.fd, buf, this.offset);
     this.offset += buf.length;
     fs.fsyncSync(this.fd);
@@ -110,32 +111,34 @@ export class FileStorage {
   }
 
   private writeSnapshotFile(s: Snapshot): void {
-    const w = new Writer(s.data.length + 64);
-    appendRecord(w, 0, (p) => writeSnapshot(p, s));
-    atomicWrite(this.dir, 'snapshot', w.finish());
+    atomicWrite(this.dir, 'snapshot', walRecord(0, (p) => writeSnapshot(p, s), s.data.length + 64));
   }
 
   /** Replace the WAL with the current hard state and entries (after a snapshot). */
   private rewriteWal(): void {
-    const w = new Writer(4096);
-    appendRecord(w, RECORD_HARD_STATE, (p) => writeHardState(p, this.hardState));
-    if (this.entries.length > 0) appendRecord(w, RECORD_ENTRIES, (p) => writeEntries(p, this.entries));
+    const records = [walRecord(RECORD_HARD_STATE, (p) => writeHardState(p, this.hardState))];
+    if (this.entries.length > 0) records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, this.entries), 4096));
+    const wal = Buffer.concat(records);
     fs.closeSync(this.fd);
-    atomicWrite(this.dir, 'wal', w.finish());
+    atomicWrite(this.dir, 'wal', wal);
     this.fd = fs.openSync(path.join(this.dir, 'wal'), 'r+');
-    this.offset = w.length;
+    this.offset = wal.length;
   }
 }
 
-function appendRecord(w: Writer, kind: number, body: (p: Writer) => void): void {
-  const lenAt = w.placeholder32();
-  const crcAt = w.placeholder32();
-  const start = w.length;
-  w.u8(kind);
-  body(w);
-  const all = w.finish();
-  w.patch32(lenAt, w.length - start);
-  w.patch32(crcAt, crc32c(all, start, w.length));
+/** One record: [u32 length][u32 crc32c][kind u8, payload]. */
+function walRecord(kind: number, body: (p: Writer) => void, initialSize = 1024): Buffer {
+  const record = withHeader(
+    HEADER,
+    (w) => {
+      w.uint8(kind);
+      body(w);
+    },
+    initialSize,
+  );
+  record.writeUInt32BE(record.length - HEADER, 0);
+  record.writeUInt32BE(crc32c(record, HEADER, record.length), 4);
+  return record;
 }
 
 function writeFully(fd: number, buf: Buffer, position: number): void {

@@ -1,7 +1,8 @@
 import * as net from 'net';
 import * as E from 'fp-ts/Either';
-import { decodeMessage, Writer, writeMessage } from './codec';
+import { decodeMessage, withHeader, writeMessage } from './codec';
 import type { Message, NodeId } from './types';
+import { FrameDecoder } from '../wire';
 
 // Raft messages between nodes over TCP: one outbound connection per peer,
 // length-prefixed frames ([u32 length][message]), reconnect with backoff, and
@@ -131,36 +132,6 @@ class PeerLink {
   }
 }
 
-/** Splits a byte stream into frames; returns false when a frame is too large. */
-class FrameReader {
-  private chunks: Buffer[] = [];
-  private size = 0;
-
-  constructor(private readonly maxFrameBytes: number) {}
-
-  push(chunk: Buffer, onFrame: (frame: Buffer) => boolean): boolean {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    for (;;) {
-      if (this.size < 4) return true;
-      const head = this.chunks[0].length >= 4 ? this.chunks[0] : this.coalesce();
-      const len = head.readUInt32BE(0);
-      if (len > this.maxFrameBytes) return false;
-      if (this.size < 4 + len) return true;
-      const all = this.coalesce();
-      if (!onFrame(all.subarray(4, 4 + len))) return false;
-      const rest = all.subarray(4 + len);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.size = rest.length;
-    }
-  }
-
-  private coalesce(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
-    return this.chunks[0];
-  }
-}
-
 export class TcpTransport {
   private readonly server: net.Server;
   private readonly links = new Map<NodeId, PeerLink>();
@@ -198,11 +169,9 @@ export class TcpTransport {
       this.stats.dropped++;
       return;
     }
-    const w = new Writer(64);
-    const at = w.placeholder32();
-    writeMessage(w, m);
-    w.patch32(at, w.length - 4);
-    link.send(w.finish());
+    const frame = withHeader(4, (w) => writeMessage(w, m), 64);
+    frame.writeUInt32BE(frame.length - 4, 0);
+    link.send(frame);
   }
 
   close(): Promise<void> {
@@ -214,16 +183,16 @@ export class TcpTransport {
   private accept(socket: net.Socket): void {
     this.inbound.add(socket);
     socket.setNoDelay(true);
-    const reader = new FrameReader(this.opts.maxFrameBytes);
+    const decoder = new FrameDecoder({ maxFrameBytes: this.opts.maxFrameBytes });
     socket.on('data', (chunk: Buffer) => {
-      const ok = reader.push(chunk, (frame) => {
+      const read = decoder.push(chunk, (frame) => {
         const m = decodeMessage(frame);
         if (E.isLeft(m)) return false;
         this.stats.received++;
         this.options.onMessage(m.right);
         return true;
       });
-      if (!ok) {
+      if (!read.ok) {
         // Malformed or oversized input: drop this connection, keep serving everyone else.
         this.stats.badFrames++;
         socket.destroy();

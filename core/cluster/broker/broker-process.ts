@@ -19,7 +19,7 @@ import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partiti
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
 import { ClusterErrorCode, type Refusal } from '../errors';
-import { decodeRecordBatch } from '../metadata/codec';
+import { decodeMetadataBatch } from '../metadata/codec';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
 import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from '../replication/partition-replica';
@@ -330,7 +330,7 @@ export class BrokerProcess implements BrokerView {
       }
       for (const e of feed.entries) {
         if (e.index <= this.metadataIndex) continue;
-        const records = decodeRecordBatch(e.data);
+        const records = decodeMetadataBatch(e.data);
         // Every controller skipped an undecodable entry alike (MetadataStateMachine): so does the broker.
         if (E.isRight(records)) this.image.applyAll(records.right);
         this.metadataIndex = e.index;

@@ -12,7 +12,7 @@ import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } fr
 import type { Decision } from './decision';
 import type { AlterTopicConfigRequest } from './topic-admin';
 import type { ConfigOperation } from '../../broker';
-import { encodeRecordBatch } from '../metadata/codec';
+import { encodeMetadataBatch } from '../metadata/codec';
 import type { MetadataRecord } from '../metadata/records';
 import { ClusterErrorCode } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
@@ -242,7 +242,7 @@ export class ControllerProcess {
       const s = this.node.status();
       return new Promise((resolve) => this.waiting.push({ index: s.lastIndex, term: s.term, answer: () => resolve(true), fail: () => resolve(false) }));
     }
-    const r = await this.node.propose(encodeRecordBatch(records));
+    const r = await this.node.propose(encodeMetadataBatch(records));
     if (E.isLeft(r)) {
       // The speculative image assumed this entry: rebuild it from the committed one.
       this.controller = undefined;

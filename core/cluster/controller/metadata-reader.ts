@@ -1,7 +1,7 @@
 // Reads the committed metadata image from a controller over its metadata feed
 // (the same feed brokers follow): a snapshot, then entries, until the feed is dry.
 import * as E from 'fp-ts/Either';
-import { decodeRecordBatch } from '../metadata/codec';
+import { decodeMetadataBatch } from '../metadata/codec';
 import { MetadataImage } from '../metadata/image';
 import type { ControllerAddress } from '../net/addresses';
 import { callOnce } from '../net/rpc';
@@ -27,7 +27,7 @@ export async function readMetadataImage(c: ControllerAddress, timeoutMs: number)
     }
     for (const e of feed.entries) {
       if (e.index <= index) continue;
-      const records = decodeRecordBatch(e.data);
+      const records = decodeMetadataBatch(e.data);
       if (E.isRight(records)) image.applyAll(records.right);
       index = e.index;
     }

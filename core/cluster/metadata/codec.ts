@@ -1,11 +1,13 @@
 // Binary codec of metadata records, one frame per record: type (int8), version
 // (int8), then the fields. A Raft entry holds one batch: an unsigned varint count
-// and that many records, applied atomically. Integers reuse core/log's varint
-// codec (zigzag for values that may be -1); epochs that are int64 in Kafka are
-// varlongs. Counts and lengths are bounded by the bytes left before anything is
+// and that many records, applied atomically. Written and read with core/wire's
+// Reader/Writer: integers are varints (zigzag for values that may be -1), epochs
+// that are int64 in Kafka are varlongs, and strings are an unsigned varint
+// length and UTF-8 (not Kafka's compact form, which adds 1: these bytes are in
+// every cluster's Raft log already). Counts and lengths are bounded by the bytes left before anything is
 // allocated, so a damaged entry is an error value, never a crash.
 import * as E from 'fp-ts/Either';
-import { varint } from '../../log';
+import { DecodeError, Reader, Writer } from '../../wire';
 import type { MetadataRecord, MetadataRecordType, TaskOwnership } from './records';
 
 const VERSION = 0;
@@ -33,151 +35,116 @@ const TYPE_NAMES = new Map<number, MetadataRecordType>(
 
 // ---------------------------------------------------------------- writing
 
-class Writer {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
-  }
-  int8(v: number): void {
-    this.ensure(1);
-    this.buf.writeInt8(v, this.pos++);
-  }
-  /** int32, zigzag. */
-  int(v: number): void {
-    this.ensure(5);
-    this.pos = varint.writeVarint(this.buf, this.pos, v);
-  }
-  uint(v: number): void {
-    this.ensure(5);
-    this.pos = varint.writeUnsignedVarint(this.buf, this.pos, v);
-  }
-  /** int64, zigzag. */
-  long(v: number): void {
-    this.ensure(10);
-    this.pos = varint.writeVarlong(this.buf, this.pos, v);
-  }
-  bool(v: boolean): void {
-    this.int8(v ? 1 : 0);
-  }
-  string(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.uint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-  nullableString(s: string | null): void {
-    this.bool(s !== null);
-    if (s !== null) this.string(s);
-  }
-  ints(vs: readonly number[]): void {
-    this.uint(vs.length);
-    for (const v of vs) this.int(v);
-  }
-  strings(vs: readonly string[]): void {
-    this.uint(vs.length);
-    for (const v of vs) this.string(v);
-  }
+/** What records write besides core/wire's primitives. */
+const write = {
+  string(w: Writer, s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    w.unsignedVarint(bytes.length).raw(bytes);
+  },
+  nullableString(w: Writer, s: string | null): void {
+    w.bool(s !== null);
+    if (s !== null) write.string(w, s);
+  },
+  ints(w: Writer, vs: readonly number[]): void {
+    w.unsignedVarint(vs.length);
+    for (const v of vs) w.varint(v);
+  },
+  strings(w: Writer, vs: readonly string[]): void {
+    w.unsignedVarint(vs.length);
+    for (const v of vs) write.string(w, v);
+  },
   /** A topic config: its keys in order, each with its value. */
-  config(config: Readonly<Record<string, string>>): void {
+  config(w: Writer, config: Readonly<Record<string, string>>): void {
     const keys = Object.keys(config).sort();
-    this.uint(keys.length);
+    w.unsignedVarint(keys.length);
     for (const k of keys) {
-      this.string(k);
-      this.string(config[k]);
+      write.string(w, k);
+      write.string(w, config[k]);
     }
-  }
-  done(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
-  }
-}
+  },
+};
 
 function writeRecord(w: Writer, r: MetadataRecord): void {
-  w.int8(TYPE_IDS[r.type]);
-  w.int8(VERSION);
+  w.int8(TYPE_IDS[r.type]).int8(VERSION);
   switch (r.type) {
     case 'RegisterBroker':
-      w.int(r.brokerId);
-      w.long(r.brokerEpoch);
-      w.nullableString(r.rack);
-      w.string(r.host);
-      w.int(r.port);
+      w.varint(r.brokerId);
+      w.varlong(r.brokerEpoch);
+      write.nullableString(w, r.rack);
+      write.string(w, r.host);
+      w.varint(r.port);
       return;
     case 'FenceBroker':
     case 'UnfenceBroker':
     case 'UnregisterBroker':
-      w.int(r.brokerId);
-      w.long(r.brokerEpoch);
+      w.varint(r.brokerId);
+      w.varlong(r.brokerEpoch);
       return;
     case 'Topic':
-      w.string(r.name);
-      w.long(r.topicId);
-      w.config(r.config);
+      write.string(w, r.name);
+      w.varlong(r.topicId);
+      write.config(w, r.config);
       return;
     case 'TopicConfig':
-      w.long(r.topicId);
-      w.config(r.config);
+      w.varlong(r.topicId);
+      write.config(w, r.config);
       return;
     case 'Partition':
-      w.long(r.topicId);
-      w.int(r.partition);
-      w.ints(r.replicas);
-      w.ints(r.isr);
-      w.int(r.leader);
-      w.int(r.leaderEpoch);
-      w.int(r.partitionEpoch);
+      w.varlong(r.topicId);
+      w.varint(r.partition);
+      write.ints(w, r.replicas);
+      write.ints(w, r.isr);
+      w.varint(r.leader);
+      w.varint(r.leaderEpoch);
+      w.varint(r.partitionEpoch);
       return;
     case 'PartitionChange':
-      w.long(r.topicId);
-      w.int(r.partition);
-      w.int(r.partitionEpoch);
+      w.varlong(r.topicId);
+      w.varint(r.partition);
+      w.varint(r.partitionEpoch);
       w.bool(r.leader !== undefined);
-      if (r.leader !== undefined) w.int(r.leader);
+      if (r.leader !== undefined) w.varint(r.leader);
       w.bool(r.isr !== undefined);
-      if (r.isr !== undefined) w.ints(r.isr);
+      if (r.isr !== undefined) write.ints(w, r.isr);
       return;
     case 'RemoveTopic':
-      w.long(r.topicId);
+      w.varlong(r.topicId);
       return;
     case 'RegisterWorker':
-      w.string(r.app);
-      w.string(r.workerId);
-      w.long(r.workerEpoch);
-      w.strings(r.inputTopics);
-      w.int(r.numStandbyReplicas);
+      write.string(w, r.app);
+      write.string(w, r.workerId);
+      w.varlong(r.workerEpoch);
+      write.strings(w, r.inputTopics);
+      w.varint(r.numStandbyReplicas);
       return;
     case 'UnregisterWorker':
-      w.string(r.app);
-      w.string(r.workerId);
-      w.long(r.workerEpoch);
+      write.string(w, r.app);
+      write.string(w, r.workerId);
+      w.varlong(r.workerEpoch);
       return;
     case 'TaskAssignment':
-      w.string(r.app);
-      w.int(r.generation);
-      w.uint(r.tasks.length);
+      write.string(w, r.app);
+      w.varint(r.generation);
+      w.unsignedVarint(r.tasks.length);
       for (const t of r.tasks) {
-        w.string(t.task);
-        w.string(t.owner);
-        w.int(t.taskEpoch);
-        w.strings(t.standbys);
+        write.string(w, t.task);
+        write.string(w, t.owner);
+        w.varint(t.taskEpoch);
+        write.strings(w, t.standbys);
       }
       return;
     case 'EpochCounters':
-      w.long(r.lastBrokerEpoch);
-      w.long(r.lastTopicId);
-      w.long(r.lastWorkerEpoch);
+      w.varlong(r.lastBrokerEpoch);
+      w.varlong(r.lastTopicId);
+      w.varlong(r.lastWorkerEpoch);
       return;
     case 'RegisterController':
-      w.int(r.controllerId);
-      w.string(r.host);
-      w.int(r.port);
+      w.varint(r.controllerId);
+      write.string(w, r.host);
+      w.varint(r.port);
       return;
     case 'UnregisterController':
-      w.int(r.controllerId);
+      w.varint(r.controllerId);
       return;
   }
 }
@@ -185,154 +152,140 @@ function writeRecord(w: Writer, r: MetadataRecord): void {
 export function encodeRecord(r: MetadataRecord): Buffer {
   const w = new Writer();
   writeRecord(w, r);
-  return w.done();
+  return w.toBuffer();
 }
 
-/** One Raft entry's payload: the records of one decision, applied atomically. */
-export function encodeRecordBatch(records: readonly MetadataRecord[]): Buffer {
+/**
+ * One Raft entry's payload: the records of one decision, applied atomically.
+ * (Not a Kafka RecordBatch: that is core/log's encodeRecordBatch.)
+ */
+export function encodeMetadataBatch(records: readonly MetadataRecord[]): Buffer {
   const w = new Writer();
-  w.uint(records.length);
+  w.unsignedVarint(records.length);
   for (const r of records) writeRecord(w, r);
-  return w.done();
+  return w.toBuffer();
 }
 
 // ---------------------------------------------------------------- reading
 
-class DecodeError extends Error {}
-
-class Reader {
-  private readonly out: varint.VarintValue = { value: 0 };
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  private fail(what: string): never {
-    throw new DecodeError(`metadata record truncated or malformed at byte ${this.pos} (${what})`);
-  }
-  private varint(read: typeof varint.readVarint, what: string): number {
-    const next = read(this.buf, this.pos, this.buf.length, this.out);
-    if (next < 0) this.fail(what);
-    this.pos = next;
-    return this.out.value;
-  }
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-  int8(what: string): number {
-    if (this.pos >= this.buf.length) this.fail(what);
-    return this.buf.readInt8(this.pos++);
-  }
-  int(what: string): number {
-    return this.varint(varint.readVarint, what);
-  }
-  uint(what: string): number {
-    return this.varint(varint.readUnsignedVarint, what);
-  }
-  long(what: string): number {
-    return this.varint(varint.readVarlong, what);
-  }
-  bool(what: string): boolean {
-    const b = this.int8(what);
-    if (b !== 0 && b !== 1) this.fail(what);
+/** What records read besides core/wire's primitives; every failure names the field. */
+const read = {
+  fail(r: Reader, what: string): never {
+    throw new DecodeError(`metadata record truncated or malformed at byte ${r.pos} (${what})`);
+  },
+  /** Runs one primitive read, naming the field if it fails. */
+  field<T>(r: Reader, what: string, get: () => T): T {
+    try {
+      return get();
+    } catch (e) {
+      if (e instanceof DecodeError) read.fail(r, what);
+      throw e;
+    }
+  },
+  int8: (r: Reader, what: string): number => read.field(r, what, () => r.int8()),
+  int: (r: Reader, what: string): number => read.field(r, what, () => r.varint()),
+  long: (r: Reader, what: string): number => read.field(r, what, () => r.varlong()),
+  bool(r: Reader, what: string): boolean {
+    const b = read.int8(r, what);
+    if (b !== 0 && b !== 1) read.fail(r, what);
     return b === 1;
-  }
+  },
   /** A count of items each at least one byte long: bounded by what is left. */
-  count(what: string): number {
-    const n = this.uint(what);
-    if (n > this.remaining) this.fail(`${what}: count ${n} exceeds the ${this.remaining} bytes left`);
+  count(r: Reader, what: string): number {
+    const n = read.field(r, what, () => r.unsignedVarint());
+    if (n > r.remaining) read.fail(r, `${what}: count ${n} exceeds the ${r.remaining} bytes left`);
     return n;
-  }
-  string(what: string): string {
-    const n = this.count(what);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
+  },
+  string(r: Reader, what: string): string {
+    const n = read.count(r, what);
+    const s = r.buf.toString('utf8', r.pos, r.pos + n);
+    r.pos += n;
     return s;
-  }
-  nullableString(what: string): string | null {
-    return this.bool(what) ? this.string(what) : null;
-  }
-  config(): Record<string, string> {
-    const n = this.count('config');
+  },
+  nullableString: (r: Reader, what: string): string | null => (read.bool(r, what) ? read.string(r, what) : null),
+  config(r: Reader): Record<string, string> {
+    const n = read.count(r, 'config');
     const config: Record<string, string> = {};
-    for (let i = 0; i < n; i++) config[this.string('config key')] = this.string('config value');
+    for (let i = 0; i < n; i++) config[read.string(r, 'config key')] = read.string(r, 'config value');
     return config;
-  }
-  ints(what: string): number[] {
-    const n = this.count(what);
+  },
+  ints(r: Reader, what: string): number[] {
+    const n = read.count(r, what);
     const vs: number[] = [];
-    for (let i = 0; i < n; i++) vs.push(this.int(what));
+    for (let i = 0; i < n; i++) vs.push(read.int(r, what));
     return vs;
-  }
-  strings(what: string): string[] {
-    const n = this.count(what);
+  },
+  strings(r: Reader, what: string): string[] {
+    const n = read.count(r, what);
     const vs: string[] = [];
-    for (let i = 0; i < n; i++) vs.push(this.string(what));
+    for (let i = 0; i < n; i++) vs.push(read.string(r, what));
     return vs;
-  }
-}
+  },
+};
 
 function readRecord(r: Reader): MetadataRecord {
-  const id = r.int8('type');
+  const id = read.int8(r, 'type');
   const type = TYPE_NAMES.get(id);
   if (type === undefined) throw new DecodeError(`unknown metadata record type ${id} at byte ${r.pos - 1}`);
-  const version = r.int8('version');
+  const version = read.int8(r, 'version');
   if (version !== VERSION) throw new DecodeError(`${type} record version ${version} is not supported (this node reads version ${VERSION}); upgrade this node`);
   switch (type) {
     case 'RegisterBroker':
-      return { type, brokerId: r.int('brokerId'), brokerEpoch: r.long('brokerEpoch'), rack: r.nullableString('rack'), host: r.string('host'), port: r.int('port') };
+      return { type, brokerId: read.int(r, 'brokerId'), brokerEpoch: read.long(r, 'brokerEpoch'), rack: read.nullableString(r, 'rack'), host: read.string(r, 'host'), port: read.int(r, 'port') };
     case 'FenceBroker':
     case 'UnfenceBroker':
     case 'UnregisterBroker':
-      return { type, brokerId: r.int('brokerId'), brokerEpoch: r.long('brokerEpoch') };
+      return { type, brokerId: read.int(r, 'brokerId'), brokerEpoch: read.long(r, 'brokerEpoch') };
     case 'Topic': {
-      const name = r.string('name');
-      const topicId = r.long('topicId');
-      return { type, name, topicId, config: r.config() };
+      const name = read.string(r, 'name');
+      const topicId = read.long(r, 'topicId');
+      return { type, name, topicId, config: read.config(r) };
     }
     case 'TopicConfig': {
-      const topicId = r.long('topicId');
-      return { type, topicId, config: r.config() };
+      const topicId = read.long(r, 'topicId');
+      return { type, topicId, config: read.config(r) };
     }
     case 'Partition':
       return {
         type,
-        topicId: r.long('topicId'),
-        partition: r.int('partition'),
-        replicas: r.ints('replicas'),
-        isr: r.ints('isr'),
-        leader: r.int('leader'),
-        leaderEpoch: r.int('leaderEpoch'),
-        partitionEpoch: r.int('partitionEpoch'),
+        topicId: read.long(r, 'topicId'),
+        partition: read.int(r, 'partition'),
+        replicas: read.ints(r, 'replicas'),
+        isr: read.ints(r, 'isr'),
+        leader: read.int(r, 'leader'),
+        leaderEpoch: read.int(r, 'leaderEpoch'),
+        partitionEpoch: read.int(r, 'partitionEpoch'),
       };
     case 'PartitionChange': {
-      const topicId = r.long('topicId');
-      const partition = r.int('partition');
-      const partitionEpoch = r.int('partitionEpoch');
-      const leader = r.bool('has leader') ? r.int('leader') : undefined;
-      const isr = r.bool('has isr') ? r.ints('isr') : undefined;
+      const topicId = read.long(r, 'topicId');
+      const partition = read.int(r, 'partition');
+      const partitionEpoch = read.int(r, 'partitionEpoch');
+      const leader = read.bool(r, 'has leader') ? read.int(r, 'leader') : undefined;
+      const isr = read.bool(r, 'has isr') ? read.ints(r, 'isr') : undefined;
       return { type, topicId, partition, partitionEpoch, ...(leader !== undefined && { leader }), ...(isr !== undefined && { isr }) };
     }
     case 'RemoveTopic':
-      return { type, topicId: r.long('topicId') };
+      return { type, topicId: read.long(r, 'topicId') };
     case 'RegisterWorker':
-      return { type, app: r.string('app'), workerId: r.string('workerId'), workerEpoch: r.long('workerEpoch'), inputTopics: r.strings('inputTopics'), numStandbyReplicas: r.int('numStandbyReplicas') };
+      return { type, app: read.string(r, 'app'), workerId: read.string(r, 'workerId'), workerEpoch: read.long(r, 'workerEpoch'), inputTopics: read.strings(r, 'inputTopics'), numStandbyReplicas: read.int(r, 'numStandbyReplicas') };
     case 'UnregisterWorker':
-      return { type, app: r.string('app'), workerId: r.string('workerId'), workerEpoch: r.long('workerEpoch') };
+      return { type, app: read.string(r, 'app'), workerId: read.string(r, 'workerId'), workerEpoch: read.long(r, 'workerEpoch') };
     case 'TaskAssignment': {
-      const app = r.string('app');
-      const generation = r.int('generation');
-      const n = r.count('tasks');
+      const app = read.string(r, 'app');
+      const generation = read.int(r, 'generation');
+      const n = read.count(r, 'tasks');
       const tasks: TaskOwnership[] = [];
       for (let i = 0; i < n; i++) {
-        tasks.push({ task: r.string('task'), owner: r.string('owner'), taskEpoch: r.int('taskEpoch'), standbys: r.strings('standbys') });
+        tasks.push({ task: read.string(r, 'task'), owner: read.string(r, 'owner'), taskEpoch: read.int(r, 'taskEpoch'), standbys: read.strings(r, 'standbys') });
       }
       return { type, app, generation, tasks };
     }
     case 'EpochCounters':
-      return { type, lastBrokerEpoch: r.long('lastBrokerEpoch'), lastTopicId: r.long('lastTopicId'), lastWorkerEpoch: r.long('lastWorkerEpoch') };
+      return { type, lastBrokerEpoch: read.long(r, 'lastBrokerEpoch'), lastTopicId: read.long(r, 'lastTopicId'), lastWorkerEpoch: read.long(r, 'lastWorkerEpoch') };
     case 'RegisterController':
-      return { type, controllerId: r.int('controllerId'), host: r.string('host'), port: r.int('port') };
+      return { type, controllerId: read.int(r, 'controllerId'), host: read.string(r, 'host'), port: read.int(r, 'port') };
     case 'UnregisterController':
-      return { type, controllerId: r.int('controllerId') };
+      return { type, controllerId: read.int(r, 'controllerId') };
   }
 }
 
@@ -352,9 +305,10 @@ export function decodeRecord(buf: Buffer): E.Either<string, MetadataRecord> {
   return decodeWith(buf, readRecord);
 }
 
-export function decodeRecordBatch(buf: Buffer): E.Either<string, MetadataRecord[]> {
+/** The records of one Raft entry (encodeMetadataBatch's bytes). */
+export function decodeMetadataBatch(buf: Buffer): E.Either<string, MetadataRecord[]> {
   return decodeWith(buf, (r) => {
-    const n = r.count('record count');
+    const n = read.count(r, 'record count');
     const records: MetadataRecord[] = [];
     for (let i = 0; i < n; i++) records.push(readRecord(r));
     return records;

@@ -4,7 +4,7 @@
 // the log computes the same image. A record whose epoch shows it was decided on
 // stale state is skipped, the same way on every replica.
 import * as E from 'fp-ts/Either';
-import { decodeRecordBatch, encodeRecordBatch } from './codec';
+import { decodeMetadataBatch, encodeMetadataBatch } from './codec';
 import type { MetadataRecord, PartitionRecord, TaskOwnership } from './records';
 
 export interface BrokerRegistration {
@@ -274,7 +274,7 @@ export class MetadataImage {
 
   /** Snapshot bytes: the canonical records as one batch. */
   encode(): Buffer {
-    return encodeRecordBatch(this.toRecords());
+    return encodeMetadataBatch(this.toRecords());
   }
 
   static fromRecords(records: readonly MetadataRecord[]): MetadataImage {
@@ -285,7 +285,7 @@ export class MetadataImage {
 
   static decode(snapshot: Buffer): E.Either<string, MetadataImage> {
     if (snapshot.length === 0) return E.right(new MetadataImage());
-    return E.map(MetadataImage.fromRecords)(decodeRecordBatch(snapshot));
+    return E.map(MetadataImage.fromRecords)(decodeMetadataBatch(snapshot));
   }
 
   /** An independent copy (the active controller's speculative image). */

@@ -2,7 +2,7 @@
 // entries here, each entry one batch of metadata records (one decision).
 import * as E from 'fp-ts/Either';
 import type { ReplicatedStateMachine } from '../../raft';
-import { decodeRecordBatch } from './codec';
+import { decodeMetadataBatch } from './codec';
 import { MetadataImage, type ApplyOutcome } from './image';
 import type { MetadataRecord } from './records';
 
@@ -29,7 +29,7 @@ export class MetadataStateMachine implements ReplicatedStateMachine<EntryApplied
     this._lastAppliedIndex = index;
     // Raft's own no-op entries (a new leader's first entry) carry no records.
     if (command.length === 0) return { index, records: [], outcomes: [] };
-    const decoded = decodeRecordBatch(command);
+    const decoded = decodeMetadataBatch(command);
     // A poison entry must not crash every controller in turn: skip it, deterministically.
     if (E.isLeft(decoded)) return { index, records: [], outcomes: [], error: decoded.left };
     return { index, records: decoded.right, outcomes: this._image.applyAll(decoded.right) };

@@ -13,6 +13,14 @@ describe('__consumer_offsets records', () => {
     expect(isRight(v) && v.right).toEqual({ offset: 42, leaderEpoch: -1, metadata: '', commitTimestamp: 1000 });
   });
 
+  it('reads every OffsetCommitValue version Kafka writes: v1 with its expire timestamp, v4 flexible', () => {
+    const v1 = Buffer.from('0001' + '000000000000002a' + '0001' + '6d' + '00000000000003e8' + 'ffffffffffffffff', 'hex');
+    expect(decodeOffsetValue(v1)).toEqual({ _tag: 'Right', right: { offset: 42, leaderEpoch: -1, metadata: 'm', commitTimestamp: 1000 } });
+    const v4 = Buffer.from('0004' + '000000000000002a' + '00000005' + '02' + '6d' + '00000000000003e8' + '00', 'hex');
+    expect(decodeOffsetValue(v4)).toEqual({ _tag: 'Right', right: { offset: 42, leaderEpoch: 5, metadata: 'm', commitTimestamp: 1000 } });
+    expect(decodeOffsetValue(Buffer.from('0005', 'hex'))._tag).toBe('Left');
+  });
+
   it('skips group metadata keys and rejects truncated records as values', () => {
     expect(decodeOffsetKey(Buffer.from([0, 2, 0, 1, 0x67]))).toEqual({ _tag: 'Right', right: undefined });
     expect(decodeOffsetKey(Buffer.from([0, 1, 0, 9]))._tag).toBe('Left');

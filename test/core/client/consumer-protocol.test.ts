@@ -34,4 +34,14 @@ describe('ConsumerProtocol bytes', () => {
     }
     expect(decodeAssignment(Buffer.alloc(0))).toEqual({ _tag: 'Right', right: { partitions: [], userData: null } });
   });
+
+  it('writes Subscription v1 and Assignment v0 byte for byte, and reads newer versions with the newest format known', () => {
+    const subscription = encodeSubscription({ topics: ['x'], userData: null, ownedPartitions: [{ topic: 'x', partition: 2 }] });
+    expect(subscription.toString('hex')).toBe('0001' + '00000001' + '0001' + '78' + 'ffffffff' + '00000001' + '0001' + '78' + '00000001' + '00000002');
+    const assignment = encodeAssignment({ partitions: [{ topic: 'b', partition: 3 }, { topic: 'a', partition: 1 }], userData: Buffer.from('u') });
+    expect(assignment.toString('hex')).toBe('0000' + '00000002' + '0001' + '62' + '00000001' + '00000003' + '0001' + '61' + '00000001' + '00000001' + '00000001' + '75');
+    // v3 (a field this code does not know after generationId) is read as v2: the unknown tail is ignored.
+    const v3 = Buffer.from('0003' + '00000001' + '0001' + '78' + 'ffffffff' + '00000000' + '00000007' + 'ffff', 'hex');
+    expect(decodeSubscription(v3)).toEqual({ _tag: 'Right', right: { topics: ['x'], userData: null, ownedPartitions: [] } });
+  });
 });

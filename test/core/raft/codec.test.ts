@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import { decodeMessage, encodeMessage } from '../../../core/raft/codec';
 import type { Message } from '../../../core/raft/types';
@@ -28,6 +29,12 @@ const samples: Message[] = [
 describe('raft message codec', () => {
   it.each(samples.map((m) => [m.type, m]))('round-trips %s', (_t, m) => {
     expect(decodeMessage(encodeMessage(m as Message))).toEqual(E.right(m));
+  });
+
+  it('writes the bytes already in Raft logs and on the wire (pinned from the codec before it moved onto core/wire)', () => {
+    const bytes = Buffer.concat(samples.map((m) => encodeMessage(m)));
+    expect(bytes.length).toBe(369);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe('dbab53a4887db3944fe186113044cfc187496ee692d37686c7dd538c14c6dcde');
   });
 
   it('rejects every truncation of a message instead of throwing', () => {

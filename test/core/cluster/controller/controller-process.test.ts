@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode, ControllerProcess, MetadataImage, decodeRecordBatch, parseControllers, RpcClient, type ControllerAddress } from '../../../../core/cluster';
+import { ClusterErrorCode, ControllerProcess, MetadataImage, decodeMetadataBatch, parseControllers, RpcClient, type ControllerAddress } from '../../../../core/cluster';
 import { decodeFeed } from '../../../../core/cluster/controller/controller-protocol';
 import { freePortPair } from '../process/process-cluster';
 
@@ -84,7 +84,7 @@ describe('ControllerProcess', () => {
         if (typeof feed === 'string') throw new Error(feed);
         // A controller restored from a snapshot (the bootstrap one included) serves the image itself first.
         const img = feed.snapshot ? E.getOrElseW(() => new MetadataImage())(MetadataImage.decode(feed.snapshot.data)) : new MetadataImage();
-        for (const e of feed.entries) img.applyAll(E.getOrElseW(() => [])(decodeRecordBatch(e.data)));
+        for (const e of feed.entries) img.applyAll(E.getOrElseW(() => [])(decodeMetadataBatch(e.data)));
         return img.brokers.get(7)?.fenced === false ? img : undefined;
       }, 'the metadata log did not show broker 7 unfenced');
       expect(image.brokers.get(7)).toMatchObject({ brokerEpoch, host: '127.0.0.1', port: 9092 });

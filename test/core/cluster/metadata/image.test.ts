@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { encodeRecordBatch, MetadataImage, MetadataStateMachine, type MetadataRecord } from '../../../../core/cluster';
+import { encodeMetadataBatch, MetadataImage, MetadataStateMachine, type MetadataRecord } from '../../../../core/cluster';
 
 const cluster: MetadataRecord[] = [
   { type: 'RegisterBroker', brokerId: 1, brokerEpoch: 1, rack: 'a', host: 'h1', port: 9092 },
@@ -88,7 +88,7 @@ describe('MetadataStateMachine (core/raft ReplicatedStateMachine)', () => {
   test('applies one entry as one batch, skips empty and damaged entries the same way everywhere, snapshots and restores', () => {
     const sm = new MetadataStateMachine();
     expect(sm.apply(Buffer.alloc(0), 1).records).toEqual([]);
-    const applied = sm.apply(encodeRecordBatch(cluster), 2);
+    const applied = sm.apply(encodeMetadataBatch(cluster), 2);
     expect(applied.outcomes.every((o) => o.applied)).toBe(true);
     expect(sm.apply(Buffer.from([5, 1, 2]), 3).error).toBeDefined();
     expect(sm.lastAppliedIndex).toBe(3);

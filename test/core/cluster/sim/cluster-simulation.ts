@@ -24,8 +24,8 @@ import {
   PartitionReplica,
   QuorumController,
   ReplicationInvariantError,
-  decodeRecordBatch,
-  encodeRecordBatch,
+  decodeMetadataBatch,
+  encodeMetadataBatch,
   type AlterPartitionRequest,
   type BrokerHeartbeatRequest,
   type CreateTopicRequest,
@@ -492,7 +492,7 @@ export class ClusterSimulation {
       this.replyWhenCommitted(node, last, raft.log.term(last) ?? 0, reply);
       return true;
     }
-    const res = raft.propose(encodeRecordBatch(records));
+    const res = raft.propose(encodeMetadataBatch(records));
     if (E.isLeft(res)) {
       node.controller = undefined;
       return false;
@@ -760,7 +760,7 @@ export class ClusterSimulation {
     for (const b of resp.batches) {
       // Raft's no-op and configuration entries carry no records: indexes may skip.
       if (b.index <= node.metadataIndex) continue;
-      const records = decodeRecordBatch(b.data);
+      const records = decodeMetadataBatch(b.data);
       if (E.isLeft(records)) throw new ClusterInvariantViolation(`broker ${node.id}: bad metadata entry ${b.index}: ${records.left}`);
       node.image.applyAll(records.right);
       node.metadataIndex = b.index;

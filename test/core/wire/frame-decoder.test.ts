@@ -1,0 +1,61 @@
+import { FrameDecoder } from '../../../core/wire';
+
+const frame = (payload: string): Buffer => {
+  const b = Buffer.alloc(4 + payload.length);
+  b.writeUInt32BE(payload.length, 0);
+  b.write(payload, 4);
+  return b;
+};
+
+describe('FrameDecoder', () => {
+  it('asks admission once per frame when its size is read, and holds that frame and every byte after it until resume()', () => {
+    const asked: number[] = [];
+    let room = true;
+    const d = new FrameDecoder({ maxFrameBytes: 100, admit: (size) => (asked.push(size), room) });
+    const out: string[] = [];
+    const onFrame = (f: Buffer): void => void out.push(f.toString());
+    expect(d.push(frame('ab'), onFrame).ok).toBe(true);
+    room = false;
+    const bytes = Buffer.concat([frame('cde'), frame('f')]);
+    expect(d.push(bytes.subarray(0, 5), onFrame).ok).toBe(true);
+    expect(d.waiting).toBe(true);
+    expect(d.push(bytes.subarray(5), onFrame).ok).toBe(true);
+    expect(out).toEqual(['ab']);
+    expect(asked).toEqual([2, 3]);
+    expect(d.bufferedBytes).toBe(bytes.length - 4);
+    room = true;
+    expect(d.resume(onFrame).ok).toBe(true);
+    expect(d.waiting).toBe(false);
+    expect(out).toEqual(['ab', 'cde', 'f']);
+    expect(asked).toEqual([2, 3, 1]);
+    expect(d.bufferedBytes).toBe(0);
+  });
+
+  it('copies held bytes out of borrowed chunks, so the caller may reuse its read buffer', () => {
+    let room = false;
+    const d = new FrameDecoder({ maxFrameBytes: 100, borrowedChunks: true, admit: () => room });
+    const out: string[] = [];
+    const reused = Buffer.from(frame('xyz'));
+    d.push(reused, (f) => out.push(f.toString()));
+    reused.fill(0);
+    room = true;
+    d.resume((f) => out.push(f.toString()));
+    expect(out).toEqual(['xyz']);
+  });
+
+  it('refuses a frame outside its bounds before admission is asked, naming the limit', () => {
+    const asked: number[] = [];
+    const admit = (size: number): boolean => (asked.push(size), true);
+    expect(new FrameDecoder({ maxFrameBytes: 10, maxFrameName: 'max.bytes (10)', admit }).push(frame('x'.repeat(11)), () => {})).toEqual({ ok: false, error: 'a frame of 11 bytes exceeds max.bytes (10)' });
+    expect(new FrameDecoder({ maxFrameBytes: 10, minFrameBytes: 2, admit }).push(frame('x'), () => {})).toEqual({ ok: false, error: 'a frame of 1 bytes is smaller than the minimum of 2' });
+    expect(asked).toEqual([]);
+  });
+
+  it('stops at a frame its consumer refuses', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 10 });
+    const seen: string[] = [];
+    const r = d.push(Buffer.concat([frame('a'), frame('b'), frame('c')]), (f) => (seen.push(f.toString()), f.toString() !== 'b'));
+    expect(r.ok).toBe(false);
+    expect(seen).toEqual(['a', 'b']);
+  });
+});

@@ -2,7 +2,7 @@
 // request and response schemas, and the handler that answers a decoded request
 // through the broker's ports.
 import type { BrokerPorts } from './ports';
-import { MessageSchema, VersionRange, versions } from './schema';
+import { MessageSchema, VersionRange, versions } from '../wire';
 
 /** Everything a handler may use besides its request: the broker's ports, and the request's circumstances. */
 export interface RequestContext extends BrokerPorts {

@@ -3,13 +3,13 @@
 // handler, and the TCP server: the one Kafka front end, serving any broker
 // through its ports (ports.ts; single-node.ts over the embedded broker, core/cluster's
 // over a cluster broker). The only door into this folder.
-export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server';
-export type { KafkaServerOptions, ServerBounds } from './server';
-export { ConnectionLimiter, MemoryPool, FrameReader, listenerBounds, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './bounds';
-export type { ListenerBounds, Frame, FrameRead } from './bounds';
-export { Reader, Writer, DecodeError } from './codec';
-export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from './schema';
-export type { MessageSchema, Field, FieldType, Primitive, VersionRange, Message } from './schema';
+export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server/server';
+export type { KafkaServerOptions, ServerBounds } from './server/server';
+export { ConnectionLimiter, MemoryPool, FrameReader, listenerBounds, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './server/bounds';
+export type { ListenerBounds, Frame, FrameRead } from './server/bounds';
+export { Reader, Writer, DecodeError } from '../wire';
+export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from '../wire';
+export type { MessageSchema, Field, FieldType, Primitive, VersionRange, Message } from '../wire';
 export { readRequestHeader, writeRequestHeader, responseHeader, peekHeader } from './header';
 export type { RequestHeader } from './header';
 export { APIS, apiByKey, servedApiVersions } from './apis';
@@ -18,7 +18,7 @@ export { ApiKey } from './api';
 export type { ApiDefinition, RequestContext } from './api';
 export { singleNodePorts } from './single-node';
 export type * from './ports';
-export { ErrorCode } from './errors';
-export { KafkaConnection, KafkaClientError, parseHostPort } from './client';
-export type { KafkaConnectionOptions } from './client';
+export { ErrorCode } from '../wire';
+export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
+export type { KafkaConnectionOptions } from './client/client';
 export * as apis from './apis/public';

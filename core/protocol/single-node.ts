@@ -2,7 +2,7 @@
 // leader, the controller and every group's coordinator, and answers at once.
 import * as E from 'fp-ts/Either';
 import { applyConfigOps, type Broker, type TopicDescription } from '../broker';
-import { topicIdHex } from './apis/topic-id';
+import { topicIdHex } from './topic-id';
 import type { AdminPort, BrokerPorts, CreatedTopic, GroupPort, MetadataPort, PartitionPort, TopicConfigChange, TopicLayout } from './ports';
 
 export function singleNodePorts(broker: Broker): BrokerPorts {

@@ -2,10 +2,10 @@
 // named go back to their defaults), as Kafka's non-incremental AlterConfigs does.
 import * as E from 'fp-ts/Either';
 import { defineApi, type RequestContext } from '../api';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '../../wire';
 import type { TopicConfigChange } from '../ports';
 import { adminDeadline, MAX_ADMIN_WAIT_MS } from './admin-deadline';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { ResourceType } from './configs';
 
 export interface AlterConfigsRequest {

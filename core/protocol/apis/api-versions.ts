@@ -3,7 +3,7 @@
 // which is how librdkafka's v3 probe falls back.
 import { ErrorCode } from '../../broker';
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface ApiVersionsRequest {
   clientSoftwareName: string;

@@ -2,9 +2,9 @@
 // new partitions (manual assignments are refused).
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '../../wire';
 import { adminDeadline } from './admin-deadline';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { partitionBudget } from './partition-budget';
 
 export interface CreatePartitionsRequest {

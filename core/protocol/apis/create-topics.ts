@@ -2,9 +2,9 @@
 // assignments); -1 partitions or replication factor take the broker's default.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '../../wire';
 import { adminDeadline } from './admin-deadline';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { ConfigSource, kafkaValue } from './configs';
 import { partitionBudget } from './partition-budget';
 

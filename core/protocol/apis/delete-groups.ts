@@ -1,6 +1,6 @@
 // DeleteGroups (42): empty groups and their committed offsets.
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface DeleteGroupsRequest {
   groupsNames: string[];

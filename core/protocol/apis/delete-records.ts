@@ -1,7 +1,7 @@
 // DeleteRecords (21): moves each partition's log start offset (-1 = up to the
 // high watermark), at the partition's leader.
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface DeleteRecordsRequest {
   topics: { name: string; partitions: { partitionIndex: number; offset: number }[] }[];

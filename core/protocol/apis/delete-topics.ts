@@ -2,8 +2,8 @@
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
 import { adminDeadline } from './admin-deadline';
-import { ErrorCode } from '../errors';
-import { array, field, message } from '../schema';
+import { ErrorCode } from '../../wire';
+import { array, field, message } from '../../wire';
 
 export interface DeleteTopicsRequest {
   topics: { name: string | null; topicId: string }[];

@@ -2,8 +2,8 @@
 // overrides. Broker resources are answered with an empty list (kafkajs and
 // Kafka's tools ask for them anyway).
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
-import { array, field, message } from '../schema';
+import { ErrorCode } from '../../wire';
+import { array, field, message } from '../../wire';
 import { ConfigSource, kafkaValue, ResourceType } from './configs';
 
 export interface DescribeConfigsRequest {

@@ -1,8 +1,8 @@
 // DescribeGroups (15): state, protocol and members with their (opaque)
 // subscription metadata and assignment bytes.
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
-import { array, field, message } from '../schema';
+import { ErrorCode } from '../../wire';
+import { array, field, message } from '../../wire';
 
 export interface DescribeGroupsRequest {
   groups: string[];

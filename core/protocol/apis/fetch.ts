@@ -2,7 +2,7 @@
 // max_wait_ms until min_bytes are available (the broker wakes on appends); the
 // connection's signal ends the wait when the client goes or the server stops.
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
 export interface FetchRequest {

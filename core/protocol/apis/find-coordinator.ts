@@ -2,8 +2,8 @@
 // coordinates them all). v4+ asks for several keys at once.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
-import { array, field, message } from '../schema';
+import { ErrorCode } from '../../wire';
+import { array, field, message } from '../../wire';
 
 export interface FindCoordinatorRequest {
   key: string;

@@ -1,6 +1,6 @@
 // Heartbeat (12): keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
 import { defineApi } from '../api';
-import { field, message } from '../schema';
+import { field, message } from '../../wire';
 
 export interface HeartbeatRequest {
   groupId: string;

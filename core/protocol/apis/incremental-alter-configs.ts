@@ -3,7 +3,7 @@
 // cleanup.policy); keys not named keep their values. What Kafka's own tools
 // (kafka-configs.sh) send.
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { alterConfigsResponseFields, alterTopicConfigs, type AlterConfigsResponse } from './alter-configs';
 
 export interface IncrementalAlterConfigsRequest {

@@ -1,8 +1,8 @@
 // InitProducerId (22): a producer id for an idempotent producer. Transactions are
 // not served, so a transactional id is refused.
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
-import { field, message } from '../schema';
+import { ErrorCode } from '../../wire';
+import { field, message } from '../../wire';
 
 export interface InitProducerIdRequest {
   transactionalId: string | null;

@@ -2,7 +2,7 @@
 // member (member_id "") is given its id directly (no MEMBER_ID_REQUIRED round
 // trip, which all clients accept).
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface JoinGroupRequest {
   groupId: string;

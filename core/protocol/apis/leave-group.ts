@@ -1,6 +1,6 @@
 // LeaveGroup (13): one member (v0-2) or several (v3+) leave; the rest rebalance.
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface LeaveGroupRequest {
   groupId: string;

@@ -1,6 +1,6 @@
 // ListGroups (16): groups with members or committed offsets, optionally by state (v4+).
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface ListGroupsRequest {
   statesFilter: string[];

@@ -1,7 +1,7 @@
 // ListOffsets (2): offset for a timestamp; -2 earliest (log start), -1 latest
 // (high watermark), -3 the record with the largest timestamp.
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface ListOffsetsRequest {
   replicaId: number;

@@ -4,9 +4,9 @@
 // auto.create.topics.enable on, as Kafka does.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '../../wire';
 import type { TopicLayout } from '../ports';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface MetadataRequest {
   topics: { name: string }[] | null;

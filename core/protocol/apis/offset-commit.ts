@@ -1,7 +1,7 @@
 // OffsetCommit (8): members commit with their generation; tools commit for an
 // empty group with generation -1 and member id "".
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
 export interface OffsetCommitRequest {

@@ -3,7 +3,7 @@
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
 import type { GroupPort } from '../ports';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
 type RequestTopics = { name: string; partitionIndexes: number[] }[] | null;

@@ -2,10 +2,10 @@
 // them (the broker validates and assigns offsets). acks=0 gets no response;
 // acks=-1 waits for the in-sync replicas (a cluster), up to the request's timeout.
 import * as E from 'fp-ts/Either';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '../../wire';
 import { defineApi } from '../api';
 import type { Acks, Appended, PortError } from '../ports';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface ProduceRequest {
   transactionalId: string | null;

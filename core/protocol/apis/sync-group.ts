@@ -1,7 +1,7 @@
 // SyncGroup (14): the leader hands out assignments; followers are parked until
 // it does. Members the leader left out get empty bytes (no partitions).
 import { defineApi } from '../api';
-import { array, field, message } from '../schema';
+import { array, field, message } from '../../wire';
 
 export interface SyncGroupRequest {
   groupId: string;

@@ -11,7 +11,10 @@ describe('FrameDecoder', () => {
   it('asks admission once per frame when its size is read, and holds that frame and every byte after it until resume()', () => {
     const asked: number[] = [];
     let room = true;
-    const d = new FrameDecoder({ maxFrameBytes: 100, admit: (size) => (asked.push(size), room) });
+    const d = new FrameDecoder({ maxFrameBytes: 100, admit: (size) => {
+        asked.push(size);
+        return room;
+      } });
     const out: string[] = [];
     const onFrame = (f: Buffer): void => void out.push(f.toString());
     expect(d.push(frame('ab'), onFrame).ok).toBe(true);
@@ -45,7 +48,10 @@ describe('FrameDecoder', () => {
 
   it('refuses a frame outside its bounds before admission is asked, naming the limit', () => {
     const asked: number[] = [];
-    const admit = (size: number): boolean => (asked.push(size), true);
+    const admit = (size: number): boolean => {
+      asked.push(size);
+      return true;
+    };
     expect(new FrameDecoder({ maxFrameBytes: 10, maxFrameName: 'max.bytes (10)', admit }).push(frame('x'.repeat(11)), () => {})).toEqual({ ok: false, error: 'a frame of 11 bytes exceeds max.bytes (10)' });
     expect(new FrameDecoder({ maxFrameBytes: 10, minFrameBytes: 2, admit }).push(frame('x'), () => {})).toEqual({ ok: false, error: 'a frame of 1 bytes is smaller than the minimum of 2' });
     expect(asked).toEqual([]);
@@ -54,7 +60,10 @@ describe('FrameDecoder', () => {
   it('stops at a frame its consumer refuses', () => {
     const d = new FrameDecoder({ maxFrameBytes: 10 });
     const seen: string[] = [];
-    const r = d.push(Buffer.concat([frame('a'), frame('b'), frame('c')]), (f) => (seen.push(f.toString()), f.toString() !== 'b'));
+    const r = d.push(Buffer.concat([frame('a'), frame('b'), frame('c')]), (f) => {
+      seen.push(f.toString());
+      return f.toString() !== 'b';
+    });
     expect(r.ok).toBe(false);
     expect(seen).toEqual(['a', 'b']);
   });

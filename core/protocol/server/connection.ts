@@ -12,14 +12,14 @@
 // slow client slows only itself).
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
-import { ApiDefinition, RequestContext } from './api';
-import { DecodeError, Reader, Writer } from './codec';
-import { ErrorCode } from './errors';
-import { apiByKey, apiVersions } from './apis';
-import { peekHeader, readRequestHeader, responseHeader } from './header';
-import { decodeMessage, encodeMessage, inRange } from './schema';
+import { ApiDefinition, RequestContext } from '../api';
+import { DecodeError, Reader, Writer } from '../../wire';
+import { ErrorCode } from '../../wire';
+import { apiByKey, apiVersions } from '../apis';
+import { peekHeader, readRequestHeader, responseHeader } from '../header';
+import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
-import type { BrokerPorts } from './ports';
+import type { BrokerPorts } from '../ports';
 
 export interface ConnectionOptions {
   ports: BrokerPorts;

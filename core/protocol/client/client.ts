@@ -6,11 +6,11 @@
 // highest version both sides serve. Requests may be pipelined; responses are
 // matched by correlation id.
 import * as net from 'node:net';
-import { ApiDefinition } from './api';
-import { Reader, Writer } from './codec';
-import { apiVersions, ApiVersionRange } from './apis';
-import { skipTaggedFields, writeRequestHeader } from './header';
-import { decodeMessage, encodeMessage, inRange } from './schema';
+import { ApiDefinition } from '../api';
+import { Reader, Writer } from '../../wire';
+import { apiVersions, ApiVersionRange } from '../apis';
+import { skipTaggedFields, writeRequestHeader } from '../header';
+import { decodeMessage, encodeMessage, inRange } from '../../wire';
 
 export class KafkaClientError extends Error {
   constructor(message: string) {

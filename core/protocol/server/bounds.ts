@@ -9,8 +9,8 @@
 //   - FrameReader: cuts one connection's byte stream into request frames under
 //     socket.request.max.bytes and the pool (with core/wire's frame decoder).
 import type { Socket } from 'node:net';
-import { RateLimitedLog } from '../log';
-import { FrameDecoder, type FrameResult } from '../wire';
+import { RateLimitedLog } from '../../log';
+import { FrameDecoder, type FrameResult } from '../../wire';
 
 export const DEFAULT_MAX_CONNECTIONS = 4096;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024;

@@ -4,12 +4,12 @@
 // (singleNodePorts, or `broker` for short) or a cluster broker's. The broker is
 // the caller's (it flushes on close).
 import * as net from 'node:net';
-import type { Broker } from '../broker';
+import type { Broker } from '../../broker';
 import { Connection } from './connection';
-import type { BrokerPorts } from './ports';
-import { singleNodePorts } from './single-node';
+import type { BrokerPorts } from '../ports';
+import { singleNodePorts } from '../single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
-import { RateLimitedLog } from '../log';
+import { RateLimitedLog } from '../../log';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {

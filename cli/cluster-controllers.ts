@@ -5,7 +5,7 @@
 // `rill broker --controller --join`; it joins as a learner and the command
 // returns once it has caught up and votes.
 import * as E from 'fp-ts/Either';
-import { clusterErrorName, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../core/cluster';
+import { errorName, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../core/cluster';
 import { UsageError } from './args';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -31,7 +31,7 @@ export async function runQuorumChange(action: QuorumAction, flags: QuorumChangeF
     answer = await requestRemoveController(controllers, id, timeoutMs);
   }
   if (answer.errorCode !== 0 || answer.response === undefined) {
-    throw new CommandError(`${action} ${id} failed (${clusterErrorName(answer.errorCode)}): ${answer.message ?? 'no reason given'}`);
+    throw new CommandError(`${action} ${id} failed (${errorName(answer.errorCode)}): ${answer.message ?? 'no reason given'}`);
   }
   const { voters, learners } = answer.response;
   const done = action === 'add-controller' ? `Controller ${id} is a voter.` : `Controller ${id} is no longer a member.`;

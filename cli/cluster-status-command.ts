@@ -52,7 +52,6 @@ export function clusterHelp(action?: string): string {
   return commandHelp({ title: known ? `rill cluster ${action}` : 'rill cluster — inspect a Rill cluster', usage: known ? [USAGE[action!]] : Object.values(USAGE), spec: SPEC, action: known ? action : undefined, notes: ABOUT });
 }
 
-export const CLUSTER_STATUS_HELP = clusterHelp();
 
 const ACTIONS = Object.keys(USAGE);
 

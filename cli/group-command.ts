@@ -45,7 +45,6 @@ export function groupHelp(action?: string): string {
   });
 }
 
-export const GROUP_HELP = groupHelp();
 
 export function runGroup(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('group', groupHelp, argv, io, async () => {

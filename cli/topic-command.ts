@@ -47,7 +47,6 @@ export function topicHelp(action?: string): string {
   });
 }
 
-export const TOPIC_HELP = topicHelp();
 
 export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('topic', topicHelp, argv, io, async () => {

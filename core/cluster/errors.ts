@@ -1,12 +1,6 @@
-// Kafka error codes live in one place, core/wire's ErrorCode (replication and
-// controller codes included); the cluster re-exports them under its older names.
-import { ErrorCode, errorName } from '../wire';
-
-export const ClusterErrorCode = ErrorCode;
-export type ClusterErrorCodeValue = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
-
-/** Kafka's name for a code, e.g. 19 -> "NOT_ENOUGH_REPLICAS". */
-export const clusterErrorName = errorName;
+// What every role of the cluster answers with: Kafka's error codes (core/wire's
+// one table) and a refusal, a code with a message saying what to do.
+export { ErrorCode, errorName } from '../wire';
 
 /** A refused request: the Kafka error code and a message saying what to do. */
 export interface Refusal {

@@ -64,7 +64,7 @@ export type {
   CompletedAppend,
 } from './replication/messages';
 
-export { ClusterErrorCode, clusterErrorName } from './errors';
+export { ErrorCode, errorName } from './errors';
 export type { Refusal } from './errors';
 
 // The processes, by role, over real sockets and disks: controller/ (the controller

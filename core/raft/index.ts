@@ -8,7 +8,6 @@ export type {
   EntryType,
   HardState,
   Message,
-  MessageType,
   NodeId,
   RandomSource,
   Ready,

@@ -129,8 +129,6 @@ export type Message =
   | ReadIndexRequest
   | ReadIndexResponse;
 
-export type MessageType = Message['type'];
-
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
 export interface SoftState {

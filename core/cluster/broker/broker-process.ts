@@ -18,7 +18,7 @@ import { KafkaServer, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
-import { ClusterErrorCode, type Refusal } from '../errors';
+import { ErrorCode, type Refusal } from '../errors';
 import { decodeMetadataBatch } from '../metadata/codec';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
@@ -259,7 +259,7 @@ export class BrokerProcess implements BrokerView {
   async askController<R>(method: string, body: unknown, deadline: number): Promise<ControllerAnswer<R>> {
     for (;;) {
       const a = await this.controllerClient.call<R>(method, body, Math.max(1, Math.min(RPC_TIMEOUT_MS, deadline - Date.now())));
-      if (a.errorCode !== ClusterErrorCode.NOT_CONTROLLER || Date.now() >= deadline || this.stopped) return a;
+      if (a.errorCode !== ErrorCode.NOT_CONTROLLER || Date.now() >= deadline || this.stopped) return a;
       await this.nextChange(50);
     }
   }
@@ -293,7 +293,7 @@ export class BrokerProcess implements BrokerView {
       }
       const epoch = this.brokerEpoch;
       const a = await this.controllerClient.call<BrokerHeartbeatResponse>(ControllerMethod.brokerHeartbeat, { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered }, RPC_TIMEOUT_MS);
-      if ((a.errorCode === ClusterErrorCode.STALE_BROKER_EPOCH || a.errorCode === ClusterErrorCode.BROKER_NOT_AVAILABLE) && epoch === this.brokerEpoch && Date.now() - this.registeredAt > 2000) {
+      if ((a.errorCode === ErrorCode.STALE_BROKER_EPOCH || a.errorCode === ErrorCode.BROKER_NOT_AVAILABLE) && epoch === this.brokerEpoch && Date.now() - this.registeredAt > 2000) {
         // This incarnation's registration was replaced or never committed: register again.
         this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
         this.brokerEpoch = 0;
@@ -435,7 +435,7 @@ export class BrokerProcess implements BrokerView {
     this.appended(h);
     this.parkedFetches.delete(h.name);
     // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere.
-    const gone = data === 'delete data' ? ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    const gone = data === 'delete data' ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
     for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(gone);
     if (data === 'keep data') return h.log.close();
     h.log.delete();
@@ -516,7 +516,7 @@ export class BrokerProcess implements BrokerView {
     const { topic, partition, req } = body as { topic: string; partition: number; req: ReplicaRequest };
     if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object') throw new Error('replica request needs topic, partition and req');
     const h = this.replicas.get(replicaName(topic, partition));
-    const notLeader = ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
+    const notLeader = ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (req.kind === 'fetch') {
       if (h === undefined) return { body: { kind: 'fetchResponse', requestId: req.requestId, errorCode: notLeader, highWatermark: -1 }, blob: Buffer.alloc(0) };
       return this.answerFetch(h, req);
@@ -590,7 +590,7 @@ export class BrokerProcess implements BrokerView {
         if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
         resolve(code);
       };
-      const timer = setTimeout(() => done(ClusterErrorCode.REQUEST_TIMED_OUT), timeoutMs);
+      const timer = setTimeout(() => done(ErrorCode.REQUEST_TIMED_OUT), timeoutMs);
       set.add(done);
     });
     this.flushCompletions(h);
@@ -616,7 +616,7 @@ export class BrokerProcess implements BrokerView {
     for (const p of this.peers.values()) p.close();
     for (const h of [...this.replicas.values()]) this.closeReplica(h);
     await this.groups?.close();
-    for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.waiting.clear();
     this.changed();
     this.lock?.release();

@@ -17,7 +17,7 @@ import { withDefaultReplication } from './default-replication';
 import { alterTopicConfig as decideAlterTopicConfig, createPartitions as decideCreatePartitions, createTopic as decideCreateTopic, replicationFactorOf, type AlterTopicConfigRequest, type CreateTopicRequest } from '../controller/topic-admin';
 import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
 import type { Decision } from '../controller/decision';
-import { ClusterErrorCode, refusal, type Refusal } from '../errors';
+import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { TopicImage } from '../metadata/image';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
 import { ControllerMethod, type ControllerAnswer } from '../controller/controller-protocol';
@@ -51,7 +51,7 @@ function layout(broker: BrokerView, t: TopicImage): TopicLayout {
 }
 
 function unknownTopic(name: string): Refusal {
-  return refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
+  return refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
 }
 
 function metadataPort(broker: BrokerView): MetadataPort {
@@ -70,7 +70,7 @@ function metadataPort(broker: BrokerView): MetadataPort {
     },
     async autoCreateTopic(name) {
       const created = await createTopicAtController(broker, withDefaultReplication({ name, ...AUTO_CREATE }, broker.image.liveBrokers().length), Date.now() + AUTO_CREATE_WAIT_MS);
-      if (E.isLeft(created) && created.left.code !== ClusterErrorCode.TOPIC_ALREADY_EXISTS) return created;
+      if (E.isLeft(created) && created.left.code !== ErrorCode.TOPIC_ALREADY_EXISTS) return created;
       return E.right({ partitions: broker.image.topicByName(name)?.partitions.size ?? AUTO_CREATE.partitions });
     },
   };
@@ -102,7 +102,7 @@ function partitionPort(broker: BrokerView): PartitionPort {
           if (E.isLeft(leader)) return none(leader.left.code);
           const h = leader.right;
           const hw = h.replica.highWatermark;
-          if (p.offset > h.replica.logEndOffset || p.offset < h.log.logStartOffset) return none(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+          if (p.offset > h.replica.logEndOffset || p.offset < h.log.logStartOffset) return none(ErrorCode.OFFSET_OUT_OF_RANGE);
           let records: Buffer;
           try {
             records = p.offset >= hw ? EMPTY : budget.take(p.maxBytes, (max) => h.replica.readCommitted(p.offset, max), EMPTY);
@@ -143,7 +143,7 @@ function partitionPort(broker: BrokerView): PartitionPort {
       const h = leader.right;
       const hw = h.replica.highWatermark;
       const before = beforeOffset === -1 ? hw : beforeOffset;
-      if (before < 0 || before > hw) return E.left(refusal(ClusterErrorCode.OFFSET_OUT_OF_RANGE, `${h.name}: records can be deleted up to the high watermark ${hw}, not ${beforeOffset}.`));
+      if (before < 0 || before > hw) return E.left(refusal(ErrorCode.OFFSET_OUT_OF_RANGE, `${h.name}: records can be deleted up to the high watermark ${hw}, not ${beforeOffset}.`));
       const lowWatermark = h.log.deleteRecordsBefore(before);
       // Parked follower fetches are answered now, so the followers learn the new start at once.
       broker.appended(h);
@@ -160,7 +160,7 @@ async function decided<R>(broker: BrokerView, method: string, body: unknown, dea
   if (a.errorCode !== 0 || a.response === undefined) return E.left(refusal(a.errorCode, a.message ?? errorName(a.errorCode)));
   const response = a.response;
   const seen = await untilImage(broker, deadline, () => shown(response));
-  return seen ? E.right(response) : E.left(refusal(ClusterErrorCode.REQUEST_TIMED_OUT, `${notYet}, but broker ${broker.nodeId} has not seen it yet; it will shortly.`));
+  return seen ? E.right(response) : E.left(refusal(ErrorCode.REQUEST_TIMED_OUT, `${notYet}, but broker ${broker.nodeId} has not seen it yet; it will shortly.`));
 }
 
 /** validate_only: the controller's decision made on this broker's image, not proposed. */

@@ -4,7 +4,7 @@
 // is unfenced once it reports having caught up with the metadata log; a broker
 // whose session expires is fenced: it leaves every ISR and leads nothing.
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode, refusal, type Refusal } from '../errors';
+import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { MetadataImage } from '../metadata/image';
 import type { MetadataRecord } from '../metadata/records';
 import { accept, imageAfter, type Decision } from './decision';
@@ -26,10 +26,10 @@ export interface RegisterBrokerRequest {
 
 export function registerBroker(image: MetadataImage, req: RegisterBrokerRequest): Decision<{ brokerEpoch: number }> {
   if (!Number.isInteger(req.brokerId) || req.brokerId < 0) {
-    return E.left(refusal(ClusterErrorCode.INVALID_REQUEST, `Broker id ${req.brokerId} is not a non-negative integer; set node.id.`));
+    return E.left(refusal(ErrorCode.INVALID_REQUEST, `Broker id ${req.brokerId} is not a non-negative integer; set node.id.`));
   }
   if (req.rack !== null && (typeof req.rack !== 'string' || !validRack(req.rack))) {
-    return E.left(refusal(ClusterErrorCode.INVALID_REQUEST, `Rack ${JSON.stringify(req.rack)} is not valid: give 1 to ${MAX_RACK_LENGTH} printable characters, or no rack.`));
+    return E.left(refusal(ErrorCode.INVALID_REQUEST, `Rack ${JSON.stringify(req.rack)} is not valid: give 1 to ${MAX_RACK_LENGTH} printable characters, or no rack.`));
   }
   const brokerEpoch = image.lastBrokerEpoch + 1;
   const register: MetadataRecord = { type: 'RegisterBroker', brokerEpoch, ...req };
@@ -56,10 +56,10 @@ export interface BrokerHeartbeatResponse {
 export function checkBrokerEpoch(image: MetadataImage, brokerId: number, brokerEpoch: number): E.Either<Refusal, void> {
   const registered = image.brokers.get(brokerId);
   if (registered === undefined) {
-    return E.left(refusal(ClusterErrorCode.BROKER_NOT_AVAILABLE, `Broker ${brokerId} is not registered; register before sending heartbeats.`));
+    return E.left(refusal(ErrorCode.BROKER_NOT_AVAILABLE, `Broker ${brokerId} is not registered; register before sending heartbeats.`));
   }
   if (registered.brokerEpoch !== brokerEpoch) {
-    return E.left(refusal(ClusterErrorCode.STALE_BROKER_EPOCH, `Broker ${brokerId} epoch ${brokerEpoch} is not the registered epoch ${registered.brokerEpoch}; this incarnation was replaced, re-register.`));
+    return E.left(refusal(ErrorCode.STALE_BROKER_EPOCH, `Broker ${brokerId} epoch ${brokerEpoch} is not the registered epoch ${registered.brokerEpoch}; this incarnation was replaced, re-register.`));
   }
   return E.right(undefined);
 }

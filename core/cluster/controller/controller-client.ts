@@ -1,6 +1,6 @@
 // A broker's way to the active controller: it asks the controller it last
 // heard from; NOT_CONTROLLER with a leader hint, or silence, moves it on.
-import { ClusterErrorCode } from '../errors';
+import { ErrorCode } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
 import type { ControllerAnswer } from './controller-protocol';
 import { RpcClient, type LinkFilter, type RpcResult } from '../net/rpc';
@@ -40,10 +40,10 @@ export class ControllerClient {
     const r = await this.clients.get(target)!.call(method, body, timeoutMs);
     if (!r.ok) {
       this.moveOn(target, 0);
-      return { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: r.error, leaderHint: 0 };
+      return { errorCode: ErrorCode.NOT_CONTROLLER, message: r.error, leaderHint: 0 };
     }
     const answer = r.body as ControllerAnswer<R>;
-    if (answer.errorCode === ClusterErrorCode.NOT_CONTROLLER) this.moveOn(target, answer.leaderHint);
+    if (answer.errorCode === ErrorCode.NOT_CONTROLLER) this.moveOn(target, answer.leaderHint);
     return answer;
   }
 

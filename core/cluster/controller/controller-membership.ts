@@ -15,7 +15,7 @@ import * as E from 'fp-ts/Either';
 import type { ConfChange, ConfState, ProposalAccepted, ReplicationStatus } from '../../raft';
 import type { QuorumController } from './quorum-controller';
 import type { Decision } from './decision';
-import { ClusterErrorCode } from '../errors';
+import { ErrorCode } from '../errors';
 import { parseControllers, type ControllerAddress } from '../net/addresses';
 import { readMetadataImage } from './metadata-reader';
 import { ControllerClient } from './controller-client';
@@ -80,12 +80,12 @@ function refused<R>(shell: MembershipShell, code: number, message: string): Cont
   return { errorCode: code, message, leaderHint: shell.leader() };
 }
 
-const lostLeadership = <R>(shell: MembershipShell) => refused<R>(shell, ClusterErrorCode.NOT_CONTROLLER, 'leadership changed before the change was applied; retry');
+const lostLeadership = <R>(shell: MembershipShell) => refused<R>(shell, ErrorCode.NOT_CONTROLLER, 'leadership changed before the change was applied; retry');
 
 /** A change core/raft refused (another change in progress, a learner still catching up, ...), said as such. */
 function proposeChange(shell: MembershipShell, cc: ConfChange): E.Either<ControllerAnswer<QuorumMembers>, ProposalAccepted> {
   const p = shell.proposeConfChange(cc);
-  return E.isLeft(p) ? E.left(refused(shell, ClusterErrorCode.INVALID_REQUEST, `cannot ${cc.type === 'removeNode' ? 'remove' : 'add'} controller ${cc.node}: ${p.left}`)) : p;
+  return E.isLeft(p) ? E.left(refused(shell, ErrorCode.INVALID_REQUEST, `cannot ${cc.type === 'removeNode' ? 'remove' : 'add'} controller ${cc.node}: ${p.left}`)) : p;
 }
 
 export async function addController(shell: MembershipShell, req: AddControllerRequest): Promise<ControllerAnswer<QuorumMembers>> {
@@ -104,7 +104,7 @@ export async function addController(shell: MembershipShell, req: AddControllerRe
   const where = p === undefined ? '' : ` (it holds the log up to ${p.match}, ${p.lag} behind; last heard from ${p.lastAckMsAgo === null ? 'never' : `${p.lastAckMsAgo} ms ago`})`;
   return refused(
     shell,
-    ClusterErrorCode.REQUEST_TIMED_OUT,
+    ErrorCode.REQUEST_TIMED_OUT,
     `controller ${req.id} joined as a learner but did not catch up within ${req.waitMs} ms${where}; it becomes a voter once it has. Is it running (rill broker --controller --join), and can this controller reach ${req.host}:${req.port + 1}?`,
   );
 }
@@ -119,10 +119,10 @@ export async function removeController(shell: MembershipShell, req: RemoveContro
       .replication()
       .filter((p) => !p.learner && p.id !== shell.nodeId && conf.voters.includes(p.id))
       .sort((a, b) => b.match - a.match || heard(a.lastAckMsAgo) - heard(b.lastAckMsAgo))[0];
-    if (to === undefined) return refused(shell, ClusterErrorCode.INVALID_REQUEST, `controller ${req.id} is the only voter; add another controller before removing it`);
+    if (to === undefined) return refused(shell, ErrorCode.INVALID_REQUEST, `controller ${req.id} is the only voter; add another controller before removing it`);
     const t = shell.transferLeadership(to.id);
-    if (E.isLeft(t)) return refused(shell, ClusterErrorCode.INVALID_REQUEST, `cannot hand leadership over before removing controller ${req.id}: ${t.left}`);
-    return { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: `controller ${req.id} is active; it hands leadership to controller ${to.id}, which removes it (retry there)`, leaderHint: to.id };
+    if (E.isLeft(t)) return refused(shell, ErrorCode.INVALID_REQUEST, `cannot hand leadership over before removing controller ${req.id}: ${t.left}`);
+    return { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${req.id} is active; it hands leadership to controller ${to.id}, which removes it (retry there)`, leaderHint: to.id };
   }
   if (conf.voters.includes(req.id) || conf.learners.includes(req.id)) {
     const p = proposeChange(shell, { type: 'removeNode', node: req.id });
@@ -166,10 +166,10 @@ async function changeQuorum(controllers: readonly ControllerAddress[], method: s
         break;
       }
     }
-    let last: ControllerAnswer<QuorumMembers> = { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: 'no controller answered', leaderHint: 0 };
+    let last: ControllerAnswer<QuorumMembers> = { errorCode: ErrorCode.NOT_CONTROLLER, message: 'no controller answered', leaderHint: 0 };
     for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
       last = await client.call<QuorumMembers>(method, body, left);
-      if (last.errorCode !== ClusterErrorCode.NOT_CONTROLLER) return last;
+      if (last.errorCode !== ErrorCode.NOT_CONTROLLER) return last;
       // An election or a handover is under way: give it a moment.
       await new Promise((r) => setTimeout(r, Math.min(100, Math.max(0, deadline - Date.now()))));
     }

@@ -14,7 +14,7 @@ import type { AlterTopicConfigRequest } from './topic-admin';
 import type { ConfigOperation } from '../../broker';
 import { encodeMetadataBatch } from '../metadata/codec';
 import type { MetadataRecord } from '../metadata/records';
-import { ClusterErrorCode } from '../errors';
+import { ErrorCode } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
 import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuorumAnswer, type FetchMetadataRequest } from './controller-protocol';
 import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
@@ -254,10 +254,10 @@ export class ControllerProcess {
   private async decide<R>(decide: (c: QuorumController) => Decision<R>): Promise<ControllerAnswer<R>> {
     const controller = this.active();
     const leaderHint = this.node.status().leader;
-    if (controller === undefined) return { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint };
+    if (controller === undefined) return { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint };
     const d = decide(controller);
     const records = E.isRight(d) ? d.right.records : [];
-    if (!(await this.propose(records))) return { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: 'leadership changed before the decision committed; retry', leaderHint: this.node.status().leader };
+    if (!(await this.propose(records))) return { errorCode: ErrorCode.NOT_CONTROLLER, message: 'leadership changed before the decision committed; retry', leaderHint: this.node.status().leader };
     if (E.isLeft(d)) return { errorCode: d.left.code, message: d.left.message, leaderHint };
     return { errorCode: 0, leaderHint, response: d.right.response };
   }
@@ -287,7 +287,7 @@ export class ControllerProcess {
       }
       case ControllerMethod.workerHeartbeat: {
         const bad = checkWorkerHeartbeat(body);
-        if (bad !== undefined) return { body: { errorCode: ClusterErrorCode.INVALID_REQUEST, message: bad, leaderHint: this.node.status().leader } };
+        if (bad !== undefined) return { body: { errorCode: ErrorCode.INVALID_REQUEST, message: bad, leaderHint: this.node.status().leader } };
         return { body: await this.decide((c) => decideWorkerHeartbeat(c, body as WorkerHeartbeatRpcRequest, now)) };
       }
       case ControllerMethod.describeQuorum:
@@ -295,13 +295,13 @@ export class ControllerProcess {
       case ControllerMethod.addController:
       case ControllerMethod.removeController: {
         const leaderHint = this.node.status().leader;
-        if (this.active() === undefined) return { body: { errorCode: ClusterErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint } };
+        if (this.active() === undefined) return { body: { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint } };
         if (method === ControllerMethod.addController) {
           const req = checkAddController(body);
-          return { body: E.isLeft(req) ? { errorCode: ClusterErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await addController(this.membershipShell(), req.right) };
+          return { body: E.isLeft(req) ? { errorCode: ErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await addController(this.membershipShell(), req.right) };
         }
         const req = checkRemoveController(body);
-        return { body: E.isLeft(req) ? { errorCode: ClusterErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await removeController(this.membershipShell(), req.right) };
+        return { body: E.isLeft(req) ? { errorCode: ErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await removeController(this.membershipShell(), req.right) };
       }
       default:
         throw new Error(`unknown controller method "${method}"`);

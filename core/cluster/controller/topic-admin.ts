@@ -2,7 +2,7 @@
 // controller decisions.
 import * as E from 'fp-ts/Either';
 import { applyConfigOps, CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName, type ConfigOperation } from '../../broker';
-import { ClusterErrorCode, refusal } from '../errors';
+import { ErrorCode, refusal } from '../errors';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image';
 import { NO_LEADER, type MetadataRecord } from '../metadata/records';
 import { accept, imageAfter, type Decision } from './decision';
@@ -21,15 +21,15 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
   const named = validateTopicName(req.name);
   if (E.isLeft(named)) return E.left(refusal(named.left.code, named.left.message));
   if (image.topicByName(req.name) !== undefined) {
-    return E.left(refusal(ClusterErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${req.name} already exists.`));
+    return E.left(refusal(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${req.name} already exists.`));
   }
   if (!Number.isInteger(req.partitions) || req.partitions < 1) {
-    return E.left(refusal(ClusterErrorCode.INVALID_PARTITIONS, `A topic needs at least one partition, got ${req.partitions}.`));
+    return E.left(refusal(ErrorCode.INVALID_PARTITIONS, `A topic needs at least one partition, got ${req.partitions}.`));
   }
   const live = image.liveBrokers();
   if (!Number.isInteger(req.replicationFactor) || req.replicationFactor < 1 || req.replicationFactor > live.length) {
     return E.left(
-      refusal(ClusterErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${req.replicationFactor} needs that many live brokers; ${live.length} are live. Start more brokers or lower the replication factor.`),
+      refusal(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${req.replicationFactor} needs that many live brokers; ${live.length} are live. Start more brokers or lower the replication factor.`),
     );
   }
   const config = validateTopicConfig(req.name, req.config ?? {}, req.replicationFactor);
@@ -41,9 +41,9 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
 
 export function deleteTopic(image: MetadataImage, name: string): Decision<{ topicId: number }> {
   const topic = image.topicByName(name);
-  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`));
+  if (topic === undefined) return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`));
   // The group coordinators keep every committed offset there (as the embedded broker refuses it too).
-  if (name === CONSUMER_OFFSETS_TOPIC) return E.left(refusal(ClusterErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be deleted.`));
+  if (name === CONSUMER_OFFSETS_TOPIC) return E.left(refusal(ErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be deleted.`));
   return accept([{ type: 'RemoveTopic', topicId: topic.topicId }], { topicId: topic.topicId });
 }
 
@@ -65,18 +65,18 @@ export function replicationFactorOf(topic: TopicImage): number {
  */
 export function createPartitions(image: MetadataImage, req: CreatePartitionsRequest): Decision<{ topicId: number }> {
   const topic = image.topicByName(req.name);
-  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
+  if (topic === undefined) return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
   const current = topic.partitions.size;
   if (!Number.isInteger(req.count) || req.count <= current || req.count > MAX_PARTITIONS) {
     return E.left(
-      refusal(ClusterErrorCode.INVALID_PARTITIONS, `Topic ${req.name} has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed), not ${req.count}.`),
+      refusal(ErrorCode.INVALID_PARTITIONS, `Topic ${req.name} has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed), not ${req.count}.`),
     );
   }
   const replicationFactor = replicationFactorOf(topic);
   const live = image.liveBrokers();
   if (replicationFactor > live.length) {
     return E.left(
-      refusal(ClusterErrorCode.INVALID_REPLICATION_FACTOR, `Topic ${req.name} has replication factor ${replicationFactor}; its new partitions need that many live brokers, and ${live.length} are live. Start more brokers and retry.`),
+      refusal(ErrorCode.INVALID_REPLICATION_FACTOR, `Topic ${req.name} has replication factor ${replicationFactor}; its new partitions need that many live brokers, and ${live.length} are live. Start more brokers and retry.`),
     );
   }
   return accept(newPartitions(live, topic.topicId, current, req.count, replicationFactor), { topicId: topic.topicId });
@@ -112,7 +112,7 @@ export type AlterTopicConfigRequest =
  */
 export function alterTopicConfig(image: MetadataImage, req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
   const topic = image.topicByName(req.name);
-  if (topic === undefined) return E.left(refusal(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
+  if (topic === undefined) return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
   const wanted = 'ops' in req ? applyConfigOps(topic.config, req.ops) : E.right({ ...req.config });
   if (E.isLeft(wanted)) return E.left(refusal(wanted.left.code, wanted.left.message));
   const config = validateTopicConfig(req.name, wanted.right, replicationFactorOf(topic));

@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/Either';
 import { validateTopicConfig as validateLogConfig } from '../../broker';
 import { LOG_CONFIG_KEYS, type LogConfig } from '../../log';
-import { ClusterErrorCode, refusal, type Refusal } from '../errors';
+import { ErrorCode, refusal, type Refusal } from '../errors';
 
 /** The replication settings and their defaults (Kafka's). */
 export const REPLICATION_CONFIG_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
@@ -21,7 +21,7 @@ export interface ValidTopicConfig {
 
 /** Checks a topic's overrides: log settings by core/log's rules, replication settings against the topic's replication factor. */
 export function validateTopicConfig(topic: string, config: Readonly<Record<string, string>>, replicationFactor: number): E.Either<Refusal, ValidTopicConfig> {
-  const invalid = (message: string) => E.left(refusal(ClusterErrorCode.INVALID_CONFIG, `Topic ${topic}: ${message}`));
+  const invalid = (message: string) => E.left(refusal(ErrorCode.INVALID_CONFIG, `Topic ${topic}: ${message}`));
   const overrides: Record<string, string> = {};
   const logOverrides: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {

@@ -4,7 +4,7 @@
 // TaskAssignment (generation + 1). Heartbeats are their own requests, apart from
 // processing, so a slow record never looks like a dead worker.
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode, refusal } from '../errors';
+import { ErrorCode, refusal } from '../errors';
 import type { MetadataImage } from '../metadata/image';
 import type { MetadataRecord, TaskAssignmentRecord, TaskOwnership } from '../metadata/records';
 import { accept, imageAfter, type Decision } from './decision';
@@ -41,7 +41,7 @@ export function workerHeartbeat(image: MetadataImage, req: WorkerHeartbeatReques
     workerEpoch = image.lastWorkerEpoch + 1;
     records.push({ type: 'RegisterWorker', app: req.app, workerId: req.workerId, workerEpoch, inputTopics: [...req.inputTopics], numStandbyReplicas: req.numStandbyReplicas });
   } else if (registered?.workerEpoch !== req.workerEpoch) {
-    return E.left(refusal(ClusterErrorCode.FENCED_MEMBER_EPOCH, `Worker ${req.workerId} of ${req.app}: epoch ${req.workerEpoch} is not the registered one (${registered?.workerEpoch ?? 'none'}); its tasks moved. Rejoin with epoch 0.`));
+    return E.left(refusal(ErrorCode.FENCED_MEMBER_EPOCH, `Worker ${req.workerId} of ${req.app}: epoch ${req.workerEpoch} is not the registered one (${registered?.workerEpoch ?? 'none'}); its tasks moved. Rejoin with epoch 0.`));
   }
   const after = imageAfter(image, records);
   const reassignment = rebalance(after, req.app);
@@ -53,7 +53,7 @@ export function workerHeartbeat(image: MetadataImage, req: WorkerHeartbeatReques
 /** The worker's session expired (or it left): unregister it and move its tasks. */
 export function expireWorker(image: MetadataImage, app: string, workerId: string, workerEpoch: number): Decision<void> {
   if (image.apps.get(app)?.workers.get(workerId)?.workerEpoch !== workerEpoch) {
-    return E.left(refusal(ClusterErrorCode.FENCED_MEMBER_EPOCH, `Worker ${workerId} of ${app} epoch ${workerEpoch} is not registered.`));
+    return E.left(refusal(ErrorCode.FENCED_MEMBER_EPOCH, `Worker ${workerId} of ${app} epoch ${workerEpoch} is not registered.`));
   }
   const unregister: MetadataRecord = { type: 'UnregisterWorker', app, workerId, workerEpoch };
   const reassignment = rebalance(imageAfter(image, [unregister]), app);

@@ -17,7 +17,7 @@
 // promoted to leader recognises a batch its predecessor already wrote.
 import { appendWithProducerState, BrokerError, rebuildProducerState, ProducerStateTable, type CheckedAppend } from '../../broker';
 import { batchHeader, LogError } from '../../log';
-import { ClusterErrorCode } from '../errors';
+import { ErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
 import { NO_LEADER } from '../metadata/records';
 import { newFollowerProgress, recordFetch, type FollowerProgress } from './follower-progress';
@@ -226,11 +226,11 @@ export class PartitionReplica {
   /** Appends a producer's batches. acks=all completes later, through takeCompletedAppends(). */
   appendAsLeader(batches: Buffer, acks: Acks): AppendOutcome {
     if (this._role !== 'leader') {
-      return { errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER, message: `${this.name}: broker ${this.config.brokerId} is not the leader (leader ${this._leader}, epoch ${this._leaderEpoch}); refresh metadata.` };
+      return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `${this.name}: broker ${this.config.brokerId} is not the leader (leader ${this._leader}, epoch ${this._leaderEpoch}); refresh metadata.` };
     }
     if (acks === -1 && this._isr.length < this.config.minInsyncReplicas) {
       return {
-        errorCode: ClusterErrorCode.NOT_ENOUGH_REPLICAS,
+        errorCode: ErrorCode.NOT_ENOUGH_REPLICAS,
         message: `${this.name}: the ISR [${this._isr}] has fewer than min.insync.replicas=${this.config.minInsyncReplicas} members; retry when followers catch up.`,
       };
     }
@@ -274,16 +274,16 @@ export class PartitionReplica {
   }
 
   private failPendingAppends(): void {
-    for (const a of this.pendingAppends) this.completed.push({ ...a, errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER });
+    for (const a of this.pendingAppends) this.completed.push({ ...a, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
     this.pendingAppends = [];
   }
 
   // ---------------------------------------------------------------- leader: replica requests
 
   private checkLeaderEpoch(currentLeaderEpoch: number): number {
-    if (this._role !== 'leader') return ClusterErrorCode.NOT_LEADER_OR_FOLLOWER;
-    if (currentLeaderEpoch < this._leaderEpoch) return ClusterErrorCode.FENCED_LEADER_EPOCH;
-    if (currentLeaderEpoch > this._leaderEpoch) return ClusterErrorCode.UNKNOWN_LEADER_EPOCH;
+    if (this._role !== 'leader') return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (currentLeaderEpoch < this._leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > this._leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
     return 0;
   }
 
@@ -300,15 +300,15 @@ export class PartitionReplica {
     const epochError = this.checkLeaderEpoch(req.currentLeaderEpoch);
     if (epochError !== 0) return refuse(epochError);
     const progress = this.followers.get(req.replicaId);
-    if (progress === undefined) return refuse(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
-    if (req.replicaEpoch < progress.brokerEpoch) return refuse(ClusterErrorCode.STALE_BROKER_EPOCH);
+    if (progress === undefined) return refuse(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (req.replicaEpoch < progress.brokerEpoch) return refuse(ErrorCode.STALE_BROKER_EPOCH);
     if (req.replicaEpoch > progress.brokerEpoch) {
       // A new incarnation of the follower: nothing the old one reported holds.
       Object.assign(progress, newFollowerProgress(now), { lastCaughtUpMs: progress.lastCaughtUpMs, brokerEpoch: req.replicaEpoch });
     }
     const leo = this.log.logEndOffset;
     // With the log start, so a follower behind it knows where to start again.
-    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return { ...refuse(ClusterErrorCode.OFFSET_OUT_OF_RANGE), logStartOffset: this.log.logStartOffset };
+    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return { ...refuse(ErrorCode.OFFSET_OUT_OF_RANGE), logStartOffset: this.log.logStartOffset };
     recordFetch(progress, req.fetchOffset, leo, now);
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
@@ -351,7 +351,7 @@ export class PartitionReplica {
     const hw = this.log.highWatermark;
     while (this.pendingAppends.length > 0 && this.pendingAppends[0].lastOffset < hw) {
       const a = this.pendingAppends.shift()!;
-      const errorCode = this._isr.length < this.config.minInsyncReplicas ? ClusterErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
+      const errorCode = this._isr.length < this.config.minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
       this.completed.push({ ...a, errorCode });
     }
   }
@@ -395,7 +395,7 @@ export class PartitionReplica {
    * proposed; its members still count for the high watermark (see proposedMembers).
    */
   onIsrChangeRefused(proposal: IsrChangeProposal, errorCode: number): void {
-    if (errorCode === ClusterErrorCode.NOT_CONTROLLER) return;
+    if (errorCode === ErrorCode.NOT_CONTROLLER) return;
     if (this.pendingIsr?.partitionEpoch === proposal.partitionEpoch && this.pendingIsr.leaderEpoch === proposal.leaderEpoch) {
       this.pendingIsr = undefined;
     }
@@ -468,7 +468,7 @@ export class PartitionReplica {
     const request = this.answered(resp.requestId);
     if (request === undefined || this.phase !== 'fetching') return;
     const behindLeaderStart = resp.logStartOffset !== undefined && request.fetchOffset === this.log.logEndOffset && request.fetchOffset < resp.logStartOffset;
-    if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE && behindLeaderStart) {
+    if (resp.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && behindLeaderStart) {
       // Everything this follower lacks is deleted at the leader (and so is all it
       // has, being below): it starts again empty at the leader's log start.
       this.log.truncateFullyAndStartAt(resp.logStartOffset);
@@ -478,7 +478,7 @@ export class PartitionReplica {
     }
     if (resp.errorCode !== 0) {
       // Out of range or a changed leader: find the divergence point again.
-      if (resp.errorCode === ClusterErrorCode.OFFSET_OUT_OF_RANGE) this.phase = 'truncating';
+      if (resp.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) this.phase = 'truncating';
       return;
     }
     if (request.fetchOffset !== this.log.logEndOffset) return;

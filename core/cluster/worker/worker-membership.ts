@@ -15,7 +15,7 @@
 // still revoking: the controller hands a moving task to its new owner only
 // once the old owner stopped reporting it (cooperative handover).
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode, clusterErrorName } from '../errors';
+import { ErrorCode, errorName } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
 import { ControllerClient } from '../controller/controller-client';
 import { ControllerMethod } from '../controller/controller-protocol';
@@ -144,7 +144,7 @@ export class WorkerMembership {
       }
       lastError = a.error;
       // A refusal other than "not the controller" or an unreachable one will not go away by retrying.
-      if (a.code !== ClusterErrorCode.NOT_CONTROLLER) break;
+      if (a.code !== ErrorCode.NOT_CONTROLLER) break;
       if (Date.now() + this.backoff >= deadline) break;
       await pause(this.backoff);
     }
@@ -184,8 +184,8 @@ export class WorkerMembership {
       const deadline = Date.now() + this.requestTimeout;
       for (;;) {
         const a = await this.request({ leave: true }, Math.max(1, deadline - Date.now()));
-        if (a.ok || a.code !== ClusterErrorCode.NOT_CONTROLLER || Date.now() + this.backoff >= deadline) {
-          if (!a.ok && a.code === ClusterErrorCode.FENCED_MEMBER_EPOCH) this.log(`worker ${this.options.workerId}: had already lost its membership (${a.error})`);
+        if (a.ok || a.code !== ErrorCode.NOT_CONTROLLER || Date.now() + this.backoff >= deadline) {
+          if (!a.ok && a.code === ErrorCode.FENCED_MEMBER_EPOCH) this.log(`worker ${this.options.workerId}: had already lost its membership (${a.error})`);
           else if (!a.ok) this.log(`worker ${this.options.workerId}: leave not confirmed (${a.error}); its tasks move when its session expires`);
           break;
         }
@@ -238,7 +238,7 @@ export class WorkerMembership {
       this.accept(a.assignment);
       return this.schedule(this.releaseOwed ? 0 : this.interval);
     }
-    if (a.code === ClusterErrorCode.FENCED_MEMBER_EPOCH) {
+    if (a.code === ErrorCode.FENCED_MEMBER_EPOCH) {
       this.log(`worker ${this.options.workerId} of ${this.options.app}: fenced (${a.error}); dropping its tasks and rejoining`);
       this.fence();
       return this.schedule(0);
@@ -247,7 +247,7 @@ export class WorkerMembership {
       this.log(`worker ${this.options.workerId} of ${this.options.app}: no heartbeat answered for ${this.sessionTimeout} ms (${a.error}); dropping its tasks until it is back`);
       this.fence();
     }
-    this.schedule(a.code === ClusterErrorCode.NOT_CONTROLLER ? this.backoff : this.interval);
+    this.schedule(a.code === ErrorCode.NOT_CONTROLLER ? this.backoff : this.interval);
   }
 
   private fence(): void {
@@ -269,7 +269,7 @@ export class WorkerMembership {
     };
     const answer = await this.client.call<WorkerHeartbeatRpcResponse>(ControllerMethod.workerHeartbeat, body, timeoutMs);
     if (answer.errorCode !== 0 || answer.response === undefined) {
-      const name = clusterErrorName(answer.errorCode) ?? `error ${answer.errorCode}`;
+      const name = errorName(answer.errorCode) ?? `error ${answer.errorCode}`;
       return { ok: false, code: answer.errorCode, error: `${name}${answer.message ? `: ${answer.message}` : ''}` };
     }
     this.lastSuccess = Date.now();

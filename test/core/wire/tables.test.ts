@@ -1,10 +1,10 @@
 import { ApiKey, apiKeyName, ErrorCode, errorName } from '../../../core/wire';
 import { ErrorCode as BrokerErrorCode } from '../../../core/broker';
-import { ClusterErrorCode } from '../../../core/cluster';
+import { ErrorCode as ClusterErrorCode } from '../../../core/cluster';
 import { ApiKey as ProtocolApiKey, ErrorCode as ProtocolErrorCode } from '../../../core/protocol';
 
 describe("Kafka's tables", () => {
-  it('name error codes as Errors.java does, one name per code, and the old names are the same table', () => {
+  it('names error codes as Errors.java does, one name per code, and every module\'s re-export is the same table', () => {
     expect([ErrorCode.NOT_COORDINATOR, ErrorCode.INVALID_TXN_STATE, ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_UPDATE_VERSION]).toEqual([16, 48, 90, 95]);
     expect(errorName(51)).toBe('CONCURRENT_TRANSACTIONS');
     expect(errorName(-1)).toBe('UNKNOWN_SERVER_ERROR');

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { isLeft } from 'fp-ts/Either';
-import { ClusterErrorCode, NO_LEADER } from '../../../../core/cluster';
+import { ErrorCode, NO_LEADER } from '../../../../core/cluster';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection, servedApiVersions } from '../../../../core/protocol';
 import { run as runChild } from '../../protocol/children';
@@ -107,7 +107,7 @@ describe('cluster admin APIs through kafkajs', () => {
       await until(deadline, () => (leader.replicas.get('doomed-0')!.replica.logEndOffset === 1 ? true : undefined), 'the write did not reach the leader');
       await admin.deleteTopics({ topics: ['doomed'] });
       const r = await waiting;
-      expect(r.responses[0].partitionResponses[0].errorCode).toBe(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      expect(r.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     } finally {
       c.close();
       for (const id of followers) cluster.heal(id);
@@ -262,7 +262,7 @@ describe('admin changes that must outlive a failover', () => {
     const conn = await KafkaConnection.connect(cluster.bootstrap(next), { timeoutMs: 10_000 });
     const fetchAt = (fetchOffset: number) => conn.request<apis.FetchResponse>(apis.fetch, fetchRequestBody('trimmed', [{ partition: 0, fetchOffset }]));
     const below = (await fetchAt(0)).responses[0].partitions[0];
-    expect(below.errorCode).toBe(ClusterErrorCode.OFFSET_OUT_OF_RANGE);
+    expect(below.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
     const from = (await fetchAt(6)).responses[0].partitions[0];
     expect(from).toMatchObject({ errorCode: 0, logStartOffset: 6, highWatermark: 10 });
     const batches = decodeRecordBatches(from.records!);

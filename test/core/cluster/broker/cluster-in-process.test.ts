@@ -4,7 +4,7 @@
 // NOT_LEADER_OR_FOLLOWER from a follower, a consumer group reading it all, and
 // InitProducerId with an idempotent producer's retried batch.
 import { Kafka, logLevel } from 'kafkajs';
-import { ClusterErrorCode } from '../../../../core/cluster';
+import { ErrorCode } from '../../../../core/cluster';
 import { encodeRecordBatch } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from '../in-process-cluster';
@@ -66,7 +66,7 @@ describe('a cluster in one process, through the Kafka protocol', () => {
       topicData: [{ name: 'orders', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from('x') }] }) }] }],
     });
     conn.close();
-    expect(refused.responses[0].partitionResponses[0].errorCode).toBe(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(refused.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
 
     const producer = kafka.producer();
     await producer.connect();
@@ -104,7 +104,7 @@ describe('a cluster in one process, through the Kafka protocol', () => {
     const ids = granted.map((g) => g.producerId);
     expect(new Set(ids).size).toBe(4);
     for (const id of ids) expect(id).toBeGreaterThanOrEqual(2 ** 30); // the block of a broker epoch >= 1
-    expect(await init(1, 'payments-tx')).toMatchObject({ errorCode: ClusterErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1 });
+    expect(await init(1, 'payments-tx')).toMatchObject({ errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1 });
 
     const kafka = new Kafka({ clientId: 'in-process-idem', brokers: bootstrap(), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
     const admin = kafka.admin();
@@ -123,7 +123,7 @@ describe('a cluster in one process, through the Kafka protocol', () => {
     expect(await produce(0, 'a')).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect(await produce(1, 'b')).toMatchObject({ errorCode: 0, baseOffset: 1 });
     expect(await produce(1, 'b')).toMatchObject({ errorCode: 0, baseOffset: 1 }); // the retry: original offset
-    expect(await produce(3, 'd')).toMatchObject({ errorCode: ClusterErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(await produce(3, 'd')).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
     expect(await produce(2, 'c')).toMatchObject({ errorCode: 0, baseOffset: 2 });
   }, DEADLINE_MS + 10_000);
 });

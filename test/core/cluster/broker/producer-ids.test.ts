@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode } from '../../../../core/cluster';
+import { ErrorCode } from '../../../../core/cluster';
 import { PRODUCER_IDS_PER_BROKER_EPOCH, ProducerIdAllocator } from '../../../../core/cluster/broker/producer-ids';
 
 const BLOCK = PRODUCER_IDS_PER_BROKER_EPOCH;
@@ -20,14 +20,14 @@ describe('producer ids from the broker epoch', () => {
 
   test('no id before the broker is registered (retriable), none past 2^53, none past its block (a clear error)', () => {
     const a = new ProducerIdAllocator();
-    expect(a.allocate(0)).toMatchObject({ left: { code: ClusterErrorCode.COORDINATOR_NOT_AVAILABLE } });
+    expect(a.allocate(0)).toMatchObject({ left: { code: ErrorCode.COORDINATOR_NOT_AVAILABLE } });
     const top = Math.floor((Number.MAX_SAFE_INTEGER + 1) / BLOCK);
-    expect(a.allocate(top)).toMatchObject({ left: { code: ClusterErrorCode.UNKNOWN_SERVER_ERROR, message: expect.stringMatching(/2\^53/) } });
+    expect(a.allocate(top)).toMatchObject({ left: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: expect.stringMatching(/2\^53/) } });
     const last = right(a.allocate(top - 1));
     expect(last + BLOCK - 1).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
     const small = new ProducerIdAllocator(2);
     expect([right(small.allocate(7)), right(small.allocate(7))]).toEqual([14, 15]);
-    expect(small.allocate(7)).toMatchObject({ left: { code: ClusterErrorCode.UNKNOWN_SERVER_ERROR, message: expect.stringMatching(/all 2 producer ids of broker epoch 7; restart it/) } });
+    expect(small.allocate(7)).toMatchObject({ left: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: expect.stringMatching(/all 2 producer ids of broker epoch 7; restart it/) } });
     expect(right(small.allocate(8))).toBe(16);
   });
 });

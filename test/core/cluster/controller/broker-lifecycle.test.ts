@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import {
   alterPartition,
   brokerHeartbeat,
-  ClusterErrorCode,
+  ErrorCode,
   createTopic,
   fenceBroker,
   NO_LEADER,
@@ -36,7 +36,7 @@ describe('brokers: registration, heartbeats, fencing', () => {
     accepted(image, registerBroker(image, { brokerId: 9, rack: 'eu-west-1a', host: 'h9', port: 1 }));
     expect(image.brokers.get(9)?.rack).toBe('eu-west-1a');
     for (const rack of ['', 'has space', 'x'.repeat(256), 42 as unknown as string]) {
-      expect(refusedWith(registerBroker(image, { brokerId: 10, rack, host: 'h10', port: 1 }))).toBe(ClusterErrorCode.INVALID_REQUEST);
+      expect(refusedWith(registerBroker(image, { brokerId: 10, rack, host: 'h10', port: 1 }))).toBe(ErrorCode.INVALID_REQUEST);
     }
     expect(image.brokers.has(10)).toBe(false);
   });
@@ -44,8 +44,8 @@ describe('brokers: registration, heartbeats, fencing', () => {
   test('a heartbeat of an old incarnation is refused with STALE_BROKER_EPOCH', () => {
     const image = clusterOf([1, 2]);
     accepted(image, registerBroker(image, { brokerId: 1, rack: null, host: 'h1', port: 1 }));
-    expect(refusedWith(brokerHeartbeat(image, { brokerId: 1, brokerEpoch: 1, caughtUp: true }))).toBe(ClusterErrorCode.STALE_BROKER_EPOCH);
-    expect(refusedWith(brokerHeartbeat(image, { brokerId: 7, brokerEpoch: 1, caughtUp: true }))).toBe(ClusterErrorCode.BROKER_NOT_AVAILABLE);
+    expect(refusedWith(brokerHeartbeat(image, { brokerId: 1, brokerEpoch: 1, caughtUp: true }))).toBe(ErrorCode.STALE_BROKER_EPOCH);
+    expect(refusedWith(brokerHeartbeat(image, { brokerId: 7, brokerEpoch: 1, caughtUp: true }))).toBe(ErrorCode.BROKER_NOT_AVAILABLE);
   });
 
   test('fencing the leader moves leadership to the next ISR member and bumps the leader epoch', () => {
@@ -92,12 +92,12 @@ describe('brokers: registration, heartbeats, fencing', () => {
 describe('topics', () => {
   test('creation validates the name, partitions, replication factor and min.insync.replicas', () => {
     const image = clusterOf([1, 2, 3]);
-    expect(refusedWith(createTopic(image, { name: 'bad name!', partitions: 1, replicationFactor: 1 }))).toBe(ClusterErrorCode.INVALID_TOPIC_EXCEPTION);
-    expect(refusedWith(createTopic(image, { name: 't', partitions: 0, replicationFactor: 1 }))).toBe(ClusterErrorCode.INVALID_PARTITIONS);
-    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 4 }))).toBe(ClusterErrorCode.INVALID_REPLICATION_FACTOR);
-    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '3' } }))).toBe(ClusterErrorCode.INVALID_CONFIG);
+    expect(refusedWith(createTopic(image, { name: 'bad name!', partitions: 1, replicationFactor: 1 }))).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+    expect(refusedWith(createTopic(image, { name: 't', partitions: 0, replicationFactor: 1 }))).toBe(ErrorCode.INVALID_PARTITIONS);
+    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 4 }))).toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
+    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '3' } }))).toBe(ErrorCode.INVALID_CONFIG);
     accepted(image, createTopic(image, { name: 't', partitions: 2, replicationFactor: 2 }));
-    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 1 }))).toBe(ClusterErrorCode.TOPIC_ALREADY_EXISTS);
+    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 1 }))).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);
   });
 
   test('fenced brokers get no replicas', () => {
@@ -122,12 +122,12 @@ describe('AlterPartition: stale requests are refused with the Kafka error code',
   });
 
   test.each([
-    ['old broker epoch', { brokerEpoch: 0 }, ClusterErrorCode.STALE_BROKER_EPOCH],
-    ['old leader epoch', { leaderEpoch: -1 }, ClusterErrorCode.FENCED_LEADER_EPOCH],
-    ['future leader epoch', { leaderEpoch: 5 }, ClusterErrorCode.UNKNOWN_LEADER_EPOCH],
-    ['old partition epoch', { partitionEpoch: -1 }, ClusterErrorCode.INVALID_UPDATE_VERSION],
-    ['ISR without the leader', { newIsr: [2, 3] }, ClusterErrorCode.INVALID_REQUEST],
-    ['ISR with a non-replica', { newIsr: [1, 4] }, ClusterErrorCode.INVALID_REQUEST],
+    ['old broker epoch', { brokerEpoch: 0 }, ErrorCode.STALE_BROKER_EPOCH],
+    ['old leader epoch', { leaderEpoch: -1 }, ErrorCode.FENCED_LEADER_EPOCH],
+    ['future leader epoch', { leaderEpoch: 5 }, ErrorCode.UNKNOWN_LEADER_EPOCH],
+    ['old partition epoch', { partitionEpoch: -1 }, ErrorCode.INVALID_UPDATE_VERSION],
+    ['ISR without the leader', { newIsr: [2, 3] }, ErrorCode.INVALID_REQUEST],
+    ['ISR with a non-replica', { newIsr: [1, 4] }, ErrorCode.INVALID_REQUEST],
   ])('%s', (_, change, code) => {
     const image = withTopic();
     expect(refusedWith(alterPartition(image, { ...request(image), ...change }))).toBe(code);
@@ -135,14 +135,14 @@ describe('AlterPartition: stale requests are refused with the Kafka error code',
 
   test('a broker that is not the leader is refused with NOT_LEADER_OR_FOLLOWER', () => {
     const image = withTopic();
-    expect(refusedWith(alterPartition(image, { ...request(image), brokerId: 2, brokerEpoch: epochOf(image, 2), newIsr: [2] }))).toBe(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(refusedWith(alterPartition(image, { ...request(image), brokerId: 2, brokerEpoch: epochOf(image, 2), newIsr: [2] }))).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   });
 
   test('a fenced broker cannot be added to the ISR (INELIGIBLE_REPLICA)', () => {
     const image = withTopic();
     accepted(image, alterPartition(image, request(image)));
     accepted(image, fenceBroker(image, 3, epochOf(image, 3)));
-    expect(refusedWith(alterPartition(image, { ...request(image), newIsr: [1, 2, 3] }))).toBe(ClusterErrorCode.INELIGIBLE_REPLICA);
+    expect(refusedWith(alterPartition(image, { ...request(image), newIsr: [1, 2, 3] }))).toBe(ErrorCode.INELIGIBLE_REPLICA);
   });
 
   test('the same request decided twice on one image gives one change; the second apply is skipped', () => {

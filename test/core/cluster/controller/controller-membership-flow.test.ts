@@ -2,7 +2,7 @@
 // what an add or remove request is checked for, and whom the active controller
 // hands leadership to before it removes itself.
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode } from '../../../../core/cluster';
+import { ErrorCode } from '../../../../core/cluster';
 import { checkAddController, checkRemoveController, removeController, type MembershipShell } from '../../../../core/cluster/controller/controller-membership';
 import type { ReplicationStatus } from '../../../../core/raft';
 
@@ -44,7 +44,7 @@ describe('controller membership flow', () => {
   it('the active controller removing itself hands leadership to the most caught-up voter, of equals the one heard from last, never a learner', async () => {
     const s = shell([member(1, 10, 0), member(2, 9, 1), member(3, 10, 5000), member(4, 10, 3), member(5, 10, 0, true)]);
     expect(await removeController(s, { id: 1 })).toEqual({
-      errorCode: ClusterErrorCode.NOT_CONTROLLER,
+      errorCode: ErrorCode.NOT_CONTROLLER,
       message: 'controller 1 is active; it hands leadership to controller 4, which removes it (retry there)',
       leaderHint: 4,
     });
@@ -53,7 +53,7 @@ describe('controller membership flow', () => {
 
   it('refuses to remove the only voter', async () => {
     const s = shell([member(1, 10, 0), member(5, 10, 0, true)]);
-    expect(await removeController(s, { id: 1 })).toMatchObject({ errorCode: ClusterErrorCode.INVALID_REQUEST, message: 'controller 1 is the only voter; add another controller before removing it' });
+    expect(await removeController(s, { id: 1 })).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, message: 'controller 1 is the only voter; add another controller before removing it' });
     expect(s.transfers).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { runCluster } from '../../../../cli/cluster-status-command';
-import { ClusterErrorCode, ControllerProcess, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../../../../core/cluster';
+import { ErrorCode, ControllerProcess, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../../../../core/cluster';
 import { ControllerClient } from '../../../../core/cluster/controller/controller-client';
 import { fakeIO } from '../../../cli/fake-io';
 import { freePortPair } from '../process/process-cluster';
@@ -65,7 +65,7 @@ describe('controller membership changes', () => {
       const id = ++brokerId;
       await until(deadline, async () => {
         const a = await client.call<{ brokerEpoch: number }>('registerBroker', { brokerId: id, rack: null, host: '127.0.0.1', port: 1 }, 2000);
-        if (a.errorCode === ClusterErrorCode.NOT_CONTROLLER) return undefined;
+        if (a.errorCode === ErrorCode.NOT_CONTROLLER) return undefined;
         expect(a.errorCode).toBe(0);
         return a;
       }, `the quorum did not commit broker ${id}'s registration`);
@@ -176,7 +176,7 @@ describe('brokers and an added controller', () => {
     // The brokers learnt controller 4's address from the metadata log: they heartbeat to it and a topic is created through them.
     await until(deadline, async () => {
       const a = await cluster.broker(2).createTopic({ name: 'after', partitions: 1, replicationFactor: 3, config: {} }, 2000);
-      return a.errorCode === 0 || a.errorCode === ClusterErrorCode.TOPIC_ALREADY_EXISTS ? true : undefined;
+      return a.errorCode === 0 || a.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? true : undefined;
     }, 'no topic was created through a broker');
     await until(deadline, () => (cluster.brokers.every((b) => b.registered && b.image.topicByName('after') !== undefined) ? true : undefined), 'the brokers did not learn of the topic');
     expect(c4.right.image.liveBrokers().map((b) => b.brokerId)).toEqual([1, 2, 3]);
@@ -184,7 +184,7 @@ describe('brokers and an added controller', () => {
     // The CLI's list may be as old as the brokers': it finds controller 4 through the metadata log too
     // (a controller 5 that is not running stays a learner: the change reaches the active controller and times out there).
     const five = await requestAddController(cluster.addresses, { id: 5, host: '127.0.0.1', port: 9 }, 1500);
-    expect(five).toMatchObject({ errorCode: ClusterErrorCode.REQUEST_TIMED_OUT, leaderHint: 4 });
+    expect(five).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderHint: 4 });
     expect(await requestRemoveController(cluster.addresses, 5, DEADLINE_MS / 4)).toMatchObject({ errorCode: 0, response: { voters: [4], learners: [] } });
   }, DEADLINE_MS + 20_000);
 });

@@ -10,7 +10,7 @@
 //   other but both reaching the third: the active controller keeps its quorum
 //   and its term (pre-vote and the leader lease keep the cut-off follower from
 //   disrupting it), so the cluster is never without an active controller.
-import { ClusterErrorCode, RpcClient, type DescribeQuorumAnswer } from '../../../../core/cluster';
+import { ErrorCode, RpcClient, type DescribeQuorumAnswer } from '../../../../core/cluster';
 import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
@@ -56,7 +56,7 @@ describe('partitions between controllers', () => {
   const createTopic = (deadline: number, name: string) =>
     until(deadline, async () => {
       const a = await cluster.broker(1).createTopic({ name, partitions: 1, replicationFactor: 3, config: {} }, 2000);
-      return a.errorCode === 0 || a.errorCode === ClusterErrorCode.TOPIC_ALREADY_EXISTS ? true : undefined;
+      return a.errorCode === 0 || a.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? true : undefined;
     }, `topic ${name} was not created`);
 
   /** Every controller follows `leader` in its term and holds the same log (same last index and term), all of it committed and applied. */
@@ -111,7 +111,7 @@ describe('partitions between controllers', () => {
     if (logs[0].lastIndex >= isolatedLast) {
       // Every entry it had is overwritten by now, so the doomed decision has been answered, as refused.
       await doomed;
-      expect(doomedAnswer).toBe(ClusterErrorCode.NOT_CONTROLLER);
+      expect(doomedAnswer).toBe(ErrorCode.NOT_CONTROLLER);
     } else if (doomedAnswer !== undefined) {
       expect(doomedAnswer).not.toBe(0);
     }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { ClusterErrorCode, ControllerProcess, MetadataImage, decodeMetadataBatch, parseControllers, RpcClient, type ControllerAddress } from '../../../../core/cluster';
+import { ErrorCode, ControllerProcess, MetadataImage, decodeMetadataBatch, parseControllers, RpcClient, type ControllerAddress } from '../../../../core/cluster';
 import { decodeFeed } from '../../../../core/cluster/controller/controller-protocol';
 import { freePortPair } from '../process/process-cluster';
 
@@ -56,7 +56,7 @@ describe('ControllerProcess', () => {
       const r = await clients[target].call('registerBroker', register, 2000);
       if (!r.ok) return undefined;
       const a = r.body as { errorCode: number; leaderHint: number; response?: { brokerEpoch: number } };
-      if (a.errorCode === ClusterErrorCode.NOT_CONTROLLER) {
+      if (a.errorCode === ErrorCode.NOT_CONTROLLER) {
         target = a.leaderHint > 0 ? a.leaderHint - 1 : (target + 1) % clients.length;
         return undefined;
       }
@@ -68,12 +68,12 @@ describe('ControllerProcess', () => {
 
     const follower = clients[(accepted.target + 1) % clients.length];
     const refused = await follower.call('brokerHeartbeat', { brokerId: 7, brokerEpoch, caughtUp: true }, 2000);
-    expect(refused.ok && (refused.body as { errorCode: number; leaderHint: number })).toMatchObject({ errorCode: ClusterErrorCode.NOT_CONTROLLER, leaderHint: accepted.target + 1 });
+    expect(refused.ok && (refused.body as { errorCode: number; leaderHint: number })).toMatchObject({ errorCode: ErrorCode.NOT_CONTROLLER, leaderHint: accepted.target + 1 });
 
     const hb = await clients[accepted.target].call('brokerHeartbeat', { brokerId: 7, brokerEpoch, caughtUp: true }, 2000);
     expect(hb.ok && hb.body).toMatchObject({ errorCode: 0, response: { fenced: false } });
     const stale = await clients[accepted.target].call('brokerHeartbeat', { brokerId: 7, brokerEpoch: brokerEpoch + 100, caughtUp: true }, 2000);
-    expect(stale.ok && stale.body).toMatchObject({ errorCode: ClusterErrorCode.STALE_BROKER_EPOCH });
+    expect(stale.ok && stale.body).toMatchObject({ errorCode: ErrorCode.STALE_BROKER_EPOCH });
 
     // Every controller serves the committed log: the broker is registered and unfenced in it.
     for (const c of clients) {

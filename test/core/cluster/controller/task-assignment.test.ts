@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { assignTasks, ClusterErrorCode, createTopic, expireWorker, workerHeartbeat, type MetadataImage, type TaskOwnership } from '../../../../core/cluster';
+import { assignTasks, ErrorCode, createTopic, expireWorker, workerHeartbeat, type MetadataImage, type TaskOwnership } from '../../../../core/cluster';
 import { accepted, clusterOf, refusedWith } from './fixtures';
 
 const tasks = (n: number) => Array.from({ length: n }, (_, p) => `t-${p}`);
@@ -76,7 +76,7 @@ describe('worker lifecycle', () => {
   test('a heartbeat with an old worker epoch is fenced', () => {
     const image = setup();
     join(image, 'a');
-    expect(refusedWith(workerHeartbeat(image, { app: 'wc', workerId: 'a', workerEpoch: 7, inputTopics: ['lines'], numStandbyReplicas: 1 }))).toBe(ClusterErrorCode.FENCED_MEMBER_EPOCH);
+    expect(refusedWith(workerHeartbeat(image, { app: 'wc', workerId: 'a', workerEpoch: 7, inputTopics: ['lines'], numStandbyReplicas: 1 }))).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
   });
 
   test('a steady heartbeat changes nothing; expiry moves the tasks', () => {

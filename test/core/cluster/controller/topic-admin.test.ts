@@ -1,6 +1,6 @@
 // The controller's topic admin decisions, pure: DeleteTopics, CreatePartitions
 // and AlterConfigs on a metadata image.
-import { alterPartition, alterTopicConfig, ClusterErrorCode, createPartitions, createTopic, deleteTopic, fenceBroker, MetadataImage, NO_LEADER, placeReplicas } from '../../../../core/cluster';
+import { alterPartition, alterTopicConfig, ErrorCode, createPartitions, createTopic, deleteTopic, fenceBroker, MetadataImage, NO_LEADER, placeReplicas } from '../../../../core/cluster';
 import { accepted, clusterOf, refusedWith } from './fixtures';
 
 describe('deleteTopic', () => {
@@ -17,9 +17,9 @@ describe('deleteTopic', () => {
 
   test('refuses an unknown topic and the internal offsets topic', () => {
     const image = clusterOf([1, 2, 3]);
-    expect(refusedWith(deleteTopic(image, 'nope'))).toBe(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(refusedWith(deleteTopic(image, 'nope'))).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     accepted(image, createTopic(image, { name: '__consumer_offsets', partitions: 1, replicationFactor: 3 }));
-    expect(refusedWith(deleteTopic(image, '__consumer_offsets'))).toBe(ClusterErrorCode.INVALID_TOPIC_EXCEPTION);
+    expect(refusedWith(deleteTopic(image, '__consumer_offsets'))).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
   });
 });
 
@@ -38,14 +38,14 @@ describe('createPartitions', () => {
 
   test('refuses an unknown topic, a count that does not grow, and too few live brokers, saying why', () => {
     const image = clusterOf([1, 2, 3]);
-    expect(refusedWith(createPartitions(image, { name: 'nope', count: 2 }))).toBe(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(refusedWith(createPartitions(image, { name: 'nope', count: 2 }))).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     accepted(image, createTopic(image, { name: 't', partitions: 2, replicationFactor: 3 }));
-    for (const count of [1, 2, 2.5, NaN, 1_000_000]) expect(refusedWith(createPartitions(image, { name: 't', count }))).toBe(ClusterErrorCode.INVALID_PARTITIONS);
+    for (const count of [1, 2, 2.5, NaN, 1_000_000]) expect(refusedWith(createPartitions(image, { name: 't', count }))).toBe(ErrorCode.INVALID_PARTITIONS);
     const shrink = createPartitions(image, { name: 't', count: 1 });
     expect(shrink).toMatchObject({ left: { message: expect.stringContaining('has 2 partition(s); the new total must be an integer above 2') } });
     image.apply({ type: 'FenceBroker', brokerId: 3, brokerEpoch: 3 });
     const narrow = createPartitions(image, { name: 't', count: 3 });
-    expect(refusedWith(narrow)).toBe(ClusterErrorCode.INVALID_REPLICATION_FACTOR);
+    expect(refusedWith(narrow)).toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
     expect(narrow).toMatchObject({ left: { message: expect.stringContaining('replication factor 3; its new partitions need that many live brokers, and 2 are live') } });
   });
 });
@@ -75,11 +75,11 @@ describe('alterTopicConfig', () => {
     ];
     for (const [config, message] of bad) {
       const d = alterTopicConfig(image, { name: 't', config });
-      expect(refusedWith(d)).toBe(ClusterErrorCode.INVALID_CONFIG);
+      expect(refusedWith(d)).toBe(ErrorCode.INVALID_CONFIG);
       expect(d).toMatchObject({ left: { message: expect.stringContaining(message) } });
-      expect(refusedWith(createTopic(image, { name: 'u', partitions: 1, replicationFactor: 3, config }))).toBe(ClusterErrorCode.INVALID_CONFIG);
+      expect(refusedWith(createTopic(image, { name: 'u', partitions: 1, replicationFactor: 3, config }))).toBe(ErrorCode.INVALID_CONFIG);
     }
-    expect(refusedWith(alterTopicConfig(image, { name: 'nope', config: {} }))).toBe(ClusterErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(refusedWith(alterTopicConfig(image, { name: 'nope', config: {} }))).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
   test('a partition whose whole ISR is down stays leaderless until unclean election is enabled, then gets a live non-ISR leader', () => {

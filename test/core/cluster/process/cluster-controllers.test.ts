@@ -5,7 +5,7 @@
 // the two remaining voters of three still commit; both killed with SIGKILL and
 // restarted from disk (the founder with the founding --controllers list), they
 // keep the membership and commit again.
-import { ClusterErrorCode, type ClusterStatus } from '../../../../core/cluster';
+import { ErrorCode, type ClusterStatus } from '../../../../core/cluster';
 import { ControllerClient } from '../../../../core/cluster/controller/controller-client';
 import { useProcessCluster, runCli, STARTUP_BUDGET_MS } from './process-cluster';
 
@@ -35,7 +35,7 @@ describe('rill cluster add-controller / remove-controller with controller proces
         while (Date.now() < deadline) {
           const a = await client.call('registerBroker', { brokerId: id, rack: null, host: '127.0.0.1', port: 1 }, 2000);
           if (a.errorCode === 0) return;
-          if (a.errorCode !== ClusterErrorCode.NOT_CONTROLLER) throw new Error(`registering broker ${id}: ${a.errorCode} ${a.message}`);
+          if (a.errorCode !== ErrorCode.NOT_CONTROLLER) throw new Error(`registering broker ${id}: ${a.errorCode} ${a.message}`);
           await new Promise((r) => setTimeout(r, 50));
         }
         throw new Error(`the quorum did not commit broker ${id}'s registration before the deadline\n${cluster.dump()}`);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { PRODUCER_STATE_WINDOW } from '../../../../core/broker';
 import { crc32c, decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
 import {
-  ClusterErrorCode,
+  ErrorCode,
   PartitionReplica,
   ReplicationInvariantError,
   type PartitionRegistration,
@@ -101,7 +101,7 @@ describe('PartitionReplica as leader', () => {
     const { b1 } = cluster(state({ isr: [1] }));
     expect(b1.appendAsLeader(batch('x'), 1)).toMatchObject({ errorCode: 0, acknowledged: true });
     expect(b1.appendAsLeader(batch('y'), 0)).toMatchObject({ errorCode: 0, acknowledged: true });
-    expect(b1.appendAsLeader(batch('z'), -1)).toMatchObject({ errorCode: ClusterErrorCode.NOT_ENOUGH_REPLICAS });
+    expect(b1.appendAsLeader(batch('z'), -1)).toMatchObject({ errorCode: ErrorCode.NOT_ENOUGH_REPLICAS });
     expect(b1.logEndOffset).toBe(2);
   });
 
@@ -127,7 +127,7 @@ describe('PartitionReplica as leader', () => {
     const { b1 } = cluster();
     b1.appendAsLeader(batch('a'), -1);
     b1.onPartitionState(state({ isr: [1], partitionEpoch: 1 }), 5);
-    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: ClusterErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND }]);
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND }]);
   });
 
   test('a caught-up follower outside the ISR is proposed in, and counts for the high watermark from then on', () => {
@@ -154,7 +154,7 @@ describe('PartitionReplica as leader', () => {
     round(b1, b3, 5); // b3 catches up (empty log) and is proposed in
     const proposal = b1.pollIsrChange(5)!;
     expect(proposal.newIsr).toEqual([1, 2, 3]);
-    b1.onIsrChangeRefused(proposal, ClusterErrorCode.INELIGIBLE_REPLICA);
+    b1.onIsrChangeRefused(proposal, ErrorCode.INELIGIBLE_REPLICA);
     expect(b1.pollIsrChange(500)).toBeUndefined();
     b1.appendAsLeader(batch('a'), -1);
     round(b1, b2, 10);
@@ -168,12 +168,12 @@ describe('PartitionReplica as leader', () => {
   test('replica requests from another leader epoch or an older incarnation are fenced', () => {
     const { b1, b2 } = cluster();
     const fetch = { kind: 'fetch' as const, requestId: 1, replicaId: 2, replicaEpoch: 5, currentLeaderEpoch: 0, fetchOffset: 0, maxBytes: 1000 };
-    expect(b1.handleFetch({ ...fetch, currentLeaderEpoch: -1 }, 0).errorCode).toBe(ClusterErrorCode.FENCED_LEADER_EPOCH);
-    expect(b1.handleFetch({ ...fetch, currentLeaderEpoch: 1 }, 0).errorCode).toBe(ClusterErrorCode.UNKNOWN_LEADER_EPOCH);
+    expect(b1.handleFetch({ ...fetch, currentLeaderEpoch: -1 }, 0).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
+    expect(b1.handleFetch({ ...fetch, currentLeaderEpoch: 1 }, 0).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH);
     expect(b1.handleFetch(fetch, 0).errorCode).toBe(0);
-    expect(b1.handleFetch({ ...fetch, replicaEpoch: 4 }, 0).errorCode).toBe(ClusterErrorCode.STALE_BROKER_EPOCH);
-    expect(b2.handleFetch(fetch, 0).errorCode).toBe(ClusterErrorCode.NOT_LEADER_OR_FOLLOWER);
-    expect(b2.appendAsLeader(batch('a'), -1)).toMatchObject({ errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER });
+    expect(b1.handleFetch({ ...fetch, replicaEpoch: 4 }, 0).errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
+    expect(b2.handleFetch(fetch, 0).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(b2.appendAsLeader(batch('a'), -1)).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
   });
 
   test('losing leadership fails the waiting acks=all writes with NOT_LEADER_OR_FOLLOWER', () => {
@@ -181,7 +181,7 @@ describe('PartitionReplica as leader', () => {
     b1.appendAsLeader(batch('a'), -1);
     b1.onPartitionState(state({ leader: 2, leaderEpoch: 1, partitionEpoch: 1 }), 5);
     expect(b1.role).toBe('follower');
-    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER }]);
+    expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }]);
   });
 });
 
@@ -330,7 +330,7 @@ describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
     const { b1 } = cluster();
     b1.appendAsLeader(idem(0, ['a']), 1);
     const out = b1.appendAsLeader(idem(2, ['c']), 1);
-    expect(out).toMatchObject({ errorCode: ClusterErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(out).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
     expect('message' in out && out.message).toMatch(/sequence 2, expected 1/);
     expect(b1.logEndOffset).toBe(1);
   });
@@ -339,7 +339,7 @@ describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
     const { b1 } = cluster();
     b1.appendAsLeader(idem(0, ['a'], 0), 1);
     b1.appendAsLeader(idem(0, ['b'], 1), 1); // a new epoch starts at sequence 0
-    expect(b1.appendAsLeader(idem(1, ['c'], 0), 1)).toMatchObject({ errorCode: ClusterErrorCode.INVALID_PRODUCER_EPOCH });
+    expect(b1.appendAsLeader(idem(1, ['c'], 0), 1)).toMatchObject({ errorCode: ErrorCode.INVALID_PRODUCER_EPOCH });
     expect(values(b1)).toEqual(['a', 'b']);
   });
 
@@ -353,7 +353,7 @@ describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
     const next = state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 });
     for (const r of [b2, b3]) r.onPartitionState(next, 10);
     expect(b2.appendAsLeader(idem(1, ['b']), -1)).toMatchObject({ errorCode: 0, baseOffset: 1, lastOffset: 1, acknowledged: true, duplicate: true });
-    expect(b2.appendAsLeader(idem(3, ['d']), -1)).toMatchObject({ errorCode: ClusterErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(b2.appendAsLeader(idem(3, ['d']), -1)).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
     expect(b2.appendAsLeader(idem(2, ['c']), -1)).toMatchObject({ errorCode: 0, baseOffset: 2, duplicate: false });
     replicate(b2, [b3], 20);
     expect(values(b3)).toEqual(['a', 'b', 'c']);

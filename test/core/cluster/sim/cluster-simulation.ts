@@ -18,7 +18,7 @@ import { Raft, DEFAULT_CONFIG, bootstrapState, SeededRandom, type Entry, type Me
 import { SafetyChecker, InvariantViolation } from '../../../../core/raft/sim';
 import { SimDisk, SimLoop } from '../../../../core/raft/sim';
 import {
-  ClusterErrorCode,
+  ErrorCode,
   MetadataImage,
   MetadataStateMachine,
   PartitionReplica,
@@ -515,13 +515,13 @@ export class ClusterSimulation {
    * not being the active controller) is answered at once.
    */
   private decide<R>(node: ControllerNode, d: Decision<R> | undefined, answer: (errorCode: number, response?: R) => void): void {
-    if (d === undefined) return answer(ClusterErrorCode.NOT_CONTROLLER);
+    if (d === undefined) return answer(ErrorCode.NOT_CONTROLLER);
     if (E.isLeft(d)) {
       this.propose(node, [], () => answer(d.left.code));
       return;
     }
     const response = d.right.response;
-    if (!this.propose(node, d.right.records, () => answer(0, response))) answer(ClusterErrorCode.NOT_CONTROLLER);
+    if (!this.propose(node, d.right.records, () => answer(0, response))) answer(ErrorCode.NOT_CONTROLLER);
   }
 
   private controllerReceive(node: ControllerNode, env: Envelope): void {
@@ -654,7 +654,7 @@ export class ClusterSimulation {
       case 'registerResp':
         if (p.incarnation !== node.incarnation) return;
         node.lastControllerReply = this.now;
-        if (p.errorCode === ClusterErrorCode.NOT_CONTROLLER) this.nextControllerGuess(node, p.leaderHint);
+        if (p.errorCode === ErrorCode.NOT_CONTROLLER) this.nextControllerGuess(node, p.leaderHint);
         else if (p.errorCode === 0 && p.brokerEpoch > node.brokerEpoch) {
           node.brokerEpoch = p.brokerEpoch;
           node.registeredAt = this.now;
@@ -665,14 +665,14 @@ export class ClusterSimulation {
       case 'heartbeatResp':
         if (p.brokerEpoch !== node.brokerEpoch) return;
         node.lastControllerReply = this.now;
-        if (p.errorCode === ClusterErrorCode.NOT_CONTROLLER) this.nextControllerGuess(node, p.leaderHint);
-        else if (p.errorCode === ClusterErrorCode.STALE_BROKER_EPOCH || p.errorCode === ClusterErrorCode.BROKER_NOT_AVAILABLE) {
+        if (p.errorCode === ErrorCode.NOT_CONTROLLER) this.nextControllerGuess(node, p.leaderHint);
+        else if (p.errorCode === ErrorCode.STALE_BROKER_EPOCH || p.errorCode === ErrorCode.BROKER_NOT_AVAILABLE) {
           // This incarnation's registration was replaced or never committed: register again.
           if (this.now - node.registeredAt > 200) node.brokerEpoch = 0;
         }
         return;
       case 'alterPartitionResp': {
-        if (p.errorCode === ClusterErrorCode.NOT_CONTROLLER) this.nextControllerGuess(node, p.leaderHint);
+        if (p.errorCode === ErrorCode.NOT_CONTROLLER) this.nextControllerGuess(node, p.leaderHint);
         node.replicas.get(p.partition)?.onIsrChangeRefused(p.proposal, p.errorCode);
         return;
       }
@@ -685,11 +685,11 @@ export class ClusterSimulation {
         if (p.req.kind === 'fetch') {
           resp = replica
             ? replica.handleFetch(p.req, this.now)
-            : { kind: 'fetchResponse', requestId: p.req.requestId, errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: Buffer.alloc(0) };
+            : { kind: 'fetchResponse', requestId: p.req.requestId, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: Buffer.alloc(0) };
         } else {
           resp = replica
             ? replica.handleOffsetForLeaderEpoch(p.req)
-            : { kind: 'offsetForLeaderEpochResponse', requestId: p.req.requestId, errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+            : { kind: 'offsetForLeaderEpochResponse', requestId: p.req.requestId, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
         }
         this.send(env.to, env.from, { t: 'replicaResp', partition: p.partition, resp });
         if (replica) this.flushCompletions(node, p.partition, replica);
@@ -717,7 +717,7 @@ export class ClusterSimulation {
         const replica = node.replicas.get(p.partition);
         const outcome = replica
           ? replica.appendAsLeader(p.batch, -1)
-          : { errorCode: ClusterErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'no replica here' };
+          : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'no replica here' };
         if (outcome.errorCode !== 0 || !('baseOffset' in outcome)) {
           this.send(env.to, env.from, { t: 'produceResp', id: p.id, errorCode: outcome.errorCode, baseOffset: -1 });
           return;
@@ -877,7 +877,7 @@ export class ClusterSimulation {
     const p = env.payload;
     const c = this.client;
     if (p.t === 'createTopicResp') {
-      if (p.errorCode === 0 || p.errorCode === ClusterErrorCode.TOPIC_ALREADY_EXISTS) c.topicCreated = true;
+      if (p.errorCode === 0 || p.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) c.topicCreated = true;
     } else if (p.t === 'leadersResp') {
       for (const l of p.leaders) c.leaders.set(l.partition, l.leader);
     } else if (p.t === 'produceResp') {

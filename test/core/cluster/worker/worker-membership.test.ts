@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import {
-  ClusterErrorCode,
+  ErrorCode,
   ControllerProcess,
   parseControllers,
   WorkerMembership,
@@ -37,7 +37,7 @@ async function until<T>(deadline: number, probe: () => Promise<T | undefined> | 
 async function callActive<R>(client: ControllerClient, method: string, body: unknown, deadline: number): Promise<{ errorCode: number; message?: string; response?: R }> {
   return until(deadline, async () => {
     const a = await client.call<R>(method, body, 2000);
-    return a.errorCode === ClusterErrorCode.NOT_CONTROLLER ? undefined : a;
+    return a.errorCode === ErrorCode.NOT_CONTROLLER ? undefined : a;
   }, `${method} was not answered by an active controller`);
 }
 
@@ -109,18 +109,18 @@ describe('workers and WorkerMembership against in-process controllers', () => {
     expect(beat).toMatchObject({ errorCode: 0, response: { workerEpoch: epoch, generation: joined.response!.generation } });
 
     const stale = await callActive<R>(admin, 'workerHeartbeat', { ...req, workerEpoch: epoch + 1000 }, deadline);
-    expect(stale.errorCode).toBe(ClusterErrorCode.FENCED_MEMBER_EPOCH);
+    expect(stale.errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
     expect(stale.message).toMatch(/Rejoin with epoch 0/);
 
     const bad = await callActive<R>(admin, 'workerHeartbeat', { ...req, workerEpoch: -1 }, deadline);
-    expect(bad.errorCode).toBe(ClusterErrorCode.INVALID_REQUEST);
+    expect(bad.errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect(bad.message).toMatch(/workerEpoch/);
-    expect((await callActive<R>(admin, 'workerHeartbeat', null, deadline)).errorCode).toBe(ClusterErrorCode.INVALID_REQUEST);
+    expect((await callActive<R>(admin, 'workerHeartbeat', null, deadline)).errorCode).toBe(ErrorCode.INVALID_REQUEST);
 
     const left = await callActive<R>(admin, 'workerHeartbeat', { ...req, workerEpoch: epoch, leave: true }, deadline);
     expect(left).toMatchObject({ errorCode: 0, response: { workerEpoch: 0, active: [] } });
     // Gone: its old epoch is fenced now.
-    expect((await callActive<R>(admin, 'workerHeartbeat', { ...req, workerEpoch: epoch }, deadline)).errorCode).toBe(ClusterErrorCode.FENCED_MEMBER_EPOCH);
+    expect((await callActive<R>(admin, 'workerHeartbeat', { ...req, workerEpoch: epoch }, deadline)).errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
   });
 
   it('balances three workers, moves the tasks of a silent one, and a fenced one drops its tasks and rejoins', async () => {

@@ -40,6 +40,8 @@ export interface JavaProcess {
   exited: Promise<number | null>;
   /** Kills the JVM (through the watcher) and waits for it to be gone. */
   kill(): Promise<void>;
+  /** The JVM's own process id (the child is the bash wrapper); undefined once it is gone. Linux only. */
+  javaPid(): number | undefined;
 }
 
 /** Starts `java <jvmOptions> -cp <classpath> <mainClass> <args>`, SIGKILLed after lifetimeMs or when this process dies. */
@@ -54,6 +56,15 @@ export function startJava(mainClass: string, args: string[], opts: { jvmOptions?
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.stdin!.end();
       await exited;
+    },
+    javaPid() {
+      // The wrapper's children: the JVM, started first, and the watcher subshell.
+      try {
+        const pids = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        return pids.find((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'java');
+      } catch {
+        return undefined;
+      }
     },
   };
 }

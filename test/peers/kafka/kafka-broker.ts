@@ -14,7 +14,7 @@ export interface KafkaPeer {
   /** host:port of the PLAINTEXT listener. */
   bootstrap: string;
   port: number;
-  /** The broker JVM's process id (for RSS). */
+  /** The broker JVM's process id (for its RSS and CPU). */
   pid: number;
   /** Kills the broker and removes its data directory. */
   stop(): Promise<void>;
@@ -81,7 +81,12 @@ export async function startKafka(opts: KafkaPeerOptions = {}): Promise<KafkaPeer
     await stop();
     throw e;
   }
-  return { bootstrap: `127.0.0.1:${port}`, port, pid: broker.child.pid!, stop };
+  const pid = broker.javaPid();
+  if (pid === undefined) {
+    await stop();
+    throw new Error("Apache Kafka started but its JVM's process was not found");
+  }
+  return { bootstrap: `127.0.0.1:${port}`, port, pid, stop };
 }
 
 /** Resolves when the broker logs "Kafka Server started"; rejects when it exits first or takes too long. */

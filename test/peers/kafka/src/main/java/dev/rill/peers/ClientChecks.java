@@ -46,11 +46,14 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import static dev.rill.peers.CheckLine.expect;
+
 /**
- * The Java client's checks against one Kafka-protocol broker (`rill broker` or Apache Kafka), all in one
- * JVM because a JVM start is slow. Usage: {@code ClientChecks <bootstrap> <name prefix>}. Each check prints
- * one line {@code CHECK {"check":..,"ok":..,"detail":..}} to stdout; a check that throws or whose
- * expectation fails is not ok and the run goes on (later checks that need its result fail with it).
+ * The Java client's checks against one Kafka-protocol broker (`rill broker` or Apache Kafka), then Kafka's
+ * command-line tools' (ToolChecks), all in one JVM because a JVM start is slow. Usage:
+ * {@code ClientChecks <bootstrap> <name prefix>}. Each check prints one line (CheckLine); a check that
+ * throws or whose expectation fails is not ok and the run goes on (later checks that need its result fail
+ * with it).
  * The jest side (test/peers/java-client.test.ts) turns each line into one test.
  */
 public final class ClientChecks {
@@ -83,78 +86,29 @@ public final class ClientChecks {
         if (args.length != 2) throw new IllegalArgumentException("usage: ClientChecks <bootstrap> <prefix>");
         ClientChecks c = new ClientChecks(args[0], args[1]);
         try {
-            c.run("admin-describe-cluster", c::describeCluster);
-            c.run("admin-create-topic", c::createTopic);
-            c.run("admin-describe-topic-id", c::describeTopicId);
-            c.run("admin-describe-topic-configs", c::describeTopicConfigs);
-            c.run("admin-describe-broker-configs", c::describeBrokerConfigs);
-            c.run("idempotent-producer", c::idempotentProducer);
-            c.run("admin-list-offsets", c::listOffsets);
-            c.run("admin-list-offsets-by-timestamp", c::listOffsetsByTimestamp);
-            c.run("admin-list-offsets-max-timestamp", c::listOffsetsMaxTimestamp);
-            c.run("consumer-group-cooperative-sticky", c::cooperativeGroup);
-            c.run("admin-list-groups", c::listGroups);
-            c.run("admin-describe-groups", c::describeGroup);
-            c.run("admin-list-group-offsets", c::groupOffsets);
-            c.run("admin-delete-groups", c::deleteGroup);
-            c.run("consumer-group-protocol-consumer", c::consumerProtocolGroup);
-            c.run("admin-delete-topic", c::deleteTopic);
+            CheckLine.run("admin-describe-cluster", c::describeCluster);
+            CheckLine.run("admin-create-topic", c::createTopic);
+            CheckLine.run("admin-describe-topic-id", c::describeTopicId);
+            CheckLine.run("admin-describe-topic-configs", c::describeTopicConfigs);
+            CheckLine.run("admin-describe-broker-configs", c::describeBrokerConfigs);
+            CheckLine.run("idempotent-producer", c::idempotentProducer);
+            CheckLine.run("admin-list-offsets", c::listOffsets);
+            CheckLine.run("admin-list-offsets-by-timestamp", c::listOffsetsByTimestamp);
+            CheckLine.run("admin-list-offsets-max-timestamp", c::listOffsetsMaxTimestamp);
+            CheckLine.run("consumer-group-cooperative-sticky", c::cooperativeGroup);
+            CheckLine.run("admin-list-groups", c::listGroups);
+            CheckLine.run("admin-describe-groups", c::describeGroup);
+            CheckLine.run("admin-list-group-offsets", c::groupOffsets);
+            CheckLine.run("admin-delete-groups", c::deleteGroup);
+            CheckLine.run("consumer-group-protocol-consumer", c::consumerProtocolGroup);
+            CheckLine.run("admin-delete-topic", c::deleteTopic);
+            new ToolChecks(args[0], args[1]).runAll();
         } finally {
             c.admin.close(Duration.ofSeconds(5));
         }
         System.out.flush();
         // Clients' background threads must not keep the JVM alive past the checks.
         System.exit(0);
-    }
-
-    private interface Check {
-        String run() throws Exception;
-    }
-
-    private void run(String name, Check check) {
-        boolean ok;
-        String detail;
-        try {
-            detail = check.run();
-            ok = true;
-        } catch (Throwable e) {
-            ok = false;
-            detail = describe(e);
-        }
-        System.out.println("CHECK {\"check\":" + json(name) + ",\"ok\":" + ok + ",\"detail\":" + json(detail) + "}");
-        System.out.flush();
-    }
-
-    private static String describe(Throwable e) {
-        StringBuilder s = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (s.length() > 0) s.append(" <- ");
-            s.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
-            if (t.getCause() == t) break;
-        }
-        return s.toString();
-    }
-
-    private static String json(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char ch : (s == null ? "" : s).toCharArray()) {
-            switch (ch) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (ch < 0x20) b.append(String.format("\\u%04x", (int) ch));
-                    else b.append(ch);
-                }
-            }
-        }
-        return b.append('"').toString();
-    }
-
-    private static void expect(boolean condition, String what) {
-        if (!condition) throw new AssertionError(what);
     }
 
     private static <T> T await(Future<T> f) throws Exception {
@@ -465,7 +419,7 @@ public final class ClientChecks {
             await(admin.describeTopics(List.of(topic)).allTopicNames());
             throw new AssertionError("describe of a deleted topic succeeded");
         } catch (java.util.concurrent.ExecutionException e) {
-            expect(e.getCause() instanceof UnknownTopicOrPartitionException, "describe of a deleted topic: " + describe(e.getCause()));
+            expect(e.getCause() instanceof UnknownTopicOrPartitionException, "describe of a deleted topic: " + CheckLine.describe(e.getCause()));
         }
         return "deleted " + topic;
     }

@@ -11,6 +11,10 @@
 // same for both (the JVM's JIT and Node's); then ROUNDS measured rounds,
 // alternating brokers, medians reported. Each broker's CPU per million records
 // and its RSS after the load are recorded too.
+// A second lane does the same with Kafka's own ProducerPerformance (after its
+// own warm-up records; latency percentiles from it) and ConsumerPerformance
+// (bench/vs-kafka-java.ts): the Java client costs far less per record than
+// kafkajs, so the brokers' own speed shows.
 // Results: bench/results/vs-kafka.json. Goal (issue 18): ahead of Apache Kafka
 // on one node for produce and consume with the same client.
 import * as fs from 'node:fs';
@@ -19,6 +23,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../test/peers/kafka/kafka-broker';
 import { startRillBroker } from '../test/peers/rill-broker';
+import { consumerPerformance, JavaConsumeRate, JavaProduceRate, producerPerformance } from './vs-kafka-java';
 
 const ROUNDS = Number(process.env.BENCH_VS_KAFKA_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_VS_KAFKA_BATCH ?? 100);
@@ -54,7 +59,7 @@ function rssMb(pid: number): number {
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-const median = (rates: Rate[]) => [...rates].sort((a, b) => a.msgsPerSec - b.msgsPerSec)[Math.floor(rates.length / 2)];
+const median = <T extends { msgsPerSec: number }>(rates: T[]): T => [...rates].sort((a, b) => a.msgsPerSec - b.msgsPerSec)[Math.floor(rates.length / 2)];
 
 /** Times `run` over `records` records of `recordBytes`, with the broker's CPU meanwhile. */
 async function clocked(broker: Broker, records: number, recordBytes: number, run: () => Promise<bigint>): Promise<Rate> {
@@ -130,6 +135,8 @@ async function main(): Promise<void> {
       const value = Buffer.alloc(s.recordBytes, 'x');
       const produced: Record<string, Rate[]> = { rill: [], kafka: [] };
       const consumed: Record<string, Rate[]> = { rill: [], kafka: [] };
+      const javaProduced: Record<string, JavaProduceRate[]> = { rill: [], kafka: [] };
+      const javaConsumed: Record<string, JavaConsumeRate[]> = { rill: [], kafka: [] };
       // Round 0 is the warm-up, dropped for both brokers.
       for (let r = 0; r <= ROUNDS; r++) {
         for (const b of brokers) {
@@ -141,10 +148,18 @@ async function main(): Promise<void> {
           if (r === 0) continue;
           produced[b.name].push(p);
           consumed[b.name].push(c);
+          await createTopic(b, `${topic}-java`);
+          const jp = await producerPerformance(b.bootstrap, `${topic}-java`, s.records, Math.round(s.records / 4), s.recordBytes, s.acks === -1 ? 'all' : String(s.acks));
+          const jc = await consumerPerformance(b.bootstrap, `${topic}-java`, s.records);
+          console.error(`  ProducerPerformance ${jp.msgsPerSec}/s (p99 ${jp.p99Ms} ms), ConsumerPerformance ${jc.msgsPerSec}/s`);
+          javaProduced[b.name].push(jp);
+          javaConsumed[b.name].push(jc);
         }
       }
       const p = { rill: median(produced.rill), kafka: median(produced.kafka) };
       const c = { rill: median(consumed.rill), kafka: median(consumed.kafka) };
+      const jp = { rill: median(javaProduced.rill), kafka: median(javaProduced.kafka) };
+      const jc = { rill: median(javaConsumed.rill), kafka: median(javaConsumed.kafka) };
       results.push({
         recordBytes: s.recordBytes,
         acks: s.acks === -1 ? 'all' : String(s.acks),
@@ -152,6 +167,8 @@ async function main(): Promise<void> {
         // ratio: Rill's records/s over Apache Kafka's (> 1: Rill ahead).
         produce: { ...p, ratio: round(p.rill.msgsPerSec / p.kafka.msgsPerSec, 2) },
         consume: { ...c, ratio: round(c.rill.msgsPerSec / c.kafka.msgsPerSec, 2) },
+        javaProduce: { ...jp, ratio: round(jp.rill.msgsPerSec / jp.kafka.msgsPerSec, 2) },
+        javaConsume: { ...jc, ratio: round(jc.rill.msgsPerSec / jc.kafka.msgsPerSec, 2) },
       });
     }
     const rssAfterLoadMb = Object.fromEntries(brokers.map((b) => [b.name, rssMb(b.pid)]));
@@ -169,6 +186,7 @@ async function main(): Promise<void> {
       peers: {
         rill: 'kafkajs 2.x -> rill broker (one partition)',
         kafka: 'kafkajs 2.x -> Apache Kafka 4.4.0, one KRaft node (broker+controller), JDK 17, -Xmx1g G1 (one partition)',
+        java: "javaProduce/javaConsume: Kafka 4.4.0's ProducerPerformance (batch.size 64 KB, linger 5 ms, a quarter more records as its warm-up) and ConsumerPerformance (fetch rate) against each",
       },
       goal: 'rill ahead of Apache Kafka (ratio > 1) for produce and consume with the same client',
       rssAfterLoadMb,
@@ -176,7 +194,7 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
     fs.writeFileSync(path.join(__dirname, 'results', 'vs-kafka.json'), JSON.stringify(out, null, 2) + '\n');
-    console.log(JSON.stringify({ rssAfterLoadMb, results: results.map((r) => ({ recordBytes: r.recordBytes, acks: r.acks, produce: r.produce.ratio, consume: r.consume.ratio })) }));
+    console.log(JSON.stringify({ rssAfterLoadMb, results: results.map((r) => ({ recordBytes: r.recordBytes, acks: r.acks, produce: r.produce.ratio, consume: r.consume.ratio, javaProduce: r.javaProduce.ratio, javaConsume: r.javaConsume.ratio })) }));
   } finally {
     for (const b of brokers) await b.stop();
   }

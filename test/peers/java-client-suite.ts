@@ -17,6 +17,7 @@ export const CHECKS = [
   'admin-describe-topic-configs',
   'admin-describe-broker-configs',
   'idempotent-producer',
+  'transactional-producer',
   'admin-list-offsets',
   'admin-list-offsets-by-timestamp',
   'admin-list-offsets-max-timestamp',
@@ -32,6 +33,8 @@ export const CHECKS = [
   'tool-console-producer-consumer',
   'tool-kafka-consumer-groups',
   'tool-kafka-topics-delete',
+  // Kafka Streams (StreamsWordCount.java): a word count with its repartition and changelog topics.
+  'kafka-streams-word-count',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 

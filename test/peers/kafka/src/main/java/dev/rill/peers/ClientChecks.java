@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -50,7 +51,7 @@ import static dev.rill.peers.CheckLine.expect;
 
 /**
  * The Java client's checks against one Kafka-protocol broker (`rill broker` or Apache Kafka), then Kafka's
- * command-line tools' (ToolChecks), all in one JVM because a JVM start is slow. Usage:
+ * command-line tools' (ToolChecks), then a Kafka Streams word count (StreamsWordCount), all in one JVM because a JVM start is slow. Usage:
  * {@code ClientChecks <bootstrap> <name prefix>}. Each check prints one line (CheckLine); a check that
  * throws or whose expectation fails is not ok and the run goes on (later checks that need its result fail
  * with it).
@@ -92,6 +93,7 @@ public final class ClientChecks {
             CheckLine.run("admin-describe-topic-configs", c::describeTopicConfigs);
             CheckLine.run("admin-describe-broker-configs", c::describeBrokerConfigs);
             CheckLine.run("idempotent-producer", c::idempotentProducer);
+            CheckLine.run("transactional-producer", c::transactionalProducer);
             CheckLine.run("admin-list-offsets", c::listOffsets);
             CheckLine.run("admin-list-offsets-by-timestamp", c::listOffsetsByTimestamp);
             CheckLine.run("admin-list-offsets-max-timestamp", c::listOffsetsMaxTimestamp);
@@ -103,6 +105,7 @@ public final class ClientChecks {
             CheckLine.run("consumer-group-protocol-consumer", c::consumerProtocolGroup);
             CheckLine.run("admin-delete-topic", c::deleteTopic);
             new ToolChecks(args[0], args[1]).runAll();
+            CheckLine.run("kafka-streams-word-count", new StreamsWordCount(args[0], args[1])::run);
         } finally {
             c.admin.close(Duration.ofSeconds(5));
         }
@@ -207,6 +210,46 @@ public final class ClientChecks {
         }
         expect(offsets.size() == PARTITIONS, "records went to " + offsets.size() + " partitions");
         return "acked " + acked;
+    }
+
+    /**
+     * A transactional producer (KIP-98): one committed and one aborted transaction on a topic of its own; a
+     * read_committed consumer sees the committed records only.
+     */
+    private String transactionalProducer() throws Exception {
+        String txnTopic = topic + "-txn";
+        await(admin.createTopics(List.of(new NewTopic(txnTopic, 1, (short) 1))).all());
+        Properties p = common();
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnTopic + "-producer");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>(txnTopic, "committed-" + i));
+            producer.commitTransaction();
+            producer.beginTransaction();
+            for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>(txnTopic, "aborted-" + i));
+            producer.abortTransaction();
+        }
+        Properties c = consumerProps(txnTopic + "-reader", "classic");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Set<String> seen = new TreeSet<>();
+        long deadline = System.currentTimeMillis() + WAIT_SECONDS * 1000;
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+            consumer.assign(List.of(new TopicPartition(txnTopic, 0)));
+            consumer.seekToBeginning(List.of(new TopicPartition(txnTopic, 0)));
+            // Read to the end (for read_committed, the last stable offset: past both transactions' markers).
+            TopicPartition tp = new TopicPartition(txnTopic, 0);
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            while (consumer.position(tp) < end) {
+                expect(System.currentTimeMillis() < deadline, "read " + seen + ", at " + consumer.position(tp) + " of " + end);
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) seen.add(r.value());
+            }
+        }
+        expect(seen.size() == 10 && seen.stream().allMatch(v -> v.startsWith("committed-")), "read_committed saw " + seen);
+        return "committed 10 read, aborted 10 not";
     }
 
     private Map<TopicPartition, ListOffsetsResultInfo> listOffsets(OffsetSpec spec) throws Exception {

@@ -51,11 +51,10 @@ import static dev.rill.peers.CheckLine.expect;
 
 /**
  * The Java client's checks against one Kafka-protocol broker (`rill broker` or Apache Kafka), then Kafka's
- * command-line tools' (ToolChecks), then a Kafka Streams word count (StreamsWordCount), all in one JVM because a JVM start is slow. Usage:
- * {@code ClientChecks <bootstrap> <name prefix>}. Each check prints one line (CheckLine); a check that
- * throws or whose expectation fails is not ok and the run goes on (later checks that need its result fail
- * with it).
- * The jest side (test/peers/java-client.test.ts) turns each line into one test.
+ * command-line tools (ToolChecks) and a Kafka Streams word count (StreamsWordCount), all in one JVM because
+ * a JVM start is slow. Usage: {@code ClientChecks <bootstrap> <name prefix>}. Each check prints one line
+ * (CheckLine); a check that throws or whose expectation fails is not ok and the run goes on (later checks
+ * that need its result fail with it). test/peers/java-client-suite.ts turns each line into one jest test.
  */
 public final class ClientChecks {
     private static final int PARTITIONS = 3;

@@ -32,6 +32,11 @@ export const CHECKS = [
   'tool-kafka-topics-create-describe',
   'tool-console-producer-consumer',
   'tool-kafka-consumer-groups',
+  'tool-kafka-consumer-groups-reset-offsets',
+  'tool-kafka-consumer-groups-delete-offsets',
+  'tool-kafka-configs',
+  'tool-kafka-topics-alter-partitions',
+  'tool-kafka-delete-records',
   'tool-kafka-topics-delete',
   // Kafka Streams (StreamsWordCount.java): a word count with its repartition and changelog topics.
   'kafka-streams-word-count',

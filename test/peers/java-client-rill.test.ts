@@ -11,6 +11,10 @@ javaClientSuite(() => startRillBroker({ lifetimeMs: 10 * 60_000 }), {
   'admin-describe-topic-id': 'no topic ids (KIP-516): the zero Uuid',
   // DescribeConfigs for a BROKER resource answers with no entries (Kafka lists every broker config).
   'admin-describe-broker-configs': 'DescribeConfigs of a broker returns no entries',
+  // DescribeLogDirs (API 35, KIP-113) is not served: kafka-log-dirs and the admin client's describeLogDirs are refused.
+  'admin-describe-log-dirs': 'no DescribeLogDirs (KIP-113)',
+  // DescribeProducers (API 61, KIP-664) is not served: kafka-transactions describe-producers is refused.
+  'admin-describe-producers': 'no DescribeProducers (KIP-664)',
   // InitProducerId with a transactional id is refused (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53):
   // no transactions (KIP-98), so no read_committed isolation either, and no Kafka Streams exactly_once_v2.
   'transactional-producer': 'no transactions: a transactional id is refused (error 53)',

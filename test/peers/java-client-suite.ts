@@ -17,6 +17,8 @@ export const CHECKS = [
   'admin-describe-topic-configs',
   'admin-describe-broker-configs',
   'idempotent-producer',
+  'admin-describe-log-dirs',
+  'admin-describe-producers',
   'transactional-producer',
   'admin-list-offsets',
   'admin-list-offsets-by-timestamp',

@@ -22,9 +22,12 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.LogDirDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.ReplicaInfo;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -92,6 +95,8 @@ public final class ClientChecks {
             CheckLine.run("admin-describe-topic-configs", c::describeTopicConfigs);
             CheckLine.run("admin-describe-broker-configs", c::describeBrokerConfigs);
             CheckLine.run("idempotent-producer", c::idempotentProducer);
+            CheckLine.run("admin-describe-log-dirs", c::describeLogDirs);
+            CheckLine.run("admin-describe-producers", c::describeProducers);
             CheckLine.run("transactional-producer", c::transactionalProducer);
             CheckLine.run("admin-list-offsets", c::listOffsets);
             CheckLine.run("admin-list-offsets-by-timestamp", c::listOffsetsByTimestamp);
@@ -139,6 +144,7 @@ public final class ClientChecks {
     private String createTopic() throws Exception {
         NewTopic t = new NewTopic(topic, PARTITIONS, (short) 1).configs(Map.of("retention.ms", "3600000", "cleanup.policy", "delete"));
         await(admin.createTopics(List.of(t)).all());
+        Topics.awaitServed(admin, List.of(topic), PARTITIONS);
         TopicDescription d = await(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic);
         expect(d.partitions().size() == PARTITIONS, "partitions " + d.partitions().size());
         for (TopicPartitionInfo p : d.partitions()) {
@@ -211,6 +217,36 @@ public final class ClientChecks {
         return "acked " + acked;
     }
 
+    /** DescribeLogDirs (KIP-113, what kafka-log-dirs shows): the broker's log dirs hold the topic's partitions. */
+    private String describeLogDirs() throws Exception {
+        expect(acked.size() == PARTITIONS, "nothing was produced");
+        int nodeId = await(admin.describeCluster().nodes()).iterator().next().id();
+        Map<String, LogDirDescription> dirs = await(admin.describeLogDirs(List.of(nodeId)).allDescriptions()).get(nodeId);
+        expect(dirs != null && !dirs.isEmpty(), "no log dirs");
+        long bytes = 0;
+        int partitions = 0;
+        for (LogDirDescription d : dirs.values()) {
+            for (Map.Entry<TopicPartition, ReplicaInfo> r : d.replicaInfos().entrySet()) {
+                if (!r.getKey().topic().equals(topic)) continue;
+                partitions++;
+                bytes += r.getValue().size();
+            }
+        }
+        expect(partitions == PARTITIONS && bytes > 0, "the topic's replicas in the log dirs: " + partitions + " partitions, " + bytes + " bytes");
+        return dirs.size() + " log dirs, " + bytes + " bytes of " + topic;
+    }
+
+    /** DescribeProducers (KIP-664, kafka-transactions describe-producers): the idempotent producer's state on partition 0. */
+    private String describeProducers() throws Exception {
+        expect(acked.size() == PARTITIONS, "nothing was produced");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        List<ProducerState> producers = await(admin.describeProducers(List.of(tp)).partitionResult(tp)).activeProducers();
+        expect(producers.size() == 1, "active producers " + producers);
+        ProducerState p = producers.get(0);
+        expect(p.producerId() >= 0 && p.lastSequence() == acked.get(0) - 1, "producer " + p + ", acked " + acked.get(0));
+        return "producer " + p.producerId() + " last sequence " + p.lastSequence();
+    }
+
     /**
      * A transactional producer (KIP-98): one committed and one aborted transaction on a topic of its own; a
      * read_committed consumer sees the committed records only.
@@ -218,6 +254,7 @@ public final class ClientChecks {
     private String transactionalProducer() throws Exception {
         String txnTopic = topic + "-txn";
         await(admin.createTopics(List.of(new NewTopic(txnTopic, 1, (short) 1))).all());
+        Topics.awaitServed(admin, List.of(txnTopic), 1);
         Properties p = common();
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnTopic + "-producer");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");

@@ -62,6 +62,7 @@ final class StreamsWordCount {
         common.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(common)) {
             admin.createTopics(List.of(new NewTopic(input, 2, (short) 1), new NewTopic(output, 2, (short) 1))).all().get(20, TimeUnit.SECONDS);
+            Topics.awaitServed(admin, List.of(input, output), 2);
             Map<String, Long> expected = produceLines();
             Path stateDir = Files.createTempDirectory("rill-peer-streams-");
             try (KafkaStreams streams = new KafkaStreams(topology(), streamsConfig(stateDir))) {
@@ -107,7 +108,10 @@ final class StreamsWordCount {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         Map<String, Long> counts = new HashMap<>();
+        List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
             for (int n = 0; n < LINES; n++) {
                 StringBuilder line = new StringBuilder();
@@ -117,9 +121,11 @@ final class StreamsWordCount {
                     line.append(word);
                     counts.merge(word, 1L, Long::sum);
                 }
-                producer.send(new ProducerRecord<>(input, "line-" + n, line.toString()));
+                sent.add(producer.send(new ProducerRecord<>(input, "line-" + n, line.toString())));
             }
             producer.flush();
+            // Every line acked, or the send's own error.
+            for (var f : sent) f.get(30, TimeUnit.SECONDS);
         }
         return counts;
     }

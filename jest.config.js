@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Apache Kafka's JVMs: `npm run test:kafka` (test/peers/jest.config.js), after `npm test` in .ci/run.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/peers/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },

@@ -1,0 +1,206 @@
+// npm run bench:vs-kafka — `rill broker` against Apache Kafka 4.x on one node,
+// the same client for both (kafkajs), in one run (issue 18, part 3's first bench).
+//
+// Both brokers run as child processes on loopback (Kafka: one KRaft node in
+// combined mode from the jars `npm run peers:kafka` fetched, 1 GB heap; Rill:
+// `rill broker`). Per record size (100 B, 1 KB) and acks (1 and all): a kafkajs
+// producer sends batches of BATCH records to a one-partition topic with
+// IN_FLIGHT batches outstanding; then a kafkajs consumer reads them all from the
+// beginning (clocked from its first batch, so the group join is not in it).
+// Warm-up: the first round of each broker and scenario is run and dropped, the
+// same for both (the JVM's JIT and Node's); then ROUNDS measured rounds,
+// alternating brokers, medians reported. Each broker's CPU per million records
+// and its RSS after the load are recorded too.
+// A second lane does the same with Kafka's own ProducerPerformance (after its
+// own warm-up records; latency percentiles from it) and ConsumerPerformance
+// (bench/vs-kafka-java.ts): the Java client costs far less per record than
+// kafkajs, so the brokers' own speed shows.
+// Results: bench/results/vs-kafka.json. Goal (issue 18): ahead of Apache Kafka
+// on one node for produce and consume with the same client.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startKafka } from '../test/peers/kafka/kafka-broker';
+import { startRillBroker } from '../test/peers/rill-broker';
+import { consumerPerformance, JavaConsumeRate, JavaProduceRate, producerPerformance } from './vs-kafka-java';
+
+const ROUNDS = Number(process.env.BENCH_VS_KAFKA_ROUNDS ?? 3);
+const BATCH = Number(process.env.BENCH_VS_KAFKA_BATCH ?? 100);
+const IN_FLIGHT = Number(process.env.BENCH_VS_KAFKA_IN_FLIGHT ?? 4);
+const SCENARIOS = [100, 1024].flatMap((recordBytes) =>
+  [1, -1].map((acks) => ({ recordBytes, acks, records: Number(recordBytes === 100 ? process.env.BENCH_VS_KAFKA_RECORDS_100 ?? 200_000 : process.env.BENCH_VS_KAFKA_RECORDS_1K ?? 100_000) })),
+);
+
+interface Broker {
+  name: 'rill' | 'kafka';
+  bootstrap: string;
+  pid: number;
+  kafka: Kafka;
+  stop(): Promise<void>;
+}
+
+interface Rate {
+  msgsPerSec: number;
+  mbPerSec: number;
+  /** The broker process's user+system CPU per million records (Linux /proc). */
+  brokerCpuMsPerMillion: number;
+}
+
+/** user+system CPU milliseconds of a process so far (Linux, USER_HZ 100). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssMb(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? NaN) / 1024);
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+const median = <T extends { msgsPerSec: number }>(rates: T[]): T => [...rates].sort((a, b) => a.msgsPerSec - b.msgsPerSec)[Math.floor(rates.length / 2)];
+
+/** Times `run` over `records` records of `recordBytes`, with the broker's CPU meanwhile. */
+async function clocked(broker: Broker, records: number, recordBytes: number, run: () => Promise<bigint>): Promise<Rate> {
+  const cpuBefore = cpuMs(broker.pid);
+  const start = await run();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    msgsPerSec: Math.round(records / seconds),
+    mbPerSec: round((records * recordBytes) / seconds / 1e6, 1),
+    brokerCpuMsPerMillion: Math.round(((cpuMs(broker.pid) - cpuBefore) / records) * 1e6),
+  };
+}
+
+async function createTopic(broker: Broker, topic: string): Promise<void> {
+  const admin = broker.kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+}
+
+/** Sends `records` records in batches, IN_FLIGHT batches outstanding; resolves with the start time. */
+async function produce(broker: Broker, topic: string, records: number, value: Buffer, acks: number): Promise<bigint> {
+  const producer = broker.kafka.producer();
+  await producer.connect();
+  const messages = Array.from({ length: BATCH }, () => ({ value }));
+  let next = 0;
+  const batches = Math.ceil(records / BATCH);
+  const lane = async () => {
+    while (next++ < batches) await producer.send({ topic, acks, messages });
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  await producer.disconnect();
+  return start;
+}
+
+/** Reads `records` records from the beginning; resolves with the time of the first batch. */
+async function consume(broker: Broker, topic: string, records: number): Promise<bigint> {
+  const consumer = broker.kafka.consumer({ groupId: `${topic}-reader`, maxBytesPerPartition: 8 << 20, maxBytes: 32 << 20, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let start: bigint | undefined;
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        start ??= process.hrtime.bigint();
+        seen += batch.messages.length;
+        if (seen >= records) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return start!;
+}
+
+async function startBrokers(): Promise<Broker[]> {
+  const client = (bootstrap: string) => new Kafka({ clientId: 'bench-vs-kafka', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const rill = await startRillBroker();
+  const kafka = await startKafka();
+  return [
+    { name: 'rill', bootstrap: rill.bootstrap, pid: rill.pid, kafka: client(rill.bootstrap), stop: rill.stop },
+    { name: 'kafka', bootstrap: kafka.bootstrap, pid: kafka.pid, kafka: client(kafka.bootstrap), stop: kafka.stop },
+  ];
+}
+
+async function main(): Promise<void> {
+  const brokers = await startBrokers();
+  const results = [];
+  try {
+    for (const s of SCENARIOS) {
+      const value = Buffer.alloc(s.recordBytes, 'x');
+      const produced: Record<string, Rate[]> = { rill: [], kafka: [] };
+      const consumed: Record<string, Rate[]> = { rill: [], kafka: [] };
+      const javaProduced: Record<string, JavaProduceRate[]> = { rill: [], kafka: [] };
+      const javaConsumed: Record<string, JavaConsumeRate[]> = { rill: [], kafka: [] };
+      // Round 0 is the warm-up, dropped for both brokers.
+      for (let r = 0; r <= ROUNDS; r++) {
+        for (const b of brokers) {
+          const topic = `vs-${s.recordBytes}-acks${s.acks === -1 ? 'all' : s.acks}-${r}`;
+          await createTopic(b, topic);
+          const p = await clocked(b, s.records, s.recordBytes, () => produce(b, topic, s.records, value, s.acks));
+          const c = await clocked(b, s.records, s.recordBytes, () => consume(b, topic, s.records));
+          console.error(`${s.recordBytes} B acks=${s.acks} ${r === 0 ? 'warm-up' : `round ${r}`} ${b.name}: produce ${p.msgsPerSec}/s, consume ${c.msgsPerSec}/s`);
+          if (r === 0) continue;
+          produced[b.name].push(p);
+          consumed[b.name].push(c);
+          await createTopic(b, `${topic}-java`);
+          const jp = await producerPerformance(b.bootstrap, `${topic}-java`, s.records, Math.round(s.records / 4), s.recordBytes, s.acks === -1 ? 'all' : String(s.acks));
+          const jc = await consumerPerformance(b.bootstrap, `${topic}-java`, s.records);
+          console.error(`  ProducerPerformance ${jp.msgsPerSec}/s (p99 ${jp.p99Ms} ms), ConsumerPerformance ${jc.msgsPerSec}/s`);
+          javaProduced[b.name].push(jp);
+          javaConsumed[b.name].push(jc);
+        }
+      }
+      const p = { rill: median(produced.rill), kafka: median(produced.kafka) };
+      const c = { rill: median(consumed.rill), kafka: median(consumed.kafka) };
+      const jp = { rill: median(javaProduced.rill), kafka: median(javaProduced.kafka) };
+      const jc = { rill: median(javaConsumed.rill), kafka: median(javaConsumed.kafka) };
+      results.push({
+        recordBytes: s.recordBytes,
+        acks: s.acks === -1 ? 'all' : String(s.acks),
+        records: s.records,
+        // ratio: Rill's records/s over Apache Kafka's (> 1: Rill ahead).
+        produce: { ...p, ratio: round(p.rill.msgsPerSec / p.kafka.msgsPerSec, 2) },
+        consume: { ...c, ratio: round(c.rill.msgsPerSec / c.kafka.msgsPerSec, 2) },
+        javaProduce: { ...jp, ratio: round(jp.rill.msgsPerSec / jp.kafka.msgsPerSec, 2) },
+        javaConsume: { ...jc, ratio: round(jc.rill.msgsPerSec / jc.kafka.msgsPerSec, 2) },
+      });
+    }
+    const rssAfterLoadMb = Object.fromEntries(brokers.map((b) => [b.name, rssMb(b.pid)]));
+    const out = {
+      bench: 'vs-kafka',
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      loadAverage: os.loadavg().map((l) => round(l, 2)),
+      rounds: ROUNDS,
+      warmUp: 'one round per broker and scenario, dropped',
+      batch: BATCH,
+      inFlight: IN_FLIGHT,
+      peers: {
+        rill: 'kafkajs 2.x -> rill broker (one partition)',
+        kafka: 'kafkajs 2.x -> Apache Kafka 4.4.0, one KRaft node (broker+controller), JDK 17, -Xmx1g G1 (one partition)',
+        java: "javaProduce/javaConsume: Kafka 4.4.0's ProducerPerformance (batch.size 64 KB, linger 5 ms, a quarter more records as its warm-up) and ConsumerPerformance (fetch rate) against each",
+      },
+      goal: 'rill ahead of Apache Kafka (ratio > 1) for produce and consume with the same client',
+      rssAfterLoadMb,
+      results,
+    };
+    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+    fs.writeFileSync(path.join(__dirname, 'results', 'vs-kafka.json'), JSON.stringify(out, null, 2) + '\n');
+    console.log(JSON.stringify({ rssAfterLoadMb, results: results.map((r) => ({ recordBytes: r.recordBytes, acks: r.acks, produce: r.produce.ratio, consume: r.consume.ratio, javaProduce: r.javaProduce.ratio, javaConsume: r.javaConsume.ratio })) }));
+  } finally {
+    for (const b of brokers) await b.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG, Raft, bootstrapState, type PersistedState } from '../../../core/raft/raft';
 import { SeededRandom } from '../../../core/raft/random';
 import type { Entry, Message, NodeId, ReadState } from '../../../core/raft/types';
-import { SimDisk } from '../../../core/raft/sim/sim-disk';
+import { SimDisk } from './sim/sim-disk';
 
 /**
  * A hand-driven cluster for paper-style tests (etcd's raft_test `network`):

@@ -1,5 +1,5 @@
 import { runClusterSimulation, type ClusterSimulationResult } from './cluster-simulation';
-import { arg, intArg } from '../../../../core/raft/sim/cli-args';
+import { arg, intArg } from '../../raft/sim/cli-args';
 
 // `npm run sim:cluster -- --seeds N [--start S]` runs many seeds and prints every
 // failing one; `npm run sim:cluster -- --seed S --trace` replays one with its trace.

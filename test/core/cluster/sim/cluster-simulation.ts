@@ -15,8 +15,8 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { encodeRecordBatch as encodeLogBatch, PartitionLog } from '../../../../core/log';
 import { Raft, DEFAULT_CONFIG, bootstrapState, SeededRandom, type Entry, type Message as RaftMessage, type NodeId } from '../../../../core/raft';
-import { SafetyChecker, InvariantViolation } from '../../../../core/raft/sim';
-import { SimDisk, SimLoop } from '../../../../core/raft/sim';
+import { SafetyChecker, InvariantViolation } from '../../raft/sim';
+import { SimDisk, SimLoop } from '../../raft/sim';
 import {
   ErrorCode,
   MetadataImage,

@@ -1,4 +1,4 @@
-import { checkKvHistory, type KvOperation } from '../../../../core/raft/sim/linearizability';
+import { checkKvHistory, type KvOperation } from './linearizability';
 
 const put = (key: string, value: string, call: number, ret: number): KvOperation => ({
   key,

@@ -1,4 +1,4 @@
-import { runSimulation } from '../../../../core/raft/sim/simulation';
+import { runSimulation } from './simulation';
 
 // The deterministic simulation: every seed runs a cluster through drops,
 // delays, duplicates, partitions, crashes with torn writes, restarts,

@@ -1,4 +1,4 @@
-import type { ReplicatedStateMachine } from '../state-machine';
+import type { ReplicatedStateMachine } from '../../../../core/raft/state-machine';
 
 export interface PutCommand {
   readonly key: string;

@@ -1,5 +1,5 @@
-import type { Raft } from '../raft';
-import { NONE, type Entry, type HardState, type NodeId } from '../types';
+import type { Raft } from '../../../../core/raft/raft';
+import { NONE, type Entry, type HardState, type NodeId } from '../../../../core/raft/types';
 
 /** Thrown by the simulation when a safety property breaks; carries the property's name. */
 export class InvariantViolation extends Error {

@@ -1,5 +1,5 @@
-import { EMPTY_STATE, type PersistedState } from '../raft';
-import type { Entry, HardState, Ready, Snapshot } from '../types';
+import { EMPTY_STATE, type PersistedState } from '../../../../core/raft/raft';
+import type { Entry, HardState, Ready, Snapshot } from '../../../../core/raft/types';
 
 /**
  * A node's disk in the simulation: only what was fsynced. A node that crashes

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // Entry point of `npm run sim`: see cli.ts.
-require('../../../test/support/register-ts.js');
+require('../../../support/register-ts.js');
 require('./cli.ts');

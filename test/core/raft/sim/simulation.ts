@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
-import { Raft, DEFAULT_CONFIG, EMPTY_STATE, bootstrapState, type PersistedState } from '../raft';
-import { SeededRandom } from '../random';
-import type { Entry, Message, NodeId, Ready } from '../types';
+import { Raft, DEFAULT_CONFIG, EMPTY_STATE, bootstrapState, type PersistedState } from '../../../../core/raft/raft';
+import { SeededRandom } from '../../../../core/raft/random';
+import type { Entry, Message, NodeId, Ready } from '../../../../core/raft/types';
 import { SimLoop } from './sim-loop';
 import { InvariantViolation, SafetyChecker } from './invariants';
 import { encodePut, KvStateMachine } from './kv-state-machine';

@@ -3,6 +3,7 @@
 // deleting a group.
 import { coordinatorAddress, decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
+import { errorName } from '../core/wire';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
@@ -10,7 +11,7 @@ import { topicLeaders } from './leaders';
 import { CommandIO, Progress, writeLine } from './io';
 import { bootstrapOf, check, CommandError, connect } from './wire';
 
-const ACTIONS = ['list', 'describe', 'reset-offsets', 'seek', 'delete'] as const;
+const ACTIONS = ['list', 'describe', 'reset-offsets', 'seek', 'delete', 'delete-offsets'] as const;
 
 const USAGE: Record<string, string> = {
   list: 'rill group list [--format text|json]',
@@ -18,11 +19,12 @@ const USAGE: Record<string, string> = {
   'reset-offsets': 'rill group reset-offsets GROUP --topic NAME (--to-earliest | --to-latest | --to-offset N | --to-timestamp T) [--dry-run]',
   seek: 'rill group seek GROUP --topic NAME --to start|end|TIMESTAMP [--dry-run]     (rpk\'s name for reset-offsets)',
   delete: 'rill group delete GROUP        its committed offsets go too; the group must have no members',
+  'delete-offsets': 'rill group delete-offsets GROUP --topic NAME     the group\'s committed offsets of every partition of the topic (kept while its members consume it)',
 };
 
 const SPEC = {
   group: { kind: 'string', arg: 'GROUP', help: 'the group, instead of GROUP (as kafka-consumer-groups.sh takes it)' },
-  topic: { kind: 'string', arg: 'NAME', help: 'the topic whose offsets move (required)', actions: ['reset-offsets', 'seek'] },
+  topic: { kind: 'string', arg: 'NAME', help: 'the topic whose offsets move or go (required)', actions: ['reset-offsets', 'seek', 'delete-offsets'] },
   'to-earliest': { kind: 'boolean', help: 'to the log start', actions: ['reset-offsets'] },
   'to-latest': { kind: 'boolean', help: 'to the log end', actions: ['reset-offsets'] },
   'to-offset': { kind: 'number', help: 'to offset N (kept within the log)', actions: ['reset-offsets'] },
@@ -67,7 +69,7 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
       if (flags.to === undefined) throw new UsageError('give --to start, --to end or --to TIMESTAMP');
       target = flags.to === 'start' ? -2 : flags.to === 'end' ? -1 : parseTimestamp(flags.to);
     }
-    if ((action === 'reset-offsets' || action === 'seek') && !flags.topic) throw new UsageError('--topic is required');
+    if ((action === 'reset-offsets' || action === 'seek' || action === 'delete-offsets') && !flags.topic) throw new UsageError('--topic is required');
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
     // Group requests go to the group's coordinator, offsets of a partition to its leader
@@ -79,6 +81,7 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
       const at: Brokers = { bootstrap, conn, coordinator };
       if (action === 'describe') return await describe(at, io, groupId, format);
       if (action === 'delete') return await deleteGroup(at, io, groupId);
+      if (action === 'delete-offsets') return await deleteOffsets(at, io, groupId, flags.topic!);
       return await resetOffsets(at, io, groupId, flags.topic!, target, flags['to-offset'], !!flags['dry-run']);
     } finally {
       coordinator?.close();
@@ -104,6 +107,26 @@ async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise
   check(r.results[0]?.errorCode ?? 69, `cannot delete group "${groupId}"`);
   await writeLine(io.stdout, `Deleted group "${groupId}".`);
   return 0;
+}
+
+/** OffsetDelete for every partition of `topic`: each partition's outcome is printed; any refusal makes the command fail. */
+async function deleteOffsets(at: Brokers, io: CommandIO, groupId: string, topic: string): Promise<number> {
+  const tps = await partitionsOf(at.conn, topic);
+  const r = await at.coordinator.request<apis.OffsetDeleteResponse>(apis.offsetDelete, { groupId, topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition })) }] });
+  check(r.errorCode, `cannot delete the offsets of group "${groupId}"`);
+  const answers = r.topics.flatMap((t) => t.partitions);
+  await writeLine(io.stdout, 'PARTITION\tRESULT');
+  for (const p of answers) await writeLine(io.stdout, `${p.partitionIndex}\t${p.errorCode === 0 ? 'deleted' : errorName(p.errorCode)}`);
+  const refused = answers.find((p) => p.errorCode !== 0);
+  if (refused !== undefined) check(refused.errorCode, `group "${groupId}" keeps its offsets of ${topic}-${refused.partitionIndex}`);
+  return 0;
+}
+
+/** The partitions of `topic`, in order (an unknown topic fails the command). */
+async function partitionsOf(conn: KafkaConnection, topic: string): Promise<{ topic: string; partition: number }[]> {
+  const meta = await conn.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false });
+  check(meta.topics[0].errorCode, `topic "${topic}"`);
+  return meta.topics[0].partitions.map((p) => ({ topic, partition: p.partitionIndex })).sort((a, b) => a.partition - b.partition);
 }
 
 async function describeGroup(conn: KafkaConnection, groupId: string) {
@@ -181,9 +204,7 @@ async function resetOffsets(at: Brokers, io: CommandIO, groupId: string, topic: 
   const conn = at.conn;
   const g = await describeGroup(at.coordinator, groupId);
   if (g.members.length > 0) throw new CommandError(`group "${groupId}" has ${g.members.length} active member(s); stop its consumers before resetting offsets`);
-  const meta = await conn.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false });
-  check(meta.topics[0].errorCode, `topic "${topic}"`);
-  const tps = meta.topics[0].partitions.map((p) => ({ topic, partition: p.partitionIndex })).sort((a, b) => a.partition - b.partition);
+  const tps = await partitionsOf(conn, topic);
   const targets = new Map<number, number>();
   if (toOffset !== undefined) {
     const [lo, hi] = [await listOffsets(at, topic, tps, -2), await listOffsets(at, topic, tps, -1)];

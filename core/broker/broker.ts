@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import type { CoordinatorConfig, GroupEffect, GroupSummary, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, SyncGroupResponse } from './group-coordinator';
-import { GroupService, HeartbeatParams, JoinGroupParams, LeaveGroupParams, ListedGroup, SyncGroupParams } from './group-service';
+import { GroupService, HeartbeatParams, JoinGroupParams, LeaveGroupParams, ListedGroup, OffsetDeletion, SyncGroupParams } from './group-service';
 import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
 import { PartitionOffsets, ProduceResult } from './partition';
@@ -366,6 +366,14 @@ export class Broker {
   /** DeleteGroups: an empty group and its committed offsets. */
   deleteGroup(groupId: string): Either<BrokerError, void> {
     return this.guard(() => this.groups.deleteGroup(groupId));
+  }
+
+  /** OffsetDelete: the group's committed offsets of these partitions, unless its members consume their topics. */
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Either<BrokerError, OffsetDeletion[]> {
+    return this.guard(() => {
+      const deleted = this.groups.deleteOffsets(groupId, partitions);
+      return deleted._tag === 'Left' ? deleted : right(deleted.right.results);
+    });
   }
 
   /**

@@ -9,7 +9,8 @@
 // them tombstoned there when a group is deleted. One node's Broker gives it its
 // OffsetStore on the local `__consumer_offsets`; a cluster broker gives it the
 // replicated offsets partitions it leads.
-import { Either, left, right } from 'fp-ts/Either';
+import { Either, isRight, left, right } from 'fp-ts/Either';
+import { decodeSubscription } from './consumer-protocol';
 import { Clock, systemClock } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 import {
@@ -40,6 +41,15 @@ export interface GroupOffsets<Deletion = void> {
   fetch(groupId: string, partitions?: readonly { topic: string; partition: number }[]): CommittedOffset[];
   /** Tombstones every committed offset of the group. */
   deleteGroup(groupId: string): Deletion;
+  /** Tombstones the group's committed offsets of these partitions (those it has). */
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Deletion;
+}
+
+/** OffsetDelete's answer for one partition. */
+export interface OffsetDeletion {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
 }
 
 export interface GroupServiceOptions {
@@ -182,6 +192,30 @@ export class GroupService<Deletion = void> {
     if (code === ErrorCode.NON_EMPTY_GROUP) return left(new BrokerError(code, `Group "${groupId}" still has members; stop its consumers first.`));
     if (code === ErrorCode.GROUP_ID_NOT_FOUND && !this.hasOffsets(groupId)) return left(new BrokerError(code, `Group "${groupId}" does not exist.`));
     return right(this.offsets.deleteGroup(groupId));
+  }
+
+  /**
+   * OffsetDelete (KIP-496): tombstones the group's committed offsets of these
+   * partitions. As in Kafka, a consumer group with members keeps the offsets of
+   * the topics its members subscribe to (GROUP_SUBSCRIBED_TO_TOPIC for those
+   * partitions), and a group of another protocol with members keeps them all
+   * (NON_EMPTY_GROUP).
+   */
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Either<BrokerError, { results: OffsetDeletion[]; deletion: Deletion }> {
+    if (this.closed) return left(closedError());
+    if (!groupId) return left(new BrokerError(ErrorCode.INVALID_GROUP_ID, 'A group id is required to delete offsets.'));
+    const group = this.describeGroup(groupId);
+    if (group.state === 'Dead') return left(new BrokerError(ErrorCode.GROUP_ID_NOT_FOUND, `Group "${groupId}" does not exist.`));
+    const subscribed = new Set<string>();
+    if (group.members.length > 0) {
+      if (group.protocolType !== 'consumer') return left(new BrokerError(ErrorCode.NON_EMPTY_GROUP, `Group "${groupId}" still has members; stop them first.`));
+      for (const m of group.members) {
+        const s = decodeSubscription(m.metadata);
+        if (isRight(s)) for (const t of s.right.topics) subscribed.add(t);
+      }
+    }
+    const results = partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE }));
+    return right({ results, deletion: this.offsets.deleteOffsets(groupId, results.filter((r) => r.errorCode === ErrorCode.NONE)) });
   }
 
   /**

@@ -10,7 +10,7 @@ export type {
   OffsetCommitResult,
 } from './broker';
 export { GroupService, DEFAULT_GROUP_TICK_INTERVAL_MS } from './group-service';
-export type { GroupOffsets, GroupServiceOptions, JoinGroupParams, SyncGroupParams, HeartbeatParams, LeaveGroupParams, ListedGroup } from './group-service';
+export type { GroupOffsets, GroupServiceOptions, JoinGroupParams, SyncGroupParams, HeartbeatParams, LeaveGroupParams, ListedGroup, OffsetDeletion } from './group-service';
 export { BrokerError, ErrorCode, errorName } from './errors';
 export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
@@ -48,3 +48,5 @@ export { LogScheduler } from './scheduler';
 export { applyConfigOps, ConfigOp } from './config-ops';
 export type { ConfigOperation } from './config-ops';
 export type { SchedulerOptions } from './scheduler';
+export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment, groupByTopic } from './consumer-protocol';
+export type { TopicPartition, Subscription, Assignment } from './consumer-protocol';

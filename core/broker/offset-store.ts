@@ -77,6 +77,20 @@ export class OffsetCache {
     this.groups.delete(groupId);
   }
 
+  /** Drops the group's committed offsets of these partitions (OffsetDelete). */
+  forget(groupId: string, partitions: readonly { topic: string; partition: number }[]): void {
+    const offsets = this.groups.get(groupId);
+    if (offsets === undefined) return;
+    for (const p of partitions) offsets.delete(keyOf(p.topic, p.partition));
+    if (offsets.size === 0) this.groups.delete(groupId);
+  }
+
+  /** Of these partitions, those the group has an offset committed for. */
+  committed(groupId: string, partitions: readonly { topic: string; partition: number }[]): { topic: string; partition: number }[] {
+    const offsets = this.groups.get(groupId);
+    return offsets === undefined ? [] : partitions.filter((p) => offsets.has(keyOf(p.topic, p.partition)));
+  }
+
   /** Applies one `__consumer_offsets` record (a null value deletes the offset). */
   apply(key: Buffer | null, value: Buffer | null): void {
     if (key === null) return;
@@ -138,7 +152,7 @@ export function offsetCommitRecords(groupId: string, commits: readonly OffsetCom
   return { entries, records: entries.map((e) => ({ key: encodeOffsetKey({ group: groupId, ...e }), value: encodeOffsetValue(e), timestamp: now })) };
 }
 
-/** The `__consumer_offsets` tombstones that delete the given committed offsets of a group (DeleteGroups). */
+/** The `__consumer_offsets` tombstones that delete the given committed offsets of a group (DeleteGroups, OffsetDelete). */
 export function offsetTombstones(groupId: string, offsets: readonly { topic: string; partition: number }[], now: number): RecordInput[] {
   return offsets.map((o) => ({ key: encodeOffsetKey({ group: groupId, topic: o.topic, partition: o.partition }), value: null, timestamp: now }));
 }
@@ -172,12 +186,20 @@ export class OffsetStore {
     this.cache.set(groupId, entries);
   }
 
-  /** DeleteGroups / OffsetDelete: tombstones for the group's offsets. */
+  /** DeleteGroups: tombstones for every offset of the group. */
   deleteGroup(groupId: string): void {
     const offsets = this.cache.fetch(groupId);
     if (offsets.length === 0) return;
     this.append(groupId, offsetTombstones(groupId, offsets, this.clock.now()));
     this.cache.delete(groupId);
+  }
+
+  /** OffsetDelete: tombstones for the group's offsets of these partitions (those it has). */
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): void {
+    const committed = this.cache.committed(groupId, partitions);
+    if (committed.length === 0) return;
+    this.append(groupId, offsetTombstones(groupId, committed, this.clock.now()));
+    this.cache.forget(groupId, committed);
   }
 
   private append(groupId: string, records: RecordInput[]): void {

@@ -3,7 +3,7 @@
 // rejects with a BrokerError carrying the Kafka error code.
 import { Either, isLeft } from 'fp-ts/Either';
 import { Broker, BrokerError, CommittedOffset, ConfigAlteration, ErrorCode, GroupSummary, NewTopic, TopicDescription } from '../broker';
-import { decodeAssignment, TopicPartition } from './consumer-protocol';
+import { decodeAssignment, TopicPartition } from '../broker';
 
 export interface PartitionLag {
   topic: string;

@@ -2,7 +2,7 @@
 // protocol. Each gets the members' subscriptions and the partition counts, and
 // returns every member's partitions. Names are Kafka's, so a Rill consumer can
 // share a group with Java or librdkafka consumers using the same assignor.
-import type { TopicPartition } from './consumer-protocol';
+import type { TopicPartition } from '../broker';
 
 export interface MemberSubscription {
   memberId: string;

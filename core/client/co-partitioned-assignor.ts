@@ -6,7 +6,7 @@
 // virtual topic, a member owns a task when it owns any of its partitions, and
 // a task that moves is withheld until its owner has revoked it.
 import type { Assignor, MemberSubscription } from './assignor';
-import type { TopicPartition } from './consumer-protocol';
+import type { TopicPartition } from '../broker';
 import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 
 const TASKS = '\u0000tasks';

@@ -14,7 +14,7 @@ import { RecordHeader, decodeRecordBatches } from '../log';
 import { Broker, BrokerError, ErrorCode } from '../broker';
 import type { Assignor } from './assignor';
 import { tpKey } from './assignor';
-import type { TopicPartition } from './consumer-protocol';
+import type { TopicPartition } from '../broker';
 import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 import { brokerGroupPort, GroupMember } from './group-member';
 

@@ -4,7 +4,7 @@
 // partition is left out of this generation, its owner revokes it, rejoins, and the
 // follow-up rebalance assigns it. So no partition is ever owned by two members.
 import { Assignor, MemberSubscription, byMemberId, emptyAssignment, subscribedPartitions, tpKey } from './assignor';
-import type { TopicPartition } from './consumer-protocol';
+import type { TopicPartition } from '../broker';
 
 export const cooperativeStickyAssignor: Assignor = {
   name: 'cooperative-sticky',

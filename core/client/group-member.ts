@@ -11,7 +11,7 @@
 import { isLeft, right } from 'fp-ts/Either';
 import { Broker, BrokerError, ErrorCode, type JoinGroupParams, type JoinGroupResponse } from '../broker';
 import { Assignor, MemberSubscription, tpKey } from './assignor';
-import { TopicPartition, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol';
+import { TopicPartition, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../broker';
 
 export interface GroupMemberOptions {
   groupId: string;

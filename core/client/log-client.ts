@@ -4,7 +4,7 @@
 // protocol (remote/), and any Kafka-compatible cluster through kafkajs
 // (kafkajs/). Nothing here mentions the embedded broker, so a pipeline runs
 // unchanged on any of them.
-import type { TopicPartition } from './consumer-protocol';
+import type { TopicPartition } from '../broker';
 
 export type { TopicPartition };
 

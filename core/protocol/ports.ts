@@ -268,6 +268,8 @@ export interface GroupPort {
   /** An empty group and its committed offsets. */
   deleteGroup(groupId: string): MaybeAsync<Either<PortError, void>>;
   commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommitEntry[]): MaybeAsync<readonly CommitResult[]>;
+  /** OffsetDelete: the group's committed offsets of these partitions; a partition whose topic the group's members consume answers GROUP_SUBSCRIBED_TO_TOPIC. */
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, readonly { topic: string; partition: number; errorCode: number }[]>>;
   /** Committed offsets, all of the group's when `partitions` is omitted. */
   fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, readonly CommittedOffset[]>>;
 }

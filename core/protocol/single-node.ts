@@ -85,6 +85,7 @@ function groupPort(broker: Broker): GroupPort {
     describeGroup: (groupId) => E.right(broker.describeGroup(groupId)),
     listGroups: () => broker.listGroups(),
     deleteGroup: (groupId) => broker.deleteGroup(groupId),
+    deleteOffsets: (groupId, partitions) => broker.deleteOffsets(groupId, partitions),
     commitOffsets: (groupId, memberId, generationId, commits) => broker.commitOffsets(groupId, memberId, generationId, commits),
     fetchOffsets: (groupId, partitions) => E.right(broker.fetchOffsets(groupId, partitions)),
   };

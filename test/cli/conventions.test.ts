@@ -127,7 +127,7 @@ describe('Kafka tool conventions', () => {
     expect(await cli(runTopic, ['delete-records', 'grow', '--offset', '-1', ...b])).toMatchObject({ code: 0, out: 'PARTITION\tLOG-START\n0\t6\n1\t0\n2\t0\n' });
   });
 
-  test('group seek to start, end and a timestamp; group delete', async () => {
+  test('group seek to start, end and a timestamp; group delete-offsets and delete', async () => {
     expect((await cli(runTopic, ['create', 'seekable', ...b])).code).toBe(0);
     expect((await cli(runProduce, ['--topic', 'seekable', ...b], 'x\ny\nz\n')).code).toBe(0);
     expect((await cli(runConsume, ['--topic', 'seekable', '--group', 'seekers', '--from-beginning', '--exit-at-end', ...b])).code).toBe(0);
@@ -139,6 +139,10 @@ describe('Kafka tool conventions', () => {
     expect(committed()).toBe(3);
     expect((await cli(runGroup, ['seek', 'seekers', '--topic', 'seekable', '--to', '0', ...b])).code).toBe(0);
     expect(committed()).toBe(0);
+    expect(await cli(runGroup, ['delete-offsets', 'seekers', '--topic', 'seekable', ...b])).toMatchObject({ code: 0, out: 'PARTITION\tRESULT\n0\tdeleted\n' });
+    expect(committed()).toBe(-1);
+    expect(await cli(runGroup, ['delete-offsets', 'seekers', '--topic', 'nowhere', ...b])).toMatchObject({ code: 1 });
+    expect((await cli(runGroup, ['seek', 'seekers', '--topic', 'seekable', '--to', 'end', ...b])).code).toBe(0);
     expect(await cli(runGroup, ['delete', 'seekers', ...b])).toMatchObject({ code: 0, out: 'Deleted group "seekers".\n' });
     expect(committed()).toBe(-1);
     expect(JSON.parse((await cli(runGroup, ['list', '--format', 'json', ...b])).out)).not.toContainEqual(expect.objectContaining({ group: 'seekers' }));

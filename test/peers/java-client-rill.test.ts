@@ -22,7 +22,4 @@ javaClientSuite(() => startRillBroker({ lifetimeMs: 10 * 60_000 }), {
   'admin-list-offsets-max-timestamp': 'ListOffsets v7+ (MAX_TIMESTAMP, KIP-734) unsupported',
   // No ConsumerGroupHeartbeat (KIP-848), the consumer group protocol of Kafka 4 (group.protocol=consumer).
   'consumer-group-protocol-consumer': 'no ConsumerGroupHeartbeat: group.protocol=consumer (KIP-848) unsupported',
-  // OffsetDelete (API 47, KIP-496) is not served: kafka-consumer-groups --delete-offsets prints
-  // UNSUPPORTED_VERSION per partition (and still exits 0) and the offsets stay.
-  'tool-kafka-consumer-groups-delete-offsets': 'no OffsetDelete (KIP-496): kafka-consumer-groups --delete-offsets is refused',
 });

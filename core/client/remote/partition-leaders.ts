@@ -9,7 +9,7 @@
 // bootstrap broker.
 import { BrokerError, errorName } from '../../broker';
 import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
-import type { TopicPartition } from '../consumer-protocol';
+import type { TopicPartition } from '../../broker';
 import type { BrokerConnections } from './broker-connections';
 
 /** Errors after which the leader may have moved or the cluster is recovering: refresh and retry. */

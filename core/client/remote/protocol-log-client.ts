@@ -13,7 +13,7 @@ import { encodeRecordBatch } from '../../log';
 import { apis, KafkaClientError } from '../../protocol';
 import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import { commitRefusal } from '../commit-refusal';
-import { decodeAssignment, type TopicPartition } from '../consumer-protocol';
+import { decodeAssignment, type TopicPartition } from '../../broker';
 import type { GroupMemberInfo, LogClient, LogConsumer, LogProducer, TopicSpec } from '../log-client';
 import { DefaultPartitioner } from '../partitioner';
 import { RemoteConsumer, type CommitMember } from './remote-consumer';

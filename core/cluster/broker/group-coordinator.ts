@@ -31,7 +31,7 @@
 import * as E from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, errorName, GroupService, OffsetCache, offsetCommitRecords, offsetsPartitionFor, offsetTombstones, type CommittedOffset, type OffsetCommit } from '../../broker';
+import { BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, errorName, GroupService, OffsetCache, offsetCommitRecords, offsetsPartitionFor, offsetTombstones, type CommittedOffset, type OffsetCommit, type OffsetDeletion } from '../../broker';
 import { encodeRecordBatch, type RecordInput } from '../../log';
 import type { CommitResult, GroupDescription, GroupListing, GroupPort, JoinGroupParams, JoinGroupResult, LeaveGroupResult, OffsetCommitEntry, SyncGroupParams, SyncGroupResult } from '../../protocol';
 import { refusal, type Refusal } from '../errors';
@@ -77,6 +77,7 @@ export class ClusterGroupCoordinator implements GroupPort {
       groupIds: () => [...this.loaded.values()].flatMap((l) => l.cache.groupIds()),
       fetch: (groupId, partitions) => this.loadedFor(groupId)?.cache.fetch(groupId, partitions) ?? NO_OFFSETS.fetch(groupId, partitions),
       deleteGroup: (groupId) => this.tombstone(groupId),
+      deleteOffsets: (groupId, partitions) => this.tombstone(groupId, partitions),
     });
   }
 
@@ -224,6 +225,16 @@ export class ClusterGroupCoordinator implements GroupPort {
     return code === 0 ? E.right(undefined) : E.left(refusal(code, `The offsets of group "${groupId}" could not be deleted (${errorName(code)}); retry.`));
   }
 
+  /** OffsetDelete, answered by the group's coordinator only (the service decides which partitions may go). */
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<E.Either<Refusal, readonly OffsetDeletion[]>> {
+    const owner = this.owned(groupId);
+    if (typeof owner === 'number') return E.left(notCoordinated(groupId, owner));
+    const deleted = this.membership.deleteOffsets(groupId, partitions);
+    if (E.isLeft(deleted)) return E.left(refusal(deleted.left.code, deleted.left.message));
+    const code = await deleted.right.deletion;
+    return code === 0 ? E.right(deleted.right.results) : E.left(refusal(code, `The offsets of group "${groupId}" could not be deleted (${errorName(code)}); retry.`));
+  }
+
   async commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommitEntry[]): Promise<CommitResult[]> {
     const answer = (code: (c: OffsetCommitEntry) => number): CommitResult[] => commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code(c) }));
     const owner = this.owned(groupId);
@@ -271,14 +282,17 @@ export class ClusterGroupCoordinator implements GroupPort {
     return code;
   }
 
-  /** Tombstones every committed offset of `groupId` with acks=all (DeleteGroups). Returns the Kafka error code. */
-  private async tombstone(groupId: string): Promise<number> {
+  /**
+   * Tombstones the committed offsets of `groupId` with acks=all: all of them
+   * (DeleteGroups) or those of `partitions` (OffsetDelete). Returns the Kafka error code.
+   */
+  private async tombstone(groupId: string, partitions?: readonly { topic: string; partition: number }[]): Promise<number> {
     const owner = this.owned(groupId);
     if (typeof owner === 'number') return owner;
-    const offsets = owner.cache.fetch(groupId);
+    const offsets = partitions === undefined ? owner.cache.fetch(groupId) : owner.cache.committed(groupId, partitions);
     if (offsets.length === 0) return 0;
     const code = await this.appendReplicated(owner, offsetTombstones(groupId, offsets, Date.now()));
-    if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.delete(groupId);
+    if (code === 0 && this.loaded.get(owner.partition) === owner) owner.cache.forget(groupId, offsets);
     return code;
   }
 

@@ -2,7 +2,7 @@
 // named go back to their defaults), as Kafka's non-incremental AlterConfigs does.
 import * as E from 'fp-ts/Either';
 import { defineApi, type RequestContext } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import type { TopicConfigChange } from '../ports';
 import { adminDeadline, MAX_ADMIN_WAIT_MS } from './admin-deadline';
 import { array, field, message } from '../../wire';
@@ -62,7 +62,7 @@ export async function alterTopicConfigs<R extends { resourceType: number; resour
 }
 
 export const alterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsResponse>({
-  key: 33,
+  key: ApiKey.AlterConfigs,
   name: 'AlterConfigs',
   versions: '0-2',
   request,

@@ -2,7 +2,7 @@
 // new partitions (manual assignments are refused).
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { adminDeadline } from './admin-deadline';
 import { array, field, message } from '../../wire';
 import { partitionBudget } from './partition-budget';
@@ -30,7 +30,7 @@ const response = message('2+', [
 ]);
 
 export const createPartitionsApi = defineApi<CreatePartitionsRequest, CreatePartitionsResponse>({
-  key: 37,
+  key: ApiKey.CreatePartitions,
   name: 'CreatePartitions',
   versions: '0-3',
   request,

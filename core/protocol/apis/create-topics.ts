@@ -2,7 +2,7 @@
 // assignments); -1 partitions or replication factor take the broker's default.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { adminDeadline } from './admin-deadline';
 import { array, field, message } from '../../wire';
 import { ConfigSource, kafkaValue } from './configs';
@@ -83,7 +83,7 @@ const response = message('5+', [
 ]);
 
 export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsResponse>({
-  key: 19,
+  key: ApiKey.CreateTopics,
   name: 'CreateTopics',
   versions: '0-7',
   request,

@@ -1,6 +1,6 @@
 // DeleteGroups (42): empty groups and their committed offsets.
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface DeleteGroupsRequest {
   groupsNames: string[];
@@ -15,7 +15,7 @@ const request = message('2+', [field('groupsNames', array('string'), '0+')]);
 const response = message('2+', [field('throttleTimeMs', 'int32', '0+'), field('results', array([field('groupId', 'string', '0+'), field('errorCode', 'int16', '0+')]), '0+')]);
 
 export const deleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsResponse>({
-  key: 42,
+  key: ApiKey.DeleteGroups,
   name: 'DeleteGroups',
   versions: '0-2',
   request,

@@ -1,7 +1,7 @@
 // DeleteRecords (21): moves each partition's log start offset (-1 = up to the
 // high watermark), at the partition's leader.
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface DeleteRecordsRequest {
   topics: { name: string; partitions: { partitionIndex: number; offset: number }[] }[];
@@ -28,7 +28,7 @@ const response = message('2+', [
 ]);
 
 export const deleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsResponse>({
-  key: 21,
+  key: ApiKey.DeleteRecords,
   name: 'DeleteRecords',
   versions: '0-2',
   request,

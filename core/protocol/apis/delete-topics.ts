@@ -2,7 +2,7 @@
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
 import { adminDeadline } from './admin-deadline';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 
 export interface DeleteTopicsRequest {
@@ -34,7 +34,7 @@ const response = message('4+', [
 const NO_TOPIC_ID = '00000000000000000000000000000000';
 
 export const deleteTopicsApi = defineApi<DeleteTopicsRequest, DeleteTopicsResponse>({
-  key: 20,
+  key: ApiKey.DeleteTopics,
   name: 'DeleteTopics',
   versions: '0-6',
   request,

@@ -2,7 +2,7 @@
 // overrides. Broker resources are answered with an empty list (kafkajs and
 // Kafka's tools ask for them anyway).
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 import { ConfigSource, kafkaValue, ResourceType } from './configs';
 
@@ -87,7 +87,7 @@ function topicConfigEntries(effective: Readonly<Record<string, unknown>>, overri
 }
 
 export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConfigsResponse>({
-  key: 32,
+  key: ApiKey.DescribeConfigs,
   name: 'DescribeConfigs',
   versions: '0-4',
   request,

@@ -1,7 +1,7 @@
 // DescribeGroups (15): state, protocol and members with their (opaque)
 // subscription metadata and assignment bytes.
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 
 export interface DescribeGroupsRequest {
@@ -56,7 +56,7 @@ const response = message('5+', [
 ]);
 
 export const describeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroupsResponse>({
-  key: 15,
+  key: ApiKey.DescribeGroups,
   name: 'DescribeGroups',
   versions: '0-5',
   request,

@@ -2,7 +2,7 @@
 // max_wait_ms until min_bytes are available (the broker wakes on appends); the
 // connection's signal ends the wait when the client goes or the server stops.
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
 export interface FetchRequest {
@@ -99,7 +99,7 @@ const response = message('12+', [
 ]);
 
 export const fetchApi = defineApi<FetchRequest, FetchResponse>({
-  key: 1,
+  key: ApiKey.Fetch,
   name: 'Fetch',
   // v4+ read RecordBatch v2 (librdkafka needs 4 in the range to enable it).
   versions: '4-12',

@@ -2,7 +2,7 @@
 // coordinates them all). v4+ asks for several keys at once.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 
 export interface FindCoordinatorRequest {
@@ -54,7 +54,7 @@ const response = message('3+', [
 ]);
 
 export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordinatorResponse>({
-  key: 10,
+  key: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
   versions: '0-4',
   request,

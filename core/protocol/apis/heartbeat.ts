@@ -1,6 +1,6 @@
 // Heartbeat (12): keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
 import { defineApi } from '../api';
-import { field, message } from '../../wire';
+import { ApiKey, field, message } from '../../wire';
 
 export interface HeartbeatRequest {
   groupId: string;
@@ -24,7 +24,7 @@ const request = message('4+', [
 const response = message('4+', [field('throttleTimeMs', 'int32', '1+'), field('errorCode', 'int16', '0+')]);
 
 export const heartbeatApi = defineApi<HeartbeatRequest, HeartbeatResponse>({
-  key: 12,
+  key: ApiKey.Heartbeat,
   name: 'Heartbeat',
   versions: '0-4',
   request,

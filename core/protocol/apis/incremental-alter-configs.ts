@@ -3,7 +3,7 @@
 // cleanup.policy); keys not named keep their values. What Kafka's own tools
 // (kafka-configs.sh) send.
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 import { alterConfigsResponseFields, alterTopicConfigs, type AlterConfigsResponse } from './alter-configs';
 
 export interface IncrementalAlterConfigsRequest {
@@ -32,7 +32,7 @@ const response = message('1+', alterConfigsResponseFields);
 const operationsOf = (configs: IncrementalAlterConfigsRequest['resources'][number]['configs']) => configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
 
 export const incrementalAlterConfigsApi = defineApi<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
-  key: 44,
+  key: ApiKey.IncrementalAlterConfigs,
   name: 'IncrementalAlterConfigs',
   versions: '0-1',
   request,

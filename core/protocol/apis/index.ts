@@ -20,6 +20,7 @@ import { listGroupsApi } from './list-groups';
 import { listOffsetsApi } from './list-offsets';
 import { metadataApi } from './metadata';
 import { offsetCommitApi } from './offset-commit';
+import { offsetDeleteApi } from './offset-delete';
 import { offsetFetchApi } from './offset-fetch';
 import { produceApi } from './produce';
 import { syncGroupApi } from './sync-group';
@@ -50,6 +51,7 @@ export const APIS: readonly ApiDefinition[] = [
   incrementalAlterConfigsApi,
   createPartitionsApi,
   deleteGroupsApi,
+  offsetDeleteApi,
 ];
 
 const BY_KEY = new Map<number, ApiDefinition>(APIS.map((a) => [a.key, a]));

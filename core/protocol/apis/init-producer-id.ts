@@ -1,7 +1,7 @@
 // InitProducerId (22): a producer id for an idempotent producer. Transactions are
 // not served, so a transactional id is refused.
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { field, message } from '../../wire';
 
 export interface InitProducerIdRequest {
@@ -38,7 +38,7 @@ const response = message('2+', [
  * a refusal goes to the broker's log.
  */
 export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerIdResponse>({
-  key: 22,
+  key: ApiKey.InitProducerId,
   name: 'InitProducerId',
   versions: '0-4',
   request,

@@ -2,7 +2,7 @@
 // member (member_id "") is given its id directly (no MEMBER_ID_REQUIRED round
 // trip, which all clients accept).
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface JoinGroupRequest {
   groupId: string;
@@ -47,7 +47,7 @@ const response = message('6+', [
 ]);
 
 export const joinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({
-  key: 11,
+  key: ApiKey.JoinGroup,
   name: 'JoinGroup',
   versions: '0-7',
   request,

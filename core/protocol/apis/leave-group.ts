@@ -1,6 +1,6 @@
 // LeaveGroup (13): one member (v0-2) or several (v3+) leave; the rest rebalance.
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface LeaveGroupRequest {
   groupId: string;
@@ -27,7 +27,7 @@ const response = message('4+', [
 ]);
 
 export const leaveGroupApi = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
-  key: 13,
+  key: ApiKey.LeaveGroup,
   name: 'LeaveGroup',
   versions: '0-4',
   request,

@@ -1,6 +1,6 @@
 // ListGroups (16): groups with members or committed offsets, optionally by state (v4+).
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface ListGroupsRequest {
   statesFilter: string[];
@@ -21,7 +21,7 @@ const response = message('3+', [
 ]);
 
 export const listGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
-  key: 16,
+  key: ApiKey.ListGroups,
   name: 'ListGroups',
   versions: '0-4',
   request,

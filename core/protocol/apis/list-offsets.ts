@@ -1,7 +1,7 @@
 // ListOffsets (2): offset for a timestamp; -2 earliest (log start), -1 latest
 // (high watermark), -3 the record with the largest timestamp.
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface ListOffsetsRequest {
   replicaId: number;
@@ -60,7 +60,7 @@ const response = message('6+', [
 ]);
 
 export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
-  key: 2,
+  key: ApiKey.ListOffsets,
   name: 'ListOffsets',
   versions: '0-5',
   request,

@@ -4,7 +4,7 @@
 // auto.create.topics.enable on, as Kafka does.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import type { TopicLayout } from '../ports';
 import { array, field, message } from '../../wire';
 
@@ -82,7 +82,7 @@ const response = message('9+', [
 ]);
 
 export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
-  key: 3,
+  key: ApiKey.Metadata,
   name: 'Metadata',
   versions: '0-9',
   request,

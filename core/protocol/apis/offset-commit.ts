@@ -1,7 +1,7 @@
 // OffsetCommit (8): members commit with their generation; tools commit for an
 // empty group with generation -1 and member id "".
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
 export interface OffsetCommitRequest {
@@ -50,7 +50,7 @@ const response = message('8+', [
 ]);
 
 export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitResponse>({
-  key: 8,
+  key: ApiKey.OffsetCommit,
   name: 'OffsetCommit',
   versions: '0-8',
   request,

@@ -3,7 +3,7 @@
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
 import type { GroupPort } from '../ports';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
 type RequestTopics = { name: string; partitionIndexes: number[] }[] | null;
@@ -69,7 +69,7 @@ async function committed(groups: GroupPort, groupId: string, topics: RequestTopi
 }
 
 export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
-  key: 9,
+  key: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
   // v0 reads the same bytes as v1 (ZooKeeper vs Kafka storage made the difference).
   versions: '0-8',

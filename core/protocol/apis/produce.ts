@@ -2,7 +2,7 @@
 // them (the broker validates and assigns offsets). acks=0 gets no response;
 // acks=-1 waits for the in-sync replicas (a cluster), up to the request's timeout.
 import * as E from 'fp-ts/Either';
-import { ErrorCode } from '../../wire';
+import { ApiKey, ErrorCode } from '../../wire';
 import { defineApi } from '../api';
 import type { Acks, Appended, PortError } from '../ports';
 import { array, field, message } from '../../wire';
@@ -66,7 +66,7 @@ function replicationTimeoutMs(requested: number): number {
 }
 
 export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
-  key: 0,
+  key: ApiKey.Produce,
   name: 'Produce',
   // v3+ carry RecordBatch v2, the only format the log stores.
   versions: '3-8',

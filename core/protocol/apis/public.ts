@@ -23,6 +23,7 @@ export { alterConfigsApi as alterConfigs } from './alter-configs';
 export { incrementalAlterConfigsApi as incrementalAlterConfigs } from './incremental-alter-configs';
 export { createPartitionsApi as createPartitions } from './create-partitions';
 export { deleteGroupsApi as deleteGroups } from './delete-groups';
+export { offsetDeleteApi as offsetDelete } from './offset-delete';
 export type { ProduceRequest, ProduceResponse } from './produce';
 export type { FetchRequest, FetchResponse } from './fetch';
 export type { ListOffsetsRequest, ListOffsetsResponse } from './list-offsets';
@@ -43,5 +44,6 @@ export type { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs'
 export type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from './incremental-alter-configs';
 export type { CreatePartitionsRequest, CreatePartitionsResponse } from './create-partitions';
 export type { DeleteGroupsRequest, DeleteGroupsResponse } from './delete-groups';
+export type { OffsetDeleteRequest, OffsetDeleteResponse } from './offset-delete';
 export type { FindCoordinatorRequest, FindCoordinatorResponse } from './find-coordinator';
 export type { ApiVersionsResponse } from './api-versions';

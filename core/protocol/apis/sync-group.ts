@@ -1,7 +1,7 @@
 // SyncGroup (14): the leader hands out assignments; followers are parked until
 // it does. Members the leader left out get empty bytes (no partitions).
 import { defineApi } from '../api';
-import { array, field, message } from '../../wire';
+import { ApiKey, array, field, message } from '../../wire';
 
 export interface SyncGroupRequest {
   groupId: string;
@@ -40,7 +40,7 @@ const response = message('4+', [
 ]);
 
 export const syncGroupApi = defineApi<SyncGroupRequest, SyncGroupResponse>({
-  key: 14,
+  key: ApiKey.SyncGroup,
   name: 'SyncGroup',
   versions: '0-5',
   request,

@@ -25,6 +25,12 @@ class MemoryOffsets<D> implements GroupOffsets<D> {
     this.deleted.push(groupId);
     return this.deletion;
   }
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): D {
+    const gone = (o: CommittedOffset) => partitions.some((p) => p.topic === o.topic && p.partition === o.partition);
+    this.groups.set(groupId, this.fetch(groupId).filter((o) => !gone(o)));
+    this.deleted.push(`${groupId}:${partitions.map((p) => `${p.topic}-${p.partition}`).join(',')}`);
+    return this.deletion;
+  }
 }
 
 function open(options: GroupServiceOptions = {}): { service: GroupService; clock: FakeClock; effects: GroupEffect[]; offsets: MemoryOffsets<void> } {

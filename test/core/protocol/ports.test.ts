@@ -23,6 +23,7 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
       describeGroup: unexpected,
       listGroups: unexpected,
       deleteGroup: unexpected,
+      deleteOffsets: unexpected,
       commitOffsets: unexpected,
       fetchOffsets: unexpected,
     },

@@ -3,7 +3,7 @@
 // deleting a group.
 import { coordinatorAddress, decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
 import { topicLeaders } from './leaders';
@@ -49,13 +49,8 @@ export function groupHelp(action?: string): string {
 export function runGroup(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('group', groupHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, ...rest] = positional;
-    if (!action) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
-    if (flags.group !== undefined && rest.length > 0) throw new UsageError(`give the group once: "${rest[0]}" or --group ${flags.group}`);
-    const [groupId, ...extra] = flags.group !== undefined ? [flags.group] : rest;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (action !== 'list' && !groupId) throw new UsageError(`"group ${action}" needs a group id`);
+    const { action, rest } = takeAction(positional, ACTIONS);
+    const groupId = takeTarget('group', action, rest, flags.group, 'group id');
     const format = outputFormat(flags.format);
     let target: number | undefined;
     if (action === 'reset-offsets') {

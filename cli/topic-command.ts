@@ -3,7 +3,7 @@
 // Kafka-compatible broker).
 import { CONSUMER_OFFSETS_TOPIC } from '../core/broker';
 import { apis, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
@@ -51,13 +51,8 @@ export function topicHelp(action?: string): string {
 export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('topic', topicHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, ...rest] = positional;
-    if (!action) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
-    if (flags.topic !== undefined && rest.length > 0) throw new UsageError(`give the topic once: "${rest[0]}" or --topic ${flags.topic}`);
-    const [name, ...extra] = flags.topic !== undefined ? [flags.topic] : rest;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (action !== 'list' && !name) throw new UsageError(`"topic ${action}" needs a topic name`);
+    const { action, rest } = takeAction(positional, ACTIONS);
+    const name = takeTarget('topic', action, rest, flags.topic, 'topic name');
     const format = outputFormat(flags.format);
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);

@@ -105,9 +105,9 @@ export class FetchedBuffer {
     return this.readers.wait(ms);
   }
 
-  /** Resolves once there is room (or wakeFetchers() is called, e.g. on close). */
-  waitForRoom(): Promise<void> {
-    return this.fetchers.wait();
+  /** Resolves once there is room (or wakeFetchers() is called, e.g. on close), or after `ms` (no limit when undefined). */
+  waitForRoom(ms?: number): Promise<void> {
+    return this.fetchers.wait(ms);
   }
 
   wakeReaders(): void {

@@ -3,6 +3,7 @@
 import { BrokerConnections, GroupCoordinator, GroupMember, protocolGroupPort, roundRobinAssignor, type PartitionLeaders, type TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
+import { ErrorCode } from '../core/wire';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
@@ -34,8 +35,6 @@ export const CONSUME_HELP = commandHelp({
   spec: SPEC,
   notes: 'SIGINT/SIGTERM, or the reader of stdout going away (| head), stop it: offsets committed, group left.',
 });
-
-const OFFSET_OUT_OF_RANGE = 1;
 
 type Format = 'value' | 'kv' | 'json';
 
@@ -175,7 +174,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
               moved = true;
               continue;
             }
-            if (p.errorCode === OFFSET_OUT_OF_RANGE) {
+            if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
               const tp = [{ topic, partition: p.partitionIndex }];
               const [lo, hi] = [(await leaders.listOffsets(tp, -2)).get(p.partitionIndex), (await leaders.listOffsets(tp, -1)).get(p.partitionIndex)];
               const held = hi! > lo! ? `its records are at offsets ${lo} to ${hi! - 1}` : 'it holds no records';

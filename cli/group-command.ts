@@ -3,6 +3,7 @@
 // deleting a group.
 import { coordinatorAddress, decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
+import { ErrorCode } from '../core/wire';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
@@ -96,7 +97,7 @@ async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json
 
 async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
   const r = await at.coordinator.request<apis.DeleteGroupsResponse>(apis.deleteGroups, { groupsNames: [groupId] });
-  check(r.results[0]?.errorCode ?? 69, `cannot delete group "${groupId}"`);
+  check(r.results[0]?.errorCode ?? ErrorCode.GROUP_ID_NOT_FOUND, `cannot delete group "${groupId}"`);
   await writeLine(io.stdout, `Deleted group "${groupId}".`);
   return 0;
 }

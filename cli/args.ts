@@ -57,6 +57,11 @@ export const COMMAND_CONFIG_FLAG = { kind: 'string', arg: 'FILE', help: 'a Kafka
 /** --format for listing and describe commands. */
 export const FORMAT_FLAG = { kind: 'string', arg: 'text|json', help: 'output as aligned text or as JSON', default: 'text' } as const;
 
+/** Refuses arguments a command does not take (what is left after the ones it does). */
+export function noMoreArguments(extra: readonly string[]): void {
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+}
+
 /** The ACTION of `rill COMMAND ACTION ...`, one of `actions`, and the positionals after it. */
 export function takeAction<A extends string>(positional: readonly string[], actions: readonly A[]): { action: A; rest: string[] } {
   const [action, ...rest] = positional;
@@ -73,7 +78,7 @@ export function takeAction<A extends string>(positional: readonly string[], acti
 export function takeTarget(command: string, action: string, rest: readonly string[], flag: string | undefined, what: string): string {
   if (flag !== undefined && rest.length > 0) throw new UsageError(`give the ${command} once: "${rest[0]}" or --${command} ${flag}`);
   const [target, ...extra] = flag !== undefined ? [flag] : rest;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  noMoreArguments(extra);
   if (action !== 'list' && !target) throw new UsageError(`"${command} ${action}" needs a ${what}`);
   return target;
 }

@@ -4,7 +4,7 @@ import { BrokerConnections, GroupCoordinator, GroupMember, protocolGroupPort, ro
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { ErrorCode } from '../core/wire';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
@@ -41,7 +41,7 @@ type Format = 'value' | 'kv' | 'json';
 export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
   return runCommand('consume', CONSUME_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     const topic = flags.topic;
     if (!topic) throw new UsageError('--topic is required');
     const format = (flags.format ?? 'value') as Format;

@@ -281,6 +281,55 @@ function makeBatch(valueBytes: number): { batch: Buffer; records: number } {
 }
 
 /**
+ * A throughput run's measured window: it opens WARMUP_MS after the run starts
+ * and lasts MEASURE_MS; the nodes' CPU and the profile window are taken over
+ * it. The senders count what was acknowledged inside it and how long each
+ * request took.
+ */
+class MeasuredWindow {
+  readonly opens: number;
+  readonly closes: number;
+  acked = 0;
+  errors = 0;
+  readonly latencies: number[] = [];
+  private readonly meter: CpuMeter;
+  private monoStart = 0;
+
+  constructor(nodes: ClusterNodes) {
+    this.meter = new CpuMeter(nodes, GC_DIR);
+    this.opens = performance.now() + WARMUP_MS;
+    this.closes = this.opens + MEASURE_MS;
+    setTimeout(() => {
+      this.meter.reset();
+      this.monoStart = monoUs();
+    }, WARMUP_MS);
+  }
+
+  /** Whether a request answered at `now` counts. */
+  contains(now: number): boolean {
+    return now >= this.opens && now <= this.closes;
+  }
+
+  /** Once the senders stopped: the CPU and rates over the window, and the profile window noted for the report. */
+  figures(client: RunResult['client'], rf: number, valueBytes: number, requests: number): Pick<RunResult, 'requestsPerSec' | 'seconds' | 'records' | 'recordsPerSec' | 'MBPerSec' | 'latencyMs' | 'errors' | 'cpu'> {
+    const { acked, latencies } = this;
+    const cpu = this.meter.read((acked * valueBytes) / MB);
+    profileWindows.push({ client, rf, valueBytes, window: [this.monoStart, monoUs()] });
+    const secs = MEASURE_MS / 1000;
+    return {
+      requestsPerSec: Math.round(requests / secs),
+      seconds: secs,
+      records: acked,
+      recordsPerSec: Math.round(acked / secs),
+      MBPerSec: round((acked * valueBytes) / MB / secs),
+      latencyMs: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(quantile(latencies, 1)) },
+      errors: this.errors,
+      cpu,
+    };
+  }
+}
+
+/**
  * Produces the same pre-encoded batch to every partition of `topic` for
  * WARMUP_MS + MEASURE_MS, as Kafka's producer sends: each request to a
  * partition leader carries one batch for every partition it leads, with
@@ -298,20 +347,9 @@ async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number
     for (let i = 0; i < connectionsPerLeader; i++) conns.push({ leader, conn: await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 30_000, clientId: 'rill-bench', maxResponseBytes: 1 << 20 }) });
   }
   const { batch, records: perBatch } = makeBatch(valueBytes);
-  const meter = new CpuMeter(nodes, GC_DIR);
-  const start = performance.now();
-  const windowStart = start + WARMUP_MS;
-  const windowEnd = windowStart + MEASURE_MS;
-  let acked = 0;
-  let errors = 0;
+  const measured = new MeasuredWindow(nodes);
   let requests = 0;
   let firstError: string | undefined;
-  const latencies: number[] = [];
-  let monoStart = 0;
-  setTimeout(() => {
-    meter.reset();
-    monoStart = monoUs();
-  }, WARMUP_MS);
   try {
     const loops: Promise<void>[] = [];
     for (const { leader, conn } of conns) {
@@ -320,22 +358,22 @@ async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number
       for (let i = 0; i < IN_FLIGHT_PER_CONNECTION; i++) {
         loops.push(
           (async () => {
-            while (performance.now() < windowEnd) {
+            while (performance.now() < measured.closes) {
               const sentAt = performance.now();
               const r = await conn.request<apis.ProduceResponse>(apis.produce, body);
               const now = performance.now();
-              const inWindow = now >= windowStart && now <= windowEnd;
+              const inWindow = measured.contains(now);
               let failed = false;
               for (const p of r.responses[0].partitionResponses) {
                 if (p.errorCode !== 0) {
-                  errors++;
+                  measured.errors++;
                   failed = true;
                   firstError ??= `error code ${p.errorCode} from partition ${p.index}`;
-                } else if (inWindow) acked += perBatch;
+                } else if (inWindow) measured.acked += perBatch;
               }
               if (inWindow) {
                 requests++;
-                latencies.push(now - sentAt);
+                measured.latencies.push(now - sentAt);
               }
               if (failed) await pause(10);
             }
@@ -347,10 +385,8 @@ async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number
   } finally {
     for (const c of conns) c.conn.close();
   }
-  const cpu = meter.read((acked * valueBytes) / MB);
-  profileWindows.push({ client: 'protocol', rf, valueBytes, window: [monoStart, monoUs()] });
-  if (acked === 0) throw new Error(`nothing acknowledged on ${topic} in the measured window (${errors} errors; first: ${firstError})`);
-  const secs = MEASURE_MS / 1000;
+  const figures = measured.figures('protocol', rf, valueBytes, requests);
+  if (figures.records === 0) throw new Error(`nothing acknowledged on ${topic} in the measured window (${figures.errors} errors; first: ${firstError})`);
   return {
     client: 'protocol',
     topic,
@@ -359,14 +395,7 @@ async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number
     valueBytes,
     recordsPerRequest: perBatch * Math.round(parts.length / byLeader.size),
     connectionsPerLeader,
-    requestsPerSec: Math.round(requests / (MEASURE_MS / 1000)),
-    seconds: secs,
-    records: acked,
-    recordsPerSec: Math.round(acked / secs),
-    MBPerSec: round((acked * valueBytes) / MB / secs),
-    latencyMs: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(quantile(latencies, 1)) },
-    errors,
-    cpu,
+    ...figures,
   };
 }
 
@@ -381,34 +410,23 @@ async function kafkajsThroughput(nodes: ClusterNodes, topic: string, rf: number,
   await producer.connect();
   const value = Buffer.alloc(valueBytes, 'x');
   const messages = Array.from({ length: KAFKAJS_MESSAGES_PER_SEND }, () => ({ value }));
-  const meter = new CpuMeter(nodes, GC_DIR);
-  const start = performance.now();
-  const windowStart = start + WARMUP_MS;
-  const windowEnd = windowStart + MEASURE_MS;
-  let acked = 0;
-  let errors = 0;
-  const latencies: number[] = [];
-  let monoStart = 0;
-  setTimeout(() => {
-    meter.reset();
-    monoStart = monoUs();
-  }, WARMUP_MS);
+  const measured = new MeasuredWindow(nodes);
   try {
     await Promise.all(
       Array.from({ length: KAFKAJS_CONCURRENT_SENDS }, async () => {
-        while (performance.now() < windowEnd) {
+        while (performance.now() < measured.closes) {
           const sentAt = performance.now();
           try {
             await producer.send({ topic, acks, timeout: 30_000, messages });
           } catch {
-            errors++;
+            measured.errors++;
             await pause(10);
             continue;
           }
           const now = performance.now();
-          if (now >= windowStart && now <= windowEnd) {
-            acked += messages.length;
-            latencies.push(now - sentAt);
+          if (measured.contains(now)) {
+            measured.acked += messages.length;
+            measured.latencies.push(now - sentAt);
           }
         }
       }),
@@ -416,9 +434,7 @@ async function kafkajsThroughput(nodes: ClusterNodes, topic: string, rf: number,
   } finally {
     await producer.disconnect().catch(() => {});
   }
-  const cpu = meter.read((acked * valueBytes) / MB);
-  profileWindows.push({ client: 'kafkajs', rf, valueBytes, window: [monoStart, monoUs()] });
-  const secs = MEASURE_MS / 1000;
+  const figures = measured.figures('kafkajs', rf, valueBytes, measured.latencies.length);
   return {
     client: 'kafkajs',
     topic,
@@ -427,14 +443,7 @@ async function kafkajsThroughput(nodes: ClusterNodes, topic: string, rf: number,
     valueBytes,
     recordsPerRequest: KAFKAJS_MESSAGES_PER_SEND,
     connectionsPerLeader: 1,
-    requestsPerSec: Math.round(latencies.length / (MEASURE_MS / 1000)),
-    seconds: secs,
-    records: acked,
-    recordsPerSec: Math.round(acked / secs),
-    MBPerSec: round((acked * valueBytes) / MB / secs),
-    latencyMs: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(quantile(latencies, 1)) },
-    errors,
-    cpu,
+    ...figures,
   };
 }
 

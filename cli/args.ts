@@ -57,6 +57,32 @@ export const COMMAND_CONFIG_FLAG = { kind: 'string', arg: 'FILE', help: 'a Kafka
 /** --format for listing and describe commands. */
 export const FORMAT_FLAG = { kind: 'string', arg: 'text|json', help: 'output as aligned text or as JSON', default: 'text' } as const;
 
+/** Refuses arguments a command does not take (what is left after the ones it does). */
+export function noMoreArguments(extra: readonly string[]): void {
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+}
+
+/** The ACTION of `rill COMMAND ACTION ...`, one of `actions`, and the positionals after it. */
+export function takeAction<A extends string>(positional: readonly string[], actions: readonly A[]): { action: A; rest: string[] } {
+  const [action, ...rest] = positional;
+  if (!action) throw new UsageError(`give an action: ${actions.join(', ')}`);
+  if (!(actions as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${actions.join(', ')}`);
+  return { action: action as A, rest };
+}
+
+/**
+ * What `rill COMMAND ACTION` acts on (a topic, a group): the positional after
+ * the action or the --COMMAND flag, given once; every action but list needs it
+ * (for list it may be undefined).
+ */
+export function takeTarget(command: string, action: string, rest: readonly string[], flag: string | undefined, what: string): string {
+  if (flag !== undefined && rest.length > 0) throw new UsageError(`give the ${command} once: "${rest[0]}" or --${command} ${flag}`);
+  const [target, ...extra] = flag !== undefined ? [flag] : rest;
+  noMoreArguments(extra);
+  if (action !== 'list' && !target) throw new UsageError(`"${command} ${action}" needs a ${what}`);
+  return target;
+}
+
 /** The --format value of a listing or describe command. */
 export function outputFormat(value: string | undefined): 'text' | 'json' {
   const f = value ?? 'text';

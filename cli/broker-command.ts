@@ -8,7 +8,7 @@ import { Broker } from '../core/broker';
 import { KafkaServer } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
-import { commandHelp, parseCommand, UsageError } from './args';
+import { commandHelp, noMoreArguments, parseCommand } from './args';
 import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, readConfigFile } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
@@ -45,7 +45,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
   if (isClusterNode(argv)) return runClusterNode(argv, io, stop);
   return runCommand('broker', BROKER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     const partial: Partial<BrokerSettings> = {};
     if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
     const fromFlags: Record<string, string> = {};

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
-import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
+import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -59,7 +59,7 @@ export function isClusterNode(argv: readonly string[]): boolean {
 export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal): Promise<number> {
   return runCommand('broker', CLUSTER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     if (flags['node-id'] === undefined || !Number.isInteger(flags['node-id']) || flags['node-id'] < 0) throw new UsageError('--node-id N (a non-negative integer) is required');
     if (flags['data-dir'] === undefined) throw new UsageError('--data-dir DIR is required');
     if (flags.rack !== undefined && !validRack(flags.rack)) throw new UsageError(`--rack: ${JSON.stringify(flags.rack)} is not a rack name (1 to 255 printable characters, no spaces)`);

@@ -7,7 +7,7 @@
 // replicas' offsets; every call is bounded by --timeout-ms.
 import * as E from 'fp-ts/Either';
 import { clusterStatus, parseControllers, type ClusterStatus } from '../core/cluster';
-import { commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
+import { commandHelp, FORMAT_FLAG, noMoreArguments, outputFormat, parseCommand, takeAction, UsageError } from './args';
 import { runQuorumChange, type QuorumAction } from './cluster-controllers';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -58,10 +58,8 @@ const ACTIONS = Object.keys(USAGE);
 export function runCluster(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('cluster', clusterHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, ...extra] = positional;
-    if (action === undefined) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
-    if (!ACTIONS.includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const { action, rest: extra } = takeAction(positional, ACTIONS);
+    noMoreArguments(extra);
     const list = flags.controllers ?? io.env.RILL_CONTROLLERS;
     if (list === undefined) throw new UsageError('--controllers 1@HOST:PORT,... is required (or set $RILL_CONTROLLERS)');
     const controllers = parseControllers(list);

@@ -3,7 +3,8 @@
 import { BrokerConnections, GroupCoordinator, GroupMember, protocolGroupPort, roundRobinAssignor, type PartitionLeaders, type TopicPartition } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, parseCommand, UsageError } from './args';
+import { ErrorCode } from '../core/wire';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { avroDecoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
@@ -35,14 +36,12 @@ export const CONSUME_HELP = commandHelp({
   notes: 'SIGINT/SIGTERM, or the reader of stdout going away (| head), stop it: offsets committed, group left.',
 });
 
-const OFFSET_OUT_OF_RANGE = 1;
-
 type Format = 'value' | 'kv' | 'json';
 
 export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
   return runCommand('consume', CONSUME_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     const topic = flags.topic;
     if (!topic) throw new UsageError('--topic is required');
     const format = (flags.format ?? 'value') as Format;
@@ -175,7 +174,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
               moved = true;
               continue;
             }
-            if (p.errorCode === OFFSET_OUT_OF_RANGE) {
+            if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
               const tp = [{ topic, partition: p.partitionIndex }];
               const [lo, hi] = [(await leaders.listOffsets(tp, -2)).get(p.partitionIndex), (await leaders.listOffsets(tp, -1)).get(p.partitionIndex)];
               const held = hi! > lo! ? `its records are at offsets ${lo} to ${hi! - 1}` : 'it holds no records';

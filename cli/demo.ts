@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { PartitionLog, decodeRecordBatches } from '../core/log';
-import { commandHelp, parseCommand, UsageError } from './args';
+import { commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 
@@ -23,7 +23,7 @@ export const DEMO_HELP = commandHelp({
 export function runDemo(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('demo', DEMO_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     const total = flags.records!;
     if (!Number.isInteger(total) || total < 1) throw new UsageError('--records must be a positive integer');
     if (flags.dir !== undefined) return demo(flags.dir, total);

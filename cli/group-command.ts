@@ -3,8 +3,8 @@
 // deleting a group.
 import { coordinatorAddress, decodeAssignment, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
-import { errorName } from '../core/wire';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, UsageError } from './args';
+import { ErrorCode, errorName } from '../core/wire';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
 import { topicLeaders } from './leaders';
@@ -51,13 +51,8 @@ export function groupHelp(action?: string): string {
 export function runGroup(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('group', groupHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, ...rest] = positional;
-    if (!action) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
-    if (flags.group !== undefined && rest.length > 0) throw new UsageError(`give the group once: "${rest[0]}" or --group ${flags.group}`);
-    const [groupId, ...extra] = flags.group !== undefined ? [flags.group] : rest;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (action !== 'list' && !groupId) throw new UsageError(`"group ${action}" needs a group id`);
+    const { action, rest } = takeAction(positional, ACTIONS);
+    const groupId = takeTarget('group', action, rest, flags.group, 'group id');
     const format = outputFormat(flags.format);
     let target: number | undefined;
     if (action === 'reset-offsets') {
@@ -104,7 +99,7 @@ async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json
 
 async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
   const r = await at.coordinator.request<apis.DeleteGroupsResponse>(apis.deleteGroups, { groupsNames: [groupId] });
-  check(r.results[0]?.errorCode ?? 69, `cannot delete group "${groupId}"`);
+  check(r.results[0]?.errorCode ?? ErrorCode.GROUP_ID_NOT_FOUND, `cannot delete group "${groupId}"`);
   await writeLine(io.stdout, `Deleted group "${groupId}".`);
   return 0;
 }

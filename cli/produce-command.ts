@@ -6,7 +6,7 @@ import * as readline from 'node:readline';
 import { partitionForKey } from '../core/client';
 import { encodeRecordBatch, RecordInput } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, parseCommand, UsageError } from './args';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, noMoreArguments, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
@@ -38,7 +38,7 @@ export const PRODUCE_HELP = commandHelp({
 export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): Promise<number> {
   return runCommand('produce', PRODUCE_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     const topic = flags.topic;
     if (!topic) throw new UsageError('--topic is required');
     const compression = flags.compression ?? 'none';

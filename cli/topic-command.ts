@@ -3,7 +3,8 @@
 // Kafka-compatible broker).
 import { CONSUMER_OFFSETS_TOPIC } from '../core/broker';
 import { apis, KafkaConnection } from '../core/protocol';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, UsageError } from './args';
+import { ErrorCode } from '../core/wire';
+import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
@@ -51,13 +52,8 @@ export function topicHelp(action?: string): string {
 export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('topic', topicHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    const [action, ...rest] = positional;
-    if (!action) throw new UsageError(`give an action: ${ACTIONS.join(', ')}`);
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; use ${ACTIONS.join(', ')}`);
-    if (flags.topic !== undefined && rest.length > 0) throw new UsageError(`give the topic once: "${rest[0]}" or --topic ${flags.topic}`);
-    const [name, ...extra] = flags.topic !== undefined ? [flags.topic] : rest;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (action !== 'list' && !name) throw new UsageError(`"topic ${action}" needs a topic name`);
+    const { action, rest } = takeAction(positional, ACTIONS);
+    const name = takeTarget('topic', action, rest, flags.topic, 'topic name');
     const format = outputFormat(flags.format);
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
@@ -162,7 +158,7 @@ async function remove(conn: KafkaConnection, io: CommandIO, name: string): Promi
   const r = await conn.request<apis.DeleteTopicsResponse>(apis.deleteTopics, { topics: [{ name, topicId: '' }], topicNames: [name], timeoutMs: 30000 });
   // Not the broker's message for a missing topic (it names an API): the CLI's sentence.
   const code = r.responses[0].errorCode;
-  check(code, `cannot delete topic "${name}"`, code === 3 ? null : r.responses[0].errorMessage);
+  check(code, `cannot delete topic "${name}"`, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? null : r.responses[0].errorMessage);
   await writeLine(io.stdout, `Deleted topic "${name}".`);
   return 0;
 }
@@ -186,7 +182,7 @@ async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string,
   if (count === undefined || !Number.isInteger(count) || count < 1) throw new UsageError('give --partitions N, the new partition count');
   const r = await conn.request<apis.CreatePartitionsResponse>(apis.createPartitions, { topics: [{ name, count, assignments: null }], timeoutMs: 30000, validateOnly: false });
   const t = r.results[0];
-  check(t.errorCode, `cannot add partitions to "${name}"`, t.errorCode === 3 ? null : t.errorMessage);
+  check(t.errorCode, `cannot add partitions to "${name}"`, t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? null : t.errorMessage);
   await writeLine(io.stdout, `Topic "${name}" now has ${count} partition(s).`);
   return 0;
 }

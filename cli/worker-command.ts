@@ -11,7 +11,7 @@ import * as E from 'fp-ts/Either';
 import { protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { RillStreams, type Logger, type Topology } from '../dsl';
-import { commandHelp, numberFlag, parseCommand, UsageError } from './args';
+import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -52,7 +52,7 @@ function positiveInt(value: number | undefined, flag: string, min = 1): number |
 export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Promise<number> {
   return runCommand('worker', WORKER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    noMoreArguments(positional);
     const app = flags.app;
     if (app === undefined || app.length === 0) throw new UsageError('--app APP is required');
     if (flags.pipeline === undefined) throw new UsageError('--pipeline FILE is required');

@@ -6,6 +6,9 @@
 // offset is committed only after the sink acknowledged the write; an outside
 // position is acknowledged only after the log acknowledged the append).
 
+// A source's poll() parks on the clients' Waiters until records arrive or its signal aborts.
+export { Waiters } from '../core/client';
+
 /** A record handed to a sink: decoded key and value, and where it came from. */
 export interface SinkRecord<K, V> {
   readonly topic: string;

@@ -4,7 +4,7 @@
 // maxBuffered lines wait (backpressure); the source ends with the stream.
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { SourceConnector, SourceEntry, SourcePoll } from '../connector';
+import { Waiters, type SourceConnector, type SourceEntry, type SourcePoll } from '../connector';
 import type { LineFormat } from './formats';
 
 export interface LineStreamSourceOptions<K, V> {
@@ -25,14 +25,8 @@ export function lineStreamSource<K = string, V = unknown>(options: LineStreamSou
   let lineNo = 0;
   let ended = false;
   let header: string[] | undefined;
-  let wake: (() => void) | undefined;
+  const pollers = new Waiters();
   let rl: readline.Interface | undefined;
-
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
 
   return {
     name: options.name ?? 'line-stream',
@@ -41,23 +35,16 @@ export function lineStreamSource<K = string, V = unknown>(options: LineStreamSou
       rl.on('line', (line) => {
         queue.push(line);
         if (queue.length >= maxBuffered) rl!.pause();
-        notify();
+        pollers.wakeAll();
       });
       rl.on('close', () => {
         ended = true;
-        notify();
+        pollers.wakeAll();
       });
     },
     async poll(max, signal): Promise<SourcePoll<K, V, LineNumber>> {
       while (queue.length === 0 && !ended && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          wake = done;
-          signal.addEventListener('abort', done, { once: true });
-        });
+        await pollers.wait(undefined, signal);
       }
       const entries: SourceEntry<K, V, LineNumber>[] = [];
       for (const line of queue.splice(0, max)) {

@@ -9,7 +9,7 @@
 // array of them; `value` is required (null is a tombstone).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SourceConnector, SourceEntry, SourcePoll, SourceRecord } from '../connector';
+import { Waiters, type SourceConnector, type SourceEntry, type SourcePoll, type SourceRecord } from '../connector';
 
 export interface HttpSourceOptions {
   readonly name?: string;
@@ -50,16 +50,14 @@ export function httpSource(options: HttpSourceOptions = {}): HttpSource {
   let pendingRecords = 0;
   let nextRequest = 0;
   let server: http.Server | undefined;
-  let wake: (() => void) | undefined;
+  const pollers = new Waiters();
 
   function accept(records: SourceRecord<string, unknown>[], respond: PendingRequest['respond']): void {
     const id = nextRequest++;
     requests.set(id, { remaining: records.length, respond });
     pendingRecords += records.length;
     for (const record of records) queue.push({ kind: 'record', record, position: { request: id } });
-    const w = wake;
-    wake = undefined;
-    w?.();
+    pollers.wakeAll();
   }
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -106,14 +104,7 @@ export function httpSource(options: HttpSourceOptions = {}): HttpSource {
     },
     async poll(max, signal): Promise<SourcePoll<string, unknown, HttpPosition>> {
       while (queue.length === 0 && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          wake = done;
-          signal.addEventListener('abort', done, { once: true });
-        });
+        await pollers.wait(undefined, signal);
       }
       return { kind: 'entries', entries: queue.splice(0, max) };
     },

@@ -17,6 +17,7 @@ import { tpKey } from './assignor';
 import type { TopicPartition } from '../broker';
 import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 import { brokerGroupPort, GroupMember } from './group-member';
+import { Waiters } from './waiters';
 
 export interface ConsumerOptions {
   /** Needed for subscribe() and commits. */
@@ -97,7 +98,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private fetchAbort: AbortController | undefined;
   private wakeFetcher: (() => void) | undefined;
   /** Readers waiting for records (an iterator, an Observable subscription). */
-  private readonly readersWaiting = new Set<() => void>();
+  private readonly readersWaiting = new Waiters();
   private autoCommitTimer: NodeJS.Timeout | undefined;
   private lastDelivered: Buffered | undefined;
   /** What the last poll() handed out: counts as processed at the next poll (as the iterator's next()). */
@@ -236,7 +237,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       })();
       return () => {
         active = false;
-        this.wakeReaders();
+        this.readersWaiting.wakeAll();
       };
     });
   }
@@ -273,7 +274,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.closed = true;
     this.fetchAbort?.abort();
     this.wakeFetcher?.();
-    this.wakeReaders();
+    this.readersWaiting.wakeAll();
     await this.fetching;
   }
 
@@ -368,7 +369,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         return b.record;
       }
       this.ensureFetching();
-      await new Promise<void>((resolve) => this.readersWaiting.add(resolve));
+      await this.readersWaiting.wait();
     }
   }
 
@@ -383,16 +384,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.closed) return [];
     if (this.bufferHead >= this.buffer.length && waitMs > 0) {
       this.ensureFetching();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, waitMs);
-        const readers = this.readersWaiting;
-        function done() {
-          clearTimeout(timer);
-          readers.delete(done);
-          resolve();
-        }
-        readers.add(done);
-      });
+      await this.readersWaiting.wait(waitMs);
     }
     const taken: Buffered[] = [];
     while (taken.length < max) {
@@ -462,7 +454,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       }
       if (this.broker.isClosed) return;
       responses.forEach((r, i) => this.absorb(targets[i], epochs[i], r.errorCode, r.records, r.highWatermark));
-      this.wakeReaders();
+      this.readersWaiting.wakeAll();
     }
   }
 
@@ -499,12 +491,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       }
       state.position = Math.max(state.position, batch.lastOffset + 1);
     }
-  }
-
-  private wakeReaders(): void {
-    const waiting = [...this.readersWaiting];
-    this.readersWaiting.clear();
-    for (const wake of waiting) wake();
   }
 
   private reportError(e: unknown): void {

@@ -5,6 +5,7 @@
 // answer said about its end (for fetchedLag), and the wake-ups both sides
 // wait on: a reader for records or a fetch answer, a fetcher for room.
 import type { LogRecord, TopicPartition } from './log-client';
+import { Waiters } from './waiters';
 
 interface PartitionState {
   readonly tp: TopicPartition;
@@ -21,8 +22,8 @@ export class FetchedBuffer {
   private head = 0;
   /** Per topic, per partition (no key string built per record). */
   private readonly partitions = new Map<string, Map<number, PartitionState>>();
-  private readonly readers = new Set<() => void>();
-  private readonly fetchers = new Set<() => void>();
+  private readonly readers = new Waiters();
+  private readonly fetchers = new Waiters();
 
   constructor(readonly max: number) {}
 
@@ -101,32 +102,19 @@ export class FetchedBuffer {
 
   /** Resolves on the next push or answer, or after `ms` (no limit when undefined). */
   waitForReader(ms?: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      const readers = this.readers;
-      function done() {
-        if (timer) clearTimeout(timer);
-        readers.delete(done);
-        resolve();
-      }
-      readers.add(done);
-    });
+    return this.readers.wait(ms);
   }
 
-  /** Resolves once there is room (or wakeFetchers() is called, e.g. on close). */
-  waitForRoom(): Promise<void> {
-    return new Promise<void>((resolve) => this.fetchers.add(resolve));
+  /** Resolves once there is room (or wakeFetchers() is called, e.g. on close), or after `ms` (no limit when undefined). */
+  waitForRoom(ms?: number): Promise<void> {
+    return this.fetchers.wait(ms);
   }
 
   wakeReaders(): void {
-    const waiting = [...this.readers];
-    this.readers.clear();
-    for (const w of waiting) w();
+    this.readers.wakeAll();
   }
 
   wakeFetchers(): void {
-    const waiting = [...this.fetchers];
-    this.fetchers.clear();
-    for (const w of waiting) w();
+    this.fetchers.wakeAll();
   }
 }

@@ -23,6 +23,8 @@ export type { TopicPartition, Subscription, Assignment } from '../broker';
 export { GroupMember, brokerGroupPort } from './group-member';
 export type { GroupMemberOptions, GroupMemberHandlers, GroupPort } from './group-member';
 export { BrokerError, ErrorCode } from '../broker';
+// Parking callers until a wake, a timeout or an abort (the consumers, the DSL runtime and the connectors wait this way).
+export { Waiters } from './waiters';
 // Data-directory locks (Rill.open takes one; RillStreams takes one on its state directory).
 export { DirLock, DirLockedError } from '../log';
 

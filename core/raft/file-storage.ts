@@ -4,7 +4,8 @@ import * as E from 'fp-ts/Either';
 import { crc32c } from '../log';
 import type { Writer } from '../wire';
 import { decodeWith, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
-import { EMPTY_STATE, type PersistedState } from './raft';
+import { EMPTY_STATE } from './raft';
+import { spliceEntries, StoredState } from './stored-state';
 import type { Entry, HardState, Ready, Snapshot } from './types';
 
 // Durable Raft storage in a directory:
@@ -27,23 +28,18 @@ export interface RecoveryReport {
   readonly records: number;
 }
 
-export class FileStorage {
+export class FileStorage extends StoredState {
   private fd: number;
   private offset: number;
-  private hardState: HardState;
-  private snapshot: Snapshot | undefined;
-  private entries: Entry[];
 
   private constructor(
     private readonly dir: string,
     state: { fd: number; offset: number; hardState: HardState; snapshot: Snapshot | undefined; entries: Entry[] },
     readonly recovery: RecoveryReport,
   ) {
+    super(state);
     this.fd = state.fd;
     this.offset = state.offset;
-    this.hardState = state.hardState;
-    this.snapshot = state.snapshot;
-    this.entries = state.entries;
   }
 
   static open(dir: string): E.Either<string, FileStorage> {
@@ -66,15 +62,10 @@ export class FileStorage {
     }
   }
 
-  load(): PersistedState {
-    return { hardState: this.hardState, snapshot: this.snapshot, entries: [...this.entries] };
-  }
-
   /** Persist a Ready's snapshot, entries and hard state; durable when this returns. */
-  save(rd: Ready): void {
+  override save(rd: Ready): void {
     if (rd.snapshot !== undefined) {
-      this.snapshot = rd.snapshot;
-      this.entries = [];
+      this.installSnapshot(rd.snapshot);
       this.writeSnapshotFile(rd.snapshot);
       this.rewriteWal();
     }
@@ -82,10 +73,7 @@ export class FileStorage {
     const records: Buffer[] = [];
     if (rd.entries.length > 0) {
       records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries)));
-      const first = rd.entries[0].index;
-      const keep = this.entries.length === 0 ? 0 : Math.max(0, first - this.entries[0].index);
-      this.entries.length = Math.min(this.entries.length, keep);
-      for (const e of rd.entries) this.entries.push(e);
+      spliceEntries(this.entries, rd.entries);
     }
     if (rd.hardState !== undefined) {
       const hs = rd.hardState;
@@ -99,9 +87,8 @@ export class FileStorage {
   }
 
   /** The application snapshotted: keep the snapshot, drop the entries it covers. */
-  compact(snapshot: Snapshot): void {
-    this.snapshot = snapshot;
-    this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
+  override compact(snapshot: Snapshot): void {
+    super.compact(snapshot);
     this.writeSnapshotFile(snapshot);
     this.rewriteWal();
   }
@@ -202,7 +189,7 @@ function recoverWal(
     if (kind === RECORD_ENTRIES) {
       const ents = decodeWith(payload, readEntries);
       if (E.isLeft(ents)) return E.left(`WAL record at ${pos}: ${ents.left}`);
-      entries = spliceEntries(entries, ents.right);
+      spliceEntries(entries, ents.right);
     } else if (kind === RECORD_HARD_STATE) {
       const hs = decodeWith(payload, readHardState);
       if (E.isLeft(hs)) return E.left(`WAL record at ${pos}: ${hs.left}`);
@@ -223,15 +210,4 @@ function recoverWal(
     entries = [];
   }
   return E.right({ offset: pos, hardState, entries, report: { truncatedBytes: size - pos, records } });
-}
-
-/** Apply one entries record to the replayed log in place (it is contiguous). */
-function spliceEntries(log: Entry[], ents: Entry[]): Entry[] {
-  if (ents.length === 0) return log;
-  if (log.length === 0) return ents;
-  const keep = ents[0].index - log[0].index;
-  if (keep < 0 || keep > log.length) return ents; // starts before, or leaves a gap: the record wins
-  log.length = keep;
-  for (const e of ents) log.push(e);
-  return log;
 }

@@ -61,21 +61,6 @@ function boundedArrayRead(this: { itemsType: Readable }, tap: Tap): unknown[] {
   return value;
 }
 
-function boundedArraySkip(this: { itemsType: Readable }, tap: Tap): void {
-  const items = this.itemsType;
-  let count: number;
-  while ((count = tap.readLong())) {
-    if (count < 0) {
-      const size = tap.readLong();
-      tap.pos += size; // the writer told us the block's size: skip it whole
-      if (size < 0) tap.pos = tap.buf.length + 1;
-    } else {
-      checkBlockCount(count, tap);
-      while (count--) items._skip(tap);
-    }
-  }
-}
-
 function boundedMapRead(this: { valuesType: Readable }, tap: Tap): Record<string, unknown> {
   const values = this.valuesType;
   const value: Record<string, unknown> = {};
@@ -89,19 +74,22 @@ function boundedMapRead(this: { valuesType: Readable }, tap: Tap): Record<string
   return value;
 }
 
-function boundedMapSkip(this: { valuesType: Readable }, tap: Tap): void {
-  const values = this.valuesType;
+/**
+ * Skips an array's or a map's blocks (`keyed`: a map, each value preceded by
+ * its string key); a block whose byte size the writer gave is skipped whole.
+ */
+function skipBlocks(tap: Tap, items: Readable, keyed: boolean): void {
   let count: number;
   while ((count = tap.readLong())) {
     if (count < 0) {
       const size = tap.readLong();
-      tap.pos += size;
+      tap.pos += size; // the writer told us the block's size: skip it whole
       if (size < 0) tap.pos = tap.buf.length + 1;
     } else {
       checkBlockCount(count, tap);
       while (count--) {
-        tap.skipString();
-        values._skip(tap);
+        if (keyed) tap.skipString();
+        items._skip(tap);
       }
     }
   }
@@ -115,7 +103,7 @@ class BoundedArrayType extends ArrayType {
     return boundedArrayRead.call(this, tap);
   }
   _skip(this: { itemsType: Readable }, tap: Tap): void {
-    boundedArraySkip.call(this, tap);
+    skipBlocks(tap, this.itemsType, false);
   }
 }
 
@@ -124,7 +112,7 @@ class BoundedMapType extends MapType {
     return boundedMapRead.call(this, tap);
   }
   _skip(this: { valuesType: Readable }, tap: Tap): void {
-    boundedMapSkip.call(this, tap);
+    skipBlocks(tap, this.valuesType, true);
   }
 }
 

@@ -29,7 +29,7 @@
 // write stops the app the same way (without committing what was not
 // acknowledged); `done` rejects with the reason.
 import * as path from 'node:path';
-import { CommitRefusedError, DirLock, Rill, rillLogClient, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../../core/client';
+import { CommitRefusedError, DirLock, Rill, rillLogClient, Waiters, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../../core/client';
 import { consoleLogger, type Logger } from '../logger';
 import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore } from '../store';
 import type { Topology } from '../topology/topology';
@@ -166,7 +166,7 @@ export class RillStreams {
   private mayCommit = true;
   private timer: NodeJS.Timeout | undefined;
   private lastCommit = 0;
-  private progressWaiters: (() => void)[] = [];
+  private readonly progressWaiters = new Waiters();
   private processedCount = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -401,17 +401,7 @@ export class RillStreams {
 
   /** Resolves on the next processing progress or rebalance, or after `ms` when given. */
   private progress(ms?: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      const waiters = this.progressWaiters;
-      function done() {
-        if (timer) clearTimeout(timer);
-        const i = waiters.indexOf(done);
-        if (i >= 0) waiters.splice(i, 1);
-        resolve();
-      }
-      waiters.push(done);
-    });
+    return this.progressWaiters.wait(ms);
   }
 
   /**
@@ -693,7 +683,7 @@ export class RillStreams {
         task.pendingAsync <= maxInFlight
       );
       this.processedCount += n;
-      if (this.progressWaiters.length) this.wakeProgressWaiters();
+      if (this.progressWaiters.any) this.wakeProgressWaiters();
       this.resumeDrainedInputs(first);
       if (collector.failed) throw collector.failed;
       // Every await below lets exclusive work (commits, task changes) run: look again before going on.
@@ -746,7 +736,7 @@ export class RillStreams {
   }
 
   private wakeAll(): void {
-    this.progressWaiters.splice(0).forEach((w) => w());
+    this.progressWaiters.wakeAll();
   }
 
   private tick(): void {

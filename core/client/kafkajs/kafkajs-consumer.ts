@@ -78,7 +78,7 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
         buffer.answered(tp, Number(batch.highWatermark), offset + 1);
         while (buffer.full && isRunning() && !isStale() && !closed) {
           // Wait for the reader, but heartbeat at least every second so the group keeps us.
-          await Promise.race([buffer.waitForRoom(), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+          await buffer.waitForRoom(1000);
           await heartbeat();
         }
       }

@@ -5,13 +5,13 @@
 // through call(): the group member's join/sync/heartbeat/leave, and offset
 // commits and fetches.
 import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
+import { ErrorCode } from '../../wire';
 import type { BrokerConnections } from './broker-connections';
 import { backoff, checkCode } from './partition-leaders';
 
 /** Answers after which the group's coordinator moved: find it again, retry. */
-export const COORDINATOR_MOVED = new Set([14 /* COORDINATOR_LOAD_IN_PROGRESS */, 15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */]);
+export const COORDINATOR_MOVED = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR]);
 
-const COORDINATOR_NOT_AVAILABLE = 15;
 /** About 15 s of asking FindCoordinator before giving up. */
 const FIND_ATTEMPTS = 20;
 
@@ -25,7 +25,7 @@ export async function coordinatorAddress(any: KafkaConnection, groupId: string):
   for (let attempt = 1; ; attempt++) {
     const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
     const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
-    if (c.errorCode === COORDINATOR_NOT_AVAILABLE && attempt < FIND_ATTEMPTS) {
+    if (c.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE && attempt < FIND_ATTEMPTS) {
       await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
       continue;
     }

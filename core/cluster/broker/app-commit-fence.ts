@@ -12,10 +12,8 @@
 // its last offsets for it after the controller already named the next owner
 // (the cooperative handover), and the workers themselves stop committing tasks
 // they gave up (core/cluster's WorkerMembership, fencePartitions).
+import { ErrorCode } from '../../wire';
 import type { MetadataImage } from '../metadata/image';
-
-export const UNKNOWN_MEMBER_ID = 25;
-export const ILLEGAL_GENERATION = 22;
 
 /**
  * How a commit of `memberId` at `generation` to `groupId` stands against this
@@ -28,9 +26,9 @@ export const ILLEGAL_GENERATION = 22;
 export function appCommitStanding(image: MetadataImage, groupId: string, memberId: string, generation: number): 'worker' | 'group' | 'wait' | number {
   const app = image.apps.get(groupId);
   if (app === undefined) return 'group';
-  if (memberId === '') return app.workers.size === 0 ? 'group' : UNKNOWN_MEMBER_ID;
+  if (memberId === '') return app.workers.size === 0 ? 'group' : ErrorCode.UNKNOWN_MEMBER_ID;
   const worker = app.workers.get(memberId);
-  if (worker === undefined) return generation > image.lastWorkerEpoch ? 'wait' : UNKNOWN_MEMBER_ID;
+  if (worker === undefined) return generation > image.lastWorkerEpoch ? 'wait' : ErrorCode.UNKNOWN_MEMBER_ID;
   if (worker.workerEpoch === generation) return 'worker';
-  return generation > worker.workerEpoch ? 'wait' : ILLEGAL_GENERATION;
+  return generation > worker.workerEpoch ? 'wait' : ErrorCode.ILLEGAL_GENERATION;
 }

@@ -36,7 +36,7 @@ import { encodeRecordBatch, type RecordInput } from '../../log';
 import type { CommitResult, GroupDescription, GroupListing, GroupPort, JoinGroupParams, JoinGroupResult, LeaveGroupResult, OffsetCommitEntry, SyncGroupParams, SyncGroupResult } from '../../protocol';
 import { refusal, type Refusal } from '../errors';
 import { defaultReplication } from './default-replication';
-import { appCommitStanding, ILLEGAL_GENERATION } from './app-commit-fence';
+import { appCommitStanding } from './app-commit-fence';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 
 /** Partitions of the cluster's `__consumer_offsets` (Kafka's offsets.topic.num.partitions, 50 there). */
@@ -44,8 +44,6 @@ export const OFFSETS_TOPIC_PARTITIONS = 3;
 /** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR. */
 const OFFSET_COMMIT_TIMEOUT_MS = 5000;
 const CREATE_TIMEOUT_MS = 5000;
-const NOT_COORDINATOR = 16;
-const INVALID_COMMIT_OFFSET_SIZE = 28;
 /** How long a worker's commit waits for this broker's metadata image to show its registration. */
 const APP_COMMIT_IMAGE_WAIT_MS = 3000;
 const EMPTY = Buffer.alloc(0);
@@ -141,7 +139,7 @@ export class ClusterGroupCoordinator implements GroupPort {
     if (p === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const l = this.loaded.get(p);
     const h = this.broker.replicas.get(replicaName(CONSUMER_OFFSETS_TOPIC, p));
-    if (l === undefined || h !== l.hosted || h.replica.role !== 'leader' || h.replica.leaderEpoch !== l.leaderEpoch) return NOT_COORDINATOR;
+    if (l === undefined || h !== l.hosted || h.replica.role !== 'leader' || h.replica.leaderEpoch !== l.leaderEpoch) return ErrorCode.NOT_COORDINATOR;
     return l;
   }
 
@@ -262,7 +260,7 @@ export class ClusterGroupCoordinator implements GroupPort {
       const standing = appCommitStanding(this.broker.image, groupId, memberId, generationId);
       if (standing !== 'wait') return standing;
       const left = deadline - Date.now();
-      if (left <= 0) return ILLEGAL_GENERATION;
+      if (left <= 0) return ErrorCode.ILLEGAL_GENERATION;
       await this.broker.nextChange(left);
     }
   }
@@ -336,13 +334,13 @@ function commitError(code: number): number {
       return 0;
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-      return NOT_COORDINATOR;
+      return ErrorCode.NOT_COORDINATOR;
     case ErrorCode.NOT_ENOUGH_REPLICAS:
     case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case ErrorCode.REQUEST_TIMED_OUT:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     case ErrorCode.MESSAGE_TOO_LARGE:
-      return INVALID_COMMIT_OFFSET_SIZE;
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
     default:
       return code > 0 ? code : ErrorCode.UNKNOWN_SERVER_ERROR;
   }

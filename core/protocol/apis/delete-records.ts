@@ -2,6 +2,7 @@
 // high watermark), at the partition's leader.
 import { defineApi } from '../api';
 import { ApiKey, array, field, message } from '../../wire';
+import { answerPerPartition } from './group-by-topic';
 
 export interface DeleteRecordsRequest {
   topics: { name: string; partitions: { partitionIndex: number; offset: number }[] }[];
@@ -36,13 +37,10 @@ export const deleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsRes
   handle(req, ctx) {
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => {
-          const r = ctx.partitions.deleteRecords(t.name, p.partitionIndex, p.offset);
-          return r._tag === 'Left' ? { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: r.left.code } : { partitionIndex: p.partitionIndex, lowWatermark: r.right, errorCode: 0 };
-        }),
-      })),
+      topics: answerPerPartition(req.topics, (topic, p) => {
+        const r = ctx.partitions.deleteRecords(topic, p.partitionIndex, p.offset);
+        return r._tag === 'Left' ? { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: r.left.code } : { partitionIndex: p.partitionIndex, lowWatermark: r.right, errorCode: 0 };
+      }),
     };
   },
 });

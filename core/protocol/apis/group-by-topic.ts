@@ -16,3 +16,8 @@ export function groupByTopic<T extends { topic: string }, P>(items: readonly T[]
   }
   return [...byName.values()];
 }
+
+/** Answers a per-topic request partition by partition, keeping its topics, partitions and order. */
+export function answerPerPartition<Q, P>(topics: readonly TopicPartitions<Q>[], answer: (topic: string, partition: Q) => P): TopicPartitions<P>[] {
+  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => answer(t.name, p)) }));
+}

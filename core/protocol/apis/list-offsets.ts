@@ -2,6 +2,7 @@
 // (high watermark), -3 the record with the largest timestamp.
 import { defineApi } from '../api';
 import { ApiKey, array, field, message } from '../../wire';
+import { answerPerPartition } from './group-by-topic';
 
 export interface ListOffsetsRequest {
   replicaId: number;
@@ -68,15 +69,12 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
   handle(req, ctx) {
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p): ListOffsetsPartitionResponse => {
-          const r = ctx.partitions.listOffset(t.name, p.partitionIndex, p.timestamp);
-          if (r._tag === 'Left') return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
-          const { offset, timestamp, leaderEpoch } = r.right;
-          return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch };
-        }),
-      })),
+      topics: answerPerPartition(req.topics, (topic, p): ListOffsetsPartitionResponse => {
+        const r = ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp);
+        if (r._tag === 'Left') return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+        const { offset, timestamp, leaderEpoch } = r.right;
+        return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch };
+      }),
     };
   },
 });

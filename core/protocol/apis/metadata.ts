@@ -115,13 +115,10 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
   },
 });
 
-/** Kafka's LEADER_NOT_AVAILABLE: the partition is between leaders; clients retry. */
-const LEADER_NOT_AVAILABLE = 5;
-
 function describe(t: TopicLayout): MetadataTopic {
   const partitions = t.partitions.map(
     (p): MetadataPartition => ({
-      errorCode: p.leaderId < 0 ? LEADER_NOT_AVAILABLE : 0,
+      errorCode: p.leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0, // between leaders: clients retry
       partitionIndex: p.partition,
       leaderId: p.leaderId,
       leaderEpoch: p.leaderEpoch,

@@ -88,29 +88,27 @@ export class KafkaServer {
 
   /** Requests read over the open connections' lives. */
   get requestsRead(): number {
-    let n = 0;
-    for (const c of this.connections) n += c.requestsRead;
-    return n;
+    return this.sumOverConnections((c) => c.requestsRead);
   }
 
   /** Connections whose reading is paused because their client is not reading responses. */
   get connectionsBlockedOnWrites(): number {
-    let n = 0;
-    for (const c of this.connections) if (c.blockedOnWrites) n++;
-    return n;
+    return this.sumOverConnections((c) => (c.blockedOnWrites ? 1 : 0));
   }
 
   /** Request bytes read off the sockets and not yet cut into frames, over all connections. */
   get bufferedRequestBytes(): number {
-    let n = 0;
-    for (const c of this.connections) n += c.bufferedBytes;
-    return n;
+    return this.sumOverConnections((c) => c.bufferedBytes);
   }
 
   /** Requests read and not yet answered, over all connections. */
   get inFlightRequests(): number {
+    return this.sumOverConnections((c) => c.inFlight);
+  }
+
+  private sumOverConnections(count: (c: Connection) => number): number {
     let n = 0;
-    for (const c of this.connections) n += c.inFlight;
+    for (const c of this.connections) n += count(c);
     return n;
   }
 

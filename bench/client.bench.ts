@@ -70,7 +70,10 @@ async function throughput(recordBytes: number, totalBytes: number): Promise<Thro
   const dir = tmp();
   try {
     const rill = Rill.open({ dir });
-    await rill.admin.createTopics([{ name: 'produce-only', config: { 'segment.bytes': 256 * 1024 * 1024 } }, { name: 'pipeline', config: { 'segment.bytes': 256 * 1024 * 1024 } }]);
+    await rill.admin.createTopics([
+      { name: 'produce-only', config: { 'segment.bytes': 256 * 1024 * 1024 } },
+      { name: 'pipeline', config: { 'segment.bytes': 256 * 1024 * 1024 } },
+    ]);
     let t0 = performance.now();
     await produce(rill, 'produce-only', records, recordBytes);
     const produceMs = performance.now() - t0;

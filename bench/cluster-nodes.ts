@@ -82,11 +82,30 @@ export class ClusterNodes {
   }
 
   startController(id: number): Promise<void> {
-    return this.spawnNode(`c${id}`, [], {}, 'broker', ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.o.dir, `controller-${id}`), ...(this.o.controllerArgs ?? [])]);
+    return this.spawnNode(`c${id}`, [], {}, 'broker', [
+      '--controller',
+      '--node-id',
+      String(id),
+      '--controllers',
+      this.controllersArg,
+      '--data-dir',
+      path.join(this.o.dir, `controller-${id}`),
+      ...(this.o.controllerArgs ?? []),
+    ]);
   }
 
   startBroker(id: number): Promise<void> {
-    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], this.o.brokerEnv ?? {}, 'broker', ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.o.dir, `broker-${id}`), ...(this.o.brokerArgs ?? [])]);
+    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], this.o.brokerEnv ?? {}, 'broker', [
+      '--node-id',
+      String(id),
+      '--controllers',
+      this.controllersArg,
+      '--port',
+      String(this.brokerPorts.get(id)),
+      '--data-dir',
+      path.join(this.o.dir, `broker-${id}`),
+      ...(this.o.brokerArgs ?? []),
+    ]);
   }
 
   /** `rill worker --controllers ... --brokers ... ARGS` as node `w<id>`. */
@@ -95,12 +114,22 @@ export class ClusterNodes {
     return this.spawnNode(`w${id}`, [], {}, 'worker', ['--controllers', this.controllersArg, '--brokers', brokers, ...args]);
   }
 
-  private async spawnNode(key: NodeKey, nodeFlags: readonly string[], env: Readonly<Record<string, string>>, command: 'broker' | 'worker', args: string[]): Promise<void> {
-    const child = spawn(process.execPath, [...nodeFlags, '-r', './bench/cluster-lifeline.cjs', '-r', './test/support/register-ts.js', 'cli/main.ts', command, ...args], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, RILL_BENCH_MAX_LIFETIME_MS: String(this.o.maxLifetimeMs) },
-    });
+  private async spawnNode(
+    key: NodeKey,
+    nodeFlags: readonly string[],
+    env: Readonly<Record<string, string>>,
+    command: 'broker' | 'worker',
+    args: string[],
+  ): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      [...nodeFlags, '-r', './bench/cluster-lifeline.cjs', '-r', './test/support/register-ts.js', 'cli/main.ts', command, ...args],
+      {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...env, RILL_BENCH_MAX_LIFETIME_MS: String(this.o.maxLifetimeMs) },
+      },
+    );
     live.add(child);
     child.once('exit', () => live.delete(child));
     child.stdin!.on('error', () => {});
@@ -198,7 +227,12 @@ export class ClusterNodes {
     let c: KafkaConnection | undefined;
     try {
       c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 2000, clientId: 'rill-bench' });
-      return await c.request<apis.MetadataResponse>(apis.metadata, { topics: topics === null ? null : topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      return await c.request<apis.MetadataResponse>(apis.metadata, {
+        topics: topics === null ? null : topics.map((name) => ({ name })),
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
     } catch {
       return undefined;
     } finally {
@@ -212,7 +246,8 @@ export class ClusterNodes {
       if (!this.isUp(`b${id}`) || skip.has(id)) continue;
       const m = await this.metadata(id, [topic]);
       const t = m?.topics.find((x) => x.name === topic);
-      if (t !== undefined && t.errorCode === 0) return t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, isrNodes: [...p.isrNodes] }));
+      if (t !== undefined && t.errorCode === 0)
+        return t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, isrNodes: [...p.isrNodes] }));
     }
     return undefined;
   }

@@ -10,6 +10,8 @@ export const TASK_MOVE_OUTPUT = 'bench-tm-counts';
 
 export function pipeline(app: string): Topology {
   const builder = new StreamsBuilder(app);
-  builder.stream(TASK_MOVE_INPUT, { key: stringSerde(), value: stringSerde() }).pipe(count({ store: 'bench-counts' }), to(TASK_MOVE_OUTPUT, { key: stringSerde(), value: jsonSerde<number>() }));
+  builder
+    .stream(TASK_MOVE_INPUT, { key: stringSerde(), value: stringSerde() })
+    .pipe(count({ store: 'bench-counts' }), to(TASK_MOVE_OUTPUT, { key: stringSerde(), value: jsonSerde<number>() }));
   return builder.build();
 }

@@ -56,7 +56,8 @@ async function leaderConnections(nodes: ClusterNodes, topic: string): Promise<{ 
   if (parts === undefined || parts.some((p) => p.leaderId < 0)) throw new Error(`task move: no leaders for ${topic}`);
   const leaders = new Map(parts.map((p) => [p.partitionIndex, p.leaderId]));
   const conns = new Map<number, KafkaConnection>();
-  for (const id of new Set(leaders.values())) conns.set(id, await KafkaConnection.connect(nodes.bootstrap(id), { timeoutMs: 30_000, clientId: 'rill-bench-tm' }));
+  for (const id of new Set(leaders.values()))
+    conns.set(id, await KafkaConnection.connect(nodes.bootstrap(id), { timeoutMs: 30_000, clientId: 'rill-bench-tm' }));
   return { leaders, conns };
 }
 
@@ -76,7 +77,12 @@ async function load(nodes: ClusterNodes, keys: number, partitions: number): Prom
           for (let i = p; i < keys; i += perBatch * partitions) {
             const records = [];
             for (let j = i; j < keys && j < i + perBatch * partitions; j += partitions) records.push({ key: Buffer.from(keyOf(j)), value });
-            const r = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name: TASK_MOVE_INPUT, partitionData: [{ index: p, records: encodeRecordBatch({ records }) }] }] });
+            const r = await conn.request<apis.ProduceResponse>(apis.produce, {
+              transactionalId: null,
+              acks: 1,
+              timeoutMs: 30_000,
+              topicData: [{ name: TASK_MOVE_INPUT, partitionData: [{ index: p, records: encodeRecordBatch({ records }) }] }],
+            });
             const code = r.responses[0].partitionResponses[0].errorCode;
             if (code !== 0) throw new Error(`task move: loading partition ${p} failed with error ${code}`);
           }
@@ -96,7 +102,11 @@ async function endOffsets(nodes: ClusterNodes, topic: string): Promise<Map<numbe
   try {
     for (const [id, conn] of conns) {
       const mine = [...leaders].filter(([, l]) => l === id).map(([p]) => p);
-      const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: mine.map((partitionIndex) => ({ partitionIndex, timestamp: -1, maxNumOffsets: 1 })) }] });
+      const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: mine.map((partitionIndex) => ({ partitionIndex, timestamp: -1, maxNumOffsets: 1 })) }],
+      });
       for (const p of r.topics[0].partitions) out.set(p.partitionIndex, p.offset);
     }
   } finally {
@@ -114,9 +124,21 @@ async function watchOutput(nodes: ClusterNodes, from: Map<number, number>, key: 
       for (const [id, conn] of conns) {
         const mine = [...leaders].filter(([, l]) => l === id).map(([p]) => p);
         const r = await conn.request<apis.FetchResponse>(apis.fetch, {
-          replicaId: -1, maxWaitMs: 50, minBytes: 1, maxBytes: 4 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-          topics: [{ topic: TASK_MOVE_OUTPUT, partitions: mine.map((partition) => ({ partition, fetchOffset: offsets.get(partition) ?? 0, partitionMaxBytes: 1 << 20 })) }],
-          forgottenTopicsData: [], rackId: '',
+          replicaId: -1,
+          maxWaitMs: 50,
+          minBytes: 1,
+          maxBytes: 4 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic: TASK_MOVE_OUTPUT,
+              partitions: mine.map((partition) => ({ partition, fetchOffset: offsets.get(partition) ?? 0, partitionMaxBytes: 1 << 20 })),
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
         });
         const at = performance.now();
         for (const p of r.responses[0]?.partitions ?? []) {
@@ -141,14 +163,29 @@ async function produceOne(nodes: ClusterNodes, partition: number, key: string): 
   const { leaders, conns } = await leaderConnections(nodes, TASK_MOVE_INPUT);
   try {
     const conn = conns.get(leaders.get(partition)!)!;
-    const r = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: TASK_MOVE_INPUT, partitionData: [{ index: partition, records: encodeRecordBatch({ records: [{ key: Buffer.from(key), value: Buffer.from('probe') }] }) }] }] });
-    if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`task move: probe produce failed with error ${r.responses[0].partitionResponses[0].errorCode}`);
+    const r = await conn.request<apis.ProduceResponse>(apis.produce, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [
+        {
+          name: TASK_MOVE_INPUT,
+          partitionData: [{ index: partition, records: encodeRecordBatch({ records: [{ key: Buffer.from(key), value: Buffer.from('probe') }] }) }],
+        },
+      ],
+    });
+    if (r.responses[0].partitionResponses[0].errorCode !== 0)
+      throw new Error(`task move: probe produce failed with error ${r.responses[0].partitionResponses[0].errorCode}`);
   } finally {
     for (const c of conns.values()) c.close();
   }
 }
 
-export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys: number; partitions: number; standbyReplicas: number; createTopic: (name: string, partitions: number) => Promise<void>; log: (m: string) => void }): Promise<TaskMoveResult> {
+export async function taskMove(
+  nodes: ClusterNodes,
+  deadline: number,
+  o: { keys: number; partitions: number; standbyReplicas: number; createTopic: (name: string, partitions: number) => Promise<void>; log: (m: string) => void },
+): Promise<TaskMoveResult> {
   const tasks: Tasks = new Map();
   const added: { key: NodeKey; partitions: number[]; at: number }[] = [];
   nodes.onStdout = (key, line, at) => {
@@ -171,7 +208,16 @@ export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys:
     const all = owners.flat();
     return owners.every((t) => t.length > 0) && all.length === o.partitions && new Set(all).size === o.partitions;
   };
-  const workerArgs = (id: number) => ['--app', APP, '--pipeline', 'bench/cluster-pipeline.ts', '--worker-id', `w${id}`, '--standby-replicas', String(o.standbyReplicas)];
+  const workerArgs = (id: number) => [
+    '--app',
+    APP,
+    '--pipeline',
+    'bench/cluster-pipeline.ts',
+    '--worker-id',
+    `w${id}`,
+    '--standby-replicas',
+    String(o.standbyReplicas),
+  ];
 
   await o.createTopic(TASK_MOVE_INPUT, o.partitions);
   await nodes.waitForPartitions(TASK_MOVE_INPUT, deadline, (p) => p.leaderId > 0);
@@ -228,7 +274,9 @@ export async function taskMove(nodes: ClusterNodes, deadline: number, o: { keys:
       expectedProbeCount: 2,
     };
     rounds.push(round);
-    o.log(`  task move round ${round.round} (${how} ${victim}, tasks [${victimTasks}]): task ${partition} reassigned after ${round.reassignedMs} ms, probe counted (count ${seen.value}) after ${round.firstOutputMs} ms`);
+    o.log(
+      `  task move round ${round.round} (${how} ${victim}, tasks [${victimTasks}]): task ${partition} reassigned after ${round.reassignedMs} ms, probe counted (count ${seen.value}) after ${round.firstOutputMs} ms`,
+    );
     tasks.delete(victim);
     await nodes.startWorker(Number(victim.slice(1)), workerArgs(Number(victim.slice(1))));
   }

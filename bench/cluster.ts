@@ -311,7 +311,12 @@ class MeasuredWindow {
   }
 
   /** Once the senders stopped: the CPU and rates over the window, and the profile window noted for the report. */
-  figures(client: RunResult['client'], rf: number, valueBytes: number, requests: number): Pick<RunResult, 'requestsPerSec' | 'seconds' | 'records' | 'recordsPerSec' | 'MBPerSec' | 'latencyMs' | 'errors' | 'cpu'> {
+  figures(
+    client: RunResult['client'],
+    rf: number,
+    valueBytes: number,
+    requests: number,
+  ): Pick<RunResult, 'requestsPerSec' | 'seconds' | 'records' | 'recordsPerSec' | 'MBPerSec' | 'latencyMs' | 'errors' | 'cpu'> {
     const { acked, latencies } = this;
     const cpu = this.meter.read((acked * valueBytes) / MB);
     profileWindows.push({ client, rf, valueBytes, window: [this.monoStart, monoUs()] });
@@ -337,14 +342,25 @@ class MeasuredWindow {
  * connections to it (Kafka's producer: one connection per broker). Counts the
  * records acknowledged inside the measured window.
  */
-async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number, acks: number, valueBytes: number, connectionsPerLeader = 1): Promise<RunResult> {
+async function protocolThroughput(
+  nodes: ClusterNodes,
+  topic: string,
+  rf: number,
+  acks: number,
+  valueBytes: number,
+  connectionsPerLeader = 1,
+): Promise<RunResult> {
   const parts = await nodes.partitions(topic);
   if (parts === undefined || parts.some((p) => p.leaderId < 0)) throw new Error(`no leaders for ${topic}`);
   const byLeader = new Map<number, number[]>();
   for (const p of parts) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partitionIndex]);
   const conns: { leader: number; conn: KafkaConnection }[] = [];
   for (const leader of byLeader.keys()) {
-    for (let i = 0; i < connectionsPerLeader; i++) conns.push({ leader, conn: await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 30_000, clientId: 'rill-bench', maxResponseBytes: 1 << 20 }) });
+    for (let i = 0; i < connectionsPerLeader; i++)
+      conns.push({
+        leader,
+        conn: await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 30_000, clientId: 'rill-bench', maxResponseBytes: 1 << 20 }),
+      });
   }
   const { batch, records: perBatch } = makeBatch(valueBytes);
   const measured = new MeasuredWindow(nodes);
@@ -402,11 +418,22 @@ async function protocolThroughput(nodes: ClusterNodes, topic: string, rf: number
 // ---------------------------------------------------------------- kafkajs
 
 function kafkaFor(nodes: ClusterNodes, clientId: string, retry?: { retries: number }) {
-  return new Kafka({ clientId, brokers: IDS.map((id) => nodes.bootstrap(id)), logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 30_000, ...(retry ? { retry } : {}) });
+  return new Kafka({
+    clientId,
+    brokers: IDS.map((id) => nodes.bootstrap(id)),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    ...(retry ? { retry } : {}),
+  });
 }
 
 async function kafkajsThroughput(nodes: ClusterNodes, topic: string, rf: number, acks: number, valueBytes: number): Promise<RunResult> {
-  const producer = kafkaFor(nodes, 'rill-bench-kafkajs').producer({ allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: IN_FLIGHT_PER_CONNECTION });
+  const producer = kafkaFor(nodes, 'rill-bench-kafkajs').producer({
+    allowAutoTopicCreation: false,
+    idempotent: false,
+    maxInFlightRequests: IN_FLIGHT_PER_CONNECTION,
+  });
   await producer.connect();
   const value = Buffer.alloc(valueBytes, 'x');
   const messages = Array.from({ length: KAFKAJS_MESSAGES_PER_SEND }, () => ({ value }));
@@ -463,7 +490,10 @@ interface SteadyProducer {
  * runs before the send time is taken; after a failure `reset` drops what
  * `prepare` built and the loop retries 20 ms later.
  */
-function steadyLoop(name: string, step: { prepare: () => Promise<void>; send: () => Promise<void>; reset: () => void; close: () => Promise<void> }): SteadyProducer {
+function steadyLoop(
+  name: string,
+  step: { prepare: () => Promise<void>; send: () => Promise<void>; reset: () => void; close: () => Promise<void> },
+): SteadyProducer {
   const state: SteadyProducer & { stopped: boolean } = {
     name,
     acks: [],
@@ -507,7 +537,12 @@ function protocolSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
       batch = encodeRecordBatch({ records: Array.from({ length: FAILOVER_BATCH_RECORDS }, () => ({ key: null, value })) });
     },
     send: async () => {
-      const r = await conn!.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+      const r = await conn!.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
+      });
       if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`error code ${r.responses[0].partitionResponses[0].errorCode}`);
     },
     reset: () => {
@@ -553,7 +588,15 @@ interface FailoverRound {
   ackGapMs: Record<string, number>;
 }
 
-async function failover(nodes: ClusterNodes, deadline: number): Promise<{ rounds: FailoverRound[]; failures: Record<string, number>; acked: Record<string, number>; latencyMs: Record<string, { p50: number; p99: number }> }> {
+async function failover(
+  nodes: ClusterNodes,
+  deadline: number,
+): Promise<{
+  rounds: FailoverRound[];
+  failures: Record<string, number>;
+  acked: Record<string, number>;
+  latencyMs: Record<string, { p50: number; p99: number }>;
+}> {
   const producers = [protocolSteady(nodes, FAILOVER), kafkajsSteady(nodes, FAILOVER)];
   const rounds: FailoverRound[] = [];
   const waitUntil = async (what: string, cond: () => boolean, bound: number) => {
@@ -593,8 +636,23 @@ async function failover(nodes: ClusterNodes, deadline: number): Promise<{ rounds
         const lastBefore = [...p.acks].reverse().find((a) => a.ackAt <= tKill);
         ackGapMs[p.name] = Math.round(firstAfter(p)!.ackAt - (lastBefore?.ackAt ?? tKill));
       }
-      rounds.push({ round: r + 1, victim, newLeader: elected.leader, leaderEpochBefore: before.leaderEpoch, leaderEpochAfter: elected.epoch, newLeaderInMetadataMs: Math.round(elected.at - tKill), firstProduceMs, ackGapMs });
-      console.log(`  failover round ${r + 1}: killed leader ${victim}; new leader ${elected.leader} in metadata after ${Math.round(elected.at - tKill)} ms; first produce after ${Object.entries(firstProduceMs).map(([k, v]) => `${v} ms (${k})`).join(', ')}`);
+      rounds.push({
+        round: r + 1,
+        victim,
+        newLeader: elected.leader,
+        leaderEpochBefore: before.leaderEpoch,
+        leaderEpochAfter: elected.epoch,
+        newLeaderInMetadataMs: Math.round(elected.at - tKill),
+        firstProduceMs,
+        ackGapMs,
+      });
+      console.log(
+        `  failover round ${r + 1}: killed leader ${victim}; new leader ${elected.leader} in metadata after ${Math.round(elected.at - tKill)} ms; first produce after ${Object.entries(
+          firstProduceMs,
+        )
+          .map(([k, v]) => `${v} ms (${k})`)
+          .join(', ')}`,
+      );
       await nodes.startBroker(victim);
     }
     await nodes.waitForPartitions(FAILOVER, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
@@ -654,7 +712,8 @@ function brokerCost(runs: RunResult[]) {
 }
 
 function ratioOf(runs: RunResult[], client: string, valueBytes: number, connectionsPerLeader = 1) {
-  const pick = (rf: number) => runs.filter((r) => r.client === client && r.valueBytes === valueBytes && r.replicationFactor === rf && r.connectionsPerLeader === connectionsPerLeader);
+  const pick = (rf: number) =>
+    runs.filter((r) => r.client === client && r.valueBytes === valueBytes && r.replicationFactor === rf && r.connectionsPerLeader === connectionsPerLeader);
   const rf1 = pick(1);
   const rf3 = pick(3);
   if (rf1.length === 0 || rf3.length === 0) return undefined;
@@ -668,7 +727,11 @@ function ratioOf(runs: RunResult[], client: string, valueBytes: number, connecti
     rf3AcksAll: { recordsPerSec: Math.round(m3), MBPerSec: round((m3 * valueBytes) / MB), ...brokerCost(rf3) },
     ratio: round(m3 / m1, 2),
     peerRatio: PEER.ratio,
-    ...(client === 'kafkajs' ? { note: 'kafkajs encodes every message in JS on the one bench process: at RF1 the client, not the brokers, is the limit, so this ratio compares a client limit with a replication limit' } : {}),
+    ...(client === 'kafkajs'
+      ? {
+          note: 'kafkajs encodes every message in JS on the one bench process: at RF1 the client, not the brokers, is the limit, so this ratio compares a client limit with a replication limit',
+        }
+      : {}),
   };
 }
 
@@ -693,7 +756,9 @@ async function main(): Promise<void> {
   console.log(`bench:cluster: 3 controllers + 3 brokers on loopback (${os.cpus().length} cpus, load ${loadAtStart.join(' ')}), data in ${dir}`);
   const runs: RunResult[] = [];
   let failoverResult: Awaited<ReturnType<typeof failover>> | undefined;
-  let taskMoveResult: TaskMoveResult | string = WORKER_AVAILABLE ? 'not run (BENCH_PHASES)' : 'not measured: workers not available (no `rill worker` command when this ran)';
+  let taskMoveResult: TaskMoveResult | string = WORKER_AVAILABLE
+    ? 'not run (BENCH_PHASES)'
+    : 'not measured: workers not available (no `rill worker` command when this ran)';
   let profiles: Record<string, ProfileSummary | string> | undefined;
   try {
     await nodes.allocatePorts();
@@ -752,11 +817,24 @@ async function main(): Promise<void> {
         }
       };
       try {
-        taskMoveResult = await taskMove(nodes, deadline, { keys: TASK_KEYS, partitions: TASK_PARTITIONS, standbyReplicas: STANDBY_REPLICAS, createTopic, log: (m) => console.log(m) });
+        taskMoveResult = await taskMove(nodes, deadline, {
+          keys: TASK_KEYS,
+          partitions: TASK_PARTITIONS,
+          standbyReplicas: STANDBY_REPLICAS,
+          createTopic,
+          log: (m) => console.log(m),
+        });
       } catch (e) {
         // The workers are another engineer's work in progress: report, keep the other figures.
         taskMoveResult = `not measured: the task move phase failed: ${(e as Error).message}`;
-        console.log(`  ${taskMoveResult}\n${nodes.dump(15).split('\n').filter((l) => l.startsWith('---') || /worker|error/i.test(l)).slice(-40).join('\n')}`);
+        console.log(
+          `  ${taskMoveResult}\n${nodes
+            .dump(15)
+            .split('\n')
+            .filter((l) => l.startsWith('---') || /worker|error/i.test(l))
+            .slice(-40)
+            .join('\n')}`,
+        );
       }
     }
     if (CPU_PROF) {
@@ -794,9 +872,23 @@ async function main(): Promise<void> {
       }
     : 'not run';
   const result = {
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memoryGB: round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim(),
+      memoryGB: round(os.totalmem() / 1024 ** 3),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
+    },
     date: started.toISOString(),
-    cluster: { controllers: IDS.length, brokers: IDS.length, layout: 'separate processes on 127.0.0.1, one per node, data on local disk', controllerArgs, profiled: CPU_PROF },
+    cluster: {
+      controllers: IDS.length,
+      brokers: IDS.length,
+      layout: 'separate processes on 127.0.0.1, one per node, data on local disk',
+      controllerArgs,
+      profiled: CPU_PROF,
+    },
     parameters: {
       measuredSecondsPerRun: MEASURE_MS / 1000,
       warmupSecondsPerRun: WARMUP_MS / 1000,
@@ -812,14 +904,24 @@ async function main(): Promise<void> {
     headline: {
       rf3AcksAllOverRf1Acks1: Object.fromEntries(ratios.map((r) => [`${r.client} ${r.valueBytes} B`, r.ratio])),
       peerRatioKafka2014: PEER.ratio,
-      failoverFirstProduceMedianMs: typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterKill).map(([c, v]) => [c, v.medianMs])),
-      failoverFirstProduceMaxMs: typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterKill).map(([c, v]) => [c, v.maxMs])),
-      taskMove: typeof taskMoveResult === 'string' ? taskMoveResult : Object.fromEntries(taskMoveResult.rounds.map((r) => [r.how, { reassignedMs: r.reassignedMs, firstOutputMs: r.firstOutputMs }])),
+      failoverFirstProduceMedianMs:
+        typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterKill).map(([c, v]) => [c, v.medianMs])),
+      failoverFirstProduceMaxMs:
+        typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterKill).map(([c, v]) => [c, v.maxMs])),
+      taskMove:
+        typeof taskMoveResult === 'string'
+          ? taskMoveResult
+          : Object.fromEntries(taskMoveResult.rounds.map((r) => [r.how, { reassignedMs: r.reassignedMs, firstOutputMs: r.firstOutputMs }])),
     },
     peer: PEER,
     throughput: {
       ratios,
-      diagnosticMoreConnections: diagnostic ? { note: `the same protocol client with ${DIAGNOSTIC_CONNECTIONS_PER_LEADER} connections per leader instead of 1 (not how Kafka's producer sends; shows how far acks=all is bound by request latency rather than by CPU)`, ...diagnostic } : 'not run',
+      diagnosticMoreConnections: diagnostic
+        ? {
+            note: `the same protocol client with ${DIAGNOSTIC_CONNECTIONS_PER_LEADER} connections per leader instead of 1 (not how Kafka's producer sends; shows how far acks=all is bound by request latency rather than by CPU)`,
+            ...diagnostic,
+          }
+        : 'not run',
       runs,
     },
     failover: failoverSummary,
@@ -829,7 +931,10 @@ async function main(): Promise<void> {
         : {
             ...taskMoveResult,
             setup: `3 \`rill worker\` processes run bench/cluster-pipeline.ts (count per key) over ${TASK_PARTITIONS} input partitions holding ${taskMoveResult.keys} distinct keys; per round one worker is stopped and a probe record (a key counted once) written to one of its tasks at once; reassignedMs = stop -> another worker reports the task added, firstOutputMs = stop -> the probe's new count in the output topic (state restored from the changelog, record processed)`,
-            withStandbys: STANDBY_REPLICAS > 0 ? `this run: ${STANDBY_REPLICAS} standby replica(s) per task, kept warm by the workers` : 'this run: none; BENCH_STANDBY_REPLICAS=1 BENCH_PHASES=taskmove measures with standbys (bench/results/cluster-standby.json)',
+            withStandbys:
+              STANDBY_REPLICAS > 0
+                ? `this run: ${STANDBY_REPLICAS} standby replica(s) per task, kept warm by the workers`
+                : 'this run: none; BENCH_STANDBY_REPLICAS=1 BENCH_PHASES=taskmove measures with standbys (bench/results/cluster-standby.json)',
           },
     ...(profiles ? { profile: profiles } : {}),
   };
@@ -838,14 +943,27 @@ async function main(): Promise<void> {
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
   console.log('\nbench:cluster summary');
-  for (const r of ratios) console.log(`  ${r.client} ${r.valueBytes} B: RF1 acks=1 ${r.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf1Acks1.MBPerSec} MB/s), RF3 acks=all ${r.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf3AcksAll.MBPerSec} MB/s): ratio ${r.ratio} (Kafka 2014: ${PEER.ratio}); brokers per MB: RF1 ${r.rf1Acks1.brokerCpuMsPerMB} CPU-ms ${r.rf1Acks1.brokerAllocatedMBPerMB ?? '?'}+${r.rf1Acks1.brokerExternalMBPerMB ?? '?'} MB allocated (heap+buffers), RF3 ${r.rf3AcksAll.brokerCpuMsPerMB} CPU-ms ${r.rf3AcksAll.brokerAllocatedMBPerMB ?? '?'}+${r.rf3AcksAll.brokerExternalMBPerMB ?? '?'} MB allocated`);
-  if (diagnostic) console.log(`  (diagnostic, ${DIAGNOSTIC_CONNECTIONS_PER_LEADER} connections per leader, 100 B: RF1 ${diagnostic.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s, RF3 acks=all ${diagnostic.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s: ratio ${diagnostic.ratio})`);
+  for (const r of ratios)
+    console.log(
+      `  ${r.client} ${r.valueBytes} B: RF1 acks=1 ${r.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf1Acks1.MBPerSec} MB/s), RF3 acks=all ${r.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf3AcksAll.MBPerSec} MB/s): ratio ${r.ratio} (Kafka 2014: ${PEER.ratio}); brokers per MB: RF1 ${r.rf1Acks1.brokerCpuMsPerMB} CPU-ms ${r.rf1Acks1.brokerAllocatedMBPerMB ?? '?'}+${r.rf1Acks1.brokerExternalMBPerMB ?? '?'} MB allocated (heap+buffers), RF3 ${r.rf3AcksAll.brokerCpuMsPerMB} CPU-ms ${r.rf3AcksAll.brokerAllocatedMBPerMB ?? '?'}+${r.rf3AcksAll.brokerExternalMBPerMB ?? '?'} MB allocated`,
+    );
+  if (diagnostic)
+    console.log(
+      `  (diagnostic, ${DIAGNOSTIC_CONNECTIONS_PER_LEADER} connections per leader, 100 B: RF1 ${diagnostic.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s, RF3 acks=all ${diagnostic.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s: ratio ${diagnostic.ratio})`,
+    );
   if (typeof failoverSummary !== 'string') {
-    for (const [c, s] of Object.entries(failoverSummary.firstProduceAfterKill)) console.log(`  failover, kill -> first produce (${c}): median ${s.medianMs} ms, max ${s.maxMs} ms over ${fr.length} rounds`);
-    console.log(`  failover, kill -> new leader in metadata: median ${failoverSummary.newLeaderInMetadata.medianMs} ms, max ${failoverSummary.newLeaderInMetadata.maxMs} ms`);
+    for (const [c, s] of Object.entries(failoverSummary.firstProduceAfterKill))
+      console.log(`  failover, kill -> first produce (${c}): median ${s.medianMs} ms, max ${s.maxMs} ms over ${fr.length} rounds`);
+    console.log(
+      `  failover, kill -> new leader in metadata: median ${failoverSummary.newLeaderInMetadata.medianMs} ms, max ${failoverSummary.newLeaderInMetadata.maxMs} ms`,
+    );
   }
   if (typeof taskMoveResult === 'string') console.log(`  task move: ${taskMoveResult}`);
-  else for (const r of taskMoveResult.rounds) console.log(`  task move (${taskMoveResult.keys.toLocaleString('en-US')} keys, ${r.how}): reassigned after ${r.reassignedMs} ms, probe processed on the new owner after ${r.firstOutputMs} ms`);
+  else
+    for (const r of taskMoveResult.rounds)
+      console.log(
+        `  task move (${taskMoveResult.keys.toLocaleString('en-US')} keys, ${r.how}): reassigned after ${r.reassignedMs} ms, probe processed on the new owner after ${r.firstOutputMs} ms`,
+      );
   const rf3Profile = profiles?.protocolRf3AcksAll;
   if (rf3Profile !== undefined && typeof rf3Profile !== 'string') {
     console.log(`  brokers' profile, RF3 acks=all windows (busy ${rf3Profile.busyPercent}% of sampled time):`);

@@ -67,10 +67,42 @@ async function main(): Promise<void> {
   const block = Buffer.alloc(16 * 1024);
   for (let i = 0; i < block.length; i++) block[i] = (i * 131 + 7) & 0xff;
   const copyTarget = Buffer.alloc(block.length);
-  results.push(result('buffer copy 16 KB (cache-resident, upper bound)', measure(() => { block.copy(copyTarget); }), block.length));
-  results.push(result(`crc32c 16 KB (Rill, ${crc32cImplementation})`, measure(() => { sink ^= crc32c(block); }), block.length));
-  results.push(result('crc32c 16 KB (Rill, slice-by-16 JS fallback)', measure(() => { sink ^= crc32cJs(block); }), block.length));
-  results.push(result('crc32c 16 KB (kafkajs)', measure(() => { sink ^= kafkajsCrc32c(block); }), block.length));
+  results.push(
+    result(
+      'buffer copy 16 KB (cache-resident, upper bound)',
+      measure(() => {
+        block.copy(copyTarget);
+      }),
+      block.length,
+    ),
+  );
+  results.push(
+    result(
+      `crc32c 16 KB (Rill, ${crc32cImplementation})`,
+      measure(() => {
+        sink ^= crc32c(block);
+      }),
+      block.length,
+    ),
+  );
+  results.push(
+    result(
+      'crc32c 16 KB (Rill, slice-by-16 JS fallback)',
+      measure(() => {
+        sink ^= crc32cJs(block);
+      }),
+      block.length,
+    ),
+  );
+  results.push(
+    result(
+      'crc32c 16 KB (kafkajs)',
+      measure(() => {
+        sink ^= kafkajsCrc32c(block);
+      }),
+      block.length,
+    ),
+  );
 
   // A producer-sized batch: 100 records, 16-byte keys, 100-byte values, one header.
   const records: RecordInput[] = Array.from({ length: 100 }, (_, i) => ({
@@ -84,21 +116,63 @@ async function main(): Promise<void> {
   const payload = batch.length;
   console.log(`batch: ${records.length} records, ${payload} bytes (gzip: ${gzBatch.length} bytes)`);
 
-  results.push(result('encodeRecordBatch none (Rill)', measure(() => { sink ^= encodeRecordBatch({ records }).length; }), payload));
+  results.push(
+    result(
+      'encodeRecordBatch none (Rill)',
+      measure(() => {
+        sink ^= encodeRecordBatch({ records }).length;
+      }),
+      payload,
+    ),
+  );
   const kjRecords = () =>
     records.map((r, i) => kafkajsRecord({ offsetDelta: i, timestampDelta: i, key: r.key, value: r.value, headers: { trace: Buffer.from('abc') } }));
   results.push(
     result(
       'encodeRecordBatch none (kafkajs)',
-      await measureAsync(() => kafkajsRecordBatch({ records: kjRecords(), firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_000_099, lastOffsetDelta: 99 })),
+      await measureAsync(() =>
+        kafkajsRecordBatch({ records: kjRecords(), firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_000_099, lastOffsetDelta: 99 }),
+      ),
       payload,
     ),
   );
-  results.push(result('checkBatch (frame + CRC, Rill)', measure(() => { sink ^= checkBatch(batch, 0)._tag.length; }), payload));
-  results.push(result('decodeRecordBatch none (Rill)', measure(() => { sink ^= decodeRecordBatch(batch)._tag.length; }), payload));
+  results.push(
+    result(
+      'checkBatch (frame + CRC, Rill)',
+      measure(() => {
+        sink ^= checkBatch(batch, 0)._tag.length;
+      }),
+      payload,
+    ),
+  );
+  results.push(
+    result(
+      'decodeRecordBatch none (Rill)',
+      measure(() => {
+        sink ^= decodeRecordBatch(batch)._tag.length;
+      }),
+      payload,
+    ),
+  );
   results.push(result('decodeRecordBatch none (kafkajs)', await measureAsync(() => kafkajsDecodeBatch(new KafkaDecoder(batch))), payload));
-  results.push(result('encodeRecordBatch gzip (Rill), uncompressed MB/s', measure(() => { sink ^= encodeRecordBatch({ records, compression: 'gzip' }).length; }, 400), payload));
-  results.push(result('decodeRecordBatch gzip (Rill), uncompressed MB/s', measure(() => { sink ^= decodeRecordBatch(gzBatch)._tag.length; }, 400), payload));
+  results.push(
+    result(
+      'encodeRecordBatch gzip (Rill), uncompressed MB/s',
+      measure(() => {
+        sink ^= encodeRecordBatch({ records, compression: 'gzip' }).length;
+      }, 400),
+      payload,
+    ),
+  );
+  results.push(
+    result(
+      'decodeRecordBatch gzip (Rill), uncompressed MB/s',
+      measure(() => {
+        sink ^= decodeRecordBatch(gzBatch)._tag.length;
+      }, 400),
+      payload,
+    ),
+  );
 
   // The ratio append cares about: sequential 16 KB writes (page cache) with and
   // without a CRC pass over each chunk. Alternated, best of three, since the first
@@ -118,9 +192,18 @@ async function main(): Promise<void> {
   };
   const best = { raw: 0, native: 0, js: 0 };
   for (let round = 0; round < 3; round++) {
-    best.raw = Math.max(best.raw, writeRun(() => 0));
-    best.native = Math.max(best.native, writeRun((b) => crc32c(b)));
-    best.js = Math.max(best.js, writeRun((b) => crc32cJs(b)));
+    best.raw = Math.max(
+      best.raw,
+      writeRun(() => 0),
+    );
+    best.native = Math.max(
+      best.native,
+      writeRun((b) => crc32c(b)),
+    );
+    best.js = Math.max(
+      best.js,
+      writeRun((b) => crc32cJs(b)),
+    );
   }
   fs.unlinkSync(file);
   results.push(result('sequential write 16 KB chunks (raw)', best.raw, block.length));

@@ -31,7 +31,9 @@ async function freePort(): Promise<number> {
 
 async function startRedis(port: number) {
   // Spawned directly so its pid is ours to kill; killed on any exit of this process.
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.once('exit', () => child.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -118,7 +120,9 @@ async function main(): Promise<void> {
         sinkMultiPerSec: Math.round(UPDATES / multi),
       });
       const x = rounds[r];
-      console.log(`round ${r + 1}: hand-written SET pipeline ${x.handWrittenPerSec}/s, hand-written MSET ${x.handWrittenMsetPerSec}/s, sink (pipeline) ${x.sinkPipelinePerSec}/s, sink (MULTI) ${x.sinkMultiPerSec}/s`);
+      console.log(
+        `round ${r + 1}: hand-written SET pipeline ${x.handWrittenPerSec}/s, hand-written MSET ${x.handWrittenMsetPerSec}/s, sink (pipeline) ${x.sinkPipelinePerSec}/s, sink (MULTI) ${x.sinkMultiPerSec}/s`,
+      );
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const hand = median(rounds.map((r) => r.handWrittenPerSec));
@@ -126,7 +130,9 @@ async function main(): Promise<void> {
     const pipeline = median(rounds.map((r) => r.sinkPipelinePerSec));
     const multi = median(rounds.map((r) => r.sinkMultiPerSec));
     const ratio = (f: (r: (typeof rounds)[number]) => number) => +median(rounds.map(f)).toFixed(3);
-    const redisVersion = spawnSync('redis-server', ['--version']).stdout.toString().match(/v=(\S+)/)?.[1];
+    const redisVersion = spawnSync('redis-server', ['--version'])
+      .stdout.toString()
+      .match(/v=(\S+)/)?.[1];
     const result = {
       benchmark: 'connectors',
       date: new Date().toISOString(),

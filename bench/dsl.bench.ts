@@ -101,7 +101,13 @@ async function dsl(rill: Rill, app: string, topic: string, expected: Map<string,
   const wrong = [...expected].filter(([w, n]) => store.get(w) !== n);
   const size = store.size;
   await streams.stop();
-  if (wrong.length > 0 || size !== expected.size) throw new Error(`${app}: ${wrong.length} word(s) counted wrong (e.g. ${wrong.slice(0, 3).map(([w, n]) => `${w}: ${n} expected`).join(', ')}), ${size} words in the store, ${expected.size} expected`);
+  if (wrong.length > 0 || size !== expected.size)
+    throw new Error(
+      `${app}: ${wrong.length} word(s) counted wrong (e.g. ${wrong
+        .slice(0, 3)
+        .map(([w, n]) => `${w}: ${n} expected`)
+        .join(', ')}), ${size} words in the store, ${expected.size} expected`,
+    );
   return { seconds: s };
 }
 
@@ -109,7 +115,9 @@ async function restore(dir: string): Promise<{ keys: number; seconds: number; re
   const rill = Rill.open({ dir });
   const topology = (() => {
     const b = new StreamsBuilder('bench-restore');
-    b.stream('restore-input', { key: stringSerde(), value: stringSerde() }).pipe(count({ store: 'big', keySerde: stringSerde(), valueSerde: jsonSerde<number>() }));
+    b.stream('restore-input', { key: stringSerde(), value: stringSerde() }).pipe(
+      count({ store: 'big', keySerde: stringSerde(), valueSerde: jsonSerde<number>() }),
+    );
     return b.build();
   })();
   await rill.admin.createTopics([
@@ -195,10 +203,24 @@ async function main(): Promise<void> {
         distinctWords: distinct,
         rounds: ROUNDS,
         checked: 'every DSL run: each word count equal to the hand loop before the figure is kept',
-        inMemory: summary(inMemory, 0.7, 'one partition: the repartition before count is handed on in memory (localRepartition); start to caught up, changelog writes and offset commits included'),
-        throughRepartitionTopic: summary(viaTopic, 0.2, 'four partitions, four tasks in one instance; every word written to the repartition topic and read back; start to caught up'),
+        inMemory: summary(
+          inMemory,
+          0.7,
+          'one partition: the repartition before count is handed on in memory (localRepartition); start to caught up, changelog writes and offset commits included',
+        ),
+        throughRepartitionTopic: summary(
+          viaTopic,
+          0.2,
+          'four partitions, four tasks in one instance; every word written to the repartition topic and read back; start to caught up',
+        ),
       },
-      restore: { keys: r.keys, seconds: Number(r.seconds.toFixed(3)), recordsPerSecond: r.recordsPerSecond, target: 500_000, met: r.recordsPerSecond >= 500_000 },
+      restore: {
+        keys: r.keys,
+        seconds: Number(r.seconds.toFixed(3)),
+        recordsPerSecond: r.recordsPerSecond,
+        target: 500_000,
+        met: r.recordsPerSecond >= 500_000,
+      },
     };
     fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
     fs.writeFileSync(path.join(__dirname, 'results', 'dsl.json'), JSON.stringify(result, null, 2) + '\n');

@@ -43,7 +43,11 @@ if (dir) {
     const pending = Math.max(0, now.used_heap_size - lastAfter);
     const pendingExternal = Math.max(0, now.external_memory - lastExternalAfter);
     try {
-      fs.writeSync(fd, JSON.stringify({ ...totals, allocatedBytes: totals.allocatedBytes + pending, externalBytes: totals.externalBytes + pendingExternal }).padEnd(SLOT), 0);
+      fs.writeSync(
+        fd,
+        JSON.stringify({ ...totals, allocatedBytes: totals.allocatedBytes + pending, externalBytes: totals.externalBytes + pendingExternal }).padEnd(SLOT),
+        0,
+      );
     } catch {
       // the bench's directory is gone: it has finished
     }

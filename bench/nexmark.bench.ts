@@ -50,7 +50,7 @@ const PLAN_NOTES: Partial<Record<QueryName, string>> = {
   q4: 'winning bid per auction: join within the longest auction, then a session window per auction',
   q6: 'as q4, then the last 10 closed auctions per seller by expiry (Flink cannot run its q6)',
   q7: "Flink computes each window's max, then joins the bids against it; here one windowed aggregate keeps the max-price bids (cheaper)",
-  q8: "Flink groups persons and auctions per window, then joins; here a ±10 s join kept to same-window pairs, then a tumbling reduce per person",
+  q8: 'Flink groups persons and auctions per window, then joins; here a ±10 s join kept to same-window pairs, then a tumbling reduce per person',
   q12: 'no Flink figure given',
 };
 
@@ -74,7 +74,14 @@ for (const q of SELECTED) if (!QUERIES.includes(q)) throw new Error(`--query: ${
 
 const generator = new NexmarkGenerator();
 const OPTIONS: NexmarkOptions = { graceMs: GRACE_MS, maxAuctionLengthMs: maxAuctionLengthMs(generator.config), closeAfterIdleMs: 3_600_000 };
-const REF: ref.ReferenceOptions = { partitions: PARTITIONS, graceMs: GRACE_MS, windowMs: 10_000, hopMs: 2_000, maxAuctionLengthMs: OPTIONS.maxAuctionLengthMs!, closeAll: true };
+const REF: ref.ReferenceOptions = {
+  partitions: PARTITIONS,
+  graceMs: GRACE_MS,
+  windowMs: 10_000,
+  hopMs: 2_000,
+  maxAuctionLengthMs: OPTIONS.maxAuctionLengthMs!,
+  closeAll: true,
+};
 
 type Out = { key: unknown; value: unknown }[];
 const canon = (xs: readonly unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
@@ -97,7 +104,8 @@ function multisetDiff(actual: readonly unknown[], expected: readonly unknown[]):
 function finalDiff(out: Out, expected: Map<number, unknown>): string[] {
   const actual = new Map(out.map((r) => [r.key as number, plain(r.value)]));
   const bad: string[] = [];
-  for (const [k, v] of expected) if (JSON.stringify(actual.get(k)) !== JSON.stringify(plain(v))) bad.push(`key ${k}: ${JSON.stringify(actual.get(k))}, expected ${JSON.stringify(v)}`);
+  for (const [k, v] of expected)
+    if (JSON.stringify(actual.get(k)) !== JSON.stringify(plain(v))) bad.push(`key ${k}: ${JSON.stringify(actual.get(k))}, expected ${JSON.stringify(v)}`);
   for (const k of actual.keys()) if (!expected.has(k)) bad.push(`key ${k}: unexpected ${JSON.stringify(actual.get(k))}`);
   return bad.length ? [`${bad.length} of ${expected.size} keys differ, e.g. ${bad.slice(0, 2).join('; ')}`] : [];
 }
@@ -165,7 +173,9 @@ async function main(): Promise<void> {
     const t = Date.now();
     const events = [...generator.events(EVENTS)];
     await writeEvents(rill, events, PARTITIONS);
-    console.log(`${EVENTS} events (${(EVENTS / generator.config.eventsPerSecond).toFixed(0)} s of event time) written to ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `${EVENTS} events (${(EVENTS / generator.config.eventsPerSecond).toFixed(0)} s of event time) written to ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
     for (const q of SELECTED) {
       const run = await runQuery(rill, q, OPTIONS, {}, { flushWindows: WINDOWED.has(q) });
       spans.push(run.spanUs);

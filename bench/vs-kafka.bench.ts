@@ -29,7 +29,11 @@ const ROUNDS = Number(process.env.BENCH_VS_KAFKA_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_VS_KAFKA_BATCH ?? 100);
 const IN_FLIGHT = Number(process.env.BENCH_VS_KAFKA_IN_FLIGHT ?? 4);
 const SCENARIOS = [100, 1024].flatMap((recordBytes) =>
-  [1, -1].map((acks) => ({ recordBytes, acks, records: Number(recordBytes === 100 ? process.env.BENCH_VS_KAFKA_RECORDS_100 ?? 200_000 : process.env.BENCH_VS_KAFKA_RECORDS_1K ?? 100_000) })),
+  [1, -1].map((acks) => ({
+    recordBytes,
+    acks,
+    records: Number(recordBytes === 100 ? (process.env.BENCH_VS_KAFKA_RECORDS_100 ?? 200_000) : (process.env.BENCH_VS_KAFKA_RECORDS_1K ?? 100_000)),
+  })),
 );
 
 interface Broker {
@@ -54,7 +58,10 @@ function cpuMs(pid: number): number {
 }
 
 function rssMb(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? NaN) / 1024);
 }
 
@@ -144,12 +151,21 @@ async function main(): Promise<void> {
           await createTopic(b, topic);
           const p = await clocked(b, s.records, s.recordBytes, () => produce(b, topic, s.records, value, s.acks));
           const c = await clocked(b, s.records, s.recordBytes, () => consume(b, topic, s.records));
-          console.error(`${s.recordBytes} B acks=${s.acks} ${r === 0 ? 'warm-up' : `round ${r}`} ${b.name}: produce ${p.msgsPerSec}/s, consume ${c.msgsPerSec}/s`);
+          console.error(
+            `${s.recordBytes} B acks=${s.acks} ${r === 0 ? 'warm-up' : `round ${r}`} ${b.name}: produce ${p.msgsPerSec}/s, consume ${c.msgsPerSec}/s`,
+          );
           if (r === 0) continue;
           produced[b.name].push(p);
           consumed[b.name].push(c);
           await createTopic(b, `${topic}-java`);
-          const jp = await producerPerformance(b.bootstrap, `${topic}-java`, s.records, Math.round(s.records / 4), s.recordBytes, s.acks === -1 ? 'all' : String(s.acks));
+          const jp = await producerPerformance(
+            b.bootstrap,
+            `${topic}-java`,
+            s.records,
+            Math.round(s.records / 4),
+            s.recordBytes,
+            s.acks === -1 ? 'all' : String(s.acks),
+          );
           const jc = await consumerPerformance(b.bootstrap, `${topic}-java`, s.records);
           console.error(`  ProducerPerformance ${jp.msgsPerSec}/s (p99 ${jp.p99Ms} ms), ConsumerPerformance ${jc.msgsPerSec}/s`);
           javaProduced[b.name].push(jp);
@@ -194,7 +210,19 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
     fs.writeFileSync(path.join(__dirname, 'results', 'vs-kafka.json'), JSON.stringify(out, null, 2) + '\n');
-    console.log(JSON.stringify({ rssAfterLoadMb, results: results.map((r) => ({ recordBytes: r.recordBytes, acks: r.acks, produce: r.produce.ratio, consume: r.consume.ratio, javaProduce: r.javaProduce.ratio, javaConsume: r.javaConsume.ratio })) }));
+    console.log(
+      JSON.stringify({
+        rssAfterLoadMb,
+        results: results.map((r) => ({
+          recordBytes: r.recordBytes,
+          acks: r.acks,
+          produce: r.produce.ratio,
+          consume: r.consume.ratio,
+          javaProduce: r.javaProduce.ratio,
+          javaConsume: r.javaConsume.ratio,
+        })),
+      }),
+    );
   } finally {
     for (const b of brokers) await b.stop();
   }

@@ -86,7 +86,11 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
 }
 
 async function startRill(dir: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--no-schema-registry'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--no-schema-registry'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(child);
   const m = await waitForLine(child, /listening on [^:]+:(\d+)/, 'rill broker');
   return { port: Number(m[1]), child };
@@ -94,7 +98,9 @@ async function startRill(dir: string): Promise<{ port: number; child: ChildProce
 
 async function startRedis(dir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   await waitForLine(child, /Ready to accept connections/, 'redis-server');
   return { port, child };
@@ -139,7 +145,12 @@ async function rillClientProduce(bootstrap: string, topic: string, records: numb
   const start = process.hrtime.bigint();
   await pipelined(records / BATCH, async () => {
     const batch = encodeRecordBatch({ records: Array.from({ length: BATCH }, () => ({ key: null, value })) });
-    const r = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+    const r = await conn.request<apis.ProduceResponse>(apis.produce, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
+    });
     if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`produce failed: ${r.responses[0].partitionResponses[0].errorCode}`);
   });
   const r = rate(records, value.length, start);
@@ -214,7 +225,9 @@ async function main(): Promise<void> {
       consumed.rill.push(await measured(rillPid, s.records, () => rillConsume(kafka, topic, s.records, s.recordBytes)));
       consumed.redis.push(await measured(redisPid, s.records, () => redisConsume(redis, topic, s.records, s.recordBytes)));
       await redis.del(topic);
-      console.error(`${s.recordBytes} B round ${round + 1}: produce rill ${produced.rill[round].msgsPerSec}/s redis ${produced.redis[round].msgsPerSec}/s rill-client ${produced.rillClient[round].msgsPerSec}/s; consume rill ${consumed.rill[round].msgsPerSec}/s redis ${consumed.redis[round].msgsPerSec}/s`);
+      console.error(
+        `${s.recordBytes} B round ${round + 1}: produce rill ${produced.rill[round].msgsPerSec}/s redis ${produced.redis[round].msgsPerSec}/s rill-client ${produced.rillClient[round].msgsPerSec}/s; consume rill ${consumed.rill[round].msgsPerSec}/s redis ${consumed.redis[round].msgsPerSec}/s`,
+      );
     }
     const p = { rill: median(produced.rill), redis: median(produced.redis), rillClient: median(produced.rillClient) };
     const c = { rill: median(consumed.rill), redis: median(consumed.redis) };
@@ -225,8 +238,17 @@ async function main(): Promise<void> {
       batch: BATCH,
       inFlight: IN_FLIGHT,
       // ratio: Rill msgs/s over Redis msgs/s (client-bound end to end); serverEfficiency: Redis server CPU per record over Rill's.
-      produce: { ...p, ratio: round(p.rill.msgsPerSec / p.redis.msgsPerSec, 2), rillClientRatio: round(p.rillClient.msgsPerSec / p.redis.msgsPerSec, 2), serverEfficiency: cpuRatio(p.rill.serverCpuMsPerMillion, p.redis.serverCpuMsPerMillion) },
-      consume: { ...c, ratio: round(c.rill.msgsPerSec / c.redis.msgsPerSec, 2), serverEfficiency: cpuRatio(c.rill.serverCpuMsPerMillion, c.redis.serverCpuMsPerMillion) },
+      produce: {
+        ...p,
+        ratio: round(p.rill.msgsPerSec / p.redis.msgsPerSec, 2),
+        rillClientRatio: round(p.rillClient.msgsPerSec / p.redis.msgsPerSec, 2),
+        serverEfficiency: cpuRatio(p.rill.serverCpuMsPerMillion, p.redis.serverCpuMsPerMillion),
+      },
+      consume: {
+        ...c,
+        ratio: round(c.rill.msgsPerSec / c.redis.msgsPerSec, 2),
+        serverEfficiency: cpuRatio(c.rill.serverCpuMsPerMillion, c.redis.serverCpuMsPerMillion),
+      },
     });
   }
 
@@ -247,7 +269,15 @@ async function main(): Promise<void> {
   };
   fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'wire.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log(JSON.stringify(results.map((r) => ({ recordBytes: r.recordBytes, produce: { ratio: r.produce.ratio, rillClientRatio: r.produce.rillClientRatio, serverEfficiency: r.produce.serverEfficiency }, consume: { ratio: r.consume.ratio, serverEfficiency: r.consume.serverEfficiency } }))));
+  console.log(
+    JSON.stringify(
+      results.map((r) => ({
+        recordBytes: r.recordBytes,
+        produce: { ratio: r.produce.ratio, rillClientRatio: r.produce.rillClientRatio, serverEfficiency: r.produce.serverEfficiency },
+        consume: { ratio: r.consume.ratio, serverEfficiency: r.consume.serverEfficiency },
+      })),
+    ),
+  );
 
   redis.disconnect();
   rill.child.kill('SIGTERM');

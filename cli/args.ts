@@ -52,7 +52,11 @@ export function numberFlag(help: string, defaultText?: number) {
 }
 
 /** Kafka's --command-config: a properties file whose bootstrap.servers the tools use. */
-export const COMMAND_CONFIG_FLAG = { kind: 'string', arg: 'FILE', help: 'a Kafka client properties file: bootstrap.servers is used when --bootstrap is not given' } as const;
+export const COMMAND_CONFIG_FLAG = {
+  kind: 'string',
+  arg: 'FILE',
+  help: 'a Kafka client properties file: bootstrap.servers is used when --bootstrap is not given',
+} as const;
 
 /** --format for listing and describe commands. */
 export const FORMAT_FLAG = { kind: 'string', arg: 'text|json', help: 'output as aligned text or as JSON', default: 'text' } as const;
@@ -141,7 +145,10 @@ export function parseCommand<S extends CommandSpec>(argv: string[], spec: S): { 
 }
 
 function usageMessage(e: Error & { code?: string }, spec: CommandSpec): string {
-  const known = () => Object.keys(spec).map((k) => '--' + k).join(', ');
+  const known = () =>
+    Object.keys(spec)
+      .map((k) => '--' + k)
+      .join(', ');
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const flag = /'([^']+)'/.exec(e.message)?.[1] ?? e.message;

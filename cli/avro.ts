@@ -12,7 +12,9 @@ async function registryCall(url: string, init?: RequestInit): Promise<any> {
   try {
     response = await fetch(url, { ...init, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' } });
   } catch (e) {
-    throw new CommandError(`cannot reach the schema registry at ${new URL(url).origin}: ${(e as Error).message}. Give --schema-registry URL (rill broker serves one).`);
+    throw new CommandError(
+      `cannot reach the schema registry at ${new URL(url).origin}: ${(e as Error).message}. Give --schema-registry URL (rill broker serves one).`,
+    );
   }
   const body: any = await response.json().catch(() => ({}));
   if (!response.ok) throw new CommandError(`schema registry: ${body.message ?? response.statusText} (HTTP ${response.status})`);
@@ -27,7 +29,10 @@ export async function avroEncoder(registry: string, topic: string, schemaText: s
   } catch (e) {
     throw new CommandError(`the Avro schema is not valid: ${(e as Error).message}`);
   }
-  const { id } = await registryCall(`${registry}/subjects/${encodeURIComponent(topic + '-value')}/versions`, { method: 'POST', body: JSON.stringify({ schema: schemaText }) });
+  const { id } = await registryCall(`${registry}/subjects/${encodeURIComponent(topic + '-value')}/versions`, {
+    method: 'POST',
+    body: JSON.stringify({ schema: schemaText }),
+  });
   return (json, line) => {
     let value: unknown;
     try {

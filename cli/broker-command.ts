@@ -16,16 +16,36 @@ import { CommandIO } from './io';
 import { CommandError } from './wire';
 
 const SPEC = {
-  'data-dir': { kind: 'string', arg: 'DIR', help: 'where topics, offsets and schemas live (created if missing; locked while the broker runs); config key data.dir or log.dirs' },
+  'data-dir': {
+    kind: 'string',
+    arg: 'DIR',
+    help: 'where topics, offsets and schemas live (created if missing; locked while the broker runs); config key data.dir or log.dirs',
+  },
   port: { kind: 'number', help: 'Kafka protocol port (0 picks a free one); config key port', defaultText: String(DEFAULT_SETTINGS.port) },
   host: { kind: 'string', arg: 'ADDR', help: 'listen address; config key host', defaultText: DEFAULT_SETTINGS.host },
-  'advertised-host': { kind: 'string', arg: 'HOST', help: 'host clients are told to connect to; config key advertised.host', defaultText: 'the address each client used' },
+  'advertised-host': {
+    kind: 'string',
+    arg: 'HOST',
+    help: 'host clients are told to connect to; config key advertised.host',
+    defaultText: 'the address each client used',
+  },
   'node-id': { kind: 'number', help: "this broker's node id; config key node.id", defaultText: String(DEFAULT_SETTINGS.nodeId) },
-  'schema-registry-port': { kind: 'number', help: 'schema registry REST port (0 picks a free one, -1 none); config key schema.registry.port', defaultText: String(DEFAULT_SETTINGS.schemaRegistryPort) },
+  'schema-registry-port': {
+    kind: 'number',
+    help: 'schema registry REST port (0 picks a free one, -1 none); config key schema.registry.port',
+    defaultText: String(DEFAULT_SETTINGS.schemaRegistryPort),
+  },
   'no-schema-registry': { kind: 'boolean', help: 'do not serve the schema registry' },
   'no-auto-create-topics': { kind: 'boolean', help: 'Metadata requests do not create missing topics; config key auto.create.topics.enable' },
-  'recover-corruption': { kind: 'boolean', help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption' },
-  config: { kind: 'string', arg: 'FILE', help: 'settings file: key=value lines (a Kafka server.properties: keys Rill does not know are warned about and skipped) or JSON; flags override it. Also socket.request.max.bytes, connections.max.idle.ms, schema.registry.host' },
+  'recover-corruption': {
+    kind: 'boolean',
+    help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
+  },
+  config: {
+    kind: 'string',
+    arg: 'FILE',
+    help: 'settings file: key=value lines (a Kafka server.properties: keys Rill does not know are warned about and skipped) or JSON; flags override it. Also socket.request.max.bytes, connections.max.idle.ms, schema.registry.host',
+  },
 } as const;
 
 export const BROKER_HELP = commandHelp({
@@ -47,7 +67,8 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
     const partial: Partial<BrokerSettings> = {};
-    if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
+    if (flags.config)
+      for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
     const fromFlags: Record<string, string> = {};
     if (flags['data-dir'] !== undefined) fromFlags['data.dir'] = flags['data-dir'];
     if (flags.port !== undefined) fromFlags.port = String(flags.port);
@@ -72,10 +93,21 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   }
   // The same layout as Rill.open({ dir }): the broker in <dir>/log, the registry
   // in its compacted _schemas topic (so Kafka tools and Rill.open see the same schemas).
-  const limits = { fetchMaxBytes: s.fetchMaxBytes, maxBrokerPartitions: s.maxBrokerPartitions, maxPartitionsPerRequest: s.maxPartitionsPerRequest, maxOpenFiles: s.maxOpenFiles };
+  const limits = {
+    fetchMaxBytes: s.fetchMaxBytes,
+    maxBrokerPartitions: s.maxBrokerPartitions,
+    maxPartitionsPerRequest: s.maxPartitionsPerRequest,
+    maxOpenFiles: s.maxOpenFiles,
+  };
   let broker: Broker;
   try {
-    broker = Broker.open({ dir: path.join(s.dataDir, 'log'), nodeId: s.nodeId, recoverCorruption: s.recoverCorruption, limits, onWarning: (w) => log(`warning: ${w}`) });
+    broker = Broker.open({
+      dir: path.join(s.dataDir, 'log'),
+      nodeId: s.nodeId,
+      recoverCorruption: s.recoverCorruption,
+      limits,
+      onWarning: (w) => log(`warning: ${w}`),
+    });
   } catch (e) {
     if (e instanceof DirLockedError) throw new CommandError(e.message);
     throw e;
@@ -84,7 +116,19 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   try {
-    server = await KafkaServer.start({ broker, port: s.port, host: s.host, advertisedHost: s.advertisedHost, maxFrameBytes: s.maxFrameBytes, maxConnections: s.maxConnections, maxConnectionsPerIp: s.maxConnectionsPerIp, queuedMaxRequestBytes: s.queuedMaxRequestBytes, idleTimeoutMs: s.idleTimeoutMs, autoCreateTopics: s.autoCreateTopics, log });
+    server = await KafkaServer.start({
+      broker,
+      port: s.port,
+      host: s.host,
+      advertisedHost: s.advertisedHost,
+      maxFrameBytes: s.maxFrameBytes,
+      maxConnections: s.maxConnections,
+      maxConnectionsPerIp: s.maxConnectionsPerIp,
+      queuedMaxRequestBytes: s.queuedMaxRequestBytes,
+      idleTimeoutMs: s.idleTimeoutMs,
+      autoCreateTopics: s.autoCreateTopics,
+      log,
+    });
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });

@@ -56,7 +56,15 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
 };
 
 /** Resource bounds: positive integers. */
-const BOUNDS = new Set(['max.connections', 'max.connections.per.ip', 'queued.max.request.bytes', 'fetch.max.bytes', 'max.broker.partitions', 'max.partitions.per.request', 'log.max.open.files']);
+const BOUNDS = new Set([
+  'max.connections',
+  'max.connections.per.ip',
+  'queued.max.request.bytes',
+  'fetch.max.bytes',
+  'max.broker.partitions',
+  'max.partitions.per.request',
+  'log.max.open.files',
+]);
 
 /** Loopback by default, as cluster nodes: --host 0.0.0.0 (or an address) serves other machines. */
 export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {

@@ -20,7 +20,12 @@ const SPEC = {
   host: { kind: 'string', arg: 'ADDR', help: 'listen address', defaultText: '127.0.0.1' },
   'no-auto-create-topics': { kind: 'boolean', help: 'broker: Metadata requests do not create missing topics (auto.create.topics.enable=false)' },
   'advertised-host': { kind: 'string', arg: 'HOST', help: 'broker: host other brokers and clients connect to', defaultText: '--host' },
-  rack: { kind: 'string', arg: 'NAME', help: "broker: its rack (broker.rack); a partition's replicas are spread across racks, so losing one rack loses no partition", defaultText: 'none' },
+  rack: {
+    kind: 'string',
+    arg: 'NAME',
+    help: "broker: its rack (broker.rack); a partition's replicas are spread across racks, so losing one rack loses no partition",
+    defaultText: 'none',
+  },
   'broker-session-timeout-ms': numberFlag('controller: fence a broker silent this long', 9000),
   'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
@@ -60,10 +65,13 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
   return runCommand('broker', CLUSTER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
-    if (flags['node-id'] === undefined || !Number.isInteger(flags['node-id']) || flags['node-id'] < 0) throw new UsageError('--node-id N (a non-negative integer) is required');
+    if (flags['node-id'] === undefined || !Number.isInteger(flags['node-id']) || flags['node-id'] < 0)
+      throw new UsageError('--node-id N (a non-negative integer) is required');
     if (flags['data-dir'] === undefined) throw new UsageError('--data-dir DIR is required');
-    if (flags.rack !== undefined && !validRack(flags.rack)) throw new UsageError(`--rack: ${JSON.stringify(flags.rack)} is not a rack name (1 to 255 printable characters, no spaces)`);
-    if (flags.rack !== undefined && flags.controller && !combined(flags)) throw new UsageError('--rack is a broker setting; a controller-only node (no --port) has no rack');
+    if (flags.rack !== undefined && !validRack(flags.rack))
+      throw new UsageError(`--rack: ${JSON.stringify(flags.rack)} is not a rack name (1 to 255 printable characters, no spaces)`);
+    if (flags.rack !== undefined && flags.controller && !combined(flags))
+      throw new UsageError('--rack is a broker setting; a controller-only node (no --port) has no rack');
     if (flags.join && !flags.controller) throw new UsageError('--join is for a controller (--controller) joining an existing quorum');
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);

@@ -17,7 +17,13 @@ export interface QuorumChangeFlags {
   readonly address?: string;
 }
 
-export async function runQuorumChange(action: QuorumAction, flags: QuorumChangeFlags, controllers: readonly ControllerAddress[], timeoutMs: number, io: CommandIO): Promise<number> {
+export async function runQuorumChange(
+  action: QuorumAction,
+  flags: QuorumChangeFlags,
+  controllers: readonly ControllerAddress[],
+  timeoutMs: number,
+  io: CommandIO,
+): Promise<number> {
   const id = flags.id;
   if (id === undefined || !Number.isInteger(id) || id < 1) throw new UsageError(`${action} needs --id N (a controller id of 1 or more)`);
   let answer;

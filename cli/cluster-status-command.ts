@@ -20,7 +20,10 @@ const SPEC = {
   'under-replicated': { kind: 'boolean', help: 'only partitions whose ISR lacks a replica (or that have no leader)', actions: ['partitions'] },
   id: { kind: 'number', help: "the controller's id", actions: ['add-controller', 'remove-controller'] },
   address: { kind: 'string', arg: 'HOST:PORT', help: 'where it serves (Raft on PORT+1)', actions: ['add-controller'] },
-  'timeout-ms': { kind: 'number', help: 'status, partitions: how long to wait for each node (default 3000); add-/remove-controller: for the whole change (default 30000)' },
+  'timeout-ms': {
+    kind: 'number',
+    help: 'status, partitions: how long to wait for each node (default 3000); add-/remove-controller: for the whole change (default 30000)',
+  },
 } as const;
 
 const USAGE: Record<string, string> = {
@@ -49,9 +52,14 @@ Exit code 1 also when no controller answered, none is active, or the change fail
 
 export function clusterHelp(action?: string): string {
   const known = action !== undefined && USAGE[action] !== undefined;
-  return commandHelp({ title: known ? `rill cluster ${action}` : 'rill cluster — inspect a Rill cluster', usage: known ? [USAGE[action!]] : Object.values(USAGE), spec: SPEC, action: known ? action : undefined, notes: ABOUT });
+  return commandHelp({
+    title: known ? `rill cluster ${action}` : 'rill cluster — inspect a Rill cluster',
+    usage: known ? [USAGE[action!]] : Object.values(USAGE),
+    spec: SPEC,
+    action: known ? action : undefined,
+    notes: ABOUT,
+  });
 }
-
 
 const ACTIONS = Object.keys(USAGE);
 
@@ -78,7 +86,9 @@ export function runCluster(argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write(json ? JSON.stringify(partitions, null, 2) + '\n' : partitions.length === 0 ? '  (none)\n' : partitionsTable(partitions));
     } else io.stdout.write(json ? JSON.stringify(status.right, null, 2) + '\n' : render(status.right));
     if (status.right.leader === 0) {
-      io.stderr.write(`rill cluster: no active controller: the quorum has no leader in term ${status.right.term} (a majority of the controllers must be up and reach each other)\n`);
+      io.stderr.write(
+        `rill cluster: no active controller: the quorum has no leader in term ${status.right.term} (a majority of the controllers must be up and reach each other)\n`,
+      );
       return 1;
     }
     return 0;
@@ -105,11 +115,20 @@ function controllersTable(s: ClusterStatus): string {
   const kind = (id: number) => (progress.get(id)?.learner ? ' (learner)' : '');
   const rows = s.controllers.map((c) =>
     c.quorum
-      ? [String(c.id), c.address, (c.quorum.active ? 'leader (active)' : c.quorum.role) + kind(c.id), String(c.quorum.term), String(c.quorum.commitIndex), String(c.quorum.appliedIndex), ...replicated(c.id)]
+      ? [
+          String(c.id),
+          c.address,
+          (c.quorum.active ? 'leader (active)' : c.quorum.role) + kind(c.id),
+          String(c.quorum.term),
+          String(c.quorum.commitIndex),
+          String(c.quorum.appliedIndex),
+          ...replicated(c.id),
+        ]
       : [String(c.id), c.address, 'unreachable' + kind(c.id), '-', '-', '-', ...replicated(c.id)],
   );
   const listed = new Set(s.controllers.map((c) => c.id));
-  for (const id of [...progress.keys()].filter((x) => !listed.has(x))) rows.push([String(id), '(not listed)', (progress.get(id)!.learner ? 'learner' : 'voter'), '-', '-', '-', ...replicated(id)]);
+  for (const id of [...progress.keys()].filter((x) => !listed.has(x)))
+    rows.push([String(id), '(not listed)', progress.get(id)!.learner ? 'learner' : 'voter', '-', '-', '-', ...replicated(id)]);
   return table(['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'MATCH', 'LAG', 'LAST ACK', 'CAUGHT UP'], rows);
 }
 
@@ -139,11 +158,25 @@ export function render(s: ClusterStatus): string {
   out += `Controllers (active: ${s.leader > 0 ? s.leader : 'none'}, term ${s.term}, metadata index ${s.metadataIndex})\n`;
   out += controllersTable(s);
   out += `\nBrokers\n`;
-  out += s.brokers.length === 0 ? '  (none registered)\n' : table(['ID', 'ADDRESS', 'RACK', 'EPOCH', 'STATE'], s.brokers.map((b) => [String(b.id), b.address, b.rack ?? '-', String(b.brokerEpoch), b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive']));
+  out +=
+    s.brokers.length === 0
+      ? '  (none registered)\n'
+      : table(
+          ['ID', 'ADDRESS', 'RACK', 'EPOCH', 'STATE'],
+          s.brokers.map((b) => [
+            String(b.id),
+            b.address,
+            b.rack ?? '-',
+            String(b.brokerEpoch),
+            b.fenced ? 'fenced' : b.reachable === false ? 'alive (not answering)' : 'alive',
+          ]),
+        );
   out += `\nPartitions\n`;
   out += s.partitions.length === 0 ? '  (no topics)\n' : partitionsTable(s.partitions);
   out += `\nWorkers\n`;
-  const workers = s.apps.flatMap((a) => a.workers.map((w) => [a.app, String(a.generation), w.workerId, String(w.workerEpoch), w.tasks.join(',') || '-', w.standbys.join(',') || '-']));
+  const workers = s.apps.flatMap((a) =>
+    a.workers.map((w) => [a.app, String(a.generation), w.workerId, String(w.workerEpoch), w.tasks.join(',') || '-', w.standbys.join(',') || '-']),
+  );
   out += workers.length === 0 ? '  (no workers)\n' : table(['APP', 'GENERATION', 'WORKER', 'EPOCH', 'TASKS', 'STANDBYS'], workers);
   if (s.warnings.length > 0) out += `\nWarnings\n${s.warnings.map((w) => `  ${w}`).join('\n')}\n`;
   return out;

@@ -7,7 +7,13 @@ import { CommandIO } from './io';
 import { CommandError } from './wire';
 
 /** `help` is the command's text, or a function of its action (the first argument), for help per action. */
-export async function runCommand(name: string, help: string | ((action: string | undefined) => string), argv: string[], io: CommandIO, body: () => Promise<number | void>): Promise<number> {
+export async function runCommand(
+  name: string,
+  help: string | ((action: string | undefined) => string),
+  argv: string[],
+  io: CommandIO,
+  body: () => Promise<number | void>,
+): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout.write((typeof help === 'string' ? help : help(argv[0]?.startsWith('-') ? undefined : argv[0])) + '\n');
     return 0;

@@ -1,6 +1,14 @@
 // `rill consume`: records of a topic to stdout, from the beginning, an offset or
 // a timestamp, alone or as a member of a consumer group (offsets committed).
-import { BrokerConnections, GroupCoordinator, GroupMember, protocolGroupPort, roundRobinAssignor, type PartitionLeaders, type TopicPartition } from '../core/client';
+import {
+  BrokerConnections,
+  GroupCoordinator,
+  GroupMember,
+  protocolGroupPort,
+  roundRobinAssignor,
+  type PartitionLeaders,
+  type TopicPartition,
+} from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { ErrorCode } from '../core/wire';
@@ -17,7 +25,11 @@ const SPEC = {
   'from-beginning': { kind: 'boolean', help: 'start from the log start (default: new records only)' },
   offset: { kind: 'number', help: 'start from offset N (with --partition, or on every partition)' },
   timestamp: { kind: 'string', arg: 'T', help: 'start from the first record at or after T (epoch ms or ISO-8601)' },
-  group: { kind: 'string', arg: 'ID', help: 'as a member of consumer group ID: start from its committed offsets (else as above), commit as it goes, share partitions' },
+  group: {
+    kind: 'string',
+    arg: 'ID',
+    help: 'as a member of consumer group ID: start from its committed offsets (else as above), commit as it goes, share partitions',
+  },
   partition: { kind: 'number', help: 'only partition N (not with --group)' },
   'max-messages': { kind: 'number', help: 'stop after N records' },
   'exit-at-end': { kind: 'boolean', help: 'stop once every partition is read to its end' },
@@ -53,7 +65,9 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     const maxMessages = flags['max-messages'] ?? Infinity;
     const retryTimeoutMs = flags['retry-timeout-ms']!;
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
-    const decodeValue = flags.avro ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY) : async (b: Buffer) => b.toString('utf8');
+    const decodeValue = flags.avro
+      ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY)
+      : async (b: Buffer) => b.toString('utf8');
 
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
@@ -66,7 +80,8 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     try {
       const count = await partitionCount(conn, topic, false);
       await leaders.refresh();
-      if (flags.partition !== undefined && (flags.partition < 0 || flags.partition >= count)) throw new UsageError(`--partition must be from 0 to ${count - 1}`);
+      if (flags.partition !== undefined && (flags.partition < 0 || flags.partition >= count))
+        throw new UsageError(`--partition must be from 0 to ${count - 1}`);
 
       const resolveStarts = async (tps: TopicPartition[], committed?: Map<string, number>) => {
         positions.clear();
@@ -86,7 +101,8 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
         member = group.member;
         await member.start();
       } else {
-        const tps = flags.partition !== undefined ? [{ topic, partition: flags.partition }] : Array.from({ length: count }, (_, partition) => ({ topic, partition }));
+        const tps =
+          flags.partition !== undefined ? [{ topic, partition: flags.partition }] : Array.from({ length: count }, (_, partition) => ({ topic, partition }));
         await resolveStarts(tps);
       }
 
@@ -97,7 +113,8 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
       const troubleWith = (e: Error) => {
         troubleSince ??= Date.now();
         lastTrouble = e.message;
-        if (Date.now() - troubleSince > retryTimeoutMs) throw new CommandError(`no leader of ${topic} answered within ${retryTimeoutMs} ms (last: ${lastTrouble}); ${printed} record(s) were printed`);
+        if (Date.now() - troubleSince > retryTimeoutMs)
+          throw new CommandError(`no leader of ${topic} answered within ${retryTimeoutMs} ms (last: ${lastTrouble}); ${printed} record(s) were printed`);
       };
 
       let lastCommit = Date.now();
@@ -116,7 +133,8 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
         if (member && group && (group.changed() || positions.size === 0)) {
           await member.ensureJoined();
           const assigned = member.assignment.filter((tp) => tp.topic === topic);
-          const committed = assigned.length > 0 ? ((await group.coordinator.committed(assigned)).get(topic) ?? new Map<number, number>()) : new Map<number, number>();
+          const committed =
+            assigned.length > 0 ? ((await group.coordinator.committed(assigned)).get(topic) ?? new Map<number, number>()) : new Map<number, number>();
           await resolveStarts(assigned, new Map([...committed].map(([partition, offset]) => [key({ topic, partition }), offset])));
           if (assigned.length === 0 && !flags['exit-at-end']) {
             await sleep(200);
@@ -149,7 +167,19 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
                 isolationLevel: 0,
                 sessionId: 0,
                 sessionEpoch: -1,
-                topics: [{ topic, partitions: ps.map((p) => ({ partition: p.tp.partition, fetchOffset: p.offset, partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 })) }],
+                topics: [
+                  {
+                    topic,
+                    partitions: ps.map((p) => ({
+                      partition: p.tp.partition,
+                      fetchOffset: p.offset,
+                      partitionMaxBytes: 1024 * 1024,
+                      currentLeaderEpoch: -1,
+                      logStartOffset: -1,
+                      lastFetchedEpoch: -1,
+                    })),
+                  },
+                ],
                 forgottenTopicsData: [],
                 rackId: '',
               })
@@ -178,7 +208,9 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
               const tp = [{ topic, partition: p.partitionIndex }];
               const [lo, hi] = [(await leaders.listOffsets(tp, -2)).get(p.partitionIndex), (await leaders.listOffsets(tp, -1)).get(p.partitionIndex)];
               const held = hi! > lo! ? `its records are at offsets ${lo} to ${hi! - 1}` : 'it holds no records';
-              throw new CommandError(`offset ${pos.offset} is out of range for ${topic}-${p.partitionIndex}: ${held} (log start ${lo}, log end ${hi}); give --offset from ${lo} to ${hi}, or --from-beginning`);
+              throw new CommandError(
+                `offset ${pos.offset} is out of range for ${topic}-${p.partitionIndex}: ${held} (log start ${lo}, log end ${hi}); give --offset from ${lo} to ${hi}, or --from-beginning`,
+              );
             }
             check(p.errorCode, `cannot read ${topic}-${p.partitionIndex} at offset ${pos.offset}`);
             pos.end = p.highWatermark;
@@ -230,7 +262,13 @@ interface ConsumerGroup {
  * round-robin assignor; the partitions it revokes have their positions
  * committed first (`commitRevoked`).
  */
-function consumerGroup(bootstrap: string, leaders: PartitionLeaders, groupId: string, retryTimeoutMs: number, commitRevoked: (revoked: TopicPartition[]) => Promise<void>): ConsumerGroup {
+function consumerGroup(
+  bootstrap: string,
+  leaders: PartitionLeaders,
+  groupId: string,
+  retryTimeoutMs: number,
+  commitRevoked: (revoked: TopicPartition[]) => Promise<void>,
+): ConsumerGroup {
   // Connections of its own: a JoinGroup waits at the coordinator for the rebalance, and must not hold up fetches behind it.
   const connections = new BrokerConnections(bootstrapList(bootstrap), { clientId: 'rill-cli' });
   const coordinator = new GroupCoordinator(connections, groupId, retryTimeoutMs);
@@ -238,7 +276,15 @@ function consumerGroup(bootstrap: string, leaders: PartitionLeaders, groupId: st
   let changed = true;
   const member = new GroupMember(
     protocolGroupPort(coordinator, (topics) => leaders.brokers.partitionCounts(topics)),
-    { groupId, clientId: 'rill-cli', groupInstanceId: null, sessionTimeoutMs, rebalanceTimeoutMs: sessionTimeoutMs, heartbeatIntervalMs: sessionTimeoutMs / 5, assignors: [roundRobinAssignor] },
+    {
+      groupId,
+      clientId: 'rill-cli',
+      groupInstanceId: null,
+      sessionTimeoutMs,
+      rebalanceTimeoutMs: sessionTimeoutMs,
+      heartbeatIntervalMs: sessionTimeoutMs / 5,
+      assignors: [roundRobinAssignor],
+    },
     {
       topics: () => [leaders.topic],
       onRevoked: async (revoked) => {

@@ -58,7 +58,9 @@ async function demo(dir: string, total: number): Promise<number> {
     log.appendRecords(batch);
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`  appended in ${ms.toFixed(0)} ms: offsets ${log.logStartOffset}..${log.logEndOffset - 1}, ${log.segmentCount} segments, ${(log.size / 1e6).toFixed(1)} MB`);
+  console.log(
+    `  appended in ${ms.toFixed(0)} ms: offsets ${log.logStartOffset}..${log.logEndOffset - 1}, ${log.segmentCount} segments, ${(log.size / 1e6).toFixed(1)} MB`,
+  );
   log.close();
 
   log = PartitionLog.open(dir, config);

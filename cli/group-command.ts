@@ -17,9 +17,10 @@ const USAGE: Record<string, string> = {
   list: 'rill group list [--format text|json]',
   describe: 'rill group describe GROUP [--format text|json]     state, members, assignment, committed offsets and lag',
   'reset-offsets': 'rill group reset-offsets GROUP --topic NAME (--to-earliest | --to-latest | --to-offset N | --to-timestamp T) [--dry-run]',
-  seek: 'rill group seek GROUP --topic NAME --to start|end|TIMESTAMP [--dry-run]     (rpk\'s name for reset-offsets)',
+  seek: "rill group seek GROUP --topic NAME --to start|end|TIMESTAMP [--dry-run]     (rpk's name for reset-offsets)",
   delete: 'rill group delete GROUP        its committed offsets go too; the group must have no members',
-  'delete-offsets': 'rill group delete-offsets GROUP --topic NAME     the group\'s committed offsets of every partition of the topic (kept while its members consume it)',
+  'delete-offsets':
+    "rill group delete-offsets GROUP --topic NAME     the group's committed offsets of every partition of the topic (kept while its members consume it)",
 };
 
 const SPEC = {
@@ -43,10 +44,11 @@ export function groupHelp(action?: string): string {
     usage: known ? [USAGE[action!]] : Object.values(USAGE),
     spec: SPEC,
     action: known ? action : undefined,
-    notes: known ? undefined : 'reset-offsets, seek and delete refuse a group that has members (stop its consumers first). "rill group ACTION --help" shows one action.',
+    notes: known
+      ? undefined
+      : 'reset-offsets, seek and delete refuse a group that has members (stop its consumers first). "rill group ACTION --help" shows one action.',
   });
 }
-
 
 export function runGroup(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('group', groupHelp, argv, io, async () => {
@@ -107,7 +109,10 @@ async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise
 /** OffsetDelete for every partition of `topic`: each partition's outcome is printed; any refusal makes the command fail. */
 async function deleteOffsets(at: Brokers, io: CommandIO, groupId: string, topic: string): Promise<number> {
   const tps = await partitionsOf(at.conn, topic);
-  const r = await at.coordinator.request<apis.OffsetDeleteResponse>(apis.offsetDelete, { groupId, topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition })) }] });
+  const r = await at.coordinator.request<apis.OffsetDeleteResponse>(apis.offsetDelete, {
+    groupId,
+    topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition })) }],
+  });
   check(r.errorCode, `cannot delete the offsets of group "${groupId}"`);
   const answers = r.topics.flatMap((t) => t.partitions);
   await writeLine(io.stdout, 'PARTITION\tRESULT');
@@ -132,7 +137,12 @@ async function describeGroup(conn: KafkaConnection, groupId: string) {
 }
 
 async function committedOffsets(conn: KafkaConnection, groupId: string): Promise<{ topic: string; partition: number; offset: number }[]> {
-  const r = await conn.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
+  const r = await conn.request<apis.OffsetFetchResponse>(apis.offsetFetch, {
+    groupId,
+    topics: null,
+    groups: [{ groupId, topics: null }],
+    requireStable: false,
+  });
   const topics = conn.versionFor(apis.offsetFetch) >= 8 ? (r.groups[0]?.topics ?? []) : r.topics;
   return topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset })));
 }
@@ -168,12 +178,14 @@ async function describe(at: Brokers, io: CommandIO, groupId: string, format: 'te
   if (text) await writeLine(io.stdout, `Group: ${groupId}\tstate: ${g.groupState}\tprotocol: ${g.protocolData || '-'}\tmembers: ${g.members.length}`);
   if (text && members.length > 0) {
     await writeLine(io.stdout, 'MEMBER\tCLIENT-ID\tASSIGNMENT');
-    for (const m of members) await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${m.assignment.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
+    for (const m of members)
+      await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${m.assignment.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
   }
   const committed = await committedOffsets(at.coordinator, groupId);
   const partitions = new Map<string, TopicPartition>();
   for (const c of committed) partitions.set(`${c.topic}/${c.partition}`, c);
-  for (const k of owner.keys()) if (!partitions.has(k)) partitions.set(k, { topic: k.slice(0, k.lastIndexOf('/')), partition: Number(k.slice(k.lastIndexOf('/') + 1)) });
+  for (const k of owner.keys())
+    if (!partitions.has(k)) partitions.set(k, { topic: k.slice(0, k.lastIndexOf('/')), partition: Number(k.slice(k.lastIndexOf('/') + 1)) });
   const ends = new Map<string, number>();
   for (const topic of new Set([...partitions.values()].map((p) => p.topic))) {
     const tps = [...partitions.values()].filter((p) => p.topic === topic);
@@ -184,7 +196,14 @@ async function describe(at: Brokers, io: CommandIO, groupId: string, format: 'te
     .map(([k, tp]) => {
       const c = committed.find((x) => x.topic === tp.topic && x.partition === tp.partition)?.offset ?? -1;
       const end = ends.get(k) ?? -1;
-      return { topic: tp.topic, partition: tp.partition, committed: c >= 0 ? c : null, logEnd: end, lag: c >= 0 && end >= 0 ? end - c : null, member: owner.get(k) ?? null };
+      return {
+        topic: tp.topic,
+        partition: tp.partition,
+        committed: c >= 0 ? c : null,
+        logEnd: end,
+        lag: c >= 0 && end >= 0 ? end - c : null,
+        member: owner.get(k) ?? null,
+      };
     });
   if (!text) {
     await writeLine(io.stdout, JSON.stringify({ group: groupId, state: g.groupState, protocol: g.protocolData || null, members, offsets: rows }));
@@ -195,7 +214,15 @@ async function describe(at: Brokers, io: CommandIO, groupId: string, format: 'te
   return 0;
 }
 
-async function resetOffsets(at: Brokers, io: CommandIO, groupId: string, topic: string, timestamp: number | undefined, toOffset: number | undefined, dryRun: boolean): Promise<number> {
+async function resetOffsets(
+  at: Brokers,
+  io: CommandIO,
+  groupId: string,
+  topic: string,
+  timestamp: number | undefined,
+  toOffset: number | undefined,
+  dryRun: boolean,
+): Promise<number> {
   const conn = at.conn;
   const g = await describeGroup(at.coordinator, groupId);
   if (g.members.length > 0) throw new CommandError(`group "${groupId}" has ${g.members.length} active member(s); stop its consumers before resetting offsets`);
@@ -218,7 +245,17 @@ async function resetOffsets(at: Brokers, io: CommandIO, groupId: string, topic: 
     groupId,
     generationIdOrMemberEpoch: -1,
     memberId: '',
-    topics: [{ name: topic, partitions: [...targets].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
+    topics: [
+      {
+        name: topic,
+        partitions: [...targets].map(([partitionIndex, committedOffset]) => ({
+          partitionIndex,
+          committedOffset,
+          committedLeaderEpoch: -1,
+          committedMetadata: null,
+        })),
+      },
+    ],
   });
   for (const p of r.topics[0].partitions) check(p.errorCode, `cannot commit ${topic}-${p.partitionIndex}`);
   progress.done(targets.size);

@@ -20,7 +20,11 @@ const SPEC = {
   partition: { kind: 'number', help: "write every record to partition N (default: by key, as Kafka's partitioner; keyless lines round-robin)" },
   compression: { kind: 'string', arg: 'none|gzip', help: 'compress batches', default: 'none' },
   'batch-size': { kind: 'number', help: 'records per batch', default: 500 },
-  'linger-ms': { kind: 'number', help: 'send a batch once its first record has waited N ms, so `tail -f log | rill produce` delivers as lines come', default: 100 },
+  'linger-ms': {
+    kind: 'number',
+    help: 'send a batch once its first record has waited N ms, so `tail -f log | rill produce` delivers as lines come',
+    default: 100,
+  },
   'retry-timeout-ms': { kind: 'number', help: 'keep retrying a batch whose partition leader moved or died this long; retries are idempotent', default: 60_000 },
   'avro-schema': { kind: 'string', arg: 'FILE', help: 'lines are JSON values; encode them with this Avro schema, registered as subject TOPIC-value' },
   'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro-schema', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
@@ -69,7 +73,8 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       const partitions = await partitionCount(conn, topic);
       await leaders.refresh();
       const fixed = flags.partition;
-      if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed >= partitions)) throw new UsageError(`--partition must be from 0 to ${partitions - 1} (topic "${topic}" has ${partitions})`);
+      if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed >= partitions))
+        throw new UsageError(`--partition must be from 0 to ${partitions - 1} (topic "${topic}" has ${partitions})`);
       const producer = new LineProducer(leaders, topic, compression, await producerIdentity(conn, io), lingerMs, new Progress(io, `producing to ${topic}`));
       const input = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
       // SIGINT/SIGTERM: stop reading, send what is buffered, report the count.
@@ -124,7 +129,12 @@ interface ProducerIdentity {
 /** An idempotent producer id (so a retried batch is stored once), or undefined where the broker gives none. */
 async function producerIdentity(conn: KafkaConnection, io: CommandIO): Promise<ProducerIdentity | undefined> {
   try {
-    const r = await conn.request<apis.InitProducerIdResponse>(apis.initProducerId, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+    const r = await conn.request<apis.InitProducerIdResponse>(apis.initProducerId, {
+      transactionalId: null,
+      transactionTimeoutMs: 60000,
+      producerId: -1,
+      producerEpoch: -1,
+    });
     if (r.errorCode === 0) return { producerId: r.producerId, producerEpoch: r.producerEpoch };
     io.stderr.write(`rill produce: the broker gives no producer id (${explain(r.errorCode)}); a retried batch may be written twice\n`);
   } catch (e) {
@@ -194,7 +204,12 @@ class LineProducer {
     const batch = encodeRecordBatch({ records, compression: this.compression, ...(this.identity ? { ...this.identity, baseSequence: sequence } : {}) });
     const what = `cannot produce to ${this.topic}-${partition}`;
     await this.leaders.withLeader(partition, what, async (c) => {
-      const r = await c.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }] });
+      const r = await c.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 30000,
+        topicData: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }],
+      });
       const p = r.responses[0].partitionResponses[0];
       if (LEADER_MOVED.has(p.errorCode)) return MOVED;
       check(p.errorCode, what, p.errorMessage);

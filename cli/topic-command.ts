@@ -4,7 +4,18 @@
 import { CONSUMER_OFFSETS_TOPIC } from '../core/broker';
 import { apis, KafkaConnection } from '../core/protocol';
 import { ErrorCode } from '../core/wire';
-import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, keyValues, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
+import {
+  BOOTSTRAP_FLAG,
+  COMMAND_CONFIG_FLAG,
+  commandHelp,
+  FORMAT_FLAG,
+  keyValues,
+  outputFormat,
+  parseCommand,
+  takeAction,
+  takeTarget,
+  UsageError,
+} from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
@@ -25,7 +36,7 @@ const USAGE: Record<string, string> = {
 const SPEC = {
   topic: { kind: 'string', arg: 'NAME', help: 'the topic, instead of NAME (as kafka-topics.sh takes it)' },
   partitions: { kind: 'number', help: 'create: partition count (default 1); add-partitions: the new total', actions: ['create', 'add-partitions'] },
-  'replication-factor': { kind: 'number', help: "copies of each partition on a cluster", defaultText: "the broker's default", actions: ['create'] },
+  'replication-factor': { kind: 'number', help: 'copies of each partition on a cluster', defaultText: "the broker's default", actions: ['create'] },
   config: { kind: 'strings', arg: 'key=value', help: 'a topic config', actions: ['create'] },
   set: { kind: 'strings', arg: 'key=value', help: 'set a config override', actions: ['alter-config'] },
   delete: { kind: 'strings', arg: 'key', help: 'remove a config override', actions: ['alter-config'] },
@@ -47,7 +58,6 @@ export function topicHelp(action?: string): string {
     notes: known ? undefined : 'delete-records is another name for trim-prefix. "rill topic ACTION --help" shows one action.',
   });
 }
-
 
 export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('topic', topicHelp, argv, io, async () => {
@@ -80,9 +90,17 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   });
 }
 
-async function create(conn: KafkaConnection, io: CommandIO, name: string, partitions: number, config: Record<string, string>, replicationFactor: number): Promise<number> {
+async function create(
+  conn: KafkaConnection,
+  io: CommandIO,
+  name: string,
+  partitions: number,
+  config: Record<string, string>,
+  replicationFactor: number,
+): Promise<number> {
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive integer');
-  if (replicationFactor !== -1 && (!Number.isInteger(replicationFactor) || replicationFactor < 1)) throw new UsageError('--replication-factor must be a positive integer');
+  if (replicationFactor !== -1 && (!Number.isInteger(replicationFactor) || replicationFactor < 1))
+    throw new UsageError('--replication-factor must be a positive integer');
   const r = await conn.request<apis.CreateTopicsResponse>(apis.createTopics, {
     topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(config).map(([k, v]) => ({ name: k, value: v })) }],
     timeoutMs: 30000,
@@ -95,7 +113,10 @@ async function create(conn: KafkaConnection, io: CommandIO, name: string, partit
 }
 
 async function metadata(conn: KafkaConnection, topics: string[] | null): Promise<apis.MetadataResponse> {
-  return conn.request<apis.MetadataResponse>(apis.metadata, { topics: topics === null ? null : topics.map((name) => ({ name })), allowAutoTopicCreation: false });
+  return conn.request<apis.MetadataResponse>(apis.metadata, {
+    topics: topics === null ? null : topics.map((name) => ({ name })),
+    allowAutoTopicCreation: false,
+  });
 }
 
 /**
@@ -106,7 +127,8 @@ async function metadata(conn: KafkaConnection, topics: string[] | null): Promise
 async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json', internal: boolean): Promise<number> {
   const m = await metadata(conn, null);
   let listed = m.topics.filter((t) => t.errorCode === 0);
-  if (internal && !listed.some((t) => t.name === CONSUMER_OFFSETS_TOPIC)) listed.push(...(await metadata(conn, [CONSUMER_OFFSETS_TOPIC])).topics.filter((t) => t.errorCode === 0));
+  if (internal && !listed.some((t) => t.name === CONSUMER_OFFSETS_TOPIC))
+    listed.push(...(await metadata(conn, [CONSUMER_OFFSETS_TOPIC])).topics.filter((t) => t.errorCode === 0));
   if (!internal) listed = listed.filter((t) => !t.isInternal);
   const topics = listed.sort((a, b) => a.name.localeCompare(b.name));
   if (format === 'json') {
@@ -123,11 +145,19 @@ async function describe(conn: KafkaConnection, io: CommandIO, name: string, form
   check(t.errorCode, `cannot describe topic "${name}"`);
   const partitions = [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex);
   const offsets = async (timestamp: number) => {
-    const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name, partitions: partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp })) }] });
+    const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name, partitions: partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp })) }],
+    });
     return new Map(r.topics[0].partitions.map((p) => [p.partitionIndex, p.offset]));
   };
   const [earliest, latest] = [await offsets(-2), await offsets(-1)];
-  const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, { resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+  const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, {
+    resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }],
+    includeSynonyms: false,
+    includeDocumentation: false,
+  });
   const result = c.results[0];
   check(result.errorCode, `cannot read the configs of "${name}"`, result.errorMessage);
   if (format === 'json') {
@@ -136,7 +166,14 @@ async function describe(conn: KafkaConnection, io: CommandIO, name: string, form
       JSON.stringify({
         name,
         internal: t.isInternal,
-        partitions: partitions.map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: p.isrNodes, logStartOffset: earliest.get(p.partitionIndex) ?? -1, highWatermark: latest.get(p.partitionIndex) ?? -1 })),
+        partitions: partitions.map((p) => ({
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          replicas: p.replicaNodes,
+          isr: p.isrNodes,
+          logStartOffset: earliest.get(p.partitionIndex) ?? -1,
+          highWatermark: latest.get(p.partitionIndex) ?? -1,
+        })),
         configs: result.configs.map((e) => ({ name: e.name, value: e.value, override: e.configSource === 1 })),
       }),
     );
@@ -166,21 +203,38 @@ async function remove(conn: KafkaConnection, io: CommandIO, name: string): Promi
 async function alterConfig(conn: KafkaConnection, io: CommandIO, name: string, set: Record<string, string>, remove: string[]): Promise<number> {
   if (Object.keys(set).length === 0 && remove.length === 0) throw new UsageError('give --set key=value or --delete key');
   // AlterConfigs replaces every override: start from the current ones.
-  const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, { resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+  const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, {
+    resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }],
+    includeSynonyms: false,
+    includeDocumentation: false,
+  });
   check(c.results[0].errorCode, `cannot read the configs of "${name}"`, c.results[0].errorMessage);
   const overrides: Record<string, string> = {};
   for (const e of c.results[0].configs) if (e.configSource === 1 && e.value !== null) overrides[e.name] = e.value;
   for (const k of remove) delete overrides[k];
   Object.assign(overrides, set);
-  const r = await conn.request<apis.AlterConfigsResponse>(apis.alterConfigs, { resources: [{ resourceType: 2, resourceName: name, configs: Object.entries(overrides).map(([k, v]) => ({ name: k, value: v })) }], validateOnly: false });
+  const r = await conn.request<apis.AlterConfigsResponse>(apis.alterConfigs, {
+    resources: [{ resourceType: 2, resourceName: name, configs: Object.entries(overrides).map(([k, v]) => ({ name: k, value: v })) }],
+    validateOnly: false,
+  });
   check(r.responses[0].errorCode, `cannot alter the configs of "${name}"`, r.responses[0].errorMessage);
-  await writeLine(io.stdout, `Updated topic "${name}": ${Object.entries(set).map(([k, v]) => `${k}=${v}`).concat(remove.map((k) => `${k} reset`)).join(', ')}.`);
+  await writeLine(
+    io.stdout,
+    `Updated topic "${name}": ${Object.entries(set)
+      .map(([k, v]) => `${k}=${v}`)
+      .concat(remove.map((k) => `${k} reset`))
+      .join(', ')}.`,
+  );
   return 0;
 }
 
 async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string, count: number | undefined): Promise<number> {
   if (count === undefined || !Number.isInteger(count) || count < 1) throw new UsageError('give --partitions N, the new partition count');
-  const r = await conn.request<apis.CreatePartitionsResponse>(apis.createPartitions, { topics: [{ name, count, assignments: null }], timeoutMs: 30000, validateOnly: false });
+  const r = await conn.request<apis.CreatePartitionsResponse>(apis.createPartitions, {
+    topics: [{ name, count, assignments: null }],
+    timeoutMs: 30000,
+    validateOnly: false,
+  });
   const t = r.results[0];
   check(t.errorCode, `cannot add partitions to "${name}"`, t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? null : t.errorMessage);
   await writeLine(io.stdout, `Topic "${name}" now has ${count} partition(s).`);
@@ -188,8 +242,16 @@ async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string,
 }
 
 /** DeleteRecords at each partition's leader: the log start moves to `offset` (-1: the high watermark). */
-async function trimPrefix(conn: KafkaConnection, bootstrap: string, io: CommandIO, name: string, offset: number | undefined, only: number | undefined): Promise<number> {
-  if (offset === undefined || !Number.isInteger(offset) || offset < -1) throw new UsageError('give --offset N (records before N are deleted; -1: up to the high watermark)');
+async function trimPrefix(
+  conn: KafkaConnection,
+  bootstrap: string,
+  io: CommandIO,
+  name: string,
+  offset: number | undefined,
+  only: number | undefined,
+): Promise<number> {
+  if (offset === undefined || !Number.isInteger(offset) || offset < -1)
+    throw new UsageError('give --offset N (records before N are deleted; -1: up to the high watermark)');
   const m = await metadata(conn, [name]);
   check(m.topics[0].errorCode, `topic "${name}"`);
   const all = m.topics[0].partitions.map((p) => p.partitionIndex).sort((a, b) => a - b);
@@ -200,7 +262,10 @@ async function trimPrefix(conn: KafkaConnection, bootstrap: string, io: CommandI
     await writeLine(io.stdout, 'PARTITION\tLOG-START');
     for (const partition of only !== undefined ? [only] : all) {
       const low = await leaders.withLeader(partition, `cannot delete records of ${name}-${partition}`, async (c) => {
-        const r = await c.request<apis.DeleteRecordsResponse>(apis.deleteRecords, { topics: [{ name, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs: 30000 });
+        const r = await c.request<apis.DeleteRecordsResponse>(apis.deleteRecords, {
+          topics: [{ name, partitions: [{ partitionIndex: partition, offset }] }],
+          timeoutMs: 30000,
+        });
         const p = r.topics[0].partitions[0];
         if (LEADER_MOVED.has(p.errorCode)) return MOVED;
         check(p.errorCode, `cannot delete records of ${name}-${partition} before offset ${offset}`);

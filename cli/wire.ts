@@ -21,7 +21,8 @@ export function bootstrapOf(flags: { bootstrap?: string; 'command-config'?: stri
   const file = flags['command-config'];
   if (file !== undefined) {
     const settings = readConfigFile(file);
-    for (const key of Object.keys(settings)) if (key !== 'bootstrap.servers') io.stderr.write(`rill: warning: ${file}: "${key}" is not used (the tools read bootstrap.servers only)\n`);
+    for (const key of Object.keys(settings))
+      if (key !== 'bootstrap.servers') io.stderr.write(`rill: warning: ${file}: "${key}" is not used (the tools read bootstrap.servers only)\n`);
     if (settings['bootstrap.servers']) return settings['bootstrap.servers'];
   }
   return io.env.RILL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;

@@ -26,10 +26,16 @@ const SPEC = {
   'worker-id': { kind: 'string', arg: 'ID', help: 'stable id: a restart with the same id keeps its tasks', defaultText: 'HOSTNAME-PID' },
   'heartbeat-interval-ms': numberFlag('heartbeat period', 500),
   'session-timeout-ms': numberFlag("with no heartbeat answered this long, the worker drops its tasks (the controllers' own timeout once they answer)", 10000),
-  'max-poll-interval-ms': numberFlag('heartbeats run on their own thread, so slow processing keeps the tasks; processing stuck this long gives them up', 300000),
+  'max-poll-interval-ms': numberFlag(
+    'heartbeats run on their own thread, so slow processing keeps the tasks; processing stuck this long gives them up',
+    300000,
+  ),
   'standby-replicas': numberFlag('num.standby.replicas asked for', 0),
   'commit-interval-ms': numberFlag('how often offsets are committed', 1000),
-  'replication-factor': numberFlag("copies of each partition of the topics the application creates (repartition, changelog, sinks); -1: the cluster's default", -1),
+  'replication-factor': numberFlag(
+    "copies of each partition of the topics the application creates (repartition, changelog, sinks); -1: the cluster's default",
+    -1,
+  ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
 } as const;
 
@@ -58,7 +64,10 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags.pipeline === undefined) throw new UsageError('--pipeline FILE is required');
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
-    const brokers = (flags.brokers ?? '').split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+    const brokers = (flags.brokers ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0);
     if (brokers.length === 0) throw new UsageError('--brokers HOST:PORT,... is required');
     const bad = brokers.find((b) => !/^[^:\s]+:\d+$/.test(b));
     if (bad !== undefined) throw new UsageError(`--brokers: "${bad}" is not HOST:PORT`);
@@ -88,7 +97,14 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     // A leader that moved or died is ridden out for a while (a failover), then the request fails.
     const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000 });
-    const streams = new RillStreams(topology, { log: client, logger, stateDir: flags['state-dir'], commitIntervalMs, replicationFactor, taskAssignment: 'external' });
+    const streams = new RillStreams(topology, {
+      log: client,
+      logger,
+      stateDir: flags['state-dir'],
+      commitIntervalMs,
+      replicationFactor,
+      taskAssignment: 'external',
+    });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
     const ready = new Promise<boolean>((resolve) => (started = resolve));
@@ -145,7 +161,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       await membership.leave();
       return fail(`application ${app} cannot start on brokers ${brokers.join(',')}`, e);
     }
-    io.stdout.write(`rill worker ${workerId}: joined application ${app} (worker epoch ${joined.right.workerEpoch}), reading ${topology.inputTopics.join(', ')} from ${brokers.join(',')}\n`);
+    io.stdout.write(
+      `rill worker ${workerId}: joined application ${app} (worker epoch ${joined.right.workerEpoch}), reading ${topology.inputTopics.join(', ')} from ${brokers.join(',')}\n`,
+    );
     started(true);
 
     // Run until told to stop, or until the application fails.

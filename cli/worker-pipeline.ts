@@ -11,7 +11,14 @@ import type { Topology } from '../dsl';
 /** The shape of a Topology (checked by shape: the module may hold its own copy of the DSL). */
 function isTopology(x: unknown): x is Topology {
   const t = x as Partial<Topology> | null;
-  return t !== null && typeof t === 'object' && typeof t.applicationId === 'string' && t.sources instanceof Map && Array.isArray(t.stores) && typeof t.describe === 'function';
+  return (
+    t !== null &&
+    typeof t === 'object' &&
+    typeof t.applicationId === 'string' &&
+    t.sources instanceof Map &&
+    Array.isArray(t.stores) &&
+    typeof t.describe === 'function'
+  );
 }
 
 /**
@@ -75,7 +82,9 @@ export async function loadPipeline(file: string, app: string, cwd = process.cwd(
   }
   if (!isTopology(built)) return E.left(`the ${name} export of ${full} did not return a Topology (build one with new StreamsBuilder(app) ... .build())`);
   if (built.applicationId !== app) {
-    return E.left(`the pipeline in ${full} builds application "${built.applicationId}" but --app is "${app}": pass --app ${built.applicationId}, or build the topology with the application id it is given`);
+    return E.left(
+      `the pipeline in ${full} builds application "${built.applicationId}" but --app is "${app}": pass --app ${built.applicationId}, or build the topology with the application id it is given`,
+    );
   }
   if (built.inputTopics.length === 0) return E.left(`the pipeline in ${full} reads no topic: a worker's tasks are the partitions of its input topics`);
   return E.right(built);

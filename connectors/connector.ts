@@ -35,7 +35,9 @@ export interface Rejection {
  * (nothing is known to be written); the runner retries the whole batch with
  * backoff, so a sink's writes must be safe to repeat (at-least-once).
  */
-export type SinkWriteOutcome = { readonly kind: 'written'; readonly rejected: readonly Rejection[] } | { readonly kind: 'unavailable'; readonly reason: string };
+export type SinkWriteOutcome =
+  | { readonly kind: 'written'; readonly rejected: readonly Rejection[] }
+  | { readonly kind: 'unavailable'; readonly reason: string };
 
 export const written = (rejected: readonly Rejection[] = []): SinkWriteOutcome => ({ kind: 'written', rejected });
 export const unavailable = (reason: string): SinkWriteOutcome => ({ kind: 'unavailable', reason });

@@ -27,7 +27,15 @@ export function topicSink(options: TopicSinkOptions): SinkConnector<Buffer, Buff
       const p = producer;
       try {
         await Promise.all(
-          batch.map((r) => p.send(topicOf(r), { key: r.key, value: r.value, timestamp: r.timestamp, partition: options.keepPartition ? r.partition : undefined, headers: r.headers })),
+          batch.map((r) =>
+            p.send(topicOf(r), {
+              key: r.key,
+              value: r.value,
+              timestamp: r.timestamp,
+              partition: options.keepPartition ? r.partition : undefined,
+              headers: r.headers,
+            }),
+          ),
         );
         await p.flush();
         return written();

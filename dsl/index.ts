@@ -41,7 +41,19 @@ export type { Logger } from './logger';
 export { consoleLogger, silentLogger, memoryLogger } from './logger';
 
 // The log client the runtime runs on lives in core/client; re-exported here for code that imports it from the DSL.
-export type { LogClient, LogConsumer, LogProducer, LogRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer, LogRebalanceListener, GroupMembershipOptions, GroupMemberInfo, TopicPartition } from '../core/client';
+export type {
+  LogClient,
+  LogConsumer,
+  LogProducer,
+  LogRecord,
+  OutgoingRecord,
+  TopicSpec,
+  TransactionalLogProducer,
+  LogRebalanceListener,
+  GroupMembershipOptions,
+  GroupMemberInfo,
+  TopicPartition,
+} from '../core/client';
 export { CommitRefusedError, coPartitionedAssignor, rillLogClient } from '../core/client';
 
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic } from './test-driver/topology-test-driver';

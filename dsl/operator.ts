@@ -134,7 +134,9 @@ export function rillOperator<A, B>(spec: OperatorSpec, impl: (source: Observable
   const op = (source: Observable<A>): Observable<B> => {
     const task = slot[CURRENT_TASK];
     if (!task) {
-      throw new Error(`${spec.kind}() is a Rill operator: use it inside stream.pipe() of a StreamsBuilder topology, then run the topology (RillStreams or TopologyTestDriver).`);
+      throw new Error(
+        `${spec.kind}() is a Rill operator: use it inside stream.pipe() of a StreamsBuilder topology, then run the topology (RillStreams or TopologyTestDriver).`,
+      );
     }
     return impl(source, task);
   };

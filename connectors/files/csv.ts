@@ -39,5 +39,7 @@ export function parseCsvLine(line: string, delimiter = ','): Either<string, stri
 }
 
 export function formatCsvLine(fields: readonly string[], delimiter = ','): string {
-  return fields.map((f) => (f.includes(delimiter) || f.includes('"') || f.includes('\n') || f.includes('\r') ? `"${f.replace(/"/g, '""')}"` : f)).join(delimiter);
+  return fields
+    .map((f) => (f.includes(delimiter) || f.includes('"') || f.includes('\n') || f.includes('\r') ? `"${f.replace(/"/g, '""')}"` : f))
+    .join(delimiter);
 }

@@ -53,7 +53,8 @@ export function fileSource<K = string, V = unknown>(options: FileSourceOptions<K
     const stored = loadPosition(positionFile);
     const size = (await handle.stat()).size;
     readOffset = stored && stored.inode === inode && stored.offset <= size ? stored.offset : 0;
-    if (stored && readOffset === 0 && stored.offset > 0) options.logger?.warn(`file source ${options.path}: the file was replaced or truncated since position ${stored.offset}; reading from the start`);
+    if (stored && readOffset === 0 && stored.offset > 0)
+      options.logger?.warn(`file source ${options.path}: the file was replaced or truncated since position ${stored.offset}; reading from the start`);
     partial = Buffer.alloc(0);
     header = undefined;
     if (format.hasHeader && readOffset > 0) await readHeaderAgain();

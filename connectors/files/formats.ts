@@ -41,7 +41,12 @@ export function plainLines(): LineFormat<string> {
   return {
     name: 'lines',
     parse: (line) => right(line),
-    format: (value) => (typeof value !== 'string' ? left(`a line must be a string, got ${typeof value}`) : value.includes('\n') ? left('a line cannot contain a newline') : right(value)),
+    format: (value) =>
+      typeof value !== 'string'
+        ? left(`a line must be a string, got ${typeof value}`)
+        : value.includes('\n')
+          ? left('a line cannot contain a newline')
+          : right(value),
   };
 }
 
@@ -70,9 +75,15 @@ export function csvLines(options: CsvOptions = {}): LineFormat<Record<string, st
       return formatCsvLine(columns, delimiter);
     },
     format(value) {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return left(`a CSV row must be an object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        return left(`a CSV row must be an object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
       const cols = (columns ??= Object.keys(value));
-      return right(formatCsvLine(cols.map((c) => cellText((value as Record<string, unknown>)[c])), delimiter));
+      return right(
+        formatCsvLine(
+          cols.map((c) => cellText((value as Record<string, unknown>)[c])),
+          delimiter,
+        ),
+      );
     },
   };
 }

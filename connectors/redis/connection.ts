@@ -14,4 +14,3 @@ export function redisConnection(url: string, options: RedisOptions = {}): Redis 
     ...options,
   });
 }
-

@@ -15,7 +15,12 @@ export interface OwnedCommand {
   readonly add: (chain: ChainableCommander) => void;
 }
 
-export async function execForRecords(redis: Redis, transactional: boolean, commands: readonly OwnedCommand[], rejected: Rejection[] = []): Promise<SinkWriteOutcome> {
+export async function execForRecords(
+  redis: Redis,
+  transactional: boolean,
+  commands: readonly OwnedCommand[],
+  rejected: Rejection[] = [],
+): Promise<SinkWriteOutcome> {
   if (commands.length === 0) return written(rejected);
   const chain = transactional ? redis.multi() : redis.pipeline();
   for (const c of commands) c.add(chain);

@@ -26,7 +26,13 @@ export function defaultStreamFields(r: SinkRecord<unknown, unknown>): Record<str
 }
 
 export function redisStreamSink<K, V>(options: RedisStreamSinkOptions<K, V>): SinkConnector<K, V> {
-  const streamOf = typeof options.stream === 'string' ? ((s: string) => () => s)(options.stream) : options.stream;
+  const streamOf =
+    typeof options.stream === 'string'
+      ? (
+          (s: string) => () =>
+            s
+        )(options.stream)
+      : options.stream;
   const fieldsOf = options.fields ?? defaultStreamFields;
   const trim: (string | number)[] = options.maxLen === undefined ? [] : ['MAXLEN', '~', options.maxLen];
   return {

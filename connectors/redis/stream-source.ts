@@ -42,7 +42,9 @@ export function defaultStreamRecord(_id: string, fields: Record<string, string>)
   return { key: key ?? null, value: v };
 }
 
-export function redisStreamSource<V = unknown>(options: RedisStreamSourceOptions<V>): SourceConnector<string, V, StreamEntryId> & { readonly readerStatus: () => string } {
+export function redisStreamSource<V = unknown>(
+  options: RedisStreamSourceOptions<V>,
+): SourceConnector<string, V, StreamEntryId> & { readonly readerStatus: () => string } {
   const name = options.name ?? `redis-stream-${options.stream}`;
   const consumer = options.consumer ?? name;
   const toRecord = options.toRecord ?? (defaultStreamRecord as (id: string, f: Record<string, string>) => SourceRecord<string, V>);
@@ -71,7 +73,11 @@ export function redisStreamSource<V = unknown>(options: RedisStreamSourceOptions
         const fields: Record<string, string> = {};
         for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
         const r = toRecord(id, fields);
-        out.push(typeof r === 'string' ? { kind: 'bad', reason: r, raw: Buffer.from(JSON.stringify(fields)), position: id } : { kind: 'record', record: r, position: id });
+        out.push(
+          typeof r === 'string'
+            ? { kind: 'bad', reason: r, raw: Buffer.from(JSON.stringify(fields)), position: id }
+            : { kind: 'record', record: r, position: id },
+        );
       }
     }
     return out;

@@ -19,7 +19,10 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 
 export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-export type RetryResult<T> = { readonly kind: 'done'; readonly value: T } | { readonly kind: 'gave-up'; readonly reason: string; readonly attempts: number } | { readonly kind: 'stopped' };
+export type RetryResult<T> =
+  | { readonly kind: 'done'; readonly value: T }
+  | { readonly kind: 'gave-up'; readonly reason: string; readonly attempts: number }
+  | { readonly kind: 'stopped' };
 
 /**
  * Runs `attempt` until it succeeds, waiting with backoff between failures and

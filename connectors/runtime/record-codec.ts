@@ -35,7 +35,15 @@ export function decodeSinkRecord<K, V>(record: LogRecord, key: Serde<K>, value: 
     if (d._tag === 'Left') return left(`value does not deserialize as ${value.format}: ${d.left.message}`);
     v = d.right;
   }
-  return right({ topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: k, value: v, headers: headersOf(record) });
+  return right({
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: record.timestamp,
+    key: k,
+    value: v,
+    headers: headersOf(record),
+  });
 }
 
 /** Key and value bytes of a source record; a value its serde refuses is a Left with the reason. */

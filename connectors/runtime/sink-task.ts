@@ -66,7 +66,8 @@ export class SinkTask<K, V> extends TaskLifecycle {
     const assignment: { topic: string; partition: number }[] = [];
     for (const topic of this.options.topics) {
       const n = await this.client.partitionCount(topic);
-      if (n === undefined) throw new ConnectorFailure(`sink ${this.name}: topic ${topic} does not exist; create it or start the pipeline that writes it first.`);
+      if (n === undefined)
+        throw new ConnectorFailure(`sink ${this.name}: topic ${topic} does not exist; create it or start the pipeline that writes it first.`);
       for (let p = 0; p < n; p++) assignment.push({ topic, partition: p });
       for (const [p, offset] of await this.client.committedOffsets(this.groupId, topic)) if (offset >= 0) this.committed.set(tpKey(topic, p), offset);
     }
@@ -78,7 +79,8 @@ export class SinkTask<K, V> extends TaskLifecycle {
   /** Resolves once everything in the topics when called is committed (for tests, examples, drains). */
   async waitUntilCaughtUp(): Promise<void> {
     const targets: [string, number][] = [];
-    for (const topic of this.options.topics) for (const o of await this.client.offsets(topic)) if (o.end > o.start) targets.push([tpKey(topic, o.partition), o.end]);
+    for (const topic of this.options.topics)
+      for (const o of await this.client.offsets(topic)) if (o.end > o.start) targets.push([tpKey(topic, o.partition), o.end]);
     const reached = () => targets.every(([k, end]) => (this.committed.get(k) ?? 0) >= end);
     while (!reached()) {
       if (this.state === 'failed' || this.state === 'stopped') {
@@ -149,7 +151,12 @@ export class SinkTask<K, V> extends TaskLifecycle {
           const outcome = await this.connector.write(good);
           return outcome.kind === 'written' ? { ok: true as const, value: outcome.rejected } : { ok: false as const, reason: outcome.reason };
         },
-        { backoff: this.options.retry, clock: this.clock, signal: this.stopSignal.signal, report: (reason, n, delay) => this.reportRetry('write', reason, n, delay) },
+        {
+          backoff: this.options.retry,
+          clock: this.clock,
+          signal: this.stopSignal.signal,
+          report: (reason, n, delay) => this.reportRetry('write', reason, n, delay),
+        },
       );
       if (result.kind === 'stopped') return false;
       if (result.kind === 'gave-up') throw new ConnectorFailure(`sink ${this.name}: gave up writing after ${result.attempts} tries: ${result.reason}`);
@@ -181,7 +188,9 @@ export class SinkTask<K, V> extends TaskLifecycle {
         break;
       }
     }
-    await this.commit(failAt ? batch.filter((r) => r.topic !== failAt.record.topic || r.partition !== failAt.record.partition || r.offset < failAt.record.offset) : batch);
+    await this.commit(
+      failAt ? batch.filter((r) => r.topic !== failAt.record.topic || r.partition !== failAt.record.partition || r.offset < failAt.record.offset) : batch,
+    );
     if (failAt) throw new ConnectorFailure(failAt.message);
     return true;
   }
@@ -200,7 +209,12 @@ export class SinkTask<K, V> extends TaskLifecycle {
         await this.consumer!.commit(offsets);
         return { ok: true as const, value: undefined };
       },
-      { backoff: this.options.retry, clock: this.clock, signal: this.stopSignal.signal, report: (reason, n, delay) => this.reportRetry('commit', reason, n, delay) },
+      {
+        backoff: this.options.retry,
+        clock: this.clock,
+        signal: this.stopSignal.signal,
+        report: (reason, n, delay) => this.reportRetry('commit', reason, n, delay),
+      },
     );
     if (result.kind === 'gave-up') throw new ConnectorFailure(`sink ${this.name}: gave up committing offsets after ${result.attempts} tries: ${result.reason}`);
     if (result.kind === 'stopped') return;

@@ -116,7 +116,15 @@ export class SourceTask<K, V, P> extends TaskLifecycle {
         continue;
       }
       const r = entry.kind === 'record' ? entry.record : undefined;
-      sends.push(producer.send(topic, { key: encoded.key, value: encoded.value, timestamp: r?.timestamp ?? this.clock.now(), partition: r?.partition, headers: r?.headers }));
+      sends.push(
+        producer.send(topic, {
+          key: encoded.key,
+          value: encoded.value,
+          timestamp: r?.timestamp ?? this.clock.now(),
+          partition: r?.partition,
+          headers: r?.headers,
+        }),
+      );
     }
     await producer.flush();
     await Promise.all(sends);
@@ -128,7 +136,12 @@ export class SourceTask<K, V, P> extends TaskLifecycle {
           await this.connector.acknowledge(acknowledged);
           return { ok: true as const, value: undefined };
         },
-        { backoff: this.options.retry, clock: this.clock, signal: this.stopSignal.signal, report: (reason, n, delay) => this.reportRetry('acknowledge', reason, n, delay) },
+        {
+          backoff: this.options.retry,
+          clock: this.clock,
+          signal: this.stopSignal.signal,
+          report: (reason, n, delay) => this.reportRetry('acknowledge', reason, n, delay),
+        },
       );
       if (acked.kind === 'gave-up') throw new ConnectorFailure(`source ${this.name}: gave up acknowledging after ${acked.attempts} tries: ${acked.reason}`);
     }

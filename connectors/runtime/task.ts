@@ -110,7 +110,8 @@ export abstract class TaskLifecycle implements ConnectorTask {
 
   protected async end(failure: Error | undefined): Promise<void> {
     this.state = 'stopping';
-    for (const c of this.closeResources()) await Promise.resolve(c).catch((e: Error) => this.logger.warn(`${this.kind} ${this.name}: while closing: ${e.message}`));
+    for (const c of this.closeResources())
+      await Promise.resolve(c).catch((e: Error) => this.logger.warn(`${this.kind} ${this.name}: while closing: ${e.message}`));
     this.onClosed();
     if (failure) {
       this.state = 'failed';

@@ -13,7 +13,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
-import type { CoordinatorConfig, GroupEffect, GroupSummary, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, SyncGroupResponse } from './group-coordinator';
+import type {
+  CoordinatorConfig,
+  GroupEffect,
+  GroupSummary,
+  HeartbeatResponse,
+  JoinGroupResponse,
+  LeaveGroupResponse,
+  SyncGroupResponse,
+} from './group-coordinator';
 import { GroupService, HeartbeatParams, JoinGroupParams, LeaveGroupParams, ListedGroup, OffsetDeletion, SyncGroupParams } from './group-service';
 import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
@@ -147,7 +155,13 @@ export class Broker {
       const fileHandles = new FileHandleCache({ maxOpen: limits.maxOpenFiles, onWarning: options.onWarning });
       const store = MetadataStore.open(options.dir);
       const clock = options.clock ?? systemClock;
-      const topics = new TopicTable(options.dir, store, { clock, onWarning: options.onWarning, recoverCorruption: options.recoverCorruption, maxBrokerPartitions: limits.maxBrokerPartitions, fileHandles });
+      const topics = new TopicTable(options.dir, store, {
+        clock,
+        onWarning: options.onWarning,
+        recoverCorruption: options.recoverCorruption,
+        maxBrokerPartitions: limits.maxBrokerPartitions,
+        fileHandles,
+      });
       const offsets = new OffsetStore(topics, clock, options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS);
       return new Broker(options.dir, store, topics, offsets, options, lock, limits, fileHandles);
     } catch (e) {
@@ -163,7 +177,10 @@ export class Broker {
    * Returns one line per repair (none: nothing was wrong).
    */
   static recoverPartition(dir: string, topic: string, partition: number): Either<BrokerError, string[]> {
-    if (!fs.existsSync(path.join(dir, METADATA_FILE))) return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} holds no broker metadata (${METADATA_FILE}); give the broker's log directory.`));
+    if (!fs.existsSync(path.join(dir, METADATA_FILE)))
+      return left(
+        new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} holds no broker metadata (${METADATA_FILE}); give the broker's log directory.`),
+      );
     const record = MetadataStore.open(dir).metadata.topics.find((t) => t.name === topic);
     if (record === undefined || !Number.isInteger(partition) || partition < 0 || partition >= record.partitions) {
       return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${dir} has no partition ${partition} of topic "${topic}".`));
@@ -229,7 +246,8 @@ export class Broker {
 
   /** Appends one partition's RecordBatch v2 bytes (the buffer is handed over). */
   produce(topic: string, partition: number, batches: Buffer): Either<BrokerError, ProduceResult> {
-    if (INTERNAL_TOPICS.has(topic)) return left(new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${topic}" is an internal topic; clients cannot produce to it.`));
+    if (INTERNAL_TOPICS.has(topic))
+      return left(new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${topic}" is an internal topic; clients cannot produce to it.`));
     const p = this.topics.partition(topic, partition);
     if (isLeft(p)) return p;
     return this.guard(() => right(p.right.produce(batches)));
@@ -469,6 +487,7 @@ function failedFetch(r: FetchPartitionRequest, error: BrokerError): FetchPartiti
 /** The limits with defaults filled in; a limit that is not a positive integer is a caller's bug. */
 export function brokerLimits(given: Partial<BrokerLimits>): BrokerLimits {
   const limits = { ...DEFAULT_BROKER_LIMITS, ...given };
-  for (const [k, v] of Object.entries(limits)) if (!Number.isInteger(v) || v < 1) throw new RangeError(`Broker limit ${k} must be a positive integer, got ${v}`);
+  for (const [k, v] of Object.entries(limits))
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`Broker limit ${k} must be a positive integer, got ${v}`);
   return limits;
 }

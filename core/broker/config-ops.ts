@@ -35,7 +35,9 @@ export function applyConfigOps(overrides: Readonly<Record<string, string>>, ops:
       continue;
     }
     if (op !== ConfigOp.SET && op !== ConfigOp.APPEND && op !== ConfigOp.SUBTRACT) {
-      return E.left(new BrokerError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${op} for ${name}; use 0 (SET), 1 (DELETE), 2 (APPEND) or 3 (SUBTRACT).`));
+      return E.left(
+        new BrokerError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${op} for ${name}; use 0 (SET), 1 (DELETE), 2 (APPEND) or 3 (SUBTRACT).`),
+      );
     }
     if (value === null) return refuse(`Config ${name} needs a value for ${op === ConfigOp.SET ? 'SET' : op === ConfigOp.APPEND ? 'APPEND' : 'SUBTRACT'}.`);
     if (op === ConfigOp.SET) {
@@ -43,9 +45,20 @@ export function applyConfigOps(overrides: Readonly<Record<string, string>>, ops:
       continue;
     }
     const list = LIST_KEYS[name];
-    if (list === undefined) return refuse(`Config ${name} is not a list, so it cannot be appended to or subtracted from; SET it instead. (List-valued: ${Object.keys(LIST_KEYS).join(', ')}.)`);
-    const items = new Set((next[name] ?? list.fallback).split(',').map((s) => s.trim()).filter((s) => s.length > 0));
-    for (const item of value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    if (list === undefined)
+      return refuse(
+        `Config ${name} is not a list, so it cannot be appended to or subtracted from; SET it instead. (List-valued: ${Object.keys(LIST_KEYS).join(', ')}.)`,
+      );
+    const items = new Set(
+      (next[name] ?? list.fallback)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    );
+    for (const item of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)) {
       if (op === ConfigOp.APPEND) items.add(item);
       else items.delete(item);
     }

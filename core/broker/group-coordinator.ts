@@ -168,7 +168,10 @@ export class GroupCoordinator {
   private nextMemberNumber = 0;
   private out: GroupOutput = { responses: [], effects: [] };
 
-  constructor(config: Partial<CoordinatorConfig> = {}, private readonly memberIdPrefix = '') {
+  constructor(
+    config: Partial<CoordinatorConfig> = {},
+    private readonly memberIdPrefix = '',
+  ) {
     this.config = { ...DEFAULT_COORDINATOR_CONFIG, ...config };
   }
 
@@ -202,7 +205,8 @@ export class GroupCoordinator {
     let next: number | undefined;
     const consider = (t: number) => (next = next === undefined ? t : Math.min(next, t));
     for (const g of this.groups.values()) {
-      if (g.state === 'PreparingRebalance') consider(this.config.initialRebalanceDelayMs > 0 ? Math.min(g.joinDelayUntil, g.rebalanceDeadline) : g.rebalanceDeadline);
+      if (g.state === 'PreparingRebalance')
+        consider(this.config.initialRebalanceDelayMs > 0 ? Math.min(g.joinDelayUntil, g.rebalanceDeadline) : g.rebalanceDeadline);
       for (const m of g.members.values()) if (!(g.state === 'PreparingRebalance' && m.pendingJoin !== undefined)) consider(m.sessionExpiresAt);
     }
     return next;
@@ -269,7 +273,18 @@ export class GroupCoordinator {
     if (!req.protocolType || req.protocols.length === 0) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     let group = this.groups.get(req.groupId);
     if (!group) {
-      group = { groupId: req.groupId, state: 'Empty', generationId: 0, protocolType: null, protocolName: null, leaderId: null, members: new Map(), staticMembers: new Map(), rebalanceDeadline: 0, joinDelayUntil: 0 };
+      group = {
+        groupId: req.groupId,
+        state: 'Empty',
+        generationId: 0,
+        protocolType: null,
+        protocolName: null,
+        leaderId: null,
+        members: new Map(),
+        staticMembers: new Map(),
+        rebalanceDeadline: 0,
+        joinDelayUntil: 0,
+      };
       this.groups.set(req.groupId, group);
     }
     if (!this.protocolsCompatible(group, req)) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
@@ -302,7 +317,16 @@ export class GroupCoordinator {
     member.sessionExpiresAt = now + req.sessionTimeoutMs;
     if (member.pendingJoin !== undefined && member.pendingJoin !== req.requestId) {
       // A duplicate JoinGroup: the older request is superseded.
-      this.respond(member.pendingJoin, { kind: 'join', errorCode: ErrorCode.REBALANCE_IN_PROGRESS, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: member.memberId, members: [] });
+      this.respond(member.pendingJoin, {
+        kind: 'join',
+        errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: member.memberId,
+        members: [],
+      });
     }
     member.pendingJoin = req.requestId;
 
@@ -317,7 +341,8 @@ export class GroupCoordinator {
       this.respondJoin(group, member, req.requestId);
       return;
     }
-    if (group.state !== 'PreparingRebalance') this.prepareRebalance(group, now, req.memberId === '' ? `member ${member.memberId} joined` : `member ${member.memberId} rejoined`);
+    if (group.state !== 'PreparingRebalance')
+      this.prepareRebalance(group, now, req.memberId === '' ? `member ${member.memberId} joined` : `member ${member.memberId} rejoined`);
     this.maybeCompleteJoin(group, now);
   }
 
@@ -355,9 +380,27 @@ export class GroupCoordinator {
     const old = group.members.get(oldId)!;
     const memberId = `${this.memberIdPrefix}${req.clientId || 'member'}-${++this.nextMemberNumber}`;
     // The old incarnation is fenced: answer whatever it was waiting for.
-    if (old.pendingJoin !== undefined) this.respond(old.pendingJoin, { kind: 'join', errorCode: ErrorCode.FENCED_INSTANCE_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: oldId, members: [] });
-    if (old.pendingSync !== undefined) this.respond(old.pendingSync, { kind: 'sync', errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY });
-    const member: Member = { ...old, memberId, clientId: req.clientId, pendingJoin: undefined, pendingSync: undefined, sessionExpiresAt: now + req.sessionTimeoutMs };
+    if (old.pendingJoin !== undefined)
+      this.respond(old.pendingJoin, {
+        kind: 'join',
+        errorCode: ErrorCode.FENCED_INSTANCE_ID,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: oldId,
+        members: [],
+      });
+    if (old.pendingSync !== undefined)
+      this.respond(old.pendingSync, { kind: 'sync', errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY });
+    const member: Member = {
+      ...old,
+      memberId,
+      clientId: req.clientId,
+      pendingJoin: undefined,
+      pendingSync: undefined,
+      sessionExpiresAt: now + req.sessionTimeoutMs,
+    };
     group.members.delete(oldId);
     group.members.set(memberId, member);
     group.staticMembers.set(req.groupInstanceId!, memberId);
@@ -402,7 +445,14 @@ export class GroupCoordinator {
       group.protocolName = null;
       group.protocolType = null;
       group.leaderId = null;
-      this.out.effects.push({ kind: 'generation-started', groupId: group.groupId, generationId: group.generationId, protocolName: null, leader: '', memberIds: [] });
+      this.out.effects.push({
+        kind: 'generation-started',
+        groupId: group.groupId,
+        generationId: group.generationId,
+        protocolName: null,
+        leader: '',
+        memberIds: [],
+      });
       return;
     }
     const members = [...group.members.values()];
@@ -417,7 +467,14 @@ export class GroupCoordinator {
       m.pendingJoin = undefined;
       this.respondJoin(group, m, requestId);
     }
-    this.out.effects.push({ kind: 'generation-started', groupId: group.groupId, generationId: group.generationId, protocolName: group.protocolName, leader: group.leaderId, memberIds: members.map((m) => m.memberId) });
+    this.out.effects.push({
+      kind: 'generation-started',
+      groupId: group.groupId,
+      generationId: group.generationId,
+      protocolName: group.protocolName,
+      leader: group.leaderId,
+      memberIds: members.map((m) => m.memberId),
+    });
   }
 
   private respondJoin(group: Group, member: Member, requestId: number): void {
@@ -431,7 +488,11 @@ export class GroupCoordinator {
       leader: group.leaderId ?? '',
       memberId: member.memberId,
       members: isLeader
-        ? [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? EMPTY }))
+        ? [...group.members.values()].map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            metadata: m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? EMPTY,
+          }))
         : [],
     });
   }
@@ -447,7 +508,13 @@ export class GroupCoordinator {
     if (group.state === 'PreparingRebalance') return fail(ErrorCode.REBALANCE_IN_PROGRESS);
     member.sessionExpiresAt = now + member.sessionTimeoutMs;
     if (group.state === 'Stable') {
-      this.respond(req.requestId, { kind: 'sync', errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment });
+      this.respond(req.requestId, {
+        kind: 'sync',
+        errorCode: ErrorCode.NONE,
+        protocolType: group.protocolType,
+        protocolName: group.protocolName,
+        assignment: member.assignment,
+      });
       return;
     }
     // CompletingRebalance: park until the leader's assignments arrive.
@@ -459,7 +526,13 @@ export class GroupCoordinator {
     this.out.effects.push({ kind: 'assignment-stored', groupId: group.groupId, generationId: group.generationId });
     for (const m of group.members.values()) {
       if (m.pendingSync === undefined) continue;
-      this.respond(m.pendingSync, { kind: 'sync', errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: m.assignment });
+      this.respond(m.pendingSync, {
+        kind: 'sync',
+        errorCode: ErrorCode.NONE,
+        protocolType: group.protocolType,
+        protocolName: group.protocolName,
+        assignment: m.assignment,
+      });
       m.pendingSync = undefined;
     }
   }
@@ -481,7 +554,11 @@ export class GroupCoordinator {
   private leave(req: LeaveGroupRequest, now: number): void {
     const group = this.groups.get(req.groupId);
     if (!group) {
-      this.respond(req.requestId, { kind: 'leave', errorCode: ErrorCode.NONE, members: req.memberIds.map((memberId) => ({ memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) });
+      this.respond(req.requestId, {
+        kind: 'leave',
+        errorCode: ErrorCode.NONE,
+        members: req.memberIds.map((memberId) => ({ memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+      });
       return;
     }
     const results: { memberId: string; errorCode: number }[] = [];
@@ -521,13 +598,23 @@ export class GroupCoordinator {
 
   private removeMember(group: Group, member: Member, reason: 'left' | 'session-timeout' | 'rebalance-timeout'): void {
     if (member.pendingJoin !== undefined) {
-      this.respond(member.pendingJoin, { kind: 'join', errorCode: ErrorCode.UNKNOWN_MEMBER_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: member.memberId, members: [] });
+      this.respond(member.pendingJoin, {
+        kind: 'join',
+        errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: member.memberId,
+        members: [],
+      });
     }
     if (member.pendingSync !== undefined) {
       this.respond(member.pendingSync, { kind: 'sync', errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: EMPTY });
     }
     group.members.delete(member.memberId);
-    if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId) group.staticMembers.delete(member.groupInstanceId);
+    if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId)
+      group.staticMembers.delete(member.groupInstanceId);
     if (group.leaderId === member.memberId) group.leaderId = group.members.keys().next().value ?? null;
     this.out.effects.push({ kind: 'member-removed', groupId: group.groupId, memberId: member.memberId, reason });
   }

@@ -201,7 +201,10 @@ export class GroupService<Deletion = void> {
    * partitions), and a group of another protocol with members keeps them all
    * (NON_EMPTY_GROUP).
    */
-  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Either<BrokerError, { results: OffsetDeletion[]; deletion: Deletion }> {
+  deleteOffsets(
+    groupId: string,
+    partitions: readonly { topic: string; partition: number }[],
+  ): Either<BrokerError, { results: OffsetDeletion[]; deletion: Deletion }> {
     if (this.closed) return left(closedError());
     if (!groupId) return left(new BrokerError(ErrorCode.INVALID_GROUP_ID, 'A group id is required to delete offsets.'));
     const group = this.describeGroup(groupId);
@@ -214,8 +217,18 @@ export class GroupService<Deletion = void> {
         if (isRight(s)) for (const t of s.right.topics) subscribed.add(t);
       }
     }
-    const results = partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE }));
-    return right({ results, deletion: this.offsets.deleteOffsets(groupId, results.filter((r) => r.errorCode === ErrorCode.NONE)) });
+    const results = partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE,
+    }));
+    return right({
+      results,
+      deletion: this.offsets.deleteOffsets(
+        groupId,
+        results.filter((r) => r.errorCode === ErrorCode.NONE),
+      ),
+    });
   }
 
   /**

@@ -10,7 +10,16 @@ export type {
   OffsetCommitResult,
 } from './broker';
 export { GroupService, DEFAULT_GROUP_TICK_INTERVAL_MS } from './group-service';
-export type { GroupOffsets, GroupServiceOptions, JoinGroupParams, SyncGroupParams, HeartbeatParams, LeaveGroupParams, ListedGroup, OffsetDeletion } from './group-service';
+export type {
+  GroupOffsets,
+  GroupServiceOptions,
+  JoinGroupParams,
+  SyncGroupParams,
+  HeartbeatParams,
+  LeaveGroupParams,
+  ListedGroup,
+  OffsetDeletion,
+} from './group-service';
 export { BrokerError, ErrorCode, errorName } from './errors';
 export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';

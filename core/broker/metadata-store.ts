@@ -51,7 +51,9 @@ export class MetadataStore {
     try {
       parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as BrokerMetadata;
     } catch (e) {
-      throw new Error(`The broker metadata file ${file} is not valid JSON (${(e as Error).message}); restore it from a backup or move the data directory aside.`);
+      throw new Error(
+        `The broker metadata file ${file} is not valid JSON (${(e as Error).message}); restore it from a backup or move the data directory aside.`,
+      );
     }
     if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.topics)) {
       throw new Error(`The broker metadata file ${file} has format version ${parsed.version}; this Rill reads version ${FORMAT_VERSION}.`);

@@ -64,7 +64,8 @@ export class OffsetCache {
     const offsets = this.groups.get(groupId);
     if (partitions === undefined) return offsets ? [...offsets.values()] : [];
     return partitions.map(
-      (p) => offsets?.get(keyOf(p.topic, p.partition)) ?? { topic: p.topic, partition: p.partition, offset: -1, leaderEpoch: -1, metadata: '', commitTimestamp: -1 },
+      (p) =>
+        offsets?.get(keyOf(p.topic, p.partition)) ?? { topic: p.topic, partition: p.partition, offset: -1, leaderEpoch: -1, metadata: '', commitTimestamp: -1 },
     );
   }
 

@@ -50,7 +50,13 @@ export class Partition {
     try {
       const r = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch));
       if (!r.duplicate) for (const listener of [...this.appendListeners]) listener();
-      return { baseOffset: r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime, logStartOffset: this.log.logStartOffset, duplicate: r.duplicate };
+      return {
+        baseOffset: r.baseOffset,
+        lastOffset: r.lastOffset,
+        logAppendTime: r.logAppendTime,
+        logStartOffset: this.log.logStartOffset,
+        duplicate: r.duplicate,
+      };
     } catch (e) {
       throw fromLogError(e);
     }

@@ -121,9 +121,7 @@ interface ProducerEntry {
   batches: WrittenBatch[];
 }
 
-export type SequenceCheck =
-  | { kind: 'append' }
-  | { kind: 'duplicate'; baseOffset: number; lastOffset: number; logAppendTime: number };
+export type SequenceCheck = { kind: 'append' } | { kind: 'duplicate'; baseOffset: number; lastOffset: number; logAppendTime: number };
 
 /** The producer states of one partition. */
 export class ProducerStateTable {
@@ -211,7 +209,10 @@ export class ProducerStateTable {
  * After a truncation, `beforeTruncation` (the table until then) adds the
  * producers older than the window.
  */
-export function rebuildProducerState(log: Pick<PartitionLog, 'logStartOffset' | 'logEndOffset' | 'read'>, beforeTruncation?: ProducerStateTable): ProducerStateTable {
+export function rebuildProducerState(
+  log: Pick<PartitionLog, 'logStartOffset' | 'logEndOffset' | 'read'>,
+  beforeTruncation?: ProducerStateTable,
+): ProducerStateTable {
   const table = new ProducerStateTable();
   let offset = Math.max(log.logStartOffset, log.logEndOffset - PRODUCER_STATE_WINDOW);
   while (offset < log.logEndOffset) {
@@ -242,14 +243,19 @@ export interface CheckedAppend {
  * old epoch throws the BrokerError to answer) and recorded in it once written.
  * The embedded partition and a cluster partition leader both append this way.
  */
-export function appendWithProducerState(batches: Buffer, table: ProducerStateTable, append: (batch: Buffer) => { baseOffset: number; lastOffset: number; logAppendTime: number }): CheckedAppend {
+export function appendWithProducerState(
+  batches: Buffer,
+  table: ProducerStateTable,
+  append: (batch: Buffer) => { baseOffset: number; lastOffset: number; logAppendTime: number },
+): CheckedAppend {
   if (producerFields(batches, 0) === undefined) return { ...append(batches), duplicate: false };
   let result: CheckedAppend | undefined;
   let allDuplicates = true;
   for (const span of batchSpans(batches)) {
     const batch = batches.subarray(span.position, span.position + span.size);
     const fields = producerFields(batch);
-    if (fields === undefined) throw new BrokerError(ErrorCode.INVALID_RECORD, 'A Produce request mixes idempotent and plain batches; send one kind per request.');
+    if (fields === undefined)
+      throw new BrokerError(ErrorCode.INVALID_RECORD, 'A Produce request mixes idempotent and plain batches; send one kind per request.');
     const check = table.check(fields);
     let r: { baseOffset: number; lastOffset: number; logAppendTime: number };
     if (check.kind === 'duplicate') {

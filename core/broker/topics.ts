@@ -101,7 +101,10 @@ export class TopicTable {
   // ---------------------------------------------------------------- queries
 
   names(options: { includeInternal?: boolean } = {}): string[] {
-    return [...this.topics.values()].filter((t) => options.includeInternal || !t.record.internal).map((t) => t.record.name).sort();
+    return [...this.topics.values()]
+      .filter((t) => options.includeInternal || !t.record.internal)
+      .map((t) => t.record.name)
+      .sort();
   }
 
   has(name: string): boolean {
@@ -125,7 +128,12 @@ export class TopicTable {
     const t = this.topics.get(topic);
     const p = t?.partitions[index];
     if (!p) {
-      return left(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, t ? `Topic "${topic}" has ${t.partitions.length} partition(s); partition ${index} does not exist.` : unknownTopic(topic).message));
+      return left(
+        new BrokerError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          t ? `Topic "${topic}" has ${t.partitions.length} partition(s); partition ${index} does not exist.` : unknownTopic(topic).message,
+        ),
+      );
     }
     return right(p);
   }
@@ -151,21 +159,36 @@ export class TopicTable {
     if (this.topics.has(spec.name)) return left(new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic "${spec.name}" already exists.`));
     const clash = [...this.topics.keys()].find((n) => collisionKey(n) === collisionKey(spec.name));
     if (clash) {
-      return left(new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic "${spec.name}" collides with existing topic "${clash}": names that differ only in "." and "_" clash in Kafka's metric names. Choose another name.`));
+      return left(
+        new BrokerError(
+          ErrorCode.INVALID_TOPIC_EXCEPTION,
+          `Topic "${spec.name}" collides with existing topic "${clash}": names that differ only in "." and "_" clash in Kafka's metric names. Choose another name.`,
+        ),
+      );
     }
     const partitions = spec.partitions === undefined || spec.partitions === -1 ? 1 : spec.partitions;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
-      return left(new BrokerError(ErrorCode.INVALID_PARTITIONS, `Topic "${spec.name}": partition count ${spec.partitions} is invalid; give an integer from 1 to ${MAX_PARTITIONS}.`));
+      return left(
+        new BrokerError(
+          ErrorCode.INVALID_PARTITIONS,
+          `Topic "${spec.name}": partition count ${spec.partitions} is invalid; give an integer from 1 to ${MAX_PARTITIONS}.`,
+        ),
+      );
     }
     const rf = spec.replicationFactor;
     if (rf !== undefined && rf !== 1 && rf !== -1) {
-      return left(new BrokerError(ErrorCode.INVALID_REPLICATION_FACTOR, `Topic "${spec.name}": replication factor ${rf} is larger than the 1 broker available.`));
+      return left(
+        new BrokerError(ErrorCode.INVALID_REPLICATION_FACTOR, `Topic "${spec.name}": replication factor ${rf} is larger than the 1 broker available.`),
+      );
     }
     const config = validateConfig(spec.name, spec.config ?? {});
     if (config._tag === 'Left') return config;
     const over = this.overBrokerLimit(spec.name, partitions);
     if (over) return left(over);
-    if (options.validateOnly) return right(this.describeRecord({ name: spec.name, topicId: '', partitions, config: config.right.overrides, internal: !!options.internal }, config.right.full));
+    if (options.validateOnly)
+      return right(
+        this.describeRecord({ name: spec.name, topicId: '', partitions, config: config.right.overrides, internal: !!options.internal }, config.right.full),
+      );
     const record: TopicRecord = { name: spec.name, topicId: newId(), partitions, config: config.right.overrides, internal: !!options.internal };
     const opened = this.openAll(record, 0, partitions, () => this.store.update((m) => m.topics.push(record)));
     if (opened._tag === 'Left') return opened;
@@ -211,7 +234,12 @@ export class TopicTable {
     if (!topic) return left(unknownTopic(name));
     const current = topic.partitions.length;
     if (!Number.isInteger(total) || total <= current || total > MAX_PARTITIONS) {
-      return left(new BrokerError(ErrorCode.INVALID_PARTITIONS, `Topic "${name}" has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed).`));
+      return left(
+        new BrokerError(
+          ErrorCode.INVALID_PARTITIONS,
+          `Topic "${name}" has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed).`,
+        ),
+      );
     }
     const over = this.overBrokerLimit(name, total - current);
     if (over) return left(over);
@@ -248,7 +276,10 @@ export class TopicTable {
       return right(opened);
     } catch (e) {
       const failed = from + opened.length;
-      for (const remove of [...opened.map((p) => () => p.log.delete()), () => failed < to && fs.rmSync(this.logDir(record.name, failed), { recursive: true, force: true })]) {
+      for (const remove of [
+        ...opened.map((p) => () => p.log.delete()),
+        () => failed < to && fs.rmSync(this.logDir(record.name, failed), { recursive: true, force: true }),
+      ]) {
         try {
           remove();
         } catch {
@@ -256,9 +287,17 @@ export class TopicTable {
         }
       }
       const err = e as NodeJS.ErrnoException;
-      const hint = err.code === 'EMFILE' || err.code === 'ENFILE' ? ' The process is out of file descriptors: lower log.max.open.files or max.connections, or raise its open-file limit.' : '';
+      const hint =
+        err.code === 'EMFILE' || err.code === 'ENFILE'
+          ? ' The process is out of file descriptors: lower log.max.open.files or max.connections, or raise its open-file limit.'
+          : '';
       this.options.onWarning?.(`creating partitions ${from}-${to - 1} of "${record.name}" failed; removed the ${opened.length} opened: ${err.message}`);
-      return left(new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `Topic "${record.name}": ${failed < to ? `opening partition ${failed}` : 'writing the metadata'} failed (${err.message}); nothing was created.${hint}`));
+      return left(
+        new BrokerError(
+          ErrorCode.KAFKA_STORAGE_ERROR,
+          `Topic "${record.name}": ${failed < to ? `opening partition ${failed}` : 'writing the metadata'} failed (${err.message}); nothing was created.${hint}`,
+        ),
+      );
     }
   }
 
@@ -295,7 +334,14 @@ export class TopicTable {
   }
 
   private describeRecord(record: TopicRecord, full: LogConfig): TopicDescription {
-    return { name: record.name, topicId: record.topicId, internal: record.internal, partitions: record.partitions, configOverrides: record.config, config: full };
+    return {
+      name: record.name,
+      topicId: record.topicId,
+      internal: record.internal,
+      partitions: record.partitions,
+      configOverrides: record.config,
+      config: full,
+    };
   }
 }
 
@@ -304,7 +350,10 @@ function unknownTopic(name: string): BrokerError {
 }
 
 /** Validates overrides against core/log's rules; returns them as strings (as Kafka stores them) and the full config. */
-export function validateConfig(topic: string, overrides: Readonly<Record<string, string | number>>): Either<BrokerError, { overrides: Record<string, string>; full: LogConfig }> {
+export function validateConfig(
+  topic: string,
+  overrides: Readonly<Record<string, string | number>>,
+): Either<BrokerError, { overrides: Record<string, string>; full: LogConfig }> {
   const parsed = parseLogConfig(overrides);
   if (parsed._tag === 'Left') return left(new BrokerError(ErrorCode.INVALID_CONFIG, `Topic "${topic}": ${parsed.left.message}`));
   const asStrings: Record<string, string> = {};

@@ -96,7 +96,10 @@ export class Admin {
   async fetchOffsets(groupId: string, topic?: string): Promise<CommittedOffset[]> {
     if (topic === undefined) return this.broker.fetchOffsets(groupId);
     const d = orThrow(this.broker.describeTopic(topic));
-    return this.broker.fetchOffsets(groupId, Array.from({ length: d.partitions }, (_, partition) => ({ topic, partition })));
+    return this.broker.fetchOffsets(
+      groupId,
+      Array.from({ length: d.partitions }, (_, partition) => ({ topic, partition })),
+    );
   }
 
   /** Sets a group's offsets (the group must have no active members, as in Kafka). */
@@ -109,7 +112,10 @@ export class Admin {
   /** Moves a group to the start or end of every partition of a topic. */
   async resetOffsets(groupId: string, topic: string, to: 'earliest' | 'latest'): Promise<void> {
     const offsets = await this.fetchTopicOffsets(topic);
-    await this.setOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: to === 'earliest' ? o.logStartOffset : o.highWatermark })));
+    await this.setOffsets(
+      groupId,
+      offsets.map((o) => ({ topic, partition: o.partition, offset: to === 'earliest' ? o.logStartOffset : o.highWatermark })),
+    );
   }
 
   /** Lag per partition: log end offset minus the committed offset. */

@@ -5,7 +5,12 @@ import { BrokerError, ErrorCode, errorName } from '../broker';
 import { CommitRefusedError } from './log-client';
 
 /** Kafka errors that refuse a commit because of a rebalance or a fenced member, not because of the data. */
-export const REFUSED_BY_REBALANCE: ReadonlySet<number> = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_INSTANCE_ID]);
+export const REFUSED_BY_REBALANCE: ReadonlySet<number> = new Set<number>([
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.FENCED_INSTANCE_ID,
+]);
 
 /** The error a refused commit rejects with: CommitRefusedError for a membership refusal, else a BrokerError with the code. */
 export function commitRefusal(groupId: string, code: number): Error {

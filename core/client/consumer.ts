@@ -256,7 +256,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   async commit(offsets?: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
     const groupId = this.options.groupId;
     if (!groupId) throw new Error('commit() needs a groupId in the consumer options.');
-    const list = offsets ?? [...this.partitions.values()].filter((s) => s.processed !== undefined).map((s) => ({ topic: s.tp.topic, partition: s.tp.partition, offset: s.processed! }));
+    const list =
+      offsets ??
+      [...this.partitions.values()]
+        .filter((s) => s.processed !== undefined)
+        .map((s) => ({ topic: s.tp.topic, partition: s.tp.partition, offset: s.processed! }));
     if (list.length === 0) return;
     const memberId = this.member?.memberId ?? '';
     const generation = this.member ? this.member.generationId : -1;
@@ -295,7 +299,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     fresh.forEach((tp, i) => {
       const c = committed[i]?.offset ?? -1;
       const position = c >= 0 ? c : this.resolveOffset(tp, this.options.autoOffsetReset ?? 'latest');
-      this.partitions.set(tpKey(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, processed: undefined, epoch: 0, paused: false, highWatermark: undefined, unread: 0 });
+      this.partitions.set(tpKey(tp), {
+        tp: { topic: tp.topic, partition: tp.partition },
+        position,
+        processed: undefined,
+        epoch: 0,
+        paused: false,
+        highWatermark: undefined,
+        unread: 0,
+      });
     });
     this.fetchAbort?.abort();
     this.ensureFetching();
@@ -444,7 +456,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       let responses;
       try {
         responses = await this.broker.fetch({
-          partitions: targets.map((s) => ({ topic: s.tp.topic, partition: s.tp.partition, offset: s.position, maxBytes: this.options.maxBytesPerPartition ?? 1024 * 1024 })),
+          partitions: targets.map((s) => ({
+            topic: s.tp.topic,
+            partition: s.tp.partition,
+            offset: s.position,
+            maxBytes: this.options.maxBytesPerPartition ?? 1024 * 1024,
+          })),
           maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
           maxBytes: room,
           signal: this.fetchAbort.signal,
@@ -463,7 +480,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (state.epoch !== epoch || this.partitions.get(tpKey(state.tp)) !== state) return;
     if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
       const reset = this.options.autoOffsetReset ?? 'latest';
-      this.reportError(new BrokerError(errorCode, `Offset ${state.position} of ${state.tp.topic}-${state.tp.partition} is out of range; resetting to ${reset}.`));
+      this.reportError(
+        new BrokerError(errorCode, `Offset ${state.position} of ${state.tp.topic}-${state.tp.partition} is out of range; resetting to ${reset}.`),
+      );
       this.resetPosition(state, this.resolveOffset(state.tp, reset));
       return;
     }
@@ -486,7 +505,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
           this.bufferedBytes += size;
           state.unread++;
-          this.buffer.push({ record: { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers }, state, epoch, size });
+          this.buffer.push({
+            record: { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers },
+            state,
+            epoch,
+            size,
+          });
         }
       }
       state.position = Math.max(state.position, batch.lastOffset + 1);

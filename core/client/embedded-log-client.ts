@@ -7,7 +7,16 @@ import { coPartitionedAssignor } from './co-partitioned-assignor';
 import { REFUSED_BY_REBALANCE } from './commit-refusal';
 import { Consumer, type ConsumerOptions } from './consumer';
 import { fetchedRecords } from './fetched-records';
-import { CommitRefusedError, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type LogRebalanceListener, type TopicPartition, type TopicSpec } from './log-client';
+import {
+  CommitRefusedError,
+  type LogClient,
+  type LogConsumer,
+  type LogProducer,
+  type LogRecord,
+  type LogRebalanceListener,
+  type TopicPartition,
+  type TopicSpec,
+} from './log-client';
 import type { Producer } from './producer';
 import type { Rill } from './rill';
 
@@ -18,7 +27,10 @@ export function rillLogClient(rill: Rill): LogClient {
       const existing = new Set(await rill.admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.name));
       const replicated = missing.find((t) => (t.replicationFactor ?? -1) > 1);
-      if (replicated) throw new Error(`topic ${replicated.name}: replication factor ${replicated.replicationFactor} needs a cluster; the embedded log keeps one copy of each partition (use -1 or 1).`);
+      if (replicated)
+        throw new Error(
+          `topic ${replicated.name}: replication factor ${replicated.replicationFactor} needs a cluster; the embedded log keeps one copy of each partition (use -1 or 1).`,
+        );
       if (missing.length) await rill.admin.createTopics(missing.map((t) => ({ name: t.name, partitions: t.partitions, config: t.config })));
     },
     async partitionCount(topic) {
@@ -37,7 +49,11 @@ export function rillLogClient(rill: Rill): LogClient {
     },
     async fetch(tp, offset, maxBytes) {
       const [response] = await rill.broker.fetch({ partitions: [{ topic: tp.topic, partition: tp.partition, offset, maxBytes }], maxWaitMs: 0, maxBytes });
-      if (response.errorCode !== 0) throw response.error ?? new BrokerError(response.errorCode, `fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${response.errorCode}`);
+      if (response.errorCode !== 0)
+        throw (
+          response.error ??
+          new BrokerError(response.errorCode, `fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${response.errorCode}`)
+        );
       return fetchedRecords(tp, offset, response.records);
     },
     producer: () => rillProducer(rill.producer({ acks: -1 })),

@@ -25,8 +25,18 @@ export interface GroupMemberOptions {
 
 /** The coordinator's group requests (Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup), and the partition counts the leader assigns from. */
 export interface GroupPort {
-  joinGroup(request: JoinGroupParams): Promise<Pick<JoinGroupResponse, 'errorCode' | 'generationId' | 'protocolName' | 'leader' | 'memberId'> & { members: { memberId: string; metadata: Buffer }[] }>;
-  syncGroup(request: { groupId: string; generationId: number; memberId: string; protocolName: string | null; assignments: { memberId: string; assignment: Buffer }[] }): Promise<{ errorCode: number; assignment: Buffer }>;
+  joinGroup(
+    request: JoinGroupParams,
+  ): Promise<
+    Pick<JoinGroupResponse, 'errorCode' | 'generationId' | 'protocolName' | 'leader' | 'memberId'> & { members: { memberId: string; metadata: Buffer }[] }
+  >;
+  syncGroup(request: {
+    groupId: string;
+    generationId: number;
+    memberId: string;
+    protocolName: string | null;
+    assignments: { memberId: string; assignment: Buffer }[];
+  }): Promise<{ errorCode: number; assignment: Buffer }>;
   heartbeat(request: { groupId: string; generationId: number; memberId: string }): Promise<{ errorCode: number }>;
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void>;
   /** Partition count per topic (topics that do not exist are left out). */
@@ -68,8 +78,15 @@ const RETRY_BACKOFF_MS = 100;
 
 /** Join refusals that no retry can change, with what to tell the user. */
 const FATAL_JOIN_ERRORS = new Map<number, (o: { sessionTimeoutMs: number }) => string>([
-  [ErrorCode.INVALID_SESSION_TIMEOUT, (o) => `session timeout ${o.sessionTimeoutMs} ms is outside the broker's allowed range (group.min.session.timeout.ms 6000 to group.max.session.timeout.ms by default); use a session timeout in range`],
-  [ErrorCode.INCONSISTENT_GROUP_PROTOCOL, () => 'the group\'s members use a different protocol type or no common assignor (is another application using this group id?)'],
+  [
+    ErrorCode.INVALID_SESSION_TIMEOUT,
+    (o) =>
+      `session timeout ${o.sessionTimeoutMs} ms is outside the broker's allowed range (group.min.session.timeout.ms 6000 to group.max.session.timeout.ms by default); use a session timeout in range`,
+  ],
+  [
+    ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+    () => "the group's members use a different protocol type or no common assignor (is another application using this group id?)",
+  ],
   [ErrorCode.INVALID_GROUP_ID, () => 'the group id is not valid'],
 ]);
 
@@ -124,7 +141,8 @@ export class GroupMember {
     this.owned = [];
     // A static member does not leave: if it is back within the session timeout it
     // takes its partitions back without a rebalance (KIP-345).
-    if (this.memberId && this.options.groupInstanceId === null) await this.port.leaveGroup({ groupId: this.options.groupId, memberId: this.memberId }).catch((e: Error) => this.handlers.onError(e));
+    if (this.memberId && this.options.groupInstanceId === null)
+      await this.port.leaveGroup({ groupId: this.options.groupId, memberId: this.memberId }).catch((e: Error) => this.handlers.onError(e));
   }
 
   private get cooperative(): boolean {
@@ -158,7 +176,13 @@ export class GroupMember {
       this.memberId = join.memberId;
       this.generationId = join.generationId;
       const assignments = join.leader === join.memberId ? await this.assign(join.protocolName!, join.members) : [];
-      const sync = await this.port.syncGroup({ groupId: this.options.groupId, generationId: join.generationId, memberId: this.memberId, protocolName: join.protocolName, assignments });
+      const sync = await this.port.syncGroup({
+        groupId: this.options.groupId,
+        generationId: join.generationId,
+        memberId: this.memberId,
+        protocolName: join.protocolName,
+        assignments,
+      });
       if (sync.errorCode !== ErrorCode.NONE) {
         await this.recover(sync.errorCode, 'SyncGroup');
         continue;
@@ -190,7 +214,11 @@ export class GroupMember {
     const subscriptions: MemberSubscription[] = [];
     for (const m of members) {
       const s = decodeSubscription(m.metadata);
-      subscriptions.push(isLeft(s) ? { memberId: m.memberId, topics: [], ownedPartitions: [] } : { memberId: m.memberId, topics: s.right.topics, ownedPartitions: s.right.ownedPartitions });
+      subscriptions.push(
+        isLeft(s)
+          ? { memberId: m.memberId, topics: [], ownedPartitions: [] }
+          : { memberId: m.memberId, topics: s.right.topics, ownedPartitions: s.right.ownedPartitions },
+      );
     }
     const counts = await this.port.partitionCounts([...new Set(subscriptions.flatMap((s) => s.topics))]);
     const result = assignor.assign(subscriptions, counts);

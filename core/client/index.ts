@@ -30,7 +30,19 @@ export { DirLock, DirLockedError } from '../log';
 
 // The one LogClient interface (what the DSL runtime, `rill worker` and the connectors use).
 export { CommitRefusedError } from './log-client';
-export type { LogClient, LogConsumer, LogProducer, LogRecord, FetchedRecord, OutgoingRecord, TopicSpec, TransactionalLogProducer, LogRebalanceListener, GroupMembershipOptions, GroupMemberInfo } from './log-client';
+export type {
+  LogClient,
+  LogConsumer,
+  LogProducer,
+  LogRecord,
+  FetchedRecord,
+  OutgoingRecord,
+  TopicSpec,
+  TransactionalLogProducer,
+  LogRebalanceListener,
+  GroupMembershipOptions,
+  GroupMemberInfo,
+} from './log-client';
 // Its implementations: the embedded Rill, ...
 export { rillLogClient } from './embedded-log-client';
 // ... a Rill cluster or `rill broker` over the Kafka protocol (core/protocol's KafkaConnection), ...

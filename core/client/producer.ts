@@ -151,7 +151,9 @@ export class Producer {
       const r = list[index];
       const key = toBuffer(r.key ?? null);
       if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= partitions)) {
-        request.reject(new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${topic}" has ${partitions} partition(s); record asks for partition ${r.partition}.`));
+        request.reject(
+          new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${topic}" has ${partitions} partition(s); record asks for partition ${r.partition}.`),
+        );
         continue;
       }
       const partition = this.partitioner.partition({ topic, partitions, key, partition: r.partition });
@@ -247,7 +249,9 @@ export class Producer {
       const base = result.right.baseOffset;
       const appendTime = result.right.logAppendTime;
       if (this.acks !== 0) {
-        pending.forEach((p, i) => p.request.resolve(p.index, { topic, partition, offset: base + i, timestamp: appendTime >= 0 ? appendTime : p.record.timestamp! }));
+        pending.forEach((p, i) =>
+          p.request.resolve(p.index, { topic, partition, offset: base + i, timestamp: appendTime >= 0 ? appendTime : p.record.timestamp! }),
+        );
       }
       return;
     }
@@ -265,7 +269,13 @@ export class Producer {
       this.producerEpoch = id.producerEpoch;
     }
     const baseSequence = this.sequences.get(key) ?? 0;
-    const bytes = encodeRecordBatch({ records, compression: this.options.compression, producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence });
+    const bytes = encodeRecordBatch({
+      records,
+      compression: this.options.compression,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence,
+    });
     return { bytes, producerId: this.producerId, baseSequence };
   }
 

@@ -25,7 +25,15 @@ export type {
 } from './metadata/records';
 export { encodeRecord, decodeRecord, encodeMetadataBatch, decodeMetadataBatch } from './metadata/codec';
 export { MetadataImage } from './metadata/image';
-export type { BrokerRegistration, ControllerRegistration, PartitionRegistration, TopicImage, WorkerRegistration, AppImage, ApplyOutcome } from './metadata/image';
+export type {
+  BrokerRegistration,
+  ControllerRegistration,
+  PartitionRegistration,
+  TopicImage,
+  WorkerRegistration,
+  AppImage,
+  ApplyOutcome,
+} from './metadata/image';
 export { MetadataStateMachine } from './metadata/state-machine';
 export type { EntryApplied } from './metadata/state-machine';
 

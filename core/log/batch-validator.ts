@@ -78,7 +78,10 @@ export function validateBatch(buf: Buffer, pos: number, end: number, options: Va
   if (client) {
     if (frame.recordCount === 0) return invalid(`${where} holds no records`, pos);
     if (frame.lastOffsetDelta !== frame.recordCount - 1) {
-      return invalid(`${where}: inconsistent lastOffsetDelta ${frame.lastOffsetDelta} for ${frame.recordCount} records (a producer's batch has offset deltas 0 to count - 1)`, pos);
+      return invalid(
+        `${where}: inconsistent lastOffsetDelta ${frame.lastOffsetDelta} for ${frame.recordCount} records (a producer's batch has offset deltas 0 to count - 1)`,
+        pos,
+      );
     }
     if (isControl) return invalid(`${where}: clients are not allowed to write control batches`, pos);
   } else if (frame.baseOffset < 0 || frame.baseOffset + frame.lastOffsetDelta > Number.MAX_SAFE_INTEGER) {
@@ -105,7 +108,8 @@ export function validateBatch(buf: Buffer, pos: number, end: number, options: Va
   // Timestamps: the batch's own, then each record's (base + delta) in the walk.
   const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
   if (!timestampInRange(baseTimestamp)) return invalid(`${where}: baseTimestamp ${baseTimestamp} is out of range (-1 or 0 to ${MAX_TIMESTAMP_MS})`, pos);
-  if (!timestampInRange(frame.maxTimestamp)) return invalid(`${where}: maxTimestamp ${frame.maxTimestamp} is out of range (-1 or 0 to ${MAX_TIMESTAMP_MS})`, pos);
+  if (!timestampInRange(frame.maxTimestamp))
+    return invalid(`${where}: maxTimestamp ${frame.maxTimestamp} is out of range (-1 or 0 to ${MAX_TIMESTAMP_MS})`, pos);
   const checkRecordTimestamps = (attributes & TIMESTAMP_TYPE_BIT) === 0;
 
   const ctx: WalkContext = {
@@ -154,7 +158,8 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
   let previousDelta = -1;
   const fail = (kind: 'corrupt' | 'invalid', at: number, message: string): BatchRefusal => ({
     kind,
-    message: inflatedFrom === undefined ? `${ctx.where}, record at ${at}: ${message}` : `${ctx.where}, byte ${at - start} of the decompressed records: ${message}`,
+    message:
+      inflatedFrom === undefined ? `${ctx.where}, record at ${at}: ${message}` : `${ctx.where}, byte ${at - start} of the decompressed records: ${message}`,
     position: inflatedFrom ?? at,
   });
   // Hoisted out of the per-record loop (it runs on every append).
@@ -171,7 +176,8 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     let next = readVarint(src, pos, end, slot);
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} length`));
     const bodySize = slot.value;
-    if (bodySize < 1 || bodySize > end - next) return fail('corrupt', recordStart, `record ${i} declares length ${bodySize}, but ${end - next} record bytes remain`);
+    if (bodySize < 1 || bodySize > end - next)
+      return fail('corrupt', recordStart, `record ${i} declares length ${bodySize}, but ${end - next} record bytes remain`);
     const limit = next + bodySize;
     pos = next + 1; // record attributes: unused by Kafka
 
@@ -187,7 +193,11 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} offsetDelta`));
     v = slot.value;
     if (client ? v !== i : v <= previousDelta || v > lastOffsetDelta) {
-      return fail('invalid', pos, `record ${i} has offsetDelta ${v}; expected ${client ? i : `more than ${previousDelta} and at most lastOffsetDelta ${lastOffsetDelta}`}`);
+      return fail(
+        'invalid',
+        pos,
+        `record ${i} has offsetDelta ${v}; expected ${client ? i : `more than ${previousDelta} and at most lastOffsetDelta ${lastOffsetDelta}`}`,
+      );
     }
     previousDelta = v;
     pos = next;
@@ -197,7 +207,8 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} key length`));
     v = slot.value;
     if (v < -1 || v > limit - next) return fail('corrupt', pos, `record ${i} key length ${v} does not fit in the record`);
-    if (v === -1 && requireKeys) return fail('invalid', pos, `record ${i}: a compacted topic cannot accept a record without a key (it keeps the latest value per key)`);
+    if (v === -1 && requireKeys)
+      return fail('invalid', pos, `record ${i}: a compacted topic cannot accept a record without a key (it keeps the latest value per key)`);
     pos = v > 0 ? next + v : next;
 
     next = readVarint(src, pos, limit, slot);
@@ -210,7 +221,8 @@ function walkRecords(src: Buffer, start: number, end: number, count: number, ctx
     if (next < 0) return fail('corrupt', pos, varintStatusMessage(next, `record ${i} header count`));
     const headerCount = slot.value;
     // Each header takes at least two bytes (key length, value length).
-    if (headerCount < 0 || headerCount * 2 > limit - next) return fail('corrupt', pos, `record ${i} declares ${headerCount} headers, more than its remaining ${limit - next} bytes hold`);
+    if (headerCount < 0 || headerCount * 2 > limit - next)
+      return fail('corrupt', pos, `record ${i} declares ${headerCount} headers, more than its remaining ${limit - next} bytes hold`);
     pos = next;
     for (let h = 0; h < headerCount; h++) {
       next = readVarint(src, pos, limit, slot);
@@ -249,7 +261,10 @@ export function validateStoredBatch(buf: Buffer, pos: number, end: number, expec
   if (isLeft(v)) return v;
   const base = v.right.baseOffset;
   if (dense ? base !== expectedNext : base < expectedNext) {
-    return corrupt(`batch at ${pos} has base offset ${base} where ${dense ? '' : 'at least '}${expectedNext} belongs (the base offset is not covered by the CRC: a flipped byte there moves offsets)`, pos);
+    return corrupt(
+      `batch at ${pos} has base offset ${base} where ${dense ? '' : 'at least '}${expectedNext} belongs (the base offset is not covered by the CRC: a flipped byte there moves offsets)`,
+      pos,
+    );
   }
   return v;
 }

@@ -7,7 +7,10 @@ import * as path from 'node:path';
 const VERSION = 0;
 
 export class CheckpointError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'CheckpointError';
   }

@@ -38,9 +38,7 @@ export function compressionOf(attributes: number): Either<CompressionError, Comp
   if (name !== undefined) {
     return left({
       kind: 'unsupported-compression',
-      message:
-        `${name} compression (codec id ${id}) is not supported by Rill; ` +
-        `configure the producer with compression none or gzip`,
+      message: `${name} compression (codec id ${id}) is not supported by Rill; ` + `configure the producer with compression none or gzip`,
     });
   }
   return left({ kind: 'corrupt', message: `unknown compression codec id ${id} in batch attributes` });
@@ -60,11 +58,7 @@ export function compress(name: CompressionName, records: Buffer): Buffer {
  * zlib reports bad data by throwing; here that is an expected outcome, so it
  * becomes a value.
  */
-export function decompress(
-  name: CompressionName,
-  data: Buffer,
-  maxBytes: number = MAX_DECOMPRESSED_BYTES,
-): Either<CompressionError, Buffer> {
+export function decompress(name: CompressionName, data: Buffer, maxBytes: number = MAX_DECOMPRESSED_BYTES): Either<CompressionError, Buffer> {
   if (name === 'none') return right(data);
   try {
     return right(zlib.gunzipSync(data, { maxOutputLength: maxBytes }));

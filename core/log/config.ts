@@ -62,10 +62,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Rule =
-  | { kind: 'int'; min: number; max?: number; allowMinusOne?: boolean }
-  | { kind: 'ratio' }
-  | { kind: 'enum'; values: readonly string[] };
+type Rule = { kind: 'int'; min: number; max?: number; allowMinusOne?: boolean } | { kind: 'ratio' } | { kind: 'enum'; values: readonly string[] };
 
 const RULES: Record<keyof LogConfig, Rule> = {
   'segment.bytes': { kind: 'int', min: 14, max: 2 ** 31 - 1 },
@@ -101,7 +98,11 @@ function parseValue(key: string, rule: Rule, raw: unknown): Either<ConfigError, 
     left(new ConfigError(key, `Invalid value ${JSON.stringify(raw)} for log config "${key}": expected ${describeRule(rule)}.`));
   if (rule.kind === 'enum') {
     if (typeof raw !== 'string') return bad();
-    const normalized = raw.split(',').map((s) => s.trim()).sort().join(',');
+    const normalized = raw
+      .split(',')
+      .map((s) => s.trim())
+      .sort()
+      .join(',');
     return rule.values.includes(normalized) ? right(normalized) : bad();
   }
   // Kafka clients send configs as strings; accept "1000" as well as 1000.
@@ -124,10 +125,7 @@ function parseValue(key: string, rule: Rule, raw: unknown): Either<ConfigError, 
  * Validates a partial config (values as numbers or Kafka-style strings) and fills
  * the rest from `base` (Kafka's defaults unless given).
  */
-export function parseLogConfig(
-  input: Readonly<Record<string, unknown>> = {},
-  base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG,
-): Either<ConfigError, LogConfig> {
+export function parseLogConfig(input: Readonly<Record<string, unknown>> = {}, base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG): Either<ConfigError, LogConfig> {
   const config: Record<string, unknown> = { ...base };
   for (const [key, raw] of Object.entries(input)) {
     if (raw === undefined) continue;

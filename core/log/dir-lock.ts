@@ -61,7 +61,8 @@ function alive(holder: LockHolder): boolean {
 function readHolder(file: string): LockHolder | undefined {
   try {
     const h = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (Number.isInteger(h.pid) && typeof h.hostname === 'string') return { pid: h.pid, hostname: h.hostname, started: typeof h.started === 'string' ? h.started : null };
+    if (Number.isInteger(h.pid) && typeof h.hostname === 'string')
+      return { pid: h.pid, hostname: h.hostname, started: typeof h.started === 'string' ? h.started : null };
   } catch {
     // missing or unreadable: a holder that died before writing it cannot be (the file is written before it is linked)
   }

@@ -19,7 +19,10 @@ export class OffsetOutOfRangeError extends LogError {
     readonly logEndOffset: number,
     dir: string,
   ) {
-    super(1, `Offset ${offset} is out of range for ${dir}: the log holds offsets ${logStartOffset} to ${logEndOffset} (end exclusive).${offset < logStartOffset ? ' Older records were deleted by retention or DeleteRecords; seek to the log start offset.' : ''}`);
+    super(
+      1,
+      `Offset ${offset} is out of range for ${dir}: the log holds offsets ${logStartOffset} to ${logEndOffset} (end exclusive).${offset < logStartOffset ? ' Older records were deleted by retention or DeleteRecords; seek to the log start offset.' : ''}`,
+    );
   }
 }
 
@@ -51,7 +54,10 @@ export class LogCorruptionError extends LogError {
     readonly position: number,
     detail: string,
   ) {
-    super(56, `Corrupt data in ${file} at position ${position}: ${detail}. The log was not opened so nothing is lost; inspect the file, or reopen with { recoverCorruption: true } to move the damaged bytes aside into a .corrupt file and truncate there.`);
+    super(
+      56,
+      `Corrupt data in ${file} at position ${position}: ${detail}. The log was not opened so nothing is lost; inspect the file, or reopen with { recoverCorruption: true } to move the damaged bytes aside into a .corrupt file and truncate there.`,
+    );
   }
 }
 

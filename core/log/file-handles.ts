@@ -129,7 +129,10 @@ export class FileHandleCache {
       if (code !== 'EMFILE' && code !== 'ENFILE') throw e;
       // Sockets or other files took the descriptors: give back half of ours and retry once.
       this.evictTo(Math.floor(this.open.size / 2));
-      this.warnings.warn('emfile', `out of file descriptors (${code}) opening ${f.path}; closed idle log files down to ${this.open.size} open (log.max.open.files=${this._maxOpen}); raise the process's open-file limit or lower log.max.open.files / max.connections`);
+      this.warnings.warn(
+        'emfile',
+        `out of file descriptors (${code}) opening ${f.path}; closed idle log files down to ${this.open.size} open (log.max.open.files=${this._maxOpen}); raise the process's open-file limit or lower log.max.open.files / max.connections`,
+      );
       fd = fs.openSync(f.path, f.flagsForOpen, 0o644);
     }
     this.opens++;

@@ -74,6 +74,9 @@ export class LeaderEpochCache {
   }
 
   private persist(): void {
-    writeCheckpoint(this.file, this.entries.map((e) => `${e.epoch} ${e.startOffset}`));
+    writeCheckpoint(
+      this.file,
+      this.entries.map((e) => `${e.epoch} ${e.startOffset}`),
+    );
   }
 }

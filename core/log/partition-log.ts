@@ -30,15 +30,7 @@ import { LogSegment, BatchInfo, SegmentScan, parseSegmentFileName, segmentFileNa
 import { decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
 import { validateBatch, refusalCode } from './batch-validator';
 import { FileHandleCache, sharedFileHandles } from './file-handles';
-import {
-  CorruptRecordError,
-  InvalidRecordError,
-  KafkaStorageError,
-  LogClosedError,
-  LogError,
-  OffsetOutOfRangeError,
-  RecordTooLargeError,
-} from './errors';
+import { CorruptRecordError, InvalidRecordError, KafkaStorageError, LogClosedError, LogError, OffsetOutOfRangeError, RecordTooLargeError } from './errors';
 
 export interface Clock {
   now(): number;
@@ -644,7 +636,13 @@ export class PartitionLog {
       const first = Math.max(offset, segment.baseOffset);
       // A dense log's batch holding `first` starts at or before it: else its base offset changed on disk.
       if (batch.baseOffset > first && this.dense) {
-        this.markFailed(segment.file, batch.position, first, batch.lastOffset, `found while serving a read: the batch's base offset ${batch.baseOffset} (outside the CRC) does not follow the index (looked up offset ${first})`);
+        this.markFailed(
+          segment.file,
+          batch.position,
+          first,
+          batch.lastOffset,
+          `found while serving a read: the batch's base offset ${batch.baseOffset} (outside the CRC) does not follow the index (looked up offset ${first})`,
+        );
         throw this.storageError();
       }
       if (batch.baseOffset >= upTo) return EMPTY;
@@ -680,7 +678,13 @@ export class PartitionLog {
       }
       if (problem !== undefined) {
         if (at > 0) return bytes.subarray(0, at);
-        this.markFailed(segment.file, position, offset, Number.isSafeInteger(last) && last >= offset ? last : undefined, `found while serving a read: ${problem}`);
+        this.markFailed(
+          segment.file,
+          position,
+          offset,
+          Number.isSafeInteger(last) && last >= offset ? last : undefined,
+          `found while serving a read: ${problem}`,
+        );
         throw this.storageError();
       }
       previousLast = last;
@@ -933,7 +937,13 @@ export class PartitionLog {
       const scan = segment.verify(this._config['max.message.bytes'], dense);
       if (scan.error) {
         problems.push({ file: segment.file, position: scan.validBytes, error: scan.error });
-        this.markFailed(segment.file, scan.validBytes, scan.nextOffset, this.lastOffsetOfTail(segment, scan.validBytes), `found by verify(): ${scan.error.message}`);
+        this.markFailed(
+          segment.file,
+          scan.validBytes,
+          scan.nextOffset,
+          this.lastOffsetOfTail(segment, scan.validBytes),
+          `found by verify(): ${scan.error.message}`,
+        );
       }
       const previous = this.segments[i - 1];
       if (previous && (previous.nextOffset > segment.baseOffset || (dense && previous.nextOffset < segment.baseOffset))) {

@@ -31,16 +31,7 @@ import {
 } from './batch-header';
 import { CompressionName, codecId, compress, compressionOf, decompress, MAX_DECOMPRESSED_BYTES } from './compression';
 import { crc32c } from './crc32c';
-import {
-  VarintValue,
-  readVarint,
-  readVarlong,
-  sizeOfVarint,
-  sizeOfVarlong,
-  varintStatusMessage,
-  writeVarint,
-  writeVarlong,
-} from './varint';
+import { VarintValue, readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, varintStatusMessage, writeVarint, writeVarlong } from './varint';
 
 export type { CompressionName } from './compression';
 // Part of this module's API as the log uses it (checksums of stored batches).
@@ -199,20 +190,12 @@ export function checkBatch(buf: Buffer, pos: number, end: number = buf.length): 
   }
   // Uncompressed records must fit; compressed ones are bounded after inflating.
   if (compression.right === 'none' && recordCount > (size - RECORDS) / MIN_RECORD_SIZE) {
-    return fail(
-      'corrupt',
-      `batch at ${pos} declares ${recordCount} records, more than its ${size - RECORDS} record bytes can hold`,
-      pos + RECORD_COUNT,
-    );
+    return fail('corrupt', `batch at ${pos} declares ${recordCount} records, more than its ${size - RECORDS} record bytes can hold`, pos + RECORD_COUNT);
   }
   // Offset deltas are distinct and non-negative, so the last is at least count - 1
   // (more after compaction removed records).
   if (lastOffsetDelta < 0 || lastOffsetDelta < recordCount - 1) {
-    return fail(
-      'corrupt',
-      `batch at ${pos} declares lastOffsetDelta ${lastOffsetDelta} for ${recordCount} records`,
-      pos + LAST_OFFSET_DELTA,
-    );
+    return fail('corrupt', `batch at ${pos} declares lastOffsetDelta ${lastOffsetDelta} for ${recordCount} records`, pos + LAST_OFFSET_DELTA);
   }
   return right({
     size,
@@ -415,10 +398,7 @@ class RecordsReader {
   }
 
   fail(at: number, message: string): undefined {
-    const place =
-      this.inflatedFrom === undefined
-        ? `${this.where} at ${at}`
-        : `${this.where} at byte ${at - this.start} of the decompressed records`;
+    const place = this.inflatedFrom === undefined ? `${this.where} at ${at}` : `${this.where} at byte ${at - this.start} of the decompressed records`;
     this.error = { kind: 'corrupt', message: `${place}: ${message}`, position: this.inflatedFrom ?? at };
     return undefined;
   }

@@ -30,7 +30,14 @@ export interface ApiDefinition<Req = any, Res = any> {
   handle(request: Req, context: RequestContext): HandlerResult<Res>;
 }
 
-export function defineApi<Req, Res>(spec: { key: number; name: string; versions: string; request: MessageSchema; response: MessageSchema; handle: (request: Req, context: RequestContext) => HandlerResult<Res> }): ApiDefinition<Req, Res> {
+export function defineApi<Req, Res>(spec: {
+  key: number;
+  name: string;
+  versions: string;
+  request: MessageSchema;
+  response: MessageSchema;
+  handle: (request: Req, context: RequestContext) => HandlerResult<Res>;
+}): ApiDefinition<Req, Res> {
   return { ...spec, versions: versions(spec.versions) };
 }
 

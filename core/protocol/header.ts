@@ -19,7 +19,12 @@ export function peekHeader(frame: Buffer): { apiKey: number; apiVersion: number;
 
 // Described once: only the tagged-field buffer depends on flexibility.
 const TAGS_ONLY = message('0+', []);
-const header = message('2+', [field('apiKey', 'int16', '0+'), field('apiVersion', 'int16', '0+'), field('correlationId', 'int32', '0+'), field('clientId', 'string', '1+', { nullable: '1+', default: null })]);
+const header = message('2+', [
+  field('apiKey', 'int16', '0+'),
+  field('apiVersion', 'int16', '0+'),
+  field('correlationId', 'int32', '0+'),
+  field('clientId', 'string', '1+', { nullable: '1+', default: null }),
+]);
 
 /** Reads the whole header; the reader is left at the body. `flexible`: the API version is flexible. */
 export function readRequestHeader(reader: Reader, flexible: boolean): RequestHeader {

@@ -5,7 +5,15 @@
 // over a cluster broker). The only door into this folder.
 export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server/server';
 export type { KafkaServerOptions, ServerBounds } from './server/server';
-export { ConnectionLimiter, MemoryPool, FrameReader, listenerBounds, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './server/bounds';
+export {
+  ConnectionLimiter,
+  MemoryPool,
+  FrameReader,
+  listenerBounds,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+} from './server/bounds';
 export type { ListenerBounds, Frame, FrameRead } from './server/bounds';
 export { Reader, Writer, DecodeError } from '../wire';
 export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from '../wire';

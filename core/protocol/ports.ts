@@ -156,7 +156,9 @@ export interface CreatedTopic {
 }
 
 /** A change to a topic's overrides: all of them replaced (AlterConfigs), or operations on them (IncrementalAlterConfigs). */
-export type TopicConfigChange = { readonly config: Readonly<Record<string, string>> } | { readonly ops: readonly { readonly name: string; readonly op: number; readonly value: string | null }[] };
+export type TopicConfigChange =
+  | { readonly config: Readonly<Record<string, string>> }
+  | { readonly ops: readonly { readonly name: string; readonly op: number; readonly value: string | null }[] };
 
 /** How an admin change is carried out: checked only, and by when it must be done (epoch ms). */
 export interface AdminOptions {
@@ -269,7 +271,10 @@ export interface GroupPort {
   deleteGroup(groupId: string): MaybeAsync<Either<PortError, void>>;
   commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommitEntry[]): MaybeAsync<readonly CommitResult[]>;
   /** OffsetDelete: the group's committed offsets of these partitions; a partition whose topic the group's members consume answers GROUP_SUBSCRIBED_TO_TOPIC. */
-  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, readonly { topic: string; partition: number; errorCode: number }[]>>;
+  deleteOffsets(
+    groupId: string,
+    partitions: readonly { topic: string; partition: number }[],
+  ): MaybeAsync<Either<PortError, readonly { topic: string; partition: number; errorCode: number }[]>>;
   /** Committed offsets, all of the group's when `partitions` is omitted. */
   fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, readonly CommittedOffset[]>>;
 }

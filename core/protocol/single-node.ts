@@ -11,7 +11,14 @@ export function singleNodePorts(broker: Broker): BrokerPorts {
 
 function layout(broker: Broker, d: TopicDescription): TopicLayout {
   const self = [broker.nodeId];
-  const partitions = Array.from({ length: d.partitions }, (_, partition) => ({ partition, leaderId: broker.nodeId, leaderEpoch: 0, replicas: self, isr: self, offlineReplicas: [] }));
+  const partitions = Array.from({ length: d.partitions }, (_, partition) => ({
+    partition,
+    leaderId: broker.nodeId,
+    leaderEpoch: 0,
+    replicas: self,
+    isr: self,
+    offlineReplicas: [],
+  }));
   return { name: d.name, internal: d.internal, partitions };
 }
 
@@ -39,7 +46,8 @@ function partitionPort(broker: Broker): PartitionPort {
     // One node: every append is on every replica there is once written, whatever the acks.
     produce: (topic, partition, records) => broker.produce(topic, partition, records),
     fetch: (wanted) => broker.fetch(wanted),
-    listOffset: (topic, partition, timestamp) => E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: 0 }))(broker.listOffset(topic, partition, timestamp)),
+    listOffset: (topic, partition, timestamp) =>
+      E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: 0 }))(broker.listOffset(topic, partition, timestamp)),
     deleteRecords: (topic, partition, beforeOffset) => broker.deleteRecords(topic, partition, beforeOffset),
     initProducerId: () => E.right(broker.initProducerId()),
   };

@@ -150,7 +150,9 @@ export function writeMessage(w: Writer, m: Message): void {
   switch (m.type) {
     case 'preVote':
     case 'vote':
-      w.uint48(m.lastLogIndex).uint48(m.lastLogTerm).uint8(m.transfer ? 1 : 0);
+      w.uint48(m.lastLogIndex)
+        .uint48(m.lastLogTerm)
+        .uint8(m.transfer ? 1 : 0);
       return;
     case 'preVoteResp':
     case 'voteResp':
@@ -161,7 +163,10 @@ export function writeMessage(w: Writer, m: Message): void {
       writeEntries(w, m.entries);
       return;
     case 'appendResp':
-      w.uint8(m.reject ? 1 : 0).uint48(m.index).uint48(m.rejectHint).uint48(m.hintTerm);
+      w.uint8(m.reject ? 1 : 0)
+        .uint48(m.index)
+        .uint48(m.rejectHint)
+        .uint48(m.hintTerm);
       return;
     case 'heartbeat':
       w.uint48(m.commit);

@@ -98,7 +98,11 @@ export class FileStorage extends StoredState {
   }
 
   private writeSnapshotFile(s: Snapshot): void {
-    atomicWrite(this.dir, 'snapshot', walRecord(0, (p) => writeSnapshot(p, s), s.data.length + 64));
+    atomicWrite(
+      this.dir,
+      'snapshot',
+      walRecord(0, (p) => writeSnapshot(p, s), s.data.length + 64),
+    );
   }
 
   /** Replace the WAL with the current hard state and entries (after a snapshot). */

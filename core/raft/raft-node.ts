@@ -93,13 +93,18 @@ export class RaftNode<R> {
     const empty = state.hardState.term === 0 && state.snapshot === undefined && state.entries.length === 0;
     if (empty && opts.bootstrap !== undefined) {
       state = bootstrapState(opts.bootstrap);
-      storage.save({ softState: { role: 'follower', leader: 0 }, hardState: state.hardState, entries: [], snapshot: state.snapshot, committedEntries: [], messages: [], readStates: [] });
+      storage.save({
+        softState: { role: 'follower', leader: 0 },
+        hardState: state.hardState,
+        entries: [],
+        snapshot: state.snapshot,
+        committedEntries: [],
+        messages: [],
+        readStates: [],
+      });
     }
     if (state.snapshot !== undefined) opts.stateMachine.restore(state.snapshot.data);
-    const raft = new Raft(
-      { ...DEFAULT_CONFIG, ...opts.raft, id: opts.id, random: opts.random ?? new SeededRandom(randomInt(0x7fffffff)) },
-      state,
-    );
+    const raft = new Raft({ ...DEFAULT_CONFIG, ...opts.raft, id: opts.id, random: opts.random ?? new SeededRandom(randomInt(0x7fffffff)) }, state);
     let node: RaftNode<R> | undefined;
     const transport = new TcpTransport({
       linkFilter: opts.linkFilter,
@@ -131,7 +136,16 @@ export class RaftNode<R> {
 
   status(): NodeStatus {
     const r = this.raft;
-    return { id: r.id, role: r.role, term: r.term, leader: r.leader, commit: r.log.committed, applied: r.log.applied, lastIndex: r.log.lastIndex(), lastTerm: r.log.lastTerm() };
+    return {
+      id: r.id,
+      role: r.role,
+      term: r.term,
+      leader: r.leader,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      lastTerm: r.log.lastTerm(),
+    };
   }
 
   /** Every member's replication as this node sees it, itself included; empty unless it leads. */
@@ -139,11 +153,13 @@ export class RaftNode<R> {
     const now = Date.now();
     const last = this.raft.log.lastIndex();
     const ago = (at: number | undefined) => (at === undefined ? null : now - at);
-    return this.raft.membersProgress().map((p) =>
-      p.id === this.raft.id
-        ? { ...p, lag: 0, lastAckMsAgo: 0, lastCaughtUpMsAgo: 0 }
-        : { ...p, lag: Math.max(0, last - p.match), lastAckMsAgo: ago(this.lastAck.get(p.id)), lastCaughtUpMsAgo: ago(this.lastCaughtUp.get(p.id)) },
-    );
+    return this.raft
+      .membersProgress()
+      .map((p) =>
+        p.id === this.raft.id
+          ? { ...p, lag: 0, lastAckMsAgo: 0, lastCaughtUpMsAgo: 0 }
+          : { ...p, lag: Math.max(0, last - p.match), lastAckMsAgo: ago(this.lastAck.get(p.id)), lastCaughtUpMsAgo: ago(this.lastCaughtUp.get(p.id)) },
+      );
   }
 
   /** A peer answered while this node leads: it is alive, and caught up if it holds the whole log. */

@@ -495,10 +495,7 @@ export class Raft {
 
   private handleVoteRequest(m: VoteRequest): void {
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NONE && this.leader === NONE) ||
-      (m.type === 'preVote' && m.term > this.term);
+    const canVote = this.vote === m.from || (this.vote === NONE && this.leader === NONE) || (m.type === 'preVote' && m.term > this.term);
     if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
       // Answer at the request's term so the candidate does not drop it as stale.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });

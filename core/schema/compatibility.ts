@@ -4,15 +4,7 @@
 // terms of the field and the rule, because avsc's own messages name neither.
 import type { Type } from 'avsc';
 
-export const COMPATIBILITY_LEVELS = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-  'NONE',
-] as const;
+export const COMPATIBILITY_LEVELS = ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE'] as const;
 
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
@@ -188,9 +180,7 @@ export function explainIncompatibility(readerType: Type, writerType: Type, path 
       return undefined;
     }
     case 'fixed':
-      return r.size === w.size
-        ? undefined
-        : `field ${at}: fixed ${r.name} has size ${r.size}, the writer's has ${w.size} (rule: a fixed type keeps its size)`;
+      return r.size === w.size ? undefined : `field ${at}: fixed ${r.name} has size ${r.size}, the writer's has ${w.size} (rule: a fixed type keeps its size)`;
     case 'array':
       return explainIncompatibility(r.itemsType!, w.itemsType!, `${at}[]`);
     case 'map':
@@ -203,9 +193,7 @@ export function explainIncompatibility(readerType: Type, writerType: Type, path 
 function explainRecord(reader: TypeNode, writer: TypeNode, path: string): string | undefined {
   const writerFields = writer.fields ?? [];
   for (const field of reader.fields ?? []) {
-    const written =
-      writerFields.find((candidate) => candidate.name === field.name) ??
-      writerFields.find((candidate) => field.aliases.includes(candidate.name));
+    const written = writerFields.find((candidate) => candidate.name === field.name) ?? writerFields.find((candidate) => field.aliases.includes(candidate.name));
     const fieldPath = `${path}.${field.name}`;
     if (!written) {
       if (field.defaultValue() === undefined) {

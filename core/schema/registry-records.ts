@@ -36,9 +36,7 @@ export interface ConfigValue {
 }
 
 /** One record of the `_schemas` topic, decoded. A null value is a tombstone. */
-export type RegistryRecord =
-  | { readonly key: SchemaKey; readonly value: SchemaValue | null }
-  | { readonly key: ConfigKey; readonly value: ConfigValue | null };
+export type RegistryRecord = { readonly key: SchemaKey; readonly value: SchemaValue | null } | { readonly key: ConfigKey; readonly value: ConfigValue | null };
 
 /** A keyed record as storage sees it. */
 export interface StoredRecord {
@@ -55,9 +53,7 @@ export function encodeRegistryRecord(record: RegistryRecord): StoredRecord {
       value:
         value === null
           ? null
-          : Buffer.from(
-              JSON.stringify({ subject: value.subject, version: value.version, id: value.id, schema: value.schema, deleted: value.deleted }),
-            ),
+          : Buffer.from(JSON.stringify({ subject: value.subject, version: value.version, id: value.id, schema: value.schema, deleted: value.deleted })),
     };
   }
   const value = record.value as ConfigValue | null;

@@ -7,13 +7,7 @@
 import type { Type } from 'avsc';
 import { left, right, type Either } from 'fp-ts/Either';
 import { canonicalSchemaText, parseAvroType } from './avro-type';
-import {
-  checkCompatibility,
-  DEFAULT_COMPATIBILITY,
-  parseCompatibilityLevel,
-  type CompatibilityLevel,
-  type ExistingVersion,
-} from './compatibility';
+import { checkCompatibility, DEFAULT_COMPATIBILITY, parseCompatibilityLevel, type CompatibilityLevel, type ExistingVersion } from './compatibility';
 import { registryError, RegistryErrorCode, type RegistryError } from './registry-error';
 import { decodeRegistryRecord, encodeRegistryRecord, type RegistryRecord, type SchemaValue } from './registry-records';
 import type { SchemaStorage } from './schema-storage';
@@ -240,10 +234,7 @@ export class SchemaRegistry {
     const level = this.subjectConfigs.get(subject);
     if (level === undefined) {
       return left(
-        registryError(
-          RegistryErrorCode.subjectCompatibilityNotConfigured,
-          `Subject "${subject}" does not have subject-level compatibility configured`,
-        ),
+        registryError(RegistryErrorCode.subjectCompatibilityNotConfigured, `Subject "${subject}" does not have subject-level compatibility configured`),
       );
     }
     return right(level);
@@ -277,7 +268,12 @@ export class SchemaRegistry {
    * latest) for the non-transitive levels, against every live version for
    * the transitive ones.
    */
-  testCompatibility(subject: string, schema: string | object, ref: VersionRef = 'latest', options: RegisterOptions = {}): Either<RegistryError, CompatibilityResult> {
+  testCompatibility(
+    subject: string,
+    schema: string | object,
+    ref: VersionRef = 'latest',
+    options: RegisterOptions = {},
+  ): Either<RegistryError, CompatibilityResult> {
     const candidate = this.parseCandidate(schema, options);
     if (candidate._tag === 'Left') return candidate;
     const level = this.compatibility(subject);
@@ -417,8 +413,5 @@ function versionNotFound(subject: string, ref: VersionRef): RegistryError {
 }
 
 function invalidVersion(ref: VersionRef): RegistryError {
-  return registryError(
-    RegistryErrorCode.invalidVersion,
-    `The specified version "${ref}" is not a valid version id; use a positive integer or "latest"`,
-  );
+  return registryError(RegistryErrorCode.invalidVersion, `The specified version "${ref}" is not a valid version id; use a positive integer or "latest"`);
 }

@@ -199,8 +199,7 @@ const routes: Route[] = [
   {
     method: 'PUT',
     pattern: /^\/config\/([^/]+)$/,
-    handle: (registry, request, [subject]) =>
-      respond(registry.setCompatibility(parseLevel(request.body), subject), (level) => ({ compatibility: level })),
+    handle: (registry, request, [subject]) => respond(registry.setCompatibility(parseLevel(request.body), subject), (level) => ({ compatibility: level })),
   },
   {
     method: 'DELETE',

@@ -71,7 +71,8 @@ function readJsonBody(request: http.IncomingMessage): Promise<Body> {
     let tooLarge = false;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true; // keep draining, stop keeping
+      if (size > MAX_BODY_BYTES)
+        tooLarge = true; // keep draining, stop keeping
       else chunks.push(chunk);
     });
     request.on('error', () => resolve({ kind: 'refused', response: errorResponse(400, 400, 'Request body could not be read') }));

@@ -18,5 +18,4 @@ export const topicNameStrategy: SubjectNameStrategy = ({ topic, isKey }) => `${t
 export const recordNameStrategy: SubjectNameStrategy = ({ recordName }) => recordName;
 
 /** `<topic>-<record full name>`: several record types per topic, each with its own lineage. */
-export const topicRecordNameStrategy: SubjectNameStrategy = ({ topic, recordName }) =>
-  recordName === undefined ? undefined : `${topic}-${recordName}`;
+export const topicRecordNameStrategy: SubjectNameStrategy = ({ topic, recordName }) => (recordName === undefined ? undefined : `${topic}-${recordName}`);

@@ -18,10 +18,7 @@ import type { Either } from 'fp-ts/Either';
 import { parseAvroType, type InvalidSchema } from './avro-type';
 
 /** Any Avro schema written as JSON (the shape avsc accepts). */
-export type AvroSchemaDefinition =
-  | string
-  | readonly AvroSchemaDefinition[]
-  | { readonly type: AvroSchemaDefinition; readonly [attribute: string]: unknown };
+export type AvroSchemaDefinition = string | readonly AvroSchemaDefinition[] | { readonly type: AvroSchemaDefinition; readonly [attribute: string]: unknown };
 
 interface AvroPrimitives {
   null: null;
@@ -87,9 +84,7 @@ export function defineAvroSchema<const S extends AvroSchemaDefinition>(definitio
 }
 
 /** Parses a schema of a type the caller asserts (for schemas read at run time). */
-export function parseTypedAvroSchema<T = unknown>(
-  definition: AvroSchemaDefinition | object,
-): Either<InvalidSchema, TypedAvroSchema<T>> {
+export function parseTypedAvroSchema<T = unknown>(definition: AvroSchemaDefinition | object): Either<InvalidSchema, TypedAvroSchema<T>> {
   const parsed = parseAvroType(definition);
   if (parsed._tag === 'Left') return parsed;
   return {

@@ -26,9 +26,7 @@ export interface VarintValue {
 
 /** A readable sentence for a negative reader status, for error messages. */
 export function varintStatusMessage(status: number, what: string): string {
-  return status === VARINT_TRUNCATED
-    ? `${what}: the bytes end inside the varint`
-    : `${what}: varint is too long or its value is out of range`;
+  return status === VARINT_TRUNCATED ? `${what}: the bytes end inside the varint` : `${what}: varint is too long or its value is out of range`;
 }
 
 // ---------------------------------------------------------------- unsigned varint

@@ -5,6 +5,9 @@ import type { Serde } from '../../core/schema';
 import type { KRecord } from '../record';
 import { keyChange } from './select-key';
 
-export function groupBy<K, V, K2>(selector: (record: KRecord<K, V>) => K2, options: { keySerde?: Serde<K2> } = {}): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
+export function groupBy<K, V, K2>(
+  selector: (record: KRecord<K, V>) => K2,
+  options: { keySerde?: Serde<K2> } = {},
+): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
   return keyChange('groupBy', selector, options);
 }

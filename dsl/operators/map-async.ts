@@ -8,7 +8,10 @@ import { EMPTY, catchError, from, map, mergeMap, type OperatorFunction } from 'r
 import { rillOperator } from '../operator';
 import type { KRecord } from '../record';
 
-export function mapAsync<K, V, R>(project: (value: V, key: K, record: KRecord<K, V>) => Promise<R>, options: { concurrency?: number } = {}): OperatorFunction<KRecord<K, V>, KRecord<K, R>> {
+export function mapAsync<K, V, R>(
+  project: (value: V, key: K, record: KRecord<K, V>) => Promise<R>,
+  options: { concurrency?: number } = {},
+): OperatorFunction<KRecord<K, V>, KRecord<K, R>> {
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mapAsync concurrency must be a positive integer, not ${concurrency}.`);
   return rillOperator({ kind: 'mapAsync', keepsKeySerde: true, detail: `concurrency ${concurrency}` }, (source, task) =>

@@ -8,10 +8,19 @@ import { keyedAggregate } from './internal/keyed-aggregate';
 import { sessionAggregate } from './internal/session-aggregate';
 import { windowedAggregate } from './internal/windowed-aggregate';
 
-export function reduce<K, V>(reducer: (aggregate: V, value: V) => V, options: WindowedOptions<K, V, SessionWindows>): OperatorFunction<KRecord<K, V>, KRecord<Windowed<K>, V | null>>;
-export function reduce<K, V>(reducer: (aggregate: V, value: V) => V, options: WindowedOptions<K, V, TumblingWindows | HoppingWindows | SlidingWindows>): OperatorFunction<KRecord<K, V>, KRecord<Windowed<K>, V>>;
+export function reduce<K, V>(
+  reducer: (aggregate: V, value: V) => V,
+  options: WindowedOptions<K, V, SessionWindows>,
+): OperatorFunction<KRecord<K, V>, KRecord<Windowed<K>, V | null>>;
+export function reduce<K, V>(
+  reducer: (aggregate: V, value: V) => V,
+  options: WindowedOptions<K, V, TumblingWindows | HoppingWindows | SlidingWindows>,
+): OperatorFunction<KRecord<K, V>, KRecord<Windowed<K>, V>>;
 export function reduce<K, V>(reducer: (aggregate: V, value: V) => V, options?: AggregateOptions<K, V>): OperatorFunction<KRecord<K, V>, KRecord<K, V>>;
-export function reduce<K, V>(reducer: (aggregate: V, value: V) => V, options: AggregateOptions<K, V> | WindowedOptions<K, V> = {}): OperatorFunction<KRecord<K, V>, KRecord<unknown, unknown>> {
+export function reduce<K, V>(
+  reducer: (aggregate: V, value: V) => V,
+  options: AggregateOptions<K, V> | WindowedOptions<K, V> = {},
+): OperatorFunction<KRecord<K, V>, KRecord<unknown, unknown>> {
   const aggregation: Aggregation<K, V, V> = {
     kind: 'reduce',
     init: undefined,

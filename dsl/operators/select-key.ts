@@ -6,14 +6,21 @@ import type { Serde } from '../../core/schema';
 import { perRecord, rillOperator } from '../operator';
 import type { KRecord } from '../record';
 
-export function selectKey<K, V, K2>(selector: (record: KRecord<K, V>) => K2, options: { keySerde?: Serde<K2> } = {}): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
+export function selectKey<K, V, K2>(
+  selector: (record: KRecord<K, V>) => K2,
+  options: { keySerde?: Serde<K2> } = {},
+): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
   return keyChange('selectKey', selector, options);
 }
 
 export const rekey = selectKey;
 
 /** A step that gives each record a new key (selectKey, groupBy): the topology adds the repartition topic. */
-export function keyChange<K, V, K2>(kind: 'selectKey' | 'groupBy', selector: (record: KRecord<K, V>) => K2, options: { keySerde?: Serde<K2> }): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
+export function keyChange<K, V, K2>(
+  kind: 'selectKey' | 'groupBy',
+  selector: (record: KRecord<K, V>) => K2,
+  options: { keySerde?: Serde<K2> },
+): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
   return rillOperator({ kind, changesKey: true, keySerde: options.keySerde, keepsValueSerde: true }, (source, task) =>
     perRecord<KRecord<K, V>, KRecord<K2, V>>(source, (emit) => ({
       next(r) {

@@ -11,7 +11,10 @@ export function deadLetterTopicOf(policy: ErrorPolicy): string | undefined {
 
 /** Thrown through the pipeline when the policy is 'fail'; the runtime stops on it. */
 export class ProcessingFailure extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'ProcessingFailure';
   }

@@ -62,7 +62,10 @@ export class InteractiveQueries {
     const stores = () => [...this.tasks().tasks].map((t) => t.keyValueStore<K, V>(name));
     return {
       name,
-      get: (key) => this.hostingTask(name, key, (t) => t.keyValueStore<K, V>(name).get(key) !== undefined).keyValueStore<K, V>(name).get(key),
+      get: (key) =>
+        this.hostingTask(name, key, (t) => t.keyValueStore<K, V>(name).get(key) !== undefined)
+          .keyValueStore<K, V>(name)
+          .get(key),
       all: function* () {
         for (const s of stores()) yield* s.all();
       },
@@ -78,7 +81,10 @@ export class InteractiveQueries {
     const stores = () => [...this.tasks().tasks].map((t) => t.windowStore<K, V>(name));
     return {
       name,
-      get: (key, start) => this.hostingTask(name, key, (t) => t.windowStore<K, V>(name).get(key, start) !== undefined).windowStore<K, V>(name).get(key, start),
+      get: (key, start) =>
+        this.hostingTask(name, key, (t) => t.windowStore<K, V>(name).get(key, start) !== undefined)
+          .windowStore<K, V>(name)
+          .get(key, start),
       fetch: (key, from, to) =>
         this.hostingTask(name, key, (t) => t.windowStore<K, V>(name).fetch(key, from, to).length > 0)
           .windowStore<K, V>(name)
@@ -95,7 +101,10 @@ export class InteractiveQueries {
 
   private checkStore(name: string, kind: 'key-value' | 'window'): ResolvedStore {
     const spec = this.topology.store(name);
-    if (!spec) throw new Error(`No store "${name}" in application ${this.topology.applicationId} (stores: ${this.topology.stores.map((s) => s.name).join(', ') || 'none'}).`);
+    if (!spec)
+      throw new Error(
+        `No store "${name}" in application ${this.topology.applicationId} (stores: ${this.topology.stores.map((s) => s.name).join(', ') || 'none'}).`,
+      );
     if (spec.kind !== kind) throw new Error(`Store "${name}" is a ${spec.kind} store; query it with ${spec.kind === 'window' ? 'windowStore' : 'store'}().`);
     return spec;
   }

@@ -52,7 +52,8 @@ export async function restoreStore(
       const error = store.restore(r.key, r.value);
       if (error) {
         skipped++;
-        if (skipped <= 10) log.warn(`restoring store ${store.name}: skipped the record at topic ${topic}, partition ${partition}, offset ${r.offset}: ${error.message}`);
+        if (skipped <= 10)
+          log.warn(`restoring store ${store.name}: skipped the record at topic ${topic}, partition ${partition}, offset ${r.offset}: ${error.message}`);
       }
       restored++;
     }

@@ -29,7 +29,18 @@
 // write stops the app the same way (without committing what was not
 // acknowledged); `done` rejects with the reason.
 import * as path from 'node:path';
-import { CommitRefusedError, DirLock, Rill, rillLogClient, Waiters, type LogClient, type LogConsumer, type LogProducer, type LogRecord, type TopicPartition } from '../../core/client';
+import {
+  CommitRefusedError,
+  DirLock,
+  Rill,
+  rillLogClient,
+  Waiters,
+  type LogClient,
+  type LogConsumer,
+  type LogProducer,
+  type LogRecord,
+  type TopicPartition,
+} from '../../core/client';
 import { consoleLogger, type Logger } from '../logger';
 import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore } from '../store';
 import type { Topology } from '../topology/topology';
@@ -188,7 +199,12 @@ export class RillStreams {
     this.now = config.now ?? Date.now;
     this.directory = new TaskDirectory(this.client, topology.applicationId);
     this.standby = new StandbyTasks(this.client, topology, this.log);
-    this.queries = new InteractiveQueries(topology, this.directory, () => this.taskManager, () => this.partitionCount);
+    this.queries = new InteractiveQueries(
+      topology,
+      this.directory,
+      () => this.taskManager,
+      () => this.partitionCount,
+    );
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -222,7 +238,9 @@ export class RillStreams {
     const idle = this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS;
     if (!Number.isInteger(idle) || idle < TASK_IDLE_DISABLED) throw new Error(`maxTaskIdleMs must be an integer ≥ 0, or -1 to never wait (got ${idle}).`);
     if (this.config.processingGuarantee === 'exactly-once') {
-      throw new Error("processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in core/client/log-client.ts). Use 'at-least-once'.");
+      throw new Error(
+        "processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in core/client/log-client.ts). Use 'at-least-once'.",
+      );
     }
     if (this.config.stateDir) this.stateLock = DirLock.acquire(path.join(this.config.stateDir, this.applicationId));
     this.state = 'restoring';
@@ -260,11 +278,17 @@ export class RillStreams {
       // Asynchronous work failed after its record counted as processed: commit nothing more.
       onFatal: (e) => this.fail(e, false),
     });
-    for (const s of this.topology.stores) if (s.changelog === 'none') this.log.warn(`store ${s.name} has NO changelog (opted out): its state is lost on every restart.`);
-    const consumer = (this.consumer = this.client.consumer({ groupId: this.applicationId, clientId: clientIdFor(this.config.applicationServer), ...this.config.group }));
+    for (const s of this.topology.stores)
+      if (s.changelog === 'none') this.log.warn(`store ${s.name} has NO changelog (opted out): its state is lost on every restart.`);
+    const consumer = (this.consumer = this.client.consumer({
+      groupId: this.applicationId,
+      clientId: clientIdFor(this.config.applicationServer),
+      ...this.config.group,
+    }));
     const topics = [...this.topology.sources.keys()];
     const wanted = this.config.taskAssignment;
-    if (wanted === 'group' && !consumer.subscribe) throw new Error(`taskAssignment 'group' needs a log client that can subscribe to a consumer group; this one cannot. Use 'external' or 'all'.`);
+    if (wanted === 'group' && !consumer.subscribe)
+      throw new Error(`taskAssignment 'group' needs a log client that can subscribe to a consumer group; this one cannot. Use 'external' or 'all'.`);
     this.mode = wanted ?? (consumer.subscribe ? 'group' : 'all');
     if (this.mode === 'group') {
       await consumer.subscribe!(topics, {
@@ -282,11 +306,14 @@ export class RillStreams {
     this.timer = setInterval(() => this.tick(), this.config.wallClockTickMs ?? 1000);
     this.timer.unref();
     this.standbyTimer = setInterval(() => {
-      if (this.standby.partitions.length > 0 && !this.standby.busy) void this.standby.catchUp().catch((e: Error) => this.log.warn(`standby tasks: catching up failed (${e.message}); trying again.`));
+      if (this.standby.partitions.length > 0 && !this.standby.busy)
+        void this.standby.catchUp().catch((e: Error) => this.log.warn(`standby tasks: catching up failed (${e.message}); trying again.`));
     }, this.config.standbyCatchUpMs ?? 1000);
     this.standbyTimer.unref();
     this.loop = this.run().catch((e) => this.fail(e as Error));
-    this.log.info(`application ${this.applicationId} running (${this.mode} task assignment): task(s) ${this.assignedPartitions.join(', ') || 'none yet'} of ${partitions}, sources ${topics.join(', ')}`);
+    this.log.info(
+      `application ${this.applicationId} running (${this.mode} task assignment): task(s) ${this.assignedPartitions.join(', ') || 'none yet'} of ${partitions}, sources ${topics.join(', ')}`,
+    );
   }
 
   /**
@@ -305,12 +332,15 @@ export class RillStreams {
    */
   async assignTasks(partitions: readonly number[], hosts?: ReadonlyMap<number, string>): Promise<void> {
     if (this.mode !== 'external' || this.state === 'created') {
-      throw new Error(`assignTasks() needs a started RillStreams with taskAssignment 'external' (this one: ${this.state === 'created' ? 'not started' : `'${this.mode}'`}).`);
+      throw new Error(
+        `assignTasks() needs a started RillStreams with taskAssignment 'external' (this one: ${this.state === 'created' ? 'not started' : `'${this.mode}'`}).`,
+      );
     }
     if (this.failure) throw this.failure;
     if (this.stopping) throw new Error(`assignTasks() on application ${this.applicationId}, which is ${this.state}.`);
     const bad = partitions.filter((p) => !Number.isInteger(p) || p < 0 || p >= this.partitionCount);
-    if (bad.length) throw new Error(`assignTasks(): no task ${bad.join(', ')} in application ${this.applicationId}; its tasks are 0..${this.partitionCount - 1}.`);
+    if (bad.length)
+      throw new Error(`assignTasks(): no task ${bad.join(', ')} in application ${this.applicationId}; its tasks are 0..${this.partitionCount - 1}.`);
     if (hosts) this.directory.setHosts(hosts);
     await this.exclusive.run(() => this.setTasks([...new Set(partitions)].sort((a, b) => a - b)));
     if (this.failure) throw this.failure;
@@ -326,7 +356,8 @@ export class RillStreams {
   async setStandbyTasks(partitions: readonly number[]): Promise<void> {
     if (this.mode !== 'external' || this.state === 'created') throw new Error(`setStandbyTasks() needs a started RillStreams with taskAssignment 'external'.`);
     const bad = partitions.filter((p) => !Number.isInteger(p) || p < 0 || p >= this.partitionCount);
-    if (bad.length) throw new Error(`setStandbyTasks(): no task ${bad.join(', ')} in application ${this.applicationId}; its tasks are 0..${this.partitionCount - 1}.`);
+    if (bad.length)
+      throw new Error(`setStandbyTasks(): no task ${bad.join(', ')} in application ${this.applicationId}; its tasks are 0..${this.partitionCount - 1}.`);
     await this.exclusive.run(async () => this.standby.set(partitions.filter((p) => !this.taskManager!.get(p))));
     await this.standby.catchUp();
   }
@@ -456,7 +487,9 @@ export class RillStreams {
     if (partitions.length === 0 || this.stopping) return;
     const created = await this.taskManager!.create(partitions, warm);
     if (created.length === 0) return;
-    this.log.info(`application ${this.applicationId}: task(s) ${created.map((t) => t.partition).join(', ')} assigned and restored; running ${this.assignedPartitions.join(', ')}`);
+    this.log.info(
+      `application ${this.applicationId}: task(s) ${created.map((t) => t.partition).join(', ')} assigned and restored; running ${this.assignedPartitions.join(', ')}`,
+    );
     this.config.onRebalance?.({ assigned: created.map((t) => t.partition), revoked: [], owned: this.assignedPartitions });
     this.wakeAll();
   }
@@ -483,14 +516,18 @@ export class RillStreams {
     }
     tasks.close(revoked);
     for (const p of revoked) this.dropGroup(p);
-    this.log.info(`application ${this.applicationId}: task(s) ${revoked.join(', ')} revoked${committed ? ', committed' : ' (not committed)'} and closed; running ${this.assignedPartitions.join(', ') || 'none'}`);
+    this.log.info(
+      `application ${this.applicationId}: task(s) ${revoked.join(', ')} revoked${committed ? ', committed' : ' (not committed)'} and closed; running ${this.assignedPartitions.join(', ') || 'none'}`,
+    );
     this.config.onRebalance?.({ assigned: [], revoked, owned: this.assignedPartitions });
     this.wakeAll();
   }
 
   /** Partition p of every source topic that has one (uneven sources: a task may lack some). */
   private topicPartitions(partitions: readonly number[]): TopicPartition[] {
-    return [...this.topology.sources.keys()].flatMap((topic) => partitions.filter((p) => p < (this.sourcePartitions.get(topic) ?? this.partitionCount)).map((partition) => ({ topic, partition })));
+    return [...this.topology.sources.keys()].flatMap((topic) =>
+      partitions.filter((p) => p < (this.sourcePartitions.get(topic) ?? this.partitionCount)).map((partition) => ({ topic, partition })),
+    );
   }
 
   // ------------------------------------------------------------ internals
@@ -568,7 +605,10 @@ export class RillStreams {
     }
     const partitions = Math.max(1, ...counts.values());
     const uneven = [...counts].filter(([, n]) => n !== partitions);
-    if (uneven.length) this.log.warn(`source topics are not co-partitioned (${[...counts].map(([t, n]) => `${t}: ${n}`).join(', ')}); joins need the same partition count on both sides.`);
+    if (uneven.length)
+      this.log.warn(
+        `source topics are not co-partitioned (${[...counts].map(([t, n]) => `${t}: ${n}`).join(', ')}); joins need the same partition count on both sides.`,
+      );
     const internal = [
       ...this.topology.repartitionTopics.map((name) => ({ name, partitions })),
       ...this.topology.changelogTopics.map((name) => ({ name, partitions, config: { 'cleanup.policy': 'compact' } })),

@@ -125,7 +125,9 @@ export class TaskManager {
             log.info(`store ${spec.name} partition ${task.partition}: loaded local snapshot (${store.size} entries) at changelog offset ${checkpoint}`);
           } else if (checkpoint !== undefined) {
             store.clear();
-            log.warn(`store ${spec.name} partition ${task.partition}: local snapshot checkpoint ${checkpoint} is outside the changelog [${range.start}, ${range.end}]; restoring from the start.`);
+            log.warn(
+              `store ${spec.name} partition ${task.partition}: local snapshot checkpoint ${checkpoint} is outside the changelog [${range.start}, ${range.end}]; restoring from the start.`,
+            );
           }
         }
         await restoreStore(client, store, spec.changelogTopic, task.partition, from, to, log, this.options.onRestoreProgress);

@@ -108,7 +108,8 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V>, StateStore 
   }
 
   restore(keyBytes: Buffer, valueBytes: Buffer | null): SerdeError | undefined {
-    if (keyBytes.length < 16) return { kind: 'invalid-payload', message: `window store ${this.name}: changelog key shorter than 16 bytes`, location: { isKey: true } };
+    if (keyBytes.length < 16)
+      return { kind: 'invalid-payload', message: `window store ${this.name}: changelog key shorter than 16 bytes`, location: { isKey: true } };
     const k = this.keySerde.deserialize(keyBytes.subarray(0, keyBytes.length - 16), { isKey: true });
     if (k._tag === 'Left') return k.left;
     const start = Number(keyBytes.readBigInt64BE(keyBytes.length - 16));

@@ -239,7 +239,12 @@ export class TestOutputTopic<K, V> {
   }
 
   private decodeRecord(r: StoredRecord): TestRecord<K, V | null> {
-    return { key: this.decode(this.keySerde, r.key, true) as K, value: this.decode(this.valueSerde, r.value, false), timestamp: r.timestamp, ...(r.headers ? { headers: r.headers } : {}) };
+    return {
+      key: this.decode(this.keySerde, r.key, true) as K,
+      value: this.decode(this.valueSerde, r.value, false),
+      timestamp: r.timestamp,
+      ...(r.headers ? { headers: r.headers } : {}),
+    };
   }
 
   private decode<T>(serde: Serde<T>, bytes: Buffer | null, isKey: boolean): T | null {

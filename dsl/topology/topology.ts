@@ -95,7 +95,9 @@ export class Topology {
       for (const n of nodes) {
         if (n.kind === 'source') {
           const s = this.sources.get(n.topic!)!;
-          lines.push(`    Source: ${n.name} (topic: ${n.topic}${s.role === 'stream' ? '' : `, ${s.role}`}; key ${s.keySerde.format}, value ${s.valueSerde.format})`);
+          lines.push(
+            `    Source: ${n.name} (topic: ${n.topic}${s.role === 'stream' ? '' : `, ${s.role}`}; key ${s.keySerde.format}, value ${s.valueSerde.format})`,
+          );
         } else {
           const parts: string[] = [];
           if (!n.spec) parts.push('rxjs');
@@ -116,7 +118,12 @@ export class Topology {
     lines.push('  Stores:');
     if (this.stores.length === 0) lines.push('    none');
     for (const s of this.stores) {
-      const log = s.changelog === 'none' ? 'NO CHANGELOG (opted out: state is lost on restart)' : s.changelog === 'source' ? `changelog: source topic ${s.changelogTopic}` : `changelog: ${s.changelogTopic}`;
+      const log =
+        s.changelog === 'none'
+          ? 'NO CHANGELOG (opted out: state is lost on restart)'
+          : s.changelog === 'source'
+            ? `changelog: source topic ${s.changelogTopic}`
+            : `changelog: ${s.changelogTopic}`;
       lines.push(`    ${s.name} (${s.kind}; key ${s.keySerde.format}, value ${s.valueSerde.format}; ${log})`);
     }
     const sinks = [...new Set(this.sinks.filter((s) => s.role === 'sink').map((s) => s.topic))];

@@ -221,7 +221,18 @@ function nextAuction(eventId: number, random: Random, timestamp: number, config:
   const description = nextString(random, 100);
   const reserve = initialBid + nextPrice(random);
   const size = 8 + itemName.length + description.length + 8 + 8 + 8 + 8 + 8;
-  return { id, itemName, description, initialBid, reserve, dateTime: timestamp, expires, seller, category, extra: nextExtra(random, size, config.avgAuctionByteSize) };
+  return {
+    id,
+    itemName,
+    description,
+    initialBid,
+    reserve,
+    dateTime: timestamp,
+    expires,
+    seller,
+    category,
+    extra: nextExtra(random, size, config.avgAuctionByteSize),
+  };
 }
 
 function baseUrl(random: Random): string {
@@ -288,7 +299,8 @@ export class NexmarkGenerator {
     const random = eventRandom(this.config.seed, n);
     const timestamp = timestampOf(this.config, n);
     const rem = n % TOTAL_PROPORTION;
-    if (rem < PERSON_PROPORTION) return { person: nextPerson(lastBase0PersonId(n) + FIRST_PERSON_ID, random, timestamp, this.config), auction: null, bid: null };
+    if (rem < PERSON_PROPORTION)
+      return { person: nextPerson(lastBase0PersonId(n) + FIRST_PERSON_ID, random, timestamp, this.config), auction: null, bid: null };
     if (rem < PERSON_PROPORTION + AUCTION_PROPORTION) return { person: null, auction: nextAuction(n, random, timestamp, this.config), bid: null };
     return { person: null, auction: null, bid: nextBid(n, random, timestamp, this.config, this.hotUrls) };
   }

@@ -69,7 +69,8 @@ const noKey = jsonSerde<number | null>();
 
 // ---- Output records (Avro) ----
 
-const record = <F extends readonly { name: string; type: unknown }[]>(name: string, fields: F) => defineAvroSchema({ type: 'record', name, namespace: 'rill.nexmark', fields });
+const record = <F extends readonly { name: string; type: unknown }[]>(name: string, fields: F) =>
+  defineAvroSchema({ type: 'record', name, namespace: 'rill.nexmark', fields });
 
 export const Q1Schema = record('BidInEuro', [
   { name: 'auction', type: 'long' },
@@ -162,9 +163,18 @@ interface Views {
 function views(b: StreamsBuilder): Views {
   const events = b.stream<number | null, Event>(EVENTS_TOPIC, { key: noKey, value: eventSerde(), timestamp: (r) => eventTime(r.value) });
   return {
-    persons: events.pipe(filter((r) => r.value.person !== null), mapValues((e: Event) => e.person!)),
-    auctions: events.pipe(filter((r) => r.value.auction !== null), mapValues((e: Event) => e.auction!)),
-    bids: events.pipe(filter((r) => r.value.bid !== null), mapValues((e: Event) => e.bid!)),
+    persons: events.pipe(
+      filter((r) => r.value.person !== null),
+      mapValues((e: Event) => e.person!),
+    ),
+    auctions: events.pipe(
+      filter((r) => r.value.auction !== null),
+      mapValues((e: Event) => e.auction!),
+    ),
+    bids: events.pipe(
+      filter((r) => r.value.bid !== null),
+      mapValues((e: Event) => e.bid!),
+    ),
   };
 }
 
@@ -227,17 +237,41 @@ const q3: Query = (_b, { persons, auctions }) => {
  * longest auction, then a session window per auction whose gap is that
  * length holds all of an auction's bids and emits the maximum once it closes.
  */
-function winningBids(bids: KStream<number | null, Bid>, auctions: KStream<number | null, Auction>, o: { graceMs: number; maxAuctionLengthMs: number; closeAfterIdleMs?: number }, prefix: string): KStream<number, WinningBid> {
+function winningBids(
+  bids: KStream<number | null, Bid>,
+  auctions: KStream<number | null, Auction>,
+  o: { graceMs: number; maxAuctionLengthMs: number; closeAfterIdleMs?: number },
+  prefix: string,
+): KStream<number, WinningBid> {
   const longest = o.maxAuctionLengthMs;
-  const auctionsById = auctions.pipe(selectKey((r) => r.value.id, { keySerde: num }), groupByKey());
+  const auctionsById = auctions.pipe(
+    selectKey((r) => r.value.id, { keySerde: num }),
+    groupByKey(),
+  );
   return bids.pipe(
     selectKey((r) => r.value.auction, { keySerde: num }),
-    join(auctionsById, (bid, a): WinningBid & { dateTime: number } => ({ auction: a.id, seller: a.seller, category: a.category, expires: a.expires, price: bid.price, dateTime: bid.dateTime }), {
-      window: { beforeMs: longest, afterMs: 0, graceMs: o.graceMs },
-      stores: { left: `${prefix}-bids`, right: `${prefix}-auctions` },
-    }),
+    join(
+      auctionsById,
+      (bid, a): WinningBid & { dateTime: number } => ({
+        auction: a.id,
+        seller: a.seller,
+        category: a.category,
+        expires: a.expires,
+        price: bid.price,
+        dateTime: bid.dateTime,
+      }),
+      {
+        window: { beforeMs: longest, afterMs: 0, graceMs: o.graceMs },
+        stores: { left: `${prefix}-bids`, right: `${prefix}-auctions` },
+      },
+    ),
     filter((r) => r.value.dateTime <= r.value.expires),
-    reduce((best, bid) => (bid.price > best.price ? bid : best), { store: `${prefix}-best-bid`, window: session(longest, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs }),
+    reduce((best, bid) => (bid.price > best.price ? bid : best), {
+      store: `${prefix}-best-bid`,
+      window: session(longest, { graceMs: o.graceMs }),
+      emit: 'final',
+      closeAfterIdleMs: o.closeAfterIdleMs,
+    }),
     filter((r) => r.value !== null),
     selectKey((r) => r.key.key, { keySerde: num }),
     mapValues((w): WinningBid => ({ auction: w!.auction, seller: w!.seller, category: w!.category, expires: w!.expires, price: w!.price })),
@@ -318,7 +352,8 @@ const q7: Query = (_b, { bids }, o) => {
     selectKey(() => 0, { keySerde: num }),
     aggregate(
       () => ({ price: -1, bids: [] as Bid[] }),
-      (_k, bid, top) => (bid.price > top.price ? { price: bid.price, bids: [bid] } : bid.price === top.price ? { price: top.price, bids: [...top.bids, bid] } : top),
+      (_k, bid, top) =>
+        bid.price > top.price ? { price: bid.price, bids: [bid] } : bid.price === top.price ? { price: top.price, bids: [...top.bids, bid] } : top,
       { store: 'q7-highest-bid', window: tumbling(o.windowMs, { graceMs: o.graceMs }), emit: 'final', closeAfterIdleMs: o.closeAfterIdleMs },
     ),
     flatMapValues((top) => top.bids),
@@ -336,7 +371,10 @@ const q7: Query = (_b, { bids }, o) => {
  */
 const q8: Query = (_b, { persons, auctions }, o) => {
   const size = o.windowMs;
-  const personsById = persons.pipe(selectKey((r) => r.value.id, { keySerde: num }), groupByKey());
+  const personsById = persons.pipe(
+    selectKey((r) => r.value.id, { keySerde: num }),
+    groupByKey(),
+  );
   auctions.pipe(
     selectKey((r) => r.value.seller, { keySerde: num }),
     join(personsById, (a, p) => ({ id: p.id, name: p.name, starttime: windowStart(p.dateTime, size), auctionStart: windowStart(a.dateTime, size) }), {

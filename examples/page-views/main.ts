@@ -28,7 +28,10 @@ export async function runPageViews(dir: string, print: (s: string) => void = con
         {
           topic: VIEWS,
           partitions: 1,
-          records: SAMPLE_VIEWS.map(([url, s], i) => ({ key: `user-${i % 3}`, value: orThrow(serde.serialize({ url, userId: `user-${i % 3}`, viewedAt: T0 + s * 1000 })) })),
+          records: SAMPLE_VIEWS.map(([url, s], i) => ({
+            key: `user-${i % 3}`,
+            value: orThrow(serde.serialize({ url, userId: `user-${i % 3}`, viewedAt: T0 + s * 1000 })),
+          })),
         },
       ],
     },

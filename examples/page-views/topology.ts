@@ -35,14 +35,12 @@ export const MINUTE = 60_000;
 
 export function pageViewsTopology(applicationId = 'page-views'): Topology {
   const builder = new StreamsBuilder(applicationId);
-  builder
-    .stream(VIEWS, { key: stringSerde(), value: avroSerde(PageView), timestamp: (r) => r.value.viewedAt })
-    .pipe(
-      selectKey((r) => r.value.url, { keySerde: stringSerde() }),
-      count({ store: 'views-per-minute', window: tumbling(MINUTE, { graceMs: 10_000 }), emit: 'final', lateRecords: { deadLetterTopic: LATE } }),
-      // A plain RxJS operator: windowed count -> an Avro result keyed by URL.
-      map((r) => ({ key: r.key.key, value: { url: r.key.key, minuteStart: r.key.window.start, views: r.value }, timestamp: r.timestamp })),
-      to(PER_MINUTE, { key: stringSerde(), value: avroSerde(PageViewCount) }),
-    );
+  builder.stream(VIEWS, { key: stringSerde(), value: avroSerde(PageView), timestamp: (r) => r.value.viewedAt }).pipe(
+    selectKey((r) => r.value.url, { keySerde: stringSerde() }),
+    count({ store: 'views-per-minute', window: tumbling(MINUTE, { graceMs: 10_000 }), emit: 'final', lateRecords: { deadLetterTopic: LATE } }),
+    // A plain RxJS operator: windowed count -> an Avro result keyed by URL.
+    map((r) => ({ key: r.key.key, value: { url: r.key.key, minuteStart: r.key.window.start, views: r.value }, timestamp: r.timestamp })),
+    to(PER_MINUTE, { key: stringSerde(), value: avroSerde(PageViewCount) }),
+  );
   return builder.build();
 }

@@ -13,12 +13,10 @@ export interface PageView {
 
 export function viewsPerPageTopology(applicationId = 'views-per-page'): Topology {
   const builder = new StreamsBuilder(applicationId);
-  builder
-    .stream(PAGE_VIEWS, { key: stringSerde(), value: jsonSerde<PageView>() })
-    .pipe(
-      selectKey((r) => r.value.page, { keySerde: stringSerde() }),
-      count({ store: 'views-per-page' }),
-      to(VIEWS_PER_PAGE, { key: stringSerde(), value: jsonSerde<number>() }),
-    );
+  builder.stream(PAGE_VIEWS, { key: stringSerde(), value: jsonSerde<PageView>() }).pipe(
+    selectKey((r) => r.value.page, { keySerde: stringSerde() }),
+    count({ store: 'views-per-page' }),
+    to(VIEWS_PER_PAGE, { key: stringSerde(), value: jsonSerde<number>() }),
+  );
   return builder.build();
 }

@@ -23,7 +23,12 @@ export async function runSessions(dir: string, print: (s: string) => void = cons
   const sessions: { user: string; from: string; to: string; summary: SessionSummary }[] = [];
   const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
   await runExample(
-    { topology: sessionsTopology(), inputs: [{ topic: CLICKS, partitions: 1, records: SAMPLE_CLICKS.map(([user, page, m]) => ({ key: user, value: JSON.stringify({ page }), timestamp: at(m) })) }] },
+    {
+      topology: sessionsTopology(),
+      inputs: [
+        { topic: CLICKS, partitions: 1, records: SAMPLE_CLICKS.map(([user, page, m]) => ({ key: user, value: JSON.stringify({ page }), timestamp: at(m) })) },
+      ],
+    },
     dir,
     async (rill) => {
       for (const r of await readTopic(rill, SESSIONS, windowedSerde(stringSerde()), jsonSerde<SessionSummary>())) {

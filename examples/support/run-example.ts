@@ -59,7 +59,11 @@ export async function readTopic<K, V>(rill: Rill, topic: string, key: Serde<K>, 
     for await (const r of c) {
       const k = r.key === null ? null : key.deserialize(r.key);
       const v = r.value === null ? null : value.deserialize(r.value);
-      out.push({ key: k === null ? null : k._tag === 'Right' ? k.right : null, value: v === null ? null : v._tag === 'Right' ? v.right : null, timestamp: r.timestamp });
+      out.push({
+        key: k === null ? null : k._tag === 'Right' ? k.right : null,
+        value: v === null ? null : v._tag === 'Right' ? v.right : null,
+        timestamp: r.timestamp,
+      });
       if (r.offset >= o.highWatermark - 1) break;
     }
     await c.close();

@@ -8,13 +8,16 @@ export const COUNTS = 'word-counts';
 
 export function wordCountTopology(applicationId = 'wordcount'): Topology {
   const builder = new StreamsBuilder(applicationId);
-  builder
-    .stream(LINES, { key: stringSerde(), value: stringSerde() })
-    .pipe(
-      flatMapValues((line) => line.toLowerCase().split(/[^\p{L}\p{N}']+/u).filter((w) => w.length > 0)),
-      selectKey((r) => r.value, { keySerde: stringSerde() }),
-      count({ store: 'word-counts' }),
-      to(COUNTS, { key: stringSerde(), value: jsonSerde<number>() }),
-    );
+  builder.stream(LINES, { key: stringSerde(), value: stringSerde() }).pipe(
+    flatMapValues((line) =>
+      line
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}']+/u)
+        .filter((w) => w.length > 0),
+    ),
+    selectKey((r) => r.value, { keySerde: stringSerde() }),
+    count({ store: 'word-counts' }),
+    to(COUNTS, { key: stringSerde(), value: jsonSerde<number>() }),
+  );
   return builder.build();
 }

@@ -3,9 +3,29 @@ import { applyConfig, completeSettings } from '../../cli/broker-config';
 
 test('the bound keys fill their settings', () => {
   const partial = { dataDir: '/tmp/x' };
-  applyConfig(partial, { 'max.connections': '100', 'max.connections.per.ip': '10', 'queued.max.request.bytes': '1048576', 'fetch.max.bytes': '65536', 'max.broker.partitions': '5000', 'max.partitions.per.request': '50', 'log.max.open.files': '128' }, 'test');
+  applyConfig(
+    partial,
+    {
+      'max.connections': '100',
+      'max.connections.per.ip': '10',
+      'queued.max.request.bytes': '1048576',
+      'fetch.max.bytes': '65536',
+      'max.broker.partitions': '5000',
+      'max.partitions.per.request': '50',
+      'log.max.open.files': '128',
+    },
+    'test',
+  );
   const s = completeSettings(partial);
-  expect([s.maxConnections, s.maxConnectionsPerIp, s.queuedMaxRequestBytes, s.fetchMaxBytes, s.maxBrokerPartitions, s.maxPartitionsPerRequest, s.maxOpenFiles]).toEqual([100, 10, 1048576, 65536, 5000, 50, 128]);
+  expect([
+    s.maxConnections,
+    s.maxConnectionsPerIp,
+    s.queuedMaxRequestBytes,
+    s.fetchMaxBytes,
+    s.maxBrokerPartitions,
+    s.maxPartitionsPerRequest,
+    s.maxOpenFiles,
+  ]).toEqual([100, 10, 1048576, 65536, 5000, 50, 128]);
 });
 
 test('a bound of 0 or -1 is refused with its key', () => {

@@ -35,7 +35,13 @@ test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its 
   const kafka = new Kafka({ clientId: 'cli-test', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic: 'persisted', messages: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+  await producer.send({
+    topic: 'persisted',
+    messages: [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ],
+  });
   await producer.disconnect();
   const admin = kafka.admin();
   await admin.connect();
@@ -71,7 +77,11 @@ test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its 
 });
 
 test('a bad setting is refused with exit code 2 and what is allowed', async () => {
-  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', path.join(dir, 'x'), '--port', '70000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', path.join(dir, 'x'), '--port', '70000'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.add(child);
   const killer = setTimeout(() => child.kill('SIGKILL'), 30000);
   let err = '';

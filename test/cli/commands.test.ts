@@ -34,7 +34,10 @@ async function cli(run: (argv: string[], io: ReturnType<typeof fakeIO>) => Promi
 }
 
 test('topic create, list, describe, alter-config and delete', async () => {
-  expect(await cli(runTopic, ['create', 'clicks', '--partitions', '3', '--config', 'retention.ms=3600000', ...b])).toMatchObject({ code: 0, out: 'Created topic "clicks" with 3 partition(s).\n' });
+  expect(await cli(runTopic, ['create', 'clicks', '--partitions', '3', '--config', 'retention.ms=3600000', ...b])).toMatchObject({
+    code: 0,
+    out: 'Created topic "clicks" with 3 partition(s).\n',
+  });
   const again = await cli(runTopic, ['create', 'clicks', ...b]);
   expect(again.code).toBe(1);
   expect(again.err).toBe('rill topic: cannot create topic "clicks": Topic "clicks" already exists.\n');
@@ -75,7 +78,10 @@ test('produce lines with keys and headers; consume them from the beginning, an o
   const produced = await cli(runProduce, ['--topic', 'lines', '--key-separator', ':', '--header', 'src=cli', ...b], 'u1:a\nu2:b\nu3:c\nu1:d\n');
   expect(produced).toMatchObject({ code: 0, err: 'Produced 4 record(s) to lines.\n' });
   const all = await cli(runConsume, ['--topic', 'lines', '--from-beginning', '--exit-at-end', '--format', 'json', ...b]);
-  const records = all.out.trim().split('\n').map((l) => JSON.parse(l));
+  const records = all.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(records.map((r) => `${r.key}:${r.value}`).sort()).toEqual(['u1:a', 'u1:d', 'u2:b', 'u3:c']);
   expect(records.every((r) => r.headers.src === 'cli')).toBe(true);
   // Same key, same partition.
@@ -111,9 +117,23 @@ test('consume with a group commits; group describe shows lag; reset-offsets move
 test('Avro values: produce JSON lines with a schema (registered), consume them decoded', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-cli-'));
   const schemaFile = path.join(dir, 'click.avsc');
-  fs.writeFileSync(schemaFile, JSON.stringify({ type: 'record', name: 'Click', fields: [{ name: 'user', type: 'string' }, { name: 'n', type: 'int' }] }));
+  fs.writeFileSync(
+    schemaFile,
+    JSON.stringify({
+      type: 'record',
+      name: 'Click',
+      fields: [
+        { name: 'user', type: 'string' },
+        { name: 'n', type: 'int' },
+      ],
+    }),
+  );
   const registry = ['--schema-registry', registryServer.url];
-  const produced = await cli(runProduce, ['--topic', 'avro-clicks', '--avro-schema', schemaFile, ...registry, ...b], '{"user":"ada","n":1}\n{"user":"bob","n":2}\n');
+  const produced = await cli(
+    runProduce,
+    ['--topic', 'avro-clicks', '--avro-schema', schemaFile, ...registry, ...b],
+    '{"user":"ada","n":1}\n{"user":"bob","n":2}\n',
+  );
   expect(produced.code).toBe(0);
   // On the wire: Confluent framing (magic 0 + schema id).
   const [raw] = await cluster.broker.fetch({ partitions: [{ topic: 'avro-clicks', partition: 0, offset: 0, maxBytes: 1 << 20 }] });

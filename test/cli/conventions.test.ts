@@ -76,7 +76,10 @@ describe('help and version', () => {
 
   test('bad flags are usage errors (exit 2) naming the flag', async () => {
     expect(await cli(runTopic, ['list', '--nope', ...b])).toMatchObject({ code: 2, err: expect.stringContaining('unknown flag "--nope"') });
-    expect(await cli(runTopic, ['create', 'x', '--partitions', 'many', ...b])).toMatchObject({ code: 2, err: expect.stringContaining('flag "--partitions" needs a number, got "many"') });
+    expect(await cli(runTopic, ['create', 'x', '--partitions', 'many', ...b])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('flag "--partitions" needs a number, got "many"'),
+    });
     expect(await cli(runTopic, ['list', '--format', 'yaml', ...b])).toMatchObject({ code: 2, err: expect.stringContaining('--format must be text or json') });
   });
 });
@@ -89,7 +92,12 @@ describe('Kafka tool conventions', () => {
     expect((await cli(runProduce, ['--topic', 'conv', '--partition', '1', ...b], 'a\nb\nc\n')).code).toBe(0);
     const described = JSON.parse((await cli(runTopic, ['describe', '--topic', 'conv', '--format', 'json', ...b])).out);
     expect(described.name).toBe('conv');
-    expect(described.partitions.map((p: { partition: number; logStartOffset: number; highWatermark: number }) => [p.partition, p.logStartOffset, p.highWatermark])).toEqual([[0, 0, 0], [1, 0, 3]]);
+    expect(
+      described.partitions.map((p: { partition: number; logStartOffset: number; highWatermark: number }) => [p.partition, p.logStartOffset, p.highWatermark]),
+    ).toEqual([
+      [0, 0, 0],
+      [1, 0, 3],
+    ]);
     expect(described.configs.length).toBeGreaterThan(0);
 
     expect((await cli(runConsume, ['--topic', 'conv', '--group', 'conv-readers', '--from-beginning', '--exit-at-end', ...b])).out).toBe('a\nb\nc\n');
@@ -119,10 +127,16 @@ describe('Kafka tool conventions', () => {
 
   test('topic add-partitions and trim-prefix (delete-records)', async () => {
     expect((await cli(runTopic, ['create', 'grow', ...b])).code).toBe(0);
-    expect(await cli(runTopic, ['add-partitions', 'grow', '--partitions', '3', ...b])).toMatchObject({ code: 0, out: 'Topic "grow" now has 3 partition(s).\n' });
+    expect(await cli(runTopic, ['add-partitions', 'grow', '--partitions', '3', ...b])).toMatchObject({
+      code: 0,
+      out: 'Topic "grow" now has 3 partition(s).\n',
+    });
     expect(JSON.parse((await cli(runTopic, ['describe', 'grow', '--format', 'json', ...b])).out).partitions).toHaveLength(3);
     expect((await cli(runProduce, ['--topic', 'grow', '--partition', '0', ...b], '1\n2\n3\n4\n5\n6\n')).code).toBe(0);
-    expect(await cli(runTopic, ['trim-prefix', 'grow', '--offset', '4', '--partition', '0', ...b])).toMatchObject({ code: 0, out: 'PARTITION\tLOG-START\n0\t4\n' });
+    expect(await cli(runTopic, ['trim-prefix', 'grow', '--offset', '4', '--partition', '0', ...b])).toMatchObject({
+      code: 0,
+      out: 'PARTITION\tLOG-START\n0\t4\n',
+    });
     expect((await cli(runConsume, ['--topic', 'grow', '--partition', '0', '--from-beginning', '--exit-at-end', ...b])).out).toBe('5\n6\n');
     expect(await cli(runTopic, ['delete-records', 'grow', '--offset', '-1', ...b])).toMatchObject({ code: 0, out: 'PARTITION\tLOG-START\n0\t6\n1\t0\n2\t0\n' });
   });
@@ -153,7 +167,9 @@ describe('errors that help', () => {
   test('topic delete of a missing topic says so, without an API hint', async () => {
     const r = await cli(runTopic, ['delete', 'nope', ...b]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('rill topic: cannot delete topic "nope": UNKNOWN_TOPIC_OR_PARTITION (error 3): the topic or partition does not exist (rill topic list shows what does)\n');
+    expect(r.err).toBe(
+      'rill topic: cannot delete topic "nope": UNKNOWN_TOPIC_OR_PARTITION (error 3): the topic or partition does not exist (rill topic list shows what does)\n',
+    );
   });
 
   test('consume --offset out of range names the valid range', async () => {
@@ -161,6 +177,8 @@ describe('errors that help', () => {
     expect((await cli(runProduce, ['--topic', 'ranged', ...b], '1\n2\n3\n')).code).toBe(0);
     const r = await cli(runConsume, ['--topic', 'ranged', '--offset', '999', '--exit-at-end', ...b]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('rill consume: offset 999 is out of range for ranged-0: its records are at offsets 0 to 2 (log start 0, log end 3); give --offset from 0 to 3, or --from-beginning\n');
+    expect(r.err).toBe(
+      'rill consume: offset 999 is out of range for ranged-0: its records are at offsets 0 to 2 (log start 0, log end 3); give --offset from 0 to 3, or --from-beginning\n',
+    );
   });
 });

@@ -44,7 +44,7 @@ describe('DirLock', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'log', '.lock'), 'utf8')).pid).toBe(process.pid);
     await rill.close();
     expect(fs.existsSync(path.join(dir, 'log', '.lock'))).toBe(false);
-    (await Rill.open({ dir }).close());
+    await Rill.open({ dir }).close();
   });
 
   test('a lock held on another host is never taken over', () => {
@@ -53,14 +53,17 @@ describe('DirLock', () => {
     expect(() => DirLock.acquire(dir)).toThrow(/in use by process \d+ on host some-other-host .*delete .*\.lock/);
   });
 
-  test("RillStreams locks stateDir/applicationId", async () => {
+  test('RillStreams locks stateDir/applicationId', async () => {
     const dir = dirs.make();
     const stateDir = dirs.make();
     const rill = Rill.open({ dir });
     try {
       await rill.admin.createTopics([{ name: 'events', partitions: 1 }]);
       const b = new StreamsBuilder('counter');
-      b.stream('events', { key: stringSerde(), value: stringSerde() }).pipe(count({ store: 'counts', keySerde: stringSerde() }), to('counts-out', { key: stringSerde(), value: jsonSerde<number>() }));
+      b.stream('events', { key: stringSerde(), value: stringSerde() }).pipe(
+        count({ store: 'counts', keySerde: stringSerde() }),
+        to('counts-out', { key: stringSerde(), value: jsonSerde<number>() }),
+      );
       lockHeldBy(path.join(stateDir, 'counter'), process.ppid);
       const app = new RillStreams(b.build(), { log: rill, logger: memoryLogger(), stateDir });
       await expect(app.start()).rejects.toThrow(`data directory ${path.join(stateDir, 'counter')} is in use by process ${process.ppid}`);
@@ -86,7 +89,9 @@ describe('two processes on one data directory', () => {
       await procs.until('the first broker to listen', deadline, () => first.out.some((l) => l.includes('listening on')));
       const second = procs.start('second', ['broker', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--no-schema-registry']);
       expect(await second.exited).toBe(1);
-      expect(second.err).toEqual([`rill broker: data directory ${path.join(dataDir, 'log')} is in use by process ${first.child.pid} (lock ${path.join(dataDir, 'log', '.lock')}); stop it first, or use another directory`]);
+      expect(second.err).toEqual([
+        `rill broker: data directory ${path.join(dataDir, 'log')} is in use by process ${first.child.pid} (lock ${path.join(dataDir, 'log', '.lock')}); stop it first, or use another directory`,
+      ]);
       expect(first.child.exitCode).toBeNull();
 
       first.child.kill('SIGKILL');

@@ -24,12 +24,16 @@ test('rill log recover repairs a partition with a deleted middle segment and nam
   const broker = Broker.open({ dir: logDir, scheduler: false });
   try {
     expect(broker.createTopic({ name: 'orders', partitions: 2, config: { 'segment.bytes': 300 } })._tag).toBe('Right');
-    for (let i = 0; i < 20; i++) expect(broker.produce('orders', 0, encodeRecordBatch({ records: [{ key: null, value: Buffer.from(`v${i}`) }] }))._tag).toBe('Right');
+    for (let i = 0; i < 20; i++)
+      expect(broker.produce('orders', 0, encodeRecordBatch({ records: [{ key: null, value: Buffer.from(`v${i}`) }] }))._tag).toBe('Right');
   } finally {
     await broker.close();
   }
   const partitionDir = path.join(logDir, 'orders-0');
-  const segments = fs.readdirSync(partitionDir).filter((n) => n.endsWith('.log')).sort();
+  const segments = fs
+    .readdirSync(partitionDir)
+    .filter((n) => n.endsWith('.log'))
+    .sort();
   expect(segments.length).toBeGreaterThan(2);
   fs.rmSync(path.join(partitionDir, segments[1]));
 

@@ -71,7 +71,17 @@ test('a stop signal flushes lines still lingering (nothing dropped) and reports 
 
 test('Avro: a bad line stops the run, the valid lines before it are written and counted', async () => {
   const schemaFile = path.join(dir, 'click.avsc');
-  fs.writeFileSync(schemaFile, JSON.stringify({ type: 'record', name: 'Click', fields: [{ name: 'user', type: 'string' }, { name: 'n', type: 'int' }] }));
+  fs.writeFileSync(
+    schemaFile,
+    JSON.stringify({
+      type: 'record',
+      name: 'Click',
+      fields: [
+        { name: 'user', type: 'string' },
+        { name: 'n', type: 'int' },
+      ],
+    }),
+  );
   const io = fakeIO('{"user":"ada","n":1}\n{"user":"bob","n":2}\n{"user":"eve"}\n{"user":"max","n":4}\n');
   const code = await runProduce(['--topic', 'avro-partial', '--avro-schema', schemaFile, '--schema-registry', registryServer.url, ...b], io);
   expect(code).toBe(1);

@@ -74,7 +74,11 @@ test('consume --group | head -1: exits 0 without a stack trace, commits what it 
 });
 
 test('topic describe and group list into a closed pipe exit 0 quietly', async () => {
-  for (const args of [['topic', 'describe', 'piped'], ['group', 'list'], ['topic', 'list']]) {
+  for (const args of [
+    ['topic', 'describe', 'piped'],
+    ['group', 'list'],
+    ['topic', 'list'],
+  ]) {
     const r = await headed([...args, ...b], 0);
     expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
   }
@@ -94,9 +98,21 @@ test('a broker with a long-polling consumer attached stops at once on SIGINT', a
     // Long polls, one after the other, as a consumer at the end of a topic sends them (rill consume waits 500 ms).
     const fetch = () =>
       conn!.request<apis.FetchResponse>(apis.fetch, {
-        replicaId: -1, maxWaitMs: 500, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic: 'polled', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 }] }],
-        forgottenTopicsData: [], rackId: '',
+        replicaId: -1,
+        maxWaitMs: 500,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: 'polled',
+            partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 }],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
       });
     await fetch();
     const polling = (async () => {

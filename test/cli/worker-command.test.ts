@@ -50,7 +50,9 @@ describe('rill worker', () => {
     fs.writeFileSync(file, 'export const answer = 42;\nexport function helper(): number { return 1; }\n');
     const r = await run(base(file));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/exports no pipeline: export a function `pipeline\(app\)` \(or a default export\) that returns the application's Topology; it exports answer, helper/);
+    expect(r.err).toMatch(
+      /exports no pipeline: export a function `pipeline\(app\)` \(or a default export\) that returns the application's Topology; it exports answer, helper/,
+    );
 
     const wrong = path.join(dir, 'wrong.js');
     fs.writeFileSync(wrong, 'module.exports = { pipeline: () => ({ not: "a topology" }) };\n');
@@ -72,7 +74,10 @@ describe('rill worker', () => {
 
     const dir = dirs.make();
     const fixed = path.join(dir, 'fixed.ts');
-    fs.writeFileSync(fixed, `import { wordCountTopology } from '${path.join(ROOT, 'examples/wordcount/topology')}';\nexport default () => wordCountTopology('wordcount');\n`);
+    fs.writeFileSync(
+      fixed,
+      `import { wordCountTopology } from '${path.join(ROOT, 'examples/wordcount/topology')}';\nexport default () => wordCountTopology('wordcount');\n`,
+    );
     const r = await run(base(fixed, 'other'));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/builds application "wordcount" but --app is "other": pass --app wordcount/);
@@ -80,8 +85,23 @@ describe('rill worker', () => {
 
   it('names the controllers when none can be reached', async () => {
     const port = await freePortPair(new Set());
-    const r = await run(['--app', 'wordcount', '--pipeline', WORDCOUNT, '--controllers', `1@127.0.0.1:${port}`, '--brokers', '127.0.0.1:1', '--join-timeout-ms', '600', '--worker-id', 'w1']);
+    const r = await run([
+      '--app',
+      'wordcount',
+      '--pipeline',
+      WORDCOUNT,
+      '--controllers',
+      `1@127.0.0.1:${port}`,
+      '--brokers',
+      '127.0.0.1:1',
+      '--join-timeout-ms',
+      '600',
+      '--worker-id',
+      'w1',
+    ]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`rill worker: cannot join: worker w1 of wordcount could not join through the controllers 1@127.0.0.1:${port} within 600 ms`));
+    expect(r.err).toMatch(
+      new RegExp(`rill worker: cannot join: worker w1 of wordcount could not join through the controllers 1@127.0.0.1:${port} within 600 ms`),
+    );
   });
 });

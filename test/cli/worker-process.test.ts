@@ -49,7 +49,13 @@ describe('rill worker processes running wordcount on a cluster', () => {
 
   const covered = (names: string[], each: number) => {
     const all = names.map((n) => tasks(n) ?? []);
-    return all.every((t) => t.length === each) && all.flat().sort((a, b) => a - b).join() === Array.from({ length: PARTITIONS }, (_, p) => p).join();
+    return (
+      all.every((t) => t.length === each) &&
+      all
+        .flat()
+        .sort((a, b) => a - b)
+        .join() === Array.from({ length: PARTITIONS }, (_, p) => p).join()
+    );
   };
 
   /** Everything in `topic` is processed and committed by the application's group. */
@@ -65,9 +71,25 @@ describe('rill worker processes running wordcount on a cluster', () => {
 
   function startWorker(name: string): Proc {
     return start(name, [
-      'worker', '--app', APP, '--pipeline', 'examples/wordcount/pipeline.ts',
-      '--controllers', `1@127.0.0.1:${controllerPort}`, '--brokers', `127.0.0.1:${brokerPort}`,
-      '--worker-id', name, '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '200', '--commit-interval-ms', '200', '--standby-replicas', '1',
+      'worker',
+      '--app',
+      APP,
+      '--pipeline',
+      'examples/wordcount/pipeline.ts',
+      '--controllers',
+      `1@127.0.0.1:${controllerPort}`,
+      '--brokers',
+      `127.0.0.1:${brokerPort}`,
+      '--worker-id',
+      name,
+      '--session-timeout-ms',
+      String(SESSION_MS),
+      '--heartbeat-interval-ms',
+      '200',
+      '--commit-interval-ms',
+      '200',
+      '--standby-replicas',
+      '1',
     ]);
   }
 
@@ -84,7 +106,14 @@ describe('rill worker processes running wordcount on a cluster', () => {
 
   it('moves the tasks of a killed worker, restores their state, and the counts are exact', async () => {
     const deadline = Date.now() + DEADLINE_MS;
-    ({ controllerPort, brokerPort, kafka, admin } = await cli.startNode({ dataDir: path.join(dir, 'node'), workerSessionTimeoutMs: SESSION_MS, topic: LINES, partitions: PARTITIONS, clientId: 'worker-test', deadline }));
+    ({ controllerPort, brokerPort, kafka, admin } = await cli.startNode({
+      dataDir: path.join(dir, 'node'),
+      workerSessionTimeoutMs: SESSION_MS,
+      topic: LINES,
+      partitions: PARTITIONS,
+      clientId: 'worker-test',
+      deadline,
+    }));
 
     const names = ['w1', 'w2', 'w3'];
     for (const n of names) startWorker(n);
@@ -116,10 +145,16 @@ describe('rill worker processes running wordcount on a cluster', () => {
     const restored = () =>
       survivors.flatMap((n) => since(n).flatMap((l) => /task\(s\) ([\d, ]+) assigned and restored/.exec(l)?.[1].split(', ').map(Number) ?? []));
     await until(`${victimName}'s tasks to be restored by the survivors`, deadline, () => victimTasks.every((p) => restored().includes(p)));
-    const replayed = survivors.flatMap((n) => since(n).filter((l) => /restoring store word-counts from wordcount-word-counts-changelog-\d+: [1-9]\d* of .*\(done\)/.test(l)));
+    const replayed = survivors.flatMap((n) =>
+      since(n).filter((l) => /restoring store word-counts from wordcount-word-counts-changelog-\d+: [1-9]\d* of .*\(done\)/.test(l)),
+    );
     // --standby-replicas 1: survivors kept warm copies of the victim's counts, and a moved task that
     // lands on its standby's worker takes those over (balance may send another task to a cold worker).
-    const warmTakeovers = survivors.flatMap((n) => since(n).flatMap((l) => /word-counts partition (\d+): taken over from a standby/.exec(l)?.[1] ?? []).map(Number));
+    const warmTakeovers = survivors.flatMap((n) =>
+      since(n)
+        .flatMap((l) => /word-counts partition (\d+): taken over from a standby/.exec(l)?.[1] ?? [])
+        .map(Number),
+    );
     expect(warmTakeovers.filter((p) => victimTasks.includes(p)).length).toBeGreaterThan(0);
     // The fullest task's counts came back: replayed from its changelog, or warm from a standby.
     expect(replayed.some((l) => l.includes(`changelog-${fullest}:`)) || warmTakeovers.includes(fullest)).toBe(true);

@@ -24,7 +24,10 @@ export class CliProcs {
 
   /** `rill ARGS` from the TypeScript sources, as `name` (with `stdin: true`, its stdin is a pipe the test writes). */
   start(name: string, args: string[], opts: { stdin?: boolean } = {}): Proc {
-    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], { cwd: ROOT, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', ...args], {
+      cwd: ROOT,
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
     child.stdin?.on('error', () => undefined);
     const out: string[] = [];
     const err: string[] = [];
@@ -66,7 +69,9 @@ export class CliProcs {
   }
 
   dump(): string {
-    return [...this.procs.values()].map((p) => `--- ${p.name} stdout\n${p.out.slice(-15).join('\n')}\n--- ${p.name} stderr\n${p.err.slice(-25).join('\n')}`).join('\n');
+    return [...this.procs.values()]
+      .map((p) => `--- ${p.name} stdout\n${p.out.slice(-15).join('\n')}\n--- ${p.name} stderr\n${p.err.slice(-25).join('\n')}`)
+      .join('\n');
   }
 
   /** The tasks a worker last reported, from its stdout. */
@@ -74,7 +79,12 @@ export class CliProcs {
     const lines = this.procs.get(name)?.out.filter((l) => l.includes(' tasks ['));
     const last = lines?.[lines.length - 1];
     const m = last && /tasks \[([\d,]*)\]/.exec(last);
-    return m ? m[1].split(',').filter((s) => s.length > 0).map(Number) : undefined;
+    return m
+      ? m[1]
+          .split(',')
+          .filter((s) => s.length > 0)
+          .map(Number)
+      : undefined;
   }
 
   /**
@@ -82,27 +92,54 @@ export class CliProcs {
    * `node`, once it serves Kafka clients, with a kafkajs client and admin for
    * it and `topic` created with `partitions` (bounded by `deadline`).
    */
-  async startNode(opts: { dataDir: string; workerSessionTimeoutMs: number; topic: string; partitions: number; clientId: string; deadline: number }): Promise<{ controllerPort: number; brokerPort: number; kafka: Kafka; admin: Admin }> {
+  async startNode(opts: {
+    dataDir: string;
+    workerSessionTimeoutMs: number;
+    topic: string;
+    partitions: number;
+    clientId: string;
+    deadline: number;
+  }): Promise<{ controllerPort: number; brokerPort: number; kafka: Kafka; admin: Admin }> {
     const taken = new Set<number>();
     const controllerPort = await freePortPair(taken);
     const brokerPort = await freePortPair(taken);
     const node = this.start('node', [
-      'broker', '--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(brokerPort),
-      '--data-dir', opts.dataDir, '--worker-session-timeout-ms', String(opts.workerSessionTimeoutMs),
+      'broker',
+      '--controller',
+      '--node-id',
+      '1',
+      '--controllers',
+      `1@127.0.0.1:${controllerPort}`,
+      '--port',
+      String(brokerPort),
+      '--data-dir',
+      opts.dataDir,
+      '--worker-session-timeout-ms',
+      String(opts.workerSessionTimeoutMs),
     ]);
     await this.until('the node to serve Kafka clients', opts.deadline, () => node.out.some((l) => l.startsWith('rill broker 1:')));
-    const kafka = new Kafka({ clientId: opts.clientId, brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } });
+    const kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: [`127.0.0.1:${brokerPort}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 },
+    });
     const admin = kafka.admin();
     await admin.connect();
     // The broker takes writes once the controller unfenced it: retry creating the topic until then.
-    await this.until('the input topic to be created', opts.deadline, async () => {
-      try {
-        await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: opts.partitions }], waitForLeaders: true });
-        return (await admin.fetchTopicMetadata({ topics: [opts.topic] })).topics[0]?.partitions.length === opts.partitions;
-      } catch {
-        return false;
-      }
-    }, 200);
+    await this.until(
+      'the input topic to be created',
+      opts.deadline,
+      async () => {
+        try {
+          await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: opts.partitions }], waitForLeaders: true });
+          return (await admin.fetchTopicMetadata({ topics: [opts.topic] })).topics[0]?.partitions.length === opts.partitions;
+        } catch {
+          return false;
+        }
+      },
+      200,
+    );
     return { controllerPort, brokerPort, kafka, admin };
   }
 

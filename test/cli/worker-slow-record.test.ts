@@ -30,7 +30,14 @@ describe('rill worker with a slow, synchronous user function', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-worker-slow-'));
     const deadline = Date.now() + DEADLINE_MS;
     let kafka: Kafka;
-    ({ controllerPort, brokerPort, kafka, admin } = await cli.startNode({ dataDir: path.join(dir, 'node'), workerSessionTimeoutMs: SESSION_MS, topic: SLOW_INPUT, partitions: PARTITIONS, clientId: 'slow-test', deadline }));
+    ({ controllerPort, brokerPort, kafka, admin } = await cli.startNode({
+      dataDir: path.join(dir, 'node'),
+      workerSessionTimeoutMs: SESSION_MS,
+      topic: SLOW_INPUT,
+      partitions: PARTITIONS,
+      clientId: 'slow-test',
+      deadline,
+    }));
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
   }, DEADLINE_MS + 10_000);
@@ -44,8 +51,24 @@ describe('rill worker with a slow, synchronous user function', () => {
 
   const worker = (name: string, app: string, extra: string[] = []) =>
     cli.start(name, [
-      'worker', '--app', app, '--pipeline', 'test/cli/fixtures/slow-pipeline.ts', '--controllers', `1@127.0.0.1:${controllerPort}`,
-      '--brokers', `127.0.0.1:${brokerPort}`, '--worker-id', name, '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '200', '--commit-interval-ms', '200', ...extra,
+      'worker',
+      '--app',
+      app,
+      '--pipeline',
+      'test/cli/fixtures/slow-pipeline.ts',
+      '--controllers',
+      `1@127.0.0.1:${controllerPort}`,
+      '--brokers',
+      `127.0.0.1:${brokerPort}`,
+      '--worker-id',
+      name,
+      '--session-timeout-ms',
+      String(SESSION_MS),
+      '--heartbeat-interval-ms',
+      '200',
+      '--commit-interval-ms',
+      '200',
+      ...extra,
     ]);
 
   /** How far the application's group has committed partition `p` of the input. */
@@ -55,32 +78,47 @@ describe('rill worker with a slow, synchronous user function', () => {
   };
   const taskLines = (name: string) => cli.procs.get(name)!.out.filter((l) => l.includes(' tasks ['));
 
-  it('keeps its tasks through a record that blocks it for twice the session timeout', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
-    const w = worker('steady', 'steady-app');
-    await cli.until('the worker to own every task', deadline, () => cli.tasks('steady')?.length === PARTITIONS);
-    const before = taskLines('steady').length;
-    await producer!.send({ topic: SLOW_INPUT, acks: -1, messages: [{ value: `block:${2 * SESSION_MS}`, partition: 0 }, { value: 'after', partition: 0 }] });
-    await cli.until('both records to be processed and committed', deadline, async () => (await committed('steady-app', 0)) >= 2, 200);
-    // No change of tasks, no fence, no lost heartbeat.
-    expect(taskLines('steady')).toHaveLength(before);
-    expect(w.err.filter((l) => /fenced|dropping its tasks/.test(l))).toEqual([]);
-  }, DEADLINE_MS + 10_000);
+  it(
+    'keeps its tasks through a record that blocks it for twice the session timeout',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      const w = worker('steady', 'steady-app');
+      await cli.until('the worker to own every task', deadline, () => cli.tasks('steady')?.length === PARTITIONS);
+      const before = taskLines('steady').length;
+      await producer!.send({
+        topic: SLOW_INPUT,
+        acks: -1,
+        messages: [
+          { value: `block:${2 * SESSION_MS}`, partition: 0 },
+          { value: 'after', partition: 0 },
+        ],
+      });
+      await cli.until('both records to be processed and committed', deadline, async () => (await committed('steady-app', 0)) >= 2, 200);
+      // No change of tasks, no fence, no lost heartbeat.
+      expect(taskLines('steady')).toHaveLength(before);
+      expect(w.err.filter((l) => /fenced|dropping its tasks/.test(l))).toEqual([]);
+    },
+    DEADLINE_MS + 10_000,
+  );
 
-  it('gives its tasks up when processing is stuck past max.poll.interval.ms, and rejoins after', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
-    const stuck = worker('stuck', 'stuck-app', ['--max-poll-interval-ms', String(MAX_POLL_MS)]);
-    await cli.until('the first worker to own every task', deadline, () => cli.tasks('stuck')?.length === PARTITIONS);
-    worker('helper', 'stuck-app');
-    await cli.until('the two workers to share the tasks', deadline, () => cli.tasks('stuck')?.length === 1 && cli.tasks('helper')?.length === 1);
-    const stuckPartition = cli.tasks('stuck')![0];
-    // Stuck past max poll + the session, with a session to spare: the controller moves its task meanwhile.
-    await producer!.send({ topic: SLOW_INPUT, acks: -1, messages: [{ value: `block:${MAX_POLL_MS + 2 * SESSION_MS}`, partition: stuckPartition }] });
-    await cli.until('the helper to own every task', deadline, () => cli.tasks('helper')?.length === PARTITIONS);
-    await cli.until('the stuck worker to say why', deadline, () => stuck.err.some((l) => l.includes('max.poll.interval.ms')));
-    // Back: it learns it was fenced, drops its tasks without committing them, rejoins and gets one again.
-    await cli.until('the workers to share the tasks again', deadline, () => cli.tasks('stuck')?.length === 1 && cli.tasks('helper')?.length === 1);
-    expect(stuck.out.some((l) => l.includes('(fenced: revoked work not committed)'))).toBe(true);
-    await cli.until('the blocking record to be committed', deadline, async () => (await committed('stuck-app', stuckPartition)) >= 1, 200);
-  }, DEADLINE_MS + 10_000);
+  it(
+    'gives its tasks up when processing is stuck past max.poll.interval.ms, and rejoins after',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      const stuck = worker('stuck', 'stuck-app', ['--max-poll-interval-ms', String(MAX_POLL_MS)]);
+      await cli.until('the first worker to own every task', deadline, () => cli.tasks('stuck')?.length === PARTITIONS);
+      worker('helper', 'stuck-app');
+      await cli.until('the two workers to share the tasks', deadline, () => cli.tasks('stuck')?.length === 1 && cli.tasks('helper')?.length === 1);
+      const stuckPartition = cli.tasks('stuck')![0];
+      // Stuck past max poll + the session, with a session to spare: the controller moves its task meanwhile.
+      await producer!.send({ topic: SLOW_INPUT, acks: -1, messages: [{ value: `block:${MAX_POLL_MS + 2 * SESSION_MS}`, partition: stuckPartition }] });
+      await cli.until('the helper to own every task', deadline, () => cli.tasks('helper')?.length === PARTITIONS);
+      await cli.until('the stuck worker to say why', deadline, () => stuck.err.some((l) => l.includes('max.poll.interval.ms')));
+      // Back: it learns it was fenced, drops its tasks without committing them, rejoins and gets one again.
+      await cli.until('the workers to share the tasks again', deadline, () => cli.tasks('stuck')?.length === 1 && cli.tasks('helper')?.length === 1);
+      expect(stuck.out.some((l) => l.includes('(fenced: revoked work not committed)'))).toBe(true);
+      await cli.until('the blocking record to be committed', deadline, async () => (await committed('stuck-app', stuckPartition)) >= 1, 200);
+    },
+    DEADLINE_MS + 10_000,
+  );
 });

@@ -13,7 +13,8 @@ interface Rec {
 }
 
 const PLATFORMATIC = path.join(__dirname, '../core/protocol/platformatic-client.mjs');
-const records = (origin: string): Rec[] => Array.from({ length: 12 }, (_, i) => ({ key: `${origin}-k${i}`, value: `${origin} value ${i} ✓`, headers: { origin } }));
+const records = (origin: string): Rec[] =>
+  Array.from({ length: 12 }, (_, i) => ({ key: `${origin}-k${i}`, value: `${origin} value ${i} ✓`, headers: { origin } }));
 const sorted = (recs: Rec[]) => [...recs].sort((a, b) => a.key.localeCompare(b.key));
 
 describeModes('cross-client', ({ target, kafka, test }) => {
@@ -62,7 +63,9 @@ describeModes('cross-client', ({ target, kafka, test }) => {
   async function kcatProduce(topic: string, recs: Rec[]): Promise<void> {
     // kcat -H sets the same headers on every record; all records of one origin share them.
     const headers = Object.entries(recs[0].headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
-    const r = await run('kcat', ['-b', bootstrap(), '-P', '-t', topic, '-K', '\t', ...headers], { input: recs.map((r) => `${r.key}\t${r.value}`).join('\n') + '\n' });
+    const r = await run('kcat', ['-b', bootstrap(), '-P', '-t', topic, '-K', '\t', ...headers], {
+      input: recs.map((r) => `${r.key}\t${r.value}`).join('\n') + '\n',
+    });
     expect(r.code).toBe(0);
   }
 
@@ -121,7 +124,11 @@ describeModes('cross-client', ({ target, kafka, test }) => {
   /** Each producer writes its records once (in whichever of its tests runs first); every reader reads those. */
   const produced = new Map<keyof typeof clients, Promise<void>>();
   const producedBy = (producer: keyof typeof clients, topic: string, sent: Rec[]): Promise<void> => {
-    if (!produced.has(producer)) produced.set(producer, createTopics(target(), kafka(), [{ topic, numPartitions: 1 }]).then(() => clients[producer].produce(topic, sent)));
+    if (!produced.has(producer))
+      produced.set(
+        producer,
+        createTopics(target(), kafka(), [{ topic, numPartitions: 1 }]).then(() => clients[producer].produce(topic, sent)),
+      );
     return produced.get(producer)!;
   };
 

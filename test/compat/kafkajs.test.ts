@@ -72,7 +72,13 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
     const assigned = new Map<string, number[]>();
     const seen = new Set<string>();
     const consumers = ['c0', 'c1', 'c2'].map((name) => {
-      const consumer = kafka().consumer({ groupId: 'events-group', maxWaitTimeInMs: 100, heartbeatInterval: 100, sessionTimeout: 10000, rebalanceTimeout: 10000 });
+      const consumer = kafka().consumer({
+        groupId: 'events-group',
+        maxWaitTimeInMs: 100,
+        heartbeatInterval: 100,
+        sessionTimeout: 10000,
+        rebalanceTimeout: 10000,
+      });
       consumer.on(consumer.events.GROUP_JOIN, (e) => assigned.set(name, (e.payload.memberAssignment.events ?? []).slice().sort()));
       return { name, consumer };
     });
@@ -88,9 +94,15 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
       // c2 leaves: the other two take over all six partitions.
       assigned.clear();
       await consumers[2].consumer.disconnect();
-      await waitFor(() => assigned.size === 2 && allSix() && [...assigned.values()].every((p) => p.length === 3), 'the 2 remaining consumers holding 3 partitions each');
+      await waitFor(
+        () => assigned.size === 2 && allSix() && [...assigned.values()].every((p) => p.length === 3),
+        'the 2 remaining consumers holding 3 partitions each',
+      );
 
-      await produce('events', Array.from({ length: 60 }, (_, i) => ({ key: String(i), value: `e${i}` })));
+      await produce(
+        'events',
+        Array.from({ length: 60 }, (_, i) => ({ key: String(i), value: `e${i}` })),
+      );
       await waitFor(() => seen.size === 60, 'all 60 records consumed by the remaining two');
     } finally {
       await Promise.all(consumers.map(({ consumer }) => consumer.disconnect()));
@@ -114,7 +126,11 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
 
   test('admin: fetchTopicOffsets shows what was produced; deleteTopicRecords moves the log start', async () => {
     await createTopics(target(), kafka(), [{ topic: 'admin-offsets', numPartitions: 2 }]);
-    await produce('admin-offsets', [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }]);
+    await produce('admin-offsets', [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 0 },
+      { value: 'c', partition: 1 },
+    ]);
     await withAdmin(async (admin) => {
       const offsets = await admin.fetchTopicOffsets('admin-offsets');
       expect(offsets.map((o) => [o.partition, o.high, o.low]).sort()).toEqual([
@@ -138,12 +154,15 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
     });
   });
 
-  test('admin: describeConfigs shows a topic\'s settings; alterConfigs changes them', async () => {
+  test("admin: describeConfigs shows a topic's settings; alterConfigs changes them", async () => {
     await createTopics(target(), kafka(), [{ topic: 'admin-configs', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '60000' }] }]);
     await withAdmin(async (admin) => {
       const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'admin-configs' }], includeSynonyms: false });
       expect(configs.resources[0].configEntries.find((c) => c.configName === 'retention.ms')?.configValue).toBe('60000');
-      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'admin-configs', configEntries: [{ name: 'retention.ms', value: '120000' }] }] });
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: 2, name: 'admin-configs', configEntries: [{ name: 'retention.ms', value: '120000' }] }],
+      });
       const after = await admin.describeConfigs({ resources: [{ type: 2, name: 'admin-configs', configNames: ['retention.ms'] }], includeSynonyms: false });
       expect(after.resources[0].configEntries).toHaveLength(1);
       expect(after.resources[0].configEntries[0].configValue).toBe('120000');
@@ -194,7 +213,7 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
     });
   });
 
-  test('admin: deleteTopics removes a topic from every broker\'s metadata', async () => {
+  test("admin: deleteTopics removes a topic from every broker's metadata", async () => {
     await createTopics(target(), kafka(), [{ topic: 'admin-deleted', numPartitions: 2 }]);
     await withAdmin(async (admin) => {
       await admin.deleteTopics({ topics: ['admin-deleted'] });
@@ -214,7 +233,10 @@ describeModes('kafkajs', ({ target, kafka, test }) => {
     await createTopics(target(), kafka(), [{ topic: 'admin-times', numPartitions: 1 }]);
     // Recent timestamps a second apart (old ones could fall to time-based retention).
     const base = Date.now() - 60_000;
-    await produce('admin-times', [0, 1000, 2000].map((t) => ({ value: `at-${t}`, timestamp: String(base + t) })));
+    await produce(
+      'admin-times',
+      [0, 1000, 2000].map((t) => ({ value: `at-${t}`, timestamp: String(base + t) })),
+    );
     await withAdmin(async (admin) => {
       expect(await admin.fetchTopicOffsetsByTimestamp('admin-times', base + 500)).toEqual([{ partition: 0, offset: '1' }]);
       expect(await admin.fetchTopicOffsetsByTimestamp('admin-times', base + 2000)).toEqual([{ partition: 0, offset: '2' }]);

@@ -38,7 +38,12 @@ export function describeModes(suite: string, body: (s: ModeSuite) => void): void
 
     beforeAll(async () => {
       target = await startTarget[mode]();
-      kafka = new Kafka({ clientId: `compat-${suite}`, brokers: bootstrapOf(target), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 } });
+      kafka = new Kafka({
+        clientId: `compat-${suite}`,
+        brokers: bootstrapOf(target),
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 },
+      });
     }, START_TIMEOUT_MS);
 
     afterAll(async () => {

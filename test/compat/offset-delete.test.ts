@@ -15,7 +15,11 @@ describeModes('protocol', ({ target, kafka, test }) => {
   async function coordinatorOf(groupId: string): Promise<string> {
     let address: string | undefined;
     await waitFor(async () => {
-      const r = await ask<apis.FindCoordinatorResponse>(bootstrapOf(target())[0], apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+      const r = await ask<apis.FindCoordinatorResponse>(bootstrapOf(target())[0], apis.findCoordinator, {
+        key: groupId,
+        keyType: 0,
+        coordinatorKeys: [groupId],
+      });
       const found = r.coordinators?.[0] ?? r;
       if (found.errorCode === 0) address = `${found.host}:${found.port}`;
       return address !== undefined;
@@ -25,21 +29,39 @@ describeModes('protocol', ({ target, kafka, test }) => {
 
   /** A tool's commit (no member, generation -1) of `offset` on partition 0 of each topic, retried while the coordinator settles. */
   async function commit(at: string, groupId: string, topics: string[], offset: number): Promise<void> {
-    const body = { groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: topics.map((name) => ({ name, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] })) };
-    await waitFor(async () => (await ask<apis.OffsetCommitResponse>(at, apis.offsetCommit, body)).topics.every((t) => t.partitions.every((p) => p.errorCode === 0)), `the commit of ${groupId}`);
+    const body = {
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: topics.map((name) => ({ name, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] })),
+    };
+    await waitFor(
+      async () => (await ask<apis.OffsetCommitResponse>(at, apis.offsetCommit, body)).topics.every((t) => t.partitions.every((p) => p.errorCode === 0)),
+      `the commit of ${groupId}`,
+    );
   }
 
   const deleteOffsets = (at: string, groupId: string, topics: string[]) =>
     ask<apis.OffsetDeleteResponse>(at, apis.offsetDelete, { groupId, topics: topics.map((name) => ({ name, partitions: [{ partitionIndex: 0 }] })) });
 
   const committed = async (at: string, groupId: string, topics: string[]): Promise<number[]> => {
-    const r = await ask<apis.OffsetFetchResponse>(at, apis.offsetFetch, { groupId, topics: topics.map((name) => ({ name, partitionIndexes: [0] })), groups: [{ groupId, topics: topics.map((name) => ({ name, partitionIndexes: [0] })) }], requireStable: false });
+    const r = await ask<apis.OffsetFetchResponse>(at, apis.offsetFetch, {
+      groupId,
+      topics: topics.map((name) => ({ name, partitionIndexes: [0] })),
+      groups: [{ groupId, topics: topics.map((name) => ({ name, partitionIndexes: [0] })) }],
+      requireStable: false,
+    });
     const found = r.groups.length > 0 ? r.groups[0].topics : r.topics;
     return topics.map((t) => found.find((x) => x.name === t)?.partitions[0]?.committedOffset ?? -1);
   };
 
   test('deletes the committed offsets of the partitions asked for, and only those', async () => {
-    await createTopics(target(), kafka(), [{ topic: 'od-a', numPartitions: 1 }, { topic: 'od-b', numPartitions: 1 }]);
+    await createTopics(target(), kafka(), [
+      { topic: 'od-a', numPartitions: 1 },
+      { topic: 'od-b', numPartitions: 1 },
+    ]);
     const at = await coordinatorOf('od-tool');
     await commit(at, 'od-tool', ['od-a', 'od-b'], 5);
     const r = await deleteOffsets(at, 'od-tool', ['od-a', 'od-missing']);
@@ -52,8 +74,11 @@ describeModes('protocol', ({ target, kafka, test }) => {
     expect((await deleteOffsets(at, 'od-nobody', ['od-a'])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  test('keeps the offsets of a topic the group\'s members consume', async () => {
-    await createTopics(target(), kafka(), [{ topic: 'od-read', numPartitions: 1 }, { topic: 'od-other', numPartitions: 1 }]);
+  test("keeps the offsets of a topic the group's members consume", async () => {
+    await createTopics(target(), kafka(), [
+      { topic: 'od-read', numPartitions: 1 },
+      { topic: 'od-other', numPartitions: 1 },
+    ]);
     const consumer = kafka().consumer({ groupId: 'od-live', maxWaitTimeInMs: 100 });
     try {
       await consumer.connect();

@@ -19,16 +19,27 @@ describeModes('platformatic-configs', ({ target, kafka, test }) => {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, string>;
   }
 
-  const createTuned = (topic: string) => createTopics(target(), kafka(), [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '1048576' }] }]);
+  const createTuned = (topic: string) =>
+    createTopics(target(), kafka(), [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '1048576' }] }]);
 
   test('SET, APPEND, SUBTRACT and DELETE change only the keys they name', async () => {
     await createTuned('tuned');
-    expect(await alter('tuned', [{ name: 'retention.ms', configOperation: 0, value: '120000' }, { name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toEqual({
+    expect(
+      await alter('tuned', [
+        { name: 'retention.ms', configOperation: 0, value: '120000' },
+        { name: 'cleanup.policy', configOperation: 2, value: 'compact' },
+      ]),
+    ).toEqual({
       'segment.bytes': '1048576',
       'retention.ms': '120000',
       'cleanup.policy': 'compact,delete',
     });
-    expect(await alter('tuned', [{ name: 'retention.ms', configOperation: 1 }, { name: 'cleanup.policy', configOperation: 3, value: 'delete' }])).toEqual({
+    expect(
+      await alter('tuned', [
+        { name: 'retention.ms', configOperation: 1 },
+        { name: 'cleanup.policy', configOperation: 3, value: 'delete' },
+      ]),
+    ).toEqual({
       'segment.bytes': '1048576',
       'cleanup.policy': 'compact',
     });
@@ -37,7 +48,16 @@ describeModes('platformatic-configs', ({ target, kafka, test }) => {
   test('an operation that cannot apply is refused with the reason, and nothing changes', async () => {
     await createTuned('refused');
     const r = await ask<apis.IncrementalAlterConfigsResponse>(bootstrapOf(target())[0], apis.incrementalAlterConfigs, {
-      resources: [{ resourceType: 2, resourceName: 'refused', configs: [{ name: 'segment.bytes', configOperation: 0, value: '2097152' }, { name: 'retention.ms', configOperation: 2, value: '5' }] }],
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'refused',
+          configs: [
+            { name: 'segment.bytes', configOperation: 0, value: '2097152' },
+            { name: 'retention.ms', configOperation: 2, value: '5' },
+          ],
+        },
+      ],
       validateOnly: false,
     });
     expect(r.responses[0]).toMatchObject({ errorCode: INVALID_CONFIG, errorMessage: expect.stringContaining('retention.ms is not a list') });

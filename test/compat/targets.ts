@@ -60,7 +60,12 @@ export async function ask<T>(address: string, api: ApiDefinition, body: object):
 
 /** Metadata of `topics` (null: of every topic) as the broker at `address` answers it. */
 function metadataOf(address: string, topics: readonly string[] | null): Promise<apis.MetadataResponse> {
-  return ask<apis.MetadataResponse>(address, apis.metadata, { topics: topics?.map((name) => ({ name })) ?? null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  return ask<apis.MetadataResponse>(address, apis.metadata, {
+    topics: topics?.map((name) => ({ name })) ?? null,
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  });
 }
 
 /** Resolves once every broker of `target` shows `topic` with `partitions` partitions, each with a leader (bounded). */

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import { redisMock } from './redis/mock';
 import { runRedisMaterialize } from '../../examples/redis-materialize/main';
 
-
 test('page views counted by the pipeline end up as Redis keys', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-redis-example-'));
   const redis = redisMock();

@@ -18,6 +18,8 @@ export function drive(topology: Topology, options: ConstructorParameters<typeof 
 }
 
 /** Windowed output as readable tuples: [key, start, end, value, timestamp]. */
-export function windowed<V>(records: { key: { key: string; window: { start: number; end: number } }; value: V | null; timestamp: number }[]): [string, number, number, V | null, number][] {
+export function windowed<V>(
+  records: { key: { key: string; window: { start: number; end: number } }; value: V | null; timestamp: number }[],
+): [string, number, number, V | null, number][] {
   return records.map((r) => [r.key.key, r.key.window.start, r.key.window.end, r.value, r.timestamp]);
 }

@@ -15,8 +15,14 @@ test('sessions in the test driver: one final summary per closed session', () => 
   click('u', '/a', 20); // new session; closes [0, 4] (4 + 5 + 1 < 20)
   click('u', '/c', 27); // new session; closes [20, 20]
   expect(d.outputTopic(SESSIONS, { key: windowedSerde(stringSerde()), value: jsonSerde() }).readKeyValuesToList()).toEqual([
-    [{ key: 'u', window: { start: 0, end: 4 * 60_000 } }, { clicks: 2, pages: ['/a', '/b'] }],
-    [{ key: 'u', window: { start: 20 * 60_000, end: 20 * 60_000 } }, { clicks: 1, pages: ['/a'] }],
+    [
+      { key: 'u', window: { start: 0, end: 4 * 60_000 } },
+      { clicks: 2, pages: ['/a', '/b'] },
+    ],
+    [
+      { key: 'u', window: { start: 20 * 60_000, end: 20 * 60_000 } },
+      { clicks: 1, pages: ['/a'] },
+    ],
   ]);
 });
 

@@ -21,7 +21,19 @@ import * as path from 'node:path';
 import { Broker } from '../../core/broker';
 import { SeededRandom } from '../../core/raft';
 import { crc32c, decodeRecordBatches, encodeRecordBatch } from '../../core/log';
-import { APIS, ApiDefinition, Field, FieldType, KafkaConnection, KafkaServer, Writer, apis, encodeMessage, inRange, writeRequestHeader } from '../../core/protocol';
+import {
+  APIS,
+  ApiDefinition,
+  Field,
+  FieldType,
+  KafkaConnection,
+  KafkaServer,
+  Writer,
+  apis,
+  encodeMessage,
+  inRange,
+  writeRequestHeader,
+} from '../../core/protocol';
 
 export interface FuzzOptions {
   frames: number;
@@ -99,8 +111,8 @@ function intFor(name: string, rng: Rng, bits: 8 | 16 | 32): number {
   else if (n.includes('replicationfactor')) v = rng.pick([-1, 1, 1, 3]);
   else if (n === 'acks') v = rng.pick([-1, 0, 1, 2]);
   else v = rng.nextInt(8) - 1;
-  if (bits === 8) return ((v << 24) >> 24);
-  if (bits === 16) return ((v << 16) >> 16);
+  if (bits === 8) return (v << 24) >> 24;
+  if (bits === 16) return (v << 16) >> 16;
   return v | 0;
 }
 
@@ -116,10 +128,14 @@ function batch(rng: Rng): Buffer {
   if (rng.chance(0.4)) return b;
   const hostile = Buffer.from(b);
   const what = rng.nextInt(5);
-  if (what === 0) hostile.writeInt32BE(rng.pick([0x7fffffff, -1, 1000, 0]), 23); // lastOffsetDelta
-  else if (what === 1) hostile.writeInt32BE(rng.pick([0, -1, 0x7fffffff, 1000]), 57); // record count
-  else if (what === 2 && hostile.length > 62) hostile[61 + rng.nextInt(hostile.length - 61)] ^= 1 << rng.nextInt(8); // a record byte
-  else if (what === 3 && hostile.length > 62) hostile[61] = rng.pick([0x7f, 0xff, 0x01]); // first record's length varint
+  if (what === 0)
+    hostile.writeInt32BE(rng.pick([0x7fffffff, -1, 1000, 0]), 23); // lastOffsetDelta
+  else if (what === 1)
+    hostile.writeInt32BE(rng.pick([0, -1, 0x7fffffff, 1000]), 57); // record count
+  else if (what === 2 && hostile.length > 62)
+    hostile[61 + rng.nextInt(hostile.length - 61)] ^= 1 << rng.nextInt(8); // a record byte
+  else if (what === 3 && hostile.length > 62)
+    hostile[61] = rng.pick([0x7f, 0xff, 0x01]); // first record's length varint
   else hostile.writeBigInt64BE(BigInt(rng.pick([0, -1, 0x7fffffff])), 0); // base offset (outside the CRC)
   hostile.writeUInt32BE(crc32c(hostile.subarray(21)), 17);
   return hostile;
@@ -290,9 +306,14 @@ async function knownDataIntact(broker: Broker, bootstrap: string): Promise<strin
   // Over the wire too: a fresh client is answered.
   const client = await KafkaConnection.connect(bootstrap);
   try {
-    const md: any = await client.request(apis.metadata, { topics: [{ name: KNOWN_TOPIC }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const md: any = await client.request(apis.metadata, {
+      topics: [{ name: KNOWN_TOPIC }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const t = md.topics.find((x: any) => x.name === KNOWN_TOPIC);
-    if (!t || t.errorCode !== 0 || t.partitions.length !== KNOWN_PARTITIONS) return `Metadata of ${KNOWN_TOPIC} over the wire: ${JSON.stringify(t)?.slice(0, 200)}`;
+    if (!t || t.errorCode !== 0 || t.partitions.length !== KNOWN_PARTITIONS)
+      return `Metadata of ${KNOWN_TOPIC} over the wire: ${JSON.stringify(t)?.slice(0, 200)}`;
   } finally {
     client.close();
   }
@@ -311,13 +332,39 @@ export async function runWireFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const broker = Broker.open({ dir, limits, onWarning: () => undefined });
   let server: KafkaServer | undefined;
   const violations: string[] = [];
-  const result: FuzzResult = { frames: 0, mutated: 0, responses: 0, phases: 0, connections: 0, cut: 0, rssStartMb: 0, rssEndMb: 0, rssMaxMb: 0, fdsStart: 0, fdsMax: 0, topics: 0, partitions: 0, violations };
+  const result: FuzzResult = {
+    frames: 0,
+    mutated: 0,
+    responses: 0,
+    phases: 0,
+    connections: 0,
+    cut: 0,
+    rssStartMb: 0,
+    rssEndMb: 0,
+    rssMaxMb: 0,
+    fdsStart: 0,
+    fdsMax: 0,
+    topics: 0,
+    partitions: 0,
+    violations,
+  };
   try {
-    server = await KafkaServer.start({ broker, port: 0, host: '127.0.0.1', maxConnections, maxConnectionsPerIp, queuedMaxRequestBytes, maxFrameBytes, idleTimeoutMs: 5000, log: () => undefined });
+    server = await KafkaServer.start({
+      broker,
+      port: 0,
+      host: '127.0.0.1',
+      maxConnections,
+      maxConnectionsPerIp,
+      queuedMaxRequestBytes,
+      maxFrameBytes,
+      idleTimeoutMs: 5000,
+      log: () => undefined,
+    });
     const bootstrap = `127.0.0.1:${server.port}`;
     broker.createTopic({ name: KNOWN_TOPIC, partitions: KNOWN_PARTITIONS });
     for (let p = 0; p < KNOWN_PARTITIONS; p++) {
-      for (let i = 0; i < KNOWN_RECORDS; i++) broker.produce(KNOWN_TOPIC, p, encodeRecordBatch({ records: [{ key: null, value: Buffer.from(`known-${p}-${i}`) }] }));
+      for (let i = 0; i < KNOWN_RECORDS; i++)
+        broker.produce(KNOWN_TOPIC, p, encodeRecordBatch({ records: [{ key: null, value: Buffer.from(`known-${p}-${i}`) }] }));
     }
     result.rssStartMb = result.rssMaxMb = rssMb();
     result.fdsStart = result.fdsMax = openFds();
@@ -349,17 +396,24 @@ export async function runWireFuzz(options: FuzzOptions): Promise<FuzzResult> {
       if (bad) violations.push(`phase ${result.phases}: ${bad}`);
       const rss = rssMb();
       result.rssMaxMb = Math.max(result.rssMaxMb, rss);
-      if (rss > result.rssStartMb + RSS_HEADROOM_MB) violations.push(`phase ${result.phases}: RSS ${rss} MB, above ${result.rssStartMb} + ${RSS_HEADROOM_MB} MB`);
+      if (rss > result.rssStartMb + RSS_HEADROOM_MB)
+        violations.push(`phase ${result.phases}: RSS ${rss} MB, above ${result.rssStartMb} + ${RSS_HEADROOM_MB} MB`);
       const fds = openFds();
       result.fdsMax = Math.max(result.fdsMax, fds);
       if (result.fdsMax > fdBound) violations.push(`phase ${result.phases}: ${result.fdsMax} open descriptors, above ${fdBound}`);
       if (broker.fileHandles.openCount > limits.maxOpenFiles) violations.push(`phase ${result.phases}: ${broker.fileHandles.openCount} open segment files`);
-      if (broker.topics.totalPartitions > limits.maxBrokerPartitions) violations.push(`phase ${result.phases}: ${broker.topics.totalPartitions} partitions, above max.broker.partitions`);
+      if (broker.topics.totalPartitions > limits.maxBrokerPartitions)
+        violations.push(`phase ${result.phases}: ${broker.topics.totalPartitions} partitions, above max.broker.partitions`);
       if (server.pool.highWater > queuedMaxRequestBytes) violations.push(`phase ${result.phases}: the memory pool reached ${server.pool.highWater} bytes`);
       const drained = await settle(() => server!.connectionCount === 0 && server!.pool.usedBytes === 0, 5000);
-      if (!drained) violations.push(`phase ${result.phases}: ${server.connectionCount} connection(s) and ${server.pool.usedBytes} pool bytes left after every client closed`);
+      if (!drained)
+        violations.push(
+          `phase ${result.phases}: ${server.connectionCount} connection(s) and ${server.pool.usedBytes} pool bytes left after every client closed`,
+        );
       if (result.phases % 20 === 0) {
-        log(`${result.frames} frames, ${result.phases} phases, RSS ${rss} MB (start ${result.rssStartMb}), fds ${fds} (max ${result.fdsMax}), ${broker.topics.totalPartitions} partitions, ${result.cut} cut`);
+        log(
+          `${result.frames} frames, ${result.phases} phases, RSS ${rss} MB (start ${result.rssStartMb}), fds ${fds} (max ${result.fdsMax}), ${broker.topics.totalPartitions} partitions, ${result.cut} cut`,
+        );
         // Room for more topics to be created: drop the fuzz topics (the known one stays).
         for (const name of broker.listTopics()) if (name !== KNOWN_TOPIC) broker.deleteTopic(name);
       }

@@ -106,7 +106,11 @@ export function javaClientSuite(start: () => Promise<Peer>, differences: Partial
 
   test(`VerifiableProducer (acks=all) and VerifiableConsumer: the ${VERIFIABLE_RECORDS} acked records are the records consumed`, () => {
     const v = verifiable;
-    expect({ producerExit: v.producerExit, consumerExit: v.consumerExit, sendErrors: v.sendErrors }).toEqual({ producerExit: 0, consumerExit: 0, sendErrors: [] });
+    expect({ producerExit: v.producerExit, consumerExit: v.consumerExit, sendErrors: v.sendErrors }).toEqual({
+      producerExit: 0,
+      consumerExit: 0,
+      sendErrors: [],
+    });
     expect(v.acked).toHaveLength(VERIFIABLE_RECORDS);
     expect(new Set(v.acked).size).toBe(VERIFIABLE_RECORDS);
     expect([...v.consumed].sort()).toEqual([...v.acked].sort());

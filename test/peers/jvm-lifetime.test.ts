@@ -7,7 +7,10 @@ import { startJava } from './kafka/jvm';
 
 const ROOT = path.join(__dirname, '..', '..');
 // A JVM that runs until killed: a consumer whose broker never answers.
-const NEVER_ENDING = ['org.apache.kafka.tools.VerifiableConsumer', ['--bootstrap-server', '127.0.0.1:1', '--topic', 'nothing', '--group-id', 'nobody']] as const;
+const NEVER_ENDING = [
+  'org.apache.kafka.tools.VerifiableConsumer',
+  ['--bootstrap-server', '127.0.0.1:1', '--topic', 'nothing', '--group-id', 'nobody'],
+] as const;
 
 /** Resolves once process `pid` is gone or a zombie (looked up every 50 ms; the test's timeout bounds the wait). */
 function gone(pid: number): Promise<void> {

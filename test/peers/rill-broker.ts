@@ -22,7 +22,20 @@ export interface RillPeer {
 /** Starts `rill broker` and resolves once it prints where it listens; SIGKILLed after lifetimeMs. */
 export function startRillBroker(opts: { lifetimeMs?: number; args?: string[] } = {}): Promise<RillPeer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-peer-broker-'));
-  const args = ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--no-schema-registry', ...(opts.args ?? [])];
+  const args = [
+    '-r',
+    './test/support/register-ts.js',
+    'cli/main.ts',
+    'broker',
+    '--data-dir',
+    dataDir,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--no-schema-registry',
+    ...(opts.args ?? []),
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), opts.lifetimeMs ?? 30 * 60_000);
   killer.unref();

@@ -17,7 +17,10 @@ export interface BrokerProcess {
 
 /** Starts `rill broker ARGS` (give --port 0 and --schema-registry-port 0); killed after `lifetimeMs` at the latest. */
 export function startBrokerProcess(args: string[], lifetimeMs = 60_000): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   const killer = setTimeout(() => child.kill('SIGKILL'), lifetimeMs);
   const exited = new Promise<number | null>((resolve) =>

@@ -16,9 +16,16 @@ export const CO_PARTITIONED_ASSIGNER = coPartitionedAssignor.name;
 export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
   name: CO_PARTITIONED_ASSIGNER,
   version: 0,
-  protocol: ({ topics }) => ({ name: CO_PARTITIONED_ASSIGNER, metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) }),
+  protocol: ({ topics }) => ({
+    name: CO_PARTITIONED_ASSIGNER,
+    metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+  }),
   async assign({ members, topics }) {
-    const subscriptions = members.map((m) => ({ memberId: m.memberId, topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [], ownedPartitions: [] }));
+    const subscriptions = members.map((m) => ({
+      memberId: m.memberId,
+      topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [],
+      ownedPartitions: [],
+    }));
     const counts = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).length]));
     const plan = coPartitionedAssignor.assign(subscriptions, counts);
     return members.map(({ memberId }) => {

@@ -69,7 +69,9 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
           timestamp: Number(m.timestamp),
           key: m.key ?? null,
           value: m.value ?? null,
-          headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((one) => ({ key: k, value: one === undefined ? null : Buffer.from(one) }))),
+          headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) =>
+            (Array.isArray(v) ? v : [v]).map((one) => ({ key: k, value: one === undefined ? null : Buffer.from(one) })),
+          ),
         });
         positions.set(key, offset + 1);
         resolveOffset(m.offset);

@@ -42,7 +42,8 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   const kafka = new Kafka(config);
   let fetcher: ProtocolLogClient | undefined;
   function plainFetcher(): ProtocolLogClient {
-    if (config.ssl || config.sasl) throw new Error('fetch() over a kafkajs client with TLS or SASL is not supported: the Rill protocol client it reads with speaks plain TCP');
+    if (config.ssl || config.sasl)
+      throw new Error('fetch() over a kafkajs client with TLS or SASL is not supported: the Rill protocol client it reads with speaks plain TCP');
     fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId });
     return fetcher;
   }
@@ -85,7 +86,12 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
       if (missing.length === 0) return;
       await a.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor ?? -1, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? -1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
       });
     },
     async partitionCount(topic) {
@@ -130,7 +136,8 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
     const out = new Map<string, number>();
     for (const topic of new Set(tps.map((tp) => tp.topic))) {
       const committed = await committedOffsets(groupId, topic);
-      for (const o of await client.offsets(topic)) out.set(tpKey({ topic, partition: o.partition }), (committed.get(o.partition) ?? -1) >= 0 ? committed.get(o.partition)! : o.start);
+      for (const o of await client.offsets(topic))
+        out.set(tpKey({ topic, partition: o.partition }), (committed.get(o.partition) ?? -1) >= 0 ? committed.get(o.partition)! : o.start);
     }
     return out;
   }

@@ -52,7 +52,10 @@ export class BrokerConnections {
 
   /** Metadata of `topics` (null: all) from any broker; learns where the brokers listen. */
   async metadata(topics: readonly string[] | null): Promise<apis.MetadataResponse> {
-    const m = await (await this.any()).request<apis.MetadataResponse>(apis.metadata, { topics: topics === null ? null : topics.map((name) => ({ name })), allowAutoTopicCreation: false });
+    const m = await (await this.any()).request<apis.MetadataResponse>(apis.metadata, {
+      topics: topics === null ? null : topics.map((name) => ({ name })),
+      allowAutoTopicCreation: false,
+    });
     this.learn(m.brokers);
     return m;
   }

@@ -69,7 +69,8 @@ export class GroupCoordinator {
       }
       if (this.address !== undefined) this.brokers.drop(this.address);
       this.address = undefined;
-      if (Date.now() >= deadline) throw new KafkaClientError(`group "${this.groupId}": no coordinator answered within ${this.retryTimeoutMs} ms (last: ${failure.message})`);
+      if (Date.now() >= deadline)
+        throw new KafkaClientError(`group "${this.groupId}": no coordinator answered within ${this.retryTimeoutMs} ms (last: ${failure.message})`);
       await backoff(attempt);
     }
   }
@@ -80,7 +81,10 @@ export class GroupCoordinator {
    * without members (generation -1, no member id), as Kafka's tools commit.
    * Resolves with the error code of each partition (0: committed).
    */
-  async commit(offsets: readonly { topic: string; partition: number; offset: number }[], member?: { memberId: string; generationId: number }): Promise<{ topic: string; partition: number; errorCode: number }[]> {
+  async commit(
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+    member?: { memberId: string; generationId: number },
+  ): Promise<{ topic: string; partition: number; errorCode: number }[]> {
     if (offsets.length === 0) return [];
     const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
     for (const o of offsets) {
@@ -105,9 +109,23 @@ export class GroupCoordinator {
 
   /** Committed offsets: of the given partitions, or (undefined) of all; topic -> partition -> offset (-1: none). */
   async committed(partitions?: readonly { topic: string; partition: number }[]): Promise<Map<string, Map<number, number>>> {
-    const topics = partitions === undefined ? null : [...new Set(partitions.map((p) => p.topic))].map((name) => ({ name, partitionIndexes: partitions.filter((p) => p.topic === name).map((p) => p.partition) }));
+    const topics =
+      partitions === undefined
+        ? null
+        : [...new Set(partitions.map((p) => p.topic))].map((name) => ({
+            name,
+            partitionIndexes: partitions.filter((p) => p.topic === name).map((p) => p.partition),
+          }));
     const r = await this.call(
-      (c) => c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId: this.groupId, topics, groups: [{ groupId: this.groupId, topics }], requireStable: false }).then((answer) => ({ answer, v8: c.versionFor(apis.offsetFetch) >= 8 })),
+      (c) =>
+        c
+          .request<apis.OffsetFetchResponse>(apis.offsetFetch, {
+            groupId: this.groupId,
+            topics,
+            groups: [{ groupId: this.groupId, topics }],
+            requireStable: false,
+          })
+          .then((answer) => ({ answer, v8: c.versionFor(apis.offsetFetch) >= 8 })),
       ({ answer, v8 }) => COORDINATOR_MOVED.has(v8 ? (answer.groups[0]?.errorCode ?? 0) : answer.errorCode),
     );
     const { answer, v8 } = r;

@@ -14,8 +14,8 @@ import type { BrokerConnections } from './broker-connections';
 
 /** Errors after which the leader may have moved or the cluster is recovering: refresh and retry. */
 export const LEADER_MOVED = new Set([
-  5 /* LEADER_NOT_AVAILABLE */, 6 /* NOT_LEADER_OR_FOLLOWER */, 7 /* REQUEST_TIMED_OUT */, 19 /* NOT_ENOUGH_REPLICAS */, 20 /* NOT_ENOUGH_REPLICAS_AFTER_APPEND */,
-  74 /* FENCED_LEADER_EPOCH */, 75 /* UNKNOWN_LEADER_EPOCH */,
+  5 /* LEADER_NOT_AVAILABLE */, 6 /* NOT_LEADER_OR_FOLLOWER */, 7 /* REQUEST_TIMED_OUT */, 19 /* NOT_ENOUGH_REPLICAS */,
+  20 /* NOT_ENOUGH_REPLICAS_AFTER_APPEND */, 74 /* FENCED_LEADER_EPOCH */, 75 /* UNKNOWN_LEADER_EPOCH */,
 ]);
 
 /**
@@ -117,7 +117,11 @@ export class PartitionLeaders {
     for (const tp of tps) {
       const what = `cannot list offsets of ${this.topic}-${tp.partition}`;
       const offset = await this.withLeader(tp.partition, what, async (c) => {
-        const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, { replicaId: -1, isolationLevel: 0, topics: [{ name: this.topic, partitions: [{ partitionIndex: tp.partition, timestamp }] }] });
+        const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: this.topic, partitions: [{ partitionIndex: tp.partition, timestamp }] }],
+        });
         const p = r.topics[0]?.partitions[0];
         if (p !== undefined && LEADER_MOVED.has(p.errorCode)) return MOVED;
         checkCode(p?.errorCode ?? 3, what);

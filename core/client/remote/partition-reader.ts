@@ -54,7 +54,14 @@ export class PartitionReader {
         isolationLevel: 1,
         sessionId: 0,
         sessionEpoch: -1,
-        topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, fetchOffset: offset, partitionMaxBytes: maxBytes, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 }] }],
+        topics: [
+          {
+            topic: tp.topic,
+            partitions: [
+              { partition: tp.partition, fetchOffset: offset, partitionMaxBytes: maxBytes, currentLeaderEpoch: -1, logStartOffset: -1, lastFetchedEpoch: -1 },
+            ],
+          },
+        ],
         forgottenTopicsData: [],
         rackId: '',
       });

@@ -15,10 +15,14 @@ export function protocolGroupPort(coordinator: GroupCoordinator, partitionCounts
       // JoinGroup v4+: a new member is first given its id, then joins with it (KIP-394).
       return first.errorCode === ErrorCode.MEMBER_ID_REQUIRED ? join(first.memberId) : first;
     },
-    syncGroup: (request) => coordinator.call((c) => c.request<apis.SyncGroupResponse>(apis.syncGroup, { ...request, groupInstanceId: null, protocolType: 'consumer' }), moved),
+    syncGroup: (request) =>
+      coordinator.call((c) => c.request<apis.SyncGroupResponse>(apis.syncGroup, { ...request, groupInstanceId: null, protocolType: 'consumer' }), moved),
     heartbeat: (request) => coordinator.call((c) => c.request<apis.HeartbeatResponse>(apis.heartbeat, { ...request, groupInstanceId: null }), moved),
     async leaveGroup({ groupId, memberId }) {
-      await coordinator.call((c) => c.request<apis.LeaveGroupResponse>(apis.leaveGroup, { groupId, memberId, members: [{ memberId, groupInstanceId: null, reason: null }] }), moved);
+      await coordinator.call(
+        (c) => c.request<apis.LeaveGroupResponse>(apis.leaveGroup, { groupId, memberId, members: [{ memberId, groupInstanceId: null, reason: null }] }),
+        moved,
+      );
     },
     partitionCounts,
   };

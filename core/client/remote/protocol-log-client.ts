@@ -115,11 +115,21 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
 
   function producePartition(l: PartitionLeaders, partition: number, queued: readonly QueuedRecord[]): Promise<void> {
     const batch = encodeRecordBatch({
-      records: queued.map(({ record: r }) => ({ key: r.key, value: r.value, timestamp: r.timestamp, headers: Object.entries(r.headers ?? {}).map(([key, value]) => ({ key, value: Buffer.from(value) })) })),
+      records: queued.map(({ record: r }) => ({
+        key: r.key,
+        value: r.value,
+        timestamp: r.timestamp,
+        headers: Object.entries(r.headers ?? {}).map(([key, value]) => ({ key, value: Buffer.from(value) })),
+      })),
     });
     const what = `cannot produce to ${l.topic}-${partition}`;
     return l.withLeader(partition, what, async (c) => {
-      const r = await c.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: l.topic, partitionData: [{ index: partition, records: batch }] }] });
+      const r = await c.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 30000,
+        topicData: [{ name: l.topic, partitionData: [{ index: partition, records: batch }] }],
+      });
       const p = r.responses[0].partitionResponses[0];
       if (STALE_METADATA.has(p.errorCode)) return MOVED;
       checkCode(p.errorCode, what, p.errorMessage);
@@ -133,7 +143,13 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
     const controller = brokers.addressOf(m.controllerId);
     const c = controller === undefined ? await brokers.any() : await brokers.connection(controller);
     const r = await c.request<apis.CreateTopicsResponse>(apis.createTopics, {
-      topics: topics.map((t) => ({ name: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor ?? -1, assignments: [], configs: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+      topics: topics.map((t) => ({
+        name: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor ?? -1,
+        assignments: [],
+        configs: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
       timeoutMs: 30000,
       validateOnly: false,
     });
@@ -145,7 +161,11 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
     const deadline = Date.now() + retryTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const m = await metadata(topics);
-      if (m.topics.length === topics.length && m.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leaderId >= 0))) return;
+      if (
+        m.topics.length === topics.length &&
+        m.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leaderId >= 0))
+      )
+        return;
       if (Date.now() >= deadline) throw new KafkaClientError(`topics ${topics.join(', ')}: no leader for every partition within ${retryTimeoutMs} ms`);
       await backoff(attempt);
     }
@@ -177,7 +197,11 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       const { records, nextOffset } = await reader.fetch(tp, offset, maxBytes, 0);
       return { records, nextOffset };
     },
-    ownReader: () => new PartitionReader(new BrokerConnections(options.brokers, { clientId: options.clientId ?? 'rill', requestTimeoutMs: options.requestTimeoutMs }), retryTimeoutMs),
+    ownReader: () =>
+      new PartitionReader(
+        new BrokerConnections(options.brokers, { clientId: options.clientId ?? 'rill', requestTimeoutMs: options.requestTimeoutMs }),
+        retryTimeoutMs,
+      ),
     async commitOffsets(groupId, offsets, member) {
       const results = await coordinator(groupId).commit(offsets, member);
       const refused = results.find((r) => r.errorCode !== 0);
@@ -212,7 +236,9 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       return c.api;
     },
     async groupMembers(groupId) {
-      const r = await coordinator(groupId).call((c) => c.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: [groupId], includeAuthorizedOperations: false }));
+      const r = await coordinator(groupId).call((c) =>
+        c.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: [groupId], includeAuthorizedOperations: false }),
+      );
       const g = r.groups[0];
       checkCode(g?.errorCode ?? 69, `cannot describe group "${groupId}"`);
       return g.members.map((m): GroupMemberInfo => {

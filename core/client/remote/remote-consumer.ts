@@ -20,7 +20,14 @@ import { tpKey } from '../assignor';
 import { coPartitionedAssignor } from '../co-partitioned-assignor';
 import { FetchedBuffer } from '../fetched-buffer';
 import { GroupMember } from '../group-member';
-import { CommitRefusedError, type GroupMembershipOptions, type LogConsumer, type LogRebalanceListener, type LogRecord, type TopicPartition } from '../log-client';
+import {
+  CommitRefusedError,
+  type GroupMembershipOptions,
+  type LogConsumer,
+  type LogRebalanceListener,
+  type LogRecord,
+  type TopicPartition,
+} from '../log-client';
 import type { PartitionReader } from './partition-reader';
 import { protocolGroupPort } from './protocol-group-port';
 import type { GroupCoordinator } from './group-coordinator';
@@ -218,7 +225,8 @@ export class RemoteConsumer {
       try {
         const { records, nextOffset, highWatermark } = await this.reader.fetch(tp, from, maxBytesPerFetch, maxWaitMs);
         if (!live() || this.positions.get(key) !== from) continue;
-        for (const r of records) this.buffer.push({ topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
+        for (const r of records)
+          this.buffer.push({ topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
         this.positions.set(key, nextOffset);
         if (highWatermark !== undefined) this.buffer.answered(tp, highWatermark, nextOffset);
         else if (records.length > 0) this.buffer.wakeReaders();

@@ -176,7 +176,12 @@ export class BrokerProcess implements BrokerView {
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
-      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), (m) => broker.log(m));
+      broker.replicationServer = await RpcServer.listen(
+        options.port + 1,
+        host,
+        (m, b) => broker.handleReplicaRpc(m, b),
+        (m) => broker.log(m),
+      );
       broker.kafka = await KafkaServer.start({
         ports: clusterPorts(broker, broker.groups),
         port: options.port,
@@ -280,7 +285,11 @@ export class BrokerProcess implements BrokerView {
     try {
       if (this.brokerEpoch === 0) {
         const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
-        const a = await this.controllerClient.call<{ brokerEpoch: number }>(ControllerMethod.registerBroker, { brokerId: this.nodeId, rack: this.options.rack ?? null, host, port: this.options.port }, RPC_TIMEOUT_MS);
+        const a = await this.controllerClient.call<{ brokerEpoch: number }>(
+          ControllerMethod.registerBroker,
+          { brokerId: this.nodeId, rack: this.options.rack ?? null, host, port: this.options.port },
+          RPC_TIMEOUT_MS,
+        );
         if (a.errorCode !== 0) this.warnUnregistered(a.message ?? `error ${a.errorCode}`);
         if (a.errorCode === 0 && a.response !== undefined && this.brokerEpoch === 0) {
           this.brokerEpoch = a.response.brokerEpoch;
@@ -292,8 +301,16 @@ export class BrokerProcess implements BrokerView {
         return;
       }
       const epoch = this.brokerEpoch;
-      const a = await this.controllerClient.call<BrokerHeartbeatResponse>(ControllerMethod.brokerHeartbeat, { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered }, RPC_TIMEOUT_MS);
-      if ((a.errorCode === ErrorCode.STALE_BROKER_EPOCH || a.errorCode === ErrorCode.BROKER_NOT_AVAILABLE) && epoch === this.brokerEpoch && Date.now() - this.registeredAt > 2000) {
+      const a = await this.controllerClient.call<BrokerHeartbeatResponse>(
+        ControllerMethod.brokerHeartbeat,
+        { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered },
+        RPC_TIMEOUT_MS,
+      );
+      if (
+        (a.errorCode === ErrorCode.STALE_BROKER_EPOCH || a.errorCode === ErrorCode.BROKER_NOT_AVAILABLE) &&
+        epoch === this.brokerEpoch &&
+        Date.now() - this.registeredAt > 2000
+      ) {
         // This incarnation's registration was replaced or never committed: register again.
         this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
         this.brokerEpoch = 0;
@@ -310,7 +327,9 @@ export class BrokerProcess implements BrokerView {
     if (now - this.unregisteredSince < 5000 || now - this.lastUnregisteredWarning < 10_000) return;
     this.lastUnregisteredWarning = now;
     const list = this.options.controllers.map((c) => `${c.id}@${c.host}:${c.port}`).join(',');
-    this.log(`broker ${this.nodeId}: not registered after ${Math.round((now - this.unregisteredSince) / 1000)} s (last answer: ${why}); is a majority of the controllers ${list} up? Still trying.`);
+    this.log(
+      `broker ${this.nodeId}: not registered after ${Math.round((now - this.unregisteredSince) / 1000)} s (last answer: ${why}); is a majority of the controllers ${list} up? Still trying.`,
+    );
   }
 
   private async fetchMetadata(): Promise<void> {
@@ -405,7 +424,11 @@ export class BrokerProcess implements BrokerView {
     const dir = path.join(this.options.dataDir, name);
     discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
     // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
-    const log = PartitionLog.open(dir, logSettings(config), { replicated: true, recentAppendBytes: RECENT_APPEND_BYTES, onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`) });
+    const log = PartitionLog.open(dir, logSettings(config), {
+      replicated: true,
+      recentAppendBytes: RECENT_APPEND_BYTES,
+      onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`),
+    });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
@@ -489,7 +512,8 @@ export class BrokerProcess implements BrokerView {
         if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
         throw e;
       }
-      for (const t of h.replica.takeTruncations()) this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
+      for (const t of h.replica.takeTruncations())
+        this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
       // Fetch again at once after data, a truncation step, or an empty answer (the leader
       // already held that fetch for up to REPLICA_FETCH_WAIT_MS); after an error, at the next tick.
       if (body.kind !== 'fetchResponse' || r.blob.length > 0 || body.errorCode === 0) this.sendReplicaRequest(h, Date.now());
@@ -514,14 +538,17 @@ export class BrokerProcess implements BrokerView {
     if (method === DESCRIBE_REPLICAS_METHOD) return { body: { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, replicas: this.describeReplicas() } };
     if (method !== REPLICA_METHOD) throw new Error(`unknown replication method "${method}"`);
     const { topic, partition, req } = body as { topic: string; partition: number; req: ReplicaRequest };
-    if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object') throw new Error('replica request needs topic, partition and req');
+    if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object')
+      throw new Error('replica request needs topic, partition and req');
     const h = this.replicas.get(replicaName(topic, partition));
     const notLeader = ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (req.kind === 'fetch') {
       if (h === undefined) return { body: { kind: 'fetchResponse', requestId: req.requestId, errorCode: notLeader, highWatermark: -1 }, blob: Buffer.alloc(0) };
       return this.answerFetch(h, req);
     }
-    const resp = h ? h.replica.handleOffsetForLeaderEpoch(req) : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: notLeader, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+    const resp = h
+      ? h.replica.handleOffsetForLeaderEpoch(req)
+      : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: notLeader, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
     return { body: resp };
   }
 

@@ -50,9 +50,11 @@ export const replicaName = (topic: string, partition: number): string => `${topi
 /** The broker's own replica of a partition when it leads it, else the refusal to answer. */
 export function leaderReplica(broker: BrokerView, topic: string, partition: number): E.Either<Refusal, HostedReplica> {
   const t = broker.image.topicByName(topic);
-  if (t === undefined || !t.partitions.has(partition)) return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${topic} has no partition ${partition}.`));
+  if (t === undefined || !t.partitions.has(partition))
+    return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${topic} has no partition ${partition}.`));
   const h = broker.replicas.get(replicaName(topic, partition));
-  if (h === undefined || h.replica.role !== 'leader') return E.left(refusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Broker ${broker.nodeId} does not lead ${replicaName(topic, partition)}; refresh metadata.`));
+  if (h === undefined || h.replica.role !== 'leader')
+    return E.left(refusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Broker ${broker.nodeId} does not lead ${replicaName(topic, partition)}; refresh metadata.`));
   return E.right(h);
 }
 

@@ -14,7 +14,14 @@ import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget }
 import { LogError } from '../../log';
 import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
 import { withDefaultReplication } from './default-replication';
-import { alterTopicConfig as decideAlterTopicConfig, createPartitions as decideCreatePartitions, createTopic as decideCreateTopic, replicationFactorOf, type AlterTopicConfigRequest, type CreateTopicRequest } from '../controller/topic-admin';
+import {
+  alterTopicConfig as decideAlterTopicConfig,
+  createPartitions as decideCreatePartitions,
+  createTopic as decideCreateTopic,
+  replicationFactorOf,
+  type AlterTopicConfigRequest,
+  type CreateTopicRequest,
+} from '../controller/topic-admin';
 import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
 import type { Decision } from '../controller/decision';
 import { ErrorCode, refusal, type Refusal } from '../errors';
@@ -69,7 +76,11 @@ function metadataPort(broker: BrokerView): MetadataPort {
       return t === undefined ? E.left(unknownTopic(name)) : E.right(layout(broker, t));
     },
     async autoCreateTopic(name) {
-      const created = await createTopicAtController(broker, withDefaultReplication({ name, ...AUTO_CREATE }, broker.image.liveBrokers().length), Date.now() + AUTO_CREATE_WAIT_MS);
+      const created = await createTopicAtController(
+        broker,
+        withDefaultReplication({ name, ...AUTO_CREATE }, broker.image.liveBrokers().length),
+        Date.now() + AUTO_CREATE_WAIT_MS,
+      );
       if (E.isLeft(created) && created.left.code !== ErrorCode.TOPIC_ALREADY_EXISTS) return created;
       return E.right({ partitions: broker.image.topicByName(name)?.partitions.size ?? AUTO_CREATE.partitions });
     },
@@ -84,11 +95,18 @@ function partitionPort(broker: BrokerView): PartitionPort {
       const h = leader.right;
       const outcome = h.replica.appendAsLeader(records, acks);
       if (!('baseOffset' in outcome)) return E.left(refusal(outcome.errorCode, outcome.message));
-      if (outcome.duplicate) broker.log(`broker ${broker.nodeId}: ${h.name}: a retried idempotent batch (offsets ${outcome.baseOffset}..${outcome.lastOffset}) is answered with its original offsets, not written again`);
+      if (outcome.duplicate)
+        broker.log(
+          `broker ${broker.nodeId}: ${h.name}: a retried idempotent batch (offsets ${outcome.baseOffset}..${outcome.lastOffset}) is answered with its original offsets, not written again`,
+        );
       else broker.appended(h);
       const appended = { baseOffset: outcome.baseOffset, logAppendTime: -1, logStartOffset: h.log.logStartOffset };
       if (outcome.acknowledged) return E.right(appended);
-      return broker.awaitAppend(h, outcome.lastOffset, timeoutMs).then((code) => (code === 0 ? E.right(appended) : E.left(refusal(code, `${h.name}: the in-sync replicas did not acknowledge the append (${errorName(code)}); retry.`))));
+      return broker
+        .awaitAppend(h, outcome.lastOffset, timeoutMs)
+        .then((code) =>
+          code === 0 ? E.right(appended) : E.left(refusal(code, `${h.name}: the in-sync replicas did not acknowledge the append (${errorName(code)}); retry.`)),
+        );
     },
 
     async fetch(wanted) {
@@ -97,7 +115,15 @@ function partitionPort(broker: BrokerView): PartitionPort {
         let bytes = 0;
         const budget = new FetchBudget(wanted.maxBytes, broker.fetchMaxBytes);
         const results = wanted.partitions.map((p): FetchedPartition => {
-          const none = (errorCode: number): FetchedPartition => ({ topic: p.topic, partition: p.partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY });
+          const none = (errorCode: number): FetchedPartition => ({
+            topic: p.topic,
+            partition: p.partition,
+            errorCode,
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            records: EMPTY,
+          });
           const leader = leaderReplica(broker, p.topic, p.partition);
           if (E.isLeft(leader)) return none(leader.left.code);
           const h = leader.right;
@@ -112,7 +138,15 @@ function partitionPort(broker: BrokerView): PartitionPort {
             throw e;
           }
           bytes += records.length;
-          return { topic: p.topic, partition: p.partition, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: h.log.logStartOffset, records };
+          return {
+            topic: p.topic,
+            partition: p.partition,
+            errorCode: 0,
+            highWatermark: hw,
+            lastStableOffset: hw,
+            logStartOffset: h.log.logStartOffset,
+            records,
+          };
         });
         const wait = deadline - Date.now();
         if (bytes >= Math.max(1, wanted.minBytes) || wait <= 0 || wanted.signal.aborted) return results;
@@ -128,7 +162,9 @@ function partitionPort(broker: BrokerView): PartitionPort {
         if (timestamp === -1) return { offset: hw, timestamp: -1, leaderEpoch };
         // Only what the in-sync replicas have is visible: a timestamp found above the high watermark is not yet.
         const found = h.log.offsetForTimestamp(timestamp);
-        return found === undefined || found.offset >= hw ? { offset: hw, timestamp: -1, leaderEpoch } : { offset: found.offset, timestamp: found.timestamp, leaderEpoch };
+        return found === undefined || found.offset >= hw
+          ? { offset: hw, timestamp: -1, leaderEpoch }
+          : { offset: found.offset, timestamp: found.timestamp, leaderEpoch };
       })(leaderReplica(broker, topic, partition));
     },
 
@@ -143,7 +179,8 @@ function partitionPort(broker: BrokerView): PartitionPort {
       const h = leader.right;
       const hw = h.replica.highWatermark;
       const before = beforeOffset === -1 ? hw : beforeOffset;
-      if (before < 0 || before > hw) return E.left(refusal(ErrorCode.OFFSET_OUT_OF_RANGE, `${h.name}: records can be deleted up to the high watermark ${hw}, not ${beforeOffset}.`));
+      if (before < 0 || before > hw)
+        return E.left(refusal(ErrorCode.OFFSET_OUT_OF_RANGE, `${h.name}: records can be deleted up to the high watermark ${hw}, not ${beforeOffset}.`));
       const lowWatermark = h.log.deleteRecordsBefore(before);
       // Parked follower fetches are answered now, so the followers learn the new start at once.
       broker.appended(h);
@@ -155,12 +192,21 @@ function partitionPort(broker: BrokerView): PartitionPort {
 }
 
 /** Asks the controller for a change, then waits until this broker's image shows it (`shown`); the response, or the refusal. */
-async function decided<R>(broker: BrokerView, method: string, body: unknown, deadline: number, shown: (response: R) => boolean, notYet: string): Promise<E.Either<Refusal, R>> {
+async function decided<R>(
+  broker: BrokerView,
+  method: string,
+  body: unknown,
+  deadline: number,
+  shown: (response: R) => boolean,
+  notYet: string,
+): Promise<E.Either<Refusal, R>> {
   const a: ControllerAnswer<R> = await broker.askController<R>(method, body, deadline);
   if (a.errorCode !== 0 || a.response === undefined) return E.left(refusal(a.errorCode, a.message ?? errorName(a.errorCode)));
   const response = a.response;
   const seen = await untilImage(broker, deadline, () => shown(response));
-  return seen ? E.right(response) : E.left(refusal(ErrorCode.REQUEST_TIMED_OUT, `${notYet}, but broker ${broker.nodeId} has not seen it yet; it will shortly.`));
+  return seen
+    ? E.right(response)
+    : E.left(refusal(ErrorCode.REQUEST_TIMED_OUT, `${notYet}, but broker ${broker.nodeId} has not seen it yet; it will shortly.`));
 }
 
 /** validate_only: the controller's decision made on this broker's image, not proposed. */
@@ -170,7 +216,14 @@ function validated<R>(d: Decision<R>): E.Either<Refusal, void> {
 
 function createTopicAtController(broker: BrokerView, request: CreateTopicRequest, deadline: number): Promise<E.Either<Refusal, unknown>> {
   // Answered once this broker's image has the topic, so the client's next Metadata shows it.
-  return decided<{ topicId: number }>(broker, ControllerMethod.createTopic, request, deadline, ({ topicId }) => broker.image.topics.has(topicId), `Topic ${request.name} is created`);
+  return decided<{ topicId: number }>(
+    broker,
+    ControllerMethod.createTopic,
+    request,
+    deadline,
+    ({ topicId }) => broker.image.topics.has(topicId),
+    `Topic ${request.name} is created`,
+  );
 }
 
 /** A topic's every setting (log and replication) from this broker's image, its overrides marked. */
@@ -191,25 +244,47 @@ function adminPort(broker: BrokerView): AdminPort {
     maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,
 
     async createTopic(spec, { validateOnly, deadline }) {
-      const request: CreateTopicRequest = withDefaultReplication({ name: spec.name, partitions: Math.max(1, spec.partitions), replicationFactor: spec.replicationFactor, config: spec.config }, broker.image.liveBrokers().length);
+      const request: CreateTopicRequest = withDefaultReplication(
+        { name: spec.name, partitions: Math.max(1, spec.partitions), replicationFactor: spec.replicationFactor, config: spec.config },
+        broker.image.liveBrokers().length,
+      );
       const answer = (): CreatedTopic => {
         const t = broker.image.topicByName(spec.name);
         const configs = t === undefined ? undefined : topicConfigs(t);
-        return { topicId: '', partitions: request.partitions, replicationFactor: request.replicationFactor, configs: configs !== undefined && E.isRight(configs) ? configs.right : null };
+        return {
+          topicId: '',
+          partitions: request.partitions,
+          replicationFactor: request.replicationFactor,
+          configs: configs !== undefined && E.isRight(configs) ? configs.right : null,
+        };
       };
       if (validateOnly) return E.map(answer)(validated(decideCreateTopic(broker.image, request)));
       return E.map(answer)(await createTopicAtController(broker, request, deadline));
     },
 
     async deleteTopic(name, deadline) {
-      const deleted = await decided<{ topicId: number }>(broker, ControllerMethod.deleteTopic, { name }, deadline, ({ topicId }) => !broker.image.topics.has(topicId), `Topic ${name} is deleted`);
+      const deleted = await decided<{ topicId: number }>(
+        broker,
+        ControllerMethod.deleteTopic,
+        { name },
+        deadline,
+        ({ topicId }) => !broker.image.topics.has(topicId),
+        `Topic ${name} is deleted`,
+      );
       return E.map(() => undefined)(deleted);
     },
 
     async createPartitions(name, count, { validateOnly, deadline }) {
       const request = { name, count };
       if (validateOnly) return validated(decideCreatePartitions(broker.image, request));
-      const grown = await decided<{ topicId: number }>(broker, ControllerMethod.createPartitions, request, deadline, ({ topicId }) => (broker.image.topics.get(topicId)?.partitions.size ?? 0) >= count, `Topic ${name} has ${count} partitions now`);
+      const grown = await decided<{ topicId: number }>(
+        broker,
+        ControllerMethod.createPartitions,
+        request,
+        deadline,
+        ({ topicId }) => (broker.image.topics.get(topicId)?.partitions.size ?? 0) >= count,
+        `Topic ${name} has ${count} partitions now`,
+      );
       return E.map(() => undefined)(grown);
     },
 

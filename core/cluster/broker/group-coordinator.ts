@@ -31,9 +31,33 @@
 import * as E from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BrokerError, CONSUMER_OFFSETS_TOPIC, ErrorCode, errorName, GroupService, OffsetCache, offsetCommitRecords, offsetsPartitionFor, offsetTombstones, type CommittedOffset, type OffsetCommit, type OffsetDeletion } from '../../broker';
+import {
+  BrokerError,
+  CONSUMER_OFFSETS_TOPIC,
+  ErrorCode,
+  errorName,
+  GroupService,
+  OffsetCache,
+  offsetCommitRecords,
+  offsetsPartitionFor,
+  offsetTombstones,
+  type CommittedOffset,
+  type OffsetCommit,
+  type OffsetDeletion,
+} from '../../broker';
 import { encodeRecordBatch, type RecordInput } from '../../log';
-import type { CommitResult, GroupDescription, GroupListing, GroupPort, JoinGroupParams, JoinGroupResult, LeaveGroupResult, OffsetCommitEntry, SyncGroupParams, SyncGroupResult } from '../../protocol';
+import type {
+  CommitResult,
+  GroupDescription,
+  GroupListing,
+  GroupPort,
+  JoinGroupParams,
+  JoinGroupResult,
+  LeaveGroupResult,
+  OffsetCommitEntry,
+  SyncGroupParams,
+  SyncGroupResult,
+} from '../../protocol';
 import { refusal, type Refusal } from '../errors';
 import { defaultReplication } from './default-replication';
 import { appCommitStanding } from './app-commit-fence';
@@ -122,7 +146,9 @@ export class ClusterGroupCoordinator implements GroupPort {
         continue;
       }
       this.loaded.set(p, { partition: p, hosted: h, leaderEpoch: h.replica.leaderEpoch, cache });
-      this.broker.log(`broker ${this.broker.nodeId}: coordinates the groups of ${h.name} (leader epoch ${h.replica.leaderEpoch}, ${cache.groupIds().length} groups with offsets, log end offset ${h.log.logEndOffset})`);
+      this.broker.log(
+        `broker ${this.broker.nodeId}: coordinates the groups of ${h.name} (leader epoch ${h.replica.leaderEpoch}, ${cache.groupIds().length} groups with offsets, log end offset ${h.log.logEndOffset})`,
+      );
     }
   }
 
@@ -151,11 +177,14 @@ export class ClusterGroupCoordinator implements GroupPort {
     const { replicationFactor, minInsyncReplicas } = defaultReplication(live);
     const config = { 'cleanup.policy': 'compact', 'min.insync.replicas': String(minInsyncReplicas) };
     this.creating = true;
-    this.broker.log(`broker ${this.broker.nodeId}: creating ${CONSUMER_OFFSETS_TOPIC} (${OFFSETS_TOPIC_PARTITIONS} partitions, replication factor ${replicationFactor})`);
+    this.broker.log(
+      `broker ${this.broker.nodeId}: creating ${CONSUMER_OFFSETS_TOPIC} (${OFFSETS_TOPIC_PARTITIONS} partitions, replication factor ${replicationFactor})`,
+    );
     void this.broker
       .createTopic({ name: CONSUMER_OFFSETS_TOPIC, partitions: OFFSETS_TOPIC_PARTITIONS, replicationFactor, config }, CREATE_TIMEOUT_MS)
       .then((a) => {
-        if (a.errorCode !== 0 && a.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) this.broker.log(`broker ${this.broker.nodeId}: cannot create ${CONSUMER_OFFSETS_TOPIC} yet: ${a.message ?? `error ${a.errorCode}`}`);
+        if (a.errorCode !== 0 && a.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS)
+          this.broker.log(`broker ${this.broker.nodeId}: cannot create ${CONSUMER_OFFSETS_TOPIC} yet: ${a.message ?? `error ${a.errorCode}`}`);
       })
       .finally(() => {
         this.creating = false;
@@ -168,14 +197,17 @@ export class ClusterGroupCoordinator implements GroupPort {
     if (keyType !== 0) return E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Only group coordinators are served (no transactions on a cluster yet).'));
     if (this.partitionFor(key) === undefined) this.ensureOffsetsTopic();
     const c = this.coordinator(key);
-    return c === undefined ? E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The ${CONSUMER_OFFSETS_TOPIC} partition of this group has no live leader yet; retry.`)) : E.right(c);
+    return c === undefined
+      ? E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The ${CONSUMER_OFFSETS_TOPIC} partition of this group has no live leader yet; retry.`))
+      : E.right(c);
   }
 
   // Membership, answered here only for the groups this broker coordinates.
 
   joinGroup(params: JoinGroupParams): Promise<JoinGroupResult> {
     const owner = this.owned(params.groupId);
-    if (typeof owner === 'number') return Promise.resolve({ errorCode: owner, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] });
+    if (typeof owner === 'number')
+      return Promise.resolve({ errorCode: owner, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: '', members: [] });
     return this.membership.joinGroup(params);
   }
 
@@ -230,11 +262,14 @@ export class ClusterGroupCoordinator implements GroupPort {
     const deleted = this.membership.deleteOffsets(groupId, partitions);
     if (E.isLeft(deleted)) return E.left(refusal(deleted.left.code, deleted.left.message));
     const code = await deleted.right.deletion;
-    return code === 0 ? E.right(deleted.right.results) : E.left(refusal(code, `The offsets of group "${groupId}" could not be deleted (${errorName(code)}); retry.`));
+    return code === 0
+      ? E.right(deleted.right.results)
+      : E.left(refusal(code, `The offsets of group "${groupId}" could not be deleted (${errorName(code)}); retry.`));
   }
 
   async commitOffsets(groupId: string, memberId: string, generationId: number, commits: readonly OffsetCommitEntry[]): Promise<CommitResult[]> {
-    const answer = (code: (c: OffsetCommitEntry) => number): CommitResult[] => commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code(c) }));
+    const answer = (code: (c: OffsetCommitEntry) => number): CommitResult[] =>
+      commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code(c) }));
     const owner = this.owned(groupId);
     if (typeof owner === 'number') return answer(() => owner);
     const standing = await this.appCommitStanding(groupId, memberId, generationId);
@@ -317,13 +352,17 @@ export class ClusterGroupCoordinator implements GroupPort {
  */
 function noteLegacyGroupsDir(dataDir: string, log: (message: string) => void): void {
   const legacy = path.join(dataDir, LEGACY_GROUPS_DIR);
-  if (fs.existsSync(legacy)) log(`ignoring ${legacy}: left by an earlier version (group membership no longer keeps an embedded broker there, and its offsets are not carried over); it may be removed`);
+  if (fs.existsSync(legacy))
+    log(
+      `ignoring ${legacy}: left by an earlier version (group membership no longer keeps an embedded broker there, and its offsets are not carried over); it may be removed`,
+    );
 }
 
 /** Why a group's request is not served here: the owned() error code with what to do. */
 function notCoordinated(groupId: string, code: number): Refusal {
   if (code === ErrorCode.INVALID_GROUP_ID) return refusal(code, 'A group id is required.');
-  if (code === ErrorCode.COORDINATOR_NOT_AVAILABLE) return refusal(code, `The ${CONSUMER_OFFSETS_TOPIC} partition of group "${groupId}" has no leader yet; retry.`);
+  if (code === ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    return refusal(code, `The ${CONSUMER_OFFSETS_TOPIC} partition of group "${groupId}" has no leader yet; retry.`);
   return refusal(code, `This broker does not coordinate group "${groupId}" now; find its coordinator again.`);
 }
 

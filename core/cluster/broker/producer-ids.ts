@@ -28,19 +28,31 @@ export class ProducerIdAllocator {
   /** The next producer id of the block of `brokerEpoch` (this broker's committed registration). */
   allocate(brokerEpoch: number): E.Either<Refusal, number> {
     if (!Number.isSafeInteger(brokerEpoch) || brokerEpoch < 1) {
-      return E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `No producer id yet: the broker is not registered (broker epoch ${brokerEpoch}); retry once it is.`));
+      return E.left(
+        refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `No producer id yet: the broker is not registered (broker epoch ${brokerEpoch}); retry once it is.`),
+      );
     }
     const start = brokerEpoch * this.blockSize;
     const end = start + this.blockSize;
     if (end > Number.MAX_SAFE_INTEGER + 1) {
-      return E.left(refusal(ErrorCode.UNKNOWN_SERVER_ERROR, `Broker epoch ${brokerEpoch} is too large to derive producer ids below 2^53 from; the cluster has used up its producer id space.`));
+      return E.left(
+        refusal(
+          ErrorCode.UNKNOWN_SERVER_ERROR,
+          `Broker epoch ${brokerEpoch} is too large to derive producer ids below 2^53 from; the cluster has used up its producer id space.`,
+        ),
+      );
     }
     if (brokerEpoch !== this.brokerEpoch) {
       this.brokerEpoch = brokerEpoch;
       this.next = start;
     }
     if (this.next >= end) {
-      return E.left(refusal(ErrorCode.UNKNOWN_SERVER_ERROR, `This broker has handed out all ${this.blockSize} producer ids of broker epoch ${brokerEpoch}; restart it (a new registration gets a new block), or ask another broker.`));
+      return E.left(
+        refusal(
+          ErrorCode.UNKNOWN_SERVER_ERROR,
+          `This broker has handed out all ${this.blockSize} producer ids of broker epoch ${brokerEpoch}; restart it (a new registration gets a new block), or ask another broker.`,
+        ),
+      );
     }
     return E.right(this.next++);
   }

@@ -42,7 +42,12 @@ export function alterPartition(image: MetadataImage, req: AlterPartitionRequest)
     return E.left(refusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${name}: broker ${req.brokerId} is not the leader (${p.leader}).`));
   }
   if (req.partitionEpoch !== p.partitionEpoch) {
-    return E.left(refusal(ErrorCode.INVALID_UPDATE_VERSION, `${name}: partition epoch ${req.partitionEpoch} is not the current ${p.partitionEpoch}; refresh the partition state and retry.`));
+    return E.left(
+      refusal(
+        ErrorCode.INVALID_UPDATE_VERSION,
+        `${name}: partition epoch ${req.partitionEpoch} is not the current ${p.partitionEpoch}; refresh the partition state and retry.`,
+      ),
+    );
   }
   const isr = [...new Set(req.newIsr)];
   if (!isr.includes(req.brokerId) || isr.some((id) => !p.replicas.includes(id))) {

@@ -29,7 +29,9 @@ export function registerBroker(image: MetadataImage, req: RegisterBrokerRequest)
     return E.left(refusal(ErrorCode.INVALID_REQUEST, `Broker id ${req.brokerId} is not a non-negative integer; set node.id.`));
   }
   if (req.rack !== null && (typeof req.rack !== 'string' || !validRack(req.rack))) {
-    return E.left(refusal(ErrorCode.INVALID_REQUEST, `Rack ${JSON.stringify(req.rack)} is not valid: give 1 to ${MAX_RACK_LENGTH} printable characters, or no rack.`));
+    return E.left(
+      refusal(ErrorCode.INVALID_REQUEST, `Rack ${JSON.stringify(req.rack)} is not valid: give 1 to ${MAX_RACK_LENGTH} printable characters, or no rack.`),
+    );
   }
   const brokerEpoch = image.lastBrokerEpoch + 1;
   const register: MetadataRecord = { type: 'RegisterBroker', brokerEpoch, ...req };
@@ -59,7 +61,12 @@ export function checkBrokerEpoch(image: MetadataImage, brokerId: number, brokerE
     return E.left(refusal(ErrorCode.BROKER_NOT_AVAILABLE, `Broker ${brokerId} is not registered; register before sending heartbeats.`));
   }
   if (registered.brokerEpoch !== brokerEpoch) {
-    return E.left(refusal(ErrorCode.STALE_BROKER_EPOCH, `Broker ${brokerId} epoch ${brokerEpoch} is not the registered epoch ${registered.brokerEpoch}; this incarnation was replaced, re-register.`));
+    return E.left(
+      refusal(
+        ErrorCode.STALE_BROKER_EPOCH,
+        `Broker ${brokerId} epoch ${brokerEpoch} is not the registered epoch ${registered.brokerEpoch}; this incarnation was replaced, re-register.`,
+      ),
+    );
   }
   return E.right(undefined);
 }

@@ -10,7 +10,11 @@ export class ControllerClient {
   private readonly controllers: ControllerAddress[];
   private guess: number;
 
-  constructor(controllers: readonly ControllerAddress[], seed = 0, private readonly linkFilter?: LinkFilter) {
+  constructor(
+    controllers: readonly ControllerAddress[],
+    seed = 0,
+    private readonly linkFilter?: LinkFilter,
+  ) {
     this.controllers = [...controllers];
     this.clients = new Map(controllers.map((c) => [c.id, new RpcClient(c.host, c.port, undefined, linkFilter)]));
     this.guess = controllers[seed % controllers.length].id;

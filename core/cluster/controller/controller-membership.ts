@@ -45,11 +45,13 @@ const MAX_WAIT_MS = 600_000;
 export function checkAddController(body: unknown): E.Either<string, AddControllerRequest> {
   const b = body as Partial<AddControllerRequest> | null;
   if (b === null || typeof b !== 'object') return E.left('addController needs {id, host, port}');
-  if (typeof b.id !== 'number' || typeof b.host !== 'string' || typeof b.port !== 'number') return E.left('addController needs a numeric id, a host and a numeric port');
+  if (typeof b.id !== 'number' || typeof b.host !== 'string' || typeof b.port !== 'number')
+    return E.left('addController needs a numeric id, a host and a numeric port');
   const parsed = parseControllers(`${b.id}@${b.host}:${b.port}`);
   if (E.isLeft(parsed)) return parsed;
   const waitMs = b.waitMs ?? 0;
-  if (typeof waitMs !== 'number' || !Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) return E.left(`waitMs must be an integer in 0..${MAX_WAIT_MS}`);
+  if (typeof waitMs !== 'number' || !Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS)
+    return E.left(`waitMs must be an integer in 0..${MAX_WAIT_MS}`);
   return E.right({ id: b.id, host: b.host, port: b.port, waitMs });
 }
 
@@ -85,7 +87,9 @@ const lostLeadership = <R>(shell: MembershipShell) => refused<R>(shell, ErrorCod
 /** A change core/raft refused (another change in progress, a learner still catching up, ...), said as such. */
 function proposeChange(shell: MembershipShell, cc: ConfChange): E.Either<ControllerAnswer<QuorumMembers>, ProposalAccepted> {
   const p = shell.proposeConfChange(cc);
-  return E.isLeft(p) ? E.left(refused(shell, ErrorCode.INVALID_REQUEST, `cannot ${cc.type === 'removeNode' ? 'remove' : 'add'} controller ${cc.node}: ${p.left}`)) : p;
+  return E.isLeft(p)
+    ? E.left(refused(shell, ErrorCode.INVALID_REQUEST, `cannot ${cc.type === 'removeNode' ? 'remove' : 'add'} controller ${cc.node}: ${p.left}`))
+    : p;
 }
 
 export async function addController(shell: MembershipShell, req: AddControllerRequest): Promise<ControllerAnswer<QuorumMembers>> {
@@ -98,10 +102,14 @@ export async function addController(shell: MembershipShell, req: AddControllerRe
     if (!(await shell.applied(p.right))) return lostLeadership(shell);
   }
   // The tick promotes it once it has caught up.
-  if (await shell.waitUntil(() => shell.conf().voters.includes(req.id), req.waitMs)) return { errorCode: 0, leaderHint: shell.leader(), response: members(shell.conf()) };
+  if (await shell.waitUntil(() => shell.conf().voters.includes(req.id), req.waitMs))
+    return { errorCode: 0, leaderHint: shell.leader(), response: members(shell.conf()) };
   if (shell.leader() !== shell.nodeId) return lostLeadership(shell);
   const p = shell.replication().find((r) => r.id === req.id);
-  const where = p === undefined ? '' : ` (it holds the log up to ${p.match}, ${p.lag} behind; last heard from ${p.lastAckMsAgo === null ? 'never' : `${p.lastAckMsAgo} ms ago`})`;
+  const where =
+    p === undefined
+      ? ''
+      : ` (it holds the log up to ${p.match}, ${p.lag} behind; last heard from ${p.lastAckMsAgo === null ? 'never' : `${p.lastAckMsAgo} ms ago`})`;
   return refused(
     shell,
     ErrorCode.REQUEST_TIMED_OUT,
@@ -122,7 +130,11 @@ export async function removeController(shell: MembershipShell, req: RemoveContro
     if (to === undefined) return refused(shell, ErrorCode.INVALID_REQUEST, `controller ${req.id} is the only voter; add another controller before removing it`);
     const t = shell.transferLeadership(to.id);
     if (E.isLeft(t)) return refused(shell, ErrorCode.INVALID_REQUEST, `cannot hand leadership over before removing controller ${req.id}: ${t.left}`);
-    return { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${req.id} is active; it hands leadership to controller ${to.id}, which removes it (retry there)`, leaderHint: to.id };
+    return {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      message: `controller ${req.id} is active; it hands leadership to controller ${to.id}, which removes it (retry there)`,
+      leaderHint: to.id,
+    };
   }
   if (conf.voters.includes(req.id) || conf.learners.includes(req.id)) {
     const p = proposeChange(shell, { type: 'removeNode', node: req.id });
@@ -141,7 +153,11 @@ const LEARN_TIMEOUT_MS = 2000;
 const ANSWER_MARGIN_MS = 1000;
 
 /** Adds controller `id` (running with --join at `host:port`); answers once it votes, or when `timeoutMs` is nearly spent. */
-export function requestAddController(controllers: readonly ControllerAddress[], req: Omit<AddControllerRequest, 'waitMs'>, timeoutMs: number): Promise<ControllerAnswer<QuorumMembers>> {
+export function requestAddController(
+  controllers: readonly ControllerAddress[],
+  req: Omit<AddControllerRequest, 'waitMs'>,
+  timeoutMs: number,
+): Promise<ControllerAnswer<QuorumMembers>> {
   return changeQuorum(controllers, ControllerMethod.addController, { ...req, waitMs: Math.max(0, timeoutMs - ANSWER_MARGIN_MS) }, timeoutMs);
 }
 
@@ -154,7 +170,12 @@ export function requestRemoveController(controllers: readonly ControllerAddress[
  * hints (and a leadership handover) until one answers otherwise or `timeoutMs`
  * passes.
  */
-async function changeQuorum(controllers: readonly ControllerAddress[], method: string, body: unknown, timeoutMs: number): Promise<ControllerAnswer<QuorumMembers>> {
+async function changeQuorum(
+  controllers: readonly ControllerAddress[],
+  method: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<ControllerAnswer<QuorumMembers>> {
   const client = new ControllerClient(controllers);
   const deadline = Date.now() + timeoutMs;
   try {

@@ -110,7 +110,12 @@ export class ControllerProcess {
     const process = new ControllerProcess(started.right, journal, undefined, options);
     process.lock = lock.right;
     try {
-      process.rpc = await RpcServer.listen(me.port, options.host ?? me.host, (m, b) => process.handle(m, b), (m) => process.log(m));
+      process.rpc = await RpcServer.listen(
+        me.port,
+        options.host ?? me.host,
+        (m, b) => process.handle(m, b),
+        (m) => process.log(m),
+      );
     } catch (e) {
       await process.stop();
       return E.left(`cannot listen for brokers on ${me.host}:${me.port}: ${(e as Error).message}`);
@@ -129,7 +134,16 @@ export class ControllerProcess {
   describeQuorum(): DescribeQuorumAnswer {
     const s = this.node.status();
     const active = s.role === 'leader' && this.controller !== undefined && this.controllerTerm === s.term;
-    const answer = { nodeId: this.options.nodeId, role: s.role, term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex, active };
+    const answer = {
+      nodeId: this.options.nodeId,
+      role: s.role,
+      term: s.term,
+      leader: s.leader,
+      commitIndex: s.commit,
+      appliedIndex: s.applied,
+      lastIndex: s.lastIndex,
+      active,
+    };
     return s.role === 'leader' ? { ...answer, replication: this.node.replication() } : answer;
   }
 
@@ -183,17 +197,22 @@ export class ControllerProcess {
     if (conf.voters.length === 0) {
       // Started with --join and not added yet: nobody sends it anything until then.
       const me = this.options.controllers.find((c) => c.id === this.options.nodeId)!;
-      return this.log(`controller ${this.options.nodeId}: waiting to be added to the quorum for ${Math.round((now - this.leaderlessSince) / 1000)} s; run rill cluster add-controller --id ${me.id} --address ${me.host}:${me.port} --controllers <the current controllers>. Still waiting.`);
+      return this.log(
+        `controller ${this.options.nodeId}: waiting to be added to the quorum for ${Math.round((now - this.leaderlessSince) / 1000)} s; run rill cluster add-controller --id ${me.id} --address ${me.host}:${me.port} --controllers <the current controllers>. Still waiting.`,
+      );
     }
     const peers = this.options.controllers.filter((c) => c.id !== this.options.nodeId).map((c) => `${c.id}@${c.host}:${c.raftPort}`);
-    this.log(`controller ${this.options.nodeId}: no quorum leader for ${Math.round((now - this.leaderlessSince) / 1000)} s; a majority of the ${this.options.controllers.length} controllers must be up and reach each other (Raft peers ${peers.join(', ')}). Still trying.`);
+    this.log(
+      `controller ${this.options.nodeId}: no quorum leader for ${Math.round((now - this.leaderlessSince) / 1000)} s; a majority of the ${this.options.controllers.length} controllers must be up and reach each other (Raft peers ${peers.join(', ')}). Still trying.`,
+    );
   }
 
   /** A controller added as a learner becomes a voter once it holds everything committed (core/raft refuses before). */
   private promoteCaughtUpLearner(): void {
     for (const p of this.node.replication()) {
       if (!p.learner) continue;
-      if (E.isRight(this.node.proposeConfChange({ type: 'addVoter', node: p.id }))) return this.log(`controller ${this.options.nodeId}: controller ${p.id} caught up; promoting it to voter`);
+      if (E.isRight(this.node.proposeConfChange({ type: 'addVoter', node: p.id })))
+        return this.log(`controller ${this.options.nodeId}: controller ${p.id} caught up; promoting it to voter`);
     }
   }
 
@@ -257,7 +276,8 @@ export class ControllerProcess {
     if (controller === undefined) return { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint };
     const d = decide(controller);
     const records = E.isRight(d) ? d.right.records : [];
-    if (!(await this.propose(records))) return { errorCode: ErrorCode.NOT_CONTROLLER, message: 'leadership changed before the decision committed; retry', leaderHint: this.node.status().leader };
+    if (!(await this.propose(records)))
+      return { errorCode: ErrorCode.NOT_CONTROLLER, message: 'leadership changed before the decision committed; retry', leaderHint: this.node.status().leader };
     if (E.isLeft(d)) return { errorCode: d.left.code, message: d.left.message, leaderHint };
     return { errorCode: 0, leaderHint, response: d.right.response };
   }
@@ -295,13 +315,22 @@ export class ControllerProcess {
       case ControllerMethod.addController:
       case ControllerMethod.removeController: {
         const leaderHint = this.node.status().leader;
-        if (this.active() === undefined) return { body: { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint } };
+        if (this.active() === undefined)
+          return { body: { errorCode: ErrorCode.NOT_CONTROLLER, message: `controller ${this.options.nodeId} is not active`, leaderHint } };
         if (method === ControllerMethod.addController) {
           const req = checkAddController(body);
-          return { body: E.isLeft(req) ? { errorCode: ErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await addController(this.membershipShell(), req.right) };
+          return {
+            body: E.isLeft(req)
+              ? { errorCode: ErrorCode.INVALID_REQUEST, message: req.left, leaderHint }
+              : await addController(this.membershipShell(), req.right),
+          };
         }
         const req = checkRemoveController(body);
-        return { body: E.isLeft(req) ? { errorCode: ErrorCode.INVALID_REQUEST, message: req.left, leaderHint } : await removeController(this.membershipShell(), req.right) };
+        return {
+          body: E.isLeft(req)
+            ? { errorCode: ErrorCode.INVALID_REQUEST, message: req.left, leaderHint }
+            : await removeController(this.membershipShell(), req.right),
+        };
       }
       default:
         throw new Error(`unknown controller method "${method}"`);
@@ -342,6 +371,7 @@ function alterTopicConfigRequest(body: unknown): AlterTopicConfigRequest {
 
 /** A config map of a request: string keys to string values (anything else is answered as an error, not decided on). */
 function stringMap(value: unknown): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Object.values(value).some((v) => typeof v !== 'string')) throw new Error('the request needs a config of string values');
+  if (value === null || typeof value !== 'object' || Object.values(value).some((v) => typeof v !== 'string'))
+    throw new Error('the request needs a config of string values');
   return value as Record<string, string>;
 }

@@ -60,7 +60,10 @@ export interface FetchMetadataAnswer {
   readonly entries: readonly { readonly index: number; readonly length: number }[];
 }
 
-export function encodeFeed(feed: { snapshot?: { index: number; data: Buffer }; entries: readonly MetadataEntry[] }): { body: FetchMetadataAnswer; blob: Buffer } {
+export function encodeFeed(feed: { snapshot?: { index: number; data: Buffer }; entries: readonly MetadataEntry[] }): {
+  body: FetchMetadataAnswer;
+  blob: Buffer;
+} {
   const parts: Buffer[] = [];
   if (feed.snapshot) parts.push(feed.snapshot.data);
   for (const e of feed.entries) parts.push(e.data);

@@ -19,12 +19,7 @@ export function minInsyncReplicas(topic: TopicImage): number {
  * order that is in the ISR and unfenced; else, only when the topic opts in, any
  * unfenced replica (unclean: it may lack acknowledged records).
  */
-export function electLeader(
-  image: MetadataImage,
-  topic: TopicImage,
-  p: PartitionRegistration,
-  isr: readonly number[],
-): { leader: number; unclean: boolean } {
+export function electLeader(image: MetadataImage, topic: TopicImage, p: PartitionRegistration, isr: readonly number[]): { leader: number; unclean: boolean } {
   const eligible = (id: number) => image.isUnfenced(id);
   if (p.leader !== NO_LEADER && isr.includes(p.leader) && eligible(p.leader)) return { leader: p.leader, unclean: false };
   const clean = p.replicas.find((id) => isr.includes(id) && eligible(id));
@@ -40,12 +35,7 @@ export function electLeader(
  * The change that takes `p` to `isr` with a leader elected from it, or undefined
  * when neither leader nor ISR changes. An unclean leader gets an ISR of itself.
  */
-export function partitionChange(
-  image: MetadataImage,
-  topic: TopicImage,
-  p: PartitionRegistration,
-  isr: readonly number[],
-): PartitionChangeRecord | undefined {
+export function partitionChange(image: MetadataImage, topic: TopicImage, p: PartitionRegistration, isr: readonly number[]): PartitionChangeRecord | undefined {
   const { leader, unclean } = electLeader(image, topic, p, isr);
   const nextIsr = unclean ? [leader] : isr;
   const leaderChanged = leader !== p.leader;

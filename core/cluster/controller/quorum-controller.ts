@@ -8,11 +8,26 @@ import * as E from 'fp-ts/Either';
 import type { MetadataImage } from '../metadata/image';
 import type { MetadataRecord } from '../metadata/records';
 import { alterPartition, type AlterPartitionRequest, type AlterPartitionResponse } from './alter-partition';
-import { brokerHeartbeat, fenceBroker, registerBroker, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse, type RegisterBrokerRequest } from './broker-lifecycle';
+import {
+  brokerHeartbeat,
+  fenceBroker,
+  registerBroker,
+  type BrokerHeartbeatRequest,
+  type BrokerHeartbeatResponse,
+  type RegisterBrokerRequest,
+} from './broker-lifecycle';
 import type { Decision } from './decision';
 import { registerController, unregisterController, type RegisterControllerRequest } from './controller-registration';
 import { HeartbeatSessions } from './sessions';
-import { alterTopicConfig, createPartitions, createTopic, deleteTopic, type AlterTopicConfigRequest, type CreatePartitionsRequest, type CreateTopicRequest } from './topic-admin';
+import {
+  alterTopicConfig,
+  createPartitions,
+  createTopic,
+  deleteTopic,
+  type AlterTopicConfigRequest,
+  type CreatePartitionsRequest,
+  type CreateTopicRequest,
+} from './topic-admin';
 import { expireWorker, workerHeartbeat, type WorkerAssignment, type WorkerHeartbeatRequest } from './worker-lifecycle';
 
 export interface ControllerConfig {
@@ -36,7 +51,11 @@ export class QuorumController {
   private readonly workerGiven = new Map<WorkerKey, ReadonlySet<string>>();
   private readonly _image: MetadataImage;
 
-  constructor(committed: MetadataImage, now: number, readonly config: ControllerConfig = DEFAULT_CONTROLLER_CONFIG) {
+  constructor(
+    committed: MetadataImage,
+    now: number,
+    readonly config: ControllerConfig = DEFAULT_CONTROLLER_CONFIG,
+  ) {
     this._image = committed.clone();
     this.brokerSessions = new HeartbeatSessions(config.brokerSessionTimeoutMs);
     this.workerSessions = new HeartbeatSessions(config.workerSessionTimeoutMs);

@@ -29,13 +29,19 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
   const live = image.liveBrokers();
   if (!Number.isInteger(req.replicationFactor) || req.replicationFactor < 1 || req.replicationFactor > live.length) {
     return E.left(
-      refusal(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${req.replicationFactor} needs that many live brokers; ${live.length} are live. Start more brokers or lower the replication factor.`),
+      refusal(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Replication factor ${req.replicationFactor} needs that many live brokers; ${live.length} are live. Start more brokers or lower the replication factor.`,
+      ),
     );
   }
   const config = validateTopicConfig(req.name, req.config ?? {}, req.replicationFactor);
   if (E.isLeft(config)) return config;
   const topicId = image.lastTopicId + 1;
-  const records: MetadataRecord[] = [{ type: 'Topic', name: req.name, topicId, config: config.right.overrides }, ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor)];
+  const records: MetadataRecord[] = [
+    { type: 'Topic', name: req.name, topicId, config: config.right.overrides },
+    ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor),
+  ];
   return accept(records, { topicId });
 }
 
@@ -69,14 +75,20 @@ export function createPartitions(image: MetadataImage, req: CreatePartitionsRequ
   const current = topic.partitions.size;
   if (!Number.isInteger(req.count) || req.count <= current || req.count > MAX_PARTITIONS) {
     return E.left(
-      refusal(ErrorCode.INVALID_PARTITIONS, `Topic ${req.name} has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed), not ${req.count}.`),
+      refusal(
+        ErrorCode.INVALID_PARTITIONS,
+        `Topic ${req.name} has ${current} partition(s); the new total must be an integer above ${current} and at most ${MAX_PARTITIONS} (partitions are never removed), not ${req.count}.`,
+      ),
     );
   }
   const replicationFactor = replicationFactorOf(topic);
   const live = image.liveBrokers();
   if (replicationFactor > live.length) {
     return E.left(
-      refusal(ErrorCode.INVALID_REPLICATION_FACTOR, `Topic ${req.name} has replication factor ${replicationFactor}; its new partitions need that many live brokers, and ${live.length} are live. Start more brokers and retry.`),
+      refusal(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Topic ${req.name} has replication factor ${replicationFactor}; its new partitions need that many live brokers, and ${live.length} are live. Start more brokers and retry.`,
+      ),
     );
   }
   return accept(newPartitions(live, topic.topicId, current, req.count, replicationFactor), { topicId: topic.topicId });
@@ -89,7 +101,16 @@ export function createPartitions(image: MetadataImage, req: CreatePartitionsRequ
 function newPartitions(live: readonly BrokerRegistration[], topicId: number, from: number, to: number, replicationFactor: number): MetadataRecord[] {
   return placeReplicas(live, to, replicationFactor, topicId - 1)
     .slice(from)
-    .map((replicas, i) => ({ type: 'Partition', topicId, partition: from + i, replicas, isr: replicas, leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0 }));
+    .map((replicas, i) => ({
+      type: 'Partition',
+      topicId,
+      partition: from + i,
+      replicas,
+      isr: replicas,
+      leader: replicas[0],
+      leaderEpoch: 0,
+      partitionEpoch: 0,
+    }));
 }
 
 export type AlterTopicConfigRequest =

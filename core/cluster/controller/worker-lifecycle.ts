@@ -39,9 +39,21 @@ export function workerHeartbeat(image: MetadataImage, req: WorkerHeartbeatReques
   let workerEpoch = req.workerEpoch;
   if (req.workerEpoch === 0) {
     workerEpoch = image.lastWorkerEpoch + 1;
-    records.push({ type: 'RegisterWorker', app: req.app, workerId: req.workerId, workerEpoch, inputTopics: [...req.inputTopics], numStandbyReplicas: req.numStandbyReplicas });
+    records.push({
+      type: 'RegisterWorker',
+      app: req.app,
+      workerId: req.workerId,
+      workerEpoch,
+      inputTopics: [...req.inputTopics],
+      numStandbyReplicas: req.numStandbyReplicas,
+    });
   } else if (registered?.workerEpoch !== req.workerEpoch) {
-    return E.left(refusal(ErrorCode.FENCED_MEMBER_EPOCH, `Worker ${req.workerId} of ${req.app}: epoch ${req.workerEpoch} is not the registered one (${registered?.workerEpoch ?? 'none'}); its tasks moved. Rejoin with epoch 0.`));
+    return E.left(
+      refusal(
+        ErrorCode.FENCED_MEMBER_EPOCH,
+        `Worker ${req.workerId} of ${req.app}: epoch ${req.workerEpoch} is not the registered one (${registered?.workerEpoch ?? 'none'}); its tasks moved. Rejoin with epoch 0.`,
+      ),
+    );
   }
   const after = imageAfter(image, records);
   const reassignment = rebalance(after, req.app);
@@ -78,7 +90,12 @@ export function rebalance(image: MetadataImage, app: string): TaskAssignmentReco
   if (appImage === undefined) return undefined;
   const workers = [...appImage.workers.values()];
   const standbys = Math.max(0, ...workers.map((w) => w.numStandbyReplicas));
-  const tasks = assignTasks(tasksOf(image, app), workers.map((w) => w.workerId), appImage.tasks, standbys);
+  const tasks = assignTasks(
+    tasksOf(image, app),
+    workers.map((w) => w.workerId),
+    appImage.tasks,
+    standbys,
+  );
   if (sameAssignment(tasks, appImage.tasks)) return undefined;
   return { type: 'TaskAssignment', app, generation: appImage.generation + 1, tasks };
 }

@@ -35,10 +35,17 @@ const MAX_NAME = 249;
 export function checkWorkerHeartbeat(body: unknown): string | undefined {
   const b = body as Partial<WorkerHeartbeatRpcRequest> | null;
   if (b === null || typeof b !== 'object') return 'workerHeartbeat needs a body';
-  if (typeof b.app !== 'string' || b.app.length === 0 || b.app.length > MAX_NAME) return `workerHeartbeat: app must be a non-empty string of at most ${MAX_NAME} characters`;
-  if (typeof b.workerId !== 'string' || b.workerId.length === 0 || b.workerId.length > MAX_NAME) return `workerHeartbeat: workerId must be a non-empty string of at most ${MAX_NAME} characters`;
-  if (typeof b.workerEpoch !== 'number' || !Number.isInteger(b.workerEpoch) || b.workerEpoch < 0) return 'workerHeartbeat: workerEpoch must be a non-negative integer (0 to join)';
-  if (!Array.isArray(b.inputTopics) || b.inputTopics.length > 1000 || !b.inputTopics.every((t) => typeof t === 'string' && t.length > 0 && t.length <= MAX_NAME)) {
+  if (typeof b.app !== 'string' || b.app.length === 0 || b.app.length > MAX_NAME)
+    return `workerHeartbeat: app must be a non-empty string of at most ${MAX_NAME} characters`;
+  if (typeof b.workerId !== 'string' || b.workerId.length === 0 || b.workerId.length > MAX_NAME)
+    return `workerHeartbeat: workerId must be a non-empty string of at most ${MAX_NAME} characters`;
+  if (typeof b.workerEpoch !== 'number' || !Number.isInteger(b.workerEpoch) || b.workerEpoch < 0)
+    return 'workerHeartbeat: workerEpoch must be a non-negative integer (0 to join)';
+  if (
+    !Array.isArray(b.inputTopics) ||
+    b.inputTopics.length > 1000 ||
+    !b.inputTopics.every((t) => typeof t === 'string' && t.length > 0 && t.length <= MAX_NAME)
+  ) {
     return 'workerHeartbeat: inputTopics must be a list of topic names';
   }
   if (typeof b.numStandbyReplicas !== 'number' || !Number.isInteger(b.numStandbyReplicas) || b.numStandbyReplicas < 0 || b.numStandbyReplicas > 100) {

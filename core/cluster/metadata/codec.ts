@@ -29,9 +29,7 @@ const TYPE_IDS: Record<MetadataRecordType, number> = {
   UnregisterController: 14,
   TopicConfig: 15,
 };
-const TYPE_NAMES = new Map<number, MetadataRecordType>(
-  Object.entries(TYPE_IDS).map(([name, id]) => [id, name as MetadataRecordType]),
-);
+const TYPE_NAMES = new Map<number, MetadataRecordType>(Object.entries(TYPE_IDS).map(([name, id]) => [id, name as MetadataRecordType]));
 
 // ---------------------------------------------------------------- writing
 
@@ -231,7 +229,14 @@ function readRecord(r: Reader): MetadataRecord {
   if (version !== VERSION) throw new DecodeError(`${type} record version ${version} is not supported (this node reads version ${VERSION}); upgrade this node`);
   switch (type) {
     case 'RegisterBroker':
-      return { type, brokerId: read.int(r, 'brokerId'), brokerEpoch: read.long(r, 'brokerEpoch'), rack: read.nullableString(r, 'rack'), host: read.string(r, 'host'), port: read.int(r, 'port') };
+      return {
+        type,
+        brokerId: read.int(r, 'brokerId'),
+        brokerEpoch: read.long(r, 'brokerEpoch'),
+        rack: read.nullableString(r, 'rack'),
+        host: read.string(r, 'host'),
+        port: read.int(r, 'port'),
+      };
     case 'FenceBroker':
     case 'UnfenceBroker':
     case 'UnregisterBroker':
@@ -267,7 +272,14 @@ function readRecord(r: Reader): MetadataRecord {
     case 'RemoveTopic':
       return { type, topicId: read.long(r, 'topicId') };
     case 'RegisterWorker':
-      return { type, app: read.string(r, 'app'), workerId: read.string(r, 'workerId'), workerEpoch: read.long(r, 'workerEpoch'), inputTopics: read.strings(r, 'inputTopics'), numStandbyReplicas: read.int(r, 'numStandbyReplicas') };
+      return {
+        type,
+        app: read.string(r, 'app'),
+        workerId: read.string(r, 'workerId'),
+        workerEpoch: read.long(r, 'workerEpoch'),
+        inputTopics: read.strings(r, 'inputTopics'),
+        numStandbyReplicas: read.int(r, 'numStandbyReplicas'),
+      };
     case 'UnregisterWorker':
       return { type, app: read.string(r, 'app'), workerId: read.string(r, 'workerId'), workerEpoch: read.long(r, 'workerEpoch') };
     case 'TaskAssignment': {
@@ -276,12 +288,22 @@ function readRecord(r: Reader): MetadataRecord {
       const n = read.count(r, 'tasks');
       const tasks: TaskOwnership[] = [];
       for (let i = 0; i < n; i++) {
-        tasks.push({ task: read.string(r, 'task'), owner: read.string(r, 'owner'), taskEpoch: read.int(r, 'taskEpoch'), standbys: read.strings(r, 'standbys') });
+        tasks.push({
+          task: read.string(r, 'task'),
+          owner: read.string(r, 'owner'),
+          taskEpoch: read.int(r, 'taskEpoch'),
+          standbys: read.strings(r, 'standbys'),
+        });
       }
       return { type, app, generation, tasks };
     }
     case 'EpochCounters':
-      return { type, lastBrokerEpoch: read.long(r, 'lastBrokerEpoch'), lastTopicId: read.long(r, 'lastTopicId'), lastWorkerEpoch: read.long(r, 'lastWorkerEpoch') };
+      return {
+        type,
+        lastBrokerEpoch: read.long(r, 'lastBrokerEpoch'),
+        lastTopicId: read.long(r, 'lastTopicId'),
+        lastWorkerEpoch: read.long(r, 'lastWorkerEpoch'),
+      };
     case 'RegisterController':
       return { type, controllerId: read.int(r, 'controllerId'), host: read.string(r, 'host'), port: read.int(r, 'port') };
     case 'UnregisterController':

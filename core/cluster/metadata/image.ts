@@ -140,7 +140,8 @@ export class MetadataImage {
         return APPLIED;
       case 'RegisterBroker': {
         const old = this._brokers.get(record.brokerId);
-        if (old !== undefined && old.brokerEpoch >= record.brokerEpoch) return skipped(`broker ${record.brokerId} already registered with epoch ${old.brokerEpoch}`);
+        if (old !== undefined && old.brokerEpoch >= record.brokerEpoch)
+          return skipped(`broker ${record.brokerId} already registered with epoch ${old.brokerEpoch}`);
         const { type: _, ...fields } = record;
         this._brokers.set(record.brokerId, { ...fields, fenced: true });
         this._lastBrokerEpoch = Math.max(this._lastBrokerEpoch, record.brokerEpoch);
@@ -174,7 +175,9 @@ export class MetadataImage {
         const old = topic?.partitions.get(record.partition);
         if (topic === undefined || old === undefined) return skipped(`no partition ${record.topicId}/${record.partition}`);
         if (old.partitionEpoch !== record.partitionEpoch) {
-          return skipped(`partition ${topic.name}-${record.partition} is at partition epoch ${old.partitionEpoch}, the change was decided at ${record.partitionEpoch}`);
+          return skipped(
+            `partition ${topic.name}-${record.partition} is at partition epoch ${old.partitionEpoch}, the change was decided at ${record.partitionEpoch}`,
+          );
         }
         const leaderChanged = record.leader !== undefined && record.leader !== old.leader;
         topic.partitions.set(record.partition, {
@@ -203,7 +206,8 @@ export class MetadataImage {
       case 'RegisterWorker': {
         const app = this.appFor(record.app);
         const old = app.workers.get(record.workerId);
-        if (old !== undefined && old.workerEpoch >= record.workerEpoch) return skipped(`worker ${record.workerId} already registered with epoch ${old.workerEpoch}`);
+        if (old !== undefined && old.workerEpoch >= record.workerEpoch)
+          return skipped(`worker ${record.workerId} already registered with epoch ${old.workerEpoch}`);
         const { type: _, ...fields } = record;
         app.workers.set(record.workerId, fields);
         this._lastWorkerEpoch = Math.max(this._lastWorkerEpoch, record.workerEpoch);
@@ -211,7 +215,8 @@ export class MetadataImage {
       }
       case 'UnregisterWorker': {
         const app = this._apps.get(record.app);
-        if (app?.workers.get(record.workerId)?.workerEpoch !== record.workerEpoch) return skipped(`worker ${record.workerId} epoch ${record.workerEpoch} is not the registered one`);
+        if (app?.workers.get(record.workerId)?.workerEpoch !== record.workerEpoch)
+          return skipped(`worker ${record.workerId} epoch ${record.workerEpoch} is not the registered one`);
         app.workers.delete(record.workerId);
         return APPLIED;
       }
@@ -262,7 +267,14 @@ export class MetadataImage {
     }
     for (const app of sortedValues(this._apps, (a, c) => compare(a.app, c.app))) {
       for (const w of sortedValues(app.workers, (a, c) => compare(a.workerId, c.workerId))) {
-        records.push({ type: 'RegisterWorker', app: w.app, workerId: w.workerId, workerEpoch: w.workerEpoch, inputTopics: w.inputTopics, numStandbyReplicas: w.numStandbyReplicas });
+        records.push({
+          type: 'RegisterWorker',
+          app: w.app,
+          workerId: w.workerId,
+          workerEpoch: w.workerEpoch,
+          inputTopics: w.inputTopics,
+          numStandbyReplicas: w.numStandbyReplicas,
+        });
       }
       if (app.generation > 0) {
         const tasks = sortedValues(app.tasks, (a, c) => compare(a.task, c.task));

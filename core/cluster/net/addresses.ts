@@ -14,7 +14,10 @@ export interface ControllerAddress {
 
 export function parseControllers(text: string): E.Either<string, ControllerAddress[]> {
   const out: ControllerAddress[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^(\d+)@([^:]+):(\d+)$/.exec(part);
     if (m === null) return E.left(`"${part}" is not ID@HOST:PORT (e.g. 1@127.0.0.1:9093)`);
     const id = Number(m[1]);

@@ -110,7 +110,8 @@ export class RpcServer {
               .then(() => handler(m, b, d.blob))
               .then(
                 (res) => !socket.destroyed && writeAll(socket, encodeFrame(RESPONSE, d.id, { b: res.body }, res.blob)),
-                (e: unknown) => !socket.destroyed && writeAll(socket, encodeFrame(RESPONSE, d.id, { e: e instanceof Error ? e.message : String(e) }, undefined)),
+                (e: unknown) =>
+                  !socket.destroyed && writeAll(socket, encodeFrame(RESPONSE, d.id, { e: e instanceof Error ? e.message : String(e) }, undefined)),
               );
           });
           if (!r.ok) {
@@ -181,10 +182,14 @@ export class RpcClient {
   /** A request the link filter lost: it times out like one a partitioned network lost (or ends at close()). */
   private drop(timedOut: () => RpcResult, timeoutMs: number): Promise<RpcResult> {
     return new Promise((resolve) => {
-      const p: Pending = { method: '', resolve, timer: setTimeout(() => {
-        this.dropped.delete(p);
-        resolve(timedOut());
-      }, timeoutMs) };
+      const p: Pending = {
+        method: '',
+        resolve,
+        timer: setTimeout(() => {
+          this.dropped.delete(p);
+          resolve(timedOut());
+        }, timeoutMs),
+      };
       this.dropped.add(p);
     });
   }
@@ -195,10 +200,13 @@ export class RpcClient {
     // Answers (a leader's fetched batches) are read into one buffer of this
     // client's and copied out once per frame, instead of a fresh buffer per read
     // that the frame is then copied out of again.
-    const onread = { buffer: this.readBuffer, callback: (n: number, buf: Buffer) => {
-      onData(buf.subarray(0, n));
-      return true;
-    } };
+    const onread = {
+      buffer: this.readBuffer,
+      callback: (n: number, buf: Buffer) => {
+        onData(buf.subarray(0, n));
+        return true;
+      },
+    };
     const socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread });
     this.socket = socket;
     const fail = (error: string) => {
@@ -215,7 +223,8 @@ export class RpcClient {
     const onData = (chunk: Buffer) => {
       const r = decoder.push(chunk, (frame) => {
         const d = decodeFrame(frame);
-        if (typeof d === 'string' || d.kind !== RESPONSE) return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
+        if (typeof d === 'string' || d.kind !== RESPONSE)
+          return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
         const p = this.pending.get(d.id);
         if (p === undefined) return; // answered after its deadline
         if (this.linkFilter !== undefined && !this.linkFilter(this, p.method)) return; // lost on the way back: times out

@@ -6,7 +6,17 @@ import type { PartitionLog } from '../../log';
 /** The part of core/log's PartitionLog a replica uses (a real PartitionLog opened with { replicated: true }). */
 export type ReplicaLog = Pick<
   PartitionLog,
-  'logStartOffset' | 'logEndOffset' | 'highWatermark' | 'leaderEpochs' | 'append' | 'read' | 'truncateTo' | 'updateHighWatermark' | 'flush' | 'deleteRecordsBefore' | 'truncateFullyAndStartAt'
+  | 'logStartOffset'
+  | 'logEndOffset'
+  | 'highWatermark'
+  | 'leaderEpochs'
+  | 'append'
+  | 'read'
+  | 'truncateTo'
+  | 'updateHighWatermark'
+  | 'flush'
+  | 'deleteRecordsBefore'
+  | 'truncateFullyAndStartAt'
 >;
 
 /** KIP-101: the follower asks where its latest leader epoch ends in the leader's log. */

@@ -226,7 +226,10 @@ export class PartitionReplica {
   /** Appends a producer's batches. acks=all completes later, through takeCompletedAppends(). */
   appendAsLeader(batches: Buffer, acks: Acks): AppendOutcome {
     if (this._role !== 'leader') {
-      return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `${this.name}: broker ${this.config.brokerId} is not the leader (leader ${this._leader}, epoch ${this._leaderEpoch}); refresh metadata.` };
+      return {
+        errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        message: `${this.name}: broker ${this.config.brokerId} is not the leader (leader ${this._leader}, epoch ${this._leaderEpoch}); refresh metadata.`,
+      };
     }
     if (acks === -1 && this._isr.length < this.config.minInsyncReplicas) {
       return {
@@ -290,13 +293,20 @@ export class PartitionReplica {
   handleOffsetForLeaderEpoch(req: OffsetForLeaderEpochRequest): OffsetForLeaderEpochResponse {
     const errorCode = this.checkLeaderEpoch(req.currentLeaderEpoch);
     const leo = this.log.logEndOffset;
-    if (errorCode !== 0) return { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+    if (errorCode !== 0)
+      return { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
     const { epoch, endOffset } = this.log.leaderEpochs.endOffsetFor(req.leaderEpoch, leo);
     return { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: epoch, endOffset, leaderLogEndOffset: leo };
   }
 
   handleFetch(req: ReplicaFetchRequest, now: number): ReplicaFetchResponse {
-    const refuse = (errorCode: number): ReplicaFetchResponse => ({ kind: 'fetchResponse', requestId: req.requestId, errorCode, highWatermark: -1, records: EMPTY });
+    const refuse = (errorCode: number): ReplicaFetchResponse => ({
+      kind: 'fetchResponse',
+      requestId: req.requestId,
+      errorCode,
+      highWatermark: -1,
+      records: EMPTY,
+    });
     const epochError = this.checkLeaderEpoch(req.currentLeaderEpoch);
     if (epochError !== 0) return refuse(epochError);
     const progress = this.followers.get(req.replicaId);
@@ -308,7 +318,8 @@ export class PartitionReplica {
     }
     const leo = this.log.logEndOffset;
     // With the log start, so a follower behind it knows where to start again.
-    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset) return { ...refuse(ErrorCode.OFFSET_OUT_OF_RANGE), logStartOffset: this.log.logStartOffset };
+    if (req.fetchOffset > leo || req.fetchOffset < this.log.logStartOffset)
+      return { ...refuse(ErrorCode.OFFSET_OUT_OF_RANGE), logStartOffset: this.log.logStartOffset };
     recordFetch(progress, req.fetchOffset, leo, now);
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
@@ -320,7 +331,14 @@ export class PartitionReplica {
       if (e instanceof LogError) return refuse(e.code);
       throw e;
     }
-    return { kind: 'fetchResponse', requestId: req.requestId, errorCode: 0, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, records };
+    return {
+      kind: 'fetchResponse',
+      requestId: req.requestId,
+      errorCode: 0,
+      highWatermark: this.log.highWatermark,
+      logStartOffset: this.log.logStartOffset,
+      records,
+    };
   }
 
   // ---------------------------------------------------------------- leader: ISR and high watermark
@@ -360,7 +378,10 @@ export class PartitionReplica {
     if (this.pendingIsr !== undefined || this._isr.includes(id)) return;
     // Caught up: has everything committed, and everything of this leader's epoch so far.
     if (p.logEndOffset >= this.log.highWatermark && p.logEndOffset >= this.epochStartOffset) {
-      this.propose([...this._isr, id].sort((a, b) => a - b), p.lastFetchMs);
+      this.propose(
+        [...this._isr, id].sort((a, b) => a - b),
+        p.lastFetchMs,
+      );
     }
   }
 
@@ -372,7 +393,11 @@ export class PartitionReplica {
       const p = this.followers.get(id);
       return p === undefined || now - p.lastCaughtUpMs > this.config.replicaLagTimeMaxMs;
     });
-    if (lagging.length > 0) this.propose(this._isr.filter((id) => !lagging.includes(id)), now);
+    if (lagging.length > 0)
+      this.propose(
+        this._isr.filter((id) => !lagging.includes(id)),
+        now,
+      );
   }
 
   private propose(newIsr: number[], now: number): void {
@@ -456,7 +481,9 @@ export class PartitionReplica {
     }
     const truncation = { from: leo, to: target, highWatermark: this.log.highWatermark };
     if (target < this.log.highWatermark && !this.config.uncleanLeaderElection) {
-      throw new ReplicationInvariantError(`${this.name}: broker ${this.config.brokerId} would truncate to ${target}, below its high watermark ${this.log.highWatermark} (leader epoch ${this._leaderEpoch}): committed records would be lost.`);
+      throw new ReplicationInvariantError(
+        `${this.name}: broker ${this.config.brokerId} would truncate to ${target}, below its high watermark ${this.log.highWatermark} (leader epoch ${this._leaderEpoch}): committed records would be lost.`,
+      );
     }
     this.log.truncateTo(target);
     this.producers = rebuildProducerState(this.log, this.producers);

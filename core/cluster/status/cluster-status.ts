@@ -59,7 +59,12 @@ export interface TopicStatus {
 export interface AppStatus {
   readonly app: string;
   readonly generation: number;
-  readonly workers: readonly { readonly workerId: string; readonly workerEpoch: number; readonly tasks: readonly string[]; readonly standbys: readonly string[] }[];
+  readonly workers: readonly {
+    readonly workerId: string;
+    readonly workerEpoch: number;
+    readonly tasks: readonly string[];
+    readonly standbys: readonly string[];
+  }[];
   readonly tasks: readonly { readonly task: string; readonly owner: string; readonly taskEpoch: number; readonly standbys: readonly string[] }[];
 }
 
@@ -90,7 +95,6 @@ export async function describeQuorum(c: ControllerAddress, timeoutMs: number): P
   return E.right(a as DescribeQuorumAnswer);
 }
 
-
 interface BrokerReplicas {
   readonly brokerId: number;
   readonly replicas: readonly ReplicaDescription[];
@@ -110,7 +114,9 @@ function membershipWarnings(controllers: readonly ControllerAddress[], active: D
   const listed = new Set(controllers.map((c) => c.id));
   const inQuorum = new Set(members.map((m) => m.id));
   return [
-    ...members.filter((m) => !listed.has(m.id)).map((m) => `controller ${active!.nodeId} replicates to ${m.learner ? 'learner' : 'voter'} ${m.id}, which --controllers does not list`),
+    ...members
+      .filter((m) => !listed.has(m.id))
+      .map((m) => `controller ${active!.nodeId} replicates to ${m.learner ? 'learner' : 'voter'} ${m.id}, which --controllers does not list`),
     ...controllers.filter((c) => !inQuorum.has(c.id)).map((c) => `controller ${c.id} is listed in --controllers but is not a member of the quorum`),
   ];
 }
@@ -129,13 +135,16 @@ export async function clusterStatus(controllers: readonly ControllerAddress[], t
   });
   const views = controllerStatus.flatMap((c) => (c.quorum ? [c.quorum] : []));
   if (views.length === 0) {
-    return E.left(`no controller answered within ${timeoutMs} ms (${controllers.map((c) => `${c.id}@${c.host}:${c.port}`).join(', ')}); is the cluster running, and is --controllers right?\n  ${warnings.join('\n  ')}`);
+    return E.left(
+      `no controller answered within ${timeoutMs} ms (${controllers.map((c) => `${c.id}@${c.host}:${c.port}`).join(', ')}); is the cluster running, and is --controllers right?\n  ${warnings.join('\n  ')}`,
+    );
   }
   // The active controller of the highest term that answered; else the one the others name.
   const term = Math.max(...views.map((v) => v.term));
   const active = views.find((v) => v.active && v.term === term);
   const leader = active?.nodeId ?? 0;
-  if (active === undefined) warnings.push(`no controller is active in term ${term}: an election may be under way, or a majority of the ${controllers.length} controllers is down`);
+  if (active === undefined)
+    warnings.push(`no controller is active in term ${term}: an election may be under way, or a majority of the ${controllers.length} controllers is down`);
   warnings.push(...membershipWarnings(controllers, active));
 
   // The image: from the active controller, else from the most advanced one that answered.
@@ -150,8 +159,16 @@ export async function clusterStatus(controllers: readonly ControllerAddress[], t
   const brokers: BrokerStatus[] = registrations.map((b, i) => {
     const r = asked[i];
     if (r !== undefined) hosted.set(b.brokerId, new Map(r.replicas.map((x) => [`${x.topic}-${x.partition}`, x])));
-    else if (!b.fenced) warnings.push(`broker ${b.brokerId} at ${b.host}:${b.port} is registered and unfenced but its replication port ${b.port + 1} did not answer`);
-    return { id: b.brokerId, address: `${b.host}:${b.port}`, rack: b.rack, brokerEpoch: b.brokerEpoch, fenced: b.fenced, reachable: b.fenced ? undefined : r !== undefined };
+    else if (!b.fenced)
+      warnings.push(`broker ${b.brokerId} at ${b.host}:${b.port} is registered and unfenced but its replication port ${b.port + 1} did not answer`);
+    return {
+      id: b.brokerId,
+      address: `${b.host}:${b.port}`,
+      rack: b.rack,
+      brokerEpoch: b.brokerEpoch,
+      fenced: b.fenced,
+      reachable: b.fenced ? undefined : r !== undefined,
+    };
   });
 
   const topics = [...image.topics.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -164,9 +181,23 @@ export async function clusterStatus(controllers: readonly ControllerAddress[], t
         const r = hosted.get(id)?.get(key);
         const inIsr = p.isr.includes(id);
         if (r === undefined) return { broker: id, inIsr };
-        return { broker: id, inIsr, logEndOffset: r.logEndOffset, highWatermark: r.highWatermark, ...(leaderLeo !== undefined ? { lag: Math.max(0, leaderLeo - r.logEndOffset) } : {}) };
+        return {
+          broker: id,
+          inIsr,
+          logEndOffset: r.logEndOffset,
+          highWatermark: r.highWatermark,
+          ...(leaderLeo !== undefined ? { lag: Math.max(0, leaderLeo - r.logEndOffset) } : {}),
+        };
       });
-      partitions.push({ topic: t.name, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, isr: [...p.isr], replicas });
+      partitions.push({
+        topic: t.name,
+        partition: p.partition,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        partitionEpoch: p.partitionEpoch,
+        isr: [...p.isr],
+        replicas,
+      });
     }
   }
 

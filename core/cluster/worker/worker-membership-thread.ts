@@ -196,7 +196,9 @@ function runMembershipThread(port: MessagePort, options: PlainOptions): void {
       if (!unresponsive && Date.now() - lastAlive > maxPollIntervalMs) {
         unresponsive = true;
         membership.pauseHeartbeats();
-        log(`worker ${options.workerId}: processing has not answered for ${maxPollIntervalMs} ms (max.poll.interval.ms); heartbeats stop, so its tasks move to other workers`);
+        log(
+          `worker ${options.workerId}: processing has not answered for ${maxPollIntervalMs} ms (max.poll.interval.ms); heartbeats stop, so its tasks move to other workers`,
+        );
       }
     },
     Math.min(options.heartbeatIntervalMs ?? 500, ALIVE_EVERY_MS),

@@ -151,7 +151,9 @@ export class WorkerMembership {
     this.client.close();
     this.closed = true;
     const where = this.options.controllers.map((c) => `${c.id}@${c.host}:${c.port}`).join(',');
-    return E.left(`worker ${this.options.workerId} of ${this.options.app} could not join through the controllers ${where} within ${timeoutMs} ms: ${lastError}`);
+    return E.left(
+      `worker ${this.options.workerId} of ${this.options.app} could not join through the controllers ${where} within ${timeoutMs} ms: ${lastError}`,
+    );
   }
 
   /** Resolves once the listener has been given the assignment the controller last stated. */
@@ -244,7 +246,9 @@ export class WorkerMembership {
       return this.schedule(0);
     }
     if (Date.now() - this.lastSuccess > this.sessionTimeout && (this.latest.active.length > 0 || this.latest.standby.length > 0)) {
-      this.log(`worker ${this.options.workerId} of ${this.options.app}: no heartbeat answered for ${this.sessionTimeout} ms (${a.error}); dropping its tasks until it is back`);
+      this.log(
+        `worker ${this.options.workerId} of ${this.options.app}: no heartbeat answered for ${this.sessionTimeout} ms (${a.error}); dropping its tasks until it is back`,
+      );
       this.fence();
     }
     this.schedule(a.code === ErrorCode.NOT_CONTROLLER ? this.backoff : this.interval);
@@ -322,11 +326,7 @@ export class WorkerMembership {
 
 /** Same tasks under the same task epochs, same standbys (the generation alone does not matter to a worker). */
 export function sameAssignment(a: TaskAssignment, b: TaskAssignment): boolean {
-  const key = (x: TaskAssignment) =>
-    JSON.stringify([
-      x.active.map((t) => `${t.task}@${t.taskEpoch}`).sort(),
-      [...x.standby].sort(),
-    ]);
+  const key = (x: TaskAssignment) => JSON.stringify([x.active.map((t) => `${t.task}@${t.taskEpoch}`).sort(), [...x.standby].sort()]);
   return key(a) === key(b);
 }
 

@@ -19,21 +19,40 @@ export interface AlterConfigsResponse {
 }
 
 const request = message('2+', [
-  field('resources', array([field('resourceType', 'int8', '0+'), field('resourceName', 'string', '0+'), field('configs', array([field('name', 'string', '0+'), field('value', 'string', '0+', { nullable: '0+' })]), '0+')]), '0+'),
+  field(
+    'resources',
+    array([
+      field('resourceType', 'int8', '0+'),
+      field('resourceName', 'string', '0+'),
+      field('configs', array([field('name', 'string', '0+'), field('value', 'string', '0+', { nullable: '0+' })]), '0+'),
+    ]),
+    '0+',
+  ),
   field('validateOnly', 'bool', '0+'),
 ]);
 
 /** The response's fields, the same in IncrementalAlterConfigs (which is flexible from another version). */
 export const alterConfigsResponseFields = [
   field('throttleTimeMs', 'int32', '0+'),
-  field('responses', array([field('errorCode', 'int16', '0+'), field('errorMessage', 'string', '0+', { nullable: '0+', default: null }), field('resourceType', 'int8', '0+'), field('resourceName', 'string', '0+')]), '0+'),
+  field(
+    'responses',
+    array([
+      field('errorCode', 'int16', '0+'),
+      field('errorMessage', 'string', '0+', { nullable: '0+', default: null }),
+      field('resourceType', 'int8', '0+'),
+      field('resourceName', 'string', '0+'),
+    ]),
+    '0+',
+  ),
 ];
 
 const response = message('2+', alterConfigsResponseFields);
 
 /** The refusal of a resource that is not a topic (the only kind whose configs can change). */
 export function notATopic(resourceType: number): { errorCode: number; errorMessage: string } | undefined {
-  return resourceType === ResourceType.TOPIC ? undefined : { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Only topic configs (resource type 2) can be altered, not type ${resourceType}.` };
+  return resourceType === ResourceType.TOPIC
+    ? undefined
+    : { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Only topic configs (resource type 2) can be altered, not type ${resourceType}.` };
 }
 
 /**

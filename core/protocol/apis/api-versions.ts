@@ -41,4 +41,3 @@ export function apiVersionsApi(served: () => ApiVersionRange[]) {
     handle: () => ({ errorCode: ErrorCode.NONE, apiKeys: served(), throttleTimeMs: 0 }),
   });
 }
-

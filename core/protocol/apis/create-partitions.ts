@@ -19,14 +19,26 @@ export interface CreatePartitionsResponse {
 }
 
 const request = message('2+', [
-  field('topics', array([field('name', 'string', '0+'), field('count', 'int32', '0+'), field('assignments', array([field('brokerIds', array('int32'), '0+')]), '0+', { nullable: '0+' })]), '0+'),
+  field(
+    'topics',
+    array([
+      field('name', 'string', '0+'),
+      field('count', 'int32', '0+'),
+      field('assignments', array([field('brokerIds', array('int32'), '0+')]), '0+', { nullable: '0+' }),
+    ]),
+    '0+',
+  ),
   field('timeoutMs', 'int32', '0+'),
   field('validateOnly', 'bool', '0+'),
 ]);
 
 const response = message('2+', [
   field('throttleTimeMs', 'int32', '0+'),
-  field('results', array([field('name', 'string', '0+'), field('errorCode', 'int16', '0+'), field('errorMessage', 'string', '0+', { nullable: '0+', default: null })]), '0+'),
+  field(
+    'results',
+    array([field('name', 'string', '0+'), field('errorCode', 'int16', '0+'), field('errorMessage', 'string', '0+', { nullable: '0+', default: null })]),
+    '0+',
+  ),
 ]);
 
 export const createPartitionsApi = defineApi<CreatePartitionsRequest, CreatePartitionsResponse>({
@@ -44,7 +56,8 @@ export const createPartitionsApi = defineApi<CreatePartitionsRequest, CreatePart
         const current = ctx.metadata.topic(t.name);
         const refused = budget.take(t.name, t.count - (E.isRight(current) ? current.right.partitions.length : t.count));
         if (refused) return result(ErrorCode.POLICY_VIOLATION, refused);
-        if (t.assignments !== null && t.assignments.length > 0) return result(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give only the new partition count.');
+        if (t.assignments !== null && t.assignments.length > 0)
+          return result(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give only the new partition count.');
         const r = await ctx.admin.createPartitions(t.name, t.count, { validateOnly: req.validateOnly, deadline });
         return E.isLeft(r) ? result(r.left.code, r.left.message) : result(0, null);
       }),

@@ -93,13 +93,25 @@ export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsRespon
     const budget = partitionBudget(ctx.admin.maxPartitionsPerRequest);
     const topics = await Promise.all(
       req.topics.map(async (t): Promise<CreatableTopicResult> => {
-        const fail = (errorCode: number, errorMessage: string): CreatableTopicResult => ({ name: t.name, topicId: '', errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
-        if (t.assignments.length > 0) return fail(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give num_partitions (and replication_factor) instead.');
+        const fail = (errorCode: number, errorMessage: string): CreatableTopicResult => ({
+          name: t.name,
+          topicId: '',
+          errorCode,
+          errorMessage,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        });
+        if (t.assignments.length > 0)
+          return fail(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give num_partitions (and replication_factor) instead.');
         const refused = budget.take(t.name, t.numPartitions === -1 ? 1 : t.numPartitions);
         if (refused) return fail(ErrorCode.POLICY_VIOLATION, refused);
         const config: Record<string, string> = {};
         for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
-        const r = await ctx.admin.createTopic({ name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config }, { validateOnly: req.validateOnly, deadline });
+        const r = await ctx.admin.createTopic(
+          { name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config },
+          { validateOnly: req.validateOnly, deadline },
+        );
         if (E.isLeft(r)) return fail(r.left.code, r.left.message);
         const d = r.right;
         return {
@@ -109,7 +121,15 @@ export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsRespon
           errorMessage: null,
           numPartitions: d.partitions,
           replicationFactor: d.replicationFactor,
-          configs: d.configs && Object.entries(d.configs.effective).map(([name, value]) => ({ name, value: kafkaValue(value), readOnly: false, configSource: name in d.configs!.overrides ? ConfigSource.TOPIC : ConfigSource.DEFAULT, isSensitive: false })),
+          configs:
+            d.configs &&
+            Object.entries(d.configs.effective).map(([name, value]) => ({
+              name,
+              value: kafkaValue(value),
+              readOnly: false,
+              configSource: name in d.configs!.overrides ? ConfigSource.TOPIC : ConfigSource.DEFAULT,
+              isSensitive: false,
+            })),
         };
       }),
     );

@@ -12,7 +12,10 @@ export interface DeleteGroupsResponse {
 }
 
 const request = message('2+', [field('groupsNames', array('string'), '0+')]);
-const response = message('2+', [field('throttleTimeMs', 'int32', '0+'), field('results', array([field('groupId', 'string', '0+'), field('errorCode', 'int16', '0+')]), '0+')]);
+const response = message('2+', [
+  field('throttleTimeMs', 'int32', '0+'),
+  field('results', array([field('groupId', 'string', '0+'), field('errorCode', 'int16', '0+')]), '0+'),
+]);
 
 export const deleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsResponse>({
   key: ApiKey.DeleteGroups,

@@ -15,7 +15,11 @@ export interface DeleteRecordsResponse {
 }
 
 const request = message('2+', [
-  field('topics', array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('offset', 'int64', '0+')]), '0+')]), '0+'),
+  field(
+    'topics',
+    array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('offset', 'int64', '0+')]), '0+')]),
+    '0+',
+  ),
   field('timeoutMs', 'int32', '0+'),
 ]);
 
@@ -23,7 +27,10 @@ const response = message('2+', [
   field('throttleTimeMs', 'int32', '0+'),
   field(
     'topics',
-    array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('lowWatermark', 'int64', '0+'), field('errorCode', 'int16', '0+')]), '0+')]),
+    array([
+      field('name', 'string', '0+'),
+      field('partitions', array([field('partitionIndex', 'int32', '0+'), field('lowWatermark', 'int64', '0+'), field('errorCode', 'int16', '0+')]), '0+'),
+    ]),
     '0+',
   ),
 ]);
@@ -39,7 +46,9 @@ export const deleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsRes
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p) => {
         const r = ctx.partitions.deleteRecords(topic, p.partitionIndex, p.offset);
-        return r._tag === 'Left' ? { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: r.left.code } : { partitionIndex: p.partitionIndex, lowWatermark: r.right, errorCode: 0 };
+        return r._tag === 'Left'
+          ? { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: r.left.code }
+          : { partitionIndex: p.partitionIndex, lowWatermark: r.right, errorCode: 0 };
       }),
     };
   },

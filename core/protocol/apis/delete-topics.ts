@@ -26,7 +26,12 @@ const response = message('4+', [
   field('throttleTimeMs', 'int32', '1+'),
   field(
     'responses',
-    array([field('name', 'string', '0+', { nullable: '6+' }), field('topicId', 'uuid', '6+'), field('errorCode', 'int16', '0+'), field('errorMessage', 'string', '5+', { nullable: '5+', default: null })]),
+    array([
+      field('name', 'string', '0+', { nullable: '6+' }),
+      field('topicId', 'uuid', '6+'),
+      field('errorCode', 'int16', '0+'),
+      field('errorMessage', 'string', '5+', { nullable: '5+', default: null }),
+    ]),
     '0+',
   ),
 ]);

@@ -38,7 +38,11 @@ export interface DescribeConfigsResponse {
 }
 
 const request = message('4+', [
-  field('resources', array([field('resourceType', 'int8', '0+'), field('resourceName', 'string', '0+'), field('configurationKeys', array('string'), '0+', { nullable: '0+' })]), '0+'),
+  field(
+    'resources',
+    array([field('resourceType', 'int8', '0+'), field('resourceName', 'string', '0+'), field('configurationKeys', array('string'), '0+', { nullable: '0+' })]),
+    '0+',
+  ),
   field('includeSynonyms', 'bool', '1+'),
   field('includeDocumentation', 'bool', '3+'),
 ]);
@@ -76,13 +80,28 @@ const response = message('4+', [
  * A topic's config entries: every setting with its effective value, those in
  * `overrides` marked as the topic's own; `keys` (null or empty: all) selects.
  */
-function topicConfigEntries(effective: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, unknown>>, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
+function topicConfigEntries(
+  effective: Readonly<Record<string, unknown>>,
+  overrides: Readonly<Record<string, unknown>>,
+  keys: readonly string[] | null,
+  includeSynonyms: boolean,
+): ConfigEntry[] {
   return Object.entries(effective)
     .filter(([name]) => keys === null || keys.length === 0 || keys.includes(name))
     .map(([name, value]): ConfigEntry => {
       const override = name in overrides;
       const source = override ? ConfigSource.TOPIC : ConfigSource.DEFAULT;
-      return { name, value: kafkaValue(value), readOnly: false, isDefault: !override, configSource: source, isSensitive: false, synonyms: includeSynonyms ? [{ name, value: kafkaValue(value), source }] : [], configType: 0, documentation: null };
+      return {
+        name,
+        value: kafkaValue(value),
+        readOnly: false,
+        isDefault: !override,
+        configSource: source,
+        isSensitive: false,
+        synonyms: includeSynonyms ? [{ name, value: kafkaValue(value), source }] : [],
+        configType: 0,
+        documentation: null,
+      };
     });
 }
 
@@ -98,10 +117,21 @@ export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConf
       results: req.resources.map((r): DescribeConfigsResult => {
         const base = { resourceType: r.resourceType, resourceName: r.resourceName };
         if (r.resourceType === ResourceType.BROKER) return { ...base, errorCode: 0, errorMessage: null, configs: [] };
-        if (r.resourceType !== ResourceType.TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${r.resourceType} is not supported; describe a topic (2).`, configs: [] };
+        if (r.resourceType !== ResourceType.TOPIC)
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Resource type ${r.resourceType} is not supported; describe a topic (2).`,
+            configs: [],
+          };
         const d = ctx.admin.topicConfigs(r.resourceName);
         if (d._tag === 'Left') return { ...base, errorCode: d.left.code, errorMessage: d.left.message, configs: [] };
-        return { ...base, errorCode: 0, errorMessage: null, configs: topicConfigEntries(d.right.effective, d.right.overrides, r.configurationKeys, req.includeSynonyms) };
+        return {
+          ...base,
+          errorCode: 0,
+          errorMessage: null,
+          configs: topicConfigEntries(d.right.effective, d.right.overrides, r.configurationKeys, req.includeSynonyms),
+        };
       }),
     };
   },

@@ -13,7 +13,17 @@ export interface FetchRequest {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: { topic: string; partitions: { partition: number; currentLeaderEpoch: number; fetchOffset: number; lastFetchedEpoch: number; logStartOffset: number; partitionMaxBytes: number }[] }[];
+  topics: {
+    topic: string;
+    partitions: {
+      partition: number;
+      currentLeaderEpoch: number;
+      fetchOffset: number;
+      lastFetchedEpoch: number;
+      logStartOffset: number;
+      partitionMaxBytes: number;
+    }[];
+  }[];
   clusterId: string | null;
   forgottenTopicsData: { topic: string; partitions: number[] }[];
   rackId: string;
@@ -87,7 +97,10 @@ const response = message('12+', [
           field('highWatermark', 'int64', '0+'),
           field('lastStableOffset', 'int64', '4+', { default: -1 }),
           field('logStartOffset', 'int64', '5+', { default: -1 }),
-          field('abortedTransactions', array([field('producerId', 'int64', '4+'), field('firstOffset', 'int64', '4+')]), '4+', { nullable: '4+', default: null }),
+          field('abortedTransactions', array([field('producerId', 'int64', '4+'), field('firstOffset', 'int64', '4+')]), '4+', {
+            nullable: '4+',
+            default: null,
+          }),
           field('preferredReadReplica', 'int32', '11+', { default: -1 }),
           field('records', 'records', '0+', { nullable: '0+' }),
         ]),
@@ -106,7 +119,9 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
   request,
   response,
   async handle(req, ctx) {
-    const partitions = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })));
+    const partitions = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })),
+    );
     const results = await ctx.partitions.fetch({
       partitions,
       maxWaitMs: Math.max(0, req.maxWaitMs),

@@ -64,11 +64,21 @@ export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordina
     const coordinators = await Promise.all(
       keys.map(async (key): Promise<Coordinator> => {
         const c = await ctx.groups.findCoordinator(key, req.keyType, ctx.advertised);
-        return E.isLeft(c) ? { key, nodeId: -1, host: '', port: -1, errorCode: c.left.code, errorMessage: c.left.message } : { key, ...c.right, errorCode: 0, errorMessage: null };
+        return E.isLeft(c)
+          ? { key, nodeId: -1, host: '', port: -1, errorCode: c.left.code, errorMessage: c.left.message }
+          : { key, ...c.right, errorCode: 0, errorMessage: null };
       }),
     );
     // Before v4 the one key's answer is the response's own.
     const first = coordinators[0] ?? { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'No coordinator key given.' };
-    return { throttleTimeMs: 0, errorCode: first.errorCode, errorMessage: first.errorMessage, nodeId: first.nodeId, host: first.host, port: first.port, coordinators };
+    return {
+      throttleTimeMs: 0,
+      errorCode: first.errorCode,
+      errorMessage: first.errorMessage,
+      nodeId: first.nodeId,
+      host: first.host,
+      port: first.port,
+      coordinators,
+    };
   },
 });

@@ -19,7 +19,11 @@ const request = message('1+', [
     array([
       field('resourceType', 'int8', '0+'),
       field('resourceName', 'string', '0+'),
-      field('configs', array([field('name', 'string', '0+'), field('configOperation', 'int8', '0+'), field('value', 'string', '0+', { nullable: '0+' })]), '0+'),
+      field(
+        'configs',
+        array([field('name', 'string', '0+'), field('configOperation', 'int8', '0+'), field('value', 'string', '0+', { nullable: '0+' })]),
+        '0+',
+      ),
     ]),
     '0+',
   ),
@@ -29,7 +33,8 @@ const request = message('1+', [
 const response = message('1+', alterConfigsResponseFields);
 
 /** A request's operations in the form the ports take. */
-const operationsOf = (configs: IncrementalAlterConfigsRequest['resources'][number]['configs']) => configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
+const operationsOf = (configs: IncrementalAlterConfigsRequest['resources'][number]['configs']) =>
+  configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value }));
 
 export const incrementalAlterConfigsApi = defineApi<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
   key: ApiKey.IncrementalAlterConfigs,

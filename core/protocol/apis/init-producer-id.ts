@@ -49,7 +49,10 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
       return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
     };
     if (req.transactionalId !== null) {
-      return refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `transactional id "${req.transactionalId}": transactions are not supported; drop transactionalId (an idempotent producer needs none).`);
+      return refused(
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        `transactional id "${req.transactionalId}": transactions are not supported; drop transactionalId (an idempotent producer needs none).`,
+      );
     }
     const g = ctx.partitions.initProducerId();
     if (g._tag === 'Left') return refused(g.left.code, g.left.message);

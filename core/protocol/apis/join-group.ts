@@ -43,7 +43,11 @@ const response = message('6+', [
   field('protocolName', 'string', '0+', { nullable: '7+' }),
   field('leader', 'string', '0+'),
   field('memberId', 'string', '0+'),
-  field('members', array([field('memberId', 'string', '0+'), field('groupInstanceId', 'string', '5+', { nullable: '5+', default: null }), field('metadata', 'bytes', '0+')]), '0+'),
+  field(
+    'members',
+    array([field('memberId', 'string', '0+'), field('groupInstanceId', 'string', '5+', { nullable: '5+', default: null }), field('metadata', 'bytes', '0+')]),
+    '0+',
+  ),
 ]);
 
 export const joinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({

@@ -17,13 +17,25 @@ export interface LeaveGroupResponse {
 const request = message('4+', [
   field('groupId', 'string', '0+'),
   field('memberId', 'string', '0-2'),
-  field('members', array([field('memberId', 'string', '3+'), field('groupInstanceId', 'string', '3+', { nullable: '3+', default: null }), field('reason', 'string', '5+', { nullable: '5+', default: null })]), '3+'),
+  field(
+    'members',
+    array([
+      field('memberId', 'string', '3+'),
+      field('groupInstanceId', 'string', '3+', { nullable: '3+', default: null }),
+      field('reason', 'string', '5+', { nullable: '5+', default: null }),
+    ]),
+    '3+',
+  ),
 ]);
 
 const response = message('4+', [
   field('throttleTimeMs', 'int32', '1+'),
   field('errorCode', 'int16', '0+'),
-  field('members', array([field('memberId', 'string', '3+'), field('groupInstanceId', 'string', '3+', { nullable: '3+', default: null }), field('errorCode', 'int16', '3+')]), '3+'),
+  field(
+    'members',
+    array([field('memberId', 'string', '3+'), field('groupInstanceId', 'string', '3+', { nullable: '3+', default: null }), field('errorCode', 'int16', '3+')]),
+    '3+',
+  ),
 ]);
 
 export const leaveGroupApi = defineApi<LeaveGroupRequest, LeaveGroupResponse>({

@@ -17,7 +17,11 @@ const request = message('3+', [field('statesFilter', array('string'), '4+'), fie
 const response = message('3+', [
   field('throttleTimeMs', 'int32', '1+'),
   field('errorCode', 'int16', '0+'),
-  field('groups', array([field('groupId', 'string', '0+'), field('protocolType', 'string', '0+'), field('groupState', 'string', '4+'), field('groupType', 'string', '5+')]), '0+'),
+  field(
+    'groups',
+    array([field('groupId', 'string', '0+'), field('protocolType', 'string', '0+'), field('groupState', 'string', '4+'), field('groupType', 'string', '5+')]),
+    '0+',
+  ),
 ]);
 
 export const listGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({

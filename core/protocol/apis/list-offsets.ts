@@ -31,7 +31,16 @@ const request = message('6+', [
     'topics',
     array([
       field('name', 'string', '0+'),
-      field('partitions', array([field('partitionIndex', 'int32', '0+'), field('currentLeaderEpoch', 'int32', '4+', { default: -1 }), field('timestamp', 'int64', '0+'), field('maxNumOffsets', 'int32', '0', { default: 1 })]), '0+'),
+      field(
+        'partitions',
+        array([
+          field('partitionIndex', 'int32', '0+'),
+          field('currentLeaderEpoch', 'int32', '4+', { default: -1 }),
+          field('timestamp', 'int64', '0+'),
+          field('maxNumOffsets', 'int32', '0', { default: 1 }),
+        ]),
+        '0+',
+      ),
     ]),
     '0+',
   ),
@@ -71,7 +80,8 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p): ListOffsetsPartitionResponse => {
         const r = ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp);
-        if (r._tag === 'Left') return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+        if (r._tag === 'Left')
+          return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
         const { offset, timestamp, leaderEpoch } = r.right;
         return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 ? [offset] : [], timestamp, offset, leaderEpoch };
       }),

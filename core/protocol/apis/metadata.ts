@@ -52,7 +52,16 @@ const request = message('9+', [
 
 const response = message('9+', [
   field('throttleTimeMs', 'int32', '3+'),
-  field('brokers', array([field('nodeId', 'int32', '0+'), field('host', 'string', '0+'), field('port', 'int32', '0+'), field('rack', 'string', '1+', { nullable: '1+', default: null })]), '0+'),
+  field(
+    'brokers',
+    array([
+      field('nodeId', 'int32', '0+'),
+      field('host', 'string', '0+'),
+      field('port', 'int32', '0+'),
+      field('rack', 'string', '1+', { nullable: '1+', default: null }),
+    ]),
+    '0+',
+  ),
   field('clusterId', 'string', '2+', { nullable: '2+', default: null }),
   field('controllerId', 'int32', '1+', { default: -1 }),
   field(

@@ -10,7 +10,10 @@ export interface OffsetCommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   retentionTimeMs: number;
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; commitTimestamp: number; committedMetadata: string | null }[] }[];
+  topics: {
+    name: string;
+    partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; commitTimestamp: number; committedMetadata: string | null }[];
+  }[];
 }
 
 export interface OffsetCommitResponse {
@@ -46,7 +49,11 @@ const request = message('8+', [
 
 const response = message('8+', [
   field('throttleTimeMs', 'int32', '3+'),
-  field('topics', array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('errorCode', 'int16', '0+')]), '0+')]), '0+'),
+  field(
+    'topics',
+    array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('errorCode', 'int16', '0+')]), '0+')]),
+    '0+',
+  ),
 ]);
 
 export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitResponse>({
@@ -57,7 +64,13 @@ export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
   response,
   async handle(req, ctx) {
     const commits = req.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: p.committedLeaderEpoch,
+        metadata: p.committedMetadata,
+      })),
     );
     const results = await ctx.groups.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, commits);
     return { throttleTimeMs: 0, topics: groupByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };

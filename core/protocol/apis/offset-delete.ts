@@ -25,7 +25,11 @@ const request = message('none', [
 const response = message('none', [
   field('errorCode', 'int16', '0+'),
   field('throttleTimeMs', 'int32', '0+'),
-  field('topics', array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('errorCode', 'int16', '0+')]), '0+')]), '0+'),
+  field(
+    'topics',
+    array([field('name', 'string', '0+'), field('partitions', array([field('partitionIndex', 'int32', '0+'), field('errorCode', 'int16', '0+')]), '0+')]),
+    '0+',
+  ),
 ]);
 
 export const offsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteResponse>({
@@ -49,7 +53,10 @@ export const offsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteRespon
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })),
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        })),
       })),
     };
   },

@@ -38,7 +38,12 @@ const request = message('6+', [
   field('topics', array(requestTopic), '0-7', { nullable: '2-7' }),
   field(
     'groups',
-    array([field('groupId', 'string', '8+'), field('memberId', 'string', '9+', { nullable: '9+', default: null }), field('memberEpoch', 'int32', '9+', { default: -1 }), field('topics', array(requestTopic), '8+', { nullable: '8+' })]),
+    array([
+      field('groupId', 'string', '8+'),
+      field('memberId', 'string', '9+', { nullable: '9+', default: null }),
+      field('memberEpoch', 'int32', '9+', { default: -1 }),
+      field('topics', array(requestTopic), '8+', { nullable: '8+' }),
+    ]),
     '8+',
   ),
   field('requireStable', 'bool', '7+'),
@@ -65,7 +70,15 @@ async function committed(groups: GroupPort, groupId: string, topics: RequestTopi
   const wanted = topics === null ? undefined : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   const offsets = await groups.fetchOffsets(groupId, wanted);
   if (E.isLeft(offsets)) return E.left({ errorCode: offsets.left.code });
-  return E.right(groupByTopic(offsets.right, (o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0 })));
+  return E.right(
+    groupByTopic(offsets.right, (o) => ({
+      partitionIndex: o.partition,
+      committedOffset: o.offset,
+      committedLeaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      errorCode: 0,
+    })),
+  );
 }
 
 export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
@@ -89,7 +102,10 @@ export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>
     if (E.isRight(c)) return { throttleTimeMs: 0, topics: c.right, errorCode: 0, groups: [] };
     // v0-1 have no top-level error code: it goes on every partition asked for.
     const { errorCode } = c.left;
-    const topics = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, errorCode })) }));
+    const topics = (req.topics ?? []).map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: null, errorCode })),
+    }));
     return { throttleTimeMs: 0, topics, errorCode, groups: [] };
   },
 });

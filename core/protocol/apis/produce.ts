@@ -33,7 +33,14 @@ const request = message('9+', [
   field('transactionalId', 'string', '3+', { nullable: '3+', default: null }),
   field('acks', 'int16', '0+'),
   field('timeoutMs', 'int32', '0+'),
-  field('topicData', array([field('name', 'string', '0+'), field('partitionData', array([field('index', 'int32', '0+'), field('records', 'records', '0+', { nullable: '0+' })]), '0+')]), '0+'),
+  field(
+    'topicData',
+    array([
+      field('name', 'string', '0+'),
+      field('partitionData', array([field('index', 'int32', '0+'), field('records', 'records', '0+', { nullable: '0+' })]), '0+'),
+    ]),
+    '0+',
+  ),
 ]);
 
 const response = message('9+', [
@@ -49,7 +56,11 @@ const response = message('9+', [
           field('baseOffset', 'int64', '0+'),
           field('logAppendTimeMs', 'int64', '2+', { default: -1 }),
           field('logStartOffset', 'int64', '5+', { default: -1 }),
-          field('recordErrors', array([field('batchIndex', 'int32', '8+'), field('batchIndexErrorMessage', 'string', '8+', { nullable: '8+', default: null })]), '8+'),
+          field(
+            'recordErrors',
+            array([field('batchIndex', 'int32', '8+'), field('batchIndexErrorMessage', 'string', '8+', { nullable: '8+', default: null })]),
+            '8+',
+          ),
           field('errorMessage', 'string', '8+', { nullable: '8+', default: null }),
         ]),
         '0+',
@@ -79,11 +90,29 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
     let waiting = false;
     const answers = req.topicData.map((t) =>
       t.partitionData.map((p): ProducePartitionResponse | Promise<ProducePartitionResponse> => {
-        const fail = (errorCode: number, errorMessage: string): ProducePartitionResponse => ({ index: p.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage });
+        const fail = (errorCode: number, errorMessage: string): ProducePartitionResponse => ({
+          index: p.index,
+          errorCode,
+          baseOffset: -1,
+          logAppendTimeMs: -1,
+          logStartOffset: -1,
+          recordErrors: [],
+          errorMessage,
+        });
         if (!validAcks) return fail(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}.`);
         if (!p.records || p.records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'The Produce request carries no records for this partition.');
         const answer = (r: E.Either<PortError, Appended>): ProducePartitionResponse =>
-          E.isLeft(r) ? fail(r.left.code, r.left.message) : { index: p.index, errorCode: 0, baseOffset: r.right.baseOffset, logAppendTimeMs: r.right.logAppendTime, logStartOffset: r.right.logStartOffset, recordErrors: [], errorMessage: null };
+          E.isLeft(r)
+            ? fail(r.left.code, r.left.message)
+            : {
+                index: p.index,
+                errorCode: 0,
+                baseOffset: r.right.baseOffset,
+                logAppendTimeMs: r.right.logAppendTime,
+                logStartOffset: r.right.logStartOffset,
+                recordErrors: [],
+                errorMessage: null,
+              };
         const r = ctx.partitions.produce(t.name, p.index, p.records, acks as Acks, timeoutMs);
         if (!(r instanceof Promise)) return answer(r);
         waiting = true;

@@ -76,7 +76,8 @@ export class KafkaConnection {
   versionFor(api: ApiDefinition): number {
     const broker = this.brokerVersions.get(api.key);
     const max = Math.min(api.versions.max, broker?.maxVersion ?? -1);
-    if (!broker || max < Math.max(api.versions.min, broker.minVersion)) throw new KafkaClientError(`the broker does not serve ${api.name} at a version this client speaks`);
+    if (!broker || max < Math.max(api.versions.min, broker.minVersion))
+      throw new KafkaClientError(`the broker does not serve ${api.name} at a version this client speaks`);
     return max;
   }
 
@@ -91,7 +92,11 @@ export class KafkaConnection {
     const correlationId = this.nextCorrelationId++ & 0x7fffffff;
     const w = new Writer();
     w.int32(0); // size, patched below
-    writeRequestHeader(w, { apiKey: api.key, apiVersion: version, correlationId, clientId: this.options.clientId ?? 'rill-cli' }, inRange(api.request.flexible, version));
+    writeRequestHeader(
+      w,
+      { apiKey: api.key, apiVersion: version, correlationId, clientId: this.options.clientId ?? 'rill-cli' },
+      inRange(api.request.flexible, version),
+    );
     encodeMessage(api.request, version, body, w);
     const frame = w.toBuffer();
     frame.writeInt32BE(frame.length - 4, 0);

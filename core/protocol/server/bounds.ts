@@ -56,7 +56,11 @@ export class ConnectionLimiter {
     const ip = socket.remoteAddress ?? '?';
     const fromIp = this.perIp.get(ip) ?? 0;
     const reason =
-      this.total >= this.maxConnections ? `max.connections (${this.maxConnections})` : fromIp >= this.maxConnectionsPerIp ? `max.connections.per.ip (${this.maxConnectionsPerIp}) for ${ip}` : undefined;
+      this.total >= this.maxConnections
+        ? `max.connections (${this.maxConnections})`
+        : fromIp >= this.maxConnectionsPerIp
+          ? `max.connections.per.ip (${this.maxConnectionsPerIp}) for ${ip}`
+          : undefined;
     if (reason) {
       this.refused++;
       this.warnings.warn(reason, `refusing new connections from ${ip}: ${reason} reached`);
@@ -276,13 +280,20 @@ export class FrameReader {
 }
 
 /** The limiter and pool of one listener, from its options. */
-export function listenerBounds(bounds: ListenerBounds, log: (message: string) => void): { limiter: ConnectionLimiter; pool: MemoryPool; maxFrameBytes: number } {
+export function listenerBounds(
+  bounds: ListenerBounds,
+  log: (message: string) => void,
+): { limiter: ConnectionLimiter; pool: MemoryPool; maxFrameBytes: number } {
   const positive = (name: string, n: number): number => {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
     return n;
   };
   return {
-    limiter: new ConnectionLimiter(positive('max.connections', bounds.maxConnections ?? DEFAULT_MAX_CONNECTIONS), positive('max.connections.per.ip', bounds.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP), log),
+    limiter: new ConnectionLimiter(
+      positive('max.connections', bounds.maxConnections ?? DEFAULT_MAX_CONNECTIONS),
+      positive('max.connections.per.ip', bounds.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP),
+      log,
+    ),
     pool: new MemoryPool(positive('queued.max.request.bytes', bounds.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES)),
     maxFrameBytes: positive('socket.request.max.bytes', bounds.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
   };

@@ -86,11 +86,13 @@ export class Connection {
       }
     });
     socket.on('error', (e) => options.log(`connection ${this.name}: ${e.message}`));
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.abort.abort();
-      this.reader.close();
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.abort.abort();
+        this.reader.close();
+        resolve();
+      }),
+    );
   }
 
   /** In-flight requests (waiting for a handler or for earlier responses). */
@@ -157,7 +159,9 @@ export class Connection {
 
   /** Room to take another request: not closing, not waiting on a full socket or the memory pool, fewer than maxInFlight waiting. */
   private canRead(): boolean {
-    return !this.closing && !this.draining && !this.writeBlocked && !this.fetchGated && !this.reader.waitingForMemory && this.queue.length < this.options.maxInFlight;
+    return (
+      !this.closing && !this.draining && !this.writeBlocked && !this.fetchGated && !this.reader.waitingForMemory && this.queue.length < this.options.maxInFlight
+    );
   }
 
   /** Request bytes taken off the socket and not yet cut into frames. */
@@ -215,12 +219,23 @@ export class Connection {
     if (!api || !inRange(api.versions, apiVersion)) {
       if (apiKey === API_VERSIONS_KEY) {
         // Any ApiVersions version is answered: error 35 and a v0 body listing key 18 (KIP-511).
-        const body = encodeMessage(apiVersions.response, 0, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: [{ apiKey: 18, minVersion: apiVersions.versions.min, maxVersion: apiVersions.versions.max }], throttleTimeMs: 0 }, new Writer(64));
+        const body = encodeMessage(
+          apiVersions.response,
+          0,
+          {
+            errorCode: ErrorCode.UNSUPPORTED_VERSION,
+            apiKeys: [{ apiKey: 18, minVersion: apiVersions.versions.min, maxVersion: apiVersions.versions.max }],
+            throttleTimeMs: 0,
+          },
+          new Writer(64),
+        );
         this.fill(slot, correlationId, false, body);
         return;
       }
       // As Kafka does: a request it cannot parse closes the connection (after earlier responses).
-      this.options.log(`closing connection ${this.name}: ${api ? `${api.name} v${apiVersion} is not supported (served: v${api.versions.min}-v${api.versions.max})` : `unknown API key ${apiKey}`}`);
+      this.options.log(
+        `closing connection ${this.name}: ${api ? `${api.name} v${apiVersion} is not supported (served: v${api.versions.min}-v${api.versions.max})` : `unknown API key ${apiKey}`}`,
+      );
       slot.release?.();
       slot.state = 'close';
       this.flush();
@@ -273,7 +288,9 @@ export class Connection {
     };
     const failed = (e: unknown): void => {
       // A handler that throws is a bug; the client sees a closed connection, the broker goes on.
-      this.options.log(`closing connection ${this.name}: ${api.name} v${apiVersion} handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.options.log(
+        `closing connection ${this.name}: ${api.name} v${apiVersion} handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       slot.release?.();
       slot.state = 'close';
       this.flush();

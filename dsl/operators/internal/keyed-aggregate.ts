@@ -4,8 +4,18 @@ import { rillOperator, perRecord, type RillOperator, type StoreSpec } from '../.
 import type { KRecord } from '../../record';
 import type { Aggregation, AggregateOptions } from './aggregation';
 
-export function keyedAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, options: AggregateOptions<K, A>, keepsValueSerde = false): RillOperator<KRecord<K, V>, KRecord<K, A>> {
-  const store: StoreSpec = { name: options.store, kind: 'key-value', keySerde: options.keySerde, valueSerde: options.valueSerde, changelog: options.changelog === false ? 'none' : 'own' };
+export function keyedAggregate<K, V, A>(
+  aggregation: Aggregation<K, V, A>,
+  options: AggregateOptions<K, A>,
+  keepsValueSerde = false,
+): RillOperator<KRecord<K, V>, KRecord<K, A>> {
+  const store: StoreSpec = {
+    name: options.store,
+    kind: 'key-value',
+    keySerde: options.keySerde,
+    valueSerde: options.valueSerde,
+    changelog: options.changelog === false ? 'none' : 'own',
+  };
   return rillOperator(
     { kind: aggregation.kind, keyed: true, table: true, stores: [store], keepsKeySerde: true, valueSerde: options.valueSerde, keepsValueSerde },
     (source, task) =>

@@ -14,18 +14,35 @@ import { streamTimeStore, windowClock } from './stream-clock';
 
 const DAY = 24 * 3600 * 1000;
 
-export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, options: WindowedOptions<K, A, SessionWindows>): RillOperator<KRecord<K, V>, KRecord<Windowed<K>, A | null>> {
+export function sessionAggregate<K, V, A>(
+  aggregation: Aggregation<K, V, A>,
+  options: WindowedOptions<K, A, SessionWindows>,
+): RillOperator<KRecord<K, V>, KRecord<Windowed<K>, A | null>> {
   const windows = options.window;
   const merge = aggregation.merge;
   if (!merge) throw new Error(`${aggregation.kind}() over session windows needs a merger: sessions that grow into each other are merged.`);
-  const store: StoreSpec = { name: options.store, kind: 'window', keySerde: options.keySerde, valueSerde: options.valueSerde, changelog: options.changelog === false ? 'none' : 'own', retentionMs: options.retentionMs };
+  const store: StoreSpec = {
+    name: options.store,
+    kind: 'window',
+    keySerde: options.keySerde,
+    valueSerde: options.valueSerde,
+    changelog: options.changelog === false ? 'none' : 'own',
+    retentionMs: options.retentionMs,
+  };
   const timeStore = streamTimeStore(options.store, store.changelog);
   const emitMode = options.emit ?? 'update';
   const deadLetter = options.lateRecords?.deadLetterTopic;
   const step = `${aggregation.kind} (${describeWindows(windows)})`;
   const reach = windows.gapMs + windows.graceMs;
   return rillOperator(
-    { kind: aggregation.kind, keyed: true, stores: [store, timeStore], valueSerde: options.valueSerde, sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [], detail: `${describeWindows(windows)}, emit ${emitMode}` },
+    {
+      kind: aggregation.kind,
+      keyed: true,
+      stores: [store, timeStore],
+      valueSerde: options.valueSerde,
+      sinks: deadLetter ? [{ topic: deadLetter, role: 'dead-letter' }] : [],
+      detail: `${describeWindows(windows)}, emit ${emitMode}`,
+    },
     (source, task) =>
       perRecord<KRecord<K, V>, KRecord<Windowed<K>, A | null>>(source, (emit) => {
         const ws = task.windowStore<K, A>(store.name!);
@@ -57,7 +74,9 @@ export function sessionAggregate<K, V, A>(aggregation: Aggregation<K, V, A>, opt
             const streamTime = clock.observe(r.timestamp);
             const t = r.timestamp;
             // Sessions that could touch t start no earlier than t - gap - (longest session); fetch all of the key's and filter.
-            const overlapping = ws.fetch(r.key, Number.NEGATIVE_INFINITY, t + windows.gapMs).filter((e) => e.window.end + windows.gapMs >= t && e.window.start - windows.gapMs <= t);
+            const overlapping = ws
+              .fetch(r.key, Number.NEGATIVE_INFINITY, t + windows.gapMs)
+              .filter((e) => e.window.end + windows.gapMs >= t && e.window.start - windows.gapMs <= t);
             let start = t;
             let end = t;
             for (const e of overlapping) {

@@ -82,6 +82,12 @@ export class StreamClock {
 }
 
 /** The clock of a windowed aggregation: in emit mode 'final', windows it closes by following the wall clock are emitted. */
-export function windowClock(task: TaskContext, closeAfterIdleMs: number | undefined, emitMode: 'update' | 'final', emitClosed: () => void, store: StoreSpec): StreamClock {
+export function windowClock(
+  task: TaskContext,
+  closeAfterIdleMs: number | undefined,
+  emitMode: 'update' | 'final',
+  emitClosed: () => void,
+  store: StoreSpec,
+): StreamClock {
   return new StreamClock(task, closeAfterIdleMs, () => (emitMode === 'final' ? emitClosed() : undefined), store);
 }

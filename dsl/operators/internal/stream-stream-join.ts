@@ -44,7 +44,8 @@ export function streamStreamJoin<K, V, V2, R>(
   type: 'inner' | 'left',
   options: StreamJoinOptions,
 ): OperatorFunction<KRecord<K, V>, KRecord<K, R>> {
-  if (other.node.keyChanged) throw new Error(`The other stream of a stream-stream join changed its key: pipe it through groupByKey() first so it is repartitioned by the join key.`);
+  if (other.node.keyChanged)
+    throw new Error(`The other stream of a stream-stream join changed its key: pipe it through groupByKey() first so it is repartitioned by the join key.`);
   const before = options.window.beforeMs;
   const after = options.window.afterMs ?? before;
   const grace = options.window.graceMs ?? 0;
@@ -109,7 +110,8 @@ export function streamStreamJoin<K, V, V2, R>(
         if (type === 'left') {
           for (const [w, buffered] of lefts.all()) {
             const closeAt = w.window.start + after + grace + 1;
-            if (closeAt > clock.time && buffered.some((b) => !b.matched)) unmatched.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.start, closeAt });
+            if (closeAt > clock.time && buffered.some((b) => !b.matched))
+              unmatched.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.start, closeAt });
           }
         }
         return {
@@ -133,7 +135,8 @@ export function streamStreamJoin<K, V, V2, R>(
                 }
               }
               lefts.put(r.key, { start: ts, end: ts }, [...(lefts.get(r.key, ts)?.value ?? []), mine]);
-              if (type === 'left' && !mine.matched) unmatched.track(`${JSON.stringify(r.key)}|${ts}`, { key: r.key, start: ts, end: ts, closeAt: ts + after + grace + 1 });
+              if (type === 'left' && !mine.matched)
+                unmatched.track(`${JSON.stringify(r.key)}|${ts}`, { key: r.key, start: ts, end: ts, closeAt: ts + after + grace + 1 });
             } else {
               const value = t.record.value as V2;
               for (const e of lefts.fetch(r.key, Math.max(ts - after, streamTime - retention), ts + before)) {

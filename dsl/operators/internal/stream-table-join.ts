@@ -6,7 +6,11 @@ import type { DeclaredTable } from '../../declared';
 import { perRecord, rillOperator } from '../../operator';
 import type { KRecord } from '../../record';
 
-export function streamTableJoin<K, V, T, R>(table: DeclaredTable<K, T>, joiner: (value: V, tableValue: T | null, key: K) => R, type: 'inner' | 'left'): OperatorFunction<KRecord<K, V>, KRecord<K, R>> {
+export function streamTableJoin<K, V, T, R>(
+  table: DeclaredTable<K, T>,
+  joiner: (value: V, tableValue: T | null, key: K) => R,
+  type: 'inner' | 'left',
+): OperatorFunction<KRecord<K, V>, KRecord<K, R>> {
   const kind = type === 'inner' ? 'join' : 'leftJoin';
   return rillOperator({ kind, keyed: true, inputs: [table], keepsKeySerde: true, detail: `stream-table with ${table.storeName}` }, (source, task) =>
     perRecord<KRecord<K, V>, KRecord<K, R>>(source, (emit) => {

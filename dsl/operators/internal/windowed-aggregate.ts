@@ -26,11 +26,26 @@ export function windowedAggregate<K, V, A>(
 ): RillOperator<KRecord<K, V>, KRecord<Windowed<K>, A>> {
   const windows = options.window;
   const changelog = options.changelog === false ? 'none' : 'own';
-  const store: StoreSpec = { name: options.store, kind: 'window', keySerde: options.keySerde, valueSerde: options.valueSerde, changelog, retentionMs: options.retentionMs };
+  const store: StoreSpec = {
+    name: options.store,
+    kind: 'window',
+    keySerde: options.keySerde,
+    valueSerde: options.valueSerde,
+    changelog,
+    retentionMs: options.retentionMs,
+  };
   const stores = [store];
   // Sliding windows are recomputed from the records they hold, kept in a second store.
   const records: StoreSpec | undefined =
-    windows.type === 'sliding' ? { name: options.store && `${options.store}-records`, kind: 'window', keySerde: options.keySerde, valueSerde: listSerde(valueSerdeForBuffer ?? defaultSerde<V>()), changelog } : undefined;
+    windows.type === 'sliding'
+      ? {
+          name: options.store && `${options.store}-records`,
+          kind: 'window',
+          keySerde: options.keySerde,
+          valueSerde: listSerde(valueSerdeForBuffer ?? defaultSerde<V>()),
+          changelog,
+        }
+      : undefined;
   if (records) stores.push(records);
   const timeStore = streamTimeStore(options.store, changelog);
   stores.push(timeStore);
@@ -70,7 +85,8 @@ export function windowedAggregate<K, V, A>(
         if (emitMode === 'final') {
           for (const [w] of ws.all()) {
             const closeAt = closeAtOf(w.window);
-            if (closeAt > clock.time) tracker.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.end, closeAt });
+            if (closeAt > clock.time)
+              tracker.track(`${JSON.stringify(w.key)}|${w.window.start}`, { key: w.key, start: w.window.start, end: w.window.end, closeAt });
           }
         }
         const updated = (key: K, window: TimeWindow, value: A, timestamp: number) => {

@@ -80,7 +80,11 @@ test('CSV: the header names the columns, also after a restart mid-file', async (
 
 test('following a growing file picks up lines as they are appended', async () => {
   fs.writeFileSync(file, 'first\n');
-  const task = new SourceTask(t.client, fileSource({ path: file, format: plainLines(), follow: true, pollIntervalMs: 20 }), { topic: 'in', partitions: 1, logger: memoryLogger() });
+  const task = new SourceTask(t.client, fileSource({ path: file, format: plainLines(), follow: true, pollIntervalMs: 20 }), {
+    topic: 'in',
+    partitions: 1,
+    logger: memoryLogger(),
+  });
   await task.start();
   await eventually(async () => (await readTopic(t.rill, 'in')).length === 1, 'the first line');
   fs.appendFileSync(file, 'second\nthird (no newline yet)');
@@ -113,7 +117,12 @@ test('a topic written out as JSON lines and CSV files; tombstones have no line; 
 
 test('stdio: lines from an input stream into a topic, and a topic out to a stream', async () => {
   const input = new PassThrough();
-  const source = new SourceTask(t.client, lineStreamSource({ input, format: jsonLines() }), { topic: 'in', partitions: 1, logger: memoryLogger(), badRecords: 'skip' });
+  const source = new SourceTask(t.client, lineStreamSource({ input, format: jsonLines() }), {
+    topic: 'in',
+    partitions: 1,
+    logger: memoryLogger(),
+    badRecords: 'skip',
+  });
   await source.start();
   input.end('{"a":1}\nnot json\n{"a":2}\n');
   await source.done;

@@ -32,8 +32,14 @@ async function receiver(answer: (body: { value: { price: number } }, origin: str
 }
 
 test('the webhook sink posts each record; 5xx is retried, 400 goes to the dead-letter topic', async () => {
-  await t.rill.admin.createTopics([{ name: 'orders', partitions: 1 }, { name: 'orders-dlt', partitions: 1 }]);
-  await t.rill.producer().send('orders', [1, -2, 3].map((price, i) => ({ key: `o${i}`, value: JSON.stringify({ price }) })));
+  await t.rill.admin.createTopics([
+    { name: 'orders', partitions: 1 },
+    { name: 'orders-dlt', partitions: 1 },
+  ]);
+  await t.rill.producer().send(
+    'orders',
+    [1, -2, 3].map((price, i) => ({ key: `o${i}`, value: JSON.stringify({ price }) })),
+  );
   // A negative price is refused (400); the third record meets a 503 once, and the batch is retried.
   let unavailableOnce = true;
   const hook = await receiver((body, origin) => {
@@ -45,7 +51,12 @@ test('the webhook sink posts each record; 5xx is retried, 400 goes to the dead-l
     return 200;
   });
   const clock = instantClock();
-  const task = new SinkTask(t.client, webhookSink({ url: hook.url }), { topics: ['orders'], logger: memoryLogger(), clock, badRecords: { deadLetterTopic: 'orders-dlt' } });
+  const task = new SinkTask(t.client, webhookSink({ url: hook.url }), {
+    topics: ['orders'],
+    logger: memoryLogger(),
+    clock,
+    badRecords: { deadLetterTopic: 'orders-dlt' },
+  });
   await task.start();
   await task.waitUntilCaughtUp();
   await task.stop();
@@ -73,7 +84,12 @@ test('a webhook nobody listens on is unavailable, reported and retried', async (
   await t.rill.producer().send('orders', [{ value: '1' }]);
   const logger = memoryLogger();
   const port = await closedPort();
-  const task = new SinkTask(t.client, webhookSink({ url: `http://127.0.0.1:${port}/nothing` }), { topics: ['orders'], logger, clock: instantClock(), retry: { maxAttempts: 2 } });
+  const task = new SinkTask(t.client, webhookSink({ url: `http://127.0.0.1:${port}/nothing` }), {
+    topics: ['orders'],
+    logger,
+    clock: instantClock(),
+    retry: { maxAttempts: 2 },
+  });
   await task.start();
   await expect(task.done).rejects.toThrow(/gave up writing after 2 tries: http:\/\/127.0.0.1:\d+\/nothing: .*ECONNREFUSED/);
   expect(logger.lines.some((l) => l.includes('write failed (try 1)'))).toBe(true);
@@ -84,7 +100,13 @@ test('the HTTP source replies 200 only once the records are in the topic', async
   const task = new SourceTask(t.client, source, { topic: 'events', partitions: 1, logger: memoryLogger() });
   await task.start();
   const url = `http://127.0.0.1:${source.port}/records`;
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify([{ key: 'a', value: { n: 1 } }, { key: 'b', value: null, headers: { from: 'test' } }]) });
+  const res = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify([
+      { key: 'a', value: { n: 1 } },
+      { key: 'b', value: null, headers: { from: 'test' } },
+    ]),
+  });
   expect(res.status).toBe(200);
   // The reply came after the append: the records are there now.
   const records = await readTopic(t.rill, 'events');

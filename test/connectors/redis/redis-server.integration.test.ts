@@ -45,7 +45,10 @@ describeWithServer('against redis-server', () => {
 
     test('a write Redis refuses (WRONGTYPE) goes to the dead-letter topic with the reason', async () => {
       await redis.set('user:1', 'a string, not a hash');
-      await t.rill.admin.createTopics([{ name: 'users', partitions: 1 }, { name: 'users-dlt', partitions: 1 }]);
+      await t.rill.admin.createTopics([
+        { name: 'users', partitions: 1 },
+        { name: 'users-dlt', partitions: 1 },
+      ]);
       await t.rill.producer().send('users', [
         { key: '1', value: JSON.stringify({ name: 'Ada' }) },
         { key: '2', value: JSON.stringify({ name: 'Alan' }) },
@@ -119,7 +122,12 @@ describeWithServer('a Redis restart', () => {
       );
     await send(0, 200);
     const logger = memoryLogger();
-    const task = new SinkTask(t.client, redisTableSink({ redis, keyPrefix: 'c:' }), { topics: ['counts'], logger, maxBatch: 20, retry: { initialMs: 20, maxMs: 200 } });
+    const task = new SinkTask(t.client, redisTableSink({ redis, keyPrefix: 'c:' }), {
+      topics: ['counts'],
+      logger,
+      maxBatch: 20,
+      retry: { initialMs: 20, maxMs: 200 },
+    });
     await task.start();
     await task.waitUntilCaughtUp();
     await server.kill();

@@ -42,9 +42,29 @@ export async function startRedisServer(options: { durable?: boolean; lifetimeSec
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      const c = spawn('timeout', ['-s', 'KILL', String(options.lifetimeSeconds ?? 180), 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--pidfile', pidfile], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const c = spawn(
+        'timeout',
+        [
+          '-s',
+          'KILL',
+          String(options.lifetimeSeconds ?? 180),
+          'redis-server',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          ...persistence,
+          '--dir',
+          dir,
+          '--pidfile',
+          pidfile,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       child = c;
       c.once('close', () => closed.add(c));
       let out = '';

@@ -21,7 +21,13 @@ export function describeRedisSinkCases(where: string, connect: () => Redis): voi
       await t.close();
     });
 
-    async function drain(sink: SinkConnector<string, unknown>, rows: readonly [string, unknown][], logger: Logger = memoryLogger(), badRecords: 'skip' | 'fail' = 'fail', maxBatch = 3) {
+    async function drain(
+      sink: SinkConnector<string, unknown>,
+      rows: readonly [string, unknown][],
+      logger: Logger = memoryLogger(),
+      badRecords: 'skip' | 'fail' = 'fail',
+      maxBatch = 3,
+    ) {
       await t.rill.producer().send(
         'table',
         rows.map(([key, value]) => ({ key, value: value === null ? null : JSON.stringify(value) })),
@@ -100,11 +106,16 @@ export function describeRedisSinkCases(where: string, connect: () => Redis): voi
 
     test('a value of the wrong shape for a hash is a bad record, named in the log', async () => {
       const logger = memoryLogger();
-      const task = await drain(redisTableSink({ redis, mode: 'hash' }), [
-        ['1', { a: 1 }],
-        ['2', 5],
-        ['3', { a: 3 }],
-      ], logger, 'skip');
+      const task = await drain(
+        redisTableSink({ redis, mode: 'hash' }),
+        [
+          ['1', { a: 1 }],
+          ['2', 5],
+          ['3', { a: 3 }],
+        ],
+        logger,
+        'skip',
+      );
       expect(task.stats).toMatchObject({ written: 2, skipped: 1 });
       expect(await redis.exists('2')).toBe(0);
       expect(await redis.hgetall('3')).toEqual({ a: '3' });

@@ -16,7 +16,10 @@ afterEach(async () => {
 });
 
 async function produce(values: readonly (string | null)[], key = (i: number) => `k${i}`): Promise<void> {
-  await t.rill.producer().send('orders', values.map((value, i) => ({ key: key(i), value })));
+  await t.rill.producer().send(
+    'orders',
+    values.map((value, i) => ({ key: key(i), value })),
+  );
 }
 
 /** A sink that keeps what it is given; `next` decides each write's outcome. */
@@ -159,7 +162,12 @@ describe('bad records', () => {
     expect(got.map((r) => r.value)).toEqual([1, 4]);
     const dlt = await readTopic(t.rill, 'orders-dlt');
     expect(dlt.map((r) => r.value!.toString())).toEqual(['{not json', '3']);
-    expect(headerMap(dlt[0])).toMatchObject({ 'rill.source.topic': 'orders', 'rill.source.partition': '0', 'rill.source.offset': '1', 'rill.connector': 'memory' });
+    expect(headerMap(dlt[0])).toMatchObject({
+      'rill.source.topic': 'orders',
+      'rill.source.partition': '0',
+      'rill.source.offset': '1',
+      'rill.connector': 'memory',
+    });
     expect(headerMap(dlt[1])['rill.error']).toBe('remote says no to 3');
     expect(dlt[1].key!.toString()).toBe('c');
   });

@@ -122,10 +122,16 @@ describe('Broker produce and fetch', () => {
       return b.subarray(0, Math.max(cut, 1));
     });
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), mutated), (bytes) => {
-        const result = broker.produce('t', 1, bytes);
-        expect(['Left', 'Right']).toContain(result._tag);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+          mutated,
+        ),
+        (bytes) => {
+          const result = broker.produce('t', 1, bytes);
+          expect(['Left', 'Right']).toContain(result._tag);
+        },
+      ),
       { numRuns: 500, seed: 7 },
     );
   });
@@ -157,14 +163,22 @@ describe('Broker produce and fetch', () => {
     expect(ok(broker.partitionOffsets('t', 0)).logEndOffset).toBe(2);
     expect(err(broker.produce('t', 0, batch(5, 2))).code).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     ok(broker.produce('t', 0, batch(2, 2)));
-    expect(err(broker.produce('t', 0, encodeRecordBatch({ records: records(1), producerId, producerEpoch: -1 + producerEpoch, baseSequence: 4 }))).code).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(err(broker.produce('t', 0, encodeRecordBatch({ records: records(1), producerId, producerEpoch: -1 + producerEpoch, baseSequence: 4 }))).code).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
     expect(broker.initProducerId().producerId).not.toBe(producerId);
   });
 
   it('compacts compacted topics in the maintenance pass', async () => {
     ok(broker.createTopic({ name: 'table', config: { 'cleanup.policy': 'compact', 'segment.bytes': 300, 'min.cleanable.dirty.ratio': 0.01 } }));
     for (let round = 0; round < 10; round++) {
-      ok(broker.produce('table', 0, encodeRecordBatch({ records: [0, 1].map((k) => ({ key: Buffer.from(`key${k}`), value: Buffer.from(`round${round}`), timestamp: clock.now() })) })));
+      ok(
+        broker.produce(
+          'table',
+          0,
+          encodeRecordBatch({ records: [0, 1].map((k) => ({ key: Buffer.from(`key${k}`), value: Buffer.from(`round${round}`), timestamp: clock.now() })) }),
+        ),
+      );
     }
     await broker.runMaintenance();
     const values: string[] = [];
@@ -208,14 +222,21 @@ describe('Broker committed offsets', () => {
     let broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0 });
     try {
       ok(broker.createTopic({ name: 't', partitions: 2 }));
-      const res = broker.commitOffsets('g', '', -1, [{ topic: 't', partition: 0, offset: 42 }, { topic: 't', partition: 1, offset: 7, metadata: 'm' }]);
+      const res = broker.commitOffsets('g', '', -1, [
+        { topic: 't', partition: 0, offset: 42 },
+        { topic: 't', partition: 1, offset: 7, metadata: 'm' },
+      ]);
       expect(res.map((r) => r.errorCode)).toEqual([0, 0]);
       expect(broker.commitOffsets('g', 'ghost', 3, [{ topic: 't', partition: 0, offset: 1 }])[0].errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
       expect(broker.commitOffsets('g', '', -1, [{ topic: 'missing', partition: 0, offset: 1 }])[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       broker.commitOffsets('g', '', -1, [{ topic: 't', partition: 0, offset: 43 }]);
       await broker.close();
       broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0 });
-      const fetched = broker.fetchOffsets('g', [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }, { topic: 'x', partition: 0 }]);
+      const fetched = broker.fetchOffsets('g', [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+        { topic: 'x', partition: 0 },
+      ]);
       expect(fetched.map((o) => o.offset)).toEqual([43, 7, -1]);
       expect(fetched[1].metadata).toBe('m');
       expect(broker.listGroups().map((g) => g.groupId)).toEqual(['g']);

@@ -18,7 +18,18 @@ class Harness {
   }
   join(memberId = '', protocols = [{ name: 'range', metadata: meta('m') }], extra: { groupInstanceId?: string } = {}): number {
     const requestId = ++this.nextId;
-    this.run({ kind: 'join', requestId, groupId: 'g', memberId, groupInstanceId: extra.groupInstanceId ?? null, clientId: 'c', sessionTimeoutMs: SESSION, rebalanceTimeoutMs: SESSION, protocolType: 'consumer', protocols });
+    this.run({
+      kind: 'join',
+      requestId,
+      groupId: 'g',
+      memberId,
+      groupInstanceId: extra.groupInstanceId ?? null,
+      clientId: 'c',
+      sessionTimeoutMs: SESSION,
+      rebalanceTimeoutMs: SESSION,
+      protocolType: 'consumer',
+      protocols,
+    });
     return requestId;
   }
   sync(memberId: string, generationId: number, assignments: { memberId: string; assignment: Buffer }[] = []): number {
@@ -70,7 +81,10 @@ describe('GroupCoordinator', () => {
 
     const bSync = h.sync(b.memberId, 2);
     expect(h.responses.has(bSync)).toBe(false); // waits for the leader
-    const aSync = h.sync(a.memberId, 2, [{ memberId: a.memberId, assignment: meta('A') }, { memberId: b.memberId, assignment: meta('B') }]);
+    const aSync = h.sync(a.memberId, 2, [
+      { memberId: a.memberId, assignment: meta('A') },
+      { memberId: b.memberId, assignment: meta('B') },
+    ]);
     expect(h.syncResponse(aSync).assignment.toString()).toBe('A');
     expect(h.syncResponse(bSync).assignment.toString()).toBe('B');
     expect(h.responses.get(h.heartbeat(b.memberId, 2))).toEqual({ kind: 'heartbeat', errorCode: 0 });
@@ -133,10 +147,20 @@ describe('GroupCoordinator', () => {
 
   it('chooses the protocol all members support, by vote', () => {
     const h = new Harness();
-    const a = h.joinResponse(h.join('', [{ name: 'range', metadata: meta('') }, { name: 'roundrobin', metadata: meta('') }]));
+    const a = h.joinResponse(
+      h.join('', [
+        { name: 'range', metadata: meta('') },
+        { name: 'roundrobin', metadata: meta('') },
+      ]),
+    );
     h.sync(a.memberId, 1, []);
     const bJoin = h.join('', [{ name: 'roundrobin', metadata: meta('') }]);
-    const a2 = h.joinResponse(h.join(a.memberId, [{ name: 'range', metadata: meta('') }, { name: 'roundrobin', metadata: meta('') }]));
+    const a2 = h.joinResponse(
+      h.join(a.memberId, [
+        { name: 'range', metadata: meta('') },
+        { name: 'roundrobin', metadata: meta('') },
+      ]),
+    );
     expect(a2.protocolName).toBe('roundrobin');
     expect(h.joinResponse(bJoin).protocolName).toBe('roundrobin');
   });

@@ -27,7 +27,10 @@ class MemoryOffsets<D> implements GroupOffsets<D> {
   }
   deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): D {
     const gone = (o: CommittedOffset) => partitions.some((p) => p.topic === o.topic && p.partition === o.partition);
-    this.groups.set(groupId, this.fetch(groupId).filter((o) => !gone(o)));
+    this.groups.set(
+      groupId,
+      this.fetch(groupId).filter((o) => !gone(o)),
+    );
     this.deleted.push(`${groupId}:${partitions.map((p) => `${p.topic}-${p.partition}`).join(',')}`);
     return this.deletion;
   }
@@ -43,7 +46,15 @@ function open(options: GroupServiceOptions = {}): { service: GroupService; clock
 }
 
 const join = (service: GroupService, memberId = '', groupId = 'g') =>
-  service.joinGroup({ groupId, memberId, clientId: 'c', sessionTimeoutMs: SESSION_MS, rebalanceTimeoutMs: REBALANCE_MS, protocolType: 'consumer', protocols: PROTOCOLS });
+  service.joinGroup({
+    groupId,
+    memberId,
+    clientId: 'c',
+    sessionTimeoutMs: SESSION_MS,
+    rebalanceTimeoutMs: REBALANCE_MS,
+    protocolType: 'consumer',
+    protocols: PROTOCOLS,
+  });
 
 /** Whether `promise` has settled once the microtasks queued so far have run. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -57,7 +68,12 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 async function stableGroupOfOne(service: GroupService): Promise<string> {
   const a = await join(service);
   expect(a.errorCode).toBe(0);
-  const synced = await service.syncGroup({ groupId: 'g', generationId: a.generationId, memberId: a.memberId, assignments: [{ memberId: a.memberId, assignment: Buffer.from('A') }] });
+  const synced = await service.syncGroup({
+    groupId: 'g',
+    generationId: a.generationId,
+    memberId: a.memberId,
+    assignments: [{ memberId: a.memberId, assignment: Buffer.from('A') }],
+  });
   expect(synced.errorCode).toBe(0);
   return a.memberId;
 }

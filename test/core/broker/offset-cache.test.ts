@@ -18,7 +18,16 @@ describe('OffsetCache', () => {
   it('loads the latest offset per key, and the whole log when asked to read to its end', () => {
     const log = PartitionLog.open(path.join(dir, '__consumer_offsets-0'), { 'cleanup.policy': 'compact' }, { replicated: true });
     try {
-      log.appendRecords(offsetCommitRecords('g', [{ topic: 't', partition: 0, offset: 5 }, { topic: 't', partition: 1, offset: 7, metadata: 'm' }], 1000).records);
+      log.appendRecords(
+        offsetCommitRecords(
+          'g',
+          [
+            { topic: 't', partition: 0, offset: 5 },
+            { topic: 't', partition: 1, offset: 7, metadata: 'm' },
+          ],
+          1000,
+        ).records,
+      );
       log.appendRecords(offsetCommitRecords('g', [{ topic: 't', partition: 0, offset: 9 }], 2000).records);
       log.updateHighWatermark(log.logEndOffset);
       // Past the high watermark: a tombstone for t-1 and another group's commit.
@@ -35,7 +44,14 @@ describe('OffsetCache', () => {
 
       const all = new OffsetCache();
       all.load(log, log.logEndOffset);
-      expect(all.fetch('g', [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]).map((o) => o.offset)).toEqual([9, -1]);
+      expect(
+        all
+          .fetch('g', [
+            { topic: 't', partition: 0 },
+            { topic: 't', partition: 1 },
+          ])
+          .map((o) => o.offset),
+      ).toEqual([9, -1]);
       expect(all.fetch('h')[0]).toMatchObject({ topic: 't', partition: 0, offset: 1, commitTimestamp: 3000 });
     } finally {
       log.close();

@@ -60,10 +60,13 @@ describe('LogScheduler', () => {
     await scheduler.stop();
     await pass;
     let visited = 0;
-    const after = new LogScheduler(() => {
-      visited++;
-      return logs;
-    }, { clock });
+    const after = new LogScheduler(
+      () => {
+        visited++;
+        return logs;
+      },
+      { clock },
+    );
     await after.stop();
     await after.runPass();
     expect(visited).toBe(1); // the list is read, but a stopped scheduler touches no log

@@ -24,7 +24,14 @@ describe('coPartitionedAssignor', () => {
     expect(tasksOf(a)).toHaveLength(2);
     expect(tasksOf(b)).toHaveLength(2);
     expect([...tasksOf(a), ...tasksOf(b)].sort()).toEqual([0, 1, 2, 3]);
-    for (const tps of [a, b]) for (const p of tasksOf(tps)) expect(tps.filter((tp) => tp.partition === p).map((tp) => tp.topic).sort()).toEqual([...topics].sort());
+    for (const tps of [a, b])
+      for (const p of tasksOf(tps))
+        expect(
+          tps
+            .filter((tp) => tp.partition === p)
+            .map((tp) => tp.topic)
+            .sort(),
+        ).toEqual([...topics].sort());
   });
 
   test('keeps what a member owns and withholds a task that moves until it is revoked', () => {

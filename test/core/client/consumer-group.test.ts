@@ -84,7 +84,14 @@ describe.each([
 
   it('rebalances when a member stops heartbeating (session timeout)', async () => {
     // A member that joins and then goes silent, as a crashed process would.
-    const silent = await broker.joinGroup({ groupId: 'g', memberId: '', clientId: 'silent', sessionTimeoutMs: 1000, protocolType: 'consumer', protocols: [{ name: assignor.name, metadata: Buffer.alloc(0) }] });
+    const silent = await broker.joinGroup({
+      groupId: 'g',
+      memberId: '',
+      clientId: 'silent',
+      sessionTimeoutMs: 1000,
+      protocolType: 'consumer',
+      protocols: [{ name: assignor.name, metadata: Buffer.alloc(0) }],
+    });
     await broker.syncGroup({ groupId: 'g', generationId: silent.generationId, memberId: silent.memberId, assignments: [] });
     const a = consumer();
     const joined = a.subscribe(['t']);
@@ -97,7 +104,10 @@ describe.each([
 
   it('resumes from committed offsets when the group restarts', async () => {
     const producer = new Producer(broker);
-    await producer.send('t', Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await producer.send(
+      't',
+      Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    );
     const a = consumer({ autoCommit: false });
     await a.subscribe(['t']);
     await watch.until(() => a.assignment().length === 4);
@@ -109,7 +119,10 @@ describe.each([
     await a.commit();
     const lag = await new Admin(broker).lag('g');
     expect(lag.reduce((s, l) => s + l.lag, 0)).toBe(0);
-    await producer.send('t', Array.from({ length: 8 }, (_, i) => ({ key: `n${i}`, value: `new${i}` })));
+    await producer.send(
+      't',
+      Array.from({ length: 8 }, (_, i) => ({ key: `n${i}`, value: `new${i}` })),
+    );
     expect((await new Admin(broker).lag('g')).reduce((s, l) => s + l.lag, 0)).toBe(8);
     await a.close();
 
@@ -131,7 +144,13 @@ describe('static membership', () => {
     const broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0, groups: { minSessionTimeoutMs: 100 } });
     broker.createTopic({ name: 't', partitions: 2 });
     const watch = new RebalanceWatch();
-    const options = { groupId: 's', groupInstanceId: 'worker-1', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 10, rebalanceListener: { onAssigned: watch.notify } };
+    const options = {
+      groupId: 's',
+      groupInstanceId: 'worker-1',
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 10,
+      rebalanceListener: { onAssigned: watch.notify },
+    };
     const first = new Consumer(broker, options);
     let second: Consumer | undefined;
     try {
@@ -157,7 +176,13 @@ describe('subscribe to a pattern', () => {
     const t = tempDir('rill-pattern-');
     const broker = Broker.open({ dir: t.dir, scheduler: false, groupTickIntervalMs: 0, groups: { minSessionTimeoutMs: 100 } });
     const watch = new RebalanceWatch();
-    const c = new Consumer(broker, { groupId: 'p', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 10, autoOffsetReset: 'earliest', rebalanceListener: { onAssigned: watch.notify } });
+    const c = new Consumer(broker, {
+      groupId: 'p',
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 10,
+      autoOffsetReset: 'earliest',
+      rebalanceListener: { onAssigned: watch.notify },
+    });
     try {
       broker.createTopic({ name: 'events.a', partitions: 1 });
       broker.createTopic({ name: 'other', partitions: 1 });

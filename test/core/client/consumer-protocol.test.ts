@@ -3,8 +3,14 @@ import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscript
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { MemberMetadata, MemberAssignment } = require('kafkajs/src/consumer/assignerProtocol') as {
-  MemberMetadata: { encode(m: { version: number; topics: string[]; userData?: Buffer }): Buffer; decode(b: Buffer): { version: number; topics: string[]; userData: Buffer } };
-  MemberAssignment: { encode(a: { version: number; assignment: Record<string, number[]>; userData?: Buffer }): Buffer; decode(b: Buffer): { assignment: Record<string, number[]> } | null };
+  MemberMetadata: {
+    encode(m: { version: number; topics: string[]; userData?: Buffer }): Buffer;
+    decode(b: Buffer): { version: number; topics: string[]; userData: Buffer };
+  };
+  MemberAssignment: {
+    encode(a: { version: number; assignment: Record<string, number[]>; userData?: Buffer }): Buffer;
+    decode(b: Buffer): { assignment: Record<string, number[]> } | null;
+  };
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -23,7 +29,13 @@ describe('ConsumerProtocol bytes', () => {
       { topic: 'a', partition: 2 },
       { topic: 'b', partition: 1 },
     ]);
-    const encoded = encodeAssignment({ partitions: [{ topic: 'b', partition: 3 }, { topic: 'a', partition: 1 }], userData: null });
+    const encoded = encodeAssignment({
+      partitions: [
+        { topic: 'b', partition: 3 },
+        { topic: 'a', partition: 1 },
+      ],
+      userData: null,
+    });
     expect(MemberAssignment.decode(encoded)!.assignment).toEqual({ b: [3], a: [1] });
   });
 
@@ -38,8 +50,16 @@ describe('ConsumerProtocol bytes', () => {
   it('writes Subscription v1 and Assignment v0 byte for byte, and reads newer versions with the newest format known', () => {
     const subscription = encodeSubscription({ topics: ['x'], userData: null, ownedPartitions: [{ topic: 'x', partition: 2 }] });
     expect(subscription.toString('hex')).toBe('0001' + '00000001' + '0001' + '78' + 'ffffffff' + '00000001' + '0001' + '78' + '00000001' + '00000002');
-    const assignment = encodeAssignment({ partitions: [{ topic: 'b', partition: 3 }, { topic: 'a', partition: 1 }], userData: Buffer.from('u') });
-    expect(assignment.toString('hex')).toBe('0000' + '00000002' + '0001' + '62' + '00000001' + '00000003' + '0001' + '61' + '00000001' + '00000001' + '00000001' + '75');
+    const assignment = encodeAssignment({
+      partitions: [
+        { topic: 'b', partition: 3 },
+        { topic: 'a', partition: 1 },
+      ],
+      userData: Buffer.from('u'),
+    });
+    expect(assignment.toString('hex')).toBe(
+      '0000' + '00000002' + '0001' + '62' + '00000001' + '00000003' + '0001' + '61' + '00000001' + '00000001' + '00000001' + '75',
+    );
     // v3 (a field this code does not know after generationId) is read as v2: the unknown tail is ignored.
     const v3 = Buffer.from('0003' + '00000001' + '0001' + '78' + 'ffffffff' + '00000000' + '00000007' + 'ffff', 'hex');
     expect(decodeSubscription(v3)).toEqual({ _tag: 'Right', right: { topics: ['x'], userData: null, ownedPartitions: [] } });

@@ -39,14 +39,20 @@ describe('Consumer', () => {
   });
 
   it('reads assigned partitions as an async iterator, from earliest', async () => {
-    await producer.send('t', Array.from({ length: 5 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })));
+    await producer.send(
+      't',
+      Array.from({ length: 5 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })),
+    );
     const c = open({ autoOffsetReset: 'earliest' });
     await c.assign([{ topic: 't', partition: 0 }]);
     expect(values(await take$(c, 5))).toEqual(['p0-0', 'p0-1', 'p0-2', 'p0-3', 'p0-4']);
   });
 
   it('an empty assignment followed by partitions: the waiting reader gets their records', async () => {
-    await producer.send('t', Array.from({ length: 3 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })));
+    await producer.send(
+      't',
+      Array.from({ length: 3 }, (_, i) => ({ value: `p0-${i}`, partition: 0 })),
+    );
     const c = open({ autoOffsetReset: 'earliest' });
     await c.assign([]);
     const reading = take$(c, 3); // parks the fetch loop: nothing is assigned
@@ -65,7 +71,10 @@ describe('Consumer', () => {
   });
 
   it('seeks to an offset, a timestamp, earliest and latest', async () => {
-    await producer.send('t', Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, partition: 0, timestamp: 10_000 + i * 100 })));
+    await producer.send(
+      't',
+      Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, partition: 0, timestamp: 10_000 + i * 100 })),
+    );
     const c = open({ autoOffsetReset: 'earliest' });
     const tp = { topic: 't', partition: 0 };
     await c.assign([tp]);
@@ -80,7 +89,10 @@ describe('Consumer', () => {
   });
 
   it('emits records through an RxJS Observable', async () => {
-    await producer.send('t', Array.from({ length: 4 }, (_, i) => ({ value: `o${i}`, partition: 1 })));
+    await producer.send(
+      't',
+      Array.from({ length: 4 }, (_, i) => ({ value: `o${i}`, partition: 1 })),
+    );
     const c = open({ autoOffsetReset: 'earliest' });
     await c.assign([{ topic: 't', partition: 1 }]);
     const got = await firstValueFrom(c.observable().pipe(take(4), toArray()));
@@ -89,7 +101,11 @@ describe('Consumer', () => {
 
   it('keeps its buffer bounded while a slow reader works through many records', async () => {
     const value = Buffer.alloc(1000, 1);
-    for (let i = 0; i < 20; i++) await producer.send('t', Array.from({ length: 100 }, () => ({ value, partition: 0 })));
+    for (let i = 0; i < 20; i++)
+      await producer.send(
+        't',
+        Array.from({ length: 100 }, () => ({ value, partition: 0 })),
+      );
     const c = open({ autoOffsetReset: 'earliest', maxBufferedBytes: 20_000, maxBytesPerPartition: 8_000 });
     await c.assign([{ topic: 't', partition: 0 }]);
     let maxBuffered = 0;
@@ -107,7 +123,10 @@ describe('Consumer', () => {
   });
 
   it('commits processed offsets and resumes there after a restart', async () => {
-    await producer.send('t', Array.from({ length: 6 }, (_, i) => ({ value: `c${i}`, partition: 0 })));
+    await producer.send(
+      't',
+      Array.from({ length: 6 }, (_, i) => ({ value: `c${i}`, partition: 0 })),
+    );
     const c = open({ groupId: 'g', autoOffsetReset: 'earliest', autoCommit: false });
     await c.assign([{ topic: 't', partition: 0 }]);
     expect(values(await take$(c, 3))).toEqual(['c0', 'c1', 'c2']);

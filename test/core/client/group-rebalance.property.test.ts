@@ -60,7 +60,16 @@ class Simulation {
   apply(a: Action): void {
     switch (a.kind) {
       case 'add': {
-        const m: SimMember = { name: this.members.length, memberId: '', topics: a.topics, owned: [], generation: -1, alive: true, left: false, inFlight: undefined };
+        const m: SimMember = {
+          name: this.members.length,
+          memberId: '',
+          topics: a.topics,
+          owned: [],
+          generation: -1,
+          alive: true,
+          left: false,
+          inFlight: undefined,
+        };
         this.members.push(m);
         this.join(m);
         break;
@@ -88,7 +97,9 @@ class Simulation {
       }
       case 'advance': {
         this.now += a.ms;
-        for (const m of this.live()) if (m.memberId && m.generation >= 0 && m.inFlight === undefined) this.send(m, { kind: 'heartbeat', requestId: 0, groupId: 'g', generationId: m.generation, memberId: m.memberId });
+        for (const m of this.live())
+          if (m.memberId && m.generation >= 0 && m.inFlight === undefined)
+            this.send(m, { kind: 'heartbeat', requestId: 0, groupId: 'g', generationId: m.generation, memberId: m.memberId });
         this.send(undefined, { kind: 'tick' });
         break;
       }
@@ -102,7 +113,18 @@ class Simulation {
   private join(m: SimMember): void {
     if (this.assignor.rebalanceProtocol === 'eager') m.owned = [];
     const metadata = encodeSubscription({ topics: m.topics, userData: null, ownedPartitions: m.owned });
-    this.send(m, { kind: 'join', requestId: 0, groupId: 'g', memberId: m.memberId, groupInstanceId: null, clientId: `m${m.name}`, sessionTimeoutMs: SESSION, rebalanceTimeoutMs: SESSION, protocolType: 'consumer', protocols: [{ name: this.assignor.name, metadata }] });
+    this.send(m, {
+      kind: 'join',
+      requestId: 0,
+      groupId: 'g',
+      memberId: m.memberId,
+      groupInstanceId: null,
+      clientId: `m${m.name}`,
+      sessionTimeoutMs: SESSION,
+      rebalanceTimeoutMs: SESSION,
+      protocolType: 'consumer',
+      protocols: [{ name: this.assignor.name, metadata }],
+    });
   }
 
   private send(m: SimMember | undefined, input: GroupInput): void {
@@ -189,7 +211,10 @@ class Simulation {
       const s = decodeSubscription(x.metadata) as { right: { topics: string[]; ownedPartitions: TopicPartition[] } };
       return { memberId: x.memberId, topics: s.right.topics, ownedPartitions: s.right.ownedPartitions };
     });
-    return [...this.assignor.assign(subs, PARTITIONS)].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment({ partitions, userData: null }) }));
+    return [...this.assignor.assign(subs, PARTITIONS)].map(([memberId, partitions]) => ({
+      memberId,
+      assignment: encodeAssignment({ partitions, userData: null }),
+    }));
   }
 
   /** No partition owned by two live members. */
@@ -231,9 +256,7 @@ describe.each([rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor])('g
           }
         }
         const live = sim.live();
-        const wanted = new Set(
-          [...new Set(live.flatMap((m) => m.topics))].flatMap((t) => Array.from({ length: PARTITIONS.get(t)! }, (_, p) => `${t}-${p}`)),
-        );
+        const wanted = new Set([...new Set(live.flatMap((m) => m.topics))].flatMap((t) => Array.from({ length: PARTITIONS.get(t)! }, (_, p) => `${t}-${p}`)));
         const owned = live.flatMap((m) => m.owned.map(key));
         expect(new Set(owned)).toEqual(wanted);
         expect(owned.length).toBe(wanted.size);
@@ -244,7 +267,8 @@ describe.each([rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor])('g
 });
 
 describe('assignors', () => {
-  const subs = (n: number, topics = ['a', 'b']): MemberSubscription[] => Array.from({ length: n }, (_, i) => ({ memberId: `m${i}`, topics, ownedPartitions: [] }));
+  const subs = (n: number, topics = ['a', 'b']): MemberSubscription[] =>
+    Array.from({ length: n }, (_, i) => ({ memberId: `m${i}`, topics, ownedPartitions: [] }));
   const show = (m: Map<string, TopicPartition[]>) => Object.fromEntries([...m].map(([k, v]) => [k, v.map(key)]));
 
   it('range gives contiguous ranges per topic, extra partitions to the first members', () => {

@@ -65,7 +65,10 @@ describe('Producer', () => {
     const producer = new Producer(broker);
     const used: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const meta = await producer.send('t', Array.from({ length: 5 }, () => ({ value: `x${i}` })));
+      const meta = await producer.send(
+        't',
+        Array.from({ length: 5 }, () => ({ value: `x${i}` })),
+      );
       expect(new Set(meta.map((m) => m.partition)).size).toBe(1);
       used.push(meta[0].partition);
     }
@@ -126,7 +129,10 @@ describe('Producer', () => {
       },
     };
     const producer = new Producer(lossy);
-    const meta = await producer.send('t', [{ value: 'once', partition: 2 }, { value: 'twice?', partition: 2 }]);
+    const meta = await producer.send('t', [
+      { value: 'once', partition: 2 },
+      { value: 'twice?', partition: 2 },
+    ]);
     await producer.send('t', { value: 'third', partition: 2 });
     expect(meta.map((m) => m.offset)).toEqual([0, 1]);
     const stored = readAll(broker, 't', 2);

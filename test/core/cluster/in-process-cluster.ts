@@ -31,7 +31,9 @@ const linkKey = (a: number, b: number) => `${Math.min(a, b)}-${Math.max(a, b)}`;
 export interface InProcessClusterOptions {
   readonly ids: readonly number[];
   readonly controllerConfig?: Partial<ControllerConfig>;
-  readonly broker?: Partial<Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'autoCreateTopics'>>;
+  readonly broker?: Partial<
+    Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'autoCreateTopics'>
+  >;
   /** broker.rack by broker id (absent: no rack). */
   readonly racks?: Readonly<Record<number, string>>;
 }
@@ -137,7 +139,12 @@ export class InProcessCluster {
   async metadata(id: number, topics: readonly string[] = []): Promise<apis.MetadataResponse> {
     const c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 5000 });
     try {
-      return await c.request<apis.MetadataResponse>(apis.metadata, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      return await c.request<apis.MetadataResponse>(apis.metadata, {
+        topics: topics.map((name) => ({ name })),
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
     } finally {
       c.close();
     }
@@ -147,10 +154,14 @@ export class InProcessCluster {
   async allBrokersRegistered(deadline: number): Promise<apis.MetadataResponse> {
     let last: apis.MetadataResponse | undefined;
     for (const b of this.brokers) {
-      last = await until(deadline, async () => {
-        const m = await this.metadata(b.nodeId).catch(() => undefined);
-        return m !== undefined && m.brokers.length === this.brokers.length ? m : undefined;
-      }, `broker ${b.nodeId} did not see every broker registered`);
+      last = await until(
+        deadline,
+        async () => {
+          const m = await this.metadata(b.nodeId).catch(() => undefined);
+          return m !== undefined && m.brokers.length === this.brokers.length ? m : undefined;
+        },
+        `broker ${b.nodeId} did not see every broker registered`,
+      );
     }
     return last!;
   }

@@ -104,10 +104,10 @@ test('compact,delete applies both compaction and retention', () => {
 test('property: random keyed writes with tombstones, compaction, then exactly the latest value per key', () => {
   fc.assert(
     fc.property(
-      fc.array(
-        fc.record({ key: fc.integer({ min: 0, max: 12 }), tombstone: fc.boolean(), batch: fc.integer({ min: 1, max: 4 }) }),
-        { minLength: 1, maxLength: 120 },
-      ),
+      fc.array(fc.record({ key: fc.integer({ min: 0, max: 12 }), tombstone: fc.boolean(), batch: fc.integer({ min: 1, max: 4 }) }), {
+        minLength: 1,
+        maxLength: 120,
+      }),
       fc.integer({ min: 200, max: 2000 }),
       fc.boolean(),
       (writes, segmentBytes, gzip) => {

@@ -6,7 +6,11 @@ import * as path from 'node:path';
 
 test('out of descriptors: logs close idle segment files and go on, with one warning', () => {
   const root = path.resolve(__dirname, '../../..');
-  const out = execFileSync('bash', ['-c', 'ulimit -n 100 && exec node -r ./test/support/register-ts.js test/core/log/emfile-child.ts'], { cwd: root, encoding: 'utf8', timeout: 50_000 });
+  const out = execFileSync('bash', ['-c', 'ulimit -n 100 && exec node -r ./test/support/register-ts.js test/core/log/emfile-child.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 50_000,
+  });
   const r = JSON.parse(out.trim().split('\n').pop()!);
   expect(r.emfile).toBe(true);
   expect(r.readBack).toBe(60);

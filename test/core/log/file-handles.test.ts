@@ -26,7 +26,12 @@ test('50 logs share a budget of 4 descriptors: segments are opened on use, the l
       for (let offset = 0; offset < log.logEndOffset; offset++) {
         const batches = decodeRecordBatches(log.read(offset, 1 << 16));
         if (batches._tag === 'Left') throw new Error(batches.left.message);
-        values.push(batches.right[0].records.find((r) => r.offset === offset)!.value!.toString().replace(/\.+$/, ''));
+        values.push(
+          batches.right[0].records
+            .find((r) => r.offset === offset)!
+            .value!.toString()
+            .replace(/\.+$/, ''),
+        );
       }
       expect(values).toEqual([`${i}:0`, `${i}:1`, `${i}:2`]);
     });
@@ -59,7 +64,11 @@ test('timestamps days apart: future ones roll no segment, past ones roll at most
 test('RateLimitedLog logs a key once per interval and says how many it held back', () => {
   const lines: string[] = [];
   let now = 0;
-  const log = new RateLimitedLog((m) => lines.push(m), 1000, () => now);
+  const log = new RateLimitedLog(
+    (m) => lines.push(m),
+    1000,
+    () => now,
+  );
   for (let i = 0; i < 500; i++) log.warn('emfile', 'out of descriptors');
   now = 1500;
   log.warn('emfile', 'out of descriptors');

@@ -269,7 +269,12 @@ describe('RecordBatch v2 compatibility with kafkajs', () => {
   });
 
   it('kafkajs sees a Rill control batch as one', async () => {
-    const buf = encodeRecordBatch({ records: [{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }], isControl: true, transactional: true, baseTimestamp: T0 });
+    const buf = encodeRecordBatch({
+      records: [{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }],
+      isControl: true,
+      transactional: true,
+      baseTimestamp: T0,
+    });
     expect(await kafkajsDecode(buf)).toMatchObject({ isControlBatch: true, inTransaction: true });
   });
 

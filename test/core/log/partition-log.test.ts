@@ -373,7 +373,7 @@ describe('replicated high watermark', () => {
   });
 });
 
-describe('truncateFullyAndStartAt (a follower behind its leader\'s log start)', () => {
+describe("truncateFullyAndStartAt (a follower behind its leader's log start)", () => {
   test('empties the log and starts it at the offset, epochs and all, and it stays there after a restart', () => {
     const dir = dirs.make();
     const log = PartitionLog.open(dir, { 'segment.bytes': 300 }, { replicated: true });

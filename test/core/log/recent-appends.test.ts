@@ -5,7 +5,10 @@ import { tempDirs } from '../../support/tmp-dir';
 const dirs = tempDirs('recent');
 afterEach(() => dirs.removeAll());
 
-const batchOf = (n: number, tag: number) => encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.alloc(10 + ((tag * 7 + i) % 40), tag % 256), timestamp: 1000 + tag })) });
+const batchOf = (n: number, tag: number) =>
+  encodeRecordBatch({
+    records: Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.alloc(10 + ((tag * 7 + i) % 40), tag % 256), timestamp: 1000 + tag })),
+  });
 
 /** A batch set as one append carries it: one or more batches back to back. */
 const appendOf = (sizes: number[], tag: number) => Buffer.concat(sizes.map((n, j) => batchOf(n, tag * 10 + j)));
@@ -38,7 +41,12 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), back: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ kind: fc.constant('deleteRecords' as const), ahead: fc.integer({ min: 0, max: 4 }) }),
   fc.record({ kind: fc.constant('startAt' as const), ahead: fc.integer({ min: 0, max: 3 }) }),
-  fc.record({ kind: fc.constant('read' as const), back: fc.integer({ min: 0, max: 12 }), maxBytes: fc.integer({ min: 1, max: 600 }), upToAhead: fc.integer({ min: 1, max: 10 }) }),
+  fc.record({
+    kind: fc.constant('read' as const),
+    back: fc.integer({ min: 0, max: 12 }),
+    maxBytes: fc.integer({ min: 1, max: 600 }),
+    upToAhead: fc.integer({ min: 1, max: 10 }),
+  }),
 );
 
 describe('PartitionLog recentAppendBytes', () => {

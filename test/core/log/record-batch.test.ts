@@ -13,15 +13,7 @@ import {
   RECORD_COUNT,
   writeInt64,
 } from '../../../core/log/batch-header';
-import {
-  BatchError,
-  DecodedBatch,
-  RecordInput,
-  checkBatch,
-  decodeRecordBatch,
-  decodeRecordBatches,
-  encodeRecordBatch,
-} from '../../../core/log/record-batch';
+import { BatchError, DecodedBatch, RecordInput, checkBatch, decodeRecordBatch, decodeRecordBatches, encodeRecordBatch } from '../../../core/log/record-batch';
 import { crc32c } from '../../../core/log/crc32c';
 
 const T0 = 1_700_000_000_000;
@@ -113,13 +105,26 @@ describe('encodeRecordBatch / decodeRecordBatch round trip', () => {
   });
 
   it('gives records without a timestamp the batch base timestamp', () => {
-    const batch = ok(decodeRecordBatch(encodeRecordBatch({ records: [{ key: null, value: b('a') }, { key: null, value: b('b'), timestamp: T0 + 5 }], baseTimestamp: T0 })));
+    const batch = ok(
+      decodeRecordBatch(
+        encodeRecordBatch({
+          records: [
+            { key: null, value: b('a') },
+            { key: null, value: b('b'), timestamp: T0 + 5 },
+          ],
+          baseTimestamp: T0,
+        }),
+      ),
+    );
     expect(batch.records.map((r) => r.timestamp)).toEqual([T0, T0 + 5]);
     expect(batch.maxTimestamp).toBe(T0 + 5);
   });
 
   it('round-trips arbitrary records, headers and both codecs', () => {
-    const bytesOrNull = fc.option(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), { nil: null });
+    const bytesOrNull = fc.option(
+      fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+      { nil: null },
+    );
     const record = fc.record({
       key: bytesOrNull,
       value: bytesOrNull,
@@ -307,7 +312,12 @@ describe('decodeRecordBatch on corrupt records (CRC intact)', () => {
     ['a record length past the batch end', 1, '7e 00 00 00 01 01 00', /declares length 63/],
     ['a negative record length', 1, '03 00 00 00 01 01 00', /declares length -2/],
     ['a varint longer than 5 bytes', 1, 'ff ff ff ff ff ff 01', /too long/],
-    ['a 10-byte varlong timestamp delta beyond 2^53', 1, '1e 00 fe ff ff ff ff ff ff ff ff 01 00 01 01 00', /timestampDelta: varint is too long or its value is out of range/],
+    [
+      'a 10-byte varlong timestamp delta beyond 2^53',
+      1,
+      '1e 00 fe ff ff ff ff ff ff ff ff 01 00 01 01 00',
+      /timestampDelta: varint is too long or its value is out of range/,
+    ],
     ['a key length past the record end', 1, '0c 00 00 00 7e 01 00', /key length 63 runs past/],
     ['a key length below -1', 1, '0c 00 00 00 03 01 00', /key length -2 is negative/],
     ['a huge value length', 1, '14 00 00 00 01 fe ff ff ff 0f 00', /value length 2147483647 runs past/],
@@ -371,13 +381,17 @@ describe('decodeRecordBatch on corrupt records (CRC intact)', () => {
   it('returns a value, never throws, for random damage to a whole valid batch', () => {
     const clean = encodeRecordBatch({ records: RECORDS_3, compression: 'none' });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(clean.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.boolean(), (edits, fixCrc) => {
-        const buf = Buffer.from(clean);
-        for (const [i, v] of edits) buf[i] = v;
-        if (fixCrc) refreshCrc(buf);
-        decodeRecordBatch(buf);
-        decodeRecordBatches(buf);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(clean.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        (edits, fixCrc) => {
+          const buf = Buffer.from(clean);
+          for (const [i, v] of edits) buf[i] = v;
+          if (fixCrc) refreshCrc(buf);
+          decodeRecordBatch(buf);
+          decodeRecordBatches(buf);
+        },
+      ),
       { seed: 5, numRuns: 2000 },
     );
   });
@@ -392,7 +406,11 @@ describe('decodeRecordBatches', () => {
   const all = Buffer.concat(batches);
 
   it('decodes consecutive batches', () => {
-    expect(ok(decodeRecordBatches(all)).map((x) => [x.baseOffset, x.lastOffset])).toEqual([[0, 2], [3, 3], [4, 5]]);
+    expect(ok(decodeRecordBatches(all)).map((x) => [x.baseOffset, x.lastOffset])).toEqual([
+      [0, 2],
+      [3, 3],
+      [4, 5],
+    ]);
   });
 
   it('returns nothing for an empty buffer', () => {

@@ -164,7 +164,10 @@ test('garbage checkpoints are ignored with a warning and recovery runs in full',
     fs.writeFileSync(path.join(dir, f), '\u0000\u00ffgarbage\n-12\nzz');
   }
   const { log, warnings } = open(dir);
-  const ignored = warnings.filter((w) => w.kind === 'checkpoint-ignored').map((w) => path.basename(w.file)).sort();
+  const ignored = warnings
+    .filter((w) => w.kind === 'checkpoint-ignored')
+    .map((w) => path.basename(w.file))
+    .sort();
   expect(ignored).toEqual(['leader-epoch-checkpoint', 'log-start-offset-checkpoint', 'recovery-point-offset-checkpoint']);
   expect(log.failure).toBeUndefined();
   expect(log.logEndOffset).toBe(50);

@@ -77,17 +77,22 @@ test('the poison pill: a valid CRC around a record whose key length runs past th
 
 test('poison pills of every record field: lengths, varints, header counts, trailing bytes', () => {
   const log = openWithData(dirs.make());
-  const base = () => encodeRecordBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from('vv'), headers: [{ key: 'h', value: Buffer.from('x') }], timestamp: 1 }] });
+  const base = () =>
+    encodeRecordBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from('vv'), headers: [{ key: 'h', value: Buffer.from('x') }], timestamp: 1 }] });
   const cases: [string, (b: Buffer) => Buffer, RegExp][] = [
     ['record length past the batch', (b) => ((b[RECORDS] = 0x7e), b), /record 0 declares length 63/],
     ['a varint that runs to the end of the record', (b) => (b.fill(0xff, RECORDS + 2), b), /record 0 timestampDelta: .*varint/],
     ['value length past the record', (b) => ((b[RECORDS + 6] = 0x40), b), /value length 32 does not fit/],
     ['a negative header count', (b) => ((b[RECORDS + 9] = 0x01), b), /declares -1 headers/],
-    ['bytes after the last record', (b) => {
-      const longer = Buffer.concat([b, Buffer.from([0])]);
-      longer.writeInt32BE(longer.length - 12, batchHeader.BATCH_LENGTH);
-      return longer;
-    }, /1 bytes follow the last of the 1 declared records/],
+    [
+      'bytes after the last record',
+      (b) => {
+        const longer = Buffer.concat([b, Buffer.from([0])]);
+        longer.writeInt32BE(longer.length - 12, batchHeader.BATCH_LENGTH);
+        return longer;
+      },
+      /1 bytes follow the last of the 1 declared records/,
+    ],
   ];
   for (const [what, mutate, message] of cases) {
     const m = refused(log, reseal(mutate(base())), 2);
@@ -117,16 +122,36 @@ test('a gzip batch is decompressed and its records checked', () => {
 
 test('offsets, counts and deltas must agree (INVALID_RECORD)', () => {
   const log = openWithData(dirs.make());
-  const two = () => encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }, { key: null, value: Buffer.from('b') }], baseTimestamp: 5 });
+  const two = () =>
+    encodeRecordBatch({
+      records: [
+        { key: null, value: Buffer.from('a') },
+        { key: null, value: Buffer.from('b') },
+      ],
+      baseTimestamp: 5,
+    });
   // A record count that says 3 for two records.
   const count = two();
   count.writeInt32BE(3, RECORD_COUNT);
   count.writeInt32BE(2, LAST_OFFSET_DELTA);
   refused(log, reseal(count), 2);
   // A second record whose offset delta is 5 in a dense batch.
-  const gap = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }, { key: null, value: Buffer.from('b') }], offsetDeltas: [0, 5] });
+  const gap = encodeRecordBatch({
+    records: [
+      { key: null, value: Buffer.from('a') },
+      { key: null, value: Buffer.from('b') },
+    ],
+    offsetDeltas: [0, 5],
+  });
   expect(refused(log, gap, 87)).toMatch(/inconsistent lastOffsetDelta 5 for 2 records/);
-  const gapInside = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }, { key: null, value: Buffer.from('b') }], offsetDeltas: [0, 5], lastOffsetDelta: 5 });
+  const gapInside = encodeRecordBatch({
+    records: [
+      { key: null, value: Buffer.from('a') },
+      { key: null, value: Buffer.from('b') },
+    ],
+    offsetDeltas: [0, 5],
+    lastOffsetDelta: 5,
+  });
   gapInside.writeInt32BE(1, LAST_OFFSET_DELTA);
   expect(refused(log, reseal(gapInside), 87)).toMatch(/record 1 has offsetDelta 5; expected 1/);
   // No records at all.
@@ -153,7 +178,12 @@ test('producer fields, control batches and timestamps are checked (INVALID_RECOR
   const future = oneRecord();
   batchHeader.writeInt64(future, BASE_TIMESTAMP, 9e15);
   expect(refused(log, reseal(future), 87)).toMatch(/baseTimestamp 9000000000000000 is out of range/);
-  const early = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a'), timestamp: 10 }, { key: null, value: Buffer.from('b'), timestamp: -7 }] });
+  const early = encodeRecordBatch({
+    records: [
+      { key: null, value: Buffer.from('a'), timestamp: 10 },
+      { key: null, value: Buffer.from('b'), timestamp: -7 },
+    ],
+  });
   expect(validateBatch(early, 0, early.length, { mode: 'client' })).toMatchObject({
     _tag: 'Left',
     left: { kind: 'invalid', message: expect.stringMatching(/record 1 timestamp -7 is out of range/) },
@@ -213,7 +243,9 @@ test('ENOSPC on append answers KAFKA_STORAGE_ERROR, stores nothing, and the next
   jest.restoreAllMocks();
   log.close();
   const again = PartitionLog.open(dir);
-  const values = (decodeRecordBatches(again.read(0, 1 << 20)) as { right: { records: { value: Buffer | null }[] }[] }).right.flatMap((b) => b.records.map((r) => r.value!.toString()));
+  const values = (decodeRecordBatches(again.read(0, 1 << 20)) as { right: { records: { value: Buffer | null }[] }[] }).right.flatMap((b) =>
+    b.records.map((r) => r.value!.toString()),
+  );
   expect(values).toEqual(['before', 'after']);
   again.close();
   expect(fs.readdirSync(dir).filter((n) => n.endsWith('.corrupt'))).toEqual([]);

@@ -58,7 +58,9 @@ test('random bytes as frames', async () => {
 });
 
 test('random bodies behind valid headers of every served API and version', async () => {
-  const header = fc.constantFrom(...SAFE.flatMap((api) => Array.from({ length: api.versions.max - api.versions.min + 1 }, (_, i) => ({ api, version: api.versions.min + i }))));
+  const header = fc.constantFrom(
+    ...SAFE.flatMap((api) => Array.from({ length: api.versions.max - api.versions.min + 1 }, (_, i) => ({ api, version: api.versions.min + i }))),
+  );
   await fc.assert(
     fc.asyncProperty(header, fc.uint8Array({ maxLength: 120 }), async ({ api, version }, tail) => {
       const head = requestFrame(api, version, 1, {}).subarray(4, 4 + 14); // key, version, correlation id, client id "raw"
@@ -73,10 +75,25 @@ test('mutated valid requests (flipped bytes, truncation, garbage appended)', asy
   const batch = encodeRecordBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from('v') }] });
   const seeds = [
     requestFrame(apis.metadata, 9, 1, { topics: [{ name: 'fuzz' }], allowAutoTopicCreation: false }),
-    requestFrame(apis.produce, 7, 2, { transactionalId: null, acks: -1, timeoutMs: 100, topicData: [{ name: 'fuzz', partitionData: [{ index: 0, records: batch }] }] }),
-    requestFrame(apis.fetch, 12, 3, { maxWaitMs: 0, minBytes: 0, maxBytes: 1000, topics: [{ topic: 'fuzz', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }] }),
+    requestFrame(apis.produce, 7, 2, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 100,
+      topicData: [{ name: 'fuzz', partitionData: [{ index: 0, records: batch }] }],
+    }),
+    requestFrame(apis.fetch, 12, 3, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1000,
+      topics: [{ topic: 'fuzz', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }],
+    }),
     requestFrame(apis.listOffsets, 5, 4, { replicaId: -1, topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 1, timestamp: -1 }] }] }),
-    requestFrame(apis.offsetCommit, 8, 5, { groupId: 'g', generationIdOrMemberEpoch: -1, memberId: '', topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] }] }),
+    requestFrame(apis.offsetCommit, 8, 5, {
+      groupId: 'g',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] }],
+    }),
     requestFrame(apis.apiVersions, 3, 6, { clientSoftwareName: 'x', clientSoftwareVersion: '1' }),
   ].map((f) => f.subarray(4));
   const mutation = fc.record({
@@ -102,7 +119,12 @@ test('a client that pipelines without end has at most maxInFlight requests read;
   const c = await rawConnect(cluster.server.port);
   // A long poll at the log end of an empty partition holds the head of the queue;
   // the Metadata requests behind it are answered at once but wait for their turn.
-  const longPoll = requestFrame(apis.fetch, 11, 0, { maxWaitMs: 30000, minBytes: 1, maxBytes: 1000, topics: [{ topic: 'fuzz', partitions: [{ partition: 1, fetchOffset: 0, partitionMaxBytes: 1000 }] }] });
+  const longPoll = requestFrame(apis.fetch, 11, 0, {
+    maxWaitMs: 30000,
+    minBytes: 1,
+    maxBytes: 1000,
+    topics: [{ topic: 'fuzz', partitions: [{ partition: 1, fetchOffset: 0, partitionMaxBytes: 1000 }] }],
+  });
   const metadata = (id: number) => requestFrame(apis.metadata, 9, id, { topics: [{ name: 'fuzz' }], allowAutoTopicCreation: false });
   c.socket.write(Buffer.concat([longPoll, ...Array.from({ length: 40 }, (_, i) => metadata(i + 1))]));
   await waitFor(() => cluster.server.inFlightRequests === MAX_IN_FLIGHT, `${MAX_IN_FLIGHT} requests in flight`);

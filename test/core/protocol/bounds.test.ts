@@ -19,12 +19,16 @@ async function answered(c: RawConnection, id: number, n: number): Promise<number
 /** Opens `n` sockets; resolves with them once each is connected or closed. */
 async function openMany(port: number, n: number): Promise<net.Socket[]> {
   return Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Socket>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.on('error', () => undefined);
-      s.once('connect', () => resolve(s));
-      s.once('close', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port });
+          s.on('error', () => undefined);
+          s.once('connect', () => resolve(s));
+          s.once('close', () => resolve(s));
+        }),
+    ),
   );
 }
 
@@ -96,7 +100,10 @@ test('incomplete-frame memory attack: connections holding partial large frames a
     for (let i = 0; i < 4; i++) {
       attackers[i].socket.destroy();
       const left = 3 - i;
-      await waitFor(() => own.server.pool.waiting === Math.max(0, left - 1) && own.server.pool.usedBytes === (left > 0 ? 6 * MiB : 0), `${left} attacker(s) left`);
+      await waitFor(
+        () => own.server.pool.waiting === Math.max(0, left - 1) && own.server.pool.usedBytes === (left > 0 ? 6 * MiB : 0),
+        `${left} attacker(s) left`,
+      );
     }
     expect(own.server.pool.highWater).toBeLessThanOrEqual(8 * MiB);
     for (const c of attackers) c.socket.destroy();
@@ -158,7 +165,9 @@ test('a Fetch asking for 2 GB gets at most fetch.max.bytes, and still one whole 
       tiny.broker.createTopic({ name: 'big' });
       for (let i = 0; i < 3; i++) tiny.broker.produce('big', 0, encodeRecordBatch({ records: [{ key: null, value }] }));
       const t = await rawConnect(tiny.server.port);
-      t.socket.write(requestFrame(apis.fetch, 11, 2, { ...body, topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: huge }] }] }));
+      t.socket.write(
+        requestFrame(apis.fetch, 11, 2, { ...body, topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: huge }] }] }),
+      );
       const [f] = await t.responses(1);
       const r = new Reader(f);
       r.int32();
@@ -180,13 +189,31 @@ test('max.partitions.per.request: CreateTopics and CreatePartitions topics beyon
   const client = await KafkaConnection.connect(own.bootstrap);
   try {
     const topic = (name: string, numPartitions: number) => ({ name, numPartitions, replicationFactor: 1, assignments: [], configs: [] });
-    const created: any = await client.request(apis.createTopics, { topics: [topic('six', 6), topic('six-more', 6), topic('four', 4)], timeoutMs: 1000, validateOnly: false });
-    expect(created.topics.map((t: any) => [t.name, t.errorCode])).toEqual([['six', 0], ['six-more', 44], ['four', 0]]);
+    const created: any = await client.request(apis.createTopics, {
+      topics: [topic('six', 6), topic('six-more', 6), topic('four', 4)],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(created.topics.map((t: any) => [t.name, t.errorCode])).toEqual([
+      ['six', 0],
+      ['six-more', 44],
+      ['four', 0],
+    ]);
     expect(created.topics[1].errorMessage).toContain('max.partitions.per.request (10)');
     expect(own.broker.listTopics()).toEqual(['four', 'six']);
     // A bit-flipped count (1026 partitions) is refused; a small growth in the same request is served.
-    const grown: any = await client.request(apis.createPartitions, { topics: [{ name: 'six', count: 1026, assignments: null }, { name: 'four', count: 8, assignments: null }], timeoutMs: 1000, validateOnly: false });
-    expect(grown.results.map((r: any) => [r.name, r.errorCode])).toEqual([['six', 44], ['four', 0]]);
+    const grown: any = await client.request(apis.createPartitions, {
+      topics: [
+        { name: 'six', count: 1026, assignments: null },
+        { name: 'four', count: 8, assignments: null },
+      ],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(grown.results.map((r: any) => [r.name, r.errorCode])).toEqual([
+      ['six', 44],
+      ['four', 0],
+    ]);
     expect(own.broker.topics.partitionCount('six')).toBe(6);
     expect(own.broker.topics.partitionCount('four')).toBe(8);
     // max.broker.partitions over the wire: 14 + 10 would pass 20; 6 fit.

@@ -9,7 +9,13 @@ const hex = (b: Buffer) => b.toString('hex');
 describe('primitives', () => {
   test('classic and compact strings, bytes and arrays have Kafka byte layouts', () => {
     const w = new Writer();
-    w.string('ab', false).string(null, false).string('ab', true).string(null, true).bytes(Buffer.from([1]), false).arrayLength(2, true).arrayLength(null, false);
+    w.string('ab', false)
+      .string(null, false)
+      .string('ab', true)
+      .string(null, true)
+      .bytes(Buffer.from([1]), false)
+      .arrayLength(2, true)
+      .arrayLength(null, false);
     expect(hex(w.toBuffer())).toBe(['0002' + '6162', 'ffff', '03' + '6162', '00', '00000001' + '01', '03', 'ffffffff'].join(''));
   });
 

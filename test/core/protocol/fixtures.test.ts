@@ -7,7 +7,18 @@
 // nullability of Kafka's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APIS, ApiKey, Reader, Writer, decodeMessage, encodeMessage, inRange, readRequestHeader, responseHeader, writeRequestHeader } from '../../../core/protocol';
+import {
+  APIS,
+  ApiKey,
+  Reader,
+  Writer,
+  decodeMessage,
+  encodeMessage,
+  inRange,
+  readRequestHeader,
+  responseHeader,
+  writeRequestHeader,
+} from '../../../core/protocol';
 import type { ApiDefinition, Field, FieldType, MessageSchema, VersionRange } from '../../../core/protocol';
 import { FIXTURE_HEADER, sampleSeeds, type FixtureCase, type FixtureFile } from './fixtures/fixture-file';
 import { hasVersion, sampleMessage, type Sample, type SampleValue } from './fixtures/kafka-encoder';
@@ -42,7 +53,8 @@ function expectedRequest(fields: KafkaField[], sample: Sample, served: VersionRa
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const x = sample[f.name];
-    if (x !== undefined) out[camel(f.name)] = f.type === '[]' && Array.isArray(x) ? x.map((e) => expectedRequest(f.fields!, e as Sample, served)) : camelized(x);
+    if (x !== undefined)
+      out[camel(f.name)] = f.type === '[]' && Array.isArray(x) ? x.map((e) => expectedRequest(f.fields!, e as Sample, served)) : camelized(x);
     else if (someVersion(served, (v) => hasVersion(f.versions, v))) out[camel(f.name)] = kafkaDefault(f);
   }
   return out;
@@ -76,7 +88,8 @@ function someVersion(r: VersionRange, holds: (v: number) => boolean): boolean {
 /** The decoded value cut to the fields `like` has (a decoded message also holds the defaults of fields its version lacks). */
 function projected(decoded: unknown, like: unknown): unknown {
   if (Array.isArray(like) && Array.isArray(decoded)) return decoded.map((x, i) => projected(x, like[i] ?? null));
-  if (like === null || Buffer.isBuffer(like) || typeof like !== 'object' || Array.isArray(like) || typeof decoded !== 'object' || decoded === null) return decoded;
+  if (like === null || Buffer.isBuffer(like) || typeof like !== 'object' || Array.isArray(like) || typeof decoded !== 'object' || decoded === null)
+    return decoded;
   const d = decoded as Record<string, unknown>;
   return Object.fromEntries(Object.keys(like).map((k) => [k, projected(d[k], (like as Record<string, unknown>)[k])]));
 }
@@ -132,21 +145,24 @@ describe.each(APIS.map((api) => [api.name, api] as const))('%s', (_name, api) =>
     expect(framed(out.toBuffer())).toBe(c.request);
   });
 
-  test.each(fixture.cases.filter((c) => c.response).map((c) => [`v${c.version}`, c] as const))('response %s decodes as sent and Rill encodes it to the same frame', (_label, c) => {
-    const frame = Buffer.from(c.response!, 'hex');
-    const flexibleHeader = inRange(api.response.flexible, c.version) && api.key !== ApiKey.ApiVersions;
-    const correlationId = frame.readInt32BE(4);
-    expect(correlationId).toBe(FIXTURE_HEADER.correlationId);
-    const reader = new Reader(frame, flexibleHeader ? 9 : 8);
-    const response = decodeMessage(api.response, c.version, reader);
-    expect(reader.remaining).toBe(0);
-    expectDecodedAsSent(api, c, 'response', response, recordBatch);
-    const body = encodeMessage(api.response, c.version, response, new Writer()).toBuffer();
-    expect(Buffer.concat([responseHeader(correlationId, body.length, flexibleHeader), body]).toString('hex')).toBe(c.response);
-    // And the response as a handler would build it (the sample values, in Rill's names) encodes to the same body.
-    const built = camelized(sampleOf(api, c, 'response', recordBatch)) as object;
-    expect(encodeMessage(api.response, c.version, built, new Writer()).toBuffer().toString('hex')).toBe(body.toString('hex'));
-  });
+  test.each(fixture.cases.filter((c) => c.response).map((c) => [`v${c.version}`, c] as const))(
+    'response %s decodes as sent and Rill encodes it to the same frame',
+    (_label, c) => {
+      const frame = Buffer.from(c.response!, 'hex');
+      const flexibleHeader = inRange(api.response.flexible, c.version) && api.key !== ApiKey.ApiVersions;
+      const correlationId = frame.readInt32BE(4);
+      expect(correlationId).toBe(FIXTURE_HEADER.correlationId);
+      const reader = new Reader(frame, flexibleHeader ? 9 : 8);
+      const response = decodeMessage(api.response, c.version, reader);
+      expect(reader.remaining).toBe(0);
+      expectDecodedAsSent(api, c, 'response', response, recordBatch);
+      const body = encodeMessage(api.response, c.version, response, new Writer()).toBuffer();
+      expect(Buffer.concat([responseHeader(correlationId, body.length, flexibleHeader), body]).toString('hex')).toBe(c.response);
+      // And the response as a handler would build it (the sample values, in Rill's names) encodes to the same body.
+      const built = camelized(sampleOf(api, c, 'response', recordBatch)) as object;
+      expect(encodeMessage(api.response, c.version, built, new Writer()).toBuffer().toString('hex')).toBe(body.toString('hex'));
+    },
+  );
 
   test("request and response schemas are Kafka's, field by field, at every served version", () => {
     const kafka = KAFKA_MESSAGES[api.name];

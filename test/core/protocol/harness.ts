@@ -46,8 +46,23 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 }
 
 /** A Fetch request body (field names of v4 to v12) reading `topic`'s partitions from the given offsets. */
-export function fetchRequestBody(topic: string, partitions: { partition: number; fetchOffset: number }[], options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}): object {
+export function fetchRequestBody(
+  topic: string,
+  partitions: { partition: number; fetchOffset: number }[],
+  options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {},
+): object {
   const maxBytes = options.maxBytes ?? 1 << 20;
   const wanted = partitions.map((p) => ({ ...p, partitionMaxBytes: maxBytes }));
-  return { replicaId: -1, maxWaitMs: options.maxWaitMs ?? 0, minBytes: options.minBytes ?? 0, maxBytes, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic, partitions: wanted }], forgottenTopicsData: [], rackId: '' };
+  return {
+    replicaId: -1,
+    maxWaitMs: options.maxWaitMs ?? 0,
+    minBytes: options.minBytes ?? 0,
+    maxBytes,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: wanted }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
 }

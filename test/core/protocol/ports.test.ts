@@ -13,7 +13,14 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
     nodeId: 1,
     metadata: { clusterId: 'c', brokers: unexpected, controllerId: unexpected, topicNames: unexpected, topic: unexpected, autoCreateTopic: unexpected },
     partitions: { produce: unexpected, fetch: unexpected, listOffset: unexpected, deleteRecords: unexpected, initProducerId: unexpected, ...partitions },
-    admin: { maxPartitionsPerRequest: 10, createTopic: unexpected, deleteTopic: unexpected, createPartitions: unexpected, topicConfigs: unexpected, alterTopicConfig: unexpected },
+    admin: {
+      maxPartitionsPerRequest: 10,
+      createTopic: unexpected,
+      deleteTopic: unexpected,
+      createPartitions: unexpected,
+      topicConfigs: unexpected,
+      alterTopicConfig: unexpected,
+    },
     groups: {
       findCoordinator: unexpected,
       joinGroup: unexpected,
@@ -28,11 +35,24 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
       fetchOffsets: unexpected,
     },
   };
-  return { ...ports, apiVersion, clientId: 'test', advertised: { host: 'h', port: 1 }, signal: new AbortController().signal, autoCreateTopics: false, log: () => undefined };
+  return {
+    ...ports,
+    apiVersion,
+    clientId: 'test',
+    advertised: { host: 'h', port: 1 },
+    signal: new AbortController().signal,
+    autoCreateTopics: false,
+    log: () => undefined,
+  };
 }
 
 const batch = Buffer.from('batch');
-const produceRequest = (acks: number, partitions: number[]): apis.ProduceRequest => ({ transactionalId: null, acks, timeoutMs: 0, topicData: [{ name: 't', partitionData: partitions.map((index) => ({ index, records: batch })) }] });
+const produceRequest = (acks: number, partitions: number[]): apis.ProduceRequest => ({
+  transactionalId: null,
+  acks,
+  timeoutMs: 0,
+  topicData: [{ name: 't', partitionData: partitions.map((index) => ({ index, records: batch })) }],
+});
 
 test('Produce waits for a replicated append and answers each partition in request order, whatever order they finish in', async () => {
   const finish = new Map<number, () => void>();
@@ -61,7 +81,10 @@ test('Produce refuses bad acks and empty records in the handler, without asking 
   const ctx = context({});
   const badAcks = apis.produce.handle(produceRequest(2, [0]), ctx) as apis.ProduceResponse;
   expect(badAcks.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
-  const empty = apis.produce.handle({ ...produceRequest(1, [0]), topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] }, ctx) as apis.ProduceResponse;
+  const empty = apis.produce.handle(
+    { ...produceRequest(1, [0]), topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] },
+    ctx,
+  ) as apis.ProduceResponse;
   expect(empty.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_RECORD);
 });
 
@@ -73,13 +96,27 @@ test('Produce with acks=0 gets no response, also when the port answers later', a
 test("a port's refusal becomes the partition's error code and message", async () => {
   const ctx = context({ produce: () => E.left({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'not the leader' }) });
   const r = apis.produce.handle(produceRequest(1, [3]), ctx) as apis.ProduceResponse;
-  expect(r.responses[0].partitionResponses[0]).toMatchObject({ index: 3, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: 'not the leader', baseOffset: -1 });
+  expect(r.responses[0].partitionResponses[0]).toMatchObject({
+    index: 3,
+    errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    errorMessage: 'not the leader',
+    baseOffset: -1,
+  });
 });
 
 test('CreateTopics refuses manual assignments and partitions beyond max.partitions.per.request before the admin port', async () => {
   const ctx = context({});
-  const topic = (name: string, numPartitions: number, assignments: { partitionIndex: number; brokerIds: number[] }[] = []) => ({ name, numPartitions, replicationFactor: 1, assignments, configs: [] });
-  const r = (await apis.createTopics.handle({ topics: [topic('placed', 1, [{ partitionIndex: 0, brokerIds: [1] }]), topic('huge', 11)], timeoutMs: 1000, validateOnly: false }, ctx)) as apis.CreateTopicsResponse;
+  const topic = (name: string, numPartitions: number, assignments: { partitionIndex: number; brokerIds: number[] }[] = []) => ({
+    name,
+    numPartitions,
+    replicationFactor: 1,
+    assignments,
+    configs: [],
+  });
+  const r = (await apis.createTopics.handle(
+    { topics: [topic('placed', 1, [{ partitionIndex: 0, brokerIds: [1] }]), topic('huge', 11)], timeoutMs: 1000, validateOnly: false },
+    ctx,
+  )) as apis.CreateTopicsResponse;
   expect(r.topics.map((t) => [t.name, t.errorCode])).toEqual([
     ['placed', ErrorCode.INVALID_REQUEST],
     ['huge', ErrorCode.POLICY_VIOLATION],

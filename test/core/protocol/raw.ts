@@ -39,10 +39,12 @@ export function rawConnect(port: number): Promise<RawConnection> {
       for (const w of waiters.splice(0)) w();
     });
     socket.on('error', () => undefined);
-    const closed = new Promise<void>((r) => socket.once('close', () => {
-      for (const w of waiters.splice(0)) w();
-      r();
-    }));
+    const closed = new Promise<void>((r) =>
+      socket.once('close', () => {
+        for (const w of waiters.splice(0)) w();
+        r();
+      }),
+    );
     const conn: RawConnection = {
       socket,
       frames,

@@ -41,7 +41,8 @@ function declaredTypes(p: ts.Program): Map<string, { request: ts.TypeNode; respo
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'defineApi' && node.typeArguments?.length === 2) {
       const spec = node.arguments[0];
-      const name = spec && ts.isObjectLiteralExpression(spec) ? spec.properties.find((pr) => pr.name && ts.isIdentifier(pr.name) && pr.name.text === 'name') : undefined;
+      const name =
+        spec && ts.isObjectLiteralExpression(spec) ? spec.properties.find((pr) => pr.name && ts.isIdentifier(pr.name) && pr.name.text === 'name') : undefined;
       if (name && ts.isPropertyAssignment(name) && ts.isStringLiteral(name.initializer)) {
         found.set(name.initializer.text, { request: node.typeArguments[0], response: node.typeArguments[1] });
       }
@@ -69,7 +70,8 @@ function typeShape(checker: ts.TypeChecker, type: ts.Type, at: ts.Node): Shape {
   if (checker.typeToString(t).startsWith('Buffer')) return { kind: `Buffer${orNull}` };
   if (!(t.flags & ts.TypeFlags.Object)) return { kind: checker.typeToString(type) };
   const fields = new Map<string, Shape>();
-  for (const property of checker.getPropertiesOfType(t)) fields.set(property.getName(), typeShape(checker, checker.getTypeOfSymbolAtLocation(property, at), at));
+  for (const property of checker.getPropertiesOfType(t))
+    fields.set(property.getName(), typeShape(checker, checker.getTypeOfSymbolAtLocation(property, at), at));
   return { kind: `{}${orNull}`, fields };
 }
 

@@ -16,7 +16,8 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-const fetchBody = (topic: string, offset: number, maxWaitMs: number) => fetchRequestBody(topic, [{ partition: 0, fetchOffset: offset }], { maxWaitMs, minBytes: 1 });
+const fetchBody = (topic: string, offset: number, maxWaitMs: number) =>
+  fetchRequestBody(topic, [{ partition: 0, fetchOffset: offset }], { maxWaitMs, minBytes: 1 });
 
 test('ApiVersions v3 (librdkafka probe) is answered flexibly; an unknown version gets error 35 with a v0 body', async () => {
   const c = await rawConnect(cluster.server.port);
@@ -35,7 +36,11 @@ test('ApiVersions v3 (librdkafka probe) is answered flexibly; an unknown version
   d.socket.write(requestFrame(apis.apiVersions, 0, 10, {}));
   const [err, ok] = await d.responses(2);
   expect(err.readInt32BE(0)).toBe(9);
-  expect(decodeMessage(apis.apiVersions.response, 0, new Reader(err, 4))).toEqual({ errorCode: 35, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 });
+  expect(decodeMessage(apis.apiVersions.response, 0, new Reader(err, 4))).toEqual({
+    errorCode: 35,
+    apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }],
+    throttleTimeMs: 0,
+  });
   expect(ok.readInt32BE(0)).toBe(10);
   d.socket.destroy();
 });
@@ -74,7 +79,12 @@ test('responses keep request order when a long-poll Fetch is answered after late
   // (or finds at once, if the produce is read first: the order holds either way).
   const producer = await KafkaConnection.connect(cluster.bootstrap);
   const batch = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('wake') }] });
-  const produced: any = await producer.request(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'ordered', partitionData: [{ index: 0, records: batch }] }] });
+  const produced: any = await producer.request(apis.produce, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 1000,
+    topicData: [{ name: 'ordered', partitionData: [{ index: 0, records: batch }] }],
+  });
   expect(produced.responses[0].partitionResponses[0].errorCode).toBe(0);
   const [first, second] = await c.responses(2);
   expect([first.readInt32BE(0), second.readInt32BE(0)]).toEqual([1, 2]);
@@ -88,7 +98,14 @@ test('responses keep request order when a long-poll Fetch is answered after late
 test('acks=0 produce gets no response, and the next request is answered', async () => {
   const c = await rawConnect(cluster.server.port);
   const batch = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('fire-and-forget') }] });
-  c.socket.write(requestFrame(apis.produce, 7, 1, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'ordered', partitionData: [{ index: 0, records: batch }] }] }));
+  c.socket.write(
+    requestFrame(apis.produce, 7, 1, {
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 1000,
+      topicData: [{ name: 'ordered', partitionData: [{ index: 0, records: batch }] }],
+    }),
+  );
   c.socket.write(requestFrame(apis.apiVersions, 0, 2, {}));
   const [only] = await c.responses(1);
   expect(only.readInt32BE(0)).toBe(2);
@@ -129,8 +146,20 @@ test('an idempotent producer id from InitProducerId makes a retried batch a dupl
   const init: any = await client.request(apis.initProducerId, { transactionalId: null, transactionTimeoutMs: 60000 });
   expect(init.errorCode).toBe(0);
   cluster.broker.createTopic({ name: 'idempotent' });
-  const batch = () => encodeRecordBatch({ records: [{ key: null, value: Buffer.from('once') }], producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 0 });
-  const send = () => client.request<any>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'idempotent', partitionData: [{ index: 0, records: batch() }] }] });
+  const batch = () =>
+    encodeRecordBatch({
+      records: [{ key: null, value: Buffer.from('once') }],
+      producerId: init.producerId,
+      producerEpoch: init.producerEpoch,
+      baseSequence: 0,
+    });
+  const send = () =>
+    client.request<any>(apis.produce, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'idempotent', partitionData: [{ index: 0, records: batch() }] }],
+    });
   const first = (await send()).responses[0].partitionResponses[0];
   const retry = (await send()).responses[0].partitionResponses[0];
   expect([first.errorCode, retry.errorCode]).toEqual([0, 0]);
@@ -149,7 +178,12 @@ test('a client that does not read its responses stops being read: Fetches go one
   for (let i = 0; i < 40; i++) own.broker.produce('big', 0, encodeRecordBatch({ records: [{ key: null, value }] }));
   const c = await rawConnect(own.server.port);
   c.socket.pause(); // never reads
-  const fetch = (id: number) => requestFrame(apis.fetch, 11, id, { ...fetchBody('big', 0, 0), maxBytes: 4 << 20, topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 4 << 20 }] }] });
+  const fetch = (id: number) =>
+    requestFrame(apis.fetch, 11, id, {
+      ...fetchBody('big', 0, 0),
+      maxBytes: 4 << 20,
+      topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 4 << 20 }] }],
+    });
   // 200 Fetches of ~4 MB each: 800 MB if the server read them all.
   c.socket.write(Buffer.concat(Array.from({ length: 200 }, (_, i) => fetch(i))));
   await waitFor(() => own.server.connectionsBlockedOnWrites === 1, 'reading paused on a full socket');

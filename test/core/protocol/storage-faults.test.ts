@@ -74,11 +74,21 @@ test('the offset jump over the wire: INVALID_RECORD with a message, nothing stor
     });
     const conn = await KafkaConnection.connect(running.bootstrap);
     try {
-      const r = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'jump', partitionData: [{ index: 0, records: Buffer.concat(jumps) }] }] });
+      const r = await conn.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'jump', partitionData: [{ index: 0, records: Buffer.concat(jumps) }] }],
+      });
       const p = r.responses[0].partitionResponses[0];
       expect(p.errorCode).toBe(87);
       expect(p.errorMessage).toMatch(/lastOffsetDelta 2147483647 for 1 records/);
-      const good = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'jump', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from('ok') }] }) }] }] });
+      const good = await conn.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'jump', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from('ok') }] }) }] }],
+      });
       expect(good.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
     } finally {
       conn.close();
@@ -147,13 +157,25 @@ test('one damaged partition answers KAFKA_STORAGE_ERROR, stays in Metadata with 
     // The broker opened; the damage is found when the partition is read.
     const conn = await KafkaConnection.connect(running.bootstrap);
     try {
-      const r = await conn.send<apis.FetchResponse>(apis.fetch, 12, fetchRequestBody('mixed', [0, 1, 2].map((partition) => ({ partition, fetchOffset: 0 }))));
+      const r = await conn.send<apis.FetchResponse>(
+        apis.fetch,
+        12,
+        fetchRequestBody(
+          'mixed',
+          [0, 1, 2].map((partition) => ({ partition, fetchOffset: 0 })),
+        ),
+      );
       const byPartition = new Map(r.responses[0].partitions.map((p) => [p.partitionIndex, p]));
       expect(byPartition.get(1)!.errorCode).toBe(56);
       expect(byPartition.get(0)!.errorCode).toBe(0);
       expect(byPartition.get(0)!.records!.length).toBeGreaterThan(0);
       expect(byPartition.get(2)!.errorCode).toBe(0);
-      const produce = await conn.request<apis.ProduceResponse>(apis.produce, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'mixed', partitionData: [{ index: 1, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from('no') }] }) }] }] });
+      const produce = await conn.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'mixed', partitionData: [{ index: 1, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from('no') }] }) }] }],
+      });
       expect(produce.responses[0].partitionResponses[0].errorCode).toBe(56);
       expect(produce.responses[0].partitionResponses[0].errorMessage).toMatch(/mixed-1/);
     } finally {

@@ -39,7 +39,11 @@ describe('FileStorage', () => {
     s.close();
     const again = open(dir).load();
     expect(again.hardState).toEqual({ term: 2, vote: 3, commit: 2 });
-    expect(again.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect(again.entries.map((e) => [e.index, e.term])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]);
   });
 
   it('writing index i discards stored entries >= i', () => {
@@ -47,7 +51,11 @@ describe('FileStorage', () => {
     s.save(ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
     s.save(ready({ entries: [entry(2, 2, 'new')] }));
     s.close();
-    expect(open(dir).load().entries.map((e) => e.data.toString())).toEqual(['e1', 'new']);
+    expect(
+      open(dir)
+        .load()
+        .entries.map((e) => e.data.toString()),
+    ).toEqual(['e1', 'new']);
   });
 
   it('cuts a torn tail at every possible byte and keeps every whole record before it', () => {
@@ -85,7 +93,14 @@ describe('FileStorage', () => {
     expect(r.load().entries.map((e) => e.index)).toEqual([1]);
     r.save(ready({ entries: [entry(2, 3)] }));
     r.close();
-    expect(open(dir).load().entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 3]]);
+    expect(
+      open(dir)
+        .load()
+        .entries.map((e) => [e.index, e.term]),
+    ).toEqual([
+      [1, 1],
+      [2, 3],
+    ]);
   });
 
   it('compaction keeps the snapshot and only the entries after it', () => {
@@ -104,7 +119,12 @@ describe('FileStorage', () => {
   it('an installed snapshot replaces the whole log', () => {
     const s = open(dir);
     s.save(ready({ entries: [entry(1, 1), entry(2, 1)] }));
-    s.save(ready({ snapshot: { metadata: { index: 10, term: 3, conf: { voters: [1], learners: [] } }, data: Buffer.alloc(0) }, hardState: { term: 3, vote: 0, commit: 10 } }));
+    s.save(
+      ready({
+        snapshot: { metadata: { index: 10, term: 3, conf: { voters: [1], learners: [] } }, data: Buffer.alloc(0) },
+        hardState: { term: 3, vote: 0, commit: 10 },
+      }),
+    );
     s.close();
     const st = open(dir).load();
     expect(st.entries).toEqual([]);

@@ -159,13 +159,21 @@ describe('the leader’s view of replication (membersProgress)', () => {
     expect(E.isRight(c.node(1).proposeConfChange({ type: 'addLearner', node: 4 }))).toBe(true);
     c.stabilize();
     const last = () => c.node(1).log.lastIndex();
-    const view = () => c.node(1).membersProgress().map((p) => ({ id: p.id, learner: p.learner, match: p.match }));
+    const view = () =>
+      c
+        .node(1)
+        .membersProgress()
+        .map((p) => ({ id: p.id, learner: p.learner, match: p.match }));
     expect(view()).toEqual([1, 2, 3, 4].map((id) => ({ id, learner: id === 4, match: last() })));
     c.isolate(3);
     c.node(1).propose(data('x'));
     c.stabilize();
     expect(view().find((p) => p.id === 3)!.match).toBe(last() - 1);
-    expect(view().filter((p) => p.id !== 3).every((p) => p.match === last())).toBe(true);
+    expect(
+      view()
+        .filter((p) => p.id !== 3)
+        .every((p) => p.match === last()),
+    ).toBe(true);
     expect(c.node(2).membersProgress()).toEqual([]);
   });
 });
@@ -222,8 +230,7 @@ describe('§5.4.2 Figure 8: replicas do not commit an old-term entry', () => {
     expect(leader.log.term(3)).toBe(2);
     c.take(); // drop the appends: we answer by hand
     expect(leader.log.committed).toBe(2);
-    const ack = (index: number) =>
-      leader.step({ type: 'appendResp', from: 2, to: 1, term: leader.term, reject: false, index, rejectHint: 0, hintTerm: 0 });
+    const ack = (index: number) => leader.step({ type: 'appendResp', from: 2, to: 1, term: leader.term, reject: false, index, rejectHint: 0, hintTerm: 0 });
     const before = leader.log.committed;
     ack(3); // node 2 now holds the term-2 entry: a majority, but of an old term
     expect(leader.log.committed).toBe(before);

@@ -1,11 +1,4 @@
-import {
-  checkCompatibility,
-  COMPATIBILITY_LEVELS,
-  EphemeralSchemaStorage,
-  parseAvroType,
-  SchemaRegistry,
-  type CompatibilityLevel,
-} from '../../../core/schema';
+import { checkCompatibility, COMPATIBILITY_LEVELS, EphemeralSchemaStorage, parseAvroType, SchemaRegistry, type CompatibilityLevel } from '../../../core/schema';
 
 const type = (schema: object | string) => {
   const parsed = parseAvroType(schema);
@@ -61,10 +54,24 @@ const cases: Case[] = [
     forward: false,
     reason: /field shop\.Order\.n: a long cannot be read as an int \(rule: type change; allowed type changes are int -> long/,
   },
-  { name: 'float -> double', from: record([field('x', 'float')]), to: record([field('x', 'double')]), backward: true, forward: false, reason: /a double cannot be read as a float/ },
+  {
+    name: 'float -> double',
+    from: record([field('x', 'float')]),
+    to: record([field('x', 'double')]),
+    backward: true,
+    forward: false,
+    reason: /a double cannot be read as a float/,
+  },
   { name: 'string -> bytes', from: record([field('b', 'string')]), to: record([field('b', 'bytes')]), backward: true, forward: true },
   { name: 'bytes -> string', from: record([field('b', 'bytes')]), to: record([field('b', 'string')]), backward: true, forward: true },
-  { name: 'string -> int', from: record([field('b', 'string')]), to: record([field('b', 'int')]), backward: false, forward: false, reason: /a string cannot be read as an int/ },
+  {
+    name: 'string -> int',
+    from: record([field('b', 'string')]),
+    to: record([field('b', 'int')]),
+    backward: false,
+    forward: false,
+    reason: /a string cannot be read as an int/,
+  },
   {
     name: 'enum symbol added',
     from: record([field('s', enumType(['NEW', 'PAID']))]),
@@ -191,7 +198,10 @@ describe('transitive levels check every version, the others only the latest', ()
 
   it('FORWARD_TRANSITIVE checks that every old version reads the new data', () => {
     const v4 = type(record([field('id', 'string')]));
-    const withQty = [{ version: 1, type: v3 }, { version: 2, type: v2 }];
+    const withQty = [
+      { version: 1, type: v3 },
+      { version: 2, type: v2 },
+    ];
     expect(checkCompatibility(v4, withQty, 'FORWARD')).toEqual([]);
     expect(checkCompatibility(v4, withQty, 'FORWARD_TRANSITIVE')).toEqual([
       expect.stringMatching(/^FORWARD_TRANSITIVE: version 1 cannot read data written with the new schema/),

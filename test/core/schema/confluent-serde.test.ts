@@ -13,7 +13,6 @@ import {
 } from '../../../core/schema';
 import { UserV1, UserV2 } from './user-schemas';
 
-
 const newRegistry = () => SchemaRegistry.open(new EphemeralSchemaStorage());
 
 function leftOf<T>(result: { _tag: 'Left'; left: SerdeError } | { _tag: 'Right'; right: T }): SerdeError {
@@ -69,7 +68,9 @@ describe('Confluent-framed Avro serde', () => {
 
   it('refuses the serde when autoRegister is off and the schema is not registered', () => {
     const serde = confluentAvroSerde({ registry: newRegistry(), schema: UserV1, topic: 'users', autoRegister: false });
-    expect(leftOf(serde.serialize({ user: 'x', ts: 1 })).message).toMatch(/could not find its schema under subject "users-value": Subject "users-value" not found/);
+    expect(leftOf(serde.serialize({ user: 'x', ts: 1 })).message).toMatch(
+      /could not find its schema under subject "users-value": Subject "users-value" not found/,
+    );
   });
 
   describe('bad input gives a typed error naming the record, never a crash or a garbage object', () => {

@@ -1,7 +1,6 @@
 import { EphemeralSchemaStorage, RegistryErrorCode, SchemaRegistry } from '../../../core/schema';
 
-const schema = (fields: string[]) =>
-  JSON.stringify({ type: 'record', name: 'Event', fields: fields.map((name) => ({ name, type: 'string', default: '' })) });
+const schema = (fields: string[]) => JSON.stringify({ type: 'record', name: 'Event', fields: fields.map((name) => ({ name, type: 'string', default: '' })) });
 const v1 = schema(['a']);
 const v2 = schema(['a', 'b']);
 const v3 = schema(['a', 'b', 'c']);

@@ -74,14 +74,16 @@ describe('@kafkajs/confluent-schema-registry, unmodified, against Rill', () => {
     const attempt = client.register({ type: SchemaType.AVRO, schema: JSON.stringify(UserIncompatible) }, { subject: 'users-value' });
     await expect(attempt).rejects.toMatchObject({
       status: 409,
-      message: expect.stringMatching(/incompatible .*BACKWARD: the new schema cannot read data written with version 2: field rill\.test\.User\.age: the reader has field 'age' without a default/),
+      message: expect.stringMatching(
+        /incompatible .*BACKWARD: the new schema cannot read data written with version 2: field rill\.test\.User\.age: the reader has field 'age' without a default/,
+      ),
     });
   });
 
   it('a client asking for another compatibility level than the subject has is told so', async () => {
-    await expect(
-      client.register({ type: SchemaType.AVRO, schema: UserV2.text }, { subject: 'users-value', compatibility: 'FULL' as never }),
-    ).rejects.toThrow(/Compatibility does not match the configuration \(FULL != BACKWARD\)/);
+    await expect(client.register({ type: SchemaType.AVRO, schema: UserV2.text }, { subject: 'users-value', compatibility: 'FULL' as never })).rejects.toThrow(
+      /Compatibility does not match the configuration \(FULL != BACKWARD\)/,
+    );
   });
 });
 

@@ -11,10 +11,13 @@ describe('FrameDecoder', () => {
   it('asks admission once per frame when its size is read, and holds that frame and every byte after it until resume()', () => {
     const asked: number[] = [];
     let room = true;
-    const d = new FrameDecoder({ maxFrameBytes: 100, admit: (size) => {
+    const d = new FrameDecoder({
+      maxFrameBytes: 100,
+      admit: (size) => {
         asked.push(size);
         return room;
-      } });
+      },
+    });
     const out: string[] = [];
     const onFrame = (f: Buffer): void => void out.push(f.toString());
     expect(d.push(frame('ab'), onFrame).ok).toBe(true);
@@ -52,8 +55,14 @@ describe('FrameDecoder', () => {
       asked.push(size);
       return true;
     };
-    expect(new FrameDecoder({ maxFrameBytes: 10, maxFrameName: 'max.bytes (10)', admit }).push(frame('x'.repeat(11)), () => {})).toEqual({ ok: false, error: 'a frame of 11 bytes exceeds max.bytes (10)' });
-    expect(new FrameDecoder({ maxFrameBytes: 10, minFrameBytes: 2, admit }).push(frame('x'), () => {})).toEqual({ ok: false, error: 'a frame of 1 bytes is smaller than the minimum of 2' });
+    expect(new FrameDecoder({ maxFrameBytes: 10, maxFrameName: 'max.bytes (10)', admit }).push(frame('x'.repeat(11)), () => {})).toEqual({
+      ok: false,
+      error: 'a frame of 11 bytes exceeds max.bytes (10)',
+    });
+    expect(new FrameDecoder({ maxFrameBytes: 10, minFrameBytes: 2, admit }).push(frame('x'), () => {})).toEqual({
+      ok: false,
+      error: 'a frame of 1 bytes is smaller than the minimum of 2',
+    });
     expect(asked).toEqual([]);
   });
 

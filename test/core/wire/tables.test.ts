@@ -4,7 +4,7 @@ import { ErrorCode as ClusterErrorCode } from '../../../core/cluster';
 import { ApiKey as ProtocolApiKey, ErrorCode as ProtocolErrorCode } from '../../../core/protocol';
 
 describe("Kafka's tables", () => {
-  it('names error codes as Errors.java does, one name per code, and every module\'s re-export is the same table', () => {
+  it("names error codes as Errors.java does, one name per code, and every module's re-export is the same table", () => {
     expect([ErrorCode.NOT_COORDINATOR, ErrorCode.INVALID_TXN_STATE, ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_UPDATE_VERSION]).toEqual([16, 48, 90, 95]);
     expect(errorName(51)).toBe('CONCURRENT_TRANSACTIONS');
     expect(errorName(-1)).toBe('UNKNOWN_SERVER_ERROR');

@@ -5,7 +5,10 @@ import { drive, num, numOrNull, str, stringStream, windowed, wstr } from '../hel
 describe('reduce and aggregate', () => {
   test('reduce combines values per key; the first value starts the aggregate', () => {
     const { builder, stream } = stringStream();
-    stream.pipe(reduce((a, b) => `${a}+${b}`, { store: 'joined' }), to('out', { key: str, value: str }));
+    stream.pipe(
+      reduce((a, b) => `${a}+${b}`, { store: 'joined' }),
+      to('out', { key: str, value: str }),
+    );
     const d = drive(builder.build());
     d.inputTopic<string, string>('in').pipeRecords([
       { key: 'k', value: 'a', timestamp: 1 },
@@ -20,7 +23,12 @@ describe('reduce and aggregate', () => {
       ['k', 'a+b+c'],
     ]);
     // reduce keeps the value serde of its input (string) for the changelog.
-    expect(d.outputTopic('test-joined-changelog', { key: str, value: str }).readKeyValuesToMap()).toEqual(new Map([['k', 'a+b+c'], ['j', 'x']]));
+    expect(d.outputTopic('test-joined-changelog', { key: str, value: str }).readKeyValuesToMap()).toEqual(
+      new Map([
+        ['k', 'a+b+c'],
+        ['j', 'x'],
+      ]),
+    );
   });
 
   test('aggregate folds into another type from an initializer', () => {
@@ -47,7 +55,14 @@ describe('reduce and aggregate', () => {
 
   test('aggregate over hopping windows, emit final', () => {
     const { builder, stream } = stringStream();
-    stream.pipe(aggregate(() => '', (_k, v: string, agg) => agg + v, { window: hopping(10, 5, { graceMs: 2 }), emit: 'final' }), to('out', { key: wstr, value: str }));
+    stream.pipe(
+      aggregate(
+        () => '',
+        (_k, v: string, agg) => agg + v,
+        { window: hopping(10, 5, { graceMs: 2 }), emit: 'final' },
+      ),
+      to('out', { key: wstr, value: str }),
+    );
     const d = drive(builder.build());
     const input = d.inputTopic<string, string>('in');
     input.pipeInput('k', 'a', 6); // windows [0,10) [5,15)
@@ -155,14 +170,19 @@ describe('session windows (gap 10, grace 0)', () => {
   test('issue 13 repro: gap 5 min, grace 2 min, clicks at 0,3,6,9,12 min then one at -4 min merge into [-4m, 12m] = 6', () => {
     const { builder, stream } = stringStream();
     const min = 60_000;
-    stream.pipe(count({ store: 'clicks', window: session(5 * min, { graceMs: 2 * min }), lateRecords: { deadLetterTopic: 'late' } }), to('out', { key: wstr, value: numOrNull }));
+    stream.pipe(
+      count({ store: 'clicks', window: session(5 * min, { graceMs: 2 * min }), lateRecords: { deadLetterTopic: 'late' } }),
+      to('out', { key: wstr, value: numOrNull }),
+    );
     const d = drive(builder.build());
     const T = 100 * min;
     for (const m of [0, 3, 6, 9, 12, -4]) d.inputTopic<string, string>('in').pipeInput('u', `c${m}`, T + m * min);
     // The record at T-4m alone would be closed ([T-4m] + gap + grace = T+3m < stream time T+12m); the session it joins is not.
     expect(d.outputTopic('late').readKeyValuesToList()).toEqual([]);
     expect(d.windowStore<string, number>('clicks').fetch('u', 0, T + 20 * min)).toEqual([{ window: { start: T - 4 * min, end: T + 12 * min }, value: 6 }]);
-    const map = d.outputTopic<{ key: string; window: { start: number; end: number } }, number | null>('out', { key: wstr, value: numOrNull }).readKeyValuesToMap();
+    const map = d
+      .outputTopic<{ key: string; window: { start: number; end: number } }, number | null>('out', { key: wstr, value: numOrNull })
+      .readKeyValuesToMap();
     expect([...map.entries()].map(([k, v]) => [k.window.start - T, k.window.end - T, v])).toEqual([[-4 * min, 12 * min, 6]]);
   });
 

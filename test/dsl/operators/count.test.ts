@@ -31,7 +31,10 @@ describe('count', () => {
 
   test('after a key change, counts go through a repartition topic', () => {
     const { builder, stream } = stringStream();
-    stream.pipe(selectKey((r) => r.value, { keySerde: str }), count({ store: 'by-value' }));
+    stream.pipe(
+      selectKey((r) => r.value, { keySerde: str }),
+      count({ store: 'by-value' }),
+    );
     const topology = builder.build();
     expect(topology.repartitionTopics).toEqual(['test-by-value-repartition']);
     const d = drive(topology);
@@ -53,7 +56,10 @@ describe('count', () => {
 describe('count over tumbling windows (size 10, grace 5)', () => {
   const build = (emit: 'update' | 'final') => {
     const { builder, stream } = stringStream();
-    stream.pipe(count({ store: 'w', window: tumbling(10, { graceMs: 5 }), emit, lateRecords: { deadLetterTopic: 'late' } }), to('out', { key: wstr, value: num }));
+    stream.pipe(
+      count({ store: 'w', window: tumbling(10, { graceMs: 5 }), emit, lateRecords: { deadLetterTopic: 'late' } }),
+      to('out', { key: wstr, value: num }),
+    );
     return drive(builder.build());
   };
   const feed = [1, 3, 12, 8, 16, 9, 30];

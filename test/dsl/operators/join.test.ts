@@ -76,7 +76,10 @@ describe('join (inner)', () => {
   test('stream-stream: a partner older than before + after + grace is not seen, whether or not expiry removed it yet', () => {
     const b = new StreamsBuilder('clip');
     const payments = b.stream('payments', { key: str, value: str });
-    b.stream('orders', { key: str, value: str }).pipe(join(payments, (order, payment) => `${order}/${payment}`, { window: { beforeMs: 100, afterMs: 0 } }), to('paid', { key: str, value: str }));
+    b.stream('orders', { key: str, value: str }).pipe(
+      join(payments, (order, payment) => `${order}/${payment}`, { window: { beforeMs: 100, afterMs: 0 } }),
+      to('paid', { key: str, value: str }),
+    );
     const d = drive(b.build());
     d.inputTopic<string, string>('payments').pipeInput('k', 'pay0', 0);
     d.inputTopic<string, string>('orders').pipeInput('other', 'x', 150); // stream time 150: pay0 is out of retention (0 + 100 < 150)

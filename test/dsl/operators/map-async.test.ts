@@ -56,7 +56,12 @@ test('mapAsync errors follow the processing policy, naming the source record', a
     ['k', 'A'],
     ['k', 'C'],
   ]);
-  expect(d.outputTopic('dlq').readRecordsToList().map((r) => r.headers?.['rill.error'])).toEqual(['mapAsync threw on the record at topic in, partition 0, offset 1: lookup failed']);
+  expect(
+    d
+      .outputTopic('dlq')
+      .readRecordsToList()
+      .map((r) => r.headers?.['rill.error']),
+  ).toEqual(['mapAsync threw on the record at topic in, partition 0, offset 1: lookup failed']);
 });
 
 test('on the embedded log, a commit waits for async work and its writes before committing offsets', async () => {

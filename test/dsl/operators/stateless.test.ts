@@ -6,7 +6,10 @@ import { drive, num, str, stringStream } from '../helpers';
 
 test('mapValues keeps key and timestamp', () => {
   const { builder, stream } = stringStream();
-  stream.pipe(mapValues((v, k) => `${k}:${v.length}`), to('out', { key: str, value: str }));
+  stream.pipe(
+    mapValues((v, k) => `${k}:${v.length}`),
+    to('out', { key: str, value: str }),
+  );
   const d = drive(builder.build());
   d.inputTopic<string, string>('in').pipeInput('k', 'abc', 7);
   expect(d.outputTopic('out', { key: str, value: str }).readRecordsToList()).toEqual([{ key: 'k', value: 'k:3', timestamp: 7 }]);
@@ -14,7 +17,10 @@ test('mapValues keeps key and timestamp', () => {
 
 test('flatMapValues: zero or more records per input, same key and timestamp', () => {
   const { builder, stream } = stringStream();
-  stream.pipe(flatMapValues((v) => v.split(',').filter(Boolean)), to('out', { key: str, value: str }));
+  stream.pipe(
+    flatMapValues((v) => v.split(',').filter(Boolean)),
+    to('out', { key: str, value: str }),
+  );
   const d = drive(builder.build());
   d.inputTopic<string, string>('in').pipeInput('k', 'a,b', 1);
   d.inputTopic<string, string>('in').pipeInput('k', '', 2);
@@ -26,8 +32,15 @@ test('flatMapValues: zero or more records per input, same key and timestamp', ()
 
 test('selectKey/rekey change the key; a keyed step after them gets a repartition topic, a sink does not', () => {
   const { builder, stream } = stringStream('app');
-  stream.pipe(selectKey((r) => r.value.toUpperCase(), { keySerde: str }), to('direct', { key: str, value: str }));
-  stream.pipe(rekey((r) => r.value, { keySerde: str }), groupByKey(), count({ store: 'n' }));
+  stream.pipe(
+    selectKey((r) => r.value.toUpperCase(), { keySerde: str }),
+    to('direct', { key: str, value: str }),
+  );
+  stream.pipe(
+    rekey((r) => r.value, { keySerde: str }),
+    groupByKey(),
+    count({ store: 'n' }),
+  );
   const topology = builder.build();
   expect(topology.repartitionTopics).toEqual(['app-groupByKey-0-repartition']);
   const d = drive(topology);
@@ -38,7 +51,10 @@ test('selectKey/rekey change the key; a keyed step after them gets a repartition
 
 test('groupBy re-keys and groups in one step; groupByKey with an unchanged key adds no repartition', () => {
   const { builder, stream } = stringStream('g');
-  stream.pipe(groupBy((r) => r.value.length, { keySerde: num }), count({ store: 'by-length' }));
+  stream.pipe(
+    groupBy((r) => r.value.length, { keySerde: num }),
+    count({ store: 'by-length' }),
+  );
   stream.pipe(groupByKey(), count({ store: 'by-key' }));
   const topology = builder.build();
   expect(topology.repartitionTopics).toEqual(['g-by-length-repartition']);
@@ -69,7 +85,11 @@ test('merge interleaves streams as records arrive', () => {
 
 test('to() passes records on, so a pipeline can write to several topics', () => {
   const { builder, stream } = stringStream();
-  stream.pipe(to('first', { key: str, value: str }), mapValues((v) => v + '!'), to('second', { key: str, value: str }));
+  stream.pipe(
+    to('first', { key: str, value: str }),
+    mapValues((v) => v + '!'),
+    to('second', { key: str, value: str }),
+  );
   const d = drive(builder.build());
   d.inputTopic<string, string>('in').pipeInput('k', 'v', 1);
   expect(d.outputTopic('first', { key: str, value: str }).readKeyValuesToList()).toEqual([['k', 'v']]);

@@ -13,7 +13,15 @@ function setup(options: WindowedOptions<string, number, TumblingWindows>, now: (
   const op = count<string, string>(options) as unknown as (s: unknown) => never;
   const b = new StreamsBuilder('marbles');
   b.stream('in', { key: str, value: str }).pipe(op as never);
-  const task = new StreamTask({ topology: b.build(), partition: 0, collector: { send: () => undefined }, logger: silentLogger, deserializationErrors: 'fail', processingErrors: 'fail', now });
+  const task = new StreamTask({
+    topology: b.build(),
+    partition: 0,
+    collector: { send: () => undefined },
+    logger: silentLogger,
+    deserializationErrors: 'fail',
+    processingErrors: 'fail',
+    now,
+  });
   return { op, task };
 }
 

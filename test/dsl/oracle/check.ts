@@ -10,7 +10,10 @@ export async function checkCase(c: OracleCase, harness: RuntimeHarness): Promise
   const driver = runTestDriver(c);
   const runtime = await harness.run(c);
   const diffs = differences(c, driver, runtime);
-  if (diffs.length) throw new Error(`the runtime and the test driver disagree:\n${diffs.slice(0, 20).join('\n')}${diffs.length > 20 ? `\n... ${diffs.length - 20} more` : ''}\n${describeCase(c)}`);
+  if (diffs.length)
+    throw new Error(
+      `the runtime and the test driver disagree:\n${diffs.slice(0, 20).join('\n')}${diffs.length > 20 ? `\n... ${diffs.length - 20} more` : ''}\n${describeCase(c)}`,
+    );
 }
 
 export interface OracleRun {
@@ -45,11 +48,19 @@ async function runOne(runs: number, seed: number, maxRecords: number | undefined
   const harness = new RuntimeHarness();
   let details: fc.RunDetails<[OracleCase]>;
   try {
-    details = await fc.check(fc.asyncProperty(oracleCase(maxRecords, bulk), (c) => checkCase(c, harness)), { numRuns: runs, seed });
+    details = await fc.check(
+      fc.asyncProperty(oracleCase(maxRecords, bulk), (c) => checkCase(c, harness)),
+      { numRuns: runs, seed },
+    );
   } finally {
     await harness.close();
   }
   if (!details.failed) return { runs: details.numRuns, failures: [] };
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  return { runs: details.numRuns, failures: [`oracle failed after ${details.numRuns} cases (seed ${details.seed}, path "${details.counterexamplePath}", shrunk ${details.numShrinks} times):\n${error}`] };
+  return {
+    runs: details.numRuns,
+    failures: [
+      `oracle failed after ${details.numRuns} cases (seed ${details.seed}, path "${details.counterexamplePath}", shrunk ${details.numShrinks} times):\n${error}`,
+    ],
+  };
 }

@@ -82,5 +82,11 @@ export function differences(c: OracleCase, driver: Observed, runtime: Observed):
 /** A case as a reproduction: the topology and the records of each phase, one per line. */
 export function describeCase(c: OracleCase): string {
   const rec = (r: OracleCase['phase1'][number]) => `  ${r.topic} ${r.key}=${r.value === null ? 'null' : r.value} @${r.timestamp}`;
-  return [`topology: ${JSON.stringify(c.topology)}`, 'phase 1 (before the first start):', ...c.phase1.map(rec), 'phase 2 (after the stop, before the restart):', ...c.phase2.map(rec)].join('\n');
+  return [
+    `topology: ${JSON.stringify(c.topology)}`,
+    'phase 1 (before the first start):',
+    ...c.phase1.map(rec),
+    'phase 2 (after the stop, before the restart):',
+    ...c.phase2.map(rec),
+  ].join('\n');
 }

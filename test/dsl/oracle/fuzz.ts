@@ -19,14 +19,18 @@ async function main(): Promise<void> {
   const parallel = arg('parallel') ?? 2;
   const bulk = arg('bulk') !== 0;
   const started = Date.now();
-  console.log(`fuzz:dsl: ${runs} cases, seed ${seed} (properties side by side: ${parallel}, seeds ${seed}..${seed + parallel - 1}${bulk ? '' : ', no bulk cases'})`);
+  console.log(
+    `fuzz:dsl: ${runs} cases, seed ${seed} (properties side by side: ${parallel}, seeds ${seed}..${seed + parallel - 1}${bulk ? '' : ', no bulk cases'})`,
+  );
   const result = await runOracle({ runs, seed, maxRecords, parallel, bulk });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.failures.length === 0) {
     console.log(`fuzz:dsl: ${result.runs} cases passed (seed ${seed}) in ${seconds} s`);
     return;
   }
-  console.error(`fuzz:dsl: FAILED: ${result.failures.length} failing propert${result.failures.length === 1 ? 'y' : 'ies'}, ${result.runs} cases run in ${seconds} s`);
+  console.error(
+    `fuzz:dsl: FAILED: ${result.failures.length} failing propert${result.failures.length === 1 ? 'y' : 'ies'}, ${result.runs} cases run in ${seconds} s`,
+  );
   for (const f of result.failures) console.error(`\n${f}`);
   process.exitCode = 1;
 }

@@ -20,11 +20,25 @@ const windowSpec: fc.Arbitrary<WindowSpec> = fc.oneof(
 
 const terminal: fc.Arbitrary<Terminal> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Terminal>({ kind: 'to' }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('aggregate' as const), agg: fc.constantFrom('count' as const, 'sum' as const, 'fold' as const), window: windowSpec, emit: fc.constantFrom('update' as const, 'final' as const) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('aggregate' as const),
+      agg: fc.constantFrom('count' as const, 'sum' as const, 'fold' as const),
+      window: windowSpec,
+      emit: fc.constantFrom('update' as const, 'final' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('streamTable' as const), join: fc.constantFrom('inner' as const, 'left' as const) }) },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('streamStream' as const), join: fc.constantFrom('inner' as const, 'left' as const), before: fc.integer({ min: 0, max: 100 }), after: fc.integer({ min: 0, max: 100 }), grace }),
+    arbitrary: fc.record({
+      kind: fc.constant('streamStream' as const),
+      join: fc.constantFrom('inner' as const, 'left' as const),
+      before: fc.integer({ min: 0, max: 100 }),
+      after: fc.integer({ min: 0, max: 100 }),
+      grace,
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tableTable' as const), join: fc.constantFrom('inner' as const, 'left' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('merge' as const), then: fc.constantFrom('to' as const, 'count' as const) }) },
@@ -49,7 +63,13 @@ function admissible(t: TopologySpec): TopologySpec {
 }
 
 const topology: fc.Arbitrary<TopologySpec> = fc
-  .record({ partitions: fc.integer({ min: 1, max: 3 }), steps: fc.array(step, { maxLength: 3 }), rekey: fc.constantFrom('none' as const, 'same' as const, 'scatter' as const), rekeyWith: fc.constantFrom('selectKey' as const, 'groupBy' as const), terminal })
+  .record({
+    partitions: fc.integer({ min: 1, max: 3 }),
+    steps: fc.array(step, { maxLength: 3 }),
+    rekey: fc.constantFrom('none' as const, 'same' as const, 'scatter' as const),
+    rekeyWith: fc.constantFrom('selectKey' as const, 'groupBy' as const),
+    terminal,
+  })
   .map((t) => admissible(t));
 
 const rawRecord = fc.record({
@@ -81,7 +101,12 @@ function records(t: TopologySpec, raw: RawRecord[], bulk: number): InputRecord[]
     const behind = r.kind === 'out-of-order' ? 1 + (r.behind % 60) : r.kind === 'late' ? 200 + (r.behind % 800) : 0;
     return { topic: topics[r.topic % topics.length], key: r.key, value: r.value, timestamp: at(i, behind) };
   });
-  const bulkRecords = Array.from({ length: bulk }, (_, j) => ({ topic: topics[j % topics.length], key: KEYS[(j * 7 + (j >> 3)) % KEYS.length], value: j % 13, timestamp: at(raw.length + j, 0) }));
+  const bulkRecords = Array.from({ length: bulk }, (_, j) => ({
+    topic: topics[j % topics.length],
+    key: KEYS[(j * 7 + (j >> 3)) % KEYS.length],
+    value: j % 13,
+    timestamp: at(raw.length + j, 0),
+  }));
   return [...generated, ...bulkRecords];
 }
 

@@ -25,7 +25,12 @@ describe('differential oracle: TopologyTestDriver vs RillStreams', () => {
 
     test('emit-final hopping count: a window emitted before a restart is not emitted again after it (stream time is restored)', async () => {
       const c: OracleCase = {
-        topology: { partitions: 1, steps: [], rekey: 'none', terminal: { kind: 'aggregate', agg: 'count', window: { type: 'hopping', size: 20, advance: 8, grace: 0 }, emit: 'final' } },
+        topology: {
+          partitions: 1,
+          steps: [],
+          rekey: 'none',
+          terminal: { kind: 'aggregate', agg: 'count', window: { type: 'hopping', size: 20, advance: 8, grace: 0 }, emit: 'final' },
+        },
         phase1: [at('A', 'k0', null, 10000), at('A', 'k0', 0, 10060), at('A', 'k0', 0, 10070)],
         phase2: [at('A', 'k0', 0, 10080)],
       };
@@ -36,7 +41,12 @@ describe('differential oracle: TopologyTestDriver vs RillStreams', () => {
       const min = 60_000;
       const T = 100 * min;
       const c: OracleCase = {
-        topology: { partitions: 2, steps: [], rekey: 'none', terminal: { kind: 'aggregate', agg: 'count', window: { type: 'session', gap: 5 * min, grace: 2 * min }, emit: 'update' } },
+        topology: {
+          partitions: 2,
+          steps: [],
+          rekey: 'none',
+          terminal: { kind: 'aggregate', agg: 'count', window: { type: 'session', gap: 5 * min, grace: 2 * min }, emit: 'update' },
+        },
         phase1: [0, 3, 6, 9, 12].map((m) => at('A', 'k1', m, T + m * min)),
         phase2: [at('A', 'k1', 99, T - 4 * min)],
       };

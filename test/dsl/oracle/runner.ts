@@ -59,14 +59,18 @@ export function mergeByHead(records: InputRecord[], partitionOfRecord: (r: Input
 export function driverFeeds(c: OracleCase): InputRecord[][] {
   const p = c.topology.partitions;
   const byPartition = (r: InputRecord) => `${r.topic}/${partitionOf(r.key, p)}`;
-  const feed = (filterTask: (r: InputRecord) => boolean) => [...mergeByHead(c.phase1.filter(filterTask), byPartition), ...mergeByHead(c.phase2.filter(filterTask), byPartition)];
+  const feed = (filterTask: (r: InputRecord) => boolean) => [
+    ...mergeByHead(c.phase1.filter(filterTask), byPartition),
+    ...mergeByHead(c.phase2.filter(filterTask), byPartition),
+  ];
   if (c.topology.rekey === 'scatter') return [feed(() => true)];
   return Array.from({ length: p }, (_, q) => feed((r) => partitionOf(r.key, p) === q));
 }
 
 function storeLines(c: OracleCase, kv: (name: string) => Iterable<[unknown, unknown]>, win: (name: string) => Iterable<[unknown, unknown]>): string[] {
   const lines: string[] = [];
-  for (const s of comparedStores(c.topology)) for (const [k, v] of s.kind === 'key-value' ? kv(s.name) : win(s.name)) lines.push(`${s.name}: ${json(k)} = ${json(v)}`);
+  for (const s of comparedStores(c.topology))
+    for (const [k, v] of s.kind === 'key-value' ? kv(s.name) : win(s.name)) lines.push(`${s.name}: ${json(k)} = ${json(v)}`);
   return lines.sort();
 }
 
@@ -79,7 +83,8 @@ export function runTestDriver(c: OracleCase): Observed {
       const out = driver.outputTopic<unknown, unknown>('out', { key: outputKeySerde(c.topology), value: valueSerde });
       for (const r of out.readRecordsToList()) result.out.push({ key: json(r.key), value: json(r.value), timestamp: r.timestamp });
       if (driver.writtenTopics.includes('dlq')) {
-        for (const r of driver.outputTopic<unknown, unknown>('dlq').readRecordsToList()) result.dlq.push({ key: json(r.key), value: json(r.value), timestamp: r.timestamp, error: r.headers?.['rill.error'] });
+        for (const r of driver.outputTopic<unknown, unknown>('dlq').readRecordsToList())
+          result.dlq.push({ key: json(r.key), value: json(r.value), timestamp: r.timestamp, error: r.headers?.['rill.error'] });
       }
       result.stores.push(
         ...storeLines(
@@ -104,7 +109,12 @@ async function produce(rill: Rill, records: InputRecord[], partitions: number): 
     for (const [topic, rs] of byTopic) {
       await producer.send(
         topic,
-        rs.map((r) => ({ key: r.key, value: r.value === null ? null : JSON.stringify(r.value), timestamp: r.timestamp, partition: partitionOf(r.key, partitions) })),
+        rs.map((r) => ({
+          key: r.key,
+          value: r.value === null ? null : JSON.stringify(r.value),
+          timestamp: r.timestamp,
+          partition: partitionOf(r.key, partitions),
+        })),
       );
     }
   } finally {
@@ -139,7 +149,12 @@ async function readTopic(rill: Rill, topic: string): Promise<RawOut[]> {
   return out;
 }
 
-function decode(serde: { deserialize: (b: Buffer, l: { topic: string; isKey: boolean }) => { _tag: string; right?: unknown; left?: unknown } }, b: Buffer | null, topic: string, isKey: boolean): unknown {
+function decode(
+  serde: { deserialize: (b: Buffer, l: { topic: string; isKey: boolean }) => { _tag: string; right?: unknown; left?: unknown } },
+  b: Buffer | null,
+  topic: string,
+  isKey: boolean,
+): unknown {
   if (b === null) return null;
   const r = serde.deserialize(b, { topic, isKey });
   if (r._tag === 'Left') throw new Error(`cannot decode a record of ${topic}: ${JSON.stringify(r.left)}`);
@@ -223,9 +238,18 @@ async function runOnLog(rill: Rill, c: OracleCase, prefix: string, appId: string
     );
     await third.stop();
     const keySerde = outputKeySerde(c.topology);
-    const out = (await readTopic(rill, `${prefix}out`)).map((r) => ({ key: json(decode(keySerde, r.key, 'out', true)), value: json(decode(valueSerde, r.value, 'out', false)), timestamp: r.timestamp }));
+    const out = (await readTopic(rill, `${prefix}out`)).map((r) => ({
+      key: json(decode(keySerde, r.key, 'out', true)),
+      value: json(decode(valueSerde, r.value, 'out', false)),
+      timestamp: r.timestamp,
+    }));
     const dlqSerde = defaultSerde<unknown>();
-    const dlq = (await readTopic(rill, `${prefix}dlq`)).map((r) => ({ key: json(decode(dlqSerde, r.key, 'dlq', true)), value: json(decode(dlqSerde, r.value, 'dlq', false)), timestamp: r.timestamp, error: r.headers['rill.error'] }));
+    const dlq = (await readTopic(rill, `${prefix}dlq`)).map((r) => ({
+      key: json(decode(dlqSerde, r.key, 'dlq', true)),
+      value: json(decode(dlqSerde, r.value, 'dlq', false)),
+      timestamp: r.timestamp,
+      error: r.headers['rill.error'],
+    }));
     return { out, dlq, stores, restored };
   } finally {
     for (const app of apps) await app.stop().catch(() => undefined);

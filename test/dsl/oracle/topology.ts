@@ -4,7 +4,27 @@
 // (table-table joins).
 import { filter, type OperatorFunction } from 'rxjs';
 import { jsonSerde, stringSerde, type Serde } from '../../../core/schema';
-import { StreamsBuilder, aggregate, count, flatMapValues, groupBy, hopping, join, leftJoin, mapValues, merge, reduce, selectKey, session, sliding, to, tumbling, windowedSerde, type KRecord, type Topology } from '../../../dsl';
+import {
+  StreamsBuilder,
+  aggregate,
+  count,
+  flatMapValues,
+  groupBy,
+  hopping,
+  join,
+  leftJoin,
+  mapValues,
+  merge,
+  reduce,
+  selectKey,
+  session,
+  sliding,
+  to,
+  tumbling,
+  windowedSerde,
+  type KRecord,
+  type Topology,
+} from '../../../dsl';
 import { rekeyed, type Step, type TopologySpec, type WindowSpec } from './spec';
 
 export const keySerde = stringSerde();
@@ -21,7 +41,12 @@ export function comparedStores(spec: TopologySpec): { name: string; kind: 'key-v
   const t = spec.terminal;
   if (t.kind === 'aggregate') return [{ name: 'agg', kind: t.window.type === 'none' ? 'key-value' : 'window' }];
   if (t.kind === 'merge' && t.then === 'count') return [{ name: 'agg', kind: 'key-value' }];
-  if (t.kind === 'tableTable') return [{ name: 'tt', kind: 'key-value' }, { name: 'T-table', kind: 'key-value' }, { name: 'U-table', kind: 'key-value' }];
+  if (t.kind === 'tableTable')
+    return [
+      { name: 'tt', kind: 'key-value' },
+      { name: 'T-table', kind: 'key-value' },
+      { name: 'U-table', kind: 'key-value' },
+    ];
   if (t.kind === 'streamTable') return [{ name: 'T-table', kind: 'key-value' }];
   return [];
 }
@@ -60,7 +85,11 @@ function aggregation(agg: 'count' | 'sum' | 'fold', w: WindowSpec, emit: 'update
   const opts: any = { store: 'agg', keySerde, ...(win ? { window: win, emit, lateRecords: { deadLetterTopic: dlq } } : {}) };
   if (agg === 'count') return count(opts);
   if (agg === 'sum') return reduce((a: number, b: number) => a + b, { ...opts, valueSerde: num });
-  return aggregate(() => 1, (_k: string, v: number, a: number) => (a * 31 + v) % 1009, { ...opts, valueSerde: num, merger: (_k: string, a: number, b: number) => (a * 7 + b) % 1009 });
+  return aggregate(
+    () => 1,
+    (_k: string, v: number, a: number) => (a * 31 + v) % 1009,
+    { ...opts, valueSerde: num, merger: (_k: string, a: number, b: number) => (a * 7 + b) % 1009 },
+  );
 }
 
 /** `prefix` goes before every topic name (so many cases can share one log). */
@@ -74,7 +103,10 @@ export function buildTopology(appId: string, spec: TopologySpec, prefix = ''): T
     const left = b.table<string, number>(topic('T'), { ...(serdes as { key: Serde<string>; value: Serde<number> }), store: 'T-table' });
     const right = b.table<string, number>(topic('U'), { ...(serdes as { key: Serde<string>; value: Serde<number> }), store: 'U-table' });
     const joiner = (l: number, r: number | null) => `${l}|${r}`;
-    const joined = t.join === 'inner' ? left.join(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> }) : left.leftJoin(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> });
+    const joined =
+      t.join === 'inner'
+        ? left.join(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> })
+        : left.leftJoin(right, joiner, { store: 'tt', valueSerde: valueSerde as Serde<string> });
     joined.toStream().pipe(out);
     return b.build();
   }

@@ -58,8 +58,14 @@ describe('event-time alignment across a task’s input partitions', () => {
       ]);
       const n = 600;
       // Customer c1 changes once a second; an order for c1 half a second after each change.
-      await rill.producer().send('customers', Array.from({ length: n }, (_, i) => ({ key: 'c1', value: `v${i}`, timestamp: T0 + i * 1000 })));
-      await rill.producer().send('orders', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: JSON.stringify({ id: `o${i}`, customer: 'c1' }), timestamp: T0 + i * 1000 + 500 })));
+      await rill.producer().send(
+        'customers',
+        Array.from({ length: n }, (_, i) => ({ key: 'c1', value: `v${i}`, timestamp: T0 + i * 1000 })),
+      );
+      await rill.producer().send(
+        'orders',
+        Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: JSON.stringify({ id: `o${i}`, customer: 'c1' }), timestamp: T0 + i * 1000 + 500 })),
+      );
       await runToEnd(rill, enrichment('enrich-1'));
       const joined = await readValues(rill, 'enriched');
       expect(joined).toHaveLength(n);
@@ -80,10 +86,15 @@ describe('event-time alignment across a task’s input partitions', () => {
       const orders = 2000;
       // Version j of customer c is written at T0 + (j * customers + c) * 10 ms; orders come 5 ms after a version.
       const updates = [];
-      for (let j = 0; j < orders / customers; j++) for (let c = 0; c < customers; c++) updates.push({ key: `c${c}`, value: `v${j}`, timestamp: T0 + (j * customers + c) * 10 });
+      for (let j = 0; j < orders / customers; j++)
+        for (let c = 0; c < customers; c++) updates.push({ key: `c${c}`, value: `v${j}`, timestamp: T0 + (j * customers + c) * 10 });
       await rill.producer().send('customers', updates);
       // Keyed by customer: each task joins its own orders and customers partitions, no repartition topic.
-      const placed = Array.from({ length: orders }, (_, i) => ({ key: `c${i % customers}`, value: JSON.stringify({ id: `o${i}`, customer: `c${i % customers}` }), timestamp: T0 + i * 10 + 5 }));
+      const placed = Array.from({ length: orders }, (_, i) => ({
+        key: `c${i % customers}`,
+        value: JSON.stringify({ id: `o${i}`, customer: `c${i % customers}` }),
+        timestamp: T0 + i * 10 + 5,
+      }));
       await rill.producer().send('orders', placed);
       const b = new StreamsBuilder('enrich-4');
       const table = b.table('customers', { key: str, value: str, store: 'customers' });
@@ -113,8 +124,14 @@ describe('event-time alignment across a task’s input partitions', () => {
         { name: 'payments', partitions: 1 },
       ]);
       const n = 600;
-      await rill.producer().send('orders', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `order${i}`, timestamp: T0 + i * 10_000 })));
-      await rill.producer().send('payments', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `paid${i}`, timestamp: T0 + i * 10_000 + 60_000 })));
+      await rill.producer().send(
+        'orders',
+        Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `order${i}`, timestamp: T0 + i * 10_000 })),
+      );
+      await rill.producer().send(
+        'payments',
+        Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `paid${i}`, timestamp: T0 + i * 10_000 + 60_000 })),
+      );
       const b = new StreamsBuilder('pay-match');
       const payments = b.stream('payments', { key: str, value: str });
       b.stream('orders', { key: str, value: str }).pipe(
@@ -138,7 +155,10 @@ describe('waitUntilCaughtUp', () => {
       await rill.admin.createTopics([{ name: 'words', partitions: 4 }]);
       const topology = () => {
         const b = new StreamsBuilder('counting');
-        b.stream('words', { key: str, value: str }).pipe(count({ store: 'counts', keySerde: str }), to('word-counts', { key: str, value: jsonSerde<number>() }));
+        b.stream('words', { key: str, value: str }).pipe(
+          count({ store: 'counts', keySerde: str }),
+          to('word-counts', { key: str, value: jsonSerde<number>() }),
+        );
         return b.build();
       };
       const group = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };

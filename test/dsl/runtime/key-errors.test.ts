@@ -12,7 +12,10 @@ test('an undeserializable key is skipped with a log line naming the record key a
   const rill = Rill.open({ dir: dirs.make() });
   try {
     await rill.admin.createTopics([{ name: 'keyed', partitions: 1 }]);
-    await rill.producer().send('keyed', [{ key: '{not json', value: 'a' }, { key: '"ok"', value: 'b' }]);
+    await rill.producer().send('keyed', [
+      { key: '{not json', value: 'a' },
+      { key: '"ok"', value: 'b' },
+    ]);
     const b = new StreamsBuilder('key-errors');
     b.stream('keyed', { key: jsonSerde<string>(), value: stringSerde() }).pipe(to('copied', { key: jsonSerde<string>(), value: stringSerde() }));
     const logger = memoryLogger();
@@ -20,7 +23,9 @@ test('an undeserializable key is skipped with a log line naming the record key a
     await app.start();
     await app.waitUntilCaughtUp();
     await app.stop();
-    expect(logger.lines.filter((l) => /cannot read the record at .*: record key at topic keyed, partition 0, offset 0: not valid JSON/.test(l))).toHaveLength(1);
+    expect(logger.lines.filter((l) => /cannot read the record at .*: record key at topic keyed, partition 0, offset 0: not valid JSON/.test(l))).toHaveLength(
+      1,
+    );
     expect((await rill.admin.fetchTopicOffsets('copied'))[0].highWatermark).toBe(1);
   } finally {
     await rill.close();

@@ -8,7 +8,16 @@
 // one by at most that word's occurrences in those lines. Real embedded broker;
 // every wait is on an event or a promise, and bounded.
 import { Rill } from '../../../core/client';
-import { consoleLogger, memoryLogger, rillLogClient, RillStreams, type LogClient, type RebalanceEvent, type RestoreProgress, type StreamsConfig } from '../../../dsl';
+import {
+  consoleLogger,
+  memoryLogger,
+  rillLogClient,
+  RillStreams,
+  type LogClient,
+  type RebalanceEvent,
+  type RestoreProgress,
+  type StreamsConfig,
+} from '../../../dsl';
 import { COUNTS, LINES, wordCountTopology } from '../../../examples/wordcount/topology';
 import { rebalanceWaits } from '../../support/rebalance-waits';
 import { tempDirs } from '../../support/tmp-dir';
@@ -57,7 +66,9 @@ const rebalances = () => rebalanceWaits(WAIT_MS);
 
 function bounded<T>(what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`)), WAIT_MS)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`)), WAIT_MS)),
+  );
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -118,7 +129,13 @@ async function setUp(rill: Rill): Promise<void> {
 }
 
 function instance(rill: Rill | LogClient, events: ReturnType<typeof rebalances>, extra: Partial<StreamsConfig> = {}): RillStreams {
-  const app = new RillStreams(wordCountTopology(APP), { log: rill, logger: process.env.DEBUG_MULTI ? consoleLogger : memoryLogger(), onRebalance: events.notify, ...extra, group: { ...GROUP, ...extra.group } });
+  const app = new RillStreams(wordCountTopology(APP), {
+    log: rill,
+    logger: process.env.DEBUG_MULTI ? consoleLogger : memoryLogger(),
+    onRebalance: events.notify,
+    ...extra,
+    group: { ...GROUP, ...extra.group },
+  });
   opened.push(() => app.stop());
   return app;
 }
@@ -129,7 +146,8 @@ async function changelogPartitionsWithData(rill: Rill): Promise<number[]> {
   return offsets.filter((o) => o.highWatermark > o.logStartOffset).map((o) => o.partition);
 }
 
-const split = (a: RillStreams, b: RillStreams) => () => a.assignedPartitions.length === 2 && b.assignedPartitions.length === 2 && new Set([...a.assignedPartitions, ...b.assignedPartitions]).size === PARTITIONS;
+const split = (a: RillStreams, b: RillStreams) => () =>
+  a.assignedPartitions.length === 2 && b.assignedPartitions.length === 2 && new Set([...a.assignedPartitions, ...b.assignedPartitions]).size === PARTITIONS;
 
 describe('several instances of one application', () => {
   test('two instances share 4 partitions 2 + 2; after a graceful stop the survivor restores and takes over, and the counts are exact', async () => {
@@ -155,8 +173,15 @@ describe('several instances of one application', () => {
     let onB: string | undefined;
     for (const w of soFar.keys()) if (!(await a.queryKey('word-counts', w)).hosted) onB ??= w;
     expect(onB).toBeDefined();
-    expect(await a.queryKey('word-counts', onB!)).toEqual({ hosted: false, partition: expect.any(Number), host: 'b.example:7002', reason: expect.stringMatching(/does not host .*the instance at b\.example:7002 runs it/) });
-    expect(() => a.store<string, number>('word-counts').get(onB!)).toThrow(/partition \d, which this instance of wc-multi does not host \(it hosts \d, \d\); ask the instance that owns it/);
+    expect(await a.queryKey('word-counts', onB!)).toEqual({
+      hosted: false,
+      partition: expect.any(Number),
+      host: 'b.example:7002',
+      reason: expect.stringMatching(/does not host .*the instance at b\.example:7002 runs it/),
+    });
+    expect(() => a.store<string, number>('word-counts').get(onB!)).toThrow(
+      /partition \d, which this instance of wc-multi does not host \(it hosts \d, \d\); ask the instance that owns it/,
+    );
     expect(b.store<string, number>('word-counts').get(onB!)).toBe(soFar.get(onB!));
 
     const bOwned = b.assignedPartitions;
@@ -166,7 +191,9 @@ describe('several instances of one application', () => {
     // a restored b's stores from their changelogs, with progress reported per partition.
     const withData = new Set(await changelogPartitionsWithData(rill));
     expect(bOwned.some((p) => withData.has(p))).toBe(true);
-    expect([...new Set(restoredBySurvivor.filter((p) => p.done).map((p) => p.partition))]).toEqual(expect.arrayContaining(bOwned.filter((p) => withData.has(p))));
+    expect([...new Set(restoredBySurvivor.filter((p) => p.done).map((p) => p.partition))]).toEqual(
+      expect.arrayContaining(bOwned.filter((p) => withData.has(p))),
+    );
 
     const third = lines(50, 5);
     await rill.producer().send(LINES, third.records);
@@ -227,17 +254,25 @@ describe('external task assignment (the cluster worker drives it)', () => {
     const seen: { app: string; e: RebalanceEvent }[] = [];
     const restoredByA: RestoreProgress[] = [];
     const external = (name: string, extra: Partial<StreamsConfig> = {}) =>
-      instance(rill, { ...events, notify: (e) => (seen.push({ app: name, e }), events.notify(e)) }, { taskAssignment: 'external', applicationServer: `${name}.example:7000`, ...extra });
+      instance(
+        rill,
+        { ...events, notify: (e) => (seen.push({ app: name, e }), events.notify(e)) },
+        { taskAssignment: 'external', applicationServer: `${name}.example:7000`, ...extra },
+      );
     const a = external('a', { onRestoreProgress: (p) => restoredByA.push(p) });
     const b = external('b');
     await a.start();
     await b.start();
     expect(a.assignedPartitions).toEqual([]);
-    const hosts = (aOwns: number[], bOwns: number[]) => new Map([...aOwns.map((p) => [p, 'a.example:7000'] as const), ...bOwns.map((p) => [p, 'b.example:7000'] as const)]);
+    const hosts = (aOwns: number[], bOwns: number[]) =>
+      new Map([...aOwns.map((p) => [p, 'a.example:7000'] as const), ...bOwns.map((p) => [p, 'b.example:7000'] as const)]);
 
     await bounded('a to take [0, 1]', a.assignTasks([0, 1], hosts([0, 1], [2, 3])));
     await bounded('b to take [2, 3]', b.assignTasks([2, 3], hosts([0, 1], [2, 3])));
-    expect([a.assignedPartitions, b.assignedPartitions]).toEqual([[0, 1], [2, 3]]);
+    expect([a.assignedPartitions, b.assignedPartitions]).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     const first = lines(40, 0);
     await rill.producer().send(LINES, first.records);
     await groupCaughtUp(rill, [a, b]);
@@ -313,7 +348,8 @@ describe('standby tasks (external assignment)', () => {
     expect(restoredByB.filter((p) => p.restored > 0)).toEqual([]);
     const withData = new Set(await changelogPartitionsWithData(rill));
     expect([2, 3].some((p) => withData.has(p))).toBe(true);
-    for (const p of [2, 3]) expect(bLog.lines).toContainEqual(expect.stringMatching(new RegExp(`store word-counts partition ${p}: taken over from a standby \\(\\d+ entries\\)`)));
+    for (const p of [2, 3])
+      expect(bLog.lines).toContainEqual(expect.stringMatching(new RegExp(`store word-counts partition ${p}: taken over from a standby \\(\\d+ entries\\)`)));
 
     const second = lines(30, 4);
     await rill.producer().send(LINES, second.records);
@@ -336,7 +372,9 @@ describe("taskAssignment 'all' (a log client without consumer groups)", () => {
       },
     };
     const events = rebalances();
-    await expect(instance(noGroups, events, { taskAssignment: 'group' }).start()).rejects.toThrow(/taskAssignment 'group' needs a log client that can subscribe/);
+    await expect(instance(noGroups, events, { taskAssignment: 'group' }).start()).rejects.toThrow(
+      /taskAssignment 'group' needs a log client that can subscribe/,
+    );
     const app = instance(noGroups, events);
     await app.start();
     expect(app.assignedPartitions).toEqual([0, 1, 2, 3]);
@@ -382,6 +420,7 @@ function cuttable(inner: LogClient) {
     client,
     cut: () => (isCut = true),
     sent: (topic: string) => sent.get(topic) ?? 0,
-    whenSent: (topic: string, n: number) => ((sent.get(topic) ?? 0) >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ topic, n, resolve }))),
+    whenSent: (topic: string, n: number) =>
+      (sent.get(topic) ?? 0) >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ topic, n, resolve })),
   };
 }

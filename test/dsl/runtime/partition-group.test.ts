@@ -68,6 +68,12 @@ test('a full queue is marked paused once, and resumed when it drains below the m
   expect(g.resumeDrained(2)).toEqual([]);
   g.next();
   expect(g.resumeDrained(2)).toEqual([{ topic: 'a', partition: 0 }]);
-  expect(g.pauseFull(1)).toEqual([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);
-  expect(g.resumeAll()).toEqual([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);
+  expect(g.pauseFull(1)).toEqual([
+    { topic: 'a', partition: 0 },
+    { topic: 'b', partition: 0 },
+  ]);
+  expect(g.resumeAll()).toEqual([
+    { topic: 'a', partition: 0 },
+    { topic: 'b', partition: 0 },
+  ]);
 });

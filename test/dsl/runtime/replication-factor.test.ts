@@ -19,8 +19,12 @@ test('the embedded log refuses a replication factor above 1 and a value that is 
   const rill = Rill.open({ dir: dirs.make() });
   try {
     await rill.admin.createTopics([{ name: 'in', partitions: 1 }]);
-    await expect(new RillStreams(topology(), { log: rill, logger: memoryLogger(), replicationFactor: 0 }).start()).rejects.toThrow(/replicationFactor must be an integer ≥ 1, or -1/);
-    await expect(new RillStreams(topology(), { log: rill, logger: memoryLogger(), replicationFactor: 3 }).start()).rejects.toThrow(/replication factor 3 needs a cluster; the embedded log keeps one copy/);
+    await expect(new RillStreams(topology(), { log: rill, logger: memoryLogger(), replicationFactor: 0 }).start()).rejects.toThrow(
+      /replicationFactor must be an integer ≥ 1, or -1/,
+    );
+    await expect(new RillStreams(topology(), { log: rill, logger: memoryLogger(), replicationFactor: 3 }).start()).rejects.toThrow(
+      /replication factor 3 needs a cluster; the embedded log keeps one copy/,
+    );
     const app = new RillStreams(topology(), { log: rill, logger: memoryLogger(), replicationFactor: 1 });
     await app.start();
     await app.stop();

@@ -4,7 +4,19 @@
 import * as fs from 'node:fs';
 import { Rill } from '../../../core/client';
 import { jsonSerde, stringSerde } from '../../../core/schema';
-import { StreamsBuilder, RillStreams, count, memoryLogger, rillLogClient, to, mapValues, tumbling, windowedSerde, type LogClient, type RestoreProgress } from '../../../dsl';
+import {
+  StreamsBuilder,
+  RillStreams,
+  count,
+  memoryLogger,
+  rillLogClient,
+  to,
+  mapValues,
+  tumbling,
+  windowedSerde,
+  type LogClient,
+  type RestoreProgress,
+} from '../../../dsl';
 import { tempDirs } from '../../support/tmp-dir';
 
 const str = stringSerde();
@@ -26,7 +38,11 @@ async function readAll(rill: Rill, topic: string): Promise<{ key: string | null;
   const out: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
   if (total > 0) {
     for await (const r of c) {
-      out.push({ key: r.key?.toString() ?? null, value: r.value?.toString() ?? null, headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? ''])) });
+      out.push({
+        key: r.key?.toString() ?? null,
+        value: r.value?.toString() ?? null,
+        headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? ''])),
+      });
       if (out.length >= total) break;
     }
   }
@@ -109,7 +125,11 @@ describe('RillStreams on the embedded log', () => {
   test('offsets are committed only after the sink and changelog writes are acknowledged; in-flight writes stay bounded', async () => {
     const rill = Rill.open({ dir: dirs.make() });
     await rill.admin.createTopics([{ name: 'events', partitions: 1 }]);
-    await produce(rill, 'events', Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 5}`, value: String(i) })));
+    await produce(
+      rill,
+      'events',
+      Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 5}`, value: String(i) })),
+    );
     const held = heldAcks(rillLogClient(rill));
     const app = new RillStreams(countTopology(), { log: held.client, logger: memoryLogger(), maxInFlight: 10, commitIntervalMs: 60_000 });
     await app.start();
@@ -135,7 +155,11 @@ describe('RillStreams on the embedded log', () => {
     const dir = dirs.make();
     let rill = Rill.open({ dir });
     await rill.admin.createTopics([{ name: 'events', partitions: 2 }]);
-    await produce(rill, 'events', Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 10}`, value: String(i) })));
+    await produce(
+      rill,
+      'events',
+      Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 10}`, value: String(i) })),
+    );
     let app = new RillStreams(countTopology(), { log: rill, logger: memoryLogger() });
     await app.start();
     await app.waitUntilCaughtUp();
@@ -164,7 +188,11 @@ describe('RillStreams on the embedded log', () => {
     const stateDir = dirs.make();
     const rill = Rill.open({ dir });
     await rill.admin.createTopics([{ name: 'events', partitions: 1 }]);
-    await produce(rill, 'events', Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(i) })));
+    await produce(
+      rill,
+      'events',
+      Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, value: String(i) })),
+    );
     const first = new RillStreams(countTopology(), { log: rill, logger: memoryLogger(), stateDir });
     await first.start();
     await first.waitUntilCaughtUp();
@@ -202,7 +230,12 @@ describe('RillStreams on the embedded log', () => {
       return b.build();
     };
     const logger = memoryLogger();
-    const app = new RillStreams(topology(), { log: rill, logger, deserializationErrors: { deadLetterTopic: 'bad' }, processingErrors: { deadLetterTopic: 'bad' } });
+    const app = new RillStreams(topology(), {
+      log: rill,
+      logger,
+      deserializationErrors: { deadLetterTopic: 'bad' },
+      processingErrors: { deadLetterTopic: 'bad' },
+    });
     await app.start();
     await app.waitUntilCaughtUp();
     await app.stop();
@@ -225,7 +258,10 @@ describe('RillStreams on the embedded log', () => {
   test('interactive queries of a window store by key and time range; clear errors for wrong stores, missing sources, exactly-once', async () => {
     const rill = Rill.open({ dir: dirs.make() });
     await rill.admin.createTopics([{ name: 'hits', partitions: 2 }]);
-    await rill.producer().send('hits', [0, 15, 17, 31].map((t) => ({ key: 'p', value: 'x', timestamp: t * 1000 })));
+    await rill.producer().send(
+      'hits',
+      [0, 15, 17, 31].map((t) => ({ key: 'p', value: 'x', timestamp: t * 1000 })),
+    );
     const b = new StreamsBuilder('hits-app');
     b.stream('hits', { key: str, value: str }).pipe(count({ store: 'per-10s', window: tumbling(10_000) }));
     const app = new RillStreams(b.build(), { log: rill, logger: memoryLogger() });
@@ -241,8 +277,12 @@ describe('RillStreams on the embedded log', () => {
 
     const missing = new StreamsBuilder('m');
     missing.stream('no-such-topic').to('x');
-    await expect(new RillStreams(missing.build(), { log: rill, logger: memoryLogger() }).start()).rejects.toThrow(/Source topic "no-such-topic" of application m does not exist; create it first/);
-    await expect(new RillStreams(missing.build(), { log: rill, processingGuarantee: 'exactly-once' }).start()).rejects.toThrow(/exactly-once' is not available yet/);
+    await expect(new RillStreams(missing.build(), { log: rill, logger: memoryLogger() }).start()).rejects.toThrow(
+      /Source topic "no-such-topic" of application m does not exist; create it first/,
+    );
+    await expect(new RillStreams(missing.build(), { log: rill, processingGuarantee: 'exactly-once' }).start()).rejects.toThrow(
+      /exactly-once' is not available yet/,
+    );
     await rill.close();
   });
 
@@ -250,12 +290,18 @@ describe('RillStreams on the embedded log', () => {
     const dir = dirs.make();
     const topology = () => {
       const b = new StreamsBuilder('final-app');
-      b.stream('ticks', { key: str, value: str }).pipe(count({ store: 'per-10s', window: tumbling(10_000), emit: 'final' }), to('closed', { key: windowedSerde(str), value: num }));
+      b.stream('ticks', { key: str, value: str }).pipe(
+        count({ store: 'per-10s', window: tumbling(10_000), emit: 'final' }),
+        to('closed', { key: windowedSerde(str), value: num }),
+      );
       return b.build();
     };
     let rill = Rill.open({ dir });
     await rill.admin.createTopics([{ name: 'ticks', partitions: 1 }]);
-    await rill.producer().send('ticks', [1, 2, 12].map((s) => ({ key: 'k', value: 'x', timestamp: s * 1000 })));
+    await rill.producer().send(
+      'ticks',
+      [1, 2, 12].map((s) => ({ key: 'k', value: 'x', timestamp: s * 1000 })),
+    );
     let app = new RillStreams(topology(), { log: rill, logger: memoryLogger() });
     await app.start();
     await app.waitUntilCaughtUp();

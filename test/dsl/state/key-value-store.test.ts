@@ -3,7 +3,10 @@ import { InMemoryKeyValueStore } from '../../../dsl/state/key-value-store';
 
 const changes = (s: InMemoryKeyValueStore<any, any>) => {
   const out: [string, string | null][] = [];
-  s.flushChangelog((k, v) => out.push([k.toString(), v?.toString() ?? null]), (e) => out.push(['error', e.message]));
+  s.flushChangelog(
+    (k, v) => out.push([k.toString(), v?.toString() ?? null]),
+    (e) => out.push(['error', e.message]),
+  );
   return out;
 };
 

@@ -13,7 +13,11 @@ test('windows by key and start; changelog keys carry the window; expiry writes t
   ]);
   const log: [unknown, string | null][] = [];
   const wk = windowedSerde(stringSerde());
-  const flush = () => s.flushChangelog((k, v) => log.push([(wk.deserialize(k) as { right: unknown }).right, v?.toString() ?? null]), () => undefined);
+  const flush = () =>
+    s.flushChangelog(
+      (k, v) => log.push([(wk.deserialize(k) as { right: unknown }).right, v?.toString() ?? null]),
+      () => undefined,
+    );
   flush();
   expect(s.expireBefore(15)).toBe(2);
   flush();
@@ -33,9 +37,15 @@ test('windows by key and start; changelog keys carry the window; expiry writes t
 test('a session that grows keeps its start; the old (start, end) is tombstoned', () => {
   const s = new InMemoryWindowStore('sess', stringSerde(), jsonSerde<number>(), 'c');
   s.put('u', { start: 0, end: 5 }, 1);
-  s.flushChangelog(() => undefined, () => undefined);
+  s.flushChangelog(
+    () => undefined,
+    () => undefined,
+  );
   s.put('u', { start: 0, end: 9 }, 2);
   const log: string[] = [];
-  s.flushChangelog((k, v) => log.push(`${Number(k.readBigInt64BE(k.length - 8))}=${v?.toString() ?? null}`), () => undefined);
+  s.flushChangelog(
+    (k, v) => log.push(`${Number(k.readBigInt64BE(k.length - 8))}=${v?.toString() ?? null}`),
+    () => undefined,
+  );
   expect(log.sort()).toEqual(['5=null', '9=2']);
 });

@@ -11,7 +11,12 @@ describe('TopologyTestDriver', () => {
     d.inputTopic<string, string>('in').pipeInput('k', 'a');
     d.advanceWallClockTime(500);
     d.inputTopic<string, string>('in').pipeInput('k', 'b');
-    expect(d.outputTopic('out', { key: str, value: str }).readRecordsToList().map((r) => r.timestamp)).toEqual([1000, 1500]);
+    expect(
+      d
+        .outputTopic('out', { key: str, value: str })
+        .readRecordsToList()
+        .map((r) => r.timestamp),
+    ).toEqual([1000, 1500]);
     expect(d.wallClockTime).toBe(1500);
   });
 
@@ -32,7 +37,15 @@ describe('TopologyTestDriver', () => {
     // Sessions (gap 5): a's [1,1] grows to [1,3] (a null for [1,1]), then [1,4]; a's [20,20] and b's [2,2] stay.
     stream.pipe(count({ window: session(5) }), to('out', { key: wstr, value: numOrNull }));
     const d = drive(builder.build());
-    for (const [k, t] of [['a', 1], ['b', 2], ['a', 3], ['a', 4], ['a', 20], ['a', 20]] as const) d.inputTopic<string, string>('in').pipeInput(k, 'x', t);
+    for (const [k, t] of [
+      ['a', 1],
+      ['b', 2],
+      ['a', 3],
+      ['a', 4],
+      ['a', 20],
+      ['a', 20],
+    ] as const)
+      d.inputTopic<string, string>('in').pipeInput(k, 'x', t);
     const m = d.outputTopic('out', { key: wstr, value: numOrNull }).readKeyValuesToMap();
     expect([...m.entries()].map(([k, v]) => [k.key, k.window.start, k.window.end, v])).toEqual([
       ['b', 2, 2, 1],
@@ -64,7 +77,9 @@ describe('TopologyTestDriver', () => {
     test("'fail' (the default) throws with the record's origin", () => {
       const d = drive(build());
       expect(() => feed(d)).toThrow(ProcessingFailure);
-      expect(d.logLines.join('\n')).toMatch(/ERROR cannot read the record at topic nums, partition 0, offset 1: record value at topic nums, partition 0, offset 1: not valid JSON/);
+      expect(d.logLines.join('\n')).toMatch(
+        /ERROR cannot read the record at topic nums, partition 0, offset 1: record value at topic nums, partition 0, offset 1: not valid JSON/,
+      );
     });
 
     test("'skip' logs and goes on", () => {
@@ -112,7 +127,9 @@ describe('TopologyTestDriver', () => {
         ['n', 1],
       ]);
       expect(d.outputTopic('dlq', { key: str, value: str }).readKeyValuesToList()).toEqual([['"k"', '"boom"']]);
-      expect(d.logLines.join('\n')).toMatch(/the pipeline threw on the record at topic in, partition 0, offset 2: boom; sent to dead-letter topic dlq; pipeline restarted/);
+      expect(d.logLines.join('\n')).toMatch(
+        /the pipeline threw on the record at topic in, partition 0, offset 2: boom; sent to dead-letter topic dlq; pipeline restarted/,
+      );
     });
   });
 });

@@ -9,8 +9,13 @@ test('describe() prints sources, sub-topologies split at repartition topics, sto
     join(customers, (o, c) => ({ ...o, name: c.name })),
     to('enriched'),
   );
-  b.stream('clicks', { key: stringSerde(), value: stringSerde() }).pipe(count({ store: 'clicks', window: tumbling(60_000, { graceMs: 5000 }), emit: 'final', lateRecords: { deadLetterTopic: 'late-clicks' } }));
-  b.stream('lines', { key: stringSerde(), value: stringSerde() }).pipe(flatMapValues((l) => l.split(' ')), count({ store: 'volatile', changelog: false }));
+  b.stream('clicks', { key: stringSerde(), value: stringSerde() }).pipe(
+    count({ store: 'clicks', window: tumbling(60_000, { graceMs: 5000 }), emit: 'final', lateRecords: { deadLetterTopic: 'late-clicks' } }),
+  );
+  b.stream('lines', { key: stringSerde(), value: stringSerde() }).pipe(
+    flatMapValues((l) => l.split(' ')),
+    count({ store: 'volatile', changelog: false }),
+  );
   expect(b.build().describe()).toBe(
     [
       'Topology of application "shop"',

@@ -27,10 +27,16 @@ describe('KTable', () => {
 
   test('stream to table and back: toTable() after count is the count store', () => {
     const b = new StreamsBuilder('t');
-    const counts = b.stream('in', { key: str, value: str }).pipe(count({ store: 'n' })).toTable();
+    const counts = b
+      .stream('in', { key: str, value: str })
+      .pipe(count({ store: 'n' }))
+      .toTable();
     expect(counts.storeName).toBe('n');
     const upserts = b.stream('kv', { key: str, value: str }).toTable({ store: 'latest' });
-    upserts.toStream().pipe(mapValues((v) => v?.toUpperCase() ?? null)).to('upper', { key: str, value: str });
+    upserts
+      .toStream()
+      .pipe(mapValues((v) => v?.toUpperCase() ?? null))
+      .to('upper', { key: str, value: str });
     const d = drive(b.build());
     d.inputTopic<string, string>('kv').pipeInput('a', 'x', 1);
     d.inputTopic<string, string>('kv').pipeInput('a', 'y', 2);
@@ -49,8 +55,14 @@ describe('KTable', () => {
     const b = new StreamsBuilder('tt');
     const users = b.table('users', { key: str, value: str });
     const emails = b.table('emails', { key: str, value: str });
-    users.join(emails, (u, e) => `${u} <${e}>`, { store: 'inner' }).toStream().to('inner-out', { key: str, value: str });
-    users.leftJoin(emails, (u, e) => `${u} <${e ?? 'none'}>`, { store: 'left' }).toStream().to('left-out', { key: str, value: str });
+    users
+      .join(emails, (u, e) => `${u} <${e}>`, { store: 'inner' })
+      .toStream()
+      .to('inner-out', { key: str, value: str });
+    users
+      .leftJoin(emails, (u, e) => `${u} <${e ?? 'none'}>`, { store: 'left' })
+      .toStream()
+      .to('left-out', { key: str, value: str });
     const d = drive(b.build());
     const u = d.inputTopic<string, string>('users');
     const e = d.inputTopic<string, string>('emails');
@@ -79,9 +91,18 @@ describe('KTable', () => {
 
   test('counts as a table, joined', () => {
     const b = new StreamsBuilder('c');
-    const clicks = b.stream('clicks', { key: str, value: str }).pipe(count({ store: 'clicks' })).toTable();
-    const views = b.stream('views', { key: str, value: str }).pipe(count({ store: 'views' })).toTable();
-    clicks.join(views, (c, v) => c / v, { store: 'ctr' }).toStream().to('ctr', { key: str, value: num });
+    const clicks = b
+      .stream('clicks', { key: str, value: str })
+      .pipe(count({ store: 'clicks' }))
+      .toTable();
+    const views = b
+      .stream('views', { key: str, value: str })
+      .pipe(count({ store: 'views' }))
+      .toTable();
+    clicks
+      .join(views, (c, v) => c / v, { store: 'ctr' })
+      .toStream()
+      .to('ctr', { key: str, value: num });
     const d = drive(b.build());
     d.inputTopic<string, string>('views').pipeInput('p', 'v', 1);
     d.inputTopic<string, string>('views').pipeInput('p', 'v', 2);

@@ -5,7 +5,15 @@
 // where the order of updates legitimately differs).
 import { Rill } from '../../../core/client';
 import { TopologyTestDriver } from '../../../dsl';
-import { NexmarkGenerator, generateEvents, lastBase0AuctionId, lastBase0PersonId, maxAuctionLengthMs, timestampOf, type GeneratorConfig } from '../../../examples/nexmark/generator';
+import {
+  NexmarkGenerator,
+  generateEvents,
+  lastBase0AuctionId,
+  lastBase0PersonId,
+  maxAuctionLengthMs,
+  timestampOf,
+  type GeneratorConfig,
+} from '../../../examples/nexmark/generator';
 import { runNexmark } from '../../../examples/nexmark/main';
 import { EVENTS_TOPIC, eventSerde, eventTime, type Event } from '../../../examples/nexmark/model';
 import { nexmarkQuery, outputKeySerde, outputSerdes, outputTopic, type NexmarkOptions, type QueryName } from '../../../examples/nexmark/queries';

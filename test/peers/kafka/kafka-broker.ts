@@ -53,7 +53,11 @@ function serverProperties(dataDir: string, port: number, extra: Record<string, s
     'group.initial.rebalance.delay.ms': '0',
     ...extra,
   };
-  return Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 /** Formats a data directory and starts Apache Kafka on it; resolves once the broker says it started. */

@@ -42,12 +42,30 @@ const LIFETIME_MS = 120_000;
 
 /** Produces `count` records with acks=all, then consumes them with a group of one (classic protocol). */
 export async function verifiableProduceConsume(bootstrap: string, topic: string, count: number): Promise<VerifiableRun> {
-  const produced = await runJava('org.apache.kafka.tools.VerifiableProducer', ['--bootstrap-server', bootstrap, '--topic', topic, '--max-messages', String(count), '--acks', '-1'], {
-    lifetimeMs: LIFETIME_MS,
-  });
+  const produced = await runJava(
+    'org.apache.kafka.tools.VerifiableProducer',
+    ['--bootstrap-server', bootstrap, '--topic', topic, '--max-messages', String(count), '--acks', '-1'],
+    {
+      lifetimeMs: LIFETIME_MS,
+    },
+  );
   const consumed = await runJava(
     'org.apache.kafka.tools.VerifiableConsumer',
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--group-id', `${topic}-verifier`, '--max-messages', String(count), '--verbose', '--reset-policy', 'earliest', '--group-protocol', 'classic'],
+    [
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      topic,
+      '--group-id',
+      `${topic}-verifier`,
+      '--max-messages',
+      String(count),
+      '--verbose',
+      '--reset-policy',
+      'earliest',
+      '--group-protocol',
+      'classic',
+    ],
     { lifetimeMs: LIFETIME_MS },
   );
   const sent = events(produced.stdout);

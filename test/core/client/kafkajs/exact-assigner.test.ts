@@ -11,7 +11,17 @@ function member(memberId: string, wanted: { topic: string; partition: number }[]
 test('each member gets what it asked for, and a contested partition only once', async () => {
   const leader = exactAssigner([])({} as never);
   const result = await leader.assign({
-    members: [member('b', [{ topic: 't', partition: 1 }, { topic: 't', partition: 2 }]), member('a', [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]), member('c', [])],
+    members: [
+      member('b', [
+        { topic: 't', partition: 1 },
+        { topic: 't', partition: 2 },
+      ]),
+      member('a', [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+      ]),
+      member('c', []),
+    ],
     topics: ['t'],
   });
   const byMember = Object.fromEntries(result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]));

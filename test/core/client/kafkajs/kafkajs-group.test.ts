@@ -26,7 +26,10 @@ const clients: KafkaLogClient[] = [];
 const apps: RillStreams[] = [];
 
 beforeAll(async () => {
-  broker = await startBrokerProcess(['--data-dir', path.join(dirs.make(), 'data'), '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0'], 120_000);
+  broker = await startBrokerProcess(
+    ['--data-dir', path.join(dirs.make(), 'data'), '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0'],
+    120_000,
+  );
   admin = client('test');
 });
 afterAll(async () => {
@@ -45,7 +48,13 @@ function client(name: string): KafkaLogClient {
 }
 
 function instance(name: string, events: RebalanceWaits): RillStreams {
-  const app = new RillStreams(wordCountTopology(APP), { log: client(name), logger: memoryLogger(), onRebalance: events.notify, commitIntervalMs: 50, group: GROUP });
+  const app = new RillStreams(wordCountTopology(APP), {
+    log: client(name),
+    logger: memoryLogger(),
+    onRebalance: events.notify,
+    commitIntervalMs: 50,
+    group: GROUP,
+  });
   apps.push(app);
   return app;
 }

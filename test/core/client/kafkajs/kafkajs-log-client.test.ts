@@ -41,7 +41,9 @@ test('the producer writes keyed records to the partitions Kafka clients expect, 
   await kafka.ensureTopics([{ name: 'k-produce', partitions: 4 }]);
   const producer = kafka.producer();
   await Promise.all(
-    Array.from({ length: 20 }, (_, i) => producer.send('k-produce', { key: Buffer.from(`key-${i}`), value: Buffer.from(String(i)), timestamp: 1000 + i, headers: { n: String(i) } })),
+    Array.from({ length: 20 }, (_, i) =>
+      producer.send('k-produce', { key: Buffer.from(`key-${i}`), value: Buffer.from(String(i)), timestamp: 1000 + i, headers: { n: String(i) } }),
+    ),
   );
   await producer.close();
   const records = await readTopic(t.rill, 'k-produce');
@@ -56,9 +58,15 @@ test('the producer writes keyed records to the partitions Kafka clients expect, 
 
 test('a consumer reads assigned partitions in order, commits, and the next one resumes there', async () => {
   await kafka.ensureTopics([{ name: 'k-consume', partitions: 2 }]);
-  await t.rill.producer().send('k-consume', Array.from({ length: 10 }, (_, i) => ({ value: String(i), partition: i % 2 })));
+  await t.rill.producer().send(
+    'k-consume',
+    Array.from({ length: 10 }, (_, i) => ({ value: String(i), partition: i % 2 })),
+  );
   const first = kafka.consumer({ groupId: 'k-group' });
-  await first.assign([{ topic: 'k-consume', partition: 0 }, { topic: 'k-consume', partition: 1 }]);
+  await first.assign([
+    { topic: 'k-consume', partition: 0 },
+    { topic: 'k-consume', partition: 1 },
+  ]);
   const it = first.records();
   const seen: { partition: number; offset: number }[] = [];
   for (let i = 0; i < 10; i++) {
@@ -81,7 +89,10 @@ test('a consumer reads assigned partitions in order, commits, and the next one r
 
 test('seek moves a partition back: buffered records of it are dropped and it is read again from there', async () => {
   await kafka.ensureTopics([{ name: 'k-seek', partitions: 1 }]);
-  await t.rill.producer().send('k-seek', ['a', 'b', 'c', 'd'].map((value) => ({ value })));
+  await t.rill.producer().send(
+    'k-seek',
+    ['a', 'b', 'c', 'd'].map((value) => ({ value })),
+  );
   const consumer = kafka.consumer({ groupId: 'k-seek-group' });
   const tp = { topic: 'k-seek', partition: 0 };
   await consumer.assign([tp]);
@@ -101,7 +112,11 @@ test('seek moves a partition back: buffered records of it are dropped and it is 
 
 test('fetch reads a partition from an offset without a group', async () => {
   await kafka.ensureTopics([{ name: 'k-fetch', partitions: 1 }]);
-  await t.rill.producer().send('k-fetch', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]);
+  await t.rill.producer().send('k-fetch', [
+    { key: 'a', value: '1' },
+    { key: 'b', value: '2' },
+    { key: 'c', value: '3' },
+  ]);
   const got = await kafka.fetch({ topic: 'k-fetch', partition: 0 }, 1, 1024 * 1024);
   expect(got.records.map((r) => [r.offset, r.key!.toString(), r.value!.toString()])).toEqual([
     [1, 'b', '2'],
@@ -152,14 +167,15 @@ test('a source writes through the Kafka producer and acknowledges after the appe
 
 test('a DSL pipeline runs unchanged over the Kafka LogClient', async () => {
   await kafka.ensureTopics([{ name: 'k-words', partitions: 2 }]);
-  await t.rill.producer().send('k-words', [{ key: 'a', value: 'hello' }, { key: 'b', value: 'world' }]);
+  await t.rill.producer().send('k-words', [
+    { key: 'a', value: 'hello' },
+    { key: 'b', value: 'world' },
+  ]);
   const builder = new StreamsBuilder('k-upper');
-  builder
-    .stream('k-words', { key: stringSerde(), value: stringSerde() })
-    .pipe(
-      mapValues((v: string) => v.toUpperCase()),
-      to('k-upper-out', { key: stringSerde(), value: jsonSerde<string>() }),
-    );
+  builder.stream('k-words', { key: stringSerde(), value: stringSerde() }).pipe(
+    mapValues((v: string) => v.toUpperCase()),
+    to('k-upper-out', { key: stringSerde(), value: jsonSerde<string>() }),
+  );
   await kafka.ensureTopics([{ name: 'k-upper-out', partitions: 2 }]);
   const app = new RillStreams(builder.build(), { log: kafka, logger: memoryLogger(), commitIntervalMs: 50 });
   await app.start();
@@ -171,22 +187,37 @@ test('a DSL pipeline runs unchanged over the Kafka LogClient', async () => {
 
 test('a topic moves from the embedded log to Kafka and back with topicSink', async () => {
   await t.rill.admin.createTopics([{ name: 'k-local', partitions: 2 }]);
-  await t.rill.producer().send('k-local', [1, 2, 3, 4].map((n) => ({ key: `k${n}`, value: String(n), headers: { n: String(n) } })));
+  await t.rill.producer().send(
+    'k-local',
+    [1, 2, 3, 4].map((n) => ({ key: `k${n}`, value: String(n), headers: { n: String(n) } })),
+  );
   await kafka.ensureTopics([{ name: 'k-remote', partitions: 2 }]);
   // Embedded -> Kafka: a sink task on the embedded log, writing through the kafkajs client.
-  const out = new SinkTask(t.client, topicSink({ log: kafka, topic: 'k-remote', keepPartition: true }), { topics: ['k-local'], keySerde: bytesSerde(), valueSerde: bytesSerde(), logger: memoryLogger() });
+  const out = new SinkTask(t.client, topicSink({ log: kafka, topic: 'k-remote', keepPartition: true }), {
+    topics: ['k-local'],
+    keySerde: bytesSerde(),
+    valueSerde: bytesSerde(),
+    logger: memoryLogger(),
+  });
   await out.start();
   await out.waitUntilCaughtUp();
   await out.stop();
   // Kafka -> embedded: a sink task on the kafkajs client, writing to the embedded log.
   await t.rill.admin.createTopics([{ name: 'k-back', partitions: 2 }]);
-  const back = new SinkTask(kafka, topicSink({ log: t.client, topic: 'k-back' }), { topics: ['k-remote'], keySerde: bytesSerde(), valueSerde: bytesSerde(), logger: memoryLogger() });
+  const back = new SinkTask(kafka, topicSink({ log: t.client, topic: 'k-back' }), {
+    topics: ['k-remote'],
+    keySerde: bytesSerde(),
+    valueSerde: bytesSerde(),
+    logger: memoryLogger(),
+  });
   await back.start();
   await back.waitUntilCaughtUp();
   await back.stop();
   const remote = await readTopic(t.rill, 'k-remote');
   const local = await readTopic(t.rill, 'k-local');
-  expect(remote.map((r) => [r.partition, r.key!.toString(), r.value!.toString()])).toEqual(local.map((r) => [r.partition, r.key!.toString(), r.value!.toString()]));
+  expect(remote.map((r) => [r.partition, r.key!.toString(), r.value!.toString()])).toEqual(
+    local.map((r) => [r.partition, r.key!.toString(), r.value!.toString()]),
+  );
   const backAgain = await readTopic(t.rill, 'k-back');
   expect(backAgain.map((r) => r.value!.toString()).sort()).toEqual(['1', '2', '3', '4']);
   expect(backAgain.every((r) => r.headers!.some((h) => h.key === 'n' && h.value!.toString() === r.value!.toString()))).toBe(true);

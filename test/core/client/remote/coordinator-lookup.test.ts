@@ -16,7 +16,15 @@ function answering(errorCode: number, errorMessage: string | null = null): { con
     versionFor: () => 4,
     request: async () => {
       asked++;
-      return { throttleTimeMs: 0, errorCode, errorMessage, nodeId: -1, host: '', port: -1, coordinators: [{ key: 'g', nodeId: -1, host: '', port: -1, errorCode, errorMessage }] };
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        errorMessage,
+        nodeId: -1,
+        host: '',
+        port: -1,
+        coordinators: [{ key: 'g', nodeId: -1, host: '', port: -1, errorCode, errorMessage }],
+      };
     },
   } as unknown as KafkaConnection;
   return { conn, asked: () => asked };

@@ -42,7 +42,10 @@ async function take(it: AsyncIterator<LogRecord>, n: number): Promise<LogRecord[
 
 test('a consumer follows assign() calls, resumes at committed offsets, and refuses commits of fenced partitions', async () => {
   await client.ensureTopics([{ name: 'a-lines', partitions: 3 }]);
-  await t.rill.producer().send('a-lines', Array.from({ length: 30 }, (_, i) => ({ value: `v${i}`, partition: i % 3 })));
+  await t.rill.producer().send(
+    'a-lines',
+    Array.from({ length: 30 }, (_, i) => ({ value: `v${i}`, partition: i % 3 })),
+  );
   const consumer: LogConsumer = client.consumer({ groupId: 'a-app' });
   const records = consumer.records();
   try {
@@ -61,7 +64,10 @@ test('a consumer follows assign() calls, resumes at committed offsets, and refus
     expect(consumer.bufferedRecords()).toBe(0);
 
     // Partition 0 again: it starts where the group committed, not where it was read to.
-    await consumer.assign([{ topic: 'a-lines', partition: 0 }, { topic: 'a-lines', partition: 1 }]);
+    await consumer.assign([
+      { topic: 'a-lines', partition: 0 },
+      { topic: 'a-lines', partition: 1 },
+    ]);
     expect(consumer.position({ topic: 'a-lines', partition: 0 })).toBe(4);
     const again = await take(records, 6);
     expect(again.map((r) => `${r.partition}@${r.offset}`)).toEqual([4, 5, 6, 7, 8, 9].map((o) => `0@${o}`));
@@ -73,7 +79,10 @@ test('a consumer follows assign() calls, resumes at committed offsets, and refus
     expect((await client.committedOffsets('a-app', 'a-lines')).get(1) ?? -1).toBe(-1);
     // Assigned again (the controller gave it back): commits go through again.
     await consumer.assign([{ topic: 'a-lines', partition: 0 }]);
-    await consumer.assign([{ topic: 'a-lines', partition: 0 }, { topic: 'a-lines', partition: 1 }]);
+    await consumer.assign([
+      { topic: 'a-lines', partition: 0 },
+      { topic: 'a-lines', partition: 1 },
+    ]);
     await consumer.commit([{ topic: 'a-lines', partition: 1, offset: 10 }]);
     expect((await client.committedOffsets('a-app', 'a-lines')).get(1)).toBe(10);
   } finally {
@@ -84,7 +93,10 @@ test('a consumer follows assign() calls, resumes at committed offsets, and refus
 
 test('RillStreams runs exactly the tasks it is given (external assignment) over it', async () => {
   await client.ensureTopics([{ name: 'x-in', partitions: 2 }]);
-  await t.rill.producer().send('x-in', Array.from({ length: 8 }, (_, i) => ({ value: `w${i}`, partition: i % 2 })));
+  await t.rill.producer().send(
+    'x-in',
+    Array.from({ length: 8 }, (_, i) => ({ value: `w${i}`, partition: i % 2 })),
+  );
   const builder = new StreamsBuilder('x-app');
   builder.stream('x-in', { key: stringSerde(), value: stringSerde() }).pipe(
     mapValues((v: string) => v.toUpperCase()),
@@ -115,8 +127,14 @@ test('event-time alignment over it (what rill worker runs): a stream-stream join
     { name: 'j-payments', partitions: 1 },
   ]);
   // Each order is paid 60 s later: unaligned, all orders first would move stream time past every payment.
-  await t.rill.producer().send('j-orders', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `order${i}`, timestamp: T0 + i * 10_000 })));
-  await t.rill.producer().send('j-payments', Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `paid${i}`, timestamp: T0 + i * 10_000 + 60_000 })));
+  await t.rill.producer().send(
+    'j-orders',
+    Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `order${i}`, timestamp: T0 + i * 10_000 })),
+  );
+  await t.rill.producer().send(
+    'j-payments',
+    Array.from({ length: n }, (_, i) => ({ key: `o${i}`, value: `paid${i}`, timestamp: T0 + i * 10_000 + 60_000 })),
+  );
   const builder = new StreamsBuilder('j-app');
   const payments = builder.stream('j-payments', { key: stringSerde(), value: stringSerde() });
   builder.stream('j-orders', { key: stringSerde(), value: stringSerde() }).pipe(
@@ -153,7 +171,11 @@ test('topics: created once with their configs, counted, and their offsets read a
 test('the producer writes keyed records to the partitions Kafka clients expect, with headers; fetch reads them back from an offset', async () => {
   await client.ensureTopics([{ name: 'p-produce', partitions: 4 }]);
   const producer = client.producer();
-  await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send('p-produce', { key: Buffer.from(`key-${i}`), value: Buffer.from(String(i)), timestamp: 1000 + i, headers: { n: String(i) } })));
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      producer.send('p-produce', { key: Buffer.from(`key-${i}`), value: Buffer.from(String(i)), timestamp: 1000 + i, headers: { n: String(i) } }),
+    ),
+  );
   await producer.sendBatch('p-produce', [{ key: null, value: Buffer.from('fixed'), timestamp: 5, partition: 3 }]);
   await producer.close();
   const records = await readTopic(t.rill, 'p-produce');
@@ -200,7 +222,10 @@ function owning() {
 
 test('subscribed consumers split the partitions through the group (GroupMember over the protocol), commit as members, and the survivor takes all', async () => {
   await client.ensureTopics([{ name: 'g-in', partitions: 4 }]);
-  await t.rill.producer().send('g-in', Array.from({ length: 8 }, (_, i) => ({ value: `v${i}`, partition: i % 4 })));
+  await t.rill.producer().send(
+    'g-in',
+    Array.from({ length: 8 }, (_, i) => ({ value: `v${i}`, partition: i % 4 })),
+  );
   const group = { groupId: 'g-app', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };
   const one = client.consumer({ ...group, clientId: 'one' });
   const two = client.consumer({ ...group, clientId: 'two' });

@@ -36,11 +36,15 @@ describe('commits to an application group on a cluster', () => {
   async function coordinatorOf(group: string, deadline: number): Promise<KafkaConnection> {
     const any = await KafkaConnection.connect(cluster.bootstrap(IDS[0]), { timeoutMs: 15_000 });
     open.push(any);
-    const nodeId = await until(deadline, async () => {
-      const r = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: group, keyType: 0, coordinatorKeys: [group] });
-      const found = any.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
-      return found.errorCode === 0 ? found.nodeId : undefined;
-    }, `no coordinator for ${group}`);
+    const nodeId = await until(
+      deadline,
+      async () => {
+        const r = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: group, keyType: 0, coordinatorKeys: [group] });
+        const found = any.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
+        return found.errorCode === 0 ? found.nodeId : undefined;
+      },
+      `no coordinator for ${group}`,
+    );
     const c = await KafkaConnection.connect(cluster.bootstrap(nodeId), { timeoutMs: 15_000 });
     open.push(c);
     return c;
@@ -57,36 +61,61 @@ describe('commits to an application group on a cluster', () => {
     return r.topics[0].partitions[0].errorCode;
   };
 
-  it('accepts commits from the registered worker incarnation only', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
-    await cluster.allBrokersRegistered(deadline);
-    const admin = await KafkaConnection.connect(cluster.bootstrap(IDS[0]), { timeoutMs: 15_000 });
-    open.push(admin);
-    const created = await admin.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [{ name: TOPIC, numPartitions: 2, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
-    expect(created.topics[0].errorCode).toBe(0);
+  it(
+    'accepts commits from the registered worker incarnation only',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      await cluster.allBrokersRegistered(deadline);
+      const admin = await KafkaConnection.connect(cluster.bootstrap(IDS[0]), { timeoutMs: 15_000 });
+      open.push(admin);
+      const created = await admin.request<apis.CreateTopicsResponse>(apis.createTopics, {
+        topics: [{ name: TOPIC, numPartitions: 2, replicationFactor: 3, assignments: [], configs: [] }],
+        timeoutMs: 10_000,
+        validateOnly: false,
+      });
+      expect(created.topics[0].errorCode).toBe(0);
 
-    worker = new WorkerMembership({ controllers: cluster.addresses, app: APP, workerId: 'w1', inputTopics: [TOPIC], heartbeatIntervalMs: 100, onAssignment: () => undefined });
-    expect(E.isRight(await worker.start(20_000))).toBe(true);
-    const epoch = worker.workerEpoch;
-    expect(epoch).toBeGreaterThan(0);
-    const c = await coordinatorOf(APP, deadline);
+      worker = new WorkerMembership({
+        controllers: cluster.addresses,
+        app: APP,
+        workerId: 'w1',
+        inputTopics: [TOPIC],
+        heartbeatIntervalMs: 100,
+        onAssignment: () => undefined,
+      });
+      expect(E.isRight(await worker.start(20_000))).toBe(true);
+      const epoch = worker.workerEpoch;
+      expect(epoch).toBeGreaterThan(0);
+      const c = await coordinatorOf(APP, deadline);
 
-    expect(await commit(c, APP, 'w1', epoch, 5)).toBe(0);
-    expect(await commit(c, APP, '', -1, 6)).toBe(UNKNOWN_MEMBER_ID);
-    expect(await commit(c, APP, 'w1', epoch - 1, 7)).toBe(ILLEGAL_GENERATION);
-    expect(await commit(c, APP, 'someone-else', 1, 8)).toBe(UNKNOWN_MEMBER_ID);
-    const fetched = await c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId: APP, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId: APP, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }], requireStable: false });
-    const committed = c.versionFor(apis.offsetFetch) >= 8 ? fetched.groups[0].topics[0].partitions[0].committedOffset : fetched.topics[0].partitions[0].committedOffset;
-    expect(committed).toBe(5);
+      expect(await commit(c, APP, 'w1', epoch, 5)).toBe(0);
+      expect(await commit(c, APP, '', -1, 6)).toBe(UNKNOWN_MEMBER_ID);
+      expect(await commit(c, APP, 'w1', epoch - 1, 7)).toBe(ILLEGAL_GENERATION);
+      expect(await commit(c, APP, 'someone-else', 1, 8)).toBe(UNKNOWN_MEMBER_ID);
+      const fetched = await c.request<apis.OffsetFetchResponse>(apis.offsetFetch, {
+        groupId: APP,
+        topics: [{ name: TOPIC, partitionIndexes: [0] }],
+        groups: [{ groupId: APP, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }],
+        requireStable: false,
+      });
+      const committed =
+        c.versionFor(apis.offsetFetch) >= 8 ? fetched.groups[0].topics[0].partitions[0].committedOffset : fetched.topics[0].partitions[0].committedOffset;
+      expect(committed).toBe(5);
 
-    // Once it has left (as after a fence), its incarnation commits nothing more.
-    await worker.leave();
-    await until(deadline, async () => ((await commit(c, APP, 'w1', epoch, 9)) === UNKNOWN_MEMBER_ID ? true : undefined), 'the departed worker could still commit');
-    // With no workers left, the group is an ordinary empty group again: a simple commit is accepted.
-    expect(await commit(c, APP, '', -1, 10)).toBe(0);
+      // Once it has left (as after a fence), its incarnation commits nothing more.
+      await worker.leave();
+      await until(
+        deadline,
+        async () => ((await commit(c, APP, 'w1', epoch, 9)) === UNKNOWN_MEMBER_ID ? true : undefined),
+        'the departed worker could still commit',
+      );
+      // With no workers left, the group is an ordinary empty group again: a simple commit is accepted.
+      expect(await commit(c, APP, '', -1, 10)).toBe(0);
 
-    // A group that is no application keeps Kafka's rules.
-    const other = await coordinatorOf('plain-group', deadline);
-    expect(await commit(other, 'plain-group', '', -1, 3)).toBe(0);
-  }, DEADLINE_MS + 30_000);
+      // A group that is no application keeps Kafka's rules.
+      const other = await coordinatorOf('plain-group', deadline);
+      expect(await commit(other, 'plain-group', '', -1, 3)).toBe(0);
+    },
+    DEADLINE_MS + 30_000,
+  );
 });

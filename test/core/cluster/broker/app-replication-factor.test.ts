@@ -17,7 +17,10 @@ test('RillStreams with replicationFactor 3 creates its repartition and changelog
     await cluster.allBrokersRegistered(Date.now() + 60_000);
     await client.ensureTopics([{ name: 'rf-lines', partitions: 2, replicationFactor: 3 }]);
     const b = new StreamsBuilder('rf-app');
-    b.stream('rf-lines', { key: stringSerde(), value: stringSerde() }).pipe(selectKey((r) => r.value, { keySerde: stringSerde() }), count({ store: 'counts', keySerde: stringSerde() }));
+    b.stream('rf-lines', { key: stringSerde(), value: stringSerde() }).pipe(
+      selectKey((r) => r.value, { keySerde: stringSerde() }),
+      count({ store: 'counts', keySerde: stringSerde() }),
+    );
     app = new RillStreams(b.build(), { log: client, logger: memoryLogger(), taskAssignment: 'external', replicationFactor: 3 });
     await app.start();
     const topics = ['rf-app-counts-repartition', 'rf-app-counts-changelog'];

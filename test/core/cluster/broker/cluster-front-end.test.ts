@@ -27,9 +27,17 @@ describe('the Kafka front end of a cluster broker', () => {
     const deadline = Date.now() + DEADLINE_MS;
     await cluster.allBrokersRegistered(deadline);
     const c = await connect(1);
-    const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+    const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, {
+      topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
     expect(created.topics[0].errorCode).toBe(0);
-    await until(deadline, () => (cluster.brokers.every((b) => (b.image.topicByName(TOPIC)?.partitions.get(0)?.isr.length ?? 0) === 2) ? true : undefined), 'the topic is not replicated');
+    await until(
+      deadline,
+      () => (cluster.brokers.every((b) => (b.image.topicByName(TOPIC)?.partitions.get(0)?.isr.length ?? 0) === 2) ? true : undefined),
+      'the topic is not replicated',
+    );
   }, DEADLINE_MS);
 
   afterAll(async () => {
@@ -53,7 +61,12 @@ describe('the Kafka front end of a cluster broker', () => {
     const raw = await rawConnect(cluster.brokerPorts[cluster.brokers.findIndex((b) => b.nodeId === leaderId)]);
     try {
       const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('held') }] });
-      const produce = requestFrame(apis.produce, 7, 1, { transactionalId: null, acks: -1, timeoutMs: 60_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }] });
+      const produce = requestFrame(apis.produce, 7, 1, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 60_000,
+        topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }],
+      });
       const metadata = (id: number) => requestFrame(apis.metadata, 4, id, { topics: [], allowAutoTopicCreation: false });
       raw.socket.write(Buffer.concat([produce, metadata(2), metadata(3), metadata(4), metadata(5)]));
       // The produce waits for the cut-off follower; one Metadata behind it fills the connection's two slots.
@@ -69,10 +82,20 @@ describe('the Kafka front end of a cluster broker', () => {
     }
   });
 
-  it('CreateTopics with validate_only runs the controller\'s decision on the image and creates nothing', async () => {
+  it("CreateTopics with validate_only runs the controller's decision on the image and creates nothing", async () => {
     const c = await connect(2);
-    const topic = (name: string, replicationFactor: number) => ({ name, numPartitions: 2, replicationFactor, assignments: [], configs: [{ name: 'cleanup.policy', value: 'compact' }] });
-    const r = await c.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [topic('checked', 2), topic('too-many-replicas', 3)], timeoutMs: 5000, validateOnly: true });
+    const topic = (name: string, replicationFactor: number) => ({
+      name,
+      numPartitions: 2,
+      replicationFactor,
+      assignments: [],
+      configs: [{ name: 'cleanup.policy', value: 'compact' }],
+    });
+    const r = await c.request<apis.CreateTopicsResponse>(apis.createTopics, {
+      topics: [topic('checked', 2), topic('too-many-replicas', 3)],
+      timeoutMs: 5000,
+      validateOnly: true,
+    });
     expect(r.topics.map((t) => [t.name, t.errorCode])).toEqual([
       ['checked', 0],
       ['too-many-replicas', INVALID_REPLICATION_FACTOR],
@@ -83,7 +106,13 @@ describe('the Kafka front end of a cluster broker', () => {
 
   it('auto-creates a topic a Metadata request names when the client allows it, and only then', async () => {
     const c = await connect(2);
-    const metadata = (name: string, allowAutoTopicCreation: boolean) => c.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name }], allowAutoTopicCreation, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const metadata = (name: string, allowAutoTopicCreation: boolean) =>
+      c.request<apis.MetadataResponse>(apis.metadata, {
+        topics: [{ name }],
+        allowAutoTopicCreation,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
     expect((await metadata('asked-only', false)).topics[0].errorCode).toBe(UNKNOWN_TOPIC_OR_PARTITION);
     const created = (await metadata('made-on-demand', true)).topics[0];
     expect(created.errorCode).toBe(0);
@@ -109,7 +138,15 @@ describe('the Kafka front end of a cluster broker', () => {
     const deadline = Date.now() + DEADLINE_MS;
     const c = await connect(await coordinator(deadline));
     // A tool's commit: no member, generation -1.
-    const commit = () => c.request<apis.OffsetCommitResponse>(apis.offsetCommit, { groupId: GROUP, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+    const commit = () =>
+      c.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
+        groupId: GROUP,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
     await until(deadline, async () => ((await commit()).topics[0].partitions[0].errorCode === 0 ? true : undefined), 'the commit was not acknowledged');
 
     const listed = await c.request<apis.ListGroupsResponse>(apis.listGroups, { statesFilter: [], typesFilter: [] });
@@ -123,7 +160,12 @@ describe('the Kafka front end of a cluster broker', () => {
     expect(again.results.map((r) => r.errorCode)).toEqual([GROUP_ID_NOT_FOUND]);
     const after = await c.request<apis.ListGroupsResponse>(apis.listGroups, { statesFilter: [], typesFilter: [] });
     expect(after.groups.map((g) => g.groupId)).not.toContain(GROUP);
-    const fetched = await c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [0] }], groups: [{ groupId: GROUP, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }], requireStable: false });
+    const fetched = await c.request<apis.OffsetFetchResponse>(apis.offsetFetch, {
+      groupId: GROUP,
+      topics: [{ name: TOPIC, partitionIndexes: [0] }],
+      groups: [{ groupId: GROUP, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }],
+      requireStable: false,
+    });
     const offsets = (fetched.groups[0]?.topics ?? fetched.topics).flatMap((t) => t.partitions.map((p) => p.committedOffset));
     expect(offsets).toEqual([-1]);
   });

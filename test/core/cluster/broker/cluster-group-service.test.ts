@@ -56,13 +56,21 @@ describe('consumer groups on a cluster broker, without an embedded Broker', () =
 
     // The first FindCoordinator creates __consumer_offsets; wait for the group's partition to have a leader and a full ISR.
     const c = await connect(IDS[0]);
-    const coordinator = await until(deadline, async () => {
-      const r = await c.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: GROUP, keyType: 0, coordinatorKeys: [GROUP] });
-      const found = c.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
-      return found.errorCode === 0 ? found.nodeId : undefined;
-    }, 'no coordinator was named');
+    const coordinator = await until(
+      deadline,
+      async () => {
+        const r = await c.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: GROUP, keyType: 0, coordinatorKeys: [GROUP] });
+        const found = c.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
+        return found.errorCode === 0 ? found.nodeId : undefined;
+      },
+      'no coordinator was named',
+    );
     const partition = offsetsPartitionFor(GROUP, OFFSETS_TOPIC_PARTITIONS);
-    await until(deadline, () => (first.image.topicByName(CONSUMER_OFFSETS_TOPIC)?.partitions.get(partition)?.isr.length === 3 ? true : undefined), 'no full ISR');
+    await until(
+      deadline,
+      () => (first.image.topicByName(CONSUMER_OFFSETS_TOPIC)?.partitions.get(partition)?.isr.length === 3 ? true : undefined),
+      'no full ISR',
+    );
 
     const atCoordinator = await connect(coordinator);
     const commit = () =>
@@ -85,7 +93,8 @@ describe('consumer groups on a cluster broker, without an embedded Broker', () =
     for (const id of IDS) await until(deadline, () => (offsetsOnReplica(id).length === 1 ? true : undefined), `replica ${id} did not get the commit`);
 
     // Offsets alone make the group Empty at its coordinator, listed and described.
-    const described = async () => (await atCoordinator.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: [GROUP], includeAuthorizedOperations: false })).groups[0];
+    const described = async () =>
+      (await atCoordinator.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: [GROUP], includeAuthorizedOperations: false })).groups[0];
     expect(await described()).toMatchObject({ errorCode: 0, groupState: 'Empty', members: [] });
     const listed = await atCoordinator.request<apis.ListGroupsResponse>(apis.listGroups, { statesFilter: [], typesFilter: [] });
     expect(listed.groups.filter((g) => g.groupId === GROUP).map((g) => g.groupState)).toEqual(['Empty']);

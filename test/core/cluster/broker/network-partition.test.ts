@@ -67,9 +67,7 @@ describe.each([
   /** One acks=all record to broker `id`; the broker's error code, or -1 when the request itself failed. */
   const produce = async (id: number, value: string): Promise<number> => {
     try {
-      const r = await (
-        await conn(id)
-      ).request<apis.ProduceResponse>(apis.produce, {
+      const r = await (await conn(id)).request<apis.ProduceResponse>(apis.produce, {
         transactionalId: null,
         acks: -1,
         timeoutMs: PRODUCE_TIMEOUT_MS,
@@ -99,126 +97,176 @@ describe.each([
     return out;
   };
 
-  it('fences the old leader, elects a new one from the ISR, loses no acknowledged write, and the old leader rejoins by truncating', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
-    const started = Date.now();
-    const phases: string[] = [];
-    const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
-    try {
-      await until(deadline, () => (cluster.brokers.every((b) => b.registered && b.image.liveBrokers().length === 3) ? true : undefined), 'brokers did not all register');
-      await until(deadline, async () => ((await cluster.broker(1).createTopic({ name: TOPIC, partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2' } }, 5000)).errorCode === 0 ? true : undefined), `${TOPIC} was not created`);
-      const full = await until(deadline, () => {
-        const leaders = IDS.filter((id) => replica(id)?.replica.role === 'leader');
-        const r = leaders.length === 1 ? replica(leaders[0])!.replica : undefined;
-        return r !== undefined && r.isr.length === 3 && IDS.every((id) => replica(id)?.replica.leaderEpoch === r.leaderEpoch) ? r : undefined;
-      }, 'the partition did not get one leader and a full ISR');
-      const old = full.config.brokerId;
-      const oldEpoch = full.leaderEpoch;
-      const others = IDS.filter((id) => id !== old);
-      phase(`leader ${old} in epoch ${oldEpoch}, ISR [${full.isr}]`);
+  it(
+    'fences the old leader, elects a new one from the ISR, loses no acknowledged write, and the old leader rejoins by truncating',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      const started = Date.now();
+      const phases: string[] = [];
+      const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
+      try {
+        await until(
+          deadline,
+          () => (cluster.brokers.every((b) => b.registered && b.image.liveBrokers().length === 3) ? true : undefined),
+          'brokers did not all register',
+        );
+        await until(
+          deadline,
+          async () =>
+            (await cluster.broker(1).createTopic({ name: TOPIC, partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2' } }, 5000))
+              .errorCode === 0
+              ? true
+              : undefined,
+          `${TOPIC} was not created`,
+        );
+        const full = await until(
+          deadline,
+          () => {
+            const leaders = IDS.filter((id) => replica(id)?.replica.role === 'leader');
+            const r = leaders.length === 1 ? replica(leaders[0])!.replica : undefined;
+            return r !== undefined && r.isr.length === 3 && IDS.every((id) => replica(id)?.replica.leaderEpoch === r.leaderEpoch) ? r : undefined;
+          },
+          'the partition did not get one leader and a full ISR',
+        );
+        const old = full.config.brokerId;
+        const oldEpoch = full.leaderEpoch;
+        const others = IDS.filter((id) => id !== old);
+        phase(`leader ${old} in epoch ${oldEpoch}, ISR [${full.isr}]`);
 
-      // acks=all throughout: to the isolated leader, and to whichever broker the rest of the cluster says leads.
-      const attempts: Attempt[] = [];
-      let n = 0;
-      let failedOver = false;
-      const send = async (id: number) => {
-        const afterFailover = failedOver;
-        const value = `${id === old ? 'old' : 'new'}-${n++}`;
-        const errorCode = await produce(id, value);
-        attempts.push({ value, broker: id, errorCode, afterFailover });
-      };
-      const acked = () => attempts.filter((a) => a.errorCode === 0);
-      for (let i = 0; i < 5; i++) await send(old);
-      expect(acked().map((a) => a.broker)).toEqual([old, old, old, old, old]);
+        // acks=all throughout: to the isolated leader, and to whichever broker the rest of the cluster says leads.
+        const attempts: Attempt[] = [];
+        let n = 0;
+        let failedOver = false;
+        const send = async (id: number) => {
+          const afterFailover = failedOver;
+          const value = `${id === old ? 'old' : 'new'}-${n++}`;
+          const errorCode = await produce(id, value);
+          attempts.push({ value, broker: id, errorCode, afterFailover });
+        };
+        const acked = () => attempts.filter((a) => a.errorCode === 0);
+        for (let i = 0; i < 5; i++) await send(old);
+        expect(acked().map((a) => a.broker)).toEqual([old, old, old, old, old]);
 
-      let stopProducing = false;
-      const producing = (async () => {
-        while (!stopProducing && Date.now() < deadline) {
-          await send(old);
-          const seen = replica(others[0])?.replica.leader;
-          if (seen !== undefined && seen > 0 && seen !== old) await send(seen);
-          else await new Promise((r) => setTimeout(r, 20));
+        let stopProducing = false;
+        const producing = (async () => {
+          while (!stopProducing && Date.now() < deadline) {
+            await send(old);
+            const seen = replica(others[0])?.replica.leader;
+            if (seen !== undefined && seen > 0 && seen !== old) await send(seen);
+            else await new Promise((r) => setTimeout(r, 20));
+          }
+        })();
+
+        // The partition: the old leader's links to every controller drop their messages.
+        cluster.isolate(old, cut);
+        phase(`broker ${old} cut off from the ${cut === 'all' ? 'controllers and brokers' : 'controllers'}`);
+        const fenced = await until(
+          deadline,
+          () => {
+            const image = cluster.activeController()?.image;
+            const p = image?.topicByName(TOPIC)?.partitions.get(0);
+            return image?.brokers.get(old)?.fenced && p !== undefined && p.leader !== old && p.leader > 0 ? p : undefined;
+          },
+          `the controller did not fence broker ${old} and elect a new leader`,
+        );
+        const newLeader = fenced.leader;
+        expect(fenced.leaderEpoch).toBeGreaterThan(oldEpoch);
+        expect(fenced.isr).not.toContain(old);
+        expect(others).toContain(newLeader);
+        phase(`controller fenced ${old}; leader ${newLeader} in epoch ${fenced.leaderEpoch}, ISR [${fenced.isr}]`);
+        await until(
+          deadline,
+          () => (others.every((id) => replica(id)!.replica.leaderEpoch >= fenced.leaderEpoch) ? true : undefined),
+          'the other brokers did not follow the new leader epoch',
+        );
+        failedOver = true;
+        phase('the other brokers follow the new epoch');
+        // The old leader still believes it leads, in its old epoch.
+        expect(replica(old)!.replica.role).toBe('leader');
+        expect(replica(old)!.replica.leaderEpoch).toBe(oldEpoch);
+
+        // Keep producing to both sides until the isolated one has appended some records it could not acknowledge.
+        const oldEnd = () => replica(old)!.log.logEndOffset;
+        const endAtFailover = oldEnd();
+        await until(
+          deadline,
+          () =>
+            attempts.filter((a) => a.broker === old && a.afterFailover).length >= 3 && acked().filter((a) => a.broker === newLeader).length >= 5
+              ? true
+              : undefined,
+          'producing to both sides did not make progress',
+        );
+        expect(oldEnd()).toBeGreaterThan(endAtFailover);
+        stopProducing = true;
+        await producing;
+        const isolatedEnd = oldEnd();
+        phase(`old leader appended ${isolatedEnd - endAtFailover} records it could not acknowledge`);
+
+        // Heal: it learns it was replaced, truncates by leader epoch and rejoins the ISR.
+        cluster.heal(old);
+        phase(`broker ${old} reconnected`);
+        await until(
+          deadline,
+          () => {
+            const p = cluster.activeController()?.image.topicByName(TOPIC)?.partitions.get(0);
+            return p?.isr.includes(old) && replica(old)!.replica.role === 'follower' && replica(old)!.replica.leaderEpoch === p.leaderEpoch ? true : undefined;
+          },
+          `broker ${old} did not rejoin the ISR`,
+        );
+        phase(`broker ${old} is back in the ISR`);
+        for (let i = 0; i < 3; i++) await send(newLeader);
+        const leaderEnd = replica(newLeader)!.log.logEndOffset;
+        await until(
+          deadline,
+          () => (IDS.every((id) => replica(id)!.log.logEndOffset === leaderEnd && replica(id)!.log.highWatermark === leaderEnd) ? true : undefined),
+          'the replicas did not converge',
+        );
+        phase('replicas converged');
+
+        // The old leader truncated its unacknowledged tail.
+        const truncations = cluster.brokerLogs.get(old)!.filter((l) => l.includes(`${NAME} truncated`));
+        expect(truncations.length).toBeGreaterThan(0);
+
+        // Never acknowledged: anything sent to the old leader once the others had moved on.
+        const fromIsolated = attempts.filter((a) => a.broker === old && a.afterFailover);
+        expect(fromIsolated.filter((a) => a.errorCode === 0)).toEqual([]);
+        expect(new Set(fromIsolated.map((a) => a.errorCode))).not.toContain(0);
+
+        // Every replica holds the same log, and none of those unacknowledged records.
+        const logs = IDS.map(records);
+        expect(logs[1]).toEqual(logs[0]);
+        expect(logs[2]).toEqual(logs[0]);
+        const stored = logs[0];
+        const storedValues = new Set(stored.map((r) => r.value));
+        expect(fromIsolated.filter((a) => storedValues.has(a.value)).map((a) => a.value)).toEqual([]);
+
+        // No acknowledged write lost, none twice, in acknowledgement order.
+        expect(
+          ackedProblems(
+            acked().map((a) => a.value),
+            stored.map((r) => r.value),
+          ),
+        ).toEqual([]);
+        // No split brain: the records acknowledged in each leader epoch (stamped on their batches by the
+        // leader that appended them) were all acknowledged by one broker; the old epoch's by the old leader only.
+        const epochOf = new Map(stored.map((r) => [r.value, r.epoch]));
+        const byEpoch = new Map<number, Set<number>>();
+        for (const a of acked()) {
+          const epoch = epochOf.get(a.value)!;
+          byEpoch.set(epoch, (byEpoch.get(epoch) ?? new Set()).add(a.broker));
         }
-      })();
-
-      // The partition: the old leader's links to every controller drop their messages.
-      cluster.isolate(old, cut);
-      phase(`broker ${old} cut off from the ${cut === 'all' ? 'controllers and brokers' : 'controllers'}`);
-      const fenced = await until(deadline, () => {
-        const image = cluster.activeController()?.image;
-        const p = image?.topicByName(TOPIC)?.partitions.get(0);
-        return image?.brokers.get(old)?.fenced && p !== undefined && p.leader !== old && p.leader > 0 ? p : undefined;
-      }, `the controller did not fence broker ${old} and elect a new leader`);
-      const newLeader = fenced.leader;
-      expect(fenced.leaderEpoch).toBeGreaterThan(oldEpoch);
-      expect(fenced.isr).not.toContain(old);
-      expect(others).toContain(newLeader);
-      phase(`controller fenced ${old}; leader ${newLeader} in epoch ${fenced.leaderEpoch}, ISR [${fenced.isr}]`);
-      await until(deadline, () => (others.every((id) => replica(id)!.replica.leaderEpoch >= fenced.leaderEpoch) ? true : undefined), 'the other brokers did not follow the new leader epoch');
-      failedOver = true;
-      phase('the other brokers follow the new epoch');
-      // The old leader still believes it leads, in its old epoch.
-      expect(replica(old)!.replica.role).toBe('leader');
-      expect(replica(old)!.replica.leaderEpoch).toBe(oldEpoch);
-
-      // Keep producing to both sides until the isolated one has appended some records it could not acknowledge.
-      const oldEnd = () => replica(old)!.log.logEndOffset;
-      const endAtFailover = oldEnd();
-      await until(deadline, () => (attempts.filter((a) => a.broker === old && a.afterFailover).length >= 3 && acked().filter((a) => a.broker === newLeader).length >= 5 ? true : undefined), 'producing to both sides did not make progress');
-      expect(oldEnd()).toBeGreaterThan(endAtFailover);
-      stopProducing = true;
-      await producing;
-      const isolatedEnd = oldEnd();
-      phase(`old leader appended ${isolatedEnd - endAtFailover} records it could not acknowledge`);
-
-      // Heal: it learns it was replaced, truncates by leader epoch and rejoins the ISR.
-      cluster.heal(old);
-      phase(`broker ${old} reconnected`);
-      await until(deadline, () => {
-        const p = cluster.activeController()?.image.topicByName(TOPIC)?.partitions.get(0);
-        return p?.isr.includes(old) && replica(old)!.replica.role === 'follower' && replica(old)!.replica.leaderEpoch === p.leaderEpoch ? true : undefined;
-      }, `broker ${old} did not rejoin the ISR`);
-      phase(`broker ${old} is back in the ISR`);
-      for (let i = 0; i < 3; i++) await send(newLeader);
-      const leaderEnd = replica(newLeader)!.log.logEndOffset;
-      await until(deadline, () => (IDS.every((id) => replica(id)!.log.logEndOffset === leaderEnd && replica(id)!.log.highWatermark === leaderEnd) ? true : undefined), 'the replicas did not converge');
-      phase('replicas converged');
-
-      // The old leader truncated its unacknowledged tail.
-      const truncations = cluster.brokerLogs.get(old)!.filter((l) => l.includes(`${NAME} truncated`));
-      expect(truncations.length).toBeGreaterThan(0);
-
-      // Never acknowledged: anything sent to the old leader once the others had moved on.
-      const fromIsolated = attempts.filter((a) => a.broker === old && a.afterFailover);
-      expect(fromIsolated.filter((a) => a.errorCode === 0)).toEqual([]);
-      expect(new Set(fromIsolated.map((a) => a.errorCode))).not.toContain(0);
-
-      // Every replica holds the same log, and none of those unacknowledged records.
-      const logs = IDS.map(records);
-      expect(logs[1]).toEqual(logs[0]);
-      expect(logs[2]).toEqual(logs[0]);
-      const stored = logs[0];
-      const storedValues = new Set(stored.map((r) => r.value));
-      expect(fromIsolated.filter((a) => storedValues.has(a.value)).map((a) => a.value)).toEqual([]);
-
-      // No acknowledged write lost, none twice, in acknowledgement order.
-      expect(ackedProblems(acked().map((a) => a.value), stored.map((r) => r.value))).toEqual([]);
-      // No split brain: the records acknowledged in each leader epoch (stamped on their batches by the
-      // leader that appended them) were all acknowledged by one broker; the old epoch's by the old leader only.
-      const epochOf = new Map(stored.map((r) => [r.value, r.epoch]));
-      const byEpoch = new Map<number, Set<number>>();
-      for (const a of acked()) {
-        const epoch = epochOf.get(a.value)!;
-        byEpoch.set(epoch, (byEpoch.get(epoch) ?? new Set()).add(a.broker));
+        for (const [epoch, brokers] of byEpoch) expect({ epoch, brokers: [...brokers] }).toEqual({ epoch, brokers: [[...brokers][0]] });
+        expect(byEpoch.get(oldEpoch)).toEqual(new Set([old]));
+        expect([...byEpoch.keys()].filter((e) => e > oldEpoch).length).toBeGreaterThan(0);
+        phase(
+          `${acked().length} acknowledged of ${attempts.length} sent; ${fromIsolated.length} refused by the isolated leader (codes ${[...new Set(fromIsolated.map((a) => a.errorCode))]})`,
+        );
+        if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(phases.join('\n'));
+      } catch (e) {
+        const logs = [...cluster.brokerLogs].map(([id, lines]) => `--- broker ${id}\n${lines.slice(-30).join('\n')}`).join('\n');
+        throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${logs}`);
       }
-      for (const [epoch, brokers] of byEpoch) expect({ epoch, brokers: [...brokers] }).toEqual({ epoch, brokers: [[...brokers][0]] });
-      expect(byEpoch.get(oldEpoch)).toEqual(new Set([old]));
-      expect([...byEpoch.keys()].filter((e) => e > oldEpoch).length).toBeGreaterThan(0);
-      phase(`${acked().length} acknowledged of ${attempts.length} sent; ${fromIsolated.length} refused by the isolated leader (codes ${[...new Set(fromIsolated.map((a) => a.errorCode))]})`);
-      if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(phases.join('\n'));
-    } catch (e) {
-      const logs = [...cluster.brokerLogs].map(([id, lines]) => `--- broker ${id}\n${lines.slice(-30).join('\n')}`).join('\n');
-      throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${logs}`);
-    }
-  }, DEADLINE_MS + 10_000);
+    },
+    DEADLINE_MS + 10_000,
+  );
 });

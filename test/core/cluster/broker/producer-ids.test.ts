@@ -27,7 +27,9 @@ describe('producer ids from the broker epoch', () => {
     expect(last + BLOCK - 1).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
     const small = new ProducerIdAllocator(2);
     expect([right(small.allocate(7)), right(small.allocate(7))]).toEqual([14, 15]);
-    expect(small.allocate(7)).toMatchObject({ left: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: expect.stringMatching(/all 2 producer ids of broker epoch 7; restart it/) } });
+    expect(small.allocate(7)).toMatchObject({
+      left: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: expect.stringMatching(/all 2 producer ids of broker epoch 7; restart it/) },
+    });
     expect(right(small.allocate(8))).toBe(16);
   });
 });

@@ -19,28 +19,40 @@ describe('brokers in racks', () => {
     await cluster?.stop();
   });
 
-  it('reports each broker rack in Metadata and spreads every partition over both racks', async () => {
-    const deadline = Date.now() + DEADLINE_MS;
-    const c = await KafkaConnection.connect(cluster.bootstrap(1), { timeoutMs: 5000 });
-    try {
-      const registered = await cluster.allBrokersRegistered(deadline);
-      expect(Object.fromEntries(registered.brokers.map((b) => [b.nodeId, b.rack]))).toEqual(RACKS);
+  it(
+    'reports each broker rack in Metadata and spreads every partition over both racks',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      const c = await KafkaConnection.connect(cluster.bootstrap(1), { timeoutMs: 5000 });
+      try {
+        const registered = await cluster.allBrokersRegistered(deadline);
+        expect(Object.fromEntries(registered.brokers.map((b) => [b.nodeId, b.rack]))).toEqual(RACKS);
 
-      const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, { topics: [{ name: 'racked', numPartitions: 8, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
-      expect(created.topics[0].errorCode).toBe(0);
-      const topic = await until(deadline, async () => {
-        const t = (await cluster.metadata(1, ['racked'])).topics[0];
-        return t.errorCode === 0 && t.partitions.length === 8 ? t : undefined;
-      }, 'the topic did not appear');
-      for (const p of topic.partitions) {
-        expect(p.replicaNodes).toHaveLength(2);
-        expect(new Set(p.replicaNodes.map((id) => RACKS[id])).size).toBe(2);
+        const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, {
+          topics: [{ name: 'racked', numPartitions: 8, replicationFactor: 2, assignments: [], configs: [] }],
+          timeoutMs: 10_000,
+          validateOnly: false,
+        });
+        expect(created.topics[0].errorCode).toBe(0);
+        const topic = await until(
+          deadline,
+          async () => {
+            const t = (await cluster.metadata(1, ['racked'])).topics[0];
+            return t.errorCode === 0 && t.partitions.length === 8 ? t : undefined;
+          },
+          'the topic did not appear',
+        );
+        for (const p of topic.partitions) {
+          expect(p.replicaNodes).toHaveLength(2);
+          expect(new Set(p.replicaNodes.map((id) => RACKS[id])).size).toBe(2);
+        }
+        // Leaders (first replicas) spread evenly: two partitions per broker.
+        const leaders = topic.partitions.map((p) => p.replicaNodes[0]);
+        for (const id of IDS) expect(leaders.filter((l) => l === id)).toHaveLength(2);
+      } finally {
+        c.close();
       }
-      // Leaders (first replicas) spread evenly: two partitions per broker.
-      const leaders = topic.partitions.map((p) => p.replicaNodes[0]);
-      for (const id of IDS) expect(leaders.filter((l) => l === id)).toHaveLength(2);
-    } finally {
-      c.close();
-    }
-  }, DEADLINE_MS + 20_000);
+    },
+    DEADLINE_MS + 20_000,
+  );
 });

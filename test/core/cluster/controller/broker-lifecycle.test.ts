@@ -1,14 +1,5 @@
 import * as E from 'fp-ts/Either';
-import {
-  alterPartition,
-  brokerHeartbeat,
-  ErrorCode,
-  createTopic,
-  fenceBroker,
-  NO_LEADER,
-  registerBroker,
-  type MetadataImage,
-} from '../../../../core/cluster';
+import { alterPartition, brokerHeartbeat, ErrorCode, createTopic, fenceBroker, NO_LEADER, registerBroker, type MetadataImage } from '../../../../core/cluster';
 import { accepted, clusterOf, refusedWith } from './fixtures';
 
 function withTopic(config: Record<string, string> = {}): MetadataImage {
@@ -58,7 +49,10 @@ describe('brokers: registration, heartbeats, fencing', () => {
   test('the leader comes from the ISR only: an out-of-sync replica is never elected', () => {
     const image = withTopic();
     const p = partitionOf(image);
-    accepted(image, alterPartition(image, { brokerId: 1, brokerEpoch: epochOf(image, 1), topicId: p.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1] }));
+    accepted(
+      image,
+      alterPartition(image, { brokerId: 1, brokerEpoch: epochOf(image, 1), topicId: p.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1] }),
+    );
     accepted(image, fenceBroker(image, 1, epochOf(image, 1)));
     // Brokers 2 and 3 are live but out of sync: no leader; broker 1 stays the last ISR member.
     expect(partitionOf(image)).toMatchObject({ leader: NO_LEADER, isr: [1] });
@@ -70,7 +64,10 @@ describe('brokers: registration, heartbeats, fencing', () => {
   test('unclean election happens only when the topic opts in, and the new leader is the whole ISR', () => {
     const image = withTopic({ 'unclean.leader.election.enable': 'true' });
     const p = partitionOf(image);
-    accepted(image, alterPartition(image, { brokerId: 1, brokerEpoch: epochOf(image, 1), topicId: p.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1] }));
+    accepted(
+      image,
+      alterPartition(image, { brokerId: 1, brokerEpoch: epochOf(image, 1), topicId: p.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1] }),
+    );
     accepted(image, fenceBroker(image, 1, epochOf(image, 1)));
     expect(partitionOf(image)).toMatchObject({ leader: 2, isr: [2] });
   });
@@ -84,7 +81,9 @@ describe('brokers: registration, heartbeats, fencing', () => {
 
   test('a controlled shutdown fences at once', () => {
     const image = withTopic();
-    expect(accepted(image, brokerHeartbeat(image, { brokerId: 2, brokerEpoch: epochOf(image, 2), caughtUp: true, wantFence: true })).response.fenced).toBe(true);
+    expect(accepted(image, brokerHeartbeat(image, { brokerId: 2, brokerEpoch: epochOf(image, 2), caughtUp: true, wantFence: true })).response.fenced).toBe(
+      true,
+    );
     expect(partitionOf(image).isr).toEqual([1, 3]);
   });
 });
@@ -95,7 +94,9 @@ describe('topics', () => {
     expect(refusedWith(createTopic(image, { name: 'bad name!', partitions: 1, replicationFactor: 1 }))).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
     expect(refusedWith(createTopic(image, { name: 't', partitions: 0, replicationFactor: 1 }))).toBe(ErrorCode.INVALID_PARTITIONS);
     expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 4 }))).toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
-    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '3' } }))).toBe(ErrorCode.INVALID_CONFIG);
+    expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '3' } }))).toBe(
+      ErrorCode.INVALID_CONFIG,
+    );
     accepted(image, createTopic(image, { name: 't', partitions: 2, replicationFactor: 2 }));
     expect(refusedWith(createTopic(image, { name: 't', partitions: 1, replicationFactor: 1 }))).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);
   });
@@ -111,7 +112,15 @@ describe('topics', () => {
 describe('AlterPartition: stale requests are refused with the Kafka error code', () => {
   const request = (image: MetadataImage) => {
     const p = partitionOf(image);
-    return { brokerId: 1, brokerEpoch: epochOf(image, 1), topicId: p.topicId, partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [1, 2] };
+    return {
+      brokerId: 1,
+      brokerEpoch: epochOf(image, 1),
+      topicId: p.topicId,
+      partition: 0,
+      leaderEpoch: p.leaderEpoch,
+      partitionEpoch: p.partitionEpoch,
+      newIsr: [1, 2],
+    };
   };
 
   test('a valid shrink commits and bumps the partition epoch only', () => {
@@ -135,7 +144,9 @@ describe('AlterPartition: stale requests are refused with the Kafka error code',
 
   test('a broker that is not the leader is refused with NOT_LEADER_OR_FOLLOWER', () => {
     const image = withTopic();
-    expect(refusedWith(alterPartition(image, { ...request(image), brokerId: 2, brokerEpoch: epochOf(image, 2), newIsr: [2] }))).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(refusedWith(alterPartition(image, { ...request(image), brokerId: 2, brokerEpoch: epochOf(image, 2), newIsr: [2] }))).toBe(
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    );
   });
 
   test('a fenced broker cannot be added to the ISR (INELIGIBLE_REPLICA)', () => {

@@ -6,12 +6,27 @@ import { ControllerClient } from '../../../../core/cluster/controller/controller
 
 describe('ControllerClient', () => {
   it('moves on to a controller it learnt of when the listed ones send it there', async () => {
-    const gone = await RpcServer.listen(0, '127.0.0.1', () => ({ body: null }), () => {});
+    const gone = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      () => ({ body: null }),
+      () => {},
+    );
     const deadPort = gone.port;
     await gone.close();
     // Controller 1 (listed) answers NOT_CONTROLLER naming 4, which only the metadata log knows.
-    const listed = await RpcServer.listen(0, '127.0.0.1', () => ({ body: { errorCode: ErrorCode.NOT_CONTROLLER, leaderHint: 4 } }), () => {});
-    const added = await RpcServer.listen(0, '127.0.0.1', () => ({ body: { errorCode: 0, leaderHint: 4, response: 'from 4' } }), () => {});
+    const listed = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      () => ({ body: { errorCode: ErrorCode.NOT_CONTROLLER, leaderHint: 4 } }),
+      () => {},
+    );
+    const added = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      () => ({ body: { errorCode: 0, leaderHint: 4, response: 'from 4' } }),
+      () => {},
+    );
     const client = new ControllerClient([
       { id: 1, host: '127.0.0.1', port: listed.port, raftPort: listed.port + 1 },
       { id: 2, host: '127.0.0.1', port: deadPort, raftPort: deadPort + 1 },

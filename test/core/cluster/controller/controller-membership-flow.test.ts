@@ -7,7 +7,14 @@ import { checkAddController, checkRemoveController, removeController, type Membe
 import type { ReplicationStatus } from '../../../../core/raft';
 
 const member = (id: number, match: number, lastAckMsAgo: number | null, learner = false): ReplicationStatus => ({
-  id, learner, match, next: match + 1, state: 'replicate', lag: 10 - match, lastAckMsAgo, lastCaughtUpMsAgo: lastAckMsAgo,
+  id,
+  learner,
+  match,
+  next: match + 1,
+  state: 'replicate',
+  lag: 10 - match,
+  lastAckMsAgo,
+  lastCaughtUpMsAgo: lastAckMsAgo,
 });
 
 function shell(replication: ReplicationStatus[]): MembershipShell & { transfers: number[] } {
@@ -53,7 +60,10 @@ describe('controller membership flow', () => {
 
   it('refuses to remove the only voter', async () => {
     const s = shell([member(1, 10, 0), member(5, 10, 0, true)]);
-    expect(await removeController(s, { id: 1 })).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, message: 'controller 1 is the only voter; add another controller before removing it' });
+    expect(await removeController(s, { id: 1 })).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      message: 'controller 1 is the only voter; add another controller before removing it',
+    });
     expect(s.transfers).toEqual([]);
   });
 });

@@ -7,7 +7,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { ErrorCode, ControllerProcess, MetadataImage, decodeMetadataBatch, parseControllers, RpcClient, type ControllerAddress } from '../../../../core/cluster';
+import {
+  ErrorCode,
+  ControllerProcess,
+  MetadataImage,
+  decodeMetadataBatch,
+  parseControllers,
+  RpcClient,
+  type ControllerAddress,
+} from '../../../../core/cluster';
 import { decodeFeed } from '../../../../core/cluster/controller/controller-protocol';
 import { freePortPair } from '../process/process-cluster';
 
@@ -52,23 +60,30 @@ describe('ControllerProcess', () => {
     const register = { brokerId: 7, rack: null, host: '127.0.0.1', port: 9092 };
     // Ask controller 1 until some controller accepts; follow NOT_CONTROLLER hints.
     let target = 0;
-    const accepted = await until(deadline, async () => {
-      const r = await clients[target].call('registerBroker', register, 2000);
-      if (!r.ok) return undefined;
-      const a = r.body as { errorCode: number; leaderHint: number; response?: { brokerEpoch: number } };
-      if (a.errorCode === ErrorCode.NOT_CONTROLLER) {
-        target = a.leaderHint > 0 ? a.leaderHint - 1 : (target + 1) % clients.length;
-        return undefined;
-      }
-      return { a, target };
-    }, 'no controller accepted the registration');
+    const accepted = await until(
+      deadline,
+      async () => {
+        const r = await clients[target].call('registerBroker', register, 2000);
+        if (!r.ok) return undefined;
+        const a = r.body as { errorCode: number; leaderHint: number; response?: { brokerEpoch: number } };
+        if (a.errorCode === ErrorCode.NOT_CONTROLLER) {
+          target = a.leaderHint > 0 ? a.leaderHint - 1 : (target + 1) % clients.length;
+          return undefined;
+        }
+        return { a, target };
+      },
+      'no controller accepted the registration',
+    );
     expect(accepted.a.errorCode).toBe(0);
     const brokerEpoch = accepted.a.response!.brokerEpoch;
     expect(brokerEpoch).toBeGreaterThan(0);
 
     const follower = clients[(accepted.target + 1) % clients.length];
     const refused = await follower.call('brokerHeartbeat', { brokerId: 7, brokerEpoch, caughtUp: true }, 2000);
-    expect(refused.ok && (refused.body as { errorCode: number; leaderHint: number })).toMatchObject({ errorCode: ErrorCode.NOT_CONTROLLER, leaderHint: accepted.target + 1 });
+    expect(refused.ok && (refused.body as { errorCode: number; leaderHint: number })).toMatchObject({
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      leaderHint: accepted.target + 1,
+    });
 
     const hb = await clients[accepted.target].call('brokerHeartbeat', { brokerId: 7, brokerEpoch, caughtUp: true }, 2000);
     expect(hb.ok && hb.body).toMatchObject({ errorCode: 0, response: { fenced: false } });
@@ -77,16 +92,20 @@ describe('ControllerProcess', () => {
 
     // Every controller serves the committed log: the broker is registered and unfenced in it.
     for (const c of clients) {
-      const image = await until(deadline, async () => {
-        const r = await c.call('fetchMetadata', { fromIndex: 0 }, 2000);
-        if (!r.ok) return undefined;
-        const feed = decodeFeed(r.body, r.blob);
-        if (typeof feed === 'string') throw new Error(feed);
-        // A controller restored from a snapshot (the bootstrap one included) serves the image itself first.
-        const img = feed.snapshot ? E.getOrElseW(() => new MetadataImage())(MetadataImage.decode(feed.snapshot.data)) : new MetadataImage();
-        for (const e of feed.entries) img.applyAll(E.getOrElseW(() => [])(decodeMetadataBatch(e.data)));
-        return img.brokers.get(7)?.fenced === false ? img : undefined;
-      }, 'the metadata log did not show broker 7 unfenced');
+      const image = await until(
+        deadline,
+        async () => {
+          const r = await c.call('fetchMetadata', { fromIndex: 0 }, 2000);
+          if (!r.ok) return undefined;
+          const feed = decodeFeed(r.body, r.blob);
+          if (typeof feed === 'string') throw new Error(feed);
+          // A controller restored from a snapshot (the bootstrap one included) serves the image itself first.
+          const img = feed.snapshot ? E.getOrElseW(() => new MetadataImage())(MetadataImage.decode(feed.snapshot.data)) : new MetadataImage();
+          for (const e of feed.entries) img.applyAll(E.getOrElseW(() => [])(decodeMetadataBatch(e.data)));
+          return img.brokers.get(7)?.fenced === false ? img : undefined;
+        },
+        'the metadata log did not show broker 7 unfenced',
+      );
       expect(image.brokers.get(7)).toMatchObject({ brokerEpoch, host: '127.0.0.1', port: 9092 });
     }
 
@@ -97,11 +116,17 @@ describe('ControllerProcess', () => {
   it('describeQuorum: the active controller reports every voter’s replication as it sees it; the others report none', async () => {
     const deadline = Date.now() + DEADLINE_MS;
     // Every follower has answered the leader and holds its whole log.
-    const active = await until(deadline, () => {
-      const leader = nodes.find((n) => n.describeQuorum().active)?.describeQuorum();
-      const acked = leader?.replication?.filter((p) => p.id !== leader.nodeId).every((p) => p.lag === 0 && p.lastAckMsAgo !== null && p.lastCaughtUpMsAgo !== null);
-      return acked ? leader : undefined;
-    }, 'the active controller did not see every follower caught up');
+    const active = await until(
+      deadline,
+      () => {
+        const leader = nodes.find((n) => n.describeQuorum().active)?.describeQuorum();
+        const acked = leader?.replication
+          ?.filter((p) => p.id !== leader.nodeId)
+          .every((p) => p.lag === 0 && p.lastAckMsAgo !== null && p.lastCaughtUpMsAgo !== null);
+        return acked ? leader : undefined;
+      },
+      'the active controller did not see every follower caught up',
+    );
     expect(active.replication!.map((p) => ({ id: p.id, learner: p.learner }))).toEqual(controllers.map((c) => ({ id: c.id, learner: false })));
     for (const p of active.replication!) {
       expect(p.match).toBe(active.lastIndex - p.lag);

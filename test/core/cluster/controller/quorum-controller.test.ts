@@ -30,7 +30,8 @@ describe('QuorumController: sessions on an injected clock', () => {
   test('workers whose heartbeats stop lose their tasks to the live ones', () => {
     const c = new QuorumController(clusterOf([1, 2, 3]), 0, CONFIG);
     c.createTopic({ name: 'lines', partitions: 4, replicationFactor: 1 });
-    const join = (id: string, now: number) => c.workerHeartbeat({ app: 'wc', workerId: id, workerEpoch: 0, inputTopics: ['lines'], numStandbyReplicas: 0 }, now);
+    const join = (id: string, now: number) =>
+      c.workerHeartbeat({ app: 'wc', workerId: id, workerEpoch: 0, inputTopics: ['lines'], numStandbyReplicas: 0 }, now);
     const a = join('a', 0);
     join('b', 0);
     const epochA = E.isRight(a) ? a.right.response.workerEpoch : -1;

@@ -27,7 +27,7 @@ describe('sticky balanced task assignment', () => {
     for (const t of after) expect(t.taskEpoch).toBe(byTask(before).get(t.task)!.taskEpoch + (moved.includes(t) ? 1 : 0));
   });
 
-  test("a worker leaving: only its tasks move, preferably to their warm standbys", () => {
+  test('a worker leaving: only its tasks move, preferably to their warm standbys', () => {
     const before = assignTasks(tasks(6), ['a', 'b', 'c'], new Map(), 1);
     for (const t of before) {
       expect(t.standbys).toHaveLength(1);
@@ -76,7 +76,9 @@ describe('worker lifecycle', () => {
   test('a heartbeat with an old worker epoch is fenced', () => {
     const image = setup();
     join(image, 'a');
-    expect(refusedWith(workerHeartbeat(image, { app: 'wc', workerId: 'a', workerEpoch: 7, inputTopics: ['lines'], numStandbyReplicas: 1 }))).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+    expect(refusedWith(workerHeartbeat(image, { app: 'wc', workerId: 'a', workerEpoch: 7, inputTopics: ['lines'], numStandbyReplicas: 1 }))).toBe(
+      ErrorCode.FENCED_MEMBER_EPOCH,
+    );
   });
 
   test('a steady heartbeat changes nothing; expiry moves the tasks', () => {

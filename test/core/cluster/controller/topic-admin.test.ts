@@ -1,6 +1,17 @@
 // The controller's topic admin decisions, pure: DeleteTopics, CreatePartitions
 // and AlterConfigs on a metadata image.
-import { alterPartition, alterTopicConfig, ErrorCode, createPartitions, createTopic, deleteTopic, fenceBroker, MetadataImage, NO_LEADER, placeReplicas } from '../../../../core/cluster';
+import {
+  alterPartition,
+  alterTopicConfig,
+  ErrorCode,
+  createPartitions,
+  createTopic,
+  deleteTopic,
+  fenceBroker,
+  MetadataImage,
+  NO_LEADER,
+  placeReplicas,
+} from '../../../../core/cluster';
 import { accepted, clusterOf, refusedWith } from './fixtures';
 
 describe('deleteTopic', () => {
@@ -46,7 +57,9 @@ describe('createPartitions', () => {
     image.apply({ type: 'FenceBroker', brokerId: 3, brokerEpoch: 3 });
     const narrow = createPartitions(image, { name: 't', count: 3 });
     expect(refusedWith(narrow)).toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
-    expect(narrow).toMatchObject({ left: { message: expect.stringContaining('replication factor 3; its new partitions need that many live brokers, and 2 are live') } });
+    expect(narrow).toMatchObject({
+      left: { message: expect.stringContaining('replication factor 3; its new partitions need that many live brokers, and 2 are live') },
+    });
   });
 });
 
@@ -59,8 +72,13 @@ describe('alterTopicConfig', () => {
 
   test('the given settings become the overrides (others back to defaults), and survive a snapshot', () => {
     const image = withTopic({ 'retention.ms': '1000', 'min.insync.replicas': '2' });
-    const { records, response } = accepted(image, alterTopicConfig(image, { name: 't', config: { 'retention.bytes': '4096', 'unclean.leader.election.enable': 'TRUE' } }));
-    expect(records).toEqual([{ type: 'TopicConfig', topicId: response.topicId, config: { 'retention.bytes': '4096', 'unclean.leader.election.enable': 'true' } }]);
+    const { records, response } = accepted(
+      image,
+      alterTopicConfig(image, { name: 't', config: { 'retention.bytes': '4096', 'unclean.leader.election.enable': 'TRUE' } }),
+    );
+    expect(records).toEqual([
+      { type: 'TopicConfig', topicId: response.topicId, config: { 'retention.bytes': '4096', 'unclean.leader.election.enable': 'true' } },
+    ]);
     expect(image.topicByName('t')!.config).toEqual({ 'retention.bytes': '4096', 'unclean.leader.election.enable': 'true' });
     expect(MetadataImage.fromRecords(image.toRecords()).topicByName('t')!.config).toEqual(image.topicByName('t')!.config);
   });

@@ -16,7 +16,10 @@ describe('MetadataImage', () => {
     const image = MetadataImage.fromRecords(cluster);
     expect(image.brokers.get(1)?.fenced).toBe(false);
     expect(image.brokers.get(2)?.fenced).toBe(true);
-    expect(image.apply({ type: 'UnfenceBroker', brokerId: 2, brokerEpoch: 1 })).toEqual({ applied: false, reason: expect.stringContaining('not the registered one') });
+    expect(image.apply({ type: 'UnfenceBroker', brokerId: 2, brokerEpoch: 1 })).toEqual({
+      applied: false,
+      reason: expect.stringContaining('not the registered one'),
+    });
     expect(image.brokers.get(2)?.fenced).toBe(true);
   });
 

@@ -16,7 +16,14 @@ describe('FrameDecoder', () => {
   it('copies every frame out of borrowed chunks, so the reader may reuse its buffer', () => {
     const d = new FrameDecoder(100, 1, true);
     const frames: Buffer[] = [];
-    const bytes = Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('abc'), Buffer.from([0, 0, 0, 5]), Buffer.from('defgh'), Buffer.from([0, 0, 0, 1]), Buffer.from('i')]);
+    const bytes = Buffer.concat([
+      Buffer.from([0, 0, 0, 3]),
+      Buffer.from('abc'),
+      Buffer.from([0, 0, 0, 5]),
+      Buffer.from('defgh'),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from('i'),
+    ]);
     const reused = Buffer.alloc(4);
     for (let at = 0; at < bytes.length; at += 4) {
       const n = bytes.copy(reused, 0, at, at + 4);
@@ -37,10 +44,16 @@ describe('RpcServer and RpcClient', () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    server = await RpcServer.listen(0, '127.0.0.1', (method, body, blob) => {
-      if (method === 'fail') throw new Error('refused on purpose');
-      return { body: { method, body, blobLength: blob.length }, blob: Buffer.from('answer') };
-    }, (m) => logs.push(m), 1024);
+    server = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      (method, body, blob) => {
+        if (method === 'fail') throw new Error('refused on purpose');
+        return { body: { method, body, blobLength: blob.length }, blob: Buffer.from('answer') };
+      },
+      (m) => logs.push(m),
+      1024,
+    );
   });
 
   afterAll(() => server.close());
@@ -96,7 +109,12 @@ describe('RpcServer and RpcClient', () => {
   });
 
   it('receives a large answer into the memory of one its caller recycled, and only into memory it made', async () => {
-    const big = await RpcServer.listen(0, '127.0.0.1', (_m, body) => ({ body: null, blob: Buffer.alloc(100_000, body as number) }), () => {});
+    const big = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      (_m, body) => ({ body: null, blob: Buffer.alloc(100_000, body as number) }),
+      () => {},
+    );
     const c = new RpcClient('127.0.0.1', big.port);
     try {
       const first = await c.call('get', 1, 2000);
@@ -119,7 +137,12 @@ describe('RpcServer and RpcClient', () => {
   });
 
   it('reports an unreachable peer as an error value', async () => {
-    const probe = await RpcServer.listen(0, '127.0.0.1', () => ({ body: null }), () => {});
+    const probe = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      () => ({ body: null }),
+      () => {},
+    );
     const port = probe.port;
     await probe.close();
     const c = new RpcClient('127.0.0.1', port);

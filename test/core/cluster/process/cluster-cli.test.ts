@@ -64,10 +64,19 @@ describe('rill cluster status: flags and rendering', () => {
 
   it('explains bad usage with exit code 2', async () => {
     expect(await status([])).toMatchObject({ code: 2, err: expect.stringContaining('give an action: status') });
-    expect(await status(['stats', '--controllers', '1@127.0.0.1:9093'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown action "stats"; use status') });
+    expect(await status(['stats', '--controllers', '1@127.0.0.1:9093'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown action "stats"; use status'),
+    });
     expect(await status(['status'])).toMatchObject({ code: 2, err: expect.stringContaining('--controllers 1@HOST:PORT,... is required') });
-    expect(await status(['status', '--controllers', '1@nowhere'])).toMatchObject({ code: 2, err: expect.stringContaining('--controllers: "1@nowhere" is not ID@HOST:PORT') });
-    expect(await status(['status', '--controllers', '1@127.0.0.1:9093', '--timeout-ms', '0'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout-ms must be a positive integer') });
+    expect(await status(['status', '--controllers', '1@nowhere'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--controllers: "1@nowhere" is not ID@HOST:PORT'),
+    });
+    expect(await status(['status', '--controllers', '1@127.0.0.1:9093', '--timeout-ms', '0'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--timeout-ms must be a positive integer'),
+    });
     expect((await status(['--help'])).out).toContain('rill cluster status --controllers');
   });
 
@@ -100,7 +109,20 @@ describe('rill cluster status: flags and rendering', () => {
       ],
       brokers: [{ id: 1, address: '127.0.0.1:9092', rack: null, brokerEpoch: 5, fenced: true }],
       topics: [],
-      partitions: [{ topic: 't', partition: 0, leader: 2, leaderEpoch: 3, partitionEpoch: 4, isr: [2], replicas: [{ broker: 2, inIsr: true, logEndOffset: 10, highWatermark: 10, lag: 0 }, { broker: 1, inIsr: false }] }],
+      partitions: [
+        {
+          topic: 't',
+          partition: 0,
+          leader: 2,
+          leaderEpoch: 3,
+          partitionEpoch: 4,
+          isr: [2],
+          replicas: [
+            { broker: 2, inIsr: true, logEndOffset: 10, highWatermark: 10, lag: 0 },
+            { broker: 1, inIsr: false },
+          ],
+        },
+      ],
       apps: [
         {
           app: 'wordcount',

@@ -14,7 +14,11 @@ const DEADLINE_MS = 100_000;
 describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader', () => {
   const clusterOf = useProcessCluster('rill-cluster-proc-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
 
-  it('keeps every acknowledged record, exactly once and in order', async () => {
-    await runReplicatedScenario(clusterOf(), IDS, TOPIC, { deadlineMs: DEADLINE_MS, rounds: KILL_ROUNDS, acksPerRound: ACKS_PER_ROUND }, killLeader(TOPIC));
-  }, STARTUP_BUDGET_MS + DEADLINE_MS + 20_000);
+  it(
+    'keeps every acknowledged record, exactly once and in order',
+    async () => {
+      await runReplicatedScenario(clusterOf(), IDS, TOPIC, { deadlineMs: DEADLINE_MS, rounds: KILL_ROUNDS, acksPerRound: ACKS_PER_ROUND }, killLeader(TOPIC));
+    },
+    STARTUP_BUDGET_MS + DEADLINE_MS + 20_000,
+  );
 });

@@ -16,7 +16,10 @@ const HALF = 100;
 const DEADLINE_MS = 90_000;
 
 /** A kcat child with stdin open and its stdout collected; killed at `deadline` at the latest. */
-function kcat(args: readonly string[], deadline: number): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<{ code: number | null; stderr: string }> } {
+function kcat(
+  args: readonly string[],
+  deadline: number,
+): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<{ code: number | null; stderr: string }> } {
   const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -41,51 +44,55 @@ describe('kcat across a partition leader failover', () => {
   });
 
   let output = () => '';
-  it('produces every line and consumes the partition across kill -9 of its leader', async () => {
-    const cluster = clusterOf();
-    const phases: string[] = [];
-    const started = Date.now();
-    const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
-    try {
-      const { deadline } = await createReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
-      const brokers = IDS.map((id) => cluster.bootstrap(id)).join(',');
-      const consumer = kcat(['-b', brokers, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(2 * HALF), '-q', '-f', '%s\n'], deadline);
-      // An idempotent librdkafka producer (InitProducerId; acks=all), retried until delivered or 60 s.
-      // (kcat -P sends what it reads from stdin only once stdin ends: one kcat per half.)
-      const produce = (lines: readonly string[]) => {
-        const p = kcat(['-b', brokers, '-P', '-t', TOPIC, '-p', '0', '-X', 'enable.idempotence=true', '-X', 'message.timeout.ms=60000'], deadline);
-        children.push(p.child);
-        p.child.stdin!.end(lines.join('\n') + '\n');
-        return p;
-      };
-      children.push(consumer.child);
-      const values = Array.from({ length: 2 * HALF }, (_, i) => `kcat-${i}`);
-      const first = produce(values.slice(0, HALF));
-      output = () => `--- kcat -P (first half) stderr\n${first.stderr()}\n--- kcat -C stderr\n${consumer.stderr()}`;
-      expect(await first.exited).toEqual({ code: 0, stderr: expect.any(String) });
-      const victim = (await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0)).leaderId;
-      phase(`first half delivered; kill leader ${victim}`);
+  it(
+    'produces every line and consumes the partition across kill -9 of its leader',
+    async () => {
+      const cluster = clusterOf();
+      const phases: string[] = [];
+      const started = Date.now();
+      const phase = (name: string) => phases.push(`${name} @${Date.now() - started}ms`);
+      try {
+        const { deadline } = await createReplicatedTopic(cluster, IDS, TOPIC, DEADLINE_MS, phase);
+        const brokers = IDS.map((id) => cluster.bootstrap(id)).join(',');
+        const consumer = kcat(['-b', brokers, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-c', String(2 * HALF), '-q', '-f', '%s\n'], deadline);
+        // An idempotent librdkafka producer (InitProducerId; acks=all), retried until delivered or 60 s.
+        // (kcat -P sends what it reads from stdin only once stdin ends: one kcat per half.)
+        const produce = (lines: readonly string[]) => {
+          const p = kcat(['-b', brokers, '-P', '-t', TOPIC, '-p', '0', '-X', 'enable.idempotence=true', '-X', 'message.timeout.ms=60000'], deadline);
+          children.push(p.child);
+          p.child.stdin!.end(lines.join('\n') + '\n');
+          return p;
+        };
+        children.push(consumer.child);
+        const values = Array.from({ length: 2 * HALF }, (_, i) => `kcat-${i}`);
+        const first = produce(values.slice(0, HALF));
+        output = () => `--- kcat -P (first half) stderr\n${first.stderr()}\n--- kcat -C stderr\n${consumer.stderr()}`;
+        expect(await first.exited).toEqual({ code: 0, stderr: expect.any(String) });
+        const victim = (await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0)).leaderId;
+        phase(`first half delivered; kill leader ${victim}`);
 
-      // The second kcat starts while the metadata still names the dead broker as leader.
-      await cluster.kill(`b${victim}`);
-      const second = produce(values.slice(HALF));
-      output = () => `--- kcat -P (second half) stderr\n${second.stderr()}\n--- kcat -C stderr\n${consumer.stderr()}`;
-      const produced = await second.exited;
-      phase(`second kcat -P exited with ${produced.code}`);
-      expect(produced).toEqual({ code: 0, stderr: expect.any(String) });
-      const { leaderId: leader } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
-      phase(`leader ${leader}`);
-      const consumed = await consumer.exited;
-      phase(`kcat -C exited with ${consumed.code}`);
-      expect(consumed.code).toBe(0);
+        // The second kcat starts while the metadata still names the dead broker as leader.
+        await cluster.kill(`b${victim}`);
+        const second = produce(values.slice(HALF));
+        output = () => `--- kcat -P (second half) stderr\n${second.stderr()}\n--- kcat -C stderr\n${consumer.stderr()}`;
+        const produced = await second.exited;
+        phase(`second kcat -P exited with ${produced.code}`);
+        expect(produced).toEqual({ code: 0, stderr: expect.any(String) });
+        const { leaderId: leader } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
+        phase(`leader ${leader}`);
+        const consumed = await consumer.exited;
+        phase(`kcat -C exited with ${consumed.code}`);
+        expect(consumed.code).toBe(0);
 
-      const stored = await readPartition(cluster, leader, TOPIC, deadline);
-      // Idempotent: a batch retried after the kill is recognised by the new leader, so every line is stored exactly once, in order.
-      expect(stored).toEqual(values);
-      expect(consumer.stdout().trim().split('\n')).toEqual(stored.slice(0, 2 * HALF));
-      if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(`${stored.length} stored for ${values.length} produced\n${phases.join('\n')}`);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${cluster.dump()}\n${output()}`);
-    }
-  }, STARTUP_BUDGET_MS + DEADLINE_MS + 20_000);
+        const stored = await readPartition(cluster, leader, TOPIC, deadline);
+        // Idempotent: a batch retried after the kill is recognised by the new leader, so every line is stored exactly once, in order.
+        expect(stored).toEqual(values);
+        expect(consumer.stdout().trim().split('\n')).toEqual(stored.slice(0, 2 * HALF));
+        if (process.env.RILL_CLUSTER_TEST_VERBOSE) console.log(`${stored.length} stored for ${values.length} produced\n${phases.join('\n')}`);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${phases.join('\n')}\n${cluster.dump()}\n${output()}`);
+      }
+    },
+    STARTUP_BUDGET_MS + DEADLINE_MS + 20_000,
+  );
 });

@@ -115,7 +115,16 @@ export class ProcessCluster {
   }
 
   startController(id: number): Promise<void> {
-    return this.spawnNode(`c${id}`, ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--data-dir', path.join(this.dir, `controller-${id}`), ...this.extraControllerArgs]);
+    return this.spawnNode(`c${id}`, [
+      '--controller',
+      '--node-id',
+      String(id),
+      '--controllers',
+      this.controllersArg,
+      '--data-dir',
+      path.join(this.dir, `controller-${id}`),
+      ...this.extraControllerArgs,
+    ]);
   }
 
   /**
@@ -124,18 +133,55 @@ export class ProcessCluster {
    * list of the founders and itself. Its address is then controllerAddress(id).
    */
   async startJoiningController(id: number): Promise<void> {
-    if (!this.controllerPorts.has(id)) this.controllerPorts.set(id, await freePortPair(new Set([...this.controllerPorts.values(), ...this.brokerPorts.values()].flatMap((p) => [p, p + 1]))));
+    if (!this.controllerPorts.has(id))
+      this.controllerPorts.set(id, await freePortPair(new Set([...this.controllerPorts.values(), ...this.brokerPorts.values()].flatMap((p) => [p, p + 1]))));
     const list = `${this.controllersArg},${id}@127.0.0.1:${this.controllerPorts.get(id)}`;
-    return this.spawnNode(`c${id}`, ['--controller', '--join', '--node-id', String(id), '--controllers', list, '--data-dir', path.join(this.dir, `controller-${id}`), ...this.extraControllerArgs]);
+    return this.spawnNode(`c${id}`, [
+      '--controller',
+      '--join',
+      '--node-id',
+      String(id),
+      '--controllers',
+      list,
+      '--data-dir',
+      path.join(this.dir, `controller-${id}`),
+      ...this.extraControllerArgs,
+    ]);
   }
 
   startBroker(id: number): Promise<void> {
-    return this.spawnNode(`b${id}`, ['--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.dir, `broker-${id}`), ...this.extraBrokerArgs]);
+    return this.spawnNode(`b${id}`, [
+      '--node-id',
+      String(id),
+      '--controllers',
+      this.controllersArg,
+      '--port',
+      String(this.brokerPorts.get(id)),
+      '--data-dir',
+      path.join(this.dir, `broker-${id}`),
+      ...this.extraBrokerArgs,
+    ]);
   }
 
   /** Controller and broker in one process (needs the same ids for controllers and brokers). Ready once both roles printed their line. */
   startCombined(id: number): Promise<void> {
-    return this.spawnNode(`n${id}`, ['--controller', '--node-id', String(id), '--controllers', this.controllersArg, '--port', String(this.brokerPorts.get(id)), '--data-dir', path.join(this.dir, `node-${id}`), ...this.extraControllerArgs, ...this.extraBrokerArgs], 2);
+    return this.spawnNode(
+      `n${id}`,
+      [
+        '--controller',
+        '--node-id',
+        String(id),
+        '--controllers',
+        this.controllersArg,
+        '--port',
+        String(this.brokerPorts.get(id)),
+        '--data-dir',
+        path.join(this.dir, `node-${id}`),
+        ...this.extraControllerArgs,
+        ...this.extraBrokerArgs,
+      ],
+      2,
+    );
   }
 
   private async spawnNode(key: NodeKey, args: string[], readyLines = 1): Promise<void> {
@@ -205,7 +251,12 @@ export class ProcessCluster {
     let c: KafkaConnection | undefined;
     try {
       c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 2000 });
-      return await c.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      return await c.request<apis.MetadataResponse>(apis.metadata, {
+        topics: [{ name: topic }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
     } catch {
       return undefined;
     } finally {
@@ -214,7 +265,11 @@ export class ProcessCluster {
   }
 
   /** Polls the live brokers until `accept` holds for some broker's view of partition 0 of `topic` (bounded). */
-  async waitForPartition(topic: string, deadline: number, accept: (p: { leaderId: number; isrNodes: number[]; leaderEpoch: number }) => boolean): Promise<{ leaderId: number; isrNodes: number[]; leaderEpoch: number }> {
+  async waitForPartition(
+    topic: string,
+    deadline: number,
+    accept: (p: { leaderId: number; isrNodes: number[]; leaderEpoch: number }) => boolean,
+  ): Promise<{ leaderId: number; isrNodes: number[]; leaderEpoch: number }> {
     while (Date.now() < deadline) {
       for (const id of this.brokerIds) {
         if (!this.isUp(`b${id}`)) continue;
@@ -334,7 +389,12 @@ export class AckedProducer {
   private async connect(): Promise<Producer> {
     const producer =
       this.mode === 'idempotent'
-        ? this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 }, allowAutoTopicCreation: false })
+        ? this.kafka.producer({
+            idempotent: true,
+            maxInFlightRequests: 1,
+            retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 },
+            allowAutoTopicCreation: false,
+          })
         : this.kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
     try {
       await producer.connect();
@@ -374,7 +434,8 @@ export class AckedProducer {
   async waitForAcks(n: number): Promise<void> {
     const target = this.acked.length + n;
     while (this.acked.length < target) {
-      if (Date.now() >= this.deadline) throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends, the last: ${this.lastError})`);
+      if (Date.now() >= this.deadline)
+        throw new Error(`only ${this.acked.length} records acknowledged before the deadline (${this.failures} failed sends, the last: ${this.lastError})`);
       await pause(20);
     }
   }
@@ -394,9 +455,16 @@ export async function readPartition(cluster: ProcessCluster, id: number, topic: 
     for (;;) {
       if (Date.now() >= deadline) throw new Error('reading back did not finish before the deadline');
       const r = await conn.request<apis.FetchResponse>(apis.fetch, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
         topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
-        forgottenTopicsData: [], rackId: '',
+        forgottenTopicsData: [],
+        rackId: '',
       });
       const p = r.responses[0].partitions[0];
       if (p.errorCode !== 0) throw new Error(`fetch of ${topic}-0 at ${offset} from broker ${id} failed with error ${p.errorCode}`);
@@ -452,7 +520,12 @@ export async function createReplicatedTopic(
   const deadline = Date.now() + deadlineMs;
   for (const id of ids) await cluster.waitForBrokers(id, ids.length, deadline);
   phase('brokers registered');
-  const kafka = new Kafka({ clientId: `${topic}-test`, brokers: ids.map((id) => cluster.bootstrap(id)), logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 500 } });
+  const kafka = new Kafka({
+    clientId: `${topic}-test`,
+    brokers: ids.map((id) => cluster.bootstrap(id)),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 500 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
@@ -488,7 +561,10 @@ export function timeline(): { phase: (name: string) => void; phases: string[] } 
  * before its tests; after them every process is killed and the directory removed.
  * Call inside `describe`; the returned function gives the cluster.
  */
-export function useProcessCluster(prefix: string, ...args: ConstructorParameters<typeof ProcessCluster> extends [string, ...infer Rest] ? Rest : never): () => ProcessCluster {
+export function useProcessCluster(
+  prefix: string,
+  ...args: ConstructorParameters<typeof ProcessCluster> extends [string, ...infer Rest] ? Rest : never
+): () => ProcessCluster {
   let dir: string;
   let cluster: ProcessCluster;
   beforeAll(() => {

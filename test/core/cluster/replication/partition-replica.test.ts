@@ -279,7 +279,14 @@ describe('PartitionReplica as follower', () => {
     b2.onPartitionState(state({ leader: 3, isr: [3], leaderEpoch: 1, partitionEpoch: 1 }), 3);
     const req = b2.nextRequest(4, 1)!;
     expect(() =>
-      b2.handleOffsetForLeaderEpochResponse({ kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: 0, endOffset: 1, leaderLogEndOffset: 1 }),
+      b2.handleOffsetForLeaderEpochResponse({
+        kind: 'offsetForLeaderEpochResponse',
+        requestId: req.requestId,
+        errorCode: 0,
+        leaderEpoch: 0,
+        endOffset: 1,
+        leaderLogEndOffset: 1,
+      }),
     ).toThrow(ReplicationInvariantError);
     expect(b2.logEndOffset).toBe(3);
   });
@@ -294,7 +301,14 @@ describe('PartitionReplica as follower', () => {
     round(b1, b2, 2);
     b2.onPartitionState(state({ leader: 3, isr: [3], leaderEpoch: 1, partitionEpoch: 1 }), 3);
     const req = b2.nextRequest(4, 1)!;
-    b2.handleOffsetForLeaderEpochResponse({ kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: 0, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: 0 });
+    b2.handleOffsetForLeaderEpochResponse({
+      kind: 'offsetForLeaderEpochResponse',
+      requestId: req.requestId,
+      errorCode: 0,
+      leaderEpoch: -1,
+      endOffset: -1,
+      leaderLogEndOffset: 0,
+    });
     expect(b2.logEndOffset).toBe(0);
   });
 });
@@ -303,7 +317,13 @@ describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
   const PRODUCER = 4096;
   /** A batch of producer PRODUCER (epoch `epoch`) starting at sequence `seq`. */
   const idem = (seq: number, values: string[], epoch = 0) =>
-    encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), baseTimestamp: 0, producerId: PRODUCER, producerEpoch: epoch, baseSequence: seq });
+    encodeRecordBatch({
+      records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
+      baseTimestamp: 0,
+      producerId: PRODUCER,
+      producerEpoch: epoch,
+      baseSequence: seq,
+    });
   /** Rounds until both followers have everything and the leader knows it. */
   const replicate = (leader: PartitionReplica, followers: PartitionReplica[], from: number) => {
     for (let t = from; t < from + 3; t++) for (const f of followers) round(leader, f, t);

@@ -377,10 +377,7 @@ export class ClusterSimulation {
 
   private startController(node: ControllerNode): void {
     const state = node.disk.load();
-    node.raft = new Raft(
-      { ...DEFAULT_CONFIG, id: node.id, electionTick: 10, heartbeatTick: 2, random: new SeededRandom(this.rng.nextInt(0x7fffffff)) },
-      state,
-    );
+    node.raft = new Raft({ ...DEFAULT_CONFIG, id: node.id, electionTick: 10, heartbeatTick: 2, random: new SeededRandom(this.rng.nextInt(0x7fffffff)) }, state);
     node.incarnation++;
     node.sm = new MetadataStateMachine();
     node.history = [];
@@ -461,7 +458,10 @@ export class ClusterSimulation {
     if (node.controller !== undefined && node.controllerTerm === raft.term) return node.controller;
     node.controller = undefined;
     if (raft.log.applied !== raft.log.lastIndex()) return undefined;
-    node.controller = new QuorumController(node.sm.image, this.now, { brokerSessionTimeoutMs: BROKER_SESSION_TIMEOUT, workerSessionTimeoutMs: BROKER_SESSION_TIMEOUT });
+    node.controller = new QuorumController(node.sm.image, this.now, {
+      brokerSessionTimeoutMs: BROKER_SESSION_TIMEOUT,
+      workerSessionTimeoutMs: BROKER_SESSION_TIMEOUT,
+    });
     node.controllerTerm = raft.term;
     this.loop.trace(`controller ${node.id} active in term ${raft.term}`);
     return node.controller;
@@ -555,7 +555,14 @@ export class ClusterSimulation {
         const { leaderEpoch, partitionEpoch, newIsr } = p.req;
         // Success is learned from the metadata log; only refusals are answered.
         this.decide(node, controller?.alterPartition(p.req), (errorCode) => {
-          if (errorCode !== 0) this.send(env.to, env.from, { t: 'alterPartitionResp', errorCode, partition: p.req.partition, proposal: { leaderEpoch, partitionEpoch, newIsr }, leaderHint });
+          if (errorCode !== 0)
+            this.send(env.to, env.from, {
+              t: 'alterPartitionResp',
+              errorCode,
+              partition: p.req.partition,
+              proposal: { leaderEpoch, partitionEpoch, newIsr },
+              leaderHint,
+            });
         });
         return;
       }
@@ -610,9 +617,10 @@ export class ClusterSimulation {
 
   /** NOT_CONTROLLER, or silence: try the Raft leader the controller named, else the next one. */
   private nextControllerGuess(node: BrokerNode, leaderHint = 0): void {
-    node.controllerGuess = CONTROLLERS.includes(leaderHint) && leaderHint !== node.controllerGuess
-      ? leaderHint
-      : CONTROLLERS[(CONTROLLERS.indexOf(node.controllerGuess) + 1) % CONTROLLERS.length];
+    node.controllerGuess =
+      CONTROLLERS.includes(leaderHint) && leaderHint !== node.controllerGuess
+        ? leaderHint
+        : CONTROLLERS[(CONTROLLERS.indexOf(node.controllerGuess) + 1) % CONTROLLERS.length];
   }
 
   private brokerTick(node: BrokerNode): void {
@@ -628,7 +636,11 @@ export class ClusterSimulation {
       }
       node.lastHeartbeat = now;
       if (node.brokerEpoch === 0) {
-        this.toController(node, { t: 'register', req: { brokerId: node.id, rack: null, host: 'localhost', port: 9090 + node.id }, incarnation: node.incarnation });
+        this.toController(node, {
+          t: 'register',
+          req: { brokerId: node.id, rack: null, host: 'localhost', port: 9090 + node.id },
+          incarnation: node.incarnation,
+        });
       } else {
         this.toController(node, { t: 'heartbeat', req: { brokerId: node.id, brokerEpoch: node.brokerEpoch, caughtUp: node.registered } });
       }
@@ -689,7 +701,14 @@ export class ClusterSimulation {
         } else {
           resp = replica
             ? replica.handleOffsetForLeaderEpoch(p.req)
-            : { kind: 'offsetForLeaderEpochResponse', requestId: p.req.requestId, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+            : {
+                kind: 'offsetForLeaderEpochResponse',
+                requestId: p.req.requestId,
+                errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                leaderEpoch: -1,
+                endOffset: -1,
+                leaderLogEndOffset: -1,
+              };
         }
         this.send(env.to, env.from, { t: 'replicaResp', partition: p.partition, resp });
         if (replica) this.flushCompletions(node, p.partition, replica);
@@ -715,9 +734,7 @@ export class ClusterSimulation {
       }
       case 'produce': {
         const replica = node.replicas.get(p.partition);
-        const outcome = replica
-          ? replica.appendAsLeader(p.batch, -1)
-          : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'no replica here' };
+        const outcome = replica ? replica.appendAsLeader(p.batch, -1) : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'no replica here' };
         if (outcome.errorCode !== 0 || !('baseOffset' in outcome)) {
           this.send(env.to, env.from, { t: 'produceResp', id: p.id, errorCode: outcome.errorCode, baseOffset: -1 });
           return;
@@ -777,7 +794,11 @@ export class ClusterSimulation {
       if (!p.replicas.includes(node.id)) continue;
       let replica = node.replicas.get(p.partition);
       if (replica === undefined) {
-        const log = PartitionLog.open(path.join(node.dir, `${TOPIC}-${p.partition}`), { 'segment.bytes': this.segmentBytes }, { replicated: true, clock: { now: () => this.now } });
+        const log = PartitionLog.open(
+          path.join(node.dir, `${TOPIC}-${p.partition}`),
+          { 'segment.bytes': this.segmentBytes },
+          { replicated: true, clock: { now: () => this.now } },
+        );
         node.logs.set(p.partition, log);
         replica = new PartitionReplica(`${TOPIC}-${p.partition}`, log, {
           brokerId: node.id,
@@ -795,7 +816,9 @@ export class ClusterSimulation {
       replica.onPartitionState(p, this.now);
       if (!wasLeader && replica.role === 'leader') {
         this.stats.leaderElections++;
-        this.loop.trace(`broker ${node.id} leads ${TOPIC}-${p.partition} epoch ${replica.leaderEpoch} isr [${replica.isr}] leo ${replica.logEndOffset} hw ${replica.highWatermark}`);
+        this.loop.trace(
+          `broker ${node.id} leads ${TOPIC}-${p.partition} epoch ${replica.leaderEpoch} isr [${replica.isr}] leo ${replica.logEndOffset} hw ${replica.highWatermark}`,
+        );
       }
       this.flushCompletions(node, p.partition, replica);
     }
@@ -991,7 +1014,8 @@ export class ClusterSimulation {
         const leader = this.currentLeader(partition);
         return leader !== undefined && leader.replica.isr.length === BROKERS.length;
       };
-      if (!this.runUntil(deadline, converged)) throw new LivenessFailure(`liveness: ${name} has no leader with a full ISR after healing (${this.describe(partition)})`);
+      if (!this.runUntil(deadline, converged))
+        throw new LivenessFailure(`liveness: ${name} has no leader with a full ISR after healing (${this.describe(partition)})`);
       const acked = this.checker.ackedCount();
       let marker: number | undefined;
       const markerAcked = () => {
@@ -1002,7 +1026,8 @@ export class ClusterSimulation {
         }
         return false;
       };
-      if (!this.runUntil(deadline, markerAcked)) throw new LivenessFailure(`liveness: a final write to ${name} was not acknowledged after healing (${this.describe(partition)})`);
+      if (!this.runUntil(deadline, markerAcked))
+        throw new LivenessFailure(`liveness: a final write to ${name} was not acknowledged after healing (${this.describe(partition)})`);
       // Let followers fetch the high watermark, then compare every replica.
       this.runUntil(this.now + 200);
       const leader = this.currentLeader(partition);
@@ -1044,11 +1069,15 @@ export class ClusterSimulation {
     const parts: string[] = [];
     for (const b of this.brokers.values()) {
       const r = b.replicas.get(partition);
-      parts.push(`b${b.id}${b.alive ? '' : '(down)'} epoch ${b.brokerEpoch} meta@${b.metadataIndex}: ${r ? `${r.role} e${r.leaderEpoch}/p${r.partitionEpoch} isr [${r.isr}] leo ${r.logEndOffset} hw ${r.highWatermark}` : 'no replica'}`);
+      parts.push(
+        `b${b.id}${b.alive ? '' : '(down)'} epoch ${b.brokerEpoch} meta@${b.metadataIndex}: ${r ? `${r.role} e${r.leaderEpoch}/p${r.partitionEpoch} isr [${r.isr}] leo ${r.logEndOffset} hw ${r.highWatermark}` : 'no replica'}`,
+      );
     }
     for (const c of this.controllers.values()) {
       const p = c.sm.image.topicByName(TOPIC)?.partitions.get(partition);
-      parts.push(`c${c.id} ${c.raft?.role ?? 'down'} t${c.raft?.term} applied ${c.raft?.log.applied}: ${p ? `leader ${p.leader} e${p.leaderEpoch}/p${p.partitionEpoch} isr [${p.isr}]` : '-'} brokers ${[...c.sm.image.brokers.values()].map((b) => `${b.brokerId}:${b.brokerEpoch}${b.fenced ? 'F' : ''}`).join(',')}`);
+      parts.push(
+        `c${c.id} ${c.raft?.role ?? 'down'} t${c.raft?.term} applied ${c.raft?.log.applied}: ${p ? `leader ${p.leader} e${p.leaderEpoch}/p${p.partitionEpoch} isr [${p.isr}]` : '-'} brokers ${[...c.sm.image.brokers.values()].map((b) => `${b.brokerId}:${b.brokerEpoch}${b.fenced ? 'F' : ''}`).join(',')}`,
+      );
     }
     return parts.join('; ');
   }

@@ -92,7 +92,8 @@ export class ReplicationChecker {
   /** The producer got an acknowledgement (acks=all): the record is committed, at that offset. */
   observeAck(partition: string, offset: number, value: string): void {
     const committed = this.committed.get(partition)?.[offset];
-    if (committed !== value) violation(`${partition}: "${value}" was acknowledged at offset ${offset}, but the committed record there is ${JSON.stringify(committed)}`);
+    if (committed !== value)
+      violation(`${partition}: "${value}" was acknowledged at offset ${offset}, but the committed record there is ${JSON.stringify(committed)}`);
     const acked = this.acked.get(partition) ?? new Map<number, string>();
     this.acked.set(partition, acked);
     acked.set(offset, value);
@@ -104,7 +105,8 @@ export class ReplicationChecker {
     for (const [offset, value] of (this.committed.get(partition) ?? []).entries()) {
       if (value === undefined) continue;
       const first = seen.get(value);
-      if (first !== undefined) violation(`${partition}: "${value}" is committed twice, at ${first} and ${offset}: a resent idempotent batch was not recognised`);
+      if (first !== undefined)
+        violation(`${partition}: "${value}" is committed twice, at ${first} and ${offset}: a resent idempotent batch was not recognised`);
       seen.set(value, offset);
     }
   }
@@ -112,7 +114,8 @@ export class ReplicationChecker {
   /** At the end: the leader's committed log holds every acknowledged record where it was acknowledged. */
   checkAckedPresent(partition: string, replica: PartitionReplica): void {
     for (const [offset, value] of this.acked.get(partition) ?? []) {
-      if (offset >= replica.highWatermark) violation(`${partition}: acknowledged offset ${offset} is not below the final leader's high watermark ${replica.highWatermark}`);
+      if (offset >= replica.highWatermark)
+        violation(`${partition}: acknowledged offset ${offset} is not below the final leader's high watermark ${replica.highWatermark}`);
       if (this.committed.get(partition)?.[offset] !== value) violation(`${partition}: acknowledged "${value}" at ${offset} was lost`);
     }
   }

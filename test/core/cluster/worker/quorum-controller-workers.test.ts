@@ -59,7 +59,10 @@ describe('QuorumController: workers', () => {
     expect(names(c)).toEqual([]);
     // a and b report and hear what they keep; c gets the task given up once it is released.
     for (let round = 0; round < 2; round++) {
-      for (const [id, epoch] of [['a', a.workerEpoch], ['b', b.workerEpoch]] as const) {
+      for (const [id, epoch] of [
+        ['a', a.workerEpoch],
+        ['b', b.workerEpoch],
+      ] as const) {
         const mine = c2.image.apps.get('wc')!.tasks;
         const runs = [...mine.values()].filter((t) => t.owner === id).map((t) => t.task);
         beat(c2, id, epoch, round === 0 ? (id === 'a' ? names(a2) : names(b2)) : runs, 130 + round * 10);

@@ -34,11 +34,20 @@ async function until<T>(deadline: number, probe: () => Promise<T | undefined> | 
 }
 
 /** Retries a controller call until it is answered by the active controller. */
-async function callActive<R>(client: ControllerClient, method: string, body: unknown, deadline: number): Promise<{ errorCode: number; message?: string; response?: R }> {
-  return until(deadline, async () => {
-    const a = await client.call<R>(method, body, 2000);
-    return a.errorCode === ErrorCode.NOT_CONTROLLER ? undefined : a;
-  }, `${method} was not answered by an active controller`);
+async function callActive<R>(
+  client: ControllerClient,
+  method: string,
+  body: unknown,
+  deadline: number,
+): Promise<{ errorCode: number; message?: string; response?: R }> {
+  return until(
+    deadline,
+    async () => {
+      const a = await client.call<R>(method, body, 2000);
+      return a.errorCode === ErrorCode.NOT_CONTROLLER ? undefined : a;
+    },
+    `${method} was not answered by an active controller`,
+  );
 }
 
 const tasksOf = (m: WorkerMembership) => m.assignment.active.map((t) => t.task).sort();
@@ -57,7 +66,13 @@ describe('workers and WorkerMembership against in-process controllers', () => {
     const ports = [await freePortPair(taken), await freePortPair(taken), await freePortPair(taken)];
     controllers = E.getOrElseW(() => [] as ControllerAddress[])(parseControllers(ports.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',')));
     for (const c of controllers) {
-      const started = await ControllerProcess.start({ nodeId: c.id, controllers, dataDir: path.join(dir, String(c.id)), tickMs: 20, config: { workerSessionTimeoutMs: SESSION_MS, brokerSessionTimeoutMs: 60_000 } });
+      const started = await ControllerProcess.start({
+        nodeId: c.id,
+        controllers,
+        dataDir: path.join(dir, String(c.id)),
+        tickMs: 20,
+        config: { workerSessionTimeoutMs: SESSION_MS, brokerSessionTimeoutMs: 60_000 },
+      });
       if (E.isLeft(started)) throw new Error(started.left);
       nodes.push(started.right);
     }
@@ -134,13 +149,21 @@ describe('workers and WorkerMembership against in-process controllers', () => {
       expect(E.isRight(joined)).toBe(true);
     }
     const all = Array.from({ length: PARTITIONS }, (_, p) => `${TOPIC}-${p}`).sort();
-    const balanced = (ms: WorkerMembership[], each: number) => ms.every((m) => m.assignment.active.length === each) && ms.flatMap(tasksOf).sort().join() === all.join();
+    const balanced = (ms: WorkerMembership[], each: number) =>
+      ms.every((m) => m.assignment.active.length === each) && ms.flatMap(tasksOf).sort().join() === all.join();
 
     // Join: 2 tasks each, disjoint, all covered; the listeners were told.
     await until(deadline, () => balanced([w1, w2, w3], 2), 'three workers did not balance 2/2/2');
     await Promise.all([w1, w2, w3].map((m) => m.settled()));
-    for (const [id, m] of [['w1', w1], ['w2', w2], ['w3', w3]] as const) {
-      const owned = changes[id].reduce((s, c) => new Set([...[...s].filter((t) => !c.revoked.some((r) => r.task === t)), ...c.added.map((a) => a.task)]), new Set<string>());
+    for (const [id, m] of [
+      ['w1', w1],
+      ['w2', w2],
+      ['w3', w3],
+    ] as const) {
+      const owned = changes[id].reduce(
+        (s, c) => new Set([...[...s].filter((t) => !c.revoked.some((r) => r.task === t)), ...c.added.map((a) => a.task)]),
+        new Set<string>(),
+      );
       expect([...owned].sort()).toEqual(tasksOf(m));
     }
 
@@ -180,7 +203,13 @@ describe('workers and WorkerMembership against in-process controllers', () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     const events: string[] = [];
     const slow = new WorkerMembership({
-      controllers, app, workerId: 'slow', inputTopics: [TOPIC], heartbeatIntervalMs: 100, sessionTimeoutMs: SESSION_MS, retryBackoffMs: 20,
+      controllers,
+      app,
+      workerId: 'slow',
+      inputTopics: [TOPIC],
+      heartbeatIntervalMs: 100,
+      sessionTimeoutMs: SESSION_MS,
+      retryBackoffMs: 20,
       // Revoking takes as long as the test wants (a commit of much work).
       onAssignment: async (c) => {
         if (c.revoked.length === 0) return;
@@ -193,7 +222,13 @@ describe('workers and WorkerMembership against in-process controllers', () => {
     expect(E.isRight(await slow.start(10_000))).toBe(true);
     await until(deadline, () => slow.assignment.active.length === PARTITIONS, 'the first worker did not get every task');
     const fresh = new WorkerMembership({
-      controllers, app, workerId: 'fresh', inputTopics: [TOPIC], heartbeatIntervalMs: 100, sessionTimeoutMs: SESSION_MS, retryBackoffMs: 20,
+      controllers,
+      app,
+      workerId: 'fresh',
+      inputTopics: [TOPIC],
+      heartbeatIntervalMs: 100,
+      sessionTimeoutMs: SESSION_MS,
+      retryBackoffMs: 20,
       onAssignment: (c) => void events.push(`fresh got ${c.assignment.active.length}`),
     });
     members.push(fresh);

@@ -29,9 +29,13 @@ class ProcessCluster {
   constructor(private readonly dir: string) {}
 
   async start(id: number): Promise<void> {
-    const child = spawn(process.execPath, [SERVER, '--id', String(id), '--dir', path.join(this.dir, String(id)), '--bootstrap', IDS.join(','), '--tick-ms', '20'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [SERVER, '--id', String(id), '--dir', path.join(this.dir, String(id)), '--bootstrap', IDS.join(','), '--tick-ms', '20'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     this.procs.set(id, child);
     const line = await new Promise<string>((resolve, reject) => {
       const rl = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -156,9 +160,7 @@ describe('raft server processes under kill -9 of the leader', () => {
       const statuses = await Promise.all(IDS.map((id) => cluster.status(id)));
       const commit = Math.max(...statuses.map((s) => s?.commit ?? 0));
       if (statuses.every((s) => s !== undefined && s.applied === commit)) {
-        lists = await Promise.all(
-          IDS.map(async (id) => ((await (await fetch(cluster.url(id, '/values'))).json()) as { values?: string[] }).values ?? []),
-        );
+        lists = await Promise.all(IDS.map(async (id) => ((await (await fetch(cluster.url(id, '/values'))).json()) as { values?: string[] }).values ?? []));
         if (lists.every((l) => JSON.stringify(l) === JSON.stringify(lists[0]))) break;
       }
       await pause(20);

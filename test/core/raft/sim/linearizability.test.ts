@@ -30,9 +30,7 @@ describe('linearizability checker', () => {
   });
 
   it('rejects reads that go back in time', () => {
-    expect(
-      checkKvHistory([put('k', '1', 1, 2), put('k', '2', 3, 10), get('k', '2', 4, 5), get('k', '1', 6, 7)]),
-    ).toBe('k');
+    expect(checkKvHistory([put('k', '1', 1, 2), put('k', '2', 3, 10), get('k', '2', 4, 5), get('k', '1', 6, 7)])).toBe('k');
   });
 
   it('lets a write of unknown outcome take effect late or never', () => {

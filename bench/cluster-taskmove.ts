@@ -10,6 +10,7 @@
 import { isLeft } from 'fp-ts/Either';
 import { decodeRecordBatches, encodeRecordBatch } from '../core/log';
 import { apis, KafkaConnection } from '../core/protocol';
+import { ErrorCode } from '../core/wire';
 import { TASK_MOVE_INPUT, TASK_MOVE_OUTPUT } from './cluster-pipeline';
 import { pause, type ClusterNodes, type NodeKey } from './cluster-nodes';
 
@@ -63,6 +64,10 @@ async function leaderConnections(nodes: ClusterNodes, topic: string): Promise<{ 
 
 const keyOf = (i: number) => `key-${i}`;
 
+/** UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE: a just-created partition's leader is still opening it. */
+const NOT_HOSTED_YET = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.LEADER_NOT_AVAILABLE]);
+const LOAD_ATTEMPTS = 100;
+
 /** Writes keys 0..keys-1 once each, key i to partition i % partitions, acks=1. */
 async function load(nodes: ClusterNodes, keys: number, partitions: number): Promise<void> {
   const { leaders, conns } = await leaderConnections(nodes, TASK_MOVE_INPUT);
@@ -77,14 +82,20 @@ async function load(nodes: ClusterNodes, keys: number, partitions: number): Prom
           for (let i = p; i < keys; i += perBatch * partitions) {
             const records = [];
             for (let j = i; j < keys && j < i + perBatch * partitions; j += partitions) records.push({ key: Buffer.from(keyOf(j)), value });
-            const r = await conn.request<apis.ProduceResponse>(apis.produce, {
+            const request = {
               transactionalId: null,
               acks: 1,
               timeoutMs: 30_000,
               topicData: [{ name: TASK_MOVE_INPUT, partitionData: [{ index: p, records: encodeRecordBatch({ records }) }] }],
-            });
-            const code = r.responses[0].partitionResponses[0].errorCode;
-            if (code !== 0) throw new Error(`task move: loading partition ${p} failed with error ${code}`);
+            };
+            // A leader named by the metadata image may not host its new replica yet: retry that, briefly.
+            for (let attempt = 1; ; attempt++) {
+              const r = await conn.request<apis.ProduceResponse>(apis.produce, request);
+              const code = r.responses[0].partitionResponses[0].errorCode;
+              if (code === 0) break;
+              if (!NOT_HOSTED_YET.has(code) || attempt >= LOAD_ATTEMPTS) throw new Error(`task move: loading partition ${p} failed with error ${code}`);
+              await new Promise((resolve) => setTimeout(resolve, 100));
+            }
           }
         })(),
       );

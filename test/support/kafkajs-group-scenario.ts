@@ -7,7 +7,7 @@
 import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
 import { memoryLogger, RillStreams } from '../../dsl';
 import { LINES, wordCountTopology } from '../../examples/wordcount/topology';
-import { rebalanceWaits } from './rebalance-waits';
+import { type RebalanceWaits, rebalanceWaits } from './rebalance-waits';
 
 const APP = 'wc-kafkajs';
 const PARTITIONS = 4;
@@ -30,7 +30,7 @@ export function twoInstanceGroupScenario(bootstrap: () => string, timeoutMs = 90
     return c;
   }
 
-  function instance(name: string, events: ReturnType<typeof rebalanceWaits>): RillStreams {
+  function instance(name: string, events: RebalanceWaits): RillStreams {
     const app = new RillStreams(wordCountTopology(APP), {
       log: client(name),
       logger: memoryLogger(),

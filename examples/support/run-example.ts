@@ -1,10 +1,12 @@
 // What every example's main does: open the embedded log in a temp dir (or
 // --dir), create the input topics, write the sample records, run the topology
-// until it has caught up, read the output topics back, stop, clean up.
+// until it has caught up, read the output topics back, stop, clean up. The run
+// itself (runExampleOn, readTopicOn) works on any LogClient, so the same
+// example runs on a Rill cluster or an Apache Kafka.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rill } from '../../core/client';
+import { Rill, rillLogClient, type LogClient } from '../../core/client';
 import type { Serde } from '../../core/schema';
 import { RillStreams, silentLogger, type StreamsConfig, type Topology } from '../../dsl';
 
@@ -32,20 +34,62 @@ export interface ReadRecord<K, V> {
 export async function runExample(run: ExampleRun, dir: string, read: (rill: Rill) => Promise<void>): Promise<void> {
   const rill = Rill.open({ dir });
   try {
-    const existing = new Set(await rill.admin.listTopics());
-    for (const input of run.inputs) if (!existing.has(input.topic)) await rill.admin.createTopics([{ name: input.topic, partitions: input.partitions }]);
-    const producer = rill.producer();
-    for (const input of run.inputs) for (const r of input.records) await producer.send(input.topic, r);
-    await producer.flush();
-    const app = new RillStreams(run.topology, { log: rill, logger: silentLogger, commitIntervalMs: 100, ...run.config });
-    await app.start();
-    await app.waitUntilCaughtUp();
-    await run.query?.(app);
-    await app.stop();
+    await runExampleOn(run, rillLogClient(rill));
     await read(rill);
   } finally {
     await rill.close();
   }
+}
+
+/**
+ * The same run on any LogClient (the embedded log, a Rill cluster, an Apache
+ * Kafka through kafkajs): input topics created, the sample records written, the
+ * topology run until it has caught up, queried, stopped.
+ */
+export async function runExampleOn(run: ExampleRun, log: LogClient): Promise<void> {
+  await log.ensureTopics(run.inputs.map((i) => ({ name: i.topic, partitions: i.partitions })));
+  const producer = log.producer();
+  const now = Date.now();
+  for (const input of run.inputs) {
+    await producer.sendBatch(
+      input.topic,
+      input.records.map((r) => ({ key: bytes(r.key), value: bytes(r.value), timestamp: r.timestamp ?? now })),
+    );
+  }
+  await producer.close();
+  const app = new RillStreams(run.topology, { log, logger: silentLogger, commitIntervalMs: 100, ...run.config });
+  await app.start();
+  await app.waitUntilCaughtUp();
+  await run.query?.(app);
+  await app.stop();
+}
+
+function bytes(v: Buffer | string | null | undefined): Buffer | null {
+  return v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v) : v;
+}
+
+/** Every record of a topic on any LogClient (all partitions), decoded, in partition then offset order. */
+export async function readTopicOn<K, V>(log: LogClient, topic: string, key: Serde<K>, value: Serde<V>): Promise<ReadRecord<K, V>[]> {
+  const out: ReadRecord<K, V>[] = [];
+  for (const o of await log.offsets(topic)) {
+    for (let offset = o.start; offset < o.end; ) {
+      const got = await log.fetch({ topic, partition: o.partition }, offset, 1024 * 1024);
+      for (const r of got.records) if (r.offset < o.end) out.push(decoded(r, key, value));
+      if (got.nextOffset <= offset) break;
+      offset = got.nextOffset;
+    }
+  }
+  return out;
+}
+
+function decoded<K, V>(r: { key: Buffer | null; value: Buffer | null; timestamp: number }, key: Serde<K>, value: Serde<V>): ReadRecord<K, V> {
+  const k = r.key === null ? null : key.deserialize(r.key);
+  const v = r.value === null ? null : value.deserialize(r.value);
+  return {
+    key: k === null ? null : k._tag === 'Right' ? k.right : null,
+    value: v === null ? null : v._tag === 'Right' ? v.right : null,
+    timestamp: r.timestamp,
+  };
 }
 
 /** Every record of a topic (all partitions), decoded, in partition then offset order. */
@@ -57,13 +101,7 @@ export async function readTopic<K, V>(rill: Rill, topic: string, key: Serde<K>, 
     const c = rill.consumer({ autoOffsetReset: 'earliest' });
     await c.assign([{ topic, partition: o.partition }]);
     for await (const r of c) {
-      const k = r.key === null ? null : key.deserialize(r.key);
-      const v = r.value === null ? null : value.deserialize(r.value);
-      out.push({
-        key: k === null ? null : k._tag === 'Right' ? k.right : null,
-        value: v === null ? null : v._tag === 'Right' ? v.right : null,
-        timestamp: r.timestamp,
-      });
+      out.push(decoded(r, key, value));
       if (r.offset >= o.highWatermark - 1) break;
     }
     await c.close();

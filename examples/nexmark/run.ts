@@ -2,7 +2,7 @@
 // `nexmark-events` (event i to partition i mod P, record timestamp = event
 // time, no key, as a generator with P parallel instances would), run the
 // query's app from the start until it has caught up, read its output back.
-import type { Rill } from '../../core/client';
+import { rillLogClient, type Rill } from '../../core/client';
 import { RillStreams, silentLogger, type StreamsConfig } from '../../dsl';
 import { readTopic, type ReadRecord } from '../support/run-example';
 import { EVENTS_TOPIC, eventSerde, eventTime, type Event } from './model';
@@ -113,5 +113,5 @@ async function endOffsets(rill: Rill, topic: string): Promise<number> {
 
 /** The query's output records (all partitions), decoded. */
 export async function readOutput(rill: Rill, query: QueryName): Promise<ReadRecord<number | null, unknown>[]> {
-  return readTopic(rill, outputTopic(query), outputKeySerde, outputSerdes[query] as never);
+  return readTopic(rillLogClient(rill), outputTopic(query), outputKeySerde, outputSerdes[query] as never);
 }

@@ -1,5 +1,6 @@
 // `npm run example:orders`: orders enriched with customers, and matched with payments within 10 minutes.
 import { jsonSerde, stringSerde } from '../../core/schema';
+import type { LogClient } from '../../core/client';
 import { readTopic, runExample, runMain } from '../support/run-example';
 import { CUSTOMERS, ENRICHED, ORDERS, PAID, PAYMENTS, ordersTopology, type EnrichedOrder, type OrderPayment } from './topology';
 
@@ -24,7 +25,8 @@ export const SAMPLE = {
   ],
 };
 
-export async function runOrders(dir: string, print: (s: string) => void = console.log) {
+/** On `target`: a directory (the embedded log) or any LogClient. */
+export async function runOrders(target: string | LogClient, print: (s: string) => void = console.log) {
   let enriched: EnrichedOrder[] = [];
   let paid: OrderPayment[] = [];
   await runExample(
@@ -37,10 +39,10 @@ export async function runOrders(dir: string, print: (s: string) => void = consol
         { topic: ORDERS, partitions: 1, records: SAMPLE.orders },
       ],
     },
-    dir,
-    async (rill) => {
-      enriched = (await readTopic(rill, ENRICHED, stringSerde(), jsonSerde<EnrichedOrder>())).map((r) => r.value!);
-      paid = (await readTopic(rill, PAID, stringSerde(), jsonSerde<OrderPayment>())).map((r) => r.value!);
+    target,
+    async (log) => {
+      enriched = (await readTopic(log, ENRICHED, stringSerde(), jsonSerde<EnrichedOrder>())).map((r) => r.value!);
+      paid = (await readTopic(log, PAID, stringSerde(), jsonSerde<OrderPayment>())).map((r) => r.value!);
       print('orders enriched with customers (stream-table join):');
       for (const o of enriched) print(`  ${o.orderId} ${o.amount} by ${o.customer} (${o.tier})`);
       print('orders and payments within 10 minutes (stream-stream left join):');

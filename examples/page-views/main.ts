@@ -1,5 +1,6 @@
 // `npm run example:page-views`: page views per URL per minute on the embedded log.
 import { avroSerde, orThrow, stringSerde } from '../../core/schema';
+import type { LogClient } from '../../core/client';
 import { readTopic, runExample, runMain } from '../support/run-example';
 import { LATE, MINUTE, PER_MINUTE, PageView, PageViewCount, VIEWS, pageViewsTopology } from './topology';
 
@@ -18,7 +19,8 @@ export const SAMPLE_VIEWS: [string, number][] = [
   ['/home', 200], // 12:03: closes 12:02's window
 ];
 
-export async function runPageViews(dir: string, print: (s: string) => void = console.log) {
+/** On `target`: a directory (the embedded log) or any LogClient. */
+export async function runPageViews(target: string | LogClient, print: (s: string) => void = console.log) {
   const serde = avroSerde(PageView);
   const results: { url: string; minute: string; views: number }[] = [];
   await runExample(
@@ -35,12 +37,12 @@ export async function runPageViews(dir: string, print: (s: string) => void = con
         },
       ],
     },
-    dir,
-    async (rill) => {
-      for (const r of await readTopic(rill, PER_MINUTE, stringSerde(), avroSerde(PageViewCount))) {
+    target,
+    async (log) => {
+      for (const r of await readTopic(log, PER_MINUTE, stringSerde(), avroSerde(PageViewCount))) {
         results.push({ url: r.value!.url, minute: new Date(r.value!.minuteStart).toISOString().slice(11, 16), views: r.value!.views });
       }
-      const late = await readTopic(rill, LATE, stringSerde(), stringSerde());
+      const late = await readTopic(log, LATE, stringSerde(), stringSerde());
       print(`page views per URL per minute (tumbling ${MINUTE / 1000} s windows, grace 10 s, final results only):`);
       for (const r of results) print(`  ${r.minute}  ${r.url.padEnd(6)} ${r.views}`);
       print(`${late.length} late view(s) in ${LATE}; windows still open at the end (12:03) are not final yet.`);

@@ -1,6 +1,7 @@
 // `npm run example:sessions`: user sessions (session windows) on the embedded log.
 import { jsonSerde, stringSerde } from '../../core/schema';
 import { windowedSerde } from '../../dsl';
+import type { LogClient } from '../../core/client';
 import { readTopic, runExample, runMain } from '../support/run-example';
 import { CLICKS, SESSIONS, sessionsTopology, type SessionSummary } from './topology';
 
@@ -19,7 +20,8 @@ export const SAMPLE_CLICKS: [string, string, number][] = [
   ['ada', '/home', 30], // closes everything before 10:24
 ];
 
-export async function runSessions(dir: string, print: (s: string) => void = console.log) {
+/** On `target`: a directory (the embedded log) or any LogClient. */
+export async function runSessions(target: string | LogClient, print: (s: string) => void = console.log) {
   const sessions: { user: string; from: string; to: string; summary: SessionSummary }[] = [];
   const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
   await runExample(
@@ -29,9 +31,9 @@ export async function runSessions(dir: string, print: (s: string) => void = cons
         { topic: CLICKS, partitions: 1, records: SAMPLE_CLICKS.map(([user, page, m]) => ({ key: user, value: JSON.stringify({ page }), timestamp: at(m) })) },
       ],
     },
-    dir,
-    async (rill) => {
-      for (const r of await readTopic(rill, SESSIONS, windowedSerde(stringSerde()), jsonSerde<SessionSummary>())) {
+    target,
+    async (log) => {
+      for (const r of await readTopic(log, SESSIONS, windowedSerde(stringSerde()), jsonSerde<SessionSummary>())) {
         sessions.push({ user: r.key!.key, from: hhmm(r.key!.window.start), to: hhmm(r.key!.window.end), summary: r.value! });
       }
       print('closed user sessions (gap 5 min, grace 1 min):');

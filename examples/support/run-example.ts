@@ -1,8 +1,8 @@
 // What every example's main does: open the embedded log in a temp dir (or
 // --dir), create the input topics, write the sample records, run the topology
 // until it has caught up, read the output topics back, stop, clean up. The run
-// itself (runExampleOn, readTopicOn) works on any LogClient, so the same
-// example runs on a Rill cluster or an Apache Kafka.
+// itself works on any LogClient, so the same example runs on a Rill cluster or
+// an Apache Kafka: pass a LogClient instead of a directory.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,22 +31,29 @@ export interface ReadRecord<K, V> {
   timestamp: number;
 }
 
-export async function runExample(run: ExampleRun, dir: string, read: (rill: Rill) => Promise<void>): Promise<void> {
-  const rill = Rill.open({ dir });
+/**
+ * Runs an example on `target`: a directory (the embedded log, opened there and
+ * closed after) or any LogClient (a Rill cluster, an Apache Kafka through
+ * kafkajs). `read` gets the log to read the output topics from.
+ */
+export async function runExample(run: ExampleRun, target: string | LogClient, read: (log: LogClient) => Promise<void>): Promise<void> {
+  if (typeof target !== 'string') {
+    await runOn(run, target);
+    await read(target);
+    return;
+  }
+  const rill = Rill.open({ dir: target });
   try {
-    await runExampleOn(run, rillLogClient(rill));
-    await read(rill);
+    const log = rillLogClient(rill);
+    await runOn(run, log);
+    await read(log);
   } finally {
     await rill.close();
   }
 }
 
-/**
- * The same run on any LogClient (the embedded log, a Rill cluster, an Apache
- * Kafka through kafkajs): input topics created, the sample records written, the
- * topology run until it has caught up, queried, stopped.
- */
-export async function runExampleOn(run: ExampleRun, log: LogClient): Promise<void> {
+/** Input topics created, the sample records written, the topology run until it has caught up, queried, stopped. */
+async function runOn(run: ExampleRun, log: LogClient): Promise<void> {
   await log.ensureTopics(run.inputs.map((i) => ({ name: i.topic, partitions: i.partitions })));
   const producer = log.producer();
   const now = Date.now();
@@ -68,8 +75,8 @@ function bytes(v: Buffer | string | null | undefined): Buffer | null {
   return v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v) : v;
 }
 
-/** Every record of a topic on any LogClient (all partitions), decoded, in partition then offset order. */
-export async function readTopicOn<K, V>(log: LogClient, topic: string, key: Serde<K>, value: Serde<V>): Promise<ReadRecord<K, V>[]> {
+/** Every record of a topic (all partitions), decoded, in partition then offset order. */
+export async function readTopic<K, V>(log: LogClient, topic: string, key: Serde<K>, value: Serde<V>): Promise<ReadRecord<K, V>[]> {
   const out: ReadRecord<K, V>[] = [];
   for (const o of await log.offsets(topic)) {
     for (let offset = o.start; offset < o.end; ) {
@@ -90,23 +97,6 @@ function decoded<K, V>(r: { key: Buffer | null; value: Buffer | null; timestamp:
     value: v === null ? null : v._tag === 'Right' ? v.right : null,
     timestamp: r.timestamp,
   };
-}
-
-/** Every record of a topic (all partitions), decoded, in partition then offset order. */
-export async function readTopic<K, V>(rill: Rill, topic: string, key: Serde<K>, value: Serde<V>): Promise<ReadRecord<K, V>[]> {
-  const offsets = await rill.admin.fetchTopicOffsets(topic);
-  const out: ReadRecord<K, V>[] = [];
-  for (const o of offsets) {
-    if (o.highWatermark <= o.logStartOffset) continue;
-    const c = rill.consumer({ autoOffsetReset: 'earliest' });
-    await c.assign([{ topic, partition: o.partition }]);
-    for await (const r of c) {
-      out.push(decoded(r, key, value));
-      if (r.offset >= o.highWatermark - 1) break;
-    }
-    await c.close();
-  }
-  return out;
 }
 
 /** For `main`: the --dir argument, or a fresh temp dir removed afterwards. */

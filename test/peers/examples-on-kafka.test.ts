@@ -1,36 +1,49 @@
-// Issue 18, part 1: a Rill example pipeline on Apache Kafka itself, through the
-// kafkajs LogClient: the word count's input, repartition and changelog topics are
-// created on Kafka, and its counts table and the updates it writes to the output
-// topic are the same as on the embedded log.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+// Issue 18, part 1: Rill's example pipelines on Apache Kafka itself, through the
+// kafkajs LogClient: their input, repartition and changelog topics are created on
+// Kafka, and each gives the same results as on the embedded log. Word count,
+// orders and sessions so far; page views does not finish on Kafka yet (its run
+// waits forever: not diagnosed).
 import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
-import { runWordCount, wordCountOn } from '../../examples/wordcount/main';
+import { runOrders } from '../../examples/orders/main';
+import { runSessions } from '../../examples/sessions/main';
+import { runWordCount } from '../../examples/wordcount/main';
+import { tempDirs } from '../support/tmp-dir';
 import { startKafka, type KafkaPeer } from './kafka/kafka-broker';
 
 let kafka: KafkaPeer;
-let client: KafkaLogClient | undefined;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-examples-on-kafka-'));
+const clients: KafkaLogClient[] = [];
+const dirs = tempDirs('examples-on-kafka');
 
 beforeAll(async () => {
   kafka = await startKafka({ lifetimeMs: 10 * 60_000 });
 }, 180_000);
 afterAll(async () => {
-  await client?.close();
+  for (const c of clients) await c.close();
   await kafka?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  dirs.removeAll();
 });
 
-test('wordcount: the same counts on Apache Kafka as on the embedded log, with its internal topics made on Kafka', async () => {
-  const embedded = await runWordCount(dir, () => undefined);
-  client = kafkaLogClient({ brokers: [kafka.bootstrap], clientId: 'rill-examples' });
-  const onKafka = await wordCountOn(client);
-  expect(onKafka.counts).toEqual(embedded);
-  // One update per word occurrence (21 words in the sample lines), the last of each word its final count.
-  expect(onKafka.updates).toHaveLength(21);
-  const last = new Map(onKafka.updates.map((u) => [u.key, u.value]));
-  expect(new Map([...last].sort(([a], [b]) => String(a).localeCompare(String(b))))).toEqual(embedded);
-  const topics = await client.offsets('wordcount-word-counts-repartition');
-  expect(topics.length).toBeGreaterThan(0);
+/** A kafkajs LogClient on the Kafka peer (closed after the file). */
+function kafkaClient(): KafkaLogClient {
+  const c = kafkaLogClient({ brokers: [kafka.bootstrap], clientId: 'rill-examples' });
+  clients.push(c);
+  return c;
+}
+
+test('wordcount: the same counts and updates on Apache Kafka as on the embedded log, its repartition topic made there', async () => {
+  const embeddedLines: string[] = [];
+  const embedded = await runWordCount(dirs.make(), (s) => embeddedLines.push(s));
+  const lines: string[] = [];
+  const client = kafkaClient();
+  expect(await runWordCount(client, (s) => lines.push(s))).toEqual(embedded);
+  expect(lines).toEqual(embeddedLines);
+  expect((await client.offsets('wordcount-word-counts-repartition')).length).toBe(2);
+}, 120_000);
+
+test('orders (stream-table and stream-stream joins): the same joins on Apache Kafka', async () => {
+  expect(await runOrders(kafkaClient(), () => undefined)).toEqual(await runOrders(dirs.make(), () => undefined));
+}, 120_000);
+
+test('sessions (session windows): the same sessions on Apache Kafka', async () => {
+  expect(await runSessions(kafkaClient(), () => undefined)).toEqual(await runSessions(dirs.make(), () => undefined));
 }, 120_000);

@@ -1,7 +1,7 @@
 // core/protocol/sasl: SASL authentication as pure, tested parts -- PLAIN's
 // message, SCRAM-SHA-256/512's server state machine, SCRAM credentials and
 // where they are kept. Not yet wired into the connection (which will gate
-// requests on it); the SaslHandshake/SaslAuthenticate handlers come next.
+// requests on it); the SaslHandshake/SaslAuthenticate handlers in apis/ use it.
 export { parsePlain, MAX_PLAIN_MESSAGE_BYTES } from './plain';
 export type { PlainCredentials } from './plain';
 export { ScramServer, scramClientProof, scramServerSignature } from './scram-server';
@@ -14,6 +14,7 @@ export {
   scramMechanismByName,
   scramMechanismByType,
   scramCredential,
+  credentialFromSaltedPassword,
   checkIterations,
   MIN_SCRAM_ITERATIONS,
   DEFAULT_SCRAM_ITERATIONS,
@@ -24,3 +25,6 @@ export { FileCredentialStore, CREDENTIALS_FILE, toRecord, fromRecord } from './c
 export type { CredentialStore, UserScramCredentialRecord } from './credential-store';
 export { authenticationFailed, illegalState } from './sasl-result';
 export type { SaslStep, SaslFailure } from './sasl-result';
+export { credentialStorePort, toPortRecord, fromPortRecord } from './security-port';
+export { startSaslExchange } from './sasl-exchange';
+export type { SaslExchange } from './sasl-exchange';

@@ -83,6 +83,10 @@ export function scramCredential(
 ): ScramCredential {
   const bad = checkIterations(iterations);
   if (bad) throw new RangeError(bad);
-  const salted = saltedPassword(mechanism, password, salt, iterations);
+  return credentialFromSaltedPassword(mechanism, saltedPassword(mechanism, password, salt, iterations), salt, iterations);
+}
+
+/** The credential for a SaltedPassword computed elsewhere (AlterUserScramCredentials carries it, so the password never travels). */
+export function credentialFromSaltedPassword(mechanism: ScramMechanism, salted: Buffer, salt: Buffer, iterations: number): ScramCredential {
   return { mechanism, salt, iterations, storedKey: digest(mechanism, clientKey(mechanism, salted)), serverKey: serverKey(mechanism, salted) };
 }

@@ -20,7 +20,7 @@ async function user(argv: string[], stdin = '') {
 /** Whether the stored credential of the user authenticates the password (through the SCRAM server). */
 function authenticates(name: string, mechanism: sasl.ScramMechanism, password: string): boolean {
   const store = new sasl.FileCredentialStore(dir);
-  return scramAuthenticates(new sasl.ScramServer(mechanism, { lookup: (u) => store.get(u, mechanism) }), name, password);
+  return scramAuthenticates(new sasl.ScramServer(mechanism, { lookup: (u) => store.get(u, mechanism) }), mechanism, name, password);
 }
 
 test('create from stdin, create with --password (warned), list, delete', async () => {

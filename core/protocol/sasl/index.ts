@@ -1,5 +1,5 @@
 // core/protocol/sasl: SASL authentication as pure, tested parts -- PLAIN's
-// message, SCRAM-SHA-256/512's server state machine, SCRAM credentials and
+// message and its check against SCRAM credentials, SCRAM-SHA-256/512's server state machine, SCRAM credentials and
 // where they are kept. Not yet wired into the connection (which will gate
 // requests on it); the SaslHandshake/SaslAuthenticate handlers in apis/ use it.
 export { parsePlain, MAX_PLAIN_MESSAGE_BYTES } from './plain';
@@ -26,5 +26,6 @@ export type { CredentialStore, UserScramCredentialRecord } from './credential-st
 export { authenticationFailed, illegalState } from './sasl-result';
 export type { SaslStep, SaslFailure } from './sasl-result';
 export { credentialStorePort, toPortRecord, fromPortRecord } from './security-port';
-export { startSaslExchange } from './sasl-exchange';
+export { startSaslExchange, PLAIN } from './sasl-exchange';
+export { PlainServer, passwordMatches } from './plain-server';
 export type { SaslExchange } from './sasl-exchange';

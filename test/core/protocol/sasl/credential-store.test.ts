@@ -78,8 +78,8 @@ describe('FileCredentialStore', () => {
     await new FileCredentialStore(dir).upsert('alice', scramCredential(SCRAM_SHA_256, 'pw', 4096));
     const store = new FileCredentialStore(dir);
     const server = () => new ScramServer(SCRAM_SHA_256, { lookup: (user) => store.get(user, SCRAM_SHA_256) });
-    expect(scramAuthenticates(server(), 'alice', 'pw')).toBe(true);
-    expect(scramAuthenticates(server(), 'alice', 'pw2')).toBe(false);
+    expect(scramAuthenticates(server(), SCRAM_SHA_256, 'alice', 'pw')).toBe(true);
+    expect(scramAuthenticates(server(), SCRAM_SHA_256, 'alice', 'pw2')).toBe(false);
   });
 
   test('a malformed file is refused when opened, not silently emptied', () => {

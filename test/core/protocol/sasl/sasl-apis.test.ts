@@ -63,8 +63,8 @@ describe('SaslAuthenticate', () => {
   });
 
   test('the exchange of an enabled mechanism authenticates a stored password', () => {
-    expect(scramAuthenticates(startSaslExchange('SCRAM-SHA-256', security)!, 'alice', 'alice-pw')).toBe(true);
-    expect(scramAuthenticates(startSaslExchange('SCRAM-SHA-256', security)!, 'alice', 'wrong')).toBe(false);
+    expect(scramAuthenticates(startSaslExchange('SCRAM-SHA-256', security)!, SCRAM_SHA_256, 'alice', 'alice-pw')).toBe(true);
+    expect(scramAuthenticates(startSaslExchange('SCRAM-SHA-256', security)!, SCRAM_SHA_256, 'alice', 'wrong')).toBe(false);
     const only256 = credentialStorePort(new FileCredentialStore(dir), ['SCRAM-SHA-256']);
     expect(startSaslExchange('SCRAM-SHA-512', only256)).toBeUndefined();
   });
@@ -130,7 +130,7 @@ describe('AlterUserScramCredentials', () => {
       ],
     });
     const reopened = credentialStorePort(new FileCredentialStore(dir));
-    expect(scramAuthenticates(startSaslExchange('SCRAM-SHA-256', reopened)!, 'bob', 'bob-pw')).toBe(true);
+    expect(scramAuthenticates(startSaslExchange('SCRAM-SHA-256', reopened)!, SCRAM_SHA_256, 'bob', 'bob-pw')).toBe(true);
     expect(reopened.scramCredential('alice', 2)).toBeUndefined();
     expect(reopened.scramCredential('alice', 1)).toBeDefined();
   });

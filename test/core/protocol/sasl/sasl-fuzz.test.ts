@@ -1,7 +1,7 @@
 // Whatever bytes a client sends, each SASL step answers with a value (a
 // challenge or a clean refusal), never an exception.
 import fc from 'fast-check';
-import { MAX_SCRAM_MESSAGE_BYTES, parsePlain, SCRAM_SHA_256, SCRAM_SHA_512, ScramServer, scramCredential } from '../../../../core/protocol/sasl';
+import { MAX_SCRAM_MESSAGE_BYTES, PlainServer, parsePlain, SCRAM_SHA_256, SCRAM_SHA_512, ScramServer, scramCredential } from '../../../../core/protocol/sasl';
 import { ErrorCode } from '../../../../core/wire';
 
 const credentials = [scramCredential(SCRAM_SHA_256, 'pw', 4096), scramCredential(SCRAM_SHA_512, 'pw', 4096)];
@@ -68,6 +68,8 @@ test('PLAIN answers any bytes with credentials or a clean refusal', () => {
         const parsed = parsePlain(bytes);
         if (parsed.ok) expect(parsed.credentials.authcid.length).toBeGreaterThan(0);
         else expect(parsed.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
+        // The exchange over it: no user, so every message fails, cleanly.
+        expect(new PlainServer(() => undefined).step(bytes)).toMatchObject({ kind: 'failed', errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED });
       },
     ),
     { numRuns: 500 },

@@ -17,7 +17,13 @@ export interface CredentialStore {
   upsert(user: string, credential: ScramCredential): Promise<void>;
   /** Removes the user's credential for the mechanism; false when there was none. */
   delete(user: string, mechanism: ScramMechanism): Promise<boolean>;
+  /** Applies the changes together: all of them, or (the store failing) none. */
+  apply(changes: readonly CredentialChange[]): Promise<void>;
 }
+
+export type CredentialChange =
+  | { readonly kind: 'upsert'; readonly user: string; readonly credential: ScramCredential }
+  | { readonly kind: 'delete'; readonly user: string; readonly mechanism: ScramMechanism };
 
 /** One credential as Kafka's UserScramCredentialRecord has it, bytes in base64. */
 export interface UserScramCredentialRecord {
@@ -56,7 +62,7 @@ const FILE_VERSION = 1;
 export const CREDENTIALS_FILE = 'scram-credentials.json';
 
 export class FileCredentialStore implements CredentialStore {
-  private readonly users = new Map<string, ScramCredential[]>();
+  private users = new Map<string, readonly ScramCredential[]>();
   readonly file: string;
 
   /** Reads the store of a data dir (empty when the file does not exist yet); throws on a malformed file. */
@@ -71,7 +77,11 @@ export class FileCredentialStore implements CredentialStore {
     }
     const parsed = JSON.parse(text) as { version?: unknown; credentials?: unknown };
     if (parsed.version !== FILE_VERSION || !Array.isArray(parsed.credentials)) throw new Error(`${this.file}: not a version ${FILE_VERSION} credentials file`);
-    for (const record of parsed.credentials as UserScramCredentialRecord[]) this.put(record.name, fromRecord(record));
+    const records = parsed.credentials as UserScramCredentialRecord[];
+    this.users = changed(
+      this.users,
+      records.map((record) => ({ kind: 'upsert', user: record.name, credential: fromRecord(record) })),
+    );
   }
 
   get(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
@@ -82,30 +92,36 @@ export class FileCredentialStore implements CredentialStore {
     return this.users;
   }
 
-  async upsert(user: string, credential: ScramCredential): Promise<void> {
-    this.put(user, credential);
-    this.save();
+  upsert(user: string, credential: ScramCredential): Promise<void> {
+    return this.apply([{ kind: 'upsert', user, credential }]);
   }
 
   async delete(user: string, mechanism: ScramMechanism): Promise<boolean> {
-    const held = this.users.get(user);
-    const kept = held?.filter((c) => c.mechanism.kafkaType !== mechanism.kafkaType);
-    if (held === undefined || kept === undefined || kept.length === held.length) return false;
-    if (kept.length === 0) this.users.delete(user);
-    else this.users.set(user, kept);
-    this.save();
+    if (this.get(user, mechanism) === undefined) return false;
+    await this.apply([{ kind: 'delete', user, mechanism }]);
     return true;
   }
 
-  private put(user: string, credential: ScramCredential): void {
-    const others = (this.users.get(user) ?? []).filter((c) => c.mechanism.kafkaType !== credential.mechanism.kafkaType);
-    this.users.set(user, [...others, credential]);
-  }
-
-  private save(): void {
-    const credentials = [...this.users].flatMap(([user, held]) => held.map((c) => toRecord(user, c)));
+  /** Written to disk first, then seen: a failed write leaves both the file and the store as they were. */
+  async apply(changes: readonly CredentialChange[]): Promise<void> {
+    const next = changed(this.users, changes);
+    const credentials = [...next].flatMap(([user, held]) => held.map((c) => toRecord(user, c)));
     writeFileAtomically(this.file, JSON.stringify({ version: FILE_VERSION, credentials }, null, 2) + '\n');
+    this.users = next;
   }
+}
+
+/** The users after the changes, in order (the map given is not modified). */
+function changed(users: ReadonlyMap<string, readonly ScramCredential[]>, changes: readonly CredentialChange[]): Map<string, readonly ScramCredential[]> {
+  const next = new Map(users);
+  for (const change of changes) {
+    const type = change.kind === 'upsert' ? change.credential.mechanism.kafkaType : change.mechanism.kafkaType;
+    const kept = (next.get(change.user) ?? []).filter((c) => c.mechanism.kafkaType !== type);
+    const held = change.kind === 'upsert' ? [...kept, change.credential] : kept;
+    if (held.length === 0) next.delete(change.user);
+    else next.set(change.user, held);
+  }
+  return next;
 }
 
 /** Temp file, fsync, rename, fsync of the directory: a reader (or a crash) sees the old file or the new one. Mode 0600: the keys are secrets. */

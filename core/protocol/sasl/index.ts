@@ -22,7 +22,7 @@ export {
 } from './scram-credential';
 export type { ScramCredential, ScramMechanism } from './scram-credential';
 export { FileCredentialStore, CREDENTIALS_FILE, toRecord, fromRecord } from './credential-store';
-export type { CredentialStore, UserScramCredentialRecord } from './credential-store';
+export type { CredentialStore, CredentialChange, UserScramCredentialRecord } from './credential-store';
 export { authenticationFailed, illegalState } from './sasl-result';
 export type { SaslStep, SaslFailure } from './sasl-result';
 export { credentialStorePort, toPortRecord, fromPortRecord } from './security-port';

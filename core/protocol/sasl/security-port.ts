@@ -3,7 +3,7 @@
 // between the port's plain records and sasl's credentials.
 import type { PortError, ScramCredentialChange, ScramCredentialRecord, SecurityPort } from '../ports';
 import { ErrorCode } from '../../wire';
-import type { CredentialStore } from './credential-store';
+import type { CredentialChange, CredentialStore } from './credential-store';
 import { type ScramCredential, SCRAM_MECHANISMS, scramMechanismByType } from './scram-credential';
 
 export function toPortRecord(credential: ScramCredential): ScramCredentialRecord {
@@ -28,18 +28,19 @@ export function credentialStorePort(store: CredentialStore, saslMechanisms: read
       return new Map([...store.list()].map(([user, held]) => [user, held.map(toPortRecord)]));
     },
     async alterScramCredentials(changes: readonly ScramCredentialChange[]): Promise<PortError | undefined> {
+      const applied: CredentialChange[] = [];
+      for (const change of changes) {
+        const type = change.kind === 'upsert' ? change.credential.mechanism : change.mechanism;
+        const mechanism = scramMechanismByType(type);
+        if (mechanism === undefined) return { code: ErrorCode.UNSUPPORTED_SASL_MECHANISM, message: `unknown SCRAM mechanism ${type}` };
+        applied.push(
+          change.kind === 'upsert'
+            ? { kind: 'upsert', user: change.user, credential: { ...change.credential, mechanism } }
+            : { kind: 'delete', user: change.user, mechanism },
+        );
+      }
       try {
-        for (const change of changes) {
-          if (change.kind === 'upsert') {
-            const credential = fromPortRecord(change.credential);
-            if (credential === undefined)
-              return { code: ErrorCode.UNSUPPORTED_SASL_MECHANISM, message: `unknown SCRAM mechanism ${change.credential.mechanism}` };
-            await store.upsert(change.user, credential);
-          } else {
-            const mechanism = scramMechanismByType(change.mechanism);
-            if (mechanism !== undefined) await store.delete(change.user, mechanism);
-          }
-        }
+        await store.apply(applied);
         return undefined;
       } catch (e) {
         return { code: ErrorCode.KAFKA_STORAGE_ERROR, message: `the credential store failed: ${(e as Error).message}` };

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   CREDENTIALS_FILE,
+  credentialStorePort,
   DEFAULT_SCRAM_ITERATIONS,
   FileCredentialStore,
   fromRecord,
@@ -13,6 +14,7 @@ import {
   scramMechanismByName,
   toRecord,
 } from '../../../../core/protocol/sasl';
+import { ErrorCode } from '../../../../core/wire';
 import { scramAuthenticates } from './scram-client';
 
 let dir: string;
@@ -80,6 +82,27 @@ describe('FileCredentialStore', () => {
     const server = () => new ScramServer(SCRAM_SHA_256, { lookup: (user) => store.get(user, SCRAM_SHA_256) });
     expect(scramAuthenticates(server(), SCRAM_SHA_256, 'alice', 'pw')).toBe(true);
     expect(scramAuthenticates(server(), SCRAM_SHA_256, 'alice', 'pw2')).toBe(false);
+  });
+
+  test('a failed write changes nothing: not the file, not the store, and the port answers KAFKA_STORAGE_ERROR', async () => {
+    const store = new FileCredentialStore(dir);
+    const before = scramCredential(SCRAM_SHA_256, 'old', 4096);
+    await store.upsert('alice', before);
+    const file = fs.readFileSync(path.join(dir, CREDENTIALS_FILE), 'utf8');
+    // The temp file cannot be created where a directory stands.
+    fs.mkdirSync(path.join(dir, `${CREDENTIALS_FILE}.tmp`));
+    await expect(
+      store.apply([
+        { kind: 'upsert', user: 'alice', credential: scramCredential(SCRAM_SHA_256, 'new', 4096) },
+        { kind: 'upsert', user: 'bob', credential: before },
+      ]),
+    ).rejects.toThrow('EISDIR');
+    expect(store.get('alice', SCRAM_SHA_256)).toBe(before);
+    expect(store.get('bob', SCRAM_SHA_256)).toBeUndefined();
+    expect(fs.readFileSync(path.join(dir, CREDENTIALS_FILE), 'utf8')).toBe(file);
+    const refused = await credentialStorePort(store).alterScramCredentials([{ kind: 'delete', user: 'alice', mechanism: 1 }]);
+    expect(refused).toMatchObject({ code: ErrorCode.KAFKA_STORAGE_ERROR });
+    expect(store.get('alice', SCRAM_SHA_256)).toBe(before);
   });
 
   test('a malformed file is refused when opened, not silently emptied', () => {

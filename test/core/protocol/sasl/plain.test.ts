@@ -71,7 +71,13 @@ describe('PLAIN exchange against SCRAM credentials', () => {
     const store = new Map([['alice', [alice]]]);
     const port = (mechanisms: string[]) =>
       credentialStorePort(
-        { get: (u, m) => store.get(u)?.find((c) => c.mechanism === m), list: () => store, upsert: async () => undefined, delete: async () => false },
+        {
+          get: (u, m) => store.get(u)?.find((c) => c.mechanism === m),
+          list: () => store,
+          upsert: async () => undefined,
+          delete: async () => false,
+          apply: async () => undefined,
+        },
         mechanisms,
       );
     expect(startSaslExchange(PLAIN, port(['SCRAM-SHA-256']))).toBeUndefined();

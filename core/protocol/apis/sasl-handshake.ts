@@ -1,7 +1,8 @@
 // SaslHandshake (17): the client names its SASL mechanism; the answer lists the
 // mechanisms the listener enables (UNSUPPORTED_SASL_MECHANISM for another).
-// v1 means the exchange then travels in SaslAuthenticate requests (v0's raw
-// frames are not served). Remembering the mechanism per connection is the
+// After v1 the exchange travels in SaslAuthenticate requests; after v0 the
+// client sends raw SASL tokens in size-prefixed frames, which the connection
+// must read as such. Remembering the mechanism and those framings are the
 // connection's part (next step of #16); this handler answers the question.
 import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';

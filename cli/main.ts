@@ -11,6 +11,7 @@ import { runGroup } from './group-command';
 import { processIO } from './io';
 import { runProduce } from './produce-command';
 import { runTopic } from './topic-command';
+import { runUser } from './user-command';
 import { runWorker } from './worker-command';
 
 const HELP = `rill — stream processing for TypeScript with its own log
@@ -33,6 +34,7 @@ Usage:
   rill consume --topic NAME             a topic's records to stdout
   rill group list|describe|reset-offsets|seek|delete ...
   rill log recover --data-dir DIR --topic T --partition P   repair a damaged partition (broker stopped)
+  rill user create|delete|list --data-dir DIR ...           SCRAM users of a single-node broker
   rill version                          the version (also rill --version)
   rill help                             this text
 
@@ -106,6 +108,9 @@ export async function main(argv: string[]): Promise<number> {
       return runGroup(rest, processIO());
     case 'log':
       return runLog(rest, processIO());
+    case 'user':
+      quietPipe();
+      return runUser(rest, processIO());
     case 'cluster':
       quietPipe();
       return runCluster(rest, processIO());

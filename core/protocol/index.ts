@@ -30,3 +30,4 @@ export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
 export type { KafkaConnectionOptions } from './client/client';
 export * as apis from './apis/public';
+export * as sasl from './sasl';

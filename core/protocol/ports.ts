@@ -280,6 +280,36 @@ export interface GroupPort {
 }
 
 /** Everything a Kafka front end serves from. */
+// ---------------------------------------------------------------- security
+
+/**
+ * A user's SCRAM credential as Kafka's UserScramCredentialRecord holds it
+ * (mechanism: 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512): salted keys, never a password.
+ */
+export interface ScramCredentialRecord {
+  readonly mechanism: number;
+  readonly salt: Buffer;
+  readonly iterations: number;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+}
+
+export type ScramCredentialChange =
+  | { readonly kind: 'upsert'; readonly user: string; readonly credential: ScramCredentialRecord }
+  | { readonly kind: 'delete'; readonly user: string; readonly mechanism: number };
+
+/** Authentication: the SASL mechanisms enabled and the SCRAM credentials (SaslHandshake, SaslAuthenticate, *UserScramCredentials). */
+export interface SecurityPort {
+  /** The SASL mechanism names the listener accepts, as SaslHandshake lists them. */
+  readonly saslMechanisms: readonly string[];
+  /** The user's credential for a mechanism; synchronous, as a SCRAM exchange asks for it mid-step. */
+  scramCredential(user: string, mechanism: number): ScramCredentialRecord | undefined;
+  /** Every user with SCRAM credentials, and theirs. */
+  scramUsers(): ReadonlyMap<string, readonly ScramCredentialRecord[]>;
+  /** Applies the changes (already validated), all or, on a storage failure, a refusal. */
+  alterScramCredentials(changes: readonly ScramCredentialChange[]): MaybeAsync<PortError | undefined>;
+}
+
 export interface BrokerPorts {
   /** This broker's id. */
   readonly nodeId: number;
@@ -287,4 +317,6 @@ export interface BrokerPorts {
   readonly partitions: PartitionPort;
   readonly admin: AdminPort;
   readonly groups: GroupPort;
+  /** Absent: the listener authenticates no one (and the SCRAM admin APIs refuse). */
+  readonly security?: SecurityPort;
 }

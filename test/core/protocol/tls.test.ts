@@ -2,6 +2,7 @@
 // clients), mTLS principals, and the refusals (plaintext to an SSL port, an
 // untrusted broker, a missing or expired client certificate, bad files at start).
 import type * as net from 'node:net';
+import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
 import { ANONYMOUS, KafkaConnection, ListenerTls, type ListenerTlsOptions, principalOf } from '../../../core/protocol';
@@ -97,6 +98,24 @@ describe('TLS on the Kafka listener', () => {
       const c = await kcat(['-C', '-t', 'kcat-secure', '-o', 'beginning', '-e', '-q']);
       expect(c.code).toBe(0);
       expect(c.stdout.trim().split('\n')).toEqual(['one', 'two', 'three']);
+    });
+  });
+
+  test('@platformatic/kafka produces and consumes with a group over SSL', async () => {
+    await withBroker(serverTls(), async ({ bootstrap }) => {
+      // Its `tls` option (node:tls's), from the child's RILL_TLS_CA.
+      const platformatic = (args: string[]) =>
+        run('env', [`RILL_TLS_CA=${certs.ca}`, 'node', path.join(__dirname, 'platformatic-client.mjs'), ...args], { timeoutMs: 30000 });
+      const recs = Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+      const p = await platformatic(['produce', bootstrap, 'platformatic-secure', JSON.stringify(recs)]);
+      expect(p).toMatchObject({ code: 0 });
+      const c = await platformatic(['consume', bootstrap, 'platformatic-secure', 'platformatic-secure-group', String(recs.length)]);
+      expect(c).toMatchObject({ code: 0 });
+      const values = c.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).value);
+      expect(values.sort()).toEqual(recs.map((r) => r.value));
     });
   });
 

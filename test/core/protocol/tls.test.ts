@@ -1,7 +1,7 @@
 // TLS on the Kafka listener: real clients over SSL (kafkajs, kcat, Rill's own
 // clients), mTLS principals, and the refusals (plaintext to an SSL port, an
 // untrusted broker, a missing or expired client certificate, bad files at start).
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
@@ -9,7 +9,7 @@ import { ANONYMOUS, KafkaConnection, ListenerTls, type ListenerTlsOptions, princ
 import { protocolLogClient } from '../../../core/client';
 import { makeTestCerts, type TestCerts } from '../../support/test-certs';
 import { run } from './children';
-import { startTestCluster, TestCluster } from './harness';
+import { startTestCluster, TestCluster, waitFor } from './harness';
 
 let certs: TestCerts;
 beforeAll(() => {
@@ -125,6 +125,20 @@ describe('TLS on the Kafka listener', () => {
       expect(logs.filter((l) => l.includes('TLS handshake'))).toHaveLength(1);
       const conn = await KafkaConnection.connect(bootstrap, { tls: { ca: certs.read(certs.ca) } });
       conn.close();
+    });
+  });
+
+  test('a client that never finishes its handshake is counted against max.connections, then closed and logged', async () => {
+    await withBroker(serverTls({ handshakeTimeoutMs: 1000 }), async ({ server, logs }) => {
+      const [host, port] = [server.host, server.port];
+      const silent = net.connect({ host, port });
+      await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+      const closed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+      silent.on('error', () => {});
+      await waitFor(() => server.limiter.open === 1, 'the connection to be counted');
+      await closed;
+      await waitFor(() => server.limiter.open === 0, 'the connection to be let go');
+      expect(logs.filter((l) => l.includes('TLS handshake'))).toHaveLength(1);
     });
   });
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { applyConfig, completeSettings } from '../../cli/broker-config';
 import { UsageError } from '../../cli/args';
+import { runBroker } from '../../cli/broker-command';
 import { runConsume } from '../../cli/consume-command';
 import { runGroup } from '../../cli/group-command';
 import { runProduce } from '../../cli/produce-command';
@@ -117,6 +118,22 @@ test('`rill broker` with a key that does not match its certificate exits with a 
     '0',
   ]);
   await expect(started).rejects.toThrow(/exited with 1 before listening: .*key values mismatch/s);
+});
+
+test('a cluster node: --ssl-* are refused on a controller-only node, and a bad key fails before anything starts', async () => {
+  const node = (extra: string[]) =>
+    cli(
+      (argv, io) => runBroker(argv, io, new AbortController().signal),
+      ['--node-id', '1', '--controllers', '1@127.0.0.1:1', '--data-dir', path.join(certs.dir, 'node'), ...extra],
+    );
+  expect(await node(['--controller', '--ssl-cert', certs.server.cert, '--ssl-key', certs.server.key])).toMatchObject({
+    code: 2,
+    err: expect.stringContaining('a controller-only node (no --port) has none'),
+  });
+  expect(await node(['--port', '0', '--ssl-cert', certs.server.cert, '--ssl-key', certs.client.key])).toMatchObject({
+    code: 1,
+    err: expect.stringContaining('key values mismatch'),
+  });
 });
 
 test('TLS settings that do not go together are refused with the setting to add', () => {

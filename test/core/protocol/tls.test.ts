@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
 import { ANONYMOUS, KafkaConnection, ListenerTls, type ListenerTlsOptions, principalOf } from '../../../core/protocol';
-import { protocolLogClient } from '../../../core/client';
+import { kafkaLogClient, protocolLogClient } from '../../../core/client';
 import { makeTestCerts, type TestCerts } from '../../support/test-certs';
 import { run } from './children';
 import { startTestCluster, TestCluster, waitFor } from './harness';
@@ -80,6 +80,22 @@ describe('TLS on the Kafka listener', () => {
         await producer.close();
         const { records } = await client.fetch({ topic: 'rill-secure', partition: 0 }, 0, 1 << 20);
         expect(records.map((r) => r.value?.toString())).toEqual(['a', 'b']);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("the kafkajs LogClient's fetch() follows its ssl", async () => {
+    await withBroker(serverTls(), async ({ bootstrap }) => {
+      const client = kafkaLogClient({ brokers: [bootstrap], kafka: { ssl: { ca: certs.read(certs.ca) } } });
+      try {
+        await client.ensureTopics([{ name: 'kafkajs-secure', partitions: 1 }]);
+        const producer = client.producer();
+        await producer.send('kafkajs-secure', { key: null, value: Buffer.from('x'), timestamp: 1, partition: 0 });
+        await producer.close();
+        const { records } = await client.fetch({ topic: 'kafkajs-secure', partition: 0 }, 0, 1 << 20);
+        expect(records.map((r) => r.value?.toString())).toEqual(['x']);
       } finally {
         await client.close();
       }

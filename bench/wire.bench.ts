@@ -8,6 +8,9 @@
 // reads everything from the beginning; ioredis reads the stream with XRANGE in
 // chunks of the same batch size. 100-byte and 1 KB records. Rounds alternate
 // between the two systems; medians are reported.
+// TLS: a second `rill broker` serves SSL (certificates made with openssl at
+// start) and kafkajs produces and consumes the same rounds over it; the ratio
+// TLS/plaintext is reported beside (Kafka's goal: >= 0.7).
 // Results: bench/results/wire.json. Target: Rill >= 2x Redis Streams for produce.
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,6 +21,7 @@ import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { encodeRecordBatch } from '../core/log';
 import { apis, KafkaConnection } from '../core/protocol';
+import { makeTestCerts } from '../test/support/test-certs';
 
 const ROUNDS = Number(process.env.BENCH_WIRE_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_WIRE_BATCH ?? 100);
@@ -85,10 +89,23 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
   });
 }
 
-async function startRill(dir: string): Promise<{ port: number; child: ChildProcess }> {
+async function startRill(dir: string, extraArgs: readonly string[] = []): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--no-schema-registry'],
+    [
+      '-r',
+      './test/support/register-ts.js',
+      'cli/main.ts',
+      'broker',
+      '--data-dir',
+      dir,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--no-schema-registry',
+      ...extraArgs,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -205,6 +222,9 @@ async function redisConsume(redis: Redis, key: string, records: number, recordBy
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-wire-'));
   const rill = await startRill(path.join(dir, 'rill'));
+  const certs = makeTestCerts();
+  const rillTls = await startRill(path.join(dir, 'rill-tls'), ['--ssl-cert', certs.server.cert, '--ssl-key', certs.server.key]);
+  const kafkaTls = new Kafka({ clientId: 'bench', brokers: [`127.0.0.1:${rillTls.port}`], ssl: { ca: certs.read(certs.ca) }, logLevel: logLevel.NOTHING });
   fs.mkdirSync(path.join(dir, 'redis'));
   const redisServer = await startRedis(path.join(dir, 'redis'));
   const kafka = new Kafka({ clientId: 'bench', brokers: [`127.0.0.1:${rill.port}`], logLevel: logLevel.NOTHING });
@@ -213,8 +233,8 @@ async function main(): Promise<void> {
   const results = [];
   for (const s of SCENARIOS) {
     const value = Buffer.alloc(s.recordBytes, 'x');
-    const produced: { rill: Rate[]; redis: Rate[]; rillClient: Rate[] } = { rill: [], redis: [], rillClient: [] };
-    const consumed: { rill: Rate[]; redis: Rate[] } = { rill: [], redis: [] };
+    const produced: { rill: Rate[]; redis: Rate[]; rillClient: Rate[]; rillTls: Rate[] } = { rill: [], redis: [], rillClient: [], rillTls: [] };
+    const consumed: { rill: Rate[]; redis: Rate[]; rillTls: Rate[] } = { rill: [], redis: [], rillTls: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const topic = `bench-${s.recordBytes}-${round}`;
       const rillPid = rill.child.pid!;
@@ -224,13 +244,17 @@ async function main(): Promise<void> {
       produced.rillClient.push(await measured(rillPid, s.records, () => rillClientProduce(`127.0.0.1:${rill.port}`, `${topic}-rill-client`, s.records, value)));
       consumed.rill.push(await measured(rillPid, s.records, () => rillConsume(kafka, topic, s.records, s.recordBytes)));
       consumed.redis.push(await measured(redisPid, s.records, () => redisConsume(redis, topic, s.records, s.recordBytes)));
+      const tlsPid = rillTls.child.pid!;
+      produced.rillTls.push(await measured(tlsPid, s.records, () => rillProduce(kafkaTls, topic, s.records, value)));
+      consumed.rillTls.push(await measured(tlsPid, s.records, () => rillConsume(kafkaTls, topic, s.records, s.recordBytes)));
       await redis.del(topic);
       console.error(
-        `${s.recordBytes} B round ${round + 1}: produce rill ${produced.rill[round].msgsPerSec}/s redis ${produced.redis[round].msgsPerSec}/s rill-client ${produced.rillClient[round].msgsPerSec}/s; consume rill ${consumed.rill[round].msgsPerSec}/s redis ${consumed.redis[round].msgsPerSec}/s`,
+        `${s.recordBytes} B round ${round + 1}: produce rill ${produced.rill[round].msgsPerSec}/s redis ${produced.redis[round].msgsPerSec}/s rill-client ${produced.rillClient[round].msgsPerSec}/s; consume rill ${consumed.rill[round].msgsPerSec}/s redis ${consumed.redis[round].msgsPerSec}/s; over TLS produce ${produced.rillTls[round].msgsPerSec}/s consume ${consumed.rillTls[round].msgsPerSec}/s`,
       );
     }
     const p = { rill: median(produced.rill), redis: median(produced.redis), rillClient: median(produced.rillClient) };
     const c = { rill: median(consumed.rill), redis: median(consumed.redis) };
+    const tls = { produce: median(produced.rillTls), consume: median(consumed.rillTls) };
     const cpuRatio = (a?: number, b?: number) => (a && b ? round(b / a, 2) : null);
     results.push({
       recordBytes: s.recordBytes,
@@ -249,6 +273,12 @@ async function main(): Promise<void> {
         ratio: round(c.rill.msgsPerSec / c.redis.msgsPerSec, 2),
         serverEfficiency: cpuRatio(c.rill.serverCpuMsPerMillion, c.redis.serverCpuMsPerMillion),
       },
+      // kafkajs over SSL to the same kind of broker; ratios: TLS msgs/s over plaintext msgs/s.
+      tls: {
+        ...tls,
+        produceRatio: round(tls.produce.msgsPerSec / p.rill.msgsPerSec, 2),
+        consumeRatio: round(tls.consume.msgsPerSec / c.rill.msgsPerSec, 2),
+      },
     });
   }
 
@@ -263,8 +293,9 @@ async function main(): Promise<void> {
       rill: 'kafkajs 2.x -> rill broker (Kafka protocol, acks=-1)',
       redis: 'ioredis -> redis-server Streams (pipelined XADD / XRANGE)',
       rillClient: "Rill's protocol client (core/protocol KafkaConnection, batches by core/log) -> rill broker: the broker without kafkajs' client cost",
+      rillTls: 'kafkajs 2.x over SSL (TLS 1.3, EC P-256 certificate) -> rill broker --ssl-cert/--ssl-key',
     },
-    target: 'rill produce >= 2x redis',
+    target: 'rill produce >= 2x redis; TLS/plaintext >= 0.7',
     results,
   };
   fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
@@ -275,15 +306,16 @@ async function main(): Promise<void> {
         recordBytes: r.recordBytes,
         produce: { ratio: r.produce.ratio, rillClientRatio: r.produce.rillClientRatio, serverEfficiency: r.produce.serverEfficiency },
         consume: { ratio: r.consume.ratio, serverEfficiency: r.consume.serverEfficiency },
+        tls: { produceRatio: r.tls.produceRatio, consumeRatio: r.tls.consumeRatio },
       })),
     ),
   );
 
   redis.disconnect();
-  rill.child.kill('SIGTERM');
-  redisServer.child.kill('SIGTERM');
-  await Promise.all([rill.child, redisServer.child].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))));
+  for (const c of [rill.child, rillTls.child, redisServer.child]) c.kill('SIGTERM');
+  await Promise.all([rill.child, rillTls.child, redisServer.child].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))));
   fs.rmSync(dir, { recursive: true, force: true });
+  certs.remove();
 }
 
 main().catch((e) => {

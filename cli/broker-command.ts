@@ -9,7 +9,7 @@ import { KafkaServer } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { commandHelp, noMoreArguments, parseCommand } from './args';
-import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, readConfigFile } from './broker-config';
+import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listenerTls, readConfigFile, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
@@ -41,6 +41,7 @@ const SPEC = {
     kind: 'boolean',
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
+  ...TLS_FLAGS,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -78,6 +79,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     return serve(completeSettings(partial), io, stop);
@@ -127,6 +129,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
       queuedMaxRequestBytes: s.queuedMaxRequestBytes,
       idleTimeoutMs: s.idleTimeoutMs,
       autoCreateTopics: s.autoCreateTopics,
+      tls: listenerTls(s),
       log,
     });
     if (s.schemaRegistryPort >= 0) {
@@ -141,7 +144,9 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
     if (err.code === 'EADDRINUSE') throw new CommandError(`port already in use (${err.message}); pick another with --port / --schema-registry-port`);
     throw new CommandError(err.message);
   }
-  io.stdout.write(`rill broker: listening on ${s.host}:${server.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`);
+  io.stdout.write(
+    `rill broker: listening on ${s.host}:${server.port} ${server.securityProtocol} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
+  );
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));

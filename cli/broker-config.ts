@@ -4,7 +4,14 @@
 import * as fs from 'node:fs';
 import { UsageError } from './args';
 import { DEFAULT_BROKER_LIMITS } from '../core/broker';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from '../core/protocol';
+import {
+  CLIENT_AUTH_VALUES,
+  ClientAuth,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  ListenerTlsOptions,
+} from '../core/protocol';
 
 export interface BrokerSettings {
   dataDir: string;
@@ -28,9 +35,14 @@ export interface BrokerSettings {
   schemaRegistryHost: string;
   /** log.recover.corruption: repair damaged partitions on start (moved aside into .corrupt files). */
   recoverCorruption: boolean;
+  /** The Kafka listener's TLS (PEM files); none: PLAINTEXT. */
+  sslCertFile?: string;
+  sslKeyFile?: string;
+  sslCaFile?: string;
+  sslClientAuth?: ClientAuth;
 }
 
-type Kind = 'string' | 'port' | 'int' | 'bool';
+type Kind = 'string' | 'port' | 'int' | 'bool' | 'clientAuth';
 
 /** Config keys (Kafka's names where Kafka has one) and the setting each fills. */
 const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
@@ -53,6 +65,11 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'schema.registry.port': { setting: 'schemaRegistryPort', kind: 'int' },
   'schema.registry.host': { setting: 'schemaRegistryHost', kind: 'string' },
   'log.recover.corruption': { setting: 'recoverCorruption', kind: 'bool' },
+  // Kafka's PEM names (librdkafka's, and ssl.keystore.type=PEM's files).
+  'ssl.certificate.location': { setting: 'sslCertFile', kind: 'string' },
+  'ssl.key.location': { setting: 'sslKeyFile', kind: 'string' },
+  'ssl.ca.location': { setting: 'sslCaFile', kind: 'string' },
+  'ssl.client.auth': { setting: 'sslClientAuth', kind: 'clientAuth' },
 };
 
 /** Resource bounds: positive integers. */
@@ -142,6 +159,9 @@ function parseValue(key: string, kind: Kind, value: string, source: string): str
     case 'bool':
       if (value !== 'true' && value !== 'false') throw bad('true or false');
       return value === 'true';
+    case 'clientAuth':
+      if (!(CLIENT_AUTH_VALUES as readonly string[]).includes(value)) throw bad(CLIENT_AUTH_VALUES.join(', '));
+      return value;
     case 'port': {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw bad('a port from 0 to 65535');
@@ -162,5 +182,42 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
   for (const [key, spec] of Object.entries(KEYS)) {
     if (BOUNDS.has(key) && (s[spec.setting] as number) < 1) throw new UsageError(`${key} must be at least 1`);
   }
+  listenerTls(s); // TLS settings that do not go together fail here
   return s as BrokerSettings;
+}
+
+/** The Kafka listener's TLS from the ssl.* settings: none when no certificate is given. */
+export function listenerTls(s: Pick<BrokerSettings, 'sslCertFile' | 'sslKeyFile' | 'sslCaFile' | 'sslClientAuth'>): ListenerTlsOptions | undefined {
+  if (!s.sslCertFile && !s.sslKeyFile) {
+    if (s.sslCaFile || (s.sslClientAuth && s.sslClientAuth !== 'none'))
+      throw new UsageError('ssl.ca.location and ssl.client.auth need TLS on the listener: give ssl.certificate.location and ssl.key.location too');
+    return undefined;
+  }
+  if (!s.sslCertFile || !s.sslKeyFile) throw new UsageError('TLS needs both ssl.certificate.location (--ssl-cert) and ssl.key.location (--ssl-key)');
+  if (s.sslClientAuth && s.sslClientAuth !== 'none' && !s.sslCaFile)
+    throw new UsageError(`ssl.client.auth=${s.sslClientAuth} needs ssl.ca.location (--ssl-ca): the CA that signs client certificates`);
+  return { certFile: s.sslCertFile, keyFile: s.sslKeyFile, caFile: s.sslCaFile, clientAuth: s.sslClientAuth };
+}
+
+/** The listener TLS flags of `rill broker`, in either mode. */
+export const TLS_FLAGS = {
+  'ssl-cert': { kind: 'string', arg: 'FILE', help: "the Kafka listener's certificate (PEM): serves SSL; config key ssl.certificate.location" },
+  'ssl-key': { kind: 'string', arg: 'FILE', help: 'its private key (PEM); config key ssl.key.location' },
+  'ssl-ca': { kind: 'string', arg: 'FILE', help: 'CA certificates trusted for client certificates (PEM); config key ssl.ca.location' },
+  'ssl-client-auth': {
+    kind: 'string',
+    arg: 'none|requested|required',
+    help: 'client certificates (mTLS); config key ssl.client.auth',
+    defaultText: 'none',
+  },
+} as const;
+
+/** The TLS flags given, as config keys. */
+export function tlsFlagsAsConfig(flags: { 'ssl-cert'?: string; 'ssl-key'?: string; 'ssl-ca'?: string; 'ssl-client-auth'?: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (flags['ssl-cert'] !== undefined) out['ssl.certificate.location'] = flags['ssl-cert'];
+  if (flags['ssl-key'] !== undefined) out['ssl.key.location'] = flags['ssl-key'];
+  if (flags['ssl-ca'] !== undefined) out['ssl.ca.location'] = flags['ssl-ca'];
+  if (flags['ssl-client-auth'] !== undefined) out['ssl.client.auth'] = flags['ssl-client-auth'];
+  return out;
 }

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
+import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -30,6 +32,7 @@ const SPEC = {
   'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
+  ...TLS_FLAGS,
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -73,6 +76,16 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     if (flags.rack !== undefined && flags.controller && !combined(flags))
       throw new UsageError('--rack is a broker setting; a controller-only node (no --port) has no rack');
     if (flags.join && !flags.controller) throw new UsageError('--join is for a controller (--controller) joining an existing quorum');
+    const tlsSettings: Partial<BrokerSettings> = {};
+    applyConfig(tlsSettings, tlsFlagsAsConfig(flags), 'flags');
+    const kafkaTls = listenerTls(tlsSettings);
+    if (kafkaTls && flags.controller && !combined(flags))
+      throw new UsageError('--ssl-* are for the Kafka listener of a broker; a controller-only node (no --port) has none');
+    try {
+      if (kafkaTls) ListenerTls.load(kafkaTls); // bad files fail before any port is bound
+    } catch (e) {
+      throw new CommandError((e as Error).message);
+    }
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     try {
@@ -120,6 +133,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         rack: flags.rack ?? null,
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
+        kafkaTls,
         log,
       });
       if (E.isLeft(started)) {

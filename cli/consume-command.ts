@@ -18,7 +18,7 @@ import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { backoff, LEADER_MOVED, topicLeaders } from './leaders';
 import { partitionCount } from './produce-command';
-import { bootstrapList, bootstrapOf, check, CommandError, connect } from './wire';
+import { type Bootstrap, bootstrapList, bootstrapOf, check, CommandError, connect } from './wire';
 
 const SPEC = {
   topic: { kind: 'string', arg: 'NAME', help: 'the topic to read (required)' },
@@ -263,14 +263,14 @@ interface ConsumerGroup {
  * committed first (`commitRevoked`).
  */
 function consumerGroup(
-  bootstrap: string,
+  bootstrap: Bootstrap,
   leaders: PartitionLeaders,
   groupId: string,
   retryTimeoutMs: number,
   commitRevoked: (revoked: TopicPartition[]) => Promise<void>,
 ): ConsumerGroup {
   // Connections of its own: a JoinGroup waits at the coordinator for the rebalance, and must not hold up fetches behind it.
-  const connections = new BrokerConnections(bootstrapList(bootstrap), { clientId: 'rill-cli' });
+  const connections = new BrokerConnections(bootstrapList(bootstrap.servers), { clientId: 'rill-cli', tls: bootstrap.tls });
   const coordinator = new GroupCoordinator(connections, groupId, retryTimeoutMs);
   const sessionTimeoutMs = 10_000;
   let changed = true;

@@ -9,7 +9,7 @@ import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
 import { topicLeaders } from './leaders';
 import { CommandIO, Progress, writeLine } from './io';
-import { bootstrapOf, check, CommandError, connect } from './wire';
+import { type Bootstrap, bootstrapOf, check, CommandError, connect } from './wire';
 
 const ACTIONS = ['list', 'describe', 'reset-offsets', 'seek', 'delete', 'delete-offsets'] as const;
 
@@ -74,7 +74,7 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
     let coordinator: KafkaConnection | undefined;
     try {
       if (action === 'list') return await list(conn, io, format);
-      coordinator = await connect(await coordinatorAddress(conn, groupId));
+      coordinator = await connect(bootstrap, await coordinatorAddress(conn, groupId));
       const at: Brokers = { bootstrap, conn, coordinator };
       if (action === 'describe') return await describe(at, io, groupId, format);
       if (action === 'delete') return await deleteGroup(at, io, groupId);
@@ -148,7 +148,7 @@ async function committedOffsets(conn: KafkaConnection, groupId: string): Promise
 }
 
 interface Brokers {
-  readonly bootstrap: string;
+  readonly bootstrap: Bootstrap;
   readonly conn: KafkaConnection;
   readonly coordinator: KafkaConnection;
 }

@@ -19,7 +19,7 @@ import {
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
-import { bootstrapOf, check, connect } from './wire';
+import { type Bootstrap, bootstrapOf, check, connect } from './wire';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-partitions', 'trim-prefix', 'delete-records'] as const;
 
@@ -244,7 +244,7 @@ async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string,
 /** DeleteRecords at each partition's leader: the log start moves to `offset` (-1: the high watermark). */
 async function trimPrefix(
   conn: KafkaConnection,
-  bootstrap: string,
+  bootstrap: Bootstrap,
   io: CommandIO,
   name: string,
   offset: number | undefined,

@@ -1,8 +1,10 @@
-// How the CLI's tools reach a broker: one Kafka protocol connection, and the
+// How the CLI's tools reach a broker: one Kafka protocol connection (over TLS
+// when the --command-config file says security.protocol=SSL), and the
 // conversion of error codes into sentences.
 import { errorName } from '../core/broker';
 import { bootstrapAddresses } from '../core/client';
-import { KafkaConnection } from '../core/protocol';
+import * as fs from 'node:fs';
+import { type ClientTlsOptions, KafkaConnection } from '../core/protocol';
 import { readConfigFile } from './broker-config';
 import { CommandIO } from './io';
 
@@ -11,21 +13,54 @@ export const DEFAULT_BOOTSTRAP = 'localhost:9092';
 /** A failure the user caused or can fix; printed without a stack trace, exit code 1. */
 export class CommandError extends Error {}
 
+/** The brokers to start from, and how to connect to them. */
+export interface Bootstrap {
+  /** `HOST:PORT,HOST:PORT,...` */
+  readonly servers: string;
+  /** security.protocol=SSL. */
+  readonly tls?: ClientTlsOptions;
+}
+
+/** The Kafka client properties of a --command-config file the tools use. */
+const CLIENT_PROPERTIES = ['bootstrap.servers', 'security.protocol', 'ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location'];
+
 /**
  * The brokers to start from: --bootstrap, else bootstrap.servers of Kafka's
- * --command-config FILE (other keys are warned about: the tools use none),
- * else $RILL_BOOTSTRAP, else localhost:9092.
+ * --command-config FILE, else $RILL_BOOTSTRAP, else localhost:9092; with TLS
+ * when the file says security.protocol=SSL (its other keys are warned about:
+ * the tools use none).
  */
-export function bootstrapOf(flags: { bootstrap?: string; 'command-config'?: string }, io: CommandIO): string {
-  if (flags.bootstrap !== undefined) return flags.bootstrap;
+export function bootstrapOf(flags: { bootstrap?: string; 'command-config'?: string }, io: CommandIO): Bootstrap {
   const file = flags['command-config'];
-  if (file !== undefined) {
-    const settings = readConfigFile(file);
-    for (const key of Object.keys(settings))
-      if (key !== 'bootstrap.servers') io.stderr.write(`rill: warning: ${file}: "${key}" is not used (the tools read bootstrap.servers only)\n`);
-    if (settings['bootstrap.servers']) return settings['bootstrap.servers'];
+  const settings = file !== undefined ? readConfigFile(file) : {};
+  for (const key of Object.keys(settings))
+    if (!CLIENT_PROPERTIES.includes(key)) io.stderr.write(`rill: warning: ${file}: "${key}" is not used (the tools read ${CLIENT_PROPERTIES.join(', ')})\n`);
+  const servers = flags.bootstrap ?? (settings['bootstrap.servers'] || io.env.RILL_BOOTSTRAP || DEFAULT_BOOTSTRAP);
+  return { servers, tls: file !== undefined ? clientTls(settings, file) : undefined };
+}
+
+/** security.protocol and the ssl.* files of a client properties file (Kafka's PEM names, librdkafka's). */
+function clientTls(settings: Record<string, string>, file: string): ClientTlsOptions | undefined {
+  const protocol = (settings['security.protocol'] ?? 'PLAINTEXT').toUpperCase();
+  if (protocol === 'PLAINTEXT') {
+    const unused = ['ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location'].filter((k) => settings[k] !== undefined);
+    if (unused.length > 0) throw new CommandError(`${file}: ${unused.join(', ')} need security.protocol=SSL`);
+    return undefined;
   }
-  return io.env.RILL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP;
+  if (protocol !== 'SSL') throw new CommandError(`${file}: security.protocol=${protocol} is not supported (PLAINTEXT or SSL; SASL is not there yet)`);
+  const read = (key: string): Buffer | undefined => {
+    const path = settings[key];
+    if (path === undefined) return undefined;
+    try {
+      return fs.readFileSync(path);
+    } catch (e) {
+      throw new CommandError(`${file}: ${key}: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  const cert = read('ssl.certificate.location');
+  const key = read('ssl.key.location');
+  if ((cert === undefined) !== (key === undefined)) throw new CommandError(`${file}: ssl.certificate.location and ssl.key.location go together`);
+  return { ca: read('ssl.ca.location'), cert, key };
 }
 
 /** `HOST:PORT,HOST:PORT,...` as a list (a Kafka bootstrap list). */
@@ -35,12 +70,12 @@ export function bootstrapList(bootstrap: string): string[] {
   return list;
 }
 
-/** A connection to the first broker of the bootstrap list that answers. */
-export async function connect(bootstrap: string): Promise<KafkaConnection> {
+/** A connection to the first broker of the bootstrap list (or of `servers`, with the bootstrap's TLS) that answers. */
+export async function connect(bootstrap: Bootstrap, servers = bootstrap.servers): Promise<KafkaConnection> {
   const failures: string[] = [];
-  for (const address of bootstrapList(bootstrap)) {
+  for (const address of bootstrapList(servers)) {
     try {
-      return await KafkaConnection.connect(address, { clientId: 'rill-cli', timeoutMs: 30000 });
+      return await KafkaConnection.connect(address, { clientId: 'rill-cli', timeoutMs: 30000, tls: bootstrap.tls });
     } catch (e) {
       failures.push((e as Error).message);
     }

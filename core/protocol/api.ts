@@ -8,6 +8,8 @@ import { MessageSchema, VersionRange, versions } from '../wire';
 export interface RequestContext extends BrokerPorts {
   apiVersion: number;
   clientId: string | null;
+  /** Kafka's principal: "User:<subject DN>" from a TLS client certificate, "User:ANONYMOUS" otherwise. */
+  principal: string;
   /** host:port this node advertises in Metadata and FindCoordinator. */
   advertised: { host: string; port: number };
   /** Ends long polls when the connection closes or the server shuts down. */

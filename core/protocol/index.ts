@@ -15,6 +15,8 @@ export {
   DEFAULT_QUEUED_MAX_REQUEST_BYTES,
 } from './server/bounds';
 export type { ListenerBounds, Frame, FrameRead } from './server/bounds';
+export { ListenerTls, CLIENT_AUTH_VALUES, ANONYMOUS, principalOf } from './server/tls';
+export type { ListenerTlsOptions, ClientAuth } from './server/tls';
 export { Reader, Writer, DecodeError } from '../wire';
 export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from '../wire';
 export type { MessageSchema, Field, FieldType, Primitive, VersionRange, Message } from '../wire';
@@ -28,6 +30,6 @@ export { singleNodePorts } from './single-node';
 export type * from './ports';
 export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
-export type { KafkaConnectionOptions } from './client/client';
+export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';
 export * as apis from './apis/public';
 export * as sasl from './sasl';

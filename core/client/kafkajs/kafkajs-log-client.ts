@@ -42,9 +42,10 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   const kafka = new Kafka(config);
   let fetcher: ProtocolLogClient | undefined;
   function plainFetcher(): ProtocolLogClient {
-    if (config.ssl || config.sasl)
-      throw new Error('fetch() over a kafkajs client with TLS or SASL is not supported: the Rill protocol client it reads with speaks plain TCP');
-    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId });
+    if (config.sasl) throw new Error('fetch() over a kafkajs client with SASL is not supported: the Rill protocol client it reads with has no SASL yet');
+    // kafkajs's ssl is node:tls's options (or true: Node's trusted roots), as the Rill protocol client's.
+    const tls = config.ssl === true ? {} : config.ssl || undefined;
+    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId, tls });
     return fetcher;
   }
   const open = new Set<{ close(): Promise<void> }>();

@@ -2,13 +2,15 @@
 // everything a client asks of it: the bootstrap list to start from, the
 // brokers Metadata named, and "any broker that answers" for the requests
 // every broker serves (Metadata, FindCoordinator, CreateTopics).
-import { apis, KafkaClientError, KafkaConnection } from '../../protocol';
+import { apis, type ClientTlsOptions, KafkaClientError, KafkaConnection } from '../../protocol';
 
 export interface BrokerConnectionsOptions {
   /** Kafka's client.id, sent with every request. */
   readonly clientId?: string;
   /** Per request (and per connect). Default 30 s. */
   readonly requestTimeoutMs?: number;
+  /** security.protocol=SSL: every connection over TLS. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /** `HOST:PORT,HOST:PORT,...` (or a list of them) as a list of addresses. */
@@ -81,7 +83,11 @@ export class BrokerConnections {
     let c = this.conns.get(address);
     if (c !== undefined && !c.closed) return c;
     c?.close();
-    c = await KafkaConnection.connect(address, { clientId: this.options.clientId ?? 'rill', timeoutMs: this.options.requestTimeoutMs ?? 30000 });
+    c = await KafkaConnection.connect(address, {
+      clientId: this.options.clientId ?? 'rill',
+      timeoutMs: this.options.requestTimeoutMs ?? 30000,
+      tls: this.options.tls,
+    });
     if (this.shut) {
       c.close();
       throw new KafkaClientError('the client is closed');

@@ -10,14 +10,14 @@
 // Its consumers read what they are assigned (assign(), as `rill worker`'s
 // tasks are) or what their group assigns (subscribe(), through GroupMember).
 import { encodeRecordBatch } from '../../log';
-import { apis, KafkaClientError } from '../../protocol';
+import { apis, type ClientTlsOptions, KafkaClientError } from '../../protocol';
 import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import { commitRefusal } from '../commit-refusal';
 import { decodeAssignment, type TopicPartition } from '../../broker';
 import type { GroupMemberInfo, LogClient, LogConsumer, LogProducer, TopicSpec } from '../log-client';
 import { DefaultPartitioner } from '../partitioner';
 import { RemoteConsumer, type CommitMember } from './remote-consumer';
-import { BrokerConnections } from './broker-connections';
+import { BrokerConnections, type BrokerConnectionsOptions } from './broker-connections';
 import { GroupCoordinator } from './group-coordinator';
 import { backoff, checkCode, MOVED, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
 import { PartitionReader } from './partition-reader';
@@ -29,6 +29,8 @@ export interface ProtocolLogClientOptions {
   readonly clientId?: string;
   /** Per request. Default 30 s. */
   readonly requestTimeoutMs?: number;
+  /** security.protocol=SSL: connect over TLS. */
+  readonly tls?: ClientTlsOptions;
   /** How long a request rides out a partition without a reachable leader or group without a coordinator (default 60 s). */
   readonly retryTimeoutMs?: number;
   /** Records a consumer fetches ahead of its reader (default 5000). */
@@ -45,6 +47,11 @@ export interface ProtocolLogClientOptions {
    * commits, for a group without members.
    */
   readonly member?: () => CommitMember | undefined;
+}
+
+/** How each of the client's connection sets connects. */
+function connectionOptions(options: ProtocolLogClientOptions, clientId: string): BrokerConnectionsOptions {
+  return { clientId, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls };
 }
 
 export interface ProtocolLogClient extends LogClient {
@@ -74,7 +81,7 @@ export interface ProtocolLogClient extends LogClient {
 }
 
 export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLogClient {
-  const brokers = new BrokerConnections(options.brokers, { clientId: options.clientId ?? 'rill', requestTimeoutMs: options.requestTimeoutMs });
+  const brokers = new BrokerConnections(options.brokers, connectionOptions(options, options.clientId ?? 'rill'));
   const retryTimeoutMs = options.retryTimeoutMs ?? 60_000;
   const reader = new PartitionReader(brokers, retryTimeoutMs);
   const leaders = (topic: string) => reader.leaders(topic);
@@ -197,11 +204,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       const { records, nextOffset } = await reader.fetch(tp, offset, maxBytes, 0);
       return { records, nextOffset };
     },
-    ownReader: () =>
-      new PartitionReader(
-        new BrokerConnections(options.brokers, { clientId: options.clientId ?? 'rill', requestTimeoutMs: options.requestTimeoutMs }),
-        retryTimeoutMs,
-      ),
+    ownReader: () => new PartitionReader(new BrokerConnections(options.brokers, connectionOptions(options, options.clientId ?? 'rill')), retryTimeoutMs),
     async commitOffsets(groupId, offsets, member) {
       const results = await coordinator(groupId).commit(offsets, member);
       const refused = results.find((r) => r.errorCode !== 0);
@@ -209,7 +212,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
     },
     coordinator,
     memberCoordinator(groupId, clientId) {
-      const own = new BrokerConnections(options.brokers, { clientId, requestTimeoutMs: options.requestTimeoutMs });
+      const own = new BrokerConnections(options.brokers, connectionOptions(options, clientId));
       return { coordinator: new GroupCoordinator(own, groupId, retryTimeoutMs), close: () => own.close() };
     },
     leaders,

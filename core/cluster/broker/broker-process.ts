@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
-import { KafkaServer, type ServerBounds } from '../../protocol';
+import { KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
@@ -42,6 +42,8 @@ export interface BrokerOptions {
   readonly advertisedHost?: string;
   /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
   readonly kafkaBounds?: ServerBounds;
+  /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. Replication between brokers stays plaintext. */
+  readonly kafkaTls?: ListenerTlsOptions;
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -188,6 +190,7 @@ export class BrokerProcess implements BrokerView {
         host,
         advertisedHost: options.advertisedHost,
         ...options.kafkaBounds,
+        tls: options.kafkaTls,
         autoCreateTopics: options.autoCreateTopics ?? true,
         log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
       });

@@ -6,6 +6,7 @@
 // highest version both sides serve. Requests may be pipelined; responses are
 // matched by correlation id.
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { ApiDefinition } from '../api';
 import { Reader, Writer } from '../../wire';
 import { apiVersions, ApiVersionRange } from '../apis';
@@ -33,7 +34,18 @@ export interface KafkaConnectionOptions {
   timeoutMs?: number;
   /** Largest response accepted. Default 100 MiB. */
   maxResponseBytes?: number;
+  /** security.protocol=SSL: TLS with these options (PEM contents, not file names). */
+  tls?: ClientTlsOptions;
 }
+
+/**
+ * A client's TLS, node:tls's options (PEM contents of Kafka's ssl.ca.location,
+ * ssl.certificate.location, ssl.key.location): `ca` signs the broker's
+ * certificate (default: Node's roots), `cert` and `key` for brokers with
+ * ssl.client.auth, `servername` (default: the host connected to),
+ * `rejectUnauthorized` (default true). kafkajs's `ssl` takes the same.
+ */
+export type ClientTlsOptions = Pick<tls.ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
 
 export class KafkaConnection {
   private nextCorrelationId = 0;
@@ -55,11 +67,15 @@ export class KafkaConnection {
   /** Connects to host:port and negotiates API versions. */
   static async connect(bootstrap: string, options: KafkaConnectionOptions = {}): Promise<KafkaConnection> {
     const { host, port } = parseHostPort(bootstrap);
+    const secure = options.tls;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host, port }, () => {
+      const onConnect = (): void => {
         s.off('error', reject);
         resolve(s);
-      });
+      };
+      const s = secure
+        ? tls.connect({ host, port, ...secure, servername: secure.servername ?? (net.isIP(host) ? undefined : host) }, onConnect)
+        : net.connect({ host, port }, onConnect);
       s.once('error', (e) => reject(new KafkaClientError(`cannot connect to ${host}:${port}: ${e.message}. Is a broker running there?`)));
       s.setTimeout(options.timeoutMs ?? 30000, () => s.destroy(new Error('connect timed out')));
     });

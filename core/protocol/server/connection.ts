@@ -23,6 +23,8 @@ import type { BrokerPorts } from '../ports';
 
 export interface ConnectionOptions {
   ports: BrokerPorts;
+  /** Who the client is: "User:<subject DN>" of its TLS certificate, or User:ANONYMOUS. */
+  principal: string;
   maxFrameBytes: number;
   pool: MemoryPool;
   maxInFlight: number;
@@ -270,6 +272,7 @@ export class Connection {
       groups: ports.groups,
       apiVersion,
       clientId,
+      principal: this.options.principal,
       advertised: this.options.advertised(this.socket),
       signal: this.abort.signal,
       autoCreateTopics: this.options.autoCreateTopics,

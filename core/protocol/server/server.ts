@@ -4,12 +4,14 @@
 // (singleNodePorts, or `broker` for short) or a cluster broker's. The broker is
 // the caller's (it flushes on close).
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { Broker } from '../../broker';
 import { Connection } from './connection';
 import type { BrokerPorts } from '../ports';
 import { singleNodePorts } from '../single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
 import { RateLimitedLog } from '../../log';
+import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {
@@ -28,6 +30,8 @@ interface KafkaServerSettings extends ServerBounds {
   advertisedPort?: number;
   /** auto.create.topics.enable. Default true. */
   autoCreateTopics?: boolean;
+  /** Serve SSL instead of PLAINTEXT (PEM files, ssl.client.auth). */
+  tls?: ListenerTlsOptions;
   log?: (message: string) => void;
 }
 
@@ -49,16 +53,20 @@ export class KafkaServer {
   private readonly maxFrameBytes: number;
   private readonly serverErrors: RateLimitedLog;
   private readonly ports: BrokerPorts;
+  /** Failed TLS handshakes: one line per reason and interval (a port scanner or a plaintext client repeats them). */
+  private readonly handshakeErrors: RateLimitedLog;
 
   private constructor(
     private readonly server: net.Server,
     readonly options: KafkaServerOptions,
+    private readonly tls: ListenerTls | undefined,
   ) {
     const bounds = listenerBounds(options, (m) => this.log(m));
     this.limiter = bounds.limiter;
     this.pool = bounds.pool;
     this.maxFrameBytes = bounds.maxFrameBytes;
     this.serverErrors = new RateLimitedLog((m) => this.log(m));
+    this.handshakeErrors = new RateLimitedLog((m) => this.log(m));
     this.ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
@@ -68,18 +76,39 @@ export class KafkaServer {
   /** Listens and resolves once the port is bound. */
   static start(options: KafkaServerOptions): Promise<KafkaServer> {
     listenerBounds(options, () => {}); // bad bounds fail before the port is bound
-    const server = net.createServer({ noDelay: true });
+    let listenerTls: ListenerTls | undefined;
+    try {
+      listenerTls = options.tls ? ListenerTls.load(options.tls) : undefined; // and so do bad TLS files
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const server = listenerTls ? tls.createServer({ noDelay: true, ...listenerTls.serverOptions() }) : net.createServer({ noDelay: true });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
-        const ks = new KafkaServer(server, options);
-        server.on('connection', (socket) => ks.accept(socket));
+        const ks = new KafkaServer(server, options, listenerTls);
+        if (server instanceof tls.Server) {
+          // max.connections counts a connection before its handshake (a flood of
+          // handshakes cannot outgrow the bounds): the TCP socket is admitted first.
+          server.prependListener('connection', (socket: net.Socket) => ks.admit(socket));
+          server.on('secureConnection', (socket: tls.TLSSocket) => ks.serve(socket, principalOf(socket)));
+          server.on('tlsClientError', (e, socket) => ks.handshakeFailed(e, socket));
+        } else {
+          server.on('connection', (socket) => {
+            if (ks.admit(socket)) ks.serve(socket, ANONYMOUS);
+          });
+        }
         // EMFILE on accept repeats for every waiting client: one line per interval.
         server.on('error', (e) => ks.serverErrors.warn((e as NodeJS.ErrnoException).code ?? 'error', `server error: ${e.message}`));
         resolve(ks);
       });
     });
+  }
+
+  /** The listener's security.protocol. */
+  get securityProtocol(): 'SSL' | 'PLAINTEXT' {
+    return this.tls ? 'SSL' : 'PLAINTEXT';
   }
 
   get connectionCount(): number {
@@ -116,13 +145,30 @@ export class KafkaServer {
     this.options.log?.(message);
   }
 
-  private accept(socket: net.Socket): void {
+  /** Counts a new TCP connection in, or refuses it (max.connections, shutting down). */
+  private admit(socket: net.Socket): boolean {
+    if (this.stopping) {
+      socket.destroy();
+      return false;
+    }
+    return this.limiter.admit(socket);
+  }
+
+  /** A TLS handshake that failed or timed out: its socket is gone; one line per reason and interval. */
+  private handshakeFailed(e: Error, socket: tls.TLSSocket): void {
+    const from = socket.remoteAddress ? ` with ${socket.remoteAddress}:${socket.remotePort}` : ''; // unknown once the client has gone
+    socket.destroy();
+    this.handshakeErrors.warn(e.message, `TLS handshake${from} failed: ${e.message}`);
+  }
+
+  private serve(socket: net.Socket, principal: string): void {
+    if (socket.destroyed) return; // refused on admission, or gone during the handshake
     if (this.stopping) {
       socket.destroy();
       return;
     }
-    if (!this.limiter.admit(socket)) return;
     const connection = new Connection(socket, {
+      principal,
       ports: this.ports,
       maxFrameBytes: this.maxFrameBytes,
       pool: this.pool,

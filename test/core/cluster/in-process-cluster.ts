@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../core/cluster';
-import { apis, KafkaConnection } from '../../../core/protocol';
+import { apis, type ClientTlsOptions, KafkaConnection } from '../../../core/protocol';
 import { freePortPair } from '../../support/ports';
 
 /** Polls `probe` until it gives a value; throws `what` at the deadline. */
@@ -32,10 +32,12 @@ export interface InProcessClusterOptions {
   readonly ids: readonly number[];
   readonly controllerConfig?: Partial<ControllerConfig>;
   readonly broker?: Partial<
-    Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'autoCreateTopics'>
+    Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'kafkaTls' | 'autoCreateTopics'>
   >;
   /** broker.rack by broker id (absent: no rack). */
   readonly racks?: Readonly<Record<number, string>>;
+  /** How the cluster's own Kafka requests (metadata(), allBrokersRegistered()) connect when the brokers serve SSL (broker.kafkaTls). */
+  readonly clientTls?: ClientTlsOptions;
 }
 
 export class InProcessCluster {
@@ -52,6 +54,8 @@ export class InProcessCluster {
   addresses: readonly ControllerAddress[] = [];
   private readonly brokerOptions = new Map<number, BrokerOptions>();
 
+  private clientTls: ClientTlsOptions | undefined;
+
   private constructor(readonly dir: string) {}
 
   static async start(options: InProcessClusterOptions): Promise<InProcessCluster> {
@@ -65,7 +69,8 @@ export class InProcessCluster {
     return cluster;
   }
 
-  private async boot({ ids, controllerConfig, broker, racks }: InProcessClusterOptions): Promise<void> {
+  private async boot({ ids, controllerConfig, broker, racks, clientTls }: InProcessClusterOptions): Promise<void> {
+    this.clientTls = clientTls;
     const taken = new Set<number>();
     const cports: number[] = [];
     for (const _ of ids) cports.push(await freePortPair(taken));
@@ -137,7 +142,7 @@ export class InProcessCluster {
 
   /** Metadata for `topics` as broker `id` answers it over the Kafka protocol. */
   async metadata(id: number, topics: readonly string[] = []): Promise<apis.MetadataResponse> {
-    const c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 5000 });
+    const c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 5000, tls: this.clientTls });
     try {
       return await c.request<apis.MetadataResponse>(apis.metadata, {
         topics: topics.map((name) => ({ name })),

@@ -6,20 +6,23 @@
 //   node platformatic-client.mjs configs <bootstrap> <topic> <json [{name,configOperation,value}]>
 //     (IncrementalAlterConfigs of the topic, then DescribeConfigs: prints the topic's overrides)
 // Prints one JSON line per result on stdout; exits non-zero on failure.
+// RILL_TLS_CA=FILE: connect over TLS trusting that CA (security.protocol=SSL).
+import { readFileSync } from 'node:fs';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
 const bootstrapBrokers = bootstrap.split(',');
+const tls = process.env.RILL_TLS_CA ? { tls: { ca: readFileSync(process.env.RILL_TLS_CA, 'utf8') } } : {};
 
 async function produce(messages) {
-  const producer = new Producer({ clientId: 'platformatic-producer', bootstrapBrokers, serializers: stringSerializers, autocreateTopics: true });
+  const producer = new Producer({ ...tls, clientId: 'platformatic-producer', bootstrapBrokers, serializers: stringSerializers, autocreateTopics: true });
   const result = await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value, headers: m.headers })) });
   console.log(JSON.stringify({ produced: messages.length, offsets: (result.offsets ?? []).map((o) => ({ ...o, offset: String(o.offset) })) }));
   await producer.close();
 }
 
 async function consume(groupId, count) {
-  const consumer = new Consumer({ groupId, clientId: 'platformatic-consumer', bootstrapBrokers, deserializers: stringDeserializers, maxWaitTime: 200 });
+  const consumer = new Consumer({ ...tls, groupId, clientId: 'platformatic-consumer', bootstrapBrokers, deserializers: stringDeserializers, maxWaitTime: 200 });
   const stream = await consumer.consume({ autocommit: true, topics: [topic], mode: 'earliest', sessionTimeout: 10000, heartbeatInterval: 500 });
   let seen = 0;
   for await (const message of stream) {
@@ -33,7 +36,7 @@ async function consume(groupId, count) {
 }
 
 async function configs(operations) {
-  const admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers });
+  const admin = new Admin({ ...tls, clientId: 'platformatic-admin', bootstrapBrokers });
   await admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: operations }] });
   const [described] = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }] });
   const overrides = {};

@@ -39,6 +39,7 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
     ...ports,
     apiVersion,
     clientId: 'test',
+    principal: 'User:ANONYMOUS',
     advertised: { host: 'h', port: 1 },
     signal: new AbortController().signal,
     autoCreateTopics: false,

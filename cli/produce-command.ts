@@ -10,7 +10,7 @@ import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, noMoreArgu
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
 import { CommandIO, Progress } from './io';
-import { LEADER_MOVED, MOVED, topicLeaders, type PartitionLeaders } from './leaders';
+import { LEADER_MOVED, topicLeaders, type PartitionLeaders } from './leaders';
 import { bootstrapOf, check, CommandError, connect, explain } from './wire';
 
 const SPEC = {
@@ -75,7 +75,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       const fixed = flags.partition;
       if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed >= partitions))
         throw new UsageError(`--partition must be from 0 to ${partitions - 1} (topic "${topic}" has ${partitions})`);
-      const producer = new LineProducer(leaders, topic, compression, await producerIdentity(conn, io), lingerMs, new Progress(io, `producing to ${topic}`));
+      const producer = new LineProducer(leaders, compression, await producerIdentity(conn, io), lingerMs, new Progress(io, `producing to ${topic}`));
       const input = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
       // SIGINT/SIGTERM: stop reading, send what is buffered, report the count.
       const onStop = () => input.close();
@@ -163,7 +163,6 @@ class LineProducer {
 
   constructor(
     private readonly leaders: PartitionLeaders,
-    private readonly topic: string,
     private readonly compression: 'none' | 'gzip',
     private readonly identity: ProducerIdentity | undefined,
     private readonly lingerMs: number,
@@ -202,19 +201,7 @@ class LineProducer {
   private async send(partition: number, records: RecordInput[]): Promise<void> {
     const sequence = this.sequences.get(partition) ?? 0;
     const batch = encodeRecordBatch({ records, compression: this.compression, ...(this.identity ? { ...this.identity, baseSequence: sequence } : {}) });
-    const what = `cannot produce to ${this.topic}-${partition}`;
-    await this.leaders.withLeader(partition, what, async (c) => {
-      const r = await c.request<apis.ProduceResponse>(apis.produce, {
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 30000,
-        topicData: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }],
-      });
-      const p = r.responses[0].partitionResponses[0];
-      if (LEADER_MOVED.has(p.errorCode)) return MOVED;
-      check(p.errorCode, what, p.errorMessage);
-      return undefined;
-    });
+    await this.leaders.produceBatch(partition, batch, LEADER_MOVED, check);
     this.sequences.set(partition, (sequence + records.length) % 2 ** 31);
     this.produced += records.length;
     this.progress.update(this.produced);

@@ -189,10 +189,7 @@ export class OffsetStore {
 
   /** DeleteGroups: tombstones for every offset of the group. */
   deleteGroup(groupId: string): void {
-    const offsets = this.cache.fetch(groupId);
-    if (offsets.length === 0) return;
-    this.append(groupId, offsetTombstones(groupId, offsets, this.clock.now()));
-    this.cache.delete(groupId);
+    this.deleteOffsets(groupId, this.cache.fetch(groupId));
   }
 
   /** OffsetDelete: tombstones for the group's offsets of these partitions (those it has). */

@@ -111,6 +111,32 @@ export class PartitionLeaders {
     }
   }
 
+  /**
+   * Produces one RecordBatch (acks=all) at the partition's leader, following it
+   * while the answer's error code is in `moved`; any other error goes to `fail`
+   * (which throws the caller's kind of error).
+   */
+  async produceBatch(
+    partition: number,
+    batch: Buffer,
+    moved: ReadonlySet<number>,
+    fail: (code: number, what: string, message: string | null) => void,
+  ): Promise<void> {
+    const what = `cannot produce to ${this.topic}-${partition}`;
+    await this.withLeader(partition, what, async (c) => {
+      const r = await c.request<apis.ProduceResponse>(apis.produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 30000,
+        topicData: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }],
+      });
+      const p = r.responses[0].partitionResponses[0];
+      if (moved.has(p.errorCode)) return MOVED;
+      fail(p.errorCode, what, p.errorMessage);
+      return undefined;
+    });
+  }
+
   /** ListOffsets at each partition's leader, following leader changes: partition -> offset (timestamp -2: log start, -1: high watermark). */
   async listOffsets(tps: readonly TopicPartition[], timestamp: number): Promise<Map<number, number>> {
     const out = new Map<number, number>();

@@ -19,7 +19,7 @@ import { DefaultPartitioner } from '../partitioner';
 import { RemoteConsumer, type CommitMember } from './remote-consumer';
 import { BrokerConnections, type BrokerConnectionsOptions } from './broker-connections';
 import { GroupCoordinator } from './group-coordinator';
-import { backoff, checkCode, MOVED, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
+import { backoff, checkCode, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
 import { PartitionReader } from './partition-reader';
 
 export interface ProtocolLogClientOptions {
@@ -129,19 +129,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
         headers: Object.entries(r.headers ?? {}).map(([key, value]) => ({ key, value: Buffer.from(value) })),
       })),
     });
-    const what = `cannot produce to ${l.topic}-${partition}`;
-    return l.withLeader(partition, what, async (c) => {
-      const r = await c.request<apis.ProduceResponse>(apis.produce, {
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 30000,
-        topicData: [{ name: l.topic, partitionData: [{ index: partition, records: batch }] }],
-      });
-      const p = r.responses[0].partitionResponses[0];
-      if (STALE_METADATA.has(p.errorCode)) return MOVED;
-      checkCode(p.errorCode, what, p.errorMessage);
-      return undefined;
-    });
+    return l.produceBatch(partition, batch, STALE_METADATA, checkCode);
   }
 
   async function createTopics(topics: readonly TopicSpec[]): Promise<void> {

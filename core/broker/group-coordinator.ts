@@ -264,8 +264,7 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- join
 
   private join(req: JoinGroupRequest, now: number): void {
-    const fail = (errorCode: number, memberId = req.memberId) =>
-      this.respond(req.requestId, { kind: 'join', errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] });
+    const fail = (errorCode: number, memberId = req.memberId) => this.failJoin(req.requestId, errorCode, memberId);
     if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID);
     if (req.sessionTimeoutMs < this.config.minSessionTimeoutMs || req.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
@@ -317,16 +316,7 @@ export class GroupCoordinator {
     member.sessionExpiresAt = now + req.sessionTimeoutMs;
     if (member.pendingJoin !== undefined && member.pendingJoin !== req.requestId) {
       // A duplicate JoinGroup: the older request is superseded.
-      this.respond(member.pendingJoin, {
-        kind: 'join',
-        errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
-        generationId: -1,
-        protocolType: null,
-        protocolName: null,
-        leader: '',
-        memberId: member.memberId,
-        members: [],
-      });
+      this.failJoin(member.pendingJoin, ErrorCode.REBALANCE_IN_PROGRESS, member.memberId);
     }
     member.pendingJoin = req.requestId;
 
@@ -380,17 +370,7 @@ export class GroupCoordinator {
     const old = group.members.get(oldId)!;
     const memberId = `${this.memberIdPrefix}${req.clientId || 'member'}-${++this.nextMemberNumber}`;
     // The old incarnation is fenced: answer whatever it was waiting for.
-    if (old.pendingJoin !== undefined)
-      this.respond(old.pendingJoin, {
-        kind: 'join',
-        errorCode: ErrorCode.FENCED_INSTANCE_ID,
-        generationId: -1,
-        protocolType: null,
-        protocolName: null,
-        leader: '',
-        memberId: oldId,
-        members: [],
-      });
+    if (old.pendingJoin !== undefined) this.failJoin(old.pendingJoin, ErrorCode.FENCED_INSTANCE_ID, oldId);
     if (old.pendingSync !== undefined)
       this.respond(old.pendingSync, { kind: 'sync', errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY });
     const member: Member = {
@@ -598,16 +578,7 @@ export class GroupCoordinator {
 
   private removeMember(group: Group, member: Member, reason: 'left' | 'session-timeout' | 'rebalance-timeout'): void {
     if (member.pendingJoin !== undefined) {
-      this.respond(member.pendingJoin, {
-        kind: 'join',
-        errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
-        generationId: -1,
-        protocolType: null,
-        protocolName: null,
-        leader: '',
-        memberId: member.memberId,
-        members: [],
-      });
+      this.failJoin(member.pendingJoin, ErrorCode.UNKNOWN_MEMBER_ID, member.memberId);
     }
     if (member.pendingSync !== undefined) {
       this.respond(member.pendingSync, { kind: 'sync', errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: EMPTY });
@@ -617,6 +588,11 @@ export class GroupCoordinator {
       group.staticMembers.delete(member.groupInstanceId);
     if (group.leaderId === member.memberId) group.leaderId = group.members.keys().next().value ?? null;
     this.out.effects.push({ kind: 'member-removed', groupId: group.groupId, memberId: member.memberId, reason });
+  }
+
+  /** A JoinGroup answered with an error: no generation, no members. */
+  private failJoin(requestId: number, errorCode: number, memberId: string): void {
+    this.respond(requestId, { kind: 'join', errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] });
   }
 
   private respond(requestId: number, response: GroupResponse): void {

@@ -60,6 +60,18 @@ function serverProperties(dataDir: string, port: number, extra: Record<string, s
   );
 }
 
+/**
+ * A cluster id is a Kafka Uuid: 16 bytes, base64url without padding. As Kafka's
+ * Uuid.randomUuid does, one starting with '-' is drawn again: the storage tool
+ * would read it as an option ("--cluster-id: expected one argument").
+ */
+function randomClusterId(): string {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Formats a data directory and starts Apache Kafka on it; resolves once the broker says it started. */
 export async function startKafka(opts: KafkaPeerOptions = {}): Promise<KafkaPeer> {
   const lifetimeMs = opts.lifetimeMs ?? 30 * 60_000;
@@ -67,8 +79,7 @@ export async function startKafka(opts: KafkaPeerOptions = {}): Promise<KafkaPeer
   const port = await freePortPair(new Set());
   const config = path.join(dataDir, 'server.properties');
   fs.writeFileSync(config, serverProperties(dataDir, port, opts.config ?? {}));
-  // A cluster id is a Kafka Uuid: 16 bytes, base64url without padding.
-  const clusterId = crypto.randomBytes(16).toString('base64url');
+  const clusterId = randomClusterId();
   const format = await runJava('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', config], { lifetimeMs: 120_000 });
   if (format.code !== 0) {
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -70,6 +70,10 @@ const TICK_MS = 20;
 const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
 const RPC_TIMEOUT_MS = 2000;
+/** How long a stopping broker waits for its leaderships to move before it closes anyway (Kafka's controlled.shutdown.* bound it too). */
+const CONTROLLED_SHUTDOWN_MS = 5000;
+/** A controller that has not accepted a heartbeat for this long is taken to be unreachable (the heartbeat interval is 250 ms). */
+const CONTROLLER_SILENT_MS = 1500;
 const REPLICA_METHOD = 'replica';
 /** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
 const REPLICA_FETCH_WAIT_MS = 500;
@@ -150,7 +154,12 @@ export class BrokerProcess implements BrokerView {
   private lastMetadataFetch = 0;
   private heartbeatInflight = false;
   private lastHeartbeat = 0;
+  /** When the active controller last accepted a heartbeat: whether a controlled shutdown can be asked for at all. */
+  private lastHeartbeatAccepted = 0;
   private stopped = false;
+  /** Controlled shutdown in progress: no more heartbeats that would unfence it. */
+  private shuttingDown = false;
+  private stopping: Promise<void> | undefined;
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaServer | undefined;
   private groups: ClusterGroupCoordinator | undefined;
@@ -276,7 +285,7 @@ export class BrokerProcess implements BrokerView {
     if (this.stopped) return;
     const now = Date.now();
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
-    if (!this.heartbeatInflight && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
+    if (!this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
     this.groups?.onReplicasChanged();
     this.changed();
@@ -309,6 +318,7 @@ export class BrokerProcess implements BrokerView {
         { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered },
         RPC_TIMEOUT_MS,
       );
+      if (a.errorCode === 0) this.lastHeartbeatAccepted = Date.now();
       if (
         (a.errorCode === ErrorCode.STALE_BROKER_EPOCH || a.errorCode === ErrorCode.BROKER_NOT_AVAILABLE) &&
         epoch === this.brokerEpoch &&
@@ -634,7 +644,47 @@ export class BrokerProcess implements BrokerView {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Moves this broker's leaderships away first (controlled shutdown), then closes everything. */
+  stop(): Promise<void> {
+    this.stopping ??= this.controlledShutdown().then(() => this.close());
+    return this.stopping;
+  }
+
+  /**
+   * Kafka's controlled shutdown: the broker asks to be fenced, so the
+   * controller elects other leaders for its partitions now, and waits (bounded)
+   * until its metadata shows it leads nothing before its listener closes.
+   * Producers then meet NOT_LEADER_OR_FOLLOWER from a live broker and move on
+   * at once, instead of waiting out the controller's disconnect grace.
+   */
+  private async controlledShutdown(): Promise<void> {
+    // With no controller answering lately there is no one to move the leaderships: just stop.
+    if (
+      this.stopped ||
+      !this.registered ||
+      Date.now() - this.lastHeartbeatAccepted > Math.max(CONTROLLER_SILENT_MS, 4 * (this.options.heartbeatIntervalMs ?? 250))
+    )
+      return;
+    this.shuttingDown = true;
+    const deadline = Date.now() + CONTROLLED_SHUTDOWN_MS;
+    const a = await this.askController<BrokerHeartbeatResponse>(
+      ControllerMethod.brokerHeartbeat,
+      { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, caughtUp: true, wantFence: true },
+      Math.min(deadline, Date.now() + RPC_TIMEOUT_MS),
+    );
+    if (a.errorCode !== 0) {
+      this.log(`broker ${this.nodeId}: controlled shutdown refused (${a.message ?? `error ${a.errorCode}`}); stopping anyway`);
+      return;
+    }
+    while (this.leadsAnyPartition() && Date.now() < deadline) await this.nextChange(50);
+  }
+
+  private leadsAnyPartition(): boolean {
+    for (const topic of this.image.topics.values()) for (const p of topic.partitions.values()) if (p.leader === this.nodeId) return true;
+    return false;
+  }
+
+  private async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { DirLock } from '../../log';
 import { RaftNode } from '../../raft';
-import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './quorum-controller';
+import { QuorumController, DEFAULT_BROKER_DISCONNECT_GRACE_MS, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './quorum-controller';
 import type { Decision } from './decision';
 import type { AlterTopicConfigRequest } from './topic-admin';
 import type { ConfigOperation } from '../../broker';
@@ -20,7 +20,7 @@ import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuoru
 import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
 import { lockDataDir } from '../data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
-import { RpcServer, type RpcMessage } from '../net/rpc';
+import { RpcServer, type RpcMessage, type RpcPeer } from '../net/rpc';
 import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
 
 export interface ControllerOptions {
@@ -46,6 +46,8 @@ const FEED_LIMIT = 256;
 
 export class ControllerProcess {
   private controller: QuorumController | undefined;
+  /** The connection each broker's accepted heartbeats last came on: its close starts the broker's disconnect grace. */
+  private readonly brokerPeers = new Map<number, RpcPeer>();
   private controllerTerm = 0;
   private lastTick = Date.now();
   private readonly timer: NodeJS.Timeout;
@@ -113,7 +115,7 @@ export class ControllerProcess {
       process.rpc = await RpcServer.listen(
         me.port,
         options.host ?? me.host,
-        (m, b) => process.handle(m, b),
+        (m, b, _blob, peer) => process.handle(m, b, peer),
         (m) => process.log(m),
       );
     } catch (e) {
@@ -174,7 +176,12 @@ export class ControllerProcess {
     // This process did not run for half a worker session (paused, starved): heartbeats may be waiting unread; do not move every task for it.
     if (controller !== undefined && now - this.lastTick > this.config.workerSessionTimeoutMs / 2) controller.renewWorkerSessions(now);
     this.lastTick = now;
-    if (controller !== undefined) for (const records of controller.expireSessions(now)) void this.propose(records);
+    if (controller !== undefined)
+      for (const records of controller.expireSessions(now)) {
+        for (const r of records)
+          if (r.type === 'FenceBroker') this.log(`controller ${this.options.nodeId}: fenced broker ${r.brokerId} (epoch ${r.brokerEpoch}): its session ended`);
+        void this.propose(records);
+      }
     if (controller !== undefined) this.promoteCaughtUpLearner();
     this.releaseWaiting();
     this.checkConditions();
@@ -282,14 +289,36 @@ export class ControllerProcess {
     return { errorCode: 0, leaderHint, response: d.right.response };
   }
 
-  private async handle(method: string, body: unknown): Promise<RpcMessage> {
+  /** Ties broker `brokerId`'s session to `peer`: when that connection closes, the active controller fences it after the disconnect grace unless it heartbeats again. */
+  private watchBrokerConnection(brokerId: number, peer: RpcPeer): void {
+    if (this.brokerPeers.get(brokerId) === peer) return;
+    this.brokerPeers.set(brokerId, peer);
+    peer.onClose(() => {
+      if (this.brokerPeers.get(brokerId) !== peer) return;
+      this.brokerPeers.delete(brokerId);
+      const controller = this.active();
+      if (controller === undefined || controller.image.brokers.get(brokerId)?.fenced !== false) return;
+      controller.brokerDisconnected(brokerId, Date.now());
+      const grace = this.config.brokerDisconnectGraceMs ?? DEFAULT_BROKER_DISCONNECT_GRACE_MS;
+      this.log(`controller ${this.options.nodeId}: broker ${brokerId}'s connection closed; it is fenced in ${grace} ms unless it heartbeats again`);
+    });
+  }
+
+  /** A broker's accepted registration or heartbeat ties its session to the connection it came on. */
+  private watchedBroker<R>(body: unknown, peer: RpcPeer | undefined, answer: ControllerAnswer<R>): ControllerAnswer<R> {
+    const brokerId = (body as { brokerId?: unknown }).brokerId;
+    if (answer.errorCode === 0 && peer !== undefined && typeof brokerId === 'number') this.watchBrokerConnection(brokerId, peer);
+    return answer;
+  }
+
+  private async handle(method: string, body: unknown, peer?: RpcPeer): Promise<RpcMessage> {
     const now = Date.now();
     const b = body as never;
     switch (method) {
       case ControllerMethod.registerBroker:
-        return { body: await this.decide((c) => c.registerBroker(b, now)) };
+        return { body: this.watchedBroker(body, peer, await this.decide((c) => c.registerBroker(b, now))) };
       case ControllerMethod.brokerHeartbeat:
-        return { body: await this.decide((c) => c.brokerHeartbeat(b, now)) };
+        return { body: this.watchedBroker(body, peer, await this.decide((c) => c.brokerHeartbeat(b, now))) };
       case ControllerMethod.alterPartition:
         return { body: await this.decide((c) => c.alterPartition(b)) };
       case ControllerMethod.createTopic:

@@ -35,9 +35,22 @@ export interface ControllerConfig {
   readonly brokerSessionTimeoutMs: number;
   /** How long a worker may go without a heartbeat before its tasks move. */
   readonly workerSessionTimeoutMs: number;
+  /**
+   * How long after the connection a broker heartbeats on closes it is fenced,
+   * unless it heartbeats again first (default 1000 ms: four of its 250 ms
+   * heartbeat intervals to reconnect). A killed broker's partitions get new
+   * leaders after this grace instead of the whole session timeout.
+   */
+  readonly brokerDisconnectGraceMs?: number;
 }
 
-export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = { brokerSessionTimeoutMs: 9000, workerSessionTimeoutMs: 10000 };
+export const DEFAULT_BROKER_DISCONNECT_GRACE_MS = 1000;
+
+export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
+  brokerSessionTimeoutMs: 9000,
+  workerSessionTimeoutMs: 10000,
+  brokerDisconnectGraceMs: DEFAULT_BROKER_DISCONNECT_GRACE_MS,
+};
 
 type WorkerKey = string;
 const workerKey = (app: string, workerId: string): WorkerKey => JSON.stringify([app, workerId]);
@@ -78,6 +91,11 @@ export class QuorumController {
     const d = this.commit(brokerHeartbeat(this._image, req));
     if (E.isRight(d)) this.brokerSessions.touch(req.brokerId, now);
     return d;
+  }
+
+  /** The connection broker `brokerId` heartbeats on closed: it is fenced after the grace unless it heartbeats again. */
+  brokerDisconnected(brokerId: number, now: number): void {
+    this.brokerSessions.disconnected(brokerId, now, this.config.brokerDisconnectGraceMs ?? DEFAULT_BROKER_DISCONNECT_GRACE_MS);
   }
 
   registerController(req: RegisterControllerRequest): Decision<void> {

@@ -3,6 +3,9 @@
 // min.insync.replicas=2; kafkajs produces with acks=all while the partition
 // leader is killed with SIGKILL and restarted, round after round. Every record
 // the cluster acknowledged must be there afterwards, exactly once, in order.
+// The broker session timeout is a minute, longer than the test's deadline: a
+// killed leader is fenced because its connection to the controller closed
+// (the disconnect grace), not because its session ran out.
 import { killLeader, runReplicatedScenario, STARTUP_BUDGET_MS, useProcessCluster } from './process-cluster';
 
 const IDS = [1, 2, 3];
@@ -12,7 +15,7 @@ const ACKS_PER_ROUND = 15;
 const DEADLINE_MS = 100_000;
 
 describe('a 3-controller, 3-broker cluster under kill -9 of the partition leader', () => {
-  const clusterOf = useProcessCluster('rill-cluster-proc-', IDS, IDS, ['--broker-session-timeout-ms', '2500'], ['--replica-lag-time-max-ms', '4000']);
+  const clusterOf = useProcessCluster('rill-cluster-proc-', IDS, IDS, ['--broker-session-timeout-ms', '60000'], ['--replica-lag-time-max-ms', '4000']);
 
   it(
     'keeps every acknowledged record, exactly once and in order',

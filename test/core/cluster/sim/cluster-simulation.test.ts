@@ -10,11 +10,13 @@ test(`${SEEDS} seeds of controllers, brokers and an acks=all producer under faul
   let acknowledged = 0;
   let truncations = 0;
   let leaderElections = 0;
+  let disconnects = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r = runClusterSimulation({ seed });
     acknowledged += r.stats.acknowledged;
     truncations += r.stats.truncations;
     leaderElections += r.stats.leaderElections;
+    disconnects += r.stats.brokerDisconnects;
     if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: npm run sim:cluster -- --seed ${seed} --trace`);
   }
   expect(failures).toEqual([]);
@@ -22,6 +24,8 @@ test(`${SEEDS} seeds of controllers, brokers and an acks=all producer under faul
   expect(acknowledged).toBeGreaterThan(SEEDS * 10);
   expect(truncations).toBeGreaterThan(SEEDS / 10);
   expect(leaderElections).toBeGreaterThan(SEEDS * 2);
+  // Crashed brokers' and reset links' connections closed at the active controller (fenced after the disconnect grace).
+  expect(disconnects).toBeGreaterThan(SEEDS / 2);
 });
 
 test('long runs, including the seeds that found bugs, keep every invariant', () => {

@@ -66,6 +66,8 @@ export interface ClusterSimulationStats {
   committedRecords: number;
   /** Seeds with idempotent producers: resends of a batch that was not acknowledged. */
   idempotentResends: number;
+  /** Closed broker connections that reached the active controller (its disconnect grace began). */
+  brokerDisconnects: number;
 }
 
 export interface ClusterSimulationResult {
@@ -81,6 +83,8 @@ const RAFT_TICK = 10;
 const BROKER_TICK = 10;
 const HEARTBEAT_INTERVAL = 40;
 const BROKER_SESSION_TIMEOUT = 300;
+/** Shorter than the session: a broker whose connection closed is fenced this long after, unless it heartbeats again. */
+const BROKER_DISCONNECT_GRACE = 100;
 const REPLICA_LAG_TIME_MAX = 200;
 const PRODUCE_TIMEOUT = 200;
 const TRACE_LINES = 4000;
@@ -98,7 +102,7 @@ type Payload =
   | { t: 'raft'; msg: RaftMessage }
   | { t: 'register'; req: RegisterBrokerRequest; incarnation: number }
   | { t: 'registerResp'; errorCode: number; brokerEpoch: number; incarnation: number; leaderHint: number }
-  | { t: 'heartbeat'; req: BrokerHeartbeatRequest }
+  | { t: 'heartbeat'; req: BrokerHeartbeatRequest; incarnation: number }
   | { t: 'heartbeatResp'; errorCode: number; brokerEpoch: number; leaderHint: number }
   | { t: 'alterPartition'; req: AlterPartitionRequest }
   | { t: 'alterPartitionResp'; errorCode: number; partition: number; proposal: IsrChangeProposal; leaderHint: number }
@@ -124,6 +128,8 @@ type SimEvent =
   | { kind: 'brokerTick'; id: number; incarnation: number }
   | { kind: 'clientTick' }
   | { kind: 'deliver'; env: Envelope }
+  /** The connection broker `broker`'s incarnation `incarnation` heartbeated on to controller `controller` closed. */
+  | { kind: 'disconnect'; controller: number; broker: number; incarnation: number }
   | { kind: 'fault' };
 
 class ControllerNode {
@@ -135,6 +141,8 @@ class ControllerNode {
   snapshot: { index: number; data: Buffer } | undefined;
   controller: QuorumController | undefined;
   controllerTerm = 0;
+  /** The broker incarnation whose registration or heartbeat this controller last accepted, by broker id: its connection. */
+  readonly brokerConnections = new Map<number, number>();
   /** Answers sent once the decision's entry commits (KRaft answers after commit, never before). */
   replies = new Map<number, { term: number; send: () => void }[]>();
   constructor(
@@ -225,6 +233,7 @@ export class ClusterSimulation {
     messagesDelivered: 0,
     messagesDropped: 0,
     brokerCrashes: 0,
+    brokerDisconnects: 0,
     powerLosses: 0,
     controllerCrashes: 0,
     partitions: 0,
@@ -335,6 +344,17 @@ export class ClusterSimulation {
       case 'deliver':
         this.deliver(ev.env);
         return;
+      case 'disconnect': {
+        const node = this.controllers.get(ev.controller)!;
+        if (node.brokerConnections.get(ev.broker) !== ev.incarnation) return;
+        node.brokerConnections.delete(ev.broker);
+        const controller = this.activeController(node);
+        if (controller === undefined) return;
+        controller.brokerDisconnected(ev.broker, this.now);
+        this.stats.brokerDisconnects++;
+        this.loop.trace(`controller ${node.id}: broker ${ev.broker}'s connection closed`);
+        return;
+      }
       case 'fault':
         if (this.phase !== 'chaos') return;
         this.injectFault();
@@ -461,6 +481,7 @@ export class ClusterSimulation {
     node.controller = new QuorumController(node.sm.image, this.now, {
       brokerSessionTimeoutMs: BROKER_SESSION_TIMEOUT,
       workerSessionTimeoutMs: BROKER_SESSION_TIMEOUT,
+      brokerDisconnectGraceMs: BROKER_DISCONNECT_GRACE,
     });
     node.controllerTerm = raft.term;
     this.loop.trace(`controller ${node.id} active in term ${raft.term}`);
@@ -542,14 +563,16 @@ export class ClusterSimulation {
     const leaderHint = node.raft!.leader;
     switch (p.t) {
       case 'register':
-        this.decide(node, controller?.registerBroker(p.req, this.now), (errorCode, response) =>
-          this.send(env.to, env.from, { t: 'registerResp', errorCode, brokerEpoch: response?.brokerEpoch ?? 0, incarnation: p.incarnation, leaderHint }),
-        );
+        this.decide(node, controller?.registerBroker(p.req, this.now), (errorCode, response) => {
+          if (errorCode === 0) node.brokerConnections.set(p.req.brokerId, p.incarnation);
+          this.send(env.to, env.from, { t: 'registerResp', errorCode, brokerEpoch: response?.brokerEpoch ?? 0, incarnation: p.incarnation, leaderHint });
+        });
         return;
       case 'heartbeat':
-        this.decide(node, controller?.brokerHeartbeat(p.req, this.now), (errorCode) =>
-          this.send(env.to, env.from, { t: 'heartbeatResp', errorCode, brokerEpoch: p.req.brokerEpoch, leaderHint }),
-        );
+        this.decide(node, controller?.brokerHeartbeat(p.req, this.now), (errorCode) => {
+          if (errorCode === 0) node.brokerConnections.set(p.req.brokerId, p.incarnation);
+          this.send(env.to, env.from, { t: 'heartbeatResp', errorCode, brokerEpoch: p.req.brokerEpoch, leaderHint });
+        });
         return;
       case 'alterPartition': {
         const { leaderEpoch, partitionEpoch, newIsr } = p.req;
@@ -604,11 +627,27 @@ export class ClusterSimulation {
     if (!node.alive) return;
     const powerLoss = this.durableAppends && this.rng.chance(0.5);
     node.alive = false;
+    this.closeConnections(node, 'crash');
     node.incarnation++;
     this.closeLogs(node, powerLoss);
     this.stats.brokerCrashes++;
     if (powerLoss) this.stats.powerLosses++;
     this.loop.trace(`crash broker ${node.id}${powerLoss ? ' (power loss)' : ''}`);
+  }
+
+  /**
+   * The broker's connections to the controllers close: the kernel of a crashed
+   * process closes its sockets (the close reaches a controller whose link to it
+   * is up); a cut link may be noticed by one side and reset. A live broker
+   * re-heartbeats over a new connection if it still can.
+   */
+  private closeConnections(node: BrokerNode, why: 'crash' | 'link'): void {
+    for (const c of this.controllers.values()) {
+      if (c.brokerConnections.get(node.id) !== node.incarnation) continue;
+      if (why === 'crash' && this.blocked.has(`${brokerAddr(node.id)}>${controllerAddr(c.id)}`)) continue;
+      const event = { kind: 'disconnect' as const, controller: c.id, broker: node.id, incarnation: node.incarnation };
+      this.loop.at(this.now + 1 + this.rng.nextInt(this.maxLatency), event);
+    }
   }
 
   private toController(node: BrokerNode, payload: Payload): void {
@@ -642,7 +681,11 @@ export class ClusterSimulation {
           incarnation: node.incarnation,
         });
       } else {
-        this.toController(node, { t: 'heartbeat', req: { brokerId: node.id, brokerEpoch: node.brokerEpoch, caughtUp: node.registered } });
+        this.toController(node, {
+          t: 'heartbeat',
+          req: { brokerId: node.id, brokerEpoch: node.brokerEpoch, caughtUp: node.registered },
+          incarnation: node.incarnation,
+        });
       }
     }
     for (const [partition, replica] of node.replicas) {
@@ -955,6 +998,8 @@ export class ClusterSimulation {
           this.blocked.add(`${controllerAddr(c)}>${brokerAddr(leader)}`);
         }
         this.loop.trace(`isolate leader broker ${leader} from the controllers`);
+        // Sometimes the cut is noticed as a reset connection (a flapping link): the controller fences a live broker after the grace.
+        if (rng.chance(0.5)) this.closeConnections(this.brokers.get(leader)!, 'link');
       }
     } else if (roll < 40) {
       this.blocked.clear();

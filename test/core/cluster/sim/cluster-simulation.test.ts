@@ -28,6 +28,24 @@ test(`${SEEDS} seeds of controllers, brokers and an acks=all producer under faul
   expect(disconnects).toBeGreaterThan(SEEDS / 2);
 });
 
+test('60 seeds of the flapping family (links to the controllers cut for a moment, brokers paused past their session) keep every invariant', () => {
+  const failures: string[] = [];
+  let pauses = 0;
+  let flaps = 0;
+  let acknowledged = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const r = runClusterSimulation({ seed, family: 'flapping' });
+    pauses += r.stats.brokerPauses;
+    flaps += r.stats.linkFlaps;
+    acknowledged += r.stats.acknowledged;
+    if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: npm run sim:cluster -- --seed ${seed} --family flapping --trace`);
+  }
+  expect(failures).toEqual([]);
+  expect(pauses).toBeGreaterThan(30);
+  expect(flaps).toBeGreaterThan(30);
+  expect(acknowledged).toBeGreaterThan(60 * 10);
+});
+
 test('long runs, including the seeds that found bugs, keep every invariant', () => {
   // 61378, 61466: a follower's leader epoch cache kept an epoch it had led without
   // writing, then filed an older epoch's batch under it and would have truncated

@@ -45,6 +45,13 @@ export interface ClusterSimulationOptions {
   readonly trace?: boolean;
   /** Where the brokers' logs go (a fresh directory under it, removed at the end). */
   readonly baseDir?: string;
+  /**
+   * 'flapping' adds two faults to the default mix: a broker's links to the
+   * controllers cut for a moment (sometimes noticed as a reset connection),
+   * and a broker paused (SIGSTOP) for shorter or longer than its session,
+   * which then resumes believing what it believed before.
+   */
+  readonly family?: 'default' | 'flapping';
 }
 
 export interface ClusterSimulationStats {
@@ -68,6 +75,9 @@ export interface ClusterSimulationStats {
   idempotentResends: number;
   /** Closed broker connections that reached the active controller (its disconnect grace began). */
   brokerDisconnects: number;
+  /** The 'flapping' family: brokers paused, and links to the controllers cut for a moment. */
+  brokerPauses: number;
+  linkFlaps: number;
 }
 
 export interface ClusterSimulationResult {
@@ -130,6 +140,8 @@ type SimEvent =
   | { kind: 'deliver'; env: Envelope }
   /** The connection broker `broker`'s incarnation `incarnation` heartbeated on to controller `controller` closed. */
   | { kind: 'disconnect'; controller: number; broker: number; incarnation: number }
+  /** A flapped link of broker `broker` to the controllers comes back. */
+  | { kind: 'unflap'; broker: number }
   | { kind: 'fault' };
 
 class ControllerNode {
@@ -162,6 +174,8 @@ class BrokerNode {
   lastHeartbeat = -Infinity;
   lastControllerReply = -Infinity;
   lastMetadataFetch = -Infinity;
+  /** Paused (SIGSTOP) until then: it neither ticks nor reads its sockets; what arrives waits. */
+  pausedUntil = -Infinity;
   readonly logs = new Map<number, PartitionLog>();
   readonly replicas = new Map<number, PartitionReplica>();
   /** (partition:lastOffset) -> the produce request waiting for acks=all. */
@@ -234,6 +248,8 @@ export class ClusterSimulation {
     messagesDropped: 0,
     brokerCrashes: 0,
     brokerDisconnects: 0,
+    brokerPauses: 0,
+    linkFlaps: 0,
     powerLosses: 0,
     controllerCrashes: 0,
     partitions: 0,
@@ -333,6 +349,7 @@ export class ClusterSimulation {
       case 'brokerTick': {
         const node = this.brokers.get(ev.id)!;
         if (!node.alive || node.incarnation !== ev.incarnation) return;
+        if (node.pausedUntil > this.now) return this.loop.at(node.pausedUntil, ev);
         this.brokerTick(node);
         this.loop.at(this.now + BROKER_TICK, ev);
         return;
@@ -343,6 +360,12 @@ export class ClusterSimulation {
         return;
       case 'deliver':
         this.deliver(ev.env);
+        return;
+      case 'unflap':
+        for (const c of CONTROLLERS) {
+          this.blocked.delete(`${brokerAddr(ev.broker)}>${controllerAddr(c)}`);
+          this.blocked.delete(`${controllerAddr(c)}>${brokerAddr(ev.broker)}`);
+        }
         return;
       case 'disconnect': {
         const node = this.controllers.get(ev.controller)!;
@@ -382,6 +405,7 @@ export class ClusterSimulation {
       if (node.raft !== undefined) this.controllerReceive(node, env);
     } else if (env.to.startsWith('b')) {
       const node = this.brokers.get(Number(env.to.slice(1)))!;
+      if (node.alive && node.pausedUntil > this.now) return this.loop.at(node.pausedUntil, { kind: 'deliver', env });
       if (node.alive) this.brokerReceive(node, env);
     } else {
       this.clientReceive(env);
@@ -608,6 +632,7 @@ export class ClusterSimulation {
     node.metadataIndex = 0;
     node.lastHeartbeat = -Infinity;
     node.lastMetadataFetch = -Infinity;
+    node.pausedUntil = -Infinity;
     node.waiting.clear();
     this.loop.at(this.now + 1 + this.rng.nextInt(BROKER_TICK), { kind: 'brokerTick', id: node.id, incarnation: node.incarnation });
     this.loop.trace(`start broker ${node.id}`);
@@ -976,6 +1001,7 @@ export class ClusterSimulation {
 
   private injectFault(): void {
     const rng = this.rng;
+    if (this.options.family === 'flapping' && rng.chance(0.4)) return this.injectFlappingFault();
     const roll = rng.nextInt(100);
     const all = [...CONTROLLERS.map(controllerAddr), ...BROKERS.map(brokerAddr), CLIENT];
     const upBrokers = [...this.brokers.values()].filter((b) => b.alive);
@@ -1022,6 +1048,32 @@ export class ClusterSimulation {
     } else {
       this.dropRate = rng.pick([0, 0.01, 0.05, 0.1, 0.2]);
       this.maxLatency = rng.pick([2, 5, 10, 20, 40]);
+    }
+  }
+
+  /** The 'flapping' family's faults: a link to the controllers cut for a moment, or a paused broker. */
+  private injectFlappingFault(): void {
+    const rng = this.rng;
+    const up = [...this.brokers.values()].filter((b) => b.alive && b.pausedUntil <= this.now);
+    if (up.length === 0) return;
+    const leader = this.someLeader();
+    const victim = leader !== undefined && rng.chance(0.6) ? this.brokers.get(leader)! : rng.pick(up);
+    if (!victim.alive || victim.pausedUntil > this.now) return;
+    if (rng.chance(0.5)) {
+      for (const c of CONTROLLERS) {
+        this.blocked.add(`${brokerAddr(victim.id)}>${controllerAddr(c)}`);
+        this.blocked.add(`${controllerAddr(c)}>${brokerAddr(victim.id)}`);
+      }
+      if (rng.chance(0.5)) this.closeConnections(victim, 'link');
+      const back = this.now + 20 + rng.nextInt(150);
+      this.loop.at(back, { kind: 'unflap', broker: victim.id });
+      this.stats.linkFlaps++;
+      this.loop.trace(`flap broker ${victim.id}'s links to the controllers until ${back}`);
+    } else {
+      // Shorter than the session (it comes back unfenced) or longer (it was fenced and resumes as a stale leader).
+      victim.pausedUntil = this.now + 50 + rng.nextInt(2 * BROKER_SESSION_TIMEOUT);
+      this.stats.brokerPauses++;
+      this.loop.trace(`pause broker ${victim.id} until ${victim.pausedUntil}`);
     }
   }
 

@@ -31,6 +31,7 @@ const SPEC = {
   'broker-session-timeout-ms': numberFlag('controller: fence a broker silent this long', 9000),
   'broker-disconnect-grace-ms': numberFlag('controller: fence a broker this long after its connection closes, unless it heartbeats again', 1000),
   'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
+  'max-broker-partitions': numberFlag('controller: replicas one broker may host, all topics together (max.broker.partitions)', 100000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   ...TLS_FLAGS,
@@ -114,6 +115,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
           ...(flags['broker-disconnect-grace-ms'] !== undefined ? { brokerDisconnectGraceMs: flags['broker-disconnect-grace-ms'] } : {}),
           ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),
+          ...(flags['max-broker-partitions'] !== undefined ? { maxBrokerPartitions: flags['max-broker-partitions'] } : {}),
         },
         log,
       });

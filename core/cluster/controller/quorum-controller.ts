@@ -42,6 +42,8 @@ export interface ControllerConfig {
    * leaders after this grace instead of the whole session timeout.
    */
   readonly brokerDisconnectGraceMs?: number;
+  /** max.broker.partitions: replicas one broker may host, all topics together (default 100,000, as a single broker). */
+  readonly maxBrokerPartitions?: number;
 }
 
 export const DEFAULT_BROKER_DISCONNECT_GRACE_MS = 1000;
@@ -107,7 +109,7 @@ export class QuorumController {
   }
 
   createTopic(req: CreateTopicRequest): Decision<{ topicId: number }> {
-    return this.commit(createTopic(this._image, req));
+    return this.commit(createTopic(this._image, req, this.config.maxBrokerPartitions));
   }
 
   deleteTopic(name: string): Decision<{ topicId: number }> {
@@ -115,7 +117,7 @@ export class QuorumController {
   }
 
   createPartitions(req: CreatePartitionsRequest): Decision<{ topicId: number }> {
-    return this.commit(createPartitions(this._image, req));
+    return this.commit(createPartitions(this._image, req, this.config.maxBrokerPartitions));
   }
 
   alterTopicConfig(req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {

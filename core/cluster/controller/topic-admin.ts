@@ -22,7 +22,7 @@ export interface CreateTopicRequest {
  * topics together. Checked when partitions are placed, so a topic is created
  * whole or not at all, before a broker opens a file for it.
  */
-export function overBrokerPartitionLimit(
+function overBrokerPartitionLimit(
   image: MetadataImage,
   topic: string,
   placed: readonly PartitionRecord[],
@@ -30,11 +30,8 @@ export function overBrokerPartitionLimit(
 ): E.Either<ReturnType<typeof refusal>, void> {
   const adding = new Map<number, number>();
   for (const p of placed) for (const b of p.replicas) adding.set(b, (adding.get(b) ?? 0) + 1);
-  const hosted = new Map<number, number>();
-  for (const t of image.topics.values())
-    for (const p of t.partitions.values()) for (const b of p.replicas) if (adding.has(b)) hosted.set(b, (hosted.get(b) ?? 0) + 1);
   for (const [broker, n] of adding) {
-    const total = (hosted.get(broker) ?? 0) + n;
+    const total = image.hostedReplicas(broker) + n;
     if (total > maxBrokerPartitions)
       return E.left(
         refusal(

@@ -82,6 +82,8 @@ export class MetadataImage {
   private readonly _topics = new Map<number, MutableTopic>();
   private readonly topicIds = new Map<string, number>();
   private readonly _apps = new Map<string, MutableApp>();
+  /** Replicas each broker hosts, all topics together (max.broker.partitions is checked against it at every placement). */
+  private readonly replicaCounts = new Map<number, number>();
   private _lastBrokerEpoch = 0;
   private _lastTopicId = 0;
   private _lastWorkerEpoch = 0;
@@ -112,6 +114,19 @@ export class MetadataImage {
   topicByName(name: string): TopicImage | undefined {
     const id = this.topicIds.get(name);
     return id === undefined ? undefined : this._topics.get(id);
+  }
+
+  /** How many partition replicas are placed on `brokerId`, all topics together. */
+  hostedReplicas(brokerId: number): number {
+    return this.replicaCounts.get(brokerId) ?? 0;
+  }
+
+  private countReplicas(replicas: readonly number[], delta: 1 | -1): void {
+    for (const b of replicas) {
+      const n = (this.replicaCounts.get(b) ?? 0) + delta;
+      if (n === 0) this.replicaCounts.delete(b);
+      else this.replicaCounts.set(b, n);
+    }
   }
 
   partition(topicId: number, partition: number): PartitionRegistration | undefined {
@@ -167,7 +182,10 @@ export class MetadataImage {
         const topic = this._topics.get(record.topicId);
         if (topic === undefined) return skipped(`no topic with id ${record.topicId}`);
         const { type: _, ...fields } = record;
+        const replaced = topic.partitions.get(record.partition);
+        if (replaced !== undefined) this.countReplicas(replaced.replicas, -1);
         topic.partitions.set(record.partition, fields);
+        this.countReplicas(fields.replicas, 1);
         return APPLIED;
       }
       case 'PartitionChange': {
@@ -199,6 +217,7 @@ export class MetadataImage {
       case 'RemoveTopic': {
         const topic = this._topics.get(record.topicId);
         if (topic === undefined) return skipped(`no topic with id ${record.topicId}`);
+        for (const p of topic.partitions.values()) this.countReplicas(p.replicas, -1);
         this._topics.delete(record.topicId);
         this.topicIds.delete(topic.name);
         return APPLIED;

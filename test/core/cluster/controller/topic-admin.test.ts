@@ -127,6 +127,11 @@ describe('max.broker.partitions', () => {
     accepted(image, createTopic(image, { name: 'b', partitions: 2, replicationFactor: 3 }, 6));
     expect(refusedWith(createPartitions(image, { name: 'a', count: 5 }, 6))).toBe(ErrorCode.POLICY_VIOLATION);
     expect(image.topicByName('a')!.partitions.size).toBe(4);
+    // Deleting a topic gives its replicas back; a snapshot of the image counts the same.
+    accepted(image, deleteTopic(image, 'b'));
+    expect([1, 2, 3].map((b) => image.hostedReplicas(b))).toEqual([4, 4, 4]);
+    expect([1, 2, 3].map((b) => MetadataImage.fromRecords(image.toRecords()).hostedReplicas(b))).toEqual([4, 4, 4]);
+    accepted(image, createPartitions(image, { name: 'a', count: 6 }, 6));
   });
 
   test('a topic is refused above the per-topic partition maximum', () => {

@@ -29,6 +29,7 @@ import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controll
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 import { clusterPorts } from './cluster-ports';
 import { ClusterGroupCoordinator } from './group-coordinator';
+import { ReplicaChanges } from './replica-changes';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
 
@@ -159,6 +160,8 @@ export class BrokerProcess implements BrokerView {
   private stopped = false;
   /** Controlled shutdown in progress: no more heartbeats that would unfence it. */
   private shuttingDown = false;
+  /** The broker epoch whose registration has had a full reconcile (later ones look only at what changed). */
+  private reconciledEpoch = 0;
   private stopping: Promise<void> | undefined;
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaServer | undefined;
@@ -354,23 +357,29 @@ export class BrokerProcess implements BrokerView {
       if (!r.ok || this.stopped || from !== this.metadataIndex) return;
       const feed = decodeFeed(r.body, r.blob);
       if (typeof feed === 'string') return this.log(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      // A snapshot replaces the image: every replica is looked at again. Entries are deltas: only what they name is.
+      let changed: ReplicaChanges | undefined = new ReplicaChanges();
       if (feed.snapshot !== undefined && feed.snapshot.index > this.metadataIndex) {
         const image = MetadataImage.decode(feed.snapshot.data);
         if (E.isLeft(image)) return this.log(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
         this.image = image.right;
         this.metadataIndex = feed.snapshot.index;
+        changed = undefined;
       }
       for (const e of feed.entries) {
         if (e.index <= this.metadataIndex) continue;
         const records = decodeMetadataBatch(e.data);
         // Every controller skipped an undecodable entry alike (MetadataStateMachine): so does the broker.
-        if (E.isRight(records)) this.image.applyAll(records.right);
+        if (E.isRight(records)) {
+          this.image.applyAll(records.right);
+          changed?.note(records.right);
+        }
         this.metadataIndex = e.index;
       }
       if (feed.entries.length > 0 || feed.snapshot !== undefined) {
         this.controllerClient.learn(this.image.controllers.values());
         this.lastMetadataFetch = 0; // more may be waiting: ask again at the next tick
-        this.reconcile();
+        this.reconcile(changed);
       }
     } finally {
       this.metadataInflight = false;
@@ -379,29 +388,46 @@ export class BrokerProcess implements BrokerView {
 
   // ---------------------------------------------------------------- replicas
 
-  /** Acts on the image: a replica for each assigned partition, handed the partition's state. */
-  private reconcile(): void {
+  /**
+   * Acts on the image: a replica for each assigned partition, handed the
+   * partition's state. With `changed`, only the topics and partitions the
+   * latest metadata entries named (a cluster of 100,000 partitions must not
+   * walk them all for each ISR change); without, every one (a snapshot, or
+   * this incarnation's registration).
+   */
+  private reconcile(changed?: ReplicaChanges): void {
     if (!this.registered || this.stopped) return;
+    // The first reconcile of a registration looks at everything: the entries that made it registered named no partition.
+    if (this.reconciledEpoch !== this.brokerEpoch) {
+      this.reconciledEpoch = this.brokerEpoch;
+      changed = undefined;
+    }
     const now = Date.now();
-    const seen = new Set<string>();
-    for (const topic of this.image.topics.values()) {
-      for (const p of topic.partitions.values()) {
-        const name = replicaName(topic.name, p.partition);
-        let h = this.replicas.get(name);
-        if (h === undefined && !p.replicas.includes(this.nodeId)) continue;
-        seen.add(name);
-        if (h === undefined || h.topicId !== topic.topicId) {
-          // A topic of this name with another id: the old one was deleted, its data goes with it.
-          if (h !== undefined) this.closeReplica(h, 'delete data');
-          h = this.openReplica(topic, p);
-        }
-        if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
-        h.replica.onPartitionState(p, now);
-        this.flushCompletions(h);
+    const act = (topic: TopicImage, p: PartitionRegistration): void => {
+      const name = replicaName(topic.name, p.partition);
+      let h = this.replicas.get(name);
+      if (h === undefined && !p.replicas.includes(this.nodeId)) return;
+      if (h === undefined || h.topicId !== topic.topicId) {
+        // A topic of this name with another id: the old one was deleted, its data goes with it.
+        if (h !== undefined) this.closeReplica(h, 'delete data');
+        h = this.openReplica(topic, p);
       }
+      if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
+      h.replica.onPartitionState(p, now);
+      this.flushCompletions(h);
+    };
+    for (const topic of changed === undefined ? this.image.topics.values() : changed.topicsIn(this.image)) {
+      const named = changed?.partitionsOf(topic.topicId);
+      if (named === undefined) for (const p of topic.partitions.values()) act(topic, p);
+      else
+        for (const n of named) {
+          const p = topic.partitions.get(n);
+          if (p !== undefined) act(topic, p);
+        }
     }
     // Partitions leave the image only with their topic (DeleteTopics): so does their data.
-    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h, 'delete data');
+    for (const h of [...this.replicas.values()])
+      if ((changed === undefined || changed.touchesTopic(h.topicId)) && this.image.topics.get(h.topicId)?.name !== h.topic) this.closeReplica(h, 'delete data');
     if (!this.strayRemoved) this.removeStrayReplicas();
     this.groups?.onReplicasChanged();
     this.changed();

@@ -319,9 +319,26 @@ export class MetadataImage {
     return E.map(MetadataImage.fromRecords)(decodeMetadataBatch(snapshot));
   }
 
-  /** An independent copy (the active controller's speculative image). */
+  /**
+   * An independent copy (the active controller's speculative image, and every
+   * decision that looks at the image after its own first records). Entries
+   * (registrations, partitions, configs) are replaced on change, never
+   * mutated, so the copy shares them and copies only the maps that hold them:
+   * at 100,000 partitions that is a few milliseconds, where rebuilding from
+   * records took hundreds. Every field of the image must be copied here.
+   */
   clone(): MetadataImage {
-    return MetadataImage.fromRecords(this.toRecords());
+    const copy = new MetadataImage();
+    for (const [id, c] of this._controllers) copy._controllers.set(id, c);
+    for (const [id, b] of this._brokers) copy._brokers.set(id, b);
+    for (const [id, t] of this._topics) copy._topics.set(id, { ...t, partitions: new Map(t.partitions) });
+    for (const [name, id] of this.topicIds) copy.topicIds.set(name, id);
+    for (const [name, a] of this._apps) copy._apps.set(name, { ...a, workers: new Map(a.workers) });
+    for (const [b, n] of this.replicaCounts) copy.replicaCounts.set(b, n);
+    copy._lastBrokerEpoch = this._lastBrokerEpoch;
+    copy._lastTopicId = this._lastTopicId;
+    copy._lastWorkerEpoch = this._lastWorkerEpoch;
+    return copy;
   }
 }
 

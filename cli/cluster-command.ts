@@ -11,6 +11,7 @@ import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
+import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -32,6 +33,7 @@ const SPEC = {
   'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
+  'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
 } as const;
 
@@ -88,6 +90,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     }
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const metricsAt = metricsPort(flags['metrics-port']);
     try {
       fs.mkdirSync(flags['data-dir'], { recursive: true });
     } catch (e) {
@@ -102,6 +105,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     // Both roles in one process (KRaft's combined mode) keep their files apart.
     const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
+    // One registry for the node: a combined node's controller and broker metrics side by side.
+    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io);
+    if (metrics) stops.push(() => metrics.server.close());
     if (flags.controller) {
       const started = await ControllerProcess.start({
         nodeId,
@@ -109,13 +115,17 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
         join: flags.join,
+        metrics: metrics?.registry,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
           ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),
         },
         log,
       });
-      if (E.isLeft(started)) throw new CommandError(started.left);
+      if (E.isLeft(started)) {
+        await stopAll();
+        throw new CommandError(started.left);
+      }
       stops.push(() => started.right.stop());
       const me = controllers.right.find((c) => c.id === nodeId)!;
       io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
@@ -135,6 +145,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
         log,
+        metrics: metrics?.registry,
       });
       if (E.isLeft(started)) {
         await stopAll();

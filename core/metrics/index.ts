@@ -7,4 +7,4 @@ export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export { LabelledCounter } from './labelled';
 export { MetricsServer } from './metrics-server';
 export type { MetricsServerOptions } from './metrics-server';
-export { metricsRegistry, SECONDS_BUCKETS } from './registry';
+export { metricsRegistry, readAtScrape, SECONDS_BUCKETS } from './registry';

@@ -2,7 +2,7 @@
 // names). Counted per batch on the processing path (a chunk of a task's
 // records, a poll, a commit), never per record; sizes, lag and the records
 // produced are read when scraped. One registry per app instance.
-import { Counter, Gauge, Histogram, LabelledCounter, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
+import { Counter, Gauge, Histogram, LabelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
 import type { TopicPartition } from '../../core/client';
 
 /** A running task as the gauges see it: its partition and its stores' sizes. */
@@ -12,7 +12,7 @@ interface MeteredTask {
 }
 
 /** What the scrape-time gauges read from the running app. */
-export interface StreamsState {
+export interface MeteredApp {
   /** The tasks this instance runs now. */
   tasks(): Iterable<MeteredTask>;
   /** The input partitions it reads and their lag as of the latest fetch answer (undefined: none yet). */
@@ -39,7 +39,7 @@ export class StreamsMetrics {
   private readonly tasksAssigned: Counter;
   private readonly tasksRevoked: Counter;
 
-  constructor(registry: Registry, state: StreamsState) {
+  constructor(registry: Registry, state: MeteredApp) {
     const registers = [registry];
     this.processed = new LabelledCounter(registry, 'rill_streams_records_processed_total', 'Records a task processed (Kafka Streams process-total)', 'task');
     this.processLatency = new Histogram({
@@ -116,15 +116,10 @@ export class StreamsMetrics {
         for (const { tp, lag } of state.inputLag()) if (lag !== undefined) this.set({ topic: tp.topic, partition: String(tp.partition) }, lag);
       },
     });
-    new Gauge({
-      name: 'rill_streams_tasks',
-      help: 'Tasks this instance runs',
-      registers,
-      collect() {
-        let n = 0;
-        for (const _ of state.tasks()) n++;
-        this.set(n);
-      },
+    readAtScrape(registry, 'rill_streams_tasks', 'Tasks this instance runs', () => {
+      let n = 0;
+      for (const _ of state.tasks()) n++;
+      return n;
     });
     this.rebalances = new Counter({
       name: 'rill_streams_rebalances_total',

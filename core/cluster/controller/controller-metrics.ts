@@ -3,7 +3,7 @@
 // its Raft term, commit and applied index, each voter's lag as the leader sees
 // it, and the partitions without a leader (Kafka's KafkaController and
 // raft-metrics meanings). Nothing is counted on the controller's own paths.
-import { Gauge, type Registry } from '../../metrics';
+import { Gauge, readAtScrape, type Registry } from '../../metrics';
 import { NO_LEADER } from '../metadata/records';
 import type { MetadataImage } from '../metadata/image';
 import type { DescribeQuorumAnswer } from './controller-protocol';
@@ -15,15 +15,7 @@ interface MeteredController {
 }
 
 export function controllerGauges(registry: Registry, controller: MeteredController): void {
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => readAtScrape(registry, name, help, read);
   const active = () => controller.describeQuorum().active;
   gauge(
     'rill_controller_active_controller_count',

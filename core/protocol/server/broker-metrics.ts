@@ -5,7 +5,7 @@
 // (a single node's partition logs, a cluster's ISR and controller) with
 // collectors of its own on the same registry.
 import * as E from 'fp-ts/Either';
-import { Counter, Gauge, Histogram, LabelledCounter, type Registry, SECONDS_BUCKETS } from '../../metrics';
+import { Counter, Gauge, Histogram, LabelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../metrics';
 import { batchHeader } from '../../log';
 import type { BrokerPorts, FetchWanted, GroupPort, PartitionPort } from '../ports';
 
@@ -33,11 +33,7 @@ export class BrokerMetrics {
   private parkedFetches = 0;
   private parkedProduces = 0;
 
-  constructor(
-    private readonly registry: Registry,
-    listener: () => ListenerGauges,
-    groups: GroupPort,
-  ) {
+  constructor(registry: Registry, listener: () => ListenerGauges, groups: GroupPort) {
     this.bytesIn = new LabelledCounter(
       registry,
       'rill_broker_bytes_in_total',
@@ -74,34 +70,17 @@ export class BrokerMetrics {
       help: 'Consumer group generations completed (a JoinGroup round answered)',
       registers: [registry],
     });
-    this.gauge('rill_broker_connections', 'Open client connections (Kafka connection-count)', () => listener().connectionCount);
-    this.gauge('rill_broker_requests_in_flight', 'Requests read and not yet answered, over all connections', () => listener().inFlightRequests);
-    this.gauge('rill_broker_request_queue_bytes', 'Request bytes held in the memory pool (queued.max.request.bytes)', () => listener().queuedRequestBytes);
-    this.gauge('rill_broker_fetch_purgatory_size', 'Fetch requests waiting for data or their maxWaitMs (Kafka fetch purgatory)', () => this.parkedFetches);
-    this.gauge(
+    const gauge = (name: string, help: string, read: () => number | Promise<number>) => readAtScrape(registry, name, help, read);
+    gauge('rill_broker_connections', 'Open client connections (Kafka connection-count)', () => listener().connectionCount);
+    gauge('rill_broker_requests_in_flight', 'Requests read and not yet answered, over all connections', () => listener().inFlightRequests);
+    gauge('rill_broker_request_queue_bytes', 'Request bytes held in the memory pool (queued.max.request.bytes)', () => listener().queuedRequestBytes);
+    gauge('rill_broker_fetch_purgatory_size', 'Fetch requests waiting for data or their maxWaitMs (Kafka fetch purgatory)', () => this.parkedFetches);
+    gauge(
       'rill_broker_produce_purgatory_size',
       'acks=all Produce requests waiting for the in-sync replicas (Kafka produce purgatory)',
       () => this.parkedProduces,
     );
-    new Gauge({
-      name: 'rill_broker_groups',
-      help: 'Consumer groups this broker coordinates',
-      registers: [registry],
-      async collect() {
-        this.set((await groups.listGroups()).length);
-      },
-    });
-  }
-
-  private gauge(name: string, help: string, read: () => number): void {
-    new Gauge({
-      name,
-      help,
-      registers: [this.registry],
-      collect() {
-        this.set(read());
-      },
-    });
+    gauge('rill_broker_groups', 'Consumer groups this broker coordinates', async () => (await groups.listGroups()).length);
   }
 
   /** Starts timing one request; the answer (or the closed connection) calls what it returns. */
@@ -214,26 +193,18 @@ export interface MeteredLog {
 
 /** Size and end offset of every partition log this broker holds, read when scraped (an append pays nothing for them). */
 export function partitionLogGauges(registry: Registry, logs: () => Iterable<MeteredLog>): void {
-  const size = new Gauge({
-    name: 'rill_broker_log_size_bytes',
-    help: 'Bytes of a partition log on this broker, all segments (Kafka Log Size)',
-    labelNames: ['topic', 'partition'],
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'rill_broker_log_end_offset',
-    help: 'The next offset a partition log on this broker will write (Kafka LogEndOffset)',
-    labelNames: ['topic', 'partition'],
-    registers: [registry],
-    collect() {
-      // One walk sets both gauges; a deleted partition disappears with the reset.
-      this.reset();
-      size.reset();
-      for (const { topic, partition, log } of logs()) {
-        const labels = { topic, partition: String(partition) };
-        this.set(labels, log.logEndOffset);
-        size.set(labels, log.size);
-      }
-    },
-  });
+  const gauge = (name: string, help: string, read: (log: MeteredLog['log']) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      collect() {
+        // A deleted partition disappears with the reset.
+        this.reset();
+        for (const { topic, partition, log } of logs()) this.set({ topic, partition: String(partition) }, read(log));
+      },
+    });
+  gauge('rill_broker_log_size_bytes', 'Bytes of a partition log on this broker, all segments (Kafka Log Size)', (log) => log.size);
+  gauge('rill_broker_log_end_offset', 'The next offset a partition log on this broker will write (Kafka LogEndOffset)', (log) => log.logEndOffset);
 }

@@ -2,7 +2,7 @@
 // names). Counted per batch on the processing path (a chunk of a task's
 // records, a poll, a commit), never per record; sizes, lag and the records
 // produced are read when scraped. One registry per app instance.
-import { Counter, Gauge, Histogram, LabelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
+import { Counter, Gauge, Histogram, KeyedCounter, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
 import type { TopicPartition } from '../../core/client';
 
 /** A running task as the gauges see it: its partition and its stores' sizes. */
@@ -25,7 +25,7 @@ export interface MeteredApp {
 const PER_RECORD_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 1];
 
 export class StreamsMetrics {
-  private readonly processed: LabelledCounter;
+  private readonly processed: KeyedCounter<number>;
   private readonly processLatency: Histogram<'task'>;
   private readonly processLatencyChildren = new Map<number, Histogram.Internal<'task'>>();
   private readonly consumed: Counter;
@@ -33,7 +33,7 @@ export class StreamsMetrics {
   private readonly punctuations: Counter;
   private readonly late: Counter;
   private readonly deadLettered: Counter;
-  private readonly restored: LabelledCounter;
+  private readonly restored: KeyedCounter<string>;
   private readonly restoreRemaining: Gauge<'store' | 'task'>;
   private readonly rebalances: Counter;
   private readonly tasksAssigned: Counter;
@@ -41,7 +41,15 @@ export class StreamsMetrics {
 
   constructor(registry: Registry, state: MeteredApp) {
     const registers = [registry];
-    this.processed = new LabelledCounter(registry, 'rill_streams_records_processed_total', 'Records a task processed (Kafka Streams process-total)', 'task');
+    this.processed = new KeyedCounter<number>(
+      registry,
+      'rill_streams_records_processed_total',
+      'Records a task processed (Kafka Streams process-total)',
+      ['task'],
+      (task) => ({
+        task: String(task),
+      }),
+    );
     this.processLatency = new Histogram({
       name: 'rill_streams_process_latency_seconds',
       help: 'Mean time to process one record, observed once per batch a task processes (Kafka Streams process-latency)',
@@ -94,7 +102,7 @@ export class StreamsMetrics {
         for (const t of state.tasks()) for (const s of t.stores.values()) this.set({ store: s.name, task: String(t.partition) }, s.size);
       },
     });
-    this.restored = new LabelledCounter(
+    this.restored = labelledCounter(
       registry,
       'rill_streams_restored_records_total',
       'Changelog records applied while restoring a store (Kafka Streams restore-total; rate() is the restore rate)',
@@ -133,7 +141,7 @@ export class StreamsMetrics {
   /** A task processed `records` in `seconds`: one observation per batch. */
   batchProcessed(task: number, records: number, seconds: number): void {
     if (records === 0) return;
-    this.processed.inc(String(task), records);
+    this.processed.inc(task, records);
     let h = this.processLatencyChildren.get(task);
     if (h === undefined) this.processLatencyChildren.set(task, (h = this.processLatency.labels(String(task))));
     h.observe(seconds / records);

@@ -5,7 +5,8 @@
 // (a single node's partition logs, a cluster's ISR and controller) with
 // collectors of its own on the same registry.
 import * as E from 'fp-ts/Either';
-import { Counter, Gauge, Histogram, LabelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../metrics';
+import { Counter, Gauge, Histogram, KeyedCounter, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../metrics';
+import { apiByKey } from '../apis';
 import { batchHeader } from '../../log';
 import type { BrokerPorts, FetchWanted, GroupPort, PartitionPort } from '../ports';
 
@@ -21,43 +22,44 @@ export interface ListenerGauges {
 export type RequestDone = () => void;
 
 export class BrokerMetrics {
-  private readonly bytesIn: LabelledCounter;
-  private readonly bytesOut: LabelledCounter;
-  private readonly messagesIn: LabelledCounter;
-  private readonly requests: Counter<'api' | 'version'>;
+  private readonly bytesIn: KeyedCounter<string>;
+  private readonly bytesOut: KeyedCounter<string>;
+  private readonly messagesIn: KeyedCounter<string>;
+  /** By api key * 1000 + version. */
+  private readonly requests: KeyedCounter<number>;
   private readonly latency: Histogram<'api'>;
-  /** Children by api key * 1000 + version, and by api key: a Map lookup per request. */
-  private readonly requestChildren = new Map<number, Counter.Internal>();
+  /** Histogram children by api key: a Map lookup per request. */
   private readonly latencyChildren = new Map<number, Histogram.Internal<'api'>>();
   private readonly rebalances: Counter;
   private parkedFetches = 0;
   private parkedProduces = 0;
 
   constructor(registry: Registry, listener: () => ListenerGauges, groups: GroupPort) {
-    this.bytesIn = new LabelledCounter(
+    this.bytesIn = labelledCounter(
       registry,
       'rill_broker_bytes_in_total',
       'Record batch bytes appended by Produce requests, per topic (Kafka BytesInPerSec)',
       'topic',
     );
-    this.bytesOut = new LabelledCounter(
+    this.bytesOut = labelledCounter(
       registry,
       'rill_broker_bytes_out_total',
       'Record batch bytes returned by Fetch requests, per topic (Kafka BytesOutPerSec)',
       'topic',
     );
-    this.messagesIn = new LabelledCounter(
+    this.messagesIn = labelledCounter(
       registry,
       'rill_broker_messages_in_total',
       'Records appended by Produce requests, per topic (Kafka MessagesInPerSec)',
       'topic',
     );
-    this.requests = new Counter({
-      name: 'rill_broker_requests_total',
-      help: 'Requests answered (or closed on), per API and version (Kafka RequestsPerSec)',
-      labelNames: ['api', 'version'],
-      registers: [registry],
-    });
+    this.requests = new KeyedCounter<number>(
+      registry,
+      'rill_broker_requests_total',
+      'Requests answered (or closed on), per API and version (Kafka RequestsPerSec)',
+      ['api', 'version'],
+      (key) => ({ api: apiByKey(Math.floor(key / 1000))?.name ?? String(Math.floor(key / 1000)), version: String(key % 1000) }),
+    );
     this.latency = new Histogram({
       name: 'rill_broker_request_duration_seconds',
       help: 'Time from a request decoded to its response ready, per API, long polls included (Kafka TotalTimeMs)',
@@ -85,10 +87,7 @@ export class BrokerMetrics {
 
   /** Starts timing one request; the answer (or the closed connection) calls what it returns. */
   request(apiKey: number, apiName: string, version: number): RequestDone {
-    const key = apiKey * 1000 + version;
-    let counter = this.requestChildren.get(key);
-    if (counter === undefined) this.requestChildren.set(key, (counter = this.requests.labels(apiName, String(version))));
-    counter.inc();
+    this.requests.inc(apiKey * 1000 + version);
     let histogram = this.latencyChildren.get(apiKey);
     if (histogram === undefined) this.latencyChildren.set(apiKey, (histogram = this.latency.labels(apiName)));
     const h = histogram;

@@ -8,3 +8,4 @@ export { KeyedCounter, labelledCounter } from './labelled';
 export { MetricsServer } from './metrics-server';
 export type { MetricsServerOptions } from './metrics-server';
 export { metricsRegistry, readAtScrape, SECONDS_BUCKETS } from './registry';
+export { KeyedHistogram } from './keyed-histogram';

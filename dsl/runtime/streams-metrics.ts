@@ -2,7 +2,7 @@
 // names). Counted per batch on the processing path (a chunk of a task's
 // records, a poll, a commit), never per record; sizes, lag and the records
 // produced are read when scraped. One registry per app instance.
-import { Counter, Gauge, Histogram, KeyedCounter, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
+import { Counter, Gauge, Histogram, KeyedCounter, KeyedHistogram, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
 import type { TopicPartition } from '../../core/client';
 
 /** A running task as the gauges see it: its partition and its stores' sizes. */
@@ -26,8 +26,7 @@ const PER_RECORD_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005
 
 export class StreamsMetrics {
   private readonly processed: KeyedCounter<number>;
-  private readonly processLatency: Histogram<'task'>;
-  private readonly processLatencyChildren = new Map<number, Histogram.Internal<'task'>>();
+  private readonly processLatency: KeyedHistogram<number>;
   private readonly consumed: Counter;
   private readonly commitLatency: Histogram;
   private readonly punctuations: Counter;
@@ -50,13 +49,13 @@ export class StreamsMetrics {
         task: String(task),
       }),
     );
-    this.processLatency = new Histogram({
-      name: 'rill_streams_process_latency_seconds',
-      help: 'Mean time to process one record, observed once per batch a task processes (Kafka Streams process-latency)',
-      labelNames: ['task'],
-      buckets: PER_RECORD_BUCKETS,
-      registers,
-    });
+    this.processLatency = new KeyedHistogram<number>(
+      registry,
+      'rill_streams_process_latency_seconds',
+      'Mean time to process one record, observed once per batch a task processes (Kafka Streams process-latency)',
+      PER_RECORD_BUCKETS,
+      (task) => ({ task: String(task) }),
+    );
     this.consumed = new Counter({
       name: 'rill_streams_records_consumed_total',
       help: 'Records polled from the input topics (Kafka records-consumed-total)',
@@ -142,9 +141,7 @@ export class StreamsMetrics {
   batchProcessed(task: number, records: number, seconds: number): void {
     if (records === 0) return;
     this.processed.inc(task, records);
-    let h = this.processLatencyChildren.get(task);
-    if (h === undefined) this.processLatencyChildren.set(task, (h = this.processLatency.labels(String(task))));
-    h.observe(seconds / records);
+    this.processLatency.observe(task, seconds / records);
   }
 
   polled(records: number): void {

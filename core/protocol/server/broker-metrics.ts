@@ -5,7 +5,7 @@
 // (a single node's partition logs, a cluster's ISR and controller) with
 // collectors of its own on the same registry.
 import * as E from 'fp-ts/Either';
-import { Counter, Gauge, Histogram, KeyedCounter, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../metrics';
+import { Counter, Gauge, KeyedCounter, KeyedHistogram, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../metrics';
 import { apiByKey } from '../apis';
 import { batchHeader } from '../../log';
 import type { BrokerPorts, FetchWanted, GroupPort, PartitionPort } from '../ports';
@@ -27,9 +27,8 @@ export class BrokerMetrics {
   private readonly messagesIn: KeyedCounter<string>;
   /** By api key * 1000 + version. */
   private readonly requests: KeyedCounter<number>;
-  private readonly latency: Histogram<'api'>;
-  /** Histogram children by api key: a Map lookup per request. */
-  private readonly latencyChildren = new Map<number, Histogram.Internal<'api'>>();
+  /** By api key. */
+  private readonly latency: KeyedHistogram<number>;
   private readonly rebalances: Counter;
   private parkedFetches = 0;
   private parkedProduces = 0;
@@ -58,15 +57,15 @@ export class BrokerMetrics {
       'rill_broker_requests_total',
       'Requests answered (or closed on), per API and version (Kafka RequestsPerSec)',
       ['api', 'version'],
-      (key) => ({ api: apiByKey(Math.floor(key / 1000))?.name ?? String(Math.floor(key / 1000)), version: String(key % 1000) }),
+      (key) => ({ api: apiName(Math.floor(key / 1000)), version: String(key % 1000) }),
     );
-    this.latency = new Histogram({
-      name: 'rill_broker_request_duration_seconds',
-      help: 'Time from a request decoded to its response ready, per API, long polls included (Kafka TotalTimeMs)',
-      labelNames: ['api'],
-      buckets: [...SECONDS_BUCKETS],
-      registers: [registry],
-    });
+    this.latency = new KeyedHistogram<number>(
+      registry,
+      'rill_broker_request_duration_seconds',
+      'Time from a request decoded to its response ready, per API, long polls included (Kafka TotalTimeMs)',
+      SECONDS_BUCKETS,
+      (key) => ({ api: apiName(key) }),
+    );
     this.rebalances = new Counter({
       name: 'rill_broker_group_rebalances_total',
       help: 'Consumer group generations completed (a JoinGroup round answered)',
@@ -86,13 +85,10 @@ export class BrokerMetrics {
   }
 
   /** Starts timing one request; the answer (or the closed connection) calls what it returns. */
-  request(apiKey: number, apiName: string, version: number): RequestDone {
+  request(apiKey: number, version: number): RequestDone {
     this.requests.inc(apiKey * 1000 + version);
-    let histogram = this.latencyChildren.get(apiKey);
-    if (histogram === undefined) this.latencyChildren.set(apiKey, (histogram = this.latency.labels(apiName)));
-    const h = histogram;
     const started = performance.now();
-    return () => h.observe((performance.now() - started) / 1000);
+    return () => this.latency.observe(apiKey, (performance.now() - started) / 1000);
   }
 
   /** The ports the handlers see: the same, counting produced and fetched bytes and the requests parked in them. */
@@ -152,6 +148,11 @@ export class BrokerMetrics {
       },
     });
   }
+}
+
+/** An API's name for its labels ("Produce"), or its key when Rill does not serve it. */
+function apiName(apiKey: number): string {
+  return apiByKey(apiKey)?.name ?? String(apiKey);
 }
 
 /** Records in a Produce request's batches: each batch header's count (no record is read). */

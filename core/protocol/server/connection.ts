@@ -282,7 +282,7 @@ export class Connection {
       log: this.options.log,
     };
     const flexibleResponse = inRange(api.response.flexible, apiVersion) && api.key !== API_VERSIONS_KEY;
-    const timed = this.options.metrics?.request(api.key, api.name, apiVersion);
+    const timed = this.options.metrics?.request(api.key, apiVersion);
     const done = (response: unknown): void => {
       timed?.();
       if (response === null) {

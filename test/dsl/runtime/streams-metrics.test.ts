@@ -3,10 +3,12 @@
 // log: records consumed, processed and produced grow with the input, commits
 // are timed, a late record is counted and dead-lettered, the window store
 // reports its entries, the task's assignment counts as a rebalance, and the
-// input partition's lag is there.
+// input partition's lag is there. A second instance restores the store from
+// its changelog, counted in a registry it was given.
 import { Rill } from '../../../core/client';
 import { jsonSerde, stringSerde } from '../../../core/schema';
 import { count, memoryLogger, RillStreams, StreamsBuilder, to, tumbling, windowedSerde } from '../../../dsl';
+import { metricsRegistry } from '../../../core/metrics';
 import { Scrape } from '../../support/scrape';
 import { tempDirs } from '../../support/tmp-dir';
 
@@ -14,17 +16,21 @@ const str = stringSerde();
 const dirs = tempDirs('dsl-metrics');
 afterAll(() => dirs.removeAll());
 
+function clickCounter() {
+  const b = new StreamsBuilder('click-counter');
+  b.stream('clicks', { key: str, value: str }).pipe(
+    count({ store: 'per-10s', window: tumbling(10_000), lateRecords: { deadLetterTopic: 'late-clicks' } }),
+    to('click-counts', { key: windowedSerde(str), value: jsonSerde<number>() }),
+  );
+  return b.build();
+}
+
 test('an app serves its metrics, and they move as records flow', async () => {
   const rill = Rill.open({ dir: dirs.make() });
   let app: RillStreams | undefined;
   try {
     await rill.admin.createTopics([{ name: 'clicks', partitions: 1 }]);
-    const b = new StreamsBuilder('click-counter');
-    b.stream('clicks', { key: str, value: str }).pipe(
-      count({ store: 'per-10s', window: tumbling(10_000), lateRecords: { deadLetterTopic: 'late-clicks' } }),
-      to('click-counts', { key: windowedSerde(str), value: jsonSerde<number>() }),
-    );
-    app = new RillStreams(b.build(), { log: rill, logger: memoryLogger(), metricsPort: 0 });
+    app = new RillStreams(clickCounter(), { log: rill, logger: memoryLogger(), metricsPort: 0 });
     await app.start();
     const url = app.metricsUrl!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -55,10 +61,23 @@ test('an app serves its metrics, and they move as records flow', async () => {
     expect(after.value('rill_streams_state_store_entries', { store: 'per-10s', task: '0' })).toBe(3);
     expect(after.value('rill_streams_consumer_lag', { topic: 'clicks', partition: '0' })).toBe(0);
     expect(after.family('rill_streams_commit_duration_seconds')?.metrics[0].count).not.toBe('0');
+
+    // Stopped, the app's metrics server is gone with it.
+    const served = app.metricsUrl!;
+    await app.stop();
+    await expect(Scrape.of(served)).rejects.toThrow(/ECONNREFUSED/);
+
+    // A new instance (no local snapshot) restores the window store from its changelog: counted in a registry the app was given.
+    const registry = metricsRegistry();
+    app = new RillStreams(clickCounter(), { log: rill, logger: memoryLogger(), metrics: registry });
+    await app.start();
+    const restored = Scrape.parse(await registry.metrics());
+    expect(restored.value('rill_streams_restored_records_total', { store: 'per-10s' })).toBeGreaterThanOrEqual(3);
+    expect(restored.value('rill_streams_restore_remaining_records', { store: 'per-10s', task: '0' })).toBe(0);
+    expect(restored.value('rill_streams_state_store_entries', { store: 'per-10s', task: '0' })).toBe(3);
+    expect(app.metricsUrl).toBeUndefined();
   } finally {
     await app?.stop();
     await rill.close();
   }
-  // The metrics server closed with the app.
-  await expect(Scrape.of(app!.metricsUrl ?? 'http://127.0.0.1:1/metrics')).rejects.toThrow();
 });

@@ -3,7 +3,8 @@
 // controller in the same Raft term with a commit index, the leader's view of
 // its voters' lag; brokers count what kafkajs produces to a replicated topic
 // (acks=all), report their partition logs, and no partition is under-replicated
-// or offline once the ISR is full.
+// or offline once the ISR is full. A follower cut off from the other brokers
+// leaves the ISR and comes back: the leader counts the shrink and the expansion.
 import { Kafka, logLevel } from 'kafkajs';
 import { InProcessCluster, until } from '../in-process-cluster';
 import { Scrape } from '../../../support/scrape';
@@ -14,7 +15,8 @@ const DEADLINE_MS = 30_000;
 describe('cluster metrics', () => {
   let cluster: InProcessCluster;
   beforeAll(async () => {
-    cluster = await InProcessCluster.start({ ids: IDS, metrics: true });
+    // A follower cut off for 1 s leaves the ISR: the ISR metrics move within the test.
+    cluster = await InProcessCluster.start({ ids: IDS, metrics: true, broker: { replicaLagTimeMaxMs: 1000 } });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -82,5 +84,49 @@ describe('cluster metrics', () => {
     );
     // The controllers all moved on in the same term (no election meanwhile on a quiet loopback is not assumed: at least the term seen).
     for (const s of await scrapeAll()) expect(s.value('rill_controller_raft_term')).toBeGreaterThanOrEqual(term);
+  });
+
+  it('counts an ISR shrink and expansion at the leader while a follower is cut off and back', async () => {
+    const deadline = Date.now() + DEADLINE_MS;
+    const kafka = new Kafka({
+      clientId: 'cluster-metrics-isr',
+      brokers: IDS.map((id) => cluster.bootstrap(id)),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 500 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'isr-moves', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const leaderId = await until(deadline, () => cluster.broker(IDS[0]).image.topicByName('isr-moves')?.partitions.get(0)?.leader, 'a leader of isr-moves');
+    const followerId = IDS.find((id) => id !== leaderId)!;
+    const leader = () => scrape(leaderId);
+    const before = await leader();
+
+    cluster.isolate(followerId, 'brokers');
+    try {
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'isr-moves', acks: 1, messages: [{ value: 'while cut off' }] });
+      await producer.disconnect();
+      await until(
+        deadline,
+        async () => ((await leader()).value('rill_broker_isr_shrinks_total') > before.value('rill_broker_isr_shrinks_total') ? true : undefined),
+        'an ISR shrink counted at the leader',
+      );
+      await until(
+        deadline,
+        async () => ((await leader()).value('rill_broker_under_replicated_partitions') >= 1 ? true : undefined),
+        'an under-replicated partition',
+      );
+    } finally {
+      cluster.heal(followerId);
+    }
+    await until(
+      deadline,
+      async () => ((await leader()).value('rill_broker_isr_expands_total') > before.value('rill_broker_isr_expands_total') ? true : undefined),
+      'an ISR expansion counted at the leader',
+    );
+    await until(deadline, async () => ((await leader()).value('rill_broker_under_replicated_partitions') === 0 ? true : undefined), 'the ISR full again');
   });
 });

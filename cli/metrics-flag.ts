@@ -20,7 +20,7 @@ export function metricsPort(value: number | undefined): number | undefined {
 
 /** A registry and its /metrics server, announced on stdout as `<who>: metrics on URL`. */
 export async function serveMetrics(port: number, host: string, who: string, io: CommandIO): Promise<{ registry: Registry; server: MetricsServer }> {
-  const registry = metricsRegistry();
+  const registry = metricsRegistry({ process: true });
   try {
     const server = await MetricsServer.start({ registry, port, host });
     io.stdout.write(`${who}: metrics on ${server.url}\n`);

@@ -17,6 +17,7 @@ import type { CommandIO } from './io';
 import { CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
 import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
+import { metricsRegistry } from '../core/metrics';
 
 const SPEC = {
   app: { kind: 'string', arg: 'APP', help: 'the application id (consumer group, changelog prefix); required' },
@@ -108,6 +109,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       replicationFactor,
       taskAssignment: 'external',
       metricsPort: metricsAt,
+      metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
     });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;

@@ -1,10 +1,14 @@
 // The registry of one process or app instance, and the buckets latency histograms share.
-import { Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
-/** A fresh registry (not prom-client's global one), with `labels` on every metric (node id, app id). */
-export function metricsRegistry(labels: Readonly<Record<string, string>> = {}): Registry {
+/**
+ * A fresh registry (not prom-client's global one). `process: true` adds the
+ * process's own metrics (CPU, memory, event loop lag, GC, handles): for the one
+ * registry of a process (`rill broker`, a cluster node, `rill worker`).
+ */
+export function metricsRegistry(options: { process?: boolean } = {}): Registry {
   const registry = new Registry();
-  if (Object.keys(labels).length > 0) registry.setDefaultLabels({ ...labels });
+  if (options.process) collectDefaultMetrics({ register: registry });
   return registry;
 }
 

@@ -39,7 +39,10 @@ test('rill broker --metrics-port serves /metrics until it stops', async () => {
     await producer.connect();
     await producer.send({ topic: 'lines', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
     await producer.disconnect();
-    expect((await Scrape.of(url)).value('rill_broker_messages_in_total', { topic: 'lines' })).toBe(3);
+    const scrape = await Scrape.of(url);
+    expect(scrape.value('rill_broker_messages_in_total', { topic: 'lines' })).toBe(3);
+    // The command's registry carries the process's own metrics too.
+    expect(scrape.value('process_cpu_user_seconds_total')).toBeGreaterThan(0);
     stop.abort();
     expect(await exited).toBe(0);
     await expect(Scrape.of(url)).rejects.toThrow(/ECONNREFUSED/);

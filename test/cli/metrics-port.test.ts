@@ -1,6 +1,7 @@
 // --metrics-port on `rill broker`, in-process: the command prints where its
 // metrics are, /metrics counts what kafkajs produces, and the port closes with
-// the broker. A bad port is a usage error (exit 2) before anything starts.
+// the broker. A bad port is a usage error (exit 2) before anything starts. A
+// combined cluster node shows its controller's and its broker's metrics.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { runBroker } from '../../cli/broker-command';
 import { fakeIO } from './fake-io';
 import { Scrape } from '../support/scrape';
+import { freePortPair } from '../support/ports';
 
 let dir: string;
 beforeAll(() => {
@@ -57,4 +59,46 @@ test('a bad --metrics-port is a usage error', async () => {
   const code = await runBroker(['--data-dir', path.join(dir, 'bad'), '--metrics-port', '70000'], io, new AbortController().signal);
   expect(code).toBe(2);
   expect(io.err()).toContain('--metrics-port needs a port number, 0 to 65535');
+});
+
+test('a combined cluster node (controller and broker) serves both roles’ metrics from one registry', async () => {
+  const taken = new Set<number>();
+  const controllerPort = await freePortPair(taken);
+  const kafkaPort = await freePortPair(taken);
+  const io = fakeIO();
+  const stop = new AbortController();
+  const exited = runBroker(
+    [
+      '--controller',
+      '--node-id',
+      '1',
+      '--controllers',
+      `1@127.0.0.1:${controllerPort}`,
+      '--port',
+      String(kafkaPort),
+      '--data-dir',
+      path.join(dir, 'node'),
+      '--metrics-port',
+      '0',
+    ],
+    io,
+    stop.signal,
+  );
+  try {
+    const url = (await printed(io.out, /rill node 1: metrics on (http:\/\/\S+\/metrics)/, exited))[1];
+    // A quorum of one: its controller becomes active on its own.
+    let scrape = await Scrape.of(url);
+    while (scrape.value('rill_controller_active_controller_count') !== 1) {
+      await new Promise((r) => setTimeout(r, 50));
+      scrape = await Scrape.of(url);
+    }
+    expect(scrape.value('rill_controller_raft_term')).toBeGreaterThanOrEqual(1);
+    expect(scrape.family('rill_broker_requests_total')).toBeDefined();
+    expect(scrape.family('rill_broker_under_replicated_partitions')).toBeDefined();
+    stop.abort();
+    expect(await exited).toBe(0);
+  } finally {
+    stop.abort();
+    await exited;
+  }
 });

@@ -14,6 +14,8 @@ import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
 import { CommandError } from './wire';
+import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import type { MetricsServer, Registry } from '../core/metrics';
 
 const SPEC = {
   'data-dir': {
@@ -41,6 +43,7 @@ const SPEC = {
     kind: 'boolean',
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
+  'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
   config: {
     kind: 'string',
@@ -67,6 +70,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
   return runCommand('broker', BROKER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
+    const metrics = metricsPort(flags['metrics-port']);
     const partial: Partial<BrokerSettings> = {};
     if (flags.config)
       for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
@@ -82,11 +86,11 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     Object.assign(fromFlags, tlsFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
-    return serve(completeSettings(partial), io, stop);
+    return serve(completeSettings(partial), metrics, io, stop);
   });
 }
 
-async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promise<number> {
+async function serve(s: BrokerSettings, metricsPort: number | undefined, io: CommandIO, stop: AbortSignal): Promise<number> {
   const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   try {
     fs.mkdirSync(path.join(s.dataDir, 'log'), { recursive: true });
@@ -117,7 +121,9 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   let server: KafkaServer | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
+  let metrics: { registry: Registry; server: MetricsServer } | undefined;
   try {
+    if (metricsPort !== undefined) metrics = await serveMetrics(metricsPort, s.host, 'rill broker', io);
     server = await KafkaServer.start({
       broker,
       port: s.port,
@@ -131,6 +137,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
       autoCreateTopics: s.autoCreateTopics,
       tls: listenerTls(s),
       log,
+      metrics: metrics?.registry,
     });
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
@@ -138,6 +145,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
     }
   } catch (e) {
     await server?.close(0);
+    await metrics?.server.close();
     registry?.close();
     await broker.close();
     const err = e as NodeJS.ErrnoException;
@@ -152,6 +160,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   log('shutting down: no new connections, finishing requests in flight');
   await server.close(10000);
+  await metrics?.server.close();
   await registryServer?.close();
   registry?.close();
   await broker.close();

@@ -11,6 +11,7 @@ import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
+import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -34,6 +35,7 @@ const SPEC = {
   'max-broker-partitions': numberFlag('controller: replicas one broker may host, all topics together (max.broker.partitions)', 100000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
+  'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
 } as const;
 
@@ -90,6 +92,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     }
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const metricsAt = metricsPort(flags['metrics-port']);
     try {
       fs.mkdirSync(flags['data-dir'], { recursive: true });
     } catch (e) {
@@ -104,6 +107,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     // Both roles in one process (KRaft's combined mode) keep their files apart.
     const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
+    // One registry for the node: a combined node's controller and broker metrics side by side.
+    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io);
+    if (metrics) stops.push(() => metrics.server.close());
     if (flags.controller) {
       const started = await ControllerProcess.start({
         nodeId,
@@ -111,6 +117,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
         join: flags.join,
+        metrics: metrics?.registry,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
           ...(flags['broker-disconnect-grace-ms'] !== undefined ? { brokerDisconnectGraceMs: flags['broker-disconnect-grace-ms'] } : {}),
@@ -119,7 +126,10 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         },
         log,
       });
-      if (E.isLeft(started)) throw new CommandError(started.left);
+      if (E.isLeft(started)) {
+        await stopAll();
+        throw new CommandError(started.left);
+      }
       stops.push(() => started.right.stop());
       const me = controllers.right.find((c) => c.id === nodeId)!;
       io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
@@ -139,6 +149,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
         log,
+        metrics: metrics?.registry,
       });
       if (E.isLeft(started)) {
         await stopAll();

@@ -16,6 +16,8 @@ import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
+import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
+import { metricsRegistry } from '../core/metrics';
 
 const SPEC = {
   app: { kind: 'string', arg: 'APP', help: 'the application id (consumer group, changelog prefix); required' },
@@ -37,6 +39,7 @@ const SPEC = {
     -1,
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
+  'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -80,6 +83,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (replicationFactor !== undefined && replicationFactor !== -1) positiveInt(replicationFactor, 'replication-factor');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
+    const metricsAt = metricsPort(flags['metrics-port']);
 
     const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
     const logger: Logger = {
@@ -104,6 +108,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       commitIntervalMs,
       replicationFactor,
       taskAssignment: 'external',
+      metricsPort: metricsAt,
+      metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
     });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
@@ -161,6 +167,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       await membership.leave();
       return fail(`application ${app} cannot start on brokers ${brokers.join(',')}`, e);
     }
+    if (streams.metricsUrl) io.stdout.write(`rill worker ${workerId}: metrics on ${streams.metricsUrl}\n`);
     io.stdout.write(
       `rill worker ${workerId}: joined application ${app} (worker epoch ${joined.right.workerEpoch}), reading ${topology.inputTopics.join(', ')} from ${brokers.join(',')}\n`,
     );

@@ -10,6 +10,8 @@ import type { Clock } from './clock';
 import { SinkTask, type SinkTaskOptions } from './sink-task';
 import { SourceTask, type SourceTaskOptions } from './source-task';
 import type { ConnectorTask } from './task';
+import type { Registry } from '../../core/metrics';
+import { connectorMetrics } from './connector-metrics';
 
 export interface ConnectorRunnerOptions {
   /** The log: an embedded Rill, or any LogClient (kafkaLogClient for Kafka/Redpanda). */
@@ -17,6 +19,8 @@ export interface ConnectorRunnerOptions {
   /** Default for tasks that do not name their own. */
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Where the connectors' metrics go (records, errors, retries per connector). Absent: none. */
+  readonly metrics?: Registry;
 }
 
 export class ConnectorRunner {
@@ -27,6 +31,7 @@ export class ConnectorRunner {
 
   constructor(private readonly options: ConnectorRunnerOptions) {
     this.client = options.log instanceof Rill ? rillLogClient(options.log) : options.log;
+    if (options.metrics) connectorMetrics(options.metrics, () => this.tasks);
   }
 
   sink<K, V>(connector: SinkConnector<K, V>, options: SinkTaskOptions<K, V>): SinkTask<K, V> {

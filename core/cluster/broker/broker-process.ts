@@ -32,6 +32,8 @@ import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
+import type { Registry } from '../../metrics';
+import { ClusterBrokerMetrics } from './cluster-broker-metrics';
 
 export interface BrokerOptions {
   readonly nodeId: number;
@@ -62,6 +64,8 @@ export interface BrokerOptions {
    */
   readonly retentionCheckIntervalMs?: number;
   readonly log?: (m: string) => void;
+  /** Where this broker's metrics go (the Kafka front end's, its partition logs', its ISR's). Absent: nothing is counted. */
+  readonly metrics?: Registry;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
 }
@@ -170,8 +174,10 @@ export class BrokerProcess implements BrokerView {
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
+  private readonly metrics: ClusterBrokerMetrics | undefined;
 
   private constructor(readonly options: BrokerOptions) {
+    this.metrics = options.metrics ? new ClusterBrokerMetrics(options.metrics, this) : undefined;
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
@@ -205,6 +211,7 @@ export class BrokerProcess implements BrokerView {
         tls: options.kafkaTls,
         autoCreateTopics: options.autoCreateTopics ?? true,
         log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
+        metrics: options.metrics,
       });
     } catch (e) {
       await broker.stop();
@@ -512,7 +519,9 @@ export class BrokerProcess implements BrokerView {
     if (proposal !== undefined) {
       const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };
       this.log(`broker ${this.nodeId}: ${h.name} proposes ISR [${proposal.newIsr}]`);
+      const isrBefore = replica.isr.length;
       void this.controllerClient.call(ControllerMethod.alterPartition, req, RPC_TIMEOUT_MS).then((a) => {
+        if (a.errorCode === 0) this.metrics?.isrChanged(isrBefore, proposal.newIsr.length);
         // Success shows up in the metadata log; only a refusal needs telling.
         if (a.errorCode !== 0 && this.replicas.get(h.name) === h) replica.onIsrChangeRefused(proposal, a.errorCode);
       });

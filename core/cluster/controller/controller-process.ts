@@ -21,6 +21,8 @@ import { addController, checkAddController, checkRemoveController, removeControl
 import { lockDataDir } from '../data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
 import { RpcServer, type RpcMessage, type RpcPeer } from '../net/rpc';
+import type { Registry } from '../../metrics';
+import { controllerGauges } from './controller-metrics';
 import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
 
 export interface ControllerOptions {
@@ -37,6 +39,8 @@ export interface ControllerOptions {
    * instead of founding a quorum of `controllers`. Ignored once its log exists.
    */
   readonly join?: boolean;
+  /** Where this controller's metrics go (active, Raft term, commit index, voters' lag, offline partitions). Absent: none. */
+  readonly metrics?: Registry;
   /** Test hook: which other controllers this one's Raft messages reach (a controller-to-controller partition drops the rest). */
   readonly raftLinkFilter?: (to: number) => boolean;
 }
@@ -111,6 +115,7 @@ export class ControllerProcess {
     }
     const process = new ControllerProcess(started.right, journal, undefined, options);
     process.lock = lock.right;
+    if (options.metrics) controllerGauges(options.metrics, process);
     try {
       process.rpc = await RpcServer.listen(
         me.port,

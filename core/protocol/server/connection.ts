@@ -20,6 +20,7 @@ import { peekHeader, readRequestHeader, responseHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
+import type { BrokerMetrics } from './broker-metrics';
 
 export interface ConnectionOptions {
   ports: BrokerPorts;
@@ -32,6 +33,8 @@ export interface ConnectionOptions {
   autoCreateTopics: boolean;
   advertised: (socket: Socket) => { host: string; port: number };
   log: (message: string) => void;
+  /** Counts and times each request (absent: no metrics). */
+  metrics?: BrokerMetrics;
 }
 
 /** One response slot, filled when its handler finishes. */
@@ -279,7 +282,9 @@ export class Connection {
       log: this.options.log,
     };
     const flexibleResponse = inRange(api.response.flexible, apiVersion) && api.key !== API_VERSIONS_KEY;
+    const timed = this.options.metrics?.request(api.key, apiVersion);
     const done = (response: unknown): void => {
+      timed?.();
       if (response === null) {
         slot.release?.();
         slot.state = 'none';
@@ -290,6 +295,7 @@ export class Connection {
       this.fill(slot, correlationId, flexibleResponse, body);
     };
     const failed = (e: unknown): void => {
+      timed?.();
       // A handler that throws is a bug; the client sees a closed connection, the broker goes on.
       this.options.log(
         `closing connection ${this.name}: ${api.name} v${apiVersion} handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,

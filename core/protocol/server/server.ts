@@ -12,6 +12,8 @@ import { singleNodePorts } from '../single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
 import { RateLimitedLog } from '../../log';
 import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
+import type { Registry } from '../../metrics';
+import { BrokerMetrics, partitionLogGauges } from './broker-metrics';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {
@@ -33,6 +35,11 @@ interface KafkaServerSettings extends ServerBounds {
   /** Serve SSL instead of PLAINTEXT (PEM files, ssl.client.auth). */
   tls?: ListenerTlsOptions;
   log?: (message: string) => void;
+  /**
+   * Where the broker's metrics go (requests, bytes, purgatories, connections;
+   * a single node's partition logs too). Absent: nothing is counted.
+   */
+  metrics?: Registry;
 }
 
 /** What the server serves: a broker's ports, or one embedded Broker (its single-node ports). */
@@ -55,6 +62,7 @@ export class KafkaServer {
   private readonly ports: BrokerPorts;
   /** Failed TLS handshakes: one line per reason and interval (a port scanner or a plaintext client repeats them). */
   private readonly handshakeErrors: RateLimitedLog;
+  private readonly metrics: BrokerMetrics | undefined;
 
   private constructor(
     private readonly server: net.Server,
@@ -67,7 +75,17 @@ export class KafkaServer {
     this.maxFrameBytes = bounds.maxFrameBytes;
     this.serverErrors = new RateLimitedLog((m) => this.log(m));
     this.handshakeErrors = new RateLimitedLog((m) => this.log(m));
-    this.ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    const ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    if (options.metrics) {
+      this.metrics = new BrokerMetrics(
+        options.metrics,
+        () => ({ connectionCount: this.connectionCount, inFlightRequests: this.inFlightRequests, queuedRequestBytes: this.pool.usedBytes }),
+        ports.groups,
+      );
+      if ('broker' in options)
+        partitionLogGauges(options.metrics, () => options.broker.topics.allPartitions().map((p) => ({ topic: p.topic, partition: p.index, log: p.log })));
+    }
+    this.ports = this.metrics ? this.metrics.meter(ports) : ports;
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
     this.host = address?.address ?? '';
@@ -177,6 +195,7 @@ export class KafkaServer {
       autoCreateTopics: this.options.autoCreateTopics ?? true,
       advertised: (s) => ({ host: this.options.advertisedHost ?? advertisedAddress(s.localAddress), port: this.options.advertisedPort ?? this.port }),
       log: (m) => this.log(m),
+      metrics: this.metrics,
     });
     this.connections.add(connection);
     connection.closed.then(() => this.connections.delete(connection));

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
+import { lineLog, type Logger } from '../core/logging';
 import { KafkaServer } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
@@ -13,6 +14,7 @@ import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listen
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 
 const SPEC = {
@@ -42,6 +44,7 @@ const SPEC = {
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
   ...TLS_FLAGS,
+  ...LOG_LEVEL_FLAG,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -67,9 +70,9 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
   return runCommand('broker', BROKER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
+    const logger = commandLogger(io, flags['log-level']);
     const partial: Partial<BrokerSettings> = {};
-    if (flags.config)
-      for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
+    if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) logger.warn(w);
     const fromFlags: Record<string, string> = {};
     if (flags['data-dir'] !== undefined) fromFlags['data.dir'] = flags['data-dir'];
     if (flags.port !== undefined) fromFlags.port = String(flags.port);
@@ -82,12 +85,11 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     Object.assign(fromFlags, tlsFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
-    return serve(completeSettings(partial), io, stop);
+    return serve(completeSettings(partial), io, stop, logger);
   });
 }
 
-async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promise<number> {
-  const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal, logger: Logger): Promise<number> {
   try {
     fs.mkdirSync(path.join(s.dataDir, 'log'), { recursive: true });
   } catch (e) {
@@ -108,7 +110,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
       nodeId: s.nodeId,
       recoverCorruption: s.recoverCorruption,
       limits,
-      onWarning: (w) => log(`warning: ${w}`),
+      onWarning: lineLog(logger, 'warn'),
     });
   } catch (e) {
     if (e instanceof DirLockedError) throw new CommandError(e.message);
@@ -130,7 +132,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
       idleTimeoutMs: s.idleTimeoutMs,
       autoCreateTopics: s.autoCreateTopics,
       tls: listenerTls(s),
-      log,
+      logger,
     });
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
@@ -150,11 +152,11 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
-  log('shutting down: no new connections, finishing requests in flight');
+  logger.info('shutting down: no new connections, finishing requests in flight');
   await server.close(10000);
   await registryServer?.close();
   registry?.close();
   await broker.close();
-  log('stopped: logs flushed and closed');
+  logger.info('stopped: logs flushed and closed');
   return 0;
 }

@@ -10,6 +10,7 @@ import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig }
 import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 
 const SPEC = {
@@ -33,6 +34,7 @@ const SPEC = {
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   ...TLS_FLAGS,
+  ...LOG_LEVEL_FLAG,
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -93,7 +95,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     } catch (e) {
       throw new CommandError(`cannot use data directory ${flags['data-dir']}: ${(e as Error).message}`);
     }
-    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+    const logger = commandLogger(io, flags['log-level']);
     const nodeId = flags['node-id'];
     const stops: (() => Promise<void>)[] = [];
     const stopAll = async () => {
@@ -113,7 +115,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
           ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),
         },
-        log,
+        logger,
       });
       if (E.isLeft(started)) throw new CommandError(started.left);
       stops.push(() => started.right.stop());
@@ -134,7 +136,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
-        log,
+        logger,
       });
       if (E.isLeft(started)) {
         await stopAll();
@@ -144,9 +146,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
-    log('shutting down');
+    logger.info('shutting down');
     await stopAll();
-    log('stopped');
+    logger.info('stopped');
     return 0;
   });
 }

@@ -10,10 +10,12 @@ import * as os from 'node:os';
 import * as E from 'fp-ts/Either';
 import { protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
-import { RillStreams, type Logger, type Topology } from '../dsl';
+import { lineLog } from '../core/logging';
+import { RillStreams, type Topology } from '../dsl';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
 
@@ -37,6 +39,7 @@ const SPEC = {
     -1,
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
+  ...LOG_LEVEL_FLAG,
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -81,12 +84,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
 
-    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
-    const logger: Logger = {
-      info: (m) => log(m),
-      warn: (m) => log(`warning: ${m}`),
-      error: (m) => log(`error: ${m}`),
-    };
+    const logger = commandLogger(io, flags['log-level'], { workerId });
+    const log = lineLog(logger);
 
     const loaded = await loadPipeline(flags.pipeline, app);
     if (E.isLeft(loaded)) throw new CommandError(loaded.left);
@@ -96,7 +95,13 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     // A leader that moved or died is ridden out for a while (a failover), then the request fails.
-    const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000 });
+    const client = protocolLogClient({
+      brokers,
+      clientId: `rill-worker-${workerId}`,
+      log: lineLog(logger.child({ component: 'client' }), 'warn'),
+      member,
+      retryTimeoutMs: 15_000,
+    });
     const streams = new RillStreams(topology, {
       log: client,
       logger,
@@ -146,7 +151,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       sessionTimeoutMs,
       maxPollIntervalMs,
       onAssignment: applied,
-      log,
+      log: lineLog(logger.child({ component: 'membership' })),
     });
     currentEpoch = () => membership.workerEpoch;
     // Join first (an unreachable controller is reported at once); the tasks

@@ -8,6 +8,7 @@
 // are served by core/protocol's KafkaServer over this broker's ports
 // (cluster-ports.ts: this image and these replicas; consumer groups by
 // ClusterGroupCoordinator over the replicated __consumer_offsets).
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -60,7 +61,8 @@ export interface BrokerOptions {
    * below the high watermark is deleted or compacted.
    */
   readonly retentionCheckIntervalMs?: number;
-  readonly log?: (m: string) => void;
+  /** Where its lines go (bindings: component broker, nodeId). Default: none. */
+  readonly logger?: Logger;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
 }
@@ -159,7 +161,10 @@ export class BrokerProcess implements BrokerView {
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
 
+  readonly logger: Logger;
+
   private constructor(readonly options: BrokerOptions) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
@@ -178,12 +183,7 @@ export class BrokerProcess implements BrokerView {
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
-      broker.replicationServer = await RpcServer.listen(
-        options.port + 1,
-        host,
-        (m, b) => broker.handleReplicaRpc(m, b),
-        (m) => broker.log(m),
-      );
+      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
       broker.kafka = await KafkaServer.start({
         ports: clusterPorts(broker, broker.groups),
         port: options.port,
@@ -192,7 +192,7 @@ export class BrokerProcess implements BrokerView {
         ...options.kafkaBounds,
         tls: options.kafkaTls,
         autoCreateTopics: options.autoCreateTopics ?? true,
-        log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
+        logger: broker.logger,
       });
     } catch (e) {
       await broker.stop();
@@ -225,7 +225,7 @@ export class BrokerProcess implements BrokerView {
   }
 
   log(m: string): void {
-    this.options.log?.(m);
+    this.logger.info(m);
   }
 
   /** Resolves at the next change of the image or of any high watermark, or after `ms`. */

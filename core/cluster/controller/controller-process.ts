@@ -4,6 +4,7 @@
 // QuorumController; it drops it on losing leadership (or when a proposal of its
 // own is lost, since the speculative image then is wrong). Answers go out only
 // once the decision's entry is applied here (RaftNode matches index and term).
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { DirLock } from '../../log';
@@ -30,7 +31,8 @@ export interface ControllerOptions {
   readonly host?: string;
   readonly tickMs?: number;
   readonly config?: Partial<ControllerConfig>;
-  readonly log?: (m: string) => void;
+  /** Where its lines go (bindings: component controller, nodeId). Default: none. */
+  readonly logger?: Logger;
   /**
    * This controller joins an existing quorum (`rill cluster add-controller`
    * adds it): it starts with an empty log and waits for the active controller,
@@ -59,12 +61,15 @@ export class ControllerProcess {
   /** The data directory's lock, held until stop(). */
   lock: DirLock | undefined;
 
+  private readonly logger: Logger;
+
   private constructor(
     private readonly node: RaftNode<unknown>,
     private readonly journal: MetadataJournal,
     private rpc: RpcServer | undefined,
     private readonly options: ControllerOptions,
   ) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'controller', nodeId: options.nodeId });
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
     this.timer = setInterval(() => this.tick(), EXPIRE_EVERY_MS);
     journal.onApplied(() => {
@@ -110,12 +115,7 @@ export class ControllerProcess {
     const process = new ControllerProcess(started.right, journal, undefined, options);
     process.lock = lock.right;
     try {
-      process.rpc = await RpcServer.listen(
-        me.port,
-        options.host ?? me.host,
-        (m, b) => process.handle(m, b),
-        (m) => process.log(m),
-      );
+      process.rpc = await RpcServer.listen(me.port, options.host ?? me.host, (m, b) => process.handle(m, b), lineLog(process.logger, 'warn'));
     } catch (e) {
       await process.stop();
       return E.left(`cannot listen for brokers on ${me.host}:${me.port}: ${(e as Error).message}`);
@@ -148,7 +148,7 @@ export class ControllerProcess {
   }
 
   private log(m: string): void {
-    this.options.log?.(m);
+    this.logger.info(m);
   }
 
   /** The active controller, once this Raft leader has applied everything before its term. */

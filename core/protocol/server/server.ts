@@ -11,6 +11,7 @@ import type { BrokerPorts } from '../ports';
 import { singleNodePorts } from '../single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
 import { RateLimitedLog } from '../../log';
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
@@ -32,7 +33,8 @@ interface KafkaServerSettings extends ServerBounds {
   autoCreateTopics?: boolean;
   /** Serve SSL instead of PLAINTEXT (PEM files, ssl.client.auth). */
   tls?: ListenerTlsOptions;
-  log?: (message: string) => void;
+  /** Where the listener's lines go (a child with component "kafka" is made of it). Default: none. */
+  logger?: Logger;
 }
 
 /** What the server serves: a broker's ports, or one embedded Broker (its single-node ports). */
@@ -55,18 +57,20 @@ export class KafkaServer {
   private readonly ports: BrokerPorts;
   /** Failed TLS handshakes: one line per reason and interval (a port scanner or a plaintext client repeats them). */
   private readonly handshakeErrors: RateLimitedLog;
+  private readonly logger: Logger;
 
   private constructor(
     private readonly server: net.Server,
     readonly options: KafkaServerOptions,
     private readonly tls: ListenerTls | undefined,
   ) {
-    const bounds = listenerBounds(options, (m) => this.log(m));
+    this.logger = (options.logger ?? silentLogger).child({ component: 'kafka' });
+    const bounds = listenerBounds(options, lineLog(this.logger, 'warn'));
     this.limiter = bounds.limiter;
     this.pool = bounds.pool;
     this.maxFrameBytes = bounds.maxFrameBytes;
-    this.serverErrors = new RateLimitedLog((m) => this.log(m));
-    this.handshakeErrors = new RateLimitedLog((m) => this.log(m));
+    this.serverErrors = new RateLimitedLog(lineLog(this.logger, 'error'));
+    this.handshakeErrors = new RateLimitedLog(lineLog(this.logger, 'warn'));
     this.ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
@@ -141,10 +145,6 @@ export class KafkaServer {
     return n;
   }
 
-  private log(message: string): void {
-    this.options.log?.(message);
-  }
-
   /** Counts a new TCP connection in, or refuses it (max.connections, shutting down). */
   private admit(socket: net.Socket): boolean {
     if (this.stopping) {
@@ -176,7 +176,7 @@ export class KafkaServer {
       idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
       autoCreateTopics: this.options.autoCreateTopics ?? true,
       advertised: (s) => ({ host: this.options.advertisedHost ?? advertisedAddress(s.localAddress), port: this.options.advertisedPort ?? this.port }),
-      log: (m) => this.log(m),
+      logger: this.logger,
     });
     this.connections.add(connection);
     connection.closed.then(() => this.connections.delete(connection));
@@ -195,7 +195,7 @@ export class KafkaServer {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
       if ((await Promise.race([all, late])) === 'late') {
-        this.log(`${this.connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
+        this.logger.warn(`${this.connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
         for (const c of this.connections) c.destroy();
         await all;
       }

@@ -17,6 +17,7 @@ import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
+import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
 
 const SPEC = {
@@ -87,6 +88,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const logger = commandLogger(io, flags['log-level'], { workerId });
     const log = lineLog(logger);
 
+    const restoring = new RestoreProgress(io);
     const loaded = await loadPipeline(flags.pipeline, app);
     if (E.isLeft(loaded)) throw new CommandError(loaded.left);
     const topology: Topology = loaded.right;
@@ -109,6 +111,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       commitIntervalMs,
       replicationFactor,
       taskAssignment: 'external',
+      onRestoreProgress: (p) => restoring.report(p),
     });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;

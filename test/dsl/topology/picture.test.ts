@@ -1,6 +1,8 @@
 // toMermaid() and toDot() draw the same graph: read back from each text, the
 // wordcount and orders (joins) topologies have every sub-topology, topic and
 // store, and the edges between them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ordersTopology } from '../../../examples/orders/topology';
 import { wordCountTopology } from '../../../examples/wordcount/topology';
 import type { Topology } from '../../../dsl';
@@ -131,4 +133,12 @@ describe.each(drawings)('%s', (_format, draw) => {
     expect(g.edges).toContain('repartition-0000000005 --> orders-join-0-repartition');
     expect(g.edges).toContain('orders-join-0-repartition --> source-0000000006');
   });
+});
+
+test('the diagram in README.md and docs/dsl.md is what wordcount draws today', () => {
+  const drawn = wordCountTopology().toMermaid();
+  for (const doc of ['README.md', 'docs/dsl.md']) {
+    const text = fs.readFileSync(path.join(__dirname, '..', '..', '..', doc), 'utf8');
+    expect({ doc, block: /```mermaid\n([\s\S]*?)\n```/.exec(text)?.[1] }).toEqual({ doc, block: drawn });
+  }
 });

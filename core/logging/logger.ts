@@ -55,7 +55,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     settings,
     pinoPretty({
       sync: true,
-      destination,
+      // stderr by its descriptor: written synchronously, as the JSON lines are.
+      destination: destination === process.stderr ? 2 : destination,
       colorize: (destination as NodeJS.WriteStream).isTTY === true,
       ignore: 'pid,hostname',
       // Fields are printed JSON-quoted; the message is printed as it is, so

@@ -1,11 +1,14 @@
 // `rill broker`'s log as a real process with stderr a pipe: JSON lines, one
 // object each; --log-level warn leaves out the info lines; a client id full of
-// newlines and JSON cannot add a line of its own.
+// newlines and JSON cannot add a line of its own, in JSON or in pretty text.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
+import { createLogger } from '../../core/logging';
+import { startTestCluster } from '../core/protocol/harness';
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
 
 let dir: string;
@@ -73,4 +76,26 @@ test('info by default; a hostile client id stays a field of its one line', async
   const created = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('auto-created'));
   expect(created).toEqual([expect.objectContaining({ level: 30, component: 'kafka', topic: 'made-by-evil', clientId: hostile })]);
   expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'stopped: logs flushed and closed' }));
+});
+
+test('pretty text (a terminal): the hostile client id is quoted under its line, nothing forged', async () => {
+  const hostile = 'evil\n[12:00:00.000] FATAL: forged\n\u001b[2J';
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d) => (text += d));
+  const cluster = await startTestCluster({ server: { logger: createLogger({ destination: out, pretty: true }) } });
+  try {
+    const kafka = new Kafka({ clientId: hostile, brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'made-by-evil', messages: [{ value: 'v' }] });
+    await producer.disconnect();
+  } finally {
+    await cluster.stop();
+  }
+  expect(text).not.toContain('\u001b');
+  expect(text.split('\n').some((l) => l.includes('FATAL'))).toBe(true); // inside the quoted field...
+  expect(text.split('\n').filter((l) => /^\[[\d:.]+\] FATAL/.test(l))).toEqual([]); // ...never a line of its own
+  expect(text).toContain(`clientId: ${JSON.stringify(hostile)}`);
+  expect(text).toMatch(/^\[[\d:.]+\] INFO: auto-created a topic of 1 partition\(s\)$/m);
 });

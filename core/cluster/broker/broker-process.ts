@@ -170,7 +170,7 @@ export class BrokerProcess implements BrokerView {
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
       clock: systemClock,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 30_000,
-      onError: (e, log) => this.log(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
+      onError: (e, log) => this.logger.warn(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
     });
     this.upkeep.start();
   }
@@ -315,7 +315,7 @@ export class BrokerProcess implements BrokerView {
         Date.now() - this.registeredAt > 2000
       ) {
         // This incarnation's registration was replaced or never committed: register again.
-        this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
+        this.logger.warn(`broker ${this.nodeId}: ${a.message}; registering again`);
         this.brokerEpoch = 0;
       }
     } finally {
@@ -343,10 +343,10 @@ export class BrokerProcess implements BrokerView {
       const r = await this.controllerClient.fetch(ControllerMethod.fetchMetadata, { fromIndex: from }, RPC_TIMEOUT_MS);
       if (!r.ok || this.stopped || from !== this.metadataIndex) return;
       const feed = decodeFeed(r.body, r.blob);
-      if (typeof feed === 'string') return this.log(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      if (typeof feed === 'string') return this.logger.warn(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
       if (feed.snapshot !== undefined && feed.snapshot.index > this.metadataIndex) {
         const image = MetadataImage.decode(feed.snapshot.data);
-        if (E.isLeft(image)) return this.log(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
+        if (E.isLeft(image)) return this.logger.warn(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
         this.image = image.right;
         this.metadataIndex = feed.snapshot.index;
       }
@@ -430,7 +430,7 @@ export class BrokerProcess implements BrokerView {
     const log = PartitionLog.open(dir, logSettings(config), {
       replicated: true,
       recentAppendBytes: RECENT_APPEND_BYTES,
-      onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`),
+      onWarning: (w) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
     });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
@@ -512,7 +512,7 @@ export class BrokerProcess implements BrokerView {
           client.recycle(r.blob);
         } else h.replica.handleOffsetForLeaderEpochResponse(body);
       } catch (e) {
-        if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
+        if (e instanceof ReplicationInvariantError) return this.logger.error(`broker ${this.nodeId}: ${e.message}`);
         throw e;
       }
       for (const t of h.replica.takeTruncations())

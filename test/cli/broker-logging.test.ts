@@ -7,8 +7,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
+import { runBroker } from '../../cli/broker-command';
 import { createLogger } from '../../core/logging';
 import { startTestCluster } from '../core/protocol/harness';
+import { fakeIO } from './fake-io';
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
 
 let dir: string;
@@ -98,4 +100,14 @@ test('pretty text (a terminal): the hostile client id is quoted under its line, 
   expect(text.split('\n').filter((l) => /^\[[\d:.]+\] FATAL/.test(l))).toEqual([]); // ...never a line of its own
   expect(text).toContain(`clientId: ${JSON.stringify(hostile)}`);
   expect(text).toMatch(/^\[[\d:.]+\] INFO: auto-created a topic of 1 partition\(s\)$/m);
+});
+
+test('a level that is not one is a usage error naming the choices, from the flag or from RILL_LOG_LEVEL', async () => {
+  const flag = fakeIO();
+  expect(await runBroker(['--data-dir', path.join(dir, 'bad'), '--log-level', 'loud'], flag, new AbortController().signal)).toBe(2);
+  expect(flag.err()).toContain('--log-level: "loud" is not a log level (one of trace, debug, info, warn, error, fatal, silent)');
+  const env = fakeIO('', { RILL_LOG_LEVEL: 'chatty' });
+  expect(await runBroker(['--data-dir', path.join(dir, 'bad')], env, new AbortController().signal)).toBe(2);
+  expect(env.err()).toContain('RILL_LOG_LEVEL: "chatty" is not a log level');
+  expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false); // refused before anything was opened
 });

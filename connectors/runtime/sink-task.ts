@@ -50,7 +50,7 @@ export class SinkTask<K, V> extends TaskLifecycle {
     readonly connector: SinkConnector<K, V>,
     private readonly options: SinkTaskOptions<K, V>,
   ) {
-    super('sink', options.logger ?? defaultLogger());
+    super('sink', (options.logger ?? defaultLogger()).child({ component: 'sink', connector: connector.name }));
     this.clock = options.clock ?? systemClock;
     this.keySerde = options.keySerde ?? (stringSerde() as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? jsonSerde<V>();

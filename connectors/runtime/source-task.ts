@@ -35,7 +35,7 @@ export class SourceTask<K, V, P> extends TaskLifecycle {
     readonly connector: SourceConnector<K, V, P>,
     private readonly options: SourceTaskOptions<K, V>,
   ) {
-    super('source', options.logger ?? defaultLogger());
+    super('source', (options.logger ?? defaultLogger()).child({ component: 'source', connector: connector.name }));
     this.clock = options.clock ?? systemClock;
     this.keySerde = options.keySerde ?? (stringSerde() as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? jsonSerde<V>();

@@ -9,6 +9,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { CommandIO } from '../../cli/io';
 import { runProduce } from '../../cli/produce-command';
 import { Progress, RestoreProgress } from '../../cli/progress';
+import { runTopic } from '../../cli/topic-command';
 import { startTestCluster, type TestCluster } from '../core/protocol/harness';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -94,4 +95,20 @@ test('rill produce < file with stderr a pipe: its result line and nothing else',
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   clearTimeout(killer);
   expect({ code, out, err }).toEqual({ code: 0, out: '', err: 'Produced 2000 record(s) to progress-piped.\n' });
+});
+
+test('rill topic delete of several topics: a bar on a terminal, then one line per topic; a failure stops with the deleted ones printed', async () => {
+  const names = ['gone-a', 'gone-b', 'gone-c'];
+  for (const name of names) cluster.broker.createTopic({ name, partitions: 2 });
+  const tty = terminalIO(true);
+  expect(await runTopic(['delete', ...names], tty)).toBe(0);
+  expect(tty.err()).toContain('deleting topics [');
+  expect(tty.err()).toContain('100% | 3/3 topics');
+  expect(tty.out()).toBe(names.map((n) => `Deleted topic "${n}".\n`).join(''));
+
+  cluster.broker.createTopic({ name: 'gone-d', partitions: 1 });
+  const piped = terminalIO(false);
+  expect(await runTopic(['delete', 'gone-d', 'never-was', 'gone-a'], piped)).toBe(1);
+  expect(piped.out()).toBe('Deleted topic "gone-d".\n');
+  expect(piped.err()).toMatch(/^rill topic: cannot delete topic "never-was": UNKNOWN_TOPIC_OR_PARTITION .*\n$/);
 });

@@ -1,21 +1,16 @@
 // Where the runtime's log lines go: a pino logger (core/logging), one child per
 // task with its bindings (task, partition). Every error line names the record
 // (topic, partition, offset) so it can be found and replayed.
-import { chooseLogLevel, createLogger, levelLabel, loggerTo, silentLogger, type Logger, type LogLevel } from '../core/logging';
+import { createLogger, levelLabel, loggerTo, processLogger, silentLogger, type Logger, type LogLevel } from '../core/logging';
 
 export type { Logger, LogLevel };
 export { silentLogger };
-
-let processLogger: Logger | undefined;
 
 /**
  * The default when none is given: one root logger per process on stderr
  * (JSON lines, pretty on a terminal), at RILL_LOG_LEVEL or info.
  */
-export function defaultLogger(): Logger {
-  processLogger ??= createLogger({ level: chooseLogLevel(undefined) });
-  return processLogger;
-}
+export const defaultLogger = processLogger;
 
 /** The logger an application runs with: the one given, else a root logger at `level`, else the default. */
 export function loggerFor(options: { logger?: Logger; logLevel?: LogLevel }): Logger {

@@ -10,6 +10,7 @@ export {
   LOG_LEVEL_ENV,
   LOG_LEVELS,
   memoryLogger,
+  processLogger,
   silentLogger,
 } from './logger';
 export type { LogFields, LoggedLine, Logger, LoggerOptions, LogLevel, LogLine } from './logger';

@@ -75,6 +75,17 @@ export function escapeControlCharacters(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+let processRoot: Logger | undefined;
+
+/**
+ * The process's own root logger, for a part given none: stderr (JSON lines,
+ * pretty on a terminal) at RILL_LOG_LEVEL, else info. Made on first use.
+ */
+export function processLogger(): Logger {
+  processRoot ??= createLogger({ level: chooseLogLevel(undefined) });
+  return processRoot;
+}
+
 /** A logger that prints nothing (for tests and for callers that want quiet). */
 export const silentLogger: Logger = pino({ level: 'silent' });
 

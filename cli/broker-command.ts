@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
+import { lineLog, type Logger } from '../core/logging';
 import { KafkaServer } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
@@ -13,6 +14,7 @@ import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listen
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 import type { MetricsServer, Registry } from '../core/metrics';
@@ -45,6 +47,7 @@ const SPEC = {
   },
   'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
+  ...LOG_LEVEL_FLAG,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -71,9 +74,9 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
     const metrics = metricsPort(flags['metrics-port']);
+    const logger = commandLogger(io, flags['log-level']);
     const partial: Partial<BrokerSettings> = {};
-    if (flags.config)
-      for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
+    if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) logger.warn(w);
     const fromFlags: Record<string, string> = {};
     if (flags['data-dir'] !== undefined) fromFlags['data.dir'] = flags['data-dir'];
     if (flags.port !== undefined) fromFlags.port = String(flags.port);
@@ -86,12 +89,11 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     Object.assign(fromFlags, tlsFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
-    return serve(completeSettings(partial), metrics, io, stop);
+    return serve(completeSettings(partial), metrics, io, stop, logger);
   });
 }
 
-async function serve(s: BrokerSettings, metricsPort: number | undefined, io: CommandIO, stop: AbortSignal): Promise<number> {
-  const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+async function serve(s: BrokerSettings, metricsPort: number | undefined, io: CommandIO, stop: AbortSignal, logger: Logger): Promise<number> {
   try {
     fs.mkdirSync(path.join(s.dataDir, 'log'), { recursive: true });
   } catch (e) {
@@ -112,7 +114,7 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
       nodeId: s.nodeId,
       recoverCorruption: s.recoverCorruption,
       limits,
-      onWarning: (w) => log(`warning: ${w}`),
+      onWarning: lineLog(logger, 'warn'),
     });
   } catch (e) {
     if (e instanceof DirLockedError) throw new CommandError(e.message);
@@ -136,7 +138,7 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
       idleTimeoutMs: s.idleTimeoutMs,
       autoCreateTopics: s.autoCreateTopics,
       tls: listenerTls(s),
-      log,
+      logger,
       metrics: metrics?.registry,
     });
     if (s.schemaRegistryPort >= 0) {
@@ -158,12 +160,12 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
-  log('shutting down: no new connections, finishing requests in flight');
+  logger.info('shutting down: no new connections, finishing requests in flight');
   await server.close(10000);
   await metrics?.server.close();
   await registryServer?.close();
   registry?.close();
   await broker.close();
-  log('stopped: logs flushed and closed');
+  logger.info('stopped: logs flushed and closed');
   return 0;
 }

@@ -10,6 +10,7 @@ import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig }
 import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 
@@ -37,6 +38,7 @@ const SPEC = {
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
+  ...LOG_LEVEL_FLAG,
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -98,7 +100,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     } catch (e) {
       throw new CommandError(`cannot use data directory ${flags['data-dir']}: ${(e as Error).message}`);
     }
-    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+    const logger = commandLogger(io, flags['log-level']);
     const nodeId = flags['node-id'];
     const stops: (() => Promise<void>)[] = [];
     const stopAll = async () => {
@@ -124,7 +126,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
           ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),
           ...(flags['max-broker-partitions'] !== undefined ? { maxBrokerPartitions: flags['max-broker-partitions'] } : {}),
         },
-        log,
+        logger,
       });
       if (E.isLeft(started)) {
         await stopAll();
@@ -148,7 +150,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
-        log,
+        logger,
         metrics: metrics?.registry,
       });
       if (E.isLeft(started)) {
@@ -159,9 +161,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
-    log('shutting down');
+    logger.info('shutting down');
     await stopAll();
-    log('stopped');
+    logger.info('stopped');
     return 0;
   });
 }

@@ -10,11 +10,14 @@ import * as os from 'node:os';
 import * as E from 'fp-ts/Either';
 import { protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
-import { RillStreams, type Logger, type Topology } from '../dsl';
+import { lineLog } from '../core/logging';
+import { RillStreams, type Topology } from '../dsl';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
+import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
 import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
 import { metricsRegistry } from '../core/metrics';
@@ -40,6 +43,7 @@ const SPEC = {
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
   'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
+  ...LOG_LEVEL_FLAG,
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -85,13 +89,10 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
     const metricsAt = metricsPort(flags['metrics-port']);
 
-    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
-    const logger: Logger = {
-      info: (m) => log(m),
-      warn: (m) => log(`warning: ${m}`),
-      error: (m) => log(`error: ${m}`),
-    };
+    const logger = commandLogger(io, flags['log-level'], { workerId });
+    const log = lineLog(logger);
 
+    const restoring = new RestoreProgress(io);
     const loaded = await loadPipeline(flags.pipeline, app);
     if (E.isLeft(loaded)) throw new CommandError(loaded.left);
     const topology: Topology = loaded.right;
@@ -100,7 +101,13 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     // A leader that moved or died is ridden out for a while (a failover), then the request fails.
-    const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000 });
+    const client = protocolLogClient({
+      brokers,
+      clientId: `rill-worker-${workerId}`,
+      log: lineLog(logger.child({ component: 'client' }), 'warn'),
+      member,
+      retryTimeoutMs: 15_000,
+    });
     const streams = new RillStreams(topology, {
       log: client,
       logger,
@@ -110,6 +117,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       taskAssignment: 'external',
       metricsPort: metricsAt,
       metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
+      onRestoreProgress: (p) => restoring.report(p),
     });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
@@ -152,7 +160,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       sessionTimeoutMs,
       maxPollIntervalMs,
       onAssignment: applied,
-      log,
+      log: lineLog(logger.child({ component: 'membership' })),
     });
     currentEpoch = () => membership.workerEpoch;
     // Join first (an unreachable controller is reported at once); the tasks

@@ -4,7 +4,7 @@
 // others keep running until stop() (a failed sink must not take healthy ones down).
 import { Rill } from '../../core/client';
 import { rillLogClient, type LogClient } from '../../core/client';
-import { consoleLogger, type Logger } from '../../dsl';
+import { defaultLogger, type Logger } from '../../dsl';
 import type { SinkConnector, SourceConnector } from '../connector';
 import type { Clock } from './clock';
 import { SinkTask, type SinkTaskOptions } from './sink-task';
@@ -35,14 +35,14 @@ export class ConnectorRunner {
   }
 
   sink<K, V>(connector: SinkConnector<K, V>, options: SinkTaskOptions<K, V>): SinkTask<K, V> {
-    const task = new SinkTask(this.client, connector, { logger: this.options.logger ?? consoleLogger, clock: this.options.clock, ...options });
+    const task = new SinkTask(this.client, connector, { logger: this.options.logger ?? defaultLogger(), clock: this.options.clock, ...options });
     this.sinks.push(task as unknown as SinkTask<unknown, unknown>);
     if (this.started) void task.start().catch(() => undefined);
     return task;
   }
 
   source<K, V, P>(connector: SourceConnector<K, V, P>, options: SourceTaskOptions<K, V>): SourceTask<K, V, P> {
-    const task = new SourceTask(this.client, connector, { logger: this.options.logger ?? consoleLogger, clock: this.options.clock, ...options });
+    const task = new SourceTask(this.client, connector, { logger: this.options.logger ?? defaultLogger(), clock: this.options.clock, ...options });
     this.sources.push(task as unknown as SourceTask<unknown, unknown, unknown>);
     if (this.started) void task.start().catch(() => undefined);
     return task;

@@ -41,7 +41,7 @@ import {
   type LogRecord,
   type TopicPartition,
 } from '../../core/client';
-import { consoleLogger, type Logger } from '../logger';
+import { loggerFor, type Logger, type LogLevel } from '../logger';
 import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore } from '../store';
 import type { Topology } from '../topology/topology';
 import { AckingCollector } from './acking-collector';
@@ -108,7 +108,10 @@ export interface StreamsConfig {
   processingErrors?: ErrorPolicy;
   /** Local snapshots of stores at shutdown and at revocation; restore then replays only the changelog after them. */
   stateDir?: string;
+  /** Where the application's lines go: any pino logger (a child per task is made of it). Default: stderr at `logLevel`. */
   logger?: Logger;
+  /** The default logger's level (trace|debug|info|warn|error|fatal|silent); default RILL_LOG_LEVEL, else info. */
+  logLevel?: LogLevel;
   onRestoreProgress?: (p: RestoreProgress) => void;
   /** Called after each change of this instance's tasks: created and restored, or committed and closed. */
   onRebalance?: (r: RebalanceEvent) => void;
@@ -208,7 +211,7 @@ export class RillStreams {
     private readonly config: StreamsConfig,
   ) {
     this.client = config.log instanceof Rill ? rillLogClient(config.log) : config.log;
-    this.log = config.logger ?? consoleLogger;
+    this.log = loggerFor(config).child({ component: 'streams', app: topology.applicationId });
     this.now = config.now ?? Date.now;
     this.directory = new TaskDirectory(this.client, topology.applicationId);
     this.standby = new StandbyTasks(this.client, topology, this.log);

@@ -72,7 +72,7 @@ export class StreamTask implements TaskContext {
   constructor(private readonly options: TaskOptions) {
     this.applicationId = options.topology.applicationId;
     this.partition = options.partition;
-    this.log = options.logger;
+    this.log = options.logger.child({ task: options.partition, partition: options.partition });
     this.repartitionLocally = options.repartitionLocally ?? false;
     this.metrics = options.metrics;
     for (const spec of options.topology.stores) this.stores.set(spec.name, createStore(spec));

@@ -8,6 +8,7 @@
 // are served by core/protocol's KafkaServer over this broker's ports
 // (cluster-ports.ts: this image and these replicas; consumer groups by
 // ClusterGroupCoordinator over the replicated __consumer_offsets).
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -63,9 +64,10 @@ export interface BrokerOptions {
    * below the high watermark is deleted or compacted.
    */
   readonly retentionCheckIntervalMs?: number;
-  readonly log?: (m: string) => void;
   /** Where this broker's metrics go (the Kafka front end's, its partition logs', its ISR's). Absent: nothing is counted. */
   readonly metrics?: Registry;
+  /** Where its lines go (bindings: component broker, nodeId). Default: none. */
+  readonly logger?: Logger;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
 }
@@ -176,14 +178,17 @@ export class BrokerProcess implements BrokerView {
   private readonly upkeep: LogScheduler;
   private readonly metrics: ClusterBrokerMetrics | undefined;
 
+  readonly logger: Logger;
+
   private constructor(readonly options: BrokerOptions) {
     this.metrics = options.metrics ? new ClusterBrokerMetrics(options.metrics, this) : undefined;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
       clock: systemClock,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 30_000,
-      onError: (e, log) => this.log(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
+      onError: (e, log) => this.logger.warn(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
     });
     this.upkeep.start();
   }
@@ -196,12 +201,7 @@ export class BrokerProcess implements BrokerView {
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
-      broker.replicationServer = await RpcServer.listen(
-        options.port + 1,
-        host,
-        (m, b) => broker.handleReplicaRpc(m, b),
-        (m) => broker.log(m),
-      );
+      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
       broker.kafka = await KafkaServer.start({
         ports: clusterPorts(broker, broker.groups),
         port: options.port,
@@ -210,7 +210,7 @@ export class BrokerProcess implements BrokerView {
         ...options.kafkaBounds,
         tls: options.kafkaTls,
         autoCreateTopics: options.autoCreateTopics ?? true,
-        log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
+        logger: broker.logger,
         metrics: options.metrics,
       });
     } catch (e) {
@@ -244,7 +244,7 @@ export class BrokerProcess implements BrokerView {
   }
 
   log(m: string): void {
-    this.options.log?.(m);
+    this.logger.info(m);
   }
 
   /** Resolves at the next change of the image or of any high watermark, or after `ms`. */
@@ -335,7 +335,7 @@ export class BrokerProcess implements BrokerView {
         Date.now() - this.registeredAt > 2000
       ) {
         // This incarnation's registration was replaced or never committed: register again.
-        this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
+        this.logger.warn(`broker ${this.nodeId}: ${a.message}; registering again`);
         this.brokerEpoch = 0;
       }
     } finally {
@@ -363,12 +363,12 @@ export class BrokerProcess implements BrokerView {
       const r = await this.controllerClient.fetch(ControllerMethod.fetchMetadata, { fromIndex: from }, RPC_TIMEOUT_MS);
       if (!r.ok || this.stopped || from !== this.metadataIndex) return;
       const feed = decodeFeed(r.body, r.blob);
-      if (typeof feed === 'string') return this.log(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      if (typeof feed === 'string') return this.logger.warn(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
       // A snapshot replaces the image: every replica is looked at again. Entries are deltas: only what they name is.
       let changed: ReplicaChanges | undefined = new ReplicaChanges();
       if (feed.snapshot !== undefined && feed.snapshot.index > this.metadataIndex) {
         const image = MetadataImage.decode(feed.snapshot.data);
-        if (E.isLeft(image)) return this.log(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
+        if (E.isLeft(image)) return this.logger.warn(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
         this.image = image.right;
         this.metadataIndex = feed.snapshot.index;
         changed = undefined;
@@ -473,7 +473,7 @@ export class BrokerProcess implements BrokerView {
     const log = PartitionLog.open(dir, logSettings(config), {
       replicated: true,
       recentAppendBytes: RECENT_APPEND_BYTES,
-      onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`),
+      onWarning: (w) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
     });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
@@ -557,7 +557,7 @@ export class BrokerProcess implements BrokerView {
           client.recycle(r.blob);
         } else h.replica.handleOffsetForLeaderEpochResponse(body);
       } catch (e) {
-        if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
+        if (e instanceof ReplicationInvariantError) return this.logger.error(`broker ${this.nodeId}: ${e.message}`);
         throw e;
       }
       for (const t of h.replica.takeTruncations())

@@ -4,6 +4,7 @@
 // QuorumController; it drops it on losing leadership (or when a proposal of its
 // own is lost, since the speculative image then is wrong). Answers go out only
 // once the decision's entry is applied here (RaftNode matches index and term).
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { DirLock } from '../../log';
@@ -32,7 +33,8 @@ export interface ControllerOptions {
   readonly host?: string;
   readonly tickMs?: number;
   readonly config?: Partial<ControllerConfig>;
-  readonly log?: (m: string) => void;
+  /** Where its lines go (bindings: component controller, nodeId). Default: none. */
+  readonly logger?: Logger;
   /**
    * This controller joins an existing quorum (`rill cluster add-controller`
    * adds it): it starts with an empty log and waits for the active controller,
@@ -65,12 +67,15 @@ export class ControllerProcess {
   /** The data directory's lock, held until stop(). */
   lock: DirLock | undefined;
 
+  private readonly logger: Logger;
+
   private constructor(
     private readonly node: RaftNode<unknown>,
     private readonly journal: MetadataJournal,
     private rpc: RpcServer | undefined,
     private readonly options: ControllerOptions,
   ) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'controller', nodeId: options.nodeId });
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
     this.timer = setInterval(() => this.tick(), EXPIRE_EVERY_MS);
     journal.onApplied(() => {
@@ -121,7 +126,7 @@ export class ControllerProcess {
         me.port,
         options.host ?? me.host,
         (m, b, _blob, peer) => process.handle(m, b, peer),
-        (m) => process.log(m),
+        lineLog(process.logger, 'warn'),
       );
     } catch (e) {
       await process.stop();
@@ -155,7 +160,7 @@ export class ControllerProcess {
   }
 
   private log(m: string): void {
-    this.options.log?.(m);
+    this.logger.info(m);
   }
 
   /** The active controller, once this Raft leader has applied everything before its term. */

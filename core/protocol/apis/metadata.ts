@@ -108,7 +108,7 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
           const created = await metadata.autoCreateTopic(name);
           if (E.isLeft(created)) return topicError(name, created.left.code);
-          ctx.log(`auto-created topic "${name}" (${created.right.partitions} partition(s))`);
+          ctx.log(`auto-created a topic of ${created.right.partitions} partition(s)`, { topic: name });
           found = metadata.topic(name);
         }
         return E.isLeft(found) ? topicError(name, found.left.code) : describe(found.right);

@@ -8,6 +8,7 @@
 // `cutControllers(a, b)` drops the Raft messages between two controllers both
 // ways, `isolateController(id)` cuts one off from every other controller (both
 // still serve brokers). stop() ends all.
+import { loggerTo } from '../../../core/logging';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,7 +108,7 @@ export class InProcessCluster {
         port: this.brokerPorts[i],
         rack: racks?.[id] ?? null,
         ...broker,
-        log: (m) => lines.push(`${Date.now()} ${m}`),
+        logger: loggerTo((l) => lines.push(`${Date.now()} ${l.msg}`)),
         linkFilter: (to) => this.delivers(id, to.port),
         metrics: this.registries.get(id),
       };

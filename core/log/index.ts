@@ -16,6 +16,7 @@ export {
   KafkaStorageError,
 } from './errors';
 export { encodeRecordBatch, decodeRecordBatch, decodeRecordBatches, checkBatch, crc32c } from './record-batch';
+export { COMPRESSION_NAMES, unwritableCompression } from './compression';
 export type {
   CompressionName,
   RecordHeader,

@@ -9,6 +9,6 @@ export function optionalPackage<T>(name: string, neededBy: string, load: () => u
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    throw new Error(`${neededBy} needs the "${name}" package, which is not installed: npm install ${name}`);
+    throw new Error(`the "${name}" package is not installed, and ${neededBy} needs it: npm install ${name}`);
   }
 }

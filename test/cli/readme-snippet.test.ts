@@ -23,7 +23,7 @@ function readmeBlock(heading: string): string {
 test("README's embedded-log snippet runs and ends, twice on one directory", () => {
   const work = dirs.make();
   const code = readmeBlock('## The embedded log in a few lines')
-    .replace("import { Rill } from 'rill';", `const { Rill } = require(${JSON.stringify(path.join(ROOT, 'index.ts'))});`)
+    .replace("import { Rill } from '@rill-streams/rill';", `const { Rill } = require(${JSON.stringify(path.join(ROOT, 'index.ts'))});`)
     .replace("'./data'", JSON.stringify(path.join(work, 'data')));
   const file = path.join(work, 'snippet.ts');
   fs.writeFileSync(file, `(async () => {\n${code}\n})().catch((e) => { console.error(e); process.exit(1); });\n`);

@@ -32,7 +32,7 @@ function snippets(): Snippet[] {
   const out: Snippet[] = [];
   for (const page of pages()) {
     const text = fs.readFileSync(path.join(ROOT, page), 'utf8');
-    for (const m of text.matchAll(/^```ts run\n([^]*?)^```\n(?:<!-- prints:\n([^]*?)-->\n)?/gm)) {
+    for (const m of text.matchAll(/^```ts run\n([\s\S]*?)^```\n(?:<!-- prints:\n([\s\S]*?)-->\n)?/gm)) {
       const line = text.slice(0, m.index).split('\n').length;
       out.push({ where: `${page}:${line}`, code: m[1], prints: m[2] });
     }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { partitionForKey } from '../core/client';
-import { encodeRecordBatch, RecordInput } from '../core/log';
+import { encodeRecordBatch, unwritableCompression, type CompressionName, type RecordInput } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, noMoreArguments, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
@@ -19,7 +19,7 @@ const SPEC = {
   'key-separator': { kind: 'string', arg: 'SEP', help: 'split each line into key SEP value (first occurrence)' },
   header: { kind: 'strings', arg: 'key=value', help: 'a header on every record' },
   partition: { kind: 'number', help: "write every record to partition N (default: by key, as Kafka's partitioner; keyless lines round-robin)" },
-  compression: { kind: 'string', arg: 'none|gzip', help: 'compress batches', default: 'none' },
+  compression: { kind: 'string', arg: 'CODEC', help: 'compress batches: none, gzip, snappy, lz4 (zstd needs Node 22.15+)', default: 'none' },
   'batch-size': { kind: 'number', help: 'records per batch', default: 500 },
   'linger-ms': {
     kind: 'number',
@@ -46,8 +46,9 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
     noMoreArguments(positional);
     const topic = flags.topic;
     if (!topic) throw new UsageError('--topic is required');
-    const compression = flags.compression ?? 'none';
-    if (compression !== 'none' && compression !== 'gzip') throw new UsageError('--compression must be none or gzip');
+    const compression = (flags.compression ?? 'none') as CompressionName;
+    const refused = unwritableCompression(compression);
+    if (refused !== undefined) throw new UsageError(`--compression: ${refused}`);
     const batchSize = flags['batch-size'] ?? 500;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch-size must be a positive integer');
     const lingerMs = flags['linger-ms']!;
@@ -177,7 +178,7 @@ class LineProducer {
 
   constructor(
     private readonly leaders: PartitionLeaders,
-    private readonly compression: 'none' | 'gzip',
+    private readonly compression: CompressionName,
     private readonly identity: ProducerIdentity | undefined,
     private readonly lingerMs: number,
     /** Told the count of records acknowledged after each batch. */

@@ -8,7 +8,7 @@
 // once), exit 0.
 import * as os from 'node:os';
 import * as E from 'fp-ts/Either';
-import { protocolLogClient } from '../core/client';
+import { DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS, protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { lineLog } from '../core/logging';
 import { RillStreams, type Topology } from '../dsl';
@@ -44,6 +44,10 @@ const SPEC = {
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
   'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
   ...LOG_LEVEL_FLAG,
+  'broker-unavailable-timeout-ms': numberFlag(
+    'ride out a broker that died (leaders and group coordinators move once the controller fences it), retrying with backoff this long before the application fails',
+    DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS,
+  ),
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -86,6 +90,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const replicationFactor = flags['replication-factor'];
     if (replicationFactor !== undefined && replicationFactor !== -1) positiveInt(replicationFactor, 'replication-factor');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
+    const brokerUnavailableTimeoutMs = positiveInt(flags['broker-unavailable-timeout-ms'], 'broker-unavailable-timeout-ms');
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
     const metricsAt = metricsPort(flags['metrics-port']);
 
@@ -100,13 +105,13 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     // Commits name this worker's incarnation: the cluster refuses them once the controller has fenced it.
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
-    // A leader that moved or died is ridden out for a while (a failover), then the request fails.
+    // A leader or coordinator that moved or died is ridden out (a failover) until the deadline, then the request fails.
     const client = protocolLogClient({
       brokers,
       clientId: `rill-worker-${workerId}`,
       log: lineLog(logger.child({ component: 'client' }), 'warn'),
       member,
-      retryTimeoutMs: 15_000,
+      brokerUnavailableTimeoutMs,
     });
     const streams = new RillStreams(topology, {
       log: client,

@@ -4,10 +4,13 @@
 // backoff is the one place that retries, reports and keeps offsets
 // uncommitted. ioredis keeps reconnecting in the background; commands sent
 // while it connects wait for the connection.
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import type * as Ioredis from 'ioredis';
+import { optionalPackage } from '../optional-package';
 
 export function redisConnection(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  const ioredis = optionalPackage<typeof Ioredis>('ioredis', 'redisConnection (the Redis connectors)', () => require('ioredis'));
+  return new ioredis.Redis(url, {
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 2000),

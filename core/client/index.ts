@@ -2,6 +2,7 @@
 // top-level Rill.open({ dir }), and the one LogClient interface with its three
 // implementations (embedded, Rill protocol, kafkajs). The only door into this folder.
 export { Rill } from './rill';
+export { optionalPackage } from './optional-package';
 export { openBrokerSchemaRegistry } from './schema-registry';
 export type { RillOptions } from './rill';
 export { Producer } from './producer';
@@ -57,6 +58,7 @@ export { exactAssigner, EXACT_ASSIGNER } from './kafkajs/exact-assigner';
 // What the Kafka protocol clients (this one and the CLI's tools) share: connections, leaders, coordinators.
 export { BrokerConnections, bootstrapAddresses } from './remote/broker-connections';
 export type { BrokerConnectionsOptions } from './remote/broker-connections';
-export { PartitionLeaders, LEADER_MOVED, STALE_METADATA, MOVED, DEFAULT_RETRY_TIMEOUT_MS, backoff, kafkaError, checkCode } from './remote/partition-leaders';
+export { PartitionLeaders, LEADER_MOVED, STALE_METADATA, MOVED, kafkaError, checkCode } from './remote/partition-leaders';
+export { RetryPolicy, RetryLater, backoff, DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS, type RetryOptions } from './remote/retry-policy';
 export { GroupCoordinator, coordinatorAddress, COORDINATOR_MOVED } from './remote/group-coordinator';
 export { protocolGroupPort } from './remote/protocol-group-port';

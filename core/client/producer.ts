@@ -4,7 +4,7 @@
 // with a producer id, epoch and per-partition sequence numbers, a batch retried
 // after a lost answer is recognised by the broker and written once.
 import { Either, isLeft } from 'fp-ts/Either';
-import { CompressionName, RecordHeader, RecordInput, encodeRecordBatch } from '../log';
+import { CompressionName, RecordHeader, RecordInput, encodeRecordBatch, unwritableCompression } from '../log';
 import { BrokerError, ErrorCode, ProduceResult } from '../broker';
 import { DefaultPartitioner, KeylessPartitioning } from './partitioner';
 
@@ -131,6 +131,8 @@ export class Producer {
     this.lingerMs = options.lingerMs ?? 0;
     this.retries = options.retries ?? 5;
     this.idempotent = options.idempotent ?? true;
+    const refused = options.compression === undefined ? undefined : unwritableCompression(options.compression);
+    if (refused !== undefined) throw new BrokerError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, refused);
     this.partitioner = new DefaultPartitioner(options.keylessPartitioning ?? 'sticky');
   }
 

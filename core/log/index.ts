@@ -16,6 +16,13 @@ export {
   KafkaStorageError,
 } from './errors';
 export { encodeRecordBatch, decodeRecordBatch, decodeRecordBatches, checkBatch, crc32c } from './record-batch';
+export {
+  COMPRESSION_NAMES,
+  MAX_DECOMPRESSED_BYTES,
+  unwritableCompression,
+  compress as compressBatchRecords,
+  decompress as decompressBatchRecords,
+} from './compression';
 export type {
   CompressionName,
   RecordHeader,

@@ -14,8 +14,8 @@ const SOURCE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 const MENTIONED_PATH = /^(\.\/)?[\w.-]+(\/[\w.-]+)*\.[cm]?[jt]s$/;
 /** How a relative specifier without an extension is completed, in Node16 + ts order. */
 const RESOLVE_SUFFIXES = ['', '.ts', '.js', '.cjs', '.mjs', '.json', '/index.ts', '/index.js'];
-/** The package's own name: `import ... from 'rill'` (README snippets, examples) means the root index.ts. */
-const PACKAGE_NAME = 'rill';
+/** The package's own name: `import ... from '@rill-streams/rill'` (README snippets, examples) means the root index.ts. */
+const PACKAGE_NAME = '@rill-streams/rill';
 
 /** The name that stands for every export of a module (`export * as ns from`). */
 export const WHOLE_MODULE = '*';

@@ -8,7 +8,8 @@
 // owning nothing; the cooperative rule (a task that moves is withheld until
 // its owner revoked it, then handed out in a second rebalance) would
 // otherwise withhold partitions that no second rebalance ever hands out.
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import type { PartitionAssigner } from 'kafkajs';
+import { kafkajs } from './kafkajs-module';
 import { coPartitionedAssignor } from '../co-partitioned-assignor';
 
 export const CO_PARTITIONED_ASSIGNER = coPartitionedAssignor.name;
@@ -18,12 +19,12 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
   version: 0,
   protocol: ({ topics }) => ({
     name: CO_PARTITIONED_ASSIGNER,
-    metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+    metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
   }),
   async assign({ members, topics }) {
     const subscriptions = members.map((m) => ({
       memberId: m.memberId,
-      topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [],
+      topics: kafkajs().AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [],
       ownedPartitions: [],
     }));
     const counts = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).length]));
@@ -31,7 +32,7 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     return members.map(({ memberId }) => {
       const assignment: Record<string, number[]> = {};
       for (const tp of plan.get(memberId) ?? []) (assignment[tp.topic] ??= []).push(tp.partition);
-      return { memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }) };
+      return { memberId, memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }) };
     });
   },
 });

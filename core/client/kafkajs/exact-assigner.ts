@@ -3,7 +3,8 @@
 // LogConsumer's assign() — "read exactly these partitions, commit to this
 // group" — maps onto kafkajs, whose consumers only subscribe to groups.
 // A partition two members ask for goes to the first (by member id).
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import type { PartitionAssigner } from 'kafkajs';
+import { kafkajs } from './kafkajs-module';
 
 export const EXACT_ASSIGNER = 'rill-exact';
 
@@ -18,14 +19,14 @@ export function exactAssigner(wanted: readonly WantedPartition[]): PartitionAssi
     version: 0,
     protocol: ({ topics }) => ({
       name: EXACT_ASSIGNER,
-      metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.from(JSON.stringify(wanted)) }),
+      metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.from(JSON.stringify(wanted)) }),
     }),
     async assign({ members }) {
       const taken = new Set<string>();
       return [...members]
         .sort((a, b) => a.memberId.localeCompare(b.memberId))
         .map((m) => {
-          const metadata = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
+          const metadata = kafkajs().AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
           let asked: WantedPartition[] = [];
           try {
             asked = JSON.parse(metadata?.userData?.toString() || '[]') as WantedPartition[];
@@ -39,7 +40,10 @@ export function exactAssigner(wanted: readonly WantedPartition[]): PartitionAssi
             taken.add(k);
             (assignment[topic] ??= []).push(partition);
           }
-          return { memberId: m.memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }) };
+          return {
+            memberId: m.memberId,
+            memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }),
+          };
         });
     },
   });

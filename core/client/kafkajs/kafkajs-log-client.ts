@@ -10,7 +10,8 @@
 // TLS or SASL, so a kafkajs configuration with either refuses fetch() with a
 // clear error rather than reading through an unprotected connection.
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import type { Admin, KafkaConfig } from 'kafkajs';
+import { kafkajs } from './kafkajs-module';
 import { tpKey } from '../assignor';
 import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log-client';
 import { protocolLogClient, type ProtocolLogClient } from '../remote/protocol-log-client';
@@ -34,12 +35,12 @@ export interface KafkaLogClient extends LogClient {
 
 /** The kafkajs settings a LogClient's options make. */
 export function kafkaConfig(options: KafkaLogClientOptions): KafkaConfig {
-  return { clientId: options.clientId ?? 'rill', logLevel: logLevel.NOTHING, ...options.kafka, brokers: [...options.brokers] };
+  return { clientId: options.clientId ?? 'rill', logLevel: kafkajs().logLevel.NOTHING, ...options.kafka, brokers: [...options.brokers] };
 }
 
 export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   const config = kafkaConfig(options);
-  const kafka = new Kafka(config);
+  const kafka = new (kafkajs().Kafka)(config);
   let fetcher: ProtocolLogClient | undefined;
   function plainFetcher(): ProtocolLogClient {
     if (config.sasl) throw new Error('fetch() over a kafkajs client with SASL is not supported: the Rill protocol client it reads with has no SASL yet');

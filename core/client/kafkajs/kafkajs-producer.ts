@@ -1,12 +1,13 @@
 // LogProducer over a kafkajs producer: the queued records go out as one
 // kafkajs sendBatch (acks = all) per batch (see batching-producer.ts).
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
+import { kafkajs } from './kafkajs-module';
 import { batchingProducer } from '../batching-producer';
 import type { LogProducer, OutgoingRecord } from '../log-client';
 
 export function kafkaProducer(kafka: Kafka): LogProducer {
   // Kafka's default (murmur2) partitioner, the one Rill uses too.
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ createPartitioner: kafkajs().Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   return batchingProducer({
     name: 'kafka',
     open: () => producer.connect(),

@@ -21,6 +21,7 @@ export function bootstrapAddresses(bootstrap: string | readonly string[]): strin
 export class BrokerConnections {
   private readonly addresses = new Map<number, string>();
   private readonly conns = new Map<string, KafkaConnection>();
+  private readonly connecting = new Map<string, Promise<KafkaConnection>>();
   private readonly bootstraps: string[];
   private last: KafkaConnection | undefined;
   private shut = false;
@@ -77,13 +78,27 @@ export class BrokerConnections {
     return this.addresses.get(nodeId);
   }
 
-  /** The open connection to `address`, else a new one. */
-  async connection(address: string): Promise<KafkaConnection> {
-    if (this.shut) throw new KafkaClientError('the client is closed');
-    let c = this.conns.get(address);
-    if (c !== undefined && !c.closed) return c;
-    c?.close();
-    c = await KafkaConnection.connect(address, {
+  /**
+   * The open connection to `address`, else a new one. Callers asking at once
+   * share one connect: after a leader moved, every partition's reader asks for
+   * the new leader together, and one connection each would be left open.
+   */
+  connection(address: string): Promise<KafkaConnection> {
+    if (this.shut) return Promise.reject(new KafkaClientError('the client is closed'));
+    const c = this.conns.get(address);
+    if (c !== undefined && !c.closed) return Promise.resolve(c);
+    let connecting = this.connecting.get(address);
+    if (connecting === undefined) {
+      connecting = this.connect(address).finally(() => this.connecting.delete(address));
+      this.connecting.set(address, connecting);
+    }
+    return connecting;
+  }
+
+  private async connect(address: string): Promise<KafkaConnection> {
+    this.conns.get(address)?.close();
+    this.conns.delete(address);
+    const c = await KafkaConnection.connect(address, {
       clientId: this.options.clientId ?? 'rill',
       timeoutMs: this.options.requestTimeoutMs ?? 30000,
       tls: this.options.tls,

@@ -4,75 +4,87 @@
 // moves or its connection breaks. Every group request of a client goes
 // through call(): the group member's join/sync/heartbeat/leave, and offset
 // commits and fetches.
-import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
+import { apis, type KafkaConnection } from '../../protocol';
 import { ErrorCode } from '../../wire';
 import type { BrokerConnections } from './broker-connections';
-import { backoff, checkCode } from './partition-leaders';
+import { checkCode } from './partition-leaders';
+import { RetryLater, RetryPolicy, retryPolicy } from './retry-policy';
 
 /** Answers after which the group's coordinator moved: find it again, retry. */
 export const COORDINATOR_MOVED = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR]);
 
-/** About 15 s of asking FindCoordinator before giving up. */
-const FIND_ATTEMPTS = 20;
+/** One FindCoordinator of `groupId` at `any` broker: "host:port", or RetryLater while it is not available. */
+async function findCoordinator(any: KafkaConnection, groupId: string): Promise<string | RetryLater> {
+  const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+  const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
+  if (c.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    return new RetryLater(c.errorMessage || `the coordinator of group "${groupId}" is not available (error ${c.errorCode})`);
+  checkCode(c.errorCode, `cannot find the coordinator of group "${groupId}"`, c.errorMessage);
+  return `${c.host}:${c.port}`;
+}
+
+/** How long the CLI's group tools ask for a coordinator that is not available. */
+const FIND_TIMEOUT_MS = 15_000;
 
 /**
  * "host:port" of the coordinator of `groupId`, asked of `any` broker.
  * COORDINATOR_NOT_AVAILABLE is transient (the offsets topic is being created,
- * or its partition is electing a leader): asked again for a while, as Kafka
- * clients do.
+ * or its partition is electing a leader): asked again as `retry` says (default
+ * for about 15 s), as Kafka clients do.
  */
-export async function coordinatorAddress(any: KafkaConnection, groupId: string): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
-    const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
-    if (c.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE && attempt < FIND_ATTEMPTS) {
-      await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
-      continue;
-    }
-    checkCode(c.errorCode, `cannot find the coordinator of group "${groupId}"`, c.errorMessage);
-    return `${c.host}:${c.port}`;
-  }
+export function coordinatorAddress(
+  any: KafkaConnection,
+  groupId: string,
+  retry: RetryPolicy = new RetryPolicy({ timeoutMs: FIND_TIMEOUT_MS }),
+): Promise<string> {
+  return retry.run(`cannot find the coordinator of group "${groupId}"`, () => findCoordinator(any, groupId));
 }
 
 export class GroupCoordinator {
   private address: string | undefined;
+  private readonly retry: RetryPolicy;
 
+  /** `retry`: the client's policy, or how long a request keeps being retried while no coordinator answers (ms). */
   constructor(
     private readonly brokers: BrokerConnections,
     readonly groupId: string,
-    /** How long a request keeps being retried while no coordinator answers. */
-    private readonly retryTimeoutMs = 60_000,
-  ) {}
+    retry?: RetryPolicy | number,
+  ) {
+    this.retry = retryPolicy(retry);
+  }
 
   /** The coordinator's connection (found first if not known). */
   async connection(): Promise<KafkaConnection> {
-    this.address ??= await coordinatorAddress(await this.brokers.any(), this.groupId);
+    this.address ??= await this.retry.run(
+      `cannot find the coordinator of group "${this.groupId}"`,
+      async () => findCoordinator(await this.brokers.any(), this.groupId),
+      {
+        stopped: () => this.brokers.closed,
+      },
+    );
     return this.brokers.connection(this.address);
   }
 
   /**
    * `request` at the coordinator; a broken connection or an answer that says
-   * the coordinator moved (`moved`) finds it again and retries, with a
-   * backoff, for up to retryTimeoutMs.
+   * the coordinator moved (`moved`) finds it again and retries, as the retry
+   * policy says.
    */
-  async call<T>(request: (c: KafkaConnection) => Promise<T>, moved: (answer: T) => boolean = () => false): Promise<T> {
-    const deadline = Date.now() + this.retryTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      let failure: Error;
-      try {
-        const answer = await request(await this.connection());
-        if (!moved(answer)) return answer;
-        failure = new KafkaClientError(`the coordinator of group "${this.groupId}" moved`);
-      } catch (e) {
-        if (!(e instanceof KafkaClientError) || this.brokers.closed) throw e;
-        failure = e;
-      }
+  call<T>(request: (c: KafkaConnection) => Promise<T>, moved: (answer: T) => boolean = () => false): Promise<T> {
+    const forget = () => {
       if (this.address !== undefined) this.brokers.drop(this.address);
       this.address = undefined;
-      if (Date.now() >= deadline)
-        throw new KafkaClientError(`group "${this.groupId}": no coordinator answered within ${this.retryTimeoutMs} ms (last: ${failure.message})`);
-      await backoff(attempt);
-    }
+    };
+    return this.retry.run(
+      `group "${this.groupId}"`,
+      async () => {
+        const answer = await request(await this.connection());
+        if (!moved(answer)) return answer;
+        forget();
+        return new RetryLater(`the coordinator of group "${this.groupId}" moved`);
+      },
+      { onError: forget, stopped: () => this.brokers.closed },
+    );
   }
 
   /**

@@ -11,6 +11,7 @@ import { BrokerError, errorName } from '../../broker';
 import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
 import type { TopicPartition } from '../../broker';
 import type { BrokerConnections } from './broker-connections';
+import { RetryLater, retryPolicy, type RetryPolicy } from './retry-policy';
 
 /** Errors after which the leader may have moved or the cluster is recovering: refresh and retry. */
 export const LEADER_MOVED = new Set([
@@ -24,9 +25,6 @@ export const LEADER_MOVED = new Set([
  * tools, which check the topic first, report it at once).
  */
 export const STALE_METADATA = new Set([...LEADER_MOVED, 3]);
-
-/** How long a request keeps being retried while its partition has no reachable leader (default). */
-export const DEFAULT_RETRY_TIMEOUT_MS = 60_000;
 
 /** Returned by a `withLeader` attempt when the answer said the leader moved. */
 export const MOVED = Symbol('leader moved');
@@ -47,12 +45,16 @@ export function checkCode(code: number, what: string, message?: string | null): 
 export class PartitionLeaders {
   private readonly leaders = new Map<number, number>();
   private count = 0;
+  readonly retry: RetryPolicy;
 
+  /** `retry`: the client's policy, or how long to retry (ms). */
   constructor(
     readonly brokers: BrokerConnections,
     readonly topic: string,
-    readonly retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS,
-  ) {}
+    retry?: RetryPolicy | number,
+  ) {
+    this.retry = retryPolicy(retry);
+  }
 
   /** A live connection to any broker. */
   any(): Promise<KafkaConnection> {
@@ -91,24 +93,19 @@ export class PartitionLeaders {
   /**
    * Runs `attempt` against the partition's leader until it answers something
    * other than MOVED; a moved leader or a broken connection makes it ask
-   * Metadata again and retry, with a backoff, for up to retryTimeoutMs.
+   * Metadata again and retry, as the retry policy says.
    */
-  async withLeader<T>(partition: number, what: string, attempt: (c: KafkaConnection) => Promise<T | typeof MOVED>): Promise<T> {
-    const deadline = Date.now() + this.retryTimeoutMs;
-    let last = 'the leader moved';
-    for (let n = 0; ; n++) {
-      try {
+  withLeader<T>(partition: number, what: string, attempt: (c: KafkaConnection) => Promise<T | typeof MOVED>): Promise<T> {
+    return this.retry.run(
+      what,
+      async (n) => {
+        // A retry first asks where the leader is now.
+        if (n > 0) await this.refresh();
         const r = await attempt(await this.connectionFor(partition));
-        if (r !== MOVED) return r;
-      } catch (e) {
-        if (!(e instanceof KafkaClientError) || this.brokers.closed) throw e;
-        last = e.message;
-        this.forget(partition);
-      }
-      if (Date.now() >= deadline) throw new KafkaClientError(`${what}: no leader answered within ${this.retryTimeoutMs} ms (last: ${last})`);
-      await backoff(n);
-      await this.refresh().catch((e: Error) => (last = e.message));
-    }
+        return r === MOVED ? new RetryLater('the leader moved') : r;
+      },
+      { onError: () => this.forget(partition), stopped: () => this.brokers.closed },
+    );
   }
 
   /**
@@ -157,9 +154,4 @@ export class PartitionLeaders {
     }
     return out;
   }
-}
-
-/** 100 ms, doubling up to 1 s. */
-export function backoff(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));
 }

@@ -9,6 +9,7 @@ import { fetchedRecords } from '../fetched-records';
 import type { FetchedRecord, TopicPartition } from '../log-client';
 import type { BrokerConnections } from './broker-connections';
 import { checkCode, MOVED, PartitionLeaders, STALE_METADATA } from './partition-leaders';
+import type { RetryPolicy } from './retry-policy';
 
 /** One fetch of one partition: its records, the offset to read next, and the high watermark the leader reported. */
 export interface PartitionFetch {
@@ -22,14 +23,14 @@ export class PartitionReader {
 
   constructor(
     readonly brokers: BrokerConnections,
-    private readonly retryTimeoutMs: number,
+    private readonly retry: RetryPolicy,
   ) {}
 
   /** The partitions' leaders of a topic (looked up on first use). */
   leaders(topic: string): Promise<PartitionLeaders> {
     let l = this.byTopic.get(topic);
     if (l === undefined) {
-      const fresh = new PartitionLeaders(this.brokers, topic, this.retryTimeoutMs);
+      const fresh = new PartitionLeaders(this.brokers, topic, this.retry);
       l = fresh.refresh().then(() => fresh);
       this.byTopic.set(topic, l);
       l.catch(() => this.byTopic.delete(topic));

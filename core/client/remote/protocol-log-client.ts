@@ -9,7 +9,7 @@
 //
 // Its consumers read what they are assigned (assign(), as `rill worker`'s
 // tasks are) or what their group assigns (subscribe(), through GroupMember).
-import { encodeRecordBatch } from '../../log';
+import { encodeRecordBatch, unwritableCompression, type CompressionName } from '../../log';
 import { apis, type ClientTlsOptions, KafkaClientError } from '../../protocol';
 import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import { commitRefusal } from '../commit-refusal';
@@ -19,8 +19,9 @@ import { DefaultPartitioner } from '../partitioner';
 import { RemoteConsumer, type CommitMember } from './remote-consumer';
 import { BrokerConnections, type BrokerConnectionsOptions } from './broker-connections';
 import { GroupCoordinator } from './group-coordinator';
-import { backoff, checkCode, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
+import { checkCode, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
 import { PartitionReader } from './partition-reader';
+import { DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS, RetryLater, RetryPolicy } from './retry-policy';
 
 export interface ProtocolLogClientOptions {
   /** "host:port" of one or more brokers (a list, or one comma-separated string). */
@@ -31,14 +32,22 @@ export interface ProtocolLogClientOptions {
   readonly requestTimeoutMs?: number;
   /** security.protocol=SSL: connect over TLS. */
   readonly tls?: ClientTlsOptions;
-  /** How long a request rides out a partition without a reachable leader or group without a coordinator (default 60 s). */
-  readonly retryTimeoutMs?: number;
+  /**
+   * How long a request rides out a cluster that cannot serve it: a partition
+   * without a reachable leader, a group without a coordinator (a broker died;
+   * the controller moves them once it has fenced it). Retried with a growing,
+   * jittered backoff (100 ms to 1 s); past this deadline the request fails
+   * (and an application with it). Default 5 minutes.
+   */
+  readonly brokerUnavailableTimeoutMs?: number;
   /** Records a consumer fetches ahead of its reader (default 5000). */
   readonly maxBufferedRecords?: number;
   /** How long a consumer's fetch may wait at the leader for new records (default 250 ms). */
   readonly maxWaitMs?: number;
   /** Bytes per partition fetch of a consumer (default 1 MiB). */
   readonly maxBytesPerFetch?: number;
+  /** compression.type of the batches its producers write: none (default), gzip, snappy, lz4 (zstd where node:zlib has it). */
+  readonly compression?: CompressionName;
   readonly log?: (m: string) => void;
   /**
    * Who commits the offsets of assigned (not subscribed) consumers: `rill
@@ -81,9 +90,11 @@ export interface ProtocolLogClient extends LogClient {
 }
 
 export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLogClient {
+  const refused = options.compression === undefined ? undefined : unwritableCompression(options.compression);
+  if (refused !== undefined) throw new KafkaClientError(refused);
   const brokers = new BrokerConnections(options.brokers, connectionOptions(options, options.clientId ?? 'rill'));
-  const retryTimeoutMs = options.retryTimeoutMs ?? 60_000;
-  const reader = new PartitionReader(brokers, retryTimeoutMs);
+  const retry = new RetryPolicy({ timeoutMs: options.brokerUnavailableTimeoutMs ?? DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS });
+  const reader = new PartitionReader(brokers, retry);
   const leaders = (topic: string) => reader.leaders(topic);
   const coordinators = new Map<string, GroupCoordinator>();
   const consumers = new Set<RemoteConsumer>();
@@ -91,7 +102,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
 
   function coordinator(groupId: string): GroupCoordinator {
     let c = coordinators.get(groupId);
-    if (c === undefined) coordinators.set(groupId, (c = new GroupCoordinator(brokers, groupId, retryTimeoutMs)));
+    if (c === undefined) coordinators.set(groupId, (c = new GroupCoordinator(brokers, groupId, retry)));
     return c;
   }
 
@@ -122,6 +133,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
 
   function producePartition(l: PartitionLeaders, partition: number, queued: readonly QueuedRecord[]): Promise<void> {
     const batch = encodeRecordBatch({
+      compression: options.compression,
       records: queued.map(({ record: r }) => ({
         key: r.key,
         value: r.value,
@@ -153,17 +165,17 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
 
   /** Resolves once every partition of `topics` has a leader that Metadata names (Kafka clients wait the same after creating). */
   async function leadersElected(topics: readonly string[]): Promise<void> {
-    const deadline = Date.now() + retryTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      const m = await metadata(topics);
-      if (
-        m.topics.length === topics.length &&
-        m.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leaderId >= 0))
-      )
-        return;
-      if (Date.now() >= deadline) throw new KafkaClientError(`topics ${topics.join(', ')}: no leader for every partition within ${retryTimeoutMs} ms`);
-      await backoff(attempt);
-    }
+    await retry.run(
+      `topics ${topics.join(', ')}: no leader for every partition`,
+      async () => {
+        const m = await metadata(topics);
+        const elected =
+          m.topics.length === topics.length &&
+          m.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leaderId >= 0));
+        return elected ? undefined : new RetryLater('leaders are being elected');
+      },
+      { stopped: () => brokers.closed },
+    );
   }
 
   const client: ProtocolLogClient = {
@@ -192,7 +204,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       const { records, nextOffset } = await reader.fetch(tp, offset, maxBytes, 0);
       return { records, nextOffset };
     },
-    ownReader: () => new PartitionReader(new BrokerConnections(options.brokers, connectionOptions(options, options.clientId ?? 'rill')), retryTimeoutMs),
+    ownReader: () => new PartitionReader(new BrokerConnections(options.brokers, connectionOptions(options, options.clientId ?? 'rill')), retry),
     async commitOffsets(groupId, offsets, member) {
       const results = await coordinator(groupId).commit(offsets, member);
       const refused = results.find((r) => r.errorCode !== 0);
@@ -201,7 +213,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
     coordinator,
     memberCoordinator(groupId, clientId) {
       const own = new BrokerConnections(options.brokers, connectionOptions(options, clientId));
-      return { coordinator: new GroupCoordinator(own, groupId, retryTimeoutMs), close: () => own.close() };
+      return { coordinator: new GroupCoordinator(own, groupId, retry), close: () => own.close() };
     },
     leaders,
     producer(): LogProducer {
@@ -221,6 +233,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
         member: options.member,
         fenced,
         partitionCounts,
+        retry,
         onClose: () => consumers.delete(c),
       });
       consumers.add(c);

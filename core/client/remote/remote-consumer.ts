@@ -28,7 +28,9 @@ import {
   type LogRecord,
   type TopicPartition,
 } from '../log-client';
+import { KafkaClientError } from '../../protocol';
 import type { PartitionReader } from './partition-reader';
+import type { RetryPolicy } from './retry-policy';
 import { protocolGroupPort } from './protocol-group-port';
 import type { GroupCoordinator } from './group-coordinator';
 
@@ -60,6 +62,8 @@ export interface RemoteConsumerOptions {
   /** Partition numbers given to another worker: commits of them are refused. Shared by the client's consumers. */
   readonly fenced: Set<number>;
   readonly partitionCounts: (topics: readonly string[]) => Promise<Map<string, number>>;
+  /** The client's retry policy: fetches ride out a broker's death this long, with its backoff. */
+  readonly retry: RetryPolicy;
   readonly onClose: () => void;
 }
 
@@ -76,6 +80,8 @@ export class RemoteConsumer {
   private group: GroupMember | undefined;
   private closeCoordinator: () => void = () => undefined;
   private closed = false;
+  /** A fetch the retry policy gave up on: the cluster could not serve it in time; poll() throws it. */
+  private failure: Error | undefined;
   readonly api: LogConsumer;
 
   constructor(
@@ -85,6 +91,7 @@ export class RemoteConsumer {
     const buffer = (this.buffer = new FetchedBuffer(options.maxBufferedRecords));
     this.reader = client.ownReader();
     const isClosed = () => this.closed;
+    const failed = () => this.failure;
     this.api = {
       assign: (tps) => {
         if (this.group) throw new Error('this consumer is subscribed; assign() and subscribe() do not mix');
@@ -107,11 +114,16 @@ export class RemoteConsumer {
         for (const tp of tps) this.paused.delete(tpKey(tp));
         buffer.wakeFetchers();
       },
-      poll: (max, waitMs) => buffer.poll(max, waitMs, isClosed),
+      poll: async (max, waitMs) => {
+        const records = await buffer.poll(max, waitMs, () => isClosed() || failed() !== undefined);
+        if (records.length === 0 && failed() !== undefined) throw failed();
+        return records;
+      },
       records(): AsyncIterator<LogRecord> {
         return {
           async next() {
-            while (buffer.size === 0 && !isClosed()) await buffer.waitForReader();
+            while (buffer.size === 0 && !isClosed() && failed() === undefined) await buffer.waitForReader();
+            if (buffer.size === 0 && failed() !== undefined) throw failed();
             const r = buffer.take();
             return r === undefined ? { done: true, value: undefined } : { done: false, value: r };
           },
@@ -216,7 +228,8 @@ export class RemoteConsumer {
   private async fetchLoop(tp: TopicPartition, token: number): Promise<void> {
     const key = tpKey(tp);
     const live = () => !this.closed && this.loops.get(key) === token;
-    const { maxWaitMs, maxBytesPerFetch } = this.options;
+    const { maxWaitMs, maxBytesPerFetch, retry } = this.options;
+    let failures = 0;
     while (live()) {
       while ((this.buffer.full || this.paused.has(key)) && live()) await this.buffer.waitForRoom();
       if (!live()) return;
@@ -232,10 +245,17 @@ export class RemoteConsumer {
         else if (records.length > 0) this.buffer.wakeReaders();
         // A leader that does not hold empty fetches must not turn this loop into a busy one.
         else if (Date.now() - started < maxWaitMs / 4) await this.idle(maxWaitMs);
+        failures = 0;
       } catch (e) {
         if (!live()) return;
+        if (e instanceof KafkaClientError) {
+          // The retry policy rode out an unreachable leader until its deadline: the cluster cannot serve this partition.
+          this.failure ??= e;
+          this.buffer.wakeReaders();
+          return;
+        }
         this.log(`fetch of ${tp.topic}-${tp.partition} at ${from} failed (${(e as Error).message}); retrying`);
-        await this.idle(200);
+        await this.idle(retry.delayMs(failures++));
       }
     }
   }

@@ -5,8 +5,17 @@ import { batchingProducer } from '../batching-producer';
 import type { LogProducer, OutgoingRecord } from '../log-client';
 
 export function kafkaProducer(kafka: Kafka): LogProducer {
-  // Kafka's default (murmur2) partitioner, the one Rill uses too.
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  // Kafka's default (murmur2) partitioner, the one Rill uses too. Idempotent:
+  // when one partition of a request fails (NOT_LEADER_OR_FOLLOWER just after
+  // a topic is created, say), kafkajs sends the whole request to that broker
+  // again, so without sequence numbers the partitions that were written are
+  // written twice (seen on Apache Kafka: an example's input lines counted twice).
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   return batchingProducer({
     name: 'kafka',
     open: () => producer.connect(),

@@ -630,7 +630,7 @@ export async function runReplicatedScenario(
 }
 
 /** A fault round: the leader of partition 0 of `topic` (once the ISR is full) is killed with SIGKILL, a new one elected, the old one restarted. */
-export function killLeader(topic: string): (round: number, ctx: ScenarioContext) => Promise<void> {
+export function killLeader(topic: string): (round: number, ctx: Pick<ScenarioContext, 'cluster' | 'deadline' | 'phase'>) => Promise<void> {
   return async (round, { cluster, deadline, phase }) => {
     const { leaderId: victim } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
     phase(`round ${round}: kill leader ${victim}`);

@@ -9,7 +9,7 @@
 // to its start. fetchedLag() then said those records were still to come, so a
 // task with that partition and another input waited for them for ever
 // (core/client/kafkajs/kafkajs-consumer.ts, startAt). A retried produce also
-// wrote the input twice (the kafkajs producer is idempotent since).
+// sometimes wrote an example's input twice (the kafkajs producer is idempotent since).
 import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
 import type { Topology } from '../../dsl';
 import { runOrders } from '../../examples/orders/main';

@@ -6,10 +6,11 @@ import type { LogProducer, OutgoingRecord } from '../log-client';
 
 export function kafkaProducer(kafka: Kafka): LogProducer {
   // Kafka's default (murmur2) partitioner, the one Rill uses too. Idempotent:
-  // when one partition of a request fails (NOT_LEADER_OR_FOLLOWER just after
-  // a topic is created, say), kafkajs sends the whole request to that broker
-  // again, so without sequence numbers the partitions that were written are
-  // written twice (seen on Apache Kafka: an example's input lines counted twice).
+  // kafkajs retries a request that failed or timed out, and when one partition
+  // of it fails it sends the whole request to that broker again; without
+  // sequence numbers the records already written are written twice. (Seen on
+  // Apache Kafka on a loaded machine: an example's input lines written twice,
+  // 2 runs in about 10; which error set the retry off was not caught.)
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,

@@ -5,6 +5,7 @@ import { Kafka } from 'kafkajs';
 import { kafkaConfig, kafkaLogClient, partitionForKey, type KafkaLogClient, type LogConsumer } from '../../../../core/client';
 import { tpKey } from '../../../../core/client/assignor';
 import { kafkaConsumer } from '../../../../core/client/kafkajs/kafkajs-consumer';
+import { waitForTopics } from '../../../../core/client/kafkajs/topic-readiness';
 import { KafkaServer } from '../../../../core/protocol';
 import { bytesSerde, jsonSerde, stringSerde } from '../../../../core/schema';
 import { mapValues, memoryLogger, RillStreams, StreamsBuilder, to } from '../../../../dsl';
@@ -38,6 +39,33 @@ test('topics: created once, counted, and their offsets read', async () => {
     { partition: 1, start: 0, end: 1 },
     { partition: 2, start: 0, end: 0 },
   ]);
+});
+
+test('waiting for created topics: a topic the metadata does not show yet is waited for, not an error; one that never comes is, naming it', async () => {
+  // Apache Kafka's brokers answer UNKNOWN_TOPIC_OR_PARTITION for a moment after
+  // CreateTopics (kafkajs' own wait gives up on it): here the topic appears only
+  // once the first wait has seen it missing.
+  const admin = new Kafka(kafkaConfig({ brokers: [`127.0.0.1:${server.port}`] })).admin();
+  await admin.connect();
+  try {
+    let sawMissing: () => void = () => undefined;
+    const missing = new Promise<void>((resolve) => (sawMissing = resolve));
+    const reasons: string[] = [];
+    const ready = waitForTopics(admin, ['k-late'], {
+      timeoutMs: 20_000,
+      onNotReady: (reason) => {
+        reasons.push(reason);
+        sawMissing();
+      },
+    });
+    await Promise.race([missing, ready]);
+    await t.rill.admin.createTopics([{ name: 'k-late', partitions: 2 }]);
+    await ready;
+    expect(reasons[0]).toMatch(/does not host this topic-partition|not in the metadata/);
+    await expect(waitForTopics(admin, ['k-never'], { timeoutMs: 200 })).rejects.toThrow(/topics k-never are not ready after 200 ms/);
+  } finally {
+    await admin.disconnect();
+  }
 });
 
 test('the producer writes keyed records to the partitions Kafka clients expect, with headers', async () => {

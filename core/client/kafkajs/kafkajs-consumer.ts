@@ -137,11 +137,18 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
     await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
   }
 
-  /** Positions of newly assigned partitions: the group's committed offsets, else the earliest. */
+  /**
+   * Positions of newly assigned partitions: the group's committed offsets, else
+   * the earliest. kafkajs starts fetching as soon as it has joined, so a batch
+   * of a partition may come while the offsets are asked for: its position is
+   * then ahead of the start, and is kept. (Setting it back made fetchedLag()
+   * report the partition's first records as not fetched for ever: the task
+   * waited for them and the app never caught up.)
+   */
   async function startAt(tps: readonly TopicPartition[]): Promise<void> {
     if (tps.length === 0) return;
     const starts = await options.startOffsets(options.groupId, tps);
-    for (const tp of tps) positions.set(tpKey(tp), starts.get(tpKey(tp)) ?? 0);
+    for (const tp of tps) if (!positions.has(tpKey(tp))) positions.set(tpKey(tp), starts.get(tpKey(tp)) ?? 0);
   }
 
   return {

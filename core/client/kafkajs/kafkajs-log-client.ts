@@ -17,6 +17,7 @@ import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log
 import { protocolLogClient, type ProtocolLogClient } from '../remote/protocol-log-client';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
+import { waitForTopics } from './topic-readiness';
 
 export interface KafkaLogClientOptions {
   /** "host:port" of one or more brokers. */
@@ -87,7 +88,8 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
       const missing = topics.filter((t) => !existing.has(t.name));
       if (missing.length === 0) return;
       await a.createTopics({
-        waitForLeaders: true,
+        // Not kafkajs' wait: it gives up when a broker does not know a new topic yet (topic-readiness.ts).
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
@@ -95,6 +97,10 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
           configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      await waitForTopics(
+        a,
+        missing.map((t) => t.name),
+      );
     },
     async partitionCount(topic) {
       const a = await connectedAdmin();

@@ -6,8 +6,18 @@ import { batchingProducer } from '../batching-producer';
 import type { LogProducer, OutgoingRecord } from '../log-client';
 
 export function kafkaProducer(kafka: Kafka): LogProducer {
-  // Kafka's default (murmur2) partitioner, the one Rill uses too.
-  const producer = kafka.producer({ createPartitioner: kafkajs().Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  // Kafka's default (murmur2) partitioner, the one Rill uses too. Idempotent:
+  // kafkajs retries a request that failed or timed out, and when one partition
+  // of it fails it sends the whole request to that broker again; without
+  // sequence numbers the records already written are written twice. (Seen on
+  // Apache Kafka on a loaded machine: an example's input lines written twice,
+  // 2 runs in about 10; which error set the retry off was not caught.)
+  const producer = kafka.producer({
+    createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   return batchingProducer({
     name: 'kafka',
     open: () => producer.connect(),

@@ -2,7 +2,10 @@
 // (org.apache.kafka.tools), against one broker: the producer sends increasing
 // integers and prints each ack, the consumer (a group member) prints each record
 // it reads; the two lists must name the same records.
-import { runJava } from './jvm';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runJava, startJava } from './jvm';
 
 /** One JSON event line of a Verifiable tool. */
 interface ToolEvent {
@@ -40,15 +43,107 @@ export interface VerifiableRun {
 
 const LIFETIME_MS = 120_000;
 
-/** Produces `count` records with acks=all, then consumes them with a group of one (classic protocol). */
-export async function verifiableProduceConsume(bootstrap: string, topic: string, count: number): Promise<VerifiableRun> {
-  const produced = await runJava(
-    'org.apache.kafka.tools.VerifiableProducer',
-    ['--bootstrap-server', bootstrap, '--topic', topic, '--max-messages', String(count), '--acks', '-1'],
-    {
-      lifetimeMs: LIFETIME_MS,
-    },
-  );
+/** What VerifiableProducer printed, once it has exited. */
+export interface ProducerRun {
+  /** "partition:offset" and value of each acked record, in ack order. */
+  acked: string[];
+  ackedValues: string[];
+  sendErrors: ToolEvent[];
+  exit: number | null;
+  stderr: string;
+}
+
+export interface RunningProducer {
+  /** Resolves once `n` records are acked (rejects if the producer exits first). */
+  acks(n: number): Promise<void>;
+  done: Promise<ProducerRun>;
+}
+
+export interface VerifiableProducerOptions {
+  /** At most this many records a second. */
+  throughput?: number;
+  /**
+   * Producer settings (--producer.config). VerifiableProducer's own are Kafka's
+   * system-test ones: no retries, so a record in flight when its leader dies
+   * is a send error (not acked).
+   */
+  config?: Record<string, string>;
+}
+
+/** Starts VerifiableProducer: `count` increasing integers with acks=all. */
+export function startVerifiableProducer(bootstrap: string, topic: string, count: number, opts: VerifiableProducerOptions = {}): RunningProducer {
+  const args = ['--bootstrap-server', bootstrap, '--topic', topic, '--max-messages', String(count), '--acks', '-1'];
+  if (opts.throughput !== undefined) args.push('--throughput', String(opts.throughput));
+  let configDir: string | undefined;
+  if (opts.config) {
+    configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-verifiable-'));
+    const file = path.join(configDir, 'producer.properties');
+    fs.writeFileSync(
+      file,
+      Object.entries(opts.config)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
+    args.push('--producer.config', file);
+  }
+  const p = startJava('org.apache.kafka.tools.VerifiableProducer', args, { lifetimeMs: LIFETIME_MS });
+  const sent: ToolEvent[] = [];
+  let acked = 0;
+  let partial = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  p.child.stdout!.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop()!;
+    const fresh = events(lines.join('\n'));
+    sent.push(...fresh);
+    acked += fresh.filter((e) => e.name === 'producer_send_success').length;
+    for (const w of waiters) w();
+  });
+  p.child.stderr!.on('data', (d) => (stderr += d));
+  const done = p.exited.then((exit) => {
+    p.child.stdin!.end();
+    if (configDir) fs.rmSync(configDir, { recursive: true, force: true });
+    sent.push(...events(partial));
+    for (const w of waiters) w();
+    const successes = sent.filter((e) => e.name === 'producer_send_success');
+    return {
+      acked: successes.map(at),
+      ackedValues: successes.map((e) => String(e.value)).sort(),
+      sendErrors: sent.filter((e) => e.name === 'producer_send_error'),
+      exit,
+      stderr: stderr.slice(-2000),
+    };
+  });
+  let exited = false;
+  void done.then(() => (exited = true));
+  return {
+    done,
+    acks: (n) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (acked >= n) resolve();
+          else if (exited) reject(new Error(`VerifiableProducer exited after ${acked} acks, before ${n}: ${stderr.slice(-2000)}`));
+          else return;
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+        void done.then(check);
+      }),
+  };
+}
+
+/** What VerifiableConsumer read: "partition:offset" of each record (in order, repeats kept) and the values, sorted. */
+export interface ConsumerRun {
+  consumed: string[];
+  consumedValues: string[];
+  exit: number | null;
+  stderr: string;
+}
+
+/** Reads `count` records of `topic` from the earliest with VerifiableConsumer, a group of one (classic protocol). */
+export async function verifiableConsume(bootstrap: string, topic: string, count: number): Promise<ConsumerRun> {
   const consumed = await runJava(
     'org.apache.kafka.tools.VerifiableConsumer',
     [
@@ -68,19 +163,26 @@ export async function verifiableProduceConsume(bootstrap: string, topic: string,
     ],
     { lifetimeMs: LIFETIME_MS },
   );
-  const sent = events(produced.stdout);
-  const read = events(consumed.stdout);
-  const at = (e: ToolEvent) => `${e.partition}:${e.offset}`;
-  const successes = sent.filter((e) => e.name === 'producer_send_success');
-  const records = read.filter((e) => e.name === 'record_data');
+  const records = events(consumed.stdout).filter((e) => e.name === 'record_data');
+  return { consumed: records.map(at), consumedValues: records.map((e) => String(e.value)).sort(), exit: consumed.code, stderr: consumed.stderr.slice(-2000) };
+}
+
+/** Produces `count` records with acks=all, then consumes them with a group of one (classic protocol). */
+export async function verifiableProduceConsume(bootstrap: string, topic: string, count: number): Promise<VerifiableRun> {
+  const produced = await startVerifiableProducer(bootstrap, topic, count).done;
+  const consumed = await verifiableConsume(bootstrap, topic, count);
   return {
-    acked: successes.map(at),
-    consumed: records.map(at),
-    ackedValues: successes.map((e) => String(e.value)).sort(),
-    consumedValues: records.map((e) => String(e.value)).sort(),
-    sendErrors: sent.filter((e) => e.name === 'producer_send_error'),
-    producerExit: produced.code,
-    consumerExit: consumed.code,
-    stderr: `producer: ${produced.stderr.slice(-2000)}\nconsumer: ${consumed.stderr.slice(-2000)}`,
+    acked: produced.acked,
+    consumed: consumed.consumed,
+    ackedValues: produced.ackedValues,
+    consumedValues: consumed.consumedValues,
+    sendErrors: produced.sendErrors,
+    producerExit: produced.exit,
+    consumerExit: consumed.exit,
+    stderr: `producer: ${produced.stderr}\nconsumer: ${consumed.stderr}`,
   };
+}
+
+function at(e: ToolEvent): string {
+  return `${e.partition}:${e.offset}`;
 }

@@ -1,7 +1,11 @@
 // The kafkajs LogClient against Rill's own Kafka wire server (core/protocol on
 // an embedded Rill, port 0): admin calls, producer, consumer with commits,
 // fetch (through the Rill protocol client), then connectors and a DSL pipeline running over it.
-import { kafkaLogClient, partitionForKey, type KafkaLogClient } from '../../../../core/client';
+import { Kafka } from 'kafkajs';
+import { kafkaConfig, kafkaLogClient, partitionForKey, type KafkaLogClient, type LogConsumer } from '../../../../core/client';
+import { tpKey } from '../../../../core/client/assignor';
+import { kafkaConsumer } from '../../../../core/client/kafkajs/kafkajs-consumer';
+import { waitForTopics } from '../../../../core/client/kafkajs/topic-readiness';
 import { KafkaServer } from '../../../../core/protocol';
 import { bytesSerde, jsonSerde, stringSerde } from '../../../../core/schema';
 import { mapValues, memoryLogger, RillStreams, StreamsBuilder, to } from '../../../../dsl';
@@ -35,6 +39,33 @@ test('topics: created once, counted, and their offsets read', async () => {
     { partition: 1, start: 0, end: 1 },
     { partition: 2, start: 0, end: 0 },
   ]);
+});
+
+test('waiting for created topics: a topic the metadata does not show yet is waited for, not an error; one that never comes is, naming it', async () => {
+  // Apache Kafka's brokers answer UNKNOWN_TOPIC_OR_PARTITION for a moment after
+  // CreateTopics (kafkajs' own wait gives up on it): here the topic appears only
+  // once the first wait has seen it missing.
+  const admin = new Kafka(kafkaConfig({ brokers: [`127.0.0.1:${server.port}`] })).admin();
+  await admin.connect();
+  try {
+    let sawMissing: () => void = () => undefined;
+    const missing = new Promise<void>((resolve) => (sawMissing = resolve));
+    const reasons: string[] = [];
+    const ready = waitForTopics(admin, ['k-late'], {
+      timeoutMs: 20_000,
+      onNotReady: (reason) => {
+        reasons.push(reason);
+        sawMissing();
+      },
+    });
+    await Promise.race([missing, ready]);
+    await t.rill.admin.createTopics([{ name: 'k-late', partitions: 2 }]);
+    await ready;
+    expect(reasons[0]).toMatch(/does not host this topic-partition|not in the metadata/);
+    await expect(waitForTopics(admin, ['k-never'], { timeoutMs: 200 })).rejects.toThrow(/topics k-never are not ready after 200 ms/);
+  } finally {
+    await admin.disconnect();
+  }
 });
 
 test('the producer writes keyed records to the partitions Kafka clients expect, with headers', async () => {
@@ -107,6 +138,38 @@ test('seek moves a partition back: buffered records of it are dropped and it is 
     [2, 'c'],
     [3, 'd'],
   ]);
+  await consumer.close();
+});
+
+test('a subscribed partition whose first batch comes before its start offset is known keeps the position that batch reached', async () => {
+  // kafkajs fetches as soon as it has joined, while the consumer still asks for
+  // the group's committed offsets. Here the start offset answers only once the
+  // first batch is in: the position must stay after it (it was set back to the
+  // start, and fetchedLag() then reported those records as missing for ever).
+  await kafka.ensureTopics([{ name: 'k-early', partitions: 1 }]);
+  await t.rill.producer().send(
+    'k-early',
+    ['a', 'b', 'c'].map((value) => ({ value })),
+  );
+  const tp = { topic: 'k-early', partition: 0 };
+  const early: number[] = [];
+  const consumer: LogConsumer = kafkaConsumer(new Kafka(kafkaConfig({ brokers: [`127.0.0.1:${server.port}`] })), {
+    groupId: 'k-early-group',
+    lagRefreshMs: 0,
+    endOffsets: (topic) => kafka.offsets(topic),
+    async startOffsets() {
+      // Resolves once the first batch is buffered (a fetch answer wakes poll).
+      early.push(...(await consumer.poll(10, 10_000)).map((r) => r.offset));
+      return new Map([[tpKey(tp), 0]]);
+    },
+  });
+  await consumer.subscribe!(['k-early'], { onAssigned: () => undefined, onRevoked: async () => undefined });
+  expect(early).toEqual([0, 1, 2]);
+  expect(consumer.position(tp)).toBe(3);
+  expect(consumer.fetchedLag(tp)).toBe(0);
+  // fetchedLag() also asks the log for the partition's end: that answer wakes poll, and the lag stays 0.
+  await consumer.poll(1, 10_000);
+  expect(consumer.fetchedLag(tp)).toBe(0);
   await consumer.close();
 });
 

@@ -642,7 +642,10 @@ export async function runReplicatedScenario(
  * stopped — with SIGKILL, or in odd rounds with SIGTERM when `alsoTerminate`
  * (a controlled shutdown) — a new one elected, the old one restarted.
  */
-export function killLeader(topic: string, alsoTerminate = false): (round: number, ctx: ScenarioContext) => Promise<void> {
+export function killLeader(
+  topic: string,
+  alsoTerminate = false,
+): (round: number, ctx: Pick<ScenarioContext, 'cluster' | 'deadline' | 'phase'>) => Promise<void> {
   return async (round, { cluster, deadline, phase }) => {
     const { leaderId: victim } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
     const terminate = alsoTerminate && round % 2 === 1;

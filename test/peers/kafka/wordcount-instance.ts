@@ -1,0 +1,33 @@
+// One instance of the word count on the kafkajs LogClient, as its own process,
+// for tests that kill it with SIGKILL: node -r ./test/support/register-ts.js
+// test/peers/kafka/wordcount-instance.ts BOOTSTRAP APP_ID LIFETIME_MS
+// It prints "assigned P,Q,..." after every rebalance, and exits by itself
+// once its lifetime is up.
+import { kafkaLogClient } from '../../../core/client';
+import { memoryLogger, RillStreams } from '../../../dsl';
+import { wordCountTopology } from '../../../examples/wordcount/topology';
+
+/** The group settings both sides of a kill test use: kafkajs learns of a rebalance at its next heartbeat. */
+export const KILL_TEST_GROUP = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 100, rebalanceTimeoutMs: 5_000 };
+
+async function main(bootstrap: string, applicationId: string, lifetimeMs: number): Promise<void> {
+  setTimeout(() => process.exit(2), lifetimeMs).unref();
+  const log = kafkaLogClient({ brokers: [bootstrap], clientId: `${applicationId}-child` });
+  const app: RillStreams = new RillStreams(wordCountTopology(applicationId), {
+    log,
+    logger: memoryLogger(),
+    commitIntervalMs: 50,
+    group: KILL_TEST_GROUP,
+    onRebalance: () => process.stdout.write(`assigned ${app.assignedPartitions.join(',')}\n`),
+  });
+  // Runs until killed (or its lifetime is up): the consumer's connections keep the process alive.
+  await app.start();
+}
+
+if (require.main === module) {
+  const [bootstrap, applicationId, lifetime] = process.argv.slice(2);
+  main(bootstrap, applicationId, Number(lifetime)).catch((e) => {
+    process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(1);
+  });
+}

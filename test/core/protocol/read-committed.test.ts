@@ -1,0 +1,121 @@
+// read_committed through the real front end, with real clients: a hand-built
+// transactional batch (core/log's encoder, transactional attribute, producer id
+// and epoch), markers written through the partition port, then kcat
+// (librdkafka) and kafkajs consumers under both isolation levels.
+import { Kafka, logLevel } from 'kafkajs';
+import { encodeRecordBatch } from '../../../core/log';
+import { singleNodePorts } from '../../../core/protocol';
+import { run } from './children';
+import { startTestCluster, type TestCluster, waitFor } from './harness';
+
+let c: TestCluster;
+beforeAll(async () => {
+  c = await startTestCluster();
+});
+afterAll(() => c.stop());
+
+const txn = (pid: number, values: string[]) =>
+  encodeRecordBatch({
+    records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
+    producerId: pid,
+    producerEpoch: 0,
+    baseSequence: 0,
+    transactional: true,
+  });
+const plain = (v: string) => encodeRecordBatch({ records: [{ key: null, value: Buffer.from(v) }] });
+
+/** before, a committed transaction (100) interleaved with an aborted one (200), middle, an open one (300), after. */
+async function fill(topic: string): Promise<void> {
+  const ports = singleNodePorts(c.broker);
+  const produce = (records: Buffer) => {
+    const r = ports.partitions.produce(topic, 0, records, -1, 1000);
+    if ('_tag' in r && r._tag === 'Left') throw new Error(r.left.message);
+  };
+  const mark = async (producerId: number, commit: boolean) => {
+    const r = await ports.partitions.writeTxnMarker(topic, 0, { producerId, producerEpoch: 0, coordinatorEpoch: 0, commit });
+    if (r._tag === 'Left') throw new Error(r.left.message);
+  };
+  const created = c.broker.createTopic({ name: topic, partitions: 1 });
+  if (created._tag === 'Left') throw created.left;
+  produce(plain('before')); // 0
+  produce(txn(100, ['a1', 'a2'])); // 1..2
+  produce(txn(200, ['b1'])); // 3
+  await mark(100, true); // 4
+  produce(encodeRecordBatch({ records: [{ key: null, value: Buffer.from('b2') }], producerId: 200, producerEpoch: 0, baseSequence: 1, transactional: true })); // 5
+  await mark(200, false); // 6
+  produce(plain('middle')); // 7
+  produce(txn(300, ['c1'])); // 8: open
+  produce(plain('after')); // 9
+}
+
+const kcat = (args: string[]) => run('kcat', ['-b', c.bootstrap, ...args], { timeoutMs: 30000 });
+
+test('kcat read_committed sees committed records up to the last stable offset; read_uncommitted every data record, never a marker', async () => {
+  await fill('rc-kcat');
+  const committed = await kcat(['-C', '-t', 'rc-kcat', '-X', 'isolation.level=read_committed', '-o', 'beginning', '-e', '-q', '-f', '%o %s\n']);
+  expect(committed.code).toBe(0);
+  expect(committed.stdout.trim().split('\n')).toEqual(['0 before', '1 a1', '2 a2', '7 middle']);
+  const all = await kcat(['-C', '-t', 'rc-kcat', '-X', 'isolation.level=read_uncommitted', '-o', 'beginning', '-e', '-q', '-f', '%o %s\n']);
+  expect(all.code).toBe(0);
+  expect(all.stdout.trim().split('\n')).toEqual(['0 before', '1 a1', '2 a2', '3 b1', '5 b2', '7 middle', '8 c1', '9 after']);
+});
+
+test('ListOffsets with isolation_level 1 answers the last stable offset as latest, 0 the high watermark', async () => {
+  await fill('rc-offsets');
+  const kafka = new Kafka({ clientId: 'rc', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // kafkajs' admin asks ListOffsets with isolation_level 1 (read_committed).
+    const [p] = await admin.fetchTopicOffsets('rc-offsets');
+    expect(p.high).toBe('8');
+  } finally {
+    await admin.disconnect();
+  }
+  const uncommitted = singleNodePorts(c.broker).partitions.listOffset('rc-offsets', 0, -1, 0);
+  expect(uncommitted._tag === 'Right' && uncommitted.right.offset).toBe(10);
+});
+
+test('a kafkajs consumer (readUncommitted: false) never sees aborted records, and sees the open transaction once committed', async () => {
+  await fill('rc-kafkajs');
+  const kafka = new Kafka({ clientId: 'rc', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
+  const seen: string[] = [];
+  const consumer = kafka.consumer({ groupId: 'rc-group', readUncommitted: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: 'rc-kafkajs', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(`${message.offset} ${message.value}`);
+      },
+    });
+    await waitFor(() => seen.includes('7 middle'), 'the committed records');
+    const ports = singleNodePorts(c.broker);
+    const r = await ports.partitions.writeTxnMarker('rc-kafkajs', 0, { producerId: 300, producerEpoch: 0, coordinatorEpoch: 0, commit: true });
+    expect(r._tag).toBe('Right');
+    await waitFor(() => seen.includes('9 after'), 'the records after the commit');
+    expect(seen).toEqual(['0 before', '1 a1', '2 a2', '7 middle', '8 c1', '9 after']);
+  } finally {
+    await consumer.disconnect();
+  }
+});
+
+test('a kafkajs consumer with readUncommitted: true sees every data record and no control record', async () => {
+  await fill('ru-kafkajs');
+  const kafka = new Kafka({ clientId: 'ru', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
+  const seen: string[] = [];
+  const consumer = kafka.consumer({ groupId: 'ru-group', readUncommitted: true, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: 'ru-kafkajs', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(`${message.offset} ${message.value}`);
+      },
+    });
+    await waitFor(() => seen.includes('9 after'), 'every record');
+    expect(seen).toEqual(['0 before', '1 a1', '2 a2', '3 b1', '5 b2', '7 middle', '8 c1', '9 after']);
+  } finally {
+    await consumer.disconnect();
+  }
+});

@@ -48,13 +48,19 @@ export function rillLogClient(rill: Rill): LogClient {
       return new Map(c.map((o) => [o.partition, o.offset]));
     },
     async fetch(tp, offset, maxBytes) {
-      const [response] = await rill.broker.fetch({ partitions: [{ topic: tp.topic, partition: tp.partition, offset, maxBytes }], maxWaitMs: 0, maxBytes });
+      // Committed data only (read_committed): a restore never sees an aborted or unfinished transaction.
+      const [response] = await rill.broker.fetch({
+        partitions: [{ topic: tp.topic, partition: tp.partition, offset, maxBytes }],
+        maxWaitMs: 0,
+        maxBytes,
+        isolationLevel: 1,
+      });
       if (response.errorCode !== 0)
         throw (
           response.error ??
           new BrokerError(response.errorCode, `fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${response.errorCode}`)
         );
-      return fetchedRecords(tp, offset, response.records);
+      return fetchedRecords(tp, offset, response.records, response.abortedTransactions);
     },
     producer: () => rillProducer(rill.producer({ acks: -1 })),
     async groupMembers(groupId) {

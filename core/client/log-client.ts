@@ -163,7 +163,9 @@ export interface LogClient {
   /**
    * Reads one partition from an offset, once, without waiting: the records
    * found (maybe none) and the offset to read next. Restore uses it: a plain
-   * pull loop, no consumer state, no per-record promise.
+   * pull loop, no consumer state, no per-record promise. Reads committed data
+   * (read_committed): up to the last stable offset, aborted transactions and
+   * transaction markers left out.
    */
   fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
   producer(): LogProducer;

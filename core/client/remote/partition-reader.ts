@@ -70,7 +70,7 @@ export class PartitionReader {
       if (p === undefined) return { records: [], nextOffset: offset, highWatermark: undefined };
       if (STALE_METADATA.has(p.errorCode)) return MOVED;
       checkCode(p.errorCode, what);
-      const read = p.records && p.records.length > 0 ? fetchedRecords(tp, offset, p.records) : { records: [], nextOffset: offset };
+      const read = p.records && p.records.length > 0 ? fetchedRecords(tp, offset, p.records, p.abortedTransactions) : { records: [], nextOffset: offset };
       return { ...read, highWatermark: p.highWatermark };
     });
   }

@@ -5,6 +5,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { encodeRecordBatch } from '../../../core/log';
 import { singleNodePorts } from '../../../core/protocol';
+import { Consumer } from '../../../core/client';
+import { runConsume } from '../../../cli/consume-command';
+import { fakeIO } from '../../cli/fake-io';
 import { run } from './children';
 import { startTestCluster, type TestCluster, waitFor } from './harness';
 
@@ -117,5 +120,43 @@ test('a kafkajs consumer with readUncommitted: true sees every data record and n
     expect(seen).toEqual(['0 before', '1 a1', '2 a2', '3 b1', '5 b2', '7 middle', '8 c1', '9 after']);
   } finally {
     await consumer.disconnect();
+  }
+});
+
+test('rill consume --isolation read_committed prints the committed records; read_uncommitted every data record, never a marker', async () => {
+  await fill('rc-cli');
+  const consume = async (isolation: string) => {
+    const io = fakeIO('');
+    const code = await runConsume(['--topic', 'rc-cli', '--from-beginning', '--exit-at-end', '--isolation', isolation, '--bootstrap', c.bootstrap], io);
+    return { code, lines: io.out().trim().split('\n'), err: io.err() };
+  };
+  expect(await consume('read_committed')).toEqual({ code: 0, lines: ['before', 'a1', 'a2', 'middle'], err: 'Consumed 4 record(s).\n' });
+  expect(await consume('read_uncommitted')).toEqual({
+    code: 0,
+    lines: ['before', 'a1', 'a2', 'b1', 'b2', 'middle', 'c1', 'after'],
+    err: 'Consumed 8 record(s).\n',
+  });
+  const bad = await consume('snapshot');
+  expect(bad.code).not.toBe(0);
+  expect(bad.err).toContain('--isolation must be read_committed or read_uncommitted');
+});
+
+test("Rill's own Consumer: read_committed never delivers aborted records nor records past the last stable offset", async () => {
+  await fill('rc-consumer');
+  const committed = new Consumer(c.broker, { isolationLevel: 'read_committed', fetchMaxWaitMs: 20 });
+  try {
+    await committed.assign([{ topic: 'rc-consumer', partition: 0 }]);
+    await committed.seek({ topic: 'rc-consumer', partition: 0 }, 'earliest');
+    const out: string[] = [];
+    while (out.length < 4) for (const r of await committed.poll(100, 1000)) out.push(String(r.value));
+    expect(out).toEqual(['before', 'a1', 'a2', 'middle']);
+    // Nothing past the open transaction until its marker is written; then the rest.
+    expect(committed.position({ topic: 'rc-consumer', partition: 0 })).toBe(7 + 1);
+    const r = await singleNodePorts(c.broker).partitions.writeTxnMarker('rc-consumer', 0, { producerId: 300, producerEpoch: 0, coordinatorEpoch: 0, commit: false });
+    expect(r._tag).toBe('Right');
+    while (out.length < 5) for (const rec of await committed.poll(100, 1000)) out.push(String(rec.value));
+    expect(out).toEqual(['before', 'a1', 'a2', 'middle', 'after']);
+  } finally {
+    await committed.close();
   }
 });

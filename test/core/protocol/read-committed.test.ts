@@ -152,7 +152,12 @@ test("Rill's own Consumer: read_committed never delivers aborted records nor rec
     expect(out).toEqual(['before', 'a1', 'a2', 'middle']);
     // Nothing past the open transaction until its marker is written; then the rest.
     expect(committed.position({ topic: 'rc-consumer', partition: 0 })).toBe(7 + 1);
-    const r = await singleNodePorts(c.broker).partitions.writeTxnMarker('rc-consumer', 0, { producerId: 300, producerEpoch: 0, coordinatorEpoch: 0, commit: false });
+    const r = await singleNodePorts(c.broker).partitions.writeTxnMarker('rc-consumer', 0, {
+      producerId: 300,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      commit: false,
+    });
     expect(r._tag).toBe('Right');
     while (out.length < 5) for (const rec of await committed.poll(100, 1000)) out.push(String(rec.value));
     expect(out).toEqual(['before', 'a1', 'a2', 'middle', 'after']);

@@ -59,6 +59,18 @@ test('clients cannot write control batches; the coordinator origin can, one reco
   log.close();
 });
 
+/** Every stored batch, segment by segment (a read stops at a segment's end). */
+function allBatches(log: PartitionLog) {
+  const out: ReturnType<typeof decodeBatches> = [];
+  for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
+    const batches = decodeBatches(log.read(offset, 1 << 20, log.logEndOffset));
+    if (batches.length === 0) break;
+    out.push(...batches);
+    offset = batches[batches.length - 1].lastOffset + 1;
+  }
+  return out;
+}
+
 function decodeBatches(buf: Buffer) {
   const d = decodeRecordBatches(buf);
   if (d._tag === 'Left') throw new Error(d.left.message);
@@ -168,7 +180,7 @@ test('retention deletes a segment with its .txnindex; compaction keeps markers a
   for (let i = 0; i < 8; i++) log.append(encodeRecordBatch({ records: [{ key: Buffer.from(`k${i % 2}`), value: Buffer.from(`v${i}`), timestamp: 0 }] }));
   const aborted = log.abortedTransactions(0, log.logEndOffset);
   new LogCleaner().clean(log, 0);
-  const batches = decodeBatches(log.read(0, 1 << 20));
+  const batches = allBatches(log);
   expect(batches.filter((b) => b.isControl)).toHaveLength(1);
   expect(log.abortedTransactions(0, log.logEndOffset)).toEqual(aborted);
   log.close();
@@ -193,5 +205,20 @@ test('the cleaner leaves segments holding an open transaction alone', () => {
   expect(log.closedSegments()).toEqual([]);
   log.append(marker(1, true), asCoordinator);
   expect(log.closedSegments().length).toBeGreaterThan(0);
+  log.close();
+});
+
+test('compaction drops aborted records and never lets one shadow the committed value of its key', () => {
+  const log = PartitionLog.open(dirs.make(), { 'cleanup.policy': 'compact', 'segment.bytes': 200, 'min.cleanable.dirty.ratio': 0 });
+  log.append(encodeRecordBatch({ records: [{ key: Buffer.from('k0'), value: Buffer.from('committed'), timestamp: 0 }] })); // 0
+  log.append(txnBatch(1, 1)); // 1: k0 -> p1-0, aborted below
+  log.append(marker(1, false), asCoordinator); // 2
+  for (let i = 0; i < 6; i++) log.append(encodeRecordBatch({ records: [{ key: Buffer.from(`pad${i}`), value: Buffer.from('x'), timestamp: 0 }] }));
+  const result = new LogCleaner().clean(log, 10_000); // after every record's timestamp (min.compaction.lag.ms 0)
+  expect(result.recordsRemoved).toBeGreaterThanOrEqual(1);
+  const batches = allBatches(log);
+  const k0 = batches.flatMap((b) => b.records.filter((r) => r.key?.toString() === 'k0').map((r) => r.value!.toString()));
+  expect(k0).toEqual(['committed']);
+  expect(batches.filter((b) => b.isControl).map((b) => b.baseOffset)).toEqual([2]);
   log.close();
 });

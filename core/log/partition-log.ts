@@ -240,12 +240,17 @@ export class PartitionLog {
    * The aborted transactions a read_committed consumer reading [from, upTo)
    * must filter out: those whose marker is at or after `from` and whose data
    * starts before `upTo` (Kafka's collectAbortedTransactions), oldest first.
+   * A transaction's marker may lie segments after its data, so the search goes
+   * on until an entry shows the LSO had passed `upTo` (nothing later can start
+   * before it), as Kafka's does; segments without aborts cost a length check.
    */
   abortedTransactions(from: number, upTo: number): AbortedTxn[] {
     const out: AbortedTxn[] = [];
-    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
-      for (const e of this.segments[i].txnIndex.entries) if (e.lastOffset >= from && e.firstOffset < upTo) out.push(e);
-      if (this.segments[i].baseOffset >= upTo) break;
+    search: for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      for (const e of this.segments[i].txnIndex.entries) {
+        if (e.lastOffset >= from && e.firstOffset < upTo) out.push(e);
+        if (e.lastStableOffset >= upTo) break search;
+      }
     }
     return out.sort((a, b) => a.firstOffset - b.firstOffset);
   }

@@ -222,3 +222,13 @@ test('compaction drops aborted records and never lets one shadow the committed v
   expect(batches.filter((b) => b.isControl).map((b) => b.baseOffset)).toEqual([2]);
   log.close();
 });
+
+test('an aborted transaction is listed for a read of its data even when its marker is segments later', () => {
+  const log = PartitionLog.open(dirs.make(), { 'segment.bytes': 200 });
+  log.append(txnBatch(3, 1)); // 0
+  for (let i = 0; i < 8; i++) log.append(plain()); // 1..8, several segments
+  log.append(marker(3, false), asCoordinator); // 9
+  expect(Math.max(...log.segmentBaseOffsets.filter((b) => b <= 9))).toBeGreaterThan(1); // the marker is segments after the data
+  expect(log.abortedTransactions(0, 1)).toEqual([{ producerId: 3, firstOffset: 0, lastOffset: 9, lastStableOffset: 10 }]);
+  log.close();
+});

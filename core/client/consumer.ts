@@ -499,7 +499,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.reportError(new BrokerError(errorCode, `Fetch of ${state.tp.topic}-${state.tp.partition} failed with error ${errorCode}.`));
       return;
     }
-    state.highWatermark = highWatermark;
+    // What the consumer can read to: under read_committed the last stable offset (lag counts to it, as Kafka's).
+    state.highWatermark = this.options.isolationLevel === 'read_committed' ? response.lastStableOffset : highWatermark;
     if (bytes.length === 0) return;
     const batches = decodeRecordBatches(bytes);
     if (isLeft(batches)) {

@@ -67,7 +67,7 @@ export function rillLogClient(rill: Rill): LogClient {
       const g = await rill.admin.describeGroup(groupId);
       return g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, groupInstanceId: m.groupInstanceId, partitions: m.assignment }));
     },
-    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs }) =>
+    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }) =>
       rillConsumer(
         new RevocationHookConsumer(rill.broker, {
           groupId,
@@ -77,6 +77,7 @@ export function rillLogClient(rill: Rill): LogClient {
           heartbeatIntervalMs,
           rebalanceTimeoutMs,
           autoOffsetReset: 'earliest',
+          isolationLevel: isolationLevel ?? 'read_committed',
           assignors: [coPartitionedAssignor],
           // Only so that revocation awaits commit() (see RevocationHookConsumer); nothing is committed automatically.
           autoCommit: groupId !== undefined,

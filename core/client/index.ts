@@ -43,6 +43,7 @@ export type {
   TransactionalLogProducer,
   LogRebalanceListener,
   GroupMembershipOptions,
+  IsolationLevelName,
   GroupMemberInfo,
 } from './log-client';
 // Its implementations: the embedded Rill, ...

@@ -84,6 +84,13 @@ export interface LogRebalanceListener {
 }
 
 /** Group membership settings of a consumer (Kafka's names). */
+/**
+ * Kafka's isolation.level for a LogClient consumer: read_committed (the
+ * default here, as kafkajs') reads up to the last stable offset and never
+ * delivers a record of an aborted transaction; read_uncommitted every record.
+ */
+export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
+
 export interface GroupMembershipOptions {
   /** Static membership (KIP-345): a restart within the session timeout keeps the partitions. */
   readonly groupInstanceId?: string;
@@ -174,7 +181,7 @@ export interface LogClient {
    * joining it). `clientId` is Kafka's client.id: group members see it in
    * groupMembers() (the runtime puts its applicationServer there).
    */
-  consumer(options: { groupId?: string; clientId?: string } & GroupMembershipOptions): LogConsumer;
+  consumer(options: { groupId?: string; clientId?: string; isolationLevel?: IsolationLevelName } & GroupMembershipOptions): LogConsumer;
   /**
    * The members of a consumer group and the partitions each was assigned in
    * the current generation (Kafka's DescribeGroups). Optional: without it,

@@ -16,9 +16,12 @@ export interface AbortedTransaction {
  * `offset` and starting before the end of the batches.
  */
 export function abortedTransactionsIn(log: Pick<PartitionLog, 'abortedTransactions'>, offset: number, records: Buffer): AbortedTransaction[] {
+  // Most logs hold no aborted transaction past `offset`: then the batches need no walk.
+  const candidates = log.abortedTransactions(offset, Number.MAX_SAFE_INTEGER);
+  if (candidates.length === 0) return [];
   const end = nextOffsetAfter(records);
   if (end === undefined) return [];
-  return log.abortedTransactions(offset, end).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+  return candidates.filter((t) => t.firstOffset < end).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
 }
 
 /** Kafka's isolation_level: 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset). */

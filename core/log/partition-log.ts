@@ -906,6 +906,12 @@ export class PartitionLog {
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
     this.active.truncateToOffset(offset);
     this.verifiedBytes.set(this.active, Math.min(this.verifiedBytes.get(this.active) ?? 0, this.active.size));
+    // Cutting the batch that holds the log start offset (DeleteRecords moved it
+    // inside a batch) would leave the end below the start: start empty there.
+    if (this.logEndOffset < this._logStartOffset) {
+      this.truncateFullyAndStartAt(this._logStartOffset);
+      return;
+    }
     this.leaderEpochs.truncateFromEnd(offset);
     this._highWatermark = Math.min(this._highWatermark, this.logEndOffset);
     this._recoveryPoint = Math.min(this._recoveryPoint, this.logEndOffset);

@@ -232,3 +232,16 @@ test('an aborted transaction is listed for a read of its data even when its mark
   expect(log.abortedTransactions(0, 1)).toEqual([{ producerId: 3, firstOffset: 0, lastOffset: 9, lastStableOffset: 10 }]);
   log.close();
 });
+
+test('a truncation through the batch holding the log start offset leaves the log empty at the log start, never ending below it', () => {
+  const log = PartitionLog.open(dirs.make(), {}, { replicated: true });
+  log.append(plain(2)); // 0..1
+  log.append(plain(2)); // 2..3
+  log.updateHighWatermark(3);
+  log.deleteRecordsBefore(3); // inside the second batch
+  log.truncateTo(3); // drops the batch holding 3: offsets 2..3
+  expect(log.logStartOffset).toBe(3);
+  expect(log.logEndOffset).toBe(3);
+  expect(log.read(3, 100).length).toBe(0);
+  log.close();
+});

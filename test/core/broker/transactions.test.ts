@@ -1,7 +1,8 @@
 // Transactions at the embedded broker's partitions: markers, epoch fencing,
 // read_committed fetch and ListOffsets, and a restart that rebuilds it all.
 import { Broker, ErrorCode } from '../../../core/broker';
-import { decodeRecordBatches, encodeRecordBatch } from '../../../core/log';
+import { decodeRecordBatches } from '../../../core/log';
+import { plainBatch as plain, transactionalBatch } from '../../support/transactional-batches';
 import { err, ok, tempDir } from './helpers';
 
 const t = tempDir('rill-txn-broker-');
@@ -15,15 +16,7 @@ afterEach(async () => {
   t.cleanup();
 });
 
-const txn = (pid: number, values: string[], epoch = 0, sequence = 0) =>
-  encodeRecordBatch({
-    records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
-    producerId: pid,
-    producerEpoch: epoch,
-    baseSequence: sequence,
-    transactional: true,
-  });
-const plain = (v: string) => encodeRecordBatch({ records: [{ key: null, value: Buffer.from(v) }] });
+const txn = (pid: number, values: string[], epoch = 0, sequence = 0) => transactionalBatch(pid, values, { epoch, sequence });
 const marker = (pid: number, commit: boolean, epoch = 0, coordinatorEpoch = 0) => ({ producerId: pid, producerEpoch: epoch, coordinatorEpoch, commit });
 
 async function read(isolationLevel: 0 | 1) {

@@ -3,7 +3,8 @@
 // last stable offset; read_uncommitted consumers see every data record; no
 // reader sees a transaction marker.
 import { AbortedTransactionFilter, Rill, rillLogClient } from '../../../core/client';
-import { decodeRecordBatches, encodeRecordBatch, encodeTxnMarker, PartitionLog } from '../../../core/log';
+import { decodeRecordBatches, encodeTxnMarker, PartitionLog } from '../../../core/log';
+import { plainBatch, transactionalBatch } from '../../support/transactional-batches';
 import { tempDir } from '../broker/helpers';
 
 const t = tempDir('rill-rc-client-');
@@ -34,18 +35,8 @@ afterEach(async () => {
   t.cleanup();
 });
 
-function txn(pid: number, sequence: number, value: string): Buffer {
-  return encodeRecordBatch({
-    records: [{ key: Buffer.from('k'), value: Buffer.from(value) }],
-    producerId: pid,
-    producerEpoch: 0,
-    baseSequence: sequence,
-    transactional: true,
-  });
-}
-function plain(value: string): Buffer {
-  return encodeRecordBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from(value) }] });
-}
+const txn = (pid: number, sequence: number, value: string) => transactionalBatch(pid, [value], { sequence, key: 'k' });
+const plain = (value: string) => plainBatch(value, 'k');
 
 test('LogClient.fetch reads committed data only, up to the last stable offset', async () => {
   const client = rillLogClient(rill);

@@ -3,7 +3,7 @@
 // and epoch), markers written through the partition port, then kcat
 // (librdkafka) and kafkajs consumers under both isolation levels.
 import { Kafka, logLevel } from 'kafkajs';
-import { encodeRecordBatch } from '../../../core/log';
+import { plainBatch as plain, transactionalBatch } from '../../support/transactional-batches';
 import { singleNodePorts } from '../../../core/protocol';
 import { Consumer } from '../../../core/client';
 import { runConsume } from '../../../cli/consume-command';
@@ -16,16 +16,6 @@ beforeAll(async () => {
   c = await startTestCluster();
 });
 afterAll(() => c.stop());
-
-const txn = (pid: number, values: string[]) =>
-  encodeRecordBatch({
-    records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
-    producerId: pid,
-    producerEpoch: 0,
-    baseSequence: 0,
-    transactional: true,
-  });
-const plain = (v: string) => encodeRecordBatch({ records: [{ key: null, value: Buffer.from(v) }] });
 
 /** before, a committed transaction (100) interleaved with an aborted one (200), middle, an open one (300), after. */
 async function fill(topic: string): Promise<void> {
@@ -41,13 +31,13 @@ async function fill(topic: string): Promise<void> {
   const created = c.broker.createTopic({ name: topic, partitions: 1 });
   if (created._tag === 'Left') throw created.left;
   produce(plain('before')); // 0
-  produce(txn(100, ['a1', 'a2'])); // 1..2
-  produce(txn(200, ['b1'])); // 3
+  produce(transactionalBatch(100, ['a1', 'a2'])); // 1..2
+  produce(transactionalBatch(200, ['b1'])); // 3
   await mark(100, true); // 4
-  produce(encodeRecordBatch({ records: [{ key: null, value: Buffer.from('b2') }], producerId: 200, producerEpoch: 0, baseSequence: 1, transactional: true })); // 5
+  produce(transactionalBatch(200, ['b2'], { sequence: 1 })); // 5
   await mark(200, false); // 6
   produce(plain('middle')); // 7
-  produce(txn(300, ['c1'])); // 8: open
+  produce(transactionalBatch(300, ['c1'])); // 8: open
   produce(plain('after')); // 9
 }
 
@@ -79,47 +69,48 @@ test('ListOffsets with isolation_level 1 answers the last stable offset as lates
   expect(uncommitted._tag === 'Right' && uncommitted.right.offset).toBe(10);
 });
 
-test('a kafkajs consumer (readUncommitted: false) never sees aborted records, and sees the open transaction once committed', async () => {
-  await fill('rc-kafkajs');
+/** A kafkajs group consumer of `topic` from the beginning, collecting "offset value" lines until `stop()`. */
+async function kafkajsConsumer(topic: string, readUncommitted: boolean) {
   const kafka = new Kafka({ clientId: 'rc', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
   const seen: string[] = [];
-  const consumer = kafka.consumer({ groupId: 'rc-group', readUncommitted: false, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({ groupId: `${topic}-group`, readUncommitted, maxWaitTimeInMs: 100 });
   await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.push(`${message.offset} ${message.value}`);
+    },
+  });
+  return { seen, stop: () => consumer.disconnect() };
+}
+
+test('a kafkajs consumer (readUncommitted: false) never sees aborted records, and sees the open transaction once committed', async () => {
+  await fill('rc-kafkajs');
+  const { seen, stop } = await kafkajsConsumer('rc-kafkajs', false);
   try {
-    await consumer.subscribe({ topic: 'rc-kafkajs', fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.push(`${message.offset} ${message.value}`);
-      },
-    });
     await waitFor(() => seen.includes('7 middle'), 'the committed records');
-    const ports = singleNodePorts(c.broker);
-    const r = await ports.partitions.writeTxnMarker('rc-kafkajs', 0, { producerId: 300, producerEpoch: 0, coordinatorEpoch: 0, commit: true });
+    const r = await singleNodePorts(c.broker).partitions.writeTxnMarker('rc-kafkajs', 0, {
+      producerId: 300,
+      producerEpoch: 0,
+      coordinatorEpoch: 0,
+      commit: true,
+    });
     expect(r._tag).toBe('Right');
     await waitFor(() => seen.includes('9 after'), 'the records after the commit');
     expect(seen).toEqual(['0 before', '1 a1', '2 a2', '7 middle', '8 c1', '9 after']);
   } finally {
-    await consumer.disconnect();
+    await stop();
   }
 });
 
 test('a kafkajs consumer with readUncommitted: true sees every data record and no control record', async () => {
   await fill('ru-kafkajs');
-  const kafka = new Kafka({ clientId: 'ru', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
-  const seen: string[] = [];
-  const consumer = kafka.consumer({ groupId: 'ru-group', readUncommitted: true, maxWaitTimeInMs: 100 });
-  await consumer.connect();
+  const { seen, stop } = await kafkajsConsumer('ru-kafkajs', true);
   try {
-    await consumer.subscribe({ topic: 'ru-kafkajs', fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.push(`${message.offset} ${message.value}`);
-      },
-    });
     await waitFor(() => seen.includes('9 after'), 'every record');
     expect(seen).toEqual(['0 before', '1 a1', '2 a2', '3 b1', '5 b2', '7 middle', '8 c1', '9 after']);
   } finally {
-    await consumer.disconnect();
+    await stop();
   }
 });
 

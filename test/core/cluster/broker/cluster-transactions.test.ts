@@ -4,7 +4,7 @@
 // read_committed Fetch through the front end stops at it and lists the aborted
 // transactions; ListOffsets answers it. A marker sent to the follower is refused.
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { encodeRecordBatch } from '../../../../core/log';
+import { plainBatch, transactionalBatch } from '../../../support/transactional-batches';
 import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2];
@@ -20,18 +20,7 @@ describe('transactions at a cluster partition', () => {
     cluster = await InProcessCluster.start({ ids: IDS, broker: { replicaLagTimeMaxMs: 120_000 } });
     const deadline = Date.now() + DEADLINE_MS;
     await cluster.allBrokersRegistered(deadline);
-    const c = await connect(1);
-    const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, {
-      topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }],
-      timeoutMs: 10_000,
-      validateOnly: false,
-    });
-    expect(created.topics[0].errorCode).toBe(0);
-    await until(
-      deadline,
-      () => (cluster.brokers.every((b) => (b.image.topicByName(TOPIC)?.partitions.get(0)?.isr.length ?? 0) === 2) ? true : undefined),
-      'the topic is not replicated',
-    );
+    await cluster.createReplicatedTopic(1, TOPIC, 1, deadline);
   }, DEADLINE_MS);
 
   afterAll(async () => {
@@ -44,15 +33,6 @@ describe('transactions at a cluster partition', () => {
     open.push(c);
     return c;
   };
-
-  const txn = (pid: number, ...values: string[]) =>
-    encodeRecordBatch({
-      records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
-      producerId: pid,
-      producerEpoch: 0,
-      baseSequence: 0,
-      transactional: true,
-    });
 
   it('markers at the leader, the same LSO at the follower, read_committed Fetch and ListOffsets through the front end', async () => {
     const deadline = Date.now() + DEADLINE_MS;
@@ -68,9 +48,9 @@ describe('transactions at a cluster partition', () => {
       });
       expect(r.responses[0].partitionResponses[0].errorCode).toBe(0);
     };
-    await produce(txn(1, 'a1', 'a2')); // 0..1
-    await produce(encodeRecordBatch({ records: [{ key: null, value: Buffer.from('plain') }] })); // 2
-    await produce(txn(2, 'open')); // 3
+    await produce(transactionalBatch(1, ['a1', 'a2'])); // 0..1
+    await produce(plainBatch('plain')); // 2
+    await produce(transactionalBatch(2, ['open'])); // 3
     const ports = cluster.broker(leaderId).kafkaServer!.ports.partitions;
     const marker = { producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: false };
     const written = await ports.writeTxnMarker(TOPIC, 0, marker); // 4

@@ -69,6 +69,12 @@ test('ListOffsets with isolation_level 1 answers the last stable offset as lates
   expect(uncommitted._tag === 'Right' && uncommitted.right.offset).toBe(10);
 });
 
+/** Ends producer 300's open transaction of `topic` (offset 8) with a marker at offset 10. */
+async function endOpenTransaction(topic: string, commit: boolean): Promise<void> {
+  const r = await singleNodePorts(c.broker).partitions.writeTxnMarker(topic, 0, { producerId: 300, producerEpoch: 0, coordinatorEpoch: 0, commit });
+  expect(r._tag).toBe('Right');
+}
+
 /** A kafkajs group consumer of `topic` from the beginning, collecting "offset value" lines until `stop()`. */
 async function kafkajsConsumer(topic: string, readUncommitted: boolean) {
   const kafka = new Kafka({ clientId: 'rc', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
@@ -89,13 +95,7 @@ test('a kafkajs consumer (readUncommitted: false) never sees aborted records, an
   const { seen, stop } = await kafkajsConsumer('rc-kafkajs', false);
   try {
     await waitFor(() => seen.includes('7 middle'), 'the committed records');
-    const r = await singleNodePorts(c.broker).partitions.writeTxnMarker('rc-kafkajs', 0, {
-      producerId: 300,
-      producerEpoch: 0,
-      coordinatorEpoch: 0,
-      commit: true,
-    });
-    expect(r._tag).toBe('Right');
+    await endOpenTransaction('rc-kafkajs', true);
     await waitFor(() => seen.includes('9 after'), 'the records after the commit');
     expect(seen).toEqual(['0 before', '1 a1', '2 a2', '7 middle', '8 c1', '9 after']);
   } finally {
@@ -143,13 +143,7 @@ test("Rill's own Consumer: read_committed never delivers aborted records nor rec
     expect(out).toEqual(['before', 'a1', 'a2', 'middle']);
     // Nothing past the open transaction until its marker is written; then the rest.
     expect(committed.position({ topic: 'rc-consumer', partition: 0 })).toBe(7 + 1);
-    const r = await singleNodePorts(c.broker).partitions.writeTxnMarker('rc-consumer', 0, {
-      producerId: 300,
-      producerEpoch: 0,
-      coordinatorEpoch: 0,
-      commit: false,
-    });
-    expect(r._tag).toBe('Right');
+    await endOpenTransaction('rc-consumer', false);
     while (out.length < 5) for (const rec of await committed.poll(100, 1000)) out.push(String(rec.value));
     expect(out).toEqual(['before', 'a1', 'a2', 'middle', 'after']);
   } finally {

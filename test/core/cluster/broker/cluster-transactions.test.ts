@@ -14,7 +14,7 @@ const NOT_LEADER_OR_FOLLOWER = 6;
 
 describe('transactions at a cluster partition', () => {
   let cluster: InProcessCluster;
-  const open: KafkaConnection[] = [];
+  let leader: KafkaConnection | undefined;
 
   beforeAll(async () => {
     cluster = await InProcessCluster.start({ ids: IDS, broker: { replicaLagTimeMaxMs: 120_000 } });
@@ -24,23 +24,17 @@ describe('transactions at a cluster partition', () => {
   }, DEADLINE_MS);
 
   afterAll(async () => {
-    for (const c of open) c.close();
+    leader?.close();
     await cluster?.stop();
   });
-
-  const connect = async (id: number): Promise<KafkaConnection> => {
-    const c = await KafkaConnection.connect(cluster.bootstrap(id), { timeoutMs: 15_000 });
-    open.push(c);
-    return c;
-  };
 
   it('markers at the leader, the same LSO at the follower, read_committed Fetch and ListOffsets through the front end', async () => {
     const deadline = Date.now() + DEADLINE_MS;
     const leaderId = cluster.broker(1).image.topicByName(TOPIC)!.partitions.get(0)!.leader;
     const followerId = IDS.find((id) => id !== leaderId)!;
-    const leader = await connect(leaderId);
+    const c = (leader = await KafkaConnection.connect(cluster.bootstrap(leaderId), { timeoutMs: 15_000 }));
     const produce = async (records: Buffer) => {
-      const r = await leader.request<apis.ProduceResponse>(apis.produce, {
+      const r = await c.request<apis.ProduceResponse>(apis.produce, {
         transactionalId: null,
         acks: -1,
         timeoutMs: 10_000,
@@ -67,7 +61,7 @@ describe('transactions at a cluster partition', () => {
     await until(deadline, () => (lso(followerId) === 3 && lso(leaderId) === 3 ? true : undefined), 'the follower has not the leader’s last stable offset');
 
     const fetch = async (isolationLevel: number) => {
-      const r = await leader.request<apis.FetchResponse>(apis.fetch, {
+      const r = await c.request<apis.FetchResponse>(apis.fetch, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 0,
@@ -93,7 +87,7 @@ describe('transactions at a cluster partition', () => {
     expect(uncommitted.records!.length).toBeGreaterThan(committed.records!.length);
 
     const latest = async (isolationLevel: number) => {
-      const r = await leader.request<apis.ListOffsetsResponse>(apis.listOffsets, {
+      const r = await c.request<apis.ListOffsetsResponse>(apis.listOffsets, {
         replicaId: -1,
         isolationLevel,
         topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1, currentLeaderEpoch: -1 }] }],

@@ -228,17 +228,9 @@ export class PartitionReplica {
 
   /** Appends a producer's batches. acks=all completes later, through takeCompletedAppends(). */
   appendAsLeader(batches: Buffer, acks: Acks): AppendOutcome {
-    const refused = this.refuseLeaderAppend(acks);
-    if (refused !== undefined) return refused;
-    let result: CheckedAppend;
-    try {
-      result = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch }));
-    } catch (e) {
-      // An idempotent batch out of sequence or from a fenced epoch (BrokerError), or a bad batch (LogError).
-      if (e instanceof LogError || e instanceof BrokerError) return { errorCode: e.code, message: e.message };
-      throw e;
-    }
-    return this.afterLeaderAppend(result, acks);
+    return this.leaderAppend(acks, () =>
+      appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch })),
+    );
   }
 
   /**
@@ -247,20 +239,19 @@ export class PartitionReplica {
    * epoch is refused (PRODUCER_FENCED); a newer one fences the old producer.
    */
   appendMarkerAsLeader(marker: TxnMarkerFields, now: number): AppendOutcome {
-    const refused = this.refuseLeaderAppend(-1);
-    if (refused !== undefined) return refused;
-    let r: { baseOffset: number; lastOffset: number };
-    try {
-      r = appendTxnMarker(marker, this.producers, now, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch, origin: 'coordinator' }));
-    } catch (e) {
-      if (e instanceof LogError || e instanceof BrokerError) return { errorCode: e.code, message: e.message };
-      throw e;
-    }
-    return this.afterLeaderAppend({ ...r, logAppendTime: -1, duplicate: false }, -1);
+    return this.leaderAppend(-1, () => ({
+      ...appendTxnMarker(marker, this.producers, now, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch, origin: 'coordinator' })),
+      logAppendTime: -1,
+      duplicate: false,
+    }));
   }
 
-  /** Why this replica cannot take a leader append with `acks` now, if it cannot. */
-  private refuseLeaderAppend(acks: Acks): { errorCode: number; message: string } | undefined {
+  /**
+   * An append at the leader through `write`: refused up front when this
+   * replica cannot take it, then flushed, the high watermark moved, and
+   * acknowledged (acks=all: once the high watermark passes it).
+   */
+  private leaderAppend(acks: Acks, write: () => CheckedAppend): AppendOutcome {
     if (this._role !== 'leader') {
       return {
         errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -273,11 +264,14 @@ export class PartitionReplica {
         message: `${this.name}: the ISR [${this._isr}] has fewer than min.insync.replicas=${this.config.minInsyncReplicas} members; retry when followers catch up.`,
       };
     }
-    return undefined;
-  }
-
-  /** Flush, high watermark and acknowledgement of a leader append (acks=all: once the high watermark passes it). */
-  private afterLeaderAppend(result: CheckedAppend, acks: Acks): AppendOutcome {
+    let result: CheckedAppend;
+    try {
+      result = write();
+    } catch (e) {
+      // An idempotent batch out of sequence or from a fenced epoch, a fenced marker (BrokerError), or a bad batch (LogError).
+      if (e instanceof LogError || e instanceof BrokerError) return { errorCode: e.code, message: e.message };
+      throw e;
+    }
     const { baseOffset, lastOffset, duplicate } = result;
     if (this.config.durableAppends && !duplicate) this.log.flush();
     if (acks !== -1) {

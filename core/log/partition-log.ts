@@ -919,6 +919,8 @@ export class PartitionLog {
     // Markers past the cut are gone: their transactions are open again (or never were).
     if (this.txnSnapshot.offset <= this.logEndOffset) this.replayTransactionsFrom(this.txnSnapshot);
     else this.replayTransactionsFrom({ offset: this._logStartOffset, open: [] }, true);
+    // A checkpoint past the cut describes a log that is gone: replace it before the log grows past it again.
+    this.writeTxnCheckpoint();
   }
 
   /**

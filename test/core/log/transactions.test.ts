@@ -245,3 +245,20 @@ test('a truncation through the batch holding the log start offset leaves the log
   expect(log.read(3, 100).length).toBe(0);
   log.close();
 });
+
+test('after a truncation below the checkpoint and new appends past it, a crash recovers the new log’s transactions', () => {
+  const dir = dirs.make();
+  const log = PartitionLog.open(dir, {}, { replicated: true });
+  for (let i = 0; i < 3; i++) log.append(plain()); // 0, 1, 2
+  log.close(); // checkpoint at 3: nothing open
+  const reopened = PartitionLog.open(dir, {}, { replicated: true });
+  reopened.truncateTo(1);
+  reopened.append(txnBatch(4, 1)); // 1: open, below the old checkpoint's offset
+  for (let i = 0; i < 3; i++) reopened.append(plain()); // 2..4: the log grows past it
+  reopened.flush(); // a crash: no close
+  const recovered = PartitionLog.open(dir, {}, { replicated: true });
+  expect(recovered.openTransactionCount).toBe(1);
+  recovered.updateHighWatermark(recovered.logEndOffset);
+  expect(recovered.lastStableOffset).toBe(1);
+  recovered.close();
+});

@@ -129,7 +129,10 @@ export class Partition {
       if (max < 0) return { offset: -1, timestamp: -1 };
       return this.log.offsetForTimestamp(max) ?? { offset: -1, timestamp: -1 };
     }
-    return this.log.offsetForTimestamp(timestamp) ?? { offset: -1, timestamp: -1 };
+    const found = this.log.offsetForTimestamp(timestamp);
+    // read_committed sees nothing at or past the last stable offset (Kafka's lastFetchableOffset).
+    if (found === undefined || (isolation === 1 && found.offset >= this.log.lastStableOffset)) return { offset: -1, timestamp: -1 };
+    return found;
   }
 
   /** Calls `listener` after each append; returns the unsubscribe function. */

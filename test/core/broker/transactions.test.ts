@@ -1,7 +1,7 @@
 // Transactions at the embedded broker's partitions: markers, epoch fencing,
 // read_committed fetch and ListOffsets, and a restart that rebuilds it all.
 import { Broker, ErrorCode } from '../../../core/broker';
-import { decodeRecordBatches } from '../../../core/log';
+import { decodeRecordBatches, encodeRecordBatch } from '../../../core/log';
 import { plainBatch as plain, transactionalBatch } from '../../support/transactional-batches';
 import { err, ok, tempDir } from './helpers';
 
@@ -31,7 +31,8 @@ test('read_committed stops at the open transaction and lists the aborted one; re
   ok(broker.produce('tx', 0, txn(1, ['a1', 'a2']))); // 1..2
   ok(broker.writeTxnMarker('tx', 0, marker(1, false))); // 3
   ok(broker.produce('tx', 0, txn(2, ['c1']))); // 4, open
-  ok(broker.produce('tx', 0, plain('after'))); // 5
+  const later = Date.now() + 3_600_000;
+  ok(broker.produce('tx', 0, encodeRecordBatch({ records: [{ key: null, value: Buffer.from('after'), timestamp: later }] }))); // 5
   const committed = await read(1);
   expect(committed.lastStableOffset).toBe(4);
   expect(committed.highWatermark).toBe(6);
@@ -42,6 +43,9 @@ test('read_committed stops at the open transaction and lists the aborted one; re
   expect(all.batches.map((b) => b.baseOffset)).toEqual([0, 1, 3, 4, 5]);
   expect(ok(broker.listOffset('tx', 0, -1, 1)).offset).toBe(4);
   expect(ok(broker.listOffset('tx', 0, -1, 0)).offset).toBe(6);
+  // A timestamp found at or past the last stable offset is not visible to read_committed.
+  expect(ok(broker.listOffset('tx', 0, later, 0)).offset).toBe(5);
+  expect(ok(broker.listOffset('tx', 0, later, 1)).offset).toBe(-1);
   ok(broker.writeTxnMarker('tx', 0, marker(2, true)));
   expect(ok(broker.listOffset('tx', 0, -1, 1)).offset).toBe(7);
   expect((await read(1)).batches.map((b) => b.baseOffset)).toEqual([0, 1, 3, 4, 5, 6]);

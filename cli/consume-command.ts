@@ -8,6 +8,7 @@ import {
   roundRobinAssignor,
   type PartitionLeaders,
   type TopicPartition,
+  AbortedTransactionFilter,
 } from '../core/client';
 import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
@@ -33,6 +34,12 @@ const SPEC = {
   partition: { kind: 'number', help: 'only partition N (not with --group)' },
   'max-messages': { kind: 'number', help: 'stop after N records' },
   'exit-at-end': { kind: 'boolean', help: 'stop once every partition is read to its end' },
+  isolation: {
+    kind: 'string',
+    arg: 'LEVEL',
+    help: 'read_uncommitted (every record) | read_committed (up to the last stable offset, aborted transactions left out)',
+    default: 'read_uncommitted',
+  },
   format: { kind: 'string', arg: 'F', help: 'value | kv (key<TAB>value) | json (one object per line)', default: 'value' },
   avro: { kind: 'boolean', help: 'values are Confluent-framed Avro: print them as JSON' },
   'schema-registry': { kind: 'string', arg: 'URL', help: 'schema registry for --avro', defaultText: `$RILL_SCHEMA_REGISTRY or ${DEFAULT_REGISTRY}` },
@@ -63,6 +70,9 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     if (flags.group && flags.partition !== undefined) throw new UsageError('--partition and --group exclude each other (the group assigns partitions)');
     const startTimestamp = flags.timestamp !== undefined ? parseTimestamp(flags.timestamp) : flags['from-beginning'] ? -2 : -1;
     const maxMessages = flags['max-messages'] ?? Infinity;
+    if (flags.isolation !== 'read_committed' && flags.isolation !== 'read_uncommitted')
+      throw new UsageError(`--isolation must be read_committed or read_uncommitted, not ${flags.isolation}`);
+    const isolationLevel = flags.isolation === 'read_committed' ? 1 : 0;
     const retryTimeoutMs = flags['retry-timeout-ms']!;
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const decodeValue = flags.avro
@@ -164,7 +174,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
                 maxWaitMs: 500,
                 minBytes: 1,
                 maxBytes: 8 * 1024 * 1024,
-                isolationLevel: 0,
+                isolationLevel,
                 sessionId: 0,
                 sessionEpoch: -1,
                 topics: [
@@ -213,12 +223,16 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
               );
             }
             check(p.errorCode, `cannot read ${topic}-${p.partitionIndex} at offset ${pos.offset}`);
-            pos.end = p.highWatermark;
+            // read_committed ends where the open transactions begin.
+            pos.end = isolationLevel === 1 ? p.lastStableOffset : p.highWatermark;
             if (!p.records || p.records.length === 0) continue;
             const batches = decodeRecordBatches(p.records);
             if (batches._tag === 'Left') throw new CommandError(`${topic}-${p.partitionIndex}: unreadable batch: ${batches.left.message}`);
+            // Transaction markers never print; under read_committed, aborted transactions neither.
+            const filter = new AbortedTransactionFilter(isolationLevel === 1 ? p.abortedTransactions : null);
             for (const batch of batches.right) {
-              for (const r of batch.records) {
+              const shown = filter.delivers(batch);
+              for (const r of shown ? batch.records : []) {
                 // A stop (a signal, or the reader of stdout gone: EPIPE) prints nothing more; the position stays at the last printed record.
                 if (r.offset < pos.offset || printed >= maxMessages || stop?.aborted) continue;
                 await writeLine(io.stdout, await formatRecord(r, p.partitionIndex, format, decodeValue));

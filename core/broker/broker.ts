@@ -12,7 +12,7 @@ import { lineLog, processLogger } from '../logging';
 import { Either, isLeft, left, right } from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock } from '../log';
+import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock, type TxnMarkerFields } from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import type {
   CoordinatorConfig,
@@ -26,7 +26,7 @@ import type {
 import { GroupService, HeartbeatParams, JoinGroupParams, LeaveGroupParams, ListedGroup, OffsetDeletion, SyncGroupParams } from './group-service';
 import { METADATA_FILE, MetadataStore } from './metadata-store';
 import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
-import { PartitionOffsets, ProduceResult } from './partition';
+import { abortedTransactionsIn, type AbortedTransaction, type IsolationLevel, PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
 import { FetchBudget } from './fetch-budget';
 import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, TopicDescription, TopicTable } from './topics';
@@ -93,6 +93,8 @@ export interface FetchRequest {
   /** Budget for the whole response. */
   maxBytes?: number;
   signal?: AbortSignal;
+  /** 0 read_uncommitted (default): up to the high watermark; 1 read_committed: up to the last stable offset. */
+  isolationLevel?: IsolationLevel;
 }
 
 export interface FetchPartitionResponse {
@@ -103,6 +105,8 @@ export interface FetchPartitionResponse {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
+  /** read_committed: the aborted transactions in `records` (the consumer drops their records); null for read_uncommitted. */
+  abortedTransactions: AbortedTransaction[] | null;
   /** Stored RecordBatch v2 bytes, possibly ending with a partial batch. */
   records: Buffer;
 }
@@ -298,22 +302,37 @@ export class Broker {
       const p = this.topics.partition(r.topic, r.partition);
       if (isLeft(p)) return failedFetch(r, p.left);
       const offsets = p.right.offsets;
+      const isolation = request.isolationLevel ?? 0;
       const base = { topic: r.topic, partition: r.partition, errorCode: 0, ...offsets };
       try {
-        const records = budget.take(r.maxBytes, (max) => p.right.read(r.offset, max), EMPTY);
-        return { ...base, records };
+        const records = budget.take(r.maxBytes, (max) => p.right.read(r.offset, max, isolation), EMPTY);
+        return { ...base, abortedTransactions: isolation === 1 ? abortedTransactionsIn(p.right.log, r.offset, records) : null, records };
       } catch (e) {
-        if (e instanceof BrokerError) return { ...base, errorCode: e.code, error: e, records: EMPTY };
+        if (e instanceof BrokerError) return { ...base, errorCode: e.code, error: e, abortedTransactions: null, records: EMPTY };
         throw e;
       }
     });
   }
 
-  /** ListOffsets: -2 earliest, -1 latest, -3 max timestamp, else the first offset at or after the timestamp (-1 if none). */
-  listOffset(topic: string, partition: number, timestamp: number): Either<BrokerError, { offset: number; timestamp: number }> {
+  /** ListOffsets: -2 earliest, -1 latest (the last stable offset for read_committed), -3 max timestamp, else the first offset at or after the timestamp (-1 if none). */
+  listOffset(topic: string, partition: number, timestamp: number, isolation: IsolationLevel = 0): Either<BrokerError, { offset: number; timestamp: number }> {
     const p = this.topics.partition(topic, partition);
     if (isLeft(p)) return p;
-    return this.guard(() => right(p.right.offsetForTimestamp(timestamp)));
+    return this.guard(() => right(p.right.offsetForTimestamp(timestamp, isolation)));
+  }
+
+  /**
+   * WriteTxnMarkers at this node: appends the COMMIT or ABORT control batch
+   * ending the producer's transaction on the partition (internal topics
+   * included: __consumer_offsets holds transactional offset commits).
+   */
+  writeTxnMarker(topic: string, partition: number, marker: TxnMarkerFields): Either<BrokerError, void> {
+    const p = this.topics.partition(topic, partition);
+    if (isLeft(p)) return p;
+    return this.guard(() => {
+      p.right.writeTxnMarker(marker);
+      return right(undefined);
+    });
   }
 
   partitionOffsets(topic: string, partition: number): Either<BrokerError, PartitionOffsets> {
@@ -484,7 +503,17 @@ function enough(responses: FetchPartitionResponse[], minBytes: number): boolean 
 }
 
 function failedFetch(r: FetchPartitionRequest, error: BrokerError): FetchPartitionResponse {
-  return { topic: r.topic, partition: r.partition, errorCode: error.code, error, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    errorCode: error.code,
+    error,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    records: EMPTY,
+  };
 }
 
 /** The limits with defaults filled in; a limit that is not a positive integer is a caller's bug. */

@@ -26,9 +26,10 @@ export type { ErrorCodeName } from './errors';
 export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
 export { DEFAULT_MAX_BROKER_PARTITIONS, MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';
 export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC } from './topic-name';
-export type { ProduceResult, PartitionOffsets } from './partition';
+export type { ProduceResult, PartitionOffsets, IsolationLevel, AbortedTransaction } from './partition';
+export { abortedTransactionsIn } from './partition';
 // Idempotent produce, shared with core/cluster's partition replicas.
-export { ProducerStateTable, appendWithProducerState, rebuildProducerState, PRODUCER_STATE_WINDOW } from './producer-state';
+export { ProducerStateTable, appendWithProducerState, appendTxnMarker, rebuildProducerState, PRODUCER_STATE_WINDOW } from './producer-state';
 export type { CheckedAppend } from './producer-state';
 export type { CommittedOffset, OffsetCommit } from './offset-store';
 export { offsetsPartitionFor, OffsetCache, offsetCommitRecords, offsetTombstones } from './offset-store';

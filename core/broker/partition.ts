@@ -1,8 +1,31 @@
 // One topic-partition of the broker: its log, the idempotent-producer state, and
 // the fetchers waiting for new data (long-poll Fetch).
-import { LogError, PartitionLog } from '../log';
+import { LogError, PartitionLog, systemClock, type Clock, type TxnMarkerFields } from '../log';
 import { fromLogError } from './errors';
-import { appendWithProducerState, rebuildProducerState, ProducerStateTable } from './producer-state';
+import { appendTxnMarker, appendWithProducerState, nextOffsetAfter, rebuildProducerState, ProducerStateTable } from './producer-state';
+
+/** An aborted transaction as a Fetch response lists it. */
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+}
+
+/**
+ * The aborted transactions a read_committed consumer needs to drop records
+ * from `records` (stored batches read from `offset`): those ending at or after
+ * `offset` and starting before the end of the batches.
+ */
+export function abortedTransactionsIn(log: Pick<PartitionLog, 'abortedTransactions'>, offset: number, records: Buffer): AbortedTransaction[] {
+  // Most logs hold no aborted transaction past `offset`: then the batches need no walk.
+  const candidates = log.abortedTransactions(offset, Number.MAX_SAFE_INTEGER);
+  if (candidates.length === 0) return [];
+  const end = nextOffsetAfter(records);
+  if (end === undefined) return [];
+  return candidates.filter((t) => t.firstOffset < end).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+}
+
+/** Kafka's isolation_level: 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset). */
+export type IsolationLevel = 0 | 1;
 
 export interface ProduceResult {
   baseOffset: number;
@@ -17,7 +40,7 @@ export interface ProduceResult {
 export interface PartitionOffsets {
   logStartOffset: number;
   highWatermark: number;
-  /** Without transactions the last stable offset is the high watermark. */
+  /** The first offset of the oldest open transaction, at most the high watermark. */
   lastStableOffset: number;
   logEndOffset: number;
 }
@@ -31,13 +54,15 @@ export class Partition {
     readonly topic: string,
     readonly index: number,
     readonly log: PartitionLog,
+    /** Stamps transaction markers (the coordinator's time, as Kafka's markers carry). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.producers = rebuildWhenReadable(log);
   }
 
   get offsets(): PartitionOffsets {
     const log = this.log;
-    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lastStableOffset: log.highWatermark, logEndOffset: log.logEndOffset };
+    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset, logEndOffset: log.logEndOffset };
   }
 
   /**
@@ -62,29 +87,52 @@ export class Partition {
     }
   }
 
-  /** Stored batches from the one holding `offset`, at most `maxBytes` (at least one batch). */
-  read(offset: number, maxBytes: number): Buffer {
+  /**
+   * Appends the COMMIT or ABORT marker ending the producer's transaction here
+   * (WriteTxnMarkers). An older producer epoch is refused (PRODUCER_FENCED); a
+   * newer one fences the old producer's writes.
+   */
+  writeTxnMarker(marker: TxnMarkerFields): { offset: number } {
     try {
-      return this.log.read(offset, maxBytes);
+      const r = appendTxnMarker(marker, this.producers, this.clock.now(), (batch) => this.log.append(batch, { origin: 'coordinator' }));
+      for (const listener of [...this.appendListeners]) listener();
+      return { offset: r.baseOffset };
     } catch (e) {
       throw fromLogError(e);
     }
   }
 
   /**
-   * ListOffsets: -2 earliest (log start), -1 latest (high watermark), -3 the
+   * Stored batches from the one holding `offset`, at most `maxBytes` (at least
+   * one batch), up to the high watermark, or the last stable offset for
+   * read_committed (isolation 1).
+   */
+  read(offset: number, maxBytes: number, isolation: IsolationLevel = 0): Buffer {
+    try {
+      return this.log.read(offset, maxBytes, isolation === 1 ? this.log.lastStableOffset : this.log.highWatermark);
+    } catch (e) {
+      throw fromLogError(e);
+    }
+  }
+
+  /**
+   * ListOffsets: -2 earliest (log start), -1 latest (high watermark, or the
+   * last stable offset for read_committed), -3 the
    * offset of the newest timestamp, otherwise the first offset whose timestamp is
    * at or after `timestamp` (-1 offset when there is none, as Kafka answers).
    */
-  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } {
+  offsetForTimestamp(timestamp: number, isolation: IsolationLevel = 0): { offset: number; timestamp: number } {
     if (timestamp === -2) return { offset: this.log.logStartOffset, timestamp: -1 };
-    if (timestamp === -1) return { offset: this.log.highWatermark, timestamp: -1 };
+    if (timestamp === -1) return { offset: isolation === 1 ? this.log.lastStableOffset : this.log.highWatermark, timestamp: -1 };
     if (timestamp === -3) {
       const max = this.log.maxTimestamp;
       if (max < 0) return { offset: -1, timestamp: -1 };
       return this.log.offsetForTimestamp(max) ?? { offset: -1, timestamp: -1 };
     }
-    return this.log.offsetForTimestamp(timestamp) ?? { offset: -1, timestamp: -1 };
+    const found = this.log.offsetForTimestamp(timestamp);
+    // read_committed sees nothing at or past the last stable offset (Kafka's lastFetchableOffset).
+    if (found === undefined || (isolation === 1 && found.offset >= this.log.lastStableOffset)) return { offset: -1, timestamp: -1 };
+    return found;
   }
 
   /** Calls `listener` after each append; returns the unsubscribe function. */

@@ -1,10 +1,13 @@
 // Idempotent produce (KIP-98): per partition, the last batches each producer id
 // wrote, so a retried batch is recognised and answered with its original offsets
 // instead of being written twice, and a gap in sequence numbers is refused.
+// Transactions add epoch fencing: a transaction marker (WriteTxnMarkers) from a
+// newer producer epoch bumps the partition's epoch for that producer, and a
+// batch or a marker of an older epoch is refused.
 //
 // The producer fields sit at fixed positions of the RecordBatch v2 header
 // (Kafka's DefaultRecordBatch); they are read without decoding records.
-import { batchHeader, readInt64, type PartitionLog } from '../log';
+import { batchHeader, encodeTxnMarker, readInt64, type PartitionLog, type TxnMarkerFields } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 
 const {
@@ -15,6 +18,7 @@ const {
   PRODUCER_EPOCH,
   ATTRIBUTES,
   TIMESTAMP_TYPE_BIT,
+  CONTROL_BIT,
   MAX_TIMESTAMP,
   BASE_SEQUENCE,
   BATCH_HEADER_SIZE: HEADER_SIZE,
@@ -65,16 +69,32 @@ export function batchSpans(batches: Buffer): BatchSpan[] {
   return spans;
 }
 
+interface StoredProducerBatch {
+  fields: ProducerBatchFields;
+  baseOffset: number;
+  lastOffset: number;
+  logAppendTime: number;
+  /** A transaction marker: it moves the producer's epoch, not its sequence. */
+  control: boolean;
+}
+
 /** Idempotent batches stored in `bytes` (as read from the log), with the offsets they hold. */
-export function storedProducerBatches(bytes: Buffer): { fields: ProducerBatchFields; baseOffset: number; lastOffset: number; logAppendTime: number }[] {
-  const out: { fields: ProducerBatchFields; baseOffset: number; lastOffset: number; logAppendTime: number }[] = [];
+export function storedProducerBatches(bytes: Buffer): StoredProducerBatch[] {
+  const out: StoredProducerBatch[] = [];
   for (const { position } of wholeBatches(bytes).spans) {
     const baseOffset = readInt64(bytes, position);
     const lastOffset = baseOffset + bytes.readInt32BE(position + LAST_OFFSET_DELTA);
     const fields = producerFields(bytes, position);
     if (fields === undefined) continue;
-    const logAppend = (bytes.readInt16BE(position + ATTRIBUTES) & TIMESTAMP_TYPE_BIT) !== 0;
-    out.push({ fields, baseOffset, lastOffset, logAppendTime: logAppend ? readInt64(bytes, position + MAX_TIMESTAMP) : -1 });
+    const attributes = bytes.readInt16BE(position + ATTRIBUTES);
+    const logAppend = (attributes & TIMESTAMP_TYPE_BIT) !== 0;
+    out.push({
+      fields,
+      baseOffset,
+      lastOffset,
+      logAppendTime: logAppend ? readInt64(bytes, position + MAX_TIMESTAMP) : -1,
+      control: (attributes & CONTROL_BIT) !== 0,
+    });
   }
   return out;
 }
@@ -119,6 +139,15 @@ interface WrittenBatch {
 interface ProducerEntry {
   epoch: number;
   batches: WrittenBatch[];
+  /** Epoch of the transaction coordinator that wrote this producer's last marker (-1: none yet). */
+  coordinatorEpoch: number;
+}
+
+/** A transaction marker's producer and coordinator fields (WriteTxnMarkers). */
+export interface MarkerFields {
+  producerId: number;
+  producerEpoch: number;
+  coordinatorEpoch: number;
 }
 
 export type SequenceCheck = { kind: 'append' } | { kind: 'duplicate'; baseOffset: number; lastOffset: number; logAppendTime: number };
@@ -162,13 +191,46 @@ export class ProducerStateTable {
 
   /** Records a batch the log accepted. */
   record(fields: ProducerBatchFields, written: Omit<WrittenBatch, 'baseSequence' | 'lastSequence'>): void {
-    let entry = this.producers.get(fields.producerId);
-    if (entry === undefined || fields.producerEpoch > entry.epoch) {
-      entry = { epoch: fields.producerEpoch, batches: [] };
-      this.producers.set(fields.producerId, entry);
-    }
+    const entry = this.entryAtEpoch(fields.producerId, fields.producerEpoch);
     entry.batches.push({ baseSequence: fields.baseSequence, lastSequence: fields.lastSequence, ...written });
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift();
+  }
+
+  /** The producer's entry, started afresh when `epoch` is newer (a new epoch starts at sequence 0). */
+  private entryAtEpoch(producerId: number, epoch: number): ProducerEntry {
+    let entry = this.producers.get(producerId);
+    if (entry === undefined || epoch > entry.epoch) {
+      entry = { epoch, batches: [], coordinatorEpoch: entry?.coordinatorEpoch ?? -1 };
+      this.producers.set(producerId, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * Whether a transaction marker may be written: refused when its producer
+   * epoch is older than the partition's (PRODUCER_FENCED: a newer instance of
+   * the producer took over) or its coordinator epoch older than the last
+   * marker's (TRANSACTION_COORDINATOR_FENCED: a coordinator that lost its role).
+   */
+  checkMarker(m: MarkerFields): void {
+    const entry = this.producers.get(m.producerId);
+    if (entry === undefined) return;
+    if (m.producerEpoch < entry.epoch)
+      throw new BrokerError(
+        ErrorCode.PRODUCER_FENCED,
+        `A marker for producer ${m.producerId} has epoch ${m.producerEpoch}, but epoch ${entry.epoch} is current on this partition: that producer was fenced.`,
+      );
+    if (m.coordinatorEpoch < entry.coordinatorEpoch)
+      throw new BrokerError(
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        `A marker for producer ${m.producerId} comes from coordinator epoch ${m.coordinatorEpoch}, older than ${entry.coordinatorEpoch}: a newer transaction coordinator took over.`,
+      );
+  }
+
+  /** Records a written marker: a newer producer epoch fences the old one's writes from now on. */
+  recordMarker(m: MarkerFields): void {
+    const entry = this.entryAtEpoch(m.producerId, m.producerEpoch);
+    if (m.coordinatorEpoch > entry.coordinatorEpoch) entry.coordinatorEpoch = m.coordinatorEpoch;
   }
 
   /**
@@ -178,7 +240,9 @@ export class ProducerStateTable {
    */
   recordStored(bytes: Buffer, from = 0): void {
     for (const b of storedProducerBatches(bytes)) {
-      if (b.lastOffset >= from) this.record(b.fields, { baseOffset: b.baseOffset, lastOffset: b.lastOffset, logAppendTime: b.logAppendTime });
+      if (b.lastOffset < from) continue;
+      if (b.control) this.recordMarker({ producerId: b.fields.producerId, producerEpoch: b.fields.producerEpoch, coordinatorEpoch: -1 });
+      else this.record(b.fields, { baseOffset: b.baseOffset, lastOffset: b.lastOffset, logAppendTime: b.logAppendTime });
     }
   }
 
@@ -192,7 +256,7 @@ export class ProducerStateTable {
     for (const [producerId, entry] of previous.producers) {
       if (this.producers.has(producerId)) continue;
       const batches = entry.batches.filter((b) => b.lastOffset < end);
-      if (batches.length > 0) this.producers.set(producerId, { epoch: entry.epoch, batches });
+      if (batches.length > 0) this.producers.set(producerId, { epoch: entry.epoch, batches, coordinatorEpoch: entry.coordinatorEpoch });
     }
   }
 
@@ -268,4 +332,23 @@ export function appendWithProducerState(
     result = { baseOffset: result?.baseOffset ?? r.baseOffset, lastOffset: r.lastOffset, logAppendTime: r.logAppendTime, duplicate: false };
   }
   return { ...result!, duplicate: allDuplicates };
+}
+
+/**
+ * Appends the control batch ending `marker`'s transaction through `append`
+ * (WriteTxnMarkers at a partition leader): checked against `table` first (an
+ * older producer or coordinator epoch throws the BrokerError to answer), then
+ * recorded, so a newer epoch fences the old producer's writes from here on.
+ * The embedded partition and a cluster partition leader both write markers this way.
+ */
+export function appendTxnMarker(
+  marker: TxnMarkerFields,
+  table: ProducerStateTable,
+  now: number,
+  append: (batch: Buffer) => { baseOffset: number; lastOffset: number },
+): { baseOffset: number; lastOffset: number } {
+  table.checkMarker(marker);
+  const r = append(encodeTxnMarker(marker, now));
+  table.recordMarker(marker);
+  return r;
 }

@@ -315,7 +315,7 @@ export class TopicTable {
         recoverCorruption: this.options.recoverCorruption,
         onWarning: (w) => this.options.onWarning?.(`${record.name}-${i}: ${w.message}`),
       });
-      out.push(new Partition(record.name, i, log));
+      out.push(new Partition(record.name, i, log, this.options.clock));
     }
     return out.slice(start);
   }

@@ -14,7 +14,8 @@ import { RecordHeader, decodeRecordBatches } from '../log';
 import { Broker, BrokerError, ErrorCode } from '../broker';
 import type { Assignor } from './assignor';
 import { tpKey } from './assignor';
-import type { TopicPartition } from '../broker';
+import type { FetchPartitionResponse, TopicPartition } from '../broker';
+import { AbortedTransactionFilter } from './aborted-filter';
 import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 import { brokerGroupPort, GroupMember } from './group-member';
 import { Waiters } from './waiters';
@@ -41,6 +42,12 @@ export interface ConsumerOptions {
   maxBytesPerPartition?: number;
   /** Long-poll wait when there is nothing to read (default 500 ms). */
   fetchMaxWaitMs?: number;
+  /**
+   * Kafka's isolation.level (default read_uncommitted, as Kafka's): with
+   * read_committed the consumer reads up to the last stable offset and never
+   * delivers a record of an aborted transaction.
+   */
+  isolationLevel?: 'read_committed' | 'read_uncommitted';
   onError?: (error: Error) => void;
   /** Told about each rebalance (Kafka's ConsumerRebalanceListener). */
   rebalanceListener?: RebalanceListener;
@@ -465,18 +472,20 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
           maxBytes: room,
           signal: this.fetchAbort.signal,
+          isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
         });
       } finally {
         this.fetchAbort = undefined;
       }
       if (this.broker.isClosed) return;
-      responses.forEach((r, i) => this.absorb(targets[i], epochs[i], r.errorCode, r.records, r.highWatermark));
+      responses.forEach((r, i) => this.absorb(targets[i], epochs[i], r));
       this.readersWaiting.wakeAll();
     }
   }
 
   /** Decodes one partition's fetched bytes into the buffer. */
-  private absorb(state: PartitionState, epoch: number, errorCode: number, bytes: Buffer, highWatermark: number): void {
+  private absorb(state: PartitionState, epoch: number, response: FetchPartitionResponse): void {
+    const { errorCode, records: bytes, highWatermark } = response;
     if (state.epoch !== epoch || this.partitions.get(tpKey(state.tp)) !== state) return;
     if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
       const reset = this.options.autoOffsetReset ?? 'latest';
@@ -490,7 +499,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.reportError(new BrokerError(errorCode, `Fetch of ${state.tp.topic}-${state.tp.partition} failed with error ${errorCode}.`));
       return;
     }
-    state.highWatermark = highWatermark;
+    // What the consumer can read to: under read_committed the last stable offset (lag counts to it, as Kafka's).
+    state.highWatermark = this.options.isolationLevel === 'read_committed' ? response.lastStableOffset : highWatermark;
     if (bytes.length === 0) return;
     const batches = decodeRecordBatches(bytes);
     if (isLeft(batches)) {
@@ -498,8 +508,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       return;
     }
     const { topic, partition } = state.tp;
+    const filter = new AbortedTransactionFilter(response.abortedTransactions);
     for (const batch of batches.right) {
-      if (!batch.isControl) {
+      if (filter.delivers(batch)) {
         for (const r of batch.records) {
           if (r.offset < state.position) continue;
           const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;

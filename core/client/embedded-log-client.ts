@@ -48,20 +48,26 @@ export function rillLogClient(rill: Rill): LogClient {
       return new Map(c.map((o) => [o.partition, o.offset]));
     },
     async fetch(tp, offset, maxBytes) {
-      const [response] = await rill.broker.fetch({ partitions: [{ topic: tp.topic, partition: tp.partition, offset, maxBytes }], maxWaitMs: 0, maxBytes });
+      // Committed data only (read_committed): a restore never sees an aborted or unfinished transaction.
+      const [response] = await rill.broker.fetch({
+        partitions: [{ topic: tp.topic, partition: tp.partition, offset, maxBytes }],
+        maxWaitMs: 0,
+        maxBytes,
+        isolationLevel: 1,
+      });
       if (response.errorCode !== 0)
         throw (
           response.error ??
           new BrokerError(response.errorCode, `fetch of ${tp.topic}-${tp.partition} at ${offset} failed with Kafka error ${response.errorCode}`)
         );
-      return fetchedRecords(tp, offset, response.records);
+      return fetchedRecords(tp, offset, response.records, response.abortedTransactions);
     },
     producer: () => rillProducer(rill.producer({ acks: -1 })),
     async groupMembers(groupId) {
       const g = await rill.admin.describeGroup(groupId);
       return g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, groupInstanceId: m.groupInstanceId, partitions: m.assignment }));
     },
-    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs }) =>
+    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }) =>
       rillConsumer(
         new RevocationHookConsumer(rill.broker, {
           groupId,
@@ -71,6 +77,7 @@ export function rillLogClient(rill: Rill): LogClient {
           heartbeatIntervalMs,
           rebalanceTimeoutMs,
           autoOffsetReset: 'earliest',
+          isolationLevel: isolationLevel ?? 'read_committed',
           assignors: [coPartitionedAssignor],
           // Only so that revocation awaits commit() (see RevocationHookConsumer); nothing is committed automatically.
           autoCommit: groupId !== undefined,

@@ -26,6 +26,8 @@ export type { GroupMemberOptions, GroupMemberHandlers, GroupPort } from './group
 export { BrokerError, ErrorCode } from '../broker';
 // Parking callers until a wake, a timeout or an abort (the consumers, the DSL runtime and the connectors wait this way).
 export { Waiters } from './waiters';
+export { AbortedTransactionFilter } from './aborted-filter';
+export type { AbortedTransactionRef } from './aborted-filter';
 // Data-directory locks (Rill.open takes one; RillStreams takes one on its state directory).
 export { DirLock, DirLockedError } from '../log';
 
@@ -42,6 +44,7 @@ export type {
   TransactionalLogProducer,
   LogRebalanceListener,
   GroupMembershipOptions,
+  IsolationLevelName,
   GroupMemberInfo,
 } from './log-client';
 // Its implementations: the embedded Rill, ...

@@ -84,6 +84,13 @@ export interface LogRebalanceListener {
 }
 
 /** Group membership settings of a consumer (Kafka's names). */
+/**
+ * Kafka's isolation.level for a LogClient consumer: read_committed (the
+ * default here, as kafkajs') reads up to the last stable offset and never
+ * delivers a record of an aborted transaction; read_uncommitted every record.
+ */
+export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
+
 export interface GroupMembershipOptions {
   /** Static membership (KIP-345): a restart within the session timeout keeps the partitions. */
   readonly groupInstanceId?: string;
@@ -163,7 +170,9 @@ export interface LogClient {
   /**
    * Reads one partition from an offset, once, without waiting: the records
    * found (maybe none) and the offset to read next. Restore uses it: a plain
-   * pull loop, no consumer state, no per-record promise.
+   * pull loop, no consumer state, no per-record promise. Reads committed data
+   * (read_committed): up to the last stable offset, aborted transactions and
+   * transaction markers left out.
    */
   fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
   producer(): LogProducer;
@@ -172,7 +181,7 @@ export interface LogClient {
    * joining it). `clientId` is Kafka's client.id: group members see it in
    * groupMembers() (the runtime puts its applicationServer there).
    */
-  consumer(options: { groupId?: string; clientId?: string } & GroupMembershipOptions): LogConsumer;
+  consumer(options: { groupId?: string; clientId?: string; isolationLevel?: IsolationLevelName } & GroupMembershipOptions): LogConsumer;
   /**
    * The members of a consumer group and the partitions each was assigned in
    * the current generation (Kafka's DescribeGroups). Optional: without it,

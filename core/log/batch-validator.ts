@@ -47,6 +47,11 @@ export interface ValidateOptions {
   requireKeys?: boolean;
   /** Ceiling on a gzip batch's inflated records (default MAX_DECOMPRESSED_BYTES). */
   maxDecompressedBytes?: number;
+  /**
+   * 'client' mode: accept a control batch (a transaction marker the broker
+   * writes for the coordinator, Kafka's AppendOrigin.Coordinator). Clients never may.
+   */
+  allowControl?: boolean;
 }
 
 /**
@@ -83,7 +88,8 @@ export function validateBatch(buf: Buffer, pos: number, end: number, options: Va
         pos,
       );
     }
-    if (isControl) return invalid(`${where}: clients are not allowed to write control batches`, pos);
+    if (isControl && !options.allowControl) return invalid(`${where}: clients are not allowed to write control batches`, pos);
+    if (isControl && frame.recordCount !== 1) return invalid(`${where}: a control batch holds exactly one record, not ${frame.recordCount}`, pos);
   } else if (frame.baseOffset < 0 || frame.baseOffset + frame.lastOffsetDelta > Number.MAX_SAFE_INTEGER) {
     return corrupt(`${where} has base offset ${frame.baseOffset} (lastOffsetDelta ${frame.lastOffsetDelta}), outside the offsets a log holds`, pos);
   }
@@ -99,7 +105,8 @@ export function validateBatch(buf: Buffer, pos: number, end: number, options: Va
       const producerEpoch = buf.readInt16BE(pos + PRODUCER_EPOCH);
       const baseSequence = buf.readInt32BE(pos + BASE_SEQUENCE);
       if (producerEpoch < 0) return invalid(`${where}: producerId ${producerId} with a negative producerEpoch ${producerEpoch}`, pos);
-      if (baseSequence < 0) return invalid(`${where}: invalid sequence number ${baseSequence} in a batch with producerId ${producerId}`, pos);
+      // A marker carries no sequence (-1): it is not part of the producer's numbered writes.
+      if (baseSequence < 0 && !isControl) return invalid(`${where}: invalid sequence number ${baseSequence} in a batch with producerId ${producerId}`, pos);
     } else if (transactional) {
       return invalid(`${where}: a transactional batch without a producerId`, pos);
     }

@@ -9,6 +9,12 @@
 // min.cleanable.dirty.ratio; (3) map each key in the dirty range to its latest
 // offset; (4) rewrite every closed segment below the uncleanable offset, one segment
 // at a time, through PartitionLog.replaceSegment (crash-safe swap).
+//
+// Transactions: only segments below the last stable offset are cleanable (see
+// PartitionLog.closedSegments), so every transaction there has ended. Records
+// of aborted transactions are dropped and never count as a key's latest value
+// (an aborted write must not shadow the committed one, as in Kafka's cleaner);
+// control batches (markers) are kept.
 import * as path from 'node:path';
 import { decodeRecordBatch, encodeRecordBatch, DecodedBatch, DecodedRecord } from './record-batch';
 import { isCompacted } from './config';
@@ -110,9 +116,11 @@ export class LogCleaner {
 
     // (3) latest offset per key over as many whole dirty segments as the map holds.
     const latest = new Map<string, number>();
+    const aborted = abortedBatches(log, cleanable[0].baseOffset);
     let cleanUpTo = firstDirty;
     for (const segment of dirtySegments) {
       forEachBatch(segment, (batch) => {
+        if (aborted(batch)) return;
         for (const r of batch.records) {
           const key = keyOf(r);
           if (key !== undefined && r.offset >= firstDirty) latest.set(key, r.offset);
@@ -127,7 +135,7 @@ export class LogCleaner {
     for (const segment of cleanable) {
       if (segment.baseOffset >= cleanUpTo) break;
       result.bytesBefore += segment.size;
-      const rewritten = this.rewriteSegment(log, segment, latest, cleanUpTo, deleteHorizon, result);
+      const rewritten = this.rewriteSegment(log, segment, { latest, aborted }, cleanUpTo, deleteHorizon, result);
       result.bytesAfter += rewritten ? rewritten.size : segment.size;
     }
     writeOffsetCheckpoint(path.join(log.dir, CLEANER_CHECKPOINT_FILE), cleanUpTo);
@@ -142,7 +150,7 @@ export class LogCleaner {
   private rewriteSegment(
     log: PartitionLog,
     segment: LogSegment,
-    latest: Map<string, number>,
+    { latest, aborted }: { latest: Map<string, number>; aborted: (batch: DecodedBatch) => boolean },
     cleanUpTo: number,
     deleteHorizon: number,
     result: CleanResult,
@@ -153,20 +161,26 @@ export class LogCleaner {
       // Control batches (transaction markers) and records past the cleaned range stay as they are.
       const kept = batch.isControl
         ? batch.records
-        : batch.records.filter((r) => {
-            if (r.offset >= cleanUpTo) return true;
-            const key = keyOf(r);
-            const newest = key === undefined ? undefined : latest.get(key);
-            if (newest !== undefined && r.offset < newest) {
+        : aborted(batch)
+          ? batch.records.filter((r) => {
+              if (r.offset >= cleanUpTo) return true;
               result.recordsRemoved++;
               return false;
-            }
-            if (r.value === null && recordTimestamp(batch, r) < deleteHorizon) {
-              result.tombstonesRemoved++;
-              return false;
-            }
-            return true;
-          });
+            })
+          : batch.records.filter((r) => {
+              if (r.offset >= cleanUpTo) return true;
+              const key = keyOf(r);
+              const newest = key === undefined ? undefined : latest.get(key);
+              if (newest !== undefined && r.offset < newest) {
+                result.recordsRemoved++;
+                return false;
+              }
+              if (r.value === null && recordTimestamp(batch, r) < deleteHorizon) {
+                result.tombstonesRemoved++;
+                return false;
+              }
+              return true;
+            });
       if (kept.length === batch.records.length) {
         survivors.push({ bytes: raw, info: infoOf(batch, raw.length) });
         return;
@@ -183,6 +197,20 @@ export class LogCleaner {
     result.segmentsRewritten++;
     return cleaned;
   }
+}
+
+/**
+ * Whether a stored batch belongs to an aborted transaction: a transactional
+ * data batch inside an aborted transaction of its producer (first offset to
+ * marker), as the aborted-transaction indexes from `from` on list them.
+ */
+function abortedBatches(log: PartitionLog, from: number): (batch: DecodedBatch) => boolean {
+  const aborted = log.abortedTransactions(from, Number.MAX_SAFE_INTEGER);
+  if (aborted.length === 0) return () => false;
+  return (batch) =>
+    batch.isTransactional &&
+    !batch.isControl &&
+    aborted.some((t) => t.producerId === batch.producerId && t.firstOffset <= batch.baseOffset && batch.baseOffset < t.lastOffset);
 }
 
 /**

@@ -45,3 +45,6 @@ export { FileHandleCache, LazyFile, RateLimitedLog, DEFAULT_MAX_OPEN_FILES, shar
 export type { FileHandleCacheOptions } from './file-handles';
 export { DirLock, DirLockedError, LOCK_FILE } from './dir-lock';
 export type { LockHolder } from './dir-lock';
+export { encodeTxnMarker, controlType, CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT } from './transactions';
+export type { TxnMarkerFields } from './transactions';
+export type { AbortedTxn } from './txn-index';

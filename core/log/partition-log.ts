@@ -30,6 +30,8 @@ import { LogSegment, BatchInfo, SegmentScan, parseSegmentFileName, segmentFileNa
 import { decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
 import { validateBatch, refusalCode } from './batch-validator';
 import { FileHandleCache, sharedFileHandles } from './file-handles';
+import { OpenTransactions, TXN_ATTRIBUTE_BITS } from './transactions';
+import type { AbortedTxn } from './txn-index';
 import { CorruptRecordError, InvalidRecordError, KafkaStorageError, LogClosedError, LogError, OffsetOutOfRangeError, RecordTooLargeError } from './errors';
 
 export interface Clock {
@@ -105,6 +107,12 @@ export interface AppendOptions {
   assignOffsets?: boolean;
   /** Stamped into each batch's partitionLeaderEpoch and recorded in the epoch cache. */
   leaderEpoch?: number;
+  /**
+   * Who writes (Kafka's AppendOrigin): 'client' (default) a producer's batches,
+   * 'coordinator' a transaction marker (a control batch, refused from clients).
+   * A follower's copy (assignOffsets false) takes any stored batch.
+   */
+  origin?: 'client' | 'coordinator';
 }
 
 export interface AppendResult {
@@ -129,6 +137,13 @@ const HIGH_WATERMARK_FILE = 'high-watermark-checkpoint';
 const ACCEPTED_GAPS_FILE = 'accepted-gaps-checkpoint';
 /** Written by the cleaner (cleaner.ts): its presence means the log was compacted. */
 const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+/**
+ * The open transactions at an offset ("offset", then "producerId firstOffset"
+ * per open transaction), written when a segment rolls and at a clean close:
+ * recovery replays the batch headers after it instead of the whole log (a
+ * small form of Kafka's producer-state snapshots).
+ */
+const TXN_STATE_FILE = 'transaction-state-checkpoint';
 /** How often maybeFlush() persists the recovery point (Kafka: log.flush.offset.checkpoint.interval.ms). */
 const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000;
 
@@ -151,6 +166,10 @@ export class PartitionLog {
   private readonly verifiedBytes = new WeakMap<LogSegment, number>();
   /** Compaction has rewritten segments here (now or under an earlier cleanup.policy): offsets may have gaps. */
   private compactedBefore = false;
+  /** Open transactions of this partition: from every append (a leader's, a follower's copy, a marker) and rebuilt on open. */
+  private txns = new OpenTransactions();
+  /** The last transaction-state checkpoint: where a truncation replays from. */
+  private txnSnapshot: { offset: number; open: [number, number][] } = { offset: 0, open: [] };
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
   private fileHandles: FileHandleCache = sharedFileHandles;
@@ -203,6 +222,37 @@ export class PartitionLog {
   /** The last offset + 1 that consumers may read: the log end offset, or for a replicated log what every in-sync replica has. */
   get highWatermark(): number {
     return this._highWatermark;
+  }
+  /**
+   * The last stable offset: the first offset of the oldest open transaction,
+   * capped at the high watermark. read_committed consumers read below it only.
+   */
+  get lastStableOffset(): number {
+    const first = this.txns.firstUnstableOffset;
+    return first === undefined || first > this._highWatermark ? this._highWatermark : first;
+  }
+  /** How many transactions are open in this partition. */
+  get openTransactionCount(): number {
+    return this.txns.size;
+  }
+
+  /**
+   * The aborted transactions a read_committed consumer reading [from, upTo)
+   * must filter out: those whose marker is at or after `from` and whose data
+   * starts before `upTo` (Kafka's collectAbortedTransactions), oldest first.
+   * A transaction's marker may lie segments after its data, so the search goes
+   * on until an entry shows the LSO had passed `upTo` (nothing later can start
+   * before it), as Kafka's does; segments without aborts cost a length check.
+   */
+  abortedTransactions(from: number, upTo: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    search: for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      for (const e of this.segments[i].txnIndex.entries) {
+        if (e.lastOffset >= from && e.firstOffset < upTo) out.push(e);
+        if (e.lastStableOffset >= upTo) break search;
+      }
+    }
+    return out.sort((a, b) => a.firstOffset - b.firstOffset);
   }
   get recoveryPoint(): number {
     return this._recoveryPoint;
@@ -289,7 +339,78 @@ export class PartitionLog {
     const checkpointedHighWatermark = this.replicated ? (this.offsetCheckpoint(HIGH_WATERMARK_FILE) ?? 0) : Infinity;
     this._highWatermark = Math.max(this._logStartOffset, Math.min(checkpointedHighWatermark, this.logEndOffset));
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    if (!this._failure) this.loadTransactions();
     fs.rmSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /**
+   * Rebuilds the open transactions (and the aborted-transaction indexes past
+   * the checkpoint) from the last transaction-state checkpoint and the batch
+   * headers after it; without a usable checkpoint, from the whole log.
+   */
+  private loadTransactions(): void {
+    const snapshot = this.readTxnCheckpoint();
+    if (snapshot !== undefined && snapshot.offset <= this.logEndOffset) this.replayTransactionsFrom(snapshot);
+    else this.replayTransactionsFrom({ offset: this._logStartOffset, open: [] }, true);
+  }
+
+  private readTxnCheckpoint(): { offset: number; open: [number, number][] } | undefined {
+    const file = path.join(this.dir, TXN_STATE_FILE);
+    let lines: string[] | undefined;
+    try {
+      lines = readCheckpoint(file);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      this.warn({
+        kind: 'checkpoint-ignored',
+        file,
+        message: `ignored the unreadable checkpoint ${file} (${e.message}); transactions are rebuilt from the whole log`,
+      });
+      return undefined;
+    }
+    if (lines === undefined || lines.length === 0) return undefined;
+    const numbers = lines.map((l) => l.split(' ').map(Number));
+    if (numbers.some((n, i) => n.length !== (i === 0 ? 1 : 2) || n.some((v) => !Number.isSafeInteger(v) || v < 0))) {
+      this.warn({ kind: 'checkpoint-ignored', file, message: `ignored the malformed checkpoint ${file}; transactions are rebuilt from the whole log` });
+      return undefined;
+    }
+    return { offset: numbers[0][0], open: numbers.slice(1).map(([p, f]) => [p, f]) };
+  }
+
+  /** Persists the open transactions as of the log end offset (at a roll and a clean close). */
+  private writeTxnCheckpoint(): void {
+    this.txnSnapshot = { offset: this.logEndOffset, open: this.txns.entries() };
+    writeCheckpoint(path.join(this.dir, TXN_STATE_FILE), [String(this.txnSnapshot.offset), ...this.txnSnapshot.open.map(([p, f]) => `${p} ${f}`)]);
+  }
+
+  /**
+   * Starts from `snapshot`'s open transactions and applies every transactional
+   * and control batch from its offset on; aborted-index entries from there (all
+   * of them when `whole`) are dropped first and written again by the replay.
+   * Only batch headers are read, except for the rare control batches.
+   */
+  private replayTransactionsFrom(snapshot: { offset: number; open: [number, number][] }, whole = false): void {
+    this.txns = new OpenTransactions(snapshot.open);
+    this.txnSnapshot = snapshot;
+    const from = Math.max(snapshot.offset, this._logStartOffset);
+    for (const s of this.segments) s.txnIndex.truncateFrom(whole ? -1 : from);
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      for (let b = segment.positionOf(from); b; b = segment.batchAt(b.position + b.size)) {
+        if ((b.attributes & TXN_ATTRIBUTE_BITS) === 0) continue;
+        this.applyTxnBatch(segment, segment.read(b.position, b.size, b.size), 0, b.baseOffset);
+      }
+    }
+  }
+
+  /** One transactional or control batch stored in `segment`: opens, or ends (and indexes an abort). */
+  private applyTxnBatch(segment: LogSegment, buf: Buffer, pos: number, baseOffset: number): void {
+    const event = this.txns.apply(buf, pos, baseOffset);
+    if (event.kind !== 'ended' || !event.aborted) return;
+    const { producerId, firstOffset, markerOffset, lastStableOffset } = event;
+    segment.txnIndex.append({ producerId, firstOffset, lastOffset: markerOffset, lastStableOffset });
   }
 
   /** A checkpoint's offset; UNREADABLE (with a warning) when the file is garbage: it only speeds recovery up. */
@@ -441,7 +562,7 @@ export class PartitionLog {
 
   private moveSegmentsAside(bases: number[]): void {
     for (const base of bases) {
-      for (const suffix of ['.log', '.index', '.timeindex']) {
+      for (const suffix of ['.log', '.index', '.timeindex', '.txnindex']) {
         const file = path.join(this.dir, segmentFileName(base, suffix));
         if (fs.existsSync(file)) fs.renameSync(file, file + '.corrupt');
       }
@@ -481,11 +602,13 @@ export class PartitionLog {
     this.ensureHealthy();
     const assignOffsets = options.assignOffsets ?? true;
     const logAppendTime = this._config['message.timestamp.type'] === 'LogAppendTime' ? this.clock.now() : -1;
-    const infos = this.validate(batches, assignOffsets);
+    const infos = this.validate(batches, assignOffsets, options.origin === 'coordinator');
     let recordCount = 0;
     let position = 0;
     let maxTimestamp = -1;
+    let transactional = false;
     for (const info of infos) {
+      if ((info.attributes & TXN_ATTRIBUTE_BITS) !== 0) transactional = true;
       if (options.leaderEpoch !== undefined) batches.writeInt32BE(options.leaderEpoch, position + PARTITION_LEADER_EPOCH);
       if (logAppendTime >= 0) {
         stampLogAppendTime(batches, position, info.size, logAppendTime);
@@ -508,6 +631,7 @@ export class PartitionLog {
     } catch (e) {
       throw this.writeFailed(e);
     }
+    if (transactional) this.applyAppendedTransactions(batches, infos);
     // A follower's copies are not kept: it serves no fetches until it leads (and
     // may reuse the buffer it received them in). What is kept stays contiguous.
     if (assignOffsets) this.recent?.add(batches, baseOffset, lastOffset);
@@ -517,6 +641,15 @@ export class PartitionLog {
     if (this.firstUnflushedAt < 0) this.firstUnflushedAt = this.clock.now();
     if (this.unflushedMessages >= this._config['flush.messages']) this.flush();
     return { baseOffset, lastOffset, recordCount, logAppendTime };
+  }
+
+  /** The transaction state after an append holding transactional or control batches (now in the active segment). */
+  private applyAppendedTransactions(batches: Buffer, infos: readonly ValidatedBatch[]): void {
+    let position = 0;
+    for (const info of infos) {
+      if ((info.attributes & TXN_ATTRIBUTE_BITS) !== 0) this.applyTxnBatch(this.active, batches, position, info.baseOffset);
+      position += info.size;
+    }
   }
 
   /** Encodes `records` into one batch and appends it: the convenient path for tests and tools. */
@@ -544,9 +677,9 @@ export class PartitionLog {
    * offsets (or checks a follower's). Throws CorruptRecordError (2) or
    * InvalidRecordError (87); nothing is stored then.
    */
-  private validate(batches: Buffer, assignOffsets: boolean): (BatchInfo & { recordCount: number })[] {
+  private validate(batches: Buffer, assignOffsets: boolean, allowControl: boolean): ValidatedBatch[] {
     if (batches.length === 0) throw new InvalidRecordError('Append of an empty record set: send at least one batch.');
-    const infos: (BatchInfo & { recordCount: number })[] = [];
+    const infos: ValidatedBatch[] = [];
     const limit = this._config['max.message.bytes'];
     const compacted = isCompacted(this._config);
     let nextOffset = this.logEndOffset;
@@ -556,7 +689,7 @@ export class PartitionLog {
         const declared = batches.readInt32BE(position + BATCH_LENGTH) + LOG_OVERHEAD;
         if (declared > limit + LOG_OVERHEAD) throw new RecordTooLargeError(declared, limit);
       }
-      const checked = validateBatch(batches, position, batches.length, { mode: assignOffsets ? 'client' : 'stored', requireKeys: compacted });
+      const checked = validateBatch(batches, position, batches.length, { mode: assignOffsets ? 'client' : 'stored', requireKeys: compacted, allowControl });
       if (checked._tag === 'Left') {
         const message = `Rejected batch at byte ${position} of the append: ${checked.left.message}`;
         throw refusalCode(checked.left) === 87 ? new InvalidRecordError(message) : new CorruptRecordError(message);
@@ -570,7 +703,9 @@ export class PartitionLog {
       }
       const baseOffset = assignOffsets ? nextOffset : frame.baseOffset;
       const lastOffset = baseOffset + frame.lastOffsetDelta;
-      infos.push({ baseOffset, lastOffset, maxTimestamp: frame.maxTimestamp, size: frame.size, recordCount: frame.recordCount });
+      // The one header read transactions cost a plain batch: its attributes.
+      const attributes = batches.readInt16BE(position + ATTRIBUTES);
+      infos.push({ baseOffset, lastOffset, maxTimestamp: frame.maxTimestamp, size: frame.size, recordCount: frame.recordCount, attributes });
       nextOffset = lastOffset + 1;
       position += frame.size;
     }
@@ -608,6 +743,7 @@ export class PartitionLog {
     this.recent?.clear();
     this.markFlushed();
     this.writeRecoveryCheckpoint();
+    this.writeTxnCheckpoint();
     this.segments.push(this.openSegment(this.logEndOffset));
     fsyncDirectory(this.dir);
   }
@@ -770,10 +906,21 @@ export class PartitionLog {
     while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
     this.active.truncateToOffset(offset);
     this.verifiedBytes.set(this.active, Math.min(this.verifiedBytes.get(this.active) ?? 0, this.active.size));
+    // Cutting the batch that holds the log start offset (DeleteRecords moved it
+    // inside a batch) would leave the end below the start: start empty there.
+    if (this.logEndOffset < this._logStartOffset) {
+      this.truncateFullyAndStartAt(this._logStartOffset);
+      return;
+    }
     this.leaderEpochs.truncateFromEnd(offset);
     this._highWatermark = Math.min(this._highWatermark, this.logEndOffset);
     this._recoveryPoint = Math.min(this._recoveryPoint, this.logEndOffset);
     this.writeRecoveryCheckpoint();
+    // Markers past the cut are gone: their transactions are open again (or never were).
+    if (this.txnSnapshot.offset <= this.logEndOffset) this.replayTransactionsFrom(this.txnSnapshot);
+    else this.replayTransactionsFrom({ offset: this._logStartOffset, open: [] }, true);
+    // A checkpoint past the cut describes a log that is gone: replace it before the log grows past it again.
+    this.writeTxnCheckpoint();
   }
 
   /**
@@ -810,6 +957,9 @@ export class PartitionLog {
     this.unflushedMessages = 0;
     this.firstUnflushedAt = -1;
     this.writeRecoveryCheckpoint();
+    // Transactions open below `offset` are unknown here now (their data is gone, as after Kafka's truncateFullyAndStartAt).
+    this.txns = new OpenTransactions();
+    this.writeTxnCheckpoint();
     fsyncDirectory(this.dir);
   }
 
@@ -904,6 +1054,7 @@ export class PartitionLog {
     this.flush();
     this.writeRecoveryCheckpoint();
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), this._logStartOffset);
+    if (!this._failure) this.writeTxnCheckpoint();
     for (const s of this.segments) s.close();
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     fsyncDirectory(this.dir);
@@ -956,15 +1107,18 @@ export class PartitionLog {
   }
 
   /**
-   * Closed segments (all but the active one) wholly below the high watermark,
-   * oldest first: what the cleaner may rewrite. (A replicated log's records
-   * above it may still be truncated, and followers copy them as they are.)
+   * Closed segments (all but the active one) wholly below the last stable
+   * offset, oldest first: what the cleaner may rewrite. (A replicated log's
+   * records above the high watermark may still be truncated, and followers copy
+   * them as they are; an open transaction's records may still be aborted, as
+   * Kafka's firstUncleanableOffset has it.)
    */
   closedSegments(): readonly LogSegment[] {
     if (this._failure) return [];
     const closed = this.segments.slice(0, -1);
+    const stable = this.lastStableOffset;
     let n = 0;
-    while (n < closed.length && closed[n].nextOffset <= this._highWatermark) n++;
+    while (n < closed.length && closed[n].nextOffset <= stable) n++;
     return closed.slice(0, n);
   }
 
@@ -978,6 +1132,8 @@ export class PartitionLog {
     const i = this.segments.findIndex((s) => s.baseOffset === replacement.baseOffset);
     if (i < 0 || i === this.segments.length - 1) throw new Error(`No closed segment at ${replacement.baseOffset} to replace`);
     this.compactedBefore = true;
+    // Markers stay through compaction (the cleaner keeps control batches), so their aborted-index entries do too.
+    replacement.txnIndex.replaceWith(this.segments[i].txnIndex.entries);
     replacement.onRolled();
     replacement.renameSuffix('.swap');
     fsyncDirectory(this.dir);
@@ -1006,6 +1162,9 @@ export function recoverPartitionLog(dir: string, config: Readonly<Record<string,
   log.close();
   return warnings;
 }
+
+/** A batch as validate() found it, with the offsets it gets. */
+type ValidatedBatch = BatchInfo & { recordCount: number; attributes: number };
 
 const EMPTY = Buffer.alloc(0);
 const UNREADABLE = Symbol('unreadable checkpoint');

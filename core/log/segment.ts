@@ -1,9 +1,11 @@
 // One segment of a partition log: `<20-digit baseOffset>.log` holding RecordBatch v2
-// bytes exactly as Kafka stores them, with its sparse `.index` and `.timeindex`.
+// bytes exactly as Kafka stores them, with its sparse `.index` and `.timeindex`, and
+// `.txnindex` (the aborted transactions whose markers it holds).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_TIMESTAMP, readInt64 } from './batch-header';
+import { ATTRIBUTES, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_TIMESTAMP, readInt64 } from './batch-header';
 import { OffsetIndex, TimeIndex } from './index-file';
+import { TransactionIndex } from './txn-index';
 import { BatchError } from './record-batch';
 import { validateStoredBatch } from './batch-validator';
 import { FileHandleCache, LazyFile, sharedFileHandles } from './file-handles';
@@ -37,6 +39,8 @@ interface BatchPosition {
   baseOffset: number;
   lastOffset: number;
   size: number;
+  /** The batch's attributes (compression, timestamp type, transactional and control bits). */
+  attributes: number;
 }
 
 const HEADER_PROBE = LAST_OFFSET_DELTA + 4;
@@ -63,6 +67,7 @@ export class LogSegment {
     private readonly indexIntervalBytes: number,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
+    readonly txnIndex: TransactionIndex,
     data: LazyFile,
     suffix: string,
   ) {
@@ -78,7 +83,8 @@ export class LogSegment {
     const data = handles.file(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
     const offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, '.index' + suffix)), baseOffset);
     const timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, '.timeindex' + suffix)), baseOffset);
-    return new LogSegment(dir, baseOffset, indexIntervalBytes, offsetIndex, timeIndex, data, suffix);
+    const txnIndex = new TransactionIndex(path.join(dir, segmentFileName(baseOffset, '.txnindex' + suffix)));
+    return new LogSegment(dir, baseOffset, indexIntervalBytes, offsetIndex, timeIndex, txnIndex, data, suffix);
   }
 
   get file(): string {
@@ -243,7 +249,7 @@ export class LogSegment {
     const baseOffset = readInt64(this.probe, 0);
     const size = this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
     if (size < BATCH_HEADER_SIZE || position + size > this._size) return undefined;
-    return { position, baseOffset, lastOffset: baseOffset + this.probe.readInt32BE(LAST_OFFSET_DELTA), size };
+    return { position, baseOffset, lastOffset: baseOffset + this.probe.readInt32BE(LAST_OFFSET_DELTA), size, attributes: this.probe.readInt16BE(ATTRIBUTES) };
   }
 
   /** Position of the first batch whose last offset is >= `offset`, or undefined. */
@@ -285,6 +291,7 @@ export class LogSegment {
   truncateToPosition(position: number): void {
     fs.ftruncateSync(this.data.get(), position);
     this.scan(Number.MAX_SAFE_INTEGER);
+    this.txnIndex.truncateFrom(this._nextOffset);
   }
 
   /** Drops the batch holding `offset` and every later one (batches are never split, as in Kafka). */
@@ -313,6 +320,7 @@ export class LogSegment {
   private flushIndexes(): void {
     this.offsetIndex.flush();
     this.timeIndex.flush();
+    this.txnIndex.flush();
   }
 
   close(): void {
@@ -322,21 +330,23 @@ export class LogSegment {
     this.closed = true;
   }
 
-  /** Closes and removes the segment's three files. */
+  /** Closes and removes the segment's files. */
   delete(): void {
     this.data.close();
     this.closed = true;
     this.offsetIndex.delete();
     this.timeIndex.delete();
+    this.txnIndex.delete();
     fs.rmSync(this.file, { force: true });
   }
 
-  /** Renames the three files to carry `suffix` ('' for a live segment). */
+  /** Renames the files to carry `suffix` ('' for a live segment). */
   renameSuffix(suffix: string): void {
     this.suffix = suffix;
     this.data.rename(this.file);
     this.offsetIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.index' + suffix)));
     this.timeIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.timeindex' + suffix)));
+    this.txnIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, '.txnindex' + suffix)));
   }
 }
 

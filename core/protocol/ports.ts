@@ -73,6 +73,9 @@ export interface Appended {
   readonly logStartOffset: number;
 }
 
+/** Kafka's isolation_level: 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset). */
+export type IsolationLevel = 0 | 1;
+
 export interface FetchPartition {
   readonly topic: string;
   readonly partition: number;
@@ -90,6 +93,14 @@ export interface FetchWanted {
   readonly maxBytes: number;
   /** Ends the wait when the connection closes or the server stops. */
   readonly signal: AbortSignal;
+  /** Default 0 (read_uncommitted). read_committed stops at the last stable offset and lists the aborted transactions. */
+  readonly isolationLevel?: IsolationLevel;
+}
+
+/** An aborted transaction among a partition's fetched records: the consumer drops its records. */
+export interface AbortedTransaction {
+  readonly producerId: number;
+  readonly firstOffset: number;
 }
 
 export interface FetchedPartition {
@@ -99,6 +110,8 @@ export interface FetchedPartition {
   readonly highWatermark: number;
   readonly lastStableOffset: number;
   readonly logStartOffset: number;
+  /** read_committed: the aborted transactions in `records` (empty when none); null for read_uncommitted. */
+  readonly abortedTransactions: readonly AbortedTransaction[] | null;
   /** Stored RecordBatch v2 bytes, possibly ending with a partial batch. */
   readonly records: Buffer;
 }
@@ -107,6 +120,13 @@ export interface ListedOffset {
   readonly offset: number;
   readonly timestamp: number;
   readonly leaderEpoch: number;
+}
+
+export interface TxnMarker {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly commit: boolean;
 }
 
 export interface ProducerIdGrant {
@@ -120,12 +140,17 @@ export interface PartitionPort {
   produce(topic: string, partition: number, records: Buffer, acks: Acks, timeoutMs: number): MaybeAsync<Either<PortError, Appended>>;
   /** One answer per partition asked, in request order, after up to maxWaitMs for minBytes. */
   fetch(wanted: FetchWanted): Promise<readonly FetchedPartition[]>;
-  /** -2 earliest, -1 latest (high watermark), -3 largest timestamp, else the first offset at or after the timestamp. */
-  listOffset(topic: string, partition: number, timestamp: number): Either<PortError, ListedOffset>;
+  /**
+   * -2 earliest, -1 latest (high watermark; the last stable offset for
+   * read_committed), -3 largest timestamp, else the first offset at or after the timestamp.
+   */
+  listOffset(topic: string, partition: number, timestamp: number, isolationLevel?: IsolationLevel): Either<PortError, ListedOffset>;
   /** Moves the log start offset to `beforeOffset` (-1: the high watermark); the new low watermark. */
   deleteRecords(topic: string, partition: number, beforeOffset: number): Either<PortError, number>;
   /** A fresh id for an idempotent producer. */
   initProducerId(): Either<PortError, ProducerIdGrant>;
+  /** Appends the COMMIT or ABORT control batch ending the producer's transaction on this partition (WriteTxnMarkers); resolves once it is durable as acks=all would be. */
+  writeTxnMarker(topic: string, partition: number, marker: TxnMarker): MaybeAsync<Either<PortError, void>>;
 }
 
 // ---------------------------------------------------------------- admin

@@ -46,10 +46,12 @@ function partitionPort(broker: Broker): PartitionPort {
     // One node: every append is on every replica there is once written, whatever the acks.
     produce: (topic, partition, records) => broker.produce(topic, partition, records),
     fetch: (wanted) => broker.fetch(wanted),
-    listOffset: (topic, partition, timestamp) =>
-      E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: 0 }))(broker.listOffset(topic, partition, timestamp)),
+    listOffset: (topic, partition, timestamp, isolationLevel) =>
+      E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: 0 }))(broker.listOffset(topic, partition, timestamp, isolationLevel)),
     deleteRecords: (topic, partition, beforeOffset) => broker.deleteRecords(topic, partition, beforeOffset),
     initProducerId: () => E.right(broker.initProducerId()),
+    // One node: the marker is on every replica there is once written.
+    writeTxnMarker: (topic, partition, marker) => broker.writeTxnMarker(topic, partition, marker),
   };
 }
 

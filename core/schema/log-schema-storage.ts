@@ -45,6 +45,7 @@ export class LogSchemaStorage implements SchemaStorage {
       }
       if (batches.right.length === 0) break;
       for (const batch of batches.right) {
+        if (batch.isControl) continue; // a transaction marker holds no schema
         for (const record of batch.records) {
           if (record.key === null) continue; // the registry writes keyed records only
           // Copies: decoded keys and values are views into the fetched bytes.

@@ -28,6 +28,8 @@ export interface KafkaConsumerOptions {
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly rebalanceTimeoutMs?: number;
+  /** kafkajs' readUncommitted (default false: read_committed). */
+  readonly readUncommitted?: boolean;
   /** Where each assigned partition starts: the group's committed offset, else the earliest. */
   readonly startOffsets: (groupId: string, tps: readonly TopicPartition[]) => Promise<Map<string, number>>;
   /**
@@ -121,6 +123,7 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
       heartbeatInterval: options.heartbeatIntervalMs,
       rebalanceTimeout: options.rebalanceTimeoutMs,
       maxWaitTimeInMs: 250,
+      readUncommitted: options.readUncommitted ?? false,
       allowAutoTopicCreation: false,
     }));
     c.on(c.events.CRASH, ({ payload }) => {

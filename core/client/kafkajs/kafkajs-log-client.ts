@@ -118,7 +118,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
     producer(): LogProducer {
       return track(kafkaProducer(kafka));
     },
-    consumer({ groupId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs }): LogConsumer {
+    consumer({ groupId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }): LogConsumer {
       return track(
         kafkaConsumer(kafka, {
           // Without a group, a private one: kafkajs consumers always join one.
@@ -127,6 +127,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
           sessionTimeoutMs,
           heartbeatIntervalMs,
           rebalanceTimeoutMs,
+          readUncommitted: isolationLevel === 'read_uncommitted',
           startOffsets: async (group, tps) => startOffsets(group, tps),
           endOffsets: (topic) => client.offsets(topic),
         }),

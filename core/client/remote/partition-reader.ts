@@ -44,7 +44,8 @@ export class PartitionReader {
   }
 
   /** One Fetch of `tp` at its leader; with maxWaitMs > 0 the leader may hold it that long for records to arrive (long poll). */
-  async fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs: number): Promise<PartitionFetch> {
+  /** isolationLevel 1 (read_committed, default): up to the last stable offset, aborted transactions left out. */
+  async fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs: number, isolationLevel: 0 | 1 = 1): Promise<PartitionFetch> {
     const what = `cannot fetch ${tp.topic}-${tp.partition} at offset ${offset}`;
     return (await this.leaders(tp.topic)).withLeader(tp.partition, what, async (c) => {
       const r = await c.request<apis.FetchResponse>(apis.fetch, {
@@ -52,7 +53,7 @@ export class PartitionReader {
         maxWaitMs,
         minBytes: maxWaitMs > 0 ? 1 : 0,
         maxBytes,
-        isolationLevel: 1,
+        isolationLevel,
         sessionId: 0,
         sessionEpoch: -1,
         topics: [
@@ -71,8 +72,9 @@ export class PartitionReader {
       if (p === undefined) return { records: [], nextOffset: offset, highWatermark: undefined };
       if (STALE_METADATA.has(p.errorCode)) return MOVED;
       checkCode(p.errorCode, what);
-      const read = p.records && p.records.length > 0 ? fetchedRecords(tp, offset, p.records) : { records: [], nextOffset: offset };
-      return { ...read, highWatermark: p.highWatermark };
+      const read = p.records && p.records.length > 0 ? fetchedRecords(tp, offset, p.records, p.abortedTransactions) : { records: [], nextOffset: offset };
+      // What a reader can read to: under read_committed the last stable offset.
+      return { ...read, highWatermark: isolationLevel === 1 ? p.lastStableOffset : p.highWatermark };
     });
   }
 }

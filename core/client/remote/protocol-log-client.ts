@@ -220,7 +220,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       const partitioner = new DefaultPartitioner();
       return batchingProducer({ name: 'rill', sendQueued: (records) => produce(records, partitioner) });
     },
-    consumer({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs }): LogConsumer {
+    consumer({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }): LogConsumer {
       if (groupId === undefined) throw new Error('a consumer of the Rill protocol client commits to a group: give it a groupId');
       const c = new RemoteConsumer(client, {
         groupId,
@@ -229,6 +229,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
         maxBufferedRecords: options.maxBufferedRecords ?? 5000,
         maxWaitMs: options.maxWaitMs ?? 250,
         maxBytesPerFetch: options.maxBytesPerFetch ?? 1024 * 1024,
+        isolationLevel: isolationLevel === 'read_uncommitted' ? 0 : 1,
         log: options.log,
         member: options.member,
         fenced,

@@ -56,6 +56,8 @@ export interface RemoteConsumerOptions {
   readonly maxBufferedRecords: number;
   readonly maxWaitMs: number;
   readonly maxBytesPerFetch: number;
+  /** Kafka's isolation_level: 1 read_committed, 0 read_uncommitted. */
+  readonly isolationLevel: 0 | 1;
   readonly log?: (m: string) => void;
   /** Who commits the offsets of assigned partitions (see ProtocolLogClientOptions.member). */
   readonly member?: () => CommitMember | undefined;
@@ -236,7 +238,7 @@ export class RemoteConsumer {
       const from = this.positions.get(key) ?? 0;
       const started = Date.now();
       try {
-        const { records, nextOffset, highWatermark } = await this.reader.fetch(tp, from, maxBytesPerFetch, maxWaitMs);
+        const { records, nextOffset, highWatermark } = await this.reader.fetch(tp, from, maxBytesPerFetch, maxWaitMs, this.options.isolationLevel);
         if (!live() || this.positions.get(key) !== from) continue;
         for (const r of records)
           this.buffer.push({ topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });

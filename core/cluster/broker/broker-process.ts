@@ -100,6 +100,8 @@ export interface ReplicaDescription {
   readonly leaderEpoch: number;
   readonly logEndOffset: number;
   readonly highWatermark: number;
+  /** The first offset of the oldest open transaction, at most the high watermark. */
+  readonly lastStableOffset: number;
 }
 
 /** The topic's log settings, for its replicas' logs. */
@@ -579,6 +581,7 @@ export class BrokerProcess implements BrokerView {
       leaderEpoch: h.replica.leaderEpoch,
       logEndOffset: h.replica.logEndOffset,
       highWatermark: h.replica.highWatermark,
+      lastStableOffset: h.log.lastStableOffset,
     }));
   }
 

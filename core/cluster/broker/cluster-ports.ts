@@ -10,7 +10,7 @@
 // broker sees it; validate_only runs the same decision on this broker's image
 // without proposing it. Consumer groups are ClusterGroupCoordinator's.
 import * as E from 'fp-ts/Either';
-import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
+import { abortedTransactionsIn, CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
 import { LogError } from '../../log';
 import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
 import { withDefaultReplication } from './default-replication';
@@ -31,6 +31,8 @@ import { ControllerMethod, type ControllerAnswer } from '../controller/controlle
 
 /** The longest a Fetch waits here for min_bytes, whatever the client asks: a cluster's clients refresh their view at least this often. */
 const MAX_FETCH_WAIT_MS = 1000;
+/** How long a transaction marker waits for the in-sync replicas (Kafka's request.timeout.ms default). */
+const MARKER_ACK_TIMEOUT_MS = 30_000;
 const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
 /** Auto-created topics (Metadata with auto.create.topics.enable): Kafka's num.partitions and default.replication.factor. */
@@ -102,15 +104,24 @@ function partitionPort(broker: BrokerView): PartitionPort {
       else broker.appended(h);
       const appended = { baseOffset: outcome.baseOffset, logAppendTime: -1, logStartOffset: h.log.logStartOffset };
       if (outcome.acknowledged) return E.right(appended);
-      return broker
-        .awaitAppend(h, outcome.lastOffset, timeoutMs)
-        .then((code) =>
-          code === 0 ? E.right(appended) : E.left(refusal(code, `${h.name}: the in-sync replicas did not acknowledge the append (${errorName(code)}); retry.`)),
-        );
+      return acknowledged(broker, h, outcome.lastOffset, timeoutMs, appended);
+    },
+
+    /** At the leader, like an acks=all produce: answered once the in-sync replicas have the marker. */
+    writeTxnMarker(topic, partition, marker) {
+      const leader = leaderReplica(broker, topic, partition);
+      if (E.isLeft(leader)) return leader;
+      const h = leader.right;
+      const outcome = h.replica.appendMarkerAsLeader(marker, Date.now());
+      if (!('baseOffset' in outcome)) return E.left(refusal(outcome.errorCode, outcome.message));
+      broker.appended(h);
+      if (outcome.acknowledged) return E.right(undefined);
+      return acknowledged(broker, h, outcome.lastOffset, MARKER_ACK_TIMEOUT_MS, undefined);
     },
 
     async fetch(wanted) {
       const deadline = Date.now() + Math.min(wanted.maxWaitMs, MAX_FETCH_WAIT_MS);
+      const readCommitted = wanted.isolationLevel === 1;
       for (;;) {
         let bytes = 0;
         const budget = new FetchBudget(wanted.maxBytes, broker.fetchMaxBytes);
@@ -122,16 +133,19 @@ function partitionPort(broker: BrokerView): PartitionPort {
             highWatermark: -1,
             lastStableOffset: -1,
             logStartOffset: -1,
+            abortedTransactions: null,
             records: EMPTY,
           });
           const leader = leaderReplica(broker, p.topic, p.partition);
           if (E.isLeft(leader)) return none(leader.left.code);
           const h = leader.right;
           const hw = h.replica.highWatermark;
+          const lso = h.log.lastStableOffset;
+          const upTo = readCommitted ? lso : hw;
           if (p.offset > h.replica.logEndOffset || p.offset < h.log.logStartOffset) return none(ErrorCode.OFFSET_OUT_OF_RANGE);
           let records: Buffer;
           try {
-            records = p.offset >= hw ? EMPTY : budget.take(p.maxBytes, (max) => h.replica.readCommitted(p.offset, max), EMPTY);
+            records = p.offset >= upTo ? EMPTY : budget.take(p.maxBytes, (max) => h.replica.readCommitted(p.offset, max, upTo), EMPTY);
           } catch (e) {
             // Damage met on disk (KAFKA_STORAGE_ERROR): this partition answers it, the others are served.
             if (e instanceof LogError) return none(e.code);
@@ -143,8 +157,9 @@ function partitionPort(broker: BrokerView): PartitionPort {
             partition: p.partition,
             errorCode: 0,
             highWatermark: hw,
-            lastStableOffset: hw,
+            lastStableOffset: lso,
             logStartOffset: h.log.logStartOffset,
+            abortedTransactions: readCommitted ? abortedTransactionsIn(h.log, p.offset, records) : null,
             records,
           };
         });
@@ -154,9 +169,10 @@ function partitionPort(broker: BrokerView): PartitionPort {
       }
     },
 
-    listOffset(topic, partition, timestamp) {
+    listOffset(topic, partition, timestamp, isolationLevel) {
       return E.map((h: HostedReplica) => {
-        const hw = h.replica.highWatermark;
+        // read_committed sees up to the last stable offset only.
+        const hw = isolationLevel === 1 ? h.log.lastStableOffset : h.replica.highWatermark;
         const leaderEpoch = h.replica.leaderEpoch;
         if (timestamp === -2) return { offset: h.log.logStartOffset, timestamp: -1, leaderEpoch };
         if (timestamp === -1) return { offset: hw, timestamp: -1, leaderEpoch };
@@ -192,6 +208,15 @@ function partitionPort(broker: BrokerView): PartitionPort {
 }
 
 /** Asks the controller for a change, then waits until this broker's image shows it (`shown`); the response, or the refusal. */
+/** Resolves once the in-sync replicas have everything up to `lastOffset` (acks=all), or refuses with why not. */
+function acknowledged<T>(broker: BrokerView, h: HostedReplica, lastOffset: number, timeoutMs: number, answer: T): Promise<E.Either<Refusal, T>> {
+  return broker
+    .awaitAppend(h, lastOffset, timeoutMs)
+    .then((code) =>
+      code === 0 ? E.right(answer) : E.left(refusal(code, `${h.name}: the in-sync replicas did not acknowledge the append (${errorName(code)}); retry.`)),
+    );
+}
+
 async function decided<R>(
   broker: BrokerView,
   method: string,

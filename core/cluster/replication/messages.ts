@@ -9,6 +9,8 @@ export type ReplicaLog = Pick<
   | 'logStartOffset'
   | 'logEndOffset'
   | 'highWatermark'
+  | 'lastStableOffset'
+  | 'abortedTransactions'
   | 'leaderEpochs'
   | 'append'
   | 'read'

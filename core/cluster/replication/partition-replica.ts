@@ -15,8 +15,11 @@
 // own log (the leader from what it appends, a follower from what it copies,
 // both rebuilt from the log on open and after a truncation), so a follower
 // promoted to leader recognises a batch its predecessor already wrote.
-import { appendWithProducerState, BrokerError, rebuildProducerState, ProducerStateTable, type CheckedAppend } from '../../broker';
-import { batchHeader, LogError } from '../../log';
+// Transactions: the leader writes markers (WriteTxnMarkers) like an acks=all
+// produce; every replica's log tracks the open transactions of what it appends,
+// so a follower has the same last stable offset as its leader.
+import { appendTxnMarker, appendWithProducerState, BrokerError, rebuildProducerState, ProducerStateTable, type CheckedAppend } from '../../broker';
+import { batchHeader, LogError, type TxnMarkerFields } from '../../log';
 import { ErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
 import { NO_LEADER } from '../metadata/records';
@@ -151,9 +154,9 @@ export class PartitionReplica {
     return this.log.logEndOffset;
   }
 
-  /** Records below the high watermark, for consumers. */
-  readCommitted(offset: number, maxBytes: number): Buffer {
-    return this.log.read(offset, maxBytes, this.log.highWatermark);
+  /** Records below the high watermark (or `upTo`, a read_committed consumer's last stable offset), for consumers. */
+  readCommitted(offset: number, maxBytes: number, upTo: number = this.log.highWatermark): Buffer {
+    return this.log.read(offset, maxBytes, Math.min(upTo, this.log.highWatermark));
   }
 
   // ---------------------------------------------------------------- metadata
@@ -225,6 +228,30 @@ export class PartitionReplica {
 
   /** Appends a producer's batches. acks=all completes later, through takeCompletedAppends(). */
   appendAsLeader(batches: Buffer, acks: Acks): AppendOutcome {
+    return this.leaderAppend(acks, () =>
+      appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch })),
+    );
+  }
+
+  /**
+   * Appends the COMMIT or ABORT marker ending a producer's transaction
+   * (WriteTxnMarkers), acknowledged like an acks=all produce. An older producer
+   * epoch is refused (PRODUCER_FENCED); a newer one fences the old producer.
+   */
+  appendMarkerAsLeader(marker: TxnMarkerFields, now: number): AppendOutcome {
+    return this.leaderAppend(-1, () => ({
+      ...appendTxnMarker(marker, this.producers, now, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch, origin: 'coordinator' })),
+      logAppendTime: -1,
+      duplicate: false,
+    }));
+  }
+
+  /**
+   * An append at the leader through `write`: refused up front when this
+   * replica cannot take it, then flushed, the high watermark moved, and
+   * acknowledged (acks=all: once the high watermark passes it).
+   */
+  private leaderAppend(acks: Acks, write: () => CheckedAppend): AppendOutcome {
     if (this._role !== 'leader') {
       return {
         errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -239,9 +266,9 @@ export class PartitionReplica {
     }
     let result: CheckedAppend;
     try {
-      result = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch, { leaderEpoch: this._leaderEpoch }));
+      result = write();
     } catch (e) {
-      // An idempotent batch out of sequence or from a fenced epoch (BrokerError), or a bad batch (LogError).
+      // An idempotent batch out of sequence or from a fenced epoch, a fenced marker (BrokerError), or a bad batch (LogError).
       if (e instanceof LogError || e instanceof BrokerError) return { errorCode: e.code, message: e.message };
       throw e;
     }

@@ -1,6 +1,9 @@
 // Fetch (1): stored batches as they are on disk, never decoded. Long polls up to
 // max_wait_ms until min_bytes are available (the broker wakes on appends); the
 // connection's signal ends the wait when the client goes or the server stops.
+// isolation_level 1 (read_committed) reads up to the last stable offset and
+// lists the aborted transactions among the records (the client drops those
+// records and every control batch itself, as with Kafka).
 import { defineApi } from '../api';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
@@ -128,6 +131,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       minBytes: req.minBytes,
       maxBytes: req.maxBytes > 0 ? req.maxBytes : 0x7fffffff,
       signal: ctx.signal,
+      isolationLevel: req.isolationLevel === 1 ? 1 : 0,
     });
     return {
       throttleTimeMs: 0,
@@ -140,7 +144,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
         highWatermark: r.highWatermark,
         lastStableOffset: r.lastStableOffset,
         logStartOffset: r.logStartOffset,
-        abortedTransactions: [],
+        abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
         preferredReadReplica: -1,
         records: r.records,
       })).map((t) => ({ topic: t.name, partitions: t.partitions })),

@@ -1,5 +1,6 @@
 // ListOffsets (2): offset for a timestamp; -2 earliest (log start), -1 latest
-// (high watermark), -3 the record with the largest timestamp.
+// (high watermark, or the last stable offset when isolation_level is 1,
+// read_committed), -3 the record with the largest timestamp.
 import { defineApi } from '../api';
 import { ApiKey, array, field, message } from '../../wire';
 import { answerPerPartition } from './group-by-topic';
@@ -79,7 +80,7 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
     return {
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p): ListOffsetsPartitionResponse => {
-        const r = ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp);
+        const r = ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp, req.isolationLevel === 1 ? 1 : 0);
         if (r._tag === 'Left')
           return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
         const { offset, timestamp, leaderEpoch } = r.right;

@@ -61,7 +61,8 @@ export class KafkaServer {
   readonly pool: MemoryPool;
   private readonly maxFrameBytes: number;
   private readonly serverErrors: RateLimitedLog;
-  private readonly ports: BrokerPorts;
+  /** What the handlers answer through (a single node's or a cluster broker's). */
+  readonly ports: BrokerPorts;
   /** Failed TLS handshakes: one line per reason and interval (a port scanner or a plaintext client repeats them). */
   private readonly handshakeErrors: RateLimitedLog;
   private readonly metrics: BrokerMetrics | undefined;

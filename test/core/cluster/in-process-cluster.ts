@@ -182,6 +182,31 @@ export class InProcessCluster {
     return last!;
   }
 
+  /**
+   * Creates `topic` (CreateTopics through broker `via`) with `partitions`
+   * partitions, each on every broker, and resolves once every broker sees
+   * every partition's ISR complete (bounded).
+   */
+  async createReplicatedTopic(via: number, topic: string, partitions: number, deadline: number): Promise<void> {
+    const c = await KafkaConnection.connect(this.bootstrap(via), { timeoutMs: 15_000, tls: this.clientTls });
+    try {
+      const created = await c.request<apis.CreateTopicsResponse>(apis.createTopics, {
+        topics: [{ name: topic, numPartitions: partitions, replicationFactor: this.brokers.length, assignments: [], configs: [] }],
+        timeoutMs: 10_000,
+        validateOnly: false,
+      });
+      if (created.topics[0].errorCode !== 0) throw new Error(`cannot create ${topic}: error ${created.topics[0].errorCode}`);
+    } finally {
+      c.close();
+    }
+    const replicated = () =>
+      this.brokers.every((b) => {
+        const t = b.image.topicByName(topic);
+        return t !== undefined && [...t.partitions.values()].every((p) => p.isr.length === this.brokers.length);
+      });
+    await until(deadline, () => (replicated() ? true : undefined), `${topic} is not replicated`);
+  }
+
   broker(id: number): BrokerProcess {
     return this.brokers.find((b) => b.nodeId === id)!;
   }

@@ -427,3 +427,58 @@ describe('PartitionReplica with an idempotent producer (KIP-98)', () => {
     expect(reopened.logEndOffset).toBe(2);
   });
 });
+
+describe('PartitionReplica and transactions', () => {
+  const txn = (pid: number, epoch: number, sequence: number, ...values: string[]) =>
+    encodeRecordBatch({
+      records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
+      baseTimestamp: 0,
+      producerId: pid,
+      producerEpoch: epoch,
+      baseSequence: sequence,
+      transactional: true,
+    });
+  const marker = (pid: number, epoch: number, commit: boolean) => ({ producerId: pid, producerEpoch: epoch, coordinatorEpoch: 0, commit });
+
+  test('followers compute the leader’s last stable offset and aborted index from the bytes they copy', () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('plain'), -1); // 0
+    b1.appendAsLeader(txn(7, 0, 0, 'a', 'b'), -1); // 1..2
+    b1.appendAsLeader(txn(8, 0, 0, 'c'), -1); // 3
+    expect(b1.appendMarkerAsLeader(marker(7, 0, false), 0)).toMatchObject({ errorCode: 0, baseOffset: 4, acknowledged: false }); // 4
+    for (let now = 10; now <= 40; now += 10) {
+      round(b1, b2, now);
+      round(b1, b3, now);
+    }
+    expect(b1.highWatermark).toBe(5);
+    // The marker is acknowledged like an acks=all produce: once the high watermark passes it.
+    expect(b1.takeCompletedAppends().map((a) => a.lastOffset)).toContain(4);
+    for (const r of [b1, b2, b3]) {
+      expect(r.log.lastStableOffset).toBe(3); // producer 8's transaction is open
+      expect(r.log.abortedTransactions(0, 5)).toEqual([{ producerId: 7, firstOffset: 1, lastOffset: 4, lastStableOffset: 3 }]);
+    }
+    // Read_committed readers stop at the last stable offset.
+    expect(decodeRecordBatches(b1.readCommitted(0, 1 << 20, b1.log.lastStableOffset))).toMatchObject({ right: [{ baseOffset: 0 }, { baseOffset: 1 }] });
+  });
+
+  test('a marker of a newer epoch fences the old producer at the leader; an older marker is PRODUCER_FENCED; a follower refuses markers', () => {
+    const { b1, b2 } = cluster();
+    b1.appendAsLeader(txn(9, 0, 0, 'x'), -1);
+    expect(b1.appendMarkerAsLeader(marker(9, 1, false), 0)).toMatchObject({ errorCode: 0 });
+    expect(b1.appendAsLeader(txn(9, 0, 1, 'late'), -1)).toMatchObject({ errorCode: ErrorCode.INVALID_PRODUCER_EPOCH });
+    expect(b1.appendMarkerAsLeader(marker(9, 0, true), 0)).toMatchObject({ errorCode: ErrorCode.PRODUCER_FENCED });
+    expect(b2.appendMarkerAsLeader(marker(9, 1, true), 0)).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+  });
+
+  test('a follower promoted to leader keeps the fenced epoch it copied', () => {
+    const { b1, b2 } = cluster(state({ isr: [1, 2], replicas: [1, 2] }));
+    b1.appendAsLeader(txn(11, 0, 0, 'x'), -1);
+    b1.appendMarkerAsLeader(marker(11, 2, false), 0);
+    round(b1, b2, 10);
+    round(b1, b2, 20);
+    b2.onPartitionState(state({ isr: [1, 2], replicas: [1, 2], leader: 2, leaderEpoch: 1 }), 30);
+    expect(b2.role).toBe('leader');
+    expect(b2.appendAsLeader(txn(11, 1, 0, 'zombie'), 1)).toMatchObject({ errorCode: ErrorCode.INVALID_PRODUCER_EPOCH });
+    expect(b2.appendAsLeader(txn(11, 2, 0, 'fresh'), 1)).toMatchObject({ errorCode: 0 });
+  });
+});

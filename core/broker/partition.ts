@@ -49,7 +49,7 @@ export class Partition {
   produce(batches: Buffer): ProduceResult {
     try {
       const r = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch));
-      if (!r.duplicate) for (const listener of [...this.appendListeners]) listener();
+      if (!r.duplicate) this.notifyAppend();
       return {
         baseOffset: r.baseOffset,
         lastOffset: r.lastOffset,
@@ -85,6 +85,11 @@ export class Partition {
       return this.log.offsetForTimestamp(max) ?? { offset: -1, timestamp: -1 };
     }
     return this.log.offsetForTimestamp(timestamp) ?? { offset: -1, timestamp: -1 };
+  }
+
+  /** Wakes the fetchers waiting for data after an append made past produce (a transaction marker). */
+  notifyAppend(): void {
+    for (const listener of [...this.appendListeners]) listener();
   }
 
   /** Calls `listener` after each append; returns the unsubscribe function. */

@@ -10,9 +10,20 @@
 // broker sees it; validate_only runs the same decision on this broker's image
 // without proposing it. Consumer groups are ClusterGroupCoordinator's.
 import * as E from 'fp-ts/Either';
-import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
+import { appendTxnMarker, CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
 import { LogError } from '../../log';
-import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
+import type {
+  AdminPort,
+  BrokerPorts,
+  CreatedTopic,
+  FetchedPartition,
+  GroupPort,
+  MetadataPort,
+  PartitionPort,
+  TopicConfigs,
+  TopicLayout,
+  TxnMarker,
+} from '../../protocol';
 import { withDefaultReplication } from './default-replication';
 import {
   alterTopicConfig as decideAlterTopicConfig,
@@ -188,7 +199,37 @@ function partitionPort(broker: BrokerView): PartitionPort {
     },
 
     initProducerId: () => broker.initProducerId(),
+    writeTxnMarker: (topic, partition, marker) => appendTxnMarkerAsLeader(broker, topic, partition, marker),
   };
+}
+
+/** How long a marker waits for the in-sync replicas (Kafka's coordinator retries a marker until it is written). */
+const MARKER_TIMEOUT_MS = 30_000;
+
+/**
+ * WriteTxnMarkers at the partition's leader: the control batch appended to the
+ * leader's log under its leader epoch, answered once the high watermark passes
+ * it (durable as acks=all). The smallest correct append until the replica has
+ * its own control-batch path (#14's data plane).
+ */
+async function appendTxnMarkerAsLeader(broker: BrokerView, topic: string, partition: number, marker: TxnMarker): Promise<E.Either<Refusal, void>> {
+  const leader = leaderReplica(broker, topic, partition);
+  if (E.isLeft(leader)) return leader;
+  const h = leader.right;
+  let offset: number;
+  try {
+    offset = appendTxnMarker(h.log, marker, Date.now(), h.replica.leaderEpoch);
+  } catch (e) {
+    if (e instanceof LogError) return E.left(refusal(e.code, `${h.name}: ${e.message}`));
+    throw e;
+  }
+  broker.appended(h);
+  const deadline = Date.now() + MARKER_TIMEOUT_MS;
+  const replicated = await untilImage(broker, deadline, () => h.replica.highWatermark > offset || h.replica.role !== 'leader');
+  if (replicated && h.replica.highWatermark > offset) return E.right(undefined);
+  return E.left(
+    refusal(ErrorCode.NOT_ENOUGH_REPLICAS, `${h.name}: the in-sync replicas did not take the transaction marker at offset ${offset}; it is written again.`),
+  );
 }
 
 /** Asks the controller for a change, then waits until this broker's image shows it (`shown`); the response, or the refusal. */

@@ -12,7 +12,15 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
   const ports: BrokerPorts = {
     nodeId: 1,
     metadata: { clusterId: 'c', brokers: unexpected, controllerId: unexpected, topicNames: unexpected, topic: unexpected, autoCreateTopic: unexpected },
-    partitions: { produce: unexpected, fetch: unexpected, listOffset: unexpected, deleteRecords: unexpected, initProducerId: unexpected, ...partitions },
+    partitions: {
+      produce: unexpected,
+      fetch: unexpected,
+      listOffset: unexpected,
+      deleteRecords: unexpected,
+      initProducerId: unexpected,
+      writeTxnMarker: unexpected,
+      ...partitions,
+    },
     admin: {
       maxPartitionsPerRequest: 10,
       createTopic: unexpected,

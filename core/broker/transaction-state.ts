@@ -241,6 +241,5 @@ function key(p: TxnPartition): string {
 }
 
 function dedupe(ps: readonly TxnPartition[]): TxnPartition[] {
-  const seen = new Set<string>();
-  return ps.filter((p) => !seen.has(key(p)) && (seen.add(key(p)), true));
+  return [...new Map(ps.map((p) => [key(p), p])).values()];
 }

@@ -10,20 +10,9 @@
 // broker sees it; validate_only runs the same decision on this broker's image
 // without proposing it. Consumer groups are ClusterGroupCoordinator's.
 import * as E from 'fp-ts/Either';
-import { appendTxnMarker, CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
+import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
 import { LogError } from '../../log';
-import type {
-  AdminPort,
-  BrokerPorts,
-  CreatedTopic,
-  FetchedPartition,
-  GroupPort,
-  MetadataPort,
-  PartitionPort,
-  TopicConfigs,
-  TopicLayout,
-  TxnMarker,
-} from '../../protocol';
+import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
 import { withDefaultReplication } from './default-replication';
 import {
   alterTopicConfig as decideAlterTopicConfig,
@@ -38,6 +27,8 @@ import type { Decision } from '../controller/decision';
 import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { TopicImage } from '../metadata/image';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
+import { appendTxnMarkerAsLeader } from './coordinator-append';
+import type { ClusterTransactions } from './transaction-coordinator';
 import { ControllerMethod, type ControllerAnswer } from '../controller/controller-protocol';
 
 /** The longest a Fetch waits here for min_bytes, whatever the client asks: a cluster's clients refresh their view at least this often. */
@@ -50,8 +41,15 @@ const AUTO_CREATE = { partitions: 1, replicationFactor: -1, config: {} };
 /** How long a Metadata request that auto-creates a topic waits for the controller and this broker's image. */
 const AUTO_CREATE_WAIT_MS = 5000;
 
-export function clusterPorts(broker: BrokerView, groups: GroupPort): BrokerPorts {
-  return { nodeId: broker.nodeId, metadata: metadataPort(broker), partitions: partitionPort(broker), admin: adminPort(broker), groups };
+export function clusterPorts(broker: BrokerView, groups: GroupPort, transactions?: ClusterTransactions): BrokerPorts {
+  return {
+    nodeId: broker.nodeId,
+    metadata: metadataPort(broker),
+    partitions: partitionPort(broker, transactions),
+    admin: adminPort(broker),
+    groups,
+    transactions,
+  };
 }
 
 function layout(broker: BrokerView, t: TopicImage): TopicLayout {
@@ -98,7 +96,7 @@ function metadataPort(broker: BrokerView): MetadataPort {
   };
 }
 
-function partitionPort(broker: BrokerView): PartitionPort {
+function partitionPort(broker: BrokerView, transactions: ClusterTransactions | undefined): PartitionPort {
   return {
     produce(topic, partition, records, acks, timeoutMs) {
       const leader = leaderReplica(broker, topic, partition);
@@ -199,37 +197,10 @@ function partitionPort(broker: BrokerView): PartitionPort {
     },
 
     initProducerId: () => broker.initProducerId(),
-    writeTxnMarker: (topic, partition, marker) => appendTxnMarkerAsLeader(broker, topic, partition, marker),
+    // With a transaction coordinator, a marker on __consumer_offsets also completes the pending offsets there.
+    writeTxnMarker: (topic, partition, marker) =>
+      transactions !== undefined ? transactions.writeLocalMarker(topic, partition, marker) : appendTxnMarkerAsLeader(broker, topic, partition, marker),
   };
-}
-
-/** How long a marker waits for the in-sync replicas (Kafka's coordinator retries a marker until it is written). */
-const MARKER_TIMEOUT_MS = 30_000;
-
-/**
- * WriteTxnMarkers at the partition's leader: the control batch appended to the
- * leader's log under its leader epoch, answered once the high watermark passes
- * it (durable as acks=all). The smallest correct append until the replica has
- * its own control-batch path (#14's data plane).
- */
-async function appendTxnMarkerAsLeader(broker: BrokerView, topic: string, partition: number, marker: TxnMarker): Promise<E.Either<Refusal, void>> {
-  const leader = leaderReplica(broker, topic, partition);
-  if (E.isLeft(leader)) return leader;
-  const h = leader.right;
-  let offset: number;
-  try {
-    offset = appendTxnMarker(h.log, marker, Date.now(), h.replica.leaderEpoch);
-  } catch (e) {
-    if (e instanceof LogError) return E.left(refusal(e.code, `${h.name}: ${e.message}`));
-    throw e;
-  }
-  broker.appended(h);
-  const deadline = Date.now() + MARKER_TIMEOUT_MS;
-  const replicated = await untilImage(broker, deadline, () => h.replica.highWatermark > offset || h.replica.role !== 'leader');
-  if (replicated && h.replica.highWatermark > offset) return E.right(undefined);
-  return E.left(
-    refusal(ErrorCode.NOT_ENOUGH_REPLICAS, `${h.name}: the in-sync replicas did not take the transaction marker at offset ${offset}; it is written again.`),
-  );
 }
 
 /** Asks the controller for a change, then waits until this broker's image shows it (`shown`); the response, or the refusal. */

@@ -17,6 +17,7 @@ const {
   TIMESTAMP_TYPE_BIT,
   MAX_TIMESTAMP,
   BASE_SEQUENCE,
+  CONTROL_BIT,
   BATCH_HEADER_SIZE: HEADER_SIZE,
 } = batchHeader;
 
@@ -65,10 +66,15 @@ export function batchSpans(batches: Buffer): BatchSpan[] {
   return spans;
 }
 
-/** Idempotent batches stored in `bytes` (as read from the log), with the offsets they hold. */
+/**
+ * Idempotent batches stored in `bytes` (as read from the log), with the offsets
+ * they hold. Transaction markers (control batches) carry a producer id but no
+ * sequence: they are not the producer's batches.
+ */
 export function storedProducerBatches(bytes: Buffer): { fields: ProducerBatchFields; baseOffset: number; lastOffset: number; logAppendTime: number }[] {
   const out: { fields: ProducerBatchFields; baseOffset: number; lastOffset: number; logAppendTime: number }[] = [];
   for (const { position } of wholeBatches(bytes).spans) {
+    if ((bytes.readInt16BE(position + ATTRIBUTES) & CONTROL_BIT) !== 0) continue;
     const baseOffset = readInt64(bytes, position);
     const lastOffset = baseOffset + bytes.readInt32BE(position + LAST_OFFSET_DELTA);
     const fields = producerFields(bytes, position);

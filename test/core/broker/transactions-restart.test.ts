@@ -74,6 +74,16 @@ test('restart: PrepareCommit completes with its offsets, Ongoing aborts on its t
       expect(again.transactions.describe('committing')?.state).toBe(TxnStatus.CompleteCommit);
       expect(again.transactions.describe('open')?.state).toBe(TxnStatus.CompleteAbort);
       expect(again.fetchOffsets('wc', [{ topic: 'out', partition: 1 }])[0].offset).toBe(7);
+      // Rebuilt from the log, the producer state does not take the marker for the producer's last batch: sequence 1 follows its data.
+      const next = encodeRecordBatch({
+        records: [{ key: null, value: Buffer.from('next') }],
+        producerId: committing.producerId,
+        producerEpoch: committing.producerEpoch,
+        baseSequence: 1,
+        transactional: true,
+      });
+      ok(again.produce('out', 0, next));
+      expect(await story(again, 'out', 0)).toEqual([['kept'], 'COMMIT', ['next']]);
     } finally {
       await again.close();
     }

@@ -15,9 +15,6 @@ javaClientSuite(() => startRillBroker({ lifetimeMs: 10 * 60_000 }), {
   'admin-describe-log-dirs': 'no DescribeLogDirs (KIP-113)',
   // DescribeProducers (API 61, KIP-664) is not served: kafka-transactions describe-producers is refused.
   'admin-describe-producers': 'no DescribeProducers (KIP-664)',
-  // Transactions are served (KIP-98) but not read_committed isolation yet (no last stable offset),
-  // which the check's consumer uses; Kafka Streams exactly_once_v2 needs it too.
-  'transactional-producer': 'transactions served, but no read_committed isolation yet (the data plane of #14)',
   // ListOffsets is served up to v5; OffsetSpec.maxTimestamp() needs v7 (KIP-734), so the client refuses it.
   'admin-list-offsets-max-timestamp': 'ListOffsets v7+ (MAX_TIMESTAMP, KIP-734) unsupported',
   // No ConsumerGroupHeartbeat (KIP-848), the consumer group protocol of Kafka 4 (group.protocol=consumer).

@@ -5,7 +5,7 @@
 // control batch, and the group's offsets appear only once it commits.
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { decodeRecordBatches, type DecodedBatch } from '../../../core/log';
-import { ErrorCode, singleNodePorts } from '../../../core/protocol';
+import { apis, ErrorCode, KafkaConnection, singleNodePorts } from '../../../core/protocol';
 import { startTestCluster, type TestCluster } from './harness';
 
 let cluster: TestCluster;
@@ -122,4 +122,54 @@ test('a second producer with the same transactional id fences the first: its ope
   await fresh.send({ topic: 'out', messages: [{ partition: 1, value: 'new' }] });
   await fresh.commit();
   expect(await story('out', 1)).toEqual([['new'], 'COMMIT']);
+});
+
+test('over the wire: WriteTxnMarkers (v0 and v1) appends the markers; OffsetFetch v7 require_stable answers UNSTABLE_OFFSET_COMMIT', async () => {
+  const c = await KafkaConnection.connect(cluster.bootstrap);
+  try {
+    for (const version of [0, 1]) {
+      const answer = await c.send<apis.WriteTxnMarkersResponse>(apis.writeTxnMarkers, version, {
+        markers: [
+          { producerId: 77, producerEpoch: 2, transactionResult: version === 1, topics: [{ name: 'out', partitionIndexes: [0, 5] }], coordinatorEpoch: 4 },
+        ],
+      });
+      // The partition that does not exist answers its own error; the other has its marker.
+      expect(answer.markers[0].topics[0].partitions).toEqual([
+        { partitionIndex: 0, errorCode: 0 },
+        { partitionIndex: 5, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
+      ]);
+    }
+    const markers = (await batches('out', 0)).map((b) => ({
+      pid: b.producerId,
+      epoch: b.producerEpoch,
+      key: b.records[0].key!.toString('hex'),
+      value: b.records[0].value!.toString('hex'),
+    }));
+    expect(markers).toEqual([
+      { pid: 77, epoch: 2, key: '00000000', value: '000000000004' },
+      { pid: 77, epoch: 2, key: '00000001', value: '000000000004' },
+    ]);
+
+    // Pending offsets of an open transaction: OffsetFetch v7 with require_stable says so; without it, nothing is committed.
+    const tx = cluster.broker.transactions;
+    const g = await tx.initProducerId('wire', 10_000);
+    if (g._tag === 'Left') throw g.left;
+    await tx.addOffsets('wire', g.right.producerId, g.right.producerEpoch, 'wg');
+    cluster.broker.commitTxnOffsets({ transactionalId: 'wire', ...g.right, groupId: 'wg', memberId: '', generationId: -1 }, [
+      { topic: 'in', partition: 0, offset: 3 },
+    ]);
+    const fetch = (requireStable: boolean) =>
+      c.send<apis.OffsetFetchResponse>(apis.offsetFetch, 7, { groupId: 'wg', topics: [{ name: 'in', partitionIndexes: [0] }], requireStable });
+    expect((await fetch(true)).topics[0].partitions[0]).toMatchObject({ committedOffset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+    expect((await fetch(false)).topics[0].partitions[0]).toMatchObject({ committedOffset: -1, errorCode: 0 });
+
+    // A fenced producer: PRODUCER_FENCED from EndTxn v2, INVALID_PRODUCER_EPOCH to v0-1 (before KIP-588).
+    const stale = { transactionalId: 'wire', producerId: g.right.producerId, producerEpoch: g.right.producerEpoch + 5, committed: true };
+    expect((await c.send<{ errorCode: number }>(apis.endTxn, 1, stale)).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect((await c.send<{ errorCode: number }>(apis.endTxn, 3, stale)).errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect((await c.send<{ errorCode: number }>(apis.endTxn, 3, { ...stale, producerEpoch: g.right.producerEpoch })).errorCode).toBe(0);
+    expect((await fetch(true)).topics[0].partitions[0]).toMatchObject({ committedOffset: 3, errorCode: 0 });
+  } finally {
+    c.close();
+  }
 });

@@ -229,9 +229,9 @@ export class TransactionCoordinator {
         work.push(
           this.serially(id, async () => {
             const current = this.txns.get(id);
-            if (current === undefined || !expired(current, this.options.clock.now())) return;
+            if (current === undefined || !expired(current, this.options.clock.now())) return right(undefined);
             this.options.onWarning?.(`transaction of "${id}" (producer ${current.producerId}) passed its ${current.timeoutMs} ms timeout: aborting it`);
-            await this.complete(fenceAndAbort(current, this.options.clock.now(), this.options.newProducerId));
+            return voided(await this.complete(fenceAndAbort(current, this.options.clock.now(), this.options.newProducerId)));
           }),
         );
       } else if (isCompleting(m)) {
@@ -277,9 +277,9 @@ export class TransactionCoordinator {
 
   // ---------------------------------------------------------------- plumbing
 
-  private async resumeOne(id: string): Promise<void> {
+  private async resumeOne(id: string): Promise<Either<TxnRefusal, void>> {
     const m = this.txns.get(id);
-    if (m !== undefined && isCompleting(m)) await this.complete(m);
+    return m !== undefined && isCompleting(m) ? voided(await this.complete(m)) : right(undefined);
   }
 
   /** Stores a decision's new metadata, then makes it current. */
@@ -341,9 +341,19 @@ export class TransactionCoordinator {
     }
   }
 
-  private serially<T>(transactionalId: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` after the id's earlier requests. An exception (a bug, or a
+   * producer id the broker cannot give) answers COORDINATOR_NOT_AVAILABLE and
+   * is reported, so neither a request nor the timer leaves a rejection behind.
+   */
+  private serially<T>(transactionalId: string, run: () => Promise<Either<TxnRefusal, T>>): Promise<Either<TxnRefusal, T>> {
     const previous = this.queues.get(transactionalId) ?? Promise.resolve();
-    const next = previous.then(run, run);
+    const guarded = () =>
+      run().catch((e: unknown): Either<TxnRefusal, T> => {
+        this.options.onWarning?.(`transaction of "${transactionalId}": ${(e as Error).message}`);
+        return left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The transaction coordinator failed: ${(e as Error).message}; retry.`));
+      });
+    const next = previous.then(guarded, guarded);
     const settled = next.then(
       () => undefined,
       () => undefined,

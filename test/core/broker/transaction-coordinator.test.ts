@@ -25,7 +25,7 @@ function harness(records: { partition: number; key: Buffer; value: Buffer | null
   const clock = new FakeClock();
   const markers: Written[] = [];
   const failing = new Set<string>();
-  let nextId = 1000;
+  const ids = { next: 1000, exhausted: false };
   const coordinator = new TransactionCoordinator({
     log: {
       append: (partition, key, value) => {
@@ -41,14 +41,17 @@ function harness(records: { partition: number; key: Buffer; value: Buffer | null
         return E.right(undefined);
       },
     },
-    newProducerId: () => nextId++,
+    newProducerId: () => {
+      if (ids.exhausted) throw new Error('no producer id left');
+      return ids.next++;
+    },
     groupPartition: () => ({ topic: '__consumer_offsets', partition: 2 }),
     partitions: 4,
     clock,
     maxTimeoutMs: 60_000,
     tickIntervalMs: 0,
   });
-  return { clock, markers, failing, records, coordinator };
+  return { clock, markers, failing, records, coordinator, ids };
 }
 
 const TWO = [
@@ -167,6 +170,14 @@ describe('TransactionCoordinator', () => {
     // Only the missing marker is written again.
     expect(markers.map((m) => m.partition)).toEqual([0, 1]);
     expect(coordinator.describe('tx')?.state).toBe(TxnStatus.CompleteCommit);
+  });
+
+  test('a failure inside the coordinator answers COORDINATOR_NOT_AVAILABLE and the next request is served', async () => {
+    const { coordinator, ids } = harness();
+    ids.exhausted = true;
+    expect(err(await coordinator.initProducerId('tx', 10_000)).code).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    ids.exhausted = false;
+    expect(ok(await coordinator.initProducerId('tx', 10_000))).toEqual({ producerId: 1000, producerEpoch: 0 });
   });
 
   test('a reloaded coordinator completes a PrepareCommit and aborts an Ongoing transaction on its timeout', async () => {

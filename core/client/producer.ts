@@ -15,6 +15,8 @@ export interface ProduceTarget {
   produce(topic: string, partition: number, batch: Buffer): Either<BrokerError, ProduceResult> | Promise<Either<BrokerError, ProduceResult>>;
   describeTopic(topic: string): Either<BrokerError, { partitions: number }>;
   initProducerId(): { producerId: number; producerEpoch: number };
+  /** Learns the topic's partitions before a send, where describeTopic needs a round trip first (the Kafka protocol). */
+  prepareTopic?(topic: string): Promise<void>;
 }
 
 /**

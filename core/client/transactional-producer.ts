@@ -58,7 +58,7 @@ export class TransactionalProducer {
   private offsetsAdded = false;
 
   constructor(
-    target: ProduceTarget,
+    private readonly target: ProduceTarget,
     private readonly coordinator: TransactionPort,
     options: TransactionalProducerOptions,
   ) {
@@ -86,16 +86,15 @@ export class TransactionalProducer {
   }
 
   /** Sends records inside the open transaction; they are visible to read_committed readers once it commits. */
-  send(topic: string, records: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+  async send(topic: string, records: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    this.inTransaction();
     try {
-      this.inTransaction();
+      await this.target.prepareTopic?.(topic);
+      return await this.producer.send(topic, records);
     } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.producer.send(topic, records).catch((e: Error) => {
-      this.failed(e);
+      this.failed(e as Error);
       throw e;
-    });
+    }
   }
 
   /** Commits a consumer group's offsets as part of the transaction (Kafka's sendOffsetsToTransaction). */

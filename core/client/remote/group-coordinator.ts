@@ -21,9 +21,9 @@ const FIND_ATTEMPTS = 20;
  * or its partition is electing a leader): asked again for a while, as Kafka
  * clients do.
  */
-export async function coordinatorAddress(any: KafkaConnection, groupId: string): Promise<string> {
+export async function coordinatorAddress(any: KafkaConnection, groupId: string, keyType: CoordinatorKeyType = 0): Promise<string> {
   for (let attempt = 1; ; attempt++) {
-    const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+    const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType, coordinatorKeys: [groupId] });
     const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
     if (c.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE && attempt < FIND_ATTEMPTS) {
       await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
@@ -34,6 +34,9 @@ export async function coordinatorAddress(any: KafkaConnection, groupId: string):
   }
 }
 
+/** FindCoordinator's key types: 0 a group, 1 a transactional id (whose coordinator this class follows the same way). */
+export type CoordinatorKeyType = 0 | 1;
+
 export class GroupCoordinator {
   private address: string | undefined;
 
@@ -42,11 +45,12 @@ export class GroupCoordinator {
     readonly groupId: string,
     /** How long a request keeps being retried while no coordinator answers. */
     private readonly retryTimeoutMs = 60_000,
+    private readonly keyType: CoordinatorKeyType = 0,
   ) {}
 
   /** The coordinator's connection (found first if not known). */
   async connection(): Promise<KafkaConnection> {
-    this.address ??= await coordinatorAddress(await this.brokers.any(), this.groupId);
+    this.address ??= await coordinatorAddress(await this.brokers.any(), this.groupId, this.keyType);
     return this.brokers.connection(this.address);
   }
 

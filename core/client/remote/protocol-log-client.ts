@@ -20,6 +20,8 @@ import { RemoteConsumer, type CommitMember } from './remote-consumer';
 import { BrokerConnections, type BrokerConnectionsOptions } from './broker-connections';
 import { GroupCoordinator } from './group-coordinator';
 import { backoff, checkCode, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
+import { protocolProduceTarget, protocolTransactionPort } from './protocol-transactions';
+import { TransactionalProducer, type TransactionalProducerOptions } from '../transactional-producer';
 import { PartitionReader } from './partition-reader';
 
 export interface ProtocolLogClientOptions {
@@ -71,6 +73,8 @@ export interface ProtocolLogClient extends LogClient {
   memberCoordinator(groupId: string, clientId: string): { coordinator: GroupCoordinator; close(): void };
   /** The partitions' leaders of a topic (refreshed on first use). */
   leaders(topic: string): Promise<PartitionLeaders>;
+  /** A transactional producer (beginTransaction, send, sendOffsets, commit, abort) whose transactional id's coordinator is found and followed over the protocol. */
+  transactionalProducer(options: TransactionalProducerOptions): TransactionalProducer;
   /**
    * These partition numbers (of every topic) now belong to someone else: the
    * assigned consumers' commits of them are refused until one is assigned them again.
@@ -204,6 +208,10 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       return { coordinator: new GroupCoordinator(own, groupId, retryTimeoutMs), close: () => own.close() };
     },
     leaders,
+    transactionalProducer(producerOptions) {
+      const port = protocolTransactionPort(brokers, producerOptions.transactionalId, coordinator, retryTimeoutMs);
+      return new TransactionalProducer(protocolProduceTarget(producerOptions.transactionalId, leaders), port, producerOptions);
+    },
     producer(): LogProducer {
       const partitioner = new DefaultPartitioner();
       return batchingProducer({ name: 'rill', sendQueued: (records) => produce(records, partitioner) });

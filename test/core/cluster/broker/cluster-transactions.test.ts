@@ -6,6 +6,7 @@
 // __transaction_state partition aborts the open transaction on its timeout.
 import { Kafka, logLevel } from 'kafkajs';
 import { decodeRecordBatches } from '../../../../core/log';
+import { protocolLogClient } from '../../../../core/client';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from '../in-process-cluster';
 
@@ -109,5 +110,32 @@ describe('transactions on a cluster', () => {
       expect(await story('out', 1, live)).toEqual([['b'], 'COMMIT', ['d'], 'ABORT']);
     },
     DEADLINE_MS + 20_000,
+  );
+
+  it(
+    "the Rill protocol client's transactional producer commits on three partitions (markers at each partition's leader)",
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      await cluster.allBrokersRegistered(deadline);
+      const client = protocolLogClient({ brokers: bootstrap(), clientId: 'txn-remote', retryTimeoutMs: 20_000 });
+      try {
+        await client.ensureTopics([{ name: 'remote-out', partitions: 3, replicationFactor: 3 }]);
+        const p = client.transactionalProducer({ transactionalId: 'tx-remote' });
+        await p.beginTransaction();
+        await p.send(
+          'remote-out',
+          [0, 1, 2].map((partition) => ({ value: `r${partition}`, partition })),
+        );
+        await p.sendOffsets('remote-wc', [{ topic: 'remote-out', partition: 0, offset: 1 }]);
+        await p.commit();
+        for (const partition of [0, 1, 2])
+          await until(deadline, async () => ((await story('remote-out', partition)).length === 2 ? true : undefined), `no marker on remote-out-${partition}`);
+        for (const partition of [0, 1, 2]) expect(await story('remote-out', partition)).toEqual([[`r${partition}`], 'COMMIT']);
+        await p.close();
+      } finally {
+        await client.close();
+      }
+    },
+    DEADLINE_MS + 10_000,
   );
 });

@@ -10,7 +10,7 @@
 // broker sees it; validate_only runs the same decision on this broker's image
 // without proposing it. Consumer groups are ClusterGroupCoordinator's.
 import * as E from 'fp-ts/Either';
-import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
+import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget, TRANSACTION_STATE_TOPIC } from '../../broker';
 import { LogError } from '../../log';
 import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
 import { withDefaultReplication } from './default-replication';
@@ -63,7 +63,7 @@ function layout(broker: BrokerView, t: TopicImage): TopicLayout {
       isr: p.isr,
       offlineReplicas: p.replicas.filter((id) => !broker.image.isUnfenced(id)),
     }));
-  return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC, partitions };
+  return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC || t.name === TRANSACTION_STATE_TOPIC, partitions };
 }
 
 function unknownTopic(name: string): Refusal {

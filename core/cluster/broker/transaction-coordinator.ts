@@ -151,6 +151,9 @@ export class ClusterTransactions implements TransactionPort {
   addPartitions(txn: TxnProducer, partitions: readonly { topic: string; partition: number }[]) {
     const missing = partitions.find((p) => this.broker.image.topicByName(p.topic)?.partitions.has(p.partition) !== true);
     if (missing !== undefined) return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${missing.topic} has no partition ${missing.partition}.`));
+    const internal = partitions.find((p) => p.topic === CONSUMER_OFFSETS_TOPIC || p.topic === TRANSACTION_STATE_TOPIC);
+    if (internal !== undefined)
+      return E.left(refusal(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${internal.topic}" is an internal topic; a transaction cannot write to it.`));
     return this.owned(txn.transactionalId, (core) => core.addPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions));
   }
 

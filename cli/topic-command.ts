@@ -1,7 +1,7 @@
 // `rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix`:
 // topic administration over the Kafka protocol (works against any
 // Kafka-compatible broker).
-import { CONSUMER_OFFSETS_TOPIC } from '../core/broker';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../core/broker';
 import { apis, KafkaConnection } from '../core/protocol';
 import { ErrorCode } from '../core/wire';
 import {
@@ -43,7 +43,7 @@ const SPEC = {
   delete: { kind: 'strings', arg: 'key', help: 'remove a config override', actions: ['alter-config'] },
   offset: { kind: 'number', help: 'records before offset N are deleted (-1: all, up to the high watermark)', actions: ['trim-prefix', 'delete-records'] },
   partition: { kind: 'number', help: 'only partition P', defaultText: 'every partition', actions: ['trim-prefix', 'delete-records'] },
-  internal: { kind: 'boolean', help: 'list internal topics (__consumer_offsets) too', actions: ['list'] },
+  internal: { kind: 'boolean', help: 'list internal topics (__consumer_offsets, __transaction_state) too', actions: ['list'] },
   format: { ...FORMAT_FLAG, actions: ['list', 'describe'] },
   bootstrap: BOOTSTRAP_FLAG,
   'command-config': COMMAND_CONFIG_FLAG,
@@ -124,14 +124,14 @@ async function metadata(conn: KafkaConnection, topics: string[] | null): Promise
 
 /**
  * The topics, internal ones only with `internal`: the same list on a single
- * broker (whose Metadata leaves __consumer_offsets out unless asked by name)
+ * broker (whose Metadata leaves __consumer_offsets and __transaction_state out unless asked by name)
  * and on a cluster (whose Metadata names it).
  */
 async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json', internal: boolean): Promise<number> {
   const m = await metadata(conn, null);
   let listed = m.topics.filter((t) => t.errorCode === 0);
-  if (internal && !listed.some((t) => t.name === CONSUMER_OFFSETS_TOPIC))
-    listed.push(...(await metadata(conn, [CONSUMER_OFFSETS_TOPIC])).topics.filter((t) => t.errorCode === 0));
+  for (const name of internal ? [CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC] : [])
+    if (!listed.some((t) => t.name === name)) listed.push(...(await metadata(conn, [name])).topics.filter((t) => t.errorCode === 0));
   if (!internal) listed = listed.filter((t) => !t.isInternal);
   const topics = listed.sort((a, b) => a.name.localeCompare(b.name));
   if (format === 'json') {

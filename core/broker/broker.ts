@@ -12,7 +12,17 @@ import { lineLog, processLogger } from '../logging';
 import { Either, isLeft, left, right } from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Clock, DEFAULT_MAX_OPEN_FILES, DirLock, FileHandleCache, PartitionLog, recoverPartitionLog, systemClock, type TxnMarkerFields } from '../log';
+import {
+  Clock,
+  DEFAULT_MAX_OPEN_FILES,
+  DirLock,
+  encodeRecordBatch,
+  FileHandleCache,
+  PartitionLog,
+  recoverPartitionLog,
+  systemClock,
+  type TxnMarkerFields,
+} from '../log';
 import { BrokerError, ErrorCode, fromLogError } from './errors';
 import type {
   CoordinatorConfig,
@@ -25,12 +35,13 @@ import type {
 } from './group-coordinator';
 import { GroupService, HeartbeatParams, JoinGroupParams, LeaveGroupParams, ListedGroup, OffsetDeletion, SyncGroupParams } from './group-service';
 import { METADATA_FILE, MetadataStore } from './metadata-store';
-import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore } from './offset-store';
+import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, OffsetStore, storedBatches } from './offset-store';
 import { abortedTransactionsIn, type AbortedTransaction, type IsolationLevel, PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
 import { FetchBudget } from './fetch-budget';
 import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, TopicDescription, TopicTable } from './topics';
-import { INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
+import { CONSUMER_OFFSETS_TOPIC, INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
+import { DEFAULT_TRANSACTION_STATE_PARTITIONS, TRANSACTION_STATE_TOPIC, TransactionCoordinator } from './transaction-coordinator';
 
 export interface BrokerOptions {
   /** The data directory; the broker owns everything in it. */
@@ -56,6 +67,17 @@ export interface BrokerOptions {
   recoverCorruption?: boolean;
   /** Resource bounds (docs/operations.md). */
   limits?: Partial<BrokerLimits>;
+  /** The transaction coordinator's settings. */
+  transactions?: TransactionSettings;
+}
+
+export interface TransactionSettings {
+  /** transaction.state.log.num.partitions when the broker creates `__transaction_state` (default 4). */
+  statePartitions?: number;
+  /** transaction.max.timeout.ms (default 15 minutes). */
+  maxTimeoutMs?: number;
+  /** How often timed-out transactions are aborted; 0 to tick by hand (tickTransactions). Default 1 s. */
+  tickIntervalMs?: number;
 }
 
 /** The broker's resource bounds, Kafka's names where Kafka has one. */
@@ -124,6 +146,8 @@ export class Broker {
   readonly nodeId: number;
   private readonly clock: Clock;
   private readonly groups: GroupService;
+  /** The transaction coordinator of every transactional id (one node leads all of `__transaction_state`). */
+  readonly transactions: TransactionCoordinator;
   private readonly scheduler: LogScheduler;
   private readonly closeController = new AbortController();
   private closed = false;
@@ -142,6 +166,7 @@ export class Broker {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
     this.groups = new GroupService(offsets, { clock: this.clock, config: options.groups, tickIntervalMs: options.groupTickIntervalMs });
+    this.transactions = this.openTransactions(options);
     this.scheduler = new LogScheduler(() => this.topics.allPartitions().map((p) => p.log), {
       clock: this.clock,
       ...(options.scheduler || {}),
@@ -324,13 +349,15 @@ export class Broker {
   /**
    * WriteTxnMarkers at this node: appends the COMMIT or ABORT control batch
    * ending the producer's transaction on the partition (internal topics
-   * included: __consumer_offsets holds transactional offset commits).
+   * included: on __consumer_offsets it also makes the producer's pending
+   * offsets of the partition's groups committed, or drops them).
    */
   writeTxnMarker(topic: string, partition: number, marker: TxnMarkerFields): Either<BrokerError, void> {
     const p = this.topics.partition(topic, partition);
     if (isLeft(p)) return p;
     return this.guard(() => {
       p.right.writeTxnMarker(marker);
+      if (topic === CONSUMER_OFFSETS_TOPIC) this.offsets.completeTransaction(partition, marker.producerId, marker.commit);
       return right(undefined);
     });
   }
@@ -360,6 +387,96 @@ export class Broker {
     return { producerId: this.nextProducerId++, producerEpoch: 0 };
   }
   private nextProducerId: number | undefined;
+
+  // ---------------------------------------------------------------- transactions
+
+  /** AddPartitionsToTxn: every partition must exist; the refusal of the first that does not. */
+  checkTxnPartitions(partitions: readonly { topic: string; partition: number }[]): BrokerError | undefined {
+    for (const { topic, partition } of partitions) {
+      const p = this.topics.partition(topic, partition);
+      if (isLeft(p)) return p.left;
+      if (INTERNAL_TOPICS.has(topic))
+        return new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${topic}" is an internal topic; a transaction cannot write to it.`);
+    }
+    return undefined;
+  }
+
+  /**
+   * TxnOffsetCommit: offsets of the producer's open transaction, stored as pending
+   * and visible once it commits. A fenced producer, or a group the transaction
+   * did not add (AddOffsetsToTxn), is refused; so is a stale member (KIP-447) when
+   * the request names one.
+   */
+  commitTxnOffsets(
+    txn: { transactionalId: string; producerId: number; producerEpoch: number; groupId: string; memberId: string; generationId: number },
+    commits: readonly OffsetCommit[],
+  ): OffsetCommitResult[] {
+    const fail = (error: { code: number; message: string }) =>
+      commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: error.code, error: new BrokerError(error.code, error.message) }));
+    if (this.closed) return fail({ code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'The broker is closed.' });
+    const refused =
+      this.transactions.checkOffsetCommit(txn.transactionalId, txn.producerId, txn.producerEpoch, txn.groupId) ??
+      (txn.generationId >= 0 || txn.memberId !== '' ? this.checkOffsetCommit(txn.groupId, txn.memberId, txn.generationId) : undefined);
+    if (refused !== undefined) return fail(refused);
+    const unknown = commits.map((c) => this.topics.partition(c.topic, c.partition)).find(isLeft);
+    if (unknown !== undefined) return fail(unknown.left);
+    try {
+      this.offsets.commitTransactional(txn.groupId, txn.producerId, txn.producerEpoch, commits);
+    } catch (e) {
+      return fail(fromLogError(e));
+    }
+    return commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: 0 }));
+  }
+
+  /** Whether an open transaction holds an offset of the group for the partition (OffsetFetch's require_stable). */
+  isOffsetPending(groupId: string, topic: string, partition: number): boolean {
+    return this.offsets.isPending(groupId, topic, partition);
+  }
+
+  /** The coordinator over this node's `__transaction_state`, its state replayed and unfinished completions resumed. */
+  private openTransactions(options: BrokerOptions): TransactionCoordinator {
+    const settings = options.transactions ?? {};
+    const coordinator = new TransactionCoordinator({
+      log: { append: (partition, key, value) => this.appendTxnState(partition, key, value, settings), coordinatorEpoch: () => 0 },
+      markers: { writeTxnMarker: (topic, partition, marker) => this.writeTxnMarker(topic, partition, marker) },
+      newProducerId: () => this.initProducerId().producerId,
+      groupPartition: (groupId) => this.offsets.groupPartition(groupId),
+      partitions: this.topics.partitionCount(TRANSACTION_STATE_TOPIC) ?? settings.statePartitions ?? DEFAULT_TRANSACTION_STATE_PARTITIONS,
+      clock: this.clock,
+      maxTimeoutMs: settings.maxTimeoutMs,
+      tickIntervalMs: settings.tickIntervalMs,
+      onWarning: options.onWarning,
+    });
+    const count = this.topics.partitionCount(TRANSACTION_STATE_TOPIC) ?? 0;
+    for (let p = 0; p < count; p++) {
+      const partition = this.topics.partition(TRANSACTION_STATE_TOPIC, p);
+      if (isLeft(partition)) continue;
+      for (const batch of storedBatches(partition.right.log)) if (!batch.isControl) coordinator.load(batch.records);
+    }
+    void coordinator.resume();
+    return coordinator;
+  }
+
+  private appendTxnState(partition: number, key: Buffer, value: Buffer | null, settings: TransactionSettings): Either<BrokerError, void> {
+    return this.guard(() => {
+      if (!this.topics.has(TRANSACTION_STATE_TOPIC)) {
+        const created = this.topics.create(
+          {
+            name: TRANSACTION_STATE_TOPIC,
+            partitions: settings.statePartitions ?? DEFAULT_TRANSACTION_STATE_PARTITIONS,
+            config: { 'cleanup.policy': 'compact', 'segment.bytes': 100 * 1024 * 1024 },
+          },
+          { internal: true },
+        );
+        if (isLeft(created)) return created;
+      }
+      const p = this.topics.partition(TRANSACTION_STATE_TOPIC, partition);
+      if (isLeft(p)) return p;
+      p.right.produce(encodeRecordBatch({ records: [{ key, value, timestamp: this.clock.now() }] }));
+      p.right.log.flush();
+      return right(undefined);
+    });
+  }
 
   /** Runs one retention/compaction/flush pass now (tests, tools). */
   runMaintenance(): Promise<void> {
@@ -468,6 +585,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     this.groups.close();
+    this.transactions.close();
     this.closeController.abort();
     await this.scheduler.stop();
     this.topics.close();

@@ -3,6 +3,7 @@
 export { Broker, DEFAULT_BROKER_LIMITS, brokerLimits } from './broker';
 export type {
   BrokerOptions,
+  TransactionSettings,
   BrokerLimits,
   FetchRequest,
   FetchPartitionRequest,
@@ -25,7 +26,7 @@ export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
 export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
 export { DEFAULT_MAX_BROKER_PARTITIONS, MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';
-export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC } from './topic-name';
+export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC, TRANSACTION_STATE_TOPIC } from './topic-name';
 export type { ProduceResult, PartitionOffsets, IsolationLevel, AbortedTransaction } from './partition';
 export { abortedTransactionsIn } from './partition';
 // Idempotent produce, shared with core/cluster's partition replicas.
@@ -60,3 +61,15 @@ export type { ConfigOperation } from './config-ops';
 export type { SchedulerOptions } from './scheduler';
 export { encodeSubscription, decodeSubscription, encodeAssignment, decodeAssignment, groupByTopic } from './consumer-protocol';
 export type { TopicPartition, Subscription, Assignment } from './consumer-protocol';
+// Transactions (KIP-98): the coordinator, its pure decisions and `__transaction_state` records.
+export {
+  TransactionCoordinator,
+  txnStatePartitionFor,
+  DEFAULT_TRANSACTION_STATE_PARTITIONS,
+  DEFAULT_TXN_TICK_INTERVAL_MS,
+} from './transaction-coordinator';
+export type { TxnMarkerSpec, TxnMarkerWriter, TxnStateLog, TxnRefusal, ProducerGrant, TransactionCoordinatorOptions } from './transaction-coordinator';
+export { TxnStatus, DEFAULT_MAX_TRANSACTION_TIMEOUT_MS } from './transaction-state';
+export type { TxnMetadata, TxnPartition } from './transaction-state';
+export { encodeTxnKey, encodeTxnValue, decodeTxnKey, decodeTxnValue } from './transaction-records';
+export { storedBatches } from './offset-store';

@@ -3,9 +3,10 @@
 // the broker opens, so offsets survive a restart.
 import { isLeft } from 'fp-ts/Either';
 import * as path from 'node:path';
-import { Clock, decodeRecordBatches, encodeRecordBatch, PartitionLog, RecordInput } from '../log';
+import { Clock, decodeRecordBatches, encodeRecordBatch, PartitionLog, RecordInput, type DecodedBatch } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, OffsetValue } from './offset-records';
+import type { Partition } from './partition';
 import { TopicTable } from './topics';
 import { CONSUMER_OFFSETS_TOPIC } from './topic-name';
 
@@ -54,6 +55,8 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
 export class OffsetCache {
   /** group -> "topic\0partition" -> offset */
   private readonly groups = new Map<string, Map<string, CommittedOffset>>();
+  /** Offsets committed in open transactions (TxnOffsetCommit): producer id -> group -> offsets, visible once its marker commits. */
+  private readonly pending = new Map<number, Map<string, CommittedOffset[]>>();
 
   groupIds(): string[] {
     return [...this.groups.keys()];
@@ -94,35 +97,65 @@ export class OffsetCache {
 
   /** Applies one `__consumer_offsets` record (a null value deletes the offset). */
   apply(key: Buffer | null, value: Buffer | null): void {
-    if (key === null) return;
-    const k = decodeOffsetKey(key);
-    if (isLeft(k) || k.right === undefined) return;
-    const { group, topic, partition } = k.right;
-    if (value === null) {
+    const r = decodeRecord(key, value);
+    if (r === undefined) return;
+    const { group, topic, partition, entry } = r;
+    if (entry === null) {
       this.groups.get(group)?.delete(keyOf(topic, partition));
       if (this.groups.get(group)?.size === 0) this.groups.delete(group);
       return;
     }
-    const v = decodeOffsetValue(value);
-    if (isLeft(v)) return;
-    const stored: OffsetValue = v.right;
-    this.groupOffsets(group).set(keyOf(topic, partition), { topic, partition, ...stored });
+    this.groupOffsets(group).set(keyOf(topic, partition), entry);
+  }
+
+  /** Offsets a producer committed inside its open transaction (TxnOffsetCommit): kept apart until its marker. */
+  setPending(producerId: number, groupId: string, entries: readonly CommittedOffset[]): void {
+    let groups = this.pending.get(producerId);
+    if (groups === undefined) this.pending.set(producerId, (groups = new Map()));
+    groups.set(groupId, [...(groups.get(groupId) ?? []), ...entries]);
+  }
+
+  /** The transaction of `producerId` ended: its pending offsets of the groups `inPartition` holds become committed (or are dropped). */
+  completeTransaction(producerId: number, commit: boolean, inPartition: (groupId: string) => boolean = () => true): void {
+    const groups = this.pending.get(producerId);
+    if (groups === undefined) return;
+    for (const [group, entries] of [...groups]) {
+      if (!inPartition(group)) continue;
+      if (commit) this.set(group, entries);
+      groups.delete(group);
+    }
+    if (groups.size === 0) this.pending.delete(producerId);
+  }
+
+  /** Whether an open transaction holds an offset of the group for the partition (OffsetFetch's require_stable). */
+  isPending(groupId: string, topic: string, partition: number): boolean {
+    for (const groups of this.pending.values()) if (groups.get(groupId)?.some((e) => e.topic === topic && e.partition === partition)) return true;
+    return false;
   }
 
   /** Applies every record of `log` from its start up to `upTo` (default: its high watermark). */
   load(log: PartitionLog, upTo: number = log.highWatermark): void {
-    let offset = log.logStartOffset;
-    while (offset < upTo) {
-      const bytes = log.read(offset, REPLAY_CHUNK, upTo);
-      if (bytes.length === 0) break;
-      const batches = decodeRecordBatches(bytes);
-      if (isLeft(batches)) throw new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `${path.basename(log.dir)} at offset ${offset}: ${batches.left.message}`);
-      if (batches.right.length === 0) break;
-      for (const batch of batches.right) {
-        if (!batch.isControl) for (const r of batch.records) this.apply(r.key, r.value);
-        offset = batch.lastOffset + 1;
-      }
+    for (const batch of storedBatches(log, upTo)) {
+      if (batch.isControl) this.applyMarker(batch.producerId, batch.records[0]?.key ?? null);
+      else if (batch.isTransactional) this.applyPending(batch.producerId, batch.records);
+      else for (const r of batch.records) this.apply(r.key, r.value);
     }
+  }
+
+  /** A transactional offset commit read back: pending until its producer's marker follows in the log. */
+  private applyPending(producerId: number, records: readonly { key: Buffer | null; value: Buffer | null }[]): void {
+    const byGroup = new Map<string, CommittedOffset[]>();
+    for (const rec of records) {
+      const r = decodeRecord(rec.key, rec.value);
+      if (r?.entry) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r.entry]);
+    }
+    for (const [group, entries] of byGroup) this.setPending(producerId, group, entries);
+  }
+
+  /** A COMMIT or ABORT marker read back (its key: version int16, type int16 with 1 = commit). */
+  private applyMarker(producerId: number, key: Buffer | null): void {
+    if (key === null || key.length < 4) return;
+    this.completeTransaction(producerId, key.readInt16BE(2) === 1);
   }
 
   private groupOffsets(groupId: string): Map<string, CommittedOffset> {
@@ -130,6 +163,22 @@ export class OffsetCache {
     if (!offsets) this.groups.set(groupId, (offsets = new Map()));
     return offsets;
   }
+}
+
+/** One `__consumer_offsets` record decoded: the offset it sets (null: deletes), undefined for records Rill skips. */
+function decodeRecord(
+  key: Buffer | null,
+  value: Buffer | null,
+): { group: string; topic: string; partition: number; entry: CommittedOffset | null } | undefined {
+  if (key === null) return undefined;
+  const k = decodeOffsetKey(key);
+  if (isLeft(k) || k.right === undefined) return undefined;
+  const { group, topic, partition } = k.right;
+  if (value === null) return { group, topic, partition, entry: null };
+  const v = decodeOffsetValue(value);
+  if (isLeft(v)) return undefined;
+  const stored: OffsetValue = v.right;
+  return { group, topic, partition, entry: { topic, partition, ...stored } };
 }
 
 /**
@@ -187,6 +236,35 @@ export class OffsetStore {
     this.cache.set(groupId, entries);
   }
 
+  /**
+   * TxnOffsetCommit: the commits go to `__consumer_offsets` in one batch of the
+   * producer's transaction and stay pending until its marker (completeTransaction).
+   */
+  commitTransactional(groupId: string, producerId: number, producerEpoch: number, commits: readonly OffsetCommit[]): void {
+    if (commits.length === 0) return;
+    const { entries, records } = offsetCommitRecords(groupId, commits, this.clock.now());
+    const partition = this.offsetsPartition(groupId);
+    // Straight to the log: the coordinator writes these, so the client-facing sequence checks do not apply.
+    partition.log.append(encodeRecordBatch({ records, producerId, producerEpoch, baseSequence: 0, transactional: true }));
+    this.cache.setPending(producerId, groupId, entries);
+  }
+
+  /** A marker was written to `__consumer_offsets` partition `partition`: the producer's pending offsets of its groups are committed or dropped. */
+  completeTransaction(partition: number, producerId: number, commit: boolean): void {
+    const count = this.topics.partitionCount(CONSUMER_OFFSETS_TOPIC) ?? this.partitions;
+    this.cache.completeTransaction(producerId, commit, (group) => offsetsPartitionFor(group, count) === partition);
+  }
+
+  /** Whether an open transaction holds an offset of the group for the partition. */
+  isPending(groupId: string, topic: string, partition: number): boolean {
+    return this.cache.isPending(groupId, topic, partition);
+  }
+
+  /** The `__consumer_offsets` partition of a group (created with the topic when needed). */
+  groupPartition(groupId: string): { topic: string; partition: number } {
+    return { topic: CONSUMER_OFFSETS_TOPIC, partition: offsetsPartitionFor(groupId, this.topics.partitionCount(CONSUMER_OFFSETS_TOPIC) ?? this.partitions) };
+  }
+
   /** DeleteGroups: tombstones for every offset of the group. */
   deleteGroup(groupId: string): void {
     this.deleteOffsets(groupId, this.cache.fetch(groupId));
@@ -201,10 +279,14 @@ export class OffsetStore {
   }
 
   private append(groupId: string, records: RecordInput[]): void {
+    this.offsetsPartition(groupId).produce(encodeRecordBatch({ records }));
+  }
+
+  private offsetsPartition(groupId: string): Partition {
     this.ensureTopic();
     const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, offsetsPartitionFor(groupId, this.topics.partitionCount(CONSUMER_OFFSETS_TOPIC)!));
     if (isLeft(partition)) throw partition.left;
-    partition.right.produce(encodeRecordBatch({ records }));
+    return partition.right;
   }
 
   private ensureTopic(): void {
@@ -223,6 +305,22 @@ export class OffsetStore {
       const partition = this.topics.partition(CONSUMER_OFFSETS_TOPIC, p);
       if (isLeft(partition)) continue;
       this.cache.load(partition.right.log);
+    }
+  }
+}
+
+/** Every batch of `log` from its start up to `upTo`, decoded: how the internal topics are replayed. */
+export function* storedBatches(log: PartitionLog, upTo: number = log.highWatermark): Generator<DecodedBatch> {
+  let offset = log.logStartOffset;
+  while (offset < upTo) {
+    const bytes = log.read(offset, REPLAY_CHUNK, upTo);
+    if (bytes.length === 0) return;
+    const batches = decodeRecordBatches(bytes);
+    if (isLeft(batches)) throw new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `${path.basename(log.dir)} at offset ${offset}: ${batches.left.message}`);
+    if (batches.right.length === 0) return;
+    for (const batch of batches.right) {
+      yield batch;
+      offset = batch.lastOffset + 1;
     }
   }
 }

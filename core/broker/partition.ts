@@ -74,7 +74,7 @@ export class Partition {
   produce(batches: Buffer): ProduceResult {
     try {
       const r = appendWithProducerState(batches, this.producers, (batch) => this.log.append(batch));
-      if (!r.duplicate) for (const listener of [...this.appendListeners]) listener();
+      if (!r.duplicate) this.notifyAppend();
       return {
         baseOffset: r.baseOffset,
         lastOffset: r.lastOffset,
@@ -133,6 +133,11 @@ export class Partition {
     // read_committed sees nothing at or past the last stable offset (Kafka's lastFetchableOffset).
     if (found === undefined || (isolation === 1 && found.offset >= this.log.lastStableOffset)) return { offset: -1, timestamp: -1 };
     return found;
+  }
+
+  /** Wakes the fetchers waiting for data after an append made past produce (a transaction marker). */
+  notifyAppend(): void {
+    for (const listener of [...this.appendListeners]) listener();
   }
 
   /** Calls `listener` after each append; returns the unsubscribe function. */

@@ -9,7 +9,8 @@ const LEGAL = /^[a-zA-Z0-9._-]+$/;
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 export const SCHEMAS_TOPIC = '_schemas';
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC]);
+export const TRANSACTION_STATE_TOPIC = '__transaction_state';
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC]);
 
 export function validateTopicName(name: unknown): Either<BrokerError, string> {
   const invalid = (why: string) => left(new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Invalid topic name ${JSON.stringify(name)}: ${why}`));

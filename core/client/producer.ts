@@ -15,6 +15,19 @@ export interface ProduceTarget {
   produce(topic: string, partition: number, batch: Buffer): Either<BrokerError, ProduceResult> | Promise<Either<BrokerError, ProduceResult>>;
   describeTopic(topic: string): Either<BrokerError, { partitions: number }>;
   initProducerId(): { producerId: number; producerEpoch: number };
+  /** Learns the topic's partitions before a send, where describeTopic needs a round trip first (the Kafka protocol). */
+  prepareTopic?(topic: string): Promise<void>;
+}
+
+/**
+ * What a transactional producer's batches need (TransactionalProducer gives
+ * it): the producer id and epoch of its transactional id, and each partition
+ * added to the open transaction before its first batch.
+ */
+export interface TransactionHooks {
+  ids(): { producerId: number; producerEpoch: number };
+  /** Adds the partition to the open transaction (once per transaction); rejects when the coordinator refuses. */
+  enlist(topic: string, partition: number): Promise<void>;
 }
 
 export interface ProducerOptions {
@@ -124,13 +137,15 @@ export class Producer {
   constructor(
     private readonly target: ProduceTarget,
     private readonly options: ProducerOptions = {},
+    /** Present for a transactional producer: its batches carry the transactional id's producer and the transactional flag. */
+    private readonly transaction?: TransactionHooks,
   ) {
     this.acks = options.acks ?? -1;
     if (![-1, 0, 1].includes(this.acks)) throw new BrokerError(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${options.acks}.`);
     this.batchSize = options.batchSize ?? 16384;
     this.lingerMs = options.lingerMs ?? 0;
     this.retries = options.retries ?? 5;
-    this.idempotent = options.idempotent ?? true;
+    this.idempotent = transaction !== undefined || (options.idempotent ?? true);
     const refused = options.compression === undefined ? undefined : unwritableCompression(options.compression);
     if (refused !== undefined) throw new BrokerError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, refused);
     this.partitioner = new DefaultPartitioner(options.keylessPartitioning ?? 'sticky');
@@ -218,6 +233,13 @@ export class Producer {
   private async sendBatch(topic: string, partition: number, pending: Pending[]): Promise<void> {
     const key = `${topic}\0${partition}`;
     const records = pending.map((p) => p.record);
+    if (this.transaction !== undefined) {
+      try {
+        await this.transaction.enlist(topic, partition);
+      } catch (e) {
+        return this.fail(pending, e as Error);
+      }
+    }
     let batch: { bytes: Buffer; producerId: number; baseSequence: number } | undefined;
     let lastError: Error | undefined;
     let uncertain = false;
@@ -238,7 +260,7 @@ export class Producer {
       }
       if (isLeft(result)) {
         lastError = result.left;
-        if (result.left.code === ErrorCode.UNKNOWN_PRODUCER_ID && this.idempotent) {
+        if (result.left.code === ErrorCode.UNKNOWN_PRODUCER_ID && this.idempotent && this.transaction === undefined) {
           // The broker lost our state (restart): start over with a new producer id.
           this.resetProducerId(batch.producerId);
           batch = undefined;
@@ -258,14 +280,21 @@ export class Producer {
       return;
     }
     // Unknown whether the batch was written: reusing its sequence numbers could make the
-    // broker take the next batch for a retry of this one, so move to a new producer id.
-    if (uncertain && batch) this.resetProducerId(batch.producerId);
+    // broker take the next batch for a retry of this one, so move to a new producer id
+    // (a transactional producer's transaction is then aborted, which re-initialises it).
+    if (uncertain && batch && this.transaction === undefined) this.resetProducerId(batch.producerId);
     this.fail(pending, lastError ?? new Error('produce failed'));
   }
 
   private encode(key: string, records: RecordInput[]): { bytes: Buffer; producerId: number; baseSequence: number } {
     if (!this.idempotent) return { bytes: encodeRecordBatch({ records, compression: this.options.compression }), producerId: -1, baseSequence: -1 };
-    if (this.producerId < 0) {
+    if (this.transaction !== undefined) {
+      // A new epoch (the transactional id re-initialised) starts every partition's sequence again.
+      const ids = this.transaction.ids();
+      if (ids.producerId !== this.producerId || ids.producerEpoch !== this.producerEpoch) this.sequences.clear();
+      this.producerId = ids.producerId;
+      this.producerEpoch = ids.producerEpoch;
+    } else if (this.producerId < 0) {
       const id = this.target.initProducerId();
       this.producerId = id.producerId;
       this.producerEpoch = id.producerEpoch;
@@ -277,6 +306,7 @@ export class Producer {
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
       baseSequence,
+      transactional: this.transaction !== undefined,
     });
     return { bytes, producerId: this.producerId, baseSequence };
   }

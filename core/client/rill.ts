@@ -5,6 +5,8 @@ import { Broker, BrokerOptions } from '../broker';
 import { Admin } from './admin';
 import { Consumer, ConsumerOptions } from './consumer';
 import { Producer, ProducerOptions } from './producer';
+import { TransactionalProducer, type TransactionalProducerOptions } from './transactional-producer';
+import { singleNodePorts } from '../protocol';
 import { openBrokerSchemaRegistry } from './schema-registry';
 import type { SchemaRegistry } from '../schema';
 
@@ -14,7 +16,7 @@ export interface RillOptions extends Partial<Omit<BrokerOptions, 'dir'>> {
 }
 
 export class Rill {
-  private readonly producers = new Set<Producer>();
+  private readonly producers = new Set<Producer | TransactionalProducer>();
   private readonly consumers = new Set<Consumer>();
   private registry: SchemaRegistry | undefined;
   readonly admin: Admin;
@@ -28,10 +30,24 @@ export class Rill {
     return new Rill(Broker.open({ ...rest, dir: path.join(dir, 'log') }));
   }
 
-  producer(options: ProducerOptions = {}): Producer {
-    const p = new Producer(this.broker, options);
+  /** A producer; with a `transactionalId`, a transactional one (beginTransaction, send, sendOffsets, commit, abort). */
+  producer(options: TransactionalProducerOptions): TransactionalProducer;
+  producer(options?: ProducerOptions): Producer;
+  producer(options: ProducerOptions & { transactionalId?: string } = {}): Producer | TransactionalProducer {
+    const { transactionalId } = options;
+    const p =
+      transactionalId === undefined
+        ? new Producer(this.broker, options)
+        : new TransactionalProducer(this.broker, this.transactions, { ...options, transactionalId });
     this.producers.add(p);
     return p;
+  }
+
+  /** The broker's transaction coordinator, through the same port the Kafka front end serves it from. */
+  private get transactions() {
+    const port = singleNodePorts(this.broker).transactions;
+    if (port === undefined) throw new Error('The embedded broker has no transaction coordinator.');
+    return port;
   }
 
   consumer(options: ConsumerOptions = {}): Consumer {

@@ -279,6 +279,8 @@ export interface CommittedOffset {
   readonly offset: number;
   readonly leaderEpoch: number;
   readonly metadata: string;
+  /** UNSTABLE_OFFSET_COMMIT where a stable offset was asked for and an open transaction holds one; absent: 0. */
+  readonly errorCode?: number;
 }
 
 /** Consumer groups: their coordinator, membership and committed offsets. */
@@ -300,8 +302,45 @@ export interface GroupPort {
     groupId: string,
     partitions: readonly { topic: string; partition: number }[],
   ): MaybeAsync<Either<PortError, readonly { topic: string; partition: number; errorCode: number }[]>>;
-  /** Committed offsets, all of the group's when `partitions` is omitted. */
-  fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, readonly CommittedOffset[]>>;
+  /**
+   * Committed offsets, all of the group's when `partitions` is omitted. With
+   * `requireStable`, a partition an open transaction holds an offset for answers
+   * UNSTABLE_OFFSET_COMMIT instead.
+   */
+  fetchOffsets(
+    groupId: string,
+    partitions?: readonly { topic: string; partition: number }[],
+    requireStable?: boolean,
+  ): MaybeAsync<Either<PortError, readonly CommittedOffset[]>>;
+}
+
+// ---------------------------------------------------------------- transactions
+
+export interface TxnProducer {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** A TxnOffsetCommit's producer and group member (generation -1 and member '': no member check, as before KIP-447). */
+export interface TxnOffsetCommitParams extends TxnProducer {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+}
+
+/** The transaction coordinator (KIP-98): transactional ids, their producers and transactions. */
+export interface TransactionPort {
+  /** InitProducerId with a transactional id: its producer id, the epoch bumped (fencing the previous producer); -1/-1 or the current id and epoch (KIP-360). */
+  initProducerId(transactionalId: string, timeoutMs: number, producerId: number, producerEpoch: number): MaybeAsync<Either<PortError, ProducerIdGrant>>;
+  /** AddPartitionsToTxn: the partitions join the producer's transaction. */
+  addPartitions(txn: TxnProducer, partitions: readonly { topic: string; partition: number }[]): MaybeAsync<Either<PortError, void>>;
+  /** AddOffsetsToTxn: the group's offsets join the producer's transaction. */
+  addOffsets(txn: TxnProducer, groupId: string): MaybeAsync<Either<PortError, void>>;
+  /** EndTxn: commits or aborts the producer's transaction. */
+  endTxn(txn: TxnProducer, commit: boolean): MaybeAsync<Either<PortError, void>>;
+  /** TxnOffsetCommit: offsets visible to OffsetFetch once the transaction commits. */
+  commitOffsets(params: TxnOffsetCommitParams, commits: readonly OffsetCommitEntry[]): MaybeAsync<readonly CommitResult[]>;
 }
 
 /** Everything a Kafka front end serves from. */
@@ -342,6 +381,8 @@ export interface BrokerPorts {
   readonly partitions: PartitionPort;
   readonly admin: AdminPort;
   readonly groups: GroupPort;
+  /** Absent: transactions are not served here (their APIs refuse with a message saying so). */
+  readonly transactions?: TransactionPort;
   /** Absent: the listener authenticates no one (and the SCRAM admin APIs refuse). */
   readonly security?: SecurityPort;
 }

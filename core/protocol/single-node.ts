@@ -1,12 +1,19 @@
 // The ports over one embedded Broker: a single node is every partition's
 // leader, the controller and every group's coordinator, and answers at once.
 import * as E from 'fp-ts/Either';
-import { applyConfigOps, type Broker, type TopicDescription } from '../broker';
+import { applyConfigOps, ErrorCode, type Broker, type TopicDescription } from '../broker';
 import { topicIdHex } from './topic-id';
-import type { AdminPort, BrokerPorts, CreatedTopic, GroupPort, MetadataPort, PartitionPort, TopicConfigChange, TopicLayout } from './ports';
+import type { AdminPort, BrokerPorts, CreatedTopic, GroupPort, MetadataPort, PartitionPort, TopicConfigChange, TopicLayout, TransactionPort } from './ports';
 
 export function singleNodePorts(broker: Broker): BrokerPorts {
-  return { nodeId: broker.nodeId, metadata: metadataPort(broker), partitions: partitionPort(broker), admin: adminPort(broker), groups: groupPort(broker) };
+  return {
+    nodeId: broker.nodeId,
+    metadata: metadataPort(broker),
+    partitions: partitionPort(broker),
+    admin: adminPort(broker),
+    groups: groupPort(broker),
+    transactions: transactionPort(broker),
+  };
 }
 
 function layout(broker: Broker, d: TopicDescription): TopicLayout {
@@ -55,6 +62,22 @@ function partitionPort(broker: Broker): PartitionPort {
   };
 }
 
+/** One node coordinates every transactional id: the Broker's TransactionCoordinator. */
+function transactionPort(broker: Broker): TransactionPort {
+  const coordinator = broker.transactions;
+  return {
+    initProducerId: (transactionalId, timeoutMs, producerId, producerEpoch) =>
+      coordinator.initProducerId(transactionalId, timeoutMs, producerId, producerEpoch),
+    addPartitions({ transactionalId, producerId, producerEpoch }, partitions) {
+      const missing = broker.checkTxnPartitions(partitions);
+      return missing !== undefined ? E.left(missing) : coordinator.addPartitions(transactionalId, producerId, producerEpoch, partitions);
+    },
+    addOffsets: ({ transactionalId, producerId, producerEpoch }, groupId) => coordinator.addOffsets(transactionalId, producerId, producerEpoch, groupId),
+    endTxn: ({ transactionalId, producerId, producerEpoch }, commit) => coordinator.endTxn(transactionalId, producerId, producerEpoch, commit),
+    commitOffsets: (params, commits) => broker.commitTxnOffsets(params, commits),
+  };
+}
+
 function created(d: TopicDescription): CreatedTopic {
   return { topicId: topicIdHex(d.topicId), partitions: d.partitions, replicationFactor: 1, configs: { effective: d.config, overrides: d.configOverrides } };
 }
@@ -86,7 +109,7 @@ function nextOverrides(current: Readonly<Record<string, string>>, change: TopicC
 
 function groupPort(broker: Broker): GroupPort {
   return {
-    // One node coordinates every group (and would every transaction).
+    // One node coordinates every group and every transaction.
     findCoordinator: (_key, _keyType, self) => E.right({ nodeId: broker.nodeId, host: self.host, port: self.port }),
     joinGroup: (params) => broker.joinGroup(params),
     syncGroup: (params) => broker.syncGroup(params),
@@ -97,6 +120,12 @@ function groupPort(broker: Broker): GroupPort {
     deleteGroup: (groupId) => broker.deleteGroup(groupId),
     deleteOffsets: (groupId, partitions) => broker.deleteOffsets(groupId, partitions),
     commitOffsets: (groupId, memberId, generationId, commits) => broker.commitOffsets(groupId, memberId, generationId, commits),
-    fetchOffsets: (groupId, partitions) => E.right(broker.fetchOffsets(groupId, partitions)),
+    fetchOffsets(groupId, partitions, requireStable) {
+      const offsets = broker.fetchOffsets(groupId, partitions);
+      if (requireStable !== true) return E.right(offsets);
+      return E.right(
+        offsets.map((o) => (broker.isOffsetPending(groupId, o.topic, o.partition) ? { ...o, offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT } : o)),
+      );
+    },
   };
 }

@@ -15,9 +15,6 @@ javaClientSuite(() => startRillBroker({ lifetimeMs: 10 * 60_000 }), {
   'admin-describe-log-dirs': 'no DescribeLogDirs (KIP-113)',
   // DescribeProducers (API 61, KIP-664) is not served: kafka-transactions describe-producers is refused.
   'admin-describe-producers': 'no DescribeProducers (KIP-664)',
-  // InitProducerId with a transactional id is refused (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53):
-  // no transactions (KIP-98), so no read_committed isolation either, and no Kafka Streams exactly_once_v2.
-  'transactional-producer': 'no transactions: a transactional id is refused (error 53)',
   // ListOffsets is served up to v5; OffsetSpec.maxTimestamp() needs v7 (KIP-734), so the client refuses it.
   'admin-list-offsets-max-timestamp': 'ListOffsets v7+ (MAX_TIMESTAMP, KIP-734) unsupported',
   // No ConsumerGroupHeartbeat (KIP-848), the consumer group protocol of Kafka 4 (group.protocol=consumer).

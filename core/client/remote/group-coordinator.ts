@@ -13,13 +13,15 @@ import { RetryLater, RetryPolicy, retryPolicy } from './retry-policy';
 /** Answers after which the group's coordinator moved: find it again, retry. */
 export const COORDINATOR_MOVED = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR]);
 
-/** One FindCoordinator of `groupId` at `any` broker: "host:port", or RetryLater while it is not available. */
-async function findCoordinator(any: KafkaConnection, groupId: string): Promise<string | RetryLater> {
-  const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
-  const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key: groupId };
+const keyName = (keyType: CoordinatorKeyType): string => (keyType === 1 ? 'transactional id' : 'group');
+
+/** One FindCoordinator of `key` (a group, or a transactional id) at `any` broker: "host:port", or RetryLater while it is not available. */
+async function findCoordinator(any: KafkaConnection, key: string, keyType: CoordinatorKeyType): Promise<string | RetryLater> {
+  const found = await any.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key, keyType, coordinatorKeys: [key] });
+  const c = any.versionFor(apis.findCoordinator) >= 4 ? found.coordinators[0] : { ...found, key };
   if (c.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    return new RetryLater(c.errorMessage || `the coordinator of group "${groupId}" is not available (error ${c.errorCode})`);
-  checkCode(c.errorCode, `cannot find the coordinator of group "${groupId}"`, c.errorMessage);
+    return new RetryLater(c.errorMessage || `the coordinator of ${keyName(keyType)} "${key}" is not available (error ${c.errorCode})`);
+  checkCode(c.errorCode, `cannot find the coordinator of ${keyName(keyType)} "${key}"`, c.errorMessage);
   return `${c.host}:${c.port}`;
 }
 
@@ -36,9 +38,13 @@ export function coordinatorAddress(
   any: KafkaConnection,
   groupId: string,
   retry: RetryPolicy = new RetryPolicy({ timeoutMs: FIND_TIMEOUT_MS }),
+  keyType: CoordinatorKeyType = 0,
 ): Promise<string> {
-  return retry.run(`cannot find the coordinator of group "${groupId}"`, () => findCoordinator(any, groupId));
+  return retry.run(`cannot find the coordinator of ${keyName(keyType)} "${groupId}"`, () => findCoordinator(any, groupId, keyType));
 }
+
+/** FindCoordinator's key types: 0 a group, 1 a transactional id (whose coordinator this class follows the same way). */
+export type CoordinatorKeyType = 0 | 1;
 
 export class GroupCoordinator {
   private address: string | undefined;
@@ -49,6 +55,7 @@ export class GroupCoordinator {
     private readonly brokers: BrokerConnections,
     readonly groupId: string,
     retry?: RetryPolicy | number,
+    private readonly keyType: CoordinatorKeyType = 0,
   ) {
     this.retry = retryPolicy(retry);
   }
@@ -56,8 +63,8 @@ export class GroupCoordinator {
   /** The coordinator's connection (found first if not known). */
   async connection(): Promise<KafkaConnection> {
     this.address ??= await this.retry.run(
-      `cannot find the coordinator of group "${this.groupId}"`,
-      async () => findCoordinator(await this.brokers.any(), this.groupId),
+      `cannot find the coordinator of ${keyName(this.keyType)} "${this.groupId}"`,
+      async () => findCoordinator(await this.brokers.any(), this.groupId, this.keyType),
       {
         stopped: () => this.brokers.closed,
       },

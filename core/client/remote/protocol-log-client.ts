@@ -20,6 +20,8 @@ import { RemoteConsumer, type CommitMember } from './remote-consumer';
 import { BrokerConnections, type BrokerConnectionsOptions } from './broker-connections';
 import { GroupCoordinator } from './group-coordinator';
 import { checkCode, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
+import { protocolProduceTarget, protocolTransactionPort } from './protocol-transactions';
+import { TransactionalProducer, type TransactionalProducerOptions } from '../transactional-producer';
 import { PartitionReader } from './partition-reader';
 import { DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS, RetryLater, RetryPolicy } from './retry-policy';
 
@@ -80,6 +82,8 @@ export interface ProtocolLogClient extends LogClient {
   memberCoordinator(groupId: string, clientId: string): { coordinator: GroupCoordinator; close(): void };
   /** The partitions' leaders of a topic (refreshed on first use). */
   leaders(topic: string): Promise<PartitionLeaders>;
+  /** A transactional producer (beginTransaction, send, sendOffsets, commit, abort) whose transactional id's coordinator is found and followed over the protocol. */
+  transactionalProducer(options: TransactionalProducerOptions): TransactionalProducer;
   /**
    * These partition numbers (of every topic) now belong to someone else: the
    * assigned consumers' commits of them are refused until one is assigned them again.
@@ -216,6 +220,10 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       return { coordinator: new GroupCoordinator(own, groupId, retry), close: () => own.close() };
     },
     leaders,
+    transactionalProducer(producerOptions) {
+      const port = protocolTransactionPort(brokers, producerOptions.transactionalId, coordinator, retry);
+      return new TransactionalProducer(protocolProduceTarget(producerOptions.transactionalId, leaders), port, producerOptions);
+    },
     producer(): LogProducer {
       const partitioner = new DefaultPartitioner();
       return batchingProducer({ name: 'rill', sendQueued: (records) => produce(records, partitioner) });

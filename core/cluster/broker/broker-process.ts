@@ -31,6 +31,7 @@ import { replicaName, type BrokerView, type HostedReplica } from './broker-view'
 import { clusterPorts } from './cluster-ports';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
+import { ClusterTransactions } from './transaction-coordinator';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
 import type { Registry } from '../../metrics';
@@ -174,6 +175,7 @@ export class BrokerProcess implements BrokerView {
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaServer | undefined;
   private groups: ClusterGroupCoordinator | undefined;
+  private transactions: ClusterTransactions | undefined;
   private lock: DirLock | undefined;
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
@@ -203,9 +205,12 @@ export class BrokerProcess implements BrokerView {
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
+      const transactions = new ClusterTransactions(broker, broker.groups);
+      broker.transactions = transactions;
+      broker.groups.findTransactionCoordinator = (id) => transactions.findCoordinator(id);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
       broker.kafka = await KafkaServer.start({
-        ports: clusterPorts(broker, broker.groups),
+        ports: clusterPorts(broker, broker.groups, transactions),
         port: options.port,
         host,
         advertisedHost: options.advertisedHost,
@@ -300,6 +305,7 @@ export class BrokerProcess implements BrokerView {
     if (!this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
     this.groups?.onReplicasChanged();
+    this.transactions?.onReplicasChanged();
     this.changed();
   }
 
@@ -439,6 +445,7 @@ export class BrokerProcess implements BrokerView {
       if ((changed === undefined || changed.touchesTopic(h.topicId)) && this.image.topics.get(h.topicId)?.name !== h.topic) this.closeReplica(h, 'delete data');
     if (!this.strayRemoved) this.removeStrayReplicas();
     this.groups?.onReplicasChanged();
+    this.transactions?.onReplicasChanged();
     this.changed();
   }
 
@@ -733,6 +740,7 @@ export class BrokerProcess implements BrokerView {
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();
     for (const h of [...this.replicas.values()]) this.closeReplica(h);
+    await this.transactions?.close();
     await this.groups?.close();
     for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.waiting.clear();

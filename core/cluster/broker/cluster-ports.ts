@@ -10,7 +10,7 @@
 // broker sees it; validate_only runs the same decision on this broker's image
 // without proposing it. Consumer groups are ClusterGroupCoordinator's.
 import * as E from 'fp-ts/Either';
-import { abortedTransactionsIn, CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
+import { abortedTransactionsIn, CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget, TRANSACTION_STATE_TOPIC } from '../../broker';
 import { LogError } from '../../log';
 import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
 import { withDefaultReplication } from './default-replication';
@@ -27,12 +27,12 @@ import type { Decision } from '../controller/decision';
 import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { TopicImage } from '../metadata/image';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
+import { appendTxnMarkerAsLeader } from './coordinator-append';
+import type { ClusterTransactions } from './transaction-coordinator';
 import { ControllerMethod, type ControllerAnswer } from '../controller/controller-protocol';
 
 /** The longest a Fetch waits here for min_bytes, whatever the client asks: a cluster's clients refresh their view at least this often. */
 const MAX_FETCH_WAIT_MS = 1000;
-/** How long a transaction marker waits for the in-sync replicas (Kafka's request.timeout.ms default). */
-const MARKER_ACK_TIMEOUT_MS = 30_000;
 const CLUSTER_ID = 'rill-cluster';
 const EMPTY = Buffer.alloc(0);
 /** Auto-created topics (Metadata with auto.create.topics.enable): Kafka's num.partitions and default.replication.factor. */
@@ -41,8 +41,15 @@ const AUTO_CREATE = { partitions: 1, replicationFactor: -1, config: {} };
 /** How long a Metadata request that auto-creates a topic waits for the controller and this broker's image. */
 const AUTO_CREATE_WAIT_MS = 5000;
 
-export function clusterPorts(broker: BrokerView, groups: GroupPort): BrokerPorts {
-  return { nodeId: broker.nodeId, metadata: metadataPort(broker), partitions: partitionPort(broker), admin: adminPort(broker), groups };
+export function clusterPorts(broker: BrokerView, groups: GroupPort, transactions?: ClusterTransactions): BrokerPorts {
+  return {
+    nodeId: broker.nodeId,
+    metadata: metadataPort(broker),
+    partitions: partitionPort(broker, transactions),
+    admin: adminPort(broker),
+    groups,
+    transactions,
+  };
 }
 
 function layout(broker: BrokerView, t: TopicImage): TopicLayout {
@@ -56,7 +63,7 @@ function layout(broker: BrokerView, t: TopicImage): TopicLayout {
       isr: p.isr,
       offlineReplicas: p.replicas.filter((id) => !broker.image.isUnfenced(id)),
     }));
-  return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC, partitions };
+  return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC || t.name === TRANSACTION_STATE_TOPIC, partitions };
 }
 
 function unknownTopic(name: string): Refusal {
@@ -89,7 +96,7 @@ function metadataPort(broker: BrokerView): MetadataPort {
   };
 }
 
-function partitionPort(broker: BrokerView): PartitionPort {
+function partitionPort(broker: BrokerView, transactions: ClusterTransactions | undefined): PartitionPort {
   return {
     produce(topic, partition, records, acks, timeoutMs) {
       const leader = leaderReplica(broker, topic, partition);
@@ -105,18 +112,6 @@ function partitionPort(broker: BrokerView): PartitionPort {
       const appended = { baseOffset: outcome.baseOffset, logAppendTime: -1, logStartOffset: h.log.logStartOffset };
       if (outcome.acknowledged) return E.right(appended);
       return acknowledged(broker, h, outcome.lastOffset, timeoutMs, appended);
-    },
-
-    /** At the leader, like an acks=all produce: answered once the in-sync replicas have the marker. */
-    writeTxnMarker(topic, partition, marker) {
-      const leader = leaderReplica(broker, topic, partition);
-      if (E.isLeft(leader)) return leader;
-      const h = leader.right;
-      const outcome = h.replica.appendMarkerAsLeader(marker, Date.now());
-      if (!('baseOffset' in outcome)) return E.left(refusal(outcome.errorCode, outcome.message));
-      broker.appended(h);
-      if (outcome.acknowledged) return E.right(undefined);
-      return acknowledged(broker, h, outcome.lastOffset, MARKER_ACK_TIMEOUT_MS, undefined);
     },
 
     async fetch(wanted) {
@@ -204,6 +199,9 @@ function partitionPort(broker: BrokerView): PartitionPort {
     },
 
     initProducerId: () => broker.initProducerId(),
+    // With a transaction coordinator, a marker on __consumer_offsets also completes the pending offsets there.
+    writeTxnMarker: (topic, partition, marker) =>
+      transactions !== undefined ? transactions.writeLocalMarker(topic, partition, marker) : appendTxnMarkerAsLeader(broker, topic, partition, marker),
   };
 }
 

@@ -57,11 +57,13 @@ import type {
   OffsetCommitEntry,
   SyncGroupParams,
   SyncGroupResult,
+  TxnOffsetCommitParams,
 } from '../../protocol';
 import { refusal, type Refusal } from '../errors';
 import { defaultReplication } from './default-replication';
 import { appCommitStanding } from './app-commit-fence';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
+import { appendCoordinatorBatch } from './coordinator-append';
 
 /** Partitions of the cluster's `__consumer_offsets` (Kafka's offsets.topic.num.partitions, 50 there). */
 export const OFFSETS_TOPIC_PARTITIONS = 3;
@@ -193,8 +195,12 @@ export class ClusterGroupCoordinator implements GroupPort {
 
   // ---------------------------------------------------------------- core/protocol's GroupPort
 
+  /** Where a transactional id's coordinator is (ClusterTransactions), set by the broker; absent: transactions are not served. */
+  findTransactionCoordinator: ((transactionalId: string) => E.Either<Refusal, { nodeId: number; host: string; port: number }>) | undefined;
+
   findCoordinator(key: string, keyType: number): E.Either<Refusal, { nodeId: number; host: string; port: number }> {
-    if (keyType !== 0) return E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Only group coordinators are served (no transactions on a cluster yet).'));
+    if (keyType === 1 && this.findTransactionCoordinator !== undefined) return this.findTransactionCoordinator(key);
+    if (keyType !== 0) return E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `Key type ${keyType} has no coordinator here.`));
     if (this.partitionFor(key) === undefined) this.ensureOffsetsTopic();
     const c = this.coordinator(key);
     return c === undefined
@@ -283,9 +289,60 @@ export class ClusterGroupCoordinator implements GroupPort {
     return answer((c) => (known(c) ? code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
   }
 
-  fetchOffsets(groupId: string, partitions?: readonly { topic: string; partition: number }[]): E.Either<Refusal, CommittedOffset[]> {
+  fetchOffsets(
+    groupId: string,
+    partitions?: readonly { topic: string; partition: number }[],
+    requireStable = false,
+  ): E.Either<Refusal, (CommittedOffset & { errorCode?: number })[]> {
     const owner = this.owned(groupId);
-    return typeof owner === 'number' ? E.left(notCoordinated(groupId, owner)) : E.right(owner.cache.fetch(groupId, partitions));
+    if (typeof owner === 'number') return E.left(notCoordinated(groupId, owner));
+    const offsets = owner.cache.fetch(groupId, partitions);
+    if (!requireStable) return E.right(offsets);
+    return E.right(
+      offsets.map((o) => (owner.cache.isPending(groupId, o.topic, o.partition) ? { ...o, offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT } : o)),
+    );
+  }
+
+  /**
+   * TxnOffsetCommit at the group's coordinator: the offsets go to its
+   * `__consumer_offsets` partition in one transactional batch of the producer
+   * (replicated, acks=all) and stay pending until the transaction's marker
+   * reaches that partition (txnMarkerWritten). The member is checked when the
+   * request names one (KIP-447).
+   */
+  async commitTxnOffsets(params: TxnOffsetCommitParams, commits: readonly OffsetCommitEntry[]): Promise<CommitResult[]> {
+    const answer = (code: number): CommitResult[] => commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code }));
+    const owner = this.owned(params.groupId);
+    if (typeof owner === 'number') return answer(owner);
+    if (params.generationId >= 0 || params.memberId !== '') {
+      const refused = this.membership.checkOffsetCommit(params.groupId, params.memberId, params.generationId);
+      if (refused !== undefined) return answer(refused.code);
+    }
+    const image = this.broker.image;
+    if (commits.some((c) => image.topicByName(c.topic)?.partitions.has(c.partition) !== true)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    let prepared: { entries: CommittedOffset[]; records: RecordInput[] };
+    try {
+      prepared = offsetCommitRecords(params.groupId, commits, Date.now());
+    } catch (e) {
+      if (e instanceof BrokerError) return answer(e.code);
+      throw e;
+    }
+    const batch = encodeRecordBatch({
+      records: prepared.records,
+      producerId: params.producerId,
+      producerEpoch: params.producerEpoch,
+      baseSequence: 0,
+      transactional: true,
+    });
+    const written = await appendCoordinatorBatch(this.broker, owner.hosted, batch, OFFSET_COMMIT_TIMEOUT_MS);
+    if (E.isLeft(written)) return answer(commitError(written.left.code));
+    if (this.loaded.get(owner.partition) === owner) owner.cache.setPending(params.producerId, params.groupId, prepared.entries);
+    return answer(0);
+  }
+
+  /** A transaction marker reached `__consumer_offsets` partition `partition` here: the producer's pending offsets there are committed or dropped. */
+  txnMarkerWritten(partition: number, producerId: number, commit: boolean): void {
+    this.loaded.get(partition)?.cache.completeTransaction(producerId, commit);
   }
 
   /** A commit to an application's group must come from a registered worker (app-commit-fence.ts); waits out a lagging image. */

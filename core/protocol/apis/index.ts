@@ -1,5 +1,7 @@
 // Every API Rill serves, by key. ApiVersions advertises exactly this table.
 import { ApiDefinition } from '../api';
+import { addOffsetsToTxnApi } from './add-offsets-to-txn';
+import { addPartitionsToTxnApi } from './add-partitions-to-txn';
 import { alterConfigsApi } from './alter-configs';
 import { ApiVersionRange, apiVersionsApi } from './api-versions';
 import { createPartitionsApi } from './create-partitions';
@@ -9,6 +11,7 @@ import { deleteRecordsApi } from './delete-records';
 import { deleteTopicsApi } from './delete-topics';
 import { describeConfigsApi } from './describe-configs';
 import { describeGroupsApi } from './describe-groups';
+import { endTxnApi } from './end-txn';
 import { fetchApi } from './fetch';
 import { findCoordinatorApi } from './find-coordinator';
 import { heartbeatApi } from './heartbeat';
@@ -24,6 +27,8 @@ import { offsetDeleteApi } from './offset-delete';
 import { offsetFetchApi } from './offset-fetch';
 import { produceApi } from './produce';
 import { syncGroupApi } from './sync-group';
+import { txnOffsetCommitApi } from './txn-offset-commit';
+import { writeTxnMarkersApi } from './write-txn-markers';
 
 export const apiVersions = apiVersionsApi(servedApiVersions);
 
@@ -46,6 +51,11 @@ export const APIS: readonly ApiDefinition[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  writeTxnMarkersApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
   alterConfigsApi,
   incrementalAlterConfigsApi,

@@ -1,8 +1,12 @@
-// InitProducerId (22): a producer id for an idempotent producer. Transactions are
-// not served, so a transactional id is refused.
+// InitProducerId (22): a producer id for an idempotent producer, or, with a
+// transactional id, the transaction coordinator's producer id and epoch for it
+// (the epoch bumped on every call, fencing the previous producer; KIP-360's bump
+// when the producer sends the id and epoch it has).
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ApiKey, ErrorCode } from '../../wire';
+import { ApiKey } from '../../wire';
 import { field, message } from '../../wire';
+import { fencingCode, transactionsOf } from './txn-common';
 
 export interface InitProducerIdRequest {
   transactionalId: string | null;
@@ -32,30 +36,24 @@ const response = message('2+', [
   field('producerEpoch', 'int16', '0+'),
 ]);
 
-/**
- * A transactional id is refused, as transactions are not served; otherwise the
- * broker hands out an id. The response has no message field, so the reason of
- * a refusal goes to the broker's log.
- */
+/** The response has no message field, so the reason of a refusal goes to the broker's log. */
 export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerIdResponse>({
   key: ApiKey.InitProducerId,
   name: 'InitProducerId',
   versions: '0-4',
   request,
   response,
-  handle(req, ctx) {
-    const refused = (errorCode: number, why: string): InitProducerIdResponse => {
-      ctx.log(`refused InitProducerId: ${why}`, { transactionalId: req.transactionalId });
-      return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
-    };
-    if (req.transactionalId !== null) {
-      return refused(
-        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-        'transactions are not supported; drop transactionalId (an idempotent producer needs none).',
-      );
+  async handle(req, ctx) {
+    const transactionalId = req.transactionalId;
+    let g: E.Either<{ code: number; message: string }, { producerId: number; producerEpoch: number }>;
+    if (transactionalId === null) g = ctx.partitions.initProducerId();
+    else {
+      const port = transactionsOf(ctx);
+      g = E.isLeft(port) ? port : await port.right.initProducerId(transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch);
     }
-    const g = ctx.partitions.initProducerId();
-    if (g._tag === 'Left') return refused(g.left.code, g.left.message);
-    return { throttleTimeMs: 0, errorCode: 0, producerId: g.right.producerId, producerEpoch: g.right.producerEpoch };
+    if (E.isRight(g)) return { throttleTimeMs: 0, errorCode: 0, producerId: g.right.producerId, producerEpoch: g.right.producerEpoch };
+    ctx.log(`refused InitProducerId: ${g.left.message}`, { transactionalId });
+    // PRODUCER_FENCED is InitProducerId's from v4 (KIP-588).
+    return { throttleTimeMs: 0, errorCode: fencingCode(g.left.code, ctx.apiVersion, 4), producerId: -1, producerEpoch: -1 };
   },
 });

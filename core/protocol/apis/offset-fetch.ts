@@ -1,5 +1,7 @@
 // OffsetFetch (9): committed offsets (-1 where none). Null topics (v2+) = all of
-// the group's; v8+ asks for several groups at once.
+// the group's; v8+ asks for several groups at once. require_stable (v7+):
+// a partition an open transaction holds an offset for answers
+// UNSTABLE_OFFSET_COMMIT, and the consumer asks again once it completes.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
 import type { GroupPort } from '../ports';
@@ -66,9 +68,9 @@ const response = message('6+', [
 
 type Committed = E.Either<{ errorCode: number }, ResponseTopics>;
 
-async function committed(groups: GroupPort, groupId: string, topics: RequestTopics): Promise<Committed> {
+async function committed(groups: GroupPort, groupId: string, topics: RequestTopics, requireStable: boolean): Promise<Committed> {
   const wanted = topics === null ? undefined : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-  const offsets = await groups.fetchOffsets(groupId, wanted);
+  const offsets = await groups.fetchOffsets(groupId, wanted, requireStable);
   if (E.isLeft(offsets)) return E.left({ errorCode: offsets.left.code });
   return E.right(
     groupByTopic(offsets.right, (o) => ({
@@ -76,7 +78,7 @@ async function committed(groups: GroupPort, groupId: string, topics: RequestTopi
       committedOffset: o.offset,
       committedLeaderEpoch: o.leaderEpoch,
       metadata: o.metadata,
-      errorCode: 0,
+      errorCode: o.errorCode ?? 0,
     })),
   );
 }
@@ -92,13 +94,13 @@ export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>
     if (ctx.apiVersion >= 8) {
       const groups = await Promise.all(
         req.groups.map(async (g) => {
-          const c = await committed(ctx.groups, g.groupId, g.topics);
+          const c = await committed(ctx.groups, g.groupId, g.topics, req.requireStable);
           return E.isLeft(c) ? { groupId: g.groupId, topics: [], errorCode: c.left.errorCode } : { groupId: g.groupId, topics: c.right, errorCode: 0 };
         }),
       );
       return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
     }
-    const c = await committed(ctx.groups, req.groupId, req.topics);
+    const c = await committed(ctx.groups, req.groupId, req.topics, req.requireStable);
     if (E.isRight(c)) return { throttleTimeMs: 0, topics: c.right, errorCode: 0, groups: [] };
     // v0-1 have no top-level error code: it goes on every partition asked for.
     const { errorCode } = c.left;

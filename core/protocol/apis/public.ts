@@ -24,6 +24,11 @@ export { incrementalAlterConfigsApi as incrementalAlterConfigs } from './increme
 export { createPartitionsApi as createPartitions } from './create-partitions';
 export { deleteGroupsApi as deleteGroups } from './delete-groups';
 export { offsetDeleteApi as offsetDelete } from './offset-delete';
+export { addPartitionsToTxnApi as addPartitionsToTxn } from './add-partitions-to-txn';
+export { addOffsetsToTxnApi as addOffsetsToTxn } from './add-offsets-to-txn';
+export { endTxnApi as endTxn } from './end-txn';
+export { writeTxnMarkersApi as writeTxnMarkers, type WriteTxnMarkersResponse } from './write-txn-markers';
+export { txnOffsetCommitApi as txnOffsetCommit } from './txn-offset-commit';
 // Served once the connection gates on authentication (next step of #16); not in the APIS table yet.
 export { saslHandshakeApi as saslHandshake } from './sasl-handshake';
 export { saslAuthenticateApi as saslAuthenticate, answerSaslAuthenticate } from './sasl-authenticate';

@@ -279,6 +279,7 @@ export class Connection {
       partitions: ports.partitions,
       admin: ports.admin,
       groups: ports.groups,
+      transactions: ports.transactions,
       apiVersion,
       clientId,
       principal: this.options.principal,

@@ -113,7 +113,7 @@ describe('a cluster in one process, through the Kafka protocol', () => {
   );
 
   it(
-    'serves InitProducerId: ids unique across brokers, transactional ids refused; a retried idempotent batch is not written twice',
+    'serves InitProducerId: ids unique across brokers, a transactional id only at its coordinator; a retried idempotent batch is not written twice',
     async () => {
       const deadline = Date.now() + DEADLINE_MS;
       const init = (i: number, transactionalId: string | null) =>
@@ -127,7 +127,8 @@ describe('a cluster in one process, through the Kafka protocol', () => {
       const ids = granted.map((g) => g.producerId);
       expect(new Set(ids).size).toBe(4);
       for (const id of ids) expect(id).toBeGreaterThanOrEqual(2 ** 30); // the block of a broker epoch >= 1
-      expect(await init(1, 'payments-tx')).toMatchObject({ errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1 });
+      // A transactional id is its coordinator's: before FindCoordinator creates __transaction_state, no broker is.
+      expect(await init(1, 'payments-tx')).toMatchObject({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1 });
 
       const kafka = new Kafka({
         clientId: 'in-process-idem',

@@ -1,0 +1,41 @@
+// AddOffsetsToTxn (25): a group's offsets join a producer's transaction (its
+// __consumer_offsets partition gets the transaction's marker), before the
+// producer sends them with TxnOffsetCommit.
+import * as E from 'fp-ts/Either';
+import { defineApi } from '../api';
+import { ApiKey, field, message } from '../../wire';
+import { answerCode, transactionsOf } from './txn-common';
+
+export interface AddOffsetsToTxnRequest {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  groupId: string;
+}
+
+export interface AddOffsetsToTxnResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+}
+
+const request = message('3+', [
+  field('transactionalId', 'string', '0+'),
+  field('producerId', 'int64', '0+'),
+  field('producerEpoch', 'int16', '0+'),
+  field('groupId', 'string', '0+'),
+]);
+
+const response = message('3+', [field('throttleTimeMs', 'int32', '0+'), field('errorCode', 'int16', '0+')]);
+
+export const addOffsetsToTxnApi = defineApi<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
+  key: ApiKey.AddOffsetsToTxn,
+  name: 'AddOffsetsToTxn',
+  versions: '0-3',
+  request,
+  response,
+  async handle(req, ctx) {
+    const port = transactionsOf(ctx);
+    const added = E.isLeft(port) ? port : await port.right.addOffsets(req, req.groupId);
+    return { throttleTimeMs: 0, errorCode: answerCode(ctx, 'AddOffsetsToTxn', added, 2) };
+  },
+});

@@ -38,6 +38,8 @@ const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 const COORDINATOR_RETRIES = 50;
 const RETRY_BACKOFF_MS = 20;
 const RETRIABLE = new Set<number>([
+  // A topic created a moment ago that the coordinator's broker has not seen yet (Kafka's producer retries it too).
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
   ErrorCode.CONCURRENT_TRANSACTIONS,
   ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
   ErrorCode.COORDINATOR_NOT_AVAILABLE,

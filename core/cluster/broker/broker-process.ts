@@ -711,7 +711,10 @@ export class BrokerProcess implements BrokerView {
     )
       return;
     this.shuttingDown = true;
+    this.log(`broker ${this.nodeId}: controlled shutdown: moving its leaderships away`);
     const deadline = Date.now() + CONTROLLED_SHUTDOWN_MS;
+    // A heartbeat in flight is answered first, so the request to be fenced is the last one sent.
+    while (this.heartbeatInflight && Date.now() < deadline) await this.nextChange(20);
     const a = await this.askController<BrokerHeartbeatResponse>(
       ControllerMethod.brokerHeartbeat,
       { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, caughtUp: true, wantFence: true },
@@ -722,6 +725,11 @@ export class BrokerProcess implements BrokerView {
       return;
     }
     while (this.leadsAnyPartition() && Date.now() < deadline) await this.nextChange(50);
+    this.log(
+      this.leadsAnyPartition()
+        ? `broker ${this.nodeId}: controlled shutdown: still leading partitions after ${CONTROLLED_SHUTDOWN_MS} ms; stopping anyway`
+        : `broker ${this.nodeId}: controlled shutdown: it leads nothing now; stopping`,
+    );
   }
 
   private leadsAnyPartition(): boolean {

@@ -65,6 +65,8 @@ export class QuorumController {
   /** The active tasks each worker was last told it owns: it may have started them before it reports them. */
   private readonly workerGiven = new Map<WorkerKey, ReadonlySet<string>>();
   private readonly _image: MetadataImage;
+  /** Brokers in controlled shutdown, with the broker epoch that asked (soft state, like the sessions). */
+  private readonly shuttingDown = new Map<number, number>();
 
   constructor(
     committed: MetadataImage,
@@ -85,13 +87,22 @@ export class QuorumController {
 
   registerBroker(req: RegisterBrokerRequest, now: number): Decision<{ brokerEpoch: number }> {
     const d = this.commit(registerBroker(this._image, req));
-    if (E.isRight(d)) this.brokerSessions.touch(req.brokerId, now);
+    if (E.isRight(d)) {
+      this.brokerSessions.touch(req.brokerId, now);
+      this.shuttingDown.delete(req.brokerId);
+    }
     return d;
   }
 
   brokerHeartbeat(req: BrokerHeartbeatRequest, now: number): Decision<BrokerHeartbeatResponse> {
-    const d = this.commit(brokerHeartbeat(this._image, req));
-    if (E.isRight(d)) this.brokerSessions.touch(req.brokerId, now);
+    // A broker in controlled shutdown stays fenced until it registers again (as in
+    // KRaft): a heartbeat it sent before asking to be fenced may arrive after.
+    const shutting = this.shuttingDown.get(req.brokerId) === req.brokerEpoch;
+    const d = this.commit(brokerHeartbeat(this._image, shutting ? { ...req, wantFence: true } : req));
+    if (E.isRight(d)) {
+      this.brokerSessions.touch(req.brokerId, now);
+      if (req.wantFence) this.shuttingDown.set(req.brokerId, req.brokerEpoch);
+    }
     return d;
   }
 

@@ -448,8 +448,18 @@ export class PartitionReplica {
    */
   onIsrChangeRefused(proposal: IsrChangeProposal, errorCode: number): void {
     if (errorCode === ErrorCode.NOT_CONTROLLER) return;
+    const current = proposal.partitionEpoch === this._partitionEpoch && proposal.leaderEpoch === this._leaderEpoch;
     if (this.pendingIsr?.partitionEpoch === proposal.partitionEpoch && this.pendingIsr.leaderEpoch === proposal.leaderEpoch) {
       this.pendingIsr = undefined;
+    }
+    // INELIGIBLE_REPLICA: the controller looked at this very partition epoch and
+    // refused to add fenced brokers. Nothing at this epoch was committed (a commit
+    // moves the epoch), and this is the only proposal in flight, so its new members
+    // need not count for the high watermark any more: a fenced broker that fetched
+    // on its way out (a controlled shutdown) must not hold the high watermark back.
+    if (errorCode === ErrorCode.INELIGIBLE_REPLICA && current) {
+      for (const id of proposal.newIsr) if (!this._isr.includes(id)) this.proposedMembers.delete(id);
+      if (this._role === 'leader') this.maybeAdvanceHighWatermark();
     }
   }
 

@@ -66,6 +66,12 @@ describe('transactions on a cluster', () => {
       await admin.createTopics({ topics: [{ topic: 'out', numPartitions: 2, replicationFactor: 3 }], waitForLeaders: true });
       await admin.createTopics({ topics: [{ topic: 'in', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
 
+      // The group's coordinator first (it creates __consumer_offsets; kafkajs's sendOffsets does not wait for it).
+      await until(
+        deadline,
+        async () => ((await admin.fetchOffsets({ groupId: 'wc', topics: ['in'] }).catch(() => undefined)) !== undefined ? true : undefined),
+        'no coordinator for group wc',
+      );
       const producer = kafka.producer({ transactionalId: 'tx-cluster', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 3000 });
       await producer.connect();
       const txn = await producer.transaction();

@@ -69,3 +69,20 @@ describe('QuorumController: sessions on an injected clock', () => {
     expect([...c.image.apps.get('wc')!.tasks.values()].every((t) => t.owner === 'a')).toBe(true);
   });
 });
+
+describe('QuorumController: controlled shutdown', () => {
+  test('a broker that asked to be fenced stays fenced, whatever heartbeat of the same registration arrives after; a new registration may be unfenced', () => {
+    const c = new QuorumController(clusterOf([1, 2, 3]), 0, CONFIG);
+    expect(E.isRight(c.brokerHeartbeat({ brokerId: 2, brokerEpoch: 2, caughtUp: true, wantFence: true }, 10))).toBe(true);
+    expect(c.image.brokers.get(2)?.fenced).toBe(true);
+    // A heartbeat sent before the request to be fenced, arriving after it.
+    const late = c.brokerHeartbeat({ brokerId: 2, brokerEpoch: 2, caughtUp: true }, 20);
+    expect(E.isRight(late) && late.right.response.fenced).toBe(true);
+    expect(c.image.brokers.get(2)?.fenced).toBe(true);
+    const registered = c.registerBroker({ brokerId: 2, rack: null, host: 'h2', port: 9092 }, 30);
+    expect(E.isRight(registered)).toBe(true);
+    const epoch = E.isRight(registered) ? registered.right.response.brokerEpoch : -1;
+    const back = c.brokerHeartbeat({ brokerId: 2, brokerEpoch: epoch, caughtUp: true }, 40);
+    expect(E.isRight(back) && back.right.response.fenced).toBe(false);
+  });
+});

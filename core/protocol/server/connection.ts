@@ -64,12 +64,15 @@ export class Connection {
   private drainEnded = false;
   readonly closed: Promise<void>;
   private readonly name: string;
+  /** The client's address, as ACLs name hosts ('::ffff:' of IPv4-mapped addresses dropped). */
+  private readonly clientHost: string;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clientHost = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
     // Each parked Fetch listens on the connection's signal.
     setMaxListeners(options.maxInFlight + 16, this.abort.signal);
@@ -270,6 +273,8 @@ export class Connection {
       partitions: ports.partitions,
       admin: ports.admin,
       groups: ports.groups,
+      acls: ports.acls,
+      clientHost: this.clientHost,
       apiVersion,
       clientId,
       principal: this.options.principal,

@@ -1,0 +1,141 @@
+// The authorizer: Kafka's StandardAuthorizer semantics over an index of the
+// ACLs, so one decision costs a few map lookups whatever the number of ACLs:
+// - ACLs are kept per resource type, literal ones by name and prefixed ones by
+//   prefix, with the set of prefix lengths in use: a name is checked against
+//   its own entry, the '*' entry and one prefix per length in use;
+// - super users pass without a look;
+// - a matching DENY wins over any ALLOW; ALL matches every operation; READ,
+//   WRITE, DELETE and ALTER imply DESCRIBE, ALTER_CONFIGS implies DESCRIBE_CONFIGS;
+// - a principal matches itself and 'User:*', a host itself and '*';
+// - a resource without any ACL is allowed only with allow.everyone.if.no.acl.found.
+import type { AclBinding, AclBindingFilter } from '../ports';
+import { AclOperation, AclPermission, PatternType, WILDCARD, WILDCARD_PRINCIPAL, bindingKey, filterMatches } from './acl';
+
+export interface AuthorizerConfig {
+  /** Principals allowed everything (super.users). */
+  readonly superUsers: readonly string[];
+  /** allow.everyone.if.no.acl.found (Kafka's default: false). */
+  readonly allowEveryoneIfNoAclFound: boolean;
+}
+
+/** Operations an ALLOW of another operation also grants. */
+const IMPLIED_BY: ReadonlyMap<number, readonly number[]> = new Map([
+  [AclOperation.DESCRIBE, [AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER]],
+  [AclOperation.DESCRIBE_CONFIGS, [AclOperation.ALTER_CONFIGS]],
+]);
+
+function grants(aclOperation: number, wanted: number): boolean {
+  return aclOperation === AclOperation.ALL || aclOperation === wanted || (IMPLIED_BY.get(wanted)?.includes(aclOperation) ?? false);
+}
+
+/** The ACLs of one resource type. */
+class TypeIndex {
+  readonly literal = new Map<string, AclBinding[]>();
+  readonly prefixed = new Map<string, AclBinding[]>();
+  /** Lengths of the prefixes in `prefixed`, with how many prefixes have each. */
+  private readonly prefixLengths = new Map<number, number>();
+  lengths: number[] = [];
+
+  add(b: AclBinding): void {
+    const byName = b.patternType === PatternType.PREFIXED ? this.prefixed : this.literal;
+    const list = byName.get(b.resourceName);
+    if (list) list.push(b);
+    else {
+      byName.set(b.resourceName, [b]);
+      if (byName === this.prefixed) this.countLength(b.resourceName.length, 1);
+    }
+  }
+
+  remove(b: AclBinding): void {
+    const byName = b.patternType === PatternType.PREFIXED ? this.prefixed : this.literal;
+    const list = byName.get(b.resourceName);
+    if (!list) return;
+    const key = bindingKey(b);
+    const kept = list.filter((x) => bindingKey(x) !== key);
+    if (kept.length > 0) byName.set(b.resourceName, kept);
+    else {
+      byName.delete(b.resourceName);
+      if (byName === this.prefixed) this.countLength(b.resourceName.length, -1);
+    }
+  }
+
+  private countLength(length: number, delta: number): void {
+    const n = (this.prefixLengths.get(length) ?? 0) + delta;
+    if (n > 0) this.prefixLengths.set(length, n);
+    else this.prefixLengths.delete(length);
+    this.lengths = [...this.prefixLengths.keys()].sort((a, b) => a - b);
+  }
+}
+
+export class Authorizer {
+  private readonly superUsers: ReadonlySet<string>;
+  private readonly types = new Map<number, TypeIndex>();
+  private readonly all = new Map<string, AclBinding>();
+
+  constructor(
+    private readonly config: AuthorizerConfig,
+    bindings: Iterable<AclBinding> = [],
+  ) {
+    this.superUsers = new Set(config.superUsers);
+    this.update(bindings, []);
+  }
+
+  /** Every ACL, each once. */
+  bindings(): AclBinding[] {
+    return [...this.all.values()];
+  }
+
+  has(b: AclBinding): boolean {
+    return this.all.has(bindingKey(b));
+  }
+
+  /** The ACLs a filter matches. Scans them all: an admin request, not a per-request check. */
+  matching(filter: AclBindingFilter): AclBinding[] {
+    return this.bindings().filter((b) => filterMatches(filter, b));
+  }
+
+  /** Adds and removes ACLs (an added one already there is kept once). */
+  update(added: Iterable<AclBinding>, removed: Iterable<AclBinding>): void {
+    for (const b of removed) {
+      const key = bindingKey(b);
+      if (!this.all.delete(key)) continue;
+      this.types.get(b.resourceType)?.remove(b);
+    }
+    for (const b of added) {
+      const key = bindingKey(b);
+      if (this.all.has(key)) continue;
+      this.all.set(key, b);
+      let index = this.types.get(b.resourceType);
+      if (!index) this.types.set(b.resourceType, (index = new TypeIndex()));
+      index.add(b);
+    }
+  }
+
+  authorize(principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean {
+    if (this.superUsers.has(principal)) return true;
+    const index = this.types.get(resourceType);
+    if (!index) return this.config.allowEveryoneIfNoAclFound;
+    let found = false;
+    let allowed = false;
+    const visit = (acls: readonly AclBinding[] | undefined): boolean => {
+      if (!acls) return false;
+      found = true;
+      for (const acl of acls) {
+        if (acl.principal !== principal && acl.principal !== WILDCARD_PRINCIPAL) continue;
+        if (acl.host !== host && acl.host !== WILDCARD) continue;
+        if (acl.permission === AclPermission.DENY) {
+          if (acl.operation === AclOperation.ALL || acl.operation === operation) return true;
+        } else if (grants(acl.operation, operation)) allowed = true;
+      }
+      return false;
+    };
+    // Each visit returns true on a matching DENY, which settles it.
+    if (visit(index.literal.get(resourceName))) return false;
+    if (resourceName !== WILDCARD && visit(index.literal.get(WILDCARD))) return false;
+    for (const length of index.lengths) {
+      if (length > resourceName.length) break;
+      if (visit(index.prefixed.get(resourceName.slice(0, length)))) return false;
+    }
+    return allowed || (!found && this.config.allowEveryoneIfNoAclFound);
+  }
+}

@@ -342,6 +342,8 @@ export interface AclBindingFilter {
 export interface AclPort {
   /** Whether `principal`, connected from `host`, may perform `operation` on the resource: super users, DENY before ALLOW, implied DESCRIBE, the no-ACL rule. */
   authorize(principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean;
+  /** Whether the principal may perform `operation` on some resource of the type (an idempotent producer's WRITE on any topic). */
+  authorizeByResourceType(principal: string, host: string, operation: number, resourceType: number): boolean;
   describeAcls(filter: AclBindingFilter): readonly AclBinding[];
   /** Adds the bindings (one already there is kept once); one answer per binding, undefined for success. */
   createAcls(bindings: readonly AclBinding[]): MaybeAsync<readonly (PortError | undefined)[]>;

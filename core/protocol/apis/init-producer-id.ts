@@ -1,6 +1,7 @@
 // InitProducerId (22): a producer id for an idempotent producer. Transactions are
 // not served, so a transactional id is refused.
 import { defineApi } from '../api';
+import { idempotentWriteAuthorized } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import { field, message } from '../../wire';
 
@@ -48,6 +49,7 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
       ctx.log(`refused InitProducerId: ${why}`);
       return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
     };
+    if (req.transactionalId === null && !idempotentWriteAuthorized(ctx)) return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `${ctx.principal} may not write idempotently`);
     if (req.transactionalId !== null) {
       return refused(
         ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,

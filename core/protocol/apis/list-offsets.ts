@@ -1,6 +1,7 @@
 // ListOffsets (2): offset for a timestamp; -2 earliest (log start), -1 latest
 // (high watermark), -3 the record with the largest timestamp.
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { answerPerPartition } from './group-by-topic';
 
@@ -79,7 +80,7 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
     return {
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p): ListOffsetsPartitionResponse => {
-        const r = ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp);
+        const r = ifAuthorized(ctx, 'Topic', topic, 'DESCRIBE', () => ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp));
         if (r._tag === 'Left')
           return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
         const { offset, timestamp, leaderEpoch } = r.right;

@@ -27,6 +27,7 @@ export function fileAclPort(dataDir: string, config: AuthorizerConfig): AclPort 
   };
   return {
     authorize: (principal, host, operation, resourceType, resourceName) => authorizer.authorize(principal, host, operation, resourceType, resourceName),
+    authorizeByResourceType: (principal, host, operation, resourceType) => authorizer.authorizeByResourceType(principal, host, operation, resourceType),
     describeAcls: (filter) => authorizer.matching(filter),
     createAcls(bindings) {
       const failed = commit(bindings, []);

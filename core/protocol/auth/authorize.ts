@@ -5,7 +5,9 @@
 // Handlers call authorized(ctx, 'Topic', name, 'READ') and answer the
 // resource's error code (deniedCode) where it says no. The transaction APIs
 // call authorized(ctx, 'TransactionalId', id, 'WRITE').
+import type * as E from 'fp-ts/Either';
 import type { RequestContext } from '../api';
+import type { PortError } from '../ports';
 import { ErrorCode } from '../../wire';
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from './acl';
 
@@ -55,3 +57,28 @@ export function deniedMessage(ctx: RequestContext, resource: Resource, name: str
   const what = resource === 'Cluster' ? 'the cluster' : `${resource} ${JSON.stringify(name)}`;
   return `${ctx.principal} is not authorized to ${operation} ${what}`;
 }
+
+/** The refusal as a port error, for a handler to answer where it answers the port's own refusals. */
+export function denial(ctx: RequestContext, resource: Resource, name: string, operation: Operation): E.Left<PortError> {
+  return { _tag: 'Left', left: { code: deniedCode[resource], message: deniedMessage(ctx, resource, name, operation) } };
+}
+
+/** `run()` when the request may perform the operation, else its denial: `const r = ifAuthorized(ctx, 'Topic', t, 'WRITE', () => ctx.partitions.produce(...))`. */
+export function ifAuthorized<T>(ctx: RequestContext, resource: Resource, name: string, operation: Operation, run: () => T): T | E.Left<PortError> {
+  return authorized(ctx, resource, name, operation) ? run() : denial(ctx, resource, name, operation);
+}
+
+/** An idempotent producer's right to a producer id: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (as Kafka 3+). */
+export function idempotentWriteAuthorized(ctx: RequestContext): boolean {
+  if (ctx.acls === undefined || clusterAuthorized(ctx, 'IDEMPOTENT_WRITE')) return true;
+  return ctx.acls.authorizeByResourceType(ctx.principal, ctx.clientHost, AclOperation.WRITE, ResourceType.TOPIC);
+}
+
+/** A Fetch answer's fields for a partition the principal may not read: no data, and the topic's refusal. */
+export const UNREADABLE = {
+  errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  highWatermark: -1,
+  lastStableOffset: -1,
+  logStartOffset: -1,
+  records: Buffer.alloc(0),
+} as const;

@@ -138,4 +138,25 @@ export class Authorizer {
     }
     return allowed || (!found && this.config.allowEveryoneIfNoAclFound);
   }
+
+  /**
+   * Whether the principal may perform the operation on some resource of the type
+   * (Kafka's authorizeByResourceType, which lets an idempotent producer that may
+   * WRITE any topic have a producer id): an ALLOW that no DENY covers, and no
+   * DENY of every resource ('*'). Scans the type's ACLs: rare requests only.
+   */
+  authorizeByResourceType(principal: string, host: string, operation: number, resourceType: number): boolean {
+    if (this.superUsers.has(principal)) return true;
+    const index = this.types.get(resourceType);
+    if (!index) return this.config.allowEveryoneIfNoAclFound;
+    const applying = [...index.literal.values(), ...index.prefixed.values()]
+      .flat()
+      .filter((a) => (a.principal === principal || a.principal === WILDCARD_PRINCIPAL) && (a.host === host || a.host === WILDCARD));
+    const denies = applying.filter((a) => a.permission === AclPermission.DENY && (a.operation === AclOperation.ALL || a.operation === operation));
+    const covers = (deny: AclBinding, allow: AclBinding): boolean =>
+      deny.patternType === PatternType.PREFIXED
+        ? allow.resourceName.startsWith(deny.resourceName)
+        : deny.resourceName === WILDCARD || (allow.patternType === PatternType.LITERAL && deny.resourceName === allow.resourceName);
+    return applying.some((a) => a.permission === AclPermission.ALLOW && grants(a.operation, operation) && !denies.some((d) => covers(d, a)));
+  }
 }

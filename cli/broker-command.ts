@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
-import { KafkaServer } from '../core/protocol';
+import { auth, KafkaServer, singleNodePorts } from '../core/protocol';
+import { AUTHORIZER_FLAGS, authorizerConfig, authorizerFlagsAsConfig } from './authorizer-config';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { commandHelp, noMoreArguments, parseCommand } from './args';
@@ -42,6 +43,7 @@ const SPEC = {
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
   ...TLS_FLAGS,
+  ...AUTHORIZER_FLAGS,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -79,7 +81,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags));
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     return serve(completeSettings(partial), io, stop);
@@ -115,11 +117,15 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
     throw e;
   }
   let server: KafkaServer | undefined;
+  let acls: ReturnType<typeof auth.fileAclPort> | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   try {
+    // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
+    const authorizer = authorizerConfig(s);
+    acls = authorizer && auth.fileAclPort(s.dataDir, authorizer);
     server = await KafkaServer.start({
-      broker,
+      ports: { ...singleNodePorts(broker), acls },
       port: s.port,
       host: s.host,
       advertisedHost: s.advertisedHost,
@@ -147,6 +153,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   io.stdout.write(
     `rill broker: listening on ${s.host}:${server.port} ${server.securityProtocol} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
   );
+  if (acls) io.stdout.write(`rill broker: authorizer on (ACLs in ${path.join(s.dataDir, auth.ACLS_FILE)})\n`);
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));

@@ -33,3 +33,4 @@ export { KafkaConnection, KafkaClientError, parseHostPort } from './client/clien
 export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';
 export * as apis from './apis/public';
 export * as sasl from './sasl';
+export * as auth from './auth';

@@ -24,6 +24,9 @@ export { incrementalAlterConfigsApi as incrementalAlterConfigs } from './increme
 export { createPartitionsApi as createPartitions } from './create-partitions';
 export { deleteGroupsApi as deleteGroups } from './delete-groups';
 export { offsetDeleteApi as offsetDelete } from './offset-delete';
+export { describeAclsApi as describeAcls, type DescribeAclsRequest, type DescribeAclsResponse } from './describe-acls';
+export { createAclsApi as createAcls, type CreateAclsRequest, type CreateAclsResponse } from './create-acls';
+export { deleteAclsApi as deleteAcls, type DeleteAclsRequest, type DeleteAclsResponse } from './delete-acls';
 // Served once the connection gates on authentication (next step of #16); not in the APIS table yet.
 export { saslHandshakeApi as saslHandshake } from './sasl-handshake';
 export { saslAuthenticateApi as saslAuthenticate, answerSaslAuthenticate } from './sasl-authenticate';

@@ -118,7 +118,7 @@ describe('the authorizer (Kafka semantics)', () => {
       );
       const mine = onResource.filter((b) => (b.principal === ALICE || b.principal === 'User:*') && (b.host === '*' || b.host === HOST));
       if (mine.some((b) => b.permission === Perm.DENY && (b.operation === Op.ALL || b.operation === op))) return false;
-      const implied = op === Op.DESCRIBE ? [Op.READ, Op.WRITE] : [];
+      const implied: number[] = op === Op.DESCRIBE ? [Op.READ, Op.WRITE] : [];
       return mine.some((b) => b.permission === Perm.ALLOW && (b.operation === Op.ALL || b.operation === op || implied.includes(b.operation)));
     };
     fc.assert(
@@ -155,7 +155,7 @@ describe('ACL checks (CreateAcls, DescribeAcls and DeleteAcls)', () => {
     const all = { resourceType: Res.ANY, resourceName: null, patternType: Pat.ANY, principal: null, host: null, operation: Op.ANY, permission: Perm.ANY };
     const bindings = [acl(), acl({ resourceName: '*' }), acl({ resourceName: 'ord', patternType: Pat.PREFIXED }), acl({ resourceName: 'payments' })];
     expect(bindings.filter((b) => auth.filterMatches(all, b))).toHaveLength(4);
-    const match = { ...all, resourceType: Res.TOPIC, resourceName: 'orders', patternType: Pat.MATCH };
+    const match = { ...all, resourceType: Res.TOPIC as number, resourceName: "orders", patternType: Pat.MATCH as number };
     expect(bindings.filter((b) => auth.filterMatches(match, b)).map((b) => b.resourceName)).toEqual(['orders', '*', 'ord']);
     const literal = { ...all, resourceName: 'orders', patternType: Pat.LITERAL };
     expect(bindings.filter((b) => auth.filterMatches(literal, b))).toEqual([acl()]);

@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
-import { KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
+import { type auth, KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
@@ -44,6 +44,8 @@ export interface BrokerOptions {
   readonly kafkaBounds?: ServerBounds;
   /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. Replication between brokers stays plaintext. */
   readonly kafkaTls?: ListenerTlsOptions;
+  /** The authorizer (super users, allow.everyone.if.no.acl.found) enforcing the metadata log's ACLs; absent: none. */
+  readonly authorizer?: auth.AuthorizerConfig;
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -185,7 +187,7 @@ export class BrokerProcess implements BrokerView {
         (m) => broker.log(m),
       );
       broker.kafka = await KafkaServer.start({
-        ports: clusterPorts(broker, broker.groups),
+        ports: clusterPorts(broker, broker.groups, options.authorizer),
         port: options.port,
         host,
         advertisedHost: options.advertisedHost,

@@ -46,7 +46,14 @@ export const entryFields = [
   field('permissionType', 'int8', '0+'),
 ];
 
-export function wireEntry(b: AclBinding) {
+export interface WireAclEntry {
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+export function wireEntry(b: AclBinding): WireAclEntry {
   return { principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permission };
 }
 

@@ -6,13 +6,13 @@ import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';
 import { invalidFilter } from '../auth';
 import type { AclBinding, AclBindingFilter } from '../ports';
-import { aclAdmin, entryFields, filterFields, fromWireFilter, type WireFilter, wireEntry } from './acls-common';
+import { aclAdmin, entryFields, filterFields, fromWireFilter, type WireAclEntry, type WireFilter, wireEntry } from './acls-common';
 
 export interface DeleteAclsRequest {
   filters: WireFilter[];
 }
 
-interface MatchingAcl extends ReturnType<typeof wireEntry> {
+interface MatchingAcl extends WireAclEntry {
   errorCode: number;
   errorMessage: string | null;
   resourceType: number;

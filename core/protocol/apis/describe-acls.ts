@@ -4,7 +4,7 @@ import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';
 import { invalidFilter } from '../auth';
 import type { AclBinding } from '../ports';
-import { aclAdmin, entryFields, filterFields, fromWireFilter, type WireFilter, wireEntry } from './acls-common';
+import { aclAdmin, entryFields, filterFields, fromWireFilter, type WireAclEntry, type WireFilter, wireEntry } from './acls-common';
 
 export type DescribeAclsRequest = WireFilter;
 
@@ -12,7 +12,7 @@ interface DescribedResource {
   resourceType: number;
   resourceName: string;
   patternType: number;
-  acls: ReturnType<typeof wireEntry>[];
+  acls: WireAclEntry[];
 }
 
 export interface DescribeAclsResponse {

@@ -20,7 +20,12 @@ const USAGE: Record<string, string> = {
 
 const OPERATIONS = Object.keys(AclOperation)
   .filter((k) => k !== 'UNKNOWN' && k !== 'ANY')
-  .map((k) => k.toLowerCase().replace(/_(.)/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase()));
+  .map((k) =>
+    k
+      .toLowerCase()
+      .replace(/_(.)/g, (_, c: string) => c.toUpperCase())
+      .replace(/^./, (c) => c.toUpperCase()),
+  );
 
 const SPEC = {
   'allow-principal': { kind: 'strings', arg: 'P', help: 'who is allowed, e.g. User:alice or User:* (repeatable)', actions: ['create', 'delete'] },
@@ -207,7 +212,15 @@ export function runAcl(argv: string[], io: CommandIO): Promise<number> {
         check(r.errorCode, 'cannot list ACLs', r.errorMessage);
         for (const res of r.resources)
           for (const a of res.acls)
-            found.push({ resourceType: res.resourceType, resourceName: res.resourceName, patternType: res.patternType, principal: a.principal, host: a.host, operation: a.operation, permission: a.permissionType });
+            found.push({
+              resourceType: res.resourceType,
+              resourceName: res.resourceName,
+              patternType: res.patternType,
+              principal: a.principal,
+              host: a.host,
+              operation: a.operation,
+              permission: a.permissionType,
+            });
       }
       if (format === 'json') return void (await writeLine(io.stdout, JSON.stringify(found.map(aclJson))));
       await writeLine(io.stdout, 'RESOURCE\tPRINCIPAL\tHOST\tOPERATION\tPERMISSION');

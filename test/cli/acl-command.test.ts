@@ -72,7 +72,11 @@ test('create, list and delete ACLs over the wire; they outlive a restart', async
   broker = await start(AUTHORIZER);
   expect(broker.stderr()).not.toContain('error');
   const after = await acl(broker, ['list', '--format', 'json']);
-  expect(JSON.parse(after.out).map((a: { operation: string }) => a.operation).sort()).toEqual(['DESCRIBE', 'READ']);
+  expect(
+    JSON.parse(after.out)
+      .map((a: { operation: string }) => a.operation)
+      .sort(),
+  ).toEqual(['DESCRIBE', 'READ']);
 
   await stop(broker);
 }, 60_000);

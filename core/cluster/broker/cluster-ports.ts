@@ -12,7 +12,20 @@
 import * as E from 'fp-ts/Either';
 import { CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget } from '../../broker';
 import { LogError } from '../../log';
-import { auth, type AclBinding, type AclPort, type AdminPort, type BrokerPorts, type CreatedTopic, type FetchedPartition, type GroupPort, type MetadataPort, type PartitionPort, type TopicConfigs, type TopicLayout } from '../../protocol';
+import {
+  auth,
+  type AclBinding,
+  type AclPort,
+  type AdminPort,
+  type BrokerPorts,
+  type CreatedTopic,
+  type FetchedPartition,
+  type GroupPort,
+  type MetadataPort,
+  type PartitionPort,
+  type TopicConfigs,
+  type TopicLayout,
+} from '../../protocol';
 import { withDefaultReplication } from './default-replication';
 import {
   alterTopicConfig as decideAlterTopicConfig,

@@ -15,8 +15,7 @@ export interface AlterAclsRequest {
 export function alterAcls(image: MetadataImage, req: AlterAclsRequest): Decision<AlterAclsRequest> {
   const present = new Set([...image.acls].map(aclKey));
   const records: MetadataRecord[] = [];
-  for (const e of req.remove)
-    if (present.delete(aclKey(e))) records.push({ type: 'RemoveAccessControlEntry', ...entry(e) });
+  for (const e of req.remove) if (present.delete(aclKey(e))) records.push({ type: 'RemoveAccessControlEntry', ...entry(e) });
   for (const e of req.create) {
     const key = aclKey(e);
     if (present.has(key)) continue;

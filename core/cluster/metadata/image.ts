@@ -252,7 +252,8 @@ export class MetadataImage {
       case 'RemoveAccessControlEntry': {
         const { type, ...entry } = record;
         const key = aclKey(entry);
-        if (type === 'AccessControlEntry' ? this._acls.has(key) : !this._acls.has(key)) return skipped(`ACL ${key} is ${type === 'AccessControlEntry' ? 'already there' : 'not there'}`);
+        if (type === 'AccessControlEntry' ? this._acls.has(key) : !this._acls.has(key))
+          return skipped(`ACL ${key} is ${type === 'AccessControlEntry' ? 'already there' : 'not there'}`);
         if (type === 'AccessControlEntry') this._acls.set(key, entry);
         else this._acls.delete(key);
         this._aclsVersion++;

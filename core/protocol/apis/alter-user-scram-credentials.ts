@@ -103,7 +103,10 @@ export const alterUserScramCredentialsApi = defineApi<AlterUserScramCredentialsR
         results: users.map((user) => ({ user, errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: 'this listener has no SCRAM credentials' })),
       };
     if (!clusterAuthorized(ctx, 'ALTER'))
-      return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: deniedCode.Cluster, errorMessage: deniedMessage(ctx, 'Cluster', '', 'ALTER') })) };
+      return {
+        throttleTimeMs: 0,
+        results: users.map((user) => ({ user, errorCode: deniedCode.Cluster, errorMessage: deniedMessage(ctx, 'Cluster', '', 'ALTER') })),
+      };
     const checked = new Map<string, Checked[]>(users.map((u) => [u, []]));
     for (const d of req.deletions) checked.get(d.name)!.push(checkDeletion(d, security));
     for (const u of req.upsertions) checked.get(u.name)!.push(checkUpsertion(u));

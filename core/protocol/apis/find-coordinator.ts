@@ -64,7 +64,9 @@ export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordina
     const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
     const coordinators = await Promise.all(
       keys.map(async (key): Promise<Coordinator> => {
-        const c = await ifAuthorized(ctx, req.keyType === 1 ? 'TransactionalId' : 'Group', key, 'DESCRIBE', () => ctx.groups.findCoordinator(key, req.keyType, ctx.advertised));
+        const c = await ifAuthorized(ctx, req.keyType === 1 ? 'TransactionalId' : 'Group', key, 'DESCRIBE', () =>
+          ctx.groups.findCoordinator(key, req.keyType, ctx.advertised),
+        );
         return E.isLeft(c)
           ? { key, nodeId: -1, host: '', port: -1, errorCode: c.left.code, errorMessage: c.left.message }
           : { key, ...c.right, errorCode: 0, errorMessage: null };

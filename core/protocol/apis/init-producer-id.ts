@@ -49,7 +49,8 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
       ctx.log(`refused InitProducerId: ${why}`);
       return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
     };
-    if (req.transactionalId === null && !idempotentWriteAuthorized(ctx)) return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `${ctx.principal} may not write idempotently`);
+    if (req.transactionalId === null && !idempotentWriteAuthorized(ctx))
+      return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `${ctx.principal} may not write idempotently`);
     if (req.transactionalId !== null) {
       return refused(
         ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,

@@ -59,7 +59,16 @@ export const joinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({
   response,
   async handle(req, ctx) {
     if (!authorized(ctx, 'Group', req.groupId, 'READ'))
-      return { throttleTimeMs: 0, errorCode: deniedCode.Group, generationId: -1, protocolType: null, protocolName: ctx.apiVersion >= 7 ? null : '', leader: '', memberId: req.memberId, members: [] };
+      return {
+        throttleTimeMs: 0,
+        errorCode: deniedCode.Group,
+        generationId: -1,
+        protocolType: null,
+        protocolName: ctx.apiVersion >= 7 ? null : '',
+        leader: '',
+        memberId: req.memberId,
+        members: [],
+      };
     const r = await ctx.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -110,7 +110,10 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
         if (!describable(name)) return topicError(name, deniedCode.Topic);
         let found = metadata.topic(name);
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
-          const created = clusterAuthorized(ctx, 'CREATE') || authorized(ctx, 'Topic', name, 'CREATE') ? await metadata.autoCreateTopic(name) : denial(ctx, 'Topic', name, 'CREATE');
+          const created =
+            clusterAuthorized(ctx, 'CREATE') || authorized(ctx, 'Topic', name, 'CREATE')
+              ? await metadata.autoCreateTopic(name)
+              : denial(ctx, 'Topic', name, 'CREATE');
           if (E.isLeft(created)) return topicError(name, created.left.code);
           ctx.log(`auto-created topic "${name}" (${created.right.partitions} partition(s))`);
           found = metadata.topic(name);

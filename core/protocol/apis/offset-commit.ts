@@ -79,7 +79,10 @@ export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
       .filter((c) => groupDenied || !readable(c.topic))
       .map((c) => ({ topic: c.topic, partition: c.partition, errorCode: groupDenied ? deniedCode.Group : deniedCode.Topic }));
     const allowed = denied.length === 0 ? commits : commits.filter((c) => !groupDenied && readable(c.topic));
-    const results = groupDenied || (allowed.length === 0 && denied.length > 0) ? [] : await ctx.groups.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, allowed);
+    const results =
+      groupDenied || (allowed.length === 0 && denied.length > 0)
+        ? []
+        : await ctx.groups.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, allowed);
     return { throttleTimeMs: 0, topics: groupByTopic([...results, ...denied], (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
   },
 });

@@ -46,7 +46,8 @@ const admin = () =>
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
   });
-const anonymous = () => new Kafka({ clientId: 'acl-anon', brokers: [bootstrap], ssl: { ca: certs.read(certs.ca) }, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+const anonymous = () =>
+  new Kafka({ clientId: 'acl-anon', brokers: [bootstrap], ssl: { ca: certs.read(certs.ca) }, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
 const anonymousConnection = () => KafkaConnection.connect(bootstrap, { tls: { ca: certs.read(certs.ca) } });
 
 const ANY_FILTER = {

@@ -58,7 +58,13 @@ describe('ACLs on a cluster', () => {
     async () => {
       const a1 = admin(1);
       await a1.connect();
-      await a1.createTopics({ topics: [{ topic: 'shared', replicationFactor: 3 }, { topic: 'private', replicationFactor: 3 }], waitForLeaders: true });
+      await a1.createTopics({
+        topics: [
+          { topic: 'shared', replicationFactor: 3 },
+          { topic: 'private', replicationFactor: 3 },
+        ],
+        waitForLeaders: true,
+      });
       expect(await visibleAt(3)).toEqual([]);
       await a1.createAcls({
         acl: [

@@ -24,7 +24,11 @@ function context(apiVersion: number, principal = ADMIN): RequestContext {
 
 const int8 = fc.integer({ min: -128, max: 127 });
 const code = fc.oneof(int8, fc.integer({ min: 0, max: 12 }));
-const text = fc.oneof(fc.constantFrom('', '*', 'User:*', 'orders', 'User:alice', 'kafka-cluster', 'alice'), fc.string({ maxLength: 40 }), fc.string({ minLength: 5000, maxLength: 20000 }));
+const text = fc.oneof(
+  fc.constantFrom('', '*', 'User:*', 'orders', 'User:alice', 'kafka-cluster', 'alice'),
+  fc.string({ maxLength: 40 }),
+  fc.string({ minLength: 5000, maxLength: 20000 }),
+);
 const nullableText = fc.option(text, { nil: null });
 const creation = fc.record({
   resourceType: code,
@@ -96,7 +100,12 @@ describe('the ACL APIs under malformed input', () => {
           };
           const found = described.resources.flatMap((r) => r.acls.map(() => r.resourceName)).sort();
           const all = acls.describeAcls({ resourceType: 1, resourceName: null, patternType: 1, principal: null, host: null, operation: 1, permission: 1 });
-          expect(found).toEqual(all.filter((b) => auth.filterMatches(wanted, b)).map((b) => b.resourceName).sort());
+          expect(found).toEqual(
+            all
+              .filter((b) => auth.filterMatches(wanted, b))
+              .map((b) => b.resourceName)
+              .sort(),
+          );
         }
         // Deleting through a filter that matches nothing real is as clean; a real deletion is tested through kafkajs.
         const deleted = (await apis.deleteAcls.handle({ filters: [{ ...f, principalFilter: 'User:nobody' }] }, context(v)))!;
@@ -110,7 +119,10 @@ describe('the ACL APIs under malformed input', () => {
 
   test('a principal without rights on the cluster is refused before anything is looked at', async () => {
     const ctx = context(1, 'User:mallory');
-    const created = await apis.createAcls.handle({ creations: [{ resourceType: 2, resourceName: 'x', resourcePatternType: 3, principal: 'User:mallory', host: '*', operation: 2, permissionType: 3 }] }, ctx);
+    const created = await apis.createAcls.handle(
+      { creations: [{ resourceType: 2, resourceName: 'x', resourcePatternType: 3, principal: 'User:mallory', host: '*', operation: 2, permissionType: 3 }] },
+      ctx,
+    );
     expect(created!.results[0].errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const described = await apis.describeAcls.handle(
       { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 },

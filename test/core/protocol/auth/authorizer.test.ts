@@ -31,7 +31,7 @@ describe('the authorizer (Kafka semantics)', () => {
   test.each([
     ['an ALLOW of the operation', [acl()], Op.READ, true],
     ['no ACL at all (allow.everyone.if.no.acl.found=false)', [], Op.READ, false],
-    ["ACLs of another principal only: the resource has ACLs, alice none", [acl({ principal: 'User:bob' })], Op.READ, false],
+    ['ACLs of another principal only: the resource has ACLs, alice none', [acl({ principal: 'User:bob' })], Op.READ, false],
     ['an ALLOW of another operation', [acl({ operation: Op.WRITE })], Op.READ, false],
     ['DENY wins over ALLOW', [acl(), acl({ permission: Perm.DENY })], Op.READ, false],
     ['DENY of ALL wins over ALLOW of READ', [acl(), acl({ permission: Perm.DENY, operation: Op.ALL })], Op.READ, false],
@@ -113,8 +113,7 @@ describe('the authorizer (Kafka semantics)', () => {
     const scan = (acls: AclBinding[], op: number, type: number, name: string): boolean => {
       const onResource = acls.filter(
         (b) =>
-          b.resourceType === type &&
-          (b.patternType === Pat.PREFIXED ? name.startsWith(b.resourceName) : b.resourceName === name || b.resourceName === '*'),
+          b.resourceType === type && (b.patternType === Pat.PREFIXED ? name.startsWith(b.resourceName) : b.resourceName === name || b.resourceName === '*'),
       );
       const mine = onResource.filter((b) => (b.principal === ALICE || b.principal === 'User:*') && (b.host === '*' || b.host === HOST));
       if (mine.some((b) => b.permission === Perm.DENY && (b.operation === Op.ALL || b.operation === op))) return false;
@@ -122,10 +121,16 @@ describe('the authorizer (Kafka semantics)', () => {
       return mine.some((b) => b.permission === Perm.ALLOW && (b.operation === Op.ALL || b.operation === op || implied.includes(b.operation)));
     };
     fc.assert(
-      fc.property(fc.array(binding, { maxLength: 12 }), fc.constantFrom(Op.READ, Op.WRITE, Op.DESCRIBE), fc.constantFrom(Res.TOPIC, Res.GROUP), names, (acls, op, type, name) => {
-        const a = new Authorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, acls);
-        expect(a.authorize(ALICE, HOST, op, type, name)).toBe(scan(acls, op, type, name));
-      }),
+      fc.property(
+        fc.array(binding, { maxLength: 12 }),
+        fc.constantFrom(Op.READ, Op.WRITE, Op.DESCRIBE),
+        fc.constantFrom(Res.TOPIC, Res.GROUP),
+        names,
+        (acls, op, type, name) => {
+          const a = new Authorizer({ superUsers: [], allowEveryoneIfNoAclFound: false }, acls);
+          expect(a.authorize(ALICE, HOST, op, type, name)).toBe(scan(acls, op, type, name));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -155,7 +160,7 @@ describe('ACL checks (CreateAcls, DescribeAcls and DeleteAcls)', () => {
     const all = { resourceType: Res.ANY, resourceName: null, patternType: Pat.ANY, principal: null, host: null, operation: Op.ANY, permission: Perm.ANY };
     const bindings = [acl(), acl({ resourceName: '*' }), acl({ resourceName: 'ord', patternType: Pat.PREFIXED }), acl({ resourceName: 'payments' })];
     expect(bindings.filter((b) => auth.filterMatches(all, b))).toHaveLength(4);
-    const match = { ...all, resourceType: Res.TOPIC as number, resourceName: "orders", patternType: Pat.MATCH as number };
+    const match = { ...all, resourceType: Res.TOPIC as number, resourceName: 'orders', patternType: Pat.MATCH as number };
     expect(bindings.filter((b) => auth.filterMatches(match, b)).map((b) => b.resourceName)).toEqual(['orders', '*', 'ord']);
     const literal = { ...all, resourceName: 'orders', patternType: Pat.LITERAL };
     expect(bindings.filter((b) => auth.filterMatches(literal, b))).toEqual([acl()]);

@@ -154,7 +154,10 @@ export interface UnregisterControllerRecord {
   readonly controllerId: number;
 }
 
-/** One ACL, in Kafka's codes (core/protocol/auth names them): the AccessControlEntryRecord's fields. */
+/**
+ * One ACL, in Kafka's codes (core/protocol/auth names them): the AccessControlEntryRecord's fields.
+ * The same shape as core/protocol's AclBinding, which this module may not import (metadata sits below the front end).
+ */
 export interface AclEntry {
   readonly resourceType: number;
   readonly resourceName: string;

@@ -50,6 +50,19 @@ const anonymous = () =>
   new Kafka({ clientId: 'acl-anon', brokers: [bootstrap], ssl: { ca: certs.read(certs.ca) }, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
 const anonymousConnection = () => KafkaConnection.connect(bootstrap, { tls: { ca: certs.read(certs.ca) } });
 
+function joinGroup(c: KafkaConnection, groupId: string): Promise<apis.JoinGroupResponse> {
+  return c.request<apis.JoinGroupResponse>(apis.joinGroup, {
+    groupId,
+    sessionTimeoutMs: 10000,
+    rebalanceTimeoutMs: 10000,
+    memberId: '',
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+    reason: null,
+  });
+}
+
 const ANY_FILTER = {
   resourceType: AclResourceTypes.ANY,
   resourcePatternType: ResourcePatternTypes.ANY,
@@ -166,16 +179,7 @@ describe('ACLs on the Kafka listener', () => {
         coordinatorKeys: ['denied-group'],
       });
       expect(found.coordinators.length > 0 ? found.coordinators[0].errorCode : found.errorCode).toBe(30);
-      const joined = await c.request<apis.JoinGroupResponse>(apis.joinGroup, {
-        groupId: 'denied-group',
-        sessionTimeoutMs: 10000,
-        rebalanceTimeoutMs: 10000,
-        memberId: '',
-        groupInstanceId: null,
-        protocolType: 'consumer',
-        protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
-        reason: null,
-      });
+      const joined = await joinGroup(c, 'denied-group');
       expect(joined.errorCode).toBe(30);
       const committed = await c.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
         groupId: 'allowed-group',
@@ -241,16 +245,7 @@ describe('ACLs on the Kafka listener', () => {
     }
     const c = await anonymousConnection();
     try {
-      const joined = await c.request<apis.JoinGroupResponse>(apis.joinGroup, {
-        groupId: 'allowed-group',
-        sessionTimeoutMs: 10000,
-        rebalanceTimeoutMs: 10000,
-        memberId: '',
-        groupInstanceId: null,
-        protocolType: 'consumer',
-        protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
-        reason: null,
-      });
+      const joined = await joinGroup(c, 'allowed-group');
       expect(joined.errorCode).toBe(30);
     } finally {
       c.close();

@@ -28,6 +28,29 @@ function grants(aclOperation: number, wanted: number): boolean {
   return aclOperation === AclOperation.ALL || aclOperation === wanted || (IMPLIED_BY.get(wanted)?.includes(aclOperation) ?? false);
 }
 
+/** What the ACLs of a resource say, weakest first: none at all; some, none granting; one granting; a DENY (final). */
+const NO_ACL = 0;
+const NOT_GRANTED = 1;
+const ALLOWED = 2;
+const DENIED = 3;
+
+function combine(a: number, b: number): number {
+  return a > b ? a : b;
+}
+
+function verdictOf(acls: readonly AclBinding[] | undefined, principal: string, host: string, operation: number): number {
+  if (acls === undefined) return NO_ACL;
+  let verdict = NOT_GRANTED;
+  for (const acl of acls) {
+    if (acl.principal !== principal && acl.principal !== WILDCARD_PRINCIPAL) continue;
+    if (acl.host !== host && acl.host !== WILDCARD) continue;
+    if (acl.permission === AclPermission.DENY) {
+      if (acl.operation === AclOperation.ALL || acl.operation === operation) return DENIED;
+    } else if (grants(acl.operation, operation)) verdict = ALLOWED;
+  }
+  return verdict;
+}
+
 /** The ACLs of one resource type. */
 class TypeIndex {
   readonly literal = new Map<string, AclBinding[]>();
@@ -115,28 +138,15 @@ export class Authorizer {
     if (this.superUsers.has(principal)) return true;
     const index = this.types.get(resourceType);
     if (!index) return this.config.allowEveryoneIfNoAclFound;
-    let found = false;
-    let allowed = false;
-    const visit = (acls: readonly AclBinding[] | undefined): boolean => {
-      if (!acls) return false;
-      found = true;
-      for (const acl of acls) {
-        if (acl.principal !== principal && acl.principal !== WILDCARD_PRINCIPAL) continue;
-        if (acl.host !== host && acl.host !== WILDCARD) continue;
-        if (acl.permission === AclPermission.DENY) {
-          if (acl.operation === AclOperation.ALL || acl.operation === operation) return true;
-        } else if (grants(acl.operation, operation)) allowed = true;
-      }
-      return false;
-    };
-    // Each visit returns true on a matching DENY, which settles it.
-    if (visit(index.literal.get(resourceName))) return false;
-    if (resourceName !== WILDCARD && visit(index.literal.get(WILDCARD))) return false;
+    // Each list is the ACLs of one pattern covering the name: its literal, '*', and one prefix per length in use.
+    let verdict = verdictOf(index.literal.get(resourceName), principal, host, operation);
+    if (resourceName !== WILDCARD) verdict = combine(verdict, verdictOf(index.literal.get(WILDCARD), principal, host, operation));
     for (const length of index.lengths) {
-      if (length > resourceName.length) break;
-      if (visit(index.prefixed.get(resourceName.slice(0, length)))) return false;
+      if (verdict === DENIED || length > resourceName.length) break;
+      verdict = combine(verdict, verdictOf(index.prefixed.get(resourceName.slice(0, length)), principal, host, operation));
     }
-    return allowed || (!found && this.config.allowEveryoneIfNoAclFound);
+    if (verdict === ALLOWED) return true;
+    return verdict === NO_ACL && this.config.allowEveryoneIfNoAclFound;
   }
 
   /**

@@ -170,7 +170,7 @@ describe('ACLs on the Kafka listener', () => {
     expect(seen).toEqual(['one', 'two']);
   });
 
-  test('a group without READ: GROUP_AUTHORIZATION_FAILED (FindCoordinator, JoinGroup, DescribeGroups, OffsetCommit)', async () => {
+  test('a group without READ: GROUP_AUTHORIZATION_FAILED (FindCoordinator, JoinGroup, OffsetFetch, DescribeGroups); a topic without READ in OffsetCommit and OffsetFetch', async () => {
     const c = await anonymousConnection();
     try {
       const found = await c.request<{ errorCode: number; coordinators: { errorCode: number }[] }>(apis.findCoordinator, {
@@ -190,6 +190,15 @@ describe('ACLs on the Kafka listener', () => {
         topics: [{ name: 'secret', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: '' }] }],
       });
       expect(committed.topics[0].partitions[0].errorCode).toBe(29);
+      // OffsetFetch: the group needs DESCRIBE, each topic named DESCRIBE.
+      const asked = [{ name: 'secret', partitionIndexes: [0] }];
+      const fetchOffsets = (groupId: string) =>
+        c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId, topics: asked, groups: [{ groupId, topics: asked }], requireStable: false });
+      const denied = await fetchOffsets('denied-group');
+      expect(denied.groups.length > 0 ? denied.groups[0].errorCode : denied.errorCode).toBe(30);
+      const hidden = await fetchOffsets('allowed-group');
+      const topics = hidden.groups.length > 0 ? hidden.groups[0].topics : hidden.topics;
+      expect(topics.map((t) => [t.name, t.partitions[0].errorCode])).toEqual([['secret', 29]]);
       const described = await c.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: ['denied-group'], includeAuthorizedOperations: false });
       expect(described.groups[0].errorCode).toBe(30);
     } finally {

@@ -34,10 +34,6 @@ const NOT_GRANTED = 1;
 const ALLOWED = 2;
 const DENIED = 3;
 
-function combine(a: number, b: number): number {
-  return a > b ? a : b;
-}
-
 function verdictOf(acls: readonly AclBinding[] | undefined, principal: string, host: string, operation: number): number {
   if (acls === undefined) return NO_ACL;
   let verdict = NOT_GRANTED;
@@ -140,10 +136,10 @@ export class Authorizer {
     if (!index) return this.config.allowEveryoneIfNoAclFound;
     // Each list is the ACLs of one pattern covering the name: its literal, '*', and one prefix per length in use.
     let verdict = verdictOf(index.literal.get(resourceName), principal, host, operation);
-    if (resourceName !== WILDCARD) verdict = combine(verdict, verdictOf(index.literal.get(WILDCARD), principal, host, operation));
+    if (resourceName !== WILDCARD) verdict = Math.max(verdict, verdictOf(index.literal.get(WILDCARD), principal, host, operation));
     for (const length of index.lengths) {
       if (verdict === DENIED || length > resourceName.length) break;
-      verdict = combine(verdict, verdictOf(index.prefixed.get(resourceName.slice(0, length)), principal, host, operation));
+      verdict = Math.max(verdict, verdictOf(index.prefixed.get(resourceName.slice(0, length)), principal, host, operation));
     }
     if (verdict === ALLOWED) return true;
     return verdict === NO_ACL && this.config.allowEveryoneIfNoAclFound;

@@ -26,7 +26,8 @@ export class FileAclStore {
       } catch {
         throw new CheckpointError(this.file, `line ${i + 3} is not JSON`);
       }
-      const invalid = typeof b === 'object' && b !== null ? invalidBinding(b) : 'not an object';
+      const shaped = typeof b === 'object' && b !== null && [b.resourceName, b.principal, b.host].every((x) => typeof x === 'string');
+      const invalid = shaped ? invalidBinding(b) : 'not an ACL (resourceName, principal and host must be strings)';
       if (invalid !== undefined) throw new CheckpointError(this.file, `line ${i + 3}: ${invalid}`);
       return b;
     });

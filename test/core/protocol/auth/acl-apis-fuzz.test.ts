@@ -141,3 +141,12 @@ describe('the ACL APIs under malformed input', () => {
     expect(described!.errorCode).toBe(ErrorCode.SECURITY_DISABLED);
   });
 });
+
+describe("the single node's ACL file", () => {
+  test('a damaged file is refused at start, naming the line', () => {
+    fs.writeFileSync(path.join(dir, auth.ACLS_FILE), '0\n2\n{"resourceType":2}\nnot json\n');
+    expect(() => auth.fileAclPort(dir, { superUsers: [], allowEveryoneIfNoAclFound: false })).toThrow(/line 3: not an ACL/);
+    fs.writeFileSync(path.join(dir, auth.ACLS_FILE), '0\n1\nnot json\n');
+    expect(() => auth.fileAclPort(dir, { superUsers: [], allowEveryoneIfNoAclFound: false })).toThrow(/line 3 is not JSON/);
+  });
+});

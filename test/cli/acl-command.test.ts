@@ -5,6 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runAcl } from '../../cli/acl-command';
+import { authorizerConfig } from '../../cli/authorizer-config';
+import { applyConfig, completeSettings } from '../../cli/broker-config';
+import { runBroker } from '../../cli/broker-command';
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
 import { fakeIO } from './fake-io';
 
@@ -93,4 +96,42 @@ test.each([
   const io = fakeIO();
   expect(await runAcl([...argv, '--bootstrap', '127.0.0.1:1'], io)).toBe(2);
   expect(io.err()).toContain(message);
+});
+
+describe('authorizer settings', () => {
+  const settings = (raw: Record<string, string>) => {
+    const partial = {};
+    applyConfig(partial, { 'data.dir': dir, ...raw }, 'test');
+    return completeSettings(partial);
+  };
+
+  test("Kafka's class names and rill turn it on; super.users and allow.everyone.if.no.acl.found are read", () => {
+    const s = settings({
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': 'User:admin; User:CN=ops,O=Example',
+      'allow.everyone.if.no.acl.found': 'true',
+    });
+    expect(authorizerConfig(s)).toEqual({ superUsers: ['User:admin', 'User:CN=ops,O=Example'], allowEveryoneIfNoAclFound: true });
+    expect(authorizerConfig(settings({ 'authorizer.class.name': 'rill' }))).toEqual({ superUsers: [], allowEveryoneIfNoAclFound: false });
+    expect(authorizerConfig(settings({}))).toBeUndefined();
+  });
+
+  test.each([
+    [{ 'authorizer.class.name': 'com.example.Other' }, 'is not one Rill has'],
+    [{ 'authorizer.class.name': 'rill', 'super.users': 'admin' }, 'is not a principal'],
+    [{ 'super.users': 'User:admin' }, 'super.users needs an authorizer'],
+  ])('%j is refused', (raw, message) => {
+    expect(() => settings(raw)).toThrow(message);
+  });
+
+  test('a controller-only cluster node refuses --authorizer', async () => {
+    const io = fakeIO();
+    const code = await runBroker(
+      ['--controller', '--node-id', '1', '--controllers', '1@127.0.0.1:1', '--data-dir', dir, '--authorizer'],
+      io,
+      new AbortController().signal,
+    );
+    expect(code).toBe(2);
+    expect(io.err()).toContain('--authorizer is for a broker');
+  });
 });

@@ -21,7 +21,7 @@
 //
 // Environment: BENCH_QUICK=1 (short smoke run), BENCH_SECONDS (measured seconds
 // per throughput run, default 8), BENCH_ROUNDS (alternating rounds, default 2),
-// BENCH_FAILOVER_ROUNDS (default 5), BENCH_PARTITIONS (default 6),
+// BENCH_FAILOVER_ROUNDS (default 5: as many SIGKILL as SIGTERM rounds), BENCH_PARTITIONS (default 6),
 // BENCH_SESSION_TIMEOUT_MS (controller --broker-session-timeout-ms; default: the
 // controller's own, 9000), BENCH_PHASES (comma list of throughput,kafkajs,failover),
 // BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the top functions are summarised),
@@ -576,11 +576,13 @@ function kafkajsSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
 
 interface FailoverRound {
   round: number;
+  /** SIGKILL (a crash: fenced when its controller connection closes) or SIGTERM (a controlled shutdown). */
+  how: 'SIGKILL' | 'SIGTERM';
   victim: number;
   newLeader: number;
   leaderEpochBefore: number;
   leaderEpochAfter: number;
-  /** Kill -> a live broker's Metadata names another leader. */
+  /** Signal -> a live broker's Metadata names another leader. */
   newLeaderInMetadataMs: number;
   /** Kill -> first acknowledged produce of a request sent after the kill, per client. */
   firstProduceMs: Record<string, number>;
@@ -607,7 +609,9 @@ async function failover(
     }
   };
   try {
-    for (let r = 0; r < FAILOVER_ROUNDS; r++) {
+    // Rounds alternate a crash and a controlled shutdown of the leader.
+    for (let r = 0; r < 2 * FAILOVER_ROUNDS; r++) {
+      const how = r % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
       const [before] = await nodes.waitForPartitions(FAILOVER, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
       // Steady state: both clients have been producing for a while.
       const counts = producers.map((p) => p.acks.length);
@@ -616,7 +620,7 @@ async function failover(
       const again = await nodes.partitions(FAILOVER);
       const victim = again?.[0]?.leaderId ?? before.leaderId;
       const tKill = performance.now();
-      await nodes.kill(`b${victim}`);
+      const stopping = how === 'SIGKILL' ? nodes.kill(`b${victim}`) : nodes.stop(`b${victim}`);
       const leaderWatch = (async () => {
         for (;;) {
           const ps = await nodes.partitions(FAILOVER);
@@ -629,6 +633,7 @@ async function failover(
       const firstAfter = (p: SteadyProducer) => p.acks.find((a) => a.sentAt > tKill);
       await waitUntil('the first produce after the kill', () => producers.every((p) => firstAfter(p) !== undefined), 90_000);
       const elected = await leaderWatch;
+      await stopping;
       const firstProduceMs: Record<string, number> = {};
       const ackGapMs: Record<string, number> = {};
       for (const p of producers) {
@@ -638,6 +643,7 @@ async function failover(
       }
       rounds.push({
         round: r + 1,
+        how,
         victim,
         newLeader: elected.leader,
         leaderEpochBefore: before.leaderEpoch,
@@ -647,7 +653,7 @@ async function failover(
         ackGapMs,
       });
       console.log(
-        `  failover round ${r + 1}: killed leader ${victim}; new leader ${elected.leader} in metadata after ${Math.round(elected.at - tKill)} ms; first produce after ${Object.entries(
+        `  failover round ${r + 1}: ${how} to leader ${victim}; new leader ${elected.leader} in metadata after ${Math.round(elected.at - tKill)} ms; first produce after ${Object.entries(
           firstProduceMs,
         )
           .map(([k, v]) => `${v} ms (${k})`)
@@ -858,13 +864,17 @@ async function main(): Promise<void> {
   const ratios = [...VALUE_SIZES.map((s) => ratioOf(runs, 'protocol', s)), ratioOf(runs, 'kafkajs', 100)].filter((x) => x !== undefined);
   const diagnostic = ratioOf(runs, 'protocol', 100, DIAGNOSTIC_CONNECTIONS_PER_LEADER);
   const fr = failoverResult?.rounds ?? [];
+  const killed = fr.filter((r) => r.how === 'SIGKILL');
+  const terminated = fr.filter((r) => r.how === 'SIGTERM');
   const stats = (xs: number[]) => ({ medianMs: Math.round(median(xs)), maxMs: Math.max(...xs), minMs: Math.min(...xs) });
   const failoverSummary = failoverResult
     ? {
         rounds: fr.length,
         brokerSessionTimeoutMs: SESSION_TIMEOUT_MS ?? 'controller default (9000)',
-        firstProduceAfterKill: Object.fromEntries(['protocol', 'kafkajs'].map((c) => [c, stats(fr.map((r) => r.firstProduceMs[c]))])),
-        newLeaderInMetadata: stats(fr.map((r) => r.newLeaderInMetadataMs)),
+        firstProduceAfterKill: Object.fromEntries(['protocol', 'kafkajs'].map((c) => [c, stats(killed.map((r) => r.firstProduceMs[c]))])),
+        firstProduceAfterTerm: Object.fromEntries(['protocol', 'kafkajs'].map((c) => [c, stats(terminated.map((r) => r.firstProduceMs[c]))])),
+        newLeaderInMetadataAfterKill: stats(killed.map((r) => r.newLeaderInMetadataMs)),
+        newLeaderInMetadataAfterTerm: stats(terminated.map((r) => r.newLeaderInMetadataMs)),
         steadyAcksAllRequestLatencyMs: failoverResult.latencyMs,
         failedRequests: failoverResult.failures,
         acknowledgedRequests: failoverResult.acked,
@@ -899,13 +909,16 @@ async function main(): Promise<void> {
       kafkajsClient: `kafkajs ${require('kafkajs/package.json').version}, ${KAFKAJS_MESSAGES_PER_SEND} messages of 100 B per send(), ${KAFKAJS_CONCURRENT_SENDS} sends in flight, no compression`,
       rf3Topic: 'replication factor 3, min.insync.replicas=2, acks=all',
       rf1Topic: 'replication factor 1, acks=1',
-      failover: `1 partition, RF 3, min.insync.replicas=2; each client sends ${FAILOVER_BATCH_RECORDS} x 100 B per request, acks=all, one request at a time; SIGKILL of the partition leader; the victim restarted and back in the ISR before the next round`,
+      failover: `1 partition, RF 3, min.insync.replicas=2; each client sends ${FAILOVER_BATCH_RECORDS} x 100 B per request, acks=all, one request at a time; rounds alternate SIGKILL and SIGTERM of the partition leader; the victim restarted and back in the ISR before the next round`,
     },
     headline: {
       rf3AcksAllOverRf1Acks1: Object.fromEntries(ratios.map((r) => [`${r.client} ${r.valueBytes} B`, r.ratio])),
       peerRatioKafka2014: PEER.ratio,
       failoverFirstProduceMedianMs:
         typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterKill).map(([c, v]) => [c, v.medianMs])),
+      failoverFirstProduceAfterTermMedianMs:
+        typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterTerm).map(([c, v]) => [c, v.medianMs])),
+      goals: 'first produce after a SIGKILL: median <= 2000 ms (protocol), <= 3000 ms (kafkajs); after a SIGTERM: <= 500 ms',
       failoverFirstProduceMaxMs:
         typeof failoverSummary === 'string' ? null : Object.fromEntries(Object.entries(failoverSummary.firstProduceAfterKill).map(([c, v]) => [c, v.maxMs])),
       taskMove:
@@ -952,11 +965,13 @@ async function main(): Promise<void> {
       `  (diagnostic, ${DIAGNOSTIC_CONNECTIONS_PER_LEADER} connections per leader, 100 B: RF1 ${diagnostic.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s, RF3 acks=all ${diagnostic.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s: ratio ${diagnostic.ratio})`,
     );
   if (typeof failoverSummary !== 'string') {
-    for (const [c, s] of Object.entries(failoverSummary.firstProduceAfterKill))
-      console.log(`  failover, kill -> first produce (${c}): median ${s.medianMs} ms, max ${s.maxMs} ms over ${fr.length} rounds`);
-    console.log(
-      `  failover, kill -> new leader in metadata: median ${failoverSummary.newLeaderInMetadata.medianMs} ms, max ${failoverSummary.newLeaderInMetadata.maxMs} ms`,
-    );
+    for (const [how, first, leader] of [
+      ['kill', failoverSummary.firstProduceAfterKill, failoverSummary.newLeaderInMetadataAfterKill],
+      ['term', failoverSummary.firstProduceAfterTerm, failoverSummary.newLeaderInMetadataAfterTerm],
+    ] as const) {
+      for (const [c, s] of Object.entries(first)) console.log(`  failover, ${how} -> first produce (${c}): median ${s.medianMs} ms, max ${s.maxMs} ms`);
+      console.log(`  failover, ${how} -> new leader in metadata: median ${leader.medianMs} ms, max ${leader.maxMs} ms`);
+    }
   }
   if (typeof taskMoveResult === 'string') console.log(`  task move: ${taskMoveResult}`);
   else

@@ -31,6 +31,8 @@ const SCENARIOS = [
   { recordBytes: 1024, records: Number(process.env.BENCH_WIRE_RECORDS_1K ?? 100_000) },
 ];
 const ROOT = path.join(__dirname, '..');
+/** BENCH_WIRE_METRICS=1: the brokers keep their Prometheus metrics (--metrics-port 0), to measure what counting costs. */
+const METRICS_ARGS = process.env.BENCH_WIRE_METRICS === '1' ? ['--metrics-port', '0'] : [];
 
 interface Rate {
   seconds: number;
@@ -104,6 +106,7 @@ async function startRill(dir: string, extraArgs: readonly string[] = []): Promis
       '--host',
       '127.0.0.1',
       '--no-schema-registry',
+      ...METRICS_ARGS,
       ...extraArgs,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },

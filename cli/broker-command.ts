@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Broker } from '../core/broker';
 import { auth, KafkaServer, singleNodePorts } from '../core/protocol';
 import { AUTHORIZER_FLAGS, authorizerConfig, authorizerFlagsAsConfig } from './authorizer-config';
+import { lineLog, type Logger } from '../core/logging';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { commandHelp, noMoreArguments, parseCommand } from './args';
@@ -14,7 +15,10 @@ import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listen
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { runCommand } from './command';
 import { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
+import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import type { MetricsServer, Registry } from '../core/metrics';
 
 const SPEC = {
   'data-dir': {
@@ -42,8 +46,10 @@ const SPEC = {
     kind: 'boolean',
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
+  'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
+  ...LOG_LEVEL_FLAG,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -69,9 +75,10 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
   return runCommand('broker', BROKER_HELP, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
+    const metrics = metricsPort(flags['metrics-port']);
+    const logger = commandLogger(io, flags['log-level']);
     const partial: Partial<BrokerSettings> = {};
-    if (flags.config)
-      for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) io.stderr.write(`${new Date().toISOString()} warning: ${w}\n`);
+    if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) logger.warn(w);
     const fromFlags: Record<string, string> = {};
     if (flags['data-dir'] !== undefined) fromFlags['data.dir'] = flags['data-dir'];
     if (flags.port !== undefined) fromFlags.port = String(flags.port);
@@ -84,12 +91,11 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
-    return serve(completeSettings(partial), io, stop);
+    return serve(completeSettings(partial), metrics, io, stop, logger);
   });
 }
 
-async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promise<number> {
-  const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+async function serve(s: BrokerSettings, metricsPort: number | undefined, io: CommandIO, stop: AbortSignal, logger: Logger): Promise<number> {
   try {
     fs.mkdirSync(path.join(s.dataDir, 'log'), { recursive: true });
   } catch (e) {
@@ -110,7 +116,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
       nodeId: s.nodeId,
       recoverCorruption: s.recoverCorruption,
       limits,
-      onWarning: (w) => log(`warning: ${w}`),
+      onWarning: lineLog(logger, 'warn'),
     });
   } catch (e) {
     if (e instanceof DirLockedError) throw new CommandError(e.message);
@@ -120,10 +126,12 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   let acls: ReturnType<typeof auth.fileAclPort> | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
+  let metrics: { registry: Registry; server: MetricsServer } | undefined;
   try {
     // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
     const authorizer = authorizerConfig(s);
     acls = authorizer && auth.fileAclPort(s.dataDir, authorizer);
+    if (metricsPort !== undefined) metrics = await serveMetrics(metricsPort, s.host, 'rill broker', io);
     server = await KafkaServer.start({
       ports: { ...singleNodePorts(broker), acls },
       port: s.port,
@@ -136,7 +144,8 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
       idleTimeoutMs: s.idleTimeoutMs,
       autoCreateTopics: s.autoCreateTopics,
       tls: listenerTls(s),
-      log,
+      logger,
+      metrics: metrics?.registry,
     });
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
@@ -144,6 +153,7 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
     }
   } catch (e) {
     await server?.close(0);
+    await metrics?.server.close();
     registry?.close();
     await broker.close();
     const err = e as NodeJS.ErrnoException;
@@ -157,11 +167,12 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
-  log('shutting down: no new connections, finishing requests in flight');
+  logger.info('shutting down: no new connections, finishing requests in flight');
   await server.close(10000);
+  await metrics?.server.close();
   await registryServer?.close();
   registry?.close();
   await broker.close();
-  log('stopped: logs flushed and closed');
+  logger.info('stopped: logs flushed and closed');
   return 0;
 }

@@ -11,7 +11,9 @@ import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig }
 import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
+import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -30,11 +32,15 @@ const SPEC = {
     defaultText: 'none',
   },
   'broker-session-timeout-ms': numberFlag('controller: fence a broker silent this long', 9000),
+  'broker-disconnect-grace-ms': numberFlag('controller: fence a broker this long after its connection closes, unless it heartbeats again', 1000),
   'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
+  'max-broker-partitions': numberFlag('controller: replicas one broker may host, all topics together (max.broker.partitions)', 100000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
+  'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
+  ...LOG_LEVEL_FLAG,
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -93,12 +99,13 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     }
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const metricsAt = metricsPort(flags['metrics-port']);
     try {
       fs.mkdirSync(flags['data-dir'], { recursive: true });
     } catch (e) {
       throw new CommandError(`cannot use data directory ${flags['data-dir']}: ${(e as Error).message}`);
     }
-    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+    const logger = commandLogger(io, flags['log-level']);
     const nodeId = flags['node-id'];
     const stops: (() => Promise<void>)[] = [];
     const stopAll = async () => {
@@ -107,6 +114,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     // Both roles in one process (KRaft's combined mode) keep their files apart.
     const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
+    // One registry for the node: a combined node's controller and broker metrics side by side.
+    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io);
+    if (metrics) stops.push(() => metrics.server.close());
     if (flags.controller) {
       const started = await ControllerProcess.start({
         nodeId,
@@ -114,13 +124,19 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
         join: flags.join,
+        metrics: metrics?.registry,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
+          ...(flags['broker-disconnect-grace-ms'] !== undefined ? { brokerDisconnectGraceMs: flags['broker-disconnect-grace-ms'] } : {}),
           ...(flags['worker-session-timeout-ms'] !== undefined ? { workerSessionTimeoutMs: flags['worker-session-timeout-ms'] } : {}),
+          ...(flags['max-broker-partitions'] !== undefined ? { maxBrokerPartitions: flags['max-broker-partitions'] } : {}),
         },
-        log,
+        logger,
       });
-      if (E.isLeft(started)) throw new CommandError(started.left);
+      if (E.isLeft(started)) {
+        await stopAll();
+        throw new CommandError(started.left);
+      }
       stops.push(() => started.right.stop());
       const me = controllers.right.find((c) => c.id === nodeId)!;
       io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
@@ -140,7 +156,8 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
         authorizer,
-        log,
+        logger,
+        metrics: metrics?.registry,
       });
       if (E.isLeft(started)) {
         await stopAll();
@@ -150,9 +167,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
-    log('shutting down');
+    logger.info('shutting down');
     await stopAll();
-    log('stopped');
+    logger.info('stopped');
     return 0;
   });
 }

@@ -8,7 +8,8 @@ import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFo
 import { runCommand } from './command';
 import { parseTimestamp } from './consume-command';
 import { topicLeaders } from './leaders';
-import { CommandIO, Progress, writeLine } from './io';
+import { CommandIO, writeLine } from './io';
+import { Progress } from './progress';
 import { type Bootstrap, bootstrapOf, check, CommandError, connect } from './wire';
 
 const ACTIONS = ['list', 'describe', 'reset-offsets', 'seek', 'delete', 'delete-offsets'] as const;
@@ -240,7 +241,7 @@ async function resetOffsets(
   await writeLine(io.stdout, 'PARTITION\tNEW-OFFSET');
   for (const [p, o] of targets) await writeLine(io.stdout, `${p}\t${o}`);
   if (dryRun) return 0;
-  const progress = new Progress(io, 'committing', targets.size);
+  const progress = new Progress(io, 'committing', { total: targets.size, unit: 'partitions' });
   const r = await at.coordinator.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
     groupId,
     generationIdOrMemberEpoch: -1,

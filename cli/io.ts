@@ -31,35 +31,3 @@ export function writeLine(out: Writable, line: string): Promise<void> | void {
       out.on('error', done);
     });
 }
-
-/** A one-line progress bar on stderr, redrawn at most every 100 ms; silent when not interactive. */
-export class Progress {
-  private last = 0;
-  constructor(
-    private readonly io: CommandIO,
-    private readonly label: string,
-    private readonly total?: number,
-  ) {}
-
-  update(done: number): void {
-    if (!this.io.interactive) return;
-    const now = Date.now();
-    if (now - this.last < 100) return;
-    this.last = now;
-    this.draw(done);
-  }
-
-  done(done: number): void {
-    if (!this.io.interactive) return;
-    this.draw(done);
-    this.io.stderr.write('\n');
-  }
-
-  private draw(done: number): void {
-    if (this.total && this.total > 0) {
-      const width = 30;
-      const filled = Math.min(width, Math.round((done / this.total) * width));
-      this.io.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total}`);
-    } else this.io.stderr.write(`\r${this.label} ${done}`);
-  }
-}

@@ -11,6 +11,7 @@ import { runGroup } from './group-command';
 import { processIO } from './io';
 import { runProduce } from './produce-command';
 import { runTopic } from './topic-command';
+import { runTopology } from './topology-command';
 import { runUser } from './user-command';
 import { runAcl } from './acl-command';
 import { runWorker } from './worker-command';
@@ -30,6 +31,8 @@ Usage:
                                         run a DSL application's tasks as the cluster assigns them
   rill cluster partitions --controllers 1@H:P,... [--under-replicated]
                                         partitions with their leader and ISR
+  rill topology --pipeline FILE [--format text|mermaid|dot]
+                                        draw a pipeline's topology (sub-topologies, topics, stores)
   rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix ...
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout
@@ -108,6 +111,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'group':
       quietPipe();
       return runGroup(rest, processIO());
+    case 'topology':
+      quietPipe();
+      return runTopology(rest, processIO());
     case 'log':
       return runLog(rest, processIO());
     case 'user':

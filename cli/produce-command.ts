@@ -9,7 +9,8 @@ import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, noMoreArguments, parseCommand, UsageError } from './args';
 import { avroEncoder, DEFAULT_REGISTRY } from './avro';
 import { runCommand } from './command';
-import { CommandIO, Progress } from './io';
+import { CommandIO } from './io';
+import { inputFileSize, Progress } from './progress';
 import { LEADER_MOVED, topicLeaders, type PartitionLeaders } from './leaders';
 import { bootstrapOf, check, CommandError, connect, explain } from './wire';
 
@@ -75,7 +76,18 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       const fixed = flags.partition;
       if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 0 || fixed >= partitions))
         throw new UsageError(`--partition must be from 0 to ${partitions - 1} (topic "${topic}" has ${partitions})`);
-      const producer = new LineProducer(leaders, compression, await producerIdentity(conn, io), lingerMs, new Progress(io, `producing to ${topic}`));
+      // From a file (stdin redirected from one): the bytes read of its size, and the lines sent; else the records sent.
+      const size = inputFileSize(io.stdin);
+      let bytesRead = 0;
+      const progress = new Progress(
+        io,
+        `producing to ${topic}`,
+        size !== undefined ? { total: size, unit: 'bytes read', extra: { lines: 'lines sent' } } : { unit: 'records sent' },
+      );
+      // Counted per line (its newline included): a last line without one would count a byte too many.
+      const read = () => Math.min(bytesRead, size ?? bytesRead);
+      const report = (sent: number) => (size !== undefined ? progress.update(read(), { lines: sent }) : progress.update(sent));
+      const producer = new LineProducer(leaders, compression, await producerIdentity(conn, io), lingerMs, report);
       const input = readline.createInterface({ input: io.stdin, crlfDelay: Infinity });
       // SIGINT/SIGTERM: stop reading, send what is buffered, report the count.
       const onStop = () => input.close();
@@ -88,6 +100,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
         if (stop?.aborted) input.close();
         for await (const line of input) {
           lineNo++;
+          bytesRead += Buffer.byteLength(line) + 1;
           let key: Buffer | null = null;
           let text = line;
           if (separator !== undefined) {
@@ -108,7 +121,8 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
         input.close();
       }
       await producer.flush();
-      producer.progress.done(producer.produced);
+      if (size !== undefined) progress.done(read(), { lines: producer.produced });
+      else progress.done(producer.produced);
       const failure = producer.failure ?? lineError;
       if (failure instanceof UsageError) throw failure;
       if (failure !== undefined) throw new CommandError(`${(failure as Error).message}; ${producer.produced} record(s) were written to ${topic} before it`);
@@ -166,7 +180,8 @@ class LineProducer {
     private readonly compression: 'none' | 'gzip',
     private readonly identity: ProducerIdentity | undefined,
     private readonly lingerMs: number,
-    readonly progress: Progress,
+    /** Told the count of records acknowledged after each batch. */
+    private readonly onSent: (produced: number) => void,
   ) {}
 
   /** Buffers a record; the number buffered for its partition. */
@@ -204,7 +219,7 @@ class LineProducer {
     await this.leaders.produceBatch(partition, batch, LEADER_MOVED, check);
     this.sequences.set(partition, (sequence + records.length) % 2 ** 31);
     this.produced += records.length;
-    this.progress.update(this.produced);
+    this.onSent(this.produced);
   }
 }
 

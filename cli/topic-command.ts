@@ -19,6 +19,7 @@ import {
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
+import { Progress } from './progress';
 import { type Bootstrap, bootstrapOf, check, connect } from './wire';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-partitions', 'trim-prefix', 'delete-records'] as const;
@@ -27,7 +28,7 @@ const USAGE: Record<string, string> = {
   create: 'rill topic create NAME [--partitions N] [--replication-factor N] [--config key=value ...]',
   list: 'rill topic list [--internal] [--format text|json]',
   describe: 'rill topic describe NAME [--format text|json]      partitions, offsets and configs',
-  delete: 'rill topic delete NAME',
+  delete: 'rill topic delete NAME [NAME ...]          (progress on a terminal when several)',
   'alter-config': 'rill topic alter-config NAME [--set key=value ...] [--delete key ...]',
   'add-partitions': 'rill topic add-partitions NAME --partitions N     grow the topic to N partitions',
   'trim-prefix': 'rill topic trim-prefix NAME --offset N [--partition P]   delete records before offset N (-1: the high watermark)',
@@ -63,7 +64,9 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
   return runCommand('topic', topicHelp, argv, io, async () => {
     const { flags, positional } = parseCommand(argv, SPEC);
     const { action, rest } = takeAction(positional, ACTIONS);
-    const name = takeTarget('topic', action, rest, flags.topic, 'topic name');
+    // delete takes several names; every other action one.
+    const names = action === 'delete' && flags.topic === undefined && rest.length > 1 ? rest : undefined;
+    const name = names?.[0] ?? takeTarget('topic', action, rest, flags.topic, 'topic name');
     const format = outputFormat(flags.format);
     const bootstrap = bootstrapOf(flags, io);
     const conn = await connect(bootstrap);
@@ -76,7 +79,7 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
         case 'describe':
           return await describe(conn, io, name, format);
         case 'delete':
-          return await remove(conn, io, name);
+          return await remove(conn, io, names ?? [name]);
         case 'alter-config':
           return await alterConfig(conn, io, name, keyValues(flags.set, '--set'), flags.delete ?? []);
         case 'add-partitions':
@@ -191,12 +194,27 @@ async function describe(conn: KafkaConnection, io: CommandIO, name: string, form
   return 0;
 }
 
-async function remove(conn: KafkaConnection, io: CommandIO, name: string): Promise<number> {
-  const r = await conn.request<apis.DeleteTopicsResponse>(apis.deleteTopics, { topics: [{ name, topicId: '' }], topicNames: [name], timeoutMs: 30000 });
-  // Not the broker's message for a missing topic (it names an API): the CLI's sentence.
-  const code = r.responses[0].errorCode;
-  check(code, `cannot delete topic "${name}"`, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? null : r.responses[0].errorMessage);
-  await writeLine(io.stdout, `Deleted topic "${name}".`);
+async function remove(conn: KafkaConnection, io: CommandIO, names: readonly string[]): Promise<number> {
+  // One request per topic: each deletion is answered (and reported) on its own, and a long list shows its progress.
+  // The "Deleted" lines follow the bar (stdout and stderr may share the terminal), also when one deletion fails.
+  const progress = names.length > 1 ? new Progress(io, 'deleting topics', { total: names.length, unit: 'topics' }) : undefined;
+  const deleted: string[] = [];
+  const report = async () => {
+    progress?.done(deleted.length);
+    for (const name of deleted) await writeLine(io.stdout, `Deleted topic "${name}".`);
+  };
+  for (const name of names) {
+    const r = await conn.request<apis.DeleteTopicsResponse>(apis.deleteTopics, { topics: [{ name, topicId: '' }], topicNames: [name], timeoutMs: 30000 });
+    const code = r.responses[0].errorCode;
+    if (code !== ErrorCode.NONE) {
+      await report();
+      // Not the broker's message for a missing topic (it names an API): the CLI's sentence.
+      check(code, `cannot delete topic "${name}"`, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? null : r.responses[0].errorMessage);
+    }
+    deleted.push(name);
+    progress?.update(deleted.length);
+  }
+  await report();
   return 0;
 }
 

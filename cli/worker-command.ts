@@ -10,12 +10,17 @@ import * as os from 'node:os';
 import * as E from 'fp-ts/Either';
 import { protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
-import { RillStreams, type Logger, type Topology } from '../dsl';
+import { lineLog } from '../core/logging';
+import { RillStreams, type Topology } from '../dsl';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
+import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
+import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
+import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
+import { metricsRegistry } from '../core/metrics';
 
 const SPEC = {
   app: { kind: 'string', arg: 'APP', help: 'the application id (consumer group, changelog prefix); required' },
@@ -37,6 +42,8 @@ const SPEC = {
     -1,
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
+  'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
+  ...LOG_LEVEL_FLAG,
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -80,14 +87,12 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (replicationFactor !== undefined && replicationFactor !== -1) positiveInt(replicationFactor, 'replication-factor');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
+    const metricsAt = metricsPort(flags['metrics-port']);
 
-    const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
-    const logger: Logger = {
-      info: (m) => log(m),
-      warn: (m) => log(`warning: ${m}`),
-      error: (m) => log(`error: ${m}`),
-    };
+    const logger = commandLogger(io, flags['log-level'], { workerId });
+    const log = lineLog(logger);
 
+    const restoring = new RestoreProgress(io);
     const loaded = await loadPipeline(flags.pipeline, app);
     if (E.isLeft(loaded)) throw new CommandError(loaded.left);
     const topology: Topology = loaded.right;
@@ -96,7 +101,13 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     // A leader that moved or died is ridden out for a while (a failover), then the request fails.
-    const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000 });
+    const client = protocolLogClient({
+      brokers,
+      clientId: `rill-worker-${workerId}`,
+      log: lineLog(logger.child({ component: 'client' }), 'warn'),
+      member,
+      retryTimeoutMs: 15_000,
+    });
     const streams = new RillStreams(topology, {
       log: client,
       logger,
@@ -104,6 +115,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       commitIntervalMs,
       replicationFactor,
       taskAssignment: 'external',
+      metricsPort: metricsAt,
+      metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
+      onRestoreProgress: (p) => restoring.report(p),
     });
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
@@ -146,7 +160,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       sessionTimeoutMs,
       maxPollIntervalMs,
       onAssignment: applied,
-      log,
+      log: lineLog(logger.child({ component: 'membership' })),
     });
     currentEpoch = () => membership.workerEpoch;
     // Join first (an unreachable controller is reported at once); the tasks
@@ -161,6 +175,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       await membership.leave();
       return fail(`application ${app} cannot start on brokers ${brokers.join(',')}`, e);
     }
+    if (streams.metricsUrl) io.stdout.write(`rill worker ${workerId}: metrics on ${streams.metricsUrl}\n`);
     io.stdout.write(
       `rill worker ${workerId}: joined application ${app} (worker epoch ${joined.right.workerEpoch}), reading ${topology.inputTopics.join(', ')} from ${brokers.join(',')}\n`,
     );

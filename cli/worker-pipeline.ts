@@ -46,8 +46,11 @@ function ensureTsLoader(): E.Either<string, void> {
   return E.right(undefined);
 }
 
-/** Loads the pipeline module at `file` (relative to `cwd`) and builds the topology of application `app`. */
-export async function loadPipeline(file: string, app: string, cwd = process.cwd()): Promise<E.Either<string, Topology>> {
+/**
+ * Loads the pipeline module at `file` (relative to `cwd`) and builds the topology of application `app`;
+ * with no `app`, the function is called without one (the pipeline's own default id).
+ */
+export async function loadPipeline(file: string, app: string | undefined, cwd = process.cwd()): Promise<E.Either<string, Topology>> {
   const full = path.resolve(cwd, file);
   if (!fs.existsSync(full)) return E.left(`pipeline file ${full} does not exist (--pipeline ${file})`);
   if (!fs.statSync(full).isFile()) return E.left(`pipeline ${full} is not a file (--pipeline ${file})`);
@@ -76,12 +79,12 @@ export async function loadPipeline(file: string, app: string, cwd = process.cwd(
   const [name, value] = found;
   let built: unknown;
   try {
-    built = typeof value === 'function' ? await (value as (app: string) => unknown)(app) : value;
+    built = typeof value === 'function' ? await (value as (app: string | undefined) => unknown)(app) : value;
   } catch (e) {
     return E.left(`the ${name} export of ${full} failed to build the topology: ${(e as Error).message}`);
   }
   if (!isTopology(built)) return E.left(`the ${name} export of ${full} did not return a Topology (build one with new StreamsBuilder(app) ... .build())`);
-  if (built.applicationId !== app) {
+  if (app !== undefined && built.applicationId !== app) {
     return E.left(
       `the pipeline in ${full} builds application "${built.applicationId}" but --app is "${app}": pass --app ${built.applicationId}, or build the topology with the application id it is given`,
     );

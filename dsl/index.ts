@@ -37,8 +37,8 @@ export type { ErrorPolicy } from './runtime/error-policy';
 export { ProcessingFailure } from './runtime/error-policy';
 export { rillOperator } from './operator';
 export type { TaskContext, OperatorSpec } from './operator';
-export type { Logger } from './logger';
-export { consoleLogger, silentLogger, memoryLogger } from './logger';
+export type { Logger, LogLevel } from './logger';
+export { defaultLogger, silentLogger, memoryLogger } from './logger';
 
 // The log client the runtime runs on lives in core/client; re-exported here for code that imports it from the DSL.
 export type {

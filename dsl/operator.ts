@@ -106,6 +106,8 @@ export interface TaskContext {
    */
   track<T>(work: Promise<T>): Promise<T>;
   readonly log: Logger;
+  /** The app's metrics, when it keeps them. */
+  readonly metrics?: { lateRecord(): void };
 }
 
 // Registry symbols and a global slot rather than module state: a pipeline module

@@ -4,12 +4,14 @@
 // others keep running until stop() (a failed sink must not take healthy ones down).
 import { Rill } from '../../core/client';
 import { rillLogClient, type LogClient } from '../../core/client';
-import { consoleLogger, type Logger } from '../../dsl';
+import { defaultLogger, type Logger } from '../../dsl';
 import type { SinkConnector, SourceConnector } from '../connector';
 import type { Clock } from './clock';
 import { SinkTask, type SinkTaskOptions } from './sink-task';
 import { SourceTask, type SourceTaskOptions } from './source-task';
 import type { ConnectorTask } from './task';
+import type { Registry } from '../../core/metrics';
+import { connectorMetrics } from './connector-metrics';
 
 export interface ConnectorRunnerOptions {
   /** The log: an embedded Rill, or any LogClient (kafkaLogClient for Kafka/Redpanda). */
@@ -17,6 +19,8 @@ export interface ConnectorRunnerOptions {
   /** Default for tasks that do not name their own. */
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Where the connectors' metrics go (records, errors, retries per connector). Absent: none. */
+  readonly metrics?: Registry;
 }
 
 export class ConnectorRunner {
@@ -27,17 +31,18 @@ export class ConnectorRunner {
 
   constructor(private readonly options: ConnectorRunnerOptions) {
     this.client = options.log instanceof Rill ? rillLogClient(options.log) : options.log;
+    if (options.metrics) connectorMetrics(options.metrics, () => this.tasks);
   }
 
   sink<K, V>(connector: SinkConnector<K, V>, options: SinkTaskOptions<K, V>): SinkTask<K, V> {
-    const task = new SinkTask(this.client, connector, { logger: this.options.logger ?? consoleLogger, clock: this.options.clock, ...options });
+    const task = new SinkTask(this.client, connector, { logger: this.options.logger ?? defaultLogger(), clock: this.options.clock, ...options });
     this.sinks.push(task as unknown as SinkTask<unknown, unknown>);
     if (this.started) void task.start().catch(() => undefined);
     return task;
   }
 
   source<K, V, P>(connector: SourceConnector<K, V, P>, options: SourceTaskOptions<K, V>): SourceTask<K, V, P> {
-    const task = new SourceTask(this.client, connector, { logger: this.options.logger ?? consoleLogger, clock: this.options.clock, ...options });
+    const task = new SourceTask(this.client, connector, { logger: this.options.logger ?? defaultLogger(), clock: this.options.clock, ...options });
     this.sources.push(task as unknown as SourceTask<unknown, unknown, unknown>);
     if (this.started) void task.start().catch(() => undefined);
     return task;

@@ -5,7 +5,7 @@
 // nothing is committed past a write that was not acknowledged.
 import { stringSerde, jsonSerde, type Serde } from '../../core/schema';
 import type { LogClient, LogConsumer, LogProducer, LogRecord } from '../../core/client';
-import { consoleLogger } from '../../dsl';
+import { defaultLogger } from '../../dsl';
 import type { SinkConnector, SinkRecord } from '../connector';
 import { BadRecordHandler, ConnectorFailure } from './bad-records';
 import { retryWithBackoff } from './backoff';
@@ -50,7 +50,7 @@ export class SinkTask<K, V> extends TaskLifecycle {
     readonly connector: SinkConnector<K, V>,
     private readonly options: SinkTaskOptions<K, V>,
   ) {
-    super('sink', options.logger ?? consoleLogger);
+    super('sink', (options.logger ?? defaultLogger()).child({ component: 'sink', connector: connector.name }));
     this.clock = options.clock ?? systemClock;
     this.keySerde = options.keySerde ?? (stringSerde() as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? jsonSerde<V>();

@@ -4,7 +4,7 @@
 // at a time, at most maxBatch records: a slow log slows the source down.
 import { jsonSerde, stringSerde, type Serde } from '../../core/schema';
 import type { LogClient, LogProducer } from '../../core/client';
-import { consoleLogger } from '../../dsl';
+import { defaultLogger } from '../../dsl';
 import type { SourceConnector, SourceEntry } from '../connector';
 import { BadRecordHandler, ConnectorFailure } from './bad-records';
 import { retryWithBackoff } from './backoff';
@@ -35,7 +35,7 @@ export class SourceTask<K, V, P> extends TaskLifecycle {
     readonly connector: SourceConnector<K, V, P>,
     private readonly options: SourceTaskOptions<K, V>,
   ) {
-    super('source', options.logger ?? consoleLogger);
+    super('source', (options.logger ?? defaultLogger()).child({ component: 'source', connector: connector.name }));
     this.clock = options.clock ?? systemClock;
     this.keySerde = options.keySerde ?? (stringSerde() as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? jsonSerde<V>();

@@ -8,6 +8,7 @@
 // Consumer groups are served by a GroupService (the shell around the pure
 // GroupCoordinator) over this node's OffsetStore; the group methods here
 // delegate to it.
+import { lineLog, processLogger } from '../logging';
 import { Either, isLeft, left, right } from 'fp-ts/Either';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -148,7 +149,9 @@ export class Broker {
 
   /** Opens (or creates) the broker in `options.dir`, recovering every partition log. */
   /** Throws DirLockedError when another live process has the directory open. */
-  static open(options: BrokerOptions): Broker {
+  static open(given: BrokerOptions): Broker {
+    // Warnings (recovery, storage, maintenance) go to the process's log unless the caller takes them.
+    const options = { ...given, onWarning: given.onWarning ?? lineLog(processLogger().child({ component: 'broker' }), 'warn') };
     const limits = brokerLimits(options.limits ?? {});
     const lock = DirLock.acquire(options.dir);
     try {

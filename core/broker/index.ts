@@ -24,7 +24,7 @@ export { BrokerError, ErrorCode, errorName } from './errors';
 export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
 export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
-export { MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';
+export { DEFAULT_MAX_BROKER_PARTITIONS, MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';
 export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC } from './topic-name';
 export type { ProduceResult, PartitionOffsets } from './partition';
 // Idempotent produce, shared with core/cluster's partition replicas.

@@ -6,6 +6,7 @@
 // retries once; it is never fatal to the process, and its warning is logged at
 // most once per interval.
 import * as fs from 'node:fs';
+import { lineLog, processLogger } from '../logging';
 
 /** Default `log.max.open.files`: a few thousand, well below the usual open-file limits (sockets need descriptors too). */
 export const DEFAULT_MAX_OPEN_FILES = 2048;
@@ -94,7 +95,7 @@ export class FileHandleCache {
 
   constructor(options: FileHandleCacheOptions = {}) {
     this._maxOpen = validMax(options.maxOpen ?? DEFAULT_MAX_OPEN_FILES);
-    this.warnings = new RateLimitedLog(options.onWarning ?? ((m) => process.emitWarning(m)));
+    this.warnings = new RateLimitedLog(options.onWarning ?? lineLog(processLogger().child({ component: 'log' }), 'warn'));
   }
 
   get maxOpen(): number {

@@ -1,6 +1,7 @@
 // What one Kafka API is to the server: its key, the versions Rill serves, its
 // request and response schemas, and the handler that answers a decoded request
 // through the broker's ports.
+import type { LogLine } from '../logging';
 import type { BrokerPorts } from './ports';
 import { MessageSchema, VersionRange, versions } from '../wire';
 
@@ -18,7 +19,8 @@ export interface RequestContext extends BrokerPorts {
   signal: AbortSignal;
   /** Metadata may create unknown topics (auto.create.topics.enable). */
   autoCreateTopics: boolean;
-  log: (message: string) => void;
+  /** One info line; client-supplied values (topic names, ids) go in `fields`, never in the message. */
+  log: LogLine;
 }
 
 /** A handler's answer: the response, or nothing (Produce with acks=0 gets no response). */

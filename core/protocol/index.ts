@@ -5,6 +5,7 @@
 // over a cluster broker). The only door into this folder.
 export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server/server';
 export type { KafkaServerOptions, ServerBounds } from './server/server';
+export { partitionLogGauges } from './server/broker-metrics';
 export {
   ConnectionLimiter,
   MemoryPool,

@@ -13,6 +13,8 @@ const BATCH = 500;
 
 export class AckingCollector implements RecordCollector {
   private inFlightCount = 0;
+  /** Records handed over so far (metrics). */
+  sent = 0;
   private failure: Error | undefined;
   private waiters: { below: number; resolve: () => void }[] = [];
   private readonly batches = new Map<string, OutgoingRecord[]>();
@@ -22,6 +24,7 @@ export class AckingCollector implements RecordCollector {
 
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition: number | undefined, headers?: Record<string, string>): void {
     this.inFlightCount++;
+    this.sent++;
     let batch = this.batches.get(topic);
     if (!batch) this.batches.set(topic, (batch = []));
     batch.push({ key, value, timestamp, partition, headers });

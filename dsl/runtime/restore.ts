@@ -27,6 +27,8 @@ export async function restoreStore(
   to: number,
   log: Logger,
   onProgress?: (p: RestoreProgress) => void,
+  /** After each fetched batch: records applied in it, and how many may remain (metrics). */
+  onBatch?: (records: number, remaining: number) => void,
 ): Promise<number> {
   if (from >= to) return 0;
   const tp = { topic, partition };
@@ -40,12 +42,14 @@ export async function restoreStore(
   };
   // A first report as the restore starts (restored 0): progress is visible from the beginning.
   report(false);
+  onBatch?.(0, total);
   let offset = from;
   let nextReport = PROGRESS_EVERY;
   while (offset < to) {
     const fetched = await client.fetch(tp, offset, FETCH_BYTES);
     // Compaction may have removed the last records before `to`: nextOffset still moves past them.
     if (fetched.nextOffset <= offset) break;
+    const before = restored;
     for (const r of fetched.records) {
       if (r.offset >= to) break;
       if (r.key === null) continue;
@@ -57,6 +61,7 @@ export async function restoreStore(
       }
       restored++;
     }
+    onBatch?.(restored - before, to - fetched.nextOffset);
     offset = fetched.nextOffset;
     if (restored >= nextReport) {
       report(false);
@@ -64,5 +69,6 @@ export async function restoreStore(
     }
   }
   report(true);
+  onBatch?.(0, 0);
   return restored;
 }

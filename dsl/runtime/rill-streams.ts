@@ -41,7 +41,7 @@ import {
   type LogRecord,
   type TopicPartition,
 } from '../../core/client';
-import { consoleLogger, type Logger } from '../logger';
+import { loggerFor, type Logger, type LogLevel } from '../logger';
 import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore } from '../store';
 import type { Topology } from '../topology/topology';
 import { AckingCollector } from './acking-collector';
@@ -54,6 +54,8 @@ import type { StreamTask } from './stream-task';
 import { clientIdFor, TaskDirectory } from './task-directory';
 import { TaskManager } from './task-manager';
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './partition-group';
+import { MetricsServer, metricsRegistry, type Registry } from '../../core/metrics';
+import { StreamsMetrics } from './streams-metrics';
 
 /** Fetched records taken from the consumer at once. */
 const MAX_POLL = 10_000;
@@ -106,7 +108,10 @@ export interface StreamsConfig {
   processingErrors?: ErrorPolicy;
   /** Local snapshots of stores at shutdown and at revocation; restore then replays only the changelog after them. */
   stateDir?: string;
+  /** Where the application's lines go: any pino logger (a child per task is made of it). Default: stderr at `logLevel`. */
   logger?: Logger;
+  /** The default logger's level (trace|debug|info|warn|error|fatal|silent); default RILL_LOG_LEVEL, else info. */
+  logLevel?: LogLevel;
   onRestoreProgress?: (p: RestoreProgress) => void;
   /** Called after each change of this instance's tasks: created and restored, or committed and closed. */
   onRebalance?: (r: RebalanceEvent) => void;
@@ -132,6 +137,13 @@ export interface StreamsConfig {
   replicationFactor?: number;
   /** 'exactly-once' needs a TransactionalLogProducer; not available yet. */
   processingGuarantee?: 'at-least-once' | 'exactly-once';
+  /**
+   * Serve this instance's Prometheus metrics at http://127.0.0.1:PORT/metrics
+   * from start() to stop() (0 picks a free port; see metricsUrl).
+   */
+  metricsPort?: number;
+  /** Or put them in this registry, for the app to serve itself (with metricsPort too: served from it). */
+  metrics?: Registry;
   now?: () => number;
 }
 
@@ -184,6 +196,10 @@ export class RillStreams {
   /** The lock on stateDir/applicationId while the application runs (one process per state directory, as Kafka Streams). */
   private stateLock: DirLock | undefined;
   private failure: Error | undefined;
+  private readonly metrics: StreamsMetrics | undefined;
+  /** The registry the metrics are in (absent: no metrics). */
+  readonly metricsRegistry: Registry | undefined;
+  private metricsServer: MetricsServer | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
   /** Resolves when the app has stopped; rejects with the reason when it failed. */
@@ -195,7 +211,7 @@ export class RillStreams {
     private readonly config: StreamsConfig,
   ) {
     this.client = config.log instanceof Rill ? rillLogClient(config.log) : config.log;
-    this.log = config.logger ?? consoleLogger;
+    this.log = loggerFor(config).child({ component: 'streams', app: topology.applicationId });
     this.now = config.now ?? Date.now;
     this.directory = new TaskDirectory(this.client, topology.applicationId);
     this.standby = new StandbyTasks(this.client, topology, this.log);
@@ -205,6 +221,14 @@ export class RillStreams {
       () => this.taskManager,
       () => this.partitionCount,
     );
+    if (config.metrics !== undefined || config.metricsPort !== undefined) {
+      this.metricsRegistry = config.metrics ?? metricsRegistry();
+      this.metrics = new StreamsMetrics(this.metricsRegistry, {
+        tasks: () => this.taskManager?.tasks ?? [],
+        inputLag: () => this.topicPartitions(this.assignedPartitions).map((tp) => ({ tp, lag: this.consumer?.fetchedLag(tp) })),
+        produced: () => this.collector?.sent ?? 0,
+      });
+    }
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -231,6 +255,11 @@ export class RillStreams {
     return this.partitionCount;
   }
 
+  /** Where this instance's metrics are served (metricsPort), once started. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`start() called in state ${this.state}; a RillStreams runs once.`);
     const rf = this.config.replicationFactor ?? -1;
@@ -246,9 +275,12 @@ export class RillStreams {
     this.state = 'restoring';
     let partitions: number;
     try {
+      if (this.config.metricsPort !== undefined)
+        this.metricsServer = await MetricsServer.start({ registry: this.metricsRegistry!, port: this.config.metricsPort });
       partitions = this.partitionCount = await this.prepareTopics();
     } catch (e) {
       this.stateLock?.release();
+      await this.metricsServer?.close();
       throw e;
     }
     try {
@@ -277,6 +309,7 @@ export class RillStreams {
       onRestoreProgress: this.config.onRestoreProgress,
       // Asynchronous work failed after its record counted as processed: commit nothing more.
       onFatal: (e) => this.fail(e, false),
+      metrics: this.metrics,
     });
     for (const s of this.topology.stores)
       if (s.changelog === 'none') this.log.warn(`store ${s.name} has NO changelog (opted out): its state is lost on every restart.`);
@@ -490,6 +523,7 @@ export class RillStreams {
     this.log.info(
       `application ${this.applicationId}: task(s) ${created.map((t) => t.partition).join(', ')} assigned and restored; running ${this.assignedPartitions.join(', ')}`,
     );
+    this.metrics?.rebalanced(created.length, 0);
     this.config.onRebalance?.({ assigned: created.map((t) => t.partition), revoked: [], owned: this.assignedPartitions });
     this.wakeAll();
   }
@@ -519,6 +553,7 @@ export class RillStreams {
     this.log.info(
       `application ${this.applicationId}: task(s) ${revoked.join(', ')} revoked${committed ? ', committed' : ' (not committed)'} and closed; running ${this.assignedPartitions.join(', ') || 'none'}`,
     );
+    this.metrics?.rebalanced(0, revoked.length);
     this.config.onRebalance?.({ assigned: [], revoked, owned: this.assignedPartitions });
     this.wakeAll();
   }
@@ -555,6 +590,7 @@ export class RillStreams {
     const offsets: (TopicPartition & { offset: number })[] = [];
     for (const t of tasks) for (const [topic, offset] of t.consumed) offsets.push({ topic, partition: t.partition, offset });
     // Asynchronous work of the records being committed must finish (and write) first.
+    const started = performance.now();
     await Promise.all(tasks.map((t) => t.settleAsync()));
     for (const t of tasks) t.flushState();
     await this.collector!.flush();
@@ -562,6 +598,7 @@ export class RillStreams {
     if (offsets.length === 0) return true;
     try {
       await this.consumer!.commit(offsets);
+      this.metrics?.committed((performance.now() - started) / 1000);
       return true;
     } catch (e) {
       if (!(e instanceof CommitRefusedError)) throw e;
@@ -650,6 +687,7 @@ export class RillStreams {
       // A task assigned meanwhile is restored before its records are buffered (records of partitions without a task are dropped).
       if (this.exclusive.busy) await this.exclusive.idle();
       if (this.stopping) return;
+      this.metrics?.polled(fetched.length);
       for (const r of fetched) this.enqueue(r);
       if (fetched.length > 0) this.pauseFullInputs();
       await this.processReady();
@@ -705,6 +743,7 @@ export class RillStreams {
       if (first === undefined) return;
       const task = tasks.get(first.partition)!;
       let n = 0;
+      const started = this.metrics ? performance.now() : 0;
       do {
         const record = first.next();
         // A task (re)assigned meanwhile starts at its committed offset: what it already covers is skipped.
@@ -723,6 +762,7 @@ export class RillStreams {
         task.pendingAsync <= maxInFlight
       );
       this.processedCount += n;
+      this.metrics?.batchProcessed(task.partition, n, (performance.now() - started) / 1000);
       if (this.progressWaiters.any) this.wakeProgressWaiters();
       this.resumeDrainedInputs(first);
       if (collector.failed) throw collector.failed;
@@ -783,7 +823,12 @@ export class RillStreams {
     if (this.state !== 'running' || this.exclusive.busy) return;
     try {
       const now = this.now();
-      for (const t of this.taskManager!.tasks) t.punctuate(now);
+      let punctuated = 0;
+      for (const t of this.taskManager!.tasks) {
+        t.punctuate(now);
+        punctuated++;
+      }
+      this.metrics?.punctuated(punctuated);
       if (now - this.lastCommit >= (this.config.commitIntervalMs ?? 1000)) void this.commitAll().catch(() => undefined);
     } catch (e) {
       this.fail(e as Error);
@@ -818,6 +863,7 @@ export class RillStreams {
       await this.producer?.close().catch(() => undefined);
       this.taskManager?.closeAll();
       this.stateLock?.release();
+      await this.metricsServer?.close();
     }
   }
 }

@@ -5,7 +5,7 @@
 // with their own changelog are kept warm (a table read from a source topic is
 // restored as usual).
 import type { LogClient } from '../../core/client';
-import type { Logger } from '../logger';
+import { warningsOnly, type Logger } from '../logger';
 import type { Topology } from '../topology/topology';
 import { restoreStore } from './restore';
 import { createStore, type AnyStore } from './stream-task';
@@ -86,7 +86,7 @@ export class StandbyTasks {
           from = range.start;
         }
         // Warnings (unreadable entries) are logged; per-pass progress is not.
-        await restoreStore(this.client, store, spec.changelogTopic, partition, from, range.end, { ...this.log, info: () => undefined });
+        await restoreStore(this.client, store, spec.changelogTopic, partition, from, range.end, warningsOnly(this.log));
         warm.positions.set(spec.name, Math.max(from, range.end));
       }
     }

@@ -16,6 +16,7 @@ import type { KeyValueStore, WindowStore } from '../store';
 import type { TopologyNode } from '../topology/node';
 import type { ResolvedStore, Topology } from '../topology/topology';
 import { deadLetterTopicOf, ProcessingFailure, type ErrorPolicy } from './error-policy';
+import type { StreamsMetrics } from './streams-metrics';
 
 export interface RawRecord {
   readonly topic: string;
@@ -44,6 +45,8 @@ export interface TaskOptions {
   readonly repartitionLocally?: boolean;
   /** A failure outside process() (in asynchronous work) that stops the task under the 'fail' policy. */
   readonly onFatal?: (error: Error) => void;
+  /** Counts late and dead-lettered records (absent: the test driver, or an app without metrics). */
+  readonly metrics?: StreamsMetrics;
 }
 
 export type AnyStore = StateStore & (InMemoryKeyValueStore<unknown, unknown> | InMemoryWindowStore<unknown, unknown>);
@@ -58,6 +61,7 @@ export class StreamTask implements TaskContext {
   origin: RecordOrigin | undefined;
   /** Per source topic: the offset after the last record processed (what a commit stores). */
   readonly consumed = new Map<string, number>();
+  readonly metrics: StreamsMetrics | undefined;
   private readonly sources = new Map<string, Subject<KRecord<unknown, unknown>>>();
   private readonly instances = new Map<number, Observable<unknown>>();
   private subscriptions: Subscription[] = [];
@@ -68,8 +72,9 @@ export class StreamTask implements TaskContext {
   constructor(private readonly options: TaskOptions) {
     this.applicationId = options.topology.applicationId;
     this.partition = options.partition;
-    this.log = options.logger;
+    this.log = options.logger.child({ task: options.partition, partition: options.partition });
     this.repartitionLocally = options.repartitionLocally ?? false;
+    this.metrics = options.metrics;
     for (const spec of options.topology.stores) this.stores.set(spec.name, createStore(spec));
   }
 
@@ -237,6 +242,7 @@ export class StreamTask implements TaskContext {
 
   deadLetter(topic: string, record: KRecord<unknown, unknown>, reason: string): void {
     const json = (v: unknown) => (v === undefined || v === null ? null : Buffer.from(safeJson(v), 'utf8'));
+    this.metrics?.deadLetter();
     this.options.collector.send(topic, json(record.key), json(record.value), record.timestamp, undefined, this.errorHeaders(reason));
   }
 
@@ -285,6 +291,7 @@ export class StreamTask implements TaskContext {
     this.log.warn(`${message}; ${dlq ? `sent to dead-letter topic ${dlq}` : 'skipped'}.`);
     if (dlq) {
       this.origin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+      this.metrics?.deadLetter();
       this.options.collector.send(dlq, raw.key, raw.value, raw.timestamp, undefined, this.errorHeaders(message));
       this.origin = undefined;
     }

@@ -11,6 +11,7 @@ import { loadSnapshot, snapshotPath, writeSnapshot } from './local-snapshot';
 import { restoreStore, type RestoreProgress } from './restore';
 import type { WarmStores } from './standby-tasks';
 import { StreamTask, type RecordCollector } from './stream-task';
+import type { StreamsMetrics } from './streams-metrics';
 
 export interface TaskManagerOptions {
   readonly client: LogClient;
@@ -26,6 +27,7 @@ export interface TaskManagerOptions {
   readonly onRestoreProgress?: (p: RestoreProgress) => void;
   /** A task's asynchronous work failed under the 'fail' policy. */
   readonly onFatal: (error: Error) => void;
+  readonly metrics?: StreamsMetrics;
 }
 
 export class TaskManager {
@@ -130,7 +132,9 @@ export class TaskManager {
             );
           }
         }
-        await restoreStore(client, store, spec.changelogTopic, task.partition, from, to, log, this.options.onRestoreProgress);
+        const metrics = this.options.metrics;
+        const counted = metrics ? (records: number, remaining: number) => metrics.restoring(spec.name, task.partition, records, remaining) : undefined;
+        await restoreStore(client, store, spec.changelogTopic, task.partition, from, to, log, this.options.onRestoreProgress, counted);
       }
     }
   }

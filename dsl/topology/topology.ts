@@ -1,7 +1,8 @@
 // A declared pipeline, ready to run: its nodes, the topics it reads and writes,
-// its stores with their changelogs, and describe().
+// its stores with their changelogs, and describe() (text), toMermaid() and toDot() (pictures).
 import type { ErasedSerde, SinkSpec, StoreSpec } from '../operator';
 import type { TimestampExtractor, TopologyNode } from './node';
+import { toDot, toMermaid } from './picture';
 
 export interface SourceSpec {
   readonly topic: string;
@@ -85,6 +86,16 @@ export class Topology {
       groups.get(root)!.push(n);
     }
     return [...groups.values()].sort((a, b) => a[0].id - b[0].id);
+  }
+
+  /** The topology as a Mermaid flowchart: sub-topologies as subgraphs; topics, stores and changelogs as nodes. */
+  toMermaid(): string {
+    return toMermaid(this);
+  }
+
+  /** The same picture in Graphviz DOT. */
+  toDot(): string {
+    return toDot(this);
   }
 
   /** The topology as text: sources, sub-topologies, repartition topics, stores, sinks. */

@@ -358,7 +358,6 @@ export async function runWireFuzz(options: FuzzOptions): Promise<FuzzResult> {
       queuedMaxRequestBytes,
       maxFrameBytes,
       idleTimeoutMs: 5000,
-      log: () => undefined,
     });
     const bootstrap = `127.0.0.1:${server.port}`;
     broker.createTopic({ name: KNOWN_TOPIC, partitions: KNOWN_PARTITIONS });

@@ -48,6 +48,16 @@ export async function freePortPair(taken: Set<number>): Promise<number> {
 }
 
 /** SIGKILLs `child` (if it still runs) and resolves once it has exited. */
+/** SIGTERM (a graceful stop), then SIGKILL if it has not exited after `graceMs`; resolves once it has exited. */
+export async function terminateAndWait(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export async function killAndWait(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));

@@ -8,6 +8,7 @@
 // are served by core/protocol's KafkaServer over this broker's ports
 // (cluster-ports.ts: this image and these replicas; consumer groups by
 // ClusterGroupCoordinator over the replicated __consumer_offsets).
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -29,8 +30,11 @@ import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controll
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 import { clusterPorts } from './cluster-ports';
 import { ClusterGroupCoordinator } from './group-coordinator';
+import { ReplicaChanges } from './replica-changes';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
+import type { Registry } from '../../metrics';
+import { ClusterBrokerMetrics } from './cluster-broker-metrics';
 
 export interface BrokerOptions {
   readonly nodeId: number;
@@ -62,7 +66,10 @@ export interface BrokerOptions {
    * below the high watermark is deleted or compacted.
    */
   readonly retentionCheckIntervalMs?: number;
-  readonly log?: (m: string) => void;
+  /** Where this broker's metrics go (the Kafka front end's, its partition logs', its ISR's). Absent: nothing is counted. */
+  readonly metrics?: Registry;
+  /** Where its lines go (bindings: component broker, nodeId). Default: none. */
+  readonly logger?: Logger;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
 }
@@ -72,6 +79,10 @@ const TICK_MS = 20;
 const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
 const RPC_TIMEOUT_MS = 2000;
+/** How long a stopping broker waits for its leaderships to move before it closes anyway (Kafka's controlled.shutdown.* bound it too). */
+const CONTROLLED_SHUTDOWN_MS = 5000;
+/** A controller that has not accepted a heartbeat for this long is taken to be unreachable (the heartbeat interval is 250 ms). */
+const CONTROLLER_SILENT_MS = 1500;
 const REPLICA_METHOD = 'replica';
 /** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
 const REPLICA_FETCH_WAIT_MS = 500;
@@ -152,7 +163,14 @@ export class BrokerProcess implements BrokerView {
   private lastMetadataFetch = 0;
   private heartbeatInflight = false;
   private lastHeartbeat = 0;
+  /** When the active controller last accepted a heartbeat: whether a controlled shutdown can be asked for at all. */
+  private lastHeartbeatAccepted = 0;
   private stopped = false;
+  /** Controlled shutdown in progress: no more heartbeats that would unfence it. */
+  private shuttingDown = false;
+  /** The broker epoch whose registration has had a full reconcile (later ones look only at what changed). */
+  private reconciledEpoch = 0;
+  private stopping: Promise<void> | undefined;
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaServer | undefined;
   private groups: ClusterGroupCoordinator | undefined;
@@ -160,14 +178,19 @@ export class BrokerProcess implements BrokerView {
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
+  private readonly metrics: ClusterBrokerMetrics | undefined;
+
+  readonly logger: Logger;
 
   private constructor(readonly options: BrokerOptions) {
+    this.metrics = options.metrics ? new ClusterBrokerMetrics(options.metrics, this) : undefined;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
       clock: systemClock,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 30_000,
-      onError: (e, log) => this.log(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
+      onError: (e, log) => this.logger.warn(`broker ${options.nodeId}: retention or compaction of ${log.dir} failed: ${(e as Error).message}`),
     });
     this.upkeep.start();
   }
@@ -180,12 +203,7 @@ export class BrokerProcess implements BrokerView {
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
-      broker.replicationServer = await RpcServer.listen(
-        options.port + 1,
-        host,
-        (m, b) => broker.handleReplicaRpc(m, b),
-        (m) => broker.log(m),
-      );
+      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
       broker.kafka = await KafkaServer.start({
         ports: clusterPorts(broker, broker.groups, options.authorizer),
         port: options.port,
@@ -194,7 +212,8 @@ export class BrokerProcess implements BrokerView {
         ...options.kafkaBounds,
         tls: options.kafkaTls,
         autoCreateTopics: options.autoCreateTopics ?? true,
-        log: (m) => broker.log(`broker ${options.nodeId}: kafka: ${m}`),
+        logger: broker.logger,
+        metrics: options.metrics,
       });
     } catch (e) {
       await broker.stop();
@@ -227,7 +246,7 @@ export class BrokerProcess implements BrokerView {
   }
 
   log(m: string): void {
-    this.options.log?.(m);
+    this.logger.info(m);
   }
 
   /** Resolves at the next change of the image or of any high watermark, or after `ms`. */
@@ -278,7 +297,7 @@ export class BrokerProcess implements BrokerView {
     if (this.stopped) return;
     const now = Date.now();
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
-    if (!this.heartbeatInflight && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
+    if (!this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
     this.groups?.onReplicasChanged();
     this.changed();
@@ -311,13 +330,14 @@ export class BrokerProcess implements BrokerView {
         { brokerId: this.nodeId, brokerEpoch: epoch, caughtUp: this.registered },
         RPC_TIMEOUT_MS,
       );
+      if (a.errorCode === 0) this.lastHeartbeatAccepted = Date.now();
       if (
         (a.errorCode === ErrorCode.STALE_BROKER_EPOCH || a.errorCode === ErrorCode.BROKER_NOT_AVAILABLE) &&
         epoch === this.brokerEpoch &&
         Date.now() - this.registeredAt > 2000
       ) {
         // This incarnation's registration was replaced or never committed: register again.
-        this.log(`broker ${this.nodeId}: ${a.message}; registering again`);
+        this.logger.warn(`broker ${this.nodeId}: ${a.message}; registering again`);
         this.brokerEpoch = 0;
       }
     } finally {
@@ -345,24 +365,30 @@ export class BrokerProcess implements BrokerView {
       const r = await this.controllerClient.fetch(ControllerMethod.fetchMetadata, { fromIndex: from }, RPC_TIMEOUT_MS);
       if (!r.ok || this.stopped || from !== this.metadataIndex) return;
       const feed = decodeFeed(r.body, r.blob);
-      if (typeof feed === 'string') return this.log(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      if (typeof feed === 'string') return this.logger.warn(`broker ${this.nodeId}: bad metadata feed: ${feed}`);
+      // A snapshot replaces the image: every replica is looked at again. Entries are deltas: only what they name is.
+      let changed: ReplicaChanges | undefined = new ReplicaChanges();
       if (feed.snapshot !== undefined && feed.snapshot.index > this.metadataIndex) {
         const image = MetadataImage.decode(feed.snapshot.data);
-        if (E.isLeft(image)) return this.log(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
+        if (E.isLeft(image)) return this.logger.warn(`broker ${this.nodeId}: bad metadata snapshot: ${image.left}`);
         this.image = image.right;
         this.metadataIndex = feed.snapshot.index;
+        changed = undefined;
       }
       for (const e of feed.entries) {
         if (e.index <= this.metadataIndex) continue;
         const records = decodeMetadataBatch(e.data);
         // Every controller skipped an undecodable entry alike (MetadataStateMachine): so does the broker.
-        if (E.isRight(records)) this.image.applyAll(records.right);
+        if (E.isRight(records)) {
+          this.image.applyAll(records.right);
+          changed?.note(records.right);
+        }
         this.metadataIndex = e.index;
       }
       if (feed.entries.length > 0 || feed.snapshot !== undefined) {
         this.controllerClient.learn(this.image.controllers.values());
         this.lastMetadataFetch = 0; // more may be waiting: ask again at the next tick
-        this.reconcile();
+        this.reconcile(changed);
       }
     } finally {
       this.metadataInflight = false;
@@ -371,29 +397,46 @@ export class BrokerProcess implements BrokerView {
 
   // ---------------------------------------------------------------- replicas
 
-  /** Acts on the image: a replica for each assigned partition, handed the partition's state. */
-  private reconcile(): void {
+  /**
+   * Acts on the image: a replica for each assigned partition, handed the
+   * partition's state. With `changed`, only the topics and partitions the
+   * latest metadata entries named (a cluster of 100,000 partitions must not
+   * walk them all for each ISR change); without, every one (a snapshot, or
+   * this incarnation's registration).
+   */
+  private reconcile(changed?: ReplicaChanges): void {
     if (!this.registered || this.stopped) return;
+    // The first reconcile of a registration looks at everything: the entries that made it registered named no partition.
+    if (this.reconciledEpoch !== this.brokerEpoch) {
+      this.reconciledEpoch = this.brokerEpoch;
+      changed = undefined;
+    }
     const now = Date.now();
-    const seen = new Set<string>();
-    for (const topic of this.image.topics.values()) {
-      for (const p of topic.partitions.values()) {
-        const name = replicaName(topic.name, p.partition);
-        let h = this.replicas.get(name);
-        if (h === undefined && !p.replicas.includes(this.nodeId)) continue;
-        seen.add(name);
-        if (h === undefined || h.topicId !== topic.topicId) {
-          // A topic of this name with another id: the old one was deleted, its data goes with it.
-          if (h !== undefined) this.closeReplica(h, 'delete data');
-          h = this.openReplica(topic, p);
-        }
-        if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
-        h.replica.onPartitionState(p, now);
-        this.flushCompletions(h);
+    const act = (topic: TopicImage, p: PartitionRegistration): void => {
+      const name = replicaName(topic.name, p.partition);
+      let h = this.replicas.get(name);
+      if (h === undefined && !p.replicas.includes(this.nodeId)) return;
+      if (h === undefined || h.topicId !== topic.topicId) {
+        // A topic of this name with another id: the old one was deleted, its data goes with it.
+        if (h !== undefined) this.closeReplica(h, 'delete data');
+        h = this.openReplica(topic, p);
       }
+      if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
+      h.replica.onPartitionState(p, now);
+      this.flushCompletions(h);
+    };
+    for (const topic of changed === undefined ? this.image.topics.values() : changed.topicsIn(this.image)) {
+      const named = changed?.partitionsOf(topic.topicId);
+      if (named === undefined) for (const p of topic.partitions.values()) act(topic, p);
+      else
+        for (const n of named) {
+          const p = topic.partitions.get(n);
+          if (p !== undefined) act(topic, p);
+        }
     }
     // Partitions leave the image only with their topic (DeleteTopics): so does their data.
-    for (const h of [...this.replicas.values()]) if (!seen.has(h.name)) this.closeReplica(h, 'delete data');
+    for (const h of [...this.replicas.values()])
+      if ((changed === undefined || changed.touchesTopic(h.topicId)) && this.image.topics.get(h.topicId)?.name !== h.topic) this.closeReplica(h, 'delete data');
     if (!this.strayRemoved) this.removeStrayReplicas();
     this.groups?.onReplicasChanged();
     this.changed();
@@ -432,7 +475,7 @@ export class BrokerProcess implements BrokerView {
     const log = PartitionLog.open(dir, logSettings(config), {
       replicated: true,
       recentAppendBytes: RECENT_APPEND_BYTES,
-      onWarning: (w) => this.log(`broker ${this.nodeId}: ${name}: ${w.message}`),
+      onWarning: (w) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
     });
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
@@ -478,7 +521,9 @@ export class BrokerProcess implements BrokerView {
     if (proposal !== undefined) {
       const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };
       this.log(`broker ${this.nodeId}: ${h.name} proposes ISR [${proposal.newIsr}]`);
+      const isrBefore = replica.isr.length;
       void this.controllerClient.call(ControllerMethod.alterPartition, req, RPC_TIMEOUT_MS).then((a) => {
+        if (a.errorCode === 0) this.metrics?.isrChanged(isrBefore, proposal.newIsr.length);
         // Success shows up in the metadata log; only a refusal needs telling.
         if (a.errorCode !== 0 && this.replicas.get(h.name) === h) replica.onIsrChangeRefused(proposal, a.errorCode);
       });
@@ -514,7 +559,7 @@ export class BrokerProcess implements BrokerView {
           client.recycle(r.blob);
         } else h.replica.handleOffsetForLeaderEpochResponse(body);
       } catch (e) {
-        if (e instanceof ReplicationInvariantError) return this.log(`broker ${this.nodeId}: ${e.message}`);
+        if (e instanceof ReplicationInvariantError) return this.logger.error(`broker ${this.nodeId}: ${e.message}`);
         throw e;
       }
       for (const t of h.replica.takeTruncations())
@@ -636,7 +681,47 @@ export class BrokerProcess implements BrokerView {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Moves this broker's leaderships away first (controlled shutdown), then closes everything. */
+  stop(): Promise<void> {
+    this.stopping ??= this.controlledShutdown().then(() => this.close());
+    return this.stopping;
+  }
+
+  /**
+   * Kafka's controlled shutdown: the broker asks to be fenced, so the
+   * controller elects other leaders for its partitions now, and waits (bounded)
+   * until its metadata shows it leads nothing before its listener closes.
+   * Producers then meet NOT_LEADER_OR_FOLLOWER from a live broker and move on
+   * at once, instead of waiting out the controller's disconnect grace.
+   */
+  private async controlledShutdown(): Promise<void> {
+    // With no controller answering lately there is no one to move the leaderships: just stop.
+    if (
+      this.stopped ||
+      !this.registered ||
+      Date.now() - this.lastHeartbeatAccepted > Math.max(CONTROLLER_SILENT_MS, 4 * (this.options.heartbeatIntervalMs ?? 250))
+    )
+      return;
+    this.shuttingDown = true;
+    const deadline = Date.now() + CONTROLLED_SHUTDOWN_MS;
+    const a = await this.askController<BrokerHeartbeatResponse>(
+      ControllerMethod.brokerHeartbeat,
+      { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, caughtUp: true, wantFence: true },
+      Math.min(deadline, Date.now() + RPC_TIMEOUT_MS),
+    );
+    if (a.errorCode !== 0) {
+      this.log(`broker ${this.nodeId}: controlled shutdown refused (${a.message ?? `error ${a.errorCode}`}); stopping anyway`);
+      return;
+    }
+    while (this.leadsAnyPartition() && Date.now() < deadline) await this.nextChange(50);
+  }
+
+  private leadsAnyPartition(): boolean {
+    for (const topic of this.image.topics.values()) for (const p of topic.partitions.values()) if (p.leader === this.nodeId) return true;
+    return false;
+  }
+
+  private async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);

@@ -5,11 +5,12 @@
 // own is lost, since the speculative image then is wrong). Answers go out only
 // once the decision's entry is applied here (RaftNode matches index and term).
 import { checkAlterAcls } from './acl-admin';
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { DirLock } from '../../log';
 import { RaftNode } from '../../raft';
-import { QuorumController, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './quorum-controller';
+import { QuorumController, DEFAULT_BROKER_DISCONNECT_GRACE_MS, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './quorum-controller';
 import type { Decision } from './decision';
 import type { AlterTopicConfigRequest } from './topic-admin';
 import type { ConfigOperation } from '../../broker';
@@ -21,7 +22,9 @@ import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuoru
 import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
 import { lockDataDir } from '../data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
-import { RpcServer, type RpcMessage } from '../net/rpc';
+import { RpcServer, type RpcMessage, type RpcPeer } from '../net/rpc';
+import type { Registry } from '../../metrics';
+import { controllerGauges } from './controller-metrics';
 import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
 
 export interface ControllerOptions {
@@ -31,13 +34,16 @@ export interface ControllerOptions {
   readonly host?: string;
   readonly tickMs?: number;
   readonly config?: Partial<ControllerConfig>;
-  readonly log?: (m: string) => void;
+  /** Where its lines go (bindings: component controller, nodeId). Default: none. */
+  readonly logger?: Logger;
   /**
    * This controller joins an existing quorum (`rill cluster add-controller`
    * adds it): it starts with an empty log and waits for the active controller,
    * instead of founding a quorum of `controllers`. Ignored once its log exists.
    */
   readonly join?: boolean;
+  /** Where this controller's metrics go (active, Raft term, commit index, voters' lag, offline partitions). Absent: none. */
+  readonly metrics?: Registry;
   /** Test hook: which other controllers this one's Raft messages reach (a controller-to-controller partition drops the rest). */
   readonly raftLinkFilter?: (to: number) => boolean;
 }
@@ -47,6 +53,8 @@ const FEED_LIMIT = 256;
 
 export class ControllerProcess {
   private controller: QuorumController | undefined;
+  /** The connection each broker's accepted heartbeats last came on: its close starts the broker's disconnect grace. */
+  private readonly brokerPeers = new Map<number, RpcPeer>();
   private controllerTerm = 0;
   private lastTick = Date.now();
   private readonly timer: NodeJS.Timeout;
@@ -60,12 +68,15 @@ export class ControllerProcess {
   /** The data directory's lock, held until stop(). */
   lock: DirLock | undefined;
 
+  private readonly logger: Logger;
+
   private constructor(
     private readonly node: RaftNode<unknown>,
     private readonly journal: MetadataJournal,
     private rpc: RpcServer | undefined,
     private readonly options: ControllerOptions,
   ) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'controller', nodeId: options.nodeId });
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
     this.timer = setInterval(() => this.tick(), EXPIRE_EVERY_MS);
     journal.onApplied(() => {
@@ -110,12 +121,13 @@ export class ControllerProcess {
     }
     const process = new ControllerProcess(started.right, journal, undefined, options);
     process.lock = lock.right;
+    if (options.metrics) controllerGauges(options.metrics, process);
     try {
       process.rpc = await RpcServer.listen(
         me.port,
         options.host ?? me.host,
-        (m, b) => process.handle(m, b),
-        (m) => process.log(m),
+        (m, b, _blob, peer) => process.handle(m, b, peer),
+        lineLog(process.logger, 'warn'),
       );
     } catch (e) {
       await process.stop();
@@ -149,7 +161,7 @@ export class ControllerProcess {
   }
 
   private log(m: string): void {
-    this.options.log?.(m);
+    this.logger.info(m);
   }
 
   /** The active controller, once this Raft leader has applied everything before its term. */
@@ -175,7 +187,12 @@ export class ControllerProcess {
     // This process did not run for half a worker session (paused, starved): heartbeats may be waiting unread; do not move every task for it.
     if (controller !== undefined && now - this.lastTick > this.config.workerSessionTimeoutMs / 2) controller.renewWorkerSessions(now);
     this.lastTick = now;
-    if (controller !== undefined) for (const records of controller.expireSessions(now)) void this.propose(records);
+    if (controller !== undefined)
+      for (const records of controller.expireSessions(now)) {
+        for (const r of records)
+          if (r.type === 'FenceBroker') this.log(`controller ${this.options.nodeId}: fenced broker ${r.brokerId} (epoch ${r.brokerEpoch}): its session ended`);
+        void this.propose(records);
+      }
     if (controller !== undefined) this.promoteCaughtUpLearner();
     this.releaseWaiting();
     this.checkConditions();
@@ -283,14 +300,36 @@ export class ControllerProcess {
     return { errorCode: 0, leaderHint, response: d.right.response };
   }
 
-  private async handle(method: string, body: unknown): Promise<RpcMessage> {
+  /** Ties broker `brokerId`'s session to `peer`: when that connection closes, the active controller fences it after the disconnect grace unless it heartbeats again. */
+  private watchBrokerConnection(brokerId: number, peer: RpcPeer): void {
+    if (this.brokerPeers.get(brokerId) === peer) return;
+    this.brokerPeers.set(brokerId, peer);
+    peer.onClose(() => {
+      if (this.brokerPeers.get(brokerId) !== peer) return;
+      this.brokerPeers.delete(brokerId);
+      const controller = this.active();
+      if (controller === undefined || controller.image.brokers.get(brokerId)?.fenced !== false) return;
+      controller.brokerDisconnected(brokerId, Date.now());
+      const grace = this.config.brokerDisconnectGraceMs ?? DEFAULT_BROKER_DISCONNECT_GRACE_MS;
+      this.log(`controller ${this.options.nodeId}: broker ${brokerId}'s connection closed; it is fenced in ${grace} ms unless it heartbeats again`);
+    });
+  }
+
+  /** A broker's accepted registration or heartbeat ties its session to the connection it came on. */
+  private watchedBroker<R>(body: unknown, peer: RpcPeer | undefined, answer: ControllerAnswer<R>): ControllerAnswer<R> {
+    const brokerId = (body as { brokerId?: unknown }).brokerId;
+    if (answer.errorCode === 0 && peer !== undefined && typeof brokerId === 'number') this.watchBrokerConnection(brokerId, peer);
+    return answer;
+  }
+
+  private async handle(method: string, body: unknown, peer?: RpcPeer): Promise<RpcMessage> {
     const now = Date.now();
     const b = body as never;
     switch (method) {
       case ControllerMethod.registerBroker:
-        return { body: await this.decide((c) => c.registerBroker(b, now)) };
+        return { body: this.watchedBroker(body, peer, await this.decide((c) => c.registerBroker(b, now))) };
       case ControllerMethod.brokerHeartbeat:
-        return { body: await this.decide((c) => c.brokerHeartbeat(b, now)) };
+        return { body: this.watchedBroker(body, peer, await this.decide((c) => c.brokerHeartbeat(b, now))) };
       case ControllerMethod.alterPartition:
         return { body: await this.decide((c) => c.alterPartition(b)) };
       case ControllerMethod.createTopic:

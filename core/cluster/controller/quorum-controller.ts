@@ -36,9 +36,24 @@ export interface ControllerConfig {
   readonly brokerSessionTimeoutMs: number;
   /** How long a worker may go without a heartbeat before its tasks move. */
   readonly workerSessionTimeoutMs: number;
+  /**
+   * How long after the connection a broker heartbeats on closes it is fenced,
+   * unless it heartbeats again first (default 1000 ms: four of its 250 ms
+   * heartbeat intervals to reconnect). A killed broker's partitions get new
+   * leaders after this grace instead of the whole session timeout.
+   */
+  readonly brokerDisconnectGraceMs?: number;
+  /** max.broker.partitions: replicas one broker may host, all topics together (default 100,000, as a single broker). */
+  readonly maxBrokerPartitions?: number;
 }
 
-export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = { brokerSessionTimeoutMs: 9000, workerSessionTimeoutMs: 10000 };
+export const DEFAULT_BROKER_DISCONNECT_GRACE_MS = 1000;
+
+export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
+  brokerSessionTimeoutMs: 9000,
+  workerSessionTimeoutMs: 10000,
+  brokerDisconnectGraceMs: DEFAULT_BROKER_DISCONNECT_GRACE_MS,
+};
 
 type WorkerKey = string;
 const workerKey = (app: string, workerId: string): WorkerKey => JSON.stringify([app, workerId]);
@@ -81,6 +96,11 @@ export class QuorumController {
     return d;
   }
 
+  /** The connection broker `brokerId` heartbeats on closed: it is fenced after the grace unless it heartbeats again. */
+  brokerDisconnected(brokerId: number, now: number): void {
+    this.brokerSessions.disconnected(brokerId, now, this.config.brokerDisconnectGraceMs ?? DEFAULT_BROKER_DISCONNECT_GRACE_MS);
+  }
+
   registerController(req: RegisterControllerRequest): Decision<void> {
     return this.commit(registerController(this._image, req));
   }
@@ -90,7 +110,7 @@ export class QuorumController {
   }
 
   createTopic(req: CreateTopicRequest): Decision<{ topicId: number }> {
-    return this.commit(createTopic(this._image, req));
+    return this.commit(createTopic(this._image, req, this.config.maxBrokerPartitions));
   }
 
   deleteTopic(name: string): Decision<{ topicId: number }> {
@@ -98,7 +118,7 @@ export class QuorumController {
   }
 
   createPartitions(req: CreatePartitionsRequest): Decision<{ topicId: number }> {
-    return this.commit(createPartitions(this._image, req));
+    return this.commit(createPartitions(this._image, req, this.config.maxBrokerPartitions));
   }
 
   alterTopicConfig(req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {

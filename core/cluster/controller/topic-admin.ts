@@ -1,10 +1,10 @@
 // CreateTopics, DeleteTopics, CreatePartitions and AlterConfigs (of topics) as
 // controller decisions.
 import * as E from 'fp-ts/Either';
-import { applyConfigOps, CONSUMER_OFFSETS_TOPIC, MAX_PARTITIONS, validateTopicName, type ConfigOperation } from '../../broker';
+import { applyConfigOps, CONSUMER_OFFSETS_TOPIC, DEFAULT_MAX_BROKER_PARTITIONS, MAX_PARTITIONS, validateTopicName, type ConfigOperation } from '../../broker';
 import { ErrorCode, refusal } from '../errors';
 import type { BrokerRegistration, MetadataImage, TopicImage } from '../metadata/image';
-import { NO_LEADER, type MetadataRecord } from '../metadata/records';
+import { NO_LEADER, type MetadataRecord, type PartitionRecord } from '../metadata/records';
 import { accept, imageAfter, type Decision } from './decision';
 import { partitionChange, uncleanElectionEnabled } from './partition-change';
 import { placeReplicas } from './placement';
@@ -17,14 +17,40 @@ export interface CreateTopicRequest {
   readonly config?: Readonly<Record<string, string>>;
 }
 
-export function createTopic(image: MetadataImage, req: CreateTopicRequest): Decision<{ topicId: number }> {
+/**
+ * `max.broker.partitions` in a cluster: the replicas one broker may host, all
+ * topics together. Checked when partitions are placed, so a topic is created
+ * whole or not at all, before a broker opens a file for it.
+ */
+function overBrokerPartitionLimit(
+  image: MetadataImage,
+  topic: string,
+  placed: readonly PartitionRecord[],
+  maxBrokerPartitions: number,
+): E.Either<ReturnType<typeof refusal>, void> {
+  const adding = new Map<number, number>();
+  for (const p of placed) for (const b of p.replicas) adding.set(b, (adding.get(b) ?? 0) + 1);
+  for (const [broker, n] of adding) {
+    const total = image.hostedReplicas(broker) + n;
+    if (total > maxBrokerPartitions)
+      return E.left(
+        refusal(
+          ErrorCode.POLICY_VIOLATION,
+          `Topic "${topic}": ${n} more replica(s) on broker ${broker} would make ${total}, above max.broker.partitions (${maxBrokerPartitions}); delete topics, add brokers or raise the limit on the controllers.`,
+        ),
+      );
+  }
+  return E.right(undefined);
+}
+
+export function createTopic(image: MetadataImage, req: CreateTopicRequest, maxBrokerPartitions = DEFAULT_MAX_BROKER_PARTITIONS): Decision<{ topicId: number }> {
   const named = validateTopicName(req.name);
   if (E.isLeft(named)) return E.left(refusal(named.left.code, named.left.message));
   if (image.topicByName(req.name) !== undefined) {
     return E.left(refusal(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${req.name} already exists.`));
   }
-  if (!Number.isInteger(req.partitions) || req.partitions < 1) {
-    return E.left(refusal(ErrorCode.INVALID_PARTITIONS, `A topic needs at least one partition, got ${req.partitions}.`));
+  if (!Number.isInteger(req.partitions) || req.partitions < 1 || req.partitions > MAX_PARTITIONS) {
+    return E.left(refusal(ErrorCode.INVALID_PARTITIONS, `A topic needs 1 to ${MAX_PARTITIONS} partitions, got ${req.partitions}.`));
   }
   const live = image.liveBrokers();
   if (!Number.isInteger(req.replicationFactor) || req.replicationFactor < 1 || req.replicationFactor > live.length) {
@@ -38,11 +64,10 @@ export function createTopic(image: MetadataImage, req: CreateTopicRequest): Deci
   const config = validateTopicConfig(req.name, req.config ?? {}, req.replicationFactor);
   if (E.isLeft(config)) return config;
   const topicId = image.lastTopicId + 1;
-  const records: MetadataRecord[] = [
-    { type: 'Topic', name: req.name, topicId, config: config.right.overrides },
-    ...newPartitions(live, topicId, 0, req.partitions, req.replicationFactor),
-  ];
-  return accept(records, { topicId });
+  const placed = newPartitions(live, topicId, 0, req.partitions, req.replicationFactor);
+  const limited = overBrokerPartitionLimit(image, req.name, placed, maxBrokerPartitions);
+  if (E.isLeft(limited)) return limited;
+  return accept([{ type: 'Topic', name: req.name, topicId, config: config.right.overrides }, ...placed], { topicId });
 }
 
 export function deleteTopic(image: MetadataImage, name: string): Decision<{ topicId: number }> {
@@ -69,7 +94,11 @@ export function replicationFactorOf(topic: TopicImage): number {
  * Kafka). The new ones get the topic's replication factor and are placed as if
  * the topic had been created with `count` partitions, so leaders keep spreading.
  */
-export function createPartitions(image: MetadataImage, req: CreatePartitionsRequest): Decision<{ topicId: number }> {
+export function createPartitions(
+  image: MetadataImage,
+  req: CreatePartitionsRequest,
+  maxBrokerPartitions = DEFAULT_MAX_BROKER_PARTITIONS,
+): Decision<{ topicId: number }> {
   const topic = image.topicByName(req.name);
   if (topic === undefined) return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${req.name} does not exist.`));
   const current = topic.partitions.size;
@@ -91,14 +120,17 @@ export function createPartitions(image: MetadataImage, req: CreatePartitionsRequ
       ),
     );
   }
-  return accept(newPartitions(live, topic.topicId, current, req.count, replicationFactor), { topicId: topic.topicId });
+  const placed = newPartitions(live, topic.topicId, current, req.count, replicationFactor);
+  const limited = overBrokerPartitionLimit(image, req.name, placed, maxBrokerPartitions);
+  if (E.isLeft(limited)) return limited;
+  return accept(placed, { topicId: topic.topicId });
 }
 
 /**
  * Partitions `from` to `to` - 1 of a topic, placed as if it had `to` partitions
  * (the topic id rotates the start), each led by its first replica.
  */
-function newPartitions(live: readonly BrokerRegistration[], topicId: number, from: number, to: number, replicationFactor: number): MetadataRecord[] {
+function newPartitions(live: readonly BrokerRegistration[], topicId: number, from: number, to: number, replicationFactor: number): PartitionRecord[] {
   return placeReplicas(live, to, replicationFactor, topicId - 1)
     .slice(from)
     .map((replicas, i) => ({

@@ -82,6 +82,8 @@ export class MetadataImage {
   private readonly _topics = new Map<number, MutableTopic>();
   private readonly topicIds = new Map<string, number>();
   private readonly _apps = new Map<string, MutableApp>();
+  /** Replicas each broker hosts, all topics together (max.broker.partitions is checked against it at every placement). */
+  private readonly replicaCounts = new Map<number, number>();
   private _lastBrokerEpoch = 0;
   private _lastTopicId = 0;
   private _lastWorkerEpoch = 0;
@@ -128,6 +130,19 @@ export class MetadataImage {
   topicByName(name: string): TopicImage | undefined {
     const id = this.topicIds.get(name);
     return id === undefined ? undefined : this._topics.get(id);
+  }
+
+  /** How many partition replicas are placed on `brokerId`, all topics together. */
+  hostedReplicas(brokerId: number): number {
+    return this.replicaCounts.get(brokerId) ?? 0;
+  }
+
+  private countReplicas(replicas: readonly number[], delta: 1 | -1): void {
+    for (const b of replicas) {
+      const n = (this.replicaCounts.get(b) ?? 0) + delta;
+      if (n === 0) this.replicaCounts.delete(b);
+      else this.replicaCounts.set(b, n);
+    }
   }
 
   partition(topicId: number, partition: number): PartitionRegistration | undefined {
@@ -183,7 +198,10 @@ export class MetadataImage {
         const topic = this._topics.get(record.topicId);
         if (topic === undefined) return skipped(`no topic with id ${record.topicId}`);
         const { type: _, ...fields } = record;
+        const replaced = topic.partitions.get(record.partition);
+        if (replaced !== undefined) this.countReplicas(replaced.replicas, -1);
         topic.partitions.set(record.partition, fields);
+        this.countReplicas(fields.replicas, 1);
         return APPLIED;
       }
       case 'PartitionChange': {
@@ -215,6 +233,7 @@ export class MetadataImage {
       case 'RemoveTopic': {
         const topic = this._topics.get(record.topicId);
         if (topic === undefined) return skipped(`no topic with id ${record.topicId}`);
+        for (const p of topic.partitions.values()) this.countReplicas(p.replicas, -1);
         this._topics.delete(record.topicId);
         this.topicIds.delete(topic.name);
         return APPLIED;
@@ -328,9 +347,26 @@ export class MetadataImage {
     return E.map(MetadataImage.fromRecords)(decodeMetadataBatch(snapshot));
   }
 
-  /** An independent copy (the active controller's speculative image). */
+  /**
+   * An independent copy (the active controller's speculative image, and every
+   * decision that looks at the image after its own first records). Entries
+   * (registrations, partitions, configs) are replaced on change, never
+   * mutated, so the copy shares them and copies only the maps that hold them:
+   * at 100,000 partitions that is a few milliseconds, where rebuilding from
+   * records took hundreds. Every field of the image must be copied here.
+   */
   clone(): MetadataImage {
-    return MetadataImage.fromRecords(this.toRecords());
+    const copy = new MetadataImage();
+    for (const [id, c] of this._controllers) copy._controllers.set(id, c);
+    for (const [id, b] of this._brokers) copy._brokers.set(id, b);
+    for (const [id, t] of this._topics) copy._topics.set(id, { ...t, partitions: new Map(t.partitions) });
+    for (const [name, id] of this.topicIds) copy.topicIds.set(name, id);
+    for (const [name, a] of this._apps) copy._apps.set(name, { ...a, workers: new Map(a.workers) });
+    for (const [b, n] of this.replicaCounts) copy.replicaCounts.set(b, n);
+    copy._lastBrokerEpoch = this._lastBrokerEpoch;
+    copy._lastTopicId = this._lastTopicId;
+    copy._lastWorkerEpoch = this._lastWorkerEpoch;
+    return copy;
   }
 }
 

@@ -24,7 +24,13 @@ export interface RpcMessage {
   readonly blob?: Buffer;
 }
 
-export type RpcHandler = (method: string, body: unknown, blob: Buffer) => Promise<RpcMessage> | RpcMessage;
+/** The connection a request came on: lets a server tie soft state (a broker's heartbeat session) to it. */
+export interface RpcPeer {
+  /** Runs once the connection has closed (at once if it already has). */
+  onClose(listener: () => void): void;
+}
+
+export type RpcHandler = (method: string, body: unknown, blob: Buffer, peer: RpcPeer) => Promise<RpcMessage> | RpcMessage;
 
 /**
  * Which links deliver (a test hook for network partitions): called before a
@@ -96,6 +102,9 @@ export class RpcServer {
         rpc.sockets.add(socket);
         socket.on('close', () => rpc.sockets.delete(socket));
         socket.on('error', () => {});
+        const peer: RpcPeer = {
+          onClose: (listener) => (socket.destroyed ? listener() : socket.once('close', listener)),
+        };
         const decoder = new FrameDecoder(maxFrameBytes, HEADER);
         socket.on('data', (chunk: Buffer) => {
           const r = decoder.push(chunk, (frame) => {
@@ -107,7 +116,7 @@ export class RpcServer {
             }
             const { m, b } = d.json as { m: string; b: unknown };
             Promise.resolve()
-              .then(() => handler(m, b, d.blob))
+              .then(() => handler(m, b, d.blob, peer))
               .then(
                 (res) => !socket.destroyed && writeAll(socket, encodeFrame(RESPONSE, d.id, { b: res.body }, res.blob)),
                 (e: unknown) =>

@@ -46,7 +46,7 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
   response,
   handle(req, ctx) {
     const refused = (errorCode: number, why: string): InitProducerIdResponse => {
-      ctx.log(`refused InitProducerId: ${why}`);
+      ctx.log(`refused InitProducerId: ${why}`, { transactionalId: req.transactionalId });
       return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
     };
     if (req.transactionalId === null && !idempotentWriteAuthorized(ctx))
@@ -54,7 +54,7 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
     if (req.transactionalId !== null) {
       return refused(
         ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-        `transactional id "${req.transactionalId}": transactions are not supported; drop transactionalId (an idempotent producer needs none).`,
+        'transactions are not supported; drop transactionalId (an idempotent producer needs none).',
       );
     }
     const g = ctx.partitions.initProducerId();

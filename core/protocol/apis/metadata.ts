@@ -115,7 +115,7 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
               ? await metadata.autoCreateTopic(name)
               : denial(ctx, 'Topic', name, 'CREATE');
           if (E.isLeft(created)) return topicError(name, created.left.code);
-          ctx.log(`auto-created topic "${name}" (${created.right.partitions} partition(s))`);
+          ctx.log(`auto-created a topic of ${created.right.partitions} partition(s)`, { topic: name });
           found = metadata.topic(name);
         }
         return E.isLeft(found) ? topicError(name, found.left.code) : describe(found.right);

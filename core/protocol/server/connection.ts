@@ -10,6 +10,7 @@
 // responses, at most one of them a Fetch (the responses that can be large), and
 // reading stops while they wait or while the socket's write buffer is full (a
 // slow client slows only itself).
+import { lineLog, type Logger, type LogLine } from '../../logging';
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { ApiDefinition, RequestContext } from '../api';
@@ -20,6 +21,7 @@ import { peekHeader, readRequestHeader, responseHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
+import type { BrokerMetrics } from './broker-metrics';
 
 export interface ConnectionOptions {
   ports: BrokerPorts;
@@ -31,7 +33,10 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   autoCreateTopics: boolean;
   advertised: (socket: Socket) => { host: string; port: number };
-  log: (message: string) => void;
+  /** The listener's logger; the connection logs through a child naming its remote address. */
+  logger: Logger;
+  /** Counts and times each request (absent: no metrics). */
+  metrics?: BrokerMetrics;
 }
 
 /** One response slot, filled when its handler finishes. */
@@ -66,6 +71,8 @@ export class Connection {
   private readonly name: string;
   /** The client's address, as ACLs name hosts ('::ffff:' of IPv4-mapped addresses dropped). */
   private readonly clientHost: string;
+  private readonly logger: Logger;
+  private readonly requestLog: LogLine;
 
   constructor(
     private readonly socket: Socket,
@@ -73,6 +80,8 @@ export class Connection {
   ) {
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientHost = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    this.logger = options.logger.child({ remote: this.name });
+    this.requestLog = lineLog(this.logger);
     this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
     // Each parked Fetch listens on the connection's signal.
     setMaxListeners(options.maxInFlight + 16, this.abort.signal);
@@ -86,11 +95,11 @@ export class Connection {
     socket.on('timeout', () => {
       // Idle: nothing in flight (a long poll in flight is not idleness).
       if (this.queue.length === 0) {
-        options.log(`closing idle connection ${this.name}`);
+        this.logger.debug('closing idle connection');
         socket.destroy();
       }
     });
-    socket.on('error', (e) => options.log(`connection ${this.name}: ${e.message}`));
+    socket.on('error', (e) => this.logger.info(`connection error: ${e.message}`));
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         this.abort.abort();
@@ -181,7 +190,7 @@ export class Connection {
 
   /** Closes without reading further: whatever is in flight is dropped. */
   private refuse(reason: string): void {
-    this.options.log(`closing connection ${this.name}: ${reason}`);
+    this.logger.warn(`closing connection: ${reason}`);
     this.closing = true;
     this.reader.close();
     this.socket.destroy();
@@ -238,8 +247,8 @@ export class Connection {
         return;
       }
       // As Kafka does: a request it cannot parse closes the connection (after earlier responses).
-      this.options.log(
-        `closing connection ${this.name}: ${api ? `${api.name} v${apiVersion} is not supported (served: v${api.versions.min}-v${api.versions.max})` : `unknown API key ${apiKey}`}`,
+      this.logger.warn(
+        `closing connection: ${api ? `${api.name} v${apiVersion} is not supported (served: v${api.versions.min}-v${api.versions.max})` : `unknown API key ${apiKey}`}`,
       );
       slot.release?.();
       slot.state = 'close';
@@ -256,7 +265,7 @@ export class Connection {
     } catch (e) {
       // DecodeError is the expected case; anything else from the decoder is treated the same way (bad input never kills the broker).
       const reason = e instanceof DecodeError ? e.message : `decoder failed: ${String(e)}`;
-      this.options.log(`closing connection ${this.name}: malformed ${api.name} v${apiVersion} request: ${reason}`);
+      this.logger.warn(`closing connection: malformed ${api.name} v${apiVersion} request: ${reason}`);
       slot.release?.();
       slot.state = 'close';
       this.flush();
@@ -281,10 +290,13 @@ export class Connection {
       advertised: this.options.advertised(this.socket),
       signal: this.abort.signal,
       autoCreateTopics: this.options.autoCreateTopics,
-      log: this.options.log,
+      // The client id is the client's to choose: a field of the line, never part of its message.
+      log: (message, fields) => this.requestLog(message, { clientId, ...fields }),
     };
     const flexibleResponse = inRange(api.response.flexible, apiVersion) && api.key !== API_VERSIONS_KEY;
+    const timed = this.options.metrics?.request(api.key, apiVersion);
     const done = (response: unknown): void => {
+      timed?.();
       if (response === null) {
         slot.release?.();
         slot.state = 'none';
@@ -295,10 +307,9 @@ export class Connection {
       this.fill(slot, correlationId, flexibleResponse, body);
     };
     const failed = (e: unknown): void => {
+      timed?.();
       // A handler that throws is a bug; the client sees a closed connection, the broker goes on.
-      this.options.log(
-        `closing connection ${this.name}: ${api.name} v${apiVersion} handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
-      );
+      this.logger.error({ clientId, err: e }, `closing connection: ${api.name} v${apiVersion} handler failed`);
       slot.release?.();
       slot.state = 'close';
       this.flush();

@@ -11,7 +11,10 @@ import type { BrokerPorts } from '../ports';
 import { singleNodePorts } from '../single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
 import { RateLimitedLog } from '../../log';
+import { lineLog, silentLogger, type Logger } from '../../logging';
 import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
+import type { Registry } from '../../metrics';
+import { BrokerMetrics, partitionLogGauges } from './broker-metrics';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {
@@ -32,7 +35,13 @@ interface KafkaServerSettings extends ServerBounds {
   autoCreateTopics?: boolean;
   /** Serve SSL instead of PLAINTEXT (PEM files, ssl.client.auth). */
   tls?: ListenerTlsOptions;
-  log?: (message: string) => void;
+  /** Where the listener's lines go (a child with component "kafka" is made of it). Default: none. */
+  logger?: Logger;
+  /**
+   * Where the broker's metrics go (requests, bytes, purgatories, connections;
+   * a single node's partition logs too). Absent: nothing is counted.
+   */
+  metrics?: Registry;
 }
 
 /** What the server serves: a broker's ports, or one embedded Broker (its single-node ports). */
@@ -55,19 +64,32 @@ export class KafkaServer {
   private readonly ports: BrokerPorts;
   /** Failed TLS handshakes: one line per reason and interval (a port scanner or a plaintext client repeats them). */
   private readonly handshakeErrors: RateLimitedLog;
+  private readonly metrics: BrokerMetrics | undefined;
+  private readonly logger: Logger;
 
   private constructor(
     private readonly server: net.Server,
     readonly options: KafkaServerOptions,
     private readonly tls: ListenerTls | undefined,
   ) {
-    const bounds = listenerBounds(options, (m) => this.log(m));
+    this.logger = (options.logger ?? silentLogger).child({ component: 'kafka' });
+    const bounds = listenerBounds(options, lineLog(this.logger, 'warn'));
     this.limiter = bounds.limiter;
     this.pool = bounds.pool;
     this.maxFrameBytes = bounds.maxFrameBytes;
-    this.serverErrors = new RateLimitedLog((m) => this.log(m));
-    this.handshakeErrors = new RateLimitedLog((m) => this.log(m));
-    this.ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    this.serverErrors = new RateLimitedLog(lineLog(this.logger, 'error'));
+    this.handshakeErrors = new RateLimitedLog(lineLog(this.logger, 'warn'));
+    const ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    if (options.metrics) {
+      this.metrics = new BrokerMetrics(
+        options.metrics,
+        () => ({ connectionCount: this.connectionCount, inFlightRequests: this.inFlightRequests, queuedRequestBytes: this.pool.usedBytes }),
+        ports.groups,
+      );
+      if ('broker' in options)
+        partitionLogGauges(options.metrics, () => options.broker.topics.allPartitions().map((p) => ({ topic: p.topic, partition: p.index, log: p.log })));
+    }
+    this.ports = this.metrics ? this.metrics.meter(ports) : ports;
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
     this.host = address?.address ?? '';
@@ -141,10 +163,6 @@ export class KafkaServer {
     return n;
   }
 
-  private log(message: string): void {
-    this.options.log?.(message);
-  }
-
   /** Counts a new TCP connection in, or refuses it (max.connections, shutting down). */
   private admit(socket: net.Socket): boolean {
     if (this.stopping) {
@@ -176,7 +194,8 @@ export class KafkaServer {
       idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
       autoCreateTopics: this.options.autoCreateTopics ?? true,
       advertised: (s) => ({ host: this.options.advertisedHost ?? advertisedAddress(s.localAddress), port: this.options.advertisedPort ?? this.port }),
-      log: (m) => this.log(m),
+      logger: this.logger,
+      metrics: this.metrics,
     });
     this.connections.add(connection);
     connection.closed.then(() => this.connections.delete(connection));
@@ -195,7 +214,7 @@ export class KafkaServer {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
       if ((await Promise.race([all, late])) === 'late') {
-        this.log(`${this.connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
+        this.logger.warn(`${this.connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
         for (const c of this.connections) c.destroy();
         await all;
       }

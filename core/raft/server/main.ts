@@ -1,6 +1,7 @@
 import * as http from 'http';
 import * as readline from 'readline';
 import * as E from 'fp-ts/Either';
+import { chooseLogLevel, createLogger } from '../../logging';
 import { RaftNode } from '../raft-node';
 import { AppendList } from './append-list';
 
@@ -8,7 +9,7 @@ import { AppendList } from './append-list';
 // benchmark: one node with its data directory, raft peers on one TCP port and
 // a small HTTP API for clients on another (both port 0 unless given).
 //
-//   node core/raft/server/run.cjs --id 1 --dir /tmp/n1 --bootstrap 1,2,3 [--tick-ms 20]
+//   node core/raft/server/run.cjs --id 1 --dir /tmp/n1 --bootstrap 1,2,3 [--tick-ms 20] [--log-level LEVEL]
 // prints {"id":1,"raftPort":..,"httpPort":..} on stdout, then reads peer
 // addresses as JSON lines on stdin: {"peers":{"2":{"host":"127.0.0.1","port":4567}}}
 //
@@ -20,8 +21,10 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+const logger = createLogger({ level: chooseLogLevel(arg('log-level')), bindings: { component: 'raft-server' } });
+
 function fatal(message: string): never {
-  process.stderr.write(`raft server: ${message}\n`);
+  logger.fatal(message);
   process.exit(1);
 }
 
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch {
-      process.stderr.write(`raft server: ignoring a control line that is not JSON\n`);
+      logger.warn('ignoring a control line that is not JSON');
       return;
     }
     for (const [peer, addr] of Object.entries(msg.peers ?? {})) {

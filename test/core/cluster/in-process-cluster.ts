@@ -8,6 +8,7 @@
 // `cutControllers(a, b)` drops the Raft messages between two controllers both
 // ways, `isolateController(id)` cuts one off from every other controller (both
 // still serve brokers). stop() ends all.
+import { loggerTo } from '../../../core/logging';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../core/cluster';
 import { apis, type ClientTlsOptions, KafkaConnection } from '../../../core/protocol';
 import { freePortPair } from '../../support/ports';
+import { metricsRegistry, type Registry } from '../../../core/metrics';
 
 /** Polls `probe` until it gives a value; throws `what` at the deadline. */
 export async function until<T>(deadline: number, probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
@@ -41,6 +43,8 @@ export interface InProcessClusterOptions {
   readonly racks?: Readonly<Record<number, string>>;
   /** How the cluster's own Kafka requests (metadata(), allBrokersRegistered()) connect when the brokers serve SSL (broker.kafkaTls). */
   readonly clientTls?: ClientTlsOptions;
+  /** Every node keeps metrics: one registry per node id, its controller's and its broker's side by side (as a combined `rill broker` node). */
+  readonly metrics?: boolean;
 }
 
 export class InProcessCluster {
@@ -56,6 +60,8 @@ export class InProcessCluster {
   /** The controllers' addresses, as every node is given them. */
   addresses: readonly ControllerAddress[] = [];
   private readonly brokerOptions = new Map<number, BrokerOptions>();
+  /** With `metrics`: each node's registry, by node id. */
+  readonly registries = new Map<number, Registry>();
 
   private clientTls: ClientTlsOptions | undefined;
 
@@ -72,8 +78,9 @@ export class InProcessCluster {
     return cluster;
   }
 
-  private async boot({ ids, controllerConfig, broker, racks, clientTls }: InProcessClusterOptions): Promise<void> {
+  private async boot({ ids, controllerConfig, broker, racks, clientTls, metrics }: InProcessClusterOptions): Promise<void> {
     this.clientTls = clientTls;
+    if (metrics) for (const id of ids) this.registries.set(id, metricsRegistry());
     const taken = new Set<number>();
     const cports: number[] = [];
     for (const _ of ids) cports.push(await freePortPair(taken));
@@ -89,6 +96,7 @@ export class InProcessCluster {
         tickMs: 20,
         config: controllerConfig,
         raftLinkFilter: (to) => !this.controllerCuts.has(linkKey(id, to)),
+        metrics: this.registries.get(id),
       });
       if (E.isLeft(c)) throw new Error(c.left);
       this.controllers.push(c.right);
@@ -103,8 +111,9 @@ export class InProcessCluster {
         port: this.brokerPorts[i],
         rack: racks?.[id] ?? null,
         ...broker,
-        log: (m) => lines.push(`${Date.now()} ${m}`),
+        logger: loggerTo((l) => lines.push(`${Date.now()} ${l.msg}`)),
         linkFilter: (to) => this.delivers(id, to.port),
+        metrics: this.registries.get(id),
       };
       this.brokerOptions.set(id, options);
       const b = await BrokerProcess.start(options);
@@ -115,6 +124,8 @@ export class InProcessCluster {
 
   /** Stops broker `id` (as a crash would, without a controlled shutdown), runs `whileDown`, then starts it again on the same data and ports: a new incarnation. */
   async restart(id: number, whileDown: () => Promise<void> = async () => {}): Promise<BrokerProcess> {
+    // A registry holds one set of metrics: a new incarnation would register its broker's again.
+    if (this.registries.size > 0) throw new Error('restart() of a cluster started with metrics: its registries already hold the broker metrics');
     const i = this.brokers.findIndex((b) => b.nodeId === id);
     await this.brokers[i].stop();
     // It comes back even when `whileDown` fails, so the next test finds every broker running.

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { Broker } from '../../../core/broker';
+import { silentLogger } from '../../../core/logging';
 import { ANONYMOUS, apis, auth, KafkaConnection, KafkaServer, singleNodePorts } from '../../../core/protocol';
 import { makeTestCerts, type TestCerts } from '../../support/test-certs';
 import { run } from './children';
@@ -28,7 +29,7 @@ async function start(): Promise<void> {
     port: 0,
     host: '127.0.0.1',
     tls: { certFile: certs.server.cert, keyFile: certs.server.key, caFile: certs.ca, clientAuth: 'requested' },
-    log: () => undefined,
+    logger: silentLogger,
   });
   bootstrap = `127.0.0.1:${server.port}`;
 }

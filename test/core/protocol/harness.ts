@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Broker, BrokerOptions } from '../../../core/broker';
+import { loggerTo } from '../../../core/logging';
 import { KafkaServer, KafkaServerOptions } from '../../../core/protocol';
 
 export interface TestCluster {
@@ -12,6 +13,7 @@ export interface TestCluster {
   dir: string;
   /** "127.0.0.1:port" */
   bootstrap: string;
+  /** The listener's log messages, every level. */
   logs: string[];
   stop(): Promise<void>;
 }
@@ -20,7 +22,8 @@ export async function startTestCluster(options: { broker?: Partial<BrokerOptions
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-protocol-'));
   const broker = Broker.open({ dir, scheduler: false, ...options.broker });
   const logs: string[] = [];
-  const server = await KafkaServer.start({ broker, port: 0, host: '127.0.0.1', log: (m) => logs.push(m), ...options.server });
+  const logger = loggerTo((line) => logs.push(line.msg));
+  const server = await KafkaServer.start({ broker, port: 0, host: '127.0.0.1', logger, ...options.server });
   return {
     broker,
     server,

@@ -30,7 +30,7 @@ async function start(dir: string): Promise<Running> {
   const broker = Broker.open({ dir, scheduler: false, onWarning: (w) => warnings.push(w) });
   let server: KafkaServer;
   try {
-    server = await KafkaServer.start({ broker, port: 0, host: '127.0.0.1', log: () => undefined });
+    server = await KafkaServer.start({ broker, port: 0, host: '127.0.0.1' });
   } catch (e) {
     await broker.close();
     throw e;

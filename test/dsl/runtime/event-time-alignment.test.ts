@@ -6,7 +6,7 @@
 // by its owner", not "this instance has nothing left".
 import { Rill } from '../../../core/client';
 import { jsonSerde, stringSerde } from '../../../core/schema';
-import { StreamsBuilder, RillStreams, consoleLogger, count, join, memoryLogger, selectKey, to, type Topology } from '../../../dsl';
+import { StreamsBuilder, RillStreams, defaultLogger, count, join, memoryLogger, selectKey, to, type Topology } from '../../../dsl';
 import { readTopic } from '../../connectors/support';
 import { tempDirs } from '../../support/tmp-dir';
 
@@ -162,12 +162,12 @@ describe('waitUntilCaughtUp', () => {
         return b.build();
       };
       const group = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };
-      const a = new RillStreams(topology(), { log: rill, logger: process.env.DBG ? consoleLogger : memoryLogger(), group });
+      const a = new RillStreams(topology(), { log: rill, logger: process.env.DBG ? defaultLogger() : memoryLogger(), group });
       apps.push(a);
       await a.start();
       const words = Array.from({ length: 4000 }, (_, i) => ({ key: `w${i % 97}`, value: 'x' }));
       await rill.producer().send('words', words);
-      const b = new RillStreams(topology(), { log: rill, logger: process.env.DBG ? consoleLogger : memoryLogger(), group });
+      const b = new RillStreams(topology(), { log: rill, logger: process.env.DBG ? defaultLogger() : memoryLogger(), group });
       apps.push(b);
       await b.start();
       await b.waitUntilCaughtUp();

@@ -26,6 +26,10 @@ test('an undeserializable key is skipped with a log line naming the record key a
     expect(logger.lines.filter((l) => /cannot read the record at .*: record key at topic keyed, partition 0, offset 0: not valid JSON/.test(l))).toHaveLength(
       1,
     );
+    // A pino logger: the task's line carries the application's and the task's bindings as fields.
+    expect(logger.records).toContainEqual(
+      expect.objectContaining({ level: 40, component: 'streams', app: 'key-errors', task: 0, partition: 0, msg: expect.stringContaining('offset 0') }),
+    );
     expect((await rill.admin.fetchTopicOffsets('copied'))[0].highWatermark).toBe(1);
   } finally {
     await rill.close();

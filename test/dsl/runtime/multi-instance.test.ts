@@ -9,7 +9,7 @@
 // every wait is on an event or a promise, and bounded.
 import { Rill } from '../../../core/client';
 import {
-  consoleLogger,
+  defaultLogger,
   memoryLogger,
   rillLogClient,
   RillStreams,
@@ -131,7 +131,7 @@ async function setUp(rill: Rill): Promise<void> {
 function instance(rill: Rill | LogClient, events: ReturnType<typeof rebalances>, extra: Partial<StreamsConfig> = {}): RillStreams {
   const app = new RillStreams(wordCountTopology(APP), {
     log: rill,
-    logger: process.env.DEBUG_MULTI ? consoleLogger : memoryLogger(),
+    logger: process.env.DEBUG_MULTI ? defaultLogger() : memoryLogger(),
     onRebalance: events.notify,
     ...extra,
     group: { ...GROUP, ...extra.group },

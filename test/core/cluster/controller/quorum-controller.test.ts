@@ -19,6 +19,32 @@ describe('QuorumController: sessions on an injected clock', () => {
     expect(c.expireSessions(20_000).map((r) => r[0])).toEqual([{ type: 'FenceBroker', brokerId: 1, brokerEpoch: 1 }]);
   });
 
+  test('a broker whose connection closed is fenced after the disconnect grace, unless it heartbeats again first', () => {
+    const c = new QuorumController(clusterOf([1, 2, 3]), 0, { ...CONFIG, brokerSessionTimeoutMs: 9000, brokerDisconnectGraceMs: 500 });
+    c.brokerDisconnected(2, 100);
+    c.brokerDisconnected(3, 100);
+    expect(c.expireSessions(599)).toEqual([]);
+    // Broker 3 reconnected and heartbeated within the grace: its session goes on.
+    expect(E.isRight(c.brokerHeartbeat({ brokerId: 3, brokerEpoch: 3, caughtUp: true }, 400))).toBe(true);
+    expect(E.isRight(c.brokerHeartbeat({ brokerId: 1, brokerEpoch: 1, caughtUp: true }, 400))).toBe(true);
+    expect(c.expireSessions(600).map((records) => records[0])).toEqual([{ type: 'FenceBroker', brokerId: 2, brokerEpoch: 2 }]);
+    // Broker 3 still has its whole session timeout, as broker 1 does.
+    expect(c.expireSessions(9400)).toEqual([]);
+    expect(c.expireSessions(9401).map((records) => records[0])).toEqual([
+      { type: 'FenceBroker', brokerId: 1, brokerEpoch: 1 },
+      { type: 'FenceBroker', brokerId: 3, brokerEpoch: 3 },
+    ]);
+  });
+
+  test('a second close does not push the end of the grace later; a broker never heard from is unaffected', () => {
+    const c = new QuorumController(clusterOf([1, 2]), 0, { ...CONFIG, brokerSessionTimeoutMs: 9000, brokerDisconnectGraceMs: 500 });
+    c.brokerDisconnected(1, 100);
+    c.brokerDisconnected(1, 300);
+    expect(c.expireSessions(600).map((records) => records[0])).toEqual([{ type: 'FenceBroker', brokerId: 1, brokerEpoch: 1 }]);
+    c.brokerDisconnected(7, 100);
+    expect(c.expireSessions(700)).toEqual([]);
+  });
+
   test('decisions build on earlier, not yet committed ones (the speculative image)', () => {
     const c = new QuorumController(clusterOf([1, 2, 3]), 0, CONFIG);
     const first = c.createTopic({ name: 'a', partitions: 1, replicationFactor: 3 });

@@ -114,3 +114,28 @@ describe('alterTopicConfig', () => {
     expect(image.topicByName('t')!.partitions.get(0)).toMatchObject({ leader: 2, isr: [2] });
   });
 });
+
+describe('max.broker.partitions', () => {
+  test('a topic, or new partitions, that would put more replicas on a broker than the limit is refused whole, before anything is placed', () => {
+    const image = clusterOf([1, 2, 3]);
+    // RF 3 on 3 brokers: every partition puts one replica on each broker.
+    accepted(image, createTopic(image, { name: 'a', partitions: 4, replicationFactor: 3 }, 6));
+    const tooMany = createTopic(image, { name: 'b', partitions: 3, replicationFactor: 3 }, 6);
+    expect(refusedWith(tooMany)).toBe(ErrorCode.POLICY_VIOLATION);
+    expect(tooMany).toMatchObject({ left: { message: expect.stringContaining('would make 7, above max.broker.partitions (6)') } });
+    expect(image.topicByName('b')).toBeUndefined();
+    accepted(image, createTopic(image, { name: 'b', partitions: 2, replicationFactor: 3 }, 6));
+    expect(refusedWith(createPartitions(image, { name: 'a', count: 5 }, 6))).toBe(ErrorCode.POLICY_VIOLATION);
+    expect(image.topicByName('a')!.partitions.size).toBe(4);
+    // Deleting a topic gives its replicas back; a snapshot of the image counts the same.
+    accepted(image, deleteTopic(image, 'b'));
+    expect([1, 2, 3].map((b) => image.hostedReplicas(b))).toEqual([4, 4, 4]);
+    expect([1, 2, 3].map((b) => MetadataImage.fromRecords(image.toRecords()).hostedReplicas(b))).toEqual([4, 4, 4]);
+    accepted(image, createPartitions(image, { name: 'a', count: 6 }, 6));
+  });
+
+  test('a topic is refused above the per-topic partition maximum', () => {
+    const image = clusterOf([1]);
+    expect(refusedWith(createTopic(image, { name: 'huge', partitions: 1_000_000, replicationFactor: 1 }))).toBe(ErrorCode.INVALID_PARTITIONS);
+  });
+});

@@ -12,6 +12,27 @@ const cluster: MetadataRecord[] = [
 ];
 
 describe('MetadataImage', () => {
+  test('a clone is the same image, and changes to either leave the other as it was', () => {
+    const image = MetadataImage.fromRecords([...cluster, { type: 'RegisterController', controllerId: 4, host: 'c4', port: 9093 } as MetadataRecord]);
+    const copy = image.clone();
+    expect(copy.encode()).toEqual(MetadataImage.fromRecords(image.toRecords()).encode());
+    const before = image.encode();
+    copy.applyAll([
+      { type: 'FenceBroker', brokerId: 1, brokerEpoch: 1 },
+      { type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 0, leader: 2, isr: [2] },
+      { type: 'TopicConfig', topicId: 1, config: {} },
+      { type: 'Partition', topicId: 1, partition: 1, replicas: [2], isr: [2], leader: 2, leaderEpoch: 0, partitionEpoch: 0 },
+      { type: 'RegisterWorker', app: 'wc', workerId: 'w2', workerEpoch: 2, inputTopics: ['t'], numStandbyReplicas: 0 },
+      { type: 'TaskAssignment', app: 'wc', generation: 2, tasks: [] },
+      { type: 'RemoveTopic', topicId: 1 },
+    ]);
+    expect(image.encode()).toEqual(before);
+    expect(image.hostedReplicas(2)).toBe(1);
+    expect(copy.hostedReplicas(2)).toBe(0);
+    image.apply({ type: 'UnregisterBroker', brokerId: 2, brokerEpoch: 2 });
+    expect(copy.brokers.has(2)).toBe(true);
+  });
+
   test('a registered broker starts fenced; unfencing needs its current epoch', () => {
     const image = MetadataImage.fromRecords(cluster);
     expect(image.brokers.get(1)?.fenced).toBe(false);

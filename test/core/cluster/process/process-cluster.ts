@@ -11,7 +11,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { describeQuorum, type ControllerAddress, type DescribeQuorumAnswer } from '../../../../core/cluster';
 import { decodeRecordBatches } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
-import { freePortPair, killAndWait } from '../../../support/ports';
+import { freePortPair, killAndWait, terminateAndWait } from '../../../support/ports';
 
 export { freePortPair };
 
@@ -235,6 +235,14 @@ export class ProcessCluster {
     if (child === undefined) return;
     this.procs.delete(key);
     await killAndWait(child);
+  }
+
+  /** SIGTERM (a broker moves its leaderships away first), SIGKILL after 20 s; resolves once it has exited. */
+  async terminate(key: NodeKey): Promise<void> {
+    const child = this.procs.get(key);
+    if (child === undefined) return;
+    this.procs.delete(key);
+    await terminateAndWait(child, 20_000);
   }
 
   async killAll(): Promise<void> {
@@ -629,12 +637,17 @@ export async function runReplicatedScenario(
   }
 }
 
-/** A fault round: the leader of partition 0 of `topic` (once the ISR is full) is killed with SIGKILL, a new one elected, the old one restarted. */
-export function killLeader(topic: string): (round: number, ctx: ScenarioContext) => Promise<void> {
+/**
+ * A fault round: the leader of partition 0 of `topic` (once the ISR is full) is
+ * stopped — with SIGKILL, or in odd rounds with SIGTERM when `alsoTerminate`
+ * (a controlled shutdown) — a new one elected, the old one restarted.
+ */
+export function killLeader(topic: string, alsoTerminate = false): (round: number, ctx: ScenarioContext) => Promise<void> {
   return async (round, { cluster, deadline, phase }) => {
     const { leaderId: victim } = await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
-    phase(`round ${round}: kill leader ${victim}`);
-    await cluster.kill(`b${victim}`);
+    const terminate = alsoTerminate && round % 2 === 1;
+    phase(`round ${round}: ${terminate ? 'terminate' : 'kill'} leader ${victim}`);
+    await (terminate ? cluster.terminate(`b${victim}`) : cluster.kill(`b${victim}`));
     await cluster.waitForPartition(topic, deadline, (p) => p.leaderId > 0 && p.leaderId !== victim);
     phase(`round ${round}: new leader`);
     await cluster.startBroker(victim);

@@ -1,13 +1,15 @@
 import { runClusterSimulation, type ClusterSimulationResult } from './cluster-simulation';
 import { arg, intArg } from '../../raft/sim/cli-args';
 
-// `npm run sim:cluster -- --seeds N [--start S]` runs many seeds and prints every
-// failing one; `npm run sim:cluster -- --seed S --trace` replays one with its trace.
+// `npm run sim:cluster -- --seeds N [--start S] [--family flapping]` runs many
+// seeds and prints every failing one; `npm run sim:cluster -- --seed S --trace`
+// (with the same --family) replays one with its trace.
 
 function main(): void {
   const chaosTime = arg('chaos-time') === undefined ? undefined : intArg('chaos-time', 3000);
+  const family = arg('family') === 'flapping' ? 'flapping' : 'default';
   if (arg('seed') !== undefined) {
-    const r = runClusterSimulation({ seed: intArg('seed', 0), trace: process.argv.includes('--trace'), chaosTime });
+    const r = runClusterSimulation({ seed: intArg('seed', 0), trace: process.argv.includes('--trace'), chaosTime, family });
     if (r.trace.length > 0) process.stdout.write(r.trace.join('\n') + '\n');
     process.stdout.write(r.ok ? `seed ${r.seed} ok: ${JSON.stringify(r.stats)}\n` : `seed ${r.seed} FAILED: ${r.failure}\n`);
     process.exit(r.ok ? 0 : 1);
@@ -19,7 +21,7 @@ function main(): void {
   let acked = 0;
   const totals: Record<string, number> = {};
   for (let k = 0; k < seeds; k++) {
-    const r = runClusterSimulation({ seed: start + k, chaosTime });
+    const r = runClusterSimulation({ seed: start + k, chaosTime, family });
     acked += r.stats.acknowledged;
     for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;
     if (!r.ok) {

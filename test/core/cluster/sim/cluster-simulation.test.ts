@@ -10,11 +10,13 @@ test(`${SEEDS} seeds of controllers, brokers and an acks=all producer under faul
   let acknowledged = 0;
   let truncations = 0;
   let leaderElections = 0;
+  let disconnects = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r = runClusterSimulation({ seed });
     acknowledged += r.stats.acknowledged;
     truncations += r.stats.truncations;
     leaderElections += r.stats.leaderElections;
+    disconnects += r.stats.brokerDisconnects;
     if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: npm run sim:cluster -- --seed ${seed} --trace`);
   }
   expect(failures).toEqual([]);
@@ -22,6 +24,26 @@ test(`${SEEDS} seeds of controllers, brokers and an acks=all producer under faul
   expect(acknowledged).toBeGreaterThan(SEEDS * 10);
   expect(truncations).toBeGreaterThan(SEEDS / 10);
   expect(leaderElections).toBeGreaterThan(SEEDS * 2);
+  // Crashed brokers' and reset links' connections closed at the active controller (fenced after the disconnect grace).
+  expect(disconnects).toBeGreaterThan(SEEDS / 2);
+});
+
+test('60 seeds of the flapping family (links to the controllers cut for a moment, brokers paused past their session) keep every invariant', () => {
+  const failures: string[] = [];
+  let pauses = 0;
+  let flaps = 0;
+  let acknowledged = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const r = runClusterSimulation({ seed, family: 'flapping' });
+    pauses += r.stats.brokerPauses;
+    flaps += r.stats.linkFlaps;
+    acknowledged += r.stats.acknowledged;
+    if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: npm run sim:cluster -- --seed ${seed} --family flapping --trace`);
+  }
+  expect(failures).toEqual([]);
+  expect(pauses).toBeGreaterThan(30);
+  expect(flaps).toBeGreaterThan(30);
+  expect(acknowledged).toBeGreaterThan(60 * 10);
 });
 
 test('long runs, including the seeds that found bugs, keep every invariant', () => {

@@ -45,6 +45,13 @@ export interface ClusterSimulationOptions {
   readonly trace?: boolean;
   /** Where the brokers' logs go (a fresh directory under it, removed at the end). */
   readonly baseDir?: string;
+  /**
+   * 'flapping' adds two faults to the default mix: a broker's links to the
+   * controllers cut for a moment (sometimes noticed as a reset connection),
+   * and a broker paused (SIGSTOP) for shorter or longer than its session,
+   * which then resumes believing what it believed before.
+   */
+  readonly family?: 'default' | 'flapping';
 }
 
 export interface ClusterSimulationStats {
@@ -66,6 +73,11 @@ export interface ClusterSimulationStats {
   committedRecords: number;
   /** Seeds with idempotent producers: resends of a batch that was not acknowledged. */
   idempotentResends: number;
+  /** Closed broker connections that reached the active controller (its disconnect grace began). */
+  brokerDisconnects: number;
+  /** The 'flapping' family: brokers paused, and links to the controllers cut for a moment. */
+  brokerPauses: number;
+  linkFlaps: number;
 }
 
 export interface ClusterSimulationResult {
@@ -81,6 +93,8 @@ const RAFT_TICK = 10;
 const BROKER_TICK = 10;
 const HEARTBEAT_INTERVAL = 40;
 const BROKER_SESSION_TIMEOUT = 300;
+/** Shorter than the session: a broker whose connection closed is fenced this long after, unless it heartbeats again. */
+const BROKER_DISCONNECT_GRACE = 100;
 const REPLICA_LAG_TIME_MAX = 200;
 const PRODUCE_TIMEOUT = 200;
 const TRACE_LINES = 4000;
@@ -98,7 +112,7 @@ type Payload =
   | { t: 'raft'; msg: RaftMessage }
   | { t: 'register'; req: RegisterBrokerRequest; incarnation: number }
   | { t: 'registerResp'; errorCode: number; brokerEpoch: number; incarnation: number; leaderHint: number }
-  | { t: 'heartbeat'; req: BrokerHeartbeatRequest }
+  | { t: 'heartbeat'; req: BrokerHeartbeatRequest; incarnation: number }
   | { t: 'heartbeatResp'; errorCode: number; brokerEpoch: number; leaderHint: number }
   | { t: 'alterPartition'; req: AlterPartitionRequest }
   | { t: 'alterPartitionResp'; errorCode: number; partition: number; proposal: IsrChangeProposal; leaderHint: number }
@@ -124,6 +138,10 @@ type SimEvent =
   | { kind: 'brokerTick'; id: number; incarnation: number }
   | { kind: 'clientTick' }
   | { kind: 'deliver'; env: Envelope }
+  /** The connection broker `broker`'s incarnation `incarnation` heartbeated on to controller `controller` closed. */
+  | { kind: 'disconnect'; controller: number; broker: number; incarnation: number }
+  /** A flapped link of broker `broker` to the controllers comes back. */
+  | { kind: 'unflap'; broker: number }
   | { kind: 'fault' };
 
 class ControllerNode {
@@ -135,6 +153,8 @@ class ControllerNode {
   snapshot: { index: number; data: Buffer } | undefined;
   controller: QuorumController | undefined;
   controllerTerm = 0;
+  /** The broker incarnation whose registration or heartbeat this controller last accepted, by broker id: its connection. */
+  readonly brokerConnections = new Map<number, number>();
   /** Answers sent once the decision's entry commits (KRaft answers after commit, never before). */
   replies = new Map<number, { term: number; send: () => void }[]>();
   constructor(
@@ -154,6 +174,8 @@ class BrokerNode {
   lastHeartbeat = -Infinity;
   lastControllerReply = -Infinity;
   lastMetadataFetch = -Infinity;
+  /** Paused (SIGSTOP) until then: it neither ticks nor reads its sockets; what arrives waits. */
+  pausedUntil = -Infinity;
   readonly logs = new Map<number, PartitionLog>();
   readonly replicas = new Map<number, PartitionReplica>();
   /** (partition:lastOffset) -> the produce request waiting for acks=all. */
@@ -225,6 +247,9 @@ export class ClusterSimulation {
     messagesDelivered: 0,
     messagesDropped: 0,
     brokerCrashes: 0,
+    brokerDisconnects: 0,
+    brokerPauses: 0,
+    linkFlaps: 0,
     powerLosses: 0,
     controllerCrashes: 0,
     partitions: 0,
@@ -324,6 +349,7 @@ export class ClusterSimulation {
       case 'brokerTick': {
         const node = this.brokers.get(ev.id)!;
         if (!node.alive || node.incarnation !== ev.incarnation) return;
+        if (node.pausedUntil > this.now) return this.loop.at(node.pausedUntil, ev);
         this.brokerTick(node);
         this.loop.at(this.now + BROKER_TICK, ev);
         return;
@@ -335,6 +361,23 @@ export class ClusterSimulation {
       case 'deliver':
         this.deliver(ev.env);
         return;
+      case 'unflap':
+        for (const c of CONTROLLERS) {
+          this.blocked.delete(`${brokerAddr(ev.broker)}>${controllerAddr(c)}`);
+          this.blocked.delete(`${controllerAddr(c)}>${brokerAddr(ev.broker)}`);
+        }
+        return;
+      case 'disconnect': {
+        const node = this.controllers.get(ev.controller)!;
+        if (node.brokerConnections.get(ev.broker) !== ev.incarnation) return;
+        node.brokerConnections.delete(ev.broker);
+        const controller = this.activeController(node);
+        if (controller === undefined) return;
+        controller.brokerDisconnected(ev.broker, this.now);
+        this.stats.brokerDisconnects++;
+        this.loop.trace(`controller ${node.id}: broker ${ev.broker}'s connection closed`);
+        return;
+      }
       case 'fault':
         if (this.phase !== 'chaos') return;
         this.injectFault();
@@ -362,6 +405,7 @@ export class ClusterSimulation {
       if (node.raft !== undefined) this.controllerReceive(node, env);
     } else if (env.to.startsWith('b')) {
       const node = this.brokers.get(Number(env.to.slice(1)))!;
+      if (node.alive && node.pausedUntil > this.now) return this.loop.at(node.pausedUntil, { kind: 'deliver', env });
       if (node.alive) this.brokerReceive(node, env);
     } else {
       this.clientReceive(env);
@@ -461,6 +505,7 @@ export class ClusterSimulation {
     node.controller = new QuorumController(node.sm.image, this.now, {
       brokerSessionTimeoutMs: BROKER_SESSION_TIMEOUT,
       workerSessionTimeoutMs: BROKER_SESSION_TIMEOUT,
+      brokerDisconnectGraceMs: BROKER_DISCONNECT_GRACE,
     });
     node.controllerTerm = raft.term;
     this.loop.trace(`controller ${node.id} active in term ${raft.term}`);
@@ -542,14 +587,16 @@ export class ClusterSimulation {
     const leaderHint = node.raft!.leader;
     switch (p.t) {
       case 'register':
-        this.decide(node, controller?.registerBroker(p.req, this.now), (errorCode, response) =>
-          this.send(env.to, env.from, { t: 'registerResp', errorCode, brokerEpoch: response?.brokerEpoch ?? 0, incarnation: p.incarnation, leaderHint }),
-        );
+        this.decide(node, controller?.registerBroker(p.req, this.now), (errorCode, response) => {
+          if (errorCode === 0) node.brokerConnections.set(p.req.brokerId, p.incarnation);
+          this.send(env.to, env.from, { t: 'registerResp', errorCode, brokerEpoch: response?.brokerEpoch ?? 0, incarnation: p.incarnation, leaderHint });
+        });
         return;
       case 'heartbeat':
-        this.decide(node, controller?.brokerHeartbeat(p.req, this.now), (errorCode) =>
-          this.send(env.to, env.from, { t: 'heartbeatResp', errorCode, brokerEpoch: p.req.brokerEpoch, leaderHint }),
-        );
+        this.decide(node, controller?.brokerHeartbeat(p.req, this.now), (errorCode) => {
+          if (errorCode === 0) node.brokerConnections.set(p.req.brokerId, p.incarnation);
+          this.send(env.to, env.from, { t: 'heartbeatResp', errorCode, brokerEpoch: p.req.brokerEpoch, leaderHint });
+        });
         return;
       case 'alterPartition': {
         const { leaderEpoch, partitionEpoch, newIsr } = p.req;
@@ -585,6 +632,7 @@ export class ClusterSimulation {
     node.metadataIndex = 0;
     node.lastHeartbeat = -Infinity;
     node.lastMetadataFetch = -Infinity;
+    node.pausedUntil = -Infinity;
     node.waiting.clear();
     this.loop.at(this.now + 1 + this.rng.nextInt(BROKER_TICK), { kind: 'brokerTick', id: node.id, incarnation: node.incarnation });
     this.loop.trace(`start broker ${node.id}`);
@@ -604,11 +652,27 @@ export class ClusterSimulation {
     if (!node.alive) return;
     const powerLoss = this.durableAppends && this.rng.chance(0.5);
     node.alive = false;
+    this.closeConnections(node, 'crash');
     node.incarnation++;
     this.closeLogs(node, powerLoss);
     this.stats.brokerCrashes++;
     if (powerLoss) this.stats.powerLosses++;
     this.loop.trace(`crash broker ${node.id}${powerLoss ? ' (power loss)' : ''}`);
+  }
+
+  /**
+   * The broker's connections to the controllers close: the kernel of a crashed
+   * process closes its sockets (the close reaches a controller whose link to it
+   * is up); a cut link may be noticed by one side and reset. A live broker
+   * re-heartbeats over a new connection if it still can.
+   */
+  private closeConnections(node: BrokerNode, why: 'crash' | 'link'): void {
+    for (const c of this.controllers.values()) {
+      if (c.brokerConnections.get(node.id) !== node.incarnation) continue;
+      if (why === 'crash' && this.blocked.has(`${brokerAddr(node.id)}>${controllerAddr(c.id)}`)) continue;
+      const event = { kind: 'disconnect' as const, controller: c.id, broker: node.id, incarnation: node.incarnation };
+      this.loop.at(this.now + 1 + this.rng.nextInt(this.maxLatency), event);
+    }
   }
 
   private toController(node: BrokerNode, payload: Payload): void {
@@ -642,7 +706,11 @@ export class ClusterSimulation {
           incarnation: node.incarnation,
         });
       } else {
-        this.toController(node, { t: 'heartbeat', req: { brokerId: node.id, brokerEpoch: node.brokerEpoch, caughtUp: node.registered } });
+        this.toController(node, {
+          t: 'heartbeat',
+          req: { brokerId: node.id, brokerEpoch: node.brokerEpoch, caughtUp: node.registered },
+          incarnation: node.incarnation,
+        });
       }
     }
     for (const [partition, replica] of node.replicas) {
@@ -933,6 +1001,7 @@ export class ClusterSimulation {
 
   private injectFault(): void {
     const rng = this.rng;
+    if (this.options.family === 'flapping' && rng.chance(0.4)) return this.injectFlappingFault();
     const roll = rng.nextInt(100);
     const all = [...CONTROLLERS.map(controllerAddr), ...BROKERS.map(brokerAddr), CLIENT];
     const upBrokers = [...this.brokers.values()].filter((b) => b.alive);
@@ -955,6 +1024,8 @@ export class ClusterSimulation {
           this.blocked.add(`${controllerAddr(c)}>${brokerAddr(leader)}`);
         }
         this.loop.trace(`isolate leader broker ${leader} from the controllers`);
+        // Sometimes the cut is noticed as a reset connection (a flapping link): the controller fences a live broker after the grace.
+        if (rng.chance(0.5)) this.closeConnections(this.brokers.get(leader)!, 'link');
       }
     } else if (roll < 40) {
       this.blocked.clear();
@@ -977,6 +1048,32 @@ export class ClusterSimulation {
     } else {
       this.dropRate = rng.pick([0, 0.01, 0.05, 0.1, 0.2]);
       this.maxLatency = rng.pick([2, 5, 10, 20, 40]);
+    }
+  }
+
+  /** The 'flapping' family's faults: a link to the controllers cut for a moment, or a paused broker. */
+  private injectFlappingFault(): void {
+    const rng = this.rng;
+    const up = [...this.brokers.values()].filter((b) => b.alive && b.pausedUntil <= this.now);
+    if (up.length === 0) return;
+    const leader = this.someLeader();
+    const victim = leader !== undefined && rng.chance(0.6) ? this.brokers.get(leader)! : rng.pick(up);
+    if (!victim.alive || victim.pausedUntil > this.now) return;
+    if (rng.chance(0.5)) {
+      for (const c of CONTROLLERS) {
+        this.blocked.add(`${brokerAddr(victim.id)}>${controllerAddr(c)}`);
+        this.blocked.add(`${controllerAddr(c)}>${brokerAddr(victim.id)}`);
+      }
+      if (rng.chance(0.5)) this.closeConnections(victim, 'link');
+      const back = this.now + 20 + rng.nextInt(150);
+      this.loop.at(back, { kind: 'unflap', broker: victim.id });
+      this.stats.linkFlaps++;
+      this.loop.trace(`flap broker ${victim.id}'s links to the controllers until ${back}`);
+    } else {
+      // Shorter than the session (it comes back unfenced) or longer (it was fenced and resumes as a stale leader).
+      victim.pausedUntil = this.now + 50 + rng.nextInt(2 * BROKER_SESSION_TIMEOUT);
+      this.stats.brokerPauses++;
+      this.loop.trace(`pause broker ${victim.id} until ${victim.pausedUntil}`);
     }
   }
 

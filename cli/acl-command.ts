@@ -2,7 +2,7 @@
 // DescribeAcls, DeleteAcls), with kafka-acls.sh's flags: --allow-principal,
 // --deny-principal, --operation, --topic/--group/--cluster/--transactional-id,
 // --resource-pattern-type, --host.
-import { apis, auth, type AclBinding, type AclBindingFilter } from '../core/protocol';
+import { aclCodeOf, apis, auth, describeAcl, type AclBinding, type AclBindingFilter } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, takeAction, UsageError } from './args';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
@@ -80,12 +80,12 @@ function patternOf(flags: Flags, fallback: number, allowed: readonly string[]): 
   const given = flags['resource-pattern-type'];
   if (given === undefined) return fallback;
   if (!allowed.includes(given.toLowerCase())) throw new UsageError(`--resource-pattern-type must be ${allowed.join(', ')}, not "${given}"`);
-  return auth.codeOf(PatternType, given)!;
+  return aclCodeOf(PatternType, given)!;
 }
 
 function operationsOf(flags: Flags): number[] {
   return (flags.operation ?? []).map((name) => {
-    const op = auth.codeOf(AclOperation, name);
+    const op = aclCodeOf(AclOperation, name);
     if (op === undefined || op === AclOperation.ANY || op === AclOperation.UNKNOWN)
       throw new UsageError(`unknown --operation "${name}"; one of ${OPERATIONS.join(', ')}`);
     return op;
@@ -188,8 +188,8 @@ export function runAcl(argv: string[], io: CommandIO): Promise<number> {
         const r = await conn.request<apis.CreateAclsResponse>(apis.createAcls, {
           creations: toCreate.map((b) => ({ ...b, resourcePatternType: b.patternType, permissionType: b.permission })),
         });
-        r.results.forEach((result, i) => check(result.errorCode, `cannot create ACL ${auth.describeBinding(toCreate[i])}`, result.errorMessage));
-        for (const b of toCreate) await writeLine(io.stdout, `created: ${auth.describeBinding(b)}`);
+        r.results.forEach((result, i) => check(result.errorCode, `cannot create ACL ${describeAcl(toCreate[i])}`, result.errorMessage));
+        for (const b of toCreate) await writeLine(io.stdout, `created: ${describeAcl(b)}`);
         return;
       }
       if (action === 'delete') {
@@ -200,7 +200,7 @@ export function runAcl(argv: string[], io: CommandIO): Promise<number> {
           for (const m of result.matchingAcls) {
             deleted++;
             const b = { ...m, patternType: m.patternType, permission: m.permissionType };
-            await writeLine(io.stdout, `deleted: ${auth.describeBinding(b)}`);
+            await writeLine(io.stdout, `deleted: ${describeAcl(b)}`);
           }
         }
         if (deleted === 0) await writeLine(io.stdout, 'no ACL matched');

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
-import { auth, KafkaServer, singleNodePorts } from '../core/protocol';
+import { auth, fileAclPort, KafkaServer, singleNodePorts } from '../core/protocol';
 import { AUTHORIZER_FLAGS, authorizerConfig, authorizerFlagsAsConfig } from './authorizer-config';
 import { lineLog, type Logger } from '../core/logging';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
@@ -123,14 +123,14 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
     throw e;
   }
   let server: KafkaServer | undefined;
-  let acls: ReturnType<typeof auth.fileAclPort> | undefined;
+  let acls: ReturnType<typeof fileAclPort> | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   let metrics: { registry: Registry; server: MetricsServer } | undefined;
   try {
     // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
     const authorizer = authorizerConfig(s);
-    acls = authorizer && auth.fileAclPort(s.dataDir, authorizer);
+    acls = authorizer && fileAclPort(s.dataDir, authorizer);
     if (metricsPort !== undefined) metrics = await serveMetrics(metricsPort, s.host, 'rill broker', io);
     server = await KafkaServer.start({
       ports: { ...singleNodePorts(broker), acls },

@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
+import { auth, fileAclPort, KafkaServer, singleNodePorts } from '../core/protocol';
+import { AUTHORIZER_FLAGS, authorizerConfig, authorizerFlagsAsConfig } from './authorizer-config';
 import { lineLog, type Logger } from '../core/logging';
-import { KafkaServer } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { commandHelp, noMoreArguments, parseCommand } from './args';
@@ -47,6 +48,7 @@ const SPEC = {
   },
   'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
+  ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
   config: {
     kind: 'string',
@@ -86,7 +88,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags));
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     return serve(completeSettings(partial), metrics, io, stop, logger);
@@ -121,13 +123,17 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
     throw e;
   }
   let server: KafkaServer | undefined;
+  let acls: ReturnType<typeof fileAclPort> | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   let metrics: { registry: Registry; server: MetricsServer } | undefined;
   try {
+    // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
+    const authorizer = authorizerConfig(s);
+    acls = authorizer && fileAclPort(s.dataDir, authorizer);
     if (metricsPort !== undefined) metrics = await serveMetrics(metricsPort, s.host, 'rill broker', io);
     server = await KafkaServer.start({
-      broker,
+      ports: { ...singleNodePorts(broker), acls },
       port: s.port,
       host: s.host,
       advertisedHost: s.advertisedHost,
@@ -157,6 +163,7 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
   io.stdout.write(
     `rill broker: listening on ${s.host}:${server.port} ${server.securityProtocol} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
   );
+  if (acls) io.stdout.write(`rill broker: authorizer on (ACLs in ${path.join(s.dataDir, auth.ACLS_FILE)})\n`);
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));

@@ -3,6 +3,7 @@
 // one is reported with what is allowed; an unknown key is a warning.
 import * as fs from 'node:fs';
 import { UsageError } from './args';
+import { authorizerConfig } from './authorizer-config';
 import { DEFAULT_BROKER_LIMITS } from '../core/broker';
 import {
   CLIENT_AUTH_VALUES,
@@ -40,6 +41,10 @@ export interface BrokerSettings {
   sslKeyFile?: string;
   sslCaFile?: string;
   sslClientAuth?: ClientAuth;
+  /** The authorizer (cli/authorizer-config.ts). */
+  authorizer?: string;
+  superUsers?: string;
+  allowEveryoneIfNoAclFound?: boolean;
 }
 
 type Kind = 'string' | 'port' | 'int' | 'bool' | 'clientAuth';
@@ -70,6 +75,9 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'ssl.key.location': { setting: 'sslKeyFile', kind: 'string' },
   'ssl.ca.location': { setting: 'sslCaFile', kind: 'string' },
   'ssl.client.auth': { setting: 'sslClientAuth', kind: 'clientAuth' },
+  'authorizer.class.name': { setting: 'authorizer', kind: 'string' },
+  'super.users': { setting: 'superUsers', kind: 'string' },
+  'allow.everyone.if.no.acl.found': { setting: 'allowEveryoneIfNoAclFound', kind: 'bool' },
 };
 
 /** Resource bounds: positive integers. */
@@ -183,6 +191,7 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
     if (BOUNDS.has(key) && (s[spec.setting] as number) < 1) throw new UsageError(`${key} must be at least 1`);
   }
   listenerTls(s); // TLS settings that do not go together fail here
+  authorizerConfig(s); // as do authorizer settings
   return s as BrokerSettings;
 }
 

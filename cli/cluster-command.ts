@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
 import { ListenerTls } from '../core/protocol';
 import { runCommand } from './command';
@@ -38,6 +39,7 @@ const SPEC = {
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
+  ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
 } as const;
 
@@ -85,6 +87,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const tlsSettings: Partial<BrokerSettings> = {};
     applyConfig(tlsSettings, tlsFlagsAsConfig(flags), 'flags');
     const kafkaTls = listenerTls(tlsSettings);
+    const authorizer = authorizerConfig({ authorizer: flags.authorizer ? 'rill' : undefined, superUsers: flags['super-users'] });
+    if (authorizer && flags.controller && !combined(flags))
+      throw new UsageError('--authorizer is for a broker; a controller-only node (no --port) serves no Kafka clients');
     if (kafkaTls && flags.controller && !combined(flags))
       throw new UsageError('--ssl-* are for the Kafka listener of a broker; a controller-only node (no --port) has none');
     try {
@@ -150,6 +155,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
+        authorizer,
         logger,
         metrics: metrics?.registry,
       });

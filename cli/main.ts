@@ -13,6 +13,7 @@ import { runProduce } from './produce-command';
 import { runTopic } from './topic-command';
 import { runTopology } from './topology-command';
 import { runUser } from './user-command';
+import { runAcl } from './acl-command';
 import { runWorker } from './worker-command';
 
 const HELP = `rill — stream processing for TypeScript with its own log
@@ -38,6 +39,7 @@ Usage:
   rill group list|describe|reset-offsets|seek|delete ...
   rill log recover --data-dir DIR --topic T --partition P   repair a damaged partition (broker stopped)
   rill user create|delete|list --data-dir DIR ...           SCRAM users of a single-node broker
+  rill acl create|list|delete ...       the broker's ACLs (a broker started with --authorizer)
   rill version                          the version (also rill --version)
   rill help                             this text
 
@@ -117,6 +119,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'user':
       quietPipe();
       return runUser(rest, processIO());
+    case 'acl':
+      quietPipe();
+      return runAcl(rest, processIO());
     case 'cluster':
       quietPipe();
       return runCluster(rest, processIO());

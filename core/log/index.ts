@@ -37,6 +37,7 @@ export * as varint from './varint';
 // RecordBatch v2 header layout, for readers of stored bytes that need no decode.
 export * as batchHeader from './batch-header';
 export { readInt64, writeInt64 } from './batch-header';
+export { readCheckpoint, writeCheckpoint, CheckpointError } from './checkpoint-file';
 export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';
 export type { CleanerOptions, CleanResult } from './cleaner';

@@ -11,6 +11,8 @@ export interface RequestContext extends BrokerPorts {
   clientId: string | null;
   /** Kafka's principal: "User:<subject DN>" from a TLS client certificate, "User:ANONYMOUS" otherwise. */
   principal: string;
+  /** The client's IP address, as ACL hosts name it. */
+  clientHost: string;
   /** host:port this node advertises in Metadata and FindCoordinator. */
   advertised: { host: string; port: number };
   /** Ends long polls when the connection closes or the server shuts down. */

@@ -374,6 +374,47 @@ export interface SecurityPort {
   alterScramCredentials(changes: readonly ScramCredentialChange[]): MaybeAsync<PortError | undefined>;
 }
 
+// ---------------------------------------------------------------- authorization
+
+/** One ACL, in Kafka's codes (core/protocol/auth names them): who may (or may not) do what to which resources, from which host. */
+export interface AclBinding {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  /** LITERAL (3) or PREFIXED (4). */
+  readonly patternType: number;
+  /** "User:alice", or "User:*" for everyone. */
+  readonly principal: string;
+  /** An IP address, or "*". */
+  readonly host: string;
+  readonly operation: number;
+  /** DENY (2) or ALLOW (3). */
+  readonly permission: number;
+}
+
+/** Which ACLs a DescribeAcls or DeleteAcls means: null strings and ANY codes match all; pattern MATCH also matches the wildcard and prefixes covering the name. */
+export interface AclBindingFilter {
+  readonly resourceType: number;
+  readonly resourceName: string | null;
+  readonly patternType: number;
+  readonly principal: string | null;
+  readonly host: string | null;
+  readonly operation: number;
+  readonly permission: number;
+}
+
+/** The authorizer and its ACLs (DescribeAcls, CreateAcls, DeleteAcls). Bindings and filters reach it validated. */
+export interface AclPort {
+  /** Whether `principal`, connected from `host`, may perform `operation` on the resource: super users, DENY before ALLOW, implied DESCRIBE, the no-ACL rule. */
+  authorize(principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean;
+  /** Whether the principal may perform `operation` on some resource of the type (an idempotent producer's WRITE on any topic). */
+  authorizeByResourceType(principal: string, host: string, operation: number, resourceType: number): boolean;
+  describeAcls(filter: AclBindingFilter): readonly AclBinding[];
+  /** Adds the bindings (one already there is kept once); one answer per binding, undefined for success. */
+  createAcls(bindings: readonly AclBinding[]): MaybeAsync<readonly (PortError | undefined)[]>;
+  /** Removes every ACL each filter matches; per filter, the ones removed. */
+  deleteAcls(filters: readonly AclBindingFilter[]): MaybeAsync<Either<PortError, readonly (readonly AclBinding[])[]>>;
+}
+
 export interface BrokerPorts {
   /** This broker's id. */
   readonly nodeId: number;
@@ -385,4 +426,6 @@ export interface BrokerPorts {
   readonly transactions?: TransactionPort;
   /** Absent: the listener authenticates no one (and the SCRAM admin APIs refuse). */
   readonly security?: SecurityPort;
+  /** Absent: no authorizer (everyone may do everything, and the ACL APIs answer SECURITY_DISABLED). */
+  readonly acls?: AclPort;
 }

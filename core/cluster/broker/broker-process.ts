@@ -15,7 +15,7 @@ import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
-import { KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
+import { type auth, KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
@@ -49,6 +49,8 @@ export interface BrokerOptions {
   readonly kafkaBounds?: ServerBounds;
   /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. Replication between brokers stays plaintext. */
   readonly kafkaTls?: ListenerTlsOptions;
+  /** The authorizer (super users, allow.everyone.if.no.acl.found) enforcing the metadata log's ACLs; absent: none. */
+  readonly authorizer?: auth.AuthorizerConfig;
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -210,7 +212,7 @@ export class BrokerProcess implements BrokerView {
       broker.groups.findTransactionCoordinator = (id) => transactions.findCoordinator(id);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
       broker.kafka = await KafkaServer.start({
-        ports: clusterPorts(broker, broker.groups, transactions),
+        ports: clusterPorts(broker, broker.groups, transactions, options.authorizer),
         port: options.port,
         host,
         advertisedHost: options.advertisedHost,

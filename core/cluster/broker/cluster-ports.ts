@@ -12,7 +12,20 @@
 import * as E from 'fp-ts/Either';
 import { abortedTransactionsIn, CONSUMER_OFFSETS_TOPIC, DEFAULT_BROKER_LIMITS, errorName, FetchBudget, TRANSACTION_STATE_TOPIC } from '../../broker';
 import { LogError } from '../../log';
-import type { AdminPort, BrokerPorts, CreatedTopic, FetchedPartition, GroupPort, MetadataPort, PartitionPort, TopicConfigs, TopicLayout } from '../../protocol';
+import {
+  auth,
+  type AclBinding,
+  type AclPort,
+  type AdminPort,
+  type BrokerPorts,
+  type CreatedTopic,
+  type FetchedPartition,
+  type GroupPort,
+  type MetadataPort,
+  type PartitionPort,
+  type TopicConfigs,
+  type TopicLayout,
+} from '../../protocol';
 import { withDefaultReplication } from './default-replication';
 import {
   alterTopicConfig as decideAlterTopicConfig,
@@ -41,14 +54,58 @@ const AUTO_CREATE = { partitions: 1, replicationFactor: -1, config: {} };
 /** How long a Metadata request that auto-creates a topic waits for the controller and this broker's image. */
 const AUTO_CREATE_WAIT_MS = 5000;
 
-export function clusterPorts(broker: BrokerView, groups: GroupPort, transactions?: ClusterTransactions): BrokerPorts {
-  return {
+/** `authorizer`: the ACLs of the metadata log are enforced (none: everyone may do everything). */
+export function clusterPorts(broker: BrokerView, groups: GroupPort, transactions?: ClusterTransactions, authorizer?: auth.AuthorizerConfig): BrokerPorts {
+  const ports = {
     nodeId: broker.nodeId,
     metadata: metadataPort(broker),
     partitions: partitionPort(broker, transactions),
     admin: adminPort(broker),
     groups,
     transactions,
+  };
+  return authorizer ? { ...ports, acls: aclPort(broker, authorizer) } : ports;
+}
+
+/** How long CreateAcls and DeleteAcls wait for the controller and this broker's image (the requests carry no timeout). */
+const ACL_CHANGE_WAIT_MS = 30_000;
+
+/**
+ * The authorizer over the ACLs of this broker's image (rebuilt when they
+ * change: one comparison per request otherwise). CreateAcls and DeleteAcls go
+ * to the controller as the exact ACLs to add and remove, and are answered once
+ * this broker enforces them.
+ */
+function aclPort(broker: BrokerView, config: auth.AuthorizerConfig): AclPort {
+  let built: { image: unknown; version: number; authorizer: auth.Authorizer } | undefined;
+  const current = (): auth.Authorizer => {
+    const { image } = broker;
+    if (built === undefined || built.image !== image || built.version !== image.aclsVersion)
+      built = { image, version: image.aclsVersion, authorizer: new auth.Authorizer(config, image.acls) };
+    return built.authorizer;
+  };
+  const alter = (create: readonly AclBinding[], remove: readonly AclBinding[]) =>
+    decided<unknown>(
+      broker,
+      ControllerMethod.alterAcls,
+      { create, remove },
+      Date.now() + ACL_CHANGE_WAIT_MS,
+      () => create.every((b) => broker.image.hasAcl(b)) && remove.every((b) => !broker.image.hasAcl(b)),
+      'The ACLs are changed',
+    );
+  return {
+    authorize: (principal, host, operation, resourceType, resourceName) => current().authorize(principal, host, operation, resourceType, resourceName),
+    authorizeByResourceType: (principal, host, operation, resourceType) => current().authorizeByResourceType(principal, host, operation, resourceType),
+    describeAcls: (filter) => current().matching(filter),
+    async createAcls(bindings) {
+      const r = await alter(bindings, []);
+      return bindings.map(() => (E.isLeft(r) ? r.left : undefined));
+    },
+    async deleteAcls(filters) {
+      const matched = filters.map((f) => current().matching(f));
+      const r = await alter([], matched.flat());
+      return E.isLeft(r) ? r : E.right(matched);
+    },
   };
 }
 

@@ -4,6 +4,7 @@
 // QuorumController; it drops it on losing leadership (or when a proposal of its
 // own is lost, since the speculative image then is wrong). Answers go out only
 // once the decision's entry is applied here (RaftNode matches index and term).
+import { checkAlterAcls } from './acl-admin';
 import { lineLog, silentLogger, type Logger } from '../../logging';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -339,6 +340,11 @@ export class ControllerProcess {
         return { body: await this.decide((c) => c.createPartitions(b)) };
       case ControllerMethod.alterTopicConfig:
         return { body: await this.decide((c) => c.alterTopicConfig(alterTopicConfigRequest(body))) };
+      case ControllerMethod.alterAcls: {
+        const req = checkAlterAcls(body);
+        if ('code' in req) return { body: { errorCode: req.code, message: req.message, leaderHint: this.node.status().leader } };
+        return { body: await this.decide((c) => c.alterAcls(req)) };
+      }
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');

@@ -12,6 +12,8 @@ export const ControllerMethod = {
   deleteTopic: 'deleteTopic',
   createPartitions: 'createPartitions',
   alterTopicConfig: 'alterTopicConfig',
+  /** CreateAcls and DeleteAcls: the exact ACLs to add and remove (body: acl-admin.ts). */
+  alterAcls: 'alterAcls',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Membership of the controller quorum, through the active controller (bodies and answers: controller-membership.ts). */

@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/Either';
 import type { MetadataImage } from '../metadata/image';
 import type { MetadataRecord } from '../metadata/records';
+import { alterAcls, type AlterAclsRequest } from './acl-admin';
 import { alterPartition, type AlterPartitionRequest, type AlterPartitionResponse } from './alter-partition';
 import {
   brokerHeartbeat,
@@ -133,6 +134,10 @@ export class QuorumController {
 
   alterTopicConfig(req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
     return this.commit(alterTopicConfig(this._image, req));
+  }
+
+  alterAcls(req: AlterAclsRequest): Decision<AlterAclsRequest> {
+    return this.commit(alterAcls(this._image, req));
   }
 
   alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {

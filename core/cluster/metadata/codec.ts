@@ -28,6 +28,8 @@ const TYPE_IDS: Record<MetadataRecordType, number> = {
   RegisterController: 13,
   UnregisterController: 14,
   TopicConfig: 15,
+  AccessControlEntry: 16,
+  RemoveAccessControlEntry: 17,
 };
 const TYPE_NAMES = new Map<number, MetadataRecordType>(Object.entries(TYPE_IDS).map(([name, id]) => [id, name as MetadataRecordType]));
 
@@ -143,6 +145,16 @@ function writeRecord(w: Writer, r: MetadataRecord): void {
       return;
     case 'UnregisterController':
       w.varint(r.controllerId);
+      return;
+    case 'AccessControlEntry':
+    case 'RemoveAccessControlEntry':
+      w.int8(r.resourceType);
+      write.string(w, r.resourceName);
+      w.int8(r.patternType);
+      write.string(w, r.principal);
+      write.string(w, r.host);
+      w.int8(r.operation);
+      w.int8(r.permission);
       return;
   }
 }
@@ -308,6 +320,18 @@ function readRecord(r: Reader): MetadataRecord {
       return { type, controllerId: read.int(r, 'controllerId'), host: read.string(r, 'host'), port: read.int(r, 'port') };
     case 'UnregisterController':
       return { type, controllerId: read.int(r, 'controllerId') };
+    case 'AccessControlEntry':
+    case 'RemoveAccessControlEntry':
+      return {
+        type,
+        resourceType: read.int8(r, 'resourceType'),
+        resourceName: read.string(r, 'resourceName'),
+        patternType: read.int8(r, 'patternType'),
+        principal: read.string(r, 'principal'),
+        host: read.string(r, 'host'),
+        operation: read.int8(r, 'operation'),
+        permission: read.int8(r, 'permission'),
+      };
   }
 }
 

@@ -5,7 +5,7 @@
 // stale state is skipped, the same way on every replica.
 import * as E from 'fp-ts/Either';
 import { decodeMetadataBatch, encodeMetadataBatch } from './codec';
-import type { MetadataRecord, PartitionRecord, TaskOwnership } from './records';
+import type { AclEntry, MetadataRecord, PartitionRecord, TaskOwnership } from './records';
 
 export interface BrokerRegistration {
   readonly brokerId: number;
@@ -87,6 +87,9 @@ export class MetadataImage {
   private _lastBrokerEpoch = 0;
   private _lastTopicId = 0;
   private _lastWorkerEpoch = 0;
+  /** The ACLs, by a key of all their fields (an ACL is its fields: created twice, kept once). */
+  private readonly _acls = new Map<string, AclEntry>();
+  private _aclsVersion = 0;
 
   /** Controllers added to the quorum after it was founded, with their addresses. */
   get controllers(): ReadonlyMap<number, ControllerRegistration> {
@@ -109,6 +112,19 @@ export class MetadataImage {
   }
   get lastWorkerEpoch(): number {
     return this._lastWorkerEpoch;
+  }
+
+  /** Every ACL (the authorizer of each broker is built from these). */
+  get acls(): Iterable<AclEntry> {
+    return this._acls.values();
+  }
+  /** Bumped on every ACL change: a broker's authorizer rebuilds when it moves. */
+  get aclsVersion(): number {
+    return this._aclsVersion;
+  }
+
+  hasAcl(e: AclEntry): boolean {
+    return this._acls.has(aclKey(e));
   }
 
   topicByName(name: string): TopicImage | undefined {
@@ -251,6 +267,17 @@ export class MetadataImage {
         this._lastTopicId = Math.max(this._lastTopicId, record.lastTopicId);
         this._lastWorkerEpoch = Math.max(this._lastWorkerEpoch, record.lastWorkerEpoch);
         return APPLIED;
+      case 'AccessControlEntry':
+      case 'RemoveAccessControlEntry': {
+        const { type, ...entry } = record;
+        const key = aclKey(entry);
+        if (type === 'AccessControlEntry' ? this._acls.has(key) : !this._acls.has(key))
+          return skipped(`ACL ${key} is ${type === 'AccessControlEntry' ? 'already there' : 'not there'}`);
+        if (type === 'AccessControlEntry') this._acls.set(key, entry);
+        else this._acls.delete(key);
+        this._aclsVersion++;
+        return APPLIED;
+      }
     }
   }
 
@@ -300,6 +327,7 @@ export class MetadataImage {
         records.push({ type: 'TaskAssignment', app: app.app, generation: app.generation, tasks });
       }
     }
+    for (const key of [...this._acls.keys()].sort(compare)) records.push({ type: 'AccessControlEntry', ...this._acls.get(key)! });
     return records;
   }
 
@@ -352,4 +380,9 @@ function sortedValues<V>(map: ReadonlyMap<unknown, V>, by: (a: V, b: V) => numbe
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One string per distinct ACL. */
+export function aclKey(e: AclEntry): string {
+  return JSON.stringify([e.resourceType, e.patternType, e.resourceName, e.principal, e.host, e.operation, e.permission]);
 }

@@ -154,6 +154,30 @@ export interface UnregisterControllerRecord {
   readonly controllerId: number;
 }
 
+/**
+ * One ACL, in Kafka's codes (core/protocol/auth names them): the AccessControlEntryRecord's fields.
+ * The same shape as core/protocol's AclBinding, which this module may not import (metadata sits below the front end).
+ */
+export interface AclEntry {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly patternType: number;
+  readonly principal: string;
+  readonly host: string;
+  readonly operation: number;
+  readonly permission: number;
+}
+
+/** An ACL created (CreateAcls); the same ACL twice is kept once. */
+export interface AccessControlEntryRecord extends AclEntry {
+  readonly type: 'AccessControlEntry';
+}
+
+/** An ACL deleted (DeleteAcls). */
+export interface RemoveAccessControlEntryRecord extends AclEntry {
+  readonly type: 'RemoveAccessControlEntry';
+}
+
 export type MetadataRecord =
   | RegisterControllerRecord
   | UnregisterControllerRecord
@@ -169,6 +193,8 @@ export type MetadataRecord =
   | RegisterWorkerRecord
   | UnregisterWorkerRecord
   | TaskAssignmentRecord
-  | EpochCountersRecord;
+  | EpochCountersRecord
+  | AccessControlEntryRecord
+  | RemoveAccessControlEntryRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];

@@ -34,7 +34,7 @@ export const addOffsetsToTxnApi = defineApi<AddOffsetsToTxnRequest, AddOffsetsTo
   request,
   response,
   async handle(req, ctx) {
-    const port = transactionsOf(ctx);
+    const port = transactionsOf(ctx, req.transactionalId);
     const added = E.isLeft(port) ? port : await port.right.addOffsets(req, req.groupId);
     return { throttleTimeMs: 0, errorCode: answerCode(ctx, 'AddOffsetsToTxn', added, 2) };
   },

@@ -48,7 +48,7 @@ export const addPartitionsToTxnApi = defineApi<AddPartitionsToTxnRequest, AddPar
   async handle(req, ctx) {
     const txn = { transactionalId: req.v3AndBelowTransactionalId, producerId: req.v3AndBelowProducerId, producerEpoch: req.v3AndBelowProducerEpoch };
     const partitions = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-    const port = transactionsOf(ctx);
+    const port = transactionsOf(ctx, txn.transactionalId);
     const added = E.isLeft(port) ? port : await port.right.addPartitions(txn, partitions);
     // One decision for the whole request: every partition carries its answer.
     const errorCode = answerCode(ctx, 'AddPartitionsToTxn', added, 2);

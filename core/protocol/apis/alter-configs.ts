@@ -2,6 +2,7 @@
 // named go back to their defaults), as Kafka's non-incremental AlterConfigs does.
 import * as E from 'fp-ts/Either';
 import { defineApi, type RequestContext } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import type { TopicConfigChange } from '../ports';
 import { adminDeadline, MAX_ADMIN_WAIT_MS } from './admin-deadline';
@@ -73,7 +74,9 @@ export async function alterTopicConfigs<R extends { resourceType: number; resour
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const wrongType = notATopic(r.resourceType);
       if (wrongType) return { ...base, ...wrongType };
-      const altered = await ctx.admin.alterTopicConfig(r.resourceName, changeOf(r), { validateOnly, deadline });
+      const altered = await ifAuthorized(ctx, 'Topic', r.resourceName, 'ALTER_CONFIGS', () =>
+        ctx.admin.alterTopicConfig(r.resourceName, changeOf(r), { validateOnly, deadline }),
+      );
       return E.isLeft(altered) ? { ...base, errorCode: altered.left.code, errorMessage: altered.left.message } : { ...base, errorCode: 0, errorMessage: null };
     }),
   );

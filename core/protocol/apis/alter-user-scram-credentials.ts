@@ -6,6 +6,7 @@
 // RESOURCE_NOT_FOUND, DUPLICATE_RESOURCE) leaves that user's credentials as they were.
 import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';
+import { clusterAuthorized, deniedCode, deniedMessage } from '../auth';
 import type { ScramCredentialChange, SecurityPort } from '../ports';
 import { checkIterations, credentialFromSaltedPassword, scramMechanismByType, toPortRecord } from '../sasl';
 
@@ -100,6 +101,11 @@ export const alterUserScramCredentialsApi = defineApi<AlterUserScramCredentialsR
       return {
         throttleTimeMs: 0,
         results: users.map((user) => ({ user, errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: 'this listener has no SCRAM credentials' })),
+      };
+    if (!clusterAuthorized(ctx, 'ALTER'))
+      return {
+        throttleTimeMs: 0,
+        results: users.map((user) => ({ user, errorCode: deniedCode.Cluster, errorMessage: deniedMessage(ctx, 'Cluster', '', 'ALTER') })),
       };
     const checked = new Map<string, Checked[]>(users.map((u) => [u, []]));
     for (const d of req.deletions) checked.get(d.name)!.push(checkDeletion(d, security));

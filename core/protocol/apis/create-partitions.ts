@@ -2,6 +2,7 @@
 // new partitions (manual assignments are refused).
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import { adminDeadline } from './admin-deadline';
 import { array, field, message } from '../../wire';
@@ -58,7 +59,9 @@ export const createPartitionsApi = defineApi<CreatePartitionsRequest, CreatePart
         if (refused) return result(ErrorCode.POLICY_VIOLATION, refused);
         if (t.assignments !== null && t.assignments.length > 0)
           return result(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported; give only the new partition count.');
-        const r = await ctx.admin.createPartitions(t.name, t.count, { validateOnly: req.validateOnly, deadline });
+        const r = await ifAuthorized(ctx, 'Topic', t.name, 'ALTER', () =>
+          ctx.admin.createPartitions(t.name, t.count, { validateOnly: req.validateOnly, deadline }),
+        );
         return E.isLeft(r) ? result(r.left.code, r.left.message) : result(0, null);
       }),
     );

@@ -2,6 +2,7 @@
 // assignments); -1 partitions or replication factor take the broker's default.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { authorized, clusterAuthorized, deniedCode, deniedMessage } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import { adminDeadline } from './admin-deadline';
 import { array, field, message } from '../../wire';
@@ -108,6 +109,9 @@ export const createTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsRespon
         if (refused) return fail(ErrorCode.POLICY_VIOLATION, refused);
         const config: Record<string, string> = {};
         for (const c of t.configs) if (c.value !== null) config[c.name] = c.value;
+        // CREATE on the cluster, or on the topic (a name or prefix granted to a team).
+        if (!clusterAuthorized(ctx, 'CREATE') && !authorized(ctx, 'Topic', t.name, 'CREATE'))
+          return fail(deniedCode.Topic, deniedMessage(ctx, 'Topic', t.name, 'CREATE'));
         const r = await ctx.admin.createTopic(
           { name: t.name, partitions: t.numPartitions, replicationFactor: t.replicationFactor, config },
           { validateOnly: req.validateOnly, deadline },

@@ -1,5 +1,6 @@
 // DeleteGroups (42): empty groups and their committed offsets.
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 
 export interface DeleteGroupsRequest {
@@ -26,7 +27,7 @@ export const deleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsRespon
   async handle(req, ctx) {
     const results = await Promise.all(
       req.groupsNames.map(async (groupId) => {
-        const r = await ctx.groups.deleteGroup(groupId);
+        const r = await ifAuthorized(ctx, 'Group', groupId, 'DELETE', () => ctx.groups.deleteGroup(groupId));
         return { groupId, errorCode: r._tag === 'Left' ? r.left.code : 0 };
       }),
     );

@@ -1,6 +1,7 @@
 // DeleteRecords (21): moves each partition's log start offset (-1 = up to the
 // high watermark), at the partition's leader.
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { answerPerPartition } from './group-by-topic';
 
@@ -45,7 +46,7 @@ export const deleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsRes
     return {
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p) => {
-        const r = ctx.partitions.deleteRecords(topic, p.partitionIndex, p.offset);
+        const r = ifAuthorized(ctx, 'Topic', topic, 'DELETE', () => ctx.partitions.deleteRecords(topic, p.partitionIndex, p.offset));
         return r._tag === 'Left'
           ? { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: r.left.code }
           : { partitionIndex: p.partitionIndex, lowWatermark: r.right, errorCode: 0 };

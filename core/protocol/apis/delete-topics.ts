@@ -1,6 +1,7 @@
 // DeleteTopics (20): by name (topic ids of v6+ are not looked up: name them).
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { adminDeadline } from './admin-deadline';
 import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
@@ -51,7 +52,8 @@ export const deleteTopicsApi = defineApi<DeleteTopicsRequest, DeleteTopicsRespon
       targets.map(async (t) => {
         const result = (errorCode: number, errorMessage: string | null) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage });
         if (t.name === null) return result(ErrorCode.UNKNOWN_TOPIC_ID, 'Deleting a topic by id is not supported; give its name.');
-        const r = await ctx.admin.deleteTopic(t.name, deadline);
+        const name = t.name;
+        const r = await ifAuthorized(ctx, 'Topic', name, 'DELETE', () => ctx.admin.deleteTopic(name, deadline));
         return E.isLeft(r) ? result(r.left.code, r.left.message) : result(0, null);
       }),
     );

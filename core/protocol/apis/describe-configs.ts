@@ -2,6 +2,7 @@
 // overrides. Broker resources are answered with an empty list (kafkajs and
 // Kafka's tools ask for them anyway).
 import { defineApi } from '../api';
+import { clusterAuthorized, deniedCode, deniedMessage, ifAuthorized } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 import { ConfigSource, kafkaValue, ResourceType } from './configs';
@@ -116,7 +117,10 @@ export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConf
       throttleTimeMs: 0,
       results: req.resources.map((r): DescribeConfigsResult => {
         const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-        if (r.resourceType === ResourceType.BROKER) return { ...base, errorCode: 0, errorMessage: null, configs: [] };
+        if (r.resourceType === ResourceType.BROKER)
+          return clusterAuthorized(ctx, 'DESCRIBE_CONFIGS')
+            ? { ...base, errorCode: 0, errorMessage: null, configs: [] }
+            : { ...base, errorCode: deniedCode.Cluster, errorMessage: deniedMessage(ctx, 'Cluster', '', 'DESCRIBE_CONFIGS'), configs: [] };
         if (r.resourceType !== ResourceType.TOPIC)
           return {
             ...base,
@@ -124,7 +128,7 @@ export const describeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConf
             errorMessage: `Resource type ${r.resourceType} is not supported; describe a topic (2).`,
             configs: [],
           };
-        const d = ctx.admin.topicConfigs(r.resourceName);
+        const d = ifAuthorized(ctx, 'Topic', r.resourceName, 'DESCRIBE_CONFIGS', () => ctx.admin.topicConfigs(r.resourceName));
         if (d._tag === 'Left') return { ...base, errorCode: d.left.code, errorMessage: d.left.message, configs: [] };
         return {
           ...base,

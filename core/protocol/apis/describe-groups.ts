@@ -1,6 +1,7 @@
 // DescribeGroups (15): state, protocol and members with their (opaque)
 // subscription metadata and assignment bytes.
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 
@@ -66,7 +67,7 @@ export const describeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroups
       req.groups.map(async (groupId): Promise<DescribedGroup> => {
         const refused = (errorCode: number): DescribedGroup => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [] });
         if (!groupId) return refused(ErrorCode.INVALID_GROUP_ID);
-        const described = await ctx.groups.describeGroup(groupId);
+        const described = await ifAuthorized(ctx, 'Group', groupId, 'DESCRIBE', () => ctx.groups.describeGroup(groupId));
         if (described._tag === 'Left') return refused(described.left.code);
         const g = described.right;
         return {

@@ -4,6 +4,7 @@
 // without credentials RESOURCE_NOT_FOUND, as Kafka answers.
 import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';
+import { clusterAuthorized, deniedCode, deniedMessage } from '../auth';
 
 export interface DescribeUserScramCredentialsRequest {
   users: { name: string }[] | null;
@@ -55,6 +56,8 @@ export const describeUserScramCredentialsApi = defineApi<DescribeUserScramCreden
         errorMessage: 'this listener has no SCRAM credentials (security is disabled)',
         results: [],
       };
+    if (!clusterAuthorized(ctx, 'DESCRIBE'))
+      return { throttleTimeMs: 0, errorCode: deniedCode.Cluster, errorMessage: deniedMessage(ctx, 'Cluster', '', 'DESCRIBE'), results: [] };
     const users = ctx.security.scramUsers();
     const asked = req.users === null || req.users.length === 0 ? [...users.keys()] : req.users.map((u) => u.name);
     // One result per user, duplicates included once.

@@ -34,7 +34,7 @@ export const endTxnApi = defineApi<EndTxnRequest, EndTxnResponse>({
   request,
   response,
   async handle(req, ctx) {
-    const port = transactionsOf(ctx);
+    const port = transactionsOf(ctx, req.transactionalId);
     const ended = E.isLeft(port) ? port : await port.right.endTxn(req, req.committed);
     return { throttleTimeMs: 0, errorCode: answerCode(ctx, 'EndTxn', ended, 2) };
   },

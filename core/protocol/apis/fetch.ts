@@ -5,6 +5,7 @@
 // lists the aborted transactions among the records (the client drops those
 // records and every control batch itself, as with Kafka).
 import { defineApi } from '../api';
+import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
@@ -125,8 +126,10 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
     const partitions = req.topics.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })),
     );
+    const readable = req.replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
+    const unreadable = partitions.filter((p) => !readable(p.topic)).map((p) => ({ ...p, ...UNREADABLE }));
     const results = await ctx.partitions.fetch({
-      partitions,
+      partitions: unreadable.length === 0 ? partitions : partitions.filter((p) => readable(p.topic)),
       maxWaitMs: Math.max(0, req.maxWaitMs),
       minBytes: req.minBytes,
       maxBytes: req.maxBytes > 0 ? req.maxBytes : 0x7fffffff,
@@ -138,7 +141,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       errorCode: 0,
       // No incremental fetch sessions: every fetch is a full one.
       sessionId: 0,
-      responses: groupByTopic(results, (r) => ({
+      responses: groupByTopic([...results, ...unreadable], (r) => ({
         partitionIndex: r.partition,
         errorCode: r.errorCode,
         highWatermark: r.highWatermark,

@@ -2,6 +2,7 @@
 // coordinates them all). v4+ asks for several keys at once.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
 
@@ -63,7 +64,9 @@ export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordina
     const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
     const coordinators = await Promise.all(
       keys.map(async (key): Promise<Coordinator> => {
-        const c = await ctx.groups.findCoordinator(key, req.keyType, ctx.advertised);
+        const c = await ifAuthorized(ctx, req.keyType === 1 ? 'TransactionalId' : 'Group', key, 'DESCRIBE', () =>
+          ctx.groups.findCoordinator(key, req.keyType, ctx.advertised),
+        );
         return E.isLeft(c)
           ? { key, nodeId: -1, host: '', port: -1, errorCode: c.left.code, errorMessage: c.left.message }
           : { key, ...c.right, errorCode: 0, errorMessage: null };

@@ -1,5 +1,6 @@
 // Heartbeat (12): keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
 import { defineApi } from '../api';
+import { authorized, deniedCode } from '../auth';
 import { ApiKey, field, message } from '../../wire';
 
 export interface HeartbeatRequest {
@@ -30,6 +31,7 @@ export const heartbeatApi = defineApi<HeartbeatRequest, HeartbeatResponse>({
   request,
   response,
   async handle(req, ctx) {
+    if (!authorized(ctx, 'Group', req.groupId, 'READ')) return { throttleTimeMs: 0, errorCode: deniedCode.Group };
     const r = await ctx.groups.heartbeat({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId });
     return { throttleTimeMs: 0, errorCode: r.errorCode };
   },

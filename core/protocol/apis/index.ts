@@ -4,11 +4,14 @@ import { addOffsetsToTxnApi } from './add-offsets-to-txn';
 import { addPartitionsToTxnApi } from './add-partitions-to-txn';
 import { alterConfigsApi } from './alter-configs';
 import { ApiVersionRange, apiVersionsApi } from './api-versions';
+import { createAclsApi } from './create-acls';
 import { createPartitionsApi } from './create-partitions';
 import { createTopicsApi } from './create-topics';
+import { deleteAclsApi } from './delete-acls';
 import { deleteGroupsApi } from './delete-groups';
 import { deleteRecordsApi } from './delete-records';
 import { deleteTopicsApi } from './delete-topics';
+import { describeAclsApi } from './describe-acls';
 import { describeConfigsApi } from './describe-configs';
 import { describeGroupsApi } from './describe-groups';
 import { endTxnApi } from './end-txn';
@@ -62,6 +65,9 @@ export const APIS: readonly ApiDefinition[] = [
   createPartitionsApi,
   deleteGroupsApi,
   offsetDeleteApi,
+  describeAclsApi,
+  createAclsApi,
+  deleteAclsApi,
 ];
 
 const BY_KEY = new Map<number, ApiDefinition>(APIS.map((a) => [a.key, a]));

@@ -4,7 +4,8 @@
 // when the producer sends the id and epoch it has).
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ApiKey } from '../../wire';
+import { idempotentWriteAuthorized } from '../auth';
+import { ApiKey, ErrorCode } from '../../wire';
 import { field, message } from '../../wire';
 import { fencingCode, transactionsOf } from './txn-common';
 
@@ -46,9 +47,12 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
   async handle(req, ctx) {
     const transactionalId = req.transactionalId;
     let g: E.Either<{ code: number; message: string }, { producerId: number; producerEpoch: number }>;
-    if (transactionalId === null) g = ctx.partitions.initProducerId();
+    if (transactionalId === null)
+      g = idempotentWriteAuthorized(ctx)
+        ? ctx.partitions.initProducerId()
+        : E.left({ code: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, message: `${ctx.principal} may not write idempotently` });
     else {
-      const port = transactionsOf(ctx);
+      const port = transactionsOf(ctx, transactionalId);
       g = E.isLeft(port) ? port : await port.right.initProducerId(transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch);
     }
     if (E.isRight(g)) return { throttleTimeMs: 0, errorCode: 0, producerId: g.right.producerId, producerEpoch: g.right.producerEpoch };

@@ -2,6 +2,7 @@
 // member (member_id "") is given its id directly (no MEMBER_ID_REQUIRED round
 // trip, which all clients accept).
 import { defineApi } from '../api';
+import { authorized, deniedCode } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 
 export interface JoinGroupRequest {
@@ -57,6 +58,17 @@ export const joinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({
   request,
   response,
   async handle(req, ctx) {
+    if (!authorized(ctx, 'Group', req.groupId, 'READ'))
+      return {
+        throttleTimeMs: 0,
+        errorCode: deniedCode.Group,
+        generationId: -1,
+        protocolType: null,
+        protocolName: ctx.apiVersion >= 7 ? null : '',
+        leader: '',
+        memberId: req.memberId,
+        members: [],
+      };
     const r = await ctx.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,

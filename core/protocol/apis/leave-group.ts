@@ -1,5 +1,6 @@
 // LeaveGroup (13): one member (v0-2) or several (v3+) leave; the rest rebalance.
 import { defineApi } from '../api';
+import { authorized, deniedCode } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 
 export interface LeaveGroupRequest {
@@ -45,6 +46,7 @@ export const leaveGroupApi = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
   request,
   response,
   async handle(req, ctx) {
+    if (!authorized(ctx, 'Group', req.groupId, 'READ')) return { throttleTimeMs: 0, errorCode: deniedCode.Group, members: [] };
     const memberIds = ctx.apiVersion >= 3 ? req.members.map((m) => m.memberId) : [req.memberId];
     const r = await ctx.groups.leaveGroup({ groupId: req.groupId, memberIds });
     // Before v3 a member's own error is the response's error.

@@ -1,5 +1,6 @@
 // ListGroups (16): groups with members or committed offsets, optionally by state (v4+).
 import { defineApi } from '../api';
+import { authorizer, clusterAuthorized } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 
 export interface ListGroupsRequest {
@@ -32,8 +33,10 @@ export const listGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
   response,
   async handle(req, ctx) {
     const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
+    // DESCRIBE on the cluster lists every group; otherwise the groups the principal may describe.
+    const describable = clusterAuthorized(ctx, 'DESCRIBE') ? () => true : authorizer(ctx, 'Group', 'DESCRIBE');
     const groups = (await ctx.groups.listGroups())
-      .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+      .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && describable(g.groupId))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? 'consumer', groupState: g.state }));
     return { throttleTimeMs: 0, errorCode: 0, groups };
   },

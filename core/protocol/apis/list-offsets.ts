@@ -2,6 +2,7 @@
 // (high watermark, or the last stable offset when isolation_level is 1,
 // read_committed), -3 the record with the largest timestamp.
 import { defineApi } from '../api';
+import { ifAuthorized } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { answerPerPartition } from './group-by-topic';
 
@@ -80,7 +81,9 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
     return {
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p): ListOffsetsPartitionResponse => {
-        const r = ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp, req.isolationLevel === 1 ? 1 : 0);
+        const r = ifAuthorized(ctx, 'Topic', topic, 'DESCRIBE', () =>
+          ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp, req.isolationLevel === 1 ? 1 : 0),
+        );
         if (r._tag === 'Left')
           return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
         const { offset, timestamp, leaderEpoch } = r.right;

@@ -4,6 +4,7 @@
 // auto.create.topics.enable on, as Kafka does.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { authorized, authorizer, clusterAuthorized, deniedCode, denial } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import type { TopicLayout } from '../ports';
 import { array, field, message } from '../../wire';
@@ -100,13 +101,19 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
     const { metadata } = ctx;
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
-    const names = all ? metadata.topicNames() : req.topics!.map((t) => t.name ?? '');
+    const describable = authorizer(ctx, 'Topic', 'DESCRIBE');
+    // "All topics" are those the principal may describe; a named one it may not is TOPIC_AUTHORIZATION_FAILED.
+    const names = all ? metadata.topicNames().filter(describable) : req.topics!.map((t) => t.name ?? '');
     const autoCreate = !all && req.allowAutoTopicCreation && ctx.autoCreateTopics;
     const topics = await Promise.all(
       names.map(async (name): Promise<MetadataTopic> => {
+        if (!describable(name)) return topicError(name, deniedCode.Topic);
         let found = metadata.topic(name);
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
-          const created = await metadata.autoCreateTopic(name);
+          const created =
+            clusterAuthorized(ctx, 'CREATE') || authorized(ctx, 'Topic', name, 'CREATE')
+              ? await metadata.autoCreateTopic(name)
+              : denial(ctx, 'Topic', name, 'CREATE');
           if (E.isLeft(created)) return topicError(name, created.left.code);
           ctx.log(`auto-created a topic of ${created.right.partitions} partition(s)`, { topic: name });
           found = metadata.topic(name);

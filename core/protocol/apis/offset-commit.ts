@@ -1,6 +1,7 @@
 // OffsetCommit (8): members commit with their generation; tools commit for an
 // empty group with generation -1 and member id "".
 import { defineApi } from '../api';
+import { authorized, authorizer, deniedCode } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 
@@ -72,7 +73,16 @@ export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
         metadata: p.committedMetadata,
       })),
     );
-    const results = await ctx.groups.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, commits);
-    return { throttleTimeMs: 0, topics: groupByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
+    const groupDenied = !authorized(ctx, 'Group', req.groupId, 'READ');
+    const readable = authorizer(ctx, 'Topic', 'READ');
+    const denied = commits
+      .filter((c) => groupDenied || !readable(c.topic))
+      .map((c) => ({ topic: c.topic, partition: c.partition, errorCode: groupDenied ? deniedCode.Group : deniedCode.Topic }));
+    const allowed = denied.length === 0 ? commits : commits.filter((c) => !groupDenied && readable(c.topic));
+    const results =
+      groupDenied || (allowed.length === 0 && denied.length > 0)
+        ? []
+        : await ctx.groups.commitOffsets(req.groupId, req.memberId, req.generationIdOrMemberEpoch, allowed);
+    return { throttleTimeMs: 0, topics: groupByTopic([...results, ...denied], (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
   },
 });

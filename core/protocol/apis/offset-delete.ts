@@ -5,6 +5,7 @@
 // consume the topic).
 import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';
+import { authorized, authorizer, deniedCode } from '../auth';
 
 export interface OffsetDeleteRequest {
   groupId: string;
@@ -44,7 +45,9 @@ export const offsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteRespon
       return t._tag === 'Right' && partition >= 0 && partition < t.right.partitions.length;
     };
     const asked = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
-    const known = asked.filter((p) => exists(p.topic, p.partition));
+    if (!authorized(ctx, 'Group', req.groupId, 'DELETE')) return { errorCode: deniedCode.Group, throttleTimeMs: 0, topics: [] };
+    const readable = authorizer(ctx, 'Topic', 'READ');
+    const known = asked.filter((p) => readable(p.topic) && exists(p.topic, p.partition));
     const answered = await ctx.groups.deleteOffsets(req.groupId, known);
     if (answered._tag === 'Left') return { errorCode: answered.left.code, throttleTimeMs: 0, topics: [] };
     const codes = new Map(answered.right.map((r) => [`${r.topic}\0${r.partition}`, r.errorCode]));
@@ -55,7 +58,7 @@ export const offsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteRespon
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
-          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? (readable(t.name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : deniedCode.Topic),
         })),
       })),
     };

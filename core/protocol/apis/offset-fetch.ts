@@ -3,7 +3,8 @@
 // a partition an open transaction holds an offset for answers
 // UNSTABLE_OFFSET_COMMIT, and the consumer asks again once it completes.
 import * as E from 'fp-ts/Either';
-import { defineApi } from '../api';
+import { defineApi, type RequestContext } from '../api';
+import { authorized, authorizer, deniedCode } from '../auth';
 import type { GroupPort } from '../ports';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
@@ -68,6 +69,31 @@ const response = message('6+', [
 
 type Committed = E.Either<{ errorCode: number }, ResponseTopics>;
 
+/**
+ * committed() as the principal may see it: DESCRIBE on the group, and the
+ * topics it may DESCRIBE (one it names and may not: TOPIC_AUTHORIZATION_FAILED;
+ * when it asks for all of the group's, the others are left out), as Kafka answers.
+ */
+async function visibleCommitted(ctx: RequestContext, groupId: string, topics: RequestTopics, requireStable: boolean): Promise<Committed> {
+  if (!authorized(ctx, 'Group', groupId, 'DESCRIBE')) return E.left({ errorCode: deniedCode.Group });
+  const describable = authorizer(ctx, 'Topic', 'DESCRIBE');
+  const c = await committed(ctx.groups, groupId, topics === null ? null : topics.filter((t) => describable(t.name)), requireStable);
+  if (E.isLeft(c)) return c;
+  const denied = (topics ?? [])
+    .filter((t) => !describable(t.name))
+    .map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((p) => ({
+        partitionIndex: p,
+        committedOffset: -1,
+        committedLeaderEpoch: -1,
+        metadata: null,
+        errorCode: deniedCode.Topic,
+      })),
+    }));
+  return E.right([...c.right.filter((t) => describable(t.name)), ...denied]);
+}
+
 async function committed(groups: GroupPort, groupId: string, topics: RequestTopics, requireStable: boolean): Promise<Committed> {
   const wanted = topics === null ? undefined : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   const offsets = await groups.fetchOffsets(groupId, wanted, requireStable);
@@ -94,13 +120,13 @@ export const offsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>
     if (ctx.apiVersion >= 8) {
       const groups = await Promise.all(
         req.groups.map(async (g) => {
-          const c = await committed(ctx.groups, g.groupId, g.topics, req.requireStable);
+          const c = await visibleCommitted(ctx, g.groupId, g.topics, req.requireStable);
           return E.isLeft(c) ? { groupId: g.groupId, topics: [], errorCode: c.left.errorCode } : { groupId: g.groupId, topics: c.right, errorCode: 0 };
         }),
       );
       return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
     }
-    const c = await committed(ctx.groups, req.groupId, req.topics, req.requireStable);
+    const c = await visibleCommitted(ctx, req.groupId, req.topics, req.requireStable);
     if (E.isRight(c)) return { throttleTimeMs: 0, topics: c.right, errorCode: 0, groups: [] };
     // v0-1 have no top-level error code: it goes on every partition asked for.
     const { errorCode } = c.left;

@@ -4,6 +4,7 @@
 import * as E from 'fp-ts/Either';
 import { ApiKey, ErrorCode } from '../../wire';
 import { defineApi } from '../api';
+import { authorized, deniedMessage, ifAuthorized } from '../auth';
 import type { Acks, Appended, PortError } from '../ports';
 import { array, field, message } from '../../wire';
 
@@ -88,6 +89,7 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
     const validAcks = acks === -1 || acks === 0 || acks === 1;
     const timeoutMs = replicationTimeoutMs(req.timeoutMs);
     let waiting = false;
+    const txnDenied = req.transactionalId !== null && !authorized(ctx, 'TransactionalId', req.transactionalId, 'WRITE');
     const answers = req.topicData.map((t) =>
       t.partitionData.map((p): ProducePartitionResponse | Promise<ProducePartitionResponse> => {
         const fail = (errorCode: number, errorMessage: string): ProducePartitionResponse => ({
@@ -99,6 +101,7 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
           recordErrors: [],
           errorMessage,
         });
+        if (txnDenied) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, deniedMessage(ctx, 'TransactionalId', req.transactionalId!, 'WRITE'));
         if (!validAcks) return fail(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}.`);
         if (!p.records || p.records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'The Produce request carries no records for this partition.');
         const answer = (r: E.Either<PortError, Appended>): ProducePartitionResponse =>
@@ -113,7 +116,8 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
                 recordErrors: [],
                 errorMessage: null,
               };
-        const r = ctx.partitions.produce(t.name, p.index, p.records, acks as Acks, timeoutMs);
+        const records = p.records;
+        const r = ifAuthorized(ctx, 'Topic', t.name, 'WRITE', () => ctx.partitions.produce(t.name, p.index, records, acks as Acks, timeoutMs));
         if (!(r instanceof Promise)) return answer(r);
         waiting = true;
         return r.then(answer);

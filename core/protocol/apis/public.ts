@@ -29,6 +29,9 @@ export { addOffsetsToTxnApi as addOffsetsToTxn } from './add-offsets-to-txn';
 export { endTxnApi as endTxn } from './end-txn';
 export { writeTxnMarkersApi as writeTxnMarkers, type WriteTxnMarkersResponse } from './write-txn-markers';
 export { txnOffsetCommitApi as txnOffsetCommit } from './txn-offset-commit';
+export { describeAclsApi as describeAcls, type DescribeAclsRequest, type DescribeAclsResponse } from './describe-acls';
+export { createAclsApi as createAcls, type CreateAclsRequest, type CreateAclsResponse } from './create-acls';
+export { deleteAclsApi as deleteAcls, type DeleteAclsRequest, type DeleteAclsResponse } from './delete-acls';
 // Served once the connection gates on authentication (next step of #16); not in the APIS table yet.
 export { saslHandshakeApi as saslHandshake } from './sasl-handshake';
 export { saslAuthenticateApi as saslAuthenticate, answerSaslAuthenticate } from './sasl-authenticate';

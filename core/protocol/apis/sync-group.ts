@@ -1,6 +1,7 @@
 // SyncGroup (14): the leader hands out assignments; followers are parked until
 // it does. Members the leader left out get empty bytes (no partitions).
 import { defineApi } from '../api';
+import { authorized, deniedCode } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 
 export interface SyncGroupRequest {
@@ -46,6 +47,8 @@ export const syncGroupApi = defineApi<SyncGroupRequest, SyncGroupResponse>({
   request,
   response,
   async handle(req, ctx) {
+    if (!authorized(ctx, 'Group', req.groupId, 'READ'))
+      return { throttleTimeMs: 0, errorCode: deniedCode.Group, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
     const r = await ctx.groups.syncGroup({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, assignments: req.assignments });
     return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
   },

@@ -6,9 +6,19 @@ import * as E from 'fp-ts/Either';
 import type { RequestContext } from '../api';
 import type { PortError, TransactionPort } from '../ports';
 import { ErrorCode } from '../../wire';
+import { authorized } from '../auth';
 
-/** The coordinator, or COORDINATOR_NOT_AVAILABLE where this broker serves no transactions. */
-export function transactionsOf(ctx: RequestContext): E.Either<PortError, TransactionPort> {
+/**
+ * The coordinator, for a principal allowed to WRITE with `transactionalId`
+ * (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise, when the broker has an
+ * authorizer), or COORDINATOR_NOT_AVAILABLE where this broker serves no transactions.
+ */
+export function transactionsOf(ctx: RequestContext, transactionalId: string): E.Either<PortError, TransactionPort> {
+  if (!authorized(ctx, 'TransactionalId', transactionalId, 'WRITE'))
+    return E.left({
+      code: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      message: `${ctx.principal} may not write with transactional id "${transactionalId}"`,
+    });
   if (ctx.transactions !== undefined) return E.right(ctx.transactions);
   return E.left({
     code: ErrorCode.COORDINATOR_NOT_AVAILABLE,

@@ -79,7 +79,7 @@ export const txnOffsetCommitApi = defineApi<TxnOffsetCommitRequest, TxnOffsetCom
         metadata: p.committedMetadata,
       })),
     );
-    const port = transactionsOf(ctx);
+    const port = transactionsOf(ctx, req.transactionalId);
     const results = E.isLeft(port)
       ? commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: port.left.code }))
       : await port.right.commitOffsets(req, commits);

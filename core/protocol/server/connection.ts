@@ -69,6 +69,8 @@ export class Connection {
   private drainEnded = false;
   readonly closed: Promise<void>;
   private readonly name: string;
+  /** The client's address, as ACLs name hosts ('::ffff:' of IPv4-mapped addresses dropped). */
+  private readonly clientHost: string;
   private readonly logger: Logger;
   private readonly requestLog: LogLine;
 
@@ -77,6 +79,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clientHost = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.logger = options.logger.child({ remote: this.name });
     this.requestLog = lineLog(this.logger);
     this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
@@ -280,6 +283,8 @@ export class Connection {
       admin: ports.admin,
       groups: ports.groups,
       transactions: ports.transactions,
+      acls: ports.acls,
+      clientHost: this.clientHost,
       apiVersion,
       clientId,
       principal: this.options.principal,

@@ -34,7 +34,10 @@ export interface InProcessClusterOptions {
   readonly ids: readonly number[];
   readonly controllerConfig?: Partial<ControllerConfig>;
   readonly broker?: Partial<
-    Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'kafkaTls' | 'autoCreateTopics'>
+    Pick<
+      BrokerOptions,
+      'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'kafkaTls' | 'autoCreateTopics' | 'authorizer'
+    >
   >;
   /** broker.rack by broker id (absent: no rack). */
   readonly racks?: Readonly<Record<number, string>>;

@@ -48,6 +48,7 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
     apiVersion,
     clientId: 'test',
     principal: 'User:ANONYMOUS',
+    clientHost: '127.0.0.1',
     advertised: { host: 'h', port: 1 },
     signal: new AbortController().signal,
     autoCreateTopics: false,

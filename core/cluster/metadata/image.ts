@@ -366,6 +366,8 @@ export class MetadataImage {
     copy._lastBrokerEpoch = this._lastBrokerEpoch;
     copy._lastTopicId = this._lastTopicId;
     copy._lastWorkerEpoch = this._lastWorkerEpoch;
+    for (const [key, acl] of this._acls) copy._acls.set(key, acl);
+    copy._aclsVersion = this._aclsVersion;
     return copy;
   }
 }

@@ -12,6 +12,20 @@ const cluster: MetadataRecord[] = [
 ];
 
 describe('MetadataImage', () => {
+  test('a clone copies every field of the image (a field added later and left out of clone() fails here)', () => {
+    // Every kind of state there is, so that each of the image's maps holds something.
+    const image = MetadataImage.fromRecords([
+      ...cluster,
+      { type: 'RegisterController', controllerId: 4, host: 'c4', port: 9093 } as MetadataRecord,
+      { type: 'AccessControlEntry', resourceType: 2, resourceName: 't', patternType: 3, principal: 'User:a', host: '*', operation: 3, permission: 3 },
+    ]);
+    const copy = image.clone() as unknown as Record<string, unknown>;
+    for (const [field, value] of Object.entries(image as unknown as Record<string, unknown>)) {
+      if (value instanceof Map) expect([field, (copy[field] as Map<unknown, unknown>).size]).toEqual([field, value.size]);
+      else expect([field, copy[field]]).toEqual([field, value]);
+    }
+  });
+
   test('a clone is the same image, and changes to either leave the other as it was', () => {
     const image = MetadataImage.fromRecords([...cluster, { type: 'RegisterController', controllerId: 4, host: 'c4', port: 9093 } as MetadataRecord]);
     const copy = image.clone();

@@ -24,6 +24,10 @@ import { offsetDeleteApi } from './offset-delete';
 import { offsetFetchApi } from './offset-fetch';
 import { produceApi } from './produce';
 import { syncGroupApi } from './sync-group';
+import { saslHandshakeApi } from './sasl-handshake';
+import { saslAuthenticateApi } from './sasl-authenticate';
+import { describeUserScramCredentialsApi } from './describe-user-scram-credentials';
+import { alterUserScramCredentialsApi } from './alter-user-scram-credentials';
 
 export const apiVersions = apiVersionsApi(servedApiVersions);
 
@@ -52,6 +56,10 @@ export const APIS: readonly ApiDefinition[] = [
   createPartitionsApi,
   deleteGroupsApi,
   offsetDeleteApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
+  describeUserScramCredentialsApi,
+  alterUserScramCredentialsApi,
 ];
 
 const BY_KEY = new Map<number, ApiDefinition>(APIS.map((a) => [a.key, a]));

@@ -10,9 +10,14 @@
 // responses, at most one of them a Fetch (the responses that can be large), and
 // reading stops while they wait or while the socket's write buffer is full (a
 // slow client slows only itself).
+//
+// On a SASL listener the connection serves only ApiVersions, SaslHandshake and
+// SaslAuthenticate until its SaslSession has authenticated the client; any
+// other request, a failed exchange or one not finished in time closes it.
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { ApiDefinition, RequestContext } from '../api';
+import { apiKeyName } from '../../wire';
 import { DecodeError, Reader, Writer } from '../../wire';
 import { ErrorCode } from '../../wire';
 import { apiByKey, apiVersions } from '../apis';
@@ -20,11 +25,16 @@ import { peekHeader, readRequestHeader, responseHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
+import { saslAuthenticateApi } from '../apis/sasl-authenticate';
+import { saslHandshakeApi } from '../apis/sasl-handshake';
+import { DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES, type ListenerSasl, SaslSession } from './sasl-session';
 
 export interface ConnectionOptions {
   ports: BrokerPorts;
-  /** Who the client is: "User:<subject DN>" of its TLS certificate, or User:ANONYMOUS. */
+  /** Who the client is: "User:<subject DN>" of its TLS certificate, or User:ANONYMOUS (replaced by "User:<name>" once SASL authenticates). */
   principal: string;
+  /** SASL_PLAINTEXT / SASL_SSL: the client must authenticate first. */
+  sasl?: ListenerSasl;
   maxFrameBytes: number;
   pool: MemoryPool;
   maxInFlight: number;
@@ -41,6 +51,8 @@ interface Slot {
   fetch?: boolean;
   /** Gives the request's bytes back to the memory pool. */
   release?: () => void;
+  /** Close the connection once this response is written (a refused SASL exchange). */
+  closeAfter?: boolean;
 }
 
 const API_VERSIONS_KEY = 18;
@@ -64,13 +76,32 @@ export class Connection {
   private drainEnded = false;
   readonly closed: Promise<void>;
   private readonly name: string;
+  private readonly sasl: SaslSession | undefined;
+  /** The principal handlers see: the listener's (TLS), then the SASL user's. */
+  private principal: string;
+  private saslTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
+    this.principal = options.principal;
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
     this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
+    if (options.sasl) {
+      const sasl = (this.sasl = new SaslSession(options.sasl));
+      // Until authenticated, frames are bounded by sasl.server.max.receive.size: an anonymous client cannot make the broker buffer 100 MiB.
+      const maxReceive = options.sasl.maxReceiveBytes ?? DEFAULT_SASL_MAX_RECEIVE_BYTES;
+      this.reader.sizeCheck = (size) =>
+        !sasl.authenticated && size > maxReceive
+          ? `frame of ${size} bytes before authentication exceeds sasl.server.max.receive.size (${maxReceive})`
+          : undefined;
+      const timeoutMs = options.sasl.handshakeTimeoutMs ?? DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS;
+      this.saslTimer = setTimeout(() => {
+        if (!sasl.authenticated) this.refuse(`SASL authentication not finished within ${timeoutMs} ms`);
+      }, timeoutMs);
+      this.saslTimer.unref();
+    }
     // Each parked Fetch listens on the connection's signal.
     setMaxListeners(options.maxInFlight + 16, this.abort.signal);
     socket.setNoDelay(true);
@@ -92,6 +123,7 @@ export class Connection {
       socket.once('close', () => {
         this.abort.abort();
         this.reader.close();
+        clearTimeout(this.saslTimer);
         resolve();
       }),
     );
@@ -212,8 +244,17 @@ export class Connection {
   // ---------------------------------------------------------------- requests
 
   private onFrame(received: Frame): void {
+    if (this.sasl?.expectsRawToken) return this.onRawToken(this.sasl, received);
     const frame = received.bytes;
     const { apiKey, apiVersion, correlationId } = peekHeader(frame);
+    if (this.sasl && !this.sasl.allows(apiKey)) {
+      // Kafka's IllegalSaslStateException: the connection closes without an answer (after earlier ones).
+      this.options.log(`closing connection ${this.name}: ${apiKeyName(apiKey)} before SASL authentication`);
+      received.release();
+      this.queue.push({ state: 'close' });
+      this.flush();
+      return;
+    }
     const slot: Slot = { state: 'pending', fetch: apiKey === FETCH_KEY, release: received.release };
     if (slot.fetch) this.fetchInFlight = true;
     this.queue.push(slot);
@@ -259,7 +300,46 @@ export class Connection {
       this.flush();
       return;
     }
+    if (this.sasl && (api.key === saslHandshakeApi.key || api.key === saslAuthenticateApi.key)) {
+      this.authenticate(this.sasl, api, request, slot, correlationId, apiVersion);
+      return;
+    }
     this.run(api, request, slot, correlationId, apiVersion, clientId);
+  }
+
+  /** SaslHandshake and SaslAuthenticate on a SASL listener: the session answers; a refusal closes once answered. */
+  private authenticate(sasl: SaslSession, api: ApiDefinition, request: Record<string, unknown>, slot: Slot, correlationId: number, apiVersion: number): void {
+    const verdict = api.key === saslHandshakeApi.key ? sasl.handshake(String(request.mechanism), apiVersion) : sasl.authenticate(request.authBytes as Buffer);
+    if (verdict.close) {
+      const why = 'errorMessage' in verdict.response ? verdict.response.errorMessage : `error ${verdict.response.errorCode}`;
+      this.options.log(`closing connection ${this.name}: ${api.name} refused: ${why}`);
+      slot.closeAfter = true;
+    }
+    if (sasl.authenticated) this.onAuthenticated(sasl);
+    const flexible = inRange(api.response.flexible, apiVersion);
+    this.fill(slot, correlationId, flexible, encodeMessage(api.response, apiVersion, verdict.response, new Writer()));
+  }
+
+  /** A bare SASL token after SaslHandshake v0, answered by a bare size-prefixed token; a failure closes without an answer (as Kafka does). */
+  private onRawToken(sasl: SaslSession, received: Frame): void {
+    const step = sasl.rawToken(Buffer.from(received.bytes));
+    received.release();
+    if (!step.ok) {
+      this.options.log(`closing connection ${this.name}: SASL authentication failed: ${step.message}`);
+      this.queue.push({ state: 'close' });
+      this.flush();
+      return;
+    }
+    if (sasl.authenticated) this.onAuthenticated(sasl);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(step.response.length);
+    this.queue.push({ state: 'ready', chunks: [size, step.response] });
+    this.flush();
+  }
+
+  private onAuthenticated(sasl: SaslSession): void {
+    clearTimeout(this.saslTimer);
+    this.principal = sasl.principal!;
   }
 
   private run(api: ApiDefinition, request: unknown, slot: Slot, correlationId: number, apiVersion: number, clientId: string | null): void {
@@ -270,9 +350,10 @@ export class Connection {
       partitions: ports.partitions,
       admin: ports.admin,
       groups: ports.groups,
+      security: ports.security,
       apiVersion,
       clientId,
-      principal: this.options.principal,
+      principal: this.principal,
       advertised: this.options.advertised(this.socket),
       signal: this.abort.signal,
       autoCreateTopics: this.options.autoCreateTopics,
@@ -334,7 +415,8 @@ export class Connection {
     while (this.headDone()) {
       const slot = this.queue.shift()!;
       if (slot.fetch) this.fetchInFlight = this.fetchGated = false;
-      if (slot.state === 'close') {
+      if (slot.state === 'ready' && slot.closeAfter && !this.socket.destroyed) for (const c of slot.chunks!) this.socket.write(c);
+      if (slot.state === 'close' || slot.closeAfter) {
         this.closing = true;
         this.queue.length = 0;
         this.socket.uncork();

@@ -12,6 +12,10 @@ import { singleNodePorts } from '../single-node';
 import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool, listenerBounds } from './bounds';
 import { RateLimitedLog } from '../../log';
 import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
+import { type ListenerSasl, SASL_MECHANISM_NAMES } from './sasl-session';
+
+/** Kafka's security.protocol of a listener. */
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {
@@ -32,6 +36,8 @@ interface KafkaServerSettings extends ServerBounds {
   autoCreateTopics?: boolean;
   /** Serve SSL instead of PLAINTEXT (PEM files, ssl.client.auth). */
   tls?: ListenerTlsOptions;
+  /** SASL_PLAINTEXT (or SASL_SSL with `tls`): clients authenticate before anything else. */
+  sasl?: ListenerSasl;
   log?: (message: string) => void;
 }
 
@@ -67,7 +73,9 @@ export class KafkaServer {
     this.maxFrameBytes = bounds.maxFrameBytes;
     this.serverErrors = new RateLimitedLog((m) => this.log(m));
     this.handshakeErrors = new RateLimitedLog((m) => this.log(m));
-    this.ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    const ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    // The SCRAM admin APIs serve the credentials the listener authenticates against.
+    this.ports = options.sasl && !ports.security ? { ...ports, security: options.sasl.security } : ports;
     const address = server.address() as net.AddressInfo | null;
     this.port = address?.port ?? 0;
     this.host = address?.address ?? '';
@@ -76,6 +84,11 @@ export class KafkaServer {
   /** Listens and resolves once the port is bound. */
   static start(options: KafkaServerOptions): Promise<KafkaServer> {
     listenerBounds(options, () => {}); // bad bounds fail before the port is bound
+    const unknown = options.sasl?.mechanisms.filter((m) => !SASL_MECHANISM_NAMES.includes(m)) ?? [];
+    if (unknown.length > 0 || options.sasl?.mechanisms.length === 0)
+      return Promise.reject(
+        new Error(`sasl.enabled.mechanisms must name some of ${SASL_MECHANISM_NAMES.join(', ')}, not "${options.sasl?.mechanisms.join(',')}"`),
+      );
     let listenerTls: ListenerTls | undefined;
     try {
       listenerTls = options.tls ? ListenerTls.load(options.tls) : undefined; // and so do bad TLS files
@@ -107,7 +120,8 @@ export class KafkaServer {
   }
 
   /** The listener's security.protocol. */
-  get securityProtocol(): 'SSL' | 'PLAINTEXT' {
+  get securityProtocol(): SecurityProtocol {
+    if (this.options.sasl) return this.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
     return this.tls ? 'SSL' : 'PLAINTEXT';
   }
 
@@ -169,6 +183,7 @@ export class KafkaServer {
     }
     const connection = new Connection(socket, {
       principal,
+      sasl: this.options.sasl,
       ports: this.ports,
       maxFrameBytes: this.maxFrameBytes,
       pool: this.pool,

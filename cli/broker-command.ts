@@ -5,12 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
-import { KafkaServer } from '../core/protocol';
+import { KafkaServer, sasl, singleNodePorts } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
 import { commandHelp, noMoreArguments, parseCommand } from './args';
 import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listenerTls, readConfigFile, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
+import { brokerListeners, exposureWarnings, LISTENER_FLAGS, listenerFlagsAsConfig, listenerServerOptions } from './listener-config';
 import { runCommand } from './command';
 import { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -42,6 +43,7 @@ const SPEC = {
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
   ...TLS_FLAGS,
+  ...LISTENER_FLAGS,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -79,7 +81,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags));
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags), listenerFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     return serve(completeSettings(partial), io, stop);
@@ -114,44 +116,54 @@ async function serve(s: BrokerSettings, io: CommandIO, stop: AbortSignal): Promi
     if (e instanceof DirLockedError) throw new CommandError(e.message);
     throw e;
   }
-  let server: KafkaServer | undefined;
+  const servers: KafkaServer[] = [];
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
+  const tls = listenerTls(s);
+  const listeners = brokerListeners(s, tls);
   try {
-    server = await KafkaServer.start({
-      broker,
-      port: s.port,
-      host: s.host,
-      advertisedHost: s.advertisedHost,
-      maxFrameBytes: s.maxFrameBytes,
-      maxConnections: s.maxConnections,
-      maxConnectionsPerIp: s.maxConnectionsPerIp,
-      queuedMaxRequestBytes: s.queuedMaxRequestBytes,
-      idleTimeoutMs: s.idleTimeoutMs,
-      autoCreateTopics: s.autoCreateTopics,
-      tls: listenerTls(s),
-      log,
-    });
+    // SCRAM users of DIR/scram-credentials.json (rill user, AlterUserScramCredentials): served on every listener, checked on the SASL ones.
+    const security = sasl.credentialStorePort(new sasl.FileCredentialStore(s.dataDir));
+    const ports = { ...singleNodePorts(broker), security };
+    for (const spec of listeners) {
+      servers.push(
+        await KafkaServer.start({
+          ports,
+          ...listenerServerOptions(spec, s, tls, security),
+          maxFrameBytes: s.maxFrameBytes,
+          maxConnections: s.maxConnections,
+          maxConnectionsPerIp: s.maxConnectionsPerIp,
+          queuedMaxRequestBytes: s.queuedMaxRequestBytes,
+          idleTimeoutMs: s.idleTimeoutMs,
+          autoCreateTopics: s.autoCreateTopics,
+          log,
+        }),
+      );
+    }
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });
     }
   } catch (e) {
-    await server?.close(0);
+    for (const server of servers) await server.close(0);
     registry?.close();
     await broker.close();
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new CommandError(`port already in use (${err.message}); pick another with --port / --schema-registry-port`);
+    if (err.code === 'EADDRINUSE')
+      throw new CommandError(`port already in use (${err.message}); pick another with --port / --listeners / --schema-registry-port`);
     throw new CommandError(err.message);
   }
-  io.stdout.write(
-    `rill broker: listening on ${s.host}:${server.port} ${server.securityProtocol} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
+  for (const warning of exposureWarnings(listeners, tls)) log(`warning: ${warning}`);
+  listeners.forEach((spec, i) =>
+    io.stdout.write(
+      `rill broker: listening on ${spec.host}:${servers[i].port} ${servers[i].securityProtocol}${spec.name !== spec.protocol ? ` (listener ${spec.name})` : ''} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
+    ),
   );
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   log('shutting down: no new connections, finishing requests in flight');
-  await server.close(10000);
+  await Promise.all(servers.map((server) => server.close(10000)));
   await registryServer?.close();
   registry?.close();
   await broker.close();

@@ -11,10 +11,11 @@ import * as E from 'fp-ts/Either';
 import { protocolLogClient } from '../core/client';
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { RillStreams, type Logger, type Topology } from '../dsl';
-import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { readConfigFile } from './broker-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
-import { CommandError } from './wire';
+import { clientSecurity, CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
 
 const SPEC = {
@@ -37,6 +38,7 @@ const SPEC = {
     -1,
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
+  'command-config': { ...COMMAND_CONFIG_FLAG, help: "the brokers' client settings: security.protocol, ssl.*, sasl.* (Kafka's client properties)" },
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -96,7 +98,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     // A leader that moved or died is ridden out for a while (a failover), then the request fails.
-    const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000 });
+    const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
+    const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000, ...security });
     const streams = new RillStreams(topology, {
       log: client,
       logger,

@@ -4,7 +4,9 @@
 // through its ports (ports.ts; single-node.ts over the embedded broker, core/cluster's
 // over a cluster broker). The only door into this folder.
 export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server/server';
-export type { KafkaServerOptions, ServerBounds, SecurityProtocol } from './server/server';
+export type { KafkaServerOptions, ServerBounds } from './server/server';
+export { parseListeners, isLoopback, exposureWarning, usesSasl, usesTls, SECURITY_PROTOCOLS } from './server/listeners';
+export type { ListenerSpec, SecurityProtocol } from './server/listeners';
 export { SaslSession, SASL_MECHANISM_NAMES, DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES } from './server/sasl-session';
 export type { ListenerSasl } from './server/sasl-session';
 export {

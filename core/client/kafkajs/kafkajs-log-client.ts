@@ -14,6 +14,7 @@ import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { tpKey } from '../assignor';
 import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log-client';
 import { protocolLogClient, type ProtocolLogClient } from '../remote/protocol-log-client';
+import type { ClientSaslOptions } from '../../protocol';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
 
@@ -42,10 +43,9 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   const kafka = new Kafka(config);
   let fetcher: ProtocolLogClient | undefined;
   function plainFetcher(): ProtocolLogClient {
-    if (config.sasl) throw new Error('fetch() over a kafkajs client with SASL is not supported: the Rill protocol client it reads with has no SASL yet');
     // kafkajs's ssl is node:tls's options (or true: Node's trusted roots), as the Rill protocol client's.
     const tls = config.ssl === true ? {} : config.ssl || undefined;
-    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId, tls });
+    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId, tls, sasl: fetcherSasl(config.sasl) });
     return fetcher;
   }
   const open = new Set<{ close(): Promise<void> }>();
@@ -144,4 +144,12 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   }
 
   return client;
+}
+
+/** kafkajs's sasl settings as the Rill protocol client's (PLAIN and SCRAM: the mechanisms both speak). */
+function fetcherSasl(sasl: KafkaConfig['sasl']): ClientSaslOptions | undefined {
+  if (sasl === undefined) return undefined;
+  if (!('username' in sasl) || !('password' in sasl))
+    throw new Error(`fetch() over a kafkajs client with SASL ${sasl.mechanism} is not supported: its Rill protocol reader speaks PLAIN and SCRAM`);
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
 }

@@ -10,7 +10,7 @@
 // Its consumers read what they are assigned (assign(), as `rill worker`'s
 // tasks are) or what their group assigns (subscribe(), through GroupMember).
 import { encodeRecordBatch } from '../../log';
-import { apis, type ClientTlsOptions, KafkaClientError } from '../../protocol';
+import { apis, type ClientSaslOptions, type ClientTlsOptions, KafkaClientError } from '../../protocol';
 import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import { commitRefusal } from '../commit-refusal';
 import { decodeAssignment, type TopicPartition } from '../../broker';
@@ -31,6 +31,8 @@ export interface ProtocolLogClientOptions {
   readonly requestTimeoutMs?: number;
   /** security.protocol=SSL: connect over TLS. */
   readonly tls?: ClientTlsOptions;
+  /** security.protocol=SASL_PLAINTEXT (SASL_SSL with `tls`): authenticate each connection (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly sasl?: ClientSaslOptions;
   /** How long a request rides out a partition without a reachable leader or group without a coordinator (default 60 s). */
   readonly retryTimeoutMs?: number;
   /** Records a consumer fetches ahead of its reader (default 5000). */
@@ -51,7 +53,7 @@ export interface ProtocolLogClientOptions {
 
 /** How each of the client's connection sets connects. */
 function connectionOptions(options: ProtocolLogClientOptions, clientId: string): BrokerConnectionsOptions {
-  return { clientId, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls };
+  return { clientId, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls, sasl: options.sasl };
 }
 
 export interface ProtocolLogClient extends LogClient {

@@ -15,6 +15,7 @@ export {
   scramMechanismByType,
   scramCredential,
   credentialFromSaltedPassword,
+  saltedPassword,
   checkIterations,
   MIN_SCRAM_ITERATIONS,
   DEFAULT_SCRAM_ITERATIONS,

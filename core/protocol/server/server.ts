@@ -13,9 +13,7 @@ import { ConnectionLimiter, DEFAULT_MAX_FRAME_BYTES, ListenerBounds, MemoryPool,
 import { RateLimitedLog } from '../../log';
 import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
 import { type ListenerSasl, SASL_MECHANISM_NAMES } from './sasl-session';
-
-/** Kafka's security.protocol of a listener. */
-export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+import type { SecurityProtocol } from './listeners';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {

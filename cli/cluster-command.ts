@@ -7,7 +7,8 @@ import * as E from 'fp-ts/Either';
 import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { ListenerTls } from '../core/protocol';
+import { ListenerTls, usesSasl } from '../core/protocol';
+import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -33,6 +34,7 @@ const SPEC = {
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   ...TLS_FLAGS,
+  'sasl-mechanisms': LISTENER_FLAGS['sasl-mechanisms'],
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -79,8 +81,12 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const tlsSettings: Partial<BrokerSettings> = {};
     applyConfig(tlsSettings, tlsFlagsAsConfig(flags), 'flags');
     const kafkaTls = listenerTls(tlsSettings);
-    if (kafkaTls && flags.controller && !combined(flags))
-      throw new UsageError('--ssl-* are for the Kafka listener of a broker; a controller-only node (no --port) has none');
+    if ((kafkaTls || flags['sasl-mechanisms'] !== undefined) && flags.controller && !combined(flags))
+      throw new UsageError('--ssl-* and --sasl-mechanisms are for the Kafka listener of a broker; a controller-only node (no --port) has none');
+    // One Kafka listener per cluster broker: SASL_PLAINTEXT or SASL_SSL when --sasl-mechanisms is given.
+    const listenerSettings = { host: flags.host ?? '127.0.0.1', port: flags.port ?? 9092, saslEnabledMechanisms: flags['sasl-mechanisms'] };
+    const [listener] = brokerListeners(listenerSettings, kafkaTls);
+    const kafkaSasl = usesSasl(listener.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined;
     try {
       if (kafkaTls) ListenerTls.load(kafkaTls); // bad files fail before any port is bound
     } catch (e) {
@@ -134,6 +140,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
+        kafkaSasl,
         log,
       });
       if (E.isLeft(started)) {
@@ -141,6 +148,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
+      for (const warning of exposureWarnings([listener], kafkaTls)) log(`warning: ${warning}`);
       io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));

@@ -76,7 +76,8 @@ export function listenerFlagsAsConfig(flags: {
   return out;
 }
 
-function saslMechanisms(s: ListenerSettings): string[] {
+/** sasl.enabled.mechanisms, checked (SCRAM-SHA-256 and SCRAM-SHA-512 when not given). */
+export function enabledSaslMechanisms(s: Pick<ListenerSettings, 'saslEnabledMechanisms'>): string[] {
   if (s.saslEnabledMechanisms === undefined) return DEFAULT_SASL_MECHANISMS;
   const named = s.saslEnabledMechanisms
     .split(',')
@@ -107,7 +108,7 @@ export function brokerListeners(s: ListenerSettings, tls: ListenerTlsOptions | u
   for (const spec of specs)
     if (usesTls(spec.protocol) && tls === undefined)
       throw new UsageError(`listener ${spec.name} is ${spec.protocol}: give its certificate and key (--ssl-cert, --ssl-key)`);
-  if (specs.some((l) => usesSasl(l.protocol))) saslMechanisms(s); // bad mechanisms fail here
+  if (specs.some((l) => usesSasl(l.protocol))) enabledSaslMechanisms(s); // bad mechanisms fail here
   return specs;
 }
 
@@ -121,7 +122,7 @@ export function listenerServerOptions(
   let sasl: ListenerSasl | undefined;
   if (usesSasl(spec.protocol)) {
     if (security === undefined) throw new UsageError(`listener ${spec.name} is ${spec.protocol} but this node has no credential store`);
-    sasl = { mechanisms: saslMechanisms(s), security, maxReceiveBytes: s.saslServerMaxReceiveSize, handshakeTimeoutMs: s.saslHandshakeTimeoutMs };
+    sasl = { mechanisms: enabledSaslMechanisms(s), security, maxReceiveBytes: s.saslServerMaxReceiveSize, handshakeTimeoutMs: s.saslHandshakeTimeoutMs };
   }
   return {
     host: spec.host,

@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
-import { KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
+import { KafkaServer, type ListenerSasl, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
@@ -28,6 +28,7 @@ import { ControllerClient } from '../controller/controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controller/controller-protocol';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 import { clusterPorts } from './cluster-ports';
+import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
@@ -44,6 +45,12 @@ export interface BrokerOptions {
   readonly kafkaBounds?: ServerBounds;
   /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. Replication between brokers stays plaintext. */
   readonly kafkaTls?: ListenerTlsOptions;
+  /**
+   * SASL on the Kafka listener (SASL_PLAINTEXT, or SASL_SSL with kafkaTls):
+   * its mechanisms and bounds; credentials are the metadata log's. Absent: no
+   * SASL (AlterUserScramCredentials still manages the cluster's users).
+   */
+  readonly kafkaSasl?: Omit<ListenerSasl, 'security'>;
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -184,8 +191,10 @@ export class BrokerProcess implements BrokerView {
         (m, b) => broker.handleReplicaRpc(m, b),
         (m) => broker.log(m),
       );
+      const security = clusterSecurityPort(broker, options.kafkaSasl?.mechanisms ?? ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
       broker.kafka = await KafkaServer.start({
-        ports: clusterPorts(broker, broker.groups),
+        ports: { ...clusterPorts(broker, broker.groups), security },
+        sasl: options.kafkaSasl && { ...options.kafkaSasl, security },
         port: options.port,
         host,
         advertisedHost: options.advertisedHost,

@@ -300,6 +300,8 @@ export class ControllerProcess {
         return { body: await this.decide((c) => c.createPartitions(b)) };
       case ControllerMethod.alterTopicConfig:
         return { body: await this.decide((c) => c.alterTopicConfig(alterTopicConfigRequest(body))) };
+      case ControllerMethod.alterScramCredentials:
+        return { body: await this.decide((c) => c.alterScramCredentials(body)) };
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');

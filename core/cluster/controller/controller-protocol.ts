@@ -12,6 +12,8 @@ export const ControllerMethod = {
   deleteTopic: 'deleteTopic',
   createPartitions: 'createPartitions',
   alterTopicConfig: 'alterTopicConfig',
+  /** AlterUserScramCredentials (body: scram-credentials.ts). */
+  alterScramCredentials: 'alterScramCredentials',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Membership of the controller quorum, through the active controller (bodies and answers: controller-membership.ts). */

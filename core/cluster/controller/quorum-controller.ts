@@ -19,6 +19,7 @@ import {
 import type { Decision } from './decision';
 import { registerController, unregisterController, type RegisterControllerRequest } from './controller-registration';
 import { HeartbeatSessions } from './sessions';
+import { alterScramCredentials } from './scram-credentials';
 import {
   alterTopicConfig,
   createPartitions,
@@ -102,6 +103,10 @@ export class QuorumController {
 
   alterTopicConfig(req: AlterTopicConfigRequest): Decision<{ topicId: number; config: Record<string, string> }> {
     return this.commit(alterTopicConfig(this._image, req));
+  }
+
+  alterScramCredentials(body: unknown): Decision<{ changes: number }> {
+    return this.commit(alterScramCredentials(this._image, body));
   }
 
   alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {

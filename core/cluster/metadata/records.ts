@@ -154,6 +154,28 @@ export interface UnregisterControllerRecord {
   readonly controllerId: number;
 }
 
+/**
+ * A user's SCRAM credential (Kafka's UserScramCredentialRecord, KIP-554):
+ * mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512; salted keys, never a password.
+ * Adds or replaces the user's credential for the mechanism.
+ */
+export interface UserScramCredentialRecord {
+  readonly type: 'UserScramCredential';
+  readonly name: string;
+  readonly mechanism: number;
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
+/** The user's credential for the mechanism is gone (Kafka's RemoveUserScramCredentialRecord). */
+export interface RemoveUserScramCredentialRecord {
+  readonly type: 'RemoveUserScramCredential';
+  readonly name: string;
+  readonly mechanism: number;
+}
+
 export type MetadataRecord =
   | RegisterControllerRecord
   | UnregisterControllerRecord
@@ -169,6 +191,8 @@ export type MetadataRecord =
   | RegisterWorkerRecord
   | UnregisterWorkerRecord
   | TaskAssignmentRecord
-  | EpochCountersRecord;
+  | EpochCountersRecord
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];

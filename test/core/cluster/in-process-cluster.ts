@@ -34,6 +34,8 @@ export interface InProcessClusterOptions {
   readonly broker?: Partial<
     Pick<BrokerOptions, 'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'kafkaTls' | 'autoCreateTopics'>
   >;
+  /** Options of single brokers, by id, over `broker` (e.g. SASL on some listeners only). */
+  readonly brokerOverrides?: Readonly<Record<number, Partial<BrokerOptions>>>;
   /** broker.rack by broker id (absent: no rack). */
   readonly racks?: Readonly<Record<number, string>>;
   /** How the cluster's own Kafka requests (metadata(), allBrokersRegistered()) connect when the brokers serve SSL (broker.kafkaTls). */
@@ -69,7 +71,7 @@ export class InProcessCluster {
     return cluster;
   }
 
-  private async boot({ ids, controllerConfig, broker, racks, clientTls }: InProcessClusterOptions): Promise<void> {
+  private async boot({ ids, controllerConfig, broker, brokerOverrides, racks, clientTls }: InProcessClusterOptions): Promise<void> {
     this.clientTls = clientTls;
     const taken = new Set<number>();
     const cports: number[] = [];
@@ -100,6 +102,7 @@ export class InProcessCluster {
         port: this.brokerPorts[i],
         rack: racks?.[id] ?? null,
         ...broker,
+        ...brokerOverrides?.[id],
         log: (m) => lines.push(`${Date.now()} ${m}`),
         linkFilter: (to) => this.delivers(id, to.port),
       };

@@ -101,3 +101,24 @@ describe('MetadataStateMachine (core/raft ReplicatedStateMachine)', () => {
     expect(other.image.topicByName('t')?.partitions.get(0)?.leader).toBe(1);
   });
 });
+
+describe('SCRAM credentials', () => {
+  test('upserts replace per mechanism, removals drop the user with its last credential, and snapshots keep them', () => {
+    const cred = (mechanism: number, key: number) => ({
+      type: 'UserScramCredential' as const,
+      name: 'alice',
+      mechanism,
+      salt: Buffer.from('s'),
+      storedKey: Buffer.alloc(32, key),
+      serverKey: Buffer.alloc(32, key),
+      iterations: 4096,
+    });
+    const image = MetadataImage.fromRecords([cred(1, 1), cred(2, 2), cred(1, 3)]);
+    expect(image.scramCredentials.get('alice')?.get(1)?.storedKey).toEqual(Buffer.alloc(32, 3));
+    expect(MetadataImage.fromRecords(image.toRecords()).scramCredentials).toEqual(image.scramCredentials);
+    expect(image.apply({ type: 'RemoveUserScramCredential', name: 'alice', mechanism: 1 })).toEqual({ applied: true });
+    expect(image.apply({ type: 'RemoveUserScramCredential', name: 'alice', mechanism: 1 }).applied).toBe(false);
+    image.apply({ type: 'RemoveUserScramCredential', name: 'alice', mechanism: 2 });
+    expect(image.scramCredentials.has('alice')).toBe(false);
+  });
+});

@@ -28,7 +28,10 @@ describe('SCRAM credentials in the metadata log', () => {
 
   const authenticates = (id: number, password: string) =>
     KafkaConnection.connect(cluster.bootstrap(id), { timeoutMs: 5000, sasl: { mechanism: 'SCRAM-SHA-256', username: 'alice', password } }).then(
-      (c) => (c.close(), true),
+      (c) => {
+        c.close();
+        return true;
+      },
       () => false,
     );
 

@@ -13,8 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { tpKey } from '../assignor';
 import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log-client';
-import { protocolLogClient, type ProtocolLogClient } from '../remote/protocol-log-client';
-import type { ClientSaslOptions } from '../../protocol';
+import { protocolLogClient, type ProtocolLogClient, type ProtocolLogClientOptions } from '../remote/protocol-log-client';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
 
@@ -147,7 +146,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
 }
 
 /** kafkajs's sasl settings as the Rill protocol client's (PLAIN and SCRAM: the mechanisms both speak). */
-function fetcherSasl(sasl: KafkaConfig['sasl']): ClientSaslOptions | undefined {
+function fetcherSasl(sasl: KafkaConfig['sasl']): ProtocolLogClientOptions['sasl'] {
   if (sasl === undefined) return undefined;
   if (!('username' in sasl) || !('password' in sasl))
     throw new Error(`fetch() over a kafkajs client with SASL ${sasl.mechanism} is not supported: its Rill protocol reader speaks PLAIN and SCRAM`);

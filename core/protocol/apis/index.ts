@@ -73,3 +73,6 @@ export function servedApiVersions(): ApiVersionRange[] {
 }
 
 export type { ApiVersionRange };
+export { saslHandshakeApi, saslAuthenticateApi };
+export type { SaslAuthenticateResponse } from './sasl-authenticate';
+export type { SaslHandshakeResponse } from './sasl-handshake';

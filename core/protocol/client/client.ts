@@ -12,9 +12,8 @@ import { Reader, Writer } from '../../wire';
 import { apiVersions, ApiVersionRange } from '../apis';
 import { skipTaggedFields, writeRequestHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
-import { saslAuthenticateApi, type SaslAuthenticateResponse } from '../apis/sasl-authenticate';
-import { saslHandshakeApi, type SaslHandshakeResponse } from '../apis/sasl-handshake';
-import { type ClientSaslOptions, saslClient } from '../sasl/sasl-client';
+import { saslAuthenticateApi, saslHandshakeApi, type SaslAuthenticateResponse, type SaslHandshakeResponse } from '../apis';
+import { type ClientSaslOptions, saslClient } from '../sasl';
 
 export class KafkaClientError extends Error {
   constructor(message: string) {

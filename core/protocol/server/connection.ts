@@ -20,13 +20,11 @@ import { ApiDefinition, RequestContext } from '../api';
 import { apiKeyName } from '../../wire';
 import { DecodeError, Reader, Writer } from '../../wire';
 import { ErrorCode } from '../../wire';
-import { apiByKey, apiVersions } from '../apis';
+import { apiByKey, apiVersions, saslAuthenticateApi, saslHandshakeApi } from '../apis';
 import { peekHeader, readRequestHeader, responseHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
-import { saslAuthenticateApi } from '../apis/sasl-authenticate';
-import { saslHandshakeApi } from '../apis/sasl-handshake';
 import { DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES, type ListenerSasl, SaslSession } from './sasl-session';
 
 export interface ConnectionOptions {

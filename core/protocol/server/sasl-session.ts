@@ -8,7 +8,7 @@
 // Any other request before `done` closes the connection, as Kafka does; a failed
 // exchange answers SASL_AUTHENTICATION_FAILED (v1) and then closes.
 import { ApiKey, ErrorCode } from '../../wire';
-import type { SaslAuthenticateResponse } from '../apis/sasl-authenticate';
+import type { SaslAuthenticateResponse } from '../apis';
 import type { SecurityPort } from '../ports';
 import { type SaslExchange, startSaslExchange } from '../sasl';
 

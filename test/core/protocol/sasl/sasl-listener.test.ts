@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { ApiKey, apis, KafkaConnection, type KafkaServerOptions, type ListenerSasl, SaslSession, sasl } from '../../../../core/protocol';
 import { ErrorCode } from '../../../../core/wire';
+import { kafkaLogClient, protocolLogClient } from '../../../../core/client';
 import { makeTestCerts, type TestCerts } from '../../../support/test-certs';
 import { run } from '../children';
 import { startTestCluster, type TestCluster } from '../harness';
@@ -114,6 +115,27 @@ describe('SASL on the Kafka listener', () => {
       await expect(KafkaConnection.connect(bootstrap, { sasl: { mechanism: 'SCRAM-SHA-256', username: 'alice', password: 'x' } })).rejects.toThrow(
         /SASL authentication as "alice" failed/,
       );
+    });
+  });
+
+  test("Rill's protocol LogClient and the kafkajs LogClient's fetch() authenticate with SCRAM", async () => {
+    await withBroker({ sasl: listenerSasl() }, async ({ bootstrap }) => {
+      const rill = protocolLogClient({ brokers: bootstrap, sasl: { mechanism: 'SCRAM-SHA-256', username: 'alice', password: 'alice-pw' } });
+      try {
+        await rill.ensureTopics([{ name: 'rill-sasl', partitions: 1 }]);
+        const producer = rill.producer();
+        await producer.sendBatch('rill-sasl', [{ key: null, value: Buffer.from('a'), timestamp: 1, partition: 0 }]);
+        await producer.close();
+        expect((await rill.fetch({ topic: 'rill-sasl', partition: 0 }, 0, 1 << 20)).records.map((r) => r.value?.toString())).toEqual(['a']);
+      } finally {
+        await rill.close();
+      }
+      const kjs = kafkaLogClient({ brokers: [bootstrap], kafka: { sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'alice-pw' } } });
+      try {
+        expect((await kjs.fetch({ topic: 'rill-sasl', partition: 0 }, 0, 1 << 20)).records.map((r) => r.value?.toString())).toEqual(['a']);
+      } finally {
+        await kjs.close();
+      }
     });
   });
 

@@ -8,7 +8,7 @@ import { Broker } from '../core/broker';
 import { KafkaServer, sasl, singleNodePorts } from '../core/protocol';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
-import { commandHelp, noMoreArguments, parseCommand } from './args';
+import { commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listenerTls, readConfigFile, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
 import { brokerListeners, exposureWarnings, LISTENER_FLAGS, listenerFlagsAsConfig, listenerServerOptions } from './listener-config';
@@ -84,6 +84,8 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     Object.assign(fromFlags, tlsFlagsAsConfig(flags), listenerFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
+    if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
+      throw new UsageError('listeners (--listeners) name every address and port: leave out host and port (--host, --port)');
     return serve(completeSettings(partial), io, stop);
   });
 }

@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { UsageError } from '../../cli/args';
 import { applyConfig, completeSettings } from '../../cli/broker-config';
 import { brokerListeners, exposureWarnings } from '../../cli/listener-config';
+import { runBroker } from '../../cli/broker-command';
 import { runTopic } from '../../cli/topic-command';
 import { runUser } from '../../cli/user-command';
 import { run } from '../core/protocol/children';
@@ -187,6 +188,14 @@ describe('listener settings', () => {
   ])('%j is refused: %s', (raw, message) => {
     expect(() => settings(raw)).toThrow(UsageError);
     expect(() => settings(raw)).toThrow(message);
+  });
+
+  test('--listeners with --host or --port is a usage error', async () => {
+    const io = fakeIO();
+    expect(
+      await runBroker(['--data-dir', path.join(certs.dir, 'unused'), '--listeners', 'PLAINTEXT://:0', '--port', '0'], io, new AbortController().signal),
+    ).toBe(2);
+    expect(io.err()).toContain('listeners (--listeners) name every address and port: leave out host and port');
   });
 
   test('without listeners, --sasl-mechanisms makes the one listener SASL; a non-loopback listener without authentication is warned about', () => {

@@ -26,6 +26,8 @@ export interface ListenerSettings {
   saslEnabledMechanisms?: string;
   saslServerMaxReceiveSize?: number;
   saslHandshakeTimeoutMs?: number;
+  /** connections.max.reauth.ms (KIP-368); 0 or absent: no re-authentication. */
+  connectionsMaxReauthMs?: number;
 }
 
 /** Config keys of the listener settings (Kafka's names; sasl.handshake.timeout.ms is Rill's). */
@@ -36,6 +38,7 @@ export const LISTENER_KEYS = {
   'sasl.enabled.mechanisms': { setting: 'saslEnabledMechanisms', kind: 'string' },
   'sasl.server.max.receive.size': { setting: 'saslServerMaxReceiveSize', kind: 'int' },
   'sasl.handshake.timeout.ms': { setting: 'saslHandshakeTimeoutMs', kind: 'int' },
+  'connections.max.reauth.ms': { setting: 'connectionsMaxReauthMs', kind: 'int' },
 } as const;
 
 /** SCRAM only by default: PLAIN sends the password itself, so it is enabled by name (over SASL_SSL). */
@@ -122,7 +125,13 @@ export function listenerServerOptions(
   let sasl: ListenerSasl | undefined;
   if (usesSasl(spec.protocol)) {
     if (security === undefined) throw new UsageError(`listener ${spec.name} is ${spec.protocol} but this node has no credential store`);
-    sasl = { mechanisms: enabledSaslMechanisms(s), security, maxReceiveBytes: s.saslServerMaxReceiveSize, handshakeTimeoutMs: s.saslHandshakeTimeoutMs };
+    sasl = {
+      mechanisms: enabledSaslMechanisms(s),
+      security,
+      maxReceiveBytes: s.saslServerMaxReceiveSize,
+      handshakeTimeoutMs: s.saslHandshakeTimeoutMs,
+      reauthMs: s.connectionsMaxReauthMs,
+    };
   }
   return {
     host: spec.host,

@@ -247,7 +247,8 @@ export class Connection {
     const { apiKey, apiVersion, correlationId } = peekHeader(frame);
     if (this.sasl && !this.sasl.allows(apiKey)) {
       // Kafka's IllegalSaslStateException: the connection closes without an answer (after earlier ones).
-      this.options.log(`closing connection ${this.name}: ${apiKeyName(apiKey)} before SASL authentication`);
+      const when = this.sasl.expired ? 'after its SASL session expired (connections.max.reauth.ms)' : 'before SASL authentication';
+      this.options.log(`closing connection ${this.name}: ${apiKeyName(apiKey)} ${when}`);
       received.release();
       this.queue.push({ state: 'close' });
       this.flush();

@@ -104,6 +104,56 @@ describe('SASL on the Kafka listener', () => {
     expect(session.handshake('PLAIN', 1)).toMatchObject({ response: { errorCode: ErrorCode.ILLEGAL_SASL_STATE }, close: false });
   });
 
+  test('KIP-368: with connections.max.reauth.ms the session ends unless the same user re-authenticates', async () => {
+    let now = 1000;
+    const session = new SaslSession(listenerSasl({ reauthMs: 60_000 }), () => now);
+    const login = (user: string, password: string) => {
+      const client = sasl.saslClient({ mechanism: 'PLAIN', username: user, password });
+      expect(session.handshake('PLAIN', 1)).toMatchObject({ response: { errorCode: ErrorCode.NONE }, close: false });
+      return session.authenticate(client.first());
+    };
+    expect(login('alice', 'alice-pw')).toMatchObject({ response: { errorCode: ErrorCode.NONE, sessionLifetimeMs: 60_000 }, close: false });
+    now += 59_999;
+    expect(session.allows(ApiKey.Metadata)).toBe(true);
+    now += 1;
+    expect(session.expired).toBe(true);
+    expect([ApiKey.Metadata, ApiKey.SaslHandshake].map((k) => session.allows(k))).toEqual([false, true]);
+    expect(login('alice', 'alice-pw')).toMatchObject({ response: { errorCode: ErrorCode.NONE, sessionLifetimeMs: 60_000 }, close: false });
+    expect(session.allows(ApiKey.Metadata)).toBe(true);
+    expect(session.principal).toBe('User:alice');
+    // Another user cannot take the connection over (bob lives in a store of his own, with alice).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-sasl-reauth-'));
+    try {
+      const both = new sasl.FileCredentialStore(dir);
+      for (const [user, password] of [
+        ['alice', 'alice-pw'],
+        ['bob', 'bob-pw'],
+      ])
+        await both.apply([{ kind: 'upsert', user, credential: sasl.scramCredential(sasl.SCRAM_SHA_256, password, sasl.MIN_SCRAM_ITERATIONS) }]);
+      const other = new SaslSession(listenerSasl({ reauthMs: 60_000, security: sasl.credentialStorePort(both) }), () => now);
+      const plain = (user: string) => sasl.saslClient({ mechanism: 'PLAIN', username: user, password: `${user}-pw` }).first();
+      other.handshake('PLAIN', 1);
+      expect(other.authenticate(plain('alice')).response.errorCode).toBe(ErrorCode.NONE);
+      other.handshake('PLAIN', 1);
+      expect(other.authenticate(plain('bob'))).toMatchObject({
+        response: { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: expect.stringContaining('principals cannot change') },
+        close: true,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('without connections.max.reauth.ms a second handshake is ILLEGAL_SASL_STATE and the session never expires', () => {
+    let now = 0;
+    const session = new SaslSession(listenerSasl(), () => now);
+    session.handshake('PLAIN', 1);
+    expect(session.authenticate(sasl.saslClient({ mechanism: 'PLAIN', username: 'alice', password: 'alice-pw' }).first()).response.sessionLifetimeMs).toBe(0);
+    now += 1e12;
+    expect(session.allows(ApiKey.Metadata)).toBe(true);
+    expect(session.handshake('PLAIN', 1)).toMatchObject({ response: { errorCode: ErrorCode.ILLEGAL_SASL_STATE }, close: false });
+  });
+
   test("Rill's KafkaConnection authenticates with each mechanism and refuses a wrong password", async () => {
     await withBroker({ sasl: listenerSasl() }, async ({ bootstrap }) => {
       for (const mechanism of ALL) {

@@ -82,6 +82,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (replicationFactor !== undefined && replicationFactor !== -1) positiveInt(replicationFactor, 'replication-factor');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
+    // TLS and SASL to the brokers, checked before anything starts.
+    const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
 
     const log = (m: string) => io.stderr.write(`${new Date().toISOString()} ${m}\n`);
     const logger: Logger = {
@@ -98,7 +100,6 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     let currentEpoch = () => 0;
     const member = () => (currentEpoch() > 0 ? { memberId: workerId, generationId: currentEpoch() } : undefined);
     // A leader that moved or died is ridden out for a while (a failover), then the request fails.
-    const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
     const client = protocolLogClient({ brokers, clientId: `rill-worker-${workerId}`, log, member, retryTimeoutMs: 15_000, ...security });
     const streams = new RillStreams(topology, {
       log: client,

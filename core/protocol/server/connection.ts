@@ -55,6 +55,8 @@ interface Slot {
 
 const API_VERSIONS_KEY = 18;
 const FETCH_KEY = 1;
+/** api key, api version, correlation id: the least a request frame holds. */
+const MIN_REQUEST_BYTES = 8;
 
 export class Connection {
   private readonly reader: FrameReader;
@@ -85,7 +87,8 @@ export class Connection {
   ) {
     this.principal = options.principal;
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
+    // A bare SASL token (after SaslHandshake v0) may be shorter than a request header (PLAIN's "\0u\0p"): requests are measured in onFrame.
+    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading(), options.sasl ? 1 : MIN_REQUEST_BYTES);
     if (options.sasl) {
       const sasl = (this.sasl = new SaslSession(options.sasl));
       // Until authenticated, frames are bounded by sasl.server.max.receive.size: an anonymous client cannot make the broker buffer 100 MiB.
@@ -244,6 +247,11 @@ export class Connection {
   private onFrame(received: Frame): void {
     if (this.sasl?.expectsRawToken) return this.onRawToken(this.sasl, received);
     const frame = received.bytes;
+    if (frame.length < MIN_REQUEST_BYTES) {
+      received.release();
+      this.refuse(`frame of ${frame.length} bytes is shorter than a request header`);
+      return;
+    }
     const { apiKey, apiVersion, correlationId } = peekHeader(frame);
     if (this.sasl && !this.sasl.allows(apiKey)) {
       // Kafka's IllegalSaslStateException: the connection closes without an answer (after earlier ones).

@@ -51,11 +51,11 @@ export function numberFlag(help: string, defaultText?: number) {
   return { kind: 'number', help, ...(defaultText !== undefined ? { defaultText: String(defaultText) } : {}) } as const;
 }
 
-/** Kafka's --command-config: a properties file whose bootstrap.servers and TLS settings the tools use. */
+/** Kafka's --command-config: a properties file whose bootstrap.servers, TLS and SASL settings the tools use. */
 export const COMMAND_CONFIG_FLAG = {
   kind: 'string',
   arg: 'FILE',
-  help: 'a Kafka client properties file: bootstrap.servers (when --bootstrap is not given), security.protocol=SSL with ssl.ca.location, ssl.certificate.location, ssl.key.location',
+  help: 'a Kafka client properties file: bootstrap.servers (when --bootstrap is not given), security.protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), ssl.ca.location, ssl.certificate.location, ssl.key.location, sasl.mechanism, sasl.username, sasl.password (or sasl.jaas.config)',
 } as const;
 
 /** --format for listing and describe commands. */

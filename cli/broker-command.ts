@@ -5,14 +5,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
-import { auth, fileAclPort, KafkaServer, singleNodePorts } from '../core/protocol';
+import { auth, fileAclPort, KafkaServer, sasl, singleNodePorts } from '../core/protocol';
 import { AUTHORIZER_FLAGS, authorizerConfig, authorizerFlagsAsConfig } from './authorizer-config';
 import { lineLog, type Logger } from '../core/logging';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
 import { startSchemaRegistryServer, SchemaRegistry, SchemaRegistryServer } from '../core/schema';
-import { commandHelp, noMoreArguments, parseCommand } from './args';
+import { commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { applyConfig, BrokerSettings, completeSettings, DEFAULT_SETTINGS, listenerTls, readConfigFile, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
 import { isClusterNode, runClusterNode } from './cluster-command';
+import { brokerListeners, exposureWarnings, LISTENER_FLAGS, listenerFlagsAsConfig, listenerServerOptions } from './listener-config';
 import { runCommand } from './command';
 import { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
@@ -50,6 +51,7 @@ const SPEC = {
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
+  ...LISTENER_FLAGS,
   config: {
     kind: 'string',
     arg: 'FILE',
@@ -88,9 +90,11 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags));
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags), listenerFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
+    if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
+      throw new UsageError('listeners (--listeners) name every address and port: leave out host and port (--host, --port)');
     return serve(completeSettings(partial), metrics, io, stop, logger);
   });
 }
@@ -122,53 +126,64 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
     if (e instanceof DirLockedError) throw new CommandError(e.message);
     throw e;
   }
-  let server: KafkaServer | undefined;
+  const servers: KafkaServer[] = [];
   let acls: ReturnType<typeof fileAclPort> | undefined;
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   let metrics: { registry: Registry; server: MetricsServer } | undefined;
+  const tls = listenerTls(s);
+  const listeners = brokerListeners(s, tls);
   try {
     // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
     const authorizer = authorizerConfig(s);
     acls = authorizer && fileAclPort(s.dataDir, authorizer);
     if (metricsPort !== undefined) metrics = await serveMetrics(metricsPort, s.host, 'rill broker', io);
-    server = await KafkaServer.start({
-      ports: { ...singleNodePorts(broker), acls },
-      port: s.port,
-      host: s.host,
-      advertisedHost: s.advertisedHost,
-      maxFrameBytes: s.maxFrameBytes,
-      maxConnections: s.maxConnections,
-      maxConnectionsPerIp: s.maxConnectionsPerIp,
-      queuedMaxRequestBytes: s.queuedMaxRequestBytes,
-      idleTimeoutMs: s.idleTimeoutMs,
-      autoCreateTopics: s.autoCreateTopics,
-      tls: listenerTls(s),
-      logger,
-      metrics: metrics?.registry,
-    });
+    // SCRAM users of DIR/scram-credentials.json (rill user, AlterUserScramCredentials): served on every listener, checked on the SASL ones.
+    const security = sasl.credentialStorePort(new sasl.FileCredentialStore(s.dataDir));
+    const ports = { ...singleNodePorts(broker), security, acls };
+    for (const spec of listeners) {
+      servers.push(
+        await KafkaServer.start({
+          ports,
+          ...listenerServerOptions(spec, s, tls, security),
+          maxFrameBytes: s.maxFrameBytes,
+          maxConnections: s.maxConnections,
+          maxConnectionsPerIp: s.maxConnectionsPerIp,
+          queuedMaxRequestBytes: s.queuedMaxRequestBytes,
+          idleTimeoutMs: s.idleTimeoutMs,
+          autoCreateTopics: s.autoCreateTopics,
+          logger,
+          // One registry: the first listener's server counts for the broker (its partitions and groups), every listener its requests.
+          metrics: servers.length === 0 ? metrics?.registry : undefined,
+        }),
+      );
+    }
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });
     }
   } catch (e) {
-    await server?.close(0);
+    for (const server of servers) await server.close(0);
     await metrics?.server.close();
     registry?.close();
     await broker.close();
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new CommandError(`port already in use (${err.message}); pick another with --port / --schema-registry-port`);
+    if (err.code === 'EADDRINUSE')
+      throw new CommandError(`port already in use (${err.message}); pick another with --port / --listeners / --schema-registry-port`);
     throw new CommandError(err.message);
   }
-  io.stdout.write(
-    `rill broker: listening on ${s.host}:${server.port} ${server.securityProtocol} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
+  for (const warning of exposureWarnings(listeners, tls)) logger.warn(warning);
+  listeners.forEach((spec, i) =>
+    io.stdout.write(
+      `rill broker: listening on ${spec.host}:${servers[i].port} ${servers[i].securityProtocol}${spec.name !== spec.protocol ? ` (listener ${spec.name})` : ''} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
+    ),
   );
   if (acls) io.stdout.write(`rill broker: authorizer on (ACLs in ${path.join(s.dataDir, auth.ACLS_FILE)})\n`);
   if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('shutting down: no new connections, finishing requests in flight');
-  await server.close(10000);
+  await Promise.all(servers.map((server) => server.close(10000)));
   await metrics?.server.close();
   await registryServer?.close();
   registry?.close();

@@ -13,12 +13,10 @@ import {
   DEFAULT_QUEUED_MAX_REQUEST_BYTES,
   ListenerTlsOptions,
 } from '../core/protocol';
+import { brokerListeners, LISTENER_KEYS, type ListenerSettings } from './listener-config';
 
-export interface BrokerSettings {
+export interface BrokerSettings extends ListenerSettings {
   dataDir: string;
-  host: string;
-  port: number;
-  advertisedHost?: string;
   nodeId: number;
   autoCreateTopics: boolean;
   maxFrameBytes: number;
@@ -78,6 +76,7 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'authorizer.class.name': { setting: 'authorizer', kind: 'string' },
   'super.users': { setting: 'superUsers', kind: 'string' },
   'allow.everyone.if.no.acl.found': { setting: 'allowEveryoneIfNoAclFound', kind: 'bool' },
+  ...LISTENER_KEYS,
 };
 
 /** Resource bounds: positive integers. */
@@ -89,6 +88,8 @@ const BOUNDS = new Set([
   'max.broker.partitions',
   'max.partitions.per.request',
   'log.max.open.files',
+  'sasl.server.max.receive.size',
+  'sasl.handshake.timeout.ms',
 ]);
 
 /** Loopback by default, as cluster nodes: --host 0.0.0.0 (or an address) serves other machines. */
@@ -188,9 +189,10 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
   if (!s.dataDir) throw new UsageError('give --data-dir DIR (or data.dir in the config file)');
   if (s.maxFrameBytes < 1024) throw new UsageError('socket.request.max.bytes must be at least 1024');
   for (const [key, spec] of Object.entries(KEYS)) {
-    if (BOUNDS.has(key) && (s[spec.setting] as number) < 1) throw new UsageError(`${key} must be at least 1`);
+    const value = s[spec.setting] as number | undefined;
+    if (BOUNDS.has(key) && value !== undefined && value < 1) throw new UsageError(`${key} must be at least 1`);
   }
-  listenerTls(s); // TLS settings that do not go together fail here
+  brokerListeners(s, listenerTls(s)); // TLS and listener settings that do not go together fail here
   authorizerConfig(s); // as do authorizer settings
   return s as BrokerSettings;
 }

@@ -8,7 +8,8 @@ import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '.
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { ListenerTls } from '../core/protocol';
+import { ListenerTls, usesSasl } from '../core/protocol';
+import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
@@ -41,6 +42,7 @@ const SPEC = {
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
+  'sasl-mechanisms': LISTENER_FLAGS['sasl-mechanisms'],
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -90,8 +92,12 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const authorizer = authorizerConfig({ authorizer: flags.authorizer ? 'rill' : undefined, superUsers: flags['super-users'] });
     if (authorizer && flags.controller && !combined(flags))
       throw new UsageError('--authorizer is for a broker; a controller-only node (no --port) serves no Kafka clients');
-    if (kafkaTls && flags.controller && !combined(flags))
-      throw new UsageError('--ssl-* are for the Kafka listener of a broker; a controller-only node (no --port) has none');
+    if ((kafkaTls || flags['sasl-mechanisms'] !== undefined) && flags.controller && !combined(flags))
+      throw new UsageError('--ssl-* and --sasl-mechanisms are for the Kafka listener of a broker; a controller-only node (no --port) has none');
+    // One Kafka listener per cluster broker: SASL_PLAINTEXT or SASL_SSL when --sasl-mechanisms is given.
+    const listenerSettings = { host: flags.host ?? '127.0.0.1', port: flags.port ?? 9092, saslEnabledMechanisms: flags['sasl-mechanisms'] };
+    const [listener] = brokerListeners(listenerSettings, kafkaTls);
+    const kafkaSasl = usesSasl(listener.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined;
     try {
       if (kafkaTls) ListenerTls.load(kafkaTls); // bad files fail before any port is bound
     } catch (e) {
@@ -156,6 +162,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
         authorizer,
+        kafkaSasl,
         logger,
         metrics: metrics?.registry,
       });
@@ -164,6 +171,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
+      for (const warning of exposureWarnings([listener], kafkaTls)) logger.warn(warning);
       io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));

@@ -284,7 +284,7 @@ function consumerGroup(
   commitRevoked: (revoked: TopicPartition[]) => Promise<void>,
 ): ConsumerGroup {
   // Connections of its own: a JoinGroup waits at the coordinator for the rebalance, and must not hold up fetches behind it.
-  const connections = new BrokerConnections(bootstrapList(bootstrap.servers), { clientId: 'rill-cli', tls: bootstrap.tls });
+  const connections = new BrokerConnections(bootstrapList(bootstrap.servers), { clientId: 'rill-cli', tls: bootstrap.tls, sasl: bootstrap.sasl });
   const coordinator = new GroupCoordinator(connections, groupId, retryTimeoutMs);
   const sessionTimeoutMs = 10_000;
   let changed = true;

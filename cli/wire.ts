@@ -1,10 +1,10 @@
 // How the CLI's tools reach a broker: one Kafka protocol connection (over TLS
-// when the --command-config file says security.protocol=SSL), and the
+// and/or SASL as the --command-config file's security.protocol says), and the
 // conversion of error codes into sentences.
 import { errorName } from '../core/broker';
 import { bootstrapAddresses } from '../core/client';
 import * as fs from 'node:fs';
-import { type ClientTlsOptions, KafkaConnection } from '../core/protocol';
+import { type ClientSaslOptions, type ClientTlsOptions, KafkaConnection } from '../core/protocol';
 import { readConfigFile } from './broker-config';
 import { CommandIO } from './io';
 
@@ -17,12 +17,16 @@ export class CommandError extends Error {}
 export interface Bootstrap {
   /** `HOST:PORT,HOST:PORT,...` */
   readonly servers: string;
-  /** security.protocol=SSL. */
+  /** security.protocol=SSL or SASL_SSL. */
   readonly tls?: ClientTlsOptions;
+  /** security.protocol=SASL_PLAINTEXT or SASL_SSL. */
+  readonly sasl?: ClientSaslOptions;
 }
 
 /** The Kafka client properties of a --command-config file the tools use. */
-const CLIENT_PROPERTIES = ['bootstrap.servers', 'security.protocol', 'ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location'];
+const SSL_PROPERTIES = ['ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location'];
+const SASL_PROPERTIES = ['sasl.mechanism', 'sasl.mechanisms', 'sasl.username', 'sasl.password', 'sasl.jaas.config'];
+const CLIENT_PROPERTIES = ['bootstrap.servers', 'security.protocol', ...SSL_PROPERTIES, ...SASL_PROPERTIES];
 
 /**
  * The brokers to start from: --bootstrap, else bootstrap.servers of Kafka's
@@ -36,18 +40,42 @@ export function bootstrapOf(flags: { bootstrap?: string; 'command-config'?: stri
   for (const key of Object.keys(settings))
     if (!CLIENT_PROPERTIES.includes(key)) io.stderr.write(`rill: warning: ${file}: "${key}" is not used (the tools read ${CLIENT_PROPERTIES.join(', ')})\n`);
   const servers = flags.bootstrap ?? (settings['bootstrap.servers'] || io.env.RILL_BOOTSTRAP || DEFAULT_BOOTSTRAP);
-  return { servers, tls: file !== undefined ? clientTls(settings, file) : undefined };
+  return file !== undefined ? { servers, ...clientSecurity(settings, file) } : { servers };
 }
 
-/** security.protocol and the ssl.* files of a client properties file (Kafka's PEM names, librdkafka's). */
-function clientTls(settings: Record<string, string>, file: string): ClientTlsOptions | undefined {
+/** TLS and SASL of a Kafka client properties file (Kafka's and librdkafka's names). */
+export function clientSecurity(settings: Record<string, string>, file: string): { tls?: ClientTlsOptions; sasl?: ClientSaslOptions } {
   const protocol = (settings['security.protocol'] ?? 'PLAINTEXT').toUpperCase();
-  if (protocol === 'PLAINTEXT') {
-    const unused = ['ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location'].filter((k) => settings[k] !== undefined);
-    if (unused.length > 0) throw new CommandError(`${file}: ${unused.join(', ')} need security.protocol=SSL`);
-    return undefined;
-  }
-  if (protocol !== 'SSL') throw new CommandError(`${file}: security.protocol=${protocol} is not supported (PLAINTEXT or SSL; SASL is not there yet)`);
+  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol))
+    throw new CommandError(`${file}: security.protocol=${protocol} is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL`);
+  const unused = (keys: string[], need: string) => {
+    const given = keys.filter((k) => settings[k] !== undefined);
+    if (given.length > 0) throw new CommandError(`${file}: ${given.join(', ')} need security.protocol=${need}`);
+  };
+  if (!protocol.endsWith('SSL')) unused(SSL_PROPERTIES, 'SSL or SASL_SSL');
+  if (!protocol.startsWith('SASL')) unused(SASL_PROPERTIES, 'SASL_PLAINTEXT or SASL_SSL');
+  return {
+    tls: protocol.endsWith('SSL') ? clientTls(settings, file) : undefined,
+    sasl: protocol.startsWith('SASL') ? clientSasl(settings, file) : undefined,
+  };
+}
+
+/** sasl.mechanism(s) with sasl.username/sasl.password, or the username and password of Kafka's sasl.jaas.config. */
+function clientSasl(settings: Record<string, string>, file: string): ClientSaslOptions {
+  const mechanism = settings['sasl.mechanism'] ?? settings['sasl.mechanisms'];
+  if (mechanism === undefined) throw new CommandError(`${file}: a SASL security.protocol needs sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)`);
+  const jaas = settings['sasl.jaas.config'];
+  const fromJaas = (key: string) =>
+    jaas === undefined ? undefined : new RegExp(`\\b${key}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(jaas)?.[1]?.replace(/\\(.)/g, '$1');
+  const username = settings['sasl.username'] ?? fromJaas('username');
+  const password = settings['sasl.password'] ?? fromJaas('password');
+  if (username === undefined || password === undefined)
+    throw new CommandError(`${file}: SASL needs sasl.username and sasl.password (or sasl.jaas.config with username="..." password="...")`);
+  return { mechanism, username, password };
+}
+
+/** The ssl.* files of a client properties file (Kafka's PEM names, librdkafka's). */
+function clientTls(settings: Record<string, string>, file: string): ClientTlsOptions {
   const read = (key: string): Buffer | undefined => {
     const path = settings[key];
     if (path === undefined) return undefined;
@@ -75,7 +103,7 @@ export async function connect(bootstrap: Bootstrap, servers = bootstrap.servers)
   const failures: string[] = [];
   for (const address of bootstrapList(servers)) {
     try {
-      return await KafkaConnection.connect(address, { clientId: 'rill-cli', timeoutMs: 30000, tls: bootstrap.tls });
+      return await KafkaConnection.connect(address, { clientId: 'rill-cli', timeoutMs: 30000, tls: bootstrap.tls, sasl: bootstrap.sasl });
     } catch (e) {
       failures.push((e as Error).message);
     }

@@ -12,11 +12,12 @@ import { DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS, protocolLogClient } from '../cor
 import { parseControllers, startableMembership, taskPartition, type AssignmentChange } from '../core/cluster';
 import { lineLog } from '../core/logging';
 import { RillStreams, type Topology } from '../dsl';
-import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { readConfigFile } from './broker-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
-import { CommandError } from './wire';
+import { clientSecurity, CommandError } from './wire';
 import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
 import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
@@ -48,6 +49,7 @@ const SPEC = {
     'ride out a broker that died (leaders and group coordinators move once the controller fences it), retrying with backoff this long before the application fails',
     DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS,
   ),
+  'command-config': { ...COMMAND_CONFIG_FLAG, help: "the brokers' client settings: security.protocol, ssl.*, sasl.* (Kafka's client properties)" },
 } as const;
 
 export const WORKER_HELP = commandHelp({
@@ -93,6 +95,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const brokerUnavailableTimeoutMs = positiveInt(flags['broker-unavailable-timeout-ms'], 'broker-unavailable-timeout-ms');
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
     const metricsAt = metricsPort(flags['metrics-port']);
+    // TLS and SASL to the brokers, checked before anything starts.
+    const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
 
     const logger = commandLogger(io, flags['log-level'], { workerId });
     const log = lineLog(logger);
@@ -112,6 +116,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       log: lineLog(logger.child({ component: 'client' }), 'warn'),
       member,
       brokerUnavailableTimeoutMs,
+      ...security,
     });
     const streams = new RillStreams(topology, {
       log: client,

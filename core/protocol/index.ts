@@ -6,6 +6,10 @@
 export { KafkaServer, DEFAULT_MAX_FRAME_BYTES } from './server/server';
 export type { KafkaServerOptions, ServerBounds } from './server/server';
 export { partitionLogGauges } from './server/broker-metrics';
+export { parseListeners, isLoopback, exposureWarning, usesSasl, usesTls, SECURITY_PROTOCOLS } from './server/listeners';
+export type { ListenerSpec, SecurityProtocol } from './server/listeners';
+export { SaslSession, SASL_MECHANISM_NAMES, DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES } from './server/sasl-session';
+export type { ListenerSasl } from './server/sasl-session';
 export {
   ConnectionLimiter,
   MemoryPool,
@@ -32,6 +36,7 @@ export type * from './ports';
 export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
 export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';
+export type { ClientSaslOptions } from './sasl/sasl-client';
 export * as apis from './apis/public';
 export * as sasl from './sasl';
 export * as auth from './auth';

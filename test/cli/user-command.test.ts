@@ -66,7 +66,7 @@ test.each([
 test('--data-dir is required, and help explains each action', async () => {
   const io = fakeIO();
   expect(await runUser(['list'], io)).toBe(2);
-  expect(io.err()).toContain('--data-dir is required');
+  expect(io.err()).toContain('give --data-dir DIR (offline) or --bootstrap HOST:PORT (a running broker)');
   const help = fakeIO();
   expect(await runUser(['create', '--help'], help)).toBe(0);
   expect(help.out()).toContain('rill user create USER');

@@ -38,6 +38,15 @@ describe('rill worker', () => {
     expect(badBrokers.err).toMatch(/"no-port" is not HOST:PORT/);
   });
 
+  it('reads TLS and SASL for its broker connections from --command-config, and refuses a bad one', async () => {
+    const file = path.join(dirs.make(), 'worker.properties');
+    fs.writeFileSync(file, 'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=worker\n');
+    const r = await run([...base(WORDCOUNT), '--command-config', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('SASL needs sasl.username and sasl.password');
+    expect((await run(['--help'])).out).toContain('--command-config');
+  });
+
   it('says so when the pipeline file does not exist', async () => {
     const r = await run(base('./no/such/pipeline.ts'));
     expect(r.code).toBe(1);

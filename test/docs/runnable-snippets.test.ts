@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDirs } from '../support/tmp-dir';
+import { stderrComplaints } from '../support/stderr-complaints';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PACKAGE = '@rill-streams/rill';
@@ -57,34 +58,13 @@ test('the runnable blocks are found: the README, the client, log and DSL guides'
   expect(found.map((s) => s.where.split(':')[0])).toEqual(expect.arrayContaining(['README.md', 'docs/client.md', 'docs/dsl.md', 'docs/log.md']));
 });
 
-/**
- * What a snippet printed on stderr besides its log lines below warn (the
- * runtime logs its progress at info as JSON lines there, docs/operations.md):
- * warnings, errors and anything that is not a log line.
- */
-function complaints(stderr: string): string {
-  const INFO = 30;
-  return stderr
-    .split('\n')
-    .filter((line) => {
-      if (line === '') return false;
-      try {
-        const level = (JSON.parse(line) as { level?: unknown }).level;
-        return typeof level !== 'number' || level > INFO;
-      } catch {
-        return true;
-      }
-    })
-    .join('\n');
-}
-
 test.each(found.map((s) => [s.where, s] as const))('%s runs, twice on one directory', (_where, snippet) => {
   const work = dirs.make();
   const file = path.join(work, 'snippet.ts');
   fs.writeFileSync(file, script(snippet.code, work));
   for (const run of [1, 2]) {
     const r = spawnSync(process.execPath, ['-r', path.join(ROOT, 'test/support/register-ts.js'), file], { cwd: ROOT, encoding: 'utf8', timeout: 50_000 });
-    expect({ run, status: r.status, signal: r.signal, stderr: complaints(r.stderr) }).toEqual({ run, status: 0, signal: null, stderr: '' });
+    expect({ run, status: r.status, signal: r.signal, stderr: stderrComplaints(r.stderr) }).toEqual({ run, status: 0, signal: null, stderr: '' });
     if (snippet.prints !== undefined) expect(r.stdout).toBe(snippet.prints);
   }
 });

@@ -10,6 +10,8 @@ const children = new Set<ChildProcess>();
 export interface BrokerProcess {
   child: ChildProcess;
   port: number;
+  /** Every listener's port, in the order of --listeners. */
+  listenerPorts: number[];
   registryUrl: string;
   stderr: () => string;
   exited: Promise<number | null>;
@@ -38,7 +40,9 @@ export function startBrokerProcess(args: string[], lifetimeMs = 60_000): Promise
       out += d;
       const kafka = /listening on [^:]+:(\d+)/.exec(out);
       const registry = /schema registry on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (kafka && registry) resolve({ child, port: Number(kafka[1]), registryUrl: `http://127.0.0.1:${registry[1]}`, stderr: () => err, exited });
+      const listenerPorts = [...out.matchAll(/listening on \S+:(\d+) /g)].map((m) => Number(m[1]));
+      if (kafka && registry)
+        resolve({ child, port: Number(kafka[1]), listenerPorts, registryUrl: `http://127.0.0.1:${registry[1]}`, stderr: () => err, exited });
     });
     exited.then((code) => reject(new Error(`rill broker exited with ${code} before listening: ${err}`)));
   });

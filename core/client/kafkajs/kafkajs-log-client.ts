@@ -14,7 +14,7 @@ import type { Admin, KafkaConfig } from 'kafkajs';
 import { kafkajs } from './kafkajs-module';
 import { tpKey } from '../assignor';
 import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log-client';
-import { protocolLogClient, type ProtocolLogClient } from '../remote/protocol-log-client';
+import { protocolLogClient, type ProtocolLogClient, type ProtocolLogClientOptions } from '../remote/protocol-log-client';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
 import { waitForTopics } from './topic-readiness';
@@ -44,10 +44,9 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   const kafka = new (kafkajs().Kafka)(config);
   let fetcher: ProtocolLogClient | undefined;
   function plainFetcher(): ProtocolLogClient {
-    if (config.sasl) throw new Error('fetch() over a kafkajs client with SASL is not supported: the Rill protocol client it reads with has no SASL yet');
     // kafkajs's ssl is node:tls's options (or true: Node's trusted roots), as the Rill protocol client's.
     const tls = config.ssl === true ? {} : config.ssl || undefined;
-    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId, tls });
+    fetcher ??= protocolLogClient({ brokers: options.brokers, clientId: config.clientId, tls, sasl: fetcherSasl(config.sasl) });
     return fetcher;
   }
   const open = new Set<{ close(): Promise<void> }>();
@@ -152,4 +151,12 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
   }
 
   return client;
+}
+
+/** kafkajs's sasl settings as the Rill protocol client's (PLAIN and SCRAM: the mechanisms both speak). */
+function fetcherSasl(sasl: KafkaConfig['sasl']): ProtocolLogClientOptions['sasl'] {
+  if (sasl === undefined) return undefined;
+  if (!('username' in sasl) || !('password' in sasl))
+    throw new Error(`fetch() over a kafkajs client with SASL ${sasl.mechanism} is not supported: its Rill protocol reader speaks PLAIN and SCRAM`);
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
 }

@@ -2,7 +2,7 @@
 // everything a client asks of it: the bootstrap list to start from, the
 // brokers Metadata named, and "any broker that answers" for the requests
 // every broker serves (Metadata, FindCoordinator, CreateTopics).
-import { apis, type ClientTlsOptions, KafkaClientError, KafkaConnection } from '../../protocol';
+import { apis, type ClientSaslOptions, type ClientTlsOptions, KafkaClientError, KafkaConnection } from '../../protocol';
 
 export interface BrokerConnectionsOptions {
   /** Kafka's client.id, sent with every request. */
@@ -11,6 +11,8 @@ export interface BrokerConnectionsOptions {
   readonly requestTimeoutMs?: number;
   /** security.protocol=SSL: every connection over TLS. */
   readonly tls?: ClientTlsOptions;
+  /** security.protocol=SASL_*: every connection authenticates first. */
+  readonly sasl?: ClientSaslOptions;
 }
 
 /** `HOST:PORT,HOST:PORT,...` (or a list of them) as a list of addresses. */
@@ -102,6 +104,7 @@ export class BrokerConnections {
       clientId: this.options.clientId ?? 'rill',
       timeoutMs: this.options.requestTimeoutMs ?? 30000,
       tls: this.options.tls,
+      sasl: this.options.sasl,
     });
     if (this.shut) {
       c.close();

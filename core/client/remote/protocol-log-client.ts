@@ -10,7 +10,7 @@
 // Its consumers read what they are assigned (assign(), as `rill worker`'s
 // tasks are) or what their group assigns (subscribe(), through GroupMember).
 import { encodeRecordBatch, unwritableCompression, type CompressionName } from '../../log';
-import { apis, type ClientTlsOptions, KafkaClientError } from '../../protocol';
+import { apis, type ClientSaslOptions, type ClientTlsOptions, KafkaClientError } from '../../protocol';
 import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import { commitRefusal } from '../commit-refusal';
 import { decodeAssignment, type TopicPartition } from '../../broker';
@@ -42,6 +42,8 @@ export interface ProtocolLogClientOptions {
    * (and an application with it). Default 5 minutes.
    */
   readonly brokerUnavailableTimeoutMs?: number;
+  /** security.protocol=SASL_PLAINTEXT (SASL_SSL with `tls`): authenticate each connection (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly sasl?: ClientSaslOptions;
   /** Records a consumer fetches ahead of its reader (default 5000). */
   readonly maxBufferedRecords?: number;
   /** How long a consumer's fetch may wait at the leader for new records (default 250 ms). */
@@ -62,7 +64,7 @@ export interface ProtocolLogClientOptions {
 
 /** How each of the client's connection sets connects. */
 function connectionOptions(options: ProtocolLogClientOptions, clientId: string): BrokerConnectionsOptions {
-  return { clientId, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls };
+  return { clientId, requestTimeoutMs: options.requestTimeoutMs, tls: options.tls, sasl: options.sasl };
 }
 
 export interface ProtocolLogClient extends LogClient {

@@ -15,7 +15,7 @@ import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
 import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
-import { type auth, KafkaServer, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
+import { type auth, KafkaServer, type ListenerSasl, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
@@ -29,6 +29,7 @@ import { ControllerClient } from '../controller/controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controller/controller-protocol';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 import { clusterPorts } from './cluster-ports';
+import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
 import { ClusterTransactions } from './transaction-coordinator';
@@ -51,6 +52,12 @@ export interface BrokerOptions {
   readonly kafkaTls?: ListenerTlsOptions;
   /** The authorizer (super users, allow.everyone.if.no.acl.found) enforcing the metadata log's ACLs; absent: none. */
   readonly authorizer?: auth.AuthorizerConfig;
+  /**
+   * SASL on the Kafka listener (SASL_PLAINTEXT, or SASL_SSL with kafkaTls):
+   * its mechanisms and bounds; credentials are the metadata log's. Absent: no
+   * SASL (AlterUserScramCredentials still manages the cluster's users).
+   */
+  readonly kafkaSasl?: Omit<ListenerSasl, 'security'>;
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -211,8 +218,10 @@ export class BrokerProcess implements BrokerView {
       broker.transactions = transactions;
       broker.groups.findTransactionCoordinator = (id) => transactions.findCoordinator(id);
       broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
+      const security = clusterSecurityPort(broker, options.kafkaSasl?.mechanisms ?? ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
       broker.kafka = await KafkaServer.start({
-        ports: clusterPorts(broker, broker.groups, transactions, options.authorizer),
+        ports: { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security },
+        sasl: options.kafkaSasl && { ...options.kafkaSasl, security },
         port: options.port,
         host,
         advertisedHost: options.advertisedHost,

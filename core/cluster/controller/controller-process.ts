@@ -345,6 +345,8 @@ export class ControllerProcess {
         if ('code' in req) return { body: { errorCode: req.code, message: req.message, leaderHint: this.node.status().leader } };
         return { body: await this.decide((c) => c.alterAcls(req)) };
       }
+      case ControllerMethod.alterScramCredentials:
+        return { body: await this.decide((c) => c.alterScramCredentials(body)) };
       case ControllerMethod.fetchMetadata: {
         const from = (body as Partial<FetchMetadataRequest> | null)?.fromIndex;
         if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) throw new Error('fetchMetadata needs a non-negative integer fromIndex');

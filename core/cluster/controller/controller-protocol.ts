@@ -14,6 +14,8 @@ export const ControllerMethod = {
   alterTopicConfig: 'alterTopicConfig',
   /** CreateAcls and DeleteAcls: the exact ACLs to add and remove (body: acl-admin.ts). */
   alterAcls: 'alterAcls',
+  /** AlterUserScramCredentials (body: scram-credentials.ts). */
+  alterScramCredentials: 'alterScramCredentials',
   fetchMetadata: 'fetchMetadata',
   describeQuorum: 'describeQuorum',
   /** Membership of the controller quorum, through the active controller (bodies and answers: controller-membership.ts). */

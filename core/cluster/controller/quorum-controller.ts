@@ -20,6 +20,7 @@ import {
 import type { Decision } from './decision';
 import { registerController, unregisterController, type RegisterControllerRequest } from './controller-registration';
 import { HeartbeatSessions } from './sessions';
+import { alterScramCredentials } from './scram-credentials';
 import {
   alterTopicConfig,
   createPartitions,
@@ -138,6 +139,10 @@ export class QuorumController {
 
   alterAcls(req: AlterAclsRequest): Decision<AlterAclsRequest> {
     return this.commit(alterAcls(this._image, req));
+  }
+
+  alterScramCredentials(body: unknown): Decision<{ changes: number }> {
+    return this.commit(alterScramCredentials(this._image, body));
   }
 
   alterPartition(req: AlterPartitionRequest): Decision<AlterPartitionResponse> {

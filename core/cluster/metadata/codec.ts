@@ -30,6 +30,8 @@ const TYPE_IDS: Record<MetadataRecordType, number> = {
   TopicConfig: 15,
   AccessControlEntry: 16,
   RemoveAccessControlEntry: 17,
+  UserScramCredential: 18,
+  RemoveUserScramCredential: 19,
 };
 const TYPE_NAMES = new Map<number, MetadataRecordType>(Object.entries(TYPE_IDS).map(([name, id]) => [id, name as MetadataRecordType]));
 
@@ -52,6 +54,9 @@ const write = {
   strings(w: Writer, vs: readonly string[]): void {
     w.unsignedVarint(vs.length);
     for (const v of vs) write.string(w, v);
+  },
+  bytes(w: Writer, b: Buffer): void {
+    w.unsignedVarint(b.length).raw(b);
   },
   /** A topic config: its keys in order, each with its value. */
   config(w: Writer, config: Readonly<Record<string, string>>): void {
@@ -109,6 +114,18 @@ function writeRecord(w: Writer, r: MetadataRecord): void {
       return;
     case 'RemoveTopic':
       w.varlong(r.topicId);
+      return;
+    case 'UserScramCredential':
+      write.string(w, r.name);
+      w.int8(r.mechanism);
+      write.bytes(w, r.salt);
+      write.bytes(w, r.storedKey);
+      write.bytes(w, r.serverKey);
+      w.varint(r.iterations);
+      return;
+    case 'RemoveUserScramCredential':
+      write.string(w, r.name);
+      w.int8(r.mechanism);
       return;
     case 'RegisterWorker':
       write.string(w, r.app);
@@ -213,6 +230,12 @@ const read = {
     return s;
   },
   nullableString: (r: Reader, what: string): string | null => (read.bool(r, what) ? read.string(r, what) : null),
+  bytes(r: Reader, what: string): Buffer {
+    const n = read.count(r, what);
+    const b = Buffer.from(r.buf.subarray(r.pos, r.pos + n));
+    r.pos += n;
+    return b;
+  },
   config(r: Reader): Record<string, string> {
     const n = read.count(r, 'config');
     const config: Record<string, string> = {};
@@ -283,6 +306,18 @@ function readRecord(r: Reader): MetadataRecord {
     }
     case 'RemoveTopic':
       return { type, topicId: read.long(r, 'topicId') };
+    case 'UserScramCredential':
+      return {
+        type,
+        name: read.string(r, 'name'),
+        mechanism: read.int8(r, 'mechanism'),
+        salt: read.bytes(r, 'salt'),
+        storedKey: read.bytes(r, 'storedKey'),
+        serverKey: read.bytes(r, 'serverKey'),
+        iterations: read.int(r, 'iterations'),
+      };
+    case 'RemoveUserScramCredential':
+      return { type, name: read.string(r, 'name'), mechanism: read.int8(r, 'mechanism') };
     case 'RegisterWorker':
       return {
         type,

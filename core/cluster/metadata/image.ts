@@ -5,7 +5,10 @@
 // stale state is skipped, the same way on every replica.
 import * as E from 'fp-ts/Either';
 import { decodeMetadataBatch, encodeMetadataBatch } from './codec';
-import type { AclEntry, MetadataRecord, PartitionRecord, TaskOwnership } from './records';
+import type { AclEntry, MetadataRecord, PartitionRecord, TaskOwnership, UserScramCredentialRecord } from './records';
+
+/** A user's SCRAM credential for one mechanism, as the image holds it. */
+export type ScramCredentialEntry = Omit<UserScramCredentialRecord, 'type' | 'name'>;
 
 export interface BrokerRegistration {
   readonly brokerId: number;
@@ -84,6 +87,8 @@ export class MetadataImage {
   private readonly _apps = new Map<string, MutableApp>();
   /** Replicas each broker hosts, all topics together (max.broker.partitions is checked against it at every placement). */
   private readonly replicaCounts = new Map<number, number>();
+  /** SCRAM credentials by user, then by mechanism type. */
+  private readonly _scram = new Map<string, Map<number, ScramCredentialEntry>>();
   private _lastBrokerEpoch = 0;
   private _lastTopicId = 0;
   private _lastWorkerEpoch = 0;
@@ -103,6 +108,10 @@ export class MetadataImage {
   }
   get apps(): ReadonlyMap<string, AppImage> {
     return this._apps;
+  }
+  /** Users' SCRAM credentials, by user and mechanism type. */
+  get scramCredentials(): ReadonlyMap<string, ReadonlyMap<number, ScramCredentialEntry>> {
+    return this._scram;
   }
   get lastBrokerEpoch(): number {
     return this._lastBrokerEpoch;
@@ -262,6 +271,19 @@ export class MetadataImage {
         app.tasks = new Map(record.tasks.map((t) => [t.task, t]));
         return APPLIED;
       }
+      case 'UserScramCredential': {
+        const { type: _, name, ...entry } = record;
+        let held = this._scram.get(name);
+        if (held === undefined) this._scram.set(name, (held = new Map()));
+        held.set(record.mechanism, entry);
+        return APPLIED;
+      }
+      case 'RemoveUserScramCredential': {
+        const held = this._scram.get(record.name);
+        if (held?.delete(record.mechanism) !== true) return skipped(`user ${record.name} has no credential of mechanism ${record.mechanism}`);
+        if (held.size === 0) this._scram.delete(record.name);
+        return APPLIED;
+      }
       case 'EpochCounters':
         this._lastBrokerEpoch = Math.max(this._lastBrokerEpoch, record.lastBrokerEpoch);
         this._lastTopicId = Math.max(this._lastTopicId, record.lastTopicId);
@@ -328,6 +350,9 @@ export class MetadataImage {
       }
     }
     for (const key of [...this._acls.keys()].sort(compare)) records.push({ type: 'AccessControlEntry', ...this._acls.get(key)! });
+    for (const name of [...this._scram.keys()].sort(compare))
+      for (const entry of sortedValues(this._scram.get(name)!, (a, c) => a.mechanism - c.mechanism))
+        records.push({ type: 'UserScramCredential', name, ...entry });
     return records;
   }
 
@@ -368,6 +393,8 @@ export class MetadataImage {
     copy._lastWorkerEpoch = this._lastWorkerEpoch;
     for (const [key, acl] of this._acls) copy._acls.set(key, acl);
     copy._aclsVersion = this._aclsVersion;
+    // Each user's credentials are a map changed in place: copied per user.
+    for (const [name, held] of this._scram) copy._scram.set(name, new Map(held));
     return copy;
   }
 }

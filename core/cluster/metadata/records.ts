@@ -178,6 +178,28 @@ export interface RemoveAccessControlEntryRecord extends AclEntry {
   readonly type: 'RemoveAccessControlEntry';
 }
 
+/**
+ * A user's SCRAM credential (Kafka's UserScramCredentialRecord, KIP-554):
+ * mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512; salted keys, never a password.
+ * Adds or replaces the user's credential for the mechanism.
+ */
+export interface UserScramCredentialRecord {
+  readonly type: 'UserScramCredential';
+  readonly name: string;
+  readonly mechanism: number;
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
+/** The user's credential for the mechanism is gone (Kafka's RemoveUserScramCredentialRecord). */
+export interface RemoveUserScramCredentialRecord {
+  readonly type: 'RemoveUserScramCredential';
+  readonly name: string;
+  readonly mechanism: number;
+}
+
 export type MetadataRecord =
   | RegisterControllerRecord
   | UnregisterControllerRecord
@@ -195,6 +217,8 @@ export type MetadataRecord =
   | TaskAssignmentRecord
   | EpochCountersRecord
   | AccessControlEntryRecord
-  | RemoveAccessControlEntryRecord;
+  | RemoveAccessControlEntryRecord
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];

@@ -32,6 +32,10 @@ import { produceApi } from './produce';
 import { syncGroupApi } from './sync-group';
 import { txnOffsetCommitApi } from './txn-offset-commit';
 import { writeTxnMarkersApi } from './write-txn-markers';
+import { saslHandshakeApi } from './sasl-handshake';
+import { saslAuthenticateApi } from './sasl-authenticate';
+import { describeUserScramCredentialsApi } from './describe-user-scram-credentials';
+import { alterUserScramCredentialsApi } from './alter-user-scram-credentials';
 
 export const apiVersions = apiVersionsApi(servedApiVersions);
 
@@ -68,6 +72,10 @@ export const APIS: readonly ApiDefinition[] = [
   describeAclsApi,
   createAclsApi,
   deleteAclsApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
+  describeUserScramCredentialsApi,
+  alterUserScramCredentialsApi,
 ];
 
 const BY_KEY = new Map<number, ApiDefinition>(APIS.map((a) => [a.key, a]));
@@ -81,3 +89,6 @@ export function servedApiVersions(): ApiVersionRange[] {
 }
 
 export type { ApiVersionRange };
+export { saslHandshakeApi, saslAuthenticateApi };
+export type { SaslAuthenticateResponse } from './sasl-authenticate';
+export type { SaslHandshakeResponse } from './sasl-handshake';

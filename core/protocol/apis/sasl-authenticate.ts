@@ -1,8 +1,7 @@
 // SaslAuthenticate (36): one step of the SASL exchange SaslHandshake started.
-// The exchange lives with the connection, which will hand it in (next step of
-// #16); answerSaslAuthenticate turns its step into the response. Until the
-// connection holds an exchange, the handler answers ILLEGAL_SASL_STATE, as
-// Kafka does for SaslAuthenticate without a SaslHandshake.
+// On a SASL listener the connection's SaslSession answers it; this handler is
+// what any other listener (or an authenticated connection) answers: Kafka's
+// ILLEGAL_SASL_STATE. answerSaslAuthenticate turns an exchange's step into the response.
 import { ApiKey, ErrorCode, field, message } from '../../wire';
 import { defineApi } from '../api';
 import type { SaslExchange } from '../sasl';

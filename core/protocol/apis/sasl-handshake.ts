@@ -1,9 +1,8 @@
-// SaslHandshake (17): the client names its SASL mechanism; the answer lists the
-// mechanisms the listener enables (UNSUPPORTED_SASL_MECHANISM for another).
-// After v1 the exchange travels in SaslAuthenticate requests; after v0 the
-// client sends raw SASL tokens in size-prefixed frames, which the connection
-// must read as such. Remembering the mechanism and those framings are the
-// connection's part (next step of #16); this handler answers the question.
+// SaslHandshake (17): the client names its SASL mechanism. On a SASL listener
+// the connection's SaslSession answers it (server/sasl-session.ts: the
+// mechanisms, then the exchange in SaslAuthenticate, or bare tokens after v0).
+// This handler is what a PLAINTEXT or SSL listener answers: Kafka's
+// ILLEGAL_SASL_STATE ("handshake request not expected"), no mechanisms.
 import { ApiKey, ErrorCode, array, field, message } from '../../wire';
 import { defineApi } from '../api';
 
@@ -26,8 +25,5 @@ export const saslHandshakeApi = defineApi<SaslHandshakeRequest, SaslHandshakeRes
   versions: '0-1',
   request,
   response,
-  handle(req, ctx) {
-    const mechanisms = [...(ctx.security?.saslMechanisms ?? [])];
-    return { errorCode: mechanisms.includes(req.mechanism) ? ErrorCode.NONE : ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
-  },
+  handle: () => ({ errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] }),
 });

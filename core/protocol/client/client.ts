@@ -12,6 +12,8 @@ import { Reader, Writer } from '../../wire';
 import { apiVersions, ApiVersionRange } from '../apis';
 import { skipTaggedFields, writeRequestHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
+import { saslAuthenticateApi, saslHandshakeApi, type SaslAuthenticateResponse, type SaslHandshakeResponse } from '../apis';
+import { type ClientSaslOptions, saslClient } from '../sasl';
 
 export class KafkaClientError extends Error {
   constructor(message: string) {
@@ -36,6 +38,8 @@ export interface KafkaConnectionOptions {
   maxResponseBytes?: number;
   /** security.protocol=SSL: TLS with these options (PEM contents, not file names). */
   tls?: ClientTlsOptions;
+  /** security.protocol=SASL_PLAINTEXT (or SASL_SSL with `tls`): authenticate right after ApiVersions. */
+  sasl?: ClientSaslOptions;
 }
 
 /**
@@ -85,7 +89,30 @@ export class KafkaConnection {
     const r = await connection.send<{ errorCode: number; apiKeys: ApiVersionRange[] }>(apiVersions, 2, {});
     if (r.errorCode !== 0) throw new KafkaClientError(`ApiVersions failed with error ${r.errorCode}`);
     for (const k of r.apiKeys) connection.brokerVersions.set(k.apiKey, k);
+    if (options.sasl) {
+      try {
+        await connection.authenticate(options.sasl);
+      } catch (e) {
+        connection.close();
+        throw e;
+      }
+    }
     return connection;
+  }
+
+  /** SaslHandshake v1, then SaslAuthenticate until the exchange completes; a refusal throws with the broker's message. */
+  private async authenticate(options: ClientSaslOptions): Promise<void> {
+    const client = saslClient(options);
+    const handshake = await this.send<SaslHandshakeResponse>(saslHandshakeApi, 1, { mechanism: client.mechanism });
+    if (handshake.errorCode !== 0)
+      throw new KafkaClientError(`the broker does not accept SASL mechanism ${client.mechanism} (it enables: ${handshake.mechanisms.join(', ') || 'none'})`);
+    let token: Buffer | null = client.first();
+    while (token !== null) {
+      const answer: SaslAuthenticateResponse = await this.request<SaslAuthenticateResponse>(saslAuthenticateApi, { authBytes: token });
+      if (answer.errorCode !== 0)
+        throw new KafkaClientError(`SASL authentication as ${JSON.stringify(options.username)} failed: ${answer.errorMessage ?? `error ${answer.errorCode}`}`);
+      token = client.next(answer.authBytes);
+    }
   }
 
   /** The version of `api` this connection uses: the highest both sides serve. */

@@ -1,7 +1,7 @@
 // core/protocol/sasl: SASL authentication as pure, tested parts -- PLAIN's
 // message and its check against SCRAM credentials, SCRAM-SHA-256/512's server state machine, SCRAM credentials and
-// where they are kept. Not yet wired into the connection (which will gate
-// requests on it); the SaslHandshake/SaslAuthenticate handlers in apis/ use it.
+// where they are kept, and the client's side for Rill's own clients. The
+// connection's SaslSession (server/sasl-session.ts) runs the exchanges.
 export { parsePlain, MAX_PLAIN_MESSAGE_BYTES } from './plain';
 export type { PlainCredentials } from './plain';
 export { ScramServer, scramClientProof, scramServerSignature } from './scram-server';
@@ -15,6 +15,7 @@ export {
   scramMechanismByType,
   scramCredential,
   credentialFromSaltedPassword,
+  saltedPassword,
   checkIterations,
   MIN_SCRAM_ITERATIONS,
   DEFAULT_SCRAM_ITERATIONS,
@@ -29,3 +30,5 @@ export { credentialStorePort, toPortRecord, fromPortRecord } from './security-po
 export { startSaslExchange, PLAIN } from './sasl-exchange';
 export { PlainServer, passwordMatches } from './plain-server';
 export type { SaslExchange } from './sasl-exchange';
+export { saslClient } from './sasl-client';
+export type { ClientSaslOptions, SaslClient } from './sasl-client';

@@ -72,7 +72,9 @@ export class ScramServer {
     if (final.channelBinding !== Buffer.from(state.first.gs2Header, 'utf8').toString('base64'))
       return authenticationFailed(`${this.mechanism.name}: channel binding (c=) does not match the client-first message`);
     const expectedNonce = state.serverFirst.slice(2, state.serverFirst.indexOf(','));
-    if (final.nonce !== expectedNonce) return authenticationFailed(`${this.mechanism.name}: nonce (r=) does not match`);
+    // Kafka's ScramSaslServer checks that the final nonce ends with the server-first one (not equality):
+    // librdkafka sends its client nonce again in front of it, and the proof covers what it sent.
+    if (!final.nonce.endsWith(expectedNonce)) return authenticationFailed(`${this.mechanism.name}: nonce (r=) does not match`);
     const { credential } = state;
     const authMessage = `${state.first.bare},${state.serverFirst},${final.withoutProof}`;
     const clientSignature = hmac(this.mechanism, credential.storedKey, authMessage);

@@ -170,6 +170,8 @@ export class FrameReader {
   private readonly handedOut = new Set<Frame>();
   private closed = false;
   private readonly onFrame = (bytes: Buffer): void => this.cut(bytes);
+  /** A further bound on a frame's size, checked on its size prefix (SASL's before authentication): a message refuses the frame. */
+  sizeCheck: ((size: number) => string | undefined) | undefined;
 
   constructor(
     private readonly pool: MemoryPool,
@@ -239,6 +241,11 @@ export class FrameReader {
 
   /** Reserves a frame's size in the pool as soon as its prefix is read; false holds the decoder until granted. */
   private admit(size: number): boolean {
+    const refused = this.sizeCheck?.(size);
+    if (refused !== undefined) {
+      this.error = refused; // the decoder stays held: next() reports the error
+      return false;
+    }
     const grant = (): void => {
       this.waiter = undefined;
       if (this.closed) {

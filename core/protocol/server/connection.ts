@@ -10,23 +10,31 @@
 // responses, at most one of them a Fetch (the responses that can be large), and
 // reading stops while they wait or while the socket's write buffer is full (a
 // slow client slows only itself).
+//
+// On a SASL listener the connection serves only ApiVersions, SaslHandshake and
+// SaslAuthenticate until its SaslSession has authenticated the client; any
+// other request, a failed exchange or one not finished in time closes it.
 import { lineLog, type Logger, type LogLine } from '../../logging';
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { ApiDefinition, RequestContext } from '../api';
+import { apiKeyName } from '../../wire';
 import { DecodeError, Reader, Writer } from '../../wire';
 import { ErrorCode } from '../../wire';
-import { apiByKey, apiVersions } from '../apis';
+import { apiByKey, apiVersions, saslAuthenticateApi, saslHandshakeApi } from '../apis';
 import { peekHeader, readRequestHeader, responseHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
 import type { BrokerMetrics } from './broker-metrics';
+import { DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES, type ListenerSasl, SaslSession } from './sasl-session';
 
 export interface ConnectionOptions {
   ports: BrokerPorts;
-  /** Who the client is: "User:<subject DN>" of its TLS certificate, or User:ANONYMOUS. */
+  /** Who the client is: "User:<subject DN>" of its TLS certificate, or User:ANONYMOUS (replaced by "User:<name>" once SASL authenticates). */
   principal: string;
+  /** SASL_PLAINTEXT / SASL_SSL: the client must authenticate first. */
+  sasl?: ListenerSasl;
   maxFrameBytes: number;
   pool: MemoryPool;
   maxInFlight: number;
@@ -46,10 +54,14 @@ interface Slot {
   fetch?: boolean;
   /** Gives the request's bytes back to the memory pool. */
   release?: () => void;
+  /** Close the connection once this response is written (a refused SASL exchange). */
+  closeAfter?: boolean;
 }
 
 const API_VERSIONS_KEY = 18;
 const FETCH_KEY = 1;
+/** api key, api version, correlation id: the least a request frame holds. */
+const MIN_REQUEST_BYTES = 8;
 
 export class Connection {
   private readonly reader: FrameReader;
@@ -73,16 +85,36 @@ export class Connection {
   private readonly clientHost: string;
   private readonly logger: Logger;
   private readonly requestLog: LogLine;
+  private readonly sasl: SaslSession | undefined;
+  /** The principal handlers see: the listener's (TLS), then the SASL user's. */
+  private principal: string;
+  private saslTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
+    this.principal = options.principal;
     this.name = `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientHost = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.logger = options.logger.child({ remote: this.name });
     this.requestLog = lineLog(this.logger);
-    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading());
+    // A bare SASL token (after SaslHandshake v0) may be shorter than a request header (PLAIN's "\0u\0p"): requests are measured in onFrame.
+    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading(), options.sasl ? 1 : MIN_REQUEST_BYTES);
+    if (options.sasl) {
+      const sasl = (this.sasl = new SaslSession(options.sasl));
+      // Until authenticated, frames are bounded by sasl.server.max.receive.size: an anonymous client cannot make the broker buffer 100 MiB.
+      const maxReceive = options.sasl.maxReceiveBytes ?? DEFAULT_SASL_MAX_RECEIVE_BYTES;
+      this.reader.sizeCheck = (size) =>
+        !sasl.authenticated && size > maxReceive
+          ? `frame of ${size} bytes before authentication exceeds sasl.server.max.receive.size (${maxReceive})`
+          : undefined;
+      const timeoutMs = options.sasl.handshakeTimeoutMs ?? DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS;
+      this.saslTimer = setTimeout(() => {
+        if (!sasl.authenticated) this.refuse(`SASL authentication not finished within ${timeoutMs} ms`);
+      }, timeoutMs);
+      this.saslTimer.unref();
+    }
     // Each parked Fetch listens on the connection's signal.
     setMaxListeners(options.maxInFlight + 16, this.abort.signal);
     socket.setNoDelay(true);
@@ -104,6 +136,7 @@ export class Connection {
       socket.once('close', () => {
         this.abort.abort();
         this.reader.close();
+        clearTimeout(this.saslTimer);
         resolve();
       }),
     );
@@ -224,8 +257,23 @@ export class Connection {
   // ---------------------------------------------------------------- requests
 
   private onFrame(received: Frame): void {
+    if (this.sasl?.expectsRawToken) return this.onRawToken(this.sasl, received);
     const frame = received.bytes;
+    if (frame.length < MIN_REQUEST_BYTES) {
+      received.release();
+      this.refuse(`frame of ${frame.length} bytes is shorter than a request header`);
+      return;
+    }
     const { apiKey, apiVersion, correlationId } = peekHeader(frame);
+    if (this.sasl && !this.sasl.allows(apiKey)) {
+      // Kafka's IllegalSaslStateException: the connection closes without an answer (after earlier ones).
+      const when = this.sasl.expired ? 'after its SASL session expired (connections.max.reauth.ms)' : 'before SASL authentication';
+      this.logger.warn(`closing connection: ${apiKeyName(apiKey)} ${when}`);
+      received.release();
+      this.queue.push({ state: 'close' });
+      this.flush();
+      return;
+    }
     const slot: Slot = { state: 'pending', fetch: apiKey === FETCH_KEY, release: received.release };
     if (slot.fetch) this.fetchInFlight = true;
     this.queue.push(slot);
@@ -271,7 +319,46 @@ export class Connection {
       this.flush();
       return;
     }
+    if (this.sasl && (api.key === saslHandshakeApi.key || api.key === saslAuthenticateApi.key)) {
+      this.authenticate(this.sasl, api, request, slot, correlationId, apiVersion);
+      return;
+    }
     this.run(api, request, slot, correlationId, apiVersion, clientId);
+  }
+
+  /** SaslHandshake and SaslAuthenticate on a SASL listener: the session answers; a refusal closes once answered. */
+  private authenticate(sasl: SaslSession, api: ApiDefinition, request: Record<string, unknown>, slot: Slot, correlationId: number, apiVersion: number): void {
+    const verdict = api.key === saslHandshakeApi.key ? sasl.handshake(String(request.mechanism), apiVersion) : sasl.authenticate(request.authBytes as Buffer);
+    if (verdict.close) {
+      const why = 'errorMessage' in verdict.response ? verdict.response.errorMessage : `error ${verdict.response.errorCode}`;
+      this.logger.warn(`closing connection: ${api.name} refused: ${why}`);
+      slot.closeAfter = true;
+    }
+    if (sasl.authenticated) this.onAuthenticated(sasl);
+    const flexible = inRange(api.response.flexible, apiVersion);
+    this.fill(slot, correlationId, flexible, encodeMessage(api.response, apiVersion, verdict.response, new Writer()));
+  }
+
+  /** A bare SASL token after SaslHandshake v0, answered by a bare size-prefixed token; a failure closes without an answer (as Kafka does). */
+  private onRawToken(sasl: SaslSession, received: Frame): void {
+    const step = sasl.rawToken(Buffer.from(received.bytes));
+    received.release();
+    if (!step.ok) {
+      this.logger.warn(`closing connection: SASL authentication failed: ${step.message}`);
+      this.queue.push({ state: 'close' });
+      this.flush();
+      return;
+    }
+    if (sasl.authenticated) this.onAuthenticated(sasl);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(step.response.length);
+    this.queue.push({ state: 'ready', chunks: [size, step.response] });
+    this.flush();
+  }
+
+  private onAuthenticated(sasl: SaslSession): void {
+    clearTimeout(this.saslTimer);
+    this.principal = sasl.principal!;
   }
 
   private run(api: ApiDefinition, request: unknown, slot: Slot, correlationId: number, apiVersion: number, clientId: string | null): void {
@@ -285,9 +372,10 @@ export class Connection {
       transactions: ports.transactions,
       acls: ports.acls,
       clientHost: this.clientHost,
+      security: ports.security,
       apiVersion,
       clientId,
-      principal: this.options.principal,
+      principal: this.principal,
       advertised: this.options.advertised(this.socket),
       signal: this.abort.signal,
       autoCreateTopics: this.options.autoCreateTopics,
@@ -351,7 +439,8 @@ export class Connection {
     while (this.headDone()) {
       const slot = this.queue.shift()!;
       if (slot.fetch) this.fetchInFlight = this.fetchGated = false;
-      if (slot.state === 'close') {
+      if (slot.state === 'ready' && slot.closeAfter && !this.socket.destroyed) for (const c of slot.chunks!) this.socket.write(c);
+      if (slot.state === 'close' || slot.closeAfter) {
         this.closing = true;
         this.queue.length = 0;
         this.socket.uncork();

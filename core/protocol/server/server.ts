@@ -15,6 +15,8 @@ import { lineLog, silentLogger, type Logger } from '../../logging';
 import { ANONYMOUS, ListenerTls, ListenerTlsOptions, principalOf } from './tls';
 import type { Registry } from '../../metrics';
 import { BrokerMetrics, partitionLogGauges } from './broker-metrics';
+import { type ListenerSasl, SASL_MECHANISM_NAMES } from './sasl-session';
+import type { SecurityProtocol } from './listeners';
 
 /** The listener's bounds and each connection's: what a broker's operator tunes. */
 export interface ServerBounds extends ListenerBounds {
@@ -42,6 +44,8 @@ interface KafkaServerSettings extends ServerBounds {
    * a single node's partition logs too). Absent: nothing is counted.
    */
   metrics?: Registry;
+  /** SASL_PLAINTEXT (or SASL_SSL with `tls`): clients authenticate before anything else. */
+  sasl?: ListenerSasl;
 }
 
 /** What the server serves: a broker's ports, or one embedded Broker (its single-node ports). */
@@ -80,7 +84,9 @@ export class KafkaServer {
     this.maxFrameBytes = bounds.maxFrameBytes;
     this.serverErrors = new RateLimitedLog(lineLog(this.logger, 'error'));
     this.handshakeErrors = new RateLimitedLog(lineLog(this.logger, 'warn'));
-    const ports = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    const given = 'ports' in options ? options.ports : singleNodePorts(options.broker);
+    // The SCRAM admin APIs serve the credentials the listener authenticates against.
+    const ports = options.sasl && !given.security ? { ...given, security: options.sasl.security } : given;
     if (options.metrics) {
       this.metrics = new BrokerMetrics(
         options.metrics,
@@ -99,6 +105,11 @@ export class KafkaServer {
   /** Listens and resolves once the port is bound. */
   static start(options: KafkaServerOptions): Promise<KafkaServer> {
     listenerBounds(options, () => {}); // bad bounds fail before the port is bound
+    const unknown = options.sasl?.mechanisms.filter((m) => !SASL_MECHANISM_NAMES.includes(m)) ?? [];
+    if (unknown.length > 0 || options.sasl?.mechanisms.length === 0)
+      return Promise.reject(
+        new Error(`sasl.enabled.mechanisms must name some of ${SASL_MECHANISM_NAMES.join(', ')}, not "${options.sasl?.mechanisms.join(',')}"`),
+      );
     let listenerTls: ListenerTls | undefined;
     try {
       listenerTls = options.tls ? ListenerTls.load(options.tls) : undefined; // and so do bad TLS files
@@ -130,7 +141,8 @@ export class KafkaServer {
   }
 
   /** The listener's security.protocol. */
-  get securityProtocol(): 'SSL' | 'PLAINTEXT' {
+  get securityProtocol(): SecurityProtocol {
+    if (this.options.sasl) return this.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
     return this.tls ? 'SSL' : 'PLAINTEXT';
   }
 
@@ -188,6 +200,7 @@ export class KafkaServer {
     }
     const connection = new Connection(socket, {
       principal,
+      sasl: this.options.sasl,
       ports: this.ports,
       maxFrameBytes: this.maxFrameBytes,
       pool: this.pool,

@@ -39,6 +39,8 @@ export interface InProcessClusterOptions {
       'heartbeatIntervalMs' | 'replicaLagTimeMaxMs' | 'retentionCheckIntervalMs' | 'kafkaBounds' | 'kafkaTls' | 'autoCreateTopics' | 'authorizer'
     >
   >;
+  /** Options of single brokers, by id, over `broker` (e.g. SASL on some listeners only). */
+  readonly brokerOverrides?: Readonly<Record<number, Partial<BrokerOptions>>>;
   /** broker.rack by broker id (absent: no rack). */
   readonly racks?: Readonly<Record<number, string>>;
   /** How the cluster's own Kafka requests (metadata(), allBrokersRegistered()) connect when the brokers serve SSL (broker.kafkaTls). */
@@ -78,7 +80,7 @@ export class InProcessCluster {
     return cluster;
   }
 
-  private async boot({ ids, controllerConfig, broker, racks, clientTls, metrics }: InProcessClusterOptions): Promise<void> {
+  private async boot({ ids, controllerConfig, broker, brokerOverrides, racks, clientTls, metrics }: InProcessClusterOptions): Promise<void> {
     this.clientTls = clientTls;
     if (metrics) for (const id of ids) this.registries.set(id, metricsRegistry());
     const taken = new Set<number>();
@@ -111,6 +113,7 @@ export class InProcessCluster {
         port: this.brokerPorts[i],
         rack: racks?.[id] ?? null,
         ...broker,
+        ...brokerOverrides?.[id],
         logger: loggerTo((l) => lines.push(`${Date.now()} ${l.msg}`)),
         linkFilter: (to) => this.delivers(id, to.port),
         metrics: this.registries.get(id),

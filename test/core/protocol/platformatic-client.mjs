@@ -7,12 +7,17 @@
 //     (IncrementalAlterConfigs of the topic, then DescribeConfigs: prints the topic's overrides)
 // Prints one JSON line per result on stdout; exits non-zero on failure.
 // RILL_TLS_CA=FILE: connect over TLS trusting that CA (security.protocol=SSL).
+// RILL_SASL=MECHANISM:USER:PASSWORD: authenticate with SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).
 import { readFileSync } from 'node:fs';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
 const bootstrapBrokers = bootstrap.split(',');
-const tls = process.env.RILL_TLS_CA ? { tls: { ca: readFileSync(process.env.RILL_TLS_CA, 'utf8') } } : {};
+const [saslMechanism, saslUser, ...saslPassword] = (process.env.RILL_SASL ?? '').split(':');
+const tls = {
+  ...(process.env.RILL_TLS_CA ? { tls: { ca: readFileSync(process.env.RILL_TLS_CA, 'utf8') } } : {}),
+  ...(process.env.RILL_SASL ? { sasl: { mechanism: saslMechanism, username: saslUser, password: saslPassword.join(':') } } : {}),
+};
 
 async function produce(messages) {
   const producer = new Producer({ ...tls, clientId: 'platformatic-producer', bootstrapBrokers, serializers: stringSerializers, autocreateTopics: true });

@@ -18,6 +18,15 @@ describe('MetadataImage', () => {
       ...cluster,
       { type: 'RegisterController', controllerId: 4, host: 'c4', port: 9093 } as MetadataRecord,
       { type: 'AccessControlEntry', resourceType: 2, resourceName: 't', patternType: 3, principal: 'User:a', host: '*', operation: 3, permission: 3 },
+      {
+        type: 'UserScramCredential',
+        name: 'alice',
+        mechanism: 1,
+        salt: Buffer.from('s'),
+        storedKey: Buffer.from('k'),
+        serverKey: Buffer.from('v'),
+        iterations: 4096,
+      },
     ]);
     const copy = image.clone() as unknown as Record<string, unknown>;
     for (const [field, value] of Object.entries(image as unknown as Record<string, unknown>)) {
@@ -134,5 +143,26 @@ describe('MetadataStateMachine (core/raft ReplicatedStateMachine)', () => {
     other.restore(sm.snapshot());
     expect(other.snapshot()).toEqual(sm.snapshot());
     expect(other.image.topicByName('t')?.partitions.get(0)?.leader).toBe(1);
+  });
+});
+
+describe('SCRAM credentials', () => {
+  test('upserts replace per mechanism, removals drop the user with its last credential, and snapshots keep them', () => {
+    const cred = (mechanism: number, key: number) => ({
+      type: 'UserScramCredential' as const,
+      name: 'alice',
+      mechanism,
+      salt: Buffer.from('s'),
+      storedKey: Buffer.alloc(32, key),
+      serverKey: Buffer.alloc(32, key),
+      iterations: 4096,
+    });
+    const image = MetadataImage.fromRecords([cred(1, 1), cred(2, 2), cred(1, 3)]);
+    expect(image.scramCredentials.get('alice')?.get(1)?.storedKey).toEqual(Buffer.alloc(32, 3));
+    expect(MetadataImage.fromRecords(image.toRecords()).scramCredentials).toEqual(image.scramCredentials);
+    expect(image.apply({ type: 'RemoveUserScramCredential', name: 'alice', mechanism: 1 })).toEqual({ applied: true });
+    expect(image.apply({ type: 'RemoveUserScramCredential', name: 'alice', mechanism: 1 }).applied).toBe(false);
+    image.apply({ type: 'RemoveUserScramCredential', name: 'alice', mechanism: 2 });
+    expect(image.scramCredentials.has('alice')).toBe(false);
   });
 });

@@ -504,6 +504,7 @@ export class BrokerProcess implements BrokerView {
       alterPartitionRetryMs: 500,
       maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
       durableAppends: false,
+      isEligible: (id) => this.image.isUnfenced(id),
     });
     const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
     this.replicas.set(name, h);

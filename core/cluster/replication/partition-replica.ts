@@ -56,6 +56,8 @@ export interface ReplicaConfig {
    * replica's unflushed data at once.
    */
   readonly durableAppends: boolean;
+  /** Whether a follower may join the ISR: unfenced in this broker's metadata (default: any). */
+  readonly isEligible?: (brokerId: number) => boolean;
 }
 
 export type AppendOutcome =
@@ -403,6 +405,10 @@ export class PartitionReplica {
 
   private maybeExpandIsr(id: number, p: FollowerProgress): void {
     if (this.pendingIsr !== undefined || this._isr.includes(id)) return;
+    // A fenced broker may still fetch (a controlled shutdown on its way out): the
+    // controller would refuse it (INELIGIBLE_REPLICA), and a refused proposal's
+    // members hold the high watermark until the partition epoch moves (KIP-841).
+    if (this.config.isEligible !== undefined && !this.config.isEligible(id)) return;
     // Caught up: has everything committed, and everything of this leader's epoch so far.
     if (p.logEndOffset >= this.log.highWatermark && p.logEndOffset >= this.epochStartOffset) {
       this.propose(
@@ -448,18 +454,8 @@ export class PartitionReplica {
    */
   onIsrChangeRefused(proposal: IsrChangeProposal, errorCode: number): void {
     if (errorCode === ErrorCode.NOT_CONTROLLER) return;
-    const current = proposal.partitionEpoch === this._partitionEpoch && proposal.leaderEpoch === this._leaderEpoch;
     if (this.pendingIsr?.partitionEpoch === proposal.partitionEpoch && this.pendingIsr.leaderEpoch === proposal.leaderEpoch) {
       this.pendingIsr = undefined;
-    }
-    // INELIGIBLE_REPLICA: the controller looked at this very partition epoch and
-    // refused to add fenced brokers. Nothing at this epoch was committed (a commit
-    // moves the epoch), and this is the only proposal in flight, so its new members
-    // need not count for the high watermark any more: a fenced broker that fetched
-    // on its way out (a controlled shutdown) must not hold the high watermark back.
-    if (errorCode === ErrorCode.INELIGIBLE_REPLICA && current) {
-      for (const id of proposal.newIsr) if (!this._isr.includes(id)) this.proposedMembers.delete(id);
-      if (this._role === 'leader') this.maybeAdvanceHighWatermark();
     }
   }
 

@@ -70,8 +70,8 @@ function round(leader: PartitionReplica, follower: PartitionReplica, now: number
   return resp;
 }
 
-function cluster(s = state()) {
-  const [b1, b2, b3] = [replicaOn(1), replicaOn(2), replicaOn(3)];
+function cluster(s = state(), overrides: Partial<ReplicaConfig> = {}) {
+  const [b1, b2, b3] = [replicaOn(1, overrides), replicaOn(2, overrides), replicaOn(3, overrides)];
   for (const r of [b1, b2, b3]) r.onPartitionState(s, 0);
   return { b1, b2, b3 };
 }
@@ -480,5 +480,22 @@ describe('PartitionReplica and transactions', () => {
     expect(b2.role).toBe('leader');
     expect(b2.appendAsLeader(txn(11, 1, 0, 'zombie'), 1)).toMatchObject({ errorCode: ErrorCode.INVALID_PRODUCER_EPOCH });
     expect(b2.appendAsLeader(txn(11, 2, 0, 'fresh'), 1)).toMatchObject({ errorCode: 0 });
+  });
+});
+
+describe('PartitionReplica: ISR eligibility', () => {
+  test('a caught-up follower the broker sees fenced is not proposed into the ISR (KIP-841), so it never holds the high watermark', () => {
+    const fenced = new Set([3]);
+    const { b1, b2, b3 } = cluster(state({ isr: [1, 2] }), { isEligible: (id: number) => !fenced.has(id) });
+    round(b1, b3, 5); // b3 catches up, but is fenced
+    expect(b1.pollIsrChange(5)).toBeUndefined();
+    b1.appendAsLeader(batch('a'), -1);
+    round(b1, b2, 10);
+    round(b1, b2, 20);
+    expect(b1.highWatermark).toBe(1);
+    fenced.delete(3);
+    round(b1, b3, 30); // fetches 'a'
+    round(b1, b3, 31); // and shows it has it
+    expect(b1.pollIsrChange(31)?.newIsr).toEqual([1, 2, 3]);
   });
 });

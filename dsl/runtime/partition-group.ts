@@ -59,6 +59,7 @@ export class PartitionGroup {
   /** Per empty queue with zero lag: the wall-clock time until which it holds the task back. */
   private readonly idleDeadlines = new Map<RecordQueue, number>();
   private count = 0;
+  private readonly addedUpTo = new Map<string, number>();
 
   constructor(
     readonly partition: number,
@@ -74,11 +75,22 @@ export class PartitionGroup {
     return this.count;
   }
 
+  /** Records buffered of one of the task's partitions. */
+  bufferedOf(topic: string): number {
+    return this.byTopic.get(topic)?.length ?? 0;
+  }
+
+  /** The offset after the last record added of one of the task's partitions (undefined: none yet). */
+  nextAfterAdded(topic: string): number | undefined {
+    return this.addedUpTo.get(topic);
+  }
+
   /** Buffers a fetched record of one of the task's partitions (others are ignored). */
   add(record: LogRecord): boolean {
     const q = this.byTopic.get(record.topic);
     if (q === undefined) return false;
     q.push(record);
+    this.addedUpTo.set(record.topic, record.offset + 1);
     this.count++;
     return true;
   }

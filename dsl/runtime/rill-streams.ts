@@ -588,7 +588,7 @@ export class RillStreams {
    */
   private async commitTasks(tasks: readonly StreamTask[]): Promise<boolean> {
     const offsets: (TopicPartition & { offset: number })[] = [];
-    for (const t of tasks) for (const [topic, offset] of t.consumed) offsets.push({ topic, partition: t.partition, offset });
+    for (const t of tasks) for (const topic of t.consumed.keys()) offsets.push({ topic, partition: t.partition, offset: this.readUpTo(t, topic) });
     // Asynchronous work of the records being committed must finish (and write) first.
     const started = performance.now();
     await Promise.all(tasks.map((t) => t.settleAsync()));
@@ -608,6 +608,24 @@ export class RillStreams {
   }
 
   /**
+   * The next offset of partition `task.partition` of `topic` the task needs:
+   * past its last processed record, and, once it has processed everything
+   * fetched of it up to the high watermark, the consumer's position, which
+   * also covers what a reader never hands out (transaction markers, records
+   * of aborted transactions). Committing that, and comparing it with the end
+   * offset, keeps a partition that ends with a marker from looking unread.
+   */
+  private readUpTo(task: StreamTask, topic: string, floor = 0): number {
+    const consumed = task.consumed.get(topic) ?? floor;
+    const tp = { topic, partition: task.partition };
+    const group = this.groups.get(task.partition);
+    // A record taken but not processed (buffered, or the one that failed) keeps the task where it is.
+    const unprocessed = (group?.bufferedOf(topic) ?? 0) > 0 || (group?.nextAfterAdded(topic) ?? 0) > consumed;
+    if (unprocessed || this.consumer?.fetchedLag(tp) !== 0) return consumed;
+    return Math.max(consumed, this.consumer.position(tp) ?? consumed);
+  }
+
+  /**
    * Which input partition is not processed to its end yet: 'local' when one
    * of this instance's tasks is behind, 'elsewhere' when a partition it does
    * not run has the group's committed offset short of its end, else 'none'.
@@ -620,7 +638,7 @@ export class RillStreams {
         if (o.end <= o.start) continue;
         const task = this.taskManager?.get(o.partition);
         if (task) {
-          if ((task.consumed.get(topic) ?? o.start) < o.end) return 'local';
+          if (this.readUpTo(task, topic, o.start) < o.end) return 'local';
           continue;
         }
         if (elsewhere) continue;

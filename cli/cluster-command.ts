@@ -33,7 +33,7 @@ const SPEC = {
     defaultText: 'none',
   },
   'broker-session-timeout-ms': numberFlag('controller: fence a broker silent this long', 9000),
-  'broker-disconnect-grace-ms': numberFlag('controller: fence a broker this long after its connection closes, unless it heartbeats again', 1000),
+  'broker-disconnect-grace-ms': numberFlag('controller: fence a broker this long after its connection closes, unless it heartbeats again', 500),
   'worker-session-timeout-ms': numberFlag('controller: move the tasks of a worker silent this long', 10000),
   'max-broker-partitions': numberFlag('controller: replicas one broker may host, all topics together (max.broker.partitions)', 100000),
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),

@@ -39,7 +39,7 @@ export interface ControllerConfig {
   readonly workerSessionTimeoutMs: number;
   /**
    * How long after the connection a broker heartbeats on closes it is fenced,
-   * unless it heartbeats again first (default 1000 ms: four of its 250 ms
+   * unless it heartbeats again first (default 500 ms: two of its 250 ms
    * heartbeat intervals to reconnect). A killed broker's partitions get new
    * leaders after this grace instead of the whole session timeout.
    */
@@ -48,7 +48,7 @@ export interface ControllerConfig {
   readonly maxBrokerPartitions?: number;
 }
 
-export const DEFAULT_BROKER_DISCONNECT_GRACE_MS = 1000;
+export const DEFAULT_BROKER_DISCONNECT_GRACE_MS = 500;
 
 export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
   brokerSessionTimeoutMs: 9000,

@@ -5,6 +5,8 @@ import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
 import { ApiKey, field, message } from '../../wire';
 import { answerCode, transactionsOf } from './txn-common';
+import { ifAuthorized } from '../auth';
+import type { TransactionPort } from '../ports';
 
 export interface AddOffsetsToTxnRequest {
   transactionalId: string;
@@ -34,7 +36,8 @@ export const addOffsetsToTxnApi = defineApi<AddOffsetsToTxnRequest, AddOffsetsTo
   request,
   response,
   async handle(req, ctx) {
-    const port = transactionsOf(ctx, req.transactionalId);
+    // The group's offsets join the transaction only for a principal that may commit them (READ on the group).
+    const port = E.chain((p: TransactionPort) => ifAuthorized(ctx, 'Group', req.groupId, 'READ', () => E.right(p)))(transactionsOf(ctx, req.transactionalId));
     const added = E.isLeft(port) ? port : await port.right.addOffsets(req, req.groupId);
     return { throttleTimeMs: 0, errorCode: answerCode(ctx, 'AddOffsetsToTxn', added, 2) };
   },

@@ -3,8 +3,9 @@
 // is the brokers' verification form (KIP-890), not served.
 import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
-import { ApiKey, array, field, message } from '../../wire';
+import { ApiKey, array, ErrorCode, field, message } from '../../wire';
 import { answerCode, transactionsOf } from './txn-common';
+import { authorizer, deniedCode } from '../auth';
 
 type Topics = { name: string; partitions: number[] }[];
 
@@ -48,15 +49,20 @@ export const addPartitionsToTxnApi = defineApi<AddPartitionsToTxnRequest, AddPar
   async handle(req, ctx) {
     const txn = { transactionalId: req.v3AndBelowTransactionalId, producerId: req.v3AndBelowProducerId, producerEpoch: req.v3AndBelowProducerEpoch };
     const partitions = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+    // WRITE on every topic, as Kafka: if one is refused, none is added (the others are OPERATION_NOT_ATTEMPTED).
+    const writable = authorizer(ctx, 'Topic', 'WRITE');
+    const refusedTopic = req.v3AndBelowTopics.some((t) => !writable(t.name));
     const port = transactionsOf(ctx, txn.transactionalId);
-    const added = E.isLeft(port) ? port : await port.right.addPartitions(txn, partitions);
+    const added = E.isLeft(port) || refusedTopic ? port : await port.right.addPartitions(txn, partitions);
     // One decision for the whole request: every partition carries its answer.
     const errorCode = answerCode(ctx, 'AddPartitionsToTxn', added, 2);
+    const codeOf = (topic: string): number =>
+      errorCode !== 0 || !refusedTopic ? errorCode : writable(topic) ? ErrorCode.OPERATION_NOT_ATTEMPTED : deniedCode.Topic;
     return {
       throttleTimeMs: 0,
       resultsByTopicV3AndBelow: req.v3AndBelowTopics.map((t) => ({
         name: t.name,
-        resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: errorCode })),
+        resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: codeOf(t.name) })),
       })),
     };
   },

@@ -7,6 +7,8 @@ import { defineApi } from '../api';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 import { fencingCode, transactionsOf } from './txn-common';
+import { authorizer, deniedCode, ifAuthorized } from '../auth';
+import type { TransactionPort } from '../ports';
 
 export interface TxnOffsetCommitRequest {
   transactionalId: string;
@@ -79,10 +81,14 @@ export const txnOffsetCommitApi = defineApi<TxnOffsetCommitRequest, TxnOffsetCom
         metadata: p.committedMetadata,
       })),
     );
-    const port = transactionsOf(ctx, req.transactionalId);
+    // As OffsetCommit: READ on the group, and READ on each topic (the others are committed, the unreadable refused).
+    const port = E.chain((p: TransactionPort) => ifAuthorized(ctx, 'Group', req.groupId, 'READ', () => E.right(p)))(transactionsOf(ctx, req.transactionalId));
+    const readable = authorizer(ctx, 'Topic', 'READ');
+    const denied = commits.filter((c) => !readable(c.topic)).map((c) => ({ topic: c.topic, partition: c.partition, errorCode: deniedCode.Topic }));
+    const allowed = denied.length === 0 ? commits : commits.filter((c) => readable(c.topic));
     const results = E.isLeft(port)
       ? commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: port.left.code }))
-      : await port.right.commitOffsets(req, commits);
+      : [...(allowed.length > 0 ? await port.right.commitOffsets(req, allowed) : []), ...denied];
     const refused = results.find((r) => r.errorCode !== 0);
     if (refused !== undefined) ctx.log(`refused TxnOffsetCommit of group "${req.groupId}": ${refused.errorCode}`);
     // PRODUCER_FENCED is known to TxnOffsetCommit from v3 (KIP-447).

@@ -171,6 +171,46 @@ describe('ACLs on the Kafka listener', () => {
     expect(seen).toEqual(['one', 'two']);
   });
 
+  test('transactions: WRITE on the transactional id, WRITE on each topic it adds, READ on the group whose offsets it commits', async () => {
+    const a = admin().admin();
+    await a.connect();
+    const txnAcl = allow(AclResourceTypes.TRANSACTIONAL_ID, 'tx-anon', AclOperationTypes.WRITE);
+    await a.createAcls({ acl: [txnAcl] });
+    // kafkajs' idempotent producers need retries.
+    const kafka = new Kafka({
+      clientId: 'acl-anon-txn',
+      brokers: [bootstrap],
+      ssl: { ca: certs.read(certs.ca) },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 1 },
+    });
+    // A transactional id it may not use: refused (FindCoordinator of it needs DESCRIBE, InitProducerId WRITE; kafkajs reports the first).
+    const other = kafka.producer({ transactionalId: 'tx-other', idempotent: true, maxInFlightRequests: 1 });
+    await other.connect();
+    await expect(other.transaction()).rejects.toThrow(/[Tt]ransactional [Ii]d authorization failed|Failed to find group coordinator/);
+    await other.disconnect();
+
+    const p = kafka.producer({ transactionalId: 'tx-anon', idempotent: true, maxInFlightRequests: 1 });
+    await p.connect();
+    const refused = await p.transaction();
+    await expect(refused.send({ topic: 'secret', messages: [{ value: 'x' }] })).rejects.toThrow(/[Tt]opic authorization failed/);
+    await refused.abort().catch(() => undefined);
+    const txn = await p.transaction();
+    await txn.send({ topic: 'open-orders', messages: [{ value: 'in a transaction' }] });
+    await expect(
+      txn.sendOffsets({ consumerGroupId: 'forbidden-group', topics: [{ topic: 'open-orders', partitions: [{ partition: 0, offset: '1' }] }] }),
+    ).rejects.toThrow(/[Gg]roup authorization failed/);
+    await txn.abort().catch(() => undefined);
+    const ok = await p.transaction();
+    await ok.send({ topic: 'open-orders', messages: [{ value: 'committed' }] });
+    await ok.sendOffsets({ consumerGroupId: 'allowed-group', topics: [{ topic: 'open-orders', partitions: [{ partition: 0, offset: '1' }] }] });
+    await ok.commit();
+    await p.disconnect();
+    // The next tests count the ACLs the suite started with.
+    await a.deleteAcls({ filters: [txnAcl] });
+    await a.disconnect();
+  });
+
   test('a group without READ: GROUP_AUTHORIZATION_FAILED (FindCoordinator, JoinGroup, OffsetFetch, DescribeGroups); a topic without READ in OffsetCommit and OffsetFetch', async () => {
     const c = await anonymousConnection();
     try {

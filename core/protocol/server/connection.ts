@@ -27,6 +27,7 @@ import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
 import type { BrokerMetrics } from './broker-metrics';
+import { errorAnswer } from './error-answer';
 import { DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES, type ListenerSasl, SaslSession } from './sasl-session';
 
 export interface ConnectionOptions {
@@ -397,7 +398,17 @@ export class Connection {
     };
     const failed = (e: unknown): void => {
       timed?.();
-      // A handler that throws is a bug; the client sees a closed connection, the broker goes on.
+      // A handler that throws is a bug; the broker goes on. The client gets UNKNOWN_SERVER_ERROR where
+      // the response has a top-level error code (error-answer.ts), else a closed connection.
+      const answer = slot.state === 'pending' ? errorAnswer(api, apiVersion, `${api.name} failed on the broker: ${(e as Error)?.message ?? e}`) : undefined;
+      if (answer !== undefined) {
+        this.logger.error({ clientId, err: e }, `${api.name} v${apiVersion} handler failed; answered UNKNOWN_SERVER_ERROR`);
+        try {
+          return done(answer);
+        } catch {
+          // Not even the error answer encodes: close, as below.
+        }
+      }
       this.logger.error({ clientId, err: e }, `closing connection: ${api.name} v${apiVersion} handler failed`);
       slot.release?.();
       slot.state = 'close';

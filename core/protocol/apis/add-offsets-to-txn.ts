@@ -6,7 +6,6 @@ import { defineApi } from '../api';
 import { ApiKey, field, message } from '../../wire';
 import { answerCode, transactionsOf } from './txn-common';
 import { ifAuthorized } from '../auth';
-import type { TransactionPort } from '../ports';
 
 export interface AddOffsetsToTxnRequest {
   transactionalId: string;
@@ -37,8 +36,8 @@ export const addOffsetsToTxnApi = defineApi<AddOffsetsToTxnRequest, AddOffsetsTo
   response,
   async handle(req, ctx) {
     // The group's offsets join the transaction only for a principal that may commit them (READ on the group).
-    const port = E.chain((p: TransactionPort) => ifAuthorized(ctx, 'Group', req.groupId, 'READ', () => E.right(p)))(transactionsOf(ctx, req.transactionalId));
-    const added = E.isLeft(port) ? port : await port.right.addOffsets(req, req.groupId);
+    const port = transactionsOf(ctx, req.transactionalId);
+    const added = E.isLeft(port) ? port : await ifAuthorized(ctx, 'Group', req.groupId, 'READ', () => port.right.addOffsets(req, req.groupId));
     return { throttleTimeMs: 0, errorCode: answerCode(ctx, 'AddOffsetsToTxn', added, 2) };
   },
 });

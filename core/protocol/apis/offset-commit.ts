@@ -1,9 +1,9 @@
 // OffsetCommit (8): members commit with their generation; tools commit for an
 // empty group with generation -1 and member id "".
 import { defineApi } from '../api';
-import { authorized, authorizer, deniedCode } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
+import { checkCommits, commitsOf } from './offset-commits';
 
 export interface OffsetCommitRequest {
   groupId: string;
@@ -64,21 +64,7 @@ export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
   request,
   response,
   async handle(req, ctx) {
-    const commits = req.topics.flatMap((t) =>
-      t.partitions.map((p) => ({
-        topic: t.name,
-        partition: p.partitionIndex,
-        offset: p.committedOffset,
-        leaderEpoch: p.committedLeaderEpoch,
-        metadata: p.committedMetadata,
-      })),
-    );
-    const groupDenied = !authorized(ctx, 'Group', req.groupId, 'READ');
-    const readable = authorizer(ctx, 'Topic', 'READ');
-    const denied = commits
-      .filter((c) => groupDenied || !readable(c.topic))
-      .map((c) => ({ topic: c.topic, partition: c.partition, errorCode: groupDenied ? deniedCode.Group : deniedCode.Topic }));
-    const allowed = denied.length === 0 ? commits : commits.filter((c) => !groupDenied && readable(c.topic));
+    const { groupDenied, allowed, denied } = checkCommits(ctx, req.groupId, commitsOf(req.topics));
     const results =
       groupDenied || (allowed.length === 0 && denied.length > 0)
         ? []

@@ -7,8 +7,7 @@ import { defineApi } from '../api';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 import { fencingCode, transactionsOf } from './txn-common';
-import { authorizer, deniedCode, ifAuthorized } from '../auth';
-import type { TransactionPort } from '../ports';
+import { checkCommits, commitsOf } from './offset-commits';
 
 export interface TxnOffsetCommitRequest {
   transactionalId: string;
@@ -72,20 +71,10 @@ export const txnOffsetCommitApi = defineApi<TxnOffsetCommitRequest, TxnOffsetCom
   request,
   response,
   async handle(req, ctx) {
-    const commits = req.topics.flatMap((t) =>
-      t.partitions.map((p) => ({
-        topic: t.name,
-        partition: p.partitionIndex,
-        offset: p.committedOffset,
-        leaderEpoch: p.committedLeaderEpoch,
-        metadata: p.committedMetadata,
-      })),
-    );
-    // As OffsetCommit: READ on the group, and READ on each topic (the others are committed, the unreadable refused).
-    const port = E.chain((p: TransactionPort) => ifAuthorized(ctx, 'Group', req.groupId, 'READ', () => E.right(p)))(transactionsOf(ctx, req.transactionalId));
-    const readable = authorizer(ctx, 'Topic', 'READ');
-    const denied = commits.filter((c) => !readable(c.topic)).map((c) => ({ topic: c.topic, partition: c.partition, errorCode: deniedCode.Topic }));
-    const allowed = denied.length === 0 ? commits : commits.filter((c) => readable(c.topic));
+    const commits = commitsOf(req.topics);
+    // As OffsetCommit (offset-commits.ts): READ on the group and on each topic; the unreadable are refused, the others committed.
+    const port = transactionsOf(ctx, req.transactionalId);
+    const { allowed, denied } = checkCommits(ctx, req.groupId, commits);
     const results = E.isLeft(port)
       ? commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: port.left.code }))
       : [...(allowed.length > 0 ? await port.right.commitOffsets(req, allowed) : []), ...denied];

@@ -28,13 +28,18 @@ async function produce(messages) {
 
 async function consume(groupId, count) {
   const consumer = new Consumer({ ...tls, groupId, clientId: 'platformatic-consumer', bootstrapBrokers, deserializers: stringDeserializers, maxWaitTime: 200 });
-  const stream = await consumer.consume({ autocommit: true, topics: [topic], mode: 'earliest', sessionTimeout: 10000, heartbeatInterval: 500 });
-  let seen = 0;
-  for await (const message of stream) {
+  // Commits are explicit and awaited: autocommit sends its last commit as the stream
+  // closes, racing consumer.close() ("Client is closed"), so a test could not rely on it.
+  const stream = await consumer.consume({ autocommit: false, topics: [topic], mode: 'earliest', sessionTimeout: 10000, heartbeatInterval: 500 });
+  // Pulled by hand: breaking out of `for await` would destroy the stream before the commit.
+  const messages = stream[Symbol.asyncIterator]();
+  for (let seen = 0; seen < count; ) {
+    const { value: message, done } = await messages.next();
+    if (done) throw new Error(`the stream ended after ${seen} of ${count} records`);
     const headers = {};
     for (const [k, v] of message.headers ?? []) headers[String(k)] = String(v);
     console.log(JSON.stringify({ key: message.key, value: message.value, headers, partition: message.partition, offset: String(message.offset) }));
-    if (++seen >= count) break;
+    if (++seen === count) await message.commit();
   }
   await stream.close();
   await consumer.close(true);

@@ -108,6 +108,17 @@ export class ClusterNodes {
     ]);
   }
 
+  /** A single-node `rill broker` (no controllers) as node `b<id>`, on that broker's port. */
+  startStandaloneBroker(id: number): Promise<void> {
+    return this.spawnNode(`b${id}`, this.o.brokerNodeFlags ?? [], this.o.brokerEnv ?? {}, 'broker', [
+      '--port',
+      String(this.brokerPorts.get(id)),
+      '--data-dir',
+      path.join(this.o.dir, `standalone-${id}`),
+      ...(this.o.brokerArgs ?? []),
+    ]);
+  }
+
   /** `rill worker --controllers ... --brokers ... ARGS` as node `w<id>`. */
   startWorker(id: number, args: readonly string[]): Promise<void> {
     const brokers = this.o.brokerIds.map((b) => this.bootstrap(b)).join(',');

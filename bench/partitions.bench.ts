@@ -1,0 +1,252 @@
+// npm run bench:partitions — 10,000 partitions in real processes: one
+// `rill broker` (single node), then a 3-controller + 3-broker cluster at
+// replication factor 3. For each it reports what an operator pays for that many
+// partitions (issue #19, "a real-process test"):
+//
+//  - the time to create them (CreateTopics, 100 topics of 100 partitions) and to
+//    write one record to each;
+//  - each broker's RSS and open file descriptors (/proc/<pid>/fd) after the
+//    writes, and again after a restart: segment and index files are opened
+//    lazily and closed least-recently-used first (log.max.open.files), so the
+//    descriptors stay bounded whatever the partition count;
+//  - the restart's time to ready (the process printed where it listens) and to
+//    serving (Metadata shows every partition with a leader);
+//  - the latency of a Metadata request for all topics (goal: < 100 ms).
+//
+// Results: bench/results/partitions.json. Environment: BENCH_PARTITIONS (total,
+// default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min).
+// Every process is killed on the way out (see bench/cluster-nodes.ts).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
+
+const TOTAL = Number(process.env.BENCH_PARTITIONS ?? 10_000);
+const PER_TOPIC = 100;
+const TOPICS = Math.ceil(TOTAL / PER_TOPIC);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
+const METADATA_GOAL_MS = 100;
+const METADATA_SAMPLES = 20;
+
+const topicNames = Array.from({ length: TOPICS }, (_, i) => `p${String(i).padStart(4, '0')}`);
+
+interface ProcessFigures {
+  rssMb: number;
+  openFds: number;
+}
+
+function processFigures(pid: number | undefined): ProcessFigures | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return { rssMb: Math.round(rssKb / 102.4) / 10, openFds: fs.readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Metadata for all topics, timed; also says whether every partition has a leader. */
+async function timedMetadata(nodes: ClusterNodes, brokerId: number): Promise<{ ms: number; partitions: number; leaderless: number } | undefined> {
+  const t0 = performance.now();
+  const m = await nodes.metadata(brokerId, null);
+  const ms = performance.now() - t0;
+  if (m === undefined) return undefined;
+  let partitions = 0;
+  let leaderless = 0;
+  for (const t of m.topics) {
+    if (!t.name?.startsWith('p')) continue;
+    for (const p of t.partitions) {
+      partitions++;
+      if (p.leaderId < 0) leaderless++;
+    }
+  }
+  return { ms, partitions, leaderless };
+}
+
+async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{ medianMs: number; maxMs: number }> {
+  const samples: number[] = [];
+  for (let i = 0; i < METADATA_SAMPLES; i++) {
+    const r = await timedMetadata(nodes, brokerId);
+    if (r !== undefined) samples.push(r.ms);
+  }
+  return { medianMs: round1(median(samples)), maxMs: round1(Math.max(...samples)) };
+}
+
+/** Polls until a broker's Metadata shows all TOTAL partitions with a leader (bounded). */
+async function waitServing(nodes: ClusterNodes, brokerId: number, deadline: number): Promise<void> {
+  for (;;) {
+    const r = await timedMetadata(nodes, brokerId);
+    if (r !== undefined && r.partitions >= TOTAL && r.leaderless === 0) return;
+    if (Date.now() > deadline) throw new Error(`broker ${brokerId}: not every partition has a leader (${JSON.stringify(r)})`);
+    await pause(100);
+  }
+}
+
+/** Polls until every broker's Metadata lists all the brokers (they registered with the controller). */
+async function waitRegistered(nodes: ClusterNodes, brokers: readonly number[], deadline: number): Promise<void> {
+  for (const id of brokers)
+    for (;;) {
+      const m = await nodes.metadata(id, []);
+      if (m !== undefined && m.brokers.length === brokers.length) break;
+      if (Date.now() > deadline) throw new Error(`broker ${id} does not see all ${brokers.length} brokers`);
+      await pause(100);
+    }
+}
+
+async function createAndFill(bootstrap: string[], replicationFactor: number): Promise<{ createSeconds: number; produceSeconds: number }> {
+  const kafka = new Kafka({ clientId: 'bench-partitions', brokers: bootstrap, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const t0 = performance.now();
+  try {
+    // Ten topics per request: each request stays far below max.partitions.per.request.
+    for (let i = 0; i < topicNames.length; i += 10) {
+      await admin.createTopics({
+        topics: topicNames.slice(i, i + 10).map((topic) => ({ topic, numPartitions: PER_TOPIC, replicationFactor })),
+        waitForLeaders: true,
+        timeout: 60_000,
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const createSeconds = (performance.now() - t0) / 1000;
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const t1 = performance.now();
+  try {
+    for (let i = 0; i < topicNames.length; i += 10) {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: topicNames.slice(i, i + 10).map((topic) => ({
+          topic,
+          messages: Array.from({ length: PER_TOPIC }, (_, partition) => ({ partition, key: null, value: `record of ${topic}/${partition}` })),
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { createSeconds: round1(createSeconds), produceSeconds: round1((performance.now() - t1) / 1000) };
+}
+
+function figuresOf(nodes: ClusterNodes, keys: NodeKey[]): Record<string, ProcessFigures | undefined> {
+  return Object.fromEntries(keys.map((k) => [k, processFigures(nodes.pid(k))]));
+}
+
+async function singleNode(dir: string, deadline: number) {
+  const nodes = new ClusterNodes({ dir, controllerIds: [], brokerIds: [1], maxLifetimeMs: TIMEOUT_MS });
+  try {
+    await nodes.allocatePorts();
+    await nodes.startStandaloneBroker(1);
+    const fill = await createAndFill([nodes.bootstrap(1)], 1);
+    await waitServing(nodes, 1, deadline);
+    const afterWrites = figuresOf(nodes, ['b1']);
+    const metadata = await metadataLatency(nodes, 1);
+    await nodes.stop('b1');
+    const t0 = performance.now();
+    await nodes.startStandaloneBroker(1);
+    const readyMs = performance.now() - t0;
+    await waitServing(nodes, 1, deadline);
+    const servingMs = performance.now() - t0;
+    return {
+      ...fill,
+      afterWrites,
+      metadataAllTopics: metadata,
+      restart: {
+        readyMs: Math.round(readyMs),
+        servingMs: Math.round(servingMs),
+        figures: figuresOf(nodes, ['b1']),
+        metadataAllTopics: await metadataLatency(nodes, 1),
+      },
+    };
+  } finally {
+    await nodes.stopAll(5000);
+  }
+}
+
+async function cluster(dir: string, deadline: number) {
+  const brokers = [1, 2, 3];
+  const nodes = new ClusterNodes({ dir, controllerIds: [101, 102, 103], brokerIds: brokers, maxLifetimeMs: TIMEOUT_MS });
+  const brokerKeys = brokers.map((b) => `b${b}` as NodeKey);
+  try {
+    await nodes.allocatePorts();
+    await Promise.all([101, 102, 103].map((c) => nodes.startController(c)));
+    await Promise.all(brokers.map((b) => nodes.startBroker(b)));
+    await waitRegistered(nodes, brokers, deadline);
+    const fill = await createAndFill(
+      brokers.map((b) => nodes.bootstrap(b)),
+      3,
+    );
+    await waitServing(nodes, 1, deadline);
+    const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);
+    const metadata = await metadataLatency(nodes, 1);
+    // A rolling restart of broker 3: its replicas are recovered from disk and caught up.
+    await nodes.stop('b3');
+    const t0 = performance.now();
+    await nodes.startBroker(3);
+    const readyMs = performance.now() - t0;
+    await waitServing(nodes, 3, deadline);
+    const servingMs = performance.now() - t0;
+    return {
+      ...fill,
+      afterWrites,
+      metadataAllTopics: metadata,
+      restartOfBroker3: {
+        readyMs: Math.round(readyMs),
+        servingMs: Math.round(servingMs),
+        figures: figuresOf(nodes, ['b3']),
+        metadataAllTopics: await metadataLatency(nodes, 3),
+      },
+    };
+  } finally {
+    await nodes.stopAll(5000);
+  }
+}
+
+async function main(): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  const bound = setTimeout(() => {
+    console.error(`bench:partitions: still running after ${TIMEOUT_MS} ms; stopping`);
+    killAllNow();
+    process.exit(2);
+  }, TIMEOUT_MS);
+  bound.unref();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-partitions-'));
+  try {
+    console.log(`bench:partitions: ${TOTAL} partitions (${TOPICS} topics of ${PER_TOPIC}); load average ${os.loadavg()[0].toFixed(1)}`);
+    const single = await singleNode(path.join(dir, 'single'), deadline);
+    console.log('single node:', JSON.stringify(single));
+    const rf3 = await cluster(path.join(dir, 'cluster'), deadline);
+    console.log('cluster:', JSON.stringify(rf3));
+    const result = {
+      bench: 'partitions',
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, loadAverageAtEnd: round1(os.loadavg()[0]) },
+      partitions: TOTAL,
+      goals: { metadataAllTopicsMs: METADATA_GOAL_MS },
+      singleNode: single,
+      clusterRf3: rf3,
+    };
+    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+    fs.writeFileSync(path.join(__dirname, 'results', 'partitions.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log('written to bench/results/partitions.json');
+  } finally {
+    killAllNow();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    killAllNow();
+    process.exit(1);
+  },
+);

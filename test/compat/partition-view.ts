@@ -58,14 +58,29 @@ export async function readPartitionAs(address: string, topic: string, partition:
 }
 
 function readBatch(b: DecodedBatch, from: number, aborted: AbortedRanges | undefined, view: { values: string[]; markers: PartitionView['markers'] }): void {
+  // Kafka's consumer (CompletedFetch): the aborted transactions starting up to this batch come into play
+  // first, then an ABORT marker ends its producer's, and a data batch of a producer in play is dropped.
+  if (b.isTransactional) aborted?.reach(b.producerId, b.lastOffset);
   if (b.isControl) {
     const kind = b.records[0].key!.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT';
     view.markers.push({ kind, producerId: b.producerId });
-    aborted?.end(b.producerId);
+    if (kind === 'ABORT') aborted?.end(b.producerId);
     return;
   }
-  if (aborted !== undefined && b.isTransactional && aborted.skips(b.producerId, b.baseOffset)) return;
+  if (aborted !== undefined && b.isTransactional && aborted.aborting(b.producerId)) return;
   for (const rec of b.records) if (rec.offset >= from) view.values.push(rec.value?.toString() ?? '');
+}
+
+/**
+ * The data record values a read_committed consumer takes from `batches` (read
+ * up to the last stable offset), given the broker's aborted transactions list.
+ */
+export function committedValues(batches: readonly DecodedBatch[], aborted: readonly { producerId: number; firstOffset: number }[]): string[] {
+  const ranges = new AbortedRanges();
+  for (const a of aborted) ranges.add(a.producerId, a.firstOffset);
+  const view = { values: [] as string[], markers: [] as PartitionView['markers'] };
+  for (const b of batches) readBatch(b, 0, ranges, view);
+  return view.values;
 }
 
 /** Kafka's consumer rule: a listed producer's transactional batches from its first offset up to its ABORT marker are dropped. */
@@ -82,12 +97,16 @@ class AbortedRanges {
     );
   }
 
-  skips(producerId: number, offset: number): boolean {
+  /** A batch of the producer ending at `offset` is read: its aborted transactions starting there or before are in play. */
+  reach(producerId: number, offset: number): void {
     const list = this.pending.get(producerId);
     while (list !== undefined && list.length > 0 && list[0] <= offset) {
       list.shift();
       this.active.add(producerId);
     }
+  }
+
+  aborting(producerId: number): boolean {
     return this.active.has(producerId);
   }
 

@@ -9,7 +9,8 @@
 // partition replays its log and finishes the PrepareCommit/PrepareAbort it
 // finds (coordinator failover); it aborts Ongoing transactions on their timeout.
 //
-// The producer runs transactions one after another: AddPartitionsToTxn of some
+// One transactional id (so requests do not name it). The producer runs
+// transactions one after another: AddPartitionsToTxn of some
 // data partitions and the offsets partition (its "offset commit"), one
 // transactional record to each, then EndTxn, commit or abort. A failure before
 // EndTxn abandons the transaction (a new InitProducerId fences and aborts it);

@@ -11,6 +11,7 @@
 // - or a new producer with the same transactional id fences it: its
 //   InitProducerId aborts the open transaction before it is answered, and the
 //   new producer's transactions commit as usual.
+// And a transaction.timeout.ms above transaction.max.timeout.ms is refused.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -160,3 +161,17 @@ test(
   },
   2 * CHILD_READY_MS,
 );
+
+test('a transaction.timeout.ms above transaction.max.timeout.ms (15 min) is refused with INVALID_TRANSACTION_TIMEOUT, and the broker goes on', async () => {
+  const tooLong = kafka.producer({ transactionalId: 'too-long-tx', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 15 * 60_000 + 1 });
+  producers.push(tooLong);
+  await tooLong.connect();
+  await expect(tooLong.transaction()).rejects.toMatchObject({ type: 'INVALID_TRANSACTION_TIMEOUT' });
+  // The same id with a timeout within the bound is served.
+  const bounded = kafka.producer({ transactionalId: 'too-long-tx', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+  producers.push(bounded);
+  await bounded.connect();
+  const txn = await bounded.transaction();
+  await txn.send({ topic: 'crash-timeout', messages: [{ partition: 0, value: 'bounded' }] });
+  await txn.abort();
+});

@@ -1202,7 +1202,9 @@ export class ClusterSimulation {
 
   private injectFault(): void {
     const rng = this.rng;
+    // The transactions family has the flapping faults too: a paused broker that led the state partition resumes as a stale coordinator.
     if (this.options.family === 'flapping' && rng.chance(0.4)) return this.injectFlappingFault();
+    if (this.options.family === 'transactions' && rng.chance(0.25)) return this.injectFlappingFault();
     const roll = rng.nextInt(100);
     const all = [...CONTROLLERS.map(controllerAddr), ...BROKERS.map(brokerAddr), CLIENT, ...(this.txnProducer !== undefined ? [TXN_CLIENT] : [])];
     const upBrokers = [...this.brokers.values()].filter((b) => b.alive);

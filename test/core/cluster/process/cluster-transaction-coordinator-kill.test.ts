@@ -122,7 +122,7 @@ describe('kill -9 of the transaction coordinator mid-commit on a 3-broker cluste
         // The producer goes on: its next transaction goes to the new coordinator. First the cluster settles (every
         // replica back in sync), and the producer's metadata is refreshed (metadataMaxAge): kafkajs 2.2's produce
         // retry after NOT_LEADER from a broker with stale leadership can skip a partition or give a record a second
-        // sequence number (it resends while its first request to another broker is in flight), which is its own bug.
+        // sequence number (it resends while its first request to another broker is in flight): its own bug (tulios/kafkajs#1303, #1798).
         await until(deadline, () => inSync(cluster), 'every partition with its full ISR');
         await transaction(producer, 'after', 3);
         phase('a transaction after the failover committed');

@@ -76,6 +76,8 @@ export interface TransactionSettings {
   statePartitions?: number;
   /** transaction.max.timeout.ms (default 15 minutes). */
   maxTimeoutMs?: number;
+  /** transactional.id.expiration.ms: ids with no transaction for this long are forgotten (default 7 days). */
+  idExpirationMs?: number;
   /** How often timed-out transactions are aborted; 0 to tick by hand (tickTransactions). Default 1 s. */
   tickIntervalMs?: number;
 }
@@ -444,6 +446,7 @@ export class Broker {
       partitions: this.topics.partitionCount(TRANSACTION_STATE_TOPIC) ?? settings.statePartitions ?? DEFAULT_TRANSACTION_STATE_PARTITIONS,
       clock: this.clock,
       maxTimeoutMs: settings.maxTimeoutMs,
+      idExpirationMs: settings.idExpirationMs,
       tickIntervalMs: settings.tickIntervalMs,
       onWarning: options.onWarning,
     });

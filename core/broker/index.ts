@@ -71,5 +71,7 @@ export {
 export type { TxnMarkerSpec, TxnMarkerWriter, TxnStateLog, TxnRefusal, ProducerGrant, TransactionCoordinatorOptions } from './transaction-coordinator';
 export { TxnStatus, DEFAULT_MAX_TRANSACTION_TIMEOUT_MS } from './transaction-state';
 export type { TxnMetadata, TxnPartition } from './transaction-state';
+/** The coordinator's pure decisions, for shells other than TransactionCoordinator (the cluster simulation's, which runs without promises). */
+export * as txnDecisions from './transaction-state';
 export { encodeTxnKey, encodeTxnValue, decodeTxnKey, decodeTxnValue } from './transaction-records';
 export { storedBatches } from './offset-store';

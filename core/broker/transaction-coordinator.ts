@@ -25,9 +25,11 @@ import {
   addPartitions,
   completed,
   DEFAULT_MAX_TRANSACTION_TIMEOUT_MS,
+  DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS,
   endTxn,
   expired,
   fenceAndAbort,
+  idExpired,
   isCompleting,
   planInit,
   TxnStatus,
@@ -86,6 +88,8 @@ export interface TransactionCoordinatorOptions {
   readonly clock: { now(): number };
   /** transaction.max.timeout.ms. */
   readonly maxTimeoutMs?: number;
+  /** transactional.id.expiration.ms: an id with no transaction for this long is forgotten (default 7 days). */
+  readonly idExpirationMs?: number;
   /** 0: no timer (call tick by hand). */
   readonly tickIntervalMs?: number;
   readonly onWarning?: (message: string) => void;
@@ -108,11 +112,13 @@ export class TransactionCoordinator {
   private readonly unmarked = new Map<string, Set<string>>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly maxTimeoutMs: number;
+  private readonly idExpirationMs: number;
   private readonly timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
   constructor(private readonly options: TransactionCoordinatorOptions) {
     this.maxTimeoutMs = options.maxTimeoutMs ?? DEFAULT_MAX_TRANSACTION_TIMEOUT_MS;
+    this.idExpirationMs = options.idExpirationMs ?? DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS;
     const interval = options.tickIntervalMs ?? DEFAULT_TXN_TICK_INTERVAL_MS;
     if (interval > 0) {
       this.timer = setInterval(() => void this.tick(), interval);
@@ -220,7 +226,7 @@ export class TransactionCoordinator {
 
   // ---------------------------------------------------------------- timer, reload
 
-  /** Aborts transactions past their timeout and retries markers not yet written. */
+  /** Aborts transactions past their timeout, retries markers not yet written and forgets transactional ids idle past their expiration. */
   async tick(now = this.options.clock.now()): Promise<void> {
     if (this.closed) return;
     const work: Promise<unknown>[] = [];
@@ -236,6 +242,8 @@ export class TransactionCoordinator {
         );
       } else if (isCompleting(m)) {
         work.push(this.serially(id, () => this.resumeOne(id)));
+      } else if (idExpired(m, now, this.idExpirationMs)) {
+        work.push(this.serially(id, () => this.expireOne(id)));
       }
     }
     await Promise.all(work);
@@ -276,6 +284,25 @@ export class TransactionCoordinator {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /**
+   * Forgets an id idle past transactional.id.expiration.ms: a tombstone in
+   * `__transaction_state` first, so a reload forgets it too. Its next
+   * InitProducerId starts afresh (a new producer id at epoch 0); a request of
+   * its old producer answers INVALID_PRODUCER_ID_MAPPING, as in Kafka.
+   */
+  private async expireOne(id: string): Promise<Either<TxnRefusal, void>> {
+    const m = this.txns.get(id);
+    if (m === undefined || this.closed || !idExpired(m, this.options.clock.now(), this.idExpirationMs)) return right(undefined);
+    const written = await this.options.log.append(this.partitionFor(id), encodeTxnKey(id), null);
+    if (isLeft(written)) {
+      this.options.onWarning?.(`expiring transactional id "${id}" failed (${written.left.message}); retrying`);
+      return written;
+    }
+    this.txns.delete(id);
+    this.options.onWarning?.(`transactional id "${id}" (producer ${m.producerId}) had no transaction for ${this.idExpirationMs} ms: forgotten`);
+    return right(undefined);
+  }
 
   private async resumeOne(id: string): Promise<Either<TxnRefusal, void>> {
     const m = this.txns.get(id);

@@ -46,6 +46,8 @@ export interface TxnMetadata {
 
 /** transaction.max.timeout.ms: Kafka's default, 15 minutes. */
 export const DEFAULT_MAX_TRANSACTION_TIMEOUT_MS = 15 * 60_000;
+/** transactional.id.expiration.ms: Kafka's default, 7 days. */
+export const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 7 * 24 * 3_600_000;
 /** Past this epoch a producer id gets no bump: a fresh id starts at epoch 0 (Kafka's isProducerEpochExhausted). */
 const MAX_EPOCH = 0x7fff - 1;
 
@@ -220,6 +222,17 @@ export function completed(m: TxnMetadata, now: number): TxnMetadata {
 /** Whether an Ongoing transaction has outlived its timeout at `now`. */
 export function expired(m: TxnMetadata, now: number): boolean {
   return m.state === TxnStatus.Ongoing && m.txnStartTimestamp >= 0 && now >= m.txnStartTimestamp + m.timeoutMs;
+}
+
+/**
+ * Whether a transactional id has had no transaction for `expirationMs` at
+ * `now` (transactional.id.expiration.ms): it holds none open or completing, and
+ * its last change is that old. The coordinator then forgets it (a tombstone in
+ * `__transaction_state`), as Kafka's TransactionStateManager does.
+ */
+export function idExpired(m: TxnMetadata, now: number, expirationMs: number): boolean {
+  const idle = m.state === TxnStatus.Empty || m.state === TxnStatus.CompleteCommit || m.state === TxnStatus.CompleteAbort;
+  return idle && now - m.txnLastUpdateTimestamp >= expirationMs;
 }
 
 /**

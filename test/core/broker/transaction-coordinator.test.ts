@@ -20,15 +20,21 @@ interface Written {
   marker: TxnMarkerSpec;
 }
 
+/** transactional.id.expiration.ms of the harness: longer than its transaction.max.timeout.ms, as Kafka's defaults are. */
+const ID_EXPIRATION_MS = 100_000;
+
 /** A coordinator whose state log is an array of records and whose markers are recorded (or refused while `failing`). */
 function harness(records: { partition: number; key: Buffer; value: Buffer | null }[] = []) {
   const clock = new FakeClock();
   const markers: Written[] = [];
   const failing = new Set<string>();
   const ids = { next: 1000, exhausted: false };
+  /** While true, appends to the state log are refused (a lost leadership, a full disk). */
+  const stateLog = { down: false };
   const coordinator = new TransactionCoordinator({
     log: {
       append: (partition, key, value) => {
+        if (stateLog.down) return E.left({ code: ErrorCode.NOT_ENOUGH_REPLICAS, message: 'no quorum' });
         records.push({ partition, key, value });
         return E.right(undefined);
       },
@@ -49,9 +55,10 @@ function harness(records: { partition: number; key: Buffer; value: Buffer | null
     partitions: 4,
     clock,
     maxTimeoutMs: 60_000,
+    idExpirationMs: ID_EXPIRATION_MS,
     tickIntervalMs: 0,
   });
-  return { clock, markers, failing, records, coordinator, ids };
+  return { clock, markers, failing, records, coordinator, ids, stateLog };
 }
 
 const TWO = [
@@ -207,5 +214,57 @@ describe('TransactionCoordinator', () => {
       [false, open.producerId],
       [false, open.producerId],
     ]);
+  });
+
+  test('an id with no transaction for transactional.id.expiration.ms is forgotten: a tombstone, then a fresh producer id', async () => {
+    const { coordinator, records, clock } = harness();
+    const g = await begin(coordinator);
+    ok(await coordinator.endTxn('tx', g.producerId, g.producerEpoch, true));
+    clock.advance(ID_EXPIRATION_MS - 1);
+    await coordinator.tick();
+    expect(coordinator.describe('tx')?.state).toBe(TxnStatus.CompleteCommit);
+    clock.advance(1);
+    await coordinator.tick();
+    expect(coordinator.describe('tx')).toBeUndefined();
+    const last = records[records.length - 1];
+    expect(last.value).toBeNull();
+    expect(E.getOrElseW(() => '')(decodeTxnKey(last.key))).toBe('tx');
+    // The old producer is unknown now; a new one starts afresh.
+    expect(err(await coordinator.addPartitions('tx', g.producerId, g.producerEpoch, TWO)).code).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(ok(await coordinator.initProducerId('tx', 10_000))).toEqual({ producerId: g.producerId + 1, producerEpoch: 0 });
+    // A coordinator reloading the log up to the tombstone forgets the id too.
+    const reloaded = harness();
+    reloaded.coordinator.load(records.slice(0, records.indexOf(last) + 1));
+    expect(reloaded.coordinator.transactionalIds()).toEqual([]);
+  });
+
+  test('an open transaction keeps its id past the expiration: it times out first, then the id expires from its abort', async () => {
+    const { coordinator, clock } = harness();
+    const g = ok(await coordinator.initProducerId('tx', 60_000));
+    clock.advance(ID_EXPIRATION_MS / 2);
+    ok(await coordinator.addPartitions('tx', g.producerId, g.producerEpoch, TWO));
+    clock.advance(60_000);
+    await coordinator.tick();
+    expect(coordinator.describe('tx')?.state).toBe(TxnStatus.CompleteAbort);
+    // More than the expiration since InitProducerId, but the abort is recent.
+    clock.advance(ID_EXPIRATION_MS - 1);
+    await coordinator.tick();
+    expect(coordinator.describe('tx')?.state).toBe(TxnStatus.CompleteAbort);
+    clock.advance(1);
+    await coordinator.tick();
+    expect(coordinator.describe('tx')).toBeUndefined();
+  });
+
+  test('an id whose tombstone cannot be written stays, and expires on a later tick', async () => {
+    const { coordinator, clock, stateLog, records } = harness();
+    ok(await coordinator.initProducerId('tx', 10_000));
+    clock.advance(ID_EXPIRATION_MS);
+    stateLog.down = true;
+    await coordinator.tick();
+    expect(coordinator.describe('tx')?.state).toBe(TxnStatus.Empty);
+    stateLog.down = false;
+    await coordinator.tick();
+    expect(records[records.length - 1].value).toBeNull();
+    expect(coordinator.describe('tx')).toBeUndefined();
   });
 });

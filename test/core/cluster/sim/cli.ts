@@ -1,13 +1,13 @@
 import { runClusterSimulation, type ClusterSimulationResult } from './cluster-simulation';
 import { arg, intArg } from '../../raft/sim/cli-args';
 
-// `npm run sim:cluster -- --seeds N [--start S] [--family flapping]` runs many
+// `npm run sim:cluster -- --seeds N [--start S] [--family flapping|transactions]` runs many
 // seeds and prints every failing one; `npm run sim:cluster -- --seed S --trace`
 // (with the same --family) replays one with its trace.
 
 function main(): void {
   const chaosTime = arg('chaos-time') === undefined ? undefined : intArg('chaos-time', 3000);
-  const family = arg('family') === 'flapping' ? 'flapping' : 'default';
+  const family = arg('family') === 'flapping' || arg('family') === 'transactions' ? (arg('family') as 'flapping' | 'transactions') : 'default';
   if (arg('seed') !== undefined) {
     const r = runClusterSimulation({ seed: intArg('seed', 0), trace: process.argv.includes('--trace'), chaosTime, family });
     if (r.trace.length > 0) process.stdout.write(r.trace.join('\n') + '\n');

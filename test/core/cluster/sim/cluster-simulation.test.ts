@@ -1,5 +1,5 @@
-// The deterministic simulation of controller + replication in CI: 200 seeds,
-// invariants after every event. A failure prints the seed and how to replay it;
+// The deterministic simulation of controller + replication in CI: 200 seeds
+// (and 10 of the transactions family), invariants after every event. A failure prints the seed and how to replay it;
 // `npm run sim:cluster -- --seeds N` runs more.
 import { runClusterSimulation } from './cluster-simulation';
 
@@ -44,6 +44,26 @@ test('60 seeds of the flapping family (links to the controllers cut for a moment
   expect(pauses).toBeGreaterThan(30);
   expect(flaps).toBeGreaterThan(30);
   expect(acknowledged).toBeGreaterThan(60 * 10);
+});
+
+test('10 seeds of the transactions family (a transactional producer, its coordinator moving with the state partition) keep every transaction atomic', () => {
+  // More seeds: npm run sim:cluster -- --seeds 300 --family transactions
+  const failures: string[] = [];
+  let committed = 0;
+  let aborted = 0;
+  let loads = 0;
+  for (let seed = 1; seed <= 10; seed++) {
+    const r = runClusterSimulation({ seed, family: 'transactions' });
+    committed += r.stats.txnCommitted;
+    aborted += r.stats.txnAborted + r.stats.txnAbandoned;
+    loads += r.stats.coordinatorLoads;
+    if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: npm run sim:cluster -- --seed ${seed} --family transactions --trace`);
+  }
+  expect(failures).toEqual([]);
+  // Transactions committed and aborted, and coordinators moved (each load after the first is a failover).
+  expect(committed).toBeGreaterThan(5);
+  expect(aborted).toBeGreaterThan(5);
+  expect(loads).toBeGreaterThan(15);
 });
 
 test('long runs, including the seeds that found bugs, keep every invariant', () => {

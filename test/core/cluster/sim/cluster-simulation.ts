@@ -8,12 +8,16 @@
 // that drops unflushed data when appends are durable) and controllers that
 // crash. Invariants are checked after every event; after the faults stop, the
 // cluster must converge and every acknowledged record must be there.
+// The 'transactions' family adds a transactional producer and a transaction
+// coordinator on the leader of a replicated state partition (transactions.ts),
+// which moves with that leadership: every transaction is visible to
+// read_committed readers on all its partitions or on none.
 // A seed replays exactly.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { encodeRecordBatch as encodeLogBatch, PartitionLog } from '../../../../core/log';
+import { decodeRecordBatches, encodeRecordBatch as encodeLogBatch, PartitionLog, type TxnMarkerFields } from '../../../../core/log';
 import { Raft, DEFAULT_CONFIG, bootstrapState, SeededRandom, type Entry, type Message as RaftMessage, type NodeId } from '../../../../core/raft';
 import { SafetyChecker, InvariantViolation } from '../../raft/sim';
 import { SimDisk, SimLoop } from '../../raft/sim';
@@ -37,6 +41,7 @@ import {
   type ReplicaResponse,
 } from '../../../../core/cluster';
 import { ClusterInvariantViolation, ReplicationChecker } from './invariants';
+import { checkTransactions, SimTxnCoordinator, SimTxnProducer, TXN_CLIENT, type TxnRequest, type TxnResponse } from './transactions';
 
 export interface ClusterSimulationOptions {
   readonly seed: number;
@@ -50,8 +55,9 @@ export interface ClusterSimulationOptions {
    * controllers cut for a moment (sometimes noticed as a reset connection),
    * and a broker paused (SIGSTOP) for shorter or longer than its session,
    * which then resumes believing what it believed before.
+   * 'transactions' adds a transactional producer and its coordinator (transactions.ts).
    */
-  readonly family?: 'default' | 'flapping';
+  readonly family?: 'default' | 'flapping' | 'transactions';
 }
 
 export interface ClusterSimulationStats {
@@ -78,6 +84,13 @@ export interface ClusterSimulationStats {
   /** The 'flapping' family: brokers paused, and links to the controllers cut for a moment. */
   brokerPauses: number;
   linkFlaps: number;
+  /** The 'transactions' family: transactions begun, and how they ended; coordinators loaded from the state partition. */
+  transactions: number;
+  txnCommitted: number;
+  txnAborted: number;
+  txnAbandoned: number;
+  txnUnknown: number;
+  coordinatorLoads: number;
 }
 
 export interface ClusterSimulationResult {
@@ -125,7 +138,11 @@ type Payload =
   | { t: 'leaders' }
   | { t: 'leadersResp'; leaders: { partition: number; leader: number }[] }
   | { t: 'produce'; partition: number; id: number; batch: Buffer }
-  | { t: 'produceResp'; id: number; errorCode: number; baseOffset: number };
+  | { t: 'produceResp'; id: number; errorCode: number; baseOffset: number }
+  | { t: 'txnReq'; id: number; req: TxnRequest }
+  | { t: 'txnResp'; id: number; resp: TxnResponse }
+  | { t: 'marker'; partition: number; marker: TxnMarkerFields }
+  | { t: 'markerResp'; partition: number; marker: TxnMarkerFields; errorCode: number };
 
 interface Envelope {
   readonly from: Address;
@@ -178,8 +195,10 @@ class BrokerNode {
   pausedUntil = -Infinity;
   readonly logs = new Map<number, PartitionLog>();
   readonly replicas = new Map<number, PartitionReplica>();
-  /** (partition:lastOffset) -> the produce request waiting for acks=all. */
-  readonly waiting = new Map<string, { id: number; baseOffset: number }>();
+  /** (partition:lastOffset) -> the answer of the append waiting for acks=all (a produce, a marker, a coordinator's state record). */
+  readonly waiting = new Map<string, (errorCode: number) => void>();
+  /** The transaction coordinator, while this broker leads the state partition ('transactions' family). */
+  coordinator: SimTxnCoordinator | undefined;
   constructor(
     readonly id: number,
     readonly dir: string,
@@ -231,6 +250,11 @@ export class ClusterSimulation {
   private phase: 'chaos' | 'heal' = 'chaos';
   private nextRequestId = 1;
   private readonly client: ClientState;
+  /** The 'transactions' family: the transactional producer, the leaders it knows, and producer ids the coordinators hand out. */
+  private readonly txnProducer: SimTxnProducer | undefined;
+  private readonly txnLeaders = new Map<number, number>();
+  private txnLastLeadersQuery = -Infinity;
+  private nextProducerId = 5000;
 
   // The seed's fault profile.
   private dropRate: number;
@@ -250,6 +274,12 @@ export class ClusterSimulation {
     brokerDisconnects: 0,
     brokerPauses: 0,
     linkFlaps: 0,
+    transactions: 0,
+    txnCommitted: 0,
+    txnAborted: 0,
+    txnAbandoned: 0,
+    txnUnknown: 0,
+    coordinatorLoads: 0,
     powerLosses: 0,
     controllerCrashes: 0,
     partitions: 0,
@@ -278,6 +308,7 @@ export class ClusterSimulation {
     this.maxInflight = rng.pick([1, 3, 8]);
     // Idempotent producers on odd seeds, chosen without drawing from rng (earlier seeds replay as before).
     const lanes = options.seed % 2 === 1 ? new Map<number, IdempotentLane>() : undefined;
+    if (options.family === 'transactions') this.txnProducer = this.newTxnProducer();
     this.client = { topicCreated: false, leaders: new Map(), lanes, inflight: new Map(), nextValue: 1, lastLeadersQuery: -Infinity, lastCreate: -Infinity };
     this.dir = fs.mkdtempSync(path.join(options.baseDir ?? defaultBaseDir(), `rill-cluster-sim-${options.seed}-`));
     for (const id of CONTROLLERS) {
@@ -317,6 +348,16 @@ export class ClusterSimulation {
     this.stats.committedRecords = 0;
     for (let p = 0; p < this.partitionCount; p++) this.stats.committedRecords += this.checker.committedLength(`${TOPIC}-${p}`);
     this.stats.events = this.loop.events;
+    if (this.txnProducer !== undefined) {
+      const t = this.txnProducer.stats;
+      Object.assign(this.stats, {
+        transactions: t.transactions,
+        txnCommitted: t.committed,
+        txnAborted: t.aborted,
+        txnAbandoned: t.abandoned,
+        txnUnknown: t.unknown,
+      });
+    }
     return { seed: this.options.seed, ok: failure === undefined, failure, stats: this.stats, trace: this.loop.traceLines };
   }
 
@@ -407,6 +448,8 @@ export class ClusterSimulation {
       const node = this.brokers.get(Number(env.to.slice(1)))!;
       if (node.alive && node.pausedUntil > this.now) return this.loop.at(node.pausedUntil, { kind: 'deliver', env });
       if (node.alive) this.brokerReceive(node, env);
+    } else if (env.to === TXN_CLIENT) {
+      this.txnClientReceive(env);
     } else {
       this.clientReceive(env);
     }
@@ -639,6 +682,8 @@ export class ClusterSimulation {
   }
 
   private closeLogs(node: BrokerNode, powerLoss: boolean): void {
+    node.coordinator?.close();
+    node.coordinator = undefined;
     for (const log of node.logs.values()) {
       // Power loss: what was not fsynced is gone (the recovery point is what was).
       if (powerLoss) log.truncateTo(log.recoveryPoint);
@@ -726,6 +771,10 @@ export class ClusterSimulation {
       if (req !== undefined) this.send(brokerAddr(node.id), brokerAddr(replica.leader), { t: 'replica', partition, req });
       this.flushCompletions(node, partition, replica);
     }
+    if (this.txnProducer !== undefined) {
+      this.syncCoordinator(node);
+      node.coordinator?.tick();
+    }
   }
 
   private brokerReceive(node: BrokerNode, env: Envelope): void {
@@ -812,10 +861,34 @@ export class ClusterSimulation {
           this.send(env.to, env.from, { t: 'produceResp', id: p.id, errorCode: 0, baseOffset: outcome.baseOffset });
           return;
         }
-        node.waiting.set(`${p.partition}:${outcome.lastOffset}`, { id: p.id, baseOffset: outcome.baseOffset });
+        const baseOffset = outcome.baseOffset;
+        node.waiting.set(`${p.partition}:${outcome.lastOffset}`, (errorCode) =>
+          this.send(env.to, env.from, { t: 'produceResp', id: p.id, errorCode, baseOffset }),
+        );
         this.flushCompletions(node, p.partition, replica!);
         return;
       }
+      case 'txnReq': {
+        const answer = (resp: TxnResponse) => this.send(env.to, env.from, { t: 'txnResp', id: p.id, resp });
+        if (node.coordinator === undefined) answer({ errorCode: ErrorCode.NOT_COORDINATOR, producerId: -1, producerEpoch: -1 });
+        else node.coordinator.handle(p.req, answer);
+        return;
+      }
+      case 'marker': {
+        const replica = node.replicas.get(p.partition);
+        const answer = (errorCode: number) => this.send(env.to, env.from, { t: 'markerResp', partition: p.partition, marker: p.marker, errorCode });
+        const outcome = replica
+          ? replica.appendMarkerAsLeader(p.marker, this.now)
+          : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'no replica here' };
+        if (outcome.errorCode !== 0 || !('baseOffset' in outcome)) return answer(outcome.errorCode);
+        if (outcome.acknowledged) return answer(0);
+        node.waiting.set(`${p.partition}:${outcome.lastOffset}`, answer);
+        this.flushCompletions(node, p.partition, replica!);
+        return;
+      }
+      case 'markerResp':
+        node.coordinator?.markerAnswered(p.marker.producerId, p.marker.producerEpoch, p.partition, p.errorCode);
+        return;
       default:
         return;
     }
@@ -824,10 +897,10 @@ export class ClusterSimulation {
   private flushCompletions(node: BrokerNode, partition: number, replica: PartitionReplica): void {
     for (const c of replica.takeCompletedAppends()) {
       const key = `${partition}:${c.lastOffset}`;
-      const w = node.waiting.get(key);
-      if (w === undefined) continue;
+      const answer = node.waiting.get(key);
+      if (answer === undefined) continue;
       node.waiting.delete(key);
-      this.send(brokerAddr(node.id), CLIENT, { t: 'produceResp', id: w.id, errorCode: c.errorCode, baseOffset: w.baseOffset });
+      answer(c.errorCode);
     }
   }
 
@@ -890,6 +963,7 @@ export class ClusterSimulation {
       }
       this.flushCompletions(node, p.partition, replica);
     }
+    if (this.txnProducer !== undefined) this.syncCoordinator(node);
   }
 
   // ---- the client: creates the topic, then produces with acks=all --------------
@@ -901,7 +975,12 @@ export class ClusterSimulation {
         c.lastCreate = this.now;
         this.send(CLIENT, controllerAddr(this.rng.pick(CONTROLLERS)), {
           t: 'createTopic',
-          req: { name: TOPIC, partitions: this.partitionCount, replicationFactor: 3, config: { 'min.insync.replicas': '2' } },
+          req: {
+            name: TOPIC,
+            partitions: this.partitionCount + (this.txnProducer !== undefined ? 2 : 0),
+            replicationFactor: 3,
+            config: { 'min.insync.replicas': '2' },
+          },
         });
       }
       return;
@@ -912,6 +991,7 @@ export class ClusterSimulation {
       c.leaders.delete(f.partition);
       c.inflight.delete(id);
     }
+    this.txnProducer?.tick();
     if (this.phase === 'heal' || c.inflight.size >= this.maxInflight) return;
     const partition = this.rng.nextInt(this.partitionCount);
     const leader = c.leaders.get(partition);
@@ -988,6 +1068,127 @@ export class ClusterSimulation {
     }
   }
 
+  // ---- transactions ('transactions' family) --------------------------------------
+  // The topic has two more partitions then: an "offsets" partition every
+  // transaction writes to (its offset commit) and the coordinator's state partition.
+
+  private get offsetsPartition(): number {
+    return this.partitionCount;
+  }
+
+  private get statePartition(): number {
+    return this.partitionCount + 1;
+  }
+
+  private newTxnProducer(): SimTxnProducer {
+    const dataPartitions = Array.from({ length: this.partitionCount }, (_, p) => p);
+    return new SimTxnProducer(
+      {
+        now: () => this.now,
+        sendTxn: (broker, id, req) => this.send(TXN_CLIENT, brokerAddr(broker), { t: 'txnReq', id, req }),
+        produce: (broker, id, partition, batch) => this.send(TXN_CLIENT, brokerAddr(broker), { t: 'produce', partition, id, batch }),
+        leader: (partition) => this.txnLeaders.get(partition),
+        refreshLeaders: () => {
+          if (this.now - this.txnLastLeadersQuery < 30) return;
+          this.txnLastLeadersQuery = this.now;
+          this.send(TXN_CLIENT, brokerAddr(this.rng.pick(BROKERS)), { t: 'leaders' });
+        },
+        nextRequestId: () => this.nextRequestId++,
+        pick: (items) => this.rng.pick(items),
+        chance: (p) => this.rng.chance(p),
+        trace: (line) => this.loop.trace(line),
+      },
+      dataPartitions,
+      this.partitionCount,
+      this.partitionCount + 1,
+    );
+  }
+
+  private txnClientReceive(env: Envelope): void {
+    const p = env.payload;
+    if (p.t === 'leadersResp') for (const l of p.leaders) this.txnLeaders.set(l.partition, l.leader);
+    else if (p.t === 'txnResp') this.txnProducer?.answered(p.id, p.resp);
+    else if (p.t === 'produceResp') this.txnProducer?.produced(p.id, p.errorCode);
+  }
+
+  /**
+   * The coordinator follows the leadership of the state partition: a broker
+   * that leads it (at a new leader epoch) replays its log into a new
+   * coordinator; one that no longer leads it drops its coordinator.
+   */
+  private syncCoordinator(node: BrokerNode): void {
+    const replica = node.replicas.get(this.statePartition);
+    const leads = replica?.role === 'leader';
+    if (node.coordinator !== undefined && (!leads || node.coordinator.leaderEpoch !== replica!.leaderEpoch)) {
+      node.coordinator.close();
+      node.coordinator = undefined;
+      this.loop.trace(`broker ${node.id} no longer coordinates transactions`);
+    }
+    if (!leads || node.coordinator !== undefined) return;
+    const log = node.logs.get(this.statePartition)!;
+    const records: { key: Buffer | null; value: Buffer | null }[] = [];
+    for (const chunk of readAll(log, log.logStartOffset, log.logEndOffset)) {
+      const decoded = decodeRecordBatches(chunk);
+      if (E.isLeft(decoded)) throw new ClusterInvariantViolation(`broker ${node.id}: damaged state partition: ${decoded.left.message}`);
+      for (const b of decoded.right) if (!b.isControl) for (const r of b.records) records.push({ key: r.key, value: r.value });
+    }
+    node.coordinator = new SimTxnCoordinator(this.coordinatorHost(node), replica!.leaderEpoch, TOPIC, records);
+    this.stats.coordinatorLoads++;
+    this.loop.trace(`broker ${node.id} coordinates transactions (state partition epoch ${replica!.leaderEpoch}, ${records.length} records replayed)`);
+  }
+
+  private coordinatorHost(node: BrokerNode) {
+    const state = this.statePartition;
+    return {
+      now: () => this.now,
+      appendState: (key: Buffer, value: Buffer | null, done: (errorCode: number) => void) => {
+        const replica = node.replicas.get(state);
+        if (replica === undefined) return done(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        const outcome = replica.appendAsLeader(encodeLogBatch({ records: [{ key, value }], baseTimestamp: this.now }), -1);
+        if (outcome.errorCode !== 0 || !('baseOffset' in outcome)) return done(outcome.errorCode);
+        if (outcome.acknowledged) return done(0);
+        node.waiting.set(`${state}:${outcome.lastOffset}`, done);
+        this.flushCompletions(node, state, replica);
+      },
+      sendMarker: (partition: number, marker: TxnMarkerFields) => {
+        const leader = node.image.topicByName(TOPIC)?.partitions.get(partition)?.leader ?? -1;
+        if (leader >= 0) this.send(brokerAddr(node.id), brokerAddr(leader), { t: 'marker', partition, marker });
+      },
+      newProducerId: () => this.nextProducerId++,
+      trace: (line: string) => this.loop.trace(`broker ${node.id} ${line}`),
+    };
+  }
+
+  /**
+   * After healing, within the bound: the producer is quiet, the coordinator
+   * has ended every transaction (an abandoned one on its timeout), and no
+   * partition holds an open one (last stable offset = high watermark). Then,
+   * read as read_committed consumers read them, every transaction is visible
+   * on all its partitions or on none (transactions.ts, checkTransactions).
+   */
+  private checkTransactionsEnded(producer: SimTxnProducer, deadline: number): void {
+    const partitions = [...Array.from({ length: this.partitionCount }, (_, p) => p), this.offsetsPartition];
+    const stable = (partition: number) => {
+      const leader = this.currentLeader(partition);
+      const log = leader && this.brokers.get(leader.broker)!.logs.get(partition);
+      return log !== undefined && log.lastStableOffset === log.highWatermark && log.openTransactionCount === 0;
+    };
+    const ended = () => {
+      const coordinator = this.currentLeader(this.statePartition);
+      const c = coordinator && this.brokers.get(coordinator.broker)!.coordinator;
+      return producer.quiet && c !== undefined && c.settled && partitions.every(stable);
+    };
+    if (!this.runUntil(Math.max(deadline, this.now + 3000), ended))
+      throw new LivenessFailure(
+        `liveness: transactions did not all end after healing (producer quiet ${producer.quiet}; ${partitions.map((p) => this.describe(p)).join(' | ')})`,
+      );
+    checkTransactions(producer.history, partitions, (partition) => {
+      const log = this.brokers.get(this.currentLeader(partition)!.broker)!.logs.get(partition)!;
+      const lso = log.lastStableOffset;
+      return { batches: Buffer.concat(readAll(log, log.logStartOffset, lso)), aborted: log.abortedTransactions(log.logStartOffset, lso) };
+    });
+  }
+
   // ---- invariants --------------------------------------------------------------
 
   private checkInvariants(): void {
@@ -1001,9 +1202,11 @@ export class ClusterSimulation {
 
   private injectFault(): void {
     const rng = this.rng;
+    // The transactions family has the flapping faults too: a paused broker that led the state partition resumes as a stale coordinator.
     if (this.options.family === 'flapping' && rng.chance(0.4)) return this.injectFlappingFault();
+    if (this.options.family === 'transactions' && rng.chance(0.25)) return this.injectFlappingFault();
     const roll = rng.nextInt(100);
-    const all = [...CONTROLLERS.map(controllerAddr), ...BROKERS.map(brokerAddr), CLIENT];
+    const all = [...CONTROLLERS.map(controllerAddr), ...BROKERS.map(brokerAddr), CLIENT, ...(this.txnProducer !== undefined ? [TXN_CLIENT] : [])];
     const upBrokers = [...this.brokers.values()].filter((b) => b.alive);
     const downBrokers = [...this.brokers.values()].filter((b) => !b.alive);
     const upControllers = [...this.controllers.values()].filter((c) => c.raft !== undefined);
@@ -1089,6 +1292,7 @@ export class ClusterSimulation {
 
   private heal(): void {
     this.phase = 'heal';
+    this.txnProducer?.stop();
     this.blocked.clear();
     this.maxLatency = 10;
     this.loop.trace('heal all');
@@ -1133,6 +1337,7 @@ export class ClusterSimulation {
       if (this.client.lanes !== undefined) this.checker.checkNoDuplicates(name);
     }
     this.checkImagesAgree();
+    if (this.txnProducer !== undefined) this.checkTransactionsEnded(this.txnProducer, deadline);
   }
 
   /** Every controller and broker that applied the metadata log to the same index holds the same image. */
@@ -1191,6 +1396,19 @@ function describeRecord(r: MetadataRecord): string {
     default:
       return r.type;
   }
+}
+
+/** The stored batches of `log` from `from` up to `upTo`, read a segment at a time (whole batches). */
+function readAll(log: PartitionLog, from: number, upTo: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let offset = from; offset < upTo; ) {
+    const bytes = log.read(offset, 1 << 20, upTo);
+    const decoded = decodeRecordBatches(bytes);
+    if (E.isLeft(decoded) || decoded.right.length === 0) break;
+    chunks.push(bytes);
+    offset = decoded.right[decoded.right.length - 1].lastOffset + 1;
+  }
+  return chunks;
 }
 
 /** tmpfs when there is one: fsync is free there, and the simulation fsyncs a lot. */

@@ -74,7 +74,8 @@ export class ReplicationChecker {
       for (const b of batches.right) {
         for (const r of b.records) {
           if (r.offset < offset || r.offset >= hw) continue;
-          const value = r.value?.toString('utf8') ?? '';
+          // A transaction marker: what it ends, and where (markers may repeat, so no two read alike to checkNoDuplicates).
+          const value = b.isControl ? `control ${b.producerId}:${b.producerEpoch} ${r.key?.readInt16BE(2)} @${r.offset}` : (r.value?.toString('utf8') ?? '');
           const seen = values[r.offset];
           if (seen === undefined) {
             if (r.offset > values.length) violation(`${partition}: committed offsets have a gap before ${r.offset}`);

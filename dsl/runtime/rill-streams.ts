@@ -56,6 +56,7 @@ import { TaskManager } from './task-manager';
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './partition-group';
 import { MetricsServer, metricsRegistry, type Registry } from '../../core/metrics';
 import { StreamsMetrics } from './streams-metrics';
+import { QueryServer } from './query-server';
 
 /** Fetched records taken from the consumer at once. */
 const MAX_POLL = 10_000;
@@ -144,6 +145,16 @@ export interface StreamsConfig {
   metricsPort?: number;
   /** Or put them in this registry, for the app to serve itself (with metricsPort too: served from it). */
   metrics?: Registry;
+  /**
+   * Serve interactive queries over HTTP on this port from start() to stop()
+   * (0 picks a free port; see queryUrl): keys, window ranges, scans and which
+   * instance owns what, answered for the whole application (QueryServer).
+   * Unless applicationServer says otherwise, this instance advertises
+   * queryHost:port to the others.
+   */
+  queryPort?: number;
+  /** The address the query server listens on (default 127.0.0.1). */
+  queryHost?: string;
   now?: () => number;
 }
 
@@ -200,6 +211,7 @@ export class RillStreams {
   /** The registry the metrics are in (absent: no metrics). */
   readonly metricsRegistry: Registry | undefined;
   private metricsServer: MetricsServer | undefined;
+  private queryServer: QueryServer | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
   /** Resolves when the app has stopped; rejects with the reason when it failed. */
@@ -255,6 +267,11 @@ export class RillStreams {
     return this.partitionCount;
   }
 
+  /** Where this instance serves interactive queries over HTTP (queryPort), once started: http://applicationServer. */
+  get queryUrl(): string | undefined {
+    return this.queryServer?.url;
+  }
+
   /** Where this instance's metrics are served (metricsPort), once started. */
   get metricsUrl(): string | undefined {
     return this.metricsServer?.url;
@@ -277,10 +294,12 @@ export class RillStreams {
     try {
       if (this.config.metricsPort !== undefined)
         this.metricsServer = await MetricsServer.start({ registry: this.metricsRegistry!, port: this.config.metricsPort });
+      if (this.config.queryPort !== undefined) this.queryServer = await this.startQueryServer(this.config.queryPort);
       partitions = this.partitionCount = await this.prepareTopics();
     } catch (e) {
       this.stateLock?.release();
       await this.metricsServer?.close();
+      await this.queryServer?.close();
       throw e;
     }
     try {
@@ -315,7 +334,7 @@ export class RillStreams {
       if (s.changelog === 'none') this.log.warn(`store ${s.name} has NO changelog (opted out): its state is lost on every restart.`);
     const consumer = (this.consumer = this.client.consumer({
       groupId: this.applicationId,
-      clientId: clientIdFor(this.config.applicationServer),
+      clientId: clientIdFor(this.config.applicationServer ?? this.queryServer?.advertised),
       ...this.config.group,
     }));
     const topics = [...this.topology.sources.keys()];
@@ -882,7 +901,20 @@ export class RillStreams {
       this.taskManager?.closeAll();
       this.stateLock?.release();
       await this.metricsServer?.close();
+      await this.queryServer?.close();
     }
+  }
+
+  /** Interactive queries over HTTP; answers 503 until the first tasks are restored, and once stopping. */
+  private startQueryServer(port: number): Promise<QueryServer> {
+    return QueryServer.start({
+      queries: this.queries,
+      directory: this.directory,
+      notReady: () => (this.state === 'running' ? undefined : `it is ${this.state}`),
+      port,
+      host: this.config.queryHost,
+      advertised: this.config.applicationServer,
+    });
   }
 }
 

@@ -29,11 +29,19 @@ export class TaskDirectory {
 
   /** The applicationServer of the instance that runs `partition`'s task, when known. */
   async hostOf(partition: number): Promise<string | undefined> {
-    if (this.external) return this.external.get(partition);
-    if (!this.client.groupMembers) return undefined;
-    const members = await this.client.groupMembers(this.groupId);
-    const owner = members.find((m) => m.partitions.some((tp) => tp.partition === partition));
-    return owner?.clientId.startsWith(SERVER_PREFIX) ? owner.clientId.slice(SERVER_PREFIX.length) : undefined;
+    return (await this.hosts()).get(partition);
+  }
+
+  /** The applicationServer of the instance that runs each task, for the tasks whose owner is known. */
+  async hosts(): Promise<ReadonlyMap<number, string>> {
+    if (this.external) return this.external;
+    const hosts = new Map<number, string>();
+    if (!this.client.groupMembers) return hosts;
+    for (const member of await this.client.groupMembers(this.groupId)) {
+      if (!member.clientId.startsWith(SERVER_PREFIX)) continue;
+      for (const tp of member.partitions) hosts.set(tp.partition, member.clientId.slice(SERVER_PREFIX.length));
+    }
+    return hosts;
   }
 }
 

@@ -57,6 +57,7 @@ import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './
 import { MetricsServer, metricsRegistry, type Registry } from '../../core/metrics';
 import { StreamsMetrics } from './streams-metrics';
 import { QueryServer } from './query-server';
+import { QueryHostsTopic } from './query-hosts-topic';
 
 /** Fetched records taken from the consumer at once. */
 const MAX_POLL = 10_000;
@@ -212,6 +213,8 @@ export class RillStreams {
   readonly metricsRegistry: Registry | undefined;
   private metricsServer: MetricsServer | undefined;
   private queryServer: QueryServer | undefined;
+  /** External assignment with a query server: where this instance claims its tasks for the others' queries. */
+  private queryHosts: QueryHostsTopic | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
   /** Resolves when the app has stopped; rejects with the reason when it failed. */
@@ -295,6 +298,10 @@ export class RillStreams {
       if (this.config.metricsPort !== undefined)
         this.metricsServer = await MetricsServer.start({ registry: this.metricsRegistry!, port: this.config.metricsPort });
       if (this.config.queryPort !== undefined) this.queryServer = await this.startQueryServer(this.config.queryPort);
+      if (this.queryServer && this.config.taskAssignment === 'external') {
+        this.queryHosts = new QueryHostsTopic(this.client, this.applicationId, this.queryServer.advertised, rf);
+        this.directory.useClaims(this.queryHosts);
+      }
       partitions = this.partitionCount = await this.prepareTopics();
     } catch (e) {
       this.stateLock?.release();
@@ -396,6 +403,8 @@ export class RillStreams {
     if (hosts) this.directory.setHosts(hosts);
     await this.exclusive.run(() => this.setTasks([...new Set(partitions)].sort((a, b) => a - b)));
     if (this.failure) throw this.failure;
+    // The other instances' queries learn that this one runs these tasks now (a failed write only costs them a 503).
+    await this.queryHosts?.publish(this.assignedPartitions).catch((e: Error) => this.log.warn(`interactive queries: could not claim tasks: ${e.message}`));
   }
 
   /**
@@ -694,7 +703,7 @@ export class RillStreams {
       ].map((name) => ({ name, partitions })),
     ];
     const replicationFactor = this.config.replicationFactor ?? -1;
-    await this.client.ensureTopics(internal.map((t) => ({ ...t, replicationFactor })));
+    await this.client.ensureTopics([...internal.map((t) => ({ ...t, replicationFactor })), ...(this.queryHosts ? [this.queryHosts.spec] : [])]);
     return partitions;
   }
 
@@ -902,6 +911,7 @@ export class RillStreams {
       this.stateLock?.release();
       await this.metricsServer?.close();
       await this.queryServer?.close();
+      await this.queryHosts?.withdraw().catch(() => undefined);
     }
   }
 

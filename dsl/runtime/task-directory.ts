@@ -3,7 +3,8 @@
 // clients and repartition topics put it) and the instance that runs that
 // partition's task. Under a consumer group the hosts come from the group's
 // current assignment (each instance's applicationServer is its client id);
-// under external assignment the assigner tells them (setHosts).
+// under external assignment the assigner tells them (setHosts), or else the
+// instances claim their tasks themselves (QueryHostsTopic).
 import { partitionForKey, type LogClient } from '../../core/client';
 import type { ResolvedStore } from '../topology/topology';
 
@@ -16,6 +17,8 @@ export function partitionOfKey(store: ResolvedStore, key: unknown, partitions: n
 
 export class TaskDirectory {
   private external: ReadonlyMap<number, string> | undefined;
+  /** External assignment without setHosts: the instances' own claims (QueryHostsTopic). */
+  private claims: { hosts(): Promise<ReadonlyMap<number, string>> } | undefined;
 
   constructor(
     private readonly client: LogClient,
@@ -27,6 +30,11 @@ export class TaskDirectory {
     this.external = new Map(hosts);
   }
 
+  /** External assignment: the hosts as the instances claim them, until setHosts() says otherwise. */
+  useClaims(claims: { hosts(): Promise<ReadonlyMap<number, string>> }): void {
+    this.claims = claims;
+  }
+
   /** The applicationServer of the instance that runs `partition`'s task, when known. */
   async hostOf(partition: number): Promise<string | undefined> {
     return (await this.hosts()).get(partition);
@@ -35,6 +43,7 @@ export class TaskDirectory {
   /** The applicationServer of the instance that runs each task, for the tasks whose owner is known. */
   async hosts(): Promise<ReadonlyMap<number, string>> {
     if (this.external) return this.external;
+    if (this.claims) return this.claims.hosts();
     const hosts = new Map<number, string>();
     if (!this.client.groupMembers) return hosts;
     for (const member of await this.client.groupMembers(this.groupId)) {

@@ -172,12 +172,9 @@ describe('interactive queries over HTTP', () => {
       [a, b] = [instance(), instance()];
       await a.start();
       await b.start();
-      const hosts = new Map([
-        [0, hostOf(a)],
-        [1, hostOf(b)],
-      ]);
-      await a.assignTasks([0], hosts);
-      await b.assignTasks([1], hosts);
+      // No hosts map: each instance claims its tasks in hits-http-query-hosts, where the other reads them.
+      await a.assignTasks([0]);
+      await b.assignTasks([1]);
       await a.waitUntilCaughtUp();
       await b.waitUntilCaughtUp();
     });
@@ -203,6 +200,34 @@ describe('interactive queries over HTTP', () => {
       }
       const iso = await get(b.queryUrl!, `/stores/per-10s/keys/p/windows?from=1970-01-01T00:00:10Z&to=1970-01-01T00:00:20Z`);
       expect(iso.body.windows).toEqual([{ start: 10_000, end: 20_000, value: 2 }]);
+    });
+
+    test('a task move: the new owner claims it, and both instances answer from there', async () => {
+      const windowsOf = async (app: RillStreams, key: string) => {
+        const r = await get(app.queryUrl!, `/stores/per-10s/keys/${key}/windows?from=0&to=40000`);
+        return { status: r.status, servedBy: r.servedBy, partition: r.body.partition, windows: r.body.windows };
+      };
+      const before = await Promise.all(['p', 'q', 'r', 's'].map((key) => windowsOf(a, key)));
+      expect(before.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(new Set(before.map((r) => r.servedBy))).toEqual(new Set([hostOf(a), hostOf(b)]));
+      // Task 1 moves from b to a: revoked first, then assigned.
+      await b.assignTasks([]);
+      await a.assignTasks([0, 1]);
+      for (const app of [a, b]) {
+        const after = await Promise.all(['p', 'q', 'r', 's'].map((key) => windowsOf(app, key)));
+        expect(after).toEqual(before.map((r) => ({ ...r, servedBy: hostOf(a) })));
+      }
+      expect((await get(b.queryUrl!, '/metadata')).body).toMatchObject({
+        self: hostOf(b),
+        instances: [
+          { host: hostOf(b), partitions: [] },
+          { host: hostOf(a), partitions: [0, 1] },
+        ],
+        unassigned: [],
+      });
+      // b stops: its claim goes; a still answers everything.
+      await b.stop();
+      expect((await get(a.queryUrl!, '/metadata')).body).toMatchObject({ instances: [{ host: hostOf(a), partitions: [0, 1] }], unassigned: [] });
     });
 
     test('clear errors: 404 unknown store or no value, 400 bad parameters, 405, 503 with Retry-After', async () => {

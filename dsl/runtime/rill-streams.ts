@@ -81,9 +81,12 @@ export interface StreamsConfig {
    */
   taskAssignment?: 'group' | 'external' | 'all';
   /**
-   * This instance's address for interactive queries (e.g. "host:port").
-   * queryKey() on another instance names it as the host of the keys this one
-   * owns. Under a group it travels as the consumer's client id.
+   * This instance's address for interactive queries (e.g. "host:port"):
+   * Kafka Streams' application.server. queryKey() on another instance names
+   * it as the host of the keys this one owns, and the others' query servers
+   * forward there. Under a group it travels as the consumer's client id;
+   * under external assignment with a queryPort, in the app's query-hosts
+   * topic. Default with a queryPort: queryHost:port.
    */
   applicationServer?: string;
   /** Writes not yet acknowledged before the source stops reading (default 10 000). */

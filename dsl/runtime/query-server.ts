@@ -89,9 +89,10 @@ export class QueryServer {
     server.maxConnections = MAX_CONNECTIONS;
     server.keepAliveTimeout = 5_000;
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      const refused = (e: Error) => reject(new Error(`cannot serve interactive queries on ${host}:${options.port}: ${e.message}; pick another queryPort`));
+      server.once('error', refused);
       server.listen(options.port, host, () => {
-        server.off('error', reject);
+        server.off('error', refused);
         const port = (server.address() as AddressInfo).port;
         const advertised = options.advertised ?? `${host.includes(':') ? `[${host}]` : host}:${port}`;
         const self = new QueryServer(server, options, advertised, port);

@@ -310,6 +310,17 @@ describe('interactive queries over HTTP', () => {
   });
 });
 
+test('a query port in use: start() fails saying so, and nothing stays open', async () => {
+  const rill = openRill();
+  await rill.admin.createTopics([{ name: LINES, partitions: 1 }]);
+  const taken = http.createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  opened.push(() => new Promise<void>((r) => taken.close(() => r())));
+  const { port } = taken.address() as AddressInfo;
+  const app = new RillStreams(wordCountTopology('wc-taken'), { log: rill, logger: memoryLogger(), queryPort: port });
+  await expect(app.start()).rejects.toThrow(new RegExp(`cannot serve interactive queries on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*; pick another queryPort`));
+});
+
 /** A host:port nothing listens on (a port just given back). */
 async function closedPort(): Promise<string> {
   const server = http.createServer();

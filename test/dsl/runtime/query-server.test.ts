@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Rill } from '../../../core/client';
 import { stringSerde } from '../../../core/schema';
-import { count, memoryLogger, rillLogClient, RillStreams, StreamsBuilder, tumbling, type LogClient } from '../../../dsl';
+import { count, memoryLogger, rillLogClient, RillStreams, session, StreamsBuilder, tumbling, type LogClient } from '../../../dsl';
 import { LINES, wordCountTopology } from '../../../examples/wordcount/topology';
 import { rebalanceWaits } from '../../support/rebalance-waits';
 import { tempDirs } from '../../support/tmp-dir';
@@ -166,7 +166,9 @@ describe('interactive queries over HTTP', () => {
       );
       const instance = () => {
         const builder = new StreamsBuilder('hits-http');
-        builder.stream('hits', { key: stringSerde(), value: stringSerde() }).pipe(count({ store: 'per-10s', window: tumbling(10_000) }));
+        const hits = builder.stream('hits', { key: stringSerde(), value: stringSerde() });
+        hits.pipe(count({ store: 'per-10s', window: tumbling(10_000) }));
+        hits.pipe(count({ store: 'sessions', window: session(5_000) }));
         return started(new RillStreams(builder.build(), { log: rill, logger: memoryLogger(), taskAssignment: 'external', queryPort: 0 }));
       };
       [a, b] = [instance(), instance()];
@@ -197,6 +199,14 @@ describe('interactive queries over HTTP', () => {
         }
         const all = await get(a.queryUrl!, `/stores/per-10s/keys/${key}/windows`);
         expect((all.body.windows as unknown[]).length).toBe(3);
+      }
+      // Session windows live in a window store: each session is a window [first, last record].
+      for (const app of [a, b]) {
+        expect((await get(app.queryUrl!, '/stores/sessions/keys/r/windows')).body.windows).toEqual([
+          { start: 0, end: 0, value: 1 },
+          { start: 15_000, end: 17_000, value: 2 },
+          { start: 31_000, end: 31_000, value: 1 },
+        ]);
       }
       const iso = await get(b.queryUrl!, `/stores/per-10s/keys/p/windows?from=1970-01-01T00:00:10Z&to=1970-01-01T00:00:20Z`);
       expect(iso.body.windows).toEqual([{ start: 10_000, end: 20_000, value: 2 }]);
@@ -237,7 +247,11 @@ describe('interactive queries over HTTP', () => {
         expect({ status: r.status, error: r.body.error }).toEqual({ status, error: expect.stringMatching(error) });
         return r;
       };
-      await expectError('/stores/nope/keys/p', 404, /no store "nope" in application hits-http \(stores: per-10s, per-10s-stream-time\)/);
+      await expectError(
+        '/stores/nope/keys/p',
+        404,
+        /no store "nope" in application hits-http \(stores: per-10s, per-10s-stream-time, sessions, sessions-stream-time\)/,
+      );
       await expectError('/stores/per-10s-stream-time/keys/nobody', 404, /has no value for the key nobody/);
       await expectError('/stores/per-10s/keys/p', 400, /is a window store: query a key's windows at \/stores\/per-10s\/keys\/KEY\/windows/);
       await expectError('/stores/per-10s-stream-time/keys/p/windows', 400, /is a key-value store/);

@@ -13,6 +13,9 @@ import type { ResolvedStore } from '../topology/topology';
 
 export type KeyEncoding = 'text' | 'base64';
 
+/** Serde errors about a query's key say "record key". */
+const KEY = { isKey: true } as const;
+
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 export function keyEncodingOf(text: string | null): Decoded<KeyEncoding> {
@@ -26,13 +29,13 @@ export function decodeKey(store: ResolvedStore, text: string, encoding: KeyEncod
   const serde = store.keySerde;
   if (encoding === 'base64') {
     if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return { ok: false, error: `the key "${text}" is not base64` };
-    const read = serde.deserialize(Buffer.from(text, 'base64'));
+    const read = serde.deserialize(Buffer.from(text, 'base64'), KEY);
     if (read._tag === 'Left')
       return { ok: false, error: `the key does not read with store "${store.name}"'s key serde (${serde.format}): ${read.left.message}` };
     return { ok: true, value: read.right };
   }
   const key = textKey(serde.format, text);
-  const fits = serde.serialize(key);
+  const fits = serde.serialize(key, KEY);
   if (fits._tag === 'Left')
     return { ok: false, error: `the key ${text} does not fit store "${store.name}"'s key serde (${serde.format}): ${fits.left.message}` };
   return { ok: true, value: key };
@@ -40,7 +43,7 @@ export function decodeKey(store: ResolvedStore, text: string, encoding: KeyEncod
 
 /** A key's serialized bytes: the order of range scans and their prefixes, as Kafka Streams. */
 export function keyBytes(store: ResolvedStore, key: unknown): Buffer {
-  const bytes = store.keySerde.serialize(key);
+  const bytes = store.keySerde.serialize(key, KEY);
   if (bytes._tag === 'Left') throw new Error(`store "${store.name}": a key does not serialize with its key serde: ${bytes.left.message}`);
   return bytes.right;
 }

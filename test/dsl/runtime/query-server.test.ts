@@ -5,7 +5,8 @@
 // event or a condition, and bounded.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Rill } from '../../../core/client';
+import { kafkaLogClient, Rill } from '../../../core/client';
+import { KafkaServer } from '../../../core/protocol';
 import { stringSerde } from '../../../core/schema';
 import { count, memoryLogger, rillLogClient, RillStreams, session, StreamsBuilder, tumbling, type LogClient } from '../../../dsl';
 import { LINES, wordCountTopology } from '../../../examples/wordcount/topology';
@@ -151,6 +152,39 @@ describe('interactive queries over HTTP', () => {
     });
     for (const a of apps) expect((await get(a.queryUrl!, '/stores/word-counts/range?limit=100')).body.entries).toEqual(sorted);
   }, 120_000);
+
+  test('on the kafkajs client (Kafka, Redpanda): the applicationServer rides in the subscription userData, and every instance answers every key', async () => {
+    const rill = openRill();
+    const server = await KafkaServer.start({ broker: rill.broker, port: 0, host: '127.0.0.1' });
+    opened.push(() => server.close(2000));
+    const client = () => {
+      const c = kafkaLogClient({ brokers: [`127.0.0.1:${server.port}`], clientId: 'one-kafkajs-client-id' });
+      opened.push(() => c.close());
+      return c;
+    };
+    const admin = client();
+    await admin.ensureTopics([{ name: LINES, partitions: PARTITIONS }]);
+    const events = rebalanceWaits(WAIT_MS);
+    // kafkajs learns of a rebalance at its next heartbeat: heartbeat often.
+    const group = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 100, rebalanceTimeoutMs: 5_000 };
+    const instance = () =>
+      started(
+        new RillStreams(wordCountTopology('wc-kafkajs-http'), { log: client(), logger: memoryLogger(), queryPort: 0, onRebalance: events.notify, group }),
+      );
+    const apps = [instance(), instance()];
+    for (const a of apps) await a.start();
+    await events.until('a 2 + 2 split', () => apps.every((a) => a.assignedPartitions.length === 2));
+    await eventually('the group to settle', () => directoryAgrees(apps));
+    // kafkajs has one client id per client: each member's own comes from its subscription's userData.
+    expect((await admin.groupMembers!('wc-kafkajs-http')).map((m) => m.clientId).sort()).toEqual(apps.map((a) => `rill-streams@${hostOf(a)}`).sort());
+
+    const { records, counts } = lines(40);
+    await rill.producer().send(LINES, records);
+    await eventually('every count from both instances', async () => {
+      await Promise.all(apps.map((a) => a.waitUntilCaughtUp()));
+      return answersFromEveryInstance(apps, counts);
+    });
+  });
 
   describe('two instances with external assignment', () => {
     let rill: Rill;

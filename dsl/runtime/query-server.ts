@@ -132,7 +132,9 @@ export class QueryServer {
         if (a.retryAfter) headers['Retry-After'] = a.retryAfter;
         res.writeHead(a.status, headers);
         res.end(req.method === 'HEAD' ? undefined : a.body);
-      });
+      })
+      // The asker went away meanwhile: nothing to answer, and nothing else is hurt.
+      .catch(() => res.destroy());
   }
 
   private error(e: QueryError): Answer {

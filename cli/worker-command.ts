@@ -44,6 +44,14 @@ const SPEC = {
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
   'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
+  'query-port': {
+    kind: 'number',
+    arg: 'PORT',
+    help: 'serve interactive queries of the stores over HTTP on this port (0 picks a free port); docs/dsl.md',
+    defaultText: 'none',
+  },
+  'query-host': { kind: 'string', arg: 'HOST', help: 'the address the query port listens on', defaultText: '127.0.0.1' },
+  'application-server': { kind: 'string', arg: 'HOST:PORT', help: "where the other instances reach this one's queries", defaultText: 'QUERY-HOST:QUERY-PORT' },
   ...LOG_LEVEL_FLAG,
   'broker-unavailable-timeout-ms': numberFlag(
     'ride out a broker that died (leaders and group coordinators move once the controller fences it), retrying with backoff this long before the application fails',
@@ -95,6 +103,12 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const brokerUnavailableTimeoutMs = positiveInt(flags['broker-unavailable-timeout-ms'], 'broker-unavailable-timeout-ms');
     const workerId = flags['worker-id'] ?? `${os.hostname()}-${process.pid}`;
     const metricsAt = metricsPort(flags['metrics-port']);
+    const queryPort = flags['query-port'];
+    if (queryPort !== undefined && (!Number.isInteger(queryPort) || queryPort < 0 || queryPort > 65535))
+      throw new UsageError('--query-port needs a port number, 0 to 65535');
+    const applicationServer = flags['application-server'];
+    if (applicationServer !== undefined && !/^[^:\s]+:\d+$|^\[[^\]\s]+\]:\d+$/.test(applicationServer))
+      throw new UsageError(`--application-server: "${applicationServer}" is not HOST:PORT`);
     // TLS and SASL to the brokers, checked before anything starts.
     const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
 
@@ -126,6 +140,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       replicationFactor,
       taskAssignment: 'external',
       metricsPort: metricsAt,
+      queryPort,
+      queryHost: flags['query-host'],
+      applicationServer,
       metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
       onRestoreProgress: (p) => restoring.report(p),
     });
@@ -186,6 +203,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       return fail(`application ${app} cannot start on brokers ${brokers.join(',')}`, e);
     }
     if (streams.metricsUrl) io.stdout.write(`rill worker ${workerId}: metrics on ${streams.metricsUrl}\n`);
+    if (streams.queryUrl) io.stdout.write(`rill worker ${workerId}: interactive queries on ${streams.queryUrl}\n`);
     io.stdout.write(
       `rill worker ${workerId}: joined application ${app} (worker epoch ${joined.right.workerEpoch}), reading ${topology.inputTopics.join(', ')} from ${brokers.join(',')}\n`,
     );

@@ -4,6 +4,7 @@
 import type { Windowed } from '../record';
 import type { ReadOnlyKeyValueStore, ReadOnlyWindowStore, WindowEntry } from '../store';
 import type { ResolvedStore, Topology } from '../topology/topology';
+import { keyBytes } from './query-codec';
 import type { StreamTask } from './stream-task';
 import { partitionOfKey, type TaskDirectory } from './task-directory';
 
@@ -23,6 +24,22 @@ export interface HostedTasks {
   get(partition: number): StreamTask | undefined;
   readonly tasks: Iterable<StreamTask>;
   readonly partitions: readonly number[];
+}
+
+/** Which keys a scan wants, by their serialized bytes (Kafka Streams' order): an inclusive range, or a prefix. */
+export interface KeyScan {
+  readonly from?: Buffer;
+  readonly to?: Buffer;
+  readonly prefix?: Buffer;
+  /** At most this many entries. */
+  readonly limit: number;
+}
+
+export interface ScannedEntry<K, V> {
+  readonly key: K;
+  readonly value: V;
+  /** The serialized key, which orders the entries. */
+  readonly bytes: Buffer;
 }
 
 const NO_TASKS: HostedTasks = { get: () => undefined, tasks: [], partitions: [] };
@@ -99,6 +116,58 @@ export class InteractiveQueries {
     };
   }
 
+  get applicationId(): string {
+    return this.topology.applicationId;
+  }
+
+  /** The application's number of tasks. */
+  get taskCount(): number {
+    return this.partitions();
+  }
+
+  /** The tasks this instance runs now, ascending. */
+  get hostedPartitions(): readonly number[] {
+    return this.tasks().partitions;
+  }
+
+  /** The names of the application's stores. */
+  get storeNames(): string[] {
+    return this.topology.stores.map((s) => s.name);
+  }
+
+  /** The store's spec, or undefined when the application has no such store. */
+  spec(name: string): ResolvedStore | undefined {
+    return this.topology.store(name);
+  }
+
+  /** Whether this instance runs the task of `partition` now (restored: a task is hosted once its stores are). */
+  hosts(partition: number): boolean {
+    return this.tasks().get(partition) !== undefined;
+  }
+
+  /** The partition (task) a key of a store belongs to: the default partitioner's. */
+  partitionOf(storeName: string, key: unknown): number {
+    return partitionOfKey(this.topology.store(storeName)!, key, this.partitions());
+  }
+
+  /**
+   * A key-value store's entries in the partitions this instance hosts whose
+   * serialized key is in [from, to] or starts with prefix, ordered by those
+   * bytes; at most `limit`, `more` saying whether some were left out.
+   */
+  scan<K, V>(storeName: string, scan: KeyScan): { entries: ScannedEntry<K, V>[]; more: boolean } {
+    const spec = this.checkStore(storeName, 'key-value');
+    const matches: ScannedEntry<K, V>[] = [];
+    for (const task of this.tasks().tasks) {
+      for (const [key, value] of task.keyValueStore<K, V>(storeName).all()) {
+        const bytes = keyBytes(spec, key);
+        if (inScan(bytes, scan)) matches.push({ key, value, bytes });
+      }
+    }
+    matches.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    return { entries: matches.slice(0, scan.limit), more: matches.length > scan.limit };
+  }
+
   private checkStore(name: string, kind: 'key-value' | 'window'): ResolvedStore {
     const spec = this.topology.store(name);
     if (!spec)
@@ -136,4 +205,10 @@ export class InteractiveQueries {
   private tasks(): HostedTasks {
     return this.hosted() ?? NO_TASKS;
   }
+}
+
+function inScan(bytes: Buffer, scan: KeyScan): boolean {
+  if (scan.prefix) return bytes.length >= scan.prefix.length && bytes.subarray(0, scan.prefix.length).equals(scan.prefix);
+  if (scan.from && Buffer.compare(bytes, scan.from) < 0) return false;
+  return !(scan.to && Buffer.compare(bytes, scan.to) > 0);
 }

@@ -56,6 +56,8 @@ import { TaskManager } from './task-manager';
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './partition-group';
 import { MetricsServer, metricsRegistry, type Registry } from '../../core/metrics';
 import { StreamsMetrics } from './streams-metrics';
+import { QueryServer } from './query-server';
+import { QueryHostsTopic } from './query-hosts-topic';
 
 /** Fetched records taken from the consumer at once. */
 const MAX_POLL = 10_000;
@@ -79,9 +81,12 @@ export interface StreamsConfig {
    */
   taskAssignment?: 'group' | 'external' | 'all';
   /**
-   * This instance's address for interactive queries (e.g. "host:port").
-   * queryKey() on another instance names it as the host of the keys this one
-   * owns. Under a group it travels as the consumer's client id.
+   * This instance's address for interactive queries (e.g. "host:port"):
+   * Kafka Streams' application.server. queryKey() on another instance names
+   * it as the host of the keys this one owns, and the others' query servers
+   * forward there. Under a group it travels as the consumer's client id;
+   * under external assignment with a queryPort, in the app's query-hosts
+   * topic. Default with a queryPort: queryHost:port.
    */
   applicationServer?: string;
   /** Writes not yet acknowledged before the source stops reading (default 10 000). */
@@ -144,6 +149,16 @@ export interface StreamsConfig {
   metricsPort?: number;
   /** Or put them in this registry, for the app to serve itself (with metricsPort too: served from it). */
   metrics?: Registry;
+  /**
+   * Serve interactive queries over HTTP on this port from start() to stop()
+   * (0 picks a free port; see queryUrl): keys, window ranges, scans and which
+   * instance owns what, answered for the whole application (QueryServer).
+   * Unless applicationServer says otherwise, this instance advertises
+   * queryHost:port to the others.
+   */
+  queryPort?: number;
+  /** The address the query server listens on (default 127.0.0.1). */
+  queryHost?: string;
   now?: () => number;
 }
 
@@ -200,6 +215,9 @@ export class RillStreams {
   /** The registry the metrics are in (absent: no metrics). */
   readonly metricsRegistry: Registry | undefined;
   private metricsServer: MetricsServer | undefined;
+  private queryServer: QueryServer | undefined;
+  /** External assignment with a query server: where this instance claims its tasks for the others' queries. */
+  private queryHosts: QueryHostsTopic | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
   /** Resolves when the app has stopped; rejects with the reason when it failed. */
@@ -255,6 +273,11 @@ export class RillStreams {
     return this.partitionCount;
   }
 
+  /** Where this instance serves interactive queries over HTTP (queryPort), once started: http://applicationServer. */
+  get queryUrl(): string | undefined {
+    return this.queryServer?.url;
+  }
+
   /** Where this instance's metrics are served (metricsPort), once started. */
   get metricsUrl(): string | undefined {
     return this.metricsServer?.url;
@@ -277,10 +300,16 @@ export class RillStreams {
     try {
       if (this.config.metricsPort !== undefined)
         this.metricsServer = await MetricsServer.start({ registry: this.metricsRegistry!, port: this.config.metricsPort });
+      if (this.config.queryPort !== undefined) this.queryServer = await this.startQueryServer(this.config.queryPort);
+      if (this.queryServer && this.config.taskAssignment === 'external') {
+        this.queryHosts = new QueryHostsTopic(this.client, this.applicationId, this.queryServer.advertised, rf);
+        this.directory.useClaims(this.queryHosts);
+      }
       partitions = this.partitionCount = await this.prepareTopics();
     } catch (e) {
       this.stateLock?.release();
       await this.metricsServer?.close();
+      await this.queryServer?.close();
       throw e;
     }
     try {
@@ -315,7 +344,7 @@ export class RillStreams {
       if (s.changelog === 'none') this.log.warn(`store ${s.name} has NO changelog (opted out): its state is lost on every restart.`);
     const consumer = (this.consumer = this.client.consumer({
       groupId: this.applicationId,
-      clientId: clientIdFor(this.config.applicationServer),
+      clientId: clientIdFor(this.config.applicationServer ?? this.queryServer?.advertised),
       ...this.config.group,
     }));
     const topics = [...this.topology.sources.keys()];
@@ -377,6 +406,8 @@ export class RillStreams {
     if (hosts) this.directory.setHosts(hosts);
     await this.exclusive.run(() => this.setTasks([...new Set(partitions)].sort((a, b) => a - b)));
     if (this.failure) throw this.failure;
+    // The other instances' queries learn that this one runs these tasks now (a failed write only costs them a 503).
+    await this.queryHosts?.publish(this.assignedPartitions).catch((e: Error) => this.log.warn(`interactive queries: could not claim tasks: ${e.message}`));
   }
 
   /**
@@ -675,7 +706,7 @@ export class RillStreams {
       ].map((name) => ({ name, partitions })),
     ];
     const replicationFactor = this.config.replicationFactor ?? -1;
-    await this.client.ensureTopics(internal.map((t) => ({ ...t, replicationFactor })));
+    await this.client.ensureTopics([...internal.map((t) => ({ ...t, replicationFactor })), ...(this.queryHosts ? [this.queryHosts.spec] : [])]);
     return partitions;
   }
 
@@ -882,7 +913,21 @@ export class RillStreams {
       this.taskManager?.closeAll();
       this.stateLock?.release();
       await this.metricsServer?.close();
+      await this.queryServer?.close();
+      await this.queryHosts?.withdraw().catch(() => undefined);
     }
+  }
+
+  /** Interactive queries over HTTP; answers 503 until the first tasks are restored, and once stopping. */
+  private startQueryServer(port: number): Promise<QueryServer> {
+    return QueryServer.start({
+      queries: this.queries,
+      directory: this.directory,
+      notReady: () => (this.state === 'running' ? undefined : `it is ${this.state}`),
+      port,
+      host: this.config.queryHost,
+      advertised: this.config.applicationServer,
+    });
   }
 }
 

@@ -3,7 +3,8 @@
 // clients and repartition topics put it) and the instance that runs that
 // partition's task. Under a consumer group the hosts come from the group's
 // current assignment (each instance's applicationServer is its client id);
-// under external assignment the assigner tells them (setHosts).
+// under external assignment the assigner tells them (setHosts), or else the
+// instances claim their tasks themselves (QueryHostsTopic).
 import { partitionForKey, type LogClient } from '../../core/client';
 import type { ResolvedStore } from '../topology/topology';
 
@@ -16,6 +17,8 @@ export function partitionOfKey(store: ResolvedStore, key: unknown, partitions: n
 
 export class TaskDirectory {
   private external: ReadonlyMap<number, string> | undefined;
+  /** External assignment without setHosts: the instances' own claims (QueryHostsTopic). */
+  private claims: { hosts(): Promise<ReadonlyMap<number, string>> } | undefined;
 
   constructor(
     private readonly client: LogClient,
@@ -27,13 +30,27 @@ export class TaskDirectory {
     this.external = new Map(hosts);
   }
 
+  /** External assignment: the hosts as the instances claim them, until setHosts() says otherwise. */
+  useClaims(claims: { hosts(): Promise<ReadonlyMap<number, string>> }): void {
+    this.claims = claims;
+  }
+
   /** The applicationServer of the instance that runs `partition`'s task, when known. */
   async hostOf(partition: number): Promise<string | undefined> {
-    if (this.external) return this.external.get(partition);
-    if (!this.client.groupMembers) return undefined;
-    const members = await this.client.groupMembers(this.groupId);
-    const owner = members.find((m) => m.partitions.some((tp) => tp.partition === partition));
-    return owner?.clientId.startsWith(SERVER_PREFIX) ? owner.clientId.slice(SERVER_PREFIX.length) : undefined;
+    return (await this.hosts()).get(partition);
+  }
+
+  /** The applicationServer of the instance that runs each task, for the tasks whose owner is known. */
+  async hosts(): Promise<ReadonlyMap<number, string>> {
+    if (this.external) return this.external;
+    if (this.claims) return this.claims.hosts();
+    const hosts = new Map<number, string>();
+    if (!this.client.groupMembers) return hosts;
+    for (const member of await this.client.groupMembers(this.groupId)) {
+      if (!member.clientId.startsWith(SERVER_PREFIX)) continue;
+      for (const tp of member.partitions) hosts.set(tp.partition, member.clientId.slice(SERVER_PREFIX.length));
+    }
+    return hosts;
   }
 }
 

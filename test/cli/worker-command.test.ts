@@ -38,6 +38,14 @@ describe('rill worker', () => {
     expect(badBrokers.err).toMatch(/"no-port" is not HOST:PORT/);
   });
 
+  it('refuses a bad --query-port or --application-server', async () => {
+    const port = await run([...base(WORDCOUNT), '--query-port', '70000']);
+    expect({ code: port.code, err: port.err }).toEqual({ code: 2, err: expect.stringMatching(/--query-port needs a port number, 0 to 65535/) });
+    const server = await run([...base(WORDCOUNT), '--query-port', '0', '--application-server', 'no-port']);
+    expect({ code: server.code, err: server.err }).toEqual({ code: 2, err: expect.stringMatching(/--application-server: "no-port" is not HOST:PORT/) });
+    expect((await run(['--help'])).out).toMatch(/--query-port PORT[\s\S]*--application-server HOST:PORT/);
+  });
+
   it('reads TLS and SASL for its broker connections from --command-config, and refuses a bad one', async () => {
     const file = path.join(dirs.make(), 'worker.properties');
     fs.writeFileSync(file, 'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=worker\n');

@@ -39,6 +39,8 @@ export interface KafkaConsumerOptions {
    */
   readonly endOffsets: (topic: string) => Promise<{ partition: number; end: number }[]>;
   readonly lagRefreshMs?: number;
+  /** Carried in the member's subscription when it subscribes (the LogClient consumer's clientId). */
+  readonly userData?: Buffer;
 }
 
 export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogConsumer {
@@ -167,7 +169,7 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
       await joined;
     },
     async subscribe(topics: readonly string[], listener: LogRebalanceListener) {
-      const c = newConsumer(coPartitionedAssigner);
+      const c = newConsumer(coPartitionedAssigner(options.userData));
       let rebalanced: Promise<void> = Promise.resolve();
       let firstJoin: () => void = () => undefined;
       const joined = new Promise<void>((resolve) => (firstJoin = resolve));

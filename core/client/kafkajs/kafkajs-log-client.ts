@@ -15,6 +15,7 @@ import { kafkajs } from './kafkajs-module';
 import { tpKey } from '../assignor';
 import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log-client';
 import { protocolLogClient, type ProtocolLogClient, type ProtocolLogClientOptions } from '../remote/protocol-log-client';
+import { memberUserData } from './co-partitioned-assigner';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
 import { waitForTopics } from './topic-readiness';
@@ -117,7 +118,22 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
     producer(): LogProducer {
       return track(kafkaProducer(kafka));
     },
-    consumer({ groupId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }): LogConsumer {
+    /** The group's members, each with the clientId its LogClient consumer was made with (carried in its subscription's userData). */
+    async groupMembers(groupId) {
+      const { groups } = await (await connectedAdmin()).describeGroups([groupId]);
+      const decode = kafkajs().AssignerProtocol.MemberAssignment.decode;
+      return (groups[0]?.members ?? []).map((m) => {
+        const assignment = m.memberAssignment.length > 0 ? decode(m.memberAssignment)?.assignment : undefined;
+        const own = memberUserData(m.memberMetadata).toString('utf8');
+        return {
+          memberId: m.memberId,
+          clientId: own.length > 0 ? own : m.clientId,
+          groupInstanceId: null,
+          partitions: Object.entries(assignment ?? {}).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition }))),
+        };
+      });
+    },
+    consumer({ groupId, clientId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }): LogConsumer {
       return track(
         kafkaConsumer(kafka, {
           // Without a group, a private one: kafkajs consumers always join one.
@@ -129,6 +145,7 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
           readUncommitted: isolationLevel === 'read_uncommitted',
           startOffsets: async (group, tps) => startOffsets(group, tps),
           endOffsets: (topic) => client.offsets(topic),
+          userData: clientId === undefined ? undefined : Buffer.from(clientId, 'utf8'),
         }),
       );
     },

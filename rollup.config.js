@@ -1,4 +1,4 @@
-// Builds the library (ESM + CJS), the `rill` command, and one bundled .d.ts.
+// Builds the library (ESM + CJS), the `rill` command, one bundled .d.ts, and the web console's browser code.
 const typescript = require('@rollup/plugin-typescript');
 const { dts } = require('rollup-plugin-dts');
 
@@ -34,5 +34,12 @@ module.exports = [
     external,
     plugins: [dts({ tsconfig: './tsconfig.build.json' })],
     output: { file: 'dist/index.d.ts', format: 'es' },
+  },
+  {
+    // The console's page script (plain DOM code, no packages): served by `rill console` and --console-port from
+    // dist/console/console.js, beside dist/cli.cjs (console/server/assets.ts). Type-checked against the DOM here.
+    input: 'console/ui/main.ts',
+    plugins: [typescript({ tsconfig: './console/ui/tsconfig.json', outDir: 'dist/console', rootDir: '.', noEmitOnError: true })],
+    output: { file: 'dist/console/console.js', format: 'iife' },
   },
 ];

@@ -169,10 +169,8 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
     }
     if (httpPorts.console !== undefined)
       consoleServer = await inProcessConsole(
-        httpPorts.console,
-        s.host,
-        listeners,
-        servers,
+        { port: httpPorts.console, host: s.host, who: 'rill broker' },
+        listeners.map((spec, i) => ({ protocol: spec.protocol, host: spec.host, port: servers[i].port })),
         registryServer && { host: s.schemaRegistryHost, port: registryServer.port },
         io,
       );

@@ -2,7 +2,6 @@
 // (`rill broker`, a Rill cluster, Apache Kafka), and `--console-port` of `rill
 // broker`, which serves the same console in-process over its own listener.
 import { ConsoleServer, type ConsoleOptions } from '../console/server';
-import type { ListenerSpec } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -91,30 +90,29 @@ export async function startConsole(options: ConsoleOptions, who: string, io: Com
 }
 
 /**
- * `rill broker --console-port`: the console in the broker's process, reading
- * the broker over its first PLAINTEXT listener (and its schema registry).
+ * `--console-port` of `rill broker` (and of a cluster node with the broker
+ * role): the console in the broker's process, reading it over its first
+ * PLAINTEXT listener (and its schema registry, when it serves one).
  */
 export function inProcessConsole(
-  port: number,
-  host: string,
-  listeners: readonly ListenerSpec[],
-  servers: readonly { readonly port: number }[],
+  at: { port: number; host: string; who: string },
+  listeners: readonly { readonly protocol: string; readonly host: string; readonly port: number }[],
   registry: { host: string; port: number } | undefined,
   io: CommandIO,
 ): Promise<ConsoleServer> {
-  const i = listeners.findIndex((l) => l.protocol === 'PLAINTEXT');
-  if (i < 0)
+  const plain = listeners.find((l) => l.protocol === 'PLAINTEXT');
+  if (plain === undefined)
     throw new CommandError(
       '--console-port reads the broker over a PLAINTEXT listener and this broker has none; run "rill console --command-config FILE" instead',
     );
   return startConsole(
     {
-      bootstrap: `${reachable(listeners[i].host)}:${servers[i].port}`,
-      port,
-      host,
+      bootstrap: `${reachable(plain.host)}:${plain.port}`,
+      port: at.port,
+      host: at.host,
       registry: registry && `http://${reachable(registry.host)}:${registry.port}`,
     },
-    'rill broker',
+    at.who,
     io,
   );
 }

@@ -10,9 +10,10 @@ import { runBroker } from '../../cli/broker-command';
 import { runConsole } from '../../cli/console-command';
 import type { ErrorView, MessagesView, TopicSummary, TopicView } from '../../console/model';
 import { ErrorCode } from '../../core/wire';
-import { fakeIO, type FakeIO } from '../cli/fake-io';
+import { fakeIO } from '../cli/fake-io';
+import { printed, WAIT_MS } from './command-output';
+import { freePortPair } from '../support/ports';
 
-const WAIT_MS = 30_000;
 const TOPIC = 'bytes';
 
 let dir: string;
@@ -21,19 +22,6 @@ const stopConsole = new AbortController();
 let broker: Promise<number>;
 let served: Promise<number>;
 let url: string;
-
-/** The first match of `pattern` in a command's output, polled until it appears or the command ends. */
-async function printed(io: FakeIO, pattern: RegExp, exited: Promise<number>): Promise<RegExpExecArray> {
-  let done = false;
-  void exited.then(() => (done = true));
-  for (let deadline = Date.now() + WAIT_MS; Date.now() < deadline; ) {
-    const m = pattern.exec(io.out());
-    if (m) return m;
-    if (done) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the command did not print ${pattern}: ${io.out()} ${io.err()}`);
-}
 
 async function get<T>(route: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${route}`, init);
@@ -148,4 +136,42 @@ test('the console stops on its signal and its port closes', async () => {
   stop.abort();
   expect(await exited).toBe(0);
   await expect(fetch(`${own}/`)).rejects.toThrow();
+});
+
+test('a cluster node with the broker role serves the console over its own listener', async () => {
+  const taken = new Set<number>();
+  const controllerPort = await freePortPair(taken);
+  const kafkaPort = await freePortPair(taken);
+  const io = fakeIO();
+  const stop = new AbortController();
+  const args = ['--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(kafkaPort)];
+  const exited = runBroker([...args, '--data-dir', path.join(dir, 'node'), '--console-port', '0'], io, stop.signal);
+  try {
+    const own = (await printed(io, /rill broker 1: console on (http:\/\/\S+?)\/ /, exited))[1];
+    // The broker shows up in Metadata once the controller (a quorum of one) has registered it.
+    let brokers: { nodeId: number }[] = [];
+    for (let deadline = Date.now() + WAIT_MS; brokers.length === 0 && Date.now() < deadline; ) {
+      const answer = await fetch(`${own}/api/cluster`);
+      if (answer.ok) brokers = ((await answer.json()) as { brokers: { nodeId: number }[] }).brokers;
+      if (brokers.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(brokers.map((b) => b.nodeId)).toEqual([1]);
+    stop.abort();
+    expect(await exited).toBe(0);
+    await expect(fetch(`${own}/`)).rejects.toThrow();
+  } finally {
+    stop.abort();
+    await exited;
+  }
+});
+
+test('a controller-only node refuses --console-port', async () => {
+  const io = fakeIO();
+  const code = await runBroker(
+    ['--controller', '--node-id', '1', '--controllers', '1@127.0.0.1:1', '--data-dir', path.join(dir, 'controller'), '--console-port', '0'],
+    io,
+    new AbortController().signal,
+  );
+  expect(code).toBe(2);
+  expect(io.err()).toContain('--console-port needs the broker role');
 });

@@ -14,11 +14,11 @@ import type { Page } from 'playwright-core';
 import { runBroker } from '../../cli/broker-command';
 import { frame } from '../../core/schema';
 import { fakeIO } from '../cli/fake-io';
+import { printed, WAIT_MS } from './command-output';
 import { type HeadlessChromium, launchChromium } from './headless-chromium';
 
 jest.setTimeout(120_000);
 
-const WAIT_MS = 30_000;
 const ORDERS = 'orders';
 const EVENTS = 'events';
 const PAYMENTS = 'payments';
@@ -46,19 +46,6 @@ let page: Page;
 /** What the page threw or logged as an error: shown when a wait fails. */
 const pageErrors: string[] = [];
 
-/** The first match of `pattern` in the command's output, polled until it appears or the command ends. */
-async function printed(read: () => string, pattern: RegExp): Promise<RegExpExecArray> {
-  let done = false;
-  void exited.then(() => (done = true));
-  for (let deadline = Date.now() + WAIT_MS; Date.now() < deadline; ) {
-    const m = pattern.exec(read());
-    if (m) return m;
-    if (done) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`rill broker did not print ${pattern}: ${read()}`);
-}
-
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
@@ -85,9 +72,9 @@ beforeAll(async () => {
     io,
     stop.signal,
   );
-  consoleUrl = (await printed(io.out, /rill broker: console on (http:\/\/\S+?)\/ /))[1];
-  const port = (await printed(io.out, /listening on [^:]+:(\d+)/))[1];
-  const registry = (await printed(io.out, /schema registry on (http:\/\/\S+)/))[1];
+  consoleUrl = (await printed(io, /rill broker: console on (http:\/\/\S+?)\/ /, exited))[1];
+  const port = (await printed(io, /listening on [^:]+:(\d+)/, exited))[1];
+  const registry = (await printed(io, /schema registry on (http:\/\/\S+)/, exited))[1];
 
   const kafka = new Kafka({ clientId: 'console-test', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
   admin = kafka.admin();

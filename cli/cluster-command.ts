@@ -185,6 +185,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
           [{ protocol: listener.protocol, host, port }],
           undefined,
           io,
+          controllers.right,
         ).catch(async (e) => {
           await stopAll();
           throw e;

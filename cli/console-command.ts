@@ -1,7 +1,9 @@
 // `rill console`: the read-only web console over any Kafka-compatible cluster
 // (`rill broker`, a Rill cluster, Apache Kafka), and `--console-port` of `rill
 // broker`, which serves the same console in-process over its own listener.
+import * as E from 'fp-ts/Either';
 import { ConsoleServer, type ConsoleOptions } from '../console/server';
+import { type ControllerAddress, parseControllers } from '../core/cluster';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -24,6 +26,12 @@ const SPEC = {
     defaultText: '$RILL_SCHEMA_REGISTRY or none',
   },
   'refresh-ms': { kind: 'number', help: 'how often the pages refresh', default: 5000 },
+  controllers: {
+    kind: 'string',
+    arg: 'ID@HOST:PORT,...',
+    help: "a Rill cluster's controllers: its quorum on the Cluster page, and the Stream apps page (workers and tasks)",
+    defaultText: '$RILL_CONTROLLERS or none',
+  },
   bootstrap: BOOTSTRAP_FLAG,
   'command-config': COMMAND_CONFIG_FLAG,
 } as const;
@@ -53,6 +61,9 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
     const bootstrap = bootstrapOf(flags, io);
     const refreshMs = flags['refresh-ms']!;
     if (!Number.isInteger(refreshMs) || refreshMs < 100) throw new UsageError('--refresh-ms must be an integer of at least 100');
+    const controllersText = flags.controllers ?? io.env.RILL_CONTROLLERS;
+    const controllers = controllersText === undefined ? undefined : parseControllers(controllersText);
+    if (controllers !== undefined && E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     const served = await startConsole(
       {
         bootstrap: bootstrap.servers,
@@ -62,6 +73,7 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
         host: flags.host,
         registry: flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY,
         refreshMs,
+        controllers: controllers?.right,
       },
       'rill console',
       io,
@@ -99,6 +111,7 @@ export function inProcessConsole(
   listeners: readonly { readonly protocol: string; readonly host: string; readonly port: number }[],
   registry: { host: string; port: number } | undefined,
   io: CommandIO,
+  controllers?: readonly ControllerAddress[],
 ): Promise<ConsoleServer> {
   const plain = listeners.find((l) => l.protocol === 'PLAINTEXT');
   if (plain === undefined)
@@ -111,6 +124,7 @@ export function inProcessConsole(
       port: at.port,
       host: at.host,
       registry: registry && `http://${reachable(registry.host)}:${registry.port}`,
+      controllers,
     },
     at.who,
     io,

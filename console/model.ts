@@ -5,6 +5,8 @@ export interface ConsoleInfo {
   readonly bootstrap: string;
   /** The schema registry's URL, when one was given. */
   readonly registry: string | null;
+  /** Whether the console knows the cluster's controllers (a Rill cluster): the quorum and the stream applications. */
+  readonly controllers: boolean;
   /** How often the pages poll, in milliseconds. */
   readonly refreshMs: number;
 }
@@ -152,4 +154,39 @@ export interface SchemasView {
 export interface ErrorView {
   readonly error: string;
   readonly code?: number;
+}
+
+/** A controller of a Rill cluster (from its controllers, when the console was given them). */
+export interface ControllerView {
+  readonly id: number;
+  readonly address: string;
+  /** leader, follower, candidate, ...; unreachable when it did not answer. */
+  readonly role: string;
+  readonly active: boolean;
+  readonly term: number | null;
+  readonly commitIndex: number | null;
+  /** Metadata log entries behind the leader, as the leader sees it; null when the leader did not say. */
+  readonly lag: number | null;
+  readonly error: string | null;
+}
+
+export interface QuorumView {
+  /** The active controller's id (0: none). */
+  readonly leader: number;
+  readonly term: number;
+  readonly controllers: readonly ControllerView[];
+  readonly warnings: readonly string[];
+}
+
+/** A stream application run by `rill worker`s of a Rill cluster: its workers and who runs which task. */
+export interface AppView {
+  readonly app: string;
+  readonly generation: number;
+  readonly workers: readonly {
+    readonly workerId: string;
+    readonly workerEpoch: number;
+    readonly tasks: readonly string[];
+    readonly standbys: readonly string[];
+  }[];
+  readonly tasks: readonly { readonly task: string; readonly owner: string; readonly taskEpoch: number; readonly standbys: readonly string[] }[];
 }

@@ -4,6 +4,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BrokerError, ErrorCode } from '../../core/client';
+import type { ControllerAddress } from '../../core/cluster';
+import { ControllersUnavailable, ControllerView } from './controller-view';
 import { uiBundle } from './assets';
 import { KafkaView, type KafkaViewOptions, type Seek } from './kafka-view';
 import type { ConsoleInfo, ErrorView, MessagesView } from '../model';
@@ -20,6 +22,8 @@ export interface ConsoleOptions extends KafkaViewOptions {
   readonly registry?: string;
   /** How often the pages poll (default 5000 ms). */
   readonly refreshMs?: number;
+  /** A Rill cluster's controllers: the quorum on the Cluster page, and the Stream apps page. */
+  readonly controllers?: readonly ControllerAddress[];
 }
 
 /** Records one message-browser page shows, at most. */
@@ -39,8 +43,14 @@ export class ConsoleServer {
   static async start(options: ConsoleOptions): Promise<ConsoleServer> {
     const kafka = new KafkaView(options);
     const registry = options.registry === undefined ? undefined : new RegistryView(options.registry.replace(/\/+$/, ''));
-    const info: ConsoleInfo = { bootstrap: options.bootstrap, registry: registry?.url ?? null, refreshMs: options.refreshMs ?? 5000 };
-    const api = apiRoutes(kafka, registry, info);
+    const controllers = options.controllers === undefined || options.controllers.length === 0 ? undefined : new ControllerView(options.controllers);
+    const info: ConsoleInfo = {
+      bootstrap: options.bootstrap,
+      registry: registry?.url ?? null,
+      controllers: controllers !== undefined,
+      refreshMs: options.refreshMs ?? 5000,
+    };
+    const api = apiRoutes({ kafka, registry, controllers }, info);
     const server = http.createServer((request, response) => {
       answer(request, api).then(
         ({ status, type, body }) => send(response, status, type, body),
@@ -82,7 +92,17 @@ type ApiRoute = { readonly pattern: RegExp; readonly handle: (match: string[], q
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function apiRoutes(kafka: KafkaView, registry: RegistryView | undefined, info: ConsoleInfo): ApiRoute[] {
+interface Sources {
+  readonly kafka: KafkaView;
+  readonly registry?: RegistryView;
+  readonly controllers?: ControllerView;
+}
+
+function apiRoutes({ kafka, registry, controllers }: Sources, info: ConsoleInfo): ApiRoute[] {
+  const needControllers = (): ControllerView => {
+    if (controllers === undefined) throw new BadRequest("the console was not given the cluster's controllers (rill console --controllers 1@HOST:PORT,...)");
+    return controllers;
+  };
   return [
     { pattern: /^\/api\/info$/, handle: async () => info },
     { pattern: /^\/api\/cluster$/, handle: () => kafka.cluster() },
@@ -91,6 +111,8 @@ function apiRoutes(kafka: KafkaView, registry: RegistryView | undefined, info: C
     { pattern: /^\/api\/topics\/([^/]+)\/messages$/, handle: ([name], query) => messages(kafka, registry, name, query) },
     { pattern: /^\/api\/groups$/, handle: () => kafka.groups() },
     { pattern: /^\/api\/groups\/([^/]+)$/, handle: ([id]) => kafka.group(id) },
+    { pattern: /^\/api\/quorum$/, handle: () => needControllers().quorum() },
+    { pattern: /^\/api\/apps$/, handle: () => needControllers().apps() },
     {
       pattern: /^\/api\/schemas$/,
       handle: () => {
@@ -124,6 +146,7 @@ async function answer(request: http.IncomingMessage, api: readonly ApiRoute[]): 
 function failure(e: unknown): Answer {
   if (e instanceof BadRequest || e instanceof URIError) return error(400, e.message);
   if (e instanceof RegistryCallError) return error(e.status, e.message);
+  if (e instanceof ControllersUnavailable) return error(502, e.message);
   if (e instanceof BrokerError) {
     const missing = e.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || e.code === ErrorCode.GROUP_ID_NOT_FOUND;
     return error(missing ? 404 : 502, e.message, e.code);

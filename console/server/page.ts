@@ -16,6 +16,7 @@ export const CONSOLE_HTML = `<!doctype html>
     <a href="#/topics" data-page="topics">Topics</a>
     <a href="#/groups" data-page="groups">Consumer groups</a>
     <a href="#/schemas" data-page="schemas">Schemas</a>
+    <a href="#/apps" data-page="apps">Stream apps</a>
   </nav>
   <span id="status"></span>
 </header>

@@ -1,15 +1,16 @@
 /// <reference lib="dom" />
 // Cluster: the brokers (the controller marked), and every partition with its leader, replicas, ISR and flags.
-import type { ClusterView, PartitionView } from '../model';
+import type { ClusterView, ConsoleInfo, PartitionView, QuorumView } from '../model';
 import { getJson } from './api';
 import { cards, type Column, flag, h, link, routeTo, table } from './dom';
 import type { Page } from './page';
 
-export function clusterPage(): Page {
+export function clusterPage(info: ConsoleInfo): Page {
   return {
     title: 'Cluster',
     async live() {
       const c = await getJson<ClusterView>('/api/cluster');
+      const quorum = info.controllers ? await getJson<QuorumView>('/api/quorum') : undefined;
       return h(
         'div',
         {},
@@ -21,6 +22,7 @@ export function clusterPage(): Page {
           { label: 'Offline', value: c.offline, name: 'offline' },
         ]),
         h('p', { class: 'muted' }, `Cluster id ${c.clusterId ?? 'unknown'}`),
+        quorum && controllersTable(quorum),
         h('h2', {}, 'Brokers'),
         table(
           [
@@ -54,5 +56,27 @@ export function partitionTable(partitions: readonly PartitionView[], withTopic: 
     ],
     partitions,
     (p) => ({ 'data-partition': `${p.topic}/${p.partition}`, ...(p.underReplicated || p.leader < 0 ? { class: 'warn' } : {}) }),
+  );
+}
+
+/** A Rill cluster's controllers: the active one, each one's Raft role, term, commit index and lag. */
+function controllersTable(q: QuorumView): HTMLElement {
+  return h(
+    'section',
+    {},
+    h('h2', {}, `Controllers (active: ${q.leader > 0 ? q.leader : 'none'}, term ${q.term})`),
+    table(
+      [
+        { title: 'Id', cell: (c) => c.id, numeric: true },
+        { title: 'Address', cell: (c) => c.address },
+        { title: 'Role', cell: (c) => (c.active ? flag('active', 'info') : c.error !== null ? flag('unreachable', 'bad') : c.role), field: 'role' },
+        { title: 'Term', cell: (c) => c.term ?? '-', numeric: true, field: 'term' },
+        { title: 'Commit index', cell: (c) => c.commitIndex ?? '-', numeric: true },
+        { title: 'Lag', cell: (c) => c.lag ?? '-', numeric: true, field: 'lag' },
+      ],
+      q.controllers,
+      (c) => ({ 'data-controller': String(c.id) }),
+    ),
+    ...q.warnings.map((w) => h('p', { class: 'error' }, w)),
   );
 }

@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
 // The console in the browser: a hash route per page (#/cluster, #/topics,
-// #/topics/NAME, #/groups, #/groups/ID, #/schemas), each page's live part
+// #/topics/NAME, #/groups, #/groups/ID, #/schemas, #/apps), each page's live part
 // polled from the server at the interval it announces.
 import type { ConsoleInfo } from '../model';
 import { getJson } from './api';
+import { appsPage } from './apps-page';
 import { clusterPage } from './cluster-page';
 import { h } from './dom';
 import { groupPage, groupsPage } from './groups-page';
@@ -11,13 +12,14 @@ import type { Page } from './page';
 import { schemasPage } from './schemas-page';
 import { topicPage, topicsPage } from './topics-page';
 
-function pageOf(hash: string): { nav: string; page: Page } {
+function pageOf(hash: string, info: ConsoleInfo): { nav: string; page: Page } {
   const [, section, name] = /^#\/([^/]*)(?:\/(.*))?$/.exec(hash) ?? [];
   const decoded = name === undefined ? undefined : decodeURIComponent(name);
   if (section === 'topics') return { nav: 'topics', page: decoded === undefined ? topicsPage() : topicPage(decoded) };
   if (section === 'groups') return { nav: 'groups', page: decoded === undefined ? groupsPage() : groupPage(decoded) };
   if (section === 'schemas') return { nav: 'schemas', page: schemasPage() };
-  return { nav: 'cluster', page: clusterPage() };
+  if (section === 'apps') return { nav: 'apps', page: appsPage() };
+  return { nav: 'cluster', page: clusterPage(info) };
 }
 
 async function start(): Promise<void> {
@@ -25,13 +27,14 @@ async function start(): Promise<void> {
   const status = document.getElementById('status')!;
   const info = await getJson<ConsoleInfo>('/api/info');
   if (info.registry === null) document.querySelector('a[data-page="schemas"]')?.remove();
+  if (!info.controllers) document.querySelector('a[data-page="apps"]')?.remove();
   let shown = 0;
   let timer: number | undefined;
 
   const open = () => {
     const opened = ++shown;
     window.clearTimeout(timer);
-    const { nav, page } = pageOf(location.hash);
+    const { nav, page } = pageOf(location.hash, info);
     for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('data-page') === nav);
     const live = h('div', { class: 'live' });
     main.replaceChildren(h('h1', {}, page.title), live, ...(page.fixed ? [page.fixed] : []));

@@ -8,10 +8,13 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { runBroker } from '../../cli/broker-command';
 import { runConsole } from '../../cli/console-command';
-import type { ErrorView, MessagesView, TopicSummary, TopicView } from '../../console/model';
+import * as E from 'fp-ts/Either';
+import type { AppView, ErrorView, MessagesView, QuorumView, TopicSummary, TopicView } from '../../console/model';
+import { parseControllers, WorkerMembership } from '../../core/cluster';
 import { ErrorCode } from '../../core/wire';
 import { fakeIO } from '../cli/fake-io';
 import { printed, WAIT_MS } from './command-output';
+import { type HeadlessChromium, launchChromium } from './headless-chromium';
 import { freePortPair } from '../support/ports';
 
 const TOPIC = 'bytes';
@@ -22,6 +25,19 @@ const stopConsole = new AbortController();
 let broker: Promise<number>;
 let served: Promise<number>;
 let url: string;
+
+/** GETs `route` of a console until its answer passes `ready` (bounded by WAIT_MS), and returns that answer. */
+async function until<T>(console: string, route: string, ready: (answer: T) => boolean): Promise<T> {
+  let last = '';
+  for (let deadline = Date.now() + WAIT_MS; Date.now() < deadline; ) {
+    const response = await fetch(`${console}${route}`);
+    const text = await response.text();
+    if (response.ok && ready(JSON.parse(text) as T)) return JSON.parse(text) as T;
+    last = text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${route} did not become ready: ${last}`);
+}
 
 async function get<T>(route: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${route}`, init);
@@ -138,28 +154,53 @@ test('the console stops on its signal and its port closes', async () => {
   await expect(fetch(`${own}/`)).rejects.toThrow();
 });
 
-test('a cluster node with the broker role serves the console over its own listener', async () => {
+test('a cluster node serves the console over its own listener, with its controllers’ quorum and the workers of an application', async () => {
   const taken = new Set<number>();
   const controllerPort = await freePortPair(taken);
   const kafkaPort = await freePortPair(taken);
   const io = fakeIO();
   const stop = new AbortController();
-  const args = ['--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--port', String(kafkaPort)];
+  const quorum = `1@127.0.0.1:${controllerPort}`;
+  const args = ['--controller', '--node-id', '1', '--controllers', quorum, '--port', String(kafkaPort)];
   const exited = runBroker([...args, '--data-dir', path.join(dir, 'node'), '--console-port', '0'], io, stop.signal);
+  let worker: WorkerMembership | undefined;
+  let browser: HeadlessChromium | undefined;
   try {
     const own = (await printed(io, /rill broker 1: console on (http:\/\/\S+?)\/ /, exited))[1];
-    // The broker shows up in Metadata once the controller (a quorum of one) has registered it.
-    let brokers: { nodeId: number }[] = [];
-    for (let deadline = Date.now() + WAIT_MS; brokers.length === 0 && Date.now() < deadline; ) {
-      const answer = await fetch(`${own}/api/cluster`);
-      if (answer.ok) brokers = ((await answer.json()) as { brokers: { nodeId: number }[] }).brokers;
-      if (brokers.length === 0) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(brokers.map((b) => b.nodeId)).toEqual([1]);
+    const kafka = new Kafka({ clientId: 'console-node', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'lines', numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const cluster = await until(own, '/api/cluster', (c: { brokers: { nodeId: number }[] }) => c.brokers.length > 0);
+    expect(cluster.brokers.map((b) => b.nodeId)).toEqual([1]);
+    const q = await until(own, '/api/quorum', (x: QuorumView) => x.leader === 1);
+    expect(q.controllers).toEqual([expect.objectContaining({ id: 1, active: true, error: null })]);
+    expect(q.term).toBeGreaterThanOrEqual(1);
+
+    worker = new WorkerMembership({ controllers: E.getOrElseW(() => [])(parseControllers(quorum)), app: 'counts', workerId: 'w1', inputTopics: ['lines'] });
+    expect(E.isRight(await worker.start(WAIT_MS))).toBe(true);
+    const apps = await until(own, '/api/apps', (a: AppView[]) => a[0]?.workers[0]?.tasks.length === 2);
+    expect(apps).toEqual([expect.objectContaining({ app: 'counts', workers: [expect.objectContaining({ workerId: 'w1', tasks: ['lines-0', 'lines-1'] })] })]);
+
+    // The same in the browser: the controllers on the Cluster page, the worker on the Stream apps page.
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    await page.goto(`${own}/#/cluster`);
+    await expect(page.locator('tr[data-controller="1"] td[data-field="role"]').textContent()).resolves.toBe('active');
+    await page.goto(`${own}/#/apps`);
+    await expect(page.locator('[data-app="counts"] tr[data-worker="w1"] td[data-field="tasks"]').textContent()).resolves.toBe('lines-0, lines-1');
+    await page.screenshot({ path: path.join(dir, 'apps.png'), fullPage: true });
+
+    await worker.stop();
+    worker = undefined;
     stop.abort();
     expect(await exited).toBe(0);
     await expect(fetch(`${own}/`)).rejects.toThrow();
   } finally {
+    await browser?.close();
+    await worker?.stop();
     stop.abort();
     await exited;
   }

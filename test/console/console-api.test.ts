@@ -167,13 +167,14 @@ test('a cluster node serves the console over its own listener, with its controll
   let browser: HeadlessChromium | undefined;
   try {
     const own = (await printed(io, /rill broker 1: console on (http:\/\/\S+?)\/ /, exited))[1];
+    // The broker shows up in Metadata once the controller (a quorum of one) has registered it.
+    const cluster = await until(own, '/api/cluster', (c: { brokers: { nodeId: number }[] }) => c.brokers.length > 0);
+    expect(cluster.brokers.map((b) => b.nodeId)).toEqual([1]);
     const kafka = new Kafka({ clientId: 'console-node', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'lines', numPartitions: 2 }], waitForLeaders: true });
     await admin.disconnect();
-    const cluster = await until(own, '/api/cluster', (c: { brokers: { nodeId: number }[] }) => c.brokers.length > 0);
-    expect(cluster.brokers.map((b) => b.nodeId)).toEqual([1]);
     const q = await until(own, '/api/quorum', (x: QuorumView) => x.leader === 1);
     expect(q.controllers).toEqual([expect.objectContaining({ id: 1, active: true, error: null })]);
     expect(q.term).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,7 @@
 // Builds the library (ESM + CJS), the `rill` command, one bundled .d.ts, and the web console's browser code.
 const typescript = require('@rollup/plugin-typescript');
 const { dts } = require('rollup-plugin-dts');
+const path = require('node:path');
 
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 const ts = () => typescript({ tsconfig: './tsconfig.build.json', outDir: 'dist', rootDir: '.' });
@@ -39,7 +40,8 @@ module.exports = [
     // The console's page script (plain DOM code, no packages): served by `rill console` and --console-port from
     // dist/console/console.js, beside dist/cli.cjs (console/server/assets.ts). Type-checked against the DOM here.
     input: 'console/ui/main.ts',
-    plugins: [typescript({ tsconfig: './console/ui/tsconfig.json', outDir: 'dist/console', rootDir: '.', noEmitOnError: true })],
+    // Absolute directories: this tsconfig sits in console/ui, and relative ones would be read from there.
+    plugins: [typescript({ tsconfig: './console/ui/tsconfig.json', outDir: path.resolve('dist/console'), rootDir: path.resolve('.'), noEmitOnError: true })],
     output: { file: 'dist/console/console.js', format: 'iife' },
   },
 ];

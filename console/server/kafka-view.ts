@@ -9,6 +9,7 @@ import {
   COORDINATOR_MOVED,
   decodeAssignment,
   type FetchedRecord,
+  type PartitionLeaders,
   protocolLogClient,
   type ProtocolLogClient,
 } from '../../core/client';
@@ -87,19 +88,21 @@ export class KafkaView {
 
   async topics(): Promise<TopicSummary[]> {
     const m = await this.brokers.metadata(null);
-    const summaries: TopicSummary[] = [];
-    for (const t of m.topics.filter((t) => t.errorCode === 0).sort((a, b) => a.name.localeCompare(b.name))) {
-      const offsets = await this.offsets(t.name, t.partitions.length);
-      summaries.push({
-        name: t.name,
-        internal: t.isInternal,
-        partitions: t.partitions.length,
-        replicationFactor: Math.max(0, ...t.partitions.map((p) => p.replicaNodes.length)),
-        records: sum(offsets.map((o) => o.end - o.start)),
-        underReplicated: t.partitions.filter((p) => partitionView(t.name, p).underReplicated).length,
-      });
-    }
-    return summaries;
+    const topics = m.topics.filter((t) => t.errorCode === 0).sort((a, b) => a.name.localeCompare(b.name));
+    // The topics' offsets are asked for together: their requests share the connections, pipelined.
+    return Promise.all(
+      topics.map(async (t) => {
+        const offsets = await this.offsets(t.name, t.partitions.length);
+        return {
+          name: t.name,
+          internal: t.isInternal,
+          partitions: t.partitions.length,
+          replicationFactor: Math.max(0, ...t.partitions.map((p) => p.replicaNodes.length)),
+          records: sum(offsets.map((o) => o.end - o.start)),
+          underReplicated: t.partitions.filter((p) => partitionView(t.name, p).underReplicated).length,
+        };
+      }),
+    );
   }
 
   async topic(name: string): Promise<TopicView> {
@@ -116,12 +119,15 @@ export class KafkaView {
   /** Up to `limit` records of one partition from `seek`, read to the partition's end at most. */
   async read(topic: string, partition: number, seek: Seek, limit: number): Promise<ReadRecords> {
     const leaders = await this.client.leaders(topic);
+    // Leaders are looked up once per topic: a topic made or grown since is looked up again.
+    if (partition >= leaders.partitions) await leaders.refresh();
+    if (leaders.partitions === 0) throw refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}"`);
     if (partition < 0 || partition >= leaders.partitions)
       throw refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}" has partitions 0 to ${leaders.partitions - 1}, not ${partition}`);
     const tp = [{ topic, partition }];
     const startOffset = (await leaders.listOffsets(tp, EARLIEST)).get(partition)!;
     const endOffset = (await leaders.listOffsets(tp, LATEST)).get(partition)!;
-    const from = await this.seekOffset(seek, { startOffset, endOffset, limit }, () => leaders.listOffsets(tp, (seek as { timestamp: number }).timestamp));
+    const from = await startOf(seek, { leaders, partition, startOffset, endOffset, limit });
     const records: FetchedRecord[] = [];
     const reader = this.client.ownReader();
     try {
@@ -198,7 +204,7 @@ export class KafkaView {
     const leaders = await this.client.leaders(topic);
     // A topic that grew partitions since its leaders were looked up.
     if (leaders.partitions < partitions) await leaders.refresh();
-    const [starts, ends] = [await leaders.listOffsets(tps, EARLIEST), await leaders.listOffsets(tps, LATEST)];
+    const [starts, ends] = await Promise.all([leaders.listOffsets(tps, EARLIEST), leaders.listOffsets(tps, LATEST)]);
     return tps.map((tp) => ({ start: starts.get(tp.partition) ?? 0, end: ends.get(tp.partition) ?? 0 }));
   }
 
@@ -222,19 +228,18 @@ export class KafkaView {
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
+}
 
-  private async seekOffset(
-    seek: Seek,
-    at: { startOffset: number; endOffset: number; limit: number },
-    byTimestamp: () => Promise<Map<number, number>>,
-  ): Promise<number> {
-    if (seek === 'beginning') return at.startOffset;
-    if (seek === 'end') return Math.max(at.startOffset, at.endOffset - at.limit);
-    if ('offset' in seek) return Math.min(Math.max(seek.offset, at.startOffset), at.endOffset);
-    // No record at or after the timestamp: the end.
-    const found = [...(await byTimestamp()).values()][0] ?? -1;
-    return found < 0 ? at.endOffset : found;
-  }
+/** The offset a read starts at: the seek, kept within the partition's log (a timestamp after the last record: the end). */
+async function startOf(
+  seek: Seek,
+  at: { leaders: PartitionLeaders; partition: number; startOffset: number; endOffset: number; limit: number },
+): Promise<number> {
+  if (seek === 'beginning') return at.startOffset;
+  if (seek === 'end') return Math.max(at.startOffset, at.endOffset - at.limit);
+  if ('offset' in seek) return Math.min(Math.max(seek.offset, at.startOffset), at.endOffset);
+  const found = (await at.leaders.listOffsets([{ topic: at.leaders.topic, partition: at.partition }], seek.timestamp)).get(at.partition) ?? -1;
+  return found < 0 ? at.endOffset : found;
 }
 
 function partitionView(topic: string, p: apis.MetadataResponse['topics'][number]['partitions'][number]): PartitionView {

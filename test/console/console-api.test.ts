@@ -107,6 +107,8 @@ test('bytes that are not text are shown as hex, a tombstone as null, text as tex
 test('bad requests get a clear error, with the Kafka error code when the broker refused, and the console goes on serving', async () => {
   const unknownTopic = await get<ErrorView>('/api/topics/nope');
   expect(unknownTopic).toEqual({ status: 404, body: { error: expect.stringContaining('topic "nope"'), code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION } });
+  const noTopic = await get<ErrorView>('/api/topics/nope/messages');
+  expect(noTopic).toEqual({ status: 404, body: { error: 'topic "nope": UNKNOWN_TOPIC_OR_PARTITION (error 3)', code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION } });
   const noPartition = await get<ErrorView>(`/api/topics/${TOPIC}/messages?partition=7`);
   expect(noPartition).toEqual({
     status: 404,

@@ -8,6 +8,7 @@ import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, pars
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { bootstrapOf, CommandError } from './wire';
+import { loadPipeline } from './worker-pipeline';
 
 const DEFAULT_PORT = 9021;
 
@@ -32,17 +33,20 @@ const SPEC = {
     help: "a Rill cluster's controllers: its quorum on the Cluster page, and the Stream apps page (workers and tasks)",
     defaultText: '$RILL_CONTROLLERS or none',
   },
+  pipeline: { kind: 'string', arg: 'FILE', help: 'a pipeline module (as for rill worker): its topology on the Stream apps page' },
+  app: { kind: 'string', arg: 'APP', help: 'the application id the --pipeline is built with', defaultText: "the pipeline's own" },
   bootstrap: BOOTSTRAP_FLAG,
   'command-config': COMMAND_CONFIG_FLAG,
 } as const;
 
 export const CONSOLE_HELP = commandHelp({
   title: 'rill console — a read-only web console of a cluster',
-  usage: ['rill console --bootstrap HOST:PORT [--port 9021] [--schema-registry URL]'],
+  usage: ['rill console --bootstrap HOST:PORT [--port 9021] [--schema-registry URL] [--controllers ID@HOST:PORT,...] [--pipeline FILE]'],
   spec: SPEC,
   notes: `Pages: Cluster (brokers, controller, partitions with leader, ISR and flags), Topics
 (sizes, configs, partitions, a message browser), Consumer groups (members,
-assignment, lag) and Schemas. It reads through the Kafka protocol only, so it
+assignment, lag), Schemas (with --schema-registry) and Stream apps (workers and
+tasks with --controllers, topologies with --pipeline). It reads through the Kafka protocol only, so it
 works against rill broker, a Rill cluster and Apache Kafka. Stops on SIGTERM or SIGINT.`,
 });
 
@@ -64,6 +68,8 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
     const controllersText = flags.controllers ?? io.env.RILL_CONTROLLERS;
     const controllers = controllersText === undefined ? undefined : parseControllers(controllersText);
     if (controllers !== undefined && E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const topology = flags.pipeline === undefined ? undefined : await loadPipeline(flags.pipeline, flags.app);
+    if (topology !== undefined && E.isLeft(topology)) throw new CommandError(topology.left);
     const served = await startConsole(
       {
         bootstrap: bootstrap.servers,
@@ -74,6 +80,7 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
         registry: flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY,
         refreshMs,
         controllers: controllers?.right,
+        topologies: topology && [{ app: topology.right.applicationId, text: topology.right.describe(), mermaid: topology.right.toMermaid() }],
       },
       'rill console',
       io,

@@ -5,8 +5,10 @@ export interface ConsoleInfo {
   readonly bootstrap: string;
   /** The schema registry's URL, when one was given. */
   readonly registry: string | null;
-  /** Whether the console knows the cluster's controllers (a Rill cluster): the quorum and the stream applications. */
+  /** Whether the console knows the cluster's controllers (a Rill cluster): the quorum on the Cluster page. */
   readonly controllers: boolean;
+  /** Whether there is a Stream apps page: the controllers' workers, or topologies given to the console. */
+  readonly apps: boolean;
   /** How often the pages poll, in milliseconds. */
   readonly refreshMs: number;
 }
@@ -178,9 +180,19 @@ export interface QuorumView {
   readonly warnings: readonly string[];
 }
 
-/** A stream application run by `rill worker`s of a Rill cluster: its workers and who runs which task. */
+/** A pipeline's topology as the console was given it (`rill console --pipeline FILE`). */
+export interface TopologyView {
+  readonly app: string;
+  /** describe(): sub-topologies, sources, processors, stores, sinks. */
+  readonly text: string;
+  /** toMermaid(): a flowchart any Mermaid renderer draws. */
+  readonly mermaid: string;
+}
+
+/** A stream application: the workers that run it on a Rill cluster (when the controllers are known) and its topology (when given). */
 export interface AppView {
   readonly app: string;
+  /** -1: no worker runs it (only its topology is known). */
   readonly generation: number;
   readonly workers: readonly {
     readonly workerId: string;
@@ -189,4 +201,5 @@ export interface AppView {
     readonly standbys: readonly string[];
   }[];
   readonly tasks: readonly { readonly task: string; readonly owner: string; readonly taskEpoch: number; readonly standbys: readonly string[] }[];
+  readonly topology: TopologyView | null;
 }

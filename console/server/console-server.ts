@@ -8,7 +8,7 @@ import type { ControllerAddress } from '../../core/cluster';
 import { ControllersUnavailable, ControllerView } from './controller-view';
 import { uiBundle } from './assets';
 import { KafkaView, type KafkaViewOptions, type Seek } from './kafka-view';
-import type { ConsoleInfo, ErrorView, MessagesView } from '../model';
+import type { AppView, ConsoleInfo, ErrorView, MessagesView, TopologyView } from '../model';
 import { CONSOLE_CSS, CONSOLE_HTML } from './page';
 import { RegistryCallError, RegistryView } from './registry-view';
 import { renderBytes } from './render';
@@ -24,6 +24,8 @@ export interface ConsoleOptions extends KafkaViewOptions {
   readonly refreshMs?: number;
   /** A Rill cluster's controllers: the quorum on the Cluster page, and the Stream apps page. */
   readonly controllers?: readonly ControllerAddress[];
+  /** Pipelines' topologies, drawn on the Stream apps page (beside their workers, when the controllers are known). */
+  readonly topologies?: readonly TopologyView[];
 }
 
 /** Records one message-browser page shows, at most. */
@@ -48,9 +50,10 @@ export class ConsoleServer {
       bootstrap: options.bootstrap,
       registry: registry?.url ?? null,
       controllers: controllers !== undefined,
+      apps: controllers !== undefined || (options.topologies ?? []).length > 0,
       refreshMs: options.refreshMs ?? 5000,
     };
-    const api = apiRoutes({ kafka, registry, controllers }, info);
+    const api = apiRoutes({ kafka, registry, controllers, topologies: options.topologies ?? [] }, info);
     const server = http.createServer((request, response) => {
       answer(request, api).then(
         ({ status, type, body }) => send(response, status, type, body),
@@ -96,12 +99,24 @@ interface Sources {
   readonly kafka: KafkaView;
   readonly registry?: RegistryView;
   readonly controllers?: ControllerView;
+  readonly topologies: readonly TopologyView[];
 }
 
-function apiRoutes({ kafka, registry, controllers }: Sources, info: ConsoleInfo): ApiRoute[] {
+function apiRoutes({ kafka, registry, controllers, topologies }: Sources, info: ConsoleInfo): ApiRoute[] {
   const needControllers = (): ControllerView => {
     if (controllers === undefined) throw new BadRequest("the console was not given the cluster's controllers (rill console --controllers 1@HOST:PORT,...)");
     return controllers;
+  };
+  /** The controllers' applications with their topologies, and the topologies of applications no worker runs. */
+  const apps = async (): Promise<AppView[]> => {
+    if (controllers === undefined && topologies.length === 0) needControllers();
+    const running = controllers === undefined ? [] : await controllers.apps();
+    const drawn = new Map(topologies.map((t) => [t.app, t]));
+    const known = running.map((a) => ({ ...a, topology: drawn.get(a.app) ?? null }));
+    const idle = topologies
+      .filter((t) => !running.some((a) => a.app === t.app))
+      .map((t) => ({ app: t.app, generation: -1, workers: [], tasks: [], topology: t }));
+    return [...known, ...idle].sort((a, b) => a.app.localeCompare(b.app));
   };
   return [
     { pattern: /^\/api\/info$/, handle: async () => info },
@@ -112,7 +127,7 @@ function apiRoutes({ kafka, registry, controllers }: Sources, info: ConsoleInfo)
     { pattern: /^\/api\/groups$/, handle: () => kafka.groups() },
     { pattern: /^\/api\/groups\/([^/]+)$/, handle: ([id]) => kafka.group(id) },
     { pattern: /^\/api\/quorum$/, handle: () => needControllers().quorum() },
-    { pattern: /^\/api\/apps$/, handle: () => needControllers().apps() },
+    { pattern: /^\/api\/apps$/, handle: apps },
     {
       pattern: /^\/api\/schemas$/,
       handle: () => {

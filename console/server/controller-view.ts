@@ -37,7 +37,7 @@ export class ControllerView {
   }
 
   async apps(): Promise<AppView[]> {
-    return (await this.status()).apps.map((a) => ({ app: a.app, generation: a.generation, workers: a.workers, tasks: a.tasks }));
+    return (await this.status()).apps.map((a) => ({ app: a.app, generation: a.generation, workers: a.workers, tasks: a.tasks, topology: null }));
   }
 
   private async status(): Promise<ClusterStatus> {

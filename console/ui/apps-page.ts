@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // Stream apps: the applications `rill worker`s run on a Rill cluster, each
-// with its workers (the tasks and standbys each holds) and its tasks' owners.
-import type { AppView } from '../model';
+// with its workers (the tasks and standbys each holds), and the topologies of
+// the pipelines the console was given.
+import type { AppView, TopologyView } from '../model';
 import { getJson } from './api';
 import { cards, h, table } from './dom';
 import type { Page } from './page';
@@ -19,7 +20,7 @@ export function appsPage(): Page {
           { label: 'Workers', value: apps.reduce((n, a) => n + a.workers.length, 0), name: 'workers' },
           { label: 'Tasks', value: apps.reduce((n, a) => n + a.tasks.length, 0), name: 'tasks' },
         ]),
-        ...(apps.length === 0 ? [h('p', { class: 'muted' }, 'No application has workers in this cluster.')] : apps.map(appSection)),
+        ...(apps.length === 0 ? [h('p', { class: 'muted' }, 'No application: no worker runs one, and no --pipeline was given.')] : apps.map(appSection)),
       );
     },
   };
@@ -29,16 +30,29 @@ function appSection(a: AppView): HTMLElement {
   return h(
     'section',
     { 'data-app': a.app },
-    h('h2', {}, `${a.app} (generation ${a.generation})`),
-    table(
-      [
-        { title: 'Worker', cell: (w) => w.workerId },
-        { title: 'Epoch', cell: (w) => w.workerEpoch, numeric: true },
-        { title: 'Tasks', cell: (w) => w.tasks.join(', ') || '-', field: 'tasks' },
-        { title: 'Standbys', cell: (w) => w.standbys.join(', ') || '-', field: 'standbys' },
-      ],
-      a.workers,
-      (w) => ({ 'data-worker': w.workerId }),
-    ),
+    h('h2', {}, a.generation >= 0 ? `${a.app} (generation ${a.generation})` : a.app),
+    a.topology && topology(a.topology),
+    a.generation < 0
+      ? h('p', { class: 'muted' }, 'No worker runs it.')
+      : table(
+          [
+            { title: 'Worker', cell: (w) => w.workerId },
+            { title: 'Epoch', cell: (w) => w.workerEpoch, numeric: true },
+            { title: 'Tasks', cell: (w) => w.tasks.join(', ') || '-', field: 'tasks' },
+            { title: 'Standbys', cell: (w) => w.standbys.join(', ') || '-', field: 'standbys' },
+          ],
+          a.workers,
+          (w) => ({ 'data-worker': w.workerId }),
+        ),
+  );
+}
+
+/** The topology as describe() writes it, and its Mermaid flowchart to paste into any Mermaid renderer (the console loads none). */
+function topology(t: TopologyView): HTMLElement {
+  return h(
+    'div',
+    { class: 'topology' },
+    h('pre', { class: 'schema', 'data-topology': 'text' }, t.text),
+    h('details', {}, h('summary', {}, 'Mermaid flowchart'), h('pre', { class: 'schema', 'data-topology': 'mermaid' }, t.mermaid)),
   );
 }

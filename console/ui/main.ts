@@ -27,7 +27,7 @@ async function start(): Promise<void> {
   const status = document.getElementById('status')!;
   const info = await getJson<ConsoleInfo>('/api/info');
   if (info.registry === null) document.querySelector('a[data-page="schemas"]')?.remove();
-  if (!info.controllers) document.querySelector('a[data-page="apps"]')?.remove();
+  if (!info.apps) document.querySelector('a[data-page="apps"]')?.remove();
   let shown = 0;
   let timer: number | undefined;
 

@@ -66,7 +66,8 @@ beforeAll(async () => {
   });
   await producer.disconnect();
   const consoleIO = fakeIO();
-  served = runConsole(['--bootstrap', `127.0.0.1:${port}`, '--port', '0', '--refresh-ms', '1000'], consoleIO, stopConsole.signal);
+  const pipeline = path.join(__dirname, '../../examples/wordcount/pipeline.ts');
+  served = runConsole(['--bootstrap', `127.0.0.1:${port}`, '--port', '0', '--refresh-ms', '1000', '--pipeline', pipeline], consoleIO, stopConsole.signal);
   url = (await printed(consoleIO, /rill console: console on (http:\/\/\S+?)\/ /, served))[1];
 });
 
@@ -87,6 +88,19 @@ test('the topics and a topic answer the broker’s numbers', async () => {
     [0, 0, 3],
     [1, 0, 0],
   ]);
+});
+
+test('a pipeline given to the console is a Stream app with its topology, though no worker runs it', async () => {
+  const info = await get<{ apps: boolean; controllers: boolean }>('/api/info');
+  expect(info.body).toMatchObject({ apps: true, controllers: false });
+  const { status, body } = await get<AppView[]>('/api/apps');
+  expect(status).toBe(200);
+  expect(body).toHaveLength(1);
+  expect(body[0]).toMatchObject({ generation: -1, workers: [], tasks: [] });
+  expect(body[0].topology?.text).toContain(`Topology of application "${body[0].app}"`);
+  expect(body[0].topology?.mermaid).toMatch(/^flowchart/);
+  // Without the controllers there is no quorum to show.
+  expect((await get<ErrorView>('/api/quorum')).status).toBe(400);
 });
 
 test('bytes that are not text are shown as hex, a tombstone as null, text as text', async () => {

@@ -74,10 +74,6 @@ export class ConsoleServer {
     return new ConsoleServer(server, kafka, `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   }
 
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -38,6 +38,8 @@ async function start(): Promise<void> {
     for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('data-page') === nav);
     const live = h('div', { class: 'live' });
     main.replaceChildren(h('h1', {}, page.title), live, ...(page.fixed ? [page.fixed] : []));
+    // Which route the page now shows (a test waits for its route's content, not the previous page's).
+    main.setAttribute('data-route', location.hash || '#/cluster');
     const refresh = async () => {
       try {
         const drawn = await page.live();

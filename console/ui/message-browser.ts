@@ -34,16 +34,22 @@ export function messageBrowser(topic: string): HTMLElement {
   const show = () => {
     if (last !== undefined) results.replaceChildren(drawMessages(last, view.value === 'pretty'));
   };
+  // Only the latest read is shown: one asked for earlier that answers later is dropped.
+  let reads = 0;
   const read = async () => {
+    const mine = ++reads;
     const query = new URLSearchParams({ partition: partition.value || '0', limit: limit.value || '50' });
     if (seek.value === 'offset') query.set('offset', at.value.trim());
     else if (seek.value === 'timestamp') query.set('timestamp', at.value.trim());
     else query.set('from', seek.value);
     results.replaceChildren(h('p', { class: 'muted' }, 'Reading…'));
     try {
-      last = await getJson<MessagesView>(`/api/topics/${encodeURIComponent(topic)}/messages?${query}`);
+      const answer = await getJson<MessagesView>(`/api/topics/${encodeURIComponent(topic)}/messages?${query}`);
+      if (mine !== reads) return;
+      last = answer;
       show();
     } catch (e) {
+      if (mine !== reads) return;
       last = undefined;
       results.replaceChildren(h('p', { class: 'error', 'data-error': 'messages' }, (e as Error).message));
     }

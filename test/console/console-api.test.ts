@@ -205,9 +205,9 @@ test('a cluster node serves the console over its own listener, with its controll
     const page = await browser.context.newPage();
     page.setDefaultTimeout(WAIT_MS);
     await page.goto(`${own}/#/cluster`);
-    await expect(page.locator('tr[data-controller="1"] td[data-field="role"]').textContent()).resolves.toBe('active');
+    await expect(page.locator('main[data-route="#/cluster"] tr[data-controller="1"] td[data-field="role"]').textContent()).resolves.toBe('active');
     await page.goto(`${own}/#/apps`);
-    await expect(page.locator('[data-app="counts"] tr[data-worker="w1"] td[data-field="tasks"]').textContent()).resolves.toBe('lines-0, lines-1');
+    await expect(page.locator('main[data-route="#/apps"] tr[data-worker="w1"] td[data-field="tasks"]').textContent()).resolves.toBe('lines-0, lines-1');
     await page.screenshot({ path: path.join(dir, 'apps.png'), fullPage: true });
 
     await worker.stop();

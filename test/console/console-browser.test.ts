@@ -54,7 +54,8 @@ async function shot(name: string): Promise<void> {
 async function open(route: string): Promise<void> {
   await page.goto(`${consoleUrl}/#/${route}`);
   try {
-    await page.locator('.live > *').first().waitFor({ timeout: WAIT_MS });
+    // The route's own content: a hash change is handled after goto returns, so the previous page may still be shown.
+    await page.locator(`main[data-route="#/${route}"] .live > *`).first().waitFor({ timeout: WAIT_MS });
   } catch (e) {
     throw new Error(`${(e as Error).message}\nthe page's errors: ${pageErrors.join('; ') || 'none'}`);
   }

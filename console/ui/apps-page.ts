@@ -5,6 +5,7 @@
 import type { AppView, TopologyView } from '../model';
 import { getJson } from './api';
 import { cards, h, table } from './dom';
+import { drawFlowchart } from './flowchart';
 import type { Page } from './page';
 
 export function appsPage(): Page {
@@ -47,12 +48,13 @@ function appSection(a: AppView): HTMLElement {
   );
 }
 
-/** The topology as describe() writes it, and its Mermaid flowchart to paste into any Mermaid renderer (the console loads none). */
+/** The topology drawn from its Mermaid flowchart, with describe()'s text and the Mermaid source (for any Mermaid renderer) below. */
 function topology(t: TopologyView): HTMLElement {
   return h(
     'div',
     { class: 'topology' },
-    h('pre', { class: 'schema', 'data-topology': 'text' }, t.text),
+    h('div', { class: 'drawing', 'data-topology': 'drawing' }, drawFlowchart(t.mermaid)),
+    h('details', {}, h('summary', {}, 'As text'), h('pre', { class: 'schema', 'data-topology': 'text' }, t.text)),
     h('details', {}, h('summary', {}, 'Mermaid flowchart'), h('pre', { class: 'schema', 'data-topology': 'mermaid' }, t.mermaid)),
   );
 }

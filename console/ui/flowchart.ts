@@ -30,7 +30,7 @@ const NODE = /^(\w+)(?:\[\/"(.*)"\/\]|\[\("(.*)"\)\]|\["(.*)"\])$/;
 const SUBGRAPH = /^subgraph\s+\w+\["(.*)"\]$/;
 
 /** The flowchart's nodes, edges and subgraphs; lines it does not know are left out. */
-export function parseFlowchart(text: string): Flowchart {
+function parseFlowchart(text: string): Flowchart {
   const nodes: FlowNode[] = [];
   const edges: FlowEdge[] = [];
   const groups: string[] = [];

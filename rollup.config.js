@@ -1,6 +1,7 @@
-// Builds the library (ESM + CJS), the `rill` command, and one bundled .d.ts.
+// Builds the library (ESM + CJS), the `rill` command, one bundled .d.ts, and the web console's browser code.
 const typescript = require('@rollup/plugin-typescript');
 const { dts } = require('rollup-plugin-dts');
+const path = require('node:path');
 
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 const ts = () => typescript({ tsconfig: './tsconfig.build.json', outDir: 'dist', rootDir: '.' });
@@ -34,5 +35,13 @@ module.exports = [
     external,
     plugins: [dts({ tsconfig: './tsconfig.build.json' })],
     output: { file: 'dist/index.d.ts', format: 'es' },
+  },
+  {
+    // The console's page script (plain DOM code, no packages): served by `rill console` and --console-port from
+    // dist/console/console.js, beside dist/cli.cjs (console/server/assets.ts). Type-checked against the DOM here.
+    input: 'console/ui/main.ts',
+    // Absolute directories: this tsconfig sits in console/ui, and relative ones would be read from there.
+    plugins: [typescript({ tsconfig: './console/ui/tsconfig.json', outDir: path.resolve('dist/console'), rootDir: path.resolve('.'), noEmitOnError: true })],
+    output: { file: 'dist/console/console.js', format: 'iife' },
   },
 ];

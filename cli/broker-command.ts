@@ -20,6 +20,8 @@ import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 import type { MetricsServer, Registry } from '../core/metrics';
+import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
+import type { ConsoleServer } from '../console/server';
 
 const SPEC = {
   'data-dir': {
@@ -48,6 +50,7 @@ const SPEC = {
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
   'metrics-port': METRICS_PORT_FLAG,
+  'console-port': CONSOLE_PORT_FLAG,
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
@@ -78,6 +81,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const { flags, positional } = parseCommand(argv, SPEC);
     noMoreArguments(positional);
     const metrics = metricsPort(flags['metrics-port']);
+    const consoleAt = consolePort(flags['console-port']);
     const logger = commandLogger(io, flags['log-level']);
     const partial: Partial<BrokerSettings> = {};
     if (flags.config) for (const w of applyConfig(partial, readConfigFile(flags.config), flags.config)) logger.warn(w);
@@ -95,11 +99,11 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
       throw new UsageError('listeners (--listeners) name every address and port: leave out host and port (--host, --port)');
-    return serve(completeSettings(partial), metrics, io, stop, logger);
+    return serve(completeSettings(partial), { metrics, console: consoleAt }, io, stop, logger);
   });
 }
 
-async function serve(s: BrokerSettings, metricsPort: number | undefined, io: CommandIO, stop: AbortSignal, logger: Logger): Promise<number> {
+async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?: number }, io: CommandIO, stop: AbortSignal, logger: Logger): Promise<number> {
   try {
     fs.mkdirSync(path.join(s.dataDir, 'log'), { recursive: true });
   } catch (e) {
@@ -131,13 +135,14 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
   let registry: SchemaRegistry | undefined;
   let registryServer: SchemaRegistryServer | undefined;
   let metrics: { registry: Registry; server: MetricsServer } | undefined;
+  let consoleServer: ConsoleServer | undefined;
   const tls = listenerTls(s);
   const listeners = brokerListeners(s, tls);
   try {
     // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
     const authorizer = authorizerConfig(s);
     acls = authorizer && fileAclPort(s.dataDir, authorizer);
-    if (metricsPort !== undefined) metrics = await serveMetrics(metricsPort, s.host, 'rill broker', io);
+    if (httpPorts.metrics !== undefined) metrics = await serveMetrics(httpPorts.metrics, s.host, 'rill broker', io);
     // SCRAM users of DIR/scram-credentials.json (rill user, AlterUserScramCredentials): served on every listener, checked on the SASL ones.
     const security = sasl.credentialStorePort(new sasl.FileCredentialStore(s.dataDir));
     const ports = { ...singleNodePorts(broker), security, acls };
@@ -162,6 +167,13 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
       registry = openBrokerSchemaRegistry(broker);
       registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });
     }
+    if (httpPorts.console !== undefined)
+      consoleServer = await inProcessConsole(
+        { port: httpPorts.console, host: s.host, who: 'rill broker' },
+        listeners.map((spec, i) => ({ protocol: spec.protocol, host: spec.host, port: servers[i].port })),
+        registryServer && { host: s.schemaRegistryHost, port: registryServer.port },
+        io,
+      );
   } catch (e) {
     for (const server of servers) await server.close(0);
     await metrics?.server.close();
@@ -183,6 +195,7 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('shutting down: no new connections, finishing requests in flight');
+  await consoleServer?.close();
   await Promise.all(servers.map((server) => server.close(10000)));
   await metrics?.server.close();
   await registryServer?.close();

@@ -15,6 +15,7 @@ import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -39,6 +40,7 @@ const SPEC = {
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   'metrics-port': METRICS_PORT_FLAG,
+  'console-port': { ...CONSOLE_PORT_FLAG, help: `${CONSOLE_PORT_FLAG.help}; a node with the broker role only` },
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
@@ -106,6 +108,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     const metricsAt = metricsPort(flags['metrics-port']);
+    const consoleAt = consolePort(flags['console-port']);
+    if (consoleAt !== undefined && flags.controller && !combined(flags))
+      throw new UsageError('--console-port needs the broker role (a controller has no Kafka listener to read): give it to a broker node');
     try {
       fs.mkdirSync(flags['data-dir'], { recursive: true });
     } catch (e) {
@@ -173,6 +178,20 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       stops.push(() => started.right.stop());
       for (const warning of exposureWarnings([listener], kafkaTls)) logger.warn(warning);
       io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
+      if (consoleAt !== undefined) {
+        const host = flags.host ?? '127.0.0.1';
+        const served = await inProcessConsole(
+          { port: consoleAt, host, who: `rill broker ${nodeId}` },
+          [{ protocol: listener.protocol, host, port }],
+          undefined,
+          io,
+          controllers.right,
+        ).catch(async (e) => {
+          await stopAll();
+          throw e;
+        });
+        stops.push(() => served.close());
+      }
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     logger.info('shutting down');

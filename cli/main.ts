@@ -6,6 +6,7 @@ import { runDemo } from './demo';
 import { runBroker } from './broker-command';
 import { runLog } from './log-command';
 import { runCluster } from './cluster-status-command';
+import { runConsole } from './console-command';
 import { runConsume } from './consume-command';
 import { runGroup } from './group-command';
 import { processIO } from './io';
@@ -37,6 +38,8 @@ Usage:
   rill produce --topic NAME             stdin lines to a topic
   rill consume --topic NAME             a topic's records to stdout
   rill group list|describe|reset-offsets|seek|delete ...
+  rill console --bootstrap HOST:PORT [--port 9021] [--schema-registry URL]
+                                        a read-only web console: cluster, topics and messages, groups and lag, schemas
   rill log recover --data-dir DIR --topic T --partition P   repair a damaged partition (broker stopped)
   rill user create|delete|list --data-dir DIR ...           SCRAM users of a single-node broker
   rill acl create|list|delete ...       the broker's ACLs (a broker started with --authorizer)
@@ -125,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'cluster':
       quietPipe();
       return runCluster(rest, processIO());
+    case 'console':
+      return runConsole(rest, processIO(), stopSignal());
     case 'worker':
       // Stopped: commit, leave the application (its tasks move at once), exit 0.
       return runWorker(rest, processIO(), stopSignal());

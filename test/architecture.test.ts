@@ -21,7 +21,7 @@ interface Rules {
 const rules: Rules = rulesFile;
 const MODULES = Object.keys(rules.modules);
 /** The folders whose every subfolder must have a rule of its own. */
-const RULED_TREES = ['core', 'dsl', 'connectors', 'cli'];
+const RULED_TREES = ['core', 'dsl', 'connectors', 'cli', 'console'];
 const ANYTHING = '*';
 
 /** The deepest listed module holding a repo file ('.' for the root's own files), or undefined. */

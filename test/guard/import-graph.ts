@@ -8,7 +8,7 @@ import ts from 'typescript';
 export const ROOT = path.resolve(__dirname, '../..');
 
 /** The folders (and root files) that hold the repo's code, as tsconfig.json's "include" lists them. */
-const SOURCE_ROOTS = ['core', 'dsl', 'connectors', 'cli', 'examples', 'bench', 'test', 'index.ts'];
+const SOURCE_ROOTS = ['core', 'dsl', 'connectors', 'cli', 'console', 'examples', 'bench', 'test', 'index.ts'];
 const SOURCE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 /** A string that may name a source file by its repo path. */
 const MENTIONED_PATH = /^(\.\/)?[\w.-]+(\/[\w.-]+)*\.[cm]?[jt]s$/;

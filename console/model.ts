@@ -1,0 +1,205 @@
+// The console's JSON API: what the server answers at /api/... and the browser
+// draws. Types only, so the browser bundle imports them without pulling in Node code.
+
+export interface ConsoleInfo {
+  readonly bootstrap: string;
+  /** The schema registry's URL, when one was given. */
+  readonly registry: string | null;
+  /** Whether the console knows the cluster's controllers (a Rill cluster): the quorum on the Cluster page. */
+  readonly controllers: boolean;
+  /** Whether there is a Stream apps page: the controllers' workers, or topologies given to the console. */
+  readonly apps: boolean;
+  /** How often the pages poll, in milliseconds. */
+  readonly refreshMs: number;
+}
+
+export interface BrokerView {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  readonly controller: boolean;
+  /** Partitions this broker leads. */
+  readonly leaderOf: number;
+}
+
+export interface PartitionView {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1: no leader (offline). */
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly offline: readonly number[];
+  readonly underReplicated: boolean;
+}
+
+export interface ClusterView {
+  readonly clusterId: string | null;
+  /** -1 when the protocol does not say (Metadata v0). */
+  readonly controllerId: number;
+  readonly brokers: readonly BrokerView[];
+  readonly partitions: readonly PartitionView[];
+  readonly underReplicated: number;
+  readonly offline: number;
+}
+
+export interface TopicSummary {
+  readonly name: string;
+  readonly internal: boolean;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Records in the log now: the sum over partitions of end offset minus start offset. */
+  readonly records: number;
+  readonly underReplicated: number;
+}
+
+export interface TopicPartitionView extends PartitionView {
+  readonly startOffset: number;
+  readonly endOffset: number;
+}
+
+export interface ConfigView {
+  readonly name: string;
+  readonly value: string | null;
+  /** Set on this topic, rather than a default. */
+  readonly override: boolean;
+  readonly readOnly: boolean;
+  readonly sensitive: boolean;
+}
+
+export interface TopicView {
+  readonly name: string;
+  readonly internal: boolean;
+  readonly records: number;
+  readonly partitions: readonly TopicPartitionView[];
+  readonly configs: readonly ConfigView[];
+}
+
+/** How a key or value is shown: Avro decoded through the registry, JSON, UTF-8 text, or hex when it is none of these. */
+export type ValueView = 'avro' | 'json' | 'string' | 'hex';
+
+export interface RenderedBytes {
+  readonly view: ValueView;
+  /** null: the record has no key or value (a tombstone). */
+  readonly text: string | null;
+  /** The registry's schema id of an Avro value. */
+  readonly schemaId?: number;
+}
+
+export interface MessageView {
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: RenderedBytes;
+  readonly value: RenderedBytes;
+}
+
+export interface MessagesView {
+  readonly topic: string;
+  readonly partition: number;
+  /** Where reading started (the seek's answer). */
+  readonly from: number;
+  readonly startOffset: number;
+  readonly endOffset: number;
+  readonly messages: readonly MessageView[];
+}
+
+export interface GroupSummary {
+  readonly groupId: string;
+  readonly state: string;
+  readonly protocolType: string;
+}
+
+export interface GroupMemberView {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly host: string;
+  readonly assignment: readonly { readonly topic: string; readonly partition: number }[];
+}
+
+export interface GroupOffsetView {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1: nothing committed. */
+  readonly committed: number;
+  readonly endOffset: number;
+  /** End offset minus committed offset; null when nothing is committed. */
+  readonly lag: number | null;
+  /** The member the partition is assigned to, if any. */
+  readonly memberId: string | null;
+}
+
+export interface GroupView {
+  readonly groupId: string;
+  readonly state: string;
+  readonly protocol: string;
+  readonly members: readonly GroupMemberView[];
+  readonly offsets: readonly GroupOffsetView[];
+  readonly totalLag: number;
+}
+
+export interface SubjectView {
+  readonly subject: string;
+  readonly versions: readonly number[];
+  readonly latest: { readonly version: number; readonly id: number; readonly schemaType: string; readonly schema: string };
+  /** The subject's own compatibility level, or null when it follows the global one. */
+  readonly compatibility: string | null;
+}
+
+export interface SchemasView {
+  readonly compatibility: string;
+  readonly subjects: readonly SubjectView[];
+}
+
+/** Every error answer: a sentence, and the Kafka error code when a broker refused. */
+export interface ErrorView {
+  readonly error: string;
+  readonly code?: number;
+}
+
+/** A controller of a Rill cluster (from its controllers, when the console was given them). */
+export interface ControllerView {
+  readonly id: number;
+  readonly address: string;
+  /** leader, follower, candidate, ...; unreachable when it did not answer. */
+  readonly role: string;
+  readonly active: boolean;
+  readonly term: number | null;
+  readonly commitIndex: number | null;
+  /** Metadata log entries behind the leader, as the leader sees it; null when the leader did not say. */
+  readonly lag: number | null;
+  readonly error: string | null;
+}
+
+export interface QuorumView {
+  /** The active controller's id (0: none). */
+  readonly leader: number;
+  readonly term: number;
+  readonly controllers: readonly ControllerView[];
+  readonly warnings: readonly string[];
+}
+
+/** A pipeline's topology as the console was given it (`rill console --pipeline FILE`). */
+export interface TopologyView {
+  readonly app: string;
+  /** describe(): sub-topologies, sources, processors, stores, sinks. */
+  readonly text: string;
+  /** toMermaid(): a flowchart any Mermaid renderer draws. */
+  readonly mermaid: string;
+}
+
+/** A stream application: the workers that run it on a Rill cluster (when the controllers are known) and its topology (when given). */
+export interface AppView {
+  readonly app: string;
+  /** -1: no worker runs it (only its topology is known). */
+  readonly generation: number;
+  readonly workers: readonly {
+    readonly workerId: string;
+    readonly workerEpoch: number;
+    readonly tasks: readonly string[];
+    readonly standbys: readonly string[];
+  }[];
+  readonly tasks: readonly { readonly task: string; readonly owner: string; readonly taskEpoch: number; readonly standbys: readonly string[] }[];
+  readonly topology: TopologyView | null;
+}

@@ -150,6 +150,7 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
           maxConnections: s.maxConnections,
           maxConnectionsPerIp: s.maxConnectionsPerIp,
           queuedMaxRequestBytes: s.queuedMaxRequestBytes,
+          requestReceiveTimeoutMs: s.requestReceiveTimeoutMs,
           idleTimeoutMs: s.idleTimeoutMs,
           autoCreateTopics: s.autoCreateTopics,
           logger,

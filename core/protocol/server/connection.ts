@@ -6,7 +6,9 @@
 // (before its bytes are buffered); a frame's bytes are reserved in the
 // listener's memory pool (queued.max.request.bytes, shared by all connections)
 // before they are kept, and reading stops while the pool has no room for it;
-// they go back to the pool when the handler has answered. At most `maxInFlight` requests wait for their
+// they go back to the pool when the handler has answered, or when the
+// connection closes (a frame not received whole within request.receive.timeout.ms
+// closes it). At most `maxInFlight` requests wait for their
 // responses, at most one of them a Fetch (the responses that can be large), and
 // reading stops while they wait or while the socket's write buffer is full (a
 // slow client slows only itself).
@@ -39,6 +41,8 @@ export interface ConnectionOptions {
   sasl?: ListenerSasl;
   maxFrameBytes: number;
   pool: MemoryPool;
+  /** request.receive.timeout.ms: how long an admitted frame may take to arrive whole. */
+  requestReceiveTimeoutMs: number;
   maxInFlight: number;
   idleTimeoutMs: number;
   autoCreateTopics: boolean;
@@ -105,7 +109,10 @@ export class Connection {
     this.requestLog = lineLog(this.logger);
     this.partitions = guardedPartitions(options.ports.partitions, this.logger);
     // A bare SASL token (after SaslHandshake v0) may be shorter than a request header (PLAIN's "\0u\0p"): requests are measured in onFrame.
-    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading(), options.sasl ? 1 : MIN_REQUEST_BYTES);
+    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading(), options.sasl ? 1 : MIN_REQUEST_BYTES, {
+      timeoutMs: options.requestReceiveTimeoutMs,
+      onExpired: (message) => this.refuse(message),
+    });
     if (options.sasl) {
       const sasl = (this.sasl = new SaslSession(options.sasl));
       // Until authenticated, frames are bounded by sasl.server.max.receive.size: an anonymous client cannot make the broker buffer 100 MiB.

@@ -60,6 +60,9 @@ export interface LogWarning {
  * offset mismatch met while serving a read). Appends and reads answer
  * KafkaStorageError (56) until the log is reopened with { recoverCorruption: true }.
  */
+/** Errnos of a full disk: transient, the partition goes on when space returns. */
+const OUT_OF_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
 export interface LogFailure {
   file: string;
   /** Byte position in `file` where the damage starts. */
@@ -496,12 +499,17 @@ export class PartitionLog {
    * Puts the log in the failed state with one warning line naming file,
    * position and offset range. Appends and reads answer KafkaStorageError.
    */
-  private markFailed(file: string, position: number, firstOffset: number, lastOffset: number | undefined, detail: string): void {
+  private markFailed(
+    file: string,
+    position: number,
+    firstOffset: number,
+    lastOffset: number | undefined,
+    detail: string,
+    remedy = 'restart the broker with --recover-corruption (log.recover.corruption=true) or run "rill log recover"',
+  ): void {
     if (this._failure) return;
     const range = `offsets ${firstOffset} to ${lastOffset ?? 'unknown'}`;
-    const message =
-      `partition failed: ${file} at position ${position} (${range}): ${detail}. ` +
-      `It answers KAFKA_STORAGE_ERROR until repaired: restart the broker with --recover-corruption (log.recover.corruption=true) or run "rill log recover".`;
+    const message = `partition failed: ${file} at position ${position} (${range}): ${detail}. It answers KAFKA_STORAGE_ERROR until repaired: ${remedy}.`;
     this._failure = { file, position, firstOffset, lastOffset, message };
     this.recent?.clear();
     this.warn({ kind: 'partition-failed', file, message });
@@ -658,16 +666,35 @@ export class PartitionLog {
   }
 
   /**
-   * An I/O error while appending (ENOSPC, EIO): nothing of the append counts
-   * (the segment's size and indexes move only after a whole write, and the next
-   * append writes over any partial bytes). The caller gets KafkaStorageError;
-   * the log stays healthy, so the next append tries again.
+   * An I/O error while appending or rolling: nothing of the append counts (the
+   * segment's size and indexes move only after a whole write, and the next
+   * append writes over any partial bytes; a roll is done again whole). The
+   * caller gets KafkaStorageError.
+   *   - Out of space (ENOSPC, EDQUOT): the log stays healthy, so the next
+   *     append tries again and the partition recovers when space returns.
+   *   - Any other errno (EIO, EROFS...): the device is failing and what it holds
+   *     cannot be trusted, so the partition fails (Kafka takes the log dir
+   *     offline) and answers KAFKA_STORAGE_ERROR until the broker restarts,
+   *     whose recovery drops the partial bytes.
    */
   private writeFailed(e: unknown): Error {
     if (e instanceof LogError || typeof (e as NodeJS.ErrnoException)?.code !== 'string') return e as Error;
     const err = e as NodeJS.ErrnoException;
-    const message = `${this.dir}: appending to ${this.active.file} failed with ${err.code} (${err.message}); nothing was appended, retry when the disk accepts writes again.`;
-    this.warn({ kind: 'write-failed', file: this.active.file, message });
+    const active = this.active;
+    const what = `appending to ${active.file} failed with ${err.code} (${err.message})`;
+    if (!OUT_OF_SPACE.has(err.code!)) {
+      this.markFailed(
+        active.file,
+        active.size,
+        this.logEndOffset,
+        undefined,
+        `${what}; nothing of that append was acknowledged`,
+        'fix the disk, then restart the broker',
+      );
+      return this.storageError();
+    }
+    const message = `${this.dir}: ${what}; nothing was appended, retry when the disk accepts writes again.`;
+    this.warn({ kind: 'write-failed', file: active.file, message });
     return new KafkaStorageError(message);
   }
 

@@ -81,9 +81,12 @@ export interface OpenOptions {
    * log in the failed state (`failure` says where; appends and reads answer
    * KafkaStorageError); true repairs it: damaged bytes and every later segment
    * are moved aside (`.corrupt` files, kept on disk) and the log opens truncated
-   * there; a gap between segments is accepted with a warning.
+   * there; a gap between segments is accepted with a warning. 'refetch' (a
+   * replica, whose leader holds every offset) also cuts at a gap: the segment
+   * after it and every later one are moved aside, and the replica fetches the
+   * missing offsets again instead of keeping a hole.
    */
-  recoverCorruption?: boolean;
+  recoverCorruption?: boolean | 'refetch';
   /** Told about every repair made while opening (torn tails, rebuilt indexes). */
   onWarning?: (w: LogWarning) => void;
   /**
@@ -438,10 +441,10 @@ export class PartitionLog {
    * starts at or after its file name's offset (exactly there in a dense log),
    * and it starts where the previous segment ends (after it, in a compacted
    * log). A gap or overlap puts the log in the failed state, or with
-   * recoverCorruption a gap is accepted and an overlapping segment moved aside.
-   * False when loading must stop here.
+   * recoverCorruption a gap is accepted ('refetch': moved aside too) and an
+   * overlapping segment moved aside. False when loading must stop here.
    */
-  private checkSegmentBounds(i: number, dense: boolean, recover: boolean): boolean {
+  private checkSegmentBounds(i: number, dense: boolean, recover: boolean | 'refetch'): boolean {
     const segment = this.segments[i];
     const first = segment.batchAt(0);
     if (first && (dense ? first.baseOffset !== segment.baseOffset : first.baseOffset < segment.baseOffset)) {
@@ -465,7 +468,7 @@ export class PartitionLog {
         this.markFailed(segment.file, 0, previous.nextOffset, segment.baseOffset - 1, detail);
         return true;
       }
-      if (overlap) {
+      if (overlap || recover === 'refetch') {
         this.segments.pop();
         segment.close();
         this.moveSegmentsAside([segment.baseOffset, ...this.laterBases(segment)]);

@@ -57,12 +57,10 @@ export interface LogWarning {
 /**
  * Why a log is in the failed state: damage found outside crash recovery (a gap
  * or overlap between segments, a closed segment failing validation, a CRC or
- * offset mismatch met while serving a read). Appends and reads answer
- * KafkaStorageError (56) until the log is reopened with { recoverCorruption: true }.
+ * offset mismatch met while serving a read), or a write refused by a failing
+ * device (EIO). Appends and reads answer KafkaStorageError (56) until the log
+ * is reopened (with { recoverCorruption: true } for damage).
  */
-/** Errnos of a full disk: transient, the partition goes on when space returns. */
-const OUT_OF_SPACE = new Set(['ENOSPC', 'EDQUOT']);
-
 export interface LogFailure {
   file: string;
   /** Byte position in `file` where the damage starts. */
@@ -73,6 +71,12 @@ export interface LogFailure {
   /** One line naming file, position, offset range and what was found. */
   message: string;
 }
+
+/**
+ * Errnos of a failing device: what it holds can no longer be trusted. Any other
+ * write error (ENOSPC, EDQUOT, EMFILE...) is transient: the next append tries again.
+ */
+const FAILING_DEVICE = new Set(['EIO', 'EROFS', 'ENODEV', 'ENXIO']);
 
 export interface OpenOptions {
   clock?: Clock;
@@ -673,9 +677,10 @@ export class PartitionLog {
    * segment's size and indexes move only after a whole write, and the next
    * append writes over any partial bytes; a roll is done again whole). The
    * caller gets KafkaStorageError.
-   *   - Out of space (ENOSPC, EDQUOT): the log stays healthy, so the next
-   *     append tries again and the partition recovers when space returns.
-   *   - Any other errno (EIO, EROFS...): the device is failing and what it holds
+   *   - Out of space (ENOSPC, EDQUOT) or another transient error: the log stays
+   *     healthy, so the next append tries again and the partition recovers
+   *     when space returns.
+   *   - A failing device (EIO, EROFS...): what it holds
    *     cannot be trusted, so the partition fails (Kafka takes the log dir
    *     offline) and answers KAFKA_STORAGE_ERROR until the broker restarts,
    *     whose recovery drops the partial bytes.
@@ -685,7 +690,7 @@ export class PartitionLog {
     const err = e as NodeJS.ErrnoException;
     const active = this.active;
     const what = `appending to ${active.file} failed with ${err.code} (${err.message})`;
-    if (!OUT_OF_SPACE.has(err.code!)) {
+    if (FAILING_DEVICE.has(err.code!)) {
       this.markFailed(
         active.file,
         active.size,

@@ -9,8 +9,9 @@
 //     the request named, as Kafka answers them.
 //   - The others get it in the response's top-level error code, with the reason
 //     in its error message where the version has one.
-// The code is KAFKA_STORAGE_ERROR when the failure came from the disk (ENOSPC,
-// EIO...), else UNKNOWN_SERVER_ERROR.
+// The code is the one the thrown error carries (a LogError or BrokerError that
+// escaped its handler: Kafka's Errors.forException), KAFKA_STORAGE_ERROR when
+// the failure came from the disk (ENOSPC, EIO...), else UNKNOWN_SERVER_ERROR.
 import type { ApiDefinition } from '../api';
 import { ErrorCode, inRange } from '../../wire';
 
@@ -19,10 +20,11 @@ type Message = Record<string, unknown>;
 /** Errno codes of a failing disk or filesystem: the partition's storage is at fault, not the request. */
 const STORAGE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG', 'ENODEV', 'ENXIO']);
 
-/** KAFKA_STORAGE_ERROR for a storage failure (an errno of the disk, or an error carrying code 56), else UNKNOWN_SERVER_ERROR. */
+/** The Kafka error code an error carries; KAFKA_STORAGE_ERROR for an errno of the disk; else UNKNOWN_SERVER_ERROR. */
 export function failureCode(e: unknown): number {
   const code = (e as { code?: unknown } | null)?.code;
-  if (code === ErrorCode.KAFKA_STORAGE_ERROR || (typeof code === 'string' && STORAGE_ERRNOS.has(code))) return ErrorCode.KAFKA_STORAGE_ERROR;
+  if (typeof code === 'number' && Number.isInteger(code) && code !== 0) return code;
+  if (typeof code === 'string' && STORAGE_ERRNOS.has(code)) return ErrorCode.KAFKA_STORAGE_ERROR;
   return ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 

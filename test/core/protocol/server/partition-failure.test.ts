@@ -14,16 +14,17 @@ const dirs = tempDirs('partition-failure');
 let broker: Broker;
 let server: KafkaServer;
 
-/** Partition 1 of "bad" is a bug; partition 2 sits on a full disk. */
+/** Partition 1 of "bad" is a bug; partition 2 sits on a full disk; partition 3 throws a Kafka error code instead of returning it. */
 function broken(topic: string, partition: number): void {
   if (topic !== 'bad') return;
   if (partition === 1) throw new TypeError('a bug in partition 1');
   if (partition === 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  if (partition === 3) throw Object.assign(new Error('a record refused deep inside'), { code: 87 });
 }
 
 beforeAll(async () => {
   broker = Broker.open({ dir: dirs.make(), scheduler: false });
-  await broker.createTopic({ name: 'bad', partitions: 3 });
+  await broker.createTopic({ name: 'bad', partitions: 4 });
   await broker.createTopic({ name: 'fetchless', partitions: 2 });
   const ports = singleNodePorts(broker);
   const failing: BrokerPorts = {
@@ -64,19 +65,20 @@ async function connected<T>(f: (c: KafkaConnection) => Promise<T>): Promise<T> {
   }
 }
 
-test('Produce: the throwing partitions answer -1 and 56, the healthy one is appended, the connection goes on', async () => {
+test('Produce: the throwing partitions answer -1, 56 and the code thrown, the healthy one is appended, the connection goes on', async () => {
   await connected(async (c) => {
     const r = await c.request<apis.ProduceResponse>(apis.produce, {
       transactionalId: null,
       acks: -1,
       timeoutMs: 1000,
-      topicData: [{ name: 'bad', partitionData: [0, 1, 2].map((index) => ({ index, records: batch(`v${index}`) })) }],
+      topicData: [{ name: 'bad', partitionData: [0, 1, 2, 3].map((index) => ({ index, records: batch(`v${index}`) })) }],
     });
     const answers = r.responses[0].partitionResponses.map((p) => [p.index, p.errorCode, p.baseOffset]);
     expect(answers).toEqual([
       [0, 0, 0],
       [1, -1, -1],
       [2, 56, -1],
+      [3, 87, -1],
     ]);
     expect(r.responses[0].partitionResponses[1].errorMessage).toMatch(/a bug in partition 1/);
     expect(broker.listOffset('bad', 0, -1)).toMatchObject({ right: { offset: 1 } });
@@ -90,12 +92,13 @@ test('ListOffsets: only the throwing partitions carry the error', async () => {
     const r = await c.request<{ topics: { partitions: { partitionIndex: number; errorCode: number }[] }[] }>(apis.listOffsets, {
       replicaId: -1,
       isolationLevel: 0,
-      topics: [{ name: 'bad', partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) }],
+      topics: [{ name: 'bad', partitions: [0, 1, 2, 3].map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) }],
     });
     expect(r.topics[0].partitions.map((p) => [p.partitionIndex, p.errorCode])).toEqual([
       [0, 0],
       [1, -1],
       [2, 56],
+      [3, 87],
     ]);
   });
 });

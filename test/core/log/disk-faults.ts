@@ -1,6 +1,7 @@
 // A fault-injecting file layer for tests: writes, opens and fsyncs of files
 // under one directory fail with an errno (ENOSPC, EIO...) while the fault is
-// on, as a full or failing disk would make them fail; every other file is
+// on, as a full or failing disk would make them fail (and reads, with their
+// own errno); every other file is
 // untouched. Deterministic: the fault is switched on and off by the test.
 // Write failures first write part of the buffer, as a real ENOSPC does.
 import type * as fsTypes from 'node:fs';
@@ -9,8 +10,10 @@ import type * as fsTypes from 'node:fs';
 const nodeFs = require('node:fs') as typeof fsTypes;
 
 export interface DiskFault {
-  /** The errno the next matching call fails with; undefined: the disk works. */
+  /** The errno writes, opens for writing and fsyncs fail with; undefined: they work. */
   errno: string | undefined;
+  /** The errno reads fail with; undefined: they work. */
+  readErrno: string | undefined;
   /** Calls failed so far. */
   failures: number;
   /** Restores the real file functions. */
@@ -23,7 +26,13 @@ function errnoError(code: string, syscall: string, file: string): NodeJS.ErrnoEx
 
 /** Fails writes, opens for writing and fsyncs of files under `dir` while `fault.errno` is set. */
 export function injectDiskFault(dir: string): DiskFault {
-  const real = { writeSync: nodeFs.writeSync, openSync: nodeFs.openSync, fsyncSync: nodeFs.fsyncSync, writeFileSync: nodeFs.writeFileSync };
+  const real = {
+    writeSync: nodeFs.writeSync,
+    openSync: nodeFs.openSync,
+    fsyncSync: nodeFs.fsyncSync,
+    writeFileSync: nodeFs.writeFileSync,
+    readSync: nodeFs.readSync,
+  };
   const pathOf = (fd: number): string => {
     try {
       return nodeFs.readlinkSync(`/proc/self/fd/${fd}`);
@@ -34,14 +43,15 @@ export function injectDiskFault(dir: string): DiskFault {
   const under = (file: unknown): boolean => typeof file === 'string' && (file === dir || file.startsWith(`${dir}/`));
   const fault: DiskFault = {
     errno: undefined,
+    readErrno: undefined,
     failures: 0,
     restore() {
       Object.assign(nodeFs, real);
     },
   };
-  const fail = (syscall: string, file: string): never => {
+  const fail = (syscall: string, file: string, errno = fault.errno!): never => {
     fault.failures++;
-    throw errnoError(fault.errno!, syscall, file);
+    throw errnoError(errno, syscall, file);
   };
   nodeFs.writeSync = ((fd: number, buffer: unknown, ...rest: unknown[]) => {
     const file = pathOf(fd);
@@ -60,6 +70,13 @@ export function injectDiskFault(dir: string): DiskFault {
     if (fault.errno !== undefined && writing && under(String(file))) return fail('open', String(file));
     return real.openSync(file, flags ?? 'r', mode);
   }) as typeof nodeFs.openSync;
+  nodeFs.readSync = ((fd: number, ...rest: unknown[]) => {
+    if (fault.readErrno !== undefined) {
+      const file = pathOf(fd);
+      if (under(file)) return fail('read', file, fault.readErrno);
+    }
+    return (real.readSync as (...a: unknown[]) => number)(fd, ...rest);
+  }) as typeof nodeFs.readSync;
   nodeFs.fsyncSync = ((fd: number) => {
     const file = pathOf(fd);
     if (fault.errno !== undefined && under(file)) return fail('fsync', file);

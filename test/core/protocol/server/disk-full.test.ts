@@ -4,6 +4,7 @@
 // Produce is appended, the connection goes on serving, a kafkajs producer
 // keeps producing elsewhere, and once space returns the partition takes
 // records again: every acknowledged record is there, nothing refused is.
+// A read error (EIO) of one partition fails only that partition of a Fetch.
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../../../core/broker';
@@ -86,4 +87,36 @@ test('ENOSPC: 56 for the full partition, the other one appended, the connection 
   expect(warnings[0]).toMatch(/full-0.*ENOSPC.*nothing was appended/);
   expect(await stored('full')).toEqual(['after space returned']);
   expect(await stored('roomy')).toEqual(['kept on the wire', 'kept by kafkajs']);
+});
+
+test('EIO reading one partition: that partition of the Fetch answers 56, the other is served, and the connection goes on', async () => {
+  disk.readErrno = 'EIO';
+  const c = await KafkaConnection.connect(`127.0.0.1:${server.port}`);
+  try {
+    const fetch = () =>
+      c.request<{ responses: { topic: string; partitions: { errorCode: number; records: Buffer | null }[] }[] }>(apis.fetch, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: ['full', 'roomy'].map((topic) => ({ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, logStartOffset: -1 }] })),
+        forgottenTopicsData: [],
+        rackId: '',
+      });
+    const failing = await fetch();
+    expect(failing.responses.map((t) => [t.topic, t.partitions[0].errorCode])).toEqual([
+      ['full', 56],
+      ['roomy', 0],
+    ]);
+    expect(failing.responses[1].partitions[0].records?.length).toBeGreaterThan(0);
+    disk.readErrno = undefined;
+    const healed = await fetch();
+    expect(healed.responses.map((t) => t.partitions[0].errorCode)).toEqual([0, 0]);
+  } finally {
+    disk.readErrno = undefined;
+    c.close();
+  }
 });

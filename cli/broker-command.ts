@@ -155,6 +155,7 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
           maxConnections: s.maxConnections,
           maxConnectionsPerIp: s.maxConnectionsPerIp,
           queuedMaxRequestBytes: s.queuedMaxRequestBytes,
+          requestReceiveTimeoutMs: s.requestReceiveTimeoutMs,
           idleTimeoutMs: s.idleTimeoutMs,
           autoCreateTopics: s.autoCreateTopics,
           logger,

@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS,
   ListenerTlsOptions,
 } from '../core/protocol';
 import { brokerListeners, LISTENER_KEYS, type ListenerSettings } from './listener-config';
@@ -25,6 +26,7 @@ export interface BrokerSettings extends ListenerSettings {
   maxConnections: number;
   maxConnectionsPerIp: number;
   queuedMaxRequestBytes: number;
+  requestReceiveTimeoutMs: number;
   fetchMaxBytes: number;
   maxBrokerPartitions: number;
   maxPartitionsPerRequest: number;
@@ -61,6 +63,7 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'max.connections': { setting: 'maxConnections', kind: 'int' },
   'max.connections.per.ip': { setting: 'maxConnectionsPerIp', kind: 'int' },
   'queued.max.request.bytes': { setting: 'queuedMaxRequestBytes', kind: 'int' },
+  'request.receive.timeout.ms': { setting: 'requestReceiveTimeoutMs', kind: 'int' },
   'fetch.max.bytes': { setting: 'fetchMaxBytes', kind: 'int' },
   'max.broker.partitions': { setting: 'maxBrokerPartitions', kind: 'int' },
   'max.partitions.per.request': { setting: 'maxPartitionsPerRequest', kind: 'int' },
@@ -84,6 +87,7 @@ const BOUNDS = new Set([
   'max.connections',
   'max.connections.per.ip',
   'queued.max.request.bytes',
+  'request.receive.timeout.ms',
   'fetch.max.bytes',
   'max.broker.partitions',
   'max.partitions.per.request',
@@ -103,6 +107,7 @@ export const DEFAULT_SETTINGS: Omit<BrokerSettings, 'dataDir'> = {
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   maxConnectionsPerIp: DEFAULT_MAX_CONNECTIONS_PER_IP,
   queuedMaxRequestBytes: DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  requestReceiveTimeoutMs: DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS,
   fetchMaxBytes: DEFAULT_BROKER_LIMITS.fetchMaxBytes,
   maxBrokerPartitions: DEFAULT_BROKER_LIMITS.maxBrokerPartitions,
   maxPartitionsPerRequest: DEFAULT_BROKER_LIMITS.maxPartitionsPerRequest,

@@ -23,7 +23,7 @@ import {
   systemClock,
   type TxnMarkerFields,
 } from '../log';
-import { BrokerError, ErrorCode, fromLogError } from './errors';
+import { BrokerError, ErrorCode, fromIoError, fromLogError } from './errors';
 import type {
   CoordinatorConfig,
   GroupEffect,
@@ -335,8 +335,9 @@ export class Broker {
         const records = budget.take(r.maxBytes, (max) => p.right.read(r.offset, max, isolation), EMPTY);
         return { ...base, abortedTransactions: isolation === 1 ? abortedTransactionsIn(p.right.log, r.offset, records) : null, records };
       } catch (e) {
-        if (e instanceof BrokerError) return { ...base, errorCode: e.code, error: e, abortedTransactions: null, records: EMPTY };
-        throw e;
+        const failure = e instanceof BrokerError ? e : fromIoError(e, `reading ${r.topic}-${r.partition} at offset ${r.offset}`);
+        if (failure === undefined) throw e;
+        return { ...base, errorCode: failure.code, error: failure, abortedTransactions: null, records: EMPTY };
       }
     });
   }

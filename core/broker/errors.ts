@@ -35,3 +35,14 @@ export function fromLogError(e: unknown): BrokerError {
   if (e instanceof ConfigError) return new BrokerError(ErrorCode.INVALID_CONFIG, e.message);
   throw e;
 }
+
+/**
+ * An errno of the file system (EIO on a read, say) that reached the broker
+ * outside the log's own handling: KAFKA_STORAGE_ERROR for the partition it
+ * concerns, so the others of the request are served. Undefined for anything
+ * else (a bug, rethrown by the caller).
+ */
+export function fromIoError(e: unknown, what: string): BrokerError | undefined {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, `${what} failed with ${code}: ${(e as Error).message}`) : undefined;
+}

@@ -56,7 +56,7 @@ export class LogCorruptionError extends LogError {
   ) {
     super(
       56,
-      `Corrupt data in ${file} at position ${position}: ${detail}. The log was not opened so nothing is lost; inspect the file, or reopen with { recoverCorruption: true } to move the damaged bytes aside into a .corrupt file and truncate there.`,
+      `Corrupt data in ${file} at position ${position}: ${detail}. The log was not opened so nothing is lost; inspect the file, or repair it to move the damaged bytes aside into a .corrupt file and truncate there: "rill broker --recover-corruption" (config key log.recover.corruption=true), "rill log recover --data-dir DIR --topic T --partition P" on a stopped broker, or PartitionLog.open(dir, config, { recoverCorruption: true }).`,
     );
   }
 }

@@ -57,8 +57,9 @@ export interface LogWarning {
 /**
  * Why a log is in the failed state: damage found outside crash recovery (a gap
  * or overlap between segments, a closed segment failing validation, a CRC or
- * offset mismatch met while serving a read). Appends and reads answer
- * KafkaStorageError (56) until the log is reopened with { recoverCorruption: true }.
+ * offset mismatch met while serving a read), or a write refused by a failing
+ * device (EIO). Appends and reads answer KafkaStorageError (56) until the log
+ * is reopened (with { recoverCorruption: true } for damage).
  */
 export interface LogFailure {
   file: string;
@@ -71,6 +72,12 @@ export interface LogFailure {
   message: string;
 }
 
+/**
+ * Errnos of a failing device: what it holds can no longer be trusted. Any other
+ * write error (ENOSPC, EDQUOT, EMFILE...) is transient: the next append tries again.
+ */
+const FAILING_DEVICE = new Set(['EIO', 'EROFS', 'ENODEV', 'ENXIO']);
+
 export interface OpenOptions {
   clock?: Clock;
   /**
@@ -78,9 +85,12 @@ export interface OpenOptions {
    * log in the failed state (`failure` says where; appends and reads answer
    * KafkaStorageError); true repairs it: damaged bytes and every later segment
    * are moved aside (`.corrupt` files, kept on disk) and the log opens truncated
-   * there; a gap between segments is accepted with a warning.
+   * there; a gap between segments is accepted with a warning. 'refetch' (a
+   * replica, whose leader holds every offset) also cuts at a gap: the segment
+   * after it and every later one are moved aside, and the replica fetches the
+   * missing offsets again instead of keeping a hole.
    */
-  recoverCorruption?: boolean;
+  recoverCorruption?: boolean | 'refetch';
   /** Told about every repair made while opening (torn tails, rebuilt indexes). */
   onWarning?: (w: LogWarning) => void;
   /**
@@ -435,10 +445,10 @@ export class PartitionLog {
    * starts at or after its file name's offset (exactly there in a dense log),
    * and it starts where the previous segment ends (after it, in a compacted
    * log). A gap or overlap puts the log in the failed state, or with
-   * recoverCorruption a gap is accepted and an overlapping segment moved aside.
-   * False when loading must stop here.
+   * recoverCorruption a gap is accepted ('refetch': moved aside too) and an
+   * overlapping segment moved aside. False when loading must stop here.
    */
-  private checkSegmentBounds(i: number, dense: boolean, recover: boolean): boolean {
+  private checkSegmentBounds(i: number, dense: boolean, recover: boolean | 'refetch'): boolean {
     const segment = this.segments[i];
     const first = segment.batchAt(0);
     if (first && (dense ? first.baseOffset !== segment.baseOffset : first.baseOffset < segment.baseOffset)) {
@@ -462,7 +472,7 @@ export class PartitionLog {
         this.markFailed(segment.file, 0, previous.nextOffset, segment.baseOffset - 1, detail);
         return true;
       }
-      if (overlap) {
+      if (overlap || recover === 'refetch') {
         this.segments.pop();
         segment.close();
         this.moveSegmentsAside([segment.baseOffset, ...this.laterBases(segment)]);
@@ -496,12 +506,17 @@ export class PartitionLog {
    * Puts the log in the failed state with one warning line naming file,
    * position and offset range. Appends and reads answer KafkaStorageError.
    */
-  private markFailed(file: string, position: number, firstOffset: number, lastOffset: number | undefined, detail: string): void {
+  private markFailed(
+    file: string,
+    position: number,
+    firstOffset: number,
+    lastOffset: number | undefined,
+    detail: string,
+    remedy = 'restart the broker with --recover-corruption (log.recover.corruption=true) or run "rill log recover"',
+  ): void {
     if (this._failure) return;
     const range = `offsets ${firstOffset} to ${lastOffset ?? 'unknown'}`;
-    const message =
-      `partition failed: ${file} at position ${position} (${range}): ${detail}. ` +
-      `It answers KAFKA_STORAGE_ERROR until repaired: restart the broker with --recover-corruption (log.recover.corruption=true) or run "rill log recover".`;
+    const message = `partition failed: ${file} at position ${position} (${range}): ${detail}. It answers KAFKA_STORAGE_ERROR until repaired: ${remedy}.`;
     this._failure = { file, position, firstOffset, lastOffset, message };
     this.recent?.clear();
     this.warn({ kind: 'partition-failed', file, message });
@@ -658,16 +673,36 @@ export class PartitionLog {
   }
 
   /**
-   * An I/O error while appending (ENOSPC, EIO): nothing of the append counts
-   * (the segment's size and indexes move only after a whole write, and the next
-   * append writes over any partial bytes). The caller gets KafkaStorageError;
-   * the log stays healthy, so the next append tries again.
+   * An I/O error while appending or rolling: nothing of the append counts (the
+   * segment's size and indexes move only after a whole write, and the next
+   * append writes over any partial bytes; a roll is done again whole). The
+   * caller gets KafkaStorageError.
+   *   - Out of space (ENOSPC, EDQUOT) or another transient error: the log stays
+   *     healthy, so the next append tries again and the partition recovers
+   *     when space returns.
+   *   - A failing device (EIO, EROFS...): what it holds
+   *     cannot be trusted, so the partition fails (Kafka takes the log dir
+   *     offline) and answers KAFKA_STORAGE_ERROR until the broker restarts,
+   *     whose recovery drops the partial bytes.
    */
   private writeFailed(e: unknown): Error {
     if (e instanceof LogError || typeof (e as NodeJS.ErrnoException)?.code !== 'string') return e as Error;
     const err = e as NodeJS.ErrnoException;
-    const message = `${this.dir}: appending to ${this.active.file} failed with ${err.code} (${err.message}); nothing was appended, retry when the disk accepts writes again.`;
-    this.warn({ kind: 'write-failed', file: this.active.file, message });
+    const active = this.active;
+    const what = `appending to ${active.file} failed with ${err.code} (${err.message})`;
+    if (FAILING_DEVICE.has(err.code!)) {
+      this.markFailed(
+        active.file,
+        active.size,
+        this.logEndOffset,
+        undefined,
+        `${what}; nothing of that append was acknowledged`,
+        'fix the disk, then restart the broker',
+      );
+      return this.storageError();
+    }
+    const message = `${this.dir}: ${what}; nothing was appended, retry when the disk accepts writes again.`;
+    this.warn({ kind: 'write-failed', file: active.file, message });
     return new KafkaStorageError(message);
   }
 

@@ -18,8 +18,9 @@ export {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS,
 } from './server/bounds';
-export type { ListenerBounds, Frame, FrameRead } from './server/bounds';
+export type { ListenerBounds, Frame, FrameRead, ReceiveDeadline } from './server/bounds';
 export { ListenerTls, CLIENT_AUTH_VALUES, ANONYMOUS, principalOf } from './server/tls';
 export type { ListenerTlsOptions, ClientAuth } from './server/tls';
 export { Reader, Writer, DecodeError } from '../wire';

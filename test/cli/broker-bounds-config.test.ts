@@ -13,6 +13,7 @@ test('the bound keys fill their settings', () => {
       'max.broker.partitions': '5000',
       'max.partitions.per.request': '50',
       'log.max.open.files': '128',
+      'request.receive.timeout.ms': '5000',
     },
     'test',
   );
@@ -25,7 +26,8 @@ test('the bound keys fill their settings', () => {
     s.maxBrokerPartitions,
     s.maxPartitionsPerRequest,
     s.maxOpenFiles,
-  ]).toEqual([100, 10, 1048576, 65536, 5000, 50, 128]);
+    s.requestReceiveTimeoutMs,
+  ]).toEqual([100, 10, 1048576, 65536, 5000, 50, 128, 5000]);
 });
 
 test('a bound of 0 or -1 is refused with its key', () => {

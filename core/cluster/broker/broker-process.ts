@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
-import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, PartitionLog, systemClock } from '../../log';
+import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, type LogWarning, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
 import { type auth, KafkaServer, type ListenerSasl, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
@@ -490,11 +490,22 @@ export class BrokerProcess implements BrokerView {
     const dir = path.join(this.options.dataDir, name);
     discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
     // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
-    const log = PartitionLog.open(dir, logSettings(config), {
+    const options = {
       replicated: true,
       recentAppendBytes: RECENT_APPEND_BYTES,
-      onWarning: (w) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
-    });
+      onWarning: (w: LogWarning) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
+    };
+    let log = PartitionLog.open(dir, logSettings(config), options);
+    if (log.failure !== undefined && p.isr.some((id) => id !== this.nodeId)) {
+      // Damage found on open (a gap between segments, a segment that fails its checks), and another
+      // in-sync replica holds these records: the damaged bytes (or the segment after a gap) and every
+      // later segment are moved aside into .corrupt files (nothing is destroyed), and this replica
+      // fetches them again from the leader.
+      // The only in-sync replica stays failed (KAFKA_STORAGE_ERROR) for the operator to repair.
+      this.log(`broker ${this.nodeId}: ${name} is damaged on disk; repairing it from the other replicas`);
+      log.close();
+      log = PartitionLog.open(dir, logSettings(config), { ...options, recoverCorruption: 'refetch' });
+    }
     fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,

@@ -8,6 +8,9 @@
 //     reading its socket until the pool has room (its bytes stay in the kernel).
 //   - FrameReader: cuts one connection's byte stream into request frames under
 //     socket.request.max.bytes and the pool (with core/wire's frame decoder).
+//     A frame admitted to the pool must arrive whole within
+//     request.receive.timeout.ms: a client sending it slowly (slowloris) would
+//     otherwise hold its reservation, and starve everyone of the pool, forever.
 import type { Socket } from 'node:net';
 import { RateLimitedLog } from '../../log';
 import { FrameDecoder, type FrameResult } from '../../wire';
@@ -16,6 +19,8 @@ export const DEFAULT_MAX_CONNECTIONS = 4096;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024;
 export const DEFAULT_QUEUED_MAX_REQUEST_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
+/** As Kafka's request.timeout.ms: a client that cannot send a request in 30 s has failed it anyway. */
+export const DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
 
 export interface ListenerBounds {
   /** max.connections: open connections of this listener. Default 4096. */
@@ -26,6 +31,8 @@ export interface ListenerBounds {
   queuedMaxRequestBytes?: number;
   /** socket.request.max.bytes: larger frames are refused by closing. Default 100 MiB. */
   maxFrameBytes?: number;
+  /** request.receive.timeout.ms: a frame admitted to the pool and not received whole by then closes its connection. Default 30 s. */
+  requestReceiveTimeoutMs?: number;
 }
 
 export class ConnectionLimiter {
@@ -152,11 +159,21 @@ export interface Frame {
 
 export type FrameRead = { kind: 'frame'; frame: Frame } | { kind: 'wait' } | { kind: 'error'; message: string };
 
+/** How long an admitted frame may take to arrive, and what to do when it has not (close the connection). */
+export interface ReceiveDeadline {
+  timeoutMs: number;
+  onExpired: (message: string) => void;
+}
+
 /**
  * One connection's framing: core/wire's frame decoder, with each frame's size
  * checked against the frame limit and reserved in the pool before the frame's
  * bytes are kept. While a frame waits for the pool, `waitingForMemory` is true:
  * the caller stops reading its socket and `onGranted` tells it when to go on.
+ * A frame that holds a reservation and is not received whole within the
+ * deadline is reported to `deadline.onExpired` (the connection closes, and
+ * close() gives the reservation back). Frames that arrive in the read that
+ * admitted them (nearly all) never start a timer.
  */
 export class FrameReader {
   private readonly decoder: FrameDecoder;
@@ -167,6 +184,8 @@ export class FrameReader {
   /** Bytes reserved for the frame being received. */
   private reserved = 0;
   private waiter: (() => void) | undefined;
+  /** Runs while the frame being received holds a reservation. */
+  private receiveTimer: NodeJS.Timeout | undefined;
   private readonly handedOut = new Set<Frame>();
   private closed = false;
   private readonly onFrame = (bytes: Buffer): void => this.cut(bytes);
@@ -178,6 +197,7 @@ export class FrameReader {
     maxFrameBytes: number,
     private readonly onGranted: () => void,
     minFrameBytes = 8,
+    private readonly deadline?: ReceiveDeadline,
   ) {
     const limit = Math.min(maxFrameBytes, pool.capacity);
     this.decoder = new FrameDecoder({
@@ -199,6 +219,7 @@ export class FrameReader {
   push(chunk: Buffer): void {
     if (this.closed || this.error !== undefined) return;
     this.check(this.decoder.push(chunk, this.onFrame));
+    this.armDeadline();
   }
 
   /** Whether a call to next() may make progress. */
@@ -228,6 +249,7 @@ export class FrameReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.disarmDeadline();
     if (this.waiter) {
       this.pool.cancel(this.waiter);
       this.waiter = undefined;
@@ -254,6 +276,7 @@ export class FrameReader {
       }
       this.reserved = size;
       this.check(this.decoder.resume(this.onFrame));
+      this.armDeadline();
       this.onGranted();
     };
     if (this.pool.reserve(size, grant)) {
@@ -264,7 +287,28 @@ export class FrameReader {
     return false;
   }
 
+  /** Starts the receive deadline of a frame that holds a reservation and is still arriving. */
+  private armDeadline(): void {
+    if (this.deadline === undefined || this.reserved === 0 || this.receiveTimer !== undefined || this.closed || this.error !== undefined) return;
+    const { timeoutMs, onExpired } = this.deadline;
+    const size = this.reserved;
+    this.receiveTimer = setTimeout(() => {
+      this.receiveTimer = undefined;
+      if (this.closed || this.reserved === 0) return;
+      onExpired(
+        `a frame of ${size} bytes was not received whole within request.receive.timeout.ms (${timeoutMs} ms); its reservation of queued.max.request.bytes goes back to the pool`,
+      );
+    }, timeoutMs);
+    this.receiveTimer.unref();
+  }
+
+  private disarmDeadline(): void {
+    clearTimeout(this.receiveTimer);
+    this.receiveTimer = undefined;
+  }
+
   private cut(bytes: Buffer): void {
+    this.disarmDeadline();
     const held = this.reserved;
     this.reserved = 0;
     let released = false;
@@ -290,7 +334,7 @@ export class FrameReader {
 export function listenerBounds(
   bounds: ListenerBounds,
   log: (message: string) => void,
-): { limiter: ConnectionLimiter; pool: MemoryPool; maxFrameBytes: number } {
+): { limiter: ConnectionLimiter; pool: MemoryPool; maxFrameBytes: number; requestReceiveTimeoutMs: number } {
   const positive = (name: string, n: number): number => {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
     return n;
@@ -303,5 +347,6 @@ export function listenerBounds(
     ),
     pool: new MemoryPool(positive('queued.max.request.bytes', bounds.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES)),
     maxFrameBytes: positive('socket.request.max.bytes', bounds.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
+    requestReceiveTimeoutMs: positive('request.receive.timeout.ms', bounds.requestReceiveTimeoutMs ?? DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS),
   };
 }

@@ -6,7 +6,9 @@
 // (before its bytes are buffered); a frame's bytes are reserved in the
 // listener's memory pool (queued.max.request.bytes, shared by all connections)
 // before they are kept, and reading stops while the pool has no room for it;
-// they go back to the pool when the handler has answered. At most `maxInFlight` requests wait for their
+// they go back to the pool when the handler has answered, or when the
+// connection closes (a frame not received whole within request.receive.timeout.ms
+// closes it). At most `maxInFlight` requests wait for their
 // responses, at most one of them a Fetch (the responses that can be large), and
 // reading stops while they wait or while the socket's write buffer is full (a
 // slow client slows only itself).
@@ -28,6 +30,7 @@ import { Frame, FrameReader, MemoryPool } from './bounds';
 import type { BrokerPorts } from '../ports';
 import type { BrokerMetrics } from './broker-metrics';
 import { errorAnswer } from './error-answer';
+import { guardedPartitions } from './guarded-partitions';
 import { DEFAULT_SASL_HANDSHAKE_TIMEOUT_MS, DEFAULT_SASL_MAX_RECEIVE_BYTES, type ListenerSasl, SaslSession } from './sasl-session';
 
 export interface ConnectionOptions {
@@ -38,6 +41,8 @@ export interface ConnectionOptions {
   sasl?: ListenerSasl;
   maxFrameBytes: number;
   pool: MemoryPool;
+  /** request.receive.timeout.ms: how long an admitted frame may take to arrive whole. */
+  requestReceiveTimeoutMs: number;
   maxInFlight: number;
   idleTimeoutMs: number;
   autoCreateTopics: boolean;
@@ -90,6 +95,8 @@ export class Connection {
   /** The principal handlers see: the listener's (TLS), then the SASL user's. */
   private principal: string;
   private saslTimer: NodeJS.Timeout | undefined;
+  /** The partition port, each partition's failure answered for that partition alone. */
+  private readonly partitions: BrokerPorts['partitions'];
 
   constructor(
     private readonly socket: Socket,
@@ -100,8 +107,12 @@ export class Connection {
     this.clientHost = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     this.logger = options.logger.child({ remote: this.name });
     this.requestLog = lineLog(this.logger);
+    this.partitions = guardedPartitions(options.ports.partitions, this.logger);
     // A bare SASL token (after SaslHandshake v0) may be shorter than a request header (PLAIN's "\0u\0p"): requests are measured in onFrame.
-    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading(), options.sasl ? 1 : MIN_REQUEST_BYTES);
+    this.reader = new FrameReader(options.pool, options.maxFrameBytes, () => this.updateReading(), options.sasl ? 1 : MIN_REQUEST_BYTES, {
+      timeoutMs: options.requestReceiveTimeoutMs,
+      onExpired: (message) => this.refuse(message),
+    });
     if (options.sasl) {
       const sasl = (this.sasl = new SaslSession(options.sasl));
       // Until authenticated, frames are bounded by sasl.server.max.receive.size: an anonymous client cannot make the broker buffer 100 MiB.
@@ -367,7 +378,7 @@ export class Connection {
     const context: RequestContext = {
       nodeId: ports.nodeId,
       metadata: ports.metadata,
-      partitions: ports.partitions,
+      partitions: this.partitions,
       admin: ports.admin,
       groups: ports.groups,
       transactions: ports.transactions,
@@ -398,11 +409,12 @@ export class Connection {
     };
     const failed = (e: unknown): void => {
       timed?.();
-      // A handler that throws is a bug; the broker goes on. The client gets UNKNOWN_SERVER_ERROR where
-      // the response has a top-level error code (error-answer.ts), else a closed connection.
-      const answer = slot.state === 'pending' ? errorAnswer(api, apiVersion, `${api.name} failed on the broker: ${(e as Error)?.message ?? e}`) : undefined;
+      // A handler that throws is a bug or an unexpected fault; the broker goes on. The client gets
+      // UNKNOWN_SERVER_ERROR (KAFKA_STORAGE_ERROR for a disk fault) on each entry of the request, or
+      // in the top-level error code (error-answer.ts); a closed connection only where there is no answer.
+      const answer = slot.state === 'pending' ? errorAnswer(api, apiVersion, request as Record<string, unknown>, e) : undefined;
       if (answer !== undefined) {
-        this.logger.error({ clientId, err: e }, `${api.name} v${apiVersion} handler failed; answered UNKNOWN_SERVER_ERROR`);
+        this.logger.error({ clientId, err: e }, `${api.name} v${apiVersion} handler failed; answered with an error code`);
         try {
           return done(answer);
         } catch {

@@ -64,6 +64,7 @@ export class KafkaServer {
   /** queued.max.request.bytes, shared by every connection. */
   readonly pool: MemoryPool;
   private readonly maxFrameBytes: number;
+  private readonly requestReceiveTimeoutMs: number;
   private readonly serverErrors: RateLimitedLog;
   /** What the handlers answer through (a single node's or a cluster broker's). */
   readonly ports: BrokerPorts;
@@ -82,6 +83,7 @@ export class KafkaServer {
     this.limiter = bounds.limiter;
     this.pool = bounds.pool;
     this.maxFrameBytes = bounds.maxFrameBytes;
+    this.requestReceiveTimeoutMs = bounds.requestReceiveTimeoutMs;
     this.serverErrors = new RateLimitedLog(lineLog(this.logger, 'error'));
     this.handshakeErrors = new RateLimitedLog(lineLog(this.logger, 'warn'));
     const given = 'ports' in options ? options.ports : singleNodePorts(options.broker);
@@ -204,6 +206,7 @@ export class KafkaServer {
       ports: this.ports,
       maxFrameBytes: this.maxFrameBytes,
       pool: this.pool,
+      requestReceiveTimeoutMs: this.requestReceiveTimeoutMs,
       maxInFlight: this.options.maxInFlightPerConnection ?? 32,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
       autoCreateTopics: this.options.autoCreateTopics ?? true,

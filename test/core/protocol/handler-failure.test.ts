@@ -1,12 +1,11 @@
 // A handler that throws (a bug, or a failure it did not expect) does not cost
 // the client its connection where the response has a top-level error code: it
 // gets UNKNOWN_SERVER_ERROR with the reason, and its next request on the same
-// connection is served. An API whose errors are per partition only (Produce)
-// still closes the connection; the broker serves everyone else either way.
+// connection is served. APIs whose errors are per partition answer per
+// partition: server/partition-failure.test.ts.
 import { Broker } from '../../../core/broker';
 import { silentLogger } from '../../../core/logging';
 import { apis, KafkaConnection, KafkaServer, singleNodePorts, type BrokerPorts } from '../../../core/protocol';
-import { encodeRecordBatch } from '../../../core/log';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('handler-failure');
@@ -22,12 +21,6 @@ beforeAll(async () => {
       ...ports.groups,
       heartbeat: async () => {
         throw new Error('the group store is on fire');
-      },
-    },
-    partitions: {
-      ...ports.partitions,
-      produce: () => {
-        throw new Error('the disk is on fire');
       },
     },
   };
@@ -49,25 +42,5 @@ test('Heartbeat: UNKNOWN_SERVER_ERROR, and the connection goes on serving', asyn
     expect(v.errorCode).toBe(0);
   } finally {
     c.close();
-  }
-});
-
-test('Produce (errors per partition only): the connection closes; a new one is served', async () => {
-  const c = await KafkaConnection.connect(`127.0.0.1:${server.port}`);
-  await broker.createTopic({ name: 't', partitions: 1 });
-  const produce = c.request(apis.produce, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 1000,
-    topicData: [{ name: 't', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from('x') }] }) }] }],
-  });
-  await expect(produce).rejects.toThrow();
-  c.close();
-  const again = await KafkaConnection.connect(`127.0.0.1:${server.port}`);
-  try {
-    const v = await again.request<{ errorCode: number }>(apis.apiVersions, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
-    expect(v.errorCode).toBe(0);
-  } finally {
-    again.close();
   }
 });

@@ -226,7 +226,7 @@ export class BrokerProcess implements BrokerView {
         warn: (m) => this.logger.warn(m),
         error: (m) => this.logger.error(m),
       },
-      { maxWaitMs: REPLICA_FETCH_WAIT_MS, errorBackoffMs: REPLICA_FETCH_ERROR_BACKOFF_MS },
+      { maxWaitMs: REPLICA_FETCH_WAIT_MS, errorBackoffMs: REPLICA_FETCH_ERROR_BACKOFF_MS, now: Date.now },
     );
     this.fetchLeader = new ReplicaFetchLeader(
       {

@@ -40,6 +40,8 @@ export interface FetcherSettings {
   readonly maxWaitMs: number;
   /** replica.fetch.backoff.ms: how long a partition whose answer was an error waits before it is asked again. */
   readonly errorBackoffMs: number;
+  /** The clock poll() is given too (milliseconds). */
+  readonly now: () => number;
 }
 
 interface Sent {
@@ -186,7 +188,7 @@ class LeaderFetcher {
       if (this.host.stopped) return;
       if (r.ok) this.deliver(due, r.body, r.blob);
       // Whichever answer comes last sends the next batch, with every partition due.
-      if (!this.held && !this.waking) this.send(Date.now(), false);
+      if (!this.held && !this.waking) this.send(this.settings.now(), false);
     });
   }
 
@@ -194,7 +196,7 @@ class LeaderFetcher {
     const answers = decodeFetchAnswers(body, blob, sent.length);
     // A malformed answer: its replicas ask again after their request timeout.
     if (typeof answers === 'string') return this.host.warn(`broker ${this.host.nodeId}: from leader ${this.leaderId}: ${answers}`);
-    const now = Date.now();
+    const now = this.settings.now();
     for (const [i, resp] of answers.entries()) {
       const { h } = sent[i];
       if (this.host.hosted(h.name) !== h) continue;

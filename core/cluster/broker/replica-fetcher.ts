@@ -53,8 +53,6 @@ interface Sent {
 export class ReplicaFetchers {
   private readonly byLeader = new Map<number, LeaderFetcher>();
   private readonly fetcherOf = new Map<string, LeaderFetcher>();
-  /** What fetchers no longer there sent. */
-  private readonly retired = { requests: 0, partitions: 0 };
 
   constructor(
     private readonly host: FetcherHost,
@@ -84,29 +82,16 @@ export class ReplicaFetchers {
   /** Sends what is due (called every tick); fetchers left with no partition and nothing in flight go. */
   poll(now: number): void {
     for (const [leader, fetcher] of this.byLeader) {
-      if (!fetcher.idle) fetcher.poll(now);
-      else {
-        this.byLeader.delete(leader);
-        this.retired.requests += fetcher.requestsSent;
-        this.retired.partitions += fetcher.partitionsSent;
-      }
+      if (fetcher.idle) this.byLeader.delete(leader);
+      else fetcher.poll(now);
     }
-  }
-
-  /** Requests and partitions sent so far, over every leader (batching at work: partitions per request). */
-  get sent(): { readonly requests: number; readonly partitions: number } {
-    let requests = this.retired.requests;
-    let partitions = this.retired.partitions;
-    for (const f of this.byLeader.values()) {
-      requests += f.requestsSent;
-      partitions += f.partitionsSent;
-    }
-    return { requests, partitions };
   }
 }
 
 class LeaderFetcher {
   private readonly partitions: HostedReplica[] = [];
+  /** The same partitions by replica name (track() asks every tick whether one is here). */
+  private readonly byName = new Map<string, HostedReplica>();
   /** Where the next batch starts in `partitions`: the order rotates, so a response's byte budget favours none. */
   private rotation = 0;
   private readonly backoffUntil = new Map<string, number>();
@@ -114,8 +99,6 @@ class LeaderFetcher {
   private held = false;
   /** A wake batch (answered at once) is in flight. */
   private waking = false;
-  requestsSent = 0;
-  partitionsSent = 0;
 
   constructor(
     readonly leaderId: number,
@@ -128,15 +111,17 @@ class LeaderFetcher {
   }
 
   carries(h: HostedReplica): boolean {
-    return this.partitions.includes(h);
+    return this.byName.get(h.name) === h;
   }
 
   add(h: HostedReplica): void {
     this.remove(h.name);
     this.partitions.push(h);
+    this.byName.set(h.name, h);
   }
 
   remove(name: string): void {
+    if (!this.byName.delete(name)) return;
     const i = this.partitions.findIndex((p) => p.name === name);
     if (i >= 0) this.partitions.splice(i, 1);
     this.backoffUntil.delete(name);
@@ -178,8 +163,6 @@ class LeaderFetcher {
     // Unsent (no address for the leader): each replica asks again after its request timeout.
     const call = this.host.send(this.leaderId, batch);
     if (call === undefined) return;
-    this.requestsSent++;
-    this.partitionsSent += due.length;
     if (wake) this.waking = true;
     else this.held = true;
     void call.then((r) => {

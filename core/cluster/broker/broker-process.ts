@@ -3,7 +3,8 @@
 // behind), and acts only once its own registration is in its image (KIP-631).
 // Then it runs a PartitionReplica over a replicated PartitionLog for every
 // partition assigned to it, hands each its partition state, carries follower
-// fetches and OffsetForLeaderEpoch to leaders over core/cluster's RPC, and
+// fetches and OffsetForLeaderEpoch to leaders over core/cluster's RPC (one
+// batch per leader broker: replica-fetcher.ts, replica-fetch-leader.ts), and
 // sends leaders' ISR changes to the controller as AlterPartition. Kafka clients
 // are served by core/protocol's KafkaServer over this broker's ports
 // (cluster-ports.ts: this image and these replicas; consumer groups by
@@ -22,8 +23,7 @@ import type { CreateTopicRequest } from '../controller/topic-admin';
 import { ErrorCode, type Refusal } from '../errors';
 import { decodeMetadataBatch } from '../metadata/codec';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
-import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
-import { PartitionReplica, ReplicationInvariantError, type ReplicaConfig } from '../replication/partition-replica';
+import { PartitionReplica, type ReplicaConfig } from '../replication/partition-replica';
 import type { ControllerAddress } from '../net/addresses';
 import { ControllerClient } from '../controller/controller-client';
 import { ControllerMethod, decodeFeed, type ControllerAnswer } from '../controller/controller-protocol';
@@ -32,6 +32,9 @@ import { clusterPorts } from './cluster-ports';
 import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
+import { ReplicaFetchLeader } from './replica-fetch-leader';
+import { decodeFetchBatch, encodeFetchAnswers, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
+import { ReplicaFetchers } from './replica-fetcher';
 import { ClusterTransactions } from './transaction-coordinator';
 import { ProducerIdAllocator } from './producer-ids';
 import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
@@ -91,11 +94,18 @@ const RPC_TIMEOUT_MS = 2000;
 const CONTROLLED_SHUTDOWN_MS = 5000;
 /** A controller that has not accepted a heartbeat for this long is taken to be unreachable (the heartbeat interval is 250 ms). */
 const CONTROLLER_SILENT_MS = 1500;
-const REPLICA_METHOD = 'replica';
 /** replica.fetch.wait.max.ms: how long a caught-up follower's fetch waits at the leader for new data. */
 const REPLICA_FETCH_WAIT_MS = 500;
-/** The most a follower fetches at once (replica.fetch.max.bytes). */
+/** The most a follower fetches of one partition at once (replica.fetch.max.bytes). */
 const REPLICA_FETCH_MAX_BYTES = 1024 * 1024;
+/** The record bytes of one answer to a follower's batch, every partition together (replica.fetch.response.max.bytes). */
+const REPLICA_FETCH_RESPONSE_MAX_BYTES = 10 * 1024 * 1024;
+/**
+ * replica.fetch.backoff.ms: how long a partition whose fetch failed (not leader,
+ * fenced epoch) waits before it is asked again; short, since what fixes it is
+ * the next metadata (polled every METADATA_POLL_MS).
+ */
+const REPLICA_FETCH_ERROR_BACKOFF_MS = 50;
 /** Per partition, the appends above the high watermark a leader keeps in memory for its followers' fetches. */
 const RECENT_APPEND_BYTES = 4 * REPLICA_FETCH_MAX_BYTES;
 /** On the replication port: this broker's replicas and their offsets (for `rill cluster status`). */
@@ -164,8 +174,10 @@ export class BrokerProcess implements BrokerView {
   private readonly waiting = new Map<string, Set<(errorCode: number) => void>>();
   private readonly peers = new Map<number, RpcClient>();
   private readonly changeListeners = new Set<() => void>();
-  /** Follower fetches parked at this leader until its partition gets new data, by replica name. */
-  private readonly parkedFetches = new Map<string, Set<() => void>>();
+  /** This broker's fetchers, one per leader it follows partitions of. */
+  private readonly fetchers: ReplicaFetchers;
+  /** Answers followers' batched fetches of the partitions this broker leads. */
+  private readonly fetchLeader: ReplicaFetchLeader;
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
   private metadataInflight = false;
@@ -194,9 +206,39 @@ export class BrokerProcess implements BrokerView {
   readonly logger: Logger;
 
   private constructor(readonly options: BrokerOptions) {
+    const broker = this;
     this.metrics = options.metrics ? new ClusterBrokerMetrics(options.metrics, this) : undefined;
     this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
+    this.fetchers = new ReplicaFetchers(
+      {
+        nodeId: options.nodeId,
+        get brokerEpoch() {
+          return broker.brokerEpoch;
+        },
+        get stopped() {
+          return broker.stopped;
+        },
+        hosted: (name) => this.replicas.get(name),
+        send: (leaderId, batch) => this.peer(leaderId)?.call(REPLICA_FETCH_METHOD, batch, RPC_TIMEOUT_MS),
+        recycle: (leaderId, blob) => this.peers.get(leaderId)?.recycle(blob),
+        answered: (h) => this.followerAnswered(h),
+        warn: (m) => this.logger.warn(m),
+        error: (m) => this.logger.error(m),
+      },
+      { maxWaitMs: REPLICA_FETCH_WAIT_MS, errorBackoffMs: REPLICA_FETCH_ERROR_BACKOFF_MS, now: Date.now },
+    );
+    this.fetchLeader = new ReplicaFetchLeader(
+      {
+        hosted: (name) => this.replicas.get(name),
+        fetched: (h) => this.flushCompletions(h),
+        answered: () => this.changed(),
+        get stopped() {
+          return broker.stopped;
+        },
+      },
+      { maxWaitMs: REPLICA_FETCH_WAIT_MS, responseMaxBytes: REPLICA_FETCH_RESPONSE_MAX_BYTES },
+    );
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
       clock: systemClock,
@@ -315,6 +357,7 @@ export class BrokerProcess implements BrokerView {
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
     if (!this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
+    this.fetchers.poll(now);
     this.groups?.onReplicasChanged();
     this.transactions?.onReplicasChanged();
     this.changed();
@@ -440,6 +483,7 @@ export class BrokerProcess implements BrokerView {
       }
       if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
       h.replica.onPartitionState(p, now);
+      this.fetchers.track(h);
       this.flushCompletions(h);
     };
     for (const topic of changed === undefined ? this.image.topics.values() : changed.topicsIn(this.image)) {
@@ -532,9 +576,9 @@ export class BrokerProcess implements BrokerView {
 
   private closeReplica(h: HostedReplica, data: 'keep data' | 'delete data' = 'keep data'): void {
     this.replicas.delete(h.name);
-    // Parked follower fetches are answered now (from the replica's last state) rather than at their timeout.
-    this.appended(h);
-    this.parkedFetches.delete(h.name);
+    // Held follower fetches are answered now (from the replica's last state) rather than at their timeout.
+    this.fetchLeader.forget(h);
+    this.fetchers.untrack(h);
     // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere.
     const gone = data === 'delete data' ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
     for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(gone);
@@ -558,7 +602,7 @@ export class BrokerProcess implements BrokerView {
         if (a.errorCode !== 0 && this.replicas.get(h.name) === h) replica.onIsrChangeRefused(proposal, a.errorCode);
       });
     }
-    this.sendReplicaRequest(h, now);
+    this.fetchers.track(h);
     if (wasLeader) this.flushCompletions(h);
   }
 
@@ -574,31 +618,11 @@ export class BrokerProcess implements BrokerView {
     return c;
   }
 
-  private sendReplicaRequest(h: HostedReplica, now: number): void {
-    const req = h.replica.nextRequest(now, this.brokerEpoch);
-    if (req === undefined) return;
-    const client = this.peer(h.replica.leader);
-    if (client === undefined) return; // answered by nothing: the replica resends after its request timeout
-    void client.call(REPLICA_METHOD, { topic: h.topic, partition: h.partition, req }, RPC_TIMEOUT_MS).then((r) => {
-      if (!r.ok || this.stopped || this.replicas.get(h.name) !== h) return;
-      const body = r.body as ReplicaResponse;
-      try {
-        if (body.kind === 'fetchResponse') {
-          h.replica.handleFetchResponse({ ...body, records: r.blob });
-          // Appended (a follower's log keeps no view of what it appends): the memory may take the next answer.
-          client.recycle(r.blob);
-        } else h.replica.handleOffsetForLeaderEpochResponse(body);
-      } catch (e) {
-        if (e instanceof ReplicationInvariantError) return this.logger.error(`broker ${this.nodeId}: ${e.message}`);
-        throw e;
-      }
-      for (const t of h.replica.takeTruncations())
-        this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
-      // Fetch again at once after data, a truncation step, or an empty answer (the leader
-      // already held that fetch for up to REPLICA_FETCH_WAIT_MS); after an error, at the next tick.
-      if (body.kind !== 'fetchResponse' || r.blob.length > 0 || body.errorCode === 0) this.sendReplicaRequest(h, Date.now());
-      this.changed();
-    });
+  /** A follower's replica took the leader's answer. */
+  private followerAnswered(h: HostedReplica): void {
+    for (const t of h.replica.takeTruncations())
+      this.log(`broker ${this.nodeId}: ${h.name} truncated ${t.from} -> ${t.to} (high watermark ${t.highWatermark})`);
+    this.changed();
   }
 
   /** Every replica this broker hosts, with its role and offsets. */
@@ -615,68 +639,18 @@ export class BrokerProcess implements BrokerView {
     }));
   }
 
-  private handleReplicaRpc(method: string, body: unknown): RpcMessage | Promise<RpcMessage> {
+  private async handleReplicaRpc(method: string, body: unknown): Promise<RpcMessage> {
     if (method === DESCRIBE_REPLICAS_METHOD) return { body: { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, replicas: this.describeReplicas() } };
-    if (method !== REPLICA_METHOD) throw new Error(`unknown replication method "${method}"`);
-    const { topic, partition, req } = body as { topic: string; partition: number; req: ReplicaRequest };
-    if (typeof topic !== 'string' || typeof partition !== 'number' || req === null || typeof req !== 'object')
-      throw new Error('replica request needs topic, partition and req');
-    const h = this.replicas.get(replicaName(topic, partition));
-    const notLeader = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    if (req.kind === 'fetch') {
-      if (h === undefined) return { body: { kind: 'fetchResponse', requestId: req.requestId, errorCode: notLeader, highWatermark: -1 }, blob: Buffer.alloc(0) };
-      return this.answerFetch(h, req);
-    }
-    const resp = h
-      ? h.replica.handleOffsetForLeaderEpoch(req)
-      : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode: notLeader, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
-    return { body: resp };
+    if (method !== REPLICA_FETCH_METHOD) throw new Error(`unknown replication method "${method}"`);
+    const batch = decodeFetchBatch(body);
+    if (typeof batch === 'string') throw new Error(batch);
+    const answers = await this.fetchLeader.answer(batch, Date.now);
+    return encodeFetchAnswers(answers);
   }
 
-  /**
-   * A follower's fetch. One that finds nothing new waits here (Kafka's
-   * replica.fetch.wait.max.ms) and is answered as soon as the leader appends:
-   * an acks=all produce then waits one follower round trip, not a follower's
-   * polling interval.
-   */
-  private async answerFetch(h: HostedReplica, req: Extract<ReplicaRequest, { kind: 'fetch' }>): Promise<RpcMessage> {
-    let resp = this.handleFetch(h, req);
-    if (resp.errorCode === 0 && resp.records.length === 0 && h.replica.role === 'leader' && !this.stopped) {
-      await this.nextAppend(h, REPLICA_FETCH_WAIT_MS);
-      if (this.replicas.get(h.name) === h && !this.stopped) resp = this.handleFetch(h, req);
-    }
-    const { records, ...rest } = resp;
-    return { body: rest, blob: records };
-  }
-
-  private handleFetch(h: HostedReplica, req: Extract<ReplicaRequest, { kind: 'fetch' }>) {
-    const resp = h.replica.handleFetch(req, Date.now());
-    this.flushCompletions(h);
-    this.changed();
-    return resp;
-  }
-
-  /** Resolves when `h` gets new data as leader (appended()), or after `ms`. */
-  private nextAppend(h: HostedReplica, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.parkedFetches.get(h.name);
-      if (waiters === undefined) this.parkedFetches.set(h.name, (waiters = new Set()));
-      const set = waiters;
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-    });
-  }
-
-  /** The leader appended to `h`: parked follower fetches are answered now. */
+  /** The leader appended to `h`: follower batches held on it are answered now. */
   appended(h: HostedReplica): void {
-    const waiters = this.parkedFetches.get(h.name);
-    if (waiters === undefined || waiters.size === 0) return;
-    for (const w of [...waiters]) w();
+    this.fetchLeader.appended(h);
   }
 
   // ---------------------------------------------------------------- produce (acks=all waits here)
@@ -767,6 +741,7 @@ export class BrokerProcess implements BrokerView {
     await this.upkeep.stop();
     // In-flight requests get a moment to be answered; long polls end at once.
     await this.kafka?.close(KAFKA_CLOSE_GRACE_MS);
+    this.fetchLeader.releaseAll();
     await this.replicationServer?.close();
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();

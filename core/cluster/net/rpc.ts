@@ -21,7 +21,8 @@ const MAX_SPARE_FRAMES = 4;
 
 export interface RpcMessage {
   readonly body: unknown;
-  readonly blob?: Buffer;
+  /** Bytes sent as they are after the JSON; several buffers go out one after the other (the peer receives them as one blob). */
+  readonly blob?: Buffer | readonly Buffer[];
 }
 
 /** The connection a request came on: lets a server tie soft state (a broker's heartbeat session) to it. */
@@ -41,18 +42,20 @@ export type LinkFilter = (to: { readonly host: string; readonly port: number }, 
 
 export type RpcResult = { readonly ok: true; readonly body: unknown; readonly blob: Buffer } | { readonly ok: false; readonly error: string };
 
-/** The size prefix, header and JSON in one buffer, then the blob as it is (never copied). */
-function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | undefined): Buffer[] {
+/** The size prefix, header and JSON in one buffer, then the blob's buffers as they are (never copied). */
+function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | readonly Buffer[] | undefined): Buffer[] {
   const text = JSON.stringify(json);
   const textBytes = Buffer.byteLength(text);
-  const blobBytes = blob?.length ?? 0;
+  const blobs = blob === undefined ? [] : Buffer.isBuffer(blob) ? [blob] : blob;
+  let blobBytes = 0;
+  for (const b of blobs) blobBytes += b.length;
   const head = Buffer.allocUnsafe(4 + HEADER + textBytes);
   head.writeUInt32BE(HEADER + textBytes + blobBytes, 0);
   head.writeUInt8(kind, 4);
   head.writeUInt32BE(id, 5);
   head.writeUInt32BE(textBytes, 9);
   head.write(text, 4 + HEADER, 'utf8');
-  return blob === undefined || blobBytes === 0 ? [head] : [head, blob];
+  return blobBytes === 0 ? [head] : [head, ...blobs.filter((b) => b.length > 0)];
 }
 
 type Decoded = { kind: number; id: number; json: unknown; blob: Buffer };

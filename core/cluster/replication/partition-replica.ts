@@ -353,8 +353,10 @@ export class PartitionReplica {
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
     let records: Buffer;
+    // maxBytes 0: the follower's progress counts, but the leader's answer has no room left for records.
+    const maxBytes = Math.min(req.maxBytes, this.config.maxFetchBytes);
     try {
-      records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.config.maxFetchBytes), leo);
+      records = maxBytes > 0 ? this.log.read(req.fetchOffset, maxBytes, leo) : EMPTY;
     } catch (e) {
       // Damage met on the leader's disk (KAFKA_STORAGE_ERROR): the follower copies nothing of it.
       if (e instanceof LogError) return refuse(e.code);

@@ -1,0 +1,125 @@
+// The leader's side of the batched replica fetch: answers one follower's
+// requests for every partition it follows from this broker in one response.
+// A batch that finds nothing new anywhere is held (Kafka's
+// replica.fetch.wait.max.ms) and answered as soon as the leader appends to any
+// of its partitions, so an acks=all produce waits one follower round trip, not
+// a polling interval. Bytes are bounded per partition (the follower's
+// maxBytes, at most replica.fetch.max.bytes) and per response
+// (replica.fetch.response.max.bytes): past the response's budget, partitions
+// are answered empty and the follower asks again, rotating its order so none
+// starves.
+import { ErrorCode } from '../errors';
+import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
+import { type HostedReplica, replicaName } from './broker-view';
+import type { FetchBatch } from './replica-fetch-wire';
+
+export interface FetchLeaderHost {
+  /** The replica this broker hosts for the partition, if any. */
+  hosted(name: string): HostedReplica | undefined;
+  /** After the leader handled a follower's fetch of `h`: acks=all appends the high watermark passed complete. */
+  fetched(h: HostedReplica): void;
+  /** After a batch was answered (high watermarks may have moved). */
+  answered(): void;
+  readonly stopped: boolean;
+}
+
+export interface FetchLeaderLimits {
+  /** The longest a batch with nothing new is held, whatever the follower asks. */
+  readonly maxWaitMs: number;
+  /** replica.fetch.response.max.bytes: record bytes in one answer (exceeded by at most one batch, as Kafka's first partition may). */
+  readonly responseMaxBytes: number;
+}
+
+type Waiter = () => void;
+
+export class ReplicaFetchLeader {
+  /** Held batches, by the replica name of each partition they fetch. */
+  private readonly heldByPartition = new Map<string, Set<Waiter>>();
+  /** Held batches, by the follower that sent them (a wake from it answers them). */
+  private readonly heldByFollower = new Map<number, Set<Waiter>>();
+
+  constructor(
+    private readonly host: FetchLeaderHost,
+    private readonly limits: FetchLeaderLimits,
+  ) {}
+
+  /** Answers a follower's batch, holding it while no partition has anything new. */
+  async answer(batch: FetchBatch, now: () => number): Promise<ReplicaResponse[]> {
+    if (batch.wake) this.release(this.heldByFollower.get(batch.replicaId));
+    const first = this.answerOnce(batch, now());
+    const wait = Math.min(batch.maxWaitMs, this.limits.maxWaitMs);
+    if (wait <= 0 || this.host.stopped || !first.every(nothingNew)) return first;
+    // Registered before the first await: a wake or an append right after this call finds it.
+    await this.hold(batch, wait);
+    return this.host.stopped ? first : this.answerOnce(batch, now());
+  }
+
+  private answerOnce(batch: FetchBatch, now: number): ReplicaResponse[] {
+    let budget = this.limits.responseMaxBytes;
+    const answers = batch.items.map(({ topic, partition, req }): ReplicaResponse => {
+      const h = this.host.hosted(replicaName(topic, partition));
+      if (h === undefined) return notHosted(req);
+      if (req.kind === 'offsetForLeaderEpoch') return h.replica.handleOffsetForLeaderEpoch(req);
+      // Past the budget a partition is still answered (its follower's progress counts), with no records.
+      const resp = h.replica.handleFetch(budget >= req.maxBytes ? req : { ...req, maxBytes: Math.max(0, budget) }, now);
+      budget -= resp.records.length;
+      this.host.fetched(h);
+      return resp;
+    });
+    this.host.answered();
+    return answers;
+  }
+
+  private hold(batch: FetchBatch, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sets: Set<Waiter>[] = [];
+      const done = () => {
+        clearTimeout(timer);
+        for (const s of sets) s.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const join = <K>(map: Map<K, Set<Waiter>>, key: K) => {
+        let set = map.get(key);
+        if (set === undefined) map.set(key, (set = new Set()));
+        set.add(done);
+        sets.push(set);
+      };
+      join(this.heldByFollower, batch.replicaId);
+      for (const { topic, partition } of batch.items) join(this.heldByPartition, replicaName(topic, partition));
+    });
+  }
+
+  private release(waiters: Set<Waiter> | undefined): void {
+    if (waiters === undefined || waiters.size === 0) return;
+    for (const w of [...waiters]) w();
+  }
+
+  /** The leader appended to `h` (or it stopped being hosted): batches held on it are answered now. */
+  appended(h: HostedReplica): void {
+    this.release(this.heldByPartition.get(h.name));
+  }
+
+  /** The replica is gone: nothing is held on its name any more. */
+  forget(h: HostedReplica): void {
+    this.appended(h);
+    this.heldByPartition.delete(h.name);
+  }
+
+  /** Every held batch is answered now (the broker stops). */
+  releaseAll(): void {
+    for (const set of [...this.heldByFollower.values()]) this.release(set);
+  }
+}
+
+/** A fetch that found nothing: no error and no records (an OffsetForLeaderEpoch answer is news). */
+function nothingNew(resp: ReplicaResponse): boolean {
+  return resp.kind === 'fetchResponse' && resp.errorCode === 0 && resp.records.length === 0;
+}
+
+function notHosted(req: ReplicaRequest): ReplicaResponse {
+  const errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  return req.kind === 'fetch'
+    ? { kind: 'fetchResponse', requestId: req.requestId, errorCode, highWatermark: -1, records: Buffer.alloc(0) }
+    : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
+}

@@ -1,0 +1,304 @@
+// The batched replica fetch: a follower broker's per-leader fetcher
+// (ReplicaFetchers) against a leader broker's ReplicaFetchLeader, over real
+// PartitionReplicas and PartitionLogs, the batch and its answers going through
+// the wire encoding. The "network" is a direct call, so the test sees every
+// batch that would be sent; nothing waits on time: a held batch is released by
+// an append, a wake or the end of the test, never by its (one minute) timeout,
+// and the fetchers' backoff runs on a fake clock.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
+import { ErrorCode, PartitionReplica, type PartitionRegistration, type RpcResult } from '../../../../core/cluster';
+import { type HostedReplica, replicaName } from '../../../../core/cluster/broker/broker-view';
+import { ReplicaFetchLeader } from '../../../../core/cluster/broker/replica-fetch-leader';
+import { decodeFetchAnswers, decodeFetchBatch, encodeFetchAnswers, type FetchBatch } from '../../../../core/cluster/broker/replica-fetch-wire';
+import { ReplicaFetchers } from '../../../../core/cluster/broker/replica-fetcher';
+
+const LEADER = 1;
+const FOLLOWER = 2;
+const HOLD_MS = 60_000;
+const BACKOFF_MS = 50;
+
+let dir: string;
+const logs: PartitionLog[] = [];
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-fetch-batch-'));
+});
+afterEach(() => {
+  for (const log of logs.splice(0)) log.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const batch = (...values: string[]) => encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), baseTimestamp: 0 });
+
+function values(h: HostedReplica): string[] {
+  if (h.replica.logEndOffset === 0) return [];
+  const decoded = decodeRecordBatches(h.log.read(0, 1 << 20, h.replica.logEndOffset));
+  if (decoded._tag === 'Left') throw new Error(decoded.left.message);
+  return decoded.right.flatMap((b) => b.records.map((x) => x.value!.toString()));
+}
+
+const state = (partition: number, s: Partial<PartitionRegistration> = {}): PartitionRegistration => ({
+  topicId: 1,
+  partition,
+  replicas: [LEADER, FOLLOWER],
+  isr: [LEADER, FOLLOWER],
+  leader: LEADER,
+  leaderEpoch: 0,
+  partitionEpoch: 0,
+  ...s,
+});
+
+/** One broker's hosted replicas of topic t. */
+class Node {
+  readonly hosted = new Map<string, HostedReplica>();
+  constructor(readonly id: number) {}
+
+  host(partition: number): HostedReplica {
+    const name = replicaName('t', partition);
+    const log = PartitionLog.open(path.join(dir, `b${this.id}`, name), {}, { replicated: true });
+    logs.push(log);
+    const replica = new PartitionReplica(name, log, {
+      brokerId: this.id,
+      replicaLagTimeMaxMs: 60_000,
+      minInsyncReplicas: 1,
+      uncleanLeaderElection: false,
+      requestTimeoutMs: 60_000,
+      alterPartitionRetryMs: 60_000,
+      maxFetchBytes: 1 << 20,
+      durableAppends: false,
+    });
+    const h: HostedReplica = { name, topic: 't', topicId: 1, partition, replica, log, topicConfig: {} };
+    this.hosted.set(name, h);
+    return h;
+  }
+}
+
+/** A leader broker and a follower broker sharing `partitions` partitions; every batch the follower sends is recorded. */
+function pair(partitions: number, responseMaxBytes = 10 << 20) {
+  const leaderNode = new Node(LEADER);
+  const followerNode = new Node(FOLLOWER);
+  const leaders: HostedReplica[] = [];
+  const followers: HostedReplica[] = [];
+  for (let p = 0; p < partitions; p++) {
+    leaders.push(leaderNode.host(p));
+    followers.push(followerNode.host(p));
+    leaders[p].replica.onPartitionState(state(p), 0);
+    followers[p].replica.onPartitionState(state(p), 0);
+  }
+  const life = { stopped: false, clock: 0 };
+  const leader = new ReplicaFetchLeader(
+    {
+      hosted: (name) => leaderNode.hosted.get(name),
+      fetched: () => {},
+      answered: () => {},
+      get stopped() {
+        return life.stopped;
+      },
+    },
+    { maxWaitMs: HOLD_MS, responseMaxBytes },
+  );
+  const sent: FetchBatch[] = [];
+  /** Leaders other than LEADER the fetchers tried to reach (unreachable here). */
+  const elsewhere: number[] = [];
+  const answered: Promise<unknown>[] = [];
+  const warnings: string[] = [];
+  const fetchers = new ReplicaFetchers(
+    {
+      nodeId: FOLLOWER,
+      brokerEpoch: 1,
+      get stopped() {
+        return life.stopped;
+      },
+      hosted: (name) => followerNode.hosted.get(name),
+      send: (leaderId, b) => {
+        if (leaderId !== LEADER) {
+          elsewhere.push(leaderId);
+          return undefined;
+        }
+        // As the wire carries it: JSON both ways, the records as one blob.
+        const decoded = decodeFetchBatch(JSON.parse(JSON.stringify(b)));
+        if (typeof decoded === 'string') throw new Error(decoded);
+        sent.push(decoded);
+        const result = leader
+          .answer(decoded, () => life.clock)
+          .then((answers): RpcResult => {
+            const { body, blob } = encodeFetchAnswers(answers);
+            return { ok: true, body: JSON.parse(JSON.stringify(body)), blob: Buffer.concat(blob as Buffer[]) };
+          });
+        answered.push(result);
+        return result;
+      },
+      recycle: () => {},
+      answered: () => {},
+      warn: (m) => warnings.push(m),
+      error: (m) => warnings.push(m),
+    },
+    { maxWaitMs: HOLD_MS, errorBackoffMs: BACKOFF_MS, now: () => life.clock },
+  );
+  for (const h of followers) fetchers.track(h);
+  /** Lets every answer that is not held arrive (and the batches they trigger go out). */
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  };
+  /** Ends the pair: held batches are answered and no new one is sent. */
+  const close = async () => {
+    life.stopped = true;
+    leader.releaseAll();
+    await Promise.all(answered);
+  };
+  return { life, close, leaderNode, followerNode, leader, leaders, followers, fetchers, sent, elsewhere, answered, warnings, settle };
+}
+
+test('one batch carries every partition the follower follows from the leader, and each gets its own records', async () => {
+  const { leaders, followers, fetchers, sent, settle, close } = pair(4);
+  for (const [p, h] of leaders.entries()) h.replica.appendAsLeader(batch(`p${p}-a`, `p${p}-b`), 1);
+  fetchers.poll(0);
+  await settle();
+  // The first batch asked for all four; its answer carried each partition's records.
+  expect(sent[0].items.map((i) => i.partition).sort()).toEqual([0, 1, 2, 3]);
+  for (const [p, h] of followers.entries()) expect(values(h)).toEqual([`p${p}-a`, `p${p}-b`]);
+  // The batch sent after the data reports it: the leader's high watermarks move, and the batch after that is held.
+  for (const h of leaders) expect(h.replica.highWatermark).toBe(2);
+  const last = sent[sent.length - 1];
+  expect(last.items).toHaveLength(4);
+  expect(sent.every((b) => b.items.length === 4)).toBe(true);
+  await close();
+});
+
+test('a held batch is answered as soon as any of its partitions gets an append', async () => {
+  const { leader, leaders, followers, fetchers, sent, answered, settle, close } = pair(3);
+  fetchers.poll(0);
+  await settle();
+  // Nothing to fetch: the one batch is held at the leader (for a minute).
+  expect(sent).toHaveLength(1);
+  const held = answered[0];
+  leaders[2].replica.appendAsLeader(batch('late'), 1);
+  leader.appended(leaders[2]);
+  await held;
+  await settle();
+  expect(values(followers[2])).toEqual(['late']);
+  expect(values(followers[0])).toEqual([]);
+  await close();
+});
+
+test('a partition that starts following while a batch is held goes out in a wake batch, and the next batch carries them all', async () => {
+  const { leaderNode, followerNode, leaders, followers, fetchers, sent, answered, settle, close } = pair(2);
+  fetchers.poll(0);
+  await settle();
+  expect(sent).toHaveLength(1);
+  // A third partition now follows this leader (a leadership change elsewhere).
+  const l2 = leaderNode.host(2);
+  l2.replica.onPartitionState(state(2), 0);
+  l2.replica.appendAsLeader(batch('moved'), 1);
+  const f2 = followerNode.host(2);
+  f2.replica.onPartitionState(state(2), 0);
+  fetchers.track(f2);
+  fetchers.poll(0);
+  expect(sent).toHaveLength(2);
+  expect(sent[1]).toMatchObject({ wake: true, maxWaitMs: 0 });
+  expect(sent[1].items.map((i) => i.partition)).toEqual([2]);
+  // The wake released the held batch: both are answered without any time passing.
+  await Promise.all(answered.slice(0, 2));
+  await settle();
+  expect(values(f2)).toEqual(['moved']);
+  // The next batch carries all three partitions again.
+  expect(sent[2].items.map((i) => i.partition).sort()).toEqual([0, 1, 2]);
+  expect(sent[2].wake).toBe(false);
+  for (const h of [...followers, f2]) expect(h.replica.role).toBe('follower');
+  expect(leaders[0].replica.highWatermark).toBe(0);
+  await close();
+});
+
+test('a partition whose fetch fails does not stall the others; it is asked again after its backoff', async () => {
+  const { life, leaders, followers, fetchers, sent, settle, close } = pair(3);
+  // The follower learns of leader epoch 1 for partition 1 before the leader does: the leader answers UNKNOWN_LEADER_EPOCH.
+  followers[1].replica.onPartitionState(state(1, { leaderEpoch: 1, partitionEpoch: 1 }), 0);
+  for (const [p, h] of leaders.entries()) h.replica.appendAsLeader(batch(`v${p}`), 1);
+  fetchers.poll(0);
+  await settle();
+  expect(values(followers[0])).toEqual(['v0']);
+  expect(values(followers[2])).toEqual(['v2']);
+  expect(values(followers[1])).toEqual([]);
+  // The batches after the error leave partition 1 out while it backs off.
+  expect(sent[0].items).toHaveLength(3);
+  expect(sent.slice(1).every((b) => b.items.every((i) => i.partition !== 1))).toBe(true);
+  const sentBefore = sent.length;
+  life.clock = BACKOFF_MS - 1;
+  fetchers.poll(life.clock);
+  await settle();
+  expect(sent).toHaveLength(sentBefore);
+  // The leader learns its new epoch; once the backoff is over partition 1 is asked again (a wake: a batch is held) and it catches up.
+  leaders[1].replica.onPartitionState(state(1, { leaderEpoch: 1, partitionEpoch: 1 }), 0);
+  leaders[1].replica.appendAsLeader(batch('w1'), 1);
+  life.clock = BACKOFF_MS;
+  fetchers.poll(life.clock);
+  await settle();
+  expect(values(followers[1])).toEqual(['v1', 'w1']);
+  await close();
+});
+
+test("the answer's byte budget holds a response to about its size; rotation lets every partition through", async () => {
+  const value = 'x'.repeat(1000);
+  const { leaders, followers, fetchers, sent, answered, settle, close } = pair(4, 1500);
+  for (const h of leaders) h.replica.appendAsLeader(batch(value), 1);
+  fetchers.poll(0);
+  await settle();
+  for (const h of followers) expect(values(h)).toEqual([value]);
+  // The first answer carried records of one or two partitions (the budget, 1,500 B, is passed by at most one batch), answering the rest empty.
+  const first = (await answered[0]) as Extract<RpcResult, { ok: true }>;
+  const withRecords = (first.body as { items: { bytes: number }[] }).items.filter((i) => i.bytes > 0);
+  expect(withRecords.length).toBeGreaterThanOrEqual(1);
+  expect(withRecords.length).toBeLessThanOrEqual(2);
+  expect(first.blob.length).toBeLessThan(1500 + 1100);
+  expect(sent.length).toBeGreaterThanOrEqual(2);
+  await close();
+});
+
+test('a partition whose leader moves leaves the fetcher; one that becomes leader too', async () => {
+  const { followers, fetchers, sent, elsewhere, settle, close } = pair(2);
+  followers[0].replica.onPartitionState(state(0, { leader: FOLLOWER, leaderEpoch: 1, partitionEpoch: 1 }), 0);
+  followers[1].replica.onPartitionState(state(1, { leader: 3, leaderEpoch: 1, partitionEpoch: 1, replicas: [LEADER, FOLLOWER, 3] }), 0);
+  for (const h of followers) fetchers.track(h);
+  fetchers.poll(0);
+  await settle();
+  // Partition 1 is asked of broker 3 now; partition 0 is led here and fetched by no one.
+  expect(sent).toHaveLength(0);
+  expect(elsewhere).toEqual([3]);
+  await close();
+});
+
+describe('the wire', () => {
+  const fetch = { kind: 'fetch', requestId: 1, replicaId: 2, replicaEpoch: 1, currentLeaderEpoch: 0, fetchOffset: 0, maxBytes: 100 };
+
+  test('a malformed batch is refused with its reason', () => {
+    expect(decodeFetchBatch(null)).toMatch(/needs replicaId/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: -1, items: [] })).toMatch(/maxWaitMs >= 0/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [{ topic: 't' }] })).toMatch(/item 0 needs topic and partition/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [{ topic: 't', partition: 0, req: { ...fetch, kind: 'produce' } }] })).toMatch(/unknown kind/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [{ topic: 't', partition: 0, req: { ...fetch, maxBytes: -5 } }] })).toMatch(/maxBytes/);
+    expect(decodeFetchBatch({ replicaId: 3, maxWaitMs: 0, items: [{ topic: 't', partition: 0, req: fetch }] })).toMatch(/for replica 2, the batch for 3/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [{ topic: 't', partition: 0, req: fetch }] })).toMatchObject({
+      wake: false,
+      items: [{ req: fetch }],
+    });
+  });
+
+  test("answers are matched to requests in order, each fetch's records a view of the blob; bad answers are refused", () => {
+    const answers = [
+      { kind: 'fetchResponse' as const, requestId: 1, errorCode: 0, highWatermark: 3, logStartOffset: 0, records: Buffer.from('abc') },
+      { kind: 'offsetForLeaderEpochResponse' as const, requestId: 2, errorCode: 0, leaderEpoch: 0, endOffset: 3, leaderLogEndOffset: 3 },
+      { kind: 'fetchResponse' as const, requestId: 3, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: Buffer.alloc(0) },
+      { kind: 'fetchResponse' as const, requestId: 4, errorCode: 0, highWatermark: 9, records: Buffer.from('defg') },
+    ];
+    const { body, blob } = encodeFetchAnswers(answers);
+    const wire = Buffer.concat(blob as Buffer[]);
+    const back = decodeFetchAnswers(JSON.parse(JSON.stringify(body)), wire, 4);
+    expect(back).toEqual(answers);
+    expect(decodeFetchAnswers(body, wire, 3)).toMatch(/4 items for 3 requests/);
+    expect(decodeFetchAnswers(body, wire.subarray(0, 5), 4)).toMatch(/claims 4 bytes past the 5 received/);
+    expect(decodeFetchAnswers(body, Buffer.concat([wire, Buffer.from('z')]), 4)).toMatch(/1 bytes no item claims/);
+    expect(decodeFetchAnswers({ items: [{ kind: 'fetchResponse', requestId: 1, errorCode: 0 }] }, Buffer.alloc(0), 1)).toMatch(/lacks highWatermark/);
+  });
+});

@@ -20,7 +20,7 @@ import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
 import { Progress } from './progress';
-import { type Bootstrap, bootstrapOf, check, connect } from './wire';
+import { type Bootstrap, bootstrapOf, check, CommandError, connect } from './wire';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-partitions', 'trim-prefix', 'delete-records'] as const;
 
@@ -259,6 +259,8 @@ async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string,
   return 0;
 }
 
+const OUT_OF_RANGE = Symbol('offset out of range');
+
 /** DeleteRecords at each partition's leader: the log start moves to `offset` (-1: the high watermark). */
 async function trimPrefix(
   conn: KafkaConnection,
@@ -286,9 +288,18 @@ async function trimPrefix(
         });
         const p = r.topics[0].partitions[0];
         if (LEADER_MOVED.has(p.errorCode)) return MOVED;
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) return OUT_OF_RANGE;
         check(p.errorCode, `cannot delete records of ${name}-${partition} before offset ${offset}`);
         return p.lowWatermark;
       });
+      if (low === OUT_OF_RANGE) {
+        // As Kafka, an offset past the high watermark is refused: say which offsets there are.
+        const tp = [{ topic: name, partition }];
+        const end = (await leaders.listOffsets(tp, -1)).get(partition);
+        throw new CommandError(
+          `cannot delete records of ${name}-${partition} before offset ${offset}: its log ends at offset ${end}; give --offset from 0 to ${end}, or -1 for all`,
+        );
+      }
       await writeLine(io.stdout, `${partition}\t${low}`);
     }
   } finally {

@@ -77,7 +77,7 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
         case 'list':
           return await list(conn, io, format, flags.internal === true);
         case 'describe':
-          return await describe(conn, io, name, format);
+          return await describe(conn, bootstrap, io, name, format);
         case 'delete':
           return await remove(conn, io, names ?? [name]);
         case 'alter-config':
@@ -142,20 +142,26 @@ async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json
   return 0;
 }
 
-async function describe(conn: KafkaConnection, io: CommandIO, name: string, format: 'text' | 'json'): Promise<number> {
+/** How long describe follows a partition's moving leader before it gives up. */
+const DESCRIBE_RETRY_MS = 10_000;
+
+async function describe(conn: KafkaConnection, bootstrap: Bootstrap, io: CommandIO, name: string, format: 'text' | 'json'): Promise<number> {
   const m = await metadata(conn, [name]);
   const t = m.topics[0];
   check(t.errorCode, `cannot describe topic "${name}"`);
   const partitions = [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex);
-  const offsets = async (timestamp: number) => {
-    const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, {
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [{ name, partitions: partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp })) }],
-    });
-    return new Map(r.topics[0].partitions.map((p) => [p.partitionIndex, p.offset]));
-  };
-  const [earliest, latest] = [await offsets(-2), await offsets(-1)];
+  // Each partition's offsets from its leader: on a cluster the broker we are connected to leads only some.
+  // A partition without a leader (offline) has none to ask: it shows -1, rather than the command waiting for an election.
+  const leaders = topicLeaders(conn, bootstrap, name, DESCRIBE_RETRY_MS);
+  let earliest: Map<number, number>;
+  let latest: Map<number, number>;
+  try {
+    await leaders.refresh();
+    const tps = partitions.filter((p) => p.leaderId >= 0).map((p) => ({ topic: name, partition: p.partitionIndex }));
+    [earliest, latest] = [await leaders.listOffsets(tps, -2), await leaders.listOffsets(tps, -1)];
+  } finally {
+    leaders.brokers.close();
+  }
   const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, {
     resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }],
     includeSynonyms: false,

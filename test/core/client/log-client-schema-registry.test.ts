@@ -1,10 +1,12 @@
 // The schema registry on a LogClient's `_schemas` topic (the storage used over
 // Apache Kafka, test/peers/schema-registry-on-kafka.test.ts), here on the
-// embedded log's LogClient: state read back after a restart, and a change the
-// log refuses is answered with the storage error, as is every change after it.
-import { Rill, rillLogClient } from '../../../core/client';
+// embedded log's LogClient and over the Kafka protocol (protocolLogClient, as on
+// a Rill cluster): state read back after a restart, and a change the log
+// refuses is answered with the storage error, as is every change after it.
+import { protocolLogClient, Rill, rillLogClient, type ProtocolLogClient } from '../../../core/client';
 import { SCHEMAS_TOPIC } from '../../../core/schema';
 import { tempDirs } from '../../support/tmp-dir';
+import { startTestCluster } from '../protocol/harness';
 import { call, registryRestartScenario, serveRegistryOver } from '../../support/registry-over-log-scenario';
 
 const dirs = tempDirs('log-client-registry');
@@ -39,4 +41,19 @@ test('a change the log cannot take is answered 500/50001, and so is every later 
   expect(after.status).toBe(500);
   expect(after.body).toMatchObject({ error_code: 50001, message: expect.stringMatching(/restart the registry/) });
   await served.stop();
+});
+
+test('over the Kafka protocol (protocolLogClient against a broker): the same state after a restart', async () => {
+  const server = await startTestCluster();
+  const clients: ProtocolLogClient[] = [];
+  try {
+    await registryRestartScenario(() => {
+      const client = protocolLogClient({ brokers: server.bootstrap, clientId: 'registry-test' });
+      clients.push(client);
+      return client;
+    });
+  } finally {
+    for (const client of clients) await client.close();
+    await server.stop();
+  }
 });

@@ -6,11 +6,22 @@
 // `rill broker`). Per record size (100 B, 1 KB) and acks (1 and all): a kafkajs
 // producer sends batches of BATCH records to a one-partition topic with
 // IN_FLIGHT batches outstanding; then a kafkajs consumer reads them all from the
-// beginning (clocked from its first batch, so the group join is not in it).
+// beginning (clocked from its first batch, so the group join is not in it, and
+// the records of that first batch are not counted either: a small run that
+// arrives in one or two batches would otherwise show a rate of millions).
 // Warm-up: the first round of each broker and scenario is run and dropped, the
-// same for both (the JVM's JIT and Node's); then ROUNDS measured rounds,
-// alternating brokers, medians reported. Each broker's CPU per million records
-// and its RSS after the load are recorded too.
+// same for both (the JVM's JIT and Node's); then ROUNDS measured rounds.
+// Each broker's CPU per million records and its RSS after the load are recorded too.
+//
+// On a shared machine the load moves a lot within a run (rates of one broker
+// varied 3x between rounds at load average 20), so a ratio of two medians taken
+// minutes apart says more about the load than about the brokers. Each round
+// therefore runs both brokers back to back, in alternating order, and the
+// ratio reported is the median of the rounds' own ratios (`ratio`), with their
+// range (`ratioRange`) and each broker's range of rates, so the noise shows.
+// Every topic is deleted after its round (the disk and page cache stay the
+// same from round to round), and a consume that stops getting records fails
+// the run with a message instead of waiting for ever.
 // A second lane does the same with Kafka's own ProducerPerformance (after its
 // own warm-up records; latency percentiles from it) and ConsumerPerformance
 // (bench/vs-kafka-java.ts): the Java client costs far less per record than
@@ -67,15 +78,41 @@ function rssMb(pid: number): number {
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 const median = <T extends { msgsPerSec: number }>(rates: T[]): T => [...rates].sort((a, b) => a.msgsPerSec - b.msgsPerSec)[Math.floor(rates.length / 2)];
+const middle = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Times `run` over `records` records of `recordBytes`, with the broker's CPU meanwhile. */
-async function clocked(broker: Broker, records: number, recordBytes: number, run: () => Promise<bigint>): Promise<Rate> {
-  const cpuBefore = cpuMs(broker.pid);
-  const start = await run();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+/** A consume with no new record for this long fails the run (a broker lost records, or stalled). */
+const CONSUME_STALL_MS = 60_000;
+
+/**
+ * Rill against Kafka for one measure: the median of the rounds' own ratios
+ * (both brokers ran back to back in a round, under the same load), their
+ * range, and each broker's median round with the range of its rates.
+ */
+function compare<T extends { msgsPerSec: number }>(rill: T[], kafka: T[]) {
+  const ratios = rill.map((r, i) => r.msgsPerSec / kafka[i].msgsPerSec);
+  const range = (rates: T[]) => [Math.min(...rates.map((r) => r.msgsPerSec)), Math.max(...rates.map((r) => r.msgsPerSec))];
   return {
-    msgsPerSec: Math.round(records / seconds),
-    mbPerSec: round((records * recordBytes) / seconds / 1e6, 1),
+    rill: { ...median(rill), range: range(rill) },
+    kafka: { ...median(kafka), range: range(kafka) },
+    ratio: round(middle(ratios), 2),
+    ratioRange: [round(Math.min(...ratios), 2), round(Math.max(...ratios), 2)],
+  };
+}
+
+/**
+ * Times `run` over `records` records of `recordBytes`, with the broker's CPU
+ * meanwhile. `run` resolves with when its clock started and how many records
+ * came before that (not counted in the rate).
+ */
+async function clocked(broker: Broker, records: number, recordBytes: number, run: () => Promise<{ start: bigint; before?: number }>): Promise<Rate> {
+  const cpuBefore = cpuMs(broker.pid);
+  const { start, before = 0 } = await run();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const timed = records - before;
+  if (timed <= 0) throw new Error(`${broker.name}: all ${records} records came in the first batch: too few to time (raise BENCH_VS_KAFKA_RECORDS_*)`);
+  return {
+    msgsPerSec: Math.round(timed / seconds),
+    mbPerSec: round((timed * recordBytes) / seconds / 1e6, 1),
     brokerCpuMsPerMillion: Math.round(((cpuMs(broker.pid) - cpuBefore) / records) * 1e6),
   };
 }
@@ -87,8 +124,15 @@ async function createTopic(broker: Broker, topic: string): Promise<void> {
   await admin.disconnect();
 }
 
+async function deleteTopics(broker: Broker, topics: string[]): Promise<void> {
+  const admin = broker.kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics });
+  await admin.disconnect();
+}
+
 /** Sends `records` records in batches, IN_FLIGHT batches outstanding; resolves with the start time. */
-async function produce(broker: Broker, topic: string, records: number, value: Buffer, acks: number): Promise<bigint> {
+async function produce(broker: Broker, topic: string, records: number, value: Buffer, acks: number): Promise<{ start: bigint }> {
   const producer = broker.kafka.producer();
   await producer.connect();
   const messages = Array.from({ length: BATCH }, () => ({ value }));
@@ -100,28 +144,41 @@ async function produce(broker: Broker, topic: string, records: number, value: Bu
   const start = process.hrtime.bigint();
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
   await producer.disconnect();
-  return start;
+  return { start };
 }
 
-/** Reads `records` records from the beginning; resolves with the time of the first batch. */
-async function consume(broker: Broker, topic: string, records: number): Promise<bigint> {
+/** Reads `records` records from the beginning; resolves with the time of the first batch and its size. */
+async function consume(broker: Broker, topic: string, records: number): Promise<{ start: bigint; before: number }> {
   const consumer = broker.kafka.consumer({ groupId: `${topic}-reader`, maxBytesPerPartition: 8 << 20, maxBytes: 32 << 20, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let start: bigint | undefined;
+  let before = 0;
   let seen = 0;
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        start ??= process.hrtime.bigint();
-        seen += batch.messages.length;
-        if (seen >= records) resolve();
-      },
+  let stall: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const stalled = () =>
+        reject(new Error(`${broker.name}: consuming ${topic} stopped at ${seen} of ${records} records (nothing for ${CONSUME_STALL_MS} ms)`));
+      stall = setTimeout(stalled, CONSUME_STALL_MS);
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (start === undefined) {
+            start = process.hrtime.bigint();
+            before = batch.messages.length;
+          }
+          seen += batch.messages.length;
+          stall?.refresh();
+          if (seen >= records) resolve();
+        },
+      });
     });
-  });
-  await consumer.disconnect();
-  return start!;
+  } finally {
+    clearTimeout(stall);
+    await consumer.disconnect();
+  }
+  return { start: start!, before };
 }
 
 async function startBrokers(): Promise<Broker[]> {
@@ -135,6 +192,10 @@ async function startBrokers(): Promise<Broker[]> {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg().map((l) => round(l, 2));
+  if (loadAtStart[0] > os.cpus().length) {
+    console.error(`load average ${loadAtStart[0]} on ${os.cpus().length} cores: the rates will be noisy; compare the ratios (paired per round), not the rates`);
+  }
   const brokers = await startBrokers();
   const results = [];
   try {
@@ -146,7 +207,8 @@ async function main(): Promise<void> {
       const javaConsumed: Record<string, JavaConsumeRate[]> = { rill: [], kafka: [] };
       // Round 0 is the warm-up, dropped for both brokers.
       for (let r = 0; r <= ROUNDS; r++) {
-        for (const b of brokers) {
+        // Alternating which broker goes first, so neither always runs after the other's load.
+        for (const b of r % 2 === 0 ? brokers : [...brokers].reverse()) {
           const topic = `vs-${s.recordBytes}-acks${s.acks === -1 ? 'all' : s.acks}-${r}`;
           await createTopic(b, topic);
           const p = await clocked(b, s.records, s.recordBytes, () => produce(b, topic, s.records, value, s.acks));
@@ -154,7 +216,10 @@ async function main(): Promise<void> {
           console.error(
             `${s.recordBytes} B acks=${s.acks} ${r === 0 ? 'warm-up' : `round ${r}`} ${b.name}: produce ${p.msgsPerSec}/s, consume ${c.msgsPerSec}/s`,
           );
-          if (r === 0) continue;
+          if (r === 0) {
+            await deleteTopics(b, [topic]);
+            continue;
+          }
           produced[b.name].push(p);
           consumed[b.name].push(c);
           await createTopic(b, `${topic}-java`);
@@ -170,21 +235,18 @@ async function main(): Promise<void> {
           console.error(`  ProducerPerformance ${jp.msgsPerSec}/s (p99 ${jp.p99Ms} ms), ConsumerPerformance ${jc.msgsPerSec}/s`);
           javaProduced[b.name].push(jp);
           javaConsumed[b.name].push(jc);
+          await deleteTopics(b, [topic, `${topic}-java`]);
         }
       }
-      const p = { rill: median(produced.rill), kafka: median(produced.kafka) };
-      const c = { rill: median(consumed.rill), kafka: median(consumed.kafka) };
-      const jp = { rill: median(javaProduced.rill), kafka: median(javaProduced.kafka) };
-      const jc = { rill: median(javaConsumed.rill), kafka: median(javaConsumed.kafka) };
       results.push({
         recordBytes: s.recordBytes,
         acks: s.acks === -1 ? 'all' : String(s.acks),
         records: s.records,
-        // ratio: Rill's records/s over Apache Kafka's (> 1: Rill ahead).
-        produce: { ...p, ratio: round(p.rill.msgsPerSec / p.kafka.msgsPerSec, 2) },
-        consume: { ...c, ratio: round(c.rill.msgsPerSec / c.kafka.msgsPerSec, 2) },
-        javaProduce: { ...jp, ratio: round(jp.rill.msgsPerSec / jp.kafka.msgsPerSec, 2) },
-        javaConsume: { ...jc, ratio: round(jc.rill.msgsPerSec / jc.kafka.msgsPerSec, 2) },
+        // ratio: the median over rounds of Rill's records/s over Apache Kafka's in that round (> 1: Rill ahead).
+        produce: compare(produced.rill, produced.kafka),
+        consume: compare(consumed.rill, consumed.kafka),
+        javaProduce: compare(javaProduced.rill, javaProduced.kafka),
+        javaConsume: compare(javaConsumed.rill, javaConsumed.kafka),
       });
     }
     const rssAfterLoadMb = Object.fromEntries(brokers.map((b) => [b.name, rssMb(b.pid)]));
@@ -194,9 +256,10 @@ async function main(): Promise<void> {
       node: process.version,
       cpu: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
-      loadAverage: os.loadavg().map((l) => round(l, 2)),
+      loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((l) => round(l, 2)) },
       rounds: ROUNDS,
       warmUp: 'one round per broker and scenario, dropped',
+      pairing: 'each round runs both brokers back to back (order alternating); ratio = median of the per-round ratios, ratioRange their min and max',
       batch: BATCH,
       inFlight: IN_FLIGHT,
       peers: {

@@ -57,6 +57,8 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   port: { setting: 'port', kind: 'port' },
   'advertised.host': { setting: 'advertisedHost', kind: 'string' },
   'node.id': { setting: 'nodeId', kind: 'int' },
+  // Kafka's older name for node.id, still in many server.properties files.
+  'broker.id': { setting: 'nodeId', kind: 'int' },
   'auto.create.topics.enable': { setting: 'autoCreateTopics', kind: 'bool' },
   'socket.request.max.bytes': { setting: 'maxFrameBytes', kind: 'int' },
   'connections.max.idle.ms': { setting: 'idleTimeoutMs', kind: 'int' },

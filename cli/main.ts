@@ -11,6 +11,7 @@ import { runConsume } from './consume-command';
 import { runGroup } from './group-command';
 import { processIO } from './io';
 import { runProduce } from './produce-command';
+import { runSchemaRegistry } from './schema-registry-command';
 import { runTopic } from './topic-command';
 import { runTopology } from './topology-command';
 import { runUser } from './user-command';
@@ -32,6 +33,8 @@ Usage:
                                         run a DSL application's tasks as the cluster assigns them
   rill cluster partitions --controllers 1@H:P,... [--under-replicated]
                                         partitions with their leader and ISR
+  rill schema-registry --bootstrap H:P,... [--port 8081]
+                                        the schema registry with its _schemas topic on an existing Kafka cluster
   rill topology --pipeline FILE [--format text|mermaid|dot]
                                         draw a pipeline's topology (sub-topologies, topics, stores)
   rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix ...
@@ -130,6 +133,9 @@ export async function main(argv: string[]): Promise<number> {
       return runCluster(rest, processIO());
     case 'console':
       return runConsole(rest, processIO(), stopSignal());
+    case 'schema-registry':
+      // Stopped: its writes finished, the server and the client closed.
+      return runSchemaRegistry(rest, processIO(), stopSignal());
     case 'worker':
       // Stopped: commit, leave the application (its tasks move at once), exit 0.
       return runWorker(rest, processIO(), stopSignal());

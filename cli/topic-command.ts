@@ -20,7 +20,7 @@ import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { LEADER_MOVED, MOVED, topicLeaders } from './leaders';
 import { Progress } from './progress';
-import { type Bootstrap, bootstrapOf, check, connect } from './wire';
+import { type Bootstrap, bootstrapOf, check, CommandError, connect } from './wire';
 
 const ACTIONS = ['create', 'list', 'describe', 'delete', 'alter-config', 'add-partitions', 'trim-prefix', 'delete-records'] as const;
 
@@ -77,7 +77,7 @@ export function runTopic(argv: string[], io: CommandIO): Promise<number> {
         case 'list':
           return await list(conn, io, format, flags.internal === true);
         case 'describe':
-          return await describe(conn, io, name, format);
+          return await describe(conn, bootstrap, io, name, format);
         case 'delete':
           return await remove(conn, io, names ?? [name]);
         case 'alter-config':
@@ -142,20 +142,26 @@ async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json
   return 0;
 }
 
-async function describe(conn: KafkaConnection, io: CommandIO, name: string, format: 'text' | 'json'): Promise<number> {
+/** How long describe follows a partition's moving leader before it gives up. */
+const DESCRIBE_RETRY_MS = 10_000;
+
+async function describe(conn: KafkaConnection, bootstrap: Bootstrap, io: CommandIO, name: string, format: 'text' | 'json'): Promise<number> {
   const m = await metadata(conn, [name]);
   const t = m.topics[0];
   check(t.errorCode, `cannot describe topic "${name}"`);
   const partitions = [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex);
-  const offsets = async (timestamp: number) => {
-    const r = await conn.request<apis.ListOffsetsResponse>(apis.listOffsets, {
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [{ name, partitions: partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp })) }],
-    });
-    return new Map(r.topics[0].partitions.map((p) => [p.partitionIndex, p.offset]));
-  };
-  const [earliest, latest] = [await offsets(-2), await offsets(-1)];
+  // Each partition's offsets from its leader: on a cluster the broker we are connected to leads only some.
+  // A partition without a leader (offline) has none to ask: it shows -1, rather than the command waiting for an election.
+  const leaders = topicLeaders(conn, bootstrap, name, DESCRIBE_RETRY_MS);
+  let earliest: Map<number, number>;
+  let latest: Map<number, number>;
+  try {
+    await leaders.refresh();
+    const tps = partitions.filter((p) => p.leaderId >= 0).map((p) => ({ topic: name, partition: p.partitionIndex }));
+    [earliest, latest] = [await leaders.listOffsets(tps, -2), await leaders.listOffsets(tps, -1)];
+  } finally {
+    leaders.brokers.close();
+  }
   const c = await conn.request<apis.DescribeConfigsResponse>(apis.describeConfigs, {
     resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }],
     includeSynonyms: false,
@@ -259,6 +265,8 @@ async function addPartitions(conn: KafkaConnection, io: CommandIO, name: string,
   return 0;
 }
 
+const OUT_OF_RANGE = Symbol('offset out of range');
+
 /** DeleteRecords at each partition's leader: the log start moves to `offset` (-1: the high watermark). */
 async function trimPrefix(
   conn: KafkaConnection,
@@ -286,9 +294,18 @@ async function trimPrefix(
         });
         const p = r.topics[0].partitions[0];
         if (LEADER_MOVED.has(p.errorCode)) return MOVED;
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) return OUT_OF_RANGE;
         check(p.errorCode, `cannot delete records of ${name}-${partition} before offset ${offset}`);
         return p.lowWatermark;
       });
+      if (low === OUT_OF_RANGE) {
+        // As Kafka, an offset past the high watermark is refused: say which offsets there are.
+        const tp = [{ topic: name, partition }];
+        const end = (await leaders.listOffsets(tp, -1)).get(partition);
+        throw new CommandError(
+          `cannot delete records of ${name}-${partition} before offset ${offset}: its log ends at offset ${end}; give --offset from 0 to ${end}, or -1 for all`,
+        );
+      }
       await writeLine(io.stdout, `${partition}\t${low}`);
     }
   } finally {

@@ -4,6 +4,8 @@
 export { Rill } from './rill';
 export { optionalPackage } from './optional-package';
 export { openBrokerSchemaRegistry } from './schema-registry';
+export { LogClientSchemaStorage, openLogClientSchemaRegistry } from './log-client-schema-storage';
+export type { LogClientSchemaRegistryOptions } from './log-client-schema-storage';
 export type { RillOptions } from './rill';
 export { Producer } from './producer';
 export type { ProducerOptions, ProducerRecord, RecordMetadata, ProduceTarget, Acks, TransactionHooks } from './producer';

@@ -3,7 +3,8 @@
 // of the `_schemas` topic (registry-records.ts): every change is appended to
 // storage first and then applied through the same `apply` that replays the
 // topic on open, so what is in memory is exactly what a restart rebuilds.
-// The API is synchronous, like the partition log under it.
+// The API is synchronous, like the partition log under it; over a remote log
+// a change is durable once flushed() resolves (client/log-client-schema-storage.ts).
 import type { Type } from 'avsc';
 import { left, right, type Either } from 'fp-ts/Either';
 import { canonicalSchemaText, parseAvroType } from './avro-type';
@@ -74,8 +75,20 @@ export class SchemaRegistry {
     return registry;
   }
 
-  close(): void {
-    this.storage.close();
+  /** Closes the storage; awaited, a remote storage has written every change first. */
+  close(): void | Promise<void> {
+    return this.storage.close();
+  }
+
+  /**
+   * Resolves once every change made so far is durable. A change is applied
+   * as soon as it is appended; on a remote storage (a `_schemas` topic on
+   * Kafka) it is durable only when this resolves, so whoever acknowledges a
+   * change to a client (the REST server) waits for it. Rejects when a change
+   * could not be written.
+   */
+  async flushed(): Promise<void> {
+    await this.storage.flushed?.();
   }
 
   // ---- schemas and subjects -------------------------------------------------

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorResponse, handleRestRequest, type RestResponse } from './rest-api';
 import type { SchemaRegistry } from './registry';
+import { RegistryErrorCode } from './registry-error';
 
 /** Schemas are small; anything larger is refused before it is buffered. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -28,18 +29,18 @@ export function startSchemaRegistryServer(options: SchemaRegistryServerOptions):
   const { registry } = options;
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer((request, response) => {
-    void readJsonBody(request).then((body) => {
+    void readJsonBody(request).then(async (body) => {
       if (body.kind === 'refused') return send(response, body.response);
       const url = new URL(request.url ?? '/', 'http://registry');
-      send(
-        response,
-        handleRestRequest(registry, {
-          method: request.method ?? 'GET',
-          path: url.pathname.replace(/\/+$/, '') || '/',
-          query: url.searchParams,
-          body: body.value,
-        }),
-      );
+      const method = request.method ?? 'GET';
+      const answer = handleRestRequest(registry, {
+        method,
+        path: url.pathname.replace(/\/+$/, '') || '/',
+        query: url.searchParams,
+        body: body.value,
+      });
+      // A change is acknowledged once durable; a read or a refusal needs no wait.
+      send(response, method === 'GET' || answer.status >= 400 ? answer : await whenDurable(registry, answer));
     });
   });
 
@@ -59,6 +60,20 @@ export function startSchemaRegistryServer(options: SchemaRegistryServerOptions):
       });
     });
   });
+}
+
+/**
+ * Over a remote `_schemas` topic (Kafka) a change is durable once the
+ * registry's writes are flushed. A write that failed turns the answer into
+ * the registry's storage error.
+ */
+async function whenDurable(registry: SchemaRegistry, answer: RestResponse): Promise<RestResponse> {
+  try {
+    await registry.flushed();
+    return answer;
+  } catch (error) {
+    return errorResponse(500, RegistryErrorCode.storageError, `Could not store the registry change: ${(error as Error).message}`);
+  }
 }
 
 type Body = { kind: 'json'; value: unknown } | { kind: 'refused'; response: RestResponse };

@@ -4,15 +4,23 @@
 import type { StoredRecord } from './registry-records';
 
 export interface SchemaStorage {
-  /** Appends records in order; returns once they are durable. */
+  /**
+   * Appends records in order. A local storage returns once they are durable;
+   * a remote one (a log over the network) once they are on their way, and
+   * they are durable when `flushed()` resolves. Throws when they cannot be
+   * stored: the registry then refuses the change.
+   */
   append(records: readonly StoredRecord[]): void;
+  /** Remote storages: resolves once everything appended so far is durable, rejects if some of it could not be written. */
+  flushed?(): Promise<void>;
   /**
    * Every record from the start, in append order. A compacted log may have
    * dropped records superseded by a later one with the same key: replaying
    * "latest value per key wins" gives the same state either way.
    */
   replay(): Iterable<StoredRecord>;
-  close(): void;
+  /** A remote storage finishes its writes first (its promise). */
+  close(): void | Promise<void>;
 }
 
 /**

@@ -99,11 +99,12 @@ test('config files: properties and JSON; unknown keys named in a warning and ski
   applyConfig(s, readConfigFile(props), props);
   expect(completeSettings(s)).toMatchObject({ dataDir: '/d', autoCreateTopics: false, schemaRegistryPort: -1, port: 9092 });
   const json = path.join(dir, 'b.json');
-  fs.writeFileSync(json, JSON.stringify({ 'log.dirs': '/e', 'num.partitions': 3 }));
+  fs.writeFileSync(json, JSON.stringify({ 'log.dirs': '/e', 'num.partitions': 3, 'broker.id': 5 }));
   const fromJson: Record<string, unknown> = {};
   const warnings = applyConfig(fromJson, readConfigFile(json), json);
   expect(warnings).toEqual([expect.stringMatching(/unknown setting "num.partitions" ignored; known: data.dir/)]);
-  expect(completeSettings(fromJson)).toMatchObject({ dataDir: '/e' });
+  // broker.id (a Kafka server.properties' node id) is node.id, not skipped.
+  expect(completeSettings(fromJson)).toMatchObject({ dataDir: '/e', nodeId: 5 });
   const bad = path.join(dir, 'c.properties');
   fs.writeFileSync(bad, 'data.dir=/d\nbogus.key=1\nport=99999\n');
   expect(() => applyConfig({}, readConfigFile(bad), bad)).toThrow(UsageError);

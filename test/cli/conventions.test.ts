@@ -139,6 +139,11 @@ describe('Kafka tool conventions', () => {
     });
     expect((await cli(runConsume, ['--topic', 'grow', '--partition', '0', '--from-beginning', '--exit-at-end', ...b])).out).toBe('5\n6\n');
     expect(await cli(runTopic, ['delete-records', 'grow', '--offset', '-1', ...b])).toMatchObject({ code: 0, out: 'PARTITION\tLOG-START\n0\t6\n1\t0\n2\t0\n' });
+    // Past the log end (docs/cli.md's example on a fresh topic): the valid offsets, not a bare error code.
+    expect(await cli(runTopic, ['trim-prefix', 'grow', '--offset', '1000', '--partition', '0', ...b])).toMatchObject({
+      code: 1,
+      err: 'rill topic: cannot delete records of grow-0 before offset 1000: its log ends at offset 6; give --offset from 0 to 6, or -1 for all\n',
+    });
   });
 
   test('group seek to start, end and a timestamp; group delete-offsets and delete', async () => {

@@ -57,6 +57,13 @@ describe('rill produce and rill consume under kill -9 of the partition leader', 
           expect.objectContaining({ clientId: 'rill-cli', memberId: expect.stringMatching(/^rill-cli-/) }),
         ]);
         phase('first half consumed');
+        // topic describe asks each partition's leader for its offsets, whichever broker it starts from (it used to show -1).
+        const { leaderId: describedLeader } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0);
+        const shown = await runCli(
+          ['topic', 'describe', TOPIC, '--format', 'json', '--bootstrap', cluster.bootstrap(IDS.find((id) => id !== describedLeader)!)],
+          Math.max(1000, deadline - Date.now()),
+        );
+        expect(JSON.parse(shown.stdout).partitions[0]).toMatchObject({ logStartOffset: 0, highWatermark: 20 });
 
         const { leaderId: victim } = await cluster.waitForPartition(TOPIC, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
         await cluster.kill(`b${victim}`);

@@ -31,7 +31,7 @@ Usage:
                                         run a DSL application's tasks as the cluster assigns them
   rill cluster partitions --controllers 1@H:P,... [--under-replicated]
                                         partitions with their leader and ISR
-  rill topology --pipeline FILE [--format text|mermaid|dot]
+  rill topology --pipeline FILE [--format text|mermaid|dot|svg]
                                         draw a pipeline's topology (sub-topologies, topics, stores)
   rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix ...
   rill produce --topic NAME             stdin lines to a topic

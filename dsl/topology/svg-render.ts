@@ -103,7 +103,8 @@ export function toSvg(topology: Drawable): string {
   for (const d of drawn.values()) {
     const box = layout.nodes.get(d.node.id)!;
     const { fill, stroke } = COLOURS[d.colour];
-    out.push(`<g class="node ${d.cssClass}" id="${d.node.id}" data-box="${n(box.x)} ${n(box.y)} ${n(box.width)} ${n(box.height)}">`);
+    const member = d.group === undefined ? '' : ` data-sub-topology="sub${d.group}"`;
+    out.push(`<g class="node ${d.cssClass}" id="${d.node.id}"${member} data-box="${n(box.x)} ${n(box.y)} ${n(box.width)} ${n(box.height)}">`);
     out.push(...outline(d.node.shape, box, `fill="${fill}" stroke="${stroke}" stroke-width="1.5"`));
     out.push(label(d, box), '</g>');
   }

@@ -153,13 +153,29 @@ function check(t: Topology): void {
     for (let j = i + 1; j < nodeBoxes.length; j++)
       expect({ pair: [nodeBoxes[i][0], nodeBoxes[j][0]], overlap: overlap(nodeBoxes[i][1], nodeBoxes[j][1]) }).toMatchObject({ overlap: false });
   }
-  const groups = all(svg, hasClass('sub-topology')).map((g) => {
-    const r = g.children.find((c) => c.name === 'rect')!;
-    const [x, y, width, height] = ['x', 'y', 'width', 'height'].map((k) => Number(r.attrs.get(k)));
-    return { x, y, width, height };
-  });
-  expect(groups).toHaveLength(t.subTopologies().length);
-  for (let i = 0; i < groups.length; i++) for (let j = i + 1; j < groups.length; j++) expect(overlap(groups[i], groups[j])).toBe(false);
+  const groups = new Map(
+    all(svg, hasClass('sub-topology')).map((g) => {
+      const r = g.children.find((c) => c.name === 'rect')!;
+      const [x, y, width, height] = ['x', 'y', 'width', 'height'].map((k) => Number(r.attrs.get(k)));
+      return [g.attrs.get('id')!, { x, y, width, height }];
+    }),
+  );
+  expect(groups.size).toBe(t.subTopologies().length);
+  const groupBoxes = [...groups.values()];
+  for (let i = 0; i < groupBoxes.length; i++) for (let j = i + 1; j < groupBoxes.length; j++) expect(overlap(groupBoxes[i], groupBoxes[j])).toBe(false);
+  // Steps and stores inside their sub-topology's box; topics outside every box.
+  for (const g of all(svg, hasClass('node'))) {
+    const id = g.attrs.get('id')!;
+    const box = boxes.get(id)!;
+    const member = g.attrs.get('data-sub-topology');
+    expect({ id, member: member !== undefined }).toEqual({ id, member: !id.startsWith('topic') });
+    for (const [groupId, groupBox] of groups) {
+      const inside =
+        box.x >= groupBox.x && box.y >= groupBox.y && box.x + box.width <= groupBox.x + groupBox.width && box.y + box.height <= groupBox.y + groupBox.height;
+      if (groupId === member) expect({ id, groupId, inside }).toEqual({ id, groupId, inside: true });
+      else expect({ id, groupId, overlap: overlap(box, groupBox) }).toEqual({ id, groupId, overlap: false });
+    }
+  }
 
   const edges = all(svg, hasClass('edge'));
   expect(edges.map((e) => `${e.attrs.get('data-from')} -> ${e.attrs.get('data-to')}`)).toEqual(expected.edges);

@@ -84,7 +84,8 @@ export function topologyPicture(topology: Drawable): TopologyPicture {
 
 function stepRole(n: TopologyNode): PictureNode['role'] {
   if (n.kind === 'source') return 'source';
-  return (n.spec?.sinks ?? []).length > 0 ? 'sink' : 'processor';
+  // Dead letters aside: an operator that sets bad records aside still processes.
+  return (n.spec?.sinks ?? []).some((s) => s.role !== 'dead-letter') ? 'sink' : 'processor';
 }
 
 function stepLabel(n: TopologyNode): string {

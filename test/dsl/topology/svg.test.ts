@@ -198,6 +198,33 @@ test.each([
   check(topology());
 });
 
+test('sources, processors, sinks, stores and each kind of topic are told apart', () => {
+  const svg = parseXml(pageViewsTopology().toSvg());
+  const classOf = new Map(
+    all(svg, hasClass('node')).map((g) => [
+      all(g, (e) => e.name === 'tspan')
+        .map((t) => t.text)
+        .join(' '),
+      g.attrs.get('class'),
+    ]),
+  );
+  const kinds = (prefix: string) => [...new Set([...classOf].filter(([label]) => label.startsWith(prefix)).map(([, c]) => c))];
+  expect(kinds('source-')).toEqual(['node step source']);
+  expect(kinds('selectKey-')).toEqual(['node step processor']);
+  // count sets late records aside in a dead-letter topic: still a processor.
+  expect(kinds('count-')).toEqual(['node step processor']);
+  expect(kinds('to-')).toEqual(['node step sink']);
+  expect(kinds('repartition-')).toEqual(['node step sink']);
+  expect(kinds('views-per-minute')).toEqual(['node store']);
+  expect(kinds('topic ')).toEqual(['node topic input', 'node topic sink']);
+  expect(kinds('repartition topic ')).toEqual(['node topic repartition']);
+  expect(kinds('changelog topic ')).toEqual(['node topic changelog']);
+  expect(kinds('dead-letter topic ')).toEqual(['node topic dead-letter']);
+  // Drawn differently: a rounded rectangle, a hexagon, a cylinder.
+  const shapes = new Map(all(svg, hasClass('node')).map((g) => [g.attrs.get('class')!.split(' ')[1], g.children[0].name]));
+  expect(Object.fromEntries(shapes)).toEqual({ step: 'rect', topic: 'polygon', store: 'path' });
+});
+
 test('the same topology gives the same bytes', () => {
   expect(ordersTopology().toSvg()).toBe(ordersTopology().toSvg());
 });

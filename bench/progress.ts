@@ -30,7 +30,7 @@ export function benchProgress(title: string, total: number, options: BenchProgre
 
   const bar = new UnrefBar({
     stream,
-    format: `${title} [{bar}] {value}/{total} {step} | {duration_formatted}`,
+    format: `${title} [{bar}] {value}/{total}{step} | {duration_formatted}`,
     barsize: 24,
     hideCursor: false,
     // Leaves the bench's own SIGINT handling alone (cli-progress would add a listener, and Ctrl-C would stop killing it).
@@ -64,7 +64,7 @@ export function benchProgress(title: string, total: number, options: BenchProgre
   const tick = (label: string) => {
     if (stopped) return;
     done++;
-    bar.update(done, { step: `| ${label}` });
+    bar.update(done, { step: ` | ${label}` });
     // Steps are seconds apart: draw each at once (update() alone waits for its throttle).
     bar.render();
     if (done >= total) stop();

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rill } from '../core/client';
+import { benchProgress } from './progress';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const GB = 1024 * 1024 * 1024;
@@ -201,13 +202,14 @@ function dirSize(dir: string): number {
 
 async function main(): Promise<void> {
   const volume = QUICK ? 64 * 1024 * 1024 : 512 * 1024 * 1024;
+  const progress = benchProgress('bench:client', 5);
   const result = {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
     date: new Date().toISOString(),
-    fileCeiling: fileCeiling(volume),
-    throughput: [await throughput(100, volume / 2), await throughput(1024, volume)],
-    latency: await latency(QUICK ? 1000 : 5000, QUICK ? 2 : 10, 100),
-    memory: await memoryUnderFlow(QUICK ? 0.5 * GB : 5 * GB, 1024),
+    fileCeiling: await progress.after('file ceiling', fileCeiling(volume)),
+    throughput: [await progress.after('throughput, 100 B', throughput(100, volume / 2)), await progress.after('throughput, 1 KB', throughput(1024, volume))],
+    latency: await progress.after('latency', latency(QUICK ? 1000 : 5000, QUICK ? 2 : 10, 100)),
+    memory: await progress.after('memory under flow', memoryUnderFlow(QUICK ? 0.5 * GB : 5 * GB, 1024)),
   };
   console.log(JSON.stringify({ ...result, memory: { ...result.memory, samples: `${result.memory.samples.length} samples` } }, null, 2));
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });

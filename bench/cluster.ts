@@ -43,6 +43,7 @@ import { apis, KafkaConnection } from '../core/protocol';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
 import { summariseProfiles, type ProfileSummary } from './cpuprofile-summary';
+import { benchProgress } from './progress';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const env = (name: string, dflt: number) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
@@ -778,10 +779,16 @@ async function main(): Promise<void> {
       { topic: RF1, rf: 1, acks: 1 },
       { topic: RF3, rf: 3, acks: -1 },
     ];
-    const say = (r: RunResult) =>
+    const progress = benchProgress(
+      'bench:cluster',
+      (PHASES.has('throughput') ? (VALUE_SIZES.length * ROUNDS + 1) * configs.length : 0) + (PHASES.has('kafkajs') ? ROUNDS * configs.length : 0),
+    );
+    const say = (r: RunResult) => {
+      progress.tick(`${r.client} ${r.valueBytes} B RF${r.replicationFactor}`);
       console.log(
         `  ${r.client.padEnd(8)} ${String(r.valueBytes).padStart(4)} B  RF${r.replicationFactor} acks=${r.acks === -1 ? 'all' : r.acks}${r.connectionsPerLeader > 1 ? ` (${r.connectionsPerLeader} conns/leader)` : ''}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, ${r.requestsPerSec} req/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB (${r.cpu.brokerSystemCpuMsPerMB} system)${r.cpu.brokerGc ? `, ${r.cpu.brokerGc.allocatedMBPerMB} MB heap + ${r.cpu.brokerGc.externalMBPerMB} MB buffers allocated/MB, GC ${r.cpu.brokerGc.gcMsPerMB} ms/MB` : ''}, machine ${r.cpu.machineBusy}${r.errors ? `, ${r.errors} errors` : ''}`,
       );
+    };
     if (PHASES.has('throughput')) {
       for (const valueBytes of VALUE_SIZES) {
         for (let i = 0; i < ROUNDS; i++) {

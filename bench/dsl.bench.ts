@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import { Rill } from '../core/client';
 import { jsonSerde, stringSerde } from '../core/schema';
 import { RillStreams, StreamsBuilder, count, flatMapValues, selectKey, silentLogger, type RestoreProgress } from '../dsl';
+import { benchProgress } from './progress';
 
 const WORDS = Number(process.env.BENCH_DSL_WORDS ?? 10_000_000);
 const RESTORE_KEYS = Number(process.env.BENCH_DSL_RESTORE_KEYS ?? 5_000_000);
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
     const inMemory = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
     const viaTopic = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
     let distinct = 0;
+    const progress = benchProgress('bench:dsl', ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
       const a = await handLoop(rill, 'lines', 1, lines);
       distinct = a.counts.size;
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
         `round ${round}: 1 partition, in memory: loop ${rate(a.seconds)} words/s, DSL ${rate(b.seconds)}, ratio ${(a.seconds / b.seconds).toFixed(3)}; ` +
           `4 partitions through the repartition topic: loop ${rate(c.seconds)}, DSL ${rate(d.seconds)}, ratio ${(c.seconds / d.seconds).toFixed(3)}`,
       );
+      progress.tick(`round ${round + 1} of ${ROUNDS}`);
     }
     await rill.close();
     const r = await restore(path.join(dir, 'restore'));

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PartitionLog, encodeRecordBatch } from '../core/log';
+import { benchProgress } from './progress';
 
 const TOTAL_MB = Number(process.env.BENCH_LOG_MB ?? 512);
 const ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 3);
@@ -119,6 +120,7 @@ function main(): void {
     // Alternate raw and log runs and keep the median of each, so a burst of load
     // on a shared machine does not land on one side only.
     const runs: { rawWriteS: number; rawReadS: number; appendS: number; readS: number; readBytes: number }[] = [];
+    const progress = benchProgress('bench:log', ROUNDS + (SOAK_GB > 0 ? 1 : 0));
     for (let round = 0; round < ROUNDS; round++) {
       const rawWriteS = rawWrite(path.join(root, 'raw.bin'), batch, count);
       const rawReadS = rawRead(path.join(root, 'raw.bin'));
@@ -128,6 +130,7 @@ function main(): void {
       appended.log.close();
       fs.rmSync(path.join(root, 'log'), { recursive: true });
       runs.push({ rawWriteS, rawReadS, appendS: appended.seconds, readS: read.seconds, readBytes: read.bytes });
+      progress.tick(`round ${round + 1} of ${ROUNDS}`);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const rawWriteS = median(runs.map((r) => r.rawWriteS));
@@ -160,6 +163,7 @@ function main(): void {
     console.log(JSON.stringify(result, null, 2));
     if (SOAK_GB > 0) {
       const s = soak(path.join(root, 'soak'), batch);
+      progress.tick(`soak, ${SOAK_GB} GB`);
       result.soak = {
         gigabytes: Number(s.gb.toFixed(2)),
         appendMBps: Math.round((s.gb * 1024) / s.seconds),

@@ -41,6 +41,7 @@ import type { Event } from '../examples/nexmark/model';
 import { QUERIES, type NexmarkOptions, type QueryName } from '../examples/nexmark/queries';
 import { readOutput, runQuery, writeEvents } from '../examples/nexmark/run';
 import * as ref from '../test/examples/nexmark/reference';
+import { benchProgress } from './progress';
 
 const FLINK_PER_CORE: Partial<Record<QueryName, number>> = { q0: 155_000, q1: 158_000, q2: 175_000, q5: 22_000, q7: 12_000, q8: 146_000, q11: 40_000 };
 
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
     console.log(
       `${EVENTS} events (${(EVENTS / generator.config.eventsPerSecond).toFixed(0)} s of event time) written to ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`,
     );
+    const progress = benchProgress('bench:nexmark', SELECTED.length);
     for (const q of SELECTED) {
       const run = await runQuery(rill, q, OPTIONS, {}, { flushWindows: WINDOWED.has(q) });
       spans.push(run.spanUs);
@@ -205,6 +207,7 @@ async function main(): Promise<void> {
               (flink ? `, Flink 1.13 ${flink}/s per core: ratio ${r.ratio}` : '')
           : `${q}: OUTPUT DIFFERS FROM THE REFERENCE, no figure (${r.cpuSeconds} s CPU, ${r.wallSeconds} s wall): ${differences.join('; ')}`,
       );
+      progress.tick(q);
     }
   } finally {
     await rill.close();

@@ -35,7 +35,7 @@ Usage:
                                         partitions with their leader and ISR
   rill schema-registry --bootstrap H:P,... [--port 8081]
                                         the schema registry with its _schemas topic on an existing Kafka cluster
-  rill topology --pipeline FILE [--format text|mermaid|dot]
+  rill topology --pipeline FILE [--format text|mermaid|dot|svg]
                                         draw a pipeline's topology (sub-topologies, topics, stores)
   rill topic create|list|describe|delete|alter-config|add-partitions|trim-prefix ...
   rill produce --topic NAME             stdin lines to a topic

@@ -1,5 +1,5 @@
 // `rill topology`: a pipeline module's topology, as text (describe()), as a
-// Mermaid flowchart or as Graphviz DOT, on stdout. The module is loaded as
+// Mermaid flowchart, as Graphviz DOT or as SVG, on stdout. The module is loaded as
 // `rill worker` loads it; nothing connects to a broker.
 import * as E from 'fp-ts/Either';
 import { commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
@@ -8,21 +8,21 @@ import type { CommandIO } from './io';
 import { CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
 
-const FORMATS = ['text', 'mermaid', 'dot'] as const;
+const FORMATS = ['text', 'mermaid', 'dot', 'svg'] as const;
 
 const SPEC = {
   pipeline: { kind: 'string', arg: 'FILE', help: 'the pipeline module (as for rill worker); required' },
   app: { kind: 'string', arg: 'APP', help: 'the application id the pipeline is built with', defaultText: "the pipeline's own" },
-  format: { kind: 'string', arg: FORMATS.join('|'), help: 'describe() text, a Mermaid flowchart or Graphviz DOT', defaultText: 'text' },
+  format: { kind: 'string', arg: FORMATS.join('|'), help: 'describe() text, a Mermaid flowchart, Graphviz DOT or a self-contained SVG', defaultText: 'text' },
 } as const;
 
 export const TOPOLOGY_HELP = commandHelp({
   title: "rill topology — draw a pipeline's topology",
-  usage: ['rill topology --pipeline FILE [--app APP] [--format text|mermaid|dot]'],
+  usage: ['rill topology --pipeline FILE [--app APP] [--format text|mermaid|dot|svg]'],
   spec: SPEC,
   notes: `Sub-topologies, sources, processors, repartition and changelog topics, stores and
 sinks. Mermaid renders on GitHub and in most docs (a \`\`\`mermaid block); DOT with
-Graphviz (rill topology ... --format dot | dot -Tsvg > topology.svg).`,
+Graphviz; svg is laid out by rill itself (rill topology ... --format svg > topology.svg).`,
 });
 
 export function runTopology(argv: string[], io: CommandIO): Promise<number> {
@@ -35,7 +35,12 @@ export function runTopology(argv: string[], io: CommandIO): Promise<number> {
     const loaded = await loadPipeline(flags.pipeline, flags.app);
     if (E.isLeft(loaded)) throw new CommandError(loaded.left);
     const topology = loaded.right;
-    const drawn = format === 'mermaid' ? topology.toMermaid() : format === 'dot' ? topology.toDot() : topology.describe();
-    io.stdout.write(`${drawn}\n`);
+    const drawn = {
+      text: () => `${topology.describe()}\n`,
+      mermaid: () => `${topology.toMermaid()}\n`,
+      dot: () => `${topology.toDot()}\n`,
+      svg: () => topology.toSvg(),
+    };
+    io.stdout.write(drawn[format as (typeof FORMATS)[number]]());
   });
 }

@@ -1,33 +1,36 @@
 // The topology as a picture: one neutral graph (sub-topologies as groups of
 // sources and processors, topics and stores as nodes of their own, edges for
 // data flow, operator inputs, store access and changelogs), written out as
-// Mermaid (what GitHub and most docs render) or Graphviz DOT.
+// Mermaid (what GitHub and most docs render) or Graphviz DOT; svg-render.ts
+// draws the same graph as SVG.
 import type { TopologyNode } from './node';
 
 /** What a picture needs of a Topology (which draws itself with these functions). */
-interface Drawable {
+export interface Drawable {
   readonly applicationId: string;
   readonly sources: ReadonlyMap<string, { readonly topic: string; readonly role: 'stream' | 'table' | 'repartition' }>;
   readonly stores: readonly { readonly name: string; readonly changelogTopic: string | undefined }[];
   subTopologies(): TopologyNode[][];
 }
 
-type TopicKind = 'input' | 'table' | 'repartition' | 'sink' | 'dead-letter' | 'changelog';
+export type TopicKind = 'input' | 'table' | 'repartition' | 'sink' | 'dead-letter' | 'changelog';
 
-interface PictureNode {
+export interface PictureNode {
   readonly id: string;
   readonly label: string;
   readonly shape: 'step' | 'topic' | 'store';
+  /** Steps only: a source reads a topic, a sink writes one, a processor does neither. */
+  readonly role?: 'source' | 'processor' | 'sink';
 }
 
-interface PictureEdge {
+export interface PictureEdge {
   readonly from: string;
   readonly to: string;
   /** 'flow': records; 'reads': another operator's stream or table; 'store' and 'changelog': state. */
   readonly kind: 'flow' | 'reads' | 'store' | 'changelog';
 }
 
-interface TopologyPicture {
+export interface TopologyPicture {
   readonly title: string;
   readonly subTopologies: readonly { readonly label: string; readonly nodes: readonly PictureNode[] }[];
   /** Topics and stores outside the sub-topologies' boxes are topics; stores sit in the box of the first step using them. */
@@ -35,10 +38,10 @@ interface TopologyPicture {
   readonly edges: readonly PictureEdge[];
 }
 
-const EDGE_LABEL: Record<PictureEdge['kind'], string | undefined> = { flow: undefined, reads: 'reads', store: 'store', changelog: 'changelog' };
+export const EDGE_LABEL: Record<PictureEdge['kind'], string | undefined> = { flow: undefined, reads: 'reads', store: 'store', changelog: 'changelog' };
 
 /** The picture's graph, from the topology's nodes, sources, stores and sinks. */
-function topologyPicture(topology: Drawable): TopologyPicture {
+export function topologyPicture(topology: Drawable): TopologyPicture {
   const topics = new Map<string, PictureNode & { kind: TopicKind }>();
   const topicId = (name: string, kind: TopicKind): string => {
     const known = topics.get(name);
@@ -57,7 +60,7 @@ function topologyPicture(topology: Drawable): TopologyPicture {
   const subTopologies = topology.subTopologies().map((nodes, i) => {
     const members: PictureNode[] = [];
     for (const n of nodes) {
-      members.push({ id: stepId(n), label: stepLabel(n), shape: 'step' });
+      members.push({ id: stepId(n), label: stepLabel(n), shape: 'step', role: stepRole(n) });
       if (n.kind === 'source') edges.push({ from: topicId(n.topic!, 'input'), to: stepId(n), kind: 'flow' });
       if (n.parent) edges.push({ from: stepId(n.parent), to: stepId(n), kind: 'flow' });
       for (const input of n.spec?.inputs ?? []) edges.push({ from: stepId(input.node as TopologyNode), to: stepId(n), kind: 'reads' });
@@ -79,6 +82,12 @@ function topologyPicture(topology: Drawable): TopologyPicture {
   return { title: `Topology of application "${topology.applicationId}"`, subTopologies, topics: [...topics.values()], edges };
 }
 
+function stepRole(n: TopologyNode): PictureNode['role'] {
+  if (n.kind === 'source') return 'source';
+  // Dead letters aside: an operator that sets bad records aside still processes.
+  return (n.spec?.sinks ?? []).some((s) => s.role !== 'dead-letter') ? 'sink' : 'processor';
+}
+
 function stepLabel(n: TopologyNode): string {
   if (n.kind === 'source') return `${n.name}`;
   return n.spec?.detail ? `${n.name}\n${n.spec.detail}` : n.name;
@@ -93,7 +102,7 @@ const TOPIC_CAPTION: Record<TopicKind, string> = {
   changelog: 'changelog topic',
 };
 
-function topicLabel(t: PictureNode & { kind: TopicKind }): string {
+export function topicLabel(t: PictureNode & { kind: TopicKind }): string {
   return `${TOPIC_CAPTION[t.kind]}\n${t.label}`;
 }
 

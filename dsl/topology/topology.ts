@@ -1,8 +1,9 @@
 // A declared pipeline, ready to run: its nodes, the topics it reads and writes,
-// its stores with their changelogs, and describe() (text), toMermaid() and toDot() (pictures).
+// its stores with their changelogs, and describe() (text), toMermaid(), toDot() and toSvg() (pictures).
 import type { ErasedSerde, SinkSpec, StoreSpec } from '../operator';
 import type { TimestampExtractor, TopologyNode } from './node';
 import { toDot, toMermaid } from './picture';
+import { toSvg } from './svg-render';
 
 export interface SourceSpec {
   readonly topic: string;
@@ -96,6 +97,11 @@ export class Topology {
   /** The same picture in Graphviz DOT. */
   toDot(): string {
     return toDot(this);
+  }
+
+  /** The same picture as a self-contained SVG (laid out here, no browser or Graphviz needed). */
+  toSvg(): string {
+    return toSvg(this);
   }
 
   /** The topology as text: sources, sub-topologies, repartition topics, stores, sinks. */

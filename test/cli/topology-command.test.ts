@@ -1,5 +1,5 @@
 // `rill topology` as a real process: loads a pipeline module as `rill worker`
-// does and prints its topology as Mermaid, DOT or text.
+// does and prints its topology as Mermaid, DOT, SVG or text.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { wordCountTopology } from '../../examples/wordcount/topology';
@@ -11,21 +11,23 @@ function rill(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('prints the pipeline as Mermaid, DOT and text: what the topology itself renders', () => {
+test('prints the pipeline as Mermaid, DOT, SVG and text: what the topology itself renders', () => {
   const expected = wordCountTopology('wc');
   const mermaid = rill('topology', '--pipeline', 'examples/wordcount/pipeline.ts', '--app', 'wc', '--format', 'mermaid');
   expect(mermaid).toEqual({ code: 0, out: `${expected.toMermaid()}\n`, err: '' });
   const dot = rill('topology', '--pipeline', 'examples/wordcount/pipeline.ts', '--app', 'wc', '--format', 'dot');
   expect(dot).toEqual({ code: 0, out: `${expected.toDot()}\n`, err: '' });
+  const svg = rill('topology', '--pipeline', 'examples/wordcount/pipeline.ts', '--app', 'wc', '--format', 'svg');
+  expect(svg).toEqual({ code: 0, out: expected.toSvg(), err: '' });
   // No --app: the pipeline's own default id; text by default.
   const text = rill('topology', '--pipeline', 'examples/wordcount/pipeline.ts');
   expect(text).toEqual({ code: 0, out: `${wordCountTopology().describe()}\n`, err: '' });
 });
 
 test('a format it cannot draw is a usage error; a missing file a failure naming it', () => {
-  const svg = rill('topology', '--pipeline', 'examples/wordcount/pipeline.ts', '--format', 'svg');
-  expect(svg.code).toBe(2);
-  expect(svg.err).toContain('--format must be one of text, mermaid, dot, got "svg"');
+  const png = rill('topology', '--pipeline', 'examples/wordcount/pipeline.ts', '--format', 'png');
+  expect(png.code).toBe(2);
+  expect(png.err).toContain('--format must be one of text, mermaid, dot, svg, got "png"');
   const missing = rill('topology', '--pipeline', 'no/such.ts');
   expect(missing.code).toBe(1);
   expect(missing.err).toMatch(/pipeline file .*no\/such\.ts does not exist/);

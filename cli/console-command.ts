@@ -80,7 +80,9 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
         registry: flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY,
         refreshMs,
         controllers: controllers?.right,
-        topologies: topology && [{ app: topology.right.applicationId, text: topology.right.describe(), mermaid: topology.right.toMermaid() }],
+        topologies: topology && [
+          { app: topology.right.applicationId, text: topology.right.describe(), mermaid: topology.right.toMermaid(), svg: topology.right.toSvg() },
+        ],
       },
       'rill console',
       io,

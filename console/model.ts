@@ -187,6 +187,8 @@ export interface TopologyView {
   readonly text: string;
   /** toMermaid(): a flowchart any Mermaid renderer draws. */
   readonly mermaid: string;
+  /** toSvg(): the same graph drawn, self-contained (no script, font or style from outside), its text XML-escaped. */
+  readonly svg: string;
 }
 
 /** A stream application: the workers that run it on a Rill cluster (when the controllers are known) and its topology (when given). */

@@ -62,13 +62,4 @@ form.seek input, form.seek select { font: inherit; padding: 3px 6px; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-all; font: 12px/1.4 ui-monospace, monospace; }
 pre.schema { background: #fff; border: 1px solid var(--line); padding: 8px; max-height: 260px; overflow: auto; }
 .drawing { background: #fff; border: 1px solid var(--line); border-radius: 6px; overflow-x: auto; margin-bottom: 8px; }
-svg.flowchart .step { fill: #eef4fd; stroke: #1f6feb; }
-svg.flowchart .topic { fill: #fff7e6; stroke: #b7791f; }
-svg.flowchart .store { fill: #eaf6ec; stroke: #2e7d32; }
-svg.flowchart .group { fill: none; stroke: #9aa8b6; stroke-dasharray: 4 3; }
-svg.flowchart .group-label { font-size: 11px; fill: var(--muted); }
-svg.flowchart .node-label { font: 11px ui-monospace, monospace; fill: var(--fg); text-anchor: middle; }
-svg.flowchart .edge { fill: none; stroke: #5b6b7c; stroke-width: 1.2; }
-svg.flowchart .edge.dotted { stroke-dasharray: 3 3; }
-svg.flowchart .edge-label { font-size: 10px; fill: var(--muted); text-anchor: middle; }
 `;

@@ -5,7 +5,6 @@
 import type { AppView, TopologyView } from '../model';
 import { getJson } from './api';
 import { cards, h, table } from './dom';
-import { drawFlowchart } from './flowchart';
 import type { Page } from './page';
 
 export function appsPage(): Page {
@@ -48,13 +47,25 @@ function appSection(a: AppView): HTMLElement {
   );
 }
 
-/** The topology drawn from its Mermaid flowchart, with describe()'s text and the Mermaid source (for any Mermaid renderer) below. */
+/** The topology as toSvg() drew it, with describe()'s text and the Mermaid source (for any Mermaid renderer) below. */
 function topology(t: TopologyView): HTMLElement {
   return h(
     'div',
     { class: 'topology' },
-    h('div', { class: 'drawing', 'data-topology': 'drawing' }, drawFlowchart(t.mermaid)),
+    h('div', { class: 'drawing', 'data-topology': 'drawing' }, drawing(t.svg)),
     h('details', {}, h('summary', {}, 'As text'), h('pre', { class: 'schema', 'data-topology': 'text' }, t.text)),
     h('details', {}, h('summary', {}, 'Mermaid flowchart'), h('pre', { class: 'schema', 'data-topology': 'mermaid' }, t.mermaid)),
   );
+}
+
+/**
+ * The server's SVG as a DOM node. Parsed as XML, not assigned to innerHTML: a
+ * parsed document's scripts never run, and toSvg() writes none and escapes
+ * every name, so a topic called `<script>` stays text.
+ */
+function drawing(svg: string): Node {
+  const parsed = new DOMParser().parseFromString(svg, 'image/svg+xml');
+  const root = parsed.documentElement;
+  if (root.nodeName !== 'svg') return h('p', { class: 'muted' }, 'The topology could not be drawn.');
+  return document.importNode(root, true);
 }

@@ -102,7 +102,7 @@ test('a pipeline given to the console is a Stream app with its topology, though 
   // Without the controllers there is no quorum to show.
   expect((await get<ErrorView>('/api/quorum')).status).toBe(400);
 
-  // The page draws it: one SVG node per node of the flowchart, the store among them.
+  // The page draws toSvg()'s picture: one SVG node per node of the flowchart, the store among them.
   const nodes = body[0].topology!.mermaid.split('\n').filter((line) => /^\s*\w+\[/.test(line) && !/^\s*subgraph/.test(line)).length;
   const browser = await launchChromium();
   try {
@@ -110,9 +110,9 @@ test('a pipeline given to the console is a Stream app with its topology, though 
     page.setDefaultTimeout(WAIT_MS);
     await page.goto(`${url}/#/apps`);
     const drawing = page.locator('main[data-route="#/apps"] [data-topology="drawing"] svg');
-    await drawing.locator('g[data-node]').first().waitFor();
-    await expect(drawing.locator('g[data-node]').count()).resolves.toBe(nodes);
-    await expect(drawing.locator('g[data-node] rect.store').count()).resolves.toBe(1);
+    await drawing.locator('g.node').first().waitFor();
+    await expect(drawing.locator('g.node').count()).resolves.toBe(nodes);
+    await expect(drawing.locator('g.node.store').count()).resolves.toBe(1);
     const shots = process.env.RILL_CONSOLE_SCREENSHOTS;
     if (shots !== undefined) await page.screenshot({ path: path.join(shots, 'apps-topology.png'), fullPage: true });
   } finally {

@@ -17,6 +17,7 @@ import type { LogClient, LogConsumer, LogProducer, TopicPartition } from '../log
 import { protocolLogClient, type ProtocolLogClient, type ProtocolLogClientOptions } from '../remote/protocol-log-client';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
+import { kafkaTransactionalProducer } from './kafkajs-transactional-producer';
 import { waitForTopics } from './topic-readiness';
 
 export interface KafkaLogClientOptions {
@@ -116,6 +117,9 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
     fetch: (tp, offset, maxBytes) => plainFetcher().fetch(tp, offset, maxBytes),
     producer(): LogProducer {
       return track(kafkaProducer(kafka));
+    },
+    transactionalLogProducer(producerOptions) {
+      return track(kafkaTransactionalProducer(kafka, producerOptions));
     },
     consumer({ groupId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }): LogConsumer {
       return track(

@@ -20,7 +20,12 @@
 // one), start reading their partitions at the committed offsets.
 //
 // Writes go through one producer; offsets are committed only after the sinks'
-// and the changelogs' writes are acknowledged (at-least-once).
+// and the changelogs' writes are acknowledged (at-least-once). Under
+// 'exactly-once' that producer is transactional (TransactionalCommits): a
+// commit puts the offsets into the interval's transaction and commits it; a
+// failed one is aborted and every task is closed dirty, restored from the
+// changelogs (committed data only) and reads its input again from the
+// committed offsets.
 //
 // Lifecycle: start() checks and creates topics, takes its first tasks (group:
 // the first assignment; all: every task; external: none until assignTasks),
@@ -39,6 +44,7 @@ import {
   type LogConsumer,
   type LogProducer,
   type LogRecord,
+  ProducerFencedError,
   type TopicPartition,
 } from '../../core/client';
 import { loggerFor, type Logger, type LogLevel } from '../logger';
@@ -56,6 +62,7 @@ import { TaskManager } from './task-manager';
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './partition-group';
 import { MetricsServer, metricsRegistry, type Registry } from '../../core/metrics';
 import { StreamsMetrics } from './streams-metrics';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, TransactionalCommits, transactionalIdOf } from './transactional-commits';
 
 /** Fetched records taken from the consumer at once. */
 const MAX_POLL = 10_000;
@@ -135,8 +142,25 @@ export interface StreamsConfig {
    * On a cluster, 3 keeps the app's state through the loss of a broker.
    */
   replicationFactor?: number;
-  /** 'exactly-once' needs a TransactionalLogProducer; not available yet. */
+  /**
+   * 'at-least-once' (default): offsets are committed after the writes are
+   * acknowledged; a crash may process records again (duplicates downstream).
+   * 'exactly-once' (EOS v2): each commit interval's writes and input offsets
+   * are one transaction; readers with read_committed see every record's
+   * effects once. Needs a LogClient with transactionalLogProducer.
+   */
   processingGuarantee?: 'at-least-once' | 'exactly-once';
+  /**
+   * 'exactly-once': this instance's stable name. Its transactional id is
+   * `<applicationId>-eos-<instanceId>`, so a restarted instance fences its
+   * previous incarnation (aborts what it left open, refuses its late writes).
+   * Default: group.groupInstanceId, else applicationServer, else a random
+   * one (a crashed instance's open transaction then holds read_committed
+   * readers back until transactionTimeoutMs).
+   */
+  instanceId?: string;
+  /** 'exactly-once': the log aborts a transaction left open longer (Kafka's transaction.timeout.ms; default 10 000 ms). */
+  transactionTimeoutMs?: number;
   /**
    * Serve this instance's Prometheus metrics at http://127.0.0.1:PORT/metrics
    * from start() to stop() (0 picks a free port; see metricsUrl).
@@ -171,6 +195,8 @@ export class RillStreams {
   private mode: 'group' | 'external' | 'all' = 'all';
   private taskManager: TaskManager | undefined;
   private producer: LogProducer | undefined;
+  /** 'exactly-once': the transactions the writes and offsets go into. */
+  private transactions: TransactionalCommits | undefined;
   private consumer: LogConsumer | undefined;
   private collector: AckingCollector | undefined;
   /** The number of tasks of the application: the most partitions of any input topic. */
@@ -266,11 +292,8 @@ export class RillStreams {
     if (!Number.isInteger(rf) || (rf < 1 && rf !== -1)) throw new Error(`replicationFactor must be an integer ≥ 1, or -1 for the log's default (got ${rf}).`);
     const idle = this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS;
     if (!Number.isInteger(idle) || idle < TASK_IDLE_DISABLED) throw new Error(`maxTaskIdleMs must be an integer ≥ 0, or -1 to never wait (got ${idle}).`);
-    if (this.config.processingGuarantee === 'exactly-once') {
-      throw new Error(
-        "processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in core/client/log-client.ts). Use 'at-least-once'.",
-      );
-    }
+    if (this.config.processingGuarantee === 'exactly-once' && !this.client.transactionalLogProducer)
+      throw new Error("processingGuarantee 'exactly-once' needs a log client with transactional producers; this one has none. Use 'at-least-once'.");
     if (this.config.stateDir) this.stateLock = DirLock.acquire(path.join(this.config.stateDir, this.applicationId));
     this.state = 'restoring';
     let partitions: number;
@@ -294,7 +317,17 @@ export class RillStreams {
   }
 
   private async startTasks(partitions: number): Promise<void> {
-    this.producer = this.client.producer();
+    const exactlyOnce = this.config.processingGuarantee === 'exactly-once';
+    if (exactlyOnce) {
+      const producer = this.client.transactionalLogProducer!({
+        transactionalId: transactionalIdOf(this.applicationId, this.config.instanceId ?? this.config.group?.groupInstanceId ?? this.config.applicationServer),
+        transactionTimeoutMs: this.config.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
+      });
+      this.producer = producer;
+      this.transactions = new TransactionalCommits(producer, this.applicationId);
+      // Before any restore: initialising the transactional id fences an earlier incarnation and aborts what it left open.
+      await producer.beginTransaction();
+    } else this.producer = this.client.producer();
     this.collector = new AckingCollector(this.producer);
     this.taskManager = new TaskManager({
       client: this.client,
@@ -317,6 +350,7 @@ export class RillStreams {
       groupId: this.applicationId,
       clientId: clientIdFor(this.config.applicationServer),
       ...this.config.group,
+      ...(exactlyOnce ? { isolationLevel: 'read_committed' as const } : {}),
     }));
     const topics = [...this.topology.sources.keys()];
     const wanted = this.config.taskAssignment;
@@ -451,15 +485,20 @@ export class RillStreams {
       const seen = this.processedCount;
       const lagging = await this.behind();
       if (lagging === 'none') {
+        // A commit already under way took its offsets and flushed before what was processed last: wait for it,
+        // so that the commit awaited here starts after the check.
+        await this.committing?.catch(() => undefined);
         // Committing flushes writes, which may add records to repartition topics: check again after.
         const committed = await this.commitAll();
-        if (committed && (await this.behind()) === 'none') return;
+        // Records processed meanwhile (the commit made repartitioned records readable, say) may be in no commit yet.
+        if (committed && (await this.behind()) === 'none' && this.processedCount === seen) return;
         // Refused during a rebalance: try again once it has moved on (the rebalance wakes us).
         if (!committed) await this.progress(WAIT_AGAIN_MS);
         continue;
       }
       // Behind on a task of its own: processing wakes it. Behind elsewhere: other instances' commits, looked at again.
-      if (this.processedCount === seen) await this.progress(lagging === 'local' ? undefined : WAIT_AGAIN_MS);
+      // (Exactly-once: also looked at again, as a commit marker that no record shows may be what is left.)
+      if (this.processedCount === seen) await this.progress(lagging === 'local' && !this.transactions ? undefined : WAIT_AGAIN_MS);
     }
   }
 
@@ -542,7 +581,7 @@ export class RillStreams {
     let committed = false;
     if (this.mayCommit && !this.collector!.failed) {
       // Refused (this member was fenced): the new owner replays from the last commit. Failed: the app stops.
-      committed = await this.commitTasks(closing).catch((e: Error) => {
+      committed = await this.commitTasks(closing, revoked).catch((e: Error) => {
         this.fail(e, false);
         return false;
       });
@@ -586,9 +625,9 @@ export class RillStreams {
    * commits their offsets. False when the group refused the offsets because
    * of a rebalance: the writes are safe, the offsets simply stay where they were.
    */
-  private async commitTasks(tasks: readonly StreamTask[]): Promise<boolean> {
-    const offsets: (TopicPartition & { offset: number })[] = [];
-    for (const t of tasks) for (const topic of t.consumed.keys()) offsets.push({ topic, partition: t.partition, offset: this.readUpTo(t, topic) });
+  private async commitTasks(tasks: readonly StreamTask[], leaving: readonly number[] = []): Promise<boolean> {
+    if (this.transactions) return this.commitTransaction(leaving);
+    const offsets = this.offsetsOf(tasks);
     // Asynchronous work of the records being committed must finish (and write) first.
     const started = performance.now();
     await Promise.all(tasks.map((t) => t.settleAsync()));
@@ -605,6 +644,74 @@ export class RillStreams {
       this.log.warn(`application ${this.applicationId}: offsets not committed, the group is rebalancing (${e.message}); the next commit covers them.`);
       return false;
     }
+  }
+
+  /** The offsets to commit for these tasks: per source partition, the next one each needs. */
+  private offsetsOf(tasks: readonly StreamTask[]): (TopicPartition & { offset: number })[] {
+    const offsets: (TopicPartition & { offset: number })[] = [];
+    for (const t of tasks) for (const topic of t.consumed.keys()) offsets.push({ topic, partition: t.partition, offset: this.readUpTo(t, topic) });
+    return offsets;
+  }
+
+  /**
+   * Exactly-once: one transaction holds the writes of every task, so a commit
+   * is always of all of them. Their state is flushed and every write
+   * acknowledged, then the offsets go into the transaction and it commits.
+   * Any failure aborts it and restarts the tasks (except `leaving`, which are
+   * being revoked): false then. A fenced producer (a newer incarnation of
+   * this instance runs) throws: this one must stop.
+   */
+  private async commitTransaction(leaving: readonly number[]): Promise<boolean> {
+    const tasks = [...this.taskManager!.tasks];
+    const offsets = this.offsetsOf(tasks);
+    const started = performance.now();
+    try {
+      await Promise.all(tasks.map((t) => t.settleAsync()));
+      for (const t of tasks) t.flushState();
+      await this.collector!.flush();
+      await this.transactions!.commit(offsets, this.collector!.sent, this.consumer!.groupMetadata?.());
+    } catch (e) {
+      await this.abortAndRestart(e as Error, leaving);
+      return false;
+    }
+    this.lastCommit = this.now();
+    this.metrics?.committed((performance.now() - started) / 1000);
+    return true;
+  }
+
+  /**
+   * Exactly-once, after a failure: aborts the open transaction, closes every
+   * task dirty (its stores may hold what was aborted) and creates the tasks
+   * again but `leaving`: stores restored from the changelogs' committed data,
+   * input read again from the committed offsets.
+   */
+  private async abortAndRestart(cause: Error, leaving: readonly number[]): Promise<void> {
+    if (cause instanceof ProducerFencedError) throw fencedInstance(this.applicationId, cause);
+    const tasks = this.taskManager!;
+    const all = tasks.partitions;
+    const restart = all.filter((p) => !leaving.includes(p));
+    this.log.warn(
+      `application ${this.applicationId}: transaction aborted (${cause.message}); task(s) ${all.join(', ')} closed dirty, restoring from the changelogs and reading again from the committed offsets`,
+    );
+    await this.collector!.discard();
+    try {
+      await this.transactions!.abort();
+    } catch (e) {
+      throw e instanceof ProducerFencedError ? fencedInstance(this.applicationId, e) : e;
+    }
+    tasks.close(all);
+    for (const p of all) this.dropGroup(p);
+    const created = await tasks.create(restart);
+    for (const tp of this.topicPartitions(created.map((t) => t.partition))) {
+      const offset = tasks.get(tp.partition)?.consumed.get(tp.topic) ?? (await this.logStart(tp));
+      await this.consumer!.seek(tp, offset);
+    }
+    this.lastCommit = this.now();
+    this.wakeAll();
+  }
+
+  private async logStart(tp: TopicPartition): Promise<number> {
+    return (await this.client.offsets(tp.topic)).find((o) => o.partition === tp.partition)?.start ?? 0;
   }
 
   /**
@@ -783,7 +890,14 @@ export class RillStreams {
       this.metrics?.batchProcessed(task.partition, n, (performance.now() - started) / 1000);
       if (this.progressWaiters.any) this.wakeProgressWaiters();
       this.resumeDrainedInputs(first);
-      if (collector.failed) throw collector.failed;
+      if (collector.failed) {
+        if (!this.transactions) throw collector.failed;
+        // Exactly-once: the interval's transaction is lost, not the application.
+        await this.exclusive.run(async () => {
+          if (collector.failed) await this.abortAndRestart(collector.failed, []);
+        });
+        return;
+      }
       // Every await below lets exclusive work (commits, task changes) run: look again before going on.
       if (collector.inFlight > maxInFlight) await collector.waitUntilAtMost(maxInFlight >> 1);
       if (task.pendingAsync > maxInFlight) await task.settleAsync();
@@ -860,8 +974,9 @@ export class RillStreams {
     this.log.error(`application ${this.applicationId} stopped: ${error.message}`);
     this.stopping = true;
     this.state = 'failed';
-    // Commit what was fully processed and acknowledged before the failure, nothing after it.
-    void this.shutdown(commitProcessed && !this.collector?.failed).finally(() => this.rejectDone(this.failure!));
+    // Commit what was fully processed and acknowledged before the failure, nothing after it. Exactly-once: nothing
+    // (the failed record's first effects may be in the open transaction, which closing the producer aborts).
+    void this.shutdown(commitProcessed && !this.collector?.failed && !this.transactions).finally(() => this.rejectDone(this.failure!));
   }
 
   private async shutdown(commit: boolean): Promise<void> {
@@ -884,6 +999,12 @@ export class RillStreams {
       await this.metricsServer?.close();
     }
   }
+}
+
+function fencedInstance(applicationId: string, cause: Error): Error {
+  return new Error(
+    `application ${applicationId}: this instance was fenced by a newer one with the same transactional id (instanceId); it stops, its open transaction aborted (${cause.message})`,
+  );
 }
 
 function partitionsOf(tps: readonly TopicPartition[]): number[] {

@@ -1,0 +1,210 @@
+// processingGuarantee 'exactly-once' (EOS v2) on a real log, through each of
+// the three LogClients: the embedded Rill, the Rill protocol client and
+// kafkajs against Rill's Kafka server (`rill broker`'s front end, in process,
+// port 0). A word count (a store with a changelog, a repartition topic, an
+// output topic) is checked through a read_committed reader: every word's
+// output is exactly 1, 2, ..., n (a duplicate or a lost update would show),
+// and nothing is visible before its interval commits. A write that fails once
+// aborts the interval (the tasks restart from the changelogs and the committed
+// offsets), and an older instance with the same instanceId is fenced: its
+// writes never become visible. Every wait is on a condition, bounded.
+import { kafkaLogClient, protocolLogClient, Rill } from '../../../core/client';
+import { KafkaServer } from '../../../core/protocol';
+import { memoryLogger, rillLogClient, RillStreams, type LogClient, type StreamsConfig } from '../../../dsl';
+import { COUNTS, LINES, wordCountTopology } from '../../../examples/wordcount/topology';
+import { eventually } from '../../connectors/support';
+import { tempDirs } from '../../support/tmp-dir';
+
+const dirs = tempDirs('dsl-eos');
+afterAll(() => dirs.removeAll());
+/** Everything a test opened, closed after it even when it failed (last opened, first closed). */
+const opened: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of opened.splice(0).reverse()) await close().catch(() => undefined);
+});
+
+const VOCABULARY = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
+/** Longer than any test: the runtime commits only when a test says so (commit(), waitUntilCaughtUp(), stop()). */
+const NEVER = 3_600_000;
+
+type ClientKind = 'embedded' | 'protocol' | 'kafkajs';
+
+interface Setup {
+  rill: Rill;
+  /** The log client the application runs on. */
+  client: LogClient;
+}
+
+async function setUp(kind: ClientKind, partitions: number): Promise<Setup> {
+  const rill = Rill.open({ dir: dirs.make() });
+  opened.push(() => rill.close());
+  await rill.admin.createTopics([{ name: LINES, partitions }]);
+  if (kind === 'embedded') return { rill, client: rillLogClient(rill) };
+  const server = await KafkaServer.start({ broker: rill.broker, port: 0, host: '127.0.0.1' });
+  opened.push(() => server.close(2000));
+  const brokers = [`127.0.0.1:${server.port}`];
+  const client = kind === 'protocol' ? protocolLogClient({ brokers, clientId: 'eos-test' }) : kafkaLogClient({ brokers, clientId: 'eos-test' });
+  opened.push(() => client.close());
+  return { rill, client };
+}
+
+function app(id: string, client: LogClient, extra: Partial<StreamsConfig> = {}): RillStreams & { logger: ReturnType<typeof memoryLogger> } {
+  const logger = memoryLogger();
+  const streams = new RillStreams(wordCountTopology(id), { log: client, logger, processingGuarantee: 'exactly-once', taskAssignment: 'all', ...extra });
+  opened.push(() => streams.stop());
+  return Object.assign(streams, { logger });
+}
+
+/** Lines of three words each, spread over the partitions; and how often each word occurs. */
+function lines(n: number, seed: number, partitions: number): { records: { value: string; partition: number }[]; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const records = [];
+  for (let i = 0; i < n; i++) {
+    const words = [0, 1, 2].map((j) => VOCABULARY[(i * 3 + j * 2 + seed) % VOCABULARY.length]);
+    for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
+    records.push({ value: words.join(' '), partition: i % partitions });
+  }
+  return { records, counts };
+}
+
+function add(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const sum = new Map(a);
+  for (const [k, v] of b) sum.set(k, (sum.get(k) ?? 0) + v);
+  return sum;
+}
+
+/** Each word's output values in order, as a read_committed reader sees them (a word always lands in one partition). */
+async function committedCounts(rill: Rill): Promise<Map<string, number[]>> {
+  const reader = rillLogClient(rill);
+  const out = new Map<string, number[]>();
+  for (const { partition } of await reader.offsets(COUNTS)) {
+    let offset = 0;
+    for (;;) {
+      const fetched = await reader.fetch({ topic: COUNTS, partition }, offset, 1 << 20);
+      if (fetched.nextOffset <= offset) break;
+      offset = fetched.nextOffset;
+      for (const r of fetched.records) {
+        const word = r.key!.toString();
+        out.set(word, [...(out.get(word) ?? []), JSON.parse(r.value!.toString()) as number]);
+      }
+    }
+  }
+  return out;
+}
+
+/** What exactly-once output looks like: every word's counts 1, 2, ..., n, once each. */
+function exactly(counts: Map<string, number>): Map<string, number[]> {
+  return new Map([...counts].map(([w, n]) => [w, Array.from({ length: n }, (_, i) => i + 1)]));
+}
+
+const sorted = (m: Map<string, number[]>) => new Map([...m].sort(([a], [b]) => a.localeCompare(b)));
+
+/** Records on the topic's partitions, committed or not (markers included). */
+async function written(rill: Rill, topic: string): Promise<number> {
+  return (await rill.admin.fetchTopicOffsets(topic)).reduce((n, o) => n + o.highWatermark, 0);
+}
+
+/** A client whose transactional producer fails one write to `topic` once armed (the write is never sent). */
+function failingOnce(client: LogClient, topic: string): { client: LogClient; arm(): void; readonly failed: boolean } {
+  let armed = false;
+  let failed = false;
+  const wrapped: LogClient = {
+    ...client,
+    transactionalLogProducer(options) {
+      const producer = client.transactionalLogProducer!(options);
+      return {
+        ...producer,
+        sendBatch(t, records) {
+          if (armed && !failed && t === topic) {
+            failed = true;
+            return Promise.reject(new Error(`injected failure of a write to ${t}`));
+          }
+          return producer.sendBatch(t, records);
+        },
+      };
+    },
+  };
+  return {
+    client: wrapped,
+    arm: () => (armed = true),
+    get failed() {
+      return failed;
+    },
+  };
+}
+
+describe.each<ClientKind>(['embedded', 'protocol', 'kafkajs'])("processingGuarantee 'exactly-once' over the %s client", (kind) => {
+  test('outputs become visible to read_committed readers only when their interval commits; the counts are exact', async () => {
+    const { rill, client } = await setUp(kind, 1);
+    // One partition: repartitioned records go on in memory, so the output is written within the interval.
+    const wc = app('eos-visible', client, { commitIntervalMs: NEVER });
+    await wc.start();
+    const first = lines(30, 0, 1);
+    await rill.producer().send(LINES, first.records);
+    await eventually(async () => (await written(rill, COUNTS)) >= 90, 'the output of the first lines to be written');
+    // Written, in the open transaction: a read_committed reader sees none of it, nor the offsets.
+    expect(await committedCounts(rill)).toEqual(new Map());
+    expect((await rill.admin.fetchOffsets('eos-visible', LINES))[0].offset).toBe(-1);
+    await wc.commit();
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(first.counts)));
+    expect((await rill.admin.fetchOffsets('eos-visible', LINES))[0].offset).toBe(30);
+
+    const second = lines(20, 1, 1);
+    await rill.producer().send(LINES, second.records);
+    await wc.waitUntilCaughtUp();
+    await wc.stop();
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(first.counts, second.counts))));
+  });
+
+  test('a write that fails aborts the interval: the tasks restart from the changelogs and committed offsets, and no count is repeated or lost', async () => {
+    const partitions = 2;
+    const { rill, client } = await setUp(kind, partitions);
+    const faulty = failingOnce(client, COUNTS);
+    const wc = app('eos-abort', faulty.client, { commitIntervalMs: 50 });
+    await wc.start();
+    const first = lines(40, 0, partitions);
+    await rill.producer().send(LINES, first.records);
+    await wc.waitUntilCaughtUp();
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(first.counts)));
+
+    faulty.arm();
+    const second = lines(60, 2, partitions);
+    await rill.producer().send(LINES, second.records);
+    await wc.waitUntilCaughtUp();
+    expect(faulty.failed).toBe(true);
+    expect(wc.state).toBe('running');
+    expect(wc.logger.lines.some((l) => /transaction aborted \(write to topic word-counts failed.*injected failure/.test(l))).toBe(true);
+    const total = add(first.counts, second.counts);
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(total)));
+    // The restarted tasks' stores hold the exact counts too (restored from the committed changelog, then updated).
+    for (const [word, n] of total) expect(await wc.queryKey<string, number>('word-counts', word)).toMatchObject({ hosted: true, value: n });
+    await wc.stop();
+  });
+});
+
+describe.each<ClientKind>(['embedded', 'protocol'])('a zombie instance over the %s client', (kind) => {
+  test('an older instance with the same instanceId is fenced when a newer one starts: its writes never become visible, the newer one counts exactly', async () => {
+    const { rill, client } = await setUp(kind, 1);
+    const old = app('eos-zombie', client, { commitIntervalMs: NEVER, instanceId: 'one' });
+    await old.start();
+    const first = lines(30, 0, 1);
+    await rill.producer().send(LINES, first.records);
+    await eventually(async () => (await written(rill, COUNTS)) >= 90, "the old instance's output to be written");
+
+    // The same instanceId: the same transactional id. Starting fences the old one and aborts its open transaction.
+    const fresh = app('eos-zombie', client, { commitIntervalMs: NEVER, instanceId: 'one' });
+    await fresh.start();
+    await expect(old.commit()).rejects.toThrow(/fenced by a newer one with the same transactional id/);
+    await expect(old.done).rejects.toThrow(/fenced/);
+    expect(old.state).toBe('failed');
+
+    await fresh.waitUntilCaughtUp();
+    const second = lines(10, 3, 1);
+    await rill.producer().send(LINES, second.records);
+    await fresh.waitUntilCaughtUp();
+    await fresh.stop();
+    // The old instance's 90 records are on the log, aborted: only the new one's are seen.
+    expect(await written(rill, COUNTS)).toBeGreaterThan(90 + 120);
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(first.counts, second.counts))));
+  });
+});

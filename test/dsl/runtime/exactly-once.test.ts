@@ -55,6 +55,17 @@ function app(id: string, client: LogClient, extra: Partial<StreamsConfig> = {}):
   return Object.assign(streams, { logger });
 }
 
+const WAIT_MS = 20_000;
+
+/** Waits for the application to catch up, bounded; a timeout says what its log said. */
+async function caughtUp(streams: RillStreams & { logger: ReturnType<typeof memoryLogger> }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not caught up after ${WAIT_MS} ms; its log:\n${streams.logger.lines.join('\n')}`)), WAIT_MS);
+  });
+  await Promise.race([streams.waitUntilCaughtUp(), timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Lines of three words each, spread over the partitions; and how often each word occurs. */
 function lines(n: number, seed: number, partitions: number): { records: { value: string; partition: number }[]; counts: Map<string, number> } {
   const counts = new Map<string, number>();
@@ -151,7 +162,7 @@ describe.each<ClientKind>(['embedded', 'protocol', 'kafkajs'])("processingGuaran
 
     const second = lines(20, 1, 1);
     await rill.producer().send(LINES, second.records);
-    await wc.waitUntilCaughtUp();
+    await caughtUp(wc);
     await wc.stop();
     expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(first.counts, second.counts))));
   });
@@ -164,13 +175,13 @@ describe.each<ClientKind>(['embedded', 'protocol', 'kafkajs'])("processingGuaran
     await wc.start();
     const first = lines(40, 0, partitions);
     await rill.producer().send(LINES, first.records);
-    await wc.waitUntilCaughtUp();
+    await caughtUp(wc);
     expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(first.counts)));
 
     faulty.arm();
     const second = lines(60, 2, partitions);
     await rill.producer().send(LINES, second.records);
-    await wc.waitUntilCaughtUp();
+    await caughtUp(wc);
     expect(faulty.failed).toBe(true);
     expect(wc.state).toBe('running');
     expect(wc.logger.lines.some((l) => /transaction aborted \(write to topic word-counts failed.*injected failure/.test(l))).toBe(true);
@@ -198,10 +209,10 @@ describe.each<ClientKind>(['embedded', 'protocol'])('a zombie instance over the 
     await expect(old.done).rejects.toThrow(/fenced/);
     expect(old.state).toBe('failed');
 
-    await fresh.waitUntilCaughtUp();
+    await caughtUp(fresh);
     const second = lines(10, 3, 1);
     await rill.producer().send(LINES, second.records);
-    await fresh.waitUntilCaughtUp();
+    await caughtUp(fresh);
     await fresh.stop();
     // The old instance's 90 records are on the log, aborted: only the new one's are seen.
     expect(await written(rill, COUNTS)).toBeGreaterThan(90 + 120);

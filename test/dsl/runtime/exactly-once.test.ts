@@ -10,9 +10,23 @@
 // writes never become visible. Every wait is on a condition, bounded.
 import { kafkaLogClient, protocolLogClient, Rill } from '../../../core/client';
 import { KafkaServer } from '../../../core/protocol';
-import { memoryLogger, rillLogClient, RillStreams, type LogClient, type StreamsConfig } from '../../../dsl';
+import { jsonSerde, stringSerde } from '../../../core/schema';
+import {
+  count,
+  flatMapValues,
+  mapValues,
+  memoryLogger,
+  rillLogClient,
+  RillStreams,
+  selectKey,
+  StreamsBuilder,
+  to,
+  type LogClient,
+  type StreamsConfig,
+} from '../../../dsl';
 import { COUNTS, LINES, wordCountTopology } from '../../../examples/wordcount/topology';
 import { eventually } from '../../connectors/support';
+import { rebalanceWaits } from '../../support/rebalance-waits';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('dsl-eos');
@@ -58,10 +72,13 @@ function app(id: string, client: LogClient, extra: Partial<StreamsConfig> = {}):
 const WAIT_MS = 20_000;
 
 /** Waits for the application to catch up, bounded; a timeout says what its log said. */
-async function caughtUp(streams: RillStreams & { logger: ReturnType<typeof memoryLogger> }): Promise<void> {
+async function caughtUp(
+  streams: RillStreams,
+  logger: { lines: string[] } = (streams as Partial<ReturnType<typeof app>>).logger ?? { lines: [] },
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not caught up after ${WAIT_MS} ms; its log:\n${streams.logger.lines.join('\n')}`)), WAIT_MS);
+    timer = setTimeout(() => reject(new Error(`not caught up after ${WAIT_MS} ms; its log:\n${logger.lines.join('\n')}`)), WAIT_MS);
   });
   await Promise.race([streams.waitUntilCaughtUp(), timeout]).finally(() => clearTimeout(timer));
 }
@@ -217,5 +234,86 @@ describe.each<ClientKind>(['embedded', 'protocol'])('a zombie instance over the 
     // The old instance's 90 records are on the log, aborted: only the new one's are seen.
     expect(await written(rill, COUNTS)).toBeGreaterThan(90 + 120);
     expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(first.counts, second.counts))));
+  });
+});
+
+describe("'exactly-once' under a consumer group (embedded log)", () => {
+  test('two instances share the tasks, one stops (its revocation commits its transaction), the other takes over: counts exact', async () => {
+    const partitions = 4;
+    const rill = Rill.open({ dir: dirs.make(), groups: { minSessionTimeoutMs: 100 }, groupTickIntervalMs: 20 });
+    opened.push(() => rill.close());
+    await rill.admin.createTopics([{ name: LINES, partitions }]);
+    const events = rebalanceWaits(WAIT_MS);
+    // Long sessions (a loaded machine must not expire a live member), quick heartbeats and rebalances.
+    const group = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };
+    const a = app('eos-group', rillLogClient(rill), {
+      taskAssignment: 'group',
+      commitIntervalMs: 100,
+      onRebalance: events.notify,
+      group: { ...group, groupInstanceId: 'a' },
+    });
+    const b = app('eos-group', rillLogClient(rill), {
+      taskAssignment: 'group',
+      commitIntervalMs: 100,
+      onRebalance: events.notify,
+      group: { ...group, groupInstanceId: 'b' },
+    });
+    await a.start();
+    const first = lines(40, 0, partitions);
+    await rill.producer().send(LINES, first.records);
+    await b.start();
+    await events.until('a 2 + 2 split', () => a.assignedPartitions.length === 2 && b.assignedPartitions.length === 2);
+    const second = lines(60, 4, partitions);
+    await rill.producer().send(LINES, second.records);
+    await Promise.all([caughtUp(a), caughtUp(b)]);
+
+    await b.stop();
+    await events.until('a to own every task', () => a.assignedPartitions.length === partitions);
+    const third = lines(30, 5, partitions);
+    await rill.producer().send(LINES, third.records);
+    await caughtUp(a);
+    await a.stop();
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(add(first.counts, second.counts), third.counts))));
+  });
+
+  test("a 'fail' policy stops the app without committing its interval; a restart goes on from the last commit: counts exact", async () => {
+    const { rill, client } = await setUp('embedded', 1);
+    let cured = false;
+    const poisoned = new StreamsBuilder('eos-fail');
+    // Counts words; the word "poison" throws in user code (processingErrors 'fail').
+    poisoned.stream(LINES, { key: stringSerde(), value: stringSerde() }).pipe(
+      flatMapValues((line: string) => line.split(' ')),
+      mapValues((w: string) => {
+        if (w === 'poison' && !cured) throw new Error('poisoned word');
+        return w;
+      }),
+      selectKey((r) => r.value, { keySerde: stringSerde() }),
+      count({ store: 'word-counts' }),
+      to(COUNTS, { key: stringSerde(), value: jsonSerde<number>() }),
+    );
+    const config: StreamsConfig = { log: client, logger: memoryLogger(), processingGuarantee: 'exactly-once', taskAssignment: 'all', commitIntervalMs: NEVER };
+    const first = lines(20, 0, 1);
+    await rill.producer().send(LINES, first.records);
+    const sick = new RillStreams(poisoned.build(), config);
+    opened.push(() => sick.stop());
+    await sick.start();
+    await caughtUp(sick);
+    // The poisoned line comes after more lines of the same interval: their outputs are in the open transaction.
+    const second = lines(10, 1, 1);
+    await rill.producer().send(LINES, [...second.records, { value: 'alpha poison beta', partition: 0 }]);
+    await expect(sick.done).rejects.toThrow(/poisoned word/);
+
+    cured = true;
+    const healed = new RillStreams(poisoned.build(), config);
+    opened.push(() => healed.stop());
+    await healed.start();
+    await caughtUp(healed);
+    await healed.stop();
+    const last = new Map([
+      ['alpha', 1],
+      ['poison', 1],
+      ['beta', 1],
+    ]);
+    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(add(first.counts, second.counts), last))));
   });
 });

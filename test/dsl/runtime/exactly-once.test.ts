@@ -244,19 +244,21 @@ describe("'exactly-once' under a consumer group (embedded log)", () => {
     opened.push(() => rill.close());
     await rill.admin.createTopics([{ name: LINES, partitions }]);
     const events = rebalanceWaits(WAIT_MS);
-    // Long sessions (a loaded machine must not expire a live member), quick heartbeats and rebalances.
+    // Dynamic members (a stopping one leaves at once); long sessions (a loaded machine must not expire a live member), quick heartbeats.
     const group = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };
     const a = app('eos-group', rillLogClient(rill), {
       taskAssignment: 'group',
       commitIntervalMs: 100,
       onRebalance: events.notify,
-      group: { ...group, groupInstanceId: 'a' },
+      instanceId: 'a',
+      group,
     });
     const b = app('eos-group', rillLogClient(rill), {
       taskAssignment: 'group',
       commitIntervalMs: 100,
       onRebalance: events.notify,
-      group: { ...group, groupInstanceId: 'b' },
+      instanceId: 'b',
+      group,
     });
     await a.start();
     const first = lines(40, 0, partitions);

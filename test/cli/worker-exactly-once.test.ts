@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { protocolLogClient } from '../../core/client';
+import { committedCounts as readCommittedCounts, exactCounts } from '../support/committed-counts';
 import { CliProcs, type Proc } from './worker-procs';
 
 const APP = 'wordcount';
@@ -81,24 +82,11 @@ describe('rill worker --processing-guarantee exactly-once', () => {
   /** Each word's output values in order, as a read_committed reader sees them. */
   async function committedCounts(): Promise<Map<string, number[]>> {
     const reader = protocolLogClient({ brokers: [`127.0.0.1:${brokerPort}`], clientId: 'eos-reader' });
-    const out = new Map<string, number[]>();
     try {
-      for (const { partition } of await reader.offsets(COUNTS)) {
-        let offset = 0;
-        for (;;) {
-          const fetched = await reader.fetch({ topic: COUNTS, partition }, offset, 1 << 20);
-          if (fetched.nextOffset <= offset) break;
-          offset = fetched.nextOffset;
-          for (const r of fetched.records) {
-            const word = r.key!.toString();
-            out.set(word, [...(out.get(word) ?? []), JSON.parse(r.value!.toString()) as number]);
-          }
-        }
-      }
+      return await readCommittedCounts(reader, COUNTS);
     } finally {
       await reader.close();
     }
-    return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   beforeAll(() => {
@@ -150,8 +138,7 @@ describe('rill worker --processing-guarantee exactly-once', () => {
 
       const expected = new Map<string, number>();
       for (const t of [first, second, third]) for (const [w, n] of t.counts) expected.set(w, (expected.get(w) ?? 0) + n);
-      const exactly = new Map([...expected].sort(([a], [b]) => a.localeCompare(b)).map(([w, n]) => [w, Array.from({ length: n }, (_, i) => i + 1)] as const));
-      expect(await committedCounts()).toEqual(exactly);
+      expect(await committedCounts()).toEqual(exactCounts(expected));
     } finally {
       await producer.disconnect();
     }

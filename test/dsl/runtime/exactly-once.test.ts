@@ -26,6 +26,7 @@ import {
 } from '../../../dsl';
 import { COUNTS, LINES, wordCountTopology } from '../../../examples/wordcount/topology';
 import { eventually } from '../../connectors/support';
+import { committedCounts as readCommittedCounts, exactCounts } from '../../support/committed-counts';
 import { rebalanceWaits } from '../../support/rebalance-waits';
 import { tempDirs } from '../../support/tmp-dir';
 
@@ -101,31 +102,8 @@ function add(a: Map<string, number>, b: Map<string, number>): Map<string, number
   return sum;
 }
 
-/** Each word's output values in order, as a read_committed reader sees them (a word always lands in one partition). */
-async function committedCounts(rill: Rill): Promise<Map<string, number[]>> {
-  const reader = rillLogClient(rill);
-  const out = new Map<string, number[]>();
-  for (const { partition } of await reader.offsets(COUNTS)) {
-    let offset = 0;
-    for (;;) {
-      const fetched = await reader.fetch({ topic: COUNTS, partition }, offset, 1 << 20);
-      if (fetched.nextOffset <= offset) break;
-      offset = fetched.nextOffset;
-      for (const r of fetched.records) {
-        const word = r.key!.toString();
-        out.set(word, [...(out.get(word) ?? []), JSON.parse(r.value!.toString()) as number]);
-      }
-    }
-  }
-  return out;
-}
-
-/** What exactly-once output looks like: every word's counts 1, 2, ..., n, once each. */
-function exactly(counts: Map<string, number>): Map<string, number[]> {
-  return new Map([...counts].map(([w, n]) => [w, Array.from({ length: n }, (_, i) => i + 1)]));
-}
-
-const sorted = (m: Map<string, number[]>) => new Map([...m].sort(([a], [b]) => a.localeCompare(b)));
+/** Each word's output values in order, as a read_committed reader sees them. */
+const committedCounts = (rill: Rill) => readCommittedCounts(rillLogClient(rill), COUNTS);
 
 /** Records on the topic's partitions, committed or not (markers included). */
 async function written(rill: Rill, topic: string): Promise<number> {
@@ -174,14 +152,14 @@ describe.each<ClientKind>(['embedded', 'protocol', 'kafkajs'])("processingGuaran
     expect(await committedCounts(rill)).toEqual(new Map());
     expect((await rill.admin.fetchOffsets('eos-visible', LINES))[0].offset).toBe(-1);
     await wc.commit();
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(first.counts)));
+    expect(await committedCounts(rill)).toEqual(exactCounts(first.counts));
     expect((await rill.admin.fetchOffsets('eos-visible', LINES))[0].offset).toBe(30);
 
     const second = lines(20, 1, 1);
     await rill.producer().send(LINES, second.records);
     await caughtUp(wc);
     await wc.stop();
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(first.counts, second.counts))));
+    expect(await committedCounts(rill)).toEqual(exactCounts(add(first.counts, second.counts)));
   });
 
   test('a write that fails aborts the interval: the tasks restart from the changelogs and committed offsets, and no count is repeated or lost', async () => {
@@ -193,7 +171,7 @@ describe.each<ClientKind>(['embedded', 'protocol', 'kafkajs'])("processingGuaran
     const first = lines(40, 0, partitions);
     await rill.producer().send(LINES, first.records);
     await caughtUp(wc);
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(first.counts)));
+    expect(await committedCounts(rill)).toEqual(exactCounts(first.counts));
 
     faulty.arm();
     const second = lines(60, 2, partitions);
@@ -203,7 +181,7 @@ describe.each<ClientKind>(['embedded', 'protocol', 'kafkajs'])("processingGuaran
     expect(wc.state).toBe('running');
     expect(wc.logger.lines.some((l) => /transaction aborted \(write to topic word-counts failed.*injected failure/.test(l))).toBe(true);
     const total = add(first.counts, second.counts);
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(total)));
+    expect(await committedCounts(rill)).toEqual(exactCounts(total));
     // The restarted tasks' stores hold the exact counts too (restored from the committed changelog, then updated).
     for (const [word, n] of total) expect(await wc.queryKey<string, number>('word-counts', word)).toMatchObject({ hosted: true, value: n });
     await wc.stop();
@@ -233,7 +211,7 @@ describe.each<ClientKind>(['embedded', 'protocol'])('a zombie instance over the 
     await fresh.stop();
     // The old instance's 90 records are on the log, aborted: only the new one's are seen.
     expect(await written(rill, COUNTS)).toBeGreaterThan(90 + 120);
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(first.counts, second.counts))));
+    expect(await committedCounts(rill)).toEqual(exactCounts(add(first.counts, second.counts)));
   });
 });
 
@@ -275,7 +253,7 @@ describe("'exactly-once' under a consumer group (embedded log)", () => {
     await rill.producer().send(LINES, third.records);
     await caughtUp(a);
     await a.stop();
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(add(first.counts, second.counts), third.counts))));
+    expect(await committedCounts(rill)).toEqual(exactCounts(add(add(first.counts, second.counts), third.counts)));
   });
 
   test("a 'fail' policy stops the app without committing its interval; a restart goes on from the last commit: counts exact", async () => {
@@ -316,6 +294,6 @@ describe("'exactly-once' under a consumer group (embedded log)", () => {
       ['poison', 1],
       ['beta', 1],
     ]);
-    expect(sorted(await committedCounts(rill))).toEqual(sorted(exactly(add(add(first.counts, second.counts), last))));
+    expect(await committedCounts(rill)).toEqual(exactCounts(add(add(first.counts, second.counts), last)));
   });
 });

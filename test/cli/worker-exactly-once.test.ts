@@ -13,8 +13,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
+import { runWorker } from '../../cli/worker-command';
 import { protocolLogClient } from '../../core/client';
 import { committedCounts as readCommittedCounts, exactCounts } from '../support/committed-counts';
+import { fakeIO } from './fake-io';
 import { CliProcs, type Proc } from './worker-procs';
 
 const APP = 'wordcount';
@@ -97,6 +99,13 @@ describe('rill worker --processing-guarantee exactly-once', () => {
     await admin?.disconnect().catch(() => undefined);
     await cli.killAll();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a guarantee it does not know, saying which there are', async () => {
+    const io = fakeIO();
+    const base = ['--app', APP, '--pipeline', 'examples/wordcount/pipeline.ts', '--controllers', '1@127.0.0.1:1', '--brokers', '127.0.0.1:1'];
+    expect(await runWorker([...base, '--processing-guarantee', 'at-most-once'], io, new AbortController().signal)).toBe(2);
+    expect(io.err()).toMatch(/--processing-guarantee: "at-most-once" is neither at-least-once nor exactly-once/);
   });
 
   it('a worker killed mid-stream and restarted: read_committed output has every count exactly once', async () => {

@@ -197,6 +197,8 @@ export class RillStreams {
   private producer: LogProducer | undefined;
   /** 'exactly-once': the transactions the writes and offsets go into. */
   private transactions: TransactionalCommits | undefined;
+  /** Bumped when an aborted transaction restarts the tasks: records polled before are stale (they read again from the committed offsets). */
+  private restarts = 0;
   private consumer: LogConsumer | undefined;
   private collector: AckingCollector | undefined;
   /** The number of tasks of the application: the most partitions of any input topic. */
@@ -700,6 +702,7 @@ export class RillStreams {
       throw e instanceof ProducerFencedError ? fencedInstance(this.applicationId, e) : e;
     }
     tasks.close(all);
+    this.restarts++;
     for (const p of all) this.dropGroup(p);
     const created = await tasks.create(restart);
     for (const tp of this.topicPartitions(created.map((t) => t.partition))) {
@@ -808,10 +811,14 @@ export class RillStreams {
         if (d !== undefined && (deadline === undefined || d < deadline)) deadline = d;
       }
       const wait = ready ? 0 : Math.max(1, Math.min(MAX_POLL_WAIT_MS, deadline === undefined ? MAX_POLL_WAIT_MS : deadline - now));
+      const restarts = this.restarts;
       const fetched = await consumer.poll(MAX_POLL, wait);
       // A task assigned meanwhile is restored before its records are buffered (records of partitions without a task are dropped).
       if (this.exclusive.busy) await this.exclusive.idle();
       if (this.stopping) return;
+      // Exactly-once: the tasks restarted meanwhile and read again from their committed offsets. What was polled before
+      // may lie past a gap (the records between were buffered and dropped): buffering it would skip that gap.
+      if (this.restarts !== restarts) continue;
       this.metrics?.polled(fetched.length);
       for (const r of fetched) this.enqueue(r);
       if (fetched.length > 0) this.pauseFullInputs();

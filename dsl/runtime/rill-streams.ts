@@ -199,6 +199,8 @@ export class RillStreams {
   private transactions: TransactionalCommits | undefined;
   /** Bumped when an aborted transaction restarts the tasks: records polled before are stale (they read again from the committed offsets). */
   private restarts = 0;
+  /** Records the consumer handed out (poll) that are not in their tasks' groups yet: its position is past them. */
+  private polled = false;
   private consumer: LogConsumer | undefined;
   private collector: AckingCollector | undefined;
   /** The number of tasks of the application: the most partitions of any input topic. */
@@ -730,7 +732,8 @@ export class RillStreams {
     const tp = { topic, partition: task.partition };
     const group = this.groups.get(task.partition);
     // A record taken but not processed (buffered, or the one that failed) keeps the task where it is.
-    const unprocessed = (group?.bufferedOf(topic) ?? 0) > 0 || (group?.nextAfterAdded(topic) ?? 0) > consumed;
+    // So do records polled but not yet buffered (a commit runs while the loop waits to buffer them).
+    const unprocessed = this.polled || (group?.bufferedOf(topic) ?? 0) > 0 || (group?.nextAfterAdded(topic) ?? 0) > consumed;
     if (unprocessed || this.consumer?.fetchedLag(tp) !== 0) return consumed;
     return Math.max(consumed, this.consumer.position(tp) ?? consumed);
   }
@@ -813,14 +816,19 @@ export class RillStreams {
       const wait = ready ? 0 : Math.max(1, Math.min(MAX_POLL_WAIT_MS, deadline === undefined ? MAX_POLL_WAIT_MS : deadline - now));
       const restarts = this.restarts;
       const fetched = await consumer.poll(MAX_POLL, wait);
+      this.polled = fetched.length > 0;
       // A task assigned meanwhile is restored before its records are buffered (records of partitions without a task are dropped).
       if (this.exclusive.busy) await this.exclusive.idle();
       if (this.stopping) return;
       // Exactly-once: the tasks restarted meanwhile and read again from their committed offsets. What was polled before
       // may lie past a gap (the records between were buffered and dropped): buffering it would skip that gap.
-      if (this.restarts !== restarts) continue;
+      if (this.restarts !== restarts) {
+        this.polled = false;
+        continue;
+      }
       this.metrics?.polled(fetched.length);
       for (const r of fetched) this.enqueue(r);
+      this.polled = false;
       if (fetched.length > 0) this.pauseFullInputs();
       await this.processReady();
     }

@@ -199,8 +199,14 @@ export class RillStreams {
   private transactions: TransactionalCommits | undefined;
   /** Bumped when an aborted transaction restarts the tasks: records polled before are stale (they read again from the committed offsets). */
   private restarts = 0;
-  /** Records the consumer handed out (poll) that are not in their tasks' groups yet: its position is past them. */
-  private polled = false;
+  /**
+   * Per input partition ("topic\0partition"): the consumer's position when it
+   * had nothing more of it fetched and every record it had handed out was in
+   * its task's group (noted right after buffering a poll). Past what no record
+   * shows (transaction markers, aborted records); a commit may go up to it.
+   * The live position may be past records a poll is still handing over.
+   */
+  private readonly readPositions = new Map<string, number>();
   private consumer: LogConsumer | undefined;
   private collector: AckingCollector | undefined;
   /** The number of tasks of the application: the most partitions of any input topic. */
@@ -722,20 +728,19 @@ export class RillStreams {
   /**
    * The next offset of partition `task.partition` of `topic` the task needs:
    * past its last processed record, and, once it has processed everything
-   * fetched of it up to the high watermark, the consumer's position, which
-   * also covers what a reader never hands out (transaction markers, records
+   * fetched of it up to the high watermark, the consumer's position as last
+   * noted with every handed-out record buffered (readPositions), which also
+   * covers what a reader never hands out (transaction markers, records
    * of aborted transactions). Committing that, and comparing it with the end
    * offset, keeps a partition that ends with a marker from looking unread.
    */
   private readUpTo(task: StreamTask, topic: string, floor = 0): number {
     const consumed = task.consumed.get(topic) ?? floor;
-    const tp = { topic, partition: task.partition };
     const group = this.groups.get(task.partition);
     // A record taken but not processed (buffered, or the one that failed) keeps the task where it is.
-    // So do records polled but not yet buffered (a commit runs while the loop waits to buffer them).
-    const unprocessed = this.polled || (group?.bufferedOf(topic) ?? 0) > 0 || (group?.nextAfterAdded(topic) ?? 0) > consumed;
-    if (unprocessed || this.consumer?.fetchedLag(tp) !== 0) return consumed;
-    return Math.max(consumed, this.consumer.position(tp) ?? consumed);
+    const unprocessed = (group?.bufferedOf(topic) ?? 0) > 0 || (group?.nextAfterAdded(topic) ?? 0) > consumed;
+    if (unprocessed) return consumed;
+    return Math.max(consumed, this.readPositions.get(`${topic}\0${task.partition}`) ?? consumed);
   }
 
   /**
@@ -816,21 +821,30 @@ export class RillStreams {
       const wait = ready ? 0 : Math.max(1, Math.min(MAX_POLL_WAIT_MS, deadline === undefined ? MAX_POLL_WAIT_MS : deadline - now));
       const restarts = this.restarts;
       const fetched = await consumer.poll(MAX_POLL, wait);
-      this.polled = fetched.length > 0;
       // A task assigned meanwhile is restored before its records are buffered (records of partitions without a task are dropped).
       if (this.exclusive.busy) await this.exclusive.idle();
       if (this.stopping) return;
       // Exactly-once: the tasks restarted meanwhile and read again from their committed offsets. What was polled before
       // may lie past a gap (the records between were buffered and dropped): buffering it would skip that gap.
-      if (this.restarts !== restarts) {
-        this.polled = false;
-        continue;
-      }
+      if (this.restarts !== restarts) continue;
       this.metrics?.polled(fetched.length);
       for (const r of fetched) this.enqueue(r);
-      this.polled = false;
+      this.noteReadPositions();
       if (fetched.length > 0) this.pauseFullInputs();
       await this.processReady();
+    }
+  }
+
+  /** Notes where the consumer is in each partition it has nothing more of (see readPositions); call with no record in hand. */
+  private noteReadPositions(): void {
+    const consumer = this.consumer!;
+    for (const task of this.taskManager!.tasks) {
+      for (const topic of this.topology.sources.keys()) {
+        const tp = { topic, partition: task.partition };
+        if (consumer.fetchedLag(tp) !== 0) continue;
+        const at = consumer.position(tp);
+        if (at !== undefined) this.readPositions.set(`${topic}\0${task.partition}`, at);
+      }
     }
   }
 
@@ -941,6 +955,8 @@ export class RillStreams {
 
   /** Forgets a task's buffered records (revoked: its next owner reads them), resuming its paused inputs. */
   private dropGroup(partition: number): void {
+    // Its next reader starts where it is told (a seek, the committed offsets): what was read here no longer says anything.
+    for (const topic of this.topology.sources.keys()) this.readPositions.delete(`${topic}\0${partition}`);
     const group = this.groups.get(partition);
     if (!group) return;
     this.groups.delete(partition);

@@ -9,6 +9,9 @@
 //    (c) the DSL on a 4-partition input, through a real repartition topic
 //        (every word written and read back), against the hand loop over the
 //        same 4 partitions. Target: >= 0.2.
+//    (d) (b) and (c) again with processingGuarantee 'exactly-once' (one
+//        transaction per 1 s commit interval), against the same DSL runs
+//        at-least-once. Target (issue #14): exactly-once / at-least-once >= 0.8.
 //    Each DSL run is timed from start() until waitUntilCaughtUp() (offsets
 //    committed) and its counts are compared with the hand loop's, word by
 //    word, before a figure is reported. Alternating rounds, medians.
@@ -91,8 +94,22 @@ function wordCount(app: string, topic: string) {
   return b.build();
 }
 
-async function dsl(rill: Rill, app: string, topic: string, expected: Map<string, number>, localRepartition = true): Promise<{ seconds: number }> {
-  const streams = new RillStreams(wordCount(app, topic), { log: rill, logger: silentLogger, commitIntervalMs: 1000, localRepartition, taskAssignment: 'all' });
+async function dsl(
+  rill: Rill,
+  app: string,
+  topic: string,
+  expected: Map<string, number>,
+  localRepartition = true,
+  processingGuarantee: 'at-least-once' | 'exactly-once' = 'at-least-once',
+): Promise<{ seconds: number }> {
+  const streams = new RillStreams(wordCount(app, topic), {
+    log: rill,
+    logger: silentLogger,
+    commitIntervalMs: 1000,
+    localRepartition,
+    taskAssignment: 'all',
+    processingGuarantee,
+  });
   const t = process.hrtime.bigint();
   await streams.start();
   await streams.waitUntilCaughtUp();
@@ -164,6 +181,9 @@ async function main(): Promise<void> {
     const rate = (s: number) => Math.round(WORDS / s);
     const inMemory = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
     const viaTopic = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
+    // Exactly-once against at-least-once: `loop` holds the at-least-once DSL's rates here.
+    const eosInMemory = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
+    const eosViaTopic = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
     let distinct = 0;
     const progress = benchProgress('bench:dsl', ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
@@ -178,6 +198,18 @@ async function main(): Promise<void> {
       viaTopic.loop.push(rate(c.seconds));
       viaTopic.dsl.push(rate(d.seconds));
       viaTopic.ratio.push(c.seconds / d.seconds);
+      const e = await dsl(rill, `bench-wc-eos-${round}`, 'lines', a.counts, true, 'exactly-once');
+      eosInMemory.loop.push(rate(b.seconds));
+      eosInMemory.dsl.push(rate(e.seconds));
+      eosInMemory.ratio.push(b.seconds / e.seconds);
+      const f = await dsl(rill, `bench-wc4-eos-${round}`, 'lines4', c.counts, false, 'exactly-once');
+      eosViaTopic.loop.push(rate(d.seconds));
+      eosViaTopic.dsl.push(rate(f.seconds));
+      eosViaTopic.ratio.push(d.seconds / f.seconds);
+      console.log(
+        `round ${round}: exactly-once ${rate(e.seconds)} words/s (${(b.seconds / e.seconds).toFixed(3)} of at-least-once) in memory, ` +
+          `${rate(f.seconds)} (${(d.seconds / f.seconds).toFixed(3)}) through the repartition topic`,
+      );
       console.log(
         `round ${round}: 1 partition, in memory: loop ${rate(a.seconds)} words/s, DSL ${rate(b.seconds)}, ratio ${(a.seconds / b.seconds).toFixed(3)}; ` +
           `4 partitions through the repartition topic: loop ${rate(c.seconds)}, DSL ${rate(d.seconds)}, ratio ${(c.seconds / d.seconds).toFixed(3)}`,
@@ -194,6 +226,15 @@ async function main(): Promise<void> {
       ratiosPerRound: x.ratio.map((v) => Number(v.toFixed(3))),
       target,
       met: median(x.ratio) >= target,
+      note,
+    });
+    const guarantees = (x: typeof inMemory, note: string) => ({
+      atLeastOnceWordsPerSecond: median(x.loop),
+      exactlyOnceWordsPerSecond: median(x.dsl),
+      ratio: Number(median(x.ratio).toFixed(3)),
+      ratiosPerRound: x.ratio.map((v) => Number(v.toFixed(3))),
+      target: 0.8,
+      met: median(x.ratio) >= 0.8,
       note,
     });
     const result = {
@@ -216,6 +257,11 @@ async function main(): Promise<void> {
           0.2,
           'four partitions, four tasks in one instance; every word written to the repartition topic and read back; start to caught up',
         ),
+      },
+      exactlyOnce: {
+        checked: 'every run: each word count equal to the hand loop before the figure is kept',
+        inMemory: guarantees(eosInMemory, 'the 1-partition word count, exactly-once against at-least-once'),
+        throughRepartitionTopic: guarantees(eosViaTopic, 'the 4-partition word count through the repartition topic, exactly-once against at-least-once'),
       },
       restore: {
         keys: r.keys,

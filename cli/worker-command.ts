@@ -38,6 +38,12 @@ const SPEC = {
   ),
   'standby-replicas': numberFlag('num.standby.replicas asked for', 0),
   'commit-interval-ms': numberFlag('how often offsets are committed', 1000),
+  'processing-guarantee': {
+    kind: 'string',
+    arg: 'at-least-once|exactly-once',
+    help: "exactly-once: each commit interval's writes and offsets are one transaction (transactional id APP-eos-WORKER_ID)",
+    default: 'at-least-once',
+  },
   'replication-factor': numberFlag(
     "copies of each partition of the topics the application creates (repartition, changelog, sinks); -1: the cluster's default",
     -1,
@@ -97,6 +103,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const maxPollIntervalMs = positiveInt(flags['max-poll-interval-ms'], 'max-poll-interval-ms');
     const numStandbyReplicas = positiveInt(flags['standby-replicas'], 'standby-replicas', 0);
     const commitIntervalMs = positiveInt(flags['commit-interval-ms'], 'commit-interval-ms');
+    const processingGuarantee = flags['processing-guarantee'];
+    if (processingGuarantee !== 'at-least-once' && processingGuarantee !== 'exactly-once')
+      throw new UsageError(`--processing-guarantee: "${processingGuarantee}" is neither at-least-once nor exactly-once`);
     const replicationFactor = flags['replication-factor'];
     if (replicationFactor !== undefined && replicationFactor !== -1) positiveInt(replicationFactor, 'replication-factor');
     const joinTimeoutMs = positiveInt(flags['join-timeout-ms'], 'join-timeout-ms') ?? 15_000;
@@ -138,6 +147,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       stateDir: flags['state-dir'],
       commitIntervalMs,
       replicationFactor,
+      // Exactly-once: the transactional id is named after the worker id, so a worker restarted with the same --worker-id fences its previous incarnation.
+      processingGuarantee,
+      instanceId: workerId,
       taskAssignment: 'external',
       metricsPort: metricsAt,
       queryPort,

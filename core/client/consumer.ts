@@ -256,6 +256,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   // ---------------------------------------------------------------- commits
 
+  /** The member and generation this consumer commits as (KIP-447's group metadata); undefined when not subscribed. */
+  groupMetadata(): { memberId: string; generationId: number } | undefined {
+    return this.member ? { memberId: this.member.memberId, generationId: this.member.generationId } : undefined;
+  }
+
   /**
    * Commits processed positions (or the given offsets) for the group. Kafka's
    * meaning: the offset of the next record to read.

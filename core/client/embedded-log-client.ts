@@ -19,6 +19,7 @@ import {
 } from './log-client';
 import type { Producer } from './producer';
 import type { Rill } from './rill';
+import { transactionalLogProducer } from './transactional-log-producer';
 
 /** The LogClient of an embedded Rill (Rill.open({ dir })). */
 export function rillLogClient(rill: Rill): LogClient {
@@ -63,6 +64,7 @@ export function rillLogClient(rill: Rill): LogClient {
       return fetchedRecords(tp, offset, response.records, response.abortedTransactions);
     },
     producer: () => rillProducer(rill.producer({ acks: -1 })),
+    transactionalLogProducer: ({ transactionalId, transactionTimeoutMs }) => transactionalLogProducer(rill.producer({ transactionalId, transactionTimeoutMs })),
     async groupMembers(groupId) {
       const g = await rill.admin.describeGroup(groupId);
       return g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, groupInstanceId: m.groupInstanceId, partitions: m.assignment }));
@@ -175,6 +177,7 @@ function rillConsumer(c: RevocationHookConsumer): LogConsumer {
     },
     position: (tp: TopicPartition) => c.position(tp),
     bufferedRecords: () => c.buffered.records,
+    groupMetadata: () => c.groupMetadata(),
     records: () => c[Symbol.asyncIterator]() as AsyncIterator<LogRecord>,
     poll: (max, waitMs) => c.poll(max, waitMs),
     fetchedLag: (tp) => c.fetchedLag(tp),

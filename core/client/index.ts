@@ -36,7 +36,7 @@ export type { AbortedTransactionRef } from './aborted-filter';
 export { DirLock, DirLockedError } from '../log';
 
 // The one LogClient interface (what the DSL runtime, `rill worker` and the connectors use).
-export { CommitRefusedError } from './log-client';
+export { CommitRefusedError, ProducerFencedError } from './log-client';
 export type {
   LogClient,
   LogConsumer,
@@ -46,6 +46,8 @@ export type {
   OutgoingRecord,
   TopicSpec,
   TransactionalLogProducer,
+  TransactionalLogProducerOptions,
+  ConsumerGroupMetadata,
   LogRebalanceListener,
   GroupMembershipOptions,
   IsolationLevelName,

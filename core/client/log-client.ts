@@ -55,16 +55,46 @@ export interface LogProducer {
 }
 
 /**
+ * Who commits a consumer group's offsets inside a transaction (KIP-447): the
+ * member and generation the consumer had when it read them. The group refuses
+ * the offsets of a member that is no longer current (a zombie), so its
+ * transaction cannot commit.
+ */
+export interface ConsumerGroupMetadata {
+  readonly memberId: string;
+  readonly generationId: number;
+}
+
+/**
  * The exactly-once seam: a producer that can put its writes and the input
  * offsets into one transaction (Kafka's idempotent producer + transactional
  * commit, KIP-98/KIP-447). The runtime uses it when processingGuarantee is
- * 'exactly-once'; no implementation exists yet (see docs/dsl.md).
+ * 'exactly-once' (LogClient.transactionalLogProducer). A send() outside a
+ * transaction is refused. Once fenced (a newer producer of the same
+ * transactional id started), every call rejects with a ProducerFencedError.
  */
 export interface TransactionalLogProducer extends LogProducer {
+  /** Starts a transaction; the first one initialises the transactional id, which fences earlier producers of it and aborts what they left open. */
   beginTransaction(): Promise<void>;
-  sendOffsetsToTransaction(groupId: string, offsets: readonly (TopicPartition & { offset: number })[]): Promise<void>;
+  sendOffsetsToTransaction(groupId: string, offsets: readonly (TopicPartition & { offset: number })[], member?: ConsumerGroupMetadata): Promise<void>;
+  /** Sends what is batched, then commits: the writes and the offsets become visible together. */
   commitTransaction(): Promise<void>;
+  /** Nothing of the open transaction becomes visible. */
   abortTransaction(): Promise<void>;
+}
+
+export interface TransactionalLogProducerOptions {
+  readonly transactionalId: string;
+  /** transaction.timeout.ms: the coordinator aborts a transaction open longer (default 60 s). */
+  readonly transactionTimeoutMs?: number;
+}
+
+/** A transactional producer was fenced by a newer one with the same transactional id (Kafka's PRODUCER_FENCED, INVALID_PRODUCER_EPOCH). */
+export class ProducerFencedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProducerFencedError';
+  }
 }
 
 /**
@@ -118,6 +148,12 @@ export interface LogConsumer {
   position(tp: TopicPartition): number | undefined;
   /** Records fetched but not yet read. */
   bufferedRecords(): number;
+  /**
+   * The member and generation offsets are committed as (KIP-447), for
+   * sendOffsetsToTransaction; undefined when the consumer is not a member.
+   * Optional: without it, transactional offsets are committed without fencing.
+   */
+  groupMetadata?(): ConsumerGroupMetadata | undefined;
   /** Records in order per partition; bounded read-ahead (backpressure). */
   records(): AsyncIterator<LogRecord>;
   /**
@@ -176,6 +212,11 @@ export interface LogClient {
    */
   fetch(tp: TopicPartition, offset: number, maxBytes: number): Promise<{ records: FetchedRecord[]; nextOffset: number }>;
   producer(): LogProducer;
+  /**
+   * A transactional producer (exactly-once). Optional: a client without it
+   * cannot run an application with processingGuarantee 'exactly-once'.
+   */
+  transactionalLogProducer?(options: TransactionalLogProducerOptions): TransactionalLogProducer;
   /**
    * A consumer; with a groupId it commits to that group (and can subscribe,
    * joining it). `clientId` is Kafka's client.id: group members see it in

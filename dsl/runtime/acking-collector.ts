@@ -48,6 +48,18 @@ export class AckingCollector implements RecordCollector {
     return new Promise((resolve) => this.waiters.push({ below: max, resolve }));
   }
 
+  /**
+   * Exactly-once, after a failed transaction: sends what is gathered, waits
+   * until every write has settled (acknowledged or failed) and forgets the
+   * failure. The writes are aborted with their transaction.
+   */
+  async discard(): Promise<void> {
+    this.sendAll();
+    await this.producer.flush().catch(() => undefined);
+    await this.waitUntilAtMost(0);
+    this.failure = undefined;
+  }
+
   /** Sends what is gathered and waits for every write to be acknowledged. */
   async flush(): Promise<void> {
     this.sendAll();

@@ -20,7 +20,12 @@
 // one), start reading their partitions at the committed offsets.
 //
 // Writes go through one producer; offsets are committed only after the sinks'
-// and the changelogs' writes are acknowledged (at-least-once).
+// and the changelogs' writes are acknowledged (at-least-once). Under
+// 'exactly-once' that producer is transactional (TransactionalCommits): a
+// commit puts the offsets into the interval's transaction and commits it; a
+// failed one is aborted and every task is closed dirty, restored from the
+// changelogs (committed data only) and reads its input again from the
+// committed offsets.
 //
 // Lifecycle: start() checks and creates topics, takes its first tasks (group:
 // the first assignment; all: every task; external: none until assignTasks),
@@ -39,6 +44,7 @@ import {
   type LogConsumer,
   type LogProducer,
   type LogRecord,
+  ProducerFencedError,
   type TopicPartition,
 } from '../../core/client';
 import { loggerFor, type Logger, type LogLevel } from '../logger';
@@ -58,6 +64,7 @@ import { MetricsServer, metricsRegistry, type Registry } from '../../core/metric
 import { StreamsMetrics } from './streams-metrics';
 import { QueryServer } from './query-server';
 import { QueryHostsTopic } from './query-hosts-topic';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, TransactionalCommits, transactionalIdOf } from './transactional-commits';
 
 /** Fetched records taken from the consumer at once. */
 const MAX_POLL = 10_000;
@@ -140,8 +147,25 @@ export interface StreamsConfig {
    * On a cluster, 3 keeps the app's state through the loss of a broker.
    */
   replicationFactor?: number;
-  /** 'exactly-once' needs a TransactionalLogProducer; not available yet. */
+  /**
+   * 'at-least-once' (default): offsets are committed after the writes are
+   * acknowledged; a crash may process records again (duplicates downstream).
+   * 'exactly-once' (EOS v2): each commit interval's writes and input offsets
+   * are one transaction; readers with read_committed see every record's
+   * effects once. Needs a LogClient with transactionalLogProducer.
+   */
   processingGuarantee?: 'at-least-once' | 'exactly-once';
+  /**
+   * 'exactly-once': this instance's stable name. Its transactional id is
+   * `<applicationId>-eos-<instanceId>`, so a restarted instance fences its
+   * previous incarnation (aborts what it left open, refuses its late writes).
+   * Default: group.groupInstanceId, else applicationServer, else a random
+   * one (a crashed instance's open transaction then holds read_committed
+   * readers back until transactionTimeoutMs).
+   */
+  instanceId?: string;
+  /** 'exactly-once': the log aborts a transaction left open longer (Kafka's transaction.timeout.ms; default 10 000 ms). */
+  transactionTimeoutMs?: number;
   /**
    * Serve this instance's Prometheus metrics at http://127.0.0.1:PORT/metrics
    * from start() to stop() (0 picks a free port; see metricsUrl).
@@ -186,6 +210,18 @@ export class RillStreams {
   private mode: 'group' | 'external' | 'all' = 'all';
   private taskManager: TaskManager | undefined;
   private producer: LogProducer | undefined;
+  /** 'exactly-once': the transactions the writes and offsets go into. */
+  private transactions: TransactionalCommits | undefined;
+  /** Bumped when an aborted transaction restarts the tasks: records polled before are stale (they read again from the committed offsets). */
+  private restarts = 0;
+  /**
+   * Per input partition ("topic\0partition"): the consumer's position when it
+   * had nothing more of it fetched and every record it had handed out was in
+   * its task's group (noted right after buffering a poll). Past what no record
+   * shows (transaction markers, aborted records); a commit may go up to it.
+   * The live position may be past records a poll is still handing over.
+   */
+  private readonly readPositions = new Map<string, number>();
   private consumer: LogConsumer | undefined;
   private collector: AckingCollector | undefined;
   /** The number of tasks of the application: the most partitions of any input topic. */
@@ -289,11 +325,8 @@ export class RillStreams {
     if (!Number.isInteger(rf) || (rf < 1 && rf !== -1)) throw new Error(`replicationFactor must be an integer ≥ 1, or -1 for the log's default (got ${rf}).`);
     const idle = this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS;
     if (!Number.isInteger(idle) || idle < TASK_IDLE_DISABLED) throw new Error(`maxTaskIdleMs must be an integer ≥ 0, or -1 to never wait (got ${idle}).`);
-    if (this.config.processingGuarantee === 'exactly-once') {
-      throw new Error(
-        "processingGuarantee 'exactly-once' is not available yet: it needs a transactional producer (see TransactionalLogProducer in core/client/log-client.ts). Use 'at-least-once'.",
-      );
-    }
+    if (this.config.processingGuarantee === 'exactly-once' && !this.client.transactionalLogProducer)
+      throw new Error("processingGuarantee 'exactly-once' needs a log client with transactional producers; this one has none. Use 'at-least-once'.");
     if (this.config.stateDir) this.stateLock = DirLock.acquire(path.join(this.config.stateDir, this.applicationId));
     this.state = 'restoring';
     let partitions: number;
@@ -323,7 +356,17 @@ export class RillStreams {
   }
 
   private async startTasks(partitions: number): Promise<void> {
-    this.producer = this.client.producer();
+    const exactlyOnce = this.config.processingGuarantee === 'exactly-once';
+    if (exactlyOnce) {
+      const producer = this.client.transactionalLogProducer!({
+        transactionalId: transactionalIdOf(this.applicationId, this.config.instanceId ?? this.config.group?.groupInstanceId ?? this.config.applicationServer),
+        transactionTimeoutMs: this.config.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
+      });
+      this.producer = producer;
+      this.transactions = new TransactionalCommits(producer, this.applicationId);
+      // Before any restore: initialising the transactional id fences an earlier incarnation and aborts what it left open.
+      await producer.beginTransaction();
+    } else this.producer = this.client.producer();
     this.collector = new AckingCollector(this.producer);
     this.taskManager = new TaskManager({
       client: this.client,
@@ -346,6 +389,7 @@ export class RillStreams {
       groupId: this.applicationId,
       clientId: clientIdFor(this.config.applicationServer ?? this.queryServer?.advertised),
       ...this.config.group,
+      ...(exactlyOnce ? { isolationLevel: 'read_committed' as const } : {}),
     }));
     const topics = [...this.topology.sources.keys()];
     const wanted = this.config.taskAssignment;
@@ -482,15 +526,20 @@ export class RillStreams {
       const seen = this.processedCount;
       const lagging = await this.behind();
       if (lagging === 'none') {
+        // A commit already under way took its offsets and flushed before what was processed last: wait for it,
+        // so that the commit awaited here starts after the check.
+        await this.committing?.catch(() => undefined);
         // Committing flushes writes, which may add records to repartition topics: check again after.
         const committed = await this.commitAll();
-        if (committed && (await this.behind()) === 'none') return;
+        // Records processed meanwhile (the commit made repartitioned records readable, say) may be in no commit yet.
+        if (committed && (await this.behind()) === 'none' && this.processedCount === seen) return;
         // Refused during a rebalance: try again once it has moved on (the rebalance wakes us).
         if (!committed) await this.progress(WAIT_AGAIN_MS);
         continue;
       }
       // Behind on a task of its own: processing wakes it. Behind elsewhere: other instances' commits, looked at again.
-      if (this.processedCount === seen) await this.progress(lagging === 'local' ? undefined : WAIT_AGAIN_MS);
+      // (Exactly-once: also looked at again, as a commit marker that no record shows may be what is left.)
+      if (this.processedCount === seen) await this.progress(lagging === 'local' && !this.transactions ? undefined : WAIT_AGAIN_MS);
     }
   }
 
@@ -573,7 +622,7 @@ export class RillStreams {
     let committed = false;
     if (this.mayCommit && !this.collector!.failed) {
       // Refused (this member was fenced): the new owner replays from the last commit. Failed: the app stops.
-      committed = await this.commitTasks(closing).catch((e: Error) => {
+      committed = await this.commitTasks(closing, revoked).catch((e: Error) => {
         this.fail(e, false);
         return false;
       });
@@ -617,9 +666,9 @@ export class RillStreams {
    * commits their offsets. False when the group refused the offsets because
    * of a rebalance: the writes are safe, the offsets simply stay where they were.
    */
-  private async commitTasks(tasks: readonly StreamTask[]): Promise<boolean> {
-    const offsets: (TopicPartition & { offset: number })[] = [];
-    for (const t of tasks) for (const topic of t.consumed.keys()) offsets.push({ topic, partition: t.partition, offset: this.readUpTo(t, topic) });
+  private async commitTasks(tasks: readonly StreamTask[], leaving: readonly number[] = []): Promise<boolean> {
+    if (this.transactions) return this.commitTransaction(leaving);
+    const offsets = this.offsetsOf(tasks);
     // Asynchronous work of the records being committed must finish (and write) first.
     const started = performance.now();
     await Promise.all(tasks.map((t) => t.settleAsync()));
@@ -638,22 +687,91 @@ export class RillStreams {
     }
   }
 
+  /** The offsets to commit for these tasks: per source partition, the next one each needs. */
+  private offsetsOf(tasks: readonly StreamTask[]): (TopicPartition & { offset: number })[] {
+    const offsets: (TopicPartition & { offset: number })[] = [];
+    for (const t of tasks) for (const topic of t.consumed.keys()) offsets.push({ topic, partition: t.partition, offset: this.readUpTo(t, topic) });
+    return offsets;
+  }
+
+  /**
+   * Exactly-once: one transaction holds the writes of every task, so a commit
+   * is always of all of them. Their state is flushed and every write
+   * acknowledged, then the offsets go into the transaction and it commits.
+   * Any failure aborts it and restarts the tasks (except `leaving`, which are
+   * being revoked): false then. A fenced producer (a newer incarnation of
+   * this instance runs) throws: this one must stop.
+   */
+  private async commitTransaction(leaving: readonly number[]): Promise<boolean> {
+    const tasks = [...this.taskManager!.tasks];
+    const offsets = this.offsetsOf(tasks);
+    const started = performance.now();
+    try {
+      await Promise.all(tasks.map((t) => t.settleAsync()));
+      for (const t of tasks) t.flushState();
+      await this.collector!.flush();
+      await this.transactions!.commit(offsets, this.collector!.sent, this.consumer!.groupMetadata?.());
+    } catch (e) {
+      await this.abortAndRestart(e as Error, leaving);
+      return false;
+    }
+    this.lastCommit = this.now();
+    this.metrics?.committed((performance.now() - started) / 1000);
+    return true;
+  }
+
+  /**
+   * Exactly-once, after a failure: aborts the open transaction, closes every
+   * task dirty (its stores may hold what was aborted) and creates the tasks
+   * again but `leaving`: stores restored from the changelogs' committed data,
+   * input read again from the committed offsets.
+   */
+  private async abortAndRestart(cause: Error, leaving: readonly number[]): Promise<void> {
+    if (cause instanceof ProducerFencedError) throw fencedInstance(this.applicationId, cause);
+    const tasks = this.taskManager!;
+    const all = tasks.partitions;
+    const restart = all.filter((p) => !leaving.includes(p));
+    this.log.warn(
+      `application ${this.applicationId}: transaction aborted (${cause.message}); task(s) ${all.join(', ')} closed dirty, restoring from the changelogs and reading again from the committed offsets`,
+    );
+    await this.collector!.discard();
+    try {
+      await this.transactions!.abort();
+    } catch (e) {
+      throw e instanceof ProducerFencedError ? fencedInstance(this.applicationId, e) : e;
+    }
+    tasks.close(all);
+    this.restarts++;
+    for (const p of all) this.dropGroup(p);
+    const created = await tasks.create(restart);
+    for (const tp of this.topicPartitions(created.map((t) => t.partition))) {
+      const offset = tasks.get(tp.partition)?.consumed.get(tp.topic) ?? (await this.logStart(tp));
+      await this.consumer!.seek(tp, offset);
+    }
+    this.lastCommit = this.now();
+    this.wakeAll();
+  }
+
+  private async logStart(tp: TopicPartition): Promise<number> {
+    return (await this.client.offsets(tp.topic)).find((o) => o.partition === tp.partition)?.start ?? 0;
+  }
+
   /**
    * The next offset of partition `task.partition` of `topic` the task needs:
    * past its last processed record, and, once it has processed everything
-   * fetched of it up to the high watermark, the consumer's position, which
-   * also covers what a reader never hands out (transaction markers, records
+   * fetched of it up to the high watermark, the consumer's position as last
+   * noted with every handed-out record buffered (readPositions), which also
+   * covers what a reader never hands out (transaction markers, records
    * of aborted transactions). Committing that, and comparing it with the end
    * offset, keeps a partition that ends with a marker from looking unread.
    */
   private readUpTo(task: StreamTask, topic: string, floor = 0): number {
     const consumed = task.consumed.get(topic) ?? floor;
-    const tp = { topic, partition: task.partition };
     const group = this.groups.get(task.partition);
     // A record taken but not processed (buffered, or the one that failed) keeps the task where it is.
     const unprocessed = (group?.bufferedOf(topic) ?? 0) > 0 || (group?.nextAfterAdded(topic) ?? 0) > consumed;
-    if (unprocessed || this.consumer?.fetchedLag(tp) !== 0) return consumed;
-    return Math.max(consumed, this.consumer.position(tp) ?? consumed);
+    if (unprocessed) return consumed;
+    return Math.max(consumed, this.readPositions.get(`${topic}\0${task.partition}`) ?? consumed);
   }
 
   /**
@@ -732,14 +850,32 @@ export class RillStreams {
         if (d !== undefined && (deadline === undefined || d < deadline)) deadline = d;
       }
       const wait = ready ? 0 : Math.max(1, Math.min(MAX_POLL_WAIT_MS, deadline === undefined ? MAX_POLL_WAIT_MS : deadline - now));
+      const restarts = this.restarts;
       const fetched = await consumer.poll(MAX_POLL, wait);
       // A task assigned meanwhile is restored before its records are buffered (records of partitions without a task are dropped).
       if (this.exclusive.busy) await this.exclusive.idle();
       if (this.stopping) return;
+      // Exactly-once: the tasks restarted meanwhile and read again from their committed offsets. What was polled before
+      // may lie past a gap (the records between were buffered and dropped): buffering it would skip that gap.
+      if (this.restarts !== restarts) continue;
       this.metrics?.polled(fetched.length);
       for (const r of fetched) this.enqueue(r);
+      this.noteReadPositions();
       if (fetched.length > 0) this.pauseFullInputs();
       await this.processReady();
+    }
+  }
+
+  /** Notes where the consumer is in each partition it has nothing more of (see readPositions); call with no record in hand. */
+  private noteReadPositions(): void {
+    const consumer = this.consumer!;
+    for (const task of this.taskManager!.tasks) {
+      for (const topic of this.topology.sources.keys()) {
+        const tp = { topic, partition: task.partition };
+        if (consumer.fetchedLag(tp) !== 0) continue;
+        const at = consumer.position(tp);
+        if (at !== undefined) this.readPositions.set(`${topic}\0${task.partition}`, at);
+      }
     }
   }
 
@@ -814,7 +950,14 @@ export class RillStreams {
       this.metrics?.batchProcessed(task.partition, n, (performance.now() - started) / 1000);
       if (this.progressWaiters.any) this.wakeProgressWaiters();
       this.resumeDrainedInputs(first);
-      if (collector.failed) throw collector.failed;
+      if (collector.failed) {
+        if (!this.transactions) throw collector.failed;
+        // Exactly-once: the interval's transaction is lost, not the application.
+        await this.exclusive.run(async () => {
+          if (collector.failed) await this.abortAndRestart(collector.failed, []);
+        });
+        return;
+      }
       // Every await below lets exclusive work (commits, task changes) run: look again before going on.
       if (collector.inFlight > maxInFlight) await collector.waitUntilAtMost(maxInFlight >> 1);
       if (task.pendingAsync > maxInFlight) await task.settleAsync();
@@ -843,6 +986,8 @@ export class RillStreams {
 
   /** Forgets a task's buffered records (revoked: its next owner reads them), resuming its paused inputs. */
   private dropGroup(partition: number): void {
+    // Its next reader starts where it is told (a seek, the committed offsets): what was read here no longer says anything.
+    for (const topic of this.topology.sources.keys()) this.readPositions.delete(`${topic}\0${partition}`);
     const group = this.groups.get(partition);
     if (!group) return;
     this.groups.delete(partition);
@@ -891,8 +1036,9 @@ export class RillStreams {
     this.log.error(`application ${this.applicationId} stopped: ${error.message}`);
     this.stopping = true;
     this.state = 'failed';
-    // Commit what was fully processed and acknowledged before the failure, nothing after it.
-    void this.shutdown(commitProcessed && !this.collector?.failed).finally(() => this.rejectDone(this.failure!));
+    // Commit what was fully processed and acknowledged before the failure, nothing after it. Exactly-once: nothing
+    // (the failed record's first effects may be in the open transaction, which closing the producer aborts).
+    void this.shutdown(commitProcessed && !this.collector?.failed && !this.transactions).finally(() => this.rejectDone(this.failure!));
   }
 
   private async shutdown(commit: boolean): Promise<void> {
@@ -929,6 +1075,12 @@ export class RillStreams {
       advertised: this.config.applicationServer,
     });
   }
+}
+
+function fencedInstance(applicationId: string, cause: Error): Error {
+  return new Error(
+    `application ${applicationId}: this instance was fenced by a newer one with the same transactional id (instanceId); it stops, its open transaction aborted (${cause.message})`,
+  );
 }
 
 function partitionsOf(tps: readonly TopicPartition[]): number[] {

@@ -88,7 +88,10 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
           await heartbeat();
         }
       }
-      if ((epochs.get(key) ?? 0) === epoch) buffer.answered(tp, Number(batch.highWatermark), positions.get(key) ?? 0);
+      if ((epochs.get(key) ?? 0) !== epoch) return;
+      // Past what kafkajs never hands out at the batch's end too (a transaction marker, aborted records).
+      positions.set(key, Math.max(positions.get(key) ?? 0, Number(batch.lastOffset()) + 1));
+      buffer.answered(tp, Number(batch.highWatermark), positions.get(key)!);
     } finally {
       inBatch.delete(key);
     }
@@ -128,6 +131,18 @@ export function kafkaConsumer(kafka: Kafka, options: KafkaConsumerOptions): LogC
       readUncommitted: options.readUncommitted ?? false,
       allowAutoTopicCreation: false,
     }));
+    // A batch of transaction markers or aborted records only never reaches eachBatch, but kafkajs reads on past it:
+    // so does the position (else the partition would look unread up to its end for ever).
+    c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0) return;
+      const tp = { topic: payload.topic, partition: payload.partition };
+      const key = tpKey(tp);
+      const position = positions.get(key);
+      const last = Number(payload.lastOffset);
+      if (position === undefined || inBatch.has(key) || position < Number(payload.firstOffset ?? last) || position > last) return;
+      positions.set(key, last + 1);
+      buffer.answered(tp, Number(payload.highWatermark), last + 1);
+    });
     c.on(c.events.CRASH, ({ payload }) => {
       if (payload.restart) return;
       crashed = new Error(`kafka consumer of group ${options.groupId} stopped: ${payload.error.message}`);

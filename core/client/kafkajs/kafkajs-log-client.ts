@@ -18,6 +18,7 @@ import { protocolLogClient, type ProtocolLogClient, type ProtocolLogClientOption
 import { memberUserData } from './co-partitioned-assigner';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
+import { kafkaTransactionalProducer } from './kafkajs-transactional-producer';
 import { waitForTopics } from './topic-readiness';
 
 export interface KafkaLogClientOptions {
@@ -132,6 +133,9 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
           partitions: Object.entries(assignment ?? {}).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition }))),
         };
       });
+    },
+    transactionalLogProducer(producerOptions) {
+      return track(kafkaTransactionalProducer(kafka, producerOptions));
     },
     consumer({ groupId, clientId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }): LogConsumer {
       return track(

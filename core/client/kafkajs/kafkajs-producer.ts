@@ -1,8 +1,8 @@
 // LogProducer over a kafkajs producer: the queued records go out as one
 // kafkajs sendBatch (acks = all) per batch (see batching-producer.ts).
-import type { Kafka, Message } from 'kafkajs';
+import type { Kafka, Message, TopicMessages } from 'kafkajs';
 import { kafkajs } from './kafkajs-module';
-import { batchingProducer } from '../batching-producer';
+import { batchingProducer, type QueuedRecord } from '../batching-producer';
 import type { LogProducer, OutgoingRecord } from '../log-client';
 
 export function kafkaProducer(kafka: Kafka): LogProducer {
@@ -23,15 +23,20 @@ export function kafkaProducer(kafka: Kafka): LogProducer {
     open: () => producer.connect(),
     shut: () => producer.disconnect(),
     async sendQueued(records) {
-      const byTopic = new Map<string, Message[]>();
-      for (const { topic, record } of records) {
-        const list = byTopic.get(topic) ?? [];
-        list.push(toMessage(record));
-        byTopic.set(topic, list);
-      }
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await producer.sendBatch({ acks: -1, topicMessages: topicMessages(records) });
     },
   });
+}
+
+/** Queued records as kafkajs's sendBatch takes them: grouped by topic. */
+export function topicMessages(records: readonly QueuedRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const { topic, record } of records) {
+    const list = byTopic.get(topic) ?? [];
+    list.push(toMessage(record));
+    byTopic.set(topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 function toMessage(r: OutgoingRecord): Message {

@@ -23,6 +23,7 @@ import { checkCode, STALE_METADATA, type PartitionLeaders } from './partition-le
 import { protocolProduceTarget, protocolTransactionPort } from './protocol-transactions';
 import { TransactionalProducer, type TransactionalProducerOptions } from '../transactional-producer';
 import { PartitionReader } from './partition-reader';
+import { transactionalLogProducer } from '../transactional-log-producer';
 import { DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS, RetryLater, RetryPolicy } from './retry-policy';
 
 export interface ProtocolLogClientOptions {
@@ -226,6 +227,7 @@ export function protocolLogClient(options: ProtocolLogClientOptions): ProtocolLo
       const port = protocolTransactionPort(brokers, producerOptions.transactionalId, coordinator, retry);
       return new TransactionalProducer(protocolProduceTarget(producerOptions.transactionalId, leaders), port, producerOptions);
     },
+    transactionalLogProducer: (producerOptions) => transactionalLogProducer(client.transactionalProducer(producerOptions)),
     producer(): LogProducer {
       const partitioner = new DefaultPartitioner();
       return batchingProducer({ name: 'rill', sendQueued: (records) => produce(records, partitioner) });

@@ -108,6 +108,7 @@ export class RemoteConsumer {
       },
       position: (tp) => this.positions.get(tpKey(tp)),
       bufferedRecords: () => buffer.size,
+      groupMetadata: () => (this.group ? { memberId: this.group.memberId, generationId: this.group.generationId } : this.options.member?.()),
       fetchedLag: (tp) => buffer.lag(tp),
       pause: (tps) => {
         for (const tp of tps) this.paused.add(tpKey(tp));

@@ -4,7 +4,6 @@
 // coordinator's batch carries the producer's id but no sequence of its own),
 // and durable once the high watermark passes them, as acks=all.
 import * as E from 'fp-ts/Either';
-import { LogError } from '../../log';
 import type { TxnMarker } from '../../protocol';
 import { ErrorCode, refusal, type Refusal } from '../errors';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
@@ -17,14 +16,9 @@ export async function untilReplicated(broker: BrokerView, h: HostedReplica, offs
 
 /** Appends a coordinator's batch (offsets assigned by the log) at the leader `h`; its last offset once replicated. */
 export async function appendCoordinatorBatch(broker: BrokerView, h: HostedReplica, batch: Buffer, timeoutMs: number): Promise<E.Either<Refusal, number>> {
-  if (h.replica.role !== 'leader') return E.left(refusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Broker ${broker.nodeId} no longer leads ${h.name}.`));
-  let lastOffset: number;
-  try {
-    lastOffset = h.log.append(batch, { leaderEpoch: h.replica.leaderEpoch }).lastOffset;
-  } catch (e) {
-    if (e instanceof LogError) return E.left(refusal(e.code, `${h.name}: ${e.message}`));
-    throw e;
-  }
+  const outcome = h.replica.appendCoordinatorBatchAsLeader(batch);
+  if (!('baseOffset' in outcome)) return E.left(refusal(outcome.errorCode, outcome.message));
+  const { lastOffset } = outcome;
   broker.appended(h);
   return (await untilReplicated(broker, h, lastOffset, timeoutMs))
     ? E.right(lastOffset)

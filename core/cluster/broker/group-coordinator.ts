@@ -314,7 +314,10 @@ export class ClusterGroupCoordinator implements GroupPort {
     const answer = (code: number): CommitResult[] => commits.map((c) => ({ topic: c.topic, partition: c.partition, errorCode: code }));
     const owner = this.owned(params.groupId);
     if (typeof owner === 'number') return answer(owner);
-    if (params.generationId >= 0 || params.memberId !== '') {
+    // As OffsetCommit: an application's group takes commits from its registered workers (their id and epoch), else from its members.
+    const standing = await this.appCommitStanding(params.groupId, params.memberId, params.generationId);
+    if (typeof standing === 'number') return answer(standing);
+    if (standing !== 'worker' && (params.generationId >= 0 || params.memberId !== '')) {
       const refused = this.membership.checkOffsetCommit(params.groupId, params.memberId, params.generationId);
       if (refused !== undefined) return answer(refused.code);
     }

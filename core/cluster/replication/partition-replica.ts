@@ -249,6 +249,17 @@ export class PartitionReplica {
   }
 
   /**
+   * A batch a coordinator writes itself (a transactional offset commit): past
+   * the producer-state checks (it carries the producer's id, no sequence of
+   * its own), acknowledged like an acks=all produce. Going through
+   * leaderAppend moves the high watermark at once when the leader is the only
+   * in-sync replica (a one-broker cluster), as for any produce.
+   */
+  appendCoordinatorBatchAsLeader(batch: Buffer): AppendOutcome {
+    return this.leaderAppend(-1, () => ({ ...this.log.append(batch, { leaderEpoch: this._leaderEpoch }), duplicate: false }));
+  }
+
+  /**
    * An append at the leader through `write`: refused up front when this
    * replica cannot take it, then flushed, the high watermark moved, and
    * acknowledged (acks=all: once the high watermark passes it).

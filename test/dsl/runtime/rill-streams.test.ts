@@ -280,8 +280,10 @@ describe('RillStreams on the embedded log', () => {
     await expect(new RillStreams(missing.build(), { log: rill, logger: memoryLogger() }).start()).rejects.toThrow(
       /Source topic "no-such-topic" of application m does not exist; create it first/,
     );
-    await expect(new RillStreams(missing.build(), { log: rill, processingGuarantee: 'exactly-once' }).start()).rejects.toThrow(
-      /exactly-once' is not available yet/,
+    // Exactly-once needs transactional producers: a log client without them is refused at start, saying so.
+    const withoutTransactions = { ...rillLogClient(rill), transactionalLogProducer: undefined };
+    await expect(new RillStreams(missing.build(), { log: withoutTransactions, processingGuarantee: 'exactly-once' }).start()).rejects.toThrow(
+      /exactly-once' needs a log client with transactional producers; this one has none/,
     );
     await rill.close();
   });

@@ -15,6 +15,7 @@ import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { INTERNAL_TLS_FLAGS, internalTlsOf } from './internal-tls-flags';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -40,6 +41,7 @@ const SPEC = {
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   'metrics-port': METRICS_PORT_FLAG,
   ...TLS_FLAGS,
+  ...INTERNAL_TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
   'sasl-mechanisms': LISTENER_FLAGS['sasl-mechanisms'],
@@ -105,6 +107,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     }
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const internalTls = internalTlsOf(flags);
     const metricsAt = metricsPort(flags['metrics-port']);
     try {
       fs.mkdirSync(flags['data-dir'], { recursive: true });
@@ -130,6 +133,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
         join: flags.join,
+        internalTls,
         metrics: metrics?.registry,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
@@ -145,7 +149,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       }
       stops.push(() => started.right.stop());
       const me = controllers.right.find((c) => c.id === nodeId)!;
-      io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
+      io.stdout.write(
+        `rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`,
+      );
     }
     if (!flags.controller || bothRoles) {
       const port = flags.port ?? 9092;
@@ -161,6 +167,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
         kafkaTls,
+        internalTls,
         authorizer,
         kafkaSasl,
         logger,
@@ -172,7 +179,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       }
       stops.push(() => started.right.stop());
       for (const warning of exposureWarnings([listener], kafkaTls)) logger.warn(warning);
-      io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
+      io.stdout.write(
+        `rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`,
+      );
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     logger.info('shutting down');

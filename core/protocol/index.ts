@@ -20,7 +20,7 @@ export {
   DEFAULT_QUEUED_MAX_REQUEST_BYTES,
 } from './server/bounds';
 export type { ListenerBounds, Frame, FrameRead } from './server/bounds';
-export { ListenerTls, CLIENT_AUTH_VALUES, ANONYMOUS, principalOf } from './server/tls';
+export { ListenerTls, CLIENT_AUTH_VALUES, ANONYMOUS, principalOf, certificatePrincipal } from './server/tls';
 export type { ListenerTlsOptions, ClientAuth } from './server/tls';
 export { Reader, Writer, DecodeError } from '../wire';
 export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from '../wire';

@@ -34,7 +34,8 @@ import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
 import { ClusterTransactions } from './transaction-coordinator';
 import { ProducerIdAllocator } from './producer-ids';
-import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
+import { RpcClient, RpcServer, type LinkFilter, type LinkSockets, type RpcMessage } from '../net/rpc';
+import { InternalTls, type InternalTlsOptions } from '../net/internal-tls';
 import type { Registry } from '../../metrics';
 import { ClusterBrokerMetrics } from './cluster-broker-metrics';
 
@@ -48,8 +49,10 @@ export interface BrokerOptions {
   readonly advertisedHost?: string;
   /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
   readonly kafkaBounds?: ServerBounds;
-  /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. Replication between brokers stays plaintext. */
+  /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. */
   readonly kafkaTls?: ListenerTlsOptions;
+  /** Mutual TLS on the links to controllers and other brokers (replication); absent: plain TCP. */
+  readonly internalTls?: InternalTlsOptions;
   /** The authorizer (super users, allow.everyone.if.no.acl.found) enforcing the metadata log's ACLs; absent: none. */
   readonly authorizer?: auth.AuthorizerConfig;
   /**
@@ -192,11 +195,17 @@ export class BrokerProcess implements BrokerView {
   private readonly metrics: ClusterBrokerMetrics | undefined;
 
   readonly logger: Logger;
+  /** How this broker's links to controllers and brokers are made (internal TLS, or plain TCP). */
+  private readonly sockets: LinkSockets | undefined;
 
-  private constructor(readonly options: BrokerOptions) {
+  private constructor(
+    readonly options: BrokerOptions,
+    internalTls: InternalTls | undefined,
+  ) {
     this.metrics = options.metrics ? new ClusterBrokerMetrics(options.metrics, this) : undefined;
     this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
-    this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
+    this.sockets = internalTls?.sockets(lineLog(this.logger, 'warn'));
+    this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter, this.sockets);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
       clock: systemClock,
@@ -207,9 +216,15 @@ export class BrokerProcess implements BrokerView {
   }
 
   static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
+    let internalTls: InternalTls | undefined;
+    try {
+      internalTls = options.internalTls && InternalTls.load(options.internalTls);
+    } catch (e) {
+      return E.left((e as Error).message);
+    }
     const lock = lockDataDir(options.dataDir);
     if (E.isLeft(lock)) return lock;
-    const broker = new BrokerProcess(options);
+    const broker = new BrokerProcess(options, internalTls);
     broker.lock = lock.right;
     const host = options.host ?? '127.0.0.1';
     try {
@@ -217,7 +232,14 @@ export class BrokerProcess implements BrokerView {
       const transactions = new ClusterTransactions(broker, broker.groups);
       broker.transactions = transactions;
       broker.groups.findTransactionCoordinator = (id) => transactions.findCoordinator(id);
-      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
+      broker.replicationServer = await RpcServer.listen(
+        options.port + 1,
+        host,
+        (m, b) => broker.handleReplicaRpc(m, b),
+        lineLog(broker.logger, 'warn'),
+        undefined,
+        broker.sockets,
+      );
       const security = clusterSecurityPort(broker, options.kafkaSasl?.mechanisms ?? ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
       broker.kafka = await KafkaServer.start({
         ports: { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security },
@@ -557,7 +579,7 @@ export class BrokerProcess implements BrokerView {
     let c = this.peers.get(brokerId);
     if (c === undefined || c.host !== b.host || c.port !== b.port + 1) {
       c?.close();
-      c = new RpcClient(b.host, b.port + 1, undefined, this.options.linkFilter);
+      c = new RpcClient(b.host, b.port + 1, undefined, this.options.linkFilter, this.sockets);
       this.peers.set(brokerId, c);
     }
     return c;

@@ -4,9 +4,14 @@
 // length-prefixed frames over TCP, each [u8 kind][u32 id][u32 json length]
 // [json][blob], where the JSON carries the message and the optional blob the
 // bytes that must not be re-encoded (record batches, metadata entries).
-// Frames are bounded; a malformed one closes that connection only.
-import * as net from 'node:net';
+// Frames are bounded; a malformed one closes that connection only. Connections
+// are plain TCP, or mutual TLS when the node is given LinkSockets of
+// internal-tls.ts.
+import type * as net from 'node:net';
+import { type LinkSockets, plainSockets } from '../../raft';
 import { FrameDecoder } from './frames';
+
+export type { LinkSockets } from '../../raft';
 
 const REQUEST = 0;
 const RESPONSE = 1;
@@ -95,12 +100,17 @@ export class RpcServer {
     readonly port: number,
   ) {}
 
-  static listen(port: number, host: string, handler: RpcHandler, log: (m: string) => void, maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES): Promise<RpcServer> {
+  static listen(
+    port: number,
+    host: string,
+    handler: RpcHandler,
+    log: (m: string) => void,
+    maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES,
+    sockets: LinkSockets = plainSockets,
+  ): Promise<RpcServer> {
     return new Promise((resolve, reject) => {
       let rpc: RpcServer;
-      const server = net.createServer({ noDelay: true }, (socket) => {
-        rpc.sockets.add(socket);
-        socket.on('close', () => rpc.sockets.delete(socket));
+      const server = sockets.createServer((socket) => {
         socket.on('error', () => {});
         const peer: RpcPeer = {
           onClose: (listener) => (socket.destroyed ? listener() : socket.once('close', listener)),
@@ -128,6 +138,11 @@ export class RpcServer {
             socket.destroy();
           }
         });
+      });
+      // Every raw connection, authenticated or still in a TLS handshake, ends with close().
+      server.on('connection', (socket: net.Socket) => {
+        rpc.sockets.add(socket);
+        socket.on('close', () => rpc.sockets.delete(socket));
       });
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -168,6 +183,7 @@ export class RpcClient {
     readonly port: number,
     private readonly maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES,
     private readonly linkFilter?: LinkFilter,
+    private readonly sockets: LinkSockets = plainSockets,
   ) {}
 
   call(method: string, body: unknown, timeoutMs: number, blob?: Buffer): Promise<RpcResult> {
@@ -216,7 +232,7 @@ export class RpcClient {
         return true;
       },
     };
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread });
+    const socket = this.sockets.connect({ host: this.host, port: this.port, onread });
     this.socket = socket;
     const fail = (error: string) => {
       if (this.socket === socket) this.socket = undefined;
@@ -284,8 +300,8 @@ export class RpcClient {
 }
 
 /** One call on a connection of its own, closed after the answer (status and admin tools). */
-export async function callOnce(host: string, port: number, method: string, body: unknown, timeoutMs: number) {
-  const client = new RpcClient(host, port);
+export async function callOnce(host: string, port: number, method: string, body: unknown, timeoutMs: number, sockets?: LinkSockets) {
+  const client = new RpcClient(host, port, undefined, undefined, sockets);
   try {
     return await client.call(method, body, timeoutMs);
   } finally {

@@ -19,6 +19,7 @@ import { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { SCHEMA_REGISTRY_FLAGS, schemaRegistryFlagsAsConfig, schemaRegistrySecurity } from './schema-registry-config';
 import type { MetricsServer, Registry } from '../core/metrics';
 
 const SPEC = {
@@ -42,6 +43,7 @@ const SPEC = {
     defaultText: String(DEFAULT_SETTINGS.schemaRegistryPort),
   },
   'no-schema-registry': { kind: 'boolean', help: 'do not serve the schema registry' },
+  ...SCHEMA_REGISTRY_FLAGS,
   'no-auto-create-topics': { kind: 'boolean', help: 'Metadata requests do not create missing topics; config key auto.create.topics.enable' },
   'recover-corruption': {
     kind: 'boolean',
@@ -90,7 +92,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags), listenerFlagsAsConfig(flags));
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags), listenerFlagsAsConfig(flags), schemaRegistryFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
@@ -160,7 +162,13 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
     }
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
-      registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });
+      registryServer = await startSchemaRegistryServer({
+        registry,
+        port: s.schemaRegistryPort,
+        host: s.schemaRegistryHost,
+        // Basic auth checks the users of DIR/scram-credentials.json, as the SASL listeners do.
+        ...schemaRegistrySecurity(s, security),
+      });
     }
   } catch (e) {
     for (const server of servers) await server.close(0);
@@ -179,7 +187,10 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
     ),
   );
   if (acls) io.stdout.write(`rill broker: authorizer on (ACLs in ${path.join(s.dataDir, auth.ACLS_FILE)})\n`);
-  if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
+  if (registryServer)
+    io.stdout.write(
+      `rill broker: schema registry on ${registryServer.url}${s.schemaRegistryAuthenticationMethod?.toUpperCase() === 'BASIC' ? ' (basic auth)' : ''}\n`,
+    );
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('shutting down: no new connections, finishing requests in flight');

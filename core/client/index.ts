@@ -3,7 +3,8 @@
 // implementations (embedded, Rill protocol, kafkajs). The only door into this folder.
 export { Rill } from './rill';
 export { optionalPackage } from './optional-package';
-export { openBrokerSchemaRegistry } from './schema-registry';
+export { openBrokerSchemaRegistry, schemaRegistryRequest } from './schema-registry';
+export type { SchemaRegistryClientOptions, SchemaRegistryAnswer } from './schema-registry';
 export type { RillOptions } from './rill';
 export { Producer } from './producer';
 export type { ProducerOptions, ProducerRecord, RecordMetadata, ProduceTarget, Acks, TransactionHooks } from './producer';

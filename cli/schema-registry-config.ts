@@ -6,7 +6,7 @@
 // schema.registry.authentication.method (Confluent's authentication.method).
 import type * as https from 'node:https';
 import { UsageError } from './args';
-import { type ClientAuth, ListenerTls, sasl, type SecurityPort } from '../core/protocol';
+import { type ClientAuth, ListenerTls, type SecurityPort, userPasswordMatches } from '../core/protocol';
 import { tlsOfSettings } from './tls-settings';
 
 export interface SchemaRegistrySecuritySettings {
@@ -95,6 +95,6 @@ export function schemaRegistrySecurity(
   const tls = registryTls(s);
   return {
     tls: tls && ListenerTls.load(tls, 'schema.registry.').serverOptions(),
-    authenticate: basicAuth(s) ? (user, password) => sasl.userPasswordMatches(users, user, password) : undefined,
+    authenticate: basicAuth(s) ? (user, password) => userPasswordMatches(users, user, password) : undefined,
   };
 }

@@ -37,6 +37,8 @@ export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
 export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';
 export type { ClientSaslOptions } from './sasl/sasl-client';
+/** HTTP basic auth against the SASL users (the schema registry's). */
+export { userPasswordMatches } from './sasl';
 export * as apis from './apis/public';
 export * as sasl from './sasl';
 export * as auth from './auth';

@@ -8,7 +8,7 @@ import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '.
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { ListenerTls, usesSasl } from '../core/protocol';
+import { type ListenerSpec, ListenerTls, usesSasl, usesTls } from '../core/protocol';
 import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -44,7 +44,7 @@ const SPEC = {
   ...INTERNAL_TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
-  'sasl-mechanisms': LISTENER_FLAGS['sasl-mechanisms'],
+  ...LISTENER_FLAGS,
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -66,9 +66,9 @@ partitions (leader, ISR, lag), workers. docs/cluster.md starts a 3-node cluster.
 Stops on SIGTERM or SIGINT and prints a "stopped" line.`,
 });
 
-/** Controller and broker in one process: --controller with a broker --port. */
-function combined(flags: { controller?: boolean; port?: number }): boolean {
-  return flags.controller === true && flags.port !== undefined;
+/** Controller and broker in one process: --controller with a broker --port (or --listeners). */
+function combined(flags: { controller?: boolean; port?: number; listeners?: string }): boolean {
+  return flags.controller === true && (flags.port !== undefined || flags.listeners !== undefined);
 }
 
 /** `rill broker` arguments that ask for a cluster node rather than the single-node broker. */
@@ -96,10 +96,23 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       throw new UsageError('--authorizer is for a broker; a controller-only node (no --port) serves no Kafka clients');
     if ((kafkaTls || flags['sasl-mechanisms'] !== undefined) && flags.controller && !combined(flags))
       throw new UsageError('--ssl-* and --sasl-mechanisms are for the Kafka listener of a broker; a controller-only node (no --port) has none');
-    // One Kafka listener per cluster broker: SASL_PLAINTEXT or SASL_SSL when --sasl-mechanisms is given.
-    const listenerSettings = { host: flags.host ?? '127.0.0.1', port: flags.port ?? 9092, saslEnabledMechanisms: flags['sasl-mechanisms'] };
-    const [listener] = brokerListeners(listenerSettings, kafkaTls);
-    const kafkaSasl = usesSasl(listener.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined;
+    if (flags.listeners !== undefined && (flags.port !== undefined || flags.host !== undefined))
+      throw new UsageError("--listeners names every address and port: leave out --host and --port (replication is on the first listener's port + 1)");
+    // The Kafka listeners: --listeners (the first one anchors replication on its port + 1), else one of --host/--port.
+    const listenerSettings = {
+      host: flags.host ?? '127.0.0.1',
+      port: flags.port ?? 9092,
+      saslEnabledMechanisms: flags['sasl-mechanisms'],
+      listeners: flags.listeners,
+      listenerSecurityProtocolMap: flags['listener-security-protocol-map'],
+      advertisedListeners: flags['advertised-listeners'],
+    };
+    const listeners = brokerListeners(listenerSettings, kafkaTls);
+    const [first, ...more] = listeners;
+    if (first.port === 0 || (first.advertisedPort !== undefined && first.advertisedPort !== first.port))
+      throw new UsageError(`listener ${first.name}: the first listener needs a port of its own (not 0), advertised as it is: replication is on its port + 1`);
+    const saslOf = (spec: ListenerSpec) => (usesSasl(spec.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined);
+    const tlsOf = (spec: ListenerSpec) => (usesTls(spec.protocol) ? kafkaTls : undefined);
     try {
       if (kafkaTls) ListenerTls.load(kafkaTls); // bad files fail before any port is bound
     } catch (e) {
@@ -154,22 +167,32 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       );
     }
     if (!flags.controller || bothRoles) {
-      const port = flags.port ?? 9092;
+      const port = first.port;
       const started = await BrokerProcess.start({
         nodeId,
         controllers: controllers.right,
         dataDir: bothRoles ? path.join(dataDir, 'broker') : dataDir,
         port,
-        host: flags.host,
-        advertisedHost: flags['advertised-host'],
+        host: first.host,
+        advertisedHost: first.advertisedHost ?? flags['advertised-host'],
+        listenerName: flags.listeners !== undefined ? first.name : undefined,
+        extraListeners: more.map((spec) => ({
+          name: spec.name,
+          port: spec.port,
+          host: spec.host,
+          advertisedHost: spec.advertisedHost,
+          advertisedPort: spec.advertisedPort,
+          tls: tlsOf(spec),
+          sasl: saslOf(spec),
+        })),
         autoCreateTopics: flags['no-auto-create-topics'] !== true,
         rack: flags.rack ?? null,
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
-        kafkaTls,
+        kafkaTls: tlsOf(first),
         internalTls,
         authorizer,
-        kafkaSasl,
+        kafkaSasl: saslOf(first),
         logger,
         metrics: metrics?.registry,
       });
@@ -178,10 +201,11 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
-      for (const warning of exposureWarnings([listener], kafkaTls)) logger.warn(warning);
-      io.stdout.write(
-        `rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`,
-      );
+      for (const warning of exposureWarnings(listeners, kafkaTls)) logger.warn(warning);
+      // Named listeners are listed with the address each advertises.
+      const named = started.right.namedListeners;
+      const kafka = named.length > 0 ? `Kafka listeners ${named.map((l) => `${l.name} on ${l.host}:${l.port}`).join(', ')}` : `Kafka on ${first.host}:${port}`;
+      io.stdout.write(`rill broker ${nodeId}: ${kafka}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`);
     }
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     logger.info('shutting down');

@@ -61,6 +61,14 @@ export interface BrokerOptions {
    * SASL (AlterUserScramCredentials still manages the cluster's users).
    */
   readonly kafkaSasl?: Omit<ListenerSasl, 'security'>;
+  /**
+   * The first listener's name (Kafka's listeners NAME). With it, or with
+   * `extraListeners`, the broker registers its listeners by name, and a client
+   * is told every broker's address on the listener it came in on.
+   */
+  readonly listenerName?: string;
+  /** More Kafka listeners beside the first (an INTERNAL PLAINTEXT one beside an EXTERNAL SASL_SSL one), each with its own security. */
+  readonly extraListeners?: readonly KafkaListenerOptions[];
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -83,6 +91,21 @@ export interface BrokerOptions {
   readonly logger?: Logger;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
+}
+
+/** One more Kafka listener of a broker. */
+export interface KafkaListenerOptions {
+  readonly name: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Default the broker's host. */
+  readonly host?: string;
+  /** What clients are told (advertised.listeners); default the host and the bound port. */
+  readonly advertisedHost?: string;
+  readonly advertisedPort?: number;
+  readonly tls?: ListenerTlsOptions;
+  /** SASL on it (its mechanisms and bounds; the credentials are the metadata log's); absent: none. */
+  readonly sasl?: Omit<ListenerSasl, 'security'>;
 }
 
 const TICK_MS = 20;
@@ -186,6 +209,11 @@ export class BrokerProcess implements BrokerView {
   private stopping: Promise<void> | undefined;
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaServer | undefined;
+  private readonly extraKafka: KafkaServer[] = [];
+  /** Its listeners as registered (empty: the one unnamed address). */
+  private registeredListeners: { name: string; host: string; port: number }[] = [];
+  /** Every listener is bound: only then does it register (with their addresses). */
+  private listening = false;
   private groups: ClusterGroupCoordinator | undefined;
   private transactions: ClusterTransactions | undefined;
   private lock: DirLock | undefined;
@@ -240,19 +268,45 @@ export class BrokerProcess implements BrokerView {
         undefined,
         broker.sockets,
       );
-      const security = clusterSecurityPort(broker, options.kafkaSasl?.mechanisms ?? ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
+      const mechanisms = [...new Set([options.kafkaSasl, ...(options.extraListeners ?? []).map((l) => l.sasl)].flatMap((s) => s?.mechanisms ?? []))];
+      const security = clusterSecurityPort(broker, mechanisms.length > 0 ? mechanisms : ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
+      const ports = { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security };
+      const named = options.listenerName !== undefined || (options.extraListeners?.length ?? 0) > 0;
+      const firstName =
+        options.listenerName ?? (options.kafkaSasl ? (options.kafkaTls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : options.kafkaTls ? 'SSL' : 'PLAINTEXT');
       broker.kafka = await KafkaServer.start({
-        ports: { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security },
+        ports,
         sasl: options.kafkaSasl && { ...options.kafkaSasl, security },
         port: options.port,
         host,
         advertisedHost: options.advertisedHost,
+        listenerName: named ? firstName : undefined,
         ...options.kafkaBounds,
         tls: options.kafkaTls,
         autoCreateTopics: options.autoCreateTopics ?? true,
         logger: broker.logger,
         metrics: options.metrics,
       });
+      if (named) broker.registeredListeners.push({ name: firstName, host: options.advertisedHost ?? host, port: options.port });
+      for (const l of options.extraListeners ?? []) {
+        const server = await KafkaServer.start({
+          ports,
+          sasl: l.sasl && { ...l.sasl, security },
+          port: l.port,
+          host: l.host ?? host,
+          advertisedHost: l.advertisedHost,
+          advertisedPort: l.advertisedPort,
+          listenerName: l.name,
+          ...options.kafkaBounds,
+          tls: l.tls,
+          autoCreateTopics: options.autoCreateTopics ?? true,
+          logger: broker.logger,
+          // One registry: the first listener's server counts for the broker.
+        });
+        broker.extraKafka.push(server);
+        broker.registeredListeners.push({ name: l.name, host: l.advertisedHost ?? l.host ?? host, port: l.advertisedPort ?? server.port });
+      }
+      broker.listening = true;
     } catch (e) {
       await broker.stop();
       return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
@@ -271,6 +325,11 @@ export class BrokerProcess implements BrokerView {
   /** The active controller as this broker last reached it. */
   get activeControllerId(): number {
     return this.controllerClient.believedActive;
+  }
+
+  /** Its named listeners as registered (advertised addresses; empty: one unnamed listener). */
+  get namedListeners(): readonly { name: string; host: string; port: number }[] {
+    return this.registeredListeners;
   }
 
   /** The Kafka listener (its connections and bounds), once started. */
@@ -335,7 +394,8 @@ export class BrokerProcess implements BrokerView {
     if (this.stopped) return;
     const now = Date.now();
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
-    if (!this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
+    if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
+      void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
     this.groups?.onReplicasChanged();
     this.transactions?.onReplicasChanged();
@@ -350,7 +410,13 @@ export class BrokerProcess implements BrokerView {
         const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
         const a = await this.controllerClient.call<{ brokerEpoch: number }>(
           ControllerMethod.registerBroker,
-          { brokerId: this.nodeId, rack: this.options.rack ?? null, host, port: this.options.port },
+          {
+            brokerId: this.nodeId,
+            rack: this.options.rack ?? null,
+            host,
+            port: this.options.port,
+            ...(this.registeredListeners.length > 0 ? { listeners: this.registeredListeners } : {}),
+          },
           RPC_TIMEOUT_MS,
         );
         if (a.errorCode !== 0) this.warnUnregistered(a.message ?? `error ${a.errorCode}`);
@@ -777,7 +843,7 @@ export class BrokerProcess implements BrokerView {
     clearInterval(this.timer);
     await this.upkeep.stop();
     // In-flight requests get a moment to be answered; long polls end at once.
-    await this.kafka?.close(KAFKA_CLOSE_GRACE_MS);
+    await Promise.all([this.kafka, ...this.extraKafka].map((k) => k?.close(KAFKA_CLOSE_GRACE_MS)));
     await this.replicationServer?.close();
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();

@@ -272,40 +272,42 @@ export class BrokerProcess implements BrokerView {
       const security = clusterSecurityPort(broker, mechanisms.length > 0 ? mechanisms : ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
       const ports = { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security };
       const named = options.listenerName !== undefined || (options.extraListeners?.length ?? 0) > 0;
-      const firstName =
-        options.listenerName ?? (options.kafkaSasl ? (options.kafkaTls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : options.kafkaTls ? 'SSL' : 'PLAINTEXT');
-      broker.kafka = await KafkaServer.start({
-        ports,
-        sasl: options.kafkaSasl && { ...options.kafkaSasl, security },
+      const first: KafkaListenerOptions = {
+        name: options.listenerName ?? (options.kafkaSasl ? (options.kafkaTls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : options.kafkaTls ? 'SSL' : 'PLAINTEXT'),
         port: options.port,
-        host,
         advertisedHost: options.advertisedHost,
-        listenerName: named ? firstName : undefined,
-        ...options.kafkaBounds,
         tls: options.kafkaTls,
-        autoCreateTopics: options.autoCreateTopics ?? true,
-        logger: broker.logger,
-        metrics: options.metrics,
-      });
-      if (named) broker.registeredListeners.push({ name: firstName, host: options.advertisedHost ?? host, port: options.port });
-      for (const l of options.extraListeners ?? []) {
-        const server = await KafkaServer.start({
+        sasl: options.kafkaSasl,
+      };
+      const serve = (l: KafkaListenerOptions, metrics: Registry | undefined) =>
+        KafkaServer.start({
           ports,
           sasl: l.sasl && { ...l.sasl, security },
           port: l.port,
           host: l.host ?? host,
           advertisedHost: l.advertisedHost,
           advertisedPort: l.advertisedPort,
-          listenerName: l.name,
+          listenerName: named ? l.name : undefined,
           ...options.kafkaBounds,
           tls: l.tls,
           autoCreateTopics: options.autoCreateTopics ?? true,
           logger: broker.logger,
-          // One registry: the first listener's server counts for the broker.
+          metrics,
         });
-        broker.extraKafka.push(server);
-        broker.registeredListeners.push({ name: l.name, host: l.advertisedHost ?? l.host ?? host, port: l.advertisedPort ?? server.port });
+      broker.kafka = await serve(first, options.metrics);
+      const servers = [broker.kafka];
+      // One metrics registry: the first listener's server counts for the broker.
+      for (const l of options.extraListeners ?? []) {
+        const server = await serve(l, undefined);
+        broker.extraKafka.push(server); // closed by stop() even if a later one fails to start
+        servers.push(server);
       }
+      if (named)
+        broker.registeredListeners = [first, ...(options.extraListeners ?? [])].map((l, i) => ({
+          name: l.name,
+          host: l.advertisedHost ?? l.host ?? host,
+          port: l.advertisedPort ?? servers[i].port,
+        }));
       broker.listening = true;
     } catch (e) {
       await broker.stop();

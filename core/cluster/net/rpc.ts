@@ -78,6 +78,11 @@ function decodeFrame(frame: Buffer): Decoded | string {
   return { kind, id, json, blob: frame.subarray(HEADER + jsonLength) };
 }
 
+/** A TLS handshake record (content type 22, version 3.x): a node with internal TLS calling a plaintext one. */
+function looksLikeTlsHello(bytes: Buffer | undefined): boolean {
+  return bytes !== undefined && bytes.length >= 2 && bytes[0] === 0x16 && bytes[1] === 0x03;
+}
+
 /**
  * Writes a frame's parts corked until the work of the current tick is done: the
  * frames one tick makes for a peer (a leader's answers to one follower's
@@ -116,7 +121,9 @@ export class RpcServer {
           onClose: (listener) => (socket.destroyed ? listener() : socket.once('close', listener)),
         };
         const decoder = new FrameDecoder(maxFrameBytes, HEADER);
+        let firstBytes: Buffer | undefined;
         socket.on('data', (chunk: Buffer) => {
+          firstBytes ??= Buffer.from(chunk.subarray(0, 2));
           const r = decoder.push(chunk, (frame) => {
             const d = decodeFrame(frame);
             if (typeof d === 'string' || d.kind !== REQUEST || typeof (d.json as { m?: unknown }).m !== 'string') {
@@ -134,7 +141,10 @@ export class RpcServer {
               );
           });
           if (!r.ok) {
-            log(`rpc: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${r.error}`);
+            const why = looksLikeTlsHello(firstBytes)
+              ? "it speaks TLS, and this node's internal links are plaintext (start every node with the same --internal-ssl-* flags)"
+              : r.error;
+            log(`rpc: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
             socket.destroy();
           }
         });

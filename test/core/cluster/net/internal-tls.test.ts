@@ -104,6 +104,25 @@ describe('internal TLS on the cluster RPC', () => {
     expect(!picky.ok && picky.error).toMatch(/User:CN=rill-node,O=Rill Tests is not one of the node principals/);
   });
 
+  it('a plaintext node says so when a node with internal TLS calls it', async () => {
+    const plainLog = logLines();
+    const plain = await RpcServer.listen(0, '127.0.0.1', () => ({ body: {} }), plainLog.log);
+    try {
+      const c = new RpcClient(
+        '127.0.0.1',
+        plain.port,
+        undefined,
+        undefined,
+        InternalTls.load(node).sockets(() => {}),
+      );
+      clients.push(c);
+      expect((await c.call('echo', {}, 10_000)).ok).toBe(false);
+      expect(await plainLog.next(/it speaks TLS, and this node's internal links are plaintext/)).toBeDefined();
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('names the setting of a file it cannot read', () => {
     expect(() => InternalTls.load({ ...node, keyFile: '/nonexistent/key.pem' })).toThrow(/internal\.ssl\.key\.location: cannot read \/nonexistent\/key\.pem/);
     expect(() => InternalTls.load({ ...node, principals: ['CN=node'] })).toThrow(/internal\.ssl\.principals: "CN=node" is not a principal/);

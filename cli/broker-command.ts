@@ -19,7 +19,7 @@ import { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
-import { SCHEMA_REGISTRY_FLAGS, schemaRegistryFlagsAsConfig, schemaRegistrySecurity } from './schema-registry-config';
+import { SCHEMA_REGISTRY_FLAGS, schemaRegistryExposureWarning, schemaRegistryFlagsAsConfig, schemaRegistrySecurity } from './schema-registry-config';
 import type { MetricsServer, Registry } from '../core/metrics';
 
 const SPEC = {
@@ -181,6 +181,8 @@ async function serve(s: BrokerSettings, metricsPort: number | undefined, io: Com
     throw new CommandError(err.message);
   }
   for (const warning of exposureWarnings(listeners, tls)) logger.warn(warning);
+  const registryWarning = registryServer && schemaRegistryExposureWarning(s.schemaRegistryHost, s);
+  if (registryWarning) logger.warn(registryWarning);
   listeners.forEach((spec, i) =>
     io.stdout.write(
       `rill broker: listening on ${spec.host}:${servers[i].port} ${servers[i].securityProtocol}${spec.name !== spec.protocol ? ` (listener ${spec.name})` : ''} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,

@@ -15,7 +15,7 @@ import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
-import { INTERNAL_TLS_FLAGS, internalTlsOf } from './internal-tls-flags';
+import { INTERNAL_TLS_FLAGS, internalExposureWarning, internalTlsOf } from './internal-tls-flags';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -121,6 +121,11 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     const internalTls = internalTlsOf(flags);
+    // The hosts its internal links bind: the controller's (RPC and Raft), the broker's replication.
+    const internalHosts = [
+      ...(flags.controller ? [flags.host ?? controllers.right.find((c) => c.id === flags['node-id'])?.host ?? '127.0.0.1'] : []),
+      ...(!flags.controller || combined(flags) ? [first.host] : []),
+    ];
     const metricsAt = metricsPort(flags['metrics-port']);
     try {
       fs.mkdirSync(flags['data-dir'], { recursive: true });
@@ -207,6 +212,8 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       const kafka = named.length > 0 ? `Kafka listeners ${named.map((l) => `${l.name} on ${l.host}:${l.port}`).join(', ')}` : `Kafka on ${first.host}:${port}`;
       io.stdout.write(`rill broker ${nodeId}: ${kafka}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`);
     }
+    const exposed = internalExposureWarning(internalHosts, internalTls);
+    if (exposed) logger.warn(exposed);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     logger.info('shutting down');
     await stopAll();

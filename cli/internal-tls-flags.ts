@@ -5,6 +5,7 @@
 // flags; errors name the settings internal.ssl.*.
 import { InternalTls, type InternalTlsOptions, parsePrincipals } from '../core/cluster';
 import { UsageError } from './args';
+import { isLoopback } from '../core/protocol';
 import { CommandError } from './wire';
 
 export const INTERNAL_TLS_FLAGS = {
@@ -43,6 +44,13 @@ export function internalTlsOf(flags: InternalTlsFlags): InternalTlsOptions | und
     throw new CommandError((e as Error).message);
   }
   return options;
+}
+
+/** The warning a node deserves whose internal links other machines reach without internal TLS (the hosts they bind). */
+export function internalExposureWarning(hosts: readonly string[], internalTls: InternalTlsOptions | undefined): string | undefined {
+  const exposed = [...new Set(hosts.filter((h) => !isLoopback(h)))];
+  if (internalTls !== undefined || exposed.length === 0) return undefined;
+  return `the cluster's internal links on ${exposed.join(', ')} (controller RPC, replication, Raft) are plaintext and authenticate no one: anyone who reaches them can join as a broker, fetch replicas or vote (start every node with --internal-ssl-cert, --internal-ssl-key and --internal-ssl-ca; docs/security.md)`;
 }
 
 /** The sockets of a command's calls to cluster nodes (plain TCP without internal TLS). */

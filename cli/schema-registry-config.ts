@@ -6,7 +6,7 @@
 // schema.registry.authentication.method (Confluent's authentication.method).
 import type * as https from 'node:https';
 import { UsageError } from './args';
-import { type ClientAuth, ListenerTls, type SecurityPort, userPasswordMatches } from '../core/protocol';
+import { type ClientAuth, isLoopback, ListenerTls, type SecurityPort, userPasswordMatches } from '../core/protocol';
 import { tlsOfSettings } from './tls-settings';
 
 export interface SchemaRegistrySecuritySettings {
@@ -68,6 +68,12 @@ function basicAuth(s: SchemaRegistrySecuritySettings): boolean {
   const method = (s.schemaRegistryAuthenticationMethod ?? 'NONE').toUpperCase();
   if (method !== 'NONE' && method !== 'BASIC') throw new UsageError(`schema.registry.authentication.method must be NONE or BASIC, not "${method}"`);
   return method === 'BASIC';
+}
+
+/** The warning a registry deserves that other machines reach with nobody authenticated. */
+export function schemaRegistryExposureWarning(host: string, s: SchemaRegistrySecuritySettings): string | undefined {
+  if (isLoopback(host) || basicAuth(s) || s.schemaRegistrySslClientAuth === 'required') return undefined;
+  return `the schema registry on ${host} is reachable from other machines and authenticates no one: anyone who reaches it can register and delete schemas (use --schema-registry-basic-auth with --schema-registry-ssl-cert; docs/security.md)`;
 }
 
 /** Checks the settings (files are read later, by schemaRegistrySecurity). */

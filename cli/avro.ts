@@ -1,35 +1,73 @@
 // Avro values for `rill produce` / `rill consume`, through a schema registry's
 // REST API (Rill's or Confluent's): records carry the Confluent framing
 // (magic byte 0 + 4-byte schema id) so other Kafka tools can read them.
+// https and basic auth: the URL's user:password@, or the --command-config
+// file's schema.registry.* keys (Confluent's client names).
+import * as fs from 'node:fs';
 import avro from 'avsc';
+import { type SchemaRegistryAnswer, schemaRegistryRequest, type SchemaRegistryClientOptions } from '../core/client';
 import { frame, readSchemaId } from '../core/schema';
+import { readConfigFile } from './broker-config';
 import { CommandError } from './wire';
 
 export const DEFAULT_REGISTRY = 'http://localhost:8081';
 
-async function registryCall(url: string, init?: RequestInit): Promise<any> {
-  let response: Response;
+/** The registry client's TLS files and basic auth from a --command-config file (none without one). */
+export function registryClientOf(flags: { 'command-config'?: string }): SchemaRegistryClientOptions {
+  const file = flags['command-config'];
+  if (file === undefined) return {};
+  const settings = readConfigFile(file);
+  const read = (key: string): Buffer | undefined => {
+    const path = settings[key];
+    if (path === undefined) return undefined;
+    try {
+      return fs.readFileSync(path);
+    } catch (e) {
+      throw new CommandError(`${file}: ${key}: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  const userInfo = settings['schema.registry.basic.auth.user.info'];
+  const colon = userInfo?.indexOf(':') ?? -1;
+  if (userInfo !== undefined && colon < 0) throw new CommandError(`${file}: schema.registry.basic.auth.user.info must be USER:PASSWORD`);
+  return {
+    ca: read('schema.registry.ssl.ca.location'),
+    cert: read('schema.registry.ssl.certificate.location'),
+    key: read('schema.registry.ssl.key.location'),
+    ...(userInfo !== undefined ? { username: userInfo.slice(0, colon), password: userInfo.slice(colon + 1) } : {}),
+  };
+}
+
+async function registryCall(url: string, client: SchemaRegistryClientOptions, request: { method?: string; body?: string } = {}): Promise<any> {
+  const origin = new URL(url).origin;
+  let answer: SchemaRegistryAnswer;
   try {
-    response = await fetch(url, { ...init, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' } });
+    answer = await schemaRegistryRequest(url, request, client);
   } catch (e) {
-    throw new CommandError(
-      `cannot reach the schema registry at ${new URL(url).origin}: ${(e as Error).message}. Give --schema-registry URL (rill broker serves one).`,
-    );
+    throw new CommandError(`cannot reach the schema registry at ${origin}: ${(e as Error).message}. Give --schema-registry URL (rill broker serves one).`);
   }
-  const body: any = await response.json().catch(() => ({}));
-  if (!response.ok) throw new CommandError(`schema registry: ${body.message ?? response.statusText} (HTTP ${response.status})`);
+  const body = answer.body as { message?: string };
+  if (answer.status === 401)
+    throw new CommandError(
+      `schema registry at ${origin}: ${body.message ?? 'unauthorized'} (HTTP 401): give USER:PASSWORD@ in --schema-registry, or schema.registry.basic.auth.user.info in --command-config`,
+    );
+  if (answer.status < 200 || answer.status > 299) throw new CommandError(`schema registry: ${body.message ?? 'failed'} (HTTP ${answer.status})`);
   return body;
 }
 
 /** Registers `schemaText` under `<topic>-value` and returns an encoder of JSON text to framed Avro. */
-export async function avroEncoder(registry: string, topic: string, schemaText: string): Promise<(json: string, line: number) => Buffer> {
+export async function avroEncoder(
+  registry: string,
+  topic: string,
+  schemaText: string,
+  client: SchemaRegistryClientOptions = {},
+): Promise<(json: string, line: number) => Buffer> {
   let type: avro.Type;
   try {
     type = avro.Type.forSchema(JSON.parse(schemaText));
   } catch (e) {
     throw new CommandError(`the Avro schema is not valid: ${(e as Error).message}`);
   }
-  const { id } = await registryCall(`${registry}/subjects/${encodeURIComponent(topic + '-value')}/versions`, {
+  const { id } = await registryCall(`${registry}/subjects/${encodeURIComponent(topic + '-value')}/versions`, client, {
     method: 'POST',
     body: JSON.stringify({ schema: schemaText }),
   });
@@ -49,14 +87,14 @@ export async function avroEncoder(registry: string, topic: string, schemaText: s
 }
 
 /** Decodes framed Avro values to JSON text, fetching writer schemas by id (cached). */
-export function avroDecoder(registry: string): (bytes: Buffer) => Promise<string> {
+export function avroDecoder(registry: string, client: SchemaRegistryClientOptions = {}): (bytes: Buffer) => Promise<string> {
   const types = new Map<number, Promise<avro.Type>>();
   return async (bytes) => {
     const id = readSchemaId(bytes);
     if (id._tag === 'Left') throw new CommandError(`a record is not Confluent-framed Avro: ${id.left.message}`);
     let type = types.get(id.right);
     if (!type) {
-      type = registryCall(`${registry}/schemas/ids/${id.right}`).then((r) => avro.Type.forSchema(JSON.parse(r.schema)));
+      type = registryCall(`${registry}/schemas/ids/${id.right}`, client).then((r) => avro.Type.forSchema(JSON.parse(r.schema)));
       types.set(id.right, type);
     }
     return JSON.stringify((await type).fromBuffer(bytes.subarray(5)));

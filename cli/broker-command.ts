@@ -19,6 +19,7 @@ import { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { SCHEMA_REGISTRY_FLAGS, schemaRegistryExposureWarning, schemaRegistryFlagsAsConfig, schemaRegistrySecurity } from './schema-registry-config';
 import type { MetricsServer, Registry } from '../core/metrics';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 import type { ConsoleServer } from '../console/server';
@@ -44,6 +45,7 @@ const SPEC = {
     defaultText: String(DEFAULT_SETTINGS.schemaRegistryPort),
   },
   'no-schema-registry': { kind: 'boolean', help: 'do not serve the schema registry' },
+  ...SCHEMA_REGISTRY_FLAGS,
   'no-auto-create-topics': { kind: 'boolean', help: 'Metadata requests do not create missing topics; config key auto.create.topics.enable' },
   'recover-corruption': {
     kind: 'boolean',
@@ -94,7 +96,7 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags), listenerFlagsAsConfig(flags));
+    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags), listenerFlagsAsConfig(flags), schemaRegistryFlagsAsConfig(flags));
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
@@ -166,7 +168,13 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
     }
     if (s.schemaRegistryPort >= 0) {
       registry = openBrokerSchemaRegistry(broker);
-      registryServer = await startSchemaRegistryServer({ registry, port: s.schemaRegistryPort, host: s.schemaRegistryHost });
+      registryServer = await startSchemaRegistryServer({
+        registry,
+        port: s.schemaRegistryPort,
+        host: s.schemaRegistryHost,
+        // Basic auth checks the users of DIR/scram-credentials.json, as the SASL listeners do.
+        ...schemaRegistrySecurity(s, security),
+      });
     }
     if (httpPorts.console !== undefined)
       consoleServer = await inProcessConsole(
@@ -186,13 +194,18 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
     throw new CommandError(err.message);
   }
   for (const warning of exposureWarnings(listeners, tls)) logger.warn(warning);
+  const registryWarning = registryServer && schemaRegistryExposureWarning(s.schemaRegistryHost, s);
+  if (registryWarning) logger.warn(registryWarning);
   listeners.forEach((spec, i) =>
     io.stdout.write(
       `rill broker: listening on ${spec.host}:${servers[i].port} ${servers[i].securityProtocol}${spec.name !== spec.protocol ? ` (listener ${spec.name})` : ''} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${s.dataDir})\n`,
     ),
   );
   if (acls) io.stdout.write(`rill broker: authorizer on (ACLs in ${path.join(s.dataDir, auth.ACLS_FILE)})\n`);
-  if (registryServer) io.stdout.write(`rill broker: schema registry on http://${s.schemaRegistryHost}:${registryServer.port}\n`);
+  if (registryServer)
+    io.stdout.write(
+      `rill broker: schema registry on ${registryServer.url}${s.schemaRegistryAuthenticationMethod?.toUpperCase() === 'BASIC' ? ' (basic auth)' : ''}\n`,
+    );
 
   if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
   logger.info('shutting down: no new connections, finishing requests in flight');

@@ -15,8 +15,10 @@ import {
   ListenerTlsOptions,
 } from '../core/protocol';
 import { brokerListeners, LISTENER_KEYS, type ListenerSettings } from './listener-config';
+import { tlsOfSettings } from './tls-settings';
+import { checkSchemaRegistrySecurity, SCHEMA_REGISTRY_KEYS, type SchemaRegistrySecuritySettings } from './schema-registry-config';
 
-export interface BrokerSettings extends ListenerSettings {
+export interface BrokerSettings extends ListenerSettings, SchemaRegistrySecuritySettings {
   dataDir: string;
   nodeId: number;
   autoCreateTopics: boolean;
@@ -82,6 +84,7 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'super.users': { setting: 'superUsers', kind: 'string' },
   'allow.everyone.if.no.acl.found': { setting: 'allowEveryoneIfNoAclFound', kind: 'bool' },
   ...LISTENER_KEYS,
+  ...SCHEMA_REGISTRY_KEYS,
 };
 
 /** Resource bounds: positive integers. */
@@ -201,20 +204,16 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
   }
   brokerListeners(s, listenerTls(s)); // TLS and listener settings that do not go together fail here
   authorizerConfig(s); // as do authorizer settings
+  checkSchemaRegistrySecurity(s); // and the schema registry's
   return s as BrokerSettings;
 }
 
 /** The Kafka listener's TLS from the ssl.* settings: none when no certificate is given. */
 export function listenerTls(s: Pick<BrokerSettings, 'sslCertFile' | 'sslKeyFile' | 'sslCaFile' | 'sslClientAuth'>): ListenerTlsOptions | undefined {
-  if (!s.sslCertFile && !s.sslKeyFile) {
-    if (s.sslCaFile || (s.sslClientAuth && s.sslClientAuth !== 'none'))
-      throw new UsageError('ssl.ca.location and ssl.client.auth need TLS on the listener: give ssl.certificate.location and ssl.key.location too');
-    return undefined;
-  }
-  if (!s.sslCertFile || !s.sslKeyFile) throw new UsageError('TLS needs both ssl.certificate.location (--ssl-cert) and ssl.key.location (--ssl-key)');
-  if (s.sslClientAuth && s.sslClientAuth !== 'none' && !s.sslCaFile)
-    throw new UsageError(`ssl.client.auth=${s.sslClientAuth} needs ssl.ca.location (--ssl-ca): the CA that signs client certificates`);
-  return { certFile: s.sslCertFile, keyFile: s.sslKeyFile, caFile: s.sslCaFile, clientAuth: s.sslClientAuth };
+  return tlsOfSettings(
+    { cert: s.sslCertFile, key: s.sslKeyFile, ca: s.sslCaFile, clientAuth: s.sslClientAuth },
+    { keys: 'ssl', flags: '--ssl', server: 'listener' },
+  );
 }
 
 /** The listener TLS flags of `rill broker`, in either mode. */

@@ -8,7 +8,7 @@ import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '.
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { ListenerTls, usesSasl } from '../core/protocol';
+import { type ListenerSpec, ListenerTls, usesSasl, usesTls } from '../core/protocol';
 import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -16,6 +16,7 @@ import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
+import { INTERNAL_TLS_FLAGS, internalExposureWarning, internalTlsOf } from './internal-tls-flags';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -42,9 +43,10 @@ const SPEC = {
   'metrics-port': METRICS_PORT_FLAG,
   'console-port': { ...CONSOLE_PORT_FLAG, help: `${CONSOLE_PORT_FLAG.help}; a node with the broker role only` },
   ...TLS_FLAGS,
+  ...INTERNAL_TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...LOG_LEVEL_FLAG,
-  'sasl-mechanisms': LISTENER_FLAGS['sasl-mechanisms'],
+  ...LISTENER_FLAGS,
 } as const;
 
 export const CLUSTER_HELP = commandHelp({
@@ -66,9 +68,9 @@ partitions (leader, ISR, lag), workers. docs/cluster.md starts a 3-node cluster.
 Stops on SIGTERM or SIGINT and prints a "stopped" line.`,
 });
 
-/** Controller and broker in one process: --controller with a broker --port. */
-function combined(flags: { controller?: boolean; port?: number }): boolean {
-  return flags.controller === true && flags.port !== undefined;
+/** Controller and broker in one process: --controller with a broker --port (or --listeners). */
+function combined(flags: { controller?: boolean; port?: number; listeners?: string }): boolean {
+  return flags.controller === true && (flags.port !== undefined || flags.listeners !== undefined);
 }
 
 /** `rill broker` arguments that ask for a cluster node rather than the single-node broker. */
@@ -96,10 +98,23 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       throw new UsageError('--authorizer is for a broker; a controller-only node (no --port) serves no Kafka clients');
     if ((kafkaTls || flags['sasl-mechanisms'] !== undefined) && flags.controller && !combined(flags))
       throw new UsageError('--ssl-* and --sasl-mechanisms are for the Kafka listener of a broker; a controller-only node (no --port) has none');
-    // One Kafka listener per cluster broker: SASL_PLAINTEXT or SASL_SSL when --sasl-mechanisms is given.
-    const listenerSettings = { host: flags.host ?? '127.0.0.1', port: flags.port ?? 9092, saslEnabledMechanisms: flags['sasl-mechanisms'] };
-    const [listener] = brokerListeners(listenerSettings, kafkaTls);
-    const kafkaSasl = usesSasl(listener.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined;
+    if (flags.listeners !== undefined && (flags.port !== undefined || flags.host !== undefined))
+      throw new UsageError("--listeners names every address and port: leave out --host and --port (replication is on the first listener's port + 1)");
+    // The Kafka listeners: --listeners (the first one anchors replication on its port + 1), else one of --host/--port.
+    const listenerSettings = {
+      host: flags.host ?? '127.0.0.1',
+      port: flags.port ?? 9092,
+      saslEnabledMechanisms: flags['sasl-mechanisms'],
+      listeners: flags.listeners,
+      listenerSecurityProtocolMap: flags['listener-security-protocol-map'],
+      advertisedListeners: flags['advertised-listeners'],
+    };
+    const listeners = brokerListeners(listenerSettings, kafkaTls);
+    const [first, ...more] = listeners;
+    if (first.port === 0 || (first.advertisedPort !== undefined && first.advertisedPort !== first.port))
+      throw new UsageError(`listener ${first.name}: the first listener needs a port of its own (not 0), advertised as it is: replication is on its port + 1`);
+    const saslOf = (spec: ListenerSpec) => (usesSasl(spec.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined);
+    const tlsOf = (spec: ListenerSpec) => (usesTls(spec.protocol) ? kafkaTls : undefined);
     try {
       if (kafkaTls) ListenerTls.load(kafkaTls); // bad files fail before any port is bound
     } catch (e) {
@@ -107,6 +122,12 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     }
     const controllers = parseControllers(flags.controllers ?? '');
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
+    const internalTls = internalTlsOf(flags);
+    // The hosts its internal links bind: the controller's (RPC and Raft), the broker's replication.
+    const internalHosts = [
+      ...(flags.controller ? [flags.host ?? controllers.right.find((c) => c.id === flags['node-id'])?.host ?? '127.0.0.1'] : []),
+      ...(!flags.controller || combined(flags) ? [first.host] : []),
+    ];
     const metricsAt = metricsPort(flags['metrics-port']);
     const consoleAt = consolePort(flags['console-port']);
     if (consoleAt !== undefined && flags.controller && !combined(flags))
@@ -135,6 +156,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         dataDir: bothRoles ? path.join(dataDir, 'controller') : dataDir,
         host: flags.host,
         join: flags.join,
+        internalTls,
         metrics: metrics?.registry,
         config: {
           ...(flags['broker-session-timeout-ms'] !== undefined ? { brokerSessionTimeoutMs: flags['broker-session-timeout-ms'] } : {}),
@@ -150,24 +172,37 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       }
       stops.push(() => started.right.stop());
       const me = controllers.right.find((c) => c.id === nodeId)!;
-      io.stdout.write(`rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort} (data ${dataDir})\n`);
+      io.stdout.write(
+        `rill controller ${nodeId}: serving brokers on ${me.host}:${me.port}, raft on ${me.raftPort}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`,
+      );
     }
     if (!flags.controller || bothRoles) {
-      const port = flags.port ?? 9092;
+      const port = first.port;
       const started = await BrokerProcess.start({
         nodeId,
         controllers: controllers.right,
         dataDir: bothRoles ? path.join(dataDir, 'broker') : dataDir,
         port,
-        host: flags.host,
-        advertisedHost: flags['advertised-host'],
+        host: first.host,
+        advertisedHost: first.advertisedHost ?? flags['advertised-host'],
+        listenerName: flags.listeners !== undefined ? first.name : undefined,
+        extraListeners: more.map((spec) => ({
+          name: spec.name,
+          port: spec.port,
+          host: spec.host,
+          advertisedHost: spec.advertisedHost,
+          advertisedPort: spec.advertisedPort,
+          tls: tlsOf(spec),
+          sasl: saslOf(spec),
+        })),
         autoCreateTopics: flags['no-auto-create-topics'] !== true,
         rack: flags.rack ?? null,
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
-        kafkaTls,
+        kafkaTls: tlsOf(first),
+        internalTls,
         authorizer,
-        kafkaSasl,
+        kafkaSasl: saslOf(first),
         logger,
         metrics: metrics?.registry,
       });
@@ -176,13 +211,16 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
-      for (const warning of exposureWarnings([listener], kafkaTls)) logger.warn(warning);
-      io.stdout.write(`rill broker ${nodeId}: Kafka on ${flags.host ?? '127.0.0.1'}:${port}, replication on ${port + 1} (data ${dataDir})\n`);
+      for (const warning of exposureWarnings(listeners, kafkaTls)) logger.warn(warning);
+      // Named listeners are listed with the address each advertises.
+      const named = started.right.namedListeners;
+      const kafka = named.length > 0 ? `Kafka listeners ${named.map((l) => `${l.name} on ${l.host}:${l.port}`).join(', ')}` : `Kafka on ${first.host}:${port}`;
+      io.stdout.write(`rill broker ${nodeId}: ${kafka}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`);
       if (consoleAt !== undefined) {
-        const host = flags.host ?? '127.0.0.1';
         const served = await inProcessConsole(
-          { port: consoleAt, host, who: `rill broker ${nodeId}` },
-          [{ protocol: listener.protocol, host, port }],
+          { port: consoleAt, host: first.host, who: `rill broker ${nodeId}` },
+          // The first listener's port is fixed (replication is on its port + 1); the others as configured.
+          listeners.map((l, i) => ({ protocol: l.protocol, host: l.host, port: i === 0 ? port : l.port })),
           undefined,
           io,
           controllers.right,
@@ -193,6 +231,8 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         stops.push(() => served.close());
       }
     }
+    const exposed = internalExposureWarning(internalHosts, internalTls);
+    if (exposed) logger.warn(exposed);
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     logger.info('shutting down');
     await stopAll();

@@ -5,7 +5,7 @@
 // `rill broker --controller --join`; it joins as a learner and the command
 // returns once it has caught up and votes.
 import * as E from 'fp-ts/Either';
-import { errorName, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../core/cluster';
+import { errorName, type LinkSockets, parseControllers, requestAddController, requestRemoveController, type ControllerAddress } from '../core/cluster';
 import { UsageError } from './args';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
@@ -23,6 +23,7 @@ export async function runQuorumChange(
   controllers: readonly ControllerAddress[],
   timeoutMs: number,
   io: CommandIO,
+  sockets: LinkSockets | undefined,
 ): Promise<number> {
   const id = flags.id;
   if (id === undefined || !Number.isInteger(id) || id < 1) throw new UsageError(`${action} needs --id N (a controller id of 1 or more)`);
@@ -31,10 +32,10 @@ export async function runQuorumChange(
     if (flags.address === undefined) throw new UsageError("add-controller needs --address HOST:PORT (the new controller's listed address; Raft on PORT+1)");
     const parsed = parseControllers(`${id}@${flags.address}`);
     if (E.isLeft(parsed)) throw new UsageError(`--address: ${parsed.left}`);
-    answer = await requestAddController(controllers, { id, host: parsed.right[0].host, port: parsed.right[0].port }, timeoutMs);
+    answer = await requestAddController(controllers, { id, host: parsed.right[0].host, port: parsed.right[0].port }, timeoutMs, sockets);
   } else {
     if (flags.address !== undefined) throw new UsageError('remove-controller takes --id only');
-    answer = await requestRemoveController(controllers, id, timeoutMs);
+    answer = await requestRemoveController(controllers, id, timeoutMs, sockets);
   }
   if (answer.errorCode !== 0 || answer.response === undefined) {
     throw new CommandError(`${action} ${id} failed (${errorName(answer.errorCode)}): ${answer.message ?? 'no reason given'}`);

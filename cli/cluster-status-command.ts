@@ -12,6 +12,7 @@ import { runQuorumChange, type QuorumAction } from './cluster-controllers';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { CommandError } from './wire';
+import { INTERNAL_TLS_FLAGS, internalSocketsOf } from './internal-tls-flags';
 
 const SPEC = {
   controllers: { kind: 'string', arg: 'LIST', help: 'the controller quorum, ID@HOST:PORT comma-separated', defaultText: '$RILL_CONTROLLERS' },
@@ -24,6 +25,7 @@ const SPEC = {
     kind: 'number',
     help: 'status, partitions: how long to wait for each node (default 3000); add-/remove-controller: for the whole change (default 30000)',
   },
+  ...INTERNAL_TLS_FLAGS,
 } as const;
 
 const USAGE: Record<string, string> = {
@@ -74,12 +76,14 @@ export function runCluster(argv: string[], io: CommandIO): Promise<number> {
     if (E.isLeft(controllers)) throw new UsageError(`--controllers: ${controllers.left}`);
     const timeoutMs = flags['timeout-ms'] ?? (action === 'status' || action === 'partitions' ? 3000 : 30_000);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
-    if (action !== 'status' && action !== 'partitions') return runQuorumChange(action as QuorumAction, flags, controllers.right, timeoutMs, io);
+    // A cluster with internal TLS answers only a caller with a node certificate.
+    const sockets = internalSocketsOf(flags, (m) => io.stderr.write(`${m}\n`));
+    if (action !== 'status' && action !== 'partitions') return runQuorumChange(action as QuorumAction, flags, controllers.right, timeoutMs, io, sockets);
     if (flags.id !== undefined || flags.address !== undefined) throw new UsageError(`${action} takes no --id or --address`);
     if (flags['under-replicated'] && action !== 'partitions') throw new UsageError('--under-replicated is for "cluster partitions"');
     const json = flags.json === true || outputFormat(flags.format) === 'json';
 
-    const status = await clusterStatus(controllers.right, timeoutMs);
+    const status = await clusterStatus(controllers.right, timeoutMs, sockets);
     if (E.isLeft(status)) throw new CommandError(status.left);
     if (action === 'partitions') {
       const partitions = status.right.partitions.filter((p) => !flags['under-replicated'] || underReplicated(p));

@@ -14,7 +14,7 @@ import { decodeRecordBatches, DecodedRecord } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { ErrorCode } from '../core/wire';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, parseCommand, UsageError } from './args';
-import { avroDecoder, DEFAULT_REGISTRY } from './avro';
+import { avroDecoder, DEFAULT_REGISTRY, registryClientOf } from './avro';
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { backoff, LEADER_MOVED, topicLeaders } from './leaders';
@@ -76,7 +76,7 @@ export function runConsume(argv: string[], io: CommandIO, stop?: AbortSignal): P
     const retryTimeoutMs = flags['retry-timeout-ms']!;
     if (!Number.isInteger(retryTimeoutMs) || retryTimeoutMs < 0) throw new UsageError('--retry-timeout-ms must be a non-negative integer');
     const decodeValue = flags.avro
-      ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY)
+      ? avroDecoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY, registryClientOf(flags))
       : async (b: Buffer) => b.toString('utf8');
 
     const bootstrap = bootstrapOf(flags, io);

@@ -7,7 +7,7 @@ import { partitionForKey } from '../core/client';
 import { encodeRecordBatch, unwritableCompression, type CompressionName, type RecordInput } from '../core/log';
 import { apis, KafkaClientError, KafkaConnection } from '../core/protocol';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, keyValues, noMoreArguments, parseCommand, UsageError } from './args';
-import { avroEncoder, DEFAULT_REGISTRY } from './avro';
+import { avroEncoder, DEFAULT_REGISTRY, registryClientOf } from './avro';
 import { runCommand } from './command';
 import { CommandIO } from './io';
 import { inputFileSize, Progress } from './progress';
@@ -65,7 +65,7 @@ export function runProduce(argv: string[], io: CommandIO, stop?: AbortSignal): P
       } catch (e) {
         throw new CommandError(`cannot read the Avro schema: ${(e as Error).message}`);
       }
-      encodeValue = await avroEncoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY, topic, schemaText);
+      encodeValue = await avroEncoder(flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY ?? DEFAULT_REGISTRY, topic, schemaText, registryClientOf(flags));
     }
 
     const bootstrap = bootstrapOf(flags, io);

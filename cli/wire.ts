@@ -26,7 +26,14 @@ export interface Bootstrap {
 /** The Kafka client properties of a --command-config file the tools use. */
 const SSL_PROPERTIES = ['ssl.ca.location', 'ssl.certificate.location', 'ssl.key.location'];
 const SASL_PROPERTIES = ['sasl.mechanism', 'sasl.mechanisms', 'sasl.username', 'sasl.password', 'sasl.jaas.config'];
-const CLIENT_PROPERTIES = ['bootstrap.servers', 'security.protocol', ...SSL_PROPERTIES, ...SASL_PROPERTIES];
+/** The schema registry client's keys (cli/avro.ts reads them). */
+const REGISTRY_CLIENT_PROPERTIES = [
+  'schema.registry.basic.auth.user.info',
+  'schema.registry.ssl.ca.location',
+  'schema.registry.ssl.certificate.location',
+  'schema.registry.ssl.key.location',
+];
+const CLIENT_PROPERTIES = ['bootstrap.servers', 'security.protocol', ...SSL_PROPERTIES, ...SASL_PROPERTIES, ...REGISTRY_CLIENT_PROPERTIES];
 
 /**
  * The brokers to start from: --bootstrap, else bootstrap.servers of Kafka's

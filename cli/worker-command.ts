@@ -13,6 +13,7 @@ import { parseControllers, startableMembership, taskPartition, type AssignmentCh
 import { lineLog } from '../core/logging';
 import { RillStreams, type Topology } from '../dsl';
 import { COMMAND_CONFIG_FLAG, commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
+import { INTERNAL_TLS_FLAGS, internalTlsOf } from './internal-tls-flags';
 import { readConfigFile } from './broker-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -63,6 +64,7 @@ const SPEC = {
     'ride out a broker that died (leaders and group coordinators move once the controller fences it), retrying with backoff this long before the application fails',
     DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS,
   ),
+  ...INTERNAL_TLS_FLAGS,
   'command-config': { ...COMMAND_CONFIG_FLAG, help: "the brokers' client settings: security.protocol, ssl.*, sasl.* (Kafka's client properties)" },
 } as const;
 
@@ -120,6 +122,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       throw new UsageError(`--application-server: "${applicationServer}" is not HOST:PORT`);
     // TLS and SASL to the brokers, checked before anything starts.
     const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
+    // Mutual TLS to the controllers, when the cluster's own links use it.
+    const internalTls = internalTlsOf(flags);
 
     const logger = commandLogger(io, flags['log-level'], { workerId });
     const log = lineLog(logger);
@@ -191,6 +195,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     // Heartbeats on their own thread: a long synchronous user function does not cost the tasks.
     const membership = startableMembership({
       controllers: controllers.right,
+      internalTls,
       app,
       workerId,
       inputTopics: [taskTopic],

@@ -3,7 +3,8 @@
 // implementations (embedded, Rill protocol, kafkajs). The only door into this folder.
 export { Rill } from './rill';
 export { optionalPackage } from './optional-package';
-export { openBrokerSchemaRegistry } from './schema-registry';
+export { openBrokerSchemaRegistry, schemaRegistryRequest } from './schema-registry';
+export type { SchemaRegistryClientOptions, SchemaRegistryAnswer } from './schema-registry';
 export { LogClientSchemaStorage, openLogClientSchemaRegistry } from './log-client-schema-storage';
 export type { LogClientSchemaRegistryOptions } from './log-client-schema-storage';
 export type { RillOptions } from './rill';

@@ -2,7 +2,7 @@
 // request and response schemas, and the handler that answers a decoded request
 // through the broker's ports.
 import type { LogLine } from '../logging';
-import type { BrokerPorts } from './ports';
+import type { BrokerPorts, Endpoint } from './ports';
 import { MessageSchema, VersionRange, versions } from '../wire';
 
 /** Everything a handler may use besides its request: the broker's ports, and the request's circumstances. */
@@ -14,7 +14,7 @@ export interface RequestContext extends BrokerPorts {
   /** The client's IP address, as ACL hosts name it. */
   clientHost: string;
   /** host:port this node advertises in Metadata and FindCoordinator. */
-  advertised: { host: string; port: number };
+  advertised: Endpoint;
   /** Ends long polls when the connection closes or the server shuts down. */
   signal: AbortSignal;
   /** Metadata may create unknown topics (auto.create.topics.enable). */

@@ -21,7 +21,7 @@ export {
   DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS,
 } from './server/bounds';
 export type { ListenerBounds, Frame, FrameRead, ReceiveDeadline } from './server/bounds';
-export { ListenerTls, CLIENT_AUTH_VALUES, ANONYMOUS, principalOf } from './server/tls';
+export { ListenerTls, CLIENT_AUTH_VALUES, ANONYMOUS, principalOf, certificatePrincipal } from './server/tls';
 export type { ListenerTlsOptions, ClientAuth } from './server/tls';
 export { Reader, Writer, DecodeError } from '../wire';
 export { decodeMessage, encodeMessage, field, array, struct, message, versions, inRange } from '../wire';
@@ -38,6 +38,8 @@ export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
 export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';
 export type { ClientSaslOptions } from './sasl/sasl-client';
+/** HTTP basic auth against the SASL users (the schema registry's). */
+export { userPasswordMatches } from './sasl';
 export * as apis from './apis/public';
 export * as sasl from './sasl';
 export * as auth from './auth';

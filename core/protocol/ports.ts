@@ -23,6 +23,8 @@ export interface PortError {
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /** The name of the listener a client reached this one on (EXTERNAL, SASL_SSL, ...): a cluster tells it the other brokers' addresses on that listener. */
+  readonly listener?: string;
 }
 
 export interface BrokerEndpoint extends Endpoint {

@@ -5,7 +5,7 @@ import { messageProblem } from './message-validation';
 import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type ProposalAccepted, type RaftConfig } from './raft';
 import { SeededRandom } from './random';
 import type { ReplicatedStateMachine } from './state-machine';
-import { TcpTransport, type PeerAddress } from './tcp-transport';
+import { TcpTransport, type LinkSockets, type PeerAddress } from './tcp-transport';
 import type { ConfChange, ConfState, NodeId, Ready, RandomSource } from './types';
 
 // The imperative shell around the pure core: a timer feeds ticks, the TCP
@@ -30,6 +30,8 @@ export interface RaftNodeOptions<R> {
   readonly random?: RandomSource;
   /** Test hook: which peers this node's messages reach (TransportOptions.linkFilter). */
   readonly linkFilter?: (to: NodeId) => boolean;
+  /** How connections to and from peers are made (TransportOptions.sockets; default plain TCP). */
+  readonly sockets?: LinkSockets;
 }
 
 export interface NodeStatus {
@@ -108,6 +110,7 @@ export class RaftNode<R> {
     let node: RaftNode<R> | undefined;
     const transport = new TcpTransport({
       linkFilter: opts.linkFilter,
+      sockets: opts.sockets,
       onMessage: (m) => {
         if (node === undefined || node.stopped) return;
         // A malformed message from the network is dropped, never allowed to crash the node.

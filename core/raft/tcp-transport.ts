@@ -14,8 +14,26 @@ export interface PeerAddress {
   readonly port: number;
 }
 
+/**
+ * How a transport's connections are made: plain TCP by default; core/cluster
+ * passes mutual TLS (core/cluster/net/internal-tls.ts). A TLS socket may emit
+ * 'connect' before its handshake ends: what is written meanwhile waits for it.
+ */
+export interface LinkSockets {
+  /** A server handing each accepted connection (for TLS: authenticated) to `onSocket`; 'connection' still sees every raw one. */
+  createServer(onSocket: (socket: net.Socket) => void): net.Server;
+  connect(options: { host: string; port: number; onread?: net.OnReadOpts }): net.Socket;
+}
+
+export const plainSockets: LinkSockets = {
+  createServer: (onSocket) => net.createServer({ noDelay: true }, onSocket),
+  connect: (options) => net.connect({ ...options, noDelay: true }),
+};
+
 export interface TransportOptions {
   readonly onMessage: (m: Message) => void;
+  /** How connections are made (default: plain TCP). */
+  readonly sockets?: LinkSockets;
   /** Frames queued per peer before new ones are dropped. */
   readonly maxQueuedFrames?: number;
   /** Larger incoming frames close the connection (bad input never allocates unbounded memory). */
@@ -91,8 +109,7 @@ class PeerLink {
   }
 
   private connect(): void {
-    const socket = net.connect({ host: this.address.host, port: this.address.port });
-    socket.setNoDelay(true);
+    const socket = this.opts.sockets.connect({ host: this.address.host, port: this.address.port });
     this.socket = socket;
     socket.on('connect', () => {
       this.connected = true;
@@ -145,8 +162,14 @@ export class TcpTransport {
       maxFrameBytes: options.maxFrameBytes ?? 64 << 20,
       reconnectMinMs: options.reconnectMinMs ?? 20,
       reconnectMaxMs: options.reconnectMaxMs ?? 1000,
+      sockets: options.sockets ?? plainSockets,
     };
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = this.opts.sockets.createServer((socket) => this.accept(socket));
+    // Every raw connection, authenticated or still in a TLS handshake, ends with close().
+    this.server.on('connection', (socket: net.Socket) => {
+      this.inbound.add(socket);
+      socket.on('close', () => this.inbound.delete(socket));
+    });
   }
 
   /** Listen (port 0 picks a free port); resolves to the bound port. */
@@ -181,8 +204,6 @@ export class TcpTransport {
   }
 
   private accept(socket: net.Socket): void {
-    this.inbound.add(socket);
-    socket.setNoDelay(true);
     const decoder = new FrameDecoder({ maxFrameBytes: this.opts.maxFrameBytes });
     socket.on('data', (chunk: Buffer) => {
       const read = decoder.push(chunk, (frame) => {
@@ -199,6 +220,5 @@ export class TcpTransport {
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.inbound.delete(socket));
   }
 }

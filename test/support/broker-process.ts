@@ -39,10 +39,10 @@ export function startBrokerProcess(args: string[], lifetimeMs = 60_000): Promise
     child.stdout!.on('data', (d) => {
       out += d;
       const kafka = /listening on [^:]+:(\d+)/.exec(out);
-      const registry = /schema registry on http:\/\/[^:]+:(\d+)/.exec(out);
+      const registry = /schema registry on (https?):\/\/[^:]+:(\d+)/.exec(out);
       const listenerPorts = [...out.matchAll(/listening on \S+:(\d+) /g)].map((m) => Number(m[1]));
       if (kafka && registry)
-        resolve({ child, port: Number(kafka[1]), listenerPorts, registryUrl: `http://127.0.0.1:${registry[1]}`, stderr: () => err, exited });
+        resolve({ child, port: Number(kafka[1]), listenerPorts, registryUrl: `${registry[1]}://127.0.0.1:${registry[2]}`, stderr: () => err, exited });
     });
     exited.then((code) => reject(new Error(`rill broker exited with ${code} before listening: ${err}`)));
   });

@@ -1,7 +1,9 @@
 // Certificates made at test time with openssl, in a temp dir: a CA, a broker
 // certificate for 127.0.0.1 and localhost, a client certificate, an expired
 // client certificate, and a second CA nobody trusts (with its own broker
-// certificate). EC keys: quick to make.
+// certificate); for the cluster's internal TLS, node certificates (server and
+// client at once) from each CA and one from the right CA with another subject.
+// EC keys: quick to make.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,6 +25,14 @@ export interface TestCerts {
   expiredClient: CertFiles;
   /** A broker certificate signed by another CA (an untrusted one). */
   untrustedServer: CertFiles;
+  /** A cluster node's certificate (server and client, 127.0.0.1), subject CN=rill-node,O=Rill Tests: principal User:CN=rill-node,O=Rill Tests. */
+  node: CertFiles;
+  /** Signed by the CA too, subject CN=rill-intruder,O=Rill Tests. */
+  intruderNode: CertFiles;
+  /** A node certificate of the untrusted CA, subject CN=rill-node,O=Rill Tests. */
+  untrustedNode: CertFiles;
+  /** The untrusted CA's certificate. */
+  otherCa: string;
   /** The PEM text of a file. */
   read(file: string): string;
   remove(): void;
@@ -98,6 +108,15 @@ export function makeTestCerts(): TestCerts {
   selfSignedCa('other-ca', 'Untrusted CA');
   request('untrusted', '/CN=localhost');
   sign('untrusted', 'other-ca', serverExtensions);
+  const nodeExtensions = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n';
+  for (const [name, ca, cn] of [
+    ['node', 'ca', 'rill-node'],
+    ['intruder-node', 'ca', 'rill-intruder'],
+    ['untrusted-node', 'other-ca', 'rill-node'],
+  ]) {
+    request(name, `/O=Rill Tests/CN=${cn}`);
+    sign(name, ca, nodeExtensions);
+  }
 
   return {
     dir,
@@ -106,6 +125,10 @@ export function makeTestCerts(): TestCerts {
     client: files('client'),
     expiredClient: files('expired'),
     untrustedServer: files('untrusted'),
+    node: files('node'),
+    intruderNode: files('intruder-node'),
+    untrustedNode: files('untrusted-node'),
+    otherCa: at('other-ca.pem'),
     read: (file) => fs.readFileSync(file, 'utf8'),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

@@ -37,7 +37,8 @@ import { decodeFetchBatch, encodeFetchAnswers, REPLICA_FETCH_METHOD } from './re
 import { ReplicaFetchers } from './replica-fetcher';
 import { ClusterTransactions } from './transaction-coordinator';
 import { ProducerIdAllocator } from './producer-ids';
-import { RpcClient, RpcServer, type LinkFilter, type RpcMessage } from '../net/rpc';
+import { RpcClient, RpcServer, type LinkFilter, type LinkSockets, type RpcMessage } from '../net/rpc';
+import { InternalTls, type InternalTlsOptions } from '../net/internal-tls';
 import type { Registry } from '../../metrics';
 import { ClusterBrokerMetrics } from './cluster-broker-metrics';
 
@@ -51,8 +52,10 @@ export interface BrokerOptions {
   readonly advertisedHost?: string;
   /** Bounds of the Kafka listener (max.connections, max.connections.per.ip, queued.max.request.bytes, socket.request.max.bytes, requests in flight per connection, connections.max.idle.ms). */
   readonly kafkaBounds?: ServerBounds;
-  /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. Replication between brokers stays plaintext. */
+  /** TLS on the Kafka listener (SSL); absent: PLAINTEXT. */
   readonly kafkaTls?: ListenerTlsOptions;
+  /** Mutual TLS on the links to controllers and other brokers (replication); absent: plain TCP. */
+  readonly internalTls?: InternalTlsOptions;
   /** The authorizer (super users, allow.everyone.if.no.acl.found) enforcing the metadata log's ACLs; absent: none. */
   readonly authorizer?: auth.AuthorizerConfig;
   /**
@@ -61,6 +64,14 @@ export interface BrokerOptions {
    * SASL (AlterUserScramCredentials still manages the cluster's users).
    */
   readonly kafkaSasl?: Omit<ListenerSasl, 'security'>;
+  /**
+   * The first listener's name (Kafka's listeners NAME). With it, or with
+   * `extraListeners`, the broker registers its listeners by name, and a client
+   * is told every broker's address on the listener it came in on.
+   */
+  readonly listenerName?: string;
+  /** More Kafka listeners beside the first (an INTERNAL PLAINTEXT one beside an EXTERNAL SASL_SSL one), each with its own security. */
+  readonly extraListeners?: readonly KafkaListenerOptions[];
   /** auto.create.topics.enable: a client's Metadata request creates the unknown topics it names (1 partition, the cluster's default replication). Default true, as on `rill broker` and Kafka. */
   readonly autoCreateTopics?: boolean;
   /** fetch.max.bytes: record bytes of one Fetch response, whatever the client asks (at least one batch). Default 55 MiB. */
@@ -83,6 +94,21 @@ export interface BrokerOptions {
   readonly logger?: Logger;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
+}
+
+/** One more Kafka listener of a broker. */
+export interface KafkaListenerOptions {
+  readonly name: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Default the broker's host. */
+  readonly host?: string;
+  /** What clients are told (advertised.listeners); default the host and the bound port. */
+  readonly advertisedHost?: string;
+  readonly advertisedPort?: number;
+  readonly tls?: ListenerTlsOptions;
+  /** SASL on it (its mechanisms and bounds; the credentials are the metadata log's); absent: none. */
+  readonly sasl?: Omit<ListenerSasl, 'security'>;
 }
 
 const TICK_MS = 20;
@@ -195,6 +221,11 @@ export class BrokerProcess implements BrokerView {
   private stopping: Promise<void> | undefined;
   private replicationServer: RpcServer | undefined;
   private kafka: KafkaServer | undefined;
+  private readonly extraKafka: KafkaServer[] = [];
+  /** Its listeners as registered (empty: the one unnamed address). */
+  private registeredListeners: { name: string; host: string; port: number }[] = [];
+  /** Every listener is bound: only then does it register (with their addresses). */
+  private listening = false;
   private groups: ClusterGroupCoordinator | undefined;
   private transactions: ClusterTransactions | undefined;
   private lock: DirLock | undefined;
@@ -204,12 +235,18 @@ export class BrokerProcess implements BrokerView {
   private readonly metrics: ClusterBrokerMetrics | undefined;
 
   readonly logger: Logger;
+  /** How this broker's links to controllers and brokers are made (internal TLS, or plain TCP). */
+  private readonly sockets: LinkSockets | undefined;
 
-  private constructor(readonly options: BrokerOptions) {
+  private constructor(
+    readonly options: BrokerOptions,
+    internalTls: InternalTls | undefined,
+  ) {
     const broker = this;
     this.metrics = options.metrics ? new ClusterBrokerMetrics(options.metrics, this) : undefined;
     this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
-    this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter);
+    this.sockets = internalTls?.sockets(lineLog(this.logger, 'warn'));
+    this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter, this.sockets);
     this.fetchers = new ReplicaFetchers(
       {
         nodeId: options.nodeId,
@@ -249,9 +286,15 @@ export class BrokerProcess implements BrokerView {
   }
 
   static async start(options: BrokerOptions): Promise<E.Either<string, BrokerProcess>> {
+    let internalTls: InternalTls | undefined;
+    try {
+      internalTls = options.internalTls && InternalTls.load(options.internalTls);
+    } catch (e) {
+      return E.left((e as Error).message);
+    }
     const lock = lockDataDir(options.dataDir);
     if (E.isLeft(lock)) return lock;
-    const broker = new BrokerProcess(options);
+    const broker = new BrokerProcess(options, internalTls);
     broker.lock = lock.right;
     const host = options.host ?? '127.0.0.1';
     try {
@@ -259,20 +302,55 @@ export class BrokerProcess implements BrokerView {
       const transactions = new ClusterTransactions(broker, broker.groups);
       broker.transactions = transactions;
       broker.groups.findTransactionCoordinator = (id) => transactions.findCoordinator(id);
-      broker.replicationServer = await RpcServer.listen(options.port + 1, host, (m, b) => broker.handleReplicaRpc(m, b), lineLog(broker.logger, 'warn'));
-      const security = clusterSecurityPort(broker, options.kafkaSasl?.mechanisms ?? ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
-      broker.kafka = await KafkaServer.start({
-        ports: { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security },
-        sasl: options.kafkaSasl && { ...options.kafkaSasl, security },
-        port: options.port,
+      broker.replicationServer = await RpcServer.listen(
+        options.port + 1,
         host,
+        (m, b) => broker.handleReplicaRpc(m, b),
+        lineLog(broker.logger, 'warn'),
+        undefined,
+        broker.sockets,
+      );
+      const mechanisms = [...new Set([options.kafkaSasl, ...(options.extraListeners ?? []).map((l) => l.sasl)].flatMap((s) => s?.mechanisms ?? []))];
+      const security = clusterSecurityPort(broker, mechanisms.length > 0 ? mechanisms : ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
+      const ports = { ...clusterPorts(broker, broker.groups, transactions, options.authorizer), security };
+      const named = options.listenerName !== undefined || (options.extraListeners?.length ?? 0) > 0;
+      const first: KafkaListenerOptions = {
+        name: options.listenerName ?? (options.kafkaSasl ? (options.kafkaTls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : options.kafkaTls ? 'SSL' : 'PLAINTEXT'),
+        port: options.port,
         advertisedHost: options.advertisedHost,
-        ...options.kafkaBounds,
         tls: options.kafkaTls,
-        autoCreateTopics: options.autoCreateTopics ?? true,
-        logger: broker.logger,
-        metrics: options.metrics,
-      });
+        sasl: options.kafkaSasl,
+      };
+      const serve = (l: KafkaListenerOptions, metrics: Registry | undefined) =>
+        KafkaServer.start({
+          ports,
+          sasl: l.sasl && { ...l.sasl, security },
+          port: l.port,
+          host: l.host ?? host,
+          advertisedHost: l.advertisedHost,
+          advertisedPort: l.advertisedPort,
+          listenerName: named ? l.name : undefined,
+          ...options.kafkaBounds,
+          tls: l.tls,
+          autoCreateTopics: options.autoCreateTopics ?? true,
+          logger: broker.logger,
+          metrics,
+        });
+      broker.kafka = await serve(first, options.metrics);
+      const servers = [broker.kafka];
+      // One metrics registry: the first listener's server counts for the broker.
+      for (const l of options.extraListeners ?? []) {
+        const server = await serve(l, undefined);
+        broker.extraKafka.push(server); // closed by stop() even if a later one fails to start
+        servers.push(server);
+      }
+      if (named)
+        broker.registeredListeners = [first, ...(options.extraListeners ?? [])].map((l, i) => ({
+          name: l.name,
+          host: l.advertisedHost ?? l.host ?? host,
+          port: l.advertisedPort ?? servers[i].port,
+        }));
+      broker.listening = true;
     } catch (e) {
       await broker.stop();
       return E.left(`cannot listen on ${host}:${options.port} (Kafka) and ${options.port + 1} (replication): ${(e as Error).message}`);
@@ -291,6 +369,11 @@ export class BrokerProcess implements BrokerView {
   /** The active controller as this broker last reached it. */
   get activeControllerId(): number {
     return this.controllerClient.believedActive;
+  }
+
+  /** Its named listeners as registered (advertised addresses; empty: one unnamed listener). */
+  get namedListeners(): readonly { name: string; host: string; port: number }[] {
+    return this.registeredListeners;
   }
 
   /** The Kafka listener (its connections and bounds), once started. */
@@ -355,7 +438,8 @@ export class BrokerProcess implements BrokerView {
     if (this.stopped) return;
     const now = Date.now();
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
-    if (!this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250)) void this.heartbeat();
+    if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
+      void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
     this.fetchers.poll(now);
     this.groups?.onReplicasChanged();
@@ -371,7 +455,13 @@ export class BrokerProcess implements BrokerView {
         const host = this.options.advertisedHost ?? this.options.host ?? '127.0.0.1';
         const a = await this.controllerClient.call<{ brokerEpoch: number }>(
           ControllerMethod.registerBroker,
-          { brokerId: this.nodeId, rack: this.options.rack ?? null, host, port: this.options.port },
+          {
+            brokerId: this.nodeId,
+            rack: this.options.rack ?? null,
+            host,
+            port: this.options.port,
+            ...(this.registeredListeners.length > 0 ? { listeners: this.registeredListeners } : {}),
+          },
           RPC_TIMEOUT_MS,
         );
         if (a.errorCode !== 0) this.warnUnregistered(a.message ?? `error ${a.errorCode}`);
@@ -612,7 +702,7 @@ export class BrokerProcess implements BrokerView {
     let c = this.peers.get(brokerId);
     if (c === undefined || c.host !== b.host || c.port !== b.port + 1) {
       c?.close();
-      c = new RpcClient(b.host, b.port + 1, undefined, this.options.linkFilter);
+      c = new RpcClient(b.host, b.port + 1, undefined, this.options.linkFilter, this.sockets);
       this.peers.set(brokerId, c);
     }
     return c;
@@ -740,7 +830,7 @@ export class BrokerProcess implements BrokerView {
     clearInterval(this.timer);
     await this.upkeep.stop();
     // In-flight requests get a moment to be answered; long polls end at once.
-    await this.kafka?.close(KAFKA_CLOSE_GRACE_MS);
+    await Promise.all([this.kafka, ...this.extraKafka].map((k) => k?.close(KAFKA_CLOSE_GRACE_MS)));
     this.fetchLeader.releaseAll();
     await this.replicationServer?.close();
     this.controllerClient.close();

@@ -41,6 +41,7 @@ import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { TopicImage } from '../metadata/image';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
 import { appendTxnMarkerAsLeader } from './coordinator-append';
+import { brokerEndpoint } from './listener-endpoints';
 import type { ClusterTransactions } from './transaction-coordinator';
 import { ControllerMethod, type ControllerAnswer } from '../controller/controller-protocol';
 
@@ -131,7 +132,12 @@ function metadataPort(broker: BrokerView): MetadataPort {
   return {
     clusterId: CLUSTER_ID,
     // Live (unfenced) brokers, as Kafka lists them: a fenced one leads nothing.
-    brokers: () => broker.image.liveBrokers().map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })),
+    // On the listener the client came in on (listener-endpoints.ts).
+    brokers: (self) =>
+      broker.image.liveBrokers().flatMap((b) => {
+        const at = brokerEndpoint(b, self.listener);
+        return at === undefined ? [] : [{ nodeId: b.brokerId, ...at, rack: b.rack }];
+      }),
     // Admin requests may go to any broker: each forwards them to the active controller.
     // Named is the active controller when it is also a live broker (a combined node),
     // so every broker names the same one, else this broker.

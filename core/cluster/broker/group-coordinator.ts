@@ -50,6 +50,7 @@ import type {
   CommitResult,
   GroupDescription,
   GroupListing,
+  Endpoint,
   GroupPort,
   JoinGroupParams,
   JoinGroupResult,
@@ -64,6 +65,7 @@ import { defaultReplication } from './default-replication';
 import { appCommitStanding } from './app-commit-fence';
 import { replicaName, type BrokerView, type HostedReplica } from './broker-view';
 import { appendCoordinatorBatch } from './coordinator-append';
+import { brokerEndpoint } from './listener-endpoints';
 
 /** Partitions of the cluster's `__consumer_offsets` (Kafka's offsets.topic.num.partitions, 50 there). */
 export const OFFSETS_TOPIC_PARTITIONS = 3;
@@ -198,7 +200,18 @@ export class ClusterGroupCoordinator implements GroupPort {
   /** Where a transactional id's coordinator is (ClusterTransactions), set by the broker; absent: transactions are not served. */
   findTransactionCoordinator: ((transactionalId: string) => E.Either<Refusal, { nodeId: number; host: string; port: number }>) | undefined;
 
-  findCoordinator(key: string, keyType: number): E.Either<Refusal, { nodeId: number; host: string; port: number }> {
+  /** The coordinator of a group (keyType 0) or transactional id (1), at its address on the listener `self` names. */
+  findCoordinator(key: string, keyType: number, self?: Endpoint): E.Either<Refusal, { nodeId: number; host: string; port: number }> {
+    return E.flatMap((c: { nodeId: number; host: string; port: number }) => {
+      const b = this.broker.image.brokers.get(c.nodeId);
+      const at = b === undefined ? c : brokerEndpoint(b, self?.listener);
+      return at === undefined
+        ? E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator, broker ${c.nodeId}, has no listener ${self?.listener}.`))
+        : E.right({ nodeId: c.nodeId, ...at });
+    })(this.coordinatorOf(key, keyType));
+  }
+
+  private coordinatorOf(key: string, keyType: number): E.Either<Refusal, { nodeId: number; host: string; port: number }> {
     if (keyType === 1 && this.findTransactionCoordinator !== undefined) return this.findTransactionCoordinator(key);
     if (keyType !== 0) return E.left(refusal(ErrorCode.COORDINATOR_NOT_AVAILABLE, `Key type ${keyType} has no coordinator here.`));
     if (this.partitionFor(key) === undefined) this.ensureOffsetsTopic();

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/Either';
 import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { MetadataImage } from '../metadata/image';
-import type { MetadataRecord } from '../metadata/records';
+import type { BrokerListener, MetadataRecord } from '../metadata/records';
 import { accept, imageAfter, type Decision } from './decision';
 import { electLeaderless, removeFromIsrs } from './partition-change';
 
@@ -22,6 +22,26 @@ export interface RegisterBrokerRequest {
   readonly rack: string | null;
   readonly host: string;
   readonly port: number;
+  /** Its Kafka listeners by name, when it has several (or a named one). */
+  readonly listeners?: readonly BrokerListener[];
+}
+
+/** A broker has a few listeners (Kafka allows one per name); more is a bad request. */
+const MAX_LISTENERS = 16;
+
+/** Why a registration's listeners are not valid, or undefined. */
+function listenersProblem(listeners: unknown): string | undefined {
+  if (listeners === undefined) return undefined;
+  if (!Array.isArray(listeners) || listeners.length > MAX_LISTENERS) return `listeners must be a list of at most ${MAX_LISTENERS}`;
+  const names = new Set<string>();
+  for (const l of listeners as Partial<BrokerListener>[]) {
+    if (typeof l?.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(l.name) || names.has(l.name))
+      return `listener name ${JSON.stringify(l?.name)} is not valid or repeats`;
+    names.add(l.name);
+    if (typeof l.host !== 'string' || l.host.length > 255 || !Number.isInteger(l.port) || l.port! < 1 || l.port! > 65535)
+      return `listener ${l.name} needs a host and a port from 1 to 65535`;
+  }
+  return undefined;
 }
 
 export function registerBroker(image: MetadataImage, req: RegisterBrokerRequest): Decision<{ brokerEpoch: number }> {
@@ -33,6 +53,8 @@ export function registerBroker(image: MetadataImage, req: RegisterBrokerRequest)
       refusal(ErrorCode.INVALID_REQUEST, `Rack ${JSON.stringify(req.rack)} is not valid: give 1 to ${MAX_RACK_LENGTH} printable characters, or no rack.`),
     );
   }
+  const badListeners = listenersProblem(req.listeners);
+  if (badListeners !== undefined) return E.left(refusal(ErrorCode.INVALID_REQUEST, `Broker ${req.brokerId}: ${badListeners}.`));
   const brokerEpoch = image.lastBrokerEpoch + 1;
   const register: MetadataRecord = { type: 'RegisterBroker', brokerEpoch, ...req };
   // A new incarnation may have lost what the old one had (KIP-903): it leaves

@@ -4,6 +4,7 @@ import { ErrorCode } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
 import type { ControllerAnswer } from './controller-protocol';
 import { RpcClient, type LinkFilter, type RpcResult } from '../net/rpc';
+import type { LinkSockets } from '../net/rpc';
 
 export class ControllerClient {
   private readonly clients: Map<number, RpcClient>;
@@ -14,9 +15,11 @@ export class ControllerClient {
     controllers: readonly ControllerAddress[],
     seed = 0,
     private readonly linkFilter?: LinkFilter,
+    /** How connections are made: plain TCP, or the node's internal TLS. */
+    private readonly sockets?: LinkSockets,
   ) {
     this.controllers = [...controllers];
-    this.clients = new Map(controllers.map((c) => [c.id, new RpcClient(c.host, c.port, undefined, linkFilter)]));
+    this.clients = new Map(controllers.map((c) => [c.id, new RpcClient(c.host, c.port, undefined, linkFilter, sockets)]));
     this.guess = controllers[seed % controllers.length].id;
   }
 
@@ -34,7 +37,7 @@ export class ControllerClient {
       if (known >= 0) this.controllers[known] = address;
       else this.controllers.push(address);
       this.clients.get(c.controllerId)?.close();
-      this.clients.set(c.controllerId, new RpcClient(c.host, c.port, undefined, this.linkFilter));
+      this.clients.set(c.controllerId, new RpcClient(c.host, c.port, undefined, this.linkFilter, this.sockets));
     }
   }
 

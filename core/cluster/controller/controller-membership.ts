@@ -18,6 +18,7 @@ import type { Decision } from './decision';
 import { ErrorCode } from '../errors';
 import { parseControllers, type ControllerAddress } from '../net/addresses';
 import { readMetadataImage } from './metadata-reader';
+import type { LinkSockets } from '../net/rpc';
 import { ControllerClient } from './controller-client';
 import { ControllerMethod, type ControllerAnswer } from './controller-protocol';
 
@@ -157,12 +158,18 @@ export function requestAddController(
   controllers: readonly ControllerAddress[],
   req: Omit<AddControllerRequest, 'waitMs'>,
   timeoutMs: number,
+  sockets?: LinkSockets,
 ): Promise<ControllerAnswer<QuorumMembers>> {
-  return changeQuorum(controllers, ControllerMethod.addController, { ...req, waitMs: Math.max(0, timeoutMs - ANSWER_MARGIN_MS) }, timeoutMs);
+  return changeQuorum(controllers, ControllerMethod.addController, { ...req, waitMs: Math.max(0, timeoutMs - ANSWER_MARGIN_MS) }, timeoutMs, sockets);
 }
 
-export function requestRemoveController(controllers: readonly ControllerAddress[], id: number, timeoutMs: number): Promise<ControllerAnswer<QuorumMembers>> {
-  return changeQuorum(controllers, ControllerMethod.removeController, { id }, timeoutMs);
+export function requestRemoveController(
+  controllers: readonly ControllerAddress[],
+  id: number,
+  timeoutMs: number,
+  sockets?: LinkSockets,
+): Promise<ControllerAnswer<QuorumMembers>> {
+  return changeQuorum(controllers, ControllerMethod.removeController, { id }, timeoutMs, sockets);
 }
 
 /**
@@ -175,13 +182,14 @@ async function changeQuorum(
   method: string,
   body: unknown,
   timeoutMs: number,
+  sockets: LinkSockets | undefined,
 ): Promise<ControllerAnswer<QuorumMembers>> {
-  const client = new ControllerClient(controllers);
+  const client = new ControllerClient(controllers, 0, undefined, sockets);
   const deadline = Date.now() + timeoutMs;
   try {
     // The active controller may be one added since the list was written: the metadata log has its address.
     for (const c of controllers) {
-      const read = await readMetadataImage(c, Math.max(1, Math.min(LEARN_TIMEOUT_MS, deadline - Date.now())));
+      const read = await readMetadataImage(c, Math.max(1, Math.min(LEARN_TIMEOUT_MS, deadline - Date.now())), sockets);
       if (E.isRight(read)) {
         client.learn(read.right.image.controllers.values());
         break;

@@ -22,7 +22,8 @@ import { ControllerMethod, encodeFeed, type ControllerAnswer, type DescribeQuoru
 import { addController, checkAddController, checkRemoveController, removeController, type MembershipShell } from './controller-membership';
 import { lockDataDir } from '../data-dir-lock';
 import { MetadataJournal } from './metadata-journal';
-import { RpcServer, type RpcMessage, type RpcPeer } from '../net/rpc';
+import { RpcServer, type LinkSockets, type RpcMessage, type RpcPeer } from '../net/rpc';
+import { InternalTls, type InternalTlsOptions } from '../net/internal-tls';
 import type { Registry } from '../../metrics';
 import { controllerGauges } from './controller-metrics';
 import { checkWorkerHeartbeat, decideWorkerHeartbeat, type WorkerHeartbeatRpcRequest } from './worker-protocol';
@@ -46,9 +47,15 @@ export interface ControllerOptions {
   readonly metrics?: Registry;
   /** Test hook: which other controllers this one's Raft messages reach (a controller-to-controller partition drops the rest). */
   readonly raftLinkFilter?: (to: number) => boolean;
+  /** Mutual TLS on Raft between controllers and on the port brokers, workers and admin tools call; absent: plain TCP. */
+  readonly internalTls?: InternalTlsOptions;
 }
 
 const EXPIRE_EVERY_MS = 100;
+
+function controllerLogger(options: ControllerOptions): Logger {
+  return (options.logger ?? silentLogger).child({ component: 'controller', nodeId: options.nodeId });
+}
 const FEED_LIMIT = 256;
 
 export class ControllerProcess {
@@ -76,7 +83,7 @@ export class ControllerProcess {
     private rpc: RpcServer | undefined,
     private readonly options: ControllerOptions,
   ) {
-    this.logger = (options.logger ?? silentLogger).child({ component: 'controller', nodeId: options.nodeId });
+    this.logger = controllerLogger(options);
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
     this.timer = setInterval(() => this.tick(), EXPIRE_EVERY_MS);
     journal.onApplied(() => {
@@ -100,6 +107,13 @@ export class ControllerProcess {
   static async start(options: ControllerOptions): Promise<E.Either<string, ControllerProcess>> {
     const me = options.controllers.find((c) => c.id === options.nodeId);
     if (me === undefined) return E.left(`node id ${options.nodeId} is not among the controllers [${options.controllers.map((c) => c.id)}]`);
+    const logger = controllerLogger(options);
+    let sockets: LinkSockets | undefined;
+    try {
+      sockets = options.internalTls && InternalTls.load(options.internalTls).sockets(lineLog(logger, 'warn'));
+    } catch (e) {
+      return E.left((e as Error).message);
+    }
     const lock = lockDataDir(options.dataDir);
     if (E.isLeft(lock)) return lock;
     const journal = new MetadataJournal();
@@ -114,6 +128,7 @@ export class ControllerProcess {
       port: me.raftPort,
       tickMs: options.tickMs ?? 50,
       linkFilter: options.raftLinkFilter,
+      sockets,
     });
     if (E.isLeft(started)) {
       lock.right.release();
@@ -128,6 +143,8 @@ export class ControllerProcess {
         options.host ?? me.host,
         (m, b, _blob, peer) => process.handle(m, b, peer),
         lineLog(process.logger, 'warn'),
+        undefined,
+        sockets,
       );
     } catch (e) {
       await process.stop();

@@ -8,7 +8,7 @@
 // allocated, so a damaged entry is an error value, never a crash.
 import * as E from 'fp-ts/Either';
 import { DecodeError, Reader, Writer } from '../../wire';
-import type { MetadataRecord, MetadataRecordType, TaskOwnership } from './records';
+import type { BrokerListener, MetadataRecord, MetadataRecordType, TaskOwnership } from './records';
 
 const VERSION = 0;
 
@@ -69,8 +69,12 @@ const write = {
   },
 };
 
+/** RegisterBroker version 1 adds the named listeners; a registration without them is still written as version 0. */
+const REGISTER_BROKER_WITH_LISTENERS = 1;
+
 function writeRecord(w: Writer, r: MetadataRecord): void {
-  w.int8(TYPE_IDS[r.type]).int8(VERSION);
+  const withListeners = r.type === 'RegisterBroker' && (r.listeners?.length ?? 0) > 0;
+  w.int8(TYPE_IDS[r.type]).int8(withListeners ? REGISTER_BROKER_WITH_LISTENERS : VERSION);
   switch (r.type) {
     case 'RegisterBroker':
       w.varint(r.brokerId);
@@ -78,6 +82,13 @@ function writeRecord(w: Writer, r: MetadataRecord): void {
       write.nullableString(w, r.rack);
       write.string(w, r.host);
       w.varint(r.port);
+      if (!withListeners) return;
+      w.unsignedVarint(r.listeners!.length);
+      for (const l of r.listeners!) {
+        write.string(w, l.name);
+        write.string(w, l.host);
+        w.varint(l.port);
+      }
       return;
     case 'FenceBroker':
     case 'UnfenceBroker':
@@ -261,10 +272,12 @@ function readRecord(r: Reader): MetadataRecord {
   const type = TYPE_NAMES.get(id);
   if (type === undefined) throw new DecodeError(`unknown metadata record type ${id} at byte ${r.pos - 1}`);
   const version = read.int8(r, 'version');
-  if (version !== VERSION) throw new DecodeError(`${type} record version ${version} is not supported (this node reads version ${VERSION}); upgrade this node`);
+  const newest = type === 'RegisterBroker' ? REGISTER_BROKER_WITH_LISTENERS : VERSION;
+  if (version < VERSION || version > newest)
+    throw new DecodeError(`${type} record version ${version} is not supported (this node reads up to version ${newest}); upgrade this node`);
   switch (type) {
-    case 'RegisterBroker':
-      return {
+    case 'RegisterBroker': {
+      const registration = {
         type,
         brokerId: read.int(r, 'brokerId'),
         brokerEpoch: read.long(r, 'brokerEpoch'),
@@ -272,6 +285,13 @@ function readRecord(r: Reader): MetadataRecord {
         host: read.string(r, 'host'),
         port: read.int(r, 'port'),
       };
+      if (version < REGISTER_BROKER_WITH_LISTENERS) return registration;
+      const n = read.count(r, 'listeners');
+      const listeners: BrokerListener[] = [];
+      for (let i = 0; i < n; i++)
+        listeners.push({ name: read.string(r, 'listener name'), host: read.string(r, 'listener host'), port: read.int(r, 'listener port') });
+      return { ...registration, listeners };
+    }
     case 'FenceBroker':
     case 'UnfenceBroker':
     case 'UnregisterBroker':

@@ -5,7 +5,7 @@
 // stale state is skipped, the same way on every replica.
 import * as E from 'fp-ts/Either';
 import { decodeMetadataBatch, encodeMetadataBatch } from './codec';
-import type { AclEntry, MetadataRecord, PartitionRecord, TaskOwnership, UserScramCredentialRecord } from './records';
+import type { AclEntry, BrokerListener, MetadataRecord, PartitionRecord, TaskOwnership, UserScramCredentialRecord } from './records';
 
 /** A user's SCRAM credential for one mechanism, as the image holds it. */
 export type ScramCredentialEntry = Omit<UserScramCredentialRecord, 'type' | 'name'>;
@@ -16,6 +16,8 @@ export interface BrokerRegistration {
   readonly rack: string | null;
   readonly host: string;
   readonly port: number;
+  /** Its Kafka listeners by name (RegisterBrokerRecord.listeners). */
+  readonly listeners?: readonly BrokerListener[];
   readonly fenced: boolean;
 }
 
@@ -326,7 +328,15 @@ export class MetadataImage {
     ];
     for (const c of sortedValues(this._controllers, (a, b) => a.controllerId - b.controllerId)) records.push({ type: 'RegisterController', ...c });
     for (const b of sortedValues(this._brokers, (a, c) => a.brokerId - c.brokerId)) {
-      records.push({ type: 'RegisterBroker', brokerId: b.brokerId, brokerEpoch: b.brokerEpoch, rack: b.rack, host: b.host, port: b.port });
+      records.push({
+        type: 'RegisterBroker',
+        brokerId: b.brokerId,
+        brokerEpoch: b.brokerEpoch,
+        rack: b.rack,
+        host: b.host,
+        port: b.port,
+        listeners: b.listeners,
+      });
       if (!b.fenced) records.push({ type: 'UnfenceBroker', brokerId: b.brokerId, brokerEpoch: b.brokerEpoch });
     }
     for (const t of sortedValues(this._topics, (a, c) => a.topicId - c.topicId)) {

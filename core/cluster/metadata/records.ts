@@ -13,6 +13,16 @@ export interface RegisterBrokerRecord {
   /** Unique per registration: a restarted broker gets a new one, and the old one is fenced. */
   readonly brokerEpoch: number;
   readonly rack: string | null;
+  /** Its first Kafka listener (the one other brokers and tools use); replication is on port + 1. */
+  readonly host: string;
+  readonly port: number;
+  /** Every Kafka listener, by name, as clients are told to reach it (absent or empty: only host:port, unnamed). */
+  readonly listeners?: readonly BrokerListener[];
+}
+
+/** A named Kafka listener of a broker: Metadata answers a client with every broker's address on the listener it came in on. */
+export interface BrokerListener {
+  readonly name: string;
   readonly host: string;
   readonly port: number;
 }

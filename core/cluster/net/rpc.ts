@@ -4,9 +4,14 @@
 // length-prefixed frames over TCP, each [u8 kind][u32 id][u32 json length]
 // [json][blob], where the JSON carries the message and the optional blob the
 // bytes that must not be re-encoded (record batches, metadata entries).
-// Frames are bounded; a malformed one closes that connection only.
-import * as net from 'node:net';
+// Frames are bounded; a malformed one closes that connection only. Connections
+// are plain TCP, or mutual TLS when the node is given LinkSockets of
+// internal-tls.ts.
+import type * as net from 'node:net';
+import { type LinkSockets, plainSockets } from '../../raft';
 import { FrameDecoder } from './frames';
+
+export type { LinkSockets } from '../../raft';
 
 const REQUEST = 0;
 const RESPONSE = 1;
@@ -76,6 +81,11 @@ function decodeFrame(frame: Buffer): Decoded | string {
   return { kind, id, json, blob: frame.subarray(HEADER + jsonLength) };
 }
 
+/** A TLS handshake record (content type 22, version 3.x): a node with internal TLS calling a plaintext one. */
+function looksLikeTlsHello(bytes: Buffer | undefined): boolean {
+  return bytes !== undefined && bytes.length >= 2 && bytes[0] === 0x16 && bytes[1] === 0x03;
+}
+
 /**
  * Writes a frame's parts corked until the work of the current tick is done: the
  * frames one tick makes for a peer (a leader's answers to one follower's
@@ -98,18 +108,25 @@ export class RpcServer {
     readonly port: number,
   ) {}
 
-  static listen(port: number, host: string, handler: RpcHandler, log: (m: string) => void, maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES): Promise<RpcServer> {
+  static listen(
+    port: number,
+    host: string,
+    handler: RpcHandler,
+    log: (m: string) => void,
+    maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES,
+    sockets: LinkSockets = plainSockets,
+  ): Promise<RpcServer> {
     return new Promise((resolve, reject) => {
       let rpc: RpcServer;
-      const server = net.createServer({ noDelay: true }, (socket) => {
-        rpc.sockets.add(socket);
-        socket.on('close', () => rpc.sockets.delete(socket));
+      const server = sockets.createServer((socket) => {
         socket.on('error', () => {});
         const peer: RpcPeer = {
           onClose: (listener) => (socket.destroyed ? listener() : socket.once('close', listener)),
         };
         const decoder = new FrameDecoder(maxFrameBytes, HEADER);
+        let firstBytes: Buffer | undefined;
         socket.on('data', (chunk: Buffer) => {
+          firstBytes ??= Buffer.from(chunk.subarray(0, 2));
           const r = decoder.push(chunk, (frame) => {
             const d = decodeFrame(frame);
             if (typeof d === 'string' || d.kind !== REQUEST || typeof (d.json as { m?: unknown }).m !== 'string') {
@@ -127,10 +144,18 @@ export class RpcServer {
               );
           });
           if (!r.ok) {
-            log(`rpc: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${r.error}`);
+            const why = looksLikeTlsHello(firstBytes)
+              ? "it speaks TLS, and this node's internal links are plaintext (start every node with the same --internal-ssl-* flags)"
+              : r.error;
+            log(`rpc: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
             socket.destroy();
           }
         });
+      });
+      // Every raw connection, authenticated or still in a TLS handshake, ends with close().
+      server.on('connection', (socket: net.Socket) => {
+        rpc.sockets.add(socket);
+        socket.on('close', () => rpc.sockets.delete(socket));
       });
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -171,6 +196,7 @@ export class RpcClient {
     readonly port: number,
     private readonly maxFrameBytes = DEFAULT_MAX_RPC_FRAME_BYTES,
     private readonly linkFilter?: LinkFilter,
+    private readonly sockets: LinkSockets = plainSockets,
   ) {}
 
   call(method: string, body: unknown, timeoutMs: number, blob?: Buffer): Promise<RpcResult> {
@@ -219,7 +245,7 @@ export class RpcClient {
         return true;
       },
     };
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread });
+    const socket = this.sockets.connect({ host: this.host, port: this.port, onread });
     this.socket = socket;
     const fail = (error: string) => {
       if (this.socket === socket) this.socket = undefined;
@@ -287,8 +313,8 @@ export class RpcClient {
 }
 
 /** One call on a connection of its own, closed after the answer (status and admin tools). */
-export async function callOnce(host: string, port: number, method: string, body: unknown, timeoutMs: number) {
-  const client = new RpcClient(host, port);
+export async function callOnce(host: string, port: number, method: string, body: unknown, timeoutMs: number, sockets?: LinkSockets) {
+  const client = new RpcClient(host, port, undefined, undefined, sockets);
   try {
     return await client.call(method, body, timeoutMs);
   } finally {

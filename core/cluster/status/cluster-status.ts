@@ -10,6 +10,7 @@ import type { ControllerAddress } from '../net/addresses';
 import { DESCRIBE_REPLICAS_METHOD, type ReplicaDescription } from '../broker/broker-process';
 import { ControllerMethod, type DescribeQuorumAnswer } from '../controller/controller-protocol';
 import { callOnce } from '../net/rpc';
+import type { LinkSockets } from '../net/rpc';
 import { readMetadataImage } from '../controller/metadata-reader';
 
 export interface ControllerStatus {
@@ -84,8 +85,8 @@ export interface ClusterStatus {
 }
 
 /** One controller's view of the quorum; an error names the controller and what went wrong. */
-export async function describeQuorum(c: ControllerAddress, timeoutMs: number): Promise<E.Either<string, DescribeQuorumAnswer>> {
-  const r = await callOnce(c.host, c.port, ControllerMethod.describeQuorum, {}, timeoutMs);
+export async function describeQuorum(c: ControllerAddress, timeoutMs: number, sockets?: LinkSockets): Promise<E.Either<string, DescribeQuorumAnswer>> {
+  const r = await callOnce(c.host, c.port, ControllerMethod.describeQuorum, {}, timeoutMs, sockets);
   if (!r.ok) return E.left(`controller ${c.id} at ${c.host}:${c.port} did not answer: ${r.error}`);
   const a = r.body as Partial<DescribeQuorumAnswer> | null;
   if (a === null || typeof a !== 'object' || typeof a.nodeId !== 'number' || typeof a.term !== 'number') {
@@ -100,8 +101,8 @@ interface BrokerReplicas {
   readonly replicas: readonly ReplicaDescription[];
 }
 
-async function describeReplicas(host: string, port: number, timeoutMs: number): Promise<BrokerReplicas | undefined> {
-  const r = await callOnce(host, port + 1, DESCRIBE_REPLICAS_METHOD, {}, timeoutMs);
+async function describeReplicas(host: string, port: number, timeoutMs: number, sockets: LinkSockets | undefined): Promise<BrokerReplicas | undefined> {
+  const r = await callOnce(host, port + 1, DESCRIBE_REPLICAS_METHOD, {}, timeoutMs, sockets);
   if (!r.ok) return undefined;
   const b = r.body as Partial<BrokerReplicas> | null;
   return b !== null && typeof b === 'object' && Array.isArray(b.replicas) ? (b as BrokerReplicas) : undefined;
@@ -125,9 +126,14 @@ function membershipWarnings(controllers: readonly ControllerAddress[], active: D
  * The whole picture. Left only when no controller answered at all; otherwise
  * whatever could be learnt, with `warnings` for what could not.
  */
-export async function clusterStatus(controllers: readonly ControllerAddress[], timeoutMs = 3000): Promise<E.Either<string, ClusterStatus>> {
+export async function clusterStatus(
+  controllers: readonly ControllerAddress[],
+  timeoutMs = 3000,
+  /** How connections are made: plain TCP, or the cluster's internal TLS. */
+  sockets?: LinkSockets,
+): Promise<E.Either<string, ClusterStatus>> {
   const warnings: string[] = [];
-  const answers = await Promise.all(controllers.map((c) => describeQuorum(c, timeoutMs)));
+  const answers = await Promise.all(controllers.map((c) => describeQuorum(c, timeoutMs, sockets)));
   const controllerStatus: ControllerStatus[] = controllers.map((c, i) => {
     const a = answers[i];
     if (E.isLeft(a)) warnings.push(a.left);
@@ -149,12 +155,12 @@ export async function clusterStatus(controllers: readonly ControllerAddress[], t
 
   // The image: from the active controller, else from the most advanced one that answered.
   const source = active ?? [...views].sort((a, b) => b.appliedIndex - a.appliedIndex)[0];
-  const read = await readMetadataImage(controllers.find((c) => c.id === source.nodeId)!, timeoutMs);
+  const read = await readMetadataImage(controllers.find((c) => c.id === source.nodeId)!, timeoutMs, sockets);
   if (E.isLeft(read)) warnings.push(read.left);
   const image = E.isRight(read) ? read.right.image : new MetadataImage();
 
   const registrations = [...image.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
-  const asked = await Promise.all(registrations.map((b) => (b.fenced ? Promise.resolve(undefined) : describeReplicas(b.host, b.port, timeoutMs))));
+  const asked = await Promise.all(registrations.map((b) => (b.fenced ? Promise.resolve(undefined) : describeReplicas(b.host, b.port, timeoutMs, sockets))));
   const hosted = new Map<number, Map<string, ReplicaDescription>>();
   const brokers: BrokerStatus[] = registrations.map((b, i) => {
     const r = asked[i];

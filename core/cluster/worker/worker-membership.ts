@@ -18,11 +18,14 @@ import * as E from 'fp-ts/Either';
 import { ErrorCode, errorName } from '../errors';
 import type { ControllerAddress } from '../net/addresses';
 import { ControllerClient } from '../controller/controller-client';
+import { InternalTls, type InternalTlsOptions } from '../net/internal-tls';
 import { ControllerMethod } from '../controller/controller-protocol';
 import type { WorkerHeartbeatRpcRequest, WorkerHeartbeatRpcResponse } from '../controller/worker-protocol';
 
 export interface WorkerMembershipOptions {
   readonly controllers: readonly ControllerAddress[];
+  /** Mutual TLS to the controllers (their internal TLS); absent: plain TCP. Loaded when the membership is made. */
+  readonly internalTls?: InternalTlsOptions;
   readonly app: string;
   readonly workerId: string;
   /** The application's input topics: its tasks are their partitions. */
@@ -108,7 +111,9 @@ export class WorkerMembership {
 
   constructor(private readonly options: WorkerMembershipOptions) {
     if (options.controllers.length === 0) throw new Error('WorkerMembership needs at least one controller');
-    this.client = new ControllerClient(options.controllers);
+    // A bad file throws here, before the worker joins.
+    const sockets = options.internalTls && InternalTls.load(options.internalTls).sockets((m) => options.log?.(m));
+    this.client = new ControllerClient(options.controllers, 0, undefined, sockets);
     this.interval = options.heartbeatIntervalMs ?? 500;
     this.sessionTimeout = options.sessionTimeoutMs ?? 10_000;
     this.requestTimeout = options.requestTimeoutMs ?? 2000;

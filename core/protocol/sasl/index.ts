@@ -27,7 +27,7 @@ export type { CredentialStore, CredentialChange, UserScramCredentialRecord } fro
 export { authenticationFailed, illegalState } from './sasl-result';
 export type { SaslStep, SaslFailure } from './sasl-result';
 export { credentialStorePort, toPortRecord, fromPortRecord } from './security-port';
-export { startSaslExchange, PLAIN } from './sasl-exchange';
+export { startSaslExchange, userPasswordMatches, PLAIN } from './sasl-exchange';
 export { PlainServer, passwordMatches } from './plain-server';
 export type { SaslExchange } from './sasl-exchange';
 export { saslClient } from './sasl-client';

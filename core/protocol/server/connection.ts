@@ -27,7 +27,7 @@ import { apiByKey, apiVersions, saslAuthenticateApi, saslHandshakeApi } from '..
 import { peekHeader, readRequestHeader, responseHeader } from '../header';
 import { decodeMessage, encodeMessage, inRange } from '../../wire';
 import { Frame, FrameReader, MemoryPool } from './bounds';
-import type { BrokerPorts } from '../ports';
+import type { BrokerPorts, Endpoint } from '../ports';
 import type { BrokerMetrics } from './broker-metrics';
 import { errorAnswer } from './error-answer';
 import { guardedPartitions } from './guarded-partitions';
@@ -46,7 +46,7 @@ export interface ConnectionOptions {
   maxInFlight: number;
   idleTimeoutMs: number;
   autoCreateTopics: boolean;
-  advertised: (socket: Socket) => { host: string; port: number };
+  advertised: (socket: Socket) => Endpoint;
   /** The listener's logger; the connection logs through a child naming its remote address. */
   logger: Logger;
   /** Counts and times each request (absent: no metrics). */

@@ -33,6 +33,8 @@ interface KafkaServerSettings extends ServerBounds {
   /** Host and port clients are told to connect to (Metadata, FindCoordinator). Default: the address the client connected to. */
   advertisedHost?: string;
   advertisedPort?: number;
+  /** The listener's name (Kafka's listeners NAME): handlers see it in the advertised endpoint. */
+  listenerName?: string;
   /** auto.create.topics.enable. Default true. */
   autoCreateTopics?: boolean;
   /** Serve SSL instead of PLAINTEXT (PEM files, ssl.client.auth). */
@@ -210,7 +212,11 @@ export class KafkaServer {
       maxInFlight: this.options.maxInFlightPerConnection ?? 32,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
       autoCreateTopics: this.options.autoCreateTopics ?? true,
-      advertised: (s) => ({ host: this.options.advertisedHost ?? advertisedAddress(s.localAddress), port: this.options.advertisedPort ?? this.port }),
+      advertised: (s) => ({
+        host: this.options.advertisedHost ?? advertisedAddress(s.localAddress),
+        port: this.options.advertisedPort ?? this.port,
+        listener: this.options.listenerName,
+      }),
       logger: this.logger,
       metrics: this.metrics,
     });

@@ -36,15 +36,20 @@ export class ListenerTls {
     readonly handshakeTimeoutMs: number,
   ) {}
 
-  /** Reads and checks the files; throws a message naming the bad one. */
-  static load(options: ListenerTlsOptions): ListenerTls {
+  /**
+   * Reads and checks the files; throws a message naming the bad one (its
+   * setting behind `settingPrefix`: "internal." for the cluster's own links).
+   */
+  static load(options: ListenerTlsOptions, settingPrefix = ''): ListenerTls {
     const clientAuth = options.clientAuth ?? 'none';
-    if (!CLIENT_AUTH_VALUES.includes(clientAuth)) throw new Error(`ssl.client.auth must be one of ${CLIENT_AUTH_VALUES.join(', ')}, not "${clientAuth}"`);
+    const setting = (name: string) => `${settingPrefix}ssl.${name}`;
+    if (!CLIENT_AUTH_VALUES.includes(clientAuth))
+      throw new Error(`${setting('client.auth')} must be one of ${CLIENT_AUTH_VALUES.join(', ')}, not "${clientAuth}"`);
     if (clientAuth !== 'none' && !options.caFile)
-      throw new Error(`ssl.client.auth=${clientAuth} needs ssl.ca.location (the CA that signs client certificates)`);
-    const cert = readPem(options.certFile, 'ssl.certificate.location');
-    const key = readPem(options.keyFile, 'ssl.key.location');
-    const ca = options.caFile ? readPem(options.caFile, 'ssl.ca.location') : undefined;
+      throw new Error(`${setting('client.auth')}=${clientAuth} needs ${setting('ca.location')} (the CA that signs client certificates)`);
+    const cert = readPem(options.certFile, setting('certificate.location'));
+    const key = readPem(options.keyFile, setting('key.location'));
+    const ca = options.caFile ? readPem(options.caFile, setting('ca.location')) : undefined;
     try {
       tls.createSecureContext({ cert, key, ca }); // what the listener's server makes of them, made once to check them
     } catch (e) {
@@ -53,6 +58,11 @@ export class ListenerTls {
       );
     }
     return new ListenerTls({ cert, key, ca }, clientAuth, options.handshakeTimeoutMs ?? 10_000);
+  }
+
+  /** The certificate, key and CA, for a client that presents the same identity (a cluster node calling another). */
+  clientOptions(): tls.ConnectionOptions {
+    return { ...this.pems };
   }
 
   /** The options of the listener's tls.Server (a failed or late handshake is its 'tlsClientError'). */
@@ -68,8 +78,12 @@ export class ListenerTls {
 
 /** "User:<subject DN>" from a verified client certificate, else User:ANONYMOUS. */
 export function principalOf(socket: tls.TLSSocket): string {
-  if (!socket.authorized) return ANONYMOUS;
-  const subject = socket.getPeerCertificate()?.subject;
+  return socket.authorized ? certificatePrincipal(socket.getPeerCertificate()) : ANONYMOUS;
+}
+
+/** "User:<subject DN>" of a certificate (verified by the caller), User:ANONYMOUS when it has no subject. */
+export function certificatePrincipal(certificate: tls.PeerCertificate | undefined): string {
+  const subject = certificate?.subject;
   if (!subject || Object.keys(subject).length === 0) return ANONYMOUS;
   // Kafka writes the DN most specific first (RFC 2253): CN=...,OU=...,O=...,C=...
   const parts = Object.entries(subject).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`);

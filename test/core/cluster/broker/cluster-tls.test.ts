@@ -1,7 +1,7 @@
 // TLS on the Kafka listeners of a 3-broker cluster (in this process): kafkajs
 // creates a replicated topic, produces and consumes with a group over SSL, and
 // a plaintext client is refused. Replication and the controllers' RPC stay
-// plaintext (TLS between cluster nodes is not built yet).
+// plaintext here (mutual TLS between nodes: cluster-internal-tls.test.ts).
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaConnection } from '../../../../core/protocol';
 import { makeTestCerts, type TestCerts } from '../../../support/test-certs';

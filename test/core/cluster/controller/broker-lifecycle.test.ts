@@ -32,6 +32,31 @@ describe('brokers: registration, heartbeats, fencing', () => {
     expect(image.brokers.has(10)).toBe(false);
   });
 
+  test('a registration keeps its named listeners; malformed ones are refused and nothing is written', () => {
+    const image = clusterOf([1, 2]);
+    const listeners = [
+      { name: 'INTERNAL', host: 'h9', port: 1 },
+      { name: 'EXTERNAL', host: 'kafka.example.com', port: 19092 },
+    ];
+    accepted(image, registerBroker(image, { brokerId: 9, rack: null, host: 'h9', port: 1, listeners }));
+    expect(image.brokers.get(9)?.listeners).toEqual(listeners);
+    for (const bad of [
+      'INTERNAL',
+      [
+        { name: 'A', host: 'h', port: 1 },
+        { name: 'A', host: 'h', port: 2 },
+      ],
+      [{ name: 'has space', host: 'h', port: 1 }],
+      [{ name: 'A', host: 'h', port: 70000 }],
+      Array.from({ length: 17 }, (_, i) => ({ name: `L${i}`, host: 'h', port: 1 + i })),
+    ]) {
+      expect(refusedWith(registerBroker(image, { brokerId: 10, rack: null, host: 'h10', port: 1, listeners: bad as typeof listeners }))).toBe(
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    expect(image.brokers.has(10)).toBe(false);
+  });
+
   test('a heartbeat of an old incarnation is refused with STALE_BROKER_EPOCH', () => {
     const image = clusterOf([1, 2]);
     accepted(image, registerBroker(image, { brokerId: 1, rack: null, host: 'h1', port: 1 }));

@@ -42,6 +42,8 @@ export const CHECKS = [
   'tool-kafka-topics-delete',
   // Kafka Streams (StreamsWordCount.java): a word count with its repartition and changelog topics.
   'kafka-streams-word-count',
+  // The same with processing.guarantee=exactly_once_v2: transactions, sendOffsetsToTransaction, read_committed.
+  'kafka-streams-word-count-exactly-once',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 

@@ -109,7 +109,8 @@ public final class ClientChecks {
             CheckLine.run("consumer-group-protocol-consumer", c::consumerProtocolGroup);
             CheckLine.run("admin-delete-topic", c::deleteTopic);
             new ToolChecks(args[0], args[1]).runAll();
-            CheckLine.run("kafka-streams-word-count", new StreamsWordCount(args[0], args[1])::run);
+            CheckLine.run("kafka-streams-word-count", new StreamsWordCount(args[0], args[1], false)::run);
+            CheckLine.run("kafka-streams-word-count-exactly-once", new StreamsWordCount(args[0], args[1], true)::run);
         } finally {
             c.admin.close(Duration.ofSeconds(5));
         }

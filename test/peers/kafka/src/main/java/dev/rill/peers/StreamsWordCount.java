@@ -38,7 +38,10 @@ import static dev.rill.peers.CheckLine.expect;
 /**
  * Kafka Streams (the JVM's own stream processor) running a word count on the broker: its repartition topic
  * (groupBy) and its changelog topic (count) are created and used on the broker, and the counts it writes
- * are the counts of the lines sent (at-least-once: the latest count per word is exact).
+ * are the counts of the lines sent (at-least-once: the latest count per word is exact). With exactly-once
+ * (processing.guarantee=exactly_once_v2: one transactional producer per thread, the input offsets sent
+ * to the transaction with the group's metadata, KIP-447), the output is read read_committed and each
+ * word's counts must also come in increasing order, none repeated.
  */
 final class StreamsWordCount {
     private static final int LINES = 2000;
@@ -49,12 +52,15 @@ final class StreamsWordCount {
     private final String appId;
     private final String input;
     private final String output;
+    private final boolean exactlyOnce;
 
-    StreamsWordCount(String bootstrap, String prefix) {
+    StreamsWordCount(String bootstrap, String prefix, boolean exactlyOnce) {
         this.bootstrap = bootstrap;
-        this.appId = prefix + "-wordcount";
-        this.input = prefix + "-lines";
-        this.output = prefix + "-word-counts";
+        String name = exactlyOnce ? prefix + "-eos" : prefix;
+        this.appId = name + "-wordcount";
+        this.input = name + "-lines";
+        this.output = name + "-word-counts";
+        this.exactlyOnce = exactlyOnce;
     }
 
     String run() throws Exception {
@@ -71,7 +77,7 @@ final class StreamsWordCount {
                 expect(counted.equals(expected), "counts " + counted + ", expected " + expected);
                 Set<String> internal = admin.listTopics().names().get(20, TimeUnit.SECONDS).stream().filter(t -> t.startsWith(appId + "-")).collect(Collectors.toCollection(TreeSet::new));
                 expect(internal.stream().anyMatch(t -> t.endsWith("-repartition")) && internal.stream().anyMatch(t -> t.endsWith("-changelog")), "internal topics " + internal);
-                return "counted " + expected.size() + " words of " + LINES + " lines; internal topics " + internal;
+                return "counted " + expected.size() + " words of " + LINES + " lines" + (exactlyOnce ? " exactly once" : "") + "; internal topics " + internal;
             } finally {
                 try (var files = Files.walk(stateDir)) {
                     files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
@@ -99,6 +105,7 @@ final class StreamsWordCount {
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        if (exactlyOnce) p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         return p;
     }
 
@@ -130,7 +137,10 @@ final class StreamsWordCount {
         return counts;
     }
 
-    /** Reads the output topic until every word's latest count is the expected one (or the deadline). */
+    /**
+     * Reads the output topic until every word's latest count is the expected one (or the deadline). Exactly
+     * once, it reads committed records only, and a word's count that does not grow is a duplicate.
+     */
     private Map<String, Long> readCounts(Map<String, Long> expected) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -138,12 +148,16 @@ final class StreamsWordCount {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, LongDeserializer.class.getName());
+        if (exactlyOnce) p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<String, Long> latest = new HashMap<>();
         long deadline = System.currentTimeMillis() + DEADLINE_MS;
         try (KafkaConsumer<String, Long> c = new KafkaConsumer<>(p)) {
             c.subscribe(List.of(output));
             while (!latest.equals(expected) && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, Long> r : c.poll(Duration.ofMillis(200))) latest.put(r.key(), r.value());
+                for (ConsumerRecord<String, Long> r : c.poll(Duration.ofMillis(200))) {
+                    Long before = latest.put(r.key(), r.value());
+                    if (exactlyOnce) expect(before == null || r.value() > before, "word " + r.key() + " counted " + r.value() + " after " + before + " (offset " + r.offset() + ")");
+                }
             }
         }
         return latest;

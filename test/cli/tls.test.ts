@@ -12,6 +12,7 @@ import { runGroup } from '../../cli/group-command';
 import { runProduce } from '../../cli/produce-command';
 import { runTopic } from '../../cli/topic-command';
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
+import { freePortPair } from '../support/ports';
 import { makeTestCerts, type TestCerts } from '../support/test-certs';
 import { fakeIO } from './fake-io';
 
@@ -133,7 +134,9 @@ test('a cluster node: --ssl-* are refused on a controller-only node, and a bad k
     code: 2,
     err: expect.stringContaining('a controller-only node (no --port) has none'),
   });
-  expect(await node(['--port', '0', '--ssl-cert', certs.server.cert, '--ssl-key', certs.client.key])).toMatchObject({
+  // Replication listens on the Kafka port + 1, so a cluster node's port is a real one (never bound here: the key fails first).
+  const port = String(await freePortPair(new Set()));
+  expect(await node(['--port', port, '--ssl-cert', certs.server.cert, '--ssl-key', certs.client.key])).toMatchObject({
     code: 1,
     err: expect.stringContaining('key values mismatch'),
   });

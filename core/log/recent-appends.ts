@@ -35,6 +35,8 @@ export class RecentAppends {
   }
 
   clear(): void {
+    // A follower's every append clears: nothing to drop then, and no garbage made.
+    if (this.entries.length === 0) return;
     this.entries = [];
     this.held = 0;
   }

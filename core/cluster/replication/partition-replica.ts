@@ -376,25 +376,26 @@ export class PartitionReplica {
   // ---------------------------------------------------------------- leader: ISR and high watermark
 
   /**
-   * The ISR the high watermark must wait for: the committed ISR plus every member
-   * an expansion proposed at this partition epoch adds (KIP-497's "maximal ISR"),
-   * so no ISR the controller may commit can lack data below the high watermark.
+   * The high watermark waits for the maximal ISR: the committed ISR plus every
+   * member an expansion proposed at this partition epoch adds (KIP-497), so no
+   * ISR the controller may commit can lack data below the high watermark.
+   * Runs on every append and every follower fetch: walks both without
+   * building a merged set (a member in both counts twice, to the same minimum).
    */
-  private maximalIsr(): number[] {
-    return [...new Set([...this._isr, ...this.proposedMembers])];
-  }
-
   private maybeAdvanceHighWatermark(): void {
     if (this._role !== 'leader') return;
     let hw = this.log.logEndOffset;
-    for (const id of this.maximalIsr()) {
-      if (id === this.config.brokerId) continue;
-      const p = this.followers.get(id);
-      // An ISR member that has not fetched in this epoch holds the high watermark back.
-      hw = Math.min(hw, p === undefined ? -1 : p.logEndOffset);
-    }
+    for (const id of this._isr) hw = Math.min(hw, this.followerEnd(id));
+    for (const id of this.proposedMembers) hw = Math.min(hw, this.followerEnd(id));
     if (hw > this.log.highWatermark) this.log.updateHighWatermark(hw);
     this.completeAppends();
+  }
+
+  /** How far a member of the maximal ISR holds the high watermark: its log end offset (the leader itself, none). */
+  private followerEnd(id: number): number {
+    if (id === this.config.brokerId) return Number.MAX_SAFE_INTEGER;
+    // An ISR member that has not fetched in this epoch holds the high watermark back.
+    return this.followers.get(id)?.logEndOffset ?? -1;
   }
 
   private completeAppends(): void {

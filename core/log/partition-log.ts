@@ -616,7 +616,8 @@ export class PartitionLog {
   append(batches: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureHealthy();
     const assignOffsets = options.assignOffsets ?? true;
-    const logAppendTime = this._config['message.timestamp.type'] === 'LogAppendTime' ? this.clock.now() : -1;
+    // A follower keeps the time its leader stamped (Kafka's appendAsFollower): its copy stays the leader's bytes.
+    const logAppendTime = assignOffsets && this._config['message.timestamp.type'] === 'LogAppendTime' ? this.clock.now() : -1;
     const infos = this.validate(batches, assignOffsets, options.origin === 'coordinator');
     let recordCount = 0;
     let position = 0;

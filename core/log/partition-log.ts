@@ -113,7 +113,7 @@ export interface OpenOptions {
 }
 
 export interface AppendOptions {
-  /** false for a follower copying the leader's batches with their offsets. */
+  /** false for a follower copying the leader's batches with their offsets (checked by header and CRC only). */
   assignOffsets?: boolean;
   /** Stamped into each batch's partitionLeaderEpoch and recorded in the epoch cache. */
   leaderEpoch?: number;
@@ -616,7 +616,8 @@ export class PartitionLog {
   append(batches: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureHealthy();
     const assignOffsets = options.assignOffsets ?? true;
-    const logAppendTime = this._config['message.timestamp.type'] === 'LogAppendTime' ? this.clock.now() : -1;
+    // A follower keeps the time its leader stamped (Kafka's appendAsFollower): its copy stays the leader's bytes.
+    const logAppendTime = assignOffsets && this._config['message.timestamp.type'] === 'LogAppendTime' ? this.clock.now() : -1;
     const infos = this.validate(batches, assignOffsets, options.origin === 'coordinator');
     let recordCount = 0;
     let position = 0;
@@ -709,7 +710,9 @@ export class PartitionLog {
   /**
    * Validates every batch before a byte is written (see batch-validator.ts:
    * framing, CRC, offsets, producer fields, timestamps, every record), assigns
-   * offsets (or checks a follower's). Throws CorruptRecordError (2) or
+   * offsets (or checks a follower's). A follower's copy is checked by its
+   * header and CRC only, as Kafka's appendAsFollower does: its leader walked
+   * the records, and the CRC covers them. Throws CorruptRecordError (2) or
    * InvalidRecordError (87); nothing is stored then.
    */
   private validate(batches: Buffer, assignOffsets: boolean, allowControl: boolean): ValidatedBatch[] {
@@ -724,7 +727,7 @@ export class PartitionLog {
         const declared = batches.readInt32BE(position + BATCH_LENGTH) + LOG_OVERHEAD;
         if (declared > limit + LOG_OVERHEAD) throw new RecordTooLargeError(declared, limit);
       }
-      const checked = validateBatch(batches, position, batches.length, { mode: assignOffsets ? 'client' : 'stored', requireKeys: compacted, allowControl });
+      const checked = validateBatch(batches, position, batches.length, { mode: assignOffsets ? 'client' : 'replica', requireKeys: compacted, allowControl });
       if (checked._tag === 'Left') {
         const message = `Rejected batch at byte ${position} of the append: ${checked.left.message}`;
         throw refusalCode(checked.left) === 87 ? new InvalidRecordError(message) : new CorruptRecordError(message);
@@ -792,13 +795,30 @@ export class PartitionLog {
    * Throws OffsetOutOfRangeError below the log start offset or past the end.
    */
   read(offset: number, maxBytes: number, upTo: number = this._highWatermark): Buffer {
+    const chunks = this.readChunks(offset, maxBytes, upTo);
+    return chunks.length === 1 ? chunks[0] : chunks.length === 0 ? EMPTY : Buffer.concat(chunks);
+  }
+
+  /**
+   * As read(), the batches in one or more buffers laid end to end: recent
+   * appends spanning several Produce requests come back as views of the
+   * appended buffers, never copied into one. A replica fetch hands them to the
+   * socket as they are. Empty when there is nothing to serve.
+   */
+  readChunks(offset: number, maxBytes: number, upTo: number = this._highWatermark): readonly Buffer[] {
     this.ensureHealthy();
     if (offset < this._logStartOffset || offset > this.logEndOffset) {
       throw new OffsetOutOfRangeError(offset, this._logStartOffset, this.logEndOffset, this.dir);
     }
-    if (offset >= upTo) return EMPTY;
+    if (offset >= upTo) return NO_CHUNKS;
     const recent = this.recent?.read(offset, maxBytes, upTo);
     if (recent !== undefined) return recent;
+    const bytes = this.readSegments(offset, maxBytes, upTo);
+    return bytes.length === 0 ? NO_CHUNKS : [bytes];
+  }
+
+  /** read() from the segment files, every batch not yet verified checked before it leaves. */
+  private readSegments(offset: number, maxBytes: number, upTo: number): Buffer {
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const segment = this.segments[i];
       const batch = segment.positionOf(offset);
@@ -1202,6 +1222,8 @@ export function recoverPartitionLog(dir: string, config: Readonly<Record<string,
 type ValidatedBatch = BatchInfo & { recordCount: number; attributes: number };
 
 const EMPTY = Buffer.alloc(0);
+/** Nothing to serve (shared: never mutated). */
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 const UNREADABLE = Symbol('unreadable checkpoint');
 const COPY_CHUNK = 1024 * 1024;
 

@@ -35,6 +35,8 @@ export class RecentAppends {
   }
 
   clear(): void {
+    // A follower's every append clears: nothing to drop then, and no garbage made.
+    if (this.entries.length === 0) return;
     this.entries = [];
     this.held = 0;
   }
@@ -42,10 +44,10 @@ export class RecentAppends {
   /**
    * As LogSegment.read: whole batches from the one holding `offset`, at most
    * `maxBytes` (the first batch whole in any case), none at or past `upTo`.
-   * Undefined when `offset` is not held here. One append's batches come back
-   * as a slice of its buffer; batches of several appends are copied into one.
+   * Undefined when `offset` is not held here. The batches come back as views of
+   * the appended buffers, one per append they span, never copied.
    */
-  read(offset: number, maxBytes: number, upTo: number): Buffer | undefined {
+  read(offset: number, maxBytes: number, upTo: number): Buffer[] | undefined {
     let i = this.entries.length - 1;
     while (i >= 0 && this.entries[i].baseOffset > offset) i--;
     if (i < 0 || this.entries[i].lastOffset < offset) return undefined;
@@ -59,10 +61,10 @@ export class RecentAppends {
       const bytes = this.entries[i].bytes;
       let end = at;
       while (end < bytes.length && total + end - at + batchSizeAt(bytes, end) <= limit && baseOffsetAt(bytes, end) < upTo) end += batchSizeAt(bytes, end);
-      if (end > at) parts.push(bytes.subarray(at, end));
+      if (end > at) parts.push(end - at === bytes.length ? bytes : bytes.subarray(at, end));
       total += end - at;
       if (end < bytes.length) break;
     }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+    return parts;
   }
 }

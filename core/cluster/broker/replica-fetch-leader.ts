@@ -9,7 +9,7 @@
 // are answered empty and the follower asks again, rotating its order so none
 // starves.
 import { ErrorCode } from '../errors';
-import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
+import { recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
 import { type HostedReplica, replicaName } from './broker-view';
 import type { FetchBatch } from './replica-fetch-wire';
 
@@ -62,7 +62,7 @@ export class ReplicaFetchLeader {
       if (req.kind === 'offsetForLeaderEpoch') return h.replica.handleOffsetForLeaderEpoch(req);
       // Past the budget a partition is still answered (its follower's progress counts), with no records.
       const resp = h.replica.handleFetch(budget >= req.maxBytes ? req : { ...req, maxBytes: Math.max(0, budget) }, now);
-      budget -= resp.records.length;
+      budget -= recordBytes(resp.records);
       this.host.fetched(h);
       return resp;
     });
@@ -120,6 +120,6 @@ function nothingNew(resp: ReplicaResponse): boolean {
 function notHosted(req: ReplicaRequest): ReplicaResponse {
   const errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
   return req.kind === 'fetch'
-    ? { kind: 'fetchResponse', requestId: req.requestId, errorCode, highWatermark: -1, records: Buffer.alloc(0) }
+    ? { kind: 'fetchResponse', requestId: req.requestId, errorCode, highWatermark: -1, records: [] }
     : { kind: 'offsetForLeaderEpochResponse', requestId: req.requestId, errorCode, leaderEpoch: -1, endOffset: -1, leaderLogEndOffset: -1 };
 }

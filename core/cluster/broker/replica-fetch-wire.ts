@@ -5,7 +5,7 @@
 // answers them in the same order, each answer's records laid end to end in the
 // frame's blob, never re-encoded. Both directions are checked before use: a
 // malformed body is refused with a reason, and only that call fails.
-import type { ReplicaRequest, ReplicaResponse } from '../replication/messages';
+import { recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
 import type { RpcMessage } from '../net/rpc';
 
 /** The replication port's method for a batched replica fetch. */
@@ -63,14 +63,18 @@ export function decodeFetchBatch(body: unknown): FetchBatch | string {
   return { replicaId: body.replicaId, maxWaitMs: body.maxWaitMs, wake: body.wake === true, items };
 }
 
-/** The leader's answers, in the batch's order: each answer's fields, and its records in the blob. */
+/**
+ * The leader's answers, in the batch's order: each answer's fields, and its
+ * records in the blob, which is the stored buffers themselves (the socket
+ * write takes them as a list: nothing is copied).
+ */
 export function encodeFetchAnswers(answers: readonly ReplicaResponse[]): RpcMessage {
   const blobs: Buffer[] = [];
   const items = answers.map((a) => {
     if (a.kind !== 'fetchResponse') return a;
     const { records, ...fields } = a;
-    if (records.length > 0) blobs.push(records);
-    return { ...fields, bytes: records.length };
+    for (const chunk of records) blobs.push(chunk);
+    return { ...fields, bytes: recordBytes(records) };
   });
   return { body: { items }, blob: blobs };
 }
@@ -87,7 +91,7 @@ function answerError(a: unknown): string | undefined {
 }
 
 /**
- * The leader's answers to `sent` requests, each fetch's records a view of
+ * The leader's answers to `sent` requests, each fetch's records one view of
  * `blob` (no copy), or why the answer cannot be used.
  */
 export function decodeFetchAnswers(body: unknown, blob: Buffer, sent: number): ReplicaResponse[] | string {
@@ -104,7 +108,8 @@ export function decodeFetchAnswers(body: unknown, blob: Buffer, sent: number): R
     }
     const { bytes, ...fields } = a as { bytes: number } & Record<string, unknown>;
     if (at + bytes > blob.length) return `replica fetch answer ${i} claims ${bytes} bytes past the ${blob.length} received`;
-    answers.push({ ...(fields as unknown as Omit<Extract<ReplicaResponse, { kind: 'fetchResponse' }>, 'records'>), records: blob.subarray(at, at + bytes) });
+    const records = bytes > 0 ? [blob.subarray(at, at + bytes)] : [];
+    answers.push({ ...(fields as unknown as Omit<Extract<ReplicaResponse, { kind: 'fetchResponse' }>, 'records'>), records });
     at += bytes;
   }
   if (at !== blob.length) return `a replica fetch answer carries ${blob.length - at} bytes no item claims`;

@@ -14,6 +14,7 @@ export type ReplicaLog = Pick<
   | 'leaderEpochs'
   | 'append'
   | 'read'
+  | 'readChunks'
   | 'truncateTo'
   | 'updateHighWatermark'
   | 'flush'
@@ -62,7 +63,19 @@ export interface ReplicaFetchResponse {
   readonly highWatermark: number;
   /** The leader's log start offset (DeleteRecords moves it): followers advance theirs to it. Absent: not known. */
   readonly logStartOffset?: number;
-  readonly records: Buffer;
+  /**
+   * Whole batches laid end to end across these buffers: the leader's stored
+   * appends as they are (never copied into one), or the one view of the
+   * received frame a follower gets. Empty: nothing new.
+   */
+  readonly records: readonly Buffer[];
+}
+
+/** The record bytes of a fetch answer. */
+export function recordBytes(records: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of records) n += b.length;
+  return n;
 }
 
 export type ReplicaRequest = OffsetForLeaderEpochRequest | ReplicaFetchRequest;

@@ -345,7 +345,7 @@ export class PartitionReplica {
       requestId: req.requestId,
       errorCode,
       highWatermark: -1,
-      records: EMPTY,
+      records: NO_RECORDS,
     });
     const epochError = this.checkLeaderEpoch(req.currentLeaderEpoch);
     if (epochError !== 0) return refuse(epochError);
@@ -363,11 +363,12 @@ export class PartitionReplica {
     recordFetch(progress, req.fetchOffset, leo, now);
     this.maybeExpandIsr(req.replicaId, progress);
     this.maybeAdvanceHighWatermark();
-    let records: Buffer;
+    let records: readonly Buffer[];
     // maxBytes 0: the follower's progress counts, but the leader's answer has no room left for records.
     const maxBytes = Math.min(req.maxBytes, this.config.maxFetchBytes);
     try {
-      records = maxBytes > 0 ? this.log.read(req.fetchOffset, maxBytes, leo) : EMPTY;
+      // The stored buffers as they are: the answer goes to the socket without a copy.
+      records = maxBytes > 0 ? this.log.readChunks(req.fetchOffset, maxBytes, leo) : NO_RECORDS;
     } catch (e) {
       // Damage met on the leader's disk (KAFKA_STORAGE_ERROR): the follower copies nothing of it.
       if (e instanceof LogError) return refuse(e.code);
@@ -386,25 +387,26 @@ export class PartitionReplica {
   // ---------------------------------------------------------------- leader: ISR and high watermark
 
   /**
-   * The ISR the high watermark must wait for: the committed ISR plus every member
-   * an expansion proposed at this partition epoch adds (KIP-497's "maximal ISR"),
-   * so no ISR the controller may commit can lack data below the high watermark.
+   * The high watermark waits for the maximal ISR: the committed ISR plus every
+   * member an expansion proposed at this partition epoch adds (KIP-497), so no
+   * ISR the controller may commit can lack data below the high watermark.
+   * Runs on every append and every follower fetch: walks both without
+   * building a merged set (a member in both counts twice, to the same minimum).
    */
-  private maximalIsr(): number[] {
-    return [...new Set([...this._isr, ...this.proposedMembers])];
-  }
-
   private maybeAdvanceHighWatermark(): void {
     if (this._role !== 'leader') return;
     let hw = this.log.logEndOffset;
-    for (const id of this.maximalIsr()) {
-      if (id === this.config.brokerId) continue;
-      const p = this.followers.get(id);
-      // An ISR member that has not fetched in this epoch holds the high watermark back.
-      hw = Math.min(hw, p === undefined ? -1 : p.logEndOffset);
-    }
+    for (const id of this._isr) hw = Math.min(hw, this.followerEnd(id));
+    for (const id of this.proposedMembers) hw = Math.min(hw, this.followerEnd(id));
     if (hw > this.log.highWatermark) this.log.updateHighWatermark(hw);
     this.completeAppends();
+  }
+
+  /** How far a member of the maximal ISR holds the high watermark: its log end offset (the leader itself, none). */
+  private followerEnd(id: number): number {
+    if (id === this.config.brokerId) return Number.MAX_SAFE_INTEGER;
+    // An ISR member that has not fetched in this epoch holds the high watermark back.
+    return this.followers.get(id)?.logEndOffset ?? -1;
   }
 
   private completeAppends(): void {
@@ -556,16 +558,18 @@ export class PartitionReplica {
     }
     if (request.fetchOffset !== this.log.logEndOffset) return;
     if (resp.records.length > 0) {
+      // Over the wire a follower receives one view of the frame; an in-process leader's chunks are joined here.
+      const records = resp.records.length === 1 ? resp.records[0] : Buffer.concat(resp.records);
       try {
-        // Validated as the leader's appends are (records, offsets, CRC): a damaged copy is not stored.
-        this.log.append(resp.records, { assignOffsets: false });
+        // Checked by header and CRC (Kafka's appendAsFollower): a copy damaged in transit is not stored.
+        this.log.append(records, { assignOffsets: false });
       } catch (e) {
         if (!(e instanceof LogError)) throw e;
         this.refusedFetches++;
         return; // fetched again from the same offset
       }
-      this.assignEpochs(resp.records);
-      this.producers.recordStored(resp.records);
+      this.assignEpochs(records);
+      this.producers.recordStored(records);
       if (this.config.durableAppends) this.log.flush();
     }
     this.log.updateHighWatermark(Math.min(resp.highWatermark, this.log.logEndOffset));
@@ -596,7 +600,8 @@ export class PartitionReplica {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+/** No records (shared: never mutated). */
+const NO_RECORDS: readonly Buffer[] = Object.freeze([]);
 
 /** Producer state from the log's tail; empty when the log is damaged (it answers KAFKA_STORAGE_ERROR). */
 function rebuildWhenReadable(log: ReplicaLog): ProducerStateTable {

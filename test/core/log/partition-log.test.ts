@@ -133,6 +133,20 @@ describe('append and read', () => {
     log.close();
   });
 
+  test("under LogAppendTime a follower's copy keeps the time its leader stamped, byte for byte", () => {
+    const leader = PartitionLog.open(dirs.make(), { 'message.timestamp.type': 'LogAppendTime' }, { clock: new ManualClock(5_000_000) });
+    const follower = PartitionLog.open(dirs.make(), { 'message.timestamp.type': 'LogAppendTime' }, { clock: new ManualClock(9_000_000) });
+    leader.appendRecords([rec(0, 1), rec(1, 2)]);
+    const stamped = leader.read(0, 1000);
+    const copy = Buffer.from(stamped);
+    expect(follower.append(copy, { assignOffsets: false }).logAppendTime).toBe(-1);
+    expect(copy.equals(stamped)).toBe(true);
+    expect(follower.read(0, 1000, follower.logEndOffset).equals(stamped)).toBe(true);
+    expect(follower.maxTimestamp).toBe(5_000_000);
+    leader.close();
+    follower.close();
+  });
+
   test('a follower append keeps the leader offsets and refuses to go backwards', () => {
     const log = PartitionLog.open(dirs.make());
     const batch = encodeRecordBatch({ records: [rec(0), rec(1)], baseOffset: 10 });

@@ -121,6 +121,33 @@ describe('PartitionLog recentAppendBytes', () => {
     }
   });
 
+  it('reads several appends as the appended buffers themselves (readChunks), and read() joins them into the same bytes', () => {
+    const log = PartitionLog.open(dirs.make(), {}, { replicated: true, recentAppendBytes: 1 << 20 });
+    try {
+      const first = appendOf([2], 1);
+      const second = appendOf([1, 3], 2);
+      const third = appendOf([2], 3);
+      for (const a of [first, second, third]) log.append(a, { leaderEpoch: 1 });
+      const chunks = log.readChunks(0, 1 << 20, log.logEndOffset);
+      expect(chunks).toHaveLength(3);
+      chunks.forEach((c, i) => expect(sameMemory(c, [first, second, third][i])).toBe(true));
+      expect(log.read(0, 1 << 20, log.logEndOffset).equals(Buffer.concat([first, second, third]))).toBe(true);
+      // Starting inside an append and bounded by maxBytes: views of the buffers, still no copy.
+      const fromSecond = log.readChunks(2, second.length + 1, log.logEndOffset);
+      expect(fromSecond).toHaveLength(1);
+      expect(sameMemory(fromSecond[0], second)).toBe(true);
+      // Nothing to serve: no chunks.
+      expect(log.readChunks(log.logEndOffset, 1 << 20, log.logEndOffset)).toEqual([]);
+      log.updateHighWatermark(log.logEndOffset);
+      // From disk once the high watermark passes them: one buffer with the same bytes.
+      const stored = log.readChunks(0, 1 << 20, log.logEndOffset);
+      expect(stored).toHaveLength(1);
+      expect(stored[0].equals(Buffer.concat([first, second, third]))).toBe(true);
+    } finally {
+      log.close();
+    }
+  });
+
   it('answers a fetch of the latest append with the appended bytes themselves, and from disk once the high watermark passes them', () => {
     const log = PartitionLog.open(dirs.make(), {}, { replicated: true, recentAppendBytes: 1 << 20 });
     try {

@@ -207,6 +207,31 @@ test('a follower append keeps the leader offsets but a base offset past the safe
   log.close();
 });
 
+test("a follower's copy is checked by its header and CRC only (Kafka's appendAsFollower): the records its leader walked are not walked again", () => {
+  const log = PartitionLog.open(dirs.make());
+  // Records a leader would refuse (a key length past the record), sealed with a valid CRC.
+  const walked = oneRecord();
+  walked[RECORDS + 4] = 0x7e;
+  reseal(walked);
+  expect(refused(log, Buffer.from(walked), 2)).toMatch(/key length/);
+  expect(log.append(Buffer.from(walked), { assignOffsets: false })).toMatchObject({ baseOffset: 0, lastOffset: 0 });
+  // What the header and the CRC show is still refused: a flipped bit on the way, a wrong magic, an empty batch.
+  const flipped = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }], baseOffset: 1 });
+  flipped[flipped.length - 1] ^= 0xff;
+  expect(refused(log, flipped, 2, { assignOffsets: false })).toMatch(/CRC32C/);
+  const magic = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }], baseOffset: 1 });
+  magic[batchHeader.MAGIC] = 1;
+  expect(refused(log, magic, 2, { assignOffsets: false })).toMatch(/magic/);
+  const empty = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a') }], baseOffset: 1 });
+  empty.writeInt32BE(0, RECORD_COUNT);
+  reseal(empty);
+  expect(refused(log, empty, 87, { assignOffsets: false })).toMatch(/no records/);
+  const outOfRange = reseal(encodeRecordBatch({ records: [{ key: null, value: Buffer.from('a'), timestamp: 1 }], baseOffset: 1 }));
+  outOfRange.writeBigInt64BE(-5n, batchHeader.MAX_TIMESTAMP);
+  expect(refused(log, reseal(outOfRange), 87, { assignOffsets: false })).toMatch(/maxTimestamp -5/);
+  log.close();
+});
+
 test('ENOSPC on append answers KAFKA_STORAGE_ERROR, stores nothing, and the next append succeeds', () => {
   const dir = dirs.make();
   const warnings: LogWarning[] = [];

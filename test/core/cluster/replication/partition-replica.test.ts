@@ -253,8 +253,9 @@ describe('PartitionReplica as follower', () => {
     const req = b2.nextRequest(0, 1)!;
     if (req.kind !== 'fetch') throw new Error('expected a fetch');
     const resp = b1.handleFetch(req, 0);
-    const damaged = { ...resp, records: Buffer.from(resp.records) };
-    damaged.records[damaged.records.length - 1] ^= 0xff; // a flipped bit on the way: the CRC fails
+    const copy = Buffer.concat(resp.records);
+    copy[copy.length - 1] ^= 0xff; // a flipped bit on the way: the CRC fails
+    const damaged = { ...resp, records: [copy] };
     b2.handleFetchResponse(damaged);
     expect(b2.logEndOffset).toBe(0);
     expect(b2.refusedFetches).toBe(1);

@@ -286,16 +286,21 @@ describe('the wire', () => {
   });
 
   test("answers are matched to requests in order, each fetch's records a view of the blob; bad answers are refused", () => {
+    const de = Buffer.from('de');
+    const fg = Buffer.from('fg');
     const answers = [
-      { kind: 'fetchResponse' as const, requestId: 1, errorCode: 0, highWatermark: 3, logStartOffset: 0, records: Buffer.from('abc') },
+      { kind: 'fetchResponse' as const, requestId: 1, errorCode: 0, highWatermark: 3, logStartOffset: 0, records: [Buffer.from('abc')] },
       { kind: 'offsetForLeaderEpochResponse' as const, requestId: 2, errorCode: 0, leaderEpoch: 0, endOffset: 3, leaderLogEndOffset: 3 },
-      { kind: 'fetchResponse' as const, requestId: 3, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: Buffer.alloc(0) },
-      { kind: 'fetchResponse' as const, requestId: 4, errorCode: 0, highWatermark: 9, records: Buffer.from('defg') },
+      { kind: 'fetchResponse' as const, requestId: 3, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: [] },
+      // Records in two stored buffers (two appends): sent as they are, received as one view.
+      { kind: 'fetchResponse' as const, requestId: 4, errorCode: 0, highWatermark: 9, records: [de, fg] },
     ];
     const { body, blob } = encodeFetchAnswers(answers);
+    expect(blob).toEqual([Buffer.from('abc'), de, fg]);
+    expect((blob as Buffer[])[1]).toBe(de); // the very buffer, not a copy
     const wire = Buffer.concat(blob as Buffer[]);
     const back = decodeFetchAnswers(JSON.parse(JSON.stringify(body)), wire, 4);
-    expect(back).toEqual(answers);
+    expect(back).toEqual([answers[0], answers[1], answers[2], { ...answers[3], records: [Buffer.from('defg')] }]);
     expect(decodeFetchAnswers(body, wire, 3)).toMatch(/4 items for 3 requests/);
     expect(decodeFetchAnswers(body, wire.subarray(0, 5), 4)).toMatch(/claims 4 bytes past the 5 received/);
     expect(decodeFetchAnswers(body, Buffer.concat([wire, Buffer.from('z')]), 4)).toMatch(/1 bytes no item claims/);

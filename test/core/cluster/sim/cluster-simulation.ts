@@ -814,7 +814,7 @@ export class ClusterSimulation {
         if (p.req.kind === 'fetch') {
           resp = replica
             ? replica.handleFetch(p.req, this.now)
-            : { kind: 'fetchResponse', requestId: p.req.requestId, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: Buffer.alloc(0) };
+            : { kind: 'fetchResponse', requestId: p.req.requestId, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: [] };
         } else {
           resp = replica
             ? replica.handleOffsetForLeaderEpoch(p.req)

@@ -1,7 +1,7 @@
 // `rill group list|describe|reset-offsets|seek|delete`: consumer groups, their
 // members, assignments and lag, moving a stopped group's committed offsets,
 // deleting a group.
-import { coordinatorAddress, decodeAssignment, TopicPartition } from '../core/client';
+import { BrokerConnections, COORDINATOR_MOVED, decodeAssignment, GroupCoordinator, TopicPartition } from '../core/client';
 import { apis, KafkaConnection } from '../core/protocol';
 import { ErrorCode, errorName } from '../core/wire';
 import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFormat, parseCommand, takeAction, takeTarget, UsageError } from './args';
@@ -72,17 +72,17 @@ export function runGroup(argv: string[], io: CommandIO): Promise<number> {
     const conn = await connect(bootstrap);
     // Group requests go to the group's coordinator, offsets of a partition to its leader
     // (on a single broker both are the bootstrap broker).
-    let coordinator: KafkaConnection | undefined;
+    let brokers: BrokerConnections | undefined;
     try {
       if (action === 'list') return await list(conn, io, format);
-      coordinator = await connect(bootstrap, await coordinatorAddress(conn, groupId));
-      const at: Brokers = { bootstrap, conn, coordinator };
+      brokers = new BrokerConnections(bootstrap.servers, { clientId: 'rill-cli', tls: bootstrap.tls, sasl: bootstrap.sasl });
+      const at: Brokers = { bootstrap, conn, group: new GroupCoordinator(brokers, groupId, COORDINATOR_RETRY_MS) };
       if (action === 'describe') return await describe(at, io, groupId, format);
       if (action === 'delete') return await deleteGroup(at, io, groupId);
       if (action === 'delete-offsets') return await deleteOffsets(at, io, groupId, flags.topic!);
       return await resetOffsets(at, io, groupId, flags.topic!, target, flags['to-offset'], !!flags['dry-run']);
     } finally {
-      coordinator?.close();
+      brokers?.close();
       conn.close();
     }
   });
@@ -101,7 +101,10 @@ async function list(conn: KafkaConnection, io: CommandIO, format: 'text' | 'json
 }
 
 async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise<number> {
-  const r = await at.coordinator.request<apis.DeleteGroupsResponse>(apis.deleteGroups, { groupsNames: [groupId] });
+  const r = await at.group.call(
+    (c) => c.request<apis.DeleteGroupsResponse>(apis.deleteGroups, { groupsNames: [groupId] }),
+    (a) => moved(a.results[0]?.errorCode),
+  );
   check(r.results[0]?.errorCode ?? ErrorCode.GROUP_ID_NOT_FOUND, `cannot delete group "${groupId}"`);
   await writeLine(io.stdout, `Deleted group "${groupId}".`);
   return 0;
@@ -110,10 +113,14 @@ async function deleteGroup(at: Brokers, io: CommandIO, groupId: string): Promise
 /** OffsetDelete for every partition of `topic`: each partition's outcome is printed; any refusal makes the command fail. */
 async function deleteOffsets(at: Brokers, io: CommandIO, groupId: string, topic: string): Promise<number> {
   const tps = await partitionsOf(at.conn, topic);
-  const r = await at.coordinator.request<apis.OffsetDeleteResponse>(apis.offsetDelete, {
-    groupId,
-    topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition })) }],
-  });
+  const r = await at.group.call(
+    (c) =>
+      c.request<apis.OffsetDeleteResponse>(apis.offsetDelete, {
+        groupId,
+        topics: [{ name: topic, partitions: tps.map((tp) => ({ partitionIndex: tp.partition })) }],
+      }),
+    (a) => moved(a.errorCode),
+  );
   check(r.errorCode, `cannot delete the offsets of group "${groupId}"`);
   const answers = r.topics.flatMap((t) => t.partitions);
   await writeLine(io.stdout, 'PARTITION\tRESULT');
@@ -130,29 +137,44 @@ async function partitionsOf(conn: KafkaConnection, topic: string): Promise<{ top
   return meta.topics[0].partitions.map((p) => ({ topic, partition: p.partitionIndex })).sort((a, b) => a.partition - b.partition);
 }
 
-async function describeGroup(conn: KafkaConnection, groupId: string) {
-  const r = await conn.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+async function describeGroup(group: GroupCoordinator, groupId: string) {
+  const r = await group.call(
+    (c) => c.request<apis.DescribeGroupsResponse>(apis.describeGroups, { groups: [groupId], includeAuthorizedOperations: false }),
+    (a) => moved(a.groups[0]?.errorCode),
+  );
   const g = r.groups[0];
   check(g.errorCode, `cannot describe group "${groupId}"`);
   return g;
 }
 
-async function committedOffsets(conn: KafkaConnection, groupId: string): Promise<{ topic: string; partition: number; offset: number }[]> {
-  const r = await conn.request<apis.OffsetFetchResponse>(apis.offsetFetch, {
-    groupId,
-    topics: null,
-    groups: [{ groupId, topics: null }],
-    requireStable: false,
-  });
-  const topics = conn.versionFor(apis.offsetFetch) >= 8 ? (r.groups[0]?.topics ?? []) : r.topics;
+async function committedOffsets(group: GroupCoordinator, groupId: string): Promise<{ topic: string; partition: number; offset: number }[]> {
+  let v8 = false;
+  const r = await group.call(
+    (c) => {
+      v8 = c.versionFor(apis.offsetFetch) >= 8;
+      return c.request<apis.OffsetFetchResponse>(apis.offsetFetch, { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false });
+    },
+    (a) => moved(v8 ? a.groups[0]?.errorCode : a.errorCode),
+  );
+  const topics = v8 ? (r.groups[0]?.topics ?? []) : r.topics;
   return topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset })));
 }
 
 interface Brokers {
   readonly bootstrap: Bootstrap;
   readonly conn: KafkaConnection;
-  readonly coordinator: KafkaConnection;
+  /** The group's coordinator, found again when it answers that it moved or is loading. */
+  readonly group: GroupCoordinator;
 }
+
+/**
+ * How long a group request is asked again while the coordinator is not
+ * available, still loading the group's offsets or moved (a new cluster
+ * creates its offsets topic at the first group request), as Kafka's tools do.
+ */
+const COORDINATOR_RETRY_MS = 30_000;
+
+const moved = (errorCode: number | undefined): boolean => errorCode !== undefined && COORDINATOR_MOVED.has(errorCode);
 
 /** ListOffsets at each partition's leader. */
 async function listOffsets(at: Brokers, topic: string, tps: TopicPartition[], timestamp: number): Promise<Map<number, number>> {
@@ -166,7 +188,7 @@ async function listOffsets(at: Brokers, topic: string, tps: TopicPartition[], ti
 }
 
 async function describe(at: Brokers, io: CommandIO, groupId: string, format: 'text' | 'json'): Promise<number> {
-  const g = await describeGroup(at.coordinator, groupId);
+  const g = await describeGroup(at.group, groupId);
   if (g.groupState === 'Dead') throw new CommandError(`group "${groupId}" does not exist`);
   const owner = new Map<string, string>();
   const members = g.members.map((m) => {
@@ -182,7 +204,7 @@ async function describe(at: Brokers, io: CommandIO, groupId: string, format: 'te
     for (const m of members)
       await writeLine(io.stdout, `${m.memberId}\t${m.clientId}\t${m.assignment.map((tp) => `${tp.topic}-${tp.partition}`).join(',') || '-'}`);
   }
-  const committed = await committedOffsets(at.coordinator, groupId);
+  const committed = await committedOffsets(at.group, groupId);
   const partitions = new Map<string, TopicPartition>();
   for (const c of committed) partitions.set(`${c.topic}/${c.partition}`, c);
   for (const k of owner.keys())
@@ -225,7 +247,7 @@ async function resetOffsets(
   dryRun: boolean,
 ): Promise<number> {
   const conn = at.conn;
-  const g = await describeGroup(at.coordinator, groupId);
+  const g = await describeGroup(at.group, groupId);
   if (g.members.length > 0) throw new CommandError(`group "${groupId}" has ${g.members.length} active member(s); stop its consumers before resetting offsets`);
   const tps = await partitionsOf(conn, topic);
   const targets = new Map<number, number>();
@@ -242,22 +264,26 @@ async function resetOffsets(
   for (const [p, o] of targets) await writeLine(io.stdout, `${p}\t${o}`);
   if (dryRun) return 0;
   const progress = new Progress(io, 'committing', { total: targets.size, unit: 'partitions' });
-  const r = await at.coordinator.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
-    groupId,
-    generationIdOrMemberEpoch: -1,
-    memberId: '',
-    topics: [
-      {
-        name: topic,
-        partitions: [...targets].map(([partitionIndex, committedOffset]) => ({
-          partitionIndex,
-          committedOffset,
-          committedLeaderEpoch: -1,
-          committedMetadata: null,
-        })),
-      },
-    ],
-  });
+  const r = await at.group.call(
+    (c) =>
+      c.request<apis.OffsetCommitResponse>(apis.offsetCommit, {
+        groupId,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        topics: [
+          {
+            name: topic,
+            partitions: [...targets].map(([partitionIndex, committedOffset]) => ({
+              partitionIndex,
+              committedOffset,
+              committedLeaderEpoch: -1,
+              committedMetadata: null,
+            })),
+          },
+        ],
+      }),
+    (a) => a.topics[0]?.partitions.some((p) => moved(p.errorCode)) ?? false,
+  );
   for (const p of r.topics[0].partitions) check(p.errorCode, `cannot commit ${topic}-${p.partitionIndex}`);
   progress.done(targets.size);
   await writeLine(io.stdout, `Reset ${targets.size} partition(s).`);

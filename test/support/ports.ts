@@ -27,17 +27,24 @@ function ephemeralRange(): [number, number] {
   return [49152, 65535];
 }
 
+/** Slices of the port range below the ephemeral one: each jest worker (JEST_WORKER_ID) picks from its own. */
+const WORKER_SLICES = 8;
+
 /**
  * A free port P whose P+1 is free too (a node listens on both). Taken below the
  * ephemeral range when there is room: a node restarted on its old ports must
  * find them free, and an outgoing connection (of this process or any other)
- * never takes a port from outside that range.
+ * never takes a port from outside that range. Each jest worker picks from a
+ * slice of its own, so a test in another worker cannot find a killed node's
+ * port free and take it before the node is restarted on it.
  */
 export async function freePortPair(taken: Set<number>): Promise<number> {
   const [ephemeralLow] = ephemeralRange();
-  const low = 20_000;
+  const worker = Number(process.env.JEST_WORKER_ID ?? 0);
+  const span = Math.floor((ephemeralLow - 2 - 20_000) / WORKER_SLICES);
+  const low = 20_000 + (Number.isInteger(worker) ? worker % WORKER_SLICES : 0) * span;
   for (let attempt = 0; attempt < 200; attempt++) {
-    const p = ephemeralLow - 2 > low ? low + Math.floor(Math.random() * (ephemeralLow - 2 - low)) : await bind(0);
+    const p = span > 100 ? low + Math.floor(Math.random() * span) : await bind(0);
     if (p === undefined || p >= 65535 || taken.has(p) || taken.has(p + 1)) continue;
     if ((await bind(p)) === undefined || (await bind(p + 1)) === undefined) continue;
     taken.add(p);

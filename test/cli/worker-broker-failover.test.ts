@@ -8,7 +8,7 @@
 // allowed, after a replay of uncommitted work).
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { useProcessCluster, STARTUP_BUDGET_MS } from '../core/cluster/process/process-cluster';
-import { CliProcs } from './worker-procs';
+import { CliProcs, committedToEnd, workerArgs } from './worker-procs';
 
 const IDS = [1, 2, 3];
 const APP = 'wordcount';
@@ -73,38 +73,24 @@ describe('rill worker across a kill -9 of a broker', () => {
       });
       await cluster.waitForPartition(LINES, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
 
-      const worker = cli.start('w1', [
-        'worker',
-        '--app',
-        APP,
-        '--pipeline',
-        'examples/wordcount/pipeline.ts',
-        '--controllers',
-        cluster.controllersArg,
-        '--brokers',
-        IDS.map((id) => cluster.bootstrap(id)).join(','),
-        '--worker-id',
+      const worker = cli.start(
         'w1',
-        '--heartbeat-interval-ms',
-        '200',
-        '--commit-interval-ms',
-        '200',
-        '--replication-factor',
-        '3',
-      ]);
+        workerArgs(
+          {
+            app: APP,
+            pipeline: 'examples/wordcount/pipeline.ts',
+            controllers: cluster.controllersArg,
+            brokers: IDS.map((id) => cluster.bootstrap(id)).join(','),
+            workerId: 'w1',
+          },
+          ['--replication-factor', '3'],
+        ),
+      );
       await cli.until('the worker to own every task', deadline, () => cli.tasks('w1')?.length === PARTITIONS);
 
-      /** Everything in `topic` is processed and committed by the application's group. */
-      const committedToEnd = async (topic: string): Promise<boolean> => {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committed] = await admin.fetchOffsets({ groupId: APP, topics: [topic] });
-        return ends.every(
-          (e) => Math.max(Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1), Number(e.low)) >= Number(e.high),
-        );
-      };
       const allCounted = async () => {
         try {
-          return (await committedToEnd(LINES)) && (await committedToEnd(REPARTITION));
+          return (await committedToEnd(admin, APP, LINES)) && (await committedToEnd(admin, APP, REPARTITION));
         } catch {
           return false; // a broker is being fenced: ask again
         }

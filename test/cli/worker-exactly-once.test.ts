@@ -17,7 +17,7 @@ import { runWorker } from '../../cli/worker-command';
 import { protocolLogClient } from '../../core/client';
 import { committedCounts as readCommittedCounts, exactCounts } from '../support/committed-counts';
 import { fakeIO } from './fake-io';
-import { CliProcs, type Proc } from './worker-procs';
+import { CliProcs, committedToEnd, type Proc, workerArgs } from './worker-procs';
 
 const APP = 'wordcount';
 const LINES = 'text-lines';
@@ -49,36 +49,24 @@ describe('rill worker --processing-guarantee exactly-once', () => {
   const cli = new CliProcs();
   const until = (what: string, deadline: number, condition: () => boolean | Promise<boolean>, pollMs?: number) => cli.until(what, deadline, condition, pollMs);
 
-  /** Everything in `topic` is processed and committed by the application (past the last transaction marker). */
-  async function committedToEnd(topic: string): Promise<boolean> {
-    const ends = await admin!.fetchTopicOffsets(topic);
-    const [committed] = await admin!.fetchOffsets({ groupId: APP, topics: [topic] });
-    return ends.every((e) => Math.max(Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1), Number(e.low)) >= Number(e.high));
-  }
-  const allCounted = async () => (await committedToEnd(LINES)) && (await committedToEnd(REPARTITION));
+  /** Lines, then repartitioned words, all processed and committed by the application (past the last transaction marker). */
+  const allCounted = async () => (await committedToEnd(admin!, APP, LINES)) && (await committedToEnd(admin!, APP, REPARTITION));
 
   function startWorker(name: string): Proc {
-    return cli.start(name, [
-      'worker',
-      '--app',
-      APP,
-      '--pipeline',
-      'examples/wordcount/pipeline.ts',
-      '--controllers',
-      `1@127.0.0.1:${controllerPort}`,
-      '--brokers',
-      `127.0.0.1:${brokerPort}`,
-      '--worker-id',
+    return cli.start(
       name,
-      '--session-timeout-ms',
-      String(SESSION_MS),
-      '--heartbeat-interval-ms',
-      '200',
-      '--commit-interval-ms',
-      '200',
-      '--processing-guarantee',
-      'exactly-once',
-    ]);
+      workerArgs(
+        {
+          app: APP,
+          pipeline: 'examples/wordcount/pipeline.ts',
+          controllers: `1@127.0.0.1:${controllerPort}`,
+          brokers: `127.0.0.1:${brokerPort}`,
+          workerId: name,
+          sessionTimeoutMs: SESSION_MS,
+        },
+        ['--processing-guarantee', 'exactly-once'],
+      ),
+    );
   }
 
   /** Each word's output values in order, as a read_committed reader sees them. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, type Admin } from 'kafkajs';
-import { CliProcs, type Proc } from './worker-procs';
+import { CliProcs, committedToEnd, type Proc, workerArgs } from './worker-procs';
 
 const APP = 'wordcount';
 const LINES = 'text-lines';
@@ -58,39 +58,24 @@ describe('rill worker processes running wordcount on a cluster', () => {
     );
   };
 
-  /** Everything in `topic` is processed and committed by the application's group. */
-  async function committedToEnd(topic: string): Promise<boolean> {
-    const ends = await admin!.fetchTopicOffsets(topic);
-    const [committed] = await admin!.fetchOffsets({ groupId: APP, topics: [topic] });
-    // A partition nothing was ever written to has no commit (-1): it is caught up when empty.
-    return ends.every((e) => Math.max(Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1), Number(e.low)) >= Number(e.high));
-  }
-
   /** Lines, then repartitioned words, all committed: every count is written. */
-  const allCounted = async () => (await committedToEnd(LINES)) && (await committedToEnd(REPARTITION));
+  const allCounted = async () => (await committedToEnd(admin!, APP, LINES)) && (await committedToEnd(admin!, APP, REPARTITION));
 
   function startWorker(name: string): Proc {
-    return start(name, [
-      'worker',
-      '--app',
-      APP,
-      '--pipeline',
-      'examples/wordcount/pipeline.ts',
-      '--controllers',
-      `1@127.0.0.1:${controllerPort}`,
-      '--brokers',
-      `127.0.0.1:${brokerPort}`,
-      '--worker-id',
+    return start(
       name,
-      '--session-timeout-ms',
-      String(SESSION_MS),
-      '--heartbeat-interval-ms',
-      '200',
-      '--commit-interval-ms',
-      '200',
-      '--standby-replicas',
-      '1',
-    ]);
+      workerArgs(
+        {
+          app: APP,
+          pipeline: 'examples/wordcount/pipeline.ts',
+          controllers: `1@127.0.0.1:${controllerPort}`,
+          brokers: `127.0.0.1:${brokerPort}`,
+          workerId: name,
+          sessionTimeoutMs: SESSION_MS,
+        },
+        ['--standby-replicas', '1'],
+      ),
+    );
   }
 
   beforeAll(() => {

@@ -10,6 +10,43 @@ import { freePortPair } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The `rill worker` arguments the worker tests share (heartbeats and commits every 200 ms), then `extra`. */
+export function workerArgs(
+  o: { app: string; pipeline: string; controllers: string; brokers: string; workerId: string; sessionTimeoutMs?: number },
+  extra: readonly string[] = [],
+): string[] {
+  return [
+    'worker',
+    '--app',
+    o.app,
+    '--pipeline',
+    o.pipeline,
+    '--controllers',
+    o.controllers,
+    '--brokers',
+    o.brokers,
+    '--worker-id',
+    o.workerId,
+    ...(o.sessionTimeoutMs === undefined ? [] : ['--session-timeout-ms', String(o.sessionTimeoutMs)]),
+    '--heartbeat-interval-ms',
+    '200',
+    '--commit-interval-ms',
+    '200',
+    ...extra,
+  ];
+}
+
+/**
+ * Whether `groupId` has committed everything in `topic` (past its last
+ * transaction marker). A partition nothing was ever written to has no commit
+ * (-1): it is caught up when empty.
+ */
+export async function committedToEnd(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return ends.every((e) => Math.max(Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1), Number(e.low)) >= Number(e.high));
+}
+
 export interface Proc {
   readonly name: string;
   readonly child: ChildProcess;

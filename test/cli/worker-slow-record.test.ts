@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, type Admin, type Producer } from 'kafkajs';
 import { SLOW_INPUT } from './fixtures/slow-pipeline';
-import { CliProcs } from './worker-procs';
+import { CliProcs, workerArgs } from './worker-procs';
 
 // Generous for a loaded 2-core machine: the controller itself must not miss heartbeats.
 const SESSION_MS = 3000;
@@ -50,26 +50,20 @@ describe('rill worker with a slow, synchronous user function', () => {
   });
 
   const worker = (name: string, app: string, extra: string[] = []) =>
-    cli.start(name, [
-      'worker',
-      '--app',
-      app,
-      '--pipeline',
-      'test/cli/fixtures/slow-pipeline.ts',
-      '--controllers',
-      `1@127.0.0.1:${controllerPort}`,
-      '--brokers',
-      `127.0.0.1:${brokerPort}`,
-      '--worker-id',
+    cli.start(
       name,
-      '--session-timeout-ms',
-      String(SESSION_MS),
-      '--heartbeat-interval-ms',
-      '200',
-      '--commit-interval-ms',
-      '200',
-      ...extra,
-    ]);
+      workerArgs(
+        {
+          app,
+          pipeline: 'test/cli/fixtures/slow-pipeline.ts',
+          controllers: `1@127.0.0.1:${controllerPort}`,
+          brokers: `127.0.0.1:${brokerPort}`,
+          workerId: name,
+          sessionTimeoutMs: SESSION_MS,
+        },
+        extra,
+      ),
+    );
 
   /** How far the application's group has committed partition `p` of the input. */
   const committed = async (app: string, p: number) => {

@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { makeTestCerts, type TestCerts } from '../../../support/test-certs';
 import { InProcessCluster, until } from '../in-process-cluster';
+import { replicatedRoundTrip } from './replicated-round-trip';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 60_000;
@@ -65,31 +66,7 @@ describe('a cluster whose brokers have an INTERNAL and an EXTERNAL listener', ()
         ssl: { ca: certs.read(certs.ca) },
         logLevel: logLevel.NOTHING,
       });
-      const admin = kafka.admin();
-      await admin.connect();
-      expect(await admin.createTopics({ topics: [{ topic: 'outside', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
-      const producer = kafka.producer();
-      await producer.connect();
-      const values = Array.from({ length: 30 }, (_, i) => `v${i}`);
-      await producer.send({ topic: 'outside', acks: -1, messages: values.map((value, i) => ({ key: `k${i}`, value })) });
-      await producer.disconnect();
-      const consumer = kafka.consumer({ groupId: 'outside-readers' });
-      await consumer.connect();
-      await consumer.subscribe({ topic: 'outside', fromBeginning: true });
-      const seen: string[] = [];
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachMessage: async ({ message }) => {
-              seen.push(message.value!.toString());
-              if (seen.length === values.length) resolve();
-            },
-          })
-          .catch(reject);
-      });
-      await consumer.disconnect();
-      await admin.disconnect();
-      expect(seen.sort()).toEqual([...values].sort());
+      await replicatedRoundTrip(kafka, 'outside', 'outside-readers');
       // The group's coordinator was found on EXTERNAL too: ask for it there.
       const c = await KafkaConnection.connect(`127.0.0.1:${external.get(3)}`, { timeoutMs: 10_000, tls: { ca: certs.read(certs.ca) } });
       try {

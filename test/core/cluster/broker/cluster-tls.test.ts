@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KafkaConnection } from '../../../../core/protocol';
 import { makeTestCerts, type TestCerts } from '../../../support/test-certs';
 import { InProcessCluster } from '../in-process-cluster';
+import { replicatedRoundTrip } from './replicated-round-trip';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 60_000;
@@ -38,31 +39,7 @@ describe('a cluster whose Kafka listeners serve SSL', () => {
         ssl: { ca: certs.read(certs.ca) },
         logLevel: logLevel.NOTHING,
       });
-      const admin = kafka.admin();
-      await admin.connect();
-      expect(await admin.createTopics({ topics: [{ topic: 'secure-replicated', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true })).toBe(true);
-      const producer = kafka.producer();
-      await producer.connect();
-      const values = Array.from({ length: 30 }, (_, i) => `v${i}`);
-      await producer.send({ topic: 'secure-replicated', acks: -1, messages: values.map((value, i) => ({ key: `k${i}`, value })) });
-      await producer.disconnect();
-      const consumer = kafka.consumer({ groupId: 'secure-readers' });
-      await consumer.connect();
-      await consumer.subscribe({ topic: 'secure-replicated', fromBeginning: true });
-      const seen: string[] = [];
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachMessage: async ({ message }) => {
-              seen.push(message.value!.toString());
-              if (seen.length === values.length) resolve();
-            },
-          })
-          .catch(reject);
-      });
-      await consumer.disconnect();
-      await admin.disconnect();
-      expect(seen.sort()).toEqual([...values].sort());
+      await replicatedRoundTrip(kafka, 'secure-replicated', 'secure-readers');
     },
     DEADLINE_MS,
   );

@@ -34,9 +34,13 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../test/peers/kafka/kafka-broker';
 import { startRillBroker } from '../test/peers/rill-broker';
+import { cpuMs, rssMb } from './proc-stats';
+import { wordCountComparison } from './vs-kafka-wordcount';
 import { consumerPerformance, JavaConsumeRate, JavaProduceRate, producerPerformance } from './vs-kafka-java';
 
 const ROUNDS = Number(process.env.BENCH_VS_KAFKA_ROUNDS ?? 3);
+/** Which phases run: `clients` (produce/consume) and `wordcount` (Kafka Streams against the Rill DSL). */
+const PHASES = new Set((process.env.BENCH_VS_KAFKA_PHASES ?? 'clients,wordcount').split(','));
 const BATCH = Number(process.env.BENCH_VS_KAFKA_BATCH ?? 100);
 const IN_FLIGHT = Number(process.env.BENCH_VS_KAFKA_IN_FLIGHT ?? 4);
 const SCENARIOS = [100, 1024].flatMap((recordBytes) =>
@@ -60,20 +64,6 @@ interface Rate {
   mbPerSec: number;
   /** The broker process's user+system CPU per million records (Linux /proc). */
   brokerCpuMsPerMillion: number;
-}
-
-/** user+system CPU milliseconds of a process so far (Linux, USER_HZ 100). */
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMb(pid: number): number {
-  const line = fs
-    .readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Math.round(Number(line?.split(/\s+/)[1] ?? NaN) / 1024);
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -191,6 +181,23 @@ async function startBrokers(): Promise<Broker[]> {
   ];
 }
 
+/**
+ * A run of one phase keeps the other phase's figures from the last file (with
+ * the date and load of the run that measured them), so the file always holds both.
+ */
+function keepSkippedPhases<T extends { results: unknown[]; wordCount?: unknown }>(file: string, out: T): T & { earlierRun?: unknown } {
+  if (PHASES.has('clients') && PHASES.has('wordcount')) return out;
+  let before: Record<string, unknown>;
+  try {
+    before = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return out;
+  }
+  const earlierRun = { date: before.date, loadAverage: before.loadAverage, phases: PHASES.has('clients') ? ['wordcount'] : ['clients'] };
+  if (!PHASES.has('clients')) return { ...out, results: before.results ?? [], rssAfterLoadMb: before.rssAfterLoadMb, earlierRun };
+  return { ...out, wordCount: before.wordCount, earlierRun };
+}
+
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map((l) => round(l, 2));
   if (loadAtStart[0] > os.cpus().length) {
@@ -199,7 +206,7 @@ async function main(): Promise<void> {
   const brokers = await startBrokers();
   const results = [];
   try {
-    for (const s of SCENARIOS) {
+    for (const s of PHASES.has('clients') ? SCENARIOS : []) {
       const value = Buffer.alloc(s.recordBytes, 'x');
       const produced: Record<string, Rate[]> = { rill: [], kafka: [] };
       const consumed: Record<string, Rate[]> = { rill: [], kafka: [] };
@@ -249,6 +256,8 @@ async function main(): Promise<void> {
         javaConsume: compare(javaConsumed.rill, javaConsumed.kafka),
       });
     }
+    const [rill, kafka] = brokers;
+    const wordCount = PHASES.has('wordcount') ? await wordCountComparison(rill, kafka, ROUNDS, (line) => console.error(line)) : undefined;
     const rssAfterLoadMb = Object.fromEntries(brokers.map((b) => [b.name, rssMb(b.pid)]));
     const out = {
       bench: 'vs-kafka',
@@ -270,9 +279,11 @@ async function main(): Promise<void> {
       goal: 'rill ahead of Apache Kafka (ratio > 1) for produce and consume with the same client',
       rssAfterLoadMb,
       results,
+      wordCount,
     };
     fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, 'results', 'vs-kafka.json'), JSON.stringify(out, null, 2) + '\n');
+    const file = path.join(__dirname, 'results', 'vs-kafka.json');
+    fs.writeFileSync(file, JSON.stringify(keepSkippedPhases(file, out), null, 2) + '\n');
     console.log(
       JSON.stringify({
         rssAfterLoadMb,
@@ -284,6 +295,7 @@ async function main(): Promise<void> {
           javaProduce: r.javaProduce.ratio,
           javaConsume: r.javaConsume.ratio,
         })),
+        wordCount: wordCount?.againstKafkaStreamsOnKafka,
       }),
     );
   } finally {

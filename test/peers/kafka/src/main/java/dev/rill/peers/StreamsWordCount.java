@@ -71,7 +71,7 @@ final class StreamsWordCount {
             Topics.awaitServed(admin, List.of(input, output), 2);
             Map<String, Long> expected = produceLines();
             Path stateDir = Files.createTempDirectory("rill-peer-streams-");
-            try (KafkaStreams streams = new KafkaStreams(topology(), streamsConfig(stateDir))) {
+            try (KafkaStreams streams = new KafkaStreams(topology(input, output), streamsConfig(stateDir))) {
                 streams.start();
                 Map<String, Long> counted = readCounts(expected);
                 expect(counted.equals(expected), "counts " + counted + ", expected " + expected);
@@ -86,7 +86,8 @@ final class StreamsWordCount {
         }
     }
 
-    private org.apache.kafka.streams.Topology topology() {
+    /** Lines to words, grouped by word (a repartition topic), counted (store "counts", its changelog), each count to `output`. */
+    static org.apache.kafka.streams.Topology topology(String input, String output) {
         StreamsBuilder b = new StreamsBuilder();
         b.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
             .flatMapValues(line -> Arrays.asList(line.split(" ")))
@@ -98,14 +99,20 @@ final class StreamsWordCount {
     }
 
     private Properties streamsConfig(Path stateDir) {
+        Properties p = streamsConfig(bootstrap, appId, stateDir, 200);
+        if (exactlyOnce) p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        return p;
+    }
+
+    /** An app on one broker (replication factor 1), reading its input from the start, committing every `commitIntervalMs`. */
+    static Properties streamsConfig(String bootstrap, String appId, Path stateDir, int commitIntervalMs) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-        if (exactlyOnce) p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         return p;
     }
 

@@ -5,18 +5,16 @@
 // which restores their counts from the changelogs on Kafka. The counts are then
 // exact: nothing was left to process again, so every count came back through
 // its changelog.
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
-import * as readline from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
 import { memoryLogger, RillStreams, type RebalanceEvent } from '../../dsl';
 import { LINES, wordCountTopology } from '../../examples/wordcount/topology';
 import { killAndWait } from '../support/ports';
 import { rebalanceWaits } from '../support/rebalance-waits';
 import { startKafka, type KafkaPeer } from './kafka/kafka-broker';
+import { startWordCountChild, type WordCountChild } from './kafka/wordcount-child';
 import { KILL_TEST_GROUP } from './kafka/wordcount-instance';
 
-const ROOT = path.join(__dirname, '..', '..');
 const APP = 'wc-kill';
 const PARTITIONS = 4;
 const WAIT_MS = 60_000;
@@ -42,21 +40,11 @@ function client(name: string): KafkaLogClient {
   return c;
 }
 
-/** Starts the other instance as a process; `assigned()` is what it last printed, `onRebalance` hears each. */
-function startChild(onRebalance: (e: RebalanceEvent) => void): { assigned: () => number[]; output: () => string } {
-  const args = ['-r', './test/support/register-ts.js', 'test/peers/kafka/wordcount-instance.ts', kafka.bootstrap, APP, String(5 * 60_000)];
-  child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let assigned: number[] = [];
-  let output = '';
-  readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-    output += `${l}\n`;
-    const m = /^assigned (.*)$/.exec(l);
-    if (!m) return;
-    assigned = m[1] === '' ? [] : m[1].split(',').map(Number);
-    onRebalance({ assigned: [], revoked: [], owned: assigned });
-  });
-  child.stderr!.on('data', (d) => (output += d));
-  return { assigned: () => assigned, output: () => output };
+/** Starts the other instance as a process; `onRebalance` hears each of its rebalances. */
+function startChild(onRebalance: (e: RebalanceEvent) => void): WordCountChild {
+  const started = startWordCountChild(kafka.bootstrap, APP, onRebalance);
+  child = started.process;
+  return started;
 }
 
 /** Every input and repartition record committed by the group (both instances' work). */

@@ -1,7 +1,9 @@
 // One instance of the word count on the kafkajs LogClient, as its own process,
 // for tests that kill it with SIGKILL: node -r ./test/support/register-ts.js
-// test/peers/kafka/wordcount-instance.ts BOOTSTRAP APP_ID LIFETIME_MS
-// It prints "assigned P,Q,..." after every rebalance, and exits by itself
+// test/peers/kafka/wordcount-instance.ts BOOTSTRAP APP_ID LIFETIME_MS [exactly-once INSTANCE_ID]
+// With `exactly-once` it runs with that guarantee under INSTANCE_ID (its
+// transactional id's suffix: a restart under the same id fences the killed
+// incarnation). It prints "assigned P,Q,..." after every rebalance, and exits by itself
 // once its lifetime is up.
 import { kafkaLogClient } from '../../../core/client';
 import { memoryLogger, RillStreams } from '../../../dsl';
@@ -10,7 +12,7 @@ import { wordCountTopology } from '../../../examples/wordcount/topology';
 /** The group settings both sides of a kill test use: kafkajs learns of a rebalance at its next heartbeat. */
 export const KILL_TEST_GROUP = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 100, rebalanceTimeoutMs: 5_000 };
 
-async function main(bootstrap: string, applicationId: string, lifetimeMs: number): Promise<void> {
+async function main(bootstrap: string, applicationId: string, lifetimeMs: number, exactlyOnceAs?: string): Promise<void> {
   setTimeout(() => process.exit(2), lifetimeMs).unref();
   const log = kafkaLogClient({ brokers: [bootstrap], clientId: `${applicationId}-child` });
   const app: RillStreams = new RillStreams(wordCountTopology(applicationId), {
@@ -18,6 +20,7 @@ async function main(bootstrap: string, applicationId: string, lifetimeMs: number
     logger: memoryLogger(),
     commitIntervalMs: 50,
     group: KILL_TEST_GROUP,
+    ...(exactlyOnceAs === undefined ? {} : { processingGuarantee: 'exactly-once' as const, instanceId: exactlyOnceAs }),
     onRebalance: () => process.stdout.write(`assigned ${app.assignedPartitions.join(',')}\n`),
   });
   // Runs until killed (or its lifetime is up): the consumer's connections keep the process alive.
@@ -25,8 +28,12 @@ async function main(bootstrap: string, applicationId: string, lifetimeMs: number
 }
 
 if (require.main === module) {
-  const [bootstrap, applicationId, lifetime] = process.argv.slice(2);
-  main(bootstrap, applicationId, Number(lifetime)).catch((e) => {
+  const [bootstrap, applicationId, lifetime, guarantee, instanceId] = process.argv.slice(2);
+  if (guarantee !== undefined && (guarantee !== 'exactly-once' || instanceId === undefined)) {
+    process.stderr.write(`usage: wordcount-instance.ts BOOTSTRAP APP_ID LIFETIME_MS [exactly-once INSTANCE_ID], not ${guarantee} ${instanceId}\n`);
+    process.exit(2);
+  }
+  main(bootstrap, applicationId, Number(lifetime), instanceId).catch((e) => {
     process.stderr.write(`${(e as Error).stack}\n`);
     process.exit(1);
   });

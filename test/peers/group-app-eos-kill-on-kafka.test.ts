@@ -7,16 +7,13 @@
 // aborts) — twice. Every count the app wrote, read read_committed, must then be
 // exactly 1, 2, ..., n per word: a record processed twice would repeat a
 // count, one lost would leave a gap or a short total.
-import type { ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
-import { memoryLogger, RillStreams } from '../../dsl';
-import { COUNTS, LINES, wordCountTopology } from '../../examples/wordcount/topology';
-import { killAndWait } from '../support/ports';
+import type { KafkaLogClient } from '../../core/client';
+import { memoryLogger } from '../../dsl';
+import { COUNTS, LINES } from '../../examples/wordcount/topology';
 import { rebalanceWaits } from '../support/rebalance-waits';
-import { startKafka, type KafkaPeer } from './kafka/kafka-broker';
-import { startWordCountChild, type WordCountChild } from './kafka/wordcount-child';
-import { KILL_TEST_GROUP } from './kafka/wordcount-instance';
+import { wordCountKillFixture } from './kafka/wordcount-child';
+import { wordCountInstance } from './kafka/wordcount-instance';
 
 const APP = 'wc-eos-kill';
 const PARTITIONS = 4;
@@ -26,25 +23,18 @@ const LINES_TOTAL = 240;
 const CHUNK = 8;
 const VOCABULARY = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
 
-let kafka: KafkaPeer;
-let child: ChildProcess | undefined;
-const clients: KafkaLogClient[] = [];
-const apps: RillStreams[] = [];
+const fixture = wordCountKillFixture(APP);
+const client = fixture.client;
 
-beforeAll(async () => {
-  kafka = await startKafka({ lifetimeMs: 10 * 60_000 });
-}, 180_000);
-afterAll(async () => {
-  if (child) await killAndWait(child);
-  for (const a of apps) await a.stop().catch(() => undefined);
-  for (const c of clients) await c.close().catch(() => undefined);
-  await kafka?.stop();
-});
-
-function client(name: string): KafkaLogClient {
-  const c = kafkaLogClient({ brokers: [kafka.bootstrap], clientId: `${APP}-${name}` });
-  clients.push(c);
-  return c;
+/** Where the group and the topics stand, and what the instances logged: for a failure's message. */
+async function groupState(admin: KafkaLogClient, logs: string): Promise<string> {
+  const lines = [];
+  for (const topic of [LINES, `${APP}-word-counts-repartition`, `${APP}-word-counts-changelog`, COUNTS]) {
+    const committed = await admin.committedOffsets(APP, topic).catch(() => new Map<number, number>());
+    const ends = await admin.offsets(topic).catch((e: Error) => e.message);
+    lines.push(`${topic}: ends ${JSON.stringify(ends)}, committed ${JSON.stringify([...committed])}`);
+  }
+  return `${lines.join('\n')}\n${logs}`;
 }
 
 /** Line i: two words, so every word's count grows through the run. */
@@ -63,8 +53,8 @@ async function committedInput(admin: KafkaLogClient, partitions: readonly number
  * latest count is its expected total (or fails after WAIT_MS with what it saw);
  * every count each word got, in order.
  */
-async function readCommittedCounts(expected: Map<string, number>): Promise<Map<string, number[]>> {
-  const reader = new Kafka({ clientId: `${APP}-reader`, brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
+async function readCommittedCounts(expected: Map<string, number>, diagnose: () => Promise<string>): Promise<Map<string, number[]>> {
+  const reader = new Kafka({ clientId: `${APP}-reader`, brokers: [fixture.bootstrap()], logLevel: logLevel.NOTHING });
   // kafkajs reads read_committed unless told readUncommitted.
   const consumer = reader.consumer({ groupId: `${APP}-reader`, readUncommitted: false, maxWaitTimeInMs: 100 });
   const seen = new Map<string, number[]>();
@@ -74,7 +64,12 @@ async function readCommittedCounts(expected: Map<string, number>): Promise<Map<s
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`the counts did not reach their totals in ${WAIT_MS} ms: ${JSON.stringify([...seen])}`)), WAIT_MS);
+      timer = setTimeout(() => {
+        const short = [...expected].filter(([w, n]) => seen.get(w)?.at(-1) !== n).map(([w, n]) => `${w} ${seen.get(w)?.at(-1)} of ${n}`);
+        void diagnose().then((state) =>
+          reject(new Error(`the counts did not reach their totals in ${WAIT_MS} ms (${short.join(', ')}): ${JSON.stringify([...seen])}\n${state}`)),
+        );
+      }, WAIT_MS);
       void consumer.run({
         eachMessage: async ({ message }) => {
           const word = message.key!.toString();
@@ -94,22 +89,10 @@ test('exactly-once on Apache Kafka: an instance killed with SIGKILL mid-stream t
   const admin = client('test');
   await admin.ensureTopics([{ name: LINES, partitions: PARTITIONS }]);
   const events = rebalanceWaits(WAIT_MS);
-  const a = new RillStreams(wordCountTopology(APP), {
-    log: client('a'),
-    logger: memoryLogger(),
-    commitIntervalMs: 50,
-    group: KILL_TEST_GROUP,
-    processingGuarantee: 'exactly-once',
-    instanceId: 'a',
-    onRebalance: events.notify,
-  });
-  apps.push(a);
+  const logger = memoryLogger();
+  const a = fixture.app(wordCountInstance(client('a'), APP, events.notify, 'a', logger));
   await a.start();
-  const startB = (): WordCountChild => {
-    const started = startWordCountChild(kafka.bootstrap, APP, events.notify, 'b');
-    child = started.process;
-    return started;
-  };
+  const startB = () => fixture.startChild(events.notify, 'b');
   let b = startB();
   const split = () =>
     events
@@ -140,13 +123,13 @@ test('exactly-once on Apache Kafka: an instance killed with SIGKILL mid-stream t
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await sendChunk();
-    await killAndWait(child!);
+    await fixture.killChild();
     b = startB();
     await split();
   }
   while (sent < LINES_TOTAL) await sendChunk();
   await producer.close();
 
-  const counts = await readCommittedCounts(expected);
+  const counts = await readCommittedCounts(expected, () => groupState(admin, `a logged:\n${logger.lines.join('\n')}\nthe child printed:\n${b.output()}`));
   for (const [word, total] of expected) expect({ word, counts: counts.get(word) }).toEqual({ word, counts: Array.from({ length: total }, (_, i) => i + 1) });
 }, 300_000);

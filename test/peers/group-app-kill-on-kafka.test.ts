@@ -5,47 +5,18 @@
 // which restores their counts from the changelogs on Kafka. The counts are then
 // exact: nothing was left to process again, so every count came back through
 // its changelog.
-import type { ChildProcess } from 'node:child_process';
-import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
-import { memoryLogger, RillStreams, type RebalanceEvent } from '../../dsl';
-import { LINES, wordCountTopology } from '../../examples/wordcount/topology';
-import { killAndWait } from '../support/ports';
+import type { KafkaLogClient } from '../../core/client';
+import { LINES } from '../../examples/wordcount/topology';
 import { rebalanceWaits } from '../support/rebalance-waits';
-import { startKafka, type KafkaPeer } from './kafka/kafka-broker';
-import { startWordCountChild, type WordCountChild } from './kafka/wordcount-child';
-import { KILL_TEST_GROUP } from './kafka/wordcount-instance';
+import { wordCountKillFixture } from './kafka/wordcount-child';
+import { wordCountInstance } from './kafka/wordcount-instance';
 
 const APP = 'wc-kill';
 const PARTITIONS = 4;
 const WAIT_MS = 60_000;
 
-let kafka: KafkaPeer;
-let child: ChildProcess | undefined;
-const clients: KafkaLogClient[] = [];
-const apps: RillStreams[] = [];
-
-beforeAll(async () => {
-  kafka = await startKafka({ lifetimeMs: 10 * 60_000 });
-}, 180_000);
-afterAll(async () => {
-  if (child) await killAndWait(child);
-  for (const a of apps) await a.stop().catch(() => undefined);
-  for (const c of clients) await c.close().catch(() => undefined);
-  await kafka?.stop();
-});
-
-function client(name: string): KafkaLogClient {
-  const c = kafkaLogClient({ brokers: [kafka.bootstrap], clientId: `${APP}-${name}` });
-  clients.push(c);
-  return c;
-}
-
-/** Starts the other instance as a process; `onRebalance` hears each of its rebalances. */
-function startChild(onRebalance: (e: RebalanceEvent) => void): WordCountChild {
-  const started = startWordCountChild(kafka.bootstrap, APP, onRebalance);
-  child = started.process;
-  return started;
-}
+const fixture = wordCountKillFixture(APP);
+const client = fixture.client;
 
 /** Every input and repartition record committed by the group (both instances' work). */
 async function committedEverything(admin: KafkaLogClient): Promise<boolean> {
@@ -60,16 +31,9 @@ test('an instance killed with SIGKILL: its tasks move to the other, their counts
   const admin = client('test');
   await admin.ensureTopics([{ name: LINES, partitions: PARTITIONS }]);
   const events = rebalanceWaits(WAIT_MS);
-  const a = new RillStreams(wordCountTopology(APP), {
-    log: client('a'),
-    logger: memoryLogger(),
-    commitIntervalMs: 50,
-    group: KILL_TEST_GROUP,
-    onRebalance: events.notify,
-  });
-  apps.push(a);
+  const a = fixture.app(wordCountInstance(client('a'), APP, events.notify));
   await a.start();
-  const b = startChild(events.notify);
+  const b = fixture.startChild(events.notify);
   await events
     .until('a 2 + 2 split', () => a.assignedPartitions.length === 2 && b.assigned().length === 2)
     .catch((e: Error) => Promise.reject(new Error(`${e.message}; a has ${a.assignedPartitions}; the child printed:\n${b.output()}`)));
@@ -89,8 +53,7 @@ test('an instance killed with SIGKILL: its tasks move to the other, their counts
     if (round > 200) throw new Error(`the group did not commit everything: ${b.output()}`);
   }
 
-  await killAndWait(child!);
-  child = undefined;
+  await fixture.killChild();
   await events.until('a to own every partition', () => a.assignedPartitions.length === PARTITIONS);
   await a.waitUntilCaughtUp();
   const after = new Map<string, number>();

@@ -4,7 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { RebalanceEvent } from '../../../dsl';
+import { kafkaLogClient, type KafkaLogClient } from '../../../core/client';
+import type { RebalanceEvent, RillStreams } from '../../../dsl';
+import { killAndWait } from '../../support/ports';
+import { startKafka, type KafkaPeer } from './kafka-broker';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const LIFETIME_MS = 5 * 60_000;
@@ -38,4 +41,46 @@ export function startWordCountChild(
   });
   child.stderr!.on('data', (d) => (output += d));
   return { process: child, assigned: () => assigned, output: () => output };
+}
+
+/**
+ * What a kill test's file shares: Apache Kafka for the file, kafkajs LogClients
+ * and apps closed after it, and the child instance (one at a time) killed.
+ */
+export function wordCountKillFixture(applicationId: string) {
+  let kafka: KafkaPeer | undefined;
+  let child: WordCountChild | undefined;
+  const clients: KafkaLogClient[] = [];
+  const apps: RillStreams[] = [];
+  beforeAll(async () => {
+    kafka = await startKafka({ lifetimeMs: 10 * 60_000 });
+  }, 180_000);
+  afterAll(async () => {
+    if (child) await killAndWait(child.process);
+    for (const a of apps) await a.stop().catch(() => undefined);
+    for (const c of clients) await c.close().catch(() => undefined);
+    await kafka?.stop();
+  });
+  return {
+    bootstrap: () => kafka!.bootstrap,
+    client(name: string): KafkaLogClient {
+      const c = kafkaLogClient({ brokers: [kafka!.bootstrap], clientId: `${applicationId}-${name}` });
+      clients.push(c);
+      return c;
+    },
+    /** Stops the app after the file. */
+    app(streams: RillStreams): RillStreams {
+      apps.push(streams);
+      return streams;
+    },
+    startChild(onRebalance: (e: RebalanceEvent) => void, exactlyOnceAs?: string): WordCountChild {
+      child = startWordCountChild(kafka!.bootstrap, applicationId, onRebalance, exactlyOnceAs);
+      return child;
+    },
+    /** SIGKILLs the child and waits until it is gone. */
+    async killChild(): Promise<void> {
+      if (child) await killAndWait(child.process);
+      child = undefined;
+    },
+  };
 }

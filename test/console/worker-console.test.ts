@@ -22,7 +22,8 @@ const LINES = 'text-lines';
 const CHANGELOG = `${APP}-word-counts-changelog`;
 const PARTITIONS = 4;
 const DEADLINE_MS = 150_000;
-const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
+/** Enough distinct words that every changelog partition gets some (the key partitioner decides where each goes). */
+const WORDS = Array.from({ length: 24 }, (_, i) => `word${i}`);
 
 jest.setTimeout(DEADLINE_MS + 30_000);
 
@@ -130,7 +131,6 @@ describe('rill worker --console-port', () => {
     for (const t of own!.tasks) {
       // Everything w1 wrote to the task's changelog partition, and nothing more.
       const changelog = ends.get(`${CHANGELOG}/${t.task}`)!;
-      expect(changelog.end).toBeGreaterThan(0);
       expect(t.restores).toEqual([
         {
           store: 'word-counts',
@@ -143,6 +143,8 @@ describe('rill worker --console-port', () => {
       ]);
       expect(t.inputs.map((i) => i.topic).sort()).toEqual([repartition, LINES].sort());
     }
+
+    expect(own!.tasks.reduce((n, t) => n + t.restores[0].restored, 0)).toBeGreaterThan(0);
 
     // /api/apps of w1's console: both workers, w2's status read from the worker-status topic.
     let apps: AppView[] | undefined;

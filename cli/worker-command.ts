@@ -26,6 +26,8 @@ import { metricsRegistry } from '../core/metrics';
 import { CONSOLE_PORT_FLAG, consolePort } from './console-command';
 import { publishWorkerStatus, type WorkerView, workerConsole } from './worker-console';
 
+const DEFAULT_STATUS_INTERVAL_MS = 2000;
+
 const SPEC = {
   app: { kind: 'string', arg: 'APP', help: 'the application id (consumer group, changelog prefix); required' },
   pipeline: { kind: 'string', arg: 'FILE', help: 'the pipeline module; required' },
@@ -68,7 +70,7 @@ const SPEC = {
   'console-host': { kind: 'string', arg: 'HOST', help: 'the address the console listens on', default: '127.0.0.1' },
   'status-interval-ms': numberFlag(
     'how often the worker writes its status (tasks, restore progress, lag) to APP-worker-status for the consoles; 0: never',
-    2000,
+    DEFAULT_STATUS_INTERVAL_MS,
   ),
   ...LOG_LEVEL_FLAG,
   'broker-unavailable-timeout-ms': numberFlag(
@@ -129,7 +131,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (queryPort !== undefined && (!Number.isInteger(queryPort) || queryPort < 0 || queryPort > 65535))
       throw new UsageError('--query-port needs a port number, 0 to 65535');
     const consoleAt = consolePort(flags['console-port']);
-    const statusIntervalMs = positiveInt(flags['status-interval-ms'], 'status-interval-ms', 0);
+    const statusIntervalMs = positiveInt(flags['status-interval-ms'], 'status-interval-ms', 0) ?? DEFAULT_STATUS_INTERVAL_MS;
     const applicationServer = flags['application-server'];
     if (applicationServer !== undefined && !/^[^:\s]+:\d+$|^\[[^\]\s]+\]:\d+$/.test(applicationServer))
       throw new UsageError(`--application-server: "${applicationServer}" is not HOST:PORT`);

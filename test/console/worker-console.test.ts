@@ -13,7 +13,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
+import { runWorker } from '../../cli/worker-command';
 import type { AppView, WorkerStatusView } from '../../console/model';
+import { fakeIO } from '../cli/fake-io';
 import { CliProcs, committedToEnd, type Proc, workerArgs } from '../cli/worker-procs';
 import { type HeadlessChromium, launchChromium } from './headless-chromium';
 
@@ -26,6 +28,21 @@ const DEADLINE_MS = 150_000;
 const WORDS = Array.from({ length: 24 }, (_, i) => `word${i}`);
 
 jest.setTimeout(DEADLINE_MS + 30_000);
+
+test('rill worker refuses a console port or status interval that is not one, before it starts anything', async () => {
+  const base = ['--app', 'a', '--pipeline', 'examples/wordcount/pipeline.ts', '--controllers', '1@127.0.0.1:1', '--brokers', '127.0.0.1:1'];
+  for (const [flags, message] of [
+    [['--console-port', '70000'], /the console port must be a port number, 0 to 65535/],
+    [['--status-interval-ms', '-5'], /--status-interval-ms needs an integer of at least 0/],
+  ] as const) {
+    const io = fakeIO();
+    expect(await runWorker([...base, ...flags], io, new AbortController().signal)).toBe(2);
+    expect(io.err()).toMatch(message);
+  }
+  const help = fakeIO();
+  await runWorker(['--help'], help, new AbortController().signal);
+  expect(help.out()).toMatch(/--console-port PORT[\s\S]*--console-host HOST[\s\S]*--status-interval-ms/);
+});
 
 describe('rill worker --console-port', () => {
   const cli = new CliProcs();

@@ -241,7 +241,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const shown: WorkerView = { workerId, streams, epoch: () => membership.workerEpoch };
     let consoleUrl: string | undefined;
     const publisher = statusIntervalMs
-      ? await publishWorkerStatus(shown, {
+      ? publishWorkerStatus(shown, {
           client,
           intervalMs: statusIntervalMs,
           replicationFactor: replicationFactor ?? -1,

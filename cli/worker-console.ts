@@ -23,11 +23,11 @@ export function workerStatus(w: WorkerView, consoleUrl: () => string | undefined
   return async () => ({ ...(await w.streams.status()), workerId: w.workerId, workerEpoch: w.epoch(), at: Date.now(), console: consoleUrl() ?? null });
 }
 
-/** Writes the worker's status every intervalMs to APP-worker-status (a failure is a warning: the worker runs on without it). */
-export async function publishWorkerStatus(
+/** Writes the worker's status every intervalMs to APP-worker-status, in the background (a failure is a warning: the worker runs on without it). */
+export function publishWorkerStatus(
   w: WorkerView,
   o: { client: LogClient; intervalMs: number; replicationFactor: number; consoleUrl: () => string | undefined; warn: (line: string) => void },
-): Promise<WorkerStatusPublisher> {
+): WorkerStatusPublisher {
   const publisher = new WorkerStatusPublisher({
     client: o.client,
     app: w.streams.applicationId,
@@ -37,11 +37,7 @@ export async function publishWorkerStatus(
     replicationFactor: o.replicationFactor,
     warn: o.warn,
   });
-  await publisher
-    .start()
-    .catch((e: Error) =>
-      o.warn(`worker status: cannot create ${w.streams.applicationId}-worker-status (${e.message}); consoles will not show this worker's restores and lag`),
-    );
+  publisher.start();
   return publisher;
 }
 

@@ -37,6 +37,9 @@ export class WorkerStatusPublisher {
   private producer: LogProducer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** Whether the topic exists (made if missing); writes wait for it. */
+  private ensured: Promise<boolean> = Promise.resolve(false);
+  private stopped = false;
   private failing = false;
   private readonly spec: TopicSpec;
 
@@ -50,19 +53,34 @@ export class WorkerStatusPublisher {
     };
   }
 
-  /** Creates the topic when missing, writes a first status, then one every intervalMs (a write still running is not doubled). */
-  async start(): Promise<void> {
-    await this.o.client.ensureTopics([this.spec]);
-    await this.publish();
-    this.timer = setInterval(() => {
-      if (this.writing === undefined) void this.publish();
-    }, this.o.intervalMs);
-    this.timer.unref();
+  /**
+   * In the background (the worker does not wait for it): creates the topic when
+   * missing, then writes a status at once and every intervalMs (a write still
+   * running is not doubled). A topic that cannot be made is one warning.
+   */
+  start(): void {
+    this.ensured = this.o.client.ensureTopics([this.spec]).then(
+      () => true,
+      (e: Error) => {
+        this.o.warn(`worker status: cannot create ${this.spec.name} (${e.message}); consoles will not show this worker's restores and lag`);
+        return false;
+      },
+    );
+    void this.ensured.then((made) => {
+      if (!made || this.stopped) return;
+      void this.publish();
+      this.timer = setInterval(() => {
+        if (this.writing === undefined) void this.publish();
+      }, this.o.intervalMs);
+      this.timer.unref();
+    });
   }
 
-  /** Writes the status now (one write at a time: a call during one waits for it, then writes). */
+  /** Writes the status now, once the topic exists (one write at a time: a call during one waits for it, then writes). */
   publish(): Promise<void> {
-    const write = (this.writing ?? Promise.resolve()).then(() => this.write());
+    const write = (this.writing ?? Promise.resolve()).then(async () => {
+      if ((await this.ensured) && !this.stopped) await this.write();
+    });
     this.writing = write;
     void write.then(() => {
       if (this.writing === write) this.writing = undefined;
@@ -72,9 +90,10 @@ export class WorkerStatusPublisher {
 
   /** Stops writing and removes this worker's status (a tombstone). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.writing;
-    await this.send(null).catch((e: Error) => this.o.warn(`worker status: could not remove this worker's status: ${e.message}`));
+    if (await this.ensured) await this.send(null).catch((e: Error) => this.o.warn(`worker status: could not remove this worker's status: ${e.message}`));
     await this.producer?.close().catch(() => undefined);
   }
 

@@ -245,25 +245,20 @@ export interface TaskStatusView {
     readonly done: boolean;
   }[];
   /** Per input partition: the next offset the task processes (null while restoring), the end offset, and the lag between. */
-  readonly inputs: readonly {
-    readonly topic: string;
-    readonly partition: number;
-    readonly position: number | null;
-    readonly endOffset: number;
-    readonly lag: number | null;
-  }[];
+  readonly inputs: readonly ({ readonly topic: string; readonly partition: number } & PositionView)[];
 }
 
 export interface StandbyStatusView {
   readonly task: number;
   /** Per store kept warm: the next changelog offset it applies (null before its first catch-up), the changelog's end, and the lag between. */
-  readonly stores: readonly {
-    readonly store: string;
-    readonly topic: string;
-    readonly position: number | null;
-    readonly endOffset: number;
-    readonly lag: number | null;
-  }[];
+  readonly stores: readonly ({ readonly store: string; readonly topic: string } & PositionView)[];
+}
+
+/** Where a reader of a partition is: the next offset it takes (null: not yet), the partition's end offset, and the records between. */
+export interface PositionView {
+  readonly position: number | null;
+  readonly endOffset: number;
+  readonly lag: number | null;
 }
 
 /** One event of the live stream (GET /api/live?path=...): a path's latest answer, or why it failed. */

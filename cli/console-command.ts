@@ -9,6 +9,8 @@ import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { bootstrapOf, CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
+import type { TopologyView } from '../console/server';
+import type { Topology } from '../dsl';
 
 const DEFAULT_PORT = 9021;
 
@@ -80,9 +82,7 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
         registry: flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY,
         refreshMs,
         controllers: controllers?.right,
-        topologies: topology && [
-          { app: topology.right.applicationId, text: topology.right.describe(), mermaid: topology.right.toMermaid(), svg: topology.right.toSvg() },
-        ],
+        topologies: topology && [topologyView(topology.right)],
       },
       'rill console',
       io,
@@ -90,6 +90,11 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
     if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
     await served.close();
   });
+}
+
+/** A pipeline's topology as the Stream apps page draws it. */
+export function topologyView(t: Topology): TopologyView {
+  return { app: t.applicationId, text: t.describe(), mermaid: t.toMermaid(), svg: t.toSvg() };
 }
 
 /** The --port / --console-port value, checked: undefined when not given. */

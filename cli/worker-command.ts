@@ -23,6 +23,10 @@ import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
 import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
 import { metricsRegistry } from '../core/metrics';
+import { CONSOLE_PORT_FLAG, consolePort } from './console-command';
+import { publishWorkerStatus, type WorkerView, workerConsole } from './worker-console';
+
+const DEFAULT_STATUS_INTERVAL_MS = 2000;
 
 const SPEC = {
   app: { kind: 'string', arg: 'APP', help: 'the application id (consumer group, changelog prefix); required' },
@@ -59,6 +63,15 @@ const SPEC = {
   },
   'query-host': { kind: 'string', arg: 'HOST', help: 'the address the query port listens on', defaultText: '127.0.0.1' },
   'application-server': { kind: 'string', arg: 'HOST:PORT', help: "where the other instances reach this one's queries", defaultText: 'QUERY-HOST:QUERY-PORT' },
+  'console-port': {
+    ...CONSOLE_PORT_FLAG,
+    help: "serve the web console at http://CONSOLE-HOST:PORT/, with this worker's status at /api/worker (0 picks a free port)",
+  },
+  'console-host': { kind: 'string', arg: 'HOST', help: 'the address the console listens on', default: '127.0.0.1' },
+  'status-interval-ms': numberFlag(
+    'how often the worker writes its status (tasks, restore progress, lag) to APP-worker-status for the consoles; 0: never',
+    DEFAULT_STATUS_INTERVAL_MS,
+  ),
   ...LOG_LEVEL_FLAG,
   'broker-unavailable-timeout-ms': numberFlag(
     'ride out a broker that died (leaders and group coordinators move once the controller fences it), retrying with backoff this long before the application fails',
@@ -117,6 +130,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     const queryPort = flags['query-port'];
     if (queryPort !== undefined && (!Number.isInteger(queryPort) || queryPort < 0 || queryPort > 65535))
       throw new UsageError('--query-port needs a port number, 0 to 65535');
+    const consoleAt = consolePort(flags['console-port']);
+    const statusIntervalMs = positiveInt(flags['status-interval-ms'], 'status-interval-ms', 0) ?? DEFAULT_STATUS_INTERVAL_MS;
     const applicationServer = flags['application-server'];
     if (applicationServer !== undefined && !/^[^:\s]+:\d+$|^\[[^\]\s]+\]:\d+$/.test(applicationServer))
       throw new UsageError(`--application-server: "${applicationServer}" is not HOST:PORT`);
@@ -162,6 +177,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
       onRestoreProgress: (p) => restoring.report(p),
     });
+    // The consoles learn of a change of tasks at once, rather than at the next interval.
+    let publishNow = () => Promise.resolve();
     // Assignments wait until the application has started (topics checked and created).
     let started: (ok: boolean) => void = () => undefined;
     const ready = new Promise<boolean>((resolve) => (started = resolve));
@@ -191,6 +208,7 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       // Standbys keep warm copies of other workers' stores, so a task that moves here restores only the tail.
       const standby = change.assignment.standby.map((t) => taskPartition(t)).filter((p): p is number => p !== undefined && !partitions.includes(p));
       await streams.setStandbyTasks(standby);
+      void publishNow();
     };
     // Heartbeats on their own thread: a long synchronous user function does not cost the tasks.
     const membership = startableMembership({
@@ -219,6 +237,33 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       await membership.leave();
       return fail(`application ${app} cannot start on brokers ${brokers.join(',')}`, e);
     }
+    // What consoles show of this worker: its status in APP-worker-status, and its own console.
+    const shown: WorkerView = { workerId, streams, epoch: () => membership.workerEpoch };
+    let consoleUrl: string | undefined;
+    const publisher = statusIntervalMs
+      ? publishWorkerStatus(shown, {
+          client,
+          intervalMs: statusIntervalMs,
+          replicationFactor: replicationFactor ?? -1,
+          consoleUrl: () => consoleUrl,
+          warn: lineLog(logger, 'warn'),
+        })
+      : undefined;
+    const consoleServer =
+      consoleAt === undefined
+        ? undefined
+        : await workerConsole(
+            shown,
+            { port: consoleAt, host: flags['console-host']!, brokers, security, controllers: controllers.right, consoleUrl: () => consoleUrl },
+            io,
+          ).catch(async (e: Error) => {
+            started(false);
+            await publisher?.stop();
+            await membership.leave();
+            return fail(`rill worker ${workerId}`, e);
+          });
+    consoleUrl = consoleServer?.url;
+    if (publisher) publishNow = () => publisher.publish();
     if (streams.metricsUrl) io.stdout.write(`rill worker ${workerId}: metrics on ${streams.metricsUrl}\n`);
     if (streams.queryUrl) io.stdout.write(`rill worker ${workerId}: interactive queries on ${streams.queryUrl}\n`);
     io.stdout.write(
@@ -240,6 +285,8 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       );
     });
     log(`worker ${workerId}: ${failure ? 'application failed, leaving' : 'shutting down: committing, then leaving'}`);
+    await publisher?.stop();
+    await consoleServer?.close();
     // Commit and close the tasks first, then leave: the next owners start from the committed work.
     await streams.stop().catch(() => undefined);
     log(`worker ${workerId}: tasks committed and closed; leaving`);

@@ -9,8 +9,10 @@ export interface ConsoleInfo {
   readonly controllers: boolean;
   /** Whether there is a Stream apps page: the controllers' workers, or topologies given to the console. */
   readonly apps: boolean;
-  /** How often the pages poll, in milliseconds. */
+  /** How often the pages refresh, in milliseconds (the live stream's server polls, or the page itself). */
   readonly refreshMs: number;
+  /** The worker serving this console (`rill worker --console-port`): its id; null on a broker's or `rill console`'s. */
+  readonly worker: string | null;
 }
 
 export interface BrokerView {
@@ -201,7 +203,67 @@ export interface AppView {
     readonly workerEpoch: number;
     readonly tasks: readonly string[];
     readonly standbys: readonly string[];
+    /** What the worker itself last said it runs (its console, or the app's worker-status topic); null when it said nothing yet. */
+    readonly status: WorkerStatusView | null;
   }[];
   readonly tasks: readonly { readonly task: string; readonly owner: string; readonly taskEpoch: number; readonly standbys: readonly string[] }[];
   readonly topology: TopologyView | null;
+}
+
+/**
+ * A worker's own status (`rill worker`): GET /api/worker on its console, and
+ * the value of its key in the application's `<app>-worker-status` topic. The
+ * same shape as the DSL's RillStreams.status() (the worker command checks
+ * that it fits), with who and when.
+ */
+export interface WorkerStatusView {
+  readonly workerId: string;
+  /** The worker's epoch in the controllers' membership (0: not joined yet). */
+  readonly workerEpoch: number;
+  /** When the status was taken (epoch ms). */
+  readonly at: number;
+  /** The worker's console URL, when it serves one. */
+  readonly console: string | null;
+  readonly app: string;
+  /** The application instance's state: restoring, running, stopping, ... */
+  readonly state: string;
+  readonly taskCount: number;
+  readonly tasks: readonly TaskStatusView[];
+  readonly standbys: readonly StandbyStatusView[];
+}
+
+export interface TaskStatusView {
+  readonly task: number;
+  readonly state: 'restoring' | 'running';
+  /** Per store with a changelog: records restored of at most `total`, and whether its restore is done. */
+  readonly restores: readonly {
+    readonly store: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly restored: number;
+    readonly total: number;
+    readonly done: boolean;
+  }[];
+  /** Per input partition: the next offset the task processes (null while restoring), the end offset, and the lag between. */
+  readonly inputs: readonly ({ readonly topic: string; readonly partition: number } & PositionView)[];
+}
+
+export interface StandbyStatusView {
+  readonly task: number;
+  /** Per store kept warm: the next changelog offset it applies (null before its first catch-up), the changelog's end, and the lag between. */
+  readonly stores: readonly ({ readonly store: string; readonly topic: string } & PositionView)[];
+}
+
+/** Where a reader of a partition is: the next offset it takes (null: not yet), the partition's end offset, and the records between. */
+export interface PositionView {
+  readonly position: number | null;
+  readonly endOffset: number;
+  readonly lag: number | null;
+}
+
+/** One event of the live stream (GET /api/live?path=...): a path's latest answer, or why it failed. */
+export interface LiveEvent {
+  readonly path: string;
+  readonly body?: unknown;
+  readonly error?: ErrorView;
 }

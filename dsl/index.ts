@@ -33,6 +33,7 @@ export type { KeyValueStore, ReadOnlyKeyValueStore, WindowStore, ReadOnlyWindowS
 export { RillStreams } from './runtime/rill-streams';
 export type { StreamsConfig, StreamsState, RebalanceEvent, KeyQueryResult } from './runtime/rill-streams';
 export type { RestoreProgress } from './runtime/restore';
+export type { StreamsStatus, TaskStatus, InputStatus, StandbyStoreStatus } from './runtime/streams-status';
 export type { ErrorPolicy } from './runtime/error-policy';
 export { ProcessingFailure } from './runtime/error-policy';
 export { rillOperator } from './operator';

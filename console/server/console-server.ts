@@ -8,10 +8,12 @@ import type { ControllerAddress } from '../../core/cluster';
 import { ControllersUnavailable, ControllerView } from './controller-view';
 import { uiBundle } from './assets';
 import { KafkaView, type KafkaViewOptions, type Seek } from './kafka-view';
-import type { AppView, ConsoleInfo, ErrorView, MessagesView, TopologyView } from '../model';
+import { LiveFeeds } from './live-feed';
+import type { AppView, ConsoleInfo, ErrorView, MessagesView, TopologyView, WorkerStatusView } from '../model';
 import { CONSOLE_CSS, CONSOLE_HTML } from './page';
 import { RegistryCallError, RegistryView } from './registry-view';
 import { renderBytes } from './render';
+import { WorkerStatusReader } from './worker-status-topic';
 
 export interface ConsoleOptions extends KafkaViewOptions {
   /** 0 picks a free port. */
@@ -20,8 +22,14 @@ export interface ConsoleOptions extends KafkaViewOptions {
   readonly host?: string;
   /** The schema registry's REST URL: the Schemas page, and Avro values decoded in the message browser. */
   readonly registry?: string;
-  /** How often the pages poll (default 5000 ms). */
+  /** How often the pages refresh (default 5000 ms): the live streams' polling, or the pages' own. */
   readonly refreshMs?: number;
+  /** How often a quiet live stream gets a heartbeat comment (default 15 s). */
+  readonly heartbeatMs?: number;
+  /** Live streams (server-sent events) open at once, at most (default 64); pages beyond poll. */
+  readonly maxLiveStreams?: number;
+  /** The worker serving this console (`rill worker --console-port`): its live status at /api/worker, and on the Stream apps page. */
+  readonly worker?: { readonly id: string; status(): Promise<WorkerStatusView> };
   /** A Rill cluster's controllers: the quorum on the Cluster page, and the Stream apps page. */
   readonly controllers?: readonly ControllerAddress[];
   /** Pipelines' topologies, drawn on the Stream apps page (beside their workers, when the controllers are known). */
@@ -39,6 +47,8 @@ export class ConsoleServer {
   private constructor(
     private readonly server: http.Server,
     private readonly kafka: KafkaView,
+    /** The pages' live streams (exposed for tests: how many are open, how many paths are polled). */
+    readonly live: LiveFeeds,
     readonly url: string,
   ) {}
 
@@ -52,9 +62,18 @@ export class ConsoleServer {
       controllers: controllers !== undefined,
       apps: controllers !== undefined || (options.topologies ?? []).length > 0,
       refreshMs: options.refreshMs ?? 5000,
+      worker: options.worker?.id ?? null,
     };
-    const api = apiRoutes({ kafka, registry, controllers, topologies: options.topologies ?? [] }, info);
+    const statuses = new WorkerStatusReader(kafka.logClient);
+    const api = apiRoutes({ kafka, registry, controllers, topologies: options.topologies ?? [], statuses, worker: options.worker }, info);
+    const live = new LiveFeeds({
+      answer: (url) => answerPath(url, api),
+      refreshMs: info.refreshMs,
+      heartbeatMs: options.heartbeatMs,
+      maxStreams: options.maxLiveStreams,
+    });
     const server = http.createServer((request, response) => {
+      if (isLiveStream(request)) return live.serve(request, response, new URL(request.url ?? '/', 'http://console'), SECURITY_HEADERS);
       answer(request, api).then(
         ({ status, type, body }) => send(response, status, type, body),
         (e) => send(response, 500, JSON_TYPE, JSON.stringify({ error: (e as Error).message } satisfies ErrorView)),
@@ -71,10 +90,11 @@ export class ConsoleServer {
       throw e;
     }
     const { port } = server.address() as AddressInfo;
-    return new ConsoleServer(server, kafka, `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    return new ConsoleServer(server, kafka, live, `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   }
 
   async close(): Promise<void> {
+    this.live.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.kafka.close();
@@ -96,9 +116,11 @@ interface Sources {
   readonly registry?: RegistryView;
   readonly controllers?: ControllerView;
   readonly topologies: readonly TopologyView[];
+  readonly statuses: WorkerStatusReader;
+  readonly worker?: ConsoleOptions['worker'];
 }
 
-function apiRoutes({ kafka, registry, controllers, topologies }: Sources, info: ConsoleInfo): ApiRoute[] {
+function apiRoutes({ kafka, registry, controllers, topologies, statuses, worker }: Sources, info: ConsoleInfo): ApiRoute[] {
   const needControllers = (): ControllerView => {
     if (controllers === undefined) throw new BadRequest("the console was not given the cluster's controllers (rill console --controllers 1@HOST:PORT,...)");
     return controllers;
@@ -108,11 +130,21 @@ function apiRoutes({ kafka, registry, controllers, topologies }: Sources, info: 
     if (controllers === undefined && topologies.length === 0) needControllers();
     const running = controllers === undefined ? [] : await controllers.apps();
     const drawn = new Map(topologies.map((t) => [t.app, t]));
-    const known = running.map((a) => ({ ...a, topology: drawn.get(a.app) ?? null }));
+    const known = await Promise.all(running.map(async (a) => ({ ...a, workers: await withStatuses(a), topology: drawn.get(a.app) ?? null })));
     const idle = topologies
       .filter((t) => !running.some((a) => a.app === t.app))
       .map((t) => ({ app: t.app, generation: -1, workers: [], tasks: [], topology: t }));
     return [...known, ...idle].sort((a, b) => a.app.localeCompare(b.app));
+  };
+  /** Each live worker's own status: this console's worker's taken now, the others' last written to the app's worker-status topic. */
+  const withStatuses = async (a: AppView): Promise<AppView['workers']> => {
+    const written = await statuses.statuses(a.app).catch(() => new Map<string, WorkerStatusView>());
+    const own = worker !== undefined && a.workers.some((w) => w.workerId === worker.id) ? await worker.status() : undefined;
+    return a.workers.map((w) => ({ ...w, status: w.workerId === own?.workerId ? own : (written.get(w.workerId) ?? null) }));
+  };
+  const needWorker = () => {
+    if (worker === undefined) throw new BadRequest('this console is not served by a worker (rill worker --console-port)');
+    return worker;
   };
   return [
     { pattern: /^\/api\/info$/, handle: async () => info },
@@ -124,6 +156,7 @@ function apiRoutes({ kafka, registry, controllers, topologies }: Sources, info: 
     { pattern: /^\/api\/groups\/([^/]+)$/, handle: ([id]) => kafka.group(id) },
     { pattern: /^\/api\/quorum$/, handle: () => needControllers().quorum() },
     { pattern: /^\/api\/apps$/, handle: apps },
+    { pattern: /^\/api\/worker$/, handle: () => needWorker().status() },
     {
       pattern: /^\/api\/schemas$/,
       handle: () => {
@@ -136,7 +169,15 @@ function apiRoutes({ kafka, registry, controllers, topologies }: Sources, info: 
 
 async function answer(request: http.IncomingMessage, api: readonly ApiRoute[]): Promise<Answer> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return error(405, 'the console is read-only: only GET is served');
-  const url = new URL(request.url ?? '/', 'http://console');
+  return answerPath(new URL(request.url ?? '/', 'http://console'), api);
+}
+
+/** GET /api/live: the pages' live stream (LiveFeeds). */
+function isLiveStream(request: http.IncomingMessage): boolean {
+  return request.method === 'GET' && (request.url === '/api/live' || (request.url ?? '').startsWith('/api/live?'));
+}
+
+async function answerPath(url: URL, api: readonly ApiRoute[]): Promise<Answer> {
   if (url.pathname === '/' || url.pathname === '/index.html') return { status: 200, type: 'text/html; charset=utf-8', body: CONSOLE_HTML };
   if (url.pathname === '/console.css') return { status: 200, type: 'text/css; charset=utf-8', body: CONSOLE_CSS };
   if (url.pathname === '/console.js') return { status: 200, type: 'text/javascript; charset=utf-8', body: await uiBundle() };
@@ -208,13 +249,14 @@ function integer(query: URLSearchParams, name: string): number | undefined {
   return Number(text);
 }
 
+const SECURITY_HEADERS: Record<string, string> = {
+  'cache-control': 'no-store',
+  // Everything comes from the console itself: no CDN, no inline script.
+  'content-security-policy': "default-src 'self'; img-src 'self' data:",
+  'x-content-type-options': 'nosniff',
+};
+
 function send(response: http.ServerResponse, status: number, type: string, body: string): void {
-  response.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    // Everything comes from the console itself: no CDN, no inline script.
-    'content-security-policy': "default-src 'self'; img-src 'self' data:",
-    'x-content-type-options': 'nosniff',
-  });
+  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type });
   response.end(body);
 }

@@ -37,7 +37,13 @@ export class ControllerView {
   }
 
   async apps(): Promise<AppView[]> {
-    return (await this.status()).apps.map((a) => ({ app: a.app, generation: a.generation, workers: a.workers, tasks: a.tasks, topology: null }));
+    return (await this.status()).apps.map((a) => ({
+      app: a.app,
+      generation: a.generation,
+      workers: a.workers.map((w) => ({ ...w, status: null })),
+      tasks: a.tasks,
+      topology: null,
+    }));
   }
 
   private async status(): Promise<ClusterStatus> {

@@ -3,3 +3,5 @@
 // of a schema registry through its REST API, for the browser code of console/ui.
 export { ConsoleServer } from './console-server';
 export type { ConsoleOptions } from './console-server';
+export { WorkerStatusPublisher } from './worker-status-topic';
+export type { TopologyView, WorkerStatusView } from '../model';

@@ -9,6 +9,7 @@ import {
   COORDINATOR_MOVED,
   decodeAssignment,
   type FetchedRecord,
+  type LogClient,
   type PartitionLeaders,
   protocolLogClient,
   type ProtocolLogClient,
@@ -69,6 +70,11 @@ export class KafkaView {
       ...security,
     });
     this.brokers = new BrokerConnections(options.bootstrap, { clientId: 'rill-console', requestTimeoutMs: 10000, ...security });
+  }
+
+  /** The console's log client, for what it reads as records (the workers' statuses). */
+  get logClient(): LogClient {
+    return this.client;
   }
 
   async cluster(): Promise<ClusterView> {

@@ -40,6 +40,7 @@ header nav a.active { color: #fff; border-bottom: 2px solid #58a6ff; }
 main { padding: 16px 20px 40px; max-width: 1400px; }
 h1 { font-size: 20px; margin: 4px 0 12px; }
 h2 { font-size: 16px; margin: 22px 0 8px; }
+h3 { font-size: 14px; margin: 16px 0 6px; color: #3b4754; }
 .cards { display: flex; gap: 12px; flex-wrap: wrap; margin-bottom: 8px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 140px; }
 .card .label { color: var(--muted); font-size: 12px; }

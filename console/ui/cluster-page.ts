@@ -1,16 +1,16 @@
 /// <reference lib="dom" />
 // Cluster: the brokers (the controller marked), and every partition with its leader, replicas, ISR and flags.
 import type { ClusterView, ConsoleInfo, PartitionView, QuorumView } from '../model';
-import { getJson } from './api';
 import { cards, type Column, flag, h, link, routeTo, table } from './dom';
 import type { Page } from './page';
 
 export function clusterPage(info: ConsoleInfo): Page {
   return {
     title: 'Cluster',
-    async live() {
-      const c = await getJson<ClusterView>('/api/cluster');
-      const quorum = info.controllers ? await getJson<QuorumView>('/api/quorum') : undefined;
+    sources: ['/api/cluster', ...(info.controllers ? ['/api/quorum'] : [])],
+    draw(answers) {
+      const c = answers[0] as ClusterView;
+      const quorum = answers[1] as QuorumView | undefined;
       return h(
         'div',
         {},

@@ -1,15 +1,15 @@
 /// <reference lib="dom" />
 // Consumer groups: every group with its state; one group's members, their assignment, and the lag of each partition.
 import type { GroupSummary, GroupView } from '../model';
-import { getJson } from './api';
 import { cards, flag, h, link, routeTo, table } from './dom';
 import type { Page } from './page';
 
 export function groupsPage(): Page {
   return {
     title: 'Consumer groups',
-    async live() {
-      const groups = await getJson<GroupSummary[]>('/api/groups');
+    sources: ['/api/groups'],
+    draw([answer]) {
+      const groups = answer as GroupSummary[];
       return h(
         'div',
         {},
@@ -31,8 +31,9 @@ export function groupsPage(): Page {
 export function groupPage(groupId: string): Page {
   return {
     title: `Group ${groupId}`,
-    async live() {
-      const g = await getJson<GroupView>(`/api/groups/${encodeURIComponent(groupId)}`);
+    sources: [`/api/groups/${encodeURIComponent(groupId)}`],
+    draw([answer]) {
+      const g = answer as GroupView;
       return h(
         'div',
         {},

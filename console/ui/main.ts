@@ -1,13 +1,14 @@
 /// <reference lib="dom" />
 // The console in the browser: a hash route per page (#/cluster, #/topics,
 // #/topics/NAME, #/groups, #/groups/ID, #/schemas, #/apps), each page's live part
-// polled from the server at the interval it announces.
+// kept current by a server-sent-events stream, or polled when there is none (live.ts).
 import type { ConsoleInfo } from '../model';
 import { getJson } from './api';
 import { appsPage } from './apps-page';
 import { clusterPage } from './cluster-page';
 import { h } from './dom';
 import { groupPage, groupsPage } from './groups-page';
+import { follow, type Following } from './live';
 import type { Page } from './page';
 import { schemasPage } from './schemas-page';
 import { topicPage, topicsPage } from './topics-page';
@@ -28,34 +29,47 @@ async function start(): Promise<void> {
   const info = await getJson<ConsoleInfo>('/api/info');
   if (info.registry === null) document.querySelector('a[data-page="schemas"]')?.remove();
   if (!info.apps) document.querySelector('a[data-page="apps"]')?.remove();
-  let shown = 0;
-  let timer: number | undefined;
+  let following: Following | undefined;
 
   const open = () => {
-    const opened = ++shown;
-    window.clearTimeout(timer);
+    following?.stop();
     const { nav, page } = pageOf(location.hash, info);
     for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('data-page') === nav);
     const live = h('div', { class: 'live' });
     main.replaceChildren(h('h1', {}, page.title), live, ...(page.fixed ? [page.fixed] : []));
     // Which route the page now shows (a test waits for its route's content, not the previous page's).
     main.setAttribute('data-route', location.hash || '#/cluster');
-    const refresh = async () => {
-      try {
-        const drawn = await page.live();
-        if (opened !== shown) return;
-        live.replaceChildren(drawn);
-        status.className = '';
-        status.textContent = `${info.bootstrap} · updated ${new Date().toLocaleTimeString()}`;
-      } catch (e) {
-        if (opened !== shown) return;
-        status.className = 'error';
-        status.textContent = `${info.bootstrap} · ${(e as Error).message}`;
-        if (live.childElementCount === 0) live.replaceChildren(h('p', { class: 'error', 'data-error': 'page' }, (e as Error).message));
-      }
-      if (opened === shown) timer = window.setTimeout(refresh, info.refreshMs);
+    let mode = '';
+    const mine = follow(
+      page.sources,
+      info.refreshMs,
+      {
+        answers: (answers) => {
+          if (following !== mine) return;
+          try {
+            live.replaceChildren(page.draw(answers));
+          } catch (e) {
+            return showError((e as Error).message);
+          }
+          status.className = '';
+          status.textContent = `${info.bootstrap} · ${mode === 'sse' ? 'live' : 'polled'}, updated ${new Date().toLocaleTimeString()}`;
+        },
+        failed: (message) => {
+          if (following === mine) showError(message);
+        },
+      },
+      (m) => {
+        mode = m;
+        // How the page is kept current (a test checks the stream is used).
+        main.setAttribute('data-live', m);
+      },
+    );
+    following = mine;
+    const showError = (message: string) => {
+      status.className = 'error';
+      status.textContent = `${info.bootstrap} · ${message}`;
+      if (live.childElementCount === 0) live.replaceChildren(h('p', { class: 'error', 'data-error': 'page' }, message));
     };
-    void refresh();
   };
   window.addEventListener('hashchange', open);
   open();

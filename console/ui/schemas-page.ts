@@ -1,15 +1,15 @@
 /// <reference lib="dom" />
 // Schemas: the registry's subjects, their versions, the latest schema and the compatibility levels.
 import type { SchemasView } from '../model';
-import { getJson } from './api';
 import { cards, h, table } from './dom';
 import type { Page } from './page';
 
 export function schemasPage(): Page {
   return {
     title: 'Schemas',
-    async live() {
-      const s = await getJson<SchemasView>('/api/schemas');
+    sources: ['/api/schemas'],
+    draw([answer]) {
+      const s = answer as SchemasView;
       return h(
         'div',
         {},

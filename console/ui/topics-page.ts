@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 // Topics: every topic with its size; one topic's partitions (with offsets) and configs, and the message browser.
 import type { PartitionView, TopicPartitionView, TopicSummary, TopicView } from '../model';
-import { getJson } from './api';
 import { messageBrowser } from './message-browser';
 import { partitionTable } from './cluster-page';
 import { cards, flag, h, link, routeTo, table } from './dom';
@@ -10,8 +9,9 @@ import type { Page } from './page';
 export function topicsPage(): Page {
   return {
     title: 'Topics',
-    async live() {
-      const topics = await getJson<TopicSummary[]>('/api/topics');
+    sources: ['/api/topics'],
+    draw([answer]) {
+      const topics = answer as TopicSummary[];
       return h(
         'div',
         {},
@@ -43,8 +43,9 @@ export function topicPage(name: string): Page {
   return {
     title: `Topic ${name}`,
     fixed: messageBrowser(name),
-    async live() {
-      const t = await getJson<TopicView>(`/api/topics/${encodeURIComponent(name)}`);
+    sources: [`/api/topics/${encodeURIComponent(name)}`],
+    draw([answer]) {
+      const t = answer as TopicView;
       const offsets = (p: PartitionView) => p as TopicPartitionView;
       return h(
         'div',

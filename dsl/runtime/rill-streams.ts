@@ -55,6 +55,7 @@ import type { ErrorPolicy } from './error-policy';
 import { ExclusiveQueue } from './exclusive-queue';
 import { InteractiveQueries, type KeyQueryResult } from './interactive-queries';
 import { StandbyTasks, type WarmStores } from './standby-tasks';
+import { streamsStatus, type StreamsStatus } from './streams-status';
 import type { RestoreProgress } from './restore';
 import type { StreamTask } from './stream-task';
 import { clientIdFor, TaskDirectory } from './task-directory';
@@ -312,6 +313,28 @@ export class RillStreams {
   /** Where this instance serves interactive queries over HTTP (queryPort), once started: http://applicationServer. */
   get queryUrl(): string | undefined {
     return this.queryServer?.url;
+  }
+
+  /**
+   * What this instance runs now, read-only: each task (restoring or running)
+   * with its stores' restore progress and its input partitions' positions,
+   * end offsets and lag; each standby task with how far its stores trail
+   * their changelogs. Asks the log for end offsets.
+   */
+  status(): Promise<StreamsStatus> {
+    return streamsStatus({
+      client: this.client,
+      topology: this.topology,
+      state: this.state,
+      taskCount: this.partitionCount,
+      tasks: this.taskManager,
+      standby: this.standby,
+      inputsOf: (task) => this.topicPartitions([task]),
+      positionOf: (task, topic, start) => {
+        const running = this.taskManager?.get(task);
+        return running && this.readUpTo(running, topic, start);
+      },
+    });
   }
 
   /** Where this instance's metrics are served (metricsPort), once started. */

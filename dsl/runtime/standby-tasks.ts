@@ -36,6 +36,11 @@ export class StandbyTasks {
     return [...this.standbys.keys()].sort((a, b) => a - b);
   }
 
+  /** A standby task's next changelog offset to apply per store (a store not caught up once yet has none). */
+  positionsOf(partition: number): ReadonlyMap<string, number> {
+    return new Map(this.standbys.get(partition)?.positions);
+  }
+
   /** Keeps exactly these partitions warm: new ones start empty (caught up by the next catchUp()), others are dropped. */
   set(partitions: readonly number[]): void {
     const wanted = new Set(partitions);

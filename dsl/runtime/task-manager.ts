@@ -32,6 +32,12 @@ export interface TaskManagerOptions {
 
 export class TaskManager {
   private readonly active = new Map<number, StreamTask>();
+  /**
+   * Per task, being restored or running: how far each of its stores' restores
+   * got (read-only status; kept until the task closes). A task being restored
+   * is here before it is active.
+   */
+  private readonly restores = new Map<number, Map<string, RestoreProgress>>();
 
   constructor(private readonly options: TaskManagerOptions) {}
 
@@ -48,6 +54,16 @@ export class TaskManager {
     return [...this.active.keys()].sort((a, b) => a - b);
   }
 
+  /** The partitions whose tasks are being created (their stores restored), not active yet, ascending. */
+  get restoring(): number[] {
+    return [...this.restores.keys()].filter((p) => !this.active.has(p)).sort((a, b) => a - b);
+  }
+
+  /** How far each store of this task was restored (the stores started so far, while it is restoring). */
+  restoreStatus(partition: number): readonly RestoreProgress[] {
+    return [...(this.restores.get(partition)?.values() ?? [])].map((p) => ({ ...p }));
+  }
+
   /**
    * Creates the tasks of newly assigned partitions: their positions from the
    * group's committed offsets, their stores restored; then registers and
@@ -57,6 +73,7 @@ export class TaskManager {
     const { topology, client } = this.options;
     const fresh = [...new Set(partitions)].filter((p) => !this.active.has(p)).map((p) => new StreamTask({ ...this.options, partition: p }));
     if (fresh.length === 0) return fresh;
+    for (const task of fresh) this.restores.set(task.partition, new Map());
     for (const topic of topology.sources.keys()) {
       const committed = await client.committedOffsets(topology.applicationId, topic);
       for (const task of fresh) {
@@ -64,7 +81,12 @@ export class TaskManager {
         if (offset >= 0) task.consumed.set(topic, offset);
       }
     }
-    await this.restore(fresh, warm);
+    try {
+      await this.restore(fresh, warm);
+    } catch (e) {
+      for (const task of fresh) this.restores.delete(task.partition);
+      throw e;
+    }
     for (const task of fresh) {
       this.active.set(task.partition, task);
       task.start();
@@ -77,6 +99,7 @@ export class TaskManager {
     for (const p of partitions) {
       this.active.get(p)?.close();
       this.active.delete(p);
+      this.restores.delete(p);
     }
   }
 
@@ -133,8 +156,21 @@ export class TaskManager {
           }
         }
         const metrics = this.options.metrics;
-        const counted = metrics ? (records: number, remaining: number) => metrics.restoring(spec.name, task.partition, records, remaining) : undefined;
+        const status = {
+          store: spec.name,
+          topic: spec.changelogTopic,
+          partition: task.partition,
+          restored: 0,
+          total: Math.max(0, to - from),
+          done: from >= to,
+        };
+        this.restores.get(task.partition)?.set(spec.name, status);
+        const counted = (records: number, remaining: number) => {
+          status.restored += records;
+          metrics?.restoring(spec.name, task.partition, records, remaining);
+        };
         await restoreStore(client, store, spec.changelogTopic, task.partition, from, to, log, this.options.onRestoreProgress, counted);
+        status.done = true;
       }
     }
   }

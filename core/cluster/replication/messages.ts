@@ -74,7 +74,7 @@ export interface ReplicaFetchResponse {
 /** The record bytes of a fetch answer. */
 export function recordBytes(records: readonly Buffer[]): number {
   let n = 0;
-  for (const b of records) n += b.length;
+  for (let i = 0; i < records.length; i++) n += records[i].length;
   return n;
 }
 

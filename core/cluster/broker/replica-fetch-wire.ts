@@ -5,11 +5,8 @@
 // answers them in the same order, each answer's records laid end to end in the
 // frame's blob, never re-encoded. Both directions are checked before use: a
 // malformed body is refused with a reason, and only that call fails.
-import { recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
+import { NO_RECORDS, recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
 import type { RpcMessage } from '../net/rpc';
-
-/** No records (shared: never mutated). */
-const NO_RECORDS: readonly Buffer[] = Object.freeze([]);
 
 /** The replication port's method for a batched replica fetch. */
 export const REPLICA_FETCH_METHOD = 'replicaFetch';

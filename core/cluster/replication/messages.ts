@@ -71,6 +71,9 @@ export interface ReplicaFetchResponse {
   readonly records: readonly Buffer[];
 }
 
+/** A fetch answer's records when there are none (shared: never mutated). */
+export const NO_RECORDS: readonly Buffer[] = Object.freeze([]);
+
 /** The record bytes of a fetch answer. */
 export function recordBytes(records: readonly Buffer[]): number {
   let n = 0;

@@ -24,16 +24,17 @@ import { ErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
 import { NO_LEADER } from '../metadata/records';
 import { newFollowerProgress, recordFetch, type FollowerProgress } from './follower-progress';
-import type {
-  Acks,
-  CompletedAppend,
-  IsrChangeProposal,
-  OffsetForLeaderEpochRequest,
-  OffsetForLeaderEpochResponse,
-  ReplicaFetchRequest,
-  ReplicaFetchResponse,
-  ReplicaLog,
-  ReplicaRequest,
+import {
+  type Acks,
+  type CompletedAppend,
+  type IsrChangeProposal,
+  NO_RECORDS,
+  type OffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochResponse,
+  type ReplicaFetchRequest,
+  type ReplicaFetchResponse,
+  type ReplicaLog,
+  type ReplicaRequest,
 } from './messages';
 
 export interface ReplicaConfig {
@@ -603,8 +604,6 @@ export class PartitionReplica {
   }
 }
 
-/** No records (shared: never mutated). */
-const NO_RECORDS: readonly Buffer[] = Object.freeze([]);
 /** No completed appends (shared: never mutated). */
 const NO_COMPLETIONS: readonly CompletedAppend[] = Object.freeze([]);
 

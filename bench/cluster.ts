@@ -29,11 +29,21 @@
 // BENCH_TIMEOUT_MS (the whole run's bound, default 20 min), BENCH_OUT (the results
 // file under bench/results/, e.g. cluster-throughput.json for a throughput-only run,
 // so it does not replace the full run's cluster.json).
+// BENCH_JIT_WARMUP=0 skips the unmeasured warm-up run of each throughput config
+// (on by default: in a fresh broker V8's optimising compiler took 10-25% of the
+// brokers' CPU in the first measured windows, so whichever config ran first paid for it).
+// BENCH_PIN_BROKERS=1 pins all three brokers to the machine's last core and the
+// bench client and controllers to the others (taskset), so RF 1 and RF 3 get
+// the same broker CPU and the throughput ratio is their CPU-per-MB ratio.
+// Before the cluster starts, bench/replication-floor.ts measures what a follower
+// copy must cost here (socket send + receive, CRC-32C, file write: CPU-ms per MB);
+// each ratio is reported with the ceiling that leaves (see ratioCeiling).
 // Brokers are preloaded with bench/gc-meter.cjs: each throughput run reports
 // the brokers' bytes allocated and GC time per MB produced, which move less
 // with the machine's load than CPU time does.
 //
 // Every node is killed on the way out, whatever the way (see bench/cluster-nodes.ts).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,6 +51,7 @@ import { Kafka, logLevel, type Producer as KafkaJsProducer } from 'kafkajs';
 import { encodeRecordBatch } from '../core/log';
 import { apis, KafkaConnection } from '../core/protocol';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
+import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-floor';
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
 import { summariseProfiles, type ProfileSummary } from './cpuprofile-summary';
 import { benchProgress } from './progress';
@@ -59,6 +70,10 @@ const STANDBY_REPLICAS = Number(process.env.BENCH_STANDBY_REPLICAS ?? '0');
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'throughput,kafkajs,failover,taskmove').split(',').map((s) => s.trim()));
 const TIMEOUT_MS = env('BENCH_TIMEOUT_MS', 40 * 60_000);
 const OUT = process.env.BENCH_OUT;
+const JIT_WARMUP = process.env.BENCH_JIT_WARMUP !== '0';
+const PIN_BROKERS = process.env.BENCH_PIN_BROKERS === '1';
+/** Extra node flags for the brokers (BENCH_BROKER_NODE_FLAGS, space-separated), e.g. --perf-basic-prof for `perf record`. */
+const BROKER_NODE_FLAGS = (process.env.BENCH_BROKER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** Where the brokers' bench/gc-meter.cjs writes its totals (set in main). */
 let GC_DIR = '';
 const TASK_KEYS = env('BENCH_TASK_KEYS', QUICK ? 20_000 : 1_000_000);
@@ -702,6 +717,20 @@ async function createTopics(nodes: ClusterNodes, deadline: number): Promise<void
   await nodes.waitForPartitions(FAILOVER, deadline, (p) => p.leaderId > 0 && p.isrNodes.length === 3);
 }
 
+/**
+ * What the brokers' CPU allows: their RF 1 / RF 3 CPU-per-MB ratio (the
+ * throughput ratio when the brokers are CPU-bound on shared cores), what one
+ * follower copy cost on top of the RF 1 leader's work, and the ceiling if
+ * each copy cost no more than the machine's floor.
+ */
+function cpuBound(rf1CpuMsPerMB: number, rf3CpuMsPerMB: number, floor: CopyFloor | undefined) {
+  return {
+    brokerCpuRatio: round(rf1CpuMsPerMB / rf3CpuMsPerMB, 2),
+    cpuMsPerMBPerFollowerCopy: round((rf3CpuMsPerMB - rf1CpuMsPerMB) / 2),
+    ...(floor ? { ceilingAtCopyFloor: ratioCeiling(rf1CpuMsPerMB, floor) } : {}),
+  };
+}
+
 /** Median broker CPU, allocation and GC per MB produced over some runs. */
 function brokerCost(runs: RunResult[]) {
   const gc = runs.map((r) => r.cpu.brokerGc).filter((g) => g !== undefined);
@@ -718,7 +747,7 @@ function brokerCost(runs: RunResult[]) {
   };
 }
 
-function ratioOf(runs: RunResult[], client: string, valueBytes: number, connectionsPerLeader = 1) {
+function ratioOf(runs: RunResult[], client: string, valueBytes: number, connectionsPerLeader = 1, floor?: CopyFloor) {
   const pick = (rf: number) =>
     runs.filter((r) => r.client === client && r.valueBytes === valueBytes && r.replicationFactor === rf && r.connectionsPerLeader === connectionsPerLeader);
   const rf1 = pick(1);
@@ -734,12 +763,28 @@ function ratioOf(runs: RunResult[], client: string, valueBytes: number, connecti
     rf3AcksAll: { recordsPerSec: Math.round(m3), MBPerSec: round((m3 * valueBytes) / MB), ...brokerCost(rf3) },
     ratio: round(m3 / m1, 2),
     peerRatio: PEER.ratio,
+    ...cpuBound(brokerCost(rf1).brokerCpuMsPerMB, brokerCost(rf3).brokerCpuMsPerMB, floor),
     ...(client === 'kafkajs'
       ? {
           note: 'kafkajs encodes every message in JS on the one bench process: at RF1 the client, not the brokers, is the limit, so this ratio compares a client limit with a replication limit',
         }
       : {}),
   };
+}
+
+/**
+ * BENCH_PIN_BROKERS: every thread of the three brokers on the last core, this
+ * process and the controllers on the rest, so both configs get the same broker CPU.
+ */
+function pinBrokers(nodes: ClusterNodes): void {
+  const last = os.cpus().length - 1;
+  const others = last === 0 ? '0' : `0-${last - 1}`;
+  const pin = (cpus: string, pid: number | undefined) => pid !== undefined && execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+  for (const id of IDS) {
+    pin(String(last), nodes.pid(`b${id}`));
+    pin(others, nodes.pid(`c${id}`));
+  }
+  pin(others, process.pid);
 }
 
 async function main(): Promise<void> {
@@ -754,10 +799,12 @@ async function main(): Promise<void> {
     controllerIds: IDS,
     brokerIds: IDS,
     controllerArgs,
-    brokerNodeFlags: ['-r', './bench/gc-meter.cjs', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    brokerNodeFlags: ['-r', './bench/gc-meter.cjs', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...BROKER_NODE_FLAGS],
     brokerEnv: { RILL_BENCH_GC_DIR: GC_DIR },
     maxLifetimeMs: TIMEOUT_MS + 60_000,
   });
+  const copyFloor = PHASES.has('throughput') ? await measureCopyFloor() : undefined;
+  if (copyFloor) console.log(`bench:cluster: one follower copy costs at least ${copyFloor.followerCopyMsPerMB} CPU-ms/MB here (${JSON.stringify(copyFloor)})`);
   const started = new Date();
   const loadAtStart = os.loadavg().map((x) => round(x, 2));
   console.log(`bench:cluster: 3 controllers + 3 brokers on loopback (${os.cpus().length} cpus, load ${loadAtStart.join(' ')}), data in ${dir}`);
@@ -772,6 +819,7 @@ async function main(): Promise<void> {
     await Promise.all(IDS.map((id) => nodes.startController(id)));
     await Promise.all(IDS.map((id) => nodes.startBroker(id)));
     for (const id of IDS) await nodes.waitForBrokers(id, IDS.length, deadline);
+    if (PIN_BROKERS) pinBrokers(nodes);
     await createTopics(nodes, deadline);
     console.log(`  cluster up and topics created after ${((Date.now() - started.getTime()) / 1000).toFixed(1)} s`);
 
@@ -789,6 +837,13 @@ async function main(): Promise<void> {
         `  ${r.client.padEnd(8)} ${String(r.valueBytes).padStart(4)} B  RF${r.replicationFactor} acks=${r.acks === -1 ? 'all' : r.acks}${r.connectionsPerLeader > 1 ? ` (${r.connectionsPerLeader} conns/leader)` : ''}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, ${r.requestsPerSec} req/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB (${r.cpu.brokerSystemCpuMsPerMB} system)${r.cpu.brokerGc ? `, ${r.cpu.brokerGc.allocatedMBPerMB} MB heap + ${r.cpu.brokerGc.externalMBPerMB} MB buffers allocated/MB, GC ${r.cpu.brokerGc.gcMsPerMB} ms/MB` : ''}, machine ${r.cpu.machineBusy}${r.errors ? `, ${r.errors} errors` : ''}`,
       );
     };
+    if (PHASES.has('throughput') && JIT_WARMUP) {
+      for (const c of configs) {
+        const r = await protocolThroughput(nodes, c.topic, c.rf, c.acks, VALUE_SIZES[0]);
+        profileWindows.pop();
+        console.log(`  (JIT warm-up, not counted: ${r.client} ${r.valueBytes} B RF${r.replicationFactor}: ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB)`);
+      }
+    }
     if (PHASES.has('throughput')) {
       for (const valueBytes of VALUE_SIZES) {
         for (let i = 0; i < ROUNDS; i++) {
@@ -868,8 +923,8 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  const ratios = [...VALUE_SIZES.map((s) => ratioOf(runs, 'protocol', s)), ratioOf(runs, 'kafkajs', 100)].filter((x) => x !== undefined);
-  const diagnostic = ratioOf(runs, 'protocol', 100, DIAGNOSTIC_CONNECTIONS_PER_LEADER);
+  const ratios = [...VALUE_SIZES.map((s) => ratioOf(runs, 'protocol', s, 1, copyFloor)), ratioOf(runs, 'kafkajs', 100)].filter((x) => x !== undefined);
+  const diagnostic = ratioOf(runs, 'protocol', 100, DIAGNOSTIC_CONNECTIONS_PER_LEADER, copyFloor);
   const fr = failoverResult?.rounds ?? [];
   const killed = fr.filter((r) => r.how === 'SIGKILL');
   const terminated = fr.filter((r) => r.how === 'SIGTERM');
@@ -905,7 +960,10 @@ async function main(): Promise<void> {
       layout: 'separate processes on 127.0.0.1, one per node, data on local disk',
       controllerArgs,
       profiled: CPU_PROF,
+      brokersPinned: PIN_BROKERS ? `all three brokers on cpu ${os.cpus().length - 1}, the bench client and controllers on the others` : false,
+      jitWarmUp: JIT_WARMUP,
     },
+    copyFloor: copyFloor ?? 'not measured (no throughput phase)',
     parameters: {
       measuredSecondsPerRun: MEASURE_MS / 1000,
       warmupSecondsPerRun: WARMUP_MS / 1000,
@@ -965,7 +1023,7 @@ async function main(): Promise<void> {
   console.log('\nbench:cluster summary');
   for (const r of ratios)
     console.log(
-      `  ${r.client} ${r.valueBytes} B: RF1 acks=1 ${r.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf1Acks1.MBPerSec} MB/s), RF3 acks=all ${r.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf3AcksAll.MBPerSec} MB/s): ratio ${r.ratio} (Kafka 2014: ${PEER.ratio}); brokers per MB: RF1 ${r.rf1Acks1.brokerCpuMsPerMB} CPU-ms ${r.rf1Acks1.brokerAllocatedMBPerMB ?? '?'}+${r.rf1Acks1.brokerExternalMBPerMB ?? '?'} MB allocated (heap+buffers), RF3 ${r.rf3AcksAll.brokerCpuMsPerMB} CPU-ms ${r.rf3AcksAll.brokerAllocatedMBPerMB ?? '?'}+${r.rf3AcksAll.brokerExternalMBPerMB ?? '?'} MB allocated`,
+      `  ${r.client} ${r.valueBytes} B${'ceilingAtCopyFloor' in r ? ` (broker CPU ratio ${r.brokerCpuRatio}, ceiling at the copy floor ${r.ceilingAtCopyFloor})` : ''}: RF1 acks=1 ${r.rf1Acks1.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf1Acks1.MBPerSec} MB/s), RF3 acks=all ${r.rf3AcksAll.recordsPerSec.toLocaleString('en-US')} rec/s (${r.rf3AcksAll.MBPerSec} MB/s): ratio ${r.ratio} (Kafka 2014: ${PEER.ratio}); brokers per MB: RF1 ${r.rf1Acks1.brokerCpuMsPerMB} CPU-ms ${r.rf1Acks1.brokerAllocatedMBPerMB ?? '?'}+${r.rf1Acks1.brokerExternalMBPerMB ?? '?'} MB allocated (heap+buffers), RF3 ${r.rf3AcksAll.brokerCpuMsPerMB} CPU-ms ${r.rf3AcksAll.brokerAllocatedMBPerMB ?? '?'}+${r.rf3AcksAll.brokerExternalMBPerMB ?? '?'} MB allocated`,
     );
   if (diagnostic)
     console.log(

@@ -5,7 +5,7 @@
 // answers them in the same order, each answer's records laid end to end in the
 // frame's blob, never re-encoded. Both directions are checked before use: a
 // malformed body is refused with a reason, and only that call fails.
-import { recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
+import { NO_RECORDS, recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
 import type { RpcMessage } from '../net/rpc';
 
 /** The replication port's method for a batched replica fetch. */
@@ -51,7 +51,9 @@ export function decodeFetchBatch(body: unknown): FetchBatch | string {
   if (!isObject(body) || !isInt(body.replicaId) || !isInt(body.maxWaitMs) || body.maxWaitMs < 0 || !Array.isArray(body.items))
     return 'a replica fetch needs replicaId, maxWaitMs >= 0 and items';
   const items: FetchItem[] = [];
-  for (const [i, item] of body.items.entries()) {
+  // Indexed loops here and below: these run for every partition of every replica fetch, both ways.
+  for (let i = 0; i < body.items.length; i++) {
+    const item = body.items[i];
     if (!isObject(item) || typeof item.topic !== 'string' || !isInt(item.partition)) return `replica fetch item ${i} needs topic and partition`;
     const bad = requestError(item.req);
     if (bad !== undefined) return `replica fetch item ${i} (${item.topic}-${item.partition}): its request ${bad}`;
@@ -72,9 +74,17 @@ export function encodeFetchAnswers(answers: readonly ReplicaResponse[]): RpcMess
   const blobs: Buffer[] = [];
   const items = answers.map((a) => {
     if (a.kind !== 'fetchResponse') return a;
-    const { records, ...fields } = a;
-    for (const chunk of records) blobs.push(chunk);
-    return { ...fields, bytes: recordBytes(records) };
+    const { records } = a;
+    for (let i = 0; i < records.length; i++) blobs.push(records[i]);
+    // The answer's fields as they are, its records replaced by their length (one object, no rest-and-spread copy).
+    return {
+      kind: a.kind,
+      requestId: a.requestId,
+      errorCode: a.errorCode,
+      highWatermark: a.highWatermark,
+      logStartOffset: a.logStartOffset,
+      bytes: recordBytes(records),
+    };
   });
   return { body: { items }, blob: blobs };
 }
@@ -99,17 +109,26 @@ export function decodeFetchAnswers(body: unknown, blob: Buffer, sent: number): R
   if (body.items.length !== sent) return `a replica fetch answer has ${body.items.length} items for ${sent} requests`;
   const answers: ReplicaResponse[] = [];
   let at = 0;
-  for (const [i, a] of body.items.entries()) {
+  for (let i = 0; i < body.items.length; i++) {
+    const a = body.items[i];
     const bad = answerError(a);
     if (bad !== undefined) return `replica fetch answer ${i} ${bad}`;
     if (a.kind !== 'fetchResponse') {
       answers.push(a as unknown as ReplicaResponse);
       continue;
     }
-    const { bytes, ...fields } = a as { bytes: number } & Record<string, unknown>;
+    const bytes: number = a.bytes;
     if (at + bytes > blob.length) return `replica fetch answer ${i} claims ${bytes} bytes past the ${blob.length} received`;
-    const records = bytes > 0 ? [blob.subarray(at, at + bytes)] : [];
-    answers.push({ ...(fields as unknown as Omit<Extract<ReplicaResponse, { kind: 'fetchResponse' }>, 'records'>), records });
+    const records = bytes > 0 ? [blob.subarray(at, at + bytes)] : NO_RECORDS;
+    // The fields answerError checked, in one object (no rest-and-spread copy per partition per fetch).
+    answers.push({
+      kind: 'fetchResponse',
+      requestId: a.requestId,
+      errorCode: a.errorCode,
+      highWatermark: a.highWatermark,
+      logStartOffset: a.logStartOffset,
+      records,
+    });
     at += bytes;
   }
   if (at !== blob.length) return `a replica fetch answer carries ${blob.length - at} bytes no item claims`;

@@ -180,7 +180,8 @@ class LeaderFetcher {
     // A malformed answer: its replicas ask again after their request timeout.
     if (typeof answers === 'string') return this.host.warn(`broker ${this.host.nodeId}: from leader ${this.leaderId}: ${answers}`);
     const now = this.settings.now();
-    for (const [i, resp] of answers.entries()) {
+    for (let i = 0; i < answers.length; i++) {
+      const resp = answers[i];
       const { h } = sent[i];
       if (this.host.hosted(h.name) !== h) continue;
       try {

@@ -71,10 +71,13 @@ export interface ReplicaFetchResponse {
   readonly records: readonly Buffer[];
 }
 
+/** A fetch answer's records when there are none (shared: never mutated). */
+export const NO_RECORDS: readonly Buffer[] = Object.freeze([]);
+
 /** The record bytes of a fetch answer. */
 export function recordBytes(records: readonly Buffer[]): number {
   let n = 0;
-  for (const b of records) n += b.length;
+  for (let i = 0; i < records.length; i++) n += records[i].length;
   return n;
 }
 

@@ -24,16 +24,17 @@ import { ErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
 import { NO_LEADER } from '../metadata/records';
 import { newFollowerProgress, recordFetch, type FollowerProgress } from './follower-progress';
-import type {
-  Acks,
-  CompletedAppend,
-  IsrChangeProposal,
-  OffsetForLeaderEpochRequest,
-  OffsetForLeaderEpochResponse,
-  ReplicaFetchRequest,
-  ReplicaFetchResponse,
-  ReplicaLog,
-  ReplicaRequest,
+import {
+  type Acks,
+  type CompletedAppend,
+  type IsrChangeProposal,
+  NO_RECORDS,
+  type OffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochResponse,
+  type ReplicaFetchRequest,
+  type ReplicaFetchResponse,
+  type ReplicaLog,
+  type ReplicaRequest,
 } from './messages';
 
 export interface ReplicaConfig {
@@ -310,7 +311,9 @@ export class PartitionReplica {
   }
 
   /** acks=all appends that completed since the last call, acknowledged or refused. */
-  takeCompletedAppends(): CompletedAppend[] {
+  takeCompletedAppends(): readonly CompletedAppend[] {
+    // Asked after every follower fetch of every partition: most times nothing completed, and nothing is allocated then.
+    if (this.completed.length === 0) return NO_COMPLETIONS;
     const done = this.completed;
     this.completed = [];
     return done;
@@ -396,8 +399,9 @@ export class PartitionReplica {
   private maybeAdvanceHighWatermark(): void {
     if (this._role !== 'leader') return;
     let hw = this.log.logEndOffset;
-    for (const id of this._isr) hw = Math.min(hw, this.followerEnd(id));
-    for (const id of this.proposedMembers) hw = Math.min(hw, this.followerEnd(id));
+    for (let i = 0; i < this._isr.length; i++) hw = Math.min(hw, this.followerEnd(this._isr[i]));
+    // Empty but while an ISR change is in flight: no iterator made on every append and fetch for nothing.
+    if (this.proposedMembers.size > 0) for (const id of this.proposedMembers) hw = Math.min(hw, this.followerEnd(id));
     if (hw > this.log.highWatermark) this.log.updateHighWatermark(hw);
     this.completeAppends();
   }
@@ -600,8 +604,8 @@ export class PartitionReplica {
   }
 }
 
-/** No records (shared: never mutated). */
-const NO_RECORDS: readonly Buffer[] = Object.freeze([]);
+/** No completed appends (shared: never mutated). */
+const NO_COMPLETIONS: readonly CompletedAppend[] = Object.freeze([]);
 
 /** Producer state from the log's tail; empty when the log is damaged (it answers KAFKA_STORAGE_ERROR). */
 function rebuildWhenReadable(log: ReplicaLog): ProducerStateTable {

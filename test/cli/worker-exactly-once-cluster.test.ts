@@ -15,12 +15,17 @@
 // when set), never asserted, since a kill need not land on replayable work.
 //
 // npm test runs one kill per guarantee; `npm run test:chaos-eos` runs three
-// (RILL_EOS_KILLS) and writes bench/results/eos-contrast.json.
+// (RILL_EOS_KILLS) and writes bench/results/eos-contrast.json. RILL_EOS_DUMP=1
+// prints every batch of the output's partitions (producer, epoch, markers) and
+// the aborted transactions a read_committed fetch lists: that is how a reader
+// bug was found here (core/client/aborted-filter.ts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
-import { protocolLogClient } from '../../core/client';
-import { STARTUP_BUDGET_MS, timeline, useProcessCluster } from '../core/cluster/process/process-cluster';
+import { type LogClient, protocolLogClient } from '../../core/client';
+import { type ProcessCluster, STARTUP_BUDGET_MS, timeline, useProcessCluster } from '../core/cluster/process/process-cluster';
+import { decodeRecordBatches } from '../../core/log';
+import { apis, KafkaConnection } from '../../core/protocol';
 import { committedCounts as readCommittedCounts, exactCounts } from '../support/committed-counts';
 import { countsTopic, linesTopic } from './fixtures/app-wordcount-pipeline';
 import { CliProcs, committedOffsets, committedToEnd, scrapeMetric, workerArgs } from './worker-procs';
@@ -50,20 +55,73 @@ function text(n: number, seed: number): { lines: { value: string; partition: num
   return { lines, counts };
 }
 
-/** How far a read_committed output is from the exact counts: updates counted again, and by how much the last counts are above the truth. */
+/**
+ * How far a read_committed output is from the exact counts: updates seen again,
+ * by how much the last counts are above the truth, and below it (lost).
+ */
 function overCounts(seen: ReadonlyMap<string, number[]>, expected: ReadonlyMap<string, number>) {
   let repeatedUpdates = 0;
   let overCount = 0;
   let wordsOverCounted = 0;
-  for (const [word, counts] of seen) {
+  let lost = 0;
+  for (const [word, n] of expected) {
+    const counts = seen.get(word) ?? [];
     repeatedUpdates += counts.length - new Set(counts).size;
-    const over = (counts[counts.length - 1] ?? 0) - (expected.get(word) ?? 0);
+    const over = (counts[counts.length - 1] ?? 0) - n;
     if (over > 0) {
       overCount += over;
       wordsOverCounted++;
-    }
+    } else lost -= over;
   }
-  return { repeatedUpdates, overCount, wordsOverCounted };
+  return { repeatedUpdates, overCount, wordsOverCounted, lost };
+}
+
+/** Where a read_committed reader of each partition stops (the last stable offset, once nothing is open) and the partition's end. */
+async function readStops(reader: LogClient, topic: string): Promise<string[]> {
+  const stops: string[] = [];
+  for (const { partition, end } of await reader.offsets(topic)) {
+    let offset = 0;
+    for (;;) {
+      const fetched = await reader.fetch({ topic, partition }, offset, 1 << 20);
+      if (fetched.nextOffset <= offset) break;
+      offset = fetched.nextOffset;
+    }
+    stops.push(`${partition}: ${offset}/${end}`);
+  }
+  return stops;
+}
+
+/** Diagnosis: every batch of a partition as its leader stores them, and the aborted transactions a read_committed fetch lists. */
+async function batchStory(cluster: ProcessCluster, topic: string, partition: number): Promise<string> {
+  const leader = (await cluster.metadata(1, topic))?.topics[0]?.partitions.find((p) => p.partitionIndex === partition)?.leaderId ?? 1;
+  const conn = await KafkaConnection.connect(cluster.bootstrap(leader), { timeoutMs: 5000 });
+  try {
+    const fetch = (isolationLevel: number) =>
+      conn.request<apis.FetchResponse>(apis.fetch, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 24,
+        isolationLevel,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition, fetchOffset: 0, partitionMaxBytes: 1 << 24 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      });
+    const raw = (await fetch(0)).responses[0].partitions[0];
+    const committed = (await fetch(1)).responses[0].partitions[0];
+    const batches = decodeRecordBatches(raw.records ?? Buffer.alloc(0));
+    if (batches._tag === 'Left') return batches.left.message;
+    const lines = batches.right.map((b) => {
+      const kind = b.isControl ? (b.records[0].key!.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT') : b.isTransactional ? 'txn' : 'plain';
+      const values = b.isControl ? '' : ` ${b.records.map((r) => `${r.key}=${r.value}`).join(',')}`;
+      return `${b.baseOffset}-${b.lastOffset} pid ${b.producerId} e${b.producerEpoch} ${kind}${values}`;
+    });
+    return `hw ${raw.highWatermark} lso ${raw.lastStableOffset} aborted ${JSON.stringify(committed.abortedTransactions)}\n${lines.join('\n')}`;
+  } finally {
+    conn.close();
+  }
 }
 
 describe('rill worker on a 3-node cluster, one of two workers killed with kill -9 mid-stream', () => {
@@ -210,7 +268,10 @@ describe('rill worker on a 3-node cluster, one of two workers killed with kill -
       phase('all counted');
       const reader = protocolLogClient({ brokers: IDS.map((id) => cluster.bootstrap(id)), clientId: `${app}-reader` });
       try {
-        return { seen: await readCommittedCounts(reader, countsTopic(app)), expected };
+        const seen = await readCommittedCounts(reader, countsTopic(app));
+        phase(`read_committed stops (partition: where it stopped / end): ${JSON.stringify(await readStops(reader, countsTopic(app)))}`);
+        if (process.env.RILL_EOS_DUMP) for (const p of [0, 1, 2, 3]) console.log(`counts-${p}: ${await batchStory(cluster, countsTopic(app), p)}`);
+        return { seen, expected };
       } finally {
         await reader.close();
       }
@@ -226,7 +287,12 @@ describe('rill worker on a 3-node cluster, one of two workers killed with kill -
     `exactly-once: after ${KILLS} kill(s), every word's counts are exactly 1..n`,
     async () => {
       const { seen, expected } = await killScenario('eos', 'exactly-once');
-      contrast.exactlyOnce = overCounts(seen, expected);
+      contrast.exactlyOnce = { ...overCounts(seen, expected), exact: JSON.stringify([...seen]) === JSON.stringify([...exactCounts(expected)]) };
+      const short = [...expected].filter(([w, n]) => (seen.get(w)?.length ?? 0) !== n).map(([w, n]) => `${w}: ${seen.get(w)?.length ?? 0} of ${n}`);
+      if (short.length > 0)
+        console.log(
+          `exactly-once counts not exact: ${short.join(', ')}\n${[...cli.procs.values()].map((p) => `--- ${p.name}\n${[...p.out, ...p.err].filter((l) => !l.includes('"level":30') || /abort|fenced|tasks|restor/i.test(l)).join('\n')}`).join('\n')}`,
+        );
       expect(seen).toEqual(exactCounts(expected));
     },
     SCENARIO_MS + 30_000,

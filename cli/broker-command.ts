@@ -23,6 +23,7 @@ import { SCHEMA_REGISTRY_FLAGS, schemaRegistryExposureWarning, schemaRegistryFla
 import type { MetricsServer, Registry } from '../core/metrics';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 import type { ConsoleServer } from '../console/server';
+import { TRANSACTION_FLAGS, transactionFlagsAsConfig, transactionSettings } from './transaction-config';
 
 const SPEC = {
   'data-dir': {
@@ -55,6 +56,7 @@ const SPEC = {
   'console-port': CONSOLE_PORT_FLAG,
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
+  ...TRANSACTION_FLAGS,
   ...LOG_LEVEL_FLAG,
   ...LISTENER_FLAGS,
   config: {
@@ -96,7 +98,14 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['schema-registry-port'] !== undefined) fromFlags['schema.registry.port'] = String(flags['schema-registry-port']);
     if (flags['no-auto-create-topics']) fromFlags['auto.create.topics.enable'] = 'false';
     if (flags['recover-corruption']) fromFlags['log.recover.corruption'] = 'true';
-    Object.assign(fromFlags, tlsFlagsAsConfig(flags), authorizerFlagsAsConfig(flags), listenerFlagsAsConfig(flags), schemaRegistryFlagsAsConfig(flags));
+    Object.assign(
+      fromFlags,
+      tlsFlagsAsConfig(flags),
+      authorizerFlagsAsConfig(flags),
+      listenerFlagsAsConfig(flags),
+      schemaRegistryFlagsAsConfig(flags),
+      transactionFlagsAsConfig(flags),
+    );
     applyConfig(partial, fromFlags, 'flags');
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
@@ -126,6 +135,7 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
       nodeId: s.nodeId,
       recoverCorruption: s.recoverCorruption,
       limits,
+      transactions: transactionSettings(s),
       onWarning: lineLog(logger, 'warn'),
     });
   } catch (e) {

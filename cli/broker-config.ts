@@ -17,8 +17,9 @@ import {
 import { brokerListeners, LISTENER_KEYS, type ListenerSettings } from './listener-config';
 import { tlsOfSettings } from './tls-settings';
 import { checkSchemaRegistrySecurity, SCHEMA_REGISTRY_KEYS, type SchemaRegistrySecuritySettings } from './schema-registry-config';
+import { TRANSACTION_KEYS, type TransactionConfig, transactionSettings } from './transaction-config';
 
-export interface BrokerSettings extends ListenerSettings, SchemaRegistrySecuritySettings {
+export interface BrokerSettings extends ListenerSettings, SchemaRegistrySecuritySettings, TransactionConfig {
   dataDir: string;
   nodeId: number;
   autoCreateTopics: boolean;
@@ -85,6 +86,7 @@ const KEYS: Record<string, { setting: keyof BrokerSettings; kind: Kind }> = {
   'allow.everyone.if.no.acl.found': { setting: 'allowEveryoneIfNoAclFound', kind: 'bool' },
   ...LISTENER_KEYS,
   ...SCHEMA_REGISTRY_KEYS,
+  ...TRANSACTION_KEYS,
 };
 
 /** Resource bounds: positive integers. */
@@ -205,6 +207,7 @@ export function completeSettings(partial: Partial<BrokerSettings>): BrokerSettin
   brokerListeners(s, listenerTls(s)); // TLS and listener settings that do not go together fail here
   authorizerConfig(s); // as do authorizer settings
   checkSchemaRegistrySecurity(s); // and the schema registry's
+  transactionSettings(s); // and the transaction coordinator's
   return s as BrokerSettings;
 }
 

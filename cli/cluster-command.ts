@@ -17,6 +17,7 @@ import { CommandError } from './wire';
 import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 import { INTERNAL_TLS_FLAGS, internalExposureWarning, internalTlsOf } from './internal-tls-flags';
+import { TRANSACTION_FLAGS, transactionSettingsOfFlags } from './transaction-config';
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -45,6 +46,7 @@ const SPEC = {
   ...TLS_FLAGS,
   ...INTERNAL_TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
+  ...TRANSACTION_FLAGS,
   ...LOG_LEVEL_FLAG,
   ...LISTENER_FLAGS,
 } as const;
@@ -93,6 +95,9 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const tlsSettings: Partial<BrokerSettings> = {};
     applyConfig(tlsSettings, tlsFlagsAsConfig(flags), 'flags');
     const kafkaTls = listenerTls(tlsSettings);
+    const transactions = transactionSettingsOfFlags(flags);
+    if (Object.keys(transactions).length > 0 && flags.controller && !combined(flags))
+      throw new UsageError('--transaction-* settings are for a broker (its transaction coordinator); a controller-only node (no --port) has none');
     const authorizer = authorizerConfig({ authorizer: flags.authorizer ? 'rill' : undefined, superUsers: flags['super-users'] });
     if (authorizer && flags.controller && !combined(flags))
       throw new UsageError('--authorizer is for a broker; a controller-only node (no --port) serves no Kafka clients');
@@ -199,6 +204,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         rack: flags.rack ?? null,
         heartbeatIntervalMs: flags['heartbeat-interval-ms'],
         replicaLagTimeMaxMs: flags['replica-lag-time-max-ms'],
+        transactions,
         kafkaTls: tlsOf(first),
         internalTls,
         authorizer,

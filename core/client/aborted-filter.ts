@@ -25,12 +25,15 @@ export class AbortedTransactionFilter {
 
   /** Whether the records of `batch` (the next batch in offset order) are delivered. */
   delivers(batch: DecodedBatch): boolean {
+    // First the aborted transactions begun by the end of this batch, markers included: a transaction
+    // that wrote nothing to this partition begins at its own ABORT marker (Kafka lists it so), which
+    // must end it. Taken after the marker, it would drop every later batch of its producer.
+    while (this.upcoming.length > 0 && this.upcoming[0].firstOffset <= batch.lastOffset) this.aborting.add(this.upcoming.shift()!.producerId);
     if (batch.isControl) {
       if (controlType(batch.records[0]?.key ?? null) === CONTROL_TYPE_ABORT) this.aborting.delete(batch.producerId);
       return false;
     }
     if (!batch.isTransactional) return true;
-    while (this.upcoming.length > 0 && this.upcoming[0].firstOffset <= batch.lastOffset) this.aborting.add(this.upcoming.shift()!.producerId);
     return !this.aborting.has(batch.producerId);
   }
 }

@@ -47,6 +47,32 @@ export async function committedToEnd(admin: Admin, groupId: string, topic: strin
   return ends.every((e) => Math.max(Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1), Number(e.low)) >= Number(e.high));
 }
 
+/** Each partition's committed offset of `groupId` on `topic` (-1: none yet). */
+export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+}
+
+/**
+ * The value of a Prometheus counter or gauge (its series summed) at a `rill
+ * worker --metrics-port` URL; undefined when the worker does not answer.
+ */
+export async function scrapeMetric(url: string, metric: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    text = await res.text();
+  } catch {
+    return undefined;
+  }
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (m?.[1] === metric) sum += Number(m[2]);
+  }
+  return sum;
+}
+
 export interface Proc {
   readonly name: string;
   readonly child: ChildProcess;
@@ -122,6 +148,15 @@ export class CliProcs {
           .filter((s) => s.length > 0)
           .map(Number)
       : undefined;
+  }
+
+  /** The metrics URL the worker `name` printed (started with --metrics-port), once it has. */
+  metricsUrl(name: string): string | undefined {
+    for (const l of this.procs.get(name)?.out ?? []) {
+      const m = /: metrics on (http:\/\/\S+)/.exec(l);
+      if (m) return m[1];
+    }
+    return undefined;
   }
 
   /**

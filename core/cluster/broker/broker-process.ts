@@ -20,7 +20,7 @@ import { type auth, KafkaServer, type ListenerSasl, type ListenerTlsOptions, typ
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
 import type { BrokerHeartbeatResponse } from '../controller/broker-lifecycle';
 import type { CreateTopicRequest } from '../controller/topic-admin';
-import { ErrorCode, type Refusal } from '../errors';
+import { ErrorCode, refusal, type Refusal } from '../errors';
 import { decodeMetadataBatch } from '../metadata/codec';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../metadata/image';
 import { PartitionReplica, type ReplicaConfig } from '../replication/partition-replica';
@@ -35,9 +35,10 @@ import { ReplicaChanges } from './replica-changes';
 import { ReplicaFetchLeader } from './replica-fetch-leader';
 import { decodeFetchBatch, encodeFetchAnswers, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
 import { ReplicaFetchers } from './replica-fetcher';
-import { ClusterTransactions } from './transaction-coordinator';
+import { ClusterTransactions, type ClusterTransactionSettings } from './transaction-coordinator';
+import { decodeTxnMarkerRequest, txnMarkerAnswer, WRITE_TXN_MARKER_METHOD } from './txn-marker-rpc';
 import { ProducerIdAllocator } from './producer-ids';
-import { RpcClient, RpcServer, type LinkFilter, type LinkSockets, type RpcMessage } from '../net/rpc';
+import { RpcClient, RpcServer, type LinkFilter, type LinkSockets, type RpcMessage, type RpcResult } from '../net/rpc';
 import { InternalTls, type InternalTlsOptions } from '../net/internal-tls';
 import type { Registry } from '../../metrics';
 import { ClusterBrokerMetrics } from './cluster-broker-metrics';
@@ -81,6 +82,8 @@ export interface BrokerOptions {
   readonly heartbeatIntervalMs?: number;
   /** replica.lag.time.max.ms */
   readonly replicaLagTimeMaxMs?: number;
+  /** The transaction coordinator's transaction.max.timeout.ms, transactional.id.expiration.ms and abort-check interval; absent: Kafka's defaults. */
+  readonly transactions?: ClusterTransactionSettings;
   /**
    * How often every hosted replica's log gets retention (retention.ms /
    * retention.bytes) and, for compacted topics, compaction: Kafka's
@@ -299,7 +302,7 @@ export class BrokerProcess implements BrokerView {
     const host = options.host ?? '127.0.0.1';
     try {
       broker.groups = new ClusterGroupCoordinator(broker, options.dataDir);
-      const transactions = new ClusterTransactions(broker, broker.groups);
+      const transactions = new ClusterTransactions(broker, broker.groups, options.transactions);
       broker.transactions = transactions;
       broker.groups.findTransactionCoordinator = (id) => transactions.findCoordinator(id);
       broker.replicationServer = await RpcServer.listen(
@@ -708,6 +711,11 @@ export class BrokerProcess implements BrokerView {
     return c;
   }
 
+  callBroker(brokerId: number, method: string, body: unknown, timeoutMs: number): Promise<RpcResult> {
+    const c = this.peer(brokerId);
+    return c === undefined ? Promise.resolve({ ok: false, error: `broker ${brokerId} is not registered` }) : c.call(method, body, timeoutMs);
+  }
+
   /** A follower's replica took the leader's answer. */
   private followerAnswered(h: HostedReplica): void {
     for (const t of h.replica.takeTruncations())
@@ -731,6 +739,14 @@ export class BrokerProcess implements BrokerView {
 
   private async handleReplicaRpc(method: string, body: unknown): Promise<RpcMessage> {
     if (method === DESCRIBE_REPLICAS_METHOD) return { body: { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, replicas: this.describeReplicas() } };
+    if (method === WRITE_TXN_MARKER_METHOD) {
+      const request = decodeTxnMarkerRequest(body);
+      if (typeof request === 'string') throw new Error(request);
+      if (this.transactions === undefined)
+        return { body: txnMarkerAnswer(E.left(refusal(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${this.nodeId} is starting`))) };
+      const { topic, partition, ...marker } = request;
+      return { body: txnMarkerAnswer(await this.transactions.writeLocalMarker(topic, partition, marker)) };
+    }
     if (method !== REPLICA_FETCH_METHOD) throw new Error(`unknown replication method "${method}"`);
     const batch = decodeFetchBatch(body);
     if (typeof batch === 'string') throw new Error(batch);

@@ -9,6 +9,7 @@ import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { MetadataImage } from '../metadata/image';
 import type { PartitionReplica } from '../replication/partition-replica';
 import type { ControllerAnswer } from '../controller/controller-protocol';
+import type { RpcResult } from '../net/rpc';
 
 export interface HostedReplica {
   readonly name: string;
@@ -41,6 +42,8 @@ export interface BrokerView {
   /** An admin request decided by the active controller, retried while it moves, until `deadline`. */
   askController<R>(method: string, body: unknown, deadline: number): Promise<ControllerAnswer<R>>;
   createTopic(req: CreateTopicRequest, timeoutMs: number): Promise<ControllerAnswer<{ topicId: number }>>;
+  /** A request to another broker over the inter-broker replication RPC (internal TLS when configured); not ok when it cannot be reached. */
+  callBroker(brokerId: number, method: string, body: unknown, timeoutMs: number): Promise<RpcResult>;
   /** A producer id of this broker's registration's block. */
   initProducerId(): E.Either<Refusal, { producerId: number; producerEpoch: number }>;
 }

@@ -13,8 +13,9 @@
 //
 // Each state change is appended with acks=all before it counts. Markers go to
 // each partition's leader: appended here when this broker leads the partition,
-// else sent as WriteTxnMarkers over the Kafka protocol to the leader's listener;
-// a marker that fails is retried by the coordinator's timer. A marker on a
+// else sent to the leader over the inter-broker replication RPC (mutual TLS
+// when the cluster has internal TLS; txn-marker-rpc.ts says why not a Kafka
+// listener); a marker that fails is retried by the coordinator's timer. A marker on a
 // `__consumer_offsets` partition also commits (or drops) the producer's pending
 // offsets at that group coordinator (ClusterGroupCoordinator.txnMarkerWritten).
 import * as E from 'fp-ts/Either';
@@ -25,23 +26,29 @@ import {
   TransactionCoordinator,
   txnStatePartitionFor,
   type TxnMarkerSpec,
+  type TransactionSettings,
   type TxnRefusal,
 } from '../../broker';
 import { CONSUMER_OFFSETS_TOPIC } from '../../broker';
 import { encodeRecordBatch } from '../../log';
-import { apis, KafkaConnection, type TransactionPort, type TxnMarker, type TxnOffsetCommitParams, type TxnProducer } from '../../protocol';
+import type { TransactionPort, TxnMarker, TxnOffsetCommitParams, TxnProducer } from '../../protocol';
 import type { CommitResult, OffsetCommitEntry } from '../../protocol';
 import { refusal, type Refusal } from '../errors';
 import { replicaName, untilImage, type BrokerView, type HostedReplica } from './broker-view';
 import { appendCoordinatorBatch, appendTxnMarkerAsLeader } from './coordinator-append';
 import { defaultReplication } from './default-replication';
 import type { ClusterGroupCoordinator } from './group-coordinator';
+import { txnMarkerOutcome, WRITE_TXN_MARKER_METHOD, type TxnMarkerRequest } from './txn-marker-rpc';
 
 /** Partitions of the cluster's `__transaction_state` (Kafka's transaction.state.log.num.partitions, 50 there): as many as __consumer_offsets has. */
 export const TXN_STATE_PARTITIONS = 3;
 const STATE_APPEND_TIMEOUT_MS = 5000;
 const CREATE_TIMEOUT_MS = 5000;
-const MARKER_REQUEST_TIMEOUT_MS = 10_000;
+/** A marker's RPC to the leader: longer than the leader waits for its in-sync replicas (coordinator-append.ts), so a slow append is answered. */
+const MARKER_REQUEST_TIMEOUT_MS = 35_000;
+
+/** What a cluster broker's coordinator may be told: Kafka's transaction.max.timeout.ms, transactional.id.expiration.ms and transaction.abort.timed.out.transaction.cleanup.interval.ms. */
+export type ClusterTransactionSettings = Pick<TransactionSettings, 'maxTimeoutMs' | 'idExpirationMs' | 'tickIntervalMs'>;
 
 interface LoadedPartition {
   readonly hosted: HostedReplica;
@@ -51,14 +58,13 @@ interface LoadedPartition {
 export class ClusterTransactions implements TransactionPort {
   private coordinator: TransactionCoordinator | undefined;
   private readonly loaded = new Map<number, LoadedPartition>();
-  /** Kafka connections to other brokers' listeners, for WriteTxnMarkers. */
-  private readonly connections = new Map<number, Promise<KafkaConnection>>();
   private creating = false;
   private closed = false;
 
   constructor(
     private readonly broker: BrokerView,
     private readonly groups: ClusterGroupCoordinator,
+    private readonly settings: ClusterTransactionSettings = {},
   ) {}
 
   private partitionCount(): number | undefined {
@@ -82,6 +88,7 @@ export class ClusterTransactions implements TransactionPort {
       groupPartition: (groupId) => ({ topic: CONSUMER_OFFSETS_TOPIC, partition: this.groups.partitionFor(groupId) ?? 0 }),
       partitions,
       clock: { now: () => Date.now() },
+      ...this.settings,
       onWarning: (m) => this.broker.log(`broker ${this.broker.nodeId}: transactions: ${m}`),
     });
     return this.coordinator;
@@ -187,8 +194,6 @@ export class ClusterTransactions implements TransactionPort {
   async close(): Promise<void> {
     this.closed = true;
     this.coordinator?.close();
-    for (const c of this.connections.values()) void c.then((k) => k.close()).catch(() => undefined);
-    this.connections.clear();
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -224,44 +229,22 @@ export class ClusterTransactions implements TransactionPort {
     return E.isLeft(written) ? E.left(refusal(stateError(written.left.code), written.left.message)) : E.right(undefined);
   }
 
-  /** A marker to the partition's leader: here, or WriteTxnMarkers to the leader's Kafka listener. */
+  /** A marker to the partition's leader: here, or over the inter-broker RPC to the leader. */
   private async sendMarker(topic: string, partition: number, marker: TxnMarkerSpec): Promise<E.Either<Refusal, void>> {
     const leader = this.broker.image.topicByName(topic)?.partitions.get(partition)?.leader ?? -1;
     if (this.broker.image.topicByName(topic) === undefined)
       return E.left(refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${topic} no longer exists: its marker is not needed.`));
     if (leader === this.broker.nodeId) return this.writeLocalMarker(topic, partition, marker);
     if (leader < 0) return E.left(refusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} has no leader now.`));
-    try {
-      const c = await this.connection(leader);
-      const answer = await c.request<apis.WriteTxnMarkersResponse>(apis.writeTxnMarkers, {
-        markers: [
-          {
-            producerId: marker.producerId,
-            producerEpoch: marker.producerEpoch,
-            transactionResult: marker.commit,
-            topics: [{ name: topic, partitionIndexes: [partition] }],
-            coordinatorEpoch: marker.coordinatorEpoch,
-          },
-        ],
-      });
-      const code = answer.markers[0]?.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-      return code === 0 ? E.right(undefined) : E.left(refusal(code, `broker ${leader} refused the marker on ${topic}-${partition}`));
-    } catch (e) {
-      this.connections.delete(leader);
-      return E.left(refusal(ErrorCode.NETWORK_EXCEPTION, `WriteTxnMarkers to broker ${leader}: ${(e as Error).message}`));
-    }
-  }
-
-  private connection(nodeId: number): Promise<KafkaConnection> {
-    let c = this.connections.get(nodeId);
-    if (c === undefined) {
-      const b = this.broker.image.brokers.get(nodeId);
-      if (b === undefined) return Promise.reject(new Error(`broker ${nodeId} is not registered`));
-      c = KafkaConnection.connect(`${b.host}:${b.port}`, { timeoutMs: MARKER_REQUEST_TIMEOUT_MS, clientId: `rill-txn-coordinator-${this.broker.nodeId}` });
-      c.catch(() => this.connections.delete(nodeId));
-      this.connections.set(nodeId, c);
-    }
-    return c;
+    const request: TxnMarkerRequest = {
+      topic,
+      partition,
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      coordinatorEpoch: marker.coordinatorEpoch,
+      commit: marker.commit,
+    };
+    return txnMarkerOutcome(leader, await this.broker.callBroker(leader, WRITE_TXN_MARKER_METHOD, request, MARKER_REQUEST_TIMEOUT_MS));
   }
 
   /** Creates `__transaction_state` through the controller, once at a time. */

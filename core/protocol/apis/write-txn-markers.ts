@@ -1,9 +1,12 @@
 // WriteTxnMarkers (27): a transaction coordinator asks the leader of each
-// partition of a transaction to append its COMMIT or ABORT marker. Served to any
-// broker (or tool) that sends it; Rill's own coordinators call the partitions
-// port directly.
+// partition of a transaction to append its COMMIT or ABORT marker. Served to a
+// broker or tool that sends it; Rill's own coordinators call the partitions port
+// directly (on a cluster, over the inter-broker link). With an authorizer, the
+// principal needs ClusterAction on the cluster, as in Kafka: a marker commits or
+// aborts anyone's transaction.
 import { defineApi } from '../api';
-import { ApiKey, array, field, message } from '../../wire';
+import { clusterAuthorized } from '../auth';
+import { ApiKey, array, ErrorCode, field, message } from '../../wire';
 import { fencingCode } from './txn-common';
 
 interface Marker {
@@ -58,6 +61,18 @@ export const writeTxnMarkersApi = defineApi<WriteTxnMarkersRequest, WriteTxnMark
   request,
   response,
   async handle(req, ctx) {
+    if (!clusterAuthorized(ctx, 'CLUSTER_ACTION')) {
+      ctx.log(`refused WriteTxnMarkers: ${ctx.principal} may not CLUSTER_ACTION the cluster`);
+      return {
+        markers: req.markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })),
+          })),
+        })),
+      };
+    }
     const markers = await Promise.all(
       req.markers.map(async (m) => {
         const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.transactionResult };

@@ -13,7 +13,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { BrokerProcess, ControllerProcess, parseControllers, type BrokerOptions, type ControllerAddress, type ControllerConfig } from '../../../core/cluster';
+import {
+  BrokerProcess,
+  ControllerProcess,
+  parseControllers,
+  type BrokerOptions,
+  type ControllerAddress,
+  type ControllerConfig,
+  type InternalTlsOptions,
+} from '../../../core/cluster';
 import { apis, type ClientTlsOptions, KafkaConnection } from '../../../core/protocol';
 import { freePortPair } from '../../support/ports';
 import { metricsRegistry, type Registry } from '../../../core/metrics';
@@ -45,6 +53,8 @@ export interface InProcessClusterOptions {
   readonly racks?: Readonly<Record<number, string>>;
   /** How the cluster's own Kafka requests (metadata(), allBrokersRegistered()) connect when the brokers serve SSL (broker.kafkaTls). */
   readonly clientTls?: ClientTlsOptions;
+  /** Mutual TLS on every link between nodes (controller RPC, Raft, replication), as --internal-ssl-* gives it. */
+  readonly internalTls?: InternalTlsOptions;
   /** Every node keeps metrics: one registry per node id, its controller's and its broker's side by side (as a combined `rill broker` node). */
   readonly metrics?: boolean;
 }
@@ -80,7 +90,7 @@ export class InProcessCluster {
     return cluster;
   }
 
-  private async boot({ ids, controllerConfig, broker, brokerOverrides, racks, clientTls, metrics }: InProcessClusterOptions): Promise<void> {
+  private async boot({ ids, controllerConfig, broker, brokerOverrides, racks, clientTls, internalTls, metrics }: InProcessClusterOptions): Promise<void> {
     this.clientTls = clientTls;
     if (metrics) for (const id of ids) this.registries.set(id, metricsRegistry());
     const taken = new Set<number>();
@@ -99,6 +109,7 @@ export class InProcessCluster {
         config: controllerConfig,
         raftLinkFilter: (to) => !this.controllerCuts.has(linkKey(id, to)),
         metrics: this.registries.get(id),
+        internalTls,
       });
       if (E.isLeft(c)) throw new Error(c.left);
       this.controllers.push(c.right);
@@ -112,6 +123,7 @@ export class InProcessCluster {
         dataDir: path.join(this.dir, `b${id}`),
         port: this.brokerPorts[i],
         rack: racks?.[id] ?? null,
+        internalTls,
         ...broker,
         ...brokerOverrides?.[id],
         logger: loggerTo((l) => lines.push(`${Date.now()} ${l.msg}`)),

@@ -114,7 +114,10 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const [first, ...more] = listeners;
     if (first.port === 0 || (first.advertisedPort !== undefined && first.advertisedPort !== first.port))
       throw new UsageError(`listener ${first.name}: the first listener needs a port of its own (not 0), advertised as it is: replication is on its port + 1`);
-    const saslOf = (spec: ListenerSpec) => (usesSasl(spec.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined);
+    const reauthMs = flags['connections-max-reauth-ms'];
+    if (reauthMs !== undefined && (!Number.isInteger(reauthMs) || reauthMs < 0))
+      throw new UsageError(`--connections-max-reauth-ms must be a whole number of milliseconds, 0 or more, not ${reauthMs}`);
+    const saslOf = (spec: ListenerSpec) => (usesSasl(spec.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings), reauthMs } : undefined);
     const tlsOf = (spec: ListenerSpec) => listenerTlsOf(spec, listenerSettings, kafkaTls);
     try {
       // Bad files fail before any port is bound.

@@ -135,6 +135,12 @@ export const LISTENER_FLAGS = {
     help: `SASL mechanisms of the SASL listeners (${SASL_MECHANISM_NAMES.join(', ')}); without --listeners it makes the listener SASL_PLAINTEXT (SASL_SSL with --ssl-cert); config key sasl.enabled.mechanisms`,
     defaultText: DEFAULT_SASL_MECHANISMS.join(','),
   },
+  'connections-max-reauth-ms': {
+    kind: 'number',
+    arg: 'MS',
+    help: 'KIP-368: how long a SASL authentication lasts before the client must re-authenticate on its connection (0: until it closes); config key connections.max.reauth.ms',
+    defaultText: '0',
+  },
   'listener-ssl-cert': {
     kind: 'strings',
     arg: 'NAME=FILE',
@@ -181,9 +187,11 @@ export function listenerFlagsAsConfig(
     'advertised-listeners'?: string;
     'listener-security-protocol-map'?: string;
     'sasl-mechanisms'?: string;
+    'connections-max-reauth-ms'?: number;
   } & Parameters<typeof listenerSslFlagsAsConfig>[0],
 ): Record<string, string> {
   const out: Record<string, string> = listenerSslFlagsAsConfig(flags);
+  if (flags['connections-max-reauth-ms'] !== undefined) out['connections.max.reauth.ms'] = String(flags['connections-max-reauth-ms']);
   if (flags.listeners !== undefined) out.listeners = flags.listeners;
   if (flags['advertised-listeners'] !== undefined) out['advertised.listeners'] = flags['advertised-listeners'];
   if (flags['listener-security-protocol-map'] !== undefined) out['listener.security.protocol.map'] = flags['listener-security-protocol-map'];

@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { UsageError } from '../../cli/args';
 import { applyConfig, completeSettings } from '../../cli/broker-config';
+import { runBroker } from '../../cli/broker-command';
 import { exposureWarnings, listenerFlagsAsConfig, listenerTlsOf } from '../../cli/listener-config';
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
 import { makeTestCerts, type TestCerts } from '../support/test-certs';
+import { fakeIO } from './fake-io';
 
 let certs: TestCerts;
 let broker: BrokerProcess;
@@ -138,5 +140,28 @@ describe('listener TLS settings', () => {
       'listener.name.outside.ssl.certificate.location': 'o.pem',
       'listener.name.outside.ssl.client.auth': 'required',
     });
+  });
+
+  it('--connections-max-reauth-ms is connections.max.reauth.ms on a single node, and a cluster node refuses a bad value before starting', async () => {
+    expect(listenerFlagsAsConfig({ 'connections-max-reauth-ms': 60_000 })).toEqual({ 'connections.max.reauth.ms': '60000' });
+    expect(settings({ 'connections.max.reauth.ms': '60000' })).toMatchObject({ connectionsMaxReauthMs: 60_000 });
+    const io = fakeIO('');
+    const code = await runBroker(
+      [
+        '--node-id',
+        '1',
+        '--controllers',
+        '1@127.0.0.1:1',
+        '--data-dir',
+        path.join(certs.dir, 'reauth-node'),
+        '--port',
+        '1',
+        '--connections-max-reauth-ms',
+        '-5',
+      ],
+      io,
+      new AbortController().signal,
+    );
+    expect({ code, err: io.err() }).toEqual({ code: 2, err: expect.stringContaining('--connections-max-reauth-ms must be a whole number of milliseconds') });
   });
 });

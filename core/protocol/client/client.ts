@@ -8,8 +8,9 @@
 //
 // KIP-368: when the broker gives the SASL session a lifetime
 // (connections.max.reauth.ms), the connection re-authenticates on its own
-// before it ends, at 85-95% of it as Kafka's clients do; requests made meanwhile
-// wait, since the broker serves only the SASL exchange until it completes.
+// before it ends, at 85-95% of it as Kafka's clients do (and at least a second
+// before it ends); requests made meanwhile wait, since the broker serves only
+// the SASL exchange until it completes.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ApiDefinition } from '../api';
@@ -141,7 +142,9 @@ export class KafkaConnection {
    */
   private scheduleReauthentication(options: ClientSaslOptions, lifetimeMs: number): void {
     if (lifetimeMs <= 0 || this.closed) return;
-    const delayMs = Math.max(1, Math.floor(lifetimeMs * (0.85 + Math.random() * 0.1)));
+    // Kafka's clients go at 85-95% of the lifetime; a short lifetime also keeps a
+    // second in hand (half of it, below 2 s) for a request on its way to the broker.
+    const delayMs = Math.max(1, Math.floor(Math.min(lifetimeMs * (0.85 + Math.random() * 0.1), lifetimeMs - Math.min(1000, lifetimeMs / 2))));
     this.reauth = { options, at: Date.now() + delayMs };
     this.reauthTimer = setTimeout(() => this.reauthenticate(), delayMs);
     this.reauthTimer.unref(); // an idle connection does not keep the process alive

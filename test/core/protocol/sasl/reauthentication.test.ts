@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { apis, KafkaConnection, sasl } from '../../../../core/protocol';
 import { startTestCluster, type TestCluster } from '../harness';
 
-/** Long enough that a loaded machine's pauses stay far below the 5-15% of it a client keeps in hand. */
+/** The client re-authenticates a second before it ends: far more than a loaded machine's pauses between a request's write and its reading. */
 const LIFETIME_MS = 3000;
 const DEADLINE_MS = 30_000;
 

@@ -2,7 +2,9 @@
 // its own certificate signed by its own CA (Kafka's listener.name.<name>.ssl.*,
 // one listener's from the config file, the other's from --listener-ssl-* flags).
 // A kafkajs client that trusts one CA is served on that CA's listener and
-// refused on the other; the settings that do not go together are refused.
+// refused on the other; so is Rill's own client on a cluster node (run in this
+// process) given the same listeners by flags; the settings that do not go
+// together are refused.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -11,6 +13,8 @@ import { applyConfig, completeSettings } from '../../cli/broker-config';
 import { runBroker } from '../../cli/broker-command';
 import { exposureWarnings, listenerFlagsAsConfig, listenerTlsOf } from '../../cli/listener-config';
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
+import { apis, KafkaConnection } from '../../core/protocol';
+import { freePortPair } from '../support/ports';
 import { makeTestCerts, type TestCerts } from '../support/test-certs';
 import { fakeIO } from './fake-io';
 
@@ -83,6 +87,60 @@ test('each listener serves its own certificate: a client trusting one CA is serv
   expect(topics).not.toContain('refused-outside');
   expect(topics).not.toContain('refused-inside');
 });
+
+/** The brokers Metadata lists through a TLS connection trusting `ca` on `port`. */
+async function brokersTrusting(ca: string, port: number): Promise<number[]> {
+  const c = await KafkaConnection.connect(`127.0.0.1:${port}`, { timeoutMs: 10_000, tls: { ca: certs.read(ca) } });
+  try {
+    const m = await c.request<apis.MetadataResponse>(apis.metadata, { topics: [], allowAutoTopicCreation: false });
+    return m.brokers.map((b) => b.nodeId);
+  } finally {
+    c.close();
+  }
+}
+
+test('a cluster node gives each listener its own certificate from --listener-ssl-* too', async () => {
+  const taken = new Set<number>();
+  const [controller, inside, outside] = [await freePortPair(taken), await freePortPair(taken), await freePortPair(taken)];
+  const io = fakeIO('');
+  const stop = new AbortController();
+  const running = runBroker(
+    [
+      '--controller',
+      '--node-id',
+      '1',
+      '--controllers',
+      `1@127.0.0.1:${controller}`,
+      '--data-dir',
+      path.join(certs.dir, 'cluster-node'),
+      '--listeners',
+      `INSIDE://127.0.0.1:${inside},OUTSIDE://127.0.0.1:${outside}`,
+      '--listener-security-protocol-map',
+      'INSIDE:SSL,OUTSIDE:SSL',
+      ...['--listener-ssl-cert', `INSIDE=${certs.server.cert}`, '--listener-ssl-key', `INSIDE=${certs.server.key}`],
+      ...['--listener-ssl-cert', `OUTSIDE=${certs.untrustedServer.cert}`, '--listener-ssl-key', `OUTSIDE=${certs.untrustedServer.key}`],
+    ],
+    io,
+    stop.signal,
+  );
+  try {
+    const deadline = Date.now() + 30_000;
+    // The broker is listed once it has registered: ask (bounded) until it is.
+    let listed: number[] = [];
+    while (listed.length === 0) {
+      if (Date.now() > deadline) throw new Error(`the node never listed itself: ${io.out()} ${io.err()}`);
+      listed = await brokersTrusting(certs.ca, inside).catch(() => []);
+      if (listed.length === 0) await new Promise((r) => setTimeout(r, 50)); // not listening or not registered yet
+    }
+    expect(listed).toEqual([1]);
+    expect(await brokersTrusting(certs.otherCa, outside)).toEqual([1]);
+    await expect(brokersTrusting(certs.ca, outside)).rejects.toThrow(/certificate/);
+    await expect(brokersTrusting(certs.otherCa, inside)).rejects.toThrow(/certificate/);
+  } finally {
+    stop.abort();
+    expect(await running).toBe(0);
+  }
+}, 60_000);
 
 describe('listener TLS settings', () => {
   const settings = (raw: Record<string, string>) => {

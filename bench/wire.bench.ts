@@ -9,8 +9,15 @@
 // chunks of the same batch size. 100-byte and 1 KB records. Rounds alternate
 // between the two systems; medians are reported.
 // TLS: a second `rill broker` serves SSL (certificates made with openssl at
-// start) and kafkajs produces and consumes the same rounds over it; the ratio
-// TLS/plaintext is reported beside (Kafka's goal: >= 0.7).
+// start) and kafkajs produces and consumes the same rounds over it. Each round
+// runs plaintext and TLS back to back, alternating which goes first, and the
+// TLS/plaintext ratio is the median of the rounds' own ratios (Kafka's goal:
+// >= 0.7). Beside throughput, CPU milliseconds per MB of records are reported
+// for the broker (/proc) and for the client (this process, process.cpuUsage):
+// on a loaded machine they are the steadier measure.
+// BENCH_WIRE_ONLY=tls runs only the plaintext/TLS pairs (and writes no result
+// file); BENCH_WIRE_CPU_PROF=DIR runs the brokers under node --cpu-prof, their
+// profiles written to DIR when they stop (summarise with bench/cpuprofile-summary.ts).
 // Results: bench/results/wire.json. Target: Rill >= 2x Redis Streams for produce.
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,6 +40,8 @@ const SCENARIOS = [
 const ROOT = path.join(__dirname, '..');
 /** BENCH_WIRE_METRICS=1: the brokers keep their Prometheus metrics (--metrics-port 0), to measure what counting costs. */
 const METRICS_ARGS = process.env.BENCH_WIRE_METRICS === '1' ? ['--metrics-port', '0'] : [];
+const TLS_ONLY = process.env.BENCH_WIRE_ONLY === 'tls';
+const CPU_PROF_DIR = process.env.BENCH_WIRE_CPU_PROF;
 
 interface Rate {
   seconds: number;
@@ -40,6 +49,10 @@ interface Rate {
   mbPerSec: number;
   /** CPU the server process spent per million records (Linux /proc), to separate server cost from client cost. */
   serverCpuMsPerMillion?: number;
+  /** The same per MB of record bytes. */
+  serverCpuMsPerMb?: number;
+  /** CPU this process (the client) spent per MB of record bytes. */
+  clientCpuMsPerMb?: number;
 }
 
 /** user+system CPU milliseconds of a process so far (Linux). */
@@ -52,12 +65,53 @@ function cpuMs(pid: number): number {
   }
 }
 
-/** Measures `run` and the server's CPU during it. */
-async function measured(pid: number, records: number, run: () => Promise<Rate>): Promise<Rate> {
+/** Measures `run`, the server's CPU and this process's (the client's) during it. */
+async function measured(pid: number, records: number, recordBytes: number, run: () => Promise<Rate>): Promise<Rate> {
   const before = cpuMs(pid);
+  const clientBefore = process.cpuUsage();
   const r = await run();
   const spent = cpuMs(pid) - before;
-  return Number.isFinite(spent) ? { ...r, serverCpuMsPerMillion: Math.round((spent / records) * 1e6) } : r;
+  const client = process.cpuUsage(clientBefore);
+  const mb = (records * recordBytes) / 1e6;
+  const clientCpuMsPerMb = round((client.user + client.system) / 1000 / mb, 2);
+  if (!Number.isFinite(spent)) return { ...r, clientCpuMsPerMb };
+  return { ...r, serverCpuMsPerMillion: Math.round((spent / records) * 1e6), serverCpuMsPerMb: round(spent / mb, 2), clientCpuMsPerMb };
+}
+
+/** One plaintext and one TLS run back to back, the TLS one first in odd rounds, so that neither always runs on a warmer or quieter machine. */
+async function pairedRuns(round: number, plain: () => Promise<Rate>, overTls: () => Promise<Rate>): Promise<{ plain: Rate; tls: Rate }> {
+  if (round % 2 === 0) {
+    const p = await plain();
+    return { plain: p, tls: await overTls() };
+  }
+  const t = await overTls();
+  return { plain: await plain(), tls: t };
+}
+
+/** TLS over plaintext: throughput ratios and CPU per MB, per round, and their medians. */
+function tlsSummary(pairs: { plain: Rate; tls: Rate }[]) {
+  const ratio = (pick: (r: Rate) => number | undefined, pair: { plain: Rate; tls: Rate }) => {
+    const t = pick(pair.tls);
+    const p = pick(pair.plain);
+    return t !== undefined && p !== undefined && p > 0 ? t / p : NaN;
+  };
+  const med = (xs: number[]) => round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)], 2);
+  const rounds = pairs.map((pair) =>
+    round(
+      ratio((r) => r.msgsPerSec, pair),
+      2,
+    ),
+  );
+  return {
+    plain: median(pairs.map((p) => p.plain)),
+    tls: median(pairs.map((p) => p.tls)),
+    /** Median of the rounds' own TLS/plaintext throughput ratios. */
+    ratio: med(rounds),
+    roundRatios: rounds,
+    /** Median TLS/plaintext CPU per MB, broker and client. */
+    serverCpuRatio: med(pairs.map((pair) => ratio((r) => r.serverCpuMsPerMb, pair))),
+    clientCpuRatio: med(pairs.map((pair) => ratio((r) => r.clientCpuMsPerMb, pair))),
+  };
 }
 
 const children: ChildProcess[] = [];
@@ -95,6 +149,7 @@ async function startRill(dir: string, extraArgs: readonly string[] = []): Promis
   const child = spawn(
     process.execPath,
     [
+      ...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []),
       '-r',
       './test/support/register-ts.js',
       'cli/main.ts',
@@ -222,8 +277,21 @@ async function redisConsume(redis: Redis, key: string, records: number, recordBy
   return rate(seen, recordBytes, start);
 }
 
+/**
+ * Transpiles the broker's sources into register-ts's cache before any broker
+ * starts: a broker that transpiles keeps the TypeScript compiler in its heap
+ * for life, and its garbage collector then marks it over and over (in one
+ * profile, 40% of the plaintext broker's CPU), so the first broker started
+ * would be the slower one.
+ */
+function warmTranspileCache(): Promise<void> {
+  const child = spawn(process.execPath, ['-r', './test/support/register-ts.js', 'cli/main.ts', 'broker', '--help'], { cwd: ROOT, stdio: 'ignore' });
+  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rill broker --help exited with ${code}`)))));
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-wire-'));
+  await warmTranspileCache();
   const rill = await startRill(path.join(dir, 'rill'));
   const certs = makeTestCerts();
   const rillTls = await startRill(path.join(dir, 'rill-tls'), ['--ssl-cert', certs.server.cert, '--ssl-key', certs.server.key]);
@@ -233,31 +301,55 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench', brokers: [`127.0.0.1:${rill.port}`], logLevel: logLevel.NOTHING });
   const redis = new Redis({ port: redisServer.port, host: '127.0.0.1', lazyConnect: false });
 
+  const loadAtStart = os.loadavg().map((l) => round(l, 2));
   const results = [];
   for (const s of SCENARIOS) {
     const value = Buffer.alloc(s.recordBytes, 'x');
-    const produced: { rill: Rate[]; redis: Rate[]; rillClient: Rate[]; rillTls: Rate[] } = { rill: [], redis: [], rillClient: [], rillTls: [] };
-    const consumed: { rill: Rate[]; redis: Rate[]; rillTls: Rate[] } = { rill: [], redis: [], rillTls: [] };
+    const produced: { rill: Rate[]; redis: Rate[]; rillClient: Rate[] } = { rill: [], redis: [], rillClient: [] };
+    const consumed: { rill: Rate[]; redis: Rate[] } = { rill: [], redis: [] };
+    const tlsProduce: { plain: Rate; tls: Rate }[] = [];
+    const tlsConsume: { plain: Rate; tls: Rate }[] = [];
+    const rillPid = rill.child.pid!;
+    const tlsPid = rillTls.child.pid!;
+    const redisPid = redisServer.child.pid!;
+    const run = (pid: number, go: () => Promise<Rate>) => measured(pid, s.records, s.recordBytes, go);
     for (let round = 0; round < ROUNDS; round++) {
       const topic = `bench-${s.recordBytes}-${round}`;
-      const rillPid = rill.child.pid!;
-      const redisPid = redisServer.child.pid!;
-      produced.rill.push(await measured(rillPid, s.records, () => rillProduce(kafka, topic, s.records, value)));
-      produced.redis.push(await measured(redisPid, s.records, () => redisProduce(redis, topic, s.records, value)));
-      produced.rillClient.push(await measured(rillPid, s.records, () => rillClientProduce(`127.0.0.1:${rill.port}`, `${topic}-rill-client`, s.records, value)));
-      consumed.rill.push(await measured(rillPid, s.records, () => rillConsume(kafka, topic, s.records, s.recordBytes)));
-      consumed.redis.push(await measured(redisPid, s.records, () => redisConsume(redis, topic, s.records, s.recordBytes)));
-      const tlsPid = rillTls.child.pid!;
-      produced.rillTls.push(await measured(tlsPid, s.records, () => rillProduce(kafkaTls, topic, s.records, value)));
-      consumed.rillTls.push(await measured(tlsPid, s.records, () => rillConsume(kafkaTls, topic, s.records, s.recordBytes)));
+      const p = await pairedRuns(
+        round,
+        () => run(rillPid, () => rillProduce(kafka, topic, s.records, value)),
+        () => run(tlsPid, () => rillProduce(kafkaTls, topic, s.records, value)),
+      );
+      const c = await pairedRuns(
+        round,
+        () => run(rillPid, () => rillConsume(kafka, topic, s.records, s.recordBytes)),
+        () => run(tlsPid, () => rillConsume(kafkaTls, topic, s.records, s.recordBytes)),
+      );
+      tlsProduce.push(p);
+      tlsConsume.push(c);
+      produced.rill.push(p.plain);
+      consumed.rill.push(c.plain);
+      const line = `${s.recordBytes} B round ${round + 1}: plaintext/TLS produce ${p.plain.msgsPerSec}/${p.tls.msgsPerSec} msgs/s (broker ${p.plain.serverCpuMsPerMb}/${p.tls.serverCpuMsPerMb}, client ${p.plain.clientCpuMsPerMb}/${p.tls.clientCpuMsPerMb} CPU-ms/MB); consume ${c.plain.msgsPerSec}/${c.tls.msgsPerSec} msgs/s (broker ${c.plain.serverCpuMsPerMb}/${c.tls.serverCpuMsPerMb}, client ${c.plain.clientCpuMsPerMb}/${c.tls.clientCpuMsPerMb} CPU-ms/MB)`;
+      if (TLS_ONLY) {
+        console.error(line);
+        continue;
+      }
+      produced.redis.push(await run(redisPid, () => redisProduce(redis, topic, s.records, value)));
+      produced.rillClient.push(await run(rillPid, () => rillClientProduce(`127.0.0.1:${rill.port}`, `${topic}-rill-client`, s.records, value)));
+      consumed.redis.push(await run(redisPid, () => redisConsume(redis, topic, s.records, s.recordBytes)));
       await redis.del(topic);
       console.error(
-        `${s.recordBytes} B round ${round + 1}: produce rill ${produced.rill[round].msgsPerSec}/s redis ${produced.redis[round].msgsPerSec}/s rill-client ${produced.rillClient[round].msgsPerSec}/s; consume rill ${consumed.rill[round].msgsPerSec}/s redis ${consumed.redis[round].msgsPerSec}/s; over TLS produce ${produced.rillTls[round].msgsPerSec}/s consume ${consumed.rillTls[round].msgsPerSec}/s`,
+        `${line}; produce redis ${produced.redis[round].msgsPerSec}/s rill-client ${produced.rillClient[round].msgsPerSec}/s; consume redis ${consumed.redis[round].msgsPerSec}/s`,
       );
+    }
+    // kafkajs over SSL to the same kind of broker, paired round by round with plaintext.
+    const tls = { produce: tlsSummary(tlsProduce), consume: tlsSummary(tlsConsume) };
+    if (TLS_ONLY) {
+      results.push({ recordBytes: s.recordBytes, records: s.records, batch: BATCH, inFlight: IN_FLIGHT, tls });
+      continue;
     }
     const p = { rill: median(produced.rill), redis: median(produced.redis), rillClient: median(produced.rillClient) };
     const c = { rill: median(consumed.rill), redis: median(consumed.redis) };
-    const tls = { produce: median(produced.rillTls), consume: median(consumed.rillTls) };
     const cpuRatio = (a?: number, b?: number) => (a && b ? round(b / a, 2) : null);
     results.push({
       recordBytes: s.recordBytes,
@@ -276,15 +368,11 @@ async function main(): Promise<void> {
         ratio: round(c.rill.msgsPerSec / c.redis.msgsPerSec, 2),
         serverEfficiency: cpuRatio(c.rill.serverCpuMsPerMillion, c.redis.serverCpuMsPerMillion),
       },
-      // kafkajs over SSL to the same kind of broker; ratios: TLS msgs/s over plaintext msgs/s.
-      tls: {
-        ...tls,
-        produceRatio: round(tls.produce.msgsPerSec / p.rill.msgsPerSec, 2),
-        consumeRatio: round(tls.consume.msgsPerSec / c.rill.msgsPerSec, 2),
-      },
+      tls,
     });
   }
 
+  const [load1, load5, load15] = os.loadavg().map((l) => round(l, 2));
   const out = {
     bench: 'wire',
     date: new Date().toISOString(),
@@ -292,6 +380,8 @@ async function main(): Promise<void> {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     rounds: ROUNDS,
+    // The machine is shared: throughput moves with its load, CPU per MB and same-run ratios much less.
+    loadAverage: { atStart: loadAtStart, atEnd: [load1, load5, load15] },
     peers: {
       rill: 'kafkajs 2.x -> rill broker (Kafka protocol, acks=-1)',
       redis: 'ioredis -> redis-server Streams (pipelined XADD / XRANGE)',
@@ -301,15 +391,26 @@ async function main(): Promise<void> {
     target: 'rill produce >= 2x redis; TLS/plaintext >= 0.7',
     results,
   };
-  fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'wire.json'), JSON.stringify(out, null, 2) + '\n');
+  if (!TLS_ONLY) {
+    fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'wire.json'), JSON.stringify(out, null, 2) + '\n');
+  }
   console.log(
     JSON.stringify(
       results.map((r) => ({
         recordBytes: r.recordBytes,
-        produce: { ratio: r.produce.ratio, rillClientRatio: r.produce.rillClientRatio, serverEfficiency: r.produce.serverEfficiency },
-        consume: { ratio: r.consume.ratio, serverEfficiency: r.consume.serverEfficiency },
-        tls: { produceRatio: r.tls.produceRatio, consumeRatio: r.tls.consumeRatio },
+        ...(r.produce && r.consume
+          ? {
+              produce: { ratio: r.produce.ratio, rillClientRatio: r.produce.rillClientRatio, serverEfficiency: r.produce.serverEfficiency },
+              consume: { ratio: r.consume.ratio, serverEfficiency: r.consume.serverEfficiency },
+            }
+          : {}),
+        tls: Object.fromEntries(
+          (['produce', 'consume'] as const).map((k) => [
+            k,
+            { ratio: r.tls[k].ratio, rounds: r.tls[k].roundRatios, serverCpuRatio: r.tls[k].serverCpuRatio, clientCpuRatio: r.tls[k].clientCpuRatio },
+          ]),
+        ),
       })),
     ),
   );

@@ -203,7 +203,7 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
       throw new CommandError(`port already in use (${err.message}); pick another with --port / --listeners / --schema-registry-port`);
     throw new CommandError(err.message);
   }
-  for (const warning of exposureWarnings(listeners, tls)) logger.warn(warning);
+  for (const warning of exposureWarnings(listeners, tls, s)) logger.warn(warning);
   const registryWarning = registryServer && schemaRegistryExposureWarning(s.schemaRegistryHost, s);
   if (registryWarning) logger.warn(registryWarning);
   listeners.forEach((spec, i) =>

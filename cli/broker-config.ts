@@ -14,7 +14,7 @@ import {
   DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS,
   ListenerTlsOptions,
 } from '../core/protocol';
-import { brokerListeners, LISTENER_KEYS, type ListenerSettings } from './listener-config';
+import { applyListenerSslKey, brokerListeners, isListenerSslKey, LISTENER_KEYS, type ListenerSettings } from './listener-config';
 import { tlsOfSettings } from './tls-settings';
 import { checkSchemaRegistrySecurity, SCHEMA_REGISTRY_KEYS, type SchemaRegistrySecuritySettings } from './schema-registry-config';
 import { TRANSACTION_KEYS, type TransactionConfig, transactionSettings } from './transaction-config';
@@ -161,6 +161,10 @@ export function readConfigFile(file: string): Record<string, string> {
 export function applyConfig(settings: Partial<BrokerSettings>, raw: Record<string, string>, source: string): string[] {
   const warnings: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
+    if (isListenerSslKey(key)) {
+      applyListenerSslKey(settings, key, value, source);
+      continue;
+    }
     const spec = KEYS[key];
     if (!spec) {
       warnings.push(`${source}: unknown setting "${key}" ignored; known: ${Object.keys(KEYS).join(', ')}`);

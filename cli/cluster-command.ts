@@ -8,8 +8,8 @@ import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '.
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { type ListenerSpec, ListenerTls, usesSasl, usesTls } from '../core/protocol';
-import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS } from './listener-config';
+import { type ListenerSpec, ListenerTls, usesSasl } from '../core/protocol';
+import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS, listenerSslFlagsAsConfig, listenerTlsOf } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
@@ -93,7 +93,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       throw new UsageError('--rack is a broker setting; a controller-only node (no --port) has no rack');
     if (flags.join && !flags.controller) throw new UsageError('--join is for a controller (--controller) joining an existing quorum');
     const tlsSettings: Partial<BrokerSettings> = {};
-    applyConfig(tlsSettings, tlsFlagsAsConfig(flags), 'flags');
+    applyConfig(tlsSettings, { ...tlsFlagsAsConfig(flags), ...listenerSslFlagsAsConfig(flags) }, 'flags');
     const kafkaTls = listenerTls(tlsSettings);
     const transactions = transactionSettingsOfFlags(flags);
     if (Object.keys(transactions).length > 0 && flags.controller && !combined(flags))
@@ -101,7 +101,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     const authorizer = authorizerConfig({ authorizer: flags.authorizer ? 'rill' : undefined, superUsers: flags['super-users'] });
     if (authorizer && flags.controller && !combined(flags))
       throw new UsageError('--authorizer is for a broker; a controller-only node (no --port) serves no Kafka clients');
-    if ((kafkaTls || flags['sasl-mechanisms'] !== undefined) && flags.controller && !combined(flags))
+    if ((kafkaTls || tlsSettings.listenerSsl || flags['sasl-mechanisms'] !== undefined) && flags.controller && !combined(flags))
       throw new UsageError('--ssl-* and --sasl-mechanisms are for the Kafka listener of a broker; a controller-only node (no --port) has none');
     if (flags.listeners !== undefined && (flags.port !== undefined || flags.host !== undefined))
       throw new UsageError("--listeners names every address and port: leave out --host and --port (replication is on the first listener's port + 1)");
@@ -113,15 +113,23 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       listeners: flags.listeners,
       listenerSecurityProtocolMap: flags['listener-security-protocol-map'],
       advertisedListeners: flags['advertised-listeners'],
+      listenerSsl: tlsSettings.listenerSsl,
     };
     const listeners = brokerListeners(listenerSettings, kafkaTls);
     const [first, ...more] = listeners;
     if (first.port === 0 || (first.advertisedPort !== undefined && first.advertisedPort !== first.port))
       throw new UsageError(`listener ${first.name}: the first listener needs a port of its own (not 0), advertised as it is: replication is on its port + 1`);
-    const saslOf = (spec: ListenerSpec) => (usesSasl(spec.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings) } : undefined);
-    const tlsOf = (spec: ListenerSpec) => (usesTls(spec.protocol) ? kafkaTls : undefined);
+    const reauthMs = flags['connections-max-reauth-ms'];
+    if (reauthMs !== undefined && (!Number.isInteger(reauthMs) || reauthMs < 0))
+      throw new UsageError(`--connections-max-reauth-ms must be a whole number of milliseconds, 0 or more, not ${reauthMs}`);
+    const saslOf = (spec: ListenerSpec) => (usesSasl(spec.protocol) ? { mechanisms: enabledSaslMechanisms(listenerSettings), reauthMs } : undefined);
+    const tlsOf = (spec: ListenerSpec) => listenerTlsOf(spec, listenerSettings, kafkaTls);
     try {
-      if (kafkaTls) ListenerTls.load(kafkaTls); // bad files fail before any port is bound
+      // Bad files fail before any port is bound.
+      for (const spec of listeners) {
+        const files = tlsOf(spec);
+        if (files) ListenerTls.load(files);
+      }
     } catch (e) {
       throw new CommandError((e as Error).message);
     }
@@ -217,7 +225,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
-      for (const warning of exposureWarnings(listeners, kafkaTls)) logger.warn(warning);
+      for (const warning of exposureWarnings(listeners, kafkaTls, listenerSettings)) logger.warn(warning);
       // Named listeners are listed with the address each advertises.
       const named = started.right.namedListeners;
       const kafka = named.length > 0 ? `Kafka listeners ${named.map((l) => `${l.name} on ${l.host}:${l.port}`).join(', ')}` : `Kafka on ${first.host}:${port}`;

@@ -5,6 +5,12 @@
 // It negotiates versions once (ApiVersions) and then sends each API at the
 // highest version both sides serve. Requests may be pipelined; responses are
 // matched by correlation id.
+//
+// KIP-368: when the broker gives the SASL session a lifetime
+// (connections.max.reauth.ms), the connection re-authenticates on its own
+// before it ends, at 85-95% of it as Kafka's clients do (and at least a second
+// before it ends); requests made meanwhile wait, since the broker serves only
+// the SASL exchange until it completes.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ApiDefinition } from '../api';
@@ -58,6 +64,13 @@ export class KafkaConnection {
   private buffered = 0;
   private brokerVersions = new Map<number, ApiVersionRange>();
   private failure: Error | undefined;
+  /** Settles when a re-authentication in progress ends; requests wait for it. */
+  private reauthenticating: Promise<void> | undefined;
+  /** The next re-authentication: with which credentials, and when (Date.now() ms). */
+  private reauth: { options: ClientSaslOptions; at: number } | undefined;
+  private reauthTimer: NodeJS.Timeout | undefined;
+  /** Re-authentications completed on this connection (KIP-368). */
+  reauthentications = 0;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -91,7 +104,7 @@ export class KafkaConnection {
     for (const k of r.apiKeys) connection.brokerVersions.set(k.apiKey, k);
     if (options.sasl) {
       try {
-        await connection.authenticate(options.sasl);
+        connection.scheduleReauthentication(options.sasl, await connection.authenticate(options.sasl));
       } catch (e) {
         connection.close();
         throw e;
@@ -100,19 +113,64 @@ export class KafkaConnection {
     return connection;
   }
 
-  /** SaslHandshake v1, then SaslAuthenticate until the exchange completes; a refusal throws with the broker's message. */
-  private async authenticate(options: ClientSaslOptions): Promise<void> {
+  /**
+   * SaslHandshake v1, then SaslAuthenticate until the exchange completes; a
+   * refusal throws with the broker's message. Resolves with the session's
+   * lifetime (0: until the connection closes).
+   */
+  private async authenticate(options: ClientSaslOptions): Promise<number> {
     const client = saslClient(options);
-    const handshake = await this.send<SaslHandshakeResponse>(saslHandshakeApi, 1, { mechanism: client.mechanism });
+    const handshake = await this.transmit<SaslHandshakeResponse>(saslHandshakeApi, 1, { mechanism: client.mechanism });
     if (handshake.errorCode !== 0)
       throw new KafkaClientError(`the broker does not accept SASL mechanism ${client.mechanism} (it enables: ${handshake.mechanisms.join(', ') || 'none'})`);
     let token: Buffer | null = client.first();
+    let lifetimeMs = 0;
     while (token !== null) {
-      const answer: SaslAuthenticateResponse = await this.request<SaslAuthenticateResponse>(saslAuthenticateApi, { authBytes: token });
+      const answer = await this.transmit<SaslAuthenticateResponse>(saslAuthenticateApi, this.versionFor(saslAuthenticateApi), { authBytes: token });
       if (answer.errorCode !== 0)
         throw new KafkaClientError(`SASL authentication as ${JSON.stringify(options.username)} failed: ${answer.errorMessage ?? `error ${answer.errorCode}`}`);
+      lifetimeMs = Number(answer.sessionLifetimeMs ?? 0);
       token = client.next(answer.authBytes);
     }
+    return lifetimeMs;
+  }
+
+  /**
+   * KIP-368: re-authenticates before a session of `lifetimeMs` ends (none when
+   * 0), on a timer or, should the timer run late, before the next request; a
+   * failure closes the connection.
+   */
+  private scheduleReauthentication(options: ClientSaslOptions, lifetimeMs: number): void {
+    if (lifetimeMs <= 0 || this.closed) return;
+    // Kafka's clients go at 85-95% of the lifetime; a short lifetime also keeps a
+    // second in hand (half of it, below 2 s) for a request on its way to the broker.
+    const delayMs = Math.max(1, Math.floor(Math.min(lifetimeMs * (0.85 + Math.random() * 0.1), lifetimeMs - Math.min(1000, lifetimeMs / 2))));
+    this.reauth = { options, at: Date.now() + delayMs };
+    this.reauthTimer = setTimeout(() => this.reauthenticate(), delayMs);
+    this.reauthTimer.unref(); // an idle connection does not keep the process alive
+  }
+
+  private reauthenticate(): void {
+    const due = this.reauth;
+    if (due === undefined || this.reauthenticating || this.closed) return;
+    clearTimeout(this.reauthTimer);
+    this.reauth = undefined;
+    let done!: () => void;
+    this.reauthenticating = new Promise((resolve) => (done = resolve));
+    this.authenticate(due.options).then(
+      (next) => {
+        this.reauthentications++;
+        this.reauthenticating = undefined;
+        this.scheduleReauthentication(due.options, next);
+        done();
+      },
+      (e: Error) => {
+        this.fail(new KafkaClientError(`SASL re-authentication failed: ${e.message}`));
+        this.socket.destroy();
+        this.reauthenticating = undefined;
+        done();
+      },
+    );
   }
 
   /** The version of `api` this connection uses: the highest both sides serve. */
@@ -131,6 +189,13 @@ export class KafkaConnection {
 
   /** Sends at an explicit version. `expectResponse: false` for Produce with acks=0. */
   send<Res>(api: ApiDefinition, version: number, body: object, expectResponse = true): Promise<Res> {
+    if (this.reauth !== undefined && Date.now() >= this.reauth.at) this.reauthenticate();
+    if (this.reauthenticating) return this.reauthenticating.then(() => this.send<Res>(api, version, body, expectResponse));
+    return this.transmit<Res>(api, version, body, expectResponse);
+  }
+
+  /** Writes the request now (a re-authentication's own requests do not wait for it). */
+  private transmit<Res>(api: ApiDefinition, version: number, body: object, expectResponse = true): Promise<Res> {
     if (this.failure) return Promise.reject(this.failure);
     const correlationId = this.nextCorrelationId++ & 0x7fffffff;
     const w = new Writer();
@@ -160,11 +225,13 @@ export class KafkaConnection {
   }
 
   close(): void {
+    clearTimeout(this.reauthTimer);
     this.socket.end();
     this.socket.destroy();
   }
 
   private fail(e: Error): void {
+    clearTimeout(this.reauthTimer);
     this.failure ??= e;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);

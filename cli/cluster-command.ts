@@ -14,9 +14,15 @@ import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
-import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { METRICS_PORT_FLAG, metricsPort, metricsSecurityFlags, serveMetrics } from './metrics-flag';
+import { endpointSecurity, httpSecurityFlags } from './http-security';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 import { INTERNAL_TLS_FLAGS, internalExposureWarning, internalTlsOf } from './internal-tls-flags';
+
+/** A cluster node's HTTP ports take TLS and client certificates; its basic auth would need the cluster's SCRAM users in this process before the broker runs. */
+const NODE_USERS = 'nothing on a cluster node: use client certificates (--X-ssl-client-auth required) there';
+const NO_NODE_USERS = (prefix: string) =>
+  `--${prefix}-basic-auth is not served on a cluster node; protect its ${prefix} port with client certificates (--${prefix}-ssl-client-auth required and --${prefix}-ssl-ca)`;
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -41,7 +47,9 @@ const SPEC = {
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   'metrics-port': METRICS_PORT_FLAG,
+  ...metricsSecurityFlags(NODE_USERS),
   'console-port': { ...CONSOLE_PORT_FLAG, help: `${CONSOLE_PORT_FLAG.help}; a node with the broker role only` },
+  ...httpSecurityFlags('console', 'the console port', NODE_USERS),
   ...TLS_FLAGS,
   ...INTERNAL_TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
@@ -146,8 +154,11 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     // Both roles in one process (KRaft's combined mode) keep their files apart.
     const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
+    // HTTPS (and client certificates) on the node's HTTP ports; basic auth is refused (NODE_USERS).
+    const metricsSecurity = endpointSecurity(flags, 'metrics', 'metrics port', undefined, NO_NODE_USERS('metrics'))?.security;
+    const consoleSecurity = endpointSecurity(flags, 'console', 'console port', undefined, NO_NODE_USERS('console'))?.security;
     // One registry for the node: a combined node's controller and broker metrics side by side.
-    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io);
+    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io, metricsSecurity);
     if (metrics) stops.push(() => metrics.server.close());
     if (flags.controller) {
       const started = await ControllerProcess.start({
@@ -218,7 +229,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       io.stdout.write(`rill broker ${nodeId}: ${kafka}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`);
       if (consoleAt !== undefined) {
         const served = await inProcessConsole(
-          { port: consoleAt, host: first.host, who: `rill broker ${nodeId}` },
+          { port: consoleAt, host: first.host, who: `rill broker ${nodeId}`, security: consoleSecurity },
           // The first listener's port is fixed (replication is on its port + 1); the others as configured.
           listeners.map((l, i) => ({ protocol: l.protocol, host: l.host, port: i === 0 ? port : l.port })),
           undefined,

@@ -21,7 +21,9 @@ import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { clientSecurity, CommandError } from './wire';
 import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
-import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
+import { METRICS_PORT_FLAG, metricsPort, metricsSecurityFlags } from './metrics-flag';
+import { endpointSecurity, httpSecurityFlags } from './http-security';
+import { BROKER_USERS, NO_BROKER_USERS, usersOfBrokers } from './broker-users';
 import { metricsRegistry } from '../core/metrics';
 
 const SPEC = {
@@ -51,6 +53,7 @@ const SPEC = {
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
   'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
+  ...metricsSecurityFlags(BROKER_USERS),
   'query-port': {
     kind: 'number',
     arg: 'PORT',
@@ -59,6 +62,11 @@ const SPEC = {
   },
   'query-host': { kind: 'string', arg: 'HOST', help: 'the address the query port listens on', defaultText: '127.0.0.1' },
   'application-server': { kind: 'string', arg: 'HOST:PORT', help: "where the other instances reach this one's queries", defaultText: 'QUERY-HOST:QUERY-PORT' },
+  ...httpSecurityFlags(
+    'query',
+    'the query port (every worker of the app alike: with TLS they forward to each other over https, trusting --query-ssl-ca)',
+    BROKER_USERS,
+  ),
   ...LOG_LEVEL_FLAG,
   'broker-unavailable-timeout-ms': numberFlag(
     'ride out a broker that died (leaders and group coordinators move once the controller fences it), retrying with backoff this long before the application fails',
@@ -122,6 +130,10 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       throw new UsageError(`--application-server: "${applicationServer}" is not HOST:PORT`);
     // TLS and SASL to the brokers, checked before anything starts.
     const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
+    // HTTPS and basic auth (checked by a SASL login at the brokers) on the query and metrics ports.
+    const users = usersOfBrokers({ servers: brokers.join(','), ...security });
+    const querySecurity = endpointSecurity(flags, 'query', 'query port', users, NO_BROKER_USERS('query'));
+    const metricsSecurity = endpointSecurity(flags, 'metrics', 'metrics port', users, NO_BROKER_USERS('metrics'));
     // Mutual TLS to the controllers, when the cluster's own links use it.
     const internalTls = internalTlsOf(flags);
 
@@ -159,6 +171,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       queryPort,
       queryHost: flags['query-host'],
       applicationServer,
+      querySecurity: querySecurity?.security,
+      queryForwardTls: querySecurity?.peerTls,
+      metricsSecurity: metricsSecurity?.security,
       metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
       onRestoreProgress: (p) => restoring.report(p),
     });

@@ -9,4 +9,3 @@ export function basicCredentials(header: string | undefined): { user: string; pa
   const colon = text.indexOf(':');
   return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
-

@@ -62,8 +62,7 @@ function authorizedAnswer(registry: SchemaRegistry, request: RestRequest, author
   const who = { principal: caller.user === undefined ? 'User:ANONYMOUS' : `User:${caller.user}`, host: caller.host };
   const describable = (subject: string) => authorize(who, subjectAccess(subject, 'DESCRIBE'));
   const needs = requestAccess(request.method, request.path);
-  if (needs.kind === 'access' && !authorize(who, needs.access))
-    return errorResponse(403, FORBIDDEN_ERROR_CODE, deniedMessage(who.principal, needs.access));
+  if (needs.kind === 'access' && !authorize(who, needs.access)) return errorResponse(403, FORBIDDEN_ERROR_CODE, deniedMessage(who.principal, needs.access));
   const anySchema = () => authorize(who, { resource: 'Cluster', name: 'kafka-cluster', operation: 'DESCRIBE' });
   if (needs.kind === 'schema-id' && !registry.subjectVersionsForId(needs.id).some(({ subject }) => describable(subject)) && !anySchema())
     // As for an id nobody uses: whether it exists is not told to who may not see it.

@@ -4,11 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
+import { BrokerProcess, clusterSecurityPort, ControllerProcess, parseControllers, validRack } from '../core/cluster';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { type ListenerSpec, ListenerTls, usesSasl, usesTls } from '../core/protocol';
+import { type ListenerSpec, ListenerTls, userPasswordMatches, usesSasl, usesTls } from '../core/protocol';
 import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
@@ -19,10 +19,10 @@ import { endpointSecurity, httpSecurityFlags } from './http-security';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 import { INTERNAL_TLS_FLAGS, internalExposureWarning, internalTlsOf } from './internal-tls-flags';
 
-/** A cluster node's HTTP ports take TLS and client certificates; its basic auth would need the cluster's SCRAM users in this process before the broker runs. */
-const NODE_USERS = 'nothing on a cluster node: use client certificates (--X-ssl-client-auth required) there';
+/** Whose passwords a cluster node's HTTP ports check: the cluster's SCRAM users, as its broker holds them. */
+const NODE_USERS = "the cluster's users (rill user), on a node with the broker role";
 const NO_NODE_USERS = (prefix: string) =>
-  `--${prefix}-basic-auth is not served on a cluster node; protect its ${prefix} port with client certificates (--${prefix}-ssl-client-auth required and --${prefix}-ssl-ca)`;
+  `--${prefix}-basic-auth checks the cluster's users at this node's broker, and a controller-only node has none: protect its ${prefix} port with client certificates (--${prefix}-ssl-client-auth required and --${prefix}-ssl-ca)`;
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -154,9 +154,15 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     // Both roles in one process (KRaft's combined mode) keep their files apart.
     const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
-    // HTTPS (and client certificates) on the node's HTTP ports; basic auth is refused (NODE_USERS).
-    const metricsSecurity = endpointSecurity(flags, 'metrics', 'metrics port', undefined, NO_NODE_USERS('metrics'))?.security;
-    const consoleSecurity = endpointSecurity(flags, 'console', 'console port', undefined, NO_NODE_USERS('console'))?.security;
+    // HTTPS and basic auth on the node's HTTP ports; passwords are checked against the cluster's SCRAM users in its
+    // broker's metadata image (none answer before the broker runs).
+    let nodeBroker: BrokerProcess | undefined;
+    const users =
+      flags.controller && !bothRoles
+        ? undefined
+        : (user: string, password: string) => nodeBroker !== undefined && userPasswordMatches(clusterSecurityPort(nodeBroker, []), user, password);
+    const metricsSecurity = endpointSecurity(flags, 'metrics', 'metrics port', users, NO_NODE_USERS('metrics'))?.security;
+    const consoleSecurity = endpointSecurity(flags, 'console', 'console port', users, NO_NODE_USERS('console'))?.security;
     // One registry for the node: a combined node's controller and broker metrics side by side.
     const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io, metricsSecurity);
     if (metrics) stops.push(() => metrics.server.close());
@@ -222,6 +228,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
+      nodeBroker = started.right;
       for (const warning of exposureWarnings(listeners, kafkaTls)) logger.warn(warning);
       // Named listeners are listed with the address each advertises.
       const named = started.right.namedListeners;

@@ -8,6 +8,7 @@ import { runBroker } from '../../cli/broker-command';
 import { runUser } from '../../cli/user-command';
 import { freePortPair } from '../support/ports';
 import { makeTestCerts, type TestCerts } from '../support/test-certs';
+import { eventually } from '../support/eventually';
 import { tempDirs } from '../support/tmp-dir';
 import { fakeIO } from './fake-io';
 
@@ -20,17 +21,6 @@ afterAll(() => {
   dirs.removeAll();
   certs?.remove();
 });
-
-const WAIT_MS = 30_000;
-
-/** Re-checks `condition` until it holds, bounded. */
-async function eventually(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function scrape(url: string, authorization?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) =>

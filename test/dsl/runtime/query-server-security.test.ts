@@ -12,6 +12,7 @@ import { memoryLogger, RillStreams } from '../../../dsl';
 import { LINES, wordCountTopology } from '../../../examples/wordcount/topology';
 import { rebalanceWaits } from '../../support/rebalance-waits';
 import { makeTestCerts, type TestCerts } from '../../support/test-certs';
+import { eventually } from '../../support/eventually';
 import { tempDirs } from '../../support/tmp-dir';
 
 const dirs = tempDirs('dsl-query-security');
@@ -28,7 +29,6 @@ afterEach(async () => {
   for (const close of opened.splice(0).reverse()) await close().catch(() => undefined);
 });
 
-const WAIT_MS = 30_000;
 const GROUP = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 50, rebalanceTimeoutMs: 5_000 };
 const AUTH = `Basic ${Buffer.from('alice:wonder-land').toString('base64')}`;
 
@@ -62,14 +62,6 @@ function get(url: string, options: https.RequestOptions = {}): Promise<Reply> {
   });
 }
 
-async function eventually(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('two instances over TLS and basic auth: every key from either instance, forwarded with the caller credentials; refused without them', async () => {
   const rill = Rill.open({ dir: dirs.make(), groups: { minSessionTimeoutMs: 100 }, groupTickIntervalMs: 20 });
   opened.push(() => rill.close());
@@ -81,7 +73,7 @@ test('two instances over TLS and basic auth: every key from either instance, for
     checked.push(user);
     return user === 'alice' && password === 'wonder-land';
   };
-  const events = rebalanceWaits(WAIT_MS);
+  const events = rebalanceWaits(30_000);
   const instance = () => {
     const app = new RillStreams(wordCountTopology('wc-https'), {
       log: rill,

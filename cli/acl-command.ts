@@ -7,6 +7,7 @@ import { BOOTSTRAP_FLAG, COMMAND_CONFIG_FLAG, commandHelp, FORMAT_FLAG, outputFo
 import { runCommand } from './command';
 import { CommandIO, writeLine } from './io';
 import { bootstrapOf, check, CommandError, connect } from './wire';
+import { describeAcls, wireFilter } from './acl-describe';
 
 const { AclOperation, AclPermission, PatternType, ResourceType } = auth;
 const ACTIONS = ['create', 'list', 'delete'] as const;
@@ -143,18 +144,6 @@ function filtersOf(flags: Flags): AclBindingFilter[] {
   );
 }
 
-function wireFilter(f: AclBindingFilter) {
-  return {
-    resourceTypeFilter: f.resourceType,
-    resourceNameFilter: f.resourceName,
-    patternTypeFilter: f.patternType,
-    principalFilter: f.principal,
-    hostFilter: f.host,
-    operation: f.operation,
-    permissionType: f.permission,
-  };
-}
-
 function aclLine(b: AclBinding): string {
   const c = auth.codeName;
   return `${c(ResourceType, b.resourceType)}:${c(PatternType, b.patternType)}:${b.resourceName}\t${b.principal}\t${b.host}\t${c(AclOperation, b.operation)}\t${c(AclPermission, b.permission)}`;
@@ -207,21 +196,7 @@ export function runAcl(argv: string[], io: CommandIO): Promise<number> {
         return;
       }
       const found: AclBinding[] = [];
-      for (const f of filters) {
-        const r = await conn.request<apis.DescribeAclsResponse>(apis.describeAcls, wireFilter(f));
-        check(r.errorCode, 'cannot list ACLs', r.errorMessage);
-        for (const res of r.resources)
-          for (const a of res.acls)
-            found.push({
-              resourceType: res.resourceType,
-              resourceName: res.resourceName,
-              patternType: res.patternType,
-              principal: a.principal,
-              host: a.host,
-              operation: a.operation,
-              permission: a.permissionType,
-            });
-      }
+      for (const f of filters) found.push(...(await describeAcls(conn, f)));
       if (format === 'json') return void (await writeLine(io.stdout, JSON.stringify(found.map(aclJson))));
       await writeLine(io.stdout, 'RESOURCE\tPRINCIPAL\tHOST\tOPERATION\tPERMISSION');
       for (const b of found) await writeLine(io.stdout, aclLine(b));

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Broker } from '../core/broker';
-import { auth, fileAclPort, KafkaServer, sasl, singleNodePorts } from '../core/protocol';
+import { auth, fileAclPort, KafkaServer, sasl, singleNodePorts, userPasswordMatches } from '../core/protocol';
 import { AUTHORIZER_FLAGS, authorizerConfig, authorizerFlagsAsConfig } from './authorizer-config';
 import { lineLog, type Logger } from '../core/logging';
 import { DirLockedError, openBrokerSchemaRegistry } from '../core/client';
@@ -18,7 +18,9 @@ import { runCommand } from './command';
 import { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
-import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { METRICS_PORT_FLAG, metricsPort, metricsSecurityFlags, serveMetrics } from './metrics-flag';
+import { endpointSecurity, httpSecurityFlags } from './http-security';
+import { registryAuthorizer } from './schema-registry-acls';
 import { SCHEMA_REGISTRY_FLAGS, schemaRegistryExposureWarning, schemaRegistryFlagsAsConfig, schemaRegistrySecurity } from './schema-registry-config';
 import type { MetricsServer, Registry } from '../core/metrics';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
@@ -53,7 +55,9 @@ const SPEC = {
     help: 'repair damaged partitions on start (cut at the damage, the rest moved aside); config key log.recover.corruption',
   },
   'metrics-port': METRICS_PORT_FLAG,
+  ...metricsSecurityFlags("the broker's users (rill user)"),
   'console-port': CONSOLE_PORT_FLAG,
+  ...httpSecurityFlags('console', 'the console port', "the broker's users (rill user)"),
   ...TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
   ...TRANSACTION_FLAGS,
@@ -110,11 +114,17 @@ export function runBroker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
     if (flags['no-schema-registry']) partial.schemaRegistryPort = -1;
     if (partial.listeners !== undefined && (partial.host !== undefined || partial.port !== undefined))
       throw new UsageError('listeners (--listeners) name every address and port: leave out host and port (--host, --port)');
-    return serve(completeSettings(partial), { metrics, console: consoleAt }, io, stop, logger);
+    return serve(completeSettings(partial), { metrics, console: consoleAt, flags }, io, stop, logger);
   });
 }
 
-async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?: number }, io: CommandIO, stop: AbortSignal, logger: Logger): Promise<number> {
+async function serve(
+  s: BrokerSettings,
+  httpPorts: { metrics?: number; console?: number; flags: Readonly<Record<string, unknown>> },
+  io: CommandIO,
+  stop: AbortSignal,
+  logger: Logger,
+): Promise<number> {
   try {
     fs.mkdirSync(path.join(s.dataDir, 'log'), { recursive: true });
   } catch (e) {
@@ -154,9 +164,12 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
     // The authorizer's ACLs live beside the log, in <data-dir>/acls.checkpoint.
     const authorizer = authorizerConfig(s);
     acls = authorizer && fileAclPort(s.dataDir, authorizer);
-    if (httpPorts.metrics !== undefined) metrics = await serveMetrics(httpPorts.metrics, s.host, 'rill broker', io);
-    // SCRAM users of DIR/scram-credentials.json (rill user, AlterUserScramCredentials): served on every listener, checked on the SASL ones.
+    // SCRAM users of DIR/scram-credentials.json (rill user, AlterUserScramCredentials): served on every listener, checked on the SASL ones,
+    // and on the HTTP endpoints' basic auth.
     const security = sasl.credentialStorePort(new sasl.FileCredentialStore(s.dataDir));
+    const users = (user: string, password: string) => userPasswordMatches(security, user, password);
+    if (httpPorts.metrics !== undefined)
+      metrics = await serveMetrics(httpPorts.metrics, s.host, 'rill broker', io, endpointSecurity(httpPorts.flags, 'metrics', 'metrics port', users)?.security);
     const ports = { ...singleNodePorts(broker), security, acls };
     for (const spec of listeners) {
       servers.push(
@@ -182,13 +195,14 @@ async function serve(s: BrokerSettings, httpPorts: { metrics?: number; console?:
         registry,
         port: s.schemaRegistryPort,
         host: s.schemaRegistryHost,
-        // Basic auth checks the users of DIR/scram-credentials.json, as the SASL listeners do.
-        ...schemaRegistrySecurity(s, security),
+        // Basic auth checks the users of DIR/scram-credentials.json, as the SASL listeners do; the authorizer's ACLs guard the subjects.
+        ...schemaRegistrySecurity(s, users, 'schema.registry.authentication.method=BASIC needs users'),
+        authorize: acls && registryAuthorizer(() => acls!),
       });
     }
     if (httpPorts.console !== undefined)
       consoleServer = await inProcessConsole(
-        { port: httpPorts.console, host: s.host, who: 'rill broker' },
+        { port: httpPorts.console, host: s.host, who: 'rill broker', security: endpointSecurity(httpPorts.flags, 'console', 'console port', users)?.security },
         listeners.map((spec, i) => ({ protocol: spec.protocol, host: spec.host, port: servers[i].port })),
         registryServer && { host: s.schemaRegistryHost, port: registryServer.port },
         io,

@@ -4,20 +4,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { BrokerProcess, ControllerProcess, parseControllers, validRack } from '../core/cluster';
+import { BrokerProcess, clusterSecurityPort, ControllerProcess, parseControllers, validRack } from '../core/cluster';
 import { commandHelp, noMoreArguments, numberFlag, parseCommand, UsageError } from './args';
 import { AUTHORIZER_FLAGS, authorizerConfig } from './authorizer-config';
 import { applyConfig, BrokerSettings, listenerTls, TLS_FLAGS, tlsFlagsAsConfig } from './broker-config';
-import { type ListenerSpec, ListenerTls, usesSasl } from '../core/protocol';
+import { type ListenerSpec, ListenerTls, userPasswordMatches, usesSasl } from '../core/protocol';
 import { brokerListeners, enabledSaslMechanisms, exposureWarnings, LISTENER_FLAGS, listenerSslFlagsAsConfig, listenerTlsOf } from './listener-config';
 import { runCommand } from './command';
 import type { CommandIO } from './io';
 import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { CommandError } from './wire';
-import { METRICS_PORT_FLAG, metricsPort, serveMetrics } from './metrics-flag';
+import { METRICS_PORT_FLAG, metricsPort, metricsSecurityFlags, serveMetrics } from './metrics-flag';
+import { endpointSecurity, httpSecurityFlags } from './http-security';
 import { CONSOLE_PORT_FLAG, consolePort, inProcessConsole } from './console-command';
 import { INTERNAL_TLS_FLAGS, internalExposureWarning, internalTlsOf } from './internal-tls-flags';
 import { TRANSACTION_FLAGS, transactionSettingsOfFlags } from './transaction-config';
+
+/** Whose passwords a cluster node's HTTP ports check: the cluster's SCRAM users, as its broker holds them. */
+const NODE_USERS = "the cluster's users (rill user), on a node with the broker role";
+const NO_NODE_USERS = (prefix: string) =>
+  `--${prefix}-basic-auth checks the cluster's users at this node's broker, and a controller-only node has none: protect its ${prefix} port with client certificates (--${prefix}-ssl-client-auth required and --${prefix}-ssl-ca)`;
 
 const SPEC = {
   controller: { kind: 'boolean', help: 'run a controller (a voter of the metadata quorum); with --port too, the node is controller and broker' },
@@ -42,7 +48,9 @@ const SPEC = {
   'heartbeat-interval-ms': numberFlag('broker: heartbeat period', 250),
   'replica-lag-time-max-ms': numberFlag('broker: a follower this far behind leaves the ISR', 10000),
   'metrics-port': METRICS_PORT_FLAG,
+  ...metricsSecurityFlags(NODE_USERS),
   'console-port': { ...CONSOLE_PORT_FLAG, help: `${CONSOLE_PORT_FLAG.help}; a node with the broker role only` },
+  ...httpSecurityFlags('console', 'the console port', NODE_USERS),
   ...TLS_FLAGS,
   ...INTERNAL_TLS_FLAGS,
   ...AUTHORIZER_FLAGS,
@@ -159,8 +167,17 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
     // Both roles in one process (KRaft's combined mode) keep their files apart.
     const bothRoles = combined(flags);
     const dataDir = flags['data-dir'];
+    // HTTPS and basic auth on the node's HTTP ports; passwords are checked against the cluster's SCRAM users in its
+    // broker's metadata image (none answer before the broker runs).
+    let nodeBroker: BrokerProcess | undefined;
+    const users =
+      flags.controller && !bothRoles
+        ? undefined
+        : (user: string, password: string) => nodeBroker !== undefined && userPasswordMatches(clusterSecurityPort(nodeBroker, []), user, password);
+    const metricsSecurity = endpointSecurity(flags, 'metrics', 'metrics port', users, NO_NODE_USERS('metrics'))?.security;
+    const consoleSecurity = endpointSecurity(flags, 'console', 'console port', users, NO_NODE_USERS('console'))?.security;
     // One registry for the node: a combined node's controller and broker metrics side by side.
-    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io);
+    const metrics = metricsAt === undefined ? undefined : await serveMetrics(metricsAt, flags.host ?? '127.0.0.1', `rill node ${nodeId}`, io, metricsSecurity);
     if (metrics) stops.push(() => metrics.server.close());
     if (flags.controller) {
       const started = await ControllerProcess.start({
@@ -225,6 +242,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
         throw new CommandError(started.left);
       }
       stops.push(() => started.right.stop());
+      nodeBroker = started.right;
       for (const warning of exposureWarnings(listeners, kafkaTls, listenerSettings)) logger.warn(warning);
       // Named listeners are listed with the address each advertises.
       const named = started.right.namedListeners;
@@ -232,7 +250,7 @@ export function runClusterNode(argv: string[], io: CommandIO, stop: AbortSignal)
       io.stdout.write(`rill broker ${nodeId}: ${kafka}, replication on ${port + 1}${internalTls ? ' over mutual TLS' : ''} (data ${dataDir})\n`);
       if (consoleAt !== undefined) {
         const served = await inProcessConsole(
-          { port: consoleAt, host: first.host, who: `rill broker ${nodeId}` },
+          { port: consoleAt, host: first.host, who: `rill broker ${nodeId}`, security: consoleSecurity },
           // The first listener's port is fixed (replication is on its port + 1); the others as configured.
           listeners.map((l, i) => ({ protocol: l.protocol, host: l.host, port: i === 0 ? port : l.port })),
           undefined,

@@ -11,6 +11,9 @@ import { bootstrapOf, CommandError } from './wire';
 import { loadPipeline } from './worker-pipeline';
 import type { TopologyView } from '../console/server';
 import type { Topology } from '../dsl';
+import type { HttpSecurity } from '../core/http';
+import { endpointSecurity, httpSecurityFlags } from './http-security';
+import { BROKER_USERS, NO_BROKER_USERS, usersOfBrokers } from './broker-users';
 
 const DEFAULT_PORT = 9021;
 
@@ -39,6 +42,7 @@ const SPEC = {
   app: { kind: 'string', arg: 'APP', help: 'the application id the --pipeline is built with', defaultText: "the pipeline's own" },
   bootstrap: BOOTSTRAP_FLAG,
   'command-config': COMMAND_CONFIG_FLAG,
+  ...httpSecurityFlags('console', 'the console', BROKER_USERS),
 } as const;
 
 export const CONSOLE_HELP = commandHelp({
@@ -79,6 +83,7 @@ export function runConsole(argv: string[], io: CommandIO, stop: AbortSignal): Pr
         sasl: bootstrap.sasl,
         port: consolePort(flags.port) ?? DEFAULT_PORT,
         host: flags.host,
+        security: endpointSecurity(flags, 'console', 'console', usersOfBrokers(bootstrap), NO_BROKER_USERS('console'))?.security,
         registry: flags['schema-registry'] ?? io.env.RILL_SCHEMA_REGISTRY,
         refreshMs,
         controllers: controllers?.right,
@@ -121,7 +126,7 @@ export async function startConsole(options: ConsoleOptions, who: string, io: Com
  * PLAINTEXT listener (and its schema registry, when it serves one).
  */
 export function inProcessConsole(
-  at: { port: number; host: string; who: string },
+  at: { port: number; host: string; who: string; security?: HttpSecurity },
   listeners: readonly { readonly protocol: string; readonly host: string; readonly port: number }[],
   registry: { host: string; port: number } | undefined,
   io: CommandIO,
@@ -137,6 +142,7 @@ export function inProcessConsole(
       bootstrap: `${reachable(plain.host)}:${plain.port}`,
       port: at.port,
       host: at.host,
+      security: at.security,
       registry: registry && `http://${reachable(registry.host)}:${registry.port}`,
       controllers,
     },

@@ -4,9 +4,10 @@
 // user`, the same the Kafka listeners authenticate: no second user list).
 // Config keys are schema.registry.ssl.* (the Kafka listener's ssl.* names) and
 // schema.registry.authentication.method (Confluent's authentication.method).
-import type * as https from 'node:https';
+import type { HttpSecurity, PasswordCheck } from '../core/http';
 import { UsageError } from './args';
-import { type ClientAuth, isLoopback, ListenerTls, type SecurityPort, userPasswordMatches } from '../core/protocol';
+import { type ClientAuth, isLoopback } from '../core/protocol';
+import { type HttpSecuritySettings, httpSecurityFlags, loadHttpSecurity } from './http-security';
 import { tlsOfSettings } from './tls-settings';
 
 export interface SchemaRegistrySecuritySettings {
@@ -26,25 +27,7 @@ export const SCHEMA_REGISTRY_KEYS = {
   'schema.registry.authentication.method': { setting: 'schemaRegistryAuthenticationMethod', kind: 'string' },
 } as const;
 
-export const SCHEMA_REGISTRY_FLAGS = {
-  'schema-registry-ssl-cert': {
-    kind: 'string',
-    arg: 'FILE',
-    help: "the schema registry's certificate (PEM): serves HTTPS; config key schema.registry.ssl.certificate.location",
-  },
-  'schema-registry-ssl-key': { kind: 'string', arg: 'FILE', help: 'its private key (PEM); config key schema.registry.ssl.key.location' },
-  'schema-registry-ssl-ca': { kind: 'string', arg: 'FILE', help: 'CAs trusted for client certificates (PEM); config key schema.registry.ssl.ca.location' },
-  'schema-registry-ssl-client-auth': {
-    kind: 'string',
-    arg: 'none|requested|required',
-    help: 'client certificates on the schema registry; config key schema.registry.ssl.client.auth',
-    defaultText: 'none',
-  },
-  'schema-registry-basic-auth': {
-    kind: 'boolean',
-    help: "HTTP basic auth on the schema registry, checked against the broker's users (rill user); config key schema.registry.authentication.method=BASIC",
-  },
-} as const;
+export const SCHEMA_REGISTRY_FLAGS = httpSecurityFlags('schema-registry', 'the schema registry', "the broker's users (rill user)", 'schema.registry');
 
 /** The registry flags given, as config keys. */
 export function schemaRegistryFlagsAsConfig(flags: {
@@ -79,28 +62,26 @@ export function schemaRegistryExposureWarning(host: string, s: SchemaRegistrySec
 /** Checks the settings (files are read later, by schemaRegistrySecurity). */
 export function checkSchemaRegistrySecurity(s: SchemaRegistrySecuritySettings): void {
   basicAuth(s);
-  registryTls(s);
+  tlsOfSettings(httpSettings(s), NAMES);
 }
 
-function registryTls(s: SchemaRegistrySecuritySettings) {
-  return tlsOfSettings(
-    { cert: s.schemaRegistrySslCertFile, key: s.schemaRegistrySslKeyFile, ca: s.schemaRegistrySslCaFile, clientAuth: s.schemaRegistrySslClientAuth },
-    { keys: 'schema.registry.ssl', flags: '--schema-registry-ssl', server: 'schema registry' },
-  );
+const NAMES = { keys: 'schema.registry.ssl', flags: '--schema-registry-ssl', server: 'schema registry' };
+
+function httpSettings(s: SchemaRegistrySecuritySettings): HttpSecuritySettings {
+  return {
+    cert: s.schemaRegistrySslCertFile,
+    key: s.schemaRegistrySslKeyFile,
+    ca: s.schemaRegistrySslCaFile,
+    clientAuth: s.schemaRegistrySslClientAuth,
+    basicAuth: basicAuth(s),
+  };
 }
 
 /**
  * What startSchemaRegistryServer takes for the settings: its HTTPS options, its
- * basic auth over the broker's users. Throws a message naming the setting of a
- * file it cannot use (`rill broker` reports it and exits before serving).
+ * basic auth over `users`. Throws a message naming the setting of a file it
+ * cannot use (the command reports it and exits before serving).
  */
-export function schemaRegistrySecurity(
-  s: SchemaRegistrySecuritySettings,
-  users: SecurityPort,
-): { tls?: https.ServerOptions; authenticate?: (user: string, password: string) => boolean } {
-  const tls = registryTls(s);
-  return {
-    tls: tls && ListenerTls.load(tls, 'schema.registry.').serverOptions(),
-    authenticate: basicAuth(s) ? (user, password) => userPasswordMatches(users, user, password) : undefined,
-  };
+export function schemaRegistrySecurity(s: SchemaRegistrySecuritySettings, users: PasswordCheck | undefined, noUsers: string): HttpSecurity {
+  return loadHttpSecurity(httpSettings(s), NAMES, users, noUsers).security;
 }

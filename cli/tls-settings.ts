@@ -7,22 +7,25 @@ import type { ClientAuth, ListenerTlsOptions } from '../core/protocol';
 /**
  * A server's TLS from its certificate, key, CA and client-auth settings: none
  * when no certificate is given; settings that do not go together are refused,
- * named by their keys (`keys`.certificate.location, ...) and flags (`flags`-cert, ...).
+ * named by their keys (`keys`.certificate.location, ...) and flags
+ * (`flags`-cert, ...), or by their flags alone when they have no keys.
  */
 export function tlsOfSettings(
   s: { cert?: string; key?: string; ca?: string; clientAuth?: ClientAuth },
-  names: { keys: string; flags: string; server: string },
+  names: { keys?: string; flags: string; server: string },
 ): ListenerTlsOptions | undefined {
   const { keys, flags, server } = names;
+  const named = (key: string, flag: string) => (keys === undefined ? `${flags}-${flag}` : `${keys}.${key}`);
+  const both = (key: string, flag: string) => (keys === undefined ? `${flags}-${flag}` : `${keys}.${key} (${flags}-${flag})`);
   if (!s.cert && !s.key) {
     if (s.ca || (s.clientAuth && s.clientAuth !== 'none'))
       throw new UsageError(
-        `${keys}.ca.location and ${keys}.client.auth need TLS on the ${server}: give ${keys}.certificate.location and ${keys}.key.location too`,
+        `${named('ca.location', 'ca')} and ${named('client.auth', 'client-auth')} need TLS on the ${server}: give ${named('certificate.location', 'cert')} and ${named('key.location', 'key')} too`,
       );
     return undefined;
   }
-  if (!s.cert || !s.key) throw new UsageError(`TLS needs both ${keys}.certificate.location (${flags}-cert) and ${keys}.key.location (${flags}-key)`);
+  if (!s.cert || !s.key) throw new UsageError(`TLS needs both ${both('certificate.location', 'cert')} and ${both('key.location', 'key')}`);
   if (s.clientAuth && s.clientAuth !== 'none' && !s.ca)
-    throw new UsageError(`${keys}.client.auth=${s.clientAuth} needs ${keys}.ca.location (${flags}-ca): the CA that signs client certificates`);
+    throw new UsageError(`${named('client.auth', 'client-auth')}=${s.clientAuth} needs ${both('ca.location', 'ca')}: the CA that signs client certificates`);
   return { certFile: s.cert, keyFile: s.key, caFile: s.ca, clientAuth: s.clientAuth };
 }

@@ -21,7 +21,9 @@ import { commandLogger, LOG_LEVEL_FLAG } from './logging';
 import { clientSecurity, CommandError } from './wire';
 import { RestoreProgress } from './progress';
 import { loadPipeline } from './worker-pipeline';
-import { METRICS_PORT_FLAG, metricsPort } from './metrics-flag';
+import { METRICS_PORT_FLAG, metricsPort, metricsSecurityFlags } from './metrics-flag';
+import { endpointSecurity, httpSecurityFlags } from './http-security';
+import { BROKER_USERS, NO_BROKER_USERS, usersOfBrokers } from './broker-users';
 import { metricsRegistry } from '../core/metrics';
 import { CONSOLE_PORT_FLAG, consolePort } from './console-command';
 import { publishWorkerStatus, type WorkerView, workerConsole } from './worker-console';
@@ -55,6 +57,7 @@ const SPEC = {
   ),
   'join-timeout-ms': numberFlag('give up when no controller accepts the join this long', 15000),
   'metrics-port': { ...METRICS_PORT_FLAG, help: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a free port)' },
+  ...metricsSecurityFlags(BROKER_USERS),
   'query-port': {
     kind: 'number',
     arg: 'PORT',
@@ -68,9 +71,15 @@ const SPEC = {
     help: "serve the web console at http://CONSOLE-HOST:PORT/, with this worker's status at /api/worker (0 picks a free port)",
   },
   'console-host': { kind: 'string', arg: 'HOST', help: 'the address the console listens on', default: '127.0.0.1' },
+  ...httpSecurityFlags('console', 'the console', BROKER_USERS),
   'status-interval-ms': numberFlag(
     'how often the worker writes its status (tasks, restore progress, lag) to APP-worker-status for the consoles; 0: never',
     DEFAULT_STATUS_INTERVAL_MS,
+  ),
+  ...httpSecurityFlags(
+    'query',
+    'the query port (every worker of the app alike: with TLS they forward to each other over https, trusting --query-ssl-ca)',
+    BROKER_USERS,
   ),
   ...LOG_LEVEL_FLAG,
   'broker-unavailable-timeout-ms': numberFlag(
@@ -137,6 +146,11 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       throw new UsageError(`--application-server: "${applicationServer}" is not HOST:PORT`);
     // TLS and SASL to the brokers, checked before anything starts.
     const security = flags['command-config'] !== undefined ? clientSecurity(readConfigFile(flags['command-config']), flags['command-config']) : {};
+    // HTTPS and basic auth (checked by a SASL login at the brokers) on the query and metrics ports.
+    const users = usersOfBrokers({ servers: brokers.join(','), ...security });
+    const querySecurity = endpointSecurity(flags, 'query', 'query port', users, NO_BROKER_USERS('query'));
+    const metricsSecurity = endpointSecurity(flags, 'metrics', 'metrics port', users, NO_BROKER_USERS('metrics'));
+    const consoleSecurity = endpointSecurity(flags, 'console', 'console', users, NO_BROKER_USERS('console'));
     // Mutual TLS to the controllers, when the cluster's own links use it.
     const internalTls = internalTlsOf(flags);
 
@@ -174,6 +188,9 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
       queryPort,
       queryHost: flags['query-host'],
       applicationServer,
+      querySecurity: querySecurity?.security,
+      queryForwardTls: querySecurity?.peerTls,
+      metricsSecurity: metricsSecurity?.security,
       metrics: metricsAt === undefined ? undefined : metricsRegistry({ process: true }),
       onRestoreProgress: (p) => restoring.report(p),
     });
@@ -254,7 +271,15 @@ export function runWorker(argv: string[], io: CommandIO, stop: AbortSignal): Pro
         ? undefined
         : await workerConsole(
             shown,
-            { port: consoleAt, host: flags['console-host']!, brokers, security, controllers: controllers.right, consoleUrl: () => consoleUrl },
+            {
+              port: consoleAt,
+              host: flags['console-host']!,
+              brokers,
+              security,
+              httpSecurity: consoleSecurity?.security,
+              controllers: controllers.right,
+              consoleUrl: () => consoleUrl,
+            },
             io,
           ).catch(async (e: Error) => {
             started(false);

@@ -5,6 +5,7 @@
 // its own status live at /api/worker).
 import { type ConsoleServer, WorkerStatusPublisher, type WorkerStatusView } from '../console/server';
 import type { ControllerAddress } from '../core/cluster';
+import type { HttpSecurity } from '../core/http';
 import type { ClientSaslOptions, ClientTlsOptions } from '../core/protocol';
 import type { LogClient } from '../core/client';
 import type { RillStreams } from '../dsl';
@@ -49,6 +50,8 @@ export function workerConsole(
     host: string;
     brokers: readonly string[];
     security: { tls?: ClientTlsOptions; sasl?: ClientSaslOptions };
+    /** TLS and/or basic auth on the console's own port. */
+    httpSecurity?: HttpSecurity;
     controllers: readonly ControllerAddress[];
     consoleUrl: () => string | undefined;
   },
@@ -63,6 +66,7 @@ export function workerConsole(
       controllers: o.controllers,
       topologies: [topologyView(w.streams.topology)],
       worker: { id: w.workerId, status: workerStatus(w, o.consoleUrl) },
+      security: o.httpSecurity,
     },
     `rill worker ${w.workerId}`,
     io,

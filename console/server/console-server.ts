@@ -1,8 +1,8 @@
 // The console's HTTP server: the page, its script and style, and the JSON API
 // the page polls. Read-only: anything but GET (and HEAD) is refused. Every bad
 // request gets a JSON error and the server goes on serving the others.
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
+import { type HttpListener, type HttpSecurity, startHttpListener } from '../../core/http';
 import { BrokerError, ErrorCode } from '../../core/client';
 import type { ControllerAddress } from '../../core/cluster';
 import { ControllersUnavailable, ControllerView } from './controller-view';
@@ -34,6 +34,8 @@ export interface ConsoleOptions extends KafkaViewOptions {
   readonly controllers?: readonly ControllerAddress[];
   /** Pipelines' topologies, drawn on the Stream apps page (beside their workers, when the controllers are known). */
   readonly topologies?: readonly TopologyView[];
+  /** HTTPS and/or basic auth on the console's port (a browser asks for the user and password); default plain HTTP. */
+  readonly security?: HttpSecurity;
 }
 
 /** Records one message-browser page shows, at most. */
@@ -45,12 +47,15 @@ class BadRequest extends Error {}
 
 export class ConsoleServer {
   private constructor(
-    private readonly server: http.Server,
+    private readonly listener: HttpListener,
     private readonly kafka: KafkaView,
     /** The pages' live streams (exposed for tests: how many are open, how many paths are polled). */
     readonly live: LiveFeeds,
-    readonly url: string,
   ) {}
+
+  get url(): string {
+    return this.listener.url;
+  }
 
   static async start(options: ConsoleOptions): Promise<ConsoleServer> {
     const kafka = new KafkaView(options);
@@ -72,31 +77,34 @@ export class ConsoleServer {
       heartbeatMs: options.heartbeatMs,
       maxStreams: options.maxLiveStreams,
     });
-    const server = http.createServer((request, response) => {
+    // Behind the listener's TLS and basic auth, as every other request.
+    const serve = (request: http.IncomingMessage, response: http.ServerResponse) => {
       if (isLiveStream(request)) return live.serve(request, response, new URL(request.url ?? '/', 'http://console'), SECURITY_HEADERS);
       answer(request, api).then(
         ({ status, type, body }) => send(response, status, type, body),
         (e) => send(response, 500, JSON_TYPE, JSON.stringify({ error: (e as Error).message } satisfies ErrorView)),
       );
-    });
-    const host = options.host ?? '127.0.0.1';
+    };
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, host, () => resolve());
+      const listener = await startHttpListener({
+        port: options.port,
+        host: options.host,
+        security: options.security,
+        realm: 'Rill console',
+        handle: serve,
+        refusal: (_status, message) => ({ type: JSON_TYPE, body: JSON.stringify({ error: message } satisfies ErrorView) }),
       });
+      return new ConsoleServer(listener, kafka, live);
     } catch (e) {
+      live.close();
       await kafka.close();
       throw e;
     }
-    const { port } = server.address() as AddressInfo;
-    return new ConsoleServer(server, kafka, live, `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   }
 
   async close(): Promise<void> {
     this.live.close();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.listener.close();
     await this.kafka.close();
   }
 }

@@ -81,6 +81,7 @@ export type { Refusal } from './errors';
 export { ControllerProcess } from './controller/controller-process';
 export type { ControllerOptions } from './controller/controller-process';
 export { BrokerProcess } from './broker/broker-process';
+export { clusterSecurityPort } from './broker/cluster-security';
 export type { BrokerOptions, KafkaListenerOptions } from './broker/broker-process';
 export { OFFSETS_TOPIC_PARTITIONS } from './broker/group-coordinator';
 export { parseControllers } from './net/addresses';

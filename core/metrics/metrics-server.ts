@@ -1,9 +1,11 @@
-// /metrics over HTTP (node:http) for one registry: GET only, no request body
-// read, a bounded number of connections and short timeouts (a scraper that
-// hangs cannot hold the process). Closed by its owner with the rest of it.
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// /metrics over HTTP(S) for one registry, on core/http's listener (optional
+// TLS and basic auth: Prometheus' scrape config has tls_config and
+// basic_auth): GET only, no request body read, a bounded number of
+// connections and short timeouts (a scraper that hangs cannot hold the
+// process). Closed by its owner with the rest of it.
+import type * as http from 'node:http';
 import type { Registry } from 'prom-client';
+import { type HttpListener, type HttpSecurity, startHttpListener } from '../http';
 
 export interface MetricsServerOptions {
   readonly registry: Registry;
@@ -11,47 +13,48 @@ export interface MetricsServerOptions {
   readonly port: number;
   /** Default 127.0.0.1. */
   readonly host?: string;
+  /** HTTPS and/or basic auth; default plain HTTP, nobody asked. */
+  readonly security?: HttpSecurity;
 }
 
 /** Scrapers are few: more connections than this are refused. */
 const MAX_CONNECTIONS = 32;
-const REQUEST_TIMEOUT_MS = 10_000;
 
 export class MetricsServer {
-  private constructor(
-    private readonly server: http.Server,
-    readonly port: number,
-    readonly host: string,
-  ) {}
+  private constructor(private readonly listener: HttpListener) {}
 
-  static start(options: MetricsServerOptions): Promise<MetricsServer> {
-    const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (req, res) =>
-      answer(options.registry, req, res),
-    );
-    server.maxConnections = MAX_CONNECTIONS;
-    server.keepAliveTimeout = 5_000;
-    const host = options.host ?? '127.0.0.1';
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, host, () => {
-        server.off('error', reject);
-        resolve(new MetricsServer(server, (server.address() as AddressInfo).port, host));
-      });
+  static async start(options: MetricsServerOptions): Promise<MetricsServer> {
+    const listener = await startHttpListener({
+      port: options.port,
+      host: options.host,
+      security: options.security,
+      realm: 'Rill metrics',
+      maxConnections: MAX_CONNECTIONS,
+      handle: (req, res) => answer(options.registry, req, res),
+      refusal: (_status, message) => ({ type: TEXT, body: `${message}\n` }),
     });
+    return new MetricsServer(listener);
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  get host(): string {
+    return this.listener.host;
   }
 
   /** Where Prometheus scrapes. */
   get url(): string {
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/metrics`;
+    return `${this.listener.url}/metrics`;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return this.listener.close();
   }
 }
+
+const TEXT = 'text/plain; charset=utf-8';
 
 function answer(registry: Registry, req: http.IncomingMessage, res: http.ServerResponse): void {
   req.resume(); // a body, if any, is not read into memory
@@ -71,6 +74,6 @@ function answer(registry: Registry, req: http.IncomingMessage, res: http.ServerR
 }
 
 function plain(res: http.ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.writeHead(status, { 'Content-Type': TEXT });
   res.end(text);
 }

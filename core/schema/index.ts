@@ -31,5 +31,7 @@ export type { StoredRecord } from './registry-records';
 
 export { startSchemaRegistryServer } from './rest-server';
 export type { SchemaRegistryServer, SchemaRegistryServerOptions } from './rest-server';
+export { subjectAccess, FORBIDDEN_ERROR_CODE } from './subject-access';
+export type { RegistryAccess, RegistryAuthorizer, RegistryOperation } from './subject-access';
 export { handleRestRequest } from './rest-api';
 export type { RestRequest, RestResponse } from './rest-api';

@@ -1,53 +1,30 @@
-// The HTTP shell around rest-api.ts: node:http (node:https with TLS), JSON in
-// and out, bounded request bodies, and optional HTTP basic auth (RFC 7617)
-// checked before the body is read. Served in-process by tests and embedded
-// Rill, and by `rill broker` on the Schema Registry's usual port.
-import * as http from 'node:http';
-import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { errorResponse, handleRestRequest, type RestResponse } from './rest-api';
+// The HTTP shell around rest-api.ts: JSON in and out and bounded request
+// bodies, on core/http's listener (HTTPS with TLS, basic auth checked before
+// the body is read), and with an authorizer the ACL checks of
+// subject-access.ts. Served in-process by tests and embedded Rill, by `rill
+// broker` on the Schema Registry's usual port, and by `rill schema-registry`.
+import type * as http from 'node:http';
+import { type Caller, type HttpSecurity, startHttpListener } from '../http';
+import { errorResponse, handleRestRequest, type RestRequest, type RestResponse } from './rest-api';
 import type { SchemaRegistry } from './registry';
 import { RegistryErrorCode } from './registry-error';
+import { deniedMessage, FORBIDDEN_ERROR_CODE, type RegistryAuthorizer, requestAccess, subjectAccess } from './subject-access';
 
 /** Schemas are small; anything larger is refused before it is buffered. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
-export interface SchemaRegistryServerOptions {
+export interface SchemaRegistryServerOptions extends HttpSecurity {
   readonly registry: SchemaRegistry;
   /** 0 picks a free port (tests); Confluent's default is 8081. */
   readonly port?: number;
   readonly host?: string;
-  /** Serve HTTPS with these options (certificate, key, and for client certificates a CA with requestCert); absent: HTTP. */
-  readonly tls?: https.ServerOptions;
   /**
-   * HTTP basic auth: whether a user name and password are good. Absent: no
-   * authentication. A request without them, or with wrong ones, gets 401 and
-   * a WWW-Authenticate challenge.
+   * ACL checks on subjects (subject-access.ts): absent, every admitted caller
+   * may do everything. The principal is "User:<basic-auth user>", or
+   * User:ANONYMOUS without basic auth.
    */
-  readonly authenticate?: (user: string, password: string) => boolean;
-}
-
-/** The protection space of the challenge (RFC 7617 section 2). */
-const REALM = 'Rill Schema Registry';
-
-/** user and password of an `Authorization: Basic` header, or undefined when there is none or it is malformed. */
-function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (m === null) return undefined;
-  const text = Buffer.from(m[1], 'base64').toString('utf8');
-  const colon = text.indexOf(':');
-  return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
-}
-
-/** Whether the request may go on; a refused one has its 401 sent (and its body left unread). */
-function admitted(request: http.IncomingMessage, response: http.ServerResponse, authenticate: SchemaRegistryServerOptions['authenticate']): boolean {
-  if (authenticate === undefined) return true;
-  const credentials = basicCredentials(request.headers.authorization);
-  if (credentials !== undefined && authenticate(credentials.user, credentials.password)) return true;
-  const message = credentials === undefined ? 'Authentication required: HTTP basic auth (user and password)' : 'Bad user name or password';
-  send(response, errorResponse(401, 401, message), { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"`, Connection: 'close' });
-  return false;
+  readonly authorize?: RegistryAuthorizer;
 }
 
 export interface SchemaRegistryServer {
@@ -57,43 +34,45 @@ export interface SchemaRegistryServer {
   close(): Promise<void>;
 }
 
-export function startSchemaRegistryServer(options: SchemaRegistryServerOptions): Promise<SchemaRegistryServer> {
+export async function startSchemaRegistryServer(options: SchemaRegistryServerOptions): Promise<SchemaRegistryServer> {
   const { registry } = options;
-  const host = options.host ?? '127.0.0.1';
-  const serve = (request: http.IncomingMessage, response: http.ServerResponse) => {
-    if (!admitted(request, response, options.authenticate)) return;
+  const serve = (request: http.IncomingMessage, response: http.ServerResponse, caller: Caller) =>
     void readJsonBody(request).then(async (body) => {
       if (body.kind === 'refused') return send(response, body.response);
       const url = new URL(request.url ?? '/', 'http://registry');
       const method = request.method ?? 'GET';
-      const answer = handleRestRequest(registry, {
-        method,
-        path: url.pathname.replace(/\/+$/, '') || '/',
-        query: url.searchParams,
-        body: body.value,
-      });
+      const rest: RestRequest = { method, path: url.pathname.replace(/\/+$/, '') || '/', query: url.searchParams, body: body.value };
+      const answer = options.authorize ? authorizedAnswer(registry, rest, options.authorize, caller) : handleRestRequest(registry, rest);
       // A change is acknowledged once durable; a read or a refusal needs no wait.
       send(response, method === 'GET' || answer.status >= 400 ? answer : await whenDurable(registry, answer));
     });
-  };
-  const server = options.tls ? https.createServer(options.tls, serve) : http.createServer(serve);
-
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8081, host, () => {
-      server.off('error', reject);
-      const port = (server.address() as AddressInfo).port;
-      resolve({
-        port,
-        url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections(); // idle keep-alive sockets would hold close() open
-          }),
-      });
-    });
+  const listener = await startHttpListener({
+    port: options.port ?? 8081,
+    host: options.host,
+    security: options,
+    realm: 'Rill Schema Registry',
+    handle: serve,
+    refusal: (status, message) => ({ type: CONTENT_TYPE, body: JSON.stringify(errorResponse(status, status, message).body) }),
   });
+  return { port: listener.port, url: listener.url, close: () => listener.close() };
+}
+
+/** The request's answer when the caller may have it: 403 (Confluent's 40301) when not; lists cut to what the caller may describe. */
+function authorizedAnswer(registry: SchemaRegistry, request: RestRequest, authorize: RegistryAuthorizer, caller: Caller): RestResponse {
+  const who = { principal: caller.user === undefined ? 'User:ANONYMOUS' : `User:${caller.user}`, host: caller.host };
+  const describable = (subject: string) => authorize(who, subjectAccess(subject, 'DESCRIBE'));
+  const needs = requestAccess(request.method, request.path);
+  if (needs.kind === 'access' && !authorize(who, needs.access)) return errorResponse(403, FORBIDDEN_ERROR_CODE, deniedMessage(who.principal, needs.access));
+  const anySchema = () => authorize(who, { resource: 'Cluster', name: 'kafka-cluster', operation: 'DESCRIBE' });
+  if (needs.kind === 'schema-id' && !registry.subjectVersionsForId(needs.id).some(({ subject }) => describable(subject)) && !anySchema())
+    // As for an id nobody uses: whether it exists is not told to who may not see it.
+    return errorResponse(404, RegistryErrorCode.schemaNotFound, `Schema ${needs.id} not found`);
+  const answer = handleRestRequest(registry, request);
+  if (answer.status !== 200) return answer;
+  if (needs.kind === 'subject-list') return { ...answer, body: (answer.body as string[]).filter(describable) };
+  if (needs.kind === 'schema-id' && request.path.endsWith('/versions'))
+    return { ...answer, body: (answer.body as { subject: string }[]).filter(({ subject }) => describable(subject)) };
+  return answer;
 }
 
 /**
@@ -138,8 +117,8 @@ function readJsonBody(request: http.IncomingMessage): Promise<Body> {
   });
 }
 
-function send(response: http.ServerResponse, result: RestResponse, headers: http.OutgoingHttpHeaders = {}): void {
+function send(response: http.ServerResponse, result: RestResponse): void {
   const payload = Buffer.from(JSON.stringify(result.body));
-  response.writeHead(result.status, { ...headers, 'Content-Type': CONTENT_TYPE, 'Content-Length': payload.length });
+  response.writeHead(result.status, { 'Content-Type': CONTENT_TYPE, 'Content-Length': payload.length });
   response.end(payload);
 }

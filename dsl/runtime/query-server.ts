@@ -18,8 +18,15 @@
 // Errors: 404 unknown store (or no value for the key), 400 bad parameters,
 // 503 with Retry-After while the answer is not to be had (restoring, a
 // rebalance moving the partition, its owner unknown or unreachable).
+//
+// Security (core/http's listener): HTTPS and/or basic auth. The instances of
+// an application are set up alike, so with TLS they ask each other over
+// https (trusting forwardTls' CA), and a forwarded request carries its
+// caller's Authorization: the owner checks the same user again.
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import * as https from 'node:https';
+import type * as tls from 'node:tls';
+import { type HttpListener, type HttpSecurity, startHttpListener } from '../../core/http';
 import type { ResolvedStore } from '../topology/topology';
 import type { InteractiveQueries } from './interactive-queries';
 import { decodeKey, decodePrefix, keyBytes, keyEncodingOf, toJson, type Decoded } from './query-codec';
@@ -38,6 +45,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** How long a forwarded request may take, and the most bytes its answer may have. */
 const FORWARD_TIMEOUT_MS = 5_000;
 const MAX_FORWARDED_BYTES = 64 * 1024 * 1024;
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface QueryServerOptions {
   readonly queries: InteractiveQueries;
@@ -51,6 +59,10 @@ export interface QueryServerOptions {
   readonly host?: string;
   /** The applicationServer this instance advertises (default: host:port it listens on). */
   readonly advertised?: string;
+  /** HTTPS and/or basic auth on the query port; default plain HTTP, nobody asked. */
+  readonly security?: HttpSecurity;
+  /** TLS of this instance's forwarded requests to the others: the CA their certificates are signed by, a client certificate if they require one. Default: Node's trusted CAs. */
+  readonly forwardTls?: tls.ConnectionOptions;
 }
 
 class QueryError extends Error {
@@ -76,35 +88,38 @@ interface Answer {
 
 export class QueryServer {
   private constructor(
-    private readonly server: http.Server,
+    private readonly listener: HttpListener,
     private readonly options: QueryServerOptions,
     /** The applicationServer of this instance: how the others reach it. */
     readonly advertised: string,
-    readonly port: number,
   ) {}
 
-  static start(options: QueryServerOptions): Promise<QueryServer> {
+  static async start(options: QueryServerOptions): Promise<QueryServer> {
     const host = options.host ?? '127.0.0.1';
-    const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS });
-    server.maxConnections = MAX_CONNECTIONS;
-    server.keepAliveTimeout = 5_000;
-    return new Promise((resolve, reject) => {
-      const refused = (e: Error) => reject(new Error(`cannot serve interactive queries on ${host}:${options.port}: ${e.message}; pick another queryPort`));
-      server.once('error', refused);
-      server.listen(options.port, host, () => {
-        server.off('error', refused);
-        const port = (server.address() as AddressInfo).port;
-        const advertised = options.advertised ?? `${host.includes(':') ? `[${host}]` : host}:${port}`;
-        const self = new QueryServer(server, options, advertised, port);
-        server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => self.handle(req, res));
-        resolve(self);
-      });
+    let self: QueryServer | undefined;
+    const listener = await startHttpListener({
+      port: options.port,
+      host,
+      security: options.security,
+      realm: 'Rill interactive queries',
+      maxConnections: MAX_CONNECTIONS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      handle: (req, res) => self?.handle(req, res),
+      refusal: (status, message) => ({ type: JSON_TYPE, body: toJson({ error: message, code: status === 401 ? 'unauthorized' : 'refused' }) }),
+    }).catch((e: Error) => {
+      throw new Error(`cannot serve interactive queries on ${host}:${options.port}: ${e.message}; pick another queryPort`);
     });
+    self = new QueryServer(listener, options, options.advertised ?? `${host.includes(':') ? `[${host}]` : host}:${listener.port}`);
+    return self;
+  }
+
+  get port(): number {
+    return this.listener.port;
   }
 
   /** The base URL of this instance's queries (its applicationServer). */
   get url(): string {
-    return `http://${this.advertised}`;
+    return `${this.listener.scheme}://${this.advertised}`;
   }
 
   private get queries(): InteractiveQueries {
@@ -112,10 +127,7 @@ export class QueryServer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return this.listener.close();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -127,7 +139,7 @@ export class QueryServer {
         return this.error(new QueryError(500, 'internal', e instanceof Error ? e.message : String(e)));
       })
       .then((a) => {
-        const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json; charset=utf-8' };
+        const headers: http.OutgoingHttpHeaders = { 'Content-Type': JSON_TYPE };
         if (a.servedBy) headers[SERVED_BY_HEADER] = a.servedBy;
         if (a.retryAfter) headers['Retry-After'] = a.retryAfter;
         res.writeHead(a.status, headers);
@@ -163,12 +175,12 @@ export class QueryServer {
     if (parts.length === 1 && parts[0] === 'metadata') return this.ok(await this.metadata());
     if (parts[0] === 'stores' && parts.length >= 3) {
       const store = this.store(parts[1]);
-      if (parts[2] === 'range' && parts.length === 3) return this.scan(store, q, forwarded, req.url!);
+      if (parts[2] === 'range' && parts.length === 3) return this.scan(store, q, forwarded, asked(req));
       if (parts[2] === 'keys' && parts.length >= 4 && parts.length <= 5) {
         const key = decoded(decodeKey(store, parts[3], decoded(keyEncodingOf(q.get('keyEncoding')))));
         const what = parts[4];
-        if (what === undefined) return this.keyValue(store, parts[3], key, forwarded, req.url!);
-        if (what === 'windows') return this.windows(store, key, q, forwarded, req.url!);
+        if (what === undefined) return this.keyValue(store, parts[3], key, forwarded, asked(req));
+        if (what === 'windows') return this.windows(store, key, q, forwarded, asked(req));
         if (what === 'metadata') return this.ok(await this.keyMetadata(store, key));
       }
     }
@@ -190,24 +202,24 @@ export class QueryServer {
     throw new QueryError(404, 'unknown-store', `no store "${name}" in application ${this.queries.applicationId} (stores: ${names})`);
   }
 
-  private async keyValue(store: ResolvedStore, text: string, key: unknown, forwarded: boolean, path: string): Promise<Answer> {
+  private async keyValue(store: ResolvedStore, text: string, key: unknown, forwarded: boolean, asked: Asked): Promise<Answer> {
     if (store.kind !== 'key-value')
       throw badRequest(`store "${store.name}" is a ${store.kind} store: query a key's windows at /stores/${store.name}/keys/KEY/windows`);
     this.checkReady();
     const r = await this.queries.queryKey(store.name, key);
-    if (!r.hosted) return this.forward(r.partition, r.host, forwarded, path);
+    if (!r.hosted) return this.forward(r.partition, r.host, forwarded, asked);
     if (r.value === undefined) throw new QueryError(404, 'no-value', `store "${store.name}" has no value for the key ${text} (partition ${r.partition})`);
     return this.ok({ store: store.name, key, partition: r.partition, value: r.value });
   }
 
-  private async windows(store: ResolvedStore, key: unknown, q: URLSearchParams, forwarded: boolean, path: string): Promise<Answer> {
+  private async windows(store: ResolvedStore, key: unknown, q: URLSearchParams, forwarded: boolean, asked: Asked): Promise<Answer> {
     if (store.kind !== 'window') throw badRequest(`store "${store.name}" is a ${store.kind} store: query a key's value at /stores/${store.name}/keys/KEY`);
     const from = timeParam(q, 'from', 0);
     const to = timeParam(q, 'to', Number.MAX_SAFE_INTEGER);
     if (from > to) throw badRequest(`from (${from}) is after to (${to})`);
     this.checkReady();
     const partition = this.queries.partitionOf(store.name, key);
-    if (!this.queries.hosts(partition)) return this.forward(partition, await this.options.directory.hostOf(partition).catch(() => undefined), forwarded, path);
+    if (!this.queries.hosts(partition)) return this.forward(partition, await this.options.directory.hostOf(partition).catch(() => undefined), forwarded, asked);
     const windows = this.queries.windowStore(store.name).fetch(key, from, to);
     return this.ok({
       store: store.name,
@@ -251,7 +263,7 @@ export class QueryServer {
     return known;
   }
 
-  private async scan(store: ResolvedStore, q: URLSearchParams, forwarded: boolean, path: string): Promise<Answer> {
+  private async scan(store: ResolvedStore, q: URLSearchParams, forwarded: boolean, asked: Asked): Promise<Answer> {
     if (store.kind !== 'key-value')
       throw badRequest(`store "${store.name}" is a ${store.kind} store: scans cover key-value stores; query a key's windows instead`);
     const encoding = decoded(keyEncodingOf(q.get('keyEncoding')));
@@ -267,7 +279,7 @@ export class QueryServer {
     // Forwarded: this instance's part only, with the key bytes the asker merges by.
     if (forwarded) return this.ok({ store: store.name, entries: mine, more: local.more });
     const others = await this.otherOwners();
-    const parts = await Promise.all(others.map((host) => this.forwardScan(host, path)));
+    const parts = await Promise.all(others.map((host) => this.forwardScan(host, asked)));
     const all = [...mine, ...parts.flatMap((p) => p.entries)];
     all.sort((a, b) => Buffer.compare(Buffer.from(a.keyBytes, 'base64'), Buffer.from(b.keyBytes, 'base64')));
     const more = local.more || parts.some((p) => p.more) || all.length > limit;
@@ -287,31 +299,35 @@ export class QueryServer {
     return [...others];
   }
 
-  private async forwardScan(host: string, path: string): Promise<{ entries: { key: unknown; value: unknown; keyBytes: string }[]; more: boolean }> {
-    const a = await this.forwardTo(host, path);
+  private async forwardScan(host: string, asked: Asked): Promise<{ entries: { key: unknown; value: unknown; keyBytes: string }[]; more: boolean }> {
+    const a = await this.forwardTo(host, asked);
     if (a.status !== 200) throw unavailable(`the instance at ${host} could not answer its part of the scan (${a.status}: ${errorOf(a.body)})`);
     return JSON.parse(a.body) as { entries: { key: unknown; value: unknown; keyBytes: string }[]; more: boolean };
   }
 
   /** A key's query for a partition this instance does not host: asked of its owner, once. */
-  private forward(partition: number, host: string | undefined, forwarded: boolean, path: string): Promise<Answer> {
+  private forward(partition: number, host: string | undefined, forwarded: boolean, asked: Asked): Promise<Answer> {
     if (forwarded)
       throw unavailable(`this instance was asked as the owner of partition ${partition}, but does not host it now (a rebalance is moving it); try again`);
     if (host === undefined || host === this.advertised)
       throw unavailable(`partition ${partition} of application ${this.queries.applicationId} has no known owner now (a rebalance is moving it); try again`);
-    return this.forwardTo(host, path);
+    return this.forwardTo(host, asked);
   }
 
-  private forwardTo(host: string, path: string): Promise<Answer> {
+  private forwardTo(host: string, asked: Asked): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       const fail = (why: string) => reject(unavailable(`the owner at ${host} is unreachable: ${why}`));
+      const scheme = this.listener.scheme;
       let url: URL;
       try {
-        url = new URL(path, `http://${host}`);
+        url = new URL(asked.path, `${scheme}://${host}`);
       } catch {
         return fail('not a host:port');
       }
-      const req = http.get(url, { headers: { [FORWARDED_HEADER]: this.advertised }, timeout: FORWARD_TIMEOUT_MS }, (res) => {
+      const headers: http.OutgoingHttpHeaders = { [FORWARDED_HEADER]: this.advertised };
+      if (asked.authorization !== undefined) headers.authorization = asked.authorization;
+      const options: https.RequestOptions = { headers, timeout: FORWARD_TIMEOUT_MS, ...(scheme === 'https' ? this.options.forwardTls : {}) };
+      const req = (scheme === 'https' ? https : http).get(url, options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -338,6 +354,16 @@ export class QueryServer {
     const why = this.options.notReady();
     if (why !== undefined) throw unavailable(`application ${this.queries.applicationId} cannot answer queries now: ${why}; try again`);
   }
+}
+
+/** What a forwarded request repeats of its caller's: the path and query, and the credentials. */
+interface Asked {
+  readonly path: string;
+  readonly authorization?: string;
+}
+
+function asked(req: http.IncomingMessage): Asked {
+  return { path: req.url ?? '/', authorization: req.headers.authorization };
 }
 
 function decoded<T>(d: Decoded<T>): T {

@@ -62,6 +62,8 @@ import { clientIdFor, TaskDirectory } from './task-directory';
 import { TaskManager } from './task-manager';
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup, TASK_IDLE_DISABLED } from './partition-group';
 import { MetricsServer, metricsRegistry, type Registry } from '../../core/metrics';
+import type { HttpSecurity } from '../../core/http';
+import type * as tls from 'node:tls';
 import { StreamsMetrics } from './streams-metrics';
 import { QueryServer } from './query-server';
 import { QueryHostsTopic } from './query-hosts-topic';
@@ -184,6 +186,16 @@ export interface StreamsConfig {
   queryPort?: number;
   /** The address the query server listens on (default 127.0.0.1). */
   queryHost?: string;
+  /**
+   * HTTPS and/or basic auth on the query port (every instance of the app
+   * alike: with TLS they forward to each other over https); see
+   * docs/security.md.
+   */
+  querySecurity?: HttpSecurity;
+  /** TLS of the requests one instance forwards to another: the CA of their certificates, a client certificate if they require one. */
+  queryForwardTls?: tls.ConnectionOptions;
+  /** HTTPS and/or basic auth on the metrics port. */
+  metricsSecurity?: HttpSecurity;
   now?: () => number;
 }
 
@@ -355,7 +367,11 @@ export class RillStreams {
     let partitions: number;
     try {
       if (this.config.metricsPort !== undefined)
-        this.metricsServer = await MetricsServer.start({ registry: this.metricsRegistry!, port: this.config.metricsPort });
+        this.metricsServer = await MetricsServer.start({
+          registry: this.metricsRegistry!,
+          port: this.config.metricsPort,
+          security: this.config.metricsSecurity,
+        });
       if (this.config.queryPort !== undefined) this.queryServer = await this.startQueryServer(this.config.queryPort);
       if (this.queryServer && this.config.taskAssignment === 'external') {
         this.queryHosts = new QueryHostsTopic(this.client, this.applicationId, this.queryServer.advertised, rf);
@@ -1096,6 +1112,8 @@ export class RillStreams {
       port,
       host: this.config.queryHost,
       advertised: this.config.applicationServer,
+      security: this.config.querySecurity,
+      forwardTls: this.config.queryForwardTls,
     });
   }
 }

@@ -14,6 +14,8 @@ export interface BrokerProcess {
   listenerPorts: number[];
   registryUrl: string;
   stderr: () => string;
+  /** What it printed so far (where it serves metrics, the console). */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
@@ -42,7 +44,15 @@ export function startBrokerProcess(args: string[], lifetimeMs = 60_000): Promise
       const registry = /schema registry on (https?):\/\/[^:]+:(\d+)/.exec(out);
       const listenerPorts = [...out.matchAll(/listening on \S+:(\d+) /g)].map((m) => Number(m[1]));
       if (kafka && registry)
-        resolve({ child, port: Number(kafka[1]), listenerPorts, registryUrl: `${registry[1]}://127.0.0.1:${registry[2]}`, stderr: () => err, exited });
+        resolve({
+          child,
+          port: Number(kafka[1]),
+          listenerPorts,
+          registryUrl: `${registry[1]}://127.0.0.1:${registry[2]}`,
+          stderr: () => err,
+          stdout: () => out,
+          exited,
+        });
     });
     exited.then((code) => reject(new Error(`rill broker exited with ${code} before listening: ${err}`)));
   });

@@ -4,8 +4,8 @@
 // process CPU measured (process.cpuUsage, user + system): on a loaded machine
 // the wall-clock figures are noise, CPU per unit of work is what to judge by.
 // Before each run the heap is collected, so that no run pays for the garbage
-// of the one before (without that, the first of a pair paid up to 40% more CPU
-// in bench:dsl). Rounds come in pairs (A first, then B first), so each order
+// of the one before (without that, the first of a pair cost up to 40% more
+// CPU in a loaded bench:dsl run; with it, the spread narrowed). Rounds come in pairs (A first, then B first), so each order
 // counts as often. Reported: per-round ratios of B to A, their median and
 // geometric mean (which cancels what order bias is left).
 import * as os from 'node:os';

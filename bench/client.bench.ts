@@ -1,19 +1,39 @@
 // In-process produce -> consume through the embedded broker (Rill.open): throughput
-// for 100-byte and 1 KB records, end-to-end latency at a fixed rate, and memory
-// while 5 GB flows through a retention-bounded topic. Not part of `npm test`.
+// for 100-byte and 1 KB records, end-to-end latency at a fixed rate, memory
+// while 5 GB flows through a retention-bounded topic, and two same-run A/B
+// comparisons (bench/ab-rounds.ts: alternating rounds, medians of per-round
+// ratios of time and of process CPU):
+//   - exactlyOnce: the same pipeline at-least-once (idempotent producer,
+//     read_uncommitted consumer) against exactly-once (a transactional producer
+//     committing every BENCH_EOS_COMMIT_MS, default 100 ms as in KIP-98's
+//     measurements, and a read_committed consumer). Goal (issue #14): >= 0.8.
+//   - metricsCost: the pipeline over the Kafka protocol (Rill's protocol client
+//     and an in-process KafkaServer on its own broker) without and with the
+//     broker's Prometheus metrics (scraped every second). Goal (issue #17): <= 3%.
+// Not part of `npm test`.
 //
 //   npm run bench:client            (full run, writes bench/results/client.json)
-//   BENCH_QUICK=1 npm run bench:client   (smaller volumes, for a smoke run)
+//   BENCH_QUICK=1 npm run bench:client   (smaller volumes, a few minutes)
+//   BENCH_CLIENT_AB_ONLY=1 npm run bench:client   (only the two A/B comparisons;
+//       the other figures in client.json are kept as they are)
 //
 // The physical reference for throughput is a plain sequential file write+read of
 // the same bytes on the same disk, measured in the same run.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rill } from '../core/client';
+import { Broker } from '../core/broker';
+import { protocolLogClient, Rill } from '../core/client';
+import { metricsRegistry, type Registry } from '../core/metrics';
+import { KafkaServer } from '../core/protocol';
+import { againstCost, againstRatio, alternate, loadAverage, measure, type AbResult } from './ab-rounds';
 import { benchProgress } from './progress';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? (QUICK ? 4 : 6));
+const EOS_COMMIT_MS = Number(process.env.BENCH_EOS_COMMIT_MS ?? 100);
+/** Only the two A/B comparisons, written into the existing results beside the other figures. */
+const AB_ONLY = process.env.BENCH_CLIENT_AB_ONLY === '1';
 const GB = 1024 * 1024 * 1024;
 
 interface ThroughputResult {
@@ -31,13 +51,31 @@ function tmp(): string {
 
 const mb = (bytes: number, ms: number) => bytes / (1024 * 1024) / (ms / 1000);
 
+interface ProduceOptions {
+  /** Each value starts with the time it was made (latency). */
+  readonly stamp?: boolean;
+  /** Exactly-once: a transactional producer of this id, committing a transaction every `commitMs`. */
+  readonly transaction?: { readonly id: string; readonly commitMs: number };
+}
+
 /** Sends `count` records of `size` bytes in chunks, keeping a few sends in flight. */
-async function produce(rill: Rill, topic: string, count: number, size: number, stamp = false): Promise<void> {
-  const producer = rill.producer({ batchSize: 256 * 1024, lingerMs: 0 });
+async function produce(rill: Rill, topic: string, count: number, size: number, options: ProduceOptions = {}): Promise<void> {
+  const { stamp = false, transaction } = options;
+  const settings = { batchSize: 256 * 1024, lingerMs: 0 };
+  const txn = transaction ? rill.producer({ ...settings, transactionalId: transaction.id }) : undefined;
+  const producer = txn ?? rill.producer(settings);
   const chunk = 2000;
   const value = Buffer.alloc(size, 7);
   const inFlight: Promise<unknown>[] = [];
+  await txn?.beginTransaction();
+  let opened = performance.now();
   for (let sent = 0; sent < count; sent += chunk) {
+    if (txn && performance.now() - opened >= transaction!.commitMs) {
+      await Promise.all(inFlight.splice(0));
+      await txn.commit();
+      await txn.beginTransaction();
+      opened = performance.now();
+    }
     const n = Math.min(chunk, count - sent);
     const records = new Array(n);
     for (let i = 0; i < n; i++) {
@@ -52,11 +90,18 @@ async function produce(rill: Rill, topic: string, count: number, size: number, s
     if (inFlight.length >= 4) await inFlight.shift();
   }
   await Promise.all(inFlight);
+  await txn?.commit();
   await producer.close();
 }
 
-async function consume(rill: Rill, topic: string, count: number, onRecord?: (value: Buffer) => void): Promise<void> {
-  const consumer = rill.consumer({ autoOffsetReset: 'earliest', fetchMaxWaitMs: 100, maxBufferedBytes: 16 * 1024 * 1024 });
+async function consume(
+  rill: Rill,
+  topic: string,
+  count: number,
+  onRecord?: (value: Buffer) => void,
+  isolationLevel: 'read_committed' | 'read_uncommitted' = 'read_uncommitted',
+): Promise<void> {
+  const consumer = rill.consumer({ autoOffsetReset: 'earliest', fetchMaxWaitMs: 100, maxBufferedBytes: 16 * 1024 * 1024, isolationLevel });
   await consumer.assign([{ topic, partition: 0 }]);
   let seen = 0;
   for await (const r of consumer) {
@@ -192,6 +237,100 @@ async function memoryUnderFlow(totalBytes: number, recordBytes: number) {
   }
 }
 
+/**
+ * The 100 B pipeline at-least-once (A) against exactly-once (B), in one broker:
+ * each run a fresh topic; exactly-once runs a fresh transactional id.
+ */
+async function exactlyOnceCost(records: number, recordBytes: number): Promise<AbResult & { commitMs: number; records: number; recordBytes: number }> {
+  const dir = tmp();
+  try {
+    const rill = Rill.open({ dir });
+    const pipeline = async (name: string, exactlyOnce: boolean) => {
+      await rill.admin.createTopics([{ name, config: { 'segment.bytes': 256 * 1024 * 1024 } }]);
+      return measure(() =>
+        Promise.all([
+          produce(rill, name, records, recordBytes, exactlyOnce ? { transaction: { id: `${name}-txn`, commitMs: EOS_COMMIT_MS } } : {}),
+          consume(rill, name, records, undefined, exactlyOnce ? 'read_committed' : 'read_uncommitted'),
+        ]),
+      );
+    };
+    const result = await alternate(
+      AB_ROUNDS,
+      (round) => pipeline(`alo-${round}`, false),
+      (round) => pipeline(`eos-${round}`, true),
+      (r, round) => console.log(`exactly-once round ${round}: ${r.ratio} of at-least-once's throughput, ${r.cpuRatio} by CPU`),
+    );
+    await rill.close();
+    return { ...result, commitMs: EOS_COMMIT_MS, records, recordBytes };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A broker behind an in-process KafkaServer, with or without Prometheus metrics (scraped every second when with). */
+async function servedBroker(dir: string, registry: Registry | undefined) {
+  const broker = Broker.open({ dir });
+  const server = await KafkaServer.start({ broker, port: 0, metrics: registry });
+  const scrape = registry ? setInterval(() => void registry.metrics(), 1000) : undefined;
+  return {
+    port: server.port,
+    async close() {
+      clearInterval(scrape);
+      await server.close();
+      await broker.close();
+    },
+  };
+}
+
+/** Produce -> consume of `records` records over the Kafka protocol with Rill's protocol client. */
+async function protocolPipeline(port: number, topic: string, records: number, recordBytes: number): Promise<void> {
+  const client = protocolLogClient({ brokers: `127.0.0.1:${port}` });
+  try {
+    await client.ensureTopics([{ name: topic, partitions: 1 }]);
+    const producer = client.producer();
+    const consumer = client.consumer({ groupId: `${topic}-reader` });
+    await consumer.assign([{ topic, partition: 0 }]);
+    const value = Buffer.alloc(recordBytes, 7);
+    const chunk = 2000;
+    const sending = (async () => {
+      const inFlight: Promise<void>[] = [];
+      for (let sent = 0; sent < records; sent += chunk) {
+        const batch = Array.from({ length: Math.min(chunk, records - sent) }, () => ({ key: null, value, timestamp: Date.now(), partition: 0 }));
+        inFlight.push(producer.sendBatch(topic, batch));
+        if (inFlight.length >= 4) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+    })();
+    let seen = 0;
+    while (seen < records) seen += (await consumer.poll(5000, 100)).length;
+    await sending;
+    await producer.close();
+    await consumer.close();
+  } finally {
+    await client.close?.();
+  }
+}
+
+/** The pipeline over the Kafka protocol, broker metrics off (A) against on (B); a broker of its own for each. */
+async function metricsCost(records: number, recordBytes: number): Promise<AbResult & { records: number; recordBytes: number }> {
+  const dir = tmp();
+  try {
+    const off = await servedBroker(path.join(dir, 'off'), undefined);
+    const on = await servedBroker(path.join(dir, 'on'), metricsRegistry());
+    const result = await alternate(
+      AB_ROUNDS,
+      (round) => measure(() => protocolPipeline(off.port, `m-${round}`, records, recordBytes)),
+      (round) => measure(() => protocolPipeline(on.port, `m-${round}`, records, recordBytes)),
+      (r, round) => console.log(`metrics round ${round}: ${r.ratio} of the throughput without them, ${r.cpuRatio} by CPU`),
+    );
+    await off.close();
+    await on.close();
+    return { ...result, records, recordBytes };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function dirSize(dir: string): number {
   let total = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -200,20 +339,65 @@ function dirSize(dir: string): number {
   return total;
 }
 
+/** The two comparisons as client.json reports them. */
+function abSummaries(eos: Awaited<ReturnType<typeof exactlyOnceCost>>, metrics: Awaited<ReturnType<typeof metricsCost>>) {
+  return {
+    exactlyOnce: {
+      what: `100 B records produced and consumed at once in one embedded broker: at-least-once (idempotent producer, read_uncommitted) against exactly-once (a transaction committed every ${EOS_COMMIT_MS} ms, read_committed); ratio = exactly-once's throughput / at-least-once's, cpuRatio = at-least-once's CPU / exactly-once's, medians of alternating rounds`,
+      ...againstRatio(eos, 0.8),
+    },
+    metricsCost: {
+      what: "100 B records produced and consumed at once over the Kafka protocol (Rill's protocol client, an in-process KafkaServer), the broker without metrics against with them (scraped every second); cost = 1 - ratio",
+      ...againstCost(metrics, 0.03),
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const volume = QUICK ? 64 * 1024 * 1024 : 512 * 1024 * 1024;
-  const progress = benchProgress('bench:client', 5);
+  const abRecords = QUICK ? 300_000 : 1_000_000;
+  const file = path.join(__dirname, 'results', 'client.json');
+  if (AB_ONLY) {
+    const progress = benchProgress('bench:client', 2);
+    const startLoad = loadAverage();
+    const eos = await progress.after('exactly-once', exactlyOnceCost(abRecords, 100));
+    const metrics = await progress.after('metrics', metricsCost(abRecords, 100));
+    const kept = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+    const comparisons = {
+      comparedAt: new Date().toISOString(),
+      quick: QUICK,
+      loadAverage: { start: startLoad, end: loadAverage() },
+      ...abSummaries(eos, metrics),
+    };
+    console.log(JSON.stringify(comparisons, null, 2));
+    fs.writeFileSync(file, JSON.stringify({ ...kept, ...comparisons }, null, 2) + '\n');
+    return;
+  }
+  const progress = benchProgress('bench:client', 7);
+  const startLoad = loadAverage();
+  const fileCeilingResult = await progress.after('file ceiling', fileCeiling(volume));
+  const throughputResult = [
+    await progress.after('throughput, 100 B', throughput(100, volume / 2)),
+    await progress.after('throughput, 1 KB', throughput(1024, volume)),
+  ];
+  const latencyResult = await progress.after('latency', latency(QUICK ? 1000 : 5000, QUICK ? 2 : 10, 100));
+  const memory = await progress.after('memory under flow', memoryUnderFlow(QUICK ? 0.5 * GB : 5 * GB, 1024));
+  const eos = await progress.after('exactly-once', exactlyOnceCost(abRecords, 100));
+  const metrics = await progress.after('metrics', metricsCost(abRecords, 100));
   const result = {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
     date: new Date().toISOString(),
-    fileCeiling: await progress.after('file ceiling', fileCeiling(volume)),
-    throughput: [await progress.after('throughput, 100 B', throughput(100, volume / 2)), await progress.after('throughput, 1 KB', throughput(1024, volume))],
-    latency: await progress.after('latency', latency(QUICK ? 1000 : 5000, QUICK ? 2 : 10, 100)),
-    memory: await progress.after('memory under flow', memoryUnderFlow(QUICK ? 0.5 * GB : 5 * GB, 1024)),
+    quick: QUICK,
+    loadAverage: { start: startLoad, end: loadAverage() },
+    fileCeiling: fileCeilingResult,
+    throughput: throughputResult,
+    latency: latencyResult,
+    memory,
+    ...abSummaries(eos, metrics),
   };
   console.log(JSON.stringify({ ...result, memory: { ...result.memory, samples: `${result.memory.samples.length} samples` } }, null, 2));
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results', 'client.json'), JSON.stringify(result, null, 2) + '\n');
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 }
 
 void main().catch((e) => {

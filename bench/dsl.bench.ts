@@ -9,32 +9,42 @@
 //    (c) the DSL on a 4-partition input, through a real repartition topic
 //        (every word written and read back), against the hand loop over the
 //        same 4 partitions. Target: >= 0.2.
-//    (d) (b) and (c) again with processingGuarantee 'exactly-once' (one
-//        transaction per 1 s commit interval), against the same DSL runs
-//        at-least-once. Target (issue #14): exactly-once / at-least-once >= 0.8.
+//    (d) (b) and (c) at-least-once against exactly-once (one transaction per
+//        commit interval, the default 1 s), alternating rounds of their own
+//        (bench/ab-rounds.ts). Target (issue #14): exactly-once / at-least-once >= 0.8.
+//    (e) (b) and (c) without metrics against with them (a registry of the
+//        app's metrics, scraped every second), alternating rounds. Target
+//        (issue #17): the metrics cost <= 3%.
+//    A/B rounds: BENCH_DSL_AB_ROUNDS (default 6) of each comparison.
 //    Each DSL run is timed from start() until waitUntilCaughtUp() (offsets
-//    committed) and its counts are compared with the hand loop's, word by
-//    word, before a figure is reported. Alternating rounds, medians.
+//    committed), its process CPU measured, and its counts are compared with
+//    the hand loop's, word by word, before a figure is reported. Medians of
+//    per-round ratios, of time and of CPU (on a loaded machine, judge by CPU).
 // 2. Restore of a count store from a changelog of BENCH_DSL_RESTORE_KEYS keys
 //    (default 5 M): records/s from the restore's first progress report to its
 //    last (start() itself, topic checks and group join, not counted). Target >= 500k/s.
+// BENCH_QUICK=1: 1 M words and 500 k restore keys (about 12 minutes at load average 20).
 // Results: bench/results/dsl.json. Not part of npm test.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rill } from '../core/client';
 import { jsonSerde, stringSerde } from '../core/schema';
+import { metricsRegistry } from '../core/metrics';
 import { RillStreams, StreamsBuilder, count, flatMapValues, selectKey, silentLogger, type RestoreProgress } from '../dsl';
+import { againstCost, againstRatio, alternate, loadAverage, measure, median, type AbResult, type Measured } from './ab-rounds';
 import { benchProgress } from './progress';
 
-const WORDS = Number(process.env.BENCH_DSL_WORDS ?? 10_000_000);
-const RESTORE_KEYS = Number(process.env.BENCH_DSL_RESTORE_KEYS ?? 5_000_000);
+const QUICK = process.env.BENCH_QUICK === '1';
+const WORDS = Number(process.env.BENCH_DSL_WORDS ?? (QUICK ? 1_000_000 : 10_000_000));
+const RESTORE_KEYS = Number(process.env.BENCH_DSL_RESTORE_KEYS ?? (QUICK ? 500_000 : 5_000_000));
 const ROUNDS = Number(process.env.BENCH_DSL_ROUNDS ?? 3);
+/** Rounds of each A/B comparison (an even count: each goes first as often). */
+const AB_ROUNDS = Number(process.env.BENCH_DSL_AB_ROUNDS ?? 6);
 const WORDS_PER_LINE = 10;
 const VOCABULARY = Array.from({ length: 10_000 }, (_, i) => `w${i.toString(36)}`);
 
 const seconds = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Seeded generator of uniform integers (mulberry32): every word of the vocabulary is drawn. */
 function uniform(seed: number): (n: number) => number {
@@ -94,26 +104,31 @@ function wordCount(app: string, topic: string) {
   return b.build();
 }
 
-async function dsl(
-  rill: Rill,
-  app: string,
-  topic: string,
-  expected: Map<string, number>,
-  localRepartition = true,
-  processingGuarantee: 'at-least-once' | 'exactly-once' = 'at-least-once',
-): Promise<{ seconds: number }> {
+interface DslRun {
+  /** In memory (one partition), or through the repartition topic. */
+  readonly localRepartition: boolean;
+  readonly processingGuarantee?: 'at-least-once' | 'exactly-once';
+  /** The app's metrics in a registry of their own, scraped every second as Prometheus would (more often). */
+  readonly metrics?: boolean;
+}
+
+async function dsl(rill: Rill, app: string, topic: string, expected: Map<string, number>, run: DslRun): Promise<Measured> {
+  const registry = run.metrics ? metricsRegistry() : undefined;
   const streams = new RillStreams(wordCount(app, topic), {
     log: rill,
     logger: silentLogger,
     commitIntervalMs: 1000,
-    localRepartition,
+    localRepartition: run.localRepartition,
     taskAssignment: 'all',
-    processingGuarantee,
+    processingGuarantee: run.processingGuarantee ?? 'at-least-once',
+    metrics: registry,
   });
-  const t = process.hrtime.bigint();
-  await streams.start();
-  await streams.waitUntilCaughtUp();
-  const s = seconds(t);
+  const scrape = registry ? setInterval(() => void registry.metrics(), 1000) : undefined;
+  const measured = await measure(async () => {
+    await streams.start();
+    await streams.waitUntilCaughtUp();
+  });
+  clearInterval(scrape);
   // The figure counts only if the answer is right: every word's count as the hand loop's.
   const store = streams.store<string, number>('counts');
   const wrong = [...expected].filter(([w, n]) => store.get(w) !== n);
@@ -126,7 +141,7 @@ async function dsl(
         .map(([w, n]) => `${w}: ${n} expected`)
         .join(', ')}), ${size} words in the store, ${expected.size} expected`,
     );
-  return { seconds: s };
+  return measured;
 }
 
 async function restore(dir: string): Promise<{ keys: number; seconds: number; recordsPerSecond: number }> {
@@ -175,47 +190,68 @@ async function restore(dir: string): Promise<{ keys: number; seconds: number; re
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-dsl-'));
   try {
+    const startLoad = loadAverage();
     const rill = Rill.open({ dir: path.join(dir, 'wc') });
     const lines = await produceLines(rill, 'lines', 1);
     await produceLines(rill, 'lines4', 4);
     const rate = (s: number) => Math.round(WORDS / s);
     const inMemory = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
     const viaTopic = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
-    // Exactly-once against at-least-once: `loop` holds the at-least-once DSL's rates here.
-    const eosInMemory = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
-    const eosViaTopic = { loop: [] as number[], dsl: [] as number[], ratio: [] as number[] };
-    let distinct = 0;
-    const progress = benchProgress('bench:dsl', ROUNDS);
+    let counts1 = new Map<string, number>();
+    let counts4 = new Map<string, number>();
+    const progress = benchProgress('bench:dsl', ROUNDS + 4);
+    const inMemoryRun = { localRepartition: true };
+    const viaTopicRun = { localRepartition: false };
     for (let round = 0; round < ROUNDS; round++) {
       const a = await handLoop(rill, 'lines', 1, lines);
-      distinct = a.counts.size;
-      const b = await dsl(rill, `bench-wc-${round}`, 'lines', a.counts);
+      counts1 = a.counts;
+      const b = await dsl(rill, `bench-wc-${round}`, 'lines', a.counts, inMemoryRun);
       inMemory.loop.push(rate(a.seconds));
       inMemory.dsl.push(rate(b.seconds));
       inMemory.ratio.push(a.seconds / b.seconds);
       const c = await handLoop(rill, 'lines4', 4, lines);
-      const d = await dsl(rill, `bench-wc4-${round}`, 'lines4', c.counts, false);
+      counts4 = c.counts;
+      const d = await dsl(rill, `bench-wc4-${round}`, 'lines4', c.counts, viaTopicRun);
       viaTopic.loop.push(rate(c.seconds));
       viaTopic.dsl.push(rate(d.seconds));
       viaTopic.ratio.push(c.seconds / d.seconds);
-      const e = await dsl(rill, `bench-wc-eos-${round}`, 'lines', a.counts, true, 'exactly-once');
-      eosInMemory.loop.push(rate(b.seconds));
-      eosInMemory.dsl.push(rate(e.seconds));
-      eosInMemory.ratio.push(b.seconds / e.seconds);
-      const f = await dsl(rill, `bench-wc4-eos-${round}`, 'lines4', c.counts, false, 'exactly-once');
-      eosViaTopic.loop.push(rate(d.seconds));
-      eosViaTopic.dsl.push(rate(f.seconds));
-      eosViaTopic.ratio.push(d.seconds / f.seconds);
-      console.log(
-        `round ${round}: exactly-once ${rate(e.seconds)} words/s (${(b.seconds / e.seconds).toFixed(3)} of at-least-once) in memory, ` +
-          `${rate(f.seconds)} (${(d.seconds / f.seconds).toFixed(3)}) through the repartition topic`,
-      );
       console.log(
         `round ${round}: 1 partition, in memory: loop ${rate(a.seconds)} words/s, DSL ${rate(b.seconds)}, ratio ${(a.seconds / b.seconds).toFixed(3)}; ` +
           `4 partitions through the repartition topic: loop ${rate(c.seconds)}, DSL ${rate(d.seconds)}, ratio ${(c.seconds / d.seconds).toFixed(3)}`,
       );
       progress.tick(`round ${round + 1} of ${ROUNDS}`);
     }
+    const show = (what: string) => (r: { ratio: number; cpuRatio: number }, round: number) =>
+      console.log(`${what} round ${round}: ${r.ratio} by time, ${r.cpuRatio} by CPU`);
+    const exactlyOnce = { ...inMemoryRun, processingGuarantee: 'exactly-once' as const };
+    const eosInMemory = await alternate(
+      AB_ROUNDS,
+      (round) => dsl(rill, `alo-wc-${round}`, 'lines', counts1, inMemoryRun),
+      (round) => dsl(rill, `eos-wc-${round}`, 'lines', counts1, exactlyOnce),
+      show('exactly-once / at-least-once, in memory'),
+    );
+    progress.tick('exactly-once, in memory');
+    const eosViaTopic = await alternate(
+      AB_ROUNDS,
+      (round) => dsl(rill, `alo-wc4-${round}`, 'lines4', counts4, viaTopicRun),
+      (round) => dsl(rill, `eos-wc4-${round}`, 'lines4', counts4, { ...exactlyOnce, localRepartition: false }),
+      show('exactly-once / at-least-once, through the repartition topic'),
+    );
+    progress.tick('exactly-once, through the repartition topic');
+    const metricsInMemory = await alternate(
+      AB_ROUNDS,
+      (round) => dsl(rill, `plain-wc-${round}`, 'lines', counts1, inMemoryRun),
+      (round) => dsl(rill, `metered-wc-${round}`, 'lines', counts1, { ...inMemoryRun, metrics: true }),
+      show('with metrics / without, in memory'),
+    );
+    progress.tick('metrics, in memory');
+    const metricsViaTopic = await alternate(
+      AB_ROUNDS,
+      (round) => dsl(rill, `plain-wc4-${round}`, 'lines4', counts4, viaTopicRun),
+      (round) => dsl(rill, `metered-wc4-${round}`, 'lines4', counts4, { ...viaTopicRun, metrics: true }),
+      show('with metrics / without, through the repartition topic'),
+    );
+    progress.tick('metrics, through the repartition topic');
     await rill.close();
     const r = await restore(path.join(dir, 'restore'));
     console.log(`restore: ${r.keys} keys in ${r.seconds.toFixed(2)} s = ${r.recordsPerSecond} records/s`);
@@ -228,23 +264,21 @@ async function main(): Promise<void> {
       met: median(x.ratio) >= target,
       note,
     });
-    const guarantees = (x: typeof inMemory, note: string) => ({
-      atLeastOnceWordsPerSecond: median(x.loop),
-      exactlyOnceWordsPerSecond: median(x.dsl),
-      ratio: Number(median(x.ratio).toFixed(3)),
-      ratiosPerRound: x.ratio.map((v) => Number(v.toFixed(3))),
-      target: 0.8,
-      met: median(x.ratio) >= 0.8,
+    const guarantees = (x: AbResult, note: string) => ({
+      atLeastOnceWordsPerSecond: rate(median(x.rounds.map((r) => r.aSeconds))),
+      exactlyOnceWordsPerSecond: rate(median(x.rounds.map((r) => r.bSeconds))),
       note,
+      ...againstRatio(x, 0.8),
     });
     const result = {
       benchmark: 'dsl',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))) },
+      quick: QUICK,
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadAverage: { start: startLoad, end: loadAverage() } },
       wordcount: {
         words: WORDS,
         lines,
-        distinctWords: distinct,
+        distinctWords: counts1.size,
         rounds: ROUNDS,
         checked: 'every DSL run: each word count equal to the hand loop before the figure is kept',
         inMemory: summary(
@@ -260,8 +294,17 @@ async function main(): Promise<void> {
       },
       exactlyOnce: {
         checked: 'every run: each word count equal to the hand loop before the figure is kept',
+        what: "ratio: exactly-once's throughput / at-least-once's; cpuRatio: at-least-once's CPU / exactly-once's; medians of per-round ratios, alternating rounds, the default 1 s commit interval",
         inMemory: guarantees(eosInMemory, 'the 1-partition word count, exactly-once against at-least-once'),
         throughRepartitionTopic: guarantees(eosViaTopic, 'the 4-partition word count through the repartition topic, exactly-once against at-least-once'),
+      },
+      metricsCost: {
+        what: "the word counts without the app's metrics against with them (a registry scraped every second); cost = 1 - (with / without) by time, cpuCost = 1 - (CPU without / CPU with); medians of per-round ratios, alternating rounds",
+        inMemory: {
+          note: 'the 1-partition word count, where a per-record cost would show most (runs of about a second of CPU: noisy)',
+          ...againstCost(metricsInMemory, 0.03),
+        },
+        throughRepartitionTopic: { note: 'the 4-partition word count through the repartition topic', ...againstCost(metricsViaTopic, 0.03) },
       },
       restore: {
         keys: r.keys,

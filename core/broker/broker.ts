@@ -476,8 +476,10 @@ export class Broker {
       }
       const p = this.topics.partition(TRANSACTION_STATE_TOPIC, partition);
       if (isLeft(p)) return p;
+      // Not fsynced here: a synchronous fsync per state change (three per transaction) stalled every connection of
+      // the broker. __transaction_state is as durable as the markers and data it describes: flushed by the topic's
+      // flush.ms / flush.messages and at close, like every partition (Kafka relies on replication, not fsync, too).
       p.right.produce(encodeRecordBatch({ records: [{ key, value, timestamp: this.clock.now() }] }));
-      p.right.log.flush();
       return right(undefined);
     });
   }

@@ -3,16 +3,16 @@
 // producer per instance. Fencing errors become ProducerFencedError, which the
 // runtime tells apart from failures it can recover from by aborting.
 import { BrokerError, ErrorCode } from '../broker';
-import { ProducerFencedError, type OutgoingRecord, type TransactionalLogProducer } from './log-client';
-import type { ProducerRecord } from './producer';
+import { ProducerFencedError, type TransactionalLogProducer } from './log-client';
 import type { TransactionalProducer } from './transactional-producer';
 
 const FENCED = new Set<number>([ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH]);
 
 export function transactionalLogProducer(p: TransactionalProducer): TransactionalLogProducer {
   return {
-    send: (topic, r) => fenceAware(p.send(topic, toProducerRecord(r))),
-    sendBatch: (topic, records) => fenceAware(p.send(topic, records.map(toProducerRecord))),
+    // An OutgoingRecord is a ProducerRecord: handed on as it is, not copied record by record.
+    send: (topic, r) => fenceAware(p.send(topic, r)),
+    sendBatch: (topic, records) => fenceAware(p.send(topic, records)),
     // Nothing waits in a batch: each send goes out at once (linger 0) and settles on acknowledgement; commit flushes anyway.
     flush: async () => undefined,
     close: () => p.close(),
@@ -21,10 +21,6 @@ export function transactionalLogProducer(p: TransactionalProducer): Transactiona
     commitTransaction: () => fenceAware(p.commit()),
     abortTransaction: () => fenceAware(p.abort()),
   };
-}
-
-function toProducerRecord(r: OutgoingRecord): ProducerRecord {
-  return { key: r.key, value: r.value, timestamp: r.timestamp, partition: r.partition, headers: r.headers };
 }
 
 async function fenceAware(work: Promise<unknown>): Promise<void> {

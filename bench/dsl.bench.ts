@@ -34,6 +34,7 @@ import { metricsRegistry } from '../core/metrics';
 import { RillStreams, StreamsBuilder, count, flatMapValues, selectKey, silentLogger, type RestoreProgress } from '../dsl';
 import { againstCost, againstRatio, alternate, loadAverage, measure, median, type AbResult, type Measured } from './ab-rounds';
 import { benchProgress } from './progress';
+import { uniform } from './seeded-random';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const WORDS = Number(process.env.BENCH_DSL_WORDS ?? (QUICK ? 1_000_000 : 10_000_000));
@@ -45,18 +46,6 @@ const WORDS_PER_LINE = 10;
 const VOCABULARY = Array.from({ length: 10_000 }, (_, i) => `w${i.toString(36)}`);
 
 const seconds = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
-
-/** Seeded generator of uniform integers (mulberry32): every word of the vocabulary is drawn. */
-function uniform(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n;
-  };
-}
 
 /** Writes the same lines to a topic of `partitions` partitions (round-robin: no key). */
 async function produceLines(rill: Rill, topic: string, partitions: number): Promise<number> {

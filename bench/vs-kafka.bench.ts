@@ -193,7 +193,10 @@ function keepSkippedPhases<T extends { results: unknown[]; wordCount?: unknown }
   } catch {
     return out;
   }
-  const earlierRun = { date: before.date, loadAverage: before.loadAverage, phases: PHASES.has('clients') ? ['wordcount'] : ['clients'] };
+  const kept = PHASES.has('clients') ? 'wordcount' : 'clients';
+  // The run that measured the kept phase: the last file's own, or the one it kept too.
+  const keptBefore = before.earlierRun as { phases?: string[] } | undefined;
+  const earlierRun = keptBefore?.phases?.includes(kept) ? keptBefore : { date: before.date, loadAverage: before.loadAverage, phases: [kept] };
   if (!PHASES.has('clients')) return { ...out, results: before.results ?? [], rssAfterLoadMb: before.rssAfterLoadMb, earlierRun };
   return { ...out, wordCount: before.wordCount, earlierRun };
 }

@@ -12,9 +12,14 @@ export async function combinedNodePorts(): Promise<{ controllerPort: number; kaf
   return { controllerPort, kafkaPort };
 }
 
-/** `--controller` node 1, its own only controller, on these ports and data dir. */
+/** Node 1 as its cluster's only controller (a broker too), in `dataDir`; the caller adds its listeners. */
+export function soleControllerNodeArgs(controllerPort: number, dataDir: string): string[] {
+  return ['--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${controllerPort}`, '--data-dir', dataDir];
+}
+
+/** soleControllerNodeArgs with its Kafka listener on `kafkaPort`. */
 export function combinedNodeArgs(ports: { controllerPort: number; kafkaPort: number }, dataDir: string): string[] {
-  return ['--controller', '--node-id', '1', '--controllers', `1@127.0.0.1:${ports.controllerPort}`, '--port', String(ports.kafkaPort), '--data-dir', dataDir];
+  return [...soleControllerNodeArgs(ports.controllerPort, dataDir), '--port', String(ports.kafkaPort)];
 }
 
 /** A metrics port the OS picks, served over HTTPS with the test server certificate, behind basic auth. */

@@ -6,26 +6,17 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { runBroker } from '../../cli/broker-command';
 import { runUser } from '../../cli/user-command';
-import { freePortPair } from '../support/ports';
-import { makeTestCerts, type TestCerts } from '../support/test-certs';
+import { combinedNodeArgs, combinedNodePorts, httpsMetricsArgs } from '../support/node-args';
+import { certsAndTempDirs } from '../support/test-certs';
 import { eventually } from '../support/eventually';
-import { tempDirs } from '../support/tmp-dir';
 import { fakeIO } from './fake-io';
 
-const dirs = tempDirs('cli-node-http-security');
-let certs: TestCerts;
-beforeAll(() => {
-  certs = makeTestCerts();
-});
-afterAll(() => {
-  dirs.removeAll();
-  certs?.remove();
-});
+const { dirs, certs } = certsAndTempDirs('cli-node-http-security');
 
 function scrape(url: string, authorization?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) =>
     https
-      .get(url, { ca: certs.read(certs.ca), agent: false, timeout: 10_000, headers: authorization ? { authorization } : {} }, (r) => {
+      .get(url, { ca: certs().read(certs().ca), agent: false, timeout: 10_000, headers: authorization ? { authorization } : {} }, (r) => {
         let body = '';
         r.on('data', (d) => (body += d));
         r.on('end', () => resolve({ status: r.statusCode!, body }));
@@ -35,33 +26,11 @@ function scrape(url: string, authorization?: string): Promise<{ status: number; 
 }
 
 test("a combined node's metrics over HTTPS to the cluster's users only", async () => {
-  const taken = new Set<number>();
-  const controllerPort = await freePortPair(taken);
-  const kafkaPort = await freePortPair(taken);
+  const ports = await combinedNodePorts();
+  const { kafkaPort } = ports;
   const io = fakeIO();
   const stop = new AbortController();
-  const exited = runBroker(
-    [
-      '--controller',
-      '--node-id',
-      '1',
-      '--controllers',
-      `1@127.0.0.1:${controllerPort}`,
-      '--port',
-      String(kafkaPort),
-      '--data-dir',
-      path.join(dirs.make(), 'node'),
-      '--metrics-port',
-      '0',
-      '--metrics-ssl-cert',
-      certs.server.cert,
-      '--metrics-ssl-key',
-      certs.server.key,
-      '--metrics-basic-auth',
-    ],
-    io,
-    stop.signal,
-  );
+  const exited = runBroker([...combinedNodeArgs(ports, path.join(dirs.make(), 'node')), ...httpsMetricsArgs(certs())], io, stop.signal);
   try {
     // The user exists once the controller has committed it and this node's broker has seen it.
     await eventually('the cluster to take a user', async () => {

@@ -15,6 +15,7 @@ import { exposureWarnings, listenerFlagsAsConfig, listenerTlsOf } from '../../cl
 import { killBrokerProcesses, startBrokerProcess, type BrokerProcess } from '../support/broker-process';
 import { apis, KafkaConnection } from '../../core/protocol';
 import { freePortPair } from '../support/ports';
+import { soleControllerNodeArgs } from '../support/node-args';
 import { makeTestCerts, type TestCerts } from '../support/test-certs';
 import { fakeIO } from './fake-io';
 
@@ -106,13 +107,7 @@ test('a cluster node gives each listener its own certificate from --listener-ssl
   const stop = new AbortController();
   const running = runBroker(
     [
-      '--controller',
-      '--node-id',
-      '1',
-      '--controllers',
-      `1@127.0.0.1:${controller}`,
-      '--data-dir',
-      path.join(certs.dir, 'cluster-node'),
+      ...soleControllerNodeArgs(controller, path.join(certs.dir, 'cluster-node')),
       '--listeners',
       `INSIDE://127.0.0.1:${inside},OUTSIDE://127.0.0.1:${outside}`,
       '--listener-security-protocol-map',

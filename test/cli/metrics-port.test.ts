@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { runBroker } from '../../cli/broker-command';
 import { fakeIO } from './fake-io';
 import { Scrape } from '../support/scrape';
-import { freePortPair } from '../support/ports';
+import { combinedNodeArgs, combinedNodePorts } from '../support/node-args';
 
 let dir: string;
 beforeAll(() => {
@@ -62,28 +62,10 @@ test('a bad --metrics-port is a usage error', async () => {
 });
 
 test('a combined cluster node (controller and broker) serves both roles’ metrics from one registry', async () => {
-  const taken = new Set<number>();
-  const controllerPort = await freePortPair(taken);
-  const kafkaPort = await freePortPair(taken);
+  const ports = await combinedNodePorts();
   const io = fakeIO();
   const stop = new AbortController();
-  const exited = runBroker(
-    [
-      '--controller',
-      '--node-id',
-      '1',
-      '--controllers',
-      `1@127.0.0.1:${controllerPort}`,
-      '--port',
-      String(kafkaPort),
-      '--data-dir',
-      path.join(dir, 'node'),
-      '--metrics-port',
-      '0',
-    ],
-    io,
-    stop.signal,
-  );
+  const exited = runBroker([...combinedNodeArgs(ports, path.join(dir, 'node')), '--metrics-port', '0'], io, stop.signal);
   try {
     const url = (await printed(io.out, /rill node 1: metrics on (http:\/\/\S+\/metrics)/, exited))[1];
     // A quorum of one: its controller becomes active on its own.

@@ -13,6 +13,7 @@ import { schemaRegistryRequest } from '../../core/client';
 import { auth } from '../../core/protocol';
 import { runUser } from '../../cli/user-command';
 import { type BrokerProcess, killBrokerProcesses, startBrokerProcess } from '../support/broker-process';
+import { httpsMetricsArgs } from '../support/node-args';
 import { makeTestCerts, type TestCerts } from '../support/test-certs';
 import { fakeIO } from './fake-io';
 
@@ -51,13 +52,7 @@ describe('rill broker --authorizer: ACLs on schema registry subjects, metrics ov
       '--schema-registry-port',
       '0',
       '--schema-registry-basic-auth',
-      '--metrics-port',
-      '0',
-      '--metrics-ssl-cert',
-      certs.server.cert,
-      '--metrics-ssl-key',
-      certs.server.key,
-      '--metrics-basic-auth',
+      ...httpsMetricsArgs(certs),
     ]);
   }, 60_000);
 

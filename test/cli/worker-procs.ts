@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { freePortPair } from '../support/ports';
+import { combinedNodeArgs, combinedNodePorts } from '../support/node-args';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -34,6 +34,25 @@ export function workerArgs(
     '200',
     ...extra,
   ];
+}
+
+/** `worker` words for the word count example as `workerId` of `app`, on a node that startNode started. */
+export function wordCountWorkerArgs(
+  app: string,
+  workerId: string,
+  node: { controllerPort: number; brokerPort: number },
+  extra: readonly string[] = [],
+): string[] {
+  return workerArgs(
+    {
+      app,
+      pipeline: 'examples/wordcount/pipeline.ts',
+      controllers: `1@127.0.0.1:${node.controllerPort}`,
+      brokers: `127.0.0.1:${node.brokerPort}`,
+      workerId,
+    },
+    extra,
+  );
 }
 
 /**
@@ -172,23 +191,9 @@ export class CliProcs {
     clientId: string;
     deadline: number;
   }): Promise<{ controllerPort: number; brokerPort: number; kafka: Kafka; admin: Admin }> {
-    const taken = new Set<number>();
-    const controllerPort = await freePortPair(taken);
-    const brokerPort = await freePortPair(taken);
-    const node = this.start('node', [
-      'broker',
-      '--controller',
-      '--node-id',
-      '1',
-      '--controllers',
-      `1@127.0.0.1:${controllerPort}`,
-      '--port',
-      String(brokerPort),
-      '--data-dir',
-      opts.dataDir,
-      '--worker-session-timeout-ms',
-      String(opts.workerSessionTimeoutMs),
-    ]);
+    const ports = await combinedNodePorts();
+    const { controllerPort, kafkaPort: brokerPort } = ports;
+    const node = this.start('node', ['broker', ...combinedNodeArgs(ports, opts.dataDir), '--worker-session-timeout-ms', String(opts.workerSessionTimeoutMs)]);
     await this.until('the node to serve Kafka clients', opts.deadline, () => node.out.some((l) => l.startsWith('rill broker 1:')));
     const kafka = new Kafka({
       clientId: opts.clientId,

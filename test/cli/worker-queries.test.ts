@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
-import { CliProcs, type Proc, workerArgs } from './worker-procs';
+import { CliProcs, type Proc, wordCountWorkerArgs } from './worker-procs';
 
 const APP = 'wordcount';
 const LINES = 'text-lines';
@@ -59,20 +59,7 @@ describe('rill worker --query-port', () => {
       deadline,
     });
     admin = node.admin;
-    const worker = (name: string) =>
-      cli.start(
-        name,
-        workerArgs(
-          {
-            app: APP,
-            pipeline: 'examples/wordcount/pipeline.ts',
-            controllers: `1@127.0.0.1:${node.controllerPort}`,
-            brokers: `127.0.0.1:${node.brokerPort}`,
-            workerId: name,
-          },
-          ['--query-port', '0'],
-        ),
-      );
+    const worker = (name: string) => cli.start(name, wordCountWorkerArgs(APP, name, node, ['--query-port', '0']));
     const [w1, w2] = [worker('w1'), worker('w2')];
     await cli.until('both workers to own two tasks each and serve queries', deadline, () =>
       [w1, w2].every((p) => cli.tasks(p.name)?.length === 2 && queryUrl(p) !== undefined),

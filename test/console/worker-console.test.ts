@@ -16,7 +16,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { runWorker } from '../../cli/worker-command';
 import type { AppView, WorkerStatusView } from '../../console/model';
 import { fakeIO } from '../cli/fake-io';
-import { CliProcs, committedToEnd, type Proc, workerArgs } from '../cli/worker-procs';
+import { CliProcs, committedToEnd, type Proc, wordCountWorkerArgs } from '../cli/worker-procs';
 import { type HeadlessChromium, launchChromium } from './headless-chromium';
 
 const APP = 'wordcount';
@@ -104,20 +104,7 @@ describe('rill worker --console-port', () => {
       }));
     await producer.send({ topic: LINES, acks: -1, messages: lines(40, 0) });
 
-    const worker = (name: string) =>
-      cli.start(
-        name,
-        workerArgs(
-          {
-            app: APP,
-            pipeline: 'examples/wordcount/pipeline.ts',
-            controllers: `1@127.0.0.1:${node.controllerPort}`,
-            brokers: `127.0.0.1:${node.brokerPort}`,
-            workerId: name,
-          },
-          ['--console-port', '0', '--status-interval-ms', '200'],
-        ),
-      );
+    const worker = (name: string) => cli.start(name, wordCountWorkerArgs(APP, name, node, ['--console-port', '0', '--status-interval-ms', '200']));
     // The first worker alone runs every task and processes everything written so far (repartitioned words included).
     const w1 = worker('w1');
     await cli.until('w1 to run every task and serve its console', deadline, () => cli.tasks('w1')?.length === PARTITIONS && consoleUrl(w1) !== undefined);

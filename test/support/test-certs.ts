@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDirs } from './tmp-dir';
 
 export interface CertFiles {
   cert: string;
@@ -132,4 +133,26 @@ export function makeTestCerts(): TestCerts {
     read: (file) => fs.readFileSync(file, 'utf8'),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * For a test file: temp dirs and test certificates, the certificates made
+ * before its tests (beforeAll), both removed after them (afterAll). `certs()`
+ * is the certificates, from inside a test or hook.
+ */
+export function certsAndTempDirs(prefix: string): { dirs: ReturnType<typeof tempDirs>; certs: () => TestCerts } {
+  const dirs = tempDirs(prefix);
+  let made: TestCerts | undefined;
+  beforeAll(() => {
+    made = makeTestCerts();
+  });
+  afterAll(() => {
+    dirs.removeAll();
+    made?.remove();
+  });
+  const certs = () => {
+    if (made === undefined) throw new Error('the test certificates are made in beforeAll: use them from a test or a hook');
+    return made;
+  };
+  return { dirs, certs };
 }

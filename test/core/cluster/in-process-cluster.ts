@@ -22,6 +22,7 @@ import {
   type ControllerConfig,
   type InternalTlsOptions,
 } from '../../../core/cluster';
+import { decodeRecordBatches } from '../../../core/log';
 import { apis, type ClientTlsOptions, KafkaConnection } from '../../../core/protocol';
 import { freePortPair } from '../../support/ports';
 import { metricsRegistry, type Registry } from '../../../core/metrics';
@@ -182,6 +183,28 @@ export class InProcessCluster {
     } finally {
       c.close();
     }
+  }
+
+  /** The node id of `transactionalId`'s transaction coordinator as broker `id` finds it (FindCoordinator, key type 1). */
+  async transactionCoordinator(id: number, transactionalId: string): Promise<number> {
+    const c = await KafkaConnection.connect(this.bootstrap(id), { timeoutMs: 5000, tls: this.clientTls });
+    try {
+      const r = await c.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: transactionalId, keyType: 1, coordinatorKeys: [transactionalId] });
+      const found = c.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
+      if (found.errorCode !== 0) throw new Error(`FindCoordinator: error ${found.errorCode}`);
+      return found.nodeId;
+    } finally {
+      c.close();
+    }
+  }
+
+  /** The batches of `topic`-`partition` as broker `nodeId`'s replica stores them: values, or 'COMMIT'/'ABORT' for markers; none when it holds no replica. */
+  storedBatches(nodeId: number, topic: string, partition: number): (string | string[])[] {
+    const h = this.brokers.find((b) => b.nodeId === nodeId)?.replicas.get(`${topic}-${partition}`);
+    if (h === undefined) return [];
+    const decoded = decodeRecordBatches(h.log.read(0, 1 << 20));
+    if (decoded._tag === 'Left') throw new Error(decoded.left.message);
+    return decoded.right.map((b) => (b.isControl ? (b.records[0].key!.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT') : b.records.map((r) => r.value!.toString())));
   }
 
   /** Resolves once every broker lists every broker as registered and unfenced (bounded); the last Metadata seen. */

@@ -11,19 +11,10 @@ import { ListenerTls } from '../../../core/protocol';
 import { memoryLogger, RillStreams } from '../../../dsl';
 import { LINES, wordCountTopology } from '../../../examples/wordcount/topology';
 import { rebalanceWaits } from '../../support/rebalance-waits';
-import { makeTestCerts, type TestCerts } from '../../support/test-certs';
+import { certsAndTempDirs } from '../../support/test-certs';
 import { eventually } from '../../support/eventually';
-import { tempDirs } from '../../support/tmp-dir';
 
-const dirs = tempDirs('dsl-query-security');
-let certs: TestCerts;
-beforeAll(() => {
-  certs = makeTestCerts();
-});
-afterAll(() => {
-  dirs.removeAll();
-  certs?.remove();
-});
+const { dirs, certs } = certsAndTempDirs('dsl-query-security');
 const opened: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of opened.splice(0).reverse()) await close().catch(() => undefined);
@@ -43,7 +34,7 @@ function get(url: string, options: https.RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.get(
       url,
-      { agent: false, timeout: 10_000, ca: certs.read(certs.ca), cert: certs.read(certs.node.cert), key: certs.read(certs.node.key), ...options },
+      { agent: false, timeout: 10_000, ca: certs().read(certs().ca), cert: certs().read(certs().node.cert), key: certs().read(certs().node.key), ...options },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -67,7 +58,7 @@ test('two instances over TLS and basic auth: every key from either instance, for
   opened.push(() => rill.close());
   await rill.admin.createTopics([{ name: LINES, partitions: 2 }]);
   // The node certificate serves and calls (127.0.0.1); callers need a certificate of the test CA and alice's password.
-  const tls = ListenerTls.load({ certFile: certs.node.cert, keyFile: certs.node.key, caFile: certs.ca, clientAuth: 'required' });
+  const tls = ListenerTls.load({ certFile: certs().node.cert, keyFile: certs().node.key, caFile: certs().ca, clientAuth: 'required' });
   const checked: string[] = [];
   const authenticate = (user: string, password: string) => {
     checked.push(user);

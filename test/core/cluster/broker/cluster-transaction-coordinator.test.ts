@@ -5,9 +5,7 @@
 // then the coordinator's broker stops mid-transaction and the new leader of its
 // __transaction_state partition aborts the open transaction on its timeout.
 import { Kafka, logLevel } from 'kafkajs';
-import { decodeRecordBatches } from '../../../../core/log';
 import { protocolLogClient } from '../../../../core/client';
-import { apis, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from '../in-process-cluster';
 
 const IDS = [1, 2, 3];
@@ -30,25 +28,11 @@ describe('transactions on a cluster', () => {
   async function story(topic: string, partition: number, via = IDS[0]): Promise<(string | string[])[]> {
     const m = await cluster.metadata(via, [topic]);
     const leader = m.topics[0]?.partitions.find((p) => p.partitionIndex === partition)?.leaderId ?? -1;
-    const h = cluster.brokers.find((b) => b.nodeId === leader)?.replicas.get(`${topic}-${partition}`);
     // A leader that just stopped (the metadata not moved on yet) shows nothing.
-    if (h === undefined) return [];
-    const decoded = decodeRecordBatches(h.log.read(0, 1 << 20));
-    if (decoded._tag === 'Left') throw new Error(decoded.left.message);
-    return decoded.right.map((b) => (b.isControl ? (b.records[0].key!.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT') : b.records.map((r) => r.value!.toString())));
+    return cluster.storedBatches(leader, topic, partition);
   }
 
-  async function coordinatorOf(transactionalId: string): Promise<number> {
-    const c = await KafkaConnection.connect(bootstrap()[0], { timeoutMs: 5000 });
-    try {
-      const r = await c.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: transactionalId, keyType: 1, coordinatorKeys: [transactionalId] });
-      const found = c.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
-      if (found.errorCode !== 0) throw new Error(`FindCoordinator: error ${found.errorCode}`);
-      return found.nodeId;
-    } finally {
-      c.close();
-    }
-  }
+  const coordinatorOf = (transactionalId: string): Promise<number> => cluster.transactionCoordinator(IDS[0], transactionalId);
 
   it(
     'commits records on two partitions and a group offset, then aborts an open transaction after its coordinator stops',

@@ -9,8 +9,6 @@
 // partition then holds its COMMIT and its ABORT marker, and its last stable
 // offset reaches its end.
 import { Kafka, logLevel } from 'kafkajs';
-import { decodeRecordBatches } from '../../../../core/log';
-import { apis, KafkaConnection } from '../../../../core/protocol';
 import { makeTestCerts, type TestCerts } from '../../../support/test-certs';
 import { InProcessCluster, until } from '../in-process-cluster';
 
@@ -44,24 +42,10 @@ describe('transaction markers on a cluster with internal mutual TLS and client-c
   /** A partition's batches at its leader: values, or 'COMMIT' / 'ABORT'. */
   function story(partition: number): (string | string[])[] {
     const leader = cluster.broker(IDS[0]).image.topicByName(TOPIC)?.partitions.get(partition)?.leader ?? -1;
-    const h = cluster.brokers.find((b) => b.nodeId === leader)?.replicas.get(`${TOPIC}-${partition}`);
-    if (h === undefined) return [];
-    const decoded = decodeRecordBatches(h.log.read(0, 1 << 20));
-    if (decoded._tag === 'Left') throw new Error(decoded.left.message);
-    return decoded.right.map((b) => (b.isControl ? (b.records[0].key!.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT') : b.records.map((r) => r.value!.toString())));
+    return cluster.storedBatches(leader, TOPIC, partition);
   }
 
-  async function coordinatorOf(transactionalId: string): Promise<number> {
-    const c = await KafkaConnection.connect(cluster.bootstrap(IDS[0]), { timeoutMs: 5000, tls: clientTls() });
-    try {
-      const r = await c.request<apis.FindCoordinatorResponse>(apis.findCoordinator, { key: transactionalId, keyType: 1, coordinatorKeys: [transactionalId] });
-      const found = c.versionFor(apis.findCoordinator) >= 4 ? r.coordinators[0] : r;
-      if (found.errorCode !== 0) throw new Error(`FindCoordinator: error ${found.errorCode}`);
-      return found.nodeId;
-    } finally {
-      c.close();
-    }
-  }
+  const coordinatorOf = (transactionalId: string): Promise<number> => cluster.transactionCoordinator(IDS[0], transactionalId);
 
   it(
     'commits and aborts over partitions of every broker: each gets both markers, and its last stable offset reaches its end',

@@ -10,6 +10,7 @@ import { runBroker } from '../../../../cli/broker-command';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { fakeIO } from '../../../cli/fake-io';
 import { freePortPair } from '../../../support/ports';
+import { soleControllerNodeArgs } from '../../../support/node-args';
 
 const DEADLINE_MS = 30_000;
 
@@ -41,13 +42,7 @@ describe('a cluster node with several Kafka listeners', () => {
       const stop = new AbortController();
       const running = runBroker(
         [
-          '--controller',
-          '--node-id',
-          '1',
-          '--controllers',
-          `1@127.0.0.1:${controller}`,
-          '--data-dir',
-          dir,
+          ...soleControllerNodeArgs(controller, dir),
           '--listeners',
           `INTERNAL://127.0.0.1:${internal},EXTERNAL://127.0.0.1:${external}`,
           '--listener-security-protocol-map',

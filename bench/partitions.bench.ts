@@ -11,16 +11,25 @@
 //    descriptors stay bounded whatever the partition count;
 //  - the restart's time to ready (the process printed where it listens) and to
 //    serving (Metadata shows every partition with a leader);
-//  - the latency of a Metadata request for all topics (goal: < 100 ms).
+//  - the latency of a Metadata request for all topics (goal: < 100 ms), and
+//    the broker CPU one such request costs: the broker's CPU time (/proc) over
+//    the requests, less its CPU time over an equally long quiet window (the
+//    background work: ticks, replica fetches), per request. Unlike the latency
+//    it does not depend on what else the machine runs.
 //
 // Results: bench/results/partitions.json. Environment: BENCH_PARTITIONS (total,
-// default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min).
+// default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min),
+// BENCH_PHASES (single,cluster: which to run, default both; with one phase
+// the result goes to partitions-<phase>.json, so the full result stays),
+// BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the result adds their
+// profile inside the Metadata windows, and the files are kept).
 // Every process is killed on the way out (see bench/cluster-nodes.ts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
+import { summariseProfiles } from './cpuprofile-summary';
 
 const TOTAL = Number(process.env.BENCH_PARTITIONS ?? 10_000);
 const PER_TOPIC = 100;
@@ -28,6 +37,15 @@ const TOPICS = Math.ceil(TOTAL / PER_TOPIC);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 const METADATA_GOAL_MS = 100;
 const METADATA_SAMPLES = 20;
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'single,cluster').split(',').map((p) => p.trim()));
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const profileDir = CPU_PROF ? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-partitions-profiles-')) : '';
+const brokerNodeFlags = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '2000', '--cpu-prof-dir', profileDir] : [];
+/** A profiled process writes its profile as it stops: give it time. */
+const STOP_GRACE_MS = CPU_PROF ? 120_000 : 5000;
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+/** The Metadata windows (monotonic microseconds), to cut the brokers' profiles to them. */
+const metadataWindows: [number, number][] = [];
 
 const topicNames = Array.from({ length: TOPICS }, (_, i) => `p${String(i).padStart(4, '0')}`);
 
@@ -68,13 +86,36 @@ async function timedMetadata(nodes: ClusterNodes, brokerId: number): Promise<{ m
   return { ms, partitions, leaderless };
 }
 
-async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{ medianMs: number; maxMs: number }> {
+const cpuMs = (nodes: ClusterNodes, key: NodeKey): number => {
+  const s = nodes.cpuSeconds(key);
+  return s === undefined ? NaN : (s.user + s.system) * 1000;
+};
+
+/**
+ * METADATA_SAMPLES requests for all topics, one after another: their latency,
+ * and the broker's CPU per request (its CPU over the requests less its CPU
+ * over an equally long quiet window right after; /proc counts in 10 ms steps).
+ */
+async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{ medianMs: number; maxMs: number; brokerCpuMsPerRequest: number }> {
+  const key = `b${brokerId}` as NodeKey;
   const samples: number[] = [];
+  const cpu0 = cpuMs(nodes, key);
+  const t0 = performance.now();
+  const w0 = monoUs();
   for (let i = 0; i < METADATA_SAMPLES; i++) {
     const r = await timedMetadata(nodes, brokerId);
     if (r !== undefined) samples.push(r.ms);
   }
-  return { medianMs: round1(median(samples)), maxMs: round1(Math.max(...samples)) };
+  metadataWindows.push([w0, monoUs()]);
+  const busyMs = performance.now() - t0;
+  const cpu1 = cpuMs(nodes, key);
+  await pause(busyMs);
+  const quietCpu = cpuMs(nodes, key) - cpu1;
+  return {
+    medianMs: round1(median(samples)),
+    maxMs: round1(Math.max(...samples)),
+    brokerCpuMsPerRequest: round1(Math.max(0, cpu1 - cpu0 - quietCpu) / METADATA_SAMPLES),
+  };
 }
 
 /** Polls until a broker's Metadata shows all TOTAL partitions with a leader (bounded). */
@@ -140,7 +181,7 @@ function figuresOf(nodes: ClusterNodes, keys: NodeKey[]): Record<string, Process
 }
 
 async function singleNode(dir: string, deadline: number) {
-  const nodes = new ClusterNodes({ dir, controllerIds: [], brokerIds: [1], maxLifetimeMs: TIMEOUT_MS });
+  const nodes = new ClusterNodes({ dir, controllerIds: [], brokerIds: [1], maxLifetimeMs: TIMEOUT_MS, brokerNodeFlags });
   try {
     await nodes.allocatePorts();
     await nodes.startStandaloneBroker(1);
@@ -166,13 +207,13 @@ async function singleNode(dir: string, deadline: number) {
       },
     };
   } finally {
-    await nodes.stopAll(5000);
+    await nodes.stopAll(STOP_GRACE_MS);
   }
 }
 
 async function cluster(dir: string, deadline: number) {
   const brokers = [1, 2, 3];
-  const nodes = new ClusterNodes({ dir, controllerIds: [101, 102, 103], brokerIds: brokers, maxLifetimeMs: TIMEOUT_MS });
+  const nodes = new ClusterNodes({ dir, controllerIds: [101, 102, 103], brokerIds: brokers, maxLifetimeMs: TIMEOUT_MS, brokerNodeFlags });
   const brokerKeys = brokers.map((b) => `b${b}` as NodeKey);
   try {
     await nodes.allocatePorts();
@@ -205,7 +246,7 @@ async function cluster(dir: string, deadline: number) {
       },
     };
   } finally {
-    await nodes.stopAll(5000);
+    await nodes.stopAll(STOP_GRACE_MS);
   }
 }
 
@@ -220,22 +261,29 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-partitions-'));
   try {
     console.log(`bench:partitions: ${TOTAL} partitions (${TOPICS} topics of ${PER_TOPIC}); load average ${os.loadavg()[0].toFixed(1)}`);
-    const single = await singleNode(path.join(dir, 'single'), deadline);
-    console.log('single node:', JSON.stringify(single));
-    const rf3 = await cluster(path.join(dir, 'cluster'), deadline);
-    console.log('cluster:', JSON.stringify(rf3));
+    const loadAverageAtStart = round1(os.loadavg()[0]);
+    const single = PHASES.has('single') ? await singleNode(path.join(dir, 'single'), deadline) : undefined;
+    if (single) console.log('single node:', JSON.stringify(single));
+    const rf3 = PHASES.has('cluster') ? await cluster(path.join(dir, 'cluster'), deadline) : undefined;
+    if (rf3) console.log('cluster:', JSON.stringify(rf3));
+    const profile = CPU_PROF
+      ? { note: `brokers' CPU profiles inside the Metadata windows; files kept in ${profileDir}`, ...summariseProfiles(profileDir, 30, metadataWindows) }
+      : undefined;
+    if (profile) console.log('profile:', JSON.stringify(profile, null, 2));
     const result = {
       bench: 'partitions',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, loadAverageAtEnd: round1(os.loadavg()[0]) },
+      machine: { cpus: os.cpus().length, loadAverageAtStart, loadAverageAtEnd: round1(os.loadavg()[0]) },
       partitions: TOTAL,
       goals: { metadataAllTopicsMs: METADATA_GOAL_MS },
       singleNode: single,
       clusterRf3: rf3,
+      profile,
     };
+    const file = PHASES.size === 2 && !CPU_PROF ? 'partitions.json' : `partitions-${[...PHASES].join('-')}${CPU_PROF ? '-profile' : ''}.json`;
     fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, 'results', 'partitions.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log('written to bench/results/partitions.json');
+    fs.writeFileSync(path.join(__dirname, 'results', file), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`written to bench/results/${file}`);
   } finally {
     killAllNow();
     fs.rmSync(dir, { recursive: true, force: true });

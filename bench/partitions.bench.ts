@@ -37,6 +37,7 @@ const TOPICS = Math.ceil(TOTAL / PER_TOPIC);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 const METADATA_GOAL_MS = 100;
 const METADATA_SAMPLES = 20;
+const METADATA_ROUNDS = 4;
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'single,cluster').split(',').map((p) => p.trim()));
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const profileDir = CPU_PROF ? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-partitions-profiles-')) : '';
@@ -93,28 +94,34 @@ const cpuMs = (nodes: ClusterNodes, key: NodeKey): number => {
 
 /**
  * METADATA_SAMPLES requests for all topics, one after another: their latency,
- * and the broker's CPU per request (its CPU over the requests less its CPU
- * over an equally long quiet window right after; /proc counts in 10 ms steps).
+ * and the broker's CPU per request. That is its CPU over the requests less its
+ * CPU over equally long quiet windows (its background work: ticks, replica
+ * fetches, checkpoints), in METADATA_ROUNDS alternations so a burst of
+ * background work does not land on one side only; /proc counts in 10 ms steps.
  */
 async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{ medianMs: number; maxMs: number; brokerCpuMsPerRequest: number }> {
   const key = `b${brokerId}` as NodeKey;
   const samples: number[] = [];
-  const cpu0 = cpuMs(nodes, key);
-  const t0 = performance.now();
-  const w0 = monoUs();
-  for (let i = 0; i < METADATA_SAMPLES; i++) {
-    const r = await timedMetadata(nodes, brokerId);
-    if (r !== undefined) samples.push(r.ms);
+  let busyCpu = 0;
+  let quietCpu = 0;
+  for (let round = 0; round < METADATA_ROUNDS; round++) {
+    const cpu0 = cpuMs(nodes, key);
+    const t0 = performance.now();
+    const w0 = monoUs();
+    for (let i = 0; i < METADATA_SAMPLES / METADATA_ROUNDS; i++) {
+      const r = await timedMetadata(nodes, brokerId);
+      if (r !== undefined) samples.push(r.ms);
+    }
+    metadataWindows.push([w0, monoUs()]);
+    const cpu1 = cpuMs(nodes, key);
+    await pause(performance.now() - t0);
+    busyCpu += cpu1 - cpu0;
+    quietCpu += cpuMs(nodes, key) - cpu1;
   }
-  metadataWindows.push([w0, monoUs()]);
-  const busyMs = performance.now() - t0;
-  const cpu1 = cpuMs(nodes, key);
-  await pause(busyMs);
-  const quietCpu = cpuMs(nodes, key) - cpu1;
   return {
     medianMs: round1(median(samples)),
     maxMs: round1(Math.max(...samples)),
-    brokerCpuMsPerRequest: round1(Math.max(0, cpu1 - cpu0 - quietCpu) / METADATA_SAMPLES),
+    brokerCpuMsPerRequest: round1((busyCpu - quietCpu) / METADATA_SAMPLES),
   };
 }
 
@@ -139,19 +146,51 @@ async function waitRegistered(nodes: ClusterNodes, brokers: readonly number[], d
     }
 }
 
-async function createAndFill(bootstrap: string[], replicationFactor: number): Promise<{ createSeconds: number; produceSeconds: number }> {
-  const kafka = new Kafka({ clientId: 'bench-partitions', brokers: bootstrap, logLevel: logLevel.NOTHING });
+/**
+ * The topics of a failed CreateTopics to ask for again: all of them after a
+ * timeout, or those refused because a broker was fenced meanwhile (fewer live
+ * brokers than the replication factor). Undefined: a real failure.
+ */
+function toRetry(e: unknown, topics: string[]): string[] | undefined {
+  if ((e as { retriable?: boolean }).retriable === true) return topics;
+  const errors = (e as { errors?: { type?: string; topic?: string }[] }).errors;
+  if (!Array.isArray(errors) || errors.some((x) => x.type !== 'INVALID_REPLICATION_FACTOR' && x.type !== 'TOPIC_ALREADY_EXISTS')) return undefined;
+  return errors.filter((x) => x.type === 'INVALID_REPLICATION_FACTOR').map((x) => x.topic ?? '');
+}
+
+async function createAndFill(
+  bootstrap: string[],
+  replicationFactor: number,
+  deadline: number,
+): Promise<{ createSeconds: number; produceSeconds: number; createRetries: number }> {
+  const kafka = new Kafka({ clientId: 'bench-partitions', brokers: bootstrap, logLevel: logLevel.NOTHING, requestTimeout: 120_000 });
   const admin = kafka.admin();
   await admin.connect();
   const t0 = performance.now();
+  // On a loaded machine a CreateTopics may time out, or a broker may be fenced meanwhile (its
+  // heartbeats late), leaving too few live brokers for RF 3: those topics are asked for again
+  // (one already created answers TOPIC_ALREADY_EXISTS), and the retries are reported.
+  let createRetries = 0;
   try {
     // Ten topics per request: each request stays far below max.partitions.per.request.
     for (let i = 0; i < topicNames.length; i += 10) {
-      await admin.createTopics({
-        topics: topicNames.slice(i, i + 10).map((topic) => ({ topic, numPartitions: PER_TOPIC, replicationFactor })),
-        waitForLeaders: true,
-        timeout: 60_000,
-      });
+      let topics = topicNames.slice(i, i + 10);
+      while (topics.length > 0) {
+        try {
+          await admin.createTopics({
+            topics: topics.map((topic) => ({ topic, numPartitions: PER_TOPIC, replicationFactor })),
+            waitForLeaders: true,
+            timeout: 60_000,
+          });
+          topics = [];
+        } catch (e) {
+          const again = toRetry(e, topics);
+          if (again === undefined || Date.now() > deadline) throw e;
+          createRetries++;
+          topics = again;
+          await pause(1000);
+        }
+      }
     }
   } finally {
     await admin.disconnect();
@@ -173,7 +212,7 @@ async function createAndFill(bootstrap: string[], replicationFactor: number): Pr
   } finally {
     await producer.disconnect();
   }
-  return { createSeconds: round1(createSeconds), produceSeconds: round1((performance.now() - t1) / 1000) };
+  return { createSeconds: round1(createSeconds), produceSeconds: round1((performance.now() - t1) / 1000), createRetries };
 }
 
 function figuresOf(nodes: ClusterNodes, keys: NodeKey[]): Record<string, ProcessFigures | undefined> {
@@ -185,7 +224,7 @@ async function singleNode(dir: string, deadline: number) {
   try {
     await nodes.allocatePorts();
     await nodes.startStandaloneBroker(1);
-    const fill = await createAndFill([nodes.bootstrap(1)], 1);
+    const fill = await createAndFill([nodes.bootstrap(1)], 1, deadline);
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, ['b1']);
     const metadata = await metadataLatency(nodes, 1);
@@ -223,6 +262,7 @@ async function cluster(dir: string, deadline: number) {
     const fill = await createAndFill(
       brokers.map((b) => nodes.bootstrap(b)),
       3,
+      deadline,
     );
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);

@@ -153,9 +153,15 @@ async function waitRegistered(nodes: ClusterNodes, brokers: readonly number[], d
  */
 function toRetry(e: unknown, topics: string[]): string[] | undefined {
   if ((e as { retriable?: boolean }).retriable === true) return topics;
-  const errors = (e as { errors?: { type?: string; topic?: string }[] }).errors;
-  if (!Array.isArray(errors) || errors.some((x) => x.type !== 'INVALID_REPLICATION_FACTOR' && x.type !== 'TOPIC_ALREADY_EXISTS')) return undefined;
-  return errors.filter((x) => x.type === 'INVALID_REPLICATION_FACTOR').map((x) => x.topic ?? '');
+  const errors = (e as { errors?: { type?: string; topic?: string; retriable?: boolean }[] }).errors;
+  if (!Array.isArray(errors)) return undefined;
+  const again: string[] = [];
+  for (const x of errors) {
+    if (x.type === 'TOPIC_ALREADY_EXISTS') continue;
+    if (x.retriable !== true && x.type !== 'INVALID_REPLICATION_FACTOR') return undefined;
+    again.push(x.topic ?? '');
+  }
+  return again;
 }
 
 async function createAndFill(

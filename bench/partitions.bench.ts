@@ -19,8 +19,9 @@
 //
 // Results: bench/results/partitions.json. Environment: BENCH_PARTITIONS (total,
 // default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min),
-// BENCH_PHASES (single,cluster: which to run, default both; with one phase
-// the result goes to partitions-<phase>.json, so the full result stays),
+// BENCH_PHASES (single,cluster: which to run, default both; each phase's
+// figures carry their date and load average, and a phase not run keeps the
+// figures the file has for it),
 // BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the result adds their
 // profile inside the Metadata windows, and the files are kept).
 // Every process is killed on the way out (see bench/cluster-nodes.ts).
@@ -169,7 +170,14 @@ async function createAndFill(
   replicationFactor: number,
   deadline: number,
 ): Promise<{ createSeconds: number; produceSeconds: number; createRetries: number }> {
-  const kafka = new Kafka({ clientId: 'bench-partitions', brokers: bootstrap, logLevel: logLevel.NOTHING, requestTimeout: 120_000 });
+  // Patient: on a loaded machine brokers are fenced and leaders move while 10,000 partitions are created.
+  const kafka = new Kafka({
+    clientId: 'bench-partitions',
+    brokers: bootstrap,
+    logLevel: logLevel.NOTHING,
+    requestTimeout: 120_000,
+    retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   const t0 = performance.now();
@@ -296,6 +304,16 @@ async function cluster(dir: string, deadline: number) {
   }
 }
 
+/** The figures a results file holds from an earlier run of the same size (a phase not run now keeps them). */
+function earlier(file: string): { singleNode?: unknown; clusterRf3?: unknown } | undefined {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return r.partitions === TOTAL ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const deadline = Date.now() + TIMEOUT_MS;
   const bound = setTimeout(() => {
@@ -307,29 +325,35 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-partitions-'));
   try {
     console.log(`bench:partitions: ${TOTAL} partitions (${TOPICS} topics of ${PER_TOPIC}); load average ${os.loadavg()[0].toFixed(1)}`);
-    const loadAverageAtStart = round1(os.loadavg()[0]);
-    const single = PHASES.has('single') ? await singleNode(path.join(dir, 'single'), deadline) : undefined;
+    // Each phase carries its own date and load: a run of one phase keeps the other's figures.
+    const phase = async <T>(run: () => Promise<T>) => {
+      const loadAverageAtStart = round1(os.loadavg()[0]);
+      const figures = await run();
+      return { date: new Date().toISOString(), loadAverageAtStart, loadAverageAtEnd: round1(os.loadavg()[0]), ...figures };
+    };
+    const single = PHASES.has('single') ? await phase(() => singleNode(path.join(dir, 'single'), deadline)) : undefined;
     if (single) console.log('single node:', JSON.stringify(single));
-    const rf3 = PHASES.has('cluster') ? await cluster(path.join(dir, 'cluster'), deadline) : undefined;
+    const rf3 = PHASES.has('cluster') ? await phase(() => cluster(path.join(dir, 'cluster'), deadline)) : undefined;
     if (rf3) console.log('cluster:', JSON.stringify(rf3));
     const profile = CPU_PROF
       ? { note: `brokers' CPU profiles inside the Metadata windows; files kept in ${profileDir}`, ...summariseProfiles(profileDir, 30, metadataWindows) }
       : undefined;
     if (profile) console.log('profile:', JSON.stringify(profile, null, 2));
+    // Profiled figures are distorted by the profiler: they go to a file of their own.
+    const file = path.join(__dirname, 'results', CPU_PROF ? 'partitions-profile.json' : 'partitions.json');
+    const kept = earlier(file);
     const result = {
       bench: 'partitions',
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, loadAverageAtStart, loadAverageAtEnd: round1(os.loadavg()[0]) },
+      machine: { cpus: os.cpus().length },
       partitions: TOTAL,
       goals: { metadataAllTopicsMs: METADATA_GOAL_MS },
-      singleNode: single,
-      clusterRf3: rf3,
+      singleNode: single ?? kept?.singleNode,
+      clusterRf3: rf3 ?? kept?.clusterRf3,
       profile,
     };
-    const file = PHASES.size === 2 && !CPU_PROF ? 'partitions.json' : `partitions-${[...PHASES].join('-')}${CPU_PROF ? '-profile' : ''}.json`;
-    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, 'results', file), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`written to bench/results/${file}`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`written to ${path.relative(process.cwd(), file)}`);
   } finally {
     killAllNow();
     fs.rmSync(dir, { recursive: true, force: true });

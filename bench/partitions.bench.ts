@@ -19,7 +19,8 @@
 //
 // Results: bench/results/partitions.json. Environment: BENCH_PARTITIONS (total,
 // default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min),
-// BENCH_PHASES (single,cluster: which to run, default both; each phase's
+// BENCH_PHASES (answer,single,cluster: which to run, default all; "answer" is
+// the CPU of one Metadata answer in this process, see answerCpu; each phase's
 // figures carry their date and load average, and a phase not run keeps the
 // figures the file has for it),
 // BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the result adds their
@@ -31,6 +32,10 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
 import { summariseProfiles } from './cpuprofile-summary';
+import type { BrokerView } from '../core/cluster/broker/broker-view';
+import { clusterMetadataPort } from '../core/cluster/broker/cluster-ports';
+import { MetadataImage, type MetadataRecord } from '../core/cluster';
+import { apis, type RequestContext, encodeMessage, Writer } from '../core/protocol';
 
 const TOTAL = Number(process.env.BENCH_PARTITIONS ?? 10_000);
 const PER_TOPIC = 100;
@@ -39,7 +44,7 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 const METADATA_GOAL_MS = 100;
 const METADATA_SAMPLES = 20;
 const METADATA_ROUNDS = 4;
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'single,cluster').split(',').map((p) => p.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'answer,single,cluster').split(',').map((p) => p.trim()));
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const profileDir = CPU_PROF ? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-partitions-profiles-')) : '';
 const brokerNodeFlags = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '2000', '--cpu-prof-dir', profileDir] : [];
@@ -210,6 +215,7 @@ async function createAndFill(
     await admin.disconnect();
   }
   const createSeconds = (performance.now() - t0) / 1000;
+  if (QUICK) return { createSeconds: round1(createSeconds), produceSeconds: NaN, createRetries };
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const t1 = performance.now();
@@ -281,6 +287,7 @@ async function cluster(dir: string, deadline: number) {
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);
     const metadata = await metadataLatency(nodes, 1);
+    if (QUICK) return { quick: true, ...fill, afterWrites, metadataAllTopics: metadata };
     // A rolling restart of broker 3: its replicas are recovered from disk and caught up.
     await nodes.stop('b3');
     const t0 = performance.now();
@@ -304,8 +311,85 @@ async function cluster(dir: string, deadline: number) {
   }
 }
 
+/**
+ * BENCH_QUICK=1: the cluster's partitions are created but not written, and no
+ * broker is restarted (on a loaded machine the writes alone took over 20 min).
+ * The figures say so (quick: true) and go to partitions-quick.json.
+ */
+const QUICK = process.env.BENCH_QUICK === '1';
+const ANSWER_ROUNDS = 6;
+const ANSWERS_PER_ROUND = 20;
+
+/**
+ * The CPU of one Metadata answer for all TOTAL partitions on a cluster broker,
+ * in this process (load-independent, unlike the latency): the handler over
+ * the cluster's metadata port and the encoding, from an image of 3 brokers and
+ * TOTAL RF 3 partitions. "warm": nothing changed since the last answer (the
+ * layouts are reused); "afterChange": a metadata record is applied before each
+ * answer, so every layout is built again (what every answer cost before they
+ * were kept). Alternating rounds; medians.
+ */
+async function answerCpu() {
+  const records: MetadataRecord[] = [];
+  for (const b of [1, 2, 3])
+    records.push(
+      { type: 'RegisterBroker', brokerId: b, brokerEpoch: b, rack: null, host: '127.0.0.1', port: 9090 + b },
+      { type: 'UnfenceBroker', brokerId: b, brokerEpoch: b },
+    );
+  for (const [t, name] of topicNames.entries()) {
+    records.push({ type: 'Topic', name, topicId: t + 1, config: {} });
+    for (let p = 0; p < PER_TOPIC; p++)
+      records.push({
+        type: 'Partition',
+        topicId: t + 1,
+        partition: p,
+        replicas: [1, 2, 3],
+        isr: [1, 2, 3],
+        leader: 1 + ((t + p) % 3),
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      });
+  }
+  const image = MetadataImage.fromRecords(records);
+  // Only what the metadata port reads of a broker: its image and who it is.
+  const broker = { nodeId: 1, image, activeControllerId: 101 } as unknown as BrokerView;
+  const context = {
+    metadata: clusterMetadataPort(broker),
+    apiVersion: 9,
+    principal: 'User:ANONYMOUS',
+    clientHost: '127.0.0.1',
+    advertised: { host: '127.0.0.1', port: 9091 },
+    autoCreateTopics: false,
+  } as unknown as RequestContext;
+  const request = { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+  let bytes = 0;
+  const answer = async () => {
+    const response = await apis.metadata.handle(request, context);
+    bytes = encodeMessage(apis.metadata.response, 9, response as object, new Writer()).length;
+  };
+  const cpuMsPerAnswer = async (change: boolean) => {
+    let us = 0;
+    for (let i = 0; i < ANSWERS_PER_ROUND; i++) {
+      if (change) image.apply({ type: 'EpochCounters', lastBrokerEpoch: 3, lastTopicId: TOPICS, lastWorkerEpoch: 0 });
+      const c0 = process.cpuUsage();
+      await answer();
+      const c = process.cpuUsage(c0);
+      us += c.user + c.system;
+    }
+    return us / 1000 / ANSWERS_PER_ROUND;
+  };
+  for (let i = 0; i < 5; i++) await answer();
+  const warm: number[] = [];
+  const afterChange: number[] = [];
+  for (let r = 0; r < ANSWER_ROUNDS; r++) {
+    afterChange.push(await cpuMsPerAnswer(true));
+    warm.push(await cpuMsPerAnswer(false));
+  }
+  return { responseBytes: bytes, warmCpuMs: round1(median(warm)), afterChangeCpuMs: round1(median(afterChange)) };
+}
+
 /** The figures a results file holds from an earlier run of the same size (a phase not run now keeps them). */
-function earlier(file: string): { singleNode?: unknown; clusterRf3?: unknown } | undefined {
+function earlier(file: string): { metadataAnswerCpu?: unknown; singleNode?: unknown; clusterRf3?: unknown } | undefined {
   try {
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
     return r.partitions === TOTAL ? r : undefined;
@@ -331,6 +415,8 @@ async function main(): Promise<void> {
       const figures = await run();
       return { date: new Date().toISOString(), loadAverageAtStart, loadAverageAtEnd: round1(os.loadavg()[0]), ...figures };
     };
+    const answer = PHASES.has('answer') ? await phase(answerCpu) : undefined;
+    if (answer) console.log('metadata answer CPU:', JSON.stringify(answer));
     const single = PHASES.has('single') ? await phase(() => singleNode(path.join(dir, 'single'), deadline)) : undefined;
     if (single) console.log('single node:', JSON.stringify(single));
     const rf3 = PHASES.has('cluster') ? await phase(() => cluster(path.join(dir, 'cluster'), deadline)) : undefined;
@@ -340,13 +426,14 @@ async function main(): Promise<void> {
       : undefined;
     if (profile) console.log('profile:', JSON.stringify(profile, null, 2));
     // Profiled figures are distorted by the profiler: they go to a file of their own.
-    const file = path.join(__dirname, 'results', CPU_PROF ? 'partitions-profile.json' : 'partitions.json');
+    const file = path.join(__dirname, 'results', CPU_PROF ? 'partitions-profile.json' : QUICK ? 'partitions-quick.json' : 'partitions.json');
     const kept = earlier(file);
     const result = {
       bench: 'partitions',
       machine: { cpus: os.cpus().length },
       partitions: TOTAL,
       goals: { metadataAllTopicsMs: METADATA_GOAL_MS },
+      metadataAnswerCpu: answer ?? kept?.metadataAnswerCpu,
       singleNode: single ?? kept?.singleNode,
       clusterRf3: rf3 ?? kept?.clusterRf3,
       profile,

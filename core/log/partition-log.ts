@@ -352,9 +352,12 @@ export class PartitionLog {
     const checkpointedStart = this.offsetCheckpoint(LOG_START_FILE) ?? 0;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
     this._recoveryPoint = Math.min(cleanShutdown ? this.logEndOffset : recoveryPoint, this.logEndOffset);
-    const checkpointedHighWatermark = this.replicated ? this.offsetCheckpoint(HIGH_WATERMARK_FILE) : undefined;
-    this.checkpointedHighWatermark = checkpointedHighWatermark ?? -1;
-    this._highWatermark = Math.max(this._logStartOffset, Math.min(this.replicated ? (checkpointedHighWatermark ?? 0) : Infinity, this.logEndOffset));
+    const highWatermarkCheckpoint = this.replicated ? this.readCheckpoint(HIGH_WATERMARK_FILE) : undefined;
+    const checkpointedHighWatermark = typeof highWatermarkCheckpoint === 'number' ? highWatermarkCheckpoint : 0;
+    // An absent checkpoint reads as 0, as a written 0 would: a new partition writes none until it has data.
+    this.checkpointedHighWatermark = highWatermarkCheckpoint === UNREADABLE ? -1 : checkpointedHighWatermark;
+    this.checkpointedRecoveryPoint = recoveryCheckpoint === UNREADABLE ? -1 : recoveryPoint;
+    this._highWatermark = Math.max(this._logStartOffset, Math.min(this.replicated ? checkpointedHighWatermark : Infinity, this.logEndOffset));
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     if (!this._failure) this.loadTransactions();
     fs.rmSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });

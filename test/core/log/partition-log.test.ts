@@ -391,6 +391,10 @@ describe('replicated high watermark', () => {
     const clock = new ManualClock(1_000_000);
     const file = path.join(dir, 'high-watermark-checkpoint');
     const log = PartitionLog.open(dir, {}, { replicated: true, clock });
+    // A new partition holds 0 in both, as absent files read: neither is written.
+    clock.advance(60_000);
+    log.maybeFlush();
+    expect([fs.existsSync(file), fs.existsSync(path.join(dir, 'recovery-point-offset-checkpoint'))]).toEqual([false, false]);
     log.appendRecords([rec(0), rec(1), rec(2)]);
     log.updateHighWatermark(2);
     clock.advance(60_000);

@@ -11,16 +11,31 @@
 //    descriptors stay bounded whatever the partition count;
 //  - the restart's time to ready (the process printed where it listens) and to
 //    serving (Metadata shows every partition with a leader);
-//  - the latency of a Metadata request for all topics (goal: < 100 ms).
+//  - the latency of a Metadata request for all topics (goal: < 100 ms), and
+//    the broker CPU one such request costs: the broker's CPU time (/proc) over
+//    the requests, less its CPU time over an equally long quiet window (the
+//    background work: ticks, replica fetches), per request. Unlike the latency
+//    it does not depend on what else the machine runs.
 //
 // Results: bench/results/partitions.json. Environment: BENCH_PARTITIONS (total,
-// default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min).
+// default 10000), BENCH_TIMEOUT_MS (the whole run's bound, default 20 min),
+// BENCH_PHASES (answer,single,cluster: which to run, default all; "answer" is
+// the CPU of one Metadata answer in this process, see answerCpu; each phase's
+// figures carry their date and load average, and a phase not run keeps the
+// figures the file has for it),
+// BENCH_CPU_PROF=1 (brokers run with --cpu-prof; the result adds their
+// profile inside the Metadata windows, and the files are kept).
 // Every process is killed on the way out (see bench/cluster-nodes.ts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
+import { summariseProfiles } from './cpuprofile-summary';
+import type { BrokerView } from '../core/cluster/broker/broker-view';
+import { clusterMetadataPort } from '../core/cluster/broker/cluster-ports';
+import { MetadataImage, type MetadataRecord } from '../core/cluster';
+import { apis, type RequestContext, encodeMessage, Writer } from '../core/protocol';
 
 const TOTAL = Number(process.env.BENCH_PARTITIONS ?? 10_000);
 const PER_TOPIC = 100;
@@ -28,6 +43,16 @@ const TOPICS = Math.ceil(TOTAL / PER_TOPIC);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 const METADATA_GOAL_MS = 100;
 const METADATA_SAMPLES = 20;
+const METADATA_ROUNDS = 4;
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'answer,single,cluster').split(',').map((p) => p.trim()));
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const profileDir = CPU_PROF ? fs.mkdtempSync(path.join(os.tmpdir(), 'rill-partitions-profiles-')) : '';
+const brokerNodeFlags = CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '2000', '--cpu-prof-dir', profileDir] : [];
+/** A profiled process writes its profile as it stops: give it time. */
+const STOP_GRACE_MS = CPU_PROF ? 120_000 : 5000;
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+/** The Metadata windows (monotonic microseconds), to cut the brokers' profiles to them. */
+const metadataWindows: [number, number][] = [];
 
 const topicNames = Array.from({ length: TOPICS }, (_, i) => `p${String(i).padStart(4, '0')}`);
 
@@ -68,13 +93,42 @@ async function timedMetadata(nodes: ClusterNodes, brokerId: number): Promise<{ m
   return { ms, partitions, leaderless };
 }
 
-async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{ medianMs: number; maxMs: number }> {
+const cpuMs = (nodes: ClusterNodes, key: NodeKey): number => {
+  const s = nodes.cpuSeconds(key);
+  return s === undefined ? NaN : (s.user + s.system) * 1000;
+};
+
+/**
+ * METADATA_SAMPLES requests for all topics, one after another: their latency,
+ * and the broker's CPU per request. That is its CPU over the requests less its
+ * CPU over equally long quiet windows (its background work: ticks, replica
+ * fetches, checkpoints), in METADATA_ROUNDS alternations so a burst of
+ * background work does not land on one side only; /proc counts in 10 ms steps.
+ */
+async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{ medianMs: number; maxMs: number; brokerCpuMsPerRequest: number }> {
+  const key = `b${brokerId}` as NodeKey;
   const samples: number[] = [];
-  for (let i = 0; i < METADATA_SAMPLES; i++) {
-    const r = await timedMetadata(nodes, brokerId);
-    if (r !== undefined) samples.push(r.ms);
+  let busyCpu = 0;
+  let quietCpu = 0;
+  for (let round = 0; round < METADATA_ROUNDS; round++) {
+    const cpu0 = cpuMs(nodes, key);
+    const t0 = performance.now();
+    const w0 = monoUs();
+    for (let i = 0; i < METADATA_SAMPLES / METADATA_ROUNDS; i++) {
+      const r = await timedMetadata(nodes, brokerId);
+      if (r !== undefined) samples.push(r.ms);
+    }
+    metadataWindows.push([w0, monoUs()]);
+    const cpu1 = cpuMs(nodes, key);
+    await pause(performance.now() - t0);
+    busyCpu += cpu1 - cpu0;
+    quietCpu += cpuMs(nodes, key) - cpu1;
   }
-  return { medianMs: round1(median(samples)), maxMs: round1(Math.max(...samples)) };
+  return {
+    medianMs: round1(median(samples)),
+    maxMs: round1(Math.max(...samples)),
+    brokerCpuMsPerRequest: round1((busyCpu - quietCpu) / METADATA_SAMPLES),
+  };
 }
 
 /** Polls until a broker's Metadata shows all TOTAL partitions with a leader (bounded). */
@@ -98,24 +152,70 @@ async function waitRegistered(nodes: ClusterNodes, brokers: readonly number[], d
     }
 }
 
-async function createAndFill(bootstrap: string[], replicationFactor: number): Promise<{ createSeconds: number; produceSeconds: number }> {
-  const kafka = new Kafka({ clientId: 'bench-partitions', brokers: bootstrap, logLevel: logLevel.NOTHING });
+/**
+ * The topics of a failed CreateTopics to ask for again: all of them after a
+ * timeout, or those refused because a broker was fenced meanwhile (fewer live
+ * brokers than the replication factor). Undefined: a real failure.
+ */
+function toRetry(e: unknown, topics: string[]): string[] | undefined {
+  if ((e as { retriable?: boolean }).retriable === true) return topics;
+  const errors = (e as { errors?: { type?: string; topic?: string; retriable?: boolean }[] }).errors;
+  if (!Array.isArray(errors)) return undefined;
+  const again: string[] = [];
+  for (const x of errors) {
+    if (x.type === 'TOPIC_ALREADY_EXISTS') continue;
+    if (x.retriable !== true && x.type !== 'INVALID_REPLICATION_FACTOR') return undefined;
+    again.push(x.topic ?? '');
+  }
+  return again;
+}
+
+async function createAndFill(
+  bootstrap: string[],
+  replicationFactor: number,
+  deadline: number,
+): Promise<{ createSeconds: number; produceSeconds: number; createRetries: number }> {
+  // Patient: on a loaded machine brokers are fenced and leaders move while 10,000 partitions are created.
+  const kafka = new Kafka({
+    clientId: 'bench-partitions',
+    brokers: bootstrap,
+    logLevel: logLevel.NOTHING,
+    requestTimeout: 120_000,
+    retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   const t0 = performance.now();
+  // On a loaded machine a CreateTopics may time out, or a broker may be fenced meanwhile (its
+  // heartbeats late), leaving too few live brokers for RF 3: those topics are asked for again
+  // (one already created answers TOPIC_ALREADY_EXISTS), and the retries are reported.
+  let createRetries = 0;
   try {
     // Ten topics per request: each request stays far below max.partitions.per.request.
     for (let i = 0; i < topicNames.length; i += 10) {
-      await admin.createTopics({
-        topics: topicNames.slice(i, i + 10).map((topic) => ({ topic, numPartitions: PER_TOPIC, replicationFactor })),
-        waitForLeaders: true,
-        timeout: 60_000,
-      });
+      let topics = topicNames.slice(i, i + 10);
+      while (topics.length > 0) {
+        try {
+          await admin.createTopics({
+            topics: topics.map((topic) => ({ topic, numPartitions: PER_TOPIC, replicationFactor })),
+            waitForLeaders: true,
+            timeout: 60_000,
+          });
+          topics = [];
+        } catch (e) {
+          const again = toRetry(e, topics);
+          if (again === undefined || Date.now() > deadline) throw e;
+          createRetries++;
+          topics = again;
+          await pause(1000);
+        }
+      }
     }
   } finally {
     await admin.disconnect();
   }
   const createSeconds = (performance.now() - t0) / 1000;
+  if (QUICK) return { createSeconds: round1(createSeconds), produceSeconds: NaN, createRetries };
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const t1 = performance.now();
@@ -132,7 +232,7 @@ async function createAndFill(bootstrap: string[], replicationFactor: number): Pr
   } finally {
     await producer.disconnect();
   }
-  return { createSeconds: round1(createSeconds), produceSeconds: round1((performance.now() - t1) / 1000) };
+  return { createSeconds: round1(createSeconds), produceSeconds: round1((performance.now() - t1) / 1000), createRetries };
 }
 
 function figuresOf(nodes: ClusterNodes, keys: NodeKey[]): Record<string, ProcessFigures | undefined> {
@@ -140,11 +240,11 @@ function figuresOf(nodes: ClusterNodes, keys: NodeKey[]): Record<string, Process
 }
 
 async function singleNode(dir: string, deadline: number) {
-  const nodes = new ClusterNodes({ dir, controllerIds: [], brokerIds: [1], maxLifetimeMs: TIMEOUT_MS });
+  const nodes = new ClusterNodes({ dir, controllerIds: [], brokerIds: [1], maxLifetimeMs: TIMEOUT_MS, brokerNodeFlags });
   try {
     await nodes.allocatePorts();
     await nodes.startStandaloneBroker(1);
-    const fill = await createAndFill([nodes.bootstrap(1)], 1);
+    const fill = await createAndFill([nodes.bootstrap(1)], 1, deadline);
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, ['b1']);
     const metadata = await metadataLatency(nodes, 1);
@@ -166,13 +266,13 @@ async function singleNode(dir: string, deadline: number) {
       },
     };
   } finally {
-    await nodes.stopAll(5000);
+    await nodes.stopAll(STOP_GRACE_MS);
   }
 }
 
 async function cluster(dir: string, deadline: number) {
   const brokers = [1, 2, 3];
-  const nodes = new ClusterNodes({ dir, controllerIds: [101, 102, 103], brokerIds: brokers, maxLifetimeMs: TIMEOUT_MS });
+  const nodes = new ClusterNodes({ dir, controllerIds: [101, 102, 103], brokerIds: brokers, maxLifetimeMs: TIMEOUT_MS, brokerNodeFlags });
   const brokerKeys = brokers.map((b) => `b${b}` as NodeKey);
   try {
     await nodes.allocatePorts();
@@ -182,10 +282,12 @@ async function cluster(dir: string, deadline: number) {
     const fill = await createAndFill(
       brokers.map((b) => nodes.bootstrap(b)),
       3,
+      deadline,
     );
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);
     const metadata = await metadataLatency(nodes, 1);
+    if (QUICK) return { quick: true, ...fill, afterWrites, metadataAllTopics: metadata };
     // A rolling restart of broker 3: its replicas are recovered from disk and caught up.
     await nodes.stop('b3');
     const t0 = performance.now();
@@ -205,7 +307,94 @@ async function cluster(dir: string, deadline: number) {
       },
     };
   } finally {
-    await nodes.stopAll(5000);
+    await nodes.stopAll(STOP_GRACE_MS);
+  }
+}
+
+/**
+ * BENCH_QUICK=1: the cluster's partitions are created but not written, and no
+ * broker is restarted (on a loaded machine the writes alone took over 20 min).
+ * The figures say so (quick: true) and go to partitions-quick.json.
+ */
+const QUICK = process.env.BENCH_QUICK === '1';
+const ANSWER_ROUNDS = 6;
+const ANSWERS_PER_ROUND = 20;
+
+/**
+ * The CPU of one Metadata answer for all TOTAL partitions on a cluster broker,
+ * in this process (load-independent, unlike the latency): the handler over
+ * the cluster's metadata port and the encoding, from an image of 3 brokers and
+ * TOTAL RF 3 partitions. "warm": nothing changed since the last answer (the
+ * layouts are reused); "afterChange": a metadata record is applied before each
+ * answer, so every layout is built again (what every answer cost before they
+ * were kept). Alternating rounds; medians.
+ */
+async function answerCpu() {
+  const records: MetadataRecord[] = [];
+  for (const b of [1, 2, 3])
+    records.push(
+      { type: 'RegisterBroker', brokerId: b, brokerEpoch: b, rack: null, host: '127.0.0.1', port: 9090 + b },
+      { type: 'UnfenceBroker', brokerId: b, brokerEpoch: b },
+    );
+  for (const [t, name] of topicNames.entries()) {
+    records.push({ type: 'Topic', name, topicId: t + 1, config: {} });
+    for (let p = 0; p < PER_TOPIC; p++)
+      records.push({
+        type: 'Partition',
+        topicId: t + 1,
+        partition: p,
+        replicas: [1, 2, 3],
+        isr: [1, 2, 3],
+        leader: 1 + ((t + p) % 3),
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      });
+  }
+  const image = MetadataImage.fromRecords(records);
+  // Only what the metadata port reads of a broker: its image and who it is.
+  const broker = { nodeId: 1, image, activeControllerId: 101 } as unknown as BrokerView;
+  const context = {
+    metadata: clusterMetadataPort(broker),
+    apiVersion: 9,
+    principal: 'User:ANONYMOUS',
+    clientHost: '127.0.0.1',
+    advertised: { host: '127.0.0.1', port: 9091 },
+    autoCreateTopics: false,
+  } as unknown as RequestContext;
+  const request = { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+  let bytes = 0;
+  const answer = async () => {
+    const response = await apis.metadata.handle(request, context);
+    bytes = encodeMessage(apis.metadata.response, 9, response as object, new Writer()).length;
+  };
+  const cpuMsPerAnswer = async (change: boolean) => {
+    let us = 0;
+    for (let i = 0; i < ANSWERS_PER_ROUND; i++) {
+      if (change) image.apply({ type: 'EpochCounters', lastBrokerEpoch: 3, lastTopicId: TOPICS, lastWorkerEpoch: 0 });
+      const c0 = process.cpuUsage();
+      await answer();
+      const c = process.cpuUsage(c0);
+      us += c.user + c.system;
+    }
+    return us / 1000 / ANSWERS_PER_ROUND;
+  };
+  for (let i = 0; i < 5; i++) await answer();
+  const warm: number[] = [];
+  const afterChange: number[] = [];
+  for (let r = 0; r < ANSWER_ROUNDS; r++) {
+    afterChange.push(await cpuMsPerAnswer(true));
+    warm.push(await cpuMsPerAnswer(false));
+  }
+  return { responseBytes: bytes, warmCpuMs: round1(median(warm)), afterChangeCpuMs: round1(median(afterChange)) };
+}
+
+/** The figures a results file holds from an earlier run of the same size (a phase not run now keeps them). */
+function earlier(file: string): { metadataAnswerCpu?: unknown; singleNode?: unknown; clusterRf3?: unknown } | undefined {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return r.partitions === TOTAL ? r : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -220,22 +409,38 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-partitions-'));
   try {
     console.log(`bench:partitions: ${TOTAL} partitions (${TOPICS} topics of ${PER_TOPIC}); load average ${os.loadavg()[0].toFixed(1)}`);
-    const single = await singleNode(path.join(dir, 'single'), deadline);
-    console.log('single node:', JSON.stringify(single));
-    const rf3 = await cluster(path.join(dir, 'cluster'), deadline);
-    console.log('cluster:', JSON.stringify(rf3));
+    // Each phase carries its own date and load: a run of one phase keeps the other's figures.
+    const phase = async <T>(run: () => Promise<T>) => {
+      const loadAverageAtStart = round1(os.loadavg()[0]);
+      const figures = await run();
+      return { date: new Date().toISOString(), loadAverageAtStart, loadAverageAtEnd: round1(os.loadavg()[0]), ...figures };
+    };
+    const answer = PHASES.has('answer') ? await phase(answerCpu) : undefined;
+    if (answer) console.log('metadata answer CPU:', JSON.stringify(answer));
+    const single = PHASES.has('single') ? await phase(() => singleNode(path.join(dir, 'single'), deadline)) : undefined;
+    if (single) console.log('single node:', JSON.stringify(single));
+    const rf3 = PHASES.has('cluster') ? await phase(() => cluster(path.join(dir, 'cluster'), deadline)) : undefined;
+    if (rf3) console.log('cluster:', JSON.stringify(rf3));
+    const profile = CPU_PROF
+      ? { note: `brokers' CPU profiles inside the Metadata windows; files kept in ${profileDir}`, ...summariseProfiles(profileDir, 30, metadataWindows) }
+      : undefined;
+    if (profile) console.log('profile:', JSON.stringify(profile, null, 2));
+    // Profiled figures are distorted by the profiler: they go to a file of their own.
+    const file = path.join(__dirname, 'results', CPU_PROF ? 'partitions-profile.json' : QUICK ? 'partitions-quick.json' : 'partitions.json');
+    const kept = earlier(file);
     const result = {
       bench: 'partitions',
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, loadAverageAtEnd: round1(os.loadavg()[0]) },
+      machine: { cpus: os.cpus().length },
       partitions: TOTAL,
       goals: { metadataAllTopicsMs: METADATA_GOAL_MS },
-      singleNode: single,
-      clusterRf3: rf3,
+      metadataAnswerCpu: answer ?? kept?.metadataAnswerCpu,
+      singleNode: single ?? kept?.singleNode,
+      clusterRf3: rf3 ?? kept?.clusterRf3,
+      profile,
     };
-    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, 'results', 'partitions.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log('written to bench/results/partitions.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`written to ${path.relative(process.cwd(), file)}`);
   } finally {
     killAllNow();
     fs.rmSync(dir, { recursive: true, force: true });

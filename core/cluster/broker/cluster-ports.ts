@@ -38,7 +38,7 @@ import {
 import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/topic-config';
 import type { Decision } from '../controller/decision';
 import { ErrorCode, refusal, type Refusal } from '../errors';
-import type { TopicImage } from '../metadata/image';
+import type { MetadataImage, TopicImage } from '../metadata/image';
 import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
 import { appendTxnMarkerAsLeader } from './coordinator-append';
 import { brokerEndpoint } from './listener-endpoints';
@@ -59,7 +59,7 @@ const AUTO_CREATE_WAIT_MS = 5000;
 export function clusterPorts(broker: BrokerView, groups: GroupPort, transactions?: ClusterTransactions, authorizer?: auth.AuthorizerConfig): BrokerPorts {
   const ports = {
     nodeId: broker.nodeId,
-    metadata: metadataPort(broker),
+    metadata: clusterMetadataPort(broker),
     partitions: partitionPort(broker, transactions),
     admin: adminPort(broker),
     groups,
@@ -110,7 +110,7 @@ function aclPort(broker: BrokerView, config: auth.AuthorizerConfig): AclPort {
   };
 }
 
-function layout(broker: BrokerView, t: TopicImage): TopicLayout {
+function layout(image: MetadataImage, t: TopicImage): TopicLayout {
   const partitions = [...t.partitions.values()]
     .sort((a, b) => a.partition - b.partition)
     .map((p) => ({
@@ -119,16 +119,50 @@ function layout(broker: BrokerView, t: TopicImage): TopicLayout {
       leaderEpoch: p.leaderEpoch,
       replicas: p.replicas,
       isr: p.isr,
-      offlineReplicas: p.replicas.filter((id) => !broker.image.isUnfenced(id)),
+      offlineReplicas: p.replicas.filter((id) => !image.isUnfenced(id)),
     }));
   return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC || t.name === TRANSACTION_STATE_TOPIC, partitions };
+}
+
+/**
+ * The topics' layouts as Metadata answers them, built once per metadata
+ * change: a client's Metadata for all of 10,000 partitions then costs no
+ * per-partition work here. Any applied record (a new image object, or its
+ * version moved) drops them all; the layouts are shared by the answers, never
+ * changed.
+ */
+class LayoutCache {
+  private image: MetadataImage | undefined;
+  private version = -1;
+  private readonly layouts = new Map<string, TopicLayout>();
+
+  constructor(private readonly broker: BrokerView) {}
+
+  topic(name: string): TopicLayout | undefined {
+    const { image } = this.broker;
+    if (image !== this.image || image.version !== this.version) {
+      this.layouts.clear();
+      this.image = image;
+      this.version = image.version;
+    }
+    let l = this.layouts.get(name);
+    if (l === undefined) {
+      const t = image.topicByName(name);
+      if (t === undefined) return undefined;
+      l = layout(image, t);
+      this.layouts.set(name, l);
+    }
+    return l;
+  }
 }
 
 function unknownTopic(name: string): Refusal {
   return refusal(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
 }
 
-function metadataPort(broker: BrokerView): MetadataPort {
+/** Metadata's port: this broker's image, each topic's layout built once per metadata change. */
+export function clusterMetadataPort(broker: BrokerView): MetadataPort {
+  const layouts = new LayoutCache(broker);
   return {
     clusterId: CLUSTER_ID,
     // Live (unfenced) brokers, as Kafka lists them: a fenced one leads nothing.
@@ -144,8 +178,8 @@ function metadataPort(broker: BrokerView): MetadataPort {
     controllerId: () => (broker.image.liveBrokers().some((b) => b.brokerId === broker.activeControllerId) ? broker.activeControllerId : broker.nodeId),
     topicNames: () => [...broker.image.topics.values()].map((t) => t.name),
     topic(name) {
-      const t = broker.image.topicByName(name);
-      return t === undefined ? E.left(unknownTopic(name)) : E.right(layout(broker, t));
+      const l = layouts.topic(name);
+      return l === undefined ? E.left(unknownTopic(name)) : E.right(l);
     },
     async autoCreateTopic(name) {
       const created = await createTopicAtController(

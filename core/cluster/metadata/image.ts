@@ -97,6 +97,7 @@ export class MetadataImage {
   /** The ACLs, by a key of all their fields (an ACL is its fields: created twice, kept once). */
   private readonly _acls = new Map<string, AclEntry>();
   private _aclsVersion = 0;
+  private _version = 0;
 
   /** Controllers added to the quorum after it was founded, with their addresses. */
   get controllers(): ReadonlyMap<number, ControllerRegistration> {
@@ -132,6 +133,16 @@ export class MetadataImage {
   /** Bumped on every ACL change: a broker's authorizer rebuilds when it moves. */
   get aclsVersion(): number {
     return this._aclsVersion;
+  }
+
+  /**
+   * Bumped by every applied record (a skipped one changes nothing). What is
+   * derived from the image, such as a broker's Metadata answer, holds while
+   * the image object and this number are the same: the image is changed in
+   * place, one record at a time, never rebuilt.
+   */
+  get version(): number {
+    return this._version;
   }
 
   hasAcl(e: AclEntry): boolean {
@@ -171,6 +182,12 @@ export class MetadataImage {
   }
 
   apply(record: MetadataRecord): ApplyOutcome {
+    const outcome = this.applyRecord(record);
+    if (outcome.applied) this._version++;
+    return outcome;
+  }
+
+  private applyRecord(record: MetadataRecord): ApplyOutcome {
     switch (record.type) {
       case 'RegisterController': {
         const { type: _, ...fields } = record;
@@ -403,6 +420,7 @@ export class MetadataImage {
     copy._lastWorkerEpoch = this._lastWorkerEpoch;
     for (const [key, acl] of this._acls) copy._acls.set(key, acl);
     copy._aclsVersion = this._aclsVersion;
+    copy._version = this._version;
     // Each user's credentials are a map changed in place: copied per user.
     for (const [name, held] of this._scram) copy._scram.set(name, new Map(held));
     return copy;

@@ -131,19 +131,33 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
   },
 });
 
+/**
+ * A port that hands out the same layout while nothing changed (the cluster's,
+ * built once per metadata change) gets the same answer entry back: answering
+ * Metadata for all of 10,000 partitions then builds nothing per partition.
+ * Entries are shared between responses and never changed (the port's arrays
+ * are only read by the encoder, hence the casts instead of copies).
+ */
+const described = new WeakMap<TopicLayout, MetadataTopic>();
+
 function describe(t: TopicLayout): MetadataTopic {
-  const partitions = t.partitions.map(
-    (p): MetadataPartition => ({
-      errorCode: p.leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0, // between leaders: clients retry
-      partitionIndex: p.partition,
-      leaderId: p.leaderId,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: [...p.replicas],
-      isrNodes: [...p.isr],
-      offlineReplicas: [...p.offlineReplicas],
-    }),
-  );
-  return { errorCode: 0, name: t.name, isInternal: t.internal, partitions };
+  let topic = described.get(t);
+  if (topic === undefined) {
+    const partitions = t.partitions.map(
+      (p): MetadataPartition => ({
+        errorCode: p.leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0, // between leaders: clients retry
+        partitionIndex: p.partition,
+        leaderId: p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        replicaNodes: p.replicas as number[],
+        isrNodes: p.isr as number[],
+        offlineReplicas: p.offlineReplicas as number[],
+      }),
+    );
+    topic = { errorCode: 0, name: t.name, isInternal: t.internal, partitions };
+    described.set(t, topic);
+  }
+  return topic;
 }
 
 function topicError(name: string, errorCode: number): MetadataTopic {

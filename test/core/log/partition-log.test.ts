@@ -385,6 +385,40 @@ describe('replicated high watermark', () => {
     expect(again.highWatermark).toBe(3);
     again.close();
   });
+
+  test('the periodic checkpoint rewrites the high watermark file only when the high watermark moved (two fsyncs per write, 10,000 replicas per broker)', () => {
+    const dir = dirs.make();
+    const clock = new ManualClock(1_000_000);
+    const file = path.join(dir, 'high-watermark-checkpoint');
+    const log = PartitionLog.open(dir, {}, { replicated: true, clock });
+    // A new partition holds 0 in both, as absent files read: neither is written.
+    clock.advance(60_000);
+    log.maybeFlush();
+    expect([fs.existsSync(file), fs.existsSync(path.join(dir, 'recovery-point-offset-checkpoint'))]).toEqual([false, false]);
+    log.appendRecords([rec(0), rec(1), rec(2)]);
+    log.updateHighWatermark(2);
+    clock.advance(60_000);
+    log.maybeFlush();
+    expect(fs.readFileSync(file, 'utf8')).toBe('0\n1\n2\n');
+    // Marked as old: a rewrite would give it the current time.
+    fs.utimesSync(file, 0, 0);
+    clock.advance(60_000);
+    log.maybeFlush();
+    expect(fs.statSync(file).mtimeMs).toBe(0);
+    log.updateHighWatermark(3);
+    clock.advance(60_000);
+    log.maybeFlush();
+    expect(fs.readFileSync(file, 'utf8')).toBe('0\n1\n3\n');
+    log.close();
+    // Reopened, the file's value counts as written: an unmoved high watermark is not written again.
+    fs.utimesSync(file, 0, 0);
+    const again = PartitionLog.open(dir, {}, { replicated: true, clock });
+    expect(again.highWatermark).toBe(3);
+    clock.advance(60_000);
+    again.maybeFlush();
+    expect(fs.statSync(file).mtimeMs).toBe(0);
+    again.close();
+  });
 });
 
 describe("truncateFullyAndStartAt (a follower behind its leader's log start)", () => {

@@ -56,6 +56,22 @@ describe('MetadataImage', () => {
     expect(copy.brokers.has(2)).toBe(true);
   });
 
+  test('the version moves with every applied record and only then: a stale derived answer (Metadata) is told by it', () => {
+    const image = MetadataImage.fromRecords(cluster);
+    expect(image.version).toBe(cluster.length);
+    const partitions = image.topicByName('t')!.partitions;
+    // Skipped: a stale partition epoch, an unknown broker epoch.
+    image.apply({ type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 7, leader: 2 });
+    image.apply({ type: 'FenceBroker', brokerId: 1, brokerEpoch: 9 });
+    expect(image.version).toBe(cluster.length);
+    image.apply({ type: 'PartitionChange', topicId: 1, partition: 0, partitionEpoch: 0, isr: [1] });
+    expect(image.version).toBe(cluster.length + 1);
+    // Applied in place: the same image and topic, the partition entry replaced.
+    expect(image.topicByName('t')!.partitions).toBe(partitions);
+    expect(image.partition(1, 0)!.isr).toEqual([1]);
+    expect(image.clone().version).toBe(image.version);
+  });
+
   test('a registered broker starts fenced; unfencing needs its current epoch', () => {
     const image = MetadataImage.fromRecords(cluster);
     expect(image.brokers.get(1)?.fenced).toBe(false);

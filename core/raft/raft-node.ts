@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type Proposa
 import { SeededRandom } from './random';
 import type { ReplicatedStateMachine } from './state-machine';
 import { TcpTransport, type LinkSockets, type PeerAddress } from './tcp-transport';
+import type { RaftTrace } from './trace';
 import type { ConfChange, ConfState, NodeId, Ready, RandomSource } from './types';
 
 // The imperative shell around the pure core: a timer feeds ticks, the TCP
@@ -32,6 +33,8 @@ export interface RaftNodeOptions<R> {
   readonly linkFilter?: (to: NodeId) => boolean;
   /** How connections to and from peers are made (TransportOptions.sockets; default plain TCP). */
   readonly sockets?: LinkSockets;
+  /** Record where each proposal's time goes (RaftTrace.fromEnv()). */
+  readonly trace?: RaftTrace;
 }
 
 export interface NodeStatus {
@@ -59,6 +62,9 @@ export interface ReplicationStatus extends MemberProgress {
 interface PendingProposal<R> {
   readonly term: number;
   readonly resolve: (r: E.Either<string, R>) => void;
+  /** Tracing only: when it was proposed and when this node's copy became durable (trace.now()). */
+  readonly proposedAt?: number;
+  persistedAt?: number;
 }
 
 export class RaftNode<R> {
@@ -71,6 +77,8 @@ export class RaftNode<R> {
   /** When each peer last answered this node's appends or heartbeats, and last held all of its log (Date.now()). */
   private readonly lastAck = new Map<NodeId, number>();
   private readonly lastCaughtUp = new Map<NodeId, number>();
+  /** Tracing only: when each append from the leader arrived, until its answer leaves. */
+  private appendsArrived: number[] = [];
 
   private constructor(
     private readonly raft: Raft,
@@ -80,6 +88,7 @@ export class RaftNode<R> {
     readonly port: number,
     private readonly snapshotEvery: number,
     tickMs: number,
+    private readonly trace: RaftTrace | undefined,
   ) {
     this.ticker = setInterval(() => {
       this.raft.tick();
@@ -115,6 +124,7 @@ export class RaftNode<R> {
         if (node === undefined || node.stopped) return;
         // A malformed message from the network is dropped, never allowed to crash the node.
         if (messageProblem(m, opts.id) !== undefined) return;
+        if (m.type === 'append' && node.trace !== undefined) node.appendsArrived.push(node.trace.now());
         raft.step(m);
         if (m.type === 'appendResp' || m.type === 'heartbeatResp') node.noteAck(m.from);
         node.schedule();
@@ -128,7 +138,7 @@ export class RaftNode<R> {
       return E.left(`cannot listen for raft peers: ${(e as Error).message}`);
     }
     for (const [id, addr] of opts.peers ?? []) transport.setPeer(id, addr);
-    node = new RaftNode(raft, storage, transport, opts.stateMachine, port, opts.snapshotEvery ?? 10000, opts.tickMs ?? 100);
+    node = new RaftNode(raft, storage, transport, opts.stateMachine, port, opts.snapshotEvery ?? 10000, opts.tickMs ?? 100, opts.trace);
     node.schedule();
     return E.right(node);
   }
@@ -183,7 +193,7 @@ export class RaftNode<R> {
     const { index, term } = accepted.right;
     // An older proposal at this index was truncated away before we led again: it is lost.
     this.proposals.get(index)?.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
-    return new Promise((resolve) => this.proposals.set(index, { term, resolve }));
+    return new Promise((resolve) => this.proposals.set(index, { term, resolve, proposedAt: this.trace?.now() }));
   }
 
   /** Appends a membership change; in force on this node once `applied` reaches the returned index. */
@@ -238,16 +248,50 @@ export class RaftNode<R> {
     const raft = this.raft;
     while (raft.hasReady()) {
       const rd = raft.ready();
+      const started = this.trace?.now();
+      if (started !== undefined) this.traceQueued(rd, started);
       this.storage.save(rd);
+      if (started !== undefined) this.tracePersisted(rd, started);
       for (const m of rd.messages) this.transport.send(m);
+      if (started !== undefined) this.traceAnswered();
       this.apply(rd);
       raft.advance(rd);
       this.serveReads();
     }
     if (raft.log.applied - raft.log.snapshot.metadata.index >= this.snapshotEvery) {
+      const started = this.trace?.now();
       const snap = raft.compact(this.sm.snapshot());
       if (E.isRight(snap)) this.storage.compact(snap.right);
+      if (started !== undefined) this.trace?.since('snapshot', started);
     }
+  }
+
+  /** Tracing: how long this Ready's proposals waited to be picked up. */
+  private traceQueued(rd: Ready, now: number): void {
+    const trace = this.trace as RaftTrace;
+    trace.record('ready.entries', rd.entries.length);
+    for (const e of rd.entries) {
+      const p = this.proposals.get(e.index);
+      if (p?.proposedAt !== undefined) trace.record('propose.queue', now - p.proposedAt);
+    }
+  }
+
+  /** Tracing: the Ready's write (and fsync) is done. */
+  private tracePersisted(rd: Ready, started: number): void {
+    const trace = this.trace as RaftTrace;
+    const now = trace.now();
+    if (rd.entries.length > 0 || rd.hardState !== undefined) trace.record('ready.save', now - started);
+    for (const e of rd.entries) {
+      const p = this.proposals.get(e.index);
+      if (p !== undefined) p.persistedAt = now;
+    }
+  }
+
+  /** Tracing: answers to the leader's appends are on their way. */
+  private traceAnswered(): void {
+    const trace = this.trace as RaftTrace;
+    for (const at of this.appendsArrived) trace.since('follower.appendToAck', at);
+    this.appendsArrived = [];
   }
 
   private apply(rd: Ready): void {
@@ -261,6 +305,7 @@ export class RaftNode<R> {
       }
       const result = this.sm.apply(e.data, e.index);
       if (pending === undefined) continue;
+      if (this.trace !== undefined) this.traceApplied(pending);
       if (pending.term === e.term) pending.resolve(E.right(result));
       else pending.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
     }
@@ -268,6 +313,13 @@ export class RaftNode<R> {
       const r = this.reads.get(rs.context);
       if (r) r.index = rs.index;
     }
+  }
+
+  /** Tracing: a proposal of this node was applied. */
+  private traceApplied(p: PendingProposal<R>): void {
+    const trace = this.trace as RaftTrace;
+    if (p.persistedAt !== undefined) trace.since('leader.persistToApply', p.persistedAt);
+    if (p.proposedAt !== undefined) trace.since('propose.total', p.proposedAt);
   }
 
   private serveReads(): void {

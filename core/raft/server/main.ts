@@ -1,8 +1,11 @@
+import * as fs from 'fs';
 import * as http from 'http';
+import * as path from 'path';
 import * as readline from 'readline';
 import * as E from 'fp-ts/Either';
 import { chooseLogLevel, createLogger } from '../../logging';
 import { RaftNode } from '../raft-node';
+import { RaftTrace } from '../trace';
 import { AppendList } from './append-list';
 
 // A standalone Raft server process for the multi-process test and the
@@ -15,6 +18,8 @@ import { AppendList } from './append-list';
 //
 // HTTP: POST /propose (body = value) -> 200 {"index":n} once applied here, 421 {"leader":id} if not leader
 //       GET /status -> NodeStatus; GET /values -> every applied value (after a linearizable read barrier)
+// RILL_RAFT_TRACE=<dir>: trace where each request's time goes (core/raft/trace.ts)
+// and write the report to <dir>/node-<id>.json when the node stops.
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +41,16 @@ async function main(): Promise<void> {
   const bootstrap = arg('bootstrap')?.split(',').map(Number);
   const tickMs = Number(arg('tick-ms') ?? 50);
   const list = new AppendList();
-  const started = await RaftNode.start({ id, dir, stateMachine: list, bootstrap, tickMs, snapshotEvery: Number(arg('snapshot-every') ?? 5000) });
+  const trace = RaftTrace.fromEnv();
+  const started = await RaftNode.start({
+    id,
+    dir,
+    stateMachine: list,
+    bootstrap,
+    tickMs,
+    snapshotEvery: Number(arg('snapshot-every') ?? 5000),
+    trace,
+  });
   if (E.isLeft(started)) fatal(started.left);
   const node = started.right;
 
@@ -47,6 +61,7 @@ async function main(): Promise<void> {
       res.end(json);
     };
     if (req.method === 'POST' && req.url === '/propose') {
+      const arrived = trace?.now();
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
@@ -55,7 +70,9 @@ async function main(): Promise<void> {
         else chunks.push(c);
       });
       req.on('end', () => {
+        if (arrived !== undefined) trace?.since('http.parse', arrived);
         void node.propose(Buffer.concat(chunks)).then((r) => {
+          if (arrived !== undefined) traceResponse(res, arrived);
           if (E.isRight(r)) reply(200, { index: r.right });
           else reply(421, { error: r.left, leader: node.status().leader });
         });
@@ -80,6 +97,14 @@ async function main(): Promise<void> {
   const httpPort = (server.address() as { port: number }).port;
   process.stdout.write(JSON.stringify({ id, raftPort: node.port, httpPort }) + '\n');
 
+  const traceResponse = (res: http.ServerResponse, arrived: number) => {
+    const decided = trace?.now() ?? 0;
+    res.once('finish', () => {
+      trace?.since('http.respond', decided);
+      trace?.since('http.total', arrived);
+    });
+  };
+
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     let msg: { peers?: Record<string, { host: string; port: number }> };
@@ -95,7 +120,13 @@ async function main(): Promise<void> {
   });
   // The parent owns our lifetime: when it goes away, so do we.
   rl.on('close', () => {
-    void node.stop().then(() => process.exit(0));
+    void node.stop().then(() => {
+      const traceDir = process.env.RILL_RAFT_TRACE;
+      if (trace !== undefined && traceDir !== undefined) {
+        fs.writeFileSync(path.join(traceDir, `node-${id}.json`), JSON.stringify({ id, ...trace.report() }, null, 1));
+      }
+      process.exit(0);
+    });
   });
 }
 

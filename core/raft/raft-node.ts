@@ -10,10 +10,14 @@ import type { RaftTrace } from './trace';
 import type { ConfChange, ConfState, NodeId, Ready, RandomSource } from './types';
 
 // The imperative shell around the pure core: a timer feeds ticks, the TCP
-// transport feeds messages, and every Ready is persisted (fsync) before its
-// messages go out and its committed commands reach the state machine.
-// Inputs arriving in the same turn of the event loop share one Ready, so one
-// fsync and one append message carry a whole batch of proposals.
+// transport feeds messages, and each Ready is written to disk in the
+// background (libuv's threads) while the event loop goes on taking requests
+// and acknowledgements. One write is in flight at a time: whatever arrives
+// meanwhile forms the next Ready, so one fdatasync and one append message
+// carry a whole batch of proposals, and batches pipeline with the disk.
+// A Ready's messages leave after its write is durable, except a leader's
+// (Ready.sendBeforePersist: its fsync overlaps the followers'). Its committed
+// entries are applied at once: a commit index stands on a quorum of disks.
 
 export interface RaftNodeOptions<R> {
   readonly id: NodeId;
@@ -73,6 +77,10 @@ export class RaftNode<R> {
   private readonly ticker: NodeJS.Timeout;
   private scheduled = false;
   private stopped = false;
+  /** The Ready being written in the background, settled once it is durable and advanced. */
+  private writing: Promise<void> | undefined;
+  /** A snapshot file being written in the background (FileStorage.compactInBackground). */
+  private compacting: Promise<void> | undefined;
   private readSeq = 0;
   /** When each peer last answered this node's appends or heartbeats, and last held all of its log (Date.now()). */
   private readonly lastAck = new Map<NodeId, number>();
@@ -112,6 +120,8 @@ export class RaftNode<R> {
         committedEntries: [],
         messages: [],
         readStates: [],
+        mustSync: true,
+        sendBeforePersist: false,
       });
     }
     if (state.snapshot !== undefined) opts.stateMachine.restore(state.snapshot.data);
@@ -228,6 +238,8 @@ export class RaftNode<R> {
     this.stopped = true;
     clearInterval(this.ticker);
     await this.transport.close();
+    await this.writing;
+    await this.compacting;
     this.storage.close();
     for (const p of this.proposals.values()) p.resolve(E.left('node stopped'));
     for (const r of this.reads.values()) r.resolve(E.left('node stopped'));
@@ -246,24 +258,67 @@ export class RaftNode<R> {
 
   private processReady(): void {
     const raft = this.raft;
-    while (raft.hasReady()) {
+    // A snapshot from the leader waits for our own snapshot file to be written.
+    while (this.writing === undefined && !(this.compacting !== undefined && raft.log.snapshotUnstable) && raft.hasReady()) {
       const rd = raft.ready();
       const started = this.trace?.now();
       if (started !== undefined) this.traceQueued(rd, started);
-      this.storage.save(rd);
-      if (started !== undefined) this.tracePersisted(rd, started);
-      for (const m of rd.messages) this.transport.send(m);
-      if (started !== undefined) this.traceAnswered();
+      if (rd.sendBeforePersist) this.send(rd);
       this.apply(rd);
-      raft.advance(rd);
-      this.serveReads();
+      let settle = () => {};
+      const written = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      const inFlight = this.storage.saveInBackground(rd, (err) => {
+        if (err) {
+          // The log may not be on disk: going on could lose acknowledged writes.
+          throw new Error(`raft storage write failed, the node cannot go on: ${err.message}`);
+        }
+        this.writing = undefined;
+        this.persisted(rd, started);
+        settle();
+        // Whatever arrived during the write forms the next Ready now.
+        if (!this.stopped) this.processReady();
+      });
+      if (inFlight) {
+        this.writing = written;
+        break;
+      }
+      this.persisted(rd, started);
     }
-    if (raft.log.applied - raft.log.snapshot.metadata.index >= this.snapshotEvery) {
-      const started = this.trace?.now();
-      const snap = raft.compact(this.sm.snapshot());
-      if (E.isRight(snap)) this.storage.compact(snap.right);
-      if (started !== undefined) this.trace?.since('snapshot', started);
-    }
+    if (this.compacting === undefined) this.maybeSnapshot();
+  }
+
+  /** `rd` is durable: its remaining messages go out and the core learns it was handled. */
+  private persisted(rd: Ready, started: number | undefined): void {
+    if (started !== undefined) this.tracePersisted(rd, started);
+    if (!rd.sendBeforePersist) this.send(rd);
+    this.raft.advance(rd);
+    this.serveReads();
+  }
+
+  private send(rd: Ready): void {
+    for (const m of rd.messages) this.transport.send(m);
+    if (this.trace !== undefined) this.traceAnswered();
+  }
+
+  /** Every `snapshotEvery` applied entries: snapshot the state machine, write it in the background. */
+  private maybeSnapshot(): void {
+    const raft = this.raft;
+    if (raft.log.applied - raft.log.snapshot.metadata.index < this.snapshotEvery) return;
+    const started = this.trace?.now();
+    const snap = raft.compact(this.sm.snapshot());
+    if (E.isLeft(snap)) return;
+    if (started !== undefined) this.trace?.since('snapshot.take', started);
+    this.compacting = new Promise((resolve) => {
+      this.storage.compactInBackground(snap.right, (err) => {
+        if (err) throw new Error(`raft snapshot write failed, the node cannot go on: ${err.message}`);
+        if (started !== undefined) this.trace?.since('snapshot.durable', started);
+        this.compacting = undefined;
+        resolve();
+        if (!this.stopped) this.processReady();
+      });
+    });
   }
 
   /** Tracing: how long this Ready's proposals waited to be picked up. */

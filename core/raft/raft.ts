@@ -302,7 +302,10 @@ export class Raft {
     );
   }
 
-  /** Collect the work for the shell. Call `advance` with it once done. */
+  /**
+   * Collect the work for the shell. Call `advance` with it once done, and
+   * not `ready` again before: inputs may still be stepped in between.
+   */
   ready(): Ready {
     if (this.broadcastPending) {
       this.broadcastPending = false;
@@ -310,15 +313,19 @@ export class Raft {
     }
     const hs = this.hardState();
     const prev = this.prevHardState;
-    const changed = hs.term !== prev.term || hs.vote !== prev.vote || hs.commit !== prev.commit;
+    const termOrVoteChanged = hs.term !== prev.term || hs.vote !== prev.vote;
+    const entries = this.log.unstableEntries();
+    const snapshot = this.log.snapshotUnstable ? this.log.snapshot : undefined;
     const rd: Ready = {
       softState: this.softState(),
-      hardState: changed ? hs : undefined,
-      entries: this.log.unstableEntries(),
-      snapshot: this.log.snapshotUnstable ? this.log.snapshot : undefined,
+      hardState: termOrVoteChanged || hs.commit !== prev.commit ? hs : undefined,
+      entries,
+      snapshot,
       committedEntries: this.log.nextCommittedEntries(),
       messages: this.msgs,
       readStates: this.readStates,
+      mustSync: entries.length > 0 || snapshot !== undefined || termOrVoteChanged,
+      sendBeforePersist: this.role === 'leader' && !termOrVoteChanged,
     };
     this.msgs = [];
     this.readStates = [];

@@ -16,6 +16,8 @@ function ready(part: { entries?: Entry[]; hardState?: HardState; snapshot?: Snap
     committedEntries: [],
     messages: [],
     readStates: [],
+    mustSync: true,
+    sendBeforePersist: false,
   };
 }
 

@@ -62,6 +62,7 @@ const TRACE_LINES = 3000;
 type SimEvent =
   | { kind: 'tick'; node: NodeId; incarnation: number }
   | { kind: 'deliver'; msg: Message }
+  | { kind: 'written'; node: NodeId; incarnation: number }
   | { kind: 'client'; client: number }
   | { kind: 'clientTimeout'; client: number; op: number }
   | { kind: 'fault' };
@@ -94,6 +95,8 @@ class SimNode {
   crashOnNextWrite = false;
   /** Ever started (spare nodes start when they are added to the cluster). */
   started = false;
+  /** The Ready being written (its fsync takes simulated time); lost if the node crashes first. */
+  writing: Ready | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -121,6 +124,8 @@ export class Simulation {
   private dropRate: number;
   private dupRate: number;
   private maxLatency: number;
+  /** How long a write and its fsync take at most (0: done before anything else happens). */
+  private readonly maxWriteLatency: number;
   private readonly compactEvery: number;
   private readonly maxInflight: number;
   private readonly maxEntriesPerMessage: number;
@@ -155,6 +160,7 @@ export class Simulation {
     this.maxInflight = rng.pick([1, 4, 256]);
     this.maxEntriesPerMessage = rng.pick([1, 8, 64]);
     this.membershipChanges = rng.chance(0.5);
+    this.maxWriteLatency = rng.pick([0, 1, 4, 15]);
     const voterCount = rng.chance(0.75) ? 3 : 5;
     const spares = this.membershipChanges ? 2 : 0;
     this.keys = ['a', 'b', 'c'].slice(0, 1 + rng.nextInt(3));
@@ -226,6 +232,11 @@ export class Simulation {
         this.process(node);
         return;
       }
+      case 'written': {
+        const node = this.nodes.get(ev.node) as SimNode;
+        if (node.raft !== undefined && node.incarnation === ev.incarnation) this.written(node);
+        return;
+      }
       case 'client':
         this.clientStep(ev.client);
         return;
@@ -261,6 +272,7 @@ export class Simulation {
     node.started = true;
     node.incarnation++;
     node.crashOnNextWrite = false;
+    node.writing = undefined;
     node.kv = new KvStateMachine();
     node.kv.restore(state.snapshot?.data ?? Buffer.alloc(0));
     this.safety.observeSnapshotInstalled(node.id, state.snapshot?.metadata.index ?? 0);
@@ -280,28 +292,28 @@ export class Simulation {
     }
   }
 
-  /** Drive one node's Ready loop: persist, check, send, apply, advance. */
+  /**
+   * Drive one node's Ready loop as RaftNode does: a leader's messages may
+   * leave before its write (Ready.sendBeforePersist); committed entries are
+   * applied at once; a write that must sync takes simulated time, during
+   * which the node goes on stepping messages, ticks and proposals, and only
+   * then do the other messages leave and the core learn the Ready was
+   * handled. A Ready that need not sync (a commit index alone) never reaches
+   * the simulated disk: a crash may always lose it.
+   */
   private process(node: SimNode): void {
-    while (node.raft !== undefined && node.raft.hasReady()) {
+    while (node.raft !== undefined && node.writing === undefined && node.raft.hasReady()) {
       const raft = node.raft;
       const rd = raft.ready();
-      const writes = rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined;
-      if (writes && node.crashOnNextWrite) {
-        // Power lost before fsync: this Ready never reached the disk and nothing was sent.
-        this.stats.tornWrites++;
-        this.crash(node);
-        return;
-      }
-      node.disk.save(rd);
-      this.safety.observePersisted(raft, rd.entries);
-      if (rd.hardState !== undefined) this.safety.observeHardState(raft, rd.hardState);
+      // Applied below, before the write: the commit index is known now.
+      if (rd.hardState !== undefined) this.safety.observeCommitIndex(raft, rd.hardState.commit);
       this.safety.observeRole(raft);
       if (raft.role === 'leader' && this.lastLeader !== raft.id) {
         this.lastLeader = raft.id;
         this.stats.leaderChanges++;
         this.loop.trace(`leader ${raft.id} term ${raft.term}`);
       }
-      for (const m of rd.messages) this.send(m);
+      if (rd.sendBeforePersist) for (const m of rd.messages) this.send(m);
       if (rd.snapshot !== undefined) {
         node.kv.restore(rd.snapshot.data);
         this.safety.observeSnapshotInstalled(node.id, rd.snapshot.metadata.index);
@@ -310,16 +322,50 @@ export class Simulation {
       }
       for (const e of rd.committedEntries) this.apply(node, e);
       this.acceptReadStates(node, rd);
-      raft.advance(rd);
-      this.completeReads(node);
-      if (raft.log.applied - raft.log.snapshot.metadata.index >= this.compactEvery) {
-        const snap = raft.compact(node.kv.snapshot());
-        if (E.isRight(snap)) {
-          node.disk.compact(snap.right);
-          this.stats.snapshotsTaken++;
-        }
+      if (rd.mustSync) {
+        node.writing = rd;
+        this.loop.at(this.now + this.rng.nextInt(this.maxWriteLatency + 1), { kind: 'written', node: node.id, incarnation: node.incarnation });
+        return;
+      }
+      node.disk.save({ ...rd, hardState: undefined });
+      this.safety.observePersisted(raft, rd.entries);
+      this.handled(node, raft, rd);
+    }
+    const raft = node.raft;
+    if (raft !== undefined && node.writing === undefined && raft.log.applied - raft.log.snapshot.metadata.index >= this.compactEvery) {
+      const snap = raft.compact(node.kv.snapshot());
+      if (E.isRight(snap)) {
+        node.disk.compact(snap.right);
+        this.stats.snapshotsTaken++;
       }
     }
+  }
+
+  /** The node's write in flight ended: durable, unless the node dies now (a torn write). */
+  private written(node: SimNode): void {
+    const rd = node.writing;
+    const raft = node.raft;
+    if (rd === undefined || raft === undefined) return;
+    node.writing = undefined;
+    if (node.crashOnNextWrite) {
+      // Power lost before fsync: this Ready never reached the disk; a
+      // leader's appends may already be on their way.
+      this.stats.tornWrites++;
+      this.crash(node);
+      return;
+    }
+    node.disk.save(rd);
+    this.safety.observePersisted(raft, rd.entries);
+    if (rd.hardState !== undefined) this.safety.observeHardState(raft, rd.hardState);
+    this.handled(node, raft, rd);
+    this.process(node);
+  }
+
+  /** `rd` is as durable as it needs to be: the rest of its messages leave and the core advances. */
+  private handled(node: SimNode, raft: Raft, rd: Ready): void {
+    if (!rd.sendBeforePersist) for (const m of rd.messages) this.send(m);
+    raft.advance(rd);
+    this.completeReads(node);
   }
 
   private apply(node: SimNode, e: Entry): void {

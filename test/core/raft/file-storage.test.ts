@@ -105,6 +105,37 @@ describe('FileStorage', () => {
     ]);
   });
 
+  it('saves in the background: done once durable; a commit index alone is written at once', async () => {
+    const s = open(dir);
+    const durable = new Promise<Error | null>((resolve) => {
+      expect(s.saveInBackground(ready({ entries: [entry(1, 1), entry(2, 1)], hardState: { term: 1, vote: 1, commit: 0 } }), resolve)).toBe(true);
+    });
+    expect(await durable).toBeNull();
+    const commitOnly = { ...ready({ hardState: { term: 1, vote: 1, commit: 2 } }), mustSync: false };
+    expect(s.saveInBackground(commitOnly, () => {})).toBe(false);
+    s.close();
+    const again = open(dir).load();
+    expect(again.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(again.hardState).toEqual({ term: 1, vote: 1, commit: 2 });
+  });
+
+  it('compacts in the background: the WAL keeps the covered entries and recovery skips them', async () => {
+    const s = open(dir);
+    s.save(ready({ entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)), hardState: { term: 1, vote: 1, commit: 5 } }));
+    const walBefore = fs.statSync(path.join(dir, 'wal')).size;
+    const snapshot = { metadata: { index: 3, term: 1, conf: { voters: [1, 2, 3], learners: [] } }, data: Buffer.from('image') };
+    const durable = new Promise<Error | null>((resolve) => s.compactInBackground(snapshot, resolve));
+    // Readies go on being saved while the snapshot file is written; a snapshot install waits.
+    s.save(ready({ entries: [entry(6, 1)] }));
+    expect(() => s.save(ready({ snapshot }))).toThrow(/while a compaction is being written/);
+    expect(await durable).toBeNull();
+    s.close();
+    expect(fs.statSync(path.join(dir, 'wal')).size).toBeGreaterThan(walBefore);
+    const st = open(dir).load();
+    expect(st.snapshot?.data.toString()).toBe('image');
+    expect(st.entries.map((e) => e.index)).toEqual([4, 5, 6]);
+  });
+
   it('compaction keeps the snapshot and only the entries after it', () => {
     const s = open(dir);
     s.save(ready({ entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)), hardState: { term: 1, vote: 1, commit: 5 } }));

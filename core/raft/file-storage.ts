@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { crc32c } from '../log';
 import type { Writer } from '../wire';
-import { decodeWith, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
+import { decodeWith, entriesSizeHint, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
 import { EMPTY_STATE } from './raft';
 import { spliceEntries, StoredState } from './stored-state';
 import type { Entry, HardState, Ready, Snapshot } from './types';
@@ -30,7 +30,7 @@ const MAX_RECORD = 256 << 20;
  * A rewrite costs two fsyncs with the event loop waiting, so it should be
  * rare; recovery reads the whole WAL, so it must stay bounded.
  */
-const WAL_REWRITE_BYTES = 16 << 20;
+const WAL_REWRITE_BYTES = 64 << 20;
 
 export interface RecoveryReport {
   /** Bytes cut from the end of the WAL because the last write was torn. */
@@ -128,7 +128,7 @@ export class FileStorage extends StoredState {
     if (rd.entries.length === 0 && rd.hardState === undefined) return undefined;
     const records: Buffer[] = [];
     if (rd.entries.length > 0) {
-      records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries)));
+      records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries), entriesSizeHint(rd.entries)));
       spliceEntries(this.entries, rd.entries);
     }
     if (rd.hardState !== undefined) {
@@ -184,7 +184,7 @@ export class FileStorage extends StoredState {
   /** Replace the WAL with the current hard state and entries (after a snapshot). */
   private rewriteWal(): void {
     const records = [walRecord(RECORD_HARD_STATE, (p) => writeHardState(p, this.hardState))];
-    if (this.entries.length > 0) records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, this.entries), 4096));
+    if (this.entries.length > 0) records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, this.entries), entriesSizeHint(this.entries)));
     const wal = Buffer.concat(records);
     fs.closeSync(this.fd);
     atomicWrite(this.dir, 'wal', wal);

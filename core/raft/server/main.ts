@@ -6,18 +6,23 @@ import * as E from 'fp-ts/Either';
 import { chooseLogLevel, createLogger } from '../../logging';
 import { RaftNode } from '../raft-node';
 import { RaftTrace } from '../trace';
+import type { ReplicatedStateMachine } from '../state-machine';
 import { AppendList } from './append-list';
+import { KvMap } from './kv-map';
 
 // A standalone Raft server process for the multi-process test and the
 // benchmark: one node with its data directory, raft peers on one TCP port and
 // a small HTTP API for clients on another (both port 0 unless given).
 //
 //   node core/raft/server/run.cjs --id 1 --dir /tmp/n1 --bootstrap 1,2,3 [--tick-ms 20] [--log-level LEVEL]
+//     [--state-machine list|kv] [--snapshot-every N]
 // prints {"id":1,"raftPort":..,"httpPort":..} on stdout, then reads peer
 // addresses as JSON lines on stdin: {"peers":{"2":{"host":"127.0.0.1","port":4567}}}
 //
-// HTTP: POST /propose (body = value) -> 200 {"index":n} once applied here, 421 {"leader":id} if not leader
-//       GET /status -> NodeStatus; GET /values -> every applied value (after a linearizable read barrier)
+// HTTP: POST /propose (body = value) -> 200 {"index":n} once applied here, 421 {"leader":id} if not leader;
+//       with --state-machine kv, POST /kv/KEY (body = value) instead, as etcd's put;
+//       GET /status -> NodeStatus; GET /values -> every applied value, or the map
+//       (after a linearizable read barrier)
 // RILL_RAFT_TRACE=<dir>: trace where each request's time goes (core/raft/trace.ts)
 // and write the report to <dir>/node-<id>.json when the node stops.
 
@@ -27,6 +32,18 @@ function arg(name: string): string | undefined {
 }
 
 const logger = createLogger({ level: chooseLogLevel(arg('log-level')), bindings: { component: 'raft-server' } });
+
+/** A key from the URL: percent-decoded, at most 65535 bytes. */
+function kvKeyOf(encoded: string): string | Error {
+  let key: string;
+  try {
+    key = decodeURIComponent(encoded);
+  } catch {
+    return new Error(`the key ${JSON.stringify(encoded)} is not valid percent-encoding`);
+  }
+  const bytes = Buffer.byteLength(key);
+  return bytes > 0xffff ? new Error(`a key is at most 65535 bytes, this one is ${bytes}`) : key;
+}
 
 function fatal(message: string): never {
   logger.fatal(message);
@@ -40,12 +57,16 @@ async function main(): Promise<void> {
   if (dir === undefined) fatal('--dir is required');
   const bootstrap = arg('bootstrap')?.split(',').map(Number);
   const tickMs = Number(arg('tick-ms') ?? 50);
-  const list = new AppendList();
+  const kind = arg('state-machine') ?? 'list';
+  if (kind !== 'list' && kind !== 'kv') fatal(`--state-machine is list or kv, not ${kind}`);
+  const list = kind === 'list' ? new AppendList() : undefined;
+  const kv = kind === 'kv' ? new KvMap() : undefined;
+  const stateMachine = (list ?? kv) as ReplicatedStateMachine<number>;
   const trace = RaftTrace.fromEnv();
   const started = await RaftNode.start({
     id,
     dir,
-    stateMachine: list,
+    stateMachine,
     bootstrap,
     tickMs,
     snapshotEvery: Number(arg('snapshot-every') ?? 5000),
@@ -60,7 +81,12 @@ async function main(): Promise<void> {
       res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
       res.end(json);
     };
-    if (req.method === 'POST' && req.url === '/propose') {
+    const kvKey = kv !== undefined && req.url?.startsWith('/kv/') ? kvKeyOf(req.url.slice(4)) : undefined;
+    if (kvKey instanceof Error) {
+      reply(400, { error: kvKey.message });
+      return;
+    }
+    if (req.method === 'POST' && (kvKey !== undefined || (list !== undefined && req.url === '/propose'))) {
       const arrived = trace?.now();
       const chunks: Buffer[] = [];
       let size = 0;
@@ -71,7 +97,8 @@ async function main(): Promise<void> {
       });
       req.on('end', () => {
         if (arrived !== undefined) trace?.since('http.parse', arrived);
-        void node.propose(Buffer.concat(chunks)).then((r) => {
+        const body = Buffer.concat(chunks);
+        void node.propose(kvKey === undefined ? body : KvMap.command(kvKey, body)).then((r) => {
           if (arrived !== undefined) traceResponse(res, arrived);
           if (E.isRight(r)) reply(200, { index: r.right });
           else reply(421, { error: r.left, leader: node.status().leader });
@@ -85,7 +112,7 @@ async function main(): Promise<void> {
     }
     if (req.method === 'GET' && req.url === '/values') {
       void node.readBarrier().then((r) => {
-        if (E.isRight(r)) reply(200, { values: list.values });
+        if (E.isRight(r)) reply(200, list !== undefined ? { values: list.values } : { map: kv?.entries });
         else reply(421, { error: r.left, leader: node.status().leader });
       });
       return;

@@ -96,6 +96,24 @@ interface Result {
   p99Ms: number;
   ops: number;
   errors: number;
+  /** CPU (user + system) of the cluster's three server processes per acknowledged put, warm-up included: what the load cannot move. */
+  serverCpuMsPerCommit: number;
+}
+
+/** User + system CPU ms of the running children so far (Linux /proc; 0 elsewhere). */
+function childrenCpuMs(): number {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  let ms = 0;
+  for (const c of children) {
+    try {
+      const stat = fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+    } catch {
+      // exited or not Linux
+    }
+  }
+  return ms;
 }
 
 /** CLIENTS closed-loop writers against one endpoint; latency of every op after warm-up. */
@@ -104,6 +122,8 @@ async function load(target: Target): Promise<Result> {
   const latencies: number[] = [];
   let errors = 0;
   let seq = 0;
+  let acknowledged = 0;
+  const cpuBefore = childrenCpuMs();
   const start = Date.now();
   const measureFrom = start + WARMUP_SECONDS * 1000;
   const end = measureFrom + SECONDS * 1000;
@@ -114,15 +134,27 @@ async function load(target: Target): Promise<Result> {
         const n = seq++;
         const res = await request(agent, target.port, 'POST', target.path(n), target.body(n)).catch(() => ({ status: 0, text: '' }));
         const t1 = process.hrtime.bigint();
-        if (res.status !== 200) errors++;
-        else if (Date.now() >= measureFrom && Date.now() < end) latencies.push(Number(t1 - t0) / 1e6);
+        if (res.status !== 200) {
+          errors++;
+          continue;
+        }
+        acknowledged++;
+        if (Date.now() >= measureFrom && Date.now() < end) latencies.push(Number(t1 - t0) / 1e6);
       }
     }),
   );
+  const cpuMs = childrenCpuMs() - cpuBefore;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => +(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN).toFixed(2);
-  return { commitsPerSec: Math.round(latencies.length / SECONDS), p50Ms: q(0.5), p99Ms: q(0.99), ops: latencies.length, errors };
+  return {
+    commitsPerSec: Math.round(latencies.length / SECONDS),
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    ops: latencies.length,
+    errors,
+    serverCpuMsPerCommit: +(cpuMs / Math.max(1, acknowledged)).toFixed(3),
+  };
 }
 
 function value(seq: number): string {
@@ -229,7 +261,7 @@ interface Round {
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return +(s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2).toFixed(2);
+  return +(s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2).toFixed(3);
 };
 const loadAvg = () => +os.loadavg()[0].toFixed(2);
 
@@ -254,7 +286,7 @@ async function runEtcd(dir: string, round: number): Promise<Result> {
 }
 
 function line(name: string, r: Result): string {
-  return `${name.padEnd(5)} ${String(r.commitsPerSec).padStart(6)} commits/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors > 0 ? `, ${r.errors} errors` : ''}`;
+  return `${name.padEnd(5)} ${String(r.commitsPerSec).padStart(6)} commits/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${r.serverCpuMsPerCommit} ms/commit${r.errors > 0 ? `, ${r.errors} errors` : ''}`;
 }
 
 async function main(): Promise<void> {
@@ -291,9 +323,15 @@ async function main(): Promise<void> {
       if (TRACE) process.stdout.write(`  rill trace: ${JSON.stringify(rill.trace)}\n`);
     }
     const med = (pick: (r: Round) => number) => median(rounds.map(pick));
+    const summarize = (pick: (r: Round) => Result) => ({
+      commitsPerSec: med((r) => pick(r).commitsPerSec),
+      p50Ms: med((r) => pick(r).p50Ms),
+      p99Ms: med((r) => pick(r).p99Ms),
+      serverCpuMsPerCommit: med((r) => pick(r).serverCpuMsPerCommit),
+    });
     const summary = {
-      rill: { commitsPerSec: med((r) => r.rill.commitsPerSec), p50Ms: med((r) => r.rill.p50Ms), p99Ms: med((r) => r.rill.p99Ms) },
-      etcd: { commitsPerSec: med((r) => r.etcd.commitsPerSec), p50Ms: med((r) => r.etcd.p50Ms), p99Ms: med((r) => r.etcd.p99Ms) },
+      rill: summarize((r) => r.rill),
+      etcd: summarize((r) => r.etcd),
       p99RillOverEtcd: med((r) => r.p99RillOverEtcd),
       commitsRillOverEtcd: med((r) => r.commitsRillOverEtcd),
     };

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import * as readline from 'readline';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
 
 // The raft server with --state-machine kv (what bench:raft runs): one voter,
 // puts by key, a bad key refused with 400 while the node keeps serving.

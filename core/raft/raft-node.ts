@@ -81,6 +81,13 @@ export class RaftNode<R> {
   private writing: Promise<void> | undefined;
   /** A snapshot file being written in the background (FileStorage.compactInBackground). */
   private compacting: Promise<void> | undefined;
+  /**
+   * The last index the state machine holds. It can differ from the core's
+   * `applied` while a write is in flight: entries are applied before the core
+   * hears of it, and a snapshot from the leader moves the core at once but
+   * reaches the state machine with the next Ready. Reads wait on this one.
+   */
+  private smApplied: number;
   private readSeq = 0;
   /** When each peer last answered this node's appends or heartbeats, and last held all of its log (Date.now()). */
   private readonly lastAck = new Map<NodeId, number>();
@@ -98,6 +105,7 @@ export class RaftNode<R> {
     tickMs: number,
     private readonly trace: RaftTrace | undefined,
   ) {
+    this.smApplied = raft.log.applied;
     this.ticker = setInterval(() => {
       this.raft.tick();
       this.schedule();
@@ -286,7 +294,9 @@ export class RaftNode<R> {
       }
       this.persisted(rd, started);
     }
-    if (this.compacting === undefined) this.maybeSnapshot();
+    // A snapshot is taken at the core's applied index, which the state machine
+    // matches only when no write is in flight.
+    if (this.writing === undefined && this.compacting === undefined) this.maybeSnapshot();
   }
 
   /** `rd` is durable: its remaining messages go out and the core learns it was handled. */
@@ -350,8 +360,12 @@ export class RaftNode<R> {
   }
 
   private apply(rd: Ready): void {
-    if (rd.snapshot !== undefined) this.sm.restore(rd.snapshot.data);
+    if (rd.snapshot !== undefined) {
+      this.sm.restore(rd.snapshot.data);
+      this.smApplied = rd.snapshot.metadata.index;
+    }
     for (const e of rd.committedEntries) {
+      this.smApplied = e.index;
       const pending = this.proposals.get(e.index);
       if (pending !== undefined) this.proposals.delete(e.index);
       if (e.type !== 'normal' || e.data.length === 0) {
@@ -378,7 +392,7 @@ export class RaftNode<R> {
   }
 
   private serveReads(): void {
-    const applied = this.raft.log.applied;
+    const applied = this.smApplied;
     for (const [ctx, r] of this.reads) {
       if (r.index > 0 && applied >= r.index) {
         this.reads.delete(ctx);

@@ -97,6 +97,8 @@ class SimNode {
   started = false;
   /** The Ready being written (its fsync takes simulated time); lost if the node crashes first. */
   writing: Ready | undefined;
+  /** The last index `kv` holds (ahead of, or behind, the core's `applied` while a write is in flight). */
+  kvApplied = 0;
 
   constructor(
     readonly id: NodeId,
@@ -275,6 +277,7 @@ export class Simulation {
     node.writing = undefined;
     node.kv = new KvStateMachine();
     node.kv.restore(state.snapshot?.data ?? Buffer.alloc(0));
+    node.kvApplied = state.snapshot?.metadata.index ?? 0;
     this.safety.observeSnapshotInstalled(node.id, state.snapshot?.metadata.index ?? 0);
     this.loop.at(this.now + 1 + this.rng.nextInt(TICK), { kind: 'tick', node: node.id, incarnation: node.incarnation });
     this.loop.trace(`start ${node.id} term ${state.hardState.term} commit ${state.hardState.commit}`);
@@ -316,6 +319,7 @@ export class Simulation {
       if (rd.sendBeforePersist) for (const m of rd.messages) this.send(m);
       if (rd.snapshot !== undefined) {
         node.kv.restore(rd.snapshot.data);
+        node.kvApplied = rd.snapshot.metadata.index;
         this.safety.observeSnapshotInstalled(node.id, rd.snapshot.metadata.index);
         this.stats.snapshotsInstalled++;
         this.loop.trace(`install-snapshot ${node.id} @${rd.snapshot.metadata.index}`);
@@ -370,6 +374,7 @@ export class Simulation {
 
   private apply(node: SimNode, e: Entry): void {
     this.safety.observeApplied(node.id, e);
+    node.kvApplied = e.index;
     if (e.type !== 'normal' || e.data.length === 0) return;
     const op = node.kv.apply(e.data);
     for (let c = 0; c < this.clients.length; c++) {
@@ -548,7 +553,7 @@ export class Simulation {
   }
 
   private completeReads(node: SimNode): void {
-    const applied = (node.raft as Raft).log.applied;
+    const applied = node.kvApplied;
     for (let c = 0; c < this.clients.length; c++) {
       const p = this.clients[c];
       if (p?.kind === 'get' && p.node === node.id && p.readIndex > 0 && applied >= p.readIndex) {

@@ -15,9 +15,10 @@ import type { Entry, HardState, Ready, Snapshot } from './types';
 //   snapshot  the latest snapshot, [u32 length][u32 crc32c][payload], replaced atomically.
 // `save` makes a Ready durable before returning; `saveInBackground` writes and
 // fdatasyncs on libuv's threads, so the event loop keeps serving while the
-// disk works. A Ready that only moves the commit index is written without a
-// sync (Ready.mustSync). On open, a torn tail (a crash mid-append) is cut at
-// the last whole record whose checksum holds.
+// disk works. The commit index is synced too, though Raft could relearn it:
+// a node that forgot committed configuration changes would count votes and
+// acks with an old membership. On open, a torn tail (a crash mid-append) is
+// cut at the last whole record whose checksum holds.
 
 const RECORD_ENTRIES = 1;
 const RECORD_HARD_STATE = 2;
@@ -76,29 +77,23 @@ export class FileStorage extends StoredState {
     }
   }
 
-  /** Persist a Ready's snapshot, entries and hard state; durable (if `rd.mustSync`) when this returns. */
+  /** Persist a Ready's snapshot, entries and hard state; durable when this returns. */
   override save(rd: Ready): void {
     const buf = this.stage(rd);
     if (buf === undefined) return;
     writeFully(this.fd, buf, this.offset - buf.length);
-    if (rd.mustSync) fs.fdatasyncSync(this.fd);
+    fs.fdatasyncSync(this.fd);
   }
 
   /**
-   * Persist a Ready without blocking the event loop. Returns false when it is
-   * already as durable as it needs to be (nothing to sync); otherwise `done`
-   * runs once it is durable. The stored state changes at once. One write at a
+   * Persist a Ready without blocking the event loop. Returns false when it
+   * writes nothing to the WAL; otherwise `done` runs once it is durable. The stored state changes at once. One write at a
    * time: call again, or `compact` or `close`, only after `done`.
    */
   saveInBackground(rd: Ready, done: (err: Error | null) => void): boolean {
     const buf = this.stage(rd);
     if (buf === undefined) return false;
     const position = this.offset - buf.length;
-    if (!rd.mustSync) {
-      // A commit index alone: the page cache is enough, the next sync carries it.
-      writeFully(this.fd, buf, position);
-      return false;
-    }
     const fd = this.fd;
     const writeFrom = (from: number): void => {
       fs.write(fd, buf, from, buf.length - from, position + from, (err, written) => {

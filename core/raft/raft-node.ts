@@ -128,7 +128,6 @@ export class RaftNode<R> {
         committedEntries: [],
         messages: [],
         readStates: [],
-        mustSync: true,
         sendBeforePersist: false,
       });
     }

@@ -324,7 +324,6 @@ export class Raft {
       committedEntries: this.log.nextCommittedEntries(),
       messages: this.msgs,
       readStates: this.readStates,
-      mustSync: entries.length > 0 || snapshot !== undefined || termOrVoteChanged,
       sendBeforePersist: this.role === 'leader' && !termOrVoteChanged,
     };
     this.msgs = [];

@@ -158,12 +158,6 @@ export interface Ready {
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
   /**
-   * The write must be durable (fsync) before the messages go out: it holds
-   * entries, a snapshot, or a new term or vote. A commit index alone may be
-   * lost in a crash (etcd's MustSync): it is learned again from the leader.
-   */
-  readonly mustSync: boolean;
-  /**
    * A leader whose term and vote are already durable may send these messages
    * before its own write ends: its copy counts towards a quorum only once
    * persisted (Raft thesis §10.2.1), so the fsyncs of leader and followers overlap.

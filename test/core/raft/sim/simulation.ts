@@ -298,18 +298,20 @@ export class Simulation {
   /**
    * Drive one node's Ready loop as RaftNode does: a leader's messages may
    * leave before its write (Ready.sendBeforePersist); committed entries are
-   * applied at once; a write that must sync takes simulated time, during
+   * applied at once; a write takes simulated time, during
    * which the node goes on stepping messages, ticks and proposals, and only
    * then do the other messages leave and the core learn the Ready was
-   * handled. A Ready that need not sync (a commit index alone) never reaches
-   * the simulated disk: a crash may always lose it.
+   * handled.
    */
   private process(node: SimNode): void {
     while (node.raft !== undefined && node.writing === undefined && node.raft.hasReady()) {
       const raft = node.raft;
       const rd = raft.ready();
-      // Applied below, before the write: the commit index is known now.
+      // Applied below, before the write: the commit index is known now. The
+      // entries are checked as they are written, against the log they extend
+      // now (it may change while the write is in flight).
       if (rd.hardState !== undefined) this.safety.observeCommitIndex(raft, rd.hardState.commit);
+      this.safety.observePersisted(raft, rd.entries);
       this.safety.observeRole(raft);
       if (raft.role === 'leader' && this.lastLeader !== raft.id) {
         this.lastLeader = raft.id;
@@ -326,13 +328,11 @@ export class Simulation {
       }
       for (const e of rd.committedEntries) this.apply(node, e);
       this.acceptReadStates(node, rd);
-      if (rd.mustSync) {
+      if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
         node.writing = rd;
         this.loop.at(this.now + this.rng.nextInt(this.maxWriteLatency + 1), { kind: 'written', node: node.id, incarnation: node.incarnation });
         return;
       }
-      node.disk.save({ ...rd, hardState: undefined });
-      this.safety.observePersisted(raft, rd.entries);
       this.handled(node, raft, rd);
     }
     const raft = node.raft;
@@ -359,7 +359,6 @@ export class Simulation {
       return;
     }
     node.disk.save(rd);
-    this.safety.observePersisted(raft, rd.entries);
     if (rd.hardState !== undefined) this.safety.observeHardState(raft, rd.hardState);
     this.handled(node, raft, rd);
     this.process(node);

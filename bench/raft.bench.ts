@@ -6,23 +6,38 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
-// Rill Raft vs etcd 3.4, side by side in one run: a 3-node cluster of each on
-// loopback, the same number of concurrent clients writing small values to the
-// leader over HTTP/1.1 keep-alive, the same client code. Reports commits/s
-// and p50/p99 latency to bench/results/raft.json.
+// Rill Raft vs etcd 3.4, side by side: a 3-node cluster of each on loopback,
+// the same number of concurrent clients putting values of the same size to
+// the leader over HTTP/1.1 keep-alive, the same client code, the same keys
+// (k0..k999 overwritten in turn: Rill's server runs its kv state machine). The machine is
+// shared and loaded, so the two run in alternating rounds (Rill first in even
+// rounds, etcd first in odd ones) and each round's ratios compare runs that
+// suffered about the same load. Reports every round, the median of the
+// per-round figures and of the per-round ratios, and the load average, to
+// bench/results/raft.json (or --out).
 //
-//   npm run bench:raft [-- --clients 32 --seconds 10 --value-bytes 16]
+//   npm run bench:raft [-- --clients 64 --value-bytes 100 --rounds 3 --seconds 10 --warmup 2 --out FILE]
+//   --trace: the Rill nodes record per-phase latency histograms, GC pauses and
+//   event-loop delay (RILL_RAFT_TRACE) and the leader's report is printed and
+//   stored with its round. Tracing costs a little CPU: compare ratios without it.
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
 }
 
-const CLIENTS = arg('clients', 32);
+const CLIENTS = arg('clients', 64);
 const SECONDS = arg('seconds', 10);
 const WARMUP_SECONDS = arg('warmup', 2);
-const VALUE_BYTES = arg('value-bytes', 16);
+const VALUE_BYTES = arg('value-bytes', 100);
+const ROUNDS = arg('rounds', 3);
+const TRACE = process.argv.includes('--trace');
+const outIndex = process.argv.indexOf('--out');
 const ROOT = path.resolve(__dirname, '..');
+const OUT = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]) : path.join(ROOT, 'bench/results/raft.json');
 const SERVER = path.join(ROOT, 'core/raft/server/run.cjs');
 
 const children: ChildProcess[] = [];
@@ -32,6 +47,21 @@ function cleanup(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 process.on('exit', cleanup);
+
+/** Ask every child to stop (a Rill node stops when its stdin closes, writing its trace) and wait, SIGKILL after 5 s. */
+async function stopAll(): Promise<void> {
+  await Promise.all(
+    children.splice(0).map(async (c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      if (c.stdin) c.stdin.end();
+      else c.kill('SIGTERM');
+      const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
 process.on('SIGINT', () => process.exit(130));
 
 async function freePort(): Promise<number> {
@@ -43,7 +73,7 @@ async function freePort(): Promise<number> {
 
 interface Target {
   readonly port: number;
-  readonly path: string;
+  readonly path: (seq: number) => string;
   readonly body: (seq: number) => Buffer;
 }
 
@@ -66,6 +96,24 @@ interface Result {
   p99Ms: number;
   ops: number;
   errors: number;
+  /** CPU (user + system) of the cluster's three server processes per acknowledged put, warm-up included: what the load cannot move. */
+  serverCpuMsPerCommit: number;
+}
+
+/** User + system CPU ms of the running children so far (Linux /proc; 0 elsewhere). */
+function childrenCpuMs(): number {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  let ms = 0;
+  for (const c of children) {
+    try {
+      const stat = fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+    } catch {
+      // exited or not Linux
+    }
+  }
+  return ms;
 }
 
 /** CLIENTS closed-loop writers against one endpoint; latency of every op after warm-up. */
@@ -74,6 +122,8 @@ async function load(target: Target): Promise<Result> {
   const latencies: number[] = [];
   let errors = 0;
   let seq = 0;
+  let acknowledged = 0;
+  const cpuBefore = childrenCpuMs();
   const start = Date.now();
   const measureFrom = start + WARMUP_SECONDS * 1000;
   const end = measureFrom + SECONDS * 1000;
@@ -81,30 +131,48 @@ async function load(target: Target): Promise<Result> {
     Array.from({ length: CLIENTS }, async () => {
       while (Date.now() < end) {
         const t0 = process.hrtime.bigint();
-        const res = await request(agent, target.port, 'POST', target.path, target.body(seq++)).catch(() => ({ status: 0, text: '' }));
+        const n = seq++;
+        const res = await request(agent, target.port, 'POST', target.path(n), target.body(n)).catch(() => ({ status: 0, text: '' }));
         const t1 = process.hrtime.bigint();
-        if (res.status !== 200) errors++;
-        else if (Date.now() >= measureFrom && Date.now() < end) latencies.push(Number(t1 - t0) / 1e6);
+        if (res.status !== 200) {
+          errors++;
+          continue;
+        }
+        acknowledged++;
+        if (Date.now() >= measureFrom && Date.now() < end) latencies.push(Number(t1 - t0) / 1e6);
       }
     }),
   );
+  const cpuMs = childrenCpuMs() - cpuBefore;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => +(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN).toFixed(2);
-  return { commitsPerSec: Math.round(latencies.length / SECONDS), p50Ms: q(0.5), p99Ms: q(0.99), ops: latencies.length, errors };
+  return {
+    commitsPerSec: Math.round(latencies.length / SECONDS),
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    ops: latencies.length,
+    errors,
+    serverCpuMsPerCommit: +(cpuMs / Math.max(1, acknowledged)).toFixed(3),
+  };
 }
 
 function value(seq: number): string {
   return `v${seq}`.padEnd(VALUE_BYTES, '.').slice(0, VALUE_BYTES);
 }
 
-async function rillCluster(dir: string): Promise<Target> {
+async function rillCluster(dir: string, traceDir: string | undefined): Promise<Target & { leader: number }> {
   const info: { raftPort: number; httpPort: number }[] = [];
   const ids = [1, 2, 3];
   for (const id of ids) {
-    const child = spawn(process.execPath, [SERVER, '--id', String(id), '--dir', path.join(dir, `rill-${id}`), '--bootstrap', '1,2,3', '--tick-ms', '50'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [SERVER, '--id', String(id), '--dir', path.join(dir, `rill-${id}`), '--bootstrap', '1,2,3', '--tick-ms', '50', '--state-machine', 'kv'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: traceDir === undefined ? process.env : { ...process.env, RILL_RAFT_TRACE: traceDir },
+      },
+    );
     children.push(child);
     const line = await new Promise<string>((r) => readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', r));
     info.push(JSON.parse(line) as { raftPort: number; httpPort: number });
@@ -115,8 +183,10 @@ async function rillCluster(dir: string): Promise<Target> {
   for (let attempt = 0; attempt < 200; attempt++) {
     for (const i of info) {
       const s = await request(agent, i.httpPort, 'GET', '/status').catch(() => undefined);
-      if (s && (JSON.parse(s.text) as { role: string }).role === 'leader') {
-        return { port: i.httpPort, path: '/propose', body: (seq) => Buffer.from(value(seq)) };
+      const st = s && (JSON.parse(s.text) as { id: number; role: string });
+      if (st && st.role === 'leader') {
+        // The same work as etcd's put below: 1000 keys overwritten in turn.
+        return { port: i.httpPort, path: (seq) => `/kv/k${seq % 1000}`, body: (seq) => Buffer.from(value(seq)), leader: st.id };
       }
     }
     await pause(50);
@@ -167,7 +237,7 @@ async function etcdCluster(dir: string): Promise<Target> {
         const b64 = (x: string) => Buffer.from(x).toString('base64');
         return {
           port: p.client,
-          path: '/v3/kv/put',
+          path: () => '/v3/kv/put',
           body: (seq) => Buffer.from(JSON.stringify({ key: b64(`k${seq % 1000}`), value: b64(value(seq)) })),
         };
       }
@@ -177,26 +247,94 @@ async function etcdCluster(dir: string): Promise<Target> {
   throw new Error('the etcd cluster elected no leader (is etcd-server installed? apt-get install etcd-server)');
 }
 
+interface Round {
+  readonly round: number;
+  readonly order: string;
+  readonly loadAverage1m: { start: number; end: number };
+  readonly rill: Result;
+  readonly etcd: Result;
+  readonly p99RillOverEtcd: number;
+  readonly commitsRillOverEtcd: number;
+  readonly rillTrace?: unknown;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return +(s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2).toFixed(3);
+};
+const loadAvg = () => +os.loadavg()[0].toFixed(2);
+
+async function runRill(dir: string, round: number): Promise<{ result: Result; trace?: unknown }> {
+  const traceDir = TRACE ? path.join(dir, `trace-${round}`) : undefined;
+  if (traceDir) fs.mkdirSync(traceDir, { recursive: true });
+  const target = await rillCluster(path.join(dir, `round-${round}`), traceDir);
+  const result = await load(target);
+  await stopAll();
+  if (traceDir === undefined) return { result };
+  const file = path.join(traceDir, `node-${target.leader}.json`);
+  const trace = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown) : undefined;
+  const followers = [1, 2, 3].filter((id) => id !== target.leader).map((id) => path.join(traceDir, `node-${id}.json`));
+  const followerTraces = followers.filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as unknown);
+  return { result, trace: { leader: trace, followers: followerTraces } };
+}
+
+async function runEtcd(dir: string, round: number): Promise<Result> {
+  const result = await load(await etcdCluster(path.join(dir, `round-${round}`)));
+  await stopAll();
+  return result;
+}
+
+function line(name: string, r: Result): string {
+  return `${name.padEnd(5)} ${String(r.commitsPerSec).padStart(6)} commits/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${r.serverCpuMsPerCommit} ms/commit${r.errors > 0 ? `, ${r.errors} errors` : ''}`;
+}
+
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-raft-bench-'));
-  let etcdVersion = 'not installed';
+  let etcdVersion: string;
   try {
     etcdVersion = execFileSync('etcd', ['--version'], { encoding: 'utf8' }).split('\n')[0];
   } catch {
-    // reported below
+    throw new Error('etcd is not installed (apt-get install etcd-server): bench:raft compares against it');
   }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-raft-bench-'));
+  const rounds: Round[] = [];
   try {
-    process.stdout.write(`${CLIENTS} clients, ${VALUE_BYTES}-byte values, ${WARMUP_SECONDS}s warm-up + ${SECONDS}s per system\n`);
-    const rill = await load(await rillCluster(dir));
-    process.stdout.write(`rill raft: ${rill.commitsPerSec} commits/s, p50 ${rill.p50Ms} ms, p99 ${rill.p99Ms} ms\n`);
-    cleanup();
-    let etcd: Result | undefined;
-    if (etcdVersion !== 'not installed') {
-      etcd = await load(await etcdCluster(dir));
-      process.stdout.write(`etcd:      ${etcd.commitsPerSec} commits/s, p50 ${etcd.p50Ms} ms, p99 ${etcd.p99Ms} ms\n`);
-    } else {
-      process.stdout.write('etcd is not installed (apt-get install etcd-server): only Rill was measured\n');
+    process.stdout.write(`${CLIENTS} clients, ${VALUE_BYTES}-byte values, ${WARMUP_SECONDS}s warm-up + ${SECONDS}s per system, ${ROUNDS} alternating rounds\n`);
+    for (let round = 0; round < ROUNDS; round++) {
+      const start = loadAvg();
+      const rillFirst = round % 2 === 0;
+      const first = rillFirst ? await runRill(dir, round) : undefined;
+      const etcd = await runEtcd(dir, round);
+      const rill = first ?? (await runRill(dir, round));
+      const r: Round = {
+        round,
+        order: rillFirst ? 'rill, etcd' : 'etcd, rill',
+        loadAverage1m: { start, end: loadAvg() },
+        rill: rill.result,
+        etcd,
+        p99RillOverEtcd: +(rill.result.p99Ms / etcd.p99Ms).toFixed(2),
+        commitsRillOverEtcd: +(rill.result.commitsPerSec / etcd.commitsPerSec).toFixed(2),
+        ...(rill.trace === undefined ? {} : { rillTrace: rill.trace }),
+      };
+      rounds.push(r);
+      process.stdout.write(`round ${round} (${r.order}; load ${r.loadAverage1m.start} -> ${r.loadAverage1m.end})\n`);
+      process.stdout.write(`  ${line('rill', r.rill)}\n  ${line('etcd', r.etcd)}\n`);
+      process.stdout.write(`  rill/etcd: p99 ${r.p99RillOverEtcd}, commits ${r.commitsRillOverEtcd}\n`);
+      if (TRACE) process.stdout.write(`  rill trace: ${JSON.stringify(rill.trace)}\n`);
     }
+    const med = (pick: (r: Round) => number) => median(rounds.map(pick));
+    const summarize = (pick: (r: Round) => Result) => ({
+      commitsPerSec: med((r) => pick(r).commitsPerSec),
+      p50Ms: med((r) => pick(r).p50Ms),
+      p99Ms: med((r) => pick(r).p99Ms),
+      serverCpuMsPerCommit: med((r) => pick(r).serverCpuMsPerCommit),
+    });
+    const summary = {
+      rill: summarize((r) => r.rill),
+      etcd: summarize((r) => r.etcd),
+      p99RillOverEtcd: med((r) => r.p99RillOverEtcd),
+      commitsRillOverEtcd: med((r) => r.commitsRillOverEtcd),
+    };
     const out = {
       benchmark: 'raft',
       date: new Date().toISOString(),
@@ -206,20 +344,24 @@ async function main(): Promise<void> {
         valueBytes: VALUE_BYTES,
         warmupSeconds: WARMUP_SECONDS,
         seconds: SECONDS,
+        rounds: ROUNDS,
         nodes: 3,
         transport: 'HTTP/1.1 keep-alive to the leader, loopback',
+        traced: TRACE,
       },
       etcdVersion,
-      rill,
-      etcd: etcd ?? null,
-      rillOverEtcdCommits: etcd ? +(rill.commitsPerSec / etcd.commitsPerSec).toFixed(2) : null,
+      loadAverage1m: { min: Math.min(...rounds.map((r) => r.loadAverage1m.start)), max: Math.max(...rounds.map((r) => r.loadAverage1m.end)) },
+      medianOfRounds: summary,
+      rounds,
     };
-    fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-    fs.writeFileSync(path.join(ROOT, 'bench/results/raft.json'), JSON.stringify(out, null, 2) + '\n');
-    process.stdout.write(`wrote bench/results/raft.json${out.rillOverEtcdCommits !== null ? ` (Rill/etcd commits ratio ${out.rillOverEtcdCommits})` : ''}\n`);
+    process.stdout.write(
+      `median of ${ROUNDS} rounds: rill ${summary.rill.commitsPerSec} commits/s p99 ${summary.rill.p99Ms} ms; etcd ${summary.etcd.commitsPerSec} commits/s p99 ${summary.etcd.p99Ms} ms; rill/etcd p99 ${summary.p99RillOverEtcd}, commits ${summary.commitsRillOverEtcd}\n`,
+    );
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, JSON.stringify(out, null, 2) + '\n');
+    process.stdout.write(`wrote ${path.relative(process.cwd(), OUT)}\n`);
   } finally {
-    cleanup();
-    await pause(200);
+    await stopAll();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
+import * as fsp from 'fs/promises';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { crc32c } from '../log';
 import type { Writer } from '../wire';
-import { decodeWith, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
+import { decodeWith, entriesSizeHint, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
 import { EMPTY_STATE } from './raft';
 import { spliceEntries, StoredState } from './stored-state';
 import type { Entry, HardState, Ready, Snapshot } from './types';
@@ -12,15 +13,25 @@ import type { Entry, HardState, Ready, Snapshot } from './types';
 //   wal       append-only records [u32 length][u32 crc32c][kind u8, payload]:
 //             kind 1 = entries (writing index i discards stored entries >= i), kind 2 = hard state;
 //   snapshot  the latest snapshot, [u32 length][u32 crc32c][payload], replaced atomically.
-// `save` fsyncs before returning, so the shell may then send the Ready's
-// messages. On open, a torn tail (a crash mid-append) is cut at the last
-// whole record whose checksum holds.
+// `save` makes a Ready durable before returning; `saveInBackground` writes and
+// fdatasyncs on libuv's threads, so the event loop keeps serving while the
+// disk works. The commit index is synced too, though Raft could relearn it:
+// a node that forgot committed configuration changes would count votes and
+// acks with an old membership. On open, a torn tail (a crash mid-append) is
+// cut at the last whole record whose checksum holds.
 
 const RECORD_ENTRIES = 1;
 const RECORD_HARD_STATE = 2;
 const HEADER = 8;
 /** No single record can be larger than this; a bigger length is corruption. */
 const MAX_RECORD = 256 << 20;
+/**
+ * After a compaction the WAL keeps the entries the snapshot covers (recovery
+ * skips them) until it outgrows this; only then is it rewritten without them.
+ * A rewrite costs two fsyncs with the event loop waiting, so it should be
+ * rare; recovery reads the whole WAL, so it must stay bounded.
+ */
+const WAL_REWRITE_BYTES = 64 << 20;
 
 export interface RecoveryReport {
   /** Bytes cut from the end of the WAL because the last write was torn. */
@@ -31,6 +42,10 @@ export interface RecoveryReport {
 export class FileStorage extends StoredState {
   private fd: number;
   private offset: number;
+  /** A compaction's snapshot file is being written in the background. */
+  private snapshotWriting = false;
+  /** The durable snapshot covers entries the WAL still holds, and the WAL has outgrown WAL_REWRITE_BYTES. */
+  private walRewriteDue = false;
 
   private constructor(
     private readonly dir: string,
@@ -64,15 +79,51 @@ export class FileStorage extends StoredState {
 
   /** Persist a Ready's snapshot, entries and hard state; durable when this returns. */
   override save(rd: Ready): void {
+    const buf = this.stage(rd);
+    if (buf === undefined) return;
+    writeFully(this.fd, buf, this.offset - buf.length);
+    fs.fdatasyncSync(this.fd);
+  }
+
+  /**
+   * Persist a Ready without blocking the event loop. Returns false when it
+   * writes nothing to the WAL; otherwise `done` runs once it is durable. The stored state changes at once. One write at a
+   * time: call again, or `compact` or `close`, only after `done`.
+   */
+  saveInBackground(rd: Ready, done: (err: Error | null) => void): boolean {
+    const buf = this.stage(rd);
+    if (buf === undefined) return false;
+    const position = this.offset - buf.length;
+    const fd = this.fd;
+    const writeFrom = (from: number): void => {
+      fs.write(fd, buf, from, buf.length - from, position + from, (err, written) => {
+        if (err) done(err);
+        else if (from + written < buf.length) writeFrom(from + written);
+        else fs.fdatasync(fd, done);
+      });
+    };
+    writeFrom(0);
+    return true;
+  }
+
+  /**
+   * Apply a Ready to the stored state and reserve its place in the WAL: the
+   * bytes to write, ending at the new `offset` (undefined: nothing to append).
+   * A snapshot from the leader is installed here, synchronously (rare).
+   */
+  private stage(rd: Ready): Buffer | undefined {
     if (rd.snapshot !== undefined) {
+      if (this.snapshotWriting) throw new Error('cannot install a snapshot while a compaction is being written');
       this.installSnapshot(rd.snapshot);
       this.writeSnapshotFile(rd.snapshot);
       this.rewriteWal();
+    } else if (this.walRewriteDue && !this.snapshotWriting) {
+      this.rewriteWal();
     }
-    if (rd.entries.length === 0 && rd.hardState === undefined) return;
+    if (rd.entries.length === 0 && rd.hardState === undefined) return undefined;
     const records: Buffer[] = [];
     if (rd.entries.length > 0) {
-      records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries)));
+      records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries), entriesSizeHint(rd.entries)));
       spliceEntries(this.entries, rd.entries);
     }
     if (rd.hardState !== undefined) {
@@ -81,16 +132,40 @@ export class FileStorage extends StoredState {
       this.hardState = hs;
     }
     const buf = records.length === 1 ? records[0] : Buffer.concat(records);
-    writeFully(this.fd, buf, this.offset);
     this.offset += buf.length;
-    fs.fsyncSync(this.fd);
+    return buf;
   }
 
-  /** The application snapshotted: keep the snapshot, drop the entries it covers. */
+  /** The application snapshotted: keep the snapshot, drop the entries it covers (never while a write is in flight). */
   override compact(snapshot: Snapshot): void {
     super.compact(snapshot);
     this.writeSnapshotFile(snapshot);
     this.rewriteWal();
+  }
+
+  /**
+   * `compact` without blocking: the stored state drops the covered entries at
+   * once, the snapshot file is written on libuv's threads while Readies go on
+   * being saved, and `done` runs once it is durable. The WAL keeps the
+   * covered entries until it outgrows WAL_REWRITE_BYTES (then the next save
+   * rewrites it). Until `done`: no other compaction, no Ready carrying a
+   * snapshot, no close.
+   */
+  compactInBackground(snapshot: Snapshot, done: (err: Error | null) => void): void {
+    if (this.snapshotWriting) throw new Error('a compaction is already being written');
+    super.compact(snapshot);
+    this.snapshotWriting = true;
+    atomicWriteInBackground(this.dir, 'snapshot', snapshotFile(snapshot)).then(
+      () => {
+        this.snapshotWriting = false;
+        if (this.offset > WAL_REWRITE_BYTES) this.walRewriteDue = true;
+        done(null);
+      },
+      (err: Error) => {
+        this.snapshotWriting = false;
+        done(err);
+      },
+    );
   }
 
   close(): void {
@@ -98,23 +173,25 @@ export class FileStorage extends StoredState {
   }
 
   private writeSnapshotFile(s: Snapshot): void {
-    atomicWrite(
-      this.dir,
-      'snapshot',
-      walRecord(0, (p) => writeSnapshot(p, s), s.data.length + 64),
-    );
+    atomicWrite(this.dir, 'snapshot', snapshotFile(s));
   }
 
   /** Replace the WAL with the current hard state and entries (after a snapshot). */
   private rewriteWal(): void {
     const records = [walRecord(RECORD_HARD_STATE, (p) => writeHardState(p, this.hardState))];
-    if (this.entries.length > 0) records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, this.entries), 4096));
+    if (this.entries.length > 0) records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, this.entries), entriesSizeHint(this.entries)));
     const wal = Buffer.concat(records);
     fs.closeSync(this.fd);
     atomicWrite(this.dir, 'wal', wal);
     this.fd = fs.openSync(path.join(this.dir, 'wal'), 'r+');
     this.offset = wal.length;
+    this.walRewriteDue = false;
   }
+}
+
+/** The snapshot file's bytes: one record, as in the WAL. */
+function snapshotFile(s: Snapshot): Buffer {
+  return walRecord(0, (p) => writeSnapshot(p, s), s.data.length + 64);
 }
 
 /** One record: [u32 length][u32 crc32c][kind u8, payload]. */
@@ -158,6 +235,25 @@ function atomicWrite(dir: string, name: string, buf: Buffer): void {
   }
   fs.renameSync(tmp, path.join(dir, name));
   fsyncDir(dir);
+}
+
+/** `atomicWrite` on libuv's threads: the event loop goes on meanwhile. */
+async function atomicWriteInBackground(dir: string, name: string, buf: Buffer): Promise<void> {
+  const tmp = path.join(dir, `${name}.tmp`);
+  const file = await fsp.open(tmp, 'w');
+  try {
+    await file.writeFile(buf);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await fsp.rename(tmp, path.join(dir, name));
+  const d = await fsp.open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 function readSnapshotFile(file: string): E.Either<string, Snapshot | undefined> {

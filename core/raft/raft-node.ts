@@ -6,13 +6,18 @@ import { DEFAULT_CONFIG, Raft, bootstrapState, type MemberProgress, type Proposa
 import { SeededRandom } from './random';
 import type { ReplicatedStateMachine } from './state-machine';
 import { TcpTransport, type LinkSockets, type PeerAddress } from './tcp-transport';
+import type { RaftTrace } from './trace';
 import type { ConfChange, ConfState, NodeId, Ready, RandomSource } from './types';
 
 // The imperative shell around the pure core: a timer feeds ticks, the TCP
-// transport feeds messages, and every Ready is persisted (fsync) before its
-// messages go out and its committed commands reach the state machine.
-// Inputs arriving in the same turn of the event loop share one Ready, so one
-// fsync and one append message carry a whole batch of proposals.
+// transport feeds messages, and each Ready is written to disk in the
+// background (libuv's threads) while the event loop goes on taking requests
+// and acknowledgements. One write is in flight at a time: whatever arrives
+// meanwhile forms the next Ready, so one fdatasync and one append message
+// carry a whole batch of proposals, and batches pipeline with the disk.
+// A Ready's messages leave after its write is durable, except a leader's
+// (Ready.sendBeforePersist: its fsync overlaps the followers'). Its committed
+// entries are applied at once: a commit index stands on a quorum of disks.
 
 export interface RaftNodeOptions<R> {
   readonly id: NodeId;
@@ -32,6 +37,8 @@ export interface RaftNodeOptions<R> {
   readonly linkFilter?: (to: NodeId) => boolean;
   /** How connections to and from peers are made (TransportOptions.sockets; default plain TCP). */
   readonly sockets?: LinkSockets;
+  /** Record where each proposal's time goes (RaftTrace.fromEnv()). */
+  readonly trace?: RaftTrace;
 }
 
 export interface NodeStatus {
@@ -59,6 +66,9 @@ export interface ReplicationStatus extends MemberProgress {
 interface PendingProposal<R> {
   readonly term: number;
   readonly resolve: (r: E.Either<string, R>) => void;
+  /** Tracing only: when it was proposed and when this node's copy became durable (trace.now()). */
+  readonly proposedAt?: number;
+  persistedAt?: number;
 }
 
 export class RaftNode<R> {
@@ -67,10 +77,23 @@ export class RaftNode<R> {
   private readonly ticker: NodeJS.Timeout;
   private scheduled = false;
   private stopped = false;
+  /** The Ready being written in the background, settled once it is durable and advanced. */
+  private writing: Promise<void> | undefined;
+  /** A snapshot file being written in the background (FileStorage.compactInBackground). */
+  private compacting: Promise<void> | undefined;
+  /**
+   * The last index the state machine holds. It can differ from the core's
+   * `applied` while a write is in flight: entries are applied before the core
+   * hears of it, and a snapshot from the leader moves the core at once but
+   * reaches the state machine with the next Ready. Reads wait on this one.
+   */
+  private smApplied: number;
   private readSeq = 0;
   /** When each peer last answered this node's appends or heartbeats, and last held all of its log (Date.now()). */
   private readonly lastAck = new Map<NodeId, number>();
   private readonly lastCaughtUp = new Map<NodeId, number>();
+  /** Tracing only: when each append from the leader arrived, until its answer leaves. */
+  private appendsArrived: number[] = [];
 
   private constructor(
     private readonly raft: Raft,
@@ -80,7 +103,9 @@ export class RaftNode<R> {
     readonly port: number,
     private readonly snapshotEvery: number,
     tickMs: number,
+    private readonly trace: RaftTrace | undefined,
   ) {
+    this.smApplied = raft.log.applied;
     this.ticker = setInterval(() => {
       this.raft.tick();
       this.schedule();
@@ -103,6 +128,7 @@ export class RaftNode<R> {
         committedEntries: [],
         messages: [],
         readStates: [],
+        sendBeforePersist: false,
       });
     }
     if (state.snapshot !== undefined) opts.stateMachine.restore(state.snapshot.data);
@@ -115,6 +141,7 @@ export class RaftNode<R> {
         if (node === undefined || node.stopped) return;
         // A malformed message from the network is dropped, never allowed to crash the node.
         if (messageProblem(m, opts.id) !== undefined) return;
+        if (m.type === 'append' && node.trace !== undefined) node.appendsArrived.push(node.trace.now());
         raft.step(m);
         if (m.type === 'appendResp' || m.type === 'heartbeatResp') node.noteAck(m.from);
         node.schedule();
@@ -128,7 +155,7 @@ export class RaftNode<R> {
       return E.left(`cannot listen for raft peers: ${(e as Error).message}`);
     }
     for (const [id, addr] of opts.peers ?? []) transport.setPeer(id, addr);
-    node = new RaftNode(raft, storage, transport, opts.stateMachine, port, opts.snapshotEvery ?? 10000, opts.tickMs ?? 100);
+    node = new RaftNode(raft, storage, transport, opts.stateMachine, port, opts.snapshotEvery ?? 10000, opts.tickMs ?? 100, opts.trace);
     node.schedule();
     return E.right(node);
   }
@@ -183,7 +210,7 @@ export class RaftNode<R> {
     const { index, term } = accepted.right;
     // An older proposal at this index was truncated away before we led again: it is lost.
     this.proposals.get(index)?.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
-    return new Promise((resolve) => this.proposals.set(index, { term, resolve }));
+    return new Promise((resolve) => this.proposals.set(index, { term, resolve, proposedAt: this.trace?.now() }));
   }
 
   /** Appends a membership change; in force on this node once `applied` reaches the returned index. */
@@ -218,6 +245,8 @@ export class RaftNode<R> {
     this.stopped = true;
     clearInterval(this.ticker);
     await this.transport.close();
+    await this.writing;
+    await this.compacting;
     this.storage.close();
     for (const p of this.proposals.values()) p.resolve(E.left('node stopped'));
     for (const r of this.reads.values()) r.resolve(E.left('node stopped'));
@@ -236,23 +265,106 @@ export class RaftNode<R> {
 
   private processReady(): void {
     const raft = this.raft;
-    while (raft.hasReady()) {
+    // A snapshot from the leader waits for our own snapshot file to be written.
+    while (this.writing === undefined && !(this.compacting !== undefined && raft.log.snapshotUnstable) && raft.hasReady()) {
       const rd = raft.ready();
-      this.storage.save(rd);
-      for (const m of rd.messages) this.transport.send(m);
+      const started = this.trace?.now();
+      if (started !== undefined) this.traceQueued(rd, started);
+      if (rd.sendBeforePersist) this.send(rd);
       this.apply(rd);
-      raft.advance(rd);
-      this.serveReads();
+      let settle = () => {};
+      const written = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      const inFlight = this.storage.saveInBackground(rd, (err) => {
+        if (err) {
+          // The log may not be on disk: going on could lose acknowledged writes.
+          throw new Error(`raft storage write failed, the node cannot go on: ${err.message}`);
+        }
+        this.writing = undefined;
+        this.persisted(rd, started);
+        settle();
+        // Whatever arrived during the write forms the next Ready now.
+        if (!this.stopped) this.processReady();
+      });
+      if (inFlight) {
+        this.writing = written;
+        break;
+      }
+      this.persisted(rd, started);
     }
-    if (raft.log.applied - raft.log.snapshot.metadata.index >= this.snapshotEvery) {
-      const snap = raft.compact(this.sm.snapshot());
-      if (E.isRight(snap)) this.storage.compact(snap.right);
+    // A snapshot is taken at the core's applied index, which the state machine
+    // matches only when no write is in flight.
+    if (this.writing === undefined && this.compacting === undefined) this.maybeSnapshot();
+  }
+
+  /** `rd` is durable: its remaining messages go out and the core learns it was handled. */
+  private persisted(rd: Ready, started: number | undefined): void {
+    if (started !== undefined) this.tracePersisted(rd, started);
+    if (!rd.sendBeforePersist) this.send(rd);
+    this.raft.advance(rd);
+    this.serveReads();
+  }
+
+  private send(rd: Ready): void {
+    for (const m of rd.messages) this.transport.send(m);
+    if (this.trace !== undefined) this.traceAnswered();
+  }
+
+  /** Every `snapshotEvery` applied entries: snapshot the state machine, write it in the background. */
+  private maybeSnapshot(): void {
+    const raft = this.raft;
+    if (raft.log.applied - raft.log.snapshot.metadata.index < this.snapshotEvery) return;
+    const started = this.trace?.now();
+    const snap = raft.compact(this.sm.snapshot());
+    if (E.isLeft(snap)) return;
+    if (started !== undefined) this.trace?.since('snapshot.take', started);
+    this.compacting = new Promise((resolve) => {
+      this.storage.compactInBackground(snap.right, (err) => {
+        if (err) throw new Error(`raft snapshot write failed, the node cannot go on: ${err.message}`);
+        if (started !== undefined) this.trace?.since('snapshot.durable', started);
+        this.compacting = undefined;
+        resolve();
+        if (!this.stopped) this.processReady();
+      });
+    });
+  }
+
+  /** Tracing: how long this Ready's proposals waited to be picked up. */
+  private traceQueued(rd: Ready, now: number): void {
+    const trace = this.trace as RaftTrace;
+    trace.record('ready.entries', rd.entries.length);
+    for (const e of rd.entries) {
+      const p = this.proposals.get(e.index);
+      if (p?.proposedAt !== undefined) trace.record('propose.queue', now - p.proposedAt);
     }
   }
 
+  /** Tracing: the Ready's write (and fsync) is done. */
+  private tracePersisted(rd: Ready, started: number): void {
+    const trace = this.trace as RaftTrace;
+    const now = trace.now();
+    if (rd.entries.length > 0 || rd.hardState !== undefined) trace.record('ready.save', now - started);
+    for (const e of rd.entries) {
+      const p = this.proposals.get(e.index);
+      if (p !== undefined) p.persistedAt = now;
+    }
+  }
+
+  /** Tracing: answers to the leader's appends are on their way. */
+  private traceAnswered(): void {
+    const trace = this.trace as RaftTrace;
+    for (const at of this.appendsArrived) trace.since('follower.appendToAck', at);
+    this.appendsArrived = [];
+  }
+
   private apply(rd: Ready): void {
-    if (rd.snapshot !== undefined) this.sm.restore(rd.snapshot.data);
+    if (rd.snapshot !== undefined) {
+      this.sm.restore(rd.snapshot.data);
+      this.smApplied = rd.snapshot.metadata.index;
+    }
     for (const e of rd.committedEntries) {
+      this.smApplied = e.index;
       const pending = this.proposals.get(e.index);
       if (pending !== undefined) this.proposals.delete(e.index);
       if (e.type !== 'normal' || e.data.length === 0) {
@@ -261,6 +373,7 @@ export class RaftNode<R> {
       }
       const result = this.sm.apply(e.data, e.index);
       if (pending === undefined) continue;
+      if (this.trace !== undefined) this.traceApplied(pending);
       if (pending.term === e.term) pending.resolve(E.right(result));
       else pending.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
     }
@@ -270,8 +383,15 @@ export class RaftNode<R> {
     }
   }
 
+  /** Tracing: a proposal of this node was applied. */
+  private traceApplied(p: PendingProposal<R>): void {
+    const trace = this.trace as RaftTrace;
+    if (p.persistedAt !== undefined) trace.since('leader.persistToApply', p.persistedAt);
+    if (p.proposedAt !== undefined) trace.since('propose.total', p.proposedAt);
+  }
+
   private serveReads(): void {
-    const applied = this.raft.log.applied;
+    const applied = this.smApplied;
     for (const [ctx, r] of this.reads) {
       if (r.index > 0 && applied >= r.index) {
         this.reads.delete(ctx);

@@ -302,7 +302,10 @@ export class Raft {
     );
   }
 
-  /** Collect the work for the shell. Call `advance` with it once done. */
+  /**
+   * Collect the work for the shell. Call `advance` with it once done, and
+   * not `ready` again before: inputs may still be stepped in between.
+   */
   ready(): Ready {
     if (this.broadcastPending) {
       this.broadcastPending = false;
@@ -310,32 +313,57 @@ export class Raft {
     }
     const hs = this.hardState();
     const prev = this.prevHardState;
-    const changed = hs.term !== prev.term || hs.vote !== prev.vote || hs.commit !== prev.commit;
+    const termOrVoteChanged = hs.term !== prev.term || hs.vote !== prev.vote;
+    const entries = this.log.unstableEntries();
+    const snapshot = this.log.snapshotUnstable ? this.log.snapshot : undefined;
     const rd: Ready = {
       softState: this.softState(),
-      hardState: changed ? hs : undefined,
-      entries: this.log.unstableEntries(),
-      snapshot: this.log.snapshotUnstable ? this.log.snapshot : undefined,
+      hardState: termOrVoteChanged || hs.commit !== prev.commit ? hs : undefined,
+      entries,
+      snapshot,
       committedEntries: this.log.nextCommittedEntries(),
       messages: this.msgs,
       readStates: this.readStates,
+      sendBeforePersist: this.role === 'leader' && !termOrVoteChanged,
     };
     this.msgs = [];
     this.readStates = [];
     return rd;
   }
 
+  /**
+   * The shell persisted `rd` and handled its messages and committed entries.
+   * Inputs may have been stepped in between (the shell may write a Ready in
+   * the background): a snapshot installed meanwhile stays unstable, and
+   * entries replaced meanwhile do not count as persisted.
+   */
   advance(rd: Ready): void {
-    if (rd.snapshot !== undefined) this.log.snapshotUnstable = false;
+    if (rd.snapshot !== undefined && rd.snapshot === this.log.snapshot) this.log.snapshotUnstable = false;
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       this.log.stableTo(last.index, last.term);
+      this.selfPersisted();
     }
     if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
     if (rd.committedEntries.length > 0) {
       for (const e of rd.committedEntries) if (e.type === 'config') this.applyConfEntry(e);
-      this.log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+      const last = rd.committedEntries[rd.committedEntries.length - 1].index;
+      // A snapshot installed meanwhile already moved `applied` past them.
+      if (last > this.log.applied) this.log.appliedTo(last);
     }
+  }
+
+  /**
+   * The leader counts its own copy towards a quorum only once it is durable,
+   * so a commit index always stands on a quorum of disks. The shell may then
+   * send appends before its own write ends and apply committed entries while
+   * a later write is in flight (etcd-io/raft's asynchronous storage writes).
+   */
+  private selfPersisted(): void {
+    if (this.role !== 'leader') return;
+    const self = this.progress.get(this.id);
+    if (self === undefined || !self.maybeUpdate(this.log.persisted)) return;
+    if (this.maybeCommit()) this.broadcastPending = true;
   }
 
   /** The leader's view of a follower (for catching learners up before promotion). */
@@ -411,7 +439,7 @@ export class Raft {
 
   private addProgress(id: NodeId): void {
     const pr = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflight, this.membership.learners.has(id));
-    if (id === this.id) pr.match = this.log.lastIndex();
+    if (id === this.id) pr.match = this.log.persisted;
     this.progress.set(id, pr);
   }
 
@@ -663,11 +691,9 @@ export class Raft {
     }
   }
 
+  /** The leader's own copy counts once the shell has persisted it (`selfPersisted`). */
   private appendEntries(ents: Entry[]): void {
     this.log.append(ents);
-    const self = this.progress.get(this.id);
-    if (self) self.maybeUpdate(this.log.lastIndex());
-    this.maybeCommit();
     this.broadcastPending = true;
   }
 

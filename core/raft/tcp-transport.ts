@@ -1,6 +1,6 @@
 import * as net from 'net';
 import * as E from 'fp-ts/Either';
-import { decodeMessage, withHeader, writeMessage } from './codec';
+import { decodeMessage, messageSizeHint, withHeader, writeMessage } from './codec';
 import type { Message, NodeId } from './types';
 import { FrameDecoder } from '../wire';
 
@@ -192,7 +192,7 @@ export class TcpTransport {
       this.stats.dropped++;
       return;
     }
-    const frame = withHeader(4, (w) => writeMessage(w, m), 64);
+    const frame = withHeader(4, (w) => writeMessage(w, m), messageSizeHint(m));
     frame.writeUInt32BE(frame.length - 4, 0);
     link.send(frame);
   }

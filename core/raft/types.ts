@@ -157,6 +157,12 @@ export interface Ready {
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
+  /**
+   * A leader whose term and vote are already durable may send these messages
+   * before its own write ends: its copy counts towards a quorum only once
+   * persisted (Raft thesis §10.2.1), so the fsyncs of leader and followers overlap.
+   */
+  readonly sendBeforePersist: boolean;
 }
 
 /** The injected source of randomness: the only nondeterminism the core sees. */

@@ -1,20 +1,30 @@
+import * as fs from 'fs';
 import * as http from 'http';
+import * as path from 'path';
 import * as readline from 'readline';
 import * as E from 'fp-ts/Either';
 import { chooseLogLevel, createLogger } from '../../logging';
 import { RaftNode } from '../raft-node';
+import { RaftTrace } from '../trace';
+import type { ReplicatedStateMachine } from '../state-machine';
 import { AppendList } from './append-list';
+import { KvMap } from './kv-map';
 
 // A standalone Raft server process for the multi-process test and the
 // benchmark: one node with its data directory, raft peers on one TCP port and
 // a small HTTP API for clients on another (both port 0 unless given).
 //
 //   node core/raft/server/run.cjs --id 1 --dir /tmp/n1 --bootstrap 1,2,3 [--tick-ms 20] [--log-level LEVEL]
+//     [--state-machine list|kv] [--snapshot-every N]
 // prints {"id":1,"raftPort":..,"httpPort":..} on stdout, then reads peer
 // addresses as JSON lines on stdin: {"peers":{"2":{"host":"127.0.0.1","port":4567}}}
 //
-// HTTP: POST /propose (body = value) -> 200 {"index":n} once applied here, 421 {"leader":id} if not leader
-//       GET /status -> NodeStatus; GET /values -> every applied value (after a linearizable read barrier)
+// HTTP: POST /propose (body = value) -> 200 {"index":n} once applied here, 421 {"leader":id} if not leader;
+//       with --state-machine kv, POST /kv/KEY (body = value) instead, as etcd's put;
+//       GET /status -> NodeStatus; GET /values -> every applied value, or the map
+//       (after a linearizable read barrier)
+// RILL_RAFT_TRACE=<dir>: trace where each request's time goes (core/raft/trace.ts)
+// and write the report to <dir>/node-<id>.json when the node stops.
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +32,18 @@ function arg(name: string): string | undefined {
 }
 
 const logger = createLogger({ level: chooseLogLevel(arg('log-level')), bindings: { component: 'raft-server' } });
+
+/** A key from the URL: percent-decoded, at most 65535 bytes. */
+function kvKeyOf(encoded: string): string | Error {
+  let key: string;
+  try {
+    key = decodeURIComponent(encoded);
+  } catch {
+    return new Error(`the key ${JSON.stringify(encoded)} is not valid percent-encoding`);
+  }
+  const bytes = Buffer.byteLength(key);
+  return bytes > 0xffff ? new Error(`a key is at most 65535 bytes, this one is ${bytes}`) : key;
+}
 
 function fatal(message: string): never {
   logger.fatal(message);
@@ -35,8 +57,21 @@ async function main(): Promise<void> {
   if (dir === undefined) fatal('--dir is required');
   const bootstrap = arg('bootstrap')?.split(',').map(Number);
   const tickMs = Number(arg('tick-ms') ?? 50);
-  const list = new AppendList();
-  const started = await RaftNode.start({ id, dir, stateMachine: list, bootstrap, tickMs, snapshotEvery: Number(arg('snapshot-every') ?? 5000) });
+  const kind = arg('state-machine') ?? 'list';
+  if (kind !== 'list' && kind !== 'kv') fatal(`--state-machine is list or kv, not ${kind}`);
+  const list = kind === 'list' ? new AppendList() : undefined;
+  const kv = kind === 'kv' ? new KvMap() : undefined;
+  const stateMachine = (list ?? kv) as ReplicatedStateMachine<number>;
+  const trace = RaftTrace.fromEnv();
+  const started = await RaftNode.start({
+    id,
+    dir,
+    stateMachine,
+    bootstrap,
+    tickMs,
+    snapshotEvery: Number(arg('snapshot-every') ?? 5000),
+    trace,
+  });
   if (E.isLeft(started)) fatal(started.left);
   const node = started.right;
 
@@ -46,7 +81,13 @@ async function main(): Promise<void> {
       res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
       res.end(json);
     };
-    if (req.method === 'POST' && req.url === '/propose') {
+    const kvKey = kv !== undefined && req.url?.startsWith('/kv/') ? kvKeyOf(req.url.slice(4)) : undefined;
+    if (kvKey instanceof Error) {
+      reply(400, { error: kvKey.message });
+      return;
+    }
+    if (req.method === 'POST' && (kvKey !== undefined || (list !== undefined && req.url === '/propose'))) {
+      const arrived = trace?.now();
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
@@ -55,7 +96,10 @@ async function main(): Promise<void> {
         else chunks.push(c);
       });
       req.on('end', () => {
-        void node.propose(Buffer.concat(chunks)).then((r) => {
+        if (arrived !== undefined) trace?.since('http.parse', arrived);
+        const body = Buffer.concat(chunks);
+        void node.propose(kvKey === undefined ? body : KvMap.command(kvKey, body)).then((r) => {
+          if (arrived !== undefined) traceResponse(res, arrived);
           if (E.isRight(r)) reply(200, { index: r.right });
           else reply(421, { error: r.left, leader: node.status().leader });
         });
@@ -68,7 +112,7 @@ async function main(): Promise<void> {
     }
     if (req.method === 'GET' && req.url === '/values') {
       void node.readBarrier().then((r) => {
-        if (E.isRight(r)) reply(200, { values: list.values });
+        if (E.isRight(r)) reply(200, list !== undefined ? { values: list.values } : { map: kv?.entries });
         else reply(421, { error: r.left, leader: node.status().leader });
       });
       return;
@@ -79,6 +123,14 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(Number(arg('http-port') ?? 0), '127.0.0.1', resolve));
   const httpPort = (server.address() as { port: number }).port;
   process.stdout.write(JSON.stringify({ id, raftPort: node.port, httpPort }) + '\n');
+
+  const traceResponse = (res: http.ServerResponse, arrived: number) => {
+    const decided = trace?.now() ?? 0;
+    res.once('finish', () => {
+      trace?.since('http.respond', decided);
+      trace?.since('http.total', arrived);
+    });
+  };
 
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {
@@ -95,7 +147,13 @@ async function main(): Promise<void> {
   });
   // The parent owns our lifetime: when it goes away, so do we.
   rl.on('close', () => {
-    void node.stop().then(() => process.exit(0));
+    void node.stop().then(() => {
+      const traceDir = process.env.RILL_RAFT_TRACE;
+      if (trace !== undefined && traceDir !== undefined) {
+        fs.writeFileSync(path.join(traceDir, `node-${id}.json`), JSON.stringify({ id, ...trace.report() }, null, 1));
+      }
+      process.exit(0);
+    });
   });
 }
 

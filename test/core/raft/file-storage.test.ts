@@ -16,6 +16,7 @@ function ready(part: { entries?: Entry[]; hardState?: HardState; snapshot?: Snap
     committedEntries: [],
     messages: [],
     readStates: [],
+    sendBeforePersist: false,
   };
 }
 
@@ -101,6 +102,40 @@ describe('FileStorage', () => {
       [1, 1],
       [2, 3],
     ]);
+  });
+
+  it('saves in the background: done once durable; nothing to write, nothing to wait for', async () => {
+    const s = open(dir);
+    const durable = new Promise<Error | null>((resolve) => {
+      expect(s.saveInBackground(ready({ entries: [entry(1, 1), entry(2, 1)], hardState: { term: 1, vote: 1, commit: 0 } }), resolve)).toBe(true);
+    });
+    expect(await durable).toBeNull();
+    expect(s.saveInBackground(ready({}), () => {})).toBe(false);
+    const committed = new Promise<Error | null>((resolve) => {
+      expect(s.saveInBackground(ready({ hardState: { term: 1, vote: 1, commit: 2 } }), resolve)).toBe(true);
+    });
+    expect(await committed).toBeNull();
+    s.close();
+    const again = open(dir).load();
+    expect(again.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(again.hardState).toEqual({ term: 1, vote: 1, commit: 2 });
+  });
+
+  it('compacts in the background: the WAL keeps the covered entries and recovery skips them', async () => {
+    const s = open(dir);
+    s.save(ready({ entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)), hardState: { term: 1, vote: 1, commit: 5 } }));
+    const walBefore = fs.statSync(path.join(dir, 'wal')).size;
+    const snapshot = { metadata: { index: 3, term: 1, conf: { voters: [1, 2, 3], learners: [] } }, data: Buffer.from('image') };
+    const durable = new Promise<Error | null>((resolve) => s.compactInBackground(snapshot, resolve));
+    // Readies go on being saved while the snapshot file is written; a snapshot install waits.
+    s.save(ready({ entries: [entry(6, 1)] }));
+    expect(() => s.save(ready({ snapshot }))).toThrow(/while a compaction is being written/);
+    expect(await durable).toBeNull();
+    s.close();
+    expect(fs.statSync(path.join(dir, 'wal')).size).toBeGreaterThan(walBefore);
+    const st = open(dir).load();
+    expect(st.snapshot?.data.toString()).toBe('image');
+    expect(st.entries.map((e) => e.index)).toEqual([4, 5, 6]);
   });
 
   it('compaction keeps the snapshot and only the entries after it', () => {

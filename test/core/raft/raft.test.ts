@@ -382,3 +382,54 @@ describe('restart', () => {
     expect(again.log.lastIndex()).toBe(before.log.lastIndex());
   });
 });
+
+describe('writes in the background (the leader’s copy counts once durable)', () => {
+  it('a leader sends its appends before its own write and commits only on a quorum of durable copies', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    c.isolate(3);
+    const leader = c.node(1);
+    const committed = leader.log.committed;
+    expect(E.isRight(leader.propose(data('x')))).toBe(true);
+    const rd = leader.ready();
+    // Its term and vote are durable already: the appends may leave before the entry is written.
+    expect(rd.sendBeforePersist).toBe(true);
+    const appendTo2 = rd.messages.find((m) => m.type === 'append' && m.to === 2) as Message;
+    expect(appendTo2).toBeDefined();
+    // Node 2 writes and acknowledges while the leader's own write is still in flight
+    // (driven by hand: the harness's flush would advance the leader too).
+    const follower = c.node(2);
+    follower.step(appendTo2);
+    const written = follower.ready();
+    follower.advance(written);
+    const ack = written.messages.filter((m) => m.type === 'appendResp' && m.to === 1);
+    expect(ack).toHaveLength(1);
+    leader.step(ack[0]);
+    // One durable copy of three is no quorum: nothing is committed yet.
+    expect(leader.log.committed).toBe(committed);
+    leader.advance(rd);
+    expect(leader.log.committed).toBe(committed + 1);
+    expect(leader.ready().committedEntries.map((e) => e.data.toString())).toEqual(['x']);
+  });
+
+  it('a single-voter leader commits its entry in the Ready after the one that writes it', () => {
+    const c = new TestCluster([1]);
+    c.elect(1);
+    const leader = c.node(1);
+    expect(E.isRight(leader.propose(data('solo')))).toBe(true);
+    const first = leader.ready();
+    expect(first.entries).toHaveLength(1);
+    expect(first.committedEntries).toEqual([]);
+    leader.advance(first);
+    const second = leader.ready();
+    expect(second.committedEntries.map((e) => e.data.toString())).toEqual(['solo']);
+  });
+
+  it('a new term or vote is written before any message leaves', () => {
+    const c = new TestCluster([1, 2, 3], { preVote: false });
+    c.node(1).campaign();
+    const rd = c.node(1).ready();
+    expect(rd.messages.length).toBeGreaterThan(0);
+    expect(rd.sendBeforePersist).toBe(false);
+  });
+});

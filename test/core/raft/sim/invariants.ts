@@ -101,6 +101,11 @@ export class SafetyChecker {
     this.observeCommit(node, (prev?.commit ?? 0) + 1, hs.commit);
   }
 
+  /** A commit index about to be acted on (applied) before it is written: not yet durable. */
+  observeCommitIndex(node: Raft, commit: number): void {
+    this.observeCommit(node, node.log.applied + 1, commit);
+  }
+
   private observeCommit(node: Raft, from: number, commit: number): void {
     for (let i = Math.max(from, node.log.firstIndex()); i <= commit; i++) {
       if (i <= this.maxCommitted && this.committed.has(i)) {

@@ -62,6 +62,7 @@ const TRACE_LINES = 3000;
 type SimEvent =
   | { kind: 'tick'; node: NodeId; incarnation: number }
   | { kind: 'deliver'; msg: Message }
+  | { kind: 'written'; node: NodeId; incarnation: number }
   | { kind: 'client'; client: number }
   | { kind: 'clientTimeout'; client: number; op: number }
   | { kind: 'fault' };
@@ -94,6 +95,10 @@ class SimNode {
   crashOnNextWrite = false;
   /** Ever started (spare nodes start when they are added to the cluster). */
   started = false;
+  /** The Ready being written (its fsync takes simulated time); lost if the node crashes first. */
+  writing: Ready | undefined;
+  /** The last index `kv` holds (ahead of, or behind, the core's `applied` while a write is in flight). */
+  kvApplied = 0;
 
   constructor(
     readonly id: NodeId,
@@ -121,6 +126,8 @@ export class Simulation {
   private dropRate: number;
   private dupRate: number;
   private maxLatency: number;
+  /** How long a write and its fsync take at most (0: done before anything else happens). */
+  private readonly maxWriteLatency: number;
   private readonly compactEvery: number;
   private readonly maxInflight: number;
   private readonly maxEntriesPerMessage: number;
@@ -155,6 +162,7 @@ export class Simulation {
     this.maxInflight = rng.pick([1, 4, 256]);
     this.maxEntriesPerMessage = rng.pick([1, 8, 64]);
     this.membershipChanges = rng.chance(0.5);
+    this.maxWriteLatency = rng.pick([0, 1, 4, 15]);
     const voterCount = rng.chance(0.75) ? 3 : 5;
     const spares = this.membershipChanges ? 2 : 0;
     this.keys = ['a', 'b', 'c'].slice(0, 1 + rng.nextInt(3));
@@ -226,6 +234,11 @@ export class Simulation {
         this.process(node);
         return;
       }
+      case 'written': {
+        const node = this.nodes.get(ev.node) as SimNode;
+        if (node.raft !== undefined && node.incarnation === ev.incarnation) this.written(node);
+        return;
+      }
       case 'client':
         this.clientStep(ev.client);
         return;
@@ -261,8 +274,10 @@ export class Simulation {
     node.started = true;
     node.incarnation++;
     node.crashOnNextWrite = false;
+    node.writing = undefined;
     node.kv = new KvStateMachine();
     node.kv.restore(state.snapshot?.data ?? Buffer.alloc(0));
+    node.kvApplied = state.snapshot?.metadata.index ?? 0;
     this.safety.observeSnapshotInstalled(node.id, state.snapshot?.metadata.index ?? 0);
     this.loop.at(this.now + 1 + this.rng.nextInt(TICK), { kind: 'tick', node: node.id, incarnation: node.incarnation });
     this.loop.trace(`start ${node.id} term ${state.hardState.term} commit ${state.hardState.commit}`);
@@ -280,50 +295,85 @@ export class Simulation {
     }
   }
 
-  /** Drive one node's Ready loop: persist, check, send, apply, advance. */
+  /**
+   * Drive one node's Ready loop as RaftNode does: a leader's messages may
+   * leave before its write (Ready.sendBeforePersist); committed entries are
+   * applied at once; a write takes simulated time, during
+   * which the node goes on stepping messages, ticks and proposals, and only
+   * then do the other messages leave and the core learn the Ready was
+   * handled.
+   */
   private process(node: SimNode): void {
-    while (node.raft !== undefined && node.raft.hasReady()) {
+    while (node.raft !== undefined && node.writing === undefined && node.raft.hasReady()) {
       const raft = node.raft;
       const rd = raft.ready();
-      const writes = rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined;
-      if (writes && node.crashOnNextWrite) {
-        // Power lost before fsync: this Ready never reached the disk and nothing was sent.
-        this.stats.tornWrites++;
-        this.crash(node);
-        return;
-      }
-      node.disk.save(rd);
+      // Applied below, before the write: the commit index is known now. The
+      // entries are checked as they are written, against the log they extend
+      // now (it may change while the write is in flight).
+      if (rd.hardState !== undefined) this.safety.observeCommitIndex(raft, rd.hardState.commit);
       this.safety.observePersisted(raft, rd.entries);
-      if (rd.hardState !== undefined) this.safety.observeHardState(raft, rd.hardState);
       this.safety.observeRole(raft);
       if (raft.role === 'leader' && this.lastLeader !== raft.id) {
         this.lastLeader = raft.id;
         this.stats.leaderChanges++;
         this.loop.trace(`leader ${raft.id} term ${raft.term}`);
       }
-      for (const m of rd.messages) this.send(m);
+      if (rd.sendBeforePersist) for (const m of rd.messages) this.send(m);
       if (rd.snapshot !== undefined) {
         node.kv.restore(rd.snapshot.data);
+        node.kvApplied = rd.snapshot.metadata.index;
         this.safety.observeSnapshotInstalled(node.id, rd.snapshot.metadata.index);
         this.stats.snapshotsInstalled++;
         this.loop.trace(`install-snapshot ${node.id} @${rd.snapshot.metadata.index}`);
       }
       for (const e of rd.committedEntries) this.apply(node, e);
       this.acceptReadStates(node, rd);
-      raft.advance(rd);
-      this.completeReads(node);
-      if (raft.log.applied - raft.log.snapshot.metadata.index >= this.compactEvery) {
-        const snap = raft.compact(node.kv.snapshot());
-        if (E.isRight(snap)) {
-          node.disk.compact(snap.right);
-          this.stats.snapshotsTaken++;
-        }
+      if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
+        node.writing = rd;
+        this.loop.at(this.now + this.rng.nextInt(this.maxWriteLatency + 1), { kind: 'written', node: node.id, incarnation: node.incarnation });
+        return;
+      }
+      this.handled(node, raft, rd);
+    }
+    const raft = node.raft;
+    if (raft !== undefined && node.writing === undefined && raft.log.applied - raft.log.snapshot.metadata.index >= this.compactEvery) {
+      const snap = raft.compact(node.kv.snapshot());
+      if (E.isRight(snap)) {
+        node.disk.compact(snap.right);
+        this.stats.snapshotsTaken++;
       }
     }
   }
 
+  /** The node's write in flight ended: durable, unless the node dies now (a torn write). */
+  private written(node: SimNode): void {
+    const rd = node.writing;
+    const raft = node.raft;
+    if (rd === undefined || raft === undefined) return;
+    node.writing = undefined;
+    if (node.crashOnNextWrite) {
+      // Power lost before fsync: this Ready never reached the disk; a
+      // leader's appends may already be on their way.
+      this.stats.tornWrites++;
+      this.crash(node);
+      return;
+    }
+    node.disk.save(rd);
+    if (rd.hardState !== undefined) this.safety.observeHardState(raft, rd.hardState);
+    this.handled(node, raft, rd);
+    this.process(node);
+  }
+
+  /** `rd` is as durable as it needs to be: the rest of its messages leave and the core advances. */
+  private handled(node: SimNode, raft: Raft, rd: Ready): void {
+    if (!rd.sendBeforePersist) for (const m of rd.messages) this.send(m);
+    raft.advance(rd);
+    this.completeReads(node);
+  }
+
   private apply(node: SimNode, e: Entry): void {
     this.safety.observeApplied(node.id, e);
+    node.kvApplied = e.index;
     if (e.type !== 'normal' || e.data.length === 0) return;
     const op = node.kv.apply(e.data);
     for (let c = 0; c < this.clients.length; c++) {
@@ -502,7 +552,7 @@ export class Simulation {
   }
 
   private completeReads(node: SimNode): void {
-    const applied = (node.raft as Raft).log.applied;
+    const applied = node.kvApplied;
     for (let c = 0; c < this.clients.length; c++) {
       const p = this.clients[c];
       if (p?.kind === 'get' && p.node === node.id && p.readIndex > 0 && applied >= p.readIndex) {

@@ -121,6 +121,8 @@ const RECORD_OVERHEAD = 20;
 
 export class Producer {
   private readonly batches = new Map<string, PartitionBatch>();
+  /** The same batches by topic, then partition: found per record without building the "topic\0partition" key. */
+  private readonly batchesByTopic = new Map<string, PartitionBatch[]>();
   /** Per partition: the send in flight, so batches of a partition go out in order. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly sequences = new Map<string, number>();
@@ -193,11 +195,13 @@ export class Producer {
   }
 
   private append(topic: string, partition: number, partitions: number, pending: Pending): void {
-    const key = `${topic}\0${partition}`;
-    let batch = this.batches.get(key);
+    let byPartition = this.batchesByTopic.get(topic);
+    if (!byPartition) this.batchesByTopic.set(topic, (byPartition = []));
+    let batch = byPartition[partition];
     if (!batch) {
       batch = { topic, partition, partitions, pending: [], bytes: 0, timer: undefined };
-      this.batches.set(key, batch);
+      byPartition[partition] = batch;
+      this.batches.set(`${topic}\0${partition}`, batch);
     }
     batch.pending.push(pending);
     batch.bytes += (pending.record.key?.length ?? 0) + (pending.record.value?.length ?? 0) + RECORD_OVERHEAD;

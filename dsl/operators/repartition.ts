@@ -5,15 +5,16 @@ import { Observable } from 'rxjs';
 import type { Serde } from '../../core/schema';
 import { rillOperator, type RillOperator } from '../operator';
 import type { KRecord } from '../record';
-import { sendRecord } from './internal/serialize';
+import { sendRecord, writeTarget } from './internal/serialize';
 
 export function repartitionSink<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): RillOperator<KRecord<K, V>, never> {
+  const target = writeTarget(topic, `repartition(${topic})`);
   return rillOperator<KRecord<K, V>, never>(
     { kind: 'repartition', sinks: [{ topic, role: 'repartition' }] },
     (source, task) =>
       new Observable<never>((subscriber) =>
         source.subscribe({
-          next: (r) => (task.repartitionLocally ? task.forward(topic, r) : sendRecord(task, topic, r, keySerde, valueSerde, `repartition(${topic})`)),
+          next: (r) => (task.repartitionLocally ? task.forward(topic, r) : sendRecord(task, target, r, keySerde, valueSerde)),
           error: (e) => subscriber.error(e),
           complete: () => subscriber.complete(),
         }),

@@ -6,17 +6,18 @@ import type { Serde } from '../../core/schema';
 import { rillOperator } from '../operator';
 import type { KRecord } from '../record';
 import { defaultSerde } from '../serdes';
-import { sendRecord } from './internal/serialize';
+import { sendRecord, writeTarget } from './internal/serialize';
 
 export function to<K, V>(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): OperatorFunction<KRecord<K, V>, KRecord<K, V>> {
   const keySerde = serdes.key ?? defaultSerde<K>();
   const valueSerde = serdes.value ?? defaultSerde<V>();
+  const target = writeTarget(topic, `to(${topic})`);
   return rillOperator<KRecord<K, V>, KRecord<K, V>>(
     { kind: 'to', sinks: [{ topic, role: 'sink' }], keepsKeySerde: true, keepsValueSerde: true, detail: `key ${keySerde.format}, value ${valueSerde.format}` },
     (source, task) =>
       source.pipe(
         map((r) => {
-          sendRecord(task, topic, r, keySerde, valueSerde, `to(${topic})`);
+          sendRecord(task, target, r, keySerde, valueSerde);
           return r;
         }),
       ),

@@ -3,12 +3,11 @@
 // (magic byte 0 + 4-byte schema id) so other Kafka tools can read them.
 // https and basic auth: the URL's user:password@, or the --command-config
 // file's schema.registry.* keys (Confluent's client names).
-import * as fs from 'node:fs';
 import avro from 'avsc';
 import { type SchemaRegistryAnswer, schemaRegistryRequest, type SchemaRegistryClientOptions } from '../core/client';
 import { frame, readSchemaId } from '../core/schema';
 import { readConfigFile } from './broker-config';
-import { CommandError } from './wire';
+import { CommandError, namedFileReader } from './wire';
 
 export const DEFAULT_REGISTRY = 'http://localhost:8081';
 
@@ -17,15 +16,7 @@ export function registryClientOf(flags: { 'command-config'?: string }): SchemaRe
   const file = flags['command-config'];
   if (file === undefined) return {};
   const settings = readConfigFile(file);
-  const read = (key: string): Buffer | undefined => {
-    const path = settings[key];
-    if (path === undefined) return undefined;
-    try {
-      return fs.readFileSync(path);
-    } catch (e) {
-      throw new CommandError(`${file}: ${key}: cannot read ${path}: ${(e as Error).message}`);
-    }
-  };
+  const read = namedFileReader(settings, file);
   const userInfo = settings['schema.registry.basic.auth.user.info'];
   const colon = userInfo?.indexOf(':') ?? -1;
   if (userInfo !== undefined && colon < 0) throw new CommandError(`${file}: schema.registry.basic.auth.user.info must be USER:PASSWORD`);

@@ -81,9 +81,9 @@ function clientSasl(settings: Record<string, string>, file: string): ClientSaslO
   return { mechanism, username, password };
 }
 
-/** The ssl.* files of a client properties file (Kafka's PEM names, librdkafka's). */
-function clientTls(settings: Record<string, string>, file: string): ClientTlsOptions {
-  const read = (key: string): Buffer | undefined => {
+/** Reads the file a key of the properties file `file` names (undefined when the key is absent); an unreadable one is a CommandError naming both. */
+export function namedFileReader(settings: Record<string, string>, file: string): (key: string) => Buffer | undefined {
+  return (key) => {
     const path = settings[key];
     if (path === undefined) return undefined;
     try {
@@ -92,6 +92,11 @@ function clientTls(settings: Record<string, string>, file: string): ClientTlsOpt
       throw new CommandError(`${file}: ${key}: cannot read ${path}: ${(e as Error).message}`);
     }
   };
+}
+
+/** The ssl.* files of a client properties file (Kafka's PEM names, librdkafka's). */
+function clientTls(settings: Record<string, string>, file: string): ClientTlsOptions {
+  const read = namedFileReader(settings, file);
   const cert = read('ssl.certificate.location');
   const key = read('ssl.key.location');
   if ((cert === undefined) !== (key === undefined)) throw new CommandError(`${file}: ssl.certificate.location and ssl.key.location go together`);

@@ -120,8 +120,7 @@ const RETRIABLE = new Set<number>([2, 5, 6, 7, 13, 19, 20, 56]);
 const RECORD_OVERHEAD = 20;
 
 export class Producer {
-  private readonly batches = new Map<string, PartitionBatch>();
-  /** The same batches by topic, then partition: found per record without building the "topic\0partition" key. */
+  /** Each partition's batch, by topic then partition: found per record without building a "topic\0partition" key. */
   private readonly batchesByTopic = new Map<string, PartitionBatch[]>();
   /** Per partition: the send in flight, so batches of a partition go out in order. */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -184,7 +183,7 @@ export class Producer {
 
   /** Sends everything batched now and waits for it. */
   async flush(): Promise<void> {
-    for (const batch of [...this.batches.values()]) this.drain(batch);
+    for (const byPartition of this.batchesByTopic.values()) for (const batch of byPartition) if (batch) this.drain(batch);
     await Promise.all([...this.inFlight.values()]);
   }
 
@@ -201,7 +200,6 @@ export class Producer {
     if (!batch) {
       batch = { topic, partition, partitions, pending: [], bytes: 0, timer: undefined };
       byPartition[partition] = batch;
-      this.batches.set(`${topic}\0${partition}`, batch);
     }
     batch.pending.push(pending);
     batch.bytes += (pending.record.key?.length ?? 0) + (pending.record.value?.length ?? 0) + RECORD_OVERHEAD;

@@ -29,6 +29,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { encodeRecordBatch } from '../core/log';
 import { apis, KafkaConnection } from '../core/protocol';
 import { makeTestCerts } from '../test/support/test-certs';
+import { cpuMs as processCpuMs } from './proc-stats';
 
 const ROUNDS = Number(process.env.BENCH_WIRE_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_WIRE_BATCH ?? 100);
@@ -55,11 +56,10 @@ interface Rate {
   clientCpuMsPerMb?: number;
 }
 
-/** user+system CPU milliseconds of a process so far (Linux). */
+/** user+system CPU milliseconds of a process so far (Linux); NaN once it is gone. */
 function cpuMs(pid: number): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ 100
+    return processCpuMs(pid);
   } catch {
     return NaN;
   }

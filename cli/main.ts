@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isMembershipThread } from '../core/cluster';
 import { runDemo } from './demo';
 import { runBroker } from './broker-command';
+import { applyBrokerHeapSetting, brokerHeapSetting } from './broker-heap';
 import { runLog } from './log-command';
 import { runCluster } from './cluster-status-command';
 import { runConsole } from './console-command';
@@ -104,6 +105,13 @@ export async function main(argv: string[]): Promise<number> {
     case 'demo':
       return runDemo(rest, processIO());
     case 'broker':
+      // A fixed heap growing factor for this broker process (see broker-heap.ts); RILL_BROKER_HEAP_GROWING_PERCENT overrides it.
+      try {
+        applyBrokerHeapSetting(brokerHeapSetting(process.env, process.execArgv));
+      } catch (e) {
+        console.error(`rill broker: ${(e as Error).message}`);
+        return 2;
+      }
       return runBroker(rest, processIO(), stopSignal());
     case 'topic':
       quietPipe();

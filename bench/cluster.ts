@@ -38,6 +38,8 @@
 // Before the cluster starts, bench/replication-floor.ts measures what a follower
 // copy must cost here (socket send + receive, CRC-32C, file write: CPU-ms per MB);
 // each ratio is reported with the ceiling that leaves (see ratioCeiling).
+// RILL_BROKER_HEAP_GROWING_PERCENT reaches the brokers (cli/broker-heap.ts; 0 runs them
+// with V8's own heap growing factor, as before it was set).
 // Brokers are preloaded with bench/gc-meter.cjs: each throughput run reports
 // the brokers' bytes allocated and GC time per MB produced, which move less
 // with the machine's load than CPU time does.
@@ -55,6 +57,7 @@ import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-fl
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
 import { summariseProfiles, type ProfileSummary } from './cpuprofile-summary';
 import { benchProgress } from './progress';
+import { DEFAULT_HEAP_GROWING_PERCENT, HEAP_GROWING_PERCENT_ENV } from '../cli/broker-heap';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const env = (name: string, dflt: number) => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt);
@@ -962,6 +965,8 @@ async function main(): Promise<void> {
       profiled: CPU_PROF,
       brokersPinned: PIN_BROKERS ? `all three brokers on cpu ${os.cpus().length - 1}, the bench client and controllers on the others` : false,
       jitWarmUp: JIT_WARMUP,
+      // What `rill broker` set V8's heap growing factor to (cli/broker-heap.ts): the env override, or its default.
+      brokerHeapGrowingPercent: process.env[HEAP_GROWING_PERCENT_ENV] || `${DEFAULT_HEAP_GROWING_PERCENT} (default)`,
     },
     copyFloor: copyFloor ?? 'not measured (no throughput phase)',
     parameters: {

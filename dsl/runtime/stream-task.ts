@@ -16,6 +16,7 @@ import type { KeyValueStore, WindowStore } from '../store';
 import type { TopologyNode } from '../topology/node';
 import type { ResolvedStore, Topology } from '../topology/topology';
 import { deadLetterTopicOf, ProcessingFailure, type ErrorPolicy } from './error-policy';
+import { PlainSubject } from './plain-subject';
 import type { StreamsMetrics } from './streams-metrics';
 
 export interface RawRecord {
@@ -62,7 +63,7 @@ export class StreamTask implements TaskContext {
   /** Per source topic: the offset after the last record processed (what a commit stores). */
   readonly consumed = new Map<string, number>();
   readonly metrics: StreamsMetrics | undefined;
-  private readonly sources = new Map<string, Subject<KRecord<unknown, unknown>>>();
+  private readonly sources = new Map<string, PlainSubject<KRecord<unknown, unknown>>>();
   private readonly instances = new Map<number, Observable<unknown>>();
   private subscriptions: Subscription[] = [];
   private pipelineError: unknown;
@@ -224,7 +225,7 @@ export class StreamTask implements TaskContext {
     else {
       instance = withTask(this, () => node.operator!(this.instantiate(node.parent!))) as Observable<unknown>;
       const readers = node.children.length + node.inputRefs + (node.children.length === 0 ? 1 : 0);
-      if (readers > 1) instance = instance.pipe(share());
+      if (readers > 1) instance = instance.pipe(share({ connector: () => new PlainSubject<unknown>() }));
     }
     this.instances.set(node.id, instance);
     return instance;
@@ -234,7 +235,7 @@ export class StreamTask implements TaskContext {
     (this.lastForward?.topic === topic ? this.lastForward : (this.lastForward = { topic, subject: this.subject(topic) })).subject.next(record);
   }
 
-  private lastForward: { topic: string; subject: Subject<KRecord<unknown, unknown>> } | undefined;
+  private lastForward: { topic: string; subject: PlainSubject<KRecord<unknown, unknown>> } | undefined;
 
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition?: number): void {
     this.options.collector.send(topic, key, value, timestamp, partition);
@@ -273,9 +274,9 @@ export class StreamTask implements TaskContext {
 
   // ------------------------------------------------------------ internals
 
-  private subject(topic: string): Subject<KRecord<unknown, unknown>> {
+  private subject(topic: string): PlainSubject<KRecord<unknown, unknown>> {
     let s = this.sources.get(topic);
-    if (!s) this.sources.set(topic, (s = new Subject()));
+    if (!s) this.sources.set(topic, (s = new PlainSubject()));
     return s;
   }
 

@@ -83,6 +83,13 @@ export interface TaskContext {
    * in memory instead of through the repartition topic.
    */
   readonly repartitionLocally: boolean;
+  /**
+   * Read while an operator is applied (not per record): whether anything reads
+   * what that step emits (a step after it, or another step observing it). A
+   * step nothing reads, as a count at the end of a pipeline whose store is all
+   * that is wanted, may skip making its output records.
+   */
+  readonly outputRead: boolean;
   /** Pushes a record straight into this task's source of `topic` (local repartition). */
   forward(topic: string, record: KRecord<unknown, unknown>): void;
   /** Writes a record that could not be processed to a dead-letter topic, with the reason and its origin in headers. */

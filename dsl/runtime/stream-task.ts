@@ -57,6 +57,7 @@ export class StreamTask implements TaskContext {
   readonly partition: number;
   readonly log: Logger;
   readonly repartitionLocally: boolean;
+  outputRead = true;
   readonly stores = new Map<string, AnyStore>();
   readonly wallClock = new Subject<number>();
   origin: RecordOrigin | undefined;
@@ -223,7 +224,14 @@ export class StreamTask implements TaskContext {
     if (instance) return instance;
     if (node.kind === 'source') instance = this.subject(node.topic!);
     else {
-      instance = withTask(this, () => node.operator!(this.instantiate(node.parent!))) as Observable<unknown>;
+      const parent = this.instantiate(node.parent!);
+      const outer = this.outputRead;
+      this.outputRead = node.children.length + node.inputRefs > 0;
+      try {
+        instance = withTask(this, () => node.operator!(parent)) as Observable<unknown>;
+      } finally {
+        this.outputRead = outer;
+      }
       const readers = node.children.length + node.inputRefs + (node.children.length === 0 ? 1 : 0);
       if (readers > 1) instance = instance.pipe(share({ connector: () => new PlainSubject<unknown>() }));
     }

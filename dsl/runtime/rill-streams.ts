@@ -69,8 +69,13 @@ import { QueryServer } from './query-server';
 import { QueryHostsTopic } from './query-hosts-topic';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS, TransactionalCommits, transactionalIdOf } from './transactional-commits';
 
-/** Fetched records taken from the consumer at once. */
-const MAX_POLL = 10_000;
+/**
+ * Fetched records taken from the consumer at once (Kafka's max.poll.records is
+ * 500). It was 10 000: every record of a poll waits in the partition group
+ * until its turn, so each young-generation collection copied thousands of
+ * them; at 1000 the in-memory word count spent about a fifth less CPU.
+ */
+const MAX_POLL = 1000;
 /** Records buffered per input partition before its fetching pauses (Kafka's buffered.records.per.partition). */
 const MAX_QUEUED_PER_PARTITION = 1000;
 /** Records one task processes before the loop looks at the others, commits and backpressure. */

@@ -12,6 +12,10 @@
 //
 // RILL_ROOT=/path/to/other/checkout runs that checkout's code with this script
 // (alternate processes, one per checkout, at the same load, for an A/B).
+// BENCH_DSL_BASE=/path/to/other/checkout does that A/B itself: BENCH_DSL_PAIRS
+// (default 3) pairs of child processes, base and this checkout alternating
+// (the one that goes first too), each RUNS runs (default 3; the first, cold,
+// is left out of the medians); writes bench/results/dsl-memory.json.
 // Each run is preceded by a full collection; the hand loop and the DSL take
 // turns in the same process. Per run, one JSON line: wall seconds, process CPU
 // ms (user + system, process.cpuUsage) and CPU ns per word, the heap bytes
@@ -19,6 +23,7 @@
 // GCProfiler) and GC time, and, on DSL lines, the CPU ratio hand / DSL of the
 // hand-loop run just before it (the figure to judge under load; 1 = as cheap
 // as the hand loop).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -168,7 +173,94 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+interface RunLine {
+  run: number;
+  what: 'hand' | 'dsl';
+  cpuNsPerWord: number;
+  allocatedBytesPerWord: number;
+  gcMs: number;
+  cpuRatio?: number;
+  wallRatio?: number;
+  wordsPerSecond: number;
+  loadAverage: number[];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs this script in a child process on one checkout; its JSON lines. */
+function child(checkout: string, runs: number): RunLine[] {
+  const out = execFileSync(process.execPath, ['-r', './test/support/register-ts.js', 'bench/dsl-memory.ts', String(runs)], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, RILL_ROOT: checkout, BENCH_DSL_BASE: '' },
+    encoding: 'utf8',
+  });
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as RunLine);
+}
+
+function abAgainst(base: string): void {
+  const pairs = Number(process.env.BENCH_DSL_PAIRS ?? 3);
+  const here = path.join(__dirname, '..');
+  const startLoad = os.loadavg();
+  const warm = { base: [] as RunLine[], new: [] as RunLine[] };
+  const perPair: { baseFirst: boolean; baseCpuNsPerWord: number; newCpuNsPerWord: number; baseCpuRatio: number; newCpuRatio: number }[] = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    const baseFirst = pair % 2 === 0;
+    const got: Record<'base' | 'new', RunLine[]> = { base: [], new: [] };
+    for (const which of baseFirst ? (['base', 'new'] as const) : (['new', 'base'] as const)) {
+      got[which] = child(which === 'base' ? base : here, Math.max(2, RUNS)).filter((l) => l.what === 'dsl' && l.run > 0);
+      warm[which].push(...got[which]);
+    }
+    const m = (which: 'base' | 'new', f: (l: RunLine) => number) => median(got[which].map(f));
+    perPair.push({
+      baseFirst,
+      baseCpuNsPerWord: m('base', (l) => l.cpuNsPerWord),
+      newCpuNsPerWord: m('new', (l) => l.cpuNsPerWord),
+      baseCpuRatio: m('base', (l) => l.cpuRatio!),
+      newCpuRatio: m('new', (l) => l.cpuRatio!),
+    });
+    console.log(JSON.stringify(perPair.at(-1)));
+  }
+  const summary = (lines: RunLine[]) => ({
+    cpuNsPerWord: median(lines.map((l) => l.cpuNsPerWord)),
+    allocatedBytesPerWord: median(lines.map((l) => l.allocatedBytesPerWord)),
+    gcMsPerRun: median(lines.map((l) => l.gcMs)),
+    wordsPerSecond: median(lines.map((l) => l.wordsPerSecond)),
+    cpuRatioHandOverDsl: median(lines.map((l) => l.cpuRatio!)),
+    wallRatioHandOverDsl: median(lines.map((l) => l.wallRatio!)),
+  });
+  const result = {
+    benchmark: 'dsl-memory',
+    date: new Date().toISOString(),
+    what: 'bench/dsl-memory.ts: the in-memory word count of bench:dsl (1 partition, localRepartition, changelog writes and commits included, start() to waitUntilCaughtUp(), counts checked) against the same hand loop, in one process, hand loop then DSL per run. A/B: base and new checkouts in alternating child processes; medians over the warm runs (the first run of each process left out).',
+    method:
+      'CPU = process.cpuUsage (user + system) over the run; allocation = heap growth between collections (v8.GCProfiler); cpuRatio = hand-loop CPU / DSL CPU of the same round (1 = the DSL as cheap as the loop). Wall-clock figures are noise on this shared, loaded machine: judge by CPU.',
+    words: WORDS,
+    base,
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage: { start: startLoad.map((l) => Number(l.toFixed(2))), end: os.loadavg().map((l) => Number(l.toFixed(2))) },
+    },
+    baseline: summary(warm.base),
+    new: summary(warm.new),
+    cpuPerWordBaseOverNew: Number((median(perPair.map((p) => p.baseCpuNsPerWord / p.newCpuNsPerWord)) || 0).toFixed(3)),
+    pairs: perPair,
+  };
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'dsl-memory.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log(JSON.stringify(result, null, 2));
+}
+
+if (process.env.BENCH_DSL_BASE) abAgainst(process.env.BENCH_DSL_BASE);
+else
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });

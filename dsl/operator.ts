@@ -6,7 +6,7 @@
 // its record collector, its clocks). The task sets the context while it
 // applies the operators, the way Angular's inject() works: the operator is
 // still `(source) => Observable`, so it composes with everything in RxJS.
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import type { Serde } from '../core/schema';
 import type { NodeHandle } from './declared';
 import type { Logger } from './logger';
@@ -83,6 +83,13 @@ export interface TaskContext {
    * in memory instead of through the repartition topic.
    */
   readonly repartitionLocally: boolean;
+  /**
+   * Read while an operator is applied (not per record): whether anything reads
+   * what that step emits (a step after it, or another step observing it). A
+   * step nothing reads, as a count at the end of a pipeline whose store is all
+   * that is wanted, may skip making its output records.
+   */
+  readonly outputRead: boolean;
   /** Pushes a record straight into this task's source of `topic` (local repartition). */
   forward(topic: string, record: KRecord<unknown, unknown>): void;
   /** Writes a record that could not be processed to a dead-letter topic, with the reason and its origin in headers. */
@@ -149,34 +156,56 @@ export function specOf(op: ErasedOperator): OperatorSpec | undefined {
   return (op as Partial<RillOperator<unknown, unknown>>)[SPEC];
 }
 
+/** What perRecord's `setup` returns: the per-record function and the subscription's end. */
+interface RecordHandler<A> {
+  next: (a: A) => void;
+  complete?: () => void;
+  teardown?: () => void;
+}
+
+/**
+ * Subscribes a RecordHandler to the step before it as an RxJS operator does
+ * inside RxJS: a Subscriber whose _next is the handler, chained to the next
+ * step's subscriber. A plain observer object would be wrapped in two more
+ * layers (SafeSubscriber, ConsumerObserver) between every step, per record.
+ * (RxJS 7 marks Subscriber's constructor internal; its own operators are built
+ * this way, and v8 will want a look here.)
+ */
+class RecordSubscriber<A> extends Subscriber<A> {
+  constructor(
+    destination: Subscriber<unknown>,
+    private readonly handler: RecordHandler<A>,
+  ) {
+    super(destination);
+  }
+
+  protected override _next(a: A): void {
+    // An exception from user code (policy 'fail') must reach the task as an error, not escape to RxJS's unhandled-error hook.
+    try {
+      this.handler.next(a);
+    } catch (e) {
+      this.destination.error(e);
+    }
+  }
+
+  protected override _complete(): void {
+    this.handler.complete?.();
+    super._complete();
+  }
+}
+
 /**
  * The body of most Rill operators: a function called per record with an
  * `emit`, run inside the subscription so per-subscription state (stream time)
  * lives in the closure `setup` returns.
  */
-export function perRecord<A, B>(
-  source: Observable<A>,
-  setup: (emit: (b: B) => void) => { next: (a: A) => void; complete?: () => void; teardown?: () => void },
-): Observable<B> {
+export function perRecord<A, B>(source: Observable<A>, setup: (emit: (b: B) => void) => RecordHandler<A>): Observable<B> {
   return new Observable<B>((subscriber) => {
     const handler = setup((b) => subscriber.next(b));
-    const sub = source.subscribe({
-      next: (a) => {
-        // An exception from user code (policy 'fail') must reach the task as an error, not escape to RxJS's unhandled-error hook.
-        try {
-          handler.next(a);
-        } catch (e) {
-          subscriber.error(e);
-        }
-      },
-      error: (e) => subscriber.error(e),
-      complete: () => {
-        handler.complete?.();
-        subscriber.complete();
-      },
-    });
+    const upstream = new RecordSubscriber<A>(subscriber, handler);
+    source.subscribe(upstream);
     return () => {
-      sub.unsubscribe();
+      upstream.unsubscribe();
       handler.teardown?.();
     };
   });

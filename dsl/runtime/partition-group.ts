@@ -24,6 +24,8 @@ class RecordQueue {
   private head = 0;
   /** Its fetching is paused (the queue filled while the task waited on another input). */
   paused = false;
+  /** The offset after the last record added (undefined: none yet). */
+  nextAfterAdded: number | undefined;
 
   constructor(readonly tp: TopicPartition) {}
 
@@ -59,7 +61,8 @@ export class PartitionGroup {
   /** Per empty queue with zero lag: the wall-clock time until which it holds the task back. */
   private readonly idleDeadlines = new Map<RecordQueue, number>();
   private count = 0;
-  private readonly addedUpTo = new Map<string, number>();
+  /** The queue the last record was added to: a fetch hands over runs of one partition's records (no Map lookup each). */
+  private lastAdded: RecordQueue | undefined;
 
   constructor(
     readonly partition: number,
@@ -82,15 +85,19 @@ export class PartitionGroup {
 
   /** The offset after the last record added of one of the task's partitions (undefined: none yet). */
   nextAfterAdded(topic: string): number | undefined {
-    return this.addedUpTo.get(topic);
+    return this.byTopic.get(topic)?.nextAfterAdded;
   }
 
   /** Buffers a fetched record of one of the task's partitions (others are ignored). */
   add(record: LogRecord): boolean {
-    const q = this.byTopic.get(record.topic);
-    if (q === undefined) return false;
+    let q = this.lastAdded;
+    if (q === undefined || q.tp.topic !== record.topic) {
+      q = this.byTopic.get(record.topic);
+      if (q === undefined) return false;
+      this.lastAdded = q;
+    }
     q.push(record);
-    this.addedUpTo.set(record.topic, record.offset + 1);
+    q.nextAfterAdded = record.offset + 1;
     this.count++;
     return true;
   }

@@ -69,8 +69,13 @@ import { QueryServer } from './query-server';
 import { QueryHostsTopic } from './query-hosts-topic';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS, TransactionalCommits, transactionalIdOf } from './transactional-commits';
 
-/** Fetched records taken from the consumer at once. */
-const MAX_POLL = 10_000;
+/**
+ * Fetched records taken from the consumer at once (Kafka's max.poll.records is
+ * 500). It was 10 000: every record of a poll waits in the partition group
+ * until its turn, so each young-generation collection copied thousands of
+ * them; at 1000 the in-memory word count spent about a fifth less CPU.
+ */
+const MAX_POLL = 1000;
 /** Records buffered per input partition before its fetching pauses (Kafka's buffered.records.per.partition). */
 const MAX_QUEUED_PER_PARTITION = 1000;
 /** Records one task processes before the loop looks at the others, commits and backpressure. */
@@ -244,6 +249,8 @@ export class RillStreams {
   private loop: Promise<void> | undefined;
   /** Per task (partition): its fetched, not yet processed records, aligned by event time. */
   private readonly groups = new Map<number, PartitionGroup>();
+  /** The group the last fetched record went to: a poll hands over runs of one partition's records. */
+  private lastGroup: PartitionGroup | undefined;
   /** The consumer's fetched lag of a partition, as PartitionGroup.readyToProcess asks for it. */
   private readonly fetchedLag = (tp: TopicPartition) => this.consumer!.fetchedLag(tp);
   private committing: Promise<boolean> | undefined;
@@ -920,12 +927,18 @@ export class RillStreams {
 
   /** Buffers a fetched record in its task's group; records of partitions this instance runs no task for are dropped. */
   private enqueue(record: LogRecord): void {
-    let group = this.groups.get(record.partition);
+    let group = this.lastGroup;
+    if (group !== undefined && group.partition === record.partition) {
+      group.add(record);
+      return;
+    }
+    group = this.groups.get(record.partition);
     if (group === undefined) {
       if (this.taskManager!.get(record.partition) === undefined) return;
       const topics = this.topicPartitions([record.partition]).map((tp) => tp.topic);
       this.groups.set(record.partition, (group = new PartitionGroup(record.partition, topics, this.config.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS)));
     }
+    this.lastGroup = group;
     group.add(record);
   }
 
@@ -1030,6 +1043,7 @@ export class RillStreams {
     const group = this.groups.get(partition);
     if (!group) return;
     this.groups.delete(partition);
+    if (this.lastGroup === group) this.lastGroup = undefined;
     const paused = group.resumeAll();
     if (paused.length) this.consumer?.resume?.(paused);
   }

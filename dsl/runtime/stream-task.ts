@@ -14,8 +14,9 @@ import type { StateStore } from '../state/state-store';
 import { InMemoryWindowStore } from '../state/window-store';
 import type { KeyValueStore, WindowStore } from '../store';
 import type { TopologyNode } from '../topology/node';
-import type { ResolvedStore, Topology } from '../topology/topology';
+import type { ResolvedStore, SourceSpec, Topology } from '../topology/topology';
 import { deadLetterTopicOf, ProcessingFailure, type ErrorPolicy } from './error-policy';
+import { PlainSubject } from './plain-subject';
 import type { StreamsMetrics } from './streams-metrics';
 
 export interface RawRecord {
@@ -49,6 +50,12 @@ export interface TaskOptions {
   readonly metrics?: StreamsMetrics;
 }
 
+interface SourceInput {
+  readonly topic: string;
+  readonly spec: SourceSpec;
+  readonly subject: PlainSubject<KRecord<unknown, unknown>>;
+}
+
 export type AnyStore = StateStore & (InMemoryKeyValueStore<unknown, unknown> | InMemoryWindowStore<unknown, unknown>);
 
 export class StreamTask implements TaskContext {
@@ -56,13 +63,15 @@ export class StreamTask implements TaskContext {
   readonly partition: number;
   readonly log: Logger;
   readonly repartitionLocally: boolean;
+  outputRead = true;
   readonly stores = new Map<string, AnyStore>();
+  private storeList: AnyStore[] = [];
   readonly wallClock = new Subject<number>();
   origin: RecordOrigin | undefined;
   /** Per source topic: the offset after the last record processed (what a commit stores). */
   readonly consumed = new Map<string, number>();
   readonly metrics: StreamsMetrics | undefined;
-  private readonly sources = new Map<string, Subject<KRecord<unknown, unknown>>>();
+  private readonly sources = new Map<string, PlainSubject<KRecord<unknown, unknown>>>();
   private readonly instances = new Map<number, Observable<unknown>>();
   private subscriptions: Subscription[] = [];
   private pipelineError: unknown;
@@ -76,10 +85,13 @@ export class StreamTask implements TaskContext {
     this.repartitionLocally = options.repartitionLocally ?? false;
     this.metrics = options.metrics;
     for (const spec of options.topology.stores) this.stores.set(spec.name, createStore(spec));
+    this.storeList = [...this.stores.values()];
   }
 
   /** Instantiates the pipelines: subscribes every leaf, which runs everything upstream of it. */
   start(): void {
+    // A restore may have put a standby's stores in place of the task's own: the list is taken now.
+    this.storeList = [...this.stores.values()];
     for (const leaf of this.options.topology.leaves) {
       this.subscriptions.push(
         this.instantiate(leaf).subscribe({
@@ -99,6 +111,7 @@ export class StreamTask implements TaskContext {
     this.instances.clear();
     this.sources.clear();
     this.lastForward = undefined;
+    this.lastSource = undefined;
   }
 
   /** Deserializes and processes one record of a source topic. Throws ProcessingFailure when a 'fail' policy applies. */
@@ -109,8 +122,9 @@ export class StreamTask implements TaskContext {
   }
 
   private processRecord(raw: RawRecord): void {
-    const source = this.options.topology.sources.get(raw.topic);
-    if (!source) return;
+    const input = this.sourceOf(raw.topic);
+    if (input === undefined) return;
+    const source = input.spec;
     const origin: RecordOrigin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
     // The key's location says isKey only when it is needed (an error): no second object per record.
     // The key is read with the record's own location: one location object per record, and one shape of it for the
@@ -134,7 +148,7 @@ export class StreamTask implements TaskContext {
     this.origin = origin;
     this.processing = true;
     try {
-      this.subject(raw.topic).next({ key: key.right, value: value.right, timestamp });
+      input.subject.next({ key: key.right, value: value.right, timestamp });
     } finally {
       this.origin = undefined;
       this.processing = false;
@@ -193,9 +207,11 @@ export class StreamTask implements TaskContext {
     return n;
   }
 
+  /** Read per record (the runtime's bound on unflushed entries): a loop over an array, not a Map iterator. */
   get dirtyEntries(): number {
+    const stores = this.storeList;
     let n = 0;
-    for (const s of this.stores.values()) n += s.dirtyCount;
+    for (let i = 0; i < stores.length; i++) n += stores[i].dirtyCount;
     return n;
   }
 
@@ -222,9 +238,16 @@ export class StreamTask implements TaskContext {
     if (instance) return instance;
     if (node.kind === 'source') instance = this.subject(node.topic!);
     else {
-      instance = withTask(this, () => node.operator!(this.instantiate(node.parent!))) as Observable<unknown>;
+      const parent = this.instantiate(node.parent!);
+      const outer = this.outputRead;
+      this.outputRead = node.children.length + node.inputRefs > 0;
+      try {
+        instance = withTask(this, () => node.operator!(parent)) as Observable<unknown>;
+      } finally {
+        this.outputRead = outer;
+      }
       const readers = node.children.length + node.inputRefs + (node.children.length === 0 ? 1 : 0);
-      if (readers > 1) instance = instance.pipe(share());
+      if (readers > 1) instance = instance.pipe(share({ connector: () => new PlainSubject<unknown>() }));
     }
     this.instances.set(node.id, instance);
     return instance;
@@ -234,7 +257,7 @@ export class StreamTask implements TaskContext {
     (this.lastForward?.topic === topic ? this.lastForward : (this.lastForward = { topic, subject: this.subject(topic) })).subject.next(record);
   }
 
-  private lastForward: { topic: string; subject: Subject<KRecord<unknown, unknown>> } | undefined;
+  private lastForward: { topic: string; subject: PlainSubject<KRecord<unknown, unknown>> } | undefined;
 
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition?: number): void {
     this.options.collector.send(topic, key, value, timestamp, partition);
@@ -273,9 +296,22 @@ export class StreamTask implements TaskContext {
 
   // ------------------------------------------------------------ internals
 
-  private subject(topic: string): Subject<KRecord<unknown, unknown>> {
+  /** A source topic's spec and subject; undefined for a topic this topology does not read. */
+  private sourceOf(topic: string): SourceInput | undefined {
+    const last = this.lastSource;
+    if (last !== undefined && last.topic === topic) return last;
+    const spec = this.options.topology.sources.get(topic);
+    if (spec === undefined) return undefined;
+    this.lastSource = { topic, spec, subject: this.subject(topic) };
+    return this.lastSource;
+  }
+
+  /** The source the last record came from: the next one most likely comes from it too (no two Map lookups per record). */
+  private lastSource: SourceInput | undefined;
+
+  private subject(topic: string): PlainSubject<KRecord<unknown, unknown>> {
     let s = this.sources.get(topic);
-    if (!s) this.sources.set(topic, (s = new Subject()));
+    if (!s) this.sources.set(topic, (s = new PlainSubject()));
     return s;
   }
 

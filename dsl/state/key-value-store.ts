@@ -9,13 +9,27 @@ import { keyIdentity, serializeOr, type StateStore } from './state-store';
 /** The location of every changelog key read by restore (shared: it is only read, in error messages). */
 const KEY_LOCATION = { isKey: true } as const;
 
+/**
+ * A key's value and whether it waits for its changelog write. The flag lives
+ * beside the value so an update costs the one Map lookup (and a cache line
+ * already read by the get before it), not a second lookup in a dirty set.
+ */
+interface Entry<V> {
+  value: V;
+  dirty: boolean;
+}
+
 export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateStore {
   readonly kind = 'key-value' as const;
-  private readonly values = new Map<string | number, V>();
+  private readonly values = new Map<string | number, Entry<V>>();
   /** The record key of each entry whose identity is not the key itself. */
   private readonly keys = new Map<string | number, K>();
-  private readonly dirty = new Set<string | number>();
-  /** Deleted keys awaiting their tombstone, by identity. */
+  /**
+   * The identities awaiting a changelog write, in the order they first
+   * changed: each once, as long as its entry is dirty or its tombstone pending.
+   */
+  private dirty: (string | number)[] = [];
+  /** Deleted keys awaiting their tombstone, by identity (each also in `dirty`). */
   private readonly deleted = new Map<string | number, K>();
 
   constructor(
@@ -26,31 +40,41 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
   ) {}
 
   get(key: K): V | undefined {
-    return this.values.get(keyIdentity(key, this.keySerde));
+    return this.values.get(keyIdentity(key, this.keySerde))?.value;
   }
 
   put(key: K, value: V): void {
     const id = keyIdentity(key, this.keySerde);
-    this.values.set(id, value);
-    if (typeof id === 'string' && id.charCodeAt(0) === 0) this.keys.set(id, key);
-    if (this.changelogTopic !== undefined) {
-      this.dirty.add(id);
-      this.deleted.delete(id);
+    const entry = this.values.get(id);
+    const logged = this.changelogTopic !== undefined;
+    if (entry !== undefined) {
+      entry.value = value;
+      if (logged && !entry.dirty) {
+        entry.dirty = true;
+        this.dirty.push(id);
+      }
+      return;
     }
+    this.values.set(id, { value, dirty: logged });
+    if (typeof id === 'string' && id.charCodeAt(0) === 0) this.keys.set(id, key);
+    // A key deleted and put again before the flush is listed already (for its tombstone): it now writes its value.
+    if (logged && !this.deleted.delete(id)) this.dirty.push(id);
   }
 
   delete(key: K): void {
     const id = keyIdentity(key, this.keySerde);
-    if (!this.values.delete(id)) return;
+    const entry = this.values.get(id);
+    if (entry === undefined) return;
+    this.values.delete(id);
     this.keys.delete(id);
     if (this.changelogTopic !== undefined) {
-      this.dirty.add(id);
+      if (!entry.dirty) this.dirty.push(id);
       this.deleted.set(id, key);
     }
   }
 
   *all(): IterableIterator<[K, V]> {
-    for (const [id, v] of this.values) yield [this.keyOf(id), v];
+    for (const [id, e] of this.values) yield [this.keyOf(id), e.value];
   }
 
   get size(): number {
@@ -58,25 +82,29 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
   }
 
   get dirtyCount(): number {
-    return this.dirty.size;
+    return this.dirty.length;
   }
 
   flushChangelog(emit: (key: Buffer, value: Buffer | null) => void, onError: (e: SerdeError) => void): number {
     let n = 0;
-    for (const id of this.dirty) {
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const id of dirty) {
       const tombstoneKey = this.deleted.get(id);
+      const entry = tombstoneKey === undefined ? this.values.get(id) : undefined;
+      if (entry !== undefined) entry.dirty = false;
+      else if (tombstoneKey === undefined) continue; // restored away meanwhile: nothing to write
       const key = tombstoneKey !== undefined ? tombstoneKey : this.keyOf(id);
       const k = serializeOr(this.keySerde, key, onError);
       if (!k) continue;
-      if (tombstoneKey !== undefined || !this.values.has(id)) emit(k, null);
+      if (entry === undefined) emit(k, null);
       else {
-        const v = serializeOr(this.valueSerde, this.values.get(id) as V, onError);
+        const v = serializeOr(this.valueSerde, entry.value, onError);
         if (!v) continue;
         emit(k, v);
       }
       n++;
     }
-    this.dirty.clear();
     this.deleted.clear();
     return n;
   }
@@ -92,7 +120,9 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
     }
     const v = this.valueSerde.deserialize(valueBytes);
     if (v._tag === 'Left') return v.left;
-    this.values.set(id, v.right);
+    const entry = this.values.get(id);
+    if (entry !== undefined) entry.value = v.right;
+    else this.values.set(id, { value: v.right, dirty: false });
     if (typeof id === 'string' && id.charCodeAt(0) === 0) this.keys.set(id, k.right);
     return undefined;
   }
@@ -109,7 +139,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
   clear(): void {
     this.values.clear();
     this.keys.clear();
-    this.dirty.clear();
+    this.dirty = [];
     this.deleted.clear();
   }
 

@@ -18,8 +18,10 @@ export function keyedAggregate<K, V, A>(
   };
   return rillOperator(
     { kind: aggregation.kind, keyed: true, table: true, stores: [store], keepsKeySerde: true, valueSerde: options.valueSerde, keepsValueSerde },
-    (source, task) =>
-      perRecord<KRecord<K, V>, KRecord<K, A>>(source, (emit) => {
+    (source, task) => {
+      // At the end of a pipeline (the store is what is wanted): no output record per update.
+      const emitted = task.outputRead;
+      return perRecord<KRecord<K, V>, KRecord<K, A>>(source, (emit) => {
         const kv = task.keyValueStore<K, A>(store.name!);
         return {
           next(r) {
@@ -33,9 +35,10 @@ export function keyedAggregate<K, V, A>(
               return;
             }
             kv.put(r.key, aggregate);
-            emit({ key: r.key, value: aggregate, timestamp: r.timestamp, headers: r.headers });
+            if (emitted) emit({ key: r.key, value: aggregate, timestamp: r.timestamp, headers: r.headers });
           },
         };
-      }),
+      });
+    },
   );
 }

@@ -1,4 +1,5 @@
-import { count, selectKey, to, tumbling, hopping } from '../../../dsl';
+import { jsonSerde } from '../../../core/schema';
+import { count, merge, selectKey, to, tumbling, hopping } from '../../../dsl';
 import { drive, num, str, stringStream, windowed, wstr } from '../helpers';
 
 describe('count', () => {
@@ -50,6 +51,39 @@ describe('count', () => {
     ]);
     expect(d.keyValueStore<string, number>('by-value').get('red')).toBe(2);
     expect(d.keyValueStore<string, number>('by-value').get('blue')).toBe(1);
+  });
+});
+
+describe('count whose output nothing reads (the store is what is wanted)', () => {
+  test('keeps its store and changelog; a count read by a later pipe, or by another step, still emits every update', () => {
+    const { builder, stream } = stringStream();
+    // A leaf: nothing reads it.
+    stream.pipe(count({ store: 'leaf' }));
+    // Read by a step piped onto the declared stream after it was declared.
+    const counted = stream.pipe(count({ store: 'read' }));
+    counted.pipe(to('out', { key: str, value: num }));
+    // Read only by another step (merge observes it), never piped onto.
+    const observed = stream.pipe(count({ store: 'observed' }));
+    stream.pipe(merge<string, string | number>(observed), to('merged', { key: str, value: jsonSerde<string | number>() }));
+    const d = drive(builder.build());
+    const input = d.inputTopic<string, string>('in');
+    input.pipeInput('a', 'x', 1);
+    input.pipeInput('a', 'y', 2);
+    for (const store of ['leaf', 'read', 'observed']) expect([...d.keyValueStore(store).all()]).toEqual([['a', 2]]);
+    expect(d.outputTopic('test-leaf-changelog', { key: str, value: num }).readKeyValuesToList()).toEqual([
+      ['a', 1],
+      ['a', 2],
+    ]);
+    expect(d.outputTopic('out', { key: str, value: num }).readKeyValuesToList()).toEqual([
+      ['a', 1],
+      ['a', 2],
+    ]);
+    expect(d.outputTopic('merged', { key: str, value: jsonSerde<string | number>() }).readKeyValuesToList()).toEqual([
+      ['a', 1],
+      ['a', 'x'],
+      ['a', 2],
+      ['a', 'y'],
+    ]);
   });
 });
 

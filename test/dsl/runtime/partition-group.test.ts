@@ -77,3 +77,13 @@ test('a full queue is marked paused once, and resumed when it drains below the m
     { topic: 'b', partition: 0 },
   ]);
 });
+
+test('records added in runs of one topic and interleaved land in their own queues, each noting the offset after its last', () => {
+  const g = new PartitionGroup(0, ['a', 'b'], 0);
+  expect(g.nextAfterAdded('a')).toBeUndefined();
+  for (const r of [rec('a', 0, 1), rec('a', 1, 2), rec('b', 7, 3), rec('a', 2, 4), rec('c', 9, 5), rec('b', 8, 6)]) g.add(r);
+  expect(g.nextAfterAdded('a')).toBe(3);
+  expect(g.nextAfterAdded('b')).toBe(9);
+  expect(g.nextAfterAdded('c')).toBeUndefined();
+  expect([g.bufferedOf('a'), g.bufferedOf('b'), g.buffered]).toEqual([3, 2, 5]);
+});

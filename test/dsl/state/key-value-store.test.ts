@@ -48,3 +48,43 @@ test('restore applies changelog records and reports undecodable ones as values',
   expect([...s.snapshot()].map(([k, v]) => [k.toString(), v.toString()])).toEqual([['b', '2']]);
   expect(s.dirtyCount).toBe(0);
 });
+
+test('dirty tracking lives in the entries: each changed key once, in first-change order, across put, delete and put again', () => {
+  const s = new InMemoryKeyValueStore('s', stringSerde(), jsonSerde<number>(), 'c');
+  s.put('x', 1);
+  s.put('y', 1);
+  s.delete('x');
+  s.put('x', 2);
+  s.delete('x');
+  s.put('y', 3);
+  s.put('z', 1);
+  expect(s.dirtyCount).toBe(3);
+  expect(changes(s)).toEqual([
+    ['x', null],
+    ['y', '3'],
+    ['z', '1'],
+  ]);
+  // Flushed entries are clean: only what changes after the flush is written next.
+  s.put('z', 2);
+  s.delete('y');
+  expect(s.dirtyCount).toBe(2);
+  expect(changes(s)).toEqual([
+    ['z', '2'],
+    ['y', null],
+  ]);
+  expect([...s.all()]).toEqual([['z', 2]]);
+  s.clear();
+  expect(s.dirtyCount).toBe(0);
+  expect(changes(s)).toEqual([]);
+});
+
+test('a key whose value did not serialize is not written again at the next flush unless it changes again', () => {
+  const s = new InMemoryKeyValueStore<string, unknown>('s', stringSerde(), jsonSerde(), 'c');
+  s.put('bad', () => 1);
+  s.put('ok', 1);
+  expect(changes(s)).toEqual([
+    ['error', expect.stringMatching(/cannot be written as JSON/)],
+    ['ok', '1'],
+  ]);
+  expect(changes(s)).toEqual([]);
+});

@@ -118,10 +118,13 @@ export async function alternate(
   a: (round: number) => Promise<Measured>,
   b: (round: number) => Promise<Measured>,
   onRound?: (r: AbRound, round: number) => void,
+  /** Untimed work before a round (fresh processes for A and B every few rounds, say). */
+  beforeRound?: (round: number) => Promise<void>,
 ): Promise<AbResult> {
   const start = loadAverage();
   const done: AbRound[] = [];
   for (let round = 0; round < rounds + (rounds % 2); round++) {
+    await beforeRound?.(round);
     const bFirst = round % 2 === 1;
     let ra: Measured;
     let rb: Measured;

@@ -10,7 +10,7 @@
 //   - metricsCost: the pipeline over the Kafka protocol (Rill's protocol client
 //     here, a `rill broker` child) without and with the broker's Prometheus
 //     metrics (--metrics-port, scraped every second), BENCH_CLIENT_METRICS_ROUNDS
-//     short rounds (default 30, quick 20) judged by wall time and by the
+//     short rounds (default 32, quick 20) judged by wall time and by the
 //     broker's CPU, with bootstrap 95 % intervals. Goal (issue #17): <= 3%.
 // Not part of `npm test`.
 //
@@ -297,6 +297,8 @@ async function brokerChild(dir: string, metrics: boolean) {
     : undefined;
   return {
     port: broker.port,
+    /** Records the metrics rounds wrote to it so far: where the next round starts reading. */
+    produced: 0,
     /** The broker's CPU-ms so far. */
     cpuMs: () => preciseCpuMs(broker.child.pid!),
     scraped: () => scraped,
@@ -308,28 +310,34 @@ async function brokerChild(dir: string, metrics: boolean) {
   };
 }
 
+/** The one topic of a metrics round: each round appends to it and reads back what it appended. */
+const METRICS_TOPIC = 'metrics-cost';
+
 /**
  * `records` records over the Kafka protocol with Rill's protocol client: all
  * produced (one send of 2000 at a time), then all consumed. Produce and
  * consume one after the other, so that both brokers get the same requests:
  * run at once, the fetches' sizes follow the machine's timing, and so does
- * the broker's CPU per record (rounds from 0.7x to 2.3x at load 20). Only the
- * moving is timed (`timed`): the connection, the topic and the consumer's
- * assignment are set up before.
+ * the broker's CPU per record (rounds from 0.7x to 2.3x at load 20). Every
+ * round uses the same topic, from where the last one ended: a topic per round
+ * grows the broker's heap and its GC's share round by round (the broker's CPU
+ * per round doubled after 13 rounds). Only the moving is timed (`timed`): the
+ * connection and the consumer's assignment are set up before.
  */
 async function protocolRound(
-  port: number,
-  topic: string,
+  broker: { port: number; produced: number },
   records: number,
   recordBytes: number,
   timed: (work: () => Promise<void>) => Promise<Measured>,
 ): Promise<Measured> {
-  const client = protocolLogClient({ brokers: `127.0.0.1:${port}` });
+  const client = protocolLogClient({ brokers: `127.0.0.1:${broker.port}` });
   try {
+    const topic = METRICS_TOPIC;
     await client.ensureTopics([{ name: topic, partitions: 1 }]);
     const producer = client.producer();
     const consumer = client.consumer({ groupId: `${topic}-reader` });
     await consumer.assign([{ topic, partition: 0 }]);
+    await consumer.seek({ topic, partition: 0 }, broker.produced);
     const value = Buffer.alloc(recordBytes, 7);
     const chunk = 2000;
     const measured = await timed(async () => {
@@ -341,6 +349,7 @@ async function protocolRound(
       let seen = 0;
       while (seen < records) seen += (await consumer.poll(5000, 100)).length;
     });
+    broker.produced += records;
     await producer.close();
     await consumer.close();
     return measured;
@@ -349,35 +358,57 @@ async function protocolRound(
   }
 }
 
+/** Rounds a pair of broker children serves before a fresh pair takes over (an even count: each order as often). */
+const ROUNDS_PER_PAIR = 4;
+
 /**
  * The pipeline over the Kafka protocol to a `rill broker` child without metrics
- * (A) against one with them (B), alternating rounds after a warm-up round on
- * each; the CPU compared is the broker's (the client's is the same work in both).
+ * (A) against one with them (B), in alternating rounds; the CPU compared is the
+ * broker's (the client's is the same work in both). A fresh pair of children
+ * every ROUNDS_PER_PAIR rounds, each warmed up by a round first: a process
+ * drifts into states of its own (its JIT's choices, its heap's growth; in one
+ * run the child without metrics went from 0.5 to 1 CPU-µs per record while the
+ * other stayed), which paired rounds of the same two processes cannot cancel.
  */
 async function metricsCost(
   records: number,
   recordBytes: number,
   rounds: number,
-): Promise<AbResult & { records: number; recordBytes: number; scrapes: number }> {
+): Promise<AbResult & { records: number; recordBytes: number; brokerPairs: number; scrapes: number }> {
   const dir = tmp();
   // The children go with this process, however it ends.
   process.on('exit', killBrokerProcesses);
-  const off = await brokerChild(path.join(dir, 'off'), false);
-  const on = await brokerChild(path.join(dir, 'on'), true);
+  type Child = Awaited<ReturnType<typeof brokerChild>>;
+  let pair: { off: Child; on: Child } | undefined;
+  let pairs = 0;
+  let scrapes = 0;
+  const closePair = async () => {
+    if (pair === undefined) return;
+    scrapes += pair.on.scraped();
+    await Promise.all([pair.off.close(), pair.on.close()]);
+    pair = undefined;
+  };
+  const run = (broker: Child) => protocolRound(broker, records, recordBytes, (work) => measureOther(broker.cpuMs, work));
   try {
-    const run = (broker: typeof off, topic: string) => protocolRound(broker.port, topic, records, recordBytes, (work) => measureOther(broker.cpuMs, work));
-    await run(off, 'warm');
-    await run(on, 'warm');
     const result = await alternate(
       rounds,
-      (round) => run(off, `m-${round}`),
-      (round) => run(on, `m-${round}`),
+      () => run(pair!.off),
+      () => run(pair!.on),
       (r, round) => console.log(`metrics round ${round}: ${r.ratio} of the throughput without them, ${r.cpuRatio} by the broker's CPU`),
+      async (round) => {
+        if (round % ROUNDS_PER_PAIR !== 0) return;
+        await closePair();
+        const [off, on] = await Promise.all([brokerChild(path.join(dir, `off-${pairs}`), false), brokerChild(path.join(dir, `on-${pairs}`), true)]);
+        pair = { off, on };
+        pairs++;
+        await run(off);
+        await run(on);
+      },
     );
-    return { ...result, records, recordBytes, scrapes: on.scraped() };
+    await closePair();
+    return { ...result, records, recordBytes, brokerPairs: pairs, scrapes };
   } finally {
-    await off.close();
-    await on.close();
+    await closePair();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -403,14 +434,14 @@ function metricsSummary(metrics: Awaited<ReturnType<typeof metricsCost>>) {
   return {
     what:
       "100 B records produced, then consumed, over the Kafka protocol (Rill's protocol client in this process, a `rill broker` child), the broker without metrics against one with them (--metrics-port, scraped over HTTP every second); " +
-      "cost = 1 - ratio by wall time, cpuCost = 1 - (the broker's CPU without / with); medians of per-round ratios over alternating rounds, each after a warm-up round, with bootstrap 95 % intervals; shown: the interval's upper end within the target; cpuUsPerRecord: the broker's CPU-µs per record",
+      "cost = 1 - ratio by wall time, cpuCost = 1 - (the broker's CPU without / with); medians of per-round ratios over alternating rounds, a fresh pair of brokers every 4 rounds, each warmed up by a round, with bootstrap 95 % intervals; shown: the interval's upper end within the target; cpuUsPerRecord: the broker's CPU-µs per record",
     ...againstCost(metrics, 0.03, metrics.records),
   };
 }
 
 /** Records each side of a metrics round moves, and the rounds (BENCH_CLIENT_METRICS_RECORDS, BENCH_CLIENT_METRICS_ROUNDS). */
 const METRICS_RECORDS = Number(process.env.BENCH_CLIENT_METRICS_RECORDS ?? (QUICK ? 200_000 : 500_000));
-const METRICS_ROUNDS = Number(process.env.BENCH_CLIENT_METRICS_ROUNDS ?? (QUICK ? 20 : 30));
+const METRICS_ROUNDS = Number(process.env.BENCH_CLIENT_METRICS_ROUNDS ?? (QUICK ? 20 : 32));
 
 /**
  * BENCH_CLIENT_ONLY=metrics: the metrics comparison alone. A full-size run puts

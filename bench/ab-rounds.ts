@@ -147,27 +147,17 @@ export async function alternate(
     done.push(r);
     onRound?.(r, round);
   }
+  const ratios = done.map((r) => r.ratio);
+  const cpuRatios = done.map((r) => r.cpuRatio);
   return {
-    ratio: round3(median(done.map((r) => r.ratio))),
-    meanRatio: round3(geometricMean(done.map((r) => r.ratio))),
-    cpuRatio: round3(median(done.map((r) => r.cpuRatio))),
-    meanCpuRatio: round3(geometricMean(done.map((r) => r.cpuRatio))),
-    ratioInterval95: interval95(
-      done.map((r) => r.ratio),
-      median,
-    ),
-    cpuRatioInterval95: interval95(
-      done.map((r) => r.cpuRatio),
-      median,
-    ),
-    meanRatioInterval95: interval95(
-      done.map((r) => r.ratio),
-      geometricMean,
-    ),
-    meanCpuRatioInterval95: interval95(
-      done.map((r) => r.cpuRatio),
-      geometricMean,
-    ),
+    ratio: round3(median(ratios)),
+    meanRatio: round3(geometricMean(ratios)),
+    cpuRatio: round3(median(cpuRatios)),
+    meanCpuRatio: round3(geometricMean(cpuRatios)),
+    ratioInterval95: interval95(ratios, median),
+    cpuRatioInterval95: interval95(cpuRatios, median),
+    meanRatioInterval95: interval95(ratios, geometricMean),
+    meanCpuRatioInterval95: interval95(cpuRatios, geometricMean),
     rounds: done,
     loadAverage: { start, end: loadAverage() },
   };

@@ -194,20 +194,18 @@ async function metricsCost(rill: Rill, counts1: Map<string, number>, counts4: Ma
   // costs more CPU, and that noise, not the metrics, decided single rounds (0.6x to 1.9x at load 20).
   const inMemoryRun = { localRepartition: true, commitIntervalMs: 3_600_000 };
   const viaTopicRun = { localRepartition: false, commitIntervalMs: 3_600_000 };
-  const inMemory = await alternate(
-    METRICS_ROUNDS ?? 30,
-    (round) => dsl(rill, `plain-wc-${round}`, 'lines', counts1, inMemoryRun),
-    (round) => dsl(rill, `metered-wc-${round}`, 'lines', counts1, { ...inMemoryRun, metrics: true }),
-    show('in memory'),
-  );
-  progress.tick('metrics, in memory');
-  const viaTopic = await alternate(
-    METRICS_ROUNDS ?? 20,
-    (round) => dsl(rill, `plain-wc4-${round}`, 'lines4', counts4, viaTopicRun),
-    (round) => dsl(rill, `metered-wc4-${round}`, 'lines4', counts4, { ...viaTopicRun, metrics: true }),
-    show('through the repartition topic'),
-  );
-  progress.tick('metrics, through the repartition topic');
+  const compare = async (what: string, rounds: number, app: string, topic: string, counts: Map<string, number>, run: DslRun) => {
+    const result = await alternate(
+      rounds,
+      (round) => dsl(rill, `plain-${app}-${round}`, topic, counts, run),
+      (round) => dsl(rill, `metered-${app}-${round}`, topic, counts, { ...run, metrics: true }),
+      show(what),
+    );
+    progress.tick(`metrics, ${what}`);
+    return result;
+  };
+  const inMemory = await compare('in memory', METRICS_ROUNDS ?? 30, 'wc', 'lines', counts1, inMemoryRun);
+  const viaTopic = await compare('through the repartition topic', METRICS_ROUNDS ?? 20, 'wc4', 'lines4', counts4, viaTopicRun);
   return {
     what:
       "the word counts without the app's metrics against with them (a registry scraped every second), committing once, at the end; cost = 1 - (with / without) by time, cpuCost = 1 - (CPU without / CPU with); " +

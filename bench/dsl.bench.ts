@@ -225,12 +225,8 @@ async function metricsOnly(dir: string): Promise<void> {
   await produceLines(rill, 'lines4', 4);
   const counts1 = (await handLoop(rill, 'lines', 1, lines)).counts;
   const counts4 = (await handLoop(rill, 'lines4', 4, lines)).counts;
-  const entry = {
-    measuredAt: new Date().toISOString(),
-    quick: QUICK,
-    words: WORDS,
-    ...(await metricsCost(rill, counts1, counts4, benchProgress('bench:dsl', 2))),
-  };
+  const metrics = await metricsCost(rill, counts1, counts4, benchProgress('bench:dsl', 2));
+  const entry = { measuredAt: new Date().toISOString(), quick: QUICK, words: WORDS, ...metrics };
   await rill.close();
   const brief = (x: { rounds: readonly unknown[] }) => ({ ...x, rounds: `${x.rounds.length} rounds` });
   console.log(JSON.stringify({ ...entry, inMemory: brief(entry.inMemory), throughRepartitionTopic: brief(entry.throughRepartitionTopic) }, null, 2));

@@ -8,25 +8,28 @@
 //     committing every BENCH_EOS_COMMIT_MS, default 100 ms as in KIP-98's
 //     measurements, and a read_committed consumer). Goal (issue #14): >= 0.8.
 //   - metricsCost: the pipeline over the Kafka protocol (Rill's protocol client
-//     and an in-process KafkaServer on its own broker) without and with the
-//     broker's Prometheus metrics (scraped every second). Goal (issue #17): <= 3%.
+//     here, a `rill broker` child) without and with the broker's Prometheus
+//     metrics (--metrics-port, scraped every second), BENCH_CLIENT_METRICS_ROUNDS
+//     short rounds (default 32, quick 20) judged by wall time and by the
+//     broker's CPU, with bootstrap 95 % intervals. Goal (issue #17): <= 3%.
 // Not part of `npm test`.
 //
 //   npm run bench:client            (full run, writes bench/results/client.json)
 //   BENCH_QUICK=1 npm run bench:client   (smaller volumes, a few minutes)
 //   BENCH_CLIENT_AB_ONLY=1 npm run bench:client   (only the two A/B comparisons;
 //       the other figures in client.json are kept as they are)
+//   BENCH_CLIENT_ONLY=metrics npm run bench:client   (only the metrics comparison,
+//       a few minutes; with BENCH_QUICK=1 written to client-metrics-quick.json)
 //
 // The physical reference for throughput is a plain sequential file write+read of
 // the same bytes on the same disk, measured in the same run.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Broker } from '../core/broker';
 import { protocolLogClient, Rill } from '../core/client';
-import { metricsRegistry, type Registry } from '../core/metrics';
-import { KafkaServer } from '../core/protocol';
-import { againstCost, againstRatio, alternate, loadAverage, measure, type AbResult } from './ab-rounds';
+import { killBrokerProcesses, startBrokerProcess } from '../test/support/broker-process';
+import { againstCost, againstRatio, alternate, loadAverage, measure, measureOther, type AbResult, type Measured } from './ab-rounds';
+import { preciseCpuMs } from './proc-stats';
 import { benchProgress } from './progress';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -34,6 +37,8 @@ const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? (QUICK ? 4 : 6));
 const EOS_COMMIT_MS = Number(process.env.BENCH_EOS_COMMIT_MS ?? 100);
 /** Only the two A/B comparisons, written into the existing results beside the other figures. */
 const AB_ONLY = process.env.BENCH_CLIENT_AB_ONLY === '1';
+/** BENCH_CLIENT_ONLY=metrics: only the metrics comparison. */
+const ONLY = process.env.BENCH_CLIENT_ONLY;
 const GB = 1024 * 1024 * 1024;
 
 interface ThroughputResult {
@@ -267,66 +272,143 @@ async function exactlyOnceCost(records: number, recordBytes: number): Promise<Ab
   }
 }
 
-/** A broker behind an in-process KafkaServer, with or without Prometheus metrics (scraped every second when with). */
-async function servedBroker(dir: string, registry: Registry | undefined) {
-  const broker = Broker.open({ dir });
-  const server = await KafkaServer.start({ broker, port: 0, metrics: registry });
-  const scrape = registry ? setInterval(() => void registry.metrics(), 1000) : undefined;
+/**
+ * `rill broker` as a child process, as it runs in production: with its metrics
+ * on (--metrics-port: the Kafka front end's counters and the process's own,
+ * event loop lag and GC included), scraped over HTTP every second, more often
+ * than Prometheus' usual 15 s; or with them off.
+ */
+async function brokerChild(dir: string, metrics: boolean) {
+  const broker = await startBrokerProcess(
+    ['--data-dir', dir, '--port', '0', '--host', '127.0.0.1', '--schema-registry-port', '0', ...(metrics ? ['--metrics-port', '0'] : [])],
+    60 * 60_000,
+  );
+  const url = metrics ? /metrics on (\S+)/.exec(broker.stdout())?.[1] : undefined;
+  if (metrics && url === undefined) throw new Error(`rill broker did not say where its metrics are: ${broker.stdout()}`);
+  let scraped = 0;
+  const scrape = url
+    ? setInterval(
+        () =>
+          void fetch(url)
+            .then((r) => r.text())
+            .then(() => scraped++),
+        1000,
+      )
+    : undefined;
   return {
-    port: server.port,
+    port: broker.port,
+    /** Records the metrics rounds wrote to it so far: where the next round starts reading. */
+    produced: 0,
+    /** The broker's CPU-ms so far. */
+    cpuMs: () => preciseCpuMs(broker.child.pid!),
+    scraped: () => scraped,
     async close() {
       clearInterval(scrape);
-      await server.close();
-      await broker.close();
+      broker.child.kill('SIGTERM');
+      await broker.exited;
     },
   };
 }
 
-/** Produce -> consume of `records` records over the Kafka protocol with Rill's protocol client. */
-async function protocolPipeline(port: number, topic: string, records: number, recordBytes: number): Promise<void> {
-  const client = protocolLogClient({ brokers: `127.0.0.1:${port}` });
+/** The one topic of a metrics round: each round appends to it and reads back what it appended. */
+const METRICS_TOPIC = 'metrics-cost';
+
+/**
+ * `records` records over the Kafka protocol with Rill's protocol client: all
+ * produced (one send of 2000 at a time), then all consumed. Produce and
+ * consume one after the other, so that both brokers get the same requests:
+ * run at once, the fetches' sizes follow the machine's timing, and so does
+ * the broker's CPU per record (rounds from 0.7x to 2.3x at load 20). Every
+ * round uses the same topic, from where the last one ended: a topic per round
+ * grows the broker's heap and its GC's share round by round (the broker's CPU
+ * per round doubled after 13 rounds). Only the moving is timed (`timed`): the
+ * connection and the consumer's assignment are set up before.
+ */
+async function protocolRound(
+  broker: { port: number; produced: number },
+  records: number,
+  recordBytes: number,
+  timed: (work: () => Promise<void>) => Promise<Measured>,
+): Promise<Measured> {
+  const client = protocolLogClient({ brokers: `127.0.0.1:${broker.port}` });
   try {
+    const topic = METRICS_TOPIC;
     await client.ensureTopics([{ name: topic, partitions: 1 }]);
     const producer = client.producer();
     const consumer = client.consumer({ groupId: `${topic}-reader` });
     await consumer.assign([{ topic, partition: 0 }]);
+    await consumer.seek({ topic, partition: 0 }, broker.produced);
     const value = Buffer.alloc(recordBytes, 7);
     const chunk = 2000;
-    const sending = (async () => {
-      const inFlight: Promise<void>[] = [];
-      for (let sent = 0; sent < records; sent += chunk) {
-        const batch = Array.from({ length: Math.min(chunk, records - sent) }, () => ({ key: null, value, timestamp: Date.now(), partition: 0 }));
-        inFlight.push(producer.sendBatch(topic, batch));
-        if (inFlight.length >= 4) await inFlight.shift();
-      }
-      await Promise.all(inFlight);
-    })();
-    let seen = 0;
-    while (seen < records) seen += (await consumer.poll(5000, 100)).length;
-    await sending;
+    const measured = await timed(async () => {
+      for (let sent = 0; sent < records; sent += chunk)
+        await producer.sendBatch(
+          topic,
+          Array.from({ length: Math.min(chunk, records - sent) }, () => ({ key: null, value, timestamp: Date.now(), partition: 0 })),
+        );
+      let seen = 0;
+      while (seen < records) seen += (await consumer.poll(5000, 100)).length;
+    });
+    broker.produced += records;
     await producer.close();
     await consumer.close();
+    return measured;
   } finally {
     await client.close?.();
   }
 }
 
-/** The pipeline over the Kafka protocol, broker metrics off (A) against on (B); a broker of its own for each. */
-async function metricsCost(records: number, recordBytes: number): Promise<AbResult & { records: number; recordBytes: number }> {
+/** Rounds a pair of broker children serves before a fresh pair takes over (an even count: each order as often). */
+const ROUNDS_PER_PAIR = 4;
+
+/**
+ * The pipeline over the Kafka protocol to a `rill broker` child without metrics
+ * (A) against one with them (B), in alternating rounds; the CPU compared is the
+ * broker's (the client's is the same work in both). A fresh pair of children
+ * every ROUNDS_PER_PAIR rounds, each warmed up by a round first: a process
+ * drifts into states of its own (its JIT's choices, its heap's growth; in one
+ * run the child without metrics went from 0.5 to 1 CPU-µs per record while the
+ * other stayed), which paired rounds of the same two processes cannot cancel.
+ */
+async function metricsCost(
+  records: number,
+  recordBytes: number,
+  rounds: number,
+): Promise<AbResult & { records: number; recordBytes: number; brokerPairs: number; scrapes: number }> {
   const dir = tmp();
+  // The children go with this process, however it ends.
+  process.on('exit', killBrokerProcesses);
+  type Child = Awaited<ReturnType<typeof brokerChild>>;
+  let pair: { off: Child; on: Child } | undefined;
+  let pairs = 0;
+  let scrapes = 0;
+  const closePair = async () => {
+    if (pair === undefined) return;
+    scrapes += pair.on.scraped();
+    await Promise.all([pair.off.close(), pair.on.close()]);
+    pair = undefined;
+  };
+  const run = (broker: Child) => protocolRound(broker, records, recordBytes, (work) => measureOther(broker.cpuMs, work));
   try {
-    const off = await servedBroker(path.join(dir, 'off'), undefined);
-    const on = await servedBroker(path.join(dir, 'on'), metricsRegistry());
     const result = await alternate(
-      AB_ROUNDS,
-      (round) => measure(() => protocolPipeline(off.port, `m-${round}`, records, recordBytes)),
-      (round) => measure(() => protocolPipeline(on.port, `m-${round}`, records, recordBytes)),
-      (r, round) => console.log(`metrics round ${round}: ${r.ratio} of the throughput without them, ${r.cpuRatio} by CPU`),
+      rounds,
+      () => run(pair!.off),
+      () => run(pair!.on),
+      (r, round) => console.log(`metrics round ${round}: ${r.ratio} of the throughput without them, ${r.cpuRatio} by the broker's CPU`),
+      async (round) => {
+        if (round % ROUNDS_PER_PAIR !== 0) return;
+        await closePair();
+        const [off, on] = await Promise.all([brokerChild(path.join(dir, `off-${pairs}`), false), brokerChild(path.join(dir, `on-${pairs}`), true)]);
+        pair = { off, on };
+        pairs++;
+        await run(off);
+        await run(on);
+      },
     );
-    await off.close();
-    await on.close();
-    return { ...result, records, recordBytes };
+    await closePair();
+    return { ...result, records, recordBytes, brokerPairs: pairs, scrapes };
   } finally {
+    await closePair();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -339,35 +421,62 @@ function dirSize(dir: string): number {
   return total;
 }
 
-/** The two comparisons as client.json reports them. */
-function abSummaries(eos: Awaited<ReturnType<typeof exactlyOnceCost>>, metrics: Awaited<ReturnType<typeof metricsCost>>) {
+/** The exactly-once comparison as client.json reports it. */
+function eosSummary(eos: Awaited<ReturnType<typeof exactlyOnceCost>>) {
   return {
-    exactlyOnce: {
-      what: `100 B records produced and consumed at once in one embedded broker: at-least-once (idempotent producer, read_uncommitted) against exactly-once (a transaction committed every ${EOS_COMMIT_MS} ms, read_committed); ratio = exactly-once's throughput / at-least-once's, cpuRatio = at-least-once's CPU / exactly-once's, medians of alternating rounds`,
-      ...againstRatio(eos, 0.8),
-    },
-    metricsCost: {
-      what: "100 B records produced and consumed at once over the Kafka protocol (Rill's protocol client, an in-process KafkaServer), the broker without metrics against with them (scraped every second); cost = 1 - ratio",
-      ...againstCost(metrics, 0.03),
-    },
+    what: `100 B records produced and consumed at once in one embedded broker: at-least-once (idempotent producer, read_uncommitted) against exactly-once (a transaction committed every ${EOS_COMMIT_MS} ms, read_committed); ratio = exactly-once's throughput / at-least-once's, cpuRatio = at-least-once's CPU / exactly-once's, medians of alternating rounds`,
+    ...againstRatio(eos, 0.8),
   };
+}
+
+/** The metrics comparison as client.json reports it. */
+function metricsSummary(metrics: Awaited<ReturnType<typeof metricsCost>>) {
+  return {
+    what:
+      "100 B records produced, then consumed, over the Kafka protocol (Rill's protocol client in this process, a `rill broker` child), the broker without metrics against one with them (--metrics-port, scraped over HTTP every second); " +
+      "cost = 1 - ratio by wall time, cpuCost = 1 - (the broker's CPU without / with); medians of per-round ratios over alternating rounds, a fresh pair of brokers every 4 rounds, each warmed up by a round, with bootstrap 95 % intervals; shown: the interval's upper end within the target; cpuUsPerRecord: the broker's CPU-µs per record",
+    ...againstCost(metrics, 0.03, metrics.records),
+  };
+}
+
+/** Records each side of a metrics round moves, and the rounds (BENCH_CLIENT_METRICS_RECORDS, BENCH_CLIENT_METRICS_ROUNDS). */
+const METRICS_RECORDS = Number(process.env.BENCH_CLIENT_METRICS_RECORDS ?? (QUICK ? 200_000 : 500_000));
+const METRICS_ROUNDS = Number(process.env.BENCH_CLIENT_METRICS_ROUNDS ?? (QUICK ? 20 : 32));
+
+/**
+ * BENCH_CLIENT_ONLY=metrics: the metrics comparison alone. A full-size run puts
+ * it into client.json beside the other figures; a quick one writes
+ * client-metrics-quick.json.
+ */
+async function metricsOnly(file: string): Promise<void> {
+  const metrics = await benchProgress('bench:client', 1).after('metrics', metricsCost(METRICS_RECORDS, 100, METRICS_ROUNDS));
+  // The load average is the rounds' own (metricsSummary's loadAverage).
+  const entry = { measuredAt: new Date().toISOString(), quick: QUICK, ...metricsSummary(metrics) };
+  console.log(JSON.stringify({ ...entry, rounds: `${entry.rounds.length} rounds` }, null, 2));
+  if (QUICK) fs.writeFileSync(path.join(path.dirname(file), 'client-metrics-quick.json'), JSON.stringify(entry, null, 2) + '\n');
+  else {
+    const kept = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+    fs.writeFileSync(file, JSON.stringify({ ...kept, metricsCost: entry }, null, 2) + '\n');
+  }
 }
 
 async function main(): Promise<void> {
   const volume = QUICK ? 64 * 1024 * 1024 : 512 * 1024 * 1024;
   const abRecords = QUICK ? 300_000 : 1_000_000;
   const file = path.join(__dirname, 'results', 'client.json');
+  if (ONLY === 'metrics') return metricsOnly(file);
   if (AB_ONLY) {
     const progress = benchProgress('bench:client', 2);
     const startLoad = loadAverage();
     const eos = await progress.after('exactly-once', exactlyOnceCost(abRecords, 100));
-    const metrics = await progress.after('metrics', metricsCost(abRecords, 100));
+    const metrics = await progress.after('metrics', metricsCost(METRICS_RECORDS, 100, METRICS_ROUNDS));
     const kept = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
     const comparisons = {
       comparedAt: new Date().toISOString(),
       quick: QUICK,
       loadAverage: { start: startLoad, end: loadAverage() },
-      ...abSummaries(eos, metrics),
+      exactlyOnce: eosSummary(eos),
+      metricsCost: metricsSummary(metrics),
     };
     console.log(JSON.stringify(comparisons, null, 2));
     fs.writeFileSync(file, JSON.stringify({ ...kept, ...comparisons }, null, 2) + '\n');
@@ -383,7 +492,7 @@ async function main(): Promise<void> {
   const latencyResult = await progress.after('latency', latency(QUICK ? 1000 : 5000, QUICK ? 2 : 10, 100));
   const memory = await progress.after('memory under flow', memoryUnderFlow(QUICK ? 0.5 * GB : 5 * GB, 1024));
   const eos = await progress.after('exactly-once', exactlyOnceCost(abRecords, 100));
-  const metrics = await progress.after('metrics', metricsCost(abRecords, 100));
+  const metrics = await progress.after('metrics', metricsCost(METRICS_RECORDS, 100, METRICS_ROUNDS));
   const result = {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
     date: new Date().toISOString(),
@@ -393,7 +502,8 @@ async function main(): Promise<void> {
     throughput: throughputResult,
     latency: latencyResult,
     memory,
-    ...abSummaries(eos, metrics),
+    exactlyOnce: eosSummary(eos),
+    metricsCost: metricsSummary(metrics),
   };
   console.log(JSON.stringify({ ...result, memory: { ...result.memory, samples: `${result.memory.samples.length} samples` } }, null, 2));
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });

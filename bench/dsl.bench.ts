@@ -13,9 +13,14 @@
 //        commit interval, the default 1 s), alternating rounds of their own
 //        (bench/ab-rounds.ts). Target (issue #14): exactly-once / at-least-once >= 0.8.
 //    (e) (b) and (c) without metrics against with them (a registry of the
-//        app's metrics, scraped every second), alternating rounds. Target
-//        (issue #17): the metrics cost <= 3%.
-//    A/B rounds: BENCH_DSL_AB_ROUNDS (default 6) of each comparison.
+//        app's metrics, scraped every second), alternating rounds:
+//        BENCH_DSL_METRICS_ROUNDS (default 30 in memory, 20 through the
+//        topic), medians of per-round ratios with bootstrap 95 % intervals, by
+//        time and by CPU per word. Target (issue #17): the metrics cost <= 3%.
+//        BENCH_DSL_ONLY=metrics runs (e) alone: a full-size run puts it into
+//        dsl.json beside the other figures, a quick one (BENCH_QUICK=1, a few
+//        minutes) writes dsl-metrics-quick.json.
+//    A/B rounds: BENCH_DSL_AB_ROUNDS (default 6) of the exactly-once comparisons.
 //    Each DSL run is timed from start() until waitUntilCaughtUp() (offsets
 //    committed), its process CPU measured, and its counts are compared with
 //    the hand loop's, word by word, before a figure is reported. Medians of
@@ -42,6 +47,9 @@ const RESTORE_KEYS = Number(process.env.BENCH_DSL_RESTORE_KEYS ?? (QUICK ? 500_0
 const ROUNDS = Number(process.env.BENCH_DSL_ROUNDS ?? 3);
 /** Rounds of each A/B comparison (an even count: each goes first as often). */
 const AB_ROUNDS = Number(process.env.BENCH_DSL_AB_ROUNDS ?? 6);
+/** Rounds of each metrics comparison: more than the others, since 3 % is within one round's noise. */
+const METRICS_ROUNDS = process.env.BENCH_DSL_METRICS_ROUNDS === undefined ? undefined : Number(process.env.BENCH_DSL_METRICS_ROUNDS);
+const ONLY = process.env.BENCH_DSL_ONLY;
 const WORDS_PER_LINE = 10;
 const VOCABULARY = Array.from({ length: 10_000 }, (_, i) => `w${i.toString(36)}`);
 
@@ -99,6 +107,8 @@ interface DslRun {
   readonly processingGuarantee?: 'at-least-once' | 'exactly-once';
   /** The app's metrics in a registry of their own, scraped every second as Prometheus would (more often). */
   readonly metrics?: boolean;
+  /** Default 1000 ms. */
+  readonly commitIntervalMs?: number;
 }
 
 async function dsl(rill: Rill, app: string, topic: string, expected: Map<string, number>, run: DslRun): Promise<Measured> {
@@ -106,7 +116,7 @@ async function dsl(rill: Rill, app: string, topic: string, expected: Map<string,
   const streams = new RillStreams(wordCount(app, topic), {
     log: rill,
     logger: silentLogger,
-    commitIntervalMs: 1000,
+    commitIntervalMs: run.commitIntervalMs ?? 1000,
     localRepartition: run.localRepartition,
     taskAssignment: 'all',
     processingGuarantee: run.processingGuarantee ?? 'at-least-once',
@@ -176,9 +186,63 @@ async function restore(dir: string): Promise<{ keys: number; seconds: number; re
   return { keys, seconds: elapsed, recordsPerSecond: Math.round(RESTORE_KEYS / elapsed) };
 }
 
+/** (e): the two word counts without the app's metrics (A) against with them (B). */
+async function metricsCost(rill: Rill, counts1: Map<string, number>, counts4: Map<string, number>, progress: { tick(what: string): void }) {
+  const show = (what: string) => (r: { ratio: number; cpuRatio: number }, round: number) =>
+    console.log(`with metrics / without, ${what}, round ${round}: ${r.ratio} by time, ${r.cpuRatio} by CPU`);
+  // One commit, at the end (waitUntilCaughtUp's): with one a second, a run the load stretches commits more often and
+  // costs more CPU, and that noise, not the metrics, decided single rounds (0.6x to 1.9x at load 20).
+  const inMemoryRun = { localRepartition: true, commitIntervalMs: 3_600_000 };
+  const viaTopicRun = { localRepartition: false, commitIntervalMs: 3_600_000 };
+  const compare = async (what: string, rounds: number, app: string, topic: string, counts: Map<string, number>, run: DslRun) => {
+    const result = await alternate(
+      rounds,
+      (round) => dsl(rill, `plain-${app}-${round}`, topic, counts, run),
+      (round) => dsl(rill, `metered-${app}-${round}`, topic, counts, { ...run, metrics: true }),
+      show(what),
+    );
+    progress.tick(`metrics, ${what}`);
+    return result;
+  };
+  const inMemory = await compare('in memory', METRICS_ROUNDS ?? 30, 'wc', 'lines', counts1, inMemoryRun);
+  const viaTopic = await compare('through the repartition topic', METRICS_ROUNDS ?? 20, 'wc4', 'lines4', counts4, viaTopicRun);
+  return {
+    what:
+      "the word counts without the app's metrics against with them (a registry scraped every second), committing once, at the end; cost = 1 - (with / without) by time, cpuCost = 1 - (CPU without / CPU with); " +
+      "medians of per-round ratios over alternating rounds, with bootstrap 95 % intervals; shown: the interval's upper end within the target; cpuUsPerRecord: process CPU-µs per word",
+    inMemory: {
+      note: 'the 1-partition word count, where a per-record cost would show most (runs of about a second of CPU: noisy)',
+      ...againstCost(inMemory, 0.03, WORDS),
+    },
+    throughRepartitionTopic: { note: 'the 4-partition word count through the repartition topic', ...againstCost(viaTopic, 0.03, WORDS) },
+  };
+}
+
+/** BENCH_DSL_ONLY=metrics: the input, the hand loop's counts to check against, and (e). */
+async function metricsOnly(dir: string): Promise<void> {
+  const rill = Rill.open({ dir: path.join(dir, 'wc') });
+  const lines = await produceLines(rill, 'lines', 1);
+  await produceLines(rill, 'lines4', 4);
+  const counts1 = (await handLoop(rill, 'lines', 1, lines)).counts;
+  const counts4 = (await handLoop(rill, 'lines4', 4, lines)).counts;
+  const metrics = await metricsCost(rill, counts1, counts4, benchProgress('bench:dsl', 2));
+  const entry = { measuredAt: new Date().toISOString(), quick: QUICK, words: WORDS, ...metrics };
+  await rill.close();
+  const brief = (x: { rounds: readonly unknown[] }) => ({ ...x, rounds: `${x.rounds.length} rounds` });
+  console.log(JSON.stringify({ ...entry, inMemory: brief(entry.inMemory), throughRepartitionTopic: brief(entry.throughRepartitionTopic) }, null, 2));
+  const results = path.join(__dirname, 'results');
+  if (QUICK) fs.writeFileSync(path.join(results, 'dsl-metrics-quick.json'), JSON.stringify(entry, null, 2) + '\n');
+  else {
+    const file = path.join(results, 'dsl.json');
+    const kept = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+    fs.writeFileSync(file, JSON.stringify({ ...kept, metricsCost: entry }, null, 2) + '\n');
+  }
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-dsl-'));
   try {
+    if (ONLY === 'metrics') return await metricsOnly(dir);
     const startLoad = loadAverage();
     const rill = Rill.open({ dir: path.join(dir, 'wc') });
     const lines = await produceLines(rill, 'lines', 1);
@@ -227,20 +291,7 @@ async function main(): Promise<void> {
       show('exactly-once / at-least-once, through the repartition topic'),
     );
     progress.tick('exactly-once, through the repartition topic');
-    const metricsInMemory = await alternate(
-      AB_ROUNDS,
-      (round) => dsl(rill, `plain-wc-${round}`, 'lines', counts1, inMemoryRun),
-      (round) => dsl(rill, `metered-wc-${round}`, 'lines', counts1, { ...inMemoryRun, metrics: true }),
-      show('with metrics / without, in memory'),
-    );
-    progress.tick('metrics, in memory');
-    const metricsViaTopic = await alternate(
-      AB_ROUNDS,
-      (round) => dsl(rill, `plain-wc4-${round}`, 'lines4', counts4, viaTopicRun),
-      (round) => dsl(rill, `metered-wc4-${round}`, 'lines4', counts4, { ...viaTopicRun, metrics: true }),
-      show('with metrics / without, through the repartition topic'),
-    );
-    progress.tick('metrics, through the repartition topic');
+    const metrics = await metricsCost(rill, counts1, counts4, progress);
     await rill.close();
     const r = await restore(path.join(dir, 'restore'));
     console.log(`restore: ${r.keys} keys in ${r.seconds.toFixed(2)} s = ${r.recordsPerSecond} records/s`);
@@ -287,14 +338,7 @@ async function main(): Promise<void> {
         inMemory: guarantees(eosInMemory, 'the 1-partition word count, exactly-once against at-least-once'),
         throughRepartitionTopic: guarantees(eosViaTopic, 'the 4-partition word count through the repartition topic, exactly-once against at-least-once'),
       },
-      metricsCost: {
-        what: "the word counts without the app's metrics against with them (a registry scraped every second); cost = 1 - (with / without) by time, cpuCost = 1 - (CPU without / CPU with); medians of per-round ratios, alternating rounds",
-        inMemory: {
-          note: 'the 1-partition word count, where a per-record cost would show most (runs of about a second of CPU: noisy)',
-          ...againstCost(metricsInMemory, 0.03),
-        },
-        throughRepartitionTopic: { note: 'the 4-partition word count through the repartition topic', ...againstCost(metricsViaTopic, 0.03) },
-      },
+      metricsCost: metrics,
       restore: {
         keys: r.keys,
         seconds: Number(r.seconds.toFixed(3)),

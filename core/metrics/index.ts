@@ -4,8 +4,8 @@
 // cached for the hot paths, and a small HTTP server for /metrics. Below
 // everything but the wire: any module may count through it.
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
-export { KeyedCounter, labelledCounter } from './labelled';
+export { KeyedCounter, labelledCounter, TotalCounter } from './labelled';
 export { MetricsServer } from './metrics-server';
 export type { MetricsServerOptions } from './metrics-server';
-export { metricsRegistry, readAtScrape, SECONDS_BUCKETS } from './registry';
+export { counterAtScrape, EVENT_LOOP_SAMPLE_MS, metricsRegistry, readAtScrape, SECONDS_BUCKETS } from './registry';
 export { KeyedHistogram } from './keyed-histogram';

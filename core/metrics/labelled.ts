@@ -4,6 +4,20 @@
 // their labels on every increment; a Produce per topic or a request per API
 // should not pay that.
 import { Counter, type Registry } from 'prom-client';
+import { counterAtScrape } from './registry';
+
+/** A counter without labels: a plain number until scraped (prom-client's inc() checks its arguments and hashes its labels each time). */
+export class TotalCounter {
+  private n = 0;
+
+  constructor(registry: Registry, name: string, help: string) {
+    counterAtScrape(registry, name, help, () => this.n);
+  }
+
+  inc(by = 1): void {
+    this.n += by;
+  }
+}
 
 export class KeyedCounter<K> {
   private readonly counts = new Map<K, { n: number; readonly labels: Readonly<Record<string, string>> }>();

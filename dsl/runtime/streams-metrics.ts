@@ -1,8 +1,20 @@
 // A stream application instance's metrics (Kafka Streams' meanings, Prometheus
 // names). Counted per batch on the processing path (a chunk of a task's
-// records, a poll, a commit), never per record; sizes, lag and the records
-// produced are read when scraped. One registry per app instance.
-import { Counter, Gauge, Histogram, KeyedCounter, KeyedHistogram, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../core/metrics';
+// records, a poll, a commit), never per record, into plain numbers that
+// prom-client reads when scraped; sizes, lag and the records produced are read
+// from the running app when scraped. One registry per app instance.
+import {
+  counterAtScrape,
+  Gauge,
+  Histogram,
+  KeyedCounter,
+  KeyedHistogram,
+  labelledCounter,
+  readAtScrape,
+  type Registry,
+  SECONDS_BUCKETS,
+  TotalCounter,
+} from '../../core/metrics';
 import type { TopicPartition } from '../../core/client';
 
 /** A running task as the gauges see it: its partition and its stores' sizes. */
@@ -27,16 +39,16 @@ const PER_RECORD_BUCKETS = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005
 export class StreamsMetrics {
   private readonly processed: KeyedCounter<number>;
   private readonly processLatency: KeyedHistogram<number>;
-  private readonly consumed: Counter;
+  private readonly consumed: TotalCounter;
   private readonly commitLatency: Histogram;
-  private readonly punctuations: Counter;
-  private readonly late: Counter;
-  private readonly deadLettered: Counter;
+  private readonly punctuations: TotalCounter;
+  private readonly late: TotalCounter;
+  private readonly deadLettered: TotalCounter;
   private readonly restored: KeyedCounter<string>;
   private readonly restoreRemaining: Gauge<'store' | 'task'>;
-  private readonly rebalances: Counter;
-  private readonly tasksAssigned: Counter;
-  private readonly tasksRevoked: Counter;
+  private readonly rebalances: TotalCounter;
+  private readonly tasksAssigned: TotalCounter;
+  private readonly tasksRevoked: TotalCounter;
 
   constructor(registry: Registry, state: MeteredApp) {
     const registers = [registry];
@@ -56,41 +68,34 @@ export class StreamsMetrics {
       PER_RECORD_BUCKETS,
       (task) => ({ task: String(task) }),
     );
-    this.consumed = new Counter({
-      name: 'rill_streams_records_consumed_total',
-      help: 'Records polled from the input topics (Kafka records-consumed-total)',
-      registers,
-    });
-    new Counter({
-      name: 'rill_streams_records_produced_total',
-      help: 'Records written to sink, repartition, changelog and dead-letter topics (Kafka records-produced-total)',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(state.produced());
-      },
-    });
+    this.consumed = new TotalCounter(registry, 'rill_streams_records_consumed_total', 'Records polled from the input topics (Kafka records-consumed-total)');
+    counterAtScrape(
+      registry,
+      'rill_streams_records_produced_total',
+      'Records written to sink, repartition, changelog and dead-letter topics (Kafka records-produced-total)',
+      () => state.produced(),
+    );
     this.commitLatency = new Histogram({
       name: 'rill_streams_commit_duration_seconds',
       help: 'Time of a commit: state flushed, writes acknowledged, offsets committed (Kafka Streams commit-latency)',
       buckets: [...SECONDS_BUCKETS],
       registers,
     });
-    this.punctuations = new Counter({
-      name: 'rill_streams_punctuations_total',
-      help: 'Wall-clock punctuations run, over all tasks (Kafka Streams punctuate-total)',
-      registers,
-    });
-    this.late = new Counter({
-      name: 'rill_streams_late_records_total',
-      help: 'Records dropped or dead-lettered because their windows had closed (Kafka Streams dropped-records, late)',
-      registers,
-    });
-    this.deadLettered = new Counter({
-      name: 'rill_streams_dead_lettered_records_total',
-      help: 'Records written to a dead-letter topic: unreadable, failing user code, or late',
-      registers,
-    });
+    this.punctuations = new TotalCounter(
+      registry,
+      'rill_streams_punctuations_total',
+      'Wall-clock punctuations run, over all tasks (Kafka Streams punctuate-total)',
+    );
+    this.late = new TotalCounter(
+      registry,
+      'rill_streams_late_records_total',
+      'Records dropped or dead-lettered because their windows had closed (Kafka Streams dropped-records, late)',
+    );
+    this.deadLettered = new TotalCounter(
+      registry,
+      'rill_streams_dead_lettered_records_total',
+      'Records written to a dead-letter topic: unreadable, failing user code, or late',
+    );
     new Gauge({
       name: 'rill_streams_state_store_entries',
       help: 'Entries in a state store of a task (keys, or key-windows of a window store)',
@@ -128,13 +133,9 @@ export class StreamsMetrics {
       for (const _ of state.tasks()) n++;
       return n;
     });
-    this.rebalances = new Counter({
-      name: 'rill_streams_rebalances_total',
-      help: "Changes of this instance's tasks (an assignment or a revocation)",
-      registers,
-    });
-    this.tasksAssigned = new Counter({ name: 'rill_streams_tasks_assigned_total', help: 'Tasks this instance took on (created and restored)', registers });
-    this.tasksRevoked = new Counter({ name: 'rill_streams_tasks_revoked_total', help: 'Tasks this instance gave up (committed and closed)', registers });
+    this.rebalances = new TotalCounter(registry, 'rill_streams_rebalances_total', "Changes of this instance's tasks (an assignment or a revocation)");
+    this.tasksAssigned = new TotalCounter(registry, 'rill_streams_tasks_assigned_total', 'Tasks this instance took on (created and restored)');
+    this.tasksRevoked = new TotalCounter(registry, 'rill_streams_tasks_revoked_total', 'Tasks this instance gave up (committed and closed)');
   }
 
   /** A task processed `records` in `seconds`: one observation per batch. */

@@ -5,7 +5,7 @@
 // (a single node's partition logs, a cluster's ISR and controller) with
 // collectors of its own on the same registry.
 import * as E from 'fp-ts/Either';
-import { Counter, Gauge, KeyedCounter, KeyedHistogram, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS } from '../../metrics';
+import { Gauge, KeyedCounter, KeyedHistogram, labelledCounter, readAtScrape, type Registry, SECONDS_BUCKETS, TotalCounter } from '../../metrics';
 import { apiByKey } from '../apis';
 import { batchHeader } from '../../log';
 import type { BrokerPorts, FetchWanted, GroupPort, PartitionPort } from '../ports';
@@ -29,7 +29,7 @@ export class BrokerMetrics {
   private readonly requests: KeyedCounter<number>;
   /** By api key. */
   private readonly latency: KeyedHistogram<number>;
-  private readonly rebalances: Counter;
+  private readonly rebalances: TotalCounter;
   private parkedFetches = 0;
   private parkedProduces = 0;
 
@@ -66,11 +66,7 @@ export class BrokerMetrics {
       SECONDS_BUCKETS,
       (key) => ({ api: apiName(key) }),
     );
-    this.rebalances = new Counter({
-      name: 'rill_broker_group_rebalances_total',
-      help: 'Consumer group generations completed (a JoinGroup round answered)',
-      registers: [registry],
-    });
+    this.rebalances = new TotalCounter(registry, 'rill_broker_group_rebalances_total', 'Consumer group generations completed (a JoinGroup round answered)');
     const gauge = (name: string, help: string, read: () => number | Promise<number>) => readAtScrape(registry, name, help, read);
     gauge('rill_broker_connections', 'Open client connections (Kafka connection-count)', () => listener().connectionCount);
     gauge('rill_broker_requests_in_flight', 'Requests read and not yet answered, over all connections', () => listener().inFlightRequests);

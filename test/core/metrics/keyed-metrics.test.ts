@@ -1,6 +1,6 @@
 // The hot-path counter and histogram write exactly what prom-client's own
 // Counter and Histogram write for the same observations.
-import { Counter, Histogram, KeyedCounter, KeyedHistogram, metricsRegistry } from '../../../core/metrics';
+import { Counter, Histogram, KeyedCounter, KeyedHistogram, metricsRegistry, TotalCounter } from '../../../core/metrics';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 const observations: [string, number][] = [
@@ -40,4 +40,19 @@ test('KeyedCounter writes what prom-client’s Counter writes', async () => {
     reference.labels(String(api), String(version)).inc(n);
   }
   expect(await ours.metrics()).toBe(await theirs.metrics());
+});
+
+test('TotalCounter writes what prom-client’s Counter writes, and moves between scrapes', async () => {
+  const ours = metricsRegistry();
+  const theirs = metricsRegistry();
+  const total = new TotalCounter(ours, 'records_total', 'help text');
+  const reference = new Counter({ name: 'records_total', help: 'help text', registers: [theirs] });
+  expect(await ours.metrics()).toBe(await theirs.metrics());
+  for (const n of [500, 1, 437]) {
+    total.inc(n);
+    reference.inc(n);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  }
+  total.inc();
+  expect(await ours.metrics()).toContain('records_total 939');
 });

@@ -212,7 +212,7 @@ export class Producer {
         adopt && isRecordInput(r)
           ? r
           : { key: toBuffer(r.key ?? null), value: toBuffer(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now };
-      const partition = this.partitioner.partition({ topic, partitions, key: record.key, partition: r.partition });
+      const partition = this.partitioner.partitionOf(topic, partitions, record.key, r.partition);
       this.append(topic, partition, partitions, record, request, index);
     }
     return request.promise;

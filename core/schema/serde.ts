@@ -27,6 +27,30 @@ export function bytesSerde(): Serde<Buffer> {
   };
 }
 
+/**
+ * Longest text built in JS by shortAsciiText: V8 keeps concatenations this
+ * short flat (longer ones become rope strings, flattened again when hashed).
+ */
+const SHORT_TEXT = 12;
+
+/**
+ * Short all-ASCII bytes as a string, built in JS; undefined when longer or a
+ * byte is >= 0x80 (then the strict decoder checks the UTF-8). ASCII needs no
+ * check and has no BOM to strip, and for the words and ids that keys usually
+ * are this costs less than half a TextDecoder call.
+ */
+function shortAsciiText(bytes: Buffer): string | undefined {
+  const n = bytes.length;
+  if (n > SHORT_TEXT) return undefined;
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return undefined;
+    text += String.fromCharCode(c);
+  }
+  return text;
+}
+
 /** UTF-8 text; bytes that are not valid UTF-8 are refused, not replaced with U+FFFD. */
 export function stringSerde(): Serde<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -35,7 +59,7 @@ export function stringSerde(): Serde<string> {
     serialize: (value) => right(Buffer.from(value, 'utf8')),
     deserialize: (bytes, location) => {
       try {
-        return right(decoder.decode(bytes));
+        return right(shortAsciiText(bytes) ?? decoder.decode(bytes));
       } catch {
         return left(serdeError('invalid-payload', 'bytes are not valid UTF-8', location));
       }

@@ -94,6 +94,8 @@ interface PartitionState {
 interface Chunk {
   readonly records: ConsumerRecord[];
   next: number;
+  /** What the chunk counts for against maxBufferedBytes, given back when its last record is taken. */
+  readonly bytes: number;
   readonly state: PartitionState;
   /** The partition's epoch when fetched: a seek or revoke since then drops the chunk's records. */
   readonly epoch: number;
@@ -470,18 +472,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return undefined;
   }
 
-  /** Moves a chunk's `next` to `to` (its records before are out of the buffer), and drops the chunk once it is empty. */
+  /**
+   * Moves a chunk's `next` to `to` (its records before are out of the buffer).
+   * Once it is empty, drops it and gives its bytes back (a batch at a time:
+   * the fetcher, woken then, is not called for every record).
+   */
   private release(c: Chunk, to: number): void {
-    for (let i = c.next; i < to; i++) this.bufferedBytes -= bufferedSize(c.records[i]);
     this.bufferedRecords -= to - c.next;
     c.next = to;
-    if (to >= c.records.length) {
-      this.chunks[this.chunkHead++] = undefined as unknown as Chunk;
-      if (this.chunkHead > 64 && this.chunkHead * 2 > this.chunks.length) {
-        this.chunks = this.chunks.slice(this.chunkHead);
-        this.chunkHead = 0;
-      }
+    if (to < c.records.length) return;
+    this.chunks[this.chunkHead++] = undefined as unknown as Chunk;
+    if (this.chunkHead > 64 && this.chunkHead * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.chunkHead);
+      this.chunkHead = 0;
     }
+    this.bufferedBytes -= c.bytes;
     this.wakeFetcher?.();
   }
 
@@ -558,10 +563,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         const position = state.position;
         const records = batch.records.length > 0 && batch.records[0].offset < position ? batch.records.filter((r) => r.offset >= position) : batch.records;
         if (records.length > 0) {
-          for (const r of records) this.bufferedBytes += bufferedSize(r);
+          let size = 0;
+          for (const r of records) size += bufferedSize(r);
+          this.bufferedBytes += size;
           state.unread += records.length;
           this.bufferedRecords += records.length;
-          this.chunks.push({ records, next: 0, state, epoch });
+          this.chunks.push({ records, next: 0, bytes: size, state, epoch });
         }
       }
       state.position = Math.max(state.position, batch.lastOffset + 1);

@@ -263,10 +263,16 @@ function bytesFieldSize(b: Buffer | null): number {
   return b === null ? 1 : sizeOfVarint(b.length) + b.length;
 }
 
+/** Fields up to this long are copied byte by byte: cheaper than Buffer.copy's native call for the short keys and values most records carry. */
+const SHORT_COPY = 32;
+
 function writeBytesField(buf: Buffer, pos: number, b: Buffer | null): number {
   if (b === null) return writeVarint(buf, pos, -1);
-  pos = writeVarint(buf, pos, b.length);
-  return pos + b.copy(buf, pos);
+  const n = b.length;
+  pos = writeVarint(buf, pos, n);
+  if (n > SHORT_COPY) return pos + b.copy(buf, pos);
+  for (let i = 0; i < n; i++) buf[pos + i] = b[i];
+  return pos + n;
 }
 
 /** Validates explicit offset deltas (a caller bug if wrong) and returns the batch's lastOffsetDelta. */

@@ -200,6 +200,7 @@ export class Producer {
     const partitions = described.right.partitions;
     const now = Date.now();
     const request = new SendRequest(list.length, withResults);
+    const byPartition = this.topicBatches(topic);
     for (let index = 0; index < list.length; index++) {
       const r = list[index];
       if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= partitions)) {
@@ -213,7 +214,7 @@ export class Producer {
           ? r
           : { key: toBuffer(r.key ?? null), value: toBuffer(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now };
       const partition = this.partitioner.partitionOf(topic, partitions, record.key, r.partition);
-      this.append(topic, partition, partitions, record, request, index);
+      this.append(byPartition, topic, partition, partitions, record, request, index);
     }
     return request.promise;
   }
@@ -230,9 +231,22 @@ export class Producer {
     this.closed = true;
   }
 
-  private append(topic: string, partition: number, partitions: number, record: RecordInput, request: SendRequest, index: number): void {
+  /** The topic's partition batches: looked up once per send call, not per record. */
+  private topicBatches(topic: string): PartitionBatch[] {
     let byPartition = this.batchesByTopic.get(topic);
     if (!byPartition) this.batchesByTopic.set(topic, (byPartition = []));
+    return byPartition;
+  }
+
+  private append(
+    byPartition: PartitionBatch[],
+    topic: string,
+    partition: number,
+    partitions: number,
+    record: RecordInput,
+    request: SendRequest,
+    index: number,
+  ): void {
     let batch = byPartition[partition];
     if (!batch) {
       batch = { topic, partition, partitions, records: [], runs: [], bytes: 0, timer: undefined };

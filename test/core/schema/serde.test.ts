@@ -27,8 +27,9 @@ describe('plain serdes', () => {
     const samples = [
       [],
       [0x41],
-      [...Buffer.from('w1a2b3c4d5e6')], // 12 bytes: the longest built in JS
-      [...Buffer.from('w1a2b3c4d5e6f')], // 13: the decoder
+      [...Buffer.from('w1a2b3c')],
+      [...Buffer.from('w1a2b3c4')], // 8 bytes: the longest built in JS
+      [...Buffer.from('w1a2b3c4d')], // 9: the decoder
       [0x00, 0x7f, 0x20],
       [...Buffer.from('né')],
       [0xef, 0xbb, 0xbf, 0x41], // a BOM, stripped by the decoder
@@ -36,7 +37,7 @@ describe('plain serdes', () => {
     ];
     for (const bytes of samples) expect(serde.deserialize(Buffer.from(bytes))).toEqual({ _tag: 'Right', right: strict.decode(Buffer.from(bytes)) });
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 16 }), (raw) => {
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 12 }), fc.uint8Array({ max: 0x7f, maxLength: 12 })), (raw) => {
         const bytes = Buffer.from(raw);
         let expected: string | undefined;
         try {

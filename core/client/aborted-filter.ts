@@ -24,7 +24,7 @@ export class AbortedTransactionFilter {
   }
 
   /** Whether the records of `batch` (the next batch in offset order) are delivered. */
-  delivers(batch: DecodedBatch): boolean {
+  delivers(batch: DecodedBatch<{ readonly key: Buffer | null }>): boolean {
     // First the aborted transactions begun by the end of this batch, markers included: a transaction
     // that wrote nothing to this partition begins at its own ABORT marker (Kafka lists it so), which
     // must end it. Taken after the marker, it would drop every later batch of its producer.

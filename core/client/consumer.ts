@@ -87,17 +87,37 @@ interface PartitionState {
   unread: number;
 }
 
-interface Buffered {
-  record: ConsumerRecord;
-  state: PartitionState;
-  epoch: number;
-  size: number;
+/**
+ * One fetched batch's deliverable records, handed out from `next` on: the
+ * buffer holds one of these per batch, not an entry per record.
+ */
+interface Chunk {
+  readonly records: ConsumerRecord[];
+  next: number;
+  /** What the chunk counts for against maxBufferedBytes, given back when its last record is taken. */
+  readonly bytes: number;
+  readonly state: PartitionState;
+  /** The partition's epoch when fetched: a seek or revoke since then drops the chunk's records. */
+  readonly epoch: number;
+}
+
+/** The last record handed out of a partition (what it counts as processed when the reader comes back). */
+interface Handed {
+  readonly state: PartitionState;
+  readonly epoch: number;
+  offset: number;
+}
+
+/** What a buffered record counts for against maxBufferedBytes. */
+function bufferedSize(r: { readonly key: Buffer | null; readonly value: Buffer | null }): number {
+  return (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
 }
 
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly partitions = new Map<string, PartitionState>();
-  private readonly buffer: Buffered[] = [];
-  private bufferHead = 0;
+  private chunks: Chunk[] = [];
+  private chunkHead = 0;
+  private bufferedRecords = 0;
   private bufferedBytes = 0;
   private member: GroupMember | undefined;
   private subscription: { topics: string[] } | { pattern: RegExp } | undefined;
@@ -107,9 +127,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Readers waiting for records (an iterator, an Observable subscription). */
   private readonly readersWaiting = new Waiters();
   private autoCommitTimer: NodeJS.Timeout | undefined;
-  private lastDelivered: Buffered | undefined;
-  /** What the last poll() handed out: counts as processed at the next poll (as the iterator's next()). */
-  private lastPolled: Buffered[] = [];
+  /**
+   * What was handed out since the reader last came back, one entry per chunk
+   * taken from: counts as processed at the next poll() or next().
+   */
+  private handedOut: Handed[] = [];
+  /** The chunk the latest record was taken from (extends the last `handed` entry instead of adding one). */
+  private takenFrom: Chunk | undefined;
   private closed = false;
   private readonly maxBufferedBytes: number;
   private readonly autoCommit: boolean;
@@ -251,7 +275,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Bytes fetched and not yet read (bounded by maxBufferedBytes plus one fetch). */
   get buffered(): { records: number; bytes: number } {
-    return { records: this.buffer.length - this.bufferHead, bytes: this.bufferedBytes };
+    return { records: this.bufferedRecords, bytes: this.bufferedBytes };
   }
 
   // ---------------------------------------------------------------- commits
@@ -373,25 +397,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   private markProcessed(): void {
-    if (this.lastPolled.length > 0) {
-      for (const b of this.lastPolled) if (b.state.epoch === b.epoch) b.state.processed = b.record.offset + 1;
-      this.lastPolled = [];
-    }
-    const d = this.lastDelivered;
-    if (!d) return;
-    this.lastDelivered = undefined;
-    if (d.state.epoch === d.epoch) d.state.processed = d.record.offset + 1;
+    if (this.handedOut.length === 0) return;
+    for (const h of this.handedOut) if (h.state.epoch === h.epoch) h.state.processed = h.offset + 1;
+    this.handedOut = [];
+    this.takenFrom = undefined;
   }
 
   /** The next record to hand out; undefined once the consumer closes or `cancelled` says so. */
   private async nextRecord(cancelled?: () => boolean): Promise<ConsumerRecord | undefined> {
     for (;;) {
       if (this.closed || cancelled?.()) return undefined;
-      const b = this.takeBuffered();
-      if (b) {
-        this.lastDelivered = b;
-        return b.record;
-      }
+      const r = this.takeBuffered();
+      if (r) return r;
       this.ensureFetching();
       await this.readersWaiting.wait();
     }
@@ -406,18 +423,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   async poll(max: number, waitMs: number): Promise<ConsumerRecord[]> {
     this.markProcessed();
     if (this.closed) return [];
-    if (this.bufferHead >= this.buffer.length && waitMs > 0) {
+    if (this.bufferedRecords === 0 && waitMs > 0) {
       this.ensureFetching();
       await this.readersWaiting.wait(waitMs);
     }
-    const taken: Buffered[] = [];
+    const taken: ConsumerRecord[] = [];
     while (taken.length < max) {
-      const b = this.takeBuffered();
-      if (!b) break;
-      taken.push(b);
+      const r = this.takeBuffered();
+      if (!r) break;
+      taken.push(r);
     }
-    this.lastPolled = taken;
-    return taken.map((b) => b.record);
+    return taken;
   }
 
   /**
@@ -431,23 +447,47 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return s.unread + Math.max(0, s.highWatermark - s.position);
   }
 
-  /** The next buffered record of a live partition (records dropped by a seek or revoke are skipped). */
-  private takeBuffered(): Buffered | undefined {
-    while (this.bufferHead < this.buffer.length) {
-      const b = this.buffer[this.bufferHead];
-      this.buffer[this.bufferHead++] = undefined as unknown as Buffered;
-      this.bufferedBytes -= b.size;
-      if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
-        this.buffer.splice(0, this.bufferHead);
-        this.bufferHead = 0;
+  /**
+   * The next buffered record of a live partition (records dropped by a seek
+   * or revoke are skipped), remembered as handed out.
+   */
+  private takeBuffered(): ConsumerRecord | undefined {
+    while (this.chunkHead < this.chunks.length) {
+      const c = this.chunks[this.chunkHead];
+      if (c.state.epoch !== c.epoch) {
+        // Dropped by a seek or a revoke after it was fetched (both bump the partition's epoch).
+        this.release(c, c.records.length);
+        continue;
       }
-      this.wakeFetcher?.();
-      // Dropped by a seek or a revoke after it was fetched (both bump the partition's epoch).
-      if (b.state.epoch !== b.epoch) continue;
-      b.state.unread--;
-      return b;
+      const r = c.records[c.next];
+      this.release(c, c.next + 1);
+      c.state.unread--;
+      if (this.takenFrom === c) this.handedOut[this.handedOut.length - 1].offset = r.offset;
+      else {
+        this.handedOut.push({ state: c.state, epoch: c.epoch, offset: r.offset });
+        this.takenFrom = c;
+      }
+      return r;
     }
     return undefined;
+  }
+
+  /**
+   * Moves a chunk's `next` to `to` (its records before are out of the buffer).
+   * Once it is empty, drops it and gives its bytes back (a batch at a time:
+   * the fetcher, woken then, is not called for every record).
+   */
+  private release(c: Chunk, to: number): void {
+    this.bufferedRecords -= to - c.next;
+    c.next = to;
+    if (to < c.records.length) return;
+    this.chunks[this.chunkHead++] = undefined as unknown as Chunk;
+    if (this.chunkHead > 64 && this.chunkHead * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.chunkHead);
+      this.chunkHead = 0;
+    }
+    this.bufferedBytes -= c.bytes;
+    this.wakeFetcher?.();
   }
 
   private ensureFetching(): void {
@@ -507,26 +547,28 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     // What the consumer can read to: under read_committed the last stable offset (lag counts to it, as Kafka's).
     state.highWatermark = this.options.isolationLevel === 'read_committed' ? response.lastStableOffset : highWatermark;
     if (bytes.length === 0) return;
-    const batches = decodeRecordBatches(bytes);
+    const { topic, partition } = state.tp;
+    // Each record is decoded straight into the ConsumerRecord handed out (no intermediate object).
+    const batches = decodeRecordBatches(bytes, {
+      record: (offset, timestamp, key, value, headers): ConsumerRecord => ({ topic, partition, offset, timestamp, key, value, headers }),
+    });
     if (isLeft(batches)) {
       this.reportError(new BrokerError(ErrorCode.CORRUPT_MESSAGE, `${state.tp.topic}-${state.tp.partition} at ${state.position}: ${batches.left.message}`));
       return;
     }
-    const { topic, partition } = state.tp;
     const filter = new AbortedTransactionFilter(response.abortedTransactions);
     for (const batch of batches.right) {
       if (filter.delivers(batch)) {
-        for (const r of batch.records) {
-          if (r.offset < state.position) continue;
-          const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+        // A batch fetched whole may start before the position: its earlier records were read already.
+        const position = state.position;
+        const records = batch.records.length > 0 && batch.records[0].offset < position ? batch.records.filter((r) => r.offset >= position) : batch.records;
+        if (records.length > 0) {
+          let size = 0;
+          for (const r of records) size += bufferedSize(r);
           this.bufferedBytes += size;
-          state.unread++;
-          this.buffer.push({
-            record: { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers },
-            state,
-            epoch,
-            size,
-          });
+          state.unread += records.length;
+          this.bufferedRecords += records.length;
+          this.chunks.push({ records, next: 0, bytes: size, state, epoch });
         }
       }
       state.position = Math.max(state.position, batch.lastOffset + 1);

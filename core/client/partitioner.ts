@@ -23,17 +23,22 @@ export class DefaultPartitioner {
   ) {}
 
   partition(input: PartitionerInput): number {
-    if (input.partition !== undefined) return input.partition;
-    if (input.key !== null) return partitionForKey(input.key, input.partitions);
+    return this.partitionOf(input.topic, input.partitions, input.key, input.partition);
+  }
+
+  /** partition() without an input object: the producer calls it for every record. */
+  partitionOf(topic: string, partitions: number, key: Buffer | null, partition: number | undefined): number {
+    if (partition !== undefined) return partition;
+    if (key !== null) return partitionForKey(key, partitions);
     if (this.keyless === 'round-robin') {
-      const next = ((this.counters.get(input.topic) ?? Math.floor(this.random() * input.partitions)) + 1) % input.partitions;
-      this.counters.set(input.topic, next);
+      const next = ((this.counters.get(topic) ?? Math.floor(this.random() * partitions)) + 1) % partitions;
+      this.counters.set(topic, next);
       return next;
     }
-    let p = this.sticky.get(input.topic);
-    if (p === undefined || p >= input.partitions) {
-      p = Math.floor(this.random() * input.partitions);
-      this.sticky.set(input.topic, p);
+    let p = this.sticky.get(topic);
+    if (p === undefined || p >= partitions) {
+      p = Math.floor(this.random() * partitions);
+      this.sticky.set(topic, p);
     }
     return p;
   }

@@ -64,30 +64,41 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
-/** One send() call: its records' results, settled once all are known (one promise per call, not per record). */
+/**
+ * One send() call: its records' results, settled once all are known (one
+ * promise per call, not per record). Without `results` (sendAll) it only
+ * counts its records down: no metadata object per record.
+ */
 class SendRequest {
-  readonly results: RecordMetadata[];
+  readonly results: RecordMetadata[] | undefined;
   private remaining: number;
   private settled = false;
   promise: Promise<RecordMetadata[]>;
   private resolveAll!: (r: RecordMetadata[]) => void;
   private rejectAll!: (e: Error) => void;
 
-  constructor(count: number) {
-    this.results = new Array(count);
+  constructor(count: number, withResults: boolean) {
+    this.results = withResults ? new Array(count) : undefined;
     this.remaining = count;
     this.promise = new Promise((resolve, reject) => {
       this.resolveAll = resolve;
       this.rejectAll = reject;
     });
-    if (count === 0) this.resolveAll(this.results);
+    if (count === 0) this.resolveAll(this.results ?? NO_RESULTS);
   }
 
-  resolve(index: number, meta: RecordMetadata): void {
-    this.results[index] = meta;
-    if (--this.remaining === 0 && !this.settled) {
+  /** Record `index` is written at `offset` (`timestamp`: its own or the log's append time). */
+  resolve(topic: string, partition: number, index: number, offset: number, timestamp: number): void {
+    if (this.results !== undefined) this.results[index] = { topic, partition, offset, timestamp };
+    this.written(1);
+  }
+
+  /** `n` records are written (their metadata is not kept). */
+  written(n: number): void {
+    this.remaining -= n;
+    if (this.remaining === 0 && !this.settled) {
       this.settled = true;
-      this.resolveAll(this.results);
+      this.resolveAll(this.results ?? NO_RESULTS);
     }
   }
 
@@ -98,10 +109,18 @@ class SendRequest {
   }
 }
 
-interface Pending {
-  record: RecordInput;
-  request: SendRequest;
-  index: number;
+const NO_RESULTS: RecordMetadata[] = [];
+
+/**
+ * Consecutive records of a partition's batch that came from one send call:
+ * `count` records, the first being the call's record `first`. A send call's
+ * records to one partition are one run, so a batch tracks its callers per
+ * call, not per record.
+ */
+interface Run {
+  readonly request: SendRequest;
+  readonly first: number;
+  count: number;
 }
 
 interface PartitionBatch {
@@ -109,7 +128,8 @@ interface PartitionBatch {
   partition: number;
   /** The topic's partition count when the batch started (for the sticky partitioner). */
   partitions: number;
-  pending: Pending[];
+  records: RecordInput[];
+  runs: Run[];
   bytes: number;
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 }
@@ -158,25 +178,43 @@ export class Producer {
    * the Kafka error code when the broker refuses.
    */
   send(topic: string, records: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    if (this.closed) return Promise.reject(new Error('The producer is closed.'));
     const list = Array.isArray(records) ? (records as readonly ProducerRecord[]) : [records as ProducerRecord];
+    return this.enqueue(topic, list, true, false);
+  }
+
+  /**
+   * Sends records to a topic and resolves once all are appended, without
+   * per-record metadata (the DSL's writes: one promise and no object per
+   * record). A record whose key and value are already Buffers (or null), with
+   * a timestamp and no headers, is batched as it is, not copied: the records
+   * are the producer's until the promise settles and must not be changed.
+   */
+  async sendAll(topic: string, records: readonly ProducerRecord[]): Promise<void> {
+    await this.enqueue(topic, records, false, true);
+  }
+
+  private enqueue(topic: string, list: readonly ProducerRecord[], withResults: boolean, adopt: boolean): Promise<RecordMetadata[]> {
+    if (this.closed) return Promise.reject(new Error('The producer is closed.'));
     const described = this.target.describeTopic(topic);
     if (isLeft(described)) return Promise.reject(described.left);
     const partitions = described.right.partitions;
     const now = Date.now();
-    const request = new SendRequest(list.length);
+    const request = new SendRequest(list.length, withResults);
+    const byPartition = this.topicBatches(topic);
     for (let index = 0; index < list.length; index++) {
       const r = list[index];
-      const key = toBuffer(r.key ?? null);
       if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= partitions)) {
         request.reject(
           new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${topic}" has ${partitions} partition(s); record asks for partition ${r.partition}.`),
         );
         continue;
       }
-      const partition = this.partitioner.partition({ topic, partitions, key, partition: r.partition });
-      const record: RecordInput = { key, value: toBuffer(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now };
-      this.append(topic, partition, partitions, { record, request, index });
+      const record =
+        adopt && isRecordInput(r)
+          ? r
+          : { key: toBuffer(r.key ?? null), value: toBuffer(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now };
+      const partition = this.partitioner.partitionOf(topic, partitions, record.key, r.partition);
+      this.append(byPartition, topic, partition, partitions, record, request, index);
     }
     return request.promise;
   }
@@ -193,16 +231,32 @@ export class Producer {
     this.closed = true;
   }
 
-  private append(topic: string, partition: number, partitions: number, pending: Pending): void {
+  /** The topic's partition batches: looked up once per send call, not per record. */
+  private topicBatches(topic: string): PartitionBatch[] {
     let byPartition = this.batchesByTopic.get(topic);
     if (!byPartition) this.batchesByTopic.set(topic, (byPartition = []));
+    return byPartition;
+  }
+
+  private append(
+    byPartition: PartitionBatch[],
+    topic: string,
+    partition: number,
+    partitions: number,
+    record: RecordInput,
+    request: SendRequest,
+    index: number,
+  ): void {
     let batch = byPartition[partition];
     if (!batch) {
-      batch = { topic, partition, partitions, pending: [], bytes: 0, timer: undefined };
+      batch = { topic, partition, partitions, records: [], runs: [], bytes: 0, timer: undefined };
       byPartition[partition] = batch;
     }
-    batch.pending.push(pending);
-    batch.bytes += (pending.record.key?.length ?? 0) + (pending.record.value?.length ?? 0) + RECORD_OVERHEAD;
+    batch.records.push(record);
+    const run = batch.runs.length === 0 ? undefined : batch.runs[batch.runs.length - 1];
+    if (run !== undefined && run.request === request) run.count++;
+    else batch.runs.push({ request, first: index, count: 1 });
+    batch.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0) + RECORD_OVERHEAD;
     if (batch.bytes >= this.batchSize) {
       this.drain(batch);
     } else if (batch.timer === undefined) {
@@ -210,36 +264,37 @@ export class Producer {
       // linger 0 still gathers the records of one synchronous burst (one send call).
       b.timer = this.lingerMs > 0 ? setTimeout(() => this.drain(b), this.lingerMs) : setImmediate(() => this.drain(b));
     }
-    if (this.acks === 0) pending.request.resolve(pending.index, { topic, partition, offset: -1, timestamp: pending.record.timestamp! });
+    if (this.acks === 0) request.resolve(topic, partition, index, -1, record.timestamp!);
   }
 
   /** Takes the partition's batch and queues its send behind the one in flight. */
   private drain(batch: PartitionBatch): void {
     if (batch.timer) clearTimer(batch.timer);
     batch.timer = undefined;
-    const pending = batch.pending;
-    if (pending.length === 0) return;
-    batch.pending = [];
+    const records = batch.records;
+    if (records.length === 0) return;
+    const runs = batch.runs;
+    batch.records = [];
+    batch.runs = [];
     batch.bytes = 0;
     // Sticky partitioning: keyless records move on once their partition's batch is sent.
     this.partitioner.batchSent(batch.topic, batch.partition, batch.partitions);
     const key = `${batch.topic}\0${batch.partition}`;
     const previous = this.inFlight.get(key) ?? Promise.resolve();
-    const sending = previous.then(() => this.sendBatch(batch.topic, batch.partition, pending));
+    const sending = previous.then(() => this.sendBatch(batch.topic, batch.partition, records, runs));
     this.inFlight.set(key, sending);
     void sending.finally(() => {
       if (this.inFlight.get(key) === sending) this.inFlight.delete(key);
     });
   }
 
-  private async sendBatch(topic: string, partition: number, pending: Pending[]): Promise<void> {
+  private async sendBatch(topic: string, partition: number, records: RecordInput[], runs: Run[]): Promise<void> {
     const key = `${topic}\0${partition}`;
-    const records = pending.map((p) => p.record);
     if (this.transaction !== undefined) {
       try {
         await this.transaction.enlist(topic, partition);
       } catch (e) {
-        return this.fail(pending, e as Error);
+        return this.fail(runs, e as Error);
       }
     }
     let batch: { bytes: Buffer; producerId: number; baseSequence: number } | undefined;
@@ -249,7 +304,7 @@ export class Producer {
       try {
         batch ??= this.encode(key, records);
       } catch (e) {
-        return this.fail(pending, e as Error);
+        return this.fail(runs, e as Error);
       }
       let result: Either<BrokerError, ProduceResult>;
       try {
@@ -272,20 +327,27 @@ export class Producer {
         break;
       }
       if (this.idempotent && batch.producerId === this.producerId) this.sequences.set(key, (batch.baseSequence + records.length) % 0x80000000);
-      const base = result.right.baseOffset;
-      const appendTime = result.right.logAppendTime;
-      if (this.acks !== 0) {
-        pending.forEach((p, i) =>
-          p.request.resolve(p.index, { topic, partition, offset: base + i, timestamp: appendTime >= 0 ? appendTime : p.record.timestamp! }),
-        );
-      }
+      if (this.acks !== 0) this.written(topic, partition, records, runs, result.right);
       return;
     }
     // Unknown whether the batch was written: reusing its sequence numbers could make the
     // broker take the next batch for a retry of this one, so move to a new producer id
     // (a transactional producer's transaction is then aborted, which re-initialises it).
     if (uncertain && batch && this.transaction === undefined) this.resetProducerId(batch.producerId);
-    this.fail(pending, lastError ?? new Error('produce failed'));
+    this.fail(runs, lastError ?? new Error('produce failed'));
+  }
+
+  /** Settles each send call's share of an appended batch: its records' offsets in order, or only their count. */
+  private written(topic: string, partition: number, records: RecordInput[], runs: Run[], appended: ProduceResult): void {
+    const appendTime = appended.logAppendTime;
+    let at = 0;
+    for (const run of runs) {
+      if (run.request.results === undefined) run.request.written(run.count);
+      else
+        for (let i = 0; i < run.count; i++)
+          run.request.resolve(topic, partition, run.first + i, appended.baseOffset + at + i, appendTime >= 0 ? appendTime : records[at + i].timestamp!);
+      at += run.count;
+    }
   }
 
   private encode(key: string, records: RecordInput[]): { bytes: Buffer; producerId: number; baseSequence: number } {
@@ -319,15 +381,20 @@ export class Producer {
     this.sequences.clear();
   }
 
-  private fail(pending: Pending[], error: Error): void {
+  private fail(runs: Run[], error: Error): void {
     if (this.acks === 0) this.options.onError?.(error);
-    else for (const p of pending) p.request.reject(error);
+    else for (const run of runs) run.request.reject(error);
   }
 }
 
 function clearTimer(t: NodeJS.Timeout | NodeJS.Immediate): void {
   if ('hasRef' in t && 'refresh' in t) clearTimeout(t as NodeJS.Timeout);
   else clearImmediate(t as NodeJS.Immediate);
+}
+
+/** A record the producer can batch as it is: Buffer (or null) key and value, a timestamp, no headers. */
+function isRecordInput(r: ProducerRecord): r is RecordInput & ProducerRecord {
+  return r.headers === undefined && r.timestamp !== undefined && (r.key === null || Buffer.isBuffer(r.key)) && (r.value === null || Buffer.isBuffer(r.value));
 }
 
 function toBuffer(v: Buffer | string | null): Buffer | null {

@@ -12,7 +12,7 @@ export function transactionalLogProducer(p: TransactionalProducer): Transactiona
   return {
     // An OutgoingRecord is a ProducerRecord: handed on as it is, not copied record by record.
     send: (topic, r) => fenceAware(p.send(topic, r)),
-    sendBatch: (topic, records) => fenceAware(p.send(topic, records)),
+    sendBatch: (topic, records) => fenceAware(p.sendAll(topic, records)),
     // Nothing waits in a batch: each send goes out at once (linger 0) and settles on acknowledgement; commit flushes anyway.
     flush: async () => undefined,
     close: () => p.close(),

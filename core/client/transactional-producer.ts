@@ -99,6 +99,18 @@ export class TransactionalProducer {
     }
   }
 
+  /** As send(), without per-record metadata (Producer.sendAll: the records are the producer's until it settles). */
+  async sendAll(topic: string, records: readonly ProducerRecord[]): Promise<void> {
+    this.inTransaction();
+    try {
+      await this.target.prepareTopic?.(topic);
+      await this.producer.sendAll(topic, records);
+    } catch (e) {
+      this.failed(e as Error);
+      throw e;
+    }
+  }
+
   /** Commits a consumer group's offsets as part of the transaction (Kafka's sendOffsetsToTransaction). */
   async sendOffsets(groupId: string, offsets: readonly OffsetToCommit[], member: { memberId?: string; generationId?: number } = {}): Promise<void> {
     this.inTransaction();

@@ -30,6 +30,8 @@ export type {
   EncodeBatchOptions,
   DecodedRecord,
   DecodedBatch,
+  DecodeOptions,
+  RecordMaker,
   BatchError,
   BatchFrame,
 } from './record-batch';

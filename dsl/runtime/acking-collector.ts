@@ -18,6 +18,9 @@ export class AckingCollector implements RecordCollector {
   private failure: Error | undefined;
   private waiters: { below: number; resolve: () => void }[] = [];
   private readonly batches = new Map<string, OutgoingRecord[]>();
+  /** The topic written last and its batch: consecutive writes to one topic skip the Map lookup. */
+  private lastTopic: string | undefined;
+  private lastBatch: OutgoingRecord[] | undefined;
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly producer: LogProducer) {}
@@ -25,8 +28,10 @@ export class AckingCollector implements RecordCollector {
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition: number | undefined, headers?: Record<string, string>): void {
     this.inFlightCount++;
     this.sent++;
-    let batch = this.batches.get(topic);
+    let batch = topic === this.lastTopic ? this.lastBatch : this.batches.get(topic);
     if (!batch) this.batches.set(topic, (batch = []));
+    this.lastTopic = topic;
+    this.lastBatch = batch;
     batch.push({ key, value, timestamp, partition, headers });
     if (batch.length >= BATCH) this.sendBatch(topic);
     else this.scheduled ??= setImmediate(() => this.sendAll());
@@ -78,6 +83,10 @@ export class AckingCollector implements RecordCollector {
     const batch = this.batches.get(topic);
     if (!batch || batch.length === 0) return;
     this.batches.delete(topic);
+    if (this.lastBatch === batch) {
+      this.lastTopic = undefined;
+      this.lastBatch = undefined;
+    }
     this.producer.sendBatch(topic, batch).then(
       () => this.settled(batch.length),
       (e: Error) => {

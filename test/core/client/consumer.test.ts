@@ -122,6 +122,34 @@ describe('Consumer', () => {
     expect(maxBuffered).toBeLessThan(2000 * 1000);
   });
 
+  it('poll() across partitions and batches: at the next poll, each partition counts as processed up to the last record handed out', async () => {
+    // Two batches per partition, so polls end inside batches and move from one partition's to the other's.
+    for (const partition of [0, 1])
+      for (const batch of [0, 1])
+        await producer.send(
+          't',
+          Array.from({ length: 3 }, (_, i) => ({ value: `p${partition}-${batch * 3 + i}`, partition })),
+        );
+    const c = open({ groupId: 'g-poll', autoOffsetReset: 'earliest', autoCommit: false });
+    const tps = [0, 1].map((partition) => ({ topic: 't', partition }));
+    await c.assign(tps);
+    const handed: ConsumerRecord[] = [];
+    const committed = () => broker.fetchOffsets('g-poll', tps).map((o) => o.offset);
+    const processed = (rs: ConsumerRecord[]) => [0, 1].map((p) => Math.max(-1, ...rs.filter((r) => r.partition === p).map((r) => r.offset + 1)));
+    while (handed.length < 12) {
+      // What a poll hands out counts as processed at the next poll.
+      const before = [...handed];
+      handed.push(...(await c.poll(4, 5_000)));
+      await c.commit();
+      expect(committed()).toEqual(processed(before));
+    }
+    await c.poll(1, 0);
+    await c.commit();
+    expect(committed()).toEqual([6, 6]);
+    for (const p of [0, 1]) expect(values(handed.filter((r) => r.partition === p))).toEqual(Array.from({ length: 6 }, (_, i) => `p${p}-${i}`));
+    expect(c.buffered).toEqual({ records: 0, bytes: 0 });
+  });
+
   it('commits processed offsets and resumes there after a restart', async () => {
     await producer.send(
       't',

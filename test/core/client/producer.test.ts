@@ -196,4 +196,48 @@ describe('Producer', () => {
     await producer.flush();
     expect(readAll(broker, 't', 0).map((r) => r.value)).toEqual(['fire']);
   });
+
+  it('sendAll shares a batch with send calls: each call settles with its own records, in order', async () => {
+    const producer = new Producer(broker, { lingerMs: 60_000 });
+    // One partition's batch gathers three calls: send, sendAll (records batched as they are), send.
+    const first = producer.send('t', [{ value: 'a', partition: 0 }]);
+    const adopted = [
+      { key: Buffer.from('k1'), value: Buffer.from('b'), timestamp: 10, partition: 0 },
+      { key: null, value: null, timestamp: 11, partition: 0 },
+      { key: 'converted', value: 'c', partition: 0, headers: { h: 'v' } },
+    ];
+    const all = producer.sendAll('t', adopted);
+    const last = producer.send('t', [
+      { value: 'd', partition: 0 },
+      { value: 'e', partition: 1 },
+    ]);
+    await producer.flush();
+    await expect(all).resolves.toBeUndefined();
+    expect((await first).map((m) => m.offset)).toEqual([0]);
+    expect((await last).map((m) => [m.partition, m.offset])).toEqual([
+      [0, 4],
+      [1, 0],
+    ]);
+    const stored = readAll(broker, 't', 0);
+    expect(stored.map((r) => [r.key, r.value])).toEqual([
+      [null, 'a'],
+      ['k1', 'b'],
+      [null, null],
+      ['converted', 'c'],
+      [null, 'd'],
+    ]);
+    expect(stored[3].headers).toEqual({ h: 'v' });
+  });
+
+  it('sendAll rejects when a record or the broker is refused', async () => {
+    const producer = new Producer(broker);
+    await expect(producer.sendAll('t', [{ value: Buffer.from('x'), timestamp: 1, partition: 7 }])).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    });
+    broker.createTopic({ name: 'small', config: { 'max.message.bytes': 100 } });
+    await expect(producer.sendAll('small', [{ key: null, value: Buffer.alloc(500), timestamp: 1 }])).rejects.toMatchObject({
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+    });
+    await expect(producer.sendAll('t', [])).resolves.toBeUndefined();
+  });
 });

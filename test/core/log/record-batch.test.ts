@@ -177,6 +177,44 @@ describe('encodeRecordBatch / decodeRecordBatch round trip', () => {
   });
 });
 
+describe("decoding into a reader's own record objects", () => {
+  it('hands each record to the maker (offset, timestamp, views of key and value, headers), in order', () => {
+    const bytes = Buffer.concat([
+      encodeRecordBatch({ records: RECORDS_3, baseOffset: 40 }),
+      encodeRecordBatch({ records: RECORDS_3.slice(1), baseOffset: 43 }),
+    ]);
+    const batches = ok(
+      decodeRecordBatches(bytes, {
+        record: (offset, timestamp, key, value, headers) => ({ where: 'p-1', offset, timestamp, key: key?.toString(), value: value?.toString(), headers }),
+      }),
+    );
+    const records = batches.flatMap((batch) => batch.records);
+    expect(records.map((r) => [r.where, r.offset, r.timestamp, r.key, r.value])).toEqual([
+      ['p-1', 40, T0 + 10, 'k0', 'v0'],
+      ['p-1', 41, T0, undefined, 'v1'],
+      ['p-1', 42, T0 + 25, 'k2', undefined],
+      ['p-1', 43, T0, undefined, 'v1'],
+      ['p-1', 44, T0 + 25, 'k2', undefined],
+    ]);
+    expect(records[0].headers).toEqual([{ key: 'h', value: b('x') }]);
+    // Records without headers share one empty array, which nobody can change.
+    expect(records[1].headers).toEqual([]);
+    expect(records[3].headers).toBe(records[1].headers);
+    expect(Object.isFrozen(records[1].headers)).toBe(true);
+    expect(records[2].headers).not.toBe(records[4].headers);
+  });
+
+  it('copies short and long fields alike (short ones byte by byte)', () => {
+    const long = Buffer.alloc(100, 7);
+    const records: RecordInput[] = [
+      { key: b(''), value: b('x'.repeat(32)), timestamp: T0 },
+      { key: b('k'.repeat(33)), value: long, timestamp: T0 },
+    ];
+    const [batch] = ok(decodeRecordBatches(encodeRecordBatch({ records })));
+    expect(batch.records.map((r) => [r.key, r.value])).toEqual(records.map((r) => [r.key, r.value]));
+  });
+});
+
 describe('checkBatch', () => {
   it('reports the frame without decoding records', () => {
     const buf = encodeRecordBatch({ records: RECORDS_3, baseOffset: 500, compression: 'gzip' });

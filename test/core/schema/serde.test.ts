@@ -21,6 +21,42 @@ describe('plain serdes', () => {
     expect(result._tag === 'Left' && result.left.message).toBe('record value at topic t, partition 1, offset 42: bytes are not valid UTF-8');
   });
 
+  it('strings: short ASCII (built without the decoder), short non-ASCII and long text all decode as the strict decoder does', () => {
+    const serde = stringSerde();
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const samples = [
+      [],
+      [0x41],
+      [...Buffer.from('w1a2b3c')],
+      [...Buffer.from('w1a2b3c4')], // 8 bytes: the longest built in JS
+      [...Buffer.from('w1a2b3c4d')], // 9: the decoder
+      [0x00, 0x7f, 0x20],
+      [...Buffer.from('né')],
+      [0xef, 0xbb, 0xbf, 0x41], // a BOM, stripped by the decoder
+      [...Buffer.from('日本')],
+    ];
+    for (const bytes of samples) expect(serde.deserialize(Buffer.from(bytes))).toEqual({ _tag: 'Right', right: strict.decode(Buffer.from(bytes)) });
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 12 }), fc.uint8Array({ max: 0x7f, maxLength: 12 })), (raw) => {
+        const bytes = Buffer.from(raw);
+        let expected: string | undefined;
+        try {
+          expected = strict.decode(bytes);
+        } catch {
+          expected = undefined;
+        }
+        const result = serde.deserialize(bytes);
+        if (expected === undefined) expect(result).toMatchObject({ _tag: 'Left', left: { kind: 'invalid-payload' } });
+        else expect(result).toEqual({ _tag: 'Right', right: expected });
+      }),
+      { numRuns: 2000 },
+    );
+    // Invalid UTF-8 in a short value is still refused: a lone continuation byte, a truncated sequence, an overlong form.
+    for (const bad of [[0x61, 0x80], [0x61, 0xe2, 0x82], [0xc0, 0xaf], [0xff]]) {
+      expect(serde.deserialize(Buffer.from(bad))).toMatchObject({ _tag: 'Left', left: { kind: 'invalid-payload' } });
+    }
+  });
+
   it('JSON round-trips and refuses bytes that are not JSON', () => {
     const serde = jsonSerde<{ a: number[] }>();
     const bytes = serde.serialize({ a: [1, 2] });

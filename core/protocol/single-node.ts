@@ -38,6 +38,11 @@ function metadataPort(broker: Broker): MetadataPort {
     controllerId: () => broker.nodeId,
     topicNames: () => broker.listTopics(),
     topic: (name) => E.map((d: TopicDescription) => layout(broker, d))(broker.describeTopic(name)),
+    currentLeader(topic, partition) {
+      // A single node leads every partition it has, always at epoch 0.
+      const d = broker.describeTopic(topic);
+      return E.isRight(d) && partition >= 0 && partition < d.right.partitions ? { leaderId: broker.nodeId, leaderEpoch: 0 } : undefined;
+    },
     autoCreateTopic(name) {
       const created = broker.createTopic({ name });
       if (E.isRight(created)) return E.right({ partitions: created.right.partitions });

@@ -181,6 +181,10 @@ export function clusterMetadataPort(broker: BrokerView): MetadataPort {
       const l = layouts.topic(name);
       return l === undefined ? E.left(unknownTopic(name)) : E.right(l);
     },
+    currentLeader(topic, partition) {
+      const p = broker.image.topicByName(topic)?.partitions.get(partition);
+      return p === undefined || p.leader < 0 ? undefined : { leaderId: p.leader, leaderEpoch: p.leaderEpoch };
+    },
     async autoCreateTopic(name) {
       const created = await createTopicAtController(
         broker,

@@ -8,6 +8,8 @@ import { defineApi } from '../api';
 import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { groupByTopic } from './group-by-topic';
+import type { BrokerEndpoint, PartitionLeader } from '../ports';
+import { currentLeaderField, currentLeaderFor, nodeEndpoints, nodeEndpointsField } from './current-leader';
 
 export interface FetchRequest {
   replicaId: number;
@@ -42,6 +44,8 @@ interface FetchPartitionData {
   abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   preferredReadReplica: number;
   records: Buffer | null;
+  /** v12+ (KIP-595, used by KIP-951): the new leader, on NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH. */
+  currentLeader?: PartitionLeader;
 }
 
 export interface FetchResponse {
@@ -49,7 +53,12 @@ export interface FetchResponse {
   errorCode: number;
   sessionId: number;
   responses: { topic: string; partitions: FetchPartitionData[] }[];
+  /** v16+ (KIP-951): where the leaders the partitions name listen. */
+  nodeEndpoints?: BrokerEndpoint[];
 }
+
+/** Fetch answers carry CurrentLeader from v12 (KIP-595); KIP-951 fills it for clients. */
+const CURRENT_LEADER_SINCE = 12;
 
 const request = message('12+', [
   field('clusterId', 'string', '12+', { nullable: '12+', default: null, tag: 0 }),
@@ -107,12 +116,14 @@ const response = message('12+', [
           }),
           field('preferredReadReplica', 'int32', '11+', { default: -1 }),
           field('records', 'records', '0+', { nullable: '0+' }),
+          currentLeaderField(`${CURRENT_LEADER_SINCE}+`, 1),
         ]),
         '0+',
       ),
     ]),
     '0+',
   ),
+  nodeEndpointsField('16+'),
 ]);
 
 export const fetchApi = defineApi<FetchRequest, FetchResponse>({
@@ -136,21 +147,30 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       signal: ctx.signal,
       isolationLevel: req.isolationLevel === 1 ? 1 : 0,
     });
+    const leaders: PartitionLeader[] = [];
+    const named = (r: { topic: string; partition: number; errorCode: number }): PartitionLeader | undefined => {
+      const l = currentLeaderFor(ctx, CURRENT_LEADER_SINCE, r.topic, r.partition, r.errorCode);
+      if (l !== undefined) leaders.push(l);
+      return l;
+    };
+    const responses = groupByTopic([...results, ...unreadable], (r) => ({
+      partitionIndex: r.partition,
+      errorCode: r.errorCode,
+      highWatermark: r.highWatermark,
+      lastStableOffset: r.lastStableOffset,
+      logStartOffset: r.logStartOffset,
+      abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
+      preferredReadReplica: -1,
+      records: r.records,
+      currentLeader: named(r),
+    })).map((t) => ({ topic: t.name, partitions: t.partitions }));
     return {
       throttleTimeMs: 0,
       errorCode: 0,
       // No incremental fetch sessions: every fetch is a full one.
       sessionId: 0,
-      responses: groupByTopic([...results, ...unreadable], (r) => ({
-        partitionIndex: r.partition,
-        errorCode: r.errorCode,
-        highWatermark: r.highWatermark,
-        lastStableOffset: r.lastStableOffset,
-        logStartOffset: r.logStartOffset,
-        abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
-        preferredReadReplica: -1,
-        records: r.records,
-      })).map((t) => ({ topic: t.name, partitions: t.partitions })),
+      responses,
+      nodeEndpoints: nodeEndpoints(ctx, leaders),
     };
   },
 });

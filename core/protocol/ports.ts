@@ -46,6 +46,8 @@ export interface PartitionLayout {
 
 export interface TopicLayout {
   readonly name: string;
+  /** The topic's UUID (hex), as Metadata v10+ and Fetch v13+ carry it. */
+  readonly topicId: string;
   readonly internal: boolean;
   /** In partition order. */
   readonly partitions: readonly PartitionLayout[];
@@ -66,6 +68,8 @@ export interface MetadataPort {
   controllerId(): number;
   topicNames(): string[];
   topic(name: string): Either<PortError, TopicLayout>;
+  /** The name of the topic with this UUID (hex); undefined when there is none (UNKNOWN_TOPIC_ID). */
+  topicName(topicId: string): string | undefined;
   /**
    * Who leads the partition now, as this node last learnt it (KIP-951: a
    * NOT_LEADER_OR_FOLLOWER answer names the new leader so the client need not

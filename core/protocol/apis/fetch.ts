@@ -4,15 +4,22 @@
 // isolation_level 1 (read_committed) reads up to the last stable offset and
 // lists the aborted transactions among the records (the client drops those
 // records and every control batch itself, as with Kafka).
+// v13+ name topics by id (Metadata v10+ gives them): an id that names no topic
+// is UNKNOWN_TOPIC_ID for each of its partitions. v15 moves the replica id into
+// the tagged ReplicaState; v16 adds NodeEndpoints (KIP-951, current-leader.ts).
 import { defineApi } from '../api';
 import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
-import { ApiKey, array, field, message } from '../../wire';
+import { ApiKey, ErrorCode, array, field, message, struct, versions } from '../../wire';
 import { groupByTopic } from './group-by-topic';
 import type { BrokerEndpoint, PartitionLeader } from '../ports';
 import { currentLeaderField, currentLeaderFor, nodeEndpoints, nodeEndpointsField } from './current-leader';
+import { NO_TOPIC_ID } from '../topic-id';
 
 export interface FetchRequest {
+  /** Up to v14; v15+ carry it in replicaState. */
   replicaId: number;
+  /** v15+ (tagged): the fetching replica, or absent (-1) for a consumer. */
+  replicaState?: { replicaId: number; replicaEpoch: number };
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
@@ -20,7 +27,10 @@ export interface FetchRequest {
   sessionId: number;
   sessionEpoch: number;
   topics: {
+    /** Up to v12. */
     topic: string;
+    /** v13+. */
+    topicId: string;
     partitions: {
       partition: number;
       currentLeaderEpoch: number;
@@ -31,7 +41,7 @@ export interface FetchRequest {
     }[];
   }[];
   clusterId: string | null;
-  forgottenTopicsData: { topic: string; partitions: number[] }[];
+  forgottenTopicsData: { topic: string; topicId: string; partitions: number[] }[];
   rackId: string;
 }
 
@@ -52,7 +62,8 @@ export interface FetchResponse {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
-  responses: { topic: string; partitions: FetchPartitionData[] }[];
+  /** `topic` up to v12, `topicId` from v13. */
+  responses: { topic: string; topicId: string; partitions: FetchPartitionData[] }[];
   /** v16+ (KIP-951): where the leaders the partitions name listen. */
   nodeEndpoints?: BrokerEndpoint[];
 }
@@ -63,6 +74,10 @@ const CURRENT_LEADER_SINCE = 12;
 const request = message('12+', [
   field('clusterId', 'string', '12+', { nullable: '12+', default: null, tag: 0 }),
   field('replicaId', 'int32', '0-14', { default: -1 }),
+  field('replicaState', struct([field('replicaId', 'int32', '15+', { default: -1 }), field('replicaEpoch', 'int64', '15+', { default: -1 })]), '15+', {
+    tag: 1,
+    default: undefined,
+  }),
   field('maxWaitMs', 'int32', '0+'),
   field('minBytes', 'int32', '0+'),
   field('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
@@ -130,14 +145,29 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
   key: ApiKey.Fetch,
   name: 'Fetch',
   // v4+ read RecordBatch v2 (librdkafka needs 4 in the range to enable it).
-  versions: '4-12',
+  // v17 (KIP-853's replica directory id) is not served.
+  versions: '4-16',
   request,
   response,
   async handle(req, ctx) {
-    const partitions = req.topics.flatMap((t) =>
+    const byId = ctx.apiVersion >= 13;
+    const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : req.replicaId;
+    // v13+: each topic's name from its id; the id answers for it again.
+    const idOf = new Map<string, string>();
+    const unknownIds: FetchRequest['topics'] = [];
+    const named: { topic: string; partitions: FetchRequest['topics'][number]['partitions'] }[] = [];
+    for (const t of req.topics) {
+      const topic = byId ? ctx.metadata.topicName(t.topicId) : t.topic;
+      if (topic === undefined) unknownIds.push(t);
+      else {
+        if (byId) idOf.set(topic, t.topicId);
+        named.push({ topic, partitions: t.partitions });
+      }
+    }
+    const partitions = named.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })),
     );
-    const readable = req.replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
+    const readable = replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
     const unreadable = partitions.filter((p) => !readable(p.topic)).map((p) => ({ ...p, ...UNREADABLE }));
     const results = await ctx.partitions.fetch({
       partitions: unreadable.length === 0 ? partitions : partitions.filter((p) => readable(p.topic)),
@@ -148,22 +178,26 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       isolationLevel: req.isolationLevel === 1 ? 1 : 0,
     });
     const leaders: PartitionLeader[] = [];
-    const named = (r: { topic: string; partition: number; errorCode: number }): PartitionLeader | undefined => {
+    const leaderNamed = (r: { topic: string; partition: number; errorCode: number }): PartitionLeader | undefined => {
       const l = currentLeaderFor(ctx, CURRENT_LEADER_SINCE, r.topic, r.partition, r.errorCode);
       if (l !== undefined) leaders.push(l);
       return l;
     };
-    const responses = groupByTopic([...results, ...unreadable], (r) => ({
-      partitionIndex: r.partition,
-      errorCode: r.errorCode,
-      highWatermark: r.highWatermark,
-      lastStableOffset: r.lastStableOffset,
-      logStartOffset: r.logStartOffset,
-      abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
-      preferredReadReplica: -1,
-      records: r.records,
-      currentLeader: named(r),
-    })).map((t) => ({ topic: t.name, partitions: t.partitions }));
+    const responses: FetchResponse['responses'] = groupByTopic(
+      [...results, ...unreadable],
+      (r): FetchPartitionData => ({
+        partitionIndex: r.partition,
+        errorCode: r.errorCode,
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.lastStableOffset,
+        logStartOffset: r.logStartOffset,
+        abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
+        preferredReadReplica: -1,
+        records: r.records,
+        currentLeader: leaderNamed(r),
+      }),
+    ).map((t) => ({ topic: t.name, topicId: idOf.get(t.name) ?? NO_TOPIC_ID, partitions: t.partitions }));
+    for (const t of unknownIds) responses.push({ topic: '', topicId: t.topicId, partitions: t.partitions.map((p) => unknownTopicId(p.partition)) });
     return {
       throttleTimeMs: 0,
       errorCode: 0,
@@ -174,3 +208,23 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
     };
   },
 });
+
+function unknownTopicId(partitionIndex: number): FetchPartitionData {
+  return {
+    partitionIndex,
+    errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  };
+}
+
+/**
+ * Fetch as Rill's own clients send it (`apis.fetch`): by topic name, so at most
+ * v12; v13+ name topics by the ids of Metadata v10+, which they do not keep.
+ * The server serves fetchApi's whole range.
+ */
+export const fetchByNameApi: typeof fetchApi = { ...fetchApi, versions: versions('4-12') };

@@ -7,10 +7,12 @@ import { defineApi } from '../api';
 import { authorized, authorizer, clusterAuthorized, deniedCode, denial } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import type { TopicLayout } from '../ports';
+import { NO_TOPIC_ID } from '../topic-id';
 import { array, field, message } from '../../wire';
 
 export interface MetadataRequest {
-  topics: { name: string }[] | null;
+  /** v12+ may name a topic by id alone (name null); before, topicId is the zero UUID. */
+  topics: { name: string | null; topicId?: string }[] | null;
   allowAutoTopicCreation: boolean;
   includeClusterAuthorizedOperations: boolean;
   includeTopicAuthorizedOperations: boolean;
@@ -28,7 +30,10 @@ interface MetadataPartition {
 
 interface MetadataTopic {
   errorCode: number;
+  /** '' for a topic asked for (v12+) by an id that names none (Rill's own clients ask by name only). */
   name: string;
+  /** v10+. */
+  topicId: string;
   isInternal: boolean;
   partitions: MetadataPartition[];
   /** Left out: the schema's default (none requested). */
@@ -69,7 +74,8 @@ const response = message('9+', [
     'topics',
     array([
       field('errorCode', 'int16', '0+'),
-      field('name', 'string', '0+'),
+      field('name', 'string', '0+', { nullable: '12+' }),
+      field('topicId', 'uuid', '10+'),
       field('isInternal', 'bool', '1+'),
       field(
         'partitions',
@@ -94,7 +100,8 @@ const response = message('9+', [
 export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
   key: ApiKey.Metadata,
   name: 'Metadata',
-  versions: '0-9',
+  // v10 adds topic ids (which Fetch v13+ names topics by), v12 asking by id.
+  versions: '0-12',
   request,
   response,
   async handle(req, ctx) {
@@ -103,10 +110,11 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
     const describable = authorizer(ctx, 'Topic', 'DESCRIBE');
     // "All topics" are those the principal may describe; a named one it may not is TOPIC_AUTHORIZATION_FAILED.
-    const names = all ? metadata.topicNames().filter(describable) : req.topics!.map((t) => t.name ?? '');
+    const names = all ? metadata.topicNames().filter(describable) : req.topics!.map((t) => t.name ?? metadata.topicName(t.topicId ?? NO_TOPIC_ID) ?? null);
     const autoCreate = !all && req.allowAutoTopicCreation && ctx.autoCreateTopics;
     const topics = await Promise.all(
-      names.map(async (name): Promise<MetadataTopic> => {
+      names.map(async (name, i): Promise<MetadataTopic> => {
+        if (name === null) return { ...topicError('', ErrorCode.UNKNOWN_TOPIC_ID), topicId: req.topics![i].topicId ?? NO_TOPIC_ID };
         if (!describable(name)) return topicError(name, deniedCode.Topic);
         let found = metadata.topic(name);
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
@@ -154,12 +162,12 @@ function describe(t: TopicLayout): MetadataTopic {
         offlineReplicas: p.offlineReplicas as number[],
       }),
     );
-    topic = { errorCode: 0, name: t.name, isInternal: t.internal, partitions };
+    topic = { errorCode: 0, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions };
     described.set(t, topic);
   }
   return topic;
 }
 
 function topicError(name: string, errorCode: number): MetadataTopic {
-  return { errorCode, name, isInternal: false, partitions: [] };
+  return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [] };
 }

@@ -17,6 +17,7 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
       controllerId: unexpected,
       topicNames: unexpected,
       topic: unexpected,
+      topicName: unexpected,
       currentLeader: unexpected,
       autoCreateTopic: unexpected,
     },

@@ -4,7 +4,21 @@
 // to the new leader at once instead of asking Metadata first.
 import { ErrorCode, array, field, struct, type Field } from '../../wire';
 import type { RequestContext } from '../api';
-import type { BrokerEndpoint, PartitionLeader } from '../ports';
+import type { PartitionLeader } from '../ports';
+
+/** CurrentLeader as answers carry it. */
+export interface LeaderIdAndEpoch {
+  leaderId: number;
+  leaderEpoch: number;
+}
+
+/** One entry of NodeEndpoints. */
+export interface NodeEndpoint {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
 
 /** The errors after which an answer names the current leader (as Kafka's brokers do). */
 const LEADER_CHANGED: ReadonlySet<number> = new Set([ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.FENCED_LEADER_EPOCH]);
@@ -44,7 +58,7 @@ export function currentLeaderFor(ctx: RequestContext, since: number, topic: stri
 }
 
 /** Where the `leaders` named listen, on the listener the client came in on ([] when none are named). */
-export function nodeEndpoints(ctx: RequestContext, leaders: Iterable<PartitionLeader | undefined>): BrokerEndpoint[] {
+export function nodeEndpoints(ctx: RequestContext, leaders: Iterable<PartitionLeader | undefined>): NodeEndpoint[] {
   const ids = new Set<number>();
   for (const l of leaders) if (l !== undefined) ids.add(l.leaderId);
   return ids.size === 0 ? [] : ctx.metadata.brokers(ctx.advertised).filter((b) => ids.has(b.nodeId));

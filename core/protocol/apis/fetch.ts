@@ -11,8 +11,8 @@ import { defineApi } from '../api';
 import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
 import { ApiKey, ErrorCode, array, field, message, struct, versions } from '../../wire';
 import { groupByTopic } from './group-by-topic';
-import type { BrokerEndpoint, PartitionLeader } from '../ports';
-import { currentLeaderField, currentLeaderFor, nodeEndpoints, nodeEndpointsField } from './current-leader';
+import type { PartitionLeader } from '../ports';
+import { currentLeaderField, currentLeaderFor, type LeaderIdAndEpoch, type NodeEndpoint, nodeEndpoints, nodeEndpointsField } from './current-leader';
 import { NO_TOPIC_ID } from '../topic-id';
 
 export interface FetchRequest {
@@ -55,7 +55,7 @@ interface FetchPartitionData {
   preferredReadReplica: number;
   records: Buffer | null;
   /** v12+ (KIP-595, used by KIP-951): the new leader, on NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH. */
-  currentLeader?: PartitionLeader;
+  currentLeader?: LeaderIdAndEpoch;
 }
 
 export interface FetchResponse {
@@ -65,7 +65,7 @@ export interface FetchResponse {
   /** `topic` up to v12, `topicId` from v13. */
   responses: { topic: string; topicId: string; partitions: FetchPartitionData[] }[];
   /** v16+ (KIP-951): where the leaders the partitions name listen. */
-  nodeEndpoints?: BrokerEndpoint[];
+  nodeEndpoints?: NodeEndpoint[];
 }
 
 /** Fetch answers carry CurrentLeader from v12 (KIP-595); KIP-951 fills it for clients. */

@@ -30,8 +30,8 @@ interface MetadataPartition {
 
 interface MetadataTopic {
   errorCode: number;
-  /** '' for a topic asked for (v12+) by an id that names none (Rill's own clients ask by name only). */
-  name: string;
+  /** Null (v12+) for a topic asked for by an id that names none (Rill's own clients ask by name, and never see one). */
+  name: string | null;
   /** v10+. */
   topicId: string;
   isInternal: boolean;
@@ -40,7 +40,8 @@ interface MetadataTopic {
   topicAuthorizedOperations?: number;
 }
 
-export interface MetadataResponse {
+/** The answer as the server writes it. */
+interface MetadataAnswer {
   throttleTimeMs: number;
   brokers: { nodeId: number; host: string; port: number; rack: string | null }[];
   clusterId: string | null;
@@ -48,6 +49,9 @@ export interface MetadataResponse {
   topics: MetadataTopic[];
   clusterAuthorizedOperations?: number;
 }
+
+/** The answer as a client that asks for topics by name reads it (Rill's own clients do): every topic has its name. */
+export type MetadataResponse = Omit<MetadataAnswer, 'topics'> & { topics: (MetadataTopic & { name: string })[] };
 
 const request = message('9+', [
   field('topics', array([field('topicId', 'uuid', '10+'), field('name', 'string', '0+', { nullable: '10+' })]), '0+', { nullable: '1+' }),
@@ -97,7 +101,7 @@ const response = message('9+', [
   field('clusterAuthorizedOperations', 'int32', '8-10', { default: -2147483648 }),
 ]);
 
-export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
+export const metadataApi = defineApi<MetadataRequest, MetadataAnswer>({
   key: ApiKey.Metadata,
   name: 'Metadata',
   // v10 adds topic ids (which Fetch v13+ names topics by), v12 asking by id.
@@ -114,7 +118,7 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
     const autoCreate = !all && req.allowAutoTopicCreation && ctx.autoCreateTopics;
     const topics = await Promise.all(
       names.map(async (name, i): Promise<MetadataTopic> => {
-        if (name === null) return { ...topicError('', ErrorCode.UNKNOWN_TOPIC_ID), topicId: req.topics![i].topicId ?? NO_TOPIC_ID };
+        if (name === null) return { ...topicError(null, ErrorCode.UNKNOWN_TOPIC_ID), topicId: req.topics![i].topicId ?? NO_TOPIC_ID };
         if (!describable(name)) return topicError(name, deniedCode.Topic);
         let found = metadata.topic(name);
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
@@ -168,6 +172,6 @@ function describe(t: TopicLayout): MetadataTopic {
   return topic;
 }
 
-function topicError(name: string, errorCode: number): MetadataTopic {
+function topicError(name: string | null, errorCode: number): MetadataTopic {
   return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [] };
 }

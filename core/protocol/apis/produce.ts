@@ -5,9 +5,9 @@ import * as E from 'fp-ts/Either';
 import { ApiKey, ErrorCode } from '../../wire';
 import { defineApi } from '../api';
 import { authorized, deniedMessage, ifAuthorized } from '../auth';
-import type { Acks, Appended, BrokerEndpoint, PartitionLeader, PortError } from '../ports';
+import type { Acks, Appended, PortError } from '../ports';
 import { array, field, message } from '../../wire';
-import { currentLeaderField, currentLeaderFor, nodeEndpoints, nodeEndpointsField } from './current-leader';
+import { currentLeaderField, currentLeaderFor, type LeaderIdAndEpoch, type NodeEndpoint, nodeEndpoints, nodeEndpointsField } from './current-leader';
 
 export interface ProduceRequest {
   transactionalId: string | null;
@@ -25,14 +25,14 @@ interface ProducePartitionResponse {
   recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
   errorMessage: string | null;
   /** v10+ (KIP-951): the new leader, on NOT_LEADER_OR_FOLLOWER. */
-  currentLeader?: PartitionLeader;
+  currentLeader?: LeaderIdAndEpoch;
 }
 
 export interface ProduceResponse {
   responses: { name: string; partitionResponses: ProducePartitionResponse[] }[];
   throttleTimeMs: number;
   /** v10+ (KIP-951): where the leaders the partitions name listen. */
-  nodeEndpoints?: BrokerEndpoint[];
+  nodeEndpoints?: NodeEndpoint[];
 }
 
 /** KIP-951: Produce answers name the new leader from v10. */

@@ -5,7 +5,7 @@
 // not one Metadata request more is served anywhere.
 import { protocolLogClient, type ProtocolLogClient } from '../../../../core/client';
 import { encodeRecordBatch } from '../../../../core/log';
-import { apis, ErrorCode, KafkaConnection } from '../../../../core/protocol';
+import { ApiKey, apiByKey, apis, ErrorCode, KafkaConnection, NO_TOPIC_ID } from '../../../../core/protocol';
 import { Scrape } from '../../../support/scrape';
 import { InProcessCluster, until } from '../in-process-cluster';
 
@@ -86,7 +86,7 @@ describe('a NOT_LEADER_OR_FOLLOWER answer names the new leader (KIP-951)', () =>
       const [host, port] = cluster.bootstrap(next).split(':');
       expect(produced.nodeEndpoints).toEqual([{ nodeId: next, host, port: Number(port), rack: null }]);
 
-      const fetched = await atOld.request<apis.FetchResponse>(apis.fetch, {
+      const fetchRequest = (topics: { topic?: string; topicId?: string }[]) => ({
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 0,
@@ -94,19 +94,30 @@ describe('a NOT_LEADER_OR_FOLLOWER answer names the new leader (KIP-951)', () =>
         isolationLevel: 0,
         sessionId: 0,
         sessionEpoch: -1,
-        topics: [
-          {
-            topic: TOPIC,
-            partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }],
-          },
-        ],
+        topics: topics.map((t) => ({
+          ...t,
+          partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }],
+        })),
         forgottenTopicsData: [],
         rackId: '',
       });
-      expect(fetched.responses[0].partitions[0]).toMatchObject({
-        errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        currentLeader: { leaderId: next, leaderEpoch: epoch },
-      });
+      const leaderMoved = { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: next, leaderEpoch: epoch } };
+      // By name (v12, as Rill's clients fetch): CurrentLeader, and no NodeEndpoints before v16.
+      const fetched = await atOld.request<apis.FetchResponse>(apis.fetch, fetchRequest([{ topic: TOPIC }]));
+      expect(fetched.responses[0].partitions[0]).toMatchObject(leaderMoved);
+
+      // By id (v16, as Metadata v12 gives it), with an id no topic has.
+      const meta = await atOld.request<apis.MetadataResponse>(apis.metadata, { topics: [{ name: TOPIC }], allowAutoTopicCreation: false });
+      const topicId = meta.topics[0].topicId;
+      expect(topicId).toMatch(/^[0-9a-f]{32}$/);
+      expect(topicId).not.toBe(NO_TOPIC_ID);
+      const noSuchId = 'f'.repeat(32);
+      const byId = await atOld.send<apis.FetchResponse>(apiByKey(ApiKey.Fetch)!, 16, fetchRequest([{ topicId }, { topicId: noSuchId }]));
+      expect(byId.responses).toEqual([
+        expect.objectContaining({ topicId, partitions: [expect.objectContaining(leaderMoved)] }),
+        expect.objectContaining({ topicId: noSuchId, partitions: [expect.objectContaining({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID })] }),
+      ]);
+      expect(byId.nodeEndpoints).toEqual(produced.nodeEndpoints);
 
       // The client still knows the old leader: its answer sends the client on, not Metadata.
       const metadataBefore = await metadataServed();

@@ -111,11 +111,16 @@ export class PartitionLeaders {
     return this.retry.run(
       what,
       async (n) => {
-        // A retry first asks where the leader is now, unless the last answer said.
-        if (n > 0 && !followed) await this.refresh();
+        // A retry first asks where the leader is now, unless the last answer said
+        // (once only: if that leader fails too, the next retry asks Metadata).
+        const told = followed;
+        followed = false;
+        if (n > 0 && !told) await this.refresh();
         const r = await attempt(await this.connectionFor(partition));
-        followed = r === FOLLOWED;
-        if (r === FOLLOWED) return new RetryLater('the leader moved', { now: true });
+        if (r === FOLLOWED) {
+          followed = true;
+          return new RetryLater('the leader moved', { now: true });
+        }
         return r === MOVED ? new RetryLater('the leader moved') : r;
       },
       { onError: () => this.forget(partition), stopped: () => this.brokers.closed },

@@ -118,8 +118,11 @@ export const metadataApi = defineApi<MetadataRequest, MetadataAnswer>({
     const autoCreate = !all && req.allowAutoTopicCreation && ctx.autoCreateTopics;
     const topics = await Promise.all(
       names.map(async (name, i): Promise<MetadataTopic> => {
-        if (name === null) return { ...topicError(null, ErrorCode.UNKNOWN_TOPIC_ID), topicId: req.topics![i].topicId ?? NO_TOPIC_ID };
-        if (!describable(name)) return topicError(name, deniedCode.Topic);
+        const byId = !all && req.topics![i].name === null;
+        const askedId = byId ? (req.topics![i].topicId ?? NO_TOPIC_ID) : NO_TOPIC_ID;
+        if (name === null) return { ...topicError(null, ErrorCode.UNKNOWN_TOPIC_ID), topicId: askedId };
+        // Asked for by id, a topic the principal may not describe keeps its name to itself (as Kafka answers).
+        if (!describable(name)) return byId ? { ...topicError(null, deniedCode.Topic), topicId: askedId } : topicError(name, deniedCode.Topic);
         let found = metadata.topic(name);
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
           const created =

@@ -545,13 +545,20 @@ function protocolSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
   const value = Buffer.alloc(100, 'f');
   let conn: KafkaConnection | undefined;
   let batch: Buffer = Buffer.alloc(0);
+  // Where the last NOT_LEADER_OR_FOLLOWER answer said the leader is now (KIP-951): tried next, without Metadata.
+  let named: string | undefined;
   return steadyLoop('protocol', {
     prepare: async () => {
       if (conn === undefined) {
-        const parts = await nodes.partitions(topic);
-        const leader = parts?.[0]?.leaderId ?? -1;
-        if (leader < 0 || !nodes.isUp(`b${leader}`)) throw new Error('no live leader in metadata');
-        conn = await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 5000, clientId: 'rill-bench-failover' });
+        let address = named;
+        named = undefined;
+        if (address === undefined) {
+          const parts = await nodes.partitions(topic);
+          const leader = parts?.[0]?.leaderId ?? -1;
+          if (leader < 0 || !nodes.isUp(`b${leader}`)) throw new Error('no live leader in metadata');
+          address = nodes.bootstrap(leader);
+        }
+        conn = await KafkaConnection.connect(address, { timeoutMs: 5000, clientId: 'rill-bench-failover' });
       }
       batch = encodeRecordBatch({ records: Array.from({ length: FAILOVER_BATCH_RECORDS }, () => ({ key: null, value })) });
     },
@@ -562,7 +569,12 @@ function protocolSteady(nodes: ClusterNodes, topic: string): SteadyProducer {
         timeoutMs: 5000,
         topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
       });
-      if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`error code ${r.responses[0].partitionResponses[0].errorCode}`);
+      const p = r.responses[0].partitionResponses[0];
+      if (p.errorCode !== 0) {
+        const at = p.currentLeader === undefined ? undefined : r.nodeEndpoints?.find((e) => e.nodeId === p.currentLeader!.leaderId);
+        if (at !== undefined) named = `${at.host}:${at.port}`;
+        throw new Error(`error code ${p.errorCode}`);
+      }
     },
     reset: () => {
       conn?.close();

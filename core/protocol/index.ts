@@ -34,6 +34,7 @@ export { ApiKey } from './api';
 export type { ApiDefinition, RequestContext } from './api';
 export { singleNodePorts } from './single-node';
 export type * from './ports';
+export { NO_TOPIC_ID, numberedTopicIdHex, topicNumberOfHex } from './topic-id';
 export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
 export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';

@@ -46,9 +46,17 @@ export interface PartitionLayout {
 
 export interface TopicLayout {
   readonly name: string;
+  /** The topic's UUID (hex), as Metadata v10+ and Fetch v13+ carry it. */
+  readonly topicId: string;
   readonly internal: boolean;
   /** In partition order. */
   readonly partitions: readonly PartitionLayout[];
+}
+
+/** A partition's leader and its epoch. */
+export interface PartitionLeader {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
 }
 
 /** Who the brokers are and where the partitions live (Metadata, and the admin handlers' checks). */
@@ -60,6 +68,14 @@ export interface MetadataPort {
   controllerId(): number;
   topicNames(): string[];
   topic(name: string): Either<PortError, TopicLayout>;
+  /** The name of the topic with this UUID (hex); undefined when there is none (UNKNOWN_TOPIC_ID). */
+  topicName(topicId: string): string | undefined;
+  /**
+   * Who leads the partition now, as this node last learnt it (KIP-951: a
+   * NOT_LEADER_OR_FOLLOWER answer names the new leader so the client need not
+   * ask Metadata). Undefined when the partition is unknown or has no leader.
+   */
+  currentLeader(topic: string, partition: number): PartitionLeader | undefined;
   /** Creates a topic with the defaults for a client's Metadata request (auto.create.topics.enable); TOPIC_ALREADY_EXISTS is a success. */
   autoCreateTopic(name: string): MaybeAsync<Either<PortError, { partitions: number }>>;
 }

@@ -26,10 +26,16 @@ function layout(broker: Broker, d: TopicDescription): TopicLayout {
     isr: self,
     offlineReplicas: [],
   }));
-  return { name: d.name, internal: d.internal, partitions };
+  return { name: d.name, topicId: topicIdHex(d.topicId), internal: d.internal, partitions };
 }
 
 function metadataPort(broker: Broker): MetadataPort {
+  // Topic UUID -> name, rebuilt when an id is not found (a topic created since).
+  let names = new Map<string, string>();
+  const idOf = (name: string) => {
+    const d = broker.describeTopic(name);
+    return E.isRight(d) ? topicIdHex(d.right.topicId) : undefined;
+  };
   return {
     get clusterId() {
       return broker.clusterId;
@@ -38,6 +44,20 @@ function metadataPort(broker: Broker): MetadataPort {
     controllerId: () => broker.nodeId,
     topicNames: () => broker.listTopics(),
     topic: (name) => E.map((d: TopicDescription) => layout(broker, d))(broker.describeTopic(name)),
+    topicName(topicId) {
+      let name = names.get(topicId);
+      if (name === undefined) {
+        names = new Map(broker.listTopics({ includeInternal: true }).map((n) => [idOf(n) ?? '', n]));
+        name = names.get(topicId);
+      }
+      // A name whose topic was deleted (or deleted and made again) since is no answer.
+      return name !== undefined && idOf(name) === topicId ? name : undefined;
+    },
+    currentLeader(topic, partition) {
+      // A single node leads every partition it has, always at epoch 0.
+      const d = broker.describeTopic(topic);
+      return E.isRight(d) && partition >= 0 && partition < d.right.partitions ? { leaderId: broker.nodeId, leaderEpoch: 0 } : undefined;
+    },
     autoCreateTopic(name) {
       const created = broker.createTopic({ name });
       if (E.isRight(created)) return E.right({ partitions: created.right.partitions });

@@ -5,10 +5,13 @@
 // broker (shared by every topic, see BrokerConnections), and when a leader
 // moves or dies (NOT_LEADER_OR_FOLLOWER, a refused or closed connection) asks
 // Metadata again, from any broker that answers, and retries with a backoff
-// until a deadline. On a single broker every partition is led by the
-// bootstrap broker.
+// until a deadline. An answer that names the new leader (KIP-951's
+// CurrentLeader, in Produce v10+ and Fetch v12+ answers) is followed at once,
+// without Metadata and without a backoff, when its leader epoch is newer than
+// the one known. On a single broker every partition is led by the bootstrap
+// broker.
 import { BrokerError, errorName } from '../../broker';
-import { apis, KafkaClientError, type KafkaConnection } from '../../protocol';
+import { apis, KafkaClientError, type BrokerEndpoint, type KafkaConnection, type PartitionLeader } from '../../protocol';
 import type { TopicPartition } from '../../broker';
 import type { BrokerConnections } from './broker-connections';
 import { RetryLater, retryPolicy, type RetryPolicy } from './retry-policy';
@@ -29,6 +32,9 @@ export const STALE_METADATA = new Set([...LEADER_MOVED, 3]);
 /** Returned by a `withLeader` attempt when the answer said the leader moved. */
 export const MOVED = Symbol('leader moved');
 
+/** Returned (by `movedTo`) when the answer also named the new leader and it was taken: retried there at once. */
+const FOLLOWED = Symbol('leader moved, to the leader the answer named');
+
 /** A partition whose leader Metadata does not name (an election is under way): retried like a broken connection. */
 class NoLeader extends KafkaClientError {}
 
@@ -43,7 +49,7 @@ export function checkCode(code: number, what: string, message?: string | null): 
 }
 
 export class PartitionLeaders {
-  private readonly leaders = new Map<number, number>();
+  private readonly leaders = new Map<number, PartitionLeader>();
   private count = 0;
   readonly retry: RetryPolicy;
 
@@ -65,7 +71,12 @@ export class PartitionLeaders {
   async refresh(): Promise<number> {
     const m = await this.brokers.metadata([this.topic]);
     const t = m.topics[0];
-    for (const p of t?.partitions ?? []) this.leaders.set(p.partitionIndex, p.leaderId);
+    for (const p of t?.partitions ?? []) {
+      // A broker's Metadata may lag the leader an answer named: the newer epoch stays.
+      const known = this.leaders.get(p.partitionIndex);
+      if (known === undefined || p.leaderEpoch < 0 || p.leaderEpoch >= known.leaderEpoch)
+        this.leaders.set(p.partitionIndex, { leaderId: p.leaderId, leaderEpoch: p.leaderEpoch });
+    }
     this.count = t !== undefined && t.errorCode === 0 ? t.partitions.length : 0;
     return this.count;
   }
@@ -79,14 +90,14 @@ export class PartitionLeaders {
   async connectionFor(partition: number): Promise<KafkaConnection> {
     const leader = this.leaders.get(partition);
     if (leader === undefined) return this.any();
-    const address = this.brokers.addressOf(leader);
+    const address = this.brokers.addressOf(leader.leaderId);
     if (address === undefined) throw new NoLeader(`${this.topic}-${partition} has no leader`);
     return this.brokers.connection(address);
   }
 
   /** Drops the connection to `partition`'s leader (after it failed). */
   forget(partition: number): void {
-    const address = this.brokers.addressOf(this.leaders.get(partition) ?? -1);
+    const address = this.brokers.addressOf(this.leaders.get(partition)?.leaderId ?? -1);
     if (address !== undefined) this.brokers.drop(address);
   }
 
@@ -95,17 +106,42 @@ export class PartitionLeaders {
    * other than MOVED; a moved leader or a broken connection makes it ask
    * Metadata again and retry, as the retry policy says.
    */
-  withLeader<T>(partition: number, what: string, attempt: (c: KafkaConnection) => Promise<T | typeof MOVED>): Promise<T> {
+  withLeader<T>(partition: number, what: string, attempt: (c: KafkaConnection) => Promise<T | typeof MOVED | typeof FOLLOWED>): Promise<T> {
+    let followed = false;
     return this.retry.run(
       what,
       async (n) => {
-        // A retry first asks where the leader is now.
-        if (n > 0) await this.refresh();
+        // A retry first asks where the leader is now, unless the last answer said
+        // (once only: if that leader fails too, the next retry asks Metadata).
+        const told = followed;
+        followed = false;
+        if (n > 0 && !told) await this.refresh();
         const r = await attempt(await this.connectionFor(partition));
+        if (r === FOLLOWED) {
+          followed = true;
+          return new RetryLater('the leader moved', { now: true });
+        }
         return r === MOVED ? new RetryLater('the leader moved') : r;
       },
       { onError: () => this.forget(partition), stopped: () => this.brokers.closed },
     );
+  }
+
+  /**
+   * What an attempt returns when `partition`'s answer said the leader moved:
+   * FOLLOWED when the answer named a leader (KIP-951) newer than the one known
+   * and `endpoints` (or an earlier Metadata) say where it listens, so the
+   * retry goes there at once; MOVED otherwise (ask Metadata, back off).
+   * Epochs only grow, so two brokers cannot send a client back and forth.
+   */
+  movedTo(partition: number, named: PartitionLeader | undefined, endpoints: readonly BrokerEndpoint[] | undefined): typeof MOVED | typeof FOLLOWED {
+    if (named === undefined || named.leaderId < 0) return MOVED;
+    const known = this.leaders.get(partition);
+    if (known !== undefined && named.leaderEpoch <= known.leaderEpoch) return MOVED;
+    if (endpoints !== undefined) this.brokers.learn(endpoints);
+    if (this.brokers.addressOf(named.leaderId) === undefined) return MOVED;
+    this.leaders.set(partition, named);
+    return FOLLOWED;
   }
 
   /**
@@ -128,7 +164,7 @@ export class PartitionLeaders {
         topicData: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }],
       });
       const p = r.responses[0].partitionResponses[0];
-      if (moved.has(p.errorCode)) return MOVED;
+      if (moved.has(p.errorCode)) return this.movedTo(partition, p.currentLeader, r.nodeEndpoints);
       fail(p.errorCode, what, p.errorMessage);
       return undefined;
     });

@@ -8,7 +8,7 @@ import { apis } from '../../protocol';
 import { fetchedRecords } from '../fetched-records';
 import type { FetchedRecord, TopicPartition } from '../log-client';
 import type { BrokerConnections } from './broker-connections';
-import { checkCode, MOVED, PartitionLeaders, STALE_METADATA } from './partition-leaders';
+import { checkCode, PartitionLeaders, STALE_METADATA } from './partition-leaders';
 import type { RetryPolicy } from './retry-policy';
 
 /** One fetch of one partition: its records, the offset to read next, and the high watermark the leader reported. */
@@ -47,7 +47,8 @@ export class PartitionReader {
   /** isolationLevel 1 (read_committed, default): up to the last stable offset, aborted transactions left out. */
   async fetch(tp: TopicPartition, offset: number, maxBytes: number, maxWaitMs: number, isolationLevel: 0 | 1 = 1): Promise<PartitionFetch> {
     const what = `cannot fetch ${tp.topic}-${tp.partition} at offset ${offset}`;
-    return (await this.leaders(tp.topic)).withLeader(tp.partition, what, async (c) => {
+    const leaders = await this.leaders(tp.topic);
+    return leaders.withLeader(tp.partition, what, async (c) => {
       const r = await c.request<apis.FetchResponse>(apis.fetch, {
         replicaId: -1,
         maxWaitMs,
@@ -70,7 +71,7 @@ export class PartitionReader {
       checkCode(r.errorCode ?? 0, what);
       const p = r.responses[0]?.partitions[0];
       if (p === undefined) return { records: [], nextOffset: offset, highWatermark: undefined };
-      if (STALE_METADATA.has(p.errorCode)) return MOVED;
+      if (STALE_METADATA.has(p.errorCode)) return leaders.movedTo(tp.partition, p.currentLeader, r.nodeEndpoints);
       checkCode(p.errorCode, what);
       const read = p.records && p.records.length > 0 ? fetchedRecords(tp, offset, p.records, p.abortedTransactions) : { records: [], nextOffset: offset };
       // What a reader can read to: under read_committed the last stable offset.

@@ -10,7 +10,7 @@ import type { ProduceTarget } from '../producer';
 import { COORDINATOR_MOVED, GroupCoordinator } from './group-coordinator';
 import type { BrokerConnections } from './broker-connections';
 import type { RetryPolicy } from './retry-policy';
-import { kafkaError, MOVED, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
+import { kafkaError, STALE_METADATA, type PartitionLeaders } from './partition-leaders';
 
 /** The coordinator calls of one transactional id, over `brokers`. */
 export function protocolTransactionPort(
@@ -113,7 +113,7 @@ export function protocolProduceTarget(
           topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
         });
         const p = r.responses[0].partitionResponses[0];
-        if (STALE_METADATA.has(p.errorCode)) return MOVED;
+        if (STALE_METADATA.has(p.errorCode)) return l.movedTo(partition, p.currentLeader, r.nodeEndpoints);
         if (p.errorCode !== 0) return E.left(kafkaError(p.errorCode, what, p.errorMessage));
         return E.right({ baseOffset: p.baseOffset, lastOffset: -1, logAppendTime: p.logAppendTimeMs, logStartOffset: p.logStartOffset, duplicate: false });
       });

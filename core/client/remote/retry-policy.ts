@@ -23,9 +23,19 @@ export interface RetryOptions {
   readonly random?: () => number;
 }
 
-/** Returned by an attempt whose answer said "not here, not now" (a moved leader or coordinator): try again. */
+/**
+ * Returned by an attempt whose answer said "not here, not now" (a moved leader
+ * or coordinator): try again, after the backoff unless `now` (the answer said
+ * where to go instead).
+ */
 export class RetryLater {
-  constructor(readonly reason: string) {}
+  readonly now: boolean;
+  constructor(
+    readonly reason: string,
+    options: { now?: boolean } = {},
+  ) {
+    this.now = options.now ?? false;
+  }
 }
 
 export class RetryPolicy {
@@ -68,6 +78,7 @@ export class RetryPolicy {
         const r = await attempt(n);
         if (!(r instanceof RetryLater)) return r;
         reason = r.reason;
+        if (r.now && Date.now() < deadline) continue;
       } catch (e) {
         if (!(e instanceof KafkaClientError) || hooks.stopped?.()) throw e;
         reason = e.message;

@@ -25,6 +25,9 @@ import {
   type PartitionPort,
   type TopicConfigs,
   type TopicLayout,
+  NO_TOPIC_ID,
+  numberedTopicIdHex,
+  topicNumberOfHex,
 } from '../../protocol';
 import { withDefaultReplication } from './default-replication';
 import {
@@ -121,7 +124,12 @@ function layout(image: MetadataImage, t: TopicImage): TopicLayout {
       isr: p.isr,
       offlineReplicas: p.replicas.filter((id) => !image.isUnfenced(id)),
     }));
-  return { name: t.name, internal: t.name === CONSUMER_OFFSETS_TOPIC || t.name === TRANSACTION_STATE_TOPIC, partitions };
+  return {
+    name: t.name,
+    topicId: numberedTopicIdHex(t.topicId),
+    internal: t.name === CONSUMER_OFFSETS_TOPIC || t.name === TRANSACTION_STATE_TOPIC,
+    partitions,
+  };
 }
 
 /**
@@ -180,6 +188,14 @@ export function clusterMetadataPort(broker: BrokerView): MetadataPort {
     topic(name) {
       const l = layouts.topic(name);
       return l === undefined ? E.left(unknownTopic(name)) : E.right(l);
+    },
+    topicName(topicId) {
+      const n = topicNumberOfHex(topicId);
+      return n === undefined ? undefined : broker.image.topics.get(n)?.name;
+    },
+    currentLeader(topic, partition) {
+      const p = broker.image.topicByName(topic)?.partitions.get(partition);
+      return p === undefined || p.leader < 0 ? undefined : { leaderId: p.leader, leaderEpoch: p.leaderEpoch };
     },
     async autoCreateTopic(name) {
       const created = await createTopicAtController(
@@ -372,7 +388,7 @@ function adminPort(broker: BrokerView): AdminPort {
         const t = broker.image.topicByName(spec.name);
         const configs = t === undefined ? undefined : topicConfigs(t);
         return {
-          topicId: '',
+          topicId: t === undefined ? NO_TOPIC_ID : numberedTopicIdHex(t.topicId),
           partitions: request.partitions,
           replicationFactor: request.replicationFactor,
           configs: configs !== undefined && E.isRight(configs) ? configs.right : null,

@@ -5,6 +5,7 @@ import { ifAuthorized } from '../auth';
 import { adminDeadline } from './admin-deadline';
 import { ApiKey, ErrorCode } from '../../wire';
 import { array, field, message } from '../../wire';
+import { NO_TOPIC_ID } from '../topic-id';
 
 export interface DeleteTopicsRequest {
   topics: { name: string | null; topicId: string }[];
@@ -36,8 +37,6 @@ const response = message('4+', [
     '0+',
   ),
 ]);
-
-const NO_TOPIC_ID = '00000000000000000000000000000000';
 
 export const deleteTopicsApi = defineApi<DeleteTopicsRequest, DeleteTopicsResponse>({
   key: ApiKey.DeleteTopics,

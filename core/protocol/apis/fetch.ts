@@ -4,13 +4,22 @@
 // isolation_level 1 (read_committed) reads up to the last stable offset and
 // lists the aborted transactions among the records (the client drops those
 // records and every control batch itself, as with Kafka).
+// v13+ name topics by id (Metadata v10+ gives them): an id that names no topic
+// is UNKNOWN_TOPIC_ID for each of its partitions. v15 moves the replica id into
+// the tagged ReplicaState; v16 adds NodeEndpoints (KIP-951, current-leader.ts).
 import { defineApi } from '../api';
 import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
-import { ApiKey, array, field, message } from '../../wire';
+import { ApiKey, ErrorCode, array, field, message, struct, versions } from '../../wire';
 import { groupByTopic } from './group-by-topic';
+import type { PartitionLeader } from '../ports';
+import { currentLeaderField, currentLeaderFor, type LeaderIdAndEpoch, type NodeEndpoint, nodeEndpoints, nodeEndpointsField } from './current-leader';
+import { NO_TOPIC_ID } from '../topic-id';
 
 export interface FetchRequest {
+  /** Up to v14; v15+ carry it in replicaState. */
   replicaId: number;
+  /** v15+ (tagged): the fetching replica, or absent (-1) for a consumer. */
+  replicaState?: { replicaId: number; replicaEpoch: number };
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
@@ -18,7 +27,10 @@ export interface FetchRequest {
   sessionId: number;
   sessionEpoch: number;
   topics: {
+    /** Up to v12. */
     topic: string;
+    /** v13+. */
+    topicId: string;
     partitions: {
       partition: number;
       currentLeaderEpoch: number;
@@ -29,7 +41,7 @@ export interface FetchRequest {
     }[];
   }[];
   clusterId: string | null;
-  forgottenTopicsData: { topic: string; partitions: number[] }[];
+  forgottenTopicsData: { topic: string; topicId: string; partitions: number[] }[];
   rackId: string;
 }
 
@@ -42,18 +54,30 @@ interface FetchPartitionData {
   abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   preferredReadReplica: number;
   records: Buffer | null;
+  /** v12+ (KIP-595, used by KIP-951): the new leader, on NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH. */
+  currentLeader?: LeaderIdAndEpoch;
 }
 
 export interface FetchResponse {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
-  responses: { topic: string; partitions: FetchPartitionData[] }[];
+  /** `topic` up to v12, `topicId` from v13. */
+  responses: { topic: string; topicId: string; partitions: FetchPartitionData[] }[];
+  /** v16+ (KIP-951): where the leaders the partitions name listen. */
+  nodeEndpoints?: NodeEndpoint[];
 }
+
+/** Fetch answers carry CurrentLeader from v12 (KIP-595); KIP-951 fills it for clients. */
+const CURRENT_LEADER_SINCE = 12;
 
 const request = message('12+', [
   field('clusterId', 'string', '12+', { nullable: '12+', default: null, tag: 0 }),
   field('replicaId', 'int32', '0-14', { default: -1 }),
+  field('replicaState', struct([field('replicaId', 'int32', '15+', { default: -1 }), field('replicaEpoch', 'int64', '15+', { default: -1 })]), '15+', {
+    tag: 1,
+    default: undefined,
+  }),
   field('maxWaitMs', 'int32', '0+'),
   field('minBytes', 'int32', '0+'),
   field('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
@@ -107,26 +131,43 @@ const response = message('12+', [
           }),
           field('preferredReadReplica', 'int32', '11+', { default: -1 }),
           field('records', 'records', '0+', { nullable: '0+' }),
+          currentLeaderField(`${CURRENT_LEADER_SINCE}+`, 1),
         ]),
         '0+',
       ),
     ]),
     '0+',
   ),
+  nodeEndpointsField('16+'),
 ]);
 
 export const fetchApi = defineApi<FetchRequest, FetchResponse>({
   key: ApiKey.Fetch,
   name: 'Fetch',
   // v4+ read RecordBatch v2 (librdkafka needs 4 in the range to enable it).
-  versions: '4-12',
+  // v17 (KIP-853's replica directory id) is not served.
+  versions: '4-16',
   request,
   response,
   async handle(req, ctx) {
-    const partitions = req.topics.flatMap((t) =>
+    const byId = ctx.apiVersion >= 13;
+    const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : req.replicaId;
+    // v13+: each topic's name from its id; the id answers for it again.
+    const idOf = new Map<string, string>();
+    const unknownIds: FetchRequest['topics'] = [];
+    const named: { topic: string; partitions: FetchRequest['topics'][number]['partitions'] }[] = [];
+    for (const t of req.topics) {
+      const topic = byId ? ctx.metadata.topicName(t.topicId) : t.topic;
+      if (topic === undefined) unknownIds.push(t);
+      else {
+        if (byId) idOf.set(topic, t.topicId);
+        named.push({ topic, partitions: t.partitions });
+      }
+    }
+    const partitions = named.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })),
     );
-    const readable = req.replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
+    const readable = replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
     const unreadable = partitions.filter((p) => !readable(p.topic)).map((p) => ({ ...p, ...UNREADABLE }));
     const results = await ctx.partitions.fetch({
       partitions: unreadable.length === 0 ? partitions : partitions.filter((p) => readable(p.topic)),
@@ -136,12 +177,15 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       signal: ctx.signal,
       isolationLevel: req.isolationLevel === 1 ? 1 : 0,
     });
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
-      // No incremental fetch sessions: every fetch is a full one.
-      sessionId: 0,
-      responses: groupByTopic([...results, ...unreadable], (r) => ({
+    const leaders: PartitionLeader[] = [];
+    const leaderNamed = (r: { topic: string; partition: number; errorCode: number }): PartitionLeader | undefined => {
+      const l = currentLeaderFor(ctx, CURRENT_LEADER_SINCE, r.topic, r.partition, r.errorCode);
+      if (l !== undefined) leaders.push(l);
+      return l;
+    };
+    const responses: FetchResponse['responses'] = groupByTopic(
+      [...results, ...unreadable],
+      (r): FetchPartitionData => ({
         partitionIndex: r.partition,
         errorCode: r.errorCode,
         highWatermark: r.highWatermark,
@@ -150,7 +194,37 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
         abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
         preferredReadReplica: -1,
         records: r.records,
-      })).map((t) => ({ topic: t.name, partitions: t.partitions })),
+        currentLeader: leaderNamed(r),
+      }),
+    ).map((t) => ({ topic: t.name, topicId: idOf.get(t.name) ?? NO_TOPIC_ID, partitions: t.partitions }));
+    for (const t of unknownIds) responses.push({ topic: '', topicId: t.topicId, partitions: t.partitions.map((p) => unknownTopicId(p.partition)) });
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      // No incremental fetch sessions: every fetch is a full one.
+      sessionId: 0,
+      responses,
+      nodeEndpoints: nodeEndpoints(ctx, leaders),
     };
   },
 });
+
+function unknownTopicId(partitionIndex: number): FetchPartitionData {
+  return {
+    partitionIndex,
+    errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  };
+}
+
+/**
+ * Fetch as Rill's own clients send it (`apis.fetch`): by topic name, so at most
+ * v12; v13+ name topics by the ids of Metadata v10+, which they do not keep.
+ * The server serves fetchApi's whole range.
+ */
+export const fetchByNameApi: typeof fetchApi = { ...fetchApi, versions: versions('4-12') };

@@ -7,10 +7,12 @@ import { defineApi } from '../api';
 import { authorized, authorizer, clusterAuthorized, deniedCode, denial } from '../auth';
 import { ApiKey, ErrorCode } from '../../wire';
 import type { TopicLayout } from '../ports';
+import { NO_TOPIC_ID } from '../topic-id';
 import { array, field, message } from '../../wire';
 
 export interface MetadataRequest {
-  topics: { name: string }[] | null;
+  /** v12+ may name a topic by id alone (name null); before, topicId is the zero UUID. */
+  topics: { name: string | null; topicId?: string }[] | null;
   allowAutoTopicCreation: boolean;
   includeClusterAuthorizedOperations: boolean;
   includeTopicAuthorizedOperations: boolean;
@@ -28,14 +30,18 @@ interface MetadataPartition {
 
 interface MetadataTopic {
   errorCode: number;
-  name: string;
+  /** Null (v12+) for a topic asked for by an id that names none (Rill's own clients ask by name, and never see one). */
+  name: string | null;
+  /** v10+. */
+  topicId: string;
   isInternal: boolean;
   partitions: MetadataPartition[];
   /** Left out: the schema's default (none requested). */
   topicAuthorizedOperations?: number;
 }
 
-export interface MetadataResponse {
+/** The answer as the server writes it. */
+interface MetadataAnswer {
   throttleTimeMs: number;
   brokers: { nodeId: number; host: string; port: number; rack: string | null }[];
   clusterId: string | null;
@@ -43,6 +49,9 @@ export interface MetadataResponse {
   topics: MetadataTopic[];
   clusterAuthorizedOperations?: number;
 }
+
+/** The answer as a client that asks for topics by name reads it (Rill's own clients do): every topic has its name. */
+export type MetadataResponse = Omit<MetadataAnswer, 'topics'> & { topics: (MetadataTopic & { name: string })[] };
 
 const request = message('9+', [
   field('topics', array([field('topicId', 'uuid', '10+'), field('name', 'string', '0+', { nullable: '10+' })]), '0+', { nullable: '1+' }),
@@ -69,7 +78,8 @@ const response = message('9+', [
     'topics',
     array([
       field('errorCode', 'int16', '0+'),
-      field('name', 'string', '0+'),
+      field('name', 'string', '0+', { nullable: '12+' }),
+      field('topicId', 'uuid', '10+'),
       field('isInternal', 'bool', '1+'),
       field(
         'partitions',
@@ -91,10 +101,11 @@ const response = message('9+', [
   field('clusterAuthorizedOperations', 'int32', '8-10', { default: -2147483648 }),
 ]);
 
-export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
+export const metadataApi = defineApi<MetadataRequest, MetadataAnswer>({
   key: ApiKey.Metadata,
   name: 'Metadata',
-  versions: '0-9',
+  // v10 adds topic ids (which Fetch v13+ names topics by), v12 asking by id.
+  versions: '0-12',
   request,
   response,
   async handle(req, ctx) {
@@ -103,11 +114,15 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
     const describable = authorizer(ctx, 'Topic', 'DESCRIBE');
     // "All topics" are those the principal may describe; a named one it may not is TOPIC_AUTHORIZATION_FAILED.
-    const names = all ? metadata.topicNames().filter(describable) : req.topics!.map((t) => t.name ?? '');
+    const names = all ? metadata.topicNames().filter(describable) : req.topics!.map((t) => t.name ?? metadata.topicName(t.topicId ?? NO_TOPIC_ID) ?? null);
     const autoCreate = !all && req.allowAutoTopicCreation && ctx.autoCreateTopics;
     const topics = await Promise.all(
-      names.map(async (name): Promise<MetadataTopic> => {
-        if (!describable(name)) return topicError(name, deniedCode.Topic);
+      names.map(async (name, i): Promise<MetadataTopic> => {
+        const byId = !all && req.topics![i].name === null;
+        const askedId = byId ? (req.topics![i].topicId ?? NO_TOPIC_ID) : NO_TOPIC_ID;
+        if (name === null) return { ...topicError(null, ErrorCode.UNKNOWN_TOPIC_ID), topicId: askedId };
+        // Asked for by id, a topic the principal may not describe keeps its name to itself (as Kafka answers).
+        if (!describable(name)) return byId ? { ...topicError(null, deniedCode.Topic), topicId: askedId } : topicError(name, deniedCode.Topic);
         let found = metadata.topic(name);
         if (E.isLeft(found) && found.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) {
           const created =
@@ -154,12 +169,12 @@ function describe(t: TopicLayout): MetadataTopic {
         offlineReplicas: p.offlineReplicas as number[],
       }),
     );
-    topic = { errorCode: 0, name: t.name, isInternal: t.internal, partitions };
+    topic = { errorCode: 0, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions };
     described.set(t, topic);
   }
   return topic;
 }
 
-function topicError(name: string, errorCode: number): MetadataTopic {
-  return { errorCode, name, isInternal: false, partitions: [] };
+function topicError(name: string | null, errorCode: number): MetadataTopic {
+  return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [] };
 }

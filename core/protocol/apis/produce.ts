@@ -7,6 +7,7 @@ import { defineApi } from '../api';
 import { authorized, deniedMessage, ifAuthorized } from '../auth';
 import type { Acks, Appended, PortError } from '../ports';
 import { array, field, message } from '../../wire';
+import { currentLeaderField, currentLeaderFor, type LeaderIdAndEpoch, type NodeEndpoint, nodeEndpoints, nodeEndpointsField } from './current-leader';
 
 export interface ProduceRequest {
   transactionalId: string | null;
@@ -23,12 +24,19 @@ interface ProducePartitionResponse {
   logStartOffset: number;
   recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
   errorMessage: string | null;
+  /** v10+ (KIP-951): the new leader, on NOT_LEADER_OR_FOLLOWER. */
+  currentLeader?: LeaderIdAndEpoch;
 }
 
 export interface ProduceResponse {
   responses: { name: string; partitionResponses: ProducePartitionResponse[] }[];
   throttleTimeMs: number;
+  /** v10+ (KIP-951): where the leaders the partitions name listen. */
+  nodeEndpoints?: NodeEndpoint[];
 }
+
+/** KIP-951: Produce answers name the new leader from v10. */
+const CURRENT_LEADER_SINCE = 10;
 
 const request = message('9+', [
   field('transactionalId', 'string', '3+', { nullable: '3+', default: null }),
@@ -63,6 +71,7 @@ const response = message('9+', [
             '8+',
           ),
           field('errorMessage', 'string', '8+', { nullable: '8+', default: null }),
+          currentLeaderField(`${CURRENT_LEADER_SINCE}+`, 0),
         ]),
         '0+',
       ),
@@ -70,6 +79,7 @@ const response = message('9+', [
     '0+',
   ),
   field('throttleTimeMs', 'int32', '1+'),
+  nodeEndpointsField(`${CURRENT_LEADER_SINCE}+`),
 ]);
 
 /** How long an acks=all append may wait for the in-sync replicas: the client's timeout, 30 s when it gives none, at most 60 s. */
@@ -80,8 +90,9 @@ function replicationTimeoutMs(requested: number): number {
 export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
   key: ApiKey.Produce,
   name: 'Produce',
-  // v3+ carry RecordBatch v2, the only format the log stores.
-  versions: '3-8',
+  // v3+ carry RecordBatch v2, the only format the log stores; v9 is flexible,
+  // v10 names the new leader (KIP-951). v11+ (KIP-890's transaction checks) are not served.
+  versions: '3-10',
   request,
   response,
   handle(req, ctx) {
@@ -100,6 +111,7 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
           logStartOffset: -1,
           recordErrors: [],
           errorMessage,
+          currentLeader: currentLeaderFor(ctx, CURRENT_LEADER_SINCE, t.name, p.index, errorCode),
         });
         if (txnDenied) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, deniedMessage(ctx, 'TransactionalId', req.transactionalId!, 'WRITE'));
         if (!validAcks) return fail(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}.`);
@@ -124,7 +136,16 @@ export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
       }),
     );
     const respond = (partitionResponses: ProducePartitionResponse[][]): ProduceResponse | null =>
-      acks === 0 ? null : { responses: req.topicData.map((t, i) => ({ name: t.name, partitionResponses: partitionResponses[i] })), throttleTimeMs: 0 };
+      acks === 0
+        ? null
+        : {
+            responses: req.topicData.map((t, i) => ({ name: t.name, partitionResponses: partitionResponses[i] })),
+            throttleTimeMs: 0,
+            nodeEndpoints: nodeEndpoints(
+              ctx,
+              partitionResponses.flatMap((ps) => ps.map((p) => p.currentLeader)),
+            ),
+          };
     // Only a replicated append waits; a single node's answer is ready now.
     if (!waiting) return respond(answers as ProducePartitionResponse[][]);
     return Promise.all(answers.map((ps) => Promise.all(ps))).then(respond);

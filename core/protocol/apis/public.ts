@@ -1,6 +1,6 @@
 // Each API's definition (schemas + handler), for clients of the protocol (the CLI, tests).
 export { produceApi as produce } from './produce';
-export { fetchApi as fetch } from './fetch';
+export { fetchByNameApi as fetch } from './fetch';
 export { listOffsetsApi as listOffsets } from './list-offsets';
 export { metadataApi as metadata } from './metadata';
 export { offsetCommitApi as offsetCommit } from './offset-commit';

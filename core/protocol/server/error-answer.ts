@@ -82,6 +82,7 @@ const PER_ENTRY: Record<number, (request: Message, f: Failure) => Message | unde
     errorCode: 0,
     responses: list(r.topics).map((t) => ({
       topic: t.topic,
+      topicId: t.topicId, // v13+ name topics by id
       partitions: list(t.partitions).map((p) => ({
         partitionIndex: p.partition,
         errorCode: f.errorCode,
@@ -109,7 +110,7 @@ const PER_ENTRY: Record<number, (request: Message, f: Failure) => Message | unde
     brokers: [],
     clusterId: null,
     controllerId: -1,
-    topics: list(r.topics).map((t) => ({ errorCode: f.errorCode, name: t.name, isInternal: false, partitions: [] })),
+    topics: list(r.topics).map((t) => ({ errorCode: f.errorCode, name: t.name, topicId: t.topicId, isInternal: false, partitions: [] })),
   }),
   // OffsetCommit
   8: (r, f) => ({ topics: perPartition(r.topics, 'partitions', 'partitionIndex', 'partitions', (i) => ({ partitionIndex: i, errorCode: f.errorCode })) }),

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { Broker } from '../../../core/broker';
 import { silentLogger } from '../../../core/logging';
-import { ANONYMOUS, apis, auth, KafkaConnection, KafkaServer, singleNodePorts } from '../../../core/protocol';
+import { ANONYMOUS, ApiKey, apiByKey, apis, auth, ErrorCode, KafkaConnection, KafkaServer, singleNodePorts } from '../../../core/protocol';
 import { makeTestCerts, type TestCerts } from '../../support/test-certs';
 import { run } from './children';
 import { fetchRequestBody } from './harness';
@@ -125,6 +125,19 @@ describe('ACLs on the Kafka listener', () => {
       await expect(a.fetchTopicMetadata({ topics: ['secret'] })).rejects.toMatchObject({ type: 'TOPIC_AUTHORIZATION_FAILED' });
     } finally {
       await a.disconnect();
+    }
+  });
+
+  test('Metadata v12 asked by the id of a topic the principal may not describe: TOPIC_AUTHORIZATION_FAILED, and no name', async () => {
+    const d = broker.describeTopic('secret');
+    if (d._tag === 'Left') throw d.left;
+    const topicId = Buffer.from(d.right.topicId, 'base64url').toString('hex');
+    const c = await anonymousConnection();
+    try {
+      const m = await c.send<apis.MetadataResponse>(apiByKey(ApiKey.Metadata)!, 12, { topics: [{ name: null, topicId }], allowAutoTopicCreation: false });
+      expect(m.topics.map((t) => [t.errorCode, t.name, t.topicId])).toEqual([[ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, topicId]]);
+    } finally {
+      c.close();
     }
   });
 

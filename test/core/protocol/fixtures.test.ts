@@ -65,6 +65,9 @@ function kafkaDefault(f: KafkaField): unknown {
       return Buffer.alloc(0);
     case 'records':
       return null;
+    case 'struct':
+      // A tagged struct (Fetch's ReplicaState) the request left out: Rill reads nothing there.
+      return undefined;
     default:
       return 0;
   }

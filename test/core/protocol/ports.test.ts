@@ -11,7 +11,16 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
   };
   const ports: BrokerPorts = {
     nodeId: 1,
-    metadata: { clusterId: 'c', brokers: unexpected, controllerId: unexpected, topicNames: unexpected, topic: unexpected, autoCreateTopic: unexpected },
+    metadata: {
+      clusterId: 'c',
+      brokers: unexpected,
+      controllerId: unexpected,
+      topicNames: unexpected,
+      topic: unexpected,
+      topicName: unexpected,
+      currentLeader: unexpected,
+      autoCreateTopic: unexpected,
+    },
     partitions: {
       produce: unexpected,
       fetch: unexpected,

@@ -26,7 +26,7 @@ test('ApiVersions v3 (librdkafka probe) is answered flexibly; an unknown version
   expect(v3.readInt32BE(0)).toBe(1);
   const body = decodeMessage(apis.apiVersions.response, 3, new Reader(v3, 4)) as any;
   expect(body.errorCode).toBe(0);
-  expect(body.apiKeys.find((k: any) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 3, maxVersion: 8 });
+  expect(body.apiKeys.find((k: any) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 3, maxVersion: 10 });
   c.socket.destroy();
 
   const d = await rawConnect(cluster.server.port);

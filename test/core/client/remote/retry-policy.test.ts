@@ -35,6 +35,15 @@ describe('RetryPolicy', () => {
     expect({ n, errors }).toEqual({ n: 3, errors: ['cannot connect'] });
   });
 
+  it('retries a RetryLater that says where to go now at once, without a pause', async () => {
+    const policy = new RetryPolicy({ timeoutMs: 10_000 });
+    let n = 0;
+    const r = policy.run('producing', async () => (++n < 3 ? new RetryLater('the leader moved', { now: true }) : 'answer'));
+    // No timer is advanced: the attempts run back to back.
+    expect(await r).toBe('answer');
+    expect(n).toBe(3);
+  });
+
   it('gives up after its deadline with what failed and the last reason, about once a second meanwhile', async () => {
     const policy = new RetryPolicy({ timeoutMs: 30_000 });
     let n = 0;

@@ -6,7 +6,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../../../core/broker';
 import { silentLogger } from '../../../../core/logging';
-import { apis, KafkaConnection, KafkaServer, singleNodePorts, type BrokerPorts } from '../../../../core/protocol';
+import { ApiKey, apiByKey, apis, KafkaConnection, KafkaServer, singleNodePorts, type BrokerPorts } from '../../../../core/protocol';
 import { encodeRecordBatch } from '../../../../core/log';
 import { tempDirs } from '../../../support/tmp-dir';
 
@@ -134,6 +134,26 @@ test('Fetch whose port throws: every partition asked answers -1, and the next re
     ]);
     const v = await c.request<{ errorCode: number }>(apis.apiVersions, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     expect(v.errorCode).toBe(0);
+  });
+});
+
+test('Fetch v16 (topics by id) whose port throws: the answer names the topic by its id', async () => {
+  await connected(async (c) => {
+    const meta = await c.send<apis.MetadataResponse>(apiByKey(ApiKey.Metadata)!, 12, { topics: [{ name: 'fetchless' }], allowAutoTopicCreation: false });
+    const topicId = meta.topics[0].topicId;
+    const r = await c.send<apis.FetchResponse>(apiByKey(ApiKey.Fetch)!, 16, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, logStartOffset: -1, currentLeaderEpoch: -1 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    expect(r.responses.map((t) => [t.topicId, t.partitions.map((p) => p.errorCode)])).toEqual([[topicId, [-1]]]);
   });
 });
 

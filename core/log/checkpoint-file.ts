@@ -20,13 +20,42 @@ export function writeCheckpoint(file: string, lines: readonly string[]): void {
   const tmp = file + '.tmp';
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
-    fs.writeSync(fd, `${VERSION}\n${lines.length}\n${lines.map((l) => l + '\n').join('')}`);
+    fs.writeSync(fd, checkpointText(lines));
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
   fsyncDirectory(path.dirname(file));
+}
+
+/** The file's text: version line, entry count, the entries. */
+export function checkpointText(lines: readonly string[]): string {
+  return `${VERSION}\n${lines.length}\n${lines.map((l) => l + '\n').join('')}`;
+}
+
+/**
+ * The first half of writeCheckpoint on libuv's threads, off the event loop:
+ * `tmp` written and fsynced. The caller renames it over the checkpoint (and
+ * fsyncs the directory with fsyncDirectoryAsync) if it is still the newest.
+ */
+export async function writeTempAsync(tmp: string, text: string): Promise<void> {
+  const handle = await fs.promises.open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The entry lines, or undefined when the file does not exist. Throws CheckpointError when malformed. */

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
-import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, type LogWarning, PartitionLog, systemClock } from '../../log';
+import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, LogDirCheckpoints, type LogWarning, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
 import { type auth, KafkaServer, type ListenerSasl, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
@@ -235,6 +235,8 @@ export class BrokerProcess implements BrokerView {
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
+  /** Every replica's recovery point and high watermark, in two files of the data directory, written by the tick. */
+  private readonly checkpoints: LogDirCheckpoints;
   private readonly metrics: ClusterBrokerMetrics | undefined;
 
   readonly logger: Logger;
@@ -250,6 +252,7 @@ export class BrokerProcess implements BrokerView {
     this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
     this.sockets = internalTls?.sockets(lineLog(this.logger, 'warn'));
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter, this.sockets);
+    this.checkpoints = new LogDirCheckpoints(options.dataDir, { onWarning: (_file, message) => this.logger.warn(`broker ${options.nodeId}: ${message}`) });
     this.fetchers = new ReplicaFetchers(
       {
         nodeId: options.nodeId,
@@ -444,6 +447,7 @@ export class BrokerProcess implements BrokerView {
     if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
       void this.heartbeat();
     for (const h of this.replicas.values()) this.driveReplica(h, now);
+    this.checkpoints.maybeWrite(now);
     this.fetchers.poll(now);
     this.groups?.onReplicasChanged();
     this.transactions?.onReplicasChanged();
@@ -630,6 +634,7 @@ export class BrokerProcess implements BrokerView {
     const options = {
       replicated: true,
       recentAppendBytes: RECENT_APPEND_BYTES,
+      dirCheckpoints: this.checkpoints,
       onWarning: (w: LogWarning) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
     };
     let log = PartitionLog.open(dir, logSettings(config), options);
@@ -852,6 +857,7 @@ export class BrokerProcess implements BrokerView {
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();
     for (const h of [...this.replicas.values()]) this.closeReplica(h);
+    this.checkpoints.write();
     await this.transactions?.close();
     await this.groups?.close();
     for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ErrorCode.NOT_LEADER_OR_FOLLOWER);

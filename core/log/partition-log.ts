@@ -385,6 +385,11 @@ export class PartitionLog {
     fs.rmSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
     const ownFiles = names.filter((n) => n === RECOVERY_POINT_FILE || n === HIGH_WATERMARK_FILE);
     this.dirCheckpoints?.attach(path.basename(this.dir), () => this.checkpointOffsets(), ownFiles);
+    // A line for offsets this directory does not hold (a topic of the same name deleted and
+    // created again, data lost with the disk) must not outlive the next crash: once this log
+    // holds more, it would expose records no in-sync replica has. Written at once (rare).
+    const stale = (typeof highWatermarkCheckpoint === 'number' && highWatermarkCheckpoint > this._highWatermark) || recoveryPoint > this._recoveryPoint;
+    if (stale) this.dirCheckpoints?.write();
   }
 
   /**

@@ -115,6 +115,13 @@ export interface KafkaListenerOptions {
 }
 
 const TICK_MS = 20;
+/**
+ * The ISR shrink check (a follower silent for replica.lag.time.max.ms) runs
+ * every this many ticks, not every tick: at 10,000 replicas it was the largest
+ * per-replica part of the tick (bench/replica-tick.ts), and a shrink 200 ms
+ * later than it could be changes nothing (Kafka checks every lag time / 2).
+ */
+export const ISR_CHECK_TICKS = 10;
 /** How long stopping waits for in-flight Kafka requests (acks=all produces, commits) before closing their connections. */
 const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
@@ -209,6 +216,7 @@ export class BrokerProcess implements BrokerView {
   private readonly fetchLeader: ReplicaFetchLeader;
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
+  private ticks = 0;
   private metadataInflight = false;
   private strayRemoved = false;
   private lastMetadataFetch = 0;
@@ -446,7 +454,8 @@ export class BrokerProcess implements BrokerView {
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
     if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
       void this.heartbeat();
-    for (const h of this.replicas.values()) this.driveReplica(h, now);
+    const isrCheck = this.ticks++ % ISR_CHECK_TICKS === 0;
+    for (const h of this.replicas.values()) this.driveReplica(h, now, isrCheck);
     this.checkpoints.maybeWrite(now);
     this.fetchers.poll(now);
     this.groups?.onReplicasChanged();
@@ -685,10 +694,10 @@ export class BrokerProcess implements BrokerView {
     this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
   }
 
-  private driveReplica(h: HostedReplica, now: number): void {
+  private driveReplica(h: HostedReplica, now: number, isrCheck: boolean): void {
     const { replica } = h;
     const wasLeader = replica.role === 'leader';
-    replica.maybeShrinkIsr(now);
+    if (isrCheck) replica.maybeShrinkIsr(now);
     const proposal = replica.pollIsrChange(now);
     if (proposal !== undefined) {
       const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };

@@ -85,7 +85,7 @@ describe('per-directory checkpoints', () => {
   test.each([
     ['torn', '0\n3\norders-0 4\n'],
     ['garbage', 'not a checkpoint'],
-    ['a bad line', '0\n1\norders-0 -7\n'],
+    ['badly numbered', '0\n1\norders-0 -7\n'],
   ])('a %s directory file is reported and ignored: logs recover from their segments, hiding nothing they may not show', (_kind, text) => {
     const root = dirs.make();
     const checkpoints = new LogDirCheckpoints(root);
@@ -133,6 +133,24 @@ describe('per-directory checkpoints', () => {
     const again = openIn(root, 'orders-0', new LogDirCheckpoints(root));
     expect([again.highWatermark, again.recoveryPoint]).toEqual([4, 5]);
     for (const l of [old, migrated, again]) l.close();
+  });
+
+  test('a line for offsets its directory no longer holds (the directory wiped and made again) is rewritten at once, not at the next tick', async () => {
+    const root = dirs.make();
+    const checkpoints = new LogDirCheckpoints(root);
+    const log = openIn(root, 'orders-0', checkpoints);
+    fill(log, 5, 4);
+    await log.leaderEpochs.idle();
+    checkpoints.write();
+    log.close();
+    // A topic of the same name deleted while the broker was down, created again: its directory starts empty.
+    fs.rmSync(path.join(root, 'orders-0'), { recursive: true });
+    const again = new LogDirCheckpoints(root);
+    const fresh = openIn(root, 'orders-0', again);
+    expect([fresh.highWatermark, fresh.recoveryPoint]).toEqual([0, 0]);
+    expect(fs.readFileSync(path.join(root, HIGH_WATERMARKS), 'utf8')).toBe('0\n0\n');
+    expect(fs.readFileSync(path.join(root, RECOVERY), 'utf8')).toBe('0\n0\n');
+    fresh.close();
   });
 
   test('a log must live directly in the directory whose checkpoints it is given', () => {

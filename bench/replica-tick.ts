@@ -71,7 +71,7 @@ function main(): void {
     console.log(JSON.stringify(result));
     for (const log of logs) log.close();
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

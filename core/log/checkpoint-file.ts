@@ -3,6 +3,7 @@
 // sees the old file or the new one, never a mix.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 const VERSION = 0;
 
@@ -35,17 +36,18 @@ export function checkpointText(lines: readonly string[]): string {
 }
 
 /**
- * The first half of writeCheckpoint on libuv's threads, off the event loop:
- * `tmp` written and fsynced. The caller renames it over the checkpoint (and
- * fsyncs the directory with fsyncDirectoryAsync) if it is still the newest.
+ * The middle of writeCheckpoint on libuv's threads, off the event loop: `text`
+ * written to the open `fd` and fsynced, then `fd` closed. The caller created
+ * the temp file and renames it over the checkpoint (then fsyncs the directory
+ * with fsyncDirectoryAsync) if it is still the newest.
  */
-export async function writeTempAsync(tmp: string, text: string): Promise<void> {
-  const handle = await fs.promises.open(tmp, 'w', 0o644);
+export async function writeAndSyncAsync(fd: number, text: string): Promise<void> {
   try {
-    await handle.writeFile(text);
-    await handle.sync();
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += (await promisify(fs.write)(fd, bytes, at, bytes.length - at)).bytesWritten;
+    await promisify(fs.fsync)(fd);
   } finally {
-    await handle.close();
+    await promisify(fs.close)(fd);
   }
 }
 

@@ -23,7 +23,7 @@
 //   the truncation logic already allows (PartitionReplica forgets such epochs).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readCheckpoint, writeCheckpoint, CheckpointError, checkpointText, writeTempAsync, fsyncDirectoryAsync } from './checkpoint-file';
+import { readCheckpoint, writeCheckpoint, CheckpointError, checkpointText, writeAndSyncAsync, fsyncDirectoryAsync } from './checkpoint-file';
 
 export interface EpochEntry {
   epoch: number;
@@ -42,6 +42,8 @@ export class LeaderEpochCache {
   private renamedGeneration = 0;
   private durableGeneration = 0;
   private writing: Promise<void> | undefined;
+  /** The temp file of the background write under way: close() removes it, so nothing of this cache appears after. */
+  private tmp: string | undefined;
   private closed = false;
 
   constructor(
@@ -148,12 +150,18 @@ export class LeaderEpochCache {
   /** Flushes what is pending, then stops writing. */
   close(): void {
     this.flush();
-    this.closed = true;
+    this.abandon();
   }
 
-  /** Stops writing without flushing: the directory is being deleted. */
+  /**
+   * Stops writing without flushing (the directory is being deleted). The temp
+   * file of a write under way goes now: once this returns no file of this cache
+   * appears (whoever removes the directory next races with nothing).
+   */
   abandon(): void {
     this.closed = true;
+    if (this.tmp !== undefined) fs.rmSync(this.tmp, { force: true });
+    this.tmp = undefined;
   }
 
   private changed(): void {
@@ -168,9 +176,14 @@ export class LeaderEpochCache {
       const entries = this.entries;
       const tmp = `${this.file}.${process.pid}-${++backgroundWrites}.tmp`;
       try {
-        await writeTempAsync(tmp, checkpointText(lines(entries)));
+        // Created here, on the event loop (no fsync: cheap), so abandon() can remove it.
+        const fd = fs.openSync(tmp, 'w', 0o644);
+        this.tmp = tmp;
+        await writeAndSyncAsync(fd, checkpointText(lines(entries)));
         // Renamed on the event loop, after checking no newer write (a flush()) got there first.
-        if (this.closed || generation <= this.renamedGeneration) {
+        if (this.closed) continue;
+        this.tmp = undefined;
+        if (generation <= this.renamedGeneration) {
           fs.rmSync(tmp, { force: true });
           continue;
         }
@@ -182,7 +195,8 @@ export class LeaderEpochCache {
           this.durable = entries;
         }
       } catch (e) {
-        fs.rmSync(tmp, { force: true });
+        if (this.tmp === tmp) this.tmp = undefined;
+        if (!this.closed) fs.rmSync(tmp, { force: true });
         // A log being deleted loses its directory under the write: nothing to report.
         if (!this.closed) this.onWriteError(e as Error);
         return;

@@ -1212,8 +1212,7 @@ export class PartitionLog {
     this.closed = true;
     this.leaderEpochs.abandon();
     this.dirCheckpoints?.forget(path.basename(this.dir));
-    // A background epoch write may create its temp file while the tree is removed: try again then.
-    fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   private ensureOpen(): void {

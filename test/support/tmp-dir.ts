@@ -12,8 +12,7 @@ export function tempDirs(prefix: string): { make(): string; removeAll(): void } 
       return dir;
     },
     removeAll() {
-      // Retried: a background write (a leader-epoch file) may add a temp file while the tree is removed.
-      for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

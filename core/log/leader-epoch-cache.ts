@@ -33,6 +33,28 @@ export interface EpochEntry {
 /** Names the background writes' temp files apart (a sync write uses `<file>.tmp`). */
 let backgroundWrites = 0;
 
+/**
+ * Background writes run a few at a time per process, the rest wait in line
+ * (changes made while waiting join the same write). Unbounded, 10,000 new
+ * partitions started 10,000 writes at once: 10,000 open temp files (past the
+ * broker's descriptor budget) and a disk queue of fsyncs that every other
+ * fsync of the broker waited behind.
+ */
+const WRITES_IN_FLIGHT = 4;
+const waitingToWrite: LeaderEpochCache[] = [];
+let writesInFlight = 0;
+
+function startWrites(): void {
+  while (writesInFlight < WRITES_IN_FLIGHT && waitingToWrite.length > 0) {
+    const cache = waitingToWrite.shift()!;
+    writesInFlight++;
+    void cache.writeOnce().finally(() => {
+      writesInFlight--;
+      startWrites();
+    });
+  }
+}
+
 export class LeaderEpochCache {
   private entries: EpochEntry[];
   /** What the file holds once the last finished write's directory fsync is done. */
@@ -41,7 +63,8 @@ export class LeaderEpochCache {
   private generation = 0;
   private renamedGeneration = 0;
   private durableGeneration = 0;
-  private writing: Promise<void> | undefined;
+  /** Set while this cache waits in line or writes; resolved when it does neither. */
+  private writing: { done: Promise<void>; resolve: () => void } | undefined;
   /** The temp file of the background write under way: close() removes it, so nothing of this cache appears after. */
   private tmp: string | undefined;
   private closed = false;
@@ -144,7 +167,7 @@ export class LeaderEpochCache {
 
   /** Resolves when no background write is running (tests, and callers that must see the file). */
   async idle(): Promise<void> {
-    while (this.writing !== undefined) await this.writing;
+    while (this.writing !== undefined) await this.writing.done;
   }
 
   /** Flushes what is pending, then stops writing. */
@@ -166,41 +189,60 @@ export class LeaderEpochCache {
 
   private changed(): void {
     this.generation++;
-    if (this.writing === undefined && !this.closed) this.writing = this.writeInBackground().finally(() => (this.writing = undefined));
+    this.schedule();
   }
 
-  /** Writes until the file holds the newest generation; a failed write waits for the next change (or flush()). */
-  private async writeInBackground(): Promise<void> {
-    while (!this.closed && this.renamedGeneration < this.generation) {
-      const generation = this.generation;
-      const entries = this.entries;
-      const tmp = `${this.file}.${process.pid}-${++backgroundWrites}.tmp`;
-      try {
-        // Created here, on the event loop (no fsync: cheap), so abandon() can remove it.
-        const fd = fs.openSync(tmp, 'w', 0o644);
-        this.tmp = tmp;
-        await writeAndSyncAsync(fd, checkpointText(lines(entries)));
-        // Renamed on the event loop, after checking no newer write (a flush()) got there first.
-        if (this.closed) continue;
-        this.tmp = undefined;
-        if (generation <= this.renamedGeneration) {
-          fs.rmSync(tmp, { force: true });
-          continue;
-        }
-        fs.renameSync(tmp, this.file);
-        this.renamedGeneration = generation;
-        await fsyncDirectoryAsync(path.dirname(this.file));
-        if (generation > this.durableGeneration) {
-          this.durableGeneration = generation;
-          this.durable = entries;
-        }
-      } catch (e) {
-        if (this.tmp === tmp) this.tmp = undefined;
-        if (!this.closed) fs.rmSync(tmp, { force: true });
-        // A log being deleted loses its directory under the write: nothing to report.
-        if (!this.closed) this.onWriteError(e as Error);
+  private schedule(): void {
+    if (this.writing !== undefined || this.closed) return;
+    let resolve = () => {};
+    const done = new Promise<void>((r) => (resolve = r));
+    this.writing = { done, resolve };
+    waitingToWrite.push(this);
+    startWrites();
+  }
+
+  /**
+   * One background write of the newest generation (called by startWrites());
+   * in line again if more changed meanwhile. A failed write waits for the next
+   * change (or flush()).
+   */
+  async writeOnce(): Promise<void> {
+    const generation = this.generation;
+    const entries = this.entries;
+    const tmp = `${this.file}.${process.pid}-${++backgroundWrites}.tmp`;
+    let failed = false;
+    try {
+      if (this.closed || this.renamedGeneration >= generation) return;
+      // Created here, on the event loop (no fsync: cheap), so abandon() can remove it.
+      const fd = fs.openSync(tmp, 'w', 0o644);
+      this.tmp = tmp;
+      await writeAndSyncAsync(fd, checkpointText(lines(entries)));
+      // Renamed on the event loop, after checking no newer write (a flush()) got there first.
+      if (this.closed) return;
+      this.tmp = undefined;
+      if (generation <= this.renamedGeneration) {
+        fs.rmSync(tmp, { force: true });
         return;
       }
+      fs.renameSync(tmp, this.file);
+      this.renamedGeneration = generation;
+      await fsyncDirectoryAsync(path.dirname(this.file));
+      if (generation > this.durableGeneration) {
+        this.durableGeneration = generation;
+        this.durable = entries;
+      }
+    } catch (e) {
+      failed = true;
+      if (this.tmp === tmp) this.tmp = undefined;
+      if (!this.closed) fs.rmSync(tmp, { force: true });
+      // A log being deleted loses its directory under the write: nothing to report.
+      if (!this.closed) this.onWriteError(e as Error);
+    } finally {
+      const writing = this.writing;
+      this.writing = undefined;
+      // Changed meanwhile: in line again (after a failure, the next change or flush() tries).
+      if (!failed && this.renamedGeneration < this.generation) this.schedule();
+      writing?.resolve();
     }
   }
 }

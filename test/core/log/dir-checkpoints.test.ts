@@ -178,6 +178,22 @@ describe('leader epochs written in the background', () => {
     expect(fs.readdirSync(path.join(root, 'p-0')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('a few writes at a time, the rest in line: 50 new leaders hold at most 4 temp files, not 50, and every file is written', async () => {
+    const root = dirs.make();
+    const checkpoints = new LogDirCheckpoints(root);
+    const logs = Array.from({ length: 50 }, (_, i) => openIn(root, `p-${i}`, checkpoints));
+    for (const log of logs) log.leaderEpochs.assign(1, 0);
+    // Counted before anything is awaited: the writes under way have created their temp files, no more
+    // (at most 4 per process; an earlier test's write still finishing may hold one of the places).
+    const temps = () => logs.flatMap((l) => fs.readdirSync(l.dir).filter((f) => f.endsWith('.tmp')));
+    expect(temps().length).toBeLessThanOrEqual(4);
+    for (const log of logs) log.leaderEpochs.assign(2, 0);
+    await Promise.all(logs.map((l) => l.leaderEpochs.idle()));
+    expect(temps()).toEqual([]);
+    for (const log of logs) expect(fs.readFileSync(path.join(log.dir, 'leader-epoch-checkpoint'), 'utf8')).toBe('0\n2\n1 0\n2 0\n');
+    for (const log of logs) log.close();
+  });
+
   test('a deleted log leaves nothing behind, even with an epoch write under way', async () => {
     const root = dirs.make();
     const log = openIn(root, 'p-0', new LogDirCheckpoints(root));

@@ -3,6 +3,7 @@
 // sees the old file or the new one, never a mix.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 const VERSION = 0;
 
@@ -20,13 +21,43 @@ export function writeCheckpoint(file: string, lines: readonly string[]): void {
   const tmp = file + '.tmp';
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
-    fs.writeSync(fd, `${VERSION}\n${lines.length}\n${lines.map((l) => l + '\n').join('')}`);
+    fs.writeSync(fd, checkpointText(lines));
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
   fsyncDirectory(path.dirname(file));
+}
+
+/** The file's text: version line, entry count, the entries. */
+export function checkpointText(lines: readonly string[]): string {
+  return `${VERSION}\n${lines.length}\n${lines.map((l) => l + '\n').join('')}`;
+}
+
+/**
+ * The middle of writeCheckpoint on libuv's threads, off the event loop: `text`
+ * written to the open `fd` and fsynced, then `fd` closed. The caller created
+ * the temp file and renames it over the checkpoint (then fsyncs the directory
+ * with fsyncDirectoryAsync) if it is still the newest.
+ */
+export async function writeAndSyncAsync(fd: number, text: string): Promise<void> {
+  try {
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += (await promisify(fs.write)(fd, bytes, at, bytes.length - at)).bytesWritten;
+    await promisify(fs.fsync)(fd);
+  } finally {
+    await promisify(fs.close)(fd);
+  }
+}
+
+export async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The entry lines, or undefined when the file does not exist. Throws CheckpointError when malformed. */

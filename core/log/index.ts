@@ -40,6 +40,8 @@ export * as varint from './varint';
 export * as batchHeader from './batch-header';
 export { readInt64, writeInt64 } from './batch-header';
 export { readCheckpoint, writeCheckpoint, CheckpointError } from './checkpoint-file';
+export { LogDirCheckpoints } from './log-dir-checkpoints';
+export type { LogDirCheckpointsOptions, CheckpointOffsets } from './log-dir-checkpoints';
 export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';
 export type { CleanerOptions, CleanResult } from './cleaner';

@@ -25,7 +25,8 @@ import { crc32c } from './crc32c';
 import { RecentAppends } from './recent-appends';
 import { LogConfig, logConfigOrThrow, isCompacted, deletesOldSegments, parseLogConfig } from './config';
 import { readCheckpoint, readOffsetCheckpoint, writeCheckpoint, writeOffsetCheckpoint, fsyncDirectory, CheckpointError } from './checkpoint-file';
-import { LeaderEpochCache } from './leader-epoch-cache';
+import { LeaderEpochCache, isLeaderEpochTemp } from './leader-epoch-cache';
+import { UNREADABLE_CHECKPOINT as UNREADABLE, type CheckpointOffsets, type CheckpointRead, type LogDirCheckpoints } from './log-dir-checkpoints';
 import { LogSegment, BatchInfo, SegmentScan, parseSegmentFileName, segmentFileName } from './segment';
 import { decodeRecordBatch, encodeRecordBatch, BatchError, RecordInput, CompressionName } from './record-batch';
 import { validateBatch, refusalCode } from './batch-validator';
@@ -110,6 +111,13 @@ export interface OpenOptions {
   recentAppendBytes?: number;
   /** The budget of open segment files this log shares (a broker passes its own); default one per process. */
   fileHandles?: FileHandleCache;
+  /**
+   * The checkpoints of the directory holding this log's directory (a broker's
+   * data directory): the recovery point and high watermark go there, written
+   * for all partitions by the broker's timer, instead of into two files of this
+   * log's own. Without it (a lone log, a tool) the log writes its own files.
+   */
+  dirCheckpoints?: LogDirCheckpoints;
 }
 
 export interface AppendOptions {
@@ -189,6 +197,7 @@ export class PartitionLog {
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
   private fileHandles: FileHandleCache = sharedFileHandles;
+  private dirCheckpoints: LogDirCheckpoints | undefined;
 
   private constructor(
     readonly dir: string,
@@ -214,6 +223,12 @@ export class PartitionLog {
     const warn = options.onWarning ?? (() => {});
     const log = new PartitionLog(dir, parsed, options.clock ?? systemClock, options.replicated ?? false, options.recentAppendBytes ?? 0, warn);
     if (options.fileHandles) log.fileHandles = options.fileHandles;
+    if (options.dirCheckpoints) {
+      if (path.resolve(path.dirname(dir)) !== path.resolve(options.dirCheckpoints.dir)) {
+        throw new Error(`${dir} is not a directory of ${options.dirCheckpoints.dir}, whose checkpoints it was given`);
+      }
+      log.dirCheckpoints = options.dirCheckpoints;
+    }
     log.load(options);
     return log;
   }
@@ -304,6 +319,7 @@ export class PartitionLog {
     const names = fs.readdirSync(this.dir);
     this.compactedBefore = names.includes(CLEANER_CHECKPOINT_FILE);
     this.completeInterruptedSwaps(names, warn);
+    for (const n of names) if (isLeaderEpochTemp(n, LEADER_EPOCH_FILE)) fs.rmSync(path.join(this.dir, n), { force: true });
     const bases = fs
       .readdirSync(this.dir)
       .map((n) => parseSegmentFileName(n))
@@ -311,10 +327,12 @@ export class PartitionLog {
       .sort((a, b) => a - b);
     const maxBatch = this._config['max.message.bytes'];
     const dense = this.dense;
-    const recoveryCheckpoint = this.readCheckpoint(RECOVERY_POINT_FILE);
+    const recoveryCheckpoint = this.checkpointed(RECOVERY_POINT_FILE, (c, name) => c.recoveryPointOf(name));
     // An unreadable recovery point proves nothing was flushed: recover everything.
     const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE)) && recoveryCheckpoint !== UNREADABLE;
     const recoveryPoint = typeof recoveryCheckpoint === 'number' ? recoveryCheckpoint : 0;
+    /** The first segment read batch by batch: leader epochs are rebuilt from its batches on. */
+    let firstScanned: number | undefined;
     for (let i = 0; i < bases.length; i++) {
       const segment = this.openSegment(bases[i]);
       this.segments.push(segment);
@@ -332,6 +350,7 @@ export class PartitionLog {
       if (!(flushed && indexUsable && segment.loadFromIndexes())) {
         if (flushed) warn({ kind: 'index-rebuilt', file: segment.file, message: `rebuilt the missing or damaged index of ${segment.file}` });
         scan = segment.scan(maxBatch, dense);
+        firstScanned ??= i;
         if (!scan.error) this.verifiedBytes.set(segment, segment.size);
       }
       if (scan?.error) {
@@ -352,15 +371,64 @@ export class PartitionLog {
     const checkpointedStart = this.offsetCheckpoint(LOG_START_FILE) ?? 0;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
     this._recoveryPoint = Math.min(cleanShutdown ? this.logEndOffset : recoveryPoint, this.logEndOffset);
-    const highWatermarkCheckpoint = this.replicated ? this.readCheckpoint(HIGH_WATERMARK_FILE) : undefined;
+    const highWatermarkCheckpoint = this.replicated ? this.checkpointed(HIGH_WATERMARK_FILE, (c, name) => c.highWatermarkOf(name)) : undefined;
     const checkpointedHighWatermark = typeof highWatermarkCheckpoint === 'number' ? highWatermarkCheckpoint : 0;
     // An absent checkpoint reads as 0, as a written 0 would: a new partition writes none until it has data.
     this.checkpointedHighWatermark = highWatermarkCheckpoint === UNREADABLE ? -1 : checkpointedHighWatermark;
     this.checkpointedRecoveryPoint = recoveryCheckpoint === UNREADABLE ? -1 : recoveryPoint;
     this._highWatermark = Math.max(this._logStartOffset, Math.min(this.replicated ? checkpointedHighWatermark : Infinity, this.logEndOffset));
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    // Only a replicated log's batches carry epochs this broker stamped (a lone log keeps what clients sent).
+    if (this.replicated && firstScanned !== undefined && !this._failure) this.rebuildLeaderEpochs(firstScanned);
+    this.leaderEpochs.truncateFromStart(this._logStartOffset);
     if (!this._failure) this.loadTransactions();
     fs.rmSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), { force: true });
+    const ownFiles = names.filter((n) => n === RECOVERY_POINT_FILE || n === HIGH_WATERMARK_FILE);
+    this.dirCheckpoints?.attach(path.basename(this.dir), () => this.checkpointOffsets(), ownFiles);
+    // A line for offsets this directory does not hold (a topic of the same name deleted and
+    // created again, data lost with the disk) must not outlive the next crash: once this log
+    // holds more, it would expose records no in-sync replica has. Written at once (rare).
+    const stale = (typeof highWatermarkCheckpoint === 'number' && highWatermarkCheckpoint > this._highWatermark) || recoveryPoint > this._recoveryPoint;
+    if (stale) this.dirCheckpoints?.write();
+  }
+
+  /**
+   * The leader epochs of the segments recovery scanned (from `segments[from]`),
+   * from their batch headers: the epoch file is written in the background and
+   * may lack the newest epochs after a crash, but the recovery point never
+   * passes an epoch the file lacks (see checkpointOffsets()), so those batches
+   * are in the segments scanned here.
+   */
+  private rebuildLeaderEpochs(from: number): void {
+    this.leaderEpochs.truncateFromEnd(this.segments[from].baseOffset);
+    for (let i = from; i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      for (let b = segment.batchAt(0); b; b = segment.batchAt(b.position + b.size)) {
+        if (b.leaderEpoch >= 0) this.leaderEpochs.assign(b.leaderEpoch, b.baseOffset);
+      }
+    }
+  }
+
+  /**
+   * A checkpointed offset: from the directory's file when the log has one and it
+   * names this log, else from the log's own file (a directory written before
+   * the directory's files existed).
+   */
+  private checkpointed(own: string, fromDir: (c: LogDirCheckpoints, name: string) => CheckpointRead): CheckpointRead {
+    const inDir = this.dirCheckpoints && fromDir(this.dirCheckpoints, path.basename(this.dir));
+    return inDir !== undefined ? inDir : this.readCheckpoint(own);
+  }
+
+  /**
+   * What the checkpoints may say now. The recovery point stays below the first
+   * leader epoch not yet durable in its file, so after a crash recovery scans
+   * (and takes the epoch from) every batch the file may not know of.
+   */
+  checkpointOffsets(): CheckpointOffsets {
+    return {
+      recoveryPoint: Math.min(this._recoveryPoint, this.leaderEpochs.undurableFrom),
+      highWatermark: this.replicated ? this._highWatermark : undefined,
+    };
   }
 
   // ---------------------------------------------------------------- transactions
@@ -434,7 +502,7 @@ export class PartitionLog {
   }
 
   /** A checkpoint's offset; UNREADABLE (with a warning) when the file is garbage: it only speeds recovery up. */
-  private readCheckpoint(name: string): number | undefined | typeof UNREADABLE {
+  private readCheckpoint(name: string): CheckpointRead {
     const file = path.join(this.dir, name);
     try {
       return readOffsetCheckpoint(file);
@@ -968,7 +1036,10 @@ export class PartitionLog {
     if (offset >= this.logEndOffset) return;
     if (offset < this._logStartOffset) offset = this._logStartOffset;
     this.recent?.clear();
-    while (this.segments.length > 1 && this.active.baseOffset >= offset) this.segments.pop()!.delete();
+    let removed = 0;
+    for (; this.segments.length > 1 && this.active.baseOffset >= offset; removed++) this.segments.pop()!.delete();
+    // Deleted segments must stay deleted: a crash must not bring them back as closed segments the recovery point trusts.
+    if (removed > 0) fsyncDirectory(this.dir);
     this.active.truncateToOffset(offset);
     this.verifiedBytes.set(this.active, Math.min(this.verifiedBytes.get(this.active) ?? 0, this.active.size));
     // Cutting the batch that holds the log start offset (DeleteRecords moved it
@@ -1104,15 +1175,18 @@ export class PartitionLog {
     if (now - this.lastCheckpointAt >= RECOVERY_CHECKPOINT_INTERVAL_MS) this.writeRecoveryCheckpoint();
   }
 
+  /** The log's own checkpoint files; with dirCheckpoints nothing: the directory's timer reads checkpointOffsets(). */
   private writeRecoveryCheckpoint(): void {
     this.lastCheckpointAt = this.clock.now();
-    if (this.replicated && this.checkpointedHighWatermark !== this._highWatermark) {
-      writeOffsetCheckpoint(path.join(this.dir, HIGH_WATERMARK_FILE), this._highWatermark);
-      this.checkpointedHighWatermark = this._highWatermark;
+    if (this.dirCheckpoints) return;
+    const { recoveryPoint, highWatermark } = this.checkpointOffsets();
+    if (highWatermark !== undefined && this.checkpointedHighWatermark !== highWatermark) {
+      writeOffsetCheckpoint(path.join(this.dir, HIGH_WATERMARK_FILE), highWatermark);
+      this.checkpointedHighWatermark = highWatermark;
     }
-    if (this.checkpointedRecoveryPoint === this._recoveryPoint) return;
-    writeOffsetCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), this._recoveryPoint);
-    this.checkpointedRecoveryPoint = this._recoveryPoint;
+    if (this.checkpointedRecoveryPoint === recoveryPoint) return;
+    writeOffsetCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), recoveryPoint);
+    this.checkpointedRecoveryPoint = recoveryPoint;
   }
 
   /** Flushes everything, records a clean shutdown and releases the files. */
@@ -1120,7 +1194,10 @@ export class PartitionLog {
     if (this.closed) return;
     this.recent?.clear();
     this.flush();
+    // The clean-shutdown mark skips the scan that would rebuild epochs: the epoch file goes first.
+    this.leaderEpochs.close();
     this.writeRecoveryCheckpoint();
+    this.dirCheckpoints?.detach(path.basename(this.dir), this.checkpointOffsets());
     writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), this._logStartOffset);
     if (!this._failure) this.writeTxnCheckpoint();
     for (const s of this.segments) s.close();
@@ -1133,6 +1210,8 @@ export class PartitionLog {
   delete(): void {
     if (!this.closed) for (const s of this.segments) s.close();
     this.closed = true;
+    this.leaderEpochs.abandon();
+    this.dirCheckpoints?.forget(path.basename(this.dir));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -1237,18 +1316,19 @@ type ValidatedBatch = BatchInfo & { recordCount: number; attributes: number };
 const EMPTY = Buffer.alloc(0);
 /** Nothing to serve (shared: never mutated). */
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
-const UNREADABLE = Symbol('unreadable checkpoint');
 const COPY_CHUNK = 1024 * 1024;
 
 /** The leader epoch cache, or an empty one (with a warning) when its checkpoint is unreadable. */
 function openLeaderEpochCache(file: string, warn: (w: LogWarning) => void): LeaderEpochCache {
+  const onWriteError = (e: Error) =>
+    warn({ kind: 'write-failed', file, message: `could not write ${file} (${e.message}); it is written again at the next epoch change or close` });
   try {
-    return new LeaderEpochCache(file);
+    return new LeaderEpochCache(file, onWriteError);
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;
     warn({ kind: 'checkpoint-ignored', file, message: `ignored the unreadable checkpoint ${file} (${e.message}); leader epochs start empty` });
     fs.rmSync(file, { force: true });
-    return new LeaderEpochCache(file);
+    return new LeaderEpochCache(file, onWriteError);
   }
 }
 

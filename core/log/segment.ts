@@ -3,7 +3,7 @@
 // `.txnindex` (the aborted transactions whose markers it holds).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ATTRIBUTES, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_TIMESTAMP, readInt64 } from './batch-header';
+import { ATTRIBUTES, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, BATCH_HEADER_SIZE, MAX_TIMESTAMP, PARTITION_LEADER_EPOCH, readInt64 } from './batch-header';
 import { OffsetIndex, TimeIndex } from './index-file';
 import { TransactionIndex } from './txn-index';
 import { BatchError } from './record-batch';
@@ -41,6 +41,8 @@ interface BatchPosition {
   size: number;
   /** The batch's attributes (compression, timestamp type, transactional and control bits). */
   attributes: number;
+  /** The partitionLeaderEpoch stamped in the header (-1: none). */
+  leaderEpoch: number;
 }
 
 const HEADER_PROBE = LAST_OFFSET_DELTA + 4;
@@ -249,7 +251,14 @@ export class LogSegment {
     const baseOffset = readInt64(this.probe, 0);
     const size = this.probe.readInt32BE(BATCH_LENGTH) + LOG_OVERHEAD;
     if (size < BATCH_HEADER_SIZE || position + size > this._size) return undefined;
-    return { position, baseOffset, lastOffset: baseOffset + this.probe.readInt32BE(LAST_OFFSET_DELTA), size, attributes: this.probe.readInt16BE(ATTRIBUTES) };
+    return {
+      position,
+      baseOffset,
+      lastOffset: baseOffset + this.probe.readInt32BE(LAST_OFFSET_DELTA),
+      size,
+      attributes: this.probe.readInt16BE(ATTRIBUTES),
+      leaderEpoch: this.probe.readInt32BE(PARTITION_LEADER_EPOCH),
+    };
   }
 
   /** Position of the first batch whose last offset is >= `offset`, or undefined. */

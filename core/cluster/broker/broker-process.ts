@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
-import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, type LogWarning, PartitionLog, systemClock } from '../../log';
+import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, LogDirCheckpoints, type LogWarning, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
 import { type auth, KafkaServer, type ListenerSasl, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
@@ -115,6 +115,13 @@ export interface KafkaListenerOptions {
 }
 
 const TICK_MS = 20;
+/**
+ * The ISR shrink check (a follower silent for replica.lag.time.max.ms) runs
+ * every this many ticks, not every tick: at 10,000 replicas it was the largest
+ * per-replica part of the tick (bench/replica-tick.ts), and a shrink 200 ms
+ * later than it could be changes nothing (Kafka checks every lag time / 2).
+ */
+export const ISR_CHECK_TICKS = 10;
 /** How long stopping waits for in-flight Kafka requests (acks=all produces, commits) before closing their connections. */
 const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
@@ -209,6 +216,7 @@ export class BrokerProcess implements BrokerView {
   private readonly fetchLeader: ReplicaFetchLeader;
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
+  private ticks = 0;
   private metadataInflight = false;
   private strayRemoved = false;
   private lastMetadataFetch = 0;
@@ -235,6 +243,8 @@ export class BrokerProcess implements BrokerView {
   private readonly producerIds = new ProducerIdAllocator();
   /** Retention and compaction of the hosted replicas' logs (core/broker's scheduler, as the embedded broker runs it). */
   private readonly upkeep: LogScheduler;
+  /** Every replica's recovery point and high watermark, in two files of the data directory, written by the tick. */
+  private readonly checkpoints: LogDirCheckpoints;
   private readonly metrics: ClusterBrokerMetrics | undefined;
 
   readonly logger: Logger;
@@ -250,6 +260,7 @@ export class BrokerProcess implements BrokerView {
     this.logger = (options.logger ?? silentLogger).child({ component: 'broker', nodeId: options.nodeId });
     this.sockets = internalTls?.sockets(lineLog(this.logger, 'warn'));
     this.controllerClient = new ControllerClient(options.controllers, options.nodeId, options.linkFilter, this.sockets);
+    this.checkpoints = new LogDirCheckpoints(options.dataDir, { onWarning: (_file, message) => this.logger.warn(`broker ${options.nodeId}: ${message}`) });
     this.fetchers = new ReplicaFetchers(
       {
         nodeId: options.nodeId,
@@ -443,7 +454,9 @@ export class BrokerProcess implements BrokerView {
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
     if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
       void this.heartbeat();
-    for (const h of this.replicas.values()) this.driveReplica(h, now);
+    const isrCheck = this.ticks++ % ISR_CHECK_TICKS === 0;
+    for (const h of this.replicas.values()) this.driveReplica(h, now, isrCheck);
+    this.checkpoints.maybeWrite(now);
     this.fetchers.poll(now);
     this.groups?.onReplicasChanged();
     this.transactions?.onReplicasChanged();
@@ -630,6 +643,7 @@ export class BrokerProcess implements BrokerView {
     const options = {
       replicated: true,
       recentAppendBytes: RECENT_APPEND_BYTES,
+      dirCheckpoints: this.checkpoints,
       onWarning: (w: LogWarning) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
     };
     let log = PartitionLog.open(dir, logSettings(config), options);
@@ -680,10 +694,10 @@ export class BrokerProcess implements BrokerView {
     this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
   }
 
-  private driveReplica(h: HostedReplica, now: number): void {
+  private driveReplica(h: HostedReplica, now: number, isrCheck: boolean): void {
     const { replica } = h;
     const wasLeader = replica.role === 'leader';
-    replica.maybeShrinkIsr(now);
+    if (isrCheck) replica.maybeShrinkIsr(now);
     const proposal = replica.pollIsrChange(now);
     if (proposal !== undefined) {
       const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };
@@ -852,6 +866,7 @@ export class BrokerProcess implements BrokerView {
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();
     for (const h of [...this.replicas.values()]) this.closeReplica(h);
+    this.checkpoints.write();
     await this.transactions?.close();
     await this.groups?.close();
     for (const waiters of [...this.waiting.values()]) for (const w of [...waiters]) w(ErrorCode.NOT_LEADER_OR_FOLLOWER);

@@ -514,15 +514,9 @@ export class PartitionReplica {
   handleOffsetForLeaderEpochResponse(resp: OffsetForLeaderEpochResponse): Truncation | undefined {
     if (!this.answered(resp.requestId) || this.phase !== 'truncating' || resp.errorCode !== 0) return undefined;
     const leo = this.log.logEndOffset;
-    let target: number;
-    if (resp.leaderEpoch < 0) {
-      // The leader knows no epoch as old as ours: keep only what is committed.
-      target = Math.min(this.log.highWatermark, resp.leaderLogEndOffset);
-    } else {
-      const own = this.log.leaderEpochs.endOffsetFor(resp.leaderEpoch, leo);
-      target = Math.min(resp.endOffset, own.endOffset < 0 ? leo : own.endOffset);
-    }
-    this.phase = 'fetching';
+    const { target, settled } = this.truncationTarget(resp, leo);
+    // Not settled: cut to where our older epoch ends and ask again with it (KIP-279).
+    this.phase = settled ? 'fetching' : 'truncating';
     if (target >= leo) {
       // Nothing to cut, but epochs that start at our end hold no records here
       // (an epoch this replica led without writing): forget them, or the batches
@@ -541,6 +535,25 @@ export class PartitionReplica {
     this.producers = rebuildProducerState(this.log, this.producers);
     this.truncations.push(truncation);
     return truncation;
+  }
+
+  /**
+   * Where to truncate after the leader said epoch `resp.leaderEpoch` ends at
+   * `resp.endOffset` (Kafka's AbstractFetcherThread.getOffsetTruncationState):
+   * - the leader knows no epoch as old as ours: keep only what is committed;
+   * - every epoch we know is newer than the leader's: none of our records is
+   *   the leader's, so cut from where our first epoch starts (a replica that
+   *   wrote as leader of an epoch its successor never saw; simulation seed 70091
+   *   of the transactions family kept such a record as committed);
+   * - we know that epoch too: cut where the first of the two copies ends;
+   * - our nearest older epoch differs: cut where it ends, and ask again.
+   */
+  private truncationTarget(resp: OffsetForLeaderEpochResponse, leo: number): { target: number; settled: boolean } {
+    if (resp.leaderEpoch < 0) return { target: Math.min(this.log.highWatermark, resp.leaderLogEndOffset), settled: true };
+    const own = this.log.leaderEpochs.endOffsetFor(resp.leaderEpoch, leo);
+    if (own.epoch < 0) return { target: Math.min(resp.endOffset, this.log.leaderEpochs.list()[0]?.startOffset ?? leo), settled: true };
+    if (own.epoch === resp.leaderEpoch) return { target: Math.min(resp.endOffset, own.endOffset), settled: true };
+    return { target: Math.min(own.endOffset, leo), settled: false };
   }
 
   handleFetchResponse(resp: ReplicaFetchResponse): void {

@@ -229,6 +229,55 @@ describe('PartitionReplica as follower', () => {
     expect(b2.logEndOffset).toBe(1);
   });
 
+  test('a replica whose every epoch is newer than the leader answers drops what it wrote in them (bug found by simulation seed 70091)', () => {
+    // b1 writes 'v1' in epoch 0 and only b3 copies it; b2 leads epoch 1 and writes 't1' there, which nobody copies.
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('v1'), 1);
+    round(b1, b3, 1);
+    const epoch1 = state({ leader: 2, isr: [2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    b2.onPartitionState(epoch1, 2);
+    b2.appendAsLeader(batch('t1'), 1);
+    // b3 leads epoch 2 from 'v1' (its epoch 0 ends at 1); b2, back as its follower, knows only epoch 1.
+    const epoch2 = state({ leader: 3, isr: [2, 3], leaderEpoch: 2, partitionEpoch: 2 });
+    for (const r of [b2, b3]) r.onPartitionState(epoch2, 3);
+    round(b3, b2, 4); // OffsetForLeaderEpoch(1) -> epoch 0 ends at 1; b2 has no epoch 0: all it has is from later epochs
+    expect(b2.takeTruncations()).toEqual([{ from: 1, to: 0, highWatermark: 0 }]);
+    for (let t = 5; t < 8; t++) round(b3, b2, t);
+    expect(values(b2)).toEqual(['v1']);
+    expect(b2.highWatermark).toBe(1);
+  });
+
+  test('KIP-279: when the leader answers an epoch the follower lacks, the follower cuts to its own older epoch and asks again', () => {
+    // b2 and b3 have 'a' (epoch 0); only b3 has 'b', 'c' of epoch 0.
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('a'), 1);
+    round(b1, b2, 1);
+    round(b1, b3, 1);
+    b1.appendAsLeader(batch('b', 'c'), 1);
+    round(b1, b3, 2);
+    // b2 leads epoch 2 from offset 1 and writes 'y'; b3 leads epoch 3 from offset 3 and writes 'x'.
+    b2.onPartitionState(state({ leader: 2, isr: [2, 3], leaderEpoch: 2, partitionEpoch: 2 }), 3);
+    b2.appendAsLeader(batch('y'), 1);
+    b3.onPartitionState(state({ leader: 3, isr: [2, 3], leaderEpoch: 3, partitionEpoch: 3 }), 4);
+    b3.appendAsLeader(batch('x'), 1);
+    // b2 leads epoch 4 (epochs 0@0, 2@1, 4@2); b3 ({0@0, 3@3}) follows and asks about epoch 3: epoch 2 ends at 2.
+    const epoch4 = state({ leader: 2, isr: [2, 3], leaderEpoch: 4, partitionEpoch: 4 });
+    for (const r of [b2, b3]) r.onPartitionState(epoch4, 5);
+    round(b2, b3, 6); // b3 knows no epoch 2: it cuts its epoch 3 and asks about epoch 0
+    round(b2, b3, 7); // epoch 0 ends at 1 on b2: 'b' and 'c' go too
+    expect(b3.takeTruncations()).toEqual([
+      { from: 4, to: 3, highWatermark: b3.highWatermark },
+      { from: 3, to: 1, highWatermark: b3.highWatermark },
+    ]);
+    for (let t = 8; t < 11; t++) round(b2, b3, t);
+    expect(values(b3)).toEqual(['a', 'y']);
+    // Epoch 4 holds no records yet, so a follower (which learns epochs from batches) has not met it.
+    expect(b3.log.leaderEpochs.list()).toEqual([
+      { epoch: 0, startOffset: 0 },
+      { epoch: 2, startOffset: 1 },
+    ]);
+  });
+
   test('duplicated and late responses are ignored', () => {
     const { b1, b2 } = cluster();
     b1.appendAsLeader(batch('a'), 1);

@@ -254,7 +254,9 @@ export class Producer {
     }
     batch.records.push(record);
     const run = batch.runs.length === 0 ? undefined : batch.runs[batch.runs.length - 1];
-    if (run !== undefined && run.request === request) run.count++;
+    // A run is one call's records with consecutive indices: a call whose partitions
+    // interleave ([p0, p1, p0]) starts a new run, so each result lands at its own index.
+    if (run !== undefined && run.request === request && run.first + run.count === index) run.count++;
     else batch.runs.push({ request, first: index, count: 1 });
     batch.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0) + RECORD_OVERHEAD;
     if (batch.bytes >= this.batchSize) {

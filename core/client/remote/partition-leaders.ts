@@ -11,7 +11,7 @@
 // the one known. On a single broker every partition is led by the bootstrap
 // broker.
 import { BrokerError, errorName } from '../../broker';
-import { apis, KafkaClientError, type BrokerEndpoint, type KafkaConnection, type PartitionLeader } from '../../protocol';
+import { apis, KafkaClientError, NO_TOPIC_ID, type BrokerEndpoint, type KafkaConnection, type PartitionLeader } from '../../protocol';
 import type { TopicPartition } from '../../broker';
 import type { BrokerConnections } from './broker-connections';
 import { RetryLater, retryPolicy, type RetryPolicy } from './retry-policy';
@@ -51,6 +51,8 @@ export function checkCode(code: number, what: string, message?: string | null): 
 export class PartitionLeaders {
   private readonly leaders = new Map<number, PartitionLeader>();
   private count = 0;
+  /** The topic's id as last seen in Metadata (undefined before v10 answers, or none yet). */
+  private topicId: string | undefined;
   readonly retry: RetryPolicy;
 
   /** `retry`: the client's policy, or how long to retry (ms). */
@@ -71,6 +73,14 @@ export class PartitionLeaders {
   async refresh(): Promise<number> {
     const m = await this.brokers.metadata([this.topic]);
     const t = m.topics[0];
+    // A topic deleted and made again under the same name starts its leader epochs
+    // again at 0: a new topic id (Metadata v10+) drops what was known of the old
+    // one, as Kafka's client resets its epoch check when the id changes.
+    const topicId = t === undefined || t.topicId === undefined || t.topicId === NO_TOPIC_ID ? undefined : t.topicId;
+    if (topicId !== undefined && topicId !== this.topicId) {
+      if (this.topicId !== undefined) this.leaders.clear();
+      this.topicId = topicId;
+    }
     for (const p of t?.partitions ?? []) {
       // A broker's Metadata may lag the leader an answer named: the newer epoch stays.
       const known = this.leaders.get(p.partitionIndex);

@@ -43,6 +43,26 @@ describe('Producer', () => {
     t.cleanup();
   });
 
+  it('gives each record of one call its own offset when the call goes back and forth between partitions', async () => {
+    const producer = new Producer(broker, { lingerMs: 60_000 });
+    const sent = producer.send('t', [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 1 },
+      { value: 'c', partition: 0 },
+      { value: 'd', partition: 1 },
+      { value: 'e', partition: 0 },
+    ]);
+    await producer.flush();
+    expect((await sent).map((m) => [m.partition, m.offset])).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0, 2],
+    ]);
+    expect(readAll(broker, 't', 0).map((r) => r.value)).toEqual(['a', 'c', 'e']);
+  });
+
   it('partitions by key with murmur2, keeps explicit partitions, and carries headers and timestamps', async () => {
     const producer = new Producer(broker);
     const meta = await producer.send('t', [

@@ -184,7 +184,10 @@ class RecordSubscriber<A> extends Subscriber<A> {
     try {
       this.handler.next(a);
     } catch (e) {
-      this.destination.error(e);
+      // A later step may have unsubscribed while the handler emitted (take(1)):
+      // RxJS then cleared `destination`, and an error after that is dropped, as
+      // an error sent to a closed subscriber is.
+      if (!this.closed) this.destination.error(e);
     }
   }
 

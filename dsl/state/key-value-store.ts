@@ -89,23 +89,29 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
     let n = 0;
     const dirty = this.dirty;
     this.dirty = [];
-    for (const id of dirty) {
-      const tombstoneKey = this.deleted.get(id);
-      const entry = tombstoneKey === undefined ? this.values.get(id) : undefined;
-      if (entry !== undefined) entry.dirty = false;
-      else if (tombstoneKey === undefined) continue; // restored away meanwhile: nothing to write
-      const key = tombstoneKey !== undefined ? tombstoneKey : this.keyOf(id);
-      const k = serializeOr(this.keySerde, key, onError);
-      if (!k) continue;
-      if (entry === undefined) emit(k, null);
-      else {
-        const v = serializeOr(this.valueSerde, entry.value, onError);
-        if (!v) continue;
-        emit(k, v);
+    let i = 0;
+    try {
+      for (; i < dirty.length; i++) {
+        const id = dirty[i];
+        const tombstoneKey = this.deleted.get(id);
+        const entry = tombstoneKey === undefined ? this.values.get(id) : undefined;
+        if (entry === undefined && tombstoneKey === undefined) continue; // restored away meanwhile: nothing to write
+        const key = tombstoneKey !== undefined ? tombstoneKey : this.keyOf(id);
+        const k = serializeOr(this.keySerde, key, onError);
+        const v = k && entry !== undefined ? serializeOr(this.valueSerde, entry.value, onError) : null;
+        if (k && (entry === undefined || v)) {
+          emit(k, v);
+          n++;
+        }
+        // Written, or skipped by the error policy: either way no longer waiting.
+        if (entry !== undefined) entry.dirty = false;
+        else this.deleted.delete(id);
       }
-      n++;
+    } catch (e) {
+      // emit threw: the keys not yet written wait for the next flush, first as before.
+      this.dirty = dirty.slice(i).concat(this.dirty);
+      throw e;
     }
-    this.deleted.clear();
     return n;
   }
 

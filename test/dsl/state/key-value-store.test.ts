@@ -88,3 +88,27 @@ test('a key whose value did not serialize is not written again at the next flush
   ]);
   expect(changes(s)).toEqual([]);
 });
+
+test('a flush whose writer throws part way leaves the keys it did not write for the next flush', () => {
+  const s = new InMemoryKeyValueStore<string, string>('s', stringSerde(), stringSerde(), 'cl');
+  s.put('a', '1');
+  s.put('b', '1');
+  s.delete('a');
+  s.put('c', '1');
+  let calls = 0;
+  expect(() =>
+    s.flushChangelog(
+      () => {
+        if (++calls === 2) throw new Error('send failed');
+      },
+      () => undefined,
+    ),
+  ).toThrow('send failed');
+  // 'a' (its tombstone) was written; 'b' failed and 'c' was never tried.
+  s.put('b', '2');
+  expect(changes(s)).toEqual([
+    ['b', '2'],
+    ['c', '1'],
+  ]);
+  expect(changes(s)).toEqual([]);
+});

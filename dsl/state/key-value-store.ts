@@ -100,7 +100,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
         const k = serializeOr(this.keySerde, key, onError);
         const v = k && entry !== undefined ? serializeOr(this.valueSerde, entry.value, onError) : null;
         if (k && (entry === undefined || v)) {
-          emit(k, v);
+          emit(k, v ?? null);
           n++;
         }
         // Written, or skipped by the error policy: either way no longer waiting.

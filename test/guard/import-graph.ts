@@ -107,7 +107,9 @@ export function readSourceFile(file: string, root = ROOT): SourceFile {
   const kind = /\.[cm]?js$/.test(file) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
   const imports: ImportEdge[] = [];
-  const exports = new Map<string, number>();
+  // Not named `exports`: compiled to CommonJS, that local would hide the module's own
+  // `exports` object, and WHOLE_MODULE (read as exports.WHOLE_MODULE) came out undefined.
+  const exported = new Map<string, number>();
   const identifierCounts = new Map<string, number>();
   const pathMentions: string[] = [];
   const lineOf = (node: ts.Node): number => source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
@@ -143,14 +145,14 @@ export function readSourceFile(file: string, root = ROOT): SourceFile {
         addImport(statement, statement.moduleSpecifier.text, { typeOnly: statement.isTypeOnly, names, reexport: true, star: clause === undefined });
       } else if (clause && ts.isNamedExports(clause)) {
         // `export { a, b as c }` of local declarations: the exported name is what importers use.
-        for (const e of clause.elements) exports.set(e.name.text, lineOf(e));
+        for (const e of clause.elements) exported.set(e.name.text, lineOf(e));
       }
     } else if (ts.isExportAssignment(statement)) {
-      exports.set('default', lineOf(statement));
+      exported.set('default', lineOf(statement));
     } else if (modifierKinds(statement).includes(ts.SyntaxKind.ExportKeyword)) {
-      if (modifierKinds(statement).includes(ts.SyntaxKind.DefaultKeyword)) exports.set('default', lineOf(statement));
+      if (modifierKinds(statement).includes(ts.SyntaxKind.DefaultKeyword)) exported.set('default', lineOf(statement));
       else if (ts.isVariableStatement(statement)) {
-        for (const d of statement.declarationList.declarations) for (const n of bindingNames(d.name)) exports.set(n, lineOf(d));
+        for (const d of statement.declarationList.declarations) for (const n of bindingNames(d.name)) exported.set(n, lineOf(d));
       } else if (
         (ts.isFunctionDeclaration(statement) ||
           ts.isClassDeclaration(statement) ||
@@ -161,7 +163,7 @@ export function readSourceFile(file: string, root = ROOT): SourceFile {
         statement.name &&
         ts.isIdentifier(statement.name)
       ) {
-        exports.set(statement.name.text, lineOf(statement));
+        exported.set(statement.name.text, lineOf(statement));
       }
     }
   }
@@ -191,7 +193,7 @@ export function readSourceFile(file: string, root = ROOT): SourceFile {
     ts.forEachChild(node, visit);
   };
   visit(source);
-  return { file, imports, exports, identifierCounts, pathMentions };
+  return { file, imports, exports: exported, identifierCounts, pathMentions };
 }
 
 function leftmost(name: ts.QualifiedName): string {

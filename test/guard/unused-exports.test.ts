@@ -66,3 +66,15 @@ test('an export used in its own file, a namespace import, require() and a file n
     }),
   ).toEqual([]);
 });
+
+test('a namespace re-export (`export * as ns from`) passes every export of its module to whoever imports ns', () => {
+  expect(
+    unusedIn({
+      'core/protocol/index.ts': "export * as apis from './apis/public';\n",
+      'core/protocol/apis/public.ts': "export { fetchByName as fetch } from './fetch';\nexport type { FetchResponse } from './fetch';\n",
+      'core/protocol/apis/fetch.ts': 'export const fetchByName = 1;\nexport interface FetchResponse { x: number }\nexport const unused = 2;\n',
+      'core/client/reader.ts': "import { apis } from '../protocol';\nexport const r: apis.FetchResponse = { x: apis.fetch };\n",
+      'core/client/main.ts': "import { r } from './reader';\nconsole.log(r);\n",
+    }),
+  ).toEqual(['core/protocol/apis/fetch.ts#unused']);
+});

@@ -48,14 +48,16 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
   }
 }
 
-/** A Fetch request body (field names of v4 to v12) reading `topic`'s partitions from the given offsets. */
-export function fetchRequestBody(
-  topic: string,
-  partitions: { partition: number; fetchOffset: number }[],
-  options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {},
-): object {
+/** One topic of a Fetch request: by name (v4 to v12) or by id (v13+), and the partitions wanted from their offsets. */
+export interface FetchTopicWanted {
+  readonly topic?: string;
+  readonly topicId?: string;
+  readonly partitions: readonly { partition: number; fetchOffset: number }[];
+}
+
+/** A Fetch request body for any version from 4 to 16 (fields a version lacks are left out when it is encoded). */
+export function fetchTopicsBody(topics: readonly FetchTopicWanted[], options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}): object {
   const maxBytes = options.maxBytes ?? 1 << 20;
-  const wanted = partitions.map((p) => ({ ...p, partitionMaxBytes: maxBytes }));
   return {
     replicaId: -1,
     maxWaitMs: options.maxWaitMs ?? 0,
@@ -64,8 +66,20 @@ export function fetchRequestBody(
     isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic, partitions: wanted }],
+    topics: topics.map(({ partitions, ...named }) => ({
+      ...named,
+      partitions: partitions.map((p) => ({ ...p, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: maxBytes })),
+    })),
     forgottenTopicsData: [],
     rackId: '',
   };
+}
+
+/** A Fetch request body reading `topic`'s partitions from the given offsets. */
+export function fetchRequestBody(
+  topic: string,
+  partitions: { partition: number; fetchOffset: number }[],
+  options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {},
+): object {
+  return fetchTopicsBody([{ topic, partitions }], options);
 }

@@ -5,7 +5,7 @@
 // unknown from then on.
 import { encodeRecordBatch, decodeRecordBatches } from '../../../core/log';
 import { ApiKey, apiByKey, apis, ErrorCode, KafkaConnection, NO_TOPIC_ID } from '../../../core/protocol';
-import { startTestCluster, type TestCluster } from './harness';
+import { fetchTopicsBody, startTestCluster, type TestCluster } from './harness';
 
 let c: TestCluster;
 let conn: KafkaConnection;
@@ -21,23 +21,7 @@ afterAll(async () => {
 const fetchById = apiByKey(ApiKey.Fetch)!;
 const metadataApi = apiByKey(ApiKey.Metadata)!;
 
-function fetchBody(topicIds: string[]): object {
-  return {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: topicIds.map((topicId) => ({
-      topicId,
-      partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }],
-    })),
-    forgottenTopicsData: [],
-    rackId: '',
-  };
-}
+const fetchBody = (topicIds: string[]): object => fetchTopicsBody(topicIds.map((topicId) => ({ topicId, partitions: [{ partition: 0, fetchOffset: 0 }] })));
 
 const idOf = async (name: string): Promise<string> =>
   (await conn.send<apis.MetadataResponse>(metadataApi, 10, { topics: [{ name }], allowAutoTopicCreation: false })).topics[0].topicId;

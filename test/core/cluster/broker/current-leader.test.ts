@@ -8,6 +8,7 @@ import { encodeRecordBatch } from '../../../../core/log';
 import { ApiKey, apiByKey, apis, ErrorCode, KafkaConnection, NO_TOPIC_ID } from '../../../../core/protocol';
 import { Scrape } from '../../../support/scrape';
 import { InProcessCluster, until } from '../in-process-cluster';
+import { fetchTopicsBody } from '../../protocol/harness';
 
 const IDS = [1, 2, 3];
 const DEADLINE_MS = 60_000;
@@ -86,21 +87,8 @@ describe('a NOT_LEADER_OR_FOLLOWER answer names the new leader (KIP-951)', () =>
       const [host, port] = cluster.bootstrap(next).split(':');
       expect(produced.nodeEndpoints).toEqual([{ nodeId: next, host, port: Number(port), rack: null }]);
 
-      const fetchRequest = (topics: { topic?: string; topicId?: string }[]) => ({
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: topics.map((t) => ({
-          ...t,
-          partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }],
-        })),
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const fetchRequest = (topics: { topic?: string; topicId?: string }[]) =>
+        fetchTopicsBody(topics.map((t) => ({ ...t, partitions: [{ partition: 0, fetchOffset: 0 }] })));
       const leaderMoved = { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: next, leaderEpoch: epoch } };
       // By name (v12, as Rill's clients fetch): CurrentLeader, and no NodeEndpoints before v16.
       const fetched = await atOld.request<apis.FetchResponse>(apis.fetch, fetchRequest([{ topic: TOPIC }]));

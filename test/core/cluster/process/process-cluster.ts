@@ -12,6 +12,7 @@ import { describeQuorum, type ControllerAddress, type DescribeQuorumAnswer } fro
 import { decodeRecordBatches } from '../../../../core/log';
 import { apis, KafkaConnection } from '../../../../core/protocol';
 import { freePortPair, killAndWait, terminateAndWait } from '../../../support/ports';
+import { fetchRequestBody } from '../../protocol/harness';
 
 export { freePortPair };
 
@@ -462,18 +463,7 @@ export async function readPartition(cluster: ProcessCluster, id: number, topic: 
     let offset = 0;
     for (;;) {
       if (Date.now() >= deadline) throw new Error('reading back did not finish before the deadline');
-      const r = await conn.request<apis.FetchResponse>(apis.fetch, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const r = await conn.request<apis.FetchResponse>(apis.fetch, fetchRequestBody(topic, [{ partition: 0, fetchOffset: offset }]));
       const p = r.responses[0].partitions[0];
       if (p.errorCode !== 0) throw new Error(`fetch of ${topic}-0 at ${offset} from broker ${id} failed with error ${p.errorCode}`);
       const batches = decodeRecordBatches(p.records ?? Buffer.alloc(0));

@@ -13,6 +13,7 @@ import { apis, KafkaConnection, KafkaServer } from '../../../../core/protocol';
 import { decodeRecordBatches, encodeRecordBatch } from '../../../../core/log';
 import { tempDirs } from '../../../support/tmp-dir';
 import { injectDiskFault, type DiskFault } from '../../log/disk-faults';
+import { fetchTopicsBody } from '../harness';
 
 const dirs = tempDirs('disk-full');
 let broker: Broker;
@@ -94,18 +95,13 @@ test('EIO reading one partition: that partition of the Fetch answers 56, the oth
   const c = await KafkaConnection.connect(`127.0.0.1:${server.port}`);
   try {
     const fetch = () =>
-      c.request<{ responses: { topic: string; partitions: { errorCode: number; records: Buffer | null }[] }[] }>(apis.fetch, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: ['full', 'roomy'].map((topic) => ({ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, logStartOffset: -1 }] })),
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      c.request<{ responses: { topic: string; partitions: { errorCode: number; records: Buffer | null }[] }[] }>(
+        apis.fetch,
+        fetchTopicsBody(
+          ['full', 'roomy'].map((topic) => ({ topic, partitions: [{ partition: 0, fetchOffset: 0 }] })),
+          { minBytes: 1 },
+        ),
+      );
     const failing = await fetch();
     expect(failing.responses.map((t) => [t.topic, t.partitions[0].errorCode])).toEqual([
       ['full', 56],

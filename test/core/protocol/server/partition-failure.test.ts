@@ -9,6 +9,7 @@ import { silentLogger } from '../../../../core/logging';
 import { ApiKey, apiByKey, apis, KafkaConnection, KafkaServer, singleNodePorts, type BrokerPorts } from '../../../../core/protocol';
 import { encodeRecordBatch } from '../../../../core/log';
 import { tempDirs } from '../../../support/tmp-dir';
+import { fetchTopicsBody } from '../harness';
 
 const dirs = tempDirs('partition-failure');
 let broker: Broker;
@@ -105,23 +106,10 @@ test('ListOffsets: only the throwing partitions carry the error', async () => {
 
 test('Fetch whose port throws: every partition asked answers -1, and the next request is served', async () => {
   await connected(async (c) => {
-    const r = await c.request<{ errorCode: number; responses: { topic: string; partitions: { partitionIndex: number; errorCode: number }[] }[] }>(apis.fetch, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: 'fetchless',
-          partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20, logStartOffset: -1, currentLeaderEpoch: -1 })),
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const r = await c.request<{ errorCode: number; responses: { topic: string; partitions: { partitionIndex: number; errorCode: number }[] }[] }>(
+      apis.fetch,
+      fetchTopicsBody([{ topic: 'fetchless', partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0 })) }], { minBytes: 1 }),
+    );
     expect(r.errorCode).toBe(0);
     expect(r.responses.map((t) => [t.topic, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([
       [
@@ -141,18 +129,11 @@ test('Fetch v16 (topics by id) whose port throws: the answer names the topic by 
   await connected(async (c) => {
     const meta = await c.send<apis.MetadataResponse>(apiByKey(ApiKey.Metadata)!, 12, { topics: [{ name: 'fetchless' }], allowAutoTopicCreation: false });
     const topicId = meta.topics[0].topicId;
-    const r = await c.send<apis.FetchResponse>(apiByKey(ApiKey.Fetch)!, 16, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, logStartOffset: -1, currentLeaderEpoch: -1 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const r = await c.send<apis.FetchResponse>(
+      apiByKey(ApiKey.Fetch)!,
+      16,
+      fetchTopicsBody([{ topicId, partitions: [{ partition: 0, fetchOffset: 0 }] }], { minBytes: 1 }),
+    );
     expect(r.responses.map((t) => [t.topicId, t.partitions.map((p) => p.errorCode)])).toEqual([[topicId, [-1]]]);
   });
 });

@@ -30,14 +30,12 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type * as ClientModule from '../core/client';
-import type * as DslModule from '../dsl';
-import type * as SchemaModule from '../core/schema';
 import { uniform } from './seeded-random';
+import { countsCheck, loadCheckout, wordCountStreams } from './wordcount-checkout';
 
 const root = process.env.RILL_ROOT ?? path.join(__dirname, '..');
-const { Rill } = require(path.join(root, 'core/client')) as typeof ClientModule;
-const { RillStreams, StreamsBuilder, count, flatMapValues, selectKey, silentLogger } = require(path.join(root, 'dsl')) as typeof DslModule;
-const { jsonSerde, stringSerde } = require(path.join(root, 'core/schema')) as typeof SchemaModule;
+const code = loadCheckout(root);
+const { Rill } = code;
 
 const WORDS = Number(process.env.BENCH_DSL_WORDS ?? 1_000_000);
 const RUNS = Number(process.argv[2] ?? 1);
@@ -116,20 +114,12 @@ async function handLoop(rill: ClientModule.Rill, topic: string, lines: number): 
 }
 
 async function dsl(rill: ClientModule.Rill, app: string, topic: string, expected: Map<string, number>): Promise<Cost> {
-  const b = new StreamsBuilder(app);
-  b.stream(topic, { key: stringSerde(), value: stringSerde() }).pipe(
-    flatMapValues((line: string) => line.split(' ')),
-    selectKey((r: { value: string }) => r.value, { keySerde: stringSerde() }),
-    count({ store: 'counts', keySerde: stringSerde(), valueSerde: jsonSerde<number>() }),
-  );
-  const streams = new RillStreams(b.build(), { log: rill, logger: silentLogger, commitIntervalMs: 1000, localRepartition: true, taskAssignment: 'all' });
+  const streams = wordCountStreams(code, rill, app, topic, true);
   const cost = await measured(async () => {
     await streams.start();
     await streams.waitUntilCaughtUp();
   });
-  const store = streams.store<string, number>('counts');
-  const wrong = [...expected].filter(([w, n]) => store.get(w) !== n).length;
-  const size = store.size;
+  const { wrong, size } = countsCheck(streams, expected);
   await streams.stop();
   if (wrong > 0 || size !== expected.size) throw new Error(`${app}: ${wrong} word(s) counted wrong, ${size} words in the store, ${expected.size} expected`);
   return cost;

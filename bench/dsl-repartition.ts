@@ -26,15 +26,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import type * as ClientModule from '../core/client';
-import type * as DslModule from '../dsl';
-import type * as SchemaModule from '../core/schema';
 import { uniform } from './seeded-random';
+import { countsCheck, loadCheckout, wordCountStreams } from './wordcount-checkout';
 
 const here = path.join(__dirname, '..');
 const root = process.env.RILL_ROOT ?? here;
-const { Rill } = require(path.join(root, 'core/client')) as typeof ClientModule;
-const { RillStreams, StreamsBuilder, count, flatMapValues, selectKey, silentLogger } = require(path.join(root, 'dsl')) as typeof DslModule;
-const { jsonSerde, stringSerde } = require(path.join(root, 'core/schema')) as typeof SchemaModule;
+const code = loadCheckout(root);
+const { Rill } = code;
 
 const WORDS = Number(process.env.BENCH_DSL_WORDS ?? 1_000_000);
 const RUNS = process.argv[2] === 'ab' ? 0 : Number(process.argv[2] ?? 1);
@@ -66,13 +64,7 @@ async function produceLines(rill: ClientModule.Rill, topic: string): Promise<Map
 }
 
 async function run(rill: ClientModule.Rill, app: string, topic: string, expected: Map<string, number>) {
-  const b = new StreamsBuilder(app);
-  b.stream(topic, { key: stringSerde(), value: stringSerde() }).pipe(
-    flatMapValues((line: string) => line.split(' ')),
-    selectKey((r: { value: string }) => r.value, { keySerde: stringSerde() }),
-    count({ store: 'counts', keySerde: stringSerde(), valueSerde: jsonSerde<number>() }),
-  );
-  const streams = new RillStreams(b.build(), { log: rill, logger: silentLogger, commitIntervalMs: 1000, localRepartition: false, taskAssignment: 'all' });
+  const streams = wordCountStreams(code, rill, app, topic, false);
   const allocation = new AllocationMeter();
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -81,8 +73,7 @@ async function run(rill: ClientModule.Rill, app: string, topic: string, expected
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
   const allocatedMB = Math.round(allocation.stop() / 1e6);
-  const store = streams.store<string, number>('counts');
-  const wrong = [...expected].filter(([w, n]) => store.get(w) !== n).length;
+  const { wrong } = countsCheck(streams, expected);
   await streams.stop();
   if (wrong > 0) throw new Error(`${app}: ${wrong} word(s) counted wrong`);
   const cpuMs = (used.user + used.system) / 1000;

@@ -30,8 +30,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type * as ClientModule from '../core/client';
-import { uniform } from './seeded-random';
-import { countsCheck, loadCheckout, wordCountStreams } from './wordcount-checkout';
+import { countsCheck, loadCheckout, produceWordLines, wordCountStreams } from './wordcount-checkout';
 
 const root = process.env.RILL_ROOT ?? path.join(__dirname, '..');
 const code = loadCheckout(root);
@@ -39,31 +38,11 @@ const { Rill } = code;
 
 const WORDS = Number(process.env.BENCH_DSL_WORDS ?? 1_000_000);
 const RUNS = Number(process.argv[2] ?? 1);
-const WORDS_PER_LINE = 10;
-const VOCABULARY = Array.from({ length: 10_000 }, (_, i) => `w${i.toString(36)}`);
 
 const collect: () => void = (() => {
   v8.setFlagsFromString('--expose-gc');
   return vm.runInNewContext('gc') as () => void;
 })();
-
-async function produceLines(rill: ClientModule.Rill, topic: string): Promise<number> {
-  await rill.admin.createTopics([{ name: topic, partitions: 1 }]);
-  const producer = rill.producer({ batchSize: 1024 * 1024, idempotent: false });
-  const lines = Math.ceil(WORDS / WORDS_PER_LINE);
-  const next = uniform(42);
-  for (let i = 0; i < lines; i += 10_000) {
-    const records = [];
-    for (let j = i; j < Math.min(lines, i + 10_000); j++) {
-      const words: string[] = [];
-      for (let w = 0; w < WORDS_PER_LINE; w++) words.push(VOCABULARY[Math.floor(next(VOCABULARY.length))]);
-      records.push({ value: words.join(' '), partition: 0 });
-    }
-    await producer.send(topic, records);
-  }
-  await producer.close();
-  return lines;
-}
 
 interface Cost {
   seconds: number;
@@ -138,7 +117,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-dsl-mem-'));
   try {
     const rill = Rill.open({ dir });
-    const lines = await produceLines(rill, 'lines');
+    const { lines } = await produceWordLines(rill, 'lines', WORDS, 1);
     for (let i = 0; i < RUNS; i++) {
       const hand = await handLoop(rill, 'lines', lines);
       const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));

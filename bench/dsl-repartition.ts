@@ -26,8 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import type * as ClientModule from '../core/client';
-import { uniform } from './seeded-random';
-import { countsCheck, loadCheckout, wordCountStreams } from './wordcount-checkout';
+import { countsCheck, loadCheckout, produceWordLines, wordCountStreams } from './wordcount-checkout';
 
 const here = path.join(__dirname, '..');
 const root = process.env.RILL_ROOT ?? here;
@@ -37,31 +36,6 @@ const { Rill } = code;
 const WORDS = Number(process.env.BENCH_DSL_WORDS ?? 1_000_000);
 const RUNS = process.argv[2] === 'ab' ? 0 : Number(process.argv[2] ?? 1);
 const PARTITIONS = 4;
-const WORDS_PER_LINE = 10;
-const VOCABULARY = Array.from({ length: 10_000 }, (_, i) => `w${i.toString(36)}`);
-
-async function produceLines(rill: ClientModule.Rill, topic: string): Promise<Map<string, number>> {
-  await rill.admin.createTopics([{ name: topic, partitions: PARTITIONS }]);
-  const producer = rill.producer({ batchSize: 1024 * 1024, idempotent: false });
-  const counts = new Map<string, number>();
-  const lines = Math.ceil(WORDS / WORDS_PER_LINE);
-  const next = uniform(42);
-  for (let i = 0; i < lines; i += 10_000) {
-    const records = [];
-    for (let j = i; j < Math.min(lines, i + 10_000); j++) {
-      const words: string[] = [];
-      for (let w = 0; w < WORDS_PER_LINE; w++) {
-        const word = VOCABULARY[Math.floor(next(VOCABULARY.length))];
-        counts.set(word, (counts.get(word) ?? 0) + 1);
-        words.push(word);
-      }
-      records.push({ value: words.join(' '), partition: j % PARTITIONS });
-    }
-    await producer.send(topic, records);
-  }
-  await producer.close();
-  return counts;
-}
 
 async function run(rill: ClientModule.Rill, app: string, topic: string, expected: Map<string, number>) {
   const streams = wordCountStreams(code, rill, app, topic, false);
@@ -172,7 +146,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-bench-dsl-rp-'));
   try {
     const rill = Rill.open({ dir });
-    const expected = await produceLines(rill, 'lines4');
+    const { counts: expected } = await produceWordLines(rill, 'lines4', WORDS, PARTITIONS);
     for (let i = 0; i < RUNS; i++) {
       const r = await run(rill, `wc4-${i}`, 'lines4', expected);
       console.log(JSON.stringify({ root, words: WORDS, ...r, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))) }));

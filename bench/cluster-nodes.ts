@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { apis, KafkaConnection } from '../core/protocol';
 import { freePortPair, killAndWait } from '../test/support/ports';
+import { MemoryCgroup } from './memory-cgroup';
 
 const ROOT = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -37,6 +38,11 @@ export interface ClusterNodesOptions {
   brokerEnv?: Readonly<Record<string, string>>;
   /** Upper bound on any node's life. */
   maxLifetimeMs: number;
+  /**
+   * Each broker in its own memory cgroup with this limit (page cache included),
+   * so its page cache recycles its own pages (see bench/memory-cgroup.ts).
+   */
+  brokerMemoryLimitMB?: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -60,6 +66,8 @@ export class ClusterNodes {
   onStdout: ((key: NodeKey, line: string, at: number) => void) | undefined;
   readonly controllerPorts = new Map<number, number>();
   readonly brokerPorts = new Map<number, number>();
+  /** The brokers' memory cgroups, by node key, when brokerMemoryLimitMB is set. */
+  readonly cgroups = new Map<NodeKey, MemoryCgroup>();
 
   constructor(private readonly o: ClusterNodesOptions) {}
 
@@ -143,6 +151,7 @@ export class ClusterNodes {
     );
     live.add(child);
     child.once('exit', () => live.delete(child));
+    if (key.startsWith('b') && this.o.brokerMemoryLimitMB !== undefined) this.confine(key, child);
     child.stdin!.on('error', () => {});
     this.procs.set(key, child);
     const lines: string[] = this.output.get(key) ?? [];
@@ -168,6 +177,26 @@ export class ClusterNodes {
         reject(new Error(`${key} exited with ${code} before it was ready:\n${lines.join('\n')}`));
       });
     });
+  }
+
+  /** Puts a broker just spawned into its memory cgroup; kills it if that fails, so no broker runs unconfined. */
+  private confine(key: NodeKey, child: ChildProcess): void {
+    try {
+      let group = this.cgroups.get(key);
+      if (group === undefined) {
+        group = MemoryCgroup.create(`rill-bench-${process.pid}-${key}`, this.o.brokerMemoryLimitMB!);
+        this.cgroups.set(key, group);
+      }
+      group.add(child.pid!);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
+  }
+
+  /** Removes the brokers' memory cgroups (after the nodes stopped). */
+  removeCgroups(): void {
+    for (const [key, group] of this.cgroups) if (group.remove()) this.cgroups.delete(key);
   }
 
   pid(key: NodeKey): number | undefined {

@@ -38,6 +38,11 @@
 // Before the cluster starts, bench/replication-floor.ts measures what a follower
 // copy must cost here (socket send + receive, CRC-32C, file write: CPU-ms per MB);
 // each ratio is reported with the ceiling that leaves (see ratioCeiling).
+// BENCH_BROKER_MEMORY_MB (default 1024 when the machine allows it, 0 = off): each
+// broker runs in a memory cgroup of that size, page cache included, so its page
+// cache recycles its own pages as on a broker that has run for a while, instead of
+// growing into free memory, which on a VM that hands free memory back to its host
+// costs ~2 CPU-ms per MB on first touch (bench/memory-cgroup.ts, bench/cold-memory.ts).
 // RILL_BROKER_HEAP_GROWING_PERCENT reaches the brokers (cli/broker-heap.ts; 0 runs them
 // with V8's own heap growing factor, as before it was set).
 // Brokers are preloaded with bench/gc-meter.cjs: each throughput run reports
@@ -57,6 +62,7 @@ import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-fl
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
 import { summariseProfiles, type ProfileSummary } from './cpuprofile-summary';
 import { benchProgress } from './progress';
+import { MemoryCgroup } from './memory-cgroup';
 import { DEFAULT_HEAP_GROWING_PERCENT, HEAP_GROWING_PERCENT_ENV } from '../cli/broker-heap';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -75,6 +81,27 @@ const TIMEOUT_MS = env('BENCH_TIMEOUT_MS', 40 * 60_000);
 const OUT = process.env.BENCH_OUT;
 const JIT_WARMUP = process.env.BENCH_JIT_WARMUP !== '0';
 const PIN_BROKERS = process.env.BENCH_PIN_BROKERS === '1';
+const DEFAULT_BROKER_MEMORY_MB = 1024;
+
+/**
+ * BENCH_BROKER_MEMORY_MB: a number (0 = off) must be honoured or the bench fails;
+ * unset means the default where the machine allows a memory cgroup, else none (said why).
+ */
+function brokerMemoryLimit(): { limitMB: number | undefined; why: string } {
+  const raw = process.env.BENCH_BROKER_MEMORY_MB;
+  if (raw !== undefined && raw !== '') {
+    const mb = Number(raw);
+    if (mb === 0) return { limitMB: undefined, why: 'off (BENCH_BROKER_MEMORY_MB=0): the page cache grows into free memory' };
+    if (!Number.isInteger(mb) || mb < 64) throw new Error(`BENCH_BROKER_MEMORY_MB must be 0 or a whole number of MB >= 64, not ${raw}`);
+    return { limitMB: mb, why: `BENCH_BROKER_MEMORY_MB=${mb}` };
+  }
+  try {
+    MemoryCgroup.create(`rill-bench-${process.pid}-probe`, DEFAULT_BROKER_MEMORY_MB).remove();
+    return { limitMB: DEFAULT_BROKER_MEMORY_MB, why: 'default' };
+  } catch (e) {
+    return { limitMB: undefined, why: `none: ${(e as Error).message}` };
+  }
+}
 /** Extra node flags for the brokers (BENCH_BROKER_NODE_FLAGS, space-separated), e.g. --perf-basic-prof for `perf record`. */
 const BROKER_NODE_FLAGS = (process.env.BENCH_BROKER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** Where the brokers' bench/gc-meter.cjs writes its totals (set in main). */
@@ -809,6 +836,10 @@ async function main(): Promise<void> {
   GC_DIR = path.join(dir, 'gc');
   fs.mkdirSync(GC_DIR);
   const controllerArgs = SESSION_TIMEOUT_MS !== undefined ? ['--broker-session-timeout-ms', String(SESSION_TIMEOUT_MS)] : [];
+  const brokerMemory = brokerMemoryLimit();
+  console.log(
+    `bench:cluster: broker memory cgroups: ${brokerMemory.limitMB === undefined ? brokerMemory.why : `${brokerMemory.limitMB} MB each (${brokerMemory.why})`}`,
+  );
   const nodes = new ClusterNodes({
     dir,
     controllerIds: IDS,
@@ -817,6 +848,7 @@ async function main(): Promise<void> {
     brokerNodeFlags: ['-r', './bench/gc-meter.cjs', ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...BROKER_NODE_FLAGS],
     brokerEnv: { RILL_BENCH_GC_DIR: GC_DIR },
     maxLifetimeMs: TIMEOUT_MS + 60_000,
+    brokerMemoryLimitMB: brokerMemory.limitMB,
   });
   const copyFloor = PHASES.has('throughput') ? await measureCopyFloor() : undefined;
   if (copyFloor) console.log(`bench:cluster: one follower copy costs at least ${copyFloor.followerCopyMsPerMB} CPU-ms/MB here (${JSON.stringify(copyFloor)})`);
@@ -935,6 +967,7 @@ async function main(): Promise<void> {
     throw e;
   } finally {
     await nodes.killAll();
+    nodes.removeCgroups();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
@@ -977,6 +1010,7 @@ async function main(): Promise<void> {
       profiled: CPU_PROF,
       brokersPinned: PIN_BROKERS ? `all three brokers on cpu ${os.cpus().length - 1}, the bench client and controllers on the others` : false,
       jitWarmUp: JIT_WARMUP,
+      brokerMemoryCgroupMB: brokerMemory.limitMB ?? brokerMemory.why,
       // What `rill broker` set V8's heap growing factor to (cli/broker-heap.ts): the env override, or its default.
       brokerHeapGrowingPercent: process.env[HEAP_GROWING_PERCENT_ENV] || `${DEFAULT_HEAP_GROWING_PERCENT} (default)`,
     },

@@ -124,12 +124,7 @@ export class Partition {
   offsetForTimestamp(timestamp: number, isolation: IsolationLevel = 0): { offset: number; timestamp: number } {
     if (timestamp === -2) return { offset: this.log.logStartOffset, timestamp: -1 };
     if (timestamp === -1) return { offset: isolation === 1 ? this.log.lastStableOffset : this.log.highWatermark, timestamp: -1 };
-    if (timestamp === -3) {
-      const max = this.log.maxTimestamp;
-      if (max < 0) return { offset: -1, timestamp: -1 };
-      return this.log.offsetForTimestamp(max) ?? { offset: -1, timestamp: -1 };
-    }
-    const found = this.log.offsetForTimestamp(timestamp);
+    const found = this.log.recordForTimestamp(timestamp);
     // read_committed sees nothing at or past the last stable offset (Kafka's lastFetchableOffset).
     if (found === undefined || (isolation === 1 && found.offset >= this.log.lastStableOffset)) return { offset: -1, timestamp: -1 };
     return found;

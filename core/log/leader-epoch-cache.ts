@@ -30,6 +30,15 @@ export interface EpochEntry {
   startOffset: number;
 }
 
+/** An OffsetsForLeaderEpoch answer: an epoch and the offset where it ends. */
+export interface EpochEnd {
+  readonly epoch: number;
+  readonly endOffset: number;
+}
+
+/** Kafka's answer for an epoch a log cannot place (shared: never mutated). */
+const UNDEFINED_EPOCH_END: EpochEnd = Object.freeze({ epoch: -1, endOffset: -1 });
+
 /** Names the background writes' temp files apart (a sync write uses `<file>.tmp`). */
 let backgroundWrites = 0;
 
@@ -100,18 +109,27 @@ export class LeaderEpochCache {
   }
 
   /**
-   * For a follower at `epoch`: the largest epoch <= it that this log knows, and the
-   * offset where that epoch ends (the next epoch's start, or `logEndOffset`).
-   * `{ epoch: -1, endOffset: -1 }` when the log knows no such epoch.
+   * Where epoch `epoch` ends in this log, as Kafka's LeaderEpochFileCache.endOffsetFor
+   * answers OffsetsForLeaderEpoch (KIP-101, KIP-279):
+   * - the latest epoch: it ends at `logEndOffset`;
+   * - an epoch between two this log knows: the largest known epoch <= it, ending
+   *   where the next known epoch starts;
+   * - an epoch older than every one this log knows: that epoch itself, ending where
+   *   the first known epoch starts (the records before were removed from this log:
+   *   a follower keeps nothing past that start, and fetches on from there);
+   * - no epoch (-1), an epoch newer than all known, or an empty cache:
+   *   `{ epoch: -1, endOffset: -1 }` (UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET).
    */
-  endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      if (this.entries[i].epoch <= epoch) {
-        const next = this.entries[i + 1];
-        return { epoch: this.entries[i].epoch, endOffset: next ? next.startOffset : logEndOffset };
-      }
-    }
-    return { epoch: -1, endOffset: -1 };
+  endOffsetFor(epoch: number, logEndOffset: number): EpochEnd {
+    const entries = this.entries;
+    if (epoch < 0 || entries.length === 0) return UNDEFINED_EPOCH_END;
+    if (entries[entries.length - 1].epoch === epoch) return { epoch, endOffset: logEndOffset };
+    // The first entry of a newer epoch: where the asked epoch (or the floor of it) ends.
+    let higher = entries.length - 1;
+    if (entries[higher].epoch < epoch) return UNDEFINED_EPOCH_END;
+    while (higher > 0 && entries[higher - 1].epoch > epoch) higher--;
+    const endOffset = entries[higher].startOffset;
+    return { epoch: higher === 0 ? epoch : entries[higher - 1].epoch, endOffset };
   }
 
   /** The log was truncated to `offset`: epochs starting at or after it are gone. */

@@ -141,6 +141,9 @@ export interface AppendResult {
   logAppendTime: number;
 }
 
+/** ListOffsets' MAX_TIMESTAMP: the record with the newest timestamp (KIP-734). */
+const MAX_TIMESTAMP_QUERY = -3;
+
 export interface TimestampOffset {
   offset: number;
   timestamp: number;
@@ -1018,7 +1021,19 @@ export class PartitionLog {
     return undefined;
   }
 
-  /** The offset of the newest timestamp: ListOffsets' MAX_TIMESTAMP. */
+  /**
+   * ListOffsets' lookup by time, as Kafka's UnifiedLog.fetchOffsetByTimestamp:
+   * MAX_TIMESTAMP (-3) names the record with the newest timestamp, any other
+   * timestamp the first record at or after it; undefined when none (the caller
+   * answers UNKNOWN_OFFSET, -1). The caller also hides what is not yet fetchable.
+   */
+  recordForTimestamp(timestamp: number): TimestampOffset | undefined {
+    if (timestamp !== MAX_TIMESTAMP_QUERY) return this.offsetForTimestamp(timestamp);
+    const max = this.maxTimestamp;
+    return max < 0 ? undefined : this.offsetForTimestamp(max);
+  }
+
+  /** The newest timestamp of the log (-1 when it holds no record). */
   get maxTimestamp(): number {
     let max = -1;
     for (const s of this.segments) if (s.maxTimestamp > max) max = s.maxTimestamp;

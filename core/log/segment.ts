@@ -45,7 +45,8 @@ interface BatchPosition {
   leaderEpoch: number;
 }
 
-const HEADER_PROBE = LAST_OFFSET_DELTA + 4;
+/** The header fields batchAt() reads, up to the max timestamp (loadFromIndexes reads that one from the probe). */
+const HEADER_PROBE = MAX_TIMESTAMP + 8;
 const SCAN_CHUNK = 1024 * 1024;
 
 export class LogSegment {
@@ -232,6 +233,14 @@ export class LogSegment {
     for (let b = this.batchAt(position); b; b = this.batchAt(position)) {
       lastBatch = b;
       position += b.size;
+      // The time index holds the newest timestamp only up to its last entry: the
+      // batches after it count too (else a clean restart forgot them, and lookups
+      // by time answered "not found" for records the segment holds).
+      const maxTimestamp = readInt64(this.probe, MAX_TIMESTAMP);
+      if (maxTimestamp > this._maxTimestamp) {
+        this._maxTimestamp = maxTimestamp;
+        this._offsetOfMaxTimestamp = b.lastOffset;
+      }
     }
     this._nextOffset = lastBatch ? lastBatch.lastOffset + 1 : this.baseOffset;
     this.bytesSinceLastIndexEntry = this._size - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);

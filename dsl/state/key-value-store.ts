@@ -95,7 +95,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
         const id = dirty[i];
         const tombstoneKey = this.deleted.get(id);
         const entry = tombstoneKey === undefined ? this.values.get(id) : undefined;
-        if (entry === undefined && tombstoneKey === undefined) continue; // restored away meanwhile: nothing to write
+        if (entry === undefined && tombstoneKey === undefined) continue; // no longer pending: nothing to write
         const key = tombstoneKey !== undefined ? tombstoneKey : this.keyOf(id);
         const k = serializeOr(this.keySerde, key, onError);
         const v = k && entry !== undefined ? serializeOr(this.valueSerde, entry.value, onError) : null;
@@ -119,18 +119,35 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
     const k = this.keySerde.deserialize(keyBytes, KEY_LOCATION);
     if (k._tag === 'Left') return k.left;
     const id = keyIdentity(k.right, this.keySerde);
+    const entry = this.values.get(id);
     if (valueBytes === null) {
+      this.dropPending(id, entry);
       this.values.delete(id);
       this.keys.delete(id);
       return undefined;
     }
     const v = this.valueSerde.deserialize(valueBytes);
     if (v._tag === 'Left') return v.left;
-    const entry = this.values.get(id);
+    this.dropPending(id, entry);
     if (entry !== undefined) entry.value = v.right;
     else this.values.set(id, { value: v.right, dirty: false });
     if (typeof id === 'string' && id.charCodeAt(0) === 0) this.keys.set(id, k.right);
     return undefined;
+  }
+
+  /**
+   * A restored record is what the changelog already holds for its key, so a change
+   * of that key not yet flushed is superseded: it leaves the pending keys. Left
+   * listed, a put after a restore that removed the entry listed the key twice (its
+   * value written twice, dirtyCount one too high), and a restored value over a
+   * pending delete was followed by that delete's tombstone.
+   */
+  private dropPending(id: string | number, entry: Entry<V> | undefined): void {
+    if (entry?.dirty) entry.dirty = false;
+    else if (this.deleted.size === 0 || !this.deleted.delete(id)) return;
+    // Rare (restores run before processing), so a search here keeps put and delete free of an index into the list.
+    const at = this.dirty.indexOf(id);
+    if (at >= 0) this.dirty.splice(at, 1);
   }
 
   *snapshot(): Iterable<[Buffer, Buffer]> {

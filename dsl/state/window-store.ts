@@ -41,12 +41,8 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V>, StateStore 
 
   put(key: K, window: TimeWindow, value: V): void {
     const id = keyIdentity(key, this.keySerde);
-    let kw = this.byKey.get(id);
-    if (!kw) this.byKey.set(id, (kw = { key, windows: new Map() }));
-    const existing = kw.windows.get(window.start);
-    if (!existing) this.count++;
-    else if (existing.end !== window.end) this.markDirty(id, key, window.start, existing.end);
-    kw.windows.set(window.start, { end: window.end, value });
+    const previousEnd = this.link(id, key, window.start, window.end, value);
+    if (previousEnd !== undefined && previousEnd !== window.end) this.markDirty(id, key, window.start, previousEnd);
     this.markDirty(id, key, window.start, window.end);
   }
 
@@ -55,9 +51,7 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V>, StateStore 
     const kw = this.byKey.get(id);
     const w = kw?.windows.get(start);
     if (!kw || !w) return;
-    kw.windows.delete(start);
-    this.count--;
-    if (kw.windows.size === 0) this.byKey.delete(id);
+    this.unlink(id, kw, start);
     this.markDirty(id, key, start, w.end);
   }
 
@@ -114,15 +108,18 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V>, StateStore 
     if (k._tag === 'Left') return k.left;
     const start = Number(keyBytes.readBigInt64BE(keyBytes.length - 16));
     const end = Number(keyBytes.readBigInt64BE(keyBytes.length - 8));
+    const id = keyIdentity(k.right, this.keySerde);
     if (valueBytes === null) {
-      const existing = this.get(k.right, start);
-      if (existing && existing.window.end === end) this.remove(k.right, start);
+      const kw = this.byKey.get(id);
+      if (kw?.windows.get(start)?.end === end) this.unlink(id, kw, start);
     } else {
       const v = this.valueSerde.deserialize(valueBytes);
       if (v._tag === 'Left') return v.left;
-      this.put(k.right, { start, end }, v.right);
+      this.link(id, k.right, start, end, v.right);
     }
-    this.dirty.clear();
+    // What the changelog holds for this windowed key supersedes its change not yet
+    // flushed; the changes of every other key still wait (a restore once dropped them all).
+    if (this.dirty.size > 0) this.dirty.delete(dirtyKey(id, start, end));
     return undefined;
   }
 
@@ -141,8 +138,29 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V>, StateStore 
     this.count = 0;
   }
 
+  /** Sets the window at `start` of `key`; returns the end of the window it replaced. */
+  private link(id: string | number, key: K, start: number, end: number, value: V): number | undefined {
+    let kw = this.byKey.get(id);
+    if (!kw) this.byKey.set(id, (kw = { key, windows: new Map() }));
+    const existing = kw.windows.get(start);
+    if (!existing) this.count++;
+    kw.windows.set(start, { end, value });
+    return existing?.end;
+  }
+
+  private unlink(id: string | number, kw: KeyWindows<K, V>, start: number): void {
+    kw.windows.delete(start);
+    this.count--;
+    if (kw.windows.size === 0) this.byKey.delete(id);
+  }
+
   private markDirty(id: string | number, key: K, start: number, end: number): void {
     if (this.changelogTopic === undefined) return;
-    this.dirty.set(`${typeof id}:${id}|${start}|${end}`, { key, start, end });
+    this.dirty.set(dirtyKey(id, start, end), { key, start, end });
   }
+}
+
+/** One changelog key (record key, window start and end) as a Map key. */
+function dirtyKey(id: string | number, start: number, end: number): string {
+  return `${typeof id}:${id}|${start}|${end}`;
 }

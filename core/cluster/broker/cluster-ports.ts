@@ -285,9 +285,10 @@ function partitionPort(broker: BrokerView, transactions: ClusterTransactions | u
         if (timestamp === -2) return { offset: h.log.logStartOffset, timestamp: -1, leaderEpoch };
         if (timestamp === -1) return { offset: hw, timestamp: -1, leaderEpoch };
         // Only what the in-sync replicas have is visible: a timestamp found above the high watermark is not yet.
-        const found = h.log.offsetForTimestamp(timestamp);
+        // Nothing found is UNKNOWN_OFFSET (-1), as Kafka and the single node answer, not the end of the log.
+        const found = h.log.recordForTimestamp(timestamp);
         return found === undefined || found.offset >= hw
-          ? { offset: hw, timestamp: -1, leaderEpoch }
+          ? { offset: -1, timestamp: -1, leaderEpoch: -1 }
           : { offset: found.offset, timestamp: found.timestamp, leaderEpoch };
       })(leaderReplica(broker, topic, partition));
     },

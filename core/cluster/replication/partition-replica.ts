@@ -540,19 +540,25 @@ export class PartitionReplica {
   /**
    * Where to truncate after the leader said epoch `resp.leaderEpoch` ends at
    * `resp.endOffset` (Kafka's AbstractFetcherThread.getOffsetTruncationState):
-   * - the leader knows no epoch as old as ours: keep only what is committed;
-   * - every epoch we know is newer than the leader's: none of our records is
-   *   the leader's, so cut from where our first epoch starts (a replica that
-   *   wrote as leader of an epoch its successor never saw; simulation seed 70091
-   *   of the transactions family kept such a record as committed);
-   * - we know that epoch too: cut where the first of the two copies ends;
-   * - our nearest older epoch differs: cut where it ends, and ask again.
+   * - the leader could not place our epoch (-1): keep only what is committed;
+   * - we know that epoch too, or it is older than every epoch we know (our
+   *   lookup then ends it where our first epoch starts: none of our records is
+   *   the leader's, as for a replica that wrote as leader of an epoch its
+   *   successor never saw, simulation seed 70091 of the transactions family):
+   *   cut where the first of the two copies ends. The leader answers an epoch
+   *   older than all it knows (ours) with where its first epoch starts, its log
+   *   start: what we keep below it is deleted there, and goes here once we
+   *   fetch (behind the leader's start, or by following its log start);
+   * - our nearest older epoch differs: cut where it ends, and ask again;
+   * - newer than every epoch we know (the leader answers at most the epoch we
+   *   asked with, so only an answer to an older question): keep what is committed.
    */
   private truncationTarget(resp: OffsetForLeaderEpochResponse, leo: number): { target: number; settled: boolean } {
-    if (resp.leaderEpoch < 0) return { target: Math.min(this.log.highWatermark, resp.leaderLogEndOffset), settled: true };
+    const committed = { target: Math.min(this.log.highWatermark, resp.leaderLogEndOffset), settled: true };
+    if (resp.leaderEpoch < 0) return committed;
     const own = this.log.leaderEpochs.endOffsetFor(resp.leaderEpoch, leo);
-    if (own.epoch < 0) return { target: Math.min(resp.endOffset, this.log.leaderEpochs.list()[0]?.startOffset ?? leo), settled: true };
     if (own.epoch === resp.leaderEpoch) return { target: Math.min(resp.endOffset, own.endOffset), settled: true };
+    if (own.epoch < 0) return committed;
     return { target: Math.min(own.endOffset, leo), settled: false };
   }
 

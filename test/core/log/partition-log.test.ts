@@ -322,7 +322,9 @@ describe('truncation and leader epochs', () => {
     expect(log.leaderEpochs.endOffsetFor(1, log.logEndOffset)).toEqual({ epoch: 1, endOffset: 2 });
     expect(log.leaderEpochs.endOffsetFor(2, log.logEndOffset)).toEqual({ epoch: 1, endOffset: 2 });
     expect(log.leaderEpochs.endOffsetFor(3, log.logEndOffset)).toEqual({ epoch: 3, endOffset: 4 });
-    expect(log.leaderEpochs.endOffsetFor(0, log.logEndOffset)).toEqual({ epoch: -1, endOffset: -1 });
+    // Older than every epoch the log knows: as Kafka, that epoch ends where the first known one starts.
+    expect(log.leaderEpochs.endOffsetFor(0, log.logEndOffset)).toEqual({ epoch: 0, endOffset: 0 });
+    expect(log.leaderEpochs.endOffsetFor(4, log.logEndOffset)).toEqual({ epoch: -1, endOffset: -1 });
     log.close();
     const again = PartitionLog.open(dir);
     expect(again.leaderEpochs.list()).toEqual([

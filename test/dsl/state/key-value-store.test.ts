@@ -112,3 +112,68 @@ test('a flush whose writer throws part way leaves the keys it did not write for 
   ]);
   expect(changes(s)).toEqual([]);
 });
+
+describe("a restored record supersedes its key's unflushed change", () => {
+  const store = () => new InMemoryKeyValueStore<string, number>('s', stringSerde(), jsonSerde<number>(), 'c');
+  const restore = (s: InMemoryKeyValueStore<string, number>, key: string, value: number | null) =>
+    expect(s.restore(Buffer.from(key), value === null ? null : Buffer.from(JSON.stringify(value)))).toBeUndefined();
+
+  test('a restore that deletes a dirty key, then a put of it: the key is listed once and written once', () => {
+    const s = store();
+    s.put('a', 1);
+    s.put('b', 1);
+    restore(s, 'a', null);
+    expect(s.dirtyCount).toBe(1);
+    s.put('a', 2);
+    expect(s.dirtyCount).toBe(2);
+    expect(changes(s)).toEqual([
+      ['b', '1'],
+      ['a', '2'],
+    ]);
+    expect(s.dirtyCount).toBe(0);
+  });
+
+  test('a restored value over a dirty key: the store holds it and nothing waits for the changelog', () => {
+    const s = store();
+    s.put('a', 1);
+    restore(s, 'a', 7);
+    expect(s.get('a')).toBe(7);
+    expect(s.dirtyCount).toBe(0);
+    expect(changes(s)).toEqual([]);
+    s.put('a', 8);
+    expect(changes(s)).toEqual([['a', '8']]);
+  });
+
+  test('a restored value over a pending delete: no tombstone follows it, and a later put is written once', () => {
+    const s = store();
+    s.put('a', 1);
+    expect(changes(s)).toEqual([['a', '1']]);
+    s.delete('a');
+    restore(s, 'a', 5);
+    expect(s.get('a')).toBe(5);
+    expect(s.dirtyCount).toBe(0);
+    expect(changes(s)).toEqual([]);
+    s.put('a', 6);
+    expect(s.dirtyCount).toBe(1);
+    expect(changes(s)).toEqual([['a', '6']]);
+  });
+
+  test('a restore that deletes a key whose delete is pending: its tombstone no longer waits, a put after is written once', () => {
+    const s = store();
+    s.put('a', 1);
+    changes(s);
+    s.delete('a');
+    restore(s, 'a', null);
+    expect(s.dirtyCount).toBe(0);
+    s.put('a', 3);
+    expect(changes(s)).toEqual([['a', '3']]);
+  });
+
+  test("a record that does not decode leaves the key's change pending", () => {
+    const s = store();
+    s.put('a', 1);
+    expect(s.restore(Buffer.from('a'), Buffer.from('{'))?.message).toMatch(/not valid JSON/);
+    expect(s.dirtyCount).toBe(1);
+    expect(changes(s)).toEqual([['a', '1']]);
+  });
+});

@@ -49,3 +49,30 @@ test('a session that grows keeps its start; the old (start, end) is tombstoned',
   );
   expect(log.sort()).toEqual(['5=null', '9=2']);
 });
+
+test("a restored record supersedes the unflushed change of its windowed key only; other keys' changes still wait", () => {
+  const s = new InMemoryWindowStore('w', stringSerde(), jsonSerde<number>(), 'c');
+  const wk = windowedSerde(stringSerde());
+  const changelogKey = (key: string, start: number, end: number) => {
+    const k = wk.serialize({ key, window: { start, end } });
+    if (k._tag === 'Left') throw new Error(k.left.message);
+    return k.right;
+  };
+  s.put('a', { start: 0, end: 10 }, 1);
+  s.put('b', { start: 0, end: 10 }, 2);
+  // A record of another key: 'a' and 'b' still wait for the changelog (a restore once dropped every pending change).
+  expect(s.restore(changelogKey('c', 0, 10), Buffer.from('3'))).toBeUndefined();
+  expect(s.dirtyCount).toBe(2);
+  // A record of 'b''s own window: the changelog holds it, so 'b''s change no longer waits.
+  expect(s.restore(changelogKey('b', 0, 10), Buffer.from('9'))).toBeUndefined();
+  expect(s.get('b', 0)?.value).toBe(9);
+  expect(s.restore(changelogKey('c', 0, 10), null)).toBeUndefined();
+  expect(s.size).toBe(2);
+  const written: [unknown, string | null][] = [];
+  s.flushChangelog(
+    (k, v) => written.push([(wk.deserialize(k) as { right: unknown }).right, v?.toString() ?? null]),
+    () => undefined,
+  );
+  expect(written).toEqual([[{ key: 'a', window: { start: 0, end: 10 } }, '1']]);
+  expect(s.dirtyCount).toBe(0);
+});

@@ -60,6 +60,13 @@ function values(r: PartitionReplica, upTo = r.logEndOffset): string[] {
   return decoded.right.flatMap((b) => b.records.map((x) => x.value!.toString()));
 }
 
+/** The values from the log start on (the records before it may be in the same segment still). */
+function valuesFromStart(r: PartitionReplica): string[] {
+  const decoded = decodeRecordBatches(r.log.read(r.log.logStartOffset, 1 << 20, r.logEndOffset));
+  if (decoded._tag === 'Left') throw new Error(decoded.left.message);
+  return decoded.right.flatMap((b) => b.records.map((x) => x.value!.toString()));
+}
+
 /** One request/response round between `follower` and `leader`, as the network would carry it. */
 function round(leader: PartitionReplica, follower: PartitionReplica, now: number, brokerEpoch = 1): ReplicaResponse | undefined {
   const req = follower.nextRequest(now, brokerEpoch);
@@ -245,6 +252,36 @@ describe('PartitionReplica as follower', () => {
     for (let t = 5; t < 8; t++) round(b3, b2, t);
     expect(values(b2)).toEqual(['v1']);
     expect(b2.highWatermark).toBe(1);
+  });
+
+  test('a leader asked about an epoch older than every epoch it still has answers where its first epoch starts, as Kafka does', () => {
+    // b1 leads epoch 0: 'a', 'b' committed everywhere, then 'p', 'q' copied by b2 only.
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('a', 'b'), -1);
+    for (let t = 1; t <= 3; t++) for (const f of [b2, b3]) round(b1, f, t);
+    b1.appendAsLeader(batch('p', 'q'), 1);
+    round(b1, b2, 4);
+    expect([b2.logEndOffset, b2.highWatermark]).toEqual([4, 2]);
+    // b3 leads epoch 1 alone from offset 2, writes 'r', 's', 't', and deletes the records before 4: its epochs are {1@4}.
+    const epoch1 = state({ leader: 3, isr: [3], leaderEpoch: 1, partitionEpoch: 1 });
+    b3.onPartitionState(epoch1, 5);
+    b3.appendAsLeader(batch('r', 's'), 1);
+    b3.appendAsLeader(batch('t'), 1);
+    expect(b3.highWatermark).toBe(5);
+    b3.log.deleteRecordsBefore(4);
+    expect(b3.log.leaderEpochs.list()).toEqual([{ epoch: 1, startOffset: 4 }]);
+    // Epoch 0 ends, as far as b3 can tell, where its first epoch starts (before: "no epoch", -1).
+    const asked = b3.handleOffsetForLeaderEpoch({ kind: 'offsetForLeaderEpoch', requestId: 1, replicaId: 2, currentLeaderEpoch: 1, leaderEpoch: 0 });
+    expect(asked).toMatchObject({ errorCode: 0, leaderEpoch: 0, endOffset: 4, leaderLogEndOffset: 5 });
+    // b2 ({0@0}, up to 4) keeps nothing at or past b3's log start; what it has below is deleted at b3 and goes with its first fetch.
+    b2.onPartitionState(epoch1, 6);
+    round(b3, b2, 7);
+    expect(b2.takeTruncations()).toEqual([]);
+    round(b3, b2, 8);
+    expect(b2.log.logStartOffset).toBe(4);
+    expect(b2.highWatermark).toBe(5);
+    expect(valuesFromStart(b2)).toEqual(['t']);
+    expect(valuesFromStart(b3)).toEqual(['t']);
   });
 
   test('KIP-279: when the leader answers an epoch the follower lacks, the follower cuts to its own older epoch and asks again', () => {

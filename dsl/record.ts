@@ -49,9 +49,11 @@ export function describeOrigin(origin: RecordOrigin | undefined): string {
  * {key, value, timestamp, headers}, and event times in ms are beyond the small
  * integers V8 stores inline, so this one record, made at load with no
  * timestamp, saves a box per record per step (32 of the word count's 250
- * bytes per word). Nothing reads it; other engines just ignore it.
+ * bytes per word). Nothing reads it; other engines just ignore it. It is put
+ * in a global slot so that a bundler cannot drop it as unused.
  */
-export const RECORD_SHAPE_PRIMER: KRecord<undefined, undefined> = {
+const RECORD_SHAPE = Symbol.for('rill.record.shape');
+(globalThis as unknown as { [RECORD_SHAPE]?: KRecord<undefined, undefined> })[RECORD_SHAPE] ??= {
   key: undefined,
   value: undefined,
   timestamp: undefined as unknown as number,

@@ -179,6 +179,17 @@ class RecordSubscriber<A> extends Subscriber<A> {
     super(destination);
   }
 
+  /**
+   * Per record, straight to the handler. RxJS's Subscriber.next, shared by
+   * every subscriber class, calls `this._next` from one site that sees them
+   * all (a megamorphic lookup per step per record); this one is Rill's own.
+   * A value after the end goes where RxJS sends it (Subscriber.next).
+   */
+  override next(a: A): void {
+    if (this.isStopped) super.next(a);
+    else this._next(a);
+  }
+
   protected override _next(a: A): void {
     // An exception from user code (policy 'fail') must reach the task as an error, not escape to RxJS's unhandled-error hook.
     try {

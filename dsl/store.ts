@@ -15,6 +15,13 @@ export interface ReadOnlyKeyValueStore<K, V> {
 
 export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
   put(key: K, value: V): void;
+  /**
+   * Read-modify-write in one lookup: puts `next(current value, input)` and
+   * returns it, as `put(key, next(get(key), input))` does (`input` is handed
+   * through so that `next` can be made once, not once per call). `next` must
+   * not change this store; when it throws, nothing is written.
+   */
+  update<T>(key: K, next: (current: V | undefined, input: T) => V, input: T): V;
   delete(key: K): void;
 }
 

@@ -148,7 +148,9 @@ export class StreamTask implements TaskContext {
     this.origin = origin;
     this.processing = true;
     try {
-      input.subject.next({ key: key.right, value: value.right, timestamp });
+      // The same four fields, in the same order, as the records the operators make: one shape (one hidden class)
+      // for every record a step reads, so its property loads stay monomorphic.
+      input.subject.next({ key: key.right, value: value.right, timestamp, headers: undefined });
     } finally {
       this.origin = undefined;
       this.processing = false;

@@ -46,15 +46,34 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
   put(key: K, value: V): void {
     const id = keyIdentity(key, this.keySerde);
     const entry = this.values.get(id);
-    const logged = this.changelogTopic !== undefined;
-    if (entry !== undefined) {
-      entry.value = value;
-      if (logged && !entry.dirty) {
-        entry.dirty = true;
-        this.dirty.push(id);
-      }
-      return;
+    if (entry !== undefined) this.overwrite(id, entry, value);
+    else this.insert(id, key, value);
+  }
+
+  /**
+   * One hash lookup per update instead of a get's and a put's: in the word
+   * count these lookups are most of the store's cost, and they miss the CPU
+   * cache (10 000 keys, each compare loading a key string from the old space).
+   */
+  update<T>(key: K, next: (current: V | undefined, input: T) => V, input: T): V {
+    const id = keyIdentity(key, this.keySerde);
+    const entry = this.values.get(id);
+    const value = next(entry?.value, input);
+    if (entry !== undefined) this.overwrite(id, entry, value);
+    else this.insert(id, key, value);
+    return value;
+  }
+
+  private overwrite(id: string | number, entry: Entry<V>, value: V): void {
+    entry.value = value;
+    if (this.changelogTopic !== undefined && !entry.dirty) {
+      entry.dirty = true;
+      this.dirty.push(id);
     }
+  }
+
+  private insert(id: string | number, key: K, value: V): void {
+    const logged = this.changelogTopic !== undefined;
     this.values.set(id, { value, dirty: logged });
     if (typeof id === 'string' && id.charCodeAt(0) === 0) this.keys.set(id, key);
     // A key deleted and put again before the flush is listed already (for its tombstone): it now writes its value.

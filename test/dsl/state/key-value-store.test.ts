@@ -177,3 +177,36 @@ describe("a restored record supersedes its key's unflushed change", () => {
     expect(changes(s)).toEqual([['a', '1']]);
   });
 });
+
+test('update reads and writes a key in one call: same values and changelog as get then put', () => {
+  const s = new InMemoryKeyValueStore('s', stringSerde(), jsonSerde<number>(), 'app-s-changelog');
+  const add = (n: number | undefined, by: number) => (n ?? 0) + by;
+  expect(s.update('a', add, 2)).toBe(2); // a new key
+  expect(s.update('a', add, 3)).toBe(5); // an existing one
+  expect(s.get('a')).toBe(5);
+  expect(changes(s)).toEqual([['a', '5']]);
+  expect(s.update('a', add, 1)).toBe(6); // clean again, then changed: written once more
+  s.delete('b');
+  s.put('b', 1);
+  s.delete('b');
+  expect(s.update('b', add, 7)).toBe(7); // deleted before the flush, then updated: its value, not a tombstone
+  expect(changes(s)).toEqual([
+    ['a', '6'],
+    ['b', '7'],
+  ]);
+});
+
+test('update whose function throws writes nothing', () => {
+  const s = new InMemoryKeyValueStore('s', stringSerde(), jsonSerde<number>(), 'c');
+  s.put('a', 1);
+  changes(s);
+  const fail = () => {
+    throw new Error('adder failed');
+  };
+  expect(() => s.update('a', fail, undefined)).toThrow('adder failed');
+  expect(() => s.update('new', fail, undefined)).toThrow('adder failed');
+  expect(s.get('a')).toBe(1);
+  expect(s.get('new')).toBeUndefined();
+  expect(s.size).toBe(1);
+  expect(changes(s)).toEqual([]);
+});

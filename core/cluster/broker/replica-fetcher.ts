@@ -182,7 +182,8 @@ class LeaderFetcher {
 
   private send(now: number, resend?: readonly Sent[]): void {
     if (this.host.stopped) return;
-    const due = resend ?? this.due(now);
+    // Sent again after a session error: only the partitions this fetcher still carries.
+    const due = resend?.filter((d) => this.carries(d.h)) ?? this.due(now);
     // Nothing due: no batch, and no session to keep up (the leader keeps the session; the next batch names what changed).
     if (due.length === 0) return;
     const parts = this.session.build(due);

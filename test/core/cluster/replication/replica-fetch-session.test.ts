@@ -162,6 +162,26 @@ test('a fenced follower keeps no session: its full batches are answered in order
   await close();
 });
 
+test('a batch without a session (a follower from before sessions) is answered in order, held until an append', async () => {
+  const { leader, leaders, close } = pair(2);
+  const req = (partition: number, requestId: number) => ({
+    topic: 't',
+    partition,
+    req: { kind: 'fetch' as const, requestId, replicaId: FOLLOWER, replicaEpoch: 1, currentLeaderEpoch: 0, fetchOffset: 0, maxBytes: 1 << 20 },
+  });
+  const held = leader.answer({ replicaId: FOLLOWER, maxWaitMs: 60_000, wake: false, items: [req(0, 7), req(1, 8)], forget: [] }, () => 0);
+  leaders[1].replica.appendAsLeader(batch('late'), 1);
+  leader.appended(leaders[1]);
+  const answer = await held;
+  if (answer.kind !== 'inOrder') throw new Error('answered with a session');
+  expect(answer.answers.map((a) => [a.requestId, a.kind === 'fetchResponse' && a.records.length > 0])).toEqual([
+    [7, false],
+    [8, true],
+  ]);
+  expect(leader.sessions.size).toBe(0);
+  await close();
+});
+
 describe('the session cache', () => {
   const full = (replicaId: number): FetchBatch => ({ replicaId, maxWaitMs: 0, wake: false, items: [], forget: [], session: { id: 0, epoch: 0 } });
   const opened = (r: ReturnType<FetchSessionCache['resolve']>) => {

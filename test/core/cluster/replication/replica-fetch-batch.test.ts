@@ -1,7 +1,7 @@
 // The batched replica fetch: one batch per leader for every partition a
 // follower follows from it (the pair of brokers is fetch-pair.ts).
 import { ErrorCode, type RpcResult } from '../../../../core/cluster';
-import { decodeFetchAnswers, decodeFetchBatch, encodeFetchAnswers } from '../../../../core/cluster/broker/replica-fetch-wire';
+import { decodeFetchAnswers, decodeFetchBatch, decodeSessionAnswer, encodeFetchAnswers } from '../../../../core/cluster/broker/replica-fetch-wire';
 import { BACKOFF_MS, batch, FOLLOWER, LEADER, pair, state, useFetchDirs, values } from './fetch-pair';
 
 useFetchDirs();
@@ -142,6 +142,18 @@ describe('the wire', () => {
       wake: false,
       items: [{ req: fetch }],
     });
+    // Fetch sessions: the header and the forgotten partitions are checked too.
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], session: { id: -1, epoch: 0 } })).toMatch(/session needs id >= 0/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], forget: {} })).toMatch(/forget must be a list/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], forget: [{ topic: 't' }] })).toMatch(/forget 0 needs topic and partition/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], session: { id: 5, epoch: 3 }, forget: [{ topic: 't', partition: 1 }] })).toMatchObject({
+      session: { id: 5, epoch: 3 },
+      forget: [{ topic: 't', partition: 1 }],
+    });
+    expect(decodeSessionAnswer({ session: 5, items: [] }, Buffer.alloc(0))).toMatch(/needs session, errorCode and items/);
+    expect(decodeSessionAnswer({ session: 5, errorCode: 0, items: [{ kind: 'fetchResponse' }] }, Buffer.alloc(0))).toMatch(
+      /answer 0 needs topic and partition/,
+    );
   });
 
   test("answers are matched to requests in order, each fetch's records a view of the blob; bad answers are refused", () => {

@@ -33,12 +33,12 @@ import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
 import { ReplicaFetchLeader } from './replica-fetch-leader';
-import { decodeFetchBatch, encodeFetchAnswers, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
+import { decodeFetchBatch, encodeFetchAnswer, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
 import { ReplicaFetchers } from './replica-fetcher';
 import { ClusterTransactions, type ClusterTransactionSettings } from './transaction-coordinator';
 import { decodeTxnMarkerRequest, txnMarkerAnswer, WRITE_TXN_MARKER_METHOD } from './txn-marker-rpc';
 import { ProducerIdAllocator } from './producer-ids';
-import { RpcClient, RpcServer, type LinkFilter, type LinkSockets, type RpcMessage, type RpcResult } from '../net/rpc';
+import { RpcClient, RpcServer, type LinkFilter, type LinkSockets, type RpcMessage, type RpcPeer, type RpcResult } from '../net/rpc';
 import { InternalTls, type InternalTlsOptions } from '../net/internal-tls';
 import type { Registry } from '../../metrics';
 import { ClusterBrokerMetrics } from './cluster-broker-metrics';
@@ -283,6 +283,7 @@ export class BrokerProcess implements BrokerView {
       {
         hosted: (name) => this.replicas.get(name),
         fetched: (h) => this.flushCompletions(h),
+        isLive: (id) => this.image.isUnfenced(id),
         answered: () => this.changed(),
         get stopped() {
           return broker.stopped;
@@ -319,7 +320,7 @@ export class BrokerProcess implements BrokerView {
       broker.replicationServer = await RpcServer.listen(
         options.port + 1,
         host,
-        (m, b) => broker.handleReplicaRpc(m, b),
+        (m, b, _blob, peer) => broker.handleReplicaRpc(m, b, peer),
         lineLog(broker.logger, 'warn'),
         undefined,
         broker.sockets,
@@ -751,7 +752,7 @@ export class BrokerProcess implements BrokerView {
     }));
   }
 
-  private async handleReplicaRpc(method: string, body: unknown): Promise<RpcMessage> {
+  private async handleReplicaRpc(method: string, body: unknown, peer: RpcPeer): Promise<RpcMessage> {
     if (method === DESCRIBE_REPLICAS_METHOD) return { body: { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, replicas: this.describeReplicas() } };
     if (method === WRITE_TXN_MARKER_METHOD) {
       const request = decodeTxnMarkerRequest(body);
@@ -764,8 +765,7 @@ export class BrokerProcess implements BrokerView {
     if (method !== REPLICA_FETCH_METHOD) throw new Error(`unknown replication method "${method}"`);
     const batch = decodeFetchBatch(body);
     if (typeof batch === 'string') throw new Error(batch);
-    const answers = await this.fetchLeader.answer(batch, Date.now);
-    return encodeFetchAnswers(answers);
+    return encodeFetchAnswer(await this.fetchLeader.answer(batch, Date.now, peer));
   }
 
   /** The leader appended to `h`: follower batches held on it are answered now. */

@@ -8,10 +8,15 @@
 // (replica.fetch.response.max.bytes): past the response's budget, partitions
 // are answered empty and the follower asks again, rotating its order so none
 // starves.
+//
+// A batch with a fetch session (replica-fetch-session.ts) is served over all
+// of the session's partitions, and answered with only those that have news.
 import { ErrorCode } from '../errors';
 import { recordBytes, type ReplicaRequest, type ReplicaResponse } from '../replication/messages';
 import { type HostedReplica, replicaName } from './broker-view';
-import type { FetchBatch } from './replica-fetch-wire';
+import type { RpcPeer } from '../net/rpc';
+import { FetchSessionCache, NEW_SESSION, type ResolvedBatch } from './replica-fetch-session';
+import type { FetchAnswer, FetchBatch, FetchItem } from './replica-fetch-wire';
 
 export interface FetchLeaderHost {
   /** The replica this broker hosts for the partition, if any. */
@@ -21,6 +26,8 @@ export interface FetchLeaderHost {
   /** After a batch was answered (high watermarks may have moved). */
   answered(): void;
   readonly stopped: boolean;
+  /** Whether the broker is registered and unfenced: a fenced follower's session is dropped. */
+  isLive(brokerId: number): boolean;
 }
 
 export interface FetchLeaderLimits {
@@ -28,6 +35,8 @@ export interface FetchLeaderLimits {
   readonly maxWaitMs: number;
   /** replica.fetch.response.max.bytes: record bytes in one answer (exceeded by at most one batch, as Kafka's first partition may). */
   readonly responseMaxBytes: number;
+  /** Fetch sessions kept at most (over every follower). */
+  readonly maxSessions?: number;
 }
 
 type Waiter = () => void;
@@ -37,26 +46,56 @@ export class ReplicaFetchLeader {
   private readonly heldByPartition = new Map<string, Set<Waiter>>();
   /** Held batches, by the follower that sent them (a wake from it answers them). */
   private readonly heldByFollower = new Map<number, Set<Waiter>>();
+  /** Held session batches, with the session's partitions by replica name (at most one per follower). */
+  private readonly heldOnSessions = new Map<Waiter, ReadonlyMap<string, unknown>>();
+  readonly sessions: FetchSessionCache;
+  /** Connections whose close drops their sessions. */
+  private readonly watched = new WeakSet<RpcPeer>();
 
   constructor(
     private readonly host: FetchLeaderHost,
     private readonly limits: FetchLeaderLimits,
-  ) {}
-
-  /** Answers a follower's batch, holding it while no partition has anything new. */
-  async answer(batch: FetchBatch, now: () => number): Promise<ReplicaResponse[]> {
-    if (batch.wake) this.release(this.heldByFollower.get(batch.replicaId));
-    const first = this.answerOnce(batch, now());
-    const wait = Math.min(batch.maxWaitMs, this.limits.maxWaitMs);
-    if (wait <= 0 || this.host.stopped || !first.every(nothingNew)) return first;
-    // Registered before the first await: a wake or an append right after this call finds it.
-    await this.hold(batch, wait);
-    return this.host.stopped ? first : this.answerOnce(batch, now());
+  ) {
+    this.sessions = new FetchSessionCache(limits.maxSessions);
   }
 
-  private answerOnce(batch: FetchBatch, now: number): ReplicaResponse[] {
+  /**
+   * Answers a follower's batch, holding it while no partition has anything
+   * new. `connection` is the one it came on: a session lives as long as it.
+   */
+  async answer(batch: FetchBatch, now: () => number, connection?: RpcPeer): Promise<FetchAnswer> {
+    if (batch.wake) this.release(this.heldByFollower.get(batch.replicaId));
+    let resolved: ResolvedBatch | undefined;
+    if (batch.session !== undefined && !this.host.isLive(batch.replicaId)) {
+      // A fenced follower keeps no session: a full batch of its is answered in order (as by a leader without sessions).
+      this.sessions.dropFollower(batch.replicaId);
+      if (batch.session.id !== NEW_SESSION)
+        return { kind: 'session', answer: { sessionId: batch.session.id, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, items: [] } };
+    } else if (batch.session !== undefined) {
+      if (connection !== undefined && batch.session.id === NEW_SESSION && !this.watched.has(connection)) {
+        this.watched.add(connection);
+        connection.onClose(() => this.sessions.dropConnection(connection));
+      }
+      const r = this.sessions.resolve(batch, batch.session, connection);
+      if (typeof r === 'number') return { kind: 'session', answer: { sessionId: batch.session.id, errorCode: r, items: [] } };
+      resolved = r;
+      // A new session is a moment to let go of those of fenced followers.
+      if (batch.session.id === NEW_SESSION) this.sessions.sweep((id) => this.host.isLive(id));
+    }
+    const items = resolved?.items ?? batch.items;
+    const finish = (answers: ReplicaResponse[]): FetchAnswer =>
+      resolved === undefined ? { kind: 'inOrder', answers } : { kind: 'session', answer: this.sessions.answer(resolved, answers) };
+    const first = this.answerOnce(items, now());
+    const wait = Math.min(batch.maxWaitMs, this.limits.maxWaitMs);
+    if (wait <= 0 || this.host.stopped || !first.every(nothingNew)) return finish(first);
+    // Registered before the first await: a wake or an append right after this call finds it.
+    await this.hold(batch.replicaId, items, wait, resolved?.session.partitions);
+    return finish(this.host.stopped ? first : this.answerOnce(items, now()));
+  }
+
+  private answerOnce(items: readonly FetchItem[], now: number): ReplicaResponse[] {
     let budget = this.limits.responseMaxBytes;
-    const answers = batch.items.map(({ topic, partition, req }): ReplicaResponse => {
+    const answers = items.map(({ topic, partition, req }): ReplicaResponse => {
       const h = this.host.hosted(replicaName(topic, partition));
       if (h === undefined) return notHosted(req);
       if (req.kind === 'offsetForLeaderEpoch') return h.replica.handleOffsetForLeaderEpoch(req);
@@ -70,12 +109,19 @@ export class ReplicaFetchLeader {
     return answers;
   }
 
-  private hold(batch: FetchBatch, ms: number): Promise<void> {
+  /**
+   * Holds a batch until an append to one of its partitions, a wake, or `ms`.
+   * A session's batch is held on the session's partitions (one entry, looked
+   * up on append) rather than joining every partition's set, which at
+   * thousands of partitions cost more than the rest of an idle request.
+   */
+  private hold(replicaId: number, items: readonly FetchItem[], ms: number, session?: ReadonlyMap<string, unknown>): Promise<void> {
     return new Promise((resolve) => {
       const sets: Set<Waiter>[] = [];
       const done = () => {
         clearTimeout(timer);
         for (const s of sets) s.delete(done);
+        this.heldOnSessions.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
@@ -85,8 +131,9 @@ export class ReplicaFetchLeader {
         set.add(done);
         sets.push(set);
       };
-      join(this.heldByFollower, batch.replicaId);
-      for (const { topic, partition } of batch.items) join(this.heldByPartition, replicaName(topic, partition));
+      join(this.heldByFollower, replicaId);
+      if (session !== undefined) this.heldOnSessions.set(done, session);
+      else for (const { topic, partition } of items) join(this.heldByPartition, replicaName(topic, partition));
     });
   }
 
@@ -98,6 +145,7 @@ export class ReplicaFetchLeader {
   /** The leader appended to `h` (or it stopped being hosted): batches held on it are answered now. */
   appended(h: HostedReplica): void {
     this.release(this.heldByPartition.get(h.name));
+    for (const [waiter, partitions] of this.heldOnSessions) if (partitions.has(h.name)) waiter();
   }
 
   /** The replica is gone: nothing is held on its name any more. */

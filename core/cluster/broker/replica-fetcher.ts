@@ -5,19 +5,25 @@
 // from its log end) and judges the answer; the fetcher only gathers their
 // requests, sends them together and hands each its answer.
 //
+// Batches go in a fetch session with the leader (replica-fetch-session.ts):
+// the first is full, the later ones name only the partitions whose request
+// changed, and the leader answers only what has news. A leader that answers
+// without a session (an older Rill) gets full batches answered in order.
+//
 // One batch per leader is in flight, and the leader may hold it while nothing
 // is new. A partition that needs asking meanwhile (it just started following
-// this leader, or its error backoff ended) goes out at once in a small "wake"
-// batch that the leader answers immediately, releasing the held one; the next
-// batch then carries them all again. A partition whose answer was an error
-// waits a short backoff before it is asked again, without holding up the
+// this leader, or its error backoff ended) sends a "wake": an empty batch the
+// leader answers at once, releasing the held one, so the next batch carries
+// it. A partition whose answer was an error waits a short backoff before it is
+// asked again (the session forgets it meanwhile), without holding up the
 // others.
 import { ErrorCode } from '../errors';
 import type { RpcResult } from '../net/rpc';
-import type { ReplicaRequest } from '../replication/messages';
+import type { ReplicaResponse } from '../replication/messages';
 import { ReplicationInvariantError } from '../replication/partition-replica';
 import type { HostedReplica } from './broker-view';
-import { decodeFetchAnswers, type FetchBatch } from './replica-fetch-wire';
+import { FollowerSession, type SessionRequest } from './replica-fetch-session';
+import { decodeFetchAnswers, decodeSessionAnswer, type FetchBatch, isSessionAnswer } from './replica-fetch-wire';
 
 export interface FetcherHost {
   readonly nodeId: number;
@@ -44,9 +50,8 @@ export interface FetcherSettings {
   readonly now: () => number;
 }
 
-interface Sent {
+interface Sent extends SessionRequest {
   readonly h: HostedReplica;
-  readonly req: ReplicaRequest;
 }
 
 /** Every leader's fetcher of one follower broker, and which partition each carries. */
@@ -95,10 +100,13 @@ class LeaderFetcher {
   /** Where the next batch starts in `partitions`: the order rotates, so a response's byte budget favours none. */
   private rotation = 0;
   private readonly backoffUntil = new Map<string, number>();
-  /** A batch the leader may hold is in flight. */
-  private held = false;
-  /** A wake batch (answered at once) is in flight. */
+  /** A batch is in flight (the leader may hold it). */
+  private inFlight = false;
+  /** The partitions not in the batch in flight (added since, backing off, or with a request of their own out): a wake is for them. */
+  private waiting: HostedReplica[] = [];
+  /** A wake (answered at once) is in flight. */
   private waking = false;
+  private readonly session = new FollowerSession();
 
   constructor(
     readonly leaderId: number,
@@ -107,7 +115,7 @@ class LeaderFetcher {
   ) {}
 
   get idle(): boolean {
-    return this.partitions.length === 0 && !this.held && !this.waking;
+    return this.partitions.length === 0 && !this.inFlight && !this.waking;
   }
 
   carries(h: HostedReplica): boolean {
@@ -118,6 +126,7 @@ class LeaderFetcher {
     this.remove(h.name);
     this.partitions.push(h);
     this.byName.set(h.name, h);
+    if (this.inFlight) this.waiting.push(h);
   }
 
   remove(name: string): void {
@@ -128,8 +137,18 @@ class LeaderFetcher {
   }
 
   poll(now: number): void {
-    if (!this.held) this.send(now, false);
-    else if (!this.waking) this.send(now, true);
+    if (!this.inFlight) this.send(now);
+    else if (!this.waking && this.wantsWake(now)) this.wake();
+  }
+
+  /** A partition not in the batch in flight has a request due (it would wait for the held batch otherwise). */
+  private wantsWake(now: number): boolean {
+    for (let i = 0; i < this.waiting.length; i++) {
+      const h = this.waiting[i];
+      const until = this.backoffUntil.get(h.name);
+      if (this.carries(h) && (until === undefined || until <= now) && h.replica.wantsRequest(now)) return true;
+    }
+    return false;
   }
 
   /** The requests of every partition that has one due now (a partition with one in flight has none). */
@@ -145,40 +164,62 @@ class LeaderFetcher {
         this.backoffUntil.delete(h.name);
       }
       const req = h.replica.nextRequest(now, this.host.brokerEpoch);
-      if (req !== undefined) due.push({ h, req });
+      if (req !== undefined) due.push({ h, name: h.name, topic: h.topic, partition: h.partition, req });
     }
     return due;
   }
 
-  private send(now: number, wake: boolean): void {
-    if (this.host.stopped) return;
-    const due = this.due(now);
-    if (due.length === 0) return;
-    const batch: FetchBatch = {
-      replicaId: this.host.nodeId,
-      maxWaitMs: wake ? 0 : this.settings.maxWaitMs,
-      wake,
-      items: due.map(({ h, req }) => ({ topic: h.topic, partition: h.partition, req })),
-    };
-    // Unsent (no address for the leader): each replica asks again after its request timeout.
-    const call = this.host.send(this.leaderId, batch);
+  /** An empty batch the leader answers at once, releasing the one it holds: the next batch carries what is due. */
+  private wake(): void {
+    const call = this.host.send(this.leaderId, { replicaId: this.host.nodeId, maxWaitMs: 0, wake: true, items: [], forget: [] });
     if (call === undefined) return;
-    if (wake) this.waking = true;
-    else this.held = true;
-    void call.then((r) => {
-      if (wake) this.waking = false;
-      else this.held = false;
-      if (this.host.stopped) return;
-      if (r.ok) this.deliver(due, r.body, r.blob);
-      // Whichever answer comes last sends the next batch, with every partition due.
-      if (!this.held && !this.waking) this.send(this.settings.now(), false);
+    this.waking = true;
+    void call.then(() => {
+      this.waking = false;
+      if (!this.host.stopped && !this.inFlight) this.send(this.settings.now());
     });
   }
 
-  private deliver(sent: readonly Sent[], body: unknown, blob: Buffer): void {
-    const answers = decodeFetchAnswers(body, blob, sent.length);
+  private send(now: number, resend?: readonly Sent[]): void {
+    if (this.host.stopped) return;
+    // Sent again after a session error: only the partitions this fetcher still carries.
+    const due = resend?.filter((d) => this.carries(d.h)) ?? this.due(now);
+    // Nothing due: no batch, and no session to keep up (the leader keeps the session; the next batch names what changed).
+    if (due.length === 0) return;
+    const parts = this.session.build(due);
+    const batch: FetchBatch = { replicaId: this.host.nodeId, maxWaitMs: this.settings.maxWaitMs, wake: false, ...parts };
+    // Unsent (no address for the leader): each replica asks again after its request timeout.
+    const call = this.host.send(this.leaderId, batch);
+    if (call === undefined) {
+      this.session.reset();
+      return;
+    }
+    this.inFlight = true;
+    const inBatch = new Set(due.map((d) => d.name));
+    this.waiting = this.partitions.filter((h) => !inBatch.has(h.name));
+    void call.then((r) => {
+      this.inFlight = false;
+      this.waiting = [];
+      if (this.host.stopped) return;
+      let again: readonly Sent[] | undefined;
+      if (r.ok) again = this.deliver(due, r.body, r.blob);
+      // Lost or refused: what the leader's session holds is unknown, so the next batch opens a new one.
+      else this.session.reset();
+      // Whichever answer comes last sends the next batch, with every partition due (or, after a session error, the same requests).
+      if (!this.waking || again !== undefined) this.send(this.settings.now(), again);
+    });
+  }
+
+  /** Hands each replica its answer; a session error returns the requests, to be sent again in a full batch. */
+  private deliver(sent: readonly Sent[], body: unknown, blob: Buffer): readonly Sent[] | undefined {
+    const answers = this.decode(sent, body, blob);
+    if (answers === undefined) return sent;
     // A malformed answer: its replicas ask again after their request timeout.
-    if (typeof answers === 'string') return this.host.warn(`broker ${this.host.nodeId}: from leader ${this.leaderId}: ${answers}`);
+    if (typeof answers === 'string') {
+      this.session.reset();
+      this.host.warn(`broker ${this.host.nodeId}: from leader ${this.leaderId}: ${answers}`);
+      return undefined;
+    }
     const now = this.settings.now();
     for (let i = 0; i < answers.length; i++) {
       const resp = answers[i];
@@ -197,5 +238,17 @@ class LeaderFetcher {
     }
     // Appended (a follower's log keeps no view of what it appends): the memory may take the next answer.
     this.host.recycle(this.leaderId, blob);
+    return undefined;
+  }
+
+  /** The answer to each of `sent`, in order; undefined after a session error (send again, full). */
+  private decode(sent: readonly Sent[], body: unknown, blob: Buffer): readonly ReplicaResponse[] | string | undefined {
+    if (!isSessionAnswer(body)) {
+      // A leader without sessions answered in order: the next batch is full again.
+      this.session.reset();
+      return decodeFetchAnswers(body, blob, sent.length);
+    }
+    const answer = decodeSessionAnswer(body, blob);
+    return typeof answer === 'string' ? answer : this.session.receive(answer, sent);
   }
 }

@@ -480,10 +480,14 @@ export class PartitionReplica {
 
   // ---------------------------------------------------------------- follower
 
+  /** Whether nextRequest(now) would give a request (asks nothing of the replica). */
+  wantsRequest(now: number): boolean {
+    return this._role === 'follower' && (this.inflight === undefined || now - this.inflight.sentAt >= this.config.requestTimeoutMs);
+  }
+
   /** The request a follower should send to its leader now, if any. */
   nextRequest(now: number, brokerEpoch: number): ReplicaRequest | undefined {
-    if (this._role !== 'follower') return undefined;
-    if (this.inflight !== undefined && now - this.inflight.sentAt < this.config.requestTimeoutMs) return undefined;
+    if (!this.wantsRequest(now)) return undefined;
     const requestId = this.nextRequestId++;
     this.inflight = { requestId, sentAt: now, fetchOffset: this.log.logEndOffset };
     const latest = this.log.leaderEpochs.latestEpoch;

@@ -1,155 +1,10 @@
-// The batched replica fetch: a follower broker's per-leader fetcher
-// (ReplicaFetchers) against a leader broker's ReplicaFetchLeader, over real
-// PartitionReplicas and PartitionLogs, the batch and its answers going through
-// the wire encoding. The "network" is a direct call, so the test sees every
-// batch that would be sent; nothing waits on time: a held batch is released by
-// an append, a wake or the end of the test, never by its (one minute) timeout,
-// and the fetchers' backoff runs on a fake clock.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { decodeRecordBatches, encodeRecordBatch, PartitionLog } from '../../../../core/log';
-import { ErrorCode, PartitionReplica, type PartitionRegistration, type RpcResult } from '../../../../core/cluster';
-import { type HostedReplica, replicaName } from '../../../../core/cluster/broker/broker-view';
-import { ReplicaFetchLeader } from '../../../../core/cluster/broker/replica-fetch-leader';
-import { decodeFetchAnswers, decodeFetchBatch, encodeFetchAnswers, type FetchBatch } from '../../../../core/cluster/broker/replica-fetch-wire';
-import { ReplicaFetchers } from '../../../../core/cluster/broker/replica-fetcher';
+// The batched replica fetch: one batch per leader for every partition a
+// follower follows from it (the pair of brokers is fetch-pair.ts).
+import { ErrorCode, type RpcResult } from '../../../../core/cluster';
+import { decodeFetchAnswers, decodeFetchBatch, decodeSessionAnswer, encodeFetchAnswers } from '../../../../core/cluster/broker/replica-fetch-wire';
+import { BACKOFF_MS, batch, FOLLOWER, LEADER, pair, state, useFetchDirs, values } from './fetch-pair';
 
-const LEADER = 1;
-const FOLLOWER = 2;
-const HOLD_MS = 60_000;
-const BACKOFF_MS = 50;
-
-let dir: string;
-const logs: PartitionLog[] = [];
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-fetch-batch-'));
-});
-afterEach(() => {
-  for (const log of logs.splice(0)) log.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const batch = (...values: string[]) => encodeRecordBatch({ records: values.map((v) => ({ key: null, value: Buffer.from(v) })), baseTimestamp: 0 });
-
-function values(h: HostedReplica): string[] {
-  if (h.replica.logEndOffset === 0) return [];
-  const decoded = decodeRecordBatches(h.log.read(0, 1 << 20, h.replica.logEndOffset));
-  if (decoded._tag === 'Left') throw new Error(decoded.left.message);
-  return decoded.right.flatMap((b) => b.records.map((x) => x.value!.toString()));
-}
-
-const state = (partition: number, s: Partial<PartitionRegistration> = {}): PartitionRegistration => ({
-  topicId: 1,
-  partition,
-  replicas: [LEADER, FOLLOWER],
-  isr: [LEADER, FOLLOWER],
-  leader: LEADER,
-  leaderEpoch: 0,
-  partitionEpoch: 0,
-  ...s,
-});
-
-/** One broker's hosted replicas of topic t. */
-class Node {
-  readonly hosted = new Map<string, HostedReplica>();
-  constructor(readonly id: number) {}
-
-  host(partition: number): HostedReplica {
-    const name = replicaName('t', partition);
-    const log = PartitionLog.open(path.join(dir, `b${this.id}`, name), {}, { replicated: true });
-    logs.push(log);
-    const replica = new PartitionReplica(name, log, {
-      brokerId: this.id,
-      replicaLagTimeMaxMs: 60_000,
-      minInsyncReplicas: 1,
-      uncleanLeaderElection: false,
-      requestTimeoutMs: 60_000,
-      alterPartitionRetryMs: 60_000,
-      maxFetchBytes: 1 << 20,
-      durableAppends: false,
-    });
-    const h: HostedReplica = { name, topic: 't', topicId: 1, partition, replica, log, topicConfig: {} };
-    this.hosted.set(name, h);
-    return h;
-  }
-}
-
-/** A leader broker and a follower broker sharing `partitions` partitions; every batch the follower sends is recorded. */
-function pair(partitions: number, responseMaxBytes = 10 << 20) {
-  const leaderNode = new Node(LEADER);
-  const followerNode = new Node(FOLLOWER);
-  const leaders: HostedReplica[] = [];
-  const followers: HostedReplica[] = [];
-  for (let p = 0; p < partitions; p++) {
-    leaders.push(leaderNode.host(p));
-    followers.push(followerNode.host(p));
-    leaders[p].replica.onPartitionState(state(p), 0);
-    followers[p].replica.onPartitionState(state(p), 0);
-  }
-  const life = { stopped: false, clock: 0 };
-  const leader = new ReplicaFetchLeader(
-    {
-      hosted: (name) => leaderNode.hosted.get(name),
-      fetched: () => {},
-      answered: () => {},
-      get stopped() {
-        return life.stopped;
-      },
-    },
-    { maxWaitMs: HOLD_MS, responseMaxBytes },
-  );
-  const sent: FetchBatch[] = [];
-  /** Leaders other than LEADER the fetchers tried to reach (unreachable here). */
-  const elsewhere: number[] = [];
-  const answered: Promise<unknown>[] = [];
-  const warnings: string[] = [];
-  const fetchers = new ReplicaFetchers(
-    {
-      nodeId: FOLLOWER,
-      brokerEpoch: 1,
-      get stopped() {
-        return life.stopped;
-      },
-      hosted: (name) => followerNode.hosted.get(name),
-      send: (leaderId, b) => {
-        if (leaderId !== LEADER) {
-          elsewhere.push(leaderId);
-          return undefined;
-        }
-        // As the wire carries it: JSON both ways, the records as one blob.
-        const decoded = decodeFetchBatch(JSON.parse(JSON.stringify(b)));
-        if (typeof decoded === 'string') throw new Error(decoded);
-        sent.push(decoded);
-        const result = leader
-          .answer(decoded, () => life.clock)
-          .then((answers): RpcResult => {
-            const { body, blob } = encodeFetchAnswers(answers);
-            return { ok: true, body: JSON.parse(JSON.stringify(body)), blob: Buffer.concat(blob as Buffer[]) };
-          });
-        answered.push(result);
-        return result;
-      },
-      recycle: () => {},
-      answered: () => {},
-      warn: (m) => warnings.push(m),
-      error: (m) => warnings.push(m),
-    },
-    { maxWaitMs: HOLD_MS, errorBackoffMs: BACKOFF_MS, now: () => life.clock },
-  );
-  for (const h of followers) fetchers.track(h);
-  /** Lets every answer that is not held arrive (and the batches they trigger go out). */
-  const settle = async () => {
-    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-  };
-  /** Ends the pair: held batches are answered and no new one is sent. */
-  const close = async () => {
-    life.stopped = true;
-    leader.releaseAll();
-    await Promise.all(answered);
-  };
-  return { life, close, leaderNode, followerNode, leader, leaders, followers, fetchers, sent, elsewhere, answered, warnings, settle };
-}
+useFetchDirs();
 
 test('one batch carries every partition the follower follows from the leader, and each gets its own records', async () => {
   const { leaders, followers, fetchers, sent, settle, close } = pair(4);
@@ -161,9 +16,10 @@ test('one batch carries every partition the follower follows from the leader, an
   for (const [p, h] of followers.entries()) expect(values(h)).toEqual([`p${p}-a`, `p${p}-b`]);
   // The batch sent after the data reports it: the leader's high watermarks move, and the batch after that is held.
   for (const h of leaders) expect(h.replica.highWatermark).toBe(2);
-  const last = sent[sent.length - 1];
-  expect(last.items).toHaveLength(4);
-  expect(sent.every((b) => b.items.length === 4)).toBe(true);
+  // Both batches name all four: the first opens the session, in the second every fetch offset moved.
+  expect(sent.map((b) => b.items.length)).toEqual([4, 4]);
+  expect(sent[0].session).toEqual({ id: 0, epoch: 0 });
+  expect(sent[1].session).toEqual({ id: expect.any(Number), epoch: 1 });
   await close();
 });
 
@@ -183,10 +39,13 @@ test('a held batch is answered as soon as any of its partitions gets an append',
   await close();
 });
 
-test('a partition that starts following while a batch is held goes out in a wake batch, and the next batch carries them all', async () => {
+test('a partition that starts following while a batch is held sends a wake, and the next batch adds it to the session', async () => {
   const { leaderNode, followerNode, leaders, followers, fetchers, sent, answered, settle, close } = pair(2);
   fetchers.poll(0);
   await settle();
+  expect(sent).toHaveLength(1);
+  // Nothing changes while the batch is held: no wake.
+  fetchers.poll(0);
   expect(sent).toHaveLength(1);
   // A third partition now follows this leader (a leadership change elsewhere).
   const l2 = leaderNode.host(2);
@@ -197,15 +56,15 @@ test('a partition that starts following while a batch is held goes out in a wake
   fetchers.track(f2);
   fetchers.poll(0);
   expect(sent).toHaveLength(2);
-  expect(sent[1]).toMatchObject({ wake: true, maxWaitMs: 0 });
-  expect(sent[1].items.map((i) => i.partition)).toEqual([2]);
-  // The wake released the held batch: both are answered without any time passing.
+  // The wake is empty and outside the session: it only releases the held batch.
+  expect(sent[1]).toMatchObject({ wake: true, maxWaitMs: 0, items: [], session: undefined });
   await Promise.all(answered.slice(0, 2));
   await settle();
   expect(values(f2)).toEqual(['moved']);
-  // The next batch carries all three partitions again.
-  expect(sent[2].items.map((i) => i.partition).sort()).toEqual([0, 1, 2]);
-  expect(sent[2].wake).toBe(false);
+  // The next batch of the session names only the new partition: the other two are unchanged.
+  expect(sent[2]).toMatchObject({ wake: false, session: { id: sent[2].session?.id, epoch: 1 } });
+  expect(sent[2].session?.id).toBeGreaterThan(0);
+  expect(sent[2].items.map((i) => i.partition)).toEqual([2]);
   for (const h of [...followers, f2]) expect(h.replica.role).toBe('follower');
   expect(leaders[0].replica.highWatermark).toBe(0);
   await close();
@@ -283,6 +142,18 @@ describe('the wire', () => {
       wake: false,
       items: [{ req: fetch }],
     });
+    // Fetch sessions: the header and the forgotten partitions are checked too.
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], session: { id: -1, epoch: 0 } })).toMatch(/session needs id >= 0/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], forget: {} })).toMatch(/forget must be a list/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], forget: [{ topic: 't' }] })).toMatch(/forget 0 needs topic and partition/);
+    expect(decodeFetchBatch({ replicaId: 2, maxWaitMs: 0, items: [], session: { id: 5, epoch: 3 }, forget: [{ topic: 't', partition: 1 }] })).toMatchObject({
+      session: { id: 5, epoch: 3 },
+      forget: [{ topic: 't', partition: 1 }],
+    });
+    expect(decodeSessionAnswer({ session: 5, items: [] }, Buffer.alloc(0))).toMatch(/needs session, errorCode and items/);
+    expect(decodeSessionAnswer({ session: 5, errorCode: 0, items: [{ kind: 'fetchResponse' }] }, Buffer.alloc(0))).toMatch(
+      /answer 0 needs topic and partition/,
+    );
   });
 
   test("answers are matched to requests in order, each fetch's records a view of the blob; bad answers are refused", () => {

@@ -113,9 +113,10 @@ const NO_RESULTS: RecordMetadata[] = [];
 
 /**
  * Consecutive records of a partition's batch that came from one send call:
- * `count` records, the first being the call's record `first`. A send call's
- * records to one partition are one run, so a batch tracks its callers per
- * call, not per record.
+ * `count` records, the first being the call's record `first` (for a call
+ * that keeps results, its next `count` records; for sendAll, whose records
+ * only count down, its records to this partition, which may be apart in the
+ * call). A batch tracks its callers per call, not per record.
  */
 interface Run {
   readonly request: SendRequest;
@@ -254,9 +255,11 @@ export class Producer {
     }
     batch.records.push(record);
     const run = batch.runs.length === 0 ? undefined : batch.runs[batch.runs.length - 1];
-    // A run is one call's records with consecutive indices: a call whose partitions
-    // interleave ([p0, p1, p0]) starts a new run, so each result lands at its own index.
-    if (run !== undefined && run.request === request && run.first + run.count === index) run.count++;
+    // With results, a run is one call's records with consecutive indices: a call whose
+    // partitions interleave ([p0, p1, p0]) starts a new run, so each result lands at its
+    // own index. Without (sendAll) only the count matters: one run per call and batch,
+    // not one per record when keys spread a call's records over the partitions.
+    if (run !== undefined && run.request === request && (request.results === undefined || run.first + run.count === index)) run.count++;
     else batch.runs.push({ request, first: index, count: 1 });
     batch.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0) + RECORD_OVERHEAD;
     if (batch.bytes >= this.batchSize) {

@@ -117,9 +117,7 @@ describe('the fast paths for short text', () => {
         return undefined;
       }
     };
-    const quotedBytes = fc
-      .uint8Array({ maxLength: 40 })
-      .chain((inner) => fc.constant(Buffer.concat([Buffer.from('"'), Buffer.from(inner), Buffer.from('"')])));
+    const quotedBytes = fc.uint8Array({ maxLength: 40 }).chain((inner) => fc.constant(Buffer.concat([Buffer.from('"'), Buffer.from(inner), Buffer.from('"')])));
     const quotedAscii = fc.string({ maxLength: 40 }).map((t) => Buffer.from(`"${t}"`, 'utf8'));
     const samples = ['""', '"w1"', '"a\\"b"', '"\\u0041"', '"tab\there"', ' "x"', '"x" ', '"', '"x', 'x"', '12', '"é"', '"\u007f"'];
     for (const text of samples) {
@@ -137,7 +135,10 @@ describe('the fast paths for short text', () => {
       { numRuns: 3000 },
     );
     // Invalid UTF-8 between the quotes is still refused.
-    expect(serde.deserialize(Buffer.from([0x22, 0x61, 0x80, 0x22]))).toMatchObject({ _tag: 'Left', left: { kind: 'invalid-payload', message: expect.stringMatching(/UTF-8/) } });
+    expect(serde.deserialize(Buffer.from([0x22, 0x61, 0x80, 0x22]))).toMatchObject({
+      _tag: 'Left',
+      left: { kind: 'invalid-payload', message: expect.stringMatching(/UTF-8/) },
+    });
   });
 });
 

@@ -324,9 +324,9 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   let recordsSize = 0;
   let maxTimestamp = -Infinity;
   for (let i = 0; i < count; i++) {
-    const timestamp = records[i].timestamp ?? baseTimestamp;
-    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
     const r = records[i];
+    const timestamp = r.timestamp ?? baseTimestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
     const body = recordBodySize(r.key, r.value, r.headers, offsetDeltas === undefined ? i : offsetDeltas[i], timestamp - baseTimestamp);
     bodySizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;

@@ -10,10 +10,12 @@ import { sizeOfVarint } from './varint';
 
 /** First capacity of the records section; it doubles as records arrive. */
 const INITIAL_CAPACITY = 512;
+/** Header room only: a builder allocates on its first append, so an idle partition's batch holds no memory. */
+const UNALLOCATED = Buffer.alloc(RECORDS);
 
 export class RecordBatchBuilder {
   /** The batch as far as written: header room [0, RECORDS), then the records up to `end`. */
-  private buf = Buffer.allocUnsafe(RECORDS + INITIAL_CAPACITY);
+  private buf = UNALLOCATED;
   private end = RECORDS;
   private records = 0;
   private baseTimestamp = 0;
@@ -62,8 +64,8 @@ export class RecordBatchBuilder {
   }
 
   private grow(needed: number): void {
-    const next = Buffer.allocUnsafe(Math.max(needed, RECORDS + 2 * (this.buf.length - RECORDS)));
-    this.buf.copy(next, 0, 0, this.end);
+    const next = Buffer.allocUnsafe(Math.max(needed, RECORDS + Math.max(INITIAL_CAPACITY, 2 * (this.buf.length - RECORDS))));
+    this.buf.copy(next, RECORDS, RECORDS, this.end); // the header is written by build()
     this.buf = next;
   }
 }

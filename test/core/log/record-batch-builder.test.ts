@@ -59,6 +59,16 @@ describe('RecordBatchBuilder', () => {
     expect(second.equals(encodeRecordBatch({ records, producerId: 8, producerEpoch: 1, baseSequence: 0 }))).toBe(true);
   });
 
+  it('a builder with no records holds no buffer of its own; its first record allocates one', () => {
+    const a = new RecordBatchBuilder();
+    const b = new RecordBatchBuilder();
+    const buffers = (x: RecordBatchBuilder) => (x as unknown as { buf: Buffer }).buf;
+    expect(buffers(a)).toBe(buffers(b));
+    a.append(null, Buffer.from('x'), 1);
+    expect(buffers(a)).not.toBe(buffers(b));
+    expect(buffers(b).every((byte) => byte === 0)).toBe(true);
+  });
+
   it('refuses a timestamp that is not an integer and keeps the records before it; an empty batch is not built', () => {
     const builder = new RecordBatchBuilder();
     expect(() => builder.build({})).toThrow(/at least one record/);

@@ -4,7 +4,7 @@
 // with a producer id, epoch and per-partition sequence numbers, a batch retried
 // after a lost answer is recognised by the broker and written once.
 import { Either, isLeft } from 'fp-ts/Either';
-import { CompressionName, RecordHeader, RecordInput, encodeRecordBatch, unwritableCompression } from '../log';
+import { CompressionName, RecordBatchBuilder, RecordHeader, unwritableCompression } from '../log';
 import { BrokerError, ErrorCode, ProduceResult } from '../broker';
 import { DefaultPartitioner, KeylessPartitioning } from './partitioner';
 
@@ -113,14 +113,17 @@ const NO_RESULTS: RecordMetadata[] = [];
 
 /**
  * Consecutive records of a partition's batch that came from one send call:
- * `count` records, the first being the call's record `first`. A send call's
- * records to one partition are one run, so a batch tracks its callers per
- * call, not per record.
+ * `count` records, the first being the call's record `first` (for a call
+ * that keeps results, its next `count` records; for sendAll, whose records
+ * only count down, its records to this partition, which may be apart in the
+ * call). A batch tracks its callers per call, not per record.
  */
 interface Run {
   readonly request: SendRequest;
   readonly first: number;
   count: number;
+  /** Each record's timestamp, for the results of a call that keeps them (the batch holds bytes, not records). */
+  readonly timestamps: number[] | undefined;
 }
 
 interface PartitionBatch {
@@ -128,7 +131,8 @@ interface PartitionBatch {
   partition: number;
   /** The topic's partition count when the batch started (for the sticky partitioner). */
   partitions: number;
-  records: RecordInput[];
+  /** The batch's records, written as they are appended (no record object is kept). */
+  records: RecordBatchBuilder;
   runs: Run[];
   bytes: number;
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -179,21 +183,20 @@ export class Producer {
    */
   send(topic: string, records: ProducerRecord | readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     const list = Array.isArray(records) ? (records as readonly ProducerRecord[]) : [records as ProducerRecord];
-    return this.enqueue(topic, list, true, false);
+    return this.enqueue(topic, list, true);
   }
 
   /**
    * Sends records to a topic and resolves once all are appended, without
    * per-record metadata (the DSL's writes: one promise and no object per
-   * record). A record whose key and value are already Buffers (or null), with
-   * a timestamp and no headers, is batched as it is, not copied: the records
-   * are the producer's until the promise settles and must not be changed.
+   * record). Like send(), it writes each record into its partition's batch
+   * before it returns: the records and their Buffers are the caller's again.
    */
   async sendAll(topic: string, records: readonly ProducerRecord[]): Promise<void> {
-    await this.enqueue(topic, records, false, true);
+    await this.enqueue(topic, records, false);
   }
 
-  private enqueue(topic: string, list: readonly ProducerRecord[], withResults: boolean, adopt: boolean): Promise<RecordMetadata[]> {
+  private enqueue(topic: string, list: readonly ProducerRecord[], withResults: boolean): Promise<RecordMetadata[]> {
     if (this.closed) return Promise.reject(new Error('The producer is closed.'));
     const described = this.target.describeTopic(topic);
     if (isLeft(described)) return Promise.reject(described.left);
@@ -209,12 +212,9 @@ export class Producer {
         );
         continue;
       }
-      const record =
-        adopt && isRecordInput(r)
-          ? r
-          : { key: toBuffer(r.key ?? null), value: toBuffer(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now };
-      const partition = this.partitioner.partitionOf(topic, partitions, record.key, r.partition);
-      this.append(byPartition, topic, partition, partitions, record, request, index);
+      const key = toBuffer(r.key ?? null);
+      const partition = this.partitioner.partitionOf(topic, partitions, key, r.partition);
+      this.append(byPartition, topic, partition, partitions, key, toBuffer(r.value), toHeaders(r.headers), r.timestamp ?? now, request, index);
     }
     return request.promise;
   }
@@ -243,22 +243,34 @@ export class Producer {
     topic: string,
     partition: number,
     partitions: number,
-    record: RecordInput,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: RecordHeader[] | undefined,
+    timestamp: number,
     request: SendRequest,
     index: number,
   ): void {
     let batch = byPartition[partition];
     if (!batch) {
-      batch = { topic, partition, partitions, records: [], runs: [], bytes: 0, timer: undefined };
+      batch = { topic, partition, partitions, records: new RecordBatchBuilder(), runs: [], bytes: 0, timer: undefined };
       byPartition[partition] = batch;
     }
-    batch.records.push(record);
+    try {
+      batch.records.append(key, value, timestamp, headers);
+    } catch (e) {
+      request.reject(new BrokerError(ErrorCode.INVALID_TIMESTAMP, `Topic "${topic}": record ${index} cannot be written: ${(e as Error).message}`));
+      return;
+    }
     const run = batch.runs.length === 0 ? undefined : batch.runs[batch.runs.length - 1];
-    // A run is one call's records with consecutive indices: a call whose partitions
-    // interleave ([p0, p1, p0]) starts a new run, so each result lands at its own index.
-    if (run !== undefined && run.request === request && run.first + run.count === index) run.count++;
-    else batch.runs.push({ request, first: index, count: 1 });
-    batch.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0) + RECORD_OVERHEAD;
+    // With results, a run is one call's records with consecutive indices: a call whose
+    // partitions interleave ([p0, p1, p0]) starts a new run, so each result lands at its
+    // own index. Without (sendAll) only the count matters: one run per call and batch,
+    // not one per record when keys spread a call's records over the partitions.
+    if (run !== undefined && run.request === request && (request.results === undefined || run.first + run.count === index)) {
+      run.count++;
+      run.timestamps?.push(timestamp);
+    } else batch.runs.push({ request, first: index, count: 1, timestamps: request.results === undefined ? undefined : [timestamp] });
+    batch.bytes += (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD;
     if (batch.bytes >= this.batchSize) {
       this.drain(batch);
     } else if (batch.timer === undefined) {
@@ -266,7 +278,7 @@ export class Producer {
       // linger 0 still gathers the records of one synchronous burst (one send call).
       b.timer = this.lingerMs > 0 ? setTimeout(() => this.drain(b), this.lingerMs) : setImmediate(() => this.drain(b));
     }
-    if (this.acks === 0) request.resolve(topic, partition, index, -1, record.timestamp!);
+    if (this.acks === 0) request.resolve(topic, partition, index, -1, timestamp);
   }
 
   /** Takes the partition's batch and queues its send behind the one in flight. */
@@ -274,9 +286,9 @@ export class Producer {
     if (batch.timer) clearTimer(batch.timer);
     batch.timer = undefined;
     const records = batch.records;
-    if (records.length === 0) return;
+    if (records.count === 0) return;
     const runs = batch.runs;
-    batch.records = [];
+    batch.records = new RecordBatchBuilder();
     batch.runs = [];
     batch.bytes = 0;
     // Sticky partitioning: keyless records move on once their partition's batch is sent.
@@ -290,7 +302,7 @@ export class Producer {
     });
   }
 
-  private async sendBatch(topic: string, partition: number, records: RecordInput[], runs: Run[]): Promise<void> {
+  private async sendBatch(topic: string, partition: number, records: RecordBatchBuilder, runs: Run[]): Promise<void> {
     const key = `${topic}\0${partition}`;
     if (this.transaction !== undefined) {
       try {
@@ -328,8 +340,8 @@ export class Producer {
         if (RETRIABLE.has(result.left.code)) continue;
         break;
       }
-      if (this.idempotent && batch.producerId === this.producerId) this.sequences.set(key, (batch.baseSequence + records.length) % 0x80000000);
-      if (this.acks !== 0) this.written(topic, partition, records, runs, result.right);
+      if (this.idempotent && batch.producerId === this.producerId) this.sequences.set(key, (batch.baseSequence + records.count) % 0x80000000);
+      if (this.acks !== 0) this.written(topic, partition, runs, result.right);
       return;
     }
     // Unknown whether the batch was written: reusing its sequence numbers could make the
@@ -340,20 +352,21 @@ export class Producer {
   }
 
   /** Settles each send call's share of an appended batch: its records' offsets in order, or only their count. */
-  private written(topic: string, partition: number, records: RecordInput[], runs: Run[], appended: ProduceResult): void {
+  private written(topic: string, partition: number, runs: Run[], appended: ProduceResult): void {
     const appendTime = appended.logAppendTime;
     let at = 0;
     for (const run of runs) {
-      if (run.request.results === undefined) run.request.written(run.count);
+      const timestamps = run.timestamps;
+      if (timestamps === undefined) run.request.written(run.count);
       else
         for (let i = 0; i < run.count; i++)
-          run.request.resolve(topic, partition, run.first + i, appended.baseOffset + at + i, appendTime >= 0 ? appendTime : records[at + i].timestamp!);
+          run.request.resolve(topic, partition, run.first + i, appended.baseOffset + at + i, appendTime >= 0 ? appendTime : timestamps[i]);
       at += run.count;
     }
   }
 
-  private encode(key: string, records: RecordInput[]): { bytes: Buffer; producerId: number; baseSequence: number } {
-    if (!this.idempotent) return { bytes: encodeRecordBatch({ records, compression: this.options.compression }), producerId: -1, baseSequence: -1 };
+  private encode(key: string, records: RecordBatchBuilder): { bytes: Buffer; producerId: number; baseSequence: number } {
+    if (!this.idempotent) return { bytes: records.build({ compression: this.options.compression }), producerId: -1, baseSequence: -1 };
     if (this.transaction !== undefined) {
       // A new epoch (the transactional id re-initialised) starts every partition's sequence again.
       const ids = this.transaction.ids();
@@ -366,8 +379,7 @@ export class Producer {
       this.producerEpoch = id.producerEpoch;
     }
     const baseSequence = this.sequences.get(key) ?? 0;
-    const bytes = encodeRecordBatch({
-      records,
+    const bytes = records.build({
       compression: this.options.compression,
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
@@ -392,11 +404,6 @@ export class Producer {
 function clearTimer(t: NodeJS.Timeout | NodeJS.Immediate): void {
   if ('hasRef' in t && 'refresh' in t) clearTimeout(t as NodeJS.Timeout);
   else clearImmediate(t as NodeJS.Immediate);
-}
-
-/** A record the producer can batch as it is: Buffer (or null) key and value, a timestamp, no headers. */
-function isRecordInput(r: ProducerRecord): r is RecordInput & ProducerRecord {
-  return r.headers === undefined && r.timestamp !== undefined && (r.key === null || Buffer.isBuffer(r.key)) && (r.value === null || Buffer.isBuffer(r.value));
 }
 
 function toBuffer(v: Buffer | string | null): Buffer | null {

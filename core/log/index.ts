@@ -16,6 +16,7 @@ export {
   KafkaStorageError,
 } from './errors';
 export { encodeRecordBatch, decodeRecordBatch, decodeRecordBatches, checkBatch, crc32c } from './record-batch';
+export { RecordBatchBuilder } from './record-batch-builder';
 export {
   COMPRESSION_NAMES,
   MAX_DECOMPRESSED_BYTES,

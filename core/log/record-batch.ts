@@ -241,14 +241,19 @@ function hex32(n: number): string {
 // ------------------------------------------------------------------ encode
 
 /** Bytes of one record's body (everything after its length varint). */
-function recordBodySize(record: RecordInput, offsetDelta: number, timestampDelta: number): number {
+export function recordBodySize(
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: readonly RecordHeader[] | undefined,
+  offsetDelta: number,
+  timestampDelta: number,
+): number {
   let size =
     1 + // attributes
     sizeOfVarlong(timestampDelta) +
     sizeOfVarint(offsetDelta) +
-    bytesFieldSize(record.key) +
-    bytesFieldSize(record.value);
-  const headers = record.headers;
+    bytesFieldSize(key) +
+    bytesFieldSize(value);
   const headerCount = headers === undefined ? 0 : headers.length;
   size += sizeOfVarint(headerCount);
   for (let h = 0; h < headerCount; h++) {
@@ -319,9 +324,10 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   let recordsSize = 0;
   let maxTimestamp = -Infinity;
   for (let i = 0; i < count; i++) {
-    const timestamp = records[i].timestamp ?? baseTimestamp;
+    const r = records[i];
+    const timestamp = r.timestamp ?? baseTimestamp;
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const body = recordBodySize(records[i], offsetDeltas === undefined ? i : offsetDeltas[i], timestamp - baseTimestamp);
+    const body = recordBodySize(r.key, r.value, r.headers, offsetDeltas === undefined ? i : offsetDeltas[i], timestamp - baseTimestamp);
     bodySizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;
   }
@@ -331,33 +337,64 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   const recordsBuf = uncompressed ? Buffer.allocUnsafe(RECORDS + recordsSize) : Buffer.allocUnsafe(recordsSize);
   let pos = uncompressed ? RECORDS : 0;
   for (let i = 0; i < count; i++) {
-    const record = records[i];
-    pos = writeVarint(recordsBuf, pos, bodySizes[i]);
-    recordsBuf[pos++] = 0; // record attributes: unused by Kafka
-    pos = writeVarlong(recordsBuf, pos, (record.timestamp ?? baseTimestamp) - baseTimestamp);
-    pos = writeVarint(recordsBuf, pos, offsetDeltas === undefined ? i : offsetDeltas[i]);
-    pos = writeBytesField(recordsBuf, pos, record.key);
-    pos = writeBytesField(recordsBuf, pos, record.value);
-    const headers = record.headers;
-    const headerCount = headers === undefined ? 0 : headers.length;
-    pos = writeVarint(recordsBuf, pos, headerCount);
-    for (let h = 0; h < headerCount; h++) {
-      const header = headers![h];
-      pos = writeVarint(recordsBuf, pos, Buffer.byteLength(header.key, 'utf8'));
-      pos += recordsBuf.write(header.key, pos, 'utf8');
-      pos = writeBytesField(recordsBuf, pos, header.value);
-    }
+    const r = records[i];
+    const delta = offsetDeltas === undefined ? i : offsetDeltas[i];
+    pos = writeRecord(recordsBuf, pos, bodySizes[i], r.key, r.value, r.headers, delta, (r.timestamp ?? baseTimestamp) - baseTimestamp);
   }
+  const batch = uncompressed ? recordsBuf : withCompressedRecords(compression, recordsBuf, 0, recordsBuf.length);
+  writeBatchHeader(batch, opts, count, lastOffsetDelta, baseTimestamp, maxTimestamp);
+  return batch;
+}
 
-  let batch: Buffer;
-  if (uncompressed) {
-    batch = recordsBuf;
-  } else {
-    const compressed = compress(compression, recordsBuf);
-    batch = Buffer.allocUnsafe(RECORDS + compressed.length);
-    compressed.copy(batch, RECORDS);
+/** Writes one record (its length varint, then `bodySize` bytes of body) at `pos`; returns the position after it. */
+export function writeRecord(
+  buf: Buffer,
+  pos: number,
+  bodySize: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: readonly RecordHeader[] | undefined,
+  offsetDelta: number,
+  timestampDelta: number,
+): number {
+  pos = writeVarint(buf, pos, bodySize);
+  buf[pos++] = 0; // record attributes: unused by Kafka
+  pos = writeVarlong(buf, pos, timestampDelta);
+  pos = writeVarint(buf, pos, offsetDelta);
+  pos = writeBytesField(buf, pos, key);
+  pos = writeBytesField(buf, pos, value);
+  const headerCount = headers === undefined ? 0 : headers.length;
+  pos = writeVarint(buf, pos, headerCount);
+  for (let h = 0; h < headerCount; h++) {
+    const header = headers![h];
+    pos = writeVarint(buf, pos, Buffer.byteLength(header.key, 'utf8'));
+    pos += buf.write(header.key, pos, 'utf8');
+    pos = writeBytesField(buf, pos, header.value);
   }
+  return pos;
+}
 
+/** A batch whose records section is `records[start, end)` compressed with `compression`, its header left to fill. */
+export function withCompressedRecords(compression: CompressionName, records: Buffer, start: number, end: number): Buffer {
+  const compressed = compress(compression, start === 0 && end === records.length ? records : records.subarray(start, end));
+  const batch = Buffer.allocUnsafe(RECORDS + compressed.length);
+  compressed.copy(batch, RECORDS);
+  return batch;
+}
+
+/** The batch-level fields of EncodeBatchOptions: everything but the records and their offset deltas. */
+export type BatchHeaderOptions = Omit<EncodeBatchOptions, 'records' | 'offsetDeltas' | 'lastOffsetDelta' | 'baseTimestamp'>;
+
+/** Fills the header of a batch whose records section (from RECORDS to its end) is written, CRC last. */
+export function writeBatchHeader(
+  batch: Buffer,
+  opts: BatchHeaderOptions,
+  count: number,
+  lastOffsetDelta: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+): void {
+  const compression = opts.compression ?? 'none';
   let attributes = codecId(compression);
   if (opts.timestampType === 'logAppend') attributes |= TIMESTAMP_TYPE_BIT;
   if (opts.transactional) attributes |= TRANSACTIONAL_BIT;
@@ -377,7 +414,6 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
   batch.writeInt32BE(count, RECORD_COUNT);
   // Last: the CRC covers attributes through the end.
   batch.writeUInt32BE(crc32c(batch, ATTRIBUTES, batch.length), CRC);
-  return batch;
 }
 
 // ------------------------------------------------------------------ decode

@@ -27,42 +27,95 @@ export function bytesSerde(): Serde<Buffer> {
   };
 }
 
-/** Longest text shortAsciiText builds. */
+/** Longest text asciiText builds with one String.fromCharCode call; longer ASCII is a latin1 slice. */
 const SHORT_TEXT = 8;
+/** Longest text written byte by byte into a new Buffer; longer text goes to Buffer's native writer. */
+const SHORT_WRITE = 32;
 
 /**
- * Short all-ASCII bytes as a string, made by one String.fromCharCode call;
- * undefined when longer or a byte is >= 0x80 (then the strict decoder checks
- * the UTF-8). ASCII needs no check and has no BOM to strip, and for the words,
- * ids and counts that keys and values often are this costs about a third of a
- * TextDecoder call and allocates only the string (building it by `+=` cost one
- * string per character).
+ * The bytes b[start, end) as a string when every one is ASCII (< 0x80); undefined
+ * otherwise (then the strict decoder checks the UTF-8). ASCII needs no check and
+ * has no BOM to strip. Up to 8 bytes it is one String.fromCharCode call (about a
+ * third of a TextDecoder call for the words, ids and counts keys and values often
+ * are; building it by `+=` cost one string per character); longer ASCII is one
+ * latin1 slice, which for ASCII is the same text.
  */
-function shortAsciiText(b: Buffer): string | undefined {
-  const n = b.length;
-  if (n > SHORT_TEXT) return undefined;
-  for (let i = 0; i < n; i++) if (b[i] >= 0x80) return undefined;
+function asciiText(b: Buffer, start: number, end: number): string | undefined {
+  for (let i = start; i < end; i++) if (b[i] >= 0x80) return undefined;
   const c = String.fromCharCode;
-  switch (n) {
+  const s = start;
+  switch (end - start) {
     case 0:
       return '';
     case 1:
-      return c(b[0]);
+      return c(b[s]);
     case 2:
-      return c(b[0], b[1]);
+      return c(b[s], b[s + 1]);
     case 3:
-      return c(b[0], b[1], b[2]);
+      return c(b[s], b[s + 1], b[s + 2]);
     case 4:
-      return c(b[0], b[1], b[2], b[3]);
+      return c(b[s], b[s + 1], b[s + 2], b[s + 3]);
     case 5:
-      return c(b[0], b[1], b[2], b[3], b[4]);
+      return c(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
     case 6:
-      return c(b[0], b[1], b[2], b[3], b[4], b[5]);
+      return c(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
     case 7:
-      return c(b[0], b[1], b[2], b[3], b[4], b[5], b[6]);
+      return c(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8:
+      return c(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
     default:
-      return c(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+      return b.toString('latin1', start, end);
   }
+}
+
+/** Short all-ASCII bytes as a string; undefined when longer than SHORT_TEXT or not ASCII. */
+function shortAsciiText(b: Buffer): string | undefined {
+  return b.length > SHORT_TEXT ? undefined : asciiText(b, 0, b.length);
+}
+
+/**
+ * A JSON text that is a plain string ("...", nothing escaped, printable ASCII
+ * inside) as that string, without the decoder and JSON.parse; undefined for any
+ * other JSON text, which then takes the full path. The DSL's default serde writes
+ * such strings for every word-like value.
+ */
+function plainJsonString(b: Buffer): string | undefined {
+  const n = b.length;
+  if (n < 2 || b[0] !== QUOTE || b[n - 1] !== QUOTE) return undefined;
+  for (let i = 1; i < n - 1; i++) if (!plainJsonChar(b[i])) return undefined;
+  return asciiText(b, 1, n - 1);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Printable ASCII that JSON writes as itself inside a string: not a control character, quote or backslash. */
+function plainJsonChar(c: number): boolean {
+  return c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH;
+}
+
+/**
+ * Short ASCII text as UTF-8 bytes (the same bytes), written by a loop into a
+ * pooled Buffer: Buffer.from's native UTF-8 writer costs more than the copy for
+ * the few bytes of a word or an id. `quoted` writes it as a JSON string (only
+ * when every character is plainJsonChar, so JSON.stringify would write the
+ * same). Undefined when longer than SHORT_WRITE or not all such characters.
+ */
+function shortAsciiBytes(text: string, quoted: boolean): Buffer | undefined {
+  const n = text.length;
+  if (n > SHORT_WRITE) return undefined;
+  const at = quoted ? 1 : 0;
+  const out = Buffer.allocUnsafe(n + 2 * at);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted ? !plainJsonChar(c) : c >= 0x80) return undefined;
+    out[at + i] = c;
+  }
+  if (quoted) {
+    out[0] = QUOTE;
+    out[n + 1] = QUOTE;
+  }
+  return out;
 }
 
 /** The text of UTF-8 bytes; undefined when they are not valid UTF-8. */
@@ -88,7 +141,8 @@ export function stringSerde(): Serde<string> {
   const decoder = strictDecoder();
   return {
     format: 'string',
-    serialize: (value) => right(Buffer.from(value, 'utf8')),
+    // (A value of another type goes to Buffer.from, which throws as before.)
+    serialize: (value) => right((typeof value === 'string' ? shortAsciiBytes(value, false) : undefined) ?? Buffer.from(value, 'utf8')),
     deserialize: (bytes, location) => {
       const text = strictText(bytes, decoder);
       return text === undefined ? left(serdeError('invalid-payload', NOT_UTF8, location)) : right(text);
@@ -102,6 +156,8 @@ export function jsonSerde<T = unknown>(): Serde<T> {
   return {
     format: 'json',
     serialize: (value, location) => {
+      const plain = typeof value === 'string' ? shortAsciiBytes(value, true) : undefined;
+      if (plain !== undefined) return right(plain);
       let json: string | undefined;
       try {
         json = JSON.stringify(value);
@@ -112,6 +168,8 @@ export function jsonSerde<T = unknown>(): Serde<T> {
       return right(Buffer.from(json, 'utf8'));
     },
     deserialize: (bytes, location) => {
+      const plain = plainJsonString(bytes);
+      if (plain !== undefined) return right(plain as T);
       // The text straight from the bytes: no Either of the string serde's per record in between.
       const text = strictText(bytes, decoder);
       if (text === undefined) return left(serdeError('invalid-payload', NOT_UTF8, location));

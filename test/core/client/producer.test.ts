@@ -249,6 +249,30 @@ describe('Producer', () => {
     expect(stored[3].headers).toEqual({ h: 'v' });
   });
 
+  it('sendAll over interleaved partitions: one run per partition, and a send call after it still gets its own offsets', async () => {
+    const producer = new Producer(broker, { lingerMs: 60_000 });
+    const value = (v: string) => Buffer.from(v);
+    // [p0, p1, p0, p1]: each partition's two records are apart in the call but one run of its batch.
+    const all = producer.sendAll('t', [
+      { key: null, value: value('a0'), timestamp: 1, partition: 0 },
+      { key: null, value: value('a1'), timestamp: 1, partition: 1 },
+      { key: null, value: value('b0'), timestamp: 1, partition: 0 },
+      { key: null, value: value('b1'), timestamp: 1, partition: 1 },
+    ]);
+    const after = producer.send('t', [
+      { value: 'c1', partition: 1 },
+      { value: 'c0', partition: 0 },
+    ]);
+    await producer.flush();
+    await expect(all).resolves.toBeUndefined();
+    expect((await after).map((m) => [m.partition, m.offset])).toEqual([
+      [1, 2],
+      [0, 2],
+    ]);
+    expect(readAll(broker, 't', 0).map((r) => r.value)).toEqual(['a0', 'b0', 'c0']);
+    expect(readAll(broker, 't', 1).map((r) => r.value)).toEqual(['a1', 'b1', 'c1']);
+  });
+
   it('sendAll rejects when a record or the broker is refused', async () => {
     const producer = new Producer(broker);
     await expect(producer.sendAll('t', [{ value: Buffer.from('x'), timestamp: 1, partition: 7 }])).rejects.toMatchObject({

@@ -70,6 +70,78 @@ describe('plain serdes', () => {
   });
 });
 
+describe('the fast paths for short text', () => {
+  // Strings made of the characters at each edge of the fast paths: printable ASCII, the
+  // quote and backslash JSON escapes, control characters, DEL, non-ASCII and a lone surrogate.
+  const edgy = fc.string({
+    unit: fc.constantFrom('a', 'Z', '0', ' ', '~', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u0080', 'é', '日', '\ud800', '😀'),
+    maxLength: 40,
+  });
+  const sizes = ['', 'a', 'w1a2b3c4', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(33), 'y'.repeat(200)];
+
+  it('stringSerde writes the bytes Buffer.from writes, for short ASCII (written in JS) and everything else', () => {
+    const serde = stringSerde();
+    for (const text of sizes) expect(serde.serialize(text)).toEqual({ _tag: 'Right', right: Buffer.from(text, 'utf8') });
+    fc.assert(
+      fc.property(edgy, (text) => {
+        expect(serde.serialize(text)).toEqual({ _tag: 'Right', right: Buffer.from(text, 'utf8') });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('jsonSerde writes a string as JSON.stringify does and reads back what JSON.parse reads', () => {
+    const serde = jsonSerde<string>();
+    for (const text of sizes) {
+      const bytes = serde.serialize(text);
+      expect(bytes).toEqual({ _tag: 'Right', right: Buffer.from(JSON.stringify(text), 'utf8') });
+      expect(bytes._tag === 'Right' && serde.deserialize(bytes.right)).toEqual({ _tag: 'Right', right: text });
+    }
+    fc.assert(
+      fc.property(edgy, (text) => {
+        const bytes = serde.serialize(text);
+        expect(bytes).toEqual({ _tag: 'Right', right: Buffer.from(JSON.stringify(text), 'utf8') });
+        expect(bytes._tag === 'Right' && serde.deserialize(bytes.right)).toEqual({ _tag: 'Right', right: JSON.parse(JSON.stringify(text)) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('jsonSerde reads any bytes as the strict decoder and JSON.parse do: quoted text read without them, the rest with them', () => {
+    const serde = jsonSerde();
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const expected = (bytes: Buffer) => {
+      try {
+        return { _tag: 'Right', right: JSON.parse(strict.decode(bytes)) };
+      } catch {
+        return undefined;
+      }
+    };
+    const quotedBytes = fc.uint8Array({ maxLength: 40 }).chain((inner) => fc.constant(Buffer.concat([Buffer.from('"'), Buffer.from(inner), Buffer.from('"')])));
+    const quotedAscii = fc.string({ maxLength: 40 }).map((t) => Buffer.from(`"${t}"`, 'utf8'));
+    const samples = ['""', '"w1"', '"a\\"b"', '"\\u0041"', '"tab\there"', ' "x"', '"x" ', '"', '"x', 'x"', '12', '"é"', '"\u007f"'];
+    for (const text of samples) {
+      const bytes = Buffer.from(text, 'utf8');
+      const want = expected(bytes);
+      if (want === undefined) expect(serde.deserialize(bytes)).toMatchObject({ _tag: 'Left', left: { kind: 'invalid-payload' } });
+      else expect(serde.deserialize(bytes)).toEqual(want);
+    }
+    fc.assert(
+      fc.property(fc.oneof(quotedBytes, quotedAscii), (bytes) => {
+        const want = expected(bytes);
+        if (want === undefined) expect(serde.deserialize(bytes)).toMatchObject({ _tag: 'Left', left: { kind: 'invalid-payload' } });
+        else expect(serde.deserialize(bytes)).toEqual(want);
+      }),
+      { numRuns: 3000 },
+    );
+    // Invalid UTF-8 between the quotes is still refused.
+    expect(serde.deserialize(Buffer.from([0x22, 0x61, 0x80, 0x22]))).toMatchObject({
+      _tag: 'Left',
+      left: { kind: 'invalid-payload', message: expect.stringMatching(/UTF-8/) },
+    });
+  });
+});
+
 describe('plain Avro serde', () => {
   const Point = defineAvroSchema({
     type: 'record',

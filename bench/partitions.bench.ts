@@ -431,7 +431,7 @@ async function answerCpu() {
 }
 
 /** The figures a results file holds from an earlier run of the same size (a phase not run now keeps them). */
-function earlier(file: string): { metadataAnswerCpu?: unknown; singleNode?: unknown; clusterRf3?: unknown } | undefined {
+function earlier(file: string): { metadataAnswerCpu?: unknown; singleNode?: unknown; clusterRf3?: unknown; [other: string]: unknown } | undefined {
   try {
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
     return r.partitions === TOTAL ? r : undefined;
@@ -470,7 +470,9 @@ async function main(): Promise<void> {
     // Profiled figures are distorted by the profiler: they go to a file of their own.
     const file = path.join(__dirname, 'results', CPU_PROF ? 'partitions-profile.json' : QUICK ? 'partitions-quick.json' : 'partitions.json');
     const kept = earlier(file);
+    // Keys written by hand beside the bench's (earlier runs kept for comparison) stay.
     const result = {
+      ...kept,
       bench: 'partitions',
       machine: { cpus: os.cpus().length },
       partitions: TOTAL,

@@ -70,15 +70,20 @@ describe('replica logs waiting to be opened', () => {
       const led = partitions.find((p) => p.leader === HELD)!;
       expect(led).toBeDefined();
       expect(await produce(HELD, 'queued', led.partition, -1)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-      // The other brokers serve their partitions meanwhile.
+      // The other brokers serve their partitions meanwhile (once their own queues opened them).
       const other = partitions.find((p) => p.leader !== HELD)!;
-      expect(await produce(other.leader, 'queued', other.partition, 1)).toBe(0);
+      await until(deadline, async () => ((await produce(other.leader, 'queued', other.partition, 1)) === 0 ? true : undefined), 'broker 3 held up the others');
 
       held().logOpens.resume();
       await until(deadline, () => allHosted(held(), replicas), 'broker 3 did not open its queued replicas');
       expect(held().logOpens.size).toBe(0);
       expect(held().replicas.get(`queued-${led.partition}`)!.replica.role).toBe('leader');
-      expect(await produce(HELD, 'queued', led.partition, -1)).toBe(0);
+      // Its followers were told NOT_LEADER_OR_FOLLOWER while it was queued, and fetch again after their backoff.
+      await until(
+        deadline,
+        async () => ((await produce(HELD, 'queued', led.partition, -1)) === 0 ? true : undefined),
+        'the opened leader took no acks=all write',
+      );
       held().logOpens.pause();
     },
     DEADLINE_MS,

@@ -136,6 +136,16 @@ async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{
   };
 }
 
+/** How many of the bench's partitions broker `via`'s Metadata shows with exactly this ISR. */
+async function partitionsWithIsr(nodes: ClusterNodes, via: number, isr: readonly number[]): Promise<number | null> {
+  const m = await nodes.metadata(via, null);
+  if (m === undefined) return null;
+  const wanted = [...isr].sort().join();
+  let n = 0;
+  for (const t of m.topics) if (t.name?.startsWith('p')) for (const p of t.partitions) if ([...p.isrNodes].sort().join() === wanted) n++;
+  return n;
+}
+
 /** What a broker's Metadata showed while waitServing polled it: when it first listed every partition, and the most it showed leaderless. */
 interface ServingProgress {
   allListedMs: number | null;
@@ -324,6 +334,9 @@ async function cluster(dir: string, deadline: number) {
     const created = fromLogs(nodes, 'b1');
     const metadata = await metadataLatency(nodes, 1);
     if (QUICK) return { quick: true, ...fill, sessionFences: created.sessionFences.size, afterWrites, metadataAllTopics: metadata };
+    // Partitions whose ISR is broker 3 alone (followers that fell behind under load) have no leader
+    // from its controlled shutdown until it is unfenced again: how many, before it stops.
+    const isrOnlyBroker3 = await partitionsWithIsr(nodes, 1, [3]);
     // A rolling restart of broker 3: its replicas are recovered from disk and caught up.
     await nodes.stop('b3');
     const t0 = performance.now();
@@ -331,6 +344,9 @@ async function cluster(dir: string, deadline: number) {
     const readyMs = performance.now() - t0;
     const progress = await waitServing(nodes, 3, deadline);
     const servingMs = performance.now() - t0;
+    const figures = figuresOf(nodes, ['b3']);
+    const restartMetadata = await metadataLatency(nodes, 3);
+    // After the Metadata windows: its logs may still be opening when it serves (null: they still were).
     const restarted = fromLogs(nodes, 'b3');
     return {
       ...fill,
@@ -340,12 +356,13 @@ async function cluster(dir: string, deadline: number) {
       restartOfBroker3: {
         readyMs: Math.round(readyMs),
         servingMs: Math.round(servingMs),
+        isrOnlyBroker3,
         // From ready: when its Metadata first listed every partition, the most it showed leaderless, how long opening its logs took.
         ...progress,
         logOpenRun: restarted.lastLogOpenRun,
         sessionFences: [...restarted.sessionFences].filter((f) => !created.sessionFences.has(f)).length,
-        figures: figuresOf(nodes, ['b3']),
-        metadataAllTopics: await metadataLatency(nodes, 3),
+        figures,
+        metadataAllTopics: restartMetadata,
       },
     };
   } finally {

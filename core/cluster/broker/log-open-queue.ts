@@ -45,9 +45,14 @@ export class LogOpenQueue {
     return this.leading.has(name) || this.following.has(name);
   }
 
-  /** Queues (or re-queues, with the partition's latest topic id and role) a log to open. */
+  /**
+   * Queues a log to open, or re-queues it with the partition's latest topic id
+   * and role; one queued alike keeps its place (every ISR change names it again).
+   */
   add(name: string, queued: QueuedLog, leads: boolean): void {
     if (this.closed) return;
+    const there = (leads ? this.leading : this.following).get(name);
+    if (there?.topicId === queued.topicId && there.partition === queued.partition) return;
     this.remove(name);
     (leads ? this.leading : this.following).set(name, queued);
     this.scheduleChunk();

@@ -71,6 +71,10 @@ describe('LogOpenQueue', () => {
     queue.add('y-0', at(2, 0), false);
     queue.add('z-0', at(3, 0), false);
     queue.add('x-0', at(4, 0), true);
+    // Named again alike (an ISR change): it keeps its place.
+    queue.add('z-0', at(3, 0), false);
+    queue.add('w-0', at(5, 0), false);
+    queue.add('z-0', at(3, 0), false);
     queue.remove('y-0');
     expect(queue.has('y-0')).toBe(false);
     expect(pending).toHaveLength(1);
@@ -78,6 +82,7 @@ describe('LogOpenQueue', () => {
     expect(opens).toEqual([
       ['x-0', at(4, 0)],
       ['z-0', at(3, 0)],
+      ['w-0', at(5, 0)],
     ]);
   });
 

@@ -10,7 +10,12 @@
 //    lazily and closed least-recently-used first (log.max.open.files), so the
 //    descriptors stay bounded whatever the partition count;
 //  - the restart's time to ready (the process printed where it listens) and to
-//    serving (Metadata shows every partition with a leader);
+//    serving (Metadata shows every partition with a leader), with when its
+//    Metadata first listed every partition, the most it showed leaderless and
+//    how long its queued log opens took (its log line);
+//  - how often a controller fenced a broker whose heartbeats stopped
+//    (sessionFences, from the controllers' log lines), while creating and
+//    after the restart;
 //  - the latency of a Metadata request for all topics (goal: < 100 ms), and
 //    the broker CPU one such request costs: the broker's CPU time (/proc) over
 //    the requests, less its CPU time over an equally long quiet window (the
@@ -131,14 +136,54 @@ async function metadataLatency(nodes: ClusterNodes, brokerId: number): Promise<{
   };
 }
 
+/** How many of the bench's partitions broker `via`'s Metadata shows with exactly this ISR. */
+async function partitionsWithIsr(nodes: ClusterNodes, via: number, isr: readonly number[]): Promise<number | null> {
+  const m = await nodes.metadata(via, null);
+  if (m === undefined) return null;
+  const wanted = [...isr].sort().join();
+  let n = 0;
+  for (const t of m.topics) if (t.name?.startsWith('p')) for (const p of t.partitions) if ([...p.isrNodes].sort().join() === wanted) n++;
+  return n;
+}
+
+/** What a broker's Metadata showed while waitServing polled it: when it first listed every partition, and the most it showed leaderless. */
+interface ServingProgress {
+  allListedMs: number | null;
+  mostLeaderless: number;
+}
+
 /** Polls until a broker's Metadata shows all TOTAL partitions with a leader (bounded). */
-async function waitServing(nodes: ClusterNodes, brokerId: number, deadline: number): Promise<void> {
+async function waitServing(nodes: ClusterNodes, brokerId: number, deadline: number): Promise<ServingProgress> {
+  const t0 = performance.now();
+  const progress: ServingProgress = { allListedMs: null, mostLeaderless: 0 };
   for (;;) {
     const r = await timedMetadata(nodes, brokerId);
-    if (r !== undefined && r.partitions >= TOTAL && r.leaderless === 0) return;
+    if (r !== undefined && r.partitions >= TOTAL) {
+      progress.allListedMs ??= Math.round(performance.now() - t0);
+      progress.mostLeaderless = Math.max(progress.mostLeaderless, r.leaderless);
+      if (r.leaderless === 0) return progress;
+    }
     if (Date.now() > deadline) throw new Error(`broker ${brokerId}: not every partition has a leader (${JSON.stringify(r)})`);
     await pause(100);
   }
+}
+
+/**
+ * From the nodes' log lines (the last few hundred each): how often a controller
+ * fenced a broker whose heartbeats stopped (distinct broker and epoch), and how
+ * long `broker`'s latest run of queued log opens took (log-open-queue.ts).
+ */
+function fromLogs(nodes: ClusterNodes, broker: NodeKey): { sessionFences: Set<string>; lastLogOpenRun: { logs: number; ms: number } | null } {
+  const fences = new Set<string>();
+  for (const [key, lines] of nodes.output)
+    if (key.startsWith('c'))
+      for (const l of lines) for (const m of l.matchAll(/fenced broker (\d+) \(epoch (\d+)\): its session ended/g)) fences.add(`${m[1]}:${m[2]}`);
+  let lastLogOpenRun: { logs: number; ms: number } | null = null;
+  for (const l of nodes.output.get(broker) ?? []) {
+    const m = /opened (\d+) replica logs in (\d+) ms/.exec(l);
+    if (m) lastLogOpenRun = { logs: Number(m[1]), ms: Number(m[2]) };
+  }
+  return { sessionFences: fences, lastLogOpenRun };
 }
 
 /** Polls until every broker's Metadata lists all the brokers (they registered with the controller). */
@@ -286,24 +331,38 @@ async function cluster(dir: string, deadline: number) {
     );
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);
+    const created = fromLogs(nodes, 'b1');
     const metadata = await metadataLatency(nodes, 1);
-    if (QUICK) return { quick: true, ...fill, afterWrites, metadataAllTopics: metadata };
+    if (QUICK) return { quick: true, ...fill, sessionFences: created.sessionFences.size, afterWrites, metadataAllTopics: metadata };
+    // Partitions whose ISR is broker 3 alone (followers that fell behind under load) have no leader
+    // from its controlled shutdown until it is unfenced again: how many, before it stops.
+    const isrOnlyBroker3 = await partitionsWithIsr(nodes, 1, [3]);
     // A rolling restart of broker 3: its replicas are recovered from disk and caught up.
     await nodes.stop('b3');
     const t0 = performance.now();
     await nodes.startBroker(3);
     const readyMs = performance.now() - t0;
-    await waitServing(nodes, 3, deadline);
+    const progress = await waitServing(nodes, 3, deadline);
     const servingMs = performance.now() - t0;
+    const figures = figuresOf(nodes, ['b3']);
+    const restartMetadata = await metadataLatency(nodes, 3);
+    // After the Metadata windows: its logs may still be opening when it serves (null: they still were).
+    const restarted = fromLogs(nodes, 'b3');
     return {
       ...fill,
+      sessionFences: created.sessionFences.size,
       afterWrites,
       metadataAllTopics: metadata,
       restartOfBroker3: {
         readyMs: Math.round(readyMs),
         servingMs: Math.round(servingMs),
-        figures: figuresOf(nodes, ['b3']),
-        metadataAllTopics: await metadataLatency(nodes, 3),
+        isrOnlyBroker3,
+        // From ready: when its Metadata first listed every partition, the most it showed leaderless, how long opening its logs took.
+        ...progress,
+        logOpenRun: restarted.lastLogOpenRun,
+        sessionFences: [...restarted.sessionFences].filter((f) => !created.sessionFences.has(f)).length,
+        figures,
+        metadataAllTopics: restartMetadata,
       },
     };
   } finally {
@@ -389,7 +448,7 @@ async function answerCpu() {
 }
 
 /** The figures a results file holds from an earlier run of the same size (a phase not run now keeps them). */
-function earlier(file: string): { metadataAnswerCpu?: unknown; singleNode?: unknown; clusterRf3?: unknown } | undefined {
+function earlier(file: string): { metadataAnswerCpu?: unknown; singleNode?: unknown; clusterRf3?: unknown; [other: string]: unknown } | undefined {
   try {
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
     return r.partitions === TOTAL ? r : undefined;
@@ -428,7 +487,9 @@ async function main(): Promise<void> {
     // Profiled figures are distorted by the profiler: they go to a file of their own.
     const file = path.join(__dirname, 'results', CPU_PROF ? 'partitions-profile.json' : QUICK ? 'partitions-quick.json' : 'partitions.json');
     const kept = earlier(file);
+    // Keys written by hand beside the bench's (earlier runs kept for comparison) stay.
     const result = {
+      ...kept,
       bench: 'partitions',
       machine: { cpus: os.cpus().length },
       partitions: TOTAL,

@@ -18,10 +18,15 @@ export class CheckpointError extends Error {
 }
 
 export function writeCheckpoint(file: string, lines: readonly string[]): void {
+  writeCheckpointText(file, checkpointText(lines));
+}
+
+/** writeCheckpoint with the text already built (checkpointText), for a caller that built it to compare. */
+export function writeCheckpointText(file: string, text: string): void {
   const tmp = file + '.tmp';
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
-    fs.writeSync(fd, checkpointText(lines));
+    fs.writeSync(fd, text);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

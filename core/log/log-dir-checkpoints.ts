@@ -16,7 +16,7 @@
 // those are removed once a write of this file holds their values.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readCheckpoint, writeCheckpoint, checkpointText, CheckpointError } from './checkpoint-file';
+import { readCheckpoint, writeCheckpointText, checkpointText, CheckpointError } from './checkpoint-file';
 
 export const RECOVERY_POINTS_FILE = 'recovery-point-offset-checkpoint';
 export const HIGH_WATERMARKS_FILE = 'replication-offset-checkpoint';
@@ -126,7 +126,7 @@ export class LogDirCheckpoints {
   private writeIfChanged(which: 'recovery' | 'highWatermark', file: string, lines: string[]): void {
     const text = checkpointText(lines);
     if (text === this.written[which]) return;
-    writeCheckpoint(path.join(this.dir, file), lines);
+    writeCheckpointText(path.join(this.dir, file), text);
     this.written[which] = text;
     this.unreadable[which] = false;
   }

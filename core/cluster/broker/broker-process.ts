@@ -32,6 +32,7 @@ import { clusterPorts } from './cluster-ports';
 import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
+import { LogOpenQueue, type QueuedLog } from './log-open-queue';
 import { ReplicaFetchLeader } from './replica-fetch-leader';
 import { decodeFetchBatch, encodeFetchAnswer, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
 import { ReplicaFetchers } from './replica-fetcher';
@@ -95,6 +96,8 @@ export interface BrokerOptions {
   readonly metrics?: Registry;
   /** Where its lines go (bindings: component broker, nodeId). Default: none. */
   readonly logger?: Logger;
+  /** Test hook: the broker opens no replica log until `logOpens.resume()` (so a replica's queued state can be looked at). */
+  readonly holdLogOpens?: boolean;
   /** Test hook: which of this broker's outgoing RPC links (to controllers and to other brokers) deliver. */
   readonly linkFilter?: LinkFilter;
 }
@@ -115,6 +118,11 @@ export interface KafkaListenerOptions {
 }
 
 const TICK_MS = 20;
+/**
+ * How long one chunk of replica log opens may hold the event loop before
+ * timers and I/O (heartbeats among them) get a turn: see log-open-queue.ts.
+ */
+const LOG_OPEN_BUDGET_MS = 5;
 /**
  * The ISR shrink check (a follower silent for replica.lag.time.max.ms) runs
  * every this many ticks, not every tick: at 10,000 replicas it was the largest
@@ -180,8 +188,7 @@ const TOPIC_ID_FILE = 'topic-id';
  * broker was down, then created again) is removed, so the new topic starts
  * empty. A directory without the file (written before it existed) is kept.
  */
-function discardOtherIncarnation(dir: string, topicId: number, log: (m: string) => void): void {
-  const recorded = recordedTopicId(dir);
+function discardOtherIncarnation(dir: string, recorded: number | undefined, topicId: number, log: (m: string) => void): void {
   if (recorded === undefined || recorded === topicId) return;
   log(`removing ${dir}: it holds topic id ${recorded}, a deleted topic of the same name (now id ${topicId})`);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -206,6 +213,10 @@ export class BrokerProcess implements BrokerView {
   image = new MetadataImage();
   private metadataIndex = 0;
   readonly replicas = new Map<string, HostedReplica>();
+  /** Assigned replicas whose logs are not open yet (opened a few ms' worth at a time); not hosted until then. */
+  readonly logOpens: LogOpenQueue;
+  /** When the queue of log opens last went from empty to busy, and how many it has opened since (for the log line when it empties). */
+  private openRun = { since: 0, count: 0 };
   /** acks=all produce requests waiting for their append to complete, by `${replica name}:${last offset}`. */
   private readonly waiting = new Map<string, Set<(errorCode: number) => void>>();
   private readonly peers = new Map<number, RpcClient>();
@@ -291,6 +302,14 @@ export class BrokerProcess implements BrokerView {
       },
       { maxWaitMs: REPLICA_FETCH_WAIT_MS, responseMaxBytes: REPLICA_FETCH_RESPONSE_MAX_BYTES },
     );
+    this.logOpens = new LogOpenQueue({
+      open: (name, queued) => this.openQueued(name, queued),
+      opened: (count) => this.openedQueued(count),
+      budgetMs: LOG_OPEN_BUDGET_MS,
+      now: () => performance.now(),
+      schedule: (next) => setImmediate(next),
+    });
+    if (options.holdLogOpens) this.logOpens.pause();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.upkeep = new LogScheduler(() => [...this.replicas.values()].map((h) => h.log), {
       clock: systemClock,
@@ -581,12 +600,14 @@ export class BrokerProcess implements BrokerView {
     const now = Date.now();
     const act = (topic: TopicImage, p: PartitionRegistration): void => {
       const name = replicaName(topic.name, p.partition);
-      let h = this.replicas.get(name);
-      if (h === undefined && !p.replicas.includes(this.nodeId)) return;
+      const h = this.replicas.get(name);
+      if (h === undefined && !p.replicas.includes(this.nodeId)) return this.logOpens.remove(name);
       if (h === undefined || h.topicId !== topic.topicId) {
         // A topic of this name with another id: the old one was deleted, its data goes with it.
         if (h !== undefined) this.closeReplica(h, 'delete data');
-        h = this.openReplica(topic, p);
+        // Opened soon, in a chunk of its own (openQueued), with the partition's state then.
+        if (this.logOpens.size === 0) this.openRun = { since: performance.now(), count: 0 };
+        return this.logOpens.add(name, { topicId: topic.topicId, partition: p.partition }, p.leader === this.nodeId);
       }
       if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
       h.replica.onPartitionState(p, now);
@@ -635,11 +656,56 @@ export class BrokerProcess implements BrokerView {
     }
   }
 
+  /**
+   * A queued log's turn: opened and handed the partition's state as the image
+   * has it now, unless the partition left this broker or its topic was deleted
+   * meanwhile (then the directory, if it holds that topic's data, goes).
+   */
+  private openQueued(name: string, { topicId, partition }: QueuedLog): void {
+    if (this.stopped || this.replicas.has(name)) return;
+    const topic = this.image.topics.get(topicId);
+    if (topic === undefined) return this.removeDeletedData(name, topicId);
+    const p = topic.partitions.get(partition);
+    if (p === undefined || !p.replicas.includes(this.nodeId)) return;
+    let h: HostedReplica;
+    try {
+      h = this.openReplica(topic, p);
+    } catch (e) {
+      // Not hosted, so never led or fetched by this broker: a Kafka client meets NOT_LEADER_OR_FOLLOWER, the controller shrinks the ISR.
+      this.logger.error(`broker ${this.nodeId}: cannot open ${name}: ${(e as Error).message}; this replica stays offline until the broker restarts`);
+      return;
+    }
+    h.replica.onPartitionState(p, Date.now());
+    this.fetchers.track(h);
+    this.openRun.count++;
+  }
+
+  /** A chunk of queued logs was opened: whoever waits on replicas looks again. */
+  private openedQueued(count: number): void {
+    if (this.logOpens.size === 0 && this.openRun.count > 1)
+      this.log(`broker ${this.nodeId}: opened ${this.openRun.count} replica logs in ${Math.round(performance.now() - this.openRun.since)} ms`);
+    if (count > 0) {
+      this.groups?.onReplicasChanged();
+      this.transactions?.onReplicasChanged();
+      this.changed();
+    }
+  }
+
+  /** The data of a deleted topic's partition whose log was never opened here (it was still queued). */
+  private removeDeletedData(name: string, topicId: number): void {
+    const dir = path.join(this.options.dataDir, name);
+    if (recordedTopicId(dir) !== topicId) return;
+    fs.rmSync(dir, { recursive: true, force: true });
+    this.checkpoints.forget(name);
+    this.log(`broker ${this.nodeId}: deleted ${name} (topic id ${topicId}; its log was not open yet)`);
+  }
+
   private openReplica(topic: TopicImage, p: PartitionRegistration): HostedReplica {
     const { topicId, config } = topic;
     const name = replicaName(topic.name, p.partition);
     const dir = path.join(this.options.dataDir, name);
-    discardOtherIncarnation(dir, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
+    const recorded = recordedTopicId(dir);
+    discardOtherIncarnation(dir, recorded, topicId, (m) => this.log(`broker ${this.nodeId}: ${m}`));
     // Followers fetch what was just appended: from memory (the appended buffers are never changed after).
     const options = {
       replicated: true,
@@ -658,7 +724,8 @@ export class BrokerProcess implements BrokerView {
       log.close();
       log = PartitionLog.open(dir, logSettings(config), { ...options, recoverCorruption: 'refetch' });
     }
-    fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
+    // Written once: a restart reopening 10,000 logs does not rewrite 10,000 unchanged files.
+    if (recorded !== topicId) fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
     const replica = new PartitionReplica(name, log, {
       brokerId: this.nodeId,
       replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
@@ -858,6 +925,7 @@ export class BrokerProcess implements BrokerView {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    this.logOpens.close();
     await this.upkeep.stop();
     // In-flight requests get a moment to be answered; long polls end at once.
     await Promise.all([this.kafka, ...this.extraKafka].map((k) => k?.close(KAFKA_CLOSE_GRACE_MS)));

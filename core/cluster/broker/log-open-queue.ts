@@ -1,0 +1,108 @@
+// The replica logs a cluster broker has yet to open. A metadata entry can give a
+// broker a thousand new partitions at once (one CreateTopics), and a restarted
+// broker all of its 10,000; opening each log is synchronous disk work (a
+// directory, segment and index files, the topic-id file, recovery of what is
+// past the recovery point). Done in one go it held the event loop for seconds,
+// heartbeats went late and the controller fenced the broker. So logs are opened
+// a time budget's worth at a time, the rest waiting here, and the event loop
+// runs timers and I/O (heartbeats, metadata, replication) between two chunks.
+// Until its log is open a replica is not hosted: as a leader it answers
+// NOT_LEADER_OR_FOLLOWER, as a follower it does not fetch (as Kafka's replicas
+// do while their logs load). Partitions this broker leads go first.
+
+/** One partition whose log waits to be opened. */
+export interface QueuedLog {
+  readonly topicId: number;
+  readonly partition: number;
+}
+
+export interface LogOpenQueueOptions {
+  /** Opens one log; it must not throw (a log that cannot be opened is the caller's to report). */
+  readonly open: (name: string, queued: QueuedLog) => void;
+  /** After each chunk: what was opened is hosted now (waiters, coordinators). */
+  readonly opened: (count: number) => void;
+  /** How long one chunk may run before the event loop gets a turn (at least one log per chunk). */
+  readonly budgetMs: number;
+  readonly now: () => number;
+  /** Runs the next chunk after the event loop's timers and I/O (setImmediate). */
+  readonly schedule: (next: () => void) => void;
+}
+
+export class LogOpenQueue {
+  private readonly leading = new Map<string, QueuedLog>();
+  private readonly following = new Map<string, QueuedLog>();
+  private scheduled = false;
+  private paused = false;
+  private closed = false;
+
+  constructor(private readonly options: LogOpenQueueOptions) {}
+
+  get size(): number {
+    return this.leading.size + this.following.size;
+  }
+
+  has(name: string): boolean {
+    return this.leading.has(name) || this.following.has(name);
+  }
+
+  /**
+   * Queues a log to open, or re-queues it with the partition's latest topic id
+   * and role; one queued alike keeps its place (every ISR change names it again).
+   */
+  add(name: string, queued: QueuedLog, leads: boolean): void {
+    if (this.closed) return;
+    const there = (leads ? this.leading : this.following).get(name);
+    if (there?.topicId === queued.topicId && there.partition === queued.partition) return;
+    this.remove(name);
+    (leads ? this.leading : this.following).set(name, queued);
+    this.scheduleChunk();
+  }
+
+  remove(name: string): void {
+    this.leading.delete(name);
+    this.following.delete(name);
+  }
+
+  /** Test hook: nothing is opened until resume(), so the queued state can be looked at. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.scheduleChunk();
+  }
+
+  /** The broker stops: what is queued stays unopened (its data stays on disk). */
+  close(): void {
+    this.closed = true;
+    this.leading.clear();
+    this.following.clear();
+  }
+
+  /** Opens queued logs, leaders first, until the budget is spent; schedules the rest. */
+  private chunk(): void {
+    this.scheduled = false;
+    const start = this.options.now();
+    let count = 0;
+    for (let next = this.first(); next !== undefined && !this.paused && !this.closed; next = this.first()) {
+      this.remove(next[0]);
+      this.options.open(next[0], next[1]);
+      count++;
+      if (this.options.now() - start >= this.options.budgetMs) break;
+    }
+    if (count > 0 && !this.closed) this.options.opened(count);
+    this.scheduleChunk();
+  }
+
+  private first(): [string, QueuedLog] | undefined {
+    for (const queue of [this.leading, this.following]) for (const entry of queue) return entry;
+    return undefined;
+  }
+
+  private scheduleChunk(): void {
+    if (this.scheduled || this.paused || this.closed || this.size === 0) return;
+    this.scheduled = true;
+    this.options.schedule(() => this.chunk());
+  }
+}

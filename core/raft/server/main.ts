@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as http from 'http';
 import * as path from 'path';
 import * as readline from 'readline';
 import * as E from 'fp-ts/Either';
@@ -9,6 +8,7 @@ import { RaftTrace } from '../trace';
 import type { ReplicatedStateMachine } from '../state-machine';
 import { AppendList } from './append-list';
 import { KvMap } from './kv-map';
+import { createPlainHttpServer } from './plain-http';
 
 // A standalone Raft server process for the multi-process test and the
 // benchmark: one node with its data directory, raft peers on one TCP port and
@@ -23,6 +23,7 @@ import { KvMap } from './kv-map';
 //       with --state-machine kv, POST /kv/KEY (body = value) instead, as etcd's put;
 //       GET /status -> NodeStatus; GET /values -> every applied value, or the map
 //       (after a linearizable read barrier)
+// HTTP/1.1 keep-alive with content-length bodies, served by plain-http.ts.
 // RILL_RAFT_TRACE=<dir>: trace where each request's time goes (core/raft/trace.ts)
 // and write the report to <dir>/node-<id>.json when the node stops.
 
@@ -75,34 +76,25 @@ async function main(): Promise<void> {
   if (E.isLeft(started)) fatal(started.left);
   const node = started.right;
 
-  const server = http.createServer((req, res) => {
-    const reply = (code: number, body: unknown) => {
-      const json = JSON.stringify(body);
-      res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.end(json);
-    };
-    const kvKey = kv !== undefined && req.url?.startsWith('/kv/') ? kvKeyOf(req.url.slice(4)) : undefined;
+  const server = createPlainHttpServer((req, res) => {
+    const reply = (code: number, body: unknown) => res.respond(code, JSON.stringify(body));
+    const kvKey = kv !== undefined && req.url.startsWith('/kv/') ? kvKeyOf(req.url.slice(4)) : undefined;
     if (kvKey instanceof Error) {
       reply(400, { error: kvKey.message });
       return;
     }
     if (req.method === 'POST' && (kvKey !== undefined || (list !== undefined && req.url === '/propose'))) {
       const arrived = trace?.now();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > 1 << 20) req.destroy();
-        else chunks.push(c);
-      });
-      req.on('end', () => {
-        if (arrived !== undefined) trace?.since('http.parse', arrived);
-        const body = Buffer.concat(chunks);
-        void node.propose(kvKey === undefined ? body : KvMap.command(kvKey, body)).then((r) => {
-          if (arrived !== undefined) traceResponse(res, arrived);
-          if (E.isRight(r)) reply(200, { index: r.right });
-          else reply(421, { error: r.left, leader: node.status().leader });
-        });
+      // The body is a view of the bytes received: the list keeps a copy, the kv command is one.
+      const command = kvKey === undefined ? Buffer.from(req.body) : KvMap.command(kvKey, req.body);
+      node.submit(command, (r) => {
+        const decided = trace?.now();
+        if (E.isRight(r)) res.respond(200, `{"index":${r.right}}`);
+        else reply(421, { error: r.left, leader: node.status().leader });
+        if (arrived !== undefined && decided !== undefined) {
+          trace?.since('http.respond', decided);
+          trace?.since('http.total', arrived);
+        }
       });
       return;
     }
@@ -119,18 +111,9 @@ async function main(): Promise<void> {
     }
     reply(404, { error: `no route ${req.method} ${req.url}` });
   });
-  server.keepAliveTimeout = 60000;
   await new Promise<void>((resolve) => server.listen(Number(arg('http-port') ?? 0), '127.0.0.1', resolve));
   const httpPort = (server.address() as { port: number }).port;
   process.stdout.write(JSON.stringify({ id, raftPort: node.port, httpPort }) + '\n');
-
-  const traceResponse = (res: http.ServerResponse, arrived: number) => {
-    const decided = trace?.now() ?? 0;
-    res.once('finish', () => {
-      trace?.since('http.respond', decided);
-      trace?.since('http.total', arrived);
-    });
-  };
 
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {

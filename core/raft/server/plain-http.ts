@@ -51,6 +51,25 @@ const REASONS: Record<number, string> = {
 };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const ACTED_ON = ['content-length', 'transfer-encoding', 'connection'] as const;
+
+/** `c` is `lower` (a lower-case letter or '-'), in either case. */
+function sameLetter(c: number, lower: number): boolean {
+  return c === lower || (lower >= 97 && lower <= 122 && c === lower - 32);
+}
+
+/** The header named in text[from, colon) if it is one the server acts on (any case, spaces around allowed). */
+function headerName(text: string, from: number, colon: number): (typeof ACTED_ON)[number] | undefined {
+  while (from < colon && text.charCodeAt(from) === 32) from++;
+  while (colon > from && text.charCodeAt(colon - 1) === 32) colon--;
+  for (const name of ACTED_ON) {
+    if (colon - from !== name.length) continue;
+    let k = 0;
+    while (k < name.length && sameLetter(text.charCodeAt(from + k), name.charCodeAt(k))) k++;
+    if (k === name.length) return name;
+  }
+  return undefined;
+}
 const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.([01])$/;
 
 export function createPlainHttpServer(handler: PlainHandler, options: PlainHttpOptions = {}): net.Server {
@@ -138,42 +157,51 @@ class Connection implements Responder {
     }
   }
 
-  /** The request line and headers; undefined when refused (the connection is closing). */
+  /**
+   * The request line and headers; undefined when refused (the connection is
+   * closing). Only the three headers acted on are turned into strings.
+   */
   private parseHead(text: string): Head | undefined {
-    const lines = text.split('\r\n');
-    const line = REQUEST_LINE.exec(lines[0]);
+    const lineEnd = text.indexOf('\r\n');
+    const requestLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
+    const line = REQUEST_LINE.exec(requestLine);
     if (line === null) {
-      this.refuse(/^[A-Z]+ \S+ HTTP\/\d/.test(lines[0]) ? 505 : 400, 'a request line is METHOD TARGET HTTP/1.1');
+      this.refuse(/^[A-Z]+ \S+ HTTP\/\d/.test(requestLine) ? 505 : 400, 'a request line is METHOD TARGET HTTP/1.1');
       return undefined;
     }
     let bodyBytes = 0;
     let keepAlive = line[3] === '1';
-    for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i].indexOf(':');
-      if (colon <= 0) {
-        this.refuse(400, `a header line has no name: ${JSON.stringify(lines[i].slice(0, 80))}`);
+    for (let at = lineEnd + 2; lineEnd >= 0 && at < text.length; ) {
+      let end = text.indexOf('\r\n', at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', at);
+      if (colon <= at || colon >= end) {
+        this.refuse(400, `a header line has no name: ${JSON.stringify(text.slice(at, Math.min(end, at + 80)))}`);
         return undefined;
       }
-      const name = lines[i].slice(0, colon).trim().toLowerCase();
-      const value = lines[i].slice(colon + 1).trim();
-      if (name === 'content-length') {
-        if (!/^\d{1,15}$/.test(value)) {
-          this.refuse(400, `content-length ${JSON.stringify(value)} is not a number of bytes`);
+      const name = headerName(text, at, colon);
+      if (name !== undefined) {
+        const value = text.slice(colon + 1, end).trim();
+        if (name === 'content-length') {
+          if (!/^\d{1,15}$/.test(value)) {
+            this.refuse(400, `content-length ${JSON.stringify(value)} is not a number of bytes`);
+            return undefined;
+          }
+          bodyBytes = Number(value);
+          if (bodyBytes > this.limits.maxBodyBytes) {
+            this.refuse(413, `a body is at most ${this.limits.maxBodyBytes} bytes, this one is ${bodyBytes}`);
+            return undefined;
+          }
+        } else if (name === 'transfer-encoding') {
+          this.refuse(411, 'send the body with a content-length (transfer-encoding is not supported)');
           return undefined;
+        } else {
+          const v = value.toLowerCase();
+          if (v === 'close') keepAlive = false;
+          else if (v === 'keep-alive') keepAlive = true;
         }
-        bodyBytes = Number(value);
-        if (bodyBytes > this.limits.maxBodyBytes) {
-          this.refuse(413, `a body is at most ${this.limits.maxBodyBytes} bytes, this one is ${bodyBytes}`);
-          return undefined;
-        }
-      } else if (name === 'transfer-encoding') {
-        this.refuse(411, 'send the body with a content-length (transfer-encoding is not supported)');
-        return undefined;
-      } else if (name === 'connection') {
-        const v = value.toLowerCase();
-        if (v === 'close') keepAlive = false;
-        else if (v === 'keep-alive') keepAlive = true;
       }
+      at = end + 2;
     }
     return { method: line[1], url: line[2], bodyBytes, keepAlive };
   }

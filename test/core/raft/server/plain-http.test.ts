@@ -68,6 +68,14 @@ describe('plain HTTP server', () => {
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\ncontent-type: application\/json\r\ncontent-length: \d+\r\n\r\n/);
   });
 
+  it('reads header names in any case, with spaces around them', async () => {
+    const { text } = await exchange(['POST /m HTTP/1.1\r\nCONTENT-length : 2\r\nX-Other: 1\r\n\r\nhi'], (t) => responses(t).length === 1);
+    expect(text).toMatch(/"body":"hi"/);
+    // A name that differs in more than case is another header.
+    const other = await exchange(['POST /n HTTP/1.1\r\ncontent\rlength: 5\r\n\r\n'], (t) => responses(t).length === 1);
+    expect(other.text).toMatch(/"url":"\/n","body":""/);
+  });
+
   it('closes after answering a request that asks for it', async () => {
     const { text, closed } = await exchange(['GET /x HTTP/1.1\r\nConnection: close\r\n\r\n'], () => false);
     expect(closed).toBe(true);

@@ -73,7 +73,7 @@ export interface TraceReport {
 
 /**
  * Per-phase histograms of one process. Phase names are free-form; the raft
- * node and server use: http.parse, propose.queue, ready.save, ready.entries
+ * node and server use: propose.queue, ready.save, ready.entries
  * (a count, not ms), leader.persistToApply (replication to a quorum, their
  * fsyncs and acks), propose.total, follower.appendToAck, snapshot.take,
  * snapshot.durable,

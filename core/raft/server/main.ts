@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
+import * as v8 from 'v8';
 import * as E from 'fp-ts/Either';
 import { chooseLogLevel, createLogger } from '../../logging';
 import { RaftNode } from '../raft-node';
@@ -51,7 +52,23 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
+/**
+ * The old generation may grow to 4x its live size before a full collection,
+ * as `rill broker` does (cli/broker-heap.ts): the Buffers in flight (request
+ * bodies, append frames, WAL records) count against a limit a few MB above
+ * the small live heap and otherwise start full collections every few hundred
+ * puts at 1 KB. RILL_RAFT_HEAP_GROWING_PERCENT overrides it; 0 keeps V8's own.
+ */
+function setHeapGrowing(): void {
+  const raw = process.env.RILL_RAFT_HEAP_GROWING_PERCENT ?? '300';
+  const percent = Number(raw);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 10_000)
+    fatal(`RILL_RAFT_HEAP_GROWING_PERCENT=${JSON.stringify(raw)}: expected a whole number of percent, 0 to 10000`);
+  if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
 async function main(): Promise<void> {
+  setHeapGrowing();
   const id = Number(arg('id'));
   const dir = arg('dir');
   if (!Number.isInteger(id) || id <= 0) fatal('--id must be a positive integer');

@@ -20,6 +20,11 @@ import * as readline from 'node:readline';
 //   --trace: the Rill nodes record per-phase latency histograms, GC pauses and
 //   event-loop delay (RILL_RAFT_TRACE) and the leader's report is printed and
 //   stored with its round. Tracing costs a little CPU: compare ratios without it.
+//   --profile DIR: the Rill nodes write a CPU profile (node --cpu-prof) and a
+//   sampling allocation profile (bench/alloc-sampler.cjs) each into DIR.
+// Every round also reports what the Rill leader allocated and its CPU per
+// acknowledged put (bench/gc-meter.cjs, preloaded): steadier evidence than
+// latency on a loaded machine.
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,9 +41,13 @@ const VALUE_BYTES = arg('value-bytes', 100);
 const ROUNDS = arg('rounds', 3);
 const TRACE = process.argv.includes('--trace');
 const outIndex = process.argv.indexOf('--out');
+const profileIndex = process.argv.indexOf('--profile');
+const PROFILE_DIR = profileIndex >= 0 ? path.resolve(process.argv[profileIndex + 1]) : undefined;
 const ROOT = path.resolve(__dirname, '..');
 const OUT = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]) : path.join(ROOT, 'bench/results/raft.json');
 const SERVER = path.join(ROOT, 'core/raft/server/run.cjs');
+const GC_METER = path.join(ROOT, 'bench/gc-meter.cjs');
+const ALLOC_SAMPLER = path.join(ROOT, 'bench/alloc-sampler.cjs');
 
 const children: ChildProcess[] = [];
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,21 +107,38 @@ interface Result {
   errors: number;
   /** CPU (user + system) of the cluster's three server processes per acknowledged put, warm-up included: what the load cannot move. */
   serverCpuMsPerCommit: number;
+  /** Puts acknowledged, warm-up included (the divisor of the per-commit figures). */
+  acknowledged: number;
 }
 
-/** User + system CPU ms of the running children so far (Linux /proc; 0 elsewhere). */
-function childrenCpuMs(): number {
+/** The Rill leader's own cost per acknowledged put, warm-up included (Rill only). */
+interface LeaderCost {
+  readonly cpuMsPerCommit: number;
+  /** V8 heap bytes allocated (bench/gc-meter.cjs). */
+  readonly heapBytesPerCommit: number;
+  /** Buffers outside the heap (external memory) allocated. */
+  readonly externalBytesPerCommit: number;
+  readonly gcMsPerCommit: number;
+  readonly collections: number;
+  readonly fullCollections: number;
+}
+
+/** User + system CPU ms of process `pid` so far (Linux /proc; 0 elsewhere or once it exited). */
+function processCpuMs(pid: number | undefined): number {
   const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  let ms = 0;
-  for (const c of children) {
-    try {
-      const stat = fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms += (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
-    } catch {
-      // exited or not Linux
-    }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+  } catch {
+    return 0;
   }
+}
+
+/** User + system CPU ms of the running children so far. */
+function childrenCpuMs(): number {
+  let ms = 0;
+  for (const c of children) ms += processCpuMs(c.pid);
   return ms;
 }
 
@@ -154,6 +180,7 @@ async function load(target: Target): Promise<Result> {
     ops: latencies.length,
     errors,
     serverCpuMsPerCommit: +(cpuMs / Math.max(1, acknowledged)).toFixed(3),
+    acknowledged,
   };
 }
 
@@ -161,16 +188,37 @@ function value(seq: number): string {
   return `v${seq}`.padEnd(VALUE_BYTES, '.').slice(0, VALUE_BYTES);
 }
 
-async function rillCluster(dir: string, traceDir: string | undefined): Promise<Target & { leader: number }> {
+async function rillCluster(dir: string, traceDir: string | undefined, gcDir: string): Promise<Target & { leader: number; leaderPid: number }> {
   const info: { raftPort: number; httpPort: number }[] = [];
   const ids = [1, 2, 3];
+  const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '-r', ALLOC_SAMPLER];
   for (const id of ids) {
     const child = spawn(
       process.execPath,
-      [SERVER, '--id', String(id), '--dir', path.join(dir, `rill-${id}`), '--bootstrap', '1,2,3', '--tick-ms', '50', '--state-machine', 'kv'],
+      [
+        ...profile,
+        '-r',
+        GC_METER,
+        SERVER,
+        '--id',
+        String(id),
+        '--dir',
+        path.join(dir, `rill-${id}`),
+        '--bootstrap',
+        '1,2,3',
+        '--tick-ms',
+        '50',
+        '--state-machine',
+        'kv',
+      ],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
-        env: traceDir === undefined ? process.env : { ...process.env, RILL_RAFT_TRACE: traceDir },
+        env: {
+          ...process.env,
+          RILL_BENCH_GC_DIR: gcDir,
+          ...(traceDir === undefined ? {} : { RILL_RAFT_TRACE: traceDir }),
+          ...(PROFILE_DIR === undefined ? {} : { RILL_BENCH_ALLOC_DIR: PROFILE_DIR }),
+        },
       },
     );
     children.push(child);
@@ -186,7 +234,8 @@ async function rillCluster(dir: string, traceDir: string | undefined): Promise<T
       const st = s && (JSON.parse(s.text) as { id: number; role: string });
       if (st && st.role === 'leader') {
         // The same work as etcd's put below: 1000 keys overwritten in turn.
-        return { port: i.httpPort, path: (seq) => `/kv/k${seq % 1000}`, body: (seq) => Buffer.from(value(seq)), leader: st.id };
+        const leaderPid = children[children.length - 3 + (st.id - 1)].pid as number;
+        return { port: i.httpPort, path: (seq) => `/kv/k${seq % 1000}`, body: (seq) => Buffer.from(value(seq)), leader: st.id, leaderPid };
       }
     }
     await pause(50);
@@ -252,6 +301,7 @@ interface Round {
   readonly order: string;
   readonly loadAverage1m: { start: number; end: number };
   readonly rill: Result;
+  readonly rillLeader: LeaderCost | undefined;
   readonly etcd: Result;
   readonly p99RillOverEtcd: number;
   readonly commitsRillOverEtcd: number;
@@ -265,18 +315,60 @@ const median = (xs: number[]) => {
 };
 const loadAvg = () => +os.loadavg()[0].toFixed(2);
 
-async function runRill(dir: string, round: number): Promise<{ result: Result; trace?: unknown }> {
+interface GcTotals {
+  collections: number;
+  gcMs: number;
+  allocatedBytes: number;
+  externalBytes: number;
+  byType: Record<string, number>;
+}
+
+/** A process's gc-meter totals so far (undefined before its first report). */
+function gcTotals(gcFile: string): GcTotals | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(gcFile, 'utf8')) as GcTotals;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The leader's cost per acknowledged put: its CPU and the growth of its
+ * gc-meter totals from the load's start (startup and compiling excluded)
+ * to after it stopped.
+ */
+function leaderCost(cpuMs: number, before: GcTotals | undefined, after: GcTotals | undefined, acknowledged: number): LeaderCost | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const per = (pick: (g: GcTotals) => number, digits: number) => +((pick(after) - pick(before)) / Math.max(1, acknowledged)).toFixed(digits);
+  return {
+    cpuMsPerCommit: +(cpuMs / Math.max(1, acknowledged)).toFixed(4),
+    heapBytesPerCommit: per((g) => g.allocatedBytes, 0),
+    externalBytesPerCommit: per((g) => g.externalBytes, 0),
+    gcMsPerCommit: per((g) => g.gcMs, 5),
+    collections: after.collections - before.collections,
+    fullCollections: (after.byType.MarkSweepCompact ?? 0) - (before.byType.MarkSweepCompact ?? 0),
+  };
+}
+
+async function runRill(dir: string, round: number): Promise<{ result: Result; leader: LeaderCost | undefined; trace?: unknown }> {
   const traceDir = TRACE ? path.join(dir, `trace-${round}`) : undefined;
   if (traceDir) fs.mkdirSync(traceDir, { recursive: true });
-  const target = await rillCluster(path.join(dir, `round-${round}`), traceDir);
+  const gcDir = path.join(dir, `gc-${round}`);
+  fs.mkdirSync(gcDir, { recursive: true });
+  const target = await rillCluster(path.join(dir, `round-${round}`), traceDir, gcDir);
+  const gcFile = path.join(gcDir, `${target.leaderPid}.json`);
+  const gcBefore = gcTotals(gcFile);
+  const cpuBefore = processCpuMs(target.leaderPid);
   const result = await load(target);
+  const leaderCpuMs = processCpuMs(target.leaderPid) - cpuBefore;
   await stopAll();
-  if (traceDir === undefined) return { result };
+  const leader = leaderCost(leaderCpuMs, gcBefore, gcTotals(gcFile), result.acknowledged);
+  if (traceDir === undefined) return { result, leader };
   const file = path.join(traceDir, `node-${target.leader}.json`);
   const trace = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown) : undefined;
   const followers = [1, 2, 3].filter((id) => id !== target.leader).map((id) => path.join(traceDir, `node-${id}.json`));
   const followerTraces = followers.filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as unknown);
-  return { result, trace: { leader: trace, followers: followerTraces } };
+  return { result, leader, trace: { leader: trace, followers: followerTraces } };
 }
 
 async function runEtcd(dir: string, round: number): Promise<Result> {
@@ -311,6 +403,7 @@ async function main(): Promise<void> {
         order: rillFirst ? 'rill, etcd' : 'etcd, rill',
         loadAverage1m: { start, end: loadAvg() },
         rill: rill.result,
+        rillLeader: rill.leader,
         etcd,
         p99RillOverEtcd: +(rill.result.p99Ms / etcd.p99Ms).toFixed(2),
         commitsRillOverEtcd: +(rill.result.commitsPerSec / etcd.commitsPerSec).toFixed(2),
@@ -320,6 +413,7 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round} (${r.order}; load ${r.loadAverage1m.start} -> ${r.loadAverage1m.end})\n`);
       process.stdout.write(`  ${line('rill', r.rill)}\n  ${line('etcd', r.etcd)}\n`);
       process.stdout.write(`  rill/etcd: p99 ${r.p99RillOverEtcd}, commits ${r.commitsRillOverEtcd}\n`);
+      if (r.rillLeader !== undefined) process.stdout.write(`  rill leader per commit: ${JSON.stringify(r.rillLeader)}\n`);
       if (TRACE) process.stdout.write(`  rill trace: ${JSON.stringify(rill.trace)}\n`);
     }
     const med = (pick: (r: Round) => number) => median(rounds.map(pick));
@@ -334,6 +428,12 @@ async function main(): Promise<void> {
       etcd: summarize((r) => r.etcd),
       p99RillOverEtcd: med((r) => r.p99RillOverEtcd),
       commitsRillOverEtcd: med((r) => r.commitsRillOverEtcd),
+      rillLeader: {
+        cpuMsPerCommit: med((r) => r.rillLeader?.cpuMsPerCommit ?? NaN),
+        heapBytesPerCommit: med((r) => r.rillLeader?.heapBytesPerCommit ?? NaN),
+        externalBytesPerCommit: med((r) => r.rillLeader?.externalBytesPerCommit ?? NaN),
+        gcMsPerCommit: med((r) => r.rillLeader?.gcMsPerCommit ?? NaN),
+      },
     };
     const out = {
       benchmark: 'raft',

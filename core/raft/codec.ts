@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { DecodeError, Reader, Writer } from '../wire';
-import type { ConfState, Entry, EntryType, HardState, Message, Snapshot } from './types';
+import type { AppendEntries, ConfState, Entry, EntryType, HardState, Message, Snapshot } from './types';
 
 // One binary format for everything Raft writes to disk or to the network, over
 // core/wire's Reader/Writer. Integers that count terms and indexes use 48 bits
@@ -65,24 +65,88 @@ export function writeEntry(w: Writer, e: Entry): void {
   w.uint48(e.term).uint48(e.index).uint8(ENTRY_TYPES.indexOf(e.type)).bytes(e.data, false);
 }
 
-export function readEntry(r: Reader): Entry {
-  const term = r.uint48();
-  const index = r.uint48();
-  const type = ENTRY_TYPES[r.uint8()] ?? fail('unknown entry type');
-  // Copy: the entry outlives the frame or file buffer it came from.
-  const data = Buffer.from(readBytes(r));
-  return { term, index, type, data };
-}
-
 export function writeEntries(w: Writer, ents: readonly Entry[]): void {
   w.uint32(ents.length);
   for (const e of ents) writeEntry(w, e);
 }
 
+/**
+ * Bytes kept free before an encoded run of entries (EntriesEncoder): exactly a
+ * WAL record's header ([u32 length][u32 crc32c][u8 kind], file-storage.ts),
+ * which the storage fills in place, so the WAL writes the same bytes the
+ * followers are sent.
+ */
+export const ENTRIES_HEADROOM = 9;
+
+/**
+ * Encodes runs of entries ([u32 count][entry...], after ENTRIES_HEADROOM free
+ * bytes) and remembers the last run. A leader's Ready writes its new entries
+ * to the WAL and sends the same entries to every follower (each in its own
+ * slice of the log, holding the same Entry objects): they are encoded once and
+ * the one Buffer is shared. Entries are immutable, so the same objects in the
+ * same order encode to the same bytes. Holds one Buffer (at most one
+ * message's worth) until the next run is encoded.
+ */
+export class EntriesEncoder {
+  private last: readonly Entry[] = [];
+  private lastBytes: Buffer | undefined;
+  /** Runs encoded and runs served from the memo (what sharing saved). */
+  readonly stats = { encoded: 0, reused: 0 };
+
+  /** The run's bytes after ENTRIES_HEADROOM free ones. Do not change them; the headroom is file-storage's. */
+  encode(ents: readonly Entry[]): Buffer {
+    if (this.lastBytes !== undefined && sameEntries(ents, this.last)) {
+      this.stats.reused++;
+      return this.lastBytes;
+    }
+    const w = new Writer(entriesSizeHint(ents) + ENTRIES_HEADROOM);
+    for (let i = 0; i < ENTRIES_HEADROOM; i++) w.uint8(0);
+    writeEntries(w, ents);
+    this.last = ents;
+    this.lastBytes = w.toBuffer();
+    this.stats.encoded++;
+    return this.lastBytes;
+  }
+}
+
+function sameEntries(a: readonly Entry[], b: readonly Entry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The process's one EntriesEncoder: a node's transport and its storage must
+ * share it for the WAL and the followers to share bytes. Nodes sharing a
+ * process (tests, the simulation) share it too; identity decides reuse, so
+ * that is safe.
+ */
+export const entriesEncoder = new EntriesEncoder();
+
+/**
+ * Entries whose data are views of one copy of their bytes: the entries
+ * outlive the frame or file buffer they came from (a socket's 64 KiB read
+ * would otherwise stay pinned while the log, or a state machine value, holds
+ * one entry of it), and one copy per run costs one allocation, not one per entry.
+ */
 export function readEntries(r: Reader): Entry[] {
+  const start = r.pos;
   const n = readCount(r, 17);
+  // First pass: check the whole run and find where it ends.
+  for (let k = 0; k < n; k++) {
+    r.uint48();
+    r.uint48();
+    if (ENTRY_TYPES[r.uint8()] === undefined) fail('unknown entry type');
+    readBytes(r);
+  }
+  const copy = new Reader(Buffer.from(r.buf.subarray(start, r.pos)), 4);
   const out: Entry[] = [];
-  for (let k = 0; k < n; k++) out.push(readEntry(r));
+  for (let k = 0; k < n; k++) {
+    const term = copy.uint48();
+    const index = copy.uint48();
+    const type = ENTRY_TYPES[copy.uint8()] as EntryType;
+    out.push({ term, index, type, data: readBytes(copy) });
+  }
   return out;
 }
 
@@ -235,6 +299,28 @@ export function readMessage(r: Reader): Message {
     case 'readIndexResp':
       return { type, ...env, context: readString(r), index: r.uint48() };
   }
+}
+
+/** Bytes of an append frame before its entries: [u32 frame length] and the message up to `commit`. */
+const APPEND_HEAD_BYTES = 4 + 1 + 4 + 4 + 6 * 4;
+
+/**
+ * An append message as a length-prefixed frame in two parts: its own head
+ * and the run of entries from `encoder`, shared with every other follower
+ * sent the same run and with the WAL (write both, in order, as one frame).
+ */
+export function appendFrame(m: AppendEntries, encoder: EntriesEncoder): [head: Buffer, entries: Buffer] {
+  const entries = encoder.encode(m.entries).subarray(ENTRIES_HEADROOM);
+  const head = Buffer.allocUnsafe(APPEND_HEAD_BYTES);
+  head.writeUInt32BE(APPEND_HEAD_BYTES - 4 + entries.length, 0);
+  head[4] = MESSAGE_TYPES.indexOf('append');
+  head.writeUInt32BE(m.from, 5);
+  head.writeUInt32BE(m.to, 9);
+  head.writeUIntBE(m.term, 13, 6);
+  head.writeUIntBE(m.prevLogIndex, 19, 6);
+  head.writeUIntBE(m.prevLogTerm, 25, 6);
+  head.writeUIntBE(m.commit, 31, 6);
+  return [head, entries];
 }
 
 export function encodeMessage(m: Message): Buffer {

@@ -4,7 +4,19 @@ import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { crc32c } from '../log';
 import type { Writer } from '../wire';
-import { decodeWith, entriesSizeHint, readEntries, readHardState, readSnapshot, withHeader, writeEntries, writeHardState, writeSnapshot } from './codec';
+import {
+  ENTRIES_HEADROOM,
+  decodeWith,
+  entriesEncoder,
+  entriesSizeHint,
+  readEntries,
+  readHardState,
+  readSnapshot,
+  withHeader,
+  writeEntries,
+  writeHardState,
+  writeSnapshot,
+} from './codec';
 import { EMPTY_STATE } from './raft';
 import { spliceEntries, StoredState } from './stored-state';
 import type { Entry, HardState, Ready, Snapshot } from './types';
@@ -79,9 +91,13 @@ export class FileStorage extends StoredState {
 
   /** Persist a Ready's snapshot, entries and hard state; durable when this returns. */
   override save(rd: Ready): void {
-    const buf = this.stage(rd);
-    if (buf === undefined) return;
-    writeFully(this.fd, buf, this.offset - buf.length);
+    const parts = this.stage(rd);
+    if (parts === undefined) return;
+    let position = this.offset - byteLength(parts);
+    for (const part of parts) {
+      writeFully(this.fd, part, position);
+      position += part.length;
+    }
     fs.fdatasyncSync(this.fd);
   }
 
@@ -91,27 +107,31 @@ export class FileStorage extends StoredState {
    * time: call again, or `compact` or `close`, only after `done`.
    */
   saveInBackground(rd: Ready, done: (err: Error | null) => void): boolean {
-    const buf = this.stage(rd);
-    if (buf === undefined) return false;
-    const position = this.offset - buf.length;
+    const parts = this.stage(rd);
+    if (parts === undefined) return false;
     const fd = this.fd;
-    const writeFrom = (from: number): void => {
-      fs.write(fd, buf, from, buf.length - from, position + from, (err, written) => {
-        if (err) done(err);
-        else if (from + written < buf.length) writeFrom(from + written);
-        else fs.fdatasync(fd, done);
+    // One writev; a short write goes on with what is left.
+    const writeFrom = (rest: Buffer[], position: number): void => {
+      fs.writev(fd, rest, position, (err, written) => {
+        if (err) return done(err);
+        let k = 0;
+        let skip = written;
+        while (k < rest.length && skip >= rest[k].length) skip -= rest[k++].length;
+        if (k === rest.length) fs.fdatasync(fd, done);
+        else writeFrom([rest[k].subarray(skip), ...rest.slice(k + 1)], position + written);
       });
     };
-    writeFrom(0);
+    writeFrom(parts, this.offset - byteLength(parts));
     return true;
   }
 
   /**
    * Apply a Ready to the stored state and reserve its place in the WAL: the
-   * bytes to write, ending at the new `offset` (undefined: nothing to append).
-   * A snapshot from the leader is installed here, synchronously (rare).
+   * records to write, in order, ending at the new `offset` (undefined:
+   * nothing to append). A snapshot from the leader is installed here,
+   * synchronously (rare).
    */
-  private stage(rd: Ready): Buffer | undefined {
+  private stage(rd: Ready): Buffer[] | undefined {
     if (rd.snapshot !== undefined) {
       if (this.snapshotWriting) throw new Error('cannot install a snapshot while a compaction is being written');
       this.installSnapshot(rd.snapshot);
@@ -123,17 +143,16 @@ export class FileStorage extends StoredState {
     if (rd.entries.length === 0 && rd.hardState === undefined) return undefined;
     const records: Buffer[] = [];
     if (rd.entries.length > 0) {
-      records.push(walRecord(RECORD_ENTRIES, (p) => writeEntries(p, rd.entries), entriesSizeHint(rd.entries)));
+      records.push(entriesRecord(rd.entries));
       spliceEntries(this.entries, rd.entries);
     }
     if (rd.hardState !== undefined) {
       const hs = rd.hardState;
-      records.push(walRecord(RECORD_HARD_STATE, (p) => writeHardState(p, hs)));
+      records.push(walRecord(RECORD_HARD_STATE, (p) => writeHardState(p, hs), 32));
       this.hardState = hs;
     }
-    const buf = records.length === 1 ? records[0] : Buffer.concat(records);
-    this.offset += buf.length;
-    return buf;
+    this.offset += byteLength(records);
+    return records;
   }
 
   /** The application snapshotted: keep the snapshot, drop the entries it covers (never while a write is in flight). */
@@ -193,6 +212,26 @@ export class FileStorage extends StoredState {
 function snapshotFile(s: Snapshot): Buffer {
   return walRecord(0, (p) => writeSnapshot(p, s), s.data.length + 64);
 }
+
+function byteLength(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/**
+ * An entries record, in the bytes entriesEncoder shares with the append
+ * messages to followers: its header goes in the headroom left for it.
+ */
+function entriesRecord(ents: readonly Entry[]): Buffer {
+  const record = entriesEncoder.encode(ents);
+  record.writeUInt32BE(record.length - HEADER, 0);
+  record[HEADER] = RECORD_ENTRIES;
+  record.writeUInt32BE(crc32c(record, HEADER, record.length), 4);
+  return record;
+}
+// The headroom is exactly one record header and its kind byte.
+if (ENTRIES_HEADROOM !== HEADER + 1) throw new Error('codec.ENTRIES_HEADROOM must equal a WAL record header plus its kind byte');
 
 /** One record: [u32 length][u32 crc32c][kind u8, payload]. */
 function walRecord(kind: number, body: (p: Writer) => void, initialSize = 1024): Buffer {

@@ -14,11 +14,22 @@ export function quorumSize(voters: number): number {
  */
 export function committedIndex(voters: ReadonlySet<NodeId>, matchOf: (id: NodeId) => number): number {
   if (voters.size === 0) return 0;
-  const matches: number[] = [];
-  for (const id of voters) matches.push(matchOf(id));
-  matches.sort((a, b) => b - a);
-  return matches[quorumSize(matches.length) - 1];
+  // A leader asks on every acknowledgement: sort the few matches in place in
+  // one reused array (descending, by insertion) rather than allocate a copy and a sort's workspace.
+  const matches = scratch;
+  let n = 0;
+  for (const id of voters) {
+    const m = matchOf(id);
+    let k = n++;
+    while (k > 0 && matches[k - 1] < m) {
+      matches[k] = matches[k - 1];
+      k--;
+    }
+    matches[k] = m;
+  }
+  return matches[quorumSize(n) - 1];
 }
+const scratch: number[] = [];
 
 export function voteResult(voters: ReadonlySet<NodeId>, votes: ReadonlyMap<NodeId, boolean>): VoteResult {
   let granted = 0;

@@ -203,14 +203,24 @@ export class RaftNode<R> {
 
   /** Replicate a command; resolves with the state machine's result once applied here. */
   propose(command: Buffer): Promise<E.Either<string, R>> {
-    if (this.stopped) return Promise.resolve(E.left('node is stopped'));
+    return new Promise((resolve) => this.submit(command, resolve));
+  }
+
+  /**
+   * `propose` with a callback instead of a promise: `done` runs once, with
+   * the result once applied here (synchronously while the entry is applied),
+   * or at once with the refusal. A server answering thousands of requests a
+   * second saves a promise and a microtask each.
+   */
+  submit(command: Buffer, done: (r: E.Either<string, R>) => void): void {
+    if (this.stopped) return done(E.left('node is stopped'));
     const accepted = this.raft.propose(command);
-    if (E.isLeft(accepted)) return Promise.resolve(accepted);
+    if (E.isLeft(accepted)) return done(accepted);
     this.schedule();
     const { index, term } = accepted.right;
     // An older proposal at this index was truncated away before we led again: it is lost.
     this.proposals.get(index)?.resolve(E.left('the proposal was replaced by another leader’s entry; retry'));
-    return new Promise((resolve) => this.proposals.set(index, { term, resolve, proposedAt: this.trace?.now() }));
+    this.proposals.set(index, { term, resolve: done, proposedAt: this.trace?.now() });
   }
 
   /** Appends a membership change; in force on this node once `applied` reaches the returned index. */
@@ -271,7 +281,6 @@ export class RaftNode<R> {
       const started = this.trace?.now();
       if (started !== undefined) this.traceQueued(rd, started);
       if (rd.sendBeforePersist) this.send(rd);
-      this.apply(rd);
       let settle = () => {};
       const written = new Promise<void>((resolve) => {
         settle = resolve;
@@ -287,6 +296,9 @@ export class RaftNode<R> {
         // Whatever arrived during the write forms the next Ready now.
         if (!this.stopped) this.processReady();
       });
+      // Applied after the write is under way: answering a batch's clients
+      // (a socket write each, with submit()) does not delay the disk.
+      this.apply(rd);
       if (inFlight) {
         this.writing = written;
         break;

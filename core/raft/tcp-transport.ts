@@ -1,6 +1,6 @@
 import * as net from 'net';
 import * as E from 'fp-ts/Either';
-import { decodeMessage, messageSizeHint, withHeader, writeMessage } from './codec';
+import { appendFrame, decodeMessage, entriesEncoder, messageSizeHint, withHeader, writeMessage } from './codec';
 import type { Message, NodeId } from './types';
 import { FrameDecoder } from '../wire';
 
@@ -58,8 +58,9 @@ export interface TransportStats {
 class PeerLink {
   private socket: net.Socket | undefined;
   private connected = false;
+  /** Queued frames' bytes: an append frame is two Buffers (appendFrame). */
   private queue: Buffer[] = [];
-  private queuedBytes = 0;
+  private queuedFrames = 0;
   private timer: NodeJS.Timeout | undefined;
   private backoff: number;
   private closed = false;
@@ -89,14 +90,16 @@ class PeerLink {
     if (this.queue.length > 0) this.connect();
   }
 
-  send(frame: Buffer): void {
+  /** Queue one frame, given as its parts in order. */
+  send(frame: Buffer, rest?: Buffer): void {
     if (this.closed) return;
-    if (this.queue.length >= this.opts.maxQueuedFrames) {
+    if (this.queuedFrames >= this.opts.maxQueuedFrames) {
       this.stats.dropped++;
       return;
     }
     this.queue.push(frame);
-    this.queuedBytes += frame.length;
+    if (rest !== undefined) this.queue.push(rest);
+    this.queuedFrames++;
     if (this.connected) this.flush();
     else if (this.socket === undefined && this.timer === undefined) this.connect();
   }
@@ -106,6 +109,7 @@ class PeerLink {
     if (this.timer) clearTimeout(this.timer);
     this.socket?.destroy();
     this.queue = [];
+    this.queuedFrames = 0;
   }
 
   private connect(): void {
@@ -141,11 +145,18 @@ class PeerLink {
   private flush(): void {
     const socket = this.socket;
     if (!socket || !this.connected || this.queue.length === 0 || socket.writableNeedDrain) return;
-    const batch = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queuedBytes);
-    this.stats.sent += this.queue.length;
+    const parts = this.queue;
+    this.stats.sent += this.queuedFrames;
     this.queue = [];
-    this.queuedBytes = 0;
-    socket.write(batch);
+    this.queuedFrames = 0;
+    if (parts.length === 1) {
+      socket.write(parts[0]);
+      return;
+    }
+    // One writev for the lot, without copying the parts (shared entry runs among them) into one Buffer.
+    socket.cork();
+    for (const part of parts) socket.write(part);
+    socket.uncork();
   }
 }
 
@@ -190,6 +201,11 @@ export class TcpTransport {
     const link = this.links.get(m.to);
     if (!link || this.options.linkFilter?.(m.to) === false) {
       this.stats.dropped++;
+      return;
+    }
+    if (m.type === 'append') {
+      const [head, entries] = appendFrame(m, entriesEncoder);
+      link.send(head, entries);
       return;
     }
     const frame = withHeader(4, (w) => writeMessage(w, m), messageSizeHint(m));

@@ -1,9 +1,16 @@
-import { PerformanceObserver, monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { PerformanceObserver, constants, monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 // Optional latency tracing of a Raft node (RILL_RAFT_TRACE=<dir>): where a
 // proposal's time goes, phase by phase, plus GC pauses and event-loop delay,
 // to find where a tail comes from. Off unless asked for: the node then pays
 // one `undefined` check per phase.
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'gc.minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'gc.major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'gc.incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'gc.weakcb',
+};
 
 /** Log-linear buckets: 16 per power of two of microseconds (about 4% wide), from 1 µs to ~1 h. */
 const SUB_BUCKETS = 16;
@@ -73,11 +80,12 @@ export interface TraceReport {
 
 /**
  * Per-phase histograms of one process. Phase names are free-form; the raft
- * node and server use: http.parse, propose.queue, ready.save, ready.entries
+ * node and server use: propose.queue, ready.save, ready.entries
  * (a count, not ms), leader.persistToApply (replication to a quorum, their
  * fsyncs and acks), propose.total, follower.appendToAck, snapshot.take,
  * snapshot.durable,
- * http.respond, http.total.
+ * http.respond, http.total; and GC pauses by kind: gc.minor (scavenges),
+ * gc.major (full), gc.incremental, gc.weakcb.
  */
 export class RaftTrace {
   private readonly phases = new Map<string, Histogram>();
@@ -91,6 +99,8 @@ export class RaftTrace {
       for (const e of list.getEntries()) {
         this.gc.record(e.duration);
         this.gcTotal += e.duration;
+        // Which kind of collection paused the longest: scavenges or full ones.
+        this.record(GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'gc.other', e.duration);
       }
     });
     this.observer.observe({ entryTypes: ['gc'] });

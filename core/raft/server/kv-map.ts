@@ -12,12 +12,12 @@ export class KvMap implements ReplicatedStateMachine<number> {
   private bytes = 0;
 
   static command(key: string, value: Buffer): Buffer {
-    const k = Buffer.from(key, 'utf8');
-    if (k.length > 0xffff) throw new RangeError(`a key is at most 65535 bytes, this one is ${k.length}`);
-    const out = Buffer.allocUnsafe(2 + k.length + value.length);
-    out.writeUInt16BE(k.length, 0);
-    k.copy(out, 2);
-    value.copy(out, 2 + k.length);
+    const keyBytes = Buffer.byteLength(key, 'utf8');
+    if (keyBytes > 0xffff) throw new RangeError(`a key is at most 65535 bytes, this one is ${keyBytes}`);
+    const out = Buffer.allocUnsafe(2 + keyBytes + value.length);
+    out.writeUInt16BE(keyBytes, 0);
+    out.write(key, 2, 'utf8');
+    value.copy(out, 2 + keyBytes);
     return out;
   }
 

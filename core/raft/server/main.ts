@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import * as http from 'http';
 import * as path from 'path';
 import * as readline from 'readline';
+import * as v8 from 'v8';
 import * as E from 'fp-ts/Either';
 import { chooseLogLevel, createLogger } from '../../logging';
 import { RaftNode } from '../raft-node';
@@ -9,6 +9,7 @@ import { RaftTrace } from '../trace';
 import type { ReplicatedStateMachine } from '../state-machine';
 import { AppendList } from './append-list';
 import { KvMap } from './kv-map';
+import { createPlainHttpServer } from './plain-http';
 
 // A standalone Raft server process for the multi-process test and the
 // benchmark: one node with its data directory, raft peers on one TCP port and
@@ -23,6 +24,7 @@ import { KvMap } from './kv-map';
 //       with --state-machine kv, POST /kv/KEY (body = value) instead, as etcd's put;
 //       GET /status -> NodeStatus; GET /values -> every applied value, or the map
 //       (after a linearizable read barrier)
+// HTTP/1.1 keep-alive with content-length bodies, served by plain-http.ts.
 // RILL_RAFT_TRACE=<dir>: trace where each request's time goes (core/raft/trace.ts)
 // and write the report to <dir>/node-<id>.json when the node stops.
 
@@ -50,7 +52,23 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
+/**
+ * The old generation may grow to 4x its live size before a full collection,
+ * as `rill broker` does (cli/broker-heap.ts): the Buffers in flight (request
+ * bodies, append frames, WAL records) count against a limit a few MB above
+ * the small live heap and otherwise start full collections every few hundred
+ * puts at 1 KB. RILL_RAFT_HEAP_GROWING_PERCENT overrides it; 0 keeps V8's own.
+ */
+function setHeapGrowing(): void {
+  const raw = process.env.RILL_RAFT_HEAP_GROWING_PERCENT ?? '300';
+  const percent = Number(raw);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 10_000)
+    fatal(`RILL_RAFT_HEAP_GROWING_PERCENT=${JSON.stringify(raw)}: expected a whole number of percent, 0 to 10000`);
+  if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
 async function main(): Promise<void> {
+  setHeapGrowing();
   const id = Number(arg('id'));
   const dir = arg('dir');
   if (!Number.isInteger(id) || id <= 0) fatal('--id must be a positive integer');
@@ -75,34 +93,25 @@ async function main(): Promise<void> {
   if (E.isLeft(started)) fatal(started.left);
   const node = started.right;
 
-  const server = http.createServer((req, res) => {
-    const reply = (code: number, body: unknown) => {
-      const json = JSON.stringify(body);
-      res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.end(json);
-    };
-    const kvKey = kv !== undefined && req.url?.startsWith('/kv/') ? kvKeyOf(req.url.slice(4)) : undefined;
+  const server = createPlainHttpServer((req, res) => {
+    const reply = (code: number, body: unknown) => res.respond(code, JSON.stringify(body));
+    const kvKey = kv !== undefined && req.url.startsWith('/kv/') ? kvKeyOf(req.url.slice(4)) : undefined;
     if (kvKey instanceof Error) {
       reply(400, { error: kvKey.message });
       return;
     }
     if (req.method === 'POST' && (kvKey !== undefined || (list !== undefined && req.url === '/propose'))) {
       const arrived = trace?.now();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > 1 << 20) req.destroy();
-        else chunks.push(c);
-      });
-      req.on('end', () => {
-        if (arrived !== undefined) trace?.since('http.parse', arrived);
-        const body = Buffer.concat(chunks);
-        void node.propose(kvKey === undefined ? body : KvMap.command(kvKey, body)).then((r) => {
-          if (arrived !== undefined) traceResponse(res, arrived);
-          if (E.isRight(r)) reply(200, { index: r.right });
-          else reply(421, { error: r.left, leader: node.status().leader });
-        });
+      // The body is a view of the bytes received: the list keeps a copy, the kv command is one.
+      const command = kvKey === undefined ? Buffer.from(req.body) : KvMap.command(kvKey, req.body);
+      node.submit(command, (r) => {
+        const decided = trace?.now();
+        if (E.isRight(r)) res.respond(200, `{"index":${r.right}}`);
+        else reply(421, { error: r.left, leader: node.status().leader });
+        if (arrived !== undefined && decided !== undefined) {
+          trace?.since('http.respond', decided);
+          trace?.since('http.total', arrived);
+        }
       });
       return;
     }
@@ -119,18 +128,9 @@ async function main(): Promise<void> {
     }
     reply(404, { error: `no route ${req.method} ${req.url}` });
   });
-  server.keepAliveTimeout = 60000;
   await new Promise<void>((resolve) => server.listen(Number(arg('http-port') ?? 0), '127.0.0.1', resolve));
   const httpPort = (server.address() as { port: number }).port;
   process.stdout.write(JSON.stringify({ id, raftPort: node.port, httpPort }) + '\n');
-
-  const traceResponse = (res: http.ServerResponse, arrived: number) => {
-    const decided = trace?.now() ?? 0;
-    res.once('finish', () => {
-      trace?.since('http.respond', decided);
-      trace?.since('http.total', arrived);
-    });
-  };
 
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {

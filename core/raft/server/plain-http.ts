@@ -11,7 +11,11 @@ import * as net from 'node:net';
 //
 // Bad input is answered with a clear status and the connection closed; other
 // connections are not affected. Chunked request bodies are refused (411):
-// every client of this server sends a content-length.
+// every client of this server sends a content-length. Memory and time per
+// connection are bounded: a head and a body have size limits, bytes pipelined
+// behind a request being answered stop being read beyond those limits, and a
+// request received in pieces has a deadline for its head and one for the
+// whole request (408).
 
 export interface PlainRequest {
   readonly method: string;
@@ -36,12 +40,17 @@ export interface PlainHttpOptions {
   readonly maxHeadBytes?: number;
   /** A connection idle this long is closed. */
   readonly idleTimeoutMs?: number;
+  /** A request line and headers not whole this long after their first byte are answered 408 (slowloris). */
+  readonly headersTimeoutMs?: number;
+  /** A request not whole (head and body) this long after its first byte is answered 408. */
+  readonly requestTimeoutMs?: number;
 }
 
 const REASONS: Record<number, string> = {
   200: 'OK',
   400: 'Bad Request',
   404: 'Not Found',
+  408: 'Request Timeout',
   411: 'Length Required',
   413: 'Payload Too Large',
   421: 'Misdirected Request',
@@ -51,6 +60,7 @@ const REASONS: Record<number, string> = {
 };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const LF = 10;
 const ACTED_ON = ['content-length', 'transfer-encoding', 'connection'] as const;
 
 /** `c` is `lower` (a lower-case letter or '-'), in either case. */
@@ -58,10 +68,13 @@ function sameLetter(c: number, lower: number): boolean {
   return c === lower || (lower >= 97 && lower <= 122 && c === lower - 32);
 }
 
-/** The header named in text[from, colon) if it is one the server acts on (any case, spaces around allowed). */
+/** SP or HTAB. */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** The header named text[from, colon) if it is one the server acts on (in any case). */
 function headerName(text: string, from: number, colon: number): (typeof ACTED_ON)[number] | undefined {
-  while (from < colon && text.charCodeAt(from) === 32) from++;
-  while (colon > from && text.charCodeAt(colon - 1) === 32) colon--;
   for (const name of ACTED_ON) {
     if (colon - from !== name.length) continue;
     let k = 0;
@@ -77,6 +90,8 @@ export function createPlainHttpServer(handler: PlainHandler, options: PlainHttpO
     maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
     maxHeadBytes: options.maxHeadBytes ?? 16 << 10,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
   };
   return net.createServer({ noDelay: true }, (socket) => new Connection(socket, handler, limits));
 }
@@ -90,8 +105,13 @@ interface Head {
 }
 
 class Connection implements Responder {
-  /** Bytes received and not yet consumed. */
-  private pending: Buffer | undefined;
+  /**
+   * Bytes received and not yet consumed, in arrival order. They are joined
+   * into one Buffer only when a request may be whole, so a body arriving in
+   * many chunks is copied once, not once per chunk.
+   */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   /** The head of the request being received or answered. */
   private head: Head | undefined;
   private headBytes = 0;
@@ -100,6 +120,14 @@ class Connection implements Responder {
   private closing = false;
   /** parse() is on the stack: an answer given from inside the handler lets its loop go on. */
   private parsing = false;
+  /**
+   * The deadline of a request that arrives in pieces (armed only then: a
+   * request received whole in one read costs no timer). The idle timer
+   * restarts on every byte, so without it a client sending a byte at a time
+   * would hold the connection forever.
+   */
+  private deadline: NodeJS.Timeout | undefined;
+  private requestStartedAt = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -107,11 +135,9 @@ class Connection implements Responder {
     private readonly limits: Required<PlainHttpOptions>,
   ) {
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
-    socket.on('data', (chunk: Buffer) => {
-      this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-      this.parse();
-    });
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.clearDeadline());
   }
 
   respond(status: number, json: string): void {
@@ -121,7 +147,22 @@ class Connection implements Responder {
     this.head = undefined;
     if (!keepAlive) this.closing = true;
     this.write(status, json, keepAlive);
-    if (keepAlive && !this.parsing) this.parse();
+    if (!this.parsing) this.parse();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closing) return; // the answer that closes was sent: what follows is not read
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (!this.answering && this.mayBeWhole(chunk)) this.parse();
+    else this.settle();
+  }
+
+  /** Whether the bytes buffered may hold a whole request (or break the head limit): else parsing waits. */
+  private mayBeWhole(last: Buffer): boolean {
+    if (this.head !== undefined) return this.buffered >= this.headBytes + this.head.bodyBytes;
+    // A head ends with "\r\n\r\n": the read that completes it holds its last "\n".
+    return this.buffered > this.limits.maxHeadBytes || last.includes(LF);
   }
 
   /** Take every whole request received, one at a time. */
@@ -132,11 +173,58 @@ class Connection implements Responder {
     } finally {
       this.parsing = false;
     }
+    this.settle();
+  }
+
+  /**
+   * After the bytes received were looked at: while a request is answered,
+   * bytes pipelined behind it are bounded (the socket is paused beyond one
+   * request's limits, and resumed once answered); a request partly received
+   * has its deadline.
+   */
+  private settle(): void {
+    if (this.closing) {
+      this.clearDeadline();
+      // Read (and drop) what still comes, so the peer's end is seen and the socket closes.
+      if (this.socket.isPaused()) this.socket.resume();
+      return;
+    }
+    if (this.answering) {
+      this.clearDeadline();
+      if (this.buffered > this.limits.maxHeadBytes + this.limits.maxBodyBytes && !this.socket.isPaused()) this.socket.pause();
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.buffered === 0) this.clearDeadline();
+    else if (this.deadline === undefined) {
+      this.requestStartedAt = performance.now();
+      this.deadline = setTimeout(() => this.expire(), Math.min(this.limits.headersTimeoutMs, this.limits.requestTimeoutMs));
+    }
+  }
+
+  /** The deadline of the request partly received: answer 408, or wait for the body's deadline. */
+  private expire(): void {
+    this.deadline = undefined;
+    if (this.answering || this.closing || this.buffered === 0) return;
+    const headless = this.head === undefined;
+    const limit = headless ? Math.min(this.limits.headersTimeoutMs, this.limits.requestTimeoutMs) : this.limits.requestTimeoutMs;
+    const left = limit - (performance.now() - this.requestStartedAt);
+    if (left > 0) {
+      this.deadline = setTimeout(() => this.expire(), left);
+      return;
+    }
+    this.refuse(408, headless ? `the request line and headers did not arrive within ${limit} ms` : `the request body did not arrive within ${limit} ms`);
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline === undefined) return;
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
   }
 
   private takeRequests(): void {
-    while (!this.answering && !this.closing && this.pending !== undefined) {
-      const buf = this.pending;
+    while (!this.answering && !this.closing && this.buffered > 0) {
+      const buf = this.joined();
       if (this.head === undefined) {
         const end = buf.indexOf(HEAD_END);
         if (end < 0) {
@@ -151,10 +239,18 @@ class Connection implements Responder {
       }
       const total = this.headBytes + this.head.bodyBytes;
       if (buf.length < total) return;
-      this.pending = buf.length === total ? undefined : buf.subarray(total);
+      this.chunks = buf.length === total ? [] : [buf.subarray(total)];
+      this.buffered -= total;
+      this.clearDeadline();
       this.answering = true;
       this.handler({ method: this.head.method, url: this.head.url, body: buf.subarray(this.headBytes, total) }, this);
     }
+  }
+
+  /** The bytes buffered as one Buffer (joined once, then kept joined). */
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0];
   }
 
   /**
@@ -169,7 +265,7 @@ class Connection implements Responder {
       this.refuse(/^[A-Z]+ \S+ HTTP\/\d/.test(requestLine) ? 505 : 400, 'a request line is METHOD TARGET HTTP/1.1');
       return undefined;
     }
-    let bodyBytes = 0;
+    let contentLength: string | undefined;
     let keepAlive = line[3] === '1';
     for (let at = lineEnd + 2; lineEnd >= 0 && at < text.length; ) {
       let end = text.indexOf('\r\n', at);
@@ -177,6 +273,11 @@ class Connection implements Responder {
       const colon = text.indexOf(':', at);
       if (colon <= at || colon >= end) {
         this.refuse(400, `a header line has no name: ${JSON.stringify(text.slice(at, Math.min(end, at + 80)))}`);
+        return undefined;
+      }
+      // RFC 9112 5.1 and 5.2: no whitespace before the colon, no line folded onto the one before.
+      if (isBlank(text.charCodeAt(at)) || isBlank(text.charCodeAt(colon - 1))) {
+        this.refuse(400, `a header name has whitespace around it: ${JSON.stringify(text.slice(at, colon + 1))}`);
         return undefined;
       }
       const name = headerName(text, at, colon);
@@ -187,12 +288,18 @@ class Connection implements Responder {
             this.refuse(400, `content-length ${JSON.stringify(value)} is not a number of bytes`);
             return undefined;
           }
-          bodyBytes = Number(value);
-          if (bodyBytes > this.limits.maxBodyBytes) {
-            this.refuse(413, `a body is at most ${this.limits.maxBodyBytes} bytes, this one is ${bodyBytes}`);
+          // RFC 9112 6.3: lengths that differ leave the body's end unknown.
+          if (contentLength !== undefined && contentLength !== value) {
+            this.refuse(400, `two different content-length values: ${contentLength} and ${value}`);
+            return undefined;
+          }
+          contentLength = value;
+          if (Number(value) > this.limits.maxBodyBytes) {
+            this.refuse(413, `a body is at most ${this.limits.maxBodyBytes} bytes, this one is ${value}`);
             return undefined;
           }
         } else if (name === 'transfer-encoding') {
+          // Refused with or without a content-length (which RFC 9112 6.3 forbids beside it).
           this.refuse(411, 'send the body with a content-length (transfer-encoding is not supported)');
           return undefined;
         } else {
@@ -203,13 +310,15 @@ class Connection implements Responder {
       }
       at = end + 2;
     }
-    return { method: line[1], url: line[2], bodyBytes, keepAlive };
+    return { method: line[1], url: line[2], bodyBytes: contentLength === undefined ? 0 : Number(contentLength), keepAlive };
   }
 
   /** Answer bad input and close this connection (and only this one). */
   private refuse(status: number, error: string): void {
     this.closing = true;
-    this.pending = undefined;
+    this.chunks = [];
+    this.buffered = 0;
+    this.clearDeadline();
     this.write(status, JSON.stringify({ error }), false);
   }
 

@@ -15,7 +15,8 @@
 //
 // A fetch answered with an error (the leader does not host or lead the
 // partition, a fenced epoch) leaves the session on both sides: the follower
-// names it again, as new, when it next asks. So a session holds only
+// names it again, as new, when it next asks (a name whose batch was never
+// answered is dropped too). So a session holds only
 // partitions this leader leads and serves without error: a follower naming
 // partitions it does not lead (a buggy or hostile peer, 100,000 made-up names)
 // has each answered once, and the session does not grow with them.
@@ -125,6 +126,11 @@ export class FetchSessionCache {
     for (let k = 0; k < all.length; k++) {
       const [name, state] = all[(start + k) % all.length];
       if (named.has(name)) namedAt.add(items.length);
+      else if (Number.isNaN(state.highWatermark)) {
+        // Named by an earlier batch whose answer never went out: not part of the session (the follower, unanswered, starts a new one).
+        session.partitions.delete(name);
+        continue;
+      }
       items.push({ topic: state.topic, partition: state.partition, req: state.req });
     }
     return { items, named: namedAt, session };

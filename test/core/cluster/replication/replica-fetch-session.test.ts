@@ -246,6 +246,21 @@ describe('the session cache', () => {
     expect(idle).toMatchObject({ sessionId: header.id, errorCode: 0, items: [] });
   });
 
+  test('names a batch carries join a session only once answered without an error: a leader that never answers them keeps none', () => {
+    // The review's case: batches of 2,000 new names each, resolved and never answered.
+    const cache = new FetchSessionCache();
+    let header = { id: 0, epoch: 0 };
+    let served = 0;
+    for (let b = 0; b < 50; b++) {
+      const items = Array.from({ length: 2000 }, (_, i) => fetchOf(`no-such-topic-${b}`, i));
+      const r = cache.resolve({ replicaId: FOLLOWER, maxWaitMs: 0, wake: false, items, session: header, forget: [] }, header);
+      if (typeof r === 'number') throw new Error(`error ${r}`);
+      served = r.items.length;
+      header = { id: r.session.id, epoch: header.epoch + 1 };
+    }
+    expect(served).toBe(2000);
+  });
+
   test("the follower's session drops a partition answered with an error, and names it again when it next asks", () => {
     const session = new FollowerSession();
     const due = [{ name: 't-0', ...fetchOf('t', 0) }];

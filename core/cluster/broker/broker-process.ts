@@ -204,6 +204,15 @@ function recordedTopicId(dir: string): number | undefined {
   }
 }
 
+/** Closes a log whose replica failed to open; the open's error is the one reported, not a second one from closing. */
+function closeAfterFailure(log: PartitionLog): void {
+  try {
+    log.close();
+  } catch {
+    // Nothing more to release.
+  }
+}
+
 export class BrokerProcess implements BrokerView {
   brokerEpoch = 0;
   private registeredAt = 0;
@@ -215,6 +224,14 @@ export class BrokerProcess implements BrokerView {
   readonly replicas = new Map<string, HostedReplica>();
   /** Assigned replicas whose logs are not open yet (opened a few ms' worth at a time); not hosted until then. */
   readonly logOpens: LogOpenQueue;
+  /**
+   * Replica logs that failed to open (a damaged directory, a disk error), by
+   * name, with the topic id they belong to: offline until the broker restarts
+   * (as Kafka marks a failed log directory offline), not queued again by each
+   * metadata change that names the partition. A topic created again under the
+   * name (another id) is tried afresh.
+   */
+  private readonly failedOpens = new Map<string, number>();
   /** When the queue of log opens last went from empty to busy, and how many it has opened since (for the log line when it empties). */
   private openRun = { since: 0, count: 0 };
   /** acks=all produce requests waiting for their append to complete, by `${replica name}:${last offset}`. */
@@ -601,10 +618,18 @@ export class BrokerProcess implements BrokerView {
     const act = (topic: TopicImage, p: PartitionRegistration): void => {
       const name = replicaName(topic.name, p.partition);
       const h = this.replicas.get(name);
-      if (h === undefined && !p.replicas.includes(this.nodeId)) return this.logOpens.remove(name);
+      if (!p.replicas.includes(this.nodeId)) {
+        // Not this broker's partition (any more, or a topic of this name created again elsewhere):
+        // a replica hosted or still queued here goes with its data, as Kafka's StopReplica with delete.
+        if (h !== undefined) return this.closeReplica(h, 'delete data');
+        const queued = this.logOpens.remove(name);
+        if (queued !== undefined) this.removeUnopenedData(name, queued.topicId);
+        return;
+      }
       if (h === undefined || h.topicId !== topic.topicId) {
         // A topic of this name with another id: the old one was deleted, its data goes with it.
         if (h !== undefined) this.closeReplica(h, 'delete data');
+        if (this.failedOpens.get(name) === topic.topicId) return;
         // Opened soon, in a chunk of its own (openQueued), with the partition's state then.
         if (this.logOpens.size === 0) this.openRun = { since: performance.now(), count: 0 };
         return this.logOpens.add(name, { topicId: topic.topicId, partition: p.partition }, p.leader === this.nodeId);
@@ -664,19 +689,26 @@ export class BrokerProcess implements BrokerView {
   private openQueued(name: string, { topicId, partition }: QueuedLog): void {
     if (this.stopped || this.replicas.has(name)) return;
     const topic = this.image.topics.get(topicId);
-    if (topic === undefined) return this.removeDeletedData(name, topicId);
-    const p = topic.partitions.get(partition);
-    if (p === undefined || !p.replicas.includes(this.nodeId)) return;
-    let h: HostedReplica;
+    const p = topic?.partitions.get(partition);
+    if (topic === undefined || (p !== undefined && !p.replicas.includes(this.nodeId))) return this.removeUnopenedData(name, topicId);
+    if (p === undefined) return;
+    let h: HostedReplica | undefined;
     try {
       h = this.openReplica(topic, p);
+      h.replica.onPartitionState(p, Date.now());
+      this.fetchers.track(h);
     } catch (e) {
+      if (h !== undefined) {
+        // Opened, then failed taking its state (its leader epoch file, say): closed again, not hosted.
+        this.replicas.delete(name);
+        this.fetchers.untrack(h);
+        closeAfterFailure(h.log);
+      }
       // Not hosted, so never led or fetched by this broker: a Kafka client meets NOT_LEADER_OR_FOLLOWER, the controller shrinks the ISR.
+      this.failedOpens.set(name, topicId);
       this.logger.error(`broker ${this.nodeId}: cannot open ${name}: ${(e as Error).message}; this replica stays offline until the broker restarts`);
       return;
     }
-    h.replica.onPartitionState(p, Date.now());
-    this.fetchers.track(h);
     this.openRun.count++;
   }
 
@@ -691,8 +723,13 @@ export class BrokerProcess implements BrokerView {
     }
   }
 
-  /** The data of a deleted topic's partition whose log was never opened here (it was still queued). */
-  private removeDeletedData(name: string, topicId: number): void {
+  /**
+   * The data of a partition whose log was never opened here (it was still
+   * queued) and that is not this broker's any more: its topic was deleted, or
+   * the partition is placed on other brokers. Only a directory holding that
+   * topic's data goes (one of another incarnation is the next open's to discard).
+   */
+  private removeUnopenedData(name: string, topicId: number): void {
     const dir = path.join(this.options.dataDir, name);
     if (recordedTopicId(dir) !== topicId) return;
     fs.rmSync(dir, { recursive: true, force: true });
@@ -714,32 +751,38 @@ export class BrokerProcess implements BrokerView {
       onWarning: (w: LogWarning) => this.logger.warn(`broker ${this.nodeId}: ${name}: ${w.message}`),
     };
     let log = PartitionLog.open(dir, logSettings(config), options);
-    if (log.failure !== undefined && p.isr.some((id) => id !== this.nodeId)) {
-      // Damage found on open (a gap between segments, a segment that fails its checks), and another
-      // in-sync replica holds these records: the damaged bytes (or the segment after a gap) and every
-      // later segment are moved aside into .corrupt files (nothing is destroyed), and this replica
-      // fetches them again from the leader.
-      // The only in-sync replica stays failed (KAFKA_STORAGE_ERROR) for the operator to repair.
-      this.log(`broker ${this.nodeId}: ${name} is damaged on disk; repairing it from the other replicas`);
-      log.close();
-      log = PartitionLog.open(dir, logSettings(config), { ...options, recoverCorruption: 'refetch' });
+    try {
+      if (log.failure !== undefined && p.isr.some((id) => id !== this.nodeId)) {
+        // Damage found on open (a gap between segments, a segment that fails its checks), and another
+        // in-sync replica holds these records: the damaged bytes (or the segment after a gap) and every
+        // later segment are moved aside into .corrupt files (nothing is destroyed), and this replica
+        // fetches them again from the leader.
+        // The only in-sync replica stays failed (KAFKA_STORAGE_ERROR) for the operator to repair.
+        this.log(`broker ${this.nodeId}: ${name} is damaged on disk; repairing it from the other replicas`);
+        log.close();
+        log = PartitionLog.open(dir, logSettings(config), { ...options, recoverCorruption: 'refetch' });
+      }
+      // Written once: a restart reopening 10,000 logs does not rewrite 10,000 unchanged files.
+      if (recorded !== topicId) fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
+      const replica = new PartitionReplica(name, log, {
+        brokerId: this.nodeId,
+        replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
+        ...replicationSettings(topic),
+        requestTimeoutMs: RPC_TIMEOUT_MS,
+        alterPartitionRetryMs: 500,
+        maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
+        durableAppends: false,
+        isEligible: (id) => this.image.isUnfenced(id),
+      });
+      const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
+      this.replicas.set(name, h);
+      this.log(`broker ${this.nodeId}: hosting ${name} (log end offset ${log.logEndOffset}, high watermark ${log.highWatermark})`);
+      return h;
+    } catch (e) {
+      // Its files are not left open (close is a no-op on a log already closed).
+      closeAfterFailure(log);
+      throw e;
     }
-    // Written once: a restart reopening 10,000 logs does not rewrite 10,000 unchanged files.
-    if (recorded !== topicId) fs.writeFileSync(path.join(dir, TOPIC_ID_FILE), `${topicId}\n`);
-    const replica = new PartitionReplica(name, log, {
-      brokerId: this.nodeId,
-      replicaLagTimeMaxMs: this.options.replicaLagTimeMaxMs ?? 10_000,
-      ...replicationSettings(topic),
-      requestTimeoutMs: RPC_TIMEOUT_MS,
-      alterPartitionRetryMs: 500,
-      maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
-      durableAppends: false,
-      isEligible: (id) => this.image.isUnfenced(id),
-    });
-    const h: HostedReplica = { name, topic: topic.name, topicId, partition: p.partition, replica, log, topicConfig: config };
-    this.replicas.set(name, h);
-    this.log(`broker ${this.nodeId}: hosting ${name} (log end offset ${log.logEndOffset}, high watermark ${log.highWatermark})`);
-    return h;
   }
 
   /** AlterConfigs reached this broker: the replica and its log take the topic's new settings (removed keys back to their defaults). */
@@ -754,8 +797,8 @@ export class BrokerProcess implements BrokerView {
     // Held follower fetches are answered now (from the replica's last state) rather than at their timeout.
     this.fetchLeader.forget(h);
     this.fetchers.untrack(h);
-    // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere.
-    const gone = data === 'delete data' ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere (placed on other brokers).
+    const gone = data === 'delete data' && !this.image.topics.has(h.topicId) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
     for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(gone);
     if (data === 'keep data') return h.log.close();
     h.log.delete();

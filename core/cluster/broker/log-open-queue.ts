@@ -58,9 +58,12 @@ export class LogOpenQueue {
     this.scheduleChunk();
   }
 
-  remove(name: string): void {
+  /** Takes a log out of the queue; what was queued for it, if anything (its data is the caller's to keep or delete). */
+  remove(name: string): QueuedLog | undefined {
+    const queued = this.leading.get(name) ?? this.following.get(name);
     this.leading.delete(name);
     this.following.delete(name);
+    return queued;
   }
 
   /** Test hook: nothing is opened until resume(), so the queued state can be looked at. */

@@ -12,6 +12,14 @@
 // last received. Both sides keep what was sent and received per partition, so
 // a batch must be answered before the next one goes out; any failure drops the
 // session and the follower starts a new one with a full batch.
+//
+// A fetch answered with an error (the leader does not host or lead the
+// partition, a fenced epoch) leaves the session on both sides: the follower
+// names it again, as new, when it next asks (a name whose batch was never
+// answered is dropped too). So a session holds only
+// partitions this leader leads and serves without error: a follower naming
+// partitions it does not lead (a buggy or hostile peer, 100,000 made-up names)
+// has each answered once, and the session does not grow with them.
 import { randomInt } from 'node:crypto';
 import { ErrorCode } from '../errors';
 import type { ReplicaFetchRequest, ReplicaFetchResponse, ReplicaRequest, ReplicaResponse } from '../replication/messages';
@@ -118,6 +126,11 @@ export class FetchSessionCache {
     for (let k = 0; k < all.length; k++) {
       const [name, state] = all[(start + k) % all.length];
       if (named.has(name)) namedAt.add(items.length);
+      else if (Number.isNaN(state.highWatermark)) {
+        // Named by an earlier batch whose answer never went out: not part of the session (the follower, unanswered, starts a new one).
+        session.partitions.delete(name);
+        continue;
+      }
       items.push({ topic: state.topic, partition: state.partition, req: state.req });
     }
     return { items, named: namedAt, session };
@@ -136,9 +149,9 @@ export class FetchSessionCache {
       const { topic, partition } = items[i];
       if (resp.kind === 'fetchResponse') {
         const state = session.partitions.get(replicaName(topic, partition));
-        if (state !== undefined) {
-          const news =
-            resp.records.length > 0 || resp.errorCode !== 0 || resp.highWatermark !== state.highWatermark || resp.logStartOffset !== state.logStartOffset;
+        if (state !== undefined && resp.errorCode !== 0) session.partitions.delete(replicaName(topic, partition));
+        else if (state !== undefined) {
+          const news = resp.records.length > 0 || resp.highWatermark !== state.highWatermark || resp.logStartOffset !== state.logStartOffset;
           if (!news && !named.has(i)) continue;
           state.highWatermark = resp.highWatermark;
           state.logStartOffset = resp.logStartOffset;
@@ -279,7 +292,9 @@ export class FollowerSession {
           this.reset();
           return `the leader answered ${d.name}'s ${d.req.kind} with a ${resp.kind}`;
         }
-        if (state !== undefined && resp.kind === 'fetchResponse') {
+        // An error takes the partition out of the session, as the leader's side did.
+        if (state !== undefined && resp.kind === 'fetchResponse' && resp.errorCode !== 0) this.partitions.delete(d.name);
+        else if (state !== undefined && resp.kind === 'fetchResponse') {
           state.highWatermark = resp.highWatermark;
           state.logStartOffset = resp.logStartOffset;
         }

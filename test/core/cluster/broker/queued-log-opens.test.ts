@@ -2,7 +2,9 @@
 // Broker 3 here opens nothing until the test resumes it (BrokerOptions.holdLogOpens),
 // so what a queued replica does can be looked at: it is not hosted (its leader
 // answers NOT_LEADER_OR_FOLLOWER), it serves once opened, a stop leaves its data
-// and checkpoint lines alone, and a topic deleted while its logs wait loses its data.
+// and checkpoint lines alone, a topic deleted while its logs wait loses its data
+// (also when it is created again on other brokers before they open), and a log
+// that fails to open is closed and stays offline, not queued again.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -117,6 +119,86 @@ describe('replica logs waiting to be opened', () => {
       await until(deadline, () => (second.logOpens.size === 0 ? true : undefined), 'broker 3 did not empty its queue');
       expect(replicas.filter((n) => second.replicas.has(n))).toEqual([]);
       expect(dirs.filter((d) => fs.existsSync(d))).toEqual([]);
+    },
+    DEADLINE_MS,
+  );
+
+  it(
+    'a topic deleted and created again on other brokers while its logs wait: the old data of the partitions placed elsewhere goes at once',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      const replicas = names('gone', 6);
+      // The broker restarted by the test before is unfenced again (new topics are placed on it).
+      await cluster.allBrokersRegistered(deadline);
+      expect(await admin.createTopics({ topics: [{ topic: 'gone', numPartitions: 6, replicationFactor: 3 }] })).toBe(true);
+      held().logOpens.resume();
+      await until(deadline, () => allHosted(held(), replicas), 'broker 3 did not host gone');
+      const dir = (n: string) => path.join(cluster.dir, `b${HELD}`, n);
+      const recordedId = (n: string) => Number(fs.readFileSync(path.join(dir(n), 'topic-id'), 'utf8').trim());
+      const oldId = held().image.topicByName('gone')!.topicId;
+      expect(replicas.map(recordedId)).toEqual(replicas.map(() => oldId));
+
+      // Comes back holding its opens: gone's replicas wait in the queue while the topic is deleted and created again with one replica each.
+      const b = await cluster.restart(HELD);
+      await until(deadline, () => allQueued(b, replicas), 'the restarted broker did not queue gone');
+      await cluster.allBrokersRegistered(deadline);
+      await admin.deleteTopics({ topics: ['gone'] });
+      await until(deadline, () => (b.image.topicByName('gone') === undefined ? true : undefined), 'broker 3 still sees gone');
+      await until(
+        deadline,
+        async () => ((await admin.createTopics({ topics: [{ topic: 'gone', numPartitions: 6, replicationFactor: 1 }] })) ? true : undefined),
+        'gone was not created again',
+      );
+      const placed = await until(
+        deadline,
+        () => {
+          const t = b.image.topicByName('gone');
+          return t !== undefined && t.partitions.size === 6 ? t : undefined;
+        },
+        'broker 3 does not see the new gone',
+      );
+      const mine = [...placed.partitions.values()].filter((p) => p.replicas.includes(HELD)).map((p) => `gone-${p.partition}`);
+      const elsewhere = replicas.filter((n) => !mine.includes(n));
+      expect(elsewhere.length).toBeGreaterThan(0);
+      // Taken out of the queue with its data as soon as the new placement was seen (nothing opened yet).
+      expect(elsewhere.filter((n) => b.logOpens.has(n) || fs.existsSync(dir(n)))).toEqual([]);
+      b.logOpens.resume();
+      await until(deadline, () => allHosted(b, mine), 'broker 3 did not open its partitions of the new gone');
+      // Its own partitions start over empty, with the new topic id.
+      expect(mine.map(recordedId)).toEqual(mine.map(() => placed.topicId));
+      expect(mine.map((n) => b.replicas.get(n)!.log.logEndOffset)).toEqual(mine.map(() => 0));
+      expect(elsewhere.filter((n) => fs.existsSync(dir(n)))).toEqual([]);
+    },
+    DEADLINE_MS,
+  );
+
+  it(
+    'a log that fails to open is closed again and stays offline: the metadata changes naming its partition do not queue it again',
+    async () => {
+      const deadline = Date.now() + DEADLINE_MS;
+      await cluster.allBrokersRegistered(deadline);
+      // Its replica directory holds a directory where the topic-id file goes: the log opens, writing its topic id fails.
+      const dir = path.join(cluster.dir, `b${HELD}`, 'broken-0');
+      fs.mkdirSync(path.join(dir, 'topic-id'), { recursive: true });
+      const failures = () => cluster.brokerLogs.get(HELD)!.filter((l) => l.includes('cannot open broken-0')).length;
+      expect(await admin.createTopics({ topics: [{ topic: 'broken', numPartitions: 1, replicationFactor: 3 }] })).toBe(true);
+      held().logOpens.resume();
+      await until(deadline, () => (failures() === 1 && held().logOpens.size === 0 ? true : undefined), 'broken-0 did not fail to open');
+      expect(held().replicas.has('broken-0')).toBe(false);
+      // Closed, not left open: closing marks a clean shutdown, which opening removed.
+      expect(fs.existsSync(path.join(dir, '.clean-shutdown'))).toBe(true);
+
+      // A config change names every partition of the topic: broker 3 does not try again.
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'broken', configEntries: [{ name: 'retention.ms', value: '600000' }] }] });
+      await until(
+        deadline,
+        () => (held().image.topicByName('broken')?.config['retention.ms'] === '600000' ? true : undefined),
+        'broker 3 did not see the change',
+      );
+      expect(held().logOpens.has('broken-0')).toBe(false);
+      await until(deadline, () => (held().logOpens.size === 0 ? true : undefined), 'broker 3 did not empty its queue');
+      expect(failures()).toBe(1);
+      expect(held().replicas.has('broken-0')).toBe(false);
     },
     DEADLINE_MS,
   );

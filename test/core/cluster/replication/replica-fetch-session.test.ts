@@ -5,8 +5,9 @@
 // test, never by time.
 import { ErrorCode, type RpcResult } from '../../../../core/cluster';
 import type { RpcPeer } from '../../../../core/cluster/net/rpc';
-import { FetchSessionCache } from '../../../../core/cluster/broker/replica-fetch-session';
-import type { FetchBatch } from '../../../../core/cluster/broker/replica-fetch-wire';
+import { FetchSessionCache, FollowerSession } from '../../../../core/cluster/broker/replica-fetch-session';
+import { ReplicaFetchLeader } from '../../../../core/cluster/broker/replica-fetch-leader';
+import type { FetchAnswer, FetchBatch, FetchItem } from '../../../../core/cluster/broker/replica-fetch-wire';
 import { batch, FOLLOWER, pair, state, useFetchDirs, values } from './fetch-pair';
 
 useFetchDirs();
@@ -103,8 +104,9 @@ test('a partition whose leadership moved at the leader gets its error from the s
   const answer = await answerTo(answered, 2);
   expect(answer.items.map((i) => i.partition)).toEqual([2]);
   expect(answer.items[0].errorCode).not.toBe(0);
-  // Backing off, partition 2 leaves the session.
-  expect(sent[3].forget).toEqual([{ topic: 't', partition: 2 }]);
+  // Answered with an error, partition 2 left the session on both sides: nothing to forget, and (backing off) it is not named.
+  expect(sent[3].forget).toEqual([]);
+  expect(sent[3].items.map((i) => i.partition)).not.toContain(2);
   // The follower learns the new leader and moves the partition to that leader's fetcher.
   followers[2].replica.onPartitionState(state(2, { leader: 3, leaderEpoch: 1, partitionEpoch: 1, replicas: [1, FOLLOWER, 3] }), 0);
   fetchers.track(followers[2]);
@@ -211,5 +213,62 @@ describe('the session cache', () => {
     expect(cache.resolve(full(2), { id: a, epoch: 1 })).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     expect(cache.resolve(full(1), { id: a, epoch: 5 })).toBe(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
     expect(cache.resolve(full(1), { id: a, epoch: 1 })).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  });
+
+  const fetchOf = (topic: string, partition: number): FetchItem => ({
+    topic,
+    partition,
+    req: { kind: 'fetch', requestId: 1, replicaId: FOLLOWER, fetchOffset: 0, currentLeaderEpoch: 0, replicaEpoch: 1, maxBytes: 1 << 20 },
+  });
+  const sessionAnswer = (a: FetchAnswer) => {
+    if (a.kind !== 'session') throw new Error('answered in order');
+    return a.answer;
+  };
+
+  test('partitions the leader does not host are answered once with the error and never kept: 100,000 made-up names do not grow a session', async () => {
+    // A leader broker hosting nothing: every name a follower sends is one it does not host.
+    const leader = new ReplicaFetchLeader(
+      { hosted: () => undefined, fetched: () => {}, answered: () => {}, stopped: false, isLive: () => true },
+      { maxWaitMs: 0, responseMaxBytes: 1 << 20 },
+    );
+    let header = { id: 0, epoch: 0 };
+    for (let b = 0; b < 50; b++) {
+      const items = Array.from({ length: 2000 }, (_, i) => fetchOf(`no-such-topic-${b}`, i));
+      const answer = sessionAnswer(await leader.answer({ replicaId: FOLLOWER, maxWaitMs: 0, wake: false, items, session: header, forget: [] }, Date.now));
+      expect(answer.errorCode).toBe(0);
+      // Only this batch's names, each with its error.
+      expect(answer.items).toHaveLength(2000);
+      expect(answer.items.every((i) => i.resp.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER)).toBe(true);
+      header = { id: answer.sessionId, epoch: header.epoch + 1 };
+    }
+    // The session kept none of them: a batch naming nothing is served nothing.
+    const idle = sessionAnswer(await leader.answer({ replicaId: FOLLOWER, maxWaitMs: 0, wake: false, items: [], session: header, forget: [] }, Date.now));
+    expect(idle).toMatchObject({ sessionId: header.id, errorCode: 0, items: [] });
+  });
+
+  test('names a batch carries join a session only once answered without an error: a leader that never answers them keeps none', () => {
+    // The review's case: batches of 2,000 new names each, resolved and never answered.
+    const cache = new FetchSessionCache();
+    let header = { id: 0, epoch: 0 };
+    let served = 0;
+    for (let b = 0; b < 50; b++) {
+      const items = Array.from({ length: 2000 }, (_, i) => fetchOf(`no-such-topic-${b}`, i));
+      const r = cache.resolve({ replicaId: FOLLOWER, maxWaitMs: 0, wake: false, items, session: header, forget: [] }, header);
+      if (typeof r === 'number') throw new Error(`error ${r}`);
+      served = r.items.length;
+      header = { id: r.session.id, epoch: header.epoch + 1 };
+    }
+    expect(served).toBe(2000);
+  });
+
+  test("the follower's session drops a partition answered with an error, and names it again when it next asks", () => {
+    const session = new FollowerSession();
+    const due = [{ name: 't-0', ...fetchOf('t', 0) }];
+    expect(session.build(due).items).toHaveLength(1);
+    const error = { kind: 'fetchResponse', requestId: 1, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, records: [] } as const;
+    const took = session.receive({ sessionId: 7, errorCode: 0, items: [{ topic: 't', partition: 0, resp: error }] }, due);
+    expect(took).toEqual([error]);
+    // The same request again: named (as new), not left for the leader to leave out.
+    expect(session.build(due)).toMatchObject({ session: { id: 7, epoch: 1 }, items: [{ topic: 't', partition: 0 }], forget: [] });
   });
 });

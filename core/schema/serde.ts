@@ -42,6 +42,11 @@ const SHORT_WRITE = 32;
  */
 function asciiText(b: Buffer, start: number, end: number): string | undefined {
   for (let i = start; i < end; i++) if (b[i] >= 0x80) return undefined;
+  return checkedAsciiText(b, start, end);
+}
+
+/** asciiText for bytes already known to be ASCII (no second scan of them). */
+function checkedAsciiText(b: Buffer, start: number, end: number): string {
   const c = String.fromCharCode;
   const s = start;
   switch (end - start) {
@@ -83,7 +88,7 @@ function plainJsonString(b: Buffer): string | undefined {
   const n = b.length;
   if (n < 2 || b[0] !== QUOTE || b[n - 1] !== QUOTE) return undefined;
   for (let i = 1; i < n - 1; i++) if (!plainJsonChar(b[i])) return undefined;
-  return asciiText(b, 1, n - 1);
+  return checkedAsciiText(b, 1, n - 1); // plainJsonChar admits ASCII only
 }
 
 const QUOTE = 0x22;

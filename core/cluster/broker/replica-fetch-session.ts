@@ -148,8 +148,9 @@ export class FetchSessionCache {
       const resp = answers[i];
       const { topic, partition } = items[i];
       if (resp.kind === 'fetchResponse') {
-        const state = session.partitions.get(replicaName(topic, partition));
-        if (state !== undefined && resp.errorCode !== 0) session.partitions.delete(replicaName(topic, partition));
+        const name = replicaName(topic, partition);
+        const state = session.partitions.get(name);
+        if (state !== undefined && resp.errorCode !== 0) session.partitions.delete(name);
         else if (state !== undefined) {
           const news = resp.records.length > 0 || resp.highWatermark !== state.highWatermark || resp.logStartOffset !== state.logStartOffset;
           if (!news && !named.has(i)) continue;

@@ -159,16 +159,35 @@ export class FrameDecoder {
       }
       const n = Math.min(this.frame.length - this.frameFill, chunk.length - at);
       chunk.copy(this.frame, this.frameFill, at, at + n);
-      this.frameFill += n;
       at += n;
-      if (this.frameFill === this.frame.length) {
-        const frame = this.frame;
-        this.frame = undefined;
-        this.frameFill = 0;
-        this.size = -1;
-        if (onFrame(frame) === false) return { ok: false, error: 'the frame was refused' };
-      }
+      const r = this.filled(n, onFrame);
+      if (!r.ok) return r;
     }
     return OK;
+  }
+
+  /**
+   * The unfilled rest of a frame that spans chunks, for the next socket read
+   * to land in directly (an `onread` buffer function): its bytes are then never
+   * copied out of a read buffer. Undefined when no frame is part-filled.
+   */
+  frameRest(): Buffer | undefined {
+    return this.frame === undefined || this.holding ? undefined : this.frame.subarray(this.frameFill);
+  }
+
+  /** `n` bytes were read into frameRest(): the frame is handed on once whole. */
+  restFilled(n: number, onFrame: (frame: Buffer) => unknown): FrameResult {
+    if (this.frame === undefined || n > this.frame.length - this.frameFill) return { ok: false, error: `${n} bytes were read past the frame being filled` };
+    return this.filled(n, onFrame);
+  }
+
+  private filled(n: number, onFrame: (frame: Buffer) => unknown): FrameResult {
+    const frame = this.frame!;
+    this.frameFill += n;
+    if (this.frameFill < frame.length) return OK;
+    this.frame = undefined;
+    this.frameFill = 0;
+    this.size = -1;
+    return onFrame(frame) === false ? { ok: false, error: 'the frame was refused' } : OK;
   }
 }

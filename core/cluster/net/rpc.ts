@@ -9,7 +9,7 @@
 // internal-tls.ts.
 import type * as net from 'node:net';
 import { type LinkSockets, plainSockets } from '../../raft';
-import { FrameDecoder } from './frames';
+import { FrameDecoder, type FrameResult } from './frames';
 
 export type { LinkSockets } from '../../raft';
 
@@ -23,6 +23,8 @@ const READ_BUFFER_BYTES = 64 * 1024;
 /** Smaller answers are carved from Node's shared pool and never recycled. */
 const RECYCLED_FRAME_MIN_BYTES = 16 * 1024;
 const MAX_SPARE_FRAMES = 4;
+/** A frame's rest at least this large is read into the frame itself (below, one copy out of the read buffer costs less than another read). */
+const DIRECT_READ_MIN_BYTES = 16 * 1024;
 
 export interface RpcMessage {
   readonly body: unknown;
@@ -60,7 +62,9 @@ function encodeFrame(kind: number, id: number, json: unknown, blob: Buffer | rea
   head.writeUInt32BE(id, 5);
   head.writeUInt32BE(textBytes, 9);
   head.write(text, 4 + HEADER, 'utf8');
-  return blobBytes === 0 ? [head] : [head, ...blobs.filter((b) => b.length > 0)];
+  const parts: Buffer[] = [head];
+  if (blobBytes > 0) for (let i = 0; i < blobs.length; i++) if (blobs[i].length > 0) parts.push(blobs[i]);
+  return parts;
 }
 
 type Decoded = { kind: number; id: number; json: unknown; blob: Buffer };
@@ -74,7 +78,8 @@ function decodeFrame(frame: Buffer): Decoded | string {
   if (jsonLength > frame.length - HEADER) return `JSON length ${jsonLength} exceeds the frame`;
   let json: unknown;
   try {
-    json = JSON.parse(frame.subarray(HEADER, HEADER + jsonLength).toString('utf8'));
+    // Decoded from the frame in place (no view made for it): this runs for every call and answer.
+    json = JSON.parse(frame.toString('utf8', HEADER, HEADER + jsonLength));
   } catch (e) {
     return `bad JSON: ${(e as Error).message}`;
   }
@@ -236,12 +241,19 @@ export class RpcClient {
     if (this.socket !== undefined) return this.socket;
     const decoder = new FrameDecoder(this.maxFrameBytes, HEADER, true, (size) => this.frameBuffer(size));
     // Answers (a leader's fetched batches) are read into one buffer of this
-    // client's and copied out once per frame, instead of a fresh buffer per read
-    // that the frame is then copied out of again.
+    // client's, never a fresh buffer per read. Once a large answer's size is
+    // known, the reads after land in the answer's own memory (the decoder's
+    // frameRest()): its bytes go from the kernel to where the follower appends
+    // them from, with no copy in between. Smaller ones are copied out of the
+    // read buffer once.
     const onread = {
-      buffer: this.readBuffer,
+      buffer: (): Buffer => {
+        const rest = decoder.frameRest();
+        return rest !== undefined && rest.length >= DIRECT_READ_MIN_BYTES ? rest : this.readBuffer;
+      },
       callback: (n: number, buf: Buffer) => {
-        onData(buf.subarray(0, n));
+        if (buf === this.readBuffer) onData(buf.subarray(0, n));
+        else settle(decoder.restFilled(n, onFrame));
         return true;
       },
     };
@@ -258,21 +270,22 @@ export class RpcClient {
     };
     socket.on('error', (e) => fail(`${this.host}:${this.port}: ${e.message}`));
     socket.on('close', () => fail(`connection to ${this.host}:${this.port} closed`));
-    const onData = (chunk: Buffer) => {
-      const r = decoder.push(chunk, (frame) => {
-        const d = decodeFrame(frame);
-        if (typeof d === 'string' || d.kind !== RESPONSE)
-          return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
-        const p = this.pending.get(d.id);
-        if (p === undefined) return; // answered after its deadline
-        if (this.linkFilter !== undefined && !this.linkFilter(this, p.method)) return; // lost on the way back: times out
-        this.pending.delete(d.id);
-        clearTimeout(p.timer);
-        const json = d.json as { b?: unknown; e?: string };
-        p.resolve(json.e !== undefined ? { ok: false, error: json.e } : { ok: true, body: json.b, blob: d.blob });
-      });
+    const onFrame = (frame: Buffer) => {
+      const d = decodeFrame(frame);
+      if (typeof d === 'string' || d.kind !== RESPONSE)
+        return fail(`bad response from ${this.host}:${this.port}: ${typeof d === 'string' ? d : 'not a response'}`);
+      const p = this.pending.get(d.id);
+      if (p === undefined) return; // answered after its deadline
+      if (this.linkFilter !== undefined && !this.linkFilter(this, p.method)) return; // lost on the way back: times out
+      this.pending.delete(d.id);
+      clearTimeout(p.timer);
+      const json = d.json as { b?: unknown; e?: string };
+      p.resolve(json.e !== undefined ? { ok: false, error: json.e } : { ok: true, body: json.b, blob: d.blob });
+    };
+    const settle = (r: FrameResult) => {
       if (!r.ok) fail(`bad frame from ${this.host}:${this.port}: ${r.error}`);
     };
+    const onData = (chunk: Buffer) => settle(decoder.push(chunk, onFrame));
     return socket;
   }
 

@@ -76,4 +76,33 @@ describe('FrameDecoder', () => {
     expect(r.ok).toBe(false);
     expect(seen).toEqual(['a', 'b']);
   });
+
+  it("lets a reader fill a part-received frame's rest in place, and hands the frame on once whole", () => {
+    const d = new FrameDecoder({ maxFrameBytes: 100, borrowedChunks: true });
+    const out: string[] = [];
+    const onFrame = (f: Buffer): void => void out.push(f.toString());
+    expect(d.frameRest()).toBeUndefined();
+    const bytes = Buffer.concat([frame('x'), frame('abcdefgh')]);
+    expect(d.push(bytes.subarray(0, 12), onFrame).ok).toBe(true);
+    // 'x' is whole; 'abc' of the second frame arrived, five bytes are missing.
+    expect(out).toEqual(['x']);
+    const rest = d.frameRest()!;
+    expect(rest.length).toBe(5);
+    bytes.copy(rest, 0, 12, 14);
+    expect(d.restFilled(2, onFrame).ok).toBe(true);
+    expect(out).toEqual(['x']);
+    const more = d.frameRest()!;
+    expect(more.length).toBe(3);
+    bytes.copy(more, 0, 14);
+    expect(d.restFilled(3, onFrame).ok).toBe(true);
+    expect(out).toEqual(['x', 'abcdefgh']);
+    expect(d.frameRest()).toBeUndefined();
+  });
+
+  it('refuses bytes said to be read into a frame rest that is not there', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 100 });
+    expect(d.restFilled(1, () => {})).toEqual({ ok: false, error: '1 bytes were read past the frame being filled' });
+    expect(d.push(frame('abcd').subarray(0, 6), () => {}).ok).toBe(true);
+    expect(d.restFilled(3, () => {}).ok).toBe(false);
+  });
 });

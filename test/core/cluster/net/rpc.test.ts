@@ -136,6 +136,34 @@ describe('RpcServer and RpcClient', () => {
     }
   });
 
+  it('reads the rest of a large answer straight into its own memory, answers before and after it intact', async () => {
+    const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+    const sizes = [300_000, 10, 200_000, 70_000, 3];
+    const big = await RpcServer.listen(
+      0,
+      '127.0.0.1',
+      (_m, body) => ({ body: { n: body }, blob: pattern(sizes[body as number], body as number) }),
+      () => {},
+    );
+    const c = new RpcClient('127.0.0.1', big.port);
+    const direct = jest.spyOn(FrameDecoder.prototype, 'restFilled');
+    try {
+      // All in flight at once: the answers follow each other on the connection, small ones between large ones.
+      const answers = await Promise.all(sizes.map((_, i) => c.call('get', i, 5000)));
+      answers.forEach((a, i) => {
+        if (!a.ok) throw new Error(a.error);
+        expect(a.body).toEqual({ n: i });
+        expect(a.blob.equals(pattern(sizes[i], i))).toBe(true);
+      });
+      // A 300,000-byte answer is larger than a read buffer and the direct-read minimum: its rest was read in place.
+      expect(direct).toHaveBeenCalled();
+    } finally {
+      direct.mockRestore();
+      c.close();
+      await big.close();
+    }
+  });
+
   it('reports an unreachable peer as an error value', async () => {
     const probe = await RpcServer.listen(
       0,

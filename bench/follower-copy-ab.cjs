@@ -249,6 +249,9 @@ async function main() {
         },
       ]),
     );
+    // Paired by round (the two ran back to back), so the machine's load moves both alike.
+    const paired = (key) => round2(median(results.after.map((r, i) => r[key] - results.before[i][key])));
+    summary.afterMinusBefore = { cpuMsPerMB: paired('total'), userMsPerMB: paired('user'), systemMsPerMB: paired('system') };
     console.log(
       JSON.stringify(
         {

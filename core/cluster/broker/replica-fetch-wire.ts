@@ -117,12 +117,18 @@ export function encodeFetchAnswer(a: FetchAnswer): RpcMessage {
   return a.kind === 'inOrder' ? encodeFetchAnswers(a.answers) : encodeSessionAnswer(a.answer);
 }
 
-/** One answer's fields, its records replaced by their length and appended to `blobs` (one object, no rest-and-spread copy). */
-function answerItem(a: ReplicaResponse, blobs: Buffer[]): object {
-  if (a.kind !== 'fetchResponse') return a;
+/**
+ * One answer's fields, its records replaced by their length and appended to
+ * `blobs` (one object, no rest-and-spread copy); with `ref`, named by its
+ * partition (a session answer).
+ */
+function answerItem(a: ReplicaResponse, blobs: Buffer[], ref?: PartitionRef): object {
+  if (a.kind !== 'fetchResponse') return ref === undefined ? a : { topic: ref.topic, partition: ref.partition, ...a };
   const { records } = a;
   for (let i = 0; i < records.length; i++) blobs.push(records[i]);
   return {
+    topic: ref?.topic,
+    partition: ref?.partition,
     kind: a.kind,
     requestId: a.requestId,
     errorCode: a.errorCode,
@@ -146,7 +152,7 @@ export function encodeFetchAnswers(answers: readonly ReplicaResponse[]): RpcMess
 /** A session answer: each item names its partition, records in the blob as above. */
 export function encodeSessionAnswer(answer: SessionAnswer): RpcMessage {
   const blobs: Buffer[] = [];
-  const items = answer.items.map(({ topic, partition, resp }) => ({ topic, partition, ...answerItem(resp, blobs) }));
+  const items = answer.items.map((item) => answerItem(item.resp, blobs, item));
   return { body: { session: answer.sessionId, errorCode: answer.errorCode, items }, blob: blobs };
 }
 

@@ -121,7 +121,11 @@ export interface OpenOptions {
 }
 
 export interface AppendOptions {
-  /** false for a follower copying the leader's batches with their offsets (checked by header and CRC only). */
+  /**
+   * false for a follower copying the leader's batches with their offsets
+   * (checked by header and CRC only); their partitionLeaderEpochs are then
+   * recorded in the epoch cache, each from the first batch that carries it.
+   */
   assignOffsets?: boolean;
   /** Stamped into each batch's partitionLeaderEpoch and recorded in the epoch cache. */
   leaderEpoch?: number;
@@ -729,6 +733,8 @@ export class PartitionLog {
       throw this.writeFailed(e);
     }
     if (transactional) this.applyAppendedTransactions(batches, infos);
+    // A follower's copy carries its leader's epochs: each starts at the first batch stamped with it (Kafka's appendAsFollower).
+    if (!assignOffsets && options.leaderEpoch === undefined) this.assignStoredEpochs(batches, infos);
     // A follower's copies are not kept: it serves no fetches until it leads (and
     // may reuse the buffer it received them in). What is kept stays contiguous.
     if (assignOffsets) this.recent?.add(batches, baseOffset, lastOffset);
@@ -746,6 +752,15 @@ export class PartitionLog {
     for (const info of infos) {
       if ((info.attributes & TXN_ATTRIBUTE_BITS) !== 0) this.applyTxnBatch(this.active, batches, position, info.baseOffset);
       position += info.size;
+    }
+  }
+
+  /** The leader epochs stamped in appended batches, from the headers validate() already read (no walk of their own). */
+  private assignStoredEpochs(batches: Buffer, infos: readonly ValidatedBatch[]): void {
+    let position = 0;
+    for (let i = 0; i < infos.length; i++) {
+      this.leaderEpochs.assign(batches.readInt32BE(position + PARTITION_LEADER_EPOCH), infos[i].baseOffset);
+      position += infos[i].size;
     }
   }
 

@@ -19,7 +19,7 @@
 // produce; every replica's log tracks the open transactions of what it appends,
 // so a follower has the same last stable offset as its leader.
 import { appendTxnMarker, appendWithProducerState, BrokerError, rebuildProducerState, ProducerStateTable, type CheckedAppend } from '../../broker';
-import { batchHeader, LogError, type TxnMarkerFields } from '../../log';
+import { LogError, type TxnMarkerFields } from '../../log';
 import { ErrorCode } from '../errors';
 import type { PartitionRegistration } from '../metadata/image';
 import { NO_LEADER } from '../metadata/records';
@@ -589,13 +589,13 @@ export class PartitionReplica {
       const records = resp.records.length === 1 ? resp.records[0] : Buffer.concat(resp.records);
       try {
         // Checked by header and CRC (Kafka's appendAsFollower): a copy damaged in transit is not stored.
+        // The log records the leader epochs stamped in the batches as it appends them.
         this.log.append(records, { assignOffsets: false });
       } catch (e) {
         if (!(e instanceof LogError)) throw e;
         this.refusedFetches++;
         return; // fetched again from the same offset
       }
-      this.assignEpochs(records);
       this.producers.recordStored(records);
       if (this.config.durableAppends) this.log.flush();
     }
@@ -612,13 +612,6 @@ export class PartitionReplica {
     if (leaderLogStart === undefined) return;
     const target = Math.min(leaderLogStart, this.log.highWatermark);
     if (target > this.log.logStartOffset) this.log.deleteRecordsBefore(target);
-  }
-
-  /** A follower's epoch cache follows the leader's epochs as stamped in the batches. */
-  private assignEpochs(records: Buffer): void {
-    for (let pos = 0; pos + batchHeader.LOG_OVERHEAD <= records.length; pos += batchHeader.batchSizeAt(records, pos)) {
-      this.log.leaderEpochs.assign(records.readInt32BE(pos + batchHeader.PARTITION_LEADER_EPOCH), batchHeader.baseOffsetAt(records, pos));
-    }
   }
 
   /** Truncations since the last call (for logs and checks). */

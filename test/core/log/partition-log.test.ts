@@ -156,6 +156,28 @@ describe('append and read', () => {
     expect(() => log.append(encodeRecordBatch({ records: [rec(2)], baseOffset: 5 }), { assignOffsets: false })).toThrow(/below the log end offset/);
     log.close();
   });
+
+  test("a follower append records its leader's epochs from the batches, each where it starts, and nothing of a copy it refuses", () => {
+    const log = PartitionLog.open(dirs.make(), {}, { replicated: true });
+    const run = Buffer.concat([
+      encodeRecordBatch({ records: [rec(0), rec(1)], baseOffset: 0, partitionLeaderEpoch: 3 }),
+      encodeRecordBatch({ records: [rec(2)], baseOffset: 2, partitionLeaderEpoch: 3 }),
+      encodeRecordBatch({ records: [rec(3)], baseOffset: 3, partitionLeaderEpoch: 5 }),
+    ]);
+    log.append(run, { assignOffsets: false });
+    const epochs = [
+      { epoch: 3, startOffset: 0 },
+      { epoch: 5, startOffset: 3 },
+    ];
+    expect(log.leaderEpochs.list()).toEqual(epochs);
+    // A byte flipped on the way fails the CRC: nothing is stored, no epoch recorded.
+    const damaged = encodeRecordBatch({ records: [rec(4)], baseOffset: 4, partitionLeaderEpoch: 7 });
+    damaged[damaged.length - 1] ^= 0xff;
+    expect(() => log.append(damaged, { assignOffsets: false })).toThrow(/CRC/);
+    expect(log.leaderEpochs.list()).toEqual(epochs);
+    expect(log.logEndOffset).toBe(4);
+    log.close();
+  });
 });
 
 describe('segments and indexes', () => {

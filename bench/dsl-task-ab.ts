@@ -8,8 +8,10 @@
 //
 //   node -r ./test/support/register-ts.js bench/dsl-task-ab.ts BASE_CHECKOUT [ROUNDS]
 //
-// Prints one JSON line: medians (the first 6 rounds are warm-up) of CPU ns per
-// word of each checkout and of the hand loop, and of the paired ratios.
+// Prints, and writes to bench/results/dsl-task-ab.json, the medians (the first
+// 6 rounds are warm-up) of CPU ns per word of each checkout and of the hand
+// loop, and of the paired ratios, with the load average.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as DslModule from '../dsl';
@@ -60,12 +62,14 @@ function cpuMicros(work: () => void): number {
   return used.user + used.system;
 }
 
+const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function main(): void {
   const base = process.argv[2];
   if (!base) throw new Error('usage: bench/dsl-task-ab.ts BASE_CHECKOUT [ROUNDS]');
   const rounds = Number(process.argv[3] ?? 60);
+  const startLoad = load();
   const input = lines();
   const [baseTask, newTask] = [base, path.join(__dirname, '..')].map(wordCountTask);
   const viaTask = (task: TaskModule.StreamTask) => () => {
@@ -91,19 +95,23 @@ function main(): void {
     got.ratio.push(cpu.base / cpu.new);
   }
   const nsPerWord = (micros: number[]) => Math.round((median(micros) * 1000) / (LINES * WORDS_PER_LINE));
-  console.log(
-    JSON.stringify({
-      benchmark: 'dsl-task-ab',
-      base,
-      rounds: rounds - WARM_UP,
-      wordsPerRound: LINES * WORDS_PER_LINE,
-      baseCpuNsPerWord: nsPerWord(got.base),
-      newCpuNsPerWord: nsPerWord(got.new),
-      handCpuNsPerWord: nsPerWord(got.hand),
-      baseOverNew: Number(median(got.ratio).toFixed(3)),
-      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
-    }),
-  );
+  const result = {
+    benchmark: 'dsl-task-ab',
+    date: new Date().toISOString(),
+    base,
+    rounds: rounds - WARM_UP,
+    wordsPerRound: LINES * WORDS_PER_LINE,
+    baseCpuNsPerWord: nsPerWord(got.base),
+    newCpuNsPerWord: nsPerWord(got.new),
+    handCpuNsPerWord: nsPerWord(got.hand),
+    baseOverNew: Number(median(got.ratio).toFixed(3)),
+    handOverNew: Number((median(got.hand) / median(got.new)).toFixed(3)),
+    handOverBase: Number((median(got.hand) / median(got.base)).toFixed(3)),
+    loadAverage: { start: startLoad, end: load() },
+  };
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'dsl-task-ab.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result));
 }
 
 main();

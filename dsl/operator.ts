@@ -257,7 +257,7 @@ class RecordSteps<A, B> extends Observable<B> {
       for (let i = steps.length - 1; i >= 0; i--) {
         const handler: RecordHandler<unknown> = steps[i].setup(emit, i > 0 && steps[i - 1].freshOutput);
         handlers[i] = handler;
-        emit = (b) => upstream.pass(handler, b);
+        if (i > 0) emit = (b) => upstream.pass(handler, b);
       }
       upstream.handlers = handlers;
       input.subscribe(upstream);

@@ -7,7 +7,7 @@
 import { map, Subject, share, take, type OperatorFunction } from 'rxjs';
 import { ProcessingFailure } from '../../../dsl/runtime/error-policy';
 import { perRecord } from '../../../dsl/operator';
-import { flatMapValues, mapValues, processingTime, selectKey, to, type KRecord } from '../../../dsl';
+import { count, flatMapValues, mapValues, processingTime, selectKey, to, type KRecord } from '../../../dsl';
 import { drive, num, str, stringStream } from '../helpers';
 
 /** The key and value a user function saw when it was called (a record it keeps may change later). */
@@ -287,4 +287,24 @@ describe('which records a step owns', () => {
     expect(ownership(true, share())).toEqual(['next setup owned=false', 'spread setup owned=false']);
     expect(ownership(true, apart)).toEqual(['next setup owned=false', 'spread setup owned=false']);
   });
+});
+
+test("mapValues after count takes over count's change records: the store keeps the counts, the output the mapped values", () => {
+  const { builder, stream } = stringStream();
+  stream.pipe(
+    count({ store: 'n' }),
+    mapValues((n) => `seen ${n}`),
+    to('out', { key: str, value: str }),
+  );
+  const d = drive(builder.build());
+  for (const k of ['a', 'b', 'a']) d.inputTopic<string, string>('in').pipeInput(k, 'x', 2);
+  expect(d.outputTopic('out', { key: str, value: str }).readKeyValuesToList()).toEqual([
+    ['a', 'seen 1'],
+    ['b', 'seen 1'],
+    ['a', 'seen 2'],
+  ]);
+  expect([...d.keyValueStore('n').all()]).toEqual([
+    ['a', 2],
+    ['b', 1],
+  ]);
 });

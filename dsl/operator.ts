@@ -157,27 +157,39 @@ export function specOf(op: ErasedOperator): OperatorSpec | undefined {
 }
 
 /** What perRecord's `setup` returns: the per-record function and the subscription's end. */
-interface RecordHandler<A> {
+export interface RecordHandler<A> {
   next: (a: A) => void;
   complete?: () => void;
   teardown?: () => void;
 }
 
 /**
- * Subscribes a RecordHandler to the step before it as an RxJS operator does
- * inside RxJS: a Subscriber whose _next is the handler, chained to the next
- * step's subscriber. A plain observer object would be wrapped in two more
- * layers (SafeSubscriber, ConsumerObserver) between every step, per record.
- * (RxJS 7 marks Subscriber's constructor internal; its own operators are built
- * this way, and v8 will want a look here.)
+ * Makes a step's handler for one subscription. `emit` hands a record to the
+ * next step. `inputOwned` is true when every record this handler gets was
+ * made for it alone by the step just before it in the same fused chain (see
+ * RecordSteps): nothing else holds it, so the handler may change it and emit
+ * it instead of making a new record.
+ */
+export type RecordSetup<A, B> = (emit: (b: B) => void, inputOwned: boolean) => RecordHandler<A>;
+
+interface Step {
+  // biome-ignore lint/suspicious/noExplicitAny: the steps of a chain have different record types, see ErasedSerde
+  readonly setup: RecordSetup<any, any>;
+  /** Its records are new objects it keeps no reference to (made per record, or its own input when that was owned). */
+  readonly freshOutput: boolean;
+}
+
+/**
+ * Subscribes the handlers of a fused chain to the step before it as an RxJS
+ * operator does inside RxJS: a Subscriber whose _next is the first handler,
+ * chained to the next step's subscriber. A plain observer object would be
+ * wrapped in two more layers (SafeSubscriber, ConsumerObserver) between every
+ * step, per record. (RxJS 7 marks Subscriber's constructor internal; its own
+ * operators are built this way, and v8 will want a look here.)
  */
 class RecordSubscriber<A> extends Subscriber<A> {
-  constructor(
-    destination: Subscriber<unknown>,
-    private readonly handler: RecordHandler<A>,
-  ) {
-    super(destination);
-  }
+  /** The chain's handlers, first step first; set right after construction (the handlers need this subscriber). */
+  handlers: RecordHandler<unknown>[] = [];
 
   /**
    * Per record, straight to the handler. RxJS's Subscriber.next, shared by
@@ -191,9 +203,19 @@ class RecordSubscriber<A> extends Subscriber<A> {
   }
 
   protected override _next(a: A): void {
-    // An exception from user code (policy 'fail') must reach the task as an error, not escape to RxJS's unhandled-error hook.
+    this.pass(this.handlers[0], a);
+  }
+
+  /**
+   * Hands a record to one handler of the chain, as the unfused chain's own
+   * subscriber of that step would have: nothing once a later step has
+   * unsubscribed, and an exception (policy 'fail') to the next step as an
+   * error, not to RxJS's unhandled-error hook nor back into the step before.
+   */
+  pass<T>(handler: RecordHandler<T>, a: T): void {
+    if (this.closed) return;
     try {
-      this.handler.next(a);
+      handler.next(a);
     } catch (e) {
       // A later step may have unsubscribed while the handler emitted (take(1)):
       // RxJS then cleared `destination`, and an error after that is dropped, as
@@ -203,24 +225,59 @@ class RecordSubscriber<A> extends Subscriber<A> {
   }
 
   protected override _complete(): void {
-    this.handler.complete?.();
+    const handlers = this.handlers;
+    // In the unfused chain a step completes only while the one after it still listens.
+    for (let i = 0; i < handlers.length; i++) if (i === 0 || !this.closed) handlers[i].complete?.();
     super._complete();
+  }
+}
+
+/**
+ * The Observable perRecord returns: a chain of per-record steps over one input.
+ * perRecord over such an Observable does not subscribe to it: it returns a
+ * longer chain over the same input (topology-time fusion). One subscription
+ * then runs every step, each handing its records to the next by a direct
+ * call, where the unfused steps had a Subscriber each between them. It is the
+ * same cold Observable: each subscription sets up every step (last first, as
+ * nested subscriptions did), a step's exception reaches the chain's end as an
+ * error, steps after a closed subscriber see nothing, completion and teardown
+ * run in step order. A stream several steps read is shared (a Subject) by the
+ * task, so it is never a RecordSteps: fusion only joins a step to the one
+ * step reading it.
+ */
+class RecordSteps<A, B> extends Observable<B> {
+  constructor(
+    readonly input: Observable<A>,
+    readonly steps: readonly Step[],
+  ) {
+    super((subscriber) => {
+      const upstream = new RecordSubscriber<A>(subscriber);
+      const handlers: RecordHandler<unknown>[] = new Array(steps.length);
+      let emit = (b: unknown) => subscriber.next(b as B);
+      for (let i = steps.length - 1; i >= 0; i--) {
+        const handler: RecordHandler<unknown> = steps[i].setup(emit, i > 0 && steps[i - 1].freshOutput);
+        handlers[i] = handler;
+        if (i > 0) emit = (b) => upstream.pass(handler, b);
+      }
+      upstream.handlers = handlers;
+      input.subscribe(upstream);
+      return () => {
+        upstream.unsubscribe();
+        for (const h of handlers) h.teardown?.();
+      };
+    });
   }
 }
 
 /**
  * The body of most Rill operators: a function called per record with an
  * `emit`, run inside the subscription so per-subscription state (stream time)
- * lives in the closure `setup` returns.
+ * lives in the closure `setup` returns. `freshOutput`: every record the step
+ * emits is a new object it keeps no reference to (or its own input when that
+ * was owned), so the step after it may take it over (see RecordSetup).
  */
-export function perRecord<A, B>(source: Observable<A>, setup: (emit: (b: B) => void) => RecordHandler<A>): Observable<B> {
-  return new Observable<B>((subscriber) => {
-    const handler = setup((b) => subscriber.next(b));
-    const upstream = new RecordSubscriber<A>(subscriber, handler);
-    source.subscribe(upstream);
-    return () => {
-      upstream.unsubscribe();
-      handler.teardown?.();
-    };
-  });
+export function perRecord<A, B>(source: Observable<A>, setup: RecordSetup<A, B>, freshOutput = false): Observable<B> {
+  const step: Step = { setup, freshOutput };
+  if (source instanceof RecordSteps) return new RecordSteps<unknown, B>(source.input, [...source.steps, step]);
+  return new RecordSteps<A, B>(source, [step]);
 }

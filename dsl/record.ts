@@ -59,3 +59,10 @@ const RECORD_SHAPE = Symbol.for('rill.record.shape');
   timestamp: undefined as unknown as number,
   headers: undefined,
 };
+
+/**
+ * A record a step owns (see RecordSetup's `inputOwned`): made for it alone by
+ * the step before it, so it may set a field and emit the same object instead
+ * of a copy. Only Rill's own steps write through this type.
+ */
+export type OwnedRecord = { -readonly [F in keyof KRecord<unknown, unknown>]: KRecord<unknown, unknown>[F] };

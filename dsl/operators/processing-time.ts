@@ -6,14 +6,22 @@
 // deterministic in tests.
 import type { OperatorFunction } from 'rxjs';
 import { perRecord, rillOperator } from '../operator';
-import type { KRecord } from '../record';
+import type { KRecord, OwnedRecord } from '../record';
 
 export function processingTime<K, V>(): OperatorFunction<KRecord<K, V>, KRecord<K, V>> {
   return rillOperator({ kind: 'processingTime', keepsKeySerde: true, keepsValueSerde: true }, (source, task) =>
-    perRecord<KRecord<K, V>, KRecord<K, V>>(source, (emit) => ({
-      next(r) {
-        emit({ key: r.key, value: r.value, timestamp: task.now(), headers: r.headers });
-      },
-    })),
+    perRecord<KRecord<K, V>, KRecord<K, V>>(
+      source,
+      (emit, inputOwned) => ({
+        next(r) {
+          if (inputOwned) {
+            // The record is this step's alone: stamped in place, no second record.
+            (r as OwnedRecord).timestamp = task.now();
+            emit(r);
+          } else emit({ key: r.key, value: r.value, timestamp: task.now(), headers: r.headers });
+        },
+      }),
+      true,
+    ),
   );
 }

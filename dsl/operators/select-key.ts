@@ -4,7 +4,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Serde } from '../../core/schema';
 import { perRecord, rillOperator } from '../operator';
-import type { KRecord } from '../record';
+import type { KRecord, OwnedRecord } from '../record';
 
 export function selectKey<K, V, K2>(
   selector: (record: KRecord<K, V>) => K2,
@@ -22,16 +22,24 @@ export function keyChange<K, V, K2>(
   options: { keySerde?: Serde<K2> },
 ): OperatorFunction<KRecord<K, V>, KRecord<K2, V>> {
   return rillOperator({ kind, changesKey: true, keySerde: options.keySerde, keepsValueSerde: true }, (source, task) =>
-    perRecord<KRecord<K, V>, KRecord<K2, V>>(source, (emit) => ({
-      next(r) {
-        let key: K2;
-        try {
-          key = selector(r);
-        } catch (e) {
-          return task.userError(e, kind, r);
-        }
-        emit({ key, value: r.value, timestamp: r.timestamp, headers: r.headers });
-      },
-    })),
+    perRecord<KRecord<K, V>, KRecord<K2, V>>(
+      source,
+      (emit, inputOwned) => ({
+        next(r) {
+          let key: K2;
+          try {
+            key = selector(r);
+          } catch (e) {
+            return task.userError(e, kind, r);
+          }
+          if (inputOwned) {
+            // The record is this step's alone (flatMapValues made it for it): re-keyed in place, no second record.
+            (r as OwnedRecord).key = key;
+            emit(r as unknown as KRecord<K2, V>);
+          } else emit({ key, value: r.value, timestamp: r.timestamp, headers: r.headers });
+        },
+      }),
+      true,
+    ),
   );
 }

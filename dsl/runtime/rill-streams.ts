@@ -991,7 +991,8 @@ export class RillStreams {
       } while (
         n < TASK_CHUNK &&
         first.buffered > 0 &&
-        first.headTimestamp <= secondAt &&
+        // With no other group waiting (secondAt Infinity), no need to look for this one's head: every head is <= Infinity.
+        (secondAt === Infinity || first.headTimestamp <= secondAt) &&
         // Still ready unless the last take emptied a queue (only that changes readiness within this loop).
         (!first.emptiedQueue || first.readyToProcess(now, lag)) &&
         // Backpressure per record: the source stops as soon as too many writes wait for acknowledgement.

@@ -109,10 +109,12 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V>, StateSt
     const dirty = this.dirty;
     this.dirty = [];
     let i = 0;
+    // Most flushes have no deletes: no lookup in the (empty) tombstone map per key then.
+    const deletes = this.deleted.size > 0;
     try {
       for (; i < dirty.length; i++) {
         const id = dirty[i];
-        const tombstoneKey = this.deleted.get(id);
+        const tombstoneKey = deletes ? this.deleted.get(id) : undefined;
         const entry = tombstoneKey === undefined ? this.values.get(id) : undefined;
         if (entry === undefined && tombstoneKey === undefined) continue; // no longer pending: nothing to write
         const key = tombstoneKey !== undefined ? tombstoneKey : this.keyOf(id);

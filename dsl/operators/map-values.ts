@@ -15,8 +15,10 @@ export function mapValues<K, V, R>(project: (value: V, key: K, record: KRecord<K
           } catch (e) {
             return task.userError(e, 'mapValues', r);
           }
-          if (inputOwned) {
+          if (inputOwned && (value as unknown) !== r) {
             // The record is this step's alone: its value replaced in place, no second record.
+            // (A function that returns its record as the value gets a copy: in place, the
+            // record would become its own value.)
             (r as OwnedRecord).value = value;
             emit(r as unknown as KRecord<K, R>);
           } else emit({ key: r.key, value, timestamp: r.timestamp, headers: r.headers });

@@ -32,8 +32,9 @@ export function keyChange<K, V, K2>(
           } catch (e) {
             return task.userError(e, kind, r);
           }
-          if (inputOwned) {
+          if (inputOwned && (key as unknown) !== r) {
             // The record is this step's alone (flatMapValues made it for it): re-keyed in place, no second record.
+            // (A selector that returns its record as the key gets a copy, not a record that is its own key.)
             (r as OwnedRecord).key = key;
             emit(r as unknown as KRecord<K2, V>);
           } else emit({ key, value: r.value, timestamp: r.timestamp, headers: r.headers });

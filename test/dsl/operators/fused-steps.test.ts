@@ -308,3 +308,32 @@ test("mapValues after count takes over count's change records: the store keeps t
     ['b', 1],
   ]);
 });
+
+test('a user function that returns its own record gets a copy, not a record that holds itself', () => {
+  const { builder, stream } = stringStream();
+  const keys: unknown[] = [];
+  const values: unknown[] = [];
+  stream.pipe(
+    flatMapValues((v) => v.split(' ')),
+    selectKey((r) => r, { keySerde: str }),
+    mapValues((_v, _k, r) => {
+      keys.push(r.key);
+      return r;
+    }),
+    mapValues((v) => {
+      values.push(v);
+      return 'x';
+    }),
+  );
+  const d = drive(builder.build());
+  d.inputTopic<string, string>('in').pipeInput('k', 'a b', 5);
+  expect(keys).toHaveLength(2);
+  for (const key of keys) expect((key as KRecord<string, string>).key).toBe('k');
+  expect(keys.map((k) => (k as KRecord<string, string>).value)).toEqual(['a', 'b']);
+  // The mapped value is the record as it was (key: the word's first record), never the record itself.
+  for (const v of values) {
+    const rec = v as KRecord<unknown, unknown>;
+    expect(rec.value).not.toBe(rec);
+    expect(rec.key).not.toBe(rec);
+  }
+});

@@ -99,7 +99,8 @@ export class RecordBatchBuilder {
 
   /**
    * The batch. The first build of an uncompressed batch writes the header into
-   * the builder's own buffer and hands that out (no copy of the records); any
+   * the builder's own buffer and hands that out (no copy of the records) when
+   * the records fill at least half of it; any
    * later build (a retry with other producer fields) writes a new Buffer, so
    * the batch built before stays as it was. Appends after a build are not
    * part of a batch built before. Throws RangeError when no record was appended.
@@ -110,7 +111,8 @@ export class RecordBatchBuilder {
     let batch: Buffer;
     if (compression !== 'none') {
       batch = withCompressedRecords(compression, this.buf, RECORDS, this.end);
-    } else if (!this.handedOut) {
+    } else if (!this.handedOut && this.end * 2 >= this.buf.length) {
+      // Only a buffer at least half full: whoever keeps the batch (a log's recent appends) keeps all of it.
       this.handedOut = true;
       batch = this.buf.subarray(0, this.end);
     } else {

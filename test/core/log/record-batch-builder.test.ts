@@ -86,6 +86,26 @@ describe('RecordBatchBuilder', () => {
     expect(second.equals(encodeRecordBatch({ records, producerId: 8, producerEpoch: 1, baseSequence: 0 }))).toBe(true);
   });
 
+  it('a batch filling most of its buffer is handed out without a copy; a second build leaves it as it was', () => {
+    const builder = new RecordBatchBuilder(64);
+    const records: RecordInput[] = [
+      { key: Buffer.from('key-1'), value: Buffer.alloc(40, 1), timestamp: 7 },
+      { key: null, value: Buffer.alloc(9, 2), timestamp: 8 },
+    ];
+    for (const r of records) builder.append(r.key, r.value, r.timestamp!);
+    const own = (builder as unknown as { buf: Buffer }).buf;
+    const first = builder.build({ producerId: 1, producerEpoch: 0, baseSequence: 0 });
+    // Compared by ArrayBuffer and offset: small Buffers share Node's pool.
+    const sameBytes = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+    expect(sameBytes(first, own)).toBe(true); // the builder's own bytes
+    const copy = Buffer.from(first);
+    const second = builder.build({ producerId: 2, producerEpoch: 0, baseSequence: 5 });
+    expect(sameBytes(second, own)).toBe(false);
+    expect(first.equals(copy)).toBe(true);
+    expect(first.equals(encodeRecordBatch({ records, producerId: 1, producerEpoch: 0, baseSequence: 0 }))).toBe(true);
+    expect(second.equals(encodeRecordBatch({ records, producerId: 2, producerEpoch: 0, baseSequence: 5 }))).toBe(true);
+  });
+
   it('a builder with no records holds no buffer of its own; its first record allocates one', () => {
     const a = new RecordBatchBuilder();
     const b = new RecordBatchBuilder();

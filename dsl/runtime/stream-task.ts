@@ -406,5 +406,8 @@ export function createStore(spec: ResolvedStore): AnyStore {
 
 /** src[start, end) as a Buffer of its own (start -1: null): the caller's range is reused once send returns. */
 function copyOf(src: Buffer, start: number, end: number): Buffer | null {
-  return start < 0 ? null : Buffer.from(src.subarray(start, end));
+  if (start < 0) return null;
+  const out = Buffer.allocUnsafe(end - start);
+  src.copy(out, 0, start, end);
+  return out;
 }

@@ -271,6 +271,8 @@ export class Producer {
     const { topic, partitions, request } = writer;
     const index = writer.appended++;
     request.add();
+    // A topic refused when the writer opened (closed producer, unknown topic): its request is rejected already.
+    if (partitions === 0) return;
     if (explicit !== undefined && !validPartition(explicit, partitions)) return request.reject(partitionRefused(topic, partitions, explicit));
     const partition = this.partitioner.partitionOfRange(topic, partitions, src, keyStart, keyEnd, explicit);
     const batch = this.batchOf(writer.byPartition, topic, partition, partitions);

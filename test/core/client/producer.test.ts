@@ -326,7 +326,16 @@ describe('Producer', () => {
   });
 
   it('openWrite rejects at end() when a record, the topic or the broker is refused', async () => {
-    const producer = new Producer(broker);
+    const produced: string[] = [];
+    const target: ProduceTarget = {
+      produce: (topic, partition, batch) => {
+        produced.push(`${topic}-${partition}`);
+        return broker.produce(topic, partition, batch);
+      },
+      describeTopic: (topic) => broker.describeTopic(topic),
+      initProducerId: () => broker.initProducerId(),
+    };
+    const producer = new Producer(target);
     const src = Buffer.from('kv');
     const bad = producer.openWrite('t');
     bad.append(src, 0, 1, 1, 2, 1, 7);
@@ -335,6 +344,9 @@ describe('Producer', () => {
     const missing = producer.openWrite('no-such-topic');
     missing.append(src, 0, 1, 1, 2, 1, undefined);
     await expect(missing.end()).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    // Nothing of a refused topic is batched or sent (two turns: a batch's send starts on the next one).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(produced.filter((p) => p.startsWith('no-such-topic'))).toEqual([]);
     const time = producer.openWrite('t');
     time.append(src, 0, 1, 1, 2, 1.5, undefined);
     await expect(time.end()).rejects.toMatchObject({ code: ErrorCode.INVALID_TIMESTAMP });

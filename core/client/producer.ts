@@ -249,6 +249,8 @@ export class Producer {
    */
   openWrite(topic: string): RecordWriter {
     const request = new SendRequest(0, false, true);
+    // Read at end(), maybe turns after a record was refused: until then its rejection is not unhandled.
+    request.promise.catch(() => undefined);
     const described = this.closed ? left(new Error('The producer is closed.')) : this.target.describeTopic(topic);
     if (isLeft(described)) {
       request.reject(described.left);

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { isRight } from 'fp-ts/Either';
 import { decodeRecordBatches } from '../../../core/log';
 import { Broker, BrokerError, ErrorCode } from '../../../core/broker';
@@ -356,5 +358,16 @@ describe('Producer', () => {
     await expect(large.end()).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
     await producer.close();
     await expect(producer.openWrite('t').end()).rejects.toThrow(/closed/);
+  });
+
+  it('openWrite: a refusal read at end(), turns later, is no unhandled rejection (Node would stop the process)', () => {
+    const out = execFileSync(process.execPath, ['-r', './test/support/register-ts.js', 'test/core/client/open-write-refused-child.ts'], {
+      cwd: path.resolve(__dirname, '../../..'),
+      encoding: 'utf8',
+      timeout: 50_000,
+    });
+    const result = JSON.parse(out.trim().split('\n').pop()!);
+    expect(result.survived).toBe(true);
+    expect(result.errors).toEqual([expect.stringMatching(/timestamp must be an integer/), expect.stringMatching(/no-such-topic|unknown/i)]);
   });
 });

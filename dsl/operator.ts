@@ -78,6 +78,11 @@ export interface TaskContext {
   /** Writes serialized bytes to a topic; the runtime tracks the acknowledgement. */
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition?: number): void;
   /**
+   * Optional: send() for a record serialized into `src` (key src[keyStart, keyEnd),
+   * value src[valueStart, valueEnd), a start of -1: null), copied before it returns.
+   */
+  sendRange?(topic: string, src: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, timestamp: number): void;
+  /**
    * True when this task is the only one (a single partition everywhere): a
    * repartition then cannot move a record anywhere else, so it is handed on
    * in memory instead of through the repartition topic.

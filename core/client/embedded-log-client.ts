@@ -162,6 +162,7 @@ function rillProducer(p: Producer): LogProducer {
     sendBatch: (topic, records) => p.sendAll(topic, records),
     flush: () => p.flush(),
     close: () => p.close(),
+    openWrite: (topic) => p.openWrite(topic),
   };
 }
 

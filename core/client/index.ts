@@ -45,6 +45,7 @@ export type {
   LogRecord,
   FetchedRecord,
   OutgoingRecord,
+  RecordWriter,
   TopicSpec,
   TransactionalLogProducer,
   TransactionalLogProducerOptions,

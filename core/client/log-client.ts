@@ -52,6 +52,24 @@ export interface LogProducer {
   /** Sends what is batched and waits for it. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional (Rill's own producer): a write to one topic whose records are
+   * appended one at a time from byte ranges, each written into its batch at
+   * once, with no object per record. Absent: use sendBatch.
+   */
+  openWrite?(topic: string): RecordWriter;
+}
+
+/** LogProducer.openWrite's records. */
+export interface RecordWriter {
+  /**
+   * Appends a record whose key is src[keyStart, keyEnd) and value
+   * src[valueStart, valueEnd) (a start of -1: null), to `partition` or, when
+   * undefined, the one its key hashes to. The bytes are copied before it returns.
+   */
+  append(src: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, timestamp: number, partition: number | undefined): void;
+  /** No more records: resolves once every one appended is acknowledged, rejects if one failed. */
+  end(): Promise<void>;
 }
 
 /**

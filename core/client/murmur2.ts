@@ -6,19 +6,20 @@
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
-export function murmur2(data: Buffer): number {
-  const length = data.length;
+/** murmur2 of data[start, end) (default: all of it). */
+export function murmur2(data: Buffer, start = 0, end = data.length): number {
+  const length = end - start;
   let h = SEED ^ length;
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
+    const i4 = start + i * 4;
     let k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24);
     k = Math.imul(k, M);
     k ^= k >>> 24;
     k = Math.imul(k, M);
     h = Math.imul(h, M) ^ k;
   }
-  const tail = length & ~3;
+  const tail = start + (length & ~3);
   const rest = length & 3;
   if (rest === 3) h ^= data[tail + 2] << 16;
   if (rest >= 2) h ^= data[tail + 1] << 8;

@@ -2,7 +2,7 @@
 // Kafka's murmur2 (exactly Kafka's default partitioner); else, for a record
 // without a key, "sticky" (one partition until its batch is sent, then another —
 // Kafka's KIP-480 default, fewer and fuller batches) or round-robin.
-import { partitionForKey } from './murmur2';
+import { murmur2, partitionForKey, toPositive } from './murmur2';
 
 export type KeylessPartitioning = 'sticky' | 'round-robin';
 
@@ -30,6 +30,17 @@ export class DefaultPartitioner {
   partitionOf(topic: string, partitions: number, key: Buffer | null, partition: number | undefined): number {
     if (partition !== undefined) return partition;
     if (key !== null) return partitionForKey(key, partitions);
+    return this.keylessPartition(topic, partitions);
+  }
+
+  /** partitionOf() for a key that is src[keyStart, keyEnd) (keyStart -1: no key). */
+  partitionOfRange(topic: string, partitions: number, src: Buffer, keyStart: number, keyEnd: number, partition: number | undefined): number {
+    if (partition !== undefined) return partition;
+    if (keyStart >= 0) return toPositive(murmur2(src, keyStart, keyEnd)) % partitions;
+    return this.keylessPartition(topic, partitions);
+  }
+
+  private keylessPartition(topic: string, partitions: number): number {
     if (this.keyless === 'round-robin') {
       const next = ((this.counters.get(topic) ?? Math.floor(this.random() * partitions)) + 1) % partitions;
       this.counters.set(topic, next);

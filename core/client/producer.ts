@@ -3,9 +3,10 @@
 // time, and sends RecordBatch v2 bytes to the broker. Idempotent by default:
 // with a producer id, epoch and per-partition sequence numbers, a batch retried
 // after a lost answer is recognised by the broker and written once.
-import { Either, isLeft } from 'fp-ts/Either';
+import { Either, isLeft, left } from 'fp-ts/Either';
 import { CompressionName, RecordBatchBuilder, RecordHeader, unwritableCompression } from '../log';
 import { BrokerError, ErrorCode, ProduceResult } from '../broker';
+import type { RecordWriter } from './log-client';
 import { DefaultPartitioner, KeylessPartitioning } from './partitioner';
 
 export type Acks = -1 | 0 | 1;
@@ -73,18 +74,27 @@ class SendRequest {
   readonly results: RecordMetadata[] | undefined;
   private remaining: number;
   private settled = false;
+
   promise: Promise<RecordMetadata[]>;
   private resolveAll!: (r: RecordMetadata[]) => void;
   private rejectAll!: (e: Error) => void;
 
-  constructor(count: number, withResults: boolean) {
+  /**
+   * `open`: records are added one at a time (add(), a RecordWriter's) and it
+   * does not settle before close().
+   */
+  constructor(
+    count: number,
+    withResults: boolean,
+    private open = false,
+  ) {
     this.results = withResults ? new Array(count) : undefined;
     this.remaining = count;
     this.promise = new Promise((resolve, reject) => {
       this.resolveAll = resolve;
       this.rejectAll = reject;
     });
-    if (count === 0) this.resolveAll(this.results ?? NO_RESULTS);
+    if (count === 0 && !open) this.resolveAll(this.results ?? NO_RESULTS);
   }
 
   /** Record `index` is written at `offset` (`timestamp`: its own or the log's append time). */
@@ -93,10 +103,21 @@ class SendRequest {
     this.written(1);
   }
 
+  /** One more record of an open request. */
+  add(): void {
+    this.remaining++;
+  }
+
+  /** No more records: settles once those added are written. */
+  close(): void {
+    this.open = false;
+    this.written(0);
+  }
+
   /** `n` records are written (their metadata is not kept). */
   written(n: number): void {
     this.remaining -= n;
-    if (this.remaining === 0 && !this.settled) {
+    if (this.remaining === 0 && !this.open && !this.settled) {
       this.settled = true;
       this.resolveAll(this.results ?? NO_RESULTS);
     }
@@ -140,6 +161,8 @@ interface PartitionBatch {
 
 /** Kafka errors worth retrying with the same batch (idempotence makes it safe). */
 const RETRIABLE = new Set<number>([2, 5, 6, 7, 13, 19, 20, 56]);
+/** Largest first size of a batch's buffer: a producer with a larger batch.size lets it grow. */
+const BUILDER_CAPACITY = 64 * 1024;
 /** Per-record overhead estimate on top of key and value bytes. */
 const RECORD_OVERHEAD = 20;
 
@@ -206,10 +229,8 @@ export class Producer {
     const byPartition = this.topicBatches(topic);
     for (let index = 0; index < list.length; index++) {
       const r = list[index];
-      if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= partitions)) {
-        request.reject(
-          new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${topic}" has ${partitions} partition(s); record asks for partition ${r.partition}.`),
-        );
+      if (r.partition !== undefined && !validPartition(r.partition, partitions)) {
+        request.reject(partitionRefused(topic, partitions, r.partition));
         continue;
       }
       const key = toBuffer(r.key ?? null);
@@ -217,6 +238,52 @@ export class Producer {
       this.append(byPartition, topic, partition, partitions, key, toBuffer(r.value), toHeaders(r.headers), r.timestamp ?? now, request, index);
     }
     return request.promise;
+  }
+
+  /**
+   * A write to `topic` whose records come one at a time as byte ranges (the
+   * DSL's serialized writes, from its scratch space): each is written into its
+   * partition's batch as it is appended, so the bytes are the caller's again
+   * at once. end() resolves once every record appended is acknowledged, and
+   * rejects as sendAll() does.
+   */
+  openWrite(topic: string): RecordWriter {
+    const request = new SendRequest(0, false, true);
+    // Read at end(), maybe turns after a record was refused: until then its rejection is not unhandled.
+    request.promise.catch(() => undefined);
+    const described = this.closed ? left(new Error('The producer is closed.')) : this.target.describeTopic(topic);
+    if (isLeft(described)) {
+      request.reject(described.left);
+      return new RangeWriter(this, topic, 0, [], request);
+    }
+    return new RangeWriter(this, topic, described.right.partitions, this.topicBatches(topic), request);
+  }
+
+  /** A RangeWriter's record: partitioned by its key bytes (or `explicit`), written into the batch from the ranges. */
+  appendRange(
+    writer: RangeWriter,
+    src: Buffer,
+    keyStart: number,
+    keyEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    timestamp: number,
+    explicit: number | undefined,
+  ): void {
+    const { topic, partitions, request } = writer;
+    const index = writer.appended++;
+    request.add();
+    // A topic refused when the writer opened (closed producer, unknown topic): its request is rejected already.
+    if (partitions === 0) return;
+    if (explicit !== undefined && !validPartition(explicit, partitions)) return request.reject(partitionRefused(topic, partitions, explicit));
+    const partition = this.partitioner.partitionOfRange(topic, partitions, src, keyStart, keyEnd, explicit);
+    const batch = this.batchOf(writer.byPartition, topic, partition, partitions);
+    try {
+      batch.records.appendRange(src, keyStart, keyEnd, valueStart, valueEnd, timestamp);
+    } catch (e) {
+      return request.reject(unwritable(topic, index, e as Error));
+    }
+    this.appended(batch, request, index, timestamp, Math.max(0, keyEnd - keyStart) + Math.max(0, valueEnd - valueStart));
   }
 
   /** Sends everything batched now and waits for it. */
@@ -250,17 +317,33 @@ export class Producer {
     request: SendRequest,
     index: number,
   ): void {
-    let batch = byPartition[partition];
-    if (!batch) {
-      batch = { topic, partition, partitions, records: new RecordBatchBuilder(), runs: [], bytes: 0, timer: undefined };
-      byPartition[partition] = batch;
-    }
+    const batch = this.batchOf(byPartition, topic, partition, partitions);
     try {
       batch.records.append(key, value, timestamp, headers);
     } catch (e) {
-      request.reject(new BrokerError(ErrorCode.INVALID_TIMESTAMP, `Topic "${topic}": record ${index} cannot be written: ${(e as Error).message}`));
+      request.reject(unwritable(topic, index, e as Error));
       return;
     }
+    this.appended(batch, request, index, timestamp, (key?.length ?? 0) + (value?.length ?? 0));
+  }
+
+  /** A partition batch's records, sized for a full batch on its first record (up to BUILDER_CAPACITY: a large batch.size grows as records come). */
+  private newBuilder(): RecordBatchBuilder {
+    return new RecordBatchBuilder(Math.min(this.batchSize, BUILDER_CAPACITY));
+  }
+
+  /** The partition's open batch, started when it has none. */
+  private batchOf(byPartition: PartitionBatch[], topic: string, partition: number, partitions: number): PartitionBatch {
+    let batch = byPartition[partition];
+    if (!batch) {
+      batch = { topic, partition, partitions, records: this.newBuilder(), runs: [], bytes: 0, timer: undefined };
+      byPartition[partition] = batch;
+    }
+    return batch;
+  }
+
+  /** Record `index` of `request` is in the batch: tracks its caller and sends the batch when full (or on the linger timer). */
+  private appended(batch: PartitionBatch, request: SendRequest, index: number, timestamp: number, fieldBytes: number): void {
     const run = batch.runs.length === 0 ? undefined : batch.runs[batch.runs.length - 1];
     // With results, a run is one call's records with consecutive indices: a call whose
     // partitions interleave ([p0, p1, p0]) starts a new run, so each result lands at its
@@ -270,7 +353,7 @@ export class Producer {
       run.count++;
       run.timestamps?.push(timestamp);
     } else batch.runs.push({ request, first: index, count: 1, timestamps: request.results === undefined ? undefined : [timestamp] });
-    batch.bytes += (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD;
+    batch.bytes += fieldBytes + RECORD_OVERHEAD;
     if (batch.bytes >= this.batchSize) {
       this.drain(batch);
     } else if (batch.timer === undefined) {
@@ -278,7 +361,7 @@ export class Producer {
       // linger 0 still gathers the records of one synchronous burst (one send call).
       b.timer = this.lingerMs > 0 ? setTimeout(() => this.drain(b), this.lingerMs) : setImmediate(() => this.drain(b));
     }
-    if (this.acks === 0) request.resolve(topic, partition, index, -1, timestamp);
+    if (this.acks === 0) request.resolve(batch.topic, batch.partition, index, -1, timestamp);
   }
 
   /** Takes the partition's batch and queues its send behind the one in flight. */
@@ -288,7 +371,7 @@ export class Producer {
     const records = batch.records;
     if (records.count === 0) return;
     const runs = batch.runs;
-    batch.records = new RecordBatchBuilder();
+    batch.records = this.newBuilder();
     batch.runs = [];
     batch.bytes = 0;
     // Sticky partitioning: keyless records move on once their partition's batch is sent.
@@ -399,6 +482,42 @@ export class Producer {
     if (this.acks === 0) this.options.onError?.(error);
     else for (const run of runs) run.request.reject(error);
   }
+}
+
+/** One open write to a topic (Producer.openWrite): records appended as byte ranges, one request for them all. */
+class RangeWriter implements RecordWriter {
+  /** Records appended so far (the next one's index in the request). */
+  appended = 0;
+
+  constructor(
+    private readonly producer: Producer,
+    readonly topic: string,
+    readonly partitions: number,
+    /** The topic's partition batches, looked up once per writer. */
+    readonly byPartition: PartitionBatch[],
+    readonly request: SendRequest,
+  ) {}
+
+  append(src: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, timestamp: number, partition: number | undefined): void {
+    this.producer.appendRange(this, src, keyStart, keyEnd, valueStart, valueEnd, timestamp, partition);
+  }
+
+  async end(): Promise<void> {
+    this.request.close();
+    await this.request.promise;
+  }
+}
+
+function validPartition(partition: number, partitions: number): boolean {
+  return Number.isInteger(partition) && partition >= 0 && partition < partitions;
+}
+
+function partitionRefused(topic: string, partitions: number, partition: number): BrokerError {
+  return new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic "${topic}" has ${partitions} partition(s); record asks for partition ${partition}.`);
+}
+
+function unwritable(topic: string, index: number, e: Error): BrokerError {
+  return new BrokerError(ErrorCode.INVALID_TIMESTAMP, `Topic "${topic}": record ${index} cannot be written: ${e.message}`);
 }
 
 function clearTimer(t: NodeJS.Timeout | NodeJS.Immediate): void {

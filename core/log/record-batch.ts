@@ -272,11 +272,21 @@ function bytesFieldSize(b: Buffer | null): number {
 const SHORT_COPY = 32;
 
 function writeBytesField(buf: Buffer, pos: number, b: Buffer | null): number {
-  if (b === null) return writeVarint(buf, pos, -1);
-  const n = b.length;
+  return b === null ? writeVarint(buf, pos, -1) : writeBytesRange(buf, pos, b, 0, b.length);
+}
+
+/** The bytes a key or value field src[start, end) takes (start -1: null). */
+export function rangeFieldSize(start: number, end: number): number {
+  return start < 0 ? 1 : sizeOfVarint(end - start) + end - start;
+}
+
+/** Writes src[start, end) as a length-prefixed bytes field (start -1: null) at `pos`; returns the position after it. */
+export function writeBytesRange(buf: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  if (start < 0) return writeVarint(buf, pos, -1);
+  const n = end - start;
   pos = writeVarint(buf, pos, n);
-  if (n > SHORT_COPY) return pos + b.copy(buf, pos);
-  for (let i = 0; i < n; i++) buf[pos + i] = b[i];
+  if (n > SHORT_COPY) return pos + src.copy(buf, pos, start, end);
+  for (let i = 0; i < n; i++) buf[pos + i] = src[start + i];
   return pos + n;
 }
 
@@ -357,10 +367,7 @@ export function writeRecord(
   offsetDelta: number,
   timestampDelta: number,
 ): number {
-  pos = writeVarint(buf, pos, bodySize);
-  buf[pos++] = 0; // record attributes: unused by Kafka
-  pos = writeVarlong(buf, pos, timestampDelta);
-  pos = writeVarint(buf, pos, offsetDelta);
+  pos = writeRecordHead(buf, pos, bodySize, offsetDelta, timestampDelta);
   pos = writeBytesField(buf, pos, key);
   pos = writeBytesField(buf, pos, value);
   const headerCount = headers === undefined ? 0 : headers.length;
@@ -372,6 +379,14 @@ export function writeRecord(
     pos = writeBytesField(buf, pos, header.value);
   }
   return pos;
+}
+
+/** A record's length varint, attributes, timestamp delta and offset delta: what comes before its key. */
+export function writeRecordHead(buf: Buffer, pos: number, bodySize: number, offsetDelta: number, timestampDelta: number): number {
+  pos = writeVarint(buf, pos, bodySize);
+  buf[pos++] = 0; // record attributes: unused by Kafka
+  pos = writeVarlong(buf, pos, timestampDelta);
+  return writeVarint(buf, pos, offsetDelta);
 }
 
 /** A batch whose records section is `records[start, end)` compressed with `compression`, its header left to fill. */

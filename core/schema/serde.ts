@@ -10,6 +10,15 @@ export interface Serde<T> {
   readonly format: string;
   serialize(value: T, location?: RecordLocation): Either<SerdeError, Buffer>;
   deserialize(bytes: Buffer, location?: RecordLocation): Either<SerdeError, T>;
+  /**
+   * Optional: writes the bytes serialize() would give for `value` into `out`
+   * at `at` and returns the position after them (the producer's writes then
+   * need no Buffer and no Either per field). -1 when it does not: no room, or
+   * a value outside this fast path (also a value serialize() refuses); the
+   * caller then calls serialize(), and ignores what was written past `at`.
+   * Never throws.
+   */
+  serializeInto?(value: T, out: Buffer, at: number): number;
 }
 
 /** For callers that prefer exceptions: unwraps or throws SerdeException. */
@@ -20,11 +29,23 @@ export function orThrow<T>(result: Either<SerdeError, T>): T {
 
 /** Raw bytes, untouched. */
 export function bytesSerde(): Serde<Buffer> {
-  return {
-    format: 'bytes',
-    serialize: (value) => right(value),
-    deserialize: (bytes) => right(bytes),
-  };
+  return withSerializeInto(
+    {
+      format: 'bytes',
+      serialize: (value) => right(value),
+      deserialize: (bytes) => right(bytes),
+    },
+    (value, out, at) => (Buffer.isBuffer(value) && value.length <= out.length - at ? at + value.copy(out, at) : -1),
+  );
+}
+
+/**
+ * The serde with serializeInto as a property that is not enumerable: a serde
+ * spread into a new one with its own serialize (`{ ...stringSerde(),
+ * serialize }`) must not keep a fast path that bypasses that serialize.
+ */
+function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>): Serde<T> {
+  return Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
 }
 
 /** Longest text asciiText builds with one String.fromCharCode call; longer ASCII is a latin1 slice. */
@@ -107,20 +128,37 @@ function plainJsonChar(c: number): boolean {
  * same). Undefined when longer than SHORT_WRITE or not all such characters.
  */
 function shortAsciiBytes(text: string, quoted: boolean): Buffer | undefined {
+  if (text.length > SHORT_WRITE) return undefined;
+  const out = Buffer.allocUnsafe(text.length + (quoted ? 2 : 0));
+  return writeShortAscii(text, quoted, out, 0) < 0 ? undefined : out;
+}
+
+/** shortAsciiBytes' bytes written into `out` at `at`: the position after them, or -1 (too long, not such characters, no room). */
+function writeShortAscii(text: string, quoted: boolean, out: Buffer, at: number): number {
   const n = text.length;
-  if (n > SHORT_WRITE) return undefined;
-  const at = quoted ? 1 : 0;
-  const out = Buffer.allocUnsafe(n + 2 * at);
+  const q = quoted ? 1 : 0;
+  if (n > SHORT_WRITE || n + 2 * q > out.length - at) return -1;
+  const start = at + q;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (quoted ? !plainJsonChar(c) : c >= 0x80) return undefined;
-    out[at + i] = c;
+    if (quoted ? !plainJsonChar(c) : c >= 0x80) return -1;
+    out[start + i] = c;
   }
   if (quoted) {
-    out[0] = QUOTE;
-    out[n + 1] = QUOTE;
+    out[at] = QUOTE;
+    out[start + n] = QUOTE;
   }
-  return out;
+  return start + n + q;
+}
+
+/** UTF-8 needs at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units; a lone surrogate: 3). */
+const MAX_UTF8_PER_UNIT = 3;
+
+/** Any text as UTF-8 into `out` at `at` (what Buffer.from writes): the position after it, or -1 when it might not fit. */
+function writeUtf8(text: string, out: Buffer, at: number): number {
+  const short = writeShortAscii(text, false, out, at);
+  if (short >= 0) return short;
+  return text.length * MAX_UTF8_PER_UNIT <= out.length - at ? at + out.write(text, at, 'utf8') : -1;
 }
 
 /** The text of UTF-8 bytes; undefined when they are not valid UTF-8. */
@@ -144,21 +182,24 @@ const NOT_UTF8 = 'bytes are not valid UTF-8';
 /** UTF-8 text; bytes that are not valid UTF-8 are refused, not replaced with U+FFFD. */
 export function stringSerde(): Serde<string> {
   const decoder = strictDecoder();
-  return {
-    format: 'string',
-    // (A value of another type goes to Buffer.from, which throws as before.)
-    serialize: (value) => right((typeof value === 'string' ? shortAsciiBytes(value, false) : undefined) ?? Buffer.from(value, 'utf8')),
-    deserialize: (bytes, location) => {
-      const text = strictText(bytes, decoder);
-      return text === undefined ? left(serdeError('invalid-payload', NOT_UTF8, location)) : right(text);
+  return withSerializeInto<string>(
+    {
+      format: 'string',
+      // (A value of another type goes to Buffer.from, which throws as before.)
+      serialize: (value) => right((typeof value === 'string' ? shortAsciiBytes(value, false) : undefined) ?? Buffer.from(value, 'utf8')),
+      deserialize: (bytes, location) => {
+        const text = strictText(bytes, decoder);
+        return text === undefined ? left(serdeError('invalid-payload', NOT_UTF8, location)) : right(text);
+      },
     },
-  };
+    (value, out, at) => (typeof value === 'string' ? writeUtf8(value, out, at) : -1),
+  );
 }
 
 /** JSON text in UTF-8. The type parameter is the caller's claim; JSON carries no schema. */
 export function jsonSerde<T = unknown>(): Serde<T> {
   const decoder = strictDecoder();
-  return {
+  const serde: Serde<T> = {
     format: 'json',
     serialize: (value, location) => {
       const plain = typeof value === 'string' ? shortAsciiBytes(value, true) : undefined;
@@ -185,6 +226,8 @@ export function jsonSerde<T = unknown>(): Serde<T> {
       }
     },
   };
+  // Plain short strings only (the words and ids of keyed writes); anything else goes through JSON.stringify.
+  return withSerializeInto(serde, (value, out, at) => (typeof value === 'string' ? writeShortAscii(value, true, out, at) : -1));
 }
 
 /**

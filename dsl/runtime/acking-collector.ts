@@ -5,9 +5,17 @@
 //
 // Writes are gathered per topic and handed over in batches (one send call per
 // batch, at the latest on the next turn of the event loop): per-record send
-// calls cost more than the write itself.
-import type { LogProducer, OutgoingRecord } from '../../core/client';
+// calls cost more than the write itself. Writes of serialized ranges
+// (sendRange, when the producer has openWrite) go into the producer's batch
+// at once, through one open writer per topic, ended the same way.
+import type { LogProducer, OutgoingRecord, RecordWriter } from '../../core/client';
 import type { RecordCollector } from './stream-task';
+
+/** A topic's open writer and the records appended to it. */
+interface OpenWrite {
+  readonly writer: RecordWriter;
+  count: number;
+}
 
 const BATCH = 500;
 
@@ -22,8 +30,19 @@ export class AckingCollector implements RecordCollector {
   private lastTopic: string | undefined;
   private lastBatch: OutgoingRecord[] | undefined;
   private scheduled: NodeJS.Immediate | undefined;
+  private readonly writers = new Map<string, OpenWrite>();
+  private lastWriteTopic: string | undefined;
+  private lastWrite: OpenWrite | undefined;
+  /** Present when the producer takes range writes (LogProducer.openWrite); without it the task copies the ranges into send(). */
+  readonly sendRange: RecordCollector['sendRange'];
 
-  constructor(private readonly producer: LogProducer) {}
+  constructor(private readonly producer: LogProducer) {
+    // Parameters spelled out: a rest array would be one more object per record.
+    this.sendRange =
+      producer.openWrite === undefined
+        ? undefined
+        : (topic, src, keyStart, keyEnd, valueStart, valueEnd, timestamp) => this.writeRange(topic, src, keyStart, keyEnd, valueStart, valueEnd, timestamp);
+  }
 
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition: number | undefined, headers?: Record<string, string>): void {
     this.inFlightCount++;
@@ -34,6 +53,21 @@ export class AckingCollector implements RecordCollector {
     this.lastBatch = batch;
     batch.push({ key, value, timestamp, partition, headers });
     if (batch.length >= BATCH) this.sendBatch(topic);
+    else this.scheduled ??= setImmediate(() => this.sendAll());
+  }
+
+  private writeRange(topic: string, src: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, timestamp: number): void {
+    // Records gathered by send() for this topic are written first: the producer's batches keep the order of the writes.
+    if (this.batches.size > 0 && this.batches.has(topic)) this.sendBatch(topic);
+    let open = topic === this.lastWriteTopic ? this.lastWrite : this.writers.get(topic);
+    if (!open) this.writers.set(topic, (open = { writer: this.producer.openWrite!(topic), count: 0 }));
+    this.lastWriteTopic = topic;
+    this.lastWrite = open;
+    this.inFlightCount++;
+    this.sent++;
+    open.count++;
+    open.writer.append(src, keyStart, keyEnd, valueStart, valueEnd, timestamp, undefined);
+    if (open.count >= BATCH) this.endWrite(topic);
     else this.scheduled ??= setImmediate(() => this.sendAll());
   }
 
@@ -77,6 +111,18 @@ export class AckingCollector implements RecordCollector {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     for (const topic of [...this.batches.keys()]) this.sendBatch(topic);
+    for (const topic of [...this.writers.keys()]) this.endWrite(topic);
+  }
+
+  private endWrite(topic: string): void {
+    const open = this.writers.get(topic);
+    if (!open) return;
+    this.writers.delete(topic);
+    if (this.lastWrite === open) {
+      this.lastWriteTopic = undefined;
+      this.lastWrite = undefined;
+    }
+    this.track(topic, open.count, open.writer.end());
   }
 
   private sendBatch(topic: string): void {
@@ -87,11 +133,16 @@ export class AckingCollector implements RecordCollector {
       this.lastTopic = undefined;
       this.lastBatch = undefined;
     }
-    this.producer.sendBatch(topic, batch).then(
-      () => this.settled(batch.length),
+    this.track(topic, batch.length, this.producer.sendBatch(topic, batch));
+  }
+
+  /** Counts `n` writes as settled once `written` does; the first failure is kept. */
+  private track(topic: string, n: number, written: Promise<void>): void {
+    written.then(
+      () => this.settled(n),
       (e: Error) => {
         this.failure ??= new Error(`write to topic ${topic} failed: ${e.message}`);
-        this.settled(batch.length);
+        this.settled(n);
       },
     );
   }

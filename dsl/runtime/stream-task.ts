@@ -31,6 +31,8 @@ export interface RawRecord {
 /** Where a task's writes go: the runtime's producer (acks tracked) or the test driver's memory. */
 export interface RecordCollector {
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, partition: number | undefined, headers?: Record<string, string>): void;
+  /** Optional: send() of a record serialized into src's ranges (start -1: null), copied before it returns. */
+  sendRange?(topic: string, src: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, timestamp: number): void;
 }
 
 export interface TaskOptions {
@@ -265,6 +267,12 @@ export class StreamTask implements TaskContext {
     this.options.collector.send(topic, key, value, timestamp, partition);
   }
 
+  sendRange(topic: string, src: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, timestamp: number): void {
+    const collector = this.options.collector;
+    if (collector.sendRange) collector.sendRange(topic, src, keyStart, keyEnd, valueStart, valueEnd, timestamp);
+    else collector.send(topic, copyOf(src, keyStart, keyEnd), copyOf(src, valueStart, valueEnd), timestamp, undefined);
+  }
+
   deadLetter(topic: string, record: KRecord<unknown, unknown>, reason: string): void {
     const json = (v: unknown) => (v === undefined || v === null ? null : Buffer.from(safeJson(v), 'utf8'));
     this.metrics?.deadLetter();
@@ -394,4 +402,12 @@ export function createStore(spec: ResolvedStore): AnyStore {
   return spec.kind === 'key-value'
     ? (new InMemoryKeyValueStore(spec.name, spec.keySerde, spec.valueSerde, changelog) as AnyStore)
     : (new InMemoryWindowStore(spec.name, spec.keySerde, spec.valueSerde, changelog) as AnyStore);
+}
+
+/** src[start, end) as a Buffer of its own (start -1: null): the caller's range is reused once send returns. */
+function copyOf(src: Buffer, start: number, end: number): Buffer | null {
+  if (start < 0) return null;
+  const out = Buffer.allocUnsafe(end - start);
+  src.copy(out, 0, start, end);
+  return out;
 }

@@ -21,11 +21,19 @@ export function writeTarget(topic: string, step: string): WriteTarget {
   return { topic, step, keyLocation: Object.freeze({ topic, isKey: true }), valueLocation: Object.freeze({ topic }) };
 }
 
+/**
+ * Where serdes with serializeInto write a record's key and value: the write
+ * copies them out (into the producer's batch) before it returns, so one space
+ * serves every write, and no Buffer or Either is made per field.
+ */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
 export function sendRecord<K, V>(task: TaskContext, target: WriteTarget, r: KRecord<K, V>, keySerde: Serde<K>, valueSerde: Serde<V>): void {
   const step = target.step;
   let key: Buffer | null = null;
   let value: Buffer | null = null;
   try {
+    if (task.sendRange !== undefined && sentInto(task, target.topic, r, keySerde, valueSerde)) return;
     if (r.key !== null && r.key !== undefined) {
       const k = keySerde.serialize(r.key, target.keyLocation);
       if (k._tag === 'Left') return task.userError(new Error(k.left.message), step, r);
@@ -41,4 +49,31 @@ export function sendRecord<K, V>(task: TaskContext, target: WriteTarget, r: KRec
     return task.userError(new Error(`the ${keySerde.format}/${valueSerde.format} serde threw: ${(e as Error).message}`), step, r);
   }
   task.send(target.topic, key, value, r.timestamp);
+}
+
+/**
+ * Sends the record serialized into the scratch space when both serdes write
+ * theirs there (a null key or value needs none); false when one does not
+ * (no serializeInto, or -1: a value outside its fast path, or one it refuses),
+ * and nothing was sent: serialize() then gives the bytes or the error.
+ */
+function sentInto<K, V>(task: TaskContext, topic: string, r: KRecord<K, V>, keySerde: Serde<K>, valueSerde: Serde<V>): boolean {
+  let keyStart = -1;
+  let keyEnd = -1;
+  if (r.key !== null && r.key !== undefined) {
+    if (keySerde.serializeInto === undefined) return false;
+    keyEnd = keySerde.serializeInto(r.key, scratch, 0);
+    if (keyEnd < 0) return false;
+    keyStart = 0;
+  }
+  let valueStart = -1;
+  let valueEnd = -1;
+  if (r.value !== null && r.value !== undefined) {
+    if (valueSerde.serializeInto === undefined) return false;
+    valueStart = keyStart < 0 ? 0 : keyEnd;
+    valueEnd = valueSerde.serializeInto(r.value, scratch, valueStart);
+    if (valueEnd < 0) return false;
+  }
+  task.sendRange!(topic, scratch, keyStart, keyEnd, valueStart, valueEnd, r.timestamp);
+  return true;
 }

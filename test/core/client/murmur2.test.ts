@@ -25,6 +25,20 @@ describe('murmur2 key partitioning', () => {
     expect(checked).toBe(10_000);
   });
 
+  it('hashes a range of a buffer as it hashes those bytes alone', () => {
+    const partitioner = new DefaultPartitioner();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(64), fc.nat(64), (bytes, a, b) => {
+        const src = Buffer.from(bytes);
+        const [start, end] = [Math.min(a, b, src.length), Math.min(Math.max(a, b), src.length)];
+        expect(murmur2(src, start, end)).toBe(murmur2(Buffer.from(src.subarray(start, end))));
+        expect(partitioner.partitionOfRange('t', 13, src, start, end, undefined)).toBe(partitionForKey(src.subarray(start, end), 13));
+      }),
+      { seed: 7, numRuns: 2000 },
+    );
+    expect(partitioner.partitionOfRange('t', 13, Buffer.from('k'), 0, 1, 4)).toBe(4);
+  });
+
   it('matches kafkajs on string keys and known vectors', () => {
     for (const s of ['', 'a', 'ab', 'abc', 'abcd', 'hello world', 'ключ', '21', 'orders-42']) {
       expect(murmur2(Buffer.from(s))).toBe(kafkajsMurmur2(s));

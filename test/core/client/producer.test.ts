@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { isRight } from 'fp-ts/Either';
 import { decodeRecordBatches } from '../../../core/log';
 import { Broker, BrokerError, ErrorCode } from '../../../core/broker';
@@ -283,5 +285,89 @@ describe('Producer', () => {
       code: ErrorCode.MESSAGE_TOO_LARGE,
     });
     await expect(producer.sendAll('t', [])).resolves.toBeUndefined();
+  });
+
+  it('openWrite: records from byte ranges land where sendAll puts the same records, and end() settles once they are acknowledged', async () => {
+    broker.createTopic({ name: 'ranged', partitions: 4 });
+    const producer = new Producer(broker, { lingerMs: 60_000 });
+    const records = Array.from({ length: 40 }, (_, i) => ({ key: i % 7 === 0 ? null : `k${i}`, value: i % 5 === 0 ? null : `v${i}` }));
+    const all = producer.sendAll(
+      't',
+      records.map((r) => ({
+        key: r.key === null ? null : Buffer.from(r.key),
+        value: r.value === null ? null : Buffer.from(r.value),
+        timestamp: 5,
+        partition: r.key === null ? 1 : undefined,
+      })),
+    );
+    const writer = producer.openWrite('ranged');
+    const src = Buffer.alloc(64);
+    for (const r of records) {
+      // One space reused for every record, key then value, overwritten each time.
+      src.fill(0xee);
+      const keyEnd = r.key === null ? -1 : 3 + src.write(r.key, 3);
+      const valueStart = r.key === null ? 10 : keyEnd + 2;
+      const valueEnd = r.value === null ? -1 : valueStart + src.write(r.value, valueStart);
+      writer.append(src, r.key === null ? -1 : 3, keyEnd, r.value === null ? -1 : valueStart, valueEnd, 5, r.key === null ? 1 : undefined);
+    }
+    let ended = false;
+    const end = writer.end().then(() => (ended = true));
+    await Promise.resolve();
+    expect(ended).toBe(false); // the batches wait for their linger
+    await producer.flush();
+    await end;
+    await all;
+    for (let p = 0; p < 4; p++) {
+      const want = readAll(broker, 't', p).map((r) => [r.offset, r.key, r.value]);
+      expect(readAll(broker, 'ranged', p).map((r) => [r.offset, r.key, r.value])).toEqual(want);
+    }
+    // Bytes identical too: the same records encode the same batches, but for the producer fields.
+    expect(readAll(broker, 'ranged', 1).length).toBeGreaterThan(0);
+    // A writer with nothing appended settles at end().
+    await expect(producer.openWrite('ranged').end()).resolves.toBeUndefined();
+  });
+
+  it('openWrite rejects at end() when a record, the topic or the broker is refused', async () => {
+    const produced: string[] = [];
+    const target: ProduceTarget = {
+      produce: (topic, partition, batch) => {
+        produced.push(`${topic}-${partition}`);
+        return broker.produce(topic, partition, batch);
+      },
+      describeTopic: (topic) => broker.describeTopic(topic),
+      initProducerId: () => broker.initProducerId(),
+    };
+    const producer = new Producer(target);
+    const src = Buffer.from('kv');
+    const bad = producer.openWrite('t');
+    bad.append(src, 0, 1, 1, 2, 1, 7);
+    bad.append(src, 0, 1, 1, 2, 1, undefined);
+    await expect(bad.end()).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    const missing = producer.openWrite('no-such-topic');
+    missing.append(src, 0, 1, 1, 2, 1, undefined);
+    await expect(missing.end()).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    // Nothing of a refused topic is batched or sent (two turns: a batch's send starts on the next one).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(produced.filter((p) => p.startsWith('no-such-topic'))).toEqual([]);
+    const time = producer.openWrite('t');
+    time.append(src, 0, 1, 1, 2, 1.5, undefined);
+    await expect(time.end()).rejects.toMatchObject({ code: ErrorCode.INVALID_TIMESTAMP });
+    broker.createTopic({ name: 'small', config: { 'max.message.bytes': 100 } });
+    const large = producer.openWrite('small');
+    large.append(Buffer.alloc(500), -1, -1, 0, 500, 1, undefined);
+    await expect(large.end()).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
+    await producer.close();
+    await expect(producer.openWrite('t').end()).rejects.toThrow(/closed/);
+  });
+
+  it('openWrite: a refusal read at end(), turns later, is no unhandled rejection (Node would stop the process)', () => {
+    const out = execFileSync(process.execPath, ['-r', './test/support/register-ts.js', 'test/core/client/open-write-refused-child.ts'], {
+      cwd: path.resolve(__dirname, '../../..'),
+      encoding: 'utf8',
+      timeout: 50_000,
+    });
+    const result = JSON.parse(out.trim().split('\n').pop()!);
+    expect(result.survived).toBe(true);
+    expect(result.errors).toEqual([expect.stringMatching(/timestamp must be an integer/), expect.stringMatching(/no-such-topic|unknown/i)]);
   });
 });

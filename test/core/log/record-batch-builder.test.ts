@@ -43,6 +43,33 @@ describe('RecordBatchBuilder', () => {
     );
   });
 
+  it('appendRange writes the bytes append writes for the same key and value, taken from ranges of one buffer', () => {
+    const plain = record.map((r) => ({ ...r, headers: undefined }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(plain, fc.nat(5)), { minLength: 1, maxLength: 60 }), header, (entries, opts) => {
+        const ranged = new RecordBatchBuilder();
+        for (const [r, gap] of entries) {
+          // Key then value at an offset in a larger buffer, with bytes before, between and after.
+          const src = Buffer.alloc(gap + (r.key?.length ?? 0) + gap + (r.value?.length ?? 0) + gap, 0xee);
+          let pos = gap;
+          const keyStart = r.key === null ? -1 : pos;
+          if (r.key !== null) pos += r.key.copy(src, pos);
+          const keyEnd = r.key === null ? -1 : pos;
+          pos += gap;
+          const valueStart = r.value === null ? -1 : pos;
+          if (r.value !== null) pos += r.value.copy(src, pos);
+          ranged.appendRange(src, keyStart, keyEnd, valueStart, r.value === null ? -1 : pos, r.timestamp);
+        }
+        const records = entries.map(([r]) => r);
+        expect(ranged.build(opts).equals(built(records, opts))).toBe(true);
+      }),
+      { seed: 4343, numRuns: 300 },
+    );
+    const builder = new RecordBatchBuilder();
+    expect(() => builder.appendRange(Buffer.from('kv'), 0, 1, 1, 2, 1.5)).toThrow(RangeError);
+    expect(builder.count).toBe(0);
+  });
+
   it('builds again with other header fields without changing the batch it built before', () => {
     const builder = new RecordBatchBuilder();
     builder.append(Buffer.from('k'), Buffer.from('v'), 1000);
@@ -57,6 +84,26 @@ describe('RecordBatchBuilder', () => {
       { key: null, value: Buffer.from('w'), timestamp: 999 },
     ];
     expect(second.equals(encodeRecordBatch({ records, producerId: 8, producerEpoch: 1, baseSequence: 0 }))).toBe(true);
+  });
+
+  it('a batch filling most of its buffer is handed out without a copy; a second build leaves it as it was', () => {
+    const builder = new RecordBatchBuilder(64);
+    const records: RecordInput[] = [
+      { key: Buffer.from('key-1'), value: Buffer.alloc(40, 1), timestamp: 7 },
+      { key: null, value: Buffer.alloc(9, 2), timestamp: 8 },
+    ];
+    for (const r of records) builder.append(r.key, r.value, r.timestamp!);
+    const own = (builder as unknown as { buf: Buffer }).buf;
+    const first = builder.build({ producerId: 1, producerEpoch: 0, baseSequence: 0 });
+    // Compared by ArrayBuffer and offset: small Buffers share Node's pool.
+    const sameBytes = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+    expect(sameBytes(first, own)).toBe(true); // the builder's own bytes
+    const copy = Buffer.from(first);
+    const second = builder.build({ producerId: 2, producerEpoch: 0, baseSequence: 5 });
+    expect(sameBytes(second, own)).toBe(false);
+    expect(first.equals(copy)).toBe(true);
+    expect(first.equals(encodeRecordBatch({ records, producerId: 1, producerEpoch: 0, baseSequence: 0 }))).toBe(true);
+    expect(second.equals(encodeRecordBatch({ records, producerId: 2, producerEpoch: 0, baseSequence: 5 }))).toBe(true);
   });
 
   it('a builder with no records holds no buffer of its own; its first record allocates one', () => {

@@ -142,6 +142,77 @@ describe('the fast paths for short text', () => {
   });
 });
 
+describe('serializeInto: the bytes serialize() gives, written in place', () => {
+  /** serializeInto's bytes at `at` in a buffer of `room` bytes after it (prefilled, so bytes it did not write show), or -1. */
+  function into<T>(serde: { serializeInto?: (v: T, out: Buffer, at: number) => number }, value: T, at: number, room: number): Buffer | -1 {
+    const out = Buffer.alloc(at + room, 0xaa);
+    const end = serde.serializeInto!(value, out, at);
+    expect(out.subarray(0, at).every((b) => b === 0xaa)).toBe(true);
+    if (end < 0) return -1; // what it wrote past `at` then is scratch the caller ignores
+    expect(out.subarray(end).every((b) => b === 0xaa)).toBe(true);
+    return out.subarray(at, end);
+  }
+  const texts = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 60 }),
+    fc.string({ unit: 'binary', maxLength: 60 }), // lone surrogates included
+    fc.string({ unit: fc.constantFrom('a', 'Z', '"', '\\', '\n', '\u007f', ' '), maxLength: 40 }),
+  );
+
+  it('stringSerde: byte for byte what serialize() gives, for any text, or -1 when it might not fit', () => {
+    const serde = stringSerde();
+    fc.assert(
+      fc.property(texts, fc.nat(20), fc.nat(200), (text, at, room) => {
+        const bytes = into(serde, text, at, room);
+        const want = serde.serialize(text);
+        if (want._tag === 'Left') throw new Error('a string always serializes');
+        if (bytes === -1) expect(text.length * 3).toBeGreaterThan(room);
+        else expect(bytes.equals(want.right)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    // Room for the bytes is enough for short ASCII; other text needs room for its worst case.
+    expect(into(serde, 'word', 0, 4)).toEqual(Buffer.from('word'));
+    expect(into(serde, 'word', 0, 3)).toBe(-1);
+    expect(into(serde, 'é', 0, 3)).toEqual(Buffer.from('é'));
+    expect(into(serde, 'é', 0, 2)).toBe(-1);
+  });
+
+  it('jsonSerde: short plain strings as JSON.stringify writes them; any other value -1 (serialize() then writes or refuses it)', () => {
+    const serde = jsonSerde<unknown>();
+    fc.assert(
+      fc.property(fc.oneof(texts, fc.jsonValue(), fc.constant(undefined)), fc.nat(20), (value, at) => {
+        const bytes = into(serde, value, at, 100);
+        if (bytes === -1) return;
+        expect(typeof value).toBe('string');
+        const want = serde.serialize(value);
+        expect(want._tag === 'Right' && bytes.equals(want.right)).toBe(true);
+        expect(bytes.equals(Buffer.from(JSON.stringify(value), 'utf8'))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(into(serde, 'w1', 0, 4)).toEqual(Buffer.from('"w1"'));
+    expect(into(serde, 'w1', 0, 3)).toBe(-1);
+    expect(into(serde, 'a"b', 0, 50)).toBe(-1);
+    expect(into(serde, 'x'.repeat(33), 0, 50)).toBe(-1);
+    expect(into(serde, 42, 0, 50)).toBe(-1);
+  });
+
+  it('a serde spread into one with its own serialize does not keep the fast path (it would bypass that serialize)', () => {
+    for (const serde of [stringSerde(), jsonSerde<string>(), bytesSerde() as never]) {
+      expect(serde.serializeInto).toBeDefined();
+      expect({ ...(serde as object) }).not.toHaveProperty('serializeInto');
+    }
+  });
+
+  it('bytesSerde copies a Buffer when it fits; anything else is -1', () => {
+    const serde = bytesSerde();
+    expect(into(serde, Buffer.from([1, 2, 3]), 2, 3)).toEqual(Buffer.from([1, 2, 3]));
+    expect(into(serde, Buffer.from([1, 2, 3]), 2, 2)).toBe(-1);
+    expect(into(serde, 'text' as unknown as Buffer, 0, 10)).toBe(-1);
+  });
+});
+
 describe('plain Avro serde', () => {
   const Point = defineAvroSchema({
     type: 'record',

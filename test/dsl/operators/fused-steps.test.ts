@@ -315,7 +315,7 @@ test('a user function that returns its own record gets a copy, not a record that
   const values: unknown[] = [];
   stream.pipe(
     flatMapValues((v) => v.split(' ')),
-    selectKey((r) => r, { keySerde: str }),
+    selectKey((r) => r),
     mapValues((_v, _k, r) => {
       keys.push(r.key);
       return r;

@@ -2,10 +2,18 @@
 // that measure processes other than their own (brokers, JVMs).
 import * as fs from 'node:fs';
 
+/** User and system CPU milliseconds of a process so far, all its threads, ended ones included (Linux, USER_HZ 100). */
+export function cpuTimesMs(pid: number): { user: number; system: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After the command name (which may hold spaces) fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
 /** user+system CPU milliseconds of a process so far (Linux, USER_HZ 100). */
 export function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const t = cpuTimesMs(pid);
+  return t.user + t.system;
 }
 
 /**

@@ -14,14 +14,18 @@
 // 6-partition topic at RF 1 acks=1 and one at RF 3 acks=all with
 // min.insync.replicas=2, 100 B and 1 KB records. Rounds alternate the four
 // configs (Rill RF1, Rill RF3, Kafka RF1, Kafka RF3), the order rotated by one
-// each round, after one unmeasured warm-up run of each config (V8's and the
-// JVM's compilers). Each broker of both systems runs in a memory cgroup of the
+// each round, after unmeasured warm-up runs of each config at each record size
+// (V8's and the JVM's compilers; a Kafka config is warmed again while its JIT
+// compiler threads still take a tenth of its brokers' CPU, which one run did
+// not settle at load 20). Each broker of both systems runs in a memory cgroup of the
 // same size when the machine allows it (bench/memory-cgroup.ts; controllers are
 // not confined, as in bench:cluster).
 //
 // Recorded: records/s and MB/s per run; each system's RF3/RF1 ratio per round
 // and the median; the brokers' CPU-ms per MB produced (user and system, from
-// /proc, the JVMs' every thread included); the load average before and after;
+// /proc, the JVMs' every thread included), split by thread name (which shows
+// a JVM's compiler, GC, network and replica fetcher threads apart) and their
+// context switches per MB; the load average before and after;
 // the copy floor of bench/replication-floor.ts and the ceiling it leaves each
 // system. Results: bench/results/cluster-vs-kafka.json (BENCH_OUT overrides).
 //
@@ -40,7 +44,7 @@ import { startKafkaCluster, type KafkaCluster } from '../test/peers/kafka/kafka-
 import { ClusterNodes, killAllNow, pause, type PartitionView } from './cluster-nodes';
 import { brokerMemoryLimit, MemoryCgroup } from './memory-cgroup';
 import { IN_FLIGHT_PER_CONNECTION, BATCH_TARGET_BYTES, leadersOf, producePipelined, ProduceWindow } from './pipelined-producer';
-import { cpuTimesMs, rssMb } from './proc-stats';
+import { contextSwitches, cpuTimesMs, rssMb, threadCpuMs } from './proc-stats';
 import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-floor';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -135,9 +139,52 @@ function cpuOf(pids: Iterable<number>): { user: number; system: number } {
   return sum;
 }
 
+/** Context switches of some processes' threads so far (gone processes count 0). */
+function switchesOf(pids: Iterable<number>): number {
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      n += contextSwitches(pid);
+    } catch {
+      // the process is gone
+    }
+  }
+  return n;
+}
+
+/** CPU-ms of the brokers' threads so far, by thread name (see threadCpuMs), summed over the brokers. */
+function brokerThreads(pids: Iterable<number>): Map<string, number> {
+  const sum = new Map<string, number>();
+  for (const pid of pids) {
+    try {
+      for (const [name, ms] of threadCpuMs(pid)) sum.set(name, (sum.get(name) ?? 0) + ms);
+    } catch {
+      // the process is gone
+    }
+  }
+  return sum;
+}
+
+/** A config is warm once its JIT compiler threads take at most this share of the brokers' CPU (see main). */
+const JIT_SETTLED = 0.1;
+const MAX_WARMUPS = QUICK ? 1 : 4;
+
+/** The share of the brokers' CPU that the JVM's compiler threads ("C2 CompilerThread0", "C1 ...") took; undefined where no thread has that name (node). */
+function jitShare(r: Run): number | undefined {
+  const threads = Object.entries(r.cpu.brokerThreadsCpuMsPerMB);
+  const jit = threads.filter(([name]) => name.includes('CompilerThre')).reduce((n, [, ms]) => n + ms, 0);
+  if (!threads.some(([name]) => name.includes('CompilerThre'))) return undefined;
+  return jit / Math.max(1e-9, r.cpu.brokerCpuMsPerMB);
+}
+
+/** How many thread groups a run reports: the rest is summed as "other". */
+const TOP_THREADS = 10;
+
 /** The CPU of a system's brokers and controllers and of this process over a measured window. */
 class SystemWindow extends ProduceWindow {
+  private threads0 = new Map<string, number>();
   private brokers0 = { user: 0, system: 0 };
+  private switches0 = 0;
   private controllers0 = { user: 0, system: 0 };
   private self0 = process.cpuUsage();
   private t0 = performance.now();
@@ -147,7 +194,9 @@ class SystemWindow extends ProduceWindow {
   }
 
   protected override onOpen(): void {
+    this.threads0 = brokerThreads(this.system.brokerPids().values());
     this.brokers0 = cpuOf(this.system.brokerPids().values());
+    this.switches0 = switchesOf(this.system.brokerPids().values());
     this.controllers0 = cpuOf(this.system.controllerPids().values());
     this.self0 = process.cpuUsage();
     this.t0 = performance.now();
@@ -156,6 +205,11 @@ class SystemWindow extends ProduceWindow {
   cpu(megabytes: number) {
     const secs = (performance.now() - this.t0) / 1000;
     const b = cpuOf(this.system.brokerPids().values());
+    const threads = [...brokerThreads(this.system.brokerPids().values())]
+      .map(([name, ms]): [string, number] => [name, ms - (this.threads0.get(name) ?? 0)])
+      .sort((x, y) => y[1] - x[1]);
+    const top = threads.slice(0, TOP_THREADS);
+    const other = threads.slice(TOP_THREADS).reduce((n, [, ms]) => n + ms, 0);
     const c = cpuOf(this.system.controllerPids().values());
     const self = process.cpuUsage(this.self0);
     const brokersMs = b.user - this.brokers0.user + (b.system - this.brokers0.system);
@@ -165,6 +219,10 @@ class SystemWindow extends ProduceWindow {
       benchClientCores: round((self.user + self.system) / 1e6 / secs, 2),
       brokerCpuMsPerMB: round(brokersMs / megabytes, 2),
       brokerSystemCpuMsPerMB: round((b.system - this.brokers0.system) / megabytes, 2),
+      /** The brokers' threads' context switches per MB: hand-offs between threads, and waits. */
+      brokerContextSwitchesPerMB: Math.round((switchesOf(this.system.brokerPids().values()) - this.switches0) / megabytes),
+      /** The brokers' CPU-ms per MB by thread name, the busiest first (threads started inside the window count whole). */
+      brokerThreadsCpuMsPerMB: Object.fromEntries([...top, ['other', other] as [string, number]].map(([name, ms]) => [name, round(ms / megabytes, 2)])),
     };
   }
 }
@@ -322,6 +380,13 @@ function memoryOf(system: System) {
 
 // ---------------------------------------------------------------- summary
 
+/** Per thread group, the median over the runs of its CPU-ms per MB (0 in a run that did not list it), the busiest first. */
+function medianByThread(rs: Run[]): Record<string, number> {
+  const names = new Set(rs.flatMap((r) => Object.keys(r.cpu.brokerThreadsCpuMsPerMB)));
+  const medians = [...names].map((name): [string, number] => [name, round(median(rs.map((r) => r.cpu.brokerThreadsCpuMsPerMB[name] ?? 0)), 2)]);
+  return Object.fromEntries(medians.sort((a, b) => b[1] - a[1]));
+}
+
 function summarise(runs: Run[], system: SystemName, valueBytes: number, floor: CopyFloor) {
   const of = (rf: Rf) => runs.filter((r) => r.system === system && r.valueBytes === valueBytes && r.replicationFactor === rf);
   const rf1 = of(1);
@@ -339,6 +404,8 @@ function summarise(runs: Run[], system: SystemName, valueBytes: number, floor: C
     brokerSystemCpuMsPerMB: round(median(rs.map((r) => r.cpu.brokerSystemCpuMsPerMB)), 2),
     brokersCores: round(median(rs.map((r) => r.cpu.brokersCores)), 2),
     latencyP50Ms: round(median(rs.map((r) => r.latencyMs.p50))),
+    brokerContextSwitchesPerMB: Math.round(median(rs.map((r) => r.cpu.brokerContextSwitchesPerMB))),
+    brokerThreadsCpuMsPerMB: medianByThread(rs),
   });
   const a = side(rf1);
   const b = side(rf3);
@@ -411,10 +478,19 @@ async function main(): Promise<void> {
     ];
     const label = (r: Run) =>
       `${r.system.padEnd(5)} ${String(r.valueBytes).padStart(4)} B RF${r.replicationFactor}: ${r.recordsPerSec.toLocaleString('en-US')} records/s, ${r.MBPerSec} MB/s, p50 ${r.latencyMs.p50} ms, brokers ${r.cpu.brokersCores} cores, ${r.cpu.brokerCpuMsPerMB} CPU-ms/MB (${r.cpu.brokerSystemCpuMsPerMB} system), load ${r.loadAverage1m}${r.errors ? `, ${r.errors} errors` : ''}`;
-    for (const c of configs) {
-      const r = await throughput(c.system, c.rf, VALUE_SIZES[0], 0);
-      warmUps.push(r);
-      console.log(`  (warm-up, not counted) ${label(r)}`);
+    // Warm-up: each config at each record size once; a JVM's compiler threads then may still take a good
+    // part of its CPU on this loaded machine (C2 compiled for a whole measured run after one warm-up), so
+    // a config is warmed again while its JIT compiler threads take more than JIT_SETTLED of the brokers' CPU.
+    for (const valueBytes of VALUE_SIZES) {
+      for (const c of configs) {
+        for (let attempt = 1; ; attempt++) {
+          const r = await throughput(c.system, c.rf, valueBytes, 0);
+          warmUps.push(r);
+          const jit = jitShare(r);
+          console.log(`  (warm-up, not counted${jit === undefined ? '' : `; JIT compiler threads ${Math.round(jit * 100)}% of the brokers' CPU`}) ${label(r)}`);
+          if (jit === undefined || jit <= JIT_SETTLED || attempt === MAX_WARMUPS) break;
+        }
+      }
     }
     let roundNo = 0;
     for (const valueBytes of VALUE_SIZES) {
@@ -463,7 +539,7 @@ async function main(): Promise<void> {
       measuredSecondsPerRun: MEASURE_MS / 1000,
       warmupSecondsPerRun: WARMUP_MS / 1000,
       roundsPerRecordSize: ROUNDS,
-      order: 'Rill RF1, Rill RF3, Kafka RF1, Kafka RF3, rotated by one each round, after one unmeasured warm-up run of each (100 B)',
+      order: `Rill RF1, Rill RF3, Kafka RF1, Kafka RF3, rotated by one each round, after unmeasured warm-up runs of each config at each record size (a Kafka config again while its JIT compiler threads took more than ${JIT_SETTLED * 100}% of its brokers' CPU, at most ${MAX_WARMUPS} runs)`,
       cpu: "brokers' user + system CPU from /proc/<pid>/stat over each measured window (JVM: every thread), per MB of record values acknowledged",
       startSeconds,
     },

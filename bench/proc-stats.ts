@@ -43,3 +43,39 @@ export function rssMb(pid: number): number {
     .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? NaN) / 1024);
 }
+
+/**
+ * CPU milliseconds (user + system) of a process's live threads so far, summed
+ * by thread name with digits replaced by '#' (so a JVM's "GC Thread#0" and
+ * "GC Thread#1", or libuv's worker threads, count as one group). Linux
+ * truncates thread names to 15 characters. Threads that exit between two
+ * readings drop out of the second: compare groups of long-lived threads.
+ */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+/g, '#');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
+}
+
+/** Context switches (voluntary + involuntary) of a process's live threads so far. */
+export function contextSwitches(pid: number): number {
+  let n = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      for (const line of fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8').split('\n'))
+        if (line.startsWith('voluntary_ctxt_switches:') || line.startsWith('nonvoluntary_ctxt_switches:')) n += Number(line.split(/\s+/)[1]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return n;
+}

@@ -42,6 +42,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { apis, KafkaConnection } from '../core/protocol';
 import { startKafkaCluster, type KafkaCluster } from '../test/peers/kafka/kafka-cluster';
 import { ClusterNodes, killAllNow, pause, type PartitionView } from './cluster-nodes';
+import { loadAverage, median } from './ab-rounds';
+import { boundRun } from './bounded-run';
 import { brokerMemoryLimit, MemoryCgroup } from './memory-cgroup';
 import { IN_FLIGHT_PER_CONNECTION, BATCH_TARGET_BYTES, leadersOf, producePipelined, ProduceWindow } from './pipelined-producer';
 import { contextSwitches, cpuTimesMs, rssMb, threadCpuMs } from './proc-stats';
@@ -80,49 +82,12 @@ interface System {
 // ---------------------------------------------------------------- bounded lifetime
 
 let kafkaCluster: KafkaCluster | undefined;
-const killEverything = () => {
+const bounded = boundRun('bench:cluster-vs-kafka', TIMEOUT_MS, () => {
   killAllNow();
   kafkaCluster?.killNow();
-};
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench:cluster-vs-kafka: still running after ${TIMEOUT_MS} ms; killing both clusters and giving up\n`);
-  killEverything();
-  process.exit(1);
-}, TIMEOUT_MS);
-process.on('exit', killEverything);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    process.stderr.write(`bench:cluster-vs-kafka: ${sig}; killing both clusters\n`);
-    killEverything();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (e) => {
-  process.stderr.write(`bench:cluster-vs-kafka: ${e.stack ?? e}\n`);
-  killEverything();
-  process.exit(1);
 });
-process.on('unhandledRejection', (e) => {
-  process.stderr.write(`bench:cluster-vs-kafka: unhandled rejection: ${(e as Error)?.stack ?? e}\n`);
-  killEverything();
-  process.exit(1);
-});
-
-// ---------------------------------------------------------------- small helpers
 
 const round = (x: number, digits = 1) => +x.toFixed(digits);
-const median = (xs: number[]) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (xs: number[], q: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-const loadAverage = () => os.loadavg().map((x) => round(x, 2));
 
 /** Sum of user and system CPU-ms of some processes (those that cannot be read, gone, count 0). */
 function cpuOf(pids: Iterable<number>): { user: number; system: number } {
@@ -169,12 +134,20 @@ function brokerThreads(pids: Iterable<number>): Map<string, number> {
 const JIT_SETTLED = 0.1;
 const MAX_WARMUPS = QUICK ? 1 : 4;
 
+/** CPU-ms of the JVM's compiler threads per MB in a run (0 for node, whose threads are not named). */
+function jitCpuMsPerMB(r: Run): number {
+  return Object.entries(r.cpu.brokerThreadsCpuMsPerMB)
+    .filter(([name]) => name.includes('CompilerThre'))
+    .reduce((n, [, ms]) => n + ms, 0);
+}
+
+/** A run's broker CPU-ms per MB less its JIT compilers'. */
+const cpuWithoutJit = (r: Run) => r.cpu.brokerCpuMsPerMB - jitCpuMsPerMB(r);
+
 /** The share of the brokers' CPU that the JVM's compiler threads ("C2 CompilerThread0", "C1 ...") took; undefined where no thread has that name (node). */
 function jitShare(r: Run): number | undefined {
-  const threads = Object.entries(r.cpu.brokerThreadsCpuMsPerMB);
-  const jit = threads.filter(([name]) => name.includes('CompilerThre')).reduce((n, [, ms]) => n + ms, 0);
-  if (!threads.some(([name]) => name.includes('CompilerThre'))) return undefined;
-  return jit / Math.max(1e-9, r.cpu.brokerCpuMsPerMB);
+  if (!Object.keys(r.cpu.brokerThreadsCpuMsPerMB).some((name) => name.includes('CompilerThre'))) return undefined;
+  return jitCpuMsPerMB(r) / Math.max(1e-9, r.cpu.brokerCpuMsPerMB);
 }
 
 /** How many thread groups a run reports: the rest is summed as "other". */
@@ -237,7 +210,7 @@ interface Run {
   MBPerSec: number;
   requestsPerSec: number;
   recordsPerRequest: number;
-  latencyMs: { p50: number; p99: number };
+  latencyMs: { p50: number; p99: number; max: number };
   errors: number;
   cpu: ReturnType<SystemWindow['cpu']>;
   loadAverage1m: number;
@@ -267,7 +240,7 @@ async function throughput(system: System, rf: Rf, valueBytes: number, roundNo: n
     MBPerSec: round(megabytes / secs),
     requestsPerSec: Math.round(window.requests / secs),
     recordsPerRequest,
-    latencyMs: { p50: round(quantile(window.latencies, 0.5)), p99: round(quantile(window.latencies, 0.99)) },
+    latencyMs: window.latencyMs(),
     errors: window.errors,
     cpu: window.cpu(megabytes),
     loadAverage1m: loadAverage()[0],
@@ -402,6 +375,7 @@ function summarise(runs: Run[], system: SystemName, valueBytes: number, floor: C
     MBPerSec: round(median(rs.map((r) => r.MBPerSec))),
     brokerCpuMsPerMB: round(median(rs.map((r) => r.cpu.brokerCpuMsPerMB)), 2),
     brokerSystemCpuMsPerMB: round(median(rs.map((r) => r.cpu.brokerSystemCpuMsPerMB)), 2),
+    brokerCpuMsPerMBWithoutJit: round(median(rs.map(cpuWithoutJit)), 2),
     brokersCores: round(median(rs.map((r) => r.cpu.brokersCores)), 2),
     latencyP50Ms: round(median(rs.map((r) => r.latencyMs.p50))),
     brokerContextSwitchesPerMB: Math.round(median(rs.map((r) => r.cpu.brokerContextSwitchesPerMB))),
@@ -420,6 +394,12 @@ function summarise(runs: Run[], system: SystemName, valueBytes: number, floor: C
     brokerCpuRatio: round(a.brokerCpuMsPerMB / b.brokerCpuMsPerMB, 2),
     cpuMsPerMBPerFollowerCopy: round((b.brokerCpuMsPerMB - a.brokerCpuMsPerMB) / 2, 2),
     ceilingAtCopyFloor: ratioCeiling(a.brokerCpuMsPerMB, floor),
+    // The same without the JVM's compiler threads: a broker that has run for a while compiled its hot code long ago.
+    withoutJit: {
+      brokerCpuRatio: round(a.brokerCpuMsPerMBWithoutJit / b.brokerCpuMsPerMBWithoutJit, 2),
+      cpuMsPerMBPerFollowerCopy: round((b.brokerCpuMsPerMBWithoutJit - a.brokerCpuMsPerMBWithoutJit) / 2, 2),
+      ceilingAtCopyFloor: ratioCeiling(a.brokerCpuMsPerMBWithoutJit, floor),
+    },
   };
 }
 
@@ -583,11 +563,8 @@ function javaVersion(): string {
 
 main().then(
   () => {
-    clearTimeout(watchdog);
+    bounded.done();
     process.exit(0);
   },
-  () => {
-    killEverything();
-    process.exit(1);
-  },
+  () => process.exit(1), // process 'exit' kills both clusters
 );

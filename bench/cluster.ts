@@ -58,6 +58,7 @@ import { Kafka, logLevel, type Producer as KafkaJsProducer } from 'kafkajs';
 import { encodeRecordBatch } from '../core/log';
 import { apis, KafkaConnection } from '../core/protocol';
 import { BATCH_TARGET_BYTES, IN_FLIGHT_PER_CONNECTION, leadersOf, producePipelined, ProduceWindow } from './pipelined-producer';
+import { boundRun } from './bounded-run';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
 import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-floor';
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
@@ -114,29 +115,7 @@ const PEER = {
 
 // ---------------------------------------------------------------- bounded lifetime
 
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench:cluster: still running after ${TIMEOUT_MS} ms; killing the cluster and giving up\n`);
-  killAllNow();
-  process.exit(1);
-}, TIMEOUT_MS);
-process.on('exit', killAllNow);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    process.stderr.write(`bench:cluster: ${sig}; killing the cluster\n`);
-    killAllNow();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (e) => {
-  process.stderr.write(`bench:cluster: ${e.stack ?? e}\n`);
-  killAllNow();
-  process.exit(1);
-});
-process.on('unhandledRejection', (e) => {
-  process.stderr.write(`bench:cluster: unhandled rejection: ${(e as Error)?.stack ?? e}\n`);
-  killAllNow();
-  process.exit(1);
-});
+const bounded = boundRun('bench:cluster', TIMEOUT_MS, killAllNow);
 
 // ---------------------------------------------------------------- small helpers
 
@@ -323,7 +302,7 @@ class MeasuredWindow extends ProduceWindow {
     valueBytes: number,
     requests: number,
   ): Pick<RunResult, 'requestsPerSec' | 'seconds' | 'records' | 'recordsPerSec' | 'MBPerSec' | 'latencyMs' | 'errors' | 'cpu'> {
-    const { acked, latencies } = this;
+    const { acked } = this;
     const cpu = this.meter.read((acked * valueBytes) / MB);
     profileWindows.push({ client, rf, valueBytes, window: [this.monoStart, monoUs()] });
     const secs = MEASURE_MS / 1000;
@@ -333,7 +312,7 @@ class MeasuredWindow extends ProduceWindow {
       records: acked,
       recordsPerSec: Math.round(acked / secs),
       MBPerSec: round((acked * valueBytes) / MB / secs),
-      latencyMs: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(quantile(latencies, 1)) },
+      latencyMs: this.latencyMs(),
       errors: this.errors,
       cpu,
     };
@@ -1018,7 +997,7 @@ async function main(): Promise<void> {
 
 main().then(
   () => {
-    clearTimeout(watchdog);
+    bounded.done();
     process.exit(0);
   },
   () => {

@@ -51,6 +51,13 @@ export class ProduceWindow {
   contains(now: number): boolean {
     return now >= this.opens && now <= this.closes;
   }
+
+  /** The requests' latency inside the window: median, 99th percentile and longest, ms to 0.1. */
+  latencyMs(): { p50: number; p99: number; max: number } {
+    const s = [...this.latencies].sort((a, b) => a - b);
+    const at = (q: number) => (s.length === 0 ? NaN : +s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1));
+    return { p50: at(0.5), p99: at(0.99), max: at(1) };
+  }
 }
 
 /** Where a topic's partitions are led: the leader's host:port and the partitions it leads. */

@@ -167,11 +167,12 @@ export function startedLine(broker: JavaProcess, timeoutMs: number): Promise<voi
   });
 }
 
-if (require.main === module) {
-  startKafka().then(
-    (kafka) => {
-      process.stdout.write(`Apache Kafka listening on ${kafka.bootstrap} (pid ${kafka.pid}); Ctrl-C stops it\n`);
-      const stop = () => void kafka.stop().then(() => process.exit(0));
+/** For running a peer from the command line: says where it listens, and stops it on Ctrl-C or SIGTERM. */
+export function serveUntilSignal<T extends { stop(): Promise<void> }>(starting: Promise<T>, describe: (peer: T) => string): void {
+  starting.then(
+    (peer) => {
+      process.stdout.write(`${describe(peer)}; Ctrl-C stops it\n`);
+      const stop = () => void peer.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },
@@ -181,3 +182,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) serveUntilSignal(startKafka(), (kafka) => `Apache Kafka listening on ${kafka.bootstrap} (pid ${kafka.pid})`);

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePortPair } from '../../support/ports';
 import { type JavaProcess, startJava } from './jvm';
-import { BROKER_JVM_OPTIONS, formatNode, type KafkaNodeLayout, randomClusterId, startedLine } from './kafka-broker';
+import { BROKER_JVM_OPTIONS, formatNode, type KafkaNodeLayout, randomClusterId, serveUntilSignal, startedLine } from './kafka-broker';
 
 /** Dedicated controllers get node ids from here up, clear of the brokers' 1..N. */
 export const CONTROLLER_ID_BASE = 1000;
@@ -146,17 +146,4 @@ export async function startKafkaCluster(opts: KafkaClusterOptions): Promise<Kafk
   }
 }
 
-if (require.main === module) {
-  startKafkaCluster({ brokers: 3, controllers: 3 }).then(
-    (kafka) => {
-      process.stdout.write(`Apache Kafka cluster: brokers ${kafka.bootstrap}; Ctrl-C stops it\n`);
-      const stop = () => void kafka.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
-    (e) => {
-      process.stderr.write(`${(e as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) serveUntilSignal(startKafkaCluster({ brokers: 3, controllers: 3 }), (kafka) => `Apache Kafka cluster: brokers ${kafka.bootstrap}`);

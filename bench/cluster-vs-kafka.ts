@@ -273,6 +273,18 @@ async function partitionsVia(bootstrap: readonly string[], topic: string): Promi
   return undefined;
 }
 
+/**
+ * The bench writes tens of GB over a run (a run at RF 1 and 1 KB alone writes
+ * about 2 GB): the topics keep their last 128 MB per partition, in 32 MB
+ * segments, so the disk never fills (one run filled a shared disk before). Both
+ * systems check retention every 30 s (Rill's default; Kafka's is set to it).
+ */
+const BOUNDED_LOG = [
+  { name: 'retention.bytes', value: String(128 * MB) },
+  { name: 'segment.bytes', value: String(32 * MB) },
+];
+const KAFKA_RETENTION_CHECK = { 'log.retention.check.interval.ms': '30000' };
+
 /** Creates the RF 1 and RF 3 topics and waits until every partition has a leader (and, at RF 3, a full ISR). */
 async function createTopics(system: System, deadline: number): Promise<void> {
   const admin = new Kafka({ clientId: 'rill-bench-admin', brokers: system.bootstrap, logLevel: logLevel.NOTHING, requestTimeout: 30_000 }).admin();
@@ -281,8 +293,8 @@ async function createTopics(system: System, deadline: number): Promise<void> {
     await admin.createTopics({
       waitForLeaders: false,
       topics: [
-        { topic: TOPICS[1], numPartitions: PARTITIONS, replicationFactor: 1 },
-        { topic: TOPICS[3], numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
+        { topic: TOPICS[1], numPartitions: PARTITIONS, replicationFactor: 1, configEntries: BOUNDED_LOG },
+        { topic: TOPICS[3], numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [...BOUNDED_LOG, { name: 'min.insync.replicas', value: '2' }] },
       ],
     });
   } finally {
@@ -440,6 +452,7 @@ async function main(): Promise<void> {
       brokers: IDS.length,
       controllers: IDS.length,
       lifetimeMs: TIMEOUT_MS + 60_000,
+      config: KAFKA_RETENTION_CHECK,
       cgroupProcs: (key) => {
         const group = kafkaCgroups.get(key);
         return group === undefined ? undefined : path.join(group.dir, 'cgroup.procs');
@@ -515,7 +528,7 @@ async function main(): Promise<void> {
       kafka: `Apache Kafka ${kafkaVersion()} KRaft: 3 dedicated controllers + 3 brokers, each a JVM (-Xms256m -Xmx1g, G1), default broker settings (test/peers/kafka/kafka-cluster.ts)`,
       brokerMemoryCgroupMB: memory.limitMB ?? memory.why,
       client: `bench/pipelined-producer.ts: core/protocol KafkaConnection, one connection per partition leader, each request one pre-encoded RecordBatch v2 of ~${BATCH_TARGET_BYTES / 1024} KiB per partition of that leader, ${IN_FLIGHT_PER_CONNECTION} requests in flight per connection, no compression`,
-      topics: `${PARTITIONS} partitions; RF 1 acks=1, and RF 3 acks=all with min.insync.replicas=2`,
+      topics: `${PARTITIONS} partitions; RF 1 acks=1, and RF 3 acks=all with min.insync.replicas=2; retention.bytes ${128} MB, segment.bytes 32 MB, retention checked every 30 s in both`,
       measuredSecondsPerRun: MEASURE_MS / 1000,
       warmupSecondsPerRun: WARMUP_MS / 1000,
       roundsPerRecordSize: ROUNDS,

@@ -44,6 +44,7 @@ import { startKafkaCluster, type KafkaCluster } from '../test/peers/kafka/kafka-
 import { ClusterNodes, killAllNow, pause, type PartitionView } from './cluster-nodes';
 import { loadAverage, median } from './ab-rounds';
 import { boundRun } from './bounded-run';
+import { machineInfo } from './machine';
 import { brokerMemoryLimit, MemoryCgroup } from './memory-cgroup';
 import { IN_FLIGHT_PER_CONNECTION, BATCH_TARGET_BYTES, leadersOf, producePipelined, ProduceWindow } from './pipelined-producer';
 import { contextSwitches, cpuTimesMs, rssMb, threadCpuMs } from './proc-stats';
@@ -513,12 +514,8 @@ async function main(): Promise<void> {
   const summary = VALUE_SIZES.flatMap((v) => (['rill', 'kafka'] as const).map((s) => summarise(runs, s, v, copyFloor)));
   const result = {
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim(),
-      memoryGB: round(os.totalmem() / 1024 ** 3),
-      node: process.version,
+      ...machineInfo(),
       java: javaVersion(),
-      platform: `${os.platform()} ${os.release()}`,
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadAverage(),
     },

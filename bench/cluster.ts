@@ -64,6 +64,7 @@ import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-fl
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
 import { summariseProfiles, type ProfileSummary } from './cpuprofile-summary';
 import { benchProgress } from './progress';
+import { machineInfo } from './machine';
 import { brokerMemoryLimit } from './memory-cgroup';
 import { DEFAULT_HEAP_GROWING_PERCENT, HEAP_GROWING_PERCENT_ENV } from '../cli/broker-heap';
 
@@ -885,11 +886,7 @@ async function main(): Promise<void> {
     : 'not run';
   const result = {
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim(),
-      memoryGB: round(os.totalmem() / 1024 ** 3),
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
+      ...machineInfo(),
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
     },

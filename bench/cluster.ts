@@ -57,12 +57,15 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type Producer as KafkaJsProducer } from 'kafkajs';
 import { encodeRecordBatch } from '../core/log';
 import { apis, KafkaConnection } from '../core/protocol';
+import { BATCH_TARGET_BYTES, IN_FLIGHT_PER_CONNECTION, leadersOf, producePipelined, ProduceWindow } from './pipelined-producer';
+import { boundRun } from './bounded-run';
 import { ClusterNodes, killAllNow, pause, type NodeKey } from './cluster-nodes';
 import { measureCopyFloor, ratioCeiling, type CopyFloor } from './replication-floor';
 import { taskMove, type TaskMoveResult } from './cluster-taskmove';
 import { summariseProfiles, type ProfileSummary } from './cpuprofile-summary';
 import { benchProgress } from './progress';
-import { MemoryCgroup } from './memory-cgroup';
+import { machineInfo } from './machine';
+import { brokerMemoryLimit } from './memory-cgroup';
 import { DEFAULT_HEAP_GROWING_PERCENT, HEAP_GROWING_PERCENT_ENV } from '../cli/broker-heap';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -83,25 +86,6 @@ const JIT_WARMUP = process.env.BENCH_JIT_WARMUP !== '0';
 const PIN_BROKERS = process.env.BENCH_PIN_BROKERS === '1';
 const DEFAULT_BROKER_MEMORY_MB = 1024;
 
-/**
- * BENCH_BROKER_MEMORY_MB: a number (0 = off) must be honoured or the bench fails;
- * unset means the default where the machine allows a memory cgroup, else none (said why).
- */
-function brokerMemoryLimit(): { limitMB: number | undefined; why: string } {
-  const raw = process.env.BENCH_BROKER_MEMORY_MB;
-  if (raw !== undefined && raw !== '') {
-    const mb = Number(raw);
-    if (mb === 0) return { limitMB: undefined, why: 'off (BENCH_BROKER_MEMORY_MB=0): the page cache grows into free memory' };
-    if (!Number.isInteger(mb) || mb < 64) throw new Error(`BENCH_BROKER_MEMORY_MB must be 0 or a whole number of MB >= 64, not ${raw}`);
-    return { limitMB: mb, why: `BENCH_BROKER_MEMORY_MB=${mb}` };
-  }
-  try {
-    MemoryCgroup.create(`rill-bench-${process.pid}-probe`, DEFAULT_BROKER_MEMORY_MB).remove();
-    return { limitMB: DEFAULT_BROKER_MEMORY_MB, why: 'default' };
-  } catch (e) {
-    return { limitMB: undefined, why: `none: ${(e as Error).message}` };
-  }
-}
 /** Extra node flags for the brokers (BENCH_BROKER_NODE_FLAGS, space-separated), e.g. --perf-basic-prof for `perf record`. */
 const BROKER_NODE_FLAGS = (process.env.BENCH_BROKER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** Where the brokers' bench/gc-meter.cjs writes its totals (set in main). */
@@ -110,8 +94,6 @@ const TASK_KEYS = env('BENCH_TASK_KEYS', QUICK ? 20_000 : 1_000_000);
 const TASK_PARTITIONS = 6;
 const WORKER_AVAILABLE = fs.existsSync(path.join(__dirname, '..', 'cli', 'worker-command.ts'));
 const VALUE_SIZES = [100, 1024];
-const BATCH_TARGET_BYTES = 64 * 1024;
-const IN_FLIGHT_PER_CONNECTION = 5; // Kafka's max.in.flight.requests.per.connection default
 const DIAGNOSTIC_CONNECTIONS_PER_LEADER = 8;
 const KAFKAJS_MESSAGES_PER_SEND = 1000;
 const KAFKAJS_CONCURRENT_SENDS = 4;
@@ -134,29 +116,7 @@ const PEER = {
 
 // ---------------------------------------------------------------- bounded lifetime
 
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench:cluster: still running after ${TIMEOUT_MS} ms; killing the cluster and giving up\n`);
-  killAllNow();
-  process.exit(1);
-}, TIMEOUT_MS);
-process.on('exit', killAllNow);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    process.stderr.write(`bench:cluster: ${sig}; killing the cluster\n`);
-    killAllNow();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (e) => {
-  process.stderr.write(`bench:cluster: ${e.stack ?? e}\n`);
-  killAllNow();
-  process.exit(1);
-});
-process.on('unhandledRejection', (e) => {
-  process.stderr.write(`bench:cluster: unhandled rejection: ${(e as Error)?.stack ?? e}\n`);
-  killAllNow();
-  process.exit(1);
-});
+const bounded = boundRun('bench:cluster', TIMEOUT_MS, killAllNow);
 
 // ---------------------------------------------------------------- small helpers
 
@@ -318,42 +278,22 @@ interface RunResult {
   cpu: CpuWindow;
 }
 
-function makeBatch(valueBytes: number): { batch: Buffer; records: number } {
-  const records = Math.max(1, Math.floor(BATCH_TARGET_BYTES / (valueBytes + 10)));
-  const value = Buffer.alloc(valueBytes, 'x');
-  const now = Date.now();
-  const batch = encodeRecordBatch({ records: Array.from({ length: records }, () => ({ key: null, value, timestamp: now })) });
-  return { batch, records };
-}
-
 /**
- * A throughput run's measured window: it opens WARMUP_MS after the run starts
- * and lasts MEASURE_MS; the nodes' CPU and the profile window are taken over
- * it. The senders count what was acknowledged inside it and how long each
- * request took.
+ * A throughput run's measured window (bench/pipelined-producer.ts): the nodes'
+ * CPU and the profile window are taken over it.
  */
-class MeasuredWindow {
-  readonly opens: number;
-  readonly closes: number;
-  acked = 0;
-  errors = 0;
-  readonly latencies: number[] = [];
+class MeasuredWindow extends ProduceWindow {
   private readonly meter: CpuMeter;
   private monoStart = 0;
 
   constructor(nodes: ClusterNodes) {
+    super(WARMUP_MS, MEASURE_MS);
     this.meter = new CpuMeter(nodes, GC_DIR);
-    this.opens = performance.now() + WARMUP_MS;
-    this.closes = this.opens + MEASURE_MS;
-    setTimeout(() => {
-      this.meter.reset();
-      this.monoStart = monoUs();
-    }, WARMUP_MS);
   }
 
-  /** Whether a request answered at `now` counts. */
-  contains(now: number): boolean {
-    return now >= this.opens && now <= this.closes;
+  protected override onOpen(): void {
+    this.meter.reset();
+    this.monoStart = monoUs();
   }
 
   /** Once the senders stopped: the CPU and rates over the window, and the profile window noted for the report. */
@@ -363,7 +303,7 @@ class MeasuredWindow {
     valueBytes: number,
     requests: number,
   ): Pick<RunResult, 'requestsPerSec' | 'seconds' | 'records' | 'recordsPerSec' | 'MBPerSec' | 'latencyMs' | 'errors' | 'cpu'> {
-    const { acked, latencies } = this;
+    const { acked } = this;
     const cpu = this.meter.read((acked * valueBytes) / MB);
     profileWindows.push({ client, rf, valueBytes, window: [this.monoStart, monoUs()] });
     const secs = MEASURE_MS / 1000;
@@ -373,7 +313,7 @@ class MeasuredWindow {
       records: acked,
       recordsPerSec: Math.round(acked / secs),
       MBPerSec: round((acked * valueBytes) / MB / secs),
-      latencyMs: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(quantile(latencies, 1)) },
+      latencyMs: this.latencyMs(),
       errors: this.errors,
       cpu,
     };
@@ -381,12 +321,9 @@ class MeasuredWindow {
 }
 
 /**
- * Produces the same pre-encoded batch to every partition of `topic` for
- * WARMUP_MS + MEASURE_MS, as Kafka's producer sends: each request to a
- * partition leader carries one batch for every partition it leads, with
- * IN_FLIGHT_PER_CONNECTION requests in flight on each of `connectionsPerLeader`
- * connections to it (Kafka's producer: one connection per broker). Counts the
- * records acknowledged inside the measured window.
+ * The pipelined protocol producer (bench/pipelined-producer.ts) on every
+ * partition of `topic` for WARMUP_MS + MEASURE_MS, with `connectionsPerLeader`
+ * connections to each partition leader (Kafka's producer: one per broker).
  */
 async function protocolThroughput(
   nodes: ClusterNodes,
@@ -396,68 +333,24 @@ async function protocolThroughput(
   valueBytes: number,
   connectionsPerLeader = 1,
 ): Promise<RunResult> {
-  const parts = await nodes.partitions(topic);
-  if (parts === undefined || parts.some((p) => p.leaderId < 0)) throw new Error(`no leaders for ${topic}`);
-  const byLeader = new Map<number, number[]>();
-  for (const p of parts) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partitionIndex]);
-  const conns: { leader: number; conn: KafkaConnection }[] = [];
-  for (const leader of byLeader.keys()) {
-    for (let i = 0; i < connectionsPerLeader; i++)
-      conns.push({
-        leader,
-        conn: await KafkaConnection.connect(nodes.bootstrap(leader), { timeoutMs: 30_000, clientId: 'rill-bench', maxResponseBytes: 1 << 20 }),
-      });
-  }
-  const { batch, records: perBatch } = makeBatch(valueBytes);
-  const measured = new MeasuredWindow(nodes);
-  let requests = 0;
-  let firstError: string | undefined;
-  try {
-    const loops: Promise<void>[] = [];
-    for (const { leader, conn } of conns) {
-      const partitionData = byLeader.get(leader)!.map((index) => ({ index, records: batch }));
-      const body = { transactionalId: null, acks, timeoutMs: 30_000, topicData: [{ name: topic, partitionData }] };
-      for (let i = 0; i < IN_FLIGHT_PER_CONNECTION; i++) {
-        loops.push(
-          (async () => {
-            while (performance.now() < measured.closes) {
-              const sentAt = performance.now();
-              const r = await conn.request<apis.ProduceResponse>(apis.produce, body);
-              const now = performance.now();
-              const inWindow = measured.contains(now);
-              let failed = false;
-              for (const p of r.responses[0].partitionResponses) {
-                if (p.errorCode !== 0) {
-                  measured.errors++;
-                  failed = true;
-                  firstError ??= `error code ${p.errorCode} from partition ${p.index}`;
-                } else if (inWindow) measured.acked += perBatch;
-              }
-              if (inWindow) {
-                requests++;
-                measured.latencies.push(now - sentAt);
-              }
-              if (failed) await pause(10);
-            }
-          })(),
-        );
-      }
-    }
-    await Promise.all(loops);
-  } finally {
-    for (const c of conns) c.conn.close();
-  }
-  const figures = measured.figures('protocol', rf, valueBytes, requests);
-  if (figures.records === 0) throw new Error(`nothing acknowledged on ${topic} in the measured window (${figures.errors} errors; first: ${firstError})`);
+  const leaders = leadersOf(topic, (await nodes.partitions(topic)) ?? [], (id) => nodes.bootstrap(id));
+  const { window: measured, recordsPerRequest } = await producePipelined({
+    topic,
+    acks,
+    leaders,
+    valueBytes,
+    connectionsPerLeader,
+    window: () => new MeasuredWindow(nodes),
+  });
   return {
     client: 'protocol',
     topic,
     replicationFactor: rf,
     acks,
     valueBytes,
-    recordsPerRequest: perBatch * Math.round(parts.length / byLeader.size),
+    recordsPerRequest,
     connectionsPerLeader,
-    ...figures,
+    ...measured.figures('protocol', rf, valueBytes, measured.requests),
   };
 }
 
@@ -836,7 +729,7 @@ async function main(): Promise<void> {
   GC_DIR = path.join(dir, 'gc');
   fs.mkdirSync(GC_DIR);
   const controllerArgs = SESSION_TIMEOUT_MS !== undefined ? ['--broker-session-timeout-ms', String(SESSION_TIMEOUT_MS)] : [];
-  const brokerMemory = brokerMemoryLimit();
+  const brokerMemory = brokerMemoryLimit(DEFAULT_BROKER_MEMORY_MB);
   console.log(
     `bench:cluster: broker memory cgroups: ${brokerMemory.limitMB === undefined ? brokerMemory.why : `${brokerMemory.limitMB} MB each (${brokerMemory.why})`}`,
   );
@@ -993,11 +886,7 @@ async function main(): Promise<void> {
     : 'not run';
   const result = {
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim(),
-      memoryGB: round(os.totalmem() / 1024 ** 3),
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
+      ...machineInfo(),
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
     },
@@ -1105,7 +994,7 @@ async function main(): Promise<void> {
 
 main().then(
   () => {
-    clearTimeout(watchdog);
+    bounded.done();
     process.exit(0);
   },
   () => {

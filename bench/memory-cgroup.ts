@@ -93,3 +93,24 @@ export class MemoryCgroup {
     }
   }
 }
+
+/**
+ * The memory limit of each bench broker from BENCH_BROKER_MEMORY_MB: a number
+ * (0 = off) must be honoured or the bench fails; unset means `defaultMB` where
+ * the machine allows a memory cgroup, else none (and `why` says why).
+ */
+export function brokerMemoryLimit(defaultMB: number): { limitMB: number | undefined; why: string } {
+  const raw = process.env.BENCH_BROKER_MEMORY_MB;
+  if (raw !== undefined && raw !== '') {
+    const mb = Number(raw);
+    if (mb === 0) return { limitMB: undefined, why: 'off (BENCH_BROKER_MEMORY_MB=0): the page cache grows into free memory' };
+    if (!Number.isInteger(mb) || mb < 64) throw new Error(`BENCH_BROKER_MEMORY_MB must be 0 or a whole number of MB >= 64, not ${raw}`);
+    return { limitMB: mb, why: `BENCH_BROKER_MEMORY_MB=${mb}` };
+  }
+  try {
+    MemoryCgroup.create(`rill-bench-${process.pid}-probe`, defaultMB).remove();
+    return { limitMB: defaultMB, why: 'default' };
+  } catch (e) {
+    return { limitMB: undefined, why: `none: ${(e as Error).message}` };
+  }
+}

@@ -24,8 +24,11 @@ export function classpath(): string {
 // closes our stdin (or dies, which closes it too) or when the lifetime is up, and
 // then SIGKILLs the JVM. stdin is kept on fd 3 because bash gives background jobs
 // /dev/null as stdin.
+// When $RILL_JVM_CGROUP_PROCS names a cgroup's procs file, the wrapper joins
+// that cgroup first, so the JVM is in it from its first page on.
 const BOUNDED = [
   'exec 3<&0 </dev/null',
+  'if [ -n "$RILL_JVM_CGROUP_PROCS" ]; then echo $$ > "$RILL_JVM_CGROUP_PROCS" || exit 125; fi',
   'lifetime=$1; shift',
   '"$@" & main=$!',
   '( read -r -t "$lifetime" _ <&3; kill -KILL $main 2>/dev/null ) & watcher=$!',
@@ -44,11 +47,23 @@ export interface JavaProcess {
   javaPid(): number | undefined;
 }
 
-/** Starts `java <jvmOptions> -cp <classpath> <mainClass> <args>`, SIGKILLed after lifetimeMs or when this process dies. */
-export function startJava(mainClass: string, args: string[], opts: { jvmOptions?: string[]; lifetimeMs: number; cwd?: string }): JavaProcess {
+/**
+ * Starts `java <jvmOptions> -cp <classpath> <mainClass> <args>`, SIGKILLed after
+ * lifetimeMs or when this process dies; with `cgroupProcs` (a cgroup's
+ * cgroup.procs file) the JVM runs in that cgroup (exit 125 when it cannot join).
+ */
+export function startJava(
+  mainClass: string,
+  args: string[],
+  opts: { jvmOptions?: string[]; lifetimeMs: number; cwd?: string; cgroupProcs?: string },
+): JavaProcess {
   const java = ['java', ...(opts.jvmOptions ?? CLIENT_JVM_OPTIONS), `-Dlog4j2.configurationFile=${LOG_CONFIG}`, '-cp', classpath(), mainClass, ...args];
   const lifetimeSeconds = String(Math.max(1, Math.ceil(opts.lifetimeMs / 1000)));
-  const child = spawn('bash', ['-c', BOUNDED, 'bounded-java', lifetimeSeconds, ...java], { cwd: opts.cwd ?? PEER_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', BOUNDED, 'bounded-java', lifetimeSeconds, ...java], {
+    cwd: opts.cwd ?? PEER_DIR,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, RILL_JVM_CGROUP_PROCS: opts.cgroupProcs ?? '' },
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,

@@ -29,27 +29,49 @@ export interface KafkaPeerOptions {
   startTimeoutMs?: number;
 }
 
-const BROKER_JVM_OPTIONS = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
+/** A broker's JVM: the heap of the single node and of each node of a cluster (kafka-cluster.ts). */
+export const BROKER_JVM_OPTIONS = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
 
-function serverProperties(dataDir: string, port: number, extra: Record<string, string>): string {
+/** One KRaft node's place in its cluster. */
+export interface KafkaNodeLayout {
+  nodeId: number;
+  /** A combined node, a broker only or a controller only. */
+  roles: 'broker,controller' | 'broker' | 'controller';
+  /** The PLAINTEXT listener (nodes with the broker role). */
+  port?: number;
+  /** The CONTROLLER listener (nodes with the controller role). */
+  controllerPort?: number;
+  /** controller.quorum.voters: id@host:port of every controller. */
+  voters: string;
+  dataDir: string;
+  /** Brokers in the cluster: the internal topics get as many replicas, up to 3. */
+  brokers: number;
+}
+
+/** server.properties of one node; `extra` adds to or replaces the defaults. */
+export function serverProperties(node: KafkaNodeLayout, extra: Record<string, string>): string {
+  const isBroker = node.roles !== 'controller';
+  const isController = node.roles !== 'broker';
+  const listeners = [...(isBroker ? [`PLAINTEXT://127.0.0.1:${node.port}`] : []), ...(isController ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : [])];
+  const replicas = String(Math.min(3, node.brokers));
+  const minIsr = String(Math.min(2, node.brokers));
   const settings: Record<string, string> = {
-    'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${port + 1}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${port + 1}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'process.roles': node.roles,
+    'node.id': String(node.nodeId),
+    'controller.quorum.voters': node.voters,
+    listeners: listeners.join(','),
+    ...(isBroker ? { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
     'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'log.dirs': path.join(dataDir, 'log'),
+    'log.dirs': path.join(node.dataDir, 'log'),
     'num.partitions': '1',
-    // One node: the internal topics have one replica.
-    'offsets.topic.replication.factor': '1',
+    // The internal topics have as many replicas as there are brokers (one on a single node).
+    'offsets.topic.replication.factor': replicas,
     'offsets.topic.num.partitions': '4',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'share.coordinator.state.topic.replication.factor': '1',
-    'share.coordinator.state.topic.min.isr': '1',
+    'transaction.state.log.replication.factor': replicas,
+    'transaction.state.log.min.isr': minIsr,
+    'share.coordinator.state.topic.replication.factor': replicas,
+    'share.coordinator.state.topic.min.isr': minIsr,
     'group.initial.rebalance.delay.ms': '0',
     ...extra,
   };
@@ -65,11 +87,20 @@ function serverProperties(dataDir: string, port: number, extra: Record<string, s
  * Uuid.randomUuid does, one starting with '-' is drawn again: the storage tool
  * would read it as an option ("--cluster-id: expected one argument").
  */
-function randomClusterId(): string {
+export function randomClusterId(): string {
   for (;;) {
     const id = crypto.randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
+}
+
+/** Writes a node's server.properties into its data directory and formats its storage; returns the properties file. */
+export async function formatNode(node: KafkaNodeLayout, clusterId: string, extra: Record<string, string>): Promise<string> {
+  const config = path.join(node.dataDir, 'server.properties');
+  fs.writeFileSync(config, serverProperties(node, extra));
+  const format = await runJava('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', config], { lifetimeMs: 120_000 });
+  if (format.code !== 0) throw new Error(`formatting Kafka's storage for node ${node.nodeId} failed (exit ${format.code}): ${format.stdout}${format.stderr}`);
+  return config;
 }
 
 /** Formats a data directory and starts Apache Kafka on it; resolves once the broker says it started. */
@@ -77,13 +108,21 @@ export async function startKafka(opts: KafkaPeerOptions = {}): Promise<KafkaPeer
   const lifetimeMs = opts.lifetimeMs ?? 30 * 60_000;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rill-kafka-peer-'));
   const port = await freePortPair(new Set());
-  const config = path.join(dataDir, 'server.properties');
-  fs.writeFileSync(config, serverProperties(dataDir, port, opts.config ?? {}));
-  const clusterId = randomClusterId();
-  const format = await runJava('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', config], { lifetimeMs: 120_000 });
-  if (format.code !== 0) {
+  const node: KafkaNodeLayout = {
+    nodeId: 1,
+    roles: 'broker,controller',
+    port,
+    controllerPort: port + 1,
+    voters: `1@127.0.0.1:${port + 1}`,
+    dataDir,
+    brokers: 1,
+  };
+  let config: string;
+  try {
+    config = await formatNode(node, randomClusterId(), opts.config ?? {});
+  } catch (e) {
     fs.rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`formatting Kafka's storage failed (exit ${format.code}): ${format.stdout}${format.stderr}`);
+    throw e;
   }
   const broker = startJava('kafka.Kafka', [config], { jvmOptions: BROKER_JVM_OPTIONS, lifetimeMs });
   const stop = async () => {
@@ -105,7 +144,7 @@ export async function startKafka(opts: KafkaPeerOptions = {}): Promise<KafkaPeer
 }
 
 /** Resolves when the broker logs "Kafka Server started"; rejects when it exits first or takes too long. */
-function startedLine(broker: JavaProcess, timeoutMs: number): Promise<void> {
+export function startedLine(broker: JavaProcess, timeoutMs: number): Promise<void> {
   let output = '';
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Apache Kafka did not start within ${timeoutMs} ms: ${output.slice(-4000)}`)), timeoutMs);
@@ -128,11 +167,12 @@ function startedLine(broker: JavaProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-if (require.main === module) {
-  startKafka().then(
-    (kafka) => {
-      process.stdout.write(`Apache Kafka listening on ${kafka.bootstrap} (pid ${kafka.pid}); Ctrl-C stops it\n`);
-      const stop = () => void kafka.stop().then(() => process.exit(0));
+/** For running a peer from the command line: says where it listens, and stops it on Ctrl-C or SIGTERM. */
+export function serveUntilSignal<T extends { stop(): Promise<void> }>(starting: Promise<T>, describe: (peer: T) => string): void {
+  starting.then(
+    (peer) => {
+      process.stdout.write(`${describe(peer)}; Ctrl-C stops it\n`);
+      const stop = () => void peer.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },
@@ -142,3 +182,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) serveUntilSignal(startKafka(), (kafka) => `Apache Kafka listening on ${kafka.bootstrap} (pid ${kafka.pid})`);

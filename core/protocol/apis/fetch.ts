@@ -7,11 +7,14 @@
 // v13+ name topics by id (Metadata v10+ gives them): an id that names no topic
 // is UNKNOWN_TOPIC_ID for each of its partitions. v15 moves the replica id into
 // the tagged ReplicaState; v16 adds NodeEndpoints (KIP-951, current-leader.ts).
+// A CurrentLeaderEpoch (v9+) older than the leader's is FENCED_LEADER_EPOCH,
+// a newer one UNKNOWN_LEADER_EPOCH (KIP-320, leader-epoch.ts).
 import { defineApi } from '../api';
 import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
 import { ApiKey, ErrorCode, array, field, message, struct, versions } from '../../wire';
 import { groupByTopic } from './group-by-topic';
-import type { PartitionLeader } from '../ports';
+import type { FetchedPartition, FetchPartition, PartitionLeader } from '../ports';
+import { currentLeaderEpochError } from '../leader-epoch';
 import { currentLeaderField, currentLeaderFor, type LeaderIdAndEpoch, type NodeEndpoint, nodeEndpoints, nodeEndpointsField } from './current-leader';
 import { NO_TOPIC_ID } from '../topic-id';
 
@@ -164,14 +167,23 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
         named.push({ topic, partitions: t.partitions });
       }
     }
-    const partitions = named.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })),
-    );
     const readable = replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
-    const unreadable = partitions.filter((p) => !readable(p.topic)).map((p) => ({ ...p, ...UNREADABLE }));
+    // Partitions refused before the port is asked: unreadable ones, and those asked with a stale or future leader epoch (KIP-320).
+    const asked: FetchPartition[] = [];
+    const refused: FetchedPartition[] = [];
+    for (const t of named)
+      for (const p of t.partitions) {
+        const wanted = { topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) };
+        const errorCode = readable(t.topic)
+          ? currentLeaderEpochError(ctx.metadata, t.topic, p.partition, p.currentLeaderEpoch)
+          : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        if (errorCode === 0) asked.push(wanted);
+        else refused.push({ topic: t.topic, partition: p.partition, ...UNREADABLE, errorCode });
+      }
     const results = await ctx.partitions.fetch({
-      partitions: unreadable.length === 0 ? partitions : partitions.filter((p) => readable(p.topic)),
-      maxWaitMs: Math.max(0, req.maxWaitMs),
+      partitions: asked,
+      // A refused partition is answered at once, as Kafka does: the client has something to act on.
+      maxWaitMs: refused.length > 0 ? 0 : Math.max(0, req.maxWaitMs),
       minBytes: req.minBytes,
       maxBytes: req.maxBytes > 0 ? req.maxBytes : 0x7fffffff,
       signal: ctx.signal,
@@ -184,7 +196,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       return l;
     };
     const responses: FetchResponse['responses'] = groupByTopic(
-      [...results, ...unreadable],
+      [...results, ...refused],
       (r): FetchPartitionData => ({
         partitionIndex: r.partition,
         errorCode: r.errorCode,

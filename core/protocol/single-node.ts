@@ -105,16 +105,17 @@ function partitionPort(broker: Broker): PartitionPort {
 }
 
 /**
- * Where `leaderEpoch` ends on a single node: its log has had one leader, at
- * SINGLE_NODE_EPOCH, and was never truncated under a consumer, so every epoch
- * ends at the log end. That includes an epoch above SINGLE_NODE_EPOCH, where a
- * Kafka broker answers "unknown" (-1): a lone log keeps the partition leader
- * epoch its producers wrote into their batches (Kafka's leader overwrites it),
- * so a consumer may have read any number there, and "unknown" would make it
- * reset its position for nothing. No epoch (-1) is unknown, as with Kafka.
+ * Where `leaderEpoch` ends on a single node: its log has had one leader and was
+ * never truncated under a consumer, so every epoch from 0 up ends at the log
+ * end. An epoch above SINGLE_NODE_EPOCH is answered so too (as itself, so a
+ * Fetch's LastFetchedEpoch shows no divergence), where a Kafka broker answers
+ * "unknown" (-1): a lone log keeps the partition leader epoch its producers
+ * wrote into their batches (Kafka's leader overwrites it), so a consumer may
+ * have read any number there, and "unknown" would make it reset its position
+ * for nothing. No epoch (-1) is unknown, as with Kafka.
  */
 function singleNodeEpochEnd(leaderEpoch: number, logEndOffset: number): EpochEndOffset {
-  return leaderEpoch < 0 ? { leaderEpoch: -1, endOffset: -1 } : { leaderEpoch: SINGLE_NODE_EPOCH, endOffset: logEndOffset };
+  return leaderEpoch < 0 ? { leaderEpoch: -1, endOffset: -1 } : { leaderEpoch, endOffset: logEndOffset };
 }
 
 /** One node coordinates every transactional id: the Broker's TransactionCoordinator. */

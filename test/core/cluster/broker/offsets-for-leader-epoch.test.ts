@@ -5,7 +5,8 @@
 // CurrentLeaderEpoch is FENCED_LEADER_EPOCH and a future one
 // UNKNOWN_LEADER_EPOCH, at the leader and at a follower (Kafka checks the epoch
 // before leadership); with the right epoch a follower answers
-// NOT_LEADER_OR_FOLLOWER. Fetch and ListOffsets refuse stale epochs the same way.
+// NOT_LEADER_OR_FOLLOWER. Fetch and ListOffsets refuse stale epochs the same way,
+// and a Fetch whose LastFetchedEpoch shows a diverged log answers DivergingEpoch.
 import { encodeRecordBatch } from '../../../../core/log';
 import { ApiKey, apiByKey, apis, ErrorCode, KafkaConnection } from '../../../../core/protocol';
 import { InProcessCluster, until } from '../in-process-cluster';
@@ -128,6 +129,24 @@ describe('OffsetForLeaderEpoch across a leader change', () => {
         topics: body.topics.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, currentLeaderEpoch: epoch })) })),
       });
       expect(current.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 3 });
+
+      // Fetch v12+ with LastFetchedEpoch: a fetcher that has the old epoch past where it ended diverged.
+      const fetchAfter = async (fetchOffset: number, lastFetchedEpoch: number) => {
+        const r = await atNext.send<apis.FetchResponse>(apis.fetch, 12, {
+          ...body,
+          topics: body.topics.map((t) => ({
+            ...t,
+            partitions: t.partitions.map((p) => ({ ...p, currentLeaderEpoch: epoch, fetchOffset, lastFetchedEpoch })),
+          })),
+        });
+        const a = r.responses[0].partitions[0];
+        return { errorCode: a.errorCode, highWatermark: a.highWatermark, records: a.records?.length ?? 0, divergingEpoch: a.divergingEpoch };
+      };
+      expect(await fetchAfter(3, oldEpoch)).toEqual({ errorCode: 0, highWatermark: 3, records: 0, divergingEpoch: { epoch: oldEpoch, endOffset: 2 } });
+      expect(await fetchAfter(3, epoch + 5)).toEqual({ errorCode: 0, highWatermark: 3, records: 0, divergingEpoch: { epoch: -1, endOffset: -1 } });
+      const onTrack = await fetchAfter(2, oldEpoch);
+      expect(onTrack).toMatchObject({ errorCode: 0, highWatermark: 3, divergingEpoch: undefined });
+      expect(onTrack.records).toBeGreaterThan(0);
     },
     DEADLINE_MS,
   );

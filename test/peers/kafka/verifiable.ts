@@ -151,12 +151,18 @@ export interface RunningConsumer {
 export interface VerifiableConsumerOptions {
   /** Log every request the Java client sends (NetworkClient's DEBUG lines, in `stderr`, all of it). */
   logRequests?: boolean;
+  /**
+   * The client's auto-commit (committed at close too), which commits each
+   * position with its leader epoch; the tool's own commits carry none.
+   */
+  autoCommit?: boolean;
 }
 
 /** Starts VerifiableConsumer reading `count` records of `topic` from the earliest, a group of one (classic protocol). */
 export function startVerifiableConsumer(bootstrap: string, topic: string, count: number, opts: VerifiableConsumerOptions = {}): RunningConsumer {
   const args = ['--bootstrap-server', bootstrap, '--topic', topic, '--group-id', `${topic}-verifier`, '--max-messages', String(count)];
   args.push('--verbose', '--reset-policy', 'earliest', '--group-protocol', 'classic');
+  if (opts.autoCommit) args.push('--enable-autocommit');
   const jvmOptions = opts.logRequests ? [...CLIENT_JVM_OPTIONS, '-Dpeer.requests.log.level=DEBUG'] : undefined;
   const p = startJava('org.apache.kafka.tools.VerifiableConsumer', args, { lifetimeMs: LIFETIME_MS, jvmOptions });
   const read: ToolEvent[] = [];

@@ -1,10 +1,18 @@
-// KIP-320 with the Java client on a 3-node Rill cluster (3 controllers, 3
+// KIP-320 with the Java client.
+//
+// On a 3-node Rill cluster (3 controllers, 3
 // `rill broker` processes): VerifiableConsumer reads half of the partition,
 // its leader is killed with SIGKILL and a new one elected, and the rest is
 // produced at the new leader. The consumer sees the leader epoch move in
 // Metadata and validates its position with OffsetForLeaderEpoch (key 23, which
 // Rill now advertises) before it fetches on: it must read every record exactly
 // once, in offset order, neither reset to the start nor skipped to the end.
+//
+// On a single `rill broker`: a consumer group commits its position with the
+// leader epoch of the records it read (0: kafkajs writes it into its batches),
+// and the next member starting from that committed offset validates it with
+// OffsetForLeaderEpoch first; it must go on from there.
+import { Kafka, logLevel } from 'kafkajs';
 import {
   createReplicatedTopic,
   killLeader,
@@ -14,6 +22,7 @@ import {
   type ProcessCluster,
 } from '../core/cluster/process/process-cluster';
 import { startVerifiableConsumer, startVerifiableProducer } from './kafka/verifiable';
+import { startRillBroker, type RillPeer } from './rill-broker';
 
 const IDS = [1, 2, 3];
 const TOPIC = 'epoch-validation';
@@ -63,3 +72,38 @@ describe('the Java consumer validates its position after a leader change on a Ri
 function bootstrapOf(c: ProcessCluster): string {
   return IDS.map((id) => c.bootstrap(id)).join(',');
 }
+
+describe('the Java consumer validates a committed offset with its epoch on a single rill broker', () => {
+  let broker: RillPeer | undefined;
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  test('OffsetForLeaderEpoch is asked and the group goes on from its committed offset', async () => {
+    broker = await startRillBroker({ lifetimeMs: 5 * 60_000 });
+    const topic = 'epoch-committed';
+    const kafka = new Kafka({ clientId: 'epoch-committed', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = (from: number, n: number) =>
+      producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ partition: 0, value: String(from + i) })) });
+    try {
+      await send(0, HALF);
+      const first = await startVerifiableConsumer(broker.bootstrap, topic, HALF, { autoCommit: true }).done;
+      expect({ exit: first.exit, read: first.consumed.length }).toEqual({ exit: 0, read: HALF });
+      await send(HALF, HALF);
+      const next = await startVerifiableConsumer(broker.bootstrap, topic, HALF, { autoCommit: true, logRequests: true }).done;
+      expect(next.exit).toBe(0);
+      expect(next.consumed).toEqual(Array.from({ length: HALF }, (_, i) => `0:${HALF + i}`));
+      expect(next.stderr).toMatch(/Sending OFFSET_FOR_LEADER_EPOCH request/);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- broker\n${broker.output().slice(-3000)}`);
+    } finally {
+      await producer.disconnect();
+    }
+  }, 240_000);
+});

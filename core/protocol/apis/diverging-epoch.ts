@@ -3,8 +3,8 @@
 // places that epoch's end before the fetch offset, or knows only an older epoch
 // at or below it, the two logs diverged there: the answer carries no records
 // but DivergingEpoch {Epoch, EndOffset}, where the fetcher must truncate to
-// before fetching on. The Java consumer and librdkafka send -1 (they validate
-// with OffsetForLeaderEpoch instead); -1 is not checked.
+// before fetching on. The Java consumer sends -1 (it validates with
+// OffsetForLeaderEpoch instead); -1 is not checked.
 import * as E from 'fp-ts/Either';
 import { field, struct, type Field } from '../../wire';
 import type { EpochEndOffset, FetchedPartition, PartitionPort } from '../ports';

@@ -111,15 +111,15 @@ describe('a single node', () => {
     expect(current.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 3 });
 
     // LastFetchedEpoch (v12+): the log end is where every epoch ends here, so only a fetch past it diverged.
-    const after = (fetchOffset: number, lastFetchedEpoch: number) =>
+    const fetchFrom = (fetchOffset: number, lastFetchedEpoch: number) =>
       conn.send<apis.FetchResponse>(apis.fetch, 12, {
         ...withEpoch(0),
         maxWaitMs: 0,
         topics: withEpoch(0).topics.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, fetchOffset, lastFetchedEpoch })) })),
       });
-    expect((await after(1, 0)).responses[0].partitions[0]).toMatchObject({ errorCode: 0, divergingEpoch: undefined });
-    expect((await after(3, 9)).responses[0].partitions[0]).toMatchObject({ errorCode: 0, divergingEpoch: undefined });
-    expect((await after(5, 0)).responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 3, divergingEpoch: { epoch: 0, endOffset: 3 } });
+    expect((await fetchFrom(1, 0)).responses[0].partitions[0]).toMatchObject({ errorCode: 0, divergingEpoch: undefined });
+    expect((await fetchFrom(3, 9)).responses[0].partitions[0]).toMatchObject({ errorCode: 0, divergingEpoch: undefined });
+    expect((await fetchFrom(5, 0)).responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 3, divergingEpoch: { epoch: 0, endOffset: 3 } });
 
     const list = (currentLeaderEpoch: number) =>
       conn.send<apis.ListOffsetsResponse>(apis.listOffsets, 4, {

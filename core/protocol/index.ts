@@ -35,6 +35,7 @@ export type { ApiDefinition, RequestContext } from './api';
 export { singleNodePorts } from './single-node';
 export type * from './ports';
 export { NO_TOPIC_ID, numberedTopicIdHex, topicNumberOfHex } from './topic-id';
+export { leaderEpochError, leaderEpochRefusal } from './leader-epoch';
 export { ErrorCode } from '../wire';
 export { KafkaConnection, KafkaClientError, parseHostPort } from './client/client';
 export type { KafkaConnectionOptions, ClientTlsOptions } from './client/client';

@@ -140,6 +140,12 @@ export interface ListedOffset {
   readonly leaderEpoch: number;
 }
 
+/** Where a leader epoch ends in a partition's log (OffsetsForLeaderEpoch); -1 and -1 when the log cannot place it. */
+export interface EpochEndOffset {
+  readonly leaderEpoch: number;
+  readonly endOffset: number;
+}
+
 export interface TxnMarker {
   readonly producerId: number;
   readonly producerEpoch: number;
@@ -163,6 +169,14 @@ export interface PartitionPort {
    * read_committed), -3 largest timestamp, else the first offset at or after the timestamp.
    */
   listOffset(topic: string, partition: number, timestamp: number, isolationLevel?: IsolationLevel): Either<PortError, ListedOffset>;
+  /**
+   * OffsetsForLeaderEpoch at the partition's leader (KIP-101, KIP-320): the
+   * largest epoch <= `leaderEpoch` the log knows and where it ends (the log end
+   * for the current epoch). `currentLeaderEpoch` is the asker's view of the
+   * leader's epoch (-1: not checked): older is FENCED_LEADER_EPOCH, newer
+   * UNKNOWN_LEADER_EPOCH (leader-epoch.ts).
+   */
+  offsetForLeaderEpoch(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number): Either<PortError, EpochEndOffset>;
   /** Moves the log start offset to `beforeOffset` (-1: the high watermark); the new low watermark. */
   deleteRecords(topic: string, partition: number, beforeOffset: number): Either<PortError, number>;
   /** A fresh id for an idempotent producer. */

@@ -3,7 +3,22 @@
 import * as E from 'fp-ts/Either';
 import { applyConfigOps, ErrorCode, type Broker, type TopicDescription } from '../broker';
 import { topicIdHex } from './topic-id';
-import type { AdminPort, BrokerPorts, CreatedTopic, GroupPort, MetadataPort, PartitionPort, TopicConfigChange, TopicLayout, TransactionPort } from './ports';
+import { leaderEpochRefusal } from './leader-epoch';
+import type {
+  AdminPort,
+  BrokerPorts,
+  CreatedTopic,
+  EpochEndOffset,
+  GroupPort,
+  MetadataPort,
+  PartitionPort,
+  TopicConfigChange,
+  TopicLayout,
+  TransactionPort,
+} from './ports';
+
+/** A single node leads every partition it has, always at this epoch. */
+const SINGLE_NODE_EPOCH = 0;
 
 export function singleNodePorts(broker: Broker): BrokerPorts {
   return {
@@ -21,7 +36,7 @@ function layout(broker: Broker, d: TopicDescription): TopicLayout {
   const partitions = Array.from({ length: d.partitions }, (_, partition) => ({
     partition,
     leaderId: broker.nodeId,
-    leaderEpoch: 0,
+    leaderEpoch: SINGLE_NODE_EPOCH,
     replicas: self,
     isr: self,
     offlineReplicas: [],
@@ -54,9 +69,8 @@ function metadataPort(broker: Broker): MetadataPort {
       return name !== undefined && idOf(name) === topicId ? name : undefined;
     },
     currentLeader(topic, partition) {
-      // A single node leads every partition it has, always at epoch 0.
       const d = broker.describeTopic(topic);
-      return E.isRight(d) && partition >= 0 && partition < d.right.partitions ? { leaderId: broker.nodeId, leaderEpoch: 0 } : undefined;
+      return E.isRight(d) && partition >= 0 && partition < d.right.partitions ? { leaderId: broker.nodeId, leaderEpoch: SINGLE_NODE_EPOCH } : undefined;
     },
     autoCreateTopic(name) {
       const created = broker.createTopic({ name });
@@ -74,12 +88,34 @@ function partitionPort(broker: Broker): PartitionPort {
     produce: (topic, partition, records) => broker.produce(topic, partition, records),
     fetch: (wanted) => broker.fetch(wanted),
     listOffset: (topic, partition, timestamp, isolationLevel) =>
-      E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: 0 }))(broker.listOffset(topic, partition, timestamp, isolationLevel)),
+      E.map((o: { offset: number; timestamp: number }) => ({ ...o, leaderEpoch: SINGLE_NODE_EPOCH }))(
+        broker.listOffset(topic, partition, timestamp, isolationLevel),
+      ),
+    offsetForLeaderEpoch(topic, partition, currentLeaderEpoch, leaderEpoch) {
+      const offsets = broker.partitionOffsets(topic, partition);
+      if (E.isLeft(offsets)) return offsets;
+      const refused = leaderEpochRefusal(`${topic}-${partition}`, currentLeaderEpoch, SINGLE_NODE_EPOCH);
+      return refused !== undefined ? E.left(refused) : E.right(singleNodeEpochEnd(leaderEpoch, offsets.right.logEndOffset));
+    },
     deleteRecords: (topic, partition, beforeOffset) => broker.deleteRecords(topic, partition, beforeOffset),
     initProducerId: () => E.right(broker.initProducerId()),
     // One node: the marker is on every replica there is once written.
     writeTxnMarker: (topic, partition, marker) => broker.writeTxnMarker(topic, partition, marker),
   };
+}
+
+/**
+ * Where `leaderEpoch` ends on a single node: its log has had one leader and was
+ * never truncated under a consumer, so every epoch from 0 up ends at the log
+ * end. An epoch above SINGLE_NODE_EPOCH is answered so too (as itself, so a
+ * Fetch's LastFetchedEpoch shows no divergence), where a Kafka broker answers
+ * "unknown" (-1): a lone log keeps the partition leader epoch its producers
+ * wrote into their batches (Kafka's leader overwrites it), so a consumer may
+ * have read any number there, and "unknown" would make it reset its position
+ * for nothing. No epoch (-1) is unknown, as with Kafka.
+ */
+function singleNodeEpochEnd(leaderEpoch: number, logEndOffset: number): EpochEndOffset {
+  return leaderEpoch < 0 ? { leaderEpoch: -1, endOffset: -1 } : { leaderEpoch, endOffset: logEndOffset };
 }
 
 /** One node coordinates every transactional id: the Broker's TransactionCoordinator. */

@@ -25,6 +25,7 @@ import {
   type PartitionPort,
   type TopicConfigs,
   type TopicLayout,
+  leaderEpochRefusal,
   NO_TOPIC_ID,
   numberedTopicIdHex,
   topicNumberOfHex,
@@ -42,7 +43,7 @@ import { REPLICATION_CONFIG_DEFAULTS, validateTopicConfig } from '../controller/
 import type { Decision } from '../controller/decision';
 import { ErrorCode, refusal, type Refusal } from '../errors';
 import type { MetadataImage, TopicImage } from '../metadata/image';
-import { leaderReplica, untilImage, type BrokerView, type HostedReplica } from './broker-view';
+import { leaderReplica, replicaName, untilImage, type BrokerView, type HostedReplica } from './broker-view';
 import { appendTxnMarkerAsLeader } from './coordinator-append';
 import { brokerEndpoint } from './listener-endpoints';
 import type { ClusterTransactions } from './transaction-coordinator';
@@ -291,6 +292,24 @@ function partitionPort(broker: BrokerView, transactions: ClusterTransactions | u
           ? { offset: -1, timestamp: -1, leaderEpoch: -1 }
           : { offset: found.offset, timestamp: found.timestamp, leaderEpoch };
       })(leaderReplica(broker, topic, partition));
+    },
+
+    /**
+     * Answered from the leader's epoch cache as Kafka's LeaderEpochFileCache
+     * answers it; checked in Kafka's order: an unknown partition, then the
+     * client's epoch against this broker's replica (a follower knows its
+     * leader's epoch too), then whether this broker leads.
+     */
+    offsetForLeaderEpoch(topic, partition, currentLeaderEpoch, leaderEpoch) {
+      const leader = leaderReplica(broker, topic, partition);
+      if (E.isLeft(leader) && leader.left.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return leader;
+      const hosted = broker.replicas.get(replicaName(topic, partition));
+      const refused = hosted === undefined ? undefined : leaderEpochRefusal(hosted.name, currentLeaderEpoch, hosted.replica.leaderEpoch);
+      if (refused !== undefined) return E.left(refused);
+      return E.map((h: HostedReplica) => {
+        const { epoch, endOffset } = h.log.leaderEpochs.endOffsetFor(leaderEpoch, h.replica.logEndOffset);
+        return { leaderEpoch: epoch, endOffset };
+      })(leader);
     },
 
     /**

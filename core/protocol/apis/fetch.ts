@@ -7,11 +7,16 @@
 // v13+ name topics by id (Metadata v10+ gives them): an id that names no topic
 // is UNKNOWN_TOPIC_ID for each of its partitions. v15 moves the replica id into
 // the tagged ReplicaState; v16 adds NodeEndpoints (KIP-951, current-leader.ts).
+// A CurrentLeaderEpoch (v9+) older than the leader's is FENCED_LEADER_EPOCH,
+// a newer one UNKNOWN_LEADER_EPOCH (KIP-320, leader-epoch.ts); a LastFetchedEpoch
+// (v12+) the leader's log diverged from is answered with DivergingEpoch.
 import { defineApi } from '../api';
-import { authorizer, clusterAuthorized, UNREADABLE } from '../auth';
+import { authorizer, clusterAuthorized } from '../auth';
 import { ApiKey, ErrorCode, array, field, message, struct, versions } from '../../wire';
 import { groupByTopic } from './group-by-topic';
-import type { PartitionLeader } from '../ports';
+import type { FetchPartition, PartitionLeader } from '../ports';
+import { type AnsweredPartition, type DivergingEpoch, divergedAnswer, divergingEpochField, refusedPartition } from './diverging-epoch';
+import { currentLeaderEpochError } from '../leader-epoch';
 import { currentLeaderField, currentLeaderFor, type LeaderIdAndEpoch, type NodeEndpoint, nodeEndpoints, nodeEndpointsField } from './current-leader';
 import { NO_TOPIC_ID } from '../topic-id';
 
@@ -54,6 +59,8 @@ interface FetchPartitionData {
   abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   preferredReadReplica: number;
   records: Buffer | null;
+  /** v12+ (KIP-595): where the fetcher's log diverged from the leader's (diverging-epoch.ts). */
+  divergingEpoch?: DivergingEpoch;
   /** v12+ (KIP-595, used by KIP-951): the new leader, on NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH. */
   currentLeader?: LeaderIdAndEpoch;
 }
@@ -131,6 +138,7 @@ const response = message('12+', [
           }),
           field('preferredReadReplica', 'int32', '11+', { default: -1 }),
           field('records', 'records', '0+', { nullable: '0+' }),
+          divergingEpochField('12+'),
           currentLeaderField(`${CURRENT_LEADER_SINCE}+`, 1),
         ]),
         '0+',
@@ -164,14 +172,24 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
         named.push({ topic, partitions: t.partitions });
       }
     }
-    const partitions = named.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) })),
-    );
     const readable = replicaId >= 0 ? () => clusterAuthorized(ctx, 'CLUSTER_ACTION') : authorizer(ctx, 'Topic', 'READ');
-    const unreadable = partitions.filter((p) => !readable(p.topic)).map((p) => ({ ...p, ...UNREADABLE }));
+    // Partitions answered before the port is asked: unreadable ones, those asked with a stale or future
+    // leader epoch (KIP-320), and those whose last fetched epoch shows the fetcher's log diverged (v12+).
+    const asked: FetchPartition[] = [];
+    const answered: AnsweredPartition[] = [];
+    for (const t of named)
+      for (const p of t.partitions) {
+        const errorCode = readable(t.topic)
+          ? currentLeaderEpochError(ctx.metadata, t.topic, p.partition, p.currentLeaderEpoch)
+          : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        const early = errorCode !== 0 ? refusedPartition(t.topic, p.partition, errorCode) : divergedAnswer(ctx.partitions, t.topic, p.partition, p);
+        if (early !== undefined) answered.push(early);
+        else asked.push({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(0, p.partitionMaxBytes) });
+      }
     const results = await ctx.partitions.fetch({
-      partitions: unreadable.length === 0 ? partitions : partitions.filter((p) => readable(p.topic)),
-      maxWaitMs: Math.max(0, req.maxWaitMs),
+      partitions: asked,
+      // A partition answered early is answered at once, as Kafka does: the client has something to act on.
+      maxWaitMs: answered.length > 0 ? 0 : Math.max(0, req.maxWaitMs),
       minBytes: req.minBytes,
       maxBytes: req.maxBytes > 0 ? req.maxBytes : 0x7fffffff,
       signal: ctx.signal,
@@ -184,8 +202,8 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       return l;
     };
     const responses: FetchResponse['responses'] = groupByTopic(
-      [...results, ...unreadable],
-      (r): FetchPartitionData => ({
+      [...results, ...answered],
+      (r: AnsweredPartition): FetchPartitionData => ({
         partitionIndex: r.partition,
         errorCode: r.errorCode,
         highWatermark: r.highWatermark,
@@ -194,6 +212,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
         abortedTransactions: r.abortedTransactions === null ? null : [...r.abortedTransactions],
         preferredReadReplica: -1,
         records: r.records,
+        divergingEpoch: r.divergingEpoch,
         currentLeader: leaderNamed(r),
       }),
     ).map((t) => ({ topic: t.name, topicId: idOf.get(t.name) ?? NO_TOPIC_ID, partitions: t.partitions }));

@@ -28,6 +28,7 @@ import { metadataApi } from './metadata';
 import { offsetCommitApi } from './offset-commit';
 import { offsetDeleteApi } from './offset-delete';
 import { offsetFetchApi } from './offset-fetch';
+import { offsetsForLeaderEpochApi } from './offsets-for-leader-epoch';
 import { produceApi } from './produce';
 import { syncGroupApi } from './sync-group';
 import { txnOffsetCommitApi } from './txn-offset-commit';
@@ -58,6 +59,7 @@ export const APIS: readonly ApiDefinition[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  offsetsForLeaderEpochApi,
   addPartitionsToTxnApi,
   addOffsetsToTxnApi,
   endTxnApi,

@@ -1,7 +1,10 @@
 // ListOffsets (2): offset for a timestamp; -2 earliest (log start), -1 latest
 // (high watermark, or the last stable offset when isolation_level is 1,
-// read_committed), -3 the record with the largest timestamp.
+// read_committed), -3 the record with the largest timestamp. A
+// CurrentLeaderEpoch (v4+) other than the leader's is refused (KIP-320, leader-epoch.ts).
+import * as E from 'fp-ts/Either';
 import { defineApi } from '../api';
+import { currentLeaderEpochError } from '../leader-epoch';
 import { ifAuthorized } from '../auth';
 import { ApiKey, array, field, message } from '../../wire';
 import { answerPerPartition } from './group-by-topic';
@@ -81,9 +84,11 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
     return {
       throttleTimeMs: 0,
       topics: answerPerPartition(req.topics, (topic, p): ListOffsetsPartitionResponse => {
-        const r = ifAuthorized(ctx, 'Topic', topic, 'DESCRIBE', () =>
-          ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp, req.isolationLevel === 1 ? 1 : 0),
-        );
+        const r = ifAuthorized(ctx, 'Topic', topic, 'DESCRIBE', () => {
+          const stale = currentLeaderEpochError(ctx.metadata, topic, p.partitionIndex, p.currentLeaderEpoch);
+          if (stale !== 0) return E.left({ code: stale, message: `leader epoch ${p.currentLeaderEpoch} is not the leader's` });
+          return ctx.partitions.listOffset(topic, p.partitionIndex, p.timestamp, req.isolationLevel === 1 ? 1 : 0);
+        });
         if (r._tag === 'Left')
           return { partitionIndex: p.partitionIndex, errorCode: r.left.code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
         const { offset, timestamp, leaderEpoch } = r.right;

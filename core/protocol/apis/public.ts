@@ -16,6 +16,11 @@ export { apiVersions } from './index';
 export { createTopicsApi as createTopics } from './create-topics';
 export { deleteTopicsApi as deleteTopics } from './delete-topics';
 export { deleteRecordsApi as deleteRecords } from './delete-records';
+export {
+  offsetsForLeaderEpochApi as offsetForLeaderEpoch,
+  type OffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochResponse,
+} from './offsets-for-leader-epoch';
 export { initProducerIdApi as initProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from './init-producer-id';
 export { describeConfigsApi as describeConfigs } from './describe-configs';
 export { ResourceType } from './configs';

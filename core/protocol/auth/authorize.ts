@@ -73,13 +73,3 @@ export function idempotentWriteAuthorized(ctx: RequestContext): boolean {
   if (ctx.acls === undefined || clusterAuthorized(ctx, 'IDEMPOTENT_WRITE')) return true;
   return ctx.acls.authorizeByResourceType(ctx.principal, ctx.clientHost, AclOperation.WRITE, ResourceType.TOPIC);
 }
-
-/** A Fetch answer's fields for a partition the principal may not read: no data, and the topic's refusal. */
-export const UNREADABLE = {
-  errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-  highWatermark: -1,
-  lastStableOffset: -1,
-  logStartOffset: -1,
-  abortedTransactions: null,
-  records: Buffer.alloc(0),
-} as const;

@@ -21,5 +21,5 @@ export { Authorizer } from './authorizer';
 export type { AuthorizerConfig } from './authorizer';
 export { FileAclStore, ACLS_FILE } from './acl-store';
 export { fileAclPort } from './acl-port';
-export { authorized, clusterAuthorized, authorizer, deniedCode, deniedMessage, denial, ifAuthorized, idempotentWriteAuthorized, UNREADABLE } from './authorize';
+export { authorized, clusterAuthorized, authorizer, deniedCode, deniedMessage, denial, ifAuthorized, idempotentWriteAuthorized } from './authorize';
 export type { Resource, Operation } from './authorize';

@@ -1,5 +1,5 @@
 // A failure isolated to the partition it happened on: a PartitionPort call for
-// one partition (Produce, ListOffsets, DeleteRecords, WriteTxnMarkers) that
+// one partition (Produce, ListOffsets, OffsetForLeaderEpoch, DeleteRecords, WriteTxnMarkers) that
 // throws, or whose promise rejects, becomes that partition's refusal
 // (KAFKA_STORAGE_ERROR for a disk failure such as ENOSPC or EIO, else
 // UNKNOWN_SERVER_ERROR), so the other partitions of the same request are served
@@ -40,6 +40,8 @@ export function guardedPartitions(port: PartitionPort, logger: Logger): Partitio
     fetch: (wanted) => port.fetch(wanted),
     listOffset: (topic, partition, timestamp, isolationLevel) =>
       guard('ListOffsets', topic, partition, () => port.listOffset(topic, partition, timestamp, isolationLevel)),
+    offsetForLeaderEpoch: (topic, partition, currentLeaderEpoch, leaderEpoch) =>
+      guard('OffsetForLeaderEpoch', topic, partition, () => port.offsetForLeaderEpoch(topic, partition, currentLeaderEpoch, leaderEpoch)),
     deleteRecords: (topic, partition, beforeOffset) => guard('DeleteRecords', topic, partition, () => port.deleteRecords(topic, partition, beforeOffset)),
     initProducerId: () => port.initProducerId(),
     writeTxnMarker: (topic, partition, marker) => guardAsync('WriteTxnMarkers', topic, partition, () => port.writeTxnMarker(topic, partition, marker)),

@@ -25,6 +25,7 @@ function context(partitions: Partial<PartitionPort>, apiVersion = 7): RequestCon
       produce: unexpected,
       fetch: unexpected,
       listOffset: unexpected,
+      offsetForLeaderEpoch: unexpected,
       deleteRecords: unexpected,
       initProducerId: unexpected,
       writeTxnMarker: unexpected,

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runJava, startJava } from './jvm';
+import { CLIENT_JVM_OPTIONS, startJava } from './jvm';
 
 /** One JSON event line of a Verifiable tool. */
 interface ToolEvent {
@@ -142,29 +142,67 @@ export interface ConsumerRun {
   stderr: string;
 }
 
+export interface RunningConsumer {
+  /** Resolves once `n` records are read (rejects if the consumer exits first). */
+  records(n: number): Promise<void>;
+  done: Promise<ConsumerRun>;
+}
+
+export interface VerifiableConsumerOptions {
+  /** Log every request the Java client sends (NetworkClient's DEBUG lines, in `stderr`, all of it). */
+  logRequests?: boolean;
+  /**
+   * The client's auto-commit (committed at close too), which commits each
+   * position with its leader epoch; the tool's own commits carry none.
+   */
+  autoCommit?: boolean;
+}
+
+/** Starts VerifiableConsumer reading `count` records of `topic` from the earliest, a group of one (classic protocol). */
+export function startVerifiableConsumer(bootstrap: string, topic: string, count: number, opts: VerifiableConsumerOptions = {}): RunningConsumer {
+  const args = ['--bootstrap-server', bootstrap, '--topic', topic, '--group-id', `${topic}-verifier`, '--max-messages', String(count)];
+  args.push('--verbose', '--reset-policy', 'earliest', '--group-protocol', 'classic');
+  if (opts.autoCommit) args.push('--enable-autocommit');
+  const jvmOptions = opts.logRequests ? [...CLIENT_JVM_OPTIONS, '-Dpeer.requests.log.level=DEBUG'] : undefined;
+  const p = startJava('org.apache.kafka.tools.VerifiableConsumer', args, { lifetimeMs: LIFETIME_MS, jvmOptions });
+  const read: ToolEvent[] = [];
+  let partial = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  p.child.stdout!.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop()!;
+    read.push(...events(lines.join('\n')).filter((e) => e.name === 'record_data'));
+    for (const w of waiters) w();
+  });
+  p.child.stderr!.on('data', (d) => (stderr += d));
+  let exited = false;
+  const done = p.exited.then((exit) => {
+    p.child.stdin!.end();
+    read.push(...events(partial).filter((e) => e.name === 'record_data'));
+    exited = true;
+    for (const w of waiters) w();
+    return { consumed: read.map(at), consumedValues: read.map((e) => String(e.value)).sort(), exit, stderr: opts.logRequests ? stderr : stderr.slice(-2000) };
+  });
+  return {
+    done,
+    records: (n) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (read.length >= n) resolve();
+          else if (exited) reject(new Error(`VerifiableConsumer exited after ${read.length} records, before ${n}: ${stderr.slice(-2000)}`));
+          else return;
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
 /** Reads `count` records of `topic` from the earliest with VerifiableConsumer, a group of one (classic protocol). */
-export async function verifiableConsume(bootstrap: string, topic: string, count: number): Promise<ConsumerRun> {
-  const consumed = await runJava(
-    'org.apache.kafka.tools.VerifiableConsumer',
-    [
-      '--bootstrap-server',
-      bootstrap,
-      '--topic',
-      topic,
-      '--group-id',
-      `${topic}-verifier`,
-      '--max-messages',
-      String(count),
-      '--verbose',
-      '--reset-policy',
-      'earliest',
-      '--group-protocol',
-      'classic',
-    ],
-    { lifetimeMs: LIFETIME_MS },
-  );
-  const records = events(consumed.stdout).filter((e) => e.name === 'record_data');
-  return { consumed: records.map(at), consumedValues: records.map((e) => String(e.value)).sort(), exit: consumed.code, stderr: consumed.stderr.slice(-2000) };
+export function verifiableConsume(bootstrap: string, topic: string, count: number): Promise<ConsumerRun> {
+  return startVerifiableConsumer(bootstrap, topic, count).done;
 }
 
 /** Produces `count` records with acks=all, then consumes them with a group of one (classic protocol). */

@@ -32,7 +32,7 @@ import { clusterPorts } from './cluster-ports';
 import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
-import { LogOpenQueue, type QueuedLog } from './log-open-queue';
+import { LogOpenQueue, opensFirst, type QueuedLog } from './log-open-queue';
 import { ReplicaFetchLeader } from './replica-fetch-leader';
 import { decodeFetchBatch, encodeFetchAnswer, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
 import { ReplicaFetchers } from './replica-fetcher';
@@ -632,7 +632,8 @@ export class BrokerProcess implements BrokerView {
         if (this.failedOpens.get(name) === topic.topicId) return;
         // Opened soon, in a chunk of its own (openQueued), with the partition's state then.
         if (this.logOpens.size === 0) this.openRun = { since: performance.now(), count: 0 };
-        return this.logOpens.add(name, { topicId: topic.topicId, partition: p.partition }, p.leader === this.nodeId);
+        // In the metadata's order, so a partition's followers open about when its leader does (log-open-queue.ts).
+        return this.logOpens.add(name, { topicId: topic.topicId, partition: p.partition }, opensFirst(p, this.nodeId));
       }
       if (h.topicConfig !== topic.config) this.reconfigureReplica(h, topic);
       h.replica.onPartitionState(p, now);

@@ -437,13 +437,21 @@ export class PartitionReplica {
     }
   }
 
-  /** Followers that lag past replica.lag.time.max.ms leave the ISR. Call periodically. */
+  /**
+   * Followers that lag past replica.lag.time.max.ms leave the ISR. Call
+   * periodically. As Kafka's ReplicaState.isCaughtUp, a follower whose last
+   * fetch reached the leader's log end is in sync however long ago that was:
+   * an idle partition's follower is not dropped because its fetches came late
+   * (a loaded broker, a held fetch session); once the leader appends, its
+   * lag counts from the last time it was caught up.
+   */
   maybeShrinkIsr(now: number): void {
     if (this._role !== 'leader' || this.pendingIsr !== undefined) return;
+    const leo = this.log.logEndOffset;
     const lagging = this._isr.filter((id) => {
       if (id === this.config.brokerId) return false;
       const p = this.followers.get(id);
-      return p === undefined || now - p.lastCaughtUpMs > this.config.replicaLagTimeMaxMs;
+      return p === undefined || (p.logEndOffset !== leo && now - p.lastCaughtUpMs > this.config.replicaLagTimeMaxMs);
     });
     if (lagging.length > 0)
       this.propose(

@@ -130,6 +130,12 @@ const LOG_OPEN_BUDGET_MS = 5;
  * later than it could be changes nothing (Kafka checks every lag time / 2).
  */
 export const ISR_CHECK_TICKS = 10;
+/**
+ * How many replica logs a stopping broker closes at once: their fsyncs run on
+ * libuv's threads (4 by default), and enough logs in flight keep every one of
+ * them and the disk's queue busy.
+ */
+const LOG_CLOSE_CONCURRENCY = 64;
 /** How long stopping waits for in-flight Kafka requests (acks=all produces, commits) before closing their connections. */
 const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
@@ -794,16 +800,47 @@ export class BrokerProcess implements BrokerView {
   }
 
   private closeReplica(h: HostedReplica, data: 'keep data' | 'delete data' = 'keep data'): void {
+    // The partition is gone, or led elsewhere (placed on other brokers).
+    this.unhost(h, data === 'delete data' && !this.image.topics.has(h.topicId) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (data === 'keep data') return h.log.close();
+    h.log.delete();
+    this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
+  }
+
+  /** Stops hosting `h` (its log is the caller's to close or delete); acks=all writes still waiting on it are answered `errorCode`. */
+  private unhost(h: HostedReplica, errorCode: number): void {
     this.replicas.delete(h.name);
     // Held follower fetches are answered now (from the replica's last state) rather than at their timeout.
     this.fetchLeader.forget(h);
     this.fetchers.untrack(h);
-    // So are acks=all writes still waiting for the ISR: the partition is gone, or led elsewhere (placed on other brokers).
-    const gone = data === 'delete data' && !this.image.topics.has(h.topicId) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(gone);
-    if (data === 'keep data') return h.log.close();
-    h.log.delete();
-    this.log(`broker ${this.nodeId}: deleted ${h.name} (topic id ${h.topicId})`);
+    for (const [key, waiters] of [...this.waiting]) if (key.startsWith(`${h.name}:`)) for (const w of [...waiters]) w(errorCode);
+  }
+
+  /**
+   * The clean close of every hosted log. Closing one fsyncs its data, indexes
+   * and checkpoint files before its clean-shutdown mark: on the event loop,
+   * one log after another, 10,000 logs took minutes. Now each log's fsyncs
+   * run on libuv's threads, LOG_CLOSE_CONCURRENCY logs at a time, and every
+   * log still writes its mark only once its own files are durable (a log that
+   * fails to close has none, and recovers at the next start). The data
+   * directory's checkpoints are written after all of them (close()).
+   */
+  private async closeReplicaLogs(): Promise<void> {
+    const hosted = [...this.replicas.values()];
+    for (const h of hosted) this.unhost(h, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const started = performance.now();
+    let next = 0;
+    const closeNext = async (): Promise<void> => {
+      for (let h = hosted[next++]; h !== undefined; h = hosted[next++]) {
+        try {
+          await h.log.closeAsync();
+        } catch (e) {
+          this.logger.error(`broker ${this.nodeId}: closing ${h.name} failed: ${(e as Error).message}; its log is recovered at the next start`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOG_CLOSE_CONCURRENCY, hosted.length) }, closeNext));
+    if (hosted.length > 1) this.log(`broker ${this.nodeId}: closed ${hosted.length} replica logs in ${Math.round(performance.now() - started)} ms`);
   }
 
   private driveReplica(h: HostedReplica, now: number, isrCheck: boolean): void {
@@ -977,7 +1014,7 @@ export class BrokerProcess implements BrokerView {
     await this.replicationServer?.close();
     this.controllerClient.close();
     for (const p of this.peers.values()) p.close();
-    for (const h of [...this.replicas.values()]) this.closeReplica(h);
+    await this.closeReplicaLogs();
     this.checkpoints.write();
     await this.transactions?.close();
     await this.groups?.close();

@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   const loadAtStart = Number(os.loadavg()[0].toFixed(1));
   const rounds: Awaited<ReturnType<typeof closeRound>>[] = [];
   try {
-    for (let r = 0; r < ROUNDS; r++) for (const way of r % 2 === 0 ? (['sync', 'async'] as const) : (['async', 'sync'] as const)) rounds.push(await closeRound(dir, way));
+    for (let r = 0; r < ROUNDS; r++)
+      for (const way of r % 2 === 0 ? (['sync', 'async'] as const) : (['async', 'sync'] as const)) rounds.push(await closeRound(dir, way));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -385,7 +385,8 @@ async function cluster(dir: string, deadline: number) {
     const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);
     const created = fromLogs(nodes, 'b1');
     const metadata = await metadataLatency(nodes, 1);
-    if (QUICK) return { quick: true, ...fill, sessionFences: created.sessionFences.size, afterWrites, metadataAllTopics: metadata, isrTimeline: timeline.samples };
+    if (QUICK)
+      return { quick: true, ...fill, sessionFences: created.sessionFences.size, afterWrites, metadataAllTopics: metadata, isrTimeline: timeline.samples };
     // Partitions whose ISR is broker 3 alone (followers that fell behind under load) have no leader
     // from its controlled shutdown until it is unfenced again: how many, before it stops.
     const isrOnlyBroker3 = await partitionsWithIsr(nodes, 1, [3]);

@@ -32,6 +32,7 @@ import { clusterPorts } from './cluster-ports';
 import { clusterSecurityPort } from './cluster-security';
 import { ClusterGroupCoordinator } from './group-coordinator';
 import { ReplicaChanges } from './replica-changes';
+import { DueQueue } from './due-queue';
 import { LogOpenQueue, opensFirst, type QueuedLog } from './log-open-queue';
 import { ReplicaFetchLeader } from './replica-fetch-leader';
 import { decodeFetchBatch, encodeFetchAnswer, REPLICA_FETCH_METHOD } from './replica-fetch-wire';
@@ -123,13 +124,6 @@ const TICK_MS = 20;
  * timers and I/O (heartbeats among them) get a turn: see log-open-queue.ts.
  */
 const LOG_OPEN_BUDGET_MS = 5;
-/**
- * The ISR shrink check (a follower silent for replica.lag.time.max.ms) runs
- * every this many ticks, not every tick: at 10,000 replicas it was the largest
- * per-replica part of the tick (bench/replica-tick.ts), and a shrink 200 ms
- * later than it could be changes nothing (Kafka checks every lag time / 2).
- */
-export const ISR_CHECK_TICKS = 10;
 /**
  * How many replica logs a stopping broker closes at once: their fsyncs run on
  * libuv's threads (4 by default), and enough logs in flight keep every one of
@@ -250,7 +244,8 @@ export class BrokerProcess implements BrokerView {
   private readonly fetchLeader: ReplicaFetchLeader;
   private readonly controllerClient: ControllerClient;
   private readonly timer: NodeJS.Timeout;
-  private ticks = 0;
+  /** The hosted replicas the tick has something to do for, by when (ISR changes to send, lag checks): see due-queue.ts. */
+  private readonly due = new DueQueue<HostedReplica>(TICK_MS, Date.now());
   private metadataInflight = false;
   private strayRemoved = false;
   private lastMetadataFetch = 0;
@@ -316,7 +311,11 @@ export class BrokerProcess implements BrokerView {
     this.fetchLeader = new ReplicaFetchLeader(
       {
         hosted: (name) => this.replicas.get(name),
-        fetched: (h) => this.flushCompletions(h),
+        fetched: (h) => {
+          this.flushCompletions(h);
+          // A fetch may have proposed an ISR expansion, or be a follower's new incarnation (its lag counts again).
+          this.recheck(h);
+        },
         isLive: (id) => this.image.isUnfenced(id),
         answered: () => this.changed(),
         get stopped() {
@@ -497,8 +496,7 @@ export class BrokerProcess implements BrokerView {
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
     if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
       void this.heartbeat();
-    const isrCheck = this.ticks++ % ISR_CHECK_TICKS === 0;
-    for (const h of this.replicas.values()) this.driveReplica(h, now, isrCheck);
+    for (const h of this.due.takeDue(now)) if (this.replicas.get(h.name) === h) this.driveReplica(h, now);
     this.checkpoints.maybeWrite(now);
     this.fetchers.poll(now);
     this.groups?.onReplicasChanged();
@@ -645,6 +643,7 @@ export class BrokerProcess implements BrokerView {
       h.replica.onPartitionState(p, now);
       this.fetchers.track(h);
       this.flushCompletions(h);
+      this.recheck(h);
     };
     for (const topic of changed === undefined ? this.image.topics.values() : changed.topicsIn(this.image)) {
       const named = changed?.partitionsOf(topic.topicId);
@@ -704,6 +703,7 @@ export class BrokerProcess implements BrokerView {
       h = this.openReplica(topic, p);
       h.replica.onPartitionState(p, Date.now());
       this.fetchers.track(h);
+      this.recheck(h);
     } catch (e) {
       if (h !== undefined) {
         // Opened, then failed taking its state (its leader epoch file, say): closed again, not hosted.
@@ -810,6 +810,7 @@ export class BrokerProcess implements BrokerView {
   /** Stops hosting `h` (its log is the caller's to close or delete); acks=all writes still waiting on it are answered `errorCode`. */
   private unhost(h: HostedReplica, errorCode: number): void {
     this.replicas.delete(h.name);
+    this.due.cancel(h);
     // Held follower fetches are answered now (from the replica's last state) rather than at their timeout.
     this.fetchLeader.forget(h);
     this.fetchers.untrack(h);
@@ -843,10 +844,11 @@ export class BrokerProcess implements BrokerView {
     if (hosted.length > 1) this.log(`broker ${this.nodeId}: closed ${hosted.length} replica logs in ${Math.round(performance.now() - started)} ms`);
   }
 
-  private driveReplica(h: HostedReplica, now: number, isrCheck: boolean): void {
+  /** Its turn in the tick (something was due): lag check, ISR change to send, completed acks=all writes; then filed for its next due time. */
+  private driveReplica(h: HostedReplica, now: number): void {
     const { replica } = h;
     const wasLeader = replica.role === 'leader';
-    if (isrCheck) replica.maybeShrinkIsr(now);
+    replica.maybeShrinkIsr(now);
     const proposal = replica.pollIsrChange(now);
     if (proposal !== undefined) {
       const req = { brokerId: this.nodeId, brokerEpoch: this.brokerEpoch, topicId: h.topicId, partition: h.partition, ...proposal };
@@ -855,11 +857,19 @@ export class BrokerProcess implements BrokerView {
       void this.controllerClient.call(ControllerMethod.alterPartition, req, RPC_TIMEOUT_MS).then((a) => {
         if (a.errorCode === 0) this.metrics?.isrChanged(isrBefore, proposal.newIsr.length);
         // Success shows up in the metadata log; only a refusal needs telling.
-        if (a.errorCode !== 0 && this.replicas.get(h.name) === h) replica.onIsrChangeRefused(proposal, a.errorCode);
+        if (a.errorCode !== 0 && this.replicas.get(h.name) === h) {
+          replica.onIsrChangeRefused(proposal, a.errorCode);
+          this.recheck(h);
+        }
       });
     }
-    this.fetchers.track(h);
     if (wasLeader) this.flushCompletions(h);
+    this.due.schedule(h, replica.nextDueAt());
+  }
+
+  /** An input may have brought the replica's due time forward: filed earlier if so (a later one waits for its visit). */
+  private recheck(h: HostedReplica): void {
+    if (this.replicas.get(h.name) === h) this.due.advance(h, h.replica.nextDueAt());
   }
 
   private peer(brokerId: number): RpcClient | undefined {
@@ -919,6 +929,9 @@ export class BrokerProcess implements BrokerView {
   /** The leader appended to `h`: follower batches held on it are answered now. */
   appended(h: HostedReplica): void {
     this.fetchLeader.appended(h);
+    // (Its completed acks=all writes are taken by awaitAppend, which the producer's waiter calls right after.)
+    // A follower at the old log end lags from now on if it does not fetch.
+    this.recheck(h);
   }
 
   // ---------------------------------------------------------------- produce (acks=all waits here)

@@ -460,6 +460,31 @@ export class PartitionReplica {
       );
   }
 
+  /**
+   * When the broker's tick next has something to do for this replica (see
+   * core/cluster/broker/due-queue.ts): the ISR change to send, first or again,
+   * or the first time an ISR follower may have lagged past
+   * replica.lag.time.max.ms (maybeShrinkIsr would drop it then).
+   * -Infinity: now. Infinity: nothing until an input changes it: a fetch, an
+   * append (a follower at the log end lags only once the leader has more),
+   * the partition's state, a refused change.
+   */
+  nextDueAt(): number {
+    if (this._role !== 'leader') return Infinity;
+    if (this.pendingIsr !== undefined) return this.pendingIsr.sentAt + this.config.alterPartitionRetryMs;
+    const leo = this.log.logEndOffset;
+    let due = Infinity;
+    for (let i = 0; i < this._isr.length; i++) {
+      const id = this._isr[i];
+      if (id === this.config.brokerId) continue;
+      const p = this.followers.get(id);
+      if (p === undefined) return -Infinity;
+      // maybeShrinkIsr drops it once now - lastCaughtUpMs > the lag time.
+      if (p.logEndOffset !== leo) due = Math.min(due, p.lastCaughtUpMs + this.config.replicaLagTimeMaxMs + 1);
+    }
+    return due;
+  }
+
   private propose(newIsr: number[], now: number): void {
     for (const id of newIsr) this.proposedMembers.add(id);
     // sentAt in the past: the first poll sends it.

@@ -29,7 +29,11 @@ function values(log: PartitionLog): string[] {
   while (offset < log.logEndOffset) {
     const d = decodeRecordBatches(log.read(offset, 1 << 20, log.logEndOffset));
     if (d._tag === 'Left') throw new Error(d.left.message);
-    for (const r of d.right.flatMap((b) => b.records)) if (r.offset >= offset) out.push(r.value!.toString()), (offset = r.offset + 1);
+    for (const r of d.right.flatMap((b) => b.records)) {
+      if (r.offset < offset) continue;
+      out.push(r.value!.toString());
+      offset = r.offset + 1;
+    }
   }
   return out;
 }

@@ -208,6 +208,10 @@ export class PartitionLog {
   private txns = new OpenTransactions();
   /** The last transaction-state checkpoint: where a truncation replays from. */
   private txnSnapshot: { offset: number; open: [number, number][] } = { offset: 0, open: [] };
+  /** What the transaction-state checkpoint file holds (its lines joined), as read or last written: a close leaves it alone when unchanged. */
+  private txnCheckpointHolds: string | undefined;
+  /** What the log-start checkpoint file holds (absent reads as 0), as read or last written: a close leaves it alone when unchanged. */
+  private checkpointedLogStart = 0;
   readonly leaderEpochs: LeaderEpochCache;
   private readonly recent: RecentAppends | undefined;
   private fileHandles: FileHandleCache = sharedFileHandles;
@@ -382,7 +386,10 @@ export class PartitionLog {
     }
     if (this.segments.length === 0) this.segments.push(this.openSegment(0));
     // Offsets can only start where the first segment does.
-    const checkpointedStart = this.offsetCheckpoint(LOG_START_FILE) ?? 0;
+    const startCheckpoint = this.readCheckpoint(LOG_START_FILE);
+    const checkpointedStart = startCheckpoint === UNREADABLE ? 0 : (startCheckpoint ?? 0);
+    // An unreadable file is written again at the close, whatever the start.
+    this.checkpointedLogStart = startCheckpoint === UNREADABLE ? -1 : checkpointedStart;
     this._logStartOffset = Math.min(Math.max(checkpointedStart, this.segments[0].baseOffset), this.logEndOffset);
     this._recoveryPoint = Math.min(cleanShutdown ? this.logEndOffset : recoveryPoint, this.logEndOffset);
     const highWatermarkCheckpoint = this.replicated ? this.checkpointed(HIGH_WATERMARK_FILE, (c, name) => c.highWatermarkOf(name)) : undefined;
@@ -473,6 +480,7 @@ export class PartitionLog {
       return undefined;
     }
     if (lines === undefined || lines.length === 0) return undefined;
+    this.txnCheckpointHolds = lines.join('\n');
     const numbers = lines.map((l) => l.split(' ').map(Number));
     if (numbers.some((n, i) => n.length !== (i === 0 ? 1 : 2) || n.some((v) => !Number.isSafeInteger(v) || v < 0))) {
       this.warn({ kind: 'checkpoint-ignored', file, message: `ignored the malformed checkpoint ${file}; transactions are rebuilt from the whole log` });
@@ -483,12 +491,18 @@ export class PartitionLog {
 
   /** Persists the open transactions as of the log end offset (at a roll and a clean close). */
   private writeTxnCheckpoint(): void {
-    writeCheckpoint(path.join(this.dir, TXN_STATE_FILE), this.txnCheckpointLines());
+    const lines = this.txnCheckpointLines();
+    writeCheckpoint(path.join(this.dir, TXN_STATE_FILE), lines);
+    this.txnCheckpointHolds = lines.join('\n');
   }
 
-  /** writeTxnCheckpoint() for a close: staged, not yet fsynced or in place. */
-  private stageTxnCheckpoint(): StagedCheckpoint {
-    return stageCheckpoint(path.join(this.dir, TXN_STATE_FILE), this.txnCheckpointLines());
+  /** writeTxnCheckpoint() for a close: staged, not yet fsynced or in place; nothing when the file holds it already (an idle log). */
+  private stageTxnCheckpoint(): StagedCheckpoint | undefined {
+    const lines = this.txnCheckpointLines();
+    const text = lines.join('\n');
+    if (text === this.txnCheckpointHolds) return undefined;
+    this.txnCheckpointHolds = text;
+    return stageCheckpoint(path.join(this.dir, TXN_STATE_FILE), lines);
   }
 
   /** The open transactions as of the log end, remembered as the latest snapshot. */
@@ -535,11 +549,6 @@ export class PartitionLog {
       this.warn({ kind: 'checkpoint-ignored', file, message: `ignored the unreadable checkpoint ${file} (${e.message}); recovering without it` });
       return UNREADABLE;
     }
-  }
-
-  private offsetCheckpoint(name: string): number | undefined {
-    const v = this.readCheckpoint(name);
-    return v === UNREADABLE ? undefined : v;
   }
 
   /**
@@ -1118,7 +1127,7 @@ export class PartitionLog {
   truncateFullyAndStartAt(offset: number): void {
     this.ensureHealthy();
     // The new start is on disk before any file goes, so a crash in between never reopens below it.
-    writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
+    this.writeLogStart(offset);
     this.recent?.clear();
     for (const segment of this.segments.splice(0)) segment.delete();
     this.segments.push(this.openSegment(offset));
@@ -1179,10 +1188,15 @@ export class PartitionLog {
     return deleted;
   }
 
+  private writeLogStart(offset: number): void {
+    writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
+    this.checkpointedLogStart = offset;
+  }
+
   private setLogStartOffset(offset: number): void {
     this._logStartOffset = offset;
     // Persist before deleting files, so a crash never leaves a start below what exists.
-    writeOffsetCheckpoint(path.join(this.dir, LOG_START_FILE), offset);
+    this.writeLogStart(offset);
     this.leaderEpochs.truncateFromStart(offset);
   }
 
@@ -1231,7 +1245,8 @@ export class PartitionLog {
     const staged = this.stageClose();
     for (const file of staged.toSync) fsyncPath(file);
     this.finishClose(staged.checkpoints);
-    fsyncDirectory(this.dir);
+    // The renames are durable before the mark is written (none: nothing to wait for).
+    if (staged.checkpoints.length > 0) fsyncDirectory(this.dir);
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     fsyncDirectory(this.dir);
   }
@@ -1250,7 +1265,7 @@ export class PartitionLog {
     const staged = this.stageClose();
     await Promise.all(staged.toSync.map(fsyncPathAsync));
     this.finishClose(staged.checkpoints);
-    await fsyncPathAsync(this.dir);
+    if (staged.checkpoints.length > 0) await fsyncPathAsync(this.dir);
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     await fsyncPathAsync(this.dir);
   }
@@ -1268,8 +1283,11 @@ export class PartitionLog {
     // The clean-shutdown mark skips the scan that would rebuild epochs: the epoch file is made durable with the rest.
     const epochs = this.leaderEpochs.stageClose();
     if (epochs !== undefined) checkpoints.push(epochs);
-    checkpoints.push(stageCheckpoint(path.join(this.dir, LOG_START_FILE), [String(this._logStartOffset)]));
-    if (!this._failure) checkpoints.push(this.stageTxnCheckpoint());
+    // Files that already hold what they would be given are not written again (two fsyncs each, for every idle log of a broker).
+    if (this._logStartOffset !== this.checkpointedLogStart)
+      checkpoints.push(stageCheckpoint(path.join(this.dir, LOG_START_FILE), [String(this._logStartOffset)]));
+    const txn = this._failure ? undefined : this.stageTxnCheckpoint();
+    if (txn !== undefined) checkpoints.push(txn);
     const unflushedFrom = this.segmentIndexFor(this._recoveryPoint);
     const toSync = this.segments.flatMap((s, i) => s.stageClose(i >= unflushedFrom));
     for (const c of checkpoints) toSync.push(c.tmp);

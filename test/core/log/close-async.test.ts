@@ -71,14 +71,34 @@ test('a file that cannot be made durable fails the close, and no clean-shutdown 
   const dir = dirs.make();
   const log = fill(dir, 40);
   const closing = log.closeAsync();
-  // Staged on the call, fsynced after it: the log start checkpoint's temp file disappears in between.
-  fs.rmSync(path.join(dir, 'log-start-offset-checkpoint.tmp'));
+  // Staged on the call (the open transactions as of the log end, which moved since the last roll wrote them),
+  // fsynced after it: its temp file disappears in between.
+  fs.rmSync(path.join(dir, 'transaction-state-checkpoint.tmp'));
   await expect(closing).rejects.toThrow(/ENOENT/);
   expect(fs.existsSync(path.join(dir, CLEAN_MARK))).toBe(false);
   const { log: again } = reopen(dir);
   // No mark: the segments past the recovery point were scanned again, and every record is there.
   expect(again.logEndOffset).toBe(40);
   expect(values(again)).toHaveLength(40);
+  again.close();
+});
+
+test('an idle log closed again writes no checkpoint anew: only its mark (and the data and directory fsyncs)', async () => {
+  const dir = dirs.make();
+  const first = fill(dir, 10);
+  first.close();
+  const { log } = reopen(dir);
+  const files = ['transaction-state-checkpoint', 'leader-epoch-checkpoint'];
+  const before = files.map((f) => [f, fs.statSync(path.join(dir, f)).ino]);
+  await log.closeAsync();
+  // A file written again is a new inode (its temp file renamed over it); a log start of 0 needs no file at all.
+  expect(files.map((f) => [f, fs.statSync(path.join(dir, f)).ino])).toEqual(before);
+  expect(fs.existsSync(path.join(dir, 'log-start-offset-checkpoint'))).toBe(false);
+  expect(fs.existsSync(path.join(dir, CLEAN_MARK))).toBe(true);
+  const { log: again, warnings } = reopen(dir);
+  expect(warnings).toEqual([]);
+  expect(again.logStartOffset).toBe(0);
+  expect(values(again)).toHaveLength(10);
   again.close();
 });
 

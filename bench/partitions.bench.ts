@@ -146,6 +146,49 @@ async function partitionsWithIsr(nodes: ClusterNodes, via: number, isr: readonly
   return n;
 }
 
+/** One sample of the ISR timeline: how many of the bench's partitions had an ISR of each size, by seconds since the cluster started. */
+interface IsrSample {
+  atSeconds: number;
+  phase: string;
+  bySize: Record<number, number>;
+}
+
+/**
+ * Samples every ISR_SAMPLE_MS, through broker `via`'s Metadata, how many
+ * partitions have an ISR of 1, 2 or 3 brokers, so a run shows when followers
+ * leave the ISR (while logs open, while records are written) and whether they
+ * come back. `phase` names what the bench is doing at each sample.
+ */
+function isrTimeline(nodes: ClusterNodes, via: () => number): { samples: IsrSample[]; phase: { name: string }; stop: () => Promise<void> } {
+  const samples: IsrSample[] = [];
+  const phase = { name: 'create' };
+  const t0 = performance.now();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const m = await nodes.metadata(via(), null);
+      if (m !== undefined) {
+        const bySize: Record<number, number> = {};
+        for (const t of m.topics) if (t.name?.startsWith('p')) for (const p of t.partitions) bySize[p.isrNodes.length] = (bySize[p.isrNodes.length] ?? 0) + 1;
+        const sample = { atSeconds: round1((performance.now() - t0) / 1000), phase: phase.name, bySize };
+        samples.push(sample);
+        console.log('isr:', JSON.stringify(sample));
+      }
+      await pause(ISR_SAMPLE_MS);
+    }
+  })();
+  return {
+    samples,
+    phase,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+const ISR_SAMPLE_MS = 2000;
+
 /** What a broker's Metadata showed while waitServing polled it: when it first listed every partition, and the most it showed leaderless. */
 interface ServingProgress {
   allListedMs: number | null;
@@ -219,6 +262,7 @@ async function createAndFill(
   bootstrap: string[],
   replicationFactor: number,
   deadline: number,
+  onPhase: (name: string) => void = () => {},
 ): Promise<{ createSeconds: number; produceSeconds: number; createRetries: number }> {
   // Patient: on a loaded machine brokers are fenced and leaders move while 10,000 partitions are created.
   const kafka = new Kafka({
@@ -261,6 +305,7 @@ async function createAndFill(
   }
   const createSeconds = (performance.now() - t0) / 1000;
   if (QUICK) return { createSeconds: round1(createSeconds), produceSeconds: NaN, createRetries };
+  onPhase('produce');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const t1 = performance.now();
@@ -319,25 +364,34 @@ async function cluster(dir: string, deadline: number) {
   const brokers = [1, 2, 3];
   const nodes = new ClusterNodes({ dir, controllerIds: [101, 102, 103], brokerIds: brokers, maxLifetimeMs: TIMEOUT_MS, brokerNodeFlags });
   const brokerKeys = brokers.map((b) => `b${b}` as NodeKey);
+  let timeline: ReturnType<typeof isrTimeline> | undefined;
   try {
     await nodes.allocatePorts();
     await Promise.all([101, 102, 103].map((c) => nodes.startController(c)));
     await Promise.all(brokers.map((b) => nodes.startBroker(b)));
     await waitRegistered(nodes, brokers, deadline);
+    timeline = isrTimeline(nodes, () => 1);
+    const phase = timeline.phase;
     const fill = await createAndFill(
       brokers.map((b) => nodes.bootstrap(b)),
       3,
       deadline,
+      (name) => {
+        phase.name = name;
+      },
     );
+    phase.name = 'after writes';
     await waitServing(nodes, 1, deadline);
     const afterWrites = figuresOf(nodes, [...brokerKeys, 'c101', 'c102', 'c103']);
     const created = fromLogs(nodes, 'b1');
     const metadata = await metadataLatency(nodes, 1);
-    if (QUICK) return { quick: true, ...fill, sessionFences: created.sessionFences.size, afterWrites, metadataAllTopics: metadata };
+    if (QUICK)
+      return { quick: true, ...fill, sessionFences: created.sessionFences.size, afterWrites, metadataAllTopics: metadata, isrTimeline: timeline.samples };
     // Partitions whose ISR is broker 3 alone (followers that fell behind under load) have no leader
     // from its controlled shutdown until it is unfenced again: how many, before it stops.
     const isrOnlyBroker3 = await partitionsWithIsr(nodes, 1, [3]);
     // A rolling restart of broker 3: its replicas are recovered from disk and caught up.
+    phase.name = 'restart of broker 3';
     await nodes.stop('b3');
     const t0 = performance.now();
     await nodes.startBroker(3);
@@ -364,8 +418,10 @@ async function cluster(dir: string, deadline: number) {
         figures,
         metadataAllTopics: restartMetadata,
       },
+      isrTimeline: timeline.samples,
     };
   } finally {
+    await timeline?.stop();
     await nodes.stopAll(STOP_GRACE_MS);
   }
 }

@@ -56,8 +56,9 @@ export async function writeAndSyncAsync(fd: number, text: string): Promise<void>
   }
 }
 
-export async function fsyncDirectoryAsync(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r');
+/** fsyncPath on libuv's threads. */
+export async function fsyncPathAsync(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
   try {
     await handle.sync();
   } finally {
@@ -97,11 +98,32 @@ export function writeOffsetCheckpoint(file: string, offset: number): void {
   writeCheckpoint(file, [String(offset)]);
 }
 
-export function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+/**
+ * A checkpoint whose new text is in its temp file, neither fsynced nor renamed
+ * yet: a log's close stages all of its files, fsyncs them together (in
+ * parallel, off the event loop, for a broker closing 10,000 logs), and only
+ * then renames them into place.
+ */
+export interface StagedCheckpoint {
+  readonly tmp: string;
+  readonly file: string;
+}
+
+export function stageCheckpoint(file: string, lines: readonly string[]): StagedCheckpoint {
+  const tmp = file + '.tmp';
+  fs.writeFileSync(tmp, checkpointText(lines), { mode: 0o644 });
+  return { tmp, file };
+}
+
+/** fsyncs a file or directory by its path (fsync is per file, not per descriptor: what any descriptor wrote is synced). */
+export function fsyncPath(file: string): void {
+  const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
 }
+
+export const fsyncDirectory = fsyncPath;
+export const fsyncDirectoryAsync = fsyncPathAsync;

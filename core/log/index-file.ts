@@ -77,16 +77,39 @@ export abstract class IndexFile {
     if (this.written === this.count && this.synced) return;
     const fd = fs.openSync(this.path, 'r+');
     try {
-      if (this.written < this.count) {
-        const from = this.written * this.entrySize;
-        fs.writeSync(fd, this.buf, from, (this.count - this.written) * this.entrySize, from);
-        this.written = this.count;
-      }
+      this.writeEntries(fd);
       fs.fsyncSync(fd);
       this.synced = true;
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /**
+   * Closing with the fsync left to the caller: writes pending entries and
+   * gives the file to fsync (none when nothing changed since the last flush).
+   * The caller makes it durable before anything that trusts it (the
+   * clean-shutdown mark).
+   */
+  stageClose(): string | undefined {
+    if (this.written === this.count && this.synced) return undefined;
+    if (this.written < this.count) {
+      const fd = fs.openSync(this.path, 'r+');
+      try {
+        this.writeEntries(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    this.synced = true;
+    return this.path;
+  }
+
+  private writeEntries(fd: number): void {
+    if (this.written >= this.count) return;
+    const from = this.written * this.entrySize;
+    fs.writeSync(fd, this.buf, from, (this.count - this.written) * this.entrySize, from);
+    this.written = this.count;
   }
 
   close(): void {

@@ -23,7 +23,16 @@
 //   the truncation logic already allows (PartitionReplica forgets such epochs).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readCheckpoint, writeCheckpoint, CheckpointError, checkpointText, writeAndSyncAsync, fsyncDirectoryAsync } from './checkpoint-file';
+import {
+  readCheckpoint,
+  writeCheckpoint,
+  CheckpointError,
+  checkpointText,
+  writeAndSyncAsync,
+  fsyncDirectoryAsync,
+  stageCheckpoint,
+  type StagedCheckpoint,
+} from './checkpoint-file';
 
 export interface EpochEntry {
   epoch: number;
@@ -192,6 +201,23 @@ export class LeaderEpochCache {
   close(): void {
     this.flush();
     this.abandon();
+  }
+
+  /**
+   * close() with the fsync and rename left to the caller (a log closing its
+   * files together): the file's new text staged when memory is ahead of it,
+   * then no more writes. Counted durable from here: the caller reads this
+   * log's checkpoint offsets only after it has renamed the file into place.
+   */
+  stageClose(): StagedCheckpoint | undefined {
+    let staged: StagedCheckpoint | undefined;
+    if (!this.closed && this.durableGeneration !== this.generation) {
+      staged = stageCheckpoint(this.file, lines(this.entries));
+      this.renamedGeneration = this.durableGeneration = this.generation;
+      this.durable = this.entries;
+    }
+    this.abandon();
+    return staged;
   }
 
   /**

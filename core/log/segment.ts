@@ -348,6 +348,26 @@ export class LogSegment {
     this.closed = true;
   }
 
+  /**
+   * Closes with the fsyncs left to the caller (a log closing many files at
+   * once): pending index entries are written, and the files to fsync are
+   * returned: the indexes written since their last fsync, and the data file
+   * when `unflushedData` (it holds records past the log's recovery point).
+   */
+  stageClose(unflushedData: boolean): string[] {
+    if (this.closed) return [];
+    const toSync: string[] = unflushedData ? [this.data.path] : [];
+    for (const index of [this.offsetIndex, this.timeIndex]) {
+      const file = index.stageClose();
+      if (file !== undefined) toSync.push(file);
+    }
+    const txn = this.txnIndex.fileToSync();
+    if (txn !== undefined) toSync.push(txn);
+    this.data.close();
+    this.closed = true;
+    return toSync;
+  }
+
   /** Closes and removes the segment's files. */
   delete(): void {
     this.data.close();

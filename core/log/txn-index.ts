@@ -59,8 +59,13 @@ export class TransactionIndex {
     else fs.writeFileSync(this.file, Buffer.concat(this.list.map(encode)));
   }
 
+  /** The file to fsync for its entries to be durable (none: no entries). */
+  fileToSync(): string | undefined {
+    return this.list.length === 0 || !fs.existsSync(this.file) ? undefined : this.file;
+  }
+
   flush(): void {
-    if (this.list.length === 0 || !fs.existsSync(this.file)) return;
+    if (this.fileToSync() === undefined) return;
     const fd = fs.openSync(this.file, 'r');
     try {
       fs.fsyncSync(fd);

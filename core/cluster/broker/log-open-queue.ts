@@ -10,6 +10,17 @@
 // NOT_LEADER_OR_FOLLOWER, as a follower it does not fetch (as Kafka's replicas
 // do while their logs load). Partitions this broker leads go first.
 
+/** What the queue needs of a partition's state to place its log: who leads it and who is in sync. */
+export interface PlacedPartition {
+  readonly leader: number;
+  readonly isr: readonly number[];
+}
+
+/** Whether broker `brokerId`'s log of `p` opens before the rest: it leads `p` and no other replica is in sync (no follower waits on it). */
+export function opensFirst(p: PlacedPartition, brokerId: number): boolean {
+  return p.leader === brokerId && p.isr.every((id) => id === brokerId);
+}
+
 /** One partition whose log waits to be opened. */
 export interface QueuedLog {
   readonly topicId: number;
@@ -29,8 +40,10 @@ export interface LogOpenQueueOptions {
 }
 
 export class LogOpenQueue {
-  private readonly leading = new Map<string, QueuedLog>();
-  private readonly following = new Map<string, QueuedLog>();
+  /** Opened before the rest: partitions this broker leads with no other in-sync replica. */
+  private readonly urgent = new Map<string, QueuedLog>();
+  /** The rest, in the order the metadata named them. */
+  private readonly inOrder = new Map<string, QueuedLog>();
   private scheduled = false;
   private paused = false;
   private closed = false;
@@ -38,31 +51,32 @@ export class LogOpenQueue {
   constructor(private readonly options: LogOpenQueueOptions) {}
 
   get size(): number {
-    return this.leading.size + this.following.size;
+    return this.urgent.size + this.inOrder.size;
   }
 
   has(name: string): boolean {
-    return this.leading.has(name) || this.following.has(name);
+    return this.urgent.has(name) || this.inOrder.has(name);
   }
 
   /**
    * Queues a log to open, or re-queues it with the partition's latest topic id
-   * and role; one queued alike keeps its place (every ISR change names it again).
+   * and urgency; one queued alike keeps its place (every ISR change names it
+   * again). `urgent`: it goes before every log queued in order.
    */
-  add(name: string, queued: QueuedLog, leads: boolean): void {
+  add(name: string, queued: QueuedLog, urgent: boolean): void {
     if (this.closed) return;
-    const there = (leads ? this.leading : this.following).get(name);
+    const there = (urgent ? this.urgent : this.inOrder).get(name);
     if (there?.topicId === queued.topicId && there.partition === queued.partition) return;
     this.remove(name);
-    (leads ? this.leading : this.following).set(name, queued);
+    (urgent ? this.urgent : this.inOrder).set(name, queued);
     this.scheduleChunk();
   }
 
   /** Takes a log out of the queue; what was queued for it, if anything (its data is the caller's to keep or delete). */
   remove(name: string): QueuedLog | undefined {
-    const queued = this.leading.get(name) ?? this.following.get(name);
-    this.leading.delete(name);
-    this.following.delete(name);
+    const queued = this.urgent.get(name) ?? this.inOrder.get(name);
+    this.urgent.delete(name);
+    this.inOrder.delete(name);
     return queued;
   }
 
@@ -79,11 +93,11 @@ export class LogOpenQueue {
   /** The broker stops: what is queued stays unopened (its data stays on disk). */
   close(): void {
     this.closed = true;
-    this.leading.clear();
-    this.following.clear();
+    this.urgent.clear();
+    this.inOrder.clear();
   }
 
-  /** Opens queued logs, leaders first, until the budget is spent; schedules the rest. */
+  /** Opens queued logs, urgent ones first, until the budget is spent; schedules the rest. */
   private chunk(): void {
     this.scheduled = false;
     const start = this.options.now();
@@ -99,7 +113,7 @@ export class LogOpenQueue {
   }
 
   private first(): [string, QueuedLog] | undefined {
-    for (const queue of [this.leading, this.following]) for (const entry of queue) return entry;
+    for (const queue of [this.urgent, this.inOrder]) for (const entry of queue) return entry;
     return undefined;
   }
 

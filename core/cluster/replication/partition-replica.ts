@@ -437,19 +437,52 @@ export class PartitionReplica {
     }
   }
 
-  /** Followers that lag past replica.lag.time.max.ms leave the ISR. Call periodically. */
+  /**
+   * Followers that lag past replica.lag.time.max.ms leave the ISR. Call
+   * periodically. As Kafka's ReplicaState.isCaughtUp, a follower whose last
+   * fetch reached the leader's log end is in sync however long ago that was:
+   * an idle partition's follower is not dropped because its fetches came late
+   * (a loaded broker, a held fetch session); once the leader appends, its
+   * lag counts from the last time it was caught up.
+   */
   maybeShrinkIsr(now: number): void {
     if (this._role !== 'leader' || this.pendingIsr !== undefined) return;
+    const leo = this.log.logEndOffset;
     const lagging = this._isr.filter((id) => {
       if (id === this.config.brokerId) return false;
       const p = this.followers.get(id);
-      return p === undefined || now - p.lastCaughtUpMs > this.config.replicaLagTimeMaxMs;
+      return p === undefined || (p.logEndOffset !== leo && now - p.lastCaughtUpMs > this.config.replicaLagTimeMaxMs);
     });
     if (lagging.length > 0)
       this.propose(
         this._isr.filter((id) => !lagging.includes(id)),
         now,
       );
+  }
+
+  /**
+   * When the broker's tick next has something to do for this replica (see
+   * core/cluster/broker/due-queue.ts): the ISR change to send, first or again,
+   * or the first time an ISR follower may have lagged past
+   * replica.lag.time.max.ms (maybeShrinkIsr would drop it then).
+   * -Infinity: now. Infinity: nothing until an input changes it: a fetch, an
+   * append (a follower at the log end lags only once the leader has more),
+   * the partition's state, a refused change.
+   */
+  nextDueAt(): number {
+    if (this._role !== 'leader') return Infinity;
+    if (this.pendingIsr !== undefined) return this.pendingIsr.sentAt + this.config.alterPartitionRetryMs;
+    const leo = this.log.logEndOffset;
+    let due = Infinity;
+    for (let i = 0; i < this._isr.length; i++) {
+      const id = this._isr[i];
+      if (id === this.config.brokerId) continue;
+      const p = this.followers.get(id);
+      if (p === undefined) return -Infinity;
+      // maybeShrinkIsr drops it once now - lastCaughtUpMs > the lag time.
+      if (p.logEndOffset !== leo) due = Math.min(due, p.lastCaughtUpMs + this.config.replicaLagTimeMaxMs + 1);
+    }
+    return due;
   }
 
   private propose(newIsr: number[], now: number): void {

@@ -1,6 +1,7 @@
-// The queue of replica logs a broker has yet to open: leaders first, a time
-// budget per chunk (at least one log), the rest after the event loop's turn.
-import { LogOpenQueue, type QueuedLog } from '../../../../core/cluster/broker/log-open-queue';
+// The queue of replica logs a broker has yet to open: in the metadata's order
+// (a leader alone in its ISR first), a time budget per chunk (at least one
+// log), the rest after the event loop's turn.
+import { LogOpenQueue, opensFirst, type QueuedLog } from '../../../../core/cluster/broker/log-open-queue';
 
 function harness(budgetMs: number, msPerOpen: number) {
   let clock = 0;
@@ -29,7 +30,7 @@ function harness(budgetMs: number, msPerOpen: number) {
 const at = (topicId: number, partition: number): QueuedLog => ({ topicId, partition });
 
 describe('LogOpenQueue', () => {
-  it('opens leaders first, a budget at a time, the rest in later turns', () => {
+  it('opens urgent logs first, the rest in order, a budget at a time, the rest in later turns', () => {
     const { queue, opened, chunks, turn } = harness(5, 2);
     queue.add('t-0', at(1, 0), false);
     queue.add('t-1', at(1, 1), true);
@@ -101,5 +102,50 @@ describe('LogOpenQueue', () => {
     queue.add('p-2', at(1, 2), true);
     expect(queue.size).toBe(0);
     expect(turn()).toBe(false);
+  });
+
+  it("opens a partition's follower logs about when its leader's opens, so no leader drops its followers from the ISR", () => {
+    // Three brokers, each with every partition of a 3,000-partition topic
+    // (replication factor 3), a third led by each; every broker receives the
+    // same metadata, in the same order, and opens a log in 10 ms. When each
+    // broker opened all it leads first, the followers of broker 1's
+    // partitions opened on brokers 2 and 3 only after their own 1,000
+    // leaderships: 10 s and more after their leader, past replica.lag.time.max.ms.
+    const brokers = [1, 2, 3];
+    const partitions = 3000;
+    const lagTimeMaxMs = 10_000;
+    const openedAt = new Map<number, number[]>();
+    for (const b of brokers) {
+      const { queue, opened, turn } = harness(5, 10);
+      for (let p = 0; p < partitions; p++) {
+        const placed = { leader: brokers[p % 3], isr: brokers };
+        queue.add(`t-${p}`, at(1, p), opensFirst(placed, b));
+      }
+      while (turn());
+      const times: number[] = [];
+      opened.forEach((name, i) => {
+        times[Number(name.slice(2))] = (i + 1) * 10;
+      });
+      openedAt.set(b, times);
+    }
+    let worstLagMs = 0;
+    for (let p = 0; p < partitions; p++) {
+      const leaderAt = openedAt.get(brokers[p % 3])![p];
+      for (const b of brokers) worstLagMs = Math.max(worstLagMs, openedAt.get(b)![p] - leaderAt);
+    }
+    expect(worstLagMs).toBeLessThan(lagTimeMaxMs);
+    expect(worstLagMs).toBe(0);
+  });
+
+  it('a partition this broker leads with no other in-sync replica goes first', () => {
+    expect(opensFirst({ leader: 3, isr: [3] }, 3)).toBe(true);
+    expect(opensFirst({ leader: 3, isr: [1, 3] }, 3)).toBe(false);
+    expect(opensFirst({ leader: 1, isr: [1] }, 3)).toBe(false);
+    const { queue, opened, turn } = harness(100, 1);
+    queue.add('f-0', at(1, 0), opensFirst({ leader: 1, isr: [1, 3] }, 3));
+    queue.add('l-0', at(1, 1), opensFirst({ leader: 3, isr: [1, 3] }, 3));
+    queue.add('s-0', at(1, 2), opensFirst({ leader: 3, isr: [3] }, 3));
+    turn();
+    expect(opened).toEqual(['s-0', 'f-0', 'l-0']);
   });
 });

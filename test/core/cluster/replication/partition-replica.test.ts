@@ -130,6 +130,46 @@ describe('PartitionReplica as leader', () => {
     expect(b1.takeCompletedAppends()).toEqual([{ baseOffset: 0, lastOffset: 0, errorCode: 0 }]);
   });
 
+  test("a follower that has the leader's log end stays in sync however long it has not fetched; once the leader appends, the lag counts (Kafka's isCaughtUp)", () => {
+    const { b1, b2, b3 } = cluster();
+    b1.appendAsLeader(batch('a'), 1);
+    for (const f of [b2, b3]) {
+      round(b1, f, 10);
+      round(b1, f, 20); // at the leader's log end, 1
+    }
+    // Both silent far past the lag window (a fetcher held up on a loaded broker, an idle session): nothing to catch up on.
+    b1.maybeShrinkIsr(20 + 5 * LAG_MAX);
+    expect(b1.pollIsrChange(20 + 5 * LAG_MAX)).toBeUndefined();
+    // b3 fetches the new record and comes back to the end; b2 stays silent: only b2 lags now.
+    b1.appendAsLeader(batch('b'), 1);
+    round(b1, b3, 21 + 5 * LAG_MAX);
+    round(b1, b3, 22 + 5 * LAG_MAX);
+    b1.maybeShrinkIsr(23 + 5 * LAG_MAX);
+    expect(b1.pollIsrChange(23 + 5 * LAG_MAX)).toEqual({ leaderEpoch: 0, partitionEpoch: 0, newIsr: [1, 3] });
+  });
+
+  test('nextDueAt: when a lag check or an ISR change to send is next due, so the tick visits only replicas with something due', () => {
+    const { b1, b2, b3 } = cluster();
+    // Followers that have not fetched in this epoch: due when their lag window from the election ends.
+    expect(b1.nextDueAt()).toBe(LAG_MAX + 1);
+    expect(b2.nextDueAt()).toBe(Infinity); // a follower has nothing in the tick
+    for (const f of [b2, b3]) round(b1, f, 10);
+    // Both at the leader's log end: nothing due until it appends.
+    expect(b1.nextDueAt()).toBe(Infinity);
+    b1.appendAsLeader(batch('a'), 1);
+    expect(b1.nextDueAt()).toBe(10 + LAG_MAX + 1);
+    round(b1, b2, 20); // fetches 'a'
+    round(b1, b2, 30); // at the end again
+    expect(b1.nextDueAt()).toBe(10 + LAG_MAX + 1); // b3 still has not
+    // Exactly when due, the check drops b3, and the change is due to be sent now, then again after the retry interval.
+    b1.maybeShrinkIsr(10 + LAG_MAX);
+    expect(b1.pollIsrChange(10 + LAG_MAX)).toBeUndefined();
+    b1.maybeShrinkIsr(10 + LAG_MAX + 1);
+    expect(b1.nextDueAt()).toBeLessThanOrEqual(10 + LAG_MAX + 1);
+    expect(b1.pollIsrChange(10 + LAG_MAX + 1)).toEqual({ leaderEpoch: 0, partitionEpoch: 0, newIsr: [1, 2] });
+    expect(b1.nextDueAt()).toBe(10 + LAG_MAX + 1 + 100);
+  });
+
   test('an acks=all write whose ISR shrank below min.insync.replicas is answered NOT_ENOUGH_REPLICAS_AFTER_APPEND', () => {
     const { b1 } = cluster();
     b1.appendAsLeader(batch('a'), -1);

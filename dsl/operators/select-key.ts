@@ -32,9 +32,10 @@ export function keyChange<K, V, K2>(
           } catch (e) {
             return task.userError(e, kind, r);
           }
-          if (inputOwned && (key as unknown) !== r) {
-            // The record is this step's alone (flatMapValues made it for it): re-keyed in place, no second record.
-            // (A selector that returns its record as the key gets a copy, not a record that is its own key.)
+          if (inputOwned && !isObjectLike(key)) {
+            // The record is this step's alone (flatMapValues made it for it): re-keyed in place, no
+            // second record. Only for a primitive key: an object key may hold the record (or be it),
+            // which would then refer to itself, so it gets a copy.
             (r as OwnedRecord).key = key;
             emit(r as unknown as KRecord<K2, V>);
           } else emit({ key, value: r.value, timestamp: r.timestamp, headers: r.headers });
@@ -43,4 +44,8 @@ export function keyChange<K, V, K2>(
       true,
     ),
   );
+}
+
+function isObjectLike(key: unknown): boolean {
+  return (typeof key === 'object' && key !== null) || typeof key === 'function';
 }

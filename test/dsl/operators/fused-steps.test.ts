@@ -9,6 +9,7 @@ import { ProcessingFailure } from '../../../dsl/runtime/error-policy';
 import { perRecord } from '../../../dsl/operator';
 import { count, flatMapValues, mapValues, processingTime, selectKey, to, type KRecord } from '../../../dsl';
 import { drive, num, str, stringStream } from '../helpers';
+import { jsonSerde } from '../../../core/schema';
 
 /** The key and value a user function saw when it was called (a record it keeps may change later). */
 const seen = (r: KRecord<unknown, unknown>) => `${String(r.key)}=${String(r.value)}`;
@@ -336,4 +337,82 @@ test('a user function that returns its own record gets a copy, not a record that
     expect(rec.value).not.toBe(rec);
     expect(rec.key).not.toBe(rec);
   }
+});
+
+// A user function that can hold its record (mapValues declaring the record parameter, an object key
+// built from it) gets a copy: the record it saw never changes afterwards.
+describe('records user code may hold are not changed in place', () => {
+  test('a value that refers to its own input record keeps the input as it was', () => {
+    const { builder, stream } = stringStream();
+    stream.pipe(
+      flatMapValues((v) => v.split(' ')),
+      // A value built from the record (an envelope): legal, and JSON-serializable unfused.
+      mapValues((v, _k, r) => ({ word: v, from: r })),
+      mapValues((v) => `${v.word}<-${String(v.from.value)}`),
+      to('out', { key: str, value: str }),
+    );
+    const d = drive(builder.build());
+    d.inputTopic<string, string>('in').pipeInput('k', 'a b', 5);
+    expect(
+      d
+        .outputTopic('out', { key: str, value: str })
+        .readRecordsToList()
+        .map((r) => r.value),
+    ).toEqual(['a<-a', 'b<-b']);
+  });
+
+  test('a function that keeps the previous record sees that record as it was', () => {
+    const { builder, stream } = stringStream();
+    let previous: { value: string } | undefined;
+    stream.pipe(
+      flatMapValues((v) => v.split(' ')),
+      mapValues((v, _k, r) => {
+        const out = previous === undefined ? v : `${previous.value}>${v}`;
+        previous = r;
+        return out;
+      }),
+      to('out', { key: str, value: str }),
+    );
+    const d = drive(builder.build());
+    d.inputTopic<string, string>('in').pipeInput('k', 'a b c', 5);
+    expect(
+      d
+        .outputTopic('out', { key: str, value: str })
+        .readRecordsToList()
+        .map((r) => r.value),
+    ).toEqual(['a', 'a>b', 'b>c']);
+  });
+
+  test('an envelope value serializes as JSON', () => {
+    const { builder, stream } = stringStream();
+    stream.pipe(
+      flatMapValues((v) => v.split(' ')),
+      mapValues((v, _k, r) => ({ word: v, key: r.key, from: r })),
+      to('out', { key: str, value: jsonSerde<unknown>() }),
+    );
+    const d = drive(builder.build());
+    d.inputTopic<string, string>('in').pipeInput('k', 'a', 5);
+    expect(
+      d
+        .outputTopic('out', { key: str, value: jsonSerde<unknown>() })
+        .readRecordsToList()
+        .map((r) => r.value),
+    ).toHaveLength(1);
+  });
+});
+
+test('groupBy with an object key built from the record: the key does not refer to itself', () => {
+  const { builder, stream } = stringStream();
+  const keys: unknown[] = [];
+  stream.pipe(
+    flatMapValues((v) => v.split(' ')),
+    selectKey((r) => ({ word: r.value, from: r })),
+    mapValues((v, k) => {
+      keys.push(k);
+      return v;
+    }),
+  );
+  const d = drive(builder.build());
+  d.inputTopic<string, string>('in').pipeInput('k', 'a b', 5);
+  expect(keys.map((k) => (k as { from: KRecord<unknown, unknown> }).from.key)).toEqual(['k', 'k']);
 });

@@ -238,7 +238,21 @@ async function serve(
   await metrics?.server.close();
   await registryServer?.close();
   registry?.close();
-  await broker.close();
-  logger.info('stopped: logs flushed and closed');
-  return 0;
+  const started = performance.now();
+  const closed = await broker.close();
+  const ms = Math.round(performance.now() - started);
+  if (closed.failed.length === 0) {
+    logger.info(`stopped: logs flushed and closed (${closed.logs} partition logs in ${ms} ms)`);
+    return 0;
+  }
+  // Each failure was logged as it happened (Broker's onWarning); the exit code tells a supervisor the disk needs a look.
+  logger.error(
+    `stopped: ${closed.failed.length} of ${closed.logs} partition logs could not be made durable (${listed(closed.failed.map((f) => f.partition))}); the next start recovers them: check the disk`,
+  );
+  return 1;
+}
+
+/** The first names of a list that may hold thousands, and how many more. */
+function listed(names: readonly string[], shown = 10): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }

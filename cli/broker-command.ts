@@ -245,7 +245,7 @@ async function serve(
     logger.info(`stopped: logs flushed and closed (${closed.logs} partition logs in ${ms} ms)`);
     return 0;
   }
-  // Each failure was logged as it happened (Broker's onWarning); the exit code tells a supervisor the disk needs a look.
+  // Each failure was logged with its error (Broker's onWarning); the exit code tells a supervisor the disk needs a look.
   logger.error(
     `stopped: ${closed.failed.length} of ${closed.logs} partition logs could not be made durable (${listed(closed.failed.map((f) => f.partition))}); the next start recovers them: check the disk`,
   );

@@ -1,7 +1,7 @@
 // The clean close of many replica logs (issue #19, a 10,000-partition broker's
 // SIGTERM): close() one after another on the event loop, as a broker did,
-// against closeAsync() with LOG_CLOSE_CONCURRENCY logs in flight, as it does
-// now. Each round opens N replicated logs (the same directories each round),
+// against closeLogsAsync() (closeAsync() with LOG_CLOSE_CONCURRENCY logs in
+// flight), as cluster and single-node brokers do now. Each round opens N replicated logs (the same directories each round),
 // writes one record to each (a bench:partitions broker after its writes) and
 // closes them one way; rounds alternate. Reported per round: the wall time, the longest the event loop
 // was held (the largest gap between two timer turns: heartbeats wait that
@@ -12,11 +12,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogDirCheckpoints, PartitionLog } from '../core/log';
+import { closeLogsAsync, LOG_CLOSE_CONCURRENCY, LogDirCheckpoints, PartitionLog } from '../core/log';
 
 const N = Number(process.argv[2] ?? 2000);
 const ROUNDS = 3;
-const CONCURRENCY = 64;
 
 function openAll(dir: string, checkpoints: LogDirCheckpoints): PartitionLog[] {
   const logs: PartitionLog[] = [];
@@ -59,11 +58,8 @@ async function closeRound(dir: string, way: 'sync' | 'async') {
       for (const log of logs) log.close();
       return;
     }
-    let next = 0;
-    const worker = async () => {
-      for (let log = logs[next++]; log !== undefined; log = logs[next++]) await log.closeAsync();
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const failures = await closeLogsAsync(logs);
+    if (failures.length > 0) throw failures[0].error;
   });
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
@@ -92,7 +88,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length },
     loadAverage: { atStart: loadAtStart, atEnd: Number(os.loadavg()[0].toFixed(1)) },
     logs: N,
-    concurrency: CONCURRENCY,
+    concurrency: LOG_CLOSE_CONCURRENCY,
     medians: {
       sync: { wallMs: of('sync', 'wallMs'), longestEventLoopStallMs: of('sync', 'longestEventLoopStallMs'), cpuMs: of('sync', 'cpuMs') },
       async: { wallMs: of('async', 'wallMs'), longestEventLoopStallMs: of('async', 'longestEventLoopStallMs'), cpuMs: of('async', 'cpuMs') },

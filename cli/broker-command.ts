@@ -238,7 +238,23 @@ async function serve(
   await metrics?.server.close();
   await registryServer?.close();
   registry?.close();
-  await broker.close();
-  logger.info('stopped: logs flushed and closed');
-  return 0;
+  const started = performance.now();
+  const closed = await broker.close();
+  const ms = Math.round(performance.now() - started);
+  if (closed.failed.length === 0) {
+    // The message stays the same line scripts wait for; the figures are fields.
+    logger.info({ partitionLogs: closed.logs, closeMs: ms }, 'stopped: logs flushed and closed');
+    return 0;
+  }
+  // Each failure was logged with its error (Broker's onWarning); the exit code tells a supervisor the disk needs a look.
+  logger.error(
+    { partitionLogs: closed.logs, closeMs: ms },
+    `stopped: ${closed.failed.length} of ${closed.logs} partition logs could not be made durable (${listed(closed.failed.map((f) => f.partition))}); the next start recovers them: check the disk`,
+  );
+  return 1;
+}
+
+/** The first names of a list that may hold thousands, and how many more. */
+function listed(names: readonly string[], shown = 10): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }

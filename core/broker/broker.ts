@@ -39,7 +39,7 @@ import { CommittedOffset, DEFAULT_OFFSETS_TOPIC_PARTITIONS, OffsetCommit, Offset
 import { abortedTransactionsIn, type AbortedTransaction, type IsolationLevel, PartitionOffsets, ProduceResult } from './partition';
 import { LogScheduler } from './scheduler';
 import { FetchBudget } from './fetch-budget';
-import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, TopicDescription, TopicTable } from './topics';
+import { ConfigAlteration, DEFAULT_MAX_PARTITIONS_PER_REQUEST, NewTopic, type PartitionCloseFailure, TopicDescription, TopicTable } from './topics';
 import { CONSUMER_OFFSETS_TOPIC, INTERNAL_TOPICS, SCHEMAS_TOPIC } from './topic-name';
 import { DEFAULT_TRANSACTION_STATE_PARTITIONS, TRANSACTION_STATE_TOPIC, TransactionCoordinator } from './transaction-coordinator';
 
@@ -69,6 +69,12 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   /** The transaction coordinator's settings. */
   transactions?: TransactionSettings;
+}
+
+/** What Broker.close() did: the partition logs it closed, and those it could not make durable. */
+export interface BrokerCloseReport {
+  readonly logs: number;
+  readonly failed: readonly PartitionCloseFailure[];
 }
 
 export interface TransactionSettings {
@@ -153,6 +159,8 @@ export class Broker {
   private readonly scheduler: LogScheduler;
   private readonly closeController = new AbortController();
   private closed = false;
+  private closing?: Promise<BrokerCloseReport>;
+  private readonly onWarning?: (message: string) => void;
 
   private constructor(
     readonly dir: string,
@@ -167,6 +175,7 @@ export class Broker {
   ) {
     this.nodeId = options.nodeId ?? 0;
     this.clock = options.clock ?? systemClock;
+    this.onWarning = options.onWarning;
     this.groups = new GroupService(offsets, { clock: this.clock, config: options.groups, tickIntervalMs: options.groupTickIntervalMs });
     this.transactions = this.openTransactions(options);
     this.scheduler = new LogScheduler(() => this.topics.allPartitions().map((p) => p.log), {
@@ -586,16 +595,33 @@ export class Broker {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Stops background work, answers parked group requests, flushes and closes every log. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops background work, answers parked group requests, flushes and closes
+   * every log (their fsyncs off the event loop, many logs at a time), then
+   * releases the directory. A log that cannot be made durable is warned about
+   * and in the answer: it has no clean-shutdown mark, and the next open
+   * recovers it. Calls after the first get the first one's answer, once
+   * every log is closed.
+   */
+  close(): Promise<BrokerCloseReport> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<BrokerCloseReport> {
     this.closed = true;
     this.groups.close();
     this.transactions.close();
     this.closeController.abort();
-    await this.scheduler.stop();
-    this.topics.close();
-    this.lock.release();
+    try {
+      await this.scheduler.stop();
+      const logs = this.topics.totalPartitions;
+      const failed = await this.topics.closeAsync();
+      for (const f of failed) this.onWarning?.(`closing ${f.partition} failed: ${f.error.message}; its log is recovered at the next start`);
+      return { logs, failed };
+    } finally {
+      this.lock.release();
+    }
   }
 
   get isClosed(): boolean {

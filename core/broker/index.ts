@@ -3,6 +3,7 @@
 export { Broker, DEFAULT_BROKER_LIMITS, brokerLimits } from './broker';
 export type {
   BrokerOptions,
+  BrokerCloseReport,
   TransactionSettings,
   BrokerLimits,
   FetchRequest,
@@ -24,7 +25,7 @@ export type {
 export { BrokerError, ErrorCode, errorName } from './errors';
 export { FetchBudget } from './fetch-budget';
 export type { ErrorCodeName } from './errors';
-export type { NewTopic, TopicDescription, ConfigAlteration } from './topics';
+export type { NewTopic, TopicDescription, ConfigAlteration, PartitionCloseFailure } from './topics';
 export { DEFAULT_MAX_BROKER_PARTITIONS, MAX_PARTITIONS, validateConfig as validateTopicConfig } from './topics';
 export { validateTopicName, MAX_TOPIC_NAME_LENGTH, CONSUMER_OFFSETS_TOPIC, SCHEMAS_TOPIC, TRANSACTION_STATE_TOPIC } from './topic-name';
 export type { ProduceResult, PartitionOffsets, IsolationLevel, AbortedTransaction } from './partition';

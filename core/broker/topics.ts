@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Either, left, right } from 'fp-ts/Either';
-import { Clock, FileHandleCache, LogConfig, PartitionLog, parseLogConfig } from '../log';
+import { Clock, closeLogsAsync, FileHandleCache, LogConfig, PartitionLog, parseLogConfig } from '../log';
 import { BrokerError, ErrorCode } from './errors';
 import { MetadataStore, TopicRecord, newId } from './metadata-store';
 import { Partition } from './partition';
@@ -45,6 +45,13 @@ export interface ConfigAlteration {
   set?: Readonly<Record<string, string | number>>;
   /** Keys to reset to their default. */
   delete?: readonly string[];
+}
+
+/** A partition log that a close could not make durable. */
+export interface PartitionCloseFailure {
+  /** `topic-partition`. */
+  readonly partition: string;
+  readonly error: Error;
 }
 
 interface Topic {
@@ -252,9 +259,23 @@ export class TopicTable {
     return this.describe(name);
   }
 
+  /** Closes every partition log on the event loop, one after another (a failure throws, leaving later logs open). */
   close(): void {
     for (const t of this.topics.values()) for (const p of t.partitions) p.log.close();
     this.topics.clear();
+  }
+
+  /**
+   * Closes every partition log with its fsyncs off the event loop, many at a
+   * time (core/log's closeLogsAsync). A log that cannot be made durable gets
+   * no clean-shutdown mark (its next open recovers it) and does not stop the
+   * others: it is in the answer, named `topic-partition`.
+   */
+  async closeAsync(): Promise<PartitionCloseFailure[]> {
+    const partitions = this.allPartitions();
+    const failures = await closeLogsAsync(partitions.map((p) => p.log));
+    this.topics.clear();
+    return failures.map(({ index, error }) => ({ partition: `${partitions[index].topic}-${partitions[index].index}`, error }));
   }
 
   // ---------------------------------------------------------------- files

@@ -42,6 +42,8 @@ export * as batchHeader from './batch-header';
 export { readInt64, writeInt64 } from './batch-header';
 export { readCheckpoint, writeCheckpoint, CheckpointError } from './checkpoint-file';
 export { LogDirCheckpoints } from './log-dir-checkpoints';
+export { closeLogsAsync, LOG_CLOSE_CONCURRENCY } from './close-logs';
+export type { LogCloseFailure } from './close-logs';
 export type { LogDirCheckpointsOptions, CheckpointOffsets } from './log-dir-checkpoints';
 export { LeaderEpochCache } from './leader-epoch-cache';
 export { LogCleaner } from './cleaner';

@@ -62,7 +62,14 @@ test('serves kafkajs and the schema registry; SIGTERM stops it cleanly with its 
   broker.child.kill('SIGTERM');
   expect(await broker.exited).toBe(0);
   expect(broker.stderr()).toContain('stopped: logs flushed and closed');
-  const reopened = Broker.open({ dir: path.join(dataDir, 'log'), scheduler: false, groupTickIntervalMs: 0 });
+  // Every partition log (the topic's, _schemas, the internal ones) was closed with its clean-shutdown mark: none is recovered.
+  const logDir = path.join(dataDir, 'log');
+  const partitionDirs = fs.readdirSync(logDir, { withFileTypes: true }).filter((e) => e.isDirectory());
+  expect(partitionDirs.map((e) => e.name)).toContain('persisted-0');
+  for (const e of partitionDirs) expect([e.name, fs.existsSync(path.join(logDir, e.name, '.clean-shutdown'))]).toEqual([e.name, true]);
+  const warnings: string[] = [];
+  const reopened = Broker.open({ dir: logDir, scheduler: false, groupTickIntervalMs: 0, onWarning: (w) => warnings.push(w) });
+  expect(warnings).toEqual([]);
   const offsets = reopened.partitionOffsets('persisted', 0);
   expect(offsets._tag === 'Right' && offsets.right.highWatermark).toBe(2);
   await reopened.close();

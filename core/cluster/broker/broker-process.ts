@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { DEFAULT_BROKER_LIMITS, LogScheduler } from '../../broker';
-import { DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, LogDirCheckpoints, type LogWarning, PartitionLog, systemClock } from '../../log';
+import { closeLogsAsync, DEFAULT_LOG_CONFIG, DirLock, LOG_CONFIG_KEYS, LogDirCheckpoints, type LogWarning, PartitionLog, systemClock } from '../../log';
 import { lockDataDir } from '../data-dir-lock';
 import { type auth, KafkaServer, type ListenerSasl, type ListenerTlsOptions, type ServerBounds } from '../../protocol';
 import { minInsyncReplicas, uncleanElectionEnabled } from '../controller/partition-change';
@@ -124,12 +124,6 @@ const TICK_MS = 20;
  * timers and I/O (heartbeats among them) get a turn: see log-open-queue.ts.
  */
 const LOG_OPEN_BUDGET_MS = 5;
-/**
- * How many replica logs a stopping broker closes at once: their fsyncs run on
- * libuv's threads (4 by default), and enough logs in flight keep every one of
- * them and the disk's queue busy.
- */
-const LOG_CLOSE_CONCURRENCY = 64;
 /** How long stopping waits for in-flight Kafka requests (acks=all produces, commits) before closing their connections. */
 const KAFKA_CLOSE_GRACE_MS = 1000;
 const METADATA_POLL_MS = 50;
@@ -821,8 +815,8 @@ export class BrokerProcess implements BrokerView {
    * The clean close of every hosted log. Closing one fsyncs its data, indexes
    * and checkpoint files before its clean-shutdown mark: on the event loop,
    * one log after another, 10,000 logs took minutes. Now each log's fsyncs
-   * run on libuv's threads, LOG_CLOSE_CONCURRENCY logs at a time, and every
-   * log still writes its mark only once its own files are durable (a log that
+   * run on libuv's threads, 64 logs at a time (core/log's closeLogsAsync),
+   * and every log still writes its mark only once its own files are durable (a log that
    * fails to close has none, and recovers at the next start). The data
    * directory's checkpoints are written after all of them (close()).
    */
@@ -830,17 +824,9 @@ export class BrokerProcess implements BrokerView {
     const hosted = [...this.replicas.values()];
     for (const h of hosted) this.unhost(h, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     const started = performance.now();
-    let next = 0;
-    const closeNext = async (): Promise<void> => {
-      for (let h = hosted[next++]; h !== undefined; h = hosted[next++]) {
-        try {
-          await h.log.closeAsync();
-        } catch (e) {
-          this.logger.error(`broker ${this.nodeId}: closing ${h.name} failed: ${(e as Error).message}; its log is recovered at the next start`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LOG_CLOSE_CONCURRENCY, hosted.length) }, closeNext));
+    const failures = await closeLogsAsync(hosted.map((h) => h.log));
+    for (const { index, error } of failures)
+      this.logger.error(`broker ${this.nodeId}: closing ${hosted[index].name} failed: ${error.message}; its log is recovered at the next start`);
     if (hosted.length > 1) this.log(`broker ${this.nodeId}: closed ${hosted.length} replica logs in ${Math.round(performance.now() - started)} ms`);
   }
 

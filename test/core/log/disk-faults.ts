@@ -14,6 +14,8 @@ export interface DiskFault {
   errno: string | undefined;
   /** The errno reads fail with; undefined: they work. */
   readErrno: string | undefined;
+  /** The errno fsyncs alone fail with (sync and async), writes working: a device that takes writes but cannot flush them. */
+  fsyncErrno: string | undefined;
   /** Calls failed so far. */
   failures: number;
   /** Restores the real file functions. */
@@ -33,6 +35,7 @@ export function injectDiskFault(dir: string): DiskFault {
     writeFileSync: nodeFs.writeFileSync,
     readSync: nodeFs.readSync,
   };
+  const realPromisesOpen = nodeFs.promises.open;
   const pathOf = (fd: number): string => {
     try {
       return nodeFs.readlinkSync(`/proc/self/fd/${fd}`);
@@ -44,9 +47,11 @@ export function injectDiskFault(dir: string): DiskFault {
   const fault: DiskFault = {
     errno: undefined,
     readErrno: undefined,
+    fsyncErrno: undefined,
     failures: 0,
     restore() {
       Object.assign(nodeFs, real);
+      nodeFs.promises.open = realPromisesOpen;
     },
   };
   const fail = (syscall: string, file: string, errno = fault.errno!): never => {
@@ -77,11 +82,26 @@ export function injectDiskFault(dir: string): DiskFault {
     }
     return (real.readSync as (...a: unknown[]) => number)(fd, ...rest);
   }) as typeof nodeFs.readSync;
+  const fsyncErrno = (): string | undefined => fault.errno ?? fault.fsyncErrno;
   nodeFs.fsyncSync = ((fd: number) => {
     const file = pathOf(fd);
-    if (fault.errno !== undefined && under(file)) return fail('fsync', file);
+    const errno = fsyncErrno();
+    if (errno !== undefined && under(file)) return fail('fsync', file, errno);
     return real.fsyncSync(fd);
   }) as typeof nodeFs.fsyncSync;
+  // The async fsyncs (a log's closeAsync) go through a FileHandle: its sync() fails the same way.
+  nodeFs.promises.open = (async (file: fsTypes.PathLike, ...rest: unknown[]) => {
+    const handle = await (realPromisesOpen as (...a: unknown[]) => Promise<fsTypes.promises.FileHandle>)(file, ...rest);
+    if (under(String(file))) {
+      const realSync = handle.sync.bind(handle);
+      handle.sync = async () => {
+        const errno = fsyncErrno();
+        if (errno !== undefined) fail('fsync', String(file), errno);
+        return realSync();
+      };
+    }
+    return handle;
+  }) as typeof nodeFs.promises.open;
   nodeFs.writeFileSync = ((file: fsTypes.PathOrFileDescriptor, data: unknown, options?: fsTypes.WriteFileOptions) => {
     if (fault.errno !== undefined && under(String(file))) return fail('write', String(file));
     return real.writeFileSync(file, data as string, options);

@@ -115,6 +115,11 @@ export function stageCheckpoint(file: string, lines: readonly string[]): StagedC
   return { tmp, file };
 }
 
+/** Renames staged checkpoints over their files, once their temp files are fsynced (the caller fsyncs the directory next). */
+export function placeStaged(staged: readonly StagedCheckpoint[]): void {
+  for (const c of staged) fs.renameSync(c.tmp, c.file);
+}
+
 /** fsyncs a file or directory by its path (fsync is per file, not per descriptor: what any descriptor wrote is synced). */
 export function fsyncPath(file: string): void {
   const fd = fs.openSync(file, 'r');

@@ -86,6 +86,8 @@ export class LeaderEpochCache {
   /** The temp file of the background write under way: close() removes it, so nothing of this cache appears after. */
   private tmp: string | undefined;
   private closed = false;
+  /** What stageClose() wrote to its temp file, counted durable only once stagedDurable() says so. */
+  private stagedForClose: { generation: number; entries: readonly EpochEntry[] } | undefined;
 
   constructor(
     readonly file: string,
@@ -206,18 +208,28 @@ export class LeaderEpochCache {
   /**
    * close() with the fsync and rename left to the caller (a log closing its
    * files together): the file's new text staged when memory is ahead of it,
-   * then no more writes. Counted durable from here: the caller reads this
-   * log's checkpoint offsets only after it has renamed the file into place.
+   * then no more writes. Not durable yet: undurableFrom keeps counting the
+   * entries the old file lacks until the caller has fsynced the temp file,
+   * renamed it into place and fsynced the directory (stagedDurable()). A
+   * close that fails on the way leaves the recovery point held below them.
    */
   stageClose(): StagedCheckpoint | undefined {
     let staged: StagedCheckpoint | undefined;
     if (!this.closed && this.durableGeneration !== this.generation) {
       staged = stageCheckpoint(this.file, lines(this.entries));
-      this.renamedGeneration = this.durableGeneration = this.generation;
-      this.durable = this.entries;
+      this.stagedForClose = { generation: this.generation, entries: this.entries };
     }
     this.abandon();
     return staged;
+  }
+
+  /** What stageClose() staged is renamed into place and its directory fsynced: the file now holds it. */
+  stagedDurable(): void {
+    const staged = this.stagedForClose;
+    if (staged === undefined) return;
+    this.stagedForClose = undefined;
+    this.renamedGeneration = this.durableGeneration = staged.generation;
+    this.durable = staged.entries;
   }
 
   /**

@@ -33,6 +33,7 @@ import {
   fsyncPath,
   fsyncPathAsync,
   stageCheckpoint,
+  placeStaged,
   type StagedCheckpoint,
   CheckpointError,
 } from './checkpoint-file';
@@ -1259,9 +1260,10 @@ export class PartitionLog {
     if (this.closed) return;
     const staged = this.stageClose();
     for (const file of staged.toSync) fsyncPath(file);
-    this.finishClose(staged.checkpoints);
-    // The renames are durable before the mark is written (none: nothing to wait for).
+    placeStaged(staged.checkpoints);
+    // The renames are durable before anything counts on them (none: nothing to wait for).
     if (staged.checkpoints.length > 0) fsyncDirectory(this.dir);
+    this.finishClose();
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     fsyncDirectory(this.dir);
   }
@@ -1279,8 +1281,9 @@ export class PartitionLog {
     if (this.closed) return;
     const staged = this.stageClose();
     await Promise.all(staged.toSync.map(fsyncPathAsync));
-    this.finishClose(staged.checkpoints);
+    placeStaged(staged.checkpoints);
     if (staged.checkpoints.length > 0) await fsyncPathAsync(this.dir);
+    this.finishClose();
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     await fsyncPathAsync(this.dir);
   }
@@ -1310,9 +1313,14 @@ export class PartitionLog {
     return { toSync, checkpoints };
   }
 
-  /** The second half, once what stageClose() staged is durable: checkpoints in place, the recovery point at the end. */
-  private finishClose(checkpoints: readonly StagedCheckpoint[]): void {
-    for (const c of checkpoints) fs.renameSync(c.tmp, c.file);
+  /**
+   * The second half, once what stageClose() staged is fsynced, renamed into
+   * place and its directory fsynced: only now do the staged leader epochs
+   * count as durable (before, a failed close would let the directory's
+   * recovery point pass an epoch the file lacks), then the recovery point at the end.
+   */
+  private finishClose(): void {
+    this.leaderEpochs.stagedDurable();
     this.markFlushed();
     this.writeRecoveryCheckpoint();
     this.dirCheckpoints?.detach(path.basename(this.dir), this.checkpointOffsets());

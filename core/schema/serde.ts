@@ -39,13 +39,35 @@ export function bytesSerde(): Serde<Buffer> {
   );
 }
 
+type SerializeInto = NonNullable<Serde<unknown>['serializeInto']>;
+type Serialize = Serde<unknown>['serialize'];
+
+/** A built-in fast path -> the serialize() whose bytes it writes. */
+const builtWith = new WeakMap<SerializeInto, Serialize>();
+
 /**
  * The serde with serializeInto as a property that is not enumerable: a serde
  * spread into a new one with its own serialize (`{ ...stringSerde(),
- * serialize }`) must not keep a fast path that bypasses that serialize.
+ * serialize }`) does not keep a fast path that bypasses that serialize. A
+ * serialize replaced in place (`Object.assign(stringSerde(), { serialize })`,
+ * `s.serialize = f`) keeps the property, so the fast path also remembers the
+ * serialize it writes the bytes of, and fastSerializeInto() checks it is still there.
  */
 function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>): Serde<T> {
+  builtWith.set(into, serde.serialize);
   return Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
+}
+
+/**
+ * The serde's serializeInto when it writes what the serde's serialize() would:
+ * a user's own, or a built-in one whose serialize was not replaced; undefined
+ * otherwise (then serialize() it is). Every reader of serializeInto goes through here.
+ */
+export function fastSerializeInto<T>(serde: Serde<T>): Serde<T>['serializeInto'] {
+  const into = serde.serializeInto;
+  if (into === undefined) return undefined;
+  const serialize = builtWith.get(into as SerializeInto);
+  return serialize === undefined || serialize === serde.serialize ? into : undefined;
 }
 
 /** Longest text asciiText builds with one String.fromCharCode call; longer ASCII is a latin1 slice. */

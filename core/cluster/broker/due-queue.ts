@@ -57,11 +57,19 @@ export class DueQueue<T> {
     if (set.size === 0) this.slots.delete(slot);
   }
 
-  /** Takes out every item due by `now`, earliest slot first. */
+  /**
+   * Takes out every item due by `now`, earliest slot first. A `now` before
+   * the last slot taken means the wall clock stepped back (NTP, a VM
+   * restored): every item was filed on the old clock, and waiting for it to
+   * catch up would leave them all unvisited for as long as the step. So
+   * everything filed is taken at once (an early visit is harmless: the
+   * replica files itself again for its next due time on the new clock).
+   */
   takeDue(now: number): T[] {
     const last = Math.floor(now / this.slotMs);
+    if (last < this.taken) return this.takeAll(last);
     const due: T[] = [];
-    if (last <= this.taken) return due;
+    if (last === this.taken) return due;
     // Few slots in use, or many ticks late (a paused process): walk the used slots, not every slot since.
     const slots =
       last - this.taken > this.slots.size
@@ -76,6 +84,15 @@ export class DueQueue<T> {
         due.push(item);
       }
     }
+    this.taken = last;
+    return due;
+  }
+
+  /** Every item filed, whatever its slot; `last` becomes the last slot taken. */
+  private takeAll(last: number): T[] {
+    const due = [...this.slotOf.keys()];
+    this.slots.clear();
+    this.slotOf.clear();
     this.taken = last;
     return due;
   }

@@ -1,6 +1,6 @@
 // Serializing a record for a topic write. A value that its serde refuses is a
 // bad record, handled by the task's policy like any other.
-import type { RecordLocation, Serde } from '../../../core/schema';
+import { fastSerializeInto, type RecordLocation, type Serde } from '../../../core/schema';
 import type { TaskContext } from '../../operator';
 import type { KRecord } from '../../record';
 
@@ -61,17 +61,19 @@ function sentInto<K, V>(task: TaskContext, topic: string, r: KRecord<K, V>, keyS
   let keyStart = -1;
   let keyEnd = -1;
   if (r.key !== null && r.key !== undefined) {
-    if (keySerde.serializeInto === undefined) return false;
-    keyEnd = keySerde.serializeInto(r.key, scratch, 0);
+    const keyInto = fastSerializeInto(keySerde);
+    if (keyInto === undefined) return false;
+    keyEnd = keyInto.call(keySerde, r.key, scratch, 0);
     if (keyEnd < 0) return false;
     keyStart = 0;
   }
   let valueStart = -1;
   let valueEnd = -1;
   if (r.value !== null && r.value !== undefined) {
-    if (valueSerde.serializeInto === undefined) return false;
+    const valueInto = fastSerializeInto(valueSerde);
+    if (valueInto === undefined) return false;
     valueStart = keyStart < 0 ? 0 : keyEnd;
-    valueEnd = valueSerde.serializeInto(r.value, scratch, valueStart);
+    valueEnd = valueInto.call(valueSerde, r.value, scratch, valueStart);
     if (valueEnd < 0) return false;
   }
   task.sendRange!(topic, scratch, keyStart, keyEnd, valueStart, valueEnd, r.timestamp);

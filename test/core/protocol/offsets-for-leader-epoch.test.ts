@@ -131,6 +131,30 @@ describe('a single node', () => {
     expect((await list(0)).topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: 3, leaderEpoch: 0 });
     expect((await list(-1)).topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: 3 });
   });
+
+  it('Fetch with LastFetchedEpoch below the log start is OFFSET_OUT_OF_RANGE before any divergence check, as in Kafka', async () => {
+    const trimmed = `${TOPIC}-trimmed`;
+    const created = c.broker.createTopic({ name: trimmed, partitions: 1 });
+    if (created._tag === 'Left') throw created.left;
+    produce(c.broker, trimmed, ['a', 'b', 'c']);
+    const deleted = c.broker.deleteRecords(trimmed, 0, 2);
+    if (deleted._tag === 'Left') throw deleted.left;
+    const fetchFrom = async (fetchOffset: number, lastFetchedEpoch: number) => {
+      const body = fetchRequestBody(trimmed, [{ partition: 0, fetchOffset }], { maxWaitMs: 0 }) as { topics: { partitions: object[] }[] };
+      const r = await conn.send<apis.FetchResponse>(apis.fetch, 12, {
+        ...body,
+        topics: body.topics.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, currentLeaderEpoch: 0, lastFetchedEpoch })) })),
+      });
+      const a = r.responses[0].partitions[0];
+      return { errorCode: a.errorCode, logStartOffset: a.logStartOffset, divergingEpoch: a.divergingEpoch, records: a.records?.length ?? 0 };
+    };
+    // Below the log start: refused, with no offsets (Kafka answers an exception so), diverged or not.
+    expect(await fetchFrom(1, 0)).toEqual({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: -1, divergingEpoch: undefined, records: 0 });
+    // At the log start: served; past the log end: diverged at the log end (the latest epoch ends there), not refused.
+    expect(await fetchFrom(2, 0)).toMatchObject({ errorCode: 0, logStartOffset: 2, divergingEpoch: undefined });
+    expect((await fetchFrom(2, 0)).records).toBeGreaterThan(0);
+    expect(await fetchFrom(4, 0)).toEqual({ errorCode: 0, logStartOffset: 2, divergingEpoch: { epoch: 0, endOffset: 3 }, records: 0 });
+  });
 });
 
 describe('with ACLs', () => {

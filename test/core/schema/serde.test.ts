@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { avroSerde, bytesSerde, defineAvroSchema, jsonSerde, stringSerde } from '../../../core/schema';
+import { right } from 'fp-ts/Either';
+import { avroSerde, bytesSerde, defineAvroSchema, fastSerializeInto, jsonSerde, stringSerde, type Serde } from '../../../core/schema';
 
 describe('plain serdes', () => {
   it('bytes pass through untouched', () => {
@@ -203,6 +204,24 @@ describe('serializeInto: the bytes serialize() gives, written in place', () => {
       expect(serde.serializeInto).toBeDefined();
       expect({ ...(serde as object) }).not.toHaveProperty('serializeInto');
     }
+  });
+
+  it('a serialize replaced in place (Object.assign, assignment) turns the built-in fast path off; a user serde keeps its own', () => {
+    const shout = (v: string) => right(Buffer.from(v.toUpperCase()));
+    const assigned = Object.assign(stringSerde(), { serialize: shout });
+    const reassigned = stringSerde();
+    reassigned.serialize = shout;
+    for (const serde of [assigned, reassigned]) {
+      expect(serde.serializeInto).toBeDefined();
+      expect(fastSerializeInto(serde)).toBeUndefined();
+    }
+    const untouched = jsonSerde<string>();
+    expect(fastSerializeInto(untouched)).toBe(untouched.serializeInto);
+    // Copied with the serialize it was built with, the fast path still writes its bytes.
+    expect(fastSerializeInto({ ...untouched, serializeInto: untouched.serializeInto })).toBe(untouched.serializeInto);
+    const own: Serde<string> = { ...stringSerde(), serialize: shout, serializeInto: (v, out, at) => at + out.write(v.toUpperCase(), at, 'latin1') };
+    expect(fastSerializeInto(own)).toBe(own.serializeInto);
+    expect(fastSerializeInto({ ...stringSerde() })).toBeUndefined();
   });
 
   it('bytesSerde copies a Buffer when it fits; anything else is -1', () => {

@@ -3,7 +3,8 @@
 // the 'fail' policy must end the pipeline with an error the task sees, at once,
 // not escape to RxJS's unhandled-error hook.
 import { of } from 'rxjs';
-import type { Serde } from '../../../core/schema';
+import { right } from 'fp-ts/Either';
+import { stringSerde, type Serde } from '../../../core/schema';
 import { StreamsBuilder, silentLogger, type KRecord } from '../../../dsl';
 import { withTask } from '../../../dsl/operator';
 import { repartitionSink } from '../../../dsl/operators/repartition';
@@ -17,13 +18,18 @@ const throwingSerde: Serde<string> = {
   },
 };
 
-function task(sent: string[]) {
+function task(sent: string[], values: (string | undefined)[] = []) {
   const b = new StreamsBuilder('repartition-test');
   b.stream('in', { key: str, value: str });
   return new StreamTask({
     topology: b.build(),
     partition: 0,
-    collector: { send: (topic) => void sent.push(topic) },
+    collector: {
+      send: (topic, _key, value) => {
+        sent.push(topic);
+        values.push(value?.toString());
+      },
+    },
     logger: silentLogger,
     deserializationErrors: 'fail',
     processingErrors: 'fail',
@@ -50,4 +56,20 @@ test("a serde that throws, under 'fail': the pipeline errors synchronously and w
   expect(errors).toHaveLength(1);
   expect((errors[0] as Error).message).toMatch(/repartition\(r-repartition\).*no bytes for this/);
   expect(sent).toEqual([]);
+});
+
+test("a built-in serde whose serialize was replaced in place writes that serialize's bytes, not its fast path's", () => {
+  const shout = (v: string) => right(Buffer.from(v.toUpperCase()));
+  const assigned = Object.assign(stringSerde(), { serialize: shout });
+  const reassigned = stringSerde();
+  reassigned.serialize = shout;
+  for (const serde of [assigned, reassigned]) {
+    const values: (string | undefined)[] = [];
+    withTask(task([], values), () => repartitionSink('r-repartition', serde, serde)(of(rec('a')))).subscribe();
+    expect(values).toEqual(['V']);
+  }
+  // Untouched, the fast path writes the same bytes serialize() would.
+  const values: (string | undefined)[] = [];
+  withTask(task([], values), () => repartitionSink('r-repartition', str, str)(of(rec('a')))).subscribe();
+  expect(values).toEqual(['v']);
 });

@@ -52,4 +52,19 @@ describe('DueQueue', () => {
     expect(q.takeDue(2_000_000)).toEqual([4, 3, 2, 1, 0]);
     expect(q.takeDue(5_000_000)).toEqual([99]);
   });
+
+  it('after the wall clock stepped back, the next tick takes everything filed, and then runs on the new clock', () => {
+    const start = 1_000_000_000;
+    const q = new DueQueue<string>(20, start);
+    q.schedule('later', start + 10_000);
+    expect(q.takeDue(start + 40)).toEqual([]);
+    const back = start - 60 * 60 * 1000; // the clock stepped back one hour
+    q.schedule('now', back); // due now (an ISR expansion to send)
+    expect(q.takeDue(back + 20).sort()).toEqual(['later', 'now']);
+    expect(q.size).toBe(0);
+    // Filed again on the new clock, taken on time.
+    q.schedule('again', back + 100);
+    expect(q.takeDue(back + 99)).toEqual([]);
+    expect(q.takeDue(back + 100)).toEqual(['again']);
+  });
 });

@@ -143,7 +143,8 @@ describe('OffsetForLeaderEpoch across a leader change', () => {
         return { errorCode: a.errorCode, highWatermark: a.highWatermark, records: a.records?.length ?? 0, divergingEpoch: a.divergingEpoch };
       };
       expect(await fetchAfter(3, oldEpoch)).toEqual({ errorCode: 0, highWatermark: 3, records: 0, divergingEpoch: { epoch: oldEpoch, endOffset: 2 } });
-      expect(await fetchAfter(3, epoch + 5)).toEqual({ errorCode: 0, highWatermark: 3, records: 0, divergingEpoch: { epoch: -1, endOffset: -1 } });
+      // An epoch the leader cannot place (UNDEFINED) is OFFSET_OUT_OF_RANGE, as in Kafka, never DivergingEpoch {-1, -1}.
+      expect(await fetchAfter(3, epoch + 5)).toEqual({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: -1, records: 0, divergingEpoch: undefined });
       const onTrack = await fetchAfter(2, oldEpoch);
       expect(onTrack).toMatchObject({ errorCode: 0, highWatermark: 3, divergingEpoch: undefined });
       expect(onTrack.records).toBeGreaterThan(0);

@@ -19,6 +19,15 @@ export interface Serde<T> {
    * Never throws.
    */
   serializeInto?(value: T, out: Buffer, at: number): number;
+  /**
+   * Optional: the value deserialize() gives for bytes[start, end), read in
+   * place (no view, no Either per field). undefined when it does not read
+   * them: bytes outside this fast path, or bytes deserialize() refuses; the
+   * caller then calls deserialize() on them, which gives the value or the
+   * error. So a serde whose values can be undefined must not have it. Never
+   * throws.
+   */
+  deserializeFrom?(bytes: Buffer, start: number, end: number): T | undefined;
 }
 
 /** For callers that prefer exceptions: unwraps or throws SerdeException. */
@@ -40,12 +49,14 @@ export function bytesSerde(): Serde<Buffer> {
 }
 
 /**
- * The serde with serializeInto as a property that is not enumerable: a serde
- * spread into a new one with its own serialize (`{ ...stringSerde(),
- * serialize }`) must not keep a fast path that bypasses that serialize.
+ * The serde with serializeInto (and deserializeFrom) as properties that are
+ * not enumerable: a serde spread into a new one with its own serialize or
+ * deserialize (`{ ...stringSerde(), serialize }`) must not keep a fast path
+ * that bypasses it.
  */
-function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>): Serde<T> {
-  return Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
+function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>, from?: NonNullable<Serde<T>['deserializeFrom']>): Serde<T> {
+  Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
+  return from === undefined ? serde : Object.defineProperty(serde, 'deserializeFrom', { value: from, enumerable: false });
 }
 
 /** Longest text asciiText builds with one String.fromCharCode call; longer ASCII is a latin1 slice. */
@@ -105,11 +116,10 @@ function shortAsciiText(b: Buffer): string | undefined {
  * other JSON text, which then takes the full path. The DSL's default serde writes
  * such strings for every word-like value.
  */
-function plainJsonString(b: Buffer): string | undefined {
-  const n = b.length;
-  if (n < 2 || b[0] !== QUOTE || b[n - 1] !== QUOTE) return undefined;
-  for (let i = 1; i < n - 1; i++) if (!plainJsonChar(b[i])) return undefined;
-  return checkedAsciiText(b, 1, n - 1); // plainJsonChar admits ASCII only
+function plainJsonString(b: Buffer, start = 0, end = b.length): string | undefined {
+  if (end - start < 2 || b[start] !== QUOTE || b[end - 1] !== QUOTE) return undefined;
+  for (let i = start + 1; i < end - 1; i++) if (!plainJsonChar(b[i])) return undefined;
+  return checkedAsciiText(b, start + 1, end - 1); // plainJsonChar admits ASCII only
 }
 
 const QUOTE = 0x22;
@@ -193,6 +203,8 @@ export function stringSerde(): Serde<string> {
       },
     },
     (value, out, at) => (typeof value === 'string' ? writeUtf8(value, out, at) : -1),
+    // ASCII only: other bytes go to deserialize(), whose strict decoder checks the UTF-8.
+    (bytes, start, end) => asciiText(bytes, start, end),
   );
 }
 
@@ -227,7 +239,12 @@ export function jsonSerde<T = unknown>(): Serde<T> {
     },
   };
   // Plain short strings only (the words and ids of keyed writes); anything else goes through JSON.stringify.
-  return withSerializeInto(serde, (value, out, at) => (typeof value === 'string' ? writeShortAscii(value, true, out, at) : -1));
+  return withSerializeInto(
+    serde,
+    (value, out, at) => (typeof value === 'string' ? writeShortAscii(value, true, out, at) : -1),
+    // Plain JSON strings only: any other JSON text goes to deserialize().
+    (bytes, start, end) => plainJsonString(bytes, start, end) as T | undefined,
+  );
 }
 
 /**

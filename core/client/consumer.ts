@@ -18,6 +18,7 @@ import type { FetchPartitionResponse, TopicPartition } from '../broker';
 import { AbortedTransactionFilter } from './aborted-filter';
 import { cooperativeStickyAssignor } from './cooperative-sticky-assignor';
 import { brokerGroupPort, GroupMember } from './group-member';
+import { SpanRecord } from './span-record';
 import { Waiters } from './waiters';
 
 export interface ConsumerOptions {
@@ -51,6 +52,13 @@ export interface ConsumerOptions {
   onError?: (error: Error) => void;
   /** Told about each rebalance (Kafka's ConsumerRebalanceListener). */
   rebalanceListener?: RebalanceListener;
+  /**
+   * Hand out SpanRecords: key and value stay ranges of the fetched bytes and
+   * are views made on each read of `key`/`value` (getters, so not own
+   * properties: a spread or a structural compare does not see them). For a
+   * reader that reads the ranges itself: the DSL runtime.
+   */
+  recordSpans?: boolean;
 }
 
 export interface RebalanceListener {
@@ -109,8 +117,8 @@ interface Handed {
 }
 
 /** What a buffered record counts for against maxBufferedBytes. */
-function bufferedSize(r: { readonly key: Buffer | null; readonly value: Buffer | null }): number {
-  return (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+function bufferedSize(r: ConsumerRecord): number {
+  return (r instanceof SpanRecord ? r.payloadSize : (r.key?.length ?? 0) + (r.value?.length ?? 0)) + 64;
 }
 
 export class Consumer implements AsyncIterable<ConsumerRecord> {
@@ -549,9 +557,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (bytes.length === 0) return;
     const { topic, partition } = state.tp;
     // Each record is decoded straight into the ConsumerRecord handed out (no intermediate object).
-    const batches = decodeRecordBatches(bytes, {
-      record: (offset, timestamp, key, value, headers): ConsumerRecord => ({ topic, partition, offset, timestamp, key, value, headers }),
-    });
+    const batches = this.options.recordSpans
+      ? decodeRecordBatches<ConsumerRecord>(bytes, {
+          rangeRecord: (offset, timestamp, src, keyStart, keyEnd, valueStart, valueEnd, headers) =>
+            new SpanRecord(topic, partition, offset, timestamp, src, keyStart, keyEnd, valueStart, valueEnd, headers),
+        })
+      : decodeRecordBatches(bytes, {
+          record: (offset, timestamp, key, value, headers): ConsumerRecord => ({ topic, partition, offset, timestamp, key, value, headers }),
+        });
     if (isLeft(batches)) {
       this.reportError(new BrokerError(ErrorCode.CORRUPT_MESSAGE, `${state.tp.topic}-${state.tp.partition} at ${state.position}: ${batches.left.message}`));
       return;

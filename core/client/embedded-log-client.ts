@@ -69,7 +69,7 @@ export function rillLogClient(rill: Rill): LogClient {
       const g = await rill.admin.describeGroup(groupId);
       return g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, groupInstanceId: m.groupInstanceId, partitions: m.assignment }));
     },
-    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel }) =>
+    consumer: ({ groupId, clientId, groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, isolationLevel, recordSpans }) =>
       rillConsumer(
         new RevocationHookConsumer(rill.broker, {
           groupId,
@@ -84,6 +84,7 @@ export function rillLogClient(rill: Rill): LogClient {
           // Only so that revocation awaits commit() (see RevocationHookConsumer); nothing is committed automatically.
           autoCommit: groupId !== undefined,
           autoCommitIntervalMs: 2 ** 30,
+          recordSpans,
         }),
       ),
   };

@@ -13,6 +13,7 @@ export type { ProducerOptions, ProducerRecord, RecordMetadata, ProduceTarget, Ac
 export { TransactionalProducer } from './transactional-producer';
 export type { TransactionalProducerOptions, OffsetToCommit } from './transactional-producer';
 export { Consumer } from './consumer';
+export { SpanRecord } from './span-record';
 export type { ConsumerOptions, ConsumerRecord, SeekTarget, RebalanceListener } from './consumer';
 export { Admin } from './admin';
 export type { PartitionLag, TopicOffsets, GroupDescription } from './admin';

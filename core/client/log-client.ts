@@ -240,7 +240,15 @@ export interface LogClient {
    * joining it). `clientId` is Kafka's client.id: group members see it in
    * groupMembers() (the runtime puts its applicationServer there).
    */
-  consumer(options: { groupId?: string; clientId?: string; isolationLevel?: IsolationLevelName } & GroupMembershipOptions): LogConsumer;
+  consumer(
+    options: {
+      groupId?: string;
+      clientId?: string;
+      isolationLevel?: IsolationLevelName;
+      /** A hint: records may be SpanRecords (key and value read as ranges of the fetched bytes); a client may ignore it. */
+      recordSpans?: boolean;
+    } & GroupMembershipOptions,
+  ): LogConsumer;
   /**
    * The members of a consumer group and the partitions each was assigned in
    * the current generation (Kafka's DescribeGroups). Optional: without it,

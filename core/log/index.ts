@@ -33,6 +33,7 @@ export type {
   DecodedBatch,
   DecodeOptions,
   RecordMaker,
+  RangeRecordMaker,
   BatchError,
   BatchFrame,
 } from './record-batch';

@@ -88,6 +88,23 @@ export interface DecodedRecord {
  */
 export type RecordMaker<R> = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[]) => R;
 
+/**
+ * Builds one decoded record from where its key and value lie in `src` (the
+ * batch's bytes, or its inflated records), start -1 for null, instead of
+ * views: a reader that turns the bytes into values itself saves two view
+ * objects per record. Header values are views as in DecodedRecord.
+ */
+export type RangeRecordMaker<R> = (
+  offset: number,
+  timestamp: number,
+  src: Buffer,
+  keyStart: number,
+  keyEnd: number,
+  valueStart: number,
+  valueEnd: number,
+  headers: RecordHeader[],
+) => R;
+
 export interface DecodedBatch<R = DecodedRecord> {
   baseOffset: number;
   lastOffset: number;
@@ -131,6 +148,8 @@ export interface DecodeOptions<R = DecodedRecord> {
   maxDecompressedBytes?: number;
   /** Makes each record's object (default: a DecodedRecord). */
   record?: RecordMaker<R>;
+  /** Makes each record's object from its key's and value's ranges (takes the place of `record`). */
+  rangeRecord?: RangeRecordMaker<R>;
 }
 
 const decodedRecord: RecordMaker<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers });
@@ -435,6 +454,7 @@ export function writeBatchHeader(
 
 interface RecordContext<R> {
   make: RecordMaker<R>;
+  makeFromRanges: RangeRecordMaker<R> | undefined;
   baseOffset: number;
   baseTimestamp: number;
   /** Set for LogAppendTime batches: every record's timestamp is the batch's maxTimestamp. */
@@ -509,14 +529,21 @@ class RecordsReader {
 
   /** A length-prefixed byte field ending by `limit`; length -1 means null. A view, not a copy. */
   bytes(limit: number, what: string): Buffer | null | undefined {
+    const start = this.span(limit, what);
+    if (start === undefined) return undefined;
+    return start < 0 ? null : this.src.subarray(start, this.pos);
+  }
+
+  /** Steps over a length-prefixed byte field: where it starts (its end is then `pos`), -1 for null, undefined on error. */
+  span(limit: number, what: string): number | undefined {
     const at = this.pos;
     const length = this.varint(limit, what, ' length');
     if (length === undefined) return undefined;
-    if (length === -1) return null;
+    if (length === -1) return -1;
     if (length < 0) return this.fail(at, `${this.field(what)} length ${length} is negative`);
     if (length > limit - this.pos) return this.fail(at, `${this.field(what)} length ${length} runs past the end of the record`);
     this.pos += length;
-    return this.src.subarray(this.pos - length, this.pos);
+    return this.pos - length;
   }
 
   /** A header key: length-prefixed UTF-8 that may not be null. */
@@ -549,10 +576,12 @@ class RecordsReader {
     if (timestampDelta === undefined) return undefined;
     const offsetDelta = this.varint(limit, 'offsetDelta');
     if (offsetDelta === undefined) return undefined;
-    const key = this.bytes(limit, 'key');
-    if (key === undefined) return undefined;
-    const value = this.bytes(limit, 'value');
-    if (value === undefined) return undefined;
+    const keyStart = this.span(limit, 'key');
+    if (keyStart === undefined) return undefined;
+    const keyEnd = this.pos;
+    const valueStart = this.span(limit, 'value');
+    if (valueStart === undefined) return undefined;
+    const valueEnd = this.pos;
 
     const countAt = this.pos;
     const headerCount = this.varint(limit, 'header count');
@@ -574,7 +603,17 @@ class RecordsReader {
     if (this.pos !== limit) {
       return this.fail(recordStart, `record ${i} declares length ${bodySize} but its fields take ${this.pos - bodyStart} bytes`);
     }
-    return ctx.make(ctx.baseOffset + offsetDelta, ctx.logAppendTime ?? ctx.baseTimestamp + timestampDelta, key, value, headers);
+    const offset = ctx.baseOffset + offsetDelta;
+    const timestamp = ctx.logAppendTime ?? ctx.baseTimestamp + timestampDelta;
+    if (ctx.makeFromRanges !== undefined) return ctx.makeFromRanges(offset, timestamp, this.src, keyStart, keyEnd, valueStart, valueEnd, headers);
+    const src = this.src;
+    return ctx.make(
+      offset,
+      timestamp,
+      keyStart < 0 ? null : src.subarray(keyStart, keyEnd),
+      valueStart < 0 ? null : src.subarray(valueStart, valueEnd),
+      headers,
+    );
   }
 }
 
@@ -594,7 +633,11 @@ function decodeRecords<R>(reader: RecordsReader, count: number, ctx: RecordConte
 }
 
 /** Decodes the whole batch at buf[pos], records included, after checkBatch passes. */
-export function decodeRecordBatch<R>(buf: Buffer, pos: number, options: DecodeOptions<R> & { record: RecordMaker<R> }): Either<BatchError, DecodedBatch<R>>;
+export function decodeRecordBatch<R>(
+  buf: Buffer,
+  pos: number,
+  options: DecodeOptions<R> & ({ record: RecordMaker<R> } | { rangeRecord: RangeRecordMaker<R> }),
+): Either<BatchError, DecodedBatch<R>>;
 export function decodeRecordBatch(buf: Buffer, pos?: number, options?: DecodeOptions): Either<BatchError, DecodedBatch>;
 export function decodeRecordBatch<R>(buf: Buffer, pos = 0, options: DecodeOptions<R> = {}): Either<BatchError, DecodedBatch<R>> {
   const checked = checkBatch(buf, pos);
@@ -607,6 +650,7 @@ export function decodeRecordBatch<R>(buf: Buffer, pos = 0, options: DecodeOption
   const logAppend = (attributes & TIMESTAMP_TYPE_BIT) !== 0;
   const ctx: RecordContext<R> = {
     make: options.record ?? (decodedRecord as unknown as RecordMaker<R>),
+    makeFromRanges: options.rangeRecord,
     baseOffset: frame.baseOffset,
     baseTimestamp,
     logAppendTime: logAppend ? frame.maxTimestamp : undefined,
@@ -656,7 +700,10 @@ export function decodeRecordBatch<R>(buf: Buffer, pos = 0, options: DecodeOption
  * Decodes consecutive batches filling buf. A partial batch at the end (a fetch
  * response may end with one) ends the list without error; any other fault is an error.
  */
-export function decodeRecordBatches<R>(buf: Buffer, options: DecodeOptions<R> & { record: RecordMaker<R> }): Either<BatchError, DecodedBatch<R>[]>;
+export function decodeRecordBatches<R>(
+  buf: Buffer,
+  options: DecodeOptions<R> & ({ record: RecordMaker<R> } | { rangeRecord: RangeRecordMaker<R> }),
+): Either<BatchError, DecodedBatch<R>[]>;
 export function decodeRecordBatches(buf: Buffer, options?: DecodeOptions): Either<BatchError, DecodedBatch[]>;
 export function decodeRecordBatches<R>(buf: Buffer, options: DecodeOptions<R> = {}): Either<BatchError, DecodedBatch<R>[]> {
   const batches: DecodedBatch<R>[] = [];

@@ -5,7 +5,7 @@ export type { AvroSchemaDefinition, AvroValue, InferAvro, TypedAvroSchema } from
 export { parseAvroType, canonicalSchemaText } from './avro-type';
 export type { InvalidSchema } from './avro-type';
 
-export { avroSerde, bytesSerde, jsonSerde, stringSerde, orThrow, fastSerializeInto } from './serde';
+export { avroSerde, bytesSerde, jsonSerde, stringSerde, orThrow, fastSerializeInto, fastDeserializeFrom } from './serde';
 export type { Serde } from './serde';
 export { confluentAvroDeserializer, confluentAvroSerde } from './confluent-serde';
 export type { ConfluentAvroSerdeOptions, SchemaSource, WriterSchemaRecord } from './confluent-serde';

@@ -19,6 +19,15 @@ export interface Serde<T> {
    * Never throws.
    */
   serializeInto?(value: T, out: Buffer, at: number): number;
+  /**
+   * Optional: the value deserialize() gives for bytes[start, end), read in
+   * place (no view, no Either per field). undefined when it does not read
+   * them: bytes outside this fast path, or bytes deserialize() refuses; the
+   * caller then calls deserialize() on them, which gives the value or the
+   * error. So a serde whose values can be undefined must not have it. Never
+   * throws.
+   */
+  deserializeFrom?(bytes: Buffer, start: number, end: number): T | undefined;
 }
 
 /** For callers that prefer exceptions: unwraps or throws SerdeException. */
@@ -44,18 +53,26 @@ type Serialize = Serde<unknown>['serialize'];
 
 /** A built-in fast path -> the serialize() whose bytes it writes. */
 const builtWith = new WeakMap<SerializeInto, Serialize>();
+type DeserializeFrom = NonNullable<Serde<unknown>['deserializeFrom']>;
+type Deserialize = Serde<unknown>['deserialize'];
+/** A built-in read fast path -> the deserialize() whose values it gives. */
+const readsAs = new WeakMap<DeserializeFrom, Deserialize>();
 
 /**
- * The serde with serializeInto as a property that is not enumerable: a serde
- * spread into a new one with its own serialize (`{ ...stringSerde(),
- * serialize }`) does not keep a fast path that bypasses that serialize. A
- * serialize replaced in place (`Object.assign(stringSerde(), { serialize })`,
- * `s.serialize = f`) keeps the property, so the fast path also remembers the
- * serialize it writes the bytes of, and fastSerializeInto() checks it is still there.
+ * The serde with serializeInto (and deserializeFrom) as properties that are
+ * not enumerable: a serde spread into a new one with its own serialize or
+ * deserialize (`{ ...stringSerde(), serialize }`) does not keep a fast path
+ * that bypasses it. A serialize or deserialize replaced in place
+ * (`Object.assign(stringSerde(), { serialize })`, `s.deserialize = f`) keeps
+ * the properties, so each fast path also remembers the function whose answer
+ * it gives, and fastSerializeInto() / fastDeserializeFrom() check it is still there.
  */
-function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>): Serde<T> {
+function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>, from?: NonNullable<Serde<T>['deserializeFrom']>): Serde<T> {
   builtWith.set(into, serde.serialize);
-  return Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
+  Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
+  if (from === undefined) return serde;
+  readsAs.set(from, serde.deserialize);
+  return Object.defineProperty(serde, 'deserializeFrom', { value: from, enumerable: false });
 }
 
 /**
@@ -68,6 +85,18 @@ export function fastSerializeInto<T>(serde: Serde<T>): Serde<T>['serializeInto']
   if (into === undefined) return undefined;
   const serialize = builtWith.get(into as SerializeInto);
   return serialize === undefined || serialize === serde.serialize ? into : undefined;
+}
+
+/**
+ * The serde's deserializeFrom when it gives what the serde's deserialize()
+ * would: a user's own, or a built-in one whose deserialize was not replaced;
+ * undefined otherwise. Every reader of deserializeFrom goes through here.
+ */
+export function fastDeserializeFrom<T>(serde: Serde<T>): Serde<T>['deserializeFrom'] {
+  const from = serde.deserializeFrom;
+  if (from === undefined) return undefined;
+  const deserialize = readsAs.get(from as DeserializeFrom);
+  return deserialize === undefined || deserialize === serde.deserialize ? from : undefined;
 }
 
 /** Longest text asciiText builds with one String.fromCharCode call; longer ASCII is a latin1 slice. */
@@ -127,11 +156,10 @@ function shortAsciiText(b: Buffer): string | undefined {
  * other JSON text, which then takes the full path. The DSL's default serde writes
  * such strings for every word-like value.
  */
-function plainJsonString(b: Buffer): string | undefined {
-  const n = b.length;
-  if (n < 2 || b[0] !== QUOTE || b[n - 1] !== QUOTE) return undefined;
-  for (let i = 1; i < n - 1; i++) if (!plainJsonChar(b[i])) return undefined;
-  return checkedAsciiText(b, 1, n - 1); // plainJsonChar admits ASCII only
+function plainJsonString(b: Buffer, start = 0, end = b.length): string | undefined {
+  if (end - start < 2 || b[start] !== QUOTE || b[end - 1] !== QUOTE) return undefined;
+  for (let i = start + 1; i < end - 1; i++) if (!plainJsonChar(b[i])) return undefined;
+  return checkedAsciiText(b, start + 1, end - 1); // plainJsonChar admits ASCII only
 }
 
 const QUOTE = 0x22;
@@ -215,6 +243,8 @@ export function stringSerde(): Serde<string> {
       },
     },
     (value, out, at) => (typeof value === 'string' ? writeUtf8(value, out, at) : -1),
+    // ASCII only: other bytes go to deserialize(), whose strict decoder checks the UTF-8.
+    (bytes, start, end) => asciiText(bytes, start, end),
   );
 }
 
@@ -249,7 +279,12 @@ export function jsonSerde<T = unknown>(): Serde<T> {
     },
   };
   // Plain short strings only (the words and ids of keyed writes); anything else goes through JSON.stringify.
-  return withSerializeInto(serde, (value, out, at) => (typeof value === 'string' ? writeShortAscii(value, true, out, at) : -1));
+  return withSerializeInto(
+    serde,
+    (value, out, at) => (typeof value === 'string' ? writeShortAscii(value, true, out, at) : -1),
+    // Plain JSON strings only: any other JSON text goes to deserialize().
+    (bytes, start, end) => plainJsonString(bytes, start, end) as T | undefined,
+  );
 }
 
 /**

@@ -18,10 +18,15 @@ export const DEFAULT_MAX_TASK_IDLE_MS = 0;
 /** Never wait for an empty partition (Kafka's MAX_TASK_IDLE_MS_DISABLED). */
 export const TASK_IDLE_DISABLED = -1;
 
-/** One input partition's buffered records, in offset order. */
+/**
+ * One input partition's buffered records, in offset order: a ring that grows
+ * by doubling and is kept while the queue runs empty and fills again (each
+ * poll refills it), so buffering a record allocates nothing.
+ */
 class RecordQueue {
-  private records: LogRecord[] = [];
+  private ring: (LogRecord | undefined)[] = new Array(16).fill(undefined);
   private head = 0;
+  private size = 0;
   /** Its fetching is paused (the queue filled while the task waited on another input). */
   paused = false;
   /** The offset after the last record added (undefined: none yet). */
@@ -30,28 +35,34 @@ class RecordQueue {
   constructor(readonly tp: TopicPartition) {}
 
   get length(): number {
-    return this.records.length - this.head;
+    return this.size;
   }
 
   get headTimestamp(): number {
-    return this.records[this.head].timestamp;
+    return this.ring[this.head]!.timestamp;
   }
 
   push(r: LogRecord): void {
-    this.records.push(r);
+    if (this.size === this.ring.length) this.grow();
+    this.ring[(this.head + this.size) & (this.ring.length - 1)] = r;
+    this.size++;
   }
 
   shift(): LogRecord {
-    const r = this.records[this.head];
-    this.records[this.head++] = undefined as unknown as LogRecord;
-    if (this.head === this.records.length) {
-      this.records = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.records.length) {
-      this.records = this.records.slice(this.head);
-      this.head = 0;
-    }
+    const r = this.ring[this.head]!;
+    this.ring[this.head] = undefined; // the record is the task's now: the queue keeps no reference
+    this.head = (this.head + 1) & (this.ring.length - 1);
+    this.size--;
     return r;
+  }
+
+  /** Twice the room (capacities stay powers of two), the records moved to the front in order. */
+  private grow(): void {
+    const old = this.ring;
+    const ring: (LogRecord | undefined)[] = new Array(old.length * 2).fill(undefined);
+    for (let i = 0; i < this.size; i++) ring[i] = old[(this.head + i) & (old.length - 1)];
+    this.ring = ring;
+    this.head = 0;
   }
 }
 

@@ -436,6 +436,8 @@ export class RillStreams {
       clientId: clientIdFor(this.config.applicationServer ?? this.queryServer?.advertised),
       ...this.config.group,
       ...(exactlyOnce ? { isolationLevel: 'read_committed' as const } : {}),
+      // The tasks read keys and values straight from the fetched bytes (StreamTask.process): no view per field.
+      recordSpans: true,
     }));
     const topics = [...this.topology.sources.keys()];
     const wanted = this.config.taskAssignment;

@@ -4,7 +4,8 @@
 // record (sink writes, store updates) has been handed to the collector. The
 // same task runs under the real runtime and under the test driver.
 import { Observable, share, Subject, type Subscription } from 'rxjs';
-import type { Serde, SerdeError } from '../../core/schema';
+import { SpanRecord } from '../../core/client';
+import { fastDeserializeFrom, type Serde, type SerdeError } from '../../core/schema';
 import type { Logger } from '../logger';
 import type { NodeHandle } from '../declared';
 import { withTask, type TaskContext } from '../operator';
@@ -56,6 +57,9 @@ interface SourceInput {
   readonly topic: string;
   readonly spec: SourceSpec;
   readonly subject: PlainSubject<KRecord<unknown, unknown>>;
+  /** The key and value serdes' read fast paths, when they give what deserialize() would (fastDeserializeFrom). */
+  readonly keyFrom: Serde<unknown>['deserializeFrom'];
+  readonly valueFrom: Serde<unknown>['deserializeFrom'];
 }
 
 export type AnyStore = StateStore & (InMemoryKeyValueStore<unknown, unknown> | InMemoryWindowStore<unknown, unknown>);
@@ -69,7 +73,6 @@ export class StreamTask implements TaskContext {
   readonly stores = new Map<string, AnyStore>();
   private storeList: AnyStore[] = [];
   readonly wallClock = new Subject<number>();
-  origin: RecordOrigin | undefined;
   /** Per source topic: the offset after the last record processed (what a commit stores). */
   readonly consumed = new Map<string, number>();
   readonly metrics: StreamsMetrics | undefined;
@@ -127,38 +130,71 @@ export class StreamTask implements TaskContext {
     const input = this.sourceOf(raw.topic);
     if (input === undefined) return;
     const source = input.spec;
-    const origin: RecordOrigin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
-    // The key's location says isKey only when it is needed (an error): no second object per record.
-    // The key is read with the record's own location: one location object per record, and one shape of it for the
-    // serdes (a second, isKey, object per keyed record cost about a third of the repartition path's throughput in
-    // bench:dsl). Only a failure is read again with isKey, so that its error says "key".
-    const key = raw.key === null ? RIGHT_NULL : source.keySerde.deserialize(raw.key, origin);
-    if (key._tag === 'Left') return this.badRecord(raw, keyError(source.keySerde, raw.key!, origin, key.left));
-    const value = raw.value === null ? RIGHT_NULL : source.valueSerde.deserialize(raw.value, origin);
-    if (value._tag === 'Left') return this.badRecord(raw, value.left);
+    // A record the consumer left as ranges of its fetched bytes is read in place (Serde.deserializeFrom): no view, no
+    // Either and no location object per field on that path. Anything it does not read takes deserialize().
+    const spans = raw instanceof SpanRecord ? raw : undefined;
+    let key = spans === undefined ? undefined : fromSpan(input.keyFrom, source.keySerde, spans.src, spans.keyStart, spans.keyEnd);
+    let value = spans === undefined ? undefined : fromSpan(input.valueFrom, source.valueSerde, spans.src, spans.valueStart, spans.valueEnd);
+    let origin: RecordOrigin | undefined;
+    if (key === undefined) {
+      // The key is read with the record's own location: one location object per record, and one shape of it for the
+      // serdes (a second, isKey, object per keyed record cost about a third of the repartition path's throughput in
+      // bench:dsl). Only a failure is read again with isKey, so that its error says "key".
+      origin = originOf(raw);
+      const bytes = raw.key;
+      const read = bytes === null ? RIGHT_NULL : source.keySerde.deserialize(bytes, origin);
+      if (read._tag === 'Left') return this.badRecord(raw, keyError(source.keySerde, bytes!, origin, read.left));
+      key = read.right;
+    }
+    if (value === undefined) {
+      origin ??= originOf(raw);
+      const bytes = raw.value;
+      const read = bytes === null ? RIGHT_NULL : source.valueSerde.deserialize(bytes, origin);
+      if (read._tag === 'Left') return this.badRecord(raw, read.left);
+      value = read.right;
+    }
     let timestamp = raw.timestamp;
     if (source.timestampExtractor) {
       try {
-        timestamp = source.timestampExtractor({ key: key.right, value: value.right, timestamp: raw.timestamp }, raw.timestamp);
+        timestamp = source.timestampExtractor({ key, value, timestamp: raw.timestamp }, raw.timestamp);
       } catch (e) {
-        return this.badRecord(raw, { kind: 'invalid-payload', message: `the timestamp extractor threw: ${(e as Error).message}`, location: origin });
+        return this.badRecord(raw, { kind: 'invalid-payload', message: `the timestamp extractor threw: ${(e as Error).message}`, location: originOf(raw) });
       }
     }
     if (!Number.isFinite(timestamp) || timestamp < 0) {
-      return this.badRecord(raw, { kind: 'invalid-payload', message: `invalid event time ${timestamp} at ${describeOrigin(origin)}`, location: origin });
+      const at = originOf(raw);
+      return this.badRecord(raw, { kind: 'invalid-payload', message: `invalid event time ${timestamp} at ${describeOrigin(at)}`, location: at });
     }
-    this.origin = origin;
+    // The origin is made only when a step asks for it (this.origin): most records never need one.
+    this.originValue = origin;
+    this.originRecord = raw;
     this.processing = true;
     try {
       // The same four fields, in the same order, as the records the operators make: one shape (one hidden class)
       // for every record a step reads, so its property loads stay monomorphic.
-      input.subject.next({ key: key.right, value: value.right, timestamp, headers: undefined });
+      input.subject.next({ key, value, timestamp, headers: undefined });
     } finally {
-      this.origin = undefined;
+      this.originValue = undefined;
+      this.originRecord = undefined;
       this.processing = false;
     }
-    if (this.pipelineError !== undefined) this.recoverPipeline({ key: key.right, value: value.right, timestamp }, origin);
+    if (this.pipelineError !== undefined) this.recoverPipeline({ key, value, timestamp }, originOf(raw));
   }
+
+  /** The source record being processed (RecordOrigin), made on first use; undefined outside process(). */
+  get origin(): RecordOrigin | undefined {
+    if (this.originValue === undefined && this.originRecord !== undefined) this.originValue = originOf(this.originRecord);
+    return this.originValue;
+  }
+
+  set origin(origin: RecordOrigin | undefined) {
+    this.originValue = origin;
+    this.originRecord = undefined;
+  }
+
+  private originValue: RecordOrigin | undefined;
+  /** The record whose origin `origin` gives when asked (set while it is processed). */
+  private originRecord: RawRecord | undefined;
 
   /** Moves the wall clock: windows that close on idle time close, punctuators run. */
   punctuate(now: number): void {
@@ -312,7 +348,13 @@ export class StreamTask implements TaskContext {
     if (last !== undefined && last.topic === topic) return last;
     const spec = this.options.topology.sources.get(topic);
     if (spec === undefined) return undefined;
-    this.lastSource = { topic, spec, subject: this.subject(topic) };
+    this.lastSource = {
+      topic,
+      spec,
+      subject: this.subject(topic),
+      keyFrom: fastDeserializeFrom(spec.keySerde),
+      valueFrom: fastDeserializeFrom(spec.valueSerde),
+    };
     return this.lastSource;
   }
 
@@ -326,7 +368,7 @@ export class StreamTask implements TaskContext {
   }
 
   private badRecord(raw: RawRecord, error: SerdeError): void {
-    const where = describeOrigin({ topic: raw.topic, partition: raw.partition, offset: raw.offset });
+    const where = describeOrigin(originOf(raw));
     const message = `cannot read the record at ${where}: ${error.message}`;
     const policy = this.options.deserializationErrors;
     if (policy === 'fail') {
@@ -336,7 +378,7 @@ export class StreamTask implements TaskContext {
     const dlq = deadLetterTopicOf(policy);
     this.log.warn(`${message}; ${dlq ? `sent to dead-letter topic ${dlq}` : 'skipped'}.`);
     if (dlq) {
-      this.origin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+      this.origin = originOf(raw);
       this.metrics?.deadLetter();
       this.options.collector.send(dlq, raw.key, raw.value, raw.timestamp, undefined, this.errorHeaders(message));
       this.origin = undefined;
@@ -382,6 +424,20 @@ export class StreamTask implements TaskContext {
 }
 
 const RIGHT_NULL = { _tag: 'Right', right: null } as const;
+
+function originOf(raw: RawRecord): RecordOrigin {
+  return { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+}
+
+/**
+ * A key's or value's value read from src[start, end) by the serde's
+ * deserializeFrom (start -1: null); undefined when it has none or does not
+ * read these bytes (then deserialize() decides, error included).
+ */
+function fromSpan(from: Serde<unknown>['deserializeFrom'], serde: Serde<unknown>, src: Buffer, start: number, end: number): unknown {
+  if (start < 0) return null;
+  return from === undefined ? undefined : from.call(serde, src, start, end);
+}
 
 /** The error of a key that did not deserialize, located as a key (`first`: the error read without isKey). */
 function keyError(serde: Serde<unknown>, bytes: Buffer, origin: RecordOrigin, first: SerdeError): SerdeError {

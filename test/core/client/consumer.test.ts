@@ -1,6 +1,6 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { Broker } from '../../../core/broker';
-import { Consumer, ConsumerRecord, Producer } from '../../../core/client';
+import { Consumer, ConsumerRecord, Producer, SpanRecord } from '../../../core/client';
 import { tempDir } from '../broker/helpers';
 
 async function take$(consumer: Consumer, n: number): Promise<ConsumerRecord[]> {
@@ -170,5 +170,29 @@ describe('Consumer', () => {
     expect(values(await take$(again, 3))).toEqual(['c3', 'c4', 'c5']);
     await again.close(); // auto-commit on close
     expect(broker.fetchOffsets('g', [{ topic: 't', partition: 0 }])[0].offset).toBe(6);
+  });
+
+  it('recordSpans: the same records as SpanRecords, key and value read from their ranges, compressed batches too', async () => {
+    const gzip = new Producer(broker, { compression: 'gzip' });
+    const records = [
+      { key: 'k0', value: 'v0', partition: 0, headers: { h: 'x' } },
+      { key: null, value: 'v1', partition: 0 },
+      { key: 'k2', value: null, partition: 0 },
+    ];
+    await producer.send('t', records);
+    await gzip.send('t', records);
+    await gzip.close();
+    const read = async (recordSpans: boolean) => {
+      const c = open({ autoOffsetReset: 'earliest', recordSpans });
+      await c.assign([{ topic: 't', partition: 0 }]);
+      return take$(c, 6);
+    };
+    const plain = await read(false);
+    const spans = await read(true);
+    expect(spans.every((r) => r instanceof SpanRecord)).toBe(true);
+    expect(plain.some((r) => r instanceof SpanRecord)).toBe(false);
+    const fields = (r: ConsumerRecord) => [r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers];
+    expect(spans.map(fields)).toEqual(plain.map(fields));
+    expect(spans.map((r) => r.value?.toString() ?? null)).toEqual(['v0', 'v1', null, 'v0', 'v1', null]);
   });
 });

@@ -467,3 +467,53 @@ describe('decodeRecordBatches', () => {
     expect(err(decodeRecordBatches(buf))).toMatchObject({ kind: 'crc-mismatch', position: batches[0].length + CRC });
   });
 });
+
+describe('decoding into records made from ranges (rangeRecord)', () => {
+  const field = fc.option(
+    fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+    { nil: null },
+  );
+  const header = fc.record({ key: fc.string({ maxLength: 5 }), value: field });
+  const record = fc.record({ key: field, value: field, timestamp: fc.integer({ min: T0, max: T0 + 10_000 }), headers: fc.array(header, { maxLength: 2 }) });
+
+  it('gives exactly the keys, values, offsets, timestamps and headers of the view maker, compressed or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(record, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('none', 'gzip'),
+        (batches, compression) => {
+          let base = 7;
+          const bytes = Buffer.concat(
+            batches.map((records) => {
+              const batch = encodeRecordBatch({ records, baseOffset: base, compression: compression as 'none' | 'gzip' });
+              base += records.length;
+              return batch;
+            }),
+          );
+          const viewed = ok(decodeRecordBatches(bytes, { record: (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers }) }));
+          const ranged = ok(
+            decodeRecordBatches(bytes, {
+              rangeRecord: (offset, timestamp, src, keyStart, keyEnd, valueStart, valueEnd, headers) => ({
+                offset,
+                timestamp,
+                key: keyStart < 0 ? null : Buffer.from(src.subarray(keyStart, keyEnd)),
+                value: valueStart < 0 ? null : Buffer.from(src.subarray(valueStart, valueEnd)),
+                headers,
+              }),
+            }),
+          );
+          expect(ranged.map((b) => b.records)).toEqual(viewed.map((b) => b.records));
+          expect(ranged.map((b) => [b.baseOffset, b.lastOffset])).toEqual(viewed.map((b) => [b.baseOffset, b.lastOffset]));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a corrupt record with the same error as the view maker', () => {
+    const bad = withRecordBytes(1, Buffer.from([0x02, 0x00, 0x00, 0x00, 0x09]));
+    const viaViews = err(decodeRecordBatch(bad, 0));
+    const viaRanges = err(decodeRecordBatch(bad, 0, { rangeRecord: () => ({}) }));
+    expect(viaRanges).toEqual(viaViews);
+  });
+});

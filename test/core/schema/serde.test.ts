@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { right } from 'fp-ts/Either';
-import { avroSerde, bytesSerde, defineAvroSchema, fastSerializeInto, jsonSerde, stringSerde, type Serde } from '../../../core/schema';
+import { avroSerde, bytesSerde, defineAvroSchema, fastDeserializeFrom, fastSerializeInto, jsonSerde, stringSerde, type Serde } from '../../../core/schema';
 
 describe('plain serdes', () => {
   it('bytes pass through untouched', () => {
@@ -224,6 +224,22 @@ describe('serializeInto: the bytes serialize() gives, written in place', () => {
     expect(fastSerializeInto({ ...stringSerde() })).toBeUndefined();
   });
 
+  it("a built-in read fast path is used only while its deserialize is the serde's own", () => {
+    const lower = (bytes: Buffer) => right(bytes.toString('latin1').toLowerCase());
+    const assigned = Object.assign(stringSerde(), { deserialize: lower });
+    const set = stringSerde();
+    set.deserialize = lower;
+    for (const serde of [assigned, set]) {
+      expect(serde.deserializeFrom).toBeDefined();
+      expect(fastDeserializeFrom(serde)).toBeUndefined();
+    }
+    const untouched = stringSerde();
+    expect(fastDeserializeFrom(untouched)).toBe(untouched.deserializeFrom);
+    const own: Serde<string> = { ...stringSerde(), deserialize: lower, deserializeFrom: (b, s, e) => b.toString('latin1', s, e).toLowerCase() };
+    expect(fastDeserializeFrom(own)).toBe(own.deserializeFrom);
+    expect(fastDeserializeFrom({ ...stringSerde() })).toBeUndefined();
+  });
+
   it('bytesSerde copies a Buffer when it fits; anything else is -1', () => {
     const serde = bytesSerde();
     expect(into(serde, Buffer.from([1, 2, 3]), 2, 3)).toEqual(Buffer.from([1, 2, 3]));
@@ -262,5 +278,55 @@ describe('plain Avro serde', () => {
     const serde = avroSerde(Blob);
     const bytes = serde.serialize({ data });
     expect(bytes._tag === 'Right' && serde.deserialize(bytes.right)).toEqual({ _tag: 'Right', right: { data } });
+  });
+});
+
+describe('deserializeFrom: the value deserialize() gives, read in place', () => {
+  // Bytes at a random place inside a larger buffer, so a read past either end would show.
+  const placed = (inner: Uint8Array, before: number, after: number) => {
+    const buf = Buffer.concat([Buffer.alloc(before, 0x22), Buffer.from(inner), Buffer.alloc(after, 0xff)]);
+    return { buf, start: before, end: before + inner.length, view: buf.subarray(before, before + inner.length) };
+  };
+  const texts = fc.oneof(
+    fc.string({ maxLength: 60 }).map((t) => Buffer.from(t, 'utf8')),
+    fc.string({ unit: 'grapheme', maxLength: 60 }).map((t) => Buffer.from(t, 'utf8')),
+    fc.string({ unit: fc.constantFrom('a', 'Z', '"', '\\', '\n', '\u007f', ' '), maxLength: 40 }).map((t) => Buffer.from(`"${t}"`, 'utf8')),
+    fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v), 'utf8')),
+    fc.uint8Array({ maxLength: 40 }), // invalid UTF-8 included
+  );
+
+  it.each([
+    ['string', stringSerde()],
+    ['json', jsonSerde()],
+  ] as const)('%s: undefined (deserialize decides) or exactly what deserialize gives; never a value for bytes deserialize refuses', (_name, serde) => {
+    const from = serde.deserializeFrom!;
+    expect(from).toBeDefined();
+    fc.assert(
+      fc.property(texts, fc.nat(8), fc.nat(8), (inner, before, after) => {
+        const { buf, start, end, view } = placed(inner, before, after);
+        const read = from(buf, start, end);
+        if (read === undefined) return;
+        expect(serde.deserialize(view)).toEqual({ _tag: 'Right', right: read });
+      }),
+    );
+  });
+
+  it("reads the repartition path's words and plain JSON strings itself; leaves non-ASCII and other JSON to deserialize", () => {
+    const text = stringSerde().deserializeFrom!;
+    const json = jsonSerde().deserializeFrom!;
+    const at = (s: string) => [Buffer.from(`xx${s}yy`, 'latin1'), 2, 2 + Buffer.byteLength(s, 'latin1')] as const;
+    expect(text(...at('word'))).toBe('word');
+    expect(text(...at('a longer line of plain ASCII text'))).toBe('a longer line of plain ASCII text');
+    expect(text(...at(''))).toBe('');
+    expect(text(...at('\u00e9'))).toBeUndefined();
+    expect(json(...at('"word"'))).toBe('word');
+    expect(json(...at('"a\\"b"'))).toBeUndefined();
+    expect(json(...at('{"a":1}'))).toBeUndefined();
+    expect(json(...at('"'))).toBeUndefined();
+  });
+
+  it('a serde spread into one with its own deserialize does not keep the fast path; bytes and Avro serdes have none', () => {
+    for (const serde of [stringSerde(), jsonSerde<string>()]) expect({ ...(serde as object) }).not.toHaveProperty('deserializeFrom');
+    expect(bytesSerde().deserializeFrom).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 // PartitionGroup: Kafka Streams' choice of a task's next record and its
 // max.task.idle.ms rule with KIP-695's lag check.
+import fc from 'fast-check';
 import { PartitionGroup } from '../../../dsl/runtime/partition-group';
 
 const rec = (topic: string, offset: number, timestamp: number) => ({ topic, partition: 0, offset, timestamp, key: null, value: null });
@@ -86,4 +87,34 @@ test('records added in runs of one topic and interleaved land in their own queue
   expect(g.nextAfterAdded('b')).toBe(9);
   expect(g.nextAfterAdded('c')).toBeUndefined();
   expect([g.bufferedOf('a'), g.bufferedOf('b'), g.buffered]).toEqual([3, 2, 5]);
+});
+
+test('a queue hands its records back in the order added, across growth and wrap-around (a model: two arrays)', () => {
+  // Each step adds n records to one partition, or takes up to n; timestamps rise with offsets, so the model's choice is
+  // the partition whose head is older (ties: 'a', the first topic).
+  const step = fc.record({ add: fc.boolean(), topic: fc.constantFrom('a', 'b'), n: fc.integer({ min: 1, max: 40 }) });
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+      const g = group(-1);
+      const model: Record<string, ReturnType<typeof rec>[]> = { a: [], b: [] };
+      const next: Record<string, number> = { a: 0, b: 0 };
+      let clock = 0;
+      for (const { add, topic, n } of steps) {
+        for (let i = 0; i < n; i++) {
+          if (add) {
+            const r = rec(topic, next[topic]++, clock++);
+            g.add(r);
+            model[topic].push(r);
+          } else if (g.buffered > 0) {
+            const a = model.a[0];
+            const b = model.b[0];
+            const expected = b === undefined || (a !== undefined && a.timestamp <= b.timestamp) ? model.a.shift() : model.b.shift();
+            expect(g.next()).toBe(expected);
+          }
+        }
+        expect(g.buffered).toBe(model.a.length + model.b.length);
+        expect([g.bufferedOf('a'), g.bufferedOf('b')]).toEqual([model.a.length, model.b.length]);
+      }
+    }),
+  );
 });

@@ -12,8 +12,11 @@
 //   leader answers ListOffsets with NOT_LEADER_OR_FOLLOWER (6). kafkajs' admin
 //   fetchTopicOffsets gives up on it at once (seen on Apache Kafka on a loaded
 //   machine: an example's changelog restore failed just after creating the
-//   topic). So offsets are listed here, treating 5 and 6 as "not yet" as well
-//   (listOffsets), which also covers a leader election under way.
+//   topic; and a producer without retries, as Kafka's VerifiableProducer, gets
+//   a send error). So waitForTopics also waits until every partition's leader
+//   answers ListOffsets, and offsets are listed here, treating 5 and 6 as "not
+//   yet" (listOffsets). kafkajs' admin asks Metadata again on every call, so
+//   this also finds a leader that moved after an election.
 import type { Admin } from 'kafkajs';
 
 /** Metadata error codes that mean "the broker has not applied the new topic yet". */
@@ -31,7 +34,7 @@ export interface TopicReadinessOptions {
 /** A partition's offsets as kafkajs' admin lists them (high: the last stable offset). */
 export type KafkaTopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
 
-/** Resolves once the cluster's metadata shows every topic with a leader for every partition. */
+/** Resolves once the cluster's metadata shows every topic with a leader for every partition, and those leaders serve them. */
 export async function waitForTopics(admin: Admin, topics: readonly string[], options: TopicReadinessOptions = {}): Promise<void> {
   await untilReady(`topics ${topics.join(', ')} are not ready`, () => notReady(admin, topics), options);
 }
@@ -83,10 +86,17 @@ async function notReady(admin: Admin, topics: readonly string[]): Promise<string
       const leaderless = t.partitions.filter((p) => p.leader < 0);
       if (leaderless.length > 0) return `${name} has no leader yet for partition(s) ${leaderless.map((p) => p.partitionId).join(', ')}`;
     }
-    return undefined;
   } catch (e) {
     return notYetReason(e, NOT_IN_METADATA_YET);
   }
+  for (const name of topics) {
+    try {
+      await admin.fetchTopicOffsets(name);
+    } catch (e) {
+      return `${name}: ${notYetReason(e, NOT_LED_YET)}`;
+    }
+  }
+  return undefined;
 }
 
 /** The error's message when its Kafka code is one of `notYet`; rethrows any other error. */

@@ -68,7 +68,7 @@ test('waiting for created topics: a topic the metadata does not show yet is wait
   }
 });
 
-test('listing offsets: a leader that does not serve a new partition yet is asked again; any other error ends the listing at once', async () => {
+test('listing offsets and waiting for topics: a leader that does not serve a new partition yet is asked again; any other error ends the listing at once', async () => {
   // A KRaft broker names itself leader in Metadata a moment before its replica
   // manager leads the new partition, and answers ListOffsets with
   // NOT_LEADER_OR_FOLLOWER meanwhile (kafkajs' admin gives up on it). Here a
@@ -90,6 +90,11 @@ test('listing offsets: a leader that does not serve a new partition yet is asked
       [1, '0', '0'],
     ]);
     expect(reasons).toEqual(['NOT_LEADER_FOR_PARTITION (6)', 'NOT_LEADER_FOR_PARTITION (6)']);
+    // Waiting for a created topic waits for that too, after the metadata shows its leaders.
+    refusals = 1;
+    const waited: string[] = [];
+    await waitForTopics({ ...admin, ...leadingLate }, ['k-led-late'], { onNotReady: (r) => waited.push(r) });
+    expect(waited).toEqual(['k-led-late: NOT_LEADER_FOR_PARTITION (6)']);
 
     let calls = 0;
     const refused = protocolError(29, 'TOPIC_AUTHORIZATION_FAILED');

@@ -23,6 +23,8 @@ import type { Admin } from 'kafkajs';
 const NOT_IN_METADATA_YET = new Set([3, 5]);
 /** ListOffsets error codes that mean "the partition's leader does not serve it yet". */
 const NOT_LED_YET = new Set([5, 6]);
+/** While waiting for new topics, either (a broker other than the one Metadata asked may not know the topic yet). */
+const NOT_READY_YET = new Set([...NOT_IN_METADATA_YET, ...NOT_LED_YET]);
 
 export interface TopicReadinessOptions {
   /** Gives up after this long (default 30 s) with an error naming the topics. */
@@ -93,7 +95,7 @@ async function notReady(admin: Admin, topics: readonly string[]): Promise<string
     try {
       await admin.fetchTopicOffsets(name);
     } catch (e) {
-      return `${name}: ${notYetReason(e, NOT_LED_YET)}`;
+      return `${name}: ${notYetReason(e, NOT_READY_YET)}`;
     }
   }
   return undefined;

@@ -3,6 +3,7 @@
 // answers Kafka's brokers, topics, configs, records and a group's lag as it
 // does Rill's.
 import { Kafka, logLevel } from 'kafkajs';
+import { waitForTopics } from '../../core/client/kafkajs/topic-readiness';
 import { ConsoleServer } from '../../console/server';
 import type { ClusterView, GroupSummary, GroupView, MessagesView, TopicSummary, TopicView } from '../../console/model';
 import { startKafka, type KafkaPeer } from './kafka/kafka-broker';
@@ -25,8 +26,18 @@ beforeAll(async () => {
   const client = new Kafka({ clientId: 'console-on-kafka', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
   const admin = client.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }], waitForLeaders: true });
-  const producer = client.producer();
+  // Not kafkajs' waitForLeaders: it gives up when the broker does not know the new topic yet.
+  await admin.createTopics({
+    topics: [{ topic: TOPIC, numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
+    waitForLeaders: false,
+  });
+  await waitForTopics(admin, [TOPIC]);
+  // Idempotent: kafkajs resends a whole Produce when one of its partitions fails,
+  // and a new topic's leader answers NOT_LEADER_OR_FOLLOWER for a moment after
+  // Metadata names it (KRaft publishes the topic before its replica manager
+  // leads the partition); without sequence numbers the partition that took the
+  // first try gets its records twice (seen on a loaded machine: 9 records, not 6).
+  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic: TOPIC, messages: Array.from({ length: 6 }, (_, i) => ({ partition: i % 2, value: JSON.stringify({ order: i }) })) });
   await producer.disconnect();

@@ -10,6 +10,11 @@
 // task with that partition and another input waited for them for ever
 // (core/client/kafkajs/kafkajs-consumer.ts, startAt). A retried produce also
 // sometimes wrote an example's input twice (the kafkajs producer is idempotent since).
+// And the restore of a changelog just created sometimes failed with
+// NOT_LEADER_OR_FOLLOWER: Kafka's Metadata names a new partition's leader a
+// moment before that broker serves it, and kafkajs' fetchTopicOffsets gives up
+// on the error (the kafkajs LogClient's offsets() asks again since:
+// core/client/kafkajs/topic-readiness.ts, listOffsets).
 import { kafkaLogClient, type KafkaLogClient } from '../../core/client';
 import type { Topology } from '../../dsl';
 import { runOrders } from '../../examples/orders/main';

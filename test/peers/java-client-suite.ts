@@ -6,6 +6,7 @@
 // (java-client-rill.test.ts: where it differs, the check is a test.failing
 // naming the difference; docs/protocol.md lists them).
 import { Kafka, logLevel } from 'kafkajs';
+import { waitForTopics } from '../../core/client/kafkajs/topic-readiness';
 import { runJava } from './kafka/jvm';
 import { verifiableProduceConsume, VerifiableRun } from './kafka/verifiable';
 
@@ -124,7 +125,9 @@ async function createTopic(bootstrap: string, topic: string, numPartitions: numb
   const admin = new Kafka({ clientId: 'peer-setup', brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+    // Not kafkajs' waitForLeaders: it gives up when the broker does not know the new topic yet.
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: false });
+    await waitForTopics(admin, [topic]);
   } finally {
     await admin.disconnect();
   }

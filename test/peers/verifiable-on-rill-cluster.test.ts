@@ -8,6 +8,7 @@
 // - Idempotent and retrying (the Java client's defaults), every record is
 //   acked, and each is read exactly once.
 import type { Kafka } from 'kafkajs';
+import { listOffsets } from '../../core/client/kafkajs/topic-readiness';
 import {
   createReplicatedTopic,
   killLeader,
@@ -80,7 +81,8 @@ async function produceThroughFailover(
 async function readAll(c: ProcessCluster, kafka: Kafka, topic: string) {
   const admin = kafka.admin();
   await admin.connect();
-  const [end] = await admin.fetchTopicOffsets(topic);
+  // Asked again while the partition's leadership may still be settling after the kill (kafkajs' fetchTopicOffsets gives up on NOT_LEADER_OR_FOLLOWER).
+  const [end] = await listOffsets(admin, topic);
   await admin.disconnect();
   return verifiableConsume(bootstrapOf(c), topic, Number(end.high));
 }

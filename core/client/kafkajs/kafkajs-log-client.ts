@@ -19,7 +19,7 @@ import { memberUserData } from './co-partitioned-assigner';
 import { kafkaConsumer } from './kafkajs-consumer';
 import { kafkaProducer } from './kafkajs-producer';
 import { kafkaTransactionalProducer } from './kafkajs-transactional-producer';
-import { waitForTopics } from './topic-readiness';
+import { listOffsets, waitForTopics } from './topic-readiness';
 
 export interface KafkaLogClientOptions {
   /** "host:port" of one or more brokers. */
@@ -111,7 +111,8 @@ export function kafkaLogClient(options: KafkaLogClientOptions): KafkaLogClient {
     },
     async offsets(topic) {
       const a = await connectedAdmin();
-      const o = await a.fetchTopicOffsets(topic);
+      // Not a.fetchTopicOffsets alone: it gives up while a new topic's leader does not serve it yet (topic-readiness.ts).
+      const o = await listOffsets(a, topic);
       return o.map((p) => ({ partition: p.partition, start: Number(p.low), end: Number(p.high) })).sort((x, y) => x.partition - y.partition);
     },
     committedOffsets,

@@ -1,11 +1,11 @@
 // The kafkajs LogClient against Rill's own Kafka wire server (core/protocol on
 // an embedded Rill, port 0): admin calls, producer, consumer with commits,
 // fetch (through the Rill protocol client), then connectors and a DSL pipeline running over it.
-import { Kafka } from 'kafkajs';
+import { Kafka, KafkaJSProtocolError } from 'kafkajs';
 import { kafkaConfig, kafkaLogClient, partitionForKey, type KafkaLogClient, type LogConsumer } from '../../../../core/client';
 import { tpKey } from '../../../../core/client/assignor';
 import { kafkaConsumer } from '../../../../core/client/kafkajs/kafkajs-consumer';
-import { waitForTopics } from '../../../../core/client/kafkajs/topic-readiness';
+import { listOffsets, waitForTopics } from '../../../../core/client/kafkajs/topic-readiness';
 import { KafkaServer } from '../../../../core/protocol';
 import { bytesSerde, jsonSerde, stringSerde } from '../../../../core/schema';
 import { mapValues, memoryLogger, RillStreams, StreamsBuilder, to } from '../../../../dsl';
@@ -63,6 +63,53 @@ test('waiting for created topics: a topic the metadata does not show yet is wait
     await ready;
     expect(reasons[0]).toMatch(/does not host this topic-partition|not in the metadata/);
     await expect(waitForTopics(admin, ['k-never'], { timeoutMs: 200 })).rejects.toThrow(/topics k-never are not ready after 200 ms/);
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+test('listing offsets and waiting for topics: a leader that does not serve a new partition yet is asked again; any other error ends the listing at once', async () => {
+  // A KRaft broker names itself leader in Metadata a moment before its replica
+  // manager leads the new partition, and answers ListOffsets with
+  // NOT_LEADER_OR_FOLLOWER meanwhile (kafkajs' admin gives up on it). Here a
+  // real admin's first two answers are that error, as kafkajs raises it.
+  await kafka.ensureTopics([{ name: 'k-led-late', partitions: 2 }]);
+  const admin = new Kafka(kafkaConfig({ brokers: [`127.0.0.1:${server.port}`] })).admin();
+  await admin.connect();
+  try {
+    const protocolError = (code: number, type: string) =>
+      new KafkaJSProtocolError(Object.assign(new Error(`${type} (${code})`), { type, code, retriable: true }));
+    let refusals = 2;
+    const leadingLate = {
+      fetchTopicOffsets: (topic: string) => (refusals-- > 0 ? Promise.reject(protocolError(6, 'NOT_LEADER_FOR_PARTITION')) : admin.fetchTopicOffsets(topic)),
+    };
+    const reasons: string[] = [];
+    const offsets = await listOffsets(leadingLate, 'k-led-late', { onNotReady: (r) => reasons.push(r) });
+    expect(offsets.map((o) => [o.partition, o.low, o.high]).sort()).toEqual([
+      [0, '0', '0'],
+      [1, '0', '0'],
+    ]);
+    expect(reasons).toEqual(['NOT_LEADER_FOR_PARTITION (6)', 'NOT_LEADER_FOR_PARTITION (6)']);
+    // Waiting for a created topic waits for that too, after the metadata shows its leaders.
+    refusals = 1;
+    const waited: string[] = [];
+    await waitForTopics({ ...admin, ...leadingLate }, ['k-led-late'], { onNotReady: (r) => waited.push(r) });
+    expect(waited).toEqual(['k-led-late: NOT_LEADER_FOR_PARTITION (6)']);
+
+    let calls = 0;
+    const refused = protocolError(29, 'TOPIC_AUTHORIZATION_FAILED');
+    const unauthorized = {
+      fetchTopicOffsets: () => {
+        calls++;
+        return Promise.reject(refused);
+      },
+    };
+    await expect(listOffsets(unauthorized, 'k-led-late')).rejects.toBe(refused);
+    expect(calls).toBe(1);
+    refusals = 1;
+    await expect(listOffsets(leadingLate, 'k-led-late', { timeoutMs: 0 })).rejects.toThrow(
+      'the offsets of k-led-late cannot be listed after 0 ms: NOT_LEADER_FOR_PARTITION (6)',
+    );
   } finally {
     await admin.disconnect();
   }

@@ -610,10 +610,10 @@ export class Broker {
 
   private async shutdown(): Promise<BrokerCloseReport> {
     this.closed = true;
-    this.groups.close();
-    this.transactions.close();
-    this.closeController.abort();
     try {
+      this.groups.close();
+      this.transactions.close();
+      this.closeController.abort();
       await this.scheduler.stop();
       const logs = this.topics.totalPartitions;
       const failed = await this.topics.closeAsync();

@@ -200,6 +200,8 @@ export class PartitionLog {
   private firstUnflushedAt = -1;
   private lastCheckpointAt: number;
   private closed = false;
+  /** Why a close failed after it had begun: a later close() reports it instead of success (the log has no clean mark). */
+  private closeFailure: Error | undefined;
   private _failure: LogFailure | undefined;
   /**
    * Per segment, how many bytes from its start are known valid: validated when
@@ -1257,15 +1259,27 @@ export class PartitionLog {
 
   /** Flushes everything, records a clean shutdown and releases the files. */
   close(): void {
-    if (this.closed) return;
+    if (this.closed) return this.throwIfCloseFailed();
     const staged = this.stageClose();
-    for (const file of staged.toSync) fsyncPath(file);
-    placeStaged(staged.checkpoints);
-    // The renames are durable before anything counts on them (none: nothing to wait for).
-    if (staged.checkpoints.length > 0) fsyncDirectory(this.dir);
-    this.finishClose();
-    fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
-    fsyncDirectory(this.dir);
+    try {
+      for (const file of staged.toSync) fsyncPath(file);
+      placeStaged(staged.checkpoints);
+      // The renames are durable before anything counts on them (none: nothing to wait for).
+      if (staged.checkpoints.length > 0) fsyncDirectory(this.dir);
+      this.finishClose();
+      fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+      fsyncDirectory(this.dir);
+    } catch (e) {
+      this.closeFailure = e as Error;
+      throw e;
+    }
+  }
+
+  /** A close after one that failed part-way: the same failure again, not a success (there is no clean mark). */
+  private throwIfCloseFailed(): void {
+    const failure = this.closeFailure;
+    if (failure !== undefined)
+      throw new Error(`${this.dir}: an earlier close failed (${failure.message}); the log has no clean-shutdown mark and is recovered at the next open`);
   }
 
   /**
@@ -1278,14 +1292,19 @@ export class PartitionLog {
    * fsync leaves no mark (the next open recovers).
    */
   async closeAsync(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) return this.throwIfCloseFailed();
     const staged = this.stageClose();
-    await Promise.all(staged.toSync.map(fsyncPathAsync));
-    placeStaged(staged.checkpoints);
-    if (staged.checkpoints.length > 0) await fsyncPathAsync(this.dir);
-    this.finishClose();
-    fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
-    await fsyncPathAsync(this.dir);
+    try {
+      await Promise.all(staged.toSync.map(fsyncPathAsync));
+      placeStaged(staged.checkpoints);
+      if (staged.checkpoints.length > 0) await fsyncPathAsync(this.dir);
+      this.finishClose();
+      fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+      await fsyncPathAsync(this.dir);
+    } catch (e) {
+      this.closeFailure = e as Error;
+      throw e;
+    }
   }
 
   /**

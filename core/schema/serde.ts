@@ -66,13 +66,14 @@ const readsAs = new WeakMap<DeserializeFrom, Deserialize>();
  * (`Object.assign(stringSerde(), { serialize })`, `s.deserialize = f`) keeps
  * the properties, so each fast path also remembers the function whose answer
  * it gives, and fastSerializeInto() / fastDeserializeFrom() check it is still there.
+ * Both stay writable: a user may replace a fast path too (then it is theirs, and used).
  */
 function withSerializeInto<T>(serde: Serde<T>, into: NonNullable<Serde<T>['serializeInto']>, from?: NonNullable<Serde<T>['deserializeFrom']>): Serde<T> {
   builtWith.set(into, serde.serialize);
-  Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false });
+  Object.defineProperty(serde, 'serializeInto', { value: into, enumerable: false, writable: true, configurable: true });
   if (from === undefined) return serde;
   readsAs.set(from, serde.deserialize);
-  return Object.defineProperty(serde, 'deserializeFrom', { value: from, enumerable: false });
+  return Object.defineProperty(serde, 'deserializeFrom', { value: from, enumerable: false, writable: true, configurable: true });
 }
 
 /**

@@ -240,6 +240,8 @@ export class BrokerProcess implements BrokerView {
   private readonly timer: NodeJS.Timeout;
   /** The hosted replicas the tick has something to do for, by when (ISR changes to send, lag checks): see due-queue.ts. */
   private readonly due = new DueQueue<HostedReplica>(TICK_MS, Date.now());
+  /** The last tick's wall clock: a later tick before it means the clock stepped back (see PartitionReplica.clockSteppedBack). */
+  private lastTickAt = 0;
   private metadataInflight = false;
   private strayRemoved = false;
   private lastMetadataFetch = 0;
@@ -490,6 +492,8 @@ export class BrokerProcess implements BrokerView {
     if (!this.metadataInflight && now - this.lastMetadataFetch >= METADATA_POLL_MS) void this.fetchMetadata();
     if (this.listening && !this.heartbeatInflight && !this.shuttingDown && now - this.lastHeartbeat >= (this.options.heartbeatIntervalMs ?? 250))
       void this.heartbeat();
+    if (now < this.lastTickAt) for (const h of this.replicas.values()) h.replica.clockSteppedBack(now);
+    this.lastTickAt = now;
     for (const h of this.due.takeDue(now)) if (this.replicas.get(h.name) === h) this.driveReplica(h, now);
     this.checkpoints.maybeWrite(now);
     this.fetchers.poll(now);

@@ -62,8 +62,10 @@ export class DueQueue<T> {
    * the last slot taken means the wall clock stepped back (NTP, a VM
    * restored): every item was filed on the old clock, and waiting for it to
    * catch up would leave them all unvisited for as long as the step. So
-   * everything filed is taken at once (an early visit is harmless: the
-   * replica files itself again for its next due time on the new clock).
+   * everything filed is taken at once (an early visit is harmless). The
+   * broker first moves each replica's old-clock times to `now`
+   * (PartitionReplica.clockSteppedBack), so it files itself again for its
+   * next due time on the new clock.
    */
   takeDue(now: number): T[] {
     const last = Math.floor(now / this.slotMs);

@@ -485,6 +485,21 @@ export class PartitionReplica {
     return due;
   }
 
+  /**
+   * The wall clock stepped back to `now` (NTP, a VM restored): times stamped on
+   * the old clock lie in the future, and waits measured from them (an ISR change
+   * to send again, a follower's lag, a fetch's timeout) would stall for as long
+   * as the step. Each is moved to `now`, so the wait starts again on the new clock.
+   */
+  clockSteppedBack(now: number): void {
+    if (this.pendingIsr !== undefined && this.pendingIsr.sentAt > now) this.pendingIsr.sentAt = now;
+    if (this.inflight !== undefined && this.inflight.sentAt > now) this.inflight.sentAt = now;
+    for (const p of this.followers.values()) {
+      if (p.lastCaughtUpMs > now) p.lastCaughtUpMs = now;
+      if (p.lastFetchMs > now) p.lastFetchMs = now;
+    }
+  }
+
   private propose(newIsr: number[], now: number): void {
     for (const id of newIsr) this.proposedMembers.add(id);
     // sentAt in the past: the first poll sends it.

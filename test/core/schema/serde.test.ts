@@ -238,6 +238,13 @@ describe('serializeInto: the bytes serialize() gives, written in place', () => {
     const own: Serde<string> = { ...stringSerde(), deserialize: lower, deserializeFrom: (b, s, e) => b.toString('latin1', s, e).toLowerCase() };
     expect(fastDeserializeFrom(own)).toBe(own.deserializeFrom);
     expect(fastDeserializeFrom({ ...stringSerde() })).toBeUndefined();
+    // A user may replace a built-in fast path too: it is theirs then, and used.
+    const replaced = stringSerde();
+    const mine = (b: Buffer, start: number, end: number) => b.toString('latin1', start, end);
+    replaced.deserializeFrom = mine;
+    expect(fastDeserializeFrom(replaced)).toBe(mine);
+    const both = Object.assign(stringSerde(), { serialize: (v: string) => right(Buffer.from(v)), serializeInto: () => -1 });
+    expect(fastSerializeInto(both)).toBe(both.serializeInto);
   });
 
   it('bytesSerde copies a Buffer when it fits; anything else is -1', () => {

@@ -7,7 +7,7 @@ import type { KRecord } from '../record';
 import { sendRecord, writeTarget } from './internal/serialize';
 
 export function repartitionSink<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): RillOperator<KRecord<K, V>, never> {
-  const target = writeTarget(topic, `repartition(${topic})`);
+  const target = writeTarget(topic, `repartition(${topic})`, keySerde, valueSerde);
   return rillOperator<KRecord<K, V>, never>({ kind: 'repartition', sinks: [{ topic, role: 'repartition' }] }, (source, task) =>
     // A chained Subscriber (perRecord), not a plain observer: no SafeSubscriber layers per record.
     perRecord<KRecord<K, V>, never>(source, () => ({

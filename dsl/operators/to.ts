@@ -11,7 +11,7 @@ import { sendRecord, writeTarget } from './internal/serialize';
 export function to<K, V>(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): OperatorFunction<KRecord<K, V>, KRecord<K, V>> {
   const keySerde = serdes.key ?? defaultSerde<K>();
   const valueSerde = serdes.value ?? defaultSerde<V>();
-  const target = writeTarget(topic, `to(${topic})`);
+  const target = writeTarget(topic, `to(${topic})`, keySerde, valueSerde);
   return rillOperator<KRecord<K, V>, KRecord<K, V>>(
     { kind: 'to', sinks: [{ topic, role: 'sink' }], keepsKeySerde: true, keepsValueSerde: true, detail: `key ${keySerde.format}, value ${valueSerde.format}` },
     (source, task) =>

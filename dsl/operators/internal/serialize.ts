@@ -15,10 +15,20 @@ export interface WriteTarget {
   readonly step: string;
   readonly keyLocation: RecordLocation;
   readonly valueLocation: RecordLocation;
+  /** The key and value serdes' write fast paths, when they write what serialize() would (fastSerializeInto), looked up once. */
+  readonly keyInto: Serde<unknown>['serializeInto'];
+  readonly valueInto: Serde<unknown>['serializeInto'];
 }
 
-export function writeTarget(topic: string, step: string): WriteTarget {
-  return { topic, step, keyLocation: Object.freeze({ topic, isKey: true }), valueLocation: Object.freeze({ topic }) };
+export function writeTarget<K, V>(topic: string, step: string, keySerde: Serde<K>, valueSerde: Serde<V>): WriteTarget {
+  return {
+    topic,
+    step,
+    keyLocation: Object.freeze({ topic, isKey: true }),
+    valueLocation: Object.freeze({ topic }),
+    keyInto: fastSerializeInto(keySerde) as Serde<unknown>['serializeInto'],
+    valueInto: fastSerializeInto(valueSerde) as Serde<unknown>['serializeInto'],
+  };
 }
 
 /**
@@ -33,7 +43,7 @@ export function sendRecord<K, V>(task: TaskContext, target: WriteTarget, r: KRec
   let key: Buffer | null = null;
   let value: Buffer | null = null;
   try {
-    if (task.sendRange !== undefined && sentInto(task, target.topic, r, keySerde, valueSerde)) return;
+    if (task.sendRange !== undefined && sentInto(task, target, r, keySerde, valueSerde)) return;
     if (r.key !== null && r.key !== undefined) {
       const k = keySerde.serialize(r.key, target.keyLocation);
       if (k._tag === 'Left') return task.userError(new Error(k.left.message), step, r);
@@ -57,11 +67,11 @@ export function sendRecord<K, V>(task: TaskContext, target: WriteTarget, r: KRec
  * (no serializeInto, or -1: a value outside its fast path, or one it refuses),
  * and nothing was sent: serialize() then gives the bytes or the error.
  */
-function sentInto<K, V>(task: TaskContext, topic: string, r: KRecord<K, V>, keySerde: Serde<K>, valueSerde: Serde<V>): boolean {
+function sentInto<K, V>(task: TaskContext, target: WriteTarget, r: KRecord<K, V>, keySerde: Serde<K>, valueSerde: Serde<V>): boolean {
   let keyStart = -1;
   let keyEnd = -1;
   if (r.key !== null && r.key !== undefined) {
-    const keyInto = fastSerializeInto(keySerde);
+    const keyInto = target.keyInto;
     if (keyInto === undefined) return false;
     keyEnd = keyInto.call(keySerde, r.key, scratch, 0);
     if (keyEnd < 0) return false;
@@ -70,12 +80,12 @@ function sentInto<K, V>(task: TaskContext, topic: string, r: KRecord<K, V>, keyS
   let valueStart = -1;
   let valueEnd = -1;
   if (r.value !== null && r.value !== undefined) {
-    const valueInto = fastSerializeInto(valueSerde);
+    const valueInto = target.valueInto;
     if (valueInto === undefined) return false;
     valueStart = keyStart < 0 ? 0 : keyEnd;
     valueEnd = valueInto.call(valueSerde, r.value, scratch, valueStart);
     if (valueEnd < 0) return false;
   }
-  task.sendRange!(topic, scratch, keyStart, keyEnd, valueStart, valueEnd, r.timestamp);
+  task.sendRange!(target.topic, scratch, keyStart, keyEnd, valueStart, valueEnd, r.timestamp);
   return true;
 }

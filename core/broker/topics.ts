@@ -259,12 +259,6 @@ export class TopicTable {
     return this.describe(name);
   }
 
-  /** Closes every partition log on the event loop, one after another (a failure throws, leaving later logs open). */
-  close(): void {
-    for (const t of this.topics.values()) for (const p of t.partitions) p.log.close();
-    this.topics.clear();
-  }
-
   /**
    * Closes every partition log with its fsyncs off the event loop, many at a
    * time (core/log's closeLogsAsync). A log that cannot be made durable gets

@@ -17,7 +17,7 @@ function valueAt(broker: Broker, topic: string, partition: number): string {
   return batches.right[0].records[0].value!.toString();
 }
 
-test('120 partitions under log.max.open.files=8: descriptors stay within the budget, every record reads back, and a restart opens them all', () => {
+test('120 partitions under log.max.open.files=8: descriptors stay within the budget, every record reads back, and a restart opens them all', async () => {
   const { dir, cleanup } = tempDir();
   const before = openFds();
   let broker = Broker.open({ dir, scheduler: false, groupTickIntervalMs: 0, limits: { maxOpenFiles: 8 } });
@@ -31,19 +31,19 @@ test('120 partitions under log.max.open.files=8: descriptors stay within the bud
     expect(broker.fileHandles.openCount).toBeLessThanOrEqual(8);
     expect(openFds() - before).toBeLessThanOrEqual(8 + 8);
     for (const i of [0, 29, 59]) expect(valueAt(broker, 'flood-b', i)).toBe(`flood-b/${i}`);
-    broker.topics.close();
+    expect(await broker.topics.closeAsync()).toEqual([]);
     broker = Broker.open({ dir, scheduler: false, groupTickIntervalMs: 0, limits: { maxOpenFiles: 8 } });
     expect(broker.topics.totalPartitions).toBe(120);
     expect(broker.fileHandles.openCount).toBeLessThanOrEqual(8);
     for (let i = 0; i < 60; i += 7) expect(valueAt(broker, 'flood-a', i)).toBe(`flood-a/${i}`);
     expect(openFds() - before).toBeLessThanOrEqual(8 + 8);
   } finally {
-    broker.topics.close();
+    expect(await broker.topics.closeAsync()).toEqual([]);
     cleanup();
   }
 });
 
-test('max.broker.partitions refuses a topic that would pass it with POLICY_VIOLATION; nothing of it is created', () => {
+test('max.broker.partitions refuses a topic that would pass it with POLICY_VIOLATION; nothing of it is created', async () => {
   const { dir, cleanup } = tempDir();
   const broker = Broker.open({ dir, scheduler: false, groupTickIntervalMs: 0, limits: { maxBrokerPartitions: 20 } });
   try {
@@ -59,12 +59,12 @@ test('max.broker.partitions refuses a topic that would pass it with POLICY_VIOLA
     ok(broker.deleteTopic('a'));
     ok(broker.createPartitions('b', 20));
   } finally {
-    broker.topics.close();
+    expect(await broker.topics.closeAsync()).toEqual([]);
     cleanup();
   }
 });
 
-test('a creation that fails half-way (EMFILE on partition 50 of 100) leaves no partition, no directory and no metadata; the broker goes on', () => {
+test('a creation that fails half-way (EMFILE on partition 50 of 100) leaves no partition, no directory and no metadata; the broker goes on', async () => {
   const { dir, cleanup } = tempDir();
   const broker = Broker.open({ dir, scheduler: false, groupTickIntervalMs: 0 });
   // Every new segment file is created through the broker's file-handle cache: the 150th fails as the kernel would.
@@ -94,7 +94,7 @@ test('a creation that fails half-way (EMFILE on partition 50 of 100) leaves no p
     expect(broker.topics.totalPartitions).toBe(101);
   } finally {
     spy.mockRestore();
-    broker.topics.close();
+    expect(await broker.topics.closeAsync()).toEqual([]);
     cleanup();
   }
 });

@@ -51,6 +51,8 @@ describe('SCRAM credentials in the metadata log', () => {
 
       await until(Date.now() + 10_000, async () => ((await authenticates(2, 'alice-pw')) ? true : undefined), 'alice on broker 2');
       expect(await authenticates(2, 'wrong')).toBe(false);
+      // Each broker learns the user from its own metadata fetch: broker 3 may still be a poll behind broker 2.
+      await until(Date.now() + 10_000, async () => ((await authenticates(3, 'alice-pw')) ? true : undefined), 'alice on broker 3');
       // PLAIN, checked against the same SCRAM credential, on broker 3; the topic is created through the controller.
       const plain = await KafkaConnection.connect(cluster.bootstrap(3), {
         timeoutMs: 5000,
